@@ -1,0 +1,115 @@
+package hall
+
+import (
+	"context"
+	"time"
+)
+
+// Role is what a principal may do.
+type Role string
+
+// Roles. Staff roles log in with a password; kiosk and display are enrolled devices with tokens.
+const (
+	RoleAdmin      Role = "admin"
+	RoleSupervisor Role = "supervisor" // the supervising office
+	RoleCounter    Role = "counter"
+	RoleHandler    Role = "handler" // department case handler
+	RoleKiosk      Role = "kiosk"
+	RoleDisplay    Role = "display"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	switch r {
+	case RoleAdmin, RoleSupervisor, RoleCounter, RoleHandler, RoleKiosk, RoleDisplay:
+		return true
+	}
+	return false
+}
+
+// Device reports whether r is a device role.
+func (r Role) Device() bool { return r == RoleKiosk || r == RoleDisplay }
+
+// Staff is a person who logs in.
+type Staff struct {
+	Username     string    `json:"username"`
+	Name         string    `json:"name"`
+	Role         Role      `json:"role"`
+	Halls        []string  `json:"halls,omitempty"`      // halls a counter may work in; empty = all
+	Department   string    `json:"department,omitempty"` // for handlers
+	PasswordHash []byte    `json:"passwordHash,omitempty"`
+	CreatedAt    time.Time `json:"createdAt"`
+}
+
+// Device is an enrolled kiosk or display, bound to one hall.
+type Device struct {
+	ID        string    `json:"id"`
+	Role      Role      `json:"role"`
+	Hall      string    `json:"hall"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// Principal is who made a request: staff or a device.
+type Principal struct {
+	Subject    string   `json:"subject"` // username or device ID
+	Role       Role     `json:"role"`
+	Halls      []string `json:"halls,omitempty"` // devices: their one hall; staff: allowed halls (empty = all)
+	Department string   `json:"department,omitempty"`
+	Device     bool     `json:"device"`
+}
+
+// InHall reports whether the principal may act in the hall.
+func (p *Principal) InHall(hall string) bool {
+	if p == nil {
+		return false
+	}
+	if len(p.Halls) == 0 {
+		return !p.Device
+	}
+	for _, h := range p.Halls {
+		if h == hall {
+			return true
+		}
+	}
+	return false
+}
+
+// CanIssue reports whether the principal may issue tickets in the hall (kiosks of the hall, staff
+// at its counters, admins).
+func (p *Principal) CanIssue(hall string) bool {
+	if p == nil {
+		return false
+	}
+	switch p.Role {
+	case RoleKiosk, RoleCounter, RoleAdmin, RoleSupervisor:
+		return p.InHall(hall)
+	}
+	return false
+}
+
+// CanWorkCounter reports whether the principal may act at a counter of the hall.
+func (p *Principal) CanWorkCounter(hall string) bool {
+	if p == nil {
+		return false
+	}
+	switch p.Role {
+	case RoleCounter, RoleAdmin:
+		return p.InHall(hall)
+	}
+	return false
+}
+
+// AuthService logs staff in and resolves bearer tokens (sessions and device tokens).
+type AuthService interface {
+	// Login checks a password and returns a new session token.
+	Login(ctx context.Context, username, password string) (token string, p *Principal, err error)
+	// Logout ends a session.
+	Logout(ctx context.Context, token string) error
+	// Authenticate resolves a session or device token; EUNAUTHORIZED when unknown.
+	Authenticate(ctx context.Context, token string) (*Principal, error)
+	// CreateStaff adds or replaces a staff account with a password.
+	CreateStaff(ctx context.Context, s Staff, password string) error
+	// CreateDevice enrols a device and returns its bearer token (given, or generated when empty).
+	CreateDevice(ctx context.Context, d Device, token string) (string, error)
+}

@@ -1,0 +1,94 @@
+package hall
+
+import "time"
+
+// EventType names a state change. Every change is an event in its hall's log.
+type EventType string
+
+// Event types. Only the two call events contain the word "call": displays announce those.
+const (
+	EventIssued      EventType = "ticket.issued"
+	EventCalled      EventType = "ticket.called"
+	EventRecalled    EventType = "ticket.recalled"
+	EventStarted     EventType = "ticket.started"
+	EventFinished    EventType = "ticket.finished"
+	EventNoShow      EventType = "ticket.no_show"
+	EventReinstated  EventType = "ticket.reinstated"
+	EventParked      EventType = "ticket.parked"
+	EventResumed     EventType = "ticket.resumed"
+	EventTransferred EventType = "ticket.transferred"
+	EventCancelled   EventType = "ticket.cancelled"
+	EventCounter     EventType = "counter.state"
+	EventDayReset    EventType = "hall.day_reset"
+)
+
+// Event is one entry in a hall's log: what changed, when, by whom, and the state after it.
+type Event struct {
+	Seq     uint64    `json:"seq"`
+	Hall    string    `json:"hall"`
+	Type    EventType `json:"type"`
+	At      time.Time `json:"at"`
+	Actor   string    `json:"actor,omitempty"`
+	Ticket  *Ticket   `json:"ticket,omitempty"`  // the ticket after the change (public view on streams)
+	Counter *Counter  `json:"counter,omitempty"` // the counter after the change
+	// Waiting is the number of waiting tickets per service after the change.
+	Waiting map[string]int `json:"waiting,omitempty"`
+}
+
+// Call is one announcement shown on displays.
+type Call struct {
+	Number  string    `json:"number"`
+	Service string    `json:"service"`
+	Counter int       `json:"counter"`
+	At      time.Time `json:"at"`
+	Recall  bool      `json:"recall,omitempty"`
+}
+
+// Snapshot is a hall's whole visible state at one sequence number.
+type Snapshot struct {
+	Seq         uint64          `json:"seq"`
+	Hall        string          `json:"hall"`
+	Name        Text            `json:"name"`
+	Day         string          `json:"day"`
+	Services    []ServiceStatus `json:"services"`
+	Counters    []CounterStatus `json:"counters"`
+	RecentCalls []Call          `json:"recentCalls"`
+}
+
+// ServiceStatus is a service's queue as displays and kiosks show it.
+type ServiceStatus struct {
+	Code       string `json:"code"`
+	Name       Text   `json:"name"`
+	Waiting    int    `json:"waiting"`
+	EtaSeconds int    `json:"etaSeconds"` // estimated wait for a ticket issued now
+	Open       bool   `json:"open"`       // some open counter serves it
+	LastCalled string `json:"lastCalled,omitempty"`
+}
+
+// CounterStatus is a counter as displays show it.
+type CounterStatus struct {
+	Number   int          `json:"number"`
+	State    CounterState `json:"state"`
+	Services []string     `json:"services"`
+	Current  *CallTicket  `json:"current"`
+}
+
+// CallTicket is the public face of a ticket at a counter.
+type CallTicket struct {
+	Number  string      `json:"number"`
+	Service string      `json:"service"`
+	State   TicketState `json:"state"`
+}
+
+// Follow is what the public follow page shows for a ticket token.
+type Follow struct {
+	Ticket     Ticket      `json:"ticket"` // public view
+	Number     string      `json:"number"`
+	State      TicketState `json:"state"`
+	HallName   Text        `json:"hallName"`
+	Service    Text        `json:"serviceName"`
+	Position   int         `json:"position"` // people ahead; 0 when called
+	EtaSeconds int         `json:"etaSeconds"`
+	Counter    int         `json:"counter,omitempty"`
+	Materials  []Text      `json:"materials"`
+}

@@ -1,0 +1,204 @@
+// Package hall holds the OneDoor domain: halls, services, counters, tickets, events, staff and
+// devices, their states and rules, and the error codes every other package speaks in. It imports
+// nothing of ours; the queue engine, the bbolt store, the HTTP API and the clients all use these types.
+package hall
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// Text is a string in the two languages OneDoor shows: Simplified Chinese first, English second.
+type Text struct {
+	Zh string `json:"zh" yaml:"zh"`
+	En string `json:"en" yaml:"en"`
+}
+
+// In returns the text in lang ("en" gives English when present, anything else Chinese).
+func (t Text) In(lang string) string {
+	if lang == "en" && t.En != "" {
+		return t.En
+	}
+	if t.Zh == "" {
+		return t.En
+	}
+	return t.Zh
+}
+
+// Campus is the whole configuration: halls with their services and counters, and departments.
+type Campus struct {
+	Name        Text         `json:"name" yaml:"name"`
+	TimeZone    string       `json:"timeZone" yaml:"timeZone"`
+	Halls       []Hall       `json:"halls" yaml:"halls"`
+	Departments []Department `json:"departments" yaml:"departments"`
+}
+
+// Hall is one service hall: a place with its own queue numbers, counters and display.
+type Hall struct {
+	Code     string          `json:"code" yaml:"code"`
+	Name     Text            `json:"name" yaml:"name"`
+	Services []Service       `json:"services" yaml:"services"`
+	Counters []CounterConfig `json:"counters" yaml:"counters"`
+}
+
+// Service is one kind of business a hall handles; its Code is the ticket number prefix.
+type Service struct {
+	Code       string `json:"code" yaml:"code"`
+	Name       Text   `json:"name" yaml:"name"`
+	Materials  []Text `json:"materials" yaml:"materials"` // 一次告知: what to bring
+	AvgMinutes int    `json:"avgMinutes" yaml:"avgMinutes"`
+	// Department is the department code that owns the service (cases opened from it go there).
+	Department string `json:"department,omitempty" yaml:"department,omitempty"`
+}
+
+// CounterConfig is a counter as configured: its number and the services it serves, in order of
+// preference (the first service is its main one).
+type CounterConfig struct {
+	Number   int      `json:"number" yaml:"number"`
+	Services []string `json:"services" yaml:"services"`
+}
+
+// Department is a university department that handles cases.
+type Department struct {
+	Code string `json:"code" yaml:"code"`
+	Name Text   `json:"name" yaml:"name"`
+}
+
+// Service returns the hall's service with the given code.
+func (h *Hall) Service(code string) (*Service, bool) {
+	for i := range h.Services {
+		if h.Services[i].Code == code {
+			return &h.Services[i], true
+		}
+	}
+	return nil, false
+}
+
+// Counter returns the hall's counter configuration with the given number.
+func (h *Hall) Counter(n int) (*CounterConfig, bool) {
+	for i := range h.Counters {
+		if h.Counters[i].Number == n {
+			return &h.Counters[i], true
+		}
+	}
+	return nil, false
+}
+
+// Hall returns the campus hall with the given code.
+func (c *Campus) Hall(code string) (*Hall, bool) {
+	for i := range c.Halls {
+		if c.Halls[i].Code == code {
+			return &c.Halls[i], true
+		}
+	}
+	return nil, false
+}
+
+// Department returns the department with the given code.
+func (c *Campus) Department(code string) (*Department, bool) {
+	for i := range c.Departments {
+		if c.Departments[i].Code == code {
+			return &c.Departments[i], true
+		}
+	}
+	return nil, false
+}
+
+// Location returns the campus time zone (Asia/Shanghai when unset).
+func (c *Campus) Location() (*time.Location, error) {
+	tz := c.TimeZone
+	if tz == "" {
+		tz = DefaultTimeZone
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return nil, fmt.Errorf("campus time zone %q: %w", tz, err)
+	}
+	return loc, nil
+}
+
+// DefaultTimeZone is the zone in which ticket numbers reset at midnight unless configured.
+const DefaultTimeZone = "Asia/Shanghai"
+
+var (
+	codeRE    = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
+	serviceRE = regexp.MustCompile(`^[A-Z]$`)
+)
+
+// Validate checks a campus configuration and reports the first problem with its path.
+func (c *Campus) Validate() error {
+	if _, err := c.Location(); err != nil {
+		return Errorf(EINVALID, "timeZone", "%v", err)
+	}
+	if len(c.Halls) == 0 {
+		return Errorf(EINVALID, "halls", "campus has no halls")
+	}
+	depts := map[string]bool{}
+	for i, d := range c.Departments {
+		if !codeRE.MatchString(d.Code) {
+			return Errorf(EINVALID, fmt.Sprintf("departments[%d].code", i), "department code %q must be lower-case letters, digits or '-'", d.Code)
+		}
+		if depts[d.Code] {
+			return Errorf(EINVALID, fmt.Sprintf("departments[%d].code", i), "department %q defined twice", d.Code)
+		}
+		depts[d.Code] = true
+	}
+	halls := map[string]bool{}
+	for i, h := range c.Halls {
+		p := fmt.Sprintf("halls[%d]", i)
+		if !codeRE.MatchString(h.Code) {
+			return Errorf(EINVALID, p+".code", "hall code %q must be lower-case letters, digits or '-'", h.Code)
+		}
+		if halls[h.Code] {
+			return Errorf(EINVALID, p+".code", "hall %q defined twice", h.Code)
+		}
+		halls[h.Code] = true
+		if h.Name.Zh == "" && h.Name.En == "" {
+			return Errorf(EINVALID, p+".name", "hall %q has no name", h.Code)
+		}
+		if len(h.Services) == 0 {
+			return Errorf(EINVALID, p+".services", "hall %q has no services", h.Code)
+		}
+		svcs := map[string]bool{}
+		for j, s := range h.Services {
+			sp := fmt.Sprintf("%s.services[%d]", p, j)
+			if !serviceRE.MatchString(s.Code) {
+				return Errorf(EINVALID, sp+".code", "service code %q must be one capital letter (the ticket prefix)", s.Code)
+			}
+			if svcs[s.Code] {
+				return Errorf(EINVALID, sp+".code", "service %q defined twice in hall %q", s.Code, h.Code)
+			}
+			svcs[s.Code] = true
+			if s.AvgMinutes <= 0 {
+				return Errorf(EINVALID, sp+".avgMinutes", "service %q needs avgMinutes > 0", s.Code)
+			}
+			if s.Department != "" && !depts[s.Department] {
+				return Errorf(EINVALID, sp+".department", "service %q names unknown department %q", s.Code, s.Department)
+			}
+		}
+		if len(h.Counters) == 0 {
+			return Errorf(EINVALID, p+".counters", "hall %q has no counters", h.Code)
+		}
+		ctrs := map[int]bool{}
+		for j, k := range h.Counters {
+			kp := fmt.Sprintf("%s.counters[%d]", p, j)
+			if k.Number <= 0 || k.Number > 999 {
+				return Errorf(EINVALID, kp+".number", "counter number %d must be 1..999", k.Number)
+			}
+			if ctrs[k.Number] {
+				return Errorf(EINVALID, kp+".number", "counter %d defined twice in hall %q", k.Number, h.Code)
+			}
+			ctrs[k.Number] = true
+			if len(k.Services) == 0 {
+				return Errorf(EINVALID, kp+".services", "counter %d serves no service", k.Number)
+			}
+			for _, s := range k.Services {
+				if !svcs[s] {
+					return Errorf(EINVALID, kp+".services", "counter %d serves unknown service %q", k.Number, s)
+				}
+			}
+		}
+	}
+	return nil
+}

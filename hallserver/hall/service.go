@@ -1,0 +1,51 @@
+package hall
+
+import (
+	"context"
+)
+
+// IssueRequest asks for a new ticket.
+type IssueRequest struct {
+	Hall     string `json:"-"`
+	Service  string `json:"service"`
+	Priority bool   `json:"priority,omitempty"`
+	Lang     string `json:"lang,omitempty"`
+	PersonID string `json:"personId,omitempty"`
+	Channel  string `json:"-"` // who issues it (device ID or username)
+}
+
+// Issued is a new ticket with what the person needs to know.
+type Issued struct {
+	Ticket     Ticket `json:"ticket"`
+	Position   int    `json:"position"` // people ahead
+	EtaSeconds int    `json:"etaSeconds"`
+	Materials  []Text `json:"materials"`
+}
+
+// QueueService runs the halls' queues. Every method that changes state returns only after the
+// change and its events are durable (fsync'd); errors change nothing.
+type QueueService interface {
+	// Issue creates a ticket.
+	Issue(ctx context.Context, req IssueRequest) (*Issued, error)
+	// Act performs a counter action; for call-next it returns (nil, nil) when nobody waits.
+	Act(ctx context.Context, a CounterAction) (*Ticket, error)
+	// Snapshot returns the hall's state.
+	Snapshot(ctx context.Context, hall string) (*Snapshot, error)
+	// Follow returns the public view of the ticket with this follow token.
+	Follow(ctx context.Context, token string) (*Follow, error)
+	// CancelByToken lets the person who holds the ticket leave the queue ("I left").
+	CancelByToken(ctx context.Context, token string) (*Ticket, error)
+	// Waiting lists the waiting tickets of a hall in call order (staff view).
+	Waiting(ctx context.Context, hall string) ([]Ticket, error)
+}
+
+// EventLog gives access to each hall's event log and its live tail.
+type EventLog interface {
+	// Since returns the events of the hall after seq, oldest first. It returns ok=false when seq is
+	// too old (pruned) or unknown (ahead of the log): the caller must start from a snapshot.
+	Since(ctx context.Context, hall string, seq uint64) (events []Event, ok bool, err error)
+	// Subscribe delivers every event committed after the call, in order, on the returned channel.
+	// The channel is closed when cancel is called or when the subscriber falls more than its buffer
+	// behind (it must then resynchronise).
+	Subscribe(hall string, buffer int) (events <-chan Event, cancel func())
+}
