@@ -12,6 +12,9 @@ type IssueRequest struct {
 	Lang     string `json:"lang,omitempty"`
 	PersonID string `json:"personId,omitempty"`
 	Channel  string `json:"-"` // who issues it (device ID or username)
+	// IdempotencyKey, when set, makes a retried request (kiosk double tap, network retry) return the
+	// ticket the first request created instead of a new one. Scoped to the hall, kept for a day.
+	IdempotencyKey string `json:"-"`
 }
 
 // Issued is a new ticket with what the person needs to know.
