@@ -1,0 +1,167 @@
+// Package campus reads a campus configuration (halls, services, counters, departments) from YAML,
+// and holds the embedded demo campus with its demo accounts.
+package campus
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"onedoor/hallserver/hall"
+)
+
+//go:embed demo.yaml
+var demoYAML []byte
+
+// Load reads and validates a campus from YAML. Unknown keys are errors, so a typo in a real
+// campus file is caught at start-up instead of silently ignored.
+func Load(r io.Reader) (hall.Campus, error) {
+	var c hall.Campus
+	dec := yaml.NewDecoder(r)
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		if errors.Is(err, io.EOF) {
+			return c, hall.Errorf(hall.EINVALID, "", "campus file is empty")
+		}
+		return c, hall.Errorf(hall.EINVALID, "", "campus YAML: %v", err)
+	}
+	if err := c.Validate(); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// LoadFile reads and validates a campus YAML file.
+func LoadFile(path string) (hall.Campus, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return hall.Campus{}, fmt.Errorf("campus: %w", err)
+	}
+	defer f.Close()
+	c, err := Load(f)
+	if err != nil {
+		return c, fmt.Errorf("campus %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Demo returns the embedded demo campus: three halls and thirteen departments.
+func Demo() hall.Campus {
+	c, err := Load(bytes.NewReader(demoYAML))
+	if err != nil {
+		// The file is embedded and tested; failing here is a build defect.
+		panic(fmt.Sprintf("campus: embedded demo campus is invalid: %v", err))
+	}
+	return c
+}
+
+// DemoYAML returns the embedded demo campus file, a starting point for a real one.
+func DemoYAML() []byte { return bytes.Clone(demoYAML) }
+
+// DemoPassword is the password of every demo account. Demo accounts exist only in demo mode.
+const DemoPassword = "demo"
+
+// DemoDevice is an enrolled demo device with its well-known token.
+type DemoDevice struct {
+	Device hall.Device
+	Token  string
+}
+
+// DemoStaff returns the demo staff accounts for a campus: admin, supervisor, one counter account
+// per counter (counter1… numbered across the halls in order, each allowed in its hall) and one
+// handler per department named h-<code>.
+func DemoStaff(c hall.Campus) []hall.Staff {
+	staff := []hall.Staff{
+		{Username: "admin", Name: "管理员 Administrator", Role: hall.RoleAdmin},
+		{Username: "supervisor", Name: "督办 Supervisor", Role: hall.RoleSupervisor, Department: "office"},
+	}
+	n := 0
+	for _, h := range c.Halls {
+		for _, k := range h.Counters {
+			n++
+			staff = append(staff, hall.Staff{
+				Username: fmt.Sprintf("counter%d", n),
+				Name:     fmt.Sprintf("%s %d号窗口 / %s counter %d", h.Name.Zh, k.Number, h.Name.En, k.Number),
+				Role:     hall.RoleCounter,
+				Halls:    []string{h.Code},
+			})
+		}
+	}
+	for _, d := range c.Departments {
+		staff = append(staff, hall.Staff{
+			Username:   "h-" + d.Code,
+			Name:       d.Name.Zh + " / " + d.Name.En,
+			Role:       hall.RoleHandler,
+			Department: d.Code,
+		})
+	}
+	return staff
+}
+
+// DemoDevices returns one kiosk (token demo-kiosk-<hall>) and one display (demo-display-<hall>)
+// per hall.
+func DemoDevices(c hall.Campus) []DemoDevice {
+	var ds []DemoDevice
+	for _, h := range c.Halls {
+		for _, r := range []hall.Role{hall.RoleKiosk, hall.RoleDisplay} {
+			id := fmt.Sprintf("demo-%s-%s", r, h.Code)
+			ds = append(ds, DemoDevice{
+				Device: hall.Device{ID: id, Role: r, Hall: h.Code, Name: h.Name.Zh + " " + string(r)},
+				Token:  id,
+			})
+		}
+	}
+	return ds
+}
+
+// StaffLookup is the part of an account store that seeding needs besides hall.AuthService.
+type StaffLookup interface {
+	hall.AuthService
+	Staff(ctx context.Context, username string) (*hall.Staff, error)
+}
+
+// SeedDemo creates the demo accounts and devices that do not exist yet (existing ones are left as
+// they are, so restarts do not pay for password hashing again).
+func SeedDemo(ctx context.Context, auth StaffLookup, c hall.Campus) error {
+	for _, s := range DemoStaff(c) {
+		_, err := auth.Staff(ctx, s.Username)
+		if err == nil {
+			continue
+		} else if hall.ErrorCode(err) != hall.ENOTFOUND {
+			return fmt.Errorf("seed demo staff %s: %w", s.Username, err)
+		}
+		if err := auth.CreateStaff(ctx, s, DemoPassword); err != nil {
+			return fmt.Errorf("seed demo staff %s: %w", s.Username, err)
+		}
+	}
+	for _, d := range DemoDevices(c) {
+		if _, err := auth.Authenticate(ctx, d.Token); err == nil {
+			continue
+		}
+		if _, err := auth.CreateDevice(ctx, d.Device, d.Token); err != nil {
+			return fmt.Errorf("seed demo device %s: %w", d.Device.ID, err)
+		}
+	}
+	return nil
+}
+
+// Describe returns a short human summary of a campus (for start-up logs and hallctl).
+func Describe(c hall.Campus) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d halls, %d departments\n", c.Name.In("zh"), len(c.Halls), len(c.Departments))
+	for _, h := range c.Halls {
+		var svcs []string
+		for _, s := range h.Services {
+			svcs = append(svcs, s.Code+" "+s.Name.Zh)
+		}
+		fmt.Fprintf(&b, "  %s %s (%s): %d counters; %s\n", h.Code, h.Name.Zh, h.Name.En, len(h.Counters), strings.Join(svcs, ", "))
+	}
+	return b.String()
+}
