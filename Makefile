@@ -1,0 +1,26 @@
+# OneDoor. `make demo` runs the whole system on its embedded defaults; `make test` runs the tests.
+GO ?= go
+
+.PHONY: demo test check build vet fmt bench
+
+demo:
+	./scripts/deps.sh demo
+	./scripts/demo.sh
+
+test:
+	./scripts/deps.sh test
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+build:
+	CGO_ENABLED=0 $(GO) build -o bin/ ./cmd/hallserver ./cmd/hallctl ./cmd/printersim
+
+# The outside checks of the hall server API contract (see ../shared/tools/README.md).
+check:
+	../shared/tools/check smoke
+	../shared/tools/check authz
+	../shared/tools/check durability
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./hallserver/... ./drivers/...
