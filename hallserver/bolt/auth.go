@@ -1,0 +1,409 @@
+package bolt
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+	"golang.org/x/crypto/bcrypt"
+
+	"onedoor/hallserver/hall"
+)
+
+var _ hall.AuthService = (*Auth)(nil)
+
+// SessionTTL is how long a staff session lasts after login (fixed, not sliding: Authenticate never
+// writes, and a stolen token expires the same day).
+const SessionTTL = 12 * time.Hour
+
+// Auth implements hall.AuthService on the bbolt file: staff with bcrypt passwords, sessions and
+// device tokens stored as SHA-256 hashes (a copy of the file does not reveal usable tokens).
+// Every API request authenticates, so resolved tokens are cached in memory; any change to staff,
+// devices or sessions clears the cache.
+type Auth struct {
+	db  *DB
+	now func() time.Time
+
+	mu    sync.RWMutex
+	cache map[[32]byte]cached
+	// dummy is a bcrypt hash compared against when the username is unknown, so that a wrong
+	// username takes as long as a wrong password.
+	dummy []byte
+}
+
+type cached struct {
+	p       *hall.Principal
+	expires time.Time // zero for devices
+}
+
+type session struct {
+	Username string    `json:"username"`
+	Expires  time.Time `json:"expires"`
+}
+
+// NewAuth returns the AuthService of the file.
+func NewAuth(db *DB) *Auth {
+	dummy, _ := bcrypt.GenerateFromPassword([]byte("not a password"), bcrypt.DefaultCost)
+	return &Auth{db: db, now: time.Now, cache: map[[32]byte]cached{}, dummy: dummy}
+}
+
+func hashToken(token string) [32]byte { return sha256.Sum256([]byte(token)) }
+
+func (a *Auth) invalidate() {
+	a.mu.Lock()
+	clear(a.cache)
+	a.mu.Unlock()
+}
+
+func unauthorized() error {
+	return hall.Errorf(hall.EUNAUTHORIZED, "", "wrong username or password")
+}
+
+// Login checks a password and returns a new session token (32 random bytes, base64url).
+func (a *Auth) Login(ctx context.Context, username, password string) (string, *hall.Principal, error) {
+	if err := ctx.Err(); err != nil {
+		return "", nil, err
+	}
+	s, err := a.Staff(ctx, username)
+	if err != nil && hall.ErrorCode(err) != hall.ENOTFOUND {
+		return "", nil, err
+	}
+	if s == nil || len(s.PasswordHash) == 0 {
+		bcrypt.CompareHashAndPassword(a.dummy, []byte(password))
+		return "", nil, unauthorized()
+	}
+	if bcrypt.CompareHashAndPassword(s.PasswordHash, []byte(password)) != nil {
+		return "", nil, unauthorized()
+	}
+	token, err := randomToken()
+	if err != nil {
+		return "", nil, err
+	}
+	h := hashToken(token)
+	v, _ := json.Marshal(session{Username: s.Username, Expires: a.now().Add(SessionTTL).UTC()})
+	err = a.db.bolt.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketSessions)
+		// Drop expired sessions now and then: logins are rare, sessions few.
+		now := a.now()
+		var old [][]byte
+		b.ForEach(func(k, v []byte) error {
+			var ss session
+			if json.Unmarshal(v, &ss) != nil || now.After(ss.Expires) {
+				old = append(old, append([]byte(nil), k...))
+			}
+			return nil
+		})
+		for _, k := range old {
+			b.Delete(k)
+		}
+		return b.Put(h[:], v)
+	})
+	if err != nil {
+		return "", nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: store session: %v", err)
+	}
+	return token, staffPrincipal(s), nil
+}
+
+func staffPrincipal(s *hall.Staff) *hall.Principal {
+	return &hall.Principal{Subject: s.Username, Role: s.Role, Halls: s.Halls, Department: s.Department}
+}
+
+func devicePrincipal(d *hall.Device) *hall.Principal {
+	return &hall.Principal{Subject: d.ID, Role: d.Role, Halls: []string{d.Hall}, Device: true}
+}
+
+// randomToken returns 32 random bytes in base64url without padding.
+func randomToken() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("bolt: random token: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// Logout ends a session. Unknown tokens are not an error.
+func (a *Auth) Logout(ctx context.Context, token string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	h := hashToken(token)
+	err := a.db.bolt.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketSessions).Delete(h[:]) })
+	a.invalidate()
+	if err != nil {
+		return hall.Errorf(hall.EUNAVAILABLE, "", "bolt: logout: %v", err)
+	}
+	return nil
+}
+
+// Authenticate resolves a session or device token; EUNAUTHORIZED when unknown or expired.
+func (a *Auth) Authenticate(ctx context.Context, token string) (*hall.Principal, error) {
+	if token == "" {
+		return nil, hall.Errorf(hall.EUNAUTHORIZED, "", "no credentials")
+	}
+	h := hashToken(token)
+	now := a.now()
+	a.mu.RLock()
+	c, ok := a.cache[h]
+	a.mu.RUnlock()
+	if ok && (c.expires.IsZero() || now.Before(c.expires)) {
+		return c.p, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var (
+		p       *hall.Principal
+		expires time.Time
+	)
+	err := a.db.bolt.View(func(tx *bbolt.Tx) error {
+		if v := tx.Bucket(bucketSessions).Get(h[:]); v != nil {
+			var s session
+			if err := json.Unmarshal(v, &s); err != nil {
+				return fmt.Errorf("decode session: %w", err)
+			}
+			if !now.Before(s.Expires) {
+				return nil
+			}
+			sv := tx.Bucket(bucketStaff).Get([]byte(s.Username))
+			if sv == nil {
+				return nil // staff deleted
+			}
+			var st hall.Staff
+			if err := json.Unmarshal(sv, &st); err != nil {
+				return fmt.Errorf("decode staff: %w", err)
+			}
+			p, expires = staffPrincipal(&st), s.Expires
+			return nil
+		}
+		if v := tx.Bucket(bucketDevices).Get(h[:]); v != nil {
+			var d hall.Device
+			if err := json.Unmarshal(v, &d); err != nil {
+				return fmt.Errorf("decode device: %w", err)
+			}
+			p = devicePrincipal(&d)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: authenticate: %v", err)
+	}
+	if p == nil {
+		return nil, hall.Errorf(hall.EUNAUTHORIZED, "", "unknown or expired token")
+	}
+	a.mu.Lock()
+	a.cache[h] = cached{p: p, expires: expires}
+	a.mu.Unlock()
+	return p, nil
+}
+
+// CreateStaff adds or replaces a staff account with a password (bcrypt, default cost).
+func (a *Auth) CreateStaff(ctx context.Context, s hall.Staff, password string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.Username = strings.TrimSpace(s.Username)
+	if s.Username == "" {
+		return hall.Errorf(hall.EINVALID, "username", "username is required")
+	}
+	if !s.Role.Valid() || s.Role.Device() {
+		return hall.Errorf(hall.EINVALID, "role", "role %q is not a staff role", s.Role)
+	}
+	if password == "" {
+		return hall.Errorf(hall.EINVALID, "password", "password is required")
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return hall.Errorf(hall.EINVALID, "password", "%v", err)
+	}
+	s.PasswordHash = hash
+	if s.CreatedAt.IsZero() {
+		s.CreatedAt = a.now().UTC()
+	}
+	v, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("bolt: encode staff: %w", err)
+	}
+	err = a.db.bolt.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketStaff).Put([]byte(s.Username), v) })
+	a.invalidate()
+	if err != nil {
+		return hall.Errorf(hall.EUNAVAILABLE, "", "bolt: create staff: %v", err)
+	}
+	return nil
+}
+
+// Staff returns a staff account (with its password hash); ENOTFOUND when absent.
+func (a *Auth) Staff(ctx context.Context, username string) (*hall.Staff, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var s *hall.Staff
+	err := a.db.bolt.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucketStaff).Get([]byte(username))
+		if v == nil {
+			return nil
+		}
+		s = new(hall.Staff)
+		return json.Unmarshal(v, s)
+	})
+	if err != nil {
+		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: read staff: %v", err)
+	}
+	if s == nil {
+		return nil, hall.Errorf(hall.ENOTFOUND, "username", "no staff %q", username)
+	}
+	return s, nil
+}
+
+// ListStaff returns every staff account by username, without password hashes.
+func (a *Auth) ListStaff(ctx context.Context) ([]hall.Staff, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []hall.Staff
+	err := a.db.bolt.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketStaff).ForEach(func(_, v []byte) error {
+			var s hall.Staff
+			if err := json.Unmarshal(v, &s); err != nil {
+				return err
+			}
+			s.PasswordHash = nil
+			out = append(out, s)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: list staff: %v", err)
+	}
+	return out, nil
+}
+
+// DeleteStaff removes a staff account; its sessions stop working. ENOTFOUND when absent.
+func (a *Auth) DeleteStaff(ctx context.Context, username string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	found := false
+	err := a.db.bolt.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketStaff)
+		if b.Get([]byte(username)) == nil {
+			return nil
+		}
+		found = true
+		return b.Delete([]byte(username))
+	})
+	a.invalidate()
+	if err != nil {
+		return hall.Errorf(hall.EUNAVAILABLE, "", "bolt: delete staff: %v", err)
+	}
+	if !found {
+		return hall.Errorf(hall.ENOTFOUND, "username", "no staff %q", username)
+	}
+	return nil
+}
+
+// CreateDevice enrols a device and returns its bearer token: the given one (demo tokens such as
+// "demo-kiosk-students") or a new random one. An empty ID is generated. Enrolling a known token
+// again replaces its device.
+func (a *Auth) CreateDevice(ctx context.Context, d hall.Device, token string) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	if !d.Role.Device() {
+		return "", hall.Errorf(hall.EINVALID, "role", "role %q is not a device role", d.Role)
+	}
+	if d.Hall == "" {
+		return "", hall.Errorf(hall.EINVALID, "hall", "a device belongs to a hall")
+	}
+	if token == "" {
+		t, err := randomToken()
+		if err != nil {
+			return "", err
+		}
+		token = t
+	}
+	h := hashToken(token)
+	if d.ID == "" {
+		d.ID = fmt.Sprintf("%s-%s-%x", d.Role, d.Hall, h[:4])
+	}
+	if d.CreatedAt.IsZero() {
+		d.CreatedAt = a.now().UTC()
+	}
+	v, err := json.Marshal(d)
+	if err != nil {
+		return "", fmt.Errorf("bolt: encode device: %w", err)
+	}
+	err = a.db.bolt.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketDevices).Put(h[:], v) })
+	a.invalidate()
+	if err != nil {
+		return "", hall.Errorf(hall.EUNAVAILABLE, "", "bolt: create device: %v", err)
+	}
+	return token, nil
+}
+
+// ListDevices returns every enrolled device, by ID.
+func (a *Auth) ListDevices(ctx context.Context) ([]hall.Device, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []hall.Device
+	err := a.db.bolt.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketDevices).ForEach(func(_, v []byte) error {
+			var d hall.Device
+			if err := json.Unmarshal(v, &d); err != nil {
+				return err
+			}
+			out = append(out, d)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: list devices: %v", err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// RevokeDevice removes every token of the device with this ID; ENOTFOUND when there is none.
+func (a *Auth) RevokeDevice(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	n := 0
+	err := a.db.bolt.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketDevices)
+		var keys [][]byte
+		err := b.ForEach(func(k, v []byte) error {
+			var d hall.Device
+			if json.Unmarshal(v, &d) == nil && d.ID == id {
+				keys = append(keys, append([]byte(nil), k...))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		n = len(keys)
+		return nil
+	})
+	a.invalidate()
+	if err != nil {
+		return hall.Errorf(hall.EUNAVAILABLE, "", "bolt: revoke device: %v", err)
+	}
+	if n == 0 {
+		return hall.Errorf(hall.ENOTFOUND, "id", "no device %q", id)
+	}
+	return nil
+}

@@ -1,0 +1,200 @@
+// Package bolt is the bbolt persistence of OneDoor: tickets, each hall's event log and queue meta,
+// idempotency keys, staff, devices and sessions, all in one bbolt file.
+//
+// Layout (top-level buckets):
+//
+//	tickets        ticket ID → JSON hall.Ticket (every ticket ever issued)
+//	tokens         follow token → ticket ID
+//	open/<hall>    ticket ID → nil, for tickets the engine must restore (open states and no-shows
+//	               that may still be reinstated); start-up reads only this and meta
+//	events/<hall>  8-byte big-endian seq → JSON hall.Event (the hall's log, the spine)
+//	meta           hall code → JSON queue.Meta (numbers, counters, seq, stats)
+//	idem           hall + "/" + idempotency key → JSON {id, at}; pruned after a day
+//	staff          username → JSON hall.Staff (bcrypt password hash)
+//	devices        sha256(token) → JSON hall.Device
+//	sessions       sha256(token) → JSON session {username, expires}
+//
+// Queue (see queue.go) runs one queue engine per hall and a group committer: every change is
+// written with its events in one bbolt transaction shared with the other changes queued at that
+// moment, fsync'd, and only then published and acknowledged. Auth (auth.go) is the AuthService.
+package bolt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+)
+
+// Bucket names.
+var (
+	bucketTickets  = []byte("tickets")
+	bucketTokens   = []byte("tokens")
+	bucketMeta     = []byte("meta")
+	bucketIdem     = []byte("idem")
+	bucketStaff    = []byte("staff")
+	bucketDevices  = []byte("devices")
+	bucketSessions = []byte("sessions")
+)
+
+func openBucket(hall string) []byte   { return []byte("open/" + hall) }
+func eventsBucket(hall string) []byte { return []byte("events/" + hall) }
+
+// LockTimeout is how long Open waits for the file lock held by another process.
+const LockTimeout = 2 * time.Second
+
+// DB is an open bbolt file.
+type DB struct {
+	bolt *bbolt.DB
+	path string
+}
+
+// Open opens (creating it and its parent directory when needed) the bbolt file at path. When
+// another process (a running hallserver) holds the file, Open fails after LockTimeout with an
+// error that says so.
+func Open(path string) (*DB, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("bolt: create data directory: %w", err)
+		}
+	}
+	b, err := bbolt.Open(path, 0o600, &bbolt.Options{
+		Timeout:      LockTimeout,
+		FreelistType: bbolt.FreelistMapType,
+		// Map generously up front so that growth seldom remaps (a remap waits for all readers).
+		InitialMmapSize: 64 << 20,
+	})
+	if errors.Is(err, bbolt.ErrTimeout) {
+		return nil, fmt.Errorf("bolt: %s is locked by another process (is a hallserver already running on it?): %w", path, err)
+	} else if err != nil {
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+	}
+	err = b.Update(func(tx *bbolt.Tx) error {
+		for _, name := range [][]byte{bucketTickets, bucketTokens, bucketMeta, bucketIdem, bucketStaff, bucketDevices, bucketSessions} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("bolt: init %s: %w", path, err)
+	}
+	return &DB{bolt: b, path: path}, nil
+}
+
+// Path returns the file path.
+func (db *DB) Path() string { return db.path }
+
+// Close closes the file. Close the Queue first.
+func (db *DB) Close() error {
+	if err := db.bolt.Close(); err != nil {
+		return fmt.Errorf("bolt: close: %w", err)
+	}
+	return nil
+}
+
+// Backup writes a consistent copy of the whole file to w while the server keeps serving (one
+// read transaction: writers are not blocked). It returns the number of bytes written.
+func (db *DB) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := db.bolt.View(func(tx *bbolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(ctxWriter{ctx, w})
+		return err
+	})
+	if err != nil {
+		return n, fmt.Errorf("bolt: backup: %w", err)
+	}
+	return n, nil
+}
+
+// ctxWriter stops a long copy when its context ends.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c ctxWriter) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
+}
+
+// RestoreFile replaces the bbolt file at path with the backup read from src. The server must be
+// stopped: RestoreFile refuses when another process holds the file. It writes a temporary file
+// next to path, syncs it, checks that it opens as a bbolt file with OneDoor's buckets, and renames
+// it over path (atomic on POSIX file systems), so path is either the old or the new file.
+func RestoreFile(src io.Reader, path string) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("bolt: restore: %w", err)
+	}
+	if _, err := os.Stat(path); err == nil {
+		// Refuse while a server has it open (bbolt holds an exclusive flock).
+		cur, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 200 * time.Millisecond, ReadOnly: true})
+		if errors.Is(err, bbolt.ErrTimeout) {
+			return fmt.Errorf("bolt: restore: %s is in use by another process; stop the server first", path)
+		} else if err == nil {
+			cur.Close()
+		}
+	}
+	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".restore-*")
+	if err != nil {
+		return fmt.Errorf("bolt: restore: %w", err)
+	}
+	tmpName := tmp.Name()
+	defer os.Remove(tmpName) // no-op after the rename
+	if _, err := io.Copy(tmp, src); err != nil {
+		tmp.Close()
+		return fmt.Errorf("bolt: restore: copy: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("bolt: restore: sync: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("bolt: restore: %w", err)
+	}
+	if err := verifyFile(tmpName); err != nil {
+		return fmt.Errorf("bolt: restore: the backup is not a usable OneDoor file: %w", err)
+	}
+	if err := os.Chmod(tmpName, 0o600); err != nil {
+		return fmt.Errorf("bolt: restore: %w", err)
+	}
+	if err := os.Rename(tmpName, path); err != nil {
+		return fmt.Errorf("bolt: restore: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// verifyFile opens a bbolt file read-only and checks that it has the OneDoor buckets.
+func verifyFile(path string) error {
+	b, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second, ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	return b.View(func(tx *bbolt.Tx) error {
+		for _, name := range [][]byte{bucketTickets, bucketMeta} {
+			if tx.Bucket(name) == nil {
+				return fmt.Errorf("bucket %s missing", name)
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,954 @@
+package bolt
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"onedoor/hallserver/hall"
+	"onedoor/hallserver/queue"
+)
+
+var (
+	_ hall.QueueService = (*Queue)(nil)
+	_ hall.EventLog     = (*Queue)(nil)
+)
+
+// MaxReplay is how far behind the last committed event Since still replays: a client more than
+// MaxReplay events behind gets ok=false and must start from a snapshot, which is then cheaper.
+const MaxReplay = 10000
+
+// TickInterval is how often the tick loop lets each hall's engine run its time-based rules (day
+// rollover at local midnight).
+const TickInterval = 30 * time.Second
+
+// IdempotencyTTL is how long an idempotency key keeps returning its ticket.
+const IdempotencyTTL = 24 * time.Hour
+
+// Queue runs every hall's queue engine on top of the bbolt file. It implements hall.QueueService
+// and hall.EventLog.
+//
+// Each command locks its hall, runs the engine (pure, in memory), hands the resulting Change to the
+// group committer and unlocks; then it waits for the commit. The committer writes everything queued
+// at that moment in one bbolt transaction (one fsync for the whole batch), then publishes the events
+// to subscribers in sequence order, then wakes the waiters. Nothing is acknowledged or published
+// before it is durable. When a commit fails, its changes fail with EUNAVAILABLE, the engines of
+// the halls involved are reloaded from the file, and changes already computed on top of the
+// failed state (queued behind it) fail too: a per-hall epoch tells them apart.
+type Queue struct {
+	db     *DB
+	campus hall.Campus
+	loc    *time.Location
+	now    func() time.Time
+	halls  map[string]*hallState // fixed after NewQueue
+
+	pmu     sync.Mutex
+	pcond   *sync.Cond
+	pending []*request
+	closing bool
+
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+
+	stats statsCounter
+
+	// failCommits, when > 0, makes that many next commits fail (tests inject storage errors).
+	failCommits atomic.Int32
+}
+
+// hallState is one hall: its engine and everything around it.
+type hallState struct {
+	code string
+	cfg  hall.Hall
+
+	mu    sync.Mutex          // serialises engine calls and enqueueing
+	eng   *queue.Engine       // nil after a failed commit, until reloaded from the file
+	seq   uint64              // engine seq after the last change computed (under mu)
+	last  *request            // the last change enqueued (under mu)
+	epoch atomic.Uint64       // bumped (under mu) when the engine is reloaded after a failed commit
+	idem  map[string]*request // idempotency keys of changes not yet committed (under mu)
+
+	committed atomic.Uint64 // seq of the last committed event
+
+	smu  sync.Mutex
+	subs map[*subscriber]struct{}
+}
+
+// request is one change waiting for the committer.
+type request struct {
+	h      *hallState
+	epoch  uint64
+	change queue.Change
+	// idemKey is set for an issue with an idempotency key (stored in the same transaction).
+	idemKey string
+	idemID  string
+
+	done chan struct{} // closed when err is set
+	err  error
+}
+
+func (r *request) finish(err error) {
+	r.err = err
+	close(r.done)
+}
+
+// wait waits for the commit. When ctx ends first it returns ctx's error, but the change is still
+// committed (or failed) by the committer.
+func (r *request) wait(ctx context.Context) error {
+	select {
+	case <-r.done:
+		return r.err
+	default:
+	}
+	select {
+	case <-r.done:
+		return r.err
+	case <-ctx.Done():
+		return fmt.Errorf("bolt: waiting for commit: %w", ctx.Err())
+	}
+}
+
+type subscriber struct {
+	ch     chan hall.Event
+	closed bool // under hallState.smu
+}
+
+// CommitStats describes the group committer's work since NewQueue.
+type CommitStats struct {
+	Batches  uint64 // committed transactions
+	Changes  uint64 // changes committed in them
+	Failed   uint64 // changes failed (storage errors and changes stacked on them)
+	MaxBatch int    // largest batch
+	// Sizes counts batches by size: [0] = 1, [1] = 2–3, [2] = 4–7, [3] = 8–15, … (powers of two).
+	Sizes [16]uint64
+}
+
+// MeanBatch is the mean number of changes per committed transaction.
+func (s CommitStats) MeanBatch() float64 {
+	if s.Batches == 0 {
+		return 0
+	}
+	return float64(s.Changes) / float64(s.Batches)
+}
+
+type statsCounter struct {
+	mu sync.Mutex
+	s  CommitStats
+}
+
+func (c *statsCounter) add(n int, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !ok {
+		c.s.Failed += uint64(n)
+		return
+	}
+	c.s.Batches++
+	c.s.Changes += uint64(n)
+	c.s.MaxBatch = max(c.s.MaxBatch, n)
+	b := 0
+	for v := n; v > 1 && b < len(c.s.Sizes)-1; v >>= 1 {
+		b++
+	}
+	c.s.Sizes[b]++
+}
+
+// Stats returns the committer's figures (batches, changes, batch sizes).
+func (q *Queue) Stats() CommitStats {
+	q.stats.mu.Lock()
+	defer q.stats.mu.Unlock()
+	return q.stats.s
+}
+
+// NewQueue loads every hall of the campus from the file: its meta and its open tickets (never the
+// history, so start-up does not grow with the file) and starts the group committer and the tick
+// loop. now is the clock (time.Now when nil).
+func NewQueue(ctx context.Context, db *DB, campus hall.Campus, now func() time.Time) (*Queue, error) {
+	if err := campus.Validate(); err != nil {
+		return nil, err
+	}
+	loc, err := campus.Location()
+	if err != nil {
+		return nil, err
+	}
+	if now == nil {
+		now = time.Now
+	}
+	q := &Queue{db: db, campus: campus, loc: loc, now: now, halls: map[string]*hallState{}, stop: make(chan struct{})}
+	q.pcond = sync.NewCond(&q.pmu)
+	err = db.bolt.Update(func(tx *bbolt.Tx) error {
+		for _, h := range campus.Halls {
+			if _, err := tx.CreateBucketIfNotExists(openBucket(h.Code)); err != nil {
+				return err
+			}
+			if _, err := tx.CreateBucketIfNotExists(eventsBucket(h.Code)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bolt: create hall buckets: %w", err)
+	}
+	for _, h := range campus.Halls {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		hs := &hallState{code: h.Code, cfg: h, idem: map[string]*request{}, subs: map[*subscriber]struct{}{}}
+		if err := q.load(hs); err != nil {
+			return nil, err
+		}
+		q.halls[h.Code] = hs
+	}
+	q.wg.Add(2)
+	go q.commitLoop()
+	go q.tickLoop()
+	return q, nil
+}
+
+// load (re)builds a hall's engine from its meta and open-ticket index. Callers hold hs.mu (or own
+// hs exclusively).
+func (q *Queue) load(hs *hallState) error {
+	var (
+		meta    queue.Meta
+		hasMeta bool
+		open    []hall.Ticket
+	)
+	err := q.db.bolt.View(func(tx *bbolt.Tx) error {
+		if v := tx.Bucket(bucketMeta).Get([]byte(hs.code)); v != nil {
+			if err := json.Unmarshal(v, &meta); err != nil {
+				return fmt.Errorf("decode meta: %w", err)
+			}
+			hasMeta = true
+		}
+		ob := tx.Bucket(openBucket(hs.code))
+		if ob == nil {
+			return nil
+		}
+		tb := tx.Bucket(bucketTickets)
+		return ob.ForEach(func(k, _ []byte) error {
+			v := tb.Get(k)
+			if v == nil {
+				return nil // index entry without ticket: ignore
+			}
+			var t hall.Ticket
+			if err := json.Unmarshal(v, &t); err != nil {
+				return fmt.Errorf("decode ticket %s: %w", k, err)
+			}
+			open = append(open, t)
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("bolt: load hall %s: %w", hs.code, err)
+	}
+	var eng *queue.Engine
+	if hasMeta {
+		eng, err = queue.Restore(hs.cfg, q.loc, meta, open)
+		if err != nil {
+			return fmt.Errorf("bolt: restore hall %s: %w", hs.code, err)
+		}
+	} else {
+		eng = queue.New(hs.cfg, q.loc)
+	}
+	hs.eng = eng
+	hs.seq = meta.Seq
+	hs.committed.Store(meta.Seq)
+	return nil
+}
+
+// engine returns the hall's engine, reloading it after a failed commit. Callers hold hs.mu.
+func (q *Queue) engine(hs *hallState) (*queue.Engine, error) {
+	if hs.eng == nil {
+		if err := q.load(hs); err != nil {
+			return nil, hall.Errorf(hall.EUNAVAILABLE, "", "storage unavailable: %v", err)
+		}
+	}
+	return hs.eng, nil
+}
+
+func (q *Queue) hall(code string) (*hallState, error) {
+	hs, ok := q.halls[code]
+	if !ok {
+		return nil, hall.Errorf(hall.ENOTFOUND, "hall", "no hall %q", code)
+	}
+	return hs, nil
+}
+
+// enqueue hands a change to the committer. Callers hold hs.mu, which keeps each hall's changes in
+// order. It never blocks.
+func (q *Queue) enqueue(hs *hallState, ch queue.Change) (*request, error) {
+	r := &request{h: hs, epoch: hs.epoch.Load(), change: ch, done: make(chan struct{})}
+	q.pmu.Lock()
+	if q.closing {
+		q.pmu.Unlock()
+		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "the queue is shutting down")
+	}
+	q.pending = append(q.pending, r)
+	q.pcond.Signal()
+	q.pmu.Unlock()
+	hs.seq = ch.Meta.Seq
+	hs.last = r
+	return r, nil
+}
+
+// Close stops the tick loop, commits every change already handed to the committer, stops it and
+// closes all subscriptions. It does not close the DB.
+func (q *Queue) Close() error {
+	q.closeOnce.Do(func() {
+		close(q.stop)
+		q.pmu.Lock()
+		q.closing = true
+		q.pcond.Broadcast()
+		q.pmu.Unlock()
+		q.wg.Wait()
+		for _, hs := range q.halls {
+			hs.smu.Lock()
+			for s := range hs.subs {
+				s.closed = true
+				close(s.ch)
+			}
+			clear(hs.subs)
+			hs.smu.Unlock()
+		}
+	})
+	return nil
+}
+
+func (q *Queue) commitLoop() {
+	defer q.wg.Done()
+	var spare []*request
+	for {
+		q.pmu.Lock()
+		for len(q.pending) == 0 && !q.closing {
+			q.pcond.Wait()
+		}
+		if len(q.pending) == 0 { // closing and drained
+			q.pmu.Unlock()
+			return
+		}
+		batch := q.pending
+		q.pending = spare[:0]
+		q.pmu.Unlock()
+		q.commit(batch)
+		clear(batch)
+		spare = batch
+	}
+}
+
+var errInjected = errors.New("injected commit failure")
+
+// commit writes one batch in one transaction, then publishes and acknowledges it, or fails it and
+// resets the engines involved.
+func (q *Queue) commit(batch []*request) {
+	live := make([]*request, 0, len(batch))
+	for _, r := range batch {
+		if r.epoch != r.h.epoch.Load() {
+			// Computed on an engine state that a failed commit discarded.
+			r.finish(hall.Errorf(hall.EUNAVAILABLE, "", "storage error: an earlier change failed; retry"))
+			q.stats.add(1, false)
+			continue
+		}
+		live = append(live, r)
+	}
+	if len(live) == 0 {
+		return
+	}
+	err := q.db.bolt.Update(func(tx *bbolt.Tx) error { return q.write(tx, live) })
+	if err != nil {
+		err = fmt.Errorf("bolt: commit batch of %d: %w", len(live), err)
+		fail := hall.Errorf(hall.EUNAVAILABLE, "", "storage error, nothing was changed: %v", err)
+		reset := map[*hallState]bool{}
+		for _, r := range live {
+			reset[r.h] = true
+		}
+		for hs := range reset {
+			hs.mu.Lock()
+			hs.eng = nil // reloaded from the file by the next command
+			hs.epoch.Add(1)
+			hs.mu.Unlock()
+		}
+		for _, r := range live {
+			r.finish(fail)
+		}
+		q.stats.add(len(live), false)
+		return
+	}
+	q.stats.add(len(live), true)
+	// Durable: advance the committed seqs, then publish in order, then acknowledge.
+	for _, r := range live {
+		if n := len(r.change.Events); n > 0 {
+			r.h.committed.Store(r.change.Events[n-1].Seq)
+		}
+	}
+	for _, r := range live {
+		if len(r.change.Events) > 0 {
+			r.h.publish(r.change.Events)
+		}
+	}
+	for _, r := range live {
+		r.finish(nil)
+	}
+}
+
+// write puts one batch into the transaction: tickets, tokens, open index, events, idempotency keys
+// and each hall's latest meta.
+func (q *Queue) write(tx *bbolt.Tx, batch []*request) error {
+	for {
+		n := q.failCommits.Load()
+		if n <= 0 {
+			break
+		}
+		if q.failCommits.CompareAndSwap(n, n-1) {
+			return errInjected
+		}
+	}
+	tickets := tx.Bucket(bucketTickets)
+	tokens := tx.Bucket(bucketTokens)
+	idem := tx.Bucket(bucketIdem)
+	metas := map[*hallState]*queue.Meta{}
+	var key [8]byte
+	for _, r := range batch {
+		hs := r.h
+		open := tx.Bucket(openBucket(hs.code))
+		events := tx.Bucket(eventsBucket(hs.code))
+		for i := range r.change.Tickets {
+			t := &r.change.Tickets[i]
+			v, err := json.Marshal(t)
+			if err != nil {
+				return fmt.Errorf("encode ticket %s: %w", t.ID, err)
+			}
+			id := []byte(t.ID)
+			if err := tickets.Put(id, v); err != nil {
+				return fmt.Errorf("put ticket %s: %w", t.ID, err)
+			}
+			if t.Token != "" {
+				if err := tokens.Put([]byte(t.Token), id); err != nil {
+					return fmt.Errorf("put token: %w", err)
+				}
+			}
+			if keepOpen(t) {
+				err = open.Put(id, nil)
+			} else {
+				err = open.Delete(id)
+			}
+			if err != nil {
+				return fmt.Errorf("open index %s: %w", t.ID, err)
+			}
+		}
+		for i := range r.change.Events {
+			ev := &r.change.Events[i]
+			v, err := json.Marshal(ev)
+			if err != nil {
+				return fmt.Errorf("encode event %d: %w", ev.Seq, err)
+			}
+			binary.BigEndian.PutUint64(key[:], ev.Seq)
+			if err := events.Put(key[:], v); err != nil {
+				return fmt.Errorf("put event %s/%d: %w", hs.code, ev.Seq, err)
+			}
+		}
+		if r.idemKey != "" {
+			v, _ := json.Marshal(idemRecord{ID: r.idemID, At: q.now().UTC()})
+			if err := idem.Put([]byte(hs.code+"/"+r.idemKey), v); err != nil {
+				return fmt.Errorf("put idempotency key: %w", err)
+			}
+		}
+		metas[hs] = &r.change.Meta
+	}
+	for hs, m := range metas {
+		v, err := json.Marshal(m)
+		if err != nil {
+			return fmt.Errorf("encode meta %s: %w", hs.code, err)
+		}
+		if err := tx.Bucket(bucketMeta).Put([]byte(hs.code), v); err != nil {
+			return fmt.Errorf("put meta %s: %w", hs.code, err)
+		}
+	}
+	return nil
+}
+
+// keepOpen reports whether a ticket belongs in the open index: open states and no-shows (which
+// may be reinstated; the engine decides on restore, and stale ones are tidied at start-up).
+func keepOpen(t *hall.Ticket) bool {
+	return t.State.Open() || t.State == hall.TicketNoShow
+}
+
+type idemRecord struct {
+	ID string    `json:"id"`
+	At time.Time `json:"at"`
+}
+
+// publish sends committed events to the hall's subscribers. A subscriber whose buffer is full is
+// dropped (its channel closed) so that it never slows the committer or the others.
+func (hs *hallState) publish(events []hall.Event) {
+	hs.smu.Lock()
+	defer hs.smu.Unlock()
+	for s := range hs.subs {
+		for _, ev := range events {
+			select {
+			case s.ch <- ev:
+				continue
+			default:
+			}
+			s.closed = true
+			close(s.ch)
+			delete(hs.subs, s)
+			break
+		}
+	}
+}
+
+// tickLoop runs the engines' time rules every TickInterval and prunes old idempotency keys hourly.
+func (q *Queue) tickLoop() {
+	defer q.wg.Done()
+	t := time.NewTicker(TickInterval)
+	defer t.Stop()
+	lastPrune := time.Time{}
+	for {
+		select {
+		case <-q.stop:
+			return
+		case <-t.C:
+		}
+		q.tick()
+		if now := q.now(); now.Sub(lastPrune) > time.Hour {
+			lastPrune = now
+			q.pruneIdem(now)
+		}
+	}
+}
+
+// tick lets every hall's engine apply its time rules; changes are committed like any other.
+func (q *Queue) tick() {
+	for _, hs := range q.halls {
+		hs.mu.Lock()
+		eng, err := q.engine(hs)
+		if err == nil {
+			ch := eng.Tick(q.now())
+			if len(ch.Events) > 0 || len(ch.Tickets) > 0 {
+				q.enqueue(hs, ch)
+			}
+		}
+		hs.mu.Unlock()
+	}
+}
+
+// pruneIdem deletes idempotency keys older than IdempotencyTTL.
+func (q *Queue) pruneIdem(now time.Time) {
+	_ = q.db.bolt.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketIdem)
+		var old [][]byte
+		b.ForEach(func(k, v []byte) error {
+			var rec idemRecord
+			if json.Unmarshal(v, &rec) != nil || now.Sub(rec.At) > IdempotencyTTL {
+				old = append(old, append([]byte(nil), k...))
+			}
+			return nil
+		})
+		for _, k := range old {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+var tokenEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// newFollowToken returns 20 random bytes in base32 (32 characters): unguessable.
+func newFollowToken() string {
+	var b [20]byte
+	rand.Read(b[:])
+	return tokenEncoding.EncodeToString(b[:])
+}
+
+// Issue creates a ticket and returns once it is durable. With an idempotency key that was seen in
+// the last day, it returns the ticket created then (position and wait recomputed).
+func (q *Queue) Issue(ctx context.Context, req hall.IssueRequest) (*hall.Issued, error) {
+	hs, err := q.hall(req.Hall)
+	if err != nil {
+		return nil, err
+	}
+	token := newFollowToken()
+	hs.mu.Lock()
+	if req.IdempotencyKey != "" {
+		if r, ok := hs.idem[req.IdempotencyKey]; ok {
+			// The same key is being committed right now: answer with its ticket once durable.
+			hs.mu.Unlock()
+			if err := r.wait(ctx); err != nil {
+				return nil, err
+			}
+			return q.issuedByID(ctx, hs, r.idemID)
+		}
+		id, err := q.idemLookup(hs.code, req.IdempotencyKey)
+		if err != nil {
+			hs.mu.Unlock()
+			return nil, err
+		}
+		if id != "" {
+			hs.mu.Unlock()
+			return q.issuedByID(ctx, hs, id)
+		}
+	}
+	eng, err := q.engine(hs)
+	if err != nil {
+		hs.mu.Unlock()
+		return nil, err
+	}
+	now := q.now()
+	// The ID must be chosen before the engine picks the number, so it uses the hall's next event
+	// seq, which (like numbers) is never reused: hall-yyyymmdd-seq.
+	id := hs.code + "-" + now.In(q.loc).Format("20060102") + "-" + strconv.FormatUint(hs.seq+1, 10)
+	iss, ch, err := eng.Issue(now, req, id, token)
+	if err != nil {
+		hs.mu.Unlock()
+		return nil, err
+	}
+	r, err := q.enqueue(hs, ch)
+	if err != nil {
+		hs.mu.Unlock()
+		return nil, err
+	}
+	if req.IdempotencyKey != "" {
+		r.idemKey, r.idemID = req.IdempotencyKey, id
+		hs.idem[req.IdempotencyKey] = r
+	}
+	hs.mu.Unlock()
+	err = r.wait(ctx)
+	if req.IdempotencyKey != "" {
+		hs.mu.Lock()
+		if hs.idem[req.IdempotencyKey] == r {
+			delete(hs.idem, req.IdempotencyKey)
+		}
+		hs.mu.Unlock()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return iss, nil
+}
+
+// idemLookup returns the ticket ID stored for an idempotency key, "" when none (or expired).
+func (q *Queue) idemLookup(hallCode, key string) (string, error) {
+	var rec idemRecord
+	err := q.db.bolt.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucketIdem).Get([]byte(hallCode + "/" + key))
+		if v == nil {
+			return nil
+		}
+		return json.Unmarshal(v, &rec)
+	})
+	if err != nil {
+		return "", hall.Errorf(hall.EUNAVAILABLE, "", "bolt: idempotency lookup: %v", err)
+	}
+	if rec.ID == "" || q.now().Sub(rec.At) > IdempotencyTTL {
+		return "", nil
+	}
+	return rec.ID, nil
+}
+
+// issuedByID answers a repeated issue request with the stored ticket.
+func (q *Queue) issuedByID(ctx context.Context, hs *hallState, id string) (*hall.Issued, error) {
+	t, err := q.ticketByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	iss := &hall.Issued{Ticket: *t, Materials: []hall.Text{}}
+	if svc, ok := hs.cfg.Service(t.Service); ok && svc.Materials != nil {
+		iss.Materials = svc.Materials
+	}
+	hs.mu.Lock()
+	if eng, err := q.engine(hs); err == nil {
+		if ahead, eta, ok := eng.Position(q.now(), id); ok {
+			iss.Position, iss.EtaSeconds = ahead, eta
+		}
+	}
+	hs.mu.Unlock()
+	return iss, nil
+}
+
+// ticketByID reads a committed ticket.
+func (q *Queue) ticketByID(ctx context.Context, id string) (*hall.Ticket, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var t *hall.Ticket
+	err := q.db.bolt.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucketTickets).Get([]byte(id))
+		if v == nil {
+			return nil
+		}
+		t = new(hall.Ticket)
+		return json.Unmarshal(v, t)
+	})
+	if err != nil {
+		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: read ticket %s: %v", id, err)
+	}
+	if t == nil {
+		return nil, hall.Errorf(hall.ENOTFOUND, "ticket", "no ticket %s", id)
+	}
+	return t, nil
+}
+
+// ticketByToken reads the committed ticket with a follow token.
+func (q *Queue) ticketByToken(ctx context.Context, token string) (*hall.Ticket, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var t *hall.Ticket
+	err := q.db.bolt.View(func(tx *bbolt.Tx) error {
+		id := tx.Bucket(bucketTokens).Get([]byte(token))
+		if id == nil {
+			return nil
+		}
+		v := tx.Bucket(bucketTickets).Get(id)
+		if v == nil {
+			return nil
+		}
+		t = new(hall.Ticket)
+		return json.Unmarshal(v, t)
+	})
+	if err != nil {
+		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: read ticket by token: %v", err)
+	}
+	if t == nil {
+		return nil, hall.Errorf(hall.ENOTFOUND, "token", "no ticket with this token")
+	}
+	return t, nil
+}
+
+// Act performs a counter action and returns once it is durable. call-next returns (nil, nil) when
+// nobody waits.
+func (q *Queue) Act(ctx context.Context, a hall.CounterAction) (*hall.Ticket, error) {
+	hs, err := q.hall(a.Hall)
+	if err != nil {
+		return nil, err
+	}
+	hs.mu.Lock()
+	eng, err := q.engine(hs)
+	if err != nil {
+		hs.mu.Unlock()
+		return nil, err
+	}
+	t, ch, err := eng.Act(q.now(), a)
+	if err != nil {
+		hs.mu.Unlock()
+		return nil, err
+	}
+	if len(ch.Events) == 0 && len(ch.Tickets) == 0 {
+		hs.mu.Unlock()
+		return t, nil
+	}
+	r, err := q.enqueue(hs, ch)
+	hs.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.wait(ctx); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// CancelByToken cancels the ticket with this follow token on its holder's request.
+func (q *Queue) CancelByToken(ctx context.Context, token string) (*hall.Ticket, error) {
+	t, err := q.ticketByToken(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	hs, err := q.hall(t.Hall)
+	if err != nil {
+		return nil, err
+	}
+	hs.mu.Lock()
+	eng, err := q.engine(hs)
+	if err != nil {
+		hs.mu.Unlock()
+		return nil, err
+	}
+	ct, ch, err := eng.CancelByToken(q.now(), token)
+	if err != nil {
+		hs.mu.Unlock()
+		return nil, err
+	}
+	r, err := q.enqueue(hs, ch)
+	hs.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.wait(ctx); err != nil {
+		return nil, err
+	}
+	return ct, nil
+}
+
+// Snapshot returns the hall's state. It waits until the state it shows is durable, so its Seq is
+// never ahead of the committed log (Since(Seq) always works).
+func (q *Queue) Snapshot(ctx context.Context, code string) (*hall.Snapshot, error) {
+	hs, err := q.hall(code)
+	if err != nil {
+		return nil, err
+	}
+	for attempt := 0; ; attempt++ {
+		hs.mu.Lock()
+		eng, err := q.engine(hs)
+		if err != nil {
+			hs.mu.Unlock()
+			return nil, err
+		}
+		snap := eng.Snapshot(q.now())
+		last := hs.last
+		hs.mu.Unlock()
+		if last == nil || snap.Seq <= hs.committed.Load() {
+			return &snap, nil
+		}
+		if err := last.wait(ctx); err == nil || attempt >= 3 {
+			if err != nil {
+				return nil, err
+			}
+			return &snap, nil
+		}
+		// The change failed: the engine was reset; take the snapshot again.
+	}
+}
+
+// Follow returns the public view of the ticket with this follow token: the committed ticket, and
+// for a waiting one its position and estimated wait from the live queue.
+func (q *Queue) Follow(ctx context.Context, token string) (*hall.Follow, error) {
+	t, err := q.ticketByToken(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	hs, err := q.hall(t.Hall)
+	if err != nil {
+		return nil, err
+	}
+	f := &hall.Follow{Ticket: t.Public(), Number: t.Number, State: t.State, HallName: hs.cfg.Name, Materials: []hall.Text{}}
+	if svc, ok := hs.cfg.Service(t.Service); ok {
+		f.Service = svc.Name
+		if svc.Materials != nil {
+			f.Materials = svc.Materials
+		}
+	}
+	if t.State == hall.TicketCalled || t.State == hall.TicketServing {
+		f.Counter = t.Counter
+	}
+	if t.State == hall.TicketWaiting {
+		hs.mu.Lock()
+		if eng, err := q.engine(hs); err == nil {
+			if ahead, eta, ok := eng.Position(q.now(), t.ID); ok {
+				f.Position, f.EtaSeconds = ahead, eta
+			}
+		}
+		hs.mu.Unlock()
+	}
+	return f, nil
+}
+
+// Waiting lists the hall's waiting tickets in call order.
+func (q *Queue) Waiting(ctx context.Context, code string) ([]hall.Ticket, error) {
+	hs, err := q.hall(code)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	eng, err := q.engine(hs)
+	if err != nil {
+		return nil, err
+	}
+	return eng.Waiting(), nil
+}
+
+// Since returns the committed events of the hall after seq, oldest first. ok is false when seq is
+// ahead of the committed log (unknown: e.g. the file was replaced by a restore) or more than
+// MaxReplay events behind it (a snapshot is cheaper): the caller starts from a snapshot.
+//
+// To follow a hall without a gap, Subscribe first, then call Since (or Snapshot), and drop
+// subscribed events whose Seq is not above the last one already handled.
+func (q *Queue) Since(ctx context.Context, code string, seq uint64) ([]hall.Event, bool, error) {
+	hs, err := q.hall(code)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, false, err
+	}
+	last := hs.committed.Load()
+	if seq > last || last-seq > MaxReplay {
+		return nil, false, nil
+	}
+	events := make([]hall.Event, 0, last-seq)
+	err = q.db.bolt.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(eventsBucket(code)).Cursor()
+		var key [8]byte
+		binary.BigEndian.PutUint64(key[:], seq+1)
+		for k, v := c.Seek(key[:]); k != nil && binary.BigEndian.Uint64(k) <= last; k, v = c.Next() {
+			var ev hall.Event
+			if err := json.Unmarshal(v, &ev); err != nil {
+				return fmt.Errorf("decode event %d: %w", binary.BigEndian.Uint64(k), err)
+			}
+			events = append(events, ev)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: read events of %s: %v", code, err)
+	}
+	return events, true, nil
+}
+
+// LastSeq returns the seq of the hall's last committed event.
+func (q *Queue) LastSeq(code string) (uint64, error) {
+	hs, err := q.hall(code)
+	if err != nil {
+		return 0, err
+	}
+	return hs.committed.Load(), nil
+}
+
+// Subscribe delivers every event of the hall committed after the call, in order. The channel is
+// closed by cancel, by Close, or when the subscriber falls more than buffer events behind (it must
+// then resynchronise from Since or a snapshot). An unknown hall gives a closed channel.
+func (q *Queue) Subscribe(code string, buffer int) (<-chan hall.Event, func()) {
+	ch := make(chan hall.Event, max(buffer, 1))
+	hs, ok := q.halls[code]
+	if !ok {
+		close(ch)
+		return ch, func() {}
+	}
+	s := &subscriber{ch: ch}
+	hs.smu.Lock()
+	select {
+	case <-q.stop:
+		s.closed = true
+		close(ch)
+	default:
+		hs.subs[s] = struct{}{}
+	}
+	hs.smu.Unlock()
+	return ch, func() {
+		hs.smu.Lock()
+		defer hs.smu.Unlock()
+		if !s.closed {
+			s.closed = true
+			close(s.ch)
+			delete(hs.subs, s)
+		}
+	}
+}
