@@ -7,13 +7,63 @@
 // returns a Change: the records to persist and the events to append to the hall's log, with
 // consecutive sequence numbers, plus the engine Meta after the change. The owner persists the
 // Change in one transaction before acknowledging.
+//
+// # Numbers and the day
+//
+// A ticket number is the service code followed by three digits (A001…A999), counted per service
+// per local day in the engine's location (Asia/Shanghai by default). The first command of a new
+// local day (or a Tick) resets the day before doing anything else: every ticket still open from the
+// previous day is cancelled (one ticket.cancelled event each, actor "system"), reinstatable no-shows
+// are dropped, every counter is closed, the recent calls are cleared, the numbers start again at 001,
+// and a hall.day_reset event is appended. If the command that triggered the reset then fails, the
+// reset is undone too (errors change nothing); it happens again with the next command. The 1000th
+// ticket of a service in one day is refused with ECONFLICT ("service full for today"). Numbers are
+// in Meta, so they are never reused after Restore.
+//
+// # Who is called next
+//
+// call-next at counter n considers the waiting tickets of the services in n's profile that are
+// not reserved for another counter (TargetCounter is 0 or n). Green-channel (priority) tickets
+// come first; then the oldest Order (the time the ticket joined its queue) across all those
+// services; equal Orders go by the counter's profile order (its main service first), then by
+// number. A counter with a ticket that is still called or serving must finish it, mark it no-show,
+// park or transfer it before it can call again (ECONFLICT), so a double click never skips anyone.
+// A called ticket is no longer waiting, so two counters never get one ticket.
+//
+// # Wait estimates
+//
+// See estimate.go and docs/QUEUE.md: per service a mean service time from the recent durations
+// (with right-censored running services), per counter a residual-time distribution, and the
+// estimate is the median time of the first departure plus the mean inter-departure time for each
+// further person ahead.
 package queue
 
 import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
 	"time"
 
 	"onedoor/hallserver/hall"
 )
+
+// Limits of the engine.
+const (
+	// MaxNumber is the last number a service can issue in one day.
+	MaxNumber = 999
+	// NoShowLimit is how many times a ticket may be marked absent and still be reinstated.
+	NoShowLimit = 2
+	// RecentCallsKept is how many recent calls the Meta and the Snapshot keep.
+	RecentCallsKept = 10
+	// StatsWindow is how many recent service durations are kept per service.
+	StatsWindow = 20
+	// MaxPersonID is the longest accepted person ID.
+	MaxPersonID = 32
+)
+
+// SystemActor is the actor of events the engine makes by itself (the day reset).
+const SystemActor = "system"
 
 // ServiceStats are the recent service times of one service, for wait estimates.
 type ServiceStats struct {
@@ -39,68 +89,692 @@ type Change struct {
 	Meta    Meta          // the engine meta after the change (a copy)
 }
 
+// Empty reports whether the change has no events (nothing to persist).
+func (c Change) Empty() bool { return len(c.Events) == 0 }
+
 // Engine is the queue state of one hall.
 type Engine struct {
-	// fields are the implementation's
+	h    hall.Hall
+	loc  *time.Location
+	svcs map[string]int // service code -> index in h.Services
+
+	// meta parts. Slices in them (Counters[i].Services, RecentCalls, Stats[s].Recent) are
+	// copy-on-write: they are replaced, never changed in place, so Meta copies can share them.
+	seq      uint64
+	day      string
+	numbers  map[string]int
+	counters []hall.Counter // in h.Counters order
+	recent   []hall.Call
+	stats    map[string]ServiceStats
+
+	tickets  map[string]*hall.Ticket // open tickets and reinstatable no-shows, by ID
+	byNumber map[string]string       // number -> ID (tickets in the engine)
+	byToken  map[string]string       // token -> ID
+	queues   map[string][]*hall.Ticket
+
+	// the change being built by the running command
+	ch      Change
+	touched map[string]bool
 }
 
 // New returns an engine for a hall with no history.
 func New(h hall.Hall, loc *time.Location) *Engine {
-	panic("TODO")
+	e, _ := Restore(h, loc, Meta{}, nil)
+	return e
 }
 
 // Restore returns an engine for a hall from its persisted meta and the tickets that were open
 // (waiting, called, serving, parked) and those no-show tickets that can still be reinstated.
 // Counters in meta that no longer exist in h are dropped; new counters start closed.
+//
+// Tickets in other states are ignored. Restore fails on tickets with duplicate IDs or numbers, of
+// unknown services, or with a counter that names a ticket that is not called or serving there.
 func Restore(h hall.Hall, loc *time.Location, meta Meta, open []hall.Ticket) (*Engine, error) {
-	panic("TODO")
+	if loc == nil {
+		l, err := time.LoadLocation(hall.DefaultTimeZone)
+		if err != nil {
+			l = time.FixedZone("CST", 8*3600)
+		}
+		loc = l
+	}
+	e := &Engine{
+		h:        h,
+		loc:      loc,
+		svcs:     map[string]int{},
+		seq:      meta.Seq,
+		day:      meta.Day,
+		numbers:  map[string]int{},
+		stats:    map[string]ServiceStats{},
+		tickets:  map[string]*hall.Ticket{},
+		byNumber: map[string]string{},
+		byToken:  map[string]string{},
+		queues:   map[string][]*hall.Ticket{},
+	}
+	for i, s := range h.Services {
+		e.svcs[s.Code] = i
+	}
+	for k, v := range meta.Numbers {
+		e.numbers[k] = v
+	}
+	for k, v := range meta.Stats {
+		if _, ok := e.svcs[k]; ok {
+			e.stats[k] = ServiceStats{Recent: slices.Clone(v.Recent)}
+		}
+	}
+	for _, c := range meta.RecentCalls {
+		if len(e.recent) < RecentCallsKept {
+			e.recent = append(e.recent, c)
+		}
+	}
+	old := map[int]hall.Counter{}
+	for _, c := range meta.Counters {
+		old[c.Number] = c
+	}
+	for _, cc := range h.Counters {
+		c := hall.Counter{Hall: h.Code, Number: cc.Number, State: hall.CounterClosed, Services: slices.Clone(cc.Services)}
+		if o, ok := old[cc.Number]; ok {
+			switch o.State {
+			case hall.CounterOpen, hall.CounterPaused, hall.CounterClosed:
+				c.State = o.State
+			}
+			c.Current, c.Staff = o.Current, o.Staff
+		}
+		e.counters = append(e.counters, c)
+	}
+	for i := range open {
+		t := open[i]
+		if !t.State.Open() && !(t.State == hall.TicketNoShow && t.NoShows <= NoShowLimit) {
+			continue
+		}
+		if _, ok := e.svcs[t.Service]; !ok {
+			return nil, fmt.Errorf("queue: restore: ticket %s has unknown service %q", t.ID, t.Service)
+		}
+		if _, dup := e.tickets[t.ID]; dup || t.ID == "" {
+			return nil, fmt.Errorf("queue: restore: duplicate or empty ticket ID %q", t.ID)
+		}
+		if _, dup := e.byNumber[t.Number]; dup {
+			return nil, fmt.Errorf("queue: restore: duplicate ticket number %s", t.Number)
+		}
+		tp := &t
+		e.tickets[t.ID] = tp
+		e.byNumber[t.Number] = t.ID
+		if t.Token != "" {
+			e.byToken[t.Token] = t.ID
+		}
+		if t.State == hall.TicketWaiting {
+			e.enqueue(tp)
+		}
+		if t.Day == e.day {
+			if n := numberOf(t.Number); n > e.numbers[t.Service] && strings.HasPrefix(t.Number, t.Service) {
+				e.numbers[t.Service] = n
+			}
+		}
+	}
+	// Counters and their current tickets must agree.
+	held := map[string]int{}
+	for i := range e.counters {
+		c := &e.counters[i]
+		if c.Current == "" {
+			continue
+		}
+		t, ok := e.tickets[c.Current]
+		if !ok || (t.State != hall.TicketCalled && t.State != hall.TicketServing) || t.Counter != c.Number {
+			return nil, fmt.Errorf("queue: restore: counter %d holds ticket %q that is not called or serving there", c.Number, c.Current)
+		}
+		held[t.ID] = c.Number
+	}
+	for _, t := range e.tickets {
+		if t.State == hall.TicketCalled || t.State == hall.TicketServing {
+			if _, ok := held[t.ID]; !ok {
+				// The counter does not exist any more or lost it: the ticket goes back to its queue.
+				if ci := e.counterIndex(t.Counter); ci >= 0 && e.counters[ci].Current == "" {
+					e.counters[ci].Current = t.ID
+				} else {
+					t.State = hall.TicketWaiting
+					t.CalledAt, t.StartedAt = nil, nil
+					e.enqueue(t)
+				}
+			}
+		}
+	}
+	return e, nil
 }
 
-// Issue creates a ticket with the given ID and follow token. The number is the service prefix and
-// three digits, counted per service per local day (reset at local midnight, never reused).
-func (e *Engine) Issue(now time.Time, req hall.IssueRequest, id, token string) (*hall.Issued, Change, error) {
-	panic("TODO")
+func numberOf(num string) int {
+	n := 0
+	if len(num) < 2 {
+		return 0
+	}
+	for _, r := range num[1:] {
+		if r < '0' || r > '9' {
+			return 0
+		}
+		n = n*10 + int(r-'0')
+	}
+	return n
 }
 
-// Act performs a counter action. For call-next it returns a nil ticket and an empty Change (no
-// events) when nobody waits for that counter.
-func (e *Engine) Act(now time.Time, a hall.CounterAction) (*hall.Ticket, Change, error) {
-	panic("TODO")
+// Location returns the engine's time zone.
+func (e *Engine) Location() *time.Location { return e.loc }
+
+// Day returns the local day string of t in the engine's time zone.
+func (e *Engine) Day(t time.Time) string { return t.In(e.loc).Format("2006-01-02") }
+
+// Meta returns a copy of the engine meta.
+func (e *Engine) Meta() Meta {
+	m := Meta{
+		Seq:         e.seq,
+		Day:         e.day,
+		Numbers:     make(map[string]int, len(e.numbers)),
+		Counters:    slices.Clone(e.counters),
+		RecentCalls: slices.Clone(e.recent),
+		Stats:       make(map[string]ServiceStats, len(e.stats)),
+	}
+	if m.RecentCalls == nil {
+		m.RecentCalls = []hall.Call{}
+	}
+	for k, v := range e.numbers {
+		m.Numbers[k] = v
+	}
+	for k, v := range e.stats {
+		m.Stats[k] = v // Recent is copy-on-write
+	}
+	return m
 }
 
-// CancelByToken cancels a waiting or parked ticket on its holder's request ("I left").
-func (e *Engine) CancelByToken(now time.Time, token string) (*hall.Ticket, Change, error) {
-	panic("TODO")
+// ---- queues ----
+
+// less orders waiting tickets of one queue: priority first, then Order, then number.
+func less(a, b *hall.Ticket) bool {
+	if a.Priority != b.Priority {
+		return a.Priority
+	}
+	if a.Order != b.Order {
+		return a.Order < b.Order
+	}
+	return a.Number < b.Number
+}
+
+func (e *Engine) enqueue(t *hall.Ticket) {
+	q := e.queues[t.Service]
+	i := sort.Search(len(q), func(i int) bool { return less(t, q[i]) })
+	q = slices.Insert(q, i, t)
+	e.queues[t.Service] = q
+}
+
+func (e *Engine) dequeue(t *hall.Ticket) {
+	q := e.queues[t.Service]
+	i := sort.Search(len(q), func(i int) bool { return !less(q[i], t) })
+	for ; i < len(q); i++ {
+		if q[i] == t {
+			e.queues[t.Service] = slices.Delete(q, i, i+1)
+			return
+		}
+	}
+	// not found by search (should not happen): linear fallback
+	for i := range q {
+		if q[i] == t {
+			e.queues[t.Service] = slices.Delete(q, i, i+1)
+			return
+		}
+	}
+}
+
+// waitingCounts returns the number of waiting tickets per service (every service present).
+func (e *Engine) waitingCounts() map[string]int {
+	m := make(map[string]int, len(e.h.Services))
+	for _, s := range e.h.Services {
+		m[s.Code] = len(e.queues[s.Code])
+	}
+	return m
+}
+
+func (e *Engine) counterIndex(n int) int {
+	for i := range e.counters {
+		if e.counters[i].Number == n {
+			return i
+		}
+	}
+	return -1
+}
+
+// ---- change building ----
+
+func (e *Engine) begin() {
+	e.ch = Change{}
+	e.touched = nil
+}
+
+func (e *Engine) event(now time.Time, typ hall.EventType, actor string, t *hall.Ticket, c *hall.Counter) {
+	e.seq++
+	ev := hall.Event{Seq: e.seq, Hall: e.h.Code, Type: typ, At: now, Actor: actor, Waiting: e.waitingCounts()}
+	if t != nil {
+		tc := *t
+		ev.Ticket = &tc
+		e.touch(t)
+	}
+	if c != nil {
+		cc := *c
+		ev.Counter = &cc
+	}
+	e.ch.Events = append(e.ch.Events, ev)
+}
+
+func (e *Engine) touch(t *hall.Ticket) {
+	if e.touched == nil {
+		e.touched = map[string]bool{}
+	}
+	e.touched[t.ID] = true
+}
+
+// commit finishes the change: the tickets as they are now (also those that left the engine,
+// which are kept in final) and the meta.
+func (e *Engine) commit(final map[string]*hall.Ticket) Change {
+	ch := e.ch
+	if len(ch.Events) == 0 {
+		e.begin()
+		return Change{}
+	}
+	seen := map[string]bool{}
+	for i := len(ch.Events) - 1; i >= 0; i-- { // latest state of each ticket, in event order
+		ev := ch.Events[i]
+		if ev.Ticket == nil || seen[ev.Ticket.ID] {
+			continue
+		}
+		seen[ev.Ticket.ID] = true
+	}
+	added := map[string]bool{}
+	for _, ev := range ch.Events {
+		if ev.Ticket == nil || added[ev.Ticket.ID] {
+			continue
+		}
+		added[ev.Ticket.ID] = true
+		id := ev.Ticket.ID
+		if t, ok := e.tickets[id]; ok {
+			ch.Tickets = append(ch.Tickets, *t)
+		} else if t, ok := final[id]; ok {
+			ch.Tickets = append(ch.Tickets, *t)
+		} else {
+			// last event copy is the latest state
+			for i := len(ch.Events) - 1; i >= 0; i-- {
+				if ch.Events[i].Ticket != nil && ch.Events[i].Ticket.ID == id {
+					ch.Tickets = append(ch.Tickets, *ch.Events[i].Ticket)
+					break
+				}
+			}
+		}
+	}
+	ch.Meta = e.Meta()
+	e.begin()
+	return ch
+}
+
+// remove takes a ticket out of the engine (it became final).
+func (e *Engine) remove(t *hall.Ticket) {
+	delete(e.tickets, t.ID)
+	if e.byNumber[t.Number] == t.ID {
+		delete(e.byNumber, t.Number)
+	}
+	if e.byToken[t.Token] == t.ID {
+		delete(e.byToken, t.Token)
+	}
+}
+
+// ---- the day ----
+
+// clone copies the whole engine (used to undo a day reset when the command after it fails).
+func (e *Engine) clone() *Engine {
+	c := *e
+	c.numbers = map[string]int{}
+	for k, v := range e.numbers {
+		c.numbers[k] = v
+	}
+	c.stats = map[string]ServiceStats{}
+	for k, v := range e.stats {
+		c.stats[k] = v
+	}
+	c.counters = slices.Clone(e.counters)
+	c.recent = slices.Clone(e.recent)
+	c.tickets = map[string]*hall.Ticket{}
+	c.byNumber = map[string]string{}
+	c.byToken = map[string]string{}
+	c.queues = map[string][]*hall.Ticket{}
+	for id, t := range e.tickets {
+		tc := *t
+		c.tickets[id] = &tc
+	}
+	for k, v := range e.byNumber {
+		c.byNumber[k] = v
+	}
+	for k, v := range e.byToken {
+		c.byToken[k] = v
+	}
+	for s, q := range e.queues {
+		nq := make([]*hall.Ticket, len(q))
+		for i, t := range q {
+			nq[i] = c.tickets[t.ID]
+		}
+		c.queues[s] = nq
+	}
+	return &c
+}
+
+// rollover resets the day when now is in a later local day than the engine's. It returns a
+// copy of the engine as it was before (nil when nothing happened) and the tickets that became
+// final.
+func (e *Engine) rollover(now time.Time) (saved *Engine, final map[string]*hall.Ticket) {
+	day := e.Day(now)
+	if day == e.day {
+		return nil, nil
+	}
+	if e.day == "" || day < e.day {
+		// First use, or the clock went back across midnight: adopt the day without a reset
+		// only when nothing has been numbered yet.
+		if e.day == "" {
+			e.day = day
+			return nil, nil
+		}
+		return nil, nil
+	}
+	saved = e.clone()
+	final = map[string]*hall.Ticket{}
+	// cancel open tickets in a stable order: by number
+	ids := make([]string, 0, len(e.tickets))
+	for id := range e.tickets {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool {
+		a, b := e.tickets[ids[i]], e.tickets[ids[j]]
+		if a.Day != b.Day {
+			return a.Day < b.Day
+		}
+		return a.Number < b.Number
+	})
+	for _, id := range ids {
+		t := e.tickets[id]
+		if t.State == hall.TicketWaiting {
+			e.dequeue(t)
+		}
+		e.remove(t)
+		final[id] = t
+		if t.State == hall.TicketNoShow {
+			continue // already final; only its reinstatement ends
+		}
+		var ctr *hall.Counter
+		if ci := e.counterIndex(t.Counter); ci >= 0 && e.counters[ci].Current == t.ID {
+			e.counters[ci].Current = ""
+			ctr = &e.counters[ci]
+		}
+		t.State = hall.TicketCancelled
+		t.TargetCounter = 0
+		ft := now
+		t.FinishedAt = &ft
+		e.event(now, hall.EventCancelled, SystemActor, t, ctr)
+	}
+	for i := range e.counters {
+		c := &e.counters[i]
+		c.Current = ""
+		if c.State != hall.CounterClosed {
+			c.State = hall.CounterClosed
+			c.Staff = ""
+			e.event(now, hall.EventCounter, SystemActor, nil, c)
+		}
+	}
+	e.day = day
+	e.numbers = map[string]int{}
+	e.recent = nil
+	e.event(now, hall.EventDayReset, SystemActor, nil, nil)
+	return saved, final
+}
+
+// run wraps a command: the day reset first, the command, then the change (or the undo).
+func (e *Engine) run(now time.Time, cmd func(final map[string]*hall.Ticket) (*hall.Ticket, error)) (*hall.Ticket, Change, error) {
+	e.begin()
+	prevDay := e.day
+	saved, final := e.rollover(now)
+	if final == nil {
+		final = map[string]*hall.Ticket{}
+	}
+	t, err := cmd(final)
+	if err != nil {
+		if saved != nil {
+			*e = *saved
+		}
+		e.day = prevDay
+		e.begin()
+		return nil, Change{}, err
+	}
+	var out *hall.Ticket
+	if t != nil {
+		tc := *t
+		out = &tc
+	}
+	return out, e.commit(final), nil
 }
 
 // Tick lets time-based rules run (day change at local midnight): it returns a Change with events
 // when something changed, an empty Change otherwise.
 func (e *Engine) Tick(now time.Time) Change {
-	panic("TODO")
+	_, ch, _ := e.run(now, func(map[string]*hall.Ticket) (*hall.Ticket, error) { return nil, nil })
+	return ch
 }
 
-// Snapshot returns the hall's visible state.
-func (e *Engine) Snapshot(now time.Time) hall.Snapshot {
-	panic("TODO")
+// ---- issue ----
+
+func validPersonID(s string) bool {
+	if len(s) > MaxPersonID {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
-// Ticket returns an open ticket by ID.
+// Issue creates a ticket with the given ID and follow token. The number is the service prefix and
+// three digits, counted per service per local day (reset at local midnight, never reused).
+//
+// Errors: ENOTFOUND "service" for a service the hall does not have; EINVALID "lang" (only "",
+// "zh", "en"), "personId" (at most 32 of 0-9 A-Z a-z -), "id" or "token" (empty or already used);
+// ECONFLICT "service" when the service has issued 999 numbers today.
+func (e *Engine) Issue(now time.Time, req hall.IssueRequest, id, token string) (*hall.Issued, Change, error) {
+	var issued *hall.Issued
+	_, ch, err := e.run(now, func(map[string]*hall.Ticket) (*hall.Ticket, error) {
+		si, ok := e.svcs[req.Service]
+		if !ok {
+			if req.Service == "" {
+				return nil, hall.Errorf(hall.EINVALID, "service", "service is required")
+			}
+			return nil, hall.Errorf(hall.ENOTFOUND, "service", "hall %s has no service %q", e.h.Code, req.Service)
+		}
+		if req.Lang != "" && req.Lang != "zh" && req.Lang != "en" {
+			return nil, hall.Errorf(hall.EINVALID, "lang", "lang must be zh or en")
+		}
+		if !validPersonID(req.PersonID) {
+			return nil, hall.Errorf(hall.EINVALID, "personId", "person ID must be at most %d letters, digits or '-'", MaxPersonID)
+		}
+		if id == "" {
+			return nil, hall.Errorf(hall.EINVALID, "id", "ticket ID is required")
+		}
+		if _, dup := e.tickets[id]; dup {
+			return nil, hall.Errorf(hall.ECONFLICT, "id", "ticket ID %q already exists", id)
+		}
+		if token == "" {
+			return nil, hall.Errorf(hall.EINVALID, "token", "follow token is required")
+		}
+		if _, dup := e.byToken[token]; dup {
+			return nil, hall.Errorf(hall.ECONFLICT, "token", "follow token already in use")
+		}
+		n := e.numbers[req.Service] + 1
+		if n > MaxNumber {
+			return nil, hall.Errorf(hall.ECONFLICT, "service", "service %s is full for today (%d tickets)", req.Service, MaxNumber)
+		}
+		svc := &e.h.Services[si]
+		e.numbers[req.Service] = n
+		t := &hall.Ticket{
+			ID: id, Hall: e.h.Code, Service: req.Service,
+			Number:   fmt.Sprintf("%s%03d", req.Service, n),
+			Day:      e.day,
+			Token:    token,
+			State:    hall.TicketWaiting,
+			Priority: req.Priority,
+			Lang:     req.Lang,
+			PersonID: req.PersonID,
+			Channel:  req.Channel,
+			IssuedAt: now,
+			Order:    now.UnixNano(),
+		}
+		e.tickets[id] = t
+		e.byNumber[t.Number] = id
+		e.byToken[token] = id
+		e.enqueue(t)
+		ahead := e.ahead(t)
+		issued = &hall.Issued{
+			Ticket:     *t,
+			Position:   ahead,
+			EtaSeconds: e.estimate(now, t.Service, ahead, false),
+			Materials:  slices.Clone(svc.Materials),
+		}
+		if issued.Materials == nil {
+			issued.Materials = []hall.Text{}
+		}
+		e.event(now, hall.EventIssued, req.Channel, t, nil)
+		return t, nil
+	})
+	if err != nil {
+		return nil, Change{}, err
+	}
+	return issued, ch, nil
+}
+
+// ahead returns the number of waiting tickets of t's service that would be called before t.
+func (e *Engine) ahead(t *hall.Ticket) int {
+	q := e.queues[t.Service]
+	return sort.Search(len(q), func(i int) bool { return !less(q[i], t) })
+}
+
+// ---- lookups ----
+
+// Ticket returns an open ticket by ID (also a no-show ticket that can still be reinstated).
 func (e *Engine) Ticket(id string) (hall.Ticket, bool) {
-	panic("TODO")
+	t, ok := e.tickets[id]
+	if !ok {
+		return hall.Ticket{}, false
+	}
+	return *t, true
+}
+
+// TicketByToken returns an open ticket (or a reinstatable no-show) by its follow token.
+func (e *Engine) TicketByToken(token string) (hall.Ticket, bool) {
+	id, ok := e.byToken[token]
+	if !ok {
+		return hall.Ticket{}, false
+	}
+	return e.Ticket(id)
+}
+
+// TicketByNumber returns an open ticket (or a reinstatable no-show) of today by its number.
+func (e *Engine) TicketByNumber(number string) (hall.Ticket, bool) {
+	id, ok := e.byNumber[strings.ToUpper(number)]
+	if !ok {
+		return hall.Ticket{}, false
+	}
+	return e.Ticket(id)
 }
 
 // Position returns how many people are ahead of a waiting ticket and its estimated wait in
 // seconds; ok is false when the ticket is not waiting.
 func (e *Engine) Position(now time.Time, id string) (ahead, etaSeconds int, ok bool) {
-	panic("TODO")
+	t, found := e.tickets[id]
+	if !found || t.State != hall.TicketWaiting {
+		return 0, 0, false
+	}
+	ahead = e.ahead(t)
+	return ahead, e.estimate(now, t.Service, ahead, true), true
 }
 
-// Waiting lists the waiting tickets in the order counters would call them (all services).
+// Waiting lists the waiting tickets in the order counters would call them (all services):
+// priority first, then Order, then the hall's service order, then number.
 func (e *Engine) Waiting() []hall.Ticket {
-	panic("TODO")
+	var out []hall.Ticket
+	for _, s := range e.h.Services {
+		for _, t := range e.queues[s.Code] {
+			out = append(out, *t)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := &out[i], &out[j]
+		if a.Priority != b.Priority {
+			return a.Priority
+		}
+		if a.Order != b.Order {
+			return a.Order < b.Order
+		}
+		if a.Service != b.Service {
+			return e.svcs[a.Service] < e.svcs[b.Service]
+		}
+		return a.Number < b.Number
+	})
+	if out == nil {
+		out = []hall.Ticket{}
+	}
+	return out
 }
 
-// Meta returns a copy of the engine meta.
-func (e *Engine) Meta() Meta {
-	panic("TODO")
+// Snapshot returns the hall's visible state.
+func (e *Engine) Snapshot(now time.Time) hall.Snapshot {
+	s := hall.Snapshot{
+		Seq: e.seq, Hall: e.h.Code, Name: e.h.Name, Day: e.day,
+		Services:    make([]hall.ServiceStatus, 0, len(e.h.Services)),
+		Counters:    make([]hall.CounterStatus, 0, len(e.counters)),
+		RecentCalls: slices.Clone(e.recent),
+	}
+	if s.RecentCalls == nil {
+		s.RecentCalls = []hall.Call{}
+	}
+	for _, svc := range e.h.Services {
+		n := len(e.queues[svc.Code])
+		st := hall.ServiceStatus{
+			Code: svc.Code, Name: svc.Name, Waiting: n,
+			EtaSeconds: e.estimate(now, svc.Code, n, false),
+			LastCalled: e.lastCalled(svc.Code),
+		}
+		for _, c := range e.counters {
+			if c.State == hall.CounterOpen && slices.Contains(c.Services, svc.Code) {
+				st.Open = true
+			}
+		}
+		s.Services = append(s.Services, st)
+	}
+	for _, c := range e.counters {
+		cs := hall.CounterStatus{Number: c.Number, State: c.State, Services: slices.Clone(c.Services)}
+		if t, ok := e.tickets[c.Current]; ok && c.Current != "" {
+			cs.Current = &hall.CallTicket{Number: t.Number, Service: t.Service, State: t.State}
+		}
+		s.Counters = append(s.Counters, cs)
+	}
+	return s
+}
+
+func (e *Engine) lastCalled(svc string) string {
+	for _, c := range e.recent {
+		if c.Service == svc {
+			return c.Number
+		}
+	}
+	// older than the recent calls: the latest called ticket still at a counter
+	var best *hall.Ticket
+	for _, c := range e.counters {
+		if t, ok := e.tickets[c.Current]; ok && c.Current != "" && t.Service == svc && t.CalledAt != nil {
+			if best == nil || t.CalledAt.After(*best.CalledAt) {
+				best = t
+			}
+		}
+	}
+	if best != nil {
+		return best.Number
+	}
+	return ""
 }
