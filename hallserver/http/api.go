@@ -1,0 +1,424 @@
+package http
+
+import (
+	_ "embed"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"onedoor/hallserver/hall"
+)
+
+//go:embed openapi.json
+var openapiJSON []byte
+
+// hallJSON is a hall as GET /api/v1/halls lists it.
+type hallJSON struct {
+	Code     string          `json:"code"`
+	Name     hall.Text       `json:"name"`
+	Services []serviceJSON   `json:"services"`
+	Counters []counterConfig `json:"counters"`
+}
+
+type serviceJSON struct {
+	Code       string      `json:"code"`
+	Name       hall.Text   `json:"name"`
+	Materials  []hall.Text `json:"materials"`
+	AvgMinutes int         `json:"avgMinutes"`
+}
+
+type counterConfig struct {
+	Number   int      `json:"number"`
+	Services []string `json:"services"`
+}
+
+func toHallJSON(h *hall.Hall) hallJSON {
+	out := hallJSON{Code: h.Code, Name: h.Name, Services: []serviceJSON{}, Counters: []counterConfig{}}
+	for _, sv := range h.Services {
+		m := sv.Materials
+		if m == nil {
+			m = []hall.Text{}
+		}
+		out.Services = append(out.Services, serviceJSON{Code: sv.Code, Name: sv.Name, Materials: m, AvgMinutes: sv.AvgMinutes})
+	}
+	for _, c := range h.Counters {
+		out.Counters = append(out.Counters, counterConfig{Number: c.Number, Services: c.Services})
+	}
+	return out
+}
+
+// ticketJSON is the flat ticket the API returns when a ticket is issued or acted on.
+type ticketJSON struct {
+	ID         string           `json:"id"`
+	Number     string           `json:"number"`
+	Hall       string           `json:"hall"`
+	Service    string           `json:"service"`
+	Token      string           `json:"token,omitempty"`
+	FollowURL  string           `json:"followUrl,omitempty"`
+	Position   *int             `json:"position,omitempty"`
+	EtaSeconds *int             `json:"etaSeconds,omitempty"`
+	Materials  []hall.Text      `json:"materials,omitempty"`
+	State      hall.TicketState `json:"state"`
+	Priority   bool             `json:"priority"`
+	Lang       string           `json:"lang,omitempty"`
+	PersonID   string           `json:"personId,omitempty"` // masked
+	Day        string           `json:"day,omitempty"`
+	IssuedAt   time.Time        `json:"issuedAt"`
+	Counter    int              `json:"counter,omitempty"`
+	CalledAt   *time.Time       `json:"calledAt,omitempty"`
+	StartedAt  *time.Time       `json:"startedAt,omitempty"`
+	FinishedAt *time.Time       `json:"finishedAt,omitempty"`
+	Outcome    hall.Outcome     `json:"outcome,omitempty"`
+	Calls      int              `json:"calls,omitempty"`
+	CaseID     string           `json:"caseId,omitempty"`
+}
+
+func toTicketJSON(t *hall.Ticket) ticketJSON {
+	return ticketJSON{
+		ID: t.ID, Number: t.Number, Hall: t.Hall, Service: t.Service, State: t.State,
+		Priority: t.Priority, Lang: t.Lang, PersonID: hall.MaskPersonID(t.PersonID), Day: t.Day,
+		IssuedAt: t.IssuedAt, Counter: t.Counter, CalledAt: t.CalledAt, StartedAt: t.StartedAt,
+		FinishedAt: t.FinishedAt, Outcome: t.Outcome, Calls: t.Calls, CaseID: t.CaseID,
+	}
+}
+
+// lookupHall returns the hall named in the path, ENOTFOUND when there is none.
+func (s *Server) lookupHall(r *http.Request) (*hall.Hall, error) {
+	code := r.PathValue("hall")
+	h, ok := s.cfg.Campus.Hall(code)
+	if !ok {
+		return nil, hall.Errorf(hall.ENOTFOUND, "hall", "no hall %q", code)
+	}
+	return h, nil
+}
+
+func (s *Server) handleHalls(w http.ResponseWriter, r *http.Request) {
+	out := struct {
+		Halls []hallJSON `json:"halls"`
+	}{Halls: []hallJSON{}}
+	for i := range s.cfg.Campus.Halls {
+		out.Halls = append(out.Halls, toHallJSON(&s.cfg.Campus.Halls[i]))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleHall(w http.ResponseWriter, r *http.Request) {
+	h, err := s.lookupHall(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toHallJSON(h))
+}
+
+// issueRequest is the body of POST /api/v1/halls/{hall}/tickets.
+type issueRequest struct {
+	Service  string `json:"service"`
+	Priority bool   `json:"priority"`
+	Lang     string `json:"lang"`
+	PersonID string `json:"personId"`
+}
+
+func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) {
+	p, err := s.authenticate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	h, err := s.lookupHall(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !p.CanIssue(h.Code) {
+		s.writeError(w, r, hall.Errorf(hall.EFORBIDDEN, "", "%s %q may not issue tickets in hall %q", p.Role, p.Subject, h.Code))
+		return
+	}
+	var body issueRequest
+	if err := decodeJSON(w, r, &body, false); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	key := r.Header.Get("Idempotency-Key")
+	switch {
+	case body.Service == "":
+		err = hall.Errorf(hall.EINVALID, "service", "service is required")
+	case len(key) > 128:
+		err = hall.Errorf(hall.EINVALID, "Idempotency-Key", "Idempotency-Key is longer than 128 characters")
+	case len(body.PersonID) > 64:
+		err = hall.Errorf(hall.EINVALID, "personId", "personId is longer than 64 characters")
+	case len(body.Lang) > 16:
+		err = hall.Errorf(hall.EINVALID, "lang", "lang is longer than 16 characters")
+	}
+	if err == nil {
+		if _, ok := h.Service(body.Service); !ok {
+			err = hall.Errorf(hall.EUNPROCESSABLE, "service", "hall %q has no service %q", h.Code, body.Service)
+		}
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	iss, err := s.cfg.Queue.Issue(r.Context(), hall.IssueRequest{
+		Hall: h.Code, Service: body.Service, Priority: body.Priority, Lang: body.Lang,
+		PersonID: body.PersonID, Channel: p.Subject, IdempotencyKey: key,
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.metrics.issued.WithLabelValues(h.Code, iss.Ticket.Service).Inc()
+	out := toTicketJSON(&iss.Ticket)
+	out.Token = iss.Ticket.Token
+	out.FollowURL = s.cfg.PublicURL + "/t/" + iss.Ticket.Token
+	pos, eta := iss.Position, iss.EtaSeconds
+	out.Position, out.EtaSeconds = &pos, &eta
+	out.Materials = iss.Materials
+	if out.Materials == nil {
+		out.Materials = []hall.Text{}
+	}
+	writeJSON(w, http.StatusCreated, out)
+}
+
+func (s *Server) handleSnapshot(w http.ResponseWriter, r *http.Request) {
+	h, err := s.lookupHall(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	snap, err := s.cfg.Queue.Snapshot(r.Context(), h.Code)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, snap)
+}
+
+func (s *Server) handleWaiting(w http.ResponseWriter, r *http.Request) {
+	p, err := s.authenticate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	h, err := s.lookupHall(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !p.CanWorkCounter(h.Code) {
+		s.writeError(w, r, hall.Errorf(hall.EFORBIDDEN, "", "only counter staff of hall %q see its waiting list", h.Code))
+		return
+	}
+	ts, err := s.cfg.Queue.Waiting(r.Context(), h.Code)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := struct {
+		Tickets []ticketJSON `json:"tickets"`
+	}{Tickets: make([]ticketJSON, 0, len(ts))}
+	for i := range ts {
+		out.Tickets = append(out.Tickets, toTicketJSON(&ts[i]))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// counterStates is the counter state each state action leads to.
+var counterStates = map[string]hall.CounterState{
+	hall.ActOpen: hall.CounterOpen, hall.ActPause: hall.CounterPaused, hall.ActClose: hall.CounterClosed,
+}
+
+func (s *Server) handleCounter(w http.ResponseWriter, r *http.Request) {
+	p, err := s.authenticate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	h, err := s.lookupHall(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !p.CanWorkCounter(h.Code) {
+		s.writeError(w, r, hall.Errorf(hall.EFORBIDDEN, "", "%s %q may not work the counters of hall %q", p.Role, p.Subject, h.Code))
+		return
+	}
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil || n <= 0 {
+		s.writeError(w, r, hall.Errorf(hall.ENOTFOUND, "counter", "no counter %q in hall %q", r.PathValue("n"), h.Code))
+		return
+	}
+	if _, ok := h.Counter(n); !ok {
+		s.writeError(w, r, hall.Errorf(hall.ENOTFOUND, "counter", "no counter %d in hall %q", n, h.Code))
+		return
+	}
+	action := r.PathValue("action")
+	known := false
+	for _, a := range hall.CounterActions {
+		known = known || a == action
+	}
+	if !known {
+		s.writeError(w, r, hall.Errorf(hall.ENOTFOUND, "action", "unknown counter action %q (one of %s)", action, strings.Join(hall.CounterActions, ", ")))
+		return
+	}
+	var a hall.CounterAction
+	if err := decodeJSON(w, r, &a, true); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	switch {
+	case a.Outcome != "" && !a.Outcome.Valid():
+		err = hall.Errorf(hall.EINVALID, "outcome", "unknown outcome %q (resolved, redirected or case_opened)", a.Outcome)
+	case a.Placement != "" && !a.Placement.Valid():
+		err = hall.Errorf(hall.EINVALID, "placement", "unknown placement %q (front, end or original)", a.Placement)
+	case len(a.Ticket) > 64:
+		err = hall.Errorf(hall.EINVALID, "ticket", "ticket is longer than 64 characters")
+	case len(a.Note) > 2000:
+		err = hall.Errorf(hall.EINVALID, "note", "note is longer than 2000 characters")
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	a.Hall, a.Counter, a.Action, a.Actor = h.Code, n, action, p.Subject
+	t, err := s.cfg.Queue.Act(r.Context(), a)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.metrics.actions.WithLabelValues(h.Code, action).Inc()
+	if state, ok := counterStates[action]; ok {
+		c := hall.CounterStatus{Number: n, State: state, Services: []string{}}
+		if cfg, ok := h.Counter(n); ok {
+			c.Services = cfg.Services
+		}
+		if snap, err := s.cfg.Queue.Snapshot(r.Context(), h.Code); err == nil {
+			for _, sc := range snap.Counters {
+				if sc.Number == n {
+					c = sc
+				}
+			}
+		}
+		writeJSON(w, http.StatusOK, struct {
+			Counter hall.CounterStatus `json:"counter"`
+		}{c})
+		return
+	}
+	if t == nil {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	writeJSON(w, http.StatusOK, toTicketJSON(t))
+}
+
+// followJSON is what GET /api/v1/follow/{token} returns: the ticket's public state.
+type followJSON struct {
+	Number      string           `json:"number"`
+	State       hall.TicketState `json:"state"`
+	Hall        string           `json:"hall"`
+	HallName    hall.Text        `json:"hallName"`
+	Service     string           `json:"service"`
+	ServiceName hall.Text        `json:"serviceName"`
+	Position    int              `json:"position"`
+	EtaSeconds  int              `json:"etaSeconds"`
+	Counter     int              `json:"counter,omitempty"`
+	Materials   []hall.Text      `json:"materials"`
+	Priority    bool             `json:"priority"`
+	PersonID    string           `json:"personId,omitempty"` // masked
+	IssuedAt    time.Time        `json:"issuedAt"`
+	CalledAt    *time.Time       `json:"calledAt,omitempty"`
+	StartedAt   *time.Time       `json:"startedAt,omitempty"`
+	FinishedAt  *time.Time       `json:"finishedAt,omitempty"`
+	Outcome     hall.Outcome     `json:"outcome,omitempty"`
+	CaseID      string           `json:"caseId,omitempty"`
+}
+
+func toFollowJSON(f *hall.Follow) followJSON {
+	t := f.Ticket
+	out := followJSON{
+		Number: f.Number, State: f.State, Hall: t.Hall, HallName: f.HallName, Service: t.Service,
+		ServiceName: f.Service, Position: f.Position, EtaSeconds: f.EtaSeconds, Counter: f.Counter,
+		Materials: f.Materials, Priority: t.Priority, PersonID: hall.MaskPersonID(t.PersonID),
+		IssuedAt: t.IssuedAt, CalledAt: t.CalledAt, StartedAt: t.StartedAt, FinishedAt: t.FinishedAt,
+		Outcome: t.Outcome, CaseID: t.CaseID,
+	}
+	if out.Number == "" {
+		out.Number = t.Number
+	}
+	if out.State == "" {
+		out.State = t.State
+	}
+	if out.Counter == 0 && (out.State == hall.TicketCalled || out.State == hall.TicketServing) {
+		out.Counter = t.Counter
+	}
+	if out.Materials == nil {
+		out.Materials = []hall.Text{}
+	}
+	return out
+}
+
+// followToken checks the shape of a follow token; anything implausible is simply not found.
+func followToken(r *http.Request) (string, error) {
+	tok := r.PathValue("token")
+	if tok == "" || len(tok) > 128 {
+		return "", hall.Errorf(hall.ENOTFOUND, "token", "no ticket with this token")
+	}
+	return tok, nil
+}
+
+func (s *Server) follow(r *http.Request) (*hall.Follow, error) {
+	tok, err := followToken(r)
+	if err != nil {
+		return nil, err
+	}
+	f, err := s.cfg.Queue.Follow(r.Context(), tok)
+	if err != nil {
+		if c := hall.ErrorCode(err); c == hall.ENOTFOUND || c == hall.EINVALID {
+			return nil, hall.Errorf(hall.ENOTFOUND, "token", "no ticket with this token")
+		}
+		return nil, err
+	}
+	return f, nil
+}
+
+func (s *Server) handleFollow(w http.ResponseWriter, r *http.Request) {
+	f, err := s.follow(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toFollowJSON(f))
+}
+
+func (s *Server) handleFollowCancel(w http.ResponseWriter, r *http.Request) {
+	tok, err := followToken(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	t, err := s.cfg.Queue.CancelByToken(r.Context(), tok)
+	if err != nil {
+		if c := hall.ErrorCode(err); c == hall.EINVALID {
+			err = hall.Errorf(hall.ENOTFOUND, "token", "no ticket with this token")
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	if f, err := s.cfg.Queue.Follow(r.Context(), tok); err == nil {
+		writeJSON(w, http.StatusOK, toFollowJSON(f))
+		return
+	}
+	out := toFollowJSON(&hall.Follow{Ticket: *t})
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, _ = w.Write(openapiJSON)
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}

@@ -1,0 +1,155 @@
+package http
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"strings"
+
+	"onedoor/hallserver/hall"
+)
+
+// Cookie names. The session cookie is HttpOnly; the CSRF cookie is readable by the page's script,
+// which copies it into the X-CSRF-Token header (double submit, bound to the session by an HMAC).
+const (
+	sessionCookie = "onedoor_session"
+	csrfCookie    = "onedoor_csrf"
+	csrfHeader    = "X-CSRF-Token"
+)
+
+// csrfToken derives the CSRF token of a session token: an HMAC keyed by the session token, so
+// only who can read the (HttpOnly) session can compute it, and it survives server restarts.
+func csrfToken(session string) string {
+	m := hmac.New(sha256.New, []byte(session))
+	m.Write([]byte("onedoor csrf v1"))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// authenticate resolves the request's credentials: an Authorization: Bearer token (session or
+// device) or the session cookie. It returns EUNAUTHORIZED when there are none or they are bad, and
+// enforces the CSRF header on cookie-authenticated requests that change state.
+func (s *Server) authenticate(r *http.Request) (*hall.Principal, error) {
+	token, cookie := "", false
+	if a := r.Header.Get("Authorization"); a != "" {
+		scheme, t, ok := strings.Cut(a, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(t) == "" {
+			return nil, hall.Errorf(hall.EUNAUTHORIZED, "", "the Authorization header must be \"Bearer <token>\"")
+		}
+		token = strings.TrimSpace(t)
+	} else if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+		token, cookie = c.Value, true
+	}
+	if token == "" {
+		return nil, hall.Errorf(hall.EUNAUTHORIZED, "", "sign in or send a bearer token")
+	}
+	if len(token) > 512 {
+		return nil, hall.Errorf(hall.EUNAUTHORIZED, "", "invalid token")
+	}
+	p, err := s.cfg.Auth.Authenticate(r.Context(), token)
+	if err != nil {
+		switch hall.ErrorCode(err) {
+		case hall.EUNAUTHORIZED, hall.ENOTFOUND, hall.EINVALID:
+			return nil, hall.Errorf(hall.EUNAUTHORIZED, "", "invalid or expired token")
+		}
+		return nil, err
+	}
+	if p == nil {
+		return nil, hall.Errorf(hall.EUNAUTHORIZED, "", "invalid or expired token")
+	}
+	if cookie && !safeMethod(r.Method) {
+		got := r.Header.Get(csrfHeader)
+		if got == "" || !hmac.Equal([]byte(got), []byte(csrfToken(token))) {
+			return nil, hall.Errorf(hall.EFORBIDDEN, csrfHeader, "missing or wrong %s header (requests signed in by cookie must send it)", csrfHeader)
+		}
+	}
+	return p, nil
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// sessionJSON answers a login.
+type sessionJSON struct {
+	Token     string    `json:"token"`
+	CSRFToken string    `json:"csrfToken"`
+	Username  string    `json:"username"`
+	Role      hall.Role `json:"role"`
+	Halls     []string  `json:"halls,omitempty"`
+}
+
+type loginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	var req loginRequest
+	if err := decodeJSON(w, r, &req, false); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if req.Username == "" {
+		s.writeError(w, r, hall.Errorf(hall.EINVALID, "username", "username is required"))
+		return
+	}
+	if req.Password == "" {
+		s.writeError(w, r, hall.Errorf(hall.EINVALID, "password", "password is required"))
+		return
+	}
+	token, p, err := s.cfg.Auth.Login(r.Context(), req.Username, req.Password)
+	if err != nil {
+		switch hall.ErrorCode(err) {
+		case hall.EUNAUTHORIZED, hall.ENOTFOUND, hall.EINVALID, hall.EFORBIDDEN:
+			err = hall.Errorf(hall.EUNAUTHORIZED, "", "wrong username or password")
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	csrf := csrfToken(token)
+	secure := r.TLS != nil || strings.HasPrefix(s.cfg.PublicURL, "https://")
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: csrf, Path: "/", Secure: secure, SameSite: http.SameSiteStrictMode})
+	out := sessionJSON{Token: token, CSRFToken: csrf, Username: req.Username}
+	if p != nil {
+		out.Username, out.Role, out.Halls = p.Subject, p.Role, p.Halls
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
+	p, err := s.authenticate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if p.Device {
+		s.writeError(w, r, hall.Errorf(hall.EFORBIDDEN, "", "device tokens are not sessions; revoke them with hallctl"))
+		return
+	}
+	token := ""
+	if a := r.Header.Get("Authorization"); a != "" {
+		_, token, _ = strings.Cut(a, " ")
+		token = strings.TrimSpace(token)
+	} else if c, err := r.Cookie(sessionCookie); err == nil {
+		token = c.Value
+	}
+	if err := s.cfg.Auth.Logout(r.Context(), token); err != nil && hall.ErrorCode(err) != hall.ENOTFOUND {
+		s.writeError(w, r, err)
+		return
+	}
+	for _, n := range []string{sessionCookie, csrfCookie} {
+		http.SetCookie(w, &http.Cookie{Name: n, Value: "", Path: "/", MaxAge: -1, HttpOnly: n == sessionCookie, SameSite: http.SameSiteStrictMode})
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
+	p, err := s.authenticate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}

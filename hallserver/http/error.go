@@ -1,0 +1,150 @@
+package http
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"onedoor/hallserver/hall"
+)
+
+// ETOOLARGE is the error code of a request body over the size limit (413). It is the only code
+// the HTTP layer adds to the domain codes of package hall.
+const ETOOLARGE = "too_large"
+
+// maxBody is the largest request body the API accepts.
+const maxBody = 64 << 10
+
+// errorBody is the JSON shape of every error response: {"error":{"code","message","field?"}}.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+// statusOf maps an error code to its HTTP status.
+func statusOf(code string) int {
+	switch code {
+	case hall.EINVALID:
+		return http.StatusBadRequest
+	case hall.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case hall.EFORBIDDEN:
+		return http.StatusForbidden
+	case hall.ENOTFOUND:
+		return http.StatusNotFound
+	case hall.ECONFLICT:
+		return http.StatusConflict
+	case hall.EUNPROCESSABLE:
+		return http.StatusUnprocessableEntity
+	case hall.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	case ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusInternalServerError
+}
+
+// writeError sends err as a JSON error. Errors that are not domain errors are logged with the
+// request and answered with a generic message, so internals never reach the client.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := hall.ErrorCode(err)
+	msg := hall.ErrorMessage(err)
+	field := hall.ErrorField(err)
+	status := statusOf(code)
+	if status >= 500 {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "code", code, "err", err)
+		if code == hall.EINTERNAL {
+			msg, field = "internal error", ""
+		}
+	}
+	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: msg, Field: field}})
+}
+
+// writeJSON sends v as JSON with the status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only a bug can get here (our own types always marshal).
+		b = []byte(`{"error":{"code":"internal","message":"internal error"}}`)
+		status = http.StatusInternalServerError
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// decodeJSON reads a JSON object from the request body into dst. Unknown fields, trailing data,
+// syntax errors and wrong types are EINVALID errors naming the problem (and the field when known);
+// a body over maxBody is ETOOLARGE. An empty body is accepted only when optional is true.
+func decodeJSON(w http.ResponseWriter, r *http.Request, dst any, optional bool) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(dst)
+	if errors.Is(err, io.EOF) {
+		if optional {
+			return nil
+		}
+		return hall.Errorf(hall.EINVALID, "", "request body is required (a JSON object)")
+	}
+	if err == nil {
+		// Anything after the one object is a mistake.
+		if _, err2 := dec.Token(); !errors.Is(err2, io.EOF) {
+			var mbe *http.MaxBytesError
+			if errors.As(err2, &mbe) {
+				return hall.Errorf(ETOOLARGE, "", "request body is larger than %d bytes", maxBody)
+			}
+			return hall.Errorf(hall.EINVALID, "", "malformed JSON: data after the object")
+		}
+		return nil
+	}
+	var (
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+		mbe *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &mbe):
+		return hall.Errorf(ETOOLARGE, "", "request body is larger than %d bytes", maxBody)
+	case errors.As(err, &syn):
+		return hall.Errorf(hall.EINVALID, "", "malformed JSON at byte %d: %v", syn.Offset, syn)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return hall.Errorf(hall.EINVALID, "", "malformed JSON: the body ends too early")
+	case errors.As(err, &typ):
+		if typ.Field == "" {
+			return hall.Errorf(hall.EINVALID, "", "malformed JSON: expected an object, got %s", typ.Value)
+		}
+		return hall.Errorf(hall.EINVALID, typ.Field, "field %q must be %s, not %s", typ.Field, jsonKind(typ.Type.Kind().String()), typ.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return hall.Errorf(hall.EINVALID, f, "unknown field %q", f)
+	}
+	return hall.Errorf(hall.EINVALID, "", "malformed JSON: %v", err)
+}
+
+// jsonKind names a Go kind the way a JSON client thinks of it.
+func jsonKind(k string) string {
+	switch k {
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return "an integer"
+	case "float32", "float64":
+		return "a number"
+	case "slice", "array":
+		return "an array"
+	}
+	return fmt.Sprintf("a %s", k)
+}

@@ -1,0 +1,206 @@
+package http
+
+import (
+	"encoding/json"
+	"log/slog"
+	"sync"
+
+	"github.com/gorilla/websocket"
+
+	"onedoor/hallserver/hall"
+)
+
+// Stream tuning. A hub reads its hall's log tail through one subscription with a large buffer and
+// hands each event, encoded once, to every client's bounded queue without ever blocking on one.
+const (
+	hubBuffer    = 8192 // events the hub's own subscription may lag behind
+	clientBuffer = 256  // events a client may lag behind before it is dropped
+)
+
+// Close reasons sent to dropped stream clients; each tells the client to reconnect with since=N.
+const (
+	reasonSlow     = "slow consumer, resync"
+	reasonBehind   = "stream fell behind, resync"
+	reasonGap      = "gap in stream, resync"
+	reasonShutdown = "server shutting down"
+)
+
+// frame is one encoded event ready for every client.
+type frame struct {
+	seq uint64
+	pm  *websocket.PreparedMessage
+}
+
+// subscriber is one stream client as the hub sees it.
+type subscriber struct {
+	send chan frame
+	// gone is closed when the client must stop: dropped by the hub (code and reason say why, code
+	// 0 means the connection is already dead) or its connection failed.
+	gone   chan struct{}
+	once   sync.Once
+	code   int
+	reason string
+}
+
+func newSubscriber() *subscriber {
+	return &subscriber{send: make(chan frame, clientBuffer), gone: make(chan struct{})}
+}
+
+// stop ends the subscriber once; the first code and reason win.
+func (c *subscriber) stop(code int, reason string) {
+	c.once.Do(func() {
+		c.code, c.reason = code, reason
+		close(c.gone)
+	})
+}
+
+// hub fans one hall's events out to its stream clients.
+type hub struct {
+	hall    string
+	events  hall.EventLog
+	metrics *metrics
+	log     *slog.Logger
+
+	mu      sync.Mutex
+	clients map[*subscriber]struct{}
+	cancel  func()
+	closed  bool
+	done    chan struct{}
+}
+
+// newHub subscribes to the hall's log and starts fanning out. The subscription exists when
+// newHub returns, so a client registered afterwards misses no event committed after it registered.
+func newHub(hallCode string, events hall.EventLog, m *metrics, log *slog.Logger) *hub {
+	h := &hub{hall: hallCode, events: events, metrics: m, log: log, clients: map[*subscriber]struct{}{}, done: make(chan struct{})}
+	ch, cancel := events.Subscribe(hallCode, hubBuffer)
+	h.cancel = cancel
+	go h.run(ch)
+	return h
+}
+
+// run broadcasts events until the hub is closed. When the subscription ends because the hub fell
+// behind, every client is dropped (they resync with since=N) and the hub subscribes again; clients
+// registering meanwhile wait on the lock, so none of them can miss an event.
+func (h *hub) run(ch <-chan hall.Event) {
+	defer close(h.done)
+	for {
+		for ev := range ch {
+			h.broadcast(ev)
+		}
+		h.mu.Lock()
+		if h.closed {
+			h.mu.Unlock()
+			return
+		}
+		h.cancel()
+		h.log.Warn("stream hub fell behind the event log; dropping its clients", "hall", h.hall, "clients", len(h.clients))
+		h.dropAllLocked(websocket.CloseTryAgainLater, reasonBehind, "behind")
+		ch, h.cancel = h.events.Subscribe(h.hall, hubBuffer)
+		h.mu.Unlock()
+	}
+}
+
+// broadcast encodes ev once and queues it for every client; a client whose queue is full is
+// dropped.
+func (h *hub) broadcast(ev hall.Event) {
+	b, err := json.Marshal(publicEvent(ev))
+	if err != nil {
+		h.log.Error("encode stream event", "hall", h.hall, "seq", ev.Seq, "err", err)
+		return
+	}
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, b)
+	if err != nil {
+		h.log.Error("prepare stream event", "hall", h.hall, "seq", ev.Seq, "err", err)
+		return
+	}
+	f := frame{seq: ev.Seq, pm: pm}
+	h.metrics.events.WithLabelValues(h.hall).Inc()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c := range h.clients {
+		select {
+		case c.send <- f:
+		default:
+			delete(h.clients, c)
+			c.stop(websocket.CloseTryAgainLater, reasonSlow)
+			h.metrics.subscribers.WithLabelValues(h.hall).Dec()
+			h.metrics.dropped.WithLabelValues(h.hall, "slow").Inc()
+		}
+	}
+}
+
+// register adds a client; it reports false when the hub is closed.
+func (h *hub) register(c *subscriber) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return false
+	}
+	h.clients[c] = struct{}{}
+	h.metrics.subscribers.WithLabelValues(h.hall).Inc()
+	return true
+}
+
+// unregister removes a client (if the hub has not dropped it already).
+func (h *hub) unregister(c *subscriber) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.clients[c]; ok {
+		delete(h.clients, c)
+		h.metrics.subscribers.WithLabelValues(h.hall).Dec()
+	}
+}
+
+// dropAllLocked stops every client; h.mu must be held.
+func (h *hub) dropAllLocked(code int, reason, metric string) {
+	for c := range h.clients {
+		c.stop(code, reason)
+		delete(h.clients, c)
+		h.metrics.subscribers.WithLabelValues(h.hall).Dec()
+		h.metrics.dropped.WithLabelValues(h.hall, metric).Inc()
+	}
+}
+
+// close stops the hub and drops its clients.
+func (h *hub) close() {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return
+	}
+	h.closed = true
+	h.cancel()
+	h.dropAllLocked(websocket.CloseGoingAway, reasonShutdown, "shutdown")
+	h.mu.Unlock()
+	<-h.done
+}
+
+// publicEvent returns the event as the public stream shows it: no follow token, no person number,
+// no staff names or notes.
+func publicEvent(ev hall.Event) hall.Event {
+	ev.Actor = ""
+	if ev.Ticket != nil {
+		t := publicTicket(*ev.Ticket)
+		ev.Ticket = &t
+	}
+	if ev.Counter != nil {
+		c := *ev.Counter
+		c.Staff = ""
+		ev.Counter = &c
+	}
+	return ev
+}
+
+// publicTicket strips a ticket of everything a public screen must not show.
+func publicTicket(t hall.Ticket) hall.Ticket {
+	t.Token, t.PersonID, t.Channel, t.CaseID = "", "", "", ""
+	if len(t.Visits) > 0 {
+		v := make([]hall.Visit, len(t.Visits))
+		copy(v, t.Visits)
+		for i := range v {
+			v[i].Note = ""
+		}
+		t.Visits = v
+	}
+	return t
+}

@@ -1,0 +1,282 @@
+// Package http is OneDoor's HTTP face: the JSON API under /api/v1, the WebSocket stream of each
+// hall's events, the public follow page behind a ticket's QR code, the OpenAPI document, /healthz
+// and Prometheus /metrics. It speaks to the rest of the system only through the interfaces of
+// package hall (QueueService, EventLog, AuthService).
+package http
+
+import (
+	"bufio"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"onedoor/hallserver/hall"
+)
+
+// Config is what a Server needs.
+type Config struct {
+	Queue  hall.QueueService
+	Events hall.EventLog
+	Auth   hall.AuthService
+	Campus hall.Campus
+	// PublicURL is the base of the follow links printed on tickets, e.g. http://127.0.0.1:8080.
+	PublicURL string
+	// Logger receives request errors; nil discards them.
+	Logger *slog.Logger
+	// Registry receives the server's metrics and is served at /metrics; nil makes a new one (with
+	// the Go and process collectors).
+	Registry *prometheus.Registry
+}
+
+// Server serves the API, the stream and the pages. It implements http.Handler.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	reg     *prometheus.Registry
+	mux     *http.ServeMux
+	metrics *metrics
+	page    *template.Template
+	// upgrader upgrades stream requests to WebSockets.
+	upgrader *websocket.Upgrader
+	// routes lists every registered pattern ("GET /api/v1/halls") for the OpenAPI test.
+	routes []string
+
+	mu     sync.Mutex
+	hubs   map[string]*hub
+	closed bool
+	conns  sync.WaitGroup // stream connections
+}
+
+// NewServer returns a server for the configuration.
+func NewServer(cfg Config) *Server {
+	s := &Server{
+		cfg:  cfg,
+		log:  cfg.Logger,
+		reg:  cfg.Registry,
+		mux:  http.NewServeMux(),
+		hubs: map[string]*hub{},
+
+		upgrader: newUpgrader(),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.reg == nil {
+		s.reg = prometheus.NewRegistry()
+		s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	s.cfg.PublicURL = strings.TrimRight(s.cfg.PublicURL, "/")
+	s.metrics = newMetrics(s.reg)
+	s.page = template.Must(template.New("").Funcs(pageFuncs).ParseFS(webFS, "web/*.html"))
+
+	s.handle("POST /api/v1/session", s.handleLogin)
+	s.handle("DELETE /api/v1/session", s.handleLogout)
+	s.handle("GET /api/v1/me", s.handleMe)
+	s.handle("GET /api/v1/halls", s.handleHalls)
+	s.handle("GET /api/v1/halls/{hall}", s.handleHall)
+	s.handle("POST /api/v1/halls/{hall}/tickets", s.handleIssue)
+	s.handle("GET /api/v1/halls/{hall}/snapshot", s.handleSnapshot)
+	s.handle("GET /api/v1/halls/{hall}/waiting", s.handleWaiting)
+	s.handle("POST /api/v1/halls/{hall}/counters/{n}/{action}", s.handleCounter)
+	s.handle("GET /api/v1/halls/{hall}/stream", s.handleStream)
+	s.handle("GET /api/v1/follow/{token}", s.handleFollow)
+	s.handle("POST /api/v1/follow/{token}/cancel", s.handleFollowCancel)
+	s.handle("GET /api/v1/openapi.json", s.handleOpenAPI)
+	s.handle("GET /t/{token}", s.handlePage)
+	s.handle("GET /assets/{file}", s.handleAsset)
+	s.handle("GET /healthz", s.handleHealth)
+	s.handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}).ServeHTTP)
+	s.mux.HandleFunc("/", s.handleNoRoute)
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer") // follow tokens are in page URLs
+	h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	s.mux.ServeHTTP(w, r)
+}
+
+// Close drops every stream connection and stops the hubs. The handler keeps answering plain HTTP
+// requests; new streams get 503.
+func (s *Server) Close() {
+	s.mu.Lock()
+	s.closed = true
+	hubs := s.hubs
+	s.hubs = map[string]*hub{}
+	s.mu.Unlock()
+	for _, h := range hubs {
+		h.close()
+	}
+	done := make(chan struct{})
+	go func() { s.conns.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		s.log.Warn("stream connections still open after close")
+	}
+}
+
+// Routes returns the registered route patterns ("METHOD /path"), sorted.
+func (s *Server) Routes() []string {
+	r := append([]string(nil), s.routes...)
+	sort.Strings(r)
+	return r
+}
+
+// handle registers h for the pattern with recovery, metrics and logging around it.
+func (s *Server) handle(pattern string, h http.HandlerFunc) {
+	s.routes = append(s.routes, pattern)
+	_, path, _ := strings.Cut(pattern, " ")
+	stream := strings.HasSuffix(path, "/stream")
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				if !sw.wrote {
+					s.writeError(sw, r, fmt.Errorf("panic: %v", v))
+				}
+			}
+			status := sw.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			s.metrics.requests.WithLabelValues(pattern, strconv.Itoa(status)).Inc()
+			if !stream {
+				s.metrics.latency.WithLabelValues(pattern).Observe(time.Since(start).Seconds())
+			}
+		}()
+		h(sw, r)
+	})
+}
+
+// handleNoRoute answers requests no pattern matches: 405 with Allow when the path exists with
+// other methods, else 404, both as JSON errors.
+func (s *Server) handleNoRoute(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, p := s.mux.Handler(probe); p != "/" && p != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: errorDetail{Code: hall.EINVALID, Message: "method " + r.Method + " not allowed here; use " + strings.Join(allow, " or ")}})
+		s.metrics.requests.WithLabelValues("unmatched", "405").Inc()
+		return
+	}
+	s.metrics.requests.WithLabelValues("unmatched", "404").Inc()
+	s.writeError(w, r, hall.Errorf(hall.ENOTFOUND, "", "no such resource: %s", r.URL.Path))
+}
+
+// statusWriter remembers the status a handler sent. It passes hijacking through for WebSockets.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.status, w.wrote = http.StatusOK, true
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Flush implements http.Flusher.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Hijack implements http.Hijacker for the WebSocket upgrade.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, fmt.Errorf("hijack: %T is not a Hijacker", w.ResponseWriter)
+	}
+	c, rw, err := h.Hijack()
+	if err == nil && !w.wrote {
+		w.status, w.wrote = http.StatusSwitchingProtocols, true
+	}
+	return c, rw, err
+}
+
+// metrics are the server's Prometheus instruments.
+type metrics struct {
+	requests    *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
+	issued      *prometheus.CounterVec
+	actions     *prometheus.CounterVec
+	subscribers *prometheus.GaugeVec
+	dropped     *prometheus.CounterVec
+	events      *prometheus.CounterVec
+}
+
+func newMetrics(reg *prometheus.Registry) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "onedoor_http_requests_total", Help: "HTTP requests by route pattern and status.",
+		}, []string{"route", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "onedoor_http_request_duration_seconds", Help: "HTTP request latency by route pattern (streams excluded).",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"route"}),
+		issued: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "onedoor_tickets_issued_total", Help: "Tickets issued through the API by hall and service.",
+		}, []string{"hall", "service"}),
+		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "onedoor_counter_actions_total", Help: "Successful counter actions by hall and action.",
+		}, []string{"hall", "action"}),
+		subscribers: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "onedoor_stream_subscribers", Help: "Open WebSocket stream connections by hall.",
+		}, []string{"hall"}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "onedoor_stream_dropped_total", Help: "Stream clients dropped by the server, by hall and reason.",
+		}, []string{"hall", "reason"}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "onedoor_stream_events_total", Help: "Events fanned out to stream clients, by hall.",
+		}, []string{"hall"}),
+	}
+	for _, c := range []prometheus.Collector{m.requests, m.latency, m.issued, m.actions, m.subscribers, m.dropped, m.events} {
+		reg.MustRegister(c)
+	}
+	return m
+}
