@@ -65,6 +65,8 @@ type Queue struct {
 
 	// failCommits, when > 0, makes that many next commits fail (tests inject storage errors).
 	failCommits atomic.Int32
+	// beforeCommit, when set, runs in the committer before each batch is written (tests).
+	beforeCommit func()
 }
 
 // hallState is one hall: its engine and everything around it.
@@ -289,7 +291,12 @@ func (q *Queue) hall(code string) (*hallState, error) {
 // enqueue hands a change to the committer. Callers hold hs.mu, which keeps each hall's changes in
 // order. It never blocks.
 func (q *Queue) enqueue(hs *hallState, ch queue.Change) (*request, error) {
-	r := &request{h: hs, epoch: hs.epoch.Load(), change: ch, done: make(chan struct{})}
+	return q.enqueueIdem(hs, ch, "", "")
+}
+
+// enqueueIdem is enqueue for an issue that stores an idempotency key with its ticket.
+func (q *Queue) enqueueIdem(hs *hallState, ch queue.Change, idemKey, idemID string) (*request, error) {
+	r := &request{h: hs, epoch: hs.epoch.Load(), change: ch, idemKey: idemKey, idemID: idemID, done: make(chan struct{})}
 	q.pmu.Lock()
 	if q.closing {
 		q.pmu.Unlock()
@@ -365,6 +372,9 @@ func (q *Queue) commit(batch []*request) {
 	if len(live) == 0 {
 		return
 	}
+	if q.beforeCommit != nil {
+		q.beforeCommit()
+	}
 	err := q.db.bolt.Update(func(tx *bbolt.Tx) error { return q.write(tx, live) })
 	if err != nil {
 		err = fmt.Errorf("bolt: commit batch of %d: %w", len(live), err)
@@ -423,6 +433,17 @@ func (q *Queue) write(tx *bbolt.Tx, batch []*request) error {
 		hs := r.h
 		open := tx.Bucket(openBucket(hs.code))
 		events := tx.Bucket(eventsBucket(hs.code))
+		if dayReset(r.change) {
+			// At the day reset the engine drops every ticket it held (no-shows without an
+			// event), so the index starts again from the tickets of this change.
+			if err := tx.DeleteBucket(openBucket(hs.code)); err != nil {
+				return fmt.Errorf("reset open index %s: %w", hs.code, err)
+			}
+			var err error
+			if open, err = tx.CreateBucket(openBucket(hs.code)); err != nil {
+				return fmt.Errorf("reset open index %s: %w", hs.code, err)
+			}
+		}
 		for i := range r.change.Tickets {
 			t := &r.change.Tickets[i]
 			v, err := json.Marshal(t)
@@ -478,8 +499,18 @@ func (q *Queue) write(tx *bbolt.Tx, batch []*request) error {
 	return nil
 }
 
+// dayReset reports whether a change contains the day reset.
+func dayReset(ch queue.Change) bool {
+	for i := range ch.Events {
+		if ch.Events[i].Type == hall.EventDayReset {
+			return true
+		}
+	}
+	return false
+}
+
 // keepOpen reports whether a ticket belongs in the open index: open states and no-shows (which
-// may be reinstated; the engine decides on restore, and stale ones are tidied at start-up).
+// may be reinstated; Restore decides, and the day reset clears the index).
 func keepOpen(t *hall.Ticket) bool {
 	return t.State.Open() || t.State == hall.TicketNoShow
 }
@@ -616,13 +647,12 @@ func (q *Queue) Issue(ctx context.Context, req hall.IssueRequest) (*hall.Issued,
 		hs.mu.Unlock()
 		return nil, err
 	}
-	r, err := q.enqueue(hs, ch)
+	r, err := q.enqueueIdem(hs, ch, req.IdempotencyKey, id)
 	if err != nil {
 		hs.mu.Unlock()
 		return nil, err
 	}
 	if req.IdempotencyKey != "" {
-		r.idemKey, r.idemID = req.IdempotencyKey, id
 		hs.idem[req.IdempotencyKey] = r
 	}
 	hs.mu.Unlock()
