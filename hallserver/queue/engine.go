@@ -57,7 +57,7 @@ const (
 	// RecentCallsKept is how many recent calls the Meta and the Snapshot keep.
 	RecentCallsKept = 10
 	// StatsWindow is how many recent service durations are kept per service.
-	StatsWindow = 20
+	StatsWindow = 50
 	// MaxPersonID is the longest accepted person ID.
 	MaxPersonID = 32
 )

@@ -14,12 +14,10 @@ import (
 // The estimate for a ticket of service s with k people ahead of it works from the counters, not
 // from a queue formula:
 //
-//  1. Mean service time m(s): the recent durations of s (called → finished, the last StatsWindow,
-//     kept across days) plus the elapsed time of the tickets of s being served now, divided by the
-//     number of finished durations: the maximum-likelihood mean of an exponential service time with
-//     right-censored observations. The running services keep the first samples of a day (which are
-//     the short ones) from making the mean too small. With no finished duration yet the service's
-//     configured AvgMinutes is used.
+//  1. Mean service time m(s): the mean of the recent durations of s (called → finished, the last
+//     StatsWindow = 50, kept across days; 20 proved too noisy for exponential-like times in the
+//     simulation). Before the first finished duration: twice the mean elapsed time of the services
+//     of s running now, at most the configured AvgMinutes; with nothing running, AvgMinutes.
 //  2. Servers: the open counters whose profile contains s. A counter serving several services gives
 //     s the share W(s)/ΣW(p) of its time, W being the waiting counts of its services (counting the
 //     ticket being estimated); c is the sum of the shares.
@@ -77,27 +75,33 @@ func (e *Engine) modelOf(now time.Time, svc string, cache map[string]*model) *mo
 	rec := e.stats[svc].Recent
 	m := &model{sorted: slices.Clone(rec)}
 	slices.Sort(m.sorted)
-	if len(rec) == 0 {
-		m.mean = e.configured(svc)
-	} else {
-		sum := 0.0
-		for _, d := range rec {
-			sum += d
-		}
-		for _, c := range e.counters {
-			if c.Current == "" {
-				continue
-			}
-			if t := e.tickets[c.Current]; t != nil && t.Service == svc && t.CalledAt != nil {
-				if d := now.Sub(*t.CalledAt).Seconds(); d > 0 {
-					sum += d
-				}
-			}
-		}
-		m.mean = sum / float64(len(rec))
+	sum, running, age := 0.0, 0, 0.0
+	for _, d := range rec {
+		sum += d
 	}
-	if m.mean < 1 {
-		m.mean = 1
+	for _, c := range e.counters {
+		if c.Current == "" {
+			continue
+		}
+		if t := e.tickets[c.Current]; t != nil && t.Service == svc && t.CalledAt != nil {
+			running++
+			if d := now.Sub(*t.CalledAt).Seconds(); d > 0 {
+				age += d
+			}
+		}
+	}
+	switch {
+	case len(rec) > 0:
+		m.mean = sum / float64(len(rec))
+	case running > 0:
+		// No finished duration yet: twice the mean age of the running services, at most the
+		// configured average.
+		m.mean = math.Min(e.configured(svc), 2*age/float64(running))
+	default:
+		m.mean = e.configured(svc)
+	}
+	if m.mean < 0.5 {
+		m.mean = 0.5
 	}
 	cache[svc] = m
 	return m
