@@ -80,7 +80,9 @@ func (b *Builder) Raster(img image.Image, dither bool) error {
 
 // RasterQR renders data as a QR code with github.com/skip2/go-qrcode and
 // appends it as a raster image with module×module dots per QR module, for
-// printers without native QR. A 4-module quiet zone is included. If
+// printers without native QR. No quiet zone is drawn: the blank paper around
+// the symbol is the quiet zone, so keep 4 modules of blank paper around it
+// (a text line above and below is 30 dots, enough up to module 7). If
 // centerDots > 0 the symbol is centred in a line of that many dots by left
 // padding inside the image, which works whether or not the printer applies
 // ESC a justification to raster images.
@@ -95,7 +97,8 @@ func (b *Builder) RasterQR(data string, module int, level QRLevel, centerDots in
 	if err != nil {
 		return fmt.Errorf("raster qr: %w", err)
 	}
-	mods := q.Bitmap() // includes the 4-module quiet zone
+	q.DisableBorder = true
+	mods := q.Bitmap()
 	side := len(mods) * module
 	left := 0
 	if centerDots > side {

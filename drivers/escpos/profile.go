@@ -3,6 +3,7 @@ package escpos
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -175,7 +176,8 @@ func (p *Pacer) Reserve(n int, now time.Time) time.Duration {
 	// p.last may lie in the future if earlier reservations were delayed.
 	var wait time.Duration
 	if over := p.level + float64(n) - float64(p.rule.Capacity); over > 0 {
-		d := time.Duration(over / drain * float64(time.Second))
+		// Round up so that float rounding never shortens the wait.
+		d := time.Duration(math.Ceil(over / drain * float64(time.Second)))
 		p.level -= over
 		p.last = p.last.Add(d)
 	}

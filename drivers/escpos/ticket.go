@@ -136,7 +136,10 @@ func (l *layout) qr(url string) {
 		l.b.LF()
 		return
 	}
+	// Blank lines above and below are the symbol's quiet zone.
+	l.b.LF()
 	l.check(l.b.RasterQR(url, l.p.QRModule, QRLevelM, 0))
+	l.b.LF()
 }
 
 func (l *layout) finish() {
