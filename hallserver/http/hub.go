@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -65,13 +66,15 @@ type hub struct {
 	clients map[*subscriber]struct{}
 	cancel  func()
 	closed  bool
-	done    chan struct{}
+	down    bool          // resubscribing after a failed subscription: new clients must retry
+	quit    chan struct{} // closed by close
+	done    chan struct{} // closed when run returns
 }
 
 // newHub subscribes to the hall's log and starts fanning out. The subscription exists when
 // newHub returns, so a client registered afterwards misses no event committed after it registered.
 func newHub(hallCode string, events hall.EventLog, m *metrics, log *slog.Logger) *hub {
-	h := &hub{hall: hallCode, events: events, metrics: m, log: log, clients: map[*subscriber]struct{}{}, done: make(chan struct{})}
+	h := &hub{hall: hallCode, events: events, metrics: m, log: log, clients: map[*subscriber]struct{}{}, quit: make(chan struct{}), done: make(chan struct{})}
 	ch, cancel := events.Subscribe(hallCode, hubBuffer)
 	h.cancel = cancel
 	go h.run(ch)
@@ -80,12 +83,17 @@ func newHub(hallCode string, events hall.EventLog, m *metrics, log *slog.Logger)
 
 // run broadcasts events until the hub is closed. When the subscription ends because the hub fell
 // behind, every client is dropped (they resync with since=N) and the hub subscribes again; clients
-// registering meanwhile wait on the lock, so none of them can miss an event.
+// registering meanwhile wait on the lock, so none of them can miss an event. A subscription that
+// ends without delivering anything (the log is closing) is retried with a growing pause, during
+// which new clients are turned away.
 func (h *hub) run(ch <-chan hall.Event) {
 	defer close(h.done)
+	var pause time.Duration
 	for {
+		n := 0
 		for ev := range ch {
 			h.broadcast(ev)
+			n++
 		}
 		h.mu.Lock()
 		if h.closed {
@@ -93,8 +101,25 @@ func (h *hub) run(ch <-chan hall.Event) {
 			return
 		}
 		h.cancel()
-		h.log.Warn("stream hub fell behind the event log; dropping its clients", "hall", h.hall, "clients", len(h.clients))
+		h.log.Warn("stream hub lost its event subscription; dropping its clients", "hall", h.hall, "clients", len(h.clients))
 		h.dropAllLocked(websocket.CloseTryAgainLater, reasonBehind, "behind")
+		if n > 0 {
+			pause = 0
+		} else {
+			pause = min(max(2*pause, 10*time.Millisecond), 2*time.Second)
+			h.down = true
+			h.mu.Unlock()
+			select {
+			case <-time.After(pause):
+			case <-h.quit:
+			}
+			h.mu.Lock()
+			h.down = false
+			if h.closed {
+				h.mu.Unlock()
+				return
+			}
+		}
 		ch, h.cancel = h.events.Subscribe(h.hall, hubBuffer)
 		h.mu.Unlock()
 	}
@@ -129,11 +154,11 @@ func (h *hub) broadcast(ev hall.Event) {
 	}
 }
 
-// register adds a client; it reports false when the hub is closed.
+// register adds a client; it reports false when the hub is closed or resubscribing.
 func (h *hub) register(c *subscriber) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.closed {
+	if h.closed || h.down {
 		return false
 	}
 	h.clients[c] = struct{}{}
@@ -169,6 +194,7 @@ func (h *hub) close() {
 		return
 	}
 	h.closed = true
+	close(h.quit)
 	h.cancel()
 	h.dropAllLocked(websocket.CloseGoingAway, reasonShutdown, "shutdown")
 	h.mu.Unlock()

@@ -92,7 +92,7 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	// Register before reading the snapshot or the log, so nothing committed afterwards is missed;
 	// what the hub delivers that the snapshot or replay already covered is skipped by seq.
 	if !hb.register(sub) {
-		_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, reasonShutdown), time.Now().Add(time.Second))
+		_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "stream unavailable, retry"), time.Now().Add(time.Second))
 		return
 	}
 	defer hb.unregister(sub)
