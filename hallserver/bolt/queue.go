@@ -612,6 +612,9 @@ func (q *Queue) Issue(ctx context.Context, req hall.IssueRequest) (*hall.Issued,
 	if err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	token := newFollowToken()
 	hs.mu.Lock()
 	if req.IdempotencyKey != "" {
@@ -766,6 +769,9 @@ func (q *Queue) Act(ctx context.Context, a hall.CounterAction) (*hall.Ticket, er
 	if err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	hs.mu.Lock()
 	eng, err := q.engine(hs)
 	if err != nil {
@@ -844,11 +850,12 @@ func (q *Queue) Snapshot(ctx context.Context, code string) (*hall.Snapshot, erro
 		if last == nil || snap.Seq <= hs.committed.Load() {
 			return &snap, nil
 		}
-		if err := last.wait(ctx); err == nil || attempt >= 3 {
-			if err != nil {
-				return nil, err
-			}
+		err = last.wait(ctx)
+		if err == nil {
 			return &snap, nil
+		}
+		if ctx.Err() != nil || attempt >= 3 {
+			return nil, err
 		}
 		// The change failed: the engine was reset; take the snapshot again.
 	}
