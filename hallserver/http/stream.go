@@ -169,6 +169,14 @@ func (s *Server) writePump(conn *websocket.Conn, sub *subscriber, hallCode strin
 	defer ping.Stop()
 	for {
 		select {
+		case <-sub.gone: // a drop wins over queued events
+			if sub.code != 0 {
+				_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(sub.code, sub.reason), time.Now().Add(time.Second))
+			}
+			return
+		default:
+		}
+		select {
 		case f := <-sub.send:
 			if f.seq <= last {
 				continue // covered by the snapshot or the replay
