@@ -20,6 +20,9 @@ import (
 
 var _ hall.AuthService = (*Auth)(nil)
 
+// maxCached bounds the token cache.
+const maxCached = 10000
+
 // SessionTTL is how long a staff session lasts after login (fixed, not sliding: Authenticate never
 // writes, and a stolen token expires the same day).
 const SessionTTL = 12 * time.Hour
@@ -199,6 +202,9 @@ func (a *Auth) Authenticate(ctx context.Context, token string) (*hall.Principal,
 		return nil, hall.Errorf(hall.EUNAUTHORIZED, "", "unknown or expired token")
 	}
 	a.mu.Lock()
+	if len(a.cache) >= maxCached {
+		clear(a.cache) // crude bound; entries come back on their next use
+	}
 	a.cache[h] = cached{p: p, expires: expires}
 	a.mu.Unlock()
 	return p, nil

@@ -363,7 +363,7 @@ func (q *Queue) commit(batch []*request) {
 	for _, r := range batch {
 		if r.epoch != r.h.epoch.Load() {
 			// Computed on an engine state that a failed commit discarded.
-			r.finish(hall.Errorf(hall.EUNAVAILABLE, "", "storage error: an earlier change failed; retry"))
+			q.finish(r, hall.Errorf(hall.EUNAVAILABLE, "", "storage error: an earlier change failed; retry"))
 			q.stats.add(1, false)
 			continue
 		}
@@ -390,7 +390,7 @@ func (q *Queue) commit(batch []*request) {
 			hs.mu.Unlock()
 		}
 		for _, r := range live {
-			r.finish(fail)
+			q.finish(r, fail)
 		}
 		q.stats.add(len(live), false)
 		return
@@ -408,7 +408,21 @@ func (q *Queue) commit(batch []*request) {
 		}
 	}
 	for _, r := range live {
-		r.finish(nil)
+		q.finish(r, nil)
+	}
+}
+
+// finish reports a request's outcome to its waiters and forgets its idempotency key, which from
+// now on is found in the file (or was not stored).
+func (q *Queue) finish(r *request, err error) {
+	r.finish(err)
+	if r.idemKey != "" {
+		hs := r.h
+		hs.mu.Lock()
+		if hs.idem[r.idemKey] == r {
+			delete(hs.idem, r.idemKey)
+		}
+		hs.mu.Unlock()
 	}
 }
 
@@ -659,15 +673,7 @@ func (q *Queue) Issue(ctx context.Context, req hall.IssueRequest) (*hall.Issued,
 		hs.idem[req.IdempotencyKey] = r
 	}
 	hs.mu.Unlock()
-	err = r.wait(ctx)
-	if req.IdempotencyKey != "" {
-		hs.mu.Lock()
-		if hs.idem[req.IdempotencyKey] == r {
-			delete(hs.idem, req.IdempotencyKey)
-		}
-		hs.mu.Unlock()
-	}
-	if err != nil {
+	if err := r.wait(ctx); err != nil {
 		return nil, err
 	}
 	return iss, nil
@@ -961,7 +967,10 @@ func (q *Queue) LastSeq(code string) (uint64, error) {
 
 // Subscribe delivers every event of the hall committed after the call, in order. The channel is
 // closed by cancel, by Close, or when the subscriber falls more than buffer events behind (it must
-// then resynchronise from Since or a snapshot). An unknown hall gives a closed channel.
+// then resynchronise from Since or a snapshot). An unknown hall gives a closed channel. Events are
+// shared by all subscribers (Ticket, Counter and Waiting point to the same values): read them,
+// never modify them. Tickets in events are full (person ID, channel): apply Ticket.Public before
+// sending them to public streams.
 func (q *Queue) Subscribe(code string, buffer int) (<-chan hall.Event, func()) {
 	ch := make(chan hall.Event, max(buffer, 1))
 	hs, ok := q.halls[code]
