@@ -10,7 +10,7 @@
 //
 // # Numbers and the day
 //
-// A ticket number is the service code followed by three digits (A001…A999), counted per service
+// A ticket number is the service code followed by at least three digits (A001…A999, then A1000…), counted per service
 // per local day in the engine's location (Asia/Shanghai by default). The first command of a new
 // local day (or a Tick) resets the day before doing anything else: every ticket still open from the
 // previous day is cancelled (one ticket.cancelled event each, actor "system"), reinstatable no-shows
@@ -50,8 +50,10 @@ import (
 
 // Limits of the engine.
 const (
-	// MaxNumber is the last number a service can issue in one day.
-	MaxNumber = 999
+	// MaxNumber is the last number a service can issue in one day. Numbers have three digits up
+	// to 999 and then simply grow (A1000): a busy day or a load test never wraps around to a number
+	// already issued.
+	MaxNumber = 99999
 	// NoShowLimit is how many times a ticket may be marked absent and still be reinstated.
 	NoShowLimit = 2
 	// RecentCallsKept is how many recent calls the Meta and the Snapshot keep.
@@ -578,7 +580,7 @@ func validPersonID(s string) bool {
 //
 // Errors: ENOTFOUND "service" for a service the hall does not have; EINVALID "lang" (only "",
 // "zh", "en"), "personId" (at most 32 of 0-9 A-Z a-z -), "id" or "token" (empty or already used);
-// ECONFLICT "service" when the service has issued 999 numbers today.
+// ECONFLICT "service" when the service has issued MaxNumber numbers today.
 func (e *Engine) Issue(now time.Time, req hall.IssueRequest, id, token string) (*hall.Issued, Change, error) {
 	var issued *hall.Issued
 	_, ch, err := e.run(now, func(map[string]*hall.Ticket) (*hall.Ticket, error) {

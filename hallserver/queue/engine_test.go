@@ -170,9 +170,17 @@ func TestIssueValidation(t *testing.T) {
 
 func TestServiceFull(t *testing.T) {
 	f := newFix(t)
-	for i := 0; i < MaxNumber; i++ {
-		f.issue("C", false)
+	for i := 1; i <= MaxNumber; i++ {
+		f.clk.add(50 * time.Millisecond) // all within one local day
+		is, _, err := f.e.Issue(f.clk.now(), hall.IssueRequest{Service: "C"}, fmt.Sprint("c", i), fmt.Sprint("ct", i))
+		if err != nil {
+			t.Fatalf("ticket %d: %v", i, err)
+		}
+		if n := is.Ticket.Number; (i == 999 && n != "C999") || (i == 1000 && n != "C1000") {
+			t.Fatalf("ticket %d numbered %s", i, n)
+		}
 	}
+	f.seq = uint64(MaxNumber)
 	before := f.e.Meta()
 	_, _, err := f.e.Issue(f.clk.now(), hall.IssueRequest{Service: "C"}, "full", "full")
 	if hall.ErrorCode(err) != hall.ECONFLICT || !strings.Contains(err.Error(), "full for today") {
