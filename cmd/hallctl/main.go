@@ -1,0 +1,259 @@
+// Command hallctl administers a OneDoor installation: staff accounts, device tokens, the campus
+// file, backups and restores.
+//
+//	hallctl campus check campus.yaml       validate a campus file and summarise it
+//	hallctl campus demo > campus.yaml      print the demo campus as a starting point
+//	hallctl staff add -data F -username U -role counter -halls students   (password on stdin)
+//	hallctl device add -data F -role kiosk -hall students                 (prints the token once)
+//	hallctl backup -server URL -token T -o backup.db   online, while the server runs
+//	hallctl backup -data F -o backup.db                offline, server stopped
+//	hallctl restore -data F backup.db                  server stopped
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"onedoor/hallserver/bolt"
+	"onedoor/hallserver/campus"
+	"onedoor/hallserver/hall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "hallctl:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage:
+  hallctl campus check FILE
+  hallctl campus demo
+  hallctl staff add -data FILE -username NAME -role admin|supervisor|counter|handler [-halls h1,h2] [-department CODE] [-name TEXT]   (password read from stdin)
+  hallctl device add -data FILE -role kiosk|display -hall HALL [-name TEXT] [-token TOKEN]
+  hallctl backup (-server URL -token ADMIN_TOKEN | -data FILE) -o OUT
+  hallctl restore -data FILE BACKUP`
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) < 1 {
+		return errors.New(usage)
+	}
+	switch args[0] {
+	case "campus":
+		return campusCmd(args[1:], stdout)
+	case "staff":
+		return staffCmd(ctx, args[1:], stdin, stdout, stderr)
+	case "device":
+		return deviceCmd(ctx, args[1:], stdout, stderr)
+	case "backup":
+		return backupCmd(ctx, args[1:], stdout, stderr)
+	case "restore":
+		return restoreCmd(args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n%s", args[0], usage)
+}
+
+func campusCmd(args []string, stdout io.Writer) error {
+	if len(args) == 1 && args[0] == "demo" {
+		_, err := stdout.Write(campus.DemoYAML())
+		return err
+	}
+	if len(args) != 2 || args[0] != "check" {
+		return errors.New(usage)
+	}
+	c, err := campus.LoadFile(args[1])
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, campus.Describe(c))
+	return nil
+}
+
+func staffCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) < 1 || args[0] != "add" {
+		return errors.New(usage)
+	}
+	fs := flag.NewFlagSet("staff add", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", "./data/onedoor.db", "bbolt data file (server stopped)")
+	username := fs.String("username", "", "login name")
+	role := fs.String("role", "", "admin, supervisor, counter or handler")
+	halls := fs.String("halls", "", "comma-separated halls a counter account may work in (empty: all)")
+	dept := fs.String("department", "", "department code of a handler")
+	name := fs.String("name", "", "display name")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	r := hall.Role(*role)
+	if *username == "" {
+		return errors.New("-username is required")
+	}
+	if !r.Valid() || r.Device() {
+		return fmt.Errorf("-role %q: want admin, supervisor, counter or handler", *role)
+	}
+	if r == hall.RoleHandler && *dept == "" {
+		return errors.New("-department is required for a handler")
+	}
+	pw, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("read password from stdin: %w", err)
+	}
+	pw = strings.TrimRight(pw, "\r\n")
+	if len(pw) < 8 {
+		return errors.New("password (read from stdin) must have at least 8 characters")
+	}
+	s := hall.Staff{Username: *username, Name: *name, Role: r, Department: *dept, CreatedAt: time.Now().UTC()}
+	if *halls != "" {
+		s.Halls = strings.Split(*halls, ",")
+	}
+	db, err := bolt.Open(*data)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := bolt.NewAuth(db).CreateStaff(ctx, s, pw); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "staff %s (%s) saved\n", s.Username, s.Role)
+	return nil
+}
+
+func deviceCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) < 1 || args[0] != "add" {
+		return errors.New(usage)
+	}
+	fs := flag.NewFlagSet("device add", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", "./data/onedoor.db", "bbolt data file (server stopped)")
+	role := fs.String("role", "", "kiosk or display")
+	h := fs.String("hall", "", "hall code the device belongs to")
+	name := fs.String("name", "", "where the device stands")
+	token := fs.String("token", "", "token to use (default: a new random one)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	r := hall.Role(*role)
+	if !r.Device() {
+		return fmt.Errorf("-role %q: want kiosk or display", *role)
+	}
+	if *h == "" {
+		return errors.New("-hall is required")
+	}
+	db, err := bolt.Open(*data)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	d := hall.Device{ID: fmt.Sprintf("%s-%s-%d", r, *h, time.Now().UnixNano()), Role: r, Hall: *h, Name: *name, CreatedAt: time.Now().UTC()}
+	tok, err := bolt.NewAuth(db).CreateDevice(ctx, d, *token)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "device %s enrolled; its token (shown once):\n%s\n", d.ID, tok)
+	return nil
+}
+
+func backupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", "", "bbolt data file (server stopped)")
+	server := fs.String("server", "", "hall server URL for an online backup, e.g. http://127.0.0.1:8080")
+	token := fs.String("token", os.Getenv("ONEDOOR_TOKEN"), "admin bearer token for -server (or ONEDOOR_TOKEN)")
+	out := fs.String("o", "", "backup file to write")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *out == "" || (*data == "") == (*server == "") {
+		return errors.New("backup needs -o and exactly one of -server or -data")
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(*out), ".backup-*")
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	var n int64
+	if *server != "" {
+		n, err = onlineBackup(ctx, *server, *token, tmp)
+	} else {
+		var db *bolt.DB
+		if db, err = bolt.Open(*data); err != nil {
+			return err
+		}
+		n, err = db.Backup(ctx, tmp)
+		db.Close()
+	}
+	if err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), *out); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	fmt.Fprintf(stdout, "backup written to %s (%d bytes)\n", *out, n)
+	return nil
+}
+
+func onlineBackup(ctx context.Context, server, token string, w io.Writer) (int64, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", strings.TrimRight(server, "/")+"/api/v1/admin/backup", nil)
+	if err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("backup from %s: %w", server, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		return 0, fmt.Errorf("backup from %s: status %d: %s", server, resp.StatusCode, b)
+	}
+	n, err := io.Copy(w, resp.Body)
+	if err != nil {
+		return n, fmt.Errorf("backup from %s: %w", server, err)
+	}
+	return n, nil
+}
+
+func restoreCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", "./data/onedoor.db", "bbolt data file to replace (server stopped)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("restore needs one backup file")
+	}
+	f, err := os.Open(fs.Arg(0))
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	defer f.Close()
+	if err := bolt.RestoreFile(f, *data); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "restored %s from %s\n", *data, fs.Arg(0))
+	return nil
+}

@@ -1,0 +1,165 @@
+// Command hallserver runs OneDoor's hall server: the JSON API, the WebSocket stream, the embedded
+// web pages and the bbolt store, in one pure-Go binary.
+//
+//	hallserver -demo                      # the demo campus, demo accounts, ./data/onedoor.db
+//	hallserver -campus campus.yaml        # a real campus; accounts made with hallctl
+//
+// Every flag can also be set by an environment variable: ONEDOOR_ADDR, ONEDOOR_DATA,
+// ONEDOOR_CAMPUS, ONEDOOR_PUBLIC_URL, ONEDOOR_DEMO=1.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"onedoor/hallserver/bolt"
+	"onedoor/hallserver/campus"
+	"onedoor/hallserver/hall"
+	hallhttp "onedoor/hallserver/http"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "hallserver:", err)
+		os.Exit(1)
+	}
+}
+
+// config is the parsed command line.
+type config struct {
+	demo      bool
+	addr      string
+	data      string
+	campus    string
+	publicURL string
+	logLevel  string
+}
+
+func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	env := func(k, def string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return def
+	}
+	var c config
+	fs := flag.NewFlagSet("hallserver", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.BoolVar(&c.demo, "demo", env("ONEDOOR_DEMO", "") == "1", "run the embedded demo campus with demo accounts (password demo)")
+	fs.StringVar(&c.addr, "addr", env("ONEDOOR_ADDR", "127.0.0.1:8080"), "listen address")
+	fs.StringVar(&c.data, "data", env("ONEDOOR_DATA", "./data/onedoor.db"), "bbolt data file")
+	fs.StringVar(&c.campus, "campus", env("ONEDOOR_CAMPUS", ""), "campus YAML file (halls, services, counters, departments)")
+	fs.StringVar(&c.publicURL, "public-url", env("ONEDOOR_PUBLIC_URL", ""), "base URL printed in QR codes (default http://<addr>)")
+	fs.StringVar(&c.logLevel, "log-level", env("ONEDOOR_LOG_LEVEL", "info"), "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if !c.demo && c.campus == "" {
+		return c, errors.New("no campus: pass -campus FILE for a real campus, or -demo for the demo campus")
+	}
+	return c, nil
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	started := time.Now()
+	cfg, err := parseFlags(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.logLevel)); err != nil {
+		return fmt.Errorf("-log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	var c hall.Campus
+	if cfg.campus != "" {
+		if c, err = campus.LoadFile(cfg.campus); err != nil {
+			return err
+		}
+	} else {
+		c = campus.Demo()
+	}
+
+	db, err := bolt.Open(cfg.data)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	q, err := bolt.NewQueue(ctx, db, c, time.Now)
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	auth := bolt.NewAuth(db)
+	if cfg.demo {
+		if err := campus.SeedDemo(ctx, auth, c); err != nil {
+			return err
+		}
+	}
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	publicURL := cfg.publicURL
+	if publicURL == "" {
+		publicURL = "http://" + ln.Addr().String()
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	api := hallhttp.NewServer(hallhttp.Config{
+		Queue:     q,
+		Events:    q,
+		Auth:      auth,
+		Campus:    c,
+		PublicURL: strings.TrimRight(publicURL, "/"),
+		Logger:    log,
+		Registry:  reg,
+	})
+	defer api.Close()
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("hallserver ready", "addr", ln.Addr().String(), "public", publicURL, "data", cfg.data,
+		"demo", cfg.demo, "halls", len(c.Halls), "startup", time.Since(started).Round(time.Millisecond))
+	if cfg.demo {
+		log.Info("demo accounts: admin, supervisor, counter1…, h-<department> (password demo); device tokens demo-kiosk-<hall>, demo-display-<hall>")
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	api.Close() // close WebSockets first: Shutdown does not wait for hijacked connections
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
