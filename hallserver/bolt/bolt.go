@@ -74,19 +74,37 @@ func Open(path string) (*DB, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
-	err = b.Update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bucketTickets, bucketTokens, bucketMeta, bucketIdem, bucketStaff, bucketDevices, bucketSessions} {
+	db := &DB{bolt: b, path: path}
+	if err := db.ensureBuckets(bucketTickets, bucketTokens, bucketMeta, bucketIdem, bucketStaff, bucketDevices, bucketSessions); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("bolt: init %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// ensureBuckets creates the top-level buckets that do not exist yet; when all exist it only reads
+// (a write transaction would cost a commit with two fsyncs at every start).
+func (db *DB) ensureBuckets(names ...[]byte) error {
+	missing := false
+	db.bolt.View(func(tx *bbolt.Tx) error {
+		for _, name := range names {
+			if tx.Bucket(name) == nil {
+				missing = true
+			}
+		}
+		return nil
+	})
+	if !missing {
+		return nil
+	}
+	return db.bolt.Update(func(tx *bbolt.Tx) error {
+		for _, name := range names {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		b.Close()
-		return nil, fmt.Errorf("bolt: init %s: %w", path, err)
-	}
-	return &DB{bolt: b, path: path}, nil
 }
 
 // Path returns the file path.

@@ -189,18 +189,11 @@ func NewQueue(ctx context.Context, db *DB, campus hall.Campus, now func() time.T
 	}
 	q := &Queue{db: db, campus: campus, loc: loc, now: now, halls: map[string]*hallState{}, stop: make(chan struct{})}
 	q.pcond = sync.NewCond(&q.pmu)
-	err = db.bolt.Update(func(tx *bbolt.Tx) error {
-		for _, h := range campus.Halls {
-			if _, err := tx.CreateBucketIfNotExists(openBucket(h.Code)); err != nil {
-				return err
-			}
-			if _, err := tx.CreateBucketIfNotExists(eventsBucket(h.Code)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	var names [][]byte
+	for _, h := range campus.Halls {
+		names = append(names, openBucket(h.Code), eventsBucket(h.Code))
+	}
+	if err := db.ensureBuckets(names...); err != nil {
 		return nil, fmt.Errorf("bolt: create hall buckets: %w", err)
 	}
 	for _, h := range campus.Halls {
