@@ -300,6 +300,12 @@ func (d *device) query(ctx context.Context, st *escpos.Status, kind escpos.Statu
 // String returns the printer's spec.
 func (d *device) String() string { return d.name }
 
+// closeGrace bounds Close. Closing a serial port whose write is stuck in
+// the kernel (a pty nobody reads, a wedged USB adapter) waits for that
+// write; Close gives up after closeGrace and lets it finish in the
+// background.
+const closeGrace = time.Second
+
 // Close implements Printer.
 func (d *device) Close() error {
 	select {
@@ -312,8 +318,15 @@ func (d *device) Close() error {
 	if d.closed.Swap(true) {
 		return nil
 	}
-	if err := d.link.close(); err != nil {
-		return fmt.Errorf("closing printer %s: %w", d.name, err)
+	done := make(chan error, 1)
+	go func() { done <- d.link.close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("closing printer %s: %w", d.name, err)
+		}
+		return nil
+	case <-time.After(closeGrace):
+		return fmt.Errorf("closing printer %s: a stuck write holds the device; it is released when the write ends", d.name)
 	}
-	return nil
 }
