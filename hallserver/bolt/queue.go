@@ -95,9 +95,33 @@ type request struct {
 	// idemKey is set for an issue with an idempotency key (stored in the same transaction).
 	idemKey string
 	idemID  string
+	// tickets and events are the JSON of change.Tickets and change.Events.
+	tickets [][]byte
+	events  [][]byte
 
 	done chan struct{} // closed when err is set
 	err  error
+}
+
+// encode prepares the JSON of the change's tickets and events.
+func (r *request) encode() error {
+	r.tickets = make([][]byte, len(r.change.Tickets))
+	for i := range r.change.Tickets {
+		v, err := json.Marshal(&r.change.Tickets[i])
+		if err != nil {
+			return fmt.Errorf("encode ticket %s: %w", r.change.Tickets[i].ID, err)
+		}
+		r.tickets[i] = v
+	}
+	r.events = make([][]byte, len(r.change.Events))
+	for i := range r.change.Events {
+		v, err := json.Marshal(&r.change.Events[i])
+		if err != nil {
+			return fmt.Errorf("encode event %d: %w", r.change.Events[i].Seq, err)
+		}
+		r.events[i] = v
+	}
+	return nil
 }
 
 func (r *request) finish(err error) {
@@ -290,6 +314,14 @@ func (q *Queue) enqueue(hs *hallState, ch queue.Change) (*request, error) {
 // enqueueIdem is enqueue for an issue that stores an idempotency key with its ticket.
 func (q *Queue) enqueueIdem(hs *hallState, ch queue.Change, idemKey, idemID string) (*request, error) {
 	r := &request{h: hs, epoch: hs.epoch.Load(), change: ch, idemKey: idemKey, idemID: idemID, done: make(chan struct{})}
+	// Encode here, in the caller's goroutine, so that the committer's serial path is only the
+	// B+tree work and the fsync.
+	if err := r.encode(); err != nil {
+		// Cannot happen with these types; if it does, forget the change like a failed commit.
+		hs.eng = nil
+		hs.epoch.Add(1)
+		return nil, hall.Errorf(hall.EINTERNAL, "", "bolt: %v", err)
+	}
 	q.pmu.Lock()
 	if q.closing {
 		q.pmu.Unlock()
@@ -453,19 +485,17 @@ func (q *Queue) write(tx *bbolt.Tx, batch []*request) error {
 		}
 		for i := range r.change.Tickets {
 			t := &r.change.Tickets[i]
-			v, err := json.Marshal(t)
-			if err != nil {
-				return fmt.Errorf("encode ticket %s: %w", t.ID, err)
-			}
 			id := []byte(t.ID)
-			if err := tickets.Put(id, v); err != nil {
+			if err := tickets.Put(id, r.tickets[i]); err != nil {
 				return fmt.Errorf("put ticket %s: %w", t.ID, err)
 			}
-			if t.Token != "" {
+			if t.Token != "" && issuedIn(r.change, t.ID) {
+				// A token never changes: write it once (random keys cost a page each).
 				if err := tokens.Put([]byte(t.Token), id); err != nil {
 					return fmt.Errorf("put token: %w", err)
 				}
 			}
+			var err error
 			if keepOpen(t) {
 				err = open.Put(id, nil)
 			} else {
@@ -477,12 +507,8 @@ func (q *Queue) write(tx *bbolt.Tx, batch []*request) error {
 		}
 		for i := range r.change.Events {
 			ev := &r.change.Events[i]
-			v, err := json.Marshal(ev)
-			if err != nil {
-				return fmt.Errorf("encode event %d: %w", ev.Seq, err)
-			}
 			binary.BigEndian.PutUint64(key[:], ev.Seq)
-			if err := events.Put(key[:], v); err != nil {
+			if err := events.Put(key[:], r.events[i]); err != nil {
 				return fmt.Errorf("put event %s/%d: %w", hs.code, ev.Seq, err)
 			}
 		}
@@ -504,6 +530,16 @@ func (q *Queue) write(tx *bbolt.Tx, batch []*request) error {
 		}
 	}
 	return nil
+}
+
+// issuedIn reports whether the change issues the ticket with this ID.
+func issuedIn(ch queue.Change, id string) bool {
+	for i := range ch.Events {
+		if ev := &ch.Events[i]; ev.Type == hall.EventIssued && ev.Ticket != nil && ev.Ticket.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // dayReset reports whether a change contains the day reset.
