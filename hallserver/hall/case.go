@@ -280,11 +280,11 @@ type Case struct {
 	State   CaseState `json:"state"`
 	Lang    string    `json:"lang,omitempty"`
 
-	Hall      string    `json:"hall,omitempty"`      // hall where it was logged (kiosk, counter)
-	Ticket    string    `json:"ticket,omitempty"`    // queue ticket ID it came from (只进一门)
-	Source    string    `json:"source,omitempty"`    // device or staff who entered it; hidden publicly
-	Title     string    `json:"title,omitempty"`     // short summary
-	Text      string    `json:"text"`                // the request as the requester put it
+	Hall      string    `json:"hall,omitempty"`   // hall where it was logged (kiosk, counter)
+	Ticket    string    `json:"ticket,omitempty"` // queue ticket ID it came from (只进一门)
+	Source    string    `json:"source,omitempty"` // device or staff who entered it; hidden publicly
+	Title     string    `json:"title,omitempty"`  // short summary
+	Text      string    `json:"text"`             // the request as the requester put it
 	Requester Requester `json:"requester"`
 
 	Category   string `json:"category,omitempty"`
@@ -472,26 +472,26 @@ type CaseEvent struct {
 
 // Case actions accepted by CaseService.Act.
 const (
-	CaseActDispatch      = "dispatch"       // office: triage (or any handling state) → dispatched to Department
-	CaseActSign          = "sign"           // department: dispatched → in_progress
-	CaseActRespond       = "respond"        // department: interim answer (counts as the first response)
-	CaseActAsk           = "ask"            // department: in_progress/reopened → waiting_requester
-	CaseActResume        = "resume"         // department: waiting_requester → in_progress
-	CaseActReply         = "reply"          // department: in_progress/reopened → replied
-	CaseActReturn        = "return"         // department: dispatched/in_progress → triage (counted)
-	CaseActInvite        = "invite"         // lead or office: add an assisting department with a task
-	CaseActPart          = "part"           // assisting department: its part is done
-	CaseActExtend        = "extend"         // department: ask for Days more working days
-	CaseActApprove       = "approve"        // office: approve the pending extension
-	CaseActReject        = "reject"         // office: reject the pending extension
-	CaseActDuplicate     = "duplicate"      // department or office: link to Original, close
-	CaseActNotAccept     = "not-accept"     // department or office: refuse with a Reason, close
-	CaseActSupervise     = "supervise"      // office: set (On) or clear the 督办 flag
-	CaseActList          = "list"           // office: put on (On, ListItem) or take off the long-standing list
-	CaseActNote          = "note"           // anyone who may see it: internal note
-	CaseActReopen        = "reopen"         // office: replied/rated → reopened
-	CaseActArchive       = "archive"        // department or office: replied/rated → archived
-	CaseActSetCategory   = "set-category"   // department or office: correct the category (same department)
+	CaseActDispatch    = "dispatch"     // office: triage (or any handling state) → dispatched to Department
+	CaseActSign        = "sign"         // department: dispatched → in_progress
+	CaseActRespond     = "respond"      // department: interim answer (counts as the first response)
+	CaseActAsk         = "ask"          // department: in_progress/reopened → waiting_requester
+	CaseActResume      = "resume"       // department: waiting_requester → in_progress
+	CaseActReply       = "reply"        // department: in_progress/reopened → replied
+	CaseActReturn      = "return"       // department: dispatched/in_progress → triage (counted)
+	CaseActInvite      = "invite"       // lead or office: add an assisting department with a task
+	CaseActPart        = "part"         // assisting department: its part is done
+	CaseActExtend      = "extend"       // department: ask for Days more working days
+	CaseActApprove     = "approve"      // office: approve the pending extension
+	CaseActReject      = "reject"       // office: reject the pending extension
+	CaseActDuplicate   = "duplicate"    // department or office: link to Original, close
+	CaseActNotAccept   = "not-accept"   // department or office: refuse with a Reason, close
+	CaseActSupervise   = "supervise"    // office: set (On) or clear the 督办 flag
+	CaseActList        = "list"         // office: put on (On, ListItem) or take off the long-standing list
+	CaseActNote        = "note"         // anyone who may see it: internal note
+	CaseActReopen      = "reopen"       // office: replied/rated → reopened
+	CaseActArchive     = "archive"      // department or office: replied/rated → archived
+	CaseActSetCategory = "set-category" // department or office: correct the category (same department)
 )
 
 // CaseActions lists every case action.
