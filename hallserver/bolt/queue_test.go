@@ -606,3 +606,49 @@ func TestCloseThenIssue(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A snapshot taken while kiosks issue is never ahead of the committed log, so a stream can always
+// continue from its seq; Since refuses replays longer than MaxReplay.
+func TestSnapshotNeverAheadOfLog(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := e.q.Issue(ctx, hall.IssueRequest{Hall: "h1", Service: "B"}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	for i := 0; i < 200; i++ {
+		snap, err := e.q.Snapshot(ctx, "h1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, err := e.q.Since(ctx, "h1", snap.Seq); !ok || err != nil {
+			t.Fatalf("since(snapshot seq %d): ok=%v err=%v", snap.Seq, ok, err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	// More than MaxReplay behind: a snapshot instead (simulated by moving the committed mark).
+	hs := e.q.halls["h1"]
+	last := hs.committed.Load()
+	hs.committed.Store(MaxReplay + 10)
+	if _, ok, _ := e.q.Since(ctx, "h1", 9); ok {
+		t.Fatal("replay of more than MaxReplay events accepted")
+	}
+	if _, ok, _ := e.q.Since(ctx, "h1", 10); !ok {
+		t.Fatal("replay of exactly MaxReplay events refused")
+	}
+	hs.committed.Store(last)
+}
