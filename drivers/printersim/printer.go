@@ -71,11 +71,12 @@ func (c Cut) String() string {
 
 // Page is the paper between two cuts.
 type Page struct {
-	Index   int             // page number, from 0, since the printer was created
-	Image   *image.Paletted // the printed paper: Width dots wide, index 1 is ink
-	Cut     Cut             // how the page ended
-	Lines   []string        // text lines printed, decoded, in order
-	Symbols []Symbol        // QR codes and barcodes printed, in order
+	Index   int               // page number, from 0, since the printer was created
+	Image   *image.Paletted   // the printed paper: Width dots wide, index 1 is ink
+	Cut     Cut               // how the page ended
+	Lines   []string          // text lines printed, decoded, in order
+	Boxes   []image.Rectangle // Boxes[i] is where Lines[i] was printed
+	Symbols []Symbol          // QR codes and barcodes printed, in order
 }
 
 // Symbol is a QR code or barcode the printer drew.
@@ -99,6 +100,7 @@ type Printer struct {
 	y        int // feed position on the current page
 	fed      bool
 	lines    []string
+	boxes    []image.Rectangle
 	symbols  []Symbol
 	pages    []*Page
 	pageNo   int
@@ -639,6 +641,7 @@ func (p *Printer) printLine(spacing int, exact bool) {
 		if l.started && l.x > 0 {
 			// Only spaces moved by HT/ESC $: still a line of text height.
 			p.lines = append(p.lines, "")
+			p.boxes = append(p.boxes, image.Rectangle{})
 		}
 		p.feed(spacing)
 		return
@@ -660,6 +663,7 @@ func (p *Printer) printLine(spacing int, exact bool) {
 		p.draw(bm, off+e.x, p.y+l.height-e.bm.h)
 	}
 	p.lines = append(p.lines, strings.TrimRight(string(l.text), " "))
+	p.boxes = append(p.boxes, image.Rect(off, p.y, off+width, p.y+l.height))
 	if exact {
 		p.feed(l.height + spacing)
 	} else {
@@ -736,10 +740,10 @@ func (p *Printer) finishPage(c Cut) {
 	h := min(max(p.y, p.paper.rows)+pageTailPad, p.cfg.MaxPageHeight+pageTailPad)
 	p.paper.ensure(h)
 	bm := &bitmap{w: p.paper.w, h: h, pix: p.paper.pix[:h*p.paper.w]}
-	page := &Page{Index: p.pageNo, Image: bm.paletted(), Cut: c, Lines: p.lines, Symbols: p.symbols}
+	page := &Page{Index: p.pageNo, Image: bm.paletted(), Cut: c, Lines: p.lines, Boxes: p.boxes, Symbols: p.symbols}
 	p.pageNo++
 	p.paper = canvas{w: p.cfg.Width}
-	p.y, p.fed, p.lines, p.symbols, p.overrun = 0, false, nil, nil, false
+	p.y, p.fed, p.lines, p.boxes, p.symbols, p.overrun = 0, false, nil, nil, nil, false
 	if p.cfg.OnPage != nil {
 		p.cfg.OnPage(page)
 	} else {

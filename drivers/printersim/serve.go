@@ -73,7 +73,30 @@ func OpenPTY() (*PTY, error) {
 		_ = slave.Close()
 		return nil, fmt.Errorf("printersim: pty %s raw mode: %w", slave.Name(), err)
 	}
-	return &PTY{master: master, slave: slave}, nil
+	// pty.Open called master.Fd(), which leaves the file in blocking mode: reads could then
+	// be neither timed out nor interrupted by Close. Reopen it through the runtime poller.
+	pm, err := pollable(master)
+	if err != nil {
+		_ = slave.Close()
+		return nil, fmt.Errorf("printersim: pty %s: %w", slave.Name(), err)
+	}
+	return &PTY{master: pm, slave: slave}, nil
+}
+
+// pollable returns a non-blocking duplicate of f registered with the runtime poller, so that
+// deadlines and Close interrupt a Read, and closes f.
+func pollable(f *os.File) (*os.File, error) {
+	defer f.Close()
+	fd, err := unix.Dup(int(f.Fd()))
+	if err != nil {
+		return nil, fmt.Errorf("dup: %w", err)
+	}
+	unix.CloseOnExec(fd)
+	if err := unix.SetNonblock(fd, true); err != nil {
+		_ = unix.Close(fd)
+		return nil, fmt.Errorf("set non-blocking: %w", err)
+	}
+	return os.NewFile(uintptr(fd), f.Name()), nil
 }
 
 // makeRaw sets the terminal fd to raw mode, as cfmakeraw(3) does.

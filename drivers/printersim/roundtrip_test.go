@@ -1,0 +1,221 @@
+package printersim_test
+
+import (
+	"context"
+	"errors"
+	"image"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"onedoor/drivers/escpos"
+	"onedoor/drivers/printer"
+	"onedoor/drivers/printersim"
+)
+
+// simOnPTY starts a simulated printer on a pseudo-terminal and returns it, the serial spec
+// to open it with, and a channel of its pages.
+func simOnPTY(t *testing.T, width int, font *printersim.Font) (*printersim.Printer, string, <-chan *printersim.Page) {
+	t.Helper()
+	pages := make(chan *printersim.Page, 8)
+	sim := printersim.New(printersim.Config{Width: width, Font: font, OnPage: func(pg *printersim.Page) { pages <- pg }})
+	tty, err := printersim.OpenPTY()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- tty.Serve(ctx, sim) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		_ = tty.Close()
+	})
+	return sim, "serial:" + tty.Path() + "?baud=115200", pages
+}
+
+func ticketData() escpos.TicketData {
+	return escpos.TicketData{
+		Hall: "学生事务大厅", HallEn: "Student Affairs Hall",
+		Service: "奖助学金", ServiceEn: "Scholarships",
+		Number: "A023", Ahead: 4, EtaSeconds: 720,
+		IssuedAt:  time.Date(2026, 3, 9, 1, 30, 0, 0, time.UTC),
+		Loc:       time.FixedZone("CST", 8*3600),
+		FollowURL: "https://hall.example.edu.cn/f/Q7x2KpL9",
+		Materials: []string{"学生证", "银行卡复印件"},
+		Footer:    "请留意叫号", FooterEn: "Please wait for your number",
+	}
+}
+
+// The whole path: the escpos ticket layout, written by drivers/printer's serial transport
+// (tarm/serial) to the simulator on a pty, comes out as a page whose QR code zbarimg
+// reads back as the follow URL, with the Chinese lines drawn.
+func TestRoundTripTicketOverPTY(t *testing.T) {
+	font, err := printersim.FindFont("")
+	if err != nil {
+		t.Fatalf("CJK font needed: %v", err)
+	}
+	for _, name := range []string{"80mm", "58mm", "58mm-raster"} {
+		t.Run(name, func(t *testing.T) {
+			prof, err := escpos.LookupProfile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sim, spec, pages := simOnPTY(t, prof.DotsPerLine, font)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			pr, err := printer.Open(ctx, spec, prof)
+			if err != nil {
+				t.Fatalf("open %s: %v", spec, err)
+			}
+			defer pr.Close()
+			td := ticketData()
+			st, err := printer.PrintTicket(ctx, pr, prof, td)
+			if err != nil {
+				t.Fatalf("PrintTicket: %v (status %v)", err, st)
+			}
+			var pg *printersim.Page
+			select {
+			case pg = <-pages:
+			case <-ctx.Done():
+				t.Fatalf("no page printed; warnings %v", sim.Warnings())
+			}
+			if pg.Image.Rect.Dx() != prof.DotsPerLine || pg.Cut == printersim.CutNone && prof.Cutter {
+				t.Errorf("page %v, cut %v", pg.Image.Rect, pg.Cut)
+			}
+			if got := zbarimg(t, pg.Image); got != td.FollowURL {
+				t.Errorf("zbarimg read %q, want %q", got, td.FollowURL)
+			}
+			text := strings.Join(pg.Lines, "\n")
+			for _, want := range []string{td.Hall, td.Service, td.Number, "学生证"} {
+				i := indexLine(pg.Lines, want)
+				if i < 0 {
+					t.Errorf("line %q not printed; lines:\n%s", want, text)
+					continue
+				}
+				// The glyph boxes of the line hold ink: hanzi were drawn, not left blank.
+				box := pg.Boxes[i]
+				if ink(pg.Image, box) < 40*len([]rune(want)) {
+					t.Errorf("line %q: %d dots of ink in %v", want, ink(pg.Image, box), box)
+				}
+			}
+			for _, w := range sim.Warnings() {
+				if strings.Contains(w.Msg, "no glyph") || strings.Contains(w.Msg, "unknown command") {
+					t.Errorf("warning: %s", w)
+				}
+			}
+			if dir := os.Getenv("PRINTERSIM_KEEP"); dir != "" {
+				savePNG(t, filepath.Join(dir, "roundtrip-"+name+".png"), pg)
+			}
+		})
+	}
+}
+
+// Conditions set on the simulator surface through DLE EOT as drivers/printer's typed
+// errors, and nothing is printed.
+func TestRoundTripStatusErrors(t *testing.T) {
+	font, err := printersim.FindFont("")
+	if err != nil {
+		t.Fatalf("CJK font needed: %v", err)
+	}
+	prof, err := escpos.LookupProfile("80mm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim, spec, pages := simOnPTY(t, prof.DotsPerLine, font)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	pr, err := printer.Open(ctx, spec, prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	tests := []struct {
+		status printersim.Status
+		want   error
+	}{
+		{printersim.Status{PaperOut: true}, printer.ErrPaperOut},
+		{printersim.Status{CoverOpen: true}, printer.ErrCoverOpen},
+		{printersim.Status{Offline: true}, printer.ErrOffline},
+		{printersim.Status{CutterError: true}, printer.ErrCutter},
+	}
+	for _, tc := range tests {
+		sim.SetStatus(tc.status)
+		_, err := printer.PrintTicket(ctx, pr, prof, ticketData())
+		if !errors.Is(err, tc.want) {
+			t.Errorf("status %v: PrintTicket error %v, want %v", tc.status, err, tc.want)
+		}
+	}
+	// Paper near end still prints, and the status says so.
+	sim.SetStatus(printersim.Status{PaperNearEnd: true})
+	st, err := printer.PrintTicket(ctx, pr, prof, ticketData())
+	if err != nil || !st.PaperNearEnd {
+		t.Errorf("near end: status %v, err %v", st, err)
+	}
+	select {
+	case pg := <-pages:
+		if indexLine(pg.Lines, "学生事务大厅") < 0 {
+			t.Errorf("near-end page lines %q", pg.Lines)
+		}
+	case <-ctx.Done():
+		t.Fatal("near end: no page")
+	}
+	select {
+	case pg := <-pages:
+		t.Errorf("an extra page was printed: %q", pg.Lines)
+	default:
+	}
+}
+
+func indexLine(lines []string, sub string) int {
+	for i, l := range lines {
+		if strings.Contains(l, sub) {
+			return i
+		}
+	}
+	return -1
+}
+
+func ink(img *image.Paletted, r image.Rectangle) int {
+	r = r.Intersect(img.Rect)
+	n := 0
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if img.Pix[y*img.Stride+x] == 1 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func savePNG(t *testing.T, path string, pg *printersim.Page) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := pg.WritePNG(f); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func zbarimg(t *testing.T, img *image.Paletted) string {
+	t.Helper()
+	if _, err := exec.LookPath("zbarimg"); err != nil {
+		t.Fatalf("zbarimg not found: install Debian package zbar-tools (CI does): %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "page.png")
+	savePNG(t, path, &printersim.Page{Image: img})
+	out, err := exec.Command("zbarimg", "--raw", "-q", "-Sbinary", path).Output()
+	if err != nil {
+		t.Logf("zbarimg: %v", err)
+	}
+	return strings.TrimRight(string(out), "\n")
+}
