@@ -2,12 +2,14 @@
 //
 //	printersim render -o DIR [-width 384|576] [-chinese] [-font PATH[#INDEX]] FILE...
 //	printersim serve (-pty | -tcp 127.0.0.1:9100) -o DIR [-width 384|576] [-status paper-out] ...
+//	printersim dump FILE...
 //
 // render writes one PNG per cut of each input file, named FILE-NNN.png (warnings such as
 // unknown commands go to stderr; the exit status is non-zero only for unreadable input).
 // serve creates a pseudo-terminal (printing its path) or listens on TCP, acts as a serial or
 // network printer there, answers DLE EOT status requests as they arrive, and writes each cut
 // as DIR/page-NNNN.png. It stops on SIGINT/SIGTERM, writing the paper left after the last cut.
+// dump lists the parsed commands of a stream, one per line, for debugging.
 package main
 
 import (
@@ -37,6 +39,7 @@ func main() {
 
 const usage = `usage:
   printersim render -o DIR [-width 384|576] [-chinese] [-font PATH[#INDEX]] FILE...
+  printersim dump FILE...   (list the commands of a stream)
   printersim serve (-pty | -tcp ADDR) -o DIR [-width 384|576] [-chinese] [-status LIST] [-font PATH[#INDEX]]`
 
 // common holds the flags both subcommands take.
@@ -77,6 +80,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return render(args[1:], stdout, stderr)
 	case "serve":
 		return serve(ctx, args[1:], stdout, stderr)
+	case "dump":
+		return dump(args[1:], stdout)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil
@@ -204,4 +209,27 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	default:
 	}
 	return serveErr
+}
+
+// dump prints one line per parsed command: offset, mnemonic, parameters, payload size.
+func dump(files []string, stdout io.Writer) error {
+	for _, in := range files {
+		data, err := os.ReadFile(in)
+		if err != nil {
+			return fmt.Errorf("dump: %w", err)
+		}
+		for _, c := range printersim.Parse(data) {
+			switch c.Kind {
+			case printersim.KindText:
+				fmt.Fprintf(stdout, "%6d text %q\n", c.Offset, c.Data)
+			default:
+				fmt.Fprintf(stdout, "%6d %-8s % x", c.Offset, c.Name, c.Params)
+				if len(c.Data) > 0 {
+					fmt.Fprintf(stdout, " +%d bytes", len(c.Data))
+				}
+				fmt.Fprintln(stdout)
+			}
+		}
+	}
+	return nil
 }
