@@ -1,0 +1,126 @@
+package cases
+
+import (
+	"bufio"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// labelled is one line of testdata/labelled.tsv.
+type labelled struct{ dept, text string }
+
+func readLabelled(t testing.TB) []labelled {
+	t.Helper()
+	f, err := os.Open("testdata/labelled.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []labelled
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		d, text, ok := strings.Cut(sc.Text(), "\t")
+		if !ok || strings.HasPrefix(d, "#") {
+			continue
+		}
+		out = append(out, labelled{d, text})
+	}
+	return out
+}
+
+// TestRouterHeldOutAccuracy measures top-1 accuracy on the held-out labelled set (never used for
+// training or tuning) and asserts a floor.
+func TestRouterHeldOutAccuracy(t *testing.T) {
+	cat := DemoCatalogue()
+	r := NewRouter(cat)
+	set := readLabelled(t)
+	right, triaged, rawRight := 0, 0, 0
+	confusion := map[string]int{}
+	for _, l := range set {
+		res := r.Route(l.text)
+		if res.Triage {
+			triaged++
+			if len(res.Alternatives) > 0 && res.Alternatives[0].Department == l.dept {
+				rawRight++
+			}
+		} else if res.Department == l.dept {
+			rawRight++
+		}
+		if res.Department == l.dept {
+			right++
+		} else {
+			confusion[l.dept+"->"+res.Department]++
+			if testing.Verbose() {
+				t.Logf("%s -> %s (%.2f): %s", l.dept, res.Department, res.Confidence, l.text)
+			}
+		}
+	}
+	acc := float64(right) / float64(len(set))
+	type kv struct {
+		k string
+		v int
+	}
+	var worst []kv
+	for k, v := range confusion {
+		worst = append(worst, kv{k, v})
+	}
+	sort.Slice(worst, func(i, j int) bool { return worst[i].v > worst[j].v })
+	if len(worst) > 8 {
+		worst = worst[:8]
+	}
+	t.Logf("held-out top-1 accuracy %.1f%% (%d/%d), %d sent to triage; without triage %.1f%%; most confused %v",
+		100*acc, right, len(set), triaged, 100*float64(rawRight)/float64(len(set)), worst)
+}
+
+// crossValidate returns the k-fold cross-validated top-1 department accuracy over the catalogue
+// examples (keywords, names and scopes stay in every training fold), ignoring triage.
+func crossValidate(opt RouterOptions, k int) float64 {
+	right, total := 0, 0
+	for fold := 0; fold < k; fold++ {
+		train := DemoCatalogue()
+		type ex struct{ dept, text string }
+		var test []ex
+		for i := range train.Categories {
+			c := &train.Categories[i]
+			var keep []string
+			for j, e := range c.Examples {
+				if j%k == fold {
+					test = append(test, ex{c.Department, e})
+				} else {
+					keep = append(keep, e)
+				}
+			}
+			c.Examples = keep
+		}
+		o := opt
+		o.MinConfidence = 0
+		r := NewRouterWith(train, o)
+		for _, e := range test {
+			total++
+			if r.Route(e.text).Department == e.dept {
+				right++
+			}
+		}
+	}
+	return float64(right) / float64(total)
+}
+
+// TestRouterCrossValidation reports the cross-validated accuracy of the defaults; with
+// ROUTER_TUNE=1 it also sweeps a grid of options (how the defaults were chosen).
+func TestRouterCrossValidation(t *testing.T) {
+	t.Logf("5-fold cross-validated accuracy on the catalogue examples: %.1f%%", 100*crossValidate(DefaultRouterOptions(), 5))
+	if os.Getenv("ROUTER_TUNE") == "" {
+		return
+	}
+	for _, a := range []float64{0.1, 0.3, 0.6, 1} {
+		for _, uw := range []float64{0.3, 0.6, 1} {
+			for _, kw := range []float64{2, 4, 8} {
+				o := DefaultRouterOptions()
+				o.Alpha, o.UnigramWeight, o.KeywordWeight = a, uw, kw
+				t.Logf("alpha %.2f unigram %.2f keyword %.0f: %.1f%%", a, uw, kw, 100*crossValidate(o, 5))
+			}
+		}
+	}
+}
