@@ -91,6 +91,7 @@ const (
 	KindStatusRequest                  // DLE EOT n [a]
 	KindRealtimeRequest                // DLE ENQ n
 	KindRealtimeCommand                // DLE DC4 fn ...
+	KindMotionUnits                    // GS P x y: motion units
 )
 
 // Command is one parsed element of an ESC/POS stream.
@@ -298,7 +299,7 @@ var gsFixed = map[byte]fixedLen{
 	'H':  {KindHRIPosition, 1},
 	'I':  {KindPrinterID, 1},
 	'L':  {KindLeftMargin, 2},
-	'P':  {KindIgnored, 2}, // motion units
+	'P':  {KindMotionUnits, 2},
 	'T':  {KindIgnored, 1}, // print position to beginning of line
 	'W':  {KindAreaWidth, 2},
 	'\\': {KindRelVertPos, 2},

@@ -113,6 +113,7 @@ type Printer struct {
 	nvGfx    map[string]*bitmap // NV and download graphics by key code
 	dlImage  *bitmap            // GS * downloaded bit image
 	warned   map[string]bool    // warnings given once per printer
+	pm       pageMode
 }
 
 // settings are the print settings ESC @ resets.
@@ -147,7 +148,6 @@ type settings struct {
 	qrSize       int
 	qrEC         byte
 	qrData       []byte
-	pageMode     bool
 }
 
 type elem struct {
@@ -200,6 +200,7 @@ func (p *Printer) reset() {
 	p.line = lineBuf{}
 	p.pendText = nil
 	p.gfx = nil
+	p.pm = pageMode{}
 }
 
 // Width returns the paper width in dots.
@@ -266,6 +267,7 @@ func (p *Printer) End() {
 		p.warn(-1, "stream ended inside a multi-byte character")
 		p.pendText = nil
 	}
+	p.pmEnd()
 	if p.line.started {
 		p.warn(-1, "last line has no LF; printed anyway")
 		p.printLine(0, true)
@@ -351,6 +353,9 @@ func (p *Printer) exec(c Command, reply []byte) []byte {
 		p.warn(c.Offset, "incomplete multi-byte character dropped")
 		p.pendText = nil
 	}
+	if p.pageCommand(c) {
+		return reply
+	}
 	prm := c.Params
 	switch c.Kind {
 	case KindUnknown:
@@ -364,15 +369,6 @@ func (p *Printer) exec(c Command, reply []byte) []byte {
 		p.printLine(p.st.lineSpacing, false)
 	case KindHT:
 		p.tab()
-	case KindFF, KindPrintPage:
-		if p.line.started {
-			p.printLine(p.st.lineSpacing, false)
-		}
-		if c.Kind == KindFF {
-			p.st.pageMode = false
-		}
-	case KindCAN:
-		p.line = lineBuf{}
 	case KindInit:
 		p.reset()
 	case KindPrintMode:
@@ -443,33 +439,13 @@ func (p *Printer) exec(c Command, reply []byte) []byte {
 		}
 	case KindBitImage:
 		p.bitImage(c)
-	case KindPulse, KindPeripheral, KindPageDirection, KindPageArea:
-	case KindPageMode:
-		p.st.pageMode = true
-		p.warn(c.Offset, "page mode is simulated as standard mode (positions approximate)")
-	case KindStandardMode:
-		p.st.pageMode = false
-	case KindAbsVertPos, KindRelVertPos:
-		if p.st.pageMode && p.line.started {
-			p.printLine(0, true)
+	case KindPulse, KindPeripheral:
+	case KindCutLegacy, KindCut:
+		if p.pm.on {
+			p.warn(c.Offset, c.Name+" in page mode ignored")
+			break
 		}
-	case KindCutLegacy:
-		cut := CutFull
-		if c.Name == "ESC m" {
-			cut = CutPartial
-		}
-		p.cut(cut, 0)
-	case KindCut:
-		m := prm[0]
-		cut := CutFull
-		if m%2 == 1 || m == 49 {
-			cut = CutPartial
-		}
-		feed := 0
-		if len(prm) > 1 {
-			feed = int(prm[1])
-		}
-		p.cut(cut, feed)
+		p.cutCommand(c)
 	case KindTransmitPaper:
 		reply = p.transmitStatus(c, reply)
 	case KindSize:
@@ -614,6 +590,10 @@ func (p *Printer) startLine() {
 	p.line.align = p.st.align
 	p.line.left = p.st.leftMargin
 	p.line.area = p.areaWidth()
+	if p.pm.on {
+		p.line.left = 0
+		p.line.area, _ = p.pmFrame()
+	}
 }
 
 // add places a bitmap of w dots in the line buffer, printing the line first when it does
@@ -637,6 +617,16 @@ func (p *Printer) add(bm *bitmap, r rune) {
 func (p *Printer) printLine(spacing int, exact bool) {
 	l := p.line
 	p.line = lineBuf{}
+	if p.pm.on {
+		if l.started && len(l.elems) > 0 {
+			p.lines = append(p.lines, strings.TrimRight(string(l.text), " "))
+			p.boxes = append(p.boxes, image.Rectangle{}) // placed in the page buffer
+			p.pmLine(l, spacing, exact)
+		} else {
+			p.pm.y += spacing
+		}
+		return
+	}
 	if !l.started || len(l.elems) == 0 {
 		if l.started && l.x > 0 {
 			// Only spaces moved by HT/ESC $: still a line of text height.
@@ -703,6 +693,9 @@ func (p *Printer) feed(n int) {
 // block prints an image, barcode or QR code on its own, aligned as set, and leaves the
 // print position at the start of the next line.
 func (p *Printer) block(bm *bitmap) (x, y int) {
+	if p.pm.on {
+		return p.pmBlock(bm)
+	}
 	if p.line.started {
 		p.printLine(p.st.lineSpacing, false)
 	}
@@ -1017,4 +1010,21 @@ func intlChar(n int, b byte) (rune, bool) {
 		return 0, false
 	}
 	return []rune(set)[i], true
+}
+
+// cutCommand handles GS V m [n] and the legacy ESC i / ESC m.
+func (p *Printer) cutCommand(c Command) {
+	cut, feed := CutFull, 0
+	switch {
+	case c.Name == "ESC m":
+		cut = CutPartial
+	case c.Kind == KindCut:
+		if m := c.Params[0]; m%2 == 1 {
+			cut = CutPartial // 1, '1' (49), 65+1, 97+1, 103+1
+		}
+		if len(c.Params) > 1 {
+			feed = int(c.Params[1])
+		}
+	}
+	p.cut(cut, feed)
 }
