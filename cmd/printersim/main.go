@@ -181,6 +181,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "page %s (%s cut, %d lines)\n", name, pg.Cut, len(pg.Lines))
 	}
+	cfg.OnWarning = func(w printersim.Warning) { fmt.Fprintf(stderr, "warning: %s\n", w) }
 	p := printersim.New(cfg)
 	var serveErr error
 	if *usePTY {
@@ -200,9 +201,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		serveErr = printersim.ServeTCP(ctx, ln, p)
 	}
 	p.End()
-	for _, w := range p.Warnings() {
-		fmt.Fprintf(stderr, "warning: %s\n", w)
-	}
 	select {
 	case err := <-pageErr:
 		return errors.Join(serveErr, err)

@@ -45,7 +45,10 @@ type Config struct {
 	// MaxWarnings bounds the warnings kept (0 means 1000); further ones are counted.
 	MaxWarnings int
 	// OnPage receives each finished page. When nil the pages are kept; see TakePages.
+	// It runs with the printer locked and must not call the Printer's methods.
 	OnPage func(*Page)
+	// OnWarning, when set, also receives each warning as it happens (same rule as OnPage).
+	OnWarning func(Warning)
 }
 
 // Cut says how a page ended.
@@ -312,6 +315,9 @@ func (p *Printer) warnOnce(key string, off int64, msg string) {
 }
 
 func (p *Printer) warn(off int64, msg string) {
+	if p.cfg.OnWarning != nil {
+		p.cfg.OnWarning(Warning{Offset: off, Msg: msg})
+	}
 	if len(p.warnings) >= p.cfg.MaxWarnings {
 		p.lost++
 		return
