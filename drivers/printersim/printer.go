@@ -160,14 +160,15 @@ type elem struct {
 
 // lineBuf is the print buffer of the current line.
 type lineBuf struct {
-	elems   []elem
-	x       int // next print position from the start of the print area
-	height  int
-	align   int
-	left    int
-	area    int
-	text    []rune
-	started bool
+	elems      []elem
+	x          int // next print position from the start of the print area
+	height     int
+	align      int
+	left       int
+	area       int
+	text       []rune
+	started    bool
+	upsideDown bool
 }
 
 // New returns a printer in its power-up state.
@@ -436,9 +437,6 @@ func (p *Printer) exec(c Command, reply []byte) []byte {
 		p.setTabs(c.Data)
 	case KindUpsideDown:
 		p.st.upsideDown = prm[0]&1 != 0
-		if p.st.upsideDown {
-			p.warn(c.Offset, "upside-down printing not simulated")
-		}
 	case KindRotate:
 		if arg(prm[0]) != 0 {
 			p.warn(c.Offset, "90° rotated printing not simulated")
@@ -596,6 +594,7 @@ func (p *Printer) startLine() {
 	p.line.align = p.st.align
 	p.line.left = p.st.leftMargin
 	p.line.area = p.areaWidth()
+	p.line.upsideDown = p.st.upsideDown
 	if p.pm.on {
 		p.line.left = 0
 		p.line.area, _ = p.pmFrame()
@@ -651,12 +650,30 @@ func (p *Printer) printLine(spacing int, exact bool) {
 		off += max(l.area-width, 0)
 	}
 	limit := l.left + l.area
-	for _, e := range l.elems {
-		bm := e.bm
-		if off+e.x+bm.w > limit {
-			bm = crop(bm, limit-off-e.x)
+	if l.upsideDown {
+		// ESC { 1: the line is turned 180° within the print area.
+		strip := newBitmap(p.cfg.Width, l.height)
+		for _, e := range l.elems {
+			blitInto(strip, e.bm, off+e.x, l.height-e.bm.h)
 		}
-		p.draw(bm, off+e.x, p.y+l.height-e.bm.h)
+		turned := newBitmap(p.cfg.Width, l.height)
+		for y := 0; y < l.height; y++ {
+			for x := l.left; x < limit; x++ {
+				if strip.pix[y*strip.w+x] != 0 {
+					turned.set(l.left+limit-1-x, l.height-1-y)
+				}
+			}
+		}
+		p.draw(turned, 0, p.y)
+		off = l.left + limit - off - width
+	} else {
+		for _, e := range l.elems {
+			bm := e.bm
+			if off+e.x+bm.w > limit {
+				bm = crop(bm, limit-off-e.x)
+			}
+			p.draw(bm, off+e.x, p.y+l.height-e.bm.h)
+		}
 	}
 	p.lines = append(p.lines, strings.TrimRight(string(l.text), " "))
 	p.boxes = append(p.boxes, image.Rect(off, p.y, off+width, p.y+l.height))

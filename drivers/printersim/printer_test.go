@@ -181,6 +181,11 @@ func TestTextStyles(t *testing.T) {
 	if inkIn(img, image.Rect(mid-12, 0, mid+12, 24)) == 0 || inkIn(img, image.Rect(0, 0, mid-12, 24)) != 0 {
 		t.Error("centred text is not centred")
 	}
+	// Upside down (ESC { 1): a left-aligned line ends up at the right, turned 180°.
+	pages, _ = render(t, cat(esc, '{', 1, "L", lf), Config{})
+	if inkIn(pages[0].Image, image.Rect(0, 0, 564, 24)) != 0 || inkIn(pages[0].Image, image.Rect(564, 0, 576, 24)) == 0 {
+		t.Error("upside-down line not turned")
+	}
 	// Left margin (GS L) shifts text right.
 	pages, _ = render(t, cat(gs, 'L', 100, 0, "H", lf), Config{})
 	if inkIn(pages[0].Image, image.Rect(0, 0, 100, 24)) != 0 || inkIn(pages[0].Image, image.Rect(100, 0, 112, 24)) == 0 {
