@@ -301,6 +301,7 @@ func TestBarcodesDecode(t *testing.T) {
 		{"ean8", cat(gs, 'k', 3, "1234567", 0), "12345670"},
 		{"upca", cat(gs, 'k', 0, "01234567890", 0), "0012345678905"},
 		{"itf", cat(gs, 'k', 70, 6, "123456"), "123456"},
+		{"codabar", cat(gs, 'k', 6, "A40156B", 0), "A40156B"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -233,6 +233,8 @@ func encodeBarcode(name string, data []byte) ([]int, string, error) {
 		return encodeEAN8(string(data))
 	case "ITF":
 		return encodeITF(string(data))
+	case "CODABAR":
+		return encodeCodabar(string(data))
 	}
 	return nil, "", fmt.Errorf("%s is not simulated", name)
 }
@@ -509,4 +511,37 @@ func encodeITF(d string) ([]int, string, error) {
 	}
 	mods = append(mods, 2, 1, 1)
 	return mods, d, nil
+}
+
+// codabarChars and codabarPatterns: 4 bars and 3 spaces, n narrow, w wide.
+const codabarChars = "0123456789-$:/.+ABCD"
+
+var codabarPatterns = strings.Fields(`
+nnnnnww nnnnwwn nnnwnnw wwnnnnn nnwnnwn wnnnnwn nwnnnnw nwnnwnn nwwnnnn wnnwnnn
+nnnwwnn nnwwnnn wnnnwnw wnwnnnw wnwnwnn nnwnwnw nnwwnwn nwnwnnw nnnwnww nnnwwwn`)
+
+// encodeCodabar encodes data that starts and ends with one of A-D (or a-d).
+func encodeCodabar(d string) ([]int, string, error) {
+	s := strings.ToUpper(d)
+	if len(s) < 3 || !strings.ContainsRune("ABCD", rune(s[0])) || !strings.ContainsRune("ABCD", rune(s[len(s)-1])) {
+		return nil, "", fmt.Errorf("CODABAR needs start and stop characters A-D, got %q", d)
+	}
+	var mods []int
+	for i := 0; i < len(s); i++ {
+		k := strings.IndexByte(codabarChars, s[i])
+		if k < 0 || (k >= 16 && i != 0 && i != len(s)-1) {
+			return nil, "", fmt.Errorf("CODABAR cannot encode %q", s[i])
+		}
+		if i > 0 {
+			mods = append(mods, 1)
+		}
+		for _, e := range codabarPatterns[k] {
+			if e == 'w' {
+				mods = append(mods, 2)
+			} else {
+				mods = append(mods, 1)
+			}
+		}
+	}
+	return mods, s, nil
 }
