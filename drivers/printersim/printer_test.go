@@ -386,3 +386,15 @@ func TestFixtures(t *testing.T) {
 		})
 	}
 }
+
+func TestCodePagesAndIntlSets(t *testing.T) {
+	for n, set := range intlSets {
+		if len([]rune(set)) != len(intlBytes) {
+			t.Errorf("ESC R %d table has %d characters, want %d", n, len([]rune(set)), len(intlBytes))
+		}
+	}
+	pages, _ := render(t, cat(esc, 'R', 2, "[", esc, 'R', 15, "$", esc, 't', 16, 0x80, esc, 't', 0, 0xB0, lf), Config{})
+	if got := pages[0].Lines[0]; got != "Ä¥€░" {
+		t.Errorf("line %q, want Ä¥€░", got)
+	}
+}
