@@ -178,6 +178,22 @@ func (r *Router) Learn(text, dept string) bool {
 	return true
 }
 
+// BestCategory returns the department's category that fits the text best ("" when the router
+// knows no category of the department).
+func (r *Router) BestCategory(text, dept string) string {
+	feats := features(clip(text), r.opt.UnigramWeight)
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	scores := r.scores(feats)
+	best, bestScore := "", math.Inf(-1)
+	for i, c := range r.cats {
+		if c.dept == dept && scores[i] > bestScore {
+			best, bestScore = c.code, scores[i]
+		}
+	}
+	return best
+}
+
 // Route returns the department for a text, its confidence and the alternatives. An empty text,
 // one without any known feature, or a top department below MinConfidence goes to the office for
 // triage (Triage true; Confidence and Alternatives still say what the router thought).

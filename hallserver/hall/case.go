@@ -307,7 +307,15 @@ type Case struct {
 	Due      time.Time  `json:"due"`
 	PausedAt *time.Time `json:"pausedAt,omitempty"` // set while waiting on the requester
 	Round    int        `json:"round"`              // 1, +1 per reopening
-	Timers   CaseTimers `json:"timers"`
+	// RoundStart is when the current round began (received, or reopened); the limits count from
+	// it, plus PausedSeconds of working time spent waiting on the requester and ExtendedDays of
+	// approved extensions.
+	RoundStart    time.Time `json:"roundStart"`
+	PausedSeconds int64     `json:"pausedSeconds,omitempty"`
+	ExtendedDays  int       `json:"extendedDays,omitempty"`
+	// RespondedAt is the first response of the current round (it stops the reply limit).
+	RespondedAt *time.Time `json:"respondedAt,omitempty"`
+	Timers      CaseTimers `json:"timers"`
 	// ReplyLate and ResolveLate record that a limit was missed at least once (for the rates).
 	ReplyLate   bool `json:"replyLate,omitempty"`
 	ResolveLate bool `json:"resolveLate,omitempty"`
@@ -370,6 +378,7 @@ func (c Case) Clone() Case {
 	}
 	c.DispatchedAt, c.SignedAt, c.FirstResponseAt = cp(c.DispatchedAt), cp(c.SignedAt), cp(c.FirstResponseAt)
 	c.RepliedAt, c.ClosedAt, c.PausedAt = cp(c.RepliedAt), cp(c.ClosedAt), cp(c.PausedAt)
+	c.RespondedAt = cp(c.RespondedAt)
 	c.Timers = CaseTimers{cp(c.Timers.ReplyWarned), cp(c.Timers.ReplyEscalated), cp(c.Timers.ResolveWarned), cp(c.Timers.ResolveEscalated)}
 	if c.Route != nil {
 		r := *c.Route

@@ -1,0 +1,530 @@
+package cases
+
+import (
+	"slices"
+	"time"
+
+	"onedoor/hallserver/hall"
+)
+
+// right is who may perform an action on a case.
+type right int
+
+const (
+	rightOffice   right = iota // the supervising office (supervisors, admins, office handlers)
+	rightLead                  // the lead department or the office
+	rightInvolved              // the lead, an assisting department, or the office
+)
+
+// isOffice reports whether the actor has the office's rights.
+func isOffice(a *hall.CaseAction) bool {
+	return a.Role == hall.RoleSupervisor || a.Role == hall.RoleAdmin || a.ActorDepartment == hall.OfficeDepartment
+}
+
+func allowed(a *hall.CaseAction, c *hall.Case, need right) error {
+	if isOffice(a) {
+		return nil
+	}
+	if a.ActorDepartment != "" {
+		switch need {
+		case rightLead:
+			if a.ActorDepartment == c.Department {
+				return nil
+			}
+		case rightInvolved:
+			if c.Involves(a.ActorDepartment) {
+				return nil
+			}
+		}
+	}
+	return hall.Errorf(hall.EFORBIDDEN, "case", "%s may not %s case %s", actorName(a), a.Action, c.Number)
+}
+
+func actorName(a *hall.CaseAction) string {
+	if a.Actor != "" {
+		return a.Actor
+	}
+	return "this user"
+}
+
+func inState(c *hall.Case, action string, states ...hall.CaseState) error {
+	if slices.Contains(states, c.State) {
+		return nil
+	}
+	return hall.Errorf(hall.ECONFLICT, "state", "cannot %s a case that is %s", action, c.State)
+}
+
+// Act performs a staff action on an open case (a.Case names it by ID or number). The rules, per
+// action (errors always change nothing; EFORBIDDEN when the actor's department may not):
+//   - dispatch (office): triage, dispatched, in_progress, waiting_requester or reopened →
+//     dispatched to a.Department (optional a.Category of it, a.Assist assisting departments).
+//     A re-routing: the router learns the text when it had said otherwise.
+//   - sign (lead): dispatched → in_progress.
+//   - respond (lead): an interim answer a.Text; counts as the response of the round.
+//   - ask (lead): in_progress or reopened → waiting_requester with the question a.Text; the
+//     clock pauses (and the question counts as a response).
+//   - resume (lead): waiting_requester → in_progress; the paused working time moves the limits.
+//   - reply (lead): in_progress or reopened → replied with a.Text; every assisting department
+//     must have done its part first.
+//   - return (lead, not the office): dispatched, in_progress or reopened → triage with the reason
+//     a.Text (Returns+1).
+//   - invite (lead): adds a.Department as an assisting department with the task a.Text.
+//   - part (the assisting department, or the office for a.Department): its part is done (a.Text).
+//   - extend (lead): asks for a.Days (1..MaxExtensionDays) more working days, reason a.Text;
+//     one pending request at a time. approve/reject (office): decides it; approving moves Due.
+//   - duplicate (lead): closes the case as a duplicate of the open case a.Original (linked both
+//     ways). not-accept (lead): closes it with the reason a.Text, shown to the requester.
+//   - supervise (office): sets (a.On) or clears the 督办 flag; list (office): puts the case on
+//     (a.On, a.ListItem) or takes it off the long-standing list. A repeat is a no-op (no events).
+//   - note (involved): an internal note a.Text.
+//   - reopen (office): replied or rated → reopened (a new round). archive (lead): replied or
+//     rated → archived.
+//   - set-category (lead): a.Category of the same department; the resolution limit follows.
+func (e *Engine) Act(now time.Time, a hall.CaseAction) (*hall.Case, Change, error) {
+	var out *hall.Case
+	ch, err := e.run(func() error {
+		c, err := e.find(a.Case)
+		if err != nil {
+			return err
+		}
+		if err := e.act(now, c, &a); err != nil {
+			return err
+		}
+		cp := c.Clone()
+		out = &cp
+		return nil
+	})
+	if err != nil {
+		return nil, Change{}, err
+	}
+	return out, ch, nil
+}
+
+func (e *Engine) act(now time.Time, c *hall.Case, a *hall.CaseAction) error {
+	handling := []hall.CaseState{hall.CaseTriage, hall.CaseDispatched, hall.CaseInProgress, hall.CaseWaitingRequester, hall.CaseReopened}
+	switch a.Action {
+	case hall.CaseActDispatch:
+		if err := allowed(a, c, rightOffice); err != nil {
+			return err
+		}
+		if err := inState(c, a.Action, handling...); err != nil {
+			return err
+		}
+		if !e.depts[a.Department] {
+			if a.Department == "" {
+				return hall.Errorf(hall.EINVALID, "department", "department is required")
+			}
+			return hall.Errorf(hall.ENOTFOUND, "department", "no department %q", a.Department)
+		}
+		if a.Department == c.Department && c.State != hall.CaseTriage {
+			return hall.Errorf(hall.ECONFLICT, "department", "case %s is already with %s", c.Number, a.Department)
+		}
+		cat := ""
+		if a.Category != "" {
+			k, ok := e.cfg.Catalogue.Category(a.Category)
+			if !ok {
+				return hall.Errorf(hall.ENOTFOUND, "category", "no category %q", a.Category)
+			}
+			if k.Department != a.Department {
+				return hall.Errorf(hall.EINVALID, "category", "category %q belongs to %s, not %s", k.Code, k.Department, a.Department)
+			}
+			cat = k.Code
+		}
+		for _, d := range a.Assist {
+			if !e.depts[d] || d == a.Department {
+				return hall.Errorf(hall.EINVALID, "assist", "assisting department %q unknown or the lead", d)
+			}
+		}
+		if len(c.Parts)+len(a.Assist) > MaxParts {
+			return hall.Errorf(hall.EINVALID, "assist", "at most %d assisting departments", MaxParts)
+		}
+		note, err := optText("text", a.Text, MaxNote)
+		if err != nil {
+			return err
+		}
+		// a re-routing by staff: learn when the router would say otherwise for this text (a
+		// reopened or returned case keeps its round; only the department changes)
+		if e.cfg.Router.Route(c.Text).Department != a.Department {
+			e.learn(now, c.Text, a.Department, a.Actor)
+		}
+		if cat == "" {
+			if k, ok := e.cfg.Catalogue.Category(c.Category); !ok || k.Department != a.Department {
+				cat = e.cfg.Router.BestCategory(c.Text, a.Department)
+			} else {
+				cat = c.Category
+			}
+		}
+		c.Category = cat
+		if c.State == hall.CaseWaitingRequester {
+			e.unpause(now, c)
+			c.Question = ""
+		}
+		// assisting departments: drop the new lead from the parts, add the new ones
+		c.Parts = slices.DeleteFunc(c.Parts, func(p hall.CasePart) bool { return p.Department == a.Department })
+		for _, d := range a.Assist {
+			if !hasPart(c, d) {
+				c.Parts = append(c.Parts, hall.CasePart{Department: d, InvitedBy: a.Actor, InvitedAt: now})
+			}
+		}
+		e.dispatch(now, c, a.Department, a.Actor)
+		if note != "" {
+			e.emit(now, c, hall.CaseEvNoted, a.Actor, a.Department, "", note)
+		}
+		return nil
+
+	case hall.CaseActSign:
+		if err := allowed(a, c, rightLead); err != nil {
+			return err
+		}
+		if err := inState(c, a.Action, hall.CaseDispatched); err != nil {
+			return err
+		}
+		c.State = hall.CaseInProgress
+		t := now
+		c.SignedAt = &t
+		e.emit(now, c, hall.CaseEvSigned, a.Actor, c.Department, "", "")
+		return nil
+
+	case hall.CaseActRespond:
+		if err := allowed(a, c, rightLead); err != nil {
+			return err
+		}
+		if err := inState(c, a.Action, hall.CaseDispatched, hall.CaseInProgress, hall.CaseReopened); err != nil {
+			return err
+		}
+		text, err := needText("text", a.Text, MaxText)
+		if err != nil {
+			return err
+		}
+		e.responded(now, c)
+		e.emit(now, c, hall.CaseEvResponded, a.Actor, c.Department, "", text)
+		return nil
+
+	case hall.CaseActAsk:
+		if err := allowed(a, c, rightLead); err != nil {
+			return err
+		}
+		if err := inState(c, a.Action, hall.CaseInProgress, hall.CaseReopened); err != nil {
+			return err
+		}
+		q, err := needText("text", a.Text, MaxNote)
+		if err != nil {
+			return err
+		}
+		e.responded(now, c)
+		c.State = hall.CaseWaitingRequester
+		c.Question = q
+		t := now
+		c.PausedAt = &t
+		e.emit(now, c, hall.CaseEvAsked, a.Actor, c.Department, "", q)
+		return nil
+
+	case hall.CaseActResume:
+		if err := allowed(a, c, rightLead); err != nil {
+			return err
+		}
+		if err := inState(c, a.Action, hall.CaseWaitingRequester); err != nil {
+			return err
+		}
+		note, err := optText("text", a.Text, MaxNote)
+		if err != nil {
+			return err
+		}
+		e.unpause(now, c)
+		c.State = hall.CaseInProgress
+		c.Question = ""
+		e.emit(now, c, hall.CaseEvResumed, a.Actor, c.Department, "", note)
+		return nil
+
+	case hall.CaseActReply:
+		if err := allowed(a, c, rightLead); err != nil {
+			return err
+		}
+		if err := inState(c, a.Action, hall.CaseInProgress, hall.CaseReopened); err != nil {
+			return err
+		}
+		text, err := needText("text", a.Text, MaxText)
+		if err != nil {
+			return err
+		}
+		for _, p := range c.Parts {
+			if !p.Done {
+				return hall.Errorf(hall.ECONFLICT, "parts", "assisting department %s has not finished its part", p.Department)
+			}
+		}
+		e.responded(now, c)
+		if now.After(c.Due) {
+			c.ResolveLate = true
+		}
+		c.Replies = append(c.Replies, hall.Reply{Text: text, Department: c.Department, By: a.Actor, At: now, Round: c.Round})
+		t := now
+		c.RepliedAt = &t
+		c.State = hall.CaseReplied
+		e.emit(now, c, hall.CaseEvReplied, a.Actor, c.Department, "", text)
+		return nil
+
+	case hall.CaseActReturn:
+		if err := allowed(a, c, rightLead); err != nil {
+			return err
+		}
+		if err := inState(c, a.Action, hall.CaseDispatched, hall.CaseInProgress, hall.CaseReopened); err != nil {
+			return err
+		}
+		if c.Department == hall.OfficeDepartment {
+			return hall.Errorf(hall.ECONFLICT, "department", "the office cannot return a case to itself; dispatch it")
+		}
+		reason, err := needText("text", a.Text, MaxNote)
+		if err != nil {
+			return err
+		}
+		from := c.Department
+		c.Returns++
+		c.Department = hall.OfficeDepartment
+		c.State = hall.CaseTriage
+		c.SignedAt = nil
+		e.emit(now, c, hall.CaseEvReturned, a.Actor, from, "", reason)
+		return nil
+
+	case hall.CaseActInvite:
+		if err := allowed(a, c, rightLead); err != nil {
+			return err
+		}
+		if err := inState(c, a.Action, hall.CaseDispatched, hall.CaseInProgress, hall.CaseWaitingRequester, hall.CaseReopened); err != nil {
+			return err
+		}
+		if !e.depts[a.Department] {
+			return hall.Errorf(hall.ENOTFOUND, "department", "no department %q", a.Department)
+		}
+		if a.Department == c.Department || hasPart(c, a.Department) {
+			return hall.Errorf(hall.ECONFLICT, "department", "%s already handles case %s", a.Department, c.Number)
+		}
+		if len(c.Parts) >= MaxParts {
+			return hall.Errorf(hall.ECONFLICT, "department", "at most %d assisting departments", MaxParts)
+		}
+		task, err := needText("text", a.Text, MaxNote)
+		if err != nil {
+			return err
+		}
+		c.Parts = append(c.Parts, hall.CasePart{Department: a.Department, Task: task, InvitedBy: a.Actor, InvitedAt: now})
+		e.emit(now, c, hall.CaseEvInvited, a.Actor, a.Department, "", task)
+		return nil
+
+	case hall.CaseActPart:
+		dept := a.ActorDepartment
+		if isOffice(a) && a.Department != "" {
+			dept = a.Department
+		}
+		i := slices.IndexFunc(c.Parts, func(p hall.CasePart) bool { return p.Department == dept })
+		if i < 0 {
+			if !isOffice(a) && !c.Involves(a.ActorDepartment) {
+				return hall.Errorf(hall.EFORBIDDEN, "case", "%s may not part case %s", actorName(a), c.Number)
+			}
+			return hall.Errorf(hall.ENOTFOUND, "department", "%q is not an assisting department of case %s", dept, c.Number)
+		}
+		if err := inState(c, a.Action, hall.CaseDispatched, hall.CaseInProgress, hall.CaseWaitingRequester, hall.CaseReopened); err != nil {
+			return err
+		}
+		if c.Parts[i].Done {
+			return hall.Errorf(hall.ECONFLICT, "department", "%s has already done its part", dept)
+		}
+		text, err := needText("text", a.Text, MaxText)
+		if err != nil {
+			return err
+		}
+		t := now
+		c.Parts[i].Done, c.Parts[i].Text, c.Parts[i].DoneAt = true, text, &t
+		e.emit(now, c, hall.CaseEvPartDone, a.Actor, dept, "", text)
+		return nil
+
+	case hall.CaseActExtend:
+		if err := allowed(a, c, rightLead); err != nil {
+			return err
+		}
+		if err := inState(c, a.Action, hall.CaseDispatched, hall.CaseInProgress, hall.CaseWaitingRequester, hall.CaseReopened); err != nil {
+			return err
+		}
+		if c.Extension != nil && !c.Extension.Decided {
+			return hall.Errorf(hall.ECONFLICT, "extension", "an extension request is already pending")
+		}
+		if a.Days < 1 || a.Days > e.cfg.Limits.MaxExtensionDays {
+			return hall.Errorf(hall.EINVALID, "days", "days must be 1 to %d", e.cfg.Limits.MaxExtensionDays)
+		}
+		reason, err := needText("text", a.Text, MaxNote)
+		if err != nil {
+			return err
+		}
+		c.Extension = &hall.Extension{Days: a.Days, Reason: reason, RequestedBy: a.Actor, RequestedAt: now}
+		e.emit(now, c, hall.CaseEvExtensionRequested, a.Actor, c.Department, "", reason)
+		return nil
+
+	case hall.CaseActApprove, hall.CaseActReject:
+		if err := allowed(a, c, rightOffice); err != nil {
+			return err
+		}
+		if c.Extension == nil || c.Extension.Decided {
+			return hall.Errorf(hall.ECONFLICT, "extension", "no pending extension request")
+		}
+		note, err := optText("text", a.Text, MaxNote)
+		if err != nil {
+			return err
+		}
+		t := now
+		c.Extension.Decided, c.Extension.DecidedBy, c.Extension.DecidedAt = true, a.Actor, &t
+		c.Extension.Approved = a.Action == hall.CaseActApprove
+		if c.Extension.Approved {
+			c.ExtendedDays += c.Extension.Days
+			e.deadlines(c)
+			if now.Before(c.Due) {
+				c.Timers.ResolveWarned, c.Timers.ResolveEscalated = nil, nil
+			}
+		}
+		e.emit(now, c, hall.CaseEvExtensionDecided, a.Actor, c.Department, "", note)
+		return nil
+
+	case hall.CaseActDuplicate:
+		if err := allowed(a, c, rightLead); err != nil {
+			return err
+		}
+		if err := inState(c, a.Action, handling...); err != nil {
+			return err
+		}
+		o0 := e.lookup(a.Original)
+		if a.Original == "" {
+			return hall.Errorf(hall.EINVALID, "original", "original case is required")
+		}
+		if o0 == nil {
+			return hall.Errorf(hall.ENOTFOUND, "original", "no open case %q", a.Original)
+		}
+		if o0.ID == c.ID {
+			return hall.Errorf(hall.EINVALID, "original", "a case cannot duplicate itself")
+		}
+		if len(o0.Duplicates) >= MaxDuplicates {
+			return hall.Errorf(hall.ECONFLICT, "original", "case %s has too many duplicates", o0.Number)
+		}
+		note, err := optText("text", a.Text, MaxNote)
+		if err != nil {
+			return err
+		}
+		o := e.stage(o0)
+		c.DuplicateOf = o.Number
+		c.Reason = note
+		closeCase(now, c, hall.CaseDuplicate)
+		e.emit(now, c, hall.CaseEvDuplicate, a.Actor, c.Department, "", o.Number)
+		o.Duplicates = append(o.Duplicates, c.Number)
+		e.emit(now, o, hall.CaseEvDuplicate, a.Actor, o.Department, "", c.Number)
+		return nil
+
+	case hall.CaseActNotAccept:
+		if err := allowed(a, c, rightLead); err != nil {
+			return err
+		}
+		if err := inState(c, a.Action, hall.CaseTriage, hall.CaseDispatched, hall.CaseInProgress, hall.CaseWaitingRequester); err != nil {
+			return err
+		}
+		reason, err := needText("text", a.Text, MaxNote)
+		if err != nil {
+			return err
+		}
+		c.Reason = reason
+		closeCase(now, c, hall.CaseNotAccepted)
+		e.emit(now, c, hall.CaseEvNotAccepted, a.Actor, c.Department, "", reason)
+		return nil
+
+	case hall.CaseActSupervise:
+		if err := allowed(a, c, rightOffice); err != nil {
+			return err
+		}
+		note, err := optText("text", a.Text, MaxNote)
+		if err != nil {
+			return err
+		}
+		if c.Supervised == a.On {
+			return nil
+		}
+		c.Supervised = a.On
+		e.emit(now, c, hall.CaseEvSupervised, a.Actor, c.Department, "", note)
+		return nil
+
+	case hall.CaseActList:
+		if err := allowed(a, c, rightOffice); err != nil {
+			return err
+		}
+		item, err := optText("listItem", a.ListItem, MaxTitle)
+		if err != nil {
+			return err
+		}
+		if !a.On {
+			item = ""
+		}
+		if c.LongStanding == a.On && c.ListItem == item {
+			return nil
+		}
+		c.LongStanding, c.ListItem = a.On, item
+		e.emit(now, c, hall.CaseEvListed, a.Actor, c.Department, "", item)
+		return nil
+
+	case hall.CaseActNote:
+		if err := allowed(a, c, rightInvolved); err != nil {
+			return err
+		}
+		note, err := needText("text", a.Text, MaxNote)
+		if err != nil {
+			return err
+		}
+		e.emit(now, c, hall.CaseEvNoted, a.Actor, a.ActorDepartment, "", note)
+		return nil
+
+	case hall.CaseActReopen:
+		if err := allowed(a, c, rightOffice); err != nil {
+			return err
+		}
+		if err := inState(c, a.Action, hall.CaseReplied, hall.CaseRated); err != nil {
+			return err
+		}
+		note, err := optText("text", a.Text, MaxNote)
+		if err != nil {
+			return err
+		}
+		e.newRound(now, c)
+		e.emit(now, c, hall.CaseEvReopened, a.Actor, c.Department, "", note)
+		return nil
+
+	case hall.CaseActArchive:
+		if err := allowed(a, c, rightLead); err != nil {
+			return err
+		}
+		if err := inState(c, a.Action, hall.CaseReplied, hall.CaseRated); err != nil {
+			return err
+		}
+		closeCase(now, c, hall.CaseArchived)
+		e.emit(now, c, hall.CaseEvArchived, a.Actor, c.Department, "", "")
+		return nil
+
+	case hall.CaseActSetCategory:
+		if err := allowed(a, c, rightLead); err != nil {
+			return err
+		}
+		if err := inState(c, a.Action, handling...); err != nil {
+			return err
+		}
+		k, ok := e.cfg.Catalogue.Category(a.Category)
+		if !ok {
+			return hall.Errorf(hall.ENOTFOUND, "category", "no category %q", a.Category)
+		}
+		if k.Department != c.Department {
+			return hall.Errorf(hall.EINVALID, "category", "category %q belongs to %s; dispatch the case instead", k.Code, k.Department)
+		}
+		if c.Category == k.Code {
+			return nil
+		}
+		c.Category = k.Code
+		e.deadlines(c)
+		e.emit(now, c, hall.CaseEvNoted, a.Actor, c.Department, "", "category "+k.Code)
+		return nil
+	}
+	return hall.Errorf(hall.EINVALID, "action", "unknown case action %q", a.Action)
+}
+
+func hasPart(c *hall.Case, dept string) bool {
+	return slices.ContainsFunc(c.Parts, func(p hall.CasePart) bool { return p.Department == dept })
+}
