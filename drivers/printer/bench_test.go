@@ -27,7 +27,7 @@ func transferTime(prof escpos.Profile, baud, n int) time.Duration {
 func TestTransferTimeArithmetic(t *testing.T) {
 	prof := profile(t, "58mm")
 	// Under the 3 KB allowance: pure line time, 1000 bytes at 9600 = 1.0417 s.
-	if got, want := transferTime(prof, 9600, 1000), escpos.LineTime(1000, 9600); (got-want).Abs() > time.Microsecond {
+	if got, want := transferTime(prof, 9600, 1000), escpos.LineTime(1000, 9600); (got - want).Abs() > time.Microsecond {
 		t.Errorf("1000 B at 9600: %v, want %v", got, want)
 	}
 	// 6 KB at 115200: line time 0.53 s, but after 3072 B the printer
