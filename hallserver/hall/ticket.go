@@ -107,9 +107,20 @@ func MaskPersonID(id string) string {
 	return string(r[:2]) + strings.Repeat("*", len(r)-4) + string(r[len(r)-2:])
 }
 
-// Public returns a copy fit for public views: no person number in clear, no internal order.
+// Public returns a copy fit for public views (hall streams, the follow page): the person number
+// masked, and neither the follow token (whoever holds it may cancel the ticket) nor who issued it,
+// nor staff notes.
 func (t Ticket) Public() Ticket {
 	t.PersonID = MaskPersonID(t.PersonID)
 	t.Channel = ""
+	t.Token = ""
+	if len(t.Visits) > 0 {
+		v := make([]Visit, len(t.Visits))
+		for i, x := range t.Visits {
+			x.Note = ""
+			v[i] = x
+		}
+		t.Visits = v
+	}
 	return t
 }
