@@ -135,6 +135,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		PublicURL: strings.TrimRight(publicURL, "/"),
 		Logger:    log,
 		Registry:  reg,
+		Backup:    db.Backup,
 	})
 	defer api.Close()
 	srv := &http.Server{

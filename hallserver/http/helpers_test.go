@@ -113,7 +113,7 @@ func (e *env) start() {
 		events = e.events
 	}
 	e.ts = httptest.NewUnstartedServer(nil)
-	e.srv = NewServer(Config{Queue: e.q, Events: events, Auth: e.auth, Campus: e.campus, PublicURL: "http://" + e.ts.Listener.Addr().String()})
+	e.srv = NewServer(Config{Queue: e.q, Events: events, Auth: e.auth, Campus: e.campus, PublicURL: "http://" + e.ts.Listener.Addr().String(), Backup: e.db.Backup})
 	e.ts.Config.Handler = e.srv
 	e.ts.Start()
 }

@@ -6,8 +6,10 @@ package http
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"html/template"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -39,6 +41,8 @@ type Config struct {
 	// Registry receives the server's metrics and is served at /metrics; nil makes a new one (with
 	// the Go and process collectors).
 	Registry *prometheus.Registry
+	// Backup writes a consistent copy of the data file (GET /api/v1/admin/backup); nil disables it.
+	Backup func(ctx context.Context, w io.Writer) (int64, error)
 }
 
 // Server serves the API, the stream and the pages. It implements http.Handler.
@@ -97,6 +101,7 @@ func NewServer(cfg Config) *Server {
 	s.handle("GET /api/v1/openapi.json", s.handleOpenAPI)
 	s.handle("GET /t/{token}", s.handlePage)
 	s.handle("GET /assets/{file}", s.handleAsset)
+	s.handle("GET /api/v1/admin/backup", s.handleBackup)
 	s.handle("GET /healthz", s.handleHealth)
 	s.handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}).ServeHTTP)
 	s.mux.HandleFunc("/", s.handleNoRoute)
