@@ -10,5 +10,6 @@
 // by tests and reported through DLE EOT; while the printer is not ready nothing is printed.
 //
 // Unknown commands are skipped with a Warning; no input makes the parser panic or loop.
-// Serve, ServePTY and ServeTCP put a Printer on a pseudo-terminal or a TCP port.
+// OpenPTY with PTY.Serve, ServeTCP and Serve put a Printer on a pseudo-terminal, a TCP port
+// or any connection.
 package printersim
