@@ -4,10 +4,12 @@
 #   scripts/deps.sh test   packages the test suite needs
 #   scripts/deps.sh demo   packages the demo needs
 set -euo pipefail
-want=(fonts-noto-cjk fonts-wqy-microhei)      # CJK fonts: printed tickets, virtual printer
+want=(fonts-noto-cjk fonts-wqy-microhei)      # CJK fonts: printed tickets, virtual printer, Fyne UIs
+# Fyne's cgo build (kiosk, display): compiler and the OpenGL/X11 headers.
+fyne=(gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev)
 case "${1:-test}" in
-  test) want+=(zbar-tools) ;;                  # zbarimg decodes printed QR codes in tests
-  demo) ;;
+  test) want+=("${fyne[@]}" zbar-tools xvfb chromium espeak-ng) ;;  # zbarimg reads printed QR codes; Xvfb and chromium for UI tests
+  demo) want+=("${fyne[@]}") ;;
   *) echo "usage: $0 test|demo" >&2; exit 2 ;;
 esac
 missing=()
