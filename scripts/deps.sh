@@ -4,7 +4,7 @@
 #   scripts/deps.sh test   packages the test suite needs
 #   scripts/deps.sh demo   packages the demo needs
 set -euo pipefail
-want=(fonts-noto-cjk fonts-wqy-microhei)      # CJK fonts: printed tickets, virtual printer, Fyne UIs
+want=(fonts-noto-cjk fonts-wqy-microhei fonts-dejavu-core)      # CJK fonts: printed tickets, virtual printer, Fyne UIs
 # Fyne's cgo build (kiosk, display): compiler and the OpenGL/X11 headers.
 fyne=(gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev)
 case "${1:-test}" in
