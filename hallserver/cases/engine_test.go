@@ -294,7 +294,7 @@ func TestInvalidTransitionsChangeNothing(t *testing.T) {
 	f.fails(now, hall.CaseAction{Case: c.ID, Action: hall.CaseActDuplicate, Original: c.ID, Role: hall.RoleSupervisor}, hall.EINVALID)
 	f.fails(now, hall.CaseAction{Case: c.ID, Action: hall.CaseActDuplicate, Original: "nope", Role: hall.RoleSupervisor}, hall.ENOTFOUND)
 	f.fails(now, withText(lead(c.ID, hall.CaseActExtend, "logistics"), "x"), hall.EINVALID) // days 0
-	f.fails(now, lead(c.ID, hall.CaseActNotAccept, "logistics"), hall.EINVALID)            // no reason
+	f.fails(now, lead(c.ID, hall.CaseActNotAccept, "logistics"), hall.EINVALID)             // no reason
 	f.fails(now, withText(lead(c.ID, hall.CaseActPart, "it"), "x"), hall.EFORBIDDEN)
 	f.fails(now, hall.CaseAction{Case: c.ID, Action: hall.CaseActSetCategory, Category: "campus-network", Role: hall.RoleSupervisor}, hall.EINVALID)
 	// in progress: cannot sign again

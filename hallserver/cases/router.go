@@ -49,7 +49,7 @@ type RouterOptions struct {
 // DefaultRouterOptions returns the tuned defaults, chosen by cross-validation on the catalogue
 // examples (TestRouterCrossValidation), never on the held-out set.
 func DefaultRouterOptions() RouterOptions {
-	return RouterOptions{Alpha: 0.5, UnigramWeight: 0.6, KeywordWeight: 8, LearnWeight: 3, MinConfidence: 0.2, Temper: 1}
+	return RouterOptions{Alpha: 0.5, UnigramWeight: 0.6, KeywordWeight: 8, LearnWeight: 3, MinConfidence: 0.15, Temper: 1}
 }
 
 // Router limits.
