@@ -20,6 +20,9 @@ const (
 	EventCancelled   EventType = "ticket.cancelled"
 	EventCounter     EventType = "counter.state"
 	EventDayReset    EventType = "hall.day_reset"
+	EventDevice      EventType = "device.status"
+	EventNotice      EventType = "notice.published"
+	EventNoticeGone  EventType = "notice.withdrawn"
 )
 
 // Event is one entry in a hall's log: what changed, when, by whom, and the state after it.
@@ -33,6 +36,47 @@ type Event struct {
 	Counter *Counter  `json:"counter,omitempty"` // the counter after the change
 	// Waiting is the number of waiting tickets per service after the change.
 	Waiting map[string]int `json:"waiting,omitempty"`
+	Device  *DeviceStatus  `json:"device,omitempty"` // device.status: the device's new state
+	Notice  *Notice        `json:"notice,omitempty"` // notice.published / notice.withdrawn
+}
+
+// Device kinds and states reported by kiosks (POST /api/v1/halls/{hall}/devices/status).
+const (
+	DevicePrinter = "printer"
+
+	DeviceOK           = "ok"
+	DevicePaperNearEnd = "paper_near_end"
+	DevicePaperOut     = "paper_out"
+	DeviceCoverOpen    = "cover_open"
+	DeviceOffline      = "offline"
+	DeviceError        = "error"
+)
+
+// DeviceStates lists the states a device may report.
+var DeviceStates = []string{DeviceOK, DevicePaperNearEnd, DevicePaperOut, DeviceCoverOpen, DeviceOffline, DeviceError}
+
+// DeviceReport is what a device says about one of its parts.
+type DeviceReport struct {
+	Kind    string `json:"kind"`              // "printer"
+	State   string `json:"state"`             // one of DeviceStates
+	Message string `json:"message,omitempty"` // detail for staff, at most 200 characters
+}
+
+// DeviceStatus is the last report of one device part, as staff and displays see it.
+type DeviceStatus struct {
+	Device  string    `json:"device"` // device ID
+	Kind    string    `json:"kind"`
+	State   string    `json:"state"`
+	Message string    `json:"message,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+// Notice is an announcement on the hall's displays, kiosks and follow pages.
+type Notice struct {
+	ID   string    `json:"id"`
+	Text Text      `json:"text"`
+	At   time.Time `json:"at"`
+	By   string    `json:"by,omitempty"`
 }
 
 // Call is one announcement shown on displays.
@@ -53,6 +97,8 @@ type Snapshot struct {
 	Services    []ServiceStatus `json:"services"`
 	Counters    []CounterStatus `json:"counters"`
 	RecentCalls []Call          `json:"recentCalls"`
+	Devices     []DeviceStatus  `json:"devices"` // kiosk printers and other device parts
+	Notices     []Notice        `json:"notices"` // the scrolling notice line, oldest first
 }
 
 // ServiceStatus is a service's queue as displays and kiosks show it.

@@ -40,6 +40,13 @@ type QueueService interface {
 	CancelByToken(ctx context.Context, token string) (*Ticket, error)
 	// Waiting lists the waiting tickets of a hall in call order (staff view).
 	Waiting(ctx context.Context, hall string) ([]Ticket, error)
+	// ReportDevice records what a device (a kiosk's printer) says about itself; a report that
+	// repeats the last one changes nothing.
+	ReportDevice(ctx context.Context, hall, device string, r DeviceReport) (*DeviceStatus, error)
+	// PublishNotice adds an announcement to the hall's notice line.
+	PublishNotice(ctx context.Context, hall string, text Text, by string) (*Notice, error)
+	// WithdrawNotice removes an announcement.
+	WithdrawNotice(ctx context.Context, hall, id, by string) error
 }
 
 // EventLog gives access to each hall's event log and its live tail.

@@ -82,6 +82,8 @@ type Meta struct {
 	Counters    []hall.Counter          `json:"counters"`
 	RecentCalls []hall.Call             `json:"recentCalls"` // newest first, at most 10
 	Stats       map[string]ServiceStats `json:"stats"`
+	Devices     []hall.DeviceStatus     `json:"devices,omitempty"` // last report per device part
+	Notices     []hall.Notice           `json:"notices,omitempty"` // oldest first
 }
 
 // Change is what one command changed.
@@ -108,6 +110,8 @@ type Engine struct {
 	counters []hall.Counter // in h.Counters order
 	recent   []hall.Call
 	stats    map[string]ServiceStats
+	devices  []hall.DeviceStatus // copy-on-write like the other meta slices
+	notices  []hall.Notice
 
 	tickets  map[string]*hall.Ticket // open tickets and reinstatable no-shows, by ID
 	byNumber map[string]string       // number -> ID (tickets in the engine)
@@ -145,6 +149,8 @@ func Restore(h hall.Hall, loc *time.Location, meta Meta, open []hall.Ticket) (*E
 		svcs:     map[string]int{},
 		seq:      meta.Seq,
 		day:      meta.Day,
+		devices:  slices.Clone(meta.Devices),
+		notices:  slices.Clone(meta.Notices),
 		numbers:  map[string]int{},
 		stats:    map[string]ServiceStats{},
 		tickets:  map[string]*hall.Ticket{},
@@ -271,6 +277,8 @@ func (e *Engine) Meta() Meta {
 		Counters:    slices.Clone(e.counters),
 		RecentCalls: slices.Clone(e.recent),
 		Stats:       make(map[string]ServiceStats, len(e.stats)),
+		Devices:     e.devices,
+		Notices:     e.notices,
 	}
 	if m.RecentCalls == nil {
 		m.RecentCalls = []hall.Call{}
@@ -732,6 +740,8 @@ func (e *Engine) Snapshot(now time.Time) hall.Snapshot {
 		Services:    make([]hall.ServiceStatus, 0, len(e.h.Services)),
 		Counters:    make([]hall.CounterStatus, 0, len(e.counters)),
 		RecentCalls: slices.Clone(e.recent),
+		Devices:     append([]hall.DeviceStatus{}, e.devices...),
+		Notices:     append([]hall.Notice{}, e.notices...),
 	}
 	if s.RecentCalls == nil {
 		s.RecentCalls = []hall.Call{}

@@ -1,0 +1,100 @@
+package http
+
+import (
+	"net/http"
+
+	"onedoor/hallserver/hall"
+)
+
+// handleDeviceStatus records a device's report about itself (POST
+// /api/v1/halls/{hall}/devices/status): a kiosk says its printer is out of paper. Only enrolled
+// devices of the hall may report; the state shows in the hall's snapshot and stream.
+func (s *Server) handleDeviceStatus(w http.ResponseWriter, r *http.Request) {
+	p, err := s.authenticate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	h, err := s.lookupHall(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !p.Device || !p.InHall(h.Code) {
+		s.writeError(w, r, hall.Errorf(hall.EFORBIDDEN, "", "only a device of hall %q may report its status", h.Code))
+		return
+	}
+	var body hall.DeviceReport
+	if err := decodeJSON(w, r, &body, false); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	st, err := s.cfg.Queue.ReportDevice(r.Context(), h.Code, p.Subject, body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+// noticeRequest is the body of POST /api/v1/halls/{hall}/notices.
+type noticeRequest struct {
+	Text hall.Text `json:"text"`
+}
+
+// canPublish reports whether the principal may manage the hall's notice line.
+func canPublish(p *hall.Principal, code string) bool {
+	return (p.Role == hall.RoleAdmin || p.Role == hall.RoleSupervisor) && p.InHall(code)
+}
+
+// handlePublishNotice adds an announcement to a hall's notice line (supervisor, admin).
+func (s *Server) handlePublishNotice(w http.ResponseWriter, r *http.Request) {
+	p, err := s.authenticate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	h, err := s.lookupHall(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !canPublish(p, h.Code) {
+		s.writeError(w, r, hall.Errorf(hall.EFORBIDDEN, "", "only the supervising office or an administrator may publish notices"))
+		return
+	}
+	var body noticeRequest
+	if err := decodeJSON(w, r, &body, false); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	n, err := s.cfg.Queue.PublishNotice(r.Context(), h.Code, body.Text, p.Subject)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, n)
+}
+
+// handleWithdrawNotice removes an announcement (supervisor, admin).
+func (s *Server) handleWithdrawNotice(w http.ResponseWriter, r *http.Request) {
+	p, err := s.authenticate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	h, err := s.lookupHall(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !canPublish(p, h.Code) {
+		s.writeError(w, r, hall.Errorf(hall.EFORBIDDEN, "", "only the supervising office or an administrator may withdraw notices"))
+		return
+	}
+	if err := s.cfg.Queue.WithdrawNotice(r.Context(), h.Code, r.PathValue("id"), p.Subject); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
