@@ -1,0 +1,131 @@
+package display
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"onedoor/hallserver/client"
+	"onedoor/hallserver/hall"
+)
+
+var t0 = time.Date(2026, 11, 25, 1, 30, 0, 0, time.UTC) // 09:30 in Shanghai
+
+func shanghai(t *testing.T) *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+func snapshot(seq uint64, calls ...hall.Call) client.Message {
+	return client.Message{Type: "snapshot", Seq: seq, Snapshot: &hall.Snapshot{
+		Seq: seq, Hall: "students", Name: hall.Text{Zh: "学生事务大厅", En: "Student Affairs Hall"},
+		Services: []hall.ServiceStatus{
+			{Code: "A", Name: hall.Text{Zh: "学籍与成绩", En: "Enrolment"}, Waiting: 4, EtaSeconds: 600, Open: true},
+			{Code: "B", Name: hall.Text{Zh: "奖助学金", En: "Scholarships"}, Waiting: 0, Open: false},
+		},
+		Counters:    []hall.CounterStatus{{Number: 1, State: hall.CounterOpen, Services: []string{"A"}}},
+		RecentCalls: calls,
+		Notices:     []hall.Notice{{ID: "n1", Text: hall.Text{Zh: "今天下午闭馆", En: "Closed this afternoon"}}},
+	}}
+}
+
+func called(seq uint64, typ hall.EventType, number string, counter int, at time.Time, waiting map[string]int) client.Message {
+	return client.Message{Type: string(typ), Seq: seq, Event: &hall.Event{
+		Seq: seq, Hall: "students", Type: typ, At: at,
+		Ticket:  &hall.Ticket{Number: number, Service: number[:1], Counter: counter, State: hall.TicketCalled},
+		Counter: &hall.Counter{Number: counter, State: hall.CounterOpen, Services: []string{number[:1]}},
+		Waiting: waiting,
+	}}
+}
+
+func TestStateAppliesSnapshotAndEvents(t *testing.T) {
+	var s State
+	if a := s.Apply(snapshot(10, hall.Call{Number: "A001", Service: "A", Counter: 1, At: t0.Add(-time.Minute)})); len(a) != 0 {
+		t.Fatalf("the first snapshot announced %v", a)
+	}
+	a := s.Apply(called(11, hall.EventCalled, "A002", 2, t0, map[string]int{"A": 3}))
+	if len(a) != 1 || a[0].Number != "A002" || a[0].Counter != 2 || a[0].Recall {
+		t.Fatalf("call announced %+v", a)
+	}
+	a = s.Apply(called(12, hall.EventRecalled, "A002", 2, t0.Add(time.Second), nil))
+	if len(a) != 1 || !a[0].Recall || a[0].Key == CallKey(s.Recent[1]) {
+		t.Fatalf("recall announced %+v", a)
+	}
+	if a := s.Apply(client.Message{Type: "ticket.issued", Seq: 13, Event: &hall.Event{Seq: 13, Type: hall.EventIssued, Waiting: map[string]int{"A": 4, "B": 1}}}); len(a) != 0 {
+		t.Fatal("an issued ticket was announced")
+	}
+	s.Apply(client.Message{Type: "notice.published", Seq: 14, Event: &hall.Event{Seq: 14, Type: hall.EventNotice, Notice: &hall.Notice{ID: "n2", Text: hall.Text{Zh: "请保管好随身物品", En: "Mind your belongings"}}}})
+	s.Apply(client.Message{Type: "notice.withdrawn", Seq: 15, Event: &hall.Event{Seq: 15, Type: hall.EventNoticeGone, Notice: &hall.Notice{ID: "n1"}}})
+
+	v := s.View(t0, shanghai(t), Link{Connected: true, Since: t0})
+	if v.Clock != "09:30:00" || !strings.HasPrefix(v.Date, "2026年11月25日 星期三") {
+		t.Errorf("clock %q date %q", v.Clock, v.Date)
+	}
+	if v.Now == nil || v.Now.Number != "A002" || v.Now.Zh != "再次呼叫：请 A002 号到 2 号窗口" || !v.Now.Recall {
+		t.Fatalf("now calling %+v", v.Now)
+	}
+	if len(v.Recent) != 2 || v.Recent[0].Number != "A002" || v.Recent[1].Number != "A001" || v.Recent[1].CounterZh != "1 号窗口" {
+		t.Fatalf("recent %+v", v.Recent)
+	}
+	if v.Services[0].Waiting != "4" || v.Services[0].WaitZh != "约 10 分钟" || v.Services[0].WaitEn != "about 10 min" {
+		t.Errorf("service A %+v", v.Services[0])
+	}
+	if v.Services[1].Waiting != "1" {
+		t.Errorf("service B %+v", v.Services[1])
+	}
+	if v.Notice != "请保管好随身物品  Mind your belongings" {
+		t.Errorf("notice %q", v.Notice)
+	}
+	if v.CallSerial != 2 || !v.Conn.OK {
+		t.Errorf("serial %d conn %+v", v.CallSerial, v.Conn)
+	}
+}
+
+func TestRecentListIsBounded(t *testing.T) {
+	var s State
+	s.Apply(snapshot(1))
+	for i := 0; i < 20; i++ {
+		s.Apply(called(uint64(i+2), hall.EventCalled, fmt.Sprintf("A%03d", i), 1, t0.Add(time.Duration(i)*time.Second), nil))
+	}
+	v := s.View(t0, nil, Link{Connected: true})
+	if len(v.Recent) != RecentShown || len(s.Recent) != recentKept {
+		t.Fatalf("recent shown %d kept %d", len(v.Recent), len(s.Recent))
+	}
+}
+
+func TestASnapshotAfterAnOutageAnnouncesOnlyTheMissedCalls(t *testing.T) {
+	var s State
+	old := hall.Call{Number: "A001", Service: "A", Counter: 1, At: t0}
+	s.Apply(snapshot(5, old))
+	missed1 := hall.Call{Number: "A002", Service: "A", Counter: 1, At: t0.Add(time.Minute)}
+	missed2 := hall.Call{Number: "B001", Service: "B", Counter: 3, At: t0.Add(2 * time.Minute)}
+	a := s.Apply(snapshot(50, missed2, missed1, old))
+	if len(a) != 2 || a[0].Number != "A002" || a[1].Number != "B001" {
+		t.Fatalf("announced %+v, want A002 then B001", a)
+	}
+	if s.CallSerial != 1 {
+		t.Fatalf("serial %d", s.CallSerial)
+	}
+}
+
+func TestConnectionIndicator(t *testing.T) {
+	var s State
+	lost := Link{Since: t0}
+	if v := s.View(t0.Add(time.Second), nil, lost); v.Conn.Zh != "" {
+		t.Errorf("said %q one second after start", v.Conn.Zh)
+	}
+	if v := s.View(t0.Add(6*time.Second), nil, lost); v.Conn.Zh != "正在连接服务器…" {
+		t.Errorf("never connected: %+v", v.Conn)
+	}
+	s.Apply(snapshot(1))
+	if v := s.View(t0.Add(4*time.Second), nil, lost); !v.Conn.OK || v.Conn.Zh != "" {
+		t.Errorf("4 s after losing the link: %+v", v.Conn)
+	}
+	if v := s.View(t0.Add(5*time.Second), nil, lost); v.Conn.OK || v.Conn.Zh != "连接中断，正在重连…" || v.Conn.En == "" {
+		t.Errorf("5 s after losing the link: %+v", v.Conn)
+	}
+}
