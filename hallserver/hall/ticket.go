@@ -66,7 +66,7 @@ type Ticket struct {
 	Service  string      `json:"service"`
 	Number   string      `json:"number"` // prefix + 3 digits, e.g. A012
 	Day      string      `json:"day"`    // local date of issue, YYYY-MM-DD
-	Token    string      `json:"token"`  // unguessable public follow token (QR)
+	Token    string      `json:"token,omitempty"` // unguessable public follow token (QR)
 	State    TicketState `json:"state"`
 	Priority bool        `json:"priority"` // green channel
 	Lang     string      `json:"lang,omitempty"`
