@@ -64,8 +64,8 @@ type Ticket struct {
 	ID       string      `json:"id"`
 	Hall     string      `json:"hall"`
 	Service  string      `json:"service"`
-	Number   string      `json:"number"` // prefix + 3 digits, e.g. A012
-	Day      string      `json:"day"`    // local date of issue, YYYY-MM-DD
+	Number   string      `json:"number"`          // prefix + 3 digits, e.g. A012
+	Day      string      `json:"day"`             // local date of issue, YYYY-MM-DD
 	Token    string      `json:"token,omitempty"` // unguessable public follow token (QR)
 	State    TicketState `json:"state"`
 	Priority bool        `json:"priority"` // green channel
@@ -75,7 +75,7 @@ type Ticket struct {
 
 	IssuedAt time.Time `json:"issuedAt"`
 	// Order sorts waiting tickets within one queue (smaller first); UnixNano of the queue time.
-	Order int64 `json:"order"`
+	Order int64 `json:"order,omitempty"`
 
 	Counter       int        `json:"counter,omitempty"`       // counter that called it (current or last)
 	TargetCounter int        `json:"targetCounter,omitempty"` // waiting for this counter only (transfer)

@@ -211,7 +211,7 @@ func publicEvent(ev hall.Event) hall.Event {
 	}
 	if ev.Counter != nil {
 		c := *ev.Counter
-		c.Staff = ""
+		c.Staff, c.Current = "", "" // the current ticket is in the event; its ID is internal
 		ev.Counter = &c
 	}
 	return ev
@@ -220,6 +220,7 @@ func publicEvent(ev hall.Event) hall.Event {
 // publicTicket strips a ticket of everything a public screen must not show.
 func publicTicket(t hall.Ticket) hall.Ticket {
 	t.Token, t.PersonID, t.Channel, t.CaseID = "", "", "", ""
+	t.Order = 0 // internal queue order
 	if len(t.Visits) > 0 {
 		v := make([]hall.Visit, len(t.Visits))
 		copy(v, t.Visits)
