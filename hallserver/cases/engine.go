@@ -476,9 +476,11 @@ func optText(field, s string, max int) (string, error) {
 //
 // Events: case.received, case.routed, then case.dispatched or case.triaged.
 //
-// Errors: EINVALID kind, channel, text (empty or too long), title, lang, requester, id, token;
-// ENOTFOUND category or department; EINVALID category (of another department than the one
-// chosen); ECONFLICT id or token already in use.
+// The text may be empty when a category or a department is given (a kiosk topic button).
+//
+// Errors: EINVALID kind, channel, text (empty without a category or department, or too long),
+// title, lang, requester, id, token; ENOTFOUND category or department; EINVALID category (of
+// another department than the one chosen); ECONFLICT id or token already in use.
 func (e *Engine) Open(now time.Time, req hall.OpenCaseRequest, id, token string) (*hall.Case, Change, error) {
 	var out *hall.Case
 	ch, err := e.run(func() error {
@@ -491,7 +493,15 @@ func (e *Engine) Open(now time.Time, req hall.OpenCaseRequest, id, token string)
 		if !req.Channel.Valid() {
 			return hall.Errorf(hall.EINVALID, "channel", "channel must be kiosk, counter, web, hotline or api")
 		}
-		text, err := needText("text", req.Text, MaxText)
+		// A topic chosen on the kiosk (a category) or a department chosen by staff is enough: the
+		// text is then optional (typing Chinese on a kiosk is slow; details come from the phone).
+		var text string
+		var err error
+		if req.Category == "" && req.Department == "" {
+			text, err = needText("text", req.Text, MaxText)
+		} else {
+			text, err = optText("text", req.Text, MaxText)
+		}
 		if err != nil {
 			return err
 		}

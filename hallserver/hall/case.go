@@ -609,3 +609,18 @@ type CaseService interface {
 	// Catalogue returns the dispatch catalogue.
 	Catalogue(ctx context.Context) (*Catalogue, error)
 }
+
+// CaseLog is the case event log: every committed case event, in sequence order, for the
+// department inbox, the supervision page and the follow pages to go live. Events carry the full
+// case (staff view); apply Case.Public before sending them to public streams.
+type CaseLog interface {
+	// Since returns the committed events after seq, oldest first. ok is false when seq is ahead
+	// of the log or too far behind it: the caller starts again from a list.
+	Since(ctx context.Context, seq uint64) (events []CaseEvent, ok bool, err error)
+	// LastSeq returns the seq of the last committed event.
+	LastSeq() uint64
+	// Subscribe delivers every event committed after the call, in order, until cancel is called,
+	// the log closes, or the subscriber falls more than buffer events behind (the channel is
+	// then closed and the subscriber resynchronises with Since).
+	Subscribe(buffer int) (events <-chan CaseEvent, cancel func())
+}
