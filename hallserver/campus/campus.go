@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -128,8 +130,15 @@ type StaffLookup interface {
 }
 
 // SeedDemo creates the demo accounts and devices that do not exist yet (existing ones are left as
-// they are, so restarts do not pay for password hashing again).
+// they are, so restarts do not pay for password hashing again). Accounts are hashed in parallel,
+// one per CPU, because bcrypt dominates the first start-up.
 func SeedDemo(ctx context.Context, auth StaffLookup, c hall.Campus) error {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+		sem  = make(chan struct{}, runtime.GOMAXPROCS(0))
+	)
 	for _, s := range DemoStaff(c) {
 		_, err := auth.Staff(ctx, s.Username)
 		if err == nil {
@@ -137,9 +146,20 @@ func SeedDemo(ctx context.Context, auth StaffLookup, c hall.Campus) error {
 		} else if hall.ErrorCode(err) != hall.ENOTFOUND {
 			return fmt.Errorf("seed demo staff %s: %w", s.Username, err)
 		}
-		if err := auth.CreateStaff(ctx, s, DemoPassword); err != nil {
-			return fmt.Errorf("seed demo staff %s: %w", s.Username, err)
-		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := auth.CreateStaff(ctx, s, DemoPassword); err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("seed demo staff %s: %w", s.Username, err))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	for _, d := range DemoDevices(c) {
 		if _, err := auth.Authenticate(ctx, d.Token); err == nil {
