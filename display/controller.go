@@ -1,0 +1,151 @@
+package display
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+
+	"onedoor/display/voice"
+	"onedoor/hallserver/client"
+)
+
+// Config is what a Controller needs.
+type Config struct {
+	// Client reaches the hall server (its Token is the display's device token).
+	Client *client.Client
+	// Hall is the hall code.
+	Hall string
+	// Location is the hall's time zone for the clock (Asia/Shanghai when nil).
+	Location *time.Location
+	// Voice, when set, receives every call to announce (it dedupes replays by key).
+	Voice *voice.Queue
+	// UI, when set, is given every view through fyne.Do.
+	UI *UI
+	// OnView, when set, is called with every view (on the stream or clock goroutine); tests and
+	// benchmarks watch the display through it.
+	OnView func(View)
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// Stream tunes the reconnection (OnState is set by the controller).
+	Stream client.StreamOptions
+}
+
+// Controller follows the hall's stream, keeps the State, announces calls and shows views.
+type Controller struct {
+	cfg Config
+
+	mu    sync.Mutex
+	state State
+	link  Link
+	msgs  int
+	snaps int
+}
+
+// NewController returns a controller for the configuration.
+func NewController(cfg Config) *Controller {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Location == nil {
+		if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+			cfg.Location = loc
+		} else {
+			cfg.Location = time.Local
+		}
+	}
+	return &Controller{cfg: cfg, link: Link{Since: cfg.Now()}}
+}
+
+// Run follows the stream until ctx ends, redrawing the clock and the connection indicator every
+// second; it reconnects by itself (client.Stream with since=<last seq>). It returns ctx's error.
+func (c *Controller) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				c.publish()
+			}
+		}
+	}()
+	opt := c.cfg.Stream
+	opt.OnState = func(s client.ConnState, err error) {
+		c.mu.Lock()
+		was := c.link.Connected
+		switch s {
+		case client.Connected:
+			c.link = Link{Connected: true, Since: c.cfg.Now()}
+		case client.Disconnected:
+			if was {
+				c.link = Link{Since: c.cfg.Now(), Err: err}
+			} else {
+				c.link.Err = err
+			}
+		}
+		c.mu.Unlock()
+		if was != (s == client.Connected) {
+			c.publish()
+		}
+	}
+	err := c.cfg.Client.Stream(ctx, c.cfg.Hall, 0, c.handle, &opt)
+	cancel()
+	wg.Wait()
+	return err
+}
+
+// handle applies one stream message, queues its announcements and shows the new view.
+func (c *Controller) handle(m client.Message) error {
+	c.mu.Lock()
+	anns := c.state.Apply(m)
+	c.msgs++
+	if m.Snapshot != nil {
+		c.snaps++
+	}
+	v := c.state.View(c.cfg.Now(), c.cfg.Location, c.link)
+	c.mu.Unlock()
+	if c.cfg.Voice != nil {
+		for _, a := range anns {
+			c.cfg.Voice.Add(a)
+		}
+	}
+	c.show(v)
+	return nil
+}
+
+// publish shows the current view (clock tick, connection change).
+func (c *Controller) publish() {
+	c.show(c.View())
+}
+
+func (c *Controller) show(v View) {
+	if c.cfg.OnView != nil {
+		c.cfg.OnView(v)
+	}
+	if u := c.cfg.UI; u != nil {
+		fyne.Do(func() { u.Show(v) })
+	}
+}
+
+// View returns what the display shows now.
+func (c *Controller) View() View {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state.View(c.cfg.Now(), c.cfg.Location, c.link)
+}
+
+// Stats reports how many stream messages and, among them, snapshots the display has handled.
+func (c *Controller) Stats() (messages, snapshots int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.msgs, c.snaps
+}

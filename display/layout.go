@@ -1,0 +1,150 @@
+package display
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+)
+
+// hallLayout places the display's objects in design units of a 1920x1080 (landscape) or
+// 1080x1920 (portrait) screen, scaled to the window, and scales the text sizes with them.
+type hallLayout struct{ u *UI }
+
+// MinSize is small: the display fills whatever screen it gets.
+func (l *hallLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(320, 240) }
+
+// placer positions objects in design units.
+type placer struct {
+	s      float32 // design unit → pixels
+	ox, oy float32 // offset that centres the design area
+}
+
+func (p placer) put(o fyne.CanvasObject, x, y, w, h float32) {
+	o.Move(fyne.NewPos(p.ox+x*p.s, p.oy+y*p.s))
+	o.Resize(fyne.NewSize(w*p.s, h*p.s))
+}
+
+func (p placer) text(t *canvas.Text, size, x, y, w float32) {
+	t.TextSize = size * p.s
+	p.put(t, x, y, w, size*1.35)
+}
+
+// Layout implements fyne.Layout.
+func (l *hallLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	u := l.u
+	portrait := u.portrait || size.Height > size.Width
+	bw, bh := float32(1920), float32(1080)
+	if portrait {
+		bw, bh = 1080, 1920
+	}
+	s := min(size.Width/bw, size.Height/bh)
+	p := placer{s: s, ox: (size.Width - bw*s) / 2, oy: (size.Height - bh*s) / 2}
+	objs[0].Move(fyne.NewPos(0, 0)) // background
+	objs[0].Resize(size)
+	if portrait {
+		l.portrait(p)
+	} else {
+		l.landscape(p)
+	}
+}
+
+func (l *hallLayout) header(p placer, w, h float32) {
+	u := l.u
+	p.put(u.headerBg, 0, 0, w, h)
+	p.text(u.hallZh, 50, 40, h/2-70, w/2)
+	p.text(u.hallEn, 28, 42, h/2+4, w/2)
+	p.text(u.clock, 64, w-440, h/2-82, 400)
+	p.text(u.date, 24, w-640, h/2+10, 600)
+	p.put(u.connDot, w-470, h/2-44, 14, 14)
+	p.put(u.connBg, w/2-330, h+12, 660, 52)
+	p.text(u.connText, 26, w/2-330, h+18, 660)
+}
+
+func (l *hallLayout) nowPanel(p placer, x, y, w, h float32) {
+	u := l.u
+	p.put(u.nowBg, x, y, w, h)
+	p.text(u.nowLabel, 44, x, y+24, w)
+	p.text(u.nowNumber, 280, x, y+h/2-300, w)
+	p.text(u.nowZh, 90, x, y+h-290, w)
+	p.text(u.nowEn, 50, x, y+h-165, w)
+	p.text(u.nowService, 30, x, y+h-80, w)
+}
+
+func (l *hallLayout) recent(p placer, x, y, w, h float32, cols int) {
+	u := l.u
+	p.put(u.recentBg, x, y, w, h)
+	p.text(u.recentTitle, 38, x+30, y+20, w-60)
+	rows := (RecentShown + cols - 1) / cols
+	top := y + 90
+	rh := (h - 90 - 16) / float32(rows)
+	cw := (w - 40) / float32(cols)
+	for i := range u.rows {
+		r := &u.rows[i]
+		cx := x + 20 + float32(i/rows)*cw
+		cy := top + float32(i%rows)*rh
+		p.put(r.bg, cx, cy, cw-12, rh-10)
+		p.text(r.number, 66, cx+22, cy+(rh-10)/2-46, cw/2)
+		p.text(r.zh, 42, cx+cw/2-30, cy+(rh-10)/2-44, cw/2-10)
+		p.text(r.en, 24, cx+cw/2-30, cy+(rh-10)/2+12, cw/2-10)
+	}
+}
+
+func (l *hallLayout) services(p placer, x, y, w, h float32, cols int) {
+	u := l.u
+	n := 0
+	for i := range u.cards {
+		if !u.cards[i].bg.Hidden {
+			n++
+		}
+	}
+	n = max(n, 1)
+	cols = min(cols, n)
+	rows := (n + cols - 1) / cols
+	cw := w / float32(cols)
+	ch := h / float32(rows)
+	k := min(float32(1), ch/160) // shrink the text when the cards are low
+	for i := range u.cards {
+		c := &u.cards[i]
+		cx := x + float32(i%cols)*cw
+		cy := y + float32(i/cols)*ch
+		p.put(c.bg, cx+6, cy+6, cw-12, ch-12)
+		p.text(c.nameZh, 30*k, cx+22, cy+14*k, cw-44)
+		p.text(c.nameEn, 19*k, cx+22, cy+56*k, cw-44)
+		p.text(c.count, 52*k, cx+20, cy+ch-82*k, 84*k)
+		p.text(c.waitZh, 19*k, cx+20+84*k, cy+ch-76*k, cw-110*k)
+		p.text(c.waitEn, 16*k, cx+20+84*k, cy+ch-46*k, cw-110*k)
+	}
+}
+
+func (l *hallLayout) notice(p placer, y, w, h float32) {
+	u := l.u
+	p.put(u.noticeBg, 0, y, w, h)
+	p.put(u.noticeClip, 0, y, w, h)
+	u.noticeText.TextSize = 34 * p.s
+	u.noticeText.Resize(fyne.NewSize(fyne.MeasureText(u.noticeText.Text, u.noticeText.TextSize, u.noticeText.TextStyle).Width+10, h*p.s))
+	u.noticeText.Move(fyne.NewPos(u.noticeText.Position().X, 0))
+	p.put(u.noticeBadgeBg, 0, y, 230, h)
+	p.text(u.noticeBadge, 30, 0, y+(h-40)/2, 230)
+	if u.noticeText.Position().X == 0 {
+		u.noticeText.Move(fyne.NewPos(250*p.s, 0))
+	}
+}
+
+// landscape: header, the current call (left) and the recent calls (right), the services, the
+// notice line.
+func (l *hallLayout) landscape(p placer) {
+	l.header(p, 1920, 130)
+	l.nowPanel(p, 30, 146, 1110, 680)
+	l.recent(p, 1160, 146, 730, 680, 1)
+	l.services(p, 24, 836, 1872, 176, 6)
+	l.notice(p, 1016, 1920, 64)
+}
+
+// portrait: header, the current call, the recent calls in two columns, the services in three
+// columns, the notice line.
+func (l *hallLayout) portrait(p placer) {
+	l.header(p, 1080, 150)
+	l.nowPanel(p, 30, 175, 1020, 760)
+	l.recent(p, 30, 955, 1020, 500, 2)
+	l.services(p, 24, 1470, 1032, 366, 3)
+	l.notice(p, 1850, 1080, 70)
+}

@@ -1,0 +1,167 @@
+package display
+
+import (
+	"context"
+	"flag"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"onedoor/hallserver/campus"
+	"onedoor/hallserver/client"
+	"onedoor/hallserver/hall"
+	"onedoor/ui/theme"
+)
+
+var screenshots = flag.String("screenshots", "", "write display-fyne-*.png screenshots into this directory")
+
+// demoState is the demo campus's student hall in mid-morning: a call, recent calls, queues and
+// a notice.
+func demoState(t testing.TB) *State {
+	t.Helper()
+	c := campus.Demo()
+	h, ok := c.Hall("students")
+	if !ok {
+		t.Fatal("demo campus has no students hall")
+	}
+	snap := &hall.Snapshot{Seq: 100, Hall: h.Code, Name: h.Name}
+	for i, sv := range h.Services {
+		w := []int{12, 5, 0, 3, 7, 2}[i%6]
+		snap.Services = append(snap.Services, hall.ServiceStatus{Code: sv.Code, Name: sv.Name, Waiting: w, EtaSeconds: w * sv.AvgMinutes * 60 / 2, Open: i != 2})
+	}
+	base := time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)
+	for i, x := range []struct {
+		n string
+		c int
+	}{{"A012", 3}, {"D007", 5}, {"B004", 1}, {"A011", 2}, {"F002", 6}, {"C015", 4}, {"A010", 3}} {
+		snap.RecentCalls = append(snap.RecentCalls, hall.Call{Number: x.n, Service: x.n[:1], Counter: x.c, At: base.Add(-time.Duration(i) * time.Minute)})
+	}
+	snap.Notices = []hall.Notice{
+		{ID: "1", Text: hall.Text{Zh: "今天 16:00 起暂停办理财务缴费业务，请合理安排时间。", En: "Fees & payments close at 16:00 today."}},
+		{ID: "2", Text: hall.Text{Zh: "奖学金申请截止日期为 12 月 5 日。", En: "Scholarship applications close on 5 December."}},
+	}
+	var s State
+	s.Apply(client.Message{Type: "snapshot", Seq: 100, Snapshot: snap})
+	return &s
+}
+
+// window shows the UI with the CJK theme in a test window of the given size.
+func window(t *testing.T, u *UI, w, h float32) fyne.Window {
+	t.Helper()
+	a := test.NewTempApp(t)
+	th, err := theme.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Settings().SetTheme(th)
+	win := test.NewTempWindow(t, u.Object())
+	win.SetPadded(false)
+	win.Resize(fyne.NewSize(w, h))
+	return win
+}
+
+func isYellow(c color.Color) bool {
+	r, g, b, _ := c.RGBA()
+	return r > 0xE000 && g > 0xB000 && b < 0x8000
+}
+
+// yellowIn counts number-coloured pixels in the rectangle.
+func yellowIn(img image.Image, r image.Rectangle) int {
+	n := 0
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if isYellow(img.At(x, y)) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func TestUIShowsTheViewAndFlashesOnANewCall(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	u := NewUI(ctx, false)
+	win := window(t, u, 1920, 1080)
+	s := demoState(t)
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	now := time.Date(2026, 11, 25, 2, 0, 5, 0, time.UTC)
+	u.Show(s.View(now, loc, Link{Connected: true}))
+	if u.nowNumber.Text != "A012" || u.nowZh.Text != "请到 3 号窗口" || u.clock.Text != "10:00:05" || u.rows[0].number.Text != "D007" || u.rows[5].bg.Hidden {
+		t.Fatalf("now %q %q clock %q first recent %q", u.nowNumber.Text, u.nowZh.Text, u.clock.Text, u.rows[0].number.Text)
+	}
+	if u.Flashing() {
+		t.Fatal("flashing at start")
+	}
+	if !u.cards[5].nameZh.Visible() || u.cards[6].nameZh.Visible() || u.cards[0].count.Text != "12" {
+		t.Fatal("service cards")
+	}
+	img := win.Canvas().Capture()
+	// The big number: yellow in the middle of the left panel.
+	if n := yellowIn(img, image.Rect(300, 300, 900, 500)); n < 5000 {
+		t.Fatalf("current number drew %d yellow pixels", n)
+	}
+	s.Apply(called(101, hall.EventCalled, "B005", 1, now, nil))
+	u.Show(s.View(now, loc, Link{Connected: true}))
+	if !u.Flashing() || u.nowNumber.Text != "B005" || u.rows[0].number.Text != "A012" {
+		t.Fatalf("after a call: flashing %v now %q", u.Flashing(), u.nowNumber.Text)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for u.Flashing() && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if u.Flashing() {
+		t.Fatal("still flashing after 5 s")
+	}
+	// Offline for more than 5 s: the indicator says so, the call stays on screen.
+	u.Show(s.View(now.Add(10*time.Second), loc, Link{Since: now}))
+	if u.connText.Hidden || u.connText.Text != "连接中断，正在重连…  Connection lost, reconnecting…" || u.nowNumber.Text != "B005" {
+		t.Fatalf("offline: %q hidden %v", u.connText.Text, u.connText.Hidden)
+	}
+}
+
+// TestScreenshots renders both orientations; with -screenshots DIR it writes them as PNGs
+// (make screenshots).
+func TestScreenshots(t *testing.T) {
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	now := time.Date(2026, 11, 25, 2, 0, 5, 0, time.UTC)
+	for _, o := range []struct {
+		name     string
+		w, h     float32
+		portrait bool
+	}{{"landscape", 1920, 1080, false}, {"portrait", 1080, 1920, true}} {
+		t.Run(o.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			u := NewUI(ctx, o.portrait)
+			win := window(t, u, o.w, o.h)
+			u.Show(demoState(t).View(now, loc, Link{Connected: true}))
+			u.scrollStep()
+			img := win.Canvas().Capture()
+			if b := img.Bounds(); b.Dx() != int(o.w) || b.Dy() != int(o.h) {
+				t.Fatalf("capture is %v", b)
+			}
+			if *screenshots == "" {
+				return
+			}
+			if err := os.MkdirAll(*screenshots, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.Create(filepath.Join(*screenshots, "display-fyne-"+o.name+".png"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if err := png.Encode(f, img); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
