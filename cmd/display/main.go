@@ -1,0 +1,158 @@
+// Command display is OneDoor's hall display: a full-screen Fyne window that shows a hall's calls,
+// queues and notices live from the hall server's stream, and reads each call out (chime, Mandarin,
+// English) with espeak-ng through a player command.
+//
+//	display -server http://127.0.0.1:8080 -hall students -token demo-display-students
+//	display -portrait -voice off           # a portrait screen, silent
+//	display -player "paplay"               # PulseAudio instead of ALSA's aplay
+//
+// Flags may also come from the environment: ONEDOOR_SERVER, ONEDOOR_HALL, ONEDOOR_TOKEN.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+
+	"onedoor/display"
+	"onedoor/display/voice"
+	"onedoor/hallserver/client"
+	"onedoor/ui/theme"
+)
+
+// config is the command line.
+type config struct {
+	server, hall, token string
+	portrait, windowed  bool
+	voice               string
+	player              string
+	tz                  string
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("display", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.server, "server", env("ONEDOOR_SERVER", "http://127.0.0.1:8080"), "hall server URL")
+	fs.StringVar(&c.hall, "hall", env("ONEDOOR_HALL", "students"), "hall code")
+	fs.StringVar(&c.token, "token", env("ONEDOOR_TOKEN", ""), "display device token (demo: demo-display-<hall>)")
+	fs.BoolVar(&c.portrait, "portrait", false, "portrait layout (1080x1920 screen)")
+	fs.BoolVar(&c.windowed, "windowed", false, "a window instead of full screen (for trying it out)")
+	fs.StringVar(&c.voice, "voice", "on", "announce calls aloud: on or off")
+	fs.StringVar(&c.player, "player", "aplay -q", "command that plays a WAV from its standard input (e.g. \"aplay -q\", \"paplay\")")
+	fs.StringVar(&c.tz, "tz", "Asia/Shanghai", "time zone of the clock")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if c.voice != "on" && c.voice != "off" {
+		return c, fmt.Errorf("-voice must be on or off, not %q", c.voice)
+	}
+	if c.hall == "" {
+		return c, errors.New("-hall is required")
+	}
+	return c, nil
+}
+
+// speaker returns the voice queue, or nil with the reason when the display stays silent.
+func speaker(c config, log *slog.Logger) *voice.Queue {
+	if c.voice == "off" {
+		return nil
+	}
+	if _, err := exec.LookPath("espeak-ng"); err != nil {
+		log.Warn("voice off: espeak-ng not found (Debian package espeak-ng)")
+		return nil
+	}
+	player := voice.PlayerCommand(c.player)
+	if len(player) == 0 {
+		log.Warn("voice off: no player command")
+		return nil
+	}
+	if _, err := exec.LookPath(player[0]); err != nil {
+		log.Warn("voice off: player not found", "player", player[0])
+		return nil
+	}
+	return voice.NewQueue(&voice.Espeak{Player: player}, &voice.QueueOptions{
+		OnError: func(a voice.Announcement, err error) { log.Warn("announcement failed", "number", a.Number, "err", err) },
+	})
+}
+
+func main() {
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	c, err := parseFlags(os.Args[1:], os.Stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "display:", err)
+		os.Exit(2)
+	}
+	if err := run(c, log); err != nil {
+		fmt.Fprintln(os.Stderr, "display:", err)
+		os.Exit(1)
+	}
+}
+
+func run(c config, log *slog.Logger) error {
+	loc, err := time.LoadLocation(c.tz)
+	if err != nil {
+		return fmt.Errorf("-tz: %w", err)
+	}
+	th, err := theme.Load()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	a := app.NewWithID("cn.edu.onedoor.display")
+	a.Settings().SetTheme(th)
+	w := a.NewWindow("OneDoor · " + c.hall)
+	ui := display.NewUI(ctx, c.portrait)
+	w.SetContent(ui.Object())
+	w.SetPadded(false)
+	if c.portrait {
+		w.Resize(fyne.NewSize(1080, 1920))
+	} else {
+		w.Resize(fyne.NewSize(1920, 1080))
+	}
+	if !c.windowed {
+		w.SetFullScreen(true)
+	}
+
+	q := speaker(c, log)
+	if q != nil {
+		go func() { _ = q.Run(ctx) }()
+	}
+	ctrl := display.NewController(display.Config{
+		Client: client.New(c.server, c.token), Hall: c.hall, Location: loc, Voice: q, UI: ui,
+		Stream: client.StreamOptions{MaxBackoff: 5 * time.Second},
+	})
+	go func() {
+		err := ctrl.Run(ctx)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("stream stopped", "err", err)
+		}
+		fyne.Do(a.Quit)
+	}()
+	log.Info("display started", "server", c.server, "hall", c.hall, "portrait", c.portrait, "voice", q != nil)
+	w.ShowAndRun()
+	return nil
+}
