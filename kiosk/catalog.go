@@ -1,0 +1,99 @@
+package kiosk
+
+import (
+	"fmt"
+
+	"onedoor/hallserver/hall"
+)
+
+// Msg names a string of the catalogue.
+type Msg string
+
+// catalog holds every string the kiosk shows, Simplified Chinese first. Strings with verbs are
+// formatted with fmt.Sprintf.
+var catalog = map[Msg]hall.Text{
+	"lang.switch":           {Zh: "English", En: "中文"},
+	"home.pick":             {Zh: "请选择要办理的业务", En: "Touch the service you need"},
+	"home.waiting":          {Zh: "等候 %d 人", En: "%d waiting"},
+	"home.eta":              {Zh: "约 %d 分钟", En: "about %d min"},
+	"home.eta.none":         {Zh: "无需等待", En: "no wait"},
+	"home.closed":           {Zh: "暂无窗口办理，可先取号", En: "No counter open yet: you may take a number"},
+	"home.full":             {Zh: "今日号已取完", En: "No more numbers today"},
+	"home.request":          {Zh: "咨询 · 投诉 · 建议", En: "Ask, complain, suggest"},
+	"home.request.sub":      {Zh: "记录您的诉求，24小时内答复", En: "We log it and reply within 24 hours"},
+	"nav.back":              {Zh: "返回", En: "Back"},
+	"nav.home":              {Zh: "返回首页", En: "Home"},
+	"opt.title":             {Zh: "%s", En: "%s"},
+	"opt.standard":          {Zh: "取号", En: "Take a number"},
+	"opt.standard.sub":      {Zh: "普通窗口排队", En: "Regular queue"},
+	"opt.priority":          {Zh: "绿色通道取号", En: "Priority lane"},
+	"opt.priority.sub":      {Zh: "残障人士 · 孕妇 · 伤病", En: "Disability · pregnancy · illness"},
+	"opt.id":                {Zh: "输入学号/工号（可选）", En: "Enter student/staff number (optional)"},
+	"keypad.title":          {Zh: "请输入学号或工号", En: "Enter your student or staff number"},
+	"keypad.clear":          {Zh: "清除", En: "Clear"},
+	"keypad.del":            {Zh: "删除", En: "Delete"},
+	"keypad.ok":             {Zh: "确定取号", En: "Take the number"},
+	"issuing":               {Zh: "正在取号，请稍候…", En: "Getting your number…"},
+	"result.title":          {Zh: "您的号码", En: "Your number"},
+	"result.ahead":          {Zh: "前面还有 %d 人", En: "%d ahead of you"},
+	"result.ahead.none":     {Zh: "前面没有人，请留意叫号", En: "No one ahead: watch the display"},
+	"result.eta":            {Zh: "预计等待约 %d 分钟", En: "Estimated wait: about %d min"},
+	"result.materials":      {Zh: "请备齐以下材料（一次告知）", En: "Please have ready"},
+	"result.scan":           {Zh: "手机扫码，随时查看排队进度", En: "Scan with your phone to follow your turn"},
+	"result.printed":        {Zh: "请取走小票", En: "Please take your ticket"},
+	"result.touch":          {Zh: "轻触屏幕返回首页", En: "Touch the screen to finish"},
+	"result.priority":       {Zh: "绿色通道", En: "Priority lane"},
+	"print.failed":          {Zh: "小票未能打印：%s。您的号码有效，请用手机拍下或扫描此二维码。", En: "The ticket could not be printed: %s. Your number is valid: photograph or scan this code."},
+	"print.paper_out":       {Zh: "打印机缺纸", En: "the printer is out of paper"},
+	"print.cover_open":      {Zh: "打印机盖未合上", En: "the printer cover is open"},
+	"print.offline":         {Zh: "打印机未连接", En: "the printer is not connected"},
+	"print.error":           {Zh: "打印机故障", En: "the printer has a fault"},
+	"print.staff":           {Zh: "已通知工作人员", En: "Staff have been told"},
+	"oos.title":             {Zh: "暂停自助取号", En: "Self-service is paused"},
+	"oos.connecting":        {Zh: "正在连接服务系统…", En: "Connecting to the hall system…"},
+	"oos.body":              {Zh: "系统暂时无法连接，本机不会发出号码。", En: "The hall system cannot be reached; this kiosk issues no numbers now."},
+	"oos.retry":             {Zh: "正在自动重试，恢复后即可使用", En: "Retrying automatically: it comes back by itself"},
+	"oos.request":           {Zh: "仍可在此登记咨询、投诉或建议", En: "You can still log a question, complaint or suggestion here"},
+	"err.full":              {Zh: "该业务今日号已取完，请咨询服务台", En: "This service has no more numbers today: please ask at the desk"},
+	"err.rejected":          {Zh: "未能取号，请咨询服务台", En: "No number could be issued: please ask at the desk"},
+	"req.kind.title":        {Zh: "您想办理哪一类？", En: "What would you like to do?"},
+	"kind.consultation":     {Zh: "咨询", En: "Ask a question"},
+	"kind.consultation.sub": {Zh: "政策、流程、材料", En: "Rules, procedures, documents"},
+	"kind.complaint":        {Zh: "投诉", En: "Make a complaint"},
+	"kind.complaint.sub":    {Zh: "服务或事项未办好", En: "Something was not done right"},
+	"kind.suggestion":       {Zh: "建议", En: "Make a suggestion"},
+	"kind.suggestion.sub":   {Zh: "让我们做得更好", En: "Help us do better"},
+	"req.topic.title":       {Zh: "请选择相关事项", En: "Choose the topic"},
+	"req.confirm.title":     {Zh: "确认提交", En: "Confirm"},
+	"req.confirm.body":      {Zh: "%s：%s", En: "%s: %s"},
+	"req.submit":            {Zh: "提交", En: "Submit"},
+	"req.submit.sub":        {Zh: "打印回执，手机扫码补充说明", En: "Print a receipt; add details on your phone"},
+	"req.submit.ticket":     {Zh: "提交并取号", En: "Submit and take a number"},
+	"req.submit.ticket.sub": {Zh: "需要到窗口当面说明", En: "I want to talk to someone at a counter"},
+	"req.submitting":        {Zh: "正在提交…", En: "Sending…"},
+	"req.done.title":        {Zh: "已受理", En: "Received"},
+	"req.done.number":       {Zh: "受理编号 %s", En: "Case No. %s"},
+	"req.done.scan":         {Zh: "扫码可在手机上补充详情、跟踪办理，我们将在24小时内答复", En: "Scan to add details on your phone and follow the reply, promised within 24 hours"},
+	"req.done.due":          {Zh: "答复期限 %s", En: "Reply by %s"},
+	"req.queued.title":      {Zh: "已登记", En: "Saved"},
+	"req.queued.body":       {Zh: "系统暂时无法连接。您的诉求已保存在本机，恢复后自动提交，不会丢失。", En: "The hall system cannot be reached. Your request is saved on this kiosk and will be sent automatically when it is back."},
+	"req.queued.ref":        {Zh: "登记号 %s（请拍照留存，可到服务台查询）", En: "Reference %s (take a photo; the desk can look it up)"},
+	"req.ticket":            {Zh: "您的窗口号码 %s", En: "Your counter number %s"},
+	"pin.title":             {Zh: "工作人员退出：请输入密码", En: "Staff exit: enter the PIN"},
+	"pin.wrong":             {Zh: "密码错误", En: "Wrong PIN"},
+	"pin.locked":            {Zh: "错误次数过多，请稍后再试", En: "Too many wrong PINs: try again later"},
+	"pin.exit":              {Zh: "退出", En: "Exit"},
+}
+
+// T returns the catalogue string m in lang ("zh" or "en"), formatted with args.
+func T(lang string, m Msg, args ...any) string {
+	t, ok := catalog[m]
+	if !ok {
+		return string(m)
+	}
+	s := t.In(lang)
+	if len(args) > 0 {
+		return fmt.Sprintf(s, args...)
+	}
+	return s
+}

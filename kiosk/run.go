@@ -1,0 +1,171 @@
+package kiosk
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"onedoor/hallserver/client"
+	"onedoor/hallserver/hall"
+)
+
+// Streamer is what Run needs of the hall server besides the flow's Server (a *client.Client).
+type Streamer interface {
+	Stream(ctx context.Context, hall string, since uint64, handle func(client.Message) error, opt *client.StreamOptions) error
+	Snapshot(ctx context.Context, hall string) (*hall.Snapshot, error)
+}
+
+// RunOptions tunes Run. The zero value is usable.
+type RunOptions struct {
+	Tick        time.Duration // clock tick (1 s)
+	PrinterPoll time.Duration // printer status poll while idle (20 s; 5 s while it is failing)
+	Stream      *client.StreamOptions
+}
+
+// Run connects the flow to the world until ctx ends: the hall's stream (snapshot, live counts,
+// reachability; reconnecting with backoff), a fresh snapshot shortly after events (ETAs and
+// open services), the clock, the printer status poll and the outbox delivery.
+func Run(ctx context.Context, f *Flow, s Streamer, opt RunOptions) {
+	if opt.Tick <= 0 {
+		opt.Tick = time.Second
+	}
+	if opt.PrinterPoll <= 0 {
+		opt.PrinterPoll = 20 * time.Second
+	}
+	f.Start(ctx)
+	var wg sync.WaitGroup
+	refresh := make(chan struct{}, 1)
+	goRun := func(fn func()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn()
+		}()
+	}
+	goRun(func() {
+		var so client.StreamOptions
+		if opt.Stream != nil {
+			so = *opt.Stream
+		}
+		user := so.OnState
+		so.OnState = func(cs client.ConnState, err error) {
+			switch cs {
+			case client.Connected:
+				f.StreamState(true)
+				f.KickOutbox()
+			case client.Disconnected:
+				f.StreamState(false)
+			}
+			if user != nil {
+				user(cs, err)
+			}
+		}
+		_ = s.Stream(ctx, f.cfg.Hall, 0, func(m client.Message) error {
+			if m.Snapshot != nil {
+				f.ApplySnapshot(m.Snapshot)
+			} else if m.Event != nil && f.ApplyEvent(m.Event) {
+				select {
+				case refresh <- struct{}{}:
+				default:
+				}
+			}
+			return nil
+		}, &so)
+	})
+	goRun(func() { refreshSnapshots(ctx, f, s, refresh) })
+	goRun(func() {
+		t := time.NewTicker(opt.Tick)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				f.Tick()
+			}
+		}
+	})
+	goRun(func() { deliverOutbox(ctx, f) })
+	goRun(func() { pollPrinter(ctx, f, opt.PrinterPoll) })
+	wg.Wait()
+	f.Wait()
+}
+
+// refreshSnapshots fetches a snapshot at most once a second after events arrive.
+func refreshSnapshots(ctx context.Context, f *Flow, s Streamer, refresh <-chan struct{}) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-refresh:
+		}
+		c, cancel := context.WithTimeout(ctx, 5*time.Second)
+		snap, err := s.Snapshot(c, f.cfg.Hall)
+		cancel()
+		if err == nil {
+			f.ApplySnapshot(snap)
+		}
+		t := time.NewTimer(time.Second)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// deliverOutbox sends what waits in the outbox: at once when kicked (a new request, the server
+// back), with backoff from 1 s to 1 min while the case system is unavailable, and every minute
+// otherwise.
+func deliverOutbox(ctx context.Context, f *Flow) {
+	wait := time.Second
+	for {
+		next := time.Minute
+		n, waiting, err := f.cfg.Outbox.DeliverAll(ctx, f.cfg.Cases)
+		if err != nil && ctx.Err() == nil {
+			f.log.Error("outbox", "err", err)
+		}
+		if n > 0 {
+			f.log.Info("outbox delivered", "requests", n)
+		}
+		if waiting {
+			next, wait = wait, min(2*wait, time.Minute)
+		} else {
+			wait = time.Second
+		}
+		t := time.NewTimer(next)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-f.outboxKick:
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}
+
+// pollPrinter asks the printer for its state while nobody is using the kiosk.
+func pollPrinter(ctx context.Context, f *Flow, every time.Duration) {
+	for {
+		wait := every
+		st := f.State()
+		if st.Printer.Failed() {
+			wait = min(every, 5*time.Second)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		if s := f.State().Screen; s == ScreenHome || s == ScreenOutOfService {
+			c, cancel := context.WithTimeout(ctx, 5*time.Second)
+			ps := f.cfg.Printer.Check(c)
+			cancel()
+			f.SetPrinter(ps)
+		}
+	}
+}

@@ -1,0 +1,545 @@
+package kiosk
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"strings"
+	"sync/atomic"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/widget"
+	qrcode "github.com/skip2/go-qrcode"
+
+	"onedoor/hallserver/hall"
+)
+
+// UI draws a Flow with Fyne widgets. Build it with NewUI, put Content in a window, and it
+// follows the flow by itself: every state change is posted (with the post function given to
+// NewUI, fyne.Do in the app) to the UI goroutine, which rebuilds the screen when State.Rev
+// changed and otherwise updates the live labels (clock, counts).
+type UI struct {
+	flow *Flow
+	post func(func())
+
+	root    *fyne.Container
+	content *fyne.Container
+	rev     uint64
+	live    []func(State)
+	buttons map[string]*Button
+	pending atomic.Bool
+}
+
+// NewUI returns the UI of the flow. post runs a function on the UI goroutine (fyne.Do).
+func NewUI(f *Flow, post func(func())) *UI {
+	u := &UI{flow: f, post: post, buttons: map[string]*Button{}}
+	u.content = container.NewStack()
+	bg := canvas.NewRectangle(colBackground)
+	corner := newStaffCorner(f.CornerDown, f.CornerUp)
+	overlay := container.NewBorder(container.NewHBox(corner, layout.NewSpacer()), nil, nil, nil)
+	u.root = container.NewStack(bg, u.content, overlay)
+	f.OnChange(func() {
+		if u.pending.CompareAndSwap(false, true) {
+			u.post(func() {
+				u.pending.Store(false)
+				u.Render()
+			})
+		}
+	})
+	u.Render()
+	return u
+}
+
+// Content is the kiosk's whole window content.
+func (u *UI) Content() fyne.CanvasObject { return u.root }
+
+// Button returns the button with the id on the current screen ("service:A", "take:standard",
+// "take:priority", "keypad", "key:0"…, "key:ok", "lang", "request", "kind:complaint",
+// "topic:dorm-repairs", "submit", "submit:ticket", "back", "home", "pin:1", "pin:ok").
+func (u *UI) Button(id string) (*Button, bool) {
+	b, ok := u.buttons[id]
+	return b, ok
+}
+
+// Buttons returns the ids of the current screen's buttons.
+func (u *UI) Buttons() []string {
+	out := make([]string, 0, len(u.buttons))
+	for id := range u.buttons {
+		out = append(out, id)
+	}
+	return out
+}
+
+// Render draws the flow's current state. Call it on the UI goroutine.
+func (u *UI) Render() {
+	st := u.flow.State()
+	if st.Rev != u.rev {
+		u.rev = st.Rev
+		u.buttons = map[string]*Button{}
+		u.live = nil
+		u.content.Objects = []fyne.CanvasObject{u.build(st)}
+		u.content.Refresh()
+	}
+	for _, l := range u.live {
+		l(st)
+	}
+}
+
+// btn makes a button and registers it under id.
+func (u *UI) btn(id, title string, fill color.Color, onTap func(), lines ...string) *Button {
+	b := newButton(id, title, fill, onTap, lines...)
+	u.buttons[id] = b
+	return b
+}
+
+// text returns a single-line text.
+func text(s string, size float32, c color.Color, bold bool) *canvas.Text {
+	t := canvas.NewText(s, c)
+	t.TextSize = size
+	t.TextStyle = fyne.TextStyle{Bold: bold}
+	return t
+}
+
+// centred returns a centred single-line text.
+func centred(s string, size float32, c color.Color, bold bool) *canvas.Text {
+	t := text(s, size, c, bold)
+	t.Alignment = fyne.TextAlignCenter
+	return t
+}
+
+// para returns a wrapping paragraph in body size (large when big).
+func para(s string, big bool, imp widget.Importance) *widget.Label {
+	l := widget.NewLabel(s)
+	l.Wrapping = fyne.TextWrapWord
+	l.Alignment = fyne.TextAlignCenter
+	l.SizeName = sizeNameBody
+	if big {
+		l.SizeName = sizeNameLarge
+	}
+	l.Importance = imp
+	return l
+}
+
+// minutes rounds seconds up to whole minutes.
+func minutes(sec int) int { return (sec + 59) / 60 }
+
+// build makes the screen for st.
+func (u *UI) build(st State) fyne.CanvasObject {
+	var body fyne.CanvasObject
+	switch st.Screen {
+	case ScreenHome:
+		body = u.home(st)
+	case ScreenOptions:
+		body = u.options(st)
+	case ScreenKeypad:
+		body = u.keypad(st)
+	case ScreenIssuing:
+		body = container.NewCenter(centred(T(st.Lang, "issuing"), sizeTitle, colText, true))
+	case ScreenResult:
+		body = u.result(st)
+	case ScreenKind:
+		body = u.kinds(st)
+	case ScreenTopic:
+		body = u.topics(st)
+	case ScreenConfirm:
+		body = u.confirm(st)
+	case ScreenSubmitting:
+		body = container.NewCenter(centred(T(st.Lang, "req.submitting"), sizeTitle, colText, true))
+	case ScreenReceipt:
+		body = u.receipt(st)
+	case ScreenPIN:
+		body = u.pin(st)
+	default:
+		body = u.outOfService(st)
+	}
+	return container.NewBorder(u.topBar(st), u.bottomBar(st), nil, nil, container.NewPadded(body))
+}
+
+// topBar shows the hall's name, the clock and the language switch.
+func (u *UI) topBar(st State) fyne.CanvasObject {
+	name := text(st.HallName.In(st.Lang), sizeLarge, colText, true)
+	clock := text("", sizeLarge, colText, true)
+	date := text("", sizeSmall, colSubtle, false)
+	u.live = append(u.live, func(s State) {
+		now := s.Now.In(s.Loc)
+		clock.Text = now.Format("15:04:05")
+		if s.Lang == "en" {
+			date.Text = now.Format("Mon 2 Jan 2006")
+		} else {
+			date.Text = fmt.Sprintf("%d年%d月%d日 星期%s", now.Year(), now.Month(), now.Day(), []string{"日", "一", "二", "三", "四", "五", "六"}[now.Weekday()])
+		}
+		clock.Refresh()
+		date.Refresh()
+	})
+	lang := u.btn("lang", T(st.Lang, "lang.switch"), colNeutral, u.flow.ToggleLang)
+	lang.TitleSize, lang.MinHeight = sizeBody, 90
+	right := container.NewHBox(container.NewVBox(clock, date), lang)
+	bar := container.NewBorder(nil, nil, container.NewPadded(container.NewHBox(layout.NewSpacer(), name)), right)
+	panel := canvas.NewRectangle(colPanel)
+	return container.NewStack(panel, container.NewPadded(bar))
+}
+
+// bottomBar has back/home where a person may go back.
+func (u *UI) bottomBar(st State) fyne.CanvasObject {
+	var objs []fyne.CanvasObject
+	switch st.Screen {
+	case ScreenOptions, ScreenKeypad, ScreenKind, ScreenTopic, ScreenConfirm, ScreenPIN:
+		back := u.btn("back", T(st.Lang, "nav.back"), colNeutral, u.flow.Back)
+		back.MinHeight = 100
+		objs = append(objs, back)
+		if st.Screen != ScreenOptions && st.Screen != ScreenKind && st.Screen != ScreenPIN {
+			home := u.btn("home", T(st.Lang, "nav.home"), colNeutral, u.flow.Home)
+			home.MinHeight = 100
+			objs = append(objs, home)
+		}
+	default:
+		return nil
+	}
+	return container.NewPadded(container.NewGridWithColumns(len(objs)+1, append(objs, layout.NewSpacer())...))
+}
+
+// home is the service list and the request entry.
+func (u *UI) home(st State) fyne.CanvasObject {
+	lang := st.Lang
+	var btns []fyne.CanvasObject
+	for _, sv := range st.Services {
+		code := sv.Code
+		b := u.btn("service:"+code, code+"  "+sv.Name.In(lang), colPrimary, func() { u.flow.ChooseService(code) }, "")
+		b.TitleSize = sizeLarge + 4
+		b.MinHeight = 150
+		switch {
+		case sv.Full:
+			b.Disabled = true
+			b.Lines = []string{T(lang, "home.full")}
+		case !sv.Open:
+			b.Lines = append(b.Lines, T(lang, "home.closed"))
+			b.LineColor = []color.Color{nil, colNumber}
+		}
+		btns = append(btns, b)
+		u.live = append(u.live, func(s State) {
+			v, ok := s.ServiceByCode(code)
+			if !ok || v.Full {
+				return
+			}
+			eta := T(s.Lang, "home.eta.none")
+			if v.Waiting > 0 {
+				eta = T(s.Lang, "home.eta", minutes(v.EtaSeconds))
+			}
+			line := T(s.Lang, "home.waiting", v.Waiting) + "  ·  " + eta
+			if b.Lines[0] != line {
+				b.Lines[0] = line
+				b.Refresh()
+			}
+		})
+	}
+	cols := 3
+	if len(btns) <= 4 {
+		cols = 2
+	}
+	grid := container.NewAdaptiveGrid(cols, btns...)
+	req := u.btn("request", T(lang, "home.request"), colRequest, u.flow.StartRequest, T(lang, "home.request.sub"))
+	req.TitleSize, req.MinHeight = sizeTitle, 150
+	top := []fyne.CanvasObject{centred(T(lang, "home.pick"), sizeTitle, colText, true)}
+	if st.Notice != "" {
+		top = append(top, para(T(lang, st.Notice), true, widget.WarningImportance))
+	}
+	if st.Printer.Failed() {
+		top = append(top, para(T(lang, "print.failed", T(lang, printMsg(st.Printer.State))), false, widget.WarningImportance))
+	}
+	return container.NewBorder(container.NewVBox(top...), req, nil, nil, grid)
+}
+
+// printMsg is the catalogue entry of a printer state.
+func printMsg(state string) Msg {
+	switch state {
+	case hall.DevicePaperOut:
+		return "print.paper_out"
+	case hall.DeviceCoverOpen:
+		return "print.cover_open"
+	case hall.DeviceOffline:
+		return "print.offline"
+	}
+	return "print.error"
+}
+
+// serviceName returns the chosen service's name.
+func serviceName(st State) string {
+	if v, ok := st.ServiceByCode(st.Service); ok {
+		return v.Code + "  " + v.Name.In(st.Lang)
+	}
+	return st.Service
+}
+
+// options offers the standard queue, the priority lane and the optional number.
+func (u *UI) options(st State) fyne.CanvasObject {
+	lang := st.Lang
+	title := centred(serviceName(st), sizeTitle, colText, true)
+	std := u.btn("take:standard", T(lang, "opt.standard"), colPrimary, func() { u.flow.TakeTicket(false) }, T(lang, "opt.standard.sub"))
+	std.TitleSize, std.MinHeight = sizeHuge*0.7, 300
+	pri := u.btn("take:priority", T(lang, "opt.priority"), colPriority, func() { u.flow.TakeTicket(true) }, T(lang, "opt.priority.sub"))
+	pri.TitleSize, pri.MinHeight = sizeHuge*0.7, 300
+	id := u.btn("keypad", T(lang, "opt.id"), colNeutral, func() { u.flow.OpenKeypad(false) })
+	id.TitleSize, id.MinHeight = sizeBody, 110
+	return container.NewVBox(title, layout.NewSpacer(), container.NewAdaptiveGrid(2, std, pri), container.NewPadded(id))
+}
+
+// keypad is the student/staff number pad.
+func (u *UI) keypad(st State) fyne.CanvasObject {
+	lang := st.Lang
+	shown := st.PersonID
+	if shown == "" {
+		shown = "—"
+	}
+	entry := centred(shown, sizeHuge, colNumber, true)
+	u.live = append(u.live, func(s State) {
+		v := s.PersonID
+		if v == "" {
+			v = "—"
+		}
+		if entry.Text != v {
+			entry.Text = v
+			entry.Refresh()
+		}
+	})
+	keys := []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "del"}
+	var pad []fyne.CanvasObject
+	for _, k := range keys {
+		k := k
+		label := k
+		fill := color.Color(colNeutral)
+		switch k {
+		case "clear":
+			label = T(lang, "keypad.clear")
+		case "del":
+			label = T(lang, "keypad.del")
+		default:
+			fill = colPrimary
+		}
+		b := u.btn("key:"+k, label, fill, func() { u.flow.KeypadKey(k) })
+		b.TitleSize, b.MinHeight = sizeTitle, 110
+		pad = append(pad, b)
+	}
+	ok := u.btn("key:ok", T(lang, "keypad.ok"), colPriority, func() { u.flow.TakeTicket(st.Priority) })
+	ok.TitleSize, ok.MinHeight = sizeTitle, 130
+	grid := container.NewGridWithColumns(3, pad...)
+	return container.NewVBox(centred(serviceName(st), sizeLarge, colSubtle, true), centred(T(lang, "keypad.title"), sizeLarge, colText, true),
+		entry, container.NewCenter(container.NewGridWrap(fyne.NewSize(600, 470), grid)), container.NewCenter(container.NewGridWrap(fyne.NewSize(600, 130), ok)))
+}
+
+// qrImage renders a URL as a QR code image of size×size pixels on white.
+func qrImage(url string, size float32) fyne.CanvasObject {
+	q, err := qrcode.New(url, qrcode.Medium)
+	if err != nil {
+		return layout.NewSpacer()
+	}
+	var img image.Image = q.Image(512)
+	ci := canvas.NewImageFromImage(img)
+	ci.FillMode = canvas.ImageFillContain
+	ci.ScaleMode = canvas.ImageScalePixels
+	ci.SetMinSize(fyne.NewSize(size, size))
+	return ci
+}
+
+// printLine says what the printer did with the ticket or receipt.
+func printLine(lang string, printing, printed bool, fault string) fyne.CanvasObject {
+	switch {
+	case printing:
+		return centred("…", sizeLarge, colSubtle, false)
+	case printed:
+		return centred(T(lang, "result.printed"), sizeLarge, colText, true)
+	case fault != "":
+		return para(T(lang, "print.failed", T(lang, printMsg(fault)))+" "+T(lang, "print.staff"), true, widget.WarningImportance)
+	}
+	return layout.NewSpacer()
+}
+
+// result shows the issued ticket; a touch anywhere finishes.
+func (u *UI) result(st State) fyne.CanvasObject {
+	lang := st.Lang
+	t := st.Ticket
+	if t == nil {
+		return layout.NewSpacer()
+	}
+	failed := !t.Printing && !t.Printed
+	left := []fyne.CanvasObject{
+		centred(T(lang, "result.title")+" · "+t.Service.In(lang), sizeLarge, colSubtle, true),
+		centred(t.Number, sizeNumber, colNumber, true),
+	}
+	if t.Priority {
+		left = append(left, centred(T(lang, "result.priority"), sizeLarge, colPriority, true))
+	}
+	if t.Ahead > 0 {
+		left = append(left, centred(T(lang, "result.ahead", t.Ahead), sizeTitle, colText, true))
+		left = append(left, centred(T(lang, "result.eta", minutes(t.EtaSeconds)), sizeLarge, colText, false))
+	} else {
+		left = append(left, centred(T(lang, "result.ahead.none"), sizeTitle, colText, true))
+	}
+	left = append(left, printLine(lang, t.Printing, t.Printed, t.PrintFault))
+	if len(t.Materials) > 0 && !failed {
+		left = append(left, centred(T(lang, "result.materials"), sizeBody, colSubtle, true))
+		for i, m := range t.Materials {
+			left = append(left, centred(fmt.Sprintf("%d. %s", i+1, m.In(lang)), sizeBody, colText, false))
+		}
+	}
+	qrSize := float32(360)
+	if failed {
+		qrSize = 560
+	}
+	right := container.NewVBox(container.NewCenter(qrImage(t.FollowURL, qrSize)), centred(T(lang, "result.scan"), sizeBody, colText, false))
+	body := container.NewBorder(nil, centred(T(lang, "result.touch"), sizeSmall, colSubtle, false), nil, nil,
+		container.NewAdaptiveGrid(2, container.NewCenter(container.NewVBox(left...)), container.NewCenter(right)))
+	return newTapArea(body, u.flow.Finish)
+}
+
+// kinds offers consultation, complaint, suggestion.
+func (u *UI) kinds(st State) fyne.CanvasObject {
+	lang := st.Lang
+	var btns []fyne.CanvasObject
+	for _, k := range Kinds() {
+		k := k
+		b := u.btn("kind:"+k, T(lang, Msg("kind."+k)), colRequest, func() { u.flow.ChooseKind(k) }, T(lang, Msg("kind."+k+".sub")))
+		b.TitleSize, b.MinHeight = sizeHuge*0.75, 260
+		btns = append(btns, b)
+	}
+	return container.NewBorder(centred(T(lang, "req.kind.title"), sizeTitle, colText, true), nil, nil, nil,
+		container.NewCenter(container.NewGridWrap(fyne.NewSize(560, 300), btns...)))
+}
+
+// topics offers the catalogue's topics.
+func (u *UI) topics(st State) fyne.CanvasObject {
+	lang := st.Lang
+	var btns []fyne.CanvasObject
+	for _, tp := range st.Topics {
+		code := tp.Code
+		b := u.btn("topic:"+code, tp.Name.In(lang), colRequest, func() { u.flow.ChooseTopic(code) })
+		b.TitleSize, b.MinHeight = sizeLarge, 130
+		btns = append(btns, b)
+	}
+	title := T(lang, Msg("kind."+st.Kind)) + " · " + T(lang, "req.topic.title")
+	return container.NewBorder(centred(title, sizeTitle, colText, true), nil, nil, nil, container.NewAdaptiveGrid(4, btns...))
+}
+
+// topicName returns the chosen topic's name.
+func topicName(st State) string {
+	for _, t := range st.Topics {
+		if t.Code == st.Topic {
+			return t.Name.In(st.Lang)
+		}
+	}
+	return st.Topic
+}
+
+// confirm asks to submit, with or without a ticket.
+func (u *UI) confirm(st State) fyne.CanvasObject {
+	lang := st.Lang
+	sum := centred(T(lang, "req.confirm.body", T(lang, Msg("kind."+st.Kind)), topicName(st)), sizeHuge*0.6, colNumber, true)
+	sub := u.btn("submit", T(lang, "req.submit"), colPrimary, func() { u.flow.SubmitRequest(false) }, T(lang, "req.submit.sub"))
+	sub.TitleSize, sub.MinHeight = sizeHuge*0.7, 260
+	btns := []fyne.CanvasObject{sub}
+	if st.RequestTicket {
+		wt := u.btn("submit:ticket", T(lang, "req.submit.ticket"), colPriority, func() { u.flow.SubmitRequest(true) }, T(lang, "req.submit.ticket.sub"))
+		wt.TitleSize, wt.MinHeight = sizeHuge*0.7, 260
+		btns = append(btns, wt)
+	}
+	return container.NewVBox(centred(T(lang, "req.confirm.title"), sizeTitle, colText, true), sum, layout.NewSpacer(),
+		container.NewAdaptiveGrid(len(btns), btns...))
+}
+
+// receipt shows the logged request; a touch anywhere finishes.
+func (u *UI) receipt(st State) fyne.CanvasObject {
+	lang := st.Lang
+	r := st.Request
+	if r == nil {
+		return layout.NewSpacer()
+	}
+	var left []fyne.CanvasObject
+	var right fyne.CanvasObject = layout.NewSpacer()
+	if r.Case != nil {
+		left = append(left,
+			centred(T(lang, "req.done.title"), sizeHuge, colText, true),
+			centred(T(lang, "req.done.number", r.Case.Number), sizeTitle, colNumber, true),
+			centred(T(lang, Msg("kind."+r.Kind))+" · "+r.Topic.Name.In(lang), sizeLarge, colText, false),
+			para(T(lang, "req.done.scan"), true, widget.MediumImportance))
+		if !r.Case.DueAt.IsZero() {
+			left = append(left, centred(T(lang, "req.done.due", r.Case.DueAt.In(st.Loc).Format("2006-01-02 15:04")), sizeBody, colSubtle, false))
+		}
+		size := float32(360)
+		if !r.Printing && !r.Printed {
+			size = 520
+		}
+		right = container.NewVBox(container.NewCenter(qrImage(r.Case.FollowURL, size)))
+	} else {
+		left = append(left,
+			centred(T(lang, "req.queued.title"), sizeHuge, colText, true),
+			centred(T(lang, Msg("kind."+r.Kind))+" · "+r.Topic.Name.In(lang), sizeLarge, colText, false),
+			para(T(lang, "req.queued.body"), true, widget.MediumImportance),
+			para(T(lang, "req.queued.ref", r.Reference), true, widget.WarningImportance))
+	}
+	if r.Ticket != nil {
+		left = append(left, centred(T(lang, "req.ticket", r.Ticket.Number), sizeTitle, colNumber, true))
+		if r.Case == nil {
+			right = container.NewVBox(container.NewCenter(qrImage(r.Ticket.FollowURL, 360)), centred(T(lang, "result.scan"), sizeBody, colText, false))
+		}
+	}
+	if r.Case != nil || r.Ticket != nil {
+		left = append(left, printLine(lang, r.Printing, r.Printed, r.PrintFault))
+	}
+	body := container.NewBorder(nil, centred(T(lang, "result.touch"), sizeSmall, colSubtle, false), nil, nil,
+		container.NewAdaptiveGrid(2, container.NewCenter(container.NewVBox(left...)), container.NewCenter(right)))
+	return newTapArea(body, u.flow.Finish)
+}
+
+// outOfService says the kiosk cannot issue numbers and where to go instead.
+func (u *UI) outOfService(st State) fyne.CanvasObject {
+	lang := st.Lang
+	objs := []fyne.CanvasObject{centred(T(lang, "oos.title"), sizeHuge, colNumber, true)}
+	if st.Connecting {
+		objs = append(objs, centred(T(lang, "oos.connecting"), sizeTitle, colText, true))
+	} else {
+		objs = append(objs, para(T(lang, "oos.body"), true, widget.MediumImportance))
+	}
+	if hint := st.OOSHint.In(lang); hint != "" {
+		objs = append(objs, para(hint, true, widget.WarningImportance))
+	}
+	objs = append(objs, centred(T(lang, "oos.retry"), sizeBody, colSubtle, false))
+	req := u.btn("request", T(lang, "home.request"), colRequest, u.flow.StartRequest, T(lang, "oos.request"))
+	req.TitleSize, req.MinHeight = sizeTitle, 150
+	return container.NewBorder(nil, req, nil, nil, container.NewCenter(container.NewVBox(objs...)))
+}
+
+// pin is the staff exit PIN pad.
+func (u *UI) pin(st State) fyne.CanvasObject {
+	lang := st.Lang
+	dots := centred(strings.Repeat("●", st.PINDigits)+" ", sizeHuge, colNumber, true)
+	u.live = append(u.live, func(s State) {
+		v := strings.Repeat("●", s.PINDigits) + " "
+		if dots.Text != v {
+			dots.Text = v
+			dots.Refresh()
+		}
+	})
+	var pad []fyne.CanvasObject
+	for _, k := range []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "del", "0", "ok"} {
+		k := k
+		label := k
+		fill := color.Color(colNeutral)
+		switch k {
+		case "del":
+			label = T(lang, "keypad.del")
+		case "ok":
+			label, fill = T(lang, "pin.exit"), colPriority
+		}
+		b := u.btn("pin:"+k, label, fill, func() { u.flow.PINKey(k) })
+		b.TitleSize, b.MinHeight = sizeTitle, 110
+		pad = append(pad, b)
+	}
+	objs := []fyne.CanvasObject{centred(T(lang, "pin.title"), sizeTitle, colText, true), dots}
+	if st.Notice != "" {
+		objs = append(objs, centred(T(lang, st.Notice), sizeLarge, colWarning, true))
+	}
+	objs = append(objs, container.NewCenter(container.NewGridWrap(fyne.NewSize(600, 470), container.NewGridWithColumns(3, pad...))))
+	return container.NewVBox(objs...)
+}
