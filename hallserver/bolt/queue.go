@@ -947,6 +947,43 @@ func (q *Queue) Waiting(ctx context.Context, code string) ([]hall.Ticket, error)
 	return eng.Waiting(), nil
 }
 
+// Ticket returns an open ticket of the hall by ID or by today's number, from the live queue; a
+// ticket no longer open is read from the file by ID.
+func (q *Queue) Ticket(ctx context.Context, code, ref string) (*hall.Ticket, error) {
+	hs, err := q.hall(code)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if ref == "" || len(ref) > 64 {
+		return nil, hall.Errorf(hall.ENOTFOUND, "ticket", "no ticket %q in hall %s", ref, code)
+	}
+	hs.mu.Lock()
+	eng, err := q.engine(hs)
+	if err != nil {
+		hs.mu.Unlock()
+		return nil, err
+	}
+	t, ok := eng.Ticket(ref)
+	if !ok {
+		t, ok = eng.TicketByNumber(ref)
+	}
+	hs.mu.Unlock()
+	if ok {
+		return &t, nil
+	}
+	old, err := q.ticketByID(ctx, ref)
+	if err != nil && hall.ErrorCode(err) != hall.ENOTFOUND {
+		return nil, err
+	}
+	if err != nil || old.Hall != code {
+		return nil, hall.Errorf(hall.ENOTFOUND, "ticket", "no ticket %q in hall %s", ref, code)
+	}
+	return old, nil
+}
+
 // Since returns the committed events of the hall after seq, oldest first. ok is false when seq is
 // ahead of the committed log (unknown: e.g. the file was replaced by a restore) or more than
 // MaxReplay events behind it (a snapshot is cheaper): the caller starts from a snapshot.

@@ -59,4 +59,7 @@ type CounterAction struct {
 	ToCounter int       `json:"toCounter,omitempty"`
 	Placement Placement `json:"placement,omitempty"`
 	Note      string    `json:"note,omitempty"`
+	// CaseID, for finish with outcome case_opened, links the ticket to the case the counter opened
+	// for it (只进一门): the ticket's follow page then follows that case too.
+	CaseID string `json:"caseId,omitempty"`
 }

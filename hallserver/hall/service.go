@@ -40,6 +40,9 @@ type QueueService interface {
 	CancelByToken(ctx context.Context, token string) (*Ticket, error)
 	// Waiting lists the waiting tickets of a hall in call order (staff view).
 	Waiting(ctx context.Context, hall string) ([]Ticket, error)
+	// Ticket returns an open ticket of the hall by ID or by today's number (staff view: the
+	// counter console shows its current ticket after a reload).
+	Ticket(ctx context.Context, hall, ref string) (*Ticket, error)
 	// ReportDevice records what a device (a kiosk's printer) says about itself; a report that
 	// repeats the last one changes nothing.
 	ReportDevice(ctx context.Context, hall, device string, r DeviceReport) (*DeviceStatus, error)

@@ -314,6 +314,9 @@ func (e *Engine) finish(now time.Time, c *hall.Counter, a hall.CounterAction, fi
 	if !out.Valid() {
 		return nil, hall.Errorf(hall.EINVALID, "outcome", "outcome must be resolved, redirected or case_opened")
 	}
+	if a.CaseID != "" && (out != hall.OutcomeCaseOpened || len(a.CaseID) > 64) {
+		return nil, hall.Errorf(hall.EINVALID, "caseId", "caseId goes with outcome case_opened (at most 64 characters)")
+	}
 	t, err := e.current(c, a.Ticket)
 	if err != nil {
 		return nil, err
@@ -322,6 +325,9 @@ func (e *Engine) finish(now time.Time, c *hall.Counter, a hall.CounterAction, fi
 	at := now
 	t.State = hall.TicketDone
 	t.Outcome = out
+	if a.CaseID != "" {
+		t.CaseID = a.CaseID
+	}
 	t.FinishedAt = &at
 	e.remove(t)
 	final[t.ID] = t
