@@ -1,0 +1,297 @@
+// Hall display: follow the hall's WebSocket stream (a snapshot, then events; on reconnect
+// since=<last seq> so the server replays what was missed), draw the calls, queues and notices,
+// and read each call aloud once (chime, Mandarin, English) with the browser's speech synthesis.
+// No framework, no CDN: the campus intranet may have no internet.
+(function () {
+  "use strict";
+  var root = document.getElementById("display");
+  if (!root) { return; }
+  var hallCode = root.getAttribute("data-hall");
+  var RECENT_SHOWN = 6, RECENT_KEPT = 10, OFFLINE_AFTER = 5000, MIN_BACKOFF = 250, MAX_BACKOFF = 10000;
+
+  // The state: what the display knows of its hall.
+  var st = { seq: 0, synced: false, name: null, services: [], recent: [], notices: [], serial: 0 };
+  // Probes for tests and benchmarks: what was rendered and announced, and when.
+  var probe = window.onedoorDisplay = { announced: [], lastCall: null, renders: 0, connected: false };
+
+  function $(id) { return document.getElementById(id); }
+  function setText(id, v) { var e = $(id); if (e && e.textContent !== String(v)) { e.textContent = String(v); } }
+  function el(tag, cls, text) { var e = document.createElement(tag); if (cls) { e.className = cls; } if (text !== undefined) { e.textContent = text; } return e; }
+  function callKey(c) { return c.number + "|" + c.counter + "|" + c.at; }
+
+  // ---- state ------------------------------------------------------------------------------
+  function applySnapshot(snap) {
+    var missed = [];
+    if (st.synced) {
+      var last = st.recent.length ? Date.parse(st.recent[0].at) : 0;
+      for (var i = (snap.recentCalls || []).length - 1; i >= 0; i--) {
+        if (Date.parse(snap.recentCalls[i].at) > last) { missed.push(snap.recentCalls[i]); }
+      }
+    }
+    var old = {};
+    st.services.forEach(function (s) { old[s.code] = s.perPerson; });
+    st.seq = snap.seq; st.synced = true; st.name = snap.name;
+    st.services = (snap.services || []).map(function (s) {
+      var pp = old[s.code] || 0;
+      if (s.waiting > 0 && s.etaSeconds > 0) { pp = s.etaSeconds / s.waiting; }
+      return { code: s.code, name: s.name, waiting: s.waiting, eta: s.etaSeconds, open: s.open, perPerson: pp };
+    });
+    st.counters = {};
+    (snap.counters || []).forEach(function (c) { st.counters[c.number] = c; });
+    st.recent = (snap.recentCalls || []).slice(0, RECENT_KEPT);
+    st.notices = (snap.notices || []).map(function (n) { return { id: n.id, text: n.text }; });
+    if (missed.length) { st.serial++; }
+    return missed;
+  }
+
+  function applyEvent(ev) {
+    st.seq = ev.seq;
+    if (ev.waiting) {
+      st.services.forEach(function (s) {
+        if (Object.prototype.hasOwnProperty.call(ev.waiting, s.code)) {
+          s.waiting = ev.waiting[s.code];
+          s.eta = s.waiting === 0 ? 0 : (s.perPerson > 0 ? Math.round(s.perPerson * s.waiting) : s.eta);
+        }
+      });
+    }
+    if (ev.counter) {
+      st.counters[ev.counter.number] = ev.counter;
+      st.services.forEach(function (s) {
+        s.open = Object.keys(st.counters).some(function (k) {
+          var c = st.counters[k];
+          return c.state === "open" && (c.services || []).indexOf(s.code) >= 0;
+        });
+      });
+    }
+    if (ev.notice) {
+      var i = st.notices.findIndex(function (n) { return n.id === ev.notice.id; });
+      if (ev.type === "notice.published") {
+        if (i >= 0) { st.notices[i].text = ev.notice.text; } else { st.notices.push({ id: ev.notice.id, text: ev.notice.text }); }
+      } else if (ev.type === "notice.withdrawn" && i >= 0) {
+        st.notices.splice(i, 1);
+      }
+    }
+    if ((ev.type === "ticket.called" || ev.type === "ticket.recalled") && ev.ticket) {
+      var c = { number: ev.ticket.number, service: ev.ticket.service, counter: ev.counter ? ev.counter.number : ev.ticket.counter, at: ev.at, recall: ev.type === "ticket.recalled" };
+      st.recent.unshift(c);
+      st.recent.length = Math.min(st.recent.length, RECENT_KEPT);
+      st.serial++;
+      return [c];
+    }
+    return [];
+  }
+
+  // ---- view ---------------------------------------------------------------------------------
+  function serviceName(code) {
+    for (var i = 0; i < st.services.length; i++) { if (st.services[i].code === code) { return st.services[i].name; } }
+    return { zh: code, en: code };
+  }
+  var shownSerial = 0, flashTimer = null;
+  function render() {
+    if (st.name) { setText("hall-zh", st.name.zh); setText("hall-en", st.name.en); }
+    var now = st.recent[0];
+    if (now) {
+      setText("now-label-zh", now.recall ? "再次呼叫" : "正在呼叫");
+      setText("now-label-en", now.recall ? "Calling again" : "Now calling");
+      setText("now-number", now.number);
+      setText("now-zh", "请到 " + now.counter + " 号窗口");
+      setText("now-en", "Please go to counter " + now.counter);
+      var sn = serviceName(now.service);
+      setText("now-service", sn.zh + "  " + sn.en);
+    }
+    var ol = $("recent");
+    var items = st.recent.slice(1, 1 + RECENT_SHOWN).map(function (c) {
+      var li = el("li");
+      li.appendChild(el("span", "num", c.number));
+      var ctr = el("span", "ctr");
+      ctr.appendChild(el("span", "zh", c.counter + " 号窗口"));
+      ctr.appendChild(el("span", "en", "Counter " + c.counter));
+      li.appendChild(ctr);
+      return li;
+    });
+    ol.replaceChildren.apply(ol, items);
+    var ul = $("services");
+    ul.replaceChildren.apply(ul, st.services.map(function (s) {
+      var li = el("li", s.open || s.waiting > 0 ? "" : "closed");
+      li.setAttribute("data-code", s.code);
+      li.appendChild(el("div", "name", s.code + " " + s.name.zh));
+      li.appendChild(el("div", "name-en", s.name.en));
+      var row = el("div", "row");
+      row.appendChild(el("span", "count", String(s.waiting)));
+      var w = el("span", "wait"), zh, en;
+      if (!s.open && s.waiting === 0) { zh = "暂停服务"; en = "closed"; }
+      else if (s.waiting === 0) { zh = "无需等待"; en = "no wait"; }
+      else { var m = Math.max(1, Math.ceil(s.eta / 60)); zh = "约 " + m + " 分钟"; en = "about " + m + " min"; }
+      w.appendChild(el("span", "zh", "人等候 · " + zh));
+      w.appendChild(el("span", "en", "waiting · " + en));
+      row.appendChild(w);
+      li.appendChild(row);
+      return li;
+    }));
+    renderNotice();
+    if (st.serial !== shownSerial) {
+      if (shownSerial !== 0 || probe.renders > 0) { flash(); }
+      shownSerial = st.serial;
+    }
+    probe.renders++;
+    if (now) { probe.lastCall = { number: now.number, counter: now.counter, t: Date.now() }; }
+  }
+  function flash() {
+    var n = $("now");
+    n.classList.remove("flash");
+    void n.offsetWidth; // restart the animation
+    n.classList.add("flash");
+    clearTimeout(flashTimer);
+    flashTimer = setTimeout(function () { n.classList.remove("flash"); }, 2900);
+  }
+  var noticeShown = null;
+  function renderNotice() {
+    var text = st.notices.map(function (n) {
+      var t = n.text || {};
+      return (t.zh || "") + (t.en && t.en !== t.zh ? "  " + t.en : "");
+    }).filter(Boolean).join("   ·   ");
+    if (text === noticeShown) { return; }
+    noticeShown = text;
+    var e = $("notice");
+    e.textContent = text;
+    e.classList.remove("scroll");
+    if (text && e.scrollWidth > e.parentNode.clientWidth) {
+      e.classList.add("scroll");
+      e.style.animationDuration = Math.max(10, text.length / 6) + "s"; // CSSOM: allowed by the CSP
+    }
+  }
+  var weekdays = ["星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"];
+  var fmtTime = new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+  var fmtParts = new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Shanghai", year: "numeric", month: "numeric", day: "numeric", weekday: "short" });
+  function tick() {
+    var d = new Date();
+    setText("clock", fmtTime.format(d));
+    var p = {};
+    fmtParts.formatToParts(d).forEach(function (x) { p[x.type] = x.value; });
+    var wd = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"].indexOf(p.weekday);
+    setText("date", p.year + "年" + p.month + "月" + p.day + "日 " + (weekdays[wd] || "") + " · " + p.weekday + " " + p.day + " " + ["", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][+p.month]);
+    var offline = !probe.connected && Date.now() - lostAt >= OFFLINE_AFTER;
+    $("conn").hidden = !offline;
+    if (offline) {
+      $("conn").firstChild.textContent = st.synced ? "连接中断，正在重连…" : "正在连接服务器…";
+      $("conn").lastChild.textContent = st.synced ? "Connection lost, reconnecting…" : "Connecting to the server…";
+    }
+    $("dot").hidden = !probe.connected;
+  }
+
+  // ---- voice --------------------------------------------------------------------------------
+  var soundOn = false, speaking = false, queue = [], seen = {}, seenOrder = [];
+  var digitsZh = ["零", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
+  var digitsEn = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
+  function spell(number, digits) {
+    return number.split("").map(function (ch) { return /[0-9]/.test(ch) ? digits[+ch] : ch; });
+  }
+  function announce(c) {
+    var k = callKey(c);
+    if (seen[k]) { return; }
+    seen[k] = true; seenOrder.push(k);
+    if (seenOrder.length > 1024) { delete seen[seenOrder.shift()]; }
+    probe.announced.push(c.number + "@" + c.counter + (c.recall ? "(recall)" : ""));
+    if (!soundOn) { return; }
+    queue.push(c);
+    if (queue.length > 50) { queue.shift(); }
+    speakNext();
+  }
+  var audio = null, voices = [];
+  function pickVoice(lang) {
+    voices = window.speechSynthesis ? speechSynthesis.getVoices() : [];
+    var l = lang.toLowerCase();
+    return voices.find(function (v) { return v.lang.toLowerCase().replace("_", "-") === l; }) ||
+      voices.find(function (v) { return v.lang.toLowerCase().indexOf(l.split("-")[0]) === 0; }) || null;
+  }
+  function chime(done) {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      var t = audio.currentTime;
+      [[659.25, 0, 0.45], [523.25, 0.45, 0.7]].forEach(function (n) {
+        var o = audio.createOscillator(), g = audio.createGain();
+        o.frequency.value = n[0];
+        g.gain.setValueAtTime(0.0001, t + n[1]);
+        g.gain.exponentialRampToValueAtTime(0.35, t + n[1] + 0.01);
+        g.gain.exponentialRampToValueAtTime(0.0001, t + n[1] + n[2]);
+        o.connect(g); g.connect(audio.destination);
+        o.start(t + n[1]); o.stop(t + n[1] + n[2]);
+      });
+      setTimeout(done, 1150);
+    } catch (e) { done(); }
+  }
+  function say(text, lang, done) {
+    if (!window.speechSynthesis) { done(); return; }
+    var u = new SpeechSynthesisUtterance(text);
+    u.lang = lang;
+    var v = pickVoice(lang);
+    if (v) { u.voice = v; }
+    u.rate = 0.9;
+    var finished = false;
+    function end() { if (!finished) { finished = true; clearTimeout(guard); done(); } }
+    var guard = setTimeout(end, 15000); // some engines never fire onend
+    u.onend = end; u.onerror = end;
+    speechSynthesis.speak(u);
+  }
+  function speakNext() {
+    if (speaking || !queue.length) { return; }
+    speaking = true;
+    var c = queue.shift();
+    var zh = (c.recall ? "再次呼叫，" : "") + "请 " + spell(c.number, digitsZh).join("") + " 号，到 " + c.counter + " 号窗口";
+    var en = (c.recall ? "Calling again. " : "") + "Number " + spell(c.number, digitsEn).join(", ") + ", please go to counter " + c.counter;
+    chime(function () {
+      say(zh, "zh-CN", function () {
+        say(en, "en-US", function () { speaking = false; speakNext(); });
+      });
+    });
+  }
+  var btn = $("sound");
+  if (btn) {
+    btn.addEventListener("click", function () {
+      soundOn = true;
+      btn.hidden = true;
+      try { audio = audio || new (window.AudioContext || window.webkitAudioContext)(); audio.resume(); } catch (e) { /* no Web Audio */ }
+      if (window.speechSynthesis) { speechSynthesis.getVoices(); speechSynthesis.speak(new SpeechSynthesisUtterance("")); }
+    });
+  }
+
+  // ---- stream -------------------------------------------------------------------------------
+  var backoff = MIN_BACKOFF, lostAt = Date.now(), ws = null;
+  function url() {
+    var u = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/api/v1/halls/" + encodeURIComponent(hallCode) + "/stream";
+    return st.seq > 0 ? u + "?since=" + st.seq : u;
+  }
+  function connect() {
+    try { ws = new WebSocket(url()); } catch (e) { retry(); return; }
+    var opened = false;
+    ws.onopen = function () { opened = true; probe.connected = true; backoff = MIN_BACKOFF; tick(); };
+    ws.onmessage = function (m) {
+      var msg;
+      try { msg = JSON.parse(m.data); } catch (e) { ws.close(); return; }
+      var calls;
+      if (msg.type === "snapshot") {
+        calls = applySnapshot(msg.snapshot);
+      } else {
+        if (msg.seq <= st.seq) { return; }
+        if (st.seq > 0 && msg.seq !== st.seq + 1) { ws.close(); return; } // gap: resync with since
+        calls = applyEvent(msg);
+      }
+      render();
+      calls.forEach(announce);
+    };
+    ws.onclose = function () {
+      if (probe.connected || !opened) { lostAt = probe.connected ? Date.now() : lostAt; }
+      probe.connected = false;
+      tick();
+      retry();
+    };
+  }
+  function retry() {
+    var pause = backoff / 2 + Math.random() * backoff / 2;
+    backoff = Math.min(backoff * 2, MAX_BACKOFF);
+    setTimeout(connect, pause);
+  }
+  tick();
+  setInterval(tick, 1000);
+  connect();
+})();
