@@ -43,6 +43,8 @@ type Config struct {
 	Registry *prometheus.Registry
 	// Backup writes a consistent copy of the data file (GET /api/v1/admin/backup); nil disables it.
 	Backup func(ctx context.Context, w io.Writer) (int64, error)
+	// Cases is the shared case system (routes in cases.go); nil makes its routes answer 503.
+	Cases hall.CaseService
 }
 
 // Server serves the API, the stream and the pages. It implements http.Handler.
@@ -108,6 +110,7 @@ func NewServer(cfg Config) *Server {
 	s.handle("GET /api/v1/admin/backup", s.handleBackup)
 	s.handle("GET /healthz", s.handleHealth)
 	s.handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}).ServeHTTP)
+	s.registerCases()
 	s.mux.HandleFunc("/", s.handleNoRoute)
 	return s
 }

@@ -1,0 +1,691 @@
+package http
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"onedoor/hallserver/hall"
+)
+
+// The case system's API (接诉即办, issue 7). Routes (see openapi.json):
+//
+//	POST /api/v1/route                       any staff: {text} → hall.RouteResult
+//	GET  /api/v1/catalogue                   anyone: the dispatch catalogue (kiosk topic buttons)
+//	POST /api/v1/cases                       kiosk of the hall, staff: open a case (Idempotency-Key)
+//	GET  /api/v1/cases                       handlers (their department), office/supervisor/admin (all)
+//	GET  /api/v1/cases/stats                 office/supervisor/admin: per-department rates
+//	GET  /api/v1/cases/{id}                  as the list; a case of another department is 404
+//	POST /api/v1/cases/{id}/{action}         hall.CaseActions, rights checked by the workflow
+//	GET  /api/v1/case-follow/{token}         anyone with the token: the public view (Case.Public)
+//	POST /api/v1/case-follow/{token}/details anyone with the token: add details
+//	POST /api/v1/case-follow/{token}/rate    anyone with the token: rate the reply
+//
+// Case follow tokens are separate from ticket tokens: a case's QR code carries
+// PublicURL + "/c/" + token, and its public API lives under /api/v1/case-follow/, so the ticket
+// follow API and its schema stay as they are.
+
+// Case API limits.
+const (
+	maxCaseList  = 500 // most cases one list returns
+	defCaseList  = 100 // cases a list returns without ?limit
+	maxRouteText = 2000
+)
+
+// registerCases adds the case routes to the server.
+func (s *Server) registerCases() {
+	s.handle("POST /api/v1/route", s.handleRoute)
+	s.handle("GET /api/v1/catalogue", s.handleCatalogue)
+	s.handle("POST /api/v1/cases", s.handleOpenCase)
+	s.handle("GET /api/v1/cases", s.handleListCases)
+	s.handle("GET /api/v1/cases/stats", s.handleCaseStats)
+	s.handle("GET /api/v1/cases/{id}", s.handleGetCase)
+	s.handle("POST /api/v1/cases/{id}/{action}", s.handleCaseAction)
+	s.handle("GET /api/v1/case-follow/{token}", s.handleCaseFollow)
+	s.handle("POST /api/v1/case-follow/{token}/details", s.handleCaseDetails)
+	s.handle("POST /api/v1/case-follow/{token}/rate", s.handleCaseRate)
+	s.handle("GET /c/{token}", s.handleCasePage)
+}
+
+// casesService returns the case service, EUNAVAILABLE when the server has none.
+func (s *Server) casesService() (hall.CaseService, error) {
+	if s.cfg.Cases == nil {
+		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "the case system is not configured on this server")
+	}
+	return s.cfg.Cases, nil
+}
+
+// ---- who may do what ----
+
+// seesAllCases reports whether the principal has the supervising office's view: supervisors,
+// admins and handlers of the office.
+func seesAllCases(p *hall.Principal) bool {
+	if p == nil || p.Device {
+		return false
+	}
+	return p.Role == hall.RoleSupervisor || p.Role == hall.RoleAdmin ||
+		(p.Role == hall.RoleHandler && p.Department == hall.OfficeDepartment)
+}
+
+// worksCases reports whether the principal works cases at all (lists, reads, acts).
+func worksCases(p *hall.Principal) bool {
+	return seesAllCases(p) || (p != nil && !p.Device && p.Role == hall.RoleHandler && p.Department != "")
+}
+
+// sees reports whether the principal may see the case: the office sees all, a department the
+// cases it leads or assists.
+func sees(p *hall.Principal, c *hall.Case) bool {
+	return seesAllCases(p) || (worksCases(p) && c.Involves(p.Department))
+}
+
+// staffView is the case as the principal sees it: requester contact data only for the lead
+// department and the office; assisting departments see it masked.
+func staffView(p *hall.Principal, c *hall.Case) hall.Case {
+	out := *c
+	if !seesAllCases(p) && c.Department != p.Department {
+		out.Requester = c.Requester.Masked()
+	}
+	if out.Timeline == nil {
+		out.Timeline = []hall.CaseEntry{}
+	}
+	return out
+}
+
+// ---- route and catalogue ----
+
+type routeRequest struct {
+	Text string `json:"text"`
+}
+
+func (s *Server) handleRoute(w http.ResponseWriter, r *http.Request) {
+	p, err := s.authenticate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if p.Device {
+		s.writeError(w, r, hall.Errorf(hall.EFORBIDDEN, "", "routing suggestions are for staff"))
+		return
+	}
+	cs, err := s.casesService()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var body routeRequest
+	if err := decodeJSON(w, r, &body, false); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if strings.TrimSpace(body.Text) == "" {
+		s.writeError(w, r, hall.Errorf(hall.EINVALID, "text", "text is required"))
+		return
+	}
+	if utf8.RuneCountInString(body.Text) > maxRouteText || !utf8.ValidString(body.Text) {
+		s.writeError(w, r, hall.Errorf(hall.EINVALID, "text", "text must be valid text of at most %d characters", maxRouteText))
+		return
+	}
+	res, err := cs.Route(r.Context(), body.Text)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if res.Alternatives == nil {
+		res.Alternatives = []hall.RouteAlternative{}
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// categoryJSON is a catalogue entry as clients see it (without the router's training data).
+type categoryJSON struct {
+	Code           string    `json:"code"`
+	Department     string    `json:"department"`
+	DepartmentName hall.Text `json:"departmentName"`
+	Name           hall.Text `json:"name"`
+	Scope          hall.Text `json:"scope"`
+	ResolveDays    int       `json:"resolveDays"`
+	Topic          bool      `json:"topic"`
+}
+
+type catalogueJSON struct {
+	ResolveDays int            `json:"resolveDays"`
+	Categories  []categoryJSON `json:"categories"`
+}
+
+// departmentName returns the campus's name of a department (the code when it has none).
+func (s *Server) departmentName(code string) hall.Text {
+	if d, ok := s.cfg.Campus.Department(code); ok {
+		return d.Name
+	}
+	return hall.Text{Zh: code, En: code}
+}
+
+func (s *Server) handleCatalogue(w http.ResponseWriter, r *http.Request) {
+	cs, err := s.casesService()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	cat, err := cs.Catalogue(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	topics := boolParam(r, "topics")
+	out := catalogueJSON{ResolveDays: cat.ResolveDays, Categories: []categoryJSON{}}
+	for _, k := range cat.Categories {
+		if topics && !k.Topic {
+			continue
+		}
+		days := k.ResolveDays
+		if days == 0 {
+			days = cat.ResolveDays
+		}
+		out.Categories = append(out.Categories, categoryJSON{Code: k.Code, Department: k.Department,
+			DepartmentName: s.departmentName(k.Department), Name: k.Name, Scope: k.Scope, ResolveDays: days, Topic: k.Topic})
+	}
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	writeJSON(w, http.StatusOK, out)
+}
+
+// ---- open ----
+
+// openCaseRequest is the body of POST /api/v1/cases.
+type openCaseRequest struct {
+	Hall       string          `json:"hall"`
+	Kind       hall.Kind       `json:"kind"`
+	Category   string          `json:"category"`
+	Department string          `json:"department"` // staff only
+	Channel    hall.Channel    `json:"channel"`
+	TicketID   string          `json:"ticketId"`
+	Title      string          `json:"title"`
+	Text       string          `json:"text"`
+	Lang       string          `json:"lang"`
+	Requester  *hall.Requester `json:"requester"`
+}
+
+// openedCaseJSON answers POST /api/v1/cases: what a kiosk prints on the receipt.
+type openedCaseJSON struct {
+	ID             string         `json:"id"`
+	Number         string         `json:"number"`
+	Token          string         `json:"token"`
+	FollowURL      string         `json:"followUrl"`
+	Kind           hall.Kind      `json:"kind"`
+	State          hall.CaseState `json:"state"`
+	Department     string         `json:"department"`
+	DepartmentName hall.Text      `json:"departmentName"`
+	Category       string         `json:"category"`
+	CategoryName   hall.Text      `json:"categoryName"`
+	ReceivedAt     time.Time      `json:"receivedAt"`
+	// DueAt is the promised first reply (24 working hours by default); ResolveDueAt the
+	// resolution limit.
+	DueAt        time.Time `json:"dueAt"`
+	ResolveDueAt time.Time `json:"resolveDueAt"`
+}
+
+// normLang maps "zh-CN", "zh_Hans", "en-GB"… to the engine's "zh" or "en".
+func normLang(l string) string {
+	l = strings.ToLower(strings.TrimSpace(l))
+	switch {
+	case strings.HasPrefix(l, "zh"):
+		return "zh"
+	case strings.HasPrefix(l, "en"):
+		return "en"
+	}
+	return l
+}
+
+func (s *Server) handleOpenCase(w http.ResponseWriter, r *http.Request) {
+	p, err := s.authenticate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	cs, err := s.casesService()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var body openCaseRequest
+	if err := decodeJSON(w, r, &body, false); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > 128 {
+		s.writeError(w, r, hall.Errorf(hall.EINVALID, "Idempotency-Key", "Idempotency-Key is longer than 128 characters"))
+		return
+	}
+	// Authorization first: who may open a case, in which hall, through which channel.
+	switch {
+	case p.Role == hall.RoleKiosk:
+		if body.Hall == "" {
+			if len(p.Halls) == 1 {
+				body.Hall = p.Halls[0]
+			}
+		}
+		if !p.InHall(body.Hall) {
+			err = hall.Errorf(hall.EFORBIDDEN, "hall", "kiosk %q may not open cases in hall %q", p.Subject, body.Hall)
+		} else if body.Channel != "" && body.Channel != hall.ChannelKiosk {
+			err = hall.Errorf(hall.EFORBIDDEN, "channel", "a kiosk opens cases through the kiosk channel")
+		} else if body.Department != "" {
+			err = hall.Errorf(hall.EFORBIDDEN, "department", "a kiosk chooses a topic (category), not a department")
+		}
+		body.Channel = hall.ChannelKiosk
+	case p.Device:
+		err = hall.Errorf(hall.EFORBIDDEN, "", "%s devices may not open cases", p.Role)
+	case p.Role == hall.RoleCounter:
+		if body.Hall != "" && !p.InHall(body.Hall) {
+			err = hall.Errorf(hall.EFORBIDDEN, "hall", "%q may not open cases in hall %q", p.Subject, body.Hall)
+		}
+		if body.Channel == "" {
+			body.Channel = hall.ChannelCounter
+		}
+	case p.Role == hall.RoleHandler || p.Role == hall.RoleSupervisor || p.Role == hall.RoleAdmin:
+		if body.Channel == "" {
+			body.Channel = hall.ChannelHotline
+		}
+	default:
+		err = hall.Errorf(hall.EFORBIDDEN, "", "%s %q may not open cases", p.Role, p.Subject)
+	}
+	if err == nil && p.Role != hall.RoleKiosk && body.Channel == hall.ChannelKiosk {
+		err = hall.Errorf(hall.EFORBIDDEN, "channel", "only kiosks use the kiosk channel")
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	switch {
+	case len(body.TicketID) > 64:
+		err = hall.Errorf(hall.EINVALID, "ticketId", "ticketId is longer than 64 characters")
+	case len(body.Hall) > 64:
+		err = hall.Errorf(hall.EINVALID, "hall", "hall is longer than 64 characters")
+	case body.Hall != "":
+		if _, ok := s.cfg.Campus.Hall(body.Hall); !ok {
+			err = hall.Errorf(hall.ENOTFOUND, "hall", "no hall %q", body.Hall)
+		}
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	req := hall.OpenCaseRequest{
+		Kind: body.Kind, Channel: body.Channel, Hall: body.Hall, Ticket: body.TicketID, Title: body.Title,
+		Text: body.Text, Lang: normLang(body.Lang), Category: body.Category, Department: body.Department,
+		Source: p.Subject, IdempotencyKey: key,
+	}
+	if body.Requester != nil {
+		req.Requester = *body.Requester
+	}
+	c, err := cs.Open(r.Context(), req)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, s.openedJSON(r, c))
+}
+
+func (s *Server) openedJSON(r *http.Request, c *hall.Case) openedCaseJSON {
+	out := openedCaseJSON{
+		ID: c.ID, Number: c.Number, Token: c.Token, FollowURL: s.cfg.PublicURL + "/c/" + c.Token,
+		Kind: c.Kind, State: c.State, Department: c.Department, DepartmentName: s.departmentName(c.Department),
+		Category: c.Category, ReceivedAt: c.ReceivedAt, DueAt: c.ReplyDue, ResolveDueAt: c.Due,
+	}
+	out.CategoryName = s.categoryName(r, c.Category)
+	return out
+}
+
+// categoryName returns the catalogue's name of a category (empty when unknown).
+func (s *Server) categoryName(r *http.Request, code string) hall.Text {
+	if code == "" || s.cfg.Cases == nil {
+		return hall.Text{}
+	}
+	cat, err := s.cfg.Cases.Catalogue(r.Context())
+	if err != nil {
+		return hall.Text{}
+	}
+	if k, ok := cat.Category(code); ok {
+		return k.Name
+	}
+	return hall.Text{}
+}
+
+// ---- staff: list, get, act, stats ----
+
+// staffCases authenticates a principal who works cases and returns the service.
+func (s *Server) staffCases(r *http.Request) (*hall.Principal, hall.CaseService, error) {
+	p, err := s.authenticate(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !worksCases(p) {
+		return nil, nil, hall.Errorf(hall.EFORBIDDEN, "", "%s %q does not work cases (department handlers, the office, supervisors and admins do)", p.Role, p.Subject)
+	}
+	cs, err := s.casesService()
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, cs, nil
+}
+
+func boolParam(r *http.Request, name string) bool {
+	v := strings.ToLower(r.URL.Query().Get(name))
+	return v == "1" || v == "true" || v == "yes"
+}
+
+// parseWhen reads a query time: RFC 3339, or a local date YYYY-MM-DD (its start; with end, the
+// start of the next day, so that a date bound includes its whole day).
+func parseWhen(v, field string, loc *time.Location, end bool) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	d, err := time.ParseInLocation("2006-01-02", v, loc)
+	if err != nil {
+		return time.Time{}, hall.Errorf(hall.EINVALID, field, "%s must be a date (YYYY-MM-DD) or an RFC 3339 time", field)
+	}
+	if end {
+		d = d.AddDate(0, 0, 1)
+	}
+	return d, nil
+}
+
+func (s *Server) campusLoc() *time.Location {
+	if loc, err := s.cfg.Campus.Location(); err == nil {
+		return loc
+	}
+	return time.UTC
+}
+
+type caseListJSON struct {
+	Cases []hall.Case `json:"cases"`
+	Count int         `json:"count"`
+}
+
+func (s *Server) handleListCases(w http.ResponseWriter, r *http.Request) {
+	p, cs, err := s.staffCases(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	f := hall.CaseFilter{Department: q.Get("department"), Open: boolParam(r, "open"), Overdue: boolParam(r, "overdue"),
+		Supervised: boolParam(r, "supervised"), Kind: hall.Kind(q.Get("kind")), Text: q.Get("q"), Limit: defCaseList}
+	if !seesAllCases(p) {
+		if f.Department != "" && f.Department != p.Department {
+			s.writeError(w, r, hall.Errorf(hall.EFORBIDDEN, "department", "a department sees only its own cases"))
+			return
+		}
+		f.Department = p.Department
+	}
+	if v := q.Get("state"); v != "" {
+		for _, st := range strings.Split(v, ",") {
+			cs := hall.CaseState(strings.TrimSpace(st))
+			if !cs.Valid() {
+				s.writeError(w, r, hall.Errorf(hall.EINVALID, "state", "unknown case state %q", st))
+				return
+			}
+			f.States = append(f.States, cs)
+		}
+	}
+	if f.Kind != "" && !f.Kind.Valid() {
+		s.writeError(w, r, hall.Errorf(hall.EINVALID, "kind", "kind must be consultation, complaint or suggestion"))
+		return
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxCaseList {
+			s.writeError(w, r, hall.Errorf(hall.EINVALID, "limit", "limit must be 1 to %d", maxCaseList))
+			return
+		}
+		f.Limit = n
+	}
+	loc := s.campusLoc()
+	if f.Since, err = parseWhen(q.Get("since"), "since", loc, false); err == nil {
+		f.Until, err = parseWhen(q.Get("until"), "until", loc, true)
+	}
+	if err == nil && len(f.Text) > 200 {
+		err = hall.Errorf(hall.EINVALID, "q", "q is longer than 200 characters")
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	list, err := cs.List(r.Context(), f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := caseListJSON{Cases: make([]hall.Case, 0, len(list))}
+	for i := range list {
+		if sees(p, &list[i]) {
+			out.Cases = append(out.Cases, staffView(p, &list[i]))
+		}
+	}
+	out.Count = len(out.Cases)
+	writeJSON(w, http.StatusOK, out)
+}
+
+// visibleCase reads the case named in the path; a case the principal may not see is not found.
+func (s *Server) visibleCase(r *http.Request, p *hall.Principal, cs hall.CaseService) (*hall.Case, error) {
+	id := r.PathValue("id")
+	notFound := hall.Errorf(hall.ENOTFOUND, "case", "no case %q", id)
+	if id == "" || len(id) > 64 {
+		return nil, notFound
+	}
+	c, err := cs.Get(r.Context(), id)
+	if err != nil {
+		if hall.ErrorCode(err) == hall.ENOTFOUND {
+			return nil, notFound
+		}
+		return nil, err
+	}
+	if !sees(p, c) {
+		return nil, notFound
+	}
+	return c, nil
+}
+
+func (s *Server) handleGetCase(w http.ResponseWriter, r *http.Request) {
+	p, cs, err := s.staffCases(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c, err := s.visibleCase(r, p, cs)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, staffView(p, c))
+}
+
+func (s *Server) handleCaseAction(w http.ResponseWriter, r *http.Request) {
+	p, cs, err := s.staffCases(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	action := r.PathValue("action")
+	known := false
+	for _, a := range hall.CaseActions {
+		known = known || a == action
+	}
+	if !known {
+		s.writeError(w, r, hall.Errorf(hall.ENOTFOUND, "action", "unknown case action %q (one of %s)", action, strings.Join(hall.CaseActions, ", ")))
+		return
+	}
+	c, err := s.visibleCase(r, p, cs)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var a hall.CaseAction
+	if err := decodeJSON(w, r, &a, true); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	a.Case, a.Action, a.Actor, a.Role, a.ActorDepartment = c.ID, action, p.Subject, p.Role, p.Department
+	out, err := cs.Act(r.Context(), a)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, staffView(p, out))
+}
+
+type caseStatsJSON struct {
+	From        time.Time              `json:"from"`
+	To          time.Time              `json:"to"`
+	Departments []hall.DepartmentStats `json:"departments"`
+}
+
+func (s *Server) handleCaseStats(w http.ResponseWriter, r *http.Request) {
+	p, cs, err := s.staffCases(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !seesAllCases(p) {
+		s.writeError(w, r, hall.Errorf(hall.EFORBIDDEN, "", "the rates of all departments are for the office, supervisors and admins"))
+		return
+	}
+	loc := s.campusLoc()
+	q := r.URL.Query()
+	from, err := parseWhen(q.Get("from"), "from", loc, false)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	to, err := parseWhen(q.Get("to"), "to", loc, true)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if to.IsZero() {
+		to = time.Now()
+	}
+	if from.IsZero() {
+		y, m, d := to.In(loc).AddDate(0, 0, -30).Date()
+		from = time.Date(y, m, d, 0, 0, 0, 0, loc)
+	}
+	if !from.Before(to) {
+		s.writeError(w, r, hall.Errorf(hall.EINVALID, "from", "from must be before to"))
+		return
+	}
+	st, err := cs.Stats(r.Context(), from, to)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if st == nil {
+		st = []hall.DepartmentStats{}
+	}
+	writeJSON(w, http.StatusOK, caseStatsJSON{From: from, To: to, Departments: st})
+}
+
+// ---- public, by follow token ----
+
+// caseFollowJSON is the requester's view of a case: Case.Public plus the names to show.
+type caseFollowJSON struct {
+	hall.Case
+	DepartmentName hall.Text `json:"departmentName"`
+	CategoryName   hall.Text `json:"categoryName"`
+}
+
+func (s *Server) caseFollow(r *http.Request, c *hall.Case) caseFollowJSON {
+	out := caseFollowJSON{Case: *c, DepartmentName: s.departmentName(c.Department), CategoryName: s.categoryName(r, c.Category)}
+	if out.Timeline == nil {
+		out.Timeline = []hall.CaseEntry{}
+	}
+	return out
+}
+
+// caseToken checks the shape of a case follow token; anything implausible is simply not found.
+func caseToken(r *http.Request) (string, error) {
+	tok := r.PathValue("token")
+	if tok == "" || len(tok) > 128 {
+		return "", hall.Errorf(hall.ENOTFOUND, "token", "no case with this token")
+	}
+	return tok, nil
+}
+
+func (s *Server) handleCaseFollow(w http.ResponseWriter, r *http.Request) {
+	cs, err := s.casesService()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	tok, err := caseToken(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c, err := cs.GetByToken(r.Context(), tok)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.caseFollow(r, c))
+}
+
+type detailsRequest struct {
+	Text string `json:"text"`
+}
+
+type rateRequest struct {
+	Stars   int    `json:"stars"`
+	Comment string `json:"comment"`
+}
+
+func (s *Server) handleCaseDetails(w http.ResponseWriter, r *http.Request) {
+	cs, err := s.casesService()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	tok, err := caseToken(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var body detailsRequest
+	if err := decodeJSON(w, r, &body, false); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c, err := cs.AddDetails(r.Context(), tok, body.Text)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.caseFollow(r, c))
+}
+
+func (s *Server) handleCaseRate(w http.ResponseWriter, r *http.Request) {
+	cs, err := s.casesService()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	tok, err := caseToken(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var body rateRequest
+	if err := decodeJSON(w, r, &body, false); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c, err := cs.Rate(r.Context(), tok, hall.Rating{Stars: body.Stars, Comment: body.Comment})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.caseFollow(r, c))
+}
