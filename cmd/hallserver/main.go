@@ -3,9 +3,10 @@
 //
 //	hallserver -demo                      # the demo campus, demo accounts, ./data/onedoor.db
 //	hallserver -campus campus.yaml        # a real campus; accounts made with hallctl
+//	hallserver -demo -catalogue cat.yaml  # another dispatch catalogue for the case system
 //
 // Every flag can also be set by an environment variable: ONEDOOR_ADDR, ONEDOOR_DATA,
-// ONEDOOR_CAMPUS, ONEDOOR_PUBLIC_URL, ONEDOOR_DEMO=1.
+// ONEDOOR_CAMPUS, ONEDOOR_CATALOGUE, ONEDOOR_PUBLIC_URL, ONEDOOR_DEMO=1.
 package main
 
 import (
@@ -28,6 +29,7 @@ import (
 
 	"onedoor/hallserver/bolt"
 	"onedoor/hallserver/campus"
+	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
 	hallhttp "onedoor/hallserver/http"
 )
@@ -47,6 +49,7 @@ type config struct {
 	addr      string
 	data      string
 	campus    string
+	catalogue string
 	publicURL string
 	logLevel  string
 }
@@ -65,6 +68,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&c.addr, "addr", env("ONEDOOR_ADDR", "127.0.0.1:8080"), "listen address")
 	fs.StringVar(&c.data, "data", env("ONEDOOR_DATA", "./data/onedoor.db"), "bbolt data file")
 	fs.StringVar(&c.campus, "campus", env("ONEDOOR_CAMPUS", ""), "campus YAML file (halls, services, counters, departments)")
+	fs.StringVar(&c.catalogue, "catalogue", env("ONEDOOR_CATALOGUE", ""), "dispatch catalogue YAML of the case system (default: the embedded demo catalogue)")
 	fs.StringVar(&c.publicURL, "public-url", env("ONEDOOR_PUBLIC_URL", ""), "base URL printed in QR codes (default http://<addr>)")
 	fs.StringVar(&c.logLevel, "log-level", env("ONEDOOR_LOG_LEVEL", "info"), "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -110,6 +114,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	defer q.Close()
+	cs, err := openCases(ctx, db, c, cfg.catalogue, log)
+	if err != nil {
+		return err
+	}
+	defer cs.Close()
 	auth := bolt.NewAuth(db)
 	if cfg.demo {
 		if err := campus.SeedDemo(ctx, auth, c); err != nil {
@@ -136,6 +145,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		Logger:    log,
 		Registry:  reg,
 		Backup:    db.Backup,
+		Cases:     cs,
 	})
 	defer api.Close()
 	srv := &http.Server{
@@ -163,4 +173,45 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// openCases starts the case system on the file with the dispatch catalogue (the embedded demo
+// catalogue unless a file is given) and the demo business calendar in the campus's time zone.
+// Cases may go to every department of the campus and of the catalogue; catalogue departments
+// the campus does not list are logged, since nobody can log in to handle them.
+func openCases(ctx context.Context, db *bolt.DB, c hall.Campus, file string, log *slog.Logger) (*bolt.Cases, error) {
+	cat := cases.DemoCatalogue()
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("-catalogue: %w", err)
+		}
+		if cat, err = cases.ParseCatalogue(b); err != nil {
+			return nil, fmt.Errorf("-catalogue %s: %w", file, err)
+		}
+	}
+	seen := map[string]bool{hall.OfficeDepartment: true}
+	depts := []string{hall.OfficeDepartment}
+	for _, d := range c.Departments {
+		if !seen[d.Code] {
+			seen[d.Code] = true
+			depts = append(depts, d.Code)
+		}
+	}
+	for _, k := range cat.Categories {
+		if !seen[k.Department] {
+			seen[k.Department] = true
+			depts = append(depts, k.Department)
+			log.Warn("case catalogue names a department the campus does not list", "department", k.Department, "category", k.Code)
+		}
+	}
+	cal := cases.DemoCalendar()
+	if loc, err := c.Location(); err == nil {
+		cal.Loc = loc
+	}
+	cs, err := bolt.NewCases(ctx, db, c, cases.Config{Catalogue: cat, Calendar: cal, Departments: depts}, time.Now)
+	if err != nil {
+		return nil, fmt.Errorf("case system: %w", err)
+	}
+	return cs, nil
 }
