@@ -7,7 +7,7 @@
   var root = document.getElementById("display");
   if (!root) { return; }
   var hallCode = root.getAttribute("data-hall");
-  var RECENT_SHOWN = 6, RECENT_KEPT = 10, OFFLINE_AFTER = 5000, MIN_BACKOFF = 250, MAX_BACKOFF = 10000;
+  var RECENT_SHOWN = 6, RECENT_KEPT = 10, OFFLINE_AFTER = 5000, MIN_BACKOFF = 250, MAX_BACKOFF = 5000;
 
   // The state: what the display knows of its hall.
   var st = { seq: 0, synced: false, name: null, services: [], recent: [], notices: [], serial: 0 };

@@ -1,0 +1,377 @@
+package http
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/gorilla/websocket"
+
+	"onedoor/hallserver/campus"
+	"onedoor/hallserver/hall"
+)
+
+var displayShots = flag.String("screenshots", "", "write display-web-*.png screenshots into this directory")
+
+// chromiumPath finds the browser the web display tests drive ($ONEDOOR_CHROMIUM, chromium,
+// chromium-browser, google-chrome). The tests fail, not skip, without one: CI installs it.
+func chromiumPath(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("ONEDOOR_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, n := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(n); err == nil {
+			return p
+		}
+	}
+	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
+		return "/usr/bin/chromium"
+	}
+	t.Fatal("the web display tests need Chromium: install the Debian package chromium (scripts/deps.sh test does) or set ONEDOOR_CHROMIUM")
+	return ""
+}
+
+// browser starts a headless Chromium with a fresh profile and returns a tab's context.
+func browser(t testing.TB, w, h int) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.Flag("lang", "zh-CN"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(w, h),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelB := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelB(); cancelA() })
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(w), int64(h))); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return ctx
+}
+
+// linkProxy forwards TCP to the test server and can cut every connection (down) and refuse new
+// ones until up: a display's link to the server failing and coming back.
+type linkProxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	down   bool
+	conns  map[net.Conn]struct{}
+}
+
+func newLinkProxy(t testing.TB, target string) *linkProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &linkProxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
+	go p.serve()
+	t.Cleanup(func() { ln.Close(); p.setDown(true) })
+	return p
+}
+
+func (p *linkProxy) URL() string { return "http://" + p.ln.Addr().String() }
+
+func (p *linkProxy) serve() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		if p.down {
+			p.mu.Unlock()
+			c.Close()
+			continue
+		}
+		s, err := net.Dial("tcp", p.target)
+		if err != nil {
+			p.mu.Unlock()
+			c.Close()
+			continue
+		}
+		p.conns[c], p.conns[s] = struct{}{}, struct{}{}
+		p.mu.Unlock()
+		go func() { io.Copy(s, c); s.Close() }()
+		go func() { io.Copy(c, s); c.Close() }()
+	}
+}
+
+func (p *linkProxy) setDown(down bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = down
+	if down {
+		for c := range p.conns {
+			c.Close()
+		}
+		p.conns = map[net.Conn]struct{}{}
+	}
+}
+
+// evalString evaluates a JavaScript expression in the page.
+func evalString(t testing.TB, ctx context.Context, expr string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return s
+}
+
+// waitJS waits until the expression is true in the page.
+func waitJS(t testing.TB, ctx context.Context, expr string, d time.Duration) error {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, d+time.Second)
+	defer cancel()
+	return chromedp.Do(tctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(5*time.Millisecond), chromedp.WithPollingTimeout(d)))
+}
+
+func (e *env) callNext(staff string, counter int) string {
+	e.t.Helper()
+	r := e.act(staff, counter, "call-next", nil, 200)
+	var tk struct {
+		Number string `json:"number"`
+	}
+	r.decode(e.t, &tk)
+	return tk.Number
+}
+
+func TestDisplayPage(t *testing.T) {
+	e := newEnv(t)
+	r := e.do("GET", "/display/students", "", nil)
+	body := string(r.body)
+	if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") || !strings.Contains(body, "学生事务大厅") || !strings.Contains(body, `data-hall="students"`) {
+		t.Fatalf("display page: %d %s", r.status, body)
+	}
+	// The CSP allows no inline script or style: everything comes from /assets/.
+	if strings.Contains(body, "<script>") || strings.Contains(body, "style=") || strings.Contains(body, "<style") || !strings.Contains(body, `src="/assets/display.js"`) {
+		t.Fatal("the display page has inline script or style")
+	}
+	if !strings.Contains(body, `id="sound"`) || strings.Contains(string(e.do("GET", "/display/students?sound=off", "", nil).body), `id="sound"`) {
+		t.Error("enable-sound overlay: shown by default, hidden with sound=off")
+	}
+	for f, ct := range map[string]string{"display.js": "text/javascript", "display.css": "text/css"} {
+		if r := e.do("GET", "/assets/"+f, "", nil); r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), ct) {
+			t.Errorf("%s: %d %s", f, r.status, r.header.Get("Content-Type"))
+		}
+	}
+	if r := e.do("GET", "/display/nowhere", "", nil); r.status != 404 {
+		t.Errorf("unknown hall: %d", r.status)
+	}
+}
+
+// TestWebDisplayShowsACallWithinOneSecond opens the display in headless Chromium and measures
+// call-next to the number on screen.
+func TestWebDisplayShowsACallWithinOneSecond(t *testing.T) {
+	e := newEnv(t)
+	ctx := browser(t, 1920, 1080)
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+"/display/students")); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(t, ctx, `window.onedoorDisplay && onedoorDisplay.connected && onedoorDisplay.renders > 0`, 5*time.Second); err != nil {
+		t.Fatalf("the page did not connect: %v", err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#sound"))); err != nil {
+		t.Fatalf("enable sound: %v", err)
+	}
+	staff := e.login("counter1")
+	e.act(staff, 1, "open", nil, 200)
+	e.issue("A")
+	start := time.Now()
+	n := e.callNext(staff, 1)
+	if err := waitJS(t, ctx, fmt.Sprintf(`document.getElementById("now-number").textContent === %q && document.getElementById("now-zh").textContent === "请到 1 号窗口"`, n), time.Second); err != nil {
+		t.Fatalf("%s not on screen within 1 s of call-next: %v (shows %q)", n, err, evalString(t, ctx, `document.getElementById("now-number").textContent`))
+	}
+	t.Logf("call-next to screen: %v", time.Since(start))
+	if got := evalString(t, ctx, `onedoorDisplay.announced.join(" ")`); got != n+"@1" {
+		t.Fatalf("announced %q", got)
+	}
+	if got := evalString(t, ctx, `document.getElementById("sound") ? String(document.getElementById("sound").hidden) : "gone"`); got != "true" {
+		t.Fatalf("overlay still shown after the tap: %s", got)
+	}
+}
+
+// TestWebDisplayReplaysCallsMadeWhileOffline cuts the page's link to the server, checks the
+// offline indicator after 5 s with the last call still shown, makes three calls, restores the
+// link: all three are shown in order and each announced once.
+func TestWebDisplayReplaysCallsMadeWhileOffline(t *testing.T) {
+	e := newEnv(t)
+	px := newLinkProxy(t, e.ts.Listener.Addr().String())
+	ctx := browser(t, 1920, 1080)
+	if err := chromedp.Do(ctx, chromedp.Navigate(px.URL()+"/display/students?sound=off")); err != nil {
+		t.Fatal(err)
+	}
+	staff := e.login("counter1")
+	for _, c := range []int{1, 2, 3} {
+		e.act(staff, c, "open", nil, 200)
+	}
+	for _, s := range []string{"A", "A", "B", "A"} {
+		e.issue(s)
+	}
+	first := e.callNext(staff, 1)
+	if err := waitJS(t, ctx, fmt.Sprintf(`document.getElementById("now-number").textContent === %q`, first), 5*time.Second); err != nil {
+		t.Fatalf("first call not shown: %v", err)
+	}
+	px.setDown(true)
+	if err := waitJS(t, ctx, `!document.getElementById("conn").hidden`, 8*time.Second); err != nil {
+		t.Fatalf("no offline indicator: %v", err)
+	}
+	if got := evalString(t, ctx, `document.getElementById("now-number").textContent`); got != first {
+		t.Fatalf("offline screen shows %q, want the last call %s", got, first)
+	}
+	e.act(staff, 1, "finish", nil, 200)
+	calls := []string{e.callNext(staff, 2) + "@2", e.callNext(staff, 3) + "@3", e.callNext(staff, 1) + "@1"}
+	px.setDown(false)
+	if err := waitJS(t, ctx, `document.getElementById("conn").hidden && onedoorDisplay.announced.length === 4`, 15*time.Second); err != nil {
+		t.Fatalf("no recovery: %v (announced %s)", err, evalString(t, ctx, `onedoorDisplay.announced.join(" ")`))
+	}
+	want := first + "@1 " + strings.Join(calls, " ")
+	if got := evalString(t, ctx, `onedoorDisplay.announced.join(" ")`); got != want {
+		t.Fatalf("announced %q, want %q", got, want)
+	}
+	// On screen: the last of the three now, the other two and the first call below it.
+	shown := evalString(t, ctx, `document.getElementById("now-number").textContent + " " + Array.from(document.querySelectorAll("#recent .num")).map(function(e){return e.textContent}).join(" ")`)
+	num := func(s string) string { return strings.Split(s, "@")[0] }
+	if w := num(calls[2]) + " " + num(calls[1]) + " " + num(calls[0]) + " " + first; shown != w {
+		t.Fatalf("screen shows %q, want %q", shown, w)
+	}
+}
+
+// TestWebDisplayScreenshots renders the display in both orientations in a busy hall; with
+// -screenshots DIR it writes display-web-landscape.png and display-web-portrait.png.
+func TestWebDisplayScreenshots(t *testing.T) {
+	e := newEnv(t, func(e *env) { e.campus = campus.Demo() })
+	staff := e.login("admin")
+	for _, c := range []int{1, 2, 3, 4, 5} {
+		e.act(staff, c, "open", nil, 200)
+	}
+	for i := 0; i < 40; i++ {
+		e.issue([]string{"A", "B", "A", "C", "D", "A", "E", "B"}[i%8])
+	}
+	for _, c := range []int{5, 4, 3, 2, 5, 4, 1} {
+		e.do("POST", "/api/v1/halls/students/counters/"+itoa(c)+"/finish", staff, nil) // nothing to finish at first
+		e.callNext(staff, c)
+	}
+	for _, n := range []hall.Text{
+		{Zh: "今天 16:00 起暂停办理奖助学金业务，请合理安排时间。", En: "Scholarships close at 16:00 today."},
+		{Zh: "请保管好随身物品。", En: "Please mind your belongings."},
+	} {
+		if r := e.do("POST", "/api/v1/halls/students/notices", staff, map[string]any{"text": n}); r.status != 201 {
+			t.Fatalf("notice: %d %s", r.status, r.body)
+		}
+	}
+	for _, o := range []struct {
+		name string
+		w, h int
+	}{{"landscape", 1920, 1080}, {"portrait", 1080, 1920}} {
+		t.Run(o.name, func(t *testing.T) {
+			ctx := browser(t, o.w, o.h)
+			if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+"/display/students")); err != nil {
+				t.Fatal(err)
+			}
+			if err := waitJS(t, ctx, `window.onedoorDisplay && onedoorDisplay.renders > 0 && document.fonts.status === "loaded"`, 5*time.Second); err != nil {
+				t.Fatal(err)
+			}
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#sound")), chromedp.Sleep(300*time.Millisecond)); err != nil {
+				t.Fatal(err)
+			}
+			// Nothing may stick out of the screen.
+			if got := evalString(t, ctx, `String(document.documentElement.scrollWidth <= innerWidth && document.getElementById("display").getBoundingClientRect().bottom <= innerHeight + 1)`); got != "true" {
+				t.Errorf("the display overflows the %dx%d screen", o.w, o.h)
+			}
+			png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if *displayShots == "" {
+				return
+			}
+			if err := os.MkdirAll(*displayShots, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(*displayShots, "display-web-"+o.name+".png"), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// BenchmarkWebDisplayCallToScreen measures call-next to the number drawn by the web display in
+// Chromium (the page's own clock, same machine) while 99 other displays follow the stream.
+// Run: go test -run '^$' -bench WebDisplayCallToScreen -benchtime 30x ./hallserver/http
+func BenchmarkWebDisplayCallToScreen(b *testing.B) {
+	e := newEnv(b)
+	staff := e.login("admin")
+	e.act(staff, 1, "open", nil, 200)
+	u := "ws" + strings.TrimPrefix(e.ts.URL, "http") + "/api/v1/halls/students/stream"
+	for i := 0; i < 99; i++ {
+		c, _, err := websocket.DefaultDialer.Dial(u, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		go func() {
+			for {
+				if _, _, err := c.ReadMessage(); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	ctx := browser(b, 1920, 1080)
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+"/display/students?sound=off")); err != nil {
+		b.Fatal(err)
+	}
+	if err := waitJS(b, ctx, `window.onedoorDisplay && onedoorDisplay.connected && onedoorDisplay.renders > 0`, 5*time.Second); err != nil {
+		b.Fatal(err)
+	}
+	var lat []float64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		e.issue("A")
+		time.Sleep(50 * time.Millisecond)
+		b.StartTimer()
+		t0 := time.Now()
+		n := e.callNext(staff, 1)
+		if err := waitJS(b, ctx, fmt.Sprintf(`onedoorDisplay.lastCall && onedoorDisplay.lastCall.number === %q`, n), 5*time.Second); err != nil {
+			b.Fatalf("%s not shown: %v", n, err)
+		}
+		at, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`onedoorDisplay.lastCall.t`))
+		if err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, at-float64(t0.UnixNano())/1e6)
+		b.StopTimer()
+		e.act(staff, 1, "finish", nil, 200)
+		b.StartTimer()
+	}
+	b.StopTimer()
+	sort.Float64s(lat)
+	b.ReportMetric(lat[len(lat)/2], "p50-ms")
+	b.ReportMetric(lat[len(lat)*99/100], "p99-ms")
+	b.ReportMetric(lat[len(lat)-1], "max-ms")
+}
