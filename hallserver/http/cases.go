@@ -25,7 +25,9 @@ import (
 //
 // Case follow tokens are separate from ticket tokens: a case's QR code carries
 // PublicURL + "/c/" + token, and its public API lives under /api/v1/case-follow/, so the ticket
-// follow API and its schema stay as they are.
+// follow API and its schema stay as they are. The case-follow endpoints (and /c/) also accept the
+// token of a ticket whose counter visit became a case (finish with outcome case_opened and the
+// case's ID, the case opened with that ticketId): "只进一门", the ticket's QR follows the case too.
 
 // Case API limits.
 const (
@@ -614,6 +616,25 @@ func caseToken(r *http.Request) (string, error) {
 	return tok, nil
 }
 
+// caseByToken returns the public view of the case followed by tok, a case token or the token of
+// a ticket that was turned into the case, and the case's own token (to act with).
+func (s *Server) caseByToken(r *http.Request, cs hall.CaseService, tok string) (*hall.Case, string, error) {
+	c, err := cs.GetByToken(r.Context(), tok)
+	if err == nil || hall.ErrorCode(err) != hall.ENOTFOUND || s.cfg.Queue == nil {
+		return c, tok, err
+	}
+	f, ferr := s.cfg.Queue.Follow(r.Context(), tok)
+	if ferr != nil || f.Ticket.CaseID == "" {
+		return nil, "", err
+	}
+	full, gerr := cs.Get(r.Context(), f.Ticket.CaseID)
+	if gerr != nil || full.Ticket == "" || full.Ticket != f.Ticket.ID {
+		return nil, "", err // a mistyped link never shows someone else's case
+	}
+	p := full.Public()
+	return &p, full.Token, nil
+}
+
 func (s *Server) handleCaseFollow(w http.ResponseWriter, r *http.Request) {
 	cs, err := s.casesService()
 	if err != nil {
@@ -625,7 +646,7 @@ func (s *Server) handleCaseFollow(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	c, err := cs.GetByToken(r.Context(), tok)
+	c, _, err := s.caseByToken(r, cs, tok)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -658,6 +679,10 @@ func (s *Server) handleCaseDetails(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if _, tok, err = s.caseByToken(r, cs, tok); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	c, err := cs.AddDetails(r.Context(), tok, body.Text)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -679,6 +704,10 @@ func (s *Server) handleCaseRate(w http.ResponseWriter, r *http.Request) {
 	}
 	var body rateRequest
 	if err := decodeJSON(w, r, &body, false); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if _, tok, err = s.caseByToken(r, cs, tok); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

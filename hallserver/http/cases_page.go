@@ -89,7 +89,7 @@ func (s *Server) handleCasePage(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var tok string
 		if tok, err = caseToken(r); err == nil {
-			c, err = cs.GetByToken(r.Context(), tok)
+			c, _, err = s.caseByToken(r, cs, tok)
 		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

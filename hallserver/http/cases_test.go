@@ -363,3 +363,37 @@ func TestCasesNotConfigured(t *testing.T) {
 		}
 	}
 }
+
+// TestCaseFollowByTicketToken: a counter turns a visit into a case (只进一门); the ticket's QR
+// code then follows the case; a ticket without a case does not.
+func TestCaseFollowByTicketToken(t *testing.T) {
+	e := newCaseEnv(t)
+	counter := e.login("counter1")
+	tj := e.issue("A")
+	other := e.issue("A")
+	e.act(counter, 1, "open", nil, 200)
+	e.act(counter, 1, "call-next", nil, 200)
+	r := e.do("POST", "/api/v1/cases", counter, map[string]any{"hall": "students", "ticketId": tj.ID, "kind": "complaint", "department": "logistics", "text": "宿舍楼下的路灯坏了"})
+	var oc openedCaseJSON
+	r.decode(t, &oc)
+	if r.status != 201 || oc.Department != "logistics" {
+		t.Fatalf("counter open: %d %s", r.status, r.body)
+	}
+	e.act(counter, 1, "start", nil, 200)
+	e.act(counter, 1, "finish", map[string]string{"outcome": "case_opened", "caseId": oc.ID}, 200)
+	var cf caseFollowJSON
+	r = e.do("GET", "/api/v1/case-follow/"+tj.Token, "", nil)
+	r.decode(t, &cf)
+	if r.status != 200 || cf.Number != oc.Number || cf.Source != "" {
+		t.Fatalf("follow by ticket token: %d %s", r.status, r.body)
+	}
+	if r := e.do("POST", "/api/v1/case-follow/"+tj.Token+"/details", "", map[string]string{"text": "在3号楼"}); r.status != 200 {
+		t.Fatalf("details by ticket token: %d %s", r.status, r.body)
+	}
+	if p := e.do("GET", "/c/"+tj.Token, "", nil); p.status != 200 || !strings.Contains(string(p.body), oc.Number) {
+		t.Fatalf("page by ticket token: %d", p.status)
+	}
+	if r := e.do("GET", "/api/v1/case-follow/"+other.Token, "", nil); r.status != 404 {
+		t.Fatalf("ticket without a case: %d %s", r.status, r.body)
+	}
+}
