@@ -169,3 +169,12 @@ func pollPrinter(ctx context.Context, f *Flow, every time.Duration) {
 		}
 	}
 }
+
+// ClientReporter reports device states through the hall server client
+// (POST /api/v1/halls/{hall}/devices/status with the kiosk's token).
+func ClientReporter(c *client.Client) DeviceReporter {
+	return ReporterFunc(func(ctx context.Context, hallCode string, r hall.DeviceReport) error {
+		_, err := c.ReportDevice(ctx, hallCode, r)
+		return err
+	})
+}

@@ -81,7 +81,11 @@ func (u *UI) Render() {
 		u.buttons = map[string]*Button{}
 		u.live = nil
 		u.content.Objects = []fyne.CanvasObject{u.build(st)}
+		for _, l := range u.live {
+			l(st)
+		}
 		u.content.Refresh()
+		return
 	}
 	for _, l := range u.live {
 		l(st)
@@ -177,7 +181,7 @@ func (u *UI) topBar(st State) fyne.CanvasObject {
 	lang := u.btn("lang", T(st.Lang, "lang.switch"), colNeutral, u.flow.ToggleLang)
 	lang.TitleSize, lang.MinHeight = sizeBody, 90
 	right := container.NewHBox(container.NewVBox(clock, date), lang)
-	bar := container.NewBorder(nil, nil, container.NewPadded(container.NewHBox(layout.NewSpacer(), name)), right)
+	bar := container.NewBorder(nil, nil, container.NewPadded(name), right)
 	panel := canvas.NewRectangle(colPanel)
 	return container.NewStack(panel, container.NewPadded(bar))
 }
@@ -235,11 +239,7 @@ func (u *UI) home(st State) fyne.CanvasObject {
 			}
 		})
 	}
-	cols := 3
-	if len(btns) <= 4 {
-		cols = 2
-	}
-	grid := container.NewAdaptiveGrid(cols, btns...)
+	grid := newGrid(560, 3, btns...)
 	req := u.btn("request", T(lang, "home.request"), colRequest, u.flow.StartRequest, T(lang, "home.request.sub"))
 	req.TitleSize, req.MinHeight = sizeTitle, 150
 	top := []fyne.CanvasObject{centred(T(lang, "home.pick"), sizeTitle, colText, true)}
@@ -283,7 +283,7 @@ func (u *UI) options(st State) fyne.CanvasObject {
 	pri.TitleSize, pri.MinHeight = sizeHuge*0.7, 300
 	id := u.btn("keypad", T(lang, "opt.id"), colNeutral, func() { u.flow.OpenKeypad(false) })
 	id.TitleSize, id.MinHeight = sizeBody, 110
-	return container.NewVBox(title, layout.NewSpacer(), container.NewAdaptiveGrid(2, std, pri), container.NewPadded(id))
+	return container.NewVBox(title, layout.NewSpacer(), newGrid(600, 2, std, pri), container.NewPadded(id))
 }
 
 // keypad is the student/staff number pad.
@@ -390,7 +390,7 @@ func (u *UI) result(st State) fyne.CanvasObject {
 	}
 	right := container.NewVBox(container.NewCenter(qrImage(t.FollowURL, qrSize)), centred(T(lang, "result.scan"), sizeBody, colText, false))
 	body := container.NewBorder(nil, centred(T(lang, "result.touch"), sizeSmall, colSubtle, false), nil, nil,
-		container.NewAdaptiveGrid(2, container.NewCenter(container.NewVBox(left...)), container.NewCenter(right)))
+		newGrid(800, 2, newVCentre(container.NewVBox(left...)), newVCentre(right)))
 	return newTapArea(body, u.flow.Finish)
 }
 
@@ -405,7 +405,7 @@ func (u *UI) kinds(st State) fyne.CanvasObject {
 		btns = append(btns, b)
 	}
 	return container.NewBorder(centred(T(lang, "req.kind.title"), sizeTitle, colText, true), nil, nil, nil,
-		container.NewCenter(container.NewGridWrap(fyne.NewSize(560, 300), btns...)))
+		newGrid(560, 3, btns...))
 }
 
 // topics offers the catalogue's topics.
@@ -419,7 +419,7 @@ func (u *UI) topics(st State) fyne.CanvasObject {
 		btns = append(btns, b)
 	}
 	title := T(lang, Msg("kind."+st.Kind)) + " · " + T(lang, "req.topic.title")
-	return container.NewBorder(centred(title, sizeTitle, colText, true), nil, nil, nil, container.NewAdaptiveGrid(4, btns...))
+	return container.NewBorder(centred(title, sizeTitle, colText, true), nil, nil, nil, newGrid(400, 4, btns...))
 }
 
 // topicName returns the chosen topic's name.
@@ -445,7 +445,7 @@ func (u *UI) confirm(st State) fyne.CanvasObject {
 		btns = append(btns, wt)
 	}
 	return container.NewVBox(centred(T(lang, "req.confirm.title"), sizeTitle, colText, true), sum, layout.NewSpacer(),
-		container.NewAdaptiveGrid(len(btns), btns...))
+		newGrid(600, 2, btns...))
 }
 
 // receipt shows the logged request; a touch anywhere finishes.
@@ -488,7 +488,7 @@ func (u *UI) receipt(st State) fyne.CanvasObject {
 		left = append(left, printLine(lang, r.Printing, r.Printed, r.PrintFault))
 	}
 	body := container.NewBorder(nil, centred(T(lang, "result.touch"), sizeSmall, colSubtle, false), nil, nil,
-		container.NewAdaptiveGrid(2, container.NewCenter(container.NewVBox(left...)), container.NewCenter(right)))
+		newGrid(800, 2, newVCentre(container.NewVBox(left...)), newVCentre(right)))
 	return newTapArea(body, u.flow.Finish)
 }
 
@@ -507,7 +507,7 @@ func (u *UI) outOfService(st State) fyne.CanvasObject {
 	objs = append(objs, centred(T(lang, "oos.retry"), sizeBody, colSubtle, false))
 	req := u.btn("request", T(lang, "home.request"), colRequest, u.flow.StartRequest, T(lang, "oos.request"))
 	req.TitleSize, req.MinHeight = sizeTitle, 150
-	return container.NewBorder(nil, req, nil, nil, container.NewCenter(container.NewVBox(objs...)))
+	return container.NewBorder(nil, req, nil, nil, newVCentre(container.NewVBox(objs...)))
 }
 
 // pin is the staff exit PIN pad.

@@ -55,7 +55,7 @@ type buttonRenderer struct {
 
 func (r *buttonRenderer) refreshTexts() {
 	b := r.b
-	r.texts = r.texts[:0]
+	r.texts = nil
 	fg := color.Color(colText)
 	fill := b.Fill
 	if b.Disabled {
@@ -94,6 +94,10 @@ func (r *buttonRenderer) Layout(size fyne.Size) {
 	h += gap * float32(len(r.texts)-1)
 	y := (size.Height - h) / 2
 	for _, t := range r.texts {
+		// Shrink a line that does not fit (a long English name on a narrow screen).
+		for t.TextSize > 14 && t.MinSize().Width > size.Width-24 {
+			t.TextSize -= 2
+		}
 		m := t.MinSize()
 		t.Resize(fyne.NewSize(size.Width-24, m.Height))
 		t.Move(fyne.NewPos(12, y))
@@ -108,7 +112,8 @@ func (r *buttonRenderer) MinSize() fyne.Size {
 		w = max(w, m.Width)
 		h += m.Height + 8
 	}
-	return fyne.NewSize(w+48, max(h+32, r.b.MinHeight))
+	// Lines shrink to fit (Layout), so the text does not widen the screen.
+	return fyne.NewSize(min(w+48, 360), max(h+32, r.b.MinHeight))
 }
 
 func (r *buttonRenderer) Refresh() {

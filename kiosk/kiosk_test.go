@@ -1,0 +1,81 @@
+package kiosk
+
+import (
+	"errors"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"onedoor/drivers/printersim"
+	"onedoor/hallserver/hall"
+)
+
+// TestTicketInTwoTouches: service, then "take a number": the ticket is issued by the real hall
+// server, printed on the virtual printer (number and QR of the follow URL on paper) and shown.
+func TestTicketInThreeTouches(t *testing.T) {
+	env := newHallEnv(t)
+	sim := newSimPrinter(t)
+	k := newKiosk(t, env, kioskOpts{printer: driverPrinter(t, sim)})
+	k.waitScreen(ScreenHome)
+	k.tap("service:A")
+	k.waitScreen(ScreenOptions)
+	k.tap("take:priority")
+	st := k.waitFor("printed ticket", func(s State) bool { return s.Screen == ScreenResult && s.Ticket != nil && !s.Ticket.Printing })
+	if k.taps > 3 {
+		t.Fatalf("%d touches to a ticket", k.taps)
+	}
+	tk := st.Ticket
+	if tk.Number != "A001" || !tk.Priority || !tk.Printed || tk.FollowURL == "" || len(tk.Materials) != 2 {
+		t.Fatalf("ticket %+v", tk)
+	}
+	if env.waiting("A") != 1 {
+		t.Fatalf("server has %d waiting", env.waiting("A"))
+	}
+	pages := sim.printed()
+	if len(pages) != 1 {
+		t.Fatalf("%d pages printed", len(pages))
+	}
+	checkPage(t, pages[0], "A001", tk.FollowURL)
+	// A touch finishes; the next person starts at home in the default language.
+	k.tap("lang")
+	if k.flow.State().Lang != "en" {
+		t.Fatal("language switch on the result screen")
+	}
+	k.flow.Finish()
+	st = k.waitScreen(ScreenHome)
+	if st.Lang != "zh" {
+		t.Fatalf("next person starts in %s", st.Lang)
+	}
+}
+
+// checkPage checks a printed page: the number in its text, one QR code holding url, and, when
+// zbarimg is installed, that the QR decodes from the page image.
+func checkPage(t *testing.T, pg *printersim.Page, number, url string) {
+	t.Helper()
+	text := strings.Join(pg.Lines, "\n")
+	if !strings.Contains(text, number) {
+		t.Fatalf("page text lacks %s:\n%s", number, text)
+	}
+	if len(pg.Symbols) != 1 || pg.Symbols[0].Type != "QR" || pg.Symbols[0].Data != url {
+		t.Fatalf("page symbols %+v, want a QR of %s", pg.Symbols, url)
+	}
+	if _, err := exec.LookPath("zbarimg"); err != nil {
+		return
+	}
+	f := t.TempDir() + "/page.png"
+	if err := writePNG(f, pg); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("zbarimg", "--raw", "-q", "-Sbinary", f).Output()
+	if err != nil {
+		t.Fatalf("zbarimg: %v", err)
+	}
+	if got := strings.TrimSpace(string(out)); got != url {
+		t.Fatalf("printed QR decodes to %q, want %q", got, url)
+	}
+}
+
+var _ = errors.New
+var _ = time.Second
+var _ = hall.DeviceOK
