@@ -66,19 +66,21 @@ type ticketJSON struct {
 	Day        string           `json:"day,omitempty"`
 	IssuedAt   time.Time        `json:"issuedAt"`
 	Counter    int              `json:"counter,omitempty"`
-	CalledAt   *time.Time       `json:"calledAt,omitempty"`
-	StartedAt  *time.Time       `json:"startedAt,omitempty"`
-	FinishedAt *time.Time       `json:"finishedAt,omitempty"`
-	Outcome    hall.Outcome     `json:"outcome,omitempty"`
-	Calls      int              `json:"calls,omitempty"`
-	CaseID     string           `json:"caseId,omitempty"`
+	// TargetCounter: waiting for this counter only (transferred to it).
+	TargetCounter int          `json:"targetCounter,omitempty"`
+	CalledAt      *time.Time   `json:"calledAt,omitempty"`
+	StartedAt     *time.Time   `json:"startedAt,omitempty"`
+	FinishedAt    *time.Time   `json:"finishedAt,omitempty"`
+	Outcome       hall.Outcome `json:"outcome,omitempty"`
+	Calls         int          `json:"calls,omitempty"`
+	CaseID        string       `json:"caseId,omitempty"`
 }
 
 func toTicketJSON(t *hall.Ticket) ticketJSON {
 	return ticketJSON{
 		ID: t.ID, Number: t.Number, Hall: t.Hall, Service: t.Service, State: t.State,
 		Priority: t.Priority, Lang: t.Lang, PersonID: hall.MaskPersonID(t.PersonID), Day: t.Day,
-		IssuedAt: t.IssuedAt, Counter: t.Counter, CalledAt: t.CalledAt, StartedAt: t.StartedAt,
+		IssuedAt: t.IssuedAt, Counter: t.Counter, TargetCounter: t.TargetCounter, CalledAt: t.CalledAt, StartedAt: t.StartedAt,
 		FinishedAt: t.FinishedAt, Outcome: t.Outcome, Calls: t.Calls, CaseID: t.CaseID,
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"html/template"
 	"net/http"
 	"path"
-	"time"
 
 	"onedoor/hallserver/hall"
 )
@@ -18,9 +17,11 @@ var webFS embed.FS
 
 // pageFuncs are the helpers the page templates use.
 var pageFuncs = template.FuncMap{
-	"minutes": func(sec int) int { return (sec + 59) / 60 },
-	"stateZh": func(s hall.TicketState) string { return stateText[s].Zh },
-	"stateEn": func(s hall.TicketState) string { return stateText[s].En },
+	"minutes":    func(sec int) int { return (sec + 59) / 60 },
+	"stateZh":    func(s hall.TicketState) string { return stateText[s].Zh },
+	"stateEn":    func(s hall.TicketState) string { return stateText[s].En },
+	"caseStatus": func(s hall.CaseState) hall.Text { return caseStateText[s] },
+	"entryName":  func(t hall.CaseEventType) hall.Text { return caseEntryText[t] },
 }
 
 // stateText names the ticket states on the follow page.
@@ -34,39 +35,103 @@ var stateText = map[hall.TicketState]hall.Text{
 	hall.TicketCancelled: {Zh: "已取消", En: "Cancelled"},
 }
 
-// pageData is what follow.html renders.
+// pageData is what follow.html renders: a ticket (GET /t/{token}), the case it became, or a case
+// alone (a walk-in request followed by its own token).
 type pageData struct {
-	Token  string
-	F      followJSON
-	Active bool   // still in the queue or at a counter
-	Issued string // issue time of day in the campus time zone
+	Token  string      // the ticket's follow token ("" for a case alone)
+	F      *followJSON // the ticket, nil for a case alone
+	Active bool        // the ticket is still in the queue or at a counter
+	Issued string      // issue time of day in the campus time zone
+	Case   *casePageData
 }
 
-// handlePage serves GET /t/{token}: the phone page behind the ticket's QR code.
+// casePageData is the public view of a case on the follow page.
+type casePageData struct {
+	C        caseFollowJSON // Case.Public plus department and category names
+	Received string
+	ReplyDue string
+	Timeline []followEntry
+	Reply    *hall.Reply  // the latest reply
+	Rating   *hall.Rating // the latest rating
+	CanRate  bool         // replied and not yet rated in this round
+	CanAdd   bool         // the requester may add details (not final)
+}
+
+// handlePage serves GET /t/{token}: the phone page behind the ticket's QR code. When a counter
+// turned the visit into a case (只进一门) the page follows that case too.
 func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 	f, err := s.follow(r)
-	w.Header().Set("Cache-Control", "no-store")
 	if err != nil {
-		status := statusOf(hall.ErrorCode(err))
-		if status >= 500 {
-			s.log.Error("follow page", "err", err)
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(status)
-		if err := s.page.ExecuteTemplate(w, "notfound.html", status); err != nil {
-			s.log.Error("render not-found page", "err", err)
-		}
+		s.pageError(w, err)
 		return
 	}
 	fj := toFollowJSON(f)
-	loc, err := s.cfg.Campus.Location()
-	if err != nil {
-		loc = time.UTC
+	loc := s.campusLoc()
+	d := pageData{Token: r.PathValue("token"), F: &fj, Active: fj.State.Open(), Issued: fj.IssuedAt.In(loc).Format("15:04")}
+	if fj.CaseID != "" && s.cfg.Cases != nil {
+		// Only the case opened for this very ticket: a wrong link must not show someone else's case.
+		if c, err := s.cfg.Cases.Get(r.Context(), fj.CaseID); err == nil && c.Ticket == f.Ticket.ID {
+			pub := c.Public()
+			d.Case = s.casePageData(r, &pub)
+		} else if err != nil && hall.ErrorCode(err) != hall.ENOTFOUND {
+			s.log.Warn("follow page: linked case", "case", fj.CaseID, "err", err)
+		}
 	}
-	d := pageData{Token: r.PathValue("token"), F: fj, Active: fj.State.Open(), Issued: fj.IssuedAt.In(loc).Format("15:04")}
+	s.renderFollow(w, d)
+}
+
+// serveCaseFollowPage renders the interactive follow page for a case alone (a walk-in request's
+// own QR code): the case system's GET /c/{token} can hand its public case here.
+func (s *Server) serveCaseFollowPage(w http.ResponseWriter, r *http.Request, c *hall.Case) {
+	pub := c.Public()
+	s.renderFollow(w, pageData{Case: s.casePageData(r, &pub)})
+}
+
+// casePageData prepares a public case for the page.
+func (s *Server) casePageData(r *http.Request, c *hall.Case) *casePageData {
+	loc := s.campusLoc()
+	d := &casePageData{C: s.caseFollow(r, c), Received: c.ReceivedAt.In(loc).Format("01-02 15:04"),
+		ReplyDue: c.ReplyDue.In(loc).Format("01-02 15:04"), Reply: c.LastReply(), Rating: c.LastRating()}
+	for _, e := range c.Timeline {
+		fe := followEntry{At: e.At.In(loc).Format("01-02 15:04"), Type: e.Type, Text: e.Text}
+		if e.Department != "" {
+			fe.Department = s.departmentName(e.Department)
+		}
+		d.Timeline = append(d.Timeline, fe)
+	}
+	d.CanRate = c.State == hall.CaseReplied && (d.Rating == nil || d.Reply == nil || d.Rating.Round < d.Reply.Round)
+	d.CanAdd = !c.State.Final() && c.State != hall.CaseRated
+	return d
+}
+
+// followEntry is one public timeline line of a case on the follow page.
+type followEntry struct {
+	At         string
+	Type       hall.CaseEventType
+	Department hall.Text // the department concerned (routed to, replied by), if any
+	Text       string
+}
+
+// renderFollow writes the follow page.
+func (s *Server) renderFollow(w http.ResponseWriter, d pageData) {
+	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if err := s.page.ExecuteTemplate(w, "follow.html", d); err != nil {
 		s.log.Error("render follow page", "err", err)
+	}
+}
+
+// pageError answers a page request that failed with the not-found (or unavailable) page.
+func (s *Server) pageError(w http.ResponseWriter, err error) {
+	status := statusOf(hall.ErrorCode(err))
+	if status >= 500 {
+		s.log.Error("follow page", "err", err)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := s.page.ExecuteTemplate(w, "notfound.html", status); err != nil {
+		s.log.Error("render not-found page", "err", err)
 	}
 }
 

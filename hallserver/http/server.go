@@ -105,6 +105,8 @@ func NewServer(cfg Config) *Server {
 	s.handle("POST /api/v1/follow/{token}/cancel", s.handleFollowCancel)
 	s.handle("GET /api/v1/openapi.json", s.handleOpenAPI)
 	s.handle("GET /t/{token}", s.handlePage)
+	s.handle("GET /counter", s.handleCounterPage)
+	s.handle("GET /api/v1/halls/{hall}/counters/{n}", s.handleCounterView)
 	s.handle("GET /display/{hall}", s.handleDisplayPage)
 	s.handle("GET /assets/{file}", s.handleAsset)
 	s.handle("GET /api/v1/admin/backup", s.handleBackup)

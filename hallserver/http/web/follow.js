@@ -1,11 +1,19 @@
-// Follow page: poll the follow API every 5 s and update the page. No framework, no CDN.
+// Follow page: the ticket live over the hall stream (polling every 5 s while the stream is down),
+// a vibration/notification when 3 people are ahead and when called, "I left"; and the case the
+// visit became or the walk-in request: timeline, reply, rating, details. Text only, never HTML.
 (function () {
   "use strict";
-  var root = document.getElementById("follow");
+  var O = window.OneDoor, $ = O.$, setText = O.setText, show = O.show, el = O.el;
+  var root = $("follow");
   if (!root) { return; }
-  var token = root.getAttribute("data-token");
+  var token = root.getAttribute("data-token") || "";
+  var hall = root.getAttribute("data-hall") || "";
+  var number = root.getAttribute("data-number") || "";
+  var caseToken = root.getAttribute("data-case-token") || "";
   var api = "/api/v1/follow/" + encodeURIComponent(token);
-  var states = {
+  var caseApi = "/api/v1/case-follow/" + encodeURIComponent(caseToken);
+
+  var STATES = {
     waiting: ["排队中", "Waiting"],
     called: ["请到窗口办理", "Called: please go to the counter"],
     serving: ["办理中", "Being served"],
@@ -14,49 +22,263 @@
     no_show: ["过号", "Missed"],
     cancelled: ["已取消", "Cancelled"]
   };
-  function $(id) { return document.getElementById(id); }
-  function setText(id, v) { var e = $(id); if (e) { e.textContent = String(v); } }
-  function show(id, on) { var e = $(id); if (e) { e.hidden = !on; } }
+  var CASE_STATES = {
+    received: ["已受理", "Received"], triage: ["分派中", "Being assigned"],
+    dispatched: ["已转办", "Sent to the department"], in_progress: ["办理中", "In progress"],
+    waiting_requester: ["待您补充", "Waiting for your details"], replied: ["已答复，请评价", "Replied: please rate"],
+    rated: ["已评价", "Rated"], reopened: ["重新办理中", "Being handled again"], archived: ["已办结", "Closed"],
+    duplicate: ["已并案", "Merged with another request"], not_accepted: ["不予受理", "Not accepted"]
+  };
+  var ENTRIES = {
+    "case.received": ["已受理", "Received"], "case.routed": ["已分派", "Routed"],
+    "case.triaged": ["转督办室分派", "Sent for assignment"], "case.dispatched": ["转至承办部门", "Sent to the department"],
+    "case.signed": ["部门已签收", "Accepted by the department"], "case.responded": ["阶段性答复", "Interim answer"],
+    "case.asked": ["请您补充", "Question for you"], "case.details_added": ["您补充了说明", "You added details"],
+    "case.resumed": ["继续办理", "Handling resumed"], "case.replied": ["部门答复", "Reply"],
+    "case.rated": ["您的评价", "Your rating"], "case.reopened": ["重新办理", "Reopened"],
+    "case.archived": ["已办结", "Closed"], "case.duplicate": ["已并案", "Merged"],
+    "case.not_accepted": ["不予受理", "Not accepted"], "case.returned": ["重新分派", "Reassigned"],
+    "case.invited": ["协同办理", "Co-handled"], "case.supervised": ["督办", "Supervised"]
+  };
+  var OPEN = { waiting: true, called: true, serving: true, parked: true };
+  // LIVE states keep following the hall (a no-show can be reinstated).
+  var LIVE = { waiting: true, called: true, serving: true, parked: true, no_show: true };
+
+  var last = { state: root.getAttribute("data-state") || "", position: -1, calls: 0 };
+  var seen = {};
+  try { seen = JSON.parse(sessionStorage.getItem("onedoor.alert." + token) || "{}"); } catch (e) { seen = {}; }
+
+  function live(msg) { setText("live", msg); }
+
+  function bilingual(e, pair, cls) {
+    if (!e) { return; }
+    if (cls) { e.className = cls; }
+    e.textContent = pair[0] + " ";
+    e.appendChild(el("span", "en", pair[1]));
+  }
+
+  // ---- alerts: vibration and a notification, each once per occasion ----
+
+  function alertOnce(key, title, body) {
+    if (seen[key]) { return; }
+    seen[key] = true;
+    try { sessionStorage.setItem("onedoor.alert." + token, JSON.stringify(seen)); } catch (e) { /* private mode */ }
+    if (navigator.vibrate) { try { navigator.vibrate([300, 150, 300, 150, 600]); } catch (e) { /* not allowed */ } }
+    if (window.Notification && Notification.permission === "granted") {
+      try { new Notification(title, { body: body, tag: "onedoor-" + number }); } catch (e) { /* mobile needs a service worker */ }
+    }
+    root.setAttribute("data-alert", key);
+  }
+
+  // ---- the ticket ----
+
   function render(f) {
-    var st = states[f.state] || [f.state, ""];
-    var el = $("state");
-    el.className = "state state-" + f.state;
-    el.textContent = st[0] + " ";
-    var en = document.createElement("span");
-    en.className = "en";
-    en.textContent = st[1];
-    el.appendChild(en);
+    var st = STATES[f.state] || [f.state, ""];
+    bilingual($("state"), st, "state state-" + f.state);
+    root.setAttribute("data-state", f.state);
     setText("ahead", f.position);
-    setText("eta", Math.ceil((f.etaSeconds || 0) / 60));
+    setText("eta", O.minutes(f.etaSeconds));
+    var atCounter = !!f.counter && (f.state === "called" || f.state === "serving");
     setText("counter", f.counter || "");
-    show("row-ahead", f.state === "waiting");
-    show("row-eta", f.state === "waiting");
-    show("row-counter", !!f.counter && (f.state === "called" || f.state === "serving"));
-    var open = f.state === "waiting" || f.state === "called" || f.state === "serving" || f.state === "parked";
-    show("cancel", open && f.state !== "called" && f.state !== "serving");
-    setText("status", "");
-    return open;
+    setText("counter-en", f.counter || "");
+    show("called", atCounter);
+    show("stats", f.state === "waiting");
+    show("cancel", f.state === "waiting" || f.state === "parked");
+    show("notify", !!OPEN[f.state] && window.Notification && Notification.permission === "default");
+    if (f.state === "waiting" && f.position <= 3 && f.position >= 0) {
+      alertOnce("ahead3", number + " 前面还有 " + f.position + " 人", "请回到大厅候叫 Please come back to the hall: " + f.position + " ahead");
+    }
+    if (f.state === "called") {
+      alertOnce("called" + (f.calledAt || ""), number + " 请到 " + f.counter + " 号窗口", "Please go to counter " + f.counter);
+    }
+    if (f.caseId && !caseToken) {
+      // The counter just opened a case for this visit: the page shows it after a reload.
+      setTimeout(function () { location.reload(); }, 300);
+    }
+    last.state = f.state;
+    last.position = f.position;
+    return LIVE[f.state];
   }
-  var timer = null;
-  function poll() {
-    fetch(api, { cache: "no-store" }).then(function (r) {
-      if (!r.ok) { throw new Error(r.status); }
-      return r.json();
-    }).then(function (f) {
-      if (render(f)) { timer = setTimeout(poll, 5000); }
-    }).catch(function () {
-      setText("status", "网络不稳定，正在重试… Reconnecting…");
-      timer = setTimeout(poll, 5000);
+
+  var fetching = false, again = false, lastFetch = 0;
+  function fetchTicket() {
+    if (!token) { return; }
+    if (fetching) { again = true; return; }
+    fetching = true;
+    lastFetch = Date.now();
+    O.api("GET", api).then(function (r) {
+      live("");
+      if (!render(r.body)) { stopLive(); }
+    }, function (e) {
+      live(e.status === 404 ? "号码已失效 This ticket is no longer valid" : "网络不稳定，正在重试… Reconnecting…");
+    }).then(function () {
+      fetching = false;
+      if (again) { again = false; fetchTicket(); }
     });
   }
-  var btn = $("cancel");
-  if (btn) {
-    btn.addEventListener("click", function () {
+
+  // Events about other tickets change the position too; a busy hall must not make every phone
+  // ask on every event, so those refreshes are spaced out.
+  var spaced = null;
+  function onStream(msg) {
+    if (msg.type === "snapshot") { fetchTicket(); return; }
+    var t = msg.ticket;
+    if (t && t.number === number) {
+      if (msg.type === "ticket.called" || msg.type === "ticket.recalled") {
+        // Show the call at once; the follow API confirms it.
+        render({ state: "called", counter: t.counter, position: 0, etaSeconds: 0, calledAt: t.calledAt });
+      }
+      fetchTicket();
+      return;
+    }
+    if (last.state === "waiting" && /^ticket\./.test(msg.type || "") && !spaced) {
+      var wait = Math.max(0, 3000 - (Date.now() - lastFetch));
+      spaced = setTimeout(function () { spaced = null; fetchTicket(); }, wait);
+    }
+  }
+
+  var conn = null, poll = null;
+  function startLive() {
+    if (!token || !hall) { return; }
+    conn = O.stream(hall, onStream, function (up) {
+      clearInterval(poll);
+      poll = null;
+      if (!up) {
+        poll = setInterval(fetchTicket, 5000);
+        live("实时连接中断，每 5 秒刷新 Live link down: refreshing every 5 s");
+      } else {
+        live("");
+        fetchTicket();
+      }
+    });
+    // Until the stream is up, poll.
+    poll = setInterval(fetchTicket, 5000);
+  }
+  function stopLive() {
+    if (conn) { conn.close(); conn = null; }
+    clearInterval(poll);
+    poll = null;
+  }
+
+  var cancel = $("cancel");
+  if (cancel) {
+    cancel.addEventListener("click", function () {
       if (!window.confirm("确定取消排队吗？ Leave the queue?")) { return; }
-      fetch(api + "/cancel", { method: "POST" }).then(function (r) { return r.json(); })
-        .then(function (f) { if (f && f.state) { render(f); } })
-        .catch(function () { setText("status", "取消失败，请重试 Could not cancel, try again"); });
+      cancel.disabled = true;
+      O.api("POST", api + "/cancel").then(function (r) {
+        render(r.body);
+        stopLive();
+      }, function () {
+        live("取消失败，请重试 Could not cancel, try again");
+      }).then(function () { cancel.disabled = false; });
     });
   }
-  timer = setTimeout(poll, 5000);
+  var notify = $("notify");
+  if (notify) {
+    if (!window.Notification || Notification.permission !== "default") { notify.hidden = true; }
+    notify.addEventListener("click", function () {
+      if (navigator.vibrate) { try { navigator.vibrate(50); } catch (e) { /* not allowed */ } }
+      if (!window.Notification) { notify.hidden = true; return; }
+      Notification.requestPermission().then(function () { notify.hidden = true; });
+    });
+  }
+
+  // ---- the case ----
+
+  function renderCase(c) {
+    bilingual($("case-state"), CASE_STATES[c.state] || [c.state, ""], "state cstate-" + c.state);
+    var d = $("case-dept");
+    if (d && c.departmentName) { bilingual(d, [c.departmentName.zh || c.department, c.departmentName.en || ""]); }
+    setText("case-text", c.text);
+    show("case-text-box", !!c.text);
+    setText("case-question-text", c.question || "");
+    show("case-question", !!c.question && c.state === "waiting_requester");
+    setText("case-reason-text", c.reason || "");
+    show("case-reason", !!c.reason);
+    var replies = c.replies || [], ratings = c.ratings || [];
+    var reply = replies.length ? replies[replies.length - 1] : null;
+    var rating = ratings.length ? ratings[ratings.length - 1] : null;
+    setText("case-reply-text", reply ? reply.text : "");
+    show("case-reply", !!reply);
+    var canRate = c.state === "replied" && (!rating || !reply || rating.round < reply.round);
+    show("rate", canRate);
+    show("rated", !!rating && !canRate);
+    if (rating) {
+      setText("rated-stars", rating.stars);
+      setText("rated-comment", rating.comment ? " · " + rating.comment : "");
+    }
+    var final = c.state === "archived" || c.state === "duplicate" || c.state === "not_accepted" || c.state === "rated";
+    show("details", !final);
+    var ol = $("timeline");
+    if (ol) {
+      O.clear(ol);
+      (c.timeline || []).forEach(function (e) {
+        var li = el("li"), name = ENTRIES[e.type] || [e.type, ""];
+        li.appendChild(el("time", "", fmtDay(e.at)));
+        li.appendChild(document.createTextNode(" "));
+        li.appendChild(el("b", "", name[0]));
+        li.appendChild(document.createTextNode(" "));
+        li.appendChild(el("span", "en", name[1]));
+        if (e.text) { li.appendChild(el("span", "pre txt", e.text)); }
+        ol.appendChild(li);
+      });
+    }
+    root.setAttribute("data-case-state", c.state);
+  }
+
+  function fmtDay(iso) {
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) { return ""; }
+    var p = function (n) { return (n < 10 ? "0" : "") + n; };
+    return p(d.getMonth() + 1) + "-" + p(d.getDate()) + " " + p(d.getHours()) + ":" + p(d.getMinutes());
+  }
+
+  function fetchCase() {
+    if (!caseToken) { return; }
+    O.api("GET", caseApi).then(function (r) { renderCase(r.body); }, function () { /* next time */ });
+  }
+
+  var rate = $("rate");
+  if (rate) {
+    rate.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var s = rate.querySelector('input[name="stars"]:checked');
+      if (!s) { live("请选择星级 Choose 1–5 stars"); return; }
+      var b = $("rate-btn");
+      b.disabled = true;
+      O.api("POST", caseApi + "/rate", { stars: parseInt(s.value, 10), comment: $("rate-comment").value.trim() }).then(function (r) {
+        renderCase(r.body);
+        live(parseInt(s.value, 10) <= 2 ? "已收到，部门将重新办理 Thank you: the department will handle it again" : "感谢您的评价 Thank you for your rating");
+      }, function (e) { live("提交失败 Could not send: " + e.message); }).then(function () { b.disabled = false; });
+    });
+  }
+  var details = $("details");
+  if (details) {
+    var ta = $("details-text");
+    ta.addEventListener("input", function () { setText("details-count", ta.value.length); });
+    details.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var text = ta.value.trim();
+      if (!text) { return; }
+      var b = $("details-btn");
+      b.disabled = true;
+      O.api("POST", caseApi + "/details", { text: text }).then(function (r) {
+        ta.value = "";
+        setText("details-count", 0);
+        renderCase(r.body);
+        live("已提交补充说明 Details sent");
+      }, function (e) { live("提交失败 Could not send: " + e.message); }).then(function () { b.disabled = false; });
+    });
+  }
+
+  if (token && LIVE[last.state]) { startLive(); }
+  if (caseToken) {
+    setInterval(function () { if (!document.hidden) { fetchCase(); } }, 15000);
+    document.addEventListener("visibilitychange", function () { if (!document.hidden) { fetchCase(); } });
+  }
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden && LIVE[last.state]) { fetchTicket(); }
+  });
+  if (token && LIVE[last.state]) { fetchTicket(); }
+  window.onedoorFollow = { ready: true };
 }());

@@ -1,0 +1,154 @@
+package http
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"onedoor/hallserver/hall"
+)
+
+// The counter console (issue 6): the page GET /counter and the one read it needs beyond the
+// existing API, GET /api/v1/halls/{hall}/counters/{n}: the counter's state and its current
+// ticket in full (service, wait so far, materials, earlier visits, the walk-in request).
+// Everything else the console does goes through the public API: POST /api/v1/session,
+// GET /api/v1/halls, GET /api/v1/halls/{hall}/waiting, the counter actions, the hall stream,
+// POST /api/v1/route and POST /api/v1/cases.
+
+// visitJSON is an earlier visit of the current ticket as counter staff see it (with the note).
+type visitJSON struct {
+	Counter     int       `json:"counter"`
+	Service     string    `json:"service"`
+	ServiceName hall.Text `json:"serviceName"`
+	CalledAt    time.Time `json:"calledAt"`
+	FinishedAt  time.Time `json:"finishedAt"`
+	Note        string    `json:"note,omitempty"`
+}
+
+// requestJSON is the walk-in request (a case opened at the kiosk) a ticket came with.
+type requestJSON struct {
+	Number   string         `json:"number"`
+	Kind     hall.Kind      `json:"kind"`
+	Category string         `json:"category,omitempty"`
+	State    hall.CaseState `json:"state"`
+	Title    string         `json:"title,omitempty"`
+	Text     string         `json:"text"`
+}
+
+// currentJSON is the counter's current ticket, staff view.
+type currentJSON struct {
+	ticketJSON
+	ServiceName hall.Text    `json:"serviceName"`
+	Materials   []hall.Text  `json:"materials"`
+	WaitSeconds int          `json:"waitSeconds"` // from issue to call (or to now)
+	Visits      []visitJSON  `json:"visits"`
+	Request     *requestJSON `json:"request,omitempty"`
+}
+
+// counterViewJSON answers GET /api/v1/halls/{hall}/counters/{n}.
+type counterViewJSON struct {
+	Counter hall.CounterStatus `json:"counter"`
+	Current *currentJSON       `json:"current"`
+}
+
+// handleCounterPage serves GET /counter: the console (it signs in through the API itself).
+func (s *Server) handleCounterPage(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := s.page.ExecuteTemplate(w, "counter.html", nil); err != nil {
+		s.log.Error("render counter page", "err", err)
+	}
+}
+
+// handleCounterView serves GET /api/v1/halls/{hall}/counters/{n} to the hall's counter staff.
+func (s *Server) handleCounterView(w http.ResponseWriter, r *http.Request) {
+	p, err := s.authenticate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	h, err := s.lookupHall(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !p.CanWorkCounter(h.Code) {
+		s.writeError(w, r, hall.Errorf(hall.EFORBIDDEN, "", "%s %q may not work the counters of hall %q", p.Role, p.Subject, h.Code))
+		return
+	}
+	n, err := strconv.Atoi(r.PathValue("n"))
+	cfg, ok := h.Counter(n)
+	if err != nil || !ok {
+		s.writeError(w, r, hall.Errorf(hall.ENOTFOUND, "counter", "no counter %q in hall %q", r.PathValue("n"), h.Code))
+		return
+	}
+	snap, err := s.cfg.Queue.Snapshot(r.Context(), h.Code)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := counterViewJSON{Counter: hall.CounterStatus{Number: n, State: hall.CounterClosed, Services: cfg.Services}}
+	for _, c := range snap.Counters {
+		if c.Number == n {
+			out.Counter = c
+		}
+	}
+	if cur := out.Counter.Current; cur != nil {
+		t, err := s.cfg.Queue.Ticket(r.Context(), h.Code, cur.Number)
+		if err != nil && hall.ErrorCode(err) != hall.ENOTFOUND {
+			s.writeError(w, r, err)
+			return
+		}
+		if t != nil {
+			out.Current = s.currentView(r.Context(), h, t)
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// currentView is the staff view of a ticket at a counter.
+func (s *Server) currentView(ctx context.Context, h *hall.Hall, t *hall.Ticket) *currentJSON {
+	c := &currentJSON{ticketJSON: toTicketJSON(t), Materials: []hall.Text{}, Visits: []visitJSON{}}
+	if sv, ok := h.Service(t.Service); ok {
+		c.ServiceName = sv.Name
+		if sv.Materials != nil {
+			c.Materials = sv.Materials
+		}
+	}
+	end := time.Now()
+	if t.CalledAt != nil {
+		end = *t.CalledAt
+	}
+	c.WaitSeconds = max(0, int(end.Sub(t.IssuedAt).Seconds()))
+	for _, v := range t.Visits {
+		vj := visitJSON{Counter: v.Counter, Service: v.Service, CalledAt: v.CalledAt, FinishedAt: v.FinishedAt, Note: v.Note}
+		if sv, ok := h.Service(v.Service); ok {
+			vj.ServiceName = sv.Name
+		}
+		c.Visits = append(c.Visits, vj)
+	}
+	c.Request = s.walkInRequest(ctx, t)
+	return c
+}
+
+// walkInRequest finds the case a kiosk logged together with the ticket (it names the ticket);
+// nil when there is none or the case system is not configured. Cases name their ticket but are
+// not indexed by it, so it looks among the cases received since the ticket was issued.
+func (s *Server) walkInRequest(ctx context.Context, t *hall.Ticket) *requestJSON {
+	if s.cfg.Cases == nil {
+		return nil
+	}
+	list, err := s.cfg.Cases.List(ctx, hall.CaseFilter{Since: t.IssuedAt.Add(-time.Minute), Limit: 500})
+	if err != nil {
+		s.log.Warn("walk-in request lookup", "ticket", t.ID, "err", err)
+		return nil
+	}
+	for i := range list {
+		c := &list[i]
+		if c.Ticket == t.ID && c.Channel == hall.ChannelKiosk {
+			return &requestJSON{Number: c.Number, Kind: c.Kind, Category: c.Category, State: c.State, Title: c.Title, Text: c.Text}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,497 @@
+// Counter console: sign in, choose hall and counter, call and serve, transfer, open a case
+// (只进一门). Live over the hall stream, polling while it is down. Data only ever reaches the page
+// as text (OneDoor.setText / el), never as HTML.
+(function () {
+  "use strict";
+  var O = window.OneDoor, $ = O.$, setText = O.setText, show = O.show, el = O.el, api = O.api;
+
+  var STATES = {
+    waiting: ["等候中", "Waiting"], called: ["已叫号", "Called"], serving: ["办理中", "Serving"],
+    parked: ["暂挂", "Parked"], done: ["已办结", "Done"], no_show: ["未到", "No-show"], cancelled: ["已取消", "Cancelled"],
+    open: ["开放", "Open"], paused: ["暂停", "Paused"], closed: ["关闭", "Closed"]
+  };
+  var KINDS = { consultation: "咨询 Consultation", complaint: "投诉 Complaint", suggestion: "建议 Suggestion" };
+  var ACTION_DONE = {
+    open: "已开窗 Counter open", pause: "已暂停 Paused", close: "已关窗 Closed", recall: "已重呼 Recalled",
+    start: "开始办理 Started", finish: "已办结 Finished", "no-show": "已记未到 Marked no-show",
+    park: "已暂挂 Parked", transfer: "已转移 Transferred", call: "已叫号 Called"
+  };
+  // CALL_GAP is the least time between two call-next presses (a double click is one call).
+  var CALL_GAP = 800;
+
+  var st = {
+    me: null, halls: [], hall: null, counter: 0, cfg: null, view: null, waiting: [],
+    busy: false, lastCall: 0, stream: null, poll: null, refreshT: null, catalogue: null
+  };
+
+  function stateText(s) { var t = STATES[s] || [s, ""]; return t[0] + " " + t[1]; }
+  function svc(code) {
+    var list = st.hall ? st.hall.services : [];
+    for (var i = 0; i < list.length; i++) { if (list[i].code === code) { return list[i]; } }
+    return null;
+  }
+  function svcName(code) { var s = svc(code); return s ? s.name.zh + " " + s.name.en : code; }
+
+  function status(msg, bad) {
+    var e = $("status");
+    e.textContent = msg || "";
+    e.className = "status" + (bad ? " bad" : "");
+    clearTimeout(status.t);
+    if (msg) { status.t = setTimeout(function () { e.textContent = ""; }, bad ? 8000 : 4000); }
+  }
+  function fail(err) {
+    if (err && err.status === 401) { showLogin(); status("请重新登录 Please sign in again", true); return; }
+    status("操作失败 Failed: " + (err && err.message ? err.message : String(err)), true);
+  }
+
+  // ---- screens ----
+
+  function screen(name) {
+    show("login", name === "login");
+    show("pick", name === "pick");
+    show("console", name === "console");
+  }
+
+  function showLogin() {
+    stop();
+    st.me = null;
+    show("who", false);
+    setText("where", "");
+    screen("login");
+    $("username").focus();
+  }
+
+  function stop() {
+    if (st.stream) { st.stream.close(); st.stream = null; }
+    clearInterval(st.poll); st.poll = null;
+  }
+
+  function signedIn(me) {
+    st.me = me;
+    setText("who-name", me.name || me.subject || me.username || "");
+    show("who", true);
+    return api("GET", "/api/v1/halls").then(function (r) {
+      var mine = me.halls && me.halls.length ? me.halls : null;
+      st.halls = r.body.halls.filter(function (h) { return !mine || mine.indexOf(h.code) >= 0; });
+      var saved = {};
+      try { saved = JSON.parse(localStorage.getItem("onedoor.counter") || "{}"); } catch (e) { saved = {}; }
+      var h = st.halls.filter(function (x) { return x.code === saved.hall; })[0];
+      if (h && h.counters.some(function (c) { return c.number === saved.counter; })) {
+        enter(h, saved.counter);
+        return;
+      }
+      showPick();
+    });
+  }
+
+  function showPick() {
+    stop();
+    var hs = $("pick-hall");
+    O.clear(hs);
+    st.halls.forEach(function (h) {
+      var o = el("option", "", h.name.zh + " " + h.name.en);
+      o.value = h.code;
+      hs.appendChild(o);
+    });
+    fillCounters();
+    setText("where", "");
+    screen("pick");
+  }
+
+  function fillCounters() {
+    var h = st.halls.filter(function (x) { return x.code === $("pick-hall").value; })[0];
+    var cs = $("pick-counter");
+    O.clear(cs);
+    if (!h) { return; }
+    h.counters.forEach(function (c) {
+      var o = el("option", "", c.number + " 号窗口 Counter " + c.number + " (" + c.services.join(", ") + ")");
+      o.value = String(c.number);
+      cs.appendChild(o);
+    });
+  }
+
+  function enter(h, n) {
+    st.hall = h;
+    st.counter = n;
+    st.cfg = h.counters.filter(function (c) { return c.number === n; })[0];
+    st.view = null;
+    st.waiting = [];
+    try { localStorage.setItem("onedoor.counter", JSON.stringify({ hall: h.code, counter: n })); } catch (e) { /* private mode */ }
+    setText("where", h.name.zh + " · " + n + " 号窗口  " + h.name.en + " · Counter " + n);
+    document.title = n + " 号窗口 · " + h.name.zh;
+    fillTransfer();
+    screen("console");
+    render();
+    refresh();
+    st.stream = O.stream(h.code, onStream, function (up) {
+      $("conn").className = "conn" + (up ? " up" : "");
+      clearInterval(st.poll);
+      st.poll = up ? null : setInterval(refresh, 5000);
+    });
+  }
+
+  // ---- data ----
+
+  function base() { return "/api/v1/halls/" + encodeURIComponent(st.hall.code); }
+
+  function refresh() {
+    if (!st.hall) { return Promise.resolve(); }
+    return Promise.all([
+      api("GET", base() + "/counters/" + st.counter).then(function (r) { st.view = r.body; }),
+      api("GET", base() + "/waiting").then(function (r) { st.waiting = r.body.tickets; })
+    ]).then(render, fail);
+  }
+
+  function later() {
+    clearTimeout(st.refreshT);
+    st.refreshT = setTimeout(refresh, 80);
+  }
+
+  function onStream(msg) {
+    if (msg.type === "snapshot" || /^(ticket|counter|hall)\./.test(msg.type || "")) { later(); }
+  }
+
+  // ---- rendering ----
+
+  function render() {
+    var v = st.view, cur = v && v.current, cs = v ? v.counter.state : "closed";
+    var badge = $("counter-state");
+    badge.textContent = stateText(cs);
+    badge.className = "badge c-" + cs;
+    show("no-current", !cur);
+    show("cur", !!cur);
+    if (cur) { renderCurrent(cur); }
+    var busy = st.busy;
+    function en(sel, on) {
+      Array.prototype.forEach.call(document.querySelectorAll(sel), function (b) { b.disabled = busy || !on; });
+    }
+    var called = cur && cur.state === "called", serving = cur && cur.state === "serving";
+    en('[data-act="open"]', cs !== "open");
+    en('[data-act="pause"]', cs === "open");
+    en('[data-act="close"]', cs !== "closed" && !cur);
+    en("#call-next", cs === "open" && !cur);
+    en("#call-one button", cs === "open" && !cur);
+    en('[data-act="recall"]', called);
+    en('[data-act="start"]', called);
+    en('[data-act="finish"]', called || serving);
+    en("#outcome", called || serving);
+    en('[data-act="no-show"]', called);
+    en('[data-act="park"]', called || serving);
+    en("#open-transfer", !!cur);
+    en("#open-case", !!cur);
+    if (!cur) { show("transfer", false); show("case", false); }
+    renderWaiting(cs === "open" && !cur);
+  }
+
+  function renderCurrent(c) {
+    setText("cur-number", c.number);
+    setText("cur-service", svcName(c.service));
+    var s = $("cur-state");
+    s.textContent = stateText(c.state);
+    s.className = "badge t-" + c.state;
+    show("cur-priority", !!c.priority);
+    setText("cur-calls", c.calls > 1 ? "已呼 " + c.calls + " 次 Called " + c.calls + "×" : "");
+    setText("cur-wait", O.clock(c.waitSeconds));
+    setText("cur-issued", O.hhmm(c.issuedAt));
+    var rq = c.request;
+    show("cur-request", !!rq);
+    if (rq) {
+      setText("cur-request-no", rq.number + " · " + (KINDS[rq.kind] || rq.kind));
+      setText("cur-request-text", (rq.title ? rq.title + "\n" : "") + (rq.text || ""));
+    }
+    var ul = $("cur-materials");
+    if (ul.getAttribute("data-for") !== c.id) {
+      O.clear(ul);
+      ul.setAttribute("data-for", c.id);
+      (c.materials || []).forEach(function (m, i) {
+        var li = el("li"), lab = el("label"), cb = el("input");
+        cb.type = "checkbox";
+        cb.id = "mat-" + i;
+        lab.appendChild(cb);
+        lab.appendChild(document.createTextNode(" " + m.zh + " "));
+        lab.appendChild(el("span", "en", m.en));
+        li.appendChild(lab);
+        ul.appendChild(li);
+      });
+      if (!c.materials || !c.materials.length) { ul.appendChild(el("li", "muted", "无需材料 Nothing to bring")); }
+    }
+    var ol = $("cur-visits");
+    O.clear(ol);
+    (c.visits || []).forEach(function (v) {
+      var li = el("li", "", v.counter + " 号窗口 Counter " + v.counter + " · " + (v.serviceName ? v.serviceName.zh + " " + v.serviceName.en : v.service) +
+        " · " + O.hhmm(v.calledAt) + "–" + O.hhmm(v.finishedAt));
+      if (v.note) { li.appendChild(el("div", "note", v.note)); }
+      ol.appendChild(li);
+    });
+    show("cur-visits-box", !!(c.visits && c.visits.length));
+  }
+
+  function mineWaiting() {
+    var services = st.cfg ? st.cfg.services : [];
+    return st.waiting.filter(function (t) {
+      if (t.targetCounter) { return t.targetCounter === st.counter; }
+      return services.indexOf(t.service) >= 0;
+    });
+  }
+
+  function renderWaiting(canCall) {
+    var list = mineWaiting(), tb = $("waiting"), now = Date.now();
+    O.clear(tb);
+    list.forEach(function (t) {
+      var tr = el("tr");
+      tr.setAttribute("data-number", t.number);
+      var num = el("td", "num", t.number);
+      if (t.priority) { num.appendChild(el("span", "badge prio", "优先")); }
+      if (t.targetCounter) { num.appendChild(el("span", "badge tgt", "转入")); }
+      tr.appendChild(num);
+      tr.appendChild(el("td", "", svc(t.service) ? svc(t.service).name.zh : t.service));
+      tr.appendChild(el("td", "wait", O.clock((now - new Date(t.issuedAt).getTime()) / 1000)));
+      var td = el("td"), b = el("button", "small", "叫");
+      b.type = "button";
+      b.title = "叫此号 Call this number";
+      b.disabled = !canCall || st.busy;
+      b.addEventListener("click", function () { callNumber(t.number); });
+      td.appendChild(b);
+      tr.appendChild(td);
+      tb.appendChild(tr);
+    });
+    setText("waiting-count", list.length);
+    show("waiting-empty", list.length === 0);
+  }
+
+  // ---- actions ----
+
+  function act(action, body, opts) {
+    if (st.busy) { return Promise.resolve(null); }
+    st.busy = true;
+    render();
+    return api("POST", base() + "/counters/" + st.counter + "/" + action, body || {}).then(function (r) {
+      if (!(opts && opts.quiet)) {
+        if (r.status === 204) { status("暂无等候 Nobody is waiting"); } else { status(ACTION_DONE[action] || "OK"); }
+      }
+      return r;
+    }).catch(function (e) { fail(e); return null; }).then(function (r) {
+      st.busy = false;
+      return refresh().then(function () { return r; });
+    });
+  }
+
+  function callNext() {
+    var now = Date.now();
+    if (st.busy || now - st.lastCall < CALL_GAP) { return; }
+    var v = st.view;
+    if (!v || v.current || v.counter.state !== "open") { return; }
+    st.lastCall = now;
+    act("call-next", {}, { quiet: true }).then(function (r) {
+      if (!r) { return; }
+      if (r.status === 204) { status("暂无等候 Nobody is waiting"); return; }
+      status("已叫 Called " + r.body.number);
+    });
+  }
+
+  function callNumber(n) {
+    n = (n || "").trim().toUpperCase();
+    if (!n) { return; }
+    act("call", { ticket: n }, { quiet: true }).then(function (r) {
+      if (r && r.body) { status("已叫 Called " + r.body.number); $("call-number").value = ""; }
+    });
+  }
+
+  function fillTransfer() {
+    var s = $("tr-service"), c = $("tr-counter");
+    O.clear(s);
+    O.clear(c);
+    var none = el("option", "", "—");
+    none.value = "";
+    s.appendChild(none);
+    st.hall.services.forEach(function (x) {
+      var o = el("option", "", x.code + " " + x.name.zh + " " + x.name.en);
+      o.value = x.code;
+      s.appendChild(o);
+    });
+    var none2 = el("option", "", "—");
+    none2.value = "";
+    c.appendChild(none2);
+    st.hall.counters.forEach(function (x) {
+      if (x.number === st.counter) { return; }
+      var o = el("option", "", x.number + " 号窗口 Counter " + x.number + " (" + x.services.join(", ") + ")");
+      o.value = String(x.number);
+      c.appendChild(o);
+    });
+  }
+
+  function transfer(ev) {
+    ev.preventDefault();
+    var body = { placement: document.querySelector('input[name="placement"]:checked').value };
+    var to = $("tr-service").value, tc = $("tr-counter").value, note = $("tr-note").value.trim();
+    if (to) { body.toService = to; }
+    if (tc) { body.toCounter = parseInt(tc, 10); }
+    if (note) { body.note = note; }
+    if (!to && !tc) { status("请选择业务或窗口 Choose a service or a counter", true); return; }
+    act("transfer", body).then(function (r) {
+      if (r) { show("transfer", false); $("tr-note").value = ""; }
+    });
+  }
+
+  // ---- 只进一门: a case for a department ----
+
+  function loadCatalogue() {
+    if (st.catalogue) { return Promise.resolve(st.catalogue); }
+    return api("GET", "/api/v1/catalogue").then(function (r) {
+      st.catalogue = r.body;
+      var cat = $("case-category"), dep = $("case-dept"), seen = {};
+      r.body.categories.forEach(function (k) {
+        var o = el("option", "", k.name.zh + " " + k.name.en + " → " + k.departmentName.zh);
+        o.value = k.code;
+        o.setAttribute("data-dept", k.department);
+        cat.appendChild(o);
+        if (!seen[k.department]) {
+          seen[k.department] = true;
+          var d = el("option", "", k.departmentName.zh + " " + k.departmentName.en);
+          d.value = k.department;
+          dep.appendChild(d);
+        }
+      });
+      return st.catalogue;
+    });
+  }
+
+  function ensureDept(code, name) {
+    var dep = $("case-dept");
+    for (var i = 0; i < dep.options.length; i++) { if (dep.options[i].value === code) { return; } }
+    var d = el("option", "", name || code);
+    d.value = code;
+    dep.appendChild(d);
+  }
+
+  function deptName(code) {
+    var ks = st.catalogue ? st.catalogue.categories : [];
+    for (var i = 0; i < ks.length; i++) { if (ks[i].department === code) { return ks[i].departmentName.zh; } }
+    return code === "office" ? "督办室" : code;
+  }
+
+  function openCase() {
+    var cur = st.view && st.view.current;
+    if (!cur) { return; }
+    show("transfer", false);
+    show("case", true);
+    if (!$("case-text").value && cur.request) { $("case-text").value = cur.request.text || ""; }
+    loadCatalogue().catch(fail);
+    $("case-text").focus();
+  }
+
+  function suggest() {
+    var text = $("case-text").value.trim();
+    if (!text) { status("请先填写摘要 Write the summary first", true); return; }
+    var b = $("case-suggest");
+    b.disabled = true;
+    loadCatalogue().then(function () {
+      return api("POST", "/api/v1/route", { text: text });
+    }).then(function (r) {
+      var res = r.body;
+      ensureDept(res.department, deptName(res.department));
+      $("case-dept").value = res.department;
+      $("case-category").value = res.category && !res.triage ? res.category : "";
+      var alt = (res.alternatives || []).slice(0, 2).map(function (a) {
+        return deptName(a.department) + " " + Math.round(a.confidence * 100) + "%";
+      });
+      setText("case-suggestion", "建议 Suggested: " + deptName(res.department) + " " + Math.round(res.confidence * 100) + "%" +
+        (res.triage ? "（把握不足，交督办室分派 low confidence: the office assigns）" : "") +
+        (alt.length ? " · 其他 also: " + alt.join(", ") : ""));
+    }).catch(fail).then(function () { b.disabled = false; });
+  }
+
+  function submitCase(ev) {
+    ev.preventDefault();
+    var cur = st.view && st.view.current;
+    var text = $("case-text").value.trim();
+    if (!cur || st.busy) { return; }
+    if (!text) { status("请填写摘要 Write the summary", true); return; }
+    var body = { hall: st.hall.code, kind: $("case-kind").value, channel: "counter", ticketId: cur.id, text: text };
+    var cat = $("case-category").value, dep = $("case-dept").value;
+    if (cat) { body.category = cat; }
+    if (dep && !cat) { body.department = dep; }
+    st.busy = true;
+    render();
+    O.api("POST", "/api/v1/cases", body, { "Idempotency-Key": "counter-case-" + cur.id }).then(function (r) {
+      var c = r.body;
+      st.busy = false;
+      return act("finish", { outcome: "case_opened", caseId: c.id, note: "case " + c.number }, { quiet: true }).then(function (fr) {
+        if (!fr) { return; }
+        show("case", false);
+        $("case-text").value = "";
+        setText("case-suggestion", "");
+        status("已转办 Case " + c.number + " → " + (c.departmentName ? c.departmentName.zh : c.department) + "，号票二维码可查进度 The ticket's QR follows it");
+      });
+    }).catch(function (e) { st.busy = false; fail(e); render(); });
+  }
+
+  // ---- wiring ----
+
+  function wire() {
+    $("login-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var b = $("login-btn");
+      b.disabled = true;
+      api("POST", "/api/v1/session", { username: $("username").value.trim(), password: $("password").value }).then(function (r) {
+        $("password").value = "";
+        return signedIn({ subject: r.body.username, role: r.body.role, halls: r.body.halls });
+      }).catch(function (e) {
+        status(e.status === 401 ? "用户名或密码错误 Wrong username or password" : "登录失败 Sign-in failed: " + e.message, true);
+      }).then(function () { b.disabled = false; });
+    });
+    $("logout").addEventListener("click", function () {
+      api("DELETE", "/api/v1/session").catch(function () { return null; }).then(showLogin);
+    });
+    $("pick-hall").addEventListener("change", fillCounters);
+    $("pick-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var h = st.halls.filter(function (x) { return x.code === $("pick-hall").value; })[0];
+      if (h) { enter(h, parseInt($("pick-counter").value, 10)); }
+    });
+    $("change-counter").addEventListener("click", function () {
+      try { localStorage.removeItem("onedoor.counter"); } catch (e) { /* private mode */ }
+      showPick();
+    });
+    $("call-next").addEventListener("click", callNext);
+    Array.prototype.forEach.call(document.querySelectorAll("[data-act]"), function (b) {
+      b.addEventListener("click", function () {
+        var a = b.getAttribute("data-act"), body = {};
+        if (a === "finish") { body.outcome = $("outcome").value; }
+        if (a === "close" && !window.confirm("确定关窗？ Close the counter?")) { return; }
+        act(a, body);
+      });
+    });
+    $("call-one").addEventListener("submit", function (ev) { ev.preventDefault(); callNumber($("call-number").value); });
+    $("open-transfer").addEventListener("click", function () { show("case", false); show("transfer", true); });
+    $("transfer").addEventListener("submit", transfer);
+    $("open-case").addEventListener("click", openCase);
+    $("case-suggest").addEventListener("click", suggest);
+    $("case").addEventListener("submit", submitCase);
+    $("case-category").addEventListener("change", function () {
+      var o = $("case-category").selectedOptions[0];
+      if (o && o.value) { $("case-dept").value = o.getAttribute("data-dept"); }
+    });
+    $("case-dept").addEventListener("change", function () {
+      var o = $("case-category").selectedOptions[0];
+      if (o && o.value && o.getAttribute("data-dept") !== $("case-dept").value) { $("case-category").value = ""; }
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-close]"), function (b) {
+      b.addEventListener("click", function () { show(b.getAttribute("data-close"), false); });
+    });
+    document.addEventListener("keydown", function (ev) {
+      if ($("console").hidden) { return; }
+      var tag = ev.target && ev.target.tagName;
+      var typing = tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || tag === "BUTTON";
+      if (ev.key === "F1" || (ev.key === " " && !typing)) {
+        ev.preventDefault();
+        if (!ev.repeat) { callNext(); }
+      }
+    });
+    // Waiting times tick without a request.
+    setInterval(function () { if (st.hall && !$("console").hidden) { renderWaiting(!st.busy && st.view && st.view.counter.state === "open" && !st.view.current); } }, 15000);
+  }
+
+  wire();
+  api("GET", "/api/v1/me").then(function (r) { return signedIn(r.body); }, function () { showLogin(); }).catch(fail);
+}());
