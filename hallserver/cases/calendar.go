@@ -139,7 +139,8 @@ func (c *Calendar) Counted(from, to time.Time) time.Duration {
 	return sum
 }
 
-// Add returns the instant at which d of working time has passed since from. Add(from, 0) is from.
+// Add returns the instant (in UTC) at which d of working time has passed since from. Add(from, 0)
+// is from.
 func (c *Calendar) Add(from time.Time, d time.Duration) time.Time {
 	if d <= 0 {
 		return from
@@ -153,14 +154,14 @@ func (c *Calendar) Add(from time.Time, d time.Duration) time.Time {
 			}
 			if avail := we.Sub(ws); avail > 0 {
 				if avail >= d {
-					return ws.Add(d)
+					return ws.Add(d).UTC() // times are stored and sent in UTC
 				}
 				d -= avail
 			}
 		}
 		m = time.Date(m.Year(), m.Month(), m.Day()+1, 0, 0, 0, 0, c.Loc)
 	}
-	return from.Add(d) // unreachable with a sane calendar
+	return from.Add(d).UTC() // unreachable with a sane calendar
 }
 
 // AddDays returns the instant n working days (of working time) after from.
