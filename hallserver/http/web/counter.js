@@ -493,5 +493,12 @@
   }
 
   wire();
+  // For tests and curious developers: the console's state (read only by convention).
+  window.onedoorCounter = {
+    live: function () { return !!(st.stream && st.stream.up()); },
+    busy: function () { return st.busy; },
+    current: function () { return st.view && st.view.current ? st.view.current.number : ""; },
+    state: function () { return st.view ? st.view.counter.state : ""; }
+  };
   api("GET", "/api/v1/me").then(function (r) { return signedIn(r.body); }, function () { showLogin(); }).catch(fail);
 }());

@@ -280,5 +280,6 @@
     if (!document.hidden && LIVE[last.state]) { fetchTicket(); }
   });
   if (token && LIVE[last.state]) { fetchTicket(); }
-  window.onedoorFollow = { ready: true };
+  // For tests and curious developers: is the live link up?
+  window.onedoorFollow = { ready: true, live: function () { return !!(conn && conn.up()); } };
 }());

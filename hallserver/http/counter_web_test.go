@@ -1,0 +1,292 @@
+package http
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"onedoor/hallserver/hall"
+)
+
+// webShots, when set, is where the counter console and follow page tests write their
+// screenshots (make screenshots-web: docs/screenshots/counter-*.png and follow-*.png).
+var webShots = flag.String("web-screenshots", "", "write counter-*.png and follow-*.png screenshots into this directory")
+
+// run runs chromedp actions and fails the test on error.
+func run(t testing.TB, ctx context.Context, what string, acts ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, acts...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// must waits until the JavaScript expression is true, failing with what otherwise.
+func must(t testing.TB, ctx context.Context, what, expr string, d time.Duration) {
+	t.Helper()
+	if err := waitJS(t, ctx, expr, d); err != nil {
+		t.Fatalf("%s: %s not true within %s: %v", what, expr, d, err)
+	}
+}
+
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string { b, _ := json.Marshal(s); return string(b) }
+
+// tab opens another tab of the same browser (same cookies) with the given viewport.
+func tab(t testing.TB, ctx context.Context, w, h int) context.Context {
+	t.Helper()
+	c, cancel := chromedp.NewContext(ctx)
+	t.Cleanup(cancel)
+	run(t, c, "new tab", chromedp.EmulateViewport(int64(w), int64(h)))
+	return c
+}
+
+// openConsole signs user in at /counter (unless signed in already) and enters the counter.
+func openConsole(t testing.TB, ctx context.Context, base, user string, counter int) {
+	t.Helper()
+	run(t, ctx, "open console", chromedp.Navigate(base+"/counter"))
+	must(t, ctx, "console start", `window.onedoorCounter && (!document.getElementById("login").hidden || !document.getElementById("pick").hidden || !document.getElementById("console").hidden)`, 5*time.Second)
+	if evalString(t, ctx, `String(!document.getElementById("login").hidden)`) == "true" {
+		run(t, ctx, "sign in",
+			chromedp.SendKeys(chromedp.CSS("#username"), user),
+			chromedp.SendKeys(chromedp.CSS("#password"), "demo"),
+			chromedp.Click(chromedp.CSS("#login-btn")))
+		must(t, ctx, "signed in", `!document.getElementById("pick").hidden || !document.getElementById("console").hidden`, 5*time.Second)
+	}
+	if evalString(t, ctx, `String(!document.getElementById("console").hidden)`) == "true" {
+		run(t, ctx, "change counter", chromedp.Click(chromedp.CSS("#change-counter")))
+	}
+	must(t, ctx, "pick screen", `!document.getElementById("pick").hidden`, 2*time.Second)
+	evalString(t, ctx, `(function(){var s=document.getElementById("pick-hall");s.value="students";s.dispatchEvent(new Event("change"));document.getElementById("pick-counter").value="`+itoa(counter)+`";return ""})()`)
+	run(t, ctx, "enter counter", chromedp.Click(chromedp.CSS("#pick-btn")))
+	must(t, ctx, "console live", `!document.getElementById("console").hidden && onedoorCounter.live() && onedoorCounter.state() !== ""`, 5*time.Second)
+}
+
+// eventually is must for a page that may reload meanwhile (evaluation errors are retried).
+func eventually(t testing.TB, ctx context.Context, what, expr string, d time.Duration) {
+	t.Helper()
+	end := time.Now().Add(d)
+	for {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(end) {
+			t.Fatalf("%s: %s not true within %s (%v)", what, expr, d, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// openCounter presses "open" unless the counter is open already.
+func openCounter(t testing.TB, ctx context.Context) {
+	t.Helper()
+	if evalString(t, ctx, `onedoorCounter.state()`) != "open" {
+		run(t, ctx, "open counter", chromedp.Click(chromedp.CSS(`[data-act="open"]`)))
+		must(t, ctx, "counter open", `onedoorCounter.state() === "open" && !onedoorCounter.busy()`, 3*time.Second)
+	}
+}
+
+// openFollow loads a follow page and waits for its live link.
+func openFollow(t testing.TB, ctx context.Context, url string) {
+	t.Helper()
+	run(t, ctx, "open follow page", chromedp.Navigate(url))
+	must(t, ctx, "follow page live", `window.onedoorFollow && onedoorFollow.live()`, 5*time.Second)
+}
+
+// shot writes a screenshot when -web-screenshots is set.
+func shot(t testing.TB, ctx context.Context, name string) {
+	t.Helper()
+	if *webShots == "" {
+		return
+	}
+	run(t, ctx, "settle", chromedp.Sleep(150*time.Millisecond))
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.MkdirAll(*webShots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(*webShots, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCounterConsoleCallReachesFollowPage: sign in, open a counter, call next; the follow page of
+// that ticket (another tab, phone size) shows "called" and the counter within a second. A double
+// click and F1 right after call nobody else.
+func TestCounterConsoleCallReachesFollowPage(t *testing.T) {
+	e := newEnv(t)
+	first, second := e.issue("A"), e.issue("A")
+	ctx := browser(t, 1280, 900)
+	openConsole(t, ctx, e.ts.URL, "counter1", 1)
+	openCounter(t, ctx)
+	must(t, ctx, "waiting list", `document.querySelectorAll("#waiting tr").length === 2`, 2*time.Second)
+
+	phone := tab(t, ctx, 390, 844)
+	openFollow(t, phone, first.FollowURL)
+	if got := evalString(t, phone, `document.getElementById("follow").dataset.state + " " + document.getElementById("ahead").textContent`); got != "waiting 0" {
+		t.Fatalf("follow page before the call: %q", got)
+	}
+
+	// A double click, then F1: one call (the second ticket still waits).
+	start := time.Now()
+	run(t, ctx, "call next", chromedp.DoubleClick(chromedp.CSS("#call-next")), chromedp.KeyEvent("\ue031")) // F1
+	must(t, phone, "follow page shows the call", `document.getElementById("follow").dataset.state === "called" && document.getElementById("counter").textContent === "1" && !document.getElementById("called").hidden`, time.Second)
+	t.Logf("call-next click to follow page \"called\": %s", time.Since(start).Round(time.Millisecond))
+	must(t, ctx, "console shows the current ticket", `onedoorCounter.current() === `+jsString(first.Number)+` && !onedoorCounter.busy()`, 2*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	var w struct{ Tickets []ticketJSON }
+	e.do("GET", "/api/v1/halls/students/waiting", e.login("counter1"), nil).decode(t, &w)
+	if len(w.Tickets) != 1 || w.Tickets[0].Number != second.Number {
+		t.Fatalf("after a double click and F1 the waiting list is %+v, want only %s", w.Tickets, second.Number)
+	}
+	must(t, ctx, "console waiting list", `document.querySelectorAll("#waiting tr").length === 1`, 2*time.Second)
+	if got := evalString(t, ctx, `document.getElementById("cur-number").textContent + "|" + document.getElementById("cur-materials").textContent`); !strings.HasPrefix(got, first.Number+"|") || !strings.Contains(got, "学生证") {
+		t.Errorf("current ticket card: %q", got)
+	}
+
+	// Finishing ends the follow page's live part.
+	run(t, ctx, "start", chromedp.Click(chromedp.CSS(`[data-act="start"]`)))
+	must(t, phone, "serving", `document.getElementById("follow").dataset.state === "serving"`, 2*time.Second)
+	must(t, ctx, "finish enabled", `!document.querySelector('[data-act="finish"]').disabled`, 2*time.Second)
+	run(t, ctx, "finish", chromedp.Click(chromedp.CSS(`[data-act="finish"]`)))
+	must(t, phone, "done", `document.getElementById("follow").dataset.state === "done"`, 2*time.Second)
+	must(t, ctx, "counter free", `onedoorCounter.current() === ""`, 2*time.Second)
+}
+
+// TestCounterConsoleTransferUpdatesTargetList: counter 1 transfers its ticket to counter 3; the
+// console of counter 3 (another tab) lists it at once.
+func TestCounterConsoleTransferUpdatesTargetList(t *testing.T) {
+	e := newEnv(t)
+	tk := e.issue("A")
+	e.issue("B")
+	ctx := browser(t, 1280, 900)
+	openConsole(t, ctx, e.ts.URL, "counter1", 1)
+	openCounter(t, ctx)
+	run(t, ctx, "call next", chromedp.Click(chromedp.CSS("#call-next")))
+	must(t, ctx, "called", `onedoorCounter.current() === `+jsString(tk.Number)+` && !onedoorCounter.busy()`, 2*time.Second)
+
+	other := tab(t, ctx, 1280, 900)
+	openConsole(t, other, e.ts.URL, "counter1", 3)
+	// Counter 3 serves B only: it lists the B ticket, not the A ticket at counter 1.
+	must(t, other, "counter 3 list", `document.querySelectorAll("#waiting tr").length === 1`, 2*time.Second)
+
+	run(t, ctx, "transfer panel", chromedp.Click(chromedp.CSS("#open-transfer")))
+	evalString(t, ctx, `(function(){document.getElementById("tr-counter").value="3";document.getElementById("tr-note").value="需奖助学金窗口核对";return ""})()`)
+	start := time.Now()
+	run(t, ctx, "transfer", chromedp.Click(chromedp.CSS(`#transfer button[type="submit"]`)))
+	must(t, other, "counter 3 lists the transferred ticket", `!!document.querySelector('#waiting tr[data-number=`+jsString(tk.Number)+`]')`, time.Second)
+	t.Logf("transfer click to the target counter's list: %s", time.Since(start).Round(time.Millisecond))
+	if got := evalString(t, other, `document.querySelector('#waiting tr').dataset.number`); got != tk.Number {
+		t.Errorf("transferred to the front: first row is %q, want %s", got, tk.Number)
+	}
+	must(t, ctx, "counter 1 free", `onedoorCounter.current() === ""`, 2*time.Second)
+
+	// Counter 3 opens, calls it and sees the earlier visit with its note.
+	openCounter(t, other)
+	run(t, other, "call at 3", chromedp.Click(chromedp.CSS("#call-next")))
+	if err := waitJS(t, other, `onedoorCounter.current() === `+jsString(tk.Number)+` && document.getElementById("cur-visits").textContent.indexOf("需奖助学金窗口核对") >= 0`, 2*time.Second); err != nil {
+		t.Fatalf("earlier visit at counter 3: current %q, visits %q", evalString(t, other, `onedoorCounter.current()`), evalString(t, other, `document.getElementById("cur-visits").textContent`))
+	}
+}
+
+// TestCounterConsoleShowsRequestTextAsText: a walk-in request with markup in it reaches the
+// counter as text: no element is made from it and no script runs.
+func TestCounterConsoleShowsRequestTextAsText(t *testing.T) {
+	e := newCaseEnv(t)
+	tk := e.issue("A")
+	evil := `<script>window.pwned=1</script><img src=x onerror="window.pwned=2"><b>宿舍</b>空调坏了`
+	e.openKiosk(map[string]any{"hall": "students", "kind": "complaint", "text": evil, "ticketId": tk.ID}, "")
+	ctx := browser(t, 1280, 900)
+	openConsole(t, ctx, e.ts.URL, "counter1", 1)
+	openCounter(t, ctx)
+	run(t, ctx, "call next", chromedp.Click(chromedp.CSS("#call-next")))
+	must(t, ctx, "request shown", `!document.getElementById("cur-request").hidden`, 2*time.Second)
+	if got := evalString(t, ctx, `document.getElementById("cur-request-text").textContent`); got != evil {
+		t.Errorf("request text %q, want %q", got, evil)
+	}
+	if got := evalString(t, ctx, `String(document.getElementById("cur-request-text").children.length) + " " + String(window.pwned)`); got != "0 undefined" {
+		t.Errorf("markup in the request became elements or ran: %s", got)
+	}
+}
+
+// TestCounterOpensCaseAndFollowPageRatesIt: 只进一门 from the console (route suggestion, case
+// opened for a department, ticket finished with outcome case_opened); the ticket's follow page
+// follows the case; the department replies; the person rates it on the phone.
+func TestCounterOpensCaseAndFollowPageRatesIt(t *testing.T) {
+	e := newCaseEnv(t)
+	tk := e.issue("A")
+	ctx := browser(t, 1280, 900)
+	openConsole(t, ctx, e.ts.URL, "counter1", 1)
+	openCounter(t, ctx)
+	phone := tab(t, ctx, 390, 844)
+	openFollow(t, phone, tk.FollowURL)
+	run(t, ctx, "call next", chromedp.Click(chromedp.CSS("#call-next")))
+	must(t, ctx, "called", `onedoorCounter.current() === `+jsString(tk.Number)+` && !onedoorCounter.busy()`, 2*time.Second)
+
+	summary := "图书馆三楼座位总被占，预约了也没有座位 <script>window.pwned=1</script>"
+	run(t, ctx, "case panel", chromedp.Click(chromedp.CSS("#open-case")))
+	run(t, ctx, "summary", chromedp.SendKeys(chromedp.CSS("#case-text"), summary))
+	run(t, ctx, "suggest", chromedp.Click(chromedp.CSS("#case-suggest")))
+	must(t, ctx, "suggestion", `document.getElementById("case-suggestion").textContent.indexOf("%") > 0`, 3*time.Second)
+	if got := evalString(t, ctx, `document.getElementById("case-dept").value`); got != "library" {
+		t.Errorf("suggested department %q, want library", got)
+	}
+	shot(t, ctx, "counter-case")
+	run(t, ctx, "open case", chromedp.Click(chromedp.CSS(`#case button[type="submit"]`)))
+	must(t, ctx, "finished", `onedoorCounter.current() === "" && document.getElementById("case").hidden`, 3*time.Second)
+
+	// The ticket is done with outcome case_opened and linked to the case.
+	var f followJSON
+	e.do("GET", "/api/v1/follow/"+tk.Token, "", nil).decode(t, &f)
+	if f.State != hall.TicketDone || f.Outcome != hall.OutcomeCaseOpened || f.CaseID == "" {
+		t.Fatalf("ticket after the case: %+v", f)
+	}
+	lib := e.login("h-library")
+	var c hall.Case
+	e.do("GET", "/api/v1/cases/"+f.CaseID, lib, nil).decode(t, &c)
+	if c.Ticket != tk.ID || c.Channel != hall.ChannelCounter || c.Department != "library" || c.Text != summary {
+		t.Fatalf("case %+v", c)
+	}
+
+	// The open follow page reloads itself and shows the case.
+	eventually(t, phone, "case on the follow page", `!!document.getElementById("case") && document.getElementById("case-text").textContent === `+jsString(summary), 3*time.Second)
+	if got := evalString(t, phone, `String(window.pwned) + " " + document.scripts.length`); got != "undefined 2" {
+		t.Errorf("summary markup ran or made elements: %s", got)
+	}
+
+	for _, a := range []struct{ action, text string }{{"sign", ""}, {"reply", "已加强巡查：座位暂离超过 30 分钟自动释放。<b>谢谢</b>"}} {
+		var body any
+		if a.text != "" {
+			body = map[string]string{"text": a.text}
+		}
+		if r := e.do("POST", "/api/v1/cases/"+c.ID+"/"+a.action, lib, body); r.status != 200 {
+			t.Fatalf("%s: %d %s", a.action, r.status, r.body)
+		}
+	}
+	run(t, phone, "reload", chromedp.Reload())
+	must(t, phone, "rating form", `!document.getElementById("rate").hidden && document.getElementById("case-reply-text").textContent.indexOf("<b>谢谢</b>") > 0`, 3*time.Second)
+	shot(t, phone, "follow-case-replied")
+	comment := "还是没座位 <script>window.pwned=3</script>"
+	run(t, phone, "rate",
+		chromedp.Click(chromedp.CSS(`label[for="star-2"]`)),
+		chromedp.SendKeys(chromedp.CSS("#rate-comment"), comment),
+		chromedp.Click(chromedp.CSS("#rate-btn")))
+	// Two stars: unsatisfied, the case is reopened.
+	must(t, phone, "rated", `document.getElementById("follow").dataset.caseState === "reopened" && !document.getElementById("rated").hidden`, 3*time.Second)
+	if got := evalString(t, phone, `document.getElementById("rated-stars").textContent + document.getElementById("rated-comment").textContent + " " + String(window.pwned)`); got != "2 · "+comment+" undefined" {
+		t.Errorf("rating shown as %q", got)
+	}
+	e.do("GET", "/api/v1/cases/"+c.ID, lib, nil).decode(t, &c)
+	if c.State != hall.CaseReopened || len(c.Ratings) != 1 || c.Ratings[0].Stars != 2 || c.Ratings[0].Comment != comment {
+		t.Fatalf("case after the rating: %s %+v", c.State, c.Ratings)
+	}
+}
