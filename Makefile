@@ -1,7 +1,7 @@
 # OneDoor. `make demo` runs the whole system on its embedded defaults; `make test` runs the tests.
 GO ?= go
 
-.PHONY: demo test check build vet fmt bench
+.PHONY: demo test check build vet fmt bench screenshots-kiosk
 
 demo:
 	./scripts/deps.sh demo
@@ -24,3 +24,8 @@ check:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./hallserver/... ./drivers/...
+
+# Kiosk screens (home zh/en, options, keypad, result, request flow, printer failure, out of
+# service) at 1920x1080 and 1080x1920, rendered headless by Fyne's test driver with the real font.
+screenshots-kiosk:
+	KIOSK_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run '^TestScreenshots$$' ./kiosk

@@ -21,6 +21,7 @@ const (
 	colDisabled   rgba = 0x263238FF
 	colNumber     rgba = 0xFFD54FFF
 	colWarning    rgba = 0xFFB300FF
+	colNote       rgba = 0xFFECB3FF // notes on blue buttons (4.9:1)
 )
 
 // rgba is a colour as 0xRRGGBBAA.

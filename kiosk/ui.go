@@ -220,7 +220,7 @@ func (u *UI) home(st State) fyne.CanvasObject {
 			b.Lines = []string{T(lang, "home.full")}
 		case !sv.Open:
 			b.Lines = append(b.Lines, T(lang, "home.closed"))
-			b.LineColor = []color.Color{nil, colNumber}
+			b.LineColor = []color.Color{nil, colNote}
 		}
 		btns = append(btns, b)
 		u.live = append(u.live, func(s State) {
@@ -283,7 +283,7 @@ func (u *UI) options(st State) fyne.CanvasObject {
 	pri.TitleSize, pri.MinHeight = sizeHuge*0.7, 300
 	id := u.btn("keypad", T(lang, "opt.id"), colNeutral, func() { u.flow.OpenKeypad(false) })
 	id.TitleSize, id.MinHeight = sizeBody, 110
-	return container.NewVBox(title, layout.NewSpacer(), newGrid(600, 2, std, pri), container.NewPadded(id))
+	return container.NewBorder(title, container.NewPadded(id), nil, nil, container.NewPadded(newGrid(600, 2, std, pri)))
 }
 
 // keypad is the student/staff number pad.

@@ -41,7 +41,7 @@ func main() {
 // config is the parsed command line.
 type config struct {
 	server, hall, token, printer, profile, outbox, pin, lang, topics, tz string
-	windowed                                                            bool
+	windowed                                                             bool
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
