@@ -149,3 +149,10 @@ func (c *Controller) Stats() (messages, snapshots int) {
 	defer c.mu.Unlock()
 	return c.msgs, c.snaps
 }
+
+// Link returns the state of the connection to the server.
+func (c *Controller) Link() Link {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.link
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"image/color"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -66,11 +67,13 @@ type UI struct {
 	shown     bool
 	serial    uint64
 	flashGen  int
-	flashing  bool
+	flashing  atomic.Bool
 	flashOn   bool
 	scrollX   float32
 	scrollRun bool
-	mu        sync.Mutex // guards flashing for Flashing() from other goroutines
+	// mu serialises drawing: Fyne runs fyne.Do functions on its main thread, but the test driver
+	// runs them on the calling goroutine, where the animations would race with Show.
+	mu sync.Mutex
 }
 
 type recentRow struct {
@@ -164,17 +167,19 @@ func NewUI(ctx context.Context, portrait bool) *UI {
 func (u *UI) Object() fyne.CanvasObject { return u.root }
 
 // Flashing reports whether the current call is flashing.
-func (u *UI) Flashing() bool {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.flashing
-}
+func (u *UI) Flashing() bool { return u.flashing.Load() }
 
 // Last returns the view shown last.
-func (u *UI) Last() View { return u.last }
+func (u *UI) Last() View {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.last
+}
 
 // Show draws the view. Call it on the Fyne goroutine.
 func (u *UI) Show(v View) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
 	first := !u.shown
 	u.shown = true
 	u.last = v
@@ -245,9 +250,7 @@ func (u *UI) Show(v View) {
 func (u *UI) startFlash() {
 	u.flashGen++
 	gen := u.flashGen
-	u.mu.Lock()
-	u.flashing = true
-	u.mu.Unlock()
+	u.flashing.Store(true)
 	u.setFlash(true)
 	go func() {
 		t := time.NewTicker(flashPeriod)
@@ -261,14 +264,14 @@ func (u *UI) startFlash() {
 			on := i%2 == 0 && i < flashToggles
 			last := i == flashToggles
 			fyne.Do(func() {
+				u.mu.Lock()
+				defer u.mu.Unlock()
 				if u.flashGen != gen {
 					return
 				}
 				u.setFlash(on)
 				if last {
-					u.mu.Lock()
-					u.flashing = false
-					u.mu.Unlock()
+					u.flashing.Store(false)
 				}
 			})
 		}
@@ -305,6 +308,8 @@ func (u *UI) scroll() {
 }
 
 func (u *UI) scrollStep() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
 	area := u.noticeClip.Size()
 	tw := fyne.MeasureText(u.noticeText.Text, u.noticeText.TextSize, u.noticeText.TextStyle).Width
 	lead := u.noticeBadgeBg.Size().Width + 20

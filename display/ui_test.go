@@ -67,6 +67,14 @@ func window(t *testing.T, u *UI, w, h float32) fyne.Window {
 	return win
 }
 
+// capture draws the window while the UI's animations hold still (the test driver runs them on
+// their own goroutines).
+func capture(u *UI, w fyne.Window) image.Image {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return w.Canvas().Capture()
+}
+
 func isYellow(c color.Color) bool {
 	r, g, b, _ := c.RGBA()
 	return r > 0xE000 && g > 0xB000 && b < 0x8000
@@ -103,14 +111,17 @@ func TestUIShowsTheViewAndFlashesOnANewCall(t *testing.T) {
 	if !u.cards[5].nameZh.Visible() || u.cards[6].nameZh.Visible() || u.cards[0].count.Text != "12" {
 		t.Fatal("service cards")
 	}
-	img := win.Canvas().Capture()
+	img := capture(u, win)
 	// The big number: yellow in the middle of the left panel.
 	if n := yellowIn(img, image.Rect(300, 300, 900, 500)); n < 5000 {
 		t.Fatalf("current number drew %d yellow pixels", n)
 	}
 	s.Apply(called(101, hall.EventCalled, "B005", 1, now, nil))
 	u.Show(s.View(now, loc, Link{Connected: true}))
-	if !u.Flashing() || u.nowNumber.Text != "B005" || u.rows[0].number.Text != "A012" {
+	u.mu.Lock()
+	nowText, row0 := u.nowNumber.Text, u.rows[0].number.Text
+	u.mu.Unlock()
+	if !u.Flashing() || nowText != "B005" || row0 != "A012" {
 		t.Fatalf("after a call: flashing %v now %q", u.Flashing(), u.nowNumber.Text)
 	}
 	deadline := time.Now().Add(5 * time.Second)
@@ -122,6 +133,8 @@ func TestUIShowsTheViewAndFlashesOnANewCall(t *testing.T) {
 	}
 	// Offline for more than 5 s: the indicator says so, the call stays on screen.
 	u.Show(s.View(now.Add(10*time.Second), loc, Link{Since: now}))
+	u.mu.Lock()
+	defer u.mu.Unlock()
 	if u.connText.Hidden || u.connText.Text != "连接中断，正在重连…  Connection lost, reconnecting…" || u.nowNumber.Text != "B005" {
 		t.Fatalf("offline: %q hidden %v", u.connText.Text, u.connText.Hidden)
 	}
@@ -144,7 +157,7 @@ func TestScreenshots(t *testing.T) {
 			win := window(t, u, o.w, o.h)
 			u.Show(demoState(t).View(now, loc, Link{Connected: true}))
 			u.scrollStep()
-			img := win.Canvas().Capture()
+			img := capture(u, win)
 			if b := img.Bounds(); b.Dx() != int(o.w) || b.Dy() != int(o.h) {
 				t.Fatalf("capture is %v", b)
 			}
