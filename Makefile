@@ -1,7 +1,7 @@
 # OneDoor. `make demo` runs the whole system on its embedded defaults; `make test` runs the tests.
 GO ?= go
 
-.PHONY: demo test check build vet fmt bench screenshots-kiosk
+.PHONY: demo test check build vet fmt bench screenshots-kiosk screenshots-display screenshots
 
 demo:
 	./scripts/deps.sh demo
@@ -29,3 +29,10 @@ bench:
 # service) at 1920x1080 and 1080x1920, rendered headless by Fyne's test driver with the real font.
 screenshots-kiosk:
 	KIOSK_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run '^TestScreenshots$$' ./kiosk
+
+# Hall display, Fyne (test driver, real font) and web (headless Chromium), landscape and portrait.
+screenshots-display:
+	$(GO) test -count=1 -run '^TestScreenshots$$' ./display -args -screenshots $(CURDIR)/docs/screenshots
+	$(GO) test -count=1 -run '^TestWebDisplayScreenshots$$' ./hallserver/http -args -display-screenshots $(CURDIR)/docs/screenshots
+
+screenshots: screenshots-kiosk screenshots-display

@@ -22,7 +22,7 @@ import (
 	"onedoor/hallserver/hall"
 )
 
-var displayShots = flag.String("screenshots", "", "write display-web-*.png screenshots into this directory")
+var displayShots = flag.String("display-screenshots", "", "write display-web-*.png screenshots into this directory")
 
 // chromiumPath finds the browser the web display tests drive ($ONEDOOR_CHROMIUM, chromium,
 // chromium-browser, google-chrome). The tests fail, not skip, without one: CI installs it.
