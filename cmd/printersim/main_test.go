@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-const fixtures = "../../../shared/fixtures/escpos/"
+const fixtures = "../../drivers/printersim/testdata/escpos/"
 
 func TestRenderWritesPagesAndWarns(t *testing.T) {
 	dir := t.TempDir()

@@ -65,7 +65,10 @@ func TestParseTruncatedAtEnd(t *testing.T) {
 
 // Feeding a stream byte by byte yields the same commands as parsing it whole.
 func TestParseIncremental(t *testing.T) {
-	files, _ := filepath.Glob("../../../shared/fixtures/escpos/*.bin")
+	files, _ := filepath.Glob("testdata/escpos/*.bin")
+	if len(files) < 11 {
+		t.Fatalf("found %d fixtures in testdata/escpos, want the 11 shared ones", len(files))
+	}
 	files = append(files, "") // plus a synthetic stream
 	for _, f := range files {
 		var in []byte
@@ -108,7 +111,7 @@ func summarize(cmds []Command) string {
 // FuzzParse feeds arbitrary bytes, whole and in chunks, through the parser and the
 // printer: no panic, no endless loop, bounded output.
 func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob("../../../shared/fixtures/escpos/*.bin")
+	files, _ := filepath.Glob("testdata/escpos/*.bin")
 	for _, name := range files {
 		if b, err := os.ReadFile(name); err == nil && len(b) < 4096 {
 			f.Add(b)

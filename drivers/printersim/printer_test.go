@@ -326,7 +326,7 @@ func TestBarcodesDecode(t *testing.T) {
 // Every fixture written by escpos-php and thermal renders, with text and the symbols the
 // originals contain.
 func TestFixtures(t *testing.T) {
-	files, err := filepath.Glob("../../../shared/fixtures/escpos/*.bin")
+	files, err := filepath.Glob("testdata/escpos/*.bin")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no fixtures: %v", err)
 	}
