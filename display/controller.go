@@ -55,7 +55,9 @@ func NewController(cfg Config) *Controller {
 			cfg.Location = time.Local
 		}
 	}
-	return &Controller{cfg: cfg, link: Link{Since: cfg.Now()}}
+	c := &Controller{cfg: cfg, link: Link{Since: cfg.Now()}}
+	c.state.Hall = cfg.Hall // shown until the first snapshot brings the hall's name
+	return c
 }
 
 // Run follows the stream until ctx ends, redrawing the clock and the connection indicator every

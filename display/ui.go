@@ -128,7 +128,6 @@ func NewUI(ctx context.Context, portrait bool) *UI {
 
 	u.recentTitle = text("最近呼叫  Recent calls", colSubtle, true)
 	objs := []fyne.CanvasObject{canvas.NewRectangle(colBackground), u.headerBg, u.hallZh, u.hallEn, u.clock, u.date,
-		u.connDot, u.connBg, u.connText,
 		u.nowBg, u.nowLabel, u.nowNumber, u.nowZh, u.nowEn, u.nowService, u.recentBg, u.recentTitle}
 	for i := range u.rows {
 		r := &u.rows[i]
@@ -157,7 +156,7 @@ func NewUI(ctx context.Context, portrait bool) *UI {
 	u.noticeBadgeBg = canvas.NewRectangle(colNumber)
 	u.noticeBadge = text("公告 Notice", colOnFlash, true)
 	u.noticeBadge.Alignment = fyne.TextAlignCenter
-	objs = append(objs, u.noticeBg, u.noticeClip, u.noticeBadgeBg, u.noticeBadge)
+	objs = append(objs, u.noticeBg, u.noticeClip, u.noticeBadgeBg, u.noticeBadge, u.connDot, u.connBg, u.connText) // the indicator on top
 	u.root = container.New(&hallLayout{u: u}, objs...)
 	u.Show(View{})
 	return u
