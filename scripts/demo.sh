@@ -24,4 +24,11 @@ if [ -d cmd/kiosk ]; then
     echo "demo: no X display (DISPLAY unset): not starting the kiosk; run it with DISPLAY set, or see docs/KIOSK.md" >&2
   fi
 fi
+# The hall display (Fyne, needs an X display; windowed, voice when espeak-ng and aplay exist). The
+# web display needs nothing: http://127.0.0.1:8080/display/students
+if [ -d cmd/display ] && [ -n "${DISPLAY:-}" ]; then
+  go run ./cmd/display -server http://127.0.0.1:8080 -hall students -token demo-display-students -windowed &
+  pids+=($!)
+fi
+echo "demo: hall display in any browser: http://127.0.0.1:8080/display/students" >&2
 go run ./cmd/hallserver -demo "$@"
