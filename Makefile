@@ -36,3 +36,7 @@ screenshots-display:
 	$(GO) test -count=1 -run '^TestWebDisplayScreenshots$$' ./hallserver/http -args -display-screenshots $(CURDIR)/docs/screenshots
 
 screenshots: screenshots-kiosk screenshots-display
+
+# Counter console and phone follow page (headless Chromium; the follow page at 390x844).
+screenshots-web:
+	$(GO) test -count=1 -run '^TestWebScreenshots$$' ./hallserver/http -args -web-screenshots $(CURDIR)/docs/screenshots

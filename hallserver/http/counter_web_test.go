@@ -12,6 +12,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"onedoor/hallserver/bolt"
+	"onedoor/hallserver/campus"
+	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
 )
 
@@ -240,7 +243,6 @@ func TestCounterOpensCaseAndFollowPageRatesIt(t *testing.T) {
 	if got := evalString(t, ctx, `document.getElementById("case-dept").value`); got != "library" {
 		t.Errorf("suggested department %q, want library", got)
 	}
-	shot(t, ctx, "counter-case")
 	run(t, ctx, "open case", chromedp.Click(chromedp.CSS(`#case button[type="submit"]`)))
 	must(t, ctx, "finished", `onedoorCounter.current() === "" && document.getElementById("case").hidden`, 3*time.Second)
 
@@ -274,7 +276,6 @@ func TestCounterOpensCaseAndFollowPageRatesIt(t *testing.T) {
 	}
 	run(t, phone, "reload", chromedp.Reload())
 	must(t, phone, "rating form", `!document.getElementById("rate").hidden && document.getElementById("case-reply-text").textContent.indexOf("<b>谢谢</b>") > 0`, 3*time.Second)
-	shot(t, phone, "follow-case-replied")
 	comment := "还是没座位 <script>window.pwned=3</script>"
 	run(t, phone, "rate",
 		chromedp.Click(chromedp.CSS(`label[for="star-2"]`)),
@@ -289,4 +290,116 @@ func TestCounterOpensCaseAndFollowPageRatesIt(t *testing.T) {
 	if c.State != hall.CaseReopened || len(c.Ratings) != 1 || c.Ratings[0].Stars != 2 || c.Ratings[0].Comment != comment {
 		t.Fatalf("case after the rating: %s %+v", c.State, c.Ratings)
 	}
+}
+
+// TestWebScreenshots drives the demo campus into a busy morning and takes the pictures in
+// docs/screenshots (make screenshots-web): the console signed out, serving a transferred
+// ticket, opening a case; the follow page waiting, called, and following a replied case.
+// Without -web-screenshots it still checks that nothing sticks out of a phone's screen.
+func TestWebScreenshots(t *testing.T) {
+	e := newEnv(t, func(e *env) { e.campus = campus.Demo() })
+	cs, err := bolt.NewCases(context.Background(), e.db, e.campus, cases.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	if err := e.auth.CreateStaff(context.Background(), hall.Staff{Username: "h-library", Role: hall.RoleHandler, Department: "library"}, "demo"); err != nil {
+		t.Fatal(err)
+	}
+	e.srv.Close()
+	e.ts.Close()
+	e.start()
+	e.srv.cfg.Cases = cs // the server reads it per request; set before any request
+	staff := e.login("admin")
+	for _, c := range []int{1, 2, 3, 4} {
+		e.act(staff, c, "open", nil, 200)
+	}
+	issue := func(svc string, prio bool, person string) ticketJSON {
+		r := e.do("POST", "/api/v1/halls/students/tickets", kioskStudents, map[string]any{"service": svc, "priority": prio, "personId": person})
+		if r.status != 201 {
+			t.Fatalf("issue: %d %s", r.status, r.body)
+		}
+		var tj ticketJSON
+		r.decode(t, &tj)
+		return tj
+	}
+	// A case ticket: called at counter 4, turned into a library case, replied.
+	caseTk := issue("C", false, "")
+	e.callNext(staff, 4)
+	var oc openedCaseJSON
+	r := e.do("POST", "/api/v1/cases", staff, map[string]any{"hall": "students", "kind": "complaint", "channel": "counter", "ticketId": caseTk.ID,
+		"department": "library", "text": "图书馆三楼自习室座位长期被书本占用，预约了也找不到空座，希望加强管理。"})
+	if r.status != 201 {
+		t.Fatalf("open case: %d %s", r.status, r.body)
+	}
+	r.decode(t, &oc)
+	e.act(staff, 4, "finish", map[string]any{"outcome": "case_opened", "caseId": oc.ID}, 200)
+	lib := e.login("h-library")
+	for _, a := range []struct{ action, text string }{{"sign", ""}, {"reply", "您好！图书馆已于本周起加强三楼巡查：座位暂离超过 30 分钟由系统自动释放，书本占座将由管理员收存至服务台。感谢您的反映。"}} {
+		var body any
+		if a.text != "" {
+			body = map[string]string{"text": a.text}
+		}
+		if r := e.do("POST", "/api/v1/cases/"+oc.ID+"/"+a.action, lib, body); r.status != 200 {
+			t.Fatalf("%s: %d %s", a.action, r.status, r.body)
+		}
+	}
+	// The morning queue; A001 goes to counter 2, which sends it on to counter 1.
+	moved := issue("A", false, "2023104518")
+	for _, svc := range []string{"A", "B", "A", "A", "B", "A", "B", "A"} {
+		issue(svc, false, "")
+	}
+	e.callNext(staff, 2)
+	e.act(staff, 2, "transfer", map[string]any{"toCounter": 1, "placement": "front", "note": "成绩证明需加盖学院公章，转 1 号窗口"}, 200)
+	e.callNext(staff, 3)
+	waiting := issue("A", false, "")
+
+	ctx := browser(t, 1366, 900)
+	run(t, ctx, "login page", chromedp.Navigate(e.ts.URL+"/counter"))
+	must(t, ctx, "login form", `window.onedoorCounter && !document.getElementById("login").hidden`, 5*time.Second)
+	shot(t, ctx, "counter-login")
+	openConsole(t, ctx, e.ts.URL, "counter1", 1)
+	openCounter(t, ctx)
+	run(t, ctx, "call next", chromedp.Click(chromedp.CSS("#call-next")))
+	must(t, ctx, "called the transferred ticket", `onedoorCounter.current() === `+jsString(moved.Number)+` && !onedoorCounter.busy() && document.getElementById("cur-visits").textContent.length > 0`, 3*time.Second)
+	issue("B", true, "") // a green-channel arrival shows up in the list live
+	must(t, ctx, "priority arrival listed", `!!document.querySelector("#waiting .prio")`, 2*time.Second)
+	run(t, ctx, "start", chromedp.Click(chromedp.CSS(`[data-act="start"]`)))
+	must(t, ctx, "serving", `document.getElementById("cur-state").textContent.indexOf("Serving") >= 0 && !onedoorCounter.busy()`, 3*time.Second)
+	evalString(t, ctx, `(document.getElementById("mat-0").checked = true, "")`)
+	shot(t, ctx, "counter-console")
+	run(t, ctx, "case panel", chromedp.Click(chromedp.CSS("#open-case")),
+		chromedp.SendKeys(chromedp.CSS("#case-text"), "学生反映成绩单上的一门课程成绩与教务系统不一致，需教务处核查更正。"),
+		chromedp.Click(chromedp.CSS("#case-suggest")))
+	must(t, ctx, "suggestion", `document.getElementById("case-suggestion").textContent.indexOf("%") > 0`, 3*time.Second)
+	evalString(t, ctx, `(document.getElementById("case").scrollIntoView({block: "end"}), "")`)
+	shot(t, ctx, "counter-case")
+
+	phone := tab(t, ctx, 390, 844)
+	for _, p := range []struct {
+		name string
+		tk   ticketJSON
+		wait string
+	}{
+		{"follow-waiting", waiting, `document.getElementById("follow").dataset.state === "waiting" && onedoorFollow.live()`},
+		{"follow-called", moved, `document.getElementById("follow").dataset.state === "serving"`},
+		{"follow-case", caseTk, `document.getElementById("follow").dataset.state === "done" && !document.getElementById("rate").hidden`},
+	} {
+		run(t, phone, "open "+p.name, chromedp.Navigate(p.tk.FollowURL))
+		must(t, phone, p.name, `window.onedoorFollow && `+p.wait, 5*time.Second)
+		if got := evalString(t, phone, `String(document.documentElement.scrollWidth <= innerWidth)`); got != "true" {
+			t.Errorf("%s: the page is wider than the phone", p.name)
+		}
+		if p.name == "follow-case" {
+			evalString(t, phone, `(document.getElementById("star-4").checked = true, "")`)
+		}
+		shot(t, phone, p.name)
+	}
+	// The called state (before start) on the phone: call the waiting one at counter 3.
+	e.act(staff, 3, "finish", nil, 200)
+	run(t, phone, "open follow-called", chromedp.Navigate(waiting.FollowURL))
+	must(t, phone, "follow live", `window.onedoorFollow && onedoorFollow.live()`, 5*time.Second)
+	e.act(staff, 3, "call", map[string]any{"ticket": waiting.Number}, 200)
+	must(t, phone, "called", `document.getElementById("follow").dataset.state === "called"`, 2*time.Second)
+	shot(t, phone, "follow-called")
 }

@@ -27,7 +27,7 @@ var pageFuncs = template.FuncMap{
 // stateText names the ticket states on the follow page.
 var stateText = map[hall.TicketState]hall.Text{
 	hall.TicketWaiting:   {Zh: "排队中", En: "Waiting"},
-	hall.TicketCalled:    {Zh: "请到窗口办理", En: "Called: please go to the counter"},
+	hall.TicketCalled:    {Zh: "请到窗口办理", En: "Your turn"},
 	hall.TicketServing:   {Zh: "办理中", En: "Being served"},
 	hall.TicketParked:    {Zh: "暂挂，请留意叫号", En: "On hold: listen for your number"},
 	hall.TicketDone:      {Zh: "已办结", En: "Done"},

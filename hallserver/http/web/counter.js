@@ -208,8 +208,9 @@
         cb.type = "checkbox";
         cb.id = "mat-" + i;
         lab.appendChild(cb);
-        lab.appendChild(document.createTextNode(" " + m.zh + " "));
-        lab.appendChild(el("span", "en", m.en));
+        var tx = el("span", "", m.zh + " ");
+        tx.appendChild(el("span", "en", m.en));
+        lab.appendChild(tx);
         li.appendChild(lab);
         ul.appendChild(li);
       });
@@ -244,7 +245,9 @@
       if (t.priority) { num.appendChild(el("span", "badge prio", "优先")); }
       if (t.targetCounter) { num.appendChild(el("span", "badge tgt", "转入")); }
       tr.appendChild(num);
-      tr.appendChild(el("td", "", svc(t.service) ? svc(t.service).name.zh : t.service));
+      var sv = svc(t.service), name = el("td", "svc", sv ? sv.name.zh : t.service);
+      name.title = sv ? sv.name.zh + " " + sv.name.en : t.service;
+      tr.appendChild(name);
       tr.appendChild(el("td", "wait", O.clock((now - new Date(t.issuedAt).getTime()) / 1000)));
       var td = el("td"), b = el("button", "small", "叫");
       b.type = "button";

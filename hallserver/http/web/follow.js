@@ -15,7 +15,7 @@
 
   var STATES = {
     waiting: ["排队中", "Waiting"],
-    called: ["请到窗口办理", "Called: please go to the counter"],
+    called: ["请到窗口办理", "Your turn"],
     serving: ["办理中", "Being served"],
     parked: ["暂挂，请留意叫号", "On hold: listen for your number"],
     done: ["已办结", "Done"],
@@ -74,7 +74,11 @@
 
   function render(f) {
     var st = STATES[f.state] || [f.state, ""];
-    bilingual($("state"), st, "state state-" + f.state);
+    if (f.outcome === "case_opened") {
+      bilingual($("state"), ["已转部门办理，进度见诉求", "Handed to a department: see your request"], "state state-case");
+    } else {
+      bilingual($("state"), st, "state state-" + f.state);
+    }
     root.setAttribute("data-state", f.state);
     setText("ahead", f.position);
     setText("eta", O.minutes(f.etaSeconds));
@@ -84,7 +88,7 @@
     show("called", atCounter);
     show("stats", f.state === "waiting");
     show("cancel", f.state === "waiting" || f.state === "parked");
-    show("notify", !!OPEN[f.state] && window.Notification && Notification.permission === "default");
+    show("notify", (f.state === "waiting" || f.state === "parked") && !!window.Notification && Notification.permission === "default");
     if (f.state === "waiting" && f.position <= 3 && f.position >= 0) {
       alertOnce("ahead3", number + " 前面还有 " + f.position + " 人", "请回到大厅候叫 Please come back to the hall: " + f.position + " ahead");
     }
