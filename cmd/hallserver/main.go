@@ -23,6 +23,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	_ "time/tzdata" // Asia/Shanghai on machines without the tzdata package
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"

@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+	_ "time/tzdata" // Asia/Shanghai on machines without the tzdata package
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"

@@ -158,7 +158,7 @@ func TestTexts(t *testing.T) {
 // file here) in order.
 func TestEspeakRendersAWAV(t *testing.T) {
 	if _, err := exec.LookPath("espeak-ng"); err != nil {
-		t.Skip("espeak-ng not installed (scripts/deps.sh installs it)")
+		t.Fatal("espeak-ng not installed (scripts/deps.sh installs it)")
 	}
 	ctx := context.Background()
 	e := &Espeak{}

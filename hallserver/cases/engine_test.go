@@ -153,7 +153,7 @@ func TestOpenStaffChoiceTeachesRouter(t *testing.T) {
 	f := newFixture(t)
 	text := "学术报告厅的话筒总是没声音"
 	if f.e.Route(text).Department == "logistics" {
-		t.Skip("router already says logistics")
+		t.Fatal("the router already sends this text to logistics: pick a text it routes elsewhere, or the test shows no learning")
 	}
 	_, ch, err := f.e.Open(mon, hall.OpenCaseRequest{Channel: hall.ChannelCounter, Text: text, Department: "logistics"}, "x", "tx")
 	if err != nil {
