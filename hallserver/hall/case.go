@@ -624,3 +624,150 @@ type CaseLog interface {
 	// then closed and the subscriber resynchronises with Since).
 	Subscribe(buffer int) (events <-chan CaseEvent, cancel func())
 }
+
+// ---- reports, hot topics and the long-standing list (issue 7, phase 3) ----
+
+// CaseBrief is a case in a report line: enough to recognise and open it.
+type CaseBrief struct {
+	ID         string    `json:"id"`
+	Number     string    `json:"number"`
+	Kind       Kind      `json:"kind"`
+	State      CaseState `json:"state"`
+	Department string    `json:"department"`
+	Title      string    `json:"title"` // the title, or the start of the text
+	ReceivedAt time.Time `json:"receivedAt"`
+	ReplyDue   time.Time `json:"replyDue"`
+	Due        time.Time `json:"due"`
+	// Late says which limit the case missed ("reply" or "resolve"), in the late list.
+	Late       string     `json:"late,omitempty"`
+	Supervised bool       `json:"supervised,omitempty"`
+	ClosedAt   *time.Time `json:"closedAt,omitempty"` // replied or final, in the closed list
+}
+
+// DailyDepartment are one department's counts in a daily report.
+type DailyDepartment struct {
+	Department string `json:"department"`
+	Arrived    int    `json:"arrived"`
+	Closed     int    `json:"closed"`
+	Late       int    `json:"late"`
+}
+
+// DailyReport is the daily report (日清日结) of one local day: what arrived, what was closed
+// (replied or ended), and what is late at the end of the day (or now, for today).
+type DailyReport struct {
+	Date        string            `json:"date"` // YYYY-MM-DD in the campus time zone
+	From        time.Time         `json:"from"`
+	To          time.Time         `json:"to"`
+	AsOf        time.Time         `json:"asOf"` // the moment "late" refers to
+	Arrived     []CaseBrief       `json:"arrived"`
+	Closed      []CaseBrief       `json:"closed"`
+	Late        []CaseBrief       `json:"late"`
+	Departments []DailyDepartment `json:"departments"`
+}
+
+// StatsPeriod are the per-department figures of one period of a series (a day, week or month).
+type StatsPeriod struct {
+	Label       string            `json:"label"` // "11-25", "W48", "2026-11"
+	From        time.Time         `json:"from"`
+	To          time.Time         `json:"to"`
+	Departments []DepartmentStats `json:"departments"`
+}
+
+// CaseReports computes the supervision figures over stored cases.
+type CaseReports interface {
+	// Daily returns the daily report of the local day that contains day.
+	Daily(ctx context.Context, day time.Time) (*DailyReport, error)
+	// Series returns the per-department figures of each period ("day", "week", "month") of
+	// the n periods that end with the one containing now, oldest first.
+	Series(ctx context.Context, period string, n int) ([]StatsPeriod, error)
+}
+
+// TopicNotice is a hall notice that carries a topic's answer.
+type TopicNotice struct {
+	Hall   string `json:"hall"`
+	Notice string `json:"notice"`
+}
+
+// TopicAnswer is the office's published answer on a hot topic: shown on the halls' notice line
+// (displays and kiosks) and on the follow page of every case linked to the topic.
+type TopicAnswer struct {
+	Topic   string        `json:"topic"`
+	Label   string        `json:"label,omitempty"` // the topic's label when it was answered
+	Text    Text          `json:"text"`
+	By      string        `json:"by,omitempty"` // hidden on public views
+	At      time.Time     `json:"at"`
+	Cases   []string      `json:"cases"` // IDs of the cases linked to the answer
+	Notices []TopicNotice `json:"notices,omitempty"`
+}
+
+// Topic is a group of similar requests over a moving window (热点).
+type Topic struct {
+	ID    string `json:"id"`
+	Label string `json:"label"` // the most central request, shortened
+	// Keywords are the character bigrams and words that weigh most in the group.
+	Keywords []string `json:"keywords"`
+	Count    int      `json:"count"`    // requests in the window
+	Previous int      `json:"previous"` // requests in the window before it
+	// Growth is (Count − Previous) / max(Previous, 1); Score = Count + max(0, Count − Previous)
+	// ranks the topics (volume, then growth).
+	Growth      float64   `json:"growth"`
+	Score       float64   `json:"score"`
+	Departments []string  `json:"departments"`
+	Cases       []string  `json:"cases"` // numbers of the cases in the window, newest first
+	First       time.Time `json:"first"`
+	Last        time.Time `json:"last"`
+	// Answer is the published answer, when there is one.
+	Answer *TopicAnswer `json:"answer,omitempty"`
+}
+
+// TopicService finds hot topics and keeps their published answers.
+type TopicService interface {
+	// Topics returns the topics of the last days (at least two requests each), best first.
+	Topics(ctx context.Context, days int) ([]Topic, error)
+	// Answer publishes (or replaces) the answer on the topic with this ID among the topics of
+	// the last days (or an answered topic), linking the topic's cases to it.
+	Answer(ctx context.Context, id string, days int, text Text, by string) (*TopicAnswer, error)
+	// SetNotices records the hall notices that carry the answer.
+	SetNotices(ctx context.Context, id string, notices []TopicNotice) error
+	// AnswerFor returns the answer linked to a case (nil when none).
+	AnswerFor(ctx context.Context, caseID string) (*TopicAnswer, error)
+}
+
+// Milestone is a step of a long-standing list item, with its date and progress.
+type Milestone struct {
+	Title    Text   `json:"title"`
+	Due      string `json:"due"`      // YYYY-MM-DD
+	Progress int    `json:"progress"` // 0–100
+	Note     Text   `json:"note"`
+}
+
+// ListItem is an item of the long-standing list (清单式管理): a problem that cannot be solved at
+// once, with a lead department, assisting departments, a timetable and the cases that raised it.
+type ListItem struct {
+	ID         string      `json:"id"`
+	Title      Text        `json:"title"`
+	Summary    Text        `json:"summary"`
+	Lead       string      `json:"lead"`
+	Assist     []string    `json:"assist"`
+	Milestones []Milestone `json:"milestones"`
+	Cases      []string    `json:"cases"` // case numbers
+	// Progress is the mean of the milestones' progress (0–100); Status follows from it:
+	// "planned" (0), "in_progress", "done" (100).
+	Progress  int       `json:"progress"`
+	Status    string    `json:"status"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	CreatedBy string    `json:"createdBy,omitempty"`
+	UpdatedBy string    `json:"updatedBy,omitempty"`
+}
+
+// LongListService keeps the long-standing list.
+type LongListService interface {
+	Items(ctx context.Context) ([]ListItem, error)
+	Item(ctx context.Context, id string) (*ListItem, error)
+	// CreateItem validates and stores a new item (its ID is assigned).
+	CreateItem(ctx context.Context, it ListItem, by string) (*ListItem, error)
+	// UpdateItem replaces the item with it.ID.
+	UpdateItem(ctx context.Context, it ListItem, by string) (*ListItem, error)
+	DeleteItem(ctx context.Context, id string) error
+}

@@ -1,0 +1,314 @@
+package cases
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"onedoor/hallserver/hall"
+)
+
+// Hot topics (热点): similar requests grouped over a moving window.
+//
+// Each request (title and text) becomes a TF-IDF vector over the router's Han character bigrams
+// (without a short list of question and function bigrams) and stemmed English words, IDF
+// computed over the requests being grouped, then L2-normalised. Requests are taken
+// in the order they came in; each joins the group whose centroid (the sum of its members'
+// vectors) is the most similar by cosine, if that is at least the threshold, else it starts a
+// group. Comparing against centroids rather than single members keeps groups from chaining
+// into one. An inverted index over the centroids' features keeps the work near linear.
+
+// topicStop are function-word bigrams of questions and complaints that say nothing about the
+// matter ("什么时候", "能不能", "怎么办"): they would group requests by how they ask.
+var topicStop = map[string]bool{}
+
+// particles are characters whose bigrams are left out ("的校", "坏了").
+const particles = "的了吗呢吧啊呀"
+
+func init() {
+	for _, b := range strings.Fields(`什么 么时 时候 怎么 么办 么样 请问 问一 一下 可以 以吗 能不 不能 能否 是不 不是
+		为什 为何 没有 有没 我们 你们 他们 我的 的时 的话 已经 一直 现在 这个 那个 这样 这么 如何 需要 要求
+		还是 但是 因为 所以 而且 就是 问题 情况 处理 希望 建议 反映 学校 同学 老师 谢谢 了吗 吗？ 多少 哪里
+		知道 一个 不了 了一 不到 得到 也不 都不 还没 了怎 么回 回事 到底 应该 可能 不会 很多 有人 有的`) {
+		topicStop[b] = true
+	}
+}
+
+// topicPrior is the number of virtual unrelated requests added to the IDF's document count.
+const topicPrior = 50
+
+// TopicOptions tune the grouping.
+type TopicOptions struct {
+	// Threshold is the least cosine similarity between a request and a group's centroid
+	// (0.12 by default; chosen with TestTopicsGroupsWaves: paraphrases of one matter share few bigrams).
+	Threshold float64
+	// MinCount is the least number of requests in the window for a group to be a topic (2).
+	MinCount int
+	// Keywords is how many keywords a topic lists (5).
+	Keywords int
+}
+
+// DefaultTopicOptions returns the options the server uses.
+func DefaultTopicOptions() TopicOptions {
+	return TopicOptions{Threshold: 0.12, MinCount: 2, Keywords: 5}
+}
+
+// topicDoc is one request as a normalised sparse vector.
+type topicDoc struct {
+	c   *hall.Case
+	vec map[string]float64
+}
+
+// topicGroup is a growing group of requests.
+type topicGroup struct {
+	sum  map[string]float64
+	norm float64 // |sum|
+	docs []*topicDoc
+}
+
+// topicText is what a request says (title and text).
+func topicText(c *hall.Case) string {
+	if c.Title != "" && !strings.Contains(c.Text, c.Title) {
+		return c.Title + "。" + c.Text
+	}
+	return c.Text
+}
+
+// TopicID is the ID of a topic first raised by the case with this ID: stable while that case
+// is in the window (answered topics keep theirs through their linked cases).
+func TopicID(firstCaseID string) string {
+	h := sha256.Sum256([]byte("topic:" + firstCaseID))
+	return "t" + hex.EncodeToString(h[:5])
+}
+
+// Topics groups the cases received in [from, to) and returns the groups with at least
+// MinCount requests in the current window [mid, to), best first. Requests in [from, mid) count
+// as the previous window (Previous, Growth). linked maps case IDs to the topic IDs of published
+// answers: a group holding linked cases takes that topic's ID (and the caller adds the answer).
+// Cases without text, duplicates' originals aside, are left out; so are cases not yet routed.
+func Topics(cs []hall.Case, from, mid, to time.Time, linked map[string]string, opt TopicOptions) []hall.Topic {
+	if opt.Threshold <= 0 {
+		opt = DefaultTopicOptions()
+	}
+	var docs []*topicDoc
+	df := map[string]int{}
+	for i := range cs {
+		c := &cs[i]
+		if c.ReceivedAt.Before(from) || !c.ReceivedAt.Before(to) || c.State == hall.CaseReceived {
+			continue
+		}
+		tf := map[string]float64{}
+		for _, f := range features(topicText(c), 0) {
+			if (strings.HasPrefix(f.s, "b:") && !topicStop[f.s[2:]] && !strings.ContainsAny(f.s[2:], particles)) || strings.HasPrefix(f.s, "w:") {
+				tf[f.s]++
+			}
+		}
+		if len(tf) == 0 {
+			continue
+		}
+		for k := range tf {
+			df[k]++
+		}
+		docs = append(docs, &topicDoc{c: c, vec: tf})
+	}
+	sort.SliceStable(docs, func(i, j int) bool { return docs[i].c.ReceivedAt.Before(docs[j].c.ReceivedAt) })
+	// IDF as if topicPrior unrelated requests were there too: with few requests, plain IDF
+	// would make every shared bigram worthless.
+	n := float64(len(docs) + topicPrior)
+	for _, d := range docs {
+		var norm float64
+		for k, v := range d.vec {
+			w := (1 + math.Log(v)) * (math.Log((n+1)/(float64(df[k])+1)) + 1)
+			d.vec[k] = w
+			norm += w * w
+		}
+		norm = math.Sqrt(norm)
+		for k := range d.vec {
+			d.vec[k] /= norm
+		}
+	}
+
+	var groups []*topicGroup
+	index := map[string][]int{} // feature → groups whose centroid has it
+	for _, d := range docs {
+		dots := map[int]float64{}
+		for k, v := range d.vec {
+			for _, g := range index[k] {
+				dots[g] += v * groups[g].sum[k]
+			}
+		}
+		best, bestSim := -1, 0.0
+		for g, dot := range dots {
+			sim := dot / groups[g].norm
+			if sim > bestSim || (sim == bestSim && g < best) {
+				best, bestSim = g, sim
+			}
+		}
+		if best < 0 || bestSim < opt.Threshold {
+			groups = append(groups, &topicGroup{sum: map[string]float64{}})
+			best = len(groups) - 1
+		}
+		g := groups[best]
+		dot := dots[best]
+		for k, v := range d.vec {
+			if _, ok := g.sum[k]; !ok {
+				index[k] = append(index[k], best)
+			}
+			g.sum[k] += v
+		}
+		g.norm = math.Sqrt(g.norm*g.norm + 2*dot + 1)
+		g.docs = append(g.docs, d)
+	}
+
+	var out []hall.Topic
+	taken := map[string]int{} // topic ID → index in out
+	for _, g := range groups {
+		t := hall.Topic{Keywords: []string{}, Departments: []string{}, Cases: []string{}}
+		depts := map[string]int{}
+		votes := map[string]int{}
+		bestSim := -1.0
+		for _, d := range g.docs {
+			c := d.c
+			if c.ReceivedAt.Before(mid) {
+				t.Previous++
+				continue
+			}
+			t.Count++
+			t.Cases = append(t.Cases, c.Number)
+			dep := c.Department
+			if dep == "" {
+				dep = hall.OfficeDepartment
+			}
+			depts[dep]++
+			if id := linked[c.ID]; id != "" {
+				votes[id]++
+			}
+			if t.First.IsZero() || c.ReceivedAt.Before(t.First) {
+				t.First = c.ReceivedAt
+			}
+			if c.ReceivedAt.After(t.Last) {
+				t.Last = c.ReceivedAt
+			}
+			var dot float64
+			for k, v := range d.vec {
+				dot += v * g.sum[k]
+			}
+			if dot > bestSim {
+				bestSim = dot
+				t.Label = clipRunes(strings.TrimSpace(topicText(c)), 60)
+			}
+		}
+		for _, d := range g.docs { // the previous window's cases also carry a published answer
+			if d.c.ReceivedAt.Before(mid) {
+				if id := linked[d.c.ID]; id != "" {
+					votes[id]++
+				}
+			}
+		}
+		if t.Count < opt.MinCount {
+			continue
+		}
+		t.ID = TopicID(g.docs[0].c.ID)
+		if id := topVote(votes); id != "" {
+			if _, dup := taken[id]; !dup {
+				t.ID = id
+			}
+		}
+		if _, dup := taken[t.ID]; dup {
+			continue
+		}
+		for i, j := 0, len(t.Cases)-1; i < j; i, j = i+1, j-1 {
+			t.Cases[i], t.Cases[j] = t.Cases[j], t.Cases[i]
+		}
+		t.Growth = float64(t.Count-t.Previous) / float64(max(t.Previous, 1))
+		t.Score = float64(t.Count + max(0, t.Count-t.Previous))
+		t.Keywords = topKeywords(g.sum, opt.Keywords)
+		t.Departments = byCount(depts)
+		taken[t.ID] = len(out)
+		out = append(out, t)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Score != b.Score {
+			return a.Score > b.Score
+		}
+		if a.Count != b.Count {
+			return a.Count > b.Count
+		}
+		return a.Last.After(b.Last)
+	})
+	return out
+}
+
+// topVote returns the key with most votes (the smallest on a tie), "" when none.
+func topVote(v map[string]int) string {
+	best, n := "", 0
+	for k, c := range v {
+		if c > n || (c == n && k < best) {
+			best, n = k, c
+		}
+	}
+	return best
+}
+
+// byCount returns the keys by descending count (then name).
+func byCount(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if m[out[i]] != m[out[j]] {
+			return m[out[i]] > m[out[j]]
+		}
+		return out[i] < out[j]
+	})
+	return out
+}
+
+// topKeywords returns the n heaviest features of a centroid as words: trigrams, bigrams and
+// English words, without a bigram that a chosen trigram already contains.
+func topKeywords(sum map[string]float64, n int) []string {
+	type kw struct {
+		s string
+		w float64
+	}
+	var all []kw
+	for k, w := range sum {
+		kind, s, ok := strings.Cut(k, ":")
+		if !ok || (kind != "b" && kind != "t" && kind != "w") {
+			continue
+		}
+		all = append(all, kw{s, w})
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].w != all[j].w {
+			return all[i].w > all[j].w
+		}
+		return all[i].s < all[j].s
+	})
+	out := []string{}
+	for _, k := range all {
+		if len(out) >= n {
+			break
+		}
+		dup := false
+		for i, o := range out {
+			if strings.Contains(o, k.s) {
+				dup = true
+				break
+			}
+			if strings.Contains(k.s, o) { // a trigram after its bigram: keep the longer
+				out[i], dup = k.s, true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, k.s)
+		}
+	}
+	return out
+}
