@@ -133,10 +133,20 @@ func (s *Server) currentView(ctx context.Context, h *hall.Hall, t *hall.Ticket) 
 }
 
 // walkInRequest finds the case a kiosk logged together with the ticket (it names the ticket);
-// nil when there is none or the case system is not configured. Cases name their ticket but are
-// not indexed by it, so it looks among the cases received since the ticket was issued.
+// nil when there is none or the case system is not configured.
 func (s *Server) walkInRequest(ctx context.Context, t *hall.Ticket) *requestJSON {
-	if s.cfg.Cases == nil {
+	c := s.kioskCase(ctx, t)
+	if c == nil {
+		return nil
+	}
+	return &requestJSON{Number: c.Number, Kind: c.Kind, Category: c.Category, State: c.State, Title: c.Title, Text: c.Text}
+}
+
+// kioskCase returns the walk-in request a kiosk logged with the ticket, nil when none. Cases name
+// their ticket but are not indexed by it, so it looks among the cases received since the ticket
+// was issued (one day's cases at most).
+func (s *Server) kioskCase(ctx context.Context, t *hall.Ticket) *hall.Case {
+	if s.cfg.Cases == nil || t.ID == "" {
 		return nil
 	}
 	list, err := s.cfg.Cases.List(ctx, hall.CaseFilter{Since: t.IssuedAt.Add(-time.Minute), Limit: 500})
@@ -145,9 +155,8 @@ func (s *Server) walkInRequest(ctx context.Context, t *hall.Ticket) *requestJSON
 		return nil
 	}
 	for i := range list {
-		c := &list[i]
-		if c.Ticket == t.ID && c.Channel == hall.ChannelKiosk {
-			return &requestJSON{Number: c.Number, Kind: c.Kind, Category: c.Category, State: c.State, Title: c.Title, Text: c.Text}
+		if c := &list[i]; c.Ticket == t.ID && c.Channel == hall.ChannelKiosk {
+			return c
 		}
 	}
 	return nil

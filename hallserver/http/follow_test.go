@@ -70,3 +70,21 @@ func TestFollowPageFollowsTheCase(t *testing.T) {
 		t.Error("a ticket shows a case opened for another ticket")
 	}
 }
+
+// TestFollowPageShowsWalkInRequest: the ticket a kiosk issued with a walk-in request follows that
+// request on its page (details, reply, rating), while the ticket still waits.
+func TestFollowPageShowsWalkInRequest(t *testing.T) {
+	e := newCaseEnv(t)
+	tk := e.issue("A")
+	oc := e.openKiosk(map[string]any{"hall": "students", "kind": "suggestion", "category": "library-seats", "text": "希望延长开馆时间", "ticketId": tk.ID}, "")
+	body := string(e.do("GET", "/t/"+tk.Token, "", nil).body)
+	for _, want := range []string{`<h1 id="number">` + tk.Number, `data-state="waiting"`, oc.Number, `data-case-token="` + oc.Token + `"`, "希望延长开馆时间"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("follow page lacks %q", want)
+		}
+	}
+	// Another ticket's page does not.
+	if body := string(e.do("GET", "/t/"+e.issue("A").Token, "", nil).body); strings.Contains(body, oc.Number) {
+		t.Error("another ticket shows the walk-in request")
+	}
+}

@@ -68,16 +68,30 @@ func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 	fj := toFollowJSON(f)
 	loc := s.campusLoc()
 	d := pageData{Token: r.PathValue("token"), F: &fj, Active: fj.State.Open(), Issued: fj.IssuedAt.In(loc).Format("15:04")}
-	if fj.CaseID != "" && s.cfg.Cases != nil {
-		// Only the case opened for this very ticket: a wrong link must not show someone else's case.
-		if c, err := s.cfg.Cases.Get(r.Context(), fj.CaseID); err == nil && c.Ticket == f.Ticket.ID {
-			pub := c.Public()
-			d.Case = s.casePageData(r, &pub)
-		} else if err != nil && hall.ErrorCode(err) != hall.ENOTFOUND {
-			s.log.Warn("follow page: linked case", "case", fj.CaseID, "err", err)
-		}
+	if c := s.ticketCase(r, &f.Ticket); c != nil {
+		pub := c.Public()
+		d.Case = s.casePageData(r, &pub)
 	}
 	s.renderFollow(w, d)
+}
+
+// ticketCase returns the case the ticket follows: the one a counter opened for it (只进一门), or
+// else the walk-in request a kiosk logged with it; nil when none. Only a case that names this
+// very ticket counts: a wrong link must not show someone else's case.
+func (s *Server) ticketCase(r *http.Request, t *hall.Ticket) *hall.Case {
+	if s.cfg.Cases == nil {
+		return nil
+	}
+	if t.CaseID != "" {
+		c, err := s.cfg.Cases.Get(r.Context(), t.CaseID)
+		if err == nil && c.Ticket == t.ID {
+			return c
+		}
+		if err != nil && hall.ErrorCode(err) != hall.ENOTFOUND {
+			s.log.Warn("follow page: linked case", "case", t.CaseID, "err", err)
+		}
+	}
+	return s.kioskCase(r.Context(), t)
 }
 
 // serveCaseFollowPage renders the interactive follow page for a case alone (a walk-in request's
