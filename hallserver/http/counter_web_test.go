@@ -403,3 +403,56 @@ func TestWebScreenshots(t *testing.T) {
 	must(t, phone, "called", `document.getElementById("follow").dataset.state === "called"`, 2*time.Second)
 	shot(t, phone, "follow-called")
 }
+
+// TestCounterConsoleActions: recall, no-show, park, call a number (the parked one), finish with
+// an outcome, pause and close, each enabled only when it makes sense.
+func TestCounterConsoleActions(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.issue("A"), e.issue("B")
+	ctx := browser(t, 1280, 900)
+	openConsole(t, ctx, e.ts.URL, "counter1", 1)
+	if got := evalString(t, ctx, `String(document.getElementById("call-next").disabled)`); got != "true" {
+		t.Error("call next is enabled at a closed counter")
+	}
+	openCounter(t, ctx)
+	idle := `!onedoorCounter.busy()`
+	click := func(sel string) {
+		t.Helper()
+		must(t, ctx, sel+" enabled", idle+` && !document.querySelector('`+sel+`').disabled`, 2*time.Second)
+		run(t, ctx, sel, chromedp.Click(chromedp.CSS(sel)))
+	}
+	click("#call-next")
+	must(t, ctx, "called "+a.Number, `onedoorCounter.current() === `+jsString(a.Number), 2*time.Second)
+	click(`[data-act="recall"]`)
+	must(t, ctx, "recalled", idle+` && document.getElementById("cur-calls").textContent.indexOf("2") >= 0`, 2*time.Second)
+	click(`[data-act="no-show"]`)
+	must(t, ctx, "no-show frees the counter", idle+` && onedoorCounter.current() === ""`, 2*time.Second)
+	click("#call-next")
+	must(t, ctx, "called "+b.Number, `onedoorCounter.current() === `+jsString(b.Number), 2*time.Second)
+	click(`[data-act="park"]`)
+	must(t, ctx, "park frees the counter", idle+` && onedoorCounter.current() === ""`, 2*time.Second)
+	run(t, ctx, "call the parked number", chromedp.SendKeys(chromedp.CSS("#call-number"), strings.ToLower(b.Number)), chromedp.Click(chromedp.CSS(`#call-one button`)))
+	must(t, ctx, "called the parked ticket", `onedoorCounter.current() === `+jsString(b.Number), 2*time.Second)
+	if got := evalString(t, ctx, `String(document.querySelector('[data-act="close"]').disabled)`); got != "true" {
+		t.Error("close is enabled with a ticket at the counter")
+	}
+	evalString(t, ctx, `(document.getElementById("outcome").value = "redirected", "")`)
+	click(`[data-act="finish"]`)
+	must(t, ctx, "finished", idle+` && onedoorCounter.current() === ""`, 2*time.Second)
+	var f followJSON
+	e.do("GET", "/api/v1/follow/"+b.Token, "", nil).decode(t, &f)
+	if f.State != hall.TicketDone || f.Outcome != hall.OutcomeRedirected {
+		t.Errorf("finished ticket %s %s", f.State, f.Outcome)
+	}
+	click(`[data-act="pause"]`)
+	must(t, ctx, "paused", idle+` && onedoorCounter.state() === "paused" && document.getElementById("call-next").disabled`, 2*time.Second)
+	// Space outside a form field calls next, but not at a paused counter.
+	run(t, ctx, "space", chromedp.KeyEvent(" "))
+	time.Sleep(200 * time.Millisecond)
+	if got := evalString(t, ctx, `onedoorCounter.current()`); got != "" {
+		t.Errorf("space called %q at a paused counter", got)
+	}
+	run(t, ctx, "close", chromedp.Evaluate[chromedp.Void](`window.confirm = function () { return true }`))
+	click(`[data-act="close"]`)
+	must(t, ctx, "closed", idle+` && onedoorCounter.state() === "closed"`, 2*time.Second)
+}

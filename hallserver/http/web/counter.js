@@ -16,12 +16,10 @@
     start: "开始办理 Started", finish: "已办结 Finished", "no-show": "已记未到 Marked no-show",
     park: "已暂挂 Parked", transfer: "已转移 Transferred", call: "已叫号 Called"
   };
-  // CALL_GAP is the least time between two call-next presses (a double click is one call).
-  var CALL_GAP = 800;
 
   var st = {
     me: null, halls: [], hall: null, counter: 0, cfg: null, view: null, waiting: [],
-    busy: false, lastCall: 0, stream: null, poll: null, refreshT: null, catalogue: null
+    busy: false, stream: null, poll: null, refreshT: null, catalogue: null
   };
 
   function stateText(s) { var t = STATES[s] || [s, ""]; return t[0] + " " + t[1]; }
@@ -274,17 +272,16 @@
       }
       return r;
     }).catch(function (e) { fail(e); return null; }).then(function (r) {
-      st.busy = false;
-      return refresh().then(function () { return r; });
+      // Stay busy until the view shows the result: a click in between must not act on old state.
+      return refresh().then(function () { st.busy = false; render(); return r; });
     });
   }
 
   function callNext() {
-    var now = Date.now();
-    if (st.busy || now - st.lastCall < CALL_GAP) { return; }
+    // A double click is one call: the console is busy from the press until the view shows the
+    // called ticket, and call-next needs a free counter (the server refuses it too, 409).
     var v = st.view;
-    if (!v || v.current || v.counter.state !== "open") { return; }
-    st.lastCall = now;
+    if (st.busy || !v || v.current || v.counter.state !== "open") { return; }
     act("call-next", {}, { quiet: true }).then(function (r) {
       if (!r) { return; }
       if (r.status === 204) { status("暂无等候 Nobody is waiting"); return; }
