@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"net/http"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -285,10 +286,12 @@ func TestIssueFailsServerAway(t *testing.T) {
 	k.waitTicking("back home", func(s State) bool { return s.Screen == ScreenHome })
 }
 
-// TestOutboxSurvivesRestart: a complaint confirmed while the server is away waits in the
-// outbox; the kiosk restarts (a new instance on the same file); when the server is back the
-// case is created exactly once (the fake case system counts idempotency keys), and a third
-// start sends nothing more.
+// TestOutboxSurvivesRestart: against the real case system (bolt.NewCases behind POST
+// /api/v1/cases). A complaint confirmed while the server is away waits in the outbox; the kiosk
+// restarts (a new instance on the same file); with the case endpoint answering 404 it keeps
+// waiting; when the case system is back it is delivered exactly once (one case in the store),
+// and a fourth start sends nothing more. The case carries what was chosen at the kiosk and is
+// followable at /c/{token}.
 func TestOutboxSurvivesRestart(t *testing.T) {
 	env := newHallEnv(t)
 	path := filepath.Join(t.TempDir(), "outbox.db")
@@ -311,7 +314,7 @@ func TestOutboxSurvivesRestart(t *testing.T) {
 	}
 	k.stop()
 	env.up()
-	env.cases.setAbsent(true) // the case endpoint not deployed yet: 404 keeps it waiting
+	env.cases.setAbsent(true) // the case endpoint not deployed: 404 keeps it waiting
 	k2 := newKiosk(t, env, kioskOpts{printer: NoPrinter{}, outboxPath: path})
 	k2.waitScreen(ScreenHome)
 	time.Sleep(100 * time.Millisecond)
@@ -331,19 +334,64 @@ func TestOutboxSurvivesRestart(t *testing.T) {
 	k4.waitScreen(ScreenHome)
 	time.Sleep(100 * time.Millisecond)
 	k4.stop()
-	if req, c := env.cases.counts(); c != 1 {
-		t.Fatalf("%d cases from %d requests", c, req)
+	cs := env.cases.list(t)
+	if req, _ := env.cases.counts(); len(cs) != 1 {
+		t.Fatalf("%d cases in the store from %d requests", len(cs), req)
 	}
-	env.cases.mu.Lock()
-	body := env.cases.bodies[0]
-	env.cases.mu.Unlock()
-	if body["kind"] != KindComplaint || body["category"] != "dorm-repairs" || body["hall"] != "students" {
-		t.Fatalf("case body %v", body)
+	c := cs[0]
+	if c.Kind != hall.Kind(KindComplaint) || c.Category != "dorm-repairs" || c.Hall != "students" ||
+		c.Channel != hall.ChannelKiosk || c.Token == "" {
+		t.Fatalf("case %+v", c)
+	}
+	resp, err := http.Get(env.url() + "/c/" + c.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /c/{token}: %d", resp.StatusCode)
 	}
 }
 
-// TestRequestWithTicketOnline: complaint with a ticket while online: case created, receipt and
-// ticket printed, the case carries the ticket.
+// TestRequestReceiptRealCases: a request logged online with the real case system prints a
+// receipt on the in-process virtual printer (sim:DIR) whose QR code decodes (zbarimg, from the
+// PNG the printer wrote) to the case's follow URL, PublicURL/c/{token} of the case in the store.
+func TestRequestReceiptRealCases(t *testing.T) {
+	env := newHallEnv(t)
+	dir := filepath.Join(t.TempDir(), "printer")
+	prn, err := NewDriverPrinter("sim:"+dir, "80mm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := newKiosk(t, env, kioskOpts{printer: prn})
+	k.waitScreen(ScreenHome)
+	k.tap("request")
+	k.tap("kind:consultation")
+	k.tap("topic:campus-network")
+	k.tap("submit")
+	st := k.waitFor("receipt printed", func(s State) bool { return s.Screen == ScreenReceipt && !s.Request.Printing })
+	r := st.Request
+	if r.Case == nil || !r.Printed {
+		t.Fatalf("request %+v", r)
+	}
+	cs := env.cases.list(t)
+	if len(cs) != 1 {
+		t.Fatalf("%d cases", len(cs))
+	}
+	want := env.url() + "/c/" + cs[0].Token
+	if r.Case.FollowURL != want || r.Case.Number != cs[0].Number {
+		t.Fatalf("receipt %+v, want follow URL %s and number %s", r.Case, want, cs[0].Number)
+	}
+	pages := prn.Sim.Pages()
+	if len(pages) != 1 {
+		t.Fatalf("%d pages", len(pages))
+	}
+	checkPage(t, pages[0].Page, cs[0].Number, want)
+	checkPNG(t, pages[0].Path, want)
+}
+
+// TestRequestWithTicketOnline: complaint with a ticket while online: case created in the real
+// case system, receipt and ticket printed, the case carries the ticket.
 func TestRequestWithTicketOnline(t *testing.T) {
 	env := newHallEnv(t)
 	sim := newSimPrinter(t)
@@ -364,11 +412,9 @@ func TestRequestWithTicketOnline(t *testing.T) {
 	}
 	checkPage(t, pages[0], r.Case.Number, r.Case.FollowURL)
 	checkPage(t, pages[1], "F001", r.Ticket.FollowURL)
-	env.cases.mu.Lock()
-	tid := env.cases.bodies[0]["ticketId"]
-	env.cases.mu.Unlock()
-	if tid != r.Ticket.ID {
-		t.Fatalf("case ticketId %v, want %s", tid, r.Ticket.ID)
+	cs := env.cases.list(t)
+	if len(cs) != 1 || cs[0].Ticket != r.Ticket.ID || cs[0].Number != r.Case.Number {
+		t.Fatalf("cases %+v, want one carrying ticket %s", cs, r.Ticket.ID)
 	}
 }
 

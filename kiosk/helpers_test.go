@@ -2,9 +2,6 @@ package kiosk
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -21,6 +18,7 @@ import (
 	"onedoor/drivers/escpos"
 	"onedoor/drivers/printersim"
 	"onedoor/hallserver/bolt"
+	"onedoor/hallserver/cases"
 	"onedoor/hallserver/client"
 	"onedoor/hallserver/hall"
 	hallhttp "onedoor/hallserver/http"
@@ -49,8 +47,8 @@ func testCampus() hall.Campus {
 	}
 }
 
-// hallEnv is a real hall server (bbolt store, queue engine, HTTP API) on a fixed local address
-// that can go down and come back, with a fake case system in front (POST /api/v1/cases).
+// hallEnv is a real hall server (bbolt store, queue engine, case system, HTTP API) on a fixed
+// local address that can go down and come back.
 type hallEnv struct {
 	t      testing.TB
 	campus hall.Campus
@@ -65,12 +63,12 @@ type hallEnv struct {
 
 	issues     atomic.Int64 // POST …/tickets requests seen
 	issueDelay atomic.Int64 // nanoseconds each issue request waits first
-	cases      *fakeCases
+	cases      *realCases
 }
 
 func newHallEnv(t testing.TB) *hallEnv {
 	t.Helper()
-	e := &hallEnv{t: t, campus: testCampus(), cases: newFakeCases()}
+	e := &hallEnv{t: t, campus: testCampus()}
 	db, err := bolt.Open(filepath.Join(t.TempDir(), "onedoor.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -81,6 +79,13 @@ func newHallEnv(t testing.TB) *hallEnv {
 		t.Fatal(err)
 	}
 	e.db, e.q, e.auth = db, q, bolt.NewAuth(db)
+	cs, err := bolt.NewCases(context.Background(), db, e.campus, cases.Config{}, nil)
+	if err != nil {
+		q.Close()
+		db.Close()
+		t.Fatal(err)
+	}
+	e.cases = &realCases{cs: cs}
 	if _, err := e.auth.CreateDevice(context.Background(), hall.Device{Role: hall.RoleKiosk, Hall: "students"}, kioskToken); err != nil {
 		t.Fatal(err)
 	}
@@ -92,6 +97,7 @@ func newHallEnv(t testing.TB) *hallEnv {
 	e.serve(ln)
 	t.Cleanup(func() {
 		e.down()
+		cs.Close()
 		q.Close()
 		db.Close()
 	})
@@ -101,7 +107,7 @@ func newHallEnv(t testing.TB) *hallEnv {
 func (e *hallEnv) url() string { return "http://" + e.addr }
 
 func (e *hallEnv) serve(ln net.Listener) {
-	hs := hallhttp.NewServer(hallhttp.Config{Queue: e.q, Events: e.q, Auth: e.auth, Campus: e.campus, PublicURL: e.url()})
+	hs := hallhttp.NewServer(hallhttp.Config{Queue: e.q, Events: e.q, Auth: e.auth, Campus: e.campus, PublicURL: e.url(), Cases: e.cases.cs})
 	mux := http.NewServeMux()
 	mux.Handle("POST /api/v1/cases", e.cases.handler(hs))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -164,67 +170,57 @@ func (e *hallEnv) waiting(code string) int {
 	return -1
 }
 
-// fakeCases implements the case contract: POST /api/v1/cases with Idempotency-Key, 201
-// {"id","number","token","followUrl","department","dueAt"}. While absent it passes requests on
-// (the hall server answers 404 or 503 as it does before the case system is deployed).
-type fakeCases struct {
+// realCases is the real case system (bolt.NewCases on the hall server's file, behind
+// POST /api/v1/cases of hallserver/http) with a switch that makes the endpoint answer 404, as a
+// hall server without the case system deployed did, and a count of the requests it saw.
+type realCases struct {
+	cs *bolt.Cases
+
 	mu       sync.Mutex
 	absent   bool
-	byKey    map[string]map[string]any
-	bodies   []map[string]any
 	requests int
-	creates  int
 }
 
-func newFakeCases() *fakeCases { return &fakeCases{byKey: map[string]map[string]any{}} }
-
-func (c *fakeCases) setAbsent(a bool) {
+func (c *realCases) setAbsent(a bool) {
 	c.mu.Lock()
 	c.absent = a
 	c.mu.Unlock()
 }
 
-func (c *fakeCases) counts() (requests, creates int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.requests, c.creates
+// list returns every case in the store.
+func (c *realCases) list(t testing.TB) []hall.Case {
+	t.Helper()
+	cs, err := c.cs.List(context.Background(), hall.CaseFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
 }
 
-func (c *fakeCases) handler(next http.Handler) http.Handler {
+// counts returns the POST /api/v1/cases requests seen and the cases in the store.
+func (c *realCases) counts() (requests, creates int) {
+	cs, err := c.cs.List(context.Background(), hall.CaseFilter{Limit: 1000})
+	if err != nil {
+		panic(err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.requests, len(cs)
+}
+
+func (c *realCases) handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.mu.Lock()
-		if c.absent {
-			c.mu.Unlock()
+		absent := c.absent
+		if !absent {
+			c.requests++
+		}
+		c.mu.Unlock()
+		if absent {
 			http.NotFound(w, r)
 			return
 		}
-		defer c.mu.Unlock()
-		c.requests++
-		if r.Header.Get("Authorization") != "Bearer "+kioskToken {
-			http.Error(w, `{"error":{"code":"unauthorized","message":"token"}}`, 401)
-			return
-		}
-		key := r.Header.Get("Idempotency-Key")
-		var body map[string]any
-		b, _ := io.ReadAll(r.Body)
-		if key == "" || json.Unmarshal(b, &body) != nil || body["channel"] != "kiosk" || body["category"] == "" ||
-			(body["kind"] != KindConsultation && body["kind"] != KindComplaint && body["kind"] != KindSuggestion) {
-			http.Error(w, `{"error":{"code":"invalid","message":"bad case"}}`, 400)
-			return
-		}
-		out, ok := c.byKey[key]
-		if !ok {
-			c.creates++
-			c.bodies = append(c.bodies, body)
-			tok := fmt.Sprintf("tok%04d", c.creates)
-			out = map[string]any{"id": fmt.Sprintf("case-%d", c.creates), "number": fmt.Sprintf("C20250101-%04d", c.creates),
-				"token": tok, "followUrl": "http://cases.example/c/" + tok, "department": "logistics",
-				"dueAt": time.Date(2025, 1, 2, 9, 0, 0, 0, time.UTC)}
-			c.byKey[key] = out
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusCreated)
-		_ = json.NewEncoder(w).Encode(out)
+		next.ServeHTTP(w, r)
 	})
 }
 

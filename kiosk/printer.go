@@ -32,25 +32,41 @@ type Printer interface {
 	Check(ctx context.Context) PrinterStatus
 }
 
-// DriverPrinter is a Printer on drivers/printer: serial, TCP 9100 or a device file. It opens
-// the printer lazily and opens it again after a failure that leaves the connection unusable
-// (unplugged, write failed, no reply).
+// DriverPrinter is a Printer on drivers/printer: serial, TCP 9100, a device file, or the
+// in-process virtual printer (sim:DIR). It opens the printer lazily and opens it again after a
+// failure that leaves the connection unusable (unplugged, write failed, no reply).
 type DriverPrinter struct {
 	Spec    string
 	Profile escpos.Profile
 	// Open opens the printer (printer.Open when nil).
 	Open func(ctx context.Context, spec string, prof escpos.Profile) (printer.Printer, error)
+	// Sim is the virtual printer of a sim:DIR spec (nil for real printers): tests and the demo
+	// set its status and read its pages.
+	Sim *printer.Sim
 
 	mu sync.Mutex
 	p  printer.Printer
 }
 
-// NewDriverPrinter returns a printer for the spec (tcp:HOST:PORT, serial:DEV?baud=N, file:PATH)
+// NewDriverPrinter returns a printer for the spec (tcp:HOST:PORT, serial:DEV?baud=N, file:PATH,
+// or sim:DIR for a virtual printer in the process that writes each cut as DIR/page-NNNN.png)
 // and the profile name (80mm, 58mm…).
 func NewDriverPrinter(spec, profile string) (*DriverPrinter, error) {
 	prof, err := escpos.LookupProfile(profile)
 	if err != nil {
 		return nil, err
+	}
+	if printer.IsSimSpec(spec) {
+		dir, err := printer.ParseSimSpec(spec)
+		if err != nil {
+			return nil, err
+		}
+		sim, err := printer.NewSim(printer.SimConfig{Dir: dir, Profile: prof})
+		if err != nil {
+			return nil, err
+		}
+		return &DriverPrinter{Spec: spec, Profile: prof, Sim: sim,
+			Open: func(ctx context.Context, _ string, _ escpos.Profile) (printer.Printer, error) { return sim.Open(ctx) }}, nil
 	}
 	if _, err := printer.ParseSpec(spec); err != nil {
 		return nil, err

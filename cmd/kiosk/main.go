@@ -5,8 +5,10 @@
 //	      -printer tcp:127.0.0.1:9100 -profile 80mm -outbox data/kiosk-outbox.db -pin 2468
 //
 // Every flag can also be set by an environment variable: ONEDOOR_KIOSK_SERVER, _HALL, _TOKEN,
-// _PRINTER, _PROFILE, _OUTBOX, _PIN, _LANG, _TOPICS, _WINDOWED=1. Staff leave kiosk mode by
-// holding the top-left corner for 3 seconds and entering the PIN.
+// _PRINTER, _PROFILE, _OUTBOX, _PIN, _LANG_DEFAULT, _TOPICS, _TZ, _WINDOWED=1. The printer is
+// tcp:HOST:PORT, serial:DEV?baud=N, file:PATH, sim:DIR (a virtual printer in the process that
+// writes each ticket as DIR/page-NNNN.png) or none. Staff leave kiosk mode by holding the
+// top-left corner for 3 seconds and entering the PIN.
 package main
 
 import (
@@ -16,9 +18,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // Asia/Shanghai on machines without the tzdata package
@@ -26,6 +30,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
+	"onedoor/drivers/escpos"
+	"onedoor/drivers/printer"
 	"onedoor/hallserver/client"
 	"onedoor/hallserver/hall"
 	"onedoor/kiosk"
@@ -39,15 +45,29 @@ func main() {
 	}
 }
 
-// config is the parsed command line.
+// config is the parsed and checked command line.
 type config struct {
 	server, hall, token, printer, profile, outbox, pin, lang, topics, tz string
 	windowed                                                             bool
+	// demoScript steps through the screens for screenshots (development; see demo.go).
+	demoScript bool
 }
 
+// envPrefix starts the environment variables that set the flags.
+const envPrefix = "ONEDOOR_KIOSK_"
+
+// flagEnv maps each flag to its environment variable (without the prefix).
+var flagEnv = map[string]string{
+	"server": "SERVER", "hall": "HALL", "token": "TOKEN", "printer": "PRINTER", "profile": "PROFILE",
+	"outbox": "OUTBOX", "pin": "PIN", "lang": "LANG_DEFAULT", "topics": "TOPICS", "tz": "TZ",
+	"windowed": "WINDOWED", "demo-script": "DEMO_SCRIPT",
+}
+
+// parseFlags reads the flags, with defaults from the environment, and checks the values: a
+// bad one gives an error naming the flag and its variable.
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
-	env := func(k, def string) string {
-		if v := getenv("ONEDOOR_KIOSK_" + k); v != "" {
+	env := func(flagName, def string) string {
+		if v := getenv(envPrefix + flagEnv[flagName]); v != "" {
 			return v
 		}
 		return def
@@ -55,27 +75,68 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	var c config
 	fs := flag.NewFlagSet("kiosk", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.server, "server", env("SERVER", "http://127.0.0.1:8080"), "hall server URL")
-	fs.StringVar(&c.hall, "hall", env("HALL", "students"), "hall code")
-	fs.StringVar(&c.token, "token", env("TOKEN", ""), "kiosk device token (hallctl device add -role kiosk)")
-	fs.StringVar(&c.printer, "printer", env("PRINTER", "tcp:127.0.0.1:9100"), "printer: tcp:HOST:PORT, serial:/dev/ttyUSB0?baud=19200, file:/dev/usb/lp0?status=1, or none")
-	fs.StringVar(&c.profile, "profile", env("PROFILE", "80mm"), "printer profile (80mm, 58mm, 80mm-raster, epson-tm-t88…)")
-	fs.StringVar(&c.outbox, "outbox", env("OUTBOX", "data/kiosk-outbox.db"), "bbolt file keeping walk-in requests until the case system has them")
-	fs.StringVar(&c.pin, "pin", env("PIN", ""), "staff exit PIN (long press in the top-left corner); empty disables staff exit")
-	fs.StringVar(&c.lang, "lang", env("LANG_DEFAULT", "zh"), "default language: zh or en")
-	fs.StringVar(&c.topics, "topics", env("TOPICS", ""), "JSON file with the request topics (default: the embedded catalogue)")
-	fs.StringVar(&c.tz, "tz", env("TZ", hall.DefaultTimeZone), "the hall's time zone")
-	fs.BoolVar(&c.windowed, "windowed", env("WINDOWED", "") == "1", "run in a window instead of full screen (development)")
+	fs.StringVar(&c.server, "server", env("server", "http://127.0.0.1:8080"), "hall server URL")
+	fs.StringVar(&c.hall, "hall", env("hall", "students"), "hall code")
+	fs.StringVar(&c.token, "token", env("token", ""), "kiosk device token (hallctl device add -role kiosk)")
+	fs.StringVar(&c.printer, "printer", env("printer", "tcp:127.0.0.1:9100"), "printer: tcp:HOST:PORT, serial:/dev/ttyUSB0?baud=19200, file:/dev/usb/lp0?status=1, sim:DIR (virtual printer writing PNGs to DIR), or none")
+	fs.StringVar(&c.profile, "profile", env("profile", "80mm"), "printer profile ("+strings.Join(escpos.ProfileNames(), ", ")+")")
+	fs.StringVar(&c.outbox, "outbox", env("outbox", "data/kiosk-outbox.db"), "bbolt file keeping walk-in requests until the case system has them")
+	fs.StringVar(&c.pin, "pin", env("pin", ""), "staff exit PIN (long press in the top-left corner); empty disables staff exit")
+	fs.StringVar(&c.lang, "lang", env("lang", "zh"), "default language: zh or en")
+	fs.StringVar(&c.topics, "topics", env("topics", ""), "JSON file with the request topics (default: the embedded catalogue)")
+	fs.StringVar(&c.tz, "tz", env("tz", hall.DefaultTimeZone), "the hall's time zone")
+	fs.BoolVar(&c.windowed, "windowed", env("windowed", "") == "1", "run in a window instead of full screen (development)")
+	fs.BoolVar(&c.demoScript, "demo-script", env("demo-script", "") == "1", "development: step through home, ticket and request screens in both languages for screenshots, printing \"DEMO-STEP name\" and waiting for a line on stdin before each step; quits at the end")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	return c, c.check()
+}
+
+// flagError names the flag, its environment variable and the value that is wrong.
+func flagError(name, value string, err error) error {
+	return fmt.Errorf("-%s %q (or %s%s): %w", name, value, envPrefix, flagEnv[name], err)
+}
+
+// check validates the configuration before anything is opened.
+func (c *config) check() error {
 	if c.token == "" {
-		return c, errors.New("no device token: pass -token (demo: demo-kiosk-<hall>)")
+		return fmt.Errorf("no device token: pass -token (or %sTOKEN; demo: demo-kiosk-<hall>)", envPrefix)
 	}
-	return c, nil
+	if u, err := url.Parse(c.server); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return flagError("server", c.server, errors.New("want a URL such as http://127.0.0.1:8080 or https://hall.example.edu.cn"))
+	}
+	if c.hall == "" {
+		return flagError("hall", c.hall, errors.New("empty hall code"))
+	}
+	if _, err := escpos.LookupProfile(c.profile); err != nil {
+		return flagError("profile", c.profile, err)
+	}
+	switch {
+	case c.printer == "none" || c.printer == "":
+		c.printer = "none"
+	case printer.IsSimSpec(c.printer):
+		if _, err := printer.ParseSimSpec(c.printer); err != nil {
+			return flagError("printer", c.printer, err)
+		}
+	default:
+		if _, err := printer.ParseSpec(c.printer); err != nil {
+			return flagError("printer", c.printer, fmt.Errorf("%w; the kiosk also takes sim:DIR and none", err))
+		}
+	}
+	if c.lang != "zh" && c.lang != "en" {
+		return flagError("lang", c.lang, errors.New("want zh or en"))
+	}
+	if _, err := time.LoadLocation(c.tz); err != nil {
+		return flagError("tz", c.tz, err)
+	}
+	if c.outbox == "" {
+		return flagError("outbox", c.outbox, errors.New("the outbox needs a file"))
+	}
+	return nil
 }
 
 func run(args []string, getenv func(string) string, stderr io.Writer) error {
@@ -94,21 +155,21 @@ func run(args []string, getenv func(string) string, stderr io.Writer) error {
 	if c.topics != "" {
 		b, err := os.ReadFile(c.topics)
 		if err != nil {
-			return err
+			return flagError("topics", c.topics, err)
 		}
 		if cat, err = kiosk.ParseCatalogue(b); err != nil {
-			return err
+			return flagError("topics", c.topics, err)
 		}
 	}
 	loc, err := time.LoadLocation(c.tz)
 	if err != nil {
-		return fmt.Errorf("time zone: %w", err)
+		return flagError("tz", c.tz, err)
 	}
 	var prn kiosk.Printer = kiosk.NoPrinter{}
-	if c.printer != "none" && c.printer != "" {
+	if c.printer != "none" {
 		dp, err := kiosk.NewDriverPrinter(c.printer, c.profile)
 		if err != nil {
-			return fmt.Errorf("printer: %w", err)
+			return flagError("printer", c.printer, err)
 		}
 		defer dp.Close()
 		prn = dp
@@ -155,6 +216,14 @@ func run(args []string, getenv func(string) string, stderr io.Writer) error {
 		<-ctx.Done()
 		fyne.Do(a.Quit)
 	}()
+	if c.demoScript {
+		go func() {
+			if err := demoScript(ctx, flow, os.Stdin, os.Stdout, time.Second); err != nil {
+				log.Error("demo script", "err", err)
+			}
+			fyne.Do(a.Quit)
+		}()
+	}
 	log.Info("kiosk starting", "server", c.server, "hall", c.hall, "printer", c.printer, "profile", c.profile, "outbox", c.outbox)
 	w.ShowAndRun()
 	stop()
