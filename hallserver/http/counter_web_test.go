@@ -456,3 +456,23 @@ func TestCounterConsoleActions(t *testing.T) {
 	click(`[data-act="close"]`)
 	must(t, ctx, "closed", idle+` && onedoorCounter.state() === "closed"`, 2*time.Second)
 }
+
+// TestCounterConsoleSpaceOnAFocusedButton: after a click on "park" the focus stays on it; Space
+// must call next, not press "park" again.
+func TestCounterConsoleSpaceOnAFocusedButton(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.issue("A"), e.issue("A")
+	ctx := browser(t, 1280, 900)
+	openConsole(t, ctx, e.ts.URL, "counter1", 1)
+	openCounter(t, ctx)
+	run(t, ctx, "call", chromedp.Click(chromedp.CSS("#call-next")))
+	must(t, ctx, "called", `onedoorCounter.current() === `+jsString(a.Number)+` && !onedoorCounter.busy()`, 2*time.Second)
+	run(t, ctx, "park", chromedp.Click(chromedp.CSS(`[data-act="park"]`)))
+	must(t, ctx, "parked", `onedoorCounter.current() === "" && !onedoorCounter.busy()`, 2*time.Second)
+	evalString(t, ctx, `(document.querySelector('[data-act="pause"]').focus(), "")`)
+	run(t, ctx, "space", chromedp.KeyEvent(" "))
+	must(t, ctx, "space called next", `onedoorCounter.current() === `+jsString(b.Number)+` && !onedoorCounter.busy()`, 2*time.Second)
+	if got := evalString(t, ctx, `onedoorCounter.state()`); got != "open" {
+		t.Errorf("Space on the focused pause button paused the counter: %s", got)
+	}
+}

@@ -1,6 +1,8 @@
 package http
 
 import (
+	"context"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -86,5 +88,29 @@ func TestFollowPageShowsWalkInRequest(t *testing.T) {
 	// Another ticket's page does not.
 	if body := string(e.do("GET", "/t/"+e.issue("A").Token, "", nil).body); strings.Contains(body, oc.Number) {
 		t.Error("another ticket shows the walk-in request")
+	}
+}
+
+// TestCaseFollowPageAlone: the interactive page for a case followed by its own token (no ticket)
+// renders the case and nothing of a ticket.
+func TestCaseFollowPageAlone(t *testing.T) {
+	e := newCaseEnv(t)
+	oc := e.openKiosk(map[string]any{"hall": "students", "kind": "consultation", "category": "library-seats", "text": "<i>开馆时间</i>", "requester": map[string]any{"phone": "13712345678"}}, "")
+	c, err := e.cs.Get(context.Background(), oc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	e.srv.serveCaseFollowPage(rec, httptest.NewRequest("GET", "/c/"+oc.Token, nil), c)
+	body := rec.Body.String()
+	for _, want := range []string{oc.Number, `data-case-token="` + oc.Token + `"`, "&lt;i&gt;开馆时间&lt;/i&gt;", `id="details"`, "/assets/follow.js"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("case page lacks %q", want)
+		}
+	}
+	for _, bad := range []string{`id="number"`, `data-hall=`, "13712345678", `id="cancel"`} {
+		if strings.Contains(body, bad) {
+			t.Errorf("case page has %q", bad)
+		}
 	}
 }

@@ -482,7 +482,9 @@
     document.addEventListener("keydown", function (ev) {
       if ($("console").hidden) { return; }
       var tag = ev.target && ev.target.tagName;
-      var typing = tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || tag === "BUTTON";
+      var typing = tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT";
+      // Space on a focused button would press that button (say "park" after a click on it):
+      // at this console Space means call next, wherever the focus is outside a form field.
       if (ev.key === "F1" || (ev.key === " " && !typing)) {
         ev.preventDefault();
         if (!ev.repeat) { callNext(); }
