@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	stdhttp "net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -475,4 +477,26 @@ func TestCounterConsoleSpaceOnAFocusedButton(t *testing.T) {
 	if got := evalString(t, ctx, `onedoorCounter.state()`); got != "open" {
 		t.Errorf("Space on the focused pause button paused the counter: %s", got)
 	}
+}
+
+// TestFollowPagePollsWithoutStream: where WebSockets do not get through (a campus proxy), the
+// follow page still learns of the call by polling the follow API.
+func TestFollowPagePollsWithoutStream(t *testing.T) {
+	e := newEnv(t)
+	tk := e.issue("A")
+	noWS := httptest.NewServer(stdhttp.HandlerFunc(func(w stdhttp.ResponseWriter, r *stdhttp.Request) {
+		if strings.HasSuffix(r.URL.Path, "/stream") {
+			stdhttp.Error(w, "no websockets here", stdhttp.StatusForbidden)
+			return
+		}
+		e.srv.ServeHTTP(w, r)
+	}))
+	t.Cleanup(noWS.Close)
+	ctx := browser(t, 390, 844)
+	run(t, ctx, "follow page", chromedp.Navigate(noWS.URL+"/t/"+tk.Token))
+	must(t, ctx, "page ready", `window.onedoorFollow && document.getElementById("follow").dataset.state === "waiting"`, 3*time.Second)
+	staff := e.login("counter1")
+	e.act(staff, 1, "open", nil, 200)
+	e.callNext(staff, 1)
+	must(t, ctx, "called by polling", `document.getElementById("follow").dataset.state === "called" && !onedoorFollow.live()`, 7*time.Second)
 }
