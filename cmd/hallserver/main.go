@@ -4,9 +4,12 @@
 //	hallserver -demo                      # the demo campus, demo accounts, ./data/onedoor.db
 //	hallserver -campus campus.yaml        # a real campus; accounts made with hallctl
 //	hallserver -demo -catalogue cat.yaml  # another dispatch catalogue for the case system
+//	hallserver -demo -webhook https://platform.example.edu/onedoor   # case events to a webhook
 //
 // Every flag can also be set by an environment variable: ONEDOOR_ADDR, ONEDOOR_DATA,
-// ONEDOOR_CAMPUS, ONEDOOR_CATALOGUE, ONEDOOR_PUBLIC_URL, ONEDOOR_DEMO=1.
+// ONEDOOR_CAMPUS, ONEDOOR_CATALOGUE, ONEDOOR_PUBLIC_URL, ONEDOOR_DEMO=1, ONEDOOR_WEBHOOK,
+// ONEDOOR_WEBHOOK_SECRET (prefer the variable to the flag: flags show in ps),
+// ONEDOOR_WEBHOOK_FROM.
 package main
 
 import (
@@ -33,6 +36,7 @@ import (
 	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
 	hallhttp "onedoor/hallserver/http"
+	"onedoor/hallserver/outbox"
 )
 
 func main() {
@@ -53,6 +57,10 @@ type config struct {
 	catalogue string
 	publicURL string
 	logLevel  string
+	// webhook receives every case event (package outbox); empty disables the outbox.
+	webhook       string
+	webhookSecret string
+	webhookFrom   string // "start" (the whole case log) or "latest", for an outbox without a cursor
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -72,6 +80,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&c.catalogue, "catalogue", env("ONEDOOR_CATALOGUE", ""), "dispatch catalogue YAML of the case system (default: the embedded demo catalogue)")
 	fs.StringVar(&c.publicURL, "public-url", env("ONEDOOR_PUBLIC_URL", ""), "base URL printed in QR codes (default http://<addr>)")
 	fs.StringVar(&c.logLevel, "log-level", env("ONEDOOR_LOG_LEVEL", "info"), "debug, info, warn or error")
+	fs.StringVar(&c.webhook, "webhook", env("ONEDOOR_WEBHOOK", ""), "URL that receives every case event (at-least-once, in order; empty: no outbox)")
+	fs.StringVar(&c.webhookSecret, "webhook-secret", env("ONEDOOR_WEBHOOK_SECRET", ""), "HMAC-SHA256 key signing webhook requests (X-OneDoor-Signature)")
+	fs.StringVar(&c.webhookFrom, "webhook-from", env("ONEDOOR_WEBHOOK_FROM", "start"), "where a new webhook outbox begins: start (the whole case log) or latest")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -80,6 +91,12 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	}
 	if !c.demo && c.campus == "" {
 		return c, errors.New("no campus: pass -campus FILE for a real campus, or -demo for the demo campus")
+	}
+	if c.webhookFrom != "start" && c.webhookFrom != "latest" {
+		return c, fmt.Errorf("-webhook-from must be start or latest, not %q", c.webhookFrom)
+	}
+	if c.webhook != "" && !strings.HasPrefix(c.webhook, "http://") && !strings.HasPrefix(c.webhook, "https://") {
+		return c, fmt.Errorf("-webhook must be an http(s) URL, not %q", c.webhook)
 	}
 	return c, nil
 }
@@ -149,6 +166,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		Cases:     cs,
 	})
 	defer api.Close()
+	stopOutbox, err := startOutbox(ctx, cfg, db, cs, reg, log)
+	if err != nil {
+		return err
+	}
+	defer stopOutbox()
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -174,6 +196,36 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// startOutbox starts delivering the case log to the -webhook URL, from the cursor stored in the
+// data file; the returned function stops it and waits (it saves the cursor on the way out).
+// Without -webhook it does nothing.
+func startOutbox(ctx context.Context, cfg config, db *bolt.DB, cs *bolt.Cases, reg prometheus.Registerer, log *slog.Logger) (stop func(), err error) {
+	if cfg.webhook == "" {
+		return func() {}, nil
+	}
+	st, err := bolt.NewOutboxStore(db)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.webhookSecret == "" {
+		log.Warn("-webhook without -webhook-secret: requests are not signed")
+	}
+	ob, err := outbox.New(outbox.Config{URL: cfg.webhook, Secret: []byte(cfg.webhookSecret), Log: cs, Store: st,
+		Logger: log, Registerer: reg, FromLatest: cfg.webhookFrom == "latest"})
+	if err != nil {
+		return nil, fmt.Errorf("-webhook: %w", err)
+	}
+	octx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := ob.Run(octx); err != nil {
+			log.Error("outbox stopped", "err", err)
+		}
+	}()
+	return func() { cancel(); <-done }, nil
 }
 
 // openCases starts the case system on the file with the dispatch catalogue (the embedded demo
