@@ -65,6 +65,11 @@
   }
 
   function signedIn(me) {
+    if (me.role !== "counter" && me.role !== "admin") {
+      showLogin();
+      status("此账号不能使用窗口工作台 This account cannot work a counter (" + me.role + ")", true);
+      return Promise.resolve();
+    }
     st.me = me;
     setText("who-name", me.name || me.subject || me.username || "");
     show("who", true);
