@@ -19,6 +19,7 @@ var catalog = map[Msg]hall.Text{
 	"home.eta.none":         {Zh: "无需等待", En: "no wait"},
 	"home.closed":           {Zh: "暂无窗口办理，可先取号", En: "No counter open yet: you may take a number"},
 	"home.full":             {Zh: "今日号已取完", En: "No more numbers today"},
+	"home.notice":           {Zh: "通知", En: "Notice"},
 	"home.request":          {Zh: "咨询 · 投诉 · 建议", En: "Ask, complain, suggest"},
 	"home.request.sub":      {Zh: "记录您的诉求，24小时内答复", En: "We log it and reply within 24 hours"},
 	"nav.back":              {Zh: "返回", En: "Back"},

@@ -116,6 +116,10 @@ type State struct {
 	PINDigits     int
 	Printer       PrinterStatus
 	OOSHint       hall.Text
+	// Notices are the hall's notice line (the snapshot's, kept current by notice.published and
+	// notice.withdrawn events), oldest first. The home screen rotates through them; a change
+	// of their texts is live, their coming or going rebuilds the screen.
+	Notices []hall.Notice
 }
 
 // Service returns the service view with the code.
@@ -252,6 +256,7 @@ func (f *Flow) State() State {
 	defer f.mu.Unlock()
 	s := f.st
 	s.Services = append([]ServiceView(nil), f.st.Services...)
+	s.Notices = append([]hall.Notice(nil), f.st.Notices...)
 	return s
 }
 
@@ -690,11 +695,44 @@ func (f *Flow) ApplySnapshot(s *hall.Snapshot) {
 		}
 		f.setServicesLocked(views)
 		f.applyFullLocked()
+		f.setNoticesLocked(append([]hall.Notice(nil), s.Notices...))
 		f.refreshOnlineLocked()
 	})
 }
 
-// ApplyEvent applies a stream event: the waiting counts. It reports whether the event may have
+// setNoticesLocked installs the notice line; its appearing or disappearing rebuilds the screen.
+func (f *Flow) setNoticesLocked(ns []hall.Notice) {
+	if (len(ns) == 0) != (len(f.st.Notices) == 0) {
+		f.st.Rev++
+	}
+	f.st.Notices = ns
+}
+
+// applyNoticeLocked applies notice.published (a new notice goes last; a known ID is replaced in
+// place) and notice.withdrawn (removed).
+func (f *Flow) applyNoticeLocked(e *hall.Event) {
+	if e.Notice == nil {
+		return
+	}
+	ns := make([]hall.Notice, 0, len(f.st.Notices)+1)
+	found := false
+	for _, n := range f.st.Notices {
+		if n.ID != e.Notice.ID {
+			ns = append(ns, n)
+			continue
+		}
+		found = true
+		if e.Type == hall.EventNotice {
+			ns = append(ns, *e.Notice)
+		}
+	}
+	if e.Type == hall.EventNotice && !found {
+		ns = append(ns, *e.Notice)
+	}
+	f.setNoticesLocked(ns)
+}
+
+// ApplyEvent applies a stream event: the waiting counts and the notice line. It reports whether the event may have
 // changed what a snapshot shows beyond the counts (ETAs, open services), so the caller can
 // fetch a fresh snapshot.
 func (f *Flow) ApplyEvent(e *hall.Event) bool {
@@ -703,8 +741,11 @@ func (f *Flow) ApplyEvent(e *hall.Event) bool {
 			return
 		}
 		f.seq = e.Seq
-		if e.Type == hall.EventDayReset {
+		switch e.Type {
+		case hall.EventDayReset:
 			f.full = map[string]bool{}
+		case hall.EventNotice, hall.EventNoticeGone:
+			f.applyNoticeLocked(e)
 		}
 		if e.Waiting == nil {
 			return

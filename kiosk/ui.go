@@ -31,11 +31,15 @@ type UI struct {
 	live    []func(State)
 	buttons map[string]*Button
 	pending atomic.Bool
+	// stop is closed when the screen is rebuilt: it ends the screen's animations.
+	stop chan struct{}
+	// notice is the home screen's notice line (nil when not on screen).
+	notice *noticeLine
 }
 
 // NewUI returns the UI of the flow. post runs a function on the UI goroutine (fyne.Do).
 func NewUI(f *Flow, post func(func())) *UI {
-	u := &UI{flow: f, post: post, buttons: map[string]*Button{}}
+	u := &UI{flow: f, post: post, buttons: map[string]*Button{}, stop: make(chan struct{})}
 	u.content = container.NewStack()
 	bg := canvas.NewRectangle(colBackground)
 	corner := newStaffCorner(f.CornerDown, f.CornerUp)
@@ -80,6 +84,9 @@ func (u *UI) Render() {
 		u.rev = st.Rev
 		u.buttons = map[string]*Button{}
 		u.live = nil
+		close(u.stop)
+		u.stop = make(chan struct{})
+		u.notice = nil
 		u.content.Objects = []fyne.CanvasObject{u.build(st)}
 		for _, l := range u.live {
 			l(st)
@@ -242,7 +249,11 @@ func (u *UI) home(st State) fyne.CanvasObject {
 	grid := newGrid(560, 3, btns...)
 	req := u.btn("request", T(lang, "home.request"), colRequest, u.flow.StartRequest, T(lang, "home.request.sub"))
 	req.TitleSize, req.MinHeight = sizeTitle, 150
-	top := []fyne.CanvasObject{centred(T(lang, "home.pick"), sizeTitle, colText, true)}
+	var top []fyne.CanvasObject
+	if len(st.Notices) > 0 {
+		top = append(top, u.noticeLine(st))
+	}
+	top = append(top, centred(T(lang, "home.pick"), sizeTitle, colText, true))
 	if st.Notice != "" {
 		top = append(top, para(T(lang, st.Notice), true, widget.WarningImportance))
 	}
@@ -250,6 +261,26 @@ func (u *UI) home(st State) fyne.CanvasObject {
 		top = append(top, para(T(lang, "print.failed", T(lang, printMsg(st.Printer.State))), false, widget.WarningImportance))
 	}
 	return container.NewBorder(container.NewVBox(top...), req, nil, nil, grid)
+}
+
+// noticeLine makes the home screen's rotating, scrolling notice line and starts its ticker
+// (stopped when the screen is rebuilt).
+func (u *UI) noticeLine(st State) fyne.CanvasObject {
+	n := newNoticeLine(T(st.Lang, "home.notice"))
+	texts := func(s State) []string {
+		out := make([]string, 0, len(s.Notices))
+		for _, x := range s.Notices {
+			if t := x.Text.In(s.Lang); t != "" {
+				out = append(out, t)
+			}
+		}
+		return out
+	}
+	n.Set(texts(st))
+	u.live = append(u.live, func(s State) { n.Set(texts(s)) })
+	u.notice = n
+	go n.run(u.post, u.stop)
+	return n.box
 }
 
 // printMsg is the catalogue entry of a printer state.
