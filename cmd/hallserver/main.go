@@ -152,6 +152,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if publicURL == "" {
 		publicURL = "http://" + ln.Addr().String()
 	}
+	topics, err := bolt.NewTopics(db, cs, time.Now)
+	if err != nil {
+		return err
+	}
+	var deptCodes []string
+	for _, d := range c.Departments {
+		deptCodes = append(deptCodes, d.Code)
+	}
+	longList, err := bolt.NewLongList(db, deptCodes, time.Now)
+	if err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	api := hallhttp.NewServer(hallhttp.Config{
@@ -164,6 +176,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		Registry:  reg,
 		Backup:    db.Backup,
 		Cases:     cs,
+		Reports:   cs,
+		Topics:    topics,
+		LongList:  longList,
 	})
 	defer api.Close()
 	stopOutbox, err := startOutbox(ctx, cfg, db, cs, reg, log)

@@ -312,3 +312,72 @@ func topKeywords(sum map[string]float64, n int) []string {
 	}
 	return out
 }
+
+// RelatedCase is a case like another, with its cosine similarity.
+type RelatedCase struct {
+	Case       *hall.Case
+	Similarity float64
+}
+
+// Related returns up to n cases of pool most similar to c (cosine over the same TF-IDF vectors
+// as Topics, IDF over the pool and c), at least minSim, most similar first; c itself and cases
+// without text are skipped.
+func Related(c *hall.Case, pool []hall.Case, n int, minSim float64) []RelatedCase {
+	vec := func(x *hall.Case) map[string]float64 {
+		tf := map[string]float64{}
+		for _, f := range features(topicText(x), 0) {
+			if (strings.HasPrefix(f.s, "b:") && !topicStop[f.s[2:]] && !strings.ContainsAny(f.s[2:], particles)) || strings.HasPrefix(f.s, "w:") {
+				tf[f.s]++
+			}
+		}
+		return tf
+	}
+	target := vec(c)
+	vs := make([]map[string]float64, len(pool))
+	df := map[string]int{}
+	for k := range target {
+		df[k]++
+	}
+	for i := range pool {
+		if pool[i].ID == c.ID {
+			continue
+		}
+		vs[i] = vec(&pool[i])
+		for k := range vs[i] {
+			df[k]++
+		}
+	}
+	total := float64(len(pool) + 1 + topicPrior)
+	weigh := func(tf map[string]float64) {
+		var norm float64
+		for k, v := range tf {
+			w := (1 + math.Log(v)) * (math.Log((total+1)/(float64(df[k])+1)) + 1)
+			tf[k] = w
+			norm += w * w
+		}
+		norm = math.Sqrt(norm)
+		for k := range tf {
+			tf[k] /= norm
+		}
+	}
+	weigh(target)
+	var out []RelatedCase
+	for i, v := range vs {
+		if len(v) == 0 {
+			continue
+		}
+		weigh(v)
+		var dot float64
+		for k, w := range v {
+			dot += w * target[k]
+		}
+		if dot >= minSim {
+			out = append(out, RelatedCase{Case: &pool[i], Similarity: math.Round(dot*1000) / 1000})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Similarity > out[j].Similarity })
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
+}

@@ -2,6 +2,7 @@ package cases
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,5 +137,27 @@ func TestTopicsGrowthAndAnswerID(t *testing.T) {
 	}
 	if none := Topics(cs[:1], d0, mid, mid.AddDate(0, 0, 7), nil, TopicOptions{}); len(none) != 0 {
 		t.Fatalf("one request is no topic: %+v", none)
+	}
+}
+
+func TestRelated(t *testing.T) {
+	var pool []hall.Case
+	for g, texts := range topicGroups {
+		for i, tx := range texts {
+			pool = append(pool, hall.Case{ID: fmt.Sprint(g, i), Number: fmt.Sprint(g, i), Text: tx})
+		}
+	}
+	for _, l := range readLabelled(t)[:100] {
+		pool = append(pool, hall.Case{ID: l.text, Text: l.text})
+	}
+	target := hall.Case{ID: "x", Text: "宿舍洗澡一直没有热水"}
+	rel := Related(&target, pool, 3, 0.12)
+	if len(rel) != 3 {
+		t.Fatalf("%d related", len(rel))
+	}
+	for _, r := range rel {
+		if !strings.HasPrefix(r.Case.ID, "water") {
+			t.Errorf("related %q (%.2f)", r.Case.Text, r.Similarity)
+		}
 	}
 }

@@ -597,10 +597,13 @@ type caseFollowJSON struct {
 	hall.Case
 	DepartmentName hall.Text `json:"departmentName"`
 	CategoryName   hall.Text `json:"categoryName"`
+	// TopicAnswer is the office's published answer on the hot topic the case belongs to.
+	TopicAnswer *publicAnswerJSON `json:"topicAnswer,omitempty"`
 }
 
 func (s *Server) caseFollow(r *http.Request, c *hall.Case) caseFollowJSON {
-	out := caseFollowJSON{Case: *c, DepartmentName: s.departmentName(c.Department), CategoryName: s.categoryName(r, c.Category)}
+	out := caseFollowJSON{Case: *c, DepartmentName: s.departmentName(c.Department), CategoryName: s.categoryName(r, c.Category),
+		TopicAnswer: s.topicAnswerFor(r, c.ID)}
 	if out.Timeline == nil {
 		out.Timeline = []hall.CaseEntry{}
 	}

@@ -45,6 +45,12 @@ type Config struct {
 	Backup func(ctx context.Context, w io.Writer) (int64, error)
 	// Cases is the shared case system (routes in cases.go); nil makes its routes answer 503.
 	Cases hall.CaseService
+	// Reports, Topics and LongList are the supervision figures and daily report, the hot
+	// topics with their answers, and the long-standing list (supervision.go, topics.go,
+	// roadmap.go); nil makes their routes answer 503.
+	Reports  hall.CaseReports
+	Topics   hall.TopicService
+	LongList hall.LongListService
 }
 
 // Server serves the API, the stream and the pages. It implements http.Handler.
@@ -113,6 +119,7 @@ func NewServer(cfg Config) *Server {
 	s.handle("GET /healthz", s.handleHealth)
 	s.handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}).ServeHTTP)
 	s.registerCases()
+	s.registerSupervision()
 	s.mux.HandleFunc("/", s.handleNoRoute)
 	return s
 }

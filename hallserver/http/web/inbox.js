@@ -1,0 +1,314 @@
+// Department inbox (/cases): sign in, the department's cases by urgency, and the actions on the
+// case picked: sign, reply (with templates), ask the requester, resume, return to triage,
+// invite a co-handling department, dispatch (office), note; related cases and the timeline.
+// Everything goes through the JSON API; text from people is only ever set with textContent.
+(function () {
+  "use strict";
+  var O = window.OneDoor, $ = O.$;
+  var me = null, cases = [], selected = "", current = null, filter = "open", busy = false, ready = false;
+  var depts = {}; // code → {zh, en}
+  var pollTimer = null;
+
+  var STATES = {
+    received: "已受理", triage: "待分派 Triage", dispatched: "待签收 To sign", in_progress: "办理中 In progress",
+    waiting_requester: "待补充 Waiting", replied: "已答复 Replied", rated: "已评价 Rated", reopened: "重办 Reopened",
+    archived: "已办结 Closed", duplicate: "已并案 Duplicate", not_accepted: "不予受理 Not accepted"
+  };
+  var KINDS = { consultation: "咨询", complaint: "投诉", suggestion: "建议" };
+  var EVENTS = {
+    "case.received": "受理", "case.routed": "分派", "case.triaged": "转督办室", "case.dispatched": "转办",
+    "case.signed": "签收", "case.responded": "阶段答复", "case.asked": "追问", "case.details_added": "诉求人补充",
+    "case.resumed": "继续办理", "case.replied": "答复", "case.rated": "评价", "case.reopened": "重办",
+    "case.archived": "办结", "case.duplicate": "并案", "case.not_accepted": "不予受理", "case.returned": "退回",
+    "case.invited": "邀请协办", "case.part_done": "协办完成", "case.extension_requested": "申请延期",
+    "case.extension_decided": "延期审批", "case.supervised": "督办", "case.listed": "列入清单", "case.noted": "备注",
+    "case.warned": "临期提醒", "case.escalated": "逾期升级"
+  };
+  // Reply templates (一次告知: say everything needed at once).
+  var TEMPLATES = [
+    { name: "已处理 Fixed", text: "您好，您反映的问题已收悉并已处理完毕：{具体措施}。如仍有问题，欢迎随时反馈。感谢您的监督！" },
+    { name: "政策解答 Policy", text: "您好，关于您咨询的问题，依据《{文件名称}》第{条款}条：{答复要点}。需携带的材料：{材料清单}。办理地点：{地点}，时间：工作日 8:30–17:00。" },
+    { name: "阶段进展 In progress", text: "您好，您反映的问题我们已安排专人跟进，目前进展：{进展}。预计于 {日期} 前处理完毕，届时将再次答复您。" },
+    { name: "建议采纳 Suggestion", text: "您好，感谢您的宝贵建议。我们经研究认为：{意见}，将于 {时间} 起{落实措施}。" }
+  ];
+
+  function deptName(code) { var d = depts[code]; return d ? d.zh : code || ""; }
+  function fmt(iso) {
+    if (!iso) { return ""; }
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) { return ""; }
+    function p(n) { return (n < 10 ? "0" : "") + n; }
+    return p(d.getMonth() + 1) + "-" + p(d.getDate()) + " " + p(d.getHours()) + ":" + p(d.getMinutes());
+  }
+  function handling(c) {
+    return ["triage", "dispatched", "in_progress", "waiting_requester", "reopened"].indexOf(c.state) >= 0;
+  }
+  /** The next limit of a case being handled and which one it is. */
+  function nextLimit(c) {
+    if (!c.respondedAt && c.replyDue && new Date(c.replyDue) < new Date(c.due)) { return { at: new Date(c.replyDue), what: "答复" }; }
+    return { at: new Date(c.due), what: "办结" };
+  }
+  /** "剩 5 小时" style time left, with a class for its urgency. */
+  function timeLeft(c) {
+    if (!handling(c)) { return { text: STATES[c.state] || c.state, cls: "none" }; }
+    if (c.state === "waiting_requester") { return { text: "暂停 Paused", cls: "paused" }; }
+    var l = nextLimit(c), ms = l.at - Date.now(), h = Math.abs(ms) / 3600000;
+    var span = h >= 48 ? Math.floor(h / 24) + " 天" : h >= 1 ? Math.floor(h) + " 小时" : Math.max(1, Math.round(h * 60)) + " 分钟";
+    if (ms < 0) { return { text: l.what + "超时 " + span, cls: "late" }; }
+    return { text: l.what + "剩 " + span, cls: h < 4 ? "soon" : "" };
+  }
+
+  function showError(e) {
+    O.setText("act-error", e ? "操作失败 Failed: " + e.message : "");
+    O.show("act-error", !!e);
+  }
+
+  // ---- sign in ----
+  function start() {
+    O.api("GET", "/api/v1/me").then(function (r) { signedIn(r.body); }, function () { O.show("login", true); ready = true; });
+  }
+  function signedIn(p) {
+    me = p;
+    if (p.device || ["handler", "supervisor", "admin"].indexOf(p.role) < 0) {
+      O.show("login", true);
+      O.setText("login-error", "该账号不处理诉求 This account does not work cases");
+      O.show("login-error", true);
+      ready = true;
+      return;
+    }
+    O.show("login", false);
+    O.show("app", true);
+    O.show("logout", true);
+    var office = p.role !== "handler" || p.department === "office";
+    O.show("nav-supervision", office);
+    O.show("dept-filter", office);
+    O.setText("who", p.subject + (p.department ? " · " + deptName(p.department) : ""));
+    loadDepartments().then(function () {
+      O.setText("who", p.subject + (p.department ? " · " + deptName(p.department) : ""));
+      return refresh();
+    }).then(function () { ready = true; });
+    clearInterval(pollTimer);
+    pollTimer = setInterval(function () { if (!busy) { refresh(); } }, 15000);
+  }
+  $("login").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    O.show("login-error", false);
+    O.api("POST", "/api/v1/session", { username: $("username").value, password: $("password").value })
+      .then(function () { return O.api("GET", "/api/v1/me"); })
+      .then(function (r) { signedIn(r.body); })
+      .catch(function (e) { O.setText("login-error", "登录失败 Sign-in failed: " + e.message); O.show("login-error", true); });
+  });
+  $("logout").addEventListener("click", function () {
+    O.api("DELETE", "/api/v1/session").then(function () { location.reload(); }, function () { location.reload(); });
+  });
+
+  function loadDepartments() {
+    return O.api("GET", "/api/v1/catalogue").then(function (r) {
+      depts = { office: { zh: "督办室", en: "Office" } };
+      (r.body.categories || []).forEach(function (k) { depts[k.department] = k.departmentName; });
+      var sels = [$("dept-filter"), $("invite-dept"), $("dispatch-dept")];
+      Object.keys(depts).sort().forEach(function (code) {
+        sels.forEach(function (s) {
+          var o = document.createElement("option");
+          o.value = code;
+          o.textContent = depts[code].zh + " " + (depts[code].en || "");
+          s.appendChild(o);
+        });
+      });
+    }, function () { /* names fall back to codes */ });
+  }
+
+  // ---- the list ----
+  function listQuery() {
+    var q = [];
+    if (filter === "open") { q.push("open=1"); }
+    if (filter === "overdue") { q.push("overdue=1"); }
+    if (filter === "supervised") { q.push("supervised=1&open=1"); }
+    var d = $("dept-filter").value;
+    if (d) { q.push("department=" + encodeURIComponent(d)); }
+    var s = $("search").value.trim();
+    if (s) { q.push("q=" + encodeURIComponent(s)); }
+    q.push("limit=200");
+    return "/api/v1/cases?" + q.join("&");
+  }
+  function refresh() {
+    return O.api("GET", listQuery()).then(function (r) {
+      cases = r.body.cases || [];
+      renderList();
+      if (selected) { return loadCase(selected, true); }
+    }, showError);
+  }
+  function renderList() {
+    var ul = $("cases");
+    O.clear(ul);
+    O.setText("count", cases.length);
+    cases.forEach(function (c) {
+      var li = O.el("li");
+      li.setAttribute("data-id", c.id);
+      li.setAttribute("data-number", c.number);
+      if (c.id === selected) { li.className = "selected"; }
+      var b = O.el("button");
+      b.type = "button";
+      var top = O.el("span", "top");
+      top.appendChild(O.el("span", "num", c.number + (c.supervised ? " · 督办" : "")));
+      var tl = timeLeft(c);
+      top.appendChild(O.el("span", "left " + tl.cls, tl.text));
+      b.appendChild(top);
+      b.appendChild(O.el("span", "title", (KINDS[c.kind] || "") + " · " + deptName(c.department) + " · " + (c.title || c.text || "")));
+      b.addEventListener("click", function () { select(c.id); });
+      li.appendChild(b);
+      ul.appendChild(li);
+    });
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("#tabs a"), function (a) {
+    a.addEventListener("click", function (ev) {
+      ev.preventDefault();
+      filter = a.getAttribute("data-filter");
+      Array.prototype.forEach.call(document.querySelectorAll("#tabs a"), function (x) { x.className = x === a ? "active" : ""; });
+      refresh();
+    });
+  });
+  $("dept-filter").addEventListener("change", refresh);
+  var searchTimer = null;
+  $("search").addEventListener("input", function () { clearTimeout(searchTimer); searchTimer = setTimeout(refresh, 300); });
+
+  // ---- one case ----
+  function select(id) {
+    selected = id;
+    Array.prototype.forEach.call(document.querySelectorAll("#cases li"), function (li) {
+      li.className = li.getAttribute("data-id") === id ? "selected" : "";
+    });
+    showError(null);
+    return loadCase(id, false);
+  }
+  function loadCase(id, quiet) {
+    return O.api("GET", "/api/v1/cases/" + encodeURIComponent(id)).then(function (r) {
+      renderCase(r.body, quiet);
+      return O.api("GET", "/api/v1/cases/" + encodeURIComponent(id) + "/related").then(function (x) { renderRelated(x.body.cases || []); }, function () { renderRelated([]); });
+    }, function (e) { if (!quiet) { showError(e); } });
+  }
+  function renderCase(c, quiet) {
+    var same = current && current.id === c.id;
+    current = c;
+    O.show("empty", false);
+    O.show("case", true);
+    $("case").setAttribute("data-state", c.state);
+    O.setText("c-number", c.number);
+    O.setText("c-state", STATES[c.state] || c.state);
+    O.show("c-supervised", !!c.supervised);
+    var tl = timeLeft(c);
+    $("c-left").className = "left " + tl.cls;
+    O.setText("c-left", tl.text);
+    O.setText("c-meta", (KINDS[c.kind] || c.kind) + " · " + c.channel + " · 受理 " + fmt(c.receivedAt) + (c.category ? " · " + c.category : ""));
+    O.setText("c-dept", deptName(c.department));
+    var rq = c.requester || {};
+    O.setText("c-requester", rq.anonymous ? "匿名 Anonymous" : [rq.name, rq.phone, rq.personId].filter(Boolean).join(" · ") || "—");
+    O.setText("c-replydue", fmt(c.replyDue) + (c.respondedAt ? " ✓" : ""));
+    O.setText("c-due", fmt(c.due));
+    O.setText("c-text", c.title && c.text.indexOf(c.title) < 0 ? c.title + "\n" + c.text : c.text);
+    O.setText("c-question", c.question || "");
+    O.show("c-question-box", !!c.question);
+    var parts = $("c-parts");
+    O.clear(parts);
+    (c.parts || []).forEach(function (p) {
+      parts.appendChild(O.el("li", "", deptName(p.department) + "：" + (p.task || "") + (p.done ? " ✓ " + (p.text || "") : " …")));
+    });
+    O.show("c-parts-box", (c.parts || []).length > 0);
+    var reps = $("c-replies");
+    O.clear(reps);
+    (c.replies || []).forEach(function (p) {
+      var li = O.el("li");
+      li.appendChild(O.el("time", "", fmt(p.at) + " "));
+      li.appendChild(O.el("span", "pre", p.text));
+      reps.appendChild(li);
+    });
+    O.show("c-replies-box", (c.replies || []).length > 0);
+    var ol = $("c-timeline");
+    O.clear(ol);
+    (c.timeline || []).forEach(function (e) {
+      var li = O.el("li");
+      li.appendChild(O.el("time", "", fmt(e.at)));
+      li.appendChild(O.el("b", "", EVENTS[e.type] || e.type));
+      var who = [e.actor, e.department ? deptName(e.department) : ""].filter(Boolean).join(" · ");
+      if (who) { li.appendChild(document.createTextNode(" (" + who + ")")); }
+      if (e.text) { li.appendChild(document.createTextNode("：" + e.text)); }
+      ol.appendChild(li);
+    });
+    // Which actions make sense now (the server checks again).
+    var office = me.role !== "handler" || me.department === "office";
+    var lead = office || c.department === me.department;
+    var st = c.state;
+    O.show("act-sign", lead && st === "dispatched");
+    O.show("act-resume", lead && st === "waiting_requester");
+    O.show("f-reply", lead && (st === "in_progress" || st === "reopened"));
+    O.show("f-ask", lead && (st === "in_progress" || st === "reopened"));
+    O.show("f-invite", lead && handling(c) && st !== "triage");
+    O.show("f-return", !office && lead && (st === "dispatched" || st === "in_progress" || st === "reopened"));
+    O.show("f-dispatch", office && (st === "triage" || st === "dispatched"));
+    if (!same || !quiet) {
+      ["reply-text", "ask-text", "return-text", "note-text", "invite-task"].forEach(function (id) { $(id).value = ""; });
+      $("reply-template").value = "";
+    }
+  }
+  function renderRelated(list) {
+    var ul = $("related");
+    O.clear(ul);
+    if (!list.length) { ul.appendChild(O.el("li", "muted", "无 None")); return; }
+    var rel = { duplicate: "并案", original: "原件", similar: "相似" };
+    list.forEach(function (x) {
+      var li = O.el("li");
+      var a = O.el("a", "", x.number);
+      a.href = "#";
+      a.addEventListener("click", function (ev) { ev.preventDefault(); select(x.id); });
+      li.appendChild(a);
+      li.appendChild(document.createTextNode(" " + (rel[x.relation] || x.relation) + " · " + (STATES[x.state] || x.state) + " · " + deptName(x.department) + " · " + x.title));
+      if (x.similarity) { li.appendChild(O.el("span", "sim", " (" + Math.round(x.similarity * 100) + "%)")); }
+      ul.appendChild(li);
+    });
+  }
+
+  /** Performs an action on the current case, then refreshes list and case. */
+  function act(action, body) {
+    if (!current || busy) { return Promise.resolve(); }
+    busy = true;
+    showError(null);
+    return O.api("POST", "/api/v1/cases/" + encodeURIComponent(current.id) + "/" + action, body || {})
+      .then(function (r) { renderCase(r.body, false); return refresh(); })
+      .catch(showError)
+      .then(function () { busy = false; });
+  }
+  $("act-sign").addEventListener("click", function () { act("sign"); });
+  $("act-resume").addEventListener("click", function () { act("resume"); });
+  TEMPLATES.forEach(function (t, i) {
+    var o = document.createElement("option");
+    o.value = String(i);
+    o.textContent = t.name;
+    $("reply-template").appendChild(o);
+  });
+  $("reply-template").addEventListener("change", function () {
+    var t = TEMPLATES[Number(this.value)];
+    if (this.value !== "" && t) { $("reply-text").value = t.text; $("reply-text").focus(); }
+  });
+  function form(id, action, body) {
+    $(id).addEventListener("submit", function (ev) { ev.preventDefault(); act(action, body()); });
+  }
+  form("f-reply", "reply", function () { return { text: $("reply-text").value }; });
+  form("f-ask", "ask", function () { return { text: $("ask-text").value }; });
+  form("f-return", "return", function () { return { text: $("return-text").value }; });
+  form("f-note", "note", function () { return { text: $("note-text").value }; });
+  form("f-invite", "invite", function () { return { department: $("invite-dept").value, text: $("invite-task").value }; });
+  form("f-dispatch", "dispatch", function () { return { department: $("dispatch-dept").value }; });
+
+  window.onedoorInbox = {
+    ready: function () { return ready; },
+    busy: function () { return busy; },
+    selected: function () { return current ? current.number : ""; },
+    state: function () { return current ? current.state : ""; },
+    count: function () { return cases.length; },
+    select: function (number) {
+      for (var i = 0; i < cases.length; i++) { if (cases[i].number === number) { return select(cases[i].id); } }
+      return Promise.resolve();
+    }
+  };
+  start();
+}());
