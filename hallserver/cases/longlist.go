@@ -128,7 +128,7 @@ func NormalizeListItem(it *hall.ListItem, known func(string) bool) error {
 // case numbers (only how many cases raised it).
 func PublicListItem(it hall.ListItem) (hall.ListItem, int) {
 	n := len(it.Cases)
-	it.Cases = nil
+	it.Cases = []string{}
 	it.CreatedBy, it.UpdatedBy = "", ""
 	it.Assist = slices.Clone(it.Assist)
 	it.Milestones = slices.Clone(it.Milestones)

@@ -29,7 +29,7 @@ func TestNormalizeListItem(t *testing.T) {
 		t.Fatalf("all done: %s %d", it.Status, it.Progress)
 	}
 	pub, n := PublicListItem(hall.ListItem{Cases: []string{"a", "b"}, CreatedBy: "office1", UpdatedBy: "sup"})
-	if n != 2 || pub.Cases != nil || pub.CreatedBy != "" || pub.UpdatedBy != "" {
+	if n != 2 || len(pub.Cases) != 0 || pub.CreatedBy != "" || pub.UpdatedBy != "" {
 		t.Fatalf("public %+v %d", pub, n)
 	}
 	bad := []func(*hall.ListItem){

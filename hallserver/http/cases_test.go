@@ -16,7 +16,9 @@ import (
 // (handlers), h-office (a handler of the office) and supervisor.
 type caseEnv struct {
 	*env
-	cs *bolt.Cases
+	cs     *bolt.Cases
+	topics *bolt.Topics
+	list   *bolt.LongList
 }
 
 func newCaseEnv(t testing.TB) *caseEnv {
@@ -38,13 +40,22 @@ func newCaseEnv(t testing.TB) *caseEnv {
 			t.Fatal(err)
 		}
 	}
+	topics, err := bolt.NewTopics(e.db, cs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := bolt.NewLongList(e.db, []string{"library", "it", "logistics"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.srv.Close()
 	e.ts.Close()
 	e.ts = httptest.NewUnstartedServer(nil)
-	e.srv = NewServer(Config{Queue: e.q, Events: e.q, Auth: e.auth, Campus: e.campus, PublicURL: "http://" + e.ts.Listener.Addr().String(), Cases: cs})
+	e.srv = NewServer(Config{Queue: e.q, Events: e.q, Auth: e.auth, Campus: e.campus, PublicURL: "http://" + e.ts.Listener.Addr().String(),
+		Cases: cs, Reports: cs, Topics: topics, LongList: list})
 	e.ts.Config.Handler = e.srv
 	e.ts.Start()
-	return &caseEnv{env: e, cs: cs}
+	return &caseEnv{env: e, cs: cs, topics: topics, list: list}
 }
 
 // openKiosk opens a case from the students kiosk as the kiosk team does.
