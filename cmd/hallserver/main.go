@@ -9,7 +9,7 @@
 // Every flag can also be set by an environment variable: ONEDOOR_ADDR, ONEDOOR_DATA,
 // ONEDOOR_CAMPUS, ONEDOOR_CATALOGUE, ONEDOOR_PUBLIC_URL, ONEDOOR_DEMO=1, ONEDOOR_WEBHOOK,
 // ONEDOOR_WEBHOOK_SECRET (prefer the variable to the flag: flags show in ps),
-// ONEDOOR_WEBHOOK_FROM.
+// ONEDOOR_WEBHOOK_FROM, ONEDOOR_OPEN311_KEYS.
 package main
 
 import (
@@ -61,6 +61,8 @@ type config struct {
 	webhook       string
 	webhookSecret string
 	webhookFrom   string // "start" (the whole case log) or "latest", for an outbox without a cursor
+	// open311Keys is a file of Open311 clients, one "name key" per line.
+	open311Keys string
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -82,6 +84,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&c.logLevel, "log-level", env("ONEDOOR_LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.StringVar(&c.webhook, "webhook", env("ONEDOOR_WEBHOOK", ""), "URL that receives every case event (at-least-once, in order; empty: no outbox)")
 	fs.StringVar(&c.webhookSecret, "webhook-secret", env("ONEDOOR_WEBHOOK_SECRET", ""), "HMAC-SHA256 key signing webhook requests (X-OneDoor-Signature)")
+	fs.StringVar(&c.open311Keys, "open311-keys", env("ONEDOOR_OPEN311_KEYS", ""), "file of Open311 API clients, one \"name key\" per line (# comments); -demo alone enables the key demo-open311")
 	fs.StringVar(&c.webhookFrom, "webhook-from", env("ONEDOOR_WEBHOOK_FROM", "start"), "where a new webhook outbox begins: start (the whole case log) or latest")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -164,6 +167,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
+	open311Keys, err := loadOpen311Keys(cfg.open311Keys, cfg.demo)
+	if err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	api := hallhttp.NewServer(hallhttp.Config{
@@ -179,6 +186,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		Reports:   cs,
 		Topics:    topics,
 		LongList:  longList,
+
+		// Enrolled Open311 clients (key → client name), from -open311-keys.
+		Open311Keys: open311Keys,
 	})
 	defer api.Close()
 	stopOutbox, err := startOutbox(ctx, cfg, db, cs, reg, log)
@@ -195,6 +205,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		"demo", cfg.demo, "halls", len(c.Halls), "startup", time.Since(started).Round(time.Millisecond))
 	if cfg.demo {
 		log.Info("demo accounts: admin, supervisor, counter1…, h-<department> (password demo); device tokens demo-kiosk-<hall>, demo-display-<hall>")
+		if cfg.open311Keys == "" {
+			log.Info("demo Open311 client: api_key=demo-open311 (/open311/v2)")
+		}
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -211,6 +224,38 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// loadOpen311Keys reads the Open311 client file: one "name key" per line, blank lines and
+// # comments ignored, keys at least 16 characters. Without a file the demo has one client, demo,
+// with the key demo-open311.
+func loadOpen311Keys(file string, demo bool) (map[string]string, error) {
+	if file == "" {
+		if demo {
+			return map[string]string{"demo-open311": "demo"}, nil
+		}
+		return nil, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("-open311-keys: %w", err)
+	}
+	keys := map[string]string{}
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) != 2 || len(f[1]) < 16 || strings.ContainsAny(f[0], ":/") {
+			return nil, fmt.Errorf("-open311-keys %s:%d: want \"name key\" with a key of 16 characters or more", file, i+1)
+		}
+		if _, dup := keys[f[1]]; dup {
+			return nil, fmt.Errorf("-open311-keys %s:%d: key used twice", file, i+1)
+		}
+		keys[f[1]] = f[0]
+	}
+	return keys, nil
 }
 
 // startOutbox starts delivering the case log to the -webhook URL, from the cursor stored in the

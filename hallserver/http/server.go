@@ -45,6 +45,9 @@ type Config struct {
 	Backup func(ctx context.Context, w io.Writer) (int64, error)
 	// Cases is the shared case system (routes in cases.go); nil makes its routes answer 503.
 	Cases hall.CaseService
+	// Open311Keys maps each API key of an enrolled Open311 client (another channel) to the
+	// client's name (open311.go); staff bearer tokens work as api_key too.
+	Open311Keys map[string]string
 	// Reports, Topics and LongList are the supervision figures and daily report, the hot
 	// topics with their answers, and the long-standing list (supervision.go, topics.go,
 	// roadmap.go); nil makes their routes answer 503.
@@ -119,6 +122,7 @@ func NewServer(cfg Config) *Server {
 	s.handle("GET /healthz", s.handleHealth)
 	s.handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}).ServeHTTP)
 	s.registerCases()
+	s.registerOpen311()
 	s.registerSupervision()
 	s.mux.HandleFunc("/", s.handleNoRoute)
 	return s
