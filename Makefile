@@ -1,7 +1,7 @@
 # OneDoor. `make demo` runs the whole system on its embedded defaults; `make test` runs the tests.
 GO ?= go
 
-.PHONY: demo test check build vet fmt bench screenshots-kiosk screenshots-display screenshots
+.PHONY: demo test check build vet fmt bench screenshots-kiosk screenshots-kiosk-xvfb screenshots-display screenshots
 
 demo:
 	./scripts/deps.sh demo
@@ -29,6 +29,14 @@ bench:
 # service) at 1920x1080 and 1080x1920, rendered headless by Fyne's test driver with the real font.
 screenshots-kiosk:
 	KIOSK_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run '^TestScreenshots$$' ./kiosk
+
+# The real kiosk binary under Xvfb (:99 or the next free display; 1920x1080x24 and 1080x1920x24,
+# -nolisten tcp) against the demo hall server and the in-process virtual printer (sim:DIR), stepped
+# by -demo-script through home, options, ticket result and request screens in both languages, each
+# captured with `import -window root` as docs/screenshots/kiosk-xvfb-<screen>-<lang>-<orientation>.png.
+screenshots-kiosk-xvfb:
+	@command -v Xvfb >/dev/null && command -v import >/dev/null || { echo "screenshots-kiosk-xvfb needs Xvfb and ImageMagick: apt-get install xvfb imagemagick" >&2; exit 1; }
+	KIOSK_XVFB_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -timeout 10m -run '^TestXvfbScreenshots$$' ./cmd/kiosk
 
 # Hall display, Fyne (test driver, real font) and web (headless Chromium), landscape and portrait.
 screenshots-display:

@@ -343,6 +343,11 @@ func TestOutboxSurvivesRestart(t *testing.T) {
 		c.Channel != hall.ChannelKiosk || c.Token == "" {
 		t.Fatalf("case %+v", c)
 	}
+	// The desk finds it by the reference the screen showed.
+	found, err := env.cases.cs.List(context.Background(), hall.CaseFilter{Text: st.Request.Reference})
+	if err != nil || len(found) != 1 || found[0].ID != c.ID {
+		t.Fatalf("case by reference %s: %v %v", st.Request.Reference, found, err)
+	}
 	resp, err := http.Get(env.url() + "/c/" + c.Token)
 	if err != nil {
 		t.Fatal(err)

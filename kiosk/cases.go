@@ -67,13 +67,17 @@ type caseBody struct {
 	Category string `json:"category"`
 	Channel  string `json:"channel"`
 	TicketID string `json:"ticketId,omitempty"`
+	Title    string `json:"title"`
 	Lang     string `json:"lang"`
 }
 
 // Submit implements CaseSubmitter. Transport errors, 404 (no case endpoint yet), 408, 429 and
 // 5xx wrap ErrCasesUnavailable; other refusals are permanent.
 func (c *HTTPCases) Submit(ctx context.Context, r CaseRequest) (*CaseReceipt, error) {
-	b, err := json.Marshal(caseBody{Hall: r.Hall, Kind: r.Kind, Category: r.Topic, Channel: "kiosk", TicketID: r.TicketID, Lang: r.Lang})
+	// The title carries the kiosk's local reference, which the screen shows while a request waits
+	// in the outbox: the desk finds the case by it (GET /api/v1/cases?q=K-…).
+	b, err := json.Marshal(caseBody{Hall: r.Hall, Kind: r.Kind, Category: r.Topic, Channel: "kiosk", TicketID: r.TicketID,
+		Title: "自助机登记 Kiosk " + Reference(r.IdempotencyKey), Lang: r.Lang})
 	if err != nil {
 		return nil, err
 	}

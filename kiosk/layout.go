@@ -77,3 +77,51 @@ func (vcentre) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	}
 	return s
 }
+
+// heightFor returns the height the cells need at width w: as many rows of the tallest cell's
+// minimum height as the columns that fit make.
+func (g *gridLayout) heightFor(w float32, objs []fyne.CanvasObject) float32 {
+	if len(objs) == 0 {
+		return 0
+	}
+	cols := g.cols(w, len(objs))
+	rows := (len(objs) + cols - 1) / cols
+	var h float32
+	for _, o := range objs {
+		h = max(h, o.MinSize().Height)
+	}
+	return float32(rows)*h + g.gap*float32(rows-1)
+}
+
+// fitGrid centres a responsive grid vertically at the height its rows need for the width it
+// gets (its minimum size cannot know the width, so in a VBox a grid that wraps to several rows
+// would be squeezed into one row's height).
+type fitGrid struct{ g *gridLayout }
+
+// newFitGrid returns a responsive grid (as newGrid) that keeps its rows' minimum heights.
+func newFitGrid(minCol float32, maxCols int, objs ...fyne.CanvasObject) *fyne.Container {
+	grid := newGrid(minCol, maxCols, objs...)
+	return fyne.NewContainerWithLayout(fitGrid{grid.Layout.(*gridLayout)}, grid)
+}
+
+// Layout implements fyne.Layout.
+func (f fitGrid) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		var h float32
+		if c, ok := o.(*fyne.Container); ok {
+			h = f.g.heightFor(size.Width, c.Objects)
+		}
+		h = min(max(h, o.MinSize().Height), size.Height)
+		o.Resize(fyne.NewSize(size.Width, h))
+		o.Move(fyne.NewPos(0, (size.Height-h)/2))
+	}
+}
+
+// MinSize implements fyne.Layout.
+func (f fitGrid) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var s fyne.Size
+	for _, o := range objs {
+		s = s.Max(o.MinSize())
+	}
+	return s
+}

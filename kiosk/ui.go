@@ -420,7 +420,7 @@ func (u *UI) result(st State) fyne.CanvasObject {
 		qrSize = 560
 	}
 	right := container.NewVBox(container.NewCenter(qrImage(t.FollowURL, qrSize)), centred(T(lang, "result.scan"), sizeBody, colText, false))
-	body := container.NewBorder(nil, centred(T(lang, "result.touch"), sizeSmall, colSubtle, false), nil, nil,
+	body := container.NewBorder(nil, centred(T(lang, "result.touch"), sizeBody, colSubtle, false), nil, nil,
 		newGrid(800, 2, newVCentre(container.NewVBox(left...)), newVCentre(right)))
 	return newTapArea(body, u.flow.Finish)
 }
@@ -475,8 +475,8 @@ func (u *UI) confirm(st State) fyne.CanvasObject {
 		wt.TitleSize, wt.MinHeight = sizeHuge*0.7, 260
 		btns = append(btns, wt)
 	}
-	return container.NewVBox(centred(T(lang, "req.confirm.title"), sizeTitle, colText, true), sum, layout.NewSpacer(),
-		newGrid(600, 2, btns...))
+	return container.NewBorder(container.NewVBox(centred(T(lang, "req.confirm.title"), sizeTitle, colText, true), sum), nil, nil, nil,
+		newFitGrid(600, 2, btns...))
 }
 
 // receipt shows the logged request; a touch anywhere finishes.
@@ -518,7 +518,7 @@ func (u *UI) receipt(st State) fyne.CanvasObject {
 	if r.Case != nil || r.Ticket != nil {
 		left = append(left, printLine(lang, r.Printing, r.Printed, r.PrintFault))
 	}
-	body := container.NewBorder(nil, centred(T(lang, "result.touch"), sizeSmall, colSubtle, false), nil, nil,
+	body := container.NewBorder(nil, centred(T(lang, "result.touch"), sizeBody, colSubtle, false), nil, nil,
 		newGrid(800, 2, newVCentre(container.NewVBox(left...)), newVCentre(right)))
 	return newTapArea(body, u.flow.Finish)
 }

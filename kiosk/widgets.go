@@ -77,7 +77,7 @@ func (r *buttonRenderer) refreshTexts() {
 			c = colText
 		}
 		lt := canvas.NewText(l, c)
-		lt.TextSize = sizeSmall + 2
+		lt.TextSize = sizeBody
 		lt.Alignment = fyne.TextAlignCenter
 		r.texts = append(r.texts, lt)
 	}
