@@ -1,7 +1,7 @@
 # OneDoor. `make demo` runs the whole system on its embedded defaults; `make test` runs the tests.
 GO ?= go
 
-.PHONY: demo test check build vet fmt bench screenshots-kiosk screenshots-kiosk-xvfb screenshots-display screenshots
+.PHONY: demo test check build vet fmt bench screenshots-kiosk screenshots-kiosk-xvfb screenshots-display screenshots screenshots-cases
 
 demo:
 	./scripts/deps.sh demo
@@ -48,3 +48,8 @@ screenshots: screenshots-kiosk screenshots-display
 # Counter console and phone follow page (headless Chromium; the follow page at 390x844).
 screenshots-web:
 	$(GO) test -count=1 -run '^TestWebScreenshots$$' ./hallserver/http -args -web-screenshots $(CURDIR)/docs/screenshots
+
+# Case system pages (headless Chromium, three weeks of seeded cases): department inbox,
+# supervision charts (daily, weekly, full page) and the public roadmap, as docs/screenshots/cases-*.png.
+screenshots-cases:
+	$(GO) test -count=1 -run '^TestCasesScreenshots$$' ./hallserver/http -args -cases-screenshots $(CURDIR)/docs/screenshots

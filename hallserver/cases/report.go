@@ -33,17 +33,19 @@ func clipRunes(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// closedIn returns when the case was replied or ended within [from, to), or nil.
+// closedIn returns when the case was dealt with within [from, to), or nil: the department's
+// latest reply in the period, or, for a case that ended without any reply (not accepted,
+// duplicate), its end. The automatic archiving of a case replied earlier is not new work and
+// does not count.
 func closedIn(c *hall.Case, from, to time.Time) *time.Time {
-	in := func(t *time.Time) bool { return t != nil && !t.Before(from) && t.Before(to) }
-	if in(c.ClosedAt) {
-		t := *c.ClosedAt
-		return &t
-	}
 	for i := len(c.Replies) - 1; i >= 0; i-- {
 		if at := c.Replies[i].At; !at.Before(from) && at.Before(to) {
 			return &at
 		}
+	}
+	if len(c.Replies) == 0 && c.ClosedAt != nil && !c.ClosedAt.Before(from) && c.ClosedAt.Before(to) {
+		t := *c.ClosedAt
+		return &t
 	}
 	return nil
 }
@@ -84,8 +86,8 @@ func lateAt(c *hall.Case, asOf, now time.Time) string {
 
 // Daily builds the daily report (日清日结) of [from, to) from the cases the caller has (every case
 // received in the period or replied or closed in it, and every case still open): what arrived,
-// what was replied or ended, and what was late at the end of the day (or at now, when the day
-// is not over).
+// what was replied (or ended without a reply), and what was late at the end of the day (or at
+// now, when the day is not over).
 func Daily(cs []hall.Case, from, to, now time.Time, loc *time.Location) hall.DailyReport {
 	asOf := to
 	if now.Before(to) {

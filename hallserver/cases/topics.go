@@ -225,7 +225,12 @@ func Topics(cs []hall.Case, from, mid, to time.Time, linked map[string]string, o
 		}
 		t.Growth = float64(t.Count-t.Previous) / float64(max(t.Previous, 1))
 		t.Score = float64(t.Count + max(0, t.Count-t.Previous))
-		t.Keywords = topKeywords(g.sum, opt.Keywords)
+		var corpus strings.Builder
+		for _, d := range g.docs {
+			corpus.WriteString(topicText(d.c))
+			corpus.WriteByte('\n')
+		}
+		t.Keywords = topKeywords(g.sum, opt.Keywords, corpus.String())
 		t.Departments = byCount(depts)
 		taken[t.ID] = len(out)
 		out = append(out, t)
@@ -269,9 +274,10 @@ func byCount(m map[string]int) []string {
 	return out
 }
 
-// topKeywords returns the n heaviest features of a centroid as words: trigrams, bigrams and
-// English words, without a bigram that a chosen trigram already contains.
-func topKeywords(sum map[string]float64, n int) []string {
+// topKeywords returns the n heaviest features of a centroid as words: bigrams and English
+// words, overlapping bigrams joined into the longer phrase when the group's texts contain it
+// ("图书" + "书馆" → "图书馆").
+func topKeywords(sum map[string]float64, n int, corpus string) []string {
 	type kw struct {
 		s string
 		w float64
@@ -295,22 +301,53 @@ func topKeywords(sum map[string]float64, n int) []string {
 		if len(out) >= n {
 			break
 		}
-		dup := false
+		merged := false
 		for i, o := range out {
-			if strings.Contains(o, k.s) {
-				dup = true
-				break
-			}
-			if strings.Contains(k.s, o) { // a trigram after its bigram: keep the longer
-				out[i], dup = k.s, true
+			if m, ok := joinOverlap(o, k.s); ok && strings.Contains(corpus, m) {
+				out[i], merged = m, true
 				break
 			}
 		}
-		if !dup {
+		if !merged {
 			out = append(out, k.s)
 		}
 	}
+	// A merge can make two keywords overlap in turn ("研究" "究生", then "生活"…): join again.
+	for changed := true; changed; {
+		changed = false
+		for i := 0; i < len(out) && !changed; i++ {
+			for j := 0; j < len(out) && !changed; j++ {
+				if m, ok := joinOverlap(out[i], out[j]); i != j && ok && strings.Contains(corpus, m) {
+					out[i] = m
+					out = append(out[:j], out[j+1:]...)
+					changed = true
+				}
+			}
+		}
+	}
 	return out
+}
+
+// joinOverlap joins two Han keywords that contain each other or overlap by one character
+// (either way round); ok is false when they do not.
+func joinOverlap(a, b string) (string, bool) {
+	if strings.Contains(a, b) {
+		return a, true
+	}
+	if strings.Contains(b, a) {
+		return b, true
+	}
+	ra, rb := []rune(a), []rune(b)
+	if len(ra) == 0 || len(rb) == 0 || !isHan(ra[0]) || !isHan(rb[0]) {
+		return "", false
+	}
+	if ra[len(ra)-1] == rb[0] {
+		return a + string(rb[1:]), true
+	}
+	if rb[len(rb)-1] == ra[0] {
+		return b + string(ra[1:]), true
+	}
+	return "", false
 }
 
 // RelatedCase is a case like another, with its cosine similarity.

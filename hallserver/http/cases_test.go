@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"onedoor/hallserver/bolt"
 	"onedoor/hallserver/cases"
@@ -21,11 +22,15 @@ type caseEnv struct {
 	list   *bolt.LongList
 }
 
-func newCaseEnv(t testing.TB) *caseEnv {
+func newCaseEnv(t testing.TB) *caseEnv { t.Helper(); return newCaseEnvAt(t, nil) }
+
+// newCaseEnvAt is newCaseEnv with the case store, topics and list on the clock now (nil: the
+// real one).
+func newCaseEnvAt(t testing.TB, now func() time.Time) *caseEnv {
 	t.Helper()
 	e := newEnv(t)
 	ctx := context.Background()
-	cs, err := bolt.NewCases(ctx, e.db, e.campus, cases.Config{}, nil)
+	cs, err := bolt.NewCases(ctx, e.db, e.campus, cases.Config{}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,11 +45,11 @@ func newCaseEnv(t testing.TB) *caseEnv {
 			t.Fatal(err)
 		}
 	}
-	topics, err := bolt.NewTopics(e.db, cs, nil)
+	topics, err := bolt.NewTopics(e.db, cs, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	list, err := bolt.NewLongList(e.db, []string{"library", "it", "logistics"}, nil)
+	list, err := bolt.NewLongList(e.db, []string{"library", "it", "logistics", "academic", "student", "finance", "security", "health"}, now)
 	if err != nil {
 		t.Fatal(err)
 	}

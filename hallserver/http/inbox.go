@@ -18,7 +18,11 @@ import (
 func (s *Server) handleInboxPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	if err := s.page.ExecuteTemplate(w, "inbox.html", nil); err != nil {
+	tz := s.cfg.Campus.TimeZone
+	if tz == "" {
+		tz = hall.DefaultTimeZone
+	}
+	if err := s.page.ExecuteTemplate(w, "inbox.html", struct{ TZ string }{tz}); err != nil {
 		s.log.Error("render inbox page", "err", err)
 	}
 }

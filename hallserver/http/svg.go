@@ -160,7 +160,7 @@ func (c *chart) frame(centered bool) (svgData, float64, float64, float64, float6
 	for _, s := range c.Series {
 		d.Rects = append(d.Rects, svgRect{X: lx, Y: 8, W: 10, H: 10, Class: "bar " + s.Class, Title: s.Name})
 		d.Texts = append(d.Texts, svgText{X: lx + 14, Y: 17, Anchor: "start", Class: "legend", Text: s.Name})
-		lx += 24 + 13*float64(len([]rune(s.Name)))
+		lx += 30 + textWidth(s.Name)
 	}
 	n := len(c.Categories)
 	if n > 0 {
@@ -178,7 +178,7 @@ func (c *chart) frame(centered bool) (svgData, float64, float64, float64, float6
 			if !centered && n > 1 {
 				cx = x0 + (x1-x0)*float64(i)/float64(n-1)
 			}
-			t := svgText{X: cx, Y: y1 + 16, Anchor: "middle", Class: "cat", Text: cat}
+			t := svgText{X: cx, Y: y1 + 16, Anchor: "middle", Class: "cat", Text: clipLabel(cat, 7)}
 			if rotate {
 				t.Anchor, t.Rotate = "end", true
 			}
@@ -235,6 +235,29 @@ func lineSVG(c chart) template.HTML {
 		d.Paths = append(d.Paths, p)
 	}
 	return render(d)
+}
+
+// textWidth estimates the width of a label in 12 px type: Han characters are square, others
+// about half as wide.
+func textWidth(s string) float64 {
+	w := 0.0
+	for _, r := range s {
+		if r > 0x2E80 {
+			w += 12
+		} else {
+			w += 6.5
+		}
+	}
+	return w
+}
+
+// clipLabel shortens a category label to n characters (with an ellipsis).
+func clipLabel(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
 
 func render(d svgData) template.HTML {

@@ -7,6 +7,7 @@
   var O = window.OneDoor, $ = O.$;
   var me = null, cases = [], selected = "", current = null, filter = "open", busy = false, ready = false;
   var depts = {}; // code → {zh, en}
+  var categories = {}; // code → {zh, en}
   var pollTimer = null;
 
   var STATES = {
@@ -33,12 +34,21 @@
   ];
 
   function deptName(code) { var d = depts[code]; return d ? d.zh : code || ""; }
+  // Times are shown in the campus time zone, whatever the browser's.
+  var tz = $("inbox").getAttribute("data-tz") || "Asia/Shanghai", dtf = null;
+  try {
+    dtf = new Intl.DateTimeFormat("en-GB", { timeZone: tz, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false });
+  } catch (e) { dtf = null; }
   function fmt(iso) {
     if (!iso) { return ""; }
     var d = new Date(iso);
     if (isNaN(d.getTime())) { return ""; }
-    function p(n) { return (n < 10 ? "0" : "") + n; }
-    return p(d.getMonth() + 1) + "-" + p(d.getDate()) + " " + p(d.getHours()) + ":" + p(d.getMinutes());
+    if (dtf) {
+      var p = {};
+      dtf.formatToParts(d).forEach(function (x) { p[x.type] = x.value; });
+      return p.month + "-" + p.day + " " + (p.hour === "24" ? "00" : p.hour) + ":" + p.minute;
+    }
+    return d.toISOString().slice(5, 16).replace("T", " ");
   }
   function handling(c) {
     return ["triage", "dispatched", "in_progress", "waiting_requester", "reopened"].indexOf(c.state) >= 0;
@@ -105,7 +115,7 @@
   function loadDepartments() {
     return O.api("GET", "/api/v1/catalogue").then(function (r) {
       depts = { office: { zh: "督办室", en: "Office" } };
-      (r.body.categories || []).forEach(function (k) { depts[k.department] = k.departmentName; });
+      (r.body.categories || []).forEach(function (k) { depts[k.department] = k.departmentName; categories[k.code] = k.name; });
       var sels = [$("dept-filter"), $("invite-dept"), $("dispatch-dept")];
       Object.keys(depts).sort().forEach(function (code) {
         sels.forEach(function (s) {
@@ -121,9 +131,9 @@
   // ---- the list ----
   function listQuery() {
     var q = [];
-    if (filter === "open") { q.push("open=1"); }
+    if (filter === "open") { q.push("state=triage,dispatched,in_progress,waiting_requester,reopened"); }
     if (filter === "overdue") { q.push("overdue=1"); }
-    if (filter === "supervised") { q.push("supervised=1&open=1"); }
+    if (filter === "supervised") { q.push("supervised=1&state=triage,dispatched,in_progress,waiting_requester,reopened"); }
     var d = $("dept-filter").value;
     if (d) { q.push("department=" + encodeURIComponent(d)); }
     var s = $("search").value.trim();
@@ -199,7 +209,7 @@
     var tl = timeLeft(c);
     $("c-left").className = "left " + tl.cls;
     O.setText("c-left", tl.text);
-    O.setText("c-meta", (KINDS[c.kind] || c.kind) + " · " + c.channel + " · 受理 " + fmt(c.receivedAt) + (c.category ? " · " + c.category : ""));
+    O.setText("c-meta", (KINDS[c.kind] || c.kind) + " · " + c.channel + " · 受理 " + fmt(c.receivedAt) + (c.category ? " · " + (categories[c.category] ? categories[c.category].zh : c.category) : ""));
     O.setText("c-dept", deptName(c.department));
     var rq = c.requester || {};
     O.setText("c-requester", rq.anonymous ? "匿名 Anonymous" : [rq.name, rq.phone, rq.personId].filter(Boolean).join(" · ") || "—");
