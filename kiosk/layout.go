@@ -11,6 +11,9 @@ type gridLayout struct {
 	minCol  float32
 	maxCols int
 	gap     float32
+	// lastW is the width of the last layout: the minimum height follows the rows it made (a
+	// window smaller than that grows instead of squeezing the buttons).
+	lastW float32
 }
 
 // newGrid returns a container laying objs out in a responsive grid.
@@ -28,6 +31,7 @@ func (g *gridLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	if len(objs) == 0 {
 		return
 	}
+	g.lastW = size.Width
 	cols := g.cols(size.Width, len(objs))
 	rows := (len(objs) + cols - 1) / cols
 	cw := (size.Width - g.gap*float32(cols-1)) / float32(cols)
@@ -39,14 +43,17 @@ func (g *gridLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	}
 }
 
-// MinSize implements fyne.Layout: one column of the cells' minimum heights (the grid adapts
-// its columns to the width it gets).
+// MinSize implements fyne.Layout: one cell wide (the grid adapts its columns to the width it
+// gets); as high as the rows of the last layout need, one cell high before the first.
 func (g *gridLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	var w, h float32
 	for _, o := range objs {
 		m := o.MinSize()
 		w = max(w, min(m.Width, g.minCol))
 		h = max(h, m.Height)
+	}
+	if g.lastW > 0 {
+		h = max(h, g.heightFor(g.lastW, objs))
 	}
 	return fyne.NewSize(w, h)
 }

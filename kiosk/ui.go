@@ -354,10 +354,13 @@ func (u *UI) keypad(st State) fyne.CanvasObject {
 		pad = append(pad, b)
 	}
 	ok := u.btn("key:ok", T(lang, "keypad.ok"), colPriority, func() { u.flow.TakeTicket(st.Priority) })
-	ok.TitleSize, ok.MinHeight = sizeTitle, 130
-	grid := container.NewGridWithColumns(3, pad...)
-	return container.NewVBox(centred(serviceName(st), sizeLarge, colSubtle, true), centred(T(lang, "keypad.title"), sizeLarge, colText, true),
-		entry, container.NewCenter(container.NewGridWrap(fyne.NewSize(600, 470), grid)), container.NewCenter(container.NewGridWrap(fyne.NewSize(600, 130), ok)))
+	ok.TitleSize, ok.MinHeight = sizeTitle, 150
+	// The number and the confirm button beside the keys, in both orientations: stacked, the
+	// four key rows and the button did not fit under the titles on a 1080-high screen.
+	left := newVCentre(container.NewVBox(entry, ok))
+	right := newVCentre(container.NewGridWithColumns(3, pad...))
+	top := container.NewVBox(centred(serviceName(st), sizeLarge, colSubtle, true), centred(T(lang, "keypad.title"), sizeLarge, colText, true))
+	return container.NewBorder(top, nil, nil, nil, newGrid(480, 2, left, right))
 }
 
 // qrImage renders a URL as a QR code image of size×size pixels on white.
@@ -571,6 +574,6 @@ func (u *UI) pin(st State) fyne.CanvasObject {
 	if st.Notice != "" {
 		objs = append(objs, centred(T(lang, st.Notice), sizeLarge, colWarning, true))
 	}
-	objs = append(objs, container.NewCenter(container.NewGridWrap(fyne.NewSize(600, 470), container.NewGridWithColumns(3, pad...))))
+	objs = append(objs, container.NewCenter(container.NewGridWrap(fyne.NewSize(600, 500), container.NewGridWithColumns(3, pad...))))
 	return container.NewVBox(objs...)
 }
