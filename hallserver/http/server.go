@@ -48,6 +48,9 @@ type Config struct {
 	// Open311Keys maps each API key of an enrolled Open311 client (another channel) to the
 	// client's name (open311.go); staff bearer tokens work as api_key too.
 	Open311Keys map[string]string
+	// CaseLog is the case event log behind the case streams (casestream.go); nil uses Cases when
+	// it is one.
+	CaseLog hall.CaseLog
 	// Reports, Topics and LongList are the supervision figures and daily report, the hot
 	// topics with their answers, and the long-standing list (supervision.go, topics.go,
 	// roadmap.go); nil makes their routes answer 503.
@@ -73,6 +76,9 @@ type Server struct {
 	hubs   map[string]*hub
 	closed bool
 	conns  sync.WaitGroup // stream connections
+
+	// caseHub fans out the case log (casestream.go); started on first use, under mu.
+	caseHub *caseHub
 }
 
 // NewServer returns a server for the configuration.
@@ -123,6 +129,7 @@ func NewServer(cfg Config) *Server {
 	s.handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}).ServeHTTP)
 	s.registerCases()
 	s.registerOpen311()
+	s.registerCaseStream()
 	s.registerSupervision()
 	s.mux.HandleFunc("/", s.handleNoRoute)
 	return s
@@ -145,7 +152,12 @@ func (s *Server) Close() {
 	s.closed = true
 	hubs := s.hubs
 	s.hubs = map[string]*hub{}
+	caseHub := s.caseHub
+	s.caseHub = nil
 	s.mu.Unlock()
+	if caseHub != nil {
+		caseHub.close()
+	}
 	for _, h := range hubs {
 		h.close()
 	}
