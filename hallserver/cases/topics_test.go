@@ -161,3 +161,20 @@ func TestRelated(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkTopics groups two weeks of 3,000 requests (the labelled set repeated with a suffix).
+func BenchmarkTopics(b *testing.B) {
+	noise := readLabelled(b)
+	start := at(2026, 3, 2, 8, 0)
+	var cs []hall.Case
+	for i := 0; i < 3000; i++ {
+		cs = append(cs, hall.Case{ID: fmt.Sprint("c", i), Number: fmt.Sprint("N", i), State: hall.CaseInProgress,
+			Text: noise[i%len(noise)].text + fmt.Sprint(" 第", i/len(noise), "次"), ReceivedAt: start.Add(time.Duration(i) * 6 * time.Minute)})
+	}
+	end := cs[len(cs)-1].ReceivedAt.Add(time.Minute)
+	mid := start.Add(end.Sub(start) / 2)
+	b.ReportAllocs()
+	for b.Loop() {
+		Topics(cs, start, mid, end, nil, DefaultTopicOptions())
+	}
+}
