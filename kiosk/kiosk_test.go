@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"onedoor/drivers/printersim"
+	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
 )
 
@@ -90,3 +91,19 @@ func checkPNG(t *testing.T, file, url string) {
 var _ = errors.New
 var _ = time.Second
 var _ = hall.DeviceOK
+
+// TestTopicsInCaseCatalogue: every topic button of the embedded catalogue is a category of the
+// case system's demo catalogue, so POST /api/v1/cases accepts it (an unknown one would be refused
+// and land in the outbox's failed bucket).
+func TestTopicsInCaseCatalogue(t *testing.T) {
+	cat := cases.DemoCatalogue()
+	for _, tp := range DefaultCatalogue().Topics {
+		found := false
+		for _, k := range cat.Categories {
+			found = found || k.Code == tp.Code
+		}
+		if !found {
+			t.Errorf("topic %q is not a category of the case catalogue", tp.Code)
+		}
+	}
+}
