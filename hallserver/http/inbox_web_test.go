@@ -58,6 +58,13 @@ func TestInboxReplyReachesFollowPage(t *testing.T) {
 	must(t, ctx, "replied", `onedoorInbox.state() === "replied" && !onedoorInbox.busy()`, 3*time.Second)
 	must(t, ctx, "related cases shown", `document.querySelectorAll("#related li").length >= 1`, 3*time.Second)
 
+	// Live: a new case for the library appears in the open inbox without a reload.
+	must(t, ctx, "case stream up", `onedoorInbox.live()`, 3*time.Second)
+	start = time.Now()
+	other := e.openKiosk(map[string]any{"hall": "students", "category": "library-seats", "text": "自习室空调太冷"}, "")
+	must(t, ctx, "new case listed live", `!!document.querySelector('#cases li[data-number=`+jsString(other.Number)+`]')`, 3*time.Second)
+	t.Logf("new case to the open inbox: %s", time.Since(start).Round(time.Millisecond))
+
 	phone := tab(t, ctx, 390, 844)
 	run(t, phone, "open follow page", chromedp.Navigate(e.ts.URL+"/c/"+oc.Token))
 	must(t, phone, "follow page shows the reply", `window.onedoorFollow && document.getElementById("case-reply-text").textContent === `+jsString(reply)+` && !document.getElementById("rate").hidden`, 3*time.Second)
@@ -339,4 +346,30 @@ func TestCasesScreenshots(t *testing.T) {
 	must(t, ctx, "roadmap items", `document.querySelectorAll("article.item").length === 3`, 3*time.Second)
 	shotTo(ctx, "cases-roadmap", true)
 	fmt.Fprintln(os.Stderr, "screenshots in", *casesShots)
+}
+
+// TestSupervisionPublishAnswerInBrowser: the supervisor signs in on /supervision (cookie and
+// CSRF header through the page's script), publishes an answer on the hot topic from its form;
+// the hall's notice line and the follow API of the topic's cases carry it.
+func TestSupervisionPublishAnswerInBrowser(t *testing.T) {
+	e := newCaseEnv(t)
+	ocs := e.openTexts(waterTexts...)
+	ctx := browser(t, 1280, 900)
+	run(t, ctx, "open supervision", chromedp.Navigate(e.ts.URL+"/supervision"))
+	must(t, ctx, "sign-in form", `!!document.getElementById("login") && window.onedoorSupervision`, 5*time.Second)
+	run(t, ctx, "sign in", chromedp.SendKeys(chromedp.CSS("#username"), "supervisor"), chromedp.SendKeys(chromedp.CSS("#password"), "demo"), chromedp.Click(chromedp.CSS("#login-btn")))
+	eventually(t, ctx, "topics shown", `document.querySelectorAll("article.topic").length === 1 && document.querySelectorAll("svg.chart").length >= 3`, 5*time.Second)
+	evalString(t, ctx, `(function(){var f=document.querySelector("form.answer-form");f.elements.zh.value="热水周五前修复";f.elements.en.value="Fixed by Friday";return ""})()`)
+	run(t, ctx, "publish", chromedp.Click(chromedp.CSS("form.answer-form button")))
+	must(t, ctx, "published", `document.querySelector("form.answer-form .status").textContent.indexOf("已发布到 2 个大厅，3 件诉求") === 0`, 3*time.Second)
+	var sn struct{ Notices []hall.Notice }
+	e.do("GET", "/api/v1/halls/teachers/snapshot", "", nil).decode(t, &sn)
+	if len(sn.Notices) != 1 || sn.Notices[0].Text.Zh != "热点答复：热水周五前修复" {
+		t.Fatalf("notice line: %+v", sn.Notices)
+	}
+	var f caseFollowJSON
+	e.do("GET", "/api/v1/case-follow/"+ocs[1].Token, "", nil).decode(t, &f)
+	if f.TopicAnswer == nil || f.TopicAnswer.Text.En != "Fixed by Friday" {
+		t.Fatalf("follow API: %+v", f.TopicAnswer)
+	}
 }

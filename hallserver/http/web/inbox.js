@@ -98,7 +98,29 @@
       return refresh();
     }).then(function () { ready = true; });
     clearInterval(pollTimer);
-    pollTimer = setInterval(function () { if (!busy) { refresh(); } }, 15000);
+    pollTimer = setInterval(function () { if (!busy && !live) { refresh(); } }, 15000);
+    connect();
+  }
+
+  // Live updates: the case stream (GET /api/v1/cases/stream) sends every event of the cases
+  // this account may see; any event refreshes the list (and the open case) shortly after.
+  // While it is down the page polls every 15 s.
+  var live = false, ws = null, wsDelay = 1000, refreshTimer = null, lastSeq = 0;
+  function connect() {
+    if (!window.WebSocket) { return; }
+    var u = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/api/v1/cases/stream" + (lastSeq ? "?since=" + lastSeq : "");
+    try { ws = new WebSocket(u); } catch (e) { return retry(); }
+    ws.onopen = function () { live = true; wsDelay = 1000; };
+    ws.onmessage = function (m) {
+      try { var msg = JSON.parse(m.data); if (typeof msg.seq === "number" && msg.seq > lastSeq) { lastSeq = msg.seq; } } catch (e) { return; }
+      clearTimeout(refreshTimer);
+      refreshTimer = setTimeout(function () { if (!busy) { refresh(); } }, 250);
+    };
+    ws.onclose = function () { ws = null; live = false; retry(); };
+  }
+  function retry() {
+    setTimeout(function () { if (me) { connect(); } }, wsDelay);
+    wsDelay = Math.min(wsDelay * 2, 15000);
   }
   $("login").addEventListener("submit", function (ev) {
     ev.preventDefault();
@@ -312,6 +334,7 @@
   window.onedoorInbox = {
     ready: function () { return ready; },
     busy: function () { return busy; },
+    live: function () { return live; },
     selected: function () { return current ? current.number : ""; },
     state: function () { return current ? current.state : ""; },
     count: function () { return cases.length; },
