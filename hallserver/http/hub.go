@@ -201,33 +201,50 @@ func (h *hub) close() {
 	<-h.done
 }
 
-// publicEvent returns the event as the public stream shows it: no follow token, no person number,
-// no staff names or notes.
-func publicEvent(ev hall.Event) hall.Event {
-	ev.Actor = ""
-	if ev.Ticket != nil {
-		t := publicTicket(*ev.Ticket)
-		ev.Ticket = &t
-	}
-	if ev.Counter != nil {
-		c := *ev.Counter
-		c.Staff, c.Current = "", "" // the current ticket is in the event; its ID is internal
-		ev.Counter = &c
-	}
-	return ev
+// streamEvent is an event as the public stream sends it: what displays, kiosks and follow pages
+// use, and nothing else (no follow token, person number, staff names, notes or internal IDs). Kept
+// small because it goes to every screen in the hall.
+type streamEvent struct {
+	Seq     uint64             `json:"seq"`
+	Hall    string             `json:"hall"`
+	Type    hall.EventType     `json:"type"`
+	At      time.Time          `json:"at"`
+	Ticket  *streamTicket      `json:"ticket,omitempty"`
+	Counter *streamCounter     `json:"counter,omitempty"`
+	Waiting map[string]int     `json:"waiting,omitempty"`
+	Device  *hall.DeviceStatus `json:"device,omitempty"`
+	Notice  *hall.Notice       `json:"notice,omitempty"`
 }
 
-// publicTicket strips a ticket of everything a public screen must not show.
-func publicTicket(t hall.Ticket) hall.Ticket {
-	t.Token, t.PersonID, t.Channel, t.CaseID = "", "", "", ""
-	t.Order = 0 // internal queue order
-	if len(t.Visits) > 0 {
-		v := make([]hall.Visit, len(t.Visits))
-		copy(v, t.Visits)
-		for i := range v {
-			v[i].Note = ""
-		}
-		t.Visits = v
+// streamTicket is the public face of a ticket in an event.
+type streamTicket struct {
+	Number        string           `json:"number"`
+	Service       string           `json:"service"`
+	State         hall.TicketState `json:"state"`
+	Priority      bool             `json:"priority,omitempty"`
+	Counter       int              `json:"counter,omitempty"`
+	TargetCounter int              `json:"targetCounter,omitempty"`
+	CalledAt      *time.Time       `json:"calledAt,omitempty"`
+	Calls         int              `json:"calls,omitempty"`
+	Outcome       hall.Outcome     `json:"outcome,omitempty"`
+}
+
+// streamCounter is the public face of a counter in an event.
+type streamCounter struct {
+	Number   int               `json:"number"`
+	State    hall.CounterState `json:"state"`
+	Services []string          `json:"services"`
+}
+
+// publicEvent returns the event as the public stream shows it.
+func publicEvent(ev hall.Event) streamEvent {
+	out := streamEvent{Seq: ev.Seq, Hall: ev.Hall, Type: ev.Type, At: ev.At, Waiting: ev.Waiting, Device: ev.Device, Notice: ev.Notice}
+	if t := ev.Ticket; t != nil {
+		out.Ticket = &streamTicket{Number: t.Number, Service: t.Service, State: t.State, Priority: t.Priority,
+			Counter: t.Counter, TargetCounter: t.TargetCounter, CalledAt: t.CalledAt, Calls: t.Calls, Outcome: t.Outcome}
 	}
-	return t
+	if c := ev.Counter; c != nil {
+		out.Counter = &streamCounter{Number: c.Number, State: c.State, Services: c.Services}
+	}
+	return out
 }

@@ -184,7 +184,7 @@ func TestSlowClientDropped(t *testing.T) {
 	note := strings.Repeat("x", 2000)
 	const n = 5000
 	for i := 0; i < n; i++ {
-		log.Publish(hall.Event{Hall: "students", Type: hall.EventIssued, At: time.Now(), Ticket: &hall.Ticket{Number: "A001", Hall: "students", Visits: []hall.Visit{{Note: note}}, Lang: note}})
+		log.Publish(hall.Event{Hall: "students", Type: hall.EventNotice, At: time.Now(), Notice: &hall.Notice{ID: "n", Text: hall.Text{Zh: note, En: note}}})
 		if i%20 == 0 {
 			time.Sleep(time.Millisecond) // a hall's pace is far slower; the fast reader keeps up
 		}
