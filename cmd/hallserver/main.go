@@ -289,7 +289,7 @@ func startOutbox(ctx context.Context, cfg config, db *bolt.DB, cs *bolt.Cases, r
 }
 
 // openCases starts the case system on the file with the dispatch catalogue (the embedded demo
-// catalogue unless a file is given) and the demo business calendar in the campus's time zone.
+// catalogue unless a file is given) and the campus's business calendar in its time zone.
 // Cases may go to every department of the campus and of the catalogue; catalogue departments
 // the campus does not list are logged, since nobody can log in to handle them.
 func openCases(ctx context.Context, db *bolt.DB, c hall.Campus, file string, log *slog.Logger) (*bolt.Cases, error) {
@@ -318,9 +318,16 @@ func openCases(ctx context.Context, db *bolt.DB, c hall.Campus, file string, log
 			log.Warn("case catalogue names a department the campus does not list", "department", k.Department, "category", k.Code)
 		}
 	}
-	cal := cases.DemoCalendar()
-	if loc, err := c.Location(); err == nil {
-		cal.Loc = loc
+	loc, err := c.Location()
+	if err != nil {
+		return nil, err
+	}
+	var cal *cases.Calendar
+	if c.Calendar != nil {
+		cal = cases.NewCalendar(loc, c.Calendar.Holidays, c.Calendar.Workdays)
+	} else {
+		log.Warn("campus has no calendar: case time limits skip weekends only, not public holidays")
+		cal = cases.NewCalendar(loc, nil, nil)
 	}
 	cs, err := bolt.NewCases(ctx, db, c, cases.Config{Catalogue: cat, Calendar: cal, Departments: depts}, time.Now)
 	if err != nil {

@@ -121,3 +121,15 @@ func TestDemoYAMLRoundTrips(t *testing.T) {
 		t.Errorf("Describe lacks the hall name:\n%s", Describe(c))
 	}
 }
+
+func TestDemoCalendar(t *testing.T) {
+	c := Demo()
+	if c.Calendar == nil || len(c.Calendar.Holidays) < 30 || len(c.Calendar.Workdays) == 0 {
+		t.Fatalf("demo calendar %+v", c.Calendar)
+	}
+	bad := strings.Replace(string(DemoYAML()), "2026-10-10]", "2026-13-10]", 1)
+	_, err := Load(strings.NewReader(bad))
+	if hall.ErrorCode(err) != hall.EINVALID || !strings.HasPrefix(hall.ErrorField(err), "calendar.workdays[") {
+		t.Fatalf("bad calendar date: %v (field %q)", err, hall.ErrorField(err))
+	}
+}

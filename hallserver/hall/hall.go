@@ -32,6 +32,15 @@ type Campus struct {
 	TimeZone    string       `json:"timeZone" yaml:"timeZone"`
 	Halls       []Hall       `json:"halls" yaml:"halls"`
 	Departments []Department `json:"departments" yaml:"departments"`
+	// Calendar is the business calendar of case time limits; nil counts weekdays only.
+	Calendar *Calendar `json:"calendar,omitempty" yaml:"calendar,omitempty"`
+}
+
+// Calendar lists the non-working days and the exchanged working days (调休) of the campus, as
+// local dates YYYY-MM-DD.
+type Calendar struct {
+	Holidays []string `json:"holidays" yaml:"holidays"`
+	Workdays []string `json:"workdays" yaml:"workdays"`
 }
 
 // Hall is one service hall: a place with its own queue numbers, counters and display.
@@ -133,6 +142,15 @@ func (c *Campus) Validate() error {
 	}
 	if len(c.Halls) == 0 {
 		return Errorf(EINVALID, "halls", "campus has no halls")
+	}
+	if c.Calendar != nil {
+		for field, days := range map[string][]string{"calendar.holidays": c.Calendar.Holidays, "calendar.workdays": c.Calendar.Workdays} {
+			for i, d := range days {
+				if _, err := time.Parse("2006-01-02", d); err != nil {
+					return Errorf(EINVALID, fmt.Sprintf("%s[%d]", field, i), "date %q must be YYYY-MM-DD", d)
+				}
+			}
+		}
 	}
 	depts := map[string]bool{}
 	for i, d := range c.Departments {
