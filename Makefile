@@ -1,7 +1,7 @@
 # OneDoor. `make demo` runs the whole system on its embedded defaults; `make test` runs the tests.
 GO ?= go
 
-.PHONY: demo test check build vet fmt bench screenshots-kiosk screenshots-kiosk-xvfb screenshots-display screenshots screenshots-cases
+.PHONY: demo test check build bench screenshots screenshots-kiosk screenshots-kiosk-xvfb screenshots-display screenshots-web screenshots-cases
 
 demo:
 	./scripts/deps.sh demo
@@ -13,8 +13,11 @@ test:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
+# The server side is pure Go; the kiosk and display need cgo and Fyne's GL/X11 headers.
 build:
+	./scripts/deps.sh demo
 	CGO_ENABLED=0 $(GO) build -o bin/ ./cmd/hallserver ./cmd/hallctl ./cmd/printersim
+	$(GO) build -o bin/ ./cmd/kiosk ./cmd/display
 
 # The outside checks of the hall server API contract (see ../shared/tools/README.md).
 check:
@@ -43,7 +46,10 @@ screenshots-display:
 	$(GO) test -count=1 -run '^TestScreenshots$$' ./display -args -screenshots $(CURDIR)/docs/screenshots
 	$(GO) test -count=1 -run '^TestWebDisplayScreenshots$$' ./hallserver/http -args -display-screenshots $(CURDIR)/docs/screenshots
 
-screenshots: screenshots-kiosk screenshots-display
+# Every screenshot: kiosk (headless and under Xvfb), displays, counter console, follow page, case pages.
+screenshots:
+	./scripts/deps.sh screenshots
+	$(MAKE) screenshots-kiosk screenshots-kiosk-xvfb screenshots-display screenshots-web screenshots-cases
 
 # Counter console and phone follow page (headless Chromium; the follow page at 390x844).
 screenshots-web:

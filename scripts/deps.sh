@@ -10,7 +10,10 @@ fyne=(gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxran
 case "${1:-test}" in
   test) want+=("${fyne[@]}" zbar-tools xvfb chromium espeak-ng) ;;  # zbarimg reads printed QR codes; Xvfb and chromium for UI tests
   demo) want+=("${fyne[@]}") ;;
-  *) echo "usage: $0 test|demo" >&2; exit 2 ;;
+  # imagemagick (import) only here: it pulls fonts-droid-fallback, which could hide a missing CJK
+  # font package in the tests.
+  screenshots) want+=("${fyne[@]}" xvfb chromium imagemagick) ;;
+  *) echo "usage: $0 test|demo|screenshots" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${want[@]}"; do
