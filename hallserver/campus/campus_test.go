@@ -133,3 +133,23 @@ func TestDemoCalendar(t *testing.T) {
 		t.Fatalf("bad calendar date: %v (field %q)", err, hall.ErrorField(err))
 	}
 }
+
+// FuzzLoad: any bytes give a valid campus or an error, never a panic, and an accepted campus
+// passes its own validation.
+func FuzzLoad(f *testing.F) {
+	f.Add(DemoYAML())
+	f.Add([]byte("halls: []\n"))
+	f.Add([]byte("halls:\n  - code: h\n    name: {zh: 厅}\n    services: [{code: A, name: {zh: x}, avgMinutes: 1}]\n    counters: [{number: 1, services: [A]}]\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := Load(strings.NewReader(string(b)))
+		if err != nil {
+			if hall.ErrorCode(err) != hall.EINVALID {
+				t.Fatalf("error code %q: %v", hall.ErrorCode(err), err)
+			}
+			return
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatalf("accepted campus fails validation: %v", err)
+		}
+	})
+}
