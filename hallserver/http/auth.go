@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"onedoor/hallserver/hall"
@@ -98,15 +99,23 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, hall.Errorf(hall.EINVALID, "password", "password is required"))
 		return
 	}
+	key := loginKey(r, req.Username)
+	if blocked, left := s.logins.blocked(key); blocked {
+		w.Header().Set("Retry-After", strconv.Itoa(int(left.Seconds())+1))
+		s.writeError(w, r, hall.Errorf(ETOOMANY, "", "too many failed sign-ins for %q; try again in %d minutes", req.Username, int(left.Minutes())+1))
+		return
+	}
 	token, p, err := s.cfg.Auth.Login(r.Context(), req.Username, req.Password)
 	if err != nil {
 		switch hall.ErrorCode(err) {
 		case hall.EUNAUTHORIZED, hall.ENOTFOUND, hall.EINVALID, hall.EFORBIDDEN:
+			s.logins.fail(key)
 			err = hall.Errorf(hall.EUNAUTHORIZED, "", "wrong username or password")
 		}
 		s.writeError(w, r, err)
 		return
 	}
+	s.logins.succeed(key)
 	csrf := csrfToken(token)
 	secure := r.TLS != nil || strings.HasPrefix(s.cfg.PublicURL, "https://")
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})

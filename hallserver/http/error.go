@@ -48,6 +48,8 @@ func statusOf(code string) int {
 		return http.StatusServiceUnavailable
 	case ETOOLARGE:
 		return http.StatusRequestEntityTooLarge
+	case ETOOMANY:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }

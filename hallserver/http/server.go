@@ -79,6 +79,9 @@ type Server struct {
 
 	// caseHub fans out the case log (casestream.go); started on first use, under mu.
 	caseHub *caseHub
+
+	// logins throttles password guessing (loginlimit.go).
+	logins *loginLimiter
 }
 
 // NewServer returns a server for the configuration.
@@ -91,6 +94,7 @@ func NewServer(cfg Config) *Server {
 		hubs: map[string]*hub{},
 
 		upgrader: newUpgrader(),
+		logins:   newLoginLimiter(),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
