@@ -83,9 +83,12 @@ func sees(p *hall.Principal, c *hall.Case) bool {
 }
 
 // staffView is the case as the principal sees it: requester contact data only for the lead
-// department and the office; assisting departments see it masked.
+// department and the office; assisting departments see it masked. The requester's follow token
+// is never shown to staff: it would let a department add details or rate its own reply in the
+// requester's name (the opener gets it once, in the answer to POST /api/v1/cases).
 func staffView(p *hall.Principal, c *hall.Case) hall.Case {
 	out := *c
+	out.Token = ""
 	if !seesAllCases(p) && c.Department != p.Department {
 		out.Requester = c.Requester.Masked()
 	}

@@ -142,12 +142,14 @@ func (s *Server) caseMessage(ev *hall.CaseEvent, v caseView) any {
 	switch v {
 	case viewFull:
 		c := *ev.Case
+		c.Token = "" // as staffView: staff never get the requester's follow token
 		if c.Timeline == nil {
 			c.Timeline = []hall.CaseEntry{}
 		}
 		m.Case = c
 	case viewMasked:
 		c := *ev.Case
+		c.Token = ""
 		c.Requester = c.Requester.Masked()
 		if c.Timeline == nil {
 			c.Timeline = []hall.CaseEntry{}

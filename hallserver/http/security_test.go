@@ -2,6 +2,7 @@ package http
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -51,5 +52,34 @@ func TestLoginLimiterBounded(t *testing.T) {
 	}
 	if b, _ := l.blocked("target"); !b {
 		t.Fatal("target not blocked")
+	}
+}
+
+// TestStaffViewsHideFollowToken: the requester's follow token (which adds details and rates the
+// reply) is not in the case list, the case, an action's answer or the staff case stream, so a
+// department cannot rate its own reply in the requester's name.
+func TestStaffViewsHideFollowToken(t *testing.T) {
+	e := newCaseEnv(t)
+	lib := e.login("h-library")
+	sup := e.login("supervisor")
+	oc := e.openKiosk(map[string]any{"kind": "complaint", "category": "library-seats", "text": "占座"}, "")
+	c := e.dialCases("/api/v1/cases/stream", lib, 0)
+	if snap, ok := readCase(t, c, 2*time.Second); !ok || strings.Contains(snap.raw, oc.Token) {
+		t.Fatalf("stream snapshot has the follow token: %s", snap.raw)
+	}
+	for _, tok := range []string{lib, sup} {
+		for _, path := range []string{"/api/v1/cases", "/api/v1/cases/" + oc.ID} {
+			r := e.do("GET", path, tok, nil)
+			if r.status != 200 || strings.Contains(string(r.body), oc.Token) {
+				t.Fatalf("GET %s: %d has the follow token: %s", path, r.status, r.body)
+			}
+		}
+	}
+	r := e.do("POST", "/api/v1/cases/"+oc.ID+"/sign", lib, nil)
+	if r.status != 200 || strings.Contains(string(r.body), oc.Token) {
+		t.Fatalf("sign: %d %s", r.status, r.body)
+	}
+	if m, ok := readCase(t, c, 2*time.Second); !ok || strings.Contains(m.raw, oc.Token) {
+		t.Fatalf("stream event has the follow token: %s", m.raw)
 	}
 }
