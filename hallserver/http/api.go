@@ -194,7 +194,7 @@ func (s *Server) handleSnapshot(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, snap)
+	writeJSON(w, http.StatusOK, publicSnapshot(snap))
 }
 
 func (s *Server) handleWaiting(w http.ResponseWriter, r *http.Request) {

@@ -238,7 +238,10 @@ type streamCounter struct {
 
 // publicEvent returns the event as the public stream shows it.
 func publicEvent(ev hall.Event) streamEvent {
-	out := streamEvent{Seq: ev.Seq, Hall: ev.Hall, Type: ev.Type, At: ev.At, Waiting: ev.Waiting, Device: ev.Device, Notice: ev.Notice}
+	out := streamEvent{Seq: ev.Seq, Hall: ev.Hall, Type: ev.Type, At: ev.At, Waiting: ev.Waiting, Device: ev.Device}
+	if n := ev.Notice; n != nil {
+		out.Notice = &hall.Notice{ID: n.ID, Text: n.Text, At: n.At} // without By, the staff member
+	}
 	if t := ev.Ticket; t != nil {
 		out.Ticket = &streamTicket{Number: t.Number, Service: t.Service, State: t.State, Priority: t.Priority,
 			Counter: t.Counter, TargetCounter: t.TargetCounter, CalledAt: t.CalledAt, Calls: t.Calls, Outcome: t.Outcome}
@@ -247,4 +250,20 @@ func publicEvent(ev hall.Event) streamEvent {
 		out.Counter = &streamCounter{Number: c.Number, State: c.State, Services: c.Services}
 	}
 	return out
+}
+
+// publicSnapshot returns a copy of the snapshot fit for everyone: notices without the username
+// of the staff member who published them.
+func publicSnapshot(snap *hall.Snapshot) *hall.Snapshot {
+	if snap == nil {
+		return nil
+	}
+	out := *snap
+	if snap.Notices != nil {
+		out.Notices = make([]hall.Notice, len(snap.Notices))
+		for i, n := range snap.Notices {
+			out.Notices[i] = hall.Notice{ID: n.ID, Text: n.Text, At: n.At}
+		}
+	}
+	return &out
 }

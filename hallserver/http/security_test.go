@@ -83,3 +83,27 @@ func TestStaffViewsHideFollowToken(t *testing.T) {
 		t.Fatalf("stream event has the follow token: %s", m.raw)
 	}
 }
+
+// TestPublicHallViewsHideNoticeAuthor: the public snapshot and stream (displays, kiosks, anyone)
+// carry the notice line without the username of the staff member who published it.
+func TestPublicHallViewsHideNoticeAuthor(t *testing.T) {
+	e := newEnv(t)
+	admin := e.login("admin")
+	if r := e.do("POST", "/api/v1/halls/students/notices", admin, map[string]any{"text": map[string]string{"zh": "通知", "en": "Notice"}}); r.status != 201 || !strings.Contains(string(r.body), `"by":"admin"`) {
+		t.Fatalf("publish: %d %s", r.status, r.body)
+	}
+	r := e.do("GET", "/api/v1/halls/students/snapshot", "", nil)
+	if r.status != 200 || !strings.Contains(string(r.body), "通知") || strings.Contains(string(r.body), `"by"`) {
+		t.Fatalf("public snapshot: %d %s", r.status, r.body)
+	}
+	c := e.dial("students", 0)
+	if m := read(t, c, 2*time.Second); m.Type != "snapshot" || strings.Contains(string(m.raw), `"by"`) {
+		t.Fatalf("stream snapshot: %s", m.raw)
+	}
+	if r := e.do("POST", "/api/v1/halls/students/notices", admin, map[string]any{"text": map[string]string{"zh": "二", "en": "Two"}}); r.status != 201 {
+		t.Fatalf("publish: %d %s", r.status, r.body)
+	}
+	if m := read(t, c, 2*time.Second); !strings.Contains(string(m.raw), "notice.published") || strings.Contains(string(m.raw), `"by"`) {
+		t.Fatalf("stream event: %s", m.raw)
+	}
+}

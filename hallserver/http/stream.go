@@ -142,7 +142,7 @@ func (s *Server) sendStart(ctx context.Context, conn *websocket.Conn, hallCode s
 	if err != nil {
 		return 0, fmt.Errorf("snapshot %s: %w", hallCode, err)
 	}
-	if err := writeJSONMessage(conn, snapshotMessage{Type: "snapshot", Seq: snap.Seq, Snapshot: snap}); err != nil {
+	if err := writeJSONMessage(conn, snapshotMessage{Type: "snapshot", Seq: snap.Seq, Snapshot: publicSnapshot(snap)}); err != nil {
 		return 0, err
 	}
 	return snap.Seq, nil
