@@ -86,6 +86,13 @@ type loginRequest struct {
 }
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	// Login CSRF: another site's form (text/plain can carry a JSON body) must not sign the
+	// browser in to an account of the attacker's choosing. Browsers send Origin on every POST;
+	// programs send none.
+	if !s.sameOrigin(r) {
+		s.writeError(w, r, hall.Errorf(hall.EFORBIDDEN, "Origin", "sign in from this server's pages"))
+		return
+	}
 	var req loginRequest
 	if err := decodeJSON(w, r, &req, false); err != nil {
 		s.writeError(w, r, err)

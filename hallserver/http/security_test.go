@@ -107,3 +107,21 @@ func TestPublicHallViewsHideNoticeAuthor(t *testing.T) {
 		t.Fatalf("stream event: %s", m.raw)
 	}
 }
+
+// TestLoginRefusesOtherOrigins: a login posted by another site's form (a text/plain body that
+// is valid JSON) is refused, so it cannot plant the attacker's session in the victim's browser;
+// the server's own pages and programs (no Origin) sign in.
+func TestLoginRefusesOtherOrigins(t *testing.T) {
+	e := newEnv(t)
+	body := `{"username":"admin","password":"demo"}` + "\r\n"
+	r := e.do("POST", "/api/v1/session", "", body, "Content-Type", "text/plain", "Origin", "https://evil.example")
+	if r.status != 403 || r.header.Get("Set-Cookie") != "" {
+		t.Fatalf("cross-site login: %d %s (cookies %q)", r.status, r.body, r.header.Values("Set-Cookie"))
+	}
+	if r := e.do("POST", "/api/v1/session", "", body, "Origin", e.ts.URL); r.status != 200 {
+		t.Fatalf("same-origin login: %d %s", r.status, r.body)
+	}
+	if r := e.do("POST", "/api/v1/session", "", body); r.status != 200 {
+		t.Fatalf("login without Origin: %d %s", r.status, r.body)
+	}
+}
