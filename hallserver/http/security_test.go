@@ -1,10 +1,14 @@
 package http
 
 import (
+	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"onedoor/hallserver/hall"
 )
 
 // TestLoginThrottled: after five wrong passwords for one username from one address, the sixth
@@ -123,5 +127,27 @@ func TestLoginRefusesOtherOrigins(t *testing.T) {
 	}
 	if r := e.do("POST", "/api/v1/session", "", body); r.status != 200 {
 		t.Fatalf("login without Origin: %d %s", r.status, r.body)
+	}
+}
+
+// failingReports fails with an error whose text must stay on the server.
+type failingReports struct{}
+
+func (failingReports) Daily(context.Context, time.Time) (*hall.DailyReport, error) {
+	return nil, errors.New("bolt: read /var/lib/onedoor/secret.db: input/output error")
+}
+
+func (failingReports) Series(context.Context, string, int) ([]hall.StatsPeriod, error) {
+	return nil, errors.New("bolt: read /var/lib/onedoor/secret.db: input/output error")
+}
+
+// TestSupervisionPageHidesInternalErrors: a failure behind the supervision page shows a generic
+// message, not the store's error text.
+func TestSupervisionPageHidesInternalErrors(t *testing.T) {
+	e := newCaseEnv(t)
+	e.srv.cfg.Reports = failingReports{}
+	r := e.do("GET", "/supervision", e.login("supervisor"), nil)
+	if strings.Contains(string(r.body), "secret.db") || !strings.Contains(string(r.body), "internal error") {
+		t.Fatalf("page: %d %s", r.status, r.body)
 	}
 }

@@ -225,19 +225,28 @@ func (s *Server) handleSupervisionPage(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err != nil && hall.ErrorCode(err) == hall.EUNAUTHORIZED:
 	case err != nil:
-		d.Error = err.Error()
+		d.Error = s.pageErrorText(r, err)
 	case !seesAllCases(p):
 		d.Signed, d.Forbidden, d.User = true, true, p.Subject
 		w.WriteHeader(http.StatusForbidden)
 	default:
 		d.Signed, d.User = true, p.Subject
 		if err := s.fillSupervision(r, &d); err != nil {
-			d.Error = err.Error()
+			d.Error = s.pageErrorText(r, err)
 		}
 	}
 	if err := s.page.ExecuteTemplate(w, "supervision.html", d); err != nil {
 		s.log.Error("render supervision page", "err", err)
 	}
+}
+
+// pageErrorText is what a page shows of an error: the domain message, never the internals
+// (those are logged).
+func (s *Server) pageErrorText(r *http.Request, err error) string {
+	if statusOf(hall.ErrorCode(err)) >= 500 {
+		s.log.Error("page failed", "path", r.URL.Path, "err", err)
+	}
+	return hall.ErrorMessage(err)
 }
 
 // fillSupervision computes the charts, the daily report and the topics.
