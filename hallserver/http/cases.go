@@ -312,6 +312,9 @@ func (s *Server) handleOpenCase(w http.ResponseWriter, r *http.Request) {
 			err = hall.Errorf(hall.ENOTFOUND, "hall", "no hall %q", body.Hall)
 		}
 	}
+	if err == nil && body.TicketID != "" {
+		err = s.checkCaseTicket(r, body.Hall, body.TicketID)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -330,6 +333,26 @@ func (s *Server) handleOpenCase(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, s.openedJSON(r, c))
+}
+
+// checkCaseTicket checks that a case's ticket is a ticket of the case's hall, where the
+// principal was allowed to open it: a kiosk or counter of one hall must not attach a request to
+// a ticket of another (it shows on that ticket's follow page and counter console).
+func (s *Server) checkCaseTicket(r *http.Request, hallCode, ticketID string) error {
+	if hallCode == "" {
+		return hall.Errorf(hall.EINVALID, "hall", "hall is required with ticketId")
+	}
+	if s.cfg.Queue == nil {
+		return nil
+	}
+	t, err := s.cfg.Queue.Ticket(r.Context(), hallCode, ticketID)
+	if err != nil && hall.ErrorCode(err) != hall.ENOTFOUND {
+		return err
+	}
+	if err != nil || t == nil || t.ID != ticketID || t.Hall != hallCode {
+		return hall.Errorf(hall.EUNPROCESSABLE, "ticketId", "hall %q has no ticket %q", hallCode, ticketID)
+	}
+	return nil
 }
 
 func (s *Server) openedJSON(r *http.Request, c *hall.Case) openedCaseJSON {

@@ -151,3 +151,23 @@ func TestSupervisionPageHidesInternalErrors(t *testing.T) {
 		t.Fatalf("page: %d %s", r.status, r.body)
 	}
 }
+
+// TestCaseTicketOfAnotherHall: a kiosk (or counter) cannot attach a request to a ticket of
+// another hall; the kiosk of the ticket's own hall can.
+func TestCaseTicketOfAnotherHall(t *testing.T) {
+	e := newCaseEnv(t)
+	tk := e.issue("A") // a students ticket
+	r := e.do("POST", "/api/v1/cases", kioskTeachers, map[string]any{"kind": "complaint", "text": "别的大厅", "ticketId": tk.ID})
+	if r.status != 422 || r.apiError(t).Field != "ticketId" {
+		t.Fatalf("teachers kiosk, students ticket: %d %s", r.status, r.body)
+	}
+	counter := e.login("counter1")
+	tt := e.do("POST", "/api/v1/halls/teachers/tickets", kioskTeachers, map[string]any{"service": "J"})
+	var teachersTk ticketJSON
+	tt.decode(t, &teachersTk)
+	r = e.do("POST", "/api/v1/cases", counter, map[string]any{"hall": "students", "kind": "complaint", "department": "library", "text": "x", "ticketId": teachersTk.ID})
+	if r.status != 422 {
+		t.Fatalf("students counter, teachers ticket: %d %s", r.status, r.body)
+	}
+	e.openKiosk(map[string]any{"kind": "complaint", "text": "本大厅", "ticketId": tk.ID}, "")
+}
