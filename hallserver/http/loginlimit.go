@@ -1,6 +1,7 @@
 package http
 
 import (
+	"crypto/sha256"
 	"net"
 	"net/http"
 	"strings"
@@ -37,13 +38,14 @@ func newLoginLimiter() *loginLimiter {
 }
 
 // loginKey is the limiter's key of a login attempt: the username and the client's address (the
-// connection's, not a forwarded header a client could choose).
+// connection's, not a forwarded header a client could choose), at most a few dozen bytes.
 func loginKey(r *http.Request, username string) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	return strings.ToLower(username) + "\x00" + host
+	sum := sha256.Sum256([]byte(strings.ToLower(username))) // a fixed size, however long the name
+	return string(sum[:]) + host
 }
 
 // blocked reports whether the key may not try now, and for how long more.

@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"errors"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -170,4 +171,15 @@ func TestCaseTicketOfAnotherHall(t *testing.T) {
 		t.Fatalf("students counter, teachers ticket: %d %s", r.status, r.body)
 	}
 	e.openKiosk(map[string]any{"kind": "complaint", "text": "本大厅", "ticketId": tk.ID}, "")
+}
+
+// TestLoginKeySmall: the limiter's key does not grow with the username (memory bound).
+func TestLoginKeySmall(t *testing.T) {
+	r := httptest.NewRequest("POST", "/api/v1/session", nil)
+	if k := loginKey(r, strings.Repeat("x", 60000)); len(k) > 128 {
+		t.Fatalf("key of %d bytes", len(k))
+	}
+	if loginKey(r, "Admin") != loginKey(r, "admin") || loginKey(r, "admin") == loginKey(r, "admin2") {
+		t.Fatal("keys")
+	}
 }
