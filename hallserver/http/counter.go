@@ -142,9 +142,10 @@ func (s *Server) walkInRequest(ctx context.Context, t *hall.Ticket) *requestJSON
 	return &requestJSON{Number: c.Number, Kind: c.Kind, Category: c.Category, State: c.State, Title: c.Title, Text: c.Text}
 }
 
-// kioskCase returns the walk-in request a kiosk logged with the ticket, nil when none. Cases name
-// their ticket but are not indexed by it, so it looks among the cases received since the ticket
-// was issued (one day's cases at most).
+// kioskCase returns the walk-in request a kiosk logged with the ticket, or the request its holder
+// logged on the follow page (web channel), nil when none. Cases name their ticket but are not
+// indexed by it, so it looks among the cases received since the ticket was issued (one day's
+// cases at most).
 func (s *Server) kioskCase(ctx context.Context, t *hall.Ticket) *hall.Case {
 	if s.cfg.Cases == nil || t.ID == "" {
 		return nil
@@ -155,7 +156,7 @@ func (s *Server) kioskCase(ctx context.Context, t *hall.Ticket) *hall.Case {
 		return nil
 	}
 	for i := range list {
-		if c := &list[i]; c.Ticket == t.ID && c.Channel == hall.ChannelKiosk {
+		if c := &list[i]; c.Ticket == t.ID && (c.Channel == hall.ChannelKiosk || c.Channel == hall.ChannelWeb) {
 			return c
 		}
 	}

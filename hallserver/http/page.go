@@ -43,6 +43,9 @@ type pageData struct {
 	Active bool        // the ticket is still in the queue or at a counter
 	Issued string      // issue time of day in the campus time zone
 	Case   *casePageData
+	// CanAsk offers the form to log a request from the page (web channel, webcase.go): the
+	// ticket has no case yet and is not a cancelled or missed ticket of a past day.
+	CanAsk bool
 }
 
 // casePageData is the public view of a case on the follow page.
@@ -71,6 +74,8 @@ func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 	if c := s.ticketCase(r, &f.Ticket); c != nil {
 		pub := c.Public()
 		d.Case = s.casePageData(r, &pub)
+	} else if f.Ticket.CaseID == "" {
+		d.CanAsk = s.canAskFromWeb(&f.Ticket)
 	}
 	s.renderFollow(w, d)
 }

@@ -122,6 +122,7 @@ func NewServer(cfg Config) *Server {
 	s.handle("DELETE /api/v1/halls/{hall}/notices/{id}", s.handleWithdrawNotice)
 	s.handle("GET /api/v1/follow/{token}", s.handleFollow)
 	s.handle("POST /api/v1/follow/{token}/cancel", s.handleFollowCancel)
+	s.handle("POST /api/v1/follow/{token}/request", s.handleWebCase)
 	s.handle("GET /api/v1/openapi.json", s.handleOpenAPI)
 	s.handle("GET /t/{token}", s.handlePage)
 	s.handle("GET /counter", s.handleCounterPage)

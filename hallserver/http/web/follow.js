@@ -204,6 +204,8 @@
     var rating = ratings.length ? ratings[ratings.length - 1] : null;
     setText("case-reply-text", reply ? reply.text : "");
     show("case-reply", !!reply);
+    var handling = { triage: true, dispatched: true, in_progress: true, waiting_requester: true, reopened: true };
+    show("case-promise", !reply && !!handling[c.state]);
     var canRate = c.state === "replied" && (!rating || !reply || rating.round < reply.round);
     show("rate", canRate);
     show("rated", !!rating && !canRate);
@@ -272,6 +274,62 @@
         renderCase(r.body);
         live("已提交补充说明 Details sent");
       }, function (e) { live("提交失败 Could not send: " + e.message); }).then(function () { b.disabled = false; });
+    });
+  }
+
+  // ---- a request from the page (web channel): when the ticket has no case yet ----
+
+  var askForm = $("ask-form");
+  if (askForm) {
+    var askText = $("ask-text"), topics = $("ask-topic"), askBtn = $("ask-btn"), topicsLoaded = false;
+    var loadTopics = function () {
+      if (topicsLoaded) { return; }
+      O.api("GET", "/api/v1/catalogue?topics=1").then(function (r) {
+        topicsLoaded = true;
+        (r.body.categories || []).forEach(function (k) {
+          var o = el("option", "", (k.name.zh || k.code) + (k.name.en ? " " + k.name.en : ""));
+          o.value = k.code;
+          topics.appendChild(o);
+        });
+        root.setAttribute("data-topics", String(topics.options.length - 1));
+      }, function () { setText("ask-msg", "事项列表加载失败，请稍后重试 Could not load the topics, try again"); });
+    };
+    $("ask-open").addEventListener("click", function () {
+      show("ask-form", true);
+      show("ask-open", false);
+      loadTopics();
+      topics.focus();
+    });
+    askText.addEventListener("input", function () { setText("ask-count", askText.value.length); });
+    // One key per request: a retry after a lost answer returns the same case, not a second one.
+    var askKey = function () {
+      var k = "";
+      try { k = sessionStorage.getItem("onedoor.ask." + token) || ""; } catch (e) { k = ""; }
+      if (!k) {
+        var b = new Uint8Array(12);
+        window.crypto.getRandomValues(b);
+        k = "web-" + Array.prototype.map.call(b, function (x) { return (x < 16 ? "0" : "") + x.toString(16); }).join("");
+        try { sessionStorage.setItem("onedoor.ask." + token, k); } catch (e) { /* private mode */ }
+      }
+      return k;
+    };
+    askForm.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var kind = askForm.querySelector('input[name="ask-kind"]:checked');
+      if (!topics.value) { setText("ask-msg", "请选择事项 Choose a topic"); topics.focus(); return; }
+      setText("ask-msg", "");
+      askBtn.disabled = true;
+      var body = { kind: kind ? kind.value : "consultation", category: topics.value, text: askText.value.trim(),
+        phone: $("ask-phone").value.trim(), lang: (navigator.language || "zh").indexOf("en") === 0 ? "en" : "zh" };
+      O.api("POST", api + "/request", body, { "Idempotency-Key": askKey() }).then(function (r) {
+        root.setAttribute("data-asked", r.body.number);
+        live("已提交，编号 " + r.body.number + " Sent");
+        // The page shows the case (timeline, reply limit) from the server.
+        setTimeout(function () { location.reload(); }, 200);
+      }, function (e) {
+        setText("ask-msg", "提交失败 Could not send: " + e.message);
+        askBtn.disabled = false;
+      });
     });
   }
 
