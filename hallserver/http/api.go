@@ -164,7 +164,7 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) {
 	}
 	iss, err := s.cfg.Queue.Issue(r.Context(), hall.IssueRequest{
 		Hall: h.Code, Service: body.Service, Priority: body.Priority, Lang: body.Lang,
-		PersonID: body.PersonID, Channel: p.Subject, IdempotencyKey: key,
+		PersonID: body.PersonID, Channel: p.Subject, IdempotencyKey: scopedKey(p, key),
 	})
 	if err != nil {
 		s.writeError(w, r, err)
@@ -423,4 +423,13 @@ func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// scopedKey scopes an Idempotency-Key to the device or staff member who sent it, so a key that
+// leaks (or two kiosks that happen to pick the same one) never returns someone else's ticket.
+func scopedKey(p *hall.Principal, key string) string {
+	if key == "" {
+		return ""
+	}
+	return p.Subject + "\x00" + key
 }

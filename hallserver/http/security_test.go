@@ -183,3 +183,23 @@ func TestLoginKeySmall(t *testing.T) {
 		t.Fatal("keys")
 	}
 }
+
+// A ticket idempotency key is the sender's: another kiosk or counter of the hall that sends the
+// same key gets a ticket of its own, not the first one (with its follow token).
+func TestIssueIdempotencyKeyIsPerSender(t *testing.T) {
+	e := newEnv(t)
+	body := map[string]any{"service": "A"}
+	r1 := e.do("POST", "/api/v1/halls/students/tickets", kioskStudents, body, "Idempotency-Key", "k-123")
+	r2 := e.do("POST", "/api/v1/halls/students/tickets", kioskStudents, body, "Idempotency-Key", "k-123")
+	r3 := e.do("POST", "/api/v1/halls/students/tickets", e.login("counter1"), body, "Idempotency-Key", "k-123")
+	var t1, t2, t3 ticketJSON
+	r1.decode(t, &t1)
+	r2.decode(t, &t2)
+	r3.decode(t, &t3)
+	if t1.ID != t2.ID {
+		t.Fatalf("a retry from the same kiosk made a second ticket: %s, %s", t1.Number, t2.Number)
+	}
+	if t3.ID == t1.ID || t3.Token == t1.Token {
+		t.Fatalf("another sender with the same key got the kiosk's ticket %s", t1.Number)
+	}
+}

@@ -41,6 +41,8 @@ type Config struct {
 	// Registry receives the server's metrics and is served at /metrics; nil makes a new one (with
 	// the Go and process collectors).
 	Registry *prometheus.Registry
+	// Now is the clock of the server's own date rules (nil: time.Now).
+	Now func() time.Time
 	// Backup writes a consistent copy of the data file (GET /api/v1/admin/backup); nil disables it.
 	Backup func(ctx context.Context, w io.Writer) (int64, error)
 	// Cases is the shared case system (routes in cases.go); nil makes its routes answer 503.
@@ -71,6 +73,9 @@ type Server struct {
 	upgrader *websocket.Upgrader
 	// routes lists every registered pattern ("GET /api/v1/halls") for the OpenAPI test.
 	routes []string
+
+	// webOpenLocks serialise web requests per ticket (see webOpenLock).
+	webOpenLocks [64]sync.Mutex
 
 	mu     sync.Mutex
 	hubs   map[string]*hub
@@ -138,6 +143,14 @@ func NewServer(cfg Config) *Server {
 	s.registerSupervision()
 	s.mux.HandleFunc("/", s.handleNoRoute)
 	return s
+}
+
+// now returns the current time by the configured clock.
+func (s *Server) now() time.Time {
+	if s.cfg.Now != nil {
+		return s.cfg.Now()
+	}
+	return time.Now()
 }
 
 // ServeHTTP implements http.Handler.

@@ -31,17 +31,13 @@ const (
 	maxPhone   = 20
 )
 
-// webNow is the clock of the web channel's "past day" rule (tests move it).
-var webNow = time.Now
-
-// webOpenLocks serialise the check "no case yet" and the opening per ticket (striped by the
-// ticket ID), so two simultaneous requests for one ticket cannot both open a case.
-var webOpenLocks [64]sync.Mutex
-
-func webOpenLock(ticketID string) *sync.Mutex {
+// webOpenLock returns the lock that serialises the check "no case yet" and the opening for a
+// ticket (striped by the ticket ID), so two simultaneous requests for one ticket cannot both open
+// a case.
+func (s *Server) webOpenLock(ticketID string) *sync.Mutex {
 	h := fnv.New32a()
 	h.Write([]byte(ticketID))
-	return &webOpenLocks[h.Sum32()%uint32(len(webOpenLocks))]
+	return &s.webOpenLocks[h.Sum32()%uint32(len(s.webOpenLocks))]
 }
 
 // webCaseRequest is the body of POST /api/v1/follow/{token}/request.
@@ -73,11 +69,11 @@ type webCaseJSON struct {
 
 // webRequestRefusal says why a ticket may not log a request from the web now ("" when it may),
 // apart from already having a case: a cancelled or missed ticket of a past day is over.
-func webRequestRefusal(t *hall.Ticket, loc *time.Location) string {
+func (s *Server) webRequestRefusal(t *hall.Ticket, loc *time.Location) string {
 	if t.State != hall.TicketCancelled && t.State != hall.TicketNoShow {
 		return ""
 	}
-	today := webNow().In(loc).Format("2006-01-02")
+	today := s.now().In(loc).Format("2006-01-02")
 	day := t.Day
 	if day == "" {
 		day = t.IssuedAt.In(loc).Format("2006-01-02")
@@ -91,7 +87,7 @@ func webRequestRefusal(t *hall.Ticket, loc *time.Location) string {
 // canAskFromWeb reports whether the follow page offers the request form for the ticket (it has
 // no case: the caller checked).
 func (s *Server) canAskFromWeb(t *hall.Ticket) bool {
-	return s.cfg.Cases != nil && webRequestRefusal(t, s.campusLoc()) == ""
+	return s.cfg.Cases != nil && s.webRequestRefusal(t, s.campusLoc()) == ""
 }
 
 // normPhone checks a contact phone: digits with an optional leading +, spaces, dashes and
@@ -193,7 +189,7 @@ func (s *Server) handleWebCase(w http.ResponseWriter, r *http.Request) {
 	}
 	src := webSource(t.ID, key)
 
-	mu := webOpenLock(t.ID)
+	mu := s.webOpenLock(t.ID)
 	mu.Lock()
 	defer mu.Unlock()
 	if c := s.ticketCase(r, t); c != nil || t.CaseID != "" {
@@ -210,7 +206,7 @@ func (s *Server) handleWebCase(w http.ResponseWriter, r *http.Request) {
 			"this ticket already has a request (%s); add details on its follow page instead of opening another", c.Number))
 		return
 	}
-	if why := webRequestRefusal(t, s.campusLoc()); why != "" {
+	if why := s.webRequestRefusal(t, s.campusLoc()); why != "" {
 		s.writeError(w, r, hall.Errorf(hall.ECONFLICT, "token", "%s", why))
 		return
 	}

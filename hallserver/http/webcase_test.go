@@ -216,10 +216,10 @@ func TestWebCaseRequestRefusals(t *testing.T) {
 		}
 	}
 	// The next day, the cancelled ticket is over.
-	webNow = func() time.Time { return time.Now().Add(48 * time.Hour) }
+	e.srv.cfg.Now = func() time.Time { return time.Now().Add(48 * time.Hour) }
 	r = e.webRequest(left.Token, body, "")
 	page := string(e.do("GET", "/t/"+left.Token, "", nil).body)
-	webNow = time.Now
+	e.srv.cfg.Now = nil
 	if r.status != 409 || !strings.Contains(r.apiError(t).Message, "cancelled") {
 		t.Errorf("cancelled ticket of a past day: %d %s", r.status, r.body)
 	}
