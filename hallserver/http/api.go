@@ -2,6 +2,7 @@ package http
 
 import (
 	_ "embed"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -95,6 +96,32 @@ func (s *Server) lookupHall(r *http.Request) (*hall.Hall, error) {
 	return h, nil
 }
 
+// hallPrincipal runs the preamble of the hall-scoped endpoints: it authenticates the request
+// (401), finds the hall of the path (404), then asks allow whether the principal may act in that
+// hall (403, with the message deny gives). On failure it writes the error and returns ok false.
+func (s *Server) hallPrincipal(w http.ResponseWriter, r *http.Request, allow func(p *hall.Principal, code string) bool, deny func(p *hall.Principal, code string) string) (*hall.Principal, *hall.Hall, bool) {
+	p, err := s.authenticate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return nil, nil, false
+	}
+	h, err := s.lookupHall(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return nil, nil, false
+	}
+	if !allow(p, h.Code) {
+		s.writeError(w, r, hall.Errorf(hall.EFORBIDDEN, "", "%s", deny(p, h.Code)))
+		return nil, nil, false
+	}
+	return p, h, true
+}
+
+// counterDenied is the 403 message of the counter endpoints.
+func counterDenied(p *hall.Principal, code string) string {
+	return fmt.Sprintf("%s %q may not work the counters of hall %q", p.Role, p.Subject, code)
+}
+
 func (s *Server) handleHalls(w http.ResponseWriter, r *http.Request) {
 	out := struct {
 		Halls []hallJSON `json:"halls"`
@@ -123,18 +150,10 @@ type issueRequest struct {
 }
 
 func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) {
-	p, err := s.authenticate(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	h, err := s.lookupHall(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if !p.CanIssue(h.Code) {
-		s.writeError(w, r, hall.Errorf(hall.EFORBIDDEN, "", "%s %q may not issue tickets in hall %q", p.Role, p.Subject, h.Code))
+	p, h, ok := s.hallPrincipal(w, r, (*hall.Principal).CanIssue, func(p *hall.Principal, code string) string {
+		return fmt.Sprintf("%s %q may not issue tickets in hall %q", p.Role, p.Subject, code)
+	})
+	if !ok {
 		return
 	}
 	var body issueRequest
@@ -143,6 +162,7 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := r.Header.Get("Idempotency-Key")
+	var err error
 	switch {
 	case body.Service == "":
 		err = hall.Errorf(hall.EINVALID, "service", "service is required")
@@ -198,18 +218,10 @@ func (s *Server) handleSnapshot(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleWaiting(w http.ResponseWriter, r *http.Request) {
-	p, err := s.authenticate(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	h, err := s.lookupHall(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if !p.CanWorkCounter(h.Code) {
-		s.writeError(w, r, hall.Errorf(hall.EFORBIDDEN, "", "only counter staff of hall %q see its waiting list", h.Code))
+	_, h, ok := s.hallPrincipal(w, r, (*hall.Principal).CanWorkCounter, func(_ *hall.Principal, code string) string {
+		return fmt.Sprintf("only counter staff of hall %q see its waiting list", code)
+	})
+	if !ok {
 		return
 	}
 	ts, err := s.cfg.Queue.Waiting(r.Context(), h.Code)
@@ -232,18 +244,8 @@ var counterStates = map[string]hall.CounterState{
 }
 
 func (s *Server) handleCounter(w http.ResponseWriter, r *http.Request) {
-	p, err := s.authenticate(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	h, err := s.lookupHall(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if !p.CanWorkCounter(h.Code) {
-		s.writeError(w, r, hall.Errorf(hall.EFORBIDDEN, "", "%s %q may not work the counters of hall %q", p.Role, p.Subject, h.Code))
+	p, h, ok := s.hallPrincipal(w, r, (*hall.Principal).CanWorkCounter, counterDenied)
+	if !ok {
 		return
 	}
 	n, err := strconv.Atoi(r.PathValue("n"))

@@ -63,18 +63,8 @@ func (s *Server) handleCounterPage(w http.ResponseWriter, r *http.Request) {
 
 // handleCounterView serves GET /api/v1/halls/{hall}/counters/{n} to the hall's counter staff.
 func (s *Server) handleCounterView(w http.ResponseWriter, r *http.Request) {
-	p, err := s.authenticate(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	h, err := s.lookupHall(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if !p.CanWorkCounter(h.Code) {
-		s.writeError(w, r, hall.Errorf(hall.EFORBIDDEN, "", "%s %q may not work the counters of hall %q", p.Role, p.Subject, h.Code))
+	_, h, ok := s.hallPrincipal(w, r, (*hall.Principal).CanWorkCounter, counterDenied)
+	if !ok {
 		return
 	}
 	n, err := strconv.Atoi(r.PathValue("n"))

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"fmt"
 	"net/http"
 
 	"onedoor/hallserver/hall"
@@ -10,18 +11,11 @@ import (
 // /api/v1/halls/{hall}/devices/status): a kiosk says its printer is out of paper. Only enrolled
 // devices of the hall may report; the state shows in the hall's snapshot and stream.
 func (s *Server) handleDeviceStatus(w http.ResponseWriter, r *http.Request) {
-	p, err := s.authenticate(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	h, err := s.lookupHall(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if !p.Device || !p.InHall(h.Code) {
-		s.writeError(w, r, hall.Errorf(hall.EFORBIDDEN, "", "only a device of hall %q may report its status", h.Code))
+	p, h, ok := s.hallPrincipal(w, r, func(p *hall.Principal, code string) bool { return p.Device && p.InHall(code) },
+		func(_ *hall.Principal, code string) string {
+			return fmt.Sprintf("only a device of hall %q may report its status", code)
+		})
+	if !ok {
 		return
 	}
 	var body hall.DeviceReport
@@ -49,18 +43,10 @@ func canPublish(p *hall.Principal, code string) bool {
 
 // handlePublishNotice adds an announcement to a hall's notice line (supervisor, admin).
 func (s *Server) handlePublishNotice(w http.ResponseWriter, r *http.Request) {
-	p, err := s.authenticate(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	h, err := s.lookupHall(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if !canPublish(p, h.Code) {
-		s.writeError(w, r, hall.Errorf(hall.EFORBIDDEN, "", "only the supervising office or an administrator may publish notices"))
+	p, h, ok := s.hallPrincipal(w, r, canPublish, func(*hall.Principal, string) string {
+		return "only the supervising office or an administrator may publish notices"
+	})
+	if !ok {
 		return
 	}
 	var body noticeRequest
@@ -78,18 +64,10 @@ func (s *Server) handlePublishNotice(w http.ResponseWriter, r *http.Request) {
 
 // handleWithdrawNotice removes an announcement (supervisor, admin).
 func (s *Server) handleWithdrawNotice(w http.ResponseWriter, r *http.Request) {
-	p, err := s.authenticate(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	h, err := s.lookupHall(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if !canPublish(p, h.Code) {
-		s.writeError(w, r, hall.Errorf(hall.EFORBIDDEN, "", "only the supervising office or an administrator may withdraw notices"))
+	p, h, ok := s.hallPrincipal(w, r, canPublish, func(*hall.Principal, string) string {
+		return "only the supervising office or an administrator may withdraw notices"
+	})
+	if !ok {
 		return
 	}
 	if err := s.cfg.Queue.WithdrawNotice(r.Context(), h.Code, r.PathValue("id"), p.Subject); err != nil {
