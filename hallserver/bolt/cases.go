@@ -87,10 +87,7 @@ type Cases struct {
 
 	committed atomic.Uint64 // seq of the last committed event
 
-	pmu     sync.Mutex
-	pcond   *sync.Cond
-	pending []*caseRequest
-	closing bool
+	commits *batcher[*caseRequest] // changes handed to the group committer
 
 	smu  sync.Mutex
 	subs map[*caseSubscriber]struct{}
@@ -194,8 +191,7 @@ func NewCases(ctx context.Context, db *DB, campus hall.Campus, cfg cases.Config,
 		return nil, fmt.Errorf("bolt: create case buckets: %w", err)
 	}
 	s := &Cases{db: db, campus: campus, cfg: cfg, now: now, idem: map[string]*caseRequest{},
-		subs: map[*caseSubscriber]struct{}{}, stop: make(chan struct{})}
-	s.pcond = sync.NewCond(&s.pmu)
+		subs: map[*caseSubscriber]struct{}{}, stop: make(chan struct{}), commits: newBatcher[*caseRequest]()}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -288,17 +284,12 @@ func (s *Cases) enqueue(ch cases.Change, idemKey, idemID string) (*caseRequest, 
 		s.epoch.Add(1)
 		return nil, hall.Errorf(hall.EINTERNAL, "", "bolt: %v", err)
 	}
-	s.pmu.Lock()
-	if s.closing {
-		s.pmu.Unlock()
+	if !s.commits.enqueue(r) {
 		// The engine already applied the change: forget it.
 		s.eng = nil
 		s.epoch.Add(1)
 		return nil, errCaseStoreClosing
 	}
-	s.pending = append(s.pending, r)
-	s.pcond.Signal()
-	s.pmu.Unlock()
 	s.seq = ch.Meta.Seq
 	s.last = r
 	if idemKey != "" {
@@ -312,10 +303,7 @@ func (s *Cases) enqueue(ch cases.Change, idemKey, idemID string) (*caseRequest, 
 func (s *Cases) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.stop)
-		s.pmu.Lock()
-		s.closing = true
-		s.pcond.Broadcast()
-		s.pmu.Unlock()
+		s.commits.close()
 		s.wg.Wait()
 		s.smu.Lock()
 		for sub := range s.subs {
@@ -330,23 +318,7 @@ func (s *Cases) Close() error {
 
 func (s *Cases) commitLoop() {
 	defer s.wg.Done()
-	var spare []*caseRequest
-	for {
-		s.pmu.Lock()
-		for len(s.pending) == 0 && !s.closing {
-			s.pcond.Wait()
-		}
-		if len(s.pending) == 0 { // closing and drained
-			s.pmu.Unlock()
-			return
-		}
-		batch := s.pending
-		s.pending = spare[:0]
-		s.pmu.Unlock()
-		s.commit(batch)
-		clear(batch)
-		spare = batch
-	}
+	s.commits.run(s.commit)
 }
 
 // commit writes one batch in one transaction, then publishes and acknowledges it, or fails it and

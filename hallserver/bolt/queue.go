@@ -52,10 +52,7 @@ type Queue struct {
 	now    func() time.Time
 	halls  map[string]*hallState // fixed after NewQueue
 
-	pmu     sync.Mutex
-	pcond   *sync.Cond
-	pending []*request
-	closing bool
+	commits *batcher[*request] // changes handed to the group committer
 
 	stop      chan struct{}
 	wg        sync.WaitGroup
@@ -211,8 +208,8 @@ func NewQueue(ctx context.Context, db *DB, campus hall.Campus, now func() time.T
 	if now == nil {
 		now = time.Now
 	}
-	q := &Queue{db: db, campus: campus, loc: loc, now: now, halls: map[string]*hallState{}, stop: make(chan struct{})}
-	q.pcond = sync.NewCond(&q.pmu)
+	q := &Queue{db: db, campus: campus, loc: loc, now: now, halls: map[string]*hallState{}, stop: make(chan struct{}),
+		commits: newBatcher[*request]()}
 	var names [][]byte
 	for _, h := range campus.Halls {
 		names = append(names, openBucket(h.Code), eventsBucket(h.Code))
@@ -322,14 +319,9 @@ func (q *Queue) enqueueIdem(hs *hallState, ch queue.Change, idemKey, idemID stri
 		hs.epoch.Add(1)
 		return nil, hall.Errorf(hall.EINTERNAL, "", "bolt: %v", err)
 	}
-	q.pmu.Lock()
-	if q.closing {
-		q.pmu.Unlock()
+	if !q.commits.enqueue(r) {
 		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "the queue is shutting down")
 	}
-	q.pending = append(q.pending, r)
-	q.pcond.Signal()
-	q.pmu.Unlock()
 	hs.seq = ch.Meta.Seq
 	hs.last = r
 	return r, nil
@@ -340,10 +332,7 @@ func (q *Queue) enqueueIdem(hs *hallState, ch queue.Change, idemKey, idemID stri
 func (q *Queue) Close() error {
 	q.closeOnce.Do(func() {
 		close(q.stop)
-		q.pmu.Lock()
-		q.closing = true
-		q.pcond.Broadcast()
-		q.pmu.Unlock()
+		q.commits.close()
 		q.wg.Wait()
 		for _, hs := range q.halls {
 			hs.smu.Lock()
@@ -360,23 +349,7 @@ func (q *Queue) Close() error {
 
 func (q *Queue) commitLoop() {
 	defer q.wg.Done()
-	var spare []*request
-	for {
-		q.pmu.Lock()
-		for len(q.pending) == 0 && !q.closing {
-			q.pcond.Wait()
-		}
-		if len(q.pending) == 0 { // closing and drained
-			q.pmu.Unlock()
-			return
-		}
-		batch := q.pending
-		q.pending = spare[:0]
-		q.pmu.Unlock()
-		q.commit(batch)
-		clear(batch)
-		spare = batch
-	}
+	q.commits.run(q.commit)
 }
 
 var errInjected = errors.New("injected commit failure")

@@ -336,10 +336,7 @@ func TestFailedCommitFailsStackedChanges(t *testing.T) {
 		otherDone <- err
 	}()
 	for { // wait until all five are queued behind the held batch
-		e.q.pmu.Lock()
-		n := len(e.q.pending)
-		e.q.pmu.Unlock()
-		if n == 5 {
+		if n := e.q.commits.len(); n == 5 {
 			break
 		}
 		time.Sleep(time.Millisecond)
