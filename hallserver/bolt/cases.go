@@ -89,8 +89,7 @@ type Cases struct {
 
 	commits *batcher[*caseRequest] // changes handed to the group committer
 
-	smu  sync.Mutex
-	subs map[*caseSubscriber]struct{}
+	subs fanout[hall.CaseEvent]
 
 	stop      chan struct{}
 	wg        sync.WaitGroup
@@ -157,11 +156,6 @@ func (r *caseRequest) wait(ctx context.Context) error {
 	}
 }
 
-type caseSubscriber struct {
-	ch     chan hall.CaseEvent
-	closed bool // under Cases.smu
-}
-
 // NewCases loads the case system from the file: its meta and open cases (never the history) and
 // the router examples learned from re-routings, which it replays into the router before serving.
 // It then starts the group committer and the tick loop. cfg is the engine configuration (demo
@@ -191,7 +185,7 @@ func NewCases(ctx context.Context, db *DB, campus hall.Campus, cfg cases.Config,
 		return nil, fmt.Errorf("bolt: create case buckets: %w", err)
 	}
 	s := &Cases{db: db, campus: campus, cfg: cfg, now: now, idem: map[string]*caseRequest{},
-		subs: map[*caseSubscriber]struct{}{}, stop: make(chan struct{}), commits: newBatcher[*caseRequest]()}
+		stop: make(chan struct{}), commits: newBatcher[*caseRequest]()}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -305,13 +299,7 @@ func (s *Cases) Close() error {
 		close(s.stop)
 		s.commits.close()
 		s.wg.Wait()
-		s.smu.Lock()
-		for sub := range s.subs {
-			sub.closed = true
-			close(sub.ch)
-		}
-		clear(s.subs)
-		s.smu.Unlock()
+		s.subs.closeAll()
 	})
 	return nil
 }
@@ -354,7 +342,7 @@ func (s *Cases) commit(batch []*caseRequest) {
 		}
 	}
 	for _, r := range live {
-		s.publish(r.change.Events)
+		s.subs.publish(r.change.Events)
 	}
 	for _, r := range live {
 		s.finish(r, nil)
@@ -487,28 +475,6 @@ func (s *Cases) write(tx *bbolt.Tx, batch []*caseRequest) error {
 		}
 	}
 	return nil
-}
-
-// publish sends committed events to the subscribers; one whose buffer is full is dropped.
-func (s *Cases) publish(events []hall.CaseEvent) {
-	if len(events) == 0 {
-		return
-	}
-	s.smu.Lock()
-	defer s.smu.Unlock()
-	for sub := range s.subs {
-		for _, ev := range events {
-			select {
-			case sub.ch <- ev:
-				continue
-			default:
-			}
-			sub.closed = true
-			close(sub.ch)
-			delete(s.subs, sub)
-			break
-		}
-	}
 }
 
 // tickLoop runs the engine's time rules every CaseTickInterval and prunes old idempotency keys
@@ -1044,24 +1010,5 @@ func (s *Cases) LastSeq() uint64 { return s.committed.Load() }
 // by cancel, by Close, or when the subscriber falls more than buffer events behind. Events are
 // shared by all subscribers: read them, never modify them.
 func (s *Cases) Subscribe(buffer int) (<-chan hall.CaseEvent, func()) {
-	ch := make(chan hall.CaseEvent, max(buffer, 1))
-	sub := &caseSubscriber{ch: ch}
-	s.smu.Lock()
-	select {
-	case <-s.stop:
-		sub.closed = true
-		close(ch)
-	default:
-		s.subs[sub] = struct{}{}
-	}
-	s.smu.Unlock()
-	return ch, func() {
-		s.smu.Lock()
-		defer s.smu.Unlock()
-		if !sub.closed {
-			sub.closed = true
-			close(sub.ch)
-			delete(s.subs, sub)
-		}
-	}
+	return s.subs.subscribe(buffer, s.stop)
 }

@@ -80,8 +80,7 @@ type hallState struct {
 
 	committed atomic.Uint64 // seq of the last committed event
 
-	smu  sync.Mutex
-	subs map[*subscriber]struct{}
+	subs fanout[hall.Event]
 }
 
 // request is one change waiting for the committer.
@@ -140,11 +139,6 @@ func (r *request) wait(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("bolt: waiting for commit: %w", ctx.Err())
 	}
-}
-
-type subscriber struct {
-	ch     chan hall.Event
-	closed bool // under hallState.smu
 }
 
 // CommitStats describes the group committer's work since NewQueue.
@@ -221,7 +215,7 @@ func NewQueue(ctx context.Context, db *DB, campus hall.Campus, now func() time.T
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		hs := &hallState{code: h.Code, cfg: h, idem: map[string]*request{}, subs: map[*subscriber]struct{}{}}
+		hs := &hallState{code: h.Code, cfg: h, idem: map[string]*request{}}
 		if err := q.load(hs); err != nil {
 			return nil, err
 		}
@@ -335,13 +329,7 @@ func (q *Queue) Close() error {
 		q.commits.close()
 		q.wg.Wait()
 		for _, hs := range q.halls {
-			hs.smu.Lock()
-			for s := range hs.subs {
-				s.closed = true
-				close(s.ch)
-			}
-			clear(hs.subs)
-			hs.smu.Unlock()
+			hs.subs.closeAll()
 		}
 	})
 	return nil
@@ -401,9 +389,7 @@ func (q *Queue) commit(batch []*request) {
 		}
 	}
 	for _, r := range live {
-		if len(r.change.Events) > 0 {
-			r.h.publish(r.change.Events)
-		}
+		r.h.subs.publish(r.change.Events)
 	}
 	for _, r := range live {
 		q.finish(r, nil)
@@ -534,26 +520,6 @@ func keepOpen(t *hall.Ticket) bool {
 type idemRecord struct {
 	ID string    `json:"id"`
 	At time.Time `json:"at"`
-}
-
-// publish sends committed events to the hall's subscribers. A subscriber whose buffer is full is
-// dropped (its channel closed) so that it never slows the committer or the others.
-func (hs *hallState) publish(events []hall.Event) {
-	hs.smu.Lock()
-	defer hs.smu.Unlock()
-	for s := range hs.subs {
-		for _, ev := range events {
-			select {
-			case s.ch <- ev:
-				continue
-			default:
-			}
-			s.closed = true
-			close(s.ch)
-			delete(hs.subs, s)
-			break
-		}
-	}
 }
 
 // tickLoop runs the engines' time rules every TickInterval and prunes old idempotency keys hourly.
@@ -1011,29 +977,11 @@ func (q *Queue) LastSeq(code string) (uint64, error) {
 // never modify them. Tickets in events are full (person ID, channel): apply Ticket.Public before
 // sending them to public streams.
 func (q *Queue) Subscribe(code string, buffer int) (<-chan hall.Event, func()) {
-	ch := make(chan hall.Event, max(buffer, 1))
 	hs, ok := q.halls[code]
 	if !ok {
+		ch := make(chan hall.Event, max(buffer, 1))
 		close(ch)
 		return ch, func() {}
 	}
-	s := &subscriber{ch: ch}
-	hs.smu.Lock()
-	select {
-	case <-q.stop:
-		s.closed = true
-		close(ch)
-	default:
-		hs.subs[s] = struct{}{}
-	}
-	hs.smu.Unlock()
-	return ch, func() {
-		hs.smu.Lock()
-		defer hs.smu.Unlock()
-		if !s.closed {
-			s.closed = true
-			close(s.ch)
-			delete(hs.subs, s)
-		}
-	}
+	return hs.subs.subscribe(buffer, q.stop)
 }
