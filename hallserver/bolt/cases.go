@@ -522,23 +522,7 @@ func (s *Cases) Tick(ctx context.Context) error {
 
 // pruneIdem deletes idempotency keys older than CaseIdempotencyTTL.
 func (s *Cases) pruneIdem(now time.Time) {
-	_ = s.db.bolt.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketCaseIdem)
-		var old [][]byte
-		b.ForEach(func(k, v []byte) error {
-			var rec idemRecord
-			if json.Unmarshal(v, &rec) != nil || now.Sub(rec.At) > CaseIdempotencyTTL {
-				old = append(old, append([]byte(nil), k...))
-			}
-			return nil
-		})
-		for _, k := range old {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	s.db.pruneIdem(bucketCaseIdem, CaseIdempotencyTTL, now)
 }
 
 // ---- hall.CaseService ----

@@ -559,12 +559,18 @@ func (q *Queue) tick() {
 
 // pruneIdem deletes idempotency keys older than IdempotencyTTL.
 func (q *Queue) pruneIdem(now time.Time) {
-	_ = q.db.bolt.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketIdem)
+	q.db.pruneIdem(bucketIdem, IdempotencyTTL, now)
+}
+
+// pruneIdem deletes the idempotency records of bucket older than ttl (and any it cannot decode).
+// Errors are ignored: the next prune tries again.
+func (db *DB) pruneIdem(bucket []byte, ttl time.Duration, now time.Time) {
+	_ = db.bolt.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucket)
 		var old [][]byte
 		b.ForEach(func(k, v []byte) error {
 			var rec idemRecord
-			if json.Unmarshal(v, &rec) != nil || now.Sub(rec.At) > IdempotencyTTL {
+			if json.Unmarshal(v, &rec) != nil || now.Sub(rec.At) > ttl {
 				old = append(old, append([]byte(nil), k...))
 			}
 			return nil
