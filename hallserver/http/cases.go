@@ -693,34 +693,23 @@ type rateRequest struct {
 }
 
 func (s *Server) handleCaseDetails(w http.ResponseWriter, r *http.Request) {
-	cs, err := s.casesService()
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	tok, err := caseToken(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	var body detailsRequest
-	if err := decodeJSON(w, r, &body, false); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if _, tok, err = s.caseByToken(r, cs, tok); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	c, err := cs.AddDetails(r.Context(), tok, body.Text)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, s.caseFollow(r, c))
+	s.caseFollowerAction(w, r, &body, func(cs hall.CaseService, tok string) (*hall.Case, error) {
+		return cs.AddDetails(r.Context(), tok, body.Text)
+	})
 }
 
 func (s *Server) handleCaseRate(w http.ResponseWriter, r *http.Request) {
+	var body rateRequest
+	s.caseFollowerAction(w, r, &body, func(cs hall.CaseService, tok string) (*hall.Case, error) {
+		return cs.Rate(r.Context(), tok, hall.Rating{Stars: body.Stars, Comment: body.Comment})
+	})
+}
+
+// caseFollowerAction runs a requester's action on the case followed by the path's token: the
+// case service (503), the token's shape (404), the JSON body into body (400), the case (404),
+// then act with the case's own token; it answers with the requester's view of the case.
+func (s *Server) caseFollowerAction(w http.ResponseWriter, r *http.Request, body any, act func(cs hall.CaseService, tok string) (*hall.Case, error)) {
 	cs, err := s.casesService()
 	if err != nil {
 		s.writeError(w, r, err)
@@ -731,8 +720,7 @@ func (s *Server) handleCaseRate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	var body rateRequest
-	if err := decodeJSON(w, r, &body, false); err != nil {
+	if err := decodeJSON(w, r, body, false); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -740,7 +728,7 @@ func (s *Server) handleCaseRate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	c, err := cs.Rate(r.Context(), tok, hall.Rating{Stars: body.Stars, Comment: body.Comment})
+	c, err := act(cs, tok)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
