@@ -898,30 +898,7 @@ func (s *Cases) Stats(ctx context.Context, from, to time.Time) ([]hall.Departmen
 	if !from.Before(to) {
 		return []hall.DepartmentStats{}, nil
 	}
-	var cs []hall.Case
-	err := s.db.bolt.View(func(tx *bbolt.Tx) error {
-		all := tx.Bucket(bucketCases)
-		c := tx.Bucket(bucketCaseReceived).Cursor()
-		lo := binary.BigEndian.AppendUint64(nil, uint64(max(from.UnixNano(), 0)))
-		n := 0
-		for k, _ := c.Seek(lo); k != nil && len(k) >= 8 && int64(binary.BigEndian.Uint64(k)) < to.UnixNano(); k, _ = c.Next() {
-			if n++; n%256 == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
-			v := all.Get(k[8:])
-			if v == nil {
-				continue
-			}
-			var one hall.Case
-			if err := json.Unmarshal(v, &one); err != nil {
-				return fmt.Errorf("decode case %s: %w", k[8:], err)
-			}
-			cs = append(cs, one)
-		}
-		return nil
-	})
+	cs, err := s.readReceived(ctx, from, to)
 	if err != nil {
 		if errors.Is(err, ctx.Err()) {
 			return nil, err

@@ -29,6 +29,19 @@ func (s *Cases) Received(ctx context.Context, from, to time.Time) ([]hall.Case, 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	cs, err := s.readReceived(ctx, from, to)
+	if err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			return nil, err
+		}
+		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: read received cases: %v", err)
+	}
+	return cs, nil
+}
+
+// readReceived reads the committed cases received in [from, to), oldest first, through the
+// received index (checking ctx every 256 entries). Its errors are the raw ones of the read.
+func (s *Cases) readReceived(ctx context.Context, from, to time.Time) ([]hall.Case, error) {
 	var cs []hall.Case
 	err := s.db.bolt.View(func(tx *bbolt.Tx) error {
 		all := tx.Bucket(bucketCases)
@@ -53,13 +66,7 @@ func (s *Cases) Received(ctx context.Context, from, to time.Time) ([]hall.Case, 
 		}
 		return nil
 	})
-	if err != nil {
-		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-			return nil, err
-		}
-		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: read received cases: %v", err)
-	}
-	return cs, nil
+	return cs, err
 }
 
 // loc is the campus time zone of the case calendar.
