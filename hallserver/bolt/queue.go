@@ -745,34 +745,12 @@ func (q *Queue) ticketByToken(ctx context.Context, token string) (*hall.Ticket, 
 // Act performs a counter action and returns once it is durable. call-next returns (nil, nil) when
 // nobody waits.
 func (q *Queue) Act(ctx context.Context, a hall.CounterAction) (*hall.Ticket, error) {
-	hs, err := q.hall(a.Hall)
+	var t *hall.Ticket
+	err := q.apply(ctx, a.Hall, func(e *queue.Engine) (ch queue.Change, err error) {
+		t, ch, err = e.Act(q.now(), a)
+		return ch, err
+	})
 	if err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	hs.mu.Lock()
-	eng, err := q.engine(hs)
-	if err != nil {
-		hs.mu.Unlock()
-		return nil, err
-	}
-	t, ch, err := eng.Act(q.now(), a)
-	if err != nil {
-		hs.mu.Unlock()
-		return nil, err
-	}
-	if len(ch.Events) == 0 && len(ch.Tickets) == 0 {
-		hs.mu.Unlock()
-		return t, nil
-	}
-	r, err := q.enqueue(hs, ch)
-	hs.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	if err := r.wait(ctx); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -784,27 +762,12 @@ func (q *Queue) CancelByToken(ctx context.Context, token string) (*hall.Ticket, 
 	if err != nil {
 		return nil, err
 	}
-	hs, err := q.hall(t.Hall)
+	var ct *hall.Ticket
+	err = q.apply(ctx, t.Hall, func(e *queue.Engine) (ch queue.Change, err error) {
+		ct, ch, err = e.CancelByToken(q.now(), token)
+		return ch, err
+	})
 	if err != nil {
-		return nil, err
-	}
-	hs.mu.Lock()
-	eng, err := q.engine(hs)
-	if err != nil {
-		hs.mu.Unlock()
-		return nil, err
-	}
-	ct, ch, err := eng.CancelByToken(q.now(), token)
-	if err != nil {
-		hs.mu.Unlock()
-		return nil, err
-	}
-	r, err := q.enqueue(hs, ch)
-	hs.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	if err := r.wait(ctx); err != nil {
 		return nil, err
 	}
 	return ct, nil
