@@ -1,18 +1,37 @@
 #!/usr/bin/env bash
 # Installs the Debian packages OneDoor's tests and demo need, idempotently: nothing is installed
 # when everything is already there. Uses sudo when not root.
-#   scripts/deps.sh test   packages the test suite needs
-#   scripts/deps.sh demo   packages the demo needs
+#   scripts/deps.sh test          packages the test suite needs
+#   scripts/deps.sh demo          packages the demo needs
+#   scripts/deps.sh screenshots   packages `make screenshots` needs
+#
+# This file is the one place that names the outside programs the tests run. Each package line says
+# "provides:" the programs a test runs from it and which tests run them; internal/testtool reads
+# these lines (a test fails naming the package when its program is missing), and its own test checks
+# that every program a *_test.go file runs is provided here.
 set -euo pipefail
-want=(fonts-noto-cjk fonts-wqy-microhei fonts-dejavu-core)      # CJK fonts: printed tickets, virtual printer, Fyne UIs
-# Fyne's cgo build (kiosk, display): compiler and the OpenGL/X11 headers.
+fonts=(
+  fonts-noto-cjk      # NotoSansCJK .ttc: the Simplified Chinese face of printed tickets, printersim PNGs and the Fyne UIs (ui/cjkfont, kiosk, display)
+  fonts-wqy-microhei  # second CJK face (ui/cjkfont fallback test)
+  fonts-dejavu-core   # Latin face of the rendered tickets (drivers/printersim)
+)
+# Fyne's cgo build (kiosk, display; `go vet ./...` compiles them): compiler and the OpenGL/X11 headers.
 fyne=(gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev)
+tests=(
+  zbar-tools          # provides: zbarimg — decodes printed QR codes (drivers/escpos, drivers/printer, drivers/printersim, kiosk, cmd/kiosk)
+  sox                 # provides: soxi — measures the rendered announcement WAVs (display/voice TestEspeakRendersAWAV)
+  espeak-ng           # provides: espeak-ng — speaks the hall display's calls (display/voice)
+  chromium            # provides: chromium — headless browser of the page tests (hallserver/http: display, counter, follow, inbox, supervision)
+  xvfb                # provides: Xvfb — the real kiosk binary under X (cmd/kiosk TestXvfbScreenshots)
+)
 case "${1:-test}" in
-  test) want+=("${fyne[@]}" zbar-tools xvfb chromium espeak-ng) ;;  # zbarimg reads printed QR codes; Xvfb and chromium for UI tests
-  demo) want+=("${fyne[@]}") ;;
+  test) want=("${fonts[@]}" "${fyne[@]}" "${tests[@]}") ;;
+  demo) want=("${fonts[@]}" "${fyne[@]}") ;;
   # imagemagick (import) only here: it pulls fonts-droid-fallback, which could hide a missing CJK
   # font package in the tests.
-  screenshots) want+=("${fyne[@]}" xvfb chromium imagemagick) ;;
+  screenshots) want=("${fonts[@]}" "${fyne[@]}" "${tests[@]}"
+    imagemagick       # provides: import — captures the Xvfb screen (cmd/kiosk TestXvfbScreenshots, make screenshots only)
+  ) ;;
   *) echo "usage: $0 test|demo|screenshots" >&2; exit 2 ;;
 esac
 missing=()

@@ -17,6 +17,7 @@ import (
 
 	"onedoor/hallserver/client"
 	"onedoor/hallserver/hall"
+	"onedoor/internal/testtool"
 )
 
 // TestXvfbScreenshots (make screenshots-kiosk-xvfb) photographs the real kiosk binary: for
@@ -33,11 +34,8 @@ func TestXvfbScreenshots(t *testing.T) {
 	if out == "" {
 		t.Skip("set KIOSK_XVFB_SCREENSHOTS=DIR to photograph the kiosk under Xvfb")
 	}
-	for _, tool := range []string{"Xvfb", "import"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s not found: apt-get install xvfb imagemagick", tool)
-		}
-	}
+	testtool.Path(t, "Xvfb")
+	testtool.Path(t, "import")
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -67,11 +65,9 @@ func TestXvfbScreenshots(t *testing.T) {
 			if len(pages) != 4 { // two tickets, two case receipts
 				t.Fatalf("virtual printer pages: %v", pages)
 			}
-			if _, err := exec.LookPath("zbarimg"); err == nil {
-				b, err := exec.Command("zbarimg", "--raw", "-q", "-Sbinary", pages[0]).Output()
-				if err != nil || !strings.HasPrefix(string(b), server+"/") {
-					t.Fatalf("first printed page's QR: %q %v", b, err)
-				}
+			b, err := exec.Command(testtool.Path(t, "zbarimg"), "--raw", "-q", "-Sbinary", pages[0]).Output()
+			if err != nil || !strings.HasPrefix(string(b), server+"/") {
+				t.Fatalf("first printed page's QR: %q %v", b, err)
 			}
 		})
 	}

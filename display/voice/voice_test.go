@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"onedoor/internal/testtool"
 )
 
 // fakeSpeaker records what it speaks and fails the test when two announcements overlap.
@@ -157,9 +159,8 @@ func TestTexts(t *testing.T) {
 // that it is a non-empty WAV; then Speak pipes chime and speech to a player command (cat into a
 // file here) in order.
 func TestEspeakRendersAWAV(t *testing.T) {
-	if _, err := exec.LookPath("espeak-ng"); err != nil {
-		t.Fatal("espeak-ng not installed (scripts/deps.sh installs it)")
-	}
+	testtool.Path(t, "espeak-ng")
+	soxi := testtool.Path(t, "soxi")
 	ctx := context.Background()
 	e := &Espeak{}
 	wav, err := e.Render(ctx, "cmn-latn-pinyin", MandarinPinyin(Announcement{Number: "A012", Counter: 3}))
@@ -170,10 +171,7 @@ func TestEspeakRendersAWAV(t *testing.T) {
 	if err := os.WriteFile(p, wav, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := exec.LookPath("soxi"); err != nil {
-		t.Fatal("soxi (Debian package sox) is needed to check the WAV")
-	}
-	out, err := exec.Command("soxi", "-D", p).Output()
+	out, err := exec.Command(soxi, "-D", p).Output()
 	if err != nil {
 		t.Fatalf("soxi: %v", err)
 	}
@@ -183,7 +181,7 @@ func TestEspeakRendersAWAV(t *testing.T) {
 	}
 	chime := filepath.Join(t.TempDir(), "chime.wav")
 	os.WriteFile(chime, Chime(), 0o644)
-	if out, err := exec.Command("soxi", "-D", chime).Output(); err != nil || strings.TrimSpace(string(out)) == "0.000000" {
+	if out, err := exec.Command(soxi, "-D", chime).Output(); err != nil || strings.TrimSpace(string(out)) == "0.000000" {
 		t.Fatalf("chime: %v %s", err, out)
 	}
 	// A player that appends what it gets: chime, Mandarin, English, three WAVs in a row.

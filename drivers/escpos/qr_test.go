@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"onedoor/internal/testtool"
 )
 
 // rasterToImage decodes the first GS v 0 command in p into an image with a
@@ -40,10 +42,7 @@ func rasterToImage(t *testing.T, p []byte, pad int) *image.Gray {
 // TestRasterQRScans decodes the raster QR with zbarimg (Debian zbar-tools),
 // the same decoder the printersim round trip uses.
 func TestRasterQRScans(t *testing.T) {
-	zbar, err := exec.LookPath("zbarimg")
-	if err != nil {
-		t.Fatal("zbarimg not installed (scripts/deps.sh installs zbar-tools)")
-	}
+	zbar := testtool.Path(t, "zbarimg")
 	const url = "https://hall.example.edu.cn/f/Q2x8cVd3N0ZmR1pL"
 	for _, module := range []int{3, 5, 8} {
 		var b Builder

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 
+	"onedoor/internal/testtool"
+
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
@@ -39,12 +41,10 @@ func gb(t testing.TB, s string) []byte {
 // zbar decodes the symbols in img with zbarimg (Debian zbar-tools), one per line.
 func zbar(t testing.TB, img image.Image) []string {
 	t.Helper()
-	if _, err := exec.LookPath("zbarimg"); err != nil {
-		t.Fatalf("zbarimg not found: install Debian package zbar-tools (CI does): %v", err)
-	}
+	zbarimg := testtool.Path(t, "zbarimg")
 	path := filepath.Join(t.TempDir(), "page.png")
 	writePNG(t, path, img)
-	out, err := exec.Command("zbarimg", "--raw", "-q", "-Sbinary", path).Output()
+	out, err := exec.Command(zbarimg, "--raw", "-q", "-Sbinary", path).Output()
 	var ee *exec.ExitError
 	if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == 4) { // 4: no symbol found
 		t.Fatalf("zbarimg %s: %v", path, err)

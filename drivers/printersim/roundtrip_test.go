@@ -14,6 +14,7 @@ import (
 	"onedoor/drivers/escpos"
 	"onedoor/drivers/printer"
 	"onedoor/drivers/printersim"
+	"onedoor/internal/testtool"
 )
 
 // simOnPTY starts a simulated printer on a pseudo-terminal and returns it, the serial spec
@@ -208,12 +209,10 @@ func savePNG(t *testing.T, path string, pg *printersim.Page) {
 
 func zbarimg(t *testing.T, img *image.Paletted) string {
 	t.Helper()
-	if _, err := exec.LookPath("zbarimg"); err != nil {
-		t.Fatalf("zbarimg not found: install Debian package zbar-tools (CI does): %v", err)
-	}
+	zbar := testtool.Path(t, "zbarimg")
 	path := filepath.Join(t.TempDir(), "page.png")
 	savePNG(t, path, &printersim.Page{Image: img})
-	out, err := exec.Command("zbarimg", "--raw", "-q", "-Sbinary", path).Output()
+	out, err := exec.Command(zbar, "--raw", "-q", "-Sbinary", path).Output()
 	if err != nil {
 		t.Logf("zbarimg: %v", err)
 	}

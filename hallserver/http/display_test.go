@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -20,6 +19,7 @@ import (
 
 	"onedoor/hallserver/campus"
 	"onedoor/hallserver/hall"
+	"onedoor/internal/testtool"
 )
 
 var displayShots = flag.String("display-screenshots", "", "write display-web-*.png screenshots into this directory")
@@ -31,16 +31,7 @@ func chromiumPath(t testing.TB) string {
 	if p := os.Getenv("ONEDOOR_CHROMIUM"); p != "" {
 		return p
 	}
-	for _, n := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(n); err == nil {
-			return p
-		}
-	}
-	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
-		return "/usr/bin/chromium"
-	}
-	t.Fatal("the web display tests need Chromium: install the Debian package chromium (scripts/deps.sh test does) or set ONEDOOR_CHROMIUM")
-	return ""
+	return testtool.Path(t, "chromium")
 }
 
 // browser starts a headless Chromium with a fresh profile and returns a tab's context.

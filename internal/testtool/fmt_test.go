@@ -1,0 +1,8 @@
+package testtool
+
+import "fmt"
+
+var (
+	fmtSprintf = fmt.Sprintf
+	fmtSprint  = fmt.Sprint
+)
