@@ -474,6 +474,12 @@ func (s *Server) handleCaseFollowStream(w http.ResponseWriter, r *http.Request) 
 		s.writeError(w, r, hall.Errorf(hall.EINVALID, "", "this is a WebSocket endpoint; connect with a WebSocket client"))
 		return
 	}
+	release, err := s.acquireStream(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer release()
 	s.serveCaseStream(w, r, since, followCaseView(c.ID), func(ctx context.Context, seq uint64) (any, error) {
 		c, err := cs.GetByToken(ctx, own)
 		if err != nil {

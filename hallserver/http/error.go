@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 
@@ -14,6 +15,10 @@ import (
 // ETOOLARGE is the error code of a request body over the size limit (413). It is the only code
 // the HTTP layer adds to the domain codes of package hall.
 const ETOOLARGE = "too_large"
+
+// ETIMEOUT is the error code of a request whose body did not arrive within the server's read
+// timeout (408).
+const ETIMEOUT = "request_timeout"
 
 // maxBody is the largest request body the API accepts.
 const maxBody = 64 << 10
@@ -50,6 +55,8 @@ func statusOf(code string) int {
 		return http.StatusRequestEntityTooLarge
 	case ETOOMANY:
 		return http.StatusTooManyRequests
+	case ETIMEOUT:
+		return http.StatusRequestTimeout
 	}
 	return http.StatusInternalServerError
 }
@@ -114,10 +121,13 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any, optional bool) 
 		syn *json.SyntaxError
 		typ *json.UnmarshalTypeError
 		mbe *http.MaxBytesError
+		ne  net.Error
 	)
 	switch {
 	case errors.As(err, &mbe):
 		return hall.Errorf(ETOOLARGE, "", "request body is larger than %d bytes", maxBody)
+	case errors.As(err, &ne) && ne.Timeout():
+		return hall.Errorf(ETIMEOUT, "", "the request body did not arrive in time")
 	case errors.As(err, &syn):
 		return hall.Errorf(hall.EINVALID, "", "malformed JSON at byte %d: %v", syn.Offset, syn)
 	case errors.Is(err, io.ErrUnexpectedEOF):

@@ -61,11 +61,15 @@ type env struct {
 	ts     *httptest.Server
 	// events, when set, replaces the store's event log in the server (fake log tests).
 	events hall.EventLog
+	// config, when set, adjusts the server's Config before it starts.
+	config func(*Config)
 }
 
 type envOption func(*env)
 
 func withEvents(l hall.EventLog) envOption { return func(e *env) { e.events = l } }
+
+func withConfig(f func(*Config)) envOption { return func(e *env) { e.config = f } }
 
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
@@ -113,7 +117,11 @@ func (e *env) start() {
 		events = e.events
 	}
 	e.ts = httptest.NewUnstartedServer(nil)
-	e.srv = NewServer(Config{Queue: e.q, Events: events, Auth: e.auth, Campus: e.campus, PublicURL: "http://" + e.ts.Listener.Addr().String(), Backup: e.db.Backup})
+	cfg := Config{Queue: e.q, Events: events, Auth: e.auth, Campus: e.campus, PublicURL: "http://" + e.ts.Listener.Addr().String(), Backup: e.db.Backup}
+	if e.config != nil {
+		e.config(&cfg)
+	}
+	e.srv = NewServer(cfg)
 	e.ts.Config.Handler = e.srv
 	e.ts.Start()
 }

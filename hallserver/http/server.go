@@ -59,6 +59,16 @@ type Config struct {
 	Reports  hall.CaseReports
 	Topics   hall.TopicService
 	LongList hall.LongListService
+
+	// ReadTimeout bounds reading a request's body and WriteTimeout writing its response, both
+	// counted from when the handler starts; 0 means no bound. Neither applies to the WebSocket
+	// streams, which keep their own ping and per-message deadlines, nor to the backup download.
+	ReadTimeout  time.Duration
+	WriteTimeout time.Duration
+	// MaxStreamsPerAddr caps the public streams (a hall's stream and a case's follow stream
+	// opened without staff or device credentials) open at once from one client address; more get
+	// 429 before the upgrade. 0 means no cap.
+	MaxStreamsPerAddr int
 }
 
 // Server serves the API, the stream and the pages. It implements http.Handler.
@@ -87,6 +97,11 @@ type Server struct {
 
 	// logins throttles password guessing (loginlimit.go).
 	logins *loginLimiter
+
+	// streamsByAddr counts the public streams open per client address (streamlimit.go).
+	streamsMu     sync.Mutex
+	streamsByAddr map[string]int
+	streamsLogged time.Time // when a refusal was last logged
 }
 
 // NewServer returns a server for the configuration.
@@ -97,6 +112,8 @@ func NewServer(cfg Config) *Server {
 		reg:  cfg.Registry,
 		mux:  http.NewServeMux(),
 		hubs: map[string]*hub{},
+
+		streamsByAddr: map[string]int{},
 
 		upgrader: newUpgrader(),
 		logins:   newLoginLimiter(),
@@ -160,7 +177,31 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer") // follow tokens are in page URLs
 	h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	s.setDeadlines(w, r)
 	s.mux.ServeHTTP(w, r)
+}
+
+// setDeadlines bounds the time to read the body of a request (ReadTimeout) and to write its
+// response (WriteTimeout) on the connection, except for the WebSocket streams (long-lived: their
+// connection is hijacked and keeps its own deadlines) and the backup download (as long as the
+// file). The next request on the connection starts with the server's own header deadline.
+func (s *Server) setDeadlines(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.ReadTimeout <= 0 && s.cfg.WriteTimeout <= 0 {
+		return
+	}
+	if r.Method == http.MethodGet && (r.URL.Path == "/api/v1/admin/backup" ||
+		strings.HasSuffix(r.URL.Path, "/stream") && websocket.IsWebSocketUpgrade(r)) {
+		return
+	}
+	rc := http.NewResponseController(w)
+	now := time.Now()
+	// Errors mean the writer cannot set deadlines (a test recorder): nothing to bound then.
+	if s.cfg.ReadTimeout > 0 {
+		_ = rc.SetReadDeadline(now.Add(s.cfg.ReadTimeout))
+	}
+	if s.cfg.WriteTimeout > 0 {
+		_ = rc.SetWriteDeadline(now.Add(s.cfg.WriteTimeout))
+	}
 }
 
 // Close drops every stream connection and stops the hubs. The handler keeps answering plain HTTP
@@ -303,6 +344,7 @@ type metrics struct {
 	subscribers *prometheus.GaugeVec
 	dropped     *prometheus.CounterVec
 	events      *prometheus.CounterVec
+	refused     *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -329,8 +371,11 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "onedoor_stream_events_total", Help: "Events fanned out to stream clients, by hall.",
 		}, []string{"hall"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "onedoor_stream_refused_total", Help: "Stream connections refused before the upgrade, by reason (per_ip: the address holds its cap of public streams).",
+		}, []string{"reason"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.latency, m.issued, m.actions, m.subscribers, m.dropped, m.events} {
+	for _, c := range []prometheus.Collector{m.requests, m.latency, m.issued, m.actions, m.subscribers, m.dropped, m.events, m.refused} {
 		reg.MustRegister(c)
 	}
 	return m

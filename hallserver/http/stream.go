@@ -76,6 +76,12 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, hall.Errorf(hall.EINVALID, "", "this is a WebSocket endpoint; connect with a WebSocket client"))
 		return
 	}
+	release, err := s.acquireStream(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer release()
 	hb, err := s.hub(h.Code)
 	if err != nil {
 		s.writeError(w, r, err)

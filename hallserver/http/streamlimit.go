@@ -1,0 +1,51 @@
+package http
+
+import (
+	"net/http"
+	"time"
+
+	"onedoor/hallserver/hall"
+)
+
+// acquireStream takes a place for a public stream from the request's client address, or returns
+// an ETOOMANY error when the address already holds Config.MaxStreamsPerAddr public streams.
+// Requests carrying valid staff or device credentials are not counted (release is then a no-op).
+// The caller must call release when the stream ends.
+func (s *Server) acquireStream(r *http.Request) (release func(), err error) {
+	if s.cfg.MaxStreamsPerAddr <= 0 || s.credentialed(r) {
+		return func() {}, nil
+	}
+	a := clientAddr(r)
+	s.streamsMu.Lock()
+	defer s.streamsMu.Unlock()
+	if s.streamsByAddr[a] >= s.cfg.MaxStreamsPerAddr {
+		s.metrics.refused.WithLabelValues("per_ip").Inc()
+		if now := time.Now(); now.Sub(s.streamsLogged) >= 10*time.Second {
+			s.streamsLogged = now
+			s.log.Warn("public stream refused: address at its cap (logged at most every 10 s)", "addr", a, "max_streams_per_ip", s.cfg.MaxStreamsPerAddr)
+		}
+		return nil, hall.Errorf(ETOOMANY, "", "too many open streams from this address (at most %d); close one and retry", s.cfg.MaxStreamsPerAddr)
+	}
+	s.streamsByAddr[a]++
+	return func() {
+		s.streamsMu.Lock()
+		defer s.streamsMu.Unlock()
+		if n := s.streamsByAddr[a] - 1; n > 0 {
+			s.streamsByAddr[a] = n
+		} else {
+			delete(s.streamsByAddr, a)
+		}
+	}, nil
+}
+
+// credentialed reports whether the request carries valid staff or device credentials (a bearer
+// token or the session cookie).
+func (s *Server) credentialed(r *http.Request) bool {
+	if r.Header.Get("Authorization") == "" {
+		if c, err := r.Cookie(sessionCookie); err != nil || c.Value == "" {
+			return false
+		}
+	}
+	p, err := s.authenticate(r)
+	return err == nil && p != nil
+}
