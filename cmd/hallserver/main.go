@@ -9,7 +9,27 @@
 // Every flag can also be set by an environment variable: ONEDOOR_ADDR, ONEDOOR_DATA,
 // ONEDOOR_CAMPUS, ONEDOOR_CATALOGUE, ONEDOOR_PUBLIC_URL, ONEDOOR_DEMO=1, ONEDOOR_WEBHOOK,
 // ONEDOOR_WEBHOOK_SECRET (prefer the variable to the flag: flags show in ps),
-// ONEDOOR_WEBHOOK_FROM, ONEDOOR_OPEN311_KEYS.
+// ONEDOOR_WEBHOOK_FROM, ONEDOOR_OPEN311_KEYS, ONEDOOR_READ_TIMEOUT, ONEDOOR_WRITE_TIMEOUT,
+// ONEDOOR_IDLE_TIMEOUT, ONEDOOR_MAX_CONNS, ONEDOOR_MAX_CONNS_PER_IP, ONEDOOR_MAX_STREAMS_PER_IP.
+//
+// Connections. At start the soft limit on open files is raised to the hard limit (logged with
+// the caps below). So that no address, or crowd of addresses, can take every descriptor and stop
+// all accepts:
+//
+//	-read-timeout 30s      reading a request body (headers: 10 s); not the WebSocket streams
+//	-write-timeout 30s     writing a response; not the streams nor the backup download
+//	-idle-timeout 2m       an idle keep-alive connection is closed
+//	-max-conns 0           connections open at once; 0: the descriptor limit less max(64, a
+//	                       tenth), at most 65536; the last tenth only for addresses holding
+//	                       fewer than 16 connections (kiosks, displays, staff browsers)
+//	-max-conns-per-ip 0    connections from one address; 0: a quarter of -max-conns
+//	-max-streams-per-ip 0  public WebSocket streams (hall stream, case follow stream) from one
+//	                       address; 0: half of -max-conns-per-ip; over it, 429 before the upgrade
+//
+// -1 turns a cap off (behind a reverse proxy every connection comes from the proxy: use
+// -max-conns-per-ip -1 there). Connections over a cap are closed right after accept, counted in
+// onedoor_connections_refused_total{reason} and logged at most every 10 s; open connections are
+// the gauge onedoor_connections_open.
 package main
 
 import (
@@ -23,6 +43,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -63,6 +84,10 @@ type config struct {
 	webhookFrom   string // "start" (the whole case log) or "latest", for an outbox without a cursor
 	// open311Keys is a file of Open311 clients, one "name key" per line.
 	open311Keys string
+	// Timeouts of plain requests (not the WebSocket streams) and of idle keep-alive connections.
+	readTimeout, writeTimeout, idleTimeout time.Duration
+	// Connection and stream caps: 0 derives them from the descriptor limit, -1 means none.
+	maxConns, maxConnsPerIP, maxStreamsPerIP int
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -86,8 +111,46 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&c.webhookSecret, "webhook-secret", env("ONEDOOR_WEBHOOK_SECRET", ""), "HMAC-SHA256 key signing webhook requests (X-OneDoor-Signature)")
 	fs.StringVar(&c.open311Keys, "open311-keys", env("ONEDOOR_OPEN311_KEYS", ""), "file of Open311 API clients, one \"name key\" per line (# comments); -demo alone enables the key demo-open311")
 	fs.StringVar(&c.webhookFrom, "webhook-from", env("ONEDOOR_WEBHOOK_FROM", "start"), "where a new webhook outbox begins: start (the whole case log) or latest")
+	var envErr error // the first environment variable that does not parse
+	durEnv := func(k string, def time.Duration) time.Duration {
+		v := getenv(k)
+		if v == "" {
+			return def
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil && envErr == nil {
+			envErr = fmt.Errorf("%s: %w", k, err)
+		}
+		return d
+	}
+	intEnv := func(k string) int {
+		v := getenv(k)
+		if v == "" {
+			return 0
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil && envErr == nil {
+			envErr = fmt.Errorf("%s: %w", k, err)
+		}
+		return n
+	}
+	fs.DurationVar(&c.readTimeout, "read-timeout", durEnv("ONEDOOR_READ_TIMEOUT", 30*time.Second), "longest time to read a request body (not the WebSocket streams); 0: no limit")
+	fs.DurationVar(&c.writeTimeout, "write-timeout", durEnv("ONEDOOR_WRITE_TIMEOUT", 30*time.Second), "longest time to write a response (not the WebSocket streams nor the backup download); 0: no limit")
+	fs.DurationVar(&c.idleTimeout, "idle-timeout", durEnv("ONEDOOR_IDLE_TIMEOUT", 120*time.Second), "an idle keep-alive connection is closed after this long")
+	fs.IntVar(&c.maxConns, "max-conns", intEnv("ONEDOOR_MAX_CONNS"), "most client connections open at once; 0: the descriptor limit less max(64, a tenth), at most 65536; -1: no cap")
+	fs.IntVar(&c.maxConnsPerIP, "max-conns-per-ip", intEnv("ONEDOOR_MAX_CONNS_PER_IP"), "most connections open at once from one address; 0: a quarter of -max-conns; -1: no cap (e.g. behind a reverse proxy)")
+	fs.IntVar(&c.maxStreamsPerIP, "max-streams-per-ip", intEnv("ONEDOOR_MAX_STREAMS_PER_IP"), "most public WebSocket streams (hall stream, case follow stream) open at once from one address; 0: half of -max-conns-per-ip; -1: no cap")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if envErr != nil {
+		return c, envErr
+	}
+	if c.readTimeout < 0 || c.writeTimeout < 0 || c.idleTimeout < 0 {
+		return c, errors.New("-read-timeout, -write-timeout and -idle-timeout must not be negative")
+	}
+	if c.maxConns < -1 || c.maxConnsPerIP < -1 || c.maxStreamsPerIP < -1 {
+		return c, errors.New("-max-conns, -max-conns-per-ip and -max-streams-per-ip take a number, 0 (automatic) or -1 (no cap)")
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
@@ -147,9 +210,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		}
 	}
 
-	ln, err := net.Listen("tcp", cfg.addr)
+	soft, hard, err := raiseFileLimit()
+	if err != nil {
+		log.Warn("descriptor limit unknown; connection caps use fixed defaults", "err", err)
+	}
+	lim := connLimits(int(min(soft, 1<<30)), cfg)
+	log.Info("connection limits", "fds", soft, "fds_hard", hard, "max_conns", lim.maxConns, "max_conns_per_ip", lim.maxConnsPerIP,
+		"reserve", lim.reserve, "reserve_below_per_ip", reservePerAddr, "max_streams_per_ip", lim.maxStreams,
+		"read_timeout", cfg.readTimeout, "write_timeout", cfg.writeTimeout, "idle_timeout", cfg.idleTimeout)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	inner, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
+	}
+	ln, err := limitListener(inner, lim, reg, log)
+	if err != nil {
+		inner.Close()
+		return err
 	}
 	publicURL := cfg.publicURL
 	if publicURL == "" {
@@ -171,8 +250,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	api := hallhttp.NewServer(hallhttp.Config{
 		Queue:     q,
 		Events:    q,
@@ -189,6 +266,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 
 		// Enrolled Open311 clients (key → client name), from -open311-keys.
 		Open311Keys: open311Keys,
+
+		ReadTimeout:       cfg.readTimeout,
+		WriteTimeout:      cfg.writeTimeout,
+		MaxStreamsPerAddr: lim.maxStreams,
 	})
 	defer api.Close()
 	stopOutbox, err := startOutbox(ctx, cfg, db, cs, reg, log)
@@ -199,7 +280,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// ReadTimeout and WriteTimeout are set per request by the handler (not on the streams).
+		IdleTimeout: cfg.idleTimeout,
+		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("hallserver ready", "addr", ln.Addr().String(), "public", publicURL, "data", cfg.data,
 		"demo", cfg.demo, "halls", len(c.Halls), "startup", time.Since(started).Round(time.Millisecond))

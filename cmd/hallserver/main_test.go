@@ -44,6 +44,8 @@ type proc struct {
 	cmd  *exec.Cmd
 	addr string
 	data string
+	// wrap, when set, runs the binary under another command (e.g. prlimit) given as its argv.
+	wrap []string
 	log  bytes.Buffer
 	mu   sync.Mutex
 }
@@ -75,7 +77,11 @@ func startProc(t *testing.T, data string, args ...string) *proc {
 func (p *proc) start(args ...string) {
 	p.t.Helper()
 	all := append([]string{"-demo", "-addr", p.addr, "-data", p.data}, args...)
-	p.cmd = exec.Command(hallserverBin, all...)
+	if len(p.wrap) > 0 {
+		p.cmd = exec.Command(p.wrap[0], append(append(p.wrap[1:len(p.wrap):len(p.wrap)], hallserverBin), all...)...)
+	} else {
+		p.cmd = exec.Command(hallserverBin, all...)
+	}
 	p.cmd.Stdout, p.cmd.Stderr = p, p
 	if err := p.cmd.Start(); err != nil {
 		p.t.Fatal(err)

@@ -1,0 +1,282 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// fdLimit is the descriptor limit the flood test gives its hallserver (soft and hard, by prlimit),
+// so that one address can reach it quickly.
+const fdLimit = 256
+
+// dialerFrom dials from a loopback alias (127.0.0.2, 127.0.0.3…: Linux answers for all of
+// 127.0.0.0/8 without setup).
+func dialerFrom(ip string) *net.Dialer {
+	return &net.Dialer{Timeout: 2 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+}
+
+// clientFrom is an HTTP client whose connections come from ip, one connection per request.
+func clientFrom(ip string) *http.Client {
+	return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true, DialContext: dialerFrom(ip).DialContext}}
+}
+
+// holdIdle opens up to n connections from ip, sends one request on each and reads its answer, and
+// keeps the ones that were answered open and silent (idle keep-alive connections). It returns
+// them; the caller closes them.
+func holdIdle(t *testing.T, addr, ip string, n int) []net.Conn {
+	t.Helper()
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+		wg    sync.WaitGroup
+	)
+	work := make(chan struct{})
+	for range 32 {
+		wg.Go(func() {
+			for range work {
+				c, err := dialerFrom(ip).Dial("tcp", addr)
+				if err != nil {
+					continue
+				}
+				c.SetDeadline(time.Now().Add(2 * time.Second))
+				if _, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+					c.Close()
+					continue
+				}
+				resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+				if err != nil {
+					c.Close()
+					continue
+				}
+				resp.Body.Close()
+				c.SetDeadline(time.Time{})
+				mu.Lock()
+				conns = append(conns, c)
+				mu.Unlock()
+			}
+		})
+	}
+	for range n {
+		work <- struct{}{}
+	}
+	close(work)
+	wg.Wait()
+	return conns
+}
+
+// TestFloodFromOneAddressLeavesKiosksIn is the regression test of issue 10 §2.1: one address
+// opening more idle keep-alive connections than the server has descriptors stopped every accept
+// (accept4: too many open files), and every kiosk went dark. Now the address is capped, and a kiosk
+// from another address still gets its ticket and /healthz still answers.
+func TestFloodFromOneAddressLeavesKiosksIn(t *testing.T) {
+	if _, err := exec.LookPath("prlimit"); err != nil {
+		t.Skip("prlimit (util-linux) is not installed")
+	}
+	p := &proc{t: t, addr: freeAddr(t), data: filepath.Join(t.TempDir(), "onedoor.db"),
+		wrap: []string{"prlimit", "--nofile=256:256", "--"}}
+	p.start()
+	t.Cleanup(p.kill)
+
+	held := holdIdle(t, p.addr, "127.0.0.3", fdLimit+100)
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	t.Logf("127.0.0.3 holds %d idle connections (server limit %d descriptors)", len(held), fdLimit)
+	if len(held) == 0 {
+		t.Fatal("the flood got no connection at all")
+	}
+
+	kiosk := clientFrom("127.0.0.2")
+	for i := range 3 {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+p.addr+"/api/v1/halls/students/tickets", strings.NewReader(`{"service":"A"}`))
+		req.Header.Set("Authorization", "Bearer demo-kiosk-students")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := kiosk.Do(req)
+		if err != nil {
+			t.Fatalf("kiosk ticket %d during the flood: %v\nlog:\n%s", i, err, tail(p.logs()))
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("kiosk ticket %d during the flood: status %d", i, resp.StatusCode)
+		}
+		resp, err = kiosk.Get("http://" + p.addr + "/healthz")
+		if err != nil {
+			t.Fatalf("/healthz %d during the flood: %v", i, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("/healthz %d during the flood: status %d", i, resp.StatusCode)
+		}
+	}
+	// The refusals are counted and logged.
+	resp, err := kiosk.Get("http://" + p.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), `onedoor_connections_refused_total{reason="per_ip"}`) {
+		t.Errorf("/metrics has no per_ip refusal count:\n%s", grepLines(string(b), "onedoor_connections"))
+	}
+	if !strings.Contains(p.logs(), "connections refused") {
+		t.Errorf("the refusals are not logged; log:\n%s", tail(p.logs()))
+	}
+}
+
+// tail returns the last lines of a log.
+func tail(s string) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > 30 {
+		lines = lines[len(lines)-30:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// grepLines returns the lines of s containing sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestIdleKeepAliveClosed: an idle keep-alive connection is closed after -idle-timeout (before,
+// it lived forever).
+func TestIdleKeepAliveClosed(t *testing.T) {
+	p := startProc(t, filepath.Join(t.TempDir(), "onedoor.db"), "-idle-timeout", "300ms")
+	c, err := net.Dial("tcp", p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	// The guard is far past the idle timeout.
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	_, err = br.ReadByte()
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatal("the idle keep-alive connection was still open 20 s after -idle-timeout 300ms")
+	}
+	if err == nil {
+		t.Fatal("the server sent data on an idle connection")
+	}
+}
+
+// TestSlowBodyCutByReadTimeout: a body that stops arriving is answered 408 after -read-timeout
+// and issues nothing (before, the server waited for it as long as the client liked).
+func TestSlowBodyCutByReadTimeout(t *testing.T) {
+	p := startProc(t, filepath.Join(t.TempDir(), "onedoor.db"), "-read-timeout", "300ms")
+	c, err := net.Dial("tcp", p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	req := "POST /api/v1/halls/students/tickets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer demo-kiosk-students\r\n" +
+		"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"service\":"
+	if _, err := io.WriteString(c, req); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(20 * time.Second)) // a guard far past the read timeout
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no answer 20 s into a stalled body with -read-timeout 300ms: %v", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(b), `"request_timeout"`) {
+		t.Fatalf("stalled body: %d %s; want 408 with a request_timeout error", resp.StatusCode, b)
+	}
+	code, body, err := p.do("GET", "/api/v1/halls/students/snapshot", "", nil)
+	if err != nil || code != 200 {
+		t.Fatalf("snapshot: %d %v", code, err)
+	}
+	var snap struct {
+		Services []struct {
+			Waiting int `json:"waiting"`
+		} `json:"services"`
+	}
+	if err := json.Unmarshal(body, &snap); err != nil || len(snap.Services) == 0 {
+		t.Fatalf("snapshot %s: %v", body, err)
+	}
+	for _, sv := range snap.Services {
+		if sv.Waiting != 0 {
+			t.Fatalf("the stalled request issued a ticket: %s", body)
+		}
+	}
+}
+
+// TestStreamOutlivesRequestTimeouts: the hall stream stays open and delivers past -read-timeout
+// and -write-timeout, which bound plain requests only.
+func TestStreamOutlivesRequestTimeouts(t *testing.T) {
+	p := startProc(t, filepath.Join(t.TempDir(), "onedoor.db"), "-read-timeout", "200ms", "-write-timeout", "200ms")
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+p.addr+"/api/v1/halls/students/stream", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, _, err := ws.ReadMessage(); err != nil {
+		t.Fatalf("snapshot: %v", err)
+	}
+	time.Sleep(time.Second) // past both timeouts
+	code, body, err := p.do("POST", "/api/v1/halls/students/tickets", "demo-kiosk-students", map[string]string{"service": "A"})
+	if err != nil || code != http.StatusCreated {
+		t.Fatalf("issue: %d %v %s", code, err, body)
+	}
+	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, msg, err := ws.ReadMessage()
+	if err != nil {
+		t.Fatalf("the stream was cut after the request timeouts: %v", err)
+	}
+	if !strings.Contains(string(msg), "ticket.issued") {
+		t.Fatalf("stream sent %s; want the issue", msg)
+	}
+}
+
+func TestConnLimitsDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		fds                              int
+		cfg                              config
+		conns, perIP, reserve, streamsIP int
+	}{
+		{fds: 20000, conns: 18000, perIP: 4500, reserve: 1800, streamsIP: 2250},
+		{fds: 256, conns: 192, perIP: 48, reserve: 19, streamsIP: 24},
+		{fds: 1 << 20, conns: 65536, perIP: 16384, reserve: 6553, streamsIP: 8192},
+		{fds: 0, conns: 1024, perIP: 256, reserve: 102, streamsIP: 128},
+		{fds: 20000, cfg: config{maxConns: 500, maxConnsPerIP: 10, maxStreamsPerIP: 3}, conns: 500, perIP: 10, reserve: 50, streamsIP: 3},
+		{fds: 20000, cfg: config{maxConnsPerIP: -1, maxStreamsPerIP: -1}, conns: 18000, reserve: 1800},
+		{fds: 20000, cfg: config{maxConns: -1}, conns: 0, perIP: 0, reserve: 0, streamsIP: 0},
+	} {
+		l := connLimits(tc.fds, tc.cfg)
+		if l.maxConns != tc.conns || l.maxConnsPerIP != tc.perIP || l.reserve != tc.reserve || l.maxStreams != tc.streamsIP {
+			t.Errorf("connLimits(%d, %+v) = %+v; want conns %d per-ip %d reserve %d streams/ip %d",
+				tc.fds, tc.cfg, l, tc.conns, tc.perIP, tc.reserve, tc.streamsIP)
+		}
+	}
+}
