@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -63,6 +64,8 @@ type config struct {
 	webhookFrom   string // "start" (the whole case log) or "latest", for an outbox without a cursor
 	// open311Keys is a file of Open311 clients, one "name key" per line.
 	open311Keys string
+	// trustedProxies are the reverse proxies whose X-Forwarded-For names the client (-trusted-proxy).
+	trustedProxies []netip.Prefix
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -86,8 +89,13 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&c.webhookSecret, "webhook-secret", env("ONEDOOR_WEBHOOK_SECRET", ""), "HMAC-SHA256 key signing webhook requests (X-OneDoor-Signature)")
 	fs.StringVar(&c.open311Keys, "open311-keys", env("ONEDOOR_OPEN311_KEYS", ""), "file of Open311 API clients, one \"name key\" per line (# comments); -demo alone enables the key demo-open311")
 	fs.StringVar(&c.webhookFrom, "webhook-from", env("ONEDOOR_WEBHOOK_FROM", "start"), "where a new webhook outbox begins: start (the whole case log) or latest")
+	trusted := fs.String("trusted-proxy", env("ONEDOOR_TRUSTED_PROXY", ""), "reverse proxies (comma-separated IPs or CIDRs) whose X-Forwarded-For names the client; empty: the peer is the client")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	var err error
+	if c.trustedProxies, err = hallhttp.ParseTrustedProxies(*trusted); err != nil {
+		return c, fmt.Errorf("-trusted-proxy: %w", err)
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
@@ -189,6 +197,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 
 		// Enrolled Open311 clients (key → client name), from -open311-keys.
 		Open311Keys: open311Keys,
+
+		TrustedProxies: cfg.trustedProxies,
 	})
 	defer api.Close()
 	stopOutbox, err := startOutbox(ctx, cfg, db, cs, reg, log)

@@ -328,3 +328,21 @@ func TestFlagsNeedACampus(t *testing.T) {
 		t.Fatalf("ONEDOOR_DEMO=1: %+v %v", c, err)
 	}
 }
+
+// TestFlagTrustedProxy: -trusted-proxy (or ONEDOOR_TRUSTED_PROXY) takes IPs and CIDRs; anything
+// else stops the start with a message naming the flag.
+func TestFlagTrustedProxy(t *testing.T) {
+	env := func(k string) string {
+		if k == "ONEDOOR_TRUSTED_PROXY" {
+			return "10.0.0.0/8, 192.168.1.5"
+		}
+		return ""
+	}
+	c, err := parseFlags([]string{"-demo"}, env, io.Discard)
+	if err != nil || len(c.trustedProxies) != 2 || c.trustedProxies[1].String() != "192.168.1.5/32" {
+		t.Fatalf("ONEDOOR_TRUSTED_PROXY: %v %v", c.trustedProxies, err)
+	}
+	if _, err := parseFlags([]string{"-demo", "-trusted-proxy", "proxy.example"}, env, io.Discard); err == nil || !strings.Contains(err.Error(), "-trusted-proxy") {
+		t.Fatalf("a host name: err %v", err)
+	}
+}

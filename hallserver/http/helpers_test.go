@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -61,11 +62,16 @@ type env struct {
 	ts     *httptest.Server
 	// events, when set, replaces the store's event log in the server (fake log tests).
 	events hall.EventLog
+	// trusted are the reverse proxies the server believes (Config.TrustedProxies).
+	trusted []netip.Prefix
 }
 
 type envOption func(*env)
 
 func withEvents(l hall.EventLog) envOption { return func(e *env) { e.events = l } }
+
+// withTrustedProxies makes the server believe X-Forwarded-For from these proxies.
+func withTrustedProxies(p ...netip.Prefix) envOption { return func(e *env) { e.trusted = p } }
 
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
@@ -113,7 +119,7 @@ func (e *env) start() {
 		events = e.events
 	}
 	e.ts = httptest.NewUnstartedServer(nil)
-	e.srv = NewServer(Config{Queue: e.q, Events: events, Auth: e.auth, Campus: e.campus, PublicURL: "http://" + e.ts.Listener.Addr().String(), Backup: e.db.Backup})
+	e.srv = NewServer(Config{Queue: e.q, Events: events, Auth: e.auth, Campus: e.campus, PublicURL: "http://" + e.ts.Listener.Addr().String(), Backup: e.db.Backup, TrustedProxies: e.trusted})
 	e.ts.Config.Handler = e.srv
 	e.ts.Start()
 }

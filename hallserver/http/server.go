@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"sort"
 	"strconv"
@@ -59,6 +60,9 @@ type Config struct {
 	Reports  hall.CaseReports
 	Topics   hall.TopicService
 	LongList hall.LongListService
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client (clientAddr);
+	// empty: the connection's peer is the client.
+	TrustedProxies []netip.Prefix
 }
 
 // Server serves the API, the stream and the pages. It implements http.Handler.
@@ -160,7 +164,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer") // follow tokens are in page URLs
 	h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-	s.mux.ServeHTTP(w, r)
+	s.mux.ServeHTTP(w, s.withClientAddr(r))
 }
 
 // Close drops every stream connection and stops the hubs. The handler keeps answering plain HTTP
