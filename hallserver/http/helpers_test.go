@@ -64,11 +64,19 @@ type env struct {
 	events hall.EventLog
 	// trusted are the reverse proxies the server believes (Config.TrustedProxies).
 	trusted []netip.Prefix
+	// config, when set, changes the server's configuration before it starts.
+	config func(*Config)
 }
 
 type envOption func(*env)
 
 func withEvents(l hall.EventLog) envOption { return func(e *env) { e.events = l } }
+
+// withConfig changes the server's configuration before it starts.
+func withConfig(f func(*Config)) envOption { return func(e *env) { e.config = f } }
+
+// metricsToken is the test servers' bearer token for GET /metrics.
+const metricsToken = "test-metrics-token-0123456789abcdef"
 
 // withTrustedProxies makes the server believe X-Forwarded-For from these proxies.
 func withTrustedProxies(p ...netip.Prefix) envOption { return func(e *env) { e.trusted = p } }
@@ -119,7 +127,12 @@ func (e *env) start() {
 		events = e.events
 	}
 	e.ts = httptest.NewUnstartedServer(nil)
-	e.srv = NewServer(Config{Queue: e.q, Events: events, Auth: e.auth, Campus: e.campus, PublicURL: "http://" + e.ts.Listener.Addr().String(), Backup: e.db.Backup, TrustedProxies: e.trusted})
+	cfg := Config{Queue: e.q, Events: events, Auth: e.auth, Campus: e.campus, PublicURL: "http://" + e.ts.Listener.Addr().String(), Backup: e.db.Backup,
+		TrustedProxies: e.trusted, MetricsToken: metricsToken}
+	if e.config != nil {
+		e.config(&cfg)
+	}
+	e.srv = NewServer(cfg)
 	e.ts.Config.Handler = e.srv
 	e.ts.Start()
 }

@@ -63,6 +63,10 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client (clientAddr);
 	// empty: the connection's peer is the client.
 	TrustedProxies []netip.Prefix
+	// MetricsToken is the bearer token of the Prometheus scraper for GET /metrics (an admin's
+	// session or token works too); MetricsOpen serves /metrics to anyone (demo mode).
+	MetricsToken string
+	MetricsOpen  bool
 }
 
 // Server serves the API, the stream and the pages. It implements http.Handler.
@@ -140,7 +144,7 @@ func NewServer(cfg Config) *Server {
 	s.handle("GET /assets/{file}", s.handleAsset)
 	s.handle("GET /api/v1/admin/backup", s.handleBackup)
 	s.handle("GET /healthz", s.handleHealth)
-	s.handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}).ServeHTTP)
+	s.handle("GET /metrics", s.handleMetrics(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg})))
 	s.registerCases()
 	s.registerOpen311()
 	s.registerCaseStream()
