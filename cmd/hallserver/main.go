@@ -41,6 +41,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strconv"
@@ -51,6 +52,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"onedoor/hallserver/bolt"
 	"onedoor/hallserver/campus"
@@ -88,6 +90,12 @@ type config struct {
 	readTimeout, writeTimeout, idleTimeout time.Duration
 	// Connection and stream caps: 0 derives them from the descriptor limit, -1 means none.
 	maxConns, maxConnsPerIP, maxStreamsPerIP int
+	// trustedProxies are the reverse proxies whose X-Forwarded-For names the client (-trusted-proxy).
+	trustedProxies []netip.Prefix
+	// metricsToken is the Prometheus scraper's bearer token for /metrics outside demo mode;
+	// metricsAddr, when set, serves /metrics alone without a token (a monitoring-only port).
+	metricsToken string
+	metricsAddr  string
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -140,6 +148,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.IntVar(&c.maxConns, "max-conns", intEnv("ONEDOOR_MAX_CONNS"), "most client connections open at once; 0: the descriptor limit less max(64, a tenth), at most 65536; -1: no cap")
 	fs.IntVar(&c.maxConnsPerIP, "max-conns-per-ip", intEnv("ONEDOOR_MAX_CONNS_PER_IP"), "most connections open at once from one address; 0: a quarter of -max-conns; -1: no cap (e.g. behind a reverse proxy)")
 	fs.IntVar(&c.maxStreamsPerIP, "max-streams-per-ip", intEnv("ONEDOOR_MAX_STREAMS_PER_IP"), "most public WebSocket streams (hall stream, case follow stream) open at once from one address; 0: half of -max-conns-per-ip; -1: no cap")
+	fs.StringVar(&c.metricsToken, "metrics-token", env("ONEDOOR_METRICS_TOKEN", ""), "bearer token of the Prometheus scraper for /metrics (outside -demo /metrics needs it or an admin)")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", env("ONEDOOR_METRICS_ADDR", ""), "extra listen address serving /metrics alone, without a token (keep it off the public network)")
+	trusted := fs.String("trusted-proxy", env("ONEDOOR_TRUSTED_PROXY", ""), "reverse proxies (comma-separated IPs or CIDRs) whose X-Forwarded-For names the client; empty: the peer is the client")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -151,6 +162,10 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	}
 	if c.maxConns < -1 || c.maxConnsPerIP < -1 || c.maxStreamsPerIP < -1 {
 		return c, errors.New("-max-conns, -max-conns-per-ip and -max-streams-per-ip take a number, 0 (automatic) or -1 (no cap)")
+	}
+	var err error
+	if c.trustedProxies, err = hallhttp.ParseTrustedProxies(*trusted); err != nil {
+		return c, fmt.Errorf("-trusted-proxy: %w", err)
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
@@ -270,6 +285,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		ReadTimeout:       cfg.readTimeout,
 		WriteTimeout:      cfg.writeTimeout,
 		MaxStreamsPerAddr: lim.maxStreams,
+		TrustedProxies:    cfg.trustedProxies,
+		MetricsToken:      cfg.metricsToken,
+		MetricsOpen:       cfg.demo,
 	})
 	defer api.Close()
 	stopOutbox, err := startOutbox(ctx, cfg, db, cs, reg, log)
@@ -277,6 +295,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	defer stopOutbox()
+	if cfg.metricsAddr != "" {
+		stopMetrics, err := serveMetrics(cfg.metricsAddr, reg, log)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
+	if !cfg.demo && cfg.metricsToken == "" && cfg.metricsAddr == "" {
+		log.Info("/metrics answers only administrators: give the scraper -metrics-token or -metrics-addr")
+	}
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -307,6 +335,32 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// serveMetrics serves /metrics alone, without a token, on its own address (-metrics-addr: a port
+// that only the monitoring network reaches). It returns a function that stops it.
+func serveMetrics(addr string, reg *prometheus.Registry, log *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("-metrics-addr: listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics listener stopped", "err", err)
+		}
+	}()
+	log.Info("metrics listener (no token)", "addr", ln.Addr().String())
+	return func() { srv.Close() }, nil
 }
 
 // loadOpen311Keys reads the Open311 client file: one "name key" per line, blank lines and

@@ -334,3 +334,65 @@ func TestFlagsNeedACampus(t *testing.T) {
 		t.Fatalf("ONEDOOR_DEMO=1: %+v %v", c, err)
 	}
 }
+
+// TestFlagTrustedProxy: -trusted-proxy (or ONEDOOR_TRUSTED_PROXY) takes IPs and CIDRs; anything
+// else stops the start with a message naming the flag.
+func TestFlagTrustedProxy(t *testing.T) {
+	env := func(k string) string {
+		if k == "ONEDOOR_TRUSTED_PROXY" {
+			return "10.0.0.0/8, 192.168.1.5"
+		}
+		return ""
+	}
+	c, err := parseFlags([]string{"-demo"}, env, io.Discard)
+	if err != nil || len(c.trustedProxies) != 2 || c.trustedProxies[1].String() != "192.168.1.5/32" {
+		t.Fatalf("ONEDOOR_TRUSTED_PROXY: %v %v", c.trustedProxies, err)
+	}
+	if _, err := parseFlags([]string{"-demo", "-trusted-proxy", "proxy.example"}, env, io.Discard); err == nil || !strings.Contains(err.Error(), "-trusted-proxy") {
+		t.Fatalf("a host name: err %v", err)
+	}
+}
+
+// TestMetricsOutsideDemo: a real campus (not -demo) serves /metrics on the main address only to
+// the -metrics-token bearer (or an admin), and without a token on -metrics-addr, which serves
+// nothing else; in demo mode /metrics stays open.
+func TestMetricsOutsideDemo(t *testing.T) {
+	const token = "scrape-0123456789abcdef0123456789"
+	maddr := freeAddr(t)
+	p := startProc(t, filepath.Join(t.TempDir(), "onedoor.db"), "-demo=false", "-campus", "../../hallserver/campus/demo.yaml",
+		"-metrics-token", token, "-metrics-addr", maddr)
+	get := func(url, token string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", url, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("http://"+p.addr+"/metrics", ""); code != 401 || strings.Contains(body, "onedoor_") {
+		t.Errorf("main address, no token: %d %.200s", code, body)
+	}
+	if code, body := get("http://"+p.addr+"/metrics", "wrong"); code != 401 {
+		t.Errorf("main address, wrong token: %d %.200s", code, body)
+	}
+	if code, body := get("http://"+p.addr+"/metrics", token); code != 200 || !strings.Contains(body, "onedoor_http_requests_total") {
+		t.Errorf("main address, metrics token: %d %.200s", code, body)
+	}
+	if code, body := get("http://"+maddr+"/metrics", ""); code != 200 || !strings.Contains(body, "onedoor_http_requests_total") {
+		t.Errorf("-metrics-addr: %d %.200s", code, body)
+	}
+	if code, _ := get("http://"+maddr+"/api/v1/halls", ""); code != 404 {
+		t.Errorf("-metrics-addr serves the API: %d", code)
+	}
+
+	demo := startProc(t, filepath.Join(t.TempDir(), "onedoor.db"))
+	if code, body := get("http://"+demo.addr+"/metrics", ""); code != 200 || !strings.Contains(body, "onedoor_http_requests_total") {
+		t.Errorf("demo: %d %.200s", code, body)
+	}
+}

@@ -154,12 +154,15 @@ type Requester struct {
 	Anonymous bool   `json:"anonymous,omitempty"`
 }
 
-// Masked returns the requester with personal data hidden: the name keeps its first character,
+// Masked returns the requester with personal data hidden: the name keeps its first character
+// (a one-character name is masked fully),
 // the phone its first three and last four digits, the e-mail its first character and domain,
 // the person number its first two and last two characters.
 func (r Requester) Masked() Requester {
-	if rs := []rune(r.Name); len(rs) > 0 {
-		r.Name = string(rs[0]) + strings.Repeat("*", max(1, len(rs)-1))
+	if rs := []rune(r.Name); len(rs) == 1 {
+		r.Name = "*" // the first character would be the whole name
+	} else if len(rs) > 1 {
+		r.Name = string(rs[0]) + strings.Repeat("*", len(rs)-1)
 	}
 	if p := []rune(r.Phone); len(p) > 7 {
 		r.Phone = string(p[:3]) + strings.Repeat("*", len(p)-7) + string(p[len(p)-4:])

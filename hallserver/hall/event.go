@@ -64,7 +64,7 @@ type DeviceReport struct {
 
 // DeviceStatus is the last report of one device part, as staff and displays see it.
 type DeviceStatus struct {
-	Device  string    `json:"device"` // device ID
+	Device  string    `json:"device,omitempty"` // device ID; empty on public views
 	Kind    string    `json:"kind"`
 	State   string    `json:"state"`
 	Message string    `json:"message,omitempty"`

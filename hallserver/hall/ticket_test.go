@@ -27,3 +27,13 @@ func TestMaskPersonID(t *testing.T) {
 		}
 	}
 }
+
+// TestMaskedName: a name keeps its first character only when more follow; a one-character name
+// is masked fully.
+func TestMaskedName(t *testing.T) {
+	for name, want := range map[string]string{"": "", "李": "*", "李四": "李*", "欧阳娜娜": "欧***", "Li": "L*"} {
+		if got := (Requester{Name: name}).Masked().Name; got != want {
+			t.Errorf("%q masked %q, want %q", name, got, want)
+		}
+	}
+}

@@ -17,7 +17,7 @@ func TestHealthAndMetrics(t *testing.T) {
 		t.Fatalf("healthz: %d %s", r.status, r.body)
 	}
 	e.issue("A")
-	r = e.do("GET", "/metrics", "", nil)
+	r = e.do("GET", "/metrics", metricsToken, nil)
 	for _, want := range []string{
 		`onedoor_http_requests_total{route="GET /healthz",status="200"} 1`,
 		`onedoor_tickets_issued_total{hall="students",service="A"} 1`,
@@ -348,7 +348,7 @@ func TestCounterFlow(t *testing.T) {
 	if cr.Counter.State != hall.CounterClosed {
 		t.Fatalf("close: %+v", cr)
 	}
-	r = e.do("GET", "/metrics", "", nil)
+	r = e.do("GET", "/metrics", metricsToken, nil)
 	if !strings.Contains(string(r.body), `onedoor_counter_actions_total{action="call-next",hall="students"} 3`) {
 		t.Fatalf("counter action metrics missing")
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"onedoor/hallserver/hall"
 )
@@ -106,25 +107,35 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, hall.Errorf(hall.EINVALID, "password", "password is required"))
 		return
 	}
-	key := loginKey(r, req.Username)
-	if blocked, left := s.logins.blocked(key); blocked {
-		w.Header().Set("Retry-After", strconv.Itoa(int(left.Seconds())+1))
-		s.writeError(w, r, hall.Errorf(ETOOMANY, "", "too many failed sign-ins for %q; try again in %d minutes", req.Username, int(left.Minutes())+1))
+	at := &attempt{account: accountKey(req.Username), addr: clientAddr(r)}
+	if c, err := r.Cookie(deviceCookie); err == nil {
+		at.device = deviceKey(c.Value)
+	}
+	if wait, locked := s.logins.admit(at); wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+		if locked {
+			s.log.Warn("sign-in refused: locked", "username", logName(req.Username), "addr", at.addr, "retryAfter", wait.Round(time.Second))
+			s.writeError(w, r, hall.Errorf(ETOOMANY, "", "too many failed sign-ins; try again in %s, or from a computer that has signed in to this account before", wait.Round(time.Second)))
+		} else {
+			s.writeError(w, r, hall.Errorf(ETOOMANY, "", "too many sign-ins on the server right now; try again in a moment"))
+		}
 		return
 	}
 	token, p, err := s.cfg.Auth.Login(r.Context(), req.Username, req.Password)
 	if err != nil {
 		switch hall.ErrorCode(err) {
 		case hall.EUNAUTHORIZED, hall.ENOTFOUND, hall.EINVALID, hall.EFORBIDDEN:
-			s.logins.fail(key)
+			s.logins.fail(at)
+			s.log.Info("sign-in failed", "username", logName(req.Username), "addr", at.addr, "knownDevice", at.known)
 			err = hall.Errorf(hall.EUNAUTHORIZED, "", "wrong username or password")
 		}
 		s.writeError(w, r, err)
 		return
 	}
-	s.logins.succeed(key)
-	csrf := csrfToken(token)
 	secure := r.TLS != nil || strings.HasPrefix(s.cfg.PublicURL, "https://")
+	http.SetCookie(w, &http.Cookie{Name: deviceCookie, Value: s.logins.succeed(at), Path: deviceCookiePath,
+		MaxAge: int(deviceCookieAge / time.Second), HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
+	csrf := csrfToken(token)
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
 	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: csrf, Path: "/", Secure: secure, SameSite: http.SameSiteStrictMode})
 	out := sessionJSON{Token: token, CSRFToken: csrf, Username: req.Username}
@@ -168,4 +179,12 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, p)
+}
+
+// logName is a username as the log shows it: at most 64 characters.
+func logName(u string) string {
+	if r := []rune(u); len(r) > 64 {
+		return string(r[:64]) + "…"
+	}
+	return u
 }

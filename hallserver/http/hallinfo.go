@@ -9,11 +9,14 @@ import (
 
 // handleDeviceStatus records a device's report about itself (POST
 // /api/v1/halls/{hall}/devices/status): a kiosk says its printer is out of paper. Only enrolled
-// devices of the hall may report; the state shows in the hall's snapshot and stream.
+// kiosks of the hall may report (a display has no printer); the state shows in the hall's
+// snapshot and stream, there without the device ID.
 func (s *Server) handleDeviceStatus(w http.ResponseWriter, r *http.Request) {
-	p, h, ok := s.hallPrincipal(w, r, func(p *hall.Principal, code string) bool { return p.Device && p.InHall(code) },
+	p, h, ok := s.hallPrincipal(w, r, func(p *hall.Principal, code string) bool {
+		return p.Device && p.Role == hall.RoleKiosk && p.InHall(code)
+	},
 		func(_ *hall.Principal, code string) string {
-			return fmt.Sprintf("only a device of hall %q may report its status", code)
+			return fmt.Sprintf("only a kiosk of hall %q may report its printer", code)
 		})
 	if !ok {
 		return

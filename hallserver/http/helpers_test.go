@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -61,7 +62,9 @@ type env struct {
 	ts     *httptest.Server
 	// events, when set, replaces the store's event log in the server (fake log tests).
 	events hall.EventLog
-	// config, when set, adjusts the server's Config before it starts.
+	// trusted are the reverse proxies the server believes (Config.TrustedProxies).
+	trusted []netip.Prefix
+	// config, when set, changes the server's configuration before it starts.
 	config func(*Config)
 }
 
@@ -69,7 +72,14 @@ type envOption func(*env)
 
 func withEvents(l hall.EventLog) envOption { return func(e *env) { e.events = l } }
 
+// withConfig changes the server's configuration before it starts.
 func withConfig(f func(*Config)) envOption { return func(e *env) { e.config = f } }
+
+// metricsToken is the test servers' bearer token for GET /metrics.
+const metricsToken = "test-metrics-token-0123456789abcdef"
+
+// withTrustedProxies makes the server believe X-Forwarded-For from these proxies.
+func withTrustedProxies(p ...netip.Prefix) envOption { return func(e *env) { e.trusted = p } }
 
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
@@ -117,7 +127,8 @@ func (e *env) start() {
 		events = e.events
 	}
 	e.ts = httptest.NewUnstartedServer(nil)
-	cfg := Config{Queue: e.q, Events: events, Auth: e.auth, Campus: e.campus, PublicURL: "http://" + e.ts.Listener.Addr().String(), Backup: e.db.Backup}
+	cfg := Config{Queue: e.q, Events: events, Auth: e.auth, Campus: e.campus, PublicURL: "http://" + e.ts.Listener.Addr().String(), Backup: e.db.Backup,
+		TrustedProxies: e.trusted, MetricsToken: metricsToken}
 	if e.config != nil {
 		e.config(&cfg)
 	}

@@ -238,7 +238,10 @@ type streamCounter struct {
 
 // publicEvent returns the event as the public stream shows it.
 func publicEvent(ev hall.Event) streamEvent {
-	out := streamEvent{Seq: ev.Seq, Hall: ev.Hall, Type: ev.Type, At: ev.At, Waiting: ev.Waiting, Device: ev.Device}
+	out := streamEvent{Seq: ev.Seq, Hall: ev.Hall, Type: ev.Type, At: ev.At, Waiting: ev.Waiting}
+	if d := ev.Device; d != nil {
+		out.Device = &hall.DeviceStatus{Kind: d.Kind, State: d.State, Message: d.Message, At: d.At} // without the device ID
+	}
 	if n := ev.Notice; n != nil {
 		out.Notice = &hall.Notice{ID: n.ID, Text: n.Text, At: n.At} // without By, the staff member
 	}
@@ -253,12 +256,18 @@ func publicEvent(ev hall.Event) streamEvent {
 }
 
 // publicSnapshot returns a copy of the snapshot fit for everyone: notices without the username
-// of the staff member who published them.
+// of the staff member who published them, device reports without the device ID.
 func publicSnapshot(snap *hall.Snapshot) *hall.Snapshot {
 	if snap == nil {
 		return nil
 	}
 	out := *snap
+	if snap.Devices != nil {
+		out.Devices = make([]hall.DeviceStatus, len(snap.Devices))
+		for i, d := range snap.Devices {
+			out.Devices[i] = hall.DeviceStatus{Kind: d.Kind, State: d.State, Message: d.Message, At: d.At}
+		}
+	}
 	if snap.Notices != nil {
 		out.Notices = make([]hall.Notice, len(snap.Notices))
 		for i, n := range snap.Notices {

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"sort"
 	"strconv"
@@ -69,6 +70,13 @@ type Config struct {
 	// opened without staff or device credentials) open at once from one client address; more get
 	// 429 before the upgrade. 0 means no cap.
 	MaxStreamsPerAddr int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client (clientAddr);
+	// empty: the connection's peer is the client.
+	TrustedProxies []netip.Prefix
+	// MetricsToken is the bearer token of the Prometheus scraper for GET /metrics (an admin's
+	// session or token works too); MetricsOpen serves /metrics to anyone (demo mode).
+	MetricsToken string
+	MetricsOpen  bool
 }
 
 // Server serves the API, the stream and the pages. It implements http.Handler.
@@ -153,7 +161,7 @@ func NewServer(cfg Config) *Server {
 	s.handle("GET /assets/{file}", s.handleAsset)
 	s.handle("GET /api/v1/admin/backup", s.handleBackup)
 	s.handle("GET /healthz", s.handleHealth)
-	s.handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}).ServeHTTP)
+	s.handle("GET /metrics", s.handleMetrics(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg})))
 	s.registerCases()
 	s.registerOpen311()
 	s.registerCaseStream()
@@ -178,7 +186,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "no-referrer") // follow tokens are in page URLs
 	h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 	s.setDeadlines(w, r)
-	s.mux.ServeHTTP(w, r)
+	s.mux.ServeHTTP(w, s.withClientAddr(r))
 }
 
 // setDeadlines bounds the time to read the body of a request (ReadTimeout) and to write its

@@ -206,7 +206,7 @@ func TestSlowClientDropped(t *testing.T) {
 			nslow++
 			continue
 		}
-		t.Logf("slow client read %d messages; metrics:\n%s", nslow, grep(string(e.do("GET", "/metrics", "", nil).body), "onedoor_stream"))
+		t.Logf("slow client read %d messages; metrics:\n%s", nslow, grep(string(e.do("GET", "/metrics", metricsToken, nil).body), "onedoor_stream"))
 		if !errors.As(err, &ce) {
 			t.Fatalf("slow client: %v, want a close frame", err)
 		}
@@ -215,7 +215,7 @@ func TestSlowClientDropped(t *testing.T) {
 	if ce.Code != websocket.CloseTryAgainLater || ce.Text != reasonSlow {
 		t.Fatalf("slow client closed with %d %q", ce.Code, ce.Text)
 	}
-	r := e.do("GET", "/metrics", "", nil)
+	r := e.do("GET", "/metrics", metricsToken, nil)
 	if !strings.Contains(string(r.body), `onedoor_stream_dropped_total{hall="students",reason="slow"} 1`) ||
 		!strings.Contains(string(r.body), `onedoor_stream_subscribers{hall="students"} 1`) {
 		t.Fatalf("metrics after drop:\n%s", grep(string(r.body), "onedoor_stream"))
