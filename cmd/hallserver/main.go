@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -63,6 +64,11 @@ type config struct {
 	webhookFrom   string // "start" (the whole case log) or "latest", for an outbox without a cursor
 	// open311Keys is a file of Open311 clients, one "name key" per line.
 	open311Keys string
+
+	// Data-file checks and storage health (hallserver/bolt check.go, /healthz).
+	initData  bool  // -init: an existing empty data file may become a new database
+	checkData bool  // -check: read and check the whole data file before serving
+	minFreeMB int64 // -min-free-mb: /healthz answers 503 below this much free space
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -86,8 +92,22 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&c.webhookSecret, "webhook-secret", env("ONEDOOR_WEBHOOK_SECRET", ""), "HMAC-SHA256 key signing webhook requests (X-OneDoor-Signature)")
 	fs.StringVar(&c.open311Keys, "open311-keys", env("ONEDOOR_OPEN311_KEYS", ""), "file of Open311 API clients, one \"name key\" per line (# comments); -demo alone enables the key demo-open311")
 	fs.StringVar(&c.webhookFrom, "webhook-from", env("ONEDOOR_WEBHOOK_FROM", "start"), "where a new webhook outbox begins: start (the whole case log) or latest")
+	fs.BoolVar(&c.initData, "init", false, "start a new database in an existing empty (0-byte) data file; without it an empty file is refused (no environment variable on purpose)")
+	fs.BoolVar(&c.checkData, "check", env("ONEDOOR_CHECK", "") == "1", "read the whole data file and run bbolt's consistency check before serving (exit 1 if damaged)")
+	minFree := int64(64)
+	if v := getenv("ONEDOOR_MIN_FREE_MB"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return c, fmt.Errorf("ONEDOOR_MIN_FREE_MB: %w", err)
+		}
+		minFree = n
+	}
+	fs.Int64Var(&c.minFreeMB, "min-free-mb", minFree, "/healthz answers 503 when the data file's file system has less free space than this (MiB; 0 disables)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if c.minFreeMB < 0 {
+		return c, fmt.Errorf("-min-free-mb must be 0 or more, not %d", c.minFreeMB)
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
@@ -125,7 +145,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		c = campus.Demo()
 	}
 
-	db, err := bolt.Open(cfg.data)
+	db, err := bolt.OpenWith(cfg.data, bolt.Options{Init: cfg.initData, Check: cfg.checkData})
 	if err != nil {
 		return err
 	}

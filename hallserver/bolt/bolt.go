@@ -14,6 +14,10 @@
 //	devices        sha256(token) → JSON hall.Device
 //	sessions       sha256(token) → JSON session {username, expires}
 //
+// Before the file is opened for writing it is checked (check.go, docs/STORAGE.md): an empty file
+// is refused unless Options.Init, a file shorter than its meta page says is refused, and
+// Options.Check (and every restore) reads the whole file and runs bbolt's tx.Check.
+//
 // Queue (see queue.go) runs one queue engine per hall and a group committer: every change is
 // written with its events in one bbolt transaction shared with the other changes queued at that
 // moment, fsync'd, and only then published and acknowledged. Auth (auth.go) is the AuthService.
@@ -54,21 +58,25 @@ type DB struct {
 	path string
 }
 
-// Open opens (creating it and its parent directory when needed) the bbolt file at path. When
-// another process (a running hallserver) holds the file, Open fails after LockTimeout with an
-// error that says so.
-func Open(path string) (*DB, error) {
+// Open opens (creating it and its parent directory when needed) the bbolt file at path, after
+// the checks of OpenWith with no options: an empty, truncated or foreign file is refused
+// (check.go). When another process (a running hallserver) holds the file, Open fails after
+// LockTimeout with an error that says so.
+func Open(path string) (*DB, error) { return OpenWith(path, Options{}) }
+
+// OpenWith is Open with the options of the checks made before the file is opened for writing:
+// Init lets an empty file become a new database, Check reads and checks the whole file first.
+// A refused file is left exactly as it was; the error is one line and wraps ErrDamaged.
+func OpenWith(path string, o Options) (*DB, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("bolt: create data directory: %w", err)
 		}
 	}
-	b, err := bbolt.Open(path, 0o600, &bbolt.Options{
-		Timeout:      LockTimeout,
-		FreelistType: bbolt.FreelistMapType,
-		// Map generously up front so that growth seldom remaps (a remap waits for all readers).
-		InitialMmapSize: 64 << 20,
-	})
+	if err := checkBeforeOpen(path, o); err != nil {
+		return nil, err
+	}
+	b, err := openBolt(path)
 	if errors.Is(err, bbolt.ErrTimeout) {
 		return nil, fmt.Errorf("bolt: %s is locked by another process (is a hallserver already running on it?): %w", path, err)
 	} else if err != nil {
@@ -80,6 +88,22 @@ func Open(path string) (*DB, error) {
 		return nil, fmt.Errorf("bolt: init %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// openBolt opens the file for writing. bbolt panics on some damaged pages it reads while opening
+// (the freelist): that becomes an error wrapping ErrDamaged instead of a crash.
+func openBolt(path string) (b *bbolt.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			b, err = nil, fmt.Errorf("the file is damaged (%v): %w; hallserver -check tells more; restore a backup", r, ErrDamaged)
+		}
+	}()
+	return bbolt.Open(path, 0o600, &bbolt.Options{
+		Timeout:      LockTimeout,
+		FreelistType: bbolt.FreelistMapType,
+		// Map generously up front so that growth seldom remaps (a remap waits for all readers).
+		InitialMmapSize: 64 << 20,
+	})
 }
 
 // ensureBuckets creates the top-level buckets that do not exist yet; when all exist it only reads
@@ -151,7 +175,8 @@ func (c ctxWriter) Write(p []byte) (int, error) {
 
 // RestoreFile replaces the bbolt file at path with the backup read from src. The server must be
 // stopped: RestoreFile refuses when another process holds the file. It writes a temporary file
-// next to path, syncs it, checks that it opens as a bbolt file with OneDoor's buckets, and renames
+// next to path, syncs it, checks it through (CheckFile with full: length, every page read,
+// tx.Check) and that it has OneDoor's buckets, and renames
 // it over path (atomic on POSIX file systems), so path is either the old or the new file.
 func RestoreFile(src io.Reader, path string) error {
 	dir := filepath.Dir(path)
@@ -184,8 +209,11 @@ func RestoreFile(src io.Reader, path string) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("bolt: restore: %w", err)
 	}
+	if err := checkFile(tmpName, "the backup", true); err != nil {
+		return fmt.Errorf("bolt: restore: %w; %s is unchanged", err, path)
+	}
 	if err := verifyFile(tmpName); err != nil {
-		return fmt.Errorf("bolt: restore: the backup is not a usable OneDoor file: %w", err)
+		return fmt.Errorf("bolt: restore: the backup is not a usable OneDoor file: %w; %s is unchanged", err, path)
 	}
 	if err := os.Chmod(tmpName, 0o600); err != nil {
 		return fmt.Errorf("bolt: restore: %w", err)
