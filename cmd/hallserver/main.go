@@ -201,7 +201,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		PublicURL: strings.TrimRight(publicURL, "/"),
 		Logger:    log,
 		Registry:  reg,
-		Backup:    db.Backup,
+		Backup:    func(ctx context.Context) (hallhttp.BackupFile, error) { return db.Snapshot(ctx) },
 		Cases:     cs,
 		Reports:   cs,
 		Topics:    topics,

@@ -83,6 +83,7 @@ func OpenWith(path string, o Options) (*DB, error) {
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
 	db := &DB{bolt: b, path: path}
+	removeStaleSnapshots(path)
 	if err := db.ensureBuckets(bucketTickets, bucketTokens, bucketMeta, bucketIdem, bucketStaff, bucketDevices, bucketSessions); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("bolt: init %s: %w", path, err)
@@ -142,22 +143,93 @@ func (db *DB) Close() error {
 	return nil
 }
 
-// Backup writes a consistent copy of the whole file to w while the server keeps serving (one
-// read transaction: writers are not blocked). It returns the number of bytes written.
+// Backup writes a consistent copy of the whole file to w while the server keeps serving. It
+// takes a Snapshot first, so that the read transaction lasts only as long as a local copy,
+// however slowly w takes the bytes. It returns the number of bytes written.
 func (db *DB) Backup(ctx context.Context, w io.Writer) (int64, error) {
-	if err := ctx.Err(); err != nil {
+	snap, err := db.Snapshot(ctx)
+	if err != nil {
 		return 0, err
 	}
-	var n int64
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
-		var err error
-		n, err = tx.WriteTo(ctxWriter{ctx, w})
-		return err
-	})
+	defer snap.Close()
+	n, err := io.Copy(ctxWriter{ctx, w}, snap)
 	if err != nil {
 		return n, fmt.Errorf("bolt: backup: %w", err)
 	}
 	return n, nil
+}
+
+// A Snapshot is a consistent copy of the data file in a temporary file next to it (same file
+// system, same permissions), ready to be streamed. Close removes it. Stale snapshot files (a
+// process killed while streaming) are removed by the next Open.
+type Snapshot struct {
+	f    *os.File
+	size int64
+}
+
+// snapshotPattern names the temporary snapshot files of the data file at path.
+func snapshotPattern(path string) string { return "." + filepath.Base(path) + ".backup-*" }
+
+// Snapshot copies the file to a temporary file next to it in one read transaction. A read
+// transaction keeps bbolt from remapping the file, so every commit that needs the file to grow
+// past its map waits for it: here it lasts only as long as the local copy, never as long as a
+// download. ctx is checked before and after the copy.
+func (db *DB) Snapshot(ctx context.Context) (*Snapshot, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("bolt: snapshot: %w", err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(db.path), snapshotPattern(db.path))
+	if err != nil {
+		return nil, fmt.Errorf("bolt: snapshot: %w", err)
+	}
+	fail := func(err error) (*Snapshot, error) {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("bolt: snapshot: %w", err)
+	}
+	var n int64
+	err = db.bolt.View(func(tx *bbolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(f)
+		return err
+	})
+	if err != nil {
+		return fail(err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fail(err)
+	}
+	return &Snapshot{f: f, size: n}, nil
+}
+
+// Size is the length of the copy in bytes.
+func (s *Snapshot) Size() int64 { return s.size }
+
+// Read reads the copy from its beginning on.
+func (s *Snapshot) Read(p []byte) (int, error) { return s.f.Read(p) }
+
+// Close closes and removes the temporary file.
+func (s *Snapshot) Close() error {
+	cerr := s.f.Close()
+	if err := os.Remove(s.f.Name()); err != nil {
+		return fmt.Errorf("bolt: snapshot: %w", err)
+	}
+	if cerr != nil {
+		return fmt.Errorf("bolt: snapshot: %w", cerr)
+	}
+	return nil
+}
+
+// removeStaleSnapshots removes the snapshot files a killed process left next to path. Open calls
+// it once it holds the file's lock, so no other process is streaming one.
+func removeStaleSnapshots(path string) {
+	stale, _ := filepath.Glob(filepath.Join(filepath.Dir(path), snapshotPattern(path)))
+	for _, name := range stale {
+		os.Remove(name)
+	}
 }
 
 // ctxWriter stops a long copy when its context ends.

@@ -113,7 +113,7 @@ func (e *env) start() {
 		events = e.events
 	}
 	e.ts = httptest.NewUnstartedServer(nil)
-	e.srv = NewServer(Config{Queue: e.q, Events: events, Auth: e.auth, Campus: e.campus, PublicURL: "http://" + e.ts.Listener.Addr().String(), Backup: e.db.Backup})
+	e.srv = NewServer(Config{Queue: e.q, Events: events, Auth: e.auth, Campus: e.campus, PublicURL: "http://" + e.ts.Listener.Addr().String(), Backup: func(ctx context.Context) (BackupFile, error) { return e.db.Snapshot(ctx) }})
 	e.ts.Config.Handler = e.srv
 	e.ts.Start()
 }

@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"html/template"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -43,8 +42,9 @@ type Config struct {
 	Registry *prometheus.Registry
 	// Now is the clock of the server's own date rules (nil: time.Now).
 	Now func() time.Time
-	// Backup writes a consistent copy of the data file (GET /api/v1/admin/backup); nil disables it.
-	Backup func(ctx context.Context, w io.Writer) (int64, error)
+	// Backup takes a consistent copy of the data file to stream (GET /api/v1/admin/backup, see
+	// admin.go); nil disables it.
+	Backup func(ctx context.Context) (BackupFile, error)
 	// Cases is the shared case system (routes in cases.go); nil makes its routes answer 503.
 	Cases hall.CaseService
 	// Open311Keys maps each API key of an enrolled Open311 client (another channel) to the
@@ -87,6 +87,9 @@ type Server struct {
 
 	// logins throttles password guessing (loginlimit.go).
 	logins *loginLimiter
+
+	// backupSlot holds one token per backup being downloaded (admin.go): one at a time.
+	backupSlot chan struct{}
 }
 
 // NewServer returns a server for the configuration.
@@ -100,6 +103,8 @@ func NewServer(cfg Config) *Server {
 
 		upgrader: newUpgrader(),
 		logins:   newLoginLimiter(),
+
+		backupSlot: make(chan struct{}, 1),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
