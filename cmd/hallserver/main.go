@@ -106,8 +106,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
-	if c.minFreeMB < 0 {
-		return c, fmt.Errorf("-min-free-mb must be 0 or more, not %d", c.minFreeMB)
+	if c.minFreeMB < 0 || c.minFreeMB > 1<<40 {
+		return c, fmt.Errorf("-min-free-mb must be between 0 and %d, not %d", int64(1<<40), c.minFreeMB)
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
@@ -202,10 +202,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		Logger:    log,
 		Registry:  reg,
 		Backup:    func(ctx context.Context) (hallhttp.BackupFile, error) { return db.Snapshot(ctx) },
-		Cases:     cs,
-		Reports:   cs,
-		Topics:    topics,
-		LongList:  longList,
+
+		// /healthz and onedoor_storage_*: the last commit and the free space (-min-free-mb).
+		Storage:      storageStatus(db),
+		MinFreeBytes: cfg.minFreeMB << 20,
+		Cases:        cs,
+		Reports:      cs,
+		Topics:       topics,
+		LongList:     longList,
 
 		// Enrolled Open311 clients (key → client name), from -open311-keys.
 		Open311Keys: open311Keys,
@@ -244,6 +248,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// storageStatus reports the data file's storage to the HTTP layer.
+func storageStatus(db *bolt.DB) func() hallhttp.StorageStatus {
+	return func() hallhttp.StorageStatus {
+		st := db.Storage()
+		return hallhttp.StorageStatus{FreeBytes: st.FreeBytes, CommitFailed: st.CommitError != nil,
+			CommitReason: st.CommitReason(), CommitFailedAt: st.CommitErrorAt}
+	}
 }
 
 // loadOpen311Keys reads the Open311 client file: one "name key" per line, blank lines and

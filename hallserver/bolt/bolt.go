@@ -56,6 +56,8 @@ const LockTimeout = 2 * time.Second
 type DB struct {
 	bolt *bbolt.DB
 	path string
+	// health is the outcome of the last commit (storage.go).
+	health storageHealth
 }
 
 // Open opens (creating it and its parent directory when needed) the bbolt file at path, after
@@ -83,6 +85,7 @@ func OpenWith(path string, o Options) (*DB, error) {
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
 	db := &DB{bolt: b, path: path}
+	db.health.probeEvery = storageProbeEvery
 	removeStaleSnapshots(path)
 	if err := db.ensureBuckets(bucketTickets, bucketTokens, bucketMeta, bucketIdem, bucketStaff, bucketDevices, bucketSessions); err != nil {
 		b.Close()

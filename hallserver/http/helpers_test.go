@@ -113,7 +113,11 @@ func (e *env) start() {
 		events = e.events
 	}
 	e.ts = httptest.NewUnstartedServer(nil)
-	e.srv = NewServer(Config{Queue: e.q, Events: events, Auth: e.auth, Campus: e.campus, PublicURL: "http://" + e.ts.Listener.Addr().String(), Backup: func(ctx context.Context) (BackupFile, error) { return e.db.Snapshot(ctx) }})
+	e.srv = NewServer(Config{Queue: e.q, Events: events, Auth: e.auth, Campus: e.campus, PublicURL: "http://" + e.ts.Listener.Addr().String(), Backup: func(ctx context.Context) (BackupFile, error) { return e.db.Snapshot(ctx) },
+		Storage: func() StorageStatus {
+			st := e.db.Storage()
+			return StorageStatus{FreeBytes: st.FreeBytes, CommitFailed: st.CommitError != nil, CommitReason: st.CommitReason(), CommitFailedAt: st.CommitErrorAt}
+		}})
 	e.ts.Config.Handler = e.srv
 	e.ts.Start()
 }

@@ -59,6 +59,11 @@ type Config struct {
 	Reports  hall.CaseReports
 	Topics   hall.TopicService
 	LongList hall.LongListService
+	// Storage reports the data file's storage for /healthz and the onedoor_storage_* metrics
+	// (health.go); nil leaves storage out of /healthz. MinFreeBytes is the free space below which
+	// /healthz answers 503 (0: no minimum).
+	Storage      func() StorageStatus
+	MinFreeBytes int64
 }
 
 // Server serves the API, the stream and the pages. It implements http.Handler.
@@ -115,6 +120,7 @@ func NewServer(cfg Config) *Server {
 	}
 	s.cfg.PublicURL = strings.TrimRight(s.cfg.PublicURL, "/")
 	s.metrics = newMetrics(s.reg)
+	s.registerStorageMetrics()
 	s.page = template.Must(template.New("").Funcs(pageFuncs).ParseFS(webFS, "web/*.html"))
 
 	s.handle("POST /api/v1/session", s.handleLogin)
