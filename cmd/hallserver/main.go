@@ -96,6 +96,11 @@ type config struct {
 	// metricsAddr, when set, serves /metrics alone without a token (a monitoring-only port).
 	metricsToken string
 	metricsAddr  string
+
+	// Data-file checks and storage health (hallserver/bolt check.go, /healthz).
+	initData  bool  // -init: an existing empty data file may become a new database
+	checkData bool  // -check: read and check the whole data file before serving
+	minFreeMB int64 // -min-free-mb: /healthz answers 503 below this much free space
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -151,6 +156,17 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&c.metricsToken, "metrics-token", env("ONEDOOR_METRICS_TOKEN", ""), "bearer token of the Prometheus scraper for /metrics (outside -demo /metrics needs it or an admin)")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", env("ONEDOOR_METRICS_ADDR", ""), "extra listen address serving /metrics alone, without a token (keep it off the public network)")
 	trusted := fs.String("trusted-proxy", env("ONEDOOR_TRUSTED_PROXY", ""), "reverse proxies (comma-separated IPs or CIDRs) whose X-Forwarded-For names the client; empty: the peer is the client")
+	fs.BoolVar(&c.initData, "init", false, "start a new database in an existing empty (0-byte) data file; without it an empty file is refused (no environment variable on purpose)")
+	fs.BoolVar(&c.checkData, "check", env("ONEDOOR_CHECK", "") == "1", "read the whole data file and run bbolt's consistency check before serving (exit 1 if damaged)")
+	minFree := int64(64)
+	if v := getenv("ONEDOOR_MIN_FREE_MB"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return c, fmt.Errorf("ONEDOOR_MIN_FREE_MB: %w", err)
+		}
+		minFree = n
+	}
+	fs.Int64Var(&c.minFreeMB, "min-free-mb", minFree, "/healthz answers 503 when the data file's file system has less free space than this (MiB; 0 disables)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -166,6 +182,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	var err error
 	if c.trustedProxies, err = hallhttp.ParseTrustedProxies(*trusted); err != nil {
 		return c, fmt.Errorf("-trusted-proxy: %w", err)
+	}
+	if c.minFreeMB < 0 || c.minFreeMB > 1<<40 {
+		return c, fmt.Errorf("-min-free-mb must be between 0 and %d, not %d", int64(1<<40), c.minFreeMB)
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
@@ -203,7 +222,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		c = campus.Demo()
 	}
 
-	db, err := bolt.Open(cfg.data)
+	db, err := bolt.OpenWith(cfg.data, bolt.Options{Init: cfg.initData, Check: cfg.checkData})
 	if err != nil {
 		return err
 	}
@@ -273,11 +292,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		PublicURL: strings.TrimRight(publicURL, "/"),
 		Logger:    log,
 		Registry:  reg,
-		Backup:    db.Backup,
-		Cases:     cs,
-		Reports:   cs,
-		Topics:    topics,
-		LongList:  longList,
+		Backup:    func(ctx context.Context) (hallhttp.BackupFile, error) { return db.Snapshot(ctx) },
+
+		// /healthz and onedoor_storage_*: the last commit and the free space (-min-free-mb).
+		Storage:      storageStatus(db),
+		MinFreeBytes: cfg.minFreeMB << 20,
+		Cases:        cs,
+		Reports:      cs,
+		Topics:       topics,
+		LongList:     longList,
 
 		// Enrolled Open311 clients (key → client name), from -open311-keys.
 		Open311Keys: open311Keys,
@@ -361,6 +384,15 @@ func serveMetrics(addr string, reg *prometheus.Registry, log *slog.Logger) (func
 	}()
 	log.Info("metrics listener (no token)", "addr", ln.Addr().String())
 	return func() { srv.Close() }, nil
+}
+
+// storageStatus reports the data file's storage to the HTTP layer.
+func storageStatus(db *bolt.DB) func() hallhttp.StorageStatus {
+	return func() hallhttp.StorageStatus {
+		st := db.Storage()
+		return hallhttp.StorageStatus{FreeBytes: st.FreeBytes, CommitFailed: st.CommitError != nil,
+			CommitReason: st.CommitReason(), CommitFailedAt: st.CommitErrorAt}
+	}
 }
 
 // loadOpen311Keys reads the Open311 client file: one "name key" per line, blank lines and

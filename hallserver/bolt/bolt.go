@@ -14,6 +14,10 @@
 //	devices        sha256(token) → JSON hall.Device
 //	sessions       sha256(token) → JSON session {username, expires}
 //
+// Before the file is opened for writing it is checked (check.go, docs/STORAGE.md): an empty file
+// is refused unless Options.Init, a file shorter than its meta page says is refused, and
+// Options.Check (and every restore) reads the whole file and runs bbolt's tx.Check.
+//
 // Queue (see queue.go) runs one queue engine per hall and a group committer: every change is
 // written with its events in one bbolt transaction shared with the other changes queued at that
 // moment, fsync'd, and only then published and acknowledged. Auth (auth.go) is the AuthService.
@@ -52,34 +56,58 @@ const LockTimeout = 2 * time.Second
 type DB struct {
 	bolt *bbolt.DB
 	path string
+	// health is the outcome of the last commit (storage.go).
+	health storageHealth
 }
 
-// Open opens (creating it and its parent directory when needed) the bbolt file at path. When
-// another process (a running hallserver) holds the file, Open fails after LockTimeout with an
-// error that says so.
-func Open(path string) (*DB, error) {
+// Open opens (creating it and its parent directory when needed) the bbolt file at path, after
+// the checks of OpenWith with no options: an empty, truncated or foreign file is refused
+// (check.go). When another process (a running hallserver) holds the file, Open fails after
+// LockTimeout with an error that says so.
+func Open(path string) (*DB, error) { return OpenWith(path, Options{}) }
+
+// OpenWith is Open with the options of the checks made before the file is opened for writing:
+// Init lets an empty file become a new database, Check reads and checks the whole file first.
+// A refused file is left exactly as it was; the error is one line and wraps ErrDamaged.
+func OpenWith(path string, o Options) (*DB, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("bolt: create data directory: %w", err)
 		}
 	}
-	b, err := bbolt.Open(path, 0o600, &bbolt.Options{
-		Timeout:      LockTimeout,
-		FreelistType: bbolt.FreelistMapType,
-		// Map generously up front so that growth seldom remaps (a remap waits for all readers).
-		InitialMmapSize: 64 << 20,
-	})
+	if err := checkBeforeOpen(path, o); err != nil {
+		return nil, err
+	}
+	b, err := openBolt(path)
 	if errors.Is(err, bbolt.ErrTimeout) {
 		return nil, fmt.Errorf("bolt: %s is locked by another process (is a hallserver already running on it?): %w", path, err)
 	} else if err != nil {
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
 	db := &DB{bolt: b, path: path}
+	db.health.probeEvery = storageProbeEvery
+	removeStaleSnapshots(path)
 	if err := db.ensureBuckets(bucketTickets, bucketTokens, bucketMeta, bucketIdem, bucketStaff, bucketDevices, bucketSessions); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("bolt: init %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// openBolt opens the file for writing. bbolt panics on some damaged pages it reads while opening
+// (the freelist): that becomes an error wrapping ErrDamaged instead of a crash.
+func openBolt(path string) (b *bbolt.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			b, err = nil, fmt.Errorf("the file is damaged (%v): %w; hallserver -check tells more; restore a backup", r, ErrDamaged)
+		}
+	}()
+	return bbolt.Open(path, 0o600, &bbolt.Options{
+		Timeout:      LockTimeout,
+		FreelistType: bbolt.FreelistMapType,
+		// Map generously up front so that growth seldom remaps (a remap waits for all readers).
+		InitialMmapSize: 64 << 20,
+	})
 }
 
 // ensureBuckets creates the top-level buckets that do not exist yet; when all exist it only reads
@@ -118,22 +146,93 @@ func (db *DB) Close() error {
 	return nil
 }
 
-// Backup writes a consistent copy of the whole file to w while the server keeps serving (one
-// read transaction: writers are not blocked). It returns the number of bytes written.
+// Backup writes a consistent copy of the whole file to w while the server keeps serving. It
+// takes a Snapshot first, so that the read transaction lasts only as long as a local copy,
+// however slowly w takes the bytes. It returns the number of bytes written.
 func (db *DB) Backup(ctx context.Context, w io.Writer) (int64, error) {
-	if err := ctx.Err(); err != nil {
+	snap, err := db.Snapshot(ctx)
+	if err != nil {
 		return 0, err
 	}
-	var n int64
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
-		var err error
-		n, err = tx.WriteTo(ctxWriter{ctx, w})
-		return err
-	})
+	defer snap.Close()
+	n, err := io.Copy(ctxWriter{ctx, w}, snap)
 	if err != nil {
 		return n, fmt.Errorf("bolt: backup: %w", err)
 	}
 	return n, nil
+}
+
+// A Snapshot is a consistent copy of the data file in a temporary file next to it (same file
+// system, same permissions), ready to be streamed. Close removes it. Stale snapshot files (a
+// process killed while streaming) are removed by the next Open.
+type Snapshot struct {
+	f    *os.File
+	size int64
+}
+
+// snapshotPattern names the temporary snapshot files of the data file at path.
+func snapshotPattern(path string) string { return "." + filepath.Base(path) + ".backup-*" }
+
+// Snapshot copies the file to a temporary file next to it in one read transaction. A read
+// transaction keeps bbolt from remapping the file, so every commit that needs the file to grow
+// past its map waits for it: here it lasts only as long as the local copy, never as long as a
+// download. ctx is checked before and after the copy.
+func (db *DB) Snapshot(ctx context.Context) (*Snapshot, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("bolt: snapshot: %w", err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(db.path), snapshotPattern(db.path))
+	if err != nil {
+		return nil, fmt.Errorf("bolt: snapshot: %w", err)
+	}
+	fail := func(err error) (*Snapshot, error) {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("bolt: snapshot: %w", err)
+	}
+	var n int64
+	err = db.bolt.View(func(tx *bbolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(f)
+		return err
+	})
+	if err != nil {
+		return fail(err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fail(err)
+	}
+	return &Snapshot{f: f, size: n}, nil
+}
+
+// Size is the length of the copy in bytes.
+func (s *Snapshot) Size() int64 { return s.size }
+
+// Read reads the copy from its beginning on.
+func (s *Snapshot) Read(p []byte) (int, error) { return s.f.Read(p) }
+
+// Close closes and removes the temporary file.
+func (s *Snapshot) Close() error {
+	cerr := s.f.Close()
+	if err := os.Remove(s.f.Name()); err != nil {
+		return fmt.Errorf("bolt: snapshot: %w", err)
+	}
+	if cerr != nil {
+		return fmt.Errorf("bolt: snapshot: %w", cerr)
+	}
+	return nil
+}
+
+// removeStaleSnapshots removes the snapshot files a killed process left next to path. Open calls
+// it once it holds the file's lock, so no other process is streaming one.
+func removeStaleSnapshots(path string) {
+	stale, _ := filepath.Glob(filepath.Join(filepath.Dir(path), snapshotPattern(path)))
+	for _, name := range stale {
+		os.Remove(name)
+	}
 }
 
 // ctxWriter stops a long copy when its context ends.
@@ -151,7 +250,8 @@ func (c ctxWriter) Write(p []byte) (int, error) {
 
 // RestoreFile replaces the bbolt file at path with the backup read from src. The server must be
 // stopped: RestoreFile refuses when another process holds the file. It writes a temporary file
-// next to path, syncs it, checks that it opens as a bbolt file with OneDoor's buckets, and renames
+// next to path, syncs it, checks it through (CheckFile with full: length, every page read,
+// tx.Check) and that it has OneDoor's buckets, and renames
 // it over path (atomic on POSIX file systems), so path is either the old or the new file.
 func RestoreFile(src io.Reader, path string) error {
 	dir := filepath.Dir(path)
@@ -184,8 +284,11 @@ func RestoreFile(src io.Reader, path string) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("bolt: restore: %w", err)
 	}
+	if err := checkFile(tmpName, "the backup", true); err != nil {
+		return fmt.Errorf("bolt: restore: %w; %s is unchanged", err, path)
+	}
 	if err := verifyFile(tmpName); err != nil {
-		return fmt.Errorf("bolt: restore: the backup is not a usable OneDoor file: %w", err)
+		return fmt.Errorf("bolt: restore: the backup is not a usable OneDoor file: %w; %s is unchanged", err, path)
 	}
 	if err := os.Chmod(tmpName, 0o600); err != nil {
 		return fmt.Errorf("bolt: restore: %w", err)

@@ -324,6 +324,7 @@ func (s *Cases) commit(batch []*caseRequest) {
 		return
 	}
 	err := s.db.bolt.Update(func(tx *bbolt.Tx) error { return s.write(tx, live) })
+	s.db.noteCommit(err) // /healthz reports a failing store (storage.go)
 	if err != nil {
 		err = fmt.Errorf("bolt: commit batch of %d case changes: %w", len(live), err)
 		fail := hall.Errorf(hall.EUNAVAILABLE, "", "storage error, nothing was changed: %v", err)

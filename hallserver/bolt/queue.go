@@ -362,6 +362,7 @@ func (q *Queue) commit(batch []*request) {
 		q.beforeCommit()
 	}
 	err := q.db.bolt.Update(func(tx *bbolt.Tx) error { return q.write(tx, live) })
+	q.db.noteCommit(err) // /healthz reports a failing store (storage.go)
 	if err != nil {
 		err = fmt.Errorf("bolt: commit batch of %d: %w", len(live), err)
 		fail := hall.Errorf(hall.EUNAVAILABLE, "", "storage error, nothing was changed: %v", err)

@@ -423,10 +423,6 @@ func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(openapiJSON)
 }
 
-func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-}
-
 // scopedKey scopes an Idempotency-Key to the device or staff member who sent it, so a key that
 // leaks (or two kiosks that happen to pick the same one) never returns someone else's ticket.
 func scopedKey(p *hall.Principal, key string) string {

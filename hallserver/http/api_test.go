@@ -13,7 +13,7 @@ import (
 func TestHealthAndMetrics(t *testing.T) {
 	e := newEnv(t)
 	r := e.do("GET", "/healthz", "", nil)
-	if r.status != 200 || strings.TrimSpace(string(r.body)) != `{"status":"ok"}` {
+	if r.status != 200 || !strings.HasPrefix(string(r.body), `{"status":"ok","storage":{"ok":true,`) {
 		t.Fatalf("healthz: %d %s", r.status, r.body)
 	}
 	e.issue("A")
@@ -23,6 +23,8 @@ func TestHealthAndMetrics(t *testing.T) {
 		`onedoor_tickets_issued_total{hall="students",service="A"} 1`,
 		"onedoor_http_request_duration_seconds_bucket",
 		"go_goroutines",
+		"onedoor_storage_ok 1",
+		"onedoor_storage_free_bytes",
 	} {
 		if !strings.Contains(string(r.body), want) {
 			t.Errorf("metrics lack %q", want)

@@ -127,7 +127,12 @@ func (e *env) start() {
 		events = e.events
 	}
 	e.ts = httptest.NewUnstartedServer(nil)
-	cfg := Config{Queue: e.q, Events: events, Auth: e.auth, Campus: e.campus, PublicURL: "http://" + e.ts.Listener.Addr().String(), Backup: e.db.Backup,
+	cfg := Config{Queue: e.q, Events: events, Auth: e.auth, Campus: e.campus, PublicURL: "http://" + e.ts.Listener.Addr().String(),
+		Backup: func(ctx context.Context) (BackupFile, error) { return e.db.Snapshot(ctx) },
+		Storage: func() StorageStatus {
+			st := e.db.Storage()
+			return StorageStatus{FreeBytes: st.FreeBytes, CommitFailed: st.CommitError != nil, CommitReason: st.CommitReason(), CommitFailedAt: st.CommitErrorAt}
+		},
 		TrustedProxies: e.trusted, MetricsToken: metricsToken}
 	if e.config != nil {
 		e.config(&cfg)

@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"html/template"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -44,8 +43,9 @@ type Config struct {
 	Registry *prometheus.Registry
 	// Now is the clock of the server's own date rules (nil: time.Now).
 	Now func() time.Time
-	// Backup writes a consistent copy of the data file (GET /api/v1/admin/backup); nil disables it.
-	Backup func(ctx context.Context, w io.Writer) (int64, error)
+	// Backup takes a consistent copy of the data file to stream (GET /api/v1/admin/backup, see
+	// admin.go); nil disables it.
+	Backup func(ctx context.Context) (BackupFile, error)
 	// Cases is the shared case system (routes in cases.go); nil makes its routes answer 503.
 	Cases hall.CaseService
 	// Open311Keys maps each API key of an enrolled Open311 client (another channel) to the
@@ -77,6 +77,11 @@ type Config struct {
 	// session or token works too); MetricsOpen serves /metrics to anyone (demo mode).
 	MetricsToken string
 	MetricsOpen  bool
+	// Storage reports the data file's storage for /healthz and the onedoor_storage_* metrics
+	// (health.go); nil leaves storage out of /healthz. MinFreeBytes is the free space below which
+	// /healthz answers 503 (0: no minimum).
+	Storage      func() StorageStatus
+	MinFreeBytes int64
 }
 
 // Server serves the API, the stream and the pages. It implements http.Handler.
@@ -110,6 +115,8 @@ type Server struct {
 	streamsMu     sync.Mutex
 	streamsByAddr map[string]int
 	streamsLogged time.Time // when a refusal was last logged
+	// backupSlot holds one token per backup being downloaded (admin.go): one at a time.
+	backupSlot chan struct{}
 }
 
 // NewServer returns a server for the configuration.
@@ -125,6 +132,8 @@ func NewServer(cfg Config) *Server {
 
 		upgrader: newUpgrader(),
 		logins:   newLoginLimiter(),
+
+		backupSlot: make(chan struct{}, 1),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -135,6 +144,7 @@ func NewServer(cfg Config) *Server {
 	}
 	s.cfg.PublicURL = strings.TrimRight(s.cfg.PublicURL, "/")
 	s.metrics = newMetrics(s.reg)
+	s.registerStorageMetrics()
 	s.page = template.Must(template.New("").Funcs(pageFuncs).ParseFS(webFS, "web/*.html"))
 
 	s.handle("POST /api/v1/session", s.handleLogin)
