@@ -40,7 +40,7 @@ type Server interface {
 	Health(ctx context.Context) error
 }
 
-// DeviceReporter tells the hall server about the kiosk's printer.
+// DeviceReporter tells the hall server about the kiosk's printer and request storage.
 type DeviceReporter interface {
 	ReportDevice(ctx context.Context, hall string, r hall.DeviceReport) error
 }
@@ -77,11 +77,14 @@ type TicketResult struct {
 
 // RequestResult is a logged walk-in request as the receipt screen shows it.
 type RequestResult struct {
-	Kind       string
-	Topic      Topic
-	Case       *CaseReceipt // nil while it waits in the outbox
-	Queued     bool         // kept in the outbox: the case system is away
-	Reference  string       // local reference of a queued request
+	Kind      string
+	Topic     Topic
+	Case      *CaseReceipt // nil while it waits in the outbox
+	Queued    bool         // kept in the outbox: the case system is away
+	Reference string       // local reference of a queued request
+	// NotKept says the request could be neither stored in the outbox (its write failed: a full
+	// disk) nor sent: nothing keeps it, and the screen sends the person to a counter.
+	NotKept    bool
 	Ticket     *TicketResult
 	Printing   bool
 	Printed    bool
@@ -139,7 +142,7 @@ type Config struct {
 	Printer   Printer
 	Cases     CaseSubmitter
 	Outbox    *Outbox
-	Reporter  DeviceReporter // nil: printer state is not reported
+	Reporter  DeviceReporter // nil: printer and storage states are not reported
 	Catalogue Catalogue
 	PIN       string         // staff exit PIN; empty: staff exit disabled
 	Lang      string         // default language ("zh")
@@ -181,10 +184,8 @@ type Flow struct {
 	pinFails    int
 	pinLocked   time.Time
 	cornerDown  time.Time
-	reported    PrinterStatus
-	reporting   bool
-	reportAfter time.Time
-	reportWait  time.Duration
+	storage     hall.DeviceReport // the outbox's last write: "" none yet, ok or error
+	reports     map[string]*partReport
 	outboxKick  chan struct{}
 }
 
@@ -217,7 +218,8 @@ func NewFlow(cfg Config) *Flow {
 	}
 	now := cfg.Now()
 	f := &Flow{cfg: cfg, tm: cfg.Timing.withDefaults(), log: cfg.Log, full: map[string]bool{},
-		ctx: context.Background(), lastTouch: now, screenSince: now, outboxKick: make(chan struct{}, 1)}
+		ctx: context.Background(), lastTouch: now, screenSince: now, outboxKick: make(chan struct{}, 1),
+		reports: map[string]*partReport{}}
 	f.st = State{Rev: 1, Screen: ScreenOutOfService, Lang: cfg.Lang, Now: now, Loc: cfg.Loc,
 		Connecting: true, Topics: cfg.Catalogue.Topics, OOSHint: cfg.Catalogue.OutOfServiceHint,
 		HallName: hall.Text{Zh: cfg.Hall, En: cfg.Hall}}
@@ -977,9 +979,11 @@ func (f *Flow) submit(ctx context.Context, key string, req CaseRequest, topic To
 				EtaSeconds: t.EtaSeconds, Materials: t.Materials, FollowURL: t.FollowURL, IssuedAt: t.IssuedAt}
 		}
 	}
-	if err := f.cfg.Outbox.Put(req); err != nil {
-		f.log.Error("outbox write failed", "err", err)
+	putErr := f.cfg.Outbox.Put(req)
+	if putErr != nil {
+		f.log.Error("outbox write failed", "key", key, "err", putErr)
 	}
+	f.update(func() { f.setStorageLocked(putErr) })
 	sctx, cancel := context.WithTimeout(ctx, 8*time.Second)
 	rec, err := f.cfg.Outbox.Send(sctx, f.cfg.Cases, req)
 	cancel()
@@ -987,6 +991,12 @@ func (f *Flow) submit(ctx context.Context, key string, req CaseRequest, topic To
 	case err == nil:
 		res.Case = rec
 		res.Printing = true
+	case putErr != nil:
+		// Neither stored nor sent: nothing keeps it, so no reference; the person goes to a
+		// counter (with the ticket, when one was issued).
+		f.log.Error("request not kept", "key", key, "err", err)
+		res.NotKept = true
+		res.Printing = res.Ticket != nil
 	case errors.Is(err, ErrCasesUnavailable) || errors.Is(err, errInFlight):
 		res.Queued = true
 		res.Reference = Reference(key)
@@ -1075,28 +1085,72 @@ func (f *Flow) setPrinterLocked(st PrinterStatus) {
 	f.maybeReportLocked(f.cfg.Now())
 }
 
-// maybeReportLocked sends the printer state to the server when it changed since the last
-// successful report, retrying with backoff.
+// partReport is the reporting state of one device part (printer, storage).
+type partReport struct {
+	reported  string // the state the server last acknowledged
+	reporting bool
+	after     time.Time // no attempt before (backoff after a failure)
+	wait      time.Duration
+}
+
+// maxReportMessage bounds a report's message (the server takes at most 200 characters).
+const maxReportMessage = 200
+
+// setStorageLocked records the result of an outbox write: an error makes the storage state
+// error (reported to the server), a success after an error makes it ok again.
+func (f *Flow) setStorageLocked(err error) {
+	switch {
+	case err != nil:
+		msg := []rune(strings.ToValidUTF8("outbox write failed: "+err.Error(), "?"))
+		f.storage = hall.DeviceReport{Kind: hall.DeviceStorage, State: hall.DeviceError, Message: string(msg[:min(len(msg), maxReportMessage)])}
+	case f.storage.State != "":
+		f.storage = hall.DeviceReport{Kind: hall.DeviceStorage, State: hall.DeviceOK}
+	default:
+		return // storage never failed: nothing to report
+	}
+	f.maybeReportLocked(f.cfg.Now())
+}
+
+// maybeReportLocked sends the printer's and the storage's states to the server when they
+// changed since the last successful report, retrying each with backoff.
 func (f *Flow) maybeReportLocked(now time.Time) {
-	st := f.st.Printer
-	if f.cfg.Reporter == nil || f.reporting || st.State == "" || st.State == f.reported.State || now.Before(f.reportAfter) {
+	if f.cfg.Reporter == nil {
 		return
 	}
-	f.reporting = true
+	pr := f.st.Printer
+	f.reportLocked(now, hall.DeviceReport{Kind: hall.DevicePrinter, State: pr.State, Message: pr.Message})
+	f.reportLocked(now, f.storage)
+}
+
+// reportLocked sends one part's report unless it is what the server has, is on its way, or
+// waits out a backoff.
+func (f *Flow) reportLocked(now time.Time, r hall.DeviceReport) {
+	if r.State == "" {
+		return
+	}
+	p := f.reports[r.Kind]
+	if p == nil {
+		p = &partReport{}
+		f.reports[r.Kind] = p
+	}
+	if p.reporting || r.State == p.reported || now.Before(p.after) {
+		return
+	}
+	p.reporting = true
 	f.spawn(func(ctx context.Context) {
 		c, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err := f.cfg.Reporter.ReportDevice(c, f.cfg.Hall, hall.DeviceReport{Kind: "printer", State: st.State, Message: st.Message})
+		err := f.cfg.Reporter.ReportDevice(c, f.cfg.Hall, r)
 		cancel()
 		f.update(func() {
-			f.reporting = false
+			p.reporting = false
 			if err != nil {
-				f.log.Warn("printer state not reported", "state", st.State, "err", err)
-				f.reportWait = min(max(2*f.reportWait, time.Second), time.Minute)
-				f.reportAfter = f.cfg.Now().Add(f.reportWait)
+				f.log.Warn("device state not reported", "kind", r.Kind, "state", r.State, "err", err)
+				p.wait = min(max(2*p.wait, time.Second), time.Minute)
+				p.after = f.cfg.Now().Add(p.wait)
 				return
 			}
-			f.reportWait = 0
-			f.reported = st
+			p.wait = 0
+			p.reported = r.State
 		})
 	})
 }

@@ -505,6 +505,12 @@ func (u *UI) receipt(st State) fyne.CanvasObject {
 			size = 520
 		}
 		right = container.NewVBox(container.NewCenter(qrImage(r.Case.FollowURL, size)))
+	} else if r.NotKept {
+		left = append(left,
+			centred(T(lang, "req.unsaved.title"), sizeHuge, colWarning, true),
+			centred(T(lang, Msg("kind."+r.Kind))+" · "+r.Topic.Name.In(lang), sizeLarge, colText, false),
+			para(T(lang, "req.unsaved.body"), true, widget.MediumImportance),
+			para(T(lang, "req.unsaved.counter"), true, widget.WarningImportance))
 	} else {
 		left = append(left,
 			centred(T(lang, "req.queued.title"), sizeHuge, colText, true),

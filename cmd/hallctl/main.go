@@ -5,7 +5,7 @@
 //	hallctl campus demo > campus.yaml      print the demo campus as a starting point
 //	hallctl staff add -data F -username U -role counter -halls students   (password on stdin)
 //	hallctl device add -data F -role kiosk -hall students                 (prints the token once)
-//	hallctl backup -server URL -token T -o backup.db   online, while the server runs
+//	hallctl backup -server URL -o backup.db            online, while the server runs (token in ONEDOOR_TOKEN)
 //	hallctl backup -data F -o backup.db                offline, server stopped
 //	hallctl restore -data F backup.db                  server stopped
 package main
@@ -41,9 +41,9 @@ func main() {
 const usage = `usage:
   hallctl campus check FILE
   hallctl campus demo
-  hallctl staff add -data FILE -username NAME -role admin|supervisor|counter|handler [-halls h1,h2] [-department CODE] [-name TEXT]   (password read from stdin)
-  hallctl device add -data FILE -role kiosk|display -hall HALL [-name TEXT] [-token TOKEN]
-  hallctl backup (-server URL -token ADMIN_TOKEN | -data FILE) -o OUT
+  hallctl staff add -data FILE -username NAME -role admin|supervisor|counter|handler [-halls h1,h2|all] [-department CODE] [-name TEXT] [-replace]   (password read from stdin; a counter needs -halls, a handler -department)
+  hallctl device add -data FILE -role kiosk|display -hall HALL [-name TEXT] [-token TOKEN]   (default: a generated token; -token needs at least 128 bits)
+  hallctl backup (-server URL [-token -] | -data FILE) -o OUT   (admin token from ONEDOOR_TOKEN, or on stdin with -token -)
   hallctl restore -data FILE BACKUP`
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -58,7 +58,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "device":
 		return deviceCmd(ctx, args[1:], stdout, stderr)
 	case "backup":
-		return backupCmd(ctx, args[1:], stdout, stderr)
+		return backupCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "restore":
 		return restoreCmd(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
@@ -93,9 +93,10 @@ func staffCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	data := fs.String("data", "./data/onedoor.db", "bbolt data file (server stopped)")
 	username := fs.String("username", "", "login name")
 	role := fs.String("role", "", "admin, supervisor, counter or handler")
-	halls := fs.String("halls", "", "comma-separated halls a counter account may work in (empty: all)")
+	halls := fs.String("halls", "", `comma-separated halls the account may work in, or "all" (required for a counter)`)
 	dept := fs.String("department", "", "department code of a handler")
 	name := fs.String("name", "", "display name")
+	replace := fs.Bool("replace", false, "replace an existing account of that name (its password, role and halls)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -109,6 +110,10 @@ func staffCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if r == hall.RoleHandler && *dept == "" {
 		return errors.New("-department is required for a handler")
 	}
+	hallList, err := staffHalls(r, *halls)
+	if err != nil {
+		return err
+	}
 	pw, err := bufio.NewReader(stdin).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("read password from stdin: %w", err)
@@ -117,16 +122,21 @@ func staffCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if len(pw) < 8 {
 		return errors.New("password (read from stdin) must have at least 8 characters")
 	}
-	s := hall.Staff{Username: *username, Name: *name, Role: r, Department: *dept, CreatedAt: time.Now().UTC()}
-	if *halls != "" {
-		s.Halls = strings.Split(*halls, ",")
-	}
+	s := hall.Staff{Username: *username, Name: *name, Role: r, Halls: hallList, Department: *dept, CreatedAt: time.Now().UTC()}
 	db, err := bolt.Open(*data)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := bolt.NewAuth(db).CreateStaff(ctx, s, pw); err != nil {
+	auth := bolt.NewAuth(db)
+	// The file is locked while open, so nothing adds the name between the look-up and the write.
+	switch _, err := auth.Staff(ctx, strings.TrimSpace(s.Username)); {
+	case err == nil && !*replace:
+		return fmt.Errorf("staff %q exists: give -replace to overwrite its password, role and halls", s.Username)
+	case err != nil && hall.ErrorCode(err) != hall.ENOTFOUND:
+		return fmt.Errorf("staff %q: %w", s.Username, err)
+	}
+	if err := auth.CreateStaff(ctx, s, pw); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "staff %s (%s) saved\n", s.Username, s.Role)
@@ -143,9 +153,14 @@ func deviceCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	role := fs.String("role", "", "kiosk or display")
 	h := fs.String("hall", "", "hall code the device belongs to")
 	name := fs.String("name", "", "where the device stands")
-	token := fs.String("token", "", "token to use (default: a new random one)")
+	token := fs.String("token", "", "token to use: at least 128 bits, e.g. 22 base64url or 32 hex characters (default: a new random one, 256 bits)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
+	}
+	if *token != "" {
+		if err := checkDeviceToken(*token); err != nil {
+			return err
+		}
 	}
 	r := hall.Role(*role)
 	if !r.Device() {
@@ -168,18 +183,25 @@ func deviceCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-func backupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func backupCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	data := fs.String("data", "", "bbolt data file (server stopped)")
 	server := fs.String("server", "", "hall server URL for an online backup, e.g. http://127.0.0.1:8080")
-	token := fs.String("token", os.Getenv("ONEDOOR_TOKEN"), "admin bearer token for -server (or ONEDOOR_TOKEN)")
+	token := fs.String("token", "", `admin bearer token for -server: "-" reads it from stdin (default: ONEDOOR_TOKEN); a value here shows in ps`)
 	out := fs.String("o", "", "backup file to write")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *out == "" || (*data == "") == (*server == "") {
 		return errors.New("backup needs -o and exactly one of -server or -data")
+	}
+	var adminToken string
+	if *server != "" {
+		var err error
+		if adminToken, err = backupToken(*token, stdin, stderr); err != nil {
+			return err
+		}
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(*out), ".backup-*")
 	if err != nil {
@@ -189,7 +211,7 @@ func backupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer tmp.Close()
 	var n int64
 	if *server != "" {
-		n, err = onlineBackup(ctx, *server, *token, tmp)
+		n, err = onlineBackup(ctx, *server, adminToken, tmp)
 	} else {
 		var db *bolt.DB
 		if db, err = bolt.Open(*data); err != nil {

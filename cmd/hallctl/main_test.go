@@ -43,7 +43,7 @@ func TestCampusCheck(t *testing.T) {
 func TestStaffDeviceBackupRestore(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "onedoor.db")
-	if _, err := ctl(t, "short\n", "staff", "add", "-data", data, "-username", "wang", "-role", "counter"); err == nil {
+	if _, err := ctl(t, "short\n", "staff", "add", "-data", data, "-username", "wang", "-role", "counter", "-halls", "students"); err == nil {
 		t.Fatal("a 5-character password was accepted")
 	}
 	if _, err := ctl(t, "long-enough-pw\n", "staff", "add", "-data", data, "-username", "li", "-role", "handler"); err == nil {
@@ -66,7 +66,9 @@ func TestStaffDeviceBackupRestore(t *testing.T) {
 		t.Fatalf("backup: %v %s", err, out)
 	}
 	// A new account after the backup disappears with the restore.
-	ctl(t, "long-enough-pw\n", "staff", "add", "-data", data, "-username", "zhao", "-role", "counter")
+	if out, err := ctl(t, "long-enough-pw\n", "staff", "add", "-data", data, "-username", "zhao", "-role", "counter", "-halls", "students"); err != nil {
+		t.Fatalf("staff add zhao: %v %s", err, out)
+	}
 	if out, err := ctl(t, "", "restore", "-data", data, backup); err != nil {
 		t.Fatalf("restore: %v %s", err, out)
 	}

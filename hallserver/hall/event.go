@@ -43,6 +43,9 @@ type Event struct {
 // Device kinds and states reported by kiosks (POST /api/v1/halls/{hall}/devices/status).
 const (
 	DevicePrinter = "printer"
+	// DeviceStorage is a kiosk's local store of walk-in requests (its outbox file): "error"
+	// when a request could not be written there (a full disk), "ok" when writes work again.
+	DeviceStorage = "storage"
 
 	DeviceOK           = "ok"
 	DevicePaperNearEnd = "paper_near_end"
@@ -52,12 +55,15 @@ const (
 	DeviceError        = "error"
 )
 
+// DeviceKinds lists the parts a device may report on.
+var DeviceKinds = []string{DevicePrinter, DeviceStorage}
+
 // DeviceStates lists the states a device may report.
 var DeviceStates = []string{DeviceOK, DevicePaperNearEnd, DevicePaperOut, DeviceCoverOpen, DeviceOffline, DeviceError}
 
 // DeviceReport is what a device says about one of its parts.
 type DeviceReport struct {
-	Kind    string `json:"kind"`              // "printer"
+	Kind    string `json:"kind"`              // one of DeviceKinds: "printer", "storage"
 	State   string `json:"state"`             // one of DeviceStates
 	Message string `json:"message,omitempty"` // detail for staff, at most 200 characters
 }

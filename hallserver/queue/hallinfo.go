@@ -18,15 +18,15 @@ const (
 	MaxDeviceMessage = 200
 )
 
-// ReportDevice records a device's report about one of its parts (a kiosk's printer). It validates
-// the report; a report equal to the device's last one (same state and message) returns an empty
-// Change, so a kiosk that reports on every poll does not fill the log.
+// ReportDevice records a device's report about one of its parts (a kiosk's printer or request
+// storage). It validates the report; a report equal to the device's last one (same state and
+// message) returns an empty Change, so a kiosk that reports on every poll does not fill the log.
 func (e *Engine) ReportDevice(now time.Time, device string, r hall.DeviceReport) (*hall.DeviceStatus, Change, error) {
 	if device == "" {
 		return nil, Change{}, hall.Errorf(hall.EINVALID, "device", "device is required")
 	}
-	if r.Kind != hall.DevicePrinter {
-		return nil, Change{}, hall.Errorf(hall.EINVALID, "kind", "unknown device kind %q (want %q)", r.Kind, hall.DevicePrinter)
+	if !slices.Contains(hall.DeviceKinds, r.Kind) {
+		return nil, Change{}, hall.Errorf(hall.EINVALID, "kind", "unknown device kind %q (want one of %v)", r.Kind, hall.DeviceKinds)
 	}
 	if !slices.Contains(hall.DeviceStates, r.State) {
 		return nil, Change{}, hall.Errorf(hall.EINVALID, "state", "unknown state %q (want one of %v)", r.State, hall.DeviceStates)
