@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -50,6 +51,7 @@ type Queue struct {
 	campus hall.Campus
 	loc    *time.Location
 	now    func() time.Time
+	log    *slog.Logger
 	halls  map[string]*hallState // fixed after NewQueue
 
 	commits *batcher[*request] // changes handed to the group committer
@@ -188,10 +190,23 @@ func (q *Queue) Stats() CommitStats {
 	return q.stats.s
 }
 
+// QueueOption configures a Queue.
+type QueueOption func(*Queue)
+
+// WithLogger makes the queue log what it must tell the operator (the clock set back) to l;
+// without it nothing is logged.
+func WithLogger(l *slog.Logger) QueueOption {
+	return func(q *Queue) {
+		if l != nil {
+			q.log = l
+		}
+	}
+}
+
 // NewQueue loads every hall of the campus from the file: its meta and its open tickets (never the
 // history, so start-up does not grow with the file) and starts the group committer and the tick
 // loop. now is the clock (time.Now when nil).
-func NewQueue(ctx context.Context, db *DB, campus hall.Campus, now func() time.Time) (*Queue, error) {
+func NewQueue(ctx context.Context, db *DB, campus hall.Campus, now func() time.Time, opts ...QueueOption) (*Queue, error) {
 	if err := campus.Validate(); err != nil {
 		return nil, err
 	}
@@ -203,7 +218,10 @@ func NewQueue(ctx context.Context, db *DB, campus hall.Campus, now func() time.T
 		now = time.Now
 	}
 	q := &Queue{db: db, campus: campus, loc: loc, now: now, halls: map[string]*hallState{}, stop: make(chan struct{}),
-		commits: newBatcher[*request]()}
+		commits: newBatcher[*request](), log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(q)
+	}
 	var names [][]byte
 	for _, h := range campus.Halls {
 		names = append(names, openBucket(h.Code), eventsBucket(h.Code))
@@ -315,6 +333,10 @@ func (q *Queue) enqueueIdem(hs *hallState, ch queue.Change, idemKey, idemID stri
 	}
 	if !q.commits.enqueue(r) {
 		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "the queue is shutting down")
+	}
+	if cb := ch.ClockBack; cb != nil {
+		q.log.Warn("clock set back: the hall keeps its business day and queue order",
+			"hall", hs.code, "from", cb.From, "to", cb.To, "back", cb.From.Sub(cb.To).String(), "day", cb.Day)
 	}
 	hs.seq = ch.Meta.Seq
 	hs.last = r
@@ -433,7 +455,8 @@ func (q *Queue) write(tx *bbolt.Tx, batch []*request) error {
 		events := tx.Bucket(eventsBucket(hs.code))
 		if dayReset(r.change) {
 			// At the day reset the engine drops every ticket it held (no-shows without an
-			// event), so the index starts again from the tickets of this change.
+			// event) except those at a counter, which the change lists with the cancelled
+			// ones: the index starts again from the tickets of this change.
 			if err := tx.DeleteBucket(openBucket(hs.code)); err != nil {
 				return fmt.Errorf("reset open index %s: %w", hs.code, err)
 			}
@@ -548,8 +571,7 @@ func (q *Queue) tick() {
 		hs.mu.Lock()
 		eng, err := q.engine(hs)
 		if err == nil {
-			ch := eng.Tick(q.now())
-			if len(ch.Events) > 0 || len(ch.Tickets) > 0 {
+			if ch := eng.Tick(q.now()); !ch.Empty() {
 				q.enqueue(hs, ch)
 			}
 		}
