@@ -123,6 +123,43 @@ func equal(a, b []string) bool {
 	return true
 }
 
+// A kiosk that retries with its Idempotency-Key after midnight gets a ticket of the new day (the
+// first one was cancelled by the reset), and a second retry gets that same new ticket.
+func TestIdempotencyAcrossMidnight(t *testing.T) {
+	for _, tick := range []bool{true, false} {
+		e := newEnv(t)
+		ctx := context.Background()
+		req := hall.IssueRequest{Hall: "h1", Service: "A", IdempotencyKey: "tap-7"}
+		e.clk.at(2, 23, 59, 50)
+		e.issue("h1", "A")
+		first, err := e.q.Issue(ctx, req)
+		if err != nil || first.Ticket.Number != "A002" {
+			t.Fatalf("first: %+v %v", first, err)
+		}
+		e.clk.at(3, 0, 0, 20)
+		if tick {
+			e.q.tick() // the reset came before the retry
+		}
+		retry, err := e.q.Issue(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if retry.Ticket.ID == first.Ticket.ID || retry.Ticket.State != hall.TicketWaiting || retry.Ticket.Day != "2026-03-03" || retry.Ticket.Number != "A001" {
+			t.Fatalf("tick %v: retry after midnight gave %s %s %s (first %s)", tick, retry.Ticket.Day, retry.Ticket.Number, retry.Ticket.State, first.Ticket.ID)
+		}
+		again, err := e.q.Issue(ctx, req)
+		if err != nil || again.Ticket.ID != retry.Ticket.ID {
+			t.Fatalf("second retry: %+v %v, want %s", again, err, retry.Ticket.ID)
+		}
+		e.reopen()
+		again, err = e.q.Issue(ctx, req)
+		if err != nil || again.Ticket.ID != retry.Ticket.ID || again.Ticket.State != hall.TicketWaiting {
+			t.Fatalf("retry after restart: %+v %v, want %s", again, err, retry.Ticket.ID)
+		}
+		e.close()
+	}
+}
+
 // The ticket being served at midnight stays at its counter, also across a restart, and is
 // finished normally; the waiting one is cancelled.
 func TestMidnightKeepsServingAcrossRestart(t *testing.T) {

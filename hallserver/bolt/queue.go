@@ -122,6 +122,16 @@ func (r *request) encode() error {
 	return nil
 }
 
+// isDone reports whether the committer has finished the request.
+func (r *request) isDone() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
+}
+
 func (r *request) finish(err error) {
 	r.err = err
 	close(r.done)
@@ -495,7 +505,11 @@ func (q *Queue) write(tx *bbolt.Tx, batch []*request) error {
 			}
 		}
 		if r.idemKey != "" {
-			v, _ := json.Marshal(idemRecord{ID: r.idemID, At: q.now().UTC()})
+			var seq uint64
+			if n := len(r.change.Events); n > 0 {
+				seq = r.change.Events[n-1].Seq
+			}
+			v, _ := json.Marshal(idemRecord{ID: r.idemID, At: q.now().UTC(), Seq: seq})
 			if err := idem.Put([]byte(hs.code+"/"+r.idemKey), v); err != nil {
 				return fmt.Errorf("put idempotency key: %w", err)
 			}
@@ -543,6 +557,9 @@ func keepOpen(t *hall.Ticket) bool {
 type idemRecord struct {
 	ID string    `json:"id"`
 	At time.Time `json:"at"`
+	// Seq is the seq of the ticket's ticket.issued event (0 in records written before it was
+	// kept): a record below the hall's last day reset answers for a ticket the reset cancelled.
+	Seq uint64 `json:"seq,omitempty"`
 }
 
 // tickLoop runs the engines' time rules every TickInterval and prunes old idempotency keys hourly.
@@ -616,7 +633,9 @@ func newFollowToken() string {
 }
 
 // Issue creates a ticket and returns once it is durable. With an idempotency key that was seen in
-// the last day, it returns the ticket created then (position and wait recomputed).
+// the last day, it returns the ticket created then (position and wait recomputed), unless the
+// hall's day has been reset since (that ticket was cancelled at midnight and must not be printed):
+// then it issues a ticket for today under the same key, which later retries get.
 func (q *Queue) Issue(ctx context.Context, req hall.IssueRequest) (*hall.Issued, error) {
 	hs, err := q.hall(req.Hall)
 	if err != nil {
@@ -626,30 +645,34 @@ func (q *Queue) Issue(ctx context.Context, req hall.IssueRequest) (*hall.Issued,
 		return nil, err
 	}
 	token := newFollowToken()
-	hs.mu.Lock()
-	if req.IdempotencyKey != "" {
-		if r, ok := hs.idem[req.IdempotencyKey]; ok {
-			// The same key is being committed right now: answer with its ticket once durable.
+	var eng *queue.Engine
+	for {
+		hs.mu.Lock()
+		if eng, err = q.engine(hs); err != nil {
+			hs.mu.Unlock()
+			return nil, err
+		}
+		if req.IdempotencyKey == "" {
+			break
+		}
+		if r, ok := hs.idem[req.IdempotencyKey]; ok && !r.isDone() {
+			// The same key is being committed right now: look again once it is durable.
 			hs.mu.Unlock()
 			if err := r.wait(ctx); err != nil {
 				return nil, err
 			}
-			return q.issuedByID(ctx, hs, r.idemID)
+			continue
 		}
-		id, err := q.idemLookup(hs.code, req.IdempotencyKey)
+		id, again, err := q.idemAnswer(ctx, hs, eng, req.IdempotencyKey)
 		if err != nil {
 			hs.mu.Unlock()
 			return nil, err
 		}
-		if id != "" {
+		if again {
 			hs.mu.Unlock()
 			return q.issuedByID(ctx, hs, id)
 		}
-	}
-	eng, err := q.engine(hs)
-	if err != nil {
-		hs.mu.Unlock()
-		return nil, err
+		break
 	}
 	now := q.now()
 	// The ID must be chosen before the engine picks the number, so it uses the hall's next event
@@ -675,8 +698,39 @@ func (q *Queue) Issue(ctx context.Context, req hall.IssueRequest) (*hall.Issued,
 	return iss, nil
 }
 
-// idemLookup returns the ticket ID stored for an idempotency key, "" when none (or expired).
-func (q *Queue) idemLookup(hallCode, key string) (string, error) {
+// idemAnswer decides how a stored idempotency key answers: again is true when the request is a
+// repeat of one that issued ticket id today. It is false when the key is unknown (or expired), and
+// when the hall's day was reset after that ticket was issued (the reset cancelled it): the caller
+// then issues a new ticket under the key. A reset that is due (midnight passed, no command yet)
+// runs first. Callers hold hs.mu.
+func (q *Queue) idemAnswer(ctx context.Context, hs *hallState, eng *queue.Engine, key string) (id string, again bool, err error) {
+	rec, err := q.idemLookup(hs.code, key)
+	if err != nil || rec.ID == "" {
+		return "", false, err
+	}
+	if ch := eng.Tick(q.now()); !ch.Empty() {
+		if _, err := q.enqueue(hs, ch); err != nil {
+			return "", false, err
+		}
+	}
+	current := rec.Seq > eng.ResetSeq()
+	if rec.Seq == 0 { // a record from before Seq was kept: go by the ticket's day
+		t, err := q.ticketByID(ctx, rec.ID)
+		if err != nil {
+			return "", false, err
+		}
+		current = t.Day == eng.BusinessDay()
+	}
+	if !current {
+		q.log.Info("idempotency key repeated after the day reset: issuing a ticket for today",
+			"hall", hs.code, "cancelled", rec.ID)
+	}
+	return rec.ID, current, nil
+}
+
+// idemLookup returns the record stored for an idempotency key; its ID is "" when there is none
+// (or it expired).
+func (q *Queue) idemLookup(hallCode, key string) (idemRecord, error) {
 	var rec idemRecord
 	err := q.db.bolt.View(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bucketIdem).Get([]byte(hallCode + "/" + key))
@@ -686,12 +740,12 @@ func (q *Queue) idemLookup(hallCode, key string) (string, error) {
 		return json.Unmarshal(v, &rec)
 	})
 	if err != nil {
-		return "", hall.Errorf(hall.EUNAVAILABLE, "", "bolt: idempotency lookup: %v", err)
+		return idemRecord{}, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: idempotency lookup: %v", err)
 	}
 	if rec.ID == "" || q.now().Sub(rec.At) > IdempotencyTTL {
-		return "", nil
+		return idemRecord{}, nil
 	}
-	return rec.ID, nil
+	return rec, nil
 }
 
 // issuedByID answers a repeated issue request with the stored ticket.
