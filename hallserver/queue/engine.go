@@ -152,6 +152,7 @@ type Engine struct {
 	devices  []hall.DeviceStatus // copy-on-write like the other meta slices
 	notices  []hall.Notice
 	clock    time.Time // last command's clock (UTC, no monotonic reading)
+	cday     string    // local day of clock ("" when clock is zero)
 	order    int64     // last Order handed out
 	resetSeq uint64    // seq of the last day reset
 
@@ -209,6 +210,9 @@ func Restore(h hall.Hall, loc *time.Location, meta Meta, open []hall.Ticket) (*E
 	}
 	for i, s := range h.Services {
 		e.svcs[s.Code] = i
+	}
+	if !e.clock.IsZero() {
+		e.cday = e.Day(e.clock)
 	}
 	for k, v := range meta.Numbers {
 		e.numbers[k] = v
@@ -548,19 +552,18 @@ func (e *Engine) clone() *Engine {
 // clockDay is the local day of the previous command's clock (the business day before the first
 // command that recorded its clock).
 func (e *Engine) clockDay() string {
-	if e.clock.IsZero() {
+	if e.cday == "" {
 		return e.day
 	}
-	return e.Day(e.clock)
+	return e.cday
 }
 
-// rollover resets the hall when now is in a later local day than the previous command's clock.
+// rollover resets the hall when day (now's local day) is later than the previous command's.
 // The numbers start again only when that day is also later than the business day; otherwise
 // (the clock was ahead and has been corrected) they go on under the business day, which never
 // goes back. It returns a copy of the engine as it was before (nil when nothing happened) and the
 // tickets that became final.
-func (e *Engine) rollover(now time.Time) (saved *Engine, final map[string]*hall.Ticket) {
-	day := e.Day(now)
+func (e *Engine) rollover(now time.Time, day string) (saved *Engine, final map[string]*hall.Ticket) {
 	if e.day == "" {
 		e.day = day // first use
 		return nil, nil
@@ -630,7 +633,8 @@ func (e *Engine) rollover(now time.Time) (saved *Engine, final map[string]*hall.
 func (e *Engine) run(now time.Time, cmd func(final map[string]*hall.Ticket) (*hall.Ticket, error)) (*hall.Ticket, Change, error) {
 	e.begin()
 	prevDay, prevClock := e.day, e.clock
-	saved, final := e.rollover(now)
+	day := e.Day(now)
+	saved, final := e.rollover(now, day)
 	if final == nil {
 		final = map[string]*hall.Ticket{}
 	}
@@ -653,7 +657,7 @@ func (e *Engine) run(now time.Time, cmd func(final map[string]*hall.Ticket) (*ha
 	if !prevClock.IsZero() && wall.Before(prevClock) {
 		back = &ClockStep{From: prevClock, To: wall, Day: e.day}
 	}
-	e.clock = wall
+	e.clock, e.cday = wall, day
 	ch := e.commit(final)
 	if back != nil {
 		ch.ClockBack = back
