@@ -227,7 +227,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	defer db.Close()
-	q, err := bolt.NewQueue(ctx, db, c, time.Now)
+	q, err := bolt.NewQueue(ctx, db, c, time.Now, bolt.WithLogger(log))
 	if err != nil {
 		return err
 	}

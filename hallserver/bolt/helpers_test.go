@@ -3,6 +3,8 @@ package bolt
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -78,6 +80,7 @@ type env struct {
 	campus hall.Campus
 	db     *DB
 	q      *Queue
+	logw   io.Writer // when set, the queue logs there
 }
 
 func newEnv(t testing.TB) *env {
@@ -94,7 +97,11 @@ func (e *env) open() {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	q, err := NewQueue(context.Background(), db, e.campus, e.clk.Now)
+	var opts []QueueOption
+	if e.logw != nil {
+		opts = append(opts, WithLogger(slog.New(slog.NewTextHandler(e.logw, nil))))
+	}
+	q, err := NewQueue(context.Background(), db, e.campus, e.clk.Now, opts...)
 	if err != nil {
 		db.Close()
 		e.t.Fatal(err)

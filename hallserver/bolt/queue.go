@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -50,6 +51,7 @@ type Queue struct {
 	campus hall.Campus
 	loc    *time.Location
 	now    func() time.Time
+	log    *slog.Logger
 	halls  map[string]*hallState // fixed after NewQueue
 
 	commits *batcher[*request] // changes handed to the group committer
@@ -120,6 +122,16 @@ func (r *request) encode() error {
 	return nil
 }
 
+// isDone reports whether the committer has finished the request.
+func (r *request) isDone() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
+}
+
 func (r *request) finish(err error) {
 	r.err = err
 	close(r.done)
@@ -188,10 +200,23 @@ func (q *Queue) Stats() CommitStats {
 	return q.stats.s
 }
 
+// QueueOption configures a Queue.
+type QueueOption func(*Queue)
+
+// WithLogger makes the queue log what it must tell the operator (the clock set back) to l;
+// without it nothing is logged.
+func WithLogger(l *slog.Logger) QueueOption {
+	return func(q *Queue) {
+		if l != nil {
+			q.log = l
+		}
+	}
+}
+
 // NewQueue loads every hall of the campus from the file: its meta and its open tickets (never the
 // history, so start-up does not grow with the file) and starts the group committer and the tick
 // loop. now is the clock (time.Now when nil).
-func NewQueue(ctx context.Context, db *DB, campus hall.Campus, now func() time.Time) (*Queue, error) {
+func NewQueue(ctx context.Context, db *DB, campus hall.Campus, now func() time.Time, opts ...QueueOption) (*Queue, error) {
 	if err := campus.Validate(); err != nil {
 		return nil, err
 	}
@@ -203,7 +228,10 @@ func NewQueue(ctx context.Context, db *DB, campus hall.Campus, now func() time.T
 		now = time.Now
 	}
 	q := &Queue{db: db, campus: campus, loc: loc, now: now, halls: map[string]*hallState{}, stop: make(chan struct{}),
-		commits: newBatcher[*request]()}
+		commits: newBatcher[*request](), log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(q)
+	}
 	var names [][]byte
 	for _, h := range campus.Halls {
 		names = append(names, openBucket(h.Code), eventsBucket(h.Code))
@@ -315,6 +343,10 @@ func (q *Queue) enqueueIdem(hs *hallState, ch queue.Change, idemKey, idemID stri
 	}
 	if !q.commits.enqueue(r) {
 		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "the queue is shutting down")
+	}
+	if cb := ch.ClockBack; cb != nil {
+		q.log.Warn("clock set back: the hall keeps its business day and queue order",
+			"hall", hs.code, "from", cb.From, "to", cb.To, "back", cb.From.Sub(cb.To).String(), "day", cb.Day)
 	}
 	hs.seq = ch.Meta.Seq
 	hs.last = r
@@ -434,7 +466,8 @@ func (q *Queue) write(tx *bbolt.Tx, batch []*request) error {
 		events := tx.Bucket(eventsBucket(hs.code))
 		if dayReset(r.change) {
 			// At the day reset the engine drops every ticket it held (no-shows without an
-			// event), so the index starts again from the tickets of this change.
+			// event) except those at a counter, which the change lists with the cancelled
+			// ones: the index starts again from the tickets of this change.
 			if err := tx.DeleteBucket(openBucket(hs.code)); err != nil {
 				return fmt.Errorf("reset open index %s: %w", hs.code, err)
 			}
@@ -473,7 +506,11 @@ func (q *Queue) write(tx *bbolt.Tx, batch []*request) error {
 			}
 		}
 		if r.idemKey != "" {
-			v, _ := json.Marshal(idemRecord{ID: r.idemID, At: q.now().UTC()})
+			var seq uint64
+			if n := len(r.change.Events); n > 0 {
+				seq = r.change.Events[n-1].Seq
+			}
+			v, _ := json.Marshal(idemRecord{ID: r.idemID, At: q.now().UTC(), Seq: seq})
 			if err := idem.Put([]byte(hs.code+"/"+r.idemKey), v); err != nil {
 				return fmt.Errorf("put idempotency key: %w", err)
 			}
@@ -521,6 +558,9 @@ func keepOpen(t *hall.Ticket) bool {
 type idemRecord struct {
 	ID string    `json:"id"`
 	At time.Time `json:"at"`
+	// Seq is the seq of the ticket's ticket.issued event (0 in records written before it was
+	// kept): a record below the hall's last day reset answers for a ticket the reset cancelled.
+	Seq uint64 `json:"seq,omitempty"`
 }
 
 // tickLoop runs the engines' time rules every TickInterval and prunes old idempotency keys hourly.
@@ -549,8 +589,7 @@ func (q *Queue) tick() {
 		hs.mu.Lock()
 		eng, err := q.engine(hs)
 		if err == nil {
-			ch := eng.Tick(q.now())
-			if len(ch.Events) > 0 || len(ch.Tickets) > 0 {
+			if ch := eng.Tick(q.now()); !ch.Empty() {
 				q.enqueue(hs, ch)
 			}
 		}
@@ -595,7 +634,9 @@ func newFollowToken() string {
 }
 
 // Issue creates a ticket and returns once it is durable. With an idempotency key that was seen in
-// the last day, it returns the ticket created then (position and wait recomputed).
+// the last day, it returns the ticket created then (position and wait recomputed), unless the
+// hall's day has been reset since (that ticket was cancelled at midnight and must not be printed):
+// then it issues a ticket for today under the same key, which later retries get.
 func (q *Queue) Issue(ctx context.Context, req hall.IssueRequest) (*hall.Issued, error) {
 	hs, err := q.hall(req.Hall)
 	if err != nil {
@@ -605,30 +646,34 @@ func (q *Queue) Issue(ctx context.Context, req hall.IssueRequest) (*hall.Issued,
 		return nil, err
 	}
 	token := newFollowToken()
-	hs.mu.Lock()
-	if req.IdempotencyKey != "" {
-		if r, ok := hs.idem[req.IdempotencyKey]; ok {
-			// The same key is being committed right now: answer with its ticket once durable.
+	var eng *queue.Engine
+	for {
+		hs.mu.Lock()
+		if eng, err = q.engine(hs); err != nil {
+			hs.mu.Unlock()
+			return nil, err
+		}
+		if req.IdempotencyKey == "" {
+			break
+		}
+		if r, ok := hs.idem[req.IdempotencyKey]; ok && !r.isDone() {
+			// The same key is being committed right now: look again once it is durable.
 			hs.mu.Unlock()
 			if err := r.wait(ctx); err != nil {
 				return nil, err
 			}
-			return q.issuedByID(ctx, hs, r.idemID)
+			continue
 		}
-		id, err := q.idemLookup(hs.code, req.IdempotencyKey)
+		id, again, err := q.idemAnswer(ctx, hs, eng, req.IdempotencyKey)
 		if err != nil {
 			hs.mu.Unlock()
 			return nil, err
 		}
-		if id != "" {
+		if again {
 			hs.mu.Unlock()
 			return q.issuedByID(ctx, hs, id)
 		}
-	}
-	eng, err := q.engine(hs)
-	if err != nil {
-		hs.mu.Unlock()
-		return nil, err
+		break
 	}
 	now := q.now()
 	// The ID must be chosen before the engine picks the number, so it uses the hall's next event
@@ -654,8 +699,39 @@ func (q *Queue) Issue(ctx context.Context, req hall.IssueRequest) (*hall.Issued,
 	return iss, nil
 }
 
-// idemLookup returns the ticket ID stored for an idempotency key, "" when none (or expired).
-func (q *Queue) idemLookup(hallCode, key string) (string, error) {
+// idemAnswer decides how a stored idempotency key answers: again is true when the request is a
+// repeat of one that issued ticket id today. It is false when the key is unknown (or expired), and
+// when the hall's day was reset after that ticket was issued (the reset cancelled it): the caller
+// then issues a new ticket under the key. A reset that is due (midnight passed, no command yet)
+// runs first. Callers hold hs.mu.
+func (q *Queue) idemAnswer(ctx context.Context, hs *hallState, eng *queue.Engine, key string) (id string, again bool, err error) {
+	rec, err := q.idemLookup(hs.code, key)
+	if err != nil || rec.ID == "" {
+		return "", false, err
+	}
+	if ch := eng.Tick(q.now()); !ch.Empty() {
+		if _, err := q.enqueue(hs, ch); err != nil {
+			return "", false, err
+		}
+	}
+	current := rec.Seq > eng.ResetSeq()
+	if rec.Seq == 0 { // a record from before Seq was kept: go by the ticket's day
+		t, err := q.ticketByID(ctx, rec.ID)
+		if err != nil {
+			return "", false, err
+		}
+		current = t.Day == eng.BusinessDay()
+	}
+	if !current {
+		q.log.Info("idempotency key repeated after the day reset: issuing a ticket for today",
+			"hall", hs.code, "cancelled", rec.ID)
+	}
+	return rec.ID, current, nil
+}
+
+// idemLookup returns the record stored for an idempotency key; its ID is "" when there is none
+// (or it expired).
+func (q *Queue) idemLookup(hallCode, key string) (idemRecord, error) {
 	var rec idemRecord
 	err := q.db.bolt.View(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bucketIdem).Get([]byte(hallCode + "/" + key))
@@ -665,12 +741,12 @@ func (q *Queue) idemLookup(hallCode, key string) (string, error) {
 		return json.Unmarshal(v, &rec)
 	})
 	if err != nil {
-		return "", hall.Errorf(hall.EUNAVAILABLE, "", "bolt: idempotency lookup: %v", err)
+		return idemRecord{}, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: idempotency lookup: %v", err)
 	}
 	if rec.ID == "" || q.now().Sub(rec.At) > IdempotencyTTL {
-		return "", nil
+		return idemRecord{}, nil
 	}
-	return rec.ID, nil
+	return rec, nil
 }
 
 // issuedByID answers a repeated issue request with the stored ticket.

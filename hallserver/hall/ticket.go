@@ -74,8 +74,13 @@ type Ticket struct {
 	Channel  string      `json:"channel,omitempty"`  // kiosk device or staff who issued it
 
 	IssuedAt time.Time `json:"issuedAt"`
-	// Order sorts waiting tickets within one queue (smaller first); UnixNano of the queue time.
+	// Order sorts waiting tickets (smaller first): a position in the hall's own monotonic
+	// sequence (never the wall clock), given when the ticket joined its queue.
 	Order int64 `json:"order,omitempty"`
+	// IssueOrder is the Order the ticket got when it was issued: a transfer or reinstatement
+	// "by original time" puts it back there. 0 on tickets issued before it existed (their Order
+	// was then the issue time in Unix nanoseconds).
+	IssueOrder int64 `json:"issueOrder,omitempty"`
 
 	Counter       int        `json:"counter,omitempty"`       // counter that called it (current or last)
 	TargetCounter int        `json:"targetCounter,omitempty"` // waiting for this counter only (transfer)

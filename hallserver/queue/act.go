@@ -346,7 +346,7 @@ func (e *Engine) noShow(now time.Time, c *hall.Counter, a hall.CounterAction, fi
 	t.State = hall.TicketNoShow
 	t.NoShows++
 	c.Current = ""
-	if t.NoShows > NoShowLimit {
+	if t.NoShows > NoShowLimit || t.Day != e.day { // a ticket of an earlier day cannot come back
 		e.remove(t)
 		final[t.ID] = t
 	}
@@ -365,11 +365,11 @@ func (e *Engine) canReinstate(t *hall.Ticket) error {
 }
 
 // placement returns the Order of t placed in the queue of service svc.
-func (e *Engine) placement(now time.Time, t *hall.Ticket, svc string, p hall.Placement) int64 {
+func (e *Engine) placement(t *hall.Ticket, svc string, p hall.Placement) int64 {
 	q := e.queues[svc]
 	switch p {
 	case hall.PlaceFront:
-		o := now.UnixNano()
+		o := e.nextOrder()
 		for _, w := range q {
 			if w != t && w.Order <= o {
 				o = w.Order - 1
@@ -377,7 +377,7 @@ func (e *Engine) placement(now time.Time, t *hall.Ticket, svc string, p hall.Pla
 		}
 		return o
 	case hall.PlaceEnd:
-		o := now.UnixNano()
+		o := e.nextOrder()
 		for _, w := range q {
 			if w != t && w.Order >= o {
 				o = w.Order + 1
@@ -385,7 +385,10 @@ func (e *Engine) placement(now time.Time, t *hall.Ticket, svc string, p hall.Pla
 		}
 		return o
 	}
-	return t.IssuedAt.UnixNano()
+	if t.IssueOrder != 0 {
+		return t.IssueOrder
+	}
+	return t.IssuedAt.UnixNano() // issued before the order sequence, when Orders were times
 }
 
 func placementOr(p, def hall.Placement) (hall.Placement, error) {
@@ -400,7 +403,7 @@ func placementOr(p, def hall.Placement) (hall.Placement, error) {
 
 // toWaiting puts a ticket that is not in a queue back into one.
 func (e *Engine) toWaiting(now time.Time, t *hall.Ticket, svc string, p hall.Placement) {
-	t.Order = e.placement(now, t, svc, p)
+	t.Order = e.placement(t, svc, p)
 	t.Service = svc
 	t.State = hall.TicketWaiting
 	t.CalledAt, t.StartedAt = nil, nil
@@ -432,6 +435,9 @@ func (e *Engine) reinstate(now time.Time, c *hall.Counter, a hall.CounterAction)
 func (e *Engine) park(now time.Time, c *hall.Counter, a hall.CounterAction) (*hall.Ticket, error) {
 	t, err := e.current(c, a.Ticket)
 	if err != nil {
+		return nil, err
+	}
+	if err := e.sameDay(t); err != nil {
 		return nil, err
 	}
 	t.State = hall.TicketParked
@@ -542,6 +548,9 @@ func (e *Engine) transfer(now time.Time, c *hall.Counter, a hall.CounterAction) 
 			return nil, hall.Errorf(hall.ECONFLICT, "ticket", "ticket %s is %s; transfer it from its counter", t.Number, t.State)
 		}
 	}
+	if err := e.sameDay(t); err != nil {
+		return nil, err
+	}
 	svc := a.ToService
 	if svc == "" {
 		svc = t.Service
@@ -561,6 +570,15 @@ func (e *Engine) transfer(now time.Time, c *hall.Counter, a hall.CounterAction) 
 	e.toWaiting(now, t, svc, p)
 	e.event(now, hall.EventTransferred, a.Actor, t, freed)
 	return t, nil
+}
+
+// sameDay refuses to put a ticket kept at its counter across the day reset back into a queue (it
+// would wait among today's numbers): it can only be finished or marked absent.
+func (e *Engine) sameDay(t *hall.Ticket) error {
+	if t.Day != e.day {
+		return hall.Errorf(hall.ECONFLICT, "ticket", "ticket %s is from %s: finish it or mark it absent", t.Number, t.Day)
+	}
+	return nil
 }
 
 func (e *Engine) refersTo(ref, id string) bool {

@@ -11,20 +11,32 @@
 // # Numbers and the day
 //
 // A ticket number is the service code followed by at least three digits (A001…A999, then A1000…), counted per service
-// per local day in the engine's location (Asia/Shanghai by default). The first command of a new
-// local day (or a Tick) resets the day before doing anything else: every ticket still open from the
-// previous day is cancelled (one ticket.cancelled event each, actor "system"), reinstatable no-shows
-// are dropped, every counter is closed, the recent calls are cleared, the numbers start again at 001,
-// and a hall.day_reset event is appended. If the command that triggered the reset then fails, the
-// reset is undone too (errors change nothing); it happens again with the next command. The 1000th
-// ticket of a service in one day is refused with ECONFLICT ("service full for today"). Numbers are
-// in Meta, so they are never reused after Restore.
+// per business day (Meta.Day, a local day in the engine's location, Asia/Shanghai by default).
+// The first command (or Tick) whose clock reads a later local day than the previous command's
+// resets the hall before doing anything else: every waiting or parked ticket is cancelled (one
+// ticket.cancelled event each, actor "system"), reinstatable no-shows are dropped, tickets at a
+// counter (called or serving) stay there to be finished or marked absent as usual, counters without
+// a ticket are closed, the recent calls are cleared, and a hall.day_reset event is appended. If the
+// command that triggered the reset then fails, the reset is undone too (errors change nothing); it
+// happens again with the next command. The (MaxNumber+1)th ticket of a service in one day is
+// refused with ECONFLICT ("service full for today"). Numbers are in Meta, so they are never reused
+// after Restore.
+//
+// # Clock steps
+//
+// The business day never goes backwards and a number is never issued twice under one day: when
+// the clock is set back to an earlier day, numbering goes on under the latest day used. A reset
+// starts the numbers again at 001 only when the clock's day is later than that day; a reset on a
+// day already used (the clock was ahead and was corrected) keeps numbering on. A command that
+// sees the clock read earlier than the previous command's reports it in Change.ClockBack for the
+// owner to log (the engine does no I/O). Queue order is a monotonic per-hall sequence (Meta.LastOrder),
+// not the wall clock, so a clock stepped back never reorders the queue.
 //
 // # Who is called next
 //
 // call-next at counter n considers the waiting tickets of the services in n's profile that are
 // not reserved for another counter (TargetCounter is 0 or n). Green-channel (priority) tickets
-// come first; then the oldest Order (the time the ticket joined its queue) across all those
+// come first; then the smallest Order (the hall's sequence when the ticket joined its queue) across all those
 // services; equal Orders go by the counter's profile order (its main service first), then by
 // number. A counter with a ticket that is still called or serving must finish it, mark it no-show,
 // park or transfer it before it can call again (ECONFLICT), so a double click never skips anyone.
@@ -67,6 +79,11 @@ const (
 // SystemActor is the actor of events the engine makes by itself (the day reset).
 const SystemActor = "system"
 
+// OrderStep is the gap between the Orders of tickets issued one after the other: a transfer or
+// reinstatement to the front of a queue takes the Order just before the first waiting ticket,
+// which stays after every ticket issued earlier.
+const OrderStep = 1 << 20
+
 // ServiceStats are the recent service times of one service, for wait estimates.
 type ServiceStats struct {
 	// Recent holds the most recent service durations in seconds (called → finished), newest last.
@@ -84,17 +101,39 @@ type Meta struct {
 	Stats       map[string]ServiceStats `json:"stats"`
 	Devices     []hall.DeviceStatus     `json:"devices,omitempty"` // last report per device part
 	Notices     []hall.Notice           `json:"notices,omitempty"` // oldest first
+	// Clock is the clock reading (UTC, wall clock) of the last command. The day resets when a
+	// command's local day is later than this one's; it follows the clock back too, so the next
+	// midnight after a clock correction still resets the hall.
+	Clock time.Time `json:"clock,omitzero"`
+	// LastOrder is the last queue Order handed out (monotonic, see Ticket.Order).
+	LastOrder int64 `json:"lastOrder,omitempty"`
+	// ResetSeq is the seq of the last hall.day_reset event (0 before the first one).
+	ResetSeq uint64 `json:"resetSeq,omitempty"`
+}
+
+// ClockStep reports that a command's clock read earlier than the previous command's: the clock
+// was set back. The engine kept its business day and queue order; the owner logs it.
+type ClockStep struct {
+	From time.Time // the previous command's clock
+	To   time.Time // this command's clock
+	Day  string    // the business day numbering goes on under
 }
 
 // Change is what one command changed.
 type Change struct {
-	Tickets []hall.Ticket // tickets created or changed, as they are after the change
-	Events  []hall.Event  // events to append, Seq consecutive after the previous change
-	Meta    Meta          // the engine meta after the change (a copy)
+	// Tickets are the tickets created or changed, as they are after the change. A change with the
+	// day reset also lists the tickets the engine still holds (those at a counter), so the owner's
+	// index of open tickets can start again from this list.
+	Tickets []hall.Ticket
+	Events  []hall.Event // events to append, Seq consecutive after the previous change
+	Meta    Meta         // the engine meta after the change (a copy)
+	// ClockBack is set when the clock read earlier than at the previous command: the owner logs
+	// it and persists Meta even when there are no events (Meta.Clock decides the next reset).
+	ClockBack *ClockStep
 }
 
-// Empty reports whether the change has no events (nothing to persist).
-func (c Change) Empty() bool { return len(c.Events) == 0 }
+// Empty reports whether the change has nothing to persist: no events and no clock step.
+func (c Change) Empty() bool { return len(c.Events) == 0 && c.ClockBack == nil }
 
 // Engine is the queue state of one hall.
 type Engine struct {
@@ -112,15 +151,23 @@ type Engine struct {
 	stats    map[string]ServiceStats
 	devices  []hall.DeviceStatus // copy-on-write like the other meta slices
 	notices  []hall.Notice
+	clock    time.Time // last command's clock (UTC, no monotonic reading)
+	cday     string    // local day of clock ("" when clock is zero)
+	order    int64     // last Order handed out
+	resetSeq uint64    // seq of the last day reset
+
+	// byNumber holds the tickets of the business day only: a ticket kept at a counter across
+	// the day reset is found by ID (its number may be issued again today).
 
 	tickets  map[string]*hall.Ticket // open tickets and reinstatable no-shows, by ID
-	byNumber map[string]string       // number -> ID (tickets in the engine)
+	byNumber map[string]string       // number -> ID (tickets of day in the engine)
 	byToken  map[string]string       // token -> ID
 	queues   map[string][]*hall.Ticket
 
 	// the change being built by the running command
 	ch      Change
 	touched map[string]bool
+	kept    []string // IDs kept across a day reset in this change
 }
 
 // New returns an engine for a hall with no history.
@@ -149,6 +196,9 @@ func Restore(h hall.Hall, loc *time.Location, meta Meta, open []hall.Ticket) (*E
 		svcs:     map[string]int{},
 		seq:      meta.Seq,
 		day:      meta.Day,
+		clock:    meta.Clock,
+		order:    meta.LastOrder,
+		resetSeq: meta.ResetSeq,
 		devices:  slices.Clone(meta.Devices),
 		notices:  slices.Clone(meta.Notices),
 		numbers:  map[string]int{},
@@ -160,6 +210,9 @@ func Restore(h hall.Hall, loc *time.Location, meta Meta, open []hall.Ticket) (*E
 	}
 	for i, s := range h.Services {
 		e.svcs[s.Code] = i
+	}
+	if !e.clock.IsZero() {
+		e.cday = e.Day(e.clock)
 	}
 	for k, v := range meta.Numbers {
 		e.numbers[k] = v
@@ -200,12 +253,16 @@ func Restore(h hall.Hall, loc *time.Location, meta Meta, open []hall.Ticket) (*E
 		if _, dup := e.tickets[t.ID]; dup || t.ID == "" {
 			return nil, fmt.Errorf("queue: restore: duplicate or empty ticket ID %q", t.ID)
 		}
-		if _, dup := e.byNumber[t.Number]; dup {
-			return nil, fmt.Errorf("queue: restore: duplicate ticket number %s", t.Number)
+		if t.Day == e.day || e.day == "" {
+			if _, dup := e.byNumber[t.Number]; dup {
+				return nil, fmt.Errorf("queue: restore: duplicate ticket number %s", t.Number)
+			}
+			e.byNumber[t.Number] = t.ID
 		}
+		// Files written before the order sequence: Orders were Unix nanoseconds; go on after them.
+		e.order = max(e.order, t.Order, t.IssueOrder)
 		tp := &t
 		e.tickets[t.ID] = tp
-		e.byNumber[t.Number] = t.ID
 		if t.Token != "" {
 			e.byToken[t.Token] = t.ID
 		}
@@ -268,6 +325,13 @@ func (e *Engine) Location() *time.Location { return e.loc }
 // Day returns the local day string of t in the engine's time zone.
 func (e *Engine) Day(t time.Time) string { return t.In(e.loc).Format("2006-01-02") }
 
+// BusinessDay returns the day the numbers are counted under (Meta.Day): it never goes back.
+func (e *Engine) BusinessDay() string { return e.day }
+
+// ResetSeq returns the seq of the last hall.day_reset event (0 before the first one): a change
+// committed with a lower seq belongs to an earlier business session of the hall.
+func (e *Engine) ResetSeq() uint64 { return e.resetSeq }
+
 // Meta returns a copy of the engine meta.
 func (e *Engine) Meta() Meta {
 	m := Meta{
@@ -279,6 +343,9 @@ func (e *Engine) Meta() Meta {
 		Stats:       make(map[string]ServiceStats, len(e.stats)),
 		Devices:     e.devices,
 		Notices:     e.notices,
+		Clock:       e.clock,
+		LastOrder:   e.order,
+		ResetSeq:    e.resetSeq,
 	}
 	if m.RecentCalls == nil {
 		m.RecentCalls = []hall.Call{}
@@ -353,6 +420,13 @@ func (e *Engine) counterIndex(n int) int {
 func (e *Engine) begin() {
 	e.ch = Change{}
 	e.touched = nil
+	e.kept = nil
+}
+
+// nextOrder hands out the next queue Order.
+func (e *Engine) nextOrder() int64 {
+	e.order += OrderStep
+	return e.order
 }
 
 func (e *Engine) event(now time.Time, typ hall.EventType, actor string, t *hall.Ticket, c *hall.Counter) {
@@ -414,6 +488,12 @@ func (e *Engine) commit(final map[string]*hall.Ticket) Change {
 			}
 		}
 	}
+	for _, id := range e.kept {
+		if t, ok := e.tickets[id]; ok && !added[id] {
+			added[id] = true
+			ch.Tickets = append(ch.Tickets, *t)
+		}
+	}
 	ch.Meta = e.Meta()
 	e.begin()
 	return ch
@@ -469,26 +549,32 @@ func (e *Engine) clone() *Engine {
 	return &c
 }
 
-// rollover resets the day when now is in a later local day than the engine's. It returns a
-// copy of the engine as it was before (nil when nothing happened) and the tickets that became
-// final.
-func (e *Engine) rollover(now time.Time) (saved *Engine, final map[string]*hall.Ticket) {
-	day := e.Day(now)
-	if day == e.day {
+// clockDay is the local day of the previous command's clock (the business day before the first
+// command that recorded its clock).
+func (e *Engine) clockDay() string {
+	if e.cday == "" {
+		return e.day
+	}
+	return e.cday
+}
+
+// rollover resets the hall when day (now's local day) is later than the previous command's.
+// The numbers start again only when that day is also later than the business day; otherwise
+// (the clock was ahead and has been corrected) they go on under the business day, which never
+// goes back. It returns a copy of the engine as it was before (nil when nothing happened) and the
+// tickets that became final.
+func (e *Engine) rollover(now time.Time, day string) (saved *Engine, final map[string]*hall.Ticket) {
+	if e.day == "" {
+		e.day = day // first use
 		return nil, nil
 	}
-	if e.day == "" || day < e.day {
-		// First use, or the clock went back across midnight: adopt the day without a reset
-		// only when nothing has been numbered yet.
-		if e.day == "" {
-			e.day = day
-			return nil, nil
-		}
+	if day <= e.clockDay() {
 		return nil, nil
 	}
 	saved = e.clone()
 	final = map[string]*hall.Ticket{}
-	// cancel open tickets in a stable order: by number
+	newDay := day > e.day
+	// cancel waiting and parked tickets in a stable order: by day, then number
 	ids := make([]string, 0, len(e.tickets))
 	for id := range e.tickets {
 		ids = append(ids, id)
@@ -502,7 +588,15 @@ func (e *Engine) rollover(now time.Time) (saved *Engine, final map[string]*hall.
 	})
 	for _, id := range ids {
 		t := e.tickets[id]
-		if t.State == hall.TicketWaiting {
+		switch t.State {
+		case hall.TicketCalled, hall.TicketServing:
+			// In service: it stays at its counter and is finished (or marked absent) as usual.
+			if newDay && e.byNumber[t.Number] == t.ID {
+				delete(e.byNumber, t.Number) // its number may be issued again today
+			}
+			e.kept = append(e.kept, id)
+			continue
+		case hall.TicketWaiting:
 			e.dequeue(t)
 		}
 		e.remove(t)
@@ -510,38 +604,37 @@ func (e *Engine) rollover(now time.Time) (saved *Engine, final map[string]*hall.
 		if t.State == hall.TicketNoShow {
 			continue // already final; only its reinstatement ends
 		}
-		var ctr *hall.Counter
-		if ci := e.counterIndex(t.Counter); ci >= 0 && e.counters[ci].Current == t.ID {
-			e.counters[ci].Current = ""
-			ctr = &e.counters[ci]
-		}
 		t.State = hall.TicketCancelled
 		t.TargetCounter = 0
 		ft := now
 		t.FinishedAt = &ft
-		e.event(now, hall.EventCancelled, SystemActor, t, ctr)
+		e.event(now, hall.EventCancelled, SystemActor, t, nil)
 	}
 	for i := range e.counters {
 		c := &e.counters[i]
-		c.Current = ""
-		if c.State != hall.CounterClosed {
+		if c.Current == "" && c.State != hall.CounterClosed {
 			c.State = hall.CounterClosed
 			c.Staff = ""
 			e.event(now, hall.EventCounter, SystemActor, nil, c)
 		}
 	}
-	e.day = day
-	e.numbers = map[string]int{}
+	if newDay {
+		e.day = day
+		e.numbers = map[string]int{}
+	}
 	e.recent = nil
 	e.event(now, hall.EventDayReset, SystemActor, nil, nil)
+	e.resetSeq = e.seq
 	return saved, final
 }
 
-// run wraps a command: the day reset first, the command, then the change (or the undo).
+// run wraps a command: the day reset first, the command, then the change (or the undo). It
+// records the command's clock and reports a clock set back.
 func (e *Engine) run(now time.Time, cmd func(final map[string]*hall.Ticket) (*hall.Ticket, error)) (*hall.Ticket, Change, error) {
 	e.begin()
-	prevDay := e.day
-	saved, final := e.rollover(now)
+	prevDay, prevClock := e.day, e.clock
+	day := e.Day(now)
+	saved, final := e.rollover(now, day)
 	if final == nil {
 		final = map[string]*hall.Ticket{}
 	}
@@ -550,7 +643,7 @@ func (e *Engine) run(now time.Time, cmd func(final map[string]*hall.Ticket) (*ha
 		if saved != nil {
 			*e = *saved
 		}
-		e.day = prevDay
+		e.day, e.clock = prevDay, prevClock
 		e.begin()
 		return nil, Change{}, err
 	}
@@ -559,7 +652,20 @@ func (e *Engine) run(now time.Time, cmd func(final map[string]*hall.Ticket) (*ha
 		tc := *t
 		out = &tc
 	}
-	return out, e.commit(final), nil
+	wall := now.Round(0).UTC() // compare and keep wall clocks: a monotonic reading hides steps
+	var back *ClockStep
+	if !prevClock.IsZero() && wall.Before(prevClock) {
+		back = &ClockStep{From: prevClock, To: wall, Day: e.day}
+	}
+	e.clock, e.cday = wall, day
+	ch := e.commit(final)
+	if back != nil {
+		ch.ClockBack = back
+		if len(ch.Events) == 0 {
+			ch.Meta = e.Meta()
+		}
+	}
+	return out, ch, nil
 }
 
 // Tick lets time-based rules run (day change at local midnight): it returns a Change with events
@@ -634,8 +740,9 @@ func (e *Engine) Issue(now time.Time, req hall.IssueRequest, id, token string) (
 			PersonID: req.PersonID,
 			Channel:  req.Channel,
 			IssuedAt: now,
-			Order:    now.UnixNano(),
 		}
+		t.Order = e.nextOrder()
+		t.IssueOrder = t.Order
 		e.tickets[id] = t
 		e.byNumber[t.Number] = id
 		e.byToken[token] = id

@@ -128,7 +128,7 @@ func TestNumbering(t *testing.T) {
 		t.Fatalf("B got %s", n)
 	}
 	tk := f.issue("A", false)
-	if tk.Day != "2026-03-02" || tk.Order != tk.IssuedAt.UnixNano() || tk.State != hall.TicketWaiting {
+	if tk.Day != "2026-03-02" || tk.Order != 5*OrderStep || tk.IssueOrder != tk.Order || tk.State != hall.TicketWaiting {
 		t.Fatalf("ticket %+v", tk)
 	}
 }
@@ -198,7 +198,7 @@ func TestMidnightReset(t *testing.T) {
 	f := newFix(t)
 	f.clk.t = time.Date(2026, 3, 2, 15, 59, 50, 0, time.UTC) // 23:59:50 in Shanghai
 	a1 := f.issue("A", false)
-	f.issue("A", false)
+	a2 := f.issue("A", false)
 	f.act(1, hall.ActOpen)
 	f.act(1, hall.ActCallNext)
 	if a1.Day != "2026-03-02" {
@@ -216,12 +216,19 @@ func TestMidnightReset(t *testing.T) {
 	if f.e.Meta().Day != "2026-03-03" {
 		t.Fatal("meta day")
 	}
-	if _, ok := f.e.Ticket(a1.ID); ok {
-		t.Fatal("yesterday's ticket still open")
+	// A001 is at counter 1 and stays there; A002, waiting, is cancelled.
+	if tk, ok := f.e.Ticket(a1.ID); !ok || tk.State != hall.TicketCalled {
+		t.Fatal("the ticket at counter 1 did not stay there")
+	}
+	if _, ok := f.e.Ticket(a2.ID); ok {
+		t.Fatal("yesterday's waiting ticket still open")
 	}
 	snap := f.e.Snapshot(f.clk.now())
 	for _, c := range snap.Counters {
-		if c.State != hall.CounterClosed || c.Current != nil {
+		if c.Number == 1 && (c.State != hall.CounterOpen || c.Current == nil || c.Current.Number != "A001") {
+			t.Fatalf("counter 1 after reset %+v", c)
+		}
+		if c.Number != 1 && (c.State != hall.CounterClosed || c.Current != nil) {
 			t.Fatalf("counter %+v after reset", c)
 		}
 	}
@@ -321,14 +328,19 @@ func TestCallOrder(t *testing.T) {
 }
 
 func TestProfileOrderBreaksTies(t *testing.T) {
+	// Issued tickets never tie (Order is a sequence); tickets with equal Orders come from files
+	// written when Order was the issue time in nanoseconds.
 	f := newFix(t)
-	now := f.clk.add(time.Second)
+	var open []hall.Ticket
 	for i, s := range []string{"A", "B"} {
-		if _, _, err := f.e.Issue(now, hall.IssueRequest{Service: s}, fmt.Sprint("s", i), fmt.Sprint("st", i)); err != nil {
-			t.Fatal(err)
-		}
+		open = append(open, hall.Ticket{ID: fmt.Sprint("s", i), Service: s, Number: s + "001", Day: "2026-03-02",
+			Token: fmt.Sprint("st", i), State: hall.TicketWaiting, IssuedAt: f.clk.now(), Order: f.clk.now().UnixNano()})
 	}
-	f.seq = f.e.Meta().Seq
+	e, err := Restore(testHall(), nil, Meta{Day: "2026-03-02"}, open)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.e = e
 	f.act(2, hall.ActOpen)
 	if tk, _ := f.act(2, hall.ActCallNext); tk.Number != "B001" { // counter 2's main service is B
 		t.Fatal(tk.Number)

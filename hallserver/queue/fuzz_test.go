@@ -12,11 +12,13 @@ import (
 // FuzzEngine applies random command sequences and checks the invariants after each one: a ticket
 // is in at most one place, no number is issued twice in a day, a counter's current ticket is
 // called or serving at that counter, waiting counts match the queues, seqs are consecutive, and
-// failing commands change nothing.
+// failing commands change nothing. The clock also steps back ten minutes, and forward and back a
+// day: numbers stay unique per day and the business day never goes back.
 func FuzzEngine(f *testing.F) {
 	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15})
 	f.Add([]byte{0, 0, 0, 20, 36, 52, 68, 3, 19, 35, 51, 4, 5, 6, 7, 200, 201, 202, 2, 18})
 	f.Add([]byte("the quick brown fox jumps over the lazy dog, twice: THE QUICK BROWN FOX"))
+	f.Add([]byte{0, 1, 2, 3, 4, 20, 36, 21, 37, 254, 5, 6, 255, 7, 8, 253, 9, 10, 22, 38, 250, 11, 254, 12, 70, 71})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		e := New(testHall(), nil)
 		now := time.Date(2026, 3, 2, 15, 50, 0, 0, time.UTC) // close to Shanghai midnight
@@ -52,7 +54,18 @@ func FuzzEngine(f *testing.F) {
 				a.Placement = []hall.Placement{"", hall.PlaceFront, hall.PlaceEnd, hall.PlaceOriginal}[int(b/3)%4]
 				_, ch, err = e.Act(now, a)
 			default:
+				switch b {
+				case 253:
+					now = now.Add(-10 * time.Minute)
+				case 254:
+					now = now.Add(24 * time.Hour)
+				case 255:
+					now = now.Add(-24 * time.Hour)
+				}
 				ch = e.Tick(now)
+			}
+			if e.day < before.Day {
+				t.Fatalf("step %d: business day went back from %s to %s", i, before.Day, e.day)
 			}
 			if err != nil {
 				if len(ch.Events) != 0 || !reflect.DeepEqual(before, e.Meta()) {
@@ -115,7 +128,7 @@ func checkInvariants(t *testing.T, e *Engine) {
 		}
 		place[tk.ID] = fmt.Sprint("counter ", c.Number)
 	}
-	waiting := 0
+	waiting, today := 0, 0
 	for id, tk := range e.tickets {
 		switch tk.State {
 		case hall.TicketWaiting:
@@ -138,8 +151,16 @@ func checkInvariants(t *testing.T, e *Engine) {
 		default:
 			t.Fatalf("final ticket %s (%s) kept", tk.Number, tk.State)
 		}
-		if e.byNumber[tk.Number] != id || e.byToken[tk.Token] != id {
-			t.Fatalf("index of %s broken", tk.Number)
+		if e.byToken[tk.Token] != id {
+			t.Fatalf("token index of %s broken", tk.Number)
+		}
+		if tk.Day == e.day {
+			today++
+			if e.byNumber[tk.Number] != id {
+				t.Fatalf("number index of %s broken", tk.Number)
+			}
+		} else if (tk.State != hall.TicketCalled && tk.State != hall.TicketServing) || e.byNumber[tk.Number] == id {
+			t.Fatalf("%s of %s kept %s (today is %s)", tk.Number, tk.Day, tk.State, e.day)
 		}
 	}
 	total := 0
@@ -149,7 +170,7 @@ func checkInvariants(t *testing.T, e *Engine) {
 	if total != waiting || len(e.Waiting()) != waiting {
 		t.Fatalf("waiting counts %d, tickets %d", total, waiting)
 	}
-	if len(e.byNumber) != len(e.tickets) || len(e.byToken) != len(e.tickets) {
+	if len(e.byNumber) != today || len(e.byToken) != len(e.tickets) {
 		t.Fatalf("indexes %d %d vs %d tickets", len(e.byNumber), len(e.byToken), len(e.tickets))
 	}
 }
