@@ -38,7 +38,7 @@ const (
 	MaxComment    = 500  // rating comment
 	MaxDetails    = 20   // details a requester can add to one case
 	MaxParts      = 10   // assisting departments
-	MaxDuplicates = 1000 // duplicates linked to one original
+	MaxDuplicates = 100  // duplicates linked to one original (each adds to every event of it)
 	MaxContact    = 64   // requester name, phone, e-mail, person number
 )
 
@@ -367,9 +367,18 @@ var publicEvents = map[hall.CaseEventType]bool{
 
 // emit appends an event (and a timeline entry) for the working copy c.
 func (e *Engine) emit(now time.Time, c *hall.Case, typ hall.CaseEventType, actor, dept, limit, text string) {
+	e.emitEntry(now, c, typ, actor, dept, limit, text, publicEvents[typ])
+}
+
+// emitInternal is emit with an internal timeline entry, whatever the event type.
+func (e *Engine) emitInternal(now time.Time, c *hall.Case, typ hall.CaseEventType, actor, dept, limit, text string) {
+	e.emitEntry(now, c, typ, actor, dept, limit, text, false)
+}
+
+func (e *Engine) emitEntry(now time.Time, c *hall.Case, typ hall.CaseEventType, actor, dept, limit, text string, public bool) {
 	e.seq++
 	c.UpdatedAt = now
-	c.Timeline = append(c.Timeline, hall.CaseEntry{At: now, Type: typ, Actor: actor, Department: dept, Text: text, Public: publicEvents[typ]})
+	c.Timeline = append(c.Timeline, hall.CaseEntry{At: now, Type: typ, Actor: actor, Department: dept, Text: text, Public: public})
 	snap := c.Clone()
 	e.ch.Events = append(e.ch.Events, hall.CaseEvent{Seq: e.seq, Type: typ, At: now, Actor: actor, Department: dept, Limit: limit, Case: &snap})
 }

@@ -1,0 +1,111 @@
+package http
+
+import (
+	"strings"
+	"testing"
+
+	"onedoor/hallserver/cases"
+	"onedoor/hallserver/hall"
+)
+
+// openAs opens a case as a staff member (hotline) for a department and returns it.
+func (e *caseEnv) openAs(token, dept, text string) openedCaseJSON {
+	e.t.Helper()
+	r := e.do("POST", "/api/v1/cases", token, map[string]any{"kind": "complaint", "department": dept, "text": text})
+	if r.status != 201 {
+		e.t.Fatalf("open case for %s: %d %s", dept, r.status, r.body)
+	}
+	var oc openedCaseJSON
+	r.decode(e.t, &oc)
+	return oc
+}
+
+// caseJSON reads a case as the supervisor sees it.
+func (e *caseEnv) caseJSON(sup, id string) hall.Case {
+	e.t.Helper()
+	var c hall.Case
+	r := e.do("GET", "/api/v1/cases/"+id, sup, nil)
+	if r.status != 200 {
+		e.t.Fatalf("get case %s: %d %s", id, r.status, r.body)
+	}
+	r.decode(e.t, &c)
+	return c
+}
+
+// TestDuplicateOfInvisibleCaseIsNotFound: a library handler cannot link its case as a duplicate
+// of a finance case it cannot see: the answer is exactly the answer for a case number that does
+// not exist (no oracle), and neither case changes.
+func TestDuplicateOfInvisibleCaseIsNotFound(t *testing.T) {
+	e := newCaseEnv(t)
+	sup, lib := e.login("supervisor"), e.login("h-library")
+	fin := e.openAs(sup, "finance", "学费退款三个月还没到账")
+	own := e.openAs(sup, "library", "图书馆三楼太吵")
+	before := e.caseJSON(sup, fin.ID)
+	seq := e.cs.LastSeq()
+
+	// what a case that does not exist answers, for a reference of the same shape
+	missing := fin.Number[:len(fin.Number)-4] + "9999"
+	want := e.do("POST", "/api/v1/cases/"+own.ID+"/duplicate", lib, map[string]string{"original": missing})
+	if want.status != 404 || want.apiError(t).Field != "original" {
+		t.Fatalf("missing original: %d %s", want.status, want.body)
+	}
+	for _, ref := range []string{fin.Number, fin.ID, strings.ToLower(fin.Number)} {
+		got := e.do("POST", "/api/v1/cases/"+own.ID+"/duplicate", lib, map[string]string{"original": ref})
+		if got.status != want.status || strings.ReplaceAll(string(got.body), ref, missing) != string(want.body) {
+			t.Errorf("original %s of another department: %d %s\nwant the missing-case answer %d %s", ref, got.status, got.body, want.status, want.body)
+		}
+	}
+	if e.cs.LastSeq() != seq {
+		t.Fatal("a refused duplicate changed the case log")
+	}
+	after := e.caseJSON(sup, fin.ID)
+	if len(after.Timeline) != len(before.Timeline) || len(after.Duplicates) != 0 {
+		t.Fatalf("the finance case changed: %d → %d entries, duplicates %v", len(before.Timeline), len(after.Timeline), after.Duplicates)
+	}
+	if c := e.caseJSON(sup, own.ID); c.State.Final() {
+		t.Fatalf("the library case was closed: %s", c.State)
+	}
+	// the library's own other case, and the office's view, still work
+	mine := e.openAs(sup, "library", "图书馆三楼太吵，第二次反映")
+	if r := e.do("POST", "/api/v1/cases/"+mine.ID+"/duplicate", lib, map[string]string{"original": own.Number}); r.status != 200 {
+		t.Fatalf("duplicate of a visible case: %d %s", r.status, r.body)
+	}
+	other := e.openAs(sup, "library", "占座")
+	if r := e.do("POST", "/api/v1/cases/"+other.ID+"/duplicate", sup, map[string]string{"original": fin.Number}); r.status != 200 {
+		t.Fatalf("the office links across departments: %d %s", r.status, r.body)
+	}
+}
+
+// TestDuplicatesPerCaseBounded: an original takes at most cases.MaxDuplicates duplicates; the
+// next one is a 409 naming the field, and changes nothing.
+func TestDuplicatesPerCaseBounded(t *testing.T) {
+	e := newCaseEnv(t)
+	sup, lib := e.login("supervisor"), e.login("h-library")
+	orig := e.openAs(sup, "library", "自习室空调不制冷")
+	var pub0 caseFollowJSON
+	e.do("GET", "/api/v1/case-follow/"+orig.Token, "", nil).decode(t, &pub0)
+	for i := 0; i < cases.MaxDuplicates; i++ {
+		d := e.openAs(sup, "library", "自习室空调不制冷 "+itoa(i))
+		if r := e.do("POST", "/api/v1/cases/"+d.ID+"/duplicate", lib, map[string]string{"original": orig.Number}); r.status != 200 {
+			t.Fatalf("duplicate %d: %d %s", i, r.status, r.body)
+		}
+	}
+	d := e.openAs(sup, "library", "自习室空调不制冷，又一次")
+	seq := e.cs.LastSeq()
+	r := e.do("POST", "/api/v1/cases/"+d.ID+"/duplicate", lib, map[string]string{"original": orig.Number})
+	if r.status != 409 || r.apiError(t).Field != "original" || r.apiError(t).Code != hall.ECONFLICT {
+		t.Fatalf("duplicate %d: %d %s", cases.MaxDuplicates+1, r.status, r.body)
+	}
+	if e.cs.LastSeq() != seq || e.caseJSON(sup, d.ID).State.Final() {
+		t.Fatal("the refused duplicate changed something")
+	}
+	if n := len(e.caseJSON(sup, orig.ID).Duplicates); n != cases.MaxDuplicates {
+		t.Fatalf("original has %d duplicates", n)
+	}
+	// other cases' closing adds nothing to the original requester's timeline
+	var pub caseFollowJSON
+	e.do("GET", "/api/v1/case-follow/"+orig.Token, "", nil).decode(t, &pub)
+	if len(pub.Timeline) != len(pub0.Timeline) {
+		t.Fatalf("the original's public timeline grew from %d to %d entries", len(pub0.Timeline), len(pub.Timeline))
+	}
+}
