@@ -454,7 +454,12 @@ func (e *Engine) act(now time.Time, c *hall.Case, a *hall.CaseAction) error {
 			return nil
 		}
 		c.Supervised = a.On
-		e.emit(now, c, hall.CaseEvSupervised, a.Actor, c.Department, "", note)
+		if a.On {
+			e.emit(now, c, hall.CaseEvSupervised, a.Actor, c.Department, "", note)
+		} else {
+			// the requester was told "under supervision"; lifting it is internal
+			e.emitInternal(now, c, hall.CaseEvSupervised, a.Actor, c.Department, "", note)
+		}
 		return nil
 
 	case hall.CaseActList:

@@ -355,19 +355,15 @@ func (e *Engine) find(ref string) (*hall.Case, error) {
 	return nil, hall.Errorf(hall.ENOTFOUND, "case", "no open case %q", ref)
 }
 
-// publicEvents are the event types shown on the requester's timeline.
-var publicEvents = map[hall.CaseEventType]bool{
-	hall.CaseEvReceived: true, hall.CaseEvRouted: true, hall.CaseEvTriaged: true,
-	hall.CaseEvDispatched: true, hall.CaseEvSigned: true, hall.CaseEvResponded: true,
-	hall.CaseEvAsked: true, hall.CaseEvDetails: true, hall.CaseEvResumed: true,
-	hall.CaseEvReplied: true, hall.CaseEvRated: true, hall.CaseEvReopened: true,
-	hall.CaseEvArchived: true, hall.CaseEvDuplicate: true, hall.CaseEvNotAccepted: true,
-	hall.CaseEvReturned: true, hall.CaseEvInvited: true, hall.CaseEvSupervised: true,
+// public reports whether an event type makes a public timeline entry (hall's public-view rule).
+func public(typ hall.CaseEventType) bool {
+	v, ok := typ.Visibility()
+	return ok && v.Shown
 }
 
 // emit appends an event (and a timeline entry) for the working copy c.
 func (e *Engine) emit(now time.Time, c *hall.Case, typ hall.CaseEventType, actor, dept, limit, text string) {
-	e.emitEntry(now, c, typ, actor, dept, limit, text, publicEvents[typ])
+	e.emitEntry(now, c, typ, actor, dept, limit, text, public(typ))
 }
 
 // emitInternal is emit with an internal timeline entry, whatever the event type.

@@ -625,11 +625,28 @@ type caseFollowJSON struct {
 	CategoryName   hall.Text `json:"categoryName"`
 	// TopicAnswer is the office's published answer on the hot topic the case belongs to.
 	TopicAnswer *publicAnswerJSON `json:"topicAnswer,omitempty"`
+	// DepartmentNames names the departments of the public timeline ("已请保卫处协办").
+	DepartmentNames map[string]hall.Text `json:"departmentNames,omitempty"`
+}
+
+// timelineDepartments returns the names of the departments the public timeline mentions.
+func (s *Server) timelineDepartments(c *hall.Case) map[string]hall.Text {
+	var out map[string]hall.Text
+	for _, e := range c.Timeline {
+		if e.Department == "" {
+			continue
+		}
+		if out == nil {
+			out = map[string]hall.Text{}
+		}
+		out[e.Department] = s.departmentName(e.Department)
+	}
+	return out
 }
 
 func (s *Server) caseFollow(r *http.Request, c *hall.Case) caseFollowJSON {
 	out := caseFollowJSON{Case: *c, DepartmentName: s.departmentName(c.Department), CategoryName: s.categoryName(r, c.Category),
-		TopicAnswer: s.topicAnswerFor(r, c.ID)}
+		TopicAnswer: s.topicAnswerFor(r, c.ID), DepartmentNames: s.timelineDepartments(c)}
 	if out.Timeline == nil {
 		out.Timeline = []hall.CaseEntry{}
 	}

@@ -1,8 +1,10 @@
 package http
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
@@ -107,5 +109,79 @@ func TestDuplicatesPerCaseBounded(t *testing.T) {
 	e.do("GET", "/api/v1/case-follow/"+orig.Token, "", nil).decode(t, &pub)
 	if len(pub.Timeline) != len(pub0.Timeline) {
 		t.Fatalf("the original's public timeline grew from %d to %d entries", len(pub0.Timeline), len(pub.Timeline))
+	}
+}
+
+// TestFollowViewsShowNoStaffText works a walk-in request through every staff action that
+// carries text (co-handling task, part, notes, extension, supervision remark, list item, return
+// reason, dispatch note, resume and reopen notes) and checks that none of that text, nor a staff
+// name, reaches the ticket's page, the case's page, the follow API or the follow stream; the
+// public lines still say what happened, and the texts addressed to the requester are shown.
+func TestFollowViewsShowNoStaffText(t *testing.T) {
+	e := newCaseEnv(t)
+	lib, sup := e.login("h-library"), e.login("supervisor")
+	tk := e.issue("A")
+	oc := e.openKiosk(map[string]any{"kind": "complaint", "category": "library-seats", "text": "三楼有人长期占座", "ticketId": tk.ID}, "")
+	stream := e.dialCases("/api/v1/case-follow/"+oc.Token+"/stream", "", 0)
+	if snap, ok := readCase(t, stream, 2*time.Second); !ok || snap.Type != "snapshot" {
+		t.Fatalf("follow snapshot: %s", snap.raw)
+	}
+	secrets := []string{"SECRET-TASK", "SECRET-PART", "SECRET-NOTE", "SECRET-EXTEND", "SECRET-APPROVE",
+		"处长张某某多次拖延", "SECRET-LIST", "SECRET-RETURN", "SECRET-DISPATCH", "SECRET-RESUME", "SECRET-REOPEN",
+		"SECRET-UNSUPERVISE", "h-library", "supervisor"}
+	e.caseAct(lib, oc.ID, "sign", nil)
+	e.caseAct(lib, oc.ID, "invite", map[string]string{"department": "security", "text": "SECRET-TASK 请调取三楼监控"})
+	e.caseAct(lib, oc.ID, "note", map[string]string{"text": "SECRET-NOTE 此人常来"})
+	e.caseAct(lib, oc.ID, "extend", map[string]any{"days": 2, "text": "SECRET-EXTEND 监控需要审批"})
+	e.caseAct(sup, oc.ID, "approve", map[string]string{"text": "SECRET-APPROVE"})
+	e.caseAct(sup, oc.ID, "supervise", map[string]any{"on": true, "text": "处长张某某多次拖延"})
+	e.caseAct(sup, oc.ID, "list", map[string]any{"on": true, "listItem": "SECRET-LIST"})
+	e.caseAct(sup, oc.ID, "part", map[string]string{"department": "security", "text": "SECRET-PART 已调取"})
+	e.caseAct(lib, oc.ID, "return", map[string]string{"text": "SECRET-RETURN 不归我们管"})
+	e.caseAct(sup, oc.ID, "dispatch", map[string]string{"department": "library", "text": "SECRET-DISPATCH 就是你们的"})
+	e.caseAct(lib, oc.ID, "sign", nil)
+	e.caseAct(lib, oc.ID, "ask", map[string]string{"text": "请问具体是哪个区域？"})
+	e.caseAct(lib, oc.ID, "resume", map[string]string{"text": "SECRET-RESUME"})
+	e.caseAct(sup, oc.ID, "supervise", map[string]any{"on": false, "text": "SECRET-UNSUPERVISE"})
+	e.caseAct(lib, oc.ID, "reply", map[string]string{"text": "已安排每日巡查"})
+	e.caseAct(sup, oc.ID, "reopen", map[string]string{"text": "SECRET-REOPEN"})
+	e.caseAct(lib, oc.ID, "respond", map[string]string{"text": "正在重新核查"})
+	final := e.cs.LastSeq()
+
+	views := map[string]string{
+		"ticket page":                string(e.do("GET", "/t/"+tk.Token, "", nil).body),
+		"case page":                  string(e.do("GET", "/c/"+oc.Token, "", nil).body),
+		"follow API":                 string(e.do("GET", "/api/v1/case-follow/"+oc.Token, "", nil).body),
+		"follow API by ticket token": string(e.do("GET", "/api/v1/case-follow/"+tk.Token, "", nil).body),
+	}
+	for i, m := range readUntil(t, stream, final) {
+		views["stream message "+itoa(i)] = m.raw
+	}
+	for name, body := range views {
+		for _, s := range secrets {
+			if strings.Contains(body, s) {
+				t.Errorf("%s shows staff text %q", name, s)
+			}
+		}
+	}
+	for _, page := range []string{"ticket page", "case page"} {
+		for _, want := range []string{"已请security协办", "已列入督办", "已退回重新分派", "请问具体是哪个区域？", "已安排每日巡查", "正在重新核查"} {
+			if !strings.Contains(views[page], want) {
+				t.Errorf("%s does not say %q", page, want)
+			}
+		}
+	}
+	var cf caseFollowJSON
+	if err := json.Unmarshal([]byte(views["follow API"]), &cf); err != nil {
+		t.Fatal(err)
+	}
+	for _, en := range cf.Timeline {
+		want, _ := en.Type.Visibility()
+		if !want.Shown || en.Actor != "" || (en.Text != "" && !want.Text) || (en.Department != "" && !want.Department) {
+			t.Errorf("public entry %+v beyond its type's rule %+v", en, want)
+		}
+	}
+	if cf.DepartmentNames["security"].Zh == "" {
+		t.Errorf("departmentNames %v", cf.DepartmentNames)
 	}
 }

@@ -125,11 +125,10 @@ func staffCaseView(p *hall.Principal) func(ev *hall.CaseEvent) caseView {
 // public timeline entry.
 func followCaseView(caseID string) func(ev *hall.CaseEvent) caseView {
 	return func(ev *hall.CaseEvent) caseView {
-		c := ev.Case
-		if c == nil || c.ID != caseID || len(c.Timeline) == 0 {
+		if ev.Case == nil || ev.Case.ID != caseID {
 			return viewNone
 		}
-		if last := c.Timeline[len(c.Timeline)-1]; !last.Public || last.Type != ev.Type {
+		if _, ok := ev.Public(); !ok {
 			return viewNone
 		}
 		return viewPublic
@@ -160,15 +159,16 @@ func (s *Server) caseMessage(ev *hall.CaseEvent, v caseView) any {
 		m.Actor = ""
 		m.Case = caseRef{ID: ev.Case.ID, Number: ev.Case.Number, State: ev.Case.State, Department: ev.Case.Department}
 	case viewPublic:
-		m.Actor, m.Limit = "", ""
-		m.Case = s.caseFollowView(ev.Case.Public())
+		pe, _ := ev.Public() // hall's rule: no actor, no limit, the department where the type shows it
+		m = caseStreamEvent{Seq: pe.Seq, Type: pe.Type, At: pe.At, Department: pe.Department}
+		m.Case = s.caseFollowView(*pe.Case)
 	}
 	return m
 }
 
 // caseFollowView is caseFollow without a request (the catalogue does not depend on it).
 func (s *Server) caseFollowView(c hall.Case) caseFollowJSON {
-	out := caseFollowJSON{Case: c, DepartmentName: s.departmentName(c.Department)}
+	out := caseFollowJSON{Case: c, DepartmentName: s.departmentName(c.Department), DepartmentNames: s.timelineDepartments(&c)}
 	if c.Category != "" && s.cfg.Cases != nil {
 		if cat, err := s.cfg.Cases.Catalogue(context.Background()); err == nil {
 			if k, ok := cat.Category(c.Category); ok {
