@@ -272,9 +272,9 @@ type RouteExample struct {
 
 // Case is one consultation, complaint or suggestion.
 type Case struct {
-	ID      string    `json:"id"`
-	Number  string    `json:"number"` // human-readable, e.g. JS20261125-0001
-	Token   string    `json:"token"`  // unguessable public follow token (QR)
+	ID      string    `json:"id,omitempty"` // internal (case-YYYYMMDD-seq); left out of the public view
+	Number  string    `json:"number"`       // human-readable, e.g. JS20261125-0001
+	Token   string    `json:"token"`        // unguessable public follow token (QR)
 	Kind    Kind      `json:"kind"`
 	Channel Channel   `json:"channel"`
 	State   CaseState `json:"state"`
@@ -408,9 +408,16 @@ func (c Case) Clone() Case {
 // Public returns a copy fit for the requester's follow page and public streams: requester
 // contact and personal data masked, staff usernames and the entering device hidden, internal
 // timeline entries, co-handling tasks, extension requests, the routing detail and the durable
-// timers left out.
+// timers left out, and public entries cut to what their type may show (CaseEventType.Visibility).
+// Internal IDs are left out too: the case ID and the ticket ID (both carry the day and a running
+// count), and the numbers of linked cases (the original, the duplicates), which are other
+// people's requests. The case's own number (on the requester's receipt) and token stay.
 func (c Case) Public() Case {
 	c = c.Clone()
+	c.ID = ""
+	c.Ticket = ""
+	c.DuplicateOf = ""
+	c.Duplicates = nil
 	c.Requester = c.Requester.Masked()
 	c.Source = ""
 	c.Route = nil

@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -83,7 +84,8 @@ func declaredCaseEventTypes(t *testing.T) []CaseEventType {
 	return out
 }
 
-// jsonKeys returns the keys of v's JSON object, sorted.
+// jsonKeys returns the keys of v's JSON object that hold something (not "", null, {} or []),
+// sorted.
 func jsonKeys(t *testing.T, v any) []string {
 	t.Helper()
 	b, err := json.Marshal(v)
@@ -95,7 +97,11 @@ func jsonKeys(t *testing.T, v any) []string {
 		t.Fatal(err)
 	}
 	keys := make([]string, 0, len(m))
-	for k := range m {
+	for k, v := range m {
+		switch string(v) {
+		case `""`, "null", "{}", "[]":
+			continue // empty: shows nothing
+		}
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
@@ -173,5 +179,79 @@ func TestEveryCaseEventTypeHasAPublicRule(t *testing.T) {
 	}
 	if _, ok := CaseEventType("case.made_up").Visibility(); ok {
 		t.Error("an unknown event type has a rule")
+	}
+}
+
+// fill sets every field of v (recursively) to a non-zero value: strings name their field, so a
+// leak says what leaked.
+func fill(v reflect.Value, name string) {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString("x-" + name)
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Int, reflect.Int64:
+		v.SetInt(7)
+	case reflect.Uint64:
+		v.SetUint(7)
+	case reflect.Float64:
+		v.SetFloat(0.5)
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fill(v.Elem(), name)
+	case reflect.Slice:
+		s := reflect.MakeSlice(v.Type(), 1, 1)
+		fill(s.Index(0), name)
+		v.Set(s)
+	case reflect.Struct:
+		if v.Type() == reflect.TypeOf(time.Time{}) {
+			v.Set(reflect.ValueOf(time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC)))
+			return
+		}
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				fill(v.Field(i), v.Type().Field(i).Name)
+			}
+		}
+	}
+}
+
+// TestCasePublicFields fills every field of a case and checks the public view against the
+// explicit list of public fields: a new field of Case is private until it is listed here.
+func TestCasePublicFields(t *testing.T) {
+	var c Case
+	fill(reflect.ValueOf(&c).Elem(), "Case")
+	c.ID, c.Ticket, c.DuplicateOf = "case-20261125-57", "students-20261125-12", "JS20261125-0002"
+	c.Duplicates = []string{"JS20261125-0009"}
+	c.Timeline = []CaseEntry{{At: time.Now(), Type: CaseEvReplied, Actor: "h-library", Department: "library", Text: "答复", Public: true}}
+	p := c.Public()
+	want := []string{"category", "channel", "closedAt", "department", "dispatchedAt", "due", "extendedDays",
+		"firstResponseAt", "hall", "kind", "lang", "longStanding", "number", "parts", "pausedAt", "pausedSeconds",
+		"question", "ratings", "reason", "receivedAt", "reopens", "repliedAt", "replies", "replyDue", "replyLate",
+		"requester", "resolveLate", "respondedAt", "returns", "round", "roundStart", "signedAt", "state",
+		"supervised", "text", "timeline", "title", "token", "updatedAt"}
+	if got := jsonKeys(t, p); !slices.Equal(got, want) {
+		t.Errorf("public case fields\n got %v\nwant %v", got, want)
+	}
+	if got := jsonKeys(t, p.Parts[0]); !slices.Equal(got, []string{"department", "done", "invitedAt"}) {
+		t.Errorf("public part fields %v", got)
+	}
+	if got := jsonKeys(t, p.Replies[0]); !slices.Equal(got, []string{"at", "department", "round", "text"}) {
+		t.Errorf("public reply fields %v", got)
+	}
+	if got := jsonKeys(t, p.Timers); len(got) != 0 {
+		t.Errorf("public timers %v", got)
+	}
+	if p.Requester != c.Requester.Masked() {
+		t.Errorf("requester not masked: %+v", p.Requester)
+	}
+	b, _ := json.Marshal(p)
+	for _, s := range []string{c.ID, c.Ticket, c.DuplicateOf, c.Duplicates[0], "h-library", "20261125-"} {
+		if strings.Contains(string(b), s) {
+			t.Errorf("public view shows %q: %s", s, b)
+		}
+	}
+	if c.ID == "" || c.Ticket == "" || len(c.Duplicates) != 1 {
+		t.Fatal("Public changed the original case")
 	}
 }

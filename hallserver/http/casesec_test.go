@@ -1,10 +1,14 @@
 package http
 
 import (
+	"context"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
@@ -183,5 +187,191 @@ func TestFollowViewsShowNoStaffText(t *testing.T) {
 	}
 	if cf.DepartmentNames["security"].Zh == "" {
 		t.Errorf("departmentNames %v", cf.DepartmentNames)
+	}
+
+	// The page script renders the timeline again from the follow API (after details here).
+	ctx := browser(t, 390, 844)
+	run(t, ctx, "open the case page", chromedp.Navigate(oc.FollowURL))
+	must(t, ctx, "page script ready", `!!window.onedoorFollow && onedoorFollow.ready`, 5*time.Second)
+	run(t, ctx, "add details", chromedp.SendKeys(chromedp.CSS("#details-text"), "补充：东区靠窗"), chromedp.Click(chromedp.CSS("#details-btn")))
+	must(t, ctx, "timeline rendered by the script", `document.getElementById("timeline").textContent.indexOf("补充：东区靠窗") >= 0`, 3*time.Second)
+	tl := evalString(t, ctx, `document.getElementById("timeline").textContent`)
+	for _, want := range []string{"已请security协办", "已列入督办", "已退回重新分派", "请问具体是哪个区域？", "已安排每日巡查"} {
+		if !strings.Contains(tl, want) {
+			t.Errorf("script-rendered timeline does not say %q: %s", want, tl)
+		}
+	}
+	for _, s := range secrets {
+		if strings.Contains(tl, s) {
+			t.Errorf("script-rendered timeline shows staff text %q", s)
+		}
+	}
+}
+
+// TestStaffCannotPlantRequestOnTicket: only the ticket's holder (its follow token) or a kiosk or
+// counter of the ticket's hall attaches a request to a ticket; staff enter cases through their
+// role's own channel, never web or kiosk. Refusals change nothing: the ticket's page still
+// offers its holder the request form, and the holder's request goes through.
+func TestStaffCannotPlantRequestOnTicket(t *testing.T) {
+	e := newCaseEnv(t)
+	lib, sup, admin, counter := e.login("h-library"), e.login("supervisor"), e.login("admin"), e.login("counter1")
+	tk := e.issue("A")
+	tt := e.do("POST", "/api/v1/halls/teachers/tickets", kioskTeachers, map[string]any{"service": "J"})
+	var teachersTk ticketJSON
+	tt.decode(t, &teachersTk)
+	seq := e.cs.LastSeq()
+	evil := func(extra map[string]any) map[string]any {
+		b := map[string]any{"kind": "complaint", "department": "library", "text": "PLANTED 窗口人员态度恶劣"}
+		for k, v := range extra {
+			b[k] = v
+		}
+		return b
+	}
+	for _, tc := range []struct {
+		name, token string
+		body        map[string]any
+		status      int
+		field       string
+	}{
+		{"handler claims web with a ticket of another hall", lib, evil(map[string]any{"channel": "web", "hall": "students", "ticketId": tk.ID}), 403, "ticketId"},
+		{"handler claims web", lib, evil(map[string]any{"channel": "web"}), 403, "channel"},
+		{"handler, ticket, no channel", lib, evil(map[string]any{"hall": "students", "ticketId": tk.ID}), 403, "ticketId"},
+		{"handler claims the counter channel", lib, evil(map[string]any{"channel": "counter"}), 403, "channel"},
+		{"supervisor, ticket", sup, evil(map[string]any{"channel": "hotline", "hall": "students", "ticketId": tk.ID}), 403, "ticketId"},
+		{"admin claims web", admin, evil(map[string]any{"channel": "web"}), 403, "channel"},
+		{"admin claims kiosk", admin, evil(map[string]any{"channel": "kiosk", "hall": "students", "ticketId": tk.ID}), 403, "channel"},
+		{"supervisor claims web", sup, evil(map[string]any{"channel": "web"}), 403, "channel"},
+		{"counter claims web", counter, evil(map[string]any{"channel": "web", "hall": "students", "ticketId": tk.ID}), 403, "channel"},
+		{"counter claims kiosk", counter, evil(map[string]any{"channel": "kiosk", "hall": "students", "ticketId": tk.ID}), 403, "channel"},
+		{"counter, ticket of another hall", counter, evil(map[string]any{"channel": "counter", "hall": "teachers", "ticketId": teachersTk.ID}), 403, "hall"},
+		{"kiosk claims web", kioskStudents, map[string]any{"channel": "web", "category": "library-seats", "ticketId": tk.ID}, 403, "channel"},
+	} {
+		r := e.do("POST", "/api/v1/cases", tc.token, tc.body)
+		if r.status != tc.status || r.apiError(t).Field != tc.field {
+			t.Errorf("%s: %d %s (want %d naming %s)", tc.name, r.status, r.body, tc.status, tc.field)
+		}
+	}
+	if e.cs.LastSeq() != seq {
+		t.Fatal("a refused request changed the case log")
+	}
+	page := string(e.do("GET", "/t/"+tk.Token, "", nil).body)
+	if strings.Contains(page, "PLANTED") || !strings.Contains(page, `id="ask"`) {
+		t.Fatalf("ticket page after refused plants: planted shown %v, form offered %v", strings.Contains(page, "PLANTED"), strings.Contains(page, `id="ask"`))
+	}
+	// staff cases carry their role's channel
+	var c hall.Case
+	for _, x := range []struct {
+		token string
+		want  hall.Channel
+	}{{lib, hall.ChannelHotline}, {sup, hall.ChannelHotline}, {counter, hall.ChannelCounter}} {
+		oc := e.openAs(x.token, "library", "电话反映：自习室太吵")
+		e.do("GET", "/api/v1/cases/"+oc.ID, sup, nil).decode(t, &c)
+		if c.Channel != x.want {
+			t.Errorf("staff case channel %s, want %s", c.Channel, x.want)
+		}
+	}
+	// who may attach: the counter of the ticket's hall, and the holder
+	r := e.do("POST", "/api/v1/cases", counter, map[string]any{"kind": "complaint", "channel": "counter", "hall": "students", "ticketId": tk.ID, "department": "library", "text": "窗口转办"})
+	if r.status != 201 {
+		t.Fatalf("counter of the hall: %d %s", r.status, r.body)
+	}
+	r = e.do("POST", "/api/v1/follow/"+tk.Token+"/request", "", map[string]any{"kind": "consultation", "category": "library-seats", "text": "本人的诉求"})
+	if r.status != 201 {
+		t.Fatalf("the holder's own request: %d %s", r.status, r.body)
+	}
+}
+
+// TestTicketShowsOnlyHolderOrHallRequests: a case that names a ticket but was not attached by
+// its holder or a kiosk of its hall (as stored before this check existed: a handler's "web"
+// case, a kiosk case of another hall) shows neither on the ticket's page nor at the counter, and
+// does not block the holder's own request.
+func TestTicketShowsOnlyHolderOrHallRequests(t *testing.T) {
+	e := newCaseEnv(t)
+	ctx := context.Background()
+	tk := e.issue("A")
+	for _, planted := range []hall.OpenCaseRequest{
+		{Kind: hall.KindComplaint, Channel: hall.ChannelWeb, Hall: "students", Ticket: tk.ID, Department: "library", Text: "PLANTED by a handler", Source: "h-library"},
+		{Kind: hall.KindComplaint, Channel: hall.ChannelKiosk, Hall: "teachers", Ticket: tk.ID, Department: "library", Text: "PLANTED by another hall's kiosk", Source: "kiosk-teachers-1"},
+		{Kind: hall.KindComplaint, Channel: hall.ChannelWeb, Hall: "students", Ticket: tk.ID, Department: "library", Text: "PLANTED by another ticket's holder", Source: "web:students-20991231-1" + tk.ID},
+	} {
+		if _, err := e.cs.Open(ctx, planted); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page := string(e.do("GET", "/t/"+tk.Token, "", nil).body)
+	if strings.Contains(page, "PLANTED") {
+		t.Fatal("the ticket's page shows a request its holder did not make")
+	}
+	counter := e.login("counter1")
+	e.act(counter, 1, "open", nil, 200)
+	e.act(counter, 1, "call-next", nil, 200)
+	if v := e.do("GET", "/api/v1/halls/students/counters/1", counter, nil); strings.Contains(string(v.body), "PLANTED") {
+		t.Fatalf("the counter sees a planted request: %s", v.body)
+	}
+	r := e.do("POST", "/api/v1/follow/"+tk.Token+"/request", "", map[string]any{"kind": "consultation", "category": "library-seats", "text": "本人的诉求"})
+	if r.status != 201 {
+		t.Fatalf("the holder's own request: %d %s", r.status, r.body)
+	}
+	// the holder's request and the hall kiosk's request are the ticket's
+	if page := string(e.do("GET", "/t/"+tk.Token, "", nil).body); !strings.Contains(page, "本人的诉求") {
+		t.Fatal("the ticket's page does not show its holder's request")
+	}
+	if v := e.do("GET", "/api/v1/halls/students/counters/1", counter, nil); !strings.Contains(string(v.body), "本人的诉求") {
+		t.Fatalf("the counter does not see the holder's request: %s", v.body)
+	}
+	tk2 := e.issue("A")
+	e.openKiosk(map[string]any{"kind": "complaint", "category": "library-seats", "text": "大厅自助机登记", "ticketId": tk2.ID}, "")
+	if page := string(e.do("GET", "/t/"+tk2.Token, "", nil).body); !strings.Contains(page, "大厅自助机登记") {
+		t.Fatal("the ticket's page does not show its hall kiosk's request")
+	}
+}
+
+// dayNumbering matches internal IDs that carry the day and a running count: ticket IDs
+// (students-20261125-12) and case IDs (case-20261125-57).
+var dayNumbering = regexp.MustCompile(`[a-z]+-20\d{6}-\d+`)
+
+// TestPublicViewsHideDayNumbering: the ticket's and the case's public views (pages, follow APIs,
+// follow stream) carry no ticket or case ID, nor another case's number; the ticket's follow API
+// says hasCase instead of the case's ID.
+func TestPublicViewsHideDayNumbering(t *testing.T) {
+	e := newCaseEnv(t)
+	lib, counter := e.login("h-library"), e.login("counter1")
+	tk := e.issue("A")
+	e.act(counter, 1, "open", nil, 200)
+	e.act(counter, 1, "call-next", nil, 200)
+	r := e.do("POST", "/api/v1/cases", counter, map[string]any{"kind": "complaint", "channel": "counter", "hall": "students", "ticketId": tk.ID, "department": "library", "text": "借书证无法续期"})
+	var oc openedCaseJSON
+	r.decode(t, &oc)
+	e.act(counter, 1, "finish", map[string]any{"outcome": "case_opened", "caseId": oc.ID}, 200)
+	orig := e.openAs(lib, "library", "借书证续期系统故障")
+	stream := e.dialCases("/api/v1/case-follow/"+oc.Token+"/stream", "", 0)
+	if m, ok := readCase(t, stream, 2*time.Second); !ok || dayNumbering.MatchString(m.raw) || strings.Contains(m.raw, `"id"`) {
+		t.Fatalf("follow snapshot: %s", m.raw)
+	}
+	e.caseAct(lib, oc.ID, "duplicate", map[string]string{"original": orig.Number, "text": "已与同类问题合并办理"})
+	views := map[string]string{
+		"ticket page":      string(e.do("GET", "/t/"+tk.Token, "", nil).body),
+		"case page":        string(e.do("GET", "/c/"+oc.Token, "", nil).body),
+		"ticket follow":    string(e.do("GET", "/api/v1/follow/"+tk.Token, "", nil).body),
+		"case follow":      string(e.do("GET", "/api/v1/case-follow/"+oc.Token, "", nil).body),
+		"follow by ticket": string(e.do("GET", "/api/v1/case-follow/"+tk.Token, "", nil).body),
+		"follow stream":    readUntil(t, stream, e.cs.LastSeq()-1)[0].raw,
+	}
+	for name, body := range views {
+		for _, s := range []string{tk.ID, oc.ID, orig.Number, `"caseId"`, `"duplicateOf"`, `"ticket":`} {
+			if strings.Contains(body, s) {
+				t.Errorf("%s shows %q", name, s)
+			}
+		}
+		if m := dayNumbering.FindString(body); m != "" {
+			t.Errorf("%s shows the internal ID %q", name, m)
+		}
+	}
+	var f followJSON
+	if err := json.Unmarshal([]byte(views["ticket follow"]), &f); err != nil || !f.HasCase {
+		t.Fatalf("ticket follow: %v %s", err, views["ticket follow"])
+	}
+	if !strings.Contains(views["case follow"], oc.Number) || !strings.Contains(views["case page"], oc.Number) {
+		t.Fatal("the requester's own case number is gone")
 	}
 }

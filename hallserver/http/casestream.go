@@ -474,7 +474,12 @@ func (s *Server) handleCaseFollowStream(w http.ResponseWriter, r *http.Request) 
 		s.writeError(w, r, hall.Errorf(hall.EINVALID, "", "this is a WebSocket endpoint; connect with a WebSocket client"))
 		return
 	}
-	s.serveCaseStream(w, r, since, followCaseView(c.ID), func(ctx context.Context, seq uint64) (any, error) {
+	id := s.caseIDOf(r.Context(), c) // the public view has no ID
+	if id == "" {
+		s.writeError(w, r, hall.Errorf(hall.ENOTFOUND, "token", "no case with this token"))
+		return
+	}
+	s.serveCaseStream(w, r, since, followCaseView(id), func(ctx context.Context, seq uint64) (any, error) {
 		c, err := cs.GetByToken(ctx, own)
 		if err != nil {
 			return nil, err

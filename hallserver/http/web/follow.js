@@ -95,7 +95,7 @@
     if (f.state === "called") {
       alertOnce("called" + (f.calledAt || ""), number + " 请到 " + f.counter + " 号窗口", "Please go to counter " + f.counter);
     }
-    if (f.caseId && !caseToken) {
+    if (f.hasCase && !caseToken) {
       // The counter just opened a case for this visit: the page shows it after a reload.
       setTimeout(function () { location.reload(); }, 300);
     }
