@@ -182,7 +182,7 @@ func TestBackupTokenSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := hallhttp.NewServer(hallhttp.Config{Queue: q, Events: q, Auth: auth, Campus: c, Backup: db.Backup})
+	hs := hallhttp.NewServer(hallhttp.Config{Queue: q, Events: q, Auth: auth, Campus: c, Backup: func(ctx context.Context) (hallhttp.BackupFile, error) { return db.Snapshot(ctx) }})
 	defer hs.Close()
 	srv := httptest.NewServer(hs)
 	defer srv.Close()

@@ -40,6 +40,12 @@ func allowed(a *hall.CaseAction, c *hall.Case, need right) error {
 	return hall.Errorf(hall.EFORBIDDEN, "case", "%s may not %s case %s", actorName(a), a.Action, c.Number)
 }
 
+// visible reports whether the actor may see the case: the office every case, a department the
+// cases it leads or assists (as the HTTP layer's case views).
+func visible(a *hall.CaseAction, c *hall.Case) bool {
+	return isOffice(a) || (a.ActorDepartment != "" && c.Involves(a.ActorDepartment))
+}
+
 func actorName(a *hall.CaseAction) string {
 	if a.Actor != "" {
 		return a.Actor
@@ -73,7 +79,8 @@ func inState(c *hall.Case, action string, states ...hall.CaseState) error {
 //   - extend (lead): asks for a.Days (1..MaxExtensionDays) more working days, reason a.Text;
 //     one pending request at a time. approve/reject (office): decides it; approving moves Due.
 //   - duplicate (lead): closes the case as a duplicate of the open case a.Original (linked both
-//     ways). not-accept (lead): closes it with the reason a.Text, shown to the requester.
+//     ways), which the actor must be able to see (else ENOTFOUND, as for a missing case); an
+//     original takes at most MaxDuplicates (then ECONFLICT). The original's entry is internal. not-accept (lead): closes it with the reason a.Text, shown to the requester.
 //   - supervise (office): sets (a.On) or clears the 督办 flag; list (office): puts the case on
 //     (a.On, a.ListItem) or takes it off the long-standing list. A repeat is a no-op (no events).
 //   - note (involved): an internal note a.Text.
@@ -388,18 +395,21 @@ func (e *Engine) act(now time.Time, c *hall.Case, a *hall.CaseAction) error {
 		if err := inState(c, a.Action, handling...); err != nil {
 			return err
 		}
-		o0 := e.lookup(a.Original)
 		if a.Original == "" {
 			return hall.Errorf(hall.EINVALID, "original", "original case is required")
 		}
-		if o0 == nil {
+		// An original the actor may not see is not found, with the very answer a number that
+		// does not exist gets: no linking into another department's case, and no oracle of
+		// which case numbers exist.
+		o0 := e.lookup(a.Original)
+		if o0 == nil || !visible(a, o0) {
 			return hall.Errorf(hall.ENOTFOUND, "original", "no open case %q", a.Original)
 		}
 		if o0.ID == c.ID {
 			return hall.Errorf(hall.EINVALID, "original", "a case cannot duplicate itself")
 		}
 		if len(o0.Duplicates) >= MaxDuplicates {
-			return hall.Errorf(hall.ECONFLICT, "original", "case %s has too many duplicates", o0.Number)
+			return hall.Errorf(hall.ECONFLICT, "original", "case %s already has %d duplicates, the most one case takes", o0.Number, MaxDuplicates)
 		}
 		note, err := optText("text", a.Text, MaxNote)
 		if err != nil {
@@ -411,7 +421,9 @@ func (e *Engine) act(now time.Time, c *hall.Case, a *hall.CaseAction) error {
 		closeCase(now, c, hall.CaseDuplicate)
 		e.emit(now, c, hall.CaseEvDuplicate, a.Actor, c.Department, "", o.Number)
 		o.Duplicates = append(o.Duplicates, c.Number)
-		e.emit(now, o, hall.CaseEvDuplicate, a.Actor, o.Department, "", c.Number)
+		// the original's entry is internal: another case's closing adds nothing to the
+		// original requester's timeline
+		e.emitInternal(now, o, hall.CaseEvDuplicate, a.Actor, o.Department, "", c.Number)
 		return nil
 
 	case hall.CaseActNotAccept:
@@ -442,7 +454,12 @@ func (e *Engine) act(now time.Time, c *hall.Case, a *hall.CaseAction) error {
 			return nil
 		}
 		c.Supervised = a.On
-		e.emit(now, c, hall.CaseEvSupervised, a.Actor, c.Department, "", note)
+		if a.On {
+			e.emit(now, c, hall.CaseEvSupervised, a.Actor, c.Department, "", note)
+		} else {
+			// the requester was told "under supervision"; lifting it is internal
+			e.emitInternal(now, c, hall.CaseEvSupervised, a.Actor, c.Department, "", note)
+		}
 		return nil
 
 	case hall.CaseActList:

@@ -38,7 +38,7 @@ const (
 	MaxComment    = 500  // rating comment
 	MaxDetails    = 20   // details a requester can add to one case
 	MaxParts      = 10   // assisting departments
-	MaxDuplicates = 1000 // duplicates linked to one original
+	MaxDuplicates = 100  // duplicates linked to one original (each adds to every event of it)
 	MaxContact    = 64   // requester name, phone, e-mail, person number
 )
 
@@ -355,21 +355,26 @@ func (e *Engine) find(ref string) (*hall.Case, error) {
 	return nil, hall.Errorf(hall.ENOTFOUND, "case", "no open case %q", ref)
 }
 
-// publicEvents are the event types shown on the requester's timeline.
-var publicEvents = map[hall.CaseEventType]bool{
-	hall.CaseEvReceived: true, hall.CaseEvRouted: true, hall.CaseEvTriaged: true,
-	hall.CaseEvDispatched: true, hall.CaseEvSigned: true, hall.CaseEvResponded: true,
-	hall.CaseEvAsked: true, hall.CaseEvDetails: true, hall.CaseEvResumed: true,
-	hall.CaseEvReplied: true, hall.CaseEvRated: true, hall.CaseEvReopened: true,
-	hall.CaseEvArchived: true, hall.CaseEvDuplicate: true, hall.CaseEvNotAccepted: true,
-	hall.CaseEvReturned: true, hall.CaseEvInvited: true, hall.CaseEvSupervised: true,
+// public reports whether an event type makes a public timeline entry (hall's public-view rule).
+func public(typ hall.CaseEventType) bool {
+	v, ok := typ.Visibility()
+	return ok && v.Shown
 }
 
 // emit appends an event (and a timeline entry) for the working copy c.
 func (e *Engine) emit(now time.Time, c *hall.Case, typ hall.CaseEventType, actor, dept, limit, text string) {
+	e.emitEntry(now, c, typ, actor, dept, limit, text, public(typ))
+}
+
+// emitInternal is emit with an internal timeline entry, whatever the event type.
+func (e *Engine) emitInternal(now time.Time, c *hall.Case, typ hall.CaseEventType, actor, dept, limit, text string) {
+	e.emitEntry(now, c, typ, actor, dept, limit, text, false)
+}
+
+func (e *Engine) emitEntry(now time.Time, c *hall.Case, typ hall.CaseEventType, actor, dept, limit, text string, public bool) {
 	e.seq++
 	c.UpdatedAt = now
-	c.Timeline = append(c.Timeline, hall.CaseEntry{At: now, Type: typ, Actor: actor, Department: dept, Text: text, Public: publicEvents[typ]})
+	c.Timeline = append(c.Timeline, hall.CaseEntry{At: now, Type: typ, Actor: actor, Department: dept, Text: text, Public: public})
 	snap := c.Clone()
 	e.ch.Events = append(e.ch.Events, hall.CaseEvent{Seq: e.seq, Type: typ, At: now, Actor: actor, Department: dept, Limit: limit, Case: &snap})
 }

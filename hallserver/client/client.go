@@ -162,7 +162,7 @@ type Follow struct {
 	StartedAt   *time.Time       `json:"startedAt,omitempty"`
 	FinishedAt  *time.Time       `json:"finishedAt,omitempty"`
 	Outcome     hall.Outcome     `json:"outcome,omitempty"`
-	CaseID      string           `json:"caseId,omitempty"`
+	HasCase     bool             `json:"hasCase,omitempty"` // a counter handed the visit to a department
 }
 
 // IssueRequest is what a kiosk asks for.

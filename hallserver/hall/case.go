@@ -275,9 +275,9 @@ type RouteExample struct {
 
 // Case is one consultation, complaint or suggestion.
 type Case struct {
-	ID      string    `json:"id"`
-	Number  string    `json:"number"` // human-readable, e.g. JS20261125-0001
-	Token   string    `json:"token"`  // unguessable public follow token (QR)
+	ID      string    `json:"id,omitempty"` // internal (case-YYYYMMDD-seq); left out of the public view
+	Number  string    `json:"number"`       // human-readable, e.g. JS20261125-0001
+	Token   string    `json:"token"`        // unguessable public follow token (QR)
 	Kind    Kind      `json:"kind"`
 	Channel Channel   `json:"channel"`
 	State   CaseState `json:"state"`
@@ -411,9 +411,16 @@ func (c Case) Clone() Case {
 // Public returns a copy fit for the requester's follow page and public streams: requester
 // contact and personal data masked, staff usernames and the entering device hidden, internal
 // timeline entries, co-handling tasks, extension requests, the routing detail and the durable
-// timers left out.
+// timers left out, and public entries cut to what their type may show (CaseEventType.Visibility).
+// Internal IDs are left out too: the case ID and the ticket ID (both carry the day and a running
+// count), and the numbers of linked cases (the original, the duplicates), which are other
+// people's requests. The case's own number (on the requester's receipt) and token stay.
 func (c Case) Public() Case {
 	c = c.Clone()
+	c.ID = ""
+	c.Ticket = ""
+	c.DuplicateOf = ""
+	c.Duplicates = nil
 	c.Requester = c.Requester.Masked()
 	c.Source = ""
 	c.Route = nil
@@ -428,9 +435,8 @@ func (c Case) Public() Case {
 	}
 	tl := make([]CaseEntry, 0, len(c.Timeline))
 	for _, e := range c.Timeline {
-		if e.Public {
-			e.Actor = ""
-			tl = append(tl, e)
+		if p, ok := e.PublicView(); ok {
+			tl = append(tl, p)
 		}
 	}
 	c.Timeline = tl
@@ -469,6 +475,99 @@ const (
 	CaseEvWarned             CaseEventType = "case.warned"              // a limit is near (to the department)
 	CaseEvEscalated          CaseEventType = "case.escalated"           // a limit passed (to the office)
 )
+
+// CaseEventTypes lists every case event type (TestEveryCaseEventTypeHasAPublicRule checks the
+// list against the constants).
+var CaseEventTypes = []CaseEventType{CaseEvReceived, CaseEvRouted, CaseEvTriaged, CaseEvDispatched,
+	CaseEvSigned, CaseEvResponded, CaseEvAsked, CaseEvDetails, CaseEvResumed, CaseEvReplied,
+	CaseEvRated, CaseEvReopened, CaseEvArchived, CaseEvDuplicate, CaseEvNotAccepted, CaseEvReturned,
+	CaseEvInvited, CaseEvPartDone, CaseEvExtensionRequested, CaseEvExtensionDecided,
+	CaseEvSupervised, CaseEvListed, CaseEvNoted, CaseEvWarned, CaseEvEscalated}
+
+// EntryVisibility is what the requester (the follow page, the follow API and stream) may see of
+// a timeline entry or an event of one type. The time and the type of a shown entry are always
+// public; the actor never is.
+type EntryVisibility struct {
+	// Shown: the entry is on the public timeline at all (an entry the workflow marked internal
+	// stays hidden all the same).
+	Shown bool
+	// Department: the department concerned (the one dispatched to, invited, replying).
+	Department bool
+	// Text: the entry's text. Only text addressed to the requester (an answer, a question, the
+	// reason a request is not accepted) or written by them (details, a rating's comment) is
+	// public; staff text (co-handling tasks, supervision remarks, return reasons, notes) never is.
+	Text bool
+}
+
+// Visibility returns the public-view rule of the event type; ok is false for an unknown type,
+// which is then not public at all.
+func (t CaseEventType) Visibility() (v EntryVisibility, ok bool) {
+	switch t {
+	case CaseEvReceived, CaseEvArchived:
+		return EntryVisibility{Shown: true, Department: true}, true
+	case CaseEvRouted, CaseEvTriaged, CaseEvDispatched, CaseEvSigned, CaseEvResumed, CaseEvReopened:
+		// resume and reopen may carry a staff note: not public
+		return EntryVisibility{Shown: true, Department: true}, true
+	case CaseEvResponded, CaseEvAsked, CaseEvReplied, CaseEvNotAccepted:
+		return EntryVisibility{Shown: true, Department: true, Text: true}, true // to the requester
+	case CaseEvDetails, CaseEvRated:
+		return EntryVisibility{Shown: true, Text: true}, true // by the requester
+	case CaseEvDuplicate:
+		// "merged": the text is the other case's number
+		return EntryVisibility{Shown: true, Department: true}, true
+	case CaseEvInvited:
+		// "已请保卫处协办": the assisting department, not its task
+		return EntryVisibility{Shown: true, Department: true}, true
+	case CaseEvReturned, CaseEvSupervised:
+		// "已退回重新分派", "已列入督办": neither the reason nor the remark, nor who returned it
+		return EntryVisibility{Shown: true}, true
+	case CaseEvPartDone, CaseEvExtensionRequested, CaseEvExtensionDecided, CaseEvListed,
+		CaseEvNoted, CaseEvWarned, CaseEvEscalated:
+		return EntryVisibility{}, true
+	}
+	return EntryVisibility{}, false
+}
+
+// PublicView returns the entry as the requester sees it; ok is false when it is not public (marked
+// internal, or its type is not shown).
+func (e CaseEntry) PublicView() (out CaseEntry, ok bool) {
+	v, known := e.Type.Visibility()
+	if !known || !v.Shown || !e.Public {
+		return CaseEntry{}, false
+	}
+	out = CaseEntry{At: e.At, Type: e.Type, Public: true}
+	if v.Department {
+		out.Department = e.Department
+	}
+	if v.Text {
+		out.Text = e.Text
+	}
+	return out, true
+}
+
+// Public returns the event as the follow stream sends it (the case in its Public view, the
+// actor and the limit left out, the department only where the type shows it); ok is false for
+// an event that adds no public timeline entry.
+func (ev CaseEvent) Public() (out CaseEvent, ok bool) {
+	if ev.Case == nil || len(ev.Case.Timeline) == 0 {
+		return CaseEvent{}, false
+	}
+	last := ev.Case.Timeline[len(ev.Case.Timeline)-1]
+	if last.Type != ev.Type {
+		return CaseEvent{}, false
+	}
+	if _, shown := last.PublicView(); !shown {
+		return CaseEvent{}, false
+	}
+	v, _ := ev.Type.Visibility()
+	out = CaseEvent{Seq: ev.Seq, Type: ev.Type, At: ev.At}
+	if v.Department {
+		out.Department = ev.Department
+	}
+	p := ev.Case.Public()
+	out.Case = &p
+	return out, true
+}
 
 // CaseEvent is one entry in the case log: what changed, when, by whom, and the case after it.
 // Seq is consecutive over the whole case log.

@@ -335,7 +335,9 @@ type followJSON struct {
 	StartedAt   *time.Time       `json:"startedAt,omitempty"`
 	FinishedAt  *time.Time       `json:"finishedAt,omitempty"`
 	Outcome     hall.Outcome     `json:"outcome,omitempty"`
-	CaseID      string           `json:"caseId,omitempty"`
+	// HasCase says a counter handed the visit to a department (the case follows on the page); the
+	// case's ID stays internal (it carries the day and a running count).
+	HasCase bool `json:"hasCase,omitempty"`
 }
 
 func toFollowJSON(f *hall.Follow) followJSON {
@@ -345,7 +347,7 @@ func toFollowJSON(f *hall.Follow) followJSON {
 		ServiceName: f.Service, Position: f.Position, EtaSeconds: f.EtaSeconds, Counter: f.Counter,
 		Materials: f.Materials, Priority: t.Priority, PersonID: hall.MaskPersonID(t.PersonID),
 		IssuedAt: t.IssuedAt, CalledAt: t.CalledAt, StartedAt: t.StartedAt, FinishedAt: t.FinishedAt,
-		Outcome: t.Outcome, CaseID: t.CaseID,
+		Outcome: t.Outcome, HasCase: t.CaseID != "",
 	}
 	if out.Number == "" {
 		out.Number = t.Number

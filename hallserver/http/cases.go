@@ -1,7 +1,9 @@
 package http
 
 import (
+	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -292,11 +294,20 @@ func (s *Server) handleOpenCase(w http.ResponseWriter, r *http.Request) {
 		if body.Channel == "" {
 			body.Channel = hall.ChannelHotline
 		}
+		if body.TicketID != "" && !p.CanWorkCounter(body.Hall) {
+			// Only the ticket's holder (POST /api/v1/follow/{token}/request) or a kiosk or
+			// counter of its hall (whoever may work its counters: admins too) attach a request
+			// to a ticket: it shows on the ticket's page and at the counter that serves it.
+			err = hall.Errorf(hall.EFORBIDDEN, "ticketId", "%s %q may not attach a request to a ticket: its holder, or a kiosk or counter of its hall, may", p.Role, p.Subject)
+		}
 	default:
 		err = hall.Errorf(hall.EFORBIDDEN, "", "%s %q may not open cases", p.Role, p.Subject)
 	}
-	if err == nil && p.Role != hall.RoleKiosk && body.Channel == hall.ChannelKiosk {
-		err = hall.Errorf(hall.EFORBIDDEN, "channel", "only kiosks use the kiosk channel")
+	if err == nil && !p.Device && !slices.Contains(staffChannels(p.Role), body.Channel) {
+		// staff cases carry the channel they came through: web is the ticket holder's own
+		// page, kiosk the hall's kiosks
+		err = hall.Errorf(hall.EFORBIDDEN, "channel", "%s %q enters cases through the %s channel, not %q", p.Role, p.Subject,
+			strings.Join(chanNames(staffChannels(p.Role)), " or "), body.Channel)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -333,6 +344,28 @@ func (s *Server) handleOpenCase(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, s.openedJSON(r, c))
+}
+
+// staffChannels are the channels a staff role enters cases through (the first is its default): a
+// counter its counter and the phone; handlers and supervisors the hotline and other systems
+// (api); admins, who may also work the counters, all three. Never web (the ticket holder's own
+// page) nor kiosk (the hall's kiosks).
+func staffChannels(r hall.Role) []hall.Channel {
+	switch r {
+	case hall.RoleCounter:
+		return []hall.Channel{hall.ChannelCounter, hall.ChannelHotline}
+	case hall.RoleAdmin:
+		return []hall.Channel{hall.ChannelHotline, hall.ChannelCounter, hall.ChannelAPI}
+	}
+	return []hall.Channel{hall.ChannelHotline, hall.ChannelAPI}
+}
+
+func chanNames(cs []hall.Channel) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = string(c)
+	}
+	return out
 }
 
 // checkCaseTicket checks that a case's ticket is a ticket of the case's hall, where the
@@ -625,15 +658,51 @@ type caseFollowJSON struct {
 	CategoryName   hall.Text `json:"categoryName"`
 	// TopicAnswer is the office's published answer on the hot topic the case belongs to.
 	TopicAnswer *publicAnswerJSON `json:"topicAnswer,omitempty"`
+	// DepartmentNames names the departments of the public timeline ("已请保卫处协办").
+	DepartmentNames map[string]hall.Text `json:"departmentNames,omitempty"`
+}
+
+// timelineDepartments returns the names of the departments the public timeline mentions.
+func (s *Server) timelineDepartments(c *hall.Case) map[string]hall.Text {
+	var out map[string]hall.Text
+	for _, e := range c.Timeline {
+		if e.Department == "" {
+			continue
+		}
+		if out == nil {
+			out = map[string]hall.Text{}
+		}
+		out[e.Department] = s.departmentName(e.Department)
+	}
+	return out
 }
 
 func (s *Server) caseFollow(r *http.Request, c *hall.Case) caseFollowJSON {
 	out := caseFollowJSON{Case: *c, DepartmentName: s.departmentName(c.Department), CategoryName: s.categoryName(r, c.Category),
-		TopicAnswer: s.topicAnswerFor(r, c.ID)}
+		DepartmentNames: s.timelineDepartments(c)}
+	if s.cfg.Topics != nil {
+		out.TopicAnswer = s.topicAnswerFor(r, s.caseIDOf(r.Context(), c))
+	}
 	if out.Timeline == nil {
 		out.Timeline = []hall.CaseEntry{}
 	}
 	return out
+}
+
+// caseIDOf returns the internal ID of a case in its public view (which leaves the ID out), found
+// by its number; "" when unknown.
+func (s *Server) caseIDOf(ctx context.Context, c *hall.Case) string {
+	if c.ID != "" || s.cfg.Cases == nil {
+		return c.ID
+	}
+	full, err := s.cfg.Cases.Get(ctx, c.Number)
+	if err != nil {
+		if hall.ErrorCode(err) != hall.ENOTFOUND {
+			s.log.Warn("case ID of a public case", "case", c.Number, "err", err)
+		}
+		return ""
+	}
+	return full.ID
 }
 
 // caseToken checks the shape of a case follow token; anything implausible is simply not found.

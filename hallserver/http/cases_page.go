@@ -30,8 +30,17 @@ var caseEntryText = map[hall.CaseEventType]hall.Text{
 	hall.CaseEvResumed: {Zh: "继续办理", En: "Handling resumed"}, hall.CaseEvReplied: {Zh: "部门答复", En: "Reply"},
 	hall.CaseEvRated: {Zh: "您的评价", En: "Your rating"}, hall.CaseEvReopened: {Zh: "重新办理", En: "Reopened"},
 	hall.CaseEvArchived: {Zh: "已办结", En: "Closed"}, hall.CaseEvDuplicate: {Zh: "已并案", En: "Merged"},
-	hall.CaseEvNotAccepted: {Zh: "不予受理", En: "Not accepted"}, hall.CaseEvReturned: {Zh: "重新分派", En: "Reassigned"},
-	hall.CaseEvInvited: {Zh: "协同办理", En: "Co-handled"}, hall.CaseEvSupervised: {Zh: "督办", En: "Supervised"},
+	hall.CaseEvNotAccepted: {Zh: "不予受理", En: "Not accepted"}, hall.CaseEvReturned: {Zh: "已退回重新分派", En: "Returned for reassignment"},
+	hall.CaseEvInvited: {Zh: "已请协办", En: "Co-handling requested"}, hall.CaseEvSupervised: {Zh: "已列入督办", En: "Under supervision"},
+}
+
+// entryLabel is what a public timeline line says: the type's name, or for a co-handling request
+// the department asked ("已请保卫处协办"); named reports whether the label holds the department.
+func entryLabel(t hall.CaseEventType, dept hall.Text) (label hall.Text, named bool) {
+	if t == hall.CaseEvInvited && dept.Zh != "" {
+		return hall.Text{Zh: "已请" + dept.Zh + "协办", En: "Co-handling requested from " + dept.En}, true
+	}
+	return caseEntryText[t], false
 }
 
 // handleCasePage serves GET /c/{token}: the interactive follow page (page.go, follow.html) for

@@ -125,11 +125,10 @@ func staffCaseView(p *hall.Principal) func(ev *hall.CaseEvent) caseView {
 // public timeline entry.
 func followCaseView(caseID string) func(ev *hall.CaseEvent) caseView {
 	return func(ev *hall.CaseEvent) caseView {
-		c := ev.Case
-		if c == nil || c.ID != caseID || len(c.Timeline) == 0 {
+		if ev.Case == nil || ev.Case.ID != caseID {
 			return viewNone
 		}
-		if last := c.Timeline[len(c.Timeline)-1]; !last.Public || last.Type != ev.Type {
+		if _, ok := ev.Public(); !ok {
 			return viewNone
 		}
 		return viewPublic
@@ -160,15 +159,16 @@ func (s *Server) caseMessage(ev *hall.CaseEvent, v caseView) any {
 		m.Actor = ""
 		m.Case = caseRef{ID: ev.Case.ID, Number: ev.Case.Number, State: ev.Case.State, Department: ev.Case.Department}
 	case viewPublic:
-		m.Actor, m.Limit = "", ""
-		m.Case = s.caseFollowView(ev.Case.Public())
+		pe, _ := ev.Public() // hall's rule: no actor, no limit, the department where the type shows it
+		m = caseStreamEvent{Seq: pe.Seq, Type: pe.Type, At: pe.At, Department: pe.Department}
+		m.Case = s.caseFollowView(*pe.Case)
 	}
 	return m
 }
 
 // caseFollowView is caseFollow without a request (the catalogue does not depend on it).
 func (s *Server) caseFollowView(c hall.Case) caseFollowJSON {
-	out := caseFollowJSON{Case: c, DepartmentName: s.departmentName(c.Department)}
+	out := caseFollowJSON{Case: c, DepartmentName: s.departmentName(c.Department), DepartmentNames: s.timelineDepartments(&c)}
 	if c.Category != "" && s.cfg.Cases != nil {
 		if cat, err := s.cfg.Cases.Catalogue(context.Background()); err == nil {
 			if k, ok := cat.Category(c.Category); ok {
@@ -474,13 +474,18 @@ func (s *Server) handleCaseFollowStream(w http.ResponseWriter, r *http.Request) 
 		s.writeError(w, r, hall.Errorf(hall.EINVALID, "", "this is a WebSocket endpoint; connect with a WebSocket client"))
 		return
 	}
+	id := s.caseIDOf(r.Context(), c) // the public view has no ID
+	if id == "" {
+		s.writeError(w, r, hall.Errorf(hall.ENOTFOUND, "token", "no case with this token"))
+		return
+	}
 	release, err := s.acquireStream(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	defer release()
-	s.serveCaseStream(w, r, since, followCaseView(c.ID), func(ctx context.Context, seq uint64) (any, error) {
+	s.serveCaseStream(w, r, since, followCaseView(id), func(ctx context.Context, seq uint64) (any, error) {
 		c, err := cs.GetByToken(ctx, own)
 		if err != nil {
 			return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"onedoor/hallserver/hall"
@@ -132,10 +133,12 @@ func (s *Server) walkInRequest(ctx context.Context, t *hall.Ticket) *requestJSON
 	return &requestJSON{Number: c.Number, Kind: c.Kind, Category: c.Category, State: c.State, Title: c.Title, Text: c.Text}
 }
 
-// kioskCase returns the walk-in request a kiosk logged with the ticket, or the request its holder
-// logged on the follow page (web channel), nil when none. Cases name their ticket but are not
-// indexed by it, so it looks among the cases received since the ticket was issued (one day's
-// cases at most).
+// kioskCase returns the walk-in request a kiosk of the ticket's hall logged with the ticket, or
+// the request its holder logged on the follow page (web channel), nil when none. Cases name their
+// ticket but are not indexed by it, so it looks among the cases received since the ticket was
+// issued (one day's cases at most). A case that merely names the ticket is not enough
+// (attachedByHolderOrHall): cases stored before handleOpenCase checked who attaches what may
+// have been planted by staff claiming the web channel.
 func (s *Server) kioskCase(ctx context.Context, t *hall.Ticket) *hall.Case {
 	if s.cfg.Cases == nil || t.ID == "" {
 		return nil
@@ -146,9 +149,26 @@ func (s *Server) kioskCase(ctx context.Context, t *hall.Ticket) *hall.Case {
 		return nil
 	}
 	for i := range list {
-		if c := &list[i]; c.Ticket == t.ID && (c.Channel == hall.ChannelKiosk || c.Channel == hall.ChannelWeb) {
+		if c := &list[i]; attachedByHolderOrHall(c, t) {
 			return c
 		}
 	}
 	return nil
+}
+
+// attachedByHolderOrHall reports whether the case is the ticket's walk-in request: logged by a
+// kiosk of the ticket's hall (only a kiosk uses that channel, and only in its own hall), or by the
+// ticket's holder on its follow page (web channel, source webSource of this very ticket).
+func attachedByHolderOrHall(c *hall.Case, t *hall.Ticket) bool {
+	if c.Ticket != t.ID || c.Hall != t.Hall {
+		return false
+	}
+	switch c.Channel {
+	case hall.ChannelKiosk:
+		return c.Source != ""
+	case hall.ChannelWeb:
+		src := webSource(t.ID, "")
+		return c.Source == src || strings.HasPrefix(c.Source, src+":")
+	}
+	return false
 }

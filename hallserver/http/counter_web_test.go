@@ -251,12 +251,16 @@ func TestCounterOpensCaseAndFollowPageRatesIt(t *testing.T) {
 	// The ticket is done with outcome case_opened and linked to the case.
 	var f followJSON
 	e.do("GET", "/api/v1/follow/"+tk.Token, "", nil).decode(t, &f)
-	if f.State != hall.TicketDone || f.Outcome != hall.OutcomeCaseOpened || f.CaseID == "" {
+	if f.State != hall.TicketDone || f.Outcome != hall.OutcomeCaseOpened || !f.HasCase {
 		t.Fatalf("ticket after the case: %+v", f)
+	}
+	stored, err := e.q.Ticket(context.Background(), "students", tk.ID)
+	if err != nil || stored.CaseID == "" {
+		t.Fatalf("stored ticket: %+v %v", stored, err)
 	}
 	lib := e.login("h-library")
 	var c hall.Case
-	e.do("GET", "/api/v1/cases/"+f.CaseID, lib, nil).decode(t, &c)
+	e.do("GET", "/api/v1/cases/"+stored.CaseID, lib, nil).decode(t, &c)
 	if c.Ticket != tk.ID || c.Channel != hall.ChannelCounter || c.Department != "library" || c.Text != summary {
 		t.Fatalf("case %+v", c)
 	}

@@ -21,7 +21,6 @@ var pageFuncs = template.FuncMap{
 	"stateZh":    func(s hall.TicketState) string { return stateText[s].Zh },
 	"stateEn":    func(s hall.TicketState) string { return stateText[s].En },
 	"caseStatus": func(s hall.CaseState) hall.Text { return caseStateText[s] },
-	"entryName":  func(t hall.CaseEventType) hall.Text { return caseEntryText[t] },
 }
 
 // stateText names the ticket states on the follow page.
@@ -116,6 +115,10 @@ func (s *Server) casePageData(r *http.Request, c *hall.Case) *casePageData {
 		if e.Department != "" {
 			fe.Department = s.departmentName(e.Department)
 		}
+		var named bool
+		if fe.Label, named = entryLabel(e.Type, fe.Department); named {
+			fe.Department = hall.Text{}
+		}
 		d.Timeline = append(d.Timeline, fe)
 	}
 	d.CanRate = c.State == hall.CaseReplied && (d.Rating == nil || d.Reply == nil || d.Rating.Round < d.Reply.Round)
@@ -127,7 +130,8 @@ func (s *Server) casePageData(r *http.Request, c *hall.Case) *casePageData {
 type followEntry struct {
 	At         string
 	Type       hall.CaseEventType
-	Department hall.Text // the department concerned (routed to, replied by), if any
+	Label      hall.Text // what happened ("已请保卫处协办")
+	Department hall.Text // the department concerned (routed to, replied by), if any and not in Label
 	Text       string
 }
 

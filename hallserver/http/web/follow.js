@@ -37,8 +37,8 @@
     "case.resumed": ["继续办理", "Handling resumed"], "case.replied": ["部门答复", "Reply"],
     "case.rated": ["您的评价", "Your rating"], "case.reopened": ["重新办理", "Reopened"],
     "case.archived": ["已办结", "Closed"], "case.duplicate": ["已并案", "Merged"],
-    "case.not_accepted": ["不予受理", "Not accepted"], "case.returned": ["重新分派", "Reassigned"],
-    "case.invited": ["协同办理", "Co-handled"], "case.supervised": ["督办", "Supervised"]
+    "case.not_accepted": ["不予受理", "Not accepted"], "case.returned": ["已退回重新分派", "Returned for reassignment"],
+    "case.invited": ["已请协办", "Co-handling requested"], "case.supervised": ["已列入督办", "Under supervision"]
   };
   var OPEN = { waiting: true, called: true, serving: true, parked: true };
   // LIVE states keep following the hall (a no-show can be reinstated).
@@ -95,7 +95,7 @@
     if (f.state === "called") {
       alertOnce("called" + (f.calledAt || ""), number + " 请到 " + f.counter + " 号窗口", "Please go to counter " + f.counter);
     }
-    if (f.caseId && !caseToken) {
+    if (f.hasCase && !caseToken) {
       // The counter just opened a case for this visit: the page shows it after a reload.
       setTimeout(function () { location.reload(); }, 300);
     }
@@ -220,11 +220,18 @@
       O.clear(ol);
       (c.timeline || []).forEach(function (e) {
         var li = el("li"), name = ENTRIES[e.type] || [e.type, ""];
+        var dn = e.department && c.departmentNames ? c.departmentNames[e.department] : null, dept = "";
+        if (dn && dn.zh && e.type === "case.invited") {
+          name = ["已请" + dn.zh + "协办", "Co-handling requested from " + (dn.en || dn.zh)];
+        } else if (dn && dn.zh) {
+          dept = " · " + dn.zh;
+        }
         li.appendChild(el("time", "", fmtDay(e.at)));
         li.appendChild(document.createTextNode(" "));
         li.appendChild(el("b", "", name[0]));
         li.appendChild(document.createTextNode(" "));
         li.appendChild(el("span", "en", name[1]));
+        if (dept) { li.appendChild(document.createTextNode(dept)); }
         if (e.text) { li.appendChild(el("span", "pre txt", e.text)); }
         ol.appendChild(li);
       });
