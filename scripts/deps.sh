@@ -22,6 +22,7 @@ tests=(
   sox                 # provides: soxi — measures the rendered announcement WAVs (display/voice TestEspeakRendersAWAV)
   espeak-ng           # provides: espeak-ng — speaks the hall display's calls (display/voice)
   chromium            # provides: chromium — headless browser of the page tests (hallserver/http: display, counter, follow, inbox, supervision)
+  util-linux          # provides: prlimit — runs hallserver with a small descriptor limit (cmd/hallserver TestFloodFromOneAddressLeavesKiosksIn; Essential in Debian, named for completeness)
   xvfb                # provides: Xvfb — the real kiosk binary under X (cmd/kiosk TestXvfbScreenshots)
 )
 case "${1:-test}" in

@@ -7,12 +7,13 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"onedoor/internal/testtool"
 
 	"github.com/gorilla/websocket"
 )
@@ -81,11 +82,9 @@ func holdIdle(t *testing.T, addr, ip string, n int) []net.Conn {
 // (accept4: too many open files), and every kiosk went dark. Now the address is capped, and a kiosk
 // from another address still gets its ticket and /healthz still answers.
 func TestFloodFromOneAddressLeavesKiosksIn(t *testing.T) {
-	if _, err := exec.LookPath("prlimit"); err != nil {
-		t.Skip("prlimit (util-linux) is not installed")
-	}
+	prlimit := testtool.Path(t, "prlimit")
 	p := &proc{t: t, addr: freeAddr(t), data: filepath.Join(t.TempDir(), "onedoor.db"),
-		wrap: []string{"prlimit", "--nofile=256:256", "--"}}
+		wrap: []string{prlimit, "--nofile=256:256", "--"}}
 	p.start()
 	t.Cleanup(p.kill)
 

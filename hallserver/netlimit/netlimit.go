@@ -101,8 +101,9 @@ func (l *Listener) Accept() (net.Conn, error) {
 		pause = 0
 		a := remoteAddr(c)
 		if r := l.admit(a); r != "" {
-			c.Close()
+			// Counted before the close, so that whoever sees the close sees the count too.
 			l.refuse(r, a, nil)
+			c.Close()
 			continue
 		}
 		return &conn{Conn: c, l: l, addr: a}, nil
