@@ -2,58 +2,13 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"crypto/sha256"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
+
+	"onedoor/internal/testtool"
 )
-
-// fileState is what a refused command must leave alone: the bytes and the modification time.
-type fileState struct {
-	sum   [32]byte
-	size  int64
-	mtime time.Time
-}
-
-func stateOf(t *testing.T, path string) fileState {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fileState{sum: sha256.Sum256(b), size: info.Size(), mtime: info.ModTime()}
-}
-
-// runBin runs the hallctl binary and returns its exit code and stderr.
-func runBin(t *testing.T, bin, stdin string, args ...string) (int, string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		t.Fatalf("hallctl %v did not exit within 15 s; stderr:\n%s", args, stderr.String())
-	}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.ExitCode(), stderr.String()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return 0, stderr.String()
-}
 
 // TestDamagedFilesAreRefused runs the real hallctl on a truncated, an empty, a garbage and an
 // inwardly damaged backup given to restore, and on a truncated data file given to the commands
@@ -68,12 +23,12 @@ func TestDamagedFilesAreRefused(t *testing.T) {
 	dataDir := filepath.Join(dir, "data")
 	data := filepath.Join(dataDir, "onedoor.db")
 	for i, name := range []string{"wang", "li", "zhao"} {
-		if code, stderr := runBin(t, bin, "long-enough-pw\n", "staff", "add", "-data", data, "-username", name, "-role", "counter", "-halls", "students"); code != 0 {
+		if code, stderr := testtool.RunToExit(t, "long-enough-pw\n", bin, "staff", "add", "-data", data, "-username", name, "-role", "counter", "-halls", "students"); code != 0 {
 			t.Fatalf("staff add %d: %d %s", i, code, stderr)
 		}
 	}
 	backup := filepath.Join(dir, "backup.db")
-	if code, stderr := runBin(t, bin, "", "backup", "-data", data, "-o", backup); code != 0 {
+	if code, stderr := testtool.RunToExit(t, "", bin, "backup", "-data", data, "-o", backup); code != 0 {
 		t.Fatalf("backup: %d %s", code, stderr)
 	}
 	good, err := os.ReadFile(backup) // a backup is exactly as long as its meta page says
@@ -95,30 +50,17 @@ func TestDamagedFilesAreRefused(t *testing.T) {
 		"garbage":   write("garbage.db", bytes.Repeat([]byte("not a database "), 4096)),
 		"zeroed":    write("zeroed.db", zeroed),
 	}
-	check := func(t *testing.T, code int, stderr, want string, path string, before fileState) {
+	check := func(t *testing.T, code int, stderr, want string, path string, before testtool.FileState) {
 		t.Helper()
-		if code != 1 {
-			t.Errorf("exit status %d, want 1; stderr:\n%s", code, stderr)
-		}
-		if n := strings.Count(strings.TrimRight(stderr, "\n"), "\n"); n != 0 {
-			t.Errorf("stderr has %d lines, want one:\n%s", n+1, stderr)
-		}
-		for _, dump := range []string{"goroutine ", "SIGBUS", "SIGSEGV", "panic"} {
-			if strings.Contains(stderr, dump) {
-				t.Errorf("stderr contains %q (a crash, not a refusal):\n%s", dump, stderr)
-			}
-		}
-		if !strings.Contains(stderr, want) {
-			t.Errorf("stderr does not say %q:\n%s", want, stderr)
-		}
-		if after := stateOf(t, path); after != before {
+		testtool.AssertRefused(t, code, stderr, want)
+		if after := testtool.StateOf(t, path); after != before {
 			t.Errorf("%s changed: before %+v, after %+v", path, before, after)
 		}
 	}
 	for kind, file := range damaged {
 		t.Run("restore "+kind, func(t *testing.T) {
-			before := stateOf(t, data)
-			code, stderr := runBin(t, bin, "", "restore", "-data", data, file)
+			before := testtool.StateOf(t, data)
+			code, stderr := testtool.RunToExit(t, "", bin, "restore", "-data", data, file)
 			want := map[string]string{"truncated": "truncated", "empty": "empty", "garbage": "not a OneDoor data file", "zeroed": "damaged"}[kind]
 			check(t, code, stderr, want, data, before)
 			if left, _ := filepath.Glob(filepath.Join(dataDir, "*restore*")); len(left) > 0 {
@@ -134,13 +76,13 @@ func TestDamagedFilesAreRefused(t *testing.T) {
 		{"backup", "-data", trunc, "-o", filepath.Join(dir, "out.db")},
 	} {
 		t.Run(args[0]+" on a truncated file", func(t *testing.T) {
-			before := stateOf(t, trunc)
-			code, stderr := runBin(t, bin, "long-enough-pw\n", args...)
+			before := testtool.StateOf(t, trunc)
+			code, stderr := testtool.RunToExit(t, "long-enough-pw\n", bin, args...)
 			check(t, code, stderr, "truncated", trunc, before)
 		})
 	}
 	// The sound backup still restores.
-	if code, stderr := runBin(t, bin, "", "restore", "-data", data, backup); code != 0 {
+	if code, stderr := testtool.RunToExit(t, "", bin, "restore", "-data", data, backup); code != 0 {
 		t.Fatalf("restore of a sound backup: %d %s", code, stderr)
 	}
 }

@@ -2,38 +2,16 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"crypto/sha256"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"onedoor/internal/testtool"
+
 	bbolt "go.etcd.io/bbolt"
 )
-
-// fileState is what a refused start must leave alone: the bytes and the modification time.
-type fileState struct {
-	sum   [32]byte
-	size  int64
-	mtime time.Time
-}
-
-func stateOf(t *testing.T, path string) fileState {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fileState{sum: sha256.Sum256(b), size: info.Size(), mtime: info.ModTime()}
-}
 
 // highWater returns the size of the data a bbolt file holds by its meta page (the high-water
 // mark times the page size): a file shorter than this is truncated.
@@ -61,47 +39,6 @@ func copyFile(t *testing.T, src, dst string, n int64) {
 	}
 	if err := os.WriteFile(dst, b, 0o600); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// runToExit runs a command that must stop by itself and returns its exit code and stderr.
-func runToExit(t *testing.T, bin string, args ...string) (int, string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		t.Fatalf("%s %v did not exit within 15 s (it started on a damaged file?); stderr:\n%s", filepath.Base(bin), args, stderr.String())
-	}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.ExitCode(), stderr.String()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return 0, stderr.String()
-}
-
-// assertRefused checks a refusal a person can act on: exit status 1, one line naming the cause,
-// no Go crash dump.
-func assertRefused(t *testing.T, code int, stderr, want string) {
-	t.Helper()
-	if code != 1 {
-		t.Errorf("exit status %d, want 1; stderr:\n%s", code, stderr)
-	}
-	if n := strings.Count(strings.TrimRight(stderr, "\n"), "\n"); n != 0 {
-		t.Errorf("stderr has %d lines, want one line:\n%s", n+1, stderr)
-	}
-	for _, dump := range []string{"goroutine ", "SIGBUS", "SIGSEGV", "panic"} {
-		if strings.Contains(stderr, dump) {
-			t.Errorf("stderr contains %q (a crash, not a refusal):\n%s", dump, stderr)
-		}
-	}
-	if !strings.Contains(stderr, want) {
-		t.Errorf("stderr does not say %q:\n%s", want, stderr)
 	}
 }
 
@@ -150,11 +87,11 @@ func TestDamagedDataFileIsRefused(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-")+".db")
 			c.make(path)
-			before := stateOf(t, path)
+			before := testtool.StateOf(t, path)
 			args := append([]string{"-demo", "-addr", freeAddr(t), "-data", path}, c.extra...)
-			code, stderr := runToExit(t, hallserverBin, args...)
-			assertRefused(t, code, stderr, c.want)
-			if after := stateOf(t, path); after != before {
+			code, stderr := testtool.RunToExit(t, "", hallserverBin, args...)
+			testtool.AssertRefused(t, code, stderr, c.want)
+			if after := testtool.StateOf(t, path); after != before {
 				t.Errorf("the refused file changed: before %+v, after %+v", before, after)
 			}
 		})
