@@ -49,8 +49,9 @@ type CaseSubmitter interface {
 	Submit(ctx context.Context, r CaseRequest) (*CaseReceipt, error)
 }
 
-// ErrCasesUnavailable says the case system cannot take the request now (unreachable, 5xx, or
-// its endpoint not deployed yet): keep it in the outbox and try again later.
+// ErrCasesUnavailable says the case system cannot take the request now (unreachable, 404, 408,
+// 429 or 5xx; a 404 is what a hall server without the case API answers, e.g. an older one during
+// an upgrade): keep it in the outbox and try again later.
 var ErrCasesUnavailable = errors.New("kiosk: case system unavailable")
 
 // HTTPCases submits cases to POST {BaseURL}/api/v1/cases with the device token.

@@ -393,7 +393,7 @@ func TestBackupWhileIssuing(t *testing.T) {
 				}
 				iss, err := e.q.Issue(ctx, hall.IssueRequest{Hall: hallCode, Service: svc})
 				if hall.ErrorCode(err) == hall.ECONFLICT {
-					return // 999 a day
+					return // queue.MaxNumber a day
 				} else if err != nil {
 					t.Error(err)
 					return

@@ -64,7 +64,7 @@ type Ticket struct {
 	ID       string      `json:"id"`
 	Hall     string      `json:"hall"`
 	Service  string      `json:"service"`
-	Number   string      `json:"number"`          // prefix + 3 digits, e.g. A012
+	Number   string      `json:"number"`          // prefix + at least 3 digits, e.g. A012, A1000
 	Day      string      `json:"day"`             // local date of issue, YYYY-MM-DD
 	Token    string      `json:"token,omitempty"` // unguessable public follow token (QR)
 	State    TicketState `json:"state"`

@@ -12,8 +12,8 @@ import (
 	"onedoor/hallserver/hall"
 )
 
-// ETOOLARGE is the error code of a request body over the size limit (413). It is the only code
-// the HTTP layer adds to the domain codes of package hall.
+// ETOOLARGE is the error code of a request body over the size limit (413). The HTTP layer adds
+// three codes to the domain codes of package hall: ETOOLARGE, ETIMEOUT and ETOOMANY (loginlimit.go).
 const ETOOLARGE = "too_large"
 
 // ETIMEOUT is the error code of a request whose body did not arrive within the server's read

@@ -690,7 +690,8 @@ func validPersonID(s string) bool {
 }
 
 // Issue creates a ticket with the given ID and follow token. The number is the service prefix and
-// three digits, counted per service per local day (reset at local midnight, never reused).
+// at least three digits (A001…A999, then A1000…), counted per service per local day (reset at local
+// midnight, never reused).
 //
 // Errors: ENOTFOUND "service" for a service the hall does not have; EINVALID "lang" (only "",
 // "zh", "en"), "personId" (at most 32 of 0-9 A-Z a-z -), "id" or "token" (empty or already used);
