@@ -25,10 +25,6 @@ func newBitmap(w, h int) *bitmap {
 	return &bitmap{w: w, h: h, pix: make([]uint8, w*h)}
 }
 
-func (b *bitmap) at(x, y int) bool {
-	return x >= 0 && y >= 0 && x < b.w && y < b.h && b.pix[y*b.w+x] != 0
-}
-
 func (b *bitmap) set(x, y int) {
 	if x >= 0 && y >= 0 && x < b.w && y < b.h {
 		b.pix[y*b.w+x] = 1

@@ -68,7 +68,6 @@ type Router struct {
 	cats    []routeClass
 	catIdx  map[string]int // category code -> index
 	vocab   map[string]int // feature -> index
-	total   []float64      // per feature, summed over classes (for idf-free vocab size)
 	learned int
 }
 

@@ -329,8 +329,7 @@ func (e *Engine) finish(now time.Time, c *hall.Counter, a hall.CounterAction, fi
 		t.CaseID = a.CaseID
 	}
 	t.FinishedAt = &at
-	e.remove(t)
-	final[t.ID] = t
+	e.remove(t, final)
 	e.event(now, hall.EventFinished, a.Actor, t, c)
 	return t, nil
 }
@@ -347,8 +346,7 @@ func (e *Engine) noShow(now time.Time, c *hall.Counter, a hall.CounterAction, fi
 	t.NoShows++
 	c.Current = ""
 	if t.NoShows > NoShowLimit || t.Day != e.day { // a ticket of an earlier day cannot come back
-		e.remove(t)
-		final[t.ID] = t
+		e.remove(t, final)
 	}
 	e.event(now, hall.EventNoShow, a.Actor, t, c)
 	return t, nil
@@ -505,8 +503,7 @@ func (e *Engine) cancel(now time.Time, ref, actor string, final map[string]*hall
 	t.State = hall.TicketCancelled
 	t.TargetCounter = 0
 	t.FinishedAt = &at
-	e.remove(t)
-	final[t.ID] = t
+	e.remove(t, final)
 	e.event(now, hall.EventCancelled, actor, t, nil)
 	return t, nil
 }

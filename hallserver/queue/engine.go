@@ -165,9 +165,8 @@ type Engine struct {
 	queues   map[string][]*hall.Ticket
 
 	// the change being built by the running command
-	ch      Change
-	touched map[string]bool
-	kept    []string // IDs kept across a day reset in this change
+	ch   Change
+	kept []string // IDs kept across a day reset in this change
 }
 
 // New returns an engine for a hall with no history.
@@ -382,14 +381,9 @@ func (e *Engine) enqueue(t *hall.Ticket) {
 func (e *Engine) dequeue(t *hall.Ticket) {
 	q := e.queues[t.Service]
 	i := sort.Search(len(q), func(i int) bool { return !less(q[i], t) })
+	// A queued ticket's keys (Priority, Order, Number) only change while it is out of its queue
+	// (toWaiting sets them before enqueue), so t is at or after i.
 	for ; i < len(q); i++ {
-		if q[i] == t {
-			e.queues[t.Service] = slices.Delete(q, i, i+1)
-			return
-		}
-	}
-	// not found by search (should not happen): linear fallback
-	for i := range q {
 		if q[i] == t {
 			e.queues[t.Service] = slices.Delete(q, i, i+1)
 			return
@@ -419,7 +413,6 @@ func (e *Engine) counterIndex(n int) int {
 
 func (e *Engine) begin() {
 	e.ch = Change{}
-	e.touched = nil
 	e.kept = nil
 }
 
@@ -435,20 +428,12 @@ func (e *Engine) event(now time.Time, typ hall.EventType, actor string, t *hall.
 	if t != nil {
 		tc := *t
 		ev.Ticket = &tc
-		e.touch(t)
 	}
 	if c != nil {
 		cc := *c
 		ev.Counter = &cc
 	}
 	e.ch.Events = append(e.ch.Events, ev)
-}
-
-func (e *Engine) touch(t *hall.Ticket) {
-	if e.touched == nil {
-		e.touched = map[string]bool{}
-	}
-	e.touched[t.ID] = true
 }
 
 // commit finishes the change: the tickets as they are now (also those that left the engine,
@@ -459,33 +444,19 @@ func (e *Engine) commit(final map[string]*hall.Ticket) Change {
 		e.begin()
 		return Change{}
 	}
-	seen := map[string]bool{}
-	for i := len(ch.Events) - 1; i >= 0; i-- { // latest state of each ticket, in event order
-		ev := ch.Events[i]
-		if ev.Ticket == nil || seen[ev.Ticket.ID] {
-			continue
-		}
-		seen[ev.Ticket.ID] = true
-	}
 	added := map[string]bool{}
 	for _, ev := range ch.Events {
 		if ev.Ticket == nil || added[ev.Ticket.ID] {
 			continue
 		}
 		added[ev.Ticket.ID] = true
+		// A ticket of an event is still in the engine or left it in this change (remove puts
+		// it in final).
 		id := ev.Ticket.ID
 		if t, ok := e.tickets[id]; ok {
 			ch.Tickets = append(ch.Tickets, *t)
-		} else if t, ok := final[id]; ok {
-			ch.Tickets = append(ch.Tickets, *t)
 		} else {
-			// last event copy is the latest state
-			for i := len(ch.Events) - 1; i >= 0; i-- {
-				if ch.Events[i].Ticket != nil && ch.Events[i].Ticket.ID == id {
-					ch.Tickets = append(ch.Tickets, *ch.Events[i].Ticket)
-					break
-				}
-			}
+			ch.Tickets = append(ch.Tickets, *final[id])
 		}
 	}
 	for _, id := range e.kept {
@@ -499,8 +470,9 @@ func (e *Engine) commit(final map[string]*hall.Ticket) Change {
 	return ch
 }
 
-// remove takes a ticket out of the engine (it became final).
-func (e *Engine) remove(t *hall.Ticket) {
+// remove takes a ticket out of the engine (it became final) and into final, where commit finds it.
+func (e *Engine) remove(t *hall.Ticket, final map[string]*hall.Ticket) {
+	final[t.ID] = t
 	delete(e.tickets, t.ID)
 	if e.byNumber[t.Number] == t.ID {
 		delete(e.byNumber, t.Number)
@@ -599,8 +571,7 @@ func (e *Engine) rollover(now time.Time, day string) (saved *Engine, final map[s
 		case hall.TicketWaiting:
 			e.dequeue(t)
 		}
-		e.remove(t)
-		final[id] = t
+		e.remove(t, final)
 		if t.State == hall.TicketNoShow {
 			continue // already final; only its reinstatement ends
 		}
