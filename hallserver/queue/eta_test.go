@@ -4,7 +4,6 @@ import (
 	"container/heap"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"testing"
 	"time"
 
@@ -161,27 +160,42 @@ func TestETAAgainstNaive(t *testing.T) {
 	}
 }
 
+// shortRunRatio is the pooled ratio of the engine's to the naive estimate's absolute error over
+// runs simulated hall seconds (seeds 1..runs), and the number of tickets scored.
+func shortRunRatio(secs float64, runs int) (ratio float64, n int) {
+	var es, ns float64
+	for seed := uint64(1); seed <= uint64(runs); seed++ {
+		a, b, k := simulate(seed, secs, 2)
+		es, ns, n = es+a, ns+b, n+k
+	}
+	return es / ns, n
+}
+
 // TestETAShortRuns is the outside check's default length (5 s, scored after the first third):
-// few samples, the configured 5 minutes far from the real 2 s.
+// few samples, the configured 5 minutes far from the real 2 s. The engine must have learned the
+// real service time from the first few finished tickets: its error stays within a margin of the
+// naive estimate's, which is given the true mean (fixed seeds, so the figures are deterministic:
+// about 1.20, 1.30 and 1.02 today; an engine that ignores the finished durations scores 2.9 and
+// 2.4 at 10 and 30 s). BenchmarkETAShortRuns reports the figures.
 func TestETAShortRuns(t *testing.T) {
-	for _, secs := range []float64{5, 10, 30} {
-		worse := 0
-		var sumRatio float64
-		runs := 40
-		for seed := uint64(1); seed <= uint64(runs); seed++ {
-			a, b, k := simulate(seed, secs, 2)
-			if k == 0 || b == 0 {
-				continue
-			}
-			r := a / b
-			sumRatio += r
-			if r > 1 {
-				worse++
-			}
-			if os.Getenv("ETA_VERBOSE") != "" {
-				t.Logf("secs %v seed %d: ratio %.2f (n=%d)", secs, seed, r, k)
-			}
+	for _, c := range []struct{ secs, most float64 }{{5, 1.5}, {10, 1.5}, {30, 1.15}} {
+		ratio, n := shortRunRatio(c.secs, 40)
+		if n == 0 || ratio > c.most {
+			t.Errorf("%v s runs: engine/naive error ratio %.3f over %d tickets, want at most %.2f", c.secs, ratio, n, c.most)
 		}
-		t.Logf("%v s runs: mean ratio %.2f, %d of %d runs worse than naive", secs, sumRatio/float64(runs), worse, runs)
+	}
+}
+
+// BenchmarkETAShortRuns reports the engine/naive error ratio of TestETAShortRuns per run length
+// (one sub-benchmark per length; below 1 the engine is better than naive).
+func BenchmarkETAShortRuns(b *testing.B) {
+	for _, secs := range []float64{5, 10, 30} {
+		b.Run(fmt.Sprintf("%gs", secs), func(b *testing.B) {
+			var ratio float64
+			for b.Loop() {
+				ratio, _ = shortRunRatio(secs, 40)
+			}
+			b.ReportMetric(ratio, "ratio")
+		})
 	}
 }
