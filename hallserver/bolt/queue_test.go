@@ -3,6 +3,7 @@ package bolt
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -648,4 +649,43 @@ func TestSnapshotNeverAheadOfLog(t *testing.T) {
 		t.Fatal("replay of exactly MaxReplay events refused")
 	}
 	hs.committed.Store(last)
+}
+
+// A caller that gives up while its change is in the committer (a kiosk that hangs up mid-commit)
+// gets its context's error, but the change is committed all the same: the request context never
+// aborts a commit. The kiosk's retry with the same key gets that ticket, also after a restart.
+func TestCallerGoneMidCommitStillCommits(t *testing.T) {
+	e := newEnv(t)
+	release := make(chan struct{})
+	held := make(chan struct{})
+	var once sync.Once
+	e.q.beforeCommit = func() {
+		once.Do(func() {
+			close(held)
+			<-release
+		})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	req := hall.IssueRequest{Hall: "h1", Service: "A", IdempotencyKey: "tap-gone"}
+	errc := make(chan error, 1)
+	go func() {
+		_, err := e.q.Issue(ctx, req)
+		errc <- err
+	}()
+	<-held // the change is in the committer
+	cancel()
+	err := <-errc
+	close(release)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("issue whose caller went away: %v, want context.Canceled", err)
+	}
+	e.reopen()
+	w, err := e.q.Waiting(context.Background(), "h1")
+	if err != nil || len(w) != 1 || w[0].Number != "A001" {
+		t.Fatalf("after restart: waiting %+v, %v; want the ticket the caller gave up on", w, err)
+	}
+	again, err := e.q.Issue(context.Background(), req)
+	if err != nil || again.Ticket.ID != w[0].ID {
+		t.Fatalf("retry with the same key: %+v, %v; want ticket %s", again, err, w[0].ID)
+	}
 }

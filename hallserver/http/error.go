@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +20,19 @@ const ETOOLARGE = "too_large"
 // ETIMEOUT is the error code of a request whose body did not arrive within the server's read
 // timeout (408).
 const ETIMEOUT = "request_timeout"
+
+// statusClientClosed is the status (nginx's 499 "client closed request") logged and counted in
+// onedoor_http_requests_total for a request whose client went away before its answer, e.g. a
+// kiosk that hung up while its ticket was being committed. It is not a server error: the change
+// is committed all the same (the store's committer never looks at the request context), and the
+// client, which never sees this status, gets the result by retrying with its Idempotency-Key.
+const statusClientClosed = 499
+
+// clientGone reports whether err comes from the request's own context ending: the client closed
+// the connection (or the server closed it) before the answer.
+func clientGone(r *http.Request, err error) bool {
+	return errors.Is(err, context.Canceled) && r.Context().Err() != nil
+}
 
 // maxBody is the largest request body the API accepts.
 const maxBody = 64 << 10
@@ -62,12 +76,18 @@ func statusOf(code string) int {
 }
 
 // writeError sends err as a JSON error. Errors that are not domain errors are logged with the
-// request and answered with a generic message, so internals never reach the client.
+// request and answered with a generic message, so internals never reach the client. A request
+// whose client went away is logged at info and answered (to nobody) with statusClientClosed.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := hall.ErrorCode(err)
 	msg := hall.ErrorMessage(err)
 	field := hall.ErrorField(err)
 	status := statusOf(code)
+	if clientGone(r, err) {
+		s.log.Info("client closed the request", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeJSON(w, statusClientClosed, errorBody{Error: errorDetail{Code: code, Message: "client closed the request"}})
+		return
+	}
 	if status >= 500 {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "code", code, "err", err)
 		if code == hall.EINTERNAL {

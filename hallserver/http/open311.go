@@ -73,6 +73,11 @@ func (s *Server) writeOpen311Error(w http.ResponseWriter, r *http.Request, err e
 	if f := hall.ErrorField(err); f != "" && !strings.Contains(msg, f) {
 		msg = f + ": " + msg
 	}
+	if clientGone(r, err) {
+		s.log.Info("client closed the request", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeJSON(w, statusClientClosed, []open311Error{{Code: statusClientClosed, Description: "client closed the request"}})
+		return
+	}
 	if status >= 500 {
 		s.log.Error("open311 request failed", "method", r.Method, "path", r.URL.Path, "code", code, "err", err)
 		if code == hall.EINTERNAL {

@@ -64,7 +64,7 @@ type casePageData struct {
 func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 	f, err := s.follow(r)
 	if err != nil {
-		s.pageError(w, err)
+		s.pageError(w, r, err)
 		return
 	}
 	fj := toFollowJSON(f)
@@ -144,9 +144,15 @@ func (s *Server) renderFollow(w http.ResponseWriter, d pageData) {
 	}
 }
 
-// pageError answers a page request that failed with the not-found (or unavailable) page.
-func (s *Server) pageError(w http.ResponseWriter, err error) {
+// pageError answers a page request that failed with the not-found (or unavailable) page; a
+// request whose client went away is logged at info and counted as statusClientClosed.
+func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(hall.ErrorCode(err))
+	if clientGone(r, err) {
+		s.log.Info("client closed the request", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.WriteHeader(statusClientClosed)
+		return
+	}
 	if status >= 500 {
 		s.log.Error("follow page", "err", err)
 	}

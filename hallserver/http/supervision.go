@@ -243,7 +243,9 @@ func (s *Server) handleSupervisionPage(w http.ResponseWriter, r *http.Request) {
 // pageErrorText is what a page shows of an error: the domain message, never the internals
 // (those are logged).
 func (s *Server) pageErrorText(r *http.Request, err error) string {
-	if statusOf(hall.ErrorCode(err)) >= 500 {
+	if clientGone(r, err) {
+		s.log.Info("client closed the request", "method", r.Method, "path", r.URL.Path, "err", err)
+	} else if statusOf(hall.ErrorCode(err)) >= 500 {
 		s.log.Error("page failed", "path", r.URL.Path, "err", err)
 	}
 	return hall.ErrorMessage(err)
