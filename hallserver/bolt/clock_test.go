@@ -1,14 +1,13 @@
 package bolt
 
 import (
-	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"onedoor/hallserver/hall"
+	"onedoor/internal/testtool"
 )
 
 // at sets the test clock to a Shanghai wall-clock time on 2026-03-dd.
@@ -32,30 +31,12 @@ func (e *env) waitingNumbers(code string) []string {
 	return out
 }
 
-// syncBuffer is a bytes.Buffer safe for the queue's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // The clock jumps a day ahead and back, and later ten minutes back, with restarts in between (a
 // real file): no number is printed twice under one day, the queue keeps the order of issue, and
 // the real midnight still resets the hall.
 func TestClockJumpsAcrossRestarts(t *testing.T) {
 	e := newEnv(t)
-	logs := &syncBuffer{}
+	logs := &testtool.SyncBuffer{}
 	e.logw = logs
 	e.reopen()
 	printed := map[string]bool{}

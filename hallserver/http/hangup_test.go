@@ -1,7 +1,6 @@
 package http
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"onedoor/hallserver/hall"
+	"onedoor/internal/testtool"
 )
 
 // hangUpQueue is the real store with an Issue that, the first time, waits in the "commit" until
@@ -41,30 +41,12 @@ func (q *hangUpQueue) Issue(ctx context.Context, req hall.IssueRequest) (*hall.I
 	return nil, fmt.Errorf("bolt: waiting for commit: %w", ctx.Err())
 }
 
-// syncBuffer is a bytes.Buffer safe for the server's goroutines and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestClientHangsUpMidCommit: a kiosk whose connection closes while its ticket is being committed
 // is not a server error: nothing at level ERROR in the log, the request counted under 499 (client
 // closed request) and not 500. The ticket is committed all the same, and the kiosk's retry with
 // the same Idempotency-Key gets it.
 func TestClientHangsUpMidCommit(t *testing.T) {
-	var logs syncBuffer
+	var logs testtool.SyncBuffer
 	q := &hangUpQueue{inStore: make(chan struct{})}
 	e := newEnv(t, withConfig(func(c *Config) {
 		q.QueueService = c.Queue
@@ -128,7 +110,7 @@ func TestClientHangsUpMidCommit(t *testing.T) {
 // TestPageOfGoneClientIsNot500: a phone that closes the follow page while the server looks the
 // ticket up is counted under 499 and logged at info, not as a failed page (500, ERROR).
 func TestPageOfGoneClientIsNot500(t *testing.T) {
-	var logs syncBuffer
+	var logs testtool.SyncBuffer
 	e := newEnv(t, withConfig(func(c *Config) {
 		c.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}))
