@@ -59,7 +59,7 @@ import (
 	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
 	hallhttp "onedoor/hallserver/http"
-	"onedoor/hallserver/outbox"
+	"onedoor/hallserver/webhook"
 )
 
 func main() {
@@ -80,10 +80,10 @@ type config struct {
 	catalogue string
 	publicURL string
 	logLevel  string
-	// webhook receives every case event (package outbox); empty disables the outbox.
+	// webhook receives every case event (package webhook); empty disables the deliverer.
 	webhook       string
 	webhookSecret string
-	webhookFrom   string // "start" (the whole case log) or "latest", for an outbox without a cursor
+	webhookFrom   string // "start" (the whole case log) or "latest", for a deliverer without a cursor
 	// open311Keys is a file of Open311 clients, one "name key" per line.
 	open311Keys string
 	// Timeouts of plain requests (not the WebSocket streams) and of idle keep-alive connections.
@@ -120,10 +120,10 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&c.catalogue, "catalogue", env("ONEDOOR_CATALOGUE", ""), "dispatch catalogue YAML of the case system (default: the embedded demo catalogue)")
 	fs.StringVar(&c.publicURL, "public-url", env("ONEDOOR_PUBLIC_URL", ""), "base URL printed in QR codes (default http://<addr>)")
 	fs.StringVar(&c.logLevel, "log-level", env("ONEDOOR_LOG_LEVEL", "info"), "debug, info, warn or error")
-	fs.StringVar(&c.webhook, "webhook", env("ONEDOOR_WEBHOOK", ""), "URL that receives every case event (at-least-once, in order; empty: no outbox)")
+	fs.StringVar(&c.webhook, "webhook", env("ONEDOOR_WEBHOOK", ""), "URL that receives every case event (at-least-once, in order; empty: none)")
 	fs.StringVar(&c.webhookSecret, "webhook-secret", env("ONEDOOR_WEBHOOK_SECRET", ""), "HMAC-SHA256 key signing webhook requests (X-OneDoor-Signature)")
 	fs.StringVar(&c.open311Keys, "open311-keys", env("ONEDOOR_OPEN311_KEYS", ""), "file of Open311 API clients, one \"name key\" per line (# comments); -demo alone enables the key demo-open311")
-	fs.StringVar(&c.webhookFrom, "webhook-from", env("ONEDOOR_WEBHOOK_FROM", "start"), "where a new webhook outbox begins: start (the whole case log) or latest")
+	fs.StringVar(&c.webhookFrom, "webhook-from", env("ONEDOOR_WEBHOOK_FROM", "start"), "where a new webhook deliverer begins: start (the whole case log) or latest")
 	var envErr error // the first environment variable that does not parse
 	durEnv := func(k string, def time.Duration) time.Duration {
 		v := getenv(k)
@@ -313,11 +313,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		MetricsOpen:       cfg.demo,
 	})
 	defer api.Close()
-	stopOutbox, err := startOutbox(ctx, cfg, db, cs, reg, log)
+	stopWebhook, err := startWebhook(ctx, cfg, db, cs, reg, log)
 	if err != nil {
 		return err
 	}
-	defer stopOutbox()
+	defer stopWebhook()
 	if cfg.metricsAddr != "" {
 		stopMetrics, err := serveMetrics(cfg.metricsAddr, reg, log)
 		if err != nil {
@@ -427,21 +427,21 @@ func loadOpen311Keys(file string, demo bool) (map[string]string, error) {
 	return keys, nil
 }
 
-// startOutbox starts delivering the case log to the -webhook URL, from the cursor stored in the
+// startWebhook starts delivering the case log to the -webhook URL, from the cursor stored in the
 // data file; the returned function stops it and waits (it saves the cursor on the way out).
 // Without -webhook it does nothing.
-func startOutbox(ctx context.Context, cfg config, db *bolt.DB, cs *bolt.Cases, reg prometheus.Registerer, log *slog.Logger) (stop func(), err error) {
+func startWebhook(ctx context.Context, cfg config, db *bolt.DB, cs *bolt.Cases, reg prometheus.Registerer, log *slog.Logger) (stop func(), err error) {
 	if cfg.webhook == "" {
 		return func() {}, nil
 	}
-	st, err := bolt.NewOutboxStore(db)
+	st, err := bolt.NewDeliveryStore(db)
 	if err != nil {
 		return nil, err
 	}
 	if cfg.webhookSecret == "" {
 		log.Warn("-webhook without -webhook-secret: requests are not signed")
 	}
-	ob, err := outbox.New(outbox.Config{URL: cfg.webhook, Secret: []byte(cfg.webhookSecret), Log: cs, Store: st,
+	ob, err := webhook.New(webhook.Config{URL: cfg.webhook, Secret: []byte(cfg.webhookSecret), Log: cs, Store: st,
 		Logger: log, Registerer: reg, FromLatest: cfg.webhookFrom == "latest"})
 	if err != nil {
 		return nil, fmt.Errorf("-webhook: %w", err)
@@ -451,7 +451,7 @@ func startOutbox(ctx context.Context, cfg config, db *bolt.DB, cs *bolt.Cases, r
 	go func() {
 		defer close(done)
 		if err := ob.Run(octx); err != nil {
-			log.Error("outbox stopped", "err", err)
+			log.Error("webhook deliverer stopped", "err", err)
 		}
 	}()
 	return func() { cancel(); <-done }, nil

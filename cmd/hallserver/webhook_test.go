@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"onedoor/hallserver/outbox"
+	"onedoor/hallserver/webhook"
 )
 
 // hook is a webhook receiver recording what it accepted.
@@ -26,7 +26,7 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !outbox.Verify([]byte("hook-secret"), r.Header.Get(outbox.TimestampHeader), r.Header.Get(outbox.SignatureHeader), body) {
+	if !webhook.Verify([]byte("hook-secret"), r.Header.Get(webhook.TimestampHeader), r.Header.Get(webhook.SignatureHeader), body) {
 		h.bad++
 		w.WriteHeader(http.StatusUnauthorized)
 		return
@@ -35,7 +35,7 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Seq  uint64 `json:"seq"`
 		Type string `json:"type"`
 	}
-	if json.Unmarshal(body, &ev) != nil || strconv.FormatUint(ev.Seq, 10) != r.Header.Get(outbox.IdempotencyHeader) {
+	if json.Unmarshal(body, &ev) != nil || strconv.FormatUint(ev.Seq, 10) != r.Header.Get(webhook.IdempotencyHeader) {
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
@@ -43,7 +43,7 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.keys = map[uint64]string{}
 	}
 	h.seqs = append(h.seqs, ev.Seq)
-	h.keys[ev.Seq] = r.Header.Get(outbox.IdempotencyHeader)
+	h.keys[ev.Seq] = r.Header.Get(webhook.IdempotencyHeader)
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -60,7 +60,7 @@ func (h *hook) distinct() (n int, top uint64) {
 }
 
 // TestWebhookAcrossKill9 runs the real server with -webhook: case events arrive signed, and after
-// kill -9 and a restart the outbox goes on from its stored cursor (re-delivering at most what
+// kill -9 and a restart the deliverer goes on from its stored cursor (re-delivering at most what
 // was not yet saved, with the same idempotency keys), missing nothing.
 func TestWebhookAcrossKill9(t *testing.T) {
 	h := &hook{}

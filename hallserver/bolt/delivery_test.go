@@ -7,12 +7,12 @@ import (
 	"onedoor/hallserver/hall"
 )
 
-// TestOutboxCursorSurvivesRestart: the cursor and the notes are stored per outbox name and
+// TestDeliveryCursorSurvivesRestart: the cursor and the notes are stored per deliverer name and
 // read back after the file is reopened.
-func TestOutboxCursorSurvivesRestart(t *testing.T) {
+func TestDeliveryCursorSurvivesRestart(t *testing.T) {
 	e := newCaseEnv(t)
 	ctx := context.Background()
-	st, err := NewOutboxStore(e.db)
+	st, err := NewDeliveryStore(e.db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestOutboxCursorSurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.reopen()
-	st, err = NewOutboxStore(e.db)
+	st, err = NewDeliveryStore(e.db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestOutboxCursorSurvivesRestart(t *testing.T) {
 		t.Fatalf("note not deleted: %v", notes)
 	}
 	if notes, _ := st.Notes(ctx, "webhook2"); len(notes) != 1 {
-		t.Fatalf("other outbox's notes: %v", notes)
+		t.Fatalf("other deliverer's notes: %v", notes)
 	}
 }
 

@@ -1,4 +1,4 @@
-package outbox
+package webhook
 
 import (
 	"context"
@@ -16,13 +16,13 @@ import (
 	"onedoor/hallserver/hall"
 )
 
-// store is the real thing: a case store and the outbox cursor on one bbolt file.
+// store is the real thing: a case store and the deliverer cursor on one bbolt file.
 type store struct {
 	t    *testing.T
 	path string
 	db   *bolt.DB
 	cs   *bolt.Cases
-	ob   *bolt.OutboxStore
+	ob   *bolt.DeliveryStore
 }
 
 func openStore(t *testing.T, path string) *store {
@@ -38,7 +38,7 @@ func openStore(t *testing.T, path string) *store {
 		db.Close()
 		t.Fatal(err)
 	}
-	ob, err := bolt.NewOutboxStore(db)
+	ob, err := bolt.NewDeliveryStore(db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,8 +66,8 @@ func (s *store) open(n int) {
 	}
 }
 
-// TestBoltRestartResumes: cases are opened, the outbox delivers part of the log and the server
-// stops (file closed); after reopening, the new outbox continues from the stored cursor and
+// TestBoltRestartResumes: cases are opened, the deliverer delivers part of the log and the server
+// stops (file closed); after reopening, the new deliverer continues from the stored cursor and
 // every event arrives, in order.
 func TestBoltRestartResumes(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "onedoor.db")
@@ -88,7 +88,7 @@ func TestBoltRestartResumes(t *testing.T) {
 	s := openStore(t, path)
 	s.open(6) // several events per case
 	total := s.cs.LastSeq()
-	o := newTestOutbox(t, ts.URL, s.cs, s.ob, &fastClock{})
+	o := newTestDeliverer(t, ts.URL, s.cs, s.ob, &fastClock{})
 	stop := start(t, o)
 	waitFor(t, "7 delivered", 5*time.Second, func() bool { return o.Status().Cursor == 7 })
 	stop()
@@ -103,7 +103,7 @@ func TestBoltRestartResumes(t *testing.T) {
 	mu.Unlock()
 	s.open(2)
 	total = s.cs.LastSeq()
-	o = newTestOutbox(t, ts.URL, s.cs, s.ob, &fastClock{})
+	o = newTestDeliverer(t, ts.URL, s.cs, s.ob, &fastClock{})
 	start(t, o)
 	waitFor(t, "all delivered", 5*time.Second, func() bool { return o.Status().Cursor == total })
 	acc := rc.accepted()
@@ -142,10 +142,10 @@ func TestCaseHandlingNeverWaits(t *testing.T) {
 	defer ts.Close()
 	defer close(rc.hang)
 	s := openStore(t, filepath.Join(t.TempDir(), "onedoor.db"))
-	o := newTestOutbox(t, ts.URL, s.cs, s.ob, &fastClock{}, func(c *Config) { c.Timeout = time.Hour })
+	o := newTestDeliverer(t, ts.URL, s.cs, s.ob, &fastClock{}, func(c *Config) { c.Timeout = time.Hour })
 	start(t, o)
 	s.open(1)
-	waitFor(t, "the outbox to be stuck on the first event", 5*time.Second, func() bool {
+	waitFor(t, "the deliverer to be stuck on the first event", 5*time.Second, func() bool {
 		return o.Status().Lag > 0
 	})
 	begin := time.Now()

@@ -1,4 +1,4 @@
-package outbox
+package webhook
 
 import (
 	"context"
@@ -247,7 +247,7 @@ func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {
 
 const testPoll = 7 * time.Millisecond
 
-func newTestOutbox(t *testing.T, url string, l Log, st Store, clk Clock, mod ...func(*Config)) *Outbox {
+func newTestDeliverer(t *testing.T, url string, l Log, st Store, clk Clock, mod ...func(*Config)) *Deliverer {
 	t.Helper()
 	cfg := Config{URL: url, Secret: []byte("s3cret"), Log: l, Store: st, Clock: clk, Poll: testPoll,
 		MinBackoff: time.Second, MaxBackoff: 16 * time.Second, SlowRetry: time.Minute, DeadAfter: 6, SaveEvery: 5}
@@ -261,8 +261,8 @@ func newTestOutbox(t *testing.T, url string, l Log, st Store, clk Clock, mod ...
 	return o
 }
 
-// start runs the outbox until the returned stop is called (or the test ends).
-func start(t *testing.T, o *Outbox) (stop func()) {
+// start runs the deliverer until the returned stop is called (or the test ends).
+func start(t *testing.T, o *Deliverer) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- o.Run(ctx) }()
@@ -321,7 +321,7 @@ func TestDeliversAllInOrder(t *testing.T) {
 	l.add(40)
 	st := newMemStore()
 	reg := prometheus.NewRegistry()
-	o := newTestOutbox(t, ts.URL, l, st, &fastClock{}, func(c *Config) { c.Registerer = reg; c.Batch = 7 })
+	o := newTestDeliverer(t, ts.URL, l, st, &fastClock{}, func(c *Config) { c.Registerer = reg; c.Batch = 7 })
 	start(t, o)
 	waitFor(t, "40 deliveries", 5*time.Second, func() bool { return o.Status().Cursor == 40 })
 	// Later events are delivered as they are committed.
@@ -378,7 +378,7 @@ func TestReceiverDownThenUp(t *testing.T) {
 	l.add(12)
 	st := newMemStore()
 	clk := &fastClock{}
-	o := newTestOutbox(t, "http://"+addr+"/hook", l, st, clk)
+	o := newTestDeliverer(t, "http://"+addr+"/hook", l, st, clk)
 	start(t, o)
 	waitFor(t, "failed attempts while down", 5*time.Second, func() bool { return o.Status().Failing >= 3 })
 	if o.Status().Cursor != 0 {
@@ -430,7 +430,7 @@ func TestReceiverDownThenUp(t *testing.T) {
 	}
 }
 
-// TestRestartResumesFromCursor stops the outbox mid-way and starts a new one on the same
+// TestRestartResumesFromCursor stops the deliverer mid-way and starts a new one on the same
 // store: it goes on after the saved cursor, skipping nothing.
 func TestRestartResumesFromCursor(t *testing.T) {
 	l := newFakeLog()
@@ -448,7 +448,7 @@ func TestRestartResumesFromCursor(t *testing.T) {
 	}}
 	ts := httptest.NewServer(rc)
 	defer ts.Close()
-	o1 := newTestOutbox(t, ts.URL, l, st, &fastClock{})
+	o1 := newTestDeliverer(t, ts.URL, l, st, &fastClock{})
 	stop := start(t, o1)
 	waitFor(t, "11 delivered", 5*time.Second, func() bool { return o1.Status().Cursor == 11 })
 	stop()
@@ -459,16 +459,16 @@ func TestRestartResumesFromCursor(t *testing.T) {
 	gate.Lock()
 	limit = 1 << 30
 	gate.Unlock()
-	o2 := newTestOutbox(t, ts.URL, l, st, &fastClock{})
+	o2 := newTestDeliverer(t, ts.URL, l, st, &fastClock{})
 	start(t, o2)
 	waitFor(t, "rest delivered", 5*time.Second, func() bool { return o2.Status().Cursor == 30 })
 	checkInOrder(t, rc.accepted(), 30)
-	// The second outbox began right after the cursor.
+	// The second deliverer began right after the cursor.
 	acc := rc.accepted()
 	if acc[11] != 12 {
 		t.Fatalf("after restart the first accepted is %d: %v", acc[11], acc)
 	}
-	// A retry of the first outbox still in flight when it stopped may be accepted too: that is
+	// A retry of the first deliverer still in flight when it stopped may be accepted too: that is
 	// at-least-once (same key). Beyond that, nothing is delivered twice after a clean stop.
 	if len(acc) > 31 {
 		t.Fatalf("%d acceptances for 30 events: %v", len(acc), acc)
@@ -497,7 +497,7 @@ func TestBackoffDeadLetterKeepsRetrying(t *testing.T) {
 	clk := &fastClock{}
 	reg := prometheus.NewRegistry()
 	rnd := 0.0
-	o := newTestOutbox(t, ts.URL, l, st, clk, func(c *Config) {
+	o := newTestDeliverer(t, ts.URL, l, st, clk, func(c *Config) {
 		c.Registerer = reg
 		c.Rand = func() float64 { return rnd }
 	})
@@ -542,7 +542,7 @@ func TestBackoffDeadLetterKeepsRetrying(t *testing.T) {
 }
 
 func TestBackoffJitterBounds(t *testing.T) {
-	o := newTestOutbox(t, "http://127.0.0.1:1/", newFakeLog(), newMemStore(), &fastClock{})
+	o := newTestDeliverer(t, "http://127.0.0.1:1/", newFakeLog(), newMemStore(), &fastClock{})
 	for _, r := range []float64{0, 0.5, 0.999999} {
 		o.rand = func() float64 { return r }
 		for n := 1; n <= 12; n++ {
@@ -577,7 +577,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 	l := newFakeLog()
 	l.add(1)
 	clk := &fastClock{}
-	o := newTestOutbox(t, ts.URL, l, newMemStore(), clk)
+	o := newTestDeliverer(t, ts.URL, l, newMemStore(), clk)
 	start(t, o)
 	waitFor(t, "delivery", 5*time.Second, func() bool { return o.Status().Cursor == 1 })
 	if w := clk.backoffs(testPoll); len(w) == 0 || w[0] != 42*time.Second {
@@ -612,7 +612,7 @@ func TestReadFailuresRetried(t *testing.T) {
 	l := newFakeLog()
 	l.add(2)
 	l.fail = 3
-	o := newTestOutbox(t, ts.URL, l, newMemStore(), &fastClock{})
+	o := newTestDeliverer(t, ts.URL, l, newMemStore(), &fastClock{})
 	start(t, o)
 	waitFor(t, "delivery", 5*time.Second, func() bool { return o.Status().Cursor == 2 })
 	checkInOrder(t, rc.accepted(), 2)
@@ -624,7 +624,7 @@ func TestFromLatest(t *testing.T) {
 	defer ts.Close()
 	l := newFakeLog()
 	l.add(5)
-	o := newTestOutbox(t, ts.URL, l, newMemStore(), &fastClock{}, func(c *Config) { c.FromLatest = true })
+	o := newTestDeliverer(t, ts.URL, l, newMemStore(), &fastClock{}, func(c *Config) { c.FromLatest = true })
 	start(t, o)
 	waitFor(t, "started", 5*time.Second, func() bool { return o.Status().Cursor == 5 })
 	l.add(1)

@@ -1,14 +1,14 @@
-// Package outbox delivers every event of the case log (接诉即办) to the university's existing
+// Package webhook delivers every event of the case log (接诉即办) to the university's existing
 // platform through a webhook: at least once, in log order (so in order per case), each request
 // carrying the event's seq as its idempotency key and an HMAC-SHA256 signature, with retries
 // under capped exponential backoff and jitter. The position is the seq of the last delivered
 // event, persisted in the data file, so deliveries resume after a restart.
 //
-// The outbox reads committed events from the case log on its own goroutine; case handling never
+// The deliverer reads committed events from the case log on its own goroutine; case handling never
 // waits for it. An event that keeps failing gets a dead-letter note (logged, stored, counted)
 // after Config.DeadAfter attempts but is never skipped: it is retried every Config.SlowRetry until
 // the receiver takes it, and the events behind it wait.
-package outbox
+package webhook
 
 import (
 	"bytes"
@@ -47,7 +47,7 @@ const (
 	SignatureHeader   = "X-OneDoor-Signature"
 )
 
-// Log is the case log as the outbox reads it (bolt.Cases).
+// Log is the case log as the deliverer reads it (bolt.Cases).
 type Log interface {
 	// EventsAfter returns at most limit committed events with a seq above after, oldest first.
 	EventsAfter(ctx context.Context, after uint64, limit int) ([]hall.CaseEvent, error)
@@ -55,13 +55,13 @@ type Log interface {
 	LastSeq() uint64
 }
 
-// Notifier, when the Log implements it, wakes the outbox as soon as events are committed
+// Notifier, when the Log implements it, wakes the deliverer as soon as events are committed
 // instead of at the next poll.
 type Notifier interface {
 	Subscribe(buffer int) (<-chan hall.CaseEvent, func())
 }
 
-// Store persists an outbox's cursor and its dead-letter notes (bolt.OutboxStore).
+// Store persists a deliverer's cursor and its dead-letter notes (bolt.DeliveryStore).
 type Store interface {
 	// Cursor returns the seq of the last delivered event; ok is false when none was stored.
 	Cursor(ctx context.Context, name string) (seq uint64, ok bool, err error)
@@ -76,7 +76,7 @@ type Doer interface {
 	Do(*http.Request) (*http.Response, error)
 }
 
-// Clock is the outbox's time: Now for timestamps and lag, After for waits.
+// Clock is the deliverer's time: Now for timestamps and lag, After for waits.
 type Clock interface {
 	Now() time.Time
 	After(d time.Duration) <-chan time.Time
@@ -100,9 +100,9 @@ const (
 	DefaultSaveInterval = time.Second
 )
 
-// Config configures an Outbox. URL, Log and Store are required.
+// Config configures a Deliverer. URL, Log and Store are required.
 type Config struct {
-	// Name identifies the outbox's cursor and notes in the Store (default "webhook").
+	// Name identifies the deliverer's cursor and notes in the Store (default "webhook").
 	Name string
 	// URL receives one POST per event.
 	URL string
@@ -117,7 +117,7 @@ type Config struct {
 	// Rand returns numbers in [0, 1) for the jitter (default math/rand/v2).
 	Rand   func() float64
 	Logger *slog.Logger
-	// Registerer receives the outbox's metrics (nil: not registered).
+	// Registerer receives the deliverer's metrics (nil: not registered).
 	Registerer prometheus.Registerer
 
 	// MinBackoff is the wait after the first failure; it doubles per failure up to MaxBackoff.
@@ -133,12 +133,12 @@ type Config struct {
 	Poll time.Duration
 	// Batch is how many events are read from the log at once.
 	Batch int
-	// The cursor is saved after SaveEvery deliveries, after SaveInterval, when the outbox is
+	// The cursor is saved after SaveEvery deliveries, after SaveInterval, when the deliverer is
 	// idle, and when it stops. A crash re-delivers what was delivered since the last save (with
 	// the same idempotency keys).
 	SaveEvery    int
 	SaveInterval time.Duration
-	// FromLatest starts an outbox that has no cursor yet at the end of the log instead of its
+	// FromLatest starts a deliverer that has no cursor yet at the end of the log instead of its
 	// beginning (only events committed from then on are delivered).
 	FromLatest bool
 	// IncludePersonal sends the requester's contact data unmasked. By default the webhook gets
@@ -157,7 +157,7 @@ type DeadLetter struct {
 	LastError string             `json:"lastError"`
 }
 
-// Status is a snapshot of the outbox's progress.
+// Status is a snapshot of the deliverer's progress.
 type Status struct {
 	Cursor    uint64 `json:"cursor"`    // last delivered seq
 	LastSeq   uint64 `json:"lastSeq"`   // last committed seq of the log
@@ -168,8 +168,8 @@ type Status struct {
 	Dead      bool   `json:"dead"`      // the head event is a dead letter
 }
 
-// Outbox delivers the case log to a webhook. Create it with New and run it with Run.
-type Outbox struct {
+// Deliverer delivers the case log to a webhook. Create it with New and run it with Run.
+type Deliverer struct {
 	cfg   Config
 	log   *slog.Logger
 	clock Clock
@@ -195,15 +195,15 @@ type metrics struct {
 }
 
 // New checks the configuration, fills in the defaults and registers the metrics.
-func New(cfg Config) (*Outbox, error) {
+func New(cfg Config) (*Deliverer, error) {
 	if cfg.URL == "" {
-		return nil, errors.New("outbox: no URL")
+		return nil, errors.New("webhook: no URL")
 	}
 	if !strings.HasPrefix(cfg.URL, "http://") && !strings.HasPrefix(cfg.URL, "https://") {
-		return nil, fmt.Errorf("outbox: URL %q is not http(s)", cfg.URL)
+		return nil, fmt.Errorf("webhook: URL %q is not http(s)", cfg.URL)
 	}
 	if cfg.Log == nil || cfg.Store == nil {
-		return nil, errors.New("outbox: Log and Store are required")
+		return nil, errors.New("webhook: Log and Store are required")
 	}
 	if cfg.Name == "" {
 		cfg.Name = "webhook"
@@ -234,7 +234,7 @@ func New(cfg Config) (*Outbox, error) {
 	if cfg.SaveEvery <= 0 {
 		cfg.SaveEvery = DefaultSaveEvery
 	}
-	o := &Outbox{cfg: cfg, log: cfg.Logger, clock: cfg.Clock, rand: cfg.Rand}
+	o := &Deliverer{cfg: cfg, log: cfg.Logger, clock: cfg.Clock, rand: cfg.Rand}
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)
 	}
@@ -251,7 +251,7 @@ func New(cfg Config) (*Outbox, error) {
 	return o, nil
 }
 
-func (o *Outbox) registerMetrics(reg prometheus.Registerer) error {
+func (o *Deliverer) registerMetrics(reg prometheus.Registerer) error {
 	labels := prometheus.Labels{"outbox": o.cfg.Name}
 	o.m = &metrics{
 		delivered: prometheus.NewCounter(prometheus.CounterOpts{Name: "onedoor_outbox_delivered_total",
@@ -284,19 +284,19 @@ func (o *Outbox) registerMetrics(reg prometheus.Registerer) error {
 			Help: "Seq of the last delivered case event.", ConstLabels: labels},
 			func() float64 { return float64(o.cursor.Load()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "onedoor_outbox_head_failures",
-			Help: "Consecutive failed attempts of the event at the head of the outbox.", ConstLabels: labels},
+			Help: "Consecutive failed attempts of the event at the head of the deliverer.", ConstLabels: labels},
 			func() float64 { return float64(o.failing.Load()) }),
 	}
 	for _, c := range cs {
 		if err := reg.Register(c); err != nil {
-			return fmt.Errorf("outbox: register metrics: %w", err)
+			return fmt.Errorf("webhook: register metrics: %w", err)
 		}
 	}
 	return nil
 }
 
-// Status returns the outbox's progress now.
-func (o *Outbox) Status() Status {
+// Status returns the deliverer's progress now.
+func (o *Deliverer) Status() Status {
 	cur, last := o.cursor.Load(), o.cfg.Log.LastSeq()
 	st := Status{Cursor: cur, LastSeq: last, Failing: int(o.failing.Load()), Delivered: o.delivered.Load(),
 		Failures: o.failures.Load(), Dead: o.dead.Load()}
@@ -309,23 +309,23 @@ func (o *Outbox) Status() Status {
 // Run delivers events until ctx ends; it then saves the cursor and returns nil. It returns an
 // error only when it cannot start (the cursor cannot be read). Run must not be called twice at
 // once.
-func (o *Outbox) Run(ctx context.Context) error {
+func (o *Deliverer) Run(ctx context.Context) error {
 	if !o.running.TryLock() {
-		return errors.New("outbox: already running")
+		return errors.New("webhook: already running")
 	}
 	defer o.running.Unlock()
 	cursor, ok, err := o.cfg.Store.Cursor(ctx, o.cfg.Name)
 	if err != nil {
-		return fmt.Errorf("outbox %s: read cursor: %w", o.cfg.Name, err)
+		return fmt.Errorf("webhook %s: read cursor: %w", o.cfg.Name, err)
 	}
 	if !ok && o.cfg.FromLatest {
 		cursor = o.cfg.Log.LastSeq()
 		if err := o.cfg.Store.SetCursor(ctx, o.cfg.Name, cursor); err != nil {
-			return fmt.Errorf("outbox %s: write cursor: %w", o.cfg.Name, err)
+			return fmt.Errorf("webhook %s: write cursor: %w", o.cfg.Name, err)
 		}
 	}
 	o.cursor.Store(cursor)
-	o.log.Info("outbox started", "url", o.cfg.URL, "cursor", cursor, "lastSeq", o.cfg.Log.LastSeq())
+	o.log.Info("webhook deliverer started", "url", o.cfg.URL, "cursor", cursor, "lastSeq", o.cfg.Log.LastSeq())
 
 	var bell <-chan hall.CaseEvent
 	cancelBell := func() {}
@@ -346,7 +346,7 @@ func (o *Outbox) Run(ctx context.Context) error {
 			return
 		}
 		if err := o.cfg.Store.SetCursor(ctx, o.cfg.Name, cur); err != nil {
-			o.log.Error("outbox: save cursor", "cursor", cur, "err", err)
+			o.log.Error("webhook: save cursor", "cursor", cur, "err", err)
 			return // kept in memory; saved next time (a crash re-delivers, which is allowed)
 		}
 		saved, lastSave = cur, o.clock.Now()
@@ -355,7 +355,7 @@ func (o *Outbox) Run(ctx context.Context) error {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		save(sctx)
-		o.log.Info("outbox stopped", "cursor", o.cursor.Load())
+		o.log.Info("webhook deliverer stopped", "cursor", o.cursor.Load())
 	}()
 
 	readFailures := 0
@@ -366,7 +366,7 @@ func (o *Outbox) Run(ctx context.Context) error {
 				return nil
 			}
 			readFailures++
-			o.log.Warn("outbox: read case log", "after", o.cursor.Load(), "err", err)
+			o.log.Warn("webhook: read case log", "after", o.cursor.Load(), "err", err)
 			o.wait(ctx, o.backoff(readFailures), nil)
 			continue
 		}
@@ -389,7 +389,7 @@ func (o *Outbox) Run(ctx context.Context) error {
 				continue
 			}
 			if want := o.cursor.Load() + 1; ev.Seq != want {
-				o.log.Warn("outbox: gap in the case log", "want", want, "got", ev.Seq)
+				o.log.Warn("webhook: gap in the case log", "want", want, "got", ev.Seq)
 			}
 			if err := o.deliver(ctx, ev); err != nil {
 				return nil // ctx ended
@@ -405,7 +405,7 @@ func (o *Outbox) Run(ctx context.Context) error {
 
 // wait waits for d, a notification on bell (drained), or the end of ctx. It reports whether bell
 // was closed.
-func (o *Outbox) wait(ctx context.Context, d time.Duration, bell <-chan hall.CaseEvent) (closed bool) {
+func (o *Deliverer) wait(ctx context.Context, d time.Duration, bell <-chan hall.CaseEvent) (closed bool) {
 	select {
 	case <-ctx.Done():
 	case <-o.clock.After(d):
@@ -429,7 +429,7 @@ func (o *Outbox) wait(ctx context.Context, d time.Duration, bell <-chan hall.Cas
 
 // backoff is the wait after the n-th consecutive failure: MinBackoff·2^(n-1) capped at
 // MaxBackoff, or SlowRetry once the event is a dead letter; jittered to [½, 1] of it.
-func (o *Outbox) backoff(n int) time.Duration {
+func (o *Deliverer) backoff(n int) time.Duration {
 	var d time.Duration
 	if n >= o.cfg.DeadAfter {
 		d = o.cfg.SlowRetry
@@ -453,18 +453,18 @@ func Payload(ev hall.CaseEvent, includePersonal bool) ([]byte, error) {
 	}
 	b, err := json.Marshal(ev)
 	if err != nil {
-		return nil, fmt.Errorf("outbox: encode event %d: %w", ev.Seq, err)
+		return nil, fmt.Errorf("webhook: encode event %d: %w", ev.Seq, err)
 	}
 	return b, nil
 }
 
 // deliver posts the event until the receiver accepts it; it returns only then (nil) or when
 // ctx ends (its error).
-func (o *Outbox) deliver(ctx context.Context, ev hall.CaseEvent) error {
+func (o *Deliverer) deliver(ctx context.Context, ev hall.CaseEvent) error {
 	body, err := Payload(ev, o.cfg.IncludePersonal)
 	if err != nil {
 		// Cannot happen with these types; deliver a minimal body rather than stall forever.
-		o.log.Error("outbox: encode event", "seq", ev.Seq, "err", err)
+		o.log.Error("webhook: encode event", "seq", ev.Seq, "err", err)
 		body, _ = json.Marshal(hall.CaseEvent{Seq: ev.Seq, Type: ev.Type, At: ev.At})
 	}
 	o.headAt.Store(ev.At.UnixNano())
@@ -475,9 +475,9 @@ func (o *Outbox) deliver(ctx context.Context, ev hall.CaseEvent) error {
 			o.delivered.Add(1)
 			o.m.delivered.Inc()
 			if o.dead.Load() {
-				o.log.Info("outbox: dead letter delivered", "seq", ev.Seq, "attempts", attempt)
+				o.log.Info("webhook: dead letter delivered", "seq", ev.Seq, "attempts", attempt)
 				if err := o.cfg.Store.PutNote(ctx, o.cfg.Name, ev.Seq, nil); err != nil {
-					o.log.Warn("outbox: clear dead-letter note", "seq", ev.Seq, "err", err)
+					o.log.Warn("webhook: clear dead-letter note", "seq", ev.Seq, "err", err)
 				}
 			}
 			o.failing.Store(0)
@@ -497,7 +497,7 @@ func (o *Outbox) deliver(ctx context.Context, ev hall.CaseEvent) error {
 		if attempt > 1 && attempt != o.cfg.DeadAfter {
 			lvl = slog.LevelDebug
 		}
-		o.log.Log(ctx, lvl, "outbox: delivery failed", "seq", ev.Seq, "type", ev.Type, "attempt", attempt, "err", err)
+		o.log.Log(ctx, lvl, "webhook: delivery failed", "seq", ev.Seq, "type", ev.Type, "attempt", attempt, "err", err)
 		if attempt == o.cfg.DeadAfter {
 			o.deadLetter(ctx, ev, attempt, first, err)
 		}
@@ -515,18 +515,18 @@ func (o *Outbox) deliver(ctx context.Context, ev hall.CaseEvent) error {
 
 // deadLetter notes that an event failed DeadAfter times: logged, stored and counted. Delivery
 // goes on (slowly); nothing behind it is delivered first.
-func (o *Outbox) deadLetter(ctx context.Context, ev hall.CaseEvent, attempts int, first time.Time, err error) {
+func (o *Deliverer) deadLetter(ctx context.Context, ev hall.CaseEvent, attempts int, first time.Time, err error) {
 	o.dead.Store(true)
 	o.m.dead.Inc()
 	note := DeadLetter{Seq: ev.Seq, Type: ev.Type, Attempts: attempts, FirstFail: first.UTC(), At: o.clock.Now().UTC(), LastError: err.Error()}
 	if ev.Case != nil {
 		note.Case = ev.Case.Number
 	}
-	o.log.Error("outbox: dead letter; retrying every slow interval, later events wait", "seq", ev.Seq, "case", note.Case,
+	o.log.Error("webhook: dead letter; retrying every slow interval, later events wait", "seq", ev.Seq, "case", note.Case,
 		"attempts", attempts, "since", note.FirstFail, "err", err, "retry", o.cfg.SlowRetry)
 	b, _ := json.Marshal(note)
 	if err := o.cfg.Store.PutNote(ctx, o.cfg.Name, ev.Seq, b); err != nil {
-		o.log.Warn("outbox: store dead-letter note", "seq", ev.Seq, "err", err)
+		o.log.Warn("webhook: store dead-letter note", "seq", ev.Seq, "err", err)
 	}
 }
 
@@ -545,7 +545,7 @@ func (e *errStatus) Error() string {
 
 // attempt sends one request. It returns nil when the receiver answered 2xx, and the wait the
 // receiver asked for (Retry-After) with a 429 or 503.
-func (o *Outbox) attempt(ctx context.Context, ev hall.CaseEvent, body []byte, n int) (time.Duration, error) {
+func (o *Deliverer) attempt(ctx context.Context, ev hall.CaseEvent, body []byte, n int) (time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.cfg.URL, bytes.NewReader(body))

@@ -11,63 +11,63 @@ import (
 	"onedoor/hallserver/hall"
 )
 
-// Buckets of the outboxes (package outbox delivers the case log to a webhook):
+// Buckets of the webhook deliverers (package webhook delivers the case log to a webhook):
 //
-//	outbox.cursor  outbox name → 8-byte big-endian seq of the last case event it delivered
-//	outbox.notes   outbox name + 0x00 + 8-byte seq → JSON dead-letter note (opaque here)
+//	outbox.cursor  deliverer name → 8-byte big-endian seq of the last case event it delivered
+//	outbox.notes   deliverer name + 0x00 + 8-byte seq → JSON dead-letter note (opaque here)
 var (
-	bucketOutboxCursor = []byte("outbox.cursor")
-	bucketOutboxNotes  = []byte("outbox.notes")
+	bucketDeliveryCursor = []byte("outbox.cursor")
+	bucketDeliveryNotes  = []byte("outbox.notes")
 )
 
-// OutboxStore persists the delivery cursor of each outbox (the seq of the last case event it
+// DeliveryStore persists the delivery cursor of each deliverer (the seq of the last case event it
 // delivered) and its dead-letter notes, in the same bbolt file as the case log. A cursor write is
-// one small transaction; outboxes batch them (at-least-once delivery tolerates a cursor that lags
+// one small transaction; deliverers batch them (at-least-once delivery tolerates a cursor that lags
 // a little behind after a crash).
-type OutboxStore struct {
+type DeliveryStore struct {
 	db *DB
 }
 
-// NewOutboxStore returns the outbox store of the file, creating its buckets when needed.
-func NewOutboxStore(db *DB) (*OutboxStore, error) {
-	if err := db.ensureBuckets(bucketOutboxCursor, bucketOutboxNotes); err != nil {
-		return nil, fmt.Errorf("bolt: create outbox buckets: %w", err)
+// NewDeliveryStore returns the deliverer store of the file, creating its buckets when needed.
+func NewDeliveryStore(db *DB) (*DeliveryStore, error) {
+	if err := db.ensureBuckets(bucketDeliveryCursor, bucketDeliveryNotes); err != nil {
+		return nil, fmt.Errorf("bolt: create delivery buckets: %w", err)
 	}
-	return &OutboxStore{db: db}, nil
+	return &DeliveryStore{db: db}, nil
 }
 
-// Cursor returns the seq of the last case event the named outbox delivered; ok is false when
+// Cursor returns the seq of the last case event the named deliverer delivered; ok is false when
 // it has never stored one.
-func (s *OutboxStore) Cursor(ctx context.Context, name string) (seq uint64, ok bool, err error) {
+func (s *DeliveryStore) Cursor(ctx context.Context, name string) (seq uint64, ok bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return 0, false, err
 	}
 	err = s.db.bolt.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketOutboxCursor).Get([]byte(name))
+		v := tx.Bucket(bucketDeliveryCursor).Get([]byte(name))
 		if len(v) == 8 {
 			seq, ok = binary.BigEndian.Uint64(v), true
 		} else if v != nil {
-			return fmt.Errorf("outbox %q: cursor of %d bytes", name, len(v))
+			return fmt.Errorf("deliverer %q: cursor of %d bytes", name, len(v))
 		}
 		return nil
 	})
 	if err != nil {
-		return 0, false, fmt.Errorf("bolt: read outbox cursor: %w", err)
+		return 0, false, fmt.Errorf("bolt: read delivery cursor: %w", err)
 	}
 	return seq, ok, nil
 }
 
-// SetCursor stores the seq of the last case event the named outbox delivered (durably: the
+// SetCursor stores the seq of the last case event the named deliverer delivered (durably: the
 // transaction is fsync'd before SetCursor returns).
-func (s *OutboxStore) SetCursor(ctx context.Context, name string, seq uint64) error {
+func (s *DeliveryStore) SetCursor(ctx context.Context, name string, seq uint64) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	err := s.db.bolt.Update(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bucketOutboxCursor).Put([]byte(name), binary.BigEndian.AppendUint64(nil, seq))
+		return tx.Bucket(bucketDeliveryCursor).Put([]byte(name), binary.BigEndian.AppendUint64(nil, seq))
 	})
 	if err != nil {
-		return fmt.Errorf("bolt: write outbox cursor: %w", err)
+		return fmt.Errorf("bolt: write delivery cursor: %w", err)
 	}
 	return nil
 }
@@ -77,47 +77,47 @@ func noteKey(name string, seq uint64) []byte {
 	return binary.BigEndian.AppendUint64(k, seq)
 }
 
-// PutNote stores the dead-letter note of the named outbox for the event seq (JSON, opaque to the
+// PutNote stores the dead-letter note of the named deliverer for the event seq (JSON, opaque to the
 // store); a nil note deletes it.
-func (s *OutboxStore) PutNote(ctx context.Context, name string, seq uint64, note []byte) error {
+func (s *DeliveryStore) PutNote(ctx context.Context, name string, seq uint64, note []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	err := s.db.bolt.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketOutboxNotes)
+		b := tx.Bucket(bucketDeliveryNotes)
 		if note == nil {
 			return b.Delete(noteKey(name, seq))
 		}
 		return b.Put(noteKey(name, seq), note)
 	})
 	if err != nil {
-		return fmt.Errorf("bolt: write outbox note: %w", err)
+		return fmt.Errorf("bolt: write delivery note: %w", err)
 	}
 	return nil
 }
 
-// Notes returns the dead-letter notes of the named outbox by event seq.
-func (s *OutboxStore) Notes(ctx context.Context, name string) (map[uint64][]byte, error) {
+// Notes returns the dead-letter notes of the named deliverer by event seq.
+func (s *DeliveryStore) Notes(ctx context.Context, name string) (map[uint64][]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	out := map[uint64][]byte{}
 	prefix := append([]byte(name), 0)
 	err := s.db.bolt.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bucketOutboxNotes).Cursor()
+		c := tx.Bucket(bucketDeliveryNotes).Cursor()
 		for k, v := c.Seek(prefix); k != nil && len(k) == len(prefix)+8 && string(k[:len(prefix)]) == string(prefix); k, v = c.Next() {
 			out[binary.BigEndian.Uint64(k[len(prefix):])] = append([]byte(nil), v...)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("bolt: read outbox notes: %w", err)
+		return nil, fmt.Errorf("bolt: read delivery notes: %w", err)
 	}
 	return out, nil
 }
 
 // EventsAfter returns at most limit committed case events with a seq above after, oldest first.
-// Unlike Since it has no replay window: an outbox that was away for long reads the whole log in
+// Unlike Since it has no replay window: a deliverer that was away for long reads the whole log in
 // pages. Events are only ever read once committed.
 func (s *Cases) EventsAfter(ctx context.Context, after uint64, limit int) ([]hall.CaseEvent, error) {
 	if err := ctx.Err(); err != nil {
