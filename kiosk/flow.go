@@ -71,7 +71,7 @@ type State struct {
 	Notices []hall.Notice
 }
 
-// Service returns the service view with the code.
+// ServiceByCode returns the service view with the code.
 func (s *State) ServiceByCode(code string) (ServiceView, bool) {
 	for _, v := range s.Services {
 		if v.Code == code {
@@ -104,6 +104,12 @@ type Config struct {
 // on touches, Run on stream messages and ticks. I/O (issue, print, submit) runs on goroutines
 // started with the context given to Start, and its results change the state later; OnChange
 // listeners learn of every change.
+//
+// The methods live by sub-flow: this file has the screen state machine (touch, language,
+// home, back, timers); flow_ticket.go the ticket (service, lane, keypad, issue, print);
+// flow_request.go the walk-in request (kind, topic, outbox, receipt); flow_stream.go the hall's
+// stream (snapshot, events, services, notices); flow_online.go the server's reachability;
+// flow_staff.go the staff exit (corner, PIN); flow_devices.go the printer and storage reports.
 type Flow struct {
 	cfg Config
 	tm  Timing
@@ -115,24 +121,16 @@ type Flow struct {
 	wg       sync.WaitGroup
 	onChange []func()
 
-	lastTouch   time.Time
-	screenSince time.Time
-	attempt     string // idempotency key of the current ticket attempt
-	reqKey      string // idempotency key of the current walk-in request
-	full        map[string]bool
-	seq         uint64 // last stream seq applied
-	haveSnap    bool
-	streamUp    bool
-	downSince   time.Time
-	issueDown   bool // an issue failed for server reasons; cleared by a probe or a reconnect
-	probing     bool
-	pinEntry    string
-	pinFails    int
-	pinLocked   time.Time
-	cornerDown  time.Time
-	storage     hall.DeviceReport // the outbox's last write: "" none yet, ok or error
-	reports     map[string]*partReport
-	outboxKick  chan struct{}
+	lastTouch   time.Time // idle timer
+	screenSince time.Time // result timer
+
+	// Each sub-flow's own state, next to its methods (all guarded by mu).
+	ticket  ticketFlow    // flow_ticket.go
+	request requestFlow   // flow_request.go
+	view    streamView    // flow_stream.go
+	link    serverLink    // flow_online.go
+	staff   staffExit     // flow_staff.go
+	devices deviceReports // flow_devices.go
 }
 
 // NewFlow returns a flow on the out-of-service screen ("connecting") until the first snapshot.
@@ -163,9 +161,11 @@ func NewFlow(cfg Config) *Flow {
 		cfg.Printer = NoPrinter{}
 	}
 	now := cfg.Now()
-	f := &Flow{cfg: cfg, tm: cfg.Timing.withDefaults(), log: cfg.Log, full: map[string]bool{},
-		ctx: context.Background(), lastTouch: now, screenSince: now, outboxKick: make(chan struct{}, 1),
-		reports: map[string]*partReport{}}
+	f := &Flow{cfg: cfg, tm: cfg.Timing.withDefaults(), log: cfg.Log,
+		ctx: context.Background(), lastTouch: now, screenSince: now,
+		request: requestFlow{kick: make(chan struct{}, 1)},
+		view:    streamView{full: map[string]bool{}},
+		devices: deviceReports{parts: map[string]*partReport{}}}
 	f.st = State{Rev: 1, Screen: ScreenOutOfService, Lang: cfg.Lang, Now: now, Loc: cfg.Loc,
 		Connecting: true, Topics: cfg.Catalogue.Topics, OOSHint: cfg.Catalogue.OutOfServiceHint,
 		HallName: hall.Text{Zh: cfg.Hall, En: cfg.Hall}}
@@ -233,7 +233,7 @@ func (f *Flow) homeLocked(reset bool) {
 	f.st.Kind, f.st.Topic = "", ""
 	f.st.Ticket, f.st.Request = nil, nil
 	f.st.Notice = ""
-	f.attempt, f.reqKey, f.pinEntry = "", "", ""
+	f.ticket.attempt, f.request.key, f.staff.entry = "", "", ""
 	f.st.PINDigits = 0
 	if reset {
 		f.st.Lang = f.cfg.Lang
@@ -325,7 +325,7 @@ func (f *Flow) Back() {
 			f.st.Topic = ""
 			f.goLocked(ScreenKind)
 		case ScreenConfirm:
-			f.reqKey = ""
+			f.request.key = ""
 			f.goLocked(ScreenTopic)
 		case ScreenOptions, ScreenKind, ScreenPIN:
 			f.homeLocked(false)
@@ -351,8 +351,8 @@ func (f *Flow) Tick() {
 				f.homeLocked(true)
 			}
 		}
-		if !f.cornerDown.IsZero() && now.Sub(f.cornerDown) >= f.tm.LongPress {
-			f.cornerDown = time.Time{}
+		if !f.staff.cornerDown.IsZero() && now.Sub(f.staff.cornerDown) >= f.tm.LongPress {
+			f.staff.cornerDown = time.Time{}
 			f.openPINLocked()
 		}
 		f.refreshOnlineLocked()

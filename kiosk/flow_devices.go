@@ -8,6 +8,12 @@ import (
 	"onedoor/hallserver/hall"
 )
 
+// deviceReports is what the flow reports about its devices.
+type deviceReports struct {
+	storage hall.DeviceReport // the outbox's last write: "" none yet, ok or error
+	parts   map[string]*partReport
+}
+
 // DeviceReporter tells the hall server about the kiosk's printer and request storage.
 type DeviceReporter interface {
 	ReportDevice(ctx context.Context, hall string, r hall.DeviceReport) error
@@ -54,9 +60,9 @@ func (f *Flow) setStorageLocked(err error) {
 	switch {
 	case err != nil:
 		msg := []rune(strings.ToValidUTF8("outbox write failed: "+err.Error(), "?"))
-		f.storage = hall.DeviceReport{Kind: hall.DeviceStorage, State: hall.DeviceError, Message: string(msg[:min(len(msg), maxReportMessage)])}
-	case f.storage.State != "":
-		f.storage = hall.DeviceReport{Kind: hall.DeviceStorage, State: hall.DeviceOK}
+		f.devices.storage = hall.DeviceReport{Kind: hall.DeviceStorage, State: hall.DeviceError, Message: string(msg[:min(len(msg), maxReportMessage)])}
+	case f.devices.storage.State != "":
+		f.devices.storage = hall.DeviceReport{Kind: hall.DeviceStorage, State: hall.DeviceOK}
 	default:
 		return // storage never failed: nothing to report
 	}
@@ -71,7 +77,7 @@ func (f *Flow) maybeReportLocked(now time.Time) {
 	}
 	pr := f.st.Printer
 	f.reportLocked(now, hall.DeviceReport{Kind: hall.DevicePrinter, State: pr.State, Message: pr.Message})
-	f.reportLocked(now, f.storage)
+	f.reportLocked(now, f.devices.storage)
 }
 
 // reportLocked sends one part's report unless it is what the server has, is on its way, or
@@ -80,10 +86,10 @@ func (f *Flow) reportLocked(now time.Time, r hall.DeviceReport) {
 	if r.State == "" {
 		return
 	}
-	p := f.reports[r.Kind]
+	p := f.devices.parts[r.Kind]
 	if p == nil {
 		p = &partReport{}
-		f.reports[r.Kind] = p
+		f.devices.parts[r.Kind] = p
 	}
 	if p.reporting || r.State == p.reported || now.Before(p.after) {
 		return

@@ -5,19 +5,27 @@ import (
 	"time"
 )
 
+// serverLink is the server's reachability as the flow sees it.
+type serverLink struct {
+	streamUp  bool
+	downSince time.Time
+	issueDown bool // an issue failed for server reasons; cleared by a probe or a reconnect
+	probing   bool
+}
+
 // onlineLocked reports whether the kiosk may issue numbers.
 func (f *Flow) onlineLocked() bool {
-	return f.haveSnap && f.streamUp && !f.issueDown
+	return f.view.haveSnap && f.link.streamUp && !f.link.issueDown
 }
 
 // markIssueDownLocked shows the server as unreachable and starts probing it.
 func (f *Flow) markIssueDownLocked() {
-	f.issueDown = true
+	f.link.issueDown = true
 	f.refreshOnlineLocked()
-	if f.probing {
+	if f.link.probing {
 		return
 	}
-	f.probing = true
+	f.link.probing = true
 	f.spawn(f.probe)
 }
 
@@ -29,7 +37,7 @@ func (f *Flow) probe(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			f.update(func() { f.probing = false })
+			f.update(func() { f.link.probing = false })
 			return
 		case <-t.C:
 		}
@@ -38,8 +46,8 @@ func (f *Flow) probe(ctx context.Context) {
 		cancel()
 		if err == nil {
 			f.update(func() {
-				f.probing = false
-				f.issueDown = false
+				f.link.probing = false
+				f.link.issueDown = false
 				f.refreshOnlineLocked()
 			})
 			return
@@ -51,8 +59,8 @@ func (f *Flow) probe(ctx context.Context) {
 // refreshOnlineLocked recomputes Online and moves between home and out-of-service.
 func (f *Flow) refreshOnlineLocked() {
 	online := f.onlineLocked()
-	if !online && !f.issueDown && f.haveSnap && !f.downSince.IsZero() &&
-		f.cfg.Now().Sub(f.downSince) < f.tm.DownGrace {
+	if !online && !f.link.issueDown && f.view.haveSnap && !f.link.downSince.IsZero() &&
+		f.cfg.Now().Sub(f.link.downSince) < f.tm.DownGrace {
 		online = f.st.Online // a short drop: keep the screen for the grace period
 	}
 	if online == f.st.Online {
@@ -77,15 +85,15 @@ func (f *Flow) refreshOnlineLocked() {
 // StreamState tells the flow whether the hall's stream is connected.
 func (f *Flow) StreamState(connected bool) {
 	f.update(func() {
-		if connected == f.streamUp {
+		if connected == f.link.streamUp {
 			return
 		}
-		f.streamUp = connected
+		f.link.streamUp = connected
 		if connected {
-			f.downSince = time.Time{}
-			f.issueDown = false // the server answers again
+			f.link.downSince = time.Time{}
+			f.link.issueDown = false // the server answers again
 		} else {
-			f.downSince = f.cfg.Now()
+			f.link.downSince = f.cfg.Now()
 		}
 		f.refreshOnlineLocked()
 	})

@@ -11,6 +11,12 @@ import (
 	"onedoor/hallserver/hall"
 )
 
+// requestFlow is the walk-in request sub-flow's state.
+type requestFlow struct {
+	key  string        // idempotency key of the current walk-in request
+	kick chan struct{} // wakes the outbox delivery loop (Run)
+}
+
 // RequestResult is a logged walk-in request as the receipt screen shows it.
 type RequestResult struct {
 	Kind      string
@@ -69,7 +75,7 @@ func (f *Flow) ChooseTopic(code string) {
 			return
 		}
 		f.st.Topic = code
-		f.reqKey = f.cfg.NewKey()
+		f.request.key = f.cfg.NewKey()
 		f.st.RequestTicket = f.st.Online && f.hasRequestServiceLocked()
 		f.goLocked(ScreenConfirm)
 	})
@@ -85,18 +91,18 @@ func (f *Flow) hasRequestServiceLocked() bool {
 func (f *Flow) SubmitRequest(withTicket bool) {
 	f.update(func() {
 		f.touchLocked()
-		if f.st.Screen != ScreenConfirm || f.reqKey == "" {
+		if f.st.Screen != ScreenConfirm || f.request.key == "" {
 			return
 		}
 		topic, _ := f.cfg.Catalogue.Topic(f.st.Topic)
 		req := CaseRequest{Kind: f.st.Kind, Topic: topic.Code, Hall: f.cfg.Hall, Lang: f.st.Lang,
-			IdempotencyKey: f.reqKey, ConfirmedAt: f.cfg.Now().UTC()}
+			IdempotencyKey: f.request.key, ConfirmedAt: f.cfg.Now().UTC()}
 		withTicket = withTicket && f.st.RequestTicket && f.st.Online
 		var svcName hall.Text
 		if v, ok := f.st.ServiceByCode(f.cfg.Catalogue.RequestService); ok {
 			svcName = v.Name
 		}
-		key := f.reqKey
+		key := f.request.key
 		f.goLocked(ScreenSubmitting)
 		f.spawn(func(ctx context.Context) { f.submit(ctx, key, req, topic, withTicket, svcName) })
 	})
@@ -150,10 +156,10 @@ func (f *Flow) submit(ctx context.Context, key string, req CaseRequest, topic To
 	var hallName hall.Text
 	f.update(func() {
 		hallName = f.st.HallName
-		if f.reqKey != key {
+		if f.request.key != key {
 			return
 		}
-		f.reqKey = ""
+		f.request.key = ""
 		f.st.Request = res
 		f.goLocked(ScreenReceipt)
 	})
@@ -203,7 +209,7 @@ func Reference(key string) string {
 // KickOutbox asks the delivery loop to try the outbox now.
 func (f *Flow) KickOutbox() {
 	select {
-	case f.outboxKick <- struct{}{}:
+	case f.request.kick <- struct{}{}:
 	default:
 	}
 }

@@ -4,18 +4,26 @@ import (
 	"time"
 )
 
+// staffExit is the staff exit's state: the corner press and the PIN pad.
+type staffExit struct {
+	entry       string // digits typed so far
+	fails       int
+	lockedUntil time.Time // too many wrong PINs: refused until then
+	cornerDown  time.Time // the staff corner is held since; zero when not
+}
+
 // CornerDown and CornerUp are the staff corner: held for Timing.LongPress it asks for the PIN.
 func (f *Flow) CornerDown() {
-	f.update(func() { f.cornerDown = f.cfg.Now() })
+	f.update(func() { f.staff.cornerDown = f.cfg.Now() })
 }
 
 // CornerUp ends a press of the staff corner.
 func (f *Flow) CornerUp() {
 	f.update(func() {
-		if !f.cornerDown.IsZero() && f.cfg.Now().Sub(f.cornerDown) >= f.tm.LongPress {
+		if !f.staff.cornerDown.IsZero() && f.cfg.Now().Sub(f.staff.cornerDown) >= f.tm.LongPress {
 			f.openPINLocked()
 		}
-		f.cornerDown = time.Time{}
+		f.staff.cornerDown = time.Time{}
 	})
 }
 
@@ -26,7 +34,7 @@ func (f *Flow) openPINLocked() {
 	f.touchLocked()
 	f.homeLocked(false)
 	f.st.Notice = ""
-	if f.cfg.Now().Before(f.pinLocked) {
+	if f.cfg.Now().Before(f.staff.lockedUntil) {
 		f.st.Notice = "pin.locked"
 	}
 	f.goLocked(ScreenPIN)
@@ -44,31 +52,31 @@ func (f *Flow) PINKey(k string) {
 		now := f.cfg.Now()
 		switch {
 		case k == "del":
-			if n := len(f.pinEntry); n > 0 {
-				f.pinEntry = f.pinEntry[:n-1]
+			if n := len(f.staff.entry); n > 0 {
+				f.staff.entry = f.staff.entry[:n-1]
 			}
 		case k == "ok":
 			switch {
-			case now.Before(f.pinLocked):
+			case now.Before(f.staff.lockedUntil):
 				f.st.Notice = "pin.locked"
-			case f.pinEntry == f.cfg.PIN:
-				f.pinFails = 0
+			case f.staff.entry == f.cfg.PIN:
+				f.staff.fails = 0
 				exit = true
 			default:
-				f.pinFails++
+				f.staff.fails++
 				f.st.Notice = "pin.wrong"
-				if f.pinFails >= f.tm.PINAttempts {
-					f.pinFails = 0
-					f.pinLocked = now.Add(f.tm.PINLock)
+				if f.staff.fails >= f.tm.PINAttempts {
+					f.staff.fails = 0
+					f.staff.lockedUntil = now.Add(f.tm.PINLock)
 					f.st.Notice = "pin.locked"
 				}
 			}
-			f.pinEntry = ""
+			f.staff.entry = ""
 			f.st.Rev++
-		case len(k) == 1 && k[0] >= '0' && k[0] <= '9' && len(f.pinEntry) < 16:
-			f.pinEntry += k
+		case len(k) == 1 && k[0] >= '0' && k[0] <= '9' && len(f.staff.entry) < 16:
+			f.staff.entry += k
 		}
-		f.st.PINDigits = len(f.pinEntry)
+		f.st.PINDigits = len(f.staff.entry)
 	})
 	if exit {
 		f.log.Info("staff exit")

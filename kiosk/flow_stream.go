@@ -4,6 +4,13 @@ import (
 	"onedoor/hallserver/hall"
 )
 
+// streamView is what the flow keeps of the hall's stream beyond State.
+type streamView struct {
+	seq      uint64 // last stream seq applied
+	haveSnap bool
+	full     map[string]bool // services the server said are full today
+}
+
 // ServiceView is a service button of the home screen.
 type ServiceView struct {
 	hall.ServiceStatus
@@ -14,11 +21,11 @@ type ServiceView struct {
 // than what the flow has seen are ignored.
 func (f *Flow) ApplySnapshot(s *hall.Snapshot) {
 	f.update(func() {
-		if f.haveSnap && s.Seq < f.seq {
+		if f.view.haveSnap && s.Seq < f.view.seq {
 			return
 		}
-		f.seq = s.Seq
-		f.haveSnap = true
+		f.view.seq = s.Seq
+		f.view.haveSnap = true
 		if s.Name != f.st.HallName {
 			f.st.HallName = s.Name
 			f.st.Rev++
@@ -71,13 +78,13 @@ func (f *Flow) applyNoticeLocked(e *hall.Event) {
 // fetch a fresh snapshot.
 func (f *Flow) ApplyEvent(e *hall.Event) bool {
 	f.update(func() {
-		if e.Seq <= f.seq {
+		if e.Seq <= f.view.seq {
 			return
 		}
-		f.seq = e.Seq
+		f.view.seq = e.Seq
 		switch e.Type {
 		case hall.EventDayReset:
-			f.full = map[string]bool{}
+			f.view.full = map[string]bool{}
 		case hall.EventNotice, hall.EventNoticeGone:
 			f.applyNoticeLocked(e)
 		}
@@ -114,7 +121,7 @@ func (f *Flow) setServicesLocked(views []ServiceView) {
 func (f *Flow) applyFullLocked() {
 	views := append([]ServiceView(nil), f.st.Services...)
 	for i := range views {
-		views[i].Full = f.full[views[i].Code]
+		views[i].Full = f.view.full[views[i].Code]
 	}
 	f.setServicesLocked(views)
 }

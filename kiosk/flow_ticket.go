@@ -9,6 +9,11 @@ import (
 	"onedoor/hallserver/hall"
 )
 
+// ticketFlow is the ticket sub-flow's state.
+type ticketFlow struct {
+	attempt string // idempotency key of the current ticket attempt; "" once spent
+}
+
 // TicketResult is an issued ticket as the result screen shows it.
 type TicketResult struct {
 	ID         string
@@ -37,7 +42,7 @@ func (f *Flow) ChooseService(code string) {
 			return
 		}
 		f.st.Service, f.st.Priority, f.st.PersonID, f.st.Notice = code, false, "", ""
-		f.attempt = f.cfg.NewKey()
+		f.ticket.attempt = f.cfg.NewKey()
 		f.goLocked(ScreenOptions)
 	})
 }
@@ -92,11 +97,11 @@ func (f *Flow) TakeTicket(priority bool) {
 		default:
 			return
 		}
-		if f.attempt == "" {
+		if f.ticket.attempt == "" {
 			return
 		}
 		req := client.IssueRequest{Service: f.st.Service, Priority: f.st.Priority, Lang: f.st.Lang, PersonID: f.st.PersonID}
-		key := f.attempt
+		key := f.ticket.attempt
 		name := hall.Text{Zh: req.Service, En: req.Service}
 		if v, ok := f.st.ServiceByCode(req.Service); ok {
 			name = v.Name
@@ -155,7 +160,7 @@ func (f *Flow) issue(ctx context.Context, key string, req client.IssueRequest, n
 	if err != nil {
 		f.log.Warn("issue failed", "service", req.Service, "err", err)
 		f.update(func() {
-			if f.attempt != key {
+			if f.ticket.attempt != key {
 				return
 			}
 			switch {
@@ -163,7 +168,7 @@ func (f *Flow) issue(ctx context.Context, key string, req client.IssueRequest, n
 				f.markIssueDownLocked()
 				f.homeLocked(false)
 			case client.Code(err) == hall.ECONFLICT:
-				f.full[req.Service] = true
+				f.view.full[req.Service] = true
 				f.applyFullLocked()
 				f.homeLocked(false)
 				f.st.Notice = "err.full"
@@ -179,10 +184,10 @@ func (f *Flow) issue(ctx context.Context, key string, req client.IssueRequest, n
 	var hallName hall.Text
 	f.update(func() {
 		hallName = f.st.HallName
-		if f.attempt != key {
+		if f.ticket.attempt != key {
 			return
 		}
-		f.attempt = "" // spent: nothing more can be issued from this attempt
+		f.ticket.attempt = "" // spent: nothing more can be issued from this attempt
 		f.st.Ticket = res
 		f.goLocked(ScreenResult)
 	})
