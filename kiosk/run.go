@@ -139,7 +139,7 @@ func deliverOutbox(ctx context.Context, f *Flow) {
 		case <-ctx.Done():
 			t.Stop()
 			return
-		case <-f.outboxKick:
+		case <-f.request.kick:
 			t.Stop()
 		case <-t.C:
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/http/open311"
 )
 
 // Open311 client keys of the tests.
@@ -40,7 +41,7 @@ func (e *caseEnv) form(path string, v url.Values, hdr ...string) response {
 // open311Err checks an Open311 error answer: the status and [{code, description}].
 func open311Err(t *testing.T, r response, status int) string {
 	t.Helper()
-	var errs []open311Error
+	var errs []open311.Error
 	if r.status != status || json.Unmarshal(r.body, &errs) != nil || len(errs) != 1 || errs[0].Code != status || errs[0].Description == "" {
 		t.Fatalf("want Open311 error %d, got %d %s", status, r.status, r.body)
 	}
@@ -63,14 +64,14 @@ func checkSchema(t *testing.T, body []byte, schema string) {
 func TestOpen311Services(t *testing.T) {
 	e := newOpen311Env(t)
 	r := e.do("GET", "/open311/v2/services.json", "", nil)
-	var svcs []open311Service
+	var svcs []open311.Service
 	r.decode(t, &svcs)
 	cat, _ := e.cs.Catalogue(t.Context())
 	if r.status != 200 || len(svcs) != len(cat.Categories) {
 		t.Fatalf("services: %d, %d of %d", r.status, len(svcs), len(cat.Categories))
 	}
 	checkSchema(t, r.body, "Open311ServiceList")
-	var lib *open311Service
+	var lib *open311.Service
 	for i := range svcs {
 		if svcs[i].Metadata || svcs[i].Type != "realtime" || svcs[i].ServiceCode == "" || svcs[i].ServiceName == "" || svcs[i].Group == "" {
 			t.Fatalf("service %+v", svcs[i])
@@ -90,7 +91,7 @@ func TestOpen311Services(t *testing.T) {
 			hdr = []string{"Accept-Language", "en-GB,en;q=0.8"}
 		}
 		r = e.do("GET", "/open311/v2/services.json"+q, "", nil, hdr...)
-		var en []open311Service
+		var en []open311.Service
 		r.decode(t, &en)
 		if len(en) != len(svcs) || en[8].ServiceName != cat.Categories[8].Name.En {
 			t.Fatalf("English names (%s): %s", q, r.body)
@@ -121,7 +122,7 @@ func TestOpen311PostAndGet(t *testing.T) {
 		t.Fatalf("post: %d %s", r.status, r.body)
 	}
 	checkSchema(t, r.body, "Open311Created")
-	var created []open311Created
+	var created []open311.Created
 	r.decode(t, &created)
 	if len(created) != 1 || created[0].ServiceRequestID == "" || created[0].AccountID != "2023123456" ||
 		!strings.Contains(created[0].ServiceNotice, created[0].ServiceRequestID) || !strings.Contains(created[0].FollowURL, "/c/") {
@@ -140,7 +141,7 @@ func TestOpen311PostAndGet(t *testing.T) {
 	}
 	// A retry with the same key gives the same case.
 	r = e.form("/open311/v2/requests.json", post, "Idempotency-Key", "wx-1")
-	var again []open311Created
+	var again []open311.Created
 	r.decode(t, &again)
 	if r.status != 201 || again[0].ServiceRequestID != num {
 		t.Fatalf("retry: %d %s", r.status, r.body)
@@ -148,7 +149,7 @@ func TestOpen311PostAndGet(t *testing.T) {
 	// JSON works too, in English; the other client and a staff token may post.
 	r = e.do("POST", "/open311/v2/requests.json", "", map[string]any{"api_key": keyHotline, "service_code": "library-seats",
 		"description": "Someone hogs seats", "lat": 39.9, "long": 116.3, "locale": "en", "kind": "suggestion"})
-	var other []open311Created
+	var other []open311.Created
 	r.decode(t, &other)
 	if r.status != 201 || !strings.HasPrefix(other[0].ServiceNotice, "Received as") {
 		t.Fatalf("JSON post: %d %s", r.status, r.body)
@@ -159,7 +160,7 @@ func TestOpen311PostAndGet(t *testing.T) {
 	sup := e.login("supervisor")
 	r = e.do("POST", "/open311/v2/requests.json", sup, url.Values{"service_code": {"library-seats"}, "description": {"热线来电"}}.Encode(),
 		"Content-Type", "application/x-www-form-urlencoded")
-	var bySup []open311Created
+	var bySup []open311.Created
 	r.decode(t, &bySup)
 	if r.status != 201 {
 		t.Fatalf("staff post: %d %s", r.status, r.body)
@@ -169,7 +170,7 @@ func TestOpen311PostAndGet(t *testing.T) {
 	// GET: the client sees its own case, public fields only.
 	r = e.do("GET", "/open311/v2/requests.json?api_key="+keyWeChat, "", nil)
 	checkSchema(t, r.body, "Open311RequestList")
-	var list []open311Req
+	var list []open311.Request
 	r.decode(t, &list)
 	if r.status != 200 || len(list) != 1 || list[0].ServiceRequestID != num || list[0].Status != "open" ||
 		list[0].ServiceCode != "library-seats" || list[0].AgencyResponsible == "" || list[0].ExpectedDatetime == "" ||
@@ -201,7 +202,7 @@ func TestOpen311PostAndGet(t *testing.T) {
 		}
 	}
 	r = e.do("GET", "/open311/v2/requests/"+num+".json", "", nil, "Authorization", "Bearer "+keyWeChat)
-	var one []open311Req
+	var one []open311.Request
 	r.decode(t, &one)
 	if r.status != 200 || len(one) != 1 || one[0].Status != "closed" || one[0].StatusNotes != "已增加巡查并上线占座举报功能" || one[0].ExpectedDatetime != "" {
 		t.Fatalf("after reply: %d %s", r.status, r.body)
@@ -210,7 +211,7 @@ func TestOpen311PostAndGet(t *testing.T) {
 	for q, want := range map[string]int{"status=open": 0, "status=closed": 1, "status=open,closed": 1,
 		"service_code=campus-network": 0, "service_code=library-seats,campus-network": 1, "service_request_id=" + num + ",JS-NONE": 1} {
 		r = e.do("GET", "/open311/v2/requests.json?api_key="+keyWeChat+"&"+q, "", nil)
-		var l []open311Req
+		var l []open311.Request
 		r.decode(t, &l)
 		if r.status != 200 || len(l) != want {
 			t.Fatalf("%s: %d, %d results (want %d) %s", q, r.status, len(l), want, r.body)
@@ -279,12 +280,4 @@ func TestOpen311Errors(t *testing.T) {
 	// Without a case system: 503 in Open311 form.
 	plain := newEnv(t)
 	open311Err(t, plain.do("GET", "/open311/v2/services.json", "", nil), 503)
-}
-
-func TestOpen311Names(t *testing.T) {
-	for _, tc := range [][3]string{{"三", "张", "张三"}, {"John", "Smith", "John Smith"}, {"", "王", "王"}, {"Li", "", "Li"}, {"小明", "Wang", "小明 Wang"}} {
-		if got := open311Name(tc[0], tc[1]); got != tc[2] {
-			t.Fatalf("open311Name(%q, %q) = %q, want %q", tc[0], tc[1], got, tc[2])
-		}
-	}
 }

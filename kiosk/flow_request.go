@@ -1,0 +1,215 @@
+package kiosk
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"onedoor/drivers/escpos"
+	"onedoor/hallserver/client"
+	"onedoor/hallserver/hall"
+)
+
+// requestFlow is the walk-in request sub-flow's state.
+type requestFlow struct {
+	key  string        // idempotency key of the current walk-in request
+	kick chan struct{} // wakes the outbox delivery loop (Run)
+}
+
+// RequestResult is a logged walk-in request as the receipt screen shows it.
+type RequestResult struct {
+	Kind      string
+	Topic     Topic
+	Case      *CaseReceipt // nil while it waits in the outbox
+	Queued    bool         // kept in the outbox: the case system is away
+	Reference string       // local reference of a queued request
+	// NotKept says the request could be neither stored in the outbox (its write failed: a full
+	// disk) nor sent: nothing keeps it, and the screen sends the person to a counter.
+	NotKept    bool
+	Ticket     *TicketResult
+	Printing   bool
+	Printed    bool
+	PrintFault string
+}
+
+// StartRequest opens the walk-in request flow (咨询投诉建议).
+func (f *Flow) StartRequest() {
+	f.update(func() {
+		f.touchLocked()
+		if f.st.Screen != ScreenHome && f.st.Screen != ScreenOutOfService {
+			return
+		}
+		f.homeLocked(false)
+		f.goLocked(ScreenKind)
+	})
+}
+
+// ChooseKind picks consultation, complaint or suggestion.
+func (f *Flow) ChooseKind(kind string) {
+	f.update(func() {
+		f.touchLocked()
+		if f.st.Screen != ScreenKind {
+			return
+		}
+		ok := false
+		for _, k := range Kinds() {
+			ok = ok || k == kind
+		}
+		if !ok {
+			return
+		}
+		f.st.Kind = kind
+		f.goLocked(ScreenTopic)
+	})
+}
+
+// ChooseTopic picks the topic; the confirmation screen follows.
+func (f *Flow) ChooseTopic(code string) {
+	f.update(func() {
+		f.touchLocked()
+		if f.st.Screen != ScreenTopic {
+			return
+		}
+		if _, ok := f.cfg.Catalogue.Topic(code); !ok {
+			return
+		}
+		f.st.Topic = code
+		f.request.key = f.cfg.NewKey()
+		f.st.RequestTicket = f.st.Online && f.hasRequestServiceLocked()
+		f.goLocked(ScreenConfirm)
+	})
+}
+
+func (f *Flow) hasRequestServiceLocked() bool {
+	v, ok := f.st.ServiceByCode(f.cfg.Catalogue.RequestService)
+	return ok && !v.Full
+}
+
+// SubmitRequest confirms the walk-in request, with a ticket for a counter when withTicket (and
+// the server is reachable). The request is written to the outbox before it is sent.
+func (f *Flow) SubmitRequest(withTicket bool) {
+	f.update(func() {
+		f.touchLocked()
+		if f.st.Screen != ScreenConfirm || f.request.key == "" {
+			return
+		}
+		topic, _ := f.cfg.Catalogue.Topic(f.st.Topic)
+		req := CaseRequest{Kind: f.st.Kind, Topic: topic.Code, Hall: f.cfg.Hall, Lang: f.st.Lang,
+			IdempotencyKey: f.request.key, ConfirmedAt: f.cfg.Now().UTC()}
+		withTicket = withTicket && f.st.RequestTicket && f.st.Online
+		var svcName hall.Text
+		if v, ok := f.st.ServiceByCode(f.cfg.Catalogue.RequestService); ok {
+			svcName = v.Name
+		}
+		key := f.request.key
+		f.goLocked(ScreenSubmitting)
+		f.spawn(func(ctx context.Context) { f.submit(ctx, key, req, topic, withTicket, svcName) })
+	})
+}
+
+// submit runs on a goroutine: optional ticket, outbox, delivery, receipt.
+func (f *Flow) submit(ctx context.Context, key string, req CaseRequest, topic Topic, withTicket bool, svcName hall.Text) {
+	res := &RequestResult{Kind: req.Kind, Topic: topic}
+	if withTicket {
+		t, err := f.issueWithRetry(ctx, key+"-ticket", client.IssueRequest{Service: f.cfg.Catalogue.RequestService, Lang: req.Lang})
+		if err != nil {
+			f.log.Warn("request ticket failed", "err", err)
+			if serverTrouble(err) {
+				f.update(f.markIssueDownLocked)
+			}
+		} else {
+			req.TicketID = t.ID
+			res.Ticket = &TicketResult{ID: t.ID, Number: t.Number, Service: svcName, Ahead: t.Position,
+				EtaSeconds: t.EtaSeconds, Materials: t.Materials, FollowURL: t.FollowURL, IssuedAt: t.IssuedAt}
+		}
+	}
+	putErr := f.cfg.Outbox.Put(req)
+	if putErr != nil {
+		f.log.Error("outbox write failed", "key", key, "err", putErr)
+	}
+	f.update(func() { f.setStorageLocked(putErr) })
+	sctx, cancel := context.WithTimeout(ctx, 8*time.Second)
+	rec, err := f.cfg.Outbox.Send(sctx, f.cfg.Cases, req)
+	cancel()
+	switch {
+	case err == nil:
+		res.Case = rec
+		res.Printing = true
+	case putErr != nil:
+		// Neither stored nor sent: nothing keeps it, so no reference; the person goes to a
+		// counter (with the ticket, when one was issued).
+		f.log.Error("request not kept", "key", key, "err", err)
+		res.NotKept = true
+		res.Printing = res.Ticket != nil
+	case errors.Is(err, ErrCasesUnavailable) || errors.Is(err, errInFlight):
+		res.Queued = true
+		res.Reference = Reference(key)
+		f.KickOutbox()
+		res.Printing = res.Ticket != nil
+	default:
+		f.log.Error("case refused", "key", key, "err", err)
+		res.Queued = true // kept in the failed bucket; the desk can look the reference up
+		res.Reference = Reference(key)
+		res.Printing = res.Ticket != nil
+	}
+	var hallName hall.Text
+	f.update(func() {
+		hallName = f.st.HallName
+		if f.request.key != key {
+			return
+		}
+		f.request.key = ""
+		f.st.Request = res
+		f.goLocked(ScreenReceipt)
+	})
+	if !res.Printing {
+		return
+	}
+	var st PrinterStatus
+	var perr error
+	pctx, pcancel := context.WithTimeout(ctx, 15*time.Second)
+	if res.Case != nil {
+		c := escpos.CaseReceiptData{Hall: hallName.Zh, HallEn: hallName.En, CaseNumber: res.Case.Number,
+			Category: topic.Name.Zh, CategoryEn: topic.Name.En, ReceivedAt: req.ConfirmedAt, Loc: f.cfg.Loc,
+			FollowURL: res.Case.FollowURL}
+		st, perr = f.cfg.Printer.PrintCaseReceipt(pctx, c)
+	}
+	if res.Ticket != nil && (perr == nil || res.Case == nil) {
+		var terr error
+		st, terr = f.cfg.Printer.PrintTicket(pctx, f.ticketData(hallName, res.Ticket))
+		perr = errors.Join(perr, terr)
+	}
+	pcancel()
+	f.update(func() {
+		f.setPrinterLocked(st)
+		if f.st.Request != res {
+			return
+		}
+		r := *res
+		r.Printing, r.Printed = false, perr == nil
+		if perr != nil {
+			r.PrintFault = st.State
+			f.screenSince = f.cfg.Now()
+		}
+		f.st.Request = &r
+		f.st.Rev++
+	})
+}
+
+// Reference is the short local reference of a request key, shown while it waits in the outbox.
+func Reference(key string) string {
+	k := strings.ToUpper(key)
+	if len(k) > 8 {
+		k = k[:8]
+	}
+	return "K-" + k
+}
+
+// KickOutbox asks the delivery loop to try the outbox now.
+func (f *Flow) KickOutbox() {
+	select {
+	case f.request.kick <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,127 @@
+package kiosk
+
+import (
+	"onedoor/hallserver/hall"
+)
+
+// streamView is what the flow keeps of the hall's stream beyond State.
+type streamView struct {
+	seq      uint64 // last stream seq applied
+	haveSnap bool
+	full     map[string]bool // services the server said are full today
+}
+
+// ServiceView is a service button of the home screen.
+type ServiceView struct {
+	hall.ServiceStatus
+	Full bool // the server said no more numbers today
+}
+
+// ApplySnapshot replaces the hall's state (a stream snapshot or a fetched one). Snapshots older
+// than what the flow has seen are ignored.
+func (f *Flow) ApplySnapshot(s *hall.Snapshot) {
+	f.update(func() {
+		if f.view.haveSnap && s.Seq < f.view.seq {
+			return
+		}
+		f.view.seq = s.Seq
+		f.view.haveSnap = true
+		if s.Name != f.st.HallName {
+			f.st.HallName = s.Name
+			f.st.Rev++
+		}
+		views := make([]ServiceView, len(s.Services))
+		for i, sv := range s.Services {
+			views[i] = ServiceView{ServiceStatus: sv}
+		}
+		f.setServicesLocked(views)
+		f.applyFullLocked()
+		f.setNoticesLocked(append([]hall.Notice(nil), s.Notices...))
+		f.refreshOnlineLocked()
+	})
+}
+
+// setNoticesLocked installs the notice line; its appearing or disappearing rebuilds the screen.
+func (f *Flow) setNoticesLocked(ns []hall.Notice) {
+	if (len(ns) == 0) != (len(f.st.Notices) == 0) {
+		f.st.Rev++
+	}
+	f.st.Notices = ns
+}
+
+// applyNoticeLocked applies notice.published (a new notice goes last; a known ID is replaced in
+// place) and notice.withdrawn (removed).
+func (f *Flow) applyNoticeLocked(e *hall.Event) {
+	if e.Notice == nil {
+		return
+	}
+	ns := make([]hall.Notice, 0, len(f.st.Notices)+1)
+	found := false
+	for _, n := range f.st.Notices {
+		if n.ID != e.Notice.ID {
+			ns = append(ns, n)
+			continue
+		}
+		found = true
+		if e.Type == hall.EventNotice {
+			ns = append(ns, *e.Notice)
+		}
+	}
+	if e.Type == hall.EventNotice && !found {
+		ns = append(ns, *e.Notice)
+	}
+	f.setNoticesLocked(ns)
+}
+
+// ApplyEvent applies a stream event: the waiting counts and the notice line. It reports whether the event may have
+// changed what a snapshot shows beyond the counts (ETAs, open services), so the caller can
+// fetch a fresh snapshot.
+func (f *Flow) ApplyEvent(e *hall.Event) bool {
+	f.update(func() {
+		if e.Seq <= f.view.seq {
+			return
+		}
+		f.view.seq = e.Seq
+		switch e.Type {
+		case hall.EventDayReset:
+			f.view.full = map[string]bool{}
+		case hall.EventNotice, hall.EventNoticeGone:
+			f.applyNoticeLocked(e)
+		}
+		if e.Waiting == nil {
+			return
+		}
+		views := append([]ServiceView(nil), f.st.Services...)
+		for i := range views {
+			if n, ok := e.Waiting[views[i].Code]; ok {
+				views[i].Waiting = n
+			}
+		}
+		f.setServicesLocked(views)
+	})
+	return true
+}
+
+// setServicesLocked installs new service views; a change of the set, of open or of full
+// rebuilds the screen, a change of counts only is live.
+func (f *Flow) setServicesLocked(views []ServiceView) {
+	old := f.st.Services
+	structural := len(old) != len(views)
+	for i := 0; !structural && i < len(views); i++ {
+		structural = old[i].Code != views[i].Code || old[i].Open != views[i].Open ||
+			old[i].Full != views[i].Full || old[i].Name != views[i].Name
+	}
+	f.st.Services = views
+	if structural {
+		f.st.Rev++
+	}
+}
+
+// applyFullLocked marks the services the server said are full.
+func (f *Flow) applyFullLocked() {
+	views := append([]ServiceView(nil), f.st.Services...)
+	for i := range views {
+		views[i].Full = f.view.full[views[i].Code]
+	}
+	f.setServicesLocked(views)
+}
