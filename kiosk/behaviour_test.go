@@ -81,12 +81,12 @@ func (f *flakyServer) Health(ctx context.Context) error { return f.real.Health(c
 func TestRetrySameKey(t *testing.T) {
 	env := newHallEnv(t)
 	fs := &flakyServer{real: client.New(env.url(), kioskToken)}
-	ob, err := OpenOutbox(filepath.Join(t.TempDir(), "o.db"))
+	ob, err := OpenSpool(filepath.Join(t.TempDir(), "o.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ob.Close()
-	f := NewFlow(Config{Hall: "students", Server: fs, Outbox: ob, Cases: &HTTPCases{BaseURL: env.url()}})
+	f := NewFlow(Config{Hall: "students", Server: fs, Spool: ob, Cases: ClientCases(client.New(env.url(), ""))})
 	snap, _ := env.q.Snapshot(context.Background(), "students")
 	f.StreamState(true)
 	f.ApplySnapshot(snap)

@@ -135,13 +135,13 @@ func (s *State) ServiceByCode(code string) (ServiceView, bool) {
 	return ServiceView{}, false
 }
 
-// Config is what a Flow works with. Server, Printer, Cases and Outbox are required.
+// Config is what a Flow works with. Server, Printer, Cases and Spool are required.
 type Config struct {
 	Hall      string
 	Server    Server
 	Printer   Printer
 	Cases     CaseSubmitter
-	Outbox    *Outbox
+	Spool     *Spool
 	Reporter  DeviceReporter // nil: printer and storage states are not reported
 	Catalogue Catalogue
 	PIN       string         // staff exit PIN; empty: staff exit disabled
@@ -541,8 +541,8 @@ func (f *Flow) issue(ctx context.Context, key string, req client.IssueRequest, n
 		})
 		return
 	}
-	res := &TicketResult{ID: t.ID, Number: t.Number, Service: name, Priority: t.Priority, Ahead: t.Position,
-		EtaSeconds: t.EtaSeconds, Materials: t.Materials, FollowURL: t.FollowURL, IssuedAt: t.IssuedAt, Printing: true}
+	res := &TicketResult{ID: t.ID, Number: t.Number, Service: name, Priority: t.Priority, Ahead: t.Ahead(),
+		EtaSeconds: t.Eta(), Materials: t.Materials, FollowURL: t.FollowURL, IssuedAt: t.IssuedAt, Printing: true}
 	var hallName hall.Text
 	f.update(func() {
 		hallName = f.st.HallName
@@ -975,17 +975,17 @@ func (f *Flow) submit(ctx context.Context, key string, req CaseRequest, topic To
 			}
 		} else {
 			req.TicketID = t.ID
-			res.Ticket = &TicketResult{ID: t.ID, Number: t.Number, Service: svcName, Ahead: t.Position,
-				EtaSeconds: t.EtaSeconds, Materials: t.Materials, FollowURL: t.FollowURL, IssuedAt: t.IssuedAt}
+			res.Ticket = &TicketResult{ID: t.ID, Number: t.Number, Service: svcName, Ahead: t.Ahead(),
+				EtaSeconds: t.Eta(), Materials: t.Materials, FollowURL: t.FollowURL, IssuedAt: t.IssuedAt}
 		}
 	}
-	putErr := f.cfg.Outbox.Put(req)
+	putErr := f.cfg.Spool.Put(req)
 	if putErr != nil {
 		f.log.Error("outbox write failed", "key", key, "err", putErr)
 	}
 	f.update(func() { f.setStorageLocked(putErr) })
 	sctx, cancel := context.WithTimeout(ctx, 8*time.Second)
-	rec, err := f.cfg.Outbox.Send(sctx, f.cfg.Cases, req)
+	rec, err := f.cfg.Spool.Send(sctx, f.cfg.Cases, req)
 	cancel()
 	switch {
 	case err == nil:
