@@ -140,3 +140,29 @@ func TestErrorWithoutJSON(t *testing.T) {
 		t.Errorf("transport error: %v, code %q", err, client.Code(err))
 	}
 }
+
+// TestBackup: the backup streams the server's bytes with the token; a refusal is a *hall.Error.
+func TestBackup(t *testing.T) {
+	data := strings.Repeat("bolt page ", 50000)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v1/admin/backup" || r.Header.Get("Authorization") != "Bearer admin-token" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = w.Write([]byte(`{"error":{"code":"forbidden","message":"only administrators take backups"}}`))
+			return
+		}
+		_, _ = w.Write([]byte(data))
+	}))
+	defer ts.Close()
+	var out strings.Builder
+	n, err := client.New(ts.URL, "admin-token").Backup(context.Background(), &out)
+	if err != nil || n != int64(len(data)) || out.String() != data {
+		t.Fatalf("backup: %d bytes, %v", n, err)
+	}
+	out.Reset()
+	_, err = client.New(ts.URL, "counter-token").Backup(context.Background(), &out)
+	var he *hall.Error
+	if !errors.As(err, &he) || he.Code != hall.EFORBIDDEN || he.Message != "only administrators take backups" || out.Len() != 0 {
+		t.Fatalf("refused backup: %v, wrote %d bytes", err, out.Len())
+	}
+}
