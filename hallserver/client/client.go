@@ -130,34 +130,7 @@ func answerError(status int, body []byte) *hall.Error {
 	if msg == "" {
 		msg = http.StatusText(status)
 	}
-	return &hall.Error{Code: codeOfStatus(status), Message: msg}
-}
-
-// codeOfStatus guesses the error code of an answer without a JSON error.
-func codeOfStatus(status int) string {
-	switch status {
-	case http.StatusBadRequest:
-		return hall.EINVALID
-	case http.StatusUnauthorized:
-		return hall.EUNAUTHORIZED
-	case http.StatusForbidden:
-		return hall.EFORBIDDEN
-	case http.StatusNotFound:
-		return hall.ENOTFOUND
-	case http.StatusRequestTimeout:
-		return wire.ETIMEOUT
-	case http.StatusConflict:
-		return hall.ECONFLICT
-	case http.StatusRequestEntityTooLarge:
-		return wire.ETOOLARGE
-	case http.StatusUnprocessableEntity:
-		return hall.EUNPROCESSABLE
-	case http.StatusTooManyRequests:
-		return wire.ETOOMANY
-	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return hall.EUNAVAILABLE
-	}
-	return hall.EINTERNAL
+	return &hall.Error{Code: wire.CodeOf(status), Message: msg}
 }
 
 // Login signs staff in, sets c.Token to the session token and returns the session.

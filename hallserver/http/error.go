@@ -38,32 +38,9 @@ func clientGone(r *http.Request, err error) bool {
 // maxBody is the largest request body the API accepts.
 const maxBody = 64 << 10
 
-// statusOf maps an error code to its HTTP status.
-func statusOf(code string) int {
-	switch code {
-	case hall.EINVALID:
-		return http.StatusBadRequest
-	case hall.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case hall.EFORBIDDEN:
-		return http.StatusForbidden
-	case hall.ENOTFOUND:
-		return http.StatusNotFound
-	case hall.ECONFLICT:
-		return http.StatusConflict
-	case hall.EUNPROCESSABLE:
-		return http.StatusUnprocessableEntity
-	case hall.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	case ETOOLARGE:
-		return http.StatusRequestEntityTooLarge
-	case ETOOMANY:
-		return http.StatusTooManyRequests
-	case ETIMEOUT:
-		return http.StatusRequestTimeout
-	}
-	return http.StatusInternalServerError
-}
+// statusOf maps an error code to its HTTP status (the table is package wire's, shared with the
+// client).
+func statusOf(code string) int { return wire.Status(code) }
 
 // writeError sends err as a JSON error. Errors that are not domain errors are logged with the
 // request and answered with a generic message, so internals never reach the client. A request

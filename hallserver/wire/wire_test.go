@@ -131,3 +131,22 @@ func TestErrorBody(t *testing.T) {
 		t.Errorf("an error without a field: %s", out)
 	}
 }
+
+// TestStatus: every code has its own status and CodeOf reads it back; answers without a JSON body
+// from a gateway stand for unavailable, anything else unknown for internal.
+func TestStatus(t *testing.T) {
+	want := map[string]int{hall.EINVALID: 400, hall.EUNAUTHORIZED: 401, hall.EFORBIDDEN: 403, hall.ENOTFOUND: 404,
+		wire.ETIMEOUT: 408, hall.ECONFLICT: 409, wire.ETOOLARGE: 413, hall.EUNPROCESSABLE: 422, wire.ETOOMANY: 429,
+		hall.EINTERNAL: 500, hall.EUNAVAILABLE: 503}
+	for code, status := range want {
+		if got := wire.Status(code); got != status {
+			t.Errorf("Status(%s) = %d, want %d", code, got, status)
+		}
+		if got := wire.CodeOf(status); got != code {
+			t.Errorf("CodeOf(%d) = %s, want %s", status, got, code)
+		}
+	}
+	if wire.Status("no such code") != 500 || wire.CodeOf(502) != hall.EUNAVAILABLE || wire.CodeOf(504) != hall.EUNAVAILABLE || wire.CodeOf(418) != hall.EINTERNAL {
+		t.Error("unknown code or status")
+	}
+}
