@@ -125,7 +125,7 @@ func answerError(status int, body []byte) *hall.Error {
 	}
 	msg := strings.TrimSpace(string(body))
 	if len(msg) > 200 {
-		msg = msg[:200]
+		msg = strings.ToValidUTF8(msg[:200], "")
 	}
 	if msg == "" {
 		msg = http.StatusText(status)
