@@ -20,6 +20,7 @@ import (
 	"onedoor/hallserver/client"
 	"onedoor/hallserver/hall"
 	hallhttp "onedoor/hallserver/http"
+	"onedoor/hallserver/wire"
 )
 
 // testCampus is one hall with services A and B and counters 1–3.
@@ -92,7 +93,7 @@ func (s *server) act(counter int, action string) *client.ActResult {
 
 func (s *server) issue(service string) {
 	s.t.Helper()
-	if _, err := s.kiosk.Issue(context.Background(), "students", client.IssueRequest{Service: service}, ""); err != nil {
+	if _, err := s.kiosk.Issue(context.Background(), "students", wire.IssueRequest{Service: service}, ""); err != nil {
 		s.t.Fatal(err)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"onedoor/drivers/printersim"
 	"onedoor/hallserver/client"
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 // TestDoubleTapOneTicket: the "take a number" button touched twice (the second touch while the
@@ -61,7 +62,7 @@ type flakyServer struct {
 	calls int
 }
 
-func (f *flakyServer) Issue(ctx context.Context, h string, req client.IssueRequest, key string) (*client.Ticket, error) {
+func (f *flakyServer) Issue(ctx context.Context, h string, req wire.IssueRequest, key string) (*wire.Ticket, error) {
 	f.mu.Lock()
 	f.calls++
 	first := f.calls == 1
@@ -81,12 +82,12 @@ func (f *flakyServer) Health(ctx context.Context) error { return f.real.Health(c
 func TestRetrySameKey(t *testing.T) {
 	env := newHallEnv(t)
 	fs := &flakyServer{real: client.New(env.url(), kioskToken)}
-	ob, err := OpenOutbox(filepath.Join(t.TempDir(), "o.db"))
+	ob, err := OpenSpool(filepath.Join(t.TempDir(), "o.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ob.Close()
-	f := NewFlow(Config{Hall: "students", Server: fs, Outbox: ob, Cases: &HTTPCases{BaseURL: env.url()}})
+	f := NewFlow(Config{Hall: "students", Server: fs, Spool: ob, Cases: ClientCases(client.New(env.url(), ""))})
 	snap, _ := env.q.Snapshot(context.Background(), "students")
 	f.StreamState(true)
 	f.ApplySnapshot(snap)

@@ -1,15 +1,13 @@
 package kiosk
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"strings"
 	"time"
+
+	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 // Case kinds a person can choose at the kiosk.
@@ -22,7 +20,7 @@ const (
 // Kinds returns the request kinds in the order the kiosk shows them.
 func Kinds() []string { return []string{KindConsultation, KindComplaint, KindSuggestion} }
 
-// CaseRequest is a walk-in request confirmed at the kiosk. IdempotencyKey is made once, when the
+// CaseRequest is a walk-in request confirmed at the kiosk, as the spool keeps it on disk. IdempotencyKey is made once, when the
 // person confirms; every delivery attempt sends it, so the case system creates one case however
 // often the kiosk retries.
 type CaseRequest struct {
@@ -35,7 +33,8 @@ type CaseRequest struct {
 	ConfirmedAt    time.Time `json:"confirmedAt"`
 }
 
-// CaseReceipt is the case system's answer: what the person gets on paper and on screen.
+// CaseReceipt is the case system's answer as the kiosk keeps it (in the spool's delivered
+// bucket): what the person gets on paper and on screen.
 type CaseReceipt struct {
 	ID         string    `json:"id"`
 	Number     string    `json:"number"`
@@ -49,72 +48,53 @@ type CaseSubmitter interface {
 	Submit(ctx context.Context, r CaseRequest) (*CaseReceipt, error)
 }
 
-// ErrCasesUnavailable says the case system cannot take the request now (unreachable, 404, 408,
-// 429 or 5xx; a 404 is what a hall server without the case API answers, e.g. an older one during
-// an upgrade): keep it in the outbox and try again later.
+// ErrCasesUnavailable says the case system cannot take the request now (unreachable, or its
+// answer not_found, request_timeout, too_many_requests, unavailable or internal; not_found is
+// what a hall server without the case API answers, e.g. an older one during an upgrade): keep it
+// in the spool and try again later.
 var ErrCasesUnavailable = errors.New("kiosk: case system unavailable")
 
-// HTTPCases submits cases to POST {BaseURL}/api/v1/cases with the device token.
-type HTTPCases struct {
-	BaseURL string
-	Token   string
-	HTTP    *http.Client // http.DefaultClient when nil
+// CaseOpener is what the kiosk needs of the hall server to log a case: a *client.Client with the
+// kiosk's device token (POST /api/v1/cases).
+type CaseOpener interface {
+	OpenCase(ctx context.Context, req wire.OpenCase, idemKey string) (*wire.OpenedCase, error)
 }
 
-// caseBody is the JSON body of POST /api/v1/cases.
-type caseBody struct {
-	Hall     string `json:"hall"`
-	Kind     string `json:"kind"`
-	Category string `json:"category"`
-	Channel  string `json:"channel"`
-	TicketID string `json:"ticketId,omitempty"`
-	Title    string `json:"title"`
-	Lang     string `json:"lang"`
-}
+// ClientCases submits walk-in requests to the hall server's case API through the client.
+func ClientCases(c CaseOpener) CaseSubmitter { return clientCases{c} }
 
-// Submit implements CaseSubmitter. Transport errors, 404 (no case endpoint yet), 408, 429 and
-// 5xx wrap ErrCasesUnavailable; other refusals are permanent.
-func (c *HTTPCases) Submit(ctx context.Context, r CaseRequest) (*CaseReceipt, error) {
+type clientCases struct{ c CaseOpener }
+
+// Submit implements CaseSubmitter. Transport errors, a bad answer and the answers caseSystemAway
+// names wrap ErrCasesUnavailable; other refusals (a *hall.Error) are permanent.
+func (s clientCases) Submit(ctx context.Context, r CaseRequest) (*CaseReceipt, error) {
 	// The title carries the kiosk's local reference, which the screen shows while a request waits
-	// in the outbox: the desk finds the case by it (GET /api/v1/cases?q=K-…).
-	b, err := json.Marshal(caseBody{Hall: r.Hall, Kind: r.Kind, Category: r.Topic, Channel: "kiosk", TicketID: r.TicketID,
-		Title: "自助机登记 Kiosk " + Reference(r.IdempotencyKey), Lang: r.Lang})
-	if err != nil {
-		return nil, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(c.BaseURL, "/")+"/api/v1/cases", bytes.NewReader(b))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Idempotency-Key", r.IdempotencyKey)
-	if c.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.Token)
-	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("submit case: %w: %w", ErrCasesUnavailable, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return nil, fmt.Errorf("submit case: %w: read answer: %w", ErrCasesUnavailable, err)
-	}
+	// in the spool: the desk finds the case by it (GET /api/v1/cases?q=K-…).
+	oc, err := s.c.OpenCase(ctx, wire.OpenCase{Hall: r.Hall, Kind: hall.Kind(r.Kind), Category: r.Topic,
+		Channel: hall.ChannelKiosk, TicketID: r.TicketID, Title: "自助机登记 Kiosk " + Reference(r.IdempotencyKey),
+		Lang: r.Lang}, r.IdempotencyKey)
 	switch {
-	case resp.StatusCode == http.StatusCreated || resp.StatusCode == http.StatusOK:
-		var out CaseReceipt
-		if err := json.Unmarshal(body, &out); err != nil || out.Number == "" {
-			return nil, fmt.Errorf("submit case: %w: bad answer %.200q", ErrCasesUnavailable, body)
-		}
-		return &out, nil
-	case resp.StatusCode == http.StatusNotFound, resp.StatusCode == http.StatusRequestTimeout,
-		resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode >= 500:
-		return nil, fmt.Errorf("submit case: %w: %d %.200s", ErrCasesUnavailable, resp.StatusCode, body)
+	case err != nil && caseSystemAway(err):
+		return nil, fmt.Errorf("submit case: %w: %w", ErrCasesUnavailable, err)
+	case err != nil:
+		return nil, fmt.Errorf("submit case: refused: %w", err)
+	case oc.Number == "":
+		return nil, fmt.Errorf("submit case: %w: answer without a case number", ErrCasesUnavailable)
 	}
-	return nil, fmt.Errorf("submit case: refused: %d %.200s", resp.StatusCode, body)
+	return &CaseReceipt{ID: oc.ID, Number: oc.Number, FollowURL: oc.FollowURL, Department: oc.Department, DueAt: oc.DueAt}, nil
+}
+
+// caseSystemAway reports whether err says the case system cannot take a request now (and might
+// later), as opposed to refusing this one: no API answer at all, or one of the codes of an
+// absent, overloaded or failing server.
+func caseSystemAway(err error) bool {
+	var he *hall.Error
+	if !errors.As(err, &he) {
+		return true
+	}
+	switch he.Code {
+	case hall.ENOTFOUND, wire.ETIMEOUT, wire.ETOOMANY, hall.EUNAVAILABLE, hall.EINTERNAL:
+		return true
+	}
+	return false
 }

@@ -8,8 +8,8 @@ import (
 	"sync"
 	"time"
 
-	"onedoor/hallserver/client"
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 // Screen is what the kiosk shows.
@@ -33,7 +33,7 @@ const (
 
 // Server is what the flow needs of the hall server (a *client.Client).
 type Server interface {
-	Issue(ctx context.Context, hall string, req client.IssueRequest, idemKey string) (*client.Ticket, error)
+	Issue(ctx context.Context, hall string, req wire.IssueRequest, idemKey string) (*wire.Ticket, error)
 	Health(ctx context.Context) error
 }
 
@@ -81,13 +81,13 @@ func (s *State) ServiceByCode(code string) (ServiceView, bool) {
 	return ServiceView{}, false
 }
 
-// Config is what a Flow works with. Server, Printer, Cases and Outbox are required.
+// Config is what a Flow works with. Server, Printer, Cases and Spool are required.
 type Config struct {
 	Hall      string
 	Server    Server
 	Printer   Printer
 	Cases     CaseSubmitter
-	Outbox    *Outbox
+	Spool     *Spool
 	Reporter  DeviceReporter // nil: printer and storage states are not reported
 	Catalogue Catalogue
 	PIN       string         // staff exit PIN; empty: staff exit disabled
@@ -107,7 +107,7 @@ type Config struct {
 //
 // The methods live by sub-flow: this file has the screen state machine (touch, language,
 // home, back, timers); flow_ticket.go the ticket (service, lane, keypad, issue, print);
-// flow_request.go the walk-in request (kind, topic, outbox, receipt); flow_stream.go the hall's
+// flow_request.go the walk-in request (kind, topic, spool, receipt); flow_stream.go the hall's
 // stream (snapshot, events, services, notices); flow_online.go the server's reachability;
 // flow_staff.go the staff exit (corner, PIN); flow_devices.go the printer and storage reports.
 type Flow struct {

@@ -54,7 +54,7 @@ type partReport struct {
 // maxReportMessage bounds a report's message (the server takes at most 200 characters).
 const maxReportMessage = 200
 
-// setStorageLocked records the result of an outbox write: an error makes the storage state
+// setStorageLocked records the result of a spool write: an error makes the storage state
 // error (reported to the server), a success after an error makes it ok again.
 func (f *Flow) setStorageLocked(err error) {
 	switch {

@@ -7,24 +7,24 @@ import (
 	"time"
 
 	"onedoor/drivers/escpos"
-	"onedoor/hallserver/client"
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 // requestFlow is the walk-in request sub-flow's state.
 type requestFlow struct {
 	key  string        // idempotency key of the current walk-in request
-	kick chan struct{} // wakes the outbox delivery loop (Run)
+	kick chan struct{} // wakes the spool delivery loop (Run)
 }
 
 // RequestResult is a logged walk-in request as the receipt screen shows it.
 type RequestResult struct {
 	Kind      string
 	Topic     Topic
-	Case      *CaseReceipt // nil while it waits in the outbox
-	Queued    bool         // kept in the outbox: the case system is away
+	Case      *CaseReceipt // nil while it waits in the spool
+	Queued    bool         // kept in the spool: the case system is away
 	Reference string       // local reference of a queued request
-	// NotKept says the request could be neither stored in the outbox (its write failed: a full
+	// NotKept says the request could be neither stored in the spool (its write failed: a full
 	// disk) nor sent: nothing keeps it, and the screen sends the person to a counter.
 	NotKept    bool
 	Ticket     *TicketResult
@@ -87,7 +87,7 @@ func (f *Flow) hasRequestServiceLocked() bool {
 }
 
 // SubmitRequest confirms the walk-in request, with a ticket for a counter when withTicket (and
-// the server is reachable). The request is written to the outbox before it is sent.
+// the server is reachable). The request is written to the spool before it is sent.
 func (f *Flow) SubmitRequest(withTicket bool) {
 	f.update(func() {
 		f.touchLocked()
@@ -108,11 +108,11 @@ func (f *Flow) SubmitRequest(withTicket bool) {
 	})
 }
 
-// submit runs on a goroutine: optional ticket, outbox, delivery, receipt.
+// submit runs on a goroutine: optional ticket, spool, delivery, receipt.
 func (f *Flow) submit(ctx context.Context, key string, req CaseRequest, topic Topic, withTicket bool, svcName hall.Text) {
 	res := &RequestResult{Kind: req.Kind, Topic: topic}
 	if withTicket {
-		t, err := f.issueWithRetry(ctx, key+"-ticket", client.IssueRequest{Service: f.cfg.Catalogue.RequestService, Lang: req.Lang})
+		t, err := f.issueWithRetry(ctx, key+"-ticket", wire.IssueRequest{Service: f.cfg.Catalogue.RequestService, Lang: req.Lang})
 		if err != nil {
 			f.log.Warn("request ticket failed", "err", err)
 			if serverTrouble(err) {
@@ -120,17 +120,17 @@ func (f *Flow) submit(ctx context.Context, key string, req CaseRequest, topic To
 			}
 		} else {
 			req.TicketID = t.ID
-			res.Ticket = &TicketResult{ID: t.ID, Number: t.Number, Service: svcName, Ahead: t.Position,
-				EtaSeconds: t.EtaSeconds, Materials: t.Materials, FollowURL: t.FollowURL, IssuedAt: t.IssuedAt}
+			res.Ticket = &TicketResult{ID: t.ID, Number: t.Number, Service: svcName, Ahead: t.Ahead(),
+				EtaSeconds: t.Eta(), Materials: t.Materials, FollowURL: t.FollowURL, IssuedAt: t.IssuedAt}
 		}
 	}
-	putErr := f.cfg.Outbox.Put(req)
+	putErr := f.cfg.Spool.Put(req)
 	if putErr != nil {
 		f.log.Error("outbox write failed", "key", key, "err", putErr)
 	}
 	f.update(func() { f.setStorageLocked(putErr) })
 	sctx, cancel := context.WithTimeout(ctx, 8*time.Second)
-	rec, err := f.cfg.Outbox.Send(sctx, f.cfg.Cases, req)
+	rec, err := f.cfg.Spool.Send(sctx, f.cfg.Cases, req)
 	cancel()
 	switch {
 	case err == nil:
@@ -145,7 +145,7 @@ func (f *Flow) submit(ctx context.Context, key string, req CaseRequest, topic To
 	case errors.Is(err, ErrCasesUnavailable) || errors.Is(err, errInFlight):
 		res.Queued = true
 		res.Reference = Reference(key)
-		f.KickOutbox()
+		f.KickSpool()
 		res.Printing = res.Ticket != nil
 	default:
 		f.log.Error("case refused", "key", key, "err", err)
@@ -197,7 +197,7 @@ func (f *Flow) submit(ctx context.Context, key string, req CaseRequest, topic To
 	})
 }
 
-// Reference is the short local reference of a request key, shown while it waits in the outbox.
+// Reference is the short local reference of a request key, shown while it waits in the spool.
 func Reference(key string) string {
 	k := strings.ToUpper(key)
 	if len(k) > 8 {
@@ -206,8 +206,8 @@ func Reference(key string) string {
 	return "K-" + k
 }
 
-// KickOutbox asks the delivery loop to try the outbox now.
-func (f *Flow) KickOutbox() {
+// KickSpool asks the delivery loop to try the spool now.
+func (f *Flow) KickSpool() {
 	select {
 	case f.request.kick <- struct{}{}:
 	default:

@@ -7,6 +7,7 @@ import (
 	"onedoor/drivers/escpos"
 	"onedoor/hallserver/client"
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 // ticketFlow is the ticket sub-flow's state.
@@ -100,7 +101,7 @@ func (f *Flow) TakeTicket(priority bool) {
 		if f.ticket.attempt == "" {
 			return
 		}
-		req := client.IssueRequest{Service: f.st.Service, Priority: f.st.Priority, Lang: f.st.Lang, PersonID: f.st.PersonID}
+		req := wire.IssueRequest{Service: f.st.Service, Priority: f.st.Priority, Lang: f.st.Lang, PersonID: f.st.PersonID}
 		key := f.ticket.attempt
 		name := hall.Text{Zh: req.Service, En: req.Service}
 		if v, ok := f.st.ServiceByCode(req.Service); ok {
@@ -128,7 +129,7 @@ func retryable(err error) bool {
 }
 
 // issueWithRetry sends the issue request up to IssueTries times with the same key.
-func (f *Flow) issueWithRetry(ctx context.Context, key string, req client.IssueRequest) (*client.Ticket, error) {
+func (f *Flow) issueWithRetry(ctx context.Context, key string, req wire.IssueRequest) (*wire.Ticket, error) {
 	var err error
 	for try := 0; try < f.tm.IssueTries; try++ {
 		if try > 0 {
@@ -141,7 +142,7 @@ func (f *Flow) issueWithRetry(ctx context.Context, key string, req client.IssueR
 			}
 		}
 		c, cancel := context.WithTimeout(ctx, f.tm.IssueTry)
-		var t *client.Ticket
+		var t *wire.Ticket
 		t, err = f.cfg.Server.Issue(c, f.cfg.Hall, req, key)
 		cancel()
 		if err == nil {
@@ -155,7 +156,7 @@ func (f *Flow) issueWithRetry(ctx context.Context, key string, req client.IssueR
 }
 
 // issue runs on a goroutine: issue, show, print.
-func (f *Flow) issue(ctx context.Context, key string, req client.IssueRequest, name hall.Text) {
+func (f *Flow) issue(ctx context.Context, key string, req wire.IssueRequest, name hall.Text) {
 	t, err := f.issueWithRetry(ctx, key, req)
 	if err != nil {
 		f.log.Warn("issue failed", "service", req.Service, "err", err)
@@ -179,8 +180,8 @@ func (f *Flow) issue(ctx context.Context, key string, req client.IssueRequest, n
 		})
 		return
 	}
-	res := &TicketResult{ID: t.ID, Number: t.Number, Service: name, Priority: t.Priority, Ahead: t.Position,
-		EtaSeconds: t.EtaSeconds, Materials: t.Materials, FollowURL: t.FollowURL, IssuedAt: t.IssuedAt, Printing: true}
+	res := &TicketResult{ID: t.ID, Number: t.Number, Service: name, Priority: t.Priority, Ahead: t.Ahead(),
+		EtaSeconds: t.Eta(), Materials: t.Materials, FollowURL: t.FollowURL, IssuedAt: t.IssuedAt, Printing: true}
 	var hallName hall.Text
 	f.update(func() {
 		hallName = f.st.HallName

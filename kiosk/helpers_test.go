@@ -287,7 +287,7 @@ type kioskEnv struct {
 	ui     *UI
 	win    fyne.Window
 	clock  *fakeClock
-	outbox *Outbox
+	outbox *Spool
 	posted chan func()
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -329,7 +329,7 @@ func newKiosk(t testing.TB, env *hallEnv, o kioskOpts) *kioskEnv {
 	if o.size.IsZero() {
 		o.size = fyne.NewSize(1920, 1080)
 	}
-	ob, err := OpenOutbox(o.outboxPath)
+	ob, err := OpenSpool(o.outboxPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,8 +337,8 @@ func newKiosk(t testing.TB, env *hallEnv, o kioskOpts) *kioskEnv {
 	cl.HTTP.Timeout = 3 * time.Second
 	k := &kioskEnv{t: t, clock: &fakeClock{now: time.Date(2025, 3, 3, 9, 30, 0, 0, time.UTC)}, outbox: ob, posted: make(chan func(), 1024)}
 	k.flow = NewFlow(Config{
-		Hall: "students", Server: cl, Printer: o.printer, Outbox: ob, Lang: o.lang,
-		Cases:    &HTTPCases{BaseURL: env.url(), Token: kioskToken, HTTP: &http.Client{Timeout: 3 * time.Second}},
+		Hall: "students", Server: cl, Printer: o.printer, Spool: ob, Lang: o.lang,
+		Cases:    ClientCases(cl),
 		Reporter: ClientReporter(cl),
 		PIN:      "2468", Now: k.clock.Now, OnExit: func() { k.exits.Add(1) },
 		Timing: Timing{DownGrace: time.Millisecond, IssueTry: 2 * time.Second},

@@ -24,7 +24,7 @@ type RunOptions struct {
 
 // Run connects the flow to the world until ctx ends: the hall's stream (snapshot, live counts,
 // reachability; reconnecting with backoff), a fresh snapshot shortly after events (ETAs and
-// open services), the clock, the printer status poll and the outbox delivery.
+// open services), the clock, the printer status poll and the spool delivery.
 func Run(ctx context.Context, f *Flow, s Streamer, opt RunOptions) {
 	if opt.Tick <= 0 {
 		opt.Tick = time.Second
@@ -52,7 +52,7 @@ func Run(ctx context.Context, f *Flow, s Streamer, opt RunOptions) {
 			switch cs {
 			case client.Connected:
 				f.StreamState(true)
-				f.KickOutbox()
+				f.KickSpool()
 			case client.Disconnected:
 				f.StreamState(false)
 			}
@@ -85,7 +85,7 @@ func Run(ctx context.Context, f *Flow, s Streamer, opt RunOptions) {
 			}
 		}
 	})
-	goRun(func() { deliverOutbox(ctx, f) })
+	goRun(func() { deliverSpool(ctx, f) })
 	goRun(func() { pollPrinter(ctx, f, opt.PrinterPoll) })
 	wg.Wait()
 	f.Wait()
@@ -115,19 +115,19 @@ func refreshSnapshots(ctx context.Context, f *Flow, s Streamer, refresh <-chan s
 	}
 }
 
-// deliverOutbox sends what waits in the outbox: at once when kicked (a new request, the server
+// deliverSpool sends what waits in the spool: at once when kicked (a new request, the server
 // back), with backoff from 1 s to 1 min while the case system is unavailable, and every minute
 // otherwise.
-func deliverOutbox(ctx context.Context, f *Flow) {
+func deliverSpool(ctx context.Context, f *Flow) {
 	wait := time.Second
 	for {
 		next := time.Minute
-		n, waiting, err := f.cfg.Outbox.DeliverAll(ctx, f.cfg.Cases)
+		n, waiting, err := f.cfg.Spool.DeliverAll(ctx, f.cfg.Cases)
 		if err != nil && ctx.Err() == nil {
-			f.log.Error("outbox", "err", err)
+			f.log.Error("spool", "err", err)
 		}
 		if n > 0 {
-			f.log.Info("outbox delivered", "requests", n)
+			f.log.Info("spool delivered", "requests", n)
 		}
 		if waiting {
 			next, wait = wait, min(2*wait, time.Minute)

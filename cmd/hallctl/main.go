@@ -17,7 +17,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -26,6 +25,7 @@ import (
 
 	"onedoor/hallserver/bolt"
 	"onedoor/hallserver/campus"
+	"onedoor/hallserver/client"
 	"onedoor/hallserver/hall"
 )
 
@@ -237,21 +237,8 @@ func backupCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 }
 
 func onlineBackup(ctx context.Context, server, token string, w io.Writer) (int64, error) {
-	req, err := http.NewRequestWithContext(ctx, "GET", strings.TrimRight(server, "/")+"/api/v1/admin/backup", nil)
-	if err != nil {
-		return 0, fmt.Errorf("backup: %w", err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, fmt.Errorf("backup from %s: %w", server, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-		return 0, fmt.Errorf("backup from %s: status %d: %s", server, resp.StatusCode, b)
-	}
-	n, err := io.Copy(w, resp.Body)
+	// No timeout: a large file takes as long as it takes (ctx bounds it).
+	n, err := (&client.Client{BaseURL: server, Token: token}).Backup(ctx, w)
 	if err != nil {
 		return n, fmt.Errorf("backup from %s: %w", server, err)
 	}

@@ -179,7 +179,7 @@ func run(args []string, getenv func(string) string, stderr io.Writer) error {
 			return err
 		}
 	}
-	ob, err := kiosk.OpenOutbox(c.outbox)
+	ob, err := kiosk.OpenSpool(c.outbox)
 	if err != nil {
 		return err
 	}
@@ -191,8 +191,8 @@ func run(args []string, getenv func(string) string, stderr io.Writer) error {
 	a.Settings().SetTheme(kiosk.NewTheme(th))
 	w := a.NewWindow("OneDoor kiosk")
 	flow := kiosk.NewFlow(kiosk.Config{
-		Hall: c.hall, Server: cl, Printer: prn, Outbox: ob, Reporter: kiosk.ClientReporter(cl),
-		Cases:     &kiosk.HTTPCases{BaseURL: c.server, Token: c.token, HTTP: cl.HTTP},
+		Hall: c.hall, Server: cl, Printer: prn, Spool: ob, Reporter: kiosk.ClientReporter(cl),
+		Cases:     kiosk.ClientCases(cl),
 		Catalogue: cat, PIN: c.pin, Lang: c.lang, Loc: loc, Log: log,
 		OnExit: func() { fyne.Do(a.Quit) },
 	})

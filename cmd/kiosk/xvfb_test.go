@@ -17,6 +17,7 @@ import (
 
 	"onedoor/hallserver/client"
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 	"onedoor/internal/testtool"
 )
 
@@ -149,7 +150,7 @@ func seedDemo(t *testing.T, url string) {
 	defer cancel()
 	k := client.New(url, "demo-kiosk-students")
 	for i, svc := range []string{"A", "A", "A", "A", "B", "C", "C", "D"} {
-		if _, err := k.Issue(ctx, "students", client.IssueRequest{Service: svc, Lang: "zh"}, fmt.Sprintf("seed-%d", i)); err != nil {
+		if _, err := k.Issue(ctx, "students", wire.IssueRequest{Service: svc, Lang: "zh"}, fmt.Sprintf("seed-%d", i)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,5 +1,7 @@
 // Package client is the Go client of the OneDoor hall server API (/api/v1) and of its hall event
-// stream. The kiosk, the display and the load tools use it; it depends only on package hall.
+// stream. The kiosk and the display reach the server only through it. It speaks in the JSON
+// bodies of package wire (the ones the server uses) and in package hall's types; an error answer
+// of the API comes back as a *hall.Error (hall.ErrorCode, or Code here, reads its code).
 package client
 
 import (
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 // Client calls one hall server. Set Token (a device token, or the session token Login returns)
@@ -35,142 +38,21 @@ func New(baseURL, token string) *Client {
 	return &Client{BaseURL: strings.TrimRight(baseURL, "/"), Token: token, HTTP: &http.Client{Timeout: 30 * time.Second}}
 }
 
-// Error is an error answer of the API: the HTTP status and the error object
-// {"error":{"code","message","field"}}. Code is one of hall's codes (hall.EINVALID…) or
-// "too_large".
-type Error struct {
-	Status  int
-	Code    string
-	Message string
-	Field   string
-}
-
-// Error implements error.
-func (e *Error) Error() string {
-	s := fmt.Sprintf("onedoor api: %d %s: %s", e.Status, e.Code, e.Message)
-	if e.Field != "" {
-		s += " (" + e.Field + ")"
-	}
-	return s
-}
-
-// Is makes errors.Is(err, &client.Error{Code: hall.ENOTFOUND}) match by code (and status when set).
-func (e *Error) Is(target error) bool {
-	t, ok := target.(*Error)
-	if !ok {
-		return false
-	}
-	return (t.Code == "" || t.Code == e.Code) && (t.Status == 0 || t.Status == e.Status)
-}
-
-// AsHallError converts the error to a *hall.Error with the same code, field and message, for
-// callers that speak in hall's codes (hall.ErrorCode works on the result).
-func (e *Error) AsHallError() *hall.Error {
-	return &hall.Error{Code: e.Code, Field: e.Field, Message: e.Message}
-}
-
-// Code returns the API error code of err ("" when err is not an API error).
+// Code returns the API error code of err (hall.EINVALID…, or one of wire's codes such as
+// wire.ETOOMANY), "" when err is not an error answer of the API (a transport error, say).
 func Code(err error) string {
-	var e *Error
+	var e *hall.Error
 	if errors.As(err, &e) {
 		return e.Code
 	}
 	return ""
 }
 
-// Session is the answer to a login.
-type Session struct {
-	Token     string    `json:"token"`
-	CSRFToken string    `json:"csrfToken"`
-	Username  string    `json:"username"`
-	Role      hall.Role `json:"role"`
-	Halls     []string  `json:"halls,omitempty"`
-}
-
-// HallInfo is a hall as the server lists it.
-type HallInfo struct {
-	Code     string      `json:"code"`
-	Name     hall.Text   `json:"name"`
-	Services []Service   `json:"services"`
-	Counters []CounterIn `json:"counters"`
-}
-
-// Service is a hall service with what people must bring (一次告知).
-type Service struct {
-	Code       string      `json:"code"`
-	Name       hall.Text   `json:"name"`
-	Materials  []hall.Text `json:"materials"`
-	AvgMinutes int         `json:"avgMinutes"`
-}
-
-// CounterIn is a configured counter of a hall.
-type CounterIn struct {
-	Number   int      `json:"number"`
-	Services []string `json:"services"`
-}
-
-// Ticket is a ticket as the API returns it (flat). Token, FollowURL, Position, EtaSeconds and
-// Materials are set on issue.
-type Ticket struct {
-	ID         string           `json:"id"`
-	Number     string           `json:"number"`
-	Hall       string           `json:"hall"`
-	Service    string           `json:"service"`
-	Token      string           `json:"token,omitempty"`
-	FollowURL  string           `json:"followUrl,omitempty"`
-	Position   int              `json:"position"`
-	EtaSeconds int              `json:"etaSeconds"`
-	Materials  []hall.Text      `json:"materials,omitempty"`
-	State      hall.TicketState `json:"state"`
-	Priority   bool             `json:"priority"`
-	Lang       string           `json:"lang,omitempty"`
-	PersonID   string           `json:"personId,omitempty"` // masked
-	Day        string           `json:"day,omitempty"`
-	IssuedAt   time.Time        `json:"issuedAt"`
-	Counter    int              `json:"counter,omitempty"`
-	CalledAt   *time.Time       `json:"calledAt,omitempty"`
-	StartedAt  *time.Time       `json:"startedAt,omitempty"`
-	FinishedAt *time.Time       `json:"finishedAt,omitempty"`
-	Outcome    hall.Outcome     `json:"outcome,omitempty"`
-	Calls      int              `json:"calls,omitempty"`
-	CaseID     string           `json:"caseId,omitempty"`
-}
-
 // ActResult is the answer to a counter action: the ticket acted on, or for open, pause and close
 // the counter. Both are nil after a call-next when nobody waits (204).
 type ActResult struct {
-	Ticket  *Ticket
+	Ticket  *wire.Ticket
 	Counter *hall.CounterStatus
-}
-
-// Follow is the public view of a ticket behind its follow token.
-type Follow struct {
-	Number      string           `json:"number"`
-	State       hall.TicketState `json:"state"`
-	Hall        string           `json:"hall"`
-	HallName    hall.Text        `json:"hallName"`
-	Service     string           `json:"service"`
-	ServiceName hall.Text        `json:"serviceName"`
-	Position    int              `json:"position"`
-	EtaSeconds  int              `json:"etaSeconds"`
-	Counter     int              `json:"counter,omitempty"`
-	Materials   []hall.Text      `json:"materials"`
-	Priority    bool             `json:"priority"`
-	PersonID    string           `json:"personId,omitempty"`
-	IssuedAt    time.Time        `json:"issuedAt"`
-	CalledAt    *time.Time       `json:"calledAt,omitempty"`
-	StartedAt   *time.Time       `json:"startedAt,omitempty"`
-	FinishedAt  *time.Time       `json:"finishedAt,omitempty"`
-	Outcome     hall.Outcome     `json:"outcome,omitempty"`
-	HasCase     bool             `json:"hasCase,omitempty"` // a counter handed the visit to a department
-}
-
-// IssueRequest is what a kiosk asks for.
-type IssueRequest struct {
-	Service  string `json:"service"`
-	Priority bool   `json:"priority,omitempty"`
-	Lang     string `json:"lang,omitempty"`
-	PersonID string `json:"personId,omitempty"`
 }
 
 func (c *Client) httpClient() *http.Client {
@@ -181,7 +63,7 @@ func (c *Client) httpClient() *http.Client {
 }
 
 // do sends a JSON request and decodes a 2xx JSON answer into out (when non-nil). It returns the
-// status; non-2xx answers are *Error.
+// status; a non-2xx answer is a *hall.Error (wrapped with the method and path).
 func (c *Client) do(ctx context.Context, method, path string, in, out any, hdr ...string) (int, error) {
 	var body io.Reader
 	if in != nil {
@@ -217,23 +99,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, hdr .
 		return resp.StatusCode, fmt.Errorf("%s %s: read answer: %w", method, path, err)
 	}
 	if resp.StatusCode >= 300 {
-		e := &Error{Status: resp.StatusCode}
-		var eb struct {
-			Error struct {
-				Code    string `json:"code"`
-				Message string `json:"message"`
-				Field   string `json:"field"`
-			} `json:"error"`
-		}
-		if json.Unmarshal(b, &eb) == nil && eb.Error.Code != "" {
-			e.Code, e.Message, e.Field = eb.Error.Code, eb.Error.Message, eb.Error.Field
-		} else {
-			e.Code, e.Message = codeOfStatus(resp.StatusCode), strings.TrimSpace(string(b))
-			if len(e.Message) > 200 {
-				e.Message = e.Message[:200]
-			}
-		}
-		return resp.StatusCode, e
+		return resp.StatusCode, fmt.Errorf("%s %s: %w", method, path, answerError(resp.StatusCode, b))
 	}
 	if out != nil && resp.StatusCode != http.StatusNoContent && len(b) > 0 {
 		if err := json.Unmarshal(b, out); err != nil {
@@ -243,33 +109,28 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, hdr .
 	return resp.StatusCode, nil
 }
 
-// codeOfStatus guesses the error code of an answer without a JSON error (a proxy, say).
-func codeOfStatus(status int) string {
-	switch status {
-	case 400:
-		return hall.EINVALID
-	case 401:
-		return hall.EUNAUTHORIZED
-	case 403:
-		return hall.EFORBIDDEN
-	case 404:
-		return hall.ENOTFOUND
-	case 409:
-		return hall.ECONFLICT
-	case 413:
-		return "too_large"
-	case 422:
-		return hall.EUNPROCESSABLE
-	case 502, 503, 504:
-		return hall.EUNAVAILABLE
+// answerError turns an error answer into a *hall.Error: the server's JSON error body, or for an
+// answer without one (a proxy, a server without the route) a code guessed from the status and
+// the start of the body as the message.
+func answerError(status int, body []byte) *hall.Error {
+	var eb wire.ErrorBody
+	if json.Unmarshal(body, &eb) == nil && eb.Error.Code != "" {
+		return eb.Error.HallError()
 	}
-	return hall.EINTERNAL
+	msg := strings.TrimSpace(string(body))
+	if len(msg) > 200 {
+		msg = strings.ToValidUTF8(msg[:200], "")
+	}
+	if msg == "" {
+		msg = http.StatusText(status)
+	}
+	return &hall.Error{Code: wire.CodeOf(status), Message: msg}
 }
 
 // Login signs staff in, sets c.Token to the session token and returns the session.
-func (c *Client) Login(ctx context.Context, username, password string) (*Session, error) {
-	var s Session
-	if _, err := c.do(ctx, "POST", "/api/v1/session", map[string]string{"username": username, "password": password}, &s); err != nil {
+func (c *Client) Login(ctx context.Context, username, password string) (*wire.Session, error) {
+	var s wire.Session
+	if _, err := c.do(ctx, "POST", "/api/v1/session", wire.LoginRequest{Username: username, Password: password}, &s); err != nil {
 		return nil, err
 	}
 	c.Token = s.Token
@@ -292,10 +153,8 @@ func (c *Client) Me(ctx context.Context) (*hall.Principal, error) {
 }
 
 // Halls lists the halls with their services and counters.
-func (c *Client) Halls(ctx context.Context) ([]HallInfo, error) {
-	var out struct {
-		Halls []HallInfo `json:"halls"`
-	}
+func (c *Client) Halls(ctx context.Context) ([]wire.Hall, error) {
+	var out wire.HallList
 	if _, err := c.do(ctx, "GET", "/api/v1/halls", nil, &out); err != nil {
 		return nil, err
 	}
@@ -303,8 +162,8 @@ func (c *Client) Halls(ctx context.Context) ([]HallInfo, error) {
 }
 
 // Hall returns one hall.
-func (c *Client) Hall(ctx context.Context, hallCode string) (*HallInfo, error) {
-	var h HallInfo
+func (c *Client) Hall(ctx context.Context, hallCode string) (*wire.Hall, error) {
+	var h wire.Hall
 	if _, err := c.do(ctx, "GET", "/api/v1/halls/"+url.PathEscape(hallCode), nil, &h); err != nil {
 		return nil, err
 	}
@@ -313,8 +172,8 @@ func (c *Client) Hall(ctx context.Context, hallCode string) (*HallInfo, error) {
 
 // Issue issues a ticket in the hall. idemKey, when not empty, is sent as Idempotency-Key: a
 // retry with the same key returns the same ticket (use one key per button press).
-func (c *Client) Issue(ctx context.Context, hallCode string, req IssueRequest, idemKey string) (*Ticket, error) {
-	var t Ticket
+func (c *Client) Issue(ctx context.Context, hallCode string, req wire.IssueRequest, idemKey string) (*wire.Ticket, error) {
+	var t wire.Ticket
 	if _, err := c.do(ctx, "POST", "/api/v1/halls/"+url.PathEscape(hallCode)+"/tickets", req, &t, "Idempotency-Key", idemKey); err != nil {
 		return nil, err
 	}
@@ -351,7 +210,7 @@ func (c *Client) Act(ctx context.Context, hallCode string, counter int, action s
 		}
 		return res, nil
 	}
-	res.Ticket = new(Ticket)
+	res.Ticket = new(wire.Ticket)
 	if err := json.Unmarshal(raw, res.Ticket); err != nil {
 		return nil, fmt.Errorf("%s: decode ticket: %w", action, err)
 	}
@@ -368,10 +227,8 @@ func (c *Client) Snapshot(ctx context.Context, hallCode string) (*hall.Snapshot,
 }
 
 // Waiting lists the hall's waiting tickets (counter staff).
-func (c *Client) Waiting(ctx context.Context, hallCode string) ([]Ticket, error) {
-	var out struct {
-		Tickets []Ticket `json:"tickets"`
-	}
+func (c *Client) Waiting(ctx context.Context, hallCode string) ([]wire.Ticket, error) {
+	var out wire.TicketList
 	if _, err := c.do(ctx, "GET", "/api/v1/halls/"+url.PathEscape(hallCode)+"/waiting", nil, &out); err != nil {
 		return nil, err
 	}
@@ -379,8 +236,8 @@ func (c *Client) Waiting(ctx context.Context, hallCode string) ([]Ticket, error)
 }
 
 // Follow returns the public view of the ticket with the follow token.
-func (c *Client) Follow(ctx context.Context, token string) (*Follow, error) {
-	var f Follow
+func (c *Client) Follow(ctx context.Context, token string) (*wire.Follow, error) {
+	var f wire.Follow
 	if _, err := c.do(ctx, "GET", "/api/v1/follow/"+url.PathEscape(token), nil, &f); err != nil {
 		return nil, err
 	}
@@ -388,8 +245,8 @@ func (c *Client) Follow(ctx context.Context, token string) (*Follow, error) {
 }
 
 // CancelFollow lets the ticket's holder leave the queue.
-func (c *Client) CancelFollow(ctx context.Context, token string) (*Follow, error) {
-	var f Follow
+func (c *Client) CancelFollow(ctx context.Context, token string) (*wire.Follow, error) {
+	var f wire.Follow
 	if _, err := c.do(ctx, "POST", "/api/v1/follow/"+url.PathEscape(token)+"/cancel", nil, &f); err != nil {
 		return nil, err
 	}

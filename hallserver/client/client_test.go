@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"onedoor/hallserver/client"
 	"onedoor/hallserver/hall"
 	hallhttp "onedoor/hallserver/http"
+	"onedoor/hallserver/wire"
 )
 
 func campus() hall.Campus {
@@ -105,23 +107,23 @@ func TestClientAPI(t *testing.T) {
 	if err != nil || len(halls) != 1 || halls[0].Services[0].Materials[0].Zh != "学生证" {
 		t.Fatalf("halls %+v %v", halls, err)
 	}
-	t1, err := kiosk.Issue(ctx, "students", client.IssueRequest{Service: "A"}, "k1")
+	t1, err := kiosk.Issue(ctx, "students", wire.IssueRequest{Service: "A"}, "k1")
 	if err != nil || t1.Number != "A001" || t1.Token == "" || t1.FollowURL == "" || len(t1.Materials) != 1 {
 		t.Fatalf("issue %+v %v", t1, err)
 	}
-	again, err := kiosk.Issue(ctx, "students", client.IssueRequest{Service: "A"}, "k1")
+	again, err := kiosk.Issue(ctx, "students", wire.IssueRequest{Service: "A"}, "k1")
 	if err != nil || again.ID != t1.ID {
 		t.Fatalf("idempotent issue %+v %v", again, err)
 	}
-	_, err = kiosk.Issue(ctx, "students", client.IssueRequest{Service: "Z"}, "")
-	var ae *client.Error
-	if !errors.As(err, &ae) || ae.Status != 422 || ae.Code != hall.EUNPROCESSABLE || ae.Field != "service" {
+	_, err = kiosk.Issue(ctx, "students", wire.IssueRequest{Service: "Z"}, "")
+	var ae *hall.Error
+	if !errors.As(err, &ae) || ae.Code != hall.EUNPROCESSABLE || ae.Field != "service" || !strings.Contains(ae.Message, `"Z"`) {
 		t.Fatalf("unknown service: %v", err)
 	}
-	if hall.ErrorCode(ae.AsHallError()) != hall.EUNPROCESSABLE || client.Code(err) != hall.EUNPROCESSABLE {
+	if hall.ErrorCode(err) != hall.EUNPROCESSABLE || client.Code(err) != hall.EUNPROCESSABLE {
 		t.Fatal("error code helpers")
 	}
-	if _, err := kiosk.Act(ctx, "students", 1, hall.ActCallNext, nil); !errors.Is(err, &client.Error{Code: hall.EFORBIDDEN, Status: 403}) {
+	if _, err := kiosk.Act(ctx, "students", 1, hall.ActCallNext, nil); client.Code(err) != hall.EFORBIDDEN {
 		t.Fatalf("kiosk act: %v", err)
 	}
 	if _, err := staff.Login(ctx, "counter1", "nope"); client.Code(err) != hall.EUNAUTHORIZED {
@@ -159,10 +161,10 @@ func TestClientAPI(t *testing.T) {
 	if err != nil || f.Number != "A001" || f.State != hall.TicketDone {
 		t.Fatalf("follow %+v %v", f, err)
 	}
-	if _, err := kiosk.Follow(ctx, "nothing"); !errors.Is(err, &client.Error{Code: hall.ENOTFOUND}) {
+	if _, err := kiosk.Follow(ctx, "nothing"); hall.ErrorCode(err) != hall.ENOTFOUND {
 		t.Fatalf("unknown follow: %v", err)
 	}
-	t2, _ := kiosk.Issue(ctx, "students", client.IssueRequest{Service: "A"}, "")
+	t2, _ := kiosk.Issue(ctx, "students", wire.IssueRequest{Service: "A"}, "")
 	w, err := staff.Waiting(ctx, "students")
 	if err != nil || len(w) != 1 || w[0].Number != "A002" {
 		t.Fatalf("waiting %+v %v", w, err)

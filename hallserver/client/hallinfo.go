@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 // ReportDevice tells the hall server the state of this device's printer (kiosk token).
@@ -19,10 +20,7 @@ func (c *Client) ReportDevice(ctx context.Context, hallCode string, r hall.Devic
 // PublishNotice adds an announcement to a hall's notice line (supervisor, admin).
 func (c *Client) PublishNotice(ctx context.Context, hallCode string, text hall.Text) (*hall.Notice, error) {
 	var n hall.Notice
-	body := struct {
-		Text hall.Text `json:"text"`
-	}{text}
-	if _, err := c.do(ctx, "POST", "/api/v1/halls/"+url.PathEscape(hallCode)+"/notices", body, &n); err != nil {
+	if _, err := c.do(ctx, "POST", "/api/v1/halls/"+url.PathEscape(hallCode)+"/notices", wire.NoticeRequest{Text: text}, &n); err != nil {
 		return nil, err
 	}
 	return &n, nil

@@ -6,33 +6,13 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 //go:embed openapi.json
 var openapiJSON []byte
-
-// hallJSON is a hall as GET /api/v1/halls lists it.
-type hallJSON struct {
-	Code     string          `json:"code"`
-	Name     hall.Text       `json:"name"`
-	Services []serviceJSON   `json:"services"`
-	Counters []counterConfig `json:"counters"`
-}
-
-type serviceJSON struct {
-	Code       string      `json:"code"`
-	Name       hall.Text   `json:"name"`
-	Materials  []hall.Text `json:"materials"`
-	AvgMinutes int         `json:"avgMinutes"`
-}
-
-type counterConfig struct {
-	Number   int      `json:"number"`
-	Services []string `json:"services"`
-}
 
 func toHallJSON(h *hall.Hall) hallJSON {
 	out := hallJSON{Code: h.Code, Name: h.Name, Services: []serviceJSON{}, Counters: []counterConfig{}}
@@ -47,34 +27,6 @@ func toHallJSON(h *hall.Hall) hallJSON {
 		out.Counters = append(out.Counters, counterConfig{Number: c.Number, Services: c.Services})
 	}
 	return out
-}
-
-// ticketJSON is the flat ticket the API returns when a ticket is issued or acted on.
-type ticketJSON struct {
-	ID         string           `json:"id"`
-	Number     string           `json:"number"`
-	Hall       string           `json:"hall"`
-	Service    string           `json:"service"`
-	Token      string           `json:"token,omitempty"`
-	FollowURL  string           `json:"followUrl,omitempty"`
-	Position   *int             `json:"position,omitempty"`
-	EtaSeconds *int             `json:"etaSeconds,omitempty"`
-	Materials  []hall.Text      `json:"materials,omitempty"`
-	State      hall.TicketState `json:"state"`
-	Priority   bool             `json:"priority"`
-	Lang       string           `json:"lang,omitempty"`
-	PersonID   string           `json:"personId,omitempty"` // masked
-	Day        string           `json:"day,omitempty"`
-	IssuedAt   time.Time        `json:"issuedAt"`
-	Counter    int              `json:"counter,omitempty"`
-	// TargetCounter: waiting for this counter only (transferred to it).
-	TargetCounter int          `json:"targetCounter,omitempty"`
-	CalledAt      *time.Time   `json:"calledAt,omitempty"`
-	StartedAt     *time.Time   `json:"startedAt,omitempty"`
-	FinishedAt    *time.Time   `json:"finishedAt,omitempty"`
-	Outcome       hall.Outcome `json:"outcome,omitempty"`
-	Calls         int          `json:"calls,omitempty"`
-	CaseID        string       `json:"caseId,omitempty"`
 }
 
 func toTicketJSON(t *hall.Ticket) ticketJSON {
@@ -123,9 +75,7 @@ func counterDenied(p *hall.Principal, code string) string {
 }
 
 func (s *Server) handleHalls(w http.ResponseWriter, r *http.Request) {
-	out := struct {
-		Halls []hallJSON `json:"halls"`
-	}{Halls: []hallJSON{}}
+	out := wire.HallList{Halls: []hallJSON{}}
 	for i := range s.cfg.Campus.Halls {
 		out.Halls = append(out.Halls, toHallJSON(&s.cfg.Campus.Halls[i]))
 	}
@@ -139,14 +89,6 @@ func (s *Server) handleHall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, toHallJSON(h))
-}
-
-// issueRequest is the body of POST /api/v1/halls/{hall}/tickets.
-type issueRequest struct {
-	Service  string `json:"service"`
-	Priority bool   `json:"priority"`
-	Lang     string `json:"lang"`
-	PersonID string `json:"personId"`
 }
 
 func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) {
@@ -229,9 +171,7 @@ func (s *Server) handleWaiting(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := struct {
-		Tickets []ticketJSON `json:"tickets"`
-	}{Tickets: make([]ticketJSON, 0, len(ts))}
+	out := wire.TicketList{Tickets: make([]ticketJSON, 0, len(ts))}
 	for i := range ts {
 		out.Tickets = append(out.Tickets, toTicketJSON(&ts[i]))
 	}
@@ -304,9 +244,7 @@ func (s *Server) handleCounter(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 		}
-		writeJSON(w, http.StatusOK, struct {
-			Counter hall.CounterStatus `json:"counter"`
-		}{c})
+		writeJSON(w, http.StatusOK, wire.CounterAnswer{Counter: c})
 		return
 	}
 	if t == nil {
@@ -314,30 +252,6 @@ func (s *Server) handleCounter(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, toTicketJSON(t))
-}
-
-// followJSON is what GET /api/v1/follow/{token} returns: the ticket's public state.
-type followJSON struct {
-	Number      string           `json:"number"`
-	State       hall.TicketState `json:"state"`
-	Hall        string           `json:"hall"`
-	HallName    hall.Text        `json:"hallName"`
-	Service     string           `json:"service"`
-	ServiceName hall.Text        `json:"serviceName"`
-	Position    int              `json:"position"`
-	EtaSeconds  int              `json:"etaSeconds"`
-	Counter     int              `json:"counter,omitempty"`
-	Materials   []hall.Text      `json:"materials"`
-	Priority    bool             `json:"priority"`
-	PersonID    string           `json:"personId,omitempty"` // masked
-	IssuedAt    time.Time        `json:"issuedAt"`
-	CalledAt    *time.Time       `json:"calledAt,omitempty"`
-	StartedAt   *time.Time       `json:"startedAt,omitempty"`
-	FinishedAt  *time.Time       `json:"finishedAt,omitempty"`
-	Outcome     hall.Outcome     `json:"outcome,omitempty"`
-	// HasCase says a counter handed the visit to a department (the case follows on the page); the
-	// case's ID stays internal (it carries the day and a running count).
-	HasCase bool `json:"hasCase,omitempty"`
 }
 
 func toFollowJSON(f *hall.Follow) followJSON {

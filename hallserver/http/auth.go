@@ -72,20 +72,6 @@ func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
-// sessionJSON answers a login.
-type sessionJSON struct {
-	Token     string    `json:"token"`
-	CSRFToken string    `json:"csrfToken"`
-	Username  string    `json:"username"`
-	Role      hall.Role `json:"role"`
-	Halls     []string  `json:"halls,omitempty"`
-}
-
-type loginRequest struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
-}
-
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	// Login CSRF: another site's form (text/plain can carry a JSON body) must not sign the
 	// browser in to an account of the attacker's choosing. Browsers send Origin on every POST;

@@ -102,10 +102,6 @@ func staffView(p *hall.Principal, c *hall.Case) hall.Case {
 
 // ---- route and catalogue ----
 
-type routeRequest struct {
-	Text string `json:"text"`
-}
-
 func (s *Server) handleRoute(w http.ResponseWriter, r *http.Request) {
 	p, err := s.authenticate(r)
 	if err != nil {
@@ -145,22 +141,6 @@ func (s *Server) handleRoute(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, res)
 }
 
-// categoryJSON is a catalogue entry as clients see it (without the router's training data).
-type categoryJSON struct {
-	Code           string    `json:"code"`
-	Department     string    `json:"department"`
-	DepartmentName hall.Text `json:"departmentName"`
-	Name           hall.Text `json:"name"`
-	Scope          hall.Text `json:"scope"`
-	ResolveDays    int       `json:"resolveDays"`
-	Topic          bool      `json:"topic"`
-}
-
-type catalogueJSON struct {
-	ResolveDays int            `json:"resolveDays"`
-	Categories  []categoryJSON `json:"categories"`
-}
-
 // departmentName returns the campus's name of a department (the code when it has none).
 func (s *Server) departmentName(code string) hall.Text {
 	if d, ok := s.cfg.Campus.Department(code); ok {
@@ -198,39 +178,6 @@ func (s *Server) handleCatalogue(w http.ResponseWriter, r *http.Request) {
 }
 
 // ---- open ----
-
-// openCaseRequest is the body of POST /api/v1/cases.
-type openCaseRequest struct {
-	Hall       string          `json:"hall"`
-	Kind       hall.Kind       `json:"kind"`
-	Category   string          `json:"category"`
-	Department string          `json:"department"` // staff only
-	Channel    hall.Channel    `json:"channel"`
-	TicketID   string          `json:"ticketId"`
-	Title      string          `json:"title"`
-	Text       string          `json:"text"`
-	Lang       string          `json:"lang"`
-	Requester  *hall.Requester `json:"requester"`
-}
-
-// openedCaseJSON answers POST /api/v1/cases: what a kiosk prints on the receipt.
-type openedCaseJSON struct {
-	ID             string         `json:"id"`
-	Number         string         `json:"number"`
-	Token          string         `json:"token"`
-	FollowURL      string         `json:"followUrl"`
-	Kind           hall.Kind      `json:"kind"`
-	State          hall.CaseState `json:"state"`
-	Department     string         `json:"department"`
-	DepartmentName hall.Text      `json:"departmentName"`
-	Category       string         `json:"category"`
-	CategoryName   hall.Text      `json:"categoryName"`
-	ReceivedAt     time.Time      `json:"receivedAt"`
-	// DueAt is the promised first reply (24 working hours by default); ResolveDueAt the
-	// resolution limit.
-	DueAt        time.Time `json:"dueAt"`
-	ResolveDueAt time.Time `json:"resolveDueAt"`
-}
 
 // normLang maps "zh-CN", "zh_Hans", "en-GB"… to the engine's "zh" or "en".
 func normLang(l string) string {
@@ -462,11 +409,6 @@ func (s *Server) campusLoc() *time.Location {
 	return time.UTC
 }
 
-type caseListJSON struct {
-	Cases []hall.Case `json:"cases"`
-	Count int         `json:"count"`
-}
-
 func (s *Server) handleListCases(w http.ResponseWriter, r *http.Request) {
 	p, cs, err := s.staffCases(r)
 	if err != nil {
@@ -599,12 +541,6 @@ func (s *Server) handleCaseAction(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, staffView(p, out))
 }
 
-type caseStatsJSON struct {
-	From        time.Time              `json:"from"`
-	To          time.Time              `json:"to"`
-	Departments []hall.DepartmentStats `json:"departments"`
-}
-
 func (s *Server) handleCaseStats(w http.ResponseWriter, r *http.Request) {
 	p, cs, err := s.staffCases(r)
 	if err != nil {
@@ -650,17 +586,6 @@ func (s *Server) handleCaseStats(w http.ResponseWriter, r *http.Request) {
 }
 
 // ---- public, by follow token ----
-
-// caseFollowJSON is the requester's view of a case: Case.Public plus the names to show.
-type caseFollowJSON struct {
-	hall.Case
-	DepartmentName hall.Text `json:"departmentName"`
-	CategoryName   hall.Text `json:"categoryName"`
-	// TopicAnswer is the office's published answer on the hot topic the case belongs to.
-	TopicAnswer *publicAnswerJSON `json:"topicAnswer,omitempty"`
-	// DepartmentNames names the departments of the public timeline ("已请保卫处协办").
-	DepartmentNames map[string]hall.Text `json:"departmentNames,omitempty"`
-}
 
 // timelineDepartments returns the names of the departments the public timeline mentions.
 func (s *Server) timelineDepartments(c *hall.Case) map[string]hall.Text {
@@ -750,15 +675,6 @@ func (s *Server) handleCaseFollow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, s.caseFollow(r, c))
-}
-
-type detailsRequest struct {
-	Text string `json:"text"`
-}
-
-type rateRequest struct {
-	Stars   int    `json:"stars"`
-	Comment string `json:"comment"`
 }
 
 func (s *Server) handleCaseDetails(w http.ResponseWriter, r *http.Request) {

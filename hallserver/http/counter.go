@@ -17,42 +17,6 @@ import (
 // GET /api/v1/halls, GET /api/v1/halls/{hall}/waiting, the counter actions, the hall stream,
 // POST /api/v1/route and POST /api/v1/cases.
 
-// visitJSON is an earlier visit of the current ticket as counter staff see it (with the note).
-type visitJSON struct {
-	Counter     int       `json:"counter"`
-	Service     string    `json:"service"`
-	ServiceName hall.Text `json:"serviceName"`
-	CalledAt    time.Time `json:"calledAt"`
-	FinishedAt  time.Time `json:"finishedAt"`
-	Note        string    `json:"note,omitempty"`
-}
-
-// requestJSON is the walk-in request (a case opened at the kiosk) a ticket came with.
-type requestJSON struct {
-	Number   string         `json:"number"`
-	Kind     hall.Kind      `json:"kind"`
-	Category string         `json:"category,omitempty"`
-	State    hall.CaseState `json:"state"`
-	Title    string         `json:"title,omitempty"`
-	Text     string         `json:"text"`
-}
-
-// currentJSON is the counter's current ticket, staff view.
-type currentJSON struct {
-	ticketJSON
-	ServiceName hall.Text    `json:"serviceName"`
-	Materials   []hall.Text  `json:"materials"`
-	WaitSeconds int          `json:"waitSeconds"` // from issue to call (or to now)
-	Visits      []visitJSON  `json:"visits"`
-	Request     *requestJSON `json:"request,omitempty"`
-}
-
-// counterViewJSON answers GET /api/v1/halls/{hall}/counters/{n}.
-type counterViewJSON struct {
-	Counter hall.CounterStatus `json:"counter"`
-	Current *currentJSON       `json:"current"`
-}
-
 // handleCounterPage serves GET /counter: the console (it signs in through the API itself).
 func (s *Server) handleCounterPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -100,7 +64,7 @@ func (s *Server) handleCounterView(w http.ResponseWriter, r *http.Request) {
 
 // currentView is the staff view of a ticket at a counter.
 func (s *Server) currentView(ctx context.Context, h *hall.Hall, t *hall.Ticket) *currentJSON {
-	c := &currentJSON{ticketJSON: toTicketJSON(t), Materials: []hall.Text{}, Visits: []visitJSON{}}
+	c := &currentJSON{Ticket: toTicketJSON(t), Materials: []hall.Text{}, Visits: []visitJSON{}}
 	if sv, ok := h.Service(t.Service); ok {
 		c.ServiceName = sv.Name
 		if sv.Materials != nil {

@@ -11,15 +11,16 @@ import (
 	"strings"
 
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 // ETOOLARGE is the error code of a request body over the size limit (413). The HTTP layer adds
 // three codes to the domain codes of package hall: ETOOLARGE, ETIMEOUT and ETOOMANY (loginlimit.go).
-const ETOOLARGE = "too_large"
+const ETOOLARGE = wire.ETOOLARGE
 
 // ETIMEOUT is the error code of a request whose body did not arrive within the server's read
 // timeout (408).
-const ETIMEOUT = "request_timeout"
+const ETIMEOUT = wire.ETIMEOUT
 
 // statusClientClosed is the status (nginx's 499 "client closed request") logged and counted in
 // onedoor_http_requests_total for a request whose client went away before its answer, e.g. a
@@ -37,43 +38,9 @@ func clientGone(r *http.Request, err error) bool {
 // maxBody is the largest request body the API accepts.
 const maxBody = 64 << 10
 
-// errorBody is the JSON shape of every error response: {"error":{"code","message","field?"}}.
-type errorBody struct {
-	Error errorDetail `json:"error"`
-}
-
-type errorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-}
-
-// statusOf maps an error code to its HTTP status.
-func statusOf(code string) int {
-	switch code {
-	case hall.EINVALID:
-		return http.StatusBadRequest
-	case hall.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case hall.EFORBIDDEN:
-		return http.StatusForbidden
-	case hall.ENOTFOUND:
-		return http.StatusNotFound
-	case hall.ECONFLICT:
-		return http.StatusConflict
-	case hall.EUNPROCESSABLE:
-		return http.StatusUnprocessableEntity
-	case hall.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	case ETOOLARGE:
-		return http.StatusRequestEntityTooLarge
-	case ETOOMANY:
-		return http.StatusTooManyRequests
-	case ETIMEOUT:
-		return http.StatusRequestTimeout
-	}
-	return http.StatusInternalServerError
-}
+// statusOf maps an error code to its HTTP status (the table is package wire's, shared with the
+// client).
+func statusOf(code string) int { return wire.Status(code) }
 
 // writeError sends err as a JSON error. Errors that are not domain errors are logged with the
 // request and answered with a generic message, so internals never reach the client. A request

@@ -34,11 +34,6 @@ func (s *Server) handleDeviceStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, st)
 }
 
-// noticeRequest is the body of POST /api/v1/halls/{hall}/notices.
-type noticeRequest struct {
-	Text hall.Text `json:"text"`
-}
-
 // canPublish reports whether the principal may manage the hall's notice line.
 func canPublish(p *hall.Principal, code string) bool {
 	return (p.Role == hall.RoleAdmin || p.Role == hall.RoleSupervisor) && p.InHall(code)

@@ -27,19 +27,6 @@ func (s *Server) handleInboxPage(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// relatedJSON is a related case.
-type relatedJSON struct {
-	hall.CaseBrief
-	// Relation is "duplicate" (linked as its duplicate), "original" (it is a duplicate of
-	// this one) or "similar" (with Similarity, the cosine of their texts).
-	Relation   string  `json:"relation"`
-	Similarity float64 `json:"similarity,omitempty"`
-}
-
-type relatedListJSON struct {
-	Cases []relatedJSON `json:"cases"`
-}
-
 // Related cases limits.
 const (
 	relatedDays = 30

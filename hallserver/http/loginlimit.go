@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"onedoor/hallserver/wire"
 	"strings"
 	"sync"
 	"time"
@@ -12,7 +13,7 @@ import (
 )
 
 // ETOOMANY is the error code of a request refused by a rate limit (429).
-const ETOOMANY = "too_many_requests"
+const ETOOMANY = wire.ETOOMANY
 
 // Login throttling (see docs/WEB.md, "Signing in"):
 //

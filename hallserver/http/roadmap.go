@@ -31,24 +31,6 @@ func (s *Server) longList() (hall.LongListService, error) {
 	return s.cfg.LongList, nil
 }
 
-type listItemsJSON struct {
-	Items []hall.ListItem `json:"items"`
-}
-
-// listItemRequest is the body of POST and PUT: the editable fields of an item.
-type listItemRequest struct {
-	Title      hall.Text        `json:"title"`
-	Summary    hall.Text        `json:"summary"`
-	Lead       string           `json:"lead"`
-	Assist     []string         `json:"assist"`
-	Milestones []hall.Milestone `json:"milestones"`
-	Cases      []string         `json:"cases"`
-}
-
-func (b listItemRequest) item(id string) hall.ListItem {
-	return hall.ListItem{ID: id, Title: b.Title, Summary: b.Summary, Lead: b.Lead, Assist: b.Assist, Milestones: b.Milestones, Cases: b.Cases}
-}
-
 func (s *Server) handleListItems(w http.ResponseWriter, r *http.Request) {
 	if _, _, err := s.staffCases(r); err != nil {
 		s.writeError(w, r, err)
@@ -149,7 +131,7 @@ func (s *Server) handleCreateListItem(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	it, err := ll.CreateItem(r.Context(), body.item(""), p.Subject)
+	it, err := ll.CreateItem(r.Context(), body.Item(""), p.Subject)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -169,7 +151,7 @@ func (s *Server) handleUpdateListItem(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	it, err := ll.UpdateItem(r.Context(), body.item(old.ID), p.Subject)
+	it, err := ll.UpdateItem(r.Context(), body.Item(old.ID), p.Subject)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -195,18 +177,6 @@ func (s *Server) handleDeleteListItem(w http.ResponseWriter, r *http.Request) {
 	}
 	s.linkCases(r.Context(), p, cs, old.ID, old.Cases, nil)
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// roadmapItemJSON is an item as the public sees it.
-type roadmapItemJSON struct {
-	hall.ListItem
-	LeadName    hall.Text   `json:"leadName"`
-	AssistNames []hall.Text `json:"assistNames"`
-	CaseCount   int         `json:"caseCount"`
-}
-
-type roadmapJSON struct {
-	Items []roadmapItemJSON `json:"items"`
 }
 
 // roadmap returns the public items: in progress first, then planned, then done.

@@ -3,7 +3,6 @@ package http
 import (
 	"net/http"
 	"strconv"
-	"time"
 	"unicode/utf8"
 
 	"onedoor/hallserver/hall"
@@ -39,11 +38,6 @@ func topicDays(v string) (int, error) {
 	return n, nil
 }
 
-type topicsJSON struct {
-	Days   int          `json:"days"`
-	Topics []hall.Topic `json:"topics"`
-}
-
 func (s *Server) handleTopics(w http.ResponseWriter, r *http.Request) {
 	if _, err := s.officeView(r); err != nil {
 		s.writeError(w, r, err)
@@ -68,12 +62,6 @@ func (s *Server) handleTopics(w http.ResponseWriter, r *http.Request) {
 		top = []hall.Topic{}
 	}
 	writeJSON(w, http.StatusOK, topicsJSON{Days: days, Topics: top})
-}
-
-// topicAnswerRequest is the body of POST /api/v1/topics/{id}/answer.
-type topicAnswerRequest struct {
-	Text hall.Text `json:"text"`
-	Days int       `json:"days"` // the window the topic was found in (7 by default)
 }
 
 // noticeOf is the notice line text of an answer: a prefix, and the answer shortened to fit.
@@ -149,13 +137,6 @@ func (s *Server) handleTopicAnswer(w http.ResponseWriter, r *http.Request) {
 		a.Notices = notices
 	}
 	writeJSON(w, http.StatusOK, a)
-}
-
-// publicAnswerJSON is a topic's answer on the follow page of a case in the topic.
-type publicAnswerJSON struct {
-	Topic string    `json:"topic"`
-	Text  hall.Text `json:"text"`
-	At    time.Time `json:"at"`
 }
 
 // topicAnswerFor returns the public answer linked to the case, nil when none (or unavailable).

@@ -40,33 +40,6 @@ func (s *Server) webOpenLock(ticketID string) *sync.Mutex {
 	return &s.webOpenLocks[h.Sum32()%uint32(len(s.webOpenLocks))]
 }
 
-// webCaseRequest is the body of POST /api/v1/follow/{token}/request.
-type webCaseRequest struct {
-	Kind     hall.Kind `json:"kind"`
-	Category string    `json:"category"`
-	Text     string    `json:"text"`
-	Phone    string    `json:"phone"`
-	Lang     string    `json:"lang"`
-}
-
-// webCaseJSON answers it: the case's public fields (what the page shows and the person keeps).
-type webCaseJSON struct {
-	Number         string         `json:"number"`
-	Token          string         `json:"token"`
-	FollowURL      string         `json:"followUrl"`
-	Kind           hall.Kind      `json:"kind"`
-	State          hall.CaseState `json:"state"`
-	Channel        hall.Channel   `json:"channel"`
-	Department     string         `json:"department"`
-	DepartmentName hall.Text      `json:"departmentName"`
-	Category       string         `json:"category"`
-	CategoryName   hall.Text      `json:"categoryName"`
-	ReceivedAt     time.Time      `json:"receivedAt"`
-	// DueAt is the promised first reply (24 working hours); ResolveDueAt the resolution limit.
-	DueAt        time.Time `json:"dueAt"`
-	ResolveDueAt time.Time `json:"resolveDueAt"`
-}
-
 // webRequestRefusal says why a ticket may not log a request from the web now ("" when it may),
 // apart from already having a case: a cancelled or missed ticket of a past day is over.
 func (s *Server) webRequestRefusal(t *hall.Ticket, loc *time.Location) string {
@@ -116,9 +89,9 @@ func normPhone(p string) (string, error) {
 	return out, nil
 }
 
-// validate checks the body against the catalogue: the kind, a topic category, the text length,
+// validateWebCase checks the body against the catalogue: the kind, a topic category, the text length,
 // the phone and the language. It returns the normalised phone and language.
-func (b *webCaseRequest) validate(cat *hall.Catalogue) (phone, lang string, err error) {
+func validateWebCase(b *webCaseRequest, cat *hall.Catalogue) (phone, lang string, err error) {
 	if !b.Kind.Valid() {
 		return "", "", hall.Errorf(hall.EINVALID, "kind", "kind must be consultation, complaint or suggestion")
 	}
@@ -182,7 +155,7 @@ func (s *Server) handleWebCase(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	phone, lang, err := body.validate(cat)
+	phone, lang, err := validateWebCase(&body, cat)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -41,6 +41,7 @@ var layers = map[string]layer{
 	"internal/testtool": library,
 	"internal/archtest": library,
 	"display/voice":     library,
+	"hallserver/wire":   library, // the API's JSON bodies, shared by http and client
 
 	"hallserver/bolt":     adapter,
 	"hallserver/http":     adapter,

@@ -11,31 +11,33 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Outbox buckets: requests waiting for delivery, delivered ones (their receipts, for the desk to
-// look up a reference), and ones the case system refused.
+// Spool buckets: requests waiting for delivery, delivered ones (their receipts, for the desk to
+// look up a reference), and ones the case system refused. The names are the file's format: a
+// kiosk's existing file must keep working, never rename them.
 var (
 	bucketPending   = []byte("pending")
 	bucketDelivered = []byte("delivered")
 	bucketFailed    = []byte("failed")
 )
 
-// Outbox keeps confirmed walk-in requests in a bbolt file until the case system has them. A
+// Spool keeps confirmed walk-in requests in a bbolt file on the kiosk until the hall server's case
+// system has them (the kiosk's side only; the server's webhook delivery is hallserver/webhook). A
 // request is written (fsync'd) before its first delivery attempt and removed only after the
 // case system answered with a case; every attempt carries the same idempotency key, so a crash
 // between the two makes a duplicate attempt, never a duplicate case.
-type Outbox struct {
+type Spool struct {
 	db *bolt.DB
 
 	mu       sync.Mutex
 	inflight map[string]bool
 }
 
-// OpenOutbox opens (creating) the outbox file. It fails after a second when another process
-// holds the file.
-func OpenOutbox(path string) (*Outbox, error) {
+// OpenSpool opens (creating) the spool file (cmd/kiosk's -outbox flag). It fails after a second
+// when another process holds the file.
+func OpenSpool(path string) (*Spool, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
-		return nil, fmt.Errorf("outbox %s: %w", path, err)
+		return nil, fmt.Errorf("spool %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketPending, bucketDelivered, bucketFailed} {
@@ -47,36 +49,36 @@ func OpenOutbox(path string) (*Outbox, error) {
 	})
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("outbox %s: %w", path, err)
+		return nil, fmt.Errorf("spool %s: %w", path, err)
 	}
-	return &Outbox{db: db, inflight: map[string]bool{}}, nil
+	return &Spool{db: db, inflight: map[string]bool{}}, nil
 }
 
 // Close closes the file.
-func (o *Outbox) Close() error { return o.db.Close() }
+func (s *Spool) Close() error { return s.db.Close() }
 
 // Put stores a confirmed request durably.
-func (o *Outbox) Put(r CaseRequest) error {
+func (s *Spool) Put(r CaseRequest) error {
 	if r.IdempotencyKey == "" {
-		return errors.New("outbox: request without idempotency key")
+		return errors.New("spool: request without idempotency key")
 	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	return o.db.Update(func(tx *bolt.Tx) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketPending).Put([]byte(r.IdempotencyKey), b)
 	})
 }
 
 // Pending returns the requests not delivered yet, oldest key first.
-func (o *Outbox) Pending() ([]CaseRequest, error) {
+func (s *Spool) Pending() ([]CaseRequest, error) {
 	var out []CaseRequest
-	err := o.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketPending).ForEach(func(k, v []byte) error {
 			var r CaseRequest
 			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("outbox entry %q: %w", k, err)
+				return fmt.Errorf("spool entry %q: %w", k, err)
 			}
 			out = append(out, r)
 			return nil
@@ -86,9 +88,9 @@ func (o *Outbox) Pending() ([]CaseRequest, error) {
 }
 
 // Delivered returns the receipt of a delivered request.
-func (o *Outbox) Delivered(key string) (*CaseReceipt, bool) {
+func (s *Spool) Delivered(key string) (*CaseReceipt, bool) {
 	var rec *CaseReceipt
-	_ = o.db.View(func(tx *bolt.Tx) error {
+	_ = s.db.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketDelivered).Get([]byte(key))
 		if v != nil {
 			var d struct {
@@ -104,12 +106,12 @@ func (o *Outbox) Delivered(key string) (*CaseReceipt, bool) {
 }
 
 // move takes the request out of pending into bucket with the value.
-func (o *Outbox) move(key string, bucket []byte, v any) error {
+func (s *Spool) move(key string, bucket []byte, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	return o.db.Update(func(tx *bolt.Tx) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
 		if err := tx.Bucket(bucketPending).Delete([]byte(key)); err != nil {
 			return err
 		}
@@ -121,23 +123,23 @@ func (o *Outbox) move(key string, bucket []byte, v any) error {
 // when the case system cannot take it (the request stays pending), another error when the case
 // system refused it (the request moves to the failed bucket), and errInFlight when another
 // attempt for the key is running.
-func (o *Outbox) Send(ctx context.Context, sub CaseSubmitter, r CaseRequest) (*CaseReceipt, error) {
-	o.mu.Lock()
-	if o.inflight[r.IdempotencyKey] {
-		o.mu.Unlock()
+func (s *Spool) Send(ctx context.Context, sub CaseSubmitter, r CaseRequest) (*CaseReceipt, error) {
+	s.mu.Lock()
+	if s.inflight[r.IdempotencyKey] {
+		s.mu.Unlock()
 		return nil, errInFlight
 	}
-	o.inflight[r.IdempotencyKey] = true
-	o.mu.Unlock()
+	s.inflight[r.IdempotencyKey] = true
+	s.mu.Unlock()
 	defer func() {
-		o.mu.Lock()
-		delete(o.inflight, r.IdempotencyKey)
-		o.mu.Unlock()
+		s.mu.Lock()
+		delete(s.inflight, r.IdempotencyKey)
+		s.mu.Unlock()
 	}()
 	rec, err := sub.Submit(ctx, r)
 	switch {
 	case err == nil:
-		if err := o.move(r.IdempotencyKey, bucketDelivered, struct {
+		if err := s.move(r.IdempotencyKey, bucketDelivered, struct {
 			Request CaseRequest `json:"request"`
 			Receipt CaseReceipt `json:"receipt"`
 			At      time.Time   `json:"at"`
@@ -154,7 +156,7 @@ func (o *Outbox) Send(ctx context.Context, sub CaseSubmitter, r CaseRequest) (*C
 		Request CaseRequest `json:"request"`
 		Error   string      `json:"error"`
 	}{r, err.Error()})
-	_ = o.db.Update(func(tx *bolt.Tx) error {
+	_ = s.db.Update(func(tx *bolt.Tx) error {
 		if err := tx.Bucket(bucketPending).Delete([]byte(r.IdempotencyKey)); err != nil {
 			return err
 		}
@@ -164,12 +166,12 @@ func (o *Outbox) Send(ctx context.Context, sub CaseSubmitter, r CaseRequest) (*C
 }
 
 // errInFlight says another attempt for the same request is running.
-var errInFlight = errors.New("outbox: delivery already in flight")
+var errInFlight = errors.New("spool: delivery already in flight")
 
 // DeliverAll tries every pending request once. It returns how many were delivered and whether
 // some are still waiting because the case system is unavailable.
-func (o *Outbox) DeliverAll(ctx context.Context, sub CaseSubmitter) (delivered int, waiting bool, err error) {
-	pending, err := o.Pending()
+func (s *Spool) DeliverAll(ctx context.Context, sub CaseSubmitter) (delivered int, waiting bool, err error) {
+	pending, err := s.Pending()
 	if err != nil {
 		return 0, false, err
 	}
@@ -177,7 +179,7 @@ func (o *Outbox) DeliverAll(ctx context.Context, sub CaseSubmitter) (delivered i
 		if ctx.Err() != nil {
 			return delivered, true, ctx.Err()
 		}
-		_, err := o.Send(ctx, sub, r)
+		_, err := s.Send(ctx, sub, r)
 		switch {
 		case err == nil:
 			delivered++

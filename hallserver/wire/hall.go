@@ -1,0 +1,50 @@
+package wire
+
+import "onedoor/hallserver/hall"
+
+// Hall is a hall as GET /api/v1/halls and GET /api/v1/halls/{hall} return it.
+type Hall struct {
+	Code     string    `json:"code"`
+	Name     hall.Text `json:"name"`
+	Services []Service `json:"services"`
+	Counters []Counter `json:"counters"`
+}
+
+// HallList answers GET /api/v1/halls.
+type HallList struct {
+	Halls []Hall `json:"halls"`
+}
+
+// Service is a hall service with what people must bring (一次告知).
+type Service struct {
+	Code       string      `json:"code"`
+	Name       hall.Text   `json:"name"`
+	Materials  []hall.Text `json:"materials"`
+	AvgMinutes int         `json:"avgMinutes"`
+}
+
+// Counter is a configured counter of a hall and the services it serves.
+type Counter struct {
+	Number   int      `json:"number"`
+	Services []string `json:"services"`
+}
+
+// NoticeRequest is the body of POST /api/v1/halls/{hall}/notices.
+type NoticeRequest struct {
+	Text hall.Text `json:"text"`
+}
+
+// LoginRequest is the body of POST /api/v1/session.
+type LoginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// Session answers a login.
+type Session struct {
+	Token     string    `json:"token"`
+	CSRFToken string    `json:"csrfToken"`
+	Username  string    `json:"username"`
+	Role      hall.Role `json:"role"`
+	Halls     []string  `json:"halls,omitempty"`
+}

@@ -1,0 +1,130 @@
+package wire
+
+import (
+	"time"
+
+	"onedoor/hallserver/hall"
+)
+
+// IssueRequest is the body of POST /api/v1/halls/{hall}/tickets (a kiosk asks for a ticket).
+type IssueRequest struct {
+	Service  string `json:"service"`
+	Priority bool   `json:"priority,omitempty"`
+	Lang     string `json:"lang,omitempty"`
+	PersonID string `json:"personId,omitempty"`
+}
+
+// Ticket is the flat ticket the API returns when a ticket is issued or acted on. Token,
+// FollowURL, Position, EtaSeconds and Materials are set only in the answer to an issue.
+type Ticket struct {
+	ID         string           `json:"id"`
+	Number     string           `json:"number"`
+	Hall       string           `json:"hall"`
+	Service    string           `json:"service"`
+	Token      string           `json:"token,omitempty"`
+	FollowURL  string           `json:"followUrl,omitempty"`
+	Position   *int             `json:"position,omitempty"`
+	EtaSeconds *int             `json:"etaSeconds,omitempty"`
+	Materials  []hall.Text      `json:"materials,omitempty"`
+	State      hall.TicketState `json:"state"`
+	Priority   bool             `json:"priority"`
+	Lang       string           `json:"lang,omitempty"`
+	PersonID   string           `json:"personId,omitempty"` // masked
+	Day        string           `json:"day,omitempty"`
+	IssuedAt   time.Time        `json:"issuedAt"`
+	Counter    int              `json:"counter,omitempty"`
+	// TargetCounter: waiting for this counter only (transferred to it).
+	TargetCounter int          `json:"targetCounter,omitempty"`
+	CalledAt      *time.Time   `json:"calledAt,omitempty"`
+	StartedAt     *time.Time   `json:"startedAt,omitempty"`
+	FinishedAt    *time.Time   `json:"finishedAt,omitempty"`
+	Outcome       hall.Outcome `json:"outcome,omitempty"`
+	Calls         int          `json:"calls,omitempty"`
+	CaseID        string       `json:"caseId,omitempty"`
+}
+
+// Ahead returns how many people wait before the ticket (Position), 0 when the answer has none.
+func (t *Ticket) Ahead() int {
+	if t.Position == nil {
+		return 0
+	}
+	return *t.Position
+}
+
+// Eta returns the estimated wait in seconds (EtaSeconds), 0 when the answer has none.
+func (t *Ticket) Eta() int {
+	if t.EtaSeconds == nil {
+		return 0
+	}
+	return *t.EtaSeconds
+}
+
+// TicketList answers GET /api/v1/halls/{hall}/waiting.
+type TicketList struct {
+	Tickets []Ticket `json:"tickets"`
+}
+
+// CounterAnswer answers the counter actions that change the counter itself (open, pause, close).
+type CounterAnswer struct {
+	Counter hall.CounterStatus `json:"counter"`
+}
+
+// Follow is what GET /api/v1/follow/{token} returns: the ticket's public state.
+type Follow struct {
+	Number      string           `json:"number"`
+	State       hall.TicketState `json:"state"`
+	Hall        string           `json:"hall"`
+	HallName    hall.Text        `json:"hallName"`
+	Service     string           `json:"service"`
+	ServiceName hall.Text        `json:"serviceName"`
+	Position    int              `json:"position"`
+	EtaSeconds  int              `json:"etaSeconds"`
+	Counter     int              `json:"counter,omitempty"`
+	Materials   []hall.Text      `json:"materials"`
+	Priority    bool             `json:"priority"`
+	PersonID    string           `json:"personId,omitempty"` // masked
+	IssuedAt    time.Time        `json:"issuedAt"`
+	CalledAt    *time.Time       `json:"calledAt,omitempty"`
+	StartedAt   *time.Time       `json:"startedAt,omitempty"`
+	FinishedAt  *time.Time       `json:"finishedAt,omitempty"`
+	Outcome     hall.Outcome     `json:"outcome,omitempty"`
+	// HasCase says a counter handed the visit to a department (the case follows on the page); the
+	// case's ID stays internal (it carries the day and a running count).
+	HasCase bool `json:"hasCase,omitempty"`
+}
+
+// CounterView answers GET /api/v1/halls/{hall}/counters/{n}: the counter and its current ticket.
+type CounterView struct {
+	Counter hall.CounterStatus `json:"counter"`
+	Current *CurrentTicket     `json:"current"`
+}
+
+// CurrentTicket is the counter's current ticket, staff view.
+type CurrentTicket struct {
+	Ticket
+	ServiceName hall.Text   `json:"serviceName"`
+	Materials   []hall.Text `json:"materials"`
+	WaitSeconds int         `json:"waitSeconds"` // from issue to call (or to now)
+	Visits      []Visit     `json:"visits"`
+	Request     *WalkIn     `json:"request,omitempty"`
+}
+
+// Visit is an earlier visit of the current ticket as counter staff see it (with the note).
+type Visit struct {
+	Counter     int       `json:"counter"`
+	Service     string    `json:"service"`
+	ServiceName hall.Text `json:"serviceName"`
+	CalledAt    time.Time `json:"calledAt"`
+	FinishedAt  time.Time `json:"finishedAt"`
+	Note        string    `json:"note,omitempty"`
+}
+
+// WalkIn is the walk-in request (a case opened at the kiosk) a ticket came with.
+type WalkIn struct {
+	Number   string         `json:"number"`
+	Kind     hall.Kind      `json:"kind"`
+	Category string         `json:"category,omitempty"`
+	State    hall.CaseState `json:"state"`
+	Title    string         `json:"title,omitempty"`
+	Text     string         `json:"text"`
+}

@@ -1,0 +1,37 @@
+// Package wire holds the JSON bodies of the hall server's API (/api/v1): what the server
+// (hallserver/http) encodes and decodes and what the Go client (hallserver/client) sends and
+// reads, declared once so the two cannot drift. It imports only package hall and the standard
+// library; it has no behaviour beyond small conversions.
+//
+// The JSON field names are a public contract (browsers, the outside checks and other programs
+// read them): never rename one. testdata/ holds answers captured from the server; the tests
+// decode and re-encode each and compare.
+//
+// The stream messages (hall and case streams) and the Open311 bodies live with their own code.
+package wire
+
+import "onedoor/hallserver/hall"
+
+// Error codes the HTTP layer adds to the domain codes of package hall (hall.EINVALID…).
+const (
+	ETOOLARGE = "too_large"         // the request body is over the size limit (413)
+	ETIMEOUT  = "request_timeout"   // the request body did not arrive in time (408)
+	ETOOMANY  = "too_many_requests" // refused by a rate limit (429)
+)
+
+// ErrorBody is the JSON shape of every error answer: {"error":{"code","message","field?"}}.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail is the error object of an ErrorBody.
+type ErrorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+// HallError returns the error as a *hall.Error with the same code, field and message.
+func (d ErrorDetail) HallError() *hall.Error {
+	return &hall.Error{Code: d.Code, Field: d.Field, Message: d.Message}
+}
