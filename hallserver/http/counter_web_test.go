@@ -58,10 +58,7 @@ func openConsole(t testing.TB, ctx context.Context, base, user string, counter i
 	run(t, ctx, "open console", chromedp.Navigate(base+"/counter"))
 	must(t, ctx, "console start", `window.onedoorCounter && (!document.getElementById("login").hidden || !document.getElementById("pick").hidden || !document.getElementById("console").hidden)`, 5*time.Second)
 	if evalString(t, ctx, `String(!document.getElementById("login").hidden)`) == "true" {
-		run(t, ctx, "sign in",
-			chromedp.SendKeys(chromedp.CSS("#username"), user),
-			chromedp.SendKeys(chromedp.CSS("#password"), "demo"),
-			chromedp.Click(chromedp.CSS("#login-btn")))
+		signInForm(t, ctx, user)
 		must(t, ctx, "signed in", `!document.getElementById("pick").hidden || !document.getElementById("console").hidden`, 5*time.Second)
 	}
 	if evalString(t, ctx, `String(!document.getElementById("console").hidden)`) == "true" {

@@ -32,7 +32,7 @@ func (s *Server) handleDisplayPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	q := r.URL.Query()
 	d := displayPage{Hall: h.Code, Name: h.Name, Services: h.Services,
-		Portrait: q.Get("portrait") == "1", Silent: q.Get("sound") == "off", Boot: s.boot(nil)}
+		Portrait: q.Get("portrait") == "1", Silent: q.Get("sound") == "off", Boot: s.boot("display.js", nil)}
 	if err := s.page.ExecuteTemplate(w, "display.html", d); err != nil {
 		s.log.Error("render display page", "hall", h.Code, "err", err)
 	}

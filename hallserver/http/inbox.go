@@ -18,7 +18,7 @@ import (
 func (s *Server) handleInboxPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	d := struct{ Boot pageBoot }{s.boot(staffLabels())}
+	d := struct{ Boot pageBoot }{s.boot("inbox.js", staffLabels())}
 	if err := s.page.ExecuteTemplate(w, "inbox.html", d); err != nil {
 		s.log.Error("render inbox page", "err", err)
 	}

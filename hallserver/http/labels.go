@@ -10,7 +10,7 @@ import (
 // The label catalogue: what the pages call a ticket state, a counter state, a case state, a case
 // event, a request kind and a related-case relation, Simplified Chinese first and English second.
 // The labels live here and nowhere else: the templates read them through publicLabels and
-// staffLabels, and the scripts get them in the page's boot block (pageBoot, the "boot" partial)
+// staffLabels, and the scripts get them in the page's boot block (pageBoot, the "scripts" partial)
 // through OneDoor.label in common.js. No script carries a label table.
 //
 // There are two audiences, each with one wording. The public one (the follow page behind a

@@ -24,19 +24,22 @@ var pageFuncs = template.FuncMap{
 	"caseStatus": func(s hall.CaseState) hall.Text { return publicLabels().Case[s] },
 }
 
-// pageBoot is what the server hands every scripted page, and always the same way: the "boot"
+// pageBoot is what the server hands every scripted page, and always the same way: the "scripts"
 // partial (web/partials.html) writes it as a JSON block (<script type="application/json"
-// id="onedoor-boot">) that common.js reads. Zone is the campus time zone: every page shows every
-// time in it, whatever the zone of the browser (OneDoor.time). Labels is the catalogue of the
-// page's audience (labels.go), nil for a page that names no state.
+// id="onedoor-boot">) that common.js reads, then loads common.js and the page's Script. Zone is
+// the campus time zone: every page shows every time in it, whatever the zone of the browser
+// (OneDoor.time). Labels is the catalogue of the page's audience (labels.go), nil for a page
+// that names no state.
 type pageBoot struct {
 	Zone   string          `json:"zone"`
 	Labels *labelCatalogue `json:"labels,omitempty"`
+	Script string          `json:"-"` // the page's script under /assets/ ("follow.js")
 }
 
-// boot returns the boot block of a page with the labels of its audience.
-func (s *Server) boot(labels *labelCatalogue) pageBoot {
-	return pageBoot{Zone: s.campusLoc().String(), Labels: labels}
+// boot returns the boot block of the page whose script is script, with the labels of its
+// audience.
+func (s *Server) boot(script string, labels *labelCatalogue) pageBoot {
+	return pageBoot{Zone: s.campusLoc().String(), Labels: labels, Script: script}
 }
 
 // pageData is what follow.html renders: a ticket (GET /t/{token}), the case it became, or a case
@@ -143,7 +146,7 @@ type followEntry struct {
 
 // renderFollow writes the follow page.
 func (s *Server) renderFollow(w http.ResponseWriter, d pageData) {
-	d.Boot = s.boot(publicLabels())
+	d.Boot = s.boot("follow.js", publicLabels())
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if err := s.page.ExecuteTemplate(w, "follow.html", d); err != nil {

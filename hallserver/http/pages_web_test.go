@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -50,6 +51,7 @@ func TestPagesShowCampusTimesInAFarZone(t *testing.T) {
 		if got, want := evalString(t, ctx, `document.getElementById("counter-state").textContent`), staffText(staffLabels().Counter[hall.CounterOpen]); got != want {
 			t.Errorf("counter state %q, want %q", got, want)
 		}
+		shot(t, ctx, "zone-counter")
 	})
 
 	t.Run("display", func(t *testing.T) {
@@ -66,6 +68,7 @@ func TestPagesShowCampusTimesInAFarZone(t *testing.T) {
 		if !strings.HasPrefix(date, day(before)) && !strings.HasPrefix(date, day(after)) {
 			t.Errorf("date %q, want the campus day %s", date, day(before))
 		}
+		shot(t, ctx, "zone-display")
 	})
 
 	oc := e.openKiosk(map[string]any{"hall": "students", "category": "library-seats", "text": "图书馆三楼占座严重"}, "")
@@ -73,13 +76,7 @@ func TestPagesShowCampusTimesInAFarZone(t *testing.T) {
 	e.do("GET", "/api/v1/cases/"+oc.ID, e.login("supervisor"), nil).decode(t, &c)
 
 	t.Run("inbox", func(t *testing.T) {
-		run(t, ctx, "open inbox", chromedp.Navigate(e.ts.URL+"/cases"))
-		must(t, ctx, "sign-in form", `window.onedoorInbox && onedoorInbox.ready() && !document.getElementById("login").hidden`, 5*time.Second)
-		run(t, ctx, "sign in",
-			chromedp.SendKeys(chromedp.CSS("#username"), "h-library"),
-			chromedp.SendKeys(chromedp.CSS("#password"), "demo"),
-			chromedp.Click(chromedp.CSS("#login-btn")))
-		must(t, ctx, "inbox lists the case", `!document.getElementById("app").hidden && !!document.querySelector('#cases li[data-number=`+jsString(oc.Number)+`]')`, 5*time.Second)
+		openInbox(t, ctx, e.ts.URL, "h-library", oc.Number)
 		run(t, ctx, "pick the case", chromedp.Click(chromedp.CSS(`#cases li[data-number=`+jsString(oc.Number)+`] button`)))
 		must(t, ctx, "case shown", `onedoorInbox.selected() === `+jsString(oc.Number), 3*time.Second)
 		if got, want := evalString(t, ctx, `document.getElementById("c-meta").textContent`), "受理 "+c.ReceivedAt.In(loc).Format("01-02 15:04"); !strings.Contains(got, want) {
@@ -95,6 +92,8 @@ func TestPagesShowCampusTimesInAFarZone(t *testing.T) {
 		if l := staffLabels().Event[hall.CaseEvReceived]; !strings.HasPrefix(first, c.ReceivedAt.In(loc).Format("01-02 15:04")+l.Zh+" "+l.En) {
 			t.Errorf("first timeline line %q", first)
 		}
+		evalString(t, ctx, `(document.getElementById("c-timeline").scrollIntoView(), "")`)
+		shot(t, ctx, "zone-inbox")
 	})
 
 	t.Run("follow", func(t *testing.T) {
@@ -123,5 +122,25 @@ func TestPagesShowCampusTimesInAFarZone(t *testing.T) {
 		if got, l := evalString(t, phone, `document.getElementById("case-state").textContent`), publicLabels().Case[after.State]; got != l.Zh+" "+l.En {
 			t.Errorf("case state %q, want %+v", got, l)
 		}
+		evalString(t, phone, `(document.getElementById("timeline").scrollIntoView(), "")`)
+		shot(t, phone, "zone-follow")
 	})
+}
+
+// signInForm fills the staff sign-in form (the "login" partial) as user, password "demo", and sends it.
+func signInForm(t testing.TB, ctx context.Context, user string) {
+	t.Helper()
+	run(t, ctx, "sign in as "+user,
+		chromedp.SendKeys(chromedp.CSS("#username"), user),
+		chromedp.SendKeys(chromedp.CSS("#password"), "demo"),
+		chromedp.Click(chromedp.CSS("#login-btn")))
+}
+
+// openInbox opens the department inbox, signs user in and waits until it lists the case number.
+func openInbox(t testing.TB, ctx context.Context, base, user, number string) {
+	t.Helper()
+	run(t, ctx, "open inbox", chromedp.Navigate(base+"/cases"))
+	must(t, ctx, "sign-in form", `window.onedoorInbox && onedoorInbox.ready() && !document.getElementById("login").hidden`, 5*time.Second)
+	signInForm(t, ctx, user)
+	must(t, ctx, "inbox lists the case", `!document.getElementById("app").hidden && !!document.querySelector('#cases li[data-number=`+jsString(number)+`]')`, 5*time.Second)
 }
