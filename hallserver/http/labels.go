@@ -8,7 +8,7 @@ import (
 )
 
 // The label catalogue: what the pages call a ticket state, a counter state, a case state, a case
-// event, a request kind and a related-case relation, Simplified Chinese first and English second.
+// event, a request kind, a related-case relation and a counter action done, Simplified Chinese first and English second.
 // The labels live here and nowhere else: the templates read them through publicLabels and
 // staffLabels, and the scripts get them in the page's boot block (pageBoot, the "scripts" partial)
 // through OneDoor.label in common.js. No script carries a label table.
@@ -26,6 +26,8 @@ type labelCatalogue struct {
 	Case    map[hall.CaseState]hall.Text     `json:"case"`
 	Event   map[hall.CaseEventType]hall.Text `json:"event"`
 	Kind    map[hall.Kind]hall.Text          `json:"kind,omitempty"`
+	// Done is what the counter console says when a counter action (hall.ActOpen …) succeeded.
+	Done map[string]hall.Text `json:"done,omitempty"`
 	// Relation names how a related case relates to the one open in the inbox (relatedJSON).
 	Relation map[string]hall.Text `json:"relation,omitempty"`
 	// Invited is the public timeline line of a co-handling request that names the department
@@ -152,6 +154,18 @@ var staffLabels = sync.OnceValue(func() *labelCatalogue {
 			hall.CaseEvNoted:              {Zh: "备注", En: "Note"},
 			hall.CaseEvWarned:             {Zh: "临期提醒", En: "Due soon"},
 			hall.CaseEvEscalated:          {Zh: "逾期升级", En: "Escalated"},
+		},
+		Done: map[string]hall.Text{
+			hall.ActOpen:     {Zh: "已开窗", En: "Counter open"},
+			hall.ActPause:    {Zh: "已暂停", En: "Paused"},
+			hall.ActClose:    {Zh: "已关窗", En: "Closed"},
+			hall.ActRecall:   {Zh: "已重呼", En: "Recalled"},
+			hall.ActStart:    {Zh: "开始办理", En: "Started"},
+			hall.ActFinish:   {Zh: "已办结", En: "Finished"},
+			hall.ActNoShow:   {Zh: "已记未到", En: "Marked no-show"},
+			hall.ActPark:     {Zh: "已暂挂", En: "Parked"},
+			hall.ActTransfer: {Zh: "已转移", En: "Transferred"},
+			hall.ActCall:     {Zh: "已叫号", En: "Called"},
 		},
 		Kind: map[hall.Kind]hall.Text{
 			hall.KindConsultation: {Zh: "咨询", En: "Consultation"},

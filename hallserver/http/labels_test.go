@@ -80,8 +80,8 @@ func checkTable[K ~string](t *testing.T, name string, table map[K]hall.Text, wan
 	}
 }
 
-// TestLabelCatalogueIsComplete: every ticket state, counter state, case state, case event type
-// and request kind that package hall declares has a Chinese and an English label in the
+// TestLabelCatalogueIsComplete: every ticket state, counter state, case state, case event type,
+// request kind and console action that package hall declares has a Chinese and an English label in the
 // catalogue of each audience that sees it (the public one: only the event types the requester
 // is shown).
 func TestLabelCatalogueIsComplete(t *testing.T) {
@@ -110,6 +110,17 @@ func TestLabelCatalogueIsComplete(t *testing.T) {
 	checkTable(t, "staff event", staff.Event, c["CaseEventType"])
 	checkTable(t, "staff kind", staff.Kind, c["Kind"])
 	checkTable(t, "staff relation", staff.Relation, []string{"duplicate", "original", "similar"})
+	// The console's buttons: every counter action but call-next (which says the number called),
+	// and the ones it has no button for.
+	var done []string
+	for _, a := range hall.CounterActions {
+		switch a {
+		case hall.ActCallNext, hall.ActReinstate, hall.ActResume, hall.ActCancel:
+		default:
+			done = append(done, a)
+		}
+	}
+	checkTable(t, "staff done", staff.Done, done)
 	if got := pub.invitedLabel(hall.Text{Zh: "保卫处", En: "Security"}); got != (hall.Text{Zh: "已请保卫处协办", En: "Co-handling requested from Security"}) {
 		t.Errorf("co-handling line %+v", got)
 	}
@@ -121,7 +132,7 @@ func TestLabelCatalogueIsComplete(t *testing.T) {
 func TestScriptsCarryNoLabelTable(t *testing.T) {
 	var labels []string
 	for _, c := range []*labelCatalogue{publicLabels(), staffLabels()} {
-		for _, m := range []map[string]hall.Text{texts(c.Ticket), texts(c.Counter), texts(c.Case), texts(c.Event), texts(c.Kind), c.Relation} {
+		for _, m := range []map[string]hall.Text{texts(c.Ticket), texts(c.Counter), texts(c.Case), texts(c.Event), texts(c.Kind), c.Relation, c.Done} {
 			for _, l := range m {
 				if len([]rune(l.Zh)) > 2 {
 					labels = append(labels, l.Zh)

@@ -5,11 +5,6 @@
   "use strict";
   var O = window.OneDoor, $ = O.$, setText = O.setText, show = O.show, el = O.el, api = O.api;
 
-  var ACTION_DONE = {
-    open: "已开窗 Counter open", pause: "已暂停 Paused", close: "已关窗 Closed", recall: "已重呼 Recalled",
-    start: "开始办理 Started", finish: "已办结 Finished", "no-show": "已记未到 Marked no-show",
-    park: "已暂挂 Parked", transfer: "已转移 Transferred", call: "已叫号 Called"
-  };
 
   var st = {
     me: null, halls: [], hall: null, counter: 0, cfg: null, view: null, waiting: [],
@@ -266,7 +261,7 @@
     render();
     return api("POST", base() + "/counters/" + st.counter + "/" + action, body || {}).then(function (r) {
       if (!(opts && opts.quiet)) {
-        if (r.status === 204) { status("暂无等候 Nobody is waiting"); } else { status(ACTION_DONE[action] || "OK"); }
+        if (r.status === 204) { status("暂无等候 Nobody is waiting"); } else { status(O.label("done", action).en ? O.labelText("done", action) : "OK"); }
       }
       return r;
     }).catch(function (e) { fail(e); return null; }).then(function (r) {
