@@ -21,13 +21,13 @@ import (
 // labelCatalogue is the labels of one audience. JSON keys are the wire values of the states and
 // types ("waiting", "case.replied"), so a script looks a label up by what the API sent.
 type labelCatalogue struct {
-	Ticket  map[hall.TicketState]hall.Text   `json:"ticket"`
-	Counter map[hall.CounterState]hall.Text  `json:"counter,omitempty"`
-	Case    map[hall.CaseState]hall.Text     `json:"case"`
-	Event   map[hall.CaseEventType]hall.Text `json:"event"`
+	Ticket  map[hall.TicketState]hall.Text   `json:"ticketState"`
+	Counter map[hall.CounterState]hall.Text  `json:"counterState,omitempty"`
+	Case    map[hall.CaseState]hall.Text     `json:"caseState"`
+	Event   map[hall.CaseEventType]hall.Text `json:"caseEvent"`
 	Kind    map[hall.Kind]hall.Text          `json:"kind,omitempty"`
 	// Done is what the counter console says when a counter action (hall.ActOpen …) succeeded.
-	Done map[string]hall.Text `json:"done,omitempty"`
+	Done map[string]hall.Text `json:"actionDone,omitempty"`
 	// Relation names how a related case relates to the one open in the inbox (relatedJSON).
 	Relation map[string]hall.Text `json:"relation,omitempty"`
 	// Invited is the public timeline line of a co-handling request that names the department

@@ -139,7 +139,8 @@
 
   /**
    * Returns the {zh, en} label of a state or type from the server's catalogue: table is
-   * "ticket", "counter", "case", "event", "kind" or "relation", key the value the API sent.
+   * "ticketState", "counterState", "caseState", "caseEvent", "kind", "relation" or "actionDone",
+   * key the value the API sent.
    * An unknown key is shown as it is.
    */
   function label(table, key) {

@@ -147,7 +147,7 @@
   function render() {
     var v = st.view, cur = v && v.current, cs = v ? v.counter.state : "closed";
     var badge = $("counter-state");
-    badge.textContent = O.labelText("counter", cs);
+    badge.textContent = O.labelText("counterState", cs);
     badge.className = "badge c-" + cs;
     show("no-current", !cur);
     show("cur", !!cur);
@@ -178,7 +178,7 @@
     setText("cur-number", c.number);
     setText("cur-service", svcName(c.service));
     var s = $("cur-state");
-    s.textContent = O.labelText("ticket", c.state);
+    s.textContent = O.labelText("ticketState", c.state);
     s.className = "badge t-" + c.state;
     show("cur-priority", !!c.priority);
     setText("cur-calls", c.calls > 1 ? "已呼 " + c.calls + " 次 Called " + c.calls + "×" : "");
@@ -261,7 +261,7 @@
     render();
     return api("POST", base() + "/counters/" + st.counter + "/" + action, body || {}).then(function (r) {
       if (!(opts && opts.quiet)) {
-        if (r.status === 204) { status("暂无等候 Nobody is waiting"); } else { status(O.label("done", action).en ? O.labelText("done", action) : "OK"); }
+        if (r.status === 204) { status("暂无等候 Nobody is waiting"); } else { status(O.label("actionDone", action).en ? O.labelText("actionDone", action) : "OK"); }
       }
       return r;
     }).catch(function (e) { fail(e); return null; }).then(function (r) {

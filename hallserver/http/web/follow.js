@@ -49,7 +49,7 @@
     if (f.outcome === "case_opened") {
       bilingual($("state"), { zh: "已转部门办理，进度见诉求", en: "Handed to a department: see your request" }, "state state-case");
     } else {
-      bilingual($("state"), O.label("ticket", f.state), "state state-" + f.state);
+      bilingual($("state"), O.label("ticketState", f.state), "state state-" + f.state);
     }
     root.setAttribute("data-state", f.state);
     setText("ahead", f.position);
@@ -162,7 +162,7 @@
   // ---- the case ----
 
   function renderCase(c) {
-    bilingual($("case-state"), O.label("case", c.state), "state cstate-" + c.state);
+    bilingual($("case-state"), O.label("caseState", c.state), "state cstate-" + c.state);
     var d = $("case-dept");
     if (d && c.departmentName) { bilingual(d, { zh: c.departmentName.zh || c.department, en: c.departmentName.en || "" }); }
     setText("case-text", c.text);
@@ -191,7 +191,7 @@
     if (ol) {
       O.clear(ol);
       (c.timeline || []).forEach(function (e) {
-        var li = el("li"), name = O.label("event", e.type), inv = O.labels.invited;
+        var li = el("li"), name = O.label("caseEvent", e.type), inv = O.labels.invited;
         var dn = e.department && c.departmentNames ? c.departmentNames[e.department] : null, dept = "";
         if (dn && dn.zh && e.type === "case.invited" && inv) {
           // The co-handling line names the department asked (the catalogue's "{dept}").

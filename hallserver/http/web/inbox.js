@@ -29,7 +29,7 @@
   }
   /** "剩 5 小时" style time left, with a class for its urgency. */
   function timeLeft(c) {
-    if (!handling(c)) { return { text: O.labelText("case", c.state), cls: "none" }; }
+    if (!handling(c)) { return { text: O.labelText("caseState", c.state), cls: "none" }; }
     if (c.state === "waiting_requester") { return { text: "暂停 Paused", cls: "paused" }; }
     var l = nextLimit(c), ms = l.at - Date.now(), h = Math.abs(ms) / 3600000;
     var span = h >= 48 ? Math.floor(h / 24) + " 天" : h >= 1 ? Math.floor(h) + " 小时" : Math.max(1, Math.round(h * 60)) + " 分钟";
@@ -185,7 +185,7 @@
     O.show("case", true);
     $("case").setAttribute("data-state", c.state);
     O.setText("c-number", c.number);
-    O.setText("c-state", O.labelText("case", c.state));
+    O.setText("c-state", O.labelText("caseState", c.state));
     O.show("c-supervised", !!c.supervised);
     var tl = timeLeft(c);
     $("c-left").className = "left " + tl.cls;
@@ -219,7 +219,7 @@
     (c.timeline || []).forEach(function (e) {
       var li = O.el("li");
       li.appendChild(O.el("time", "", O.time(e.at)));
-      var ev = O.label("event", e.type);
+      var ev = O.label("caseEvent", e.type);
       li.appendChild(O.el("b", "", ev.zh));
       if (ev.en) { li.appendChild(O.el("span", "en", " " + ev.en)); }
       var who = [e.actor, e.department ? deptName(e.department) : ""].filter(Boolean).join(" · ");
@@ -253,7 +253,7 @@
       a.href = "#";
       a.addEventListener("click", function (ev) { ev.preventDefault(); select(x.id); });
       li.appendChild(a);
-      li.appendChild(document.createTextNode(" " + O.label("relation", x.relation).zh + " · " + O.labelText("case", x.state) + " · " + deptName(x.department) + " · " + x.title));
+      li.appendChild(document.createTextNode(" " + O.label("relation", x.relation).zh + " · " + O.labelText("caseState", x.state) + " · " + deptName(x.department) + " · " + x.title));
       if (x.similarity) { li.appendChild(O.el("span", "sim", " (" + Math.round(x.similarity * 100) + "%)")); }
       ul.appendChild(li);
     });
