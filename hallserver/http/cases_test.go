@@ -25,10 +25,10 @@ type caseEnv struct {
 func newCaseEnv(t testing.TB) *caseEnv { t.Helper(); return newCaseEnvAt(t, nil) }
 
 // newCaseEnvAt is newCaseEnv with the case store, topics and list on the clock now (nil: the
-// real one).
-func newCaseEnvAt(t testing.TB, now func() time.Time) *caseEnv {
+// real one) and the env options opts.
+func newCaseEnvAt(t testing.TB, now func() time.Time, opts ...envOption) *caseEnv {
 	t.Helper()
-	e := newEnv(t)
+	e := newEnv(t, opts...)
 	ctx := context.Background()
 	cs, err := bolt.NewCases(ctx, e.db, e.campus, cases.Config{}, now)
 	if err != nil {

@@ -21,7 +21,8 @@ import (
 func (s *Server) handleCounterPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	if err := s.page.ExecuteTemplate(w, "counter.html", nil); err != nil {
+	d := struct{ Boot pageBoot }{s.boot("counter.js", staffLabels())}
+	if err := s.page.ExecuteTemplate(w, "counter.html", d); err != nil {
 		s.log.Error("render counter page", "err", err)
 	}
 }

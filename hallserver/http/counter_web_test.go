@@ -58,10 +58,7 @@ func openConsole(t testing.TB, ctx context.Context, base, user string, counter i
 	run(t, ctx, "open console", chromedp.Navigate(base+"/counter"))
 	must(t, ctx, "console start", `window.onedoorCounter && (!document.getElementById("login").hidden || !document.getElementById("pick").hidden || !document.getElementById("console").hidden)`, 5*time.Second)
 	if evalString(t, ctx, `String(!document.getElementById("login").hidden)`) == "true" {
-		run(t, ctx, "sign in",
-			chromedp.SendKeys(chromedp.CSS("#username"), user),
-			chromedp.SendKeys(chromedp.CSS("#password"), "demo"),
-			chromedp.Click(chromedp.CSS("#login-btn")))
+		signInForm(t, ctx, user)
 		must(t, ctx, "signed in", `!document.getElementById("pick").hidden || !document.getElementById("console").hidden`, 5*time.Second)
 	}
 	if evalString(t, ctx, `String(!document.getElementById("console").hidden)`) == "true" {
@@ -267,7 +264,8 @@ func TestCounterOpensCaseAndFollowPageRatesIt(t *testing.T) {
 
 	// The open follow page reloads itself and shows the case.
 	eventually(t, phone, "case on the follow page", `!!document.getElementById("case") && document.getElementById("case-text").textContent === `+jsString(summary), 3*time.Second)
-	if got := evalString(t, phone, `String(window.pwned) + " " + document.scripts.length`); got != "undefined 2" {
+	// Three scripts: the boot data block, common.js and follow.js.
+	if got := evalString(t, phone, `String(window.pwned) + " " + document.scripts.length`); got != "undefined 3" {
 		t.Errorf("summary markup ran or made elements: %s", got)
 	}
 

@@ -16,6 +16,7 @@ type displayPage struct {
 	Portrait bool
 	// Silent hides the "enable sound" overlay (?sound=off) for screens without speakers.
 	Silent bool
+	Boot   pageBoot // the campus zone of the clock (no labels: the display names no state)
 }
 
 // handleDisplayPage serves GET /display/{hall}: the hall display for any TV browser. The page
@@ -31,7 +32,7 @@ func (s *Server) handleDisplayPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	q := r.URL.Query()
 	d := displayPage{Hall: h.Code, Name: h.Name, Services: h.Services,
-		Portrait: q.Get("portrait") == "1", Silent: q.Get("sound") == "off"}
+		Portrait: q.Get("portrait") == "1", Silent: q.Get("sound") == "off", Boot: s.boot("display.js", nil)}
 	if err := s.page.ExecuteTemplate(w, "display.html", d); err != nil {
 		s.log.Error("render display page", "hall", h.Code, "err", err)
 	}

@@ -37,6 +37,12 @@ func chromiumPath(t testing.TB) string {
 // browser starts a headless Chromium with a fresh profile and returns a tab's context.
 func browser(t testing.TB, w, h int) context.Context {
 	t.Helper()
+	return browserIn(t, w, h, "")
+}
+
+// browserIn is browser with Chromium in the time zone tz (its TZ; "" leaves it as it is).
+func browserIn(t testing.TB, w, h int, tz string) context.Context {
+	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath(t)),
 		chromedp.Flag("headless", true),
@@ -51,6 +57,9 @@ func browser(t testing.TB, w, h int) context.Context {
 		chromedp.Flag("lang", "zh-CN"),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(w, h),
+	}
+	if tz != "" {
+		opts = append(opts, chromedp.Env("TZ="+tz))
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelB := chromedp.NewContext(actx)

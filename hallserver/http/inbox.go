@@ -18,11 +18,8 @@ import (
 func (s *Server) handleInboxPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	tz := s.cfg.Campus.TimeZone
-	if tz == "" {
-		tz = hall.DefaultTimeZone
-	}
-	if err := s.page.ExecuteTemplate(w, "inbox.html", struct{ TZ string }{tz}); err != nil {
+	d := struct{ Boot pageBoot }{s.boot("inbox.js", staffLabels())}
+	if err := s.page.ExecuteTemplate(w, "inbox.html", d); err != nil {
 		s.log.Error("render inbox page", "err", err)
 	}
 }

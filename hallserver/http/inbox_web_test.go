@@ -30,13 +30,7 @@ func TestInboxReplyReachesFollowPage(t *testing.T) {
 	e := newCaseEnv(t)
 	oc := e.openKiosk(map[string]any{"hall": "students", "category": "library-seats", "text": "图书馆三楼占座严重 <b>没人管</b><img src=x onerror=window.pwned=1>"}, "")
 	ctx := browser(t, 1280, 900)
-	run(t, ctx, "open inbox", chromedp.Navigate(e.ts.URL+"/cases"))
-	must(t, ctx, "sign-in form", `window.onedoorInbox && onedoorInbox.ready() && !document.getElementById("login").hidden`, 5*time.Second)
-	run(t, ctx, "sign in",
-		chromedp.SendKeys(chromedp.CSS("#username"), "h-library"),
-		chromedp.SendKeys(chromedp.CSS("#password"), "demo"),
-		chromedp.Click(chromedp.CSS("#login-btn")))
-	must(t, ctx, "inbox lists the case", `!document.getElementById("app").hidden && !!document.querySelector('#cases li[data-number=`+jsString(oc.Number)+`]')`, 5*time.Second)
+	openInbox(t, ctx, e.ts.URL, "h-library", oc.Number)
 	run(t, ctx, "pick the case", chromedp.Click(chromedp.CSS(`#cases li[data-number=`+jsString(oc.Number)+`] button`)))
 	must(t, ctx, "case shown", `onedoorInbox.selected() === `+jsString(oc.Number)+` && onedoorInbox.state() === "dispatched" && !document.getElementById("act-sign").hidden`, 3*time.Second)
 	if got := evalString(t, ctx, `document.getElementById("c-text").textContent`); !strings.Contains(got, "<b>没人管</b><img src=x") {
@@ -325,7 +319,7 @@ func TestCasesScreenshots(t *testing.T) {
 	// Inbox of the logistics office, the most urgent case open.
 	run(t, ctx, "inbox", chromedp.Navigate(e.ts.URL+"/cases"))
 	must(t, ctx, "sign-in form", `window.onedoorInbox && onedoorInbox.ready() && !document.getElementById("login").hidden`, 5*time.Second)
-	run(t, ctx, "sign in", chromedp.SendKeys(chromedp.CSS("#username"), "h-logistics"), chromedp.SendKeys(chromedp.CSS("#password"), "demo"), chromedp.Click(chromedp.CSS("#login-btn")))
+	signInForm(t, ctx, "h-logistics")
 	must(t, ctx, "inbox list", `onedoorInbox.ready() && onedoorInbox.count() > 0`, 5*time.Second)
 	run(t, ctx, "pick", chromedp.Click(chromedp.CSS("#cases li button")))
 	must(t, ctx, "case shown", `onedoorInbox.selected() !== "" && document.querySelectorAll("#related li").length > 0`, 3*time.Second)
@@ -335,7 +329,7 @@ func TestCasesScreenshots(t *testing.T) {
 	eventually(t, ctx, "signed out", `window.onedoorInbox && onedoorInbox.ready() && !document.getElementById("login").hidden`, 5*time.Second)
 	run(t, ctx, "supervision", chromedp.Navigate(e.ts.URL+"/supervision?period=day"))
 	must(t, ctx, "supervision sign-in", `!!document.getElementById("login")`, 3*time.Second)
-	run(t, ctx, "sign in", chromedp.SendKeys(chromedp.CSS("#username"), "supervisor"), chromedp.SendKeys(chromedp.CSS("#password"), "demo"), chromedp.Click(chromedp.CSS("#login-btn")))
+	signInForm(t, ctx, "supervisor")
 	eventually(t, ctx, "charts", `document.querySelectorAll("svg.chart").length > 3`, 5*time.Second)
 	shotTo(ctx, "cases-supervision", false)
 	shotTo(ctx, "cases-supervision-full", true)
@@ -357,7 +351,7 @@ func TestSupervisionPublishAnswerInBrowser(t *testing.T) {
 	ctx := browser(t, 1280, 900)
 	run(t, ctx, "open supervision", chromedp.Navigate(e.ts.URL+"/supervision"))
 	must(t, ctx, "sign-in form", `!!document.getElementById("login") && window.onedoorSupervision`, 5*time.Second)
-	run(t, ctx, "sign in", chromedp.SendKeys(chromedp.CSS("#username"), "supervisor"), chromedp.SendKeys(chromedp.CSS("#password"), "demo"), chromedp.Click(chromedp.CSS("#login-btn")))
+	signInForm(t, ctx, "supervisor")
 	eventually(t, ctx, "topics shown", `document.querySelectorAll("article.topic").length === 1 && document.querySelectorAll("svg.chart").length >= 3`, 5*time.Second)
 	evalString(t, ctx, `(function(){var f=document.querySelector("form.answer-form");f.elements.zh.value="热水周五前修复";f.elements.en.value="Fixed by Friday";return ""})()`)
 	run(t, ctx, "publish", chromedp.Click(chromedp.CSS("form.answer-form button")))

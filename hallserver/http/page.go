@@ -15,23 +15,31 @@ import (
 //go:embed web
 var webFS embed.FS
 
-// pageFuncs are the helpers the page templates use.
+// pageFuncs are the helpers the page templates use. The state labels come from the public
+// catalogue (labels.go).
 var pageFuncs = template.FuncMap{
 	"minutes":    func(sec int) int { return (sec + 59) / 60 },
-	"stateZh":    func(s hall.TicketState) string { return stateText[s].Zh },
-	"stateEn":    func(s hall.TicketState) string { return stateText[s].En },
-	"caseStatus": func(s hall.CaseState) hall.Text { return caseStateText[s] },
+	"stateZh":    func(s hall.TicketState) string { return publicLabels().Ticket[s].Zh },
+	"stateEn":    func(s hall.TicketState) string { return publicLabels().Ticket[s].En },
+	"caseStatus": func(s hall.CaseState) hall.Text { return publicLabels().Case[s] },
 }
 
-// stateText names the ticket states on the follow page.
-var stateText = map[hall.TicketState]hall.Text{
-	hall.TicketWaiting:   {Zh: "排队中", En: "Waiting"},
-	hall.TicketCalled:    {Zh: "请到窗口办理", En: "Your turn"},
-	hall.TicketServing:   {Zh: "办理中", En: "Being served"},
-	hall.TicketParked:    {Zh: "暂挂，请留意叫号", En: "On hold: listen for your number"},
-	hall.TicketDone:      {Zh: "已办结", En: "Done"},
-	hall.TicketNoShow:    {Zh: "过号", En: "Missed"},
-	hall.TicketCancelled: {Zh: "已取消", En: "Cancelled"},
+// pageBoot is what the server hands every scripted page, and always the same way: the "scripts"
+// partial (web/partials.html) writes it as a JSON block (<script type="application/json"
+// id="onedoor-boot">) that common.js reads, then loads common.js and the page's Script. Zone is
+// the campus time zone: every page shows every time in it, whatever the zone of the browser
+// (OneDoor.time). Labels is the catalogue of the page's audience (labels.go), nil for a page
+// that names no state.
+type pageBoot struct {
+	Zone   string          `json:"zone"`
+	Labels *labelCatalogue `json:"labels,omitempty"`
+	Script string          `json:"-"` // the page's script under /assets/ ("follow.js")
+}
+
+// boot returns the boot block of the page whose script is script, with the labels of its
+// audience.
+func (s *Server) boot(script string, labels *labelCatalogue) pageBoot {
+	return pageBoot{Zone: s.campusLoc().String(), Labels: labels, Script: script}
 }
 
 // pageData is what follow.html renders: a ticket (GET /t/{token}), the case it became, or a case
@@ -45,6 +53,7 @@ type pageData struct {
 	// CanAsk offers the form to log a request from the page (web channel, webcase.go): the
 	// ticket has no case yet and is not a cancelled or missed ticket of a past day.
 	CanAsk bool
+	Boot   pageBoot
 }
 
 // casePageData is the public view of a case on the follow page.
@@ -137,6 +146,7 @@ type followEntry struct {
 
 // renderFollow writes the follow page.
 func (s *Server) renderFollow(w http.ResponseWriter, d pageData) {
+	d.Boot = s.boot("follow.js", publicLabels())
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if err := s.page.ExecuteTemplate(w, "follow.html", d); err != nil {

@@ -383,7 +383,7 @@ func (s *Server) fillDaily(r *http.Request, d *supervisionPage, rp hall.CaseRepo
 		case "resolve":
 			late = "办结超时 Resolution late"
 		}
-		st := caseStateText[b.State]
+		st := publicLabels().Case[b.State]
 		return briefRow{Number: b.Number, Title: b.Title, Dept: s.departmentName(b.Department).Zh, Kind: string(b.Kind),
 			State: st.Zh, Time: at.In(loc).Format("01-02 15:04"), Late: late, Supervised: b.Supervised}
 	}

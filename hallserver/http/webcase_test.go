@@ -273,7 +273,7 @@ func TestFollowPageWebRequestInBrowser(t *testing.T) {
 	if got := evalString(t, ctx, `document.getElementById("case-promise").textContent`); !strings.Contains(got, "24 小时内答复") || !strings.Contains(got, "within 24 hours") {
 		t.Errorf("promise %q", got)
 	}
-	if got := evalString(t, ctx, `document.getElementById("case-text").textContent + "|" + String(window.pwned) + "|" + document.scripts.length + "|" + document.images.length`); got != text+"|undefined|2|0" {
+	if got := evalString(t, ctx, `document.getElementById("case-text").textContent + "|" + String(window.pwned) + "|" + document.scripts.length + "|" + document.images.length`); got != text+"|undefined|3|0" { // boot block, common.js, follow.js
 		t.Errorf("request on the page: %q", got)
 	}
 	if got := evalString(t, ctx, `String(!!document.getElementById("ask")) + " " + document.getElementById("timeline").children.length`); !strings.HasPrefix(got, "false ") || got == "false 0" {

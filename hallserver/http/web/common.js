@@ -1,7 +1,8 @@
-// OneDoor page helpers shared by the counter console and the follow page: DOM helpers that only
-// ever set text (never HTML from data), the JSON API with the CSRF header, and a hall stream that
-// resumes with since=N, backs off, and tells its owner when it is down (so it can poll instead).
-// No framework, no CDN.
+// OneDoor page helpers shared by the pages: DOM helpers that only ever set text (never HTML from
+// data), the JSON API with the CSRF header, a hall stream that resumes with since=N, backs off,
+// and tells its owner when it is down (so it can poll instead), the labels and the campus time
+// zone the server hands the page (its boot block), one time formatter in that zone, and the
+// sign-in form of the staff pages. No framework, no CDN.
 (function () {
   "use strict";
 
@@ -130,14 +131,116 @@
     return (h ? h + ":" : "") + mm + ":" + ss;
   }
 
-  /** Formats a time as HH:MM in the browser's zone (the hall's, on its own devices). */
-  function hhmm(iso) {
-    if (!iso) { return ""; }
-    var d = new Date(iso);
-    if (isNaN(d.getTime())) { return ""; }
-    return (d.getHours() < 10 ? "0" : "") + d.getHours() + ":" + (d.getMinutes() < 10 ? "0" : "") + d.getMinutes();
+  // ---- what the server hands the page: <script type="application/json" id="onedoor-boot"> ----
+
+  var boot = {};
+  try { boot = JSON.parse(($("onedoor-boot") || {}).textContent || "{}") || {}; } catch (e) { boot = {}; }
+  var labels = boot.labels || {};
+
+  /**
+   * Returns the {zh, en} label of a state or type from the server's catalogue: table is
+   * "ticketState", "counterState", "caseState", "caseEvent", "kind", "relation" or "actionDone",
+   * key the value the API sent.
+   * An unknown key is shown as it is.
+   */
+  function label(table, key) {
+    var t = labels[table] || {};
+    return Object.prototype.hasOwnProperty.call(t, key) ? t[key] : { zh: String(key || ""), en: "" };
+  }
+
+  /** Returns a label as one line of text: "中文 English". */
+  function labelText(table, key) {
+    var t = label(table, key);
+    return t.en ? t.zh + " " + t.en : t.zh;
+  }
+
+  // Every time is shown in the campus zone, whatever the browser's zone.
+  var zone = boot.zone || undefined, formats = {};
+  function format(locale, opts) {
+    var k = locale + JSON.stringify(opts);
+    if (!formats[k]) {
+      var o = { timeZone: zone };
+      for (var n in opts) { if (Object.prototype.hasOwnProperty.call(opts, n)) { o[n] = opts[n]; } }
+      try { formats[k] = new Intl.DateTimeFormat(locale, o); } catch (e) { delete o.timeZone; formats[k] = new Intl.DateTimeFormat(locale, o); }
+    }
+    return formats[k];
+  }
+  function toDate(v) {
+    if (!v) { return null; }
+    var d = v instanceof Date ? v : new Date(v);
+    return isNaN(d.getTime()) ? null : d;
+  }
+
+  /**
+   * Formats a time (ISO string or Date) in the campus zone: layout "hh:mm", "hh:mm:ss" or
+   * "MM-DD hh:mm" (the default, as the server writes "01-02 15:04"). "" for no time.
+   */
+  function time(v, layout) {
+    var d = toDate(v);
+    if (!d) { return ""; }
+    var p = {};
+    format("en-GB", { month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" })
+      .formatToParts(d).forEach(function (x) { p[x.type] = x.value; });
+    var hh = p.hour === "24" ? "00" : p.hour;
+    switch (layout) {
+    case "hh:mm": return hh + ":" + p.minute;
+    case "hh:mm:ss": return hh + ":" + p.minute + ":" + p.second;
+    default: return p.month + "-" + p.day + " " + hh + ":" + p.minute;
+    }
+  }
+
+  /** Formats a time as HH:MM in the campus zone. */
+  function hhmm(v) { return time(v, "hh:mm"); }
+
+  /** The campus date of a time, in both languages: "2026年12月3日 星期四 · Thu 3 Dec". */
+  function dateLine(v) {
+    var d = toDate(v);
+    if (!d) { return ""; }
+    return format("zh-CN", { year: "numeric", month: "long", day: "numeric" }).format(d) + " " +
+      format("zh-CN", { weekday: "long" }).format(d) + " · " +
+      format("en-GB", { weekday: "short", day: "numeric", month: "short" }).format(d).replace(",", "");
+  }
+
+  // ---- the sign-in form of the staff pages (the "login" partial) ----
+
+  /**
+   * Wires the sign-in form: POST /api/v1/session, then GET /api/v1/me, and signedIn(me) (which
+   * may return a promise). A failure is shown in #login-error.
+   */
+  function login(signedIn) {
+    var form = $("login-form");
+    if (!form) { return; }
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var b = $("login-btn");
+      b.disabled = true;
+      show("login-error", false);
+      api("POST", "/api/v1/session", { username: $("username").value.trim(), password: $("password").value }).then(function () {
+        $("password").value = "";
+        return api("GET", "/api/v1/me");
+      }).then(function (r) { return signedIn(r.body); }).catch(function (e) {
+        setText("login-error", e.status === 401 ? "用户名或密码错误 Wrong username or password" : "登录失败 Sign-in failed: " + e.message);
+        show("login-error", true);
+      }).then(function () { b.disabled = false; });
+    });
+  }
+
+  /** Shows a sign-in problem (an account that cannot use the page) under the form. */
+  function loginError(msg) {
+    setText("login-error", msg);
+    show("login-error", !!msg);
+  }
+
+  /** Wires the sign-out button #logout: DELETE /api/v1/session, then done() whatever the answer. */
+  function logout(done) {
+    var b = $("logout");
+    if (!b) { return; }
+    b.addEventListener("click", function () {
+      api("DELETE", "/api/v1/session").catch(function () { return null; }).then(function () { done(); });
+    });
   }
 
   window.OneDoor = { $: $, setText: setText, show: show, el: el, bi: bi, clear: clear, cookie: cookie,
-    api: api, stream: stream, minutes: minutes, clock: clock, hhmm: hhmm };
+    api: api, stream: stream, minutes: minutes, clock: clock, labels: labels, label: label, labelText: labelText,
+    time: time, hhmm: hhmm, dateLine: dateLine, login: login, loginError: loginError, logout: logout };
 }());

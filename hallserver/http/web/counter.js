@@ -5,24 +5,12 @@
   "use strict";
   var O = window.OneDoor, $ = O.$, setText = O.setText, show = O.show, el = O.el, api = O.api;
 
-  var STATES = {
-    waiting: ["等候中", "Waiting"], called: ["已叫号", "Called"], serving: ["办理中", "Serving"],
-    parked: ["暂挂", "Parked"], done: ["已办结", "Done"], no_show: ["未到", "No-show"], cancelled: ["已取消", "Cancelled"],
-    open: ["开放", "Open"], paused: ["暂停", "Paused"], closed: ["关闭", "Closed"]
-  };
-  var KINDS = { consultation: "咨询 Consultation", complaint: "投诉 Complaint", suggestion: "建议 Suggestion" };
-  var ACTION_DONE = {
-    open: "已开窗 Counter open", pause: "已暂停 Paused", close: "已关窗 Closed", recall: "已重呼 Recalled",
-    start: "开始办理 Started", finish: "已办结 Finished", "no-show": "已记未到 Marked no-show",
-    park: "已暂挂 Parked", transfer: "已转移 Transferred", call: "已叫号 Called"
-  };
 
   var st = {
     me: null, halls: [], hall: null, counter: 0, cfg: null, view: null, waiting: [],
     busy: false, stream: null, poll: null, refreshT: null, catalogue: null
   };
 
-  function stateText(s) { var t = STATES[s] || [s, ""]; return t[0] + " " + t[1]; }
   function svc(code) {
     var list = st.hall ? st.hall.services : [];
     for (var i = 0; i < list.length; i++) { if (list[i].code === code) { return list[i]; } }
@@ -159,7 +147,7 @@
   function render() {
     var v = st.view, cur = v && v.current, cs = v ? v.counter.state : "closed";
     var badge = $("counter-state");
-    badge.textContent = stateText(cs);
+    badge.textContent = O.labelText("counterState", cs);
     badge.className = "badge c-" + cs;
     show("no-current", !cur);
     show("cur", !!cur);
@@ -190,7 +178,7 @@
     setText("cur-number", c.number);
     setText("cur-service", svcName(c.service));
     var s = $("cur-state");
-    s.textContent = stateText(c.state);
+    s.textContent = O.labelText("ticketState", c.state);
     s.className = "badge t-" + c.state;
     show("cur-priority", !!c.priority);
     setText("cur-calls", c.calls > 1 ? "已呼 " + c.calls + " 次 Called " + c.calls + "×" : "");
@@ -199,7 +187,7 @@
     var rq = c.request;
     show("cur-request", !!rq);
     if (rq) {
-      setText("cur-request-no", rq.number + " · " + (KINDS[rq.kind] || rq.kind));
+      setText("cur-request-no", rq.number + " · " + O.labelText("kind", rq.kind));
       setText("cur-request-text", (rq.title ? rq.title + "\n" : "") + (rq.text || ""));
     }
     var ul = $("cur-materials");
@@ -273,7 +261,7 @@
     render();
     return api("POST", base() + "/counters/" + st.counter + "/" + action, body || {}).then(function (r) {
       if (!(opts && opts.quiet)) {
-        if (r.status === 204) { status("暂无等候 Nobody is waiting"); } else { status(ACTION_DONE[action] || "OK"); }
+        if (r.status === 204) { status("暂无等候 Nobody is waiting"); } else { status(O.label("actionDone", action).en ? O.labelText("actionDone", action) : "OK"); }
       }
       return r;
     }).catch(function (e) { fail(e); return null; }).then(function (r) {
@@ -434,20 +422,8 @@
   // ---- wiring ----
 
   function wire() {
-    $("login-form").addEventListener("submit", function (ev) {
-      ev.preventDefault();
-      var b = $("login-btn");
-      b.disabled = true;
-      api("POST", "/api/v1/session", { username: $("username").value.trim(), password: $("password").value }).then(function (r) {
-        $("password").value = "";
-        return signedIn({ subject: r.body.username, role: r.body.role, halls: r.body.halls });
-      }).catch(function (e) {
-        status(e.status === 401 ? "用户名或密码错误 Wrong username or password" : "登录失败 Sign-in failed: " + e.message, true);
-      }).then(function () { b.disabled = false; });
-    });
-    $("logout").addEventListener("click", function () {
-      api("DELETE", "/api/v1/session").catch(function () { return null; }).then(showLogin);
-    });
+    O.login(signedIn);
+    O.logout(showLogin);
     $("pick-hall").addEventListener("change", fillCounters);
     $("pick-form").addEventListener("submit", function (ev) {
       ev.preventDefault();

@@ -1,7 +1,7 @@
 // Hall display: follow the hall's WebSocket stream (a snapshot, then events; on reconnect
 // since=<last seq> so the server replays what was missed), draw the calls, queues and notices,
 // and read each call aloud once (chime, Mandarin, English) with the browser's speech synthesis.
-// No framework, no CDN: the campus intranet may have no internet.
+// Times are the campus's (common.js). No framework, no CDN: the campus intranet may have no internet.
 (function () {
   "use strict";
   var root = document.getElementById("display");
@@ -14,9 +14,9 @@
   // Probes for tests and benchmarks: what was rendered and announced, and when.
   var probe = window.onedoorDisplay = { announced: [], lastCall: null, renders: 0, connected: false };
 
-  function $(id) { return document.getElementById(id); }
+  var O = window.OneDoor, $ = O.$, el = O.el;
+  // Writes only what changed: a display redraws on every event of a busy hall.
   function setText(id, v) { var e = $(id); if (e && e.textContent !== String(v)) { e.textContent = String(v); } }
-  function el(tag, cls, text) { var e = document.createElement(tag); if (cls) { e.className = cls; } if (text !== undefined) { e.textContent = text; } return e; }
   function callKey(c) { return c.number + "|" + c.counter + "|" + c.at; }
 
   // ---- state ------------------------------------------------------------------------------
@@ -160,16 +160,11 @@
       e.style.animationDuration = Math.max(10, text.length / 6) + "s"; // CSSOM: allowed by the CSP
     }
   }
-  var weekdays = ["星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"];
-  var fmtTime = new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
-  var fmtParts = new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Shanghai", year: "numeric", month: "numeric", day: "numeric", weekday: "short" });
+  // The clock and the date are the campus's (the server's zone, OneDoor.time), not the TV's.
   function tick() {
     var d = new Date();
-    setText("clock", fmtTime.format(d));
-    var p = {};
-    fmtParts.formatToParts(d).forEach(function (x) { p[x.type] = x.value; });
-    var wd = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"].indexOf(p.weekday);
-    setText("date", p.year + "年" + p.month + "月" + p.day + "日 " + (weekdays[wd] || "") + " · " + p.weekday + " " + p.day + " " + ["", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][+p.month]);
+    setText("clock", O.time(d, "hh:mm:ss"));
+    setText("date", O.dateLine(d));
     var offline = !probe.connected && Date.now() - lostAt >= OFFLINE_AFTER;
     $("conn").hidden = !offline;
     if (offline) {

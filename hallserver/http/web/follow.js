@@ -13,33 +13,6 @@
   var api = "/api/v1/follow/" + encodeURIComponent(token);
   var caseApi = "/api/v1/case-follow/" + encodeURIComponent(caseToken);
 
-  var STATES = {
-    waiting: ["排队中", "Waiting"],
-    called: ["请到窗口办理", "Your turn"],
-    serving: ["办理中", "Being served"],
-    parked: ["暂挂，请留意叫号", "On hold: listen for your number"],
-    done: ["已办结", "Done"],
-    no_show: ["过号", "Missed"],
-    cancelled: ["已取消", "Cancelled"]
-  };
-  var CASE_STATES = {
-    received: ["已受理", "Received"], triage: ["分派中", "Being assigned"],
-    dispatched: ["已转办", "Sent to the department"], in_progress: ["办理中", "In progress"],
-    waiting_requester: ["待您补充", "Waiting for your details"], replied: ["已答复，请评价", "Replied: please rate"],
-    rated: ["已评价", "Rated"], reopened: ["重新办理中", "Being handled again"], archived: ["已办结", "Closed"],
-    duplicate: ["已并案", "Merged with another request"], not_accepted: ["不予受理", "Not accepted"]
-  };
-  var ENTRIES = {
-    "case.received": ["已受理", "Received"], "case.routed": ["已分派", "Routed"],
-    "case.triaged": ["转督办室分派", "Sent for assignment"], "case.dispatched": ["转至承办部门", "Sent to the department"],
-    "case.signed": ["部门已签收", "Accepted by the department"], "case.responded": ["阶段性答复", "Interim answer"],
-    "case.asked": ["请您补充", "Question for you"], "case.details_added": ["您补充了说明", "You added details"],
-    "case.resumed": ["继续办理", "Handling resumed"], "case.replied": ["部门答复", "Reply"],
-    "case.rated": ["您的评价", "Your rating"], "case.reopened": ["重新办理", "Reopened"],
-    "case.archived": ["已办结", "Closed"], "case.duplicate": ["已并案", "Merged"],
-    "case.not_accepted": ["不予受理", "Not accepted"], "case.returned": ["已退回重新分派", "Returned for reassignment"],
-    "case.invited": ["已请协办", "Co-handling requested"], "case.supervised": ["已列入督办", "Under supervision"]
-  };
   var OPEN = { waiting: true, called: true, serving: true, parked: true };
   // LIVE states keep following the hall (a no-show can be reinstated).
   var LIVE = { waiting: true, called: true, serving: true, parked: true, no_show: true };
@@ -50,11 +23,11 @@
 
   function live(msg) { setText("live", msg); }
 
-  function bilingual(e, pair, cls) {
+  // Shows a {zh, en} label (from the server's catalogue: OneDoor.label) with a class.
+  function bilingual(e, t, cls) {
     if (!e) { return; }
     if (cls) { e.className = cls; }
-    e.textContent = pair[0] + " ";
-    e.appendChild(el("span", "en", pair[1]));
+    O.bi(e, t);
   }
 
   // ---- alerts: vibration and a notification, each once per occasion ----
@@ -73,11 +46,10 @@
   // ---- the ticket ----
 
   function render(f) {
-    var st = STATES[f.state] || [f.state, ""];
     if (f.outcome === "case_opened") {
-      bilingual($("state"), ["已转部门办理，进度见诉求", "Handed to a department: see your request"], "state state-case");
+      bilingual($("state"), { zh: "已转部门办理，进度见诉求", en: "Handed to a department: see your request" }, "state state-case");
     } else {
-      bilingual($("state"), st, "state state-" + f.state);
+      bilingual($("state"), O.label("ticketState", f.state), "state state-" + f.state);
     }
     root.setAttribute("data-state", f.state);
     setText("ahead", f.position);
@@ -190,9 +162,9 @@
   // ---- the case ----
 
   function renderCase(c) {
-    bilingual($("case-state"), CASE_STATES[c.state] || [c.state, ""], "state cstate-" + c.state);
+    bilingual($("case-state"), O.label("caseState", c.state), "state cstate-" + c.state);
     var d = $("case-dept");
-    if (d && c.departmentName) { bilingual(d, [c.departmentName.zh || c.department, c.departmentName.en || ""]); }
+    if (d && c.departmentName) { bilingual(d, { zh: c.departmentName.zh || c.department, en: c.departmentName.en || "" }); }
     setText("case-text", c.text);
     show("case-text-box", !!c.text);
     setText("case-question-text", c.question || "");
@@ -219,31 +191,25 @@
     if (ol) {
       O.clear(ol);
       (c.timeline || []).forEach(function (e) {
-        var li = el("li"), name = ENTRIES[e.type] || [e.type, ""];
+        var li = el("li"), name = O.label("caseEvent", e.type), inv = O.labels.invited;
         var dn = e.department && c.departmentNames ? c.departmentNames[e.department] : null, dept = "";
-        if (dn && dn.zh && e.type === "case.invited") {
-          name = ["已请" + dn.zh + "协办", "Co-handling requested from " + (dn.en || dn.zh)];
+        if (dn && dn.zh && e.type === "case.invited" && inv) {
+          // The co-handling line names the department asked (the catalogue's "{dept}").
+          name = { zh: inv.zh.replace("{dept}", dn.zh), en: inv.en.replace("{dept}", dn.en || dn.zh) };
         } else if (dn && dn.zh) {
           dept = " · " + dn.zh;
         }
-        li.appendChild(el("time", "", fmtDay(e.at)));
+        li.appendChild(el("time", "", O.time(e.at)));
         li.appendChild(document.createTextNode(" "));
-        li.appendChild(el("b", "", name[0]));
+        li.appendChild(el("b", "", name.zh));
         li.appendChild(document.createTextNode(" "));
-        li.appendChild(el("span", "en", name[1]));
+        li.appendChild(el("span", "en", name.en));
         if (dept) { li.appendChild(document.createTextNode(dept)); }
         if (e.text) { li.appendChild(el("span", "pre txt", e.text)); }
         ol.appendChild(li);
       });
     }
     root.setAttribute("data-case-state", c.state);
-  }
-
-  function fmtDay(iso) {
-    var d = new Date(iso);
-    if (isNaN(d.getTime())) { return ""; }
-    var p = function (n) { return (n < 10 ? "0" : "") + n; };
-    return p(d.getMonth() + 1) + "-" + p(d.getDate()) + " " + p(d.getHours()) + ":" + p(d.getMinutes());
   }
 
   function fetchCase() {

@@ -10,21 +10,6 @@
   var categories = {}; // code → {zh, en}
   var pollTimer = null;
 
-  var STATES = {
-    received: "已受理", triage: "待分派 Triage", dispatched: "待签收 To sign", in_progress: "办理中 In progress",
-    waiting_requester: "待补充 Waiting", replied: "已答复 Replied", rated: "已评价 Rated", reopened: "重办 Reopened",
-    archived: "已办结 Closed", duplicate: "已并案 Duplicate", not_accepted: "不予受理 Not accepted"
-  };
-  var KINDS = { consultation: "咨询", complaint: "投诉", suggestion: "建议" };
-  var EVENTS = {
-    "case.received": "受理", "case.routed": "分派", "case.triaged": "转督办室", "case.dispatched": "转办",
-    "case.signed": "签收", "case.responded": "阶段答复", "case.asked": "追问", "case.details_added": "诉求人补充",
-    "case.resumed": "继续办理", "case.replied": "答复", "case.rated": "评价", "case.reopened": "重办",
-    "case.archived": "办结", "case.duplicate": "并案", "case.not_accepted": "不予受理", "case.returned": "退回",
-    "case.invited": "邀请协办", "case.part_done": "协办完成", "case.extension_requested": "申请延期",
-    "case.extension_decided": "延期审批", "case.supervised": "督办", "case.listed": "列入清单", "case.noted": "备注",
-    "case.warned": "临期提醒", "case.escalated": "逾期升级"
-  };
   // Reply templates (一次告知: say everything needed at once).
   var TEMPLATES = [
     { name: "已处理 Fixed", text: "您好，您反映的问题已收悉并已处理完毕：{具体措施}。如仍有问题，欢迎随时反馈。感谢您的监督！" },
@@ -34,22 +19,6 @@
   ];
 
   function deptName(code) { var d = depts[code]; return d ? d.zh : code || ""; }
-  // Times are shown in the campus time zone, whatever the browser's.
-  var tz = $("inbox").getAttribute("data-tz") || "Asia/Shanghai", dtf = null;
-  try {
-    dtf = new Intl.DateTimeFormat("en-GB", { timeZone: tz, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false });
-  } catch (e) { dtf = null; }
-  function fmt(iso) {
-    if (!iso) { return ""; }
-    var d = new Date(iso);
-    if (isNaN(d.getTime())) { return ""; }
-    if (dtf) {
-      var p = {};
-      dtf.formatToParts(d).forEach(function (x) { p[x.type] = x.value; });
-      return p.month + "-" + p.day + " " + (p.hour === "24" ? "00" : p.hour) + ":" + p.minute;
-    }
-    return d.toISOString().slice(5, 16).replace("T", " ");
-  }
   function handling(c) {
     return ["triage", "dispatched", "in_progress", "waiting_requester", "reopened"].indexOf(c.state) >= 0;
   }
@@ -60,7 +29,7 @@
   }
   /** "剩 5 小时" style time left, with a class for its urgency. */
   function timeLeft(c) {
-    if (!handling(c)) { return { text: STATES[c.state] || c.state, cls: "none" }; }
+    if (!handling(c)) { return { text: O.labelText("caseState", c.state), cls: "none" }; }
     if (c.state === "waiting_requester") { return { text: "暂停 Paused", cls: "paused" }; }
     var l = nextLimit(c), ms = l.at - Date.now(), h = Math.abs(ms) / 3600000;
     var span = h >= 48 ? Math.floor(h / 24) + " 天" : h >= 1 ? Math.floor(h) + " 小时" : Math.max(1, Math.round(h * 60)) + " 分钟";
@@ -81,8 +50,7 @@
     me = p;
     if (p.device || ["handler", "supervisor", "admin"].indexOf(p.role) < 0) {
       O.show("login", true);
-      O.setText("login-error", "该账号不处理诉求 This account does not work cases");
-      O.show("login-error", true);
+      O.loginError("该账号不处理诉求 This account does not work cases");
       ready = true;
       return;
     }
@@ -122,17 +90,8 @@
     setTimeout(function () { if (me) { connect(); } }, wsDelay);
     wsDelay = Math.min(wsDelay * 2, 15000);
   }
-  $("login").addEventListener("submit", function (ev) {
-    ev.preventDefault();
-    O.show("login-error", false);
-    O.api("POST", "/api/v1/session", { username: $("username").value, password: $("password").value })
-      .then(function () { return O.api("GET", "/api/v1/me"); })
-      .then(function (r) { signedIn(r.body); })
-      .catch(function (e) { O.setText("login-error", "登录失败 Sign-in failed: " + e.message); O.show("login-error", true); });
-  });
-  $("logout").addEventListener("click", function () {
-    O.api("DELETE", "/api/v1/session").then(function () { location.reload(); }, function () { location.reload(); });
-  });
+  O.login(signedIn);
+  O.logout(function () { location.reload(); });
 
   function loadDepartments() {
     return O.api("GET", "/api/v1/catalogue").then(function (r) {
@@ -186,7 +145,7 @@
       var tl = timeLeft(c);
       top.appendChild(O.el("span", "left " + tl.cls, tl.text));
       b.appendChild(top);
-      b.appendChild(O.el("span", "title", (KINDS[c.kind] || "") + " · " + deptName(c.department) + " · " + (c.title || c.text || "")));
+      b.appendChild(O.el("span", "title", O.label("kind", c.kind).zh + " · " + deptName(c.department) + " · " + (c.title || c.text || "")));
       b.addEventListener("click", function () { select(c.id); });
       li.appendChild(b);
       ul.appendChild(li);
@@ -226,17 +185,17 @@
     O.show("case", true);
     $("case").setAttribute("data-state", c.state);
     O.setText("c-number", c.number);
-    O.setText("c-state", STATES[c.state] || c.state);
+    O.setText("c-state", O.labelText("caseState", c.state));
     O.show("c-supervised", !!c.supervised);
     var tl = timeLeft(c);
     $("c-left").className = "left " + tl.cls;
     O.setText("c-left", tl.text);
-    O.setText("c-meta", (KINDS[c.kind] || c.kind) + " · " + c.channel + " · 受理 " + fmt(c.receivedAt) + (c.category ? " · " + (categories[c.category] ? categories[c.category].zh : c.category) : ""));
+    O.setText("c-meta", O.label("kind", c.kind).zh + " · " + c.channel + " · 受理 " + O.time(c.receivedAt) + (c.category ? " · " + (categories[c.category] ? categories[c.category].zh : c.category) : ""));
     O.setText("c-dept", deptName(c.department));
     var rq = c.requester || {};
     O.setText("c-requester", rq.anonymous ? "匿名 Anonymous" : [rq.name, rq.phone, rq.personId].filter(Boolean).join(" · ") || "—");
-    O.setText("c-replydue", fmt(c.replyDue) + (c.respondedAt ? " ✓" : ""));
-    O.setText("c-due", fmt(c.due));
+    O.setText("c-replydue", O.time(c.replyDue) + (c.respondedAt ? " ✓" : ""));
+    O.setText("c-due", O.time(c.due));
     O.setText("c-text", c.title && c.text.indexOf(c.title) < 0 ? c.title + "\n" + c.text : c.text);
     O.setText("c-question", c.question || "");
     O.show("c-question-box", !!c.question);
@@ -250,7 +209,7 @@
     O.clear(reps);
     (c.replies || []).forEach(function (p) {
       var li = O.el("li");
-      li.appendChild(O.el("time", "", fmt(p.at) + " "));
+      li.appendChild(O.el("time", "", O.time(p.at) + " "));
       li.appendChild(O.el("span", "pre", p.text));
       reps.appendChild(li);
     });
@@ -259,8 +218,10 @@
     O.clear(ol);
     (c.timeline || []).forEach(function (e) {
       var li = O.el("li");
-      li.appendChild(O.el("time", "", fmt(e.at)));
-      li.appendChild(O.el("b", "", EVENTS[e.type] || e.type));
+      li.appendChild(O.el("time", "", O.time(e.at)));
+      var ev = O.label("caseEvent", e.type);
+      li.appendChild(O.el("b", "", ev.zh));
+      if (ev.en) { li.appendChild(O.el("span", "en", " " + ev.en)); }
       var who = [e.actor, e.department ? deptName(e.department) : ""].filter(Boolean).join(" · ");
       if (who) { li.appendChild(document.createTextNode(" (" + who + ")")); }
       if (e.text) { li.appendChild(document.createTextNode("：" + e.text)); }
@@ -286,14 +247,13 @@
     var ul = $("related");
     O.clear(ul);
     if (!list.length) { ul.appendChild(O.el("li", "muted", "无 None")); return; }
-    var rel = { duplicate: "并案", original: "原件", similar: "相似" };
     list.forEach(function (x) {
       var li = O.el("li");
       var a = O.el("a", "", x.number);
       a.href = "#";
       a.addEventListener("click", function (ev) { ev.preventDefault(); select(x.id); });
       li.appendChild(a);
-      li.appendChild(document.createTextNode(" " + (rel[x.relation] || x.relation) + " · " + (STATES[x.state] || x.state) + " · " + deptName(x.department) + " · " + x.title));
+      li.appendChild(document.createTextNode(" " + O.label("relation", x.relation).zh + " · " + O.labelText("caseState", x.state) + " · " + deptName(x.department) + " · " + x.title));
       if (x.similarity) { li.appendChild(O.el("span", "sim", " (" + Math.round(x.similarity * 100) + "%)")); }
       ul.appendChild(li);
     });

@@ -3,22 +3,9 @@
 (function () {
   "use strict";
   var O = window.OneDoor;
-  var login = O.$("login");
-  if (login) {
-    login.addEventListener("submit", function (ev) {
-      ev.preventDefault();
-      O.show("login-error", false);
-      O.api("POST", "/api/v1/session", { username: O.$("username").value, password: O.$("password").value })
-        .then(function () { location.reload(); })
-        .catch(function (e) { O.setText("login-error", "登录失败 Sign-in failed: " + e.message); O.show("login-error", true); });
-    });
-  }
-  var logout = O.$("logout");
-  if (logout) {
-    logout.addEventListener("click", function () {
-      O.api("DELETE", "/api/v1/session").then(function () { location.reload(); }, function () { location.reload(); });
-    });
-  }
+  function reload() { location.reload(); }
+  O.login(reload);
+  O.logout(reload);
   var forms = document.querySelectorAll("form.answer-form");
   Array.prototype.forEach.call(forms, function (f) {
     f.addEventListener("submit", function (ev) {

@@ -1,0 +1,181 @@
+package http
+
+import (
+	"strings"
+	"sync"
+
+	"onedoor/hallserver/hall"
+)
+
+// The label catalogue: what the pages call a ticket state, a counter state, a case state, a case
+// event, a request kind, a related-case relation and a counter action done, Simplified Chinese first and English second.
+// The labels live here and nowhere else: the templates read them through publicLabels and
+// staffLabels, and the scripts get them in the page's boot block (pageBoot, the "scripts" partial)
+// through OneDoor.label in common.js. No script carries a label table.
+//
+// There are two audiences, each with one wording. The public one (the follow page behind a
+// ticket's QR code) speaks to the person waiting: "请到窗口办理 Your turn". The staff one (the
+// counter console, the department inbox) is shorter and names the work: "已叫号 Called". (The
+// supervision page's daily report, drawn on the server, names case states in the public wording.) TestLabelCatalogueIsComplete checks both against the constants of package hall.
+
+// labelCatalogue is the labels of one audience. JSON keys are the wire values of the states and
+// types ("waiting", "case.replied"), so a script looks a label up by what the API sent.
+type labelCatalogue struct {
+	Ticket  map[hall.TicketState]hall.Text   `json:"ticketState"`
+	Counter map[hall.CounterState]hall.Text  `json:"counterState,omitempty"`
+	Case    map[hall.CaseState]hall.Text     `json:"caseState"`
+	Event   map[hall.CaseEventType]hall.Text `json:"caseEvent"`
+	Kind    map[hall.Kind]hall.Text          `json:"kind,omitempty"`
+	// Done is what the counter console says when a counter action (hall.ActOpen …) succeeded.
+	Done map[string]hall.Text `json:"actionDone,omitempty"`
+	// Relation names how a related case relates to the one open in the inbox (relatedJSON).
+	Relation map[string]hall.Text `json:"relation,omitempty"`
+	// Invited is the public timeline line of a co-handling request that names the department
+	// asked: "{dept}" stands for its name ("已请保卫处协办").
+	Invited hall.Text `json:"invited,omitzero"`
+}
+
+// deptPlaceholder is what Invited says where the department's name goes.
+const deptPlaceholder = "{dept}"
+
+// invitedLabel is the public line of a co-handling request naming the department asked.
+func (c *labelCatalogue) invitedLabel(dept hall.Text) hall.Text {
+	en := dept.En
+	if en == "" {
+		en = dept.Zh
+	}
+	return hall.Text{Zh: strings.ReplaceAll(c.Invited.Zh, deptPlaceholder, dept.Zh),
+		En: strings.ReplaceAll(c.Invited.En, deptPlaceholder, en)}
+}
+
+// publicLabels is the catalogue of the follow page (built once; callers only read it).
+var publicLabels = sync.OnceValue(func() *labelCatalogue {
+	return &labelCatalogue{
+		Ticket: map[hall.TicketState]hall.Text{
+			hall.TicketWaiting:   {Zh: "排队中", En: "Waiting"},
+			hall.TicketCalled:    {Zh: "请到窗口办理", En: "Your turn"},
+			hall.TicketServing:   {Zh: "办理中", En: "Being served"},
+			hall.TicketParked:    {Zh: "暂挂，请留意叫号", En: "On hold: listen for your number"},
+			hall.TicketDone:      {Zh: "已办结", En: "Done"},
+			hall.TicketNoShow:    {Zh: "过号", En: "Missed"},
+			hall.TicketCancelled: {Zh: "已取消", En: "Cancelled"},
+		},
+		Case: map[hall.CaseState]hall.Text{
+			hall.CaseReceived:         {Zh: "已受理", En: "Received"},
+			hall.CaseTriage:           {Zh: "分派中", En: "Being assigned"},
+			hall.CaseDispatched:       {Zh: "已转办", En: "Sent to the department"},
+			hall.CaseInProgress:       {Zh: "办理中", En: "In progress"},
+			hall.CaseWaitingRequester: {Zh: "待您补充", En: "Waiting for your details"},
+			hall.CaseReplied:          {Zh: "已答复，请评价", En: "Replied: please rate"},
+			hall.CaseRated:            {Zh: "已评价", En: "Rated"},
+			hall.CaseReopened:         {Zh: "重新办理中", En: "Being handled again"},
+			hall.CaseArchived:         {Zh: "已办结", En: "Closed"},
+			hall.CaseDuplicate:        {Zh: "已并案", En: "Merged with another request"},
+			hall.CaseNotAccepted:      {Zh: "不予受理", En: "Not accepted"},
+		},
+		// Only the types hall.CaseEventType.Visibility shows to the requester.
+		Event: map[hall.CaseEventType]hall.Text{
+			hall.CaseEvReceived:    {Zh: "已受理", En: "Received"},
+			hall.CaseEvRouted:      {Zh: "已分派", En: "Routed"},
+			hall.CaseEvTriaged:     {Zh: "转督办室分派", En: "Sent for assignment"},
+			hall.CaseEvDispatched:  {Zh: "转至承办部门", En: "Sent to the department"},
+			hall.CaseEvSigned:      {Zh: "部门已签收", En: "Accepted by the department"},
+			hall.CaseEvResponded:   {Zh: "阶段性答复", En: "Interim answer"},
+			hall.CaseEvAsked:       {Zh: "请您补充", En: "Question for you"},
+			hall.CaseEvDetails:     {Zh: "您补充了说明", En: "You added details"},
+			hall.CaseEvResumed:     {Zh: "继续办理", En: "Handling resumed"},
+			hall.CaseEvReplied:     {Zh: "部门答复", En: "Reply"},
+			hall.CaseEvRated:       {Zh: "您的评价", En: "Your rating"},
+			hall.CaseEvReopened:    {Zh: "重新办理", En: "Reopened"},
+			hall.CaseEvArchived:    {Zh: "已办结", En: "Closed"},
+			hall.CaseEvDuplicate:   {Zh: "已并案", En: "Merged"},
+			hall.CaseEvNotAccepted: {Zh: "不予受理", En: "Not accepted"},
+			hall.CaseEvReturned:    {Zh: "已退回重新分派", En: "Returned for reassignment"},
+			hall.CaseEvInvited:     {Zh: "已请协办", En: "Co-handling requested"},
+			hall.CaseEvSupervised:  {Zh: "已列入督办", En: "Under supervision"},
+		},
+		Invited: hall.Text{Zh: "已请" + deptPlaceholder + "协办", En: "Co-handling requested from " + deptPlaceholder},
+	}
+})
+
+// staffLabels is the catalogue of the staff pages (built once; callers only read it).
+var staffLabels = sync.OnceValue(func() *labelCatalogue {
+	return &labelCatalogue{
+		Ticket: map[hall.TicketState]hall.Text{
+			hall.TicketWaiting:   {Zh: "等候中", En: "Waiting"},
+			hall.TicketCalled:    {Zh: "已叫号", En: "Called"},
+			hall.TicketServing:   {Zh: "办理中", En: "Serving"},
+			hall.TicketParked:    {Zh: "暂挂", En: "Parked"},
+			hall.TicketDone:      {Zh: "已办结", En: "Done"},
+			hall.TicketNoShow:    {Zh: "未到", En: "No-show"},
+			hall.TicketCancelled: {Zh: "已取消", En: "Cancelled"},
+		},
+		Counter: map[hall.CounterState]hall.Text{
+			hall.CounterOpen:   {Zh: "开放", En: "Open"},
+			hall.CounterPaused: {Zh: "暂停", En: "Paused"},
+			hall.CounterClosed: {Zh: "关闭", En: "Closed"},
+		},
+		Case: map[hall.CaseState]hall.Text{
+			hall.CaseReceived:         {Zh: "已受理", En: "Received"},
+			hall.CaseTriage:           {Zh: "待分派", En: "Triage"},
+			hall.CaseDispatched:       {Zh: "待签收", En: "To sign"},
+			hall.CaseInProgress:       {Zh: "办理中", En: "In progress"},
+			hall.CaseWaitingRequester: {Zh: "待补充", En: "Waiting"},
+			hall.CaseReplied:          {Zh: "已答复", En: "Replied"},
+			hall.CaseRated:            {Zh: "已评价", En: "Rated"},
+			hall.CaseReopened:         {Zh: "重办", En: "Reopened"},
+			hall.CaseArchived:         {Zh: "已办结", En: "Closed"},
+			hall.CaseDuplicate:        {Zh: "已并案", En: "Duplicate"},
+			hall.CaseNotAccepted:      {Zh: "不予受理", En: "Not accepted"},
+		},
+		Event: map[hall.CaseEventType]hall.Text{
+			hall.CaseEvReceived:           {Zh: "受理", En: "Received"},
+			hall.CaseEvRouted:             {Zh: "分派", En: "Routed"},
+			hall.CaseEvTriaged:            {Zh: "转督办室", En: "To triage"},
+			hall.CaseEvDispatched:         {Zh: "转办", En: "Dispatched"},
+			hall.CaseEvSigned:             {Zh: "签收", En: "Signed"},
+			hall.CaseEvResponded:          {Zh: "阶段答复", En: "Interim answer"},
+			hall.CaseEvAsked:              {Zh: "追问", En: "Asked"},
+			hall.CaseEvDetails:            {Zh: "诉求人补充", En: "Details added"},
+			hall.CaseEvResumed:            {Zh: "继续办理", En: "Resumed"},
+			hall.CaseEvReplied:            {Zh: "答复", En: "Replied"},
+			hall.CaseEvRated:              {Zh: "评价", En: "Rated"},
+			hall.CaseEvReopened:           {Zh: "重办", En: "Reopened"},
+			hall.CaseEvArchived:           {Zh: "办结", En: "Closed"},
+			hall.CaseEvDuplicate:          {Zh: "并案", En: "Duplicate"},
+			hall.CaseEvNotAccepted:        {Zh: "不予受理", En: "Not accepted"},
+			hall.CaseEvReturned:           {Zh: "退回", En: "Returned"},
+			hall.CaseEvInvited:            {Zh: "邀请协办", En: "Co-handling invited"},
+			hall.CaseEvPartDone:           {Zh: "协办完成", En: "Part done"},
+			hall.CaseEvExtensionRequested: {Zh: "申请延期", En: "Extension asked"},
+			hall.CaseEvExtensionDecided:   {Zh: "延期审批", En: "Extension decided"},
+			hall.CaseEvSupervised:         {Zh: "督办", En: "Supervised"},
+			hall.CaseEvListed:             {Zh: "列入清单", En: "Listed"},
+			hall.CaseEvNoted:              {Zh: "备注", En: "Note"},
+			hall.CaseEvWarned:             {Zh: "临期提醒", En: "Due soon"},
+			hall.CaseEvEscalated:          {Zh: "逾期升级", En: "Escalated"},
+		},
+		Done: map[string]hall.Text{
+			hall.ActOpen:     {Zh: "已开窗", En: "Counter open"},
+			hall.ActPause:    {Zh: "已暂停", En: "Paused"},
+			hall.ActClose:    {Zh: "已关窗", En: "Closed"},
+			hall.ActRecall:   {Zh: "已重呼", En: "Recalled"},
+			hall.ActStart:    {Zh: "开始办理", En: "Started"},
+			hall.ActFinish:   {Zh: "已办结", En: "Finished"},
+			hall.ActNoShow:   {Zh: "已记未到", En: "Marked no-show"},
+			hall.ActPark:     {Zh: "已暂挂", En: "Parked"},
+			hall.ActTransfer: {Zh: "已转移", En: "Transferred"},
+			hall.ActCall:     {Zh: "已叫号", En: "Called"},
+		},
+		Kind: map[hall.Kind]hall.Text{
+			hall.KindConsultation: {Zh: "咨询", En: "Consultation"},
+			hall.KindComplaint:    {Zh: "投诉", En: "Complaint"},
+			hall.KindSuggestion:   {Zh: "建议", En: "Suggestion"},
+		},
+		Relation: map[string]hall.Text{
+			"duplicate": {Zh: "并案", En: "Duplicate"},
+			"original":  {Zh: "原件", En: "Original"},
+			"similar":   {Zh: "相似", En: "Similar"},
+		},
+	}
+})
