@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
 )
 
@@ -221,7 +222,7 @@ type open311Caller struct {
 // sees reports whether the caller may read the case: its own submissions, and for staff what
 // the case API shows them.
 func (c *open311Caller) sees(cs *hall.Case) bool {
-	return cs.Source == c.source || (c.staff != nil && sees(c.staff, cs))
+	return cs.Source == c.source || (c.staff != nil && cases.Sees(c.staff, cs))
 }
 
 // open311Caller resolves the api_key parameter (or a bearer token): an Open311 client key, else
@@ -639,7 +640,7 @@ func (s *Server) handleOpen311Requests(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case f.Since.IsZero() && f.Until.IsZero():
-		f.Until = time.Now()
+		f.Until = s.now()
 		f.Since = f.Until.Add(-open311MaxSpan)
 	case f.Since.IsZero():
 		f.Since = f.Until.Add(-open311MaxSpan)
@@ -676,7 +677,7 @@ func (s *Server) handleOpen311Requests(w http.ResponseWriter, r *http.Request) {
 	for _, c := range splitList(q.Get("service_code")) {
 		codes[c] = true
 	}
-	if caller.staff != nil && !seesAllCases(caller.staff) && worksCases(caller.staff) {
+	if caller.staff != nil && !cases.SeesAll(caller.staff) && cases.WorksCases(caller.staff) {
 		f.Department = caller.staff.Department // the index narrows what is read; sees() decides
 	}
 	list, err := cs.List(r.Context(), f)

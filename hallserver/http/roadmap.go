@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"slices"
 	"sort"
-	"time"
 
 	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
@@ -50,7 +49,7 @@ func (b listItemRequest) item(id string) hall.ListItem {
 }
 
 func (s *Server) handleListItems(w http.ResponseWriter, r *http.Request) {
-	if _, _, err := s.staffCases(r); err != nil {
+	if _, err := s.caseStaff(r); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -68,7 +67,7 @@ func (s *Server) handleListItems(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleGetListItem(w http.ResponseWriter, r *http.Request) {
-	if _, _, err := s.staffCases(r); err != nil {
+	if _, err := s.caseStaff(r); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -275,7 +274,7 @@ func (s *Server) handleRoadmapPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	loc := s.campusLoc()
-	today := time.Now().In(loc).Format("2006-01-02")
+	today := s.now().In(loc).Format("2006-01-02")
 	var rows []roadmapRow
 	for _, it := range items {
 		row := roadmapRow{roadmapItemJSON: it, StatusName: listStatusText[it.Status], Bar: it.Progress * 2, Updated: it.UpdatedAt.In(loc).Format("2006-01-02")}
