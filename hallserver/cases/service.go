@@ -97,6 +97,17 @@ func (s *Service) visible(ctx context.Context, p *hall.Principal, cs hall.CaseSe
 	return c, nil
 }
 
+// staffCase checks that the principal works cases and returns the store and the case with
+// this ID or number when the principal may see it.
+func (s *Service) staffCase(ctx context.Context, p *hall.Principal, id string) (hall.CaseService, *hall.Case, error) {
+	cs, err := s.staff(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := s.visible(ctx, p, cs, id)
+	return cs, c, err
+}
+
 // List returns the cases matching the filter that the principal may see, as it sees them
 // (StaffView). A department asking for another department's cases is EFORBIDDEN.
 func (s *Service) List(ctx context.Context, p *hall.Principal, f hall.CaseFilter) ([]hall.Case, error) {
@@ -122,11 +133,7 @@ func (s *Service) List(ctx context.Context, p *hall.Principal, f hall.CaseFilter
 
 // Get returns a case as the principal sees it; a case it may not see is not found.
 func (s *Service) Get(ctx context.Context, p *hall.Principal, id string) (*hall.Case, error) {
-	cs, err := s.staff(p)
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.visible(ctx, p, cs, id)
+	_, c, err := s.staffCase(ctx, p, id)
 	if err != nil {
 		return nil, err
 	}
@@ -166,37 +173,36 @@ func (s *Service) Act(ctx context.Context, p *hall.Principal, id, action string,
 	return &v, nil
 }
 
-// Stats returns the figures of every department over [from, to): for the office only.
-func (s *Service) Stats(ctx context.Context, p *hall.Principal, from, to time.Time) ([]hall.DepartmentStats, error) {
+// Stats returns the figures of every department over the window [from, to) that window
+// reads (the request's query): for the office only, checked before the window is read.
+func (s *Service) Stats(ctx context.Context, p *hall.Principal, window func() (from, to time.Time, err error)) (from, to time.Time, st []hall.DepartmentStats, err error) {
 	cs, err := s.staff(p)
 	if err != nil {
-		return nil, err
+		return from, to, nil, err
 	}
 	if !SeesAll(p) {
-		return nil, hall.Errorf(hall.EFORBIDDEN, "", "the rates of all departments are for the office, supervisors and admins")
+		return from, to, nil, hall.Errorf(hall.EFORBIDDEN, "", "the rates of all departments are for the office, supervisors and admins")
+	}
+	if from, to, err = window(); err != nil {
+		return from, to, nil, err
 	}
 	if !from.Before(to) {
-		return nil, hall.Errorf(hall.EINVALID, "from", "from must be before to")
+		return from, to, nil, hall.Errorf(hall.EINVALID, "from", "from must be before to")
 	}
-	st, err := cs.Stats(ctx, from, to)
-	if err != nil {
-		return nil, err
+	if st, err = cs.Stats(ctx, from, to); err != nil {
+		return from, to, nil, err
 	}
 	if st == nil {
 		st = []hall.DepartmentStats{}
 	}
-	return st, nil
+	return from, to, st, nil
 }
 
 // Related returns the cases related to the case with this ID or number that the principal
 // may see: its original, its duplicates, then up to RelatedMax similar requests of the last
 // RelatedDays days, most similar first.
 func (s *Service) Related(ctx context.Context, p *hall.Principal, id string) ([]RelatedCase, error) {
-	cs, err := s.staff(p)
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.visible(ctx, p, cs, id)
+	cs, c, err := s.staffCase(ctx, p, id)
 	if err != nil {
 		return nil, err
 	}

@@ -418,6 +418,11 @@ func (s *Server) handleListCases(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	// the department first: another department's list is refused whatever else is asked
+	if _, err := cases.Scope(p, hall.CaseFilter{Department: r.URL.Query().Get("department")}); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	f, err := s.caseFilter(r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -508,26 +513,24 @@ func (s *Server) handleCaseStats(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	loc := s.campusLoc()
-	q := r.URL.Query()
-	from, err := parseWhen(q.Get("from"), "from", loc, false)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	to, err := parseWhen(q.Get("to"), "to", loc, true)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if to.IsZero() {
-		to = s.now()
-	}
-	if from.IsZero() {
-		y, m, d := to.In(loc).AddDate(0, 0, -30).Date()
-		from = time.Date(y, m, d, 0, 0, 0, 0, loc)
-	}
-	st, err := s.caseSvc.Stats(r.Context(), p, from, to)
+	from, to, st, err := s.caseSvc.Stats(r.Context(), p, func() (from, to time.Time, err error) {
+		loc := s.campusLoc()
+		q := r.URL.Query()
+		if from, err = parseWhen(q.Get("from"), "from", loc, false); err != nil {
+			return from, to, err
+		}
+		if to, err = parseWhen(q.Get("to"), "to", loc, true); err != nil {
+			return from, to, err
+		}
+		if to.IsZero() {
+			to = s.now()
+		}
+		if from.IsZero() {
+			y, m, d := to.In(loc).AddDate(0, 0, -30).Date()
+			from = time.Date(y, m, d, 0, 0, 0, 0, loc)
+		}
+		return from, to, nil
+	})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
