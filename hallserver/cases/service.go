@@ -30,8 +30,10 @@ type NoticeBoard interface {
 type ServiceConfig struct {
 	// Cases is the case store; nil makes the staff use cases EUNAVAILABLE.
 	Cases hall.CaseService
-	// Topics keeps the hot topics' answers; nil makes AnswerTopic EUNAVAILABLE.
+	// Topics keeps the hot topics' answers; nil makes Topics and AnswerTopic EUNAVAILABLE.
 	Topics hall.TopicService
+	// LongList is the long-standing list; nil makes EditListItem EUNAVAILABLE.
+	LongList hall.LongListService
 	// Notices are the halls' notice lines and Halls the codes of the halls a topic's answer
 	// goes to; nil Notices records answers without notices.
 	Notices NoticeBoard

@@ -294,3 +294,88 @@ func TestServiceRelated(t *testing.T) {
 		t.Errorf("health: %v", err)
 	}
 }
+
+// fakeList is a long-standing list in memory.
+type fakeList struct {
+	hall.LongListService
+	items map[string]hall.ListItem
+	n     int
+}
+
+func (f *fakeList) Item(ctx context.Context, id string) (*hall.ListItem, error) {
+	it, ok := f.items[id]
+	if !ok {
+		return nil, hall.Errorf(hall.ENOTFOUND, "item", "no item %q", id)
+	}
+	return &it, nil
+}
+
+func (f *fakeList) CreateItem(ctx context.Context, it hall.ListItem, by string) (*hall.ListItem, error) {
+	f.n++
+	it.ID = fmt.Sprintf("QD-%03d", f.n)
+	f.items[it.ID] = it
+	return &it, nil
+}
+
+func (f *fakeList) UpdateItem(ctx context.Context, it hall.ListItem, by string) (*hall.ListItem, error) {
+	f.items[it.ID] = it
+	return &it, nil
+}
+
+func (f *fakeList) DeleteItem(ctx context.Context, id string) error {
+	delete(f.items, id)
+	return nil
+}
+
+// TestEditListItemFlagsCases: creating, changing and deleting an item flags and unflags the
+// cases it links, in the office's name; an unknown case or a department's edit changes nothing.
+func TestEditListItemFlagsCases(t *testing.T) {
+	ctx := context.Background()
+	_, fc := caseFixture()
+	fl := &fakeList{items: map[string]hall.ListItem{}}
+	s := NewService(ServiceConfig{Cases: fc, LongList: fl})
+	item := func(nums ...string) func() (hall.ListItem, error) {
+		return func() (hall.ListItem, error) {
+			return hall.ListItem{Title: hall.Text{Zh: "打印机"}, Cases: nums}, nil
+		}
+	}
+	flags := func() []string {
+		var out []string
+		for _, a := range fc.acted {
+			out = append(out, fmt.Sprintf("%s %v %s", a.Case, a.On, a.ListItem))
+		}
+		fc.acted = nil
+		return out
+	}
+	if _, err := s.EditListItem(ctx, pLibrary, ListCreate, "", item("001")); hall.ErrorCode(err) != hall.EFORBIDDEN {
+		t.Fatalf("a department edits the list: %v", err)
+	}
+	if _, err := s.EditListItem(ctx, pOffice, ListCreate, "", item("001", "999")); hall.ErrorCode(err) != hall.EINVALID {
+		t.Fatalf("an unknown case: %v", err)
+	}
+	if len(fl.items) != 0 || len(fc.acted) != 0 {
+		t.Fatalf("refused edits changed the list %v or the cases %v", fl.items, fc.acted)
+	}
+	it, err := s.EditListItem(ctx, pOffice, ListCreate, "", item("001", "002"))
+	if err != nil || it.ID != "QD-001" {
+		t.Fatalf("create: %+v %v", it, err)
+	}
+	if got := flags(); !slices.Equal(got, []string{"001 true QD-001", "002 true QD-001"}) || fc.cases[0].ID != "c1" {
+		t.Fatalf("create flags %v", got)
+	}
+	if _, err := s.EditListItem(ctx, pOffice, ListUpdate, "QD-001", item("002", "004")); err != nil {
+		t.Fatal(err)
+	}
+	if got := flags(); !slices.Equal(got, []string{"004 true QD-001", "001 false "}) {
+		t.Fatalf("update flags %v", got)
+	}
+	if _, err := s.EditListItem(ctx, pOffice, ListDelete, "QD-001", nil); err != nil || len(fl.items) != 0 {
+		t.Fatalf("delete: %v, left %v", err, fl.items)
+	}
+	if got := flags(); !slices.Equal(got, []string{"002 false ", "004 false "}) {
+		t.Fatalf("delete flags %v", got)
+	}
+	if _, err := s.EditListItem(ctx, pOffice, ListDelete, "QD-404", nil); hall.ErrorCode(err) != hall.ENOTFOUND {
+		t.Fatalf("delete an unknown item: %v", err)
+	}
+}

@@ -150,7 +150,7 @@ func NewServer(cfg Config) *Server {
 	for _, h := range cfg.Campus.Halls {
 		halls = append(halls, h.Code)
 	}
-	s.caseSvc = cases.NewService(cases.ServiceConfig{Cases: cfg.Cases, Topics: cfg.Topics, Notices: cfg.Queue,
+	s.caseSvc = cases.NewService(cases.ServiceConfig{Cases: cfg.Cases, Topics: cfg.Topics, LongList: cfg.LongList, Notices: cfg.Queue,
 		Halls: halls, Now: s.now, Log: s.log})
 	s.logins.now = s.now
 	s.metrics = newMetrics(s.reg)

@@ -43,6 +43,14 @@ func (s *Server) reports() (hall.CaseReports, error) {
 	return s.cfg.Reports, nil
 }
 
+// officeReports authenticates the office and returns the case reports.
+func (s *Server) officeReports(r *http.Request) (hall.CaseReports, error) {
+	if _, err := s.officeView(r); err != nil {
+		return nil, err
+	}
+	return s.reports()
+}
+
 // dailyDate reads ?date= (YYYY-MM-DD, default today in the campus zone).
 func (s *Server) dailyDate(r *http.Request) (time.Time, error) {
 	loc := s.campusLoc()
@@ -58,11 +66,7 @@ func (s *Server) dailyDate(r *http.Request) (time.Time, error) {
 }
 
 func (s *Server) handleDaily(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.officeView(r); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	rp, err := s.reports()
+	rp, err := s.officeReports(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -107,11 +111,7 @@ type seriesJSON struct {
 }
 
 func (s *Server) handleSeries(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.officeView(r); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	rp, err := s.reports()
+	rp, err := s.officeReports(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
