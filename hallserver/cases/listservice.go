@@ -17,6 +17,35 @@ const (
 	ListDelete                 // remove an item
 )
 
+// longList checks that the principal works cases and returns the long-standing list.
+func (s *Service) longList(p *hall.Principal) (hall.LongListService, error) {
+	if _, err := s.staff(p); err != nil {
+		return nil, err
+	}
+	if s.cfg.LongList == nil {
+		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "the long-standing list is not configured on this server")
+	}
+	return s.cfg.LongList, nil
+}
+
+// ListItems returns every item of the long-standing list, for those who work cases.
+func (s *Service) ListItems(ctx context.Context, p *hall.Principal) ([]hall.ListItem, error) {
+	ll, err := s.longList(p)
+	if err != nil {
+		return nil, err
+	}
+	return ll.Items(ctx)
+}
+
+// ListItem returns the item of the long-standing list with this ID, for those who work cases.
+func (s *Service) ListItem(ctx context.Context, p *hall.Principal, id string) (*hall.ListItem, error) {
+	ll, err := s.longList(p)
+	if err != nil {
+		return nil, err
+	}
+	return ll.Item(ctx, id)
+}
+
 // EditListItem creates, replaces (the item with this ID) or removes (the same) an item of the
 // long-standing list in the office's name, and flags the cases it links (the list case action,
 // in the case log) or clears the flag of those it no longer links; cases already closed keep
@@ -27,14 +56,11 @@ func (s *Service) EditListItem(ctx context.Context, p *hall.Principal, edit List
 	if err := CheckOffice(p); err != nil {
 		return nil, err
 	}
-	ll := s.cfg.LongList
-	if ll == nil {
-		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "the long-standing list is not configured on this server")
-	}
-	cs, err := s.store()
+	ll, err := s.longList(p)
 	if err != nil {
 		return nil, err
 	}
+	cs := s.cfg.Cases // longList checked it
 	var it hall.ListItem
 	if edit != ListDelete {
 		if it, err = body(); err != nil {

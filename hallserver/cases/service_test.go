@@ -363,6 +363,12 @@ func TestEditListItemFlagsCases(t *testing.T) {
 	if got := flags(); !slices.Equal(got, []string{"001 true QD-001", "002 true QD-001"}) || fc.cases[0].ID != "c1" {
 		t.Fatalf("create flags %v", got)
 	}
+	if got, err := s.ListItem(ctx, pLibrary, "QD-001"); err != nil || !slices.Equal(got.Cases, []string{"001", "002"}) {
+		t.Fatalf("a department reads the item: %+v %v", got, err)
+	}
+	if _, err := s.ListItems(ctx, pKiosk); hall.ErrorCode(err) != hall.EFORBIDDEN {
+		t.Fatalf("a kiosk reads the list: %v", err)
+	}
 	if _, err := s.EditListItem(ctx, pOffice, ListUpdate, "QD-001", item("002", "004")); err != nil {
 		t.Fatal(err)
 	}

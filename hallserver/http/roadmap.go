@@ -48,16 +48,12 @@ func (b listItemRequest) item(id string) hall.ListItem {
 }
 
 func (s *Server) handleListItems(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.caseStaff(r); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	ll, err := s.longList()
+	p, err := s.authenticate(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	items, err := ll.Items(r.Context())
+	items, err := s.caseSvc.ListItems(r.Context(), p)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -66,16 +62,12 @@ func (s *Server) handleListItems(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleGetListItem(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.caseStaff(r); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	ll, err := s.longList()
+	p, err := s.authenticate(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	it, err := ll.Item(r.Context(), r.PathValue("id"))
+	it, err := s.caseSvc.ListItem(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
