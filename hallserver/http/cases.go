@@ -472,7 +472,7 @@ func (s *Server) caseFilter(r *http.Request) (hall.CaseFilter, error) {
 }
 
 func (s *Server) handleGetCase(w http.ResponseWriter, r *http.Request) {
-	p, err := s.caseStaff(r)
+	p, err := s.authenticate(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -486,7 +486,7 @@ func (s *Server) handleGetCase(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleCaseAction(w http.ResponseWriter, r *http.Request) {
-	p, err := s.caseStaff(r)
+	p, err := s.authenticate(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -508,7 +508,7 @@ type caseStatsJSON struct {
 }
 
 func (s *Server) handleCaseStats(w http.ResponseWriter, r *http.Request) {
-	p, err := s.caseStaff(r)
+	p, err := s.authenticate(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -39,7 +39,7 @@ type relatedListJSON struct {
 }
 
 func (s *Server) handleRelated(w http.ResponseWriter, r *http.Request) {
-	p, err := s.caseStaff(r)
+	p, err := s.authenticate(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
