@@ -107,9 +107,11 @@ func (t *Topics) Topics(ctx context.Context, days int) ([]hall.Topic, error) {
 	return top, err
 }
 
-// Answer publishes or replaces the answer on a topic and links the topic's cases (of both
-// windows) to it. An answered topic no longer in the window can still be re-answered.
-func (t *Topics) Answer(ctx context.Context, id string, days int, text hall.Text, by string) (*hall.TopicAnswer, error) {
+// PrepareAnswer checks an answer to a topic and returns it as RecordAnswer would store it,
+// linked to the topic's cases (of both windows); its Notices are those of the answer it
+// replaces. Nothing is stored. An answered topic no longer in the window can still be
+// re-answered.
+func (t *Topics) PrepareAnswer(ctx context.Context, id string, days int, text hall.Text, by string) (*hall.TopicAnswer, error) {
 	text.Zh, text.En = strings.TrimSpace(text.Zh), strings.TrimSpace(text.En)
 	if text.Zh == "" && text.En == "" {
 		return nil, hall.Errorf(hall.EINVALID, "text", "the answer needs text in Chinese or English")
@@ -129,28 +131,55 @@ func (t *Topics) Answer(ctx context.Context, id string, days int, text hall.Text
 			topic = &top[i]
 		}
 	}
-	var out *hall.TopicAnswer
-	err = t.db.bolt.Update(func(tx *bbolt.Tx) error {
-		ab, cb := tx.Bucket(bucketTopicAnswers), tx.Bucket(bucketTopicCases)
-		a := hall.TopicAnswer{Topic: id, Cases: []string{}}
-		if v := ab.Get([]byte(id)); v != nil {
+	a := hall.TopicAnswer{Topic: id, Cases: []string{}}
+	err = t.db.bolt.View(func(tx *bbolt.Tx) error {
+		if v := tx.Bucket(bucketTopicAnswers).Get([]byte(id)); v != nil {
 			if err := json.Unmarshal(v, &a); err != nil {
 				return fmt.Errorf("decode topic answer %s: %w", id, err)
 			}
 		} else if topic == nil {
 			return hall.Errorf(hall.ENOTFOUND, "topic", "no topic %q in the last %d days", id, days)
 		}
-		a.Text, a.By, a.At = text, by, t.now().UTC()
-		if topic != nil {
-			a.Label = topic.Label
-			for _, num := range topic.Cases {
-				if cid := ids[num]; cid != "" && !slices.Contains(a.Cases, cid) {
-					a.Cases = append(a.Cases, cid)
-				}
+		return nil
+	})
+	if err != nil {
+		if hall.ErrorCode(err) == hall.ENOTFOUND {
+			return nil, err
+		}
+		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: read topic answer: %v", err)
+	}
+	a.Text, a.By, a.At = text, by, t.now().UTC()
+	if topic != nil {
+		a.Label = topic.Label
+		for _, num := range topic.Cases {
+			if cid := ids[num]; cid != "" && !slices.Contains(a.Cases, cid) {
+				a.Cases = append(a.Cases, cid)
 			}
 		}
+	}
+	return &a, nil
+}
+
+// RecordAnswer stores a prepared answer, with the hall notices that now carry it, and links
+// its cases to the topic, in one transaction. ECONFLICT, storing nothing, when the stored
+// answer no longer has the replaced notices (another answer was recorded since).
+func (t *Topics) RecordAnswer(ctx context.Context, a hall.TopicAnswer, replaced []hall.TopicNotice) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := t.db.bolt.Update(func(tx *bbolt.Tx) error {
+		ab, cb := tx.Bucket(bucketTopicAnswers), tx.Bucket(bucketTopicCases)
+		var stored hall.TopicAnswer
+		if v := ab.Get([]byte(a.Topic)); v != nil {
+			if err := json.Unmarshal(v, &stored); err != nil {
+				return fmt.Errorf("decode topic answer %s: %w", a.Topic, err)
+			}
+		}
+		if !slices.Equal(stored.Notices, replaced) {
+			return hall.Errorf(hall.ECONFLICT, "topic", "topic %q was answered again meanwhile; retry", a.Topic)
+		}
 		for _, cid := range a.Cases {
-			if err := cb.Put([]byte(cid), []byte(id)); err != nil {
+			if err := cb.Put([]byte(cid), []byte(a.Topic)); err != nil {
 				return err
 			}
 		}
@@ -158,42 +187,10 @@ func (t *Topics) Answer(ctx context.Context, id string, days int, text hall.Text
 		if err != nil {
 			return err
 		}
-		out = &a
-		return ab.Put([]byte(id), v)
+		return ab.Put([]byte(a.Topic), v)
 	})
-	if err != nil {
-		if hall.ErrorCode(err) == hall.ENOTFOUND {
-			return nil, err
-		}
-		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: store topic answer: %v", err)
-	}
-	return out, nil
-}
-
-// SetNotices records the hall notices carrying a topic's answer.
-func (t *Topics) SetNotices(ctx context.Context, id string, notices []hall.TopicNotice) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	err := t.db.bolt.Update(func(tx *bbolt.Tx) error {
-		ab := tx.Bucket(bucketTopicAnswers)
-		v := ab.Get([]byte(id))
-		if v == nil {
-			return hall.Errorf(hall.ENOTFOUND, "topic", "topic %q has no answer", id)
-		}
-		var a hall.TopicAnswer
-		if err := json.Unmarshal(v, &a); err != nil {
-			return fmt.Errorf("decode topic answer %s: %w", id, err)
-		}
-		a.Notices = notices
-		nv, err := json.Marshal(a)
-		if err != nil {
-			return err
-		}
-		return ab.Put([]byte(id), nv)
-	})
-	if err != nil && hall.ErrorCode(err) != hall.ENOTFOUND {
-		return hall.Errorf(hall.EUNAVAILABLE, "", "bolt: store topic notices: %v", err)
+	if err != nil && hall.ErrorCode(err) != hall.ECONFLICT {
+		return hall.Errorf(hall.EUNAVAILABLE, "", "bolt: store topic answer: %v", err)
 	}
 	return err
 }

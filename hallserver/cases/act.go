@@ -16,10 +16,8 @@ const (
 	rightInvolved              // the lead, an assisting department, or the office
 )
 
-// isOffice reports whether the actor has the office's rights.
-func isOffice(a *hall.CaseAction) bool {
-	return a.Role == hall.RoleSupervisor || a.Role == hall.RoleAdmin || a.ActorDepartment == hall.OfficeDepartment
-}
+// isOffice reports whether the actor has the office's rights (policy.go).
+func isOffice(a *hall.CaseAction) bool { return officeRights(a.Role, a.ActorDepartment) }
 
 func allowed(a *hall.CaseAction, c *hall.Case, need right) error {
 	if isOffice(a) {
@@ -40,11 +38,8 @@ func allowed(a *hall.CaseAction, c *hall.Case, need right) error {
 	return hall.Errorf(hall.EFORBIDDEN, "case", "%s may not %s case %s", actorName(a), a.Action, c.Number)
 }
 
-// visible reports whether the actor may see the case: the office every case, a department the
-// cases it leads or assists (as the HTTP layer's case views).
-func visible(a *hall.CaseAction, c *hall.Case) bool {
-	return isOffice(a) || (a.ActorDepartment != "" && c.Involves(a.ActorDepartment))
-}
+// visible reports whether the actor may see the case, by the visibility policy (policy.go).
+func visible(a *hall.CaseAction, c *hall.Case) bool { return involved(a.Role, a.ActorDepartment, c) }
 
 func actorName(a *hall.CaseAction) string {
 	if a.Actor != "" {

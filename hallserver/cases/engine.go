@@ -11,6 +11,12 @@
 // (to persist and replay at start-up), and the engine Meta. The owner persists the Change in one
 // transaction before acknowledging.
 //
+// Above the engine, in the same package: the case visibility policy (policy.go: who sees which
+// case, which fields, which events) and Service (service.go, listservice.go), the use cases a
+// signed-in principal runs — the policy applied around the stores, and the workflows that span
+// stores (a topic's answer on every hall's notice line, all or nothing). Service reaches the
+// stores only through package hall's interfaces; the HTTP layer calls it.
+//
 // The engine keeps every case that is not final (archived, duplicate, not accepted) in memory;
 // final cases leave it with the Change that closed them. Restore rebuilds the engine from the
 // Meta and those open cases; the durable timers (warned/escalated marks, deadlines, pauses) are

@@ -350,11 +350,21 @@ func joinOverlap(a, b string) (string, bool) {
 	return "", false
 }
 
-// RelatedCase is a case like another, with its cosine similarity.
+// RelatedCase is a case related to another: its duplicate, its original, or a similar request
+// (with the cosine similarity of their texts).
 type RelatedCase struct {
-	Case       *hall.Case
+	Case *hall.Case
+	// Relation is RelDuplicate, RelOriginal or RelSimilar.
+	Relation   string
 	Similarity float64
 }
+
+// The relations of a related case.
+const (
+	RelDuplicate = "duplicate" // linked to the case as its duplicate
+	RelOriginal  = "original"  // the case is a duplicate of this one
+	RelSimilar   = "similar"   // a request with a similar text
+)
 
 // Related returns up to n cases of pool most similar to c (cosine over the same TF-IDF vectors
 // as Topics, IDF over the pool and c), at least minSim, most similar first; c itself and cases
@@ -409,7 +419,7 @@ func Related(c *hall.Case, pool []hall.Case, n int, minSim float64) []RelatedCas
 			dot += w * target[k]
 		}
 		if dot >= minSim {
-			out = append(out, RelatedCase{Case: &pool[i], Similarity: math.Round(dot*1000) / 1000})
+			out = append(out, RelatedCase{Case: &pool[i], Relation: RelSimilar, Similarity: math.Round(dot*1000) / 1000})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Similarity > out[j].Similarity })

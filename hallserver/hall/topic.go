@@ -49,11 +49,15 @@ type Topic struct {
 type TopicService interface {
 	// Topics returns the topics of the last days (at least two requests each), best first.
 	Topics(ctx context.Context, days int) ([]Topic, error)
-	// Answer publishes (or replaces) the answer on the topic with this ID among the topics of
-	// the last days (or an answered topic), linking the topic's cases to it.
-	Answer(ctx context.Context, id string, days int, text Text, by string) (*TopicAnswer, error)
-	// SetNotices records the hall notices that carry the answer.
-	SetNotices(ctx context.Context, id string, notices []TopicNotice) error
+	// PrepareAnswer checks an answer (or a replacement) to the topic with this ID among the
+	// topics of the last days (or an answered topic) and returns it as RecordAnswer would store
+	// it, linked to the topic's cases; its Notices are those of the answer it replaces. Nothing
+	// is stored.
+	PrepareAnswer(ctx context.Context, id string, days int, text Text, by string) (*TopicAnswer, error)
+	// RecordAnswer stores a prepared answer with the hall notices that now carry it, in one
+	// write; ECONFLICT, storing nothing, when the stored answer no longer has the replaced
+	// notices (another answer was recorded since).
+	RecordAnswer(ctx context.Context, a TopicAnswer, replaced []TopicNotice) error
 	// AnswerFor returns the answer linked to a case (nil when none).
 	AnswerFor(ctx context.Context, caseID string) (*TopicAnswer, error)
 }

@@ -75,7 +75,7 @@ func (s *Server) handleBackup(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("Content-Length", strconv.FormatInt(f.Size(), 10))
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="onedoor-%s.db"`, time.Now().UTC().Format("20060102-150405")))
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="onedoor-%s.db"`, s.now().UTC().Format("20060102-150405")))
 	if _, err := io.Copy(w, f); err != nil {
 		// Headers are gone: the client sees a truncated body (hallctl then keeps no file).
 		s.log.Error("backup", "err", err)

@@ -9,10 +9,13 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
 )
 
-// The case system's API (接诉即办, issue 7). Routes (see openapi.json):
+// The case system's API (接诉即办, issue 7). Routes (in the route table, routes.go; see
+// openapi.json); who sees which case is the case policy's (hallserver/cases, policy.go), the
+// staff use cases are cases.Service's:
 //
 //	POST /api/v1/route                       any staff: {text} → hall.RouteResult
 //	GET  /api/v1/catalogue                   anyone: the dispatch catalogue (kiosk topic buttons)
@@ -38,66 +41,12 @@ const (
 	maxRouteText = 2000
 )
 
-// registerCases adds the case routes to the server.
-func (s *Server) registerCases() {
-	s.handle("POST /api/v1/route", s.handleRoute)
-	s.handle("GET /api/v1/catalogue", s.handleCatalogue)
-	s.handle("POST /api/v1/cases", s.handleOpenCase)
-	s.handle("GET /api/v1/cases", s.handleListCases)
-	s.handle("GET /api/v1/cases/stats", s.handleCaseStats)
-	s.handle("GET /api/v1/cases/{id}", s.handleGetCase)
-	s.handle("POST /api/v1/cases/{id}/{action}", s.handleCaseAction)
-	s.handle("GET /api/v1/case-follow/{token}", s.handleCaseFollow)
-	s.handle("POST /api/v1/case-follow/{token}/details", s.handleCaseDetails)
-	s.handle("POST /api/v1/case-follow/{token}/rate", s.handleCaseRate)
-	s.handle("GET /c/{token}", s.handleCasePage)
-}
-
 // casesService returns the case service, EUNAVAILABLE when the server has none.
 func (s *Server) casesService() (hall.CaseService, error) {
 	if s.cfg.Cases == nil {
 		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "the case system is not configured on this server")
 	}
 	return s.cfg.Cases, nil
-}
-
-// ---- who may do what ----
-
-// seesAllCases reports whether the principal has the supervising office's view: supervisors,
-// admins and handlers of the office.
-func seesAllCases(p *hall.Principal) bool {
-	if p == nil || p.Device {
-		return false
-	}
-	return p.Role == hall.RoleSupervisor || p.Role == hall.RoleAdmin ||
-		(p.Role == hall.RoleHandler && p.Department == hall.OfficeDepartment)
-}
-
-// worksCases reports whether the principal works cases at all (lists, reads, acts).
-func worksCases(p *hall.Principal) bool {
-	return seesAllCases(p) || (p != nil && !p.Device && p.Role == hall.RoleHandler && p.Department != "")
-}
-
-// sees reports whether the principal may see the case: the office sees all, a department the
-// cases it leads or assists.
-func sees(p *hall.Principal, c *hall.Case) bool {
-	return seesAllCases(p) || (worksCases(p) && c.Involves(p.Department))
-}
-
-// staffView is the case as the principal sees it: requester contact data only for the lead
-// department and the office; assisting departments see it masked. The requester's follow token
-// is never shown to staff: it would let a department add details or rate its own reply in the
-// requester's name (the opener gets it once, in the answer to POST /api/v1/cases).
-func staffView(p *hall.Principal, c *hall.Case) hall.Case {
-	out := *c
-	out.Token = ""
-	if !seesAllCases(p) && c.Department != p.Department {
-		out.Requester = c.Requester.Masked()
-	}
-	if out.Timeline == nil {
-		out.Timeline = []hall.CaseEntry{}
-	}
-	return out
 }
 
 // ---- route and catalogue ----
@@ -362,20 +311,16 @@ func (s *Server) categoryName(r *http.Request, code string) hall.Text {
 
 // ---- staff: list, get, act, stats ----
 
-// staffCases authenticates a principal who works cases and returns the service.
-func (s *Server) staffCases(r *http.Request) (*hall.Principal, hall.CaseService, error) {
+// caseStaff authenticates a principal who works cases (the case policy's cases.WorksCases).
+func (s *Server) caseStaff(r *http.Request) (*hall.Principal, error) {
 	p, err := s.authenticate(r)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if !worksCases(p) {
-		return nil, nil, hall.Errorf(hall.EFORBIDDEN, "", "%s %q does not work cases (department handlers, the office, supervisors and admins do)", p.Role, p.Subject)
+	if err := cases.CheckWorksCases(p); err != nil {
+		return nil, err
 	}
-	cs, err := s.casesService()
-	if err != nil {
-		return nil, nil, err
-	}
-	return p, cs, nil
+	return p, nil
 }
 
 func boolParam(r *http.Request, name string) bool {
@@ -410,177 +355,121 @@ func (s *Server) campusLoc() *time.Location {
 }
 
 func (s *Server) handleListCases(w http.ResponseWriter, r *http.Request) {
-	p, cs, err := s.staffCases(r)
+	p, err := s.caseStaff(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	// the department first: another department's list is refused whatever else is asked
+	if _, err := cases.Scope(p, hall.CaseFilter{Department: r.URL.Query().Get("department")}); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	f, err := s.caseFilter(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	list, err := s.caseSvc.List(r.Context(), p, f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, caseListJSON{Cases: list, Count: len(list)})
+}
+
+// caseFilter reads the query of GET /api/v1/cases.
+func (s *Server) caseFilter(r *http.Request) (hall.CaseFilter, error) {
 	q := r.URL.Query()
 	f := hall.CaseFilter{Department: q.Get("department"), Open: boolParam(r, "open"), Overdue: boolParam(r, "overdue"),
 		Supervised: boolParam(r, "supervised"), Kind: hall.Kind(q.Get("kind")), Text: q.Get("q"), Limit: defCaseList}
-	if !seesAllCases(p) {
-		if f.Department != "" && f.Department != p.Department {
-			s.writeError(w, r, hall.Errorf(hall.EFORBIDDEN, "department", "a department sees only its own cases"))
-			return
-		}
-		f.Department = p.Department
-	}
 	if v := q.Get("state"); v != "" {
 		for _, st := range strings.Split(v, ",") {
 			cs := hall.CaseState(strings.TrimSpace(st))
 			if !cs.Valid() {
-				s.writeError(w, r, hall.Errorf(hall.EINVALID, "state", "unknown case state %q", st))
-				return
+				return f, hall.Errorf(hall.EINVALID, "state", "unknown case state %q", st)
 			}
 			f.States = append(f.States, cs)
 		}
 	}
 	if f.Kind != "" && !f.Kind.Valid() {
-		s.writeError(w, r, hall.Errorf(hall.EINVALID, "kind", "kind must be consultation, complaint or suggestion"))
-		return
+		return f, hall.Errorf(hall.EINVALID, "kind", "kind must be consultation, complaint or suggestion")
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxCaseList {
-			s.writeError(w, r, hall.Errorf(hall.EINVALID, "limit", "limit must be 1 to %d", maxCaseList))
-			return
+			return f, hall.Errorf(hall.EINVALID, "limit", "limit must be 1 to %d", maxCaseList)
 		}
 		f.Limit = n
 	}
 	loc := s.campusLoc()
+	var err error
 	if f.Since, err = parseWhen(q.Get("since"), "since", loc, false); err == nil {
 		f.Until, err = parseWhen(q.Get("until"), "until", loc, true)
 	}
 	if err == nil && len(f.Text) > 200 {
 		err = hall.Errorf(hall.EINVALID, "q", "q is longer than 200 characters")
 	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	list, err := cs.List(r.Context(), f)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	out := caseListJSON{Cases: make([]hall.Case, 0, len(list))}
-	for i := range list {
-		if sees(p, &list[i]) {
-			out.Cases = append(out.Cases, staffView(p, &list[i]))
-		}
-	}
-	out.Count = len(out.Cases)
-	writeJSON(w, http.StatusOK, out)
-}
-
-// visibleCase reads the case named in the path; a case the principal may not see is not found.
-func (s *Server) visibleCase(r *http.Request, p *hall.Principal, cs hall.CaseService) (*hall.Case, error) {
-	id := r.PathValue("id")
-	notFound := hall.Errorf(hall.ENOTFOUND, "case", "no case %q", id)
-	if id == "" || len(id) > 64 {
-		return nil, notFound
-	}
-	c, err := cs.Get(r.Context(), id)
-	if err != nil {
-		if hall.ErrorCode(err) == hall.ENOTFOUND {
-			return nil, notFound
-		}
-		return nil, err
-	}
-	if !sees(p, c) {
-		return nil, notFound
-	}
-	return c, nil
+	return f, err
 }
 
 func (s *Server) handleGetCase(w http.ResponseWriter, r *http.Request) {
-	p, cs, err := s.staffCases(r)
+	p, err := s.authenticate(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	c, err := s.visibleCase(r, p, cs)
+	c, err := s.caseSvc.Get(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, staffView(p, c))
+	writeJSON(w, http.StatusOK, c)
 }
 
 func (s *Server) handleCaseAction(w http.ResponseWriter, r *http.Request) {
-	p, cs, err := s.staffCases(r)
+	p, err := s.authenticate(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	action := r.PathValue("action")
-	known := false
-	for _, a := range hall.CaseActions {
-		known = known || a == action
-	}
-	if !known {
-		s.writeError(w, r, hall.Errorf(hall.ENOTFOUND, "action", "unknown case action %q (one of %s)", action, strings.Join(hall.CaseActions, ", ")))
-		return
-	}
-	c, err := s.visibleCase(r, p, cs)
+	out, err := s.caseSvc.Act(r.Context(), p, r.PathValue("id"), r.PathValue("action"), func(a *hall.CaseAction) error {
+		return decodeJSON(w, r, a, true)
+	})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	var a hall.CaseAction
-	if err := decodeJSON(w, r, &a, true); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	a.Case, a.Action, a.Actor, a.Role, a.ActorDepartment = c.ID, action, p.Subject, p.Role, p.Department
-	out, err := cs.Act(r.Context(), a)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, staffView(p, out))
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) handleCaseStats(w http.ResponseWriter, r *http.Request) {
-	p, cs, err := s.staffCases(r)
+	p, err := s.authenticate(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if !seesAllCases(p) {
-		s.writeError(w, r, hall.Errorf(hall.EFORBIDDEN, "", "the rates of all departments are for the office, supervisors and admins"))
-		return
-	}
-	loc := s.campusLoc()
-	q := r.URL.Query()
-	from, err := parseWhen(q.Get("from"), "from", loc, false)
+	from, to, st, err := s.caseSvc.Stats(r.Context(), p, func() (from, to time.Time, err error) {
+		loc := s.campusLoc()
+		q := r.URL.Query()
+		if from, err = parseWhen(q.Get("from"), "from", loc, false); err != nil {
+			return from, to, err
+		}
+		if to, err = parseWhen(q.Get("to"), "to", loc, true); err != nil {
+			return from, to, err
+		}
+		if to.IsZero() {
+			to = s.now()
+		}
+		if from.IsZero() {
+			y, m, d := to.In(loc).AddDate(0, 0, -30).Date()
+			from = time.Date(y, m, d, 0, 0, 0, 0, loc)
+		}
+		return from, to, nil
+	})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
-	}
-	to, err := parseWhen(q.Get("to"), "to", loc, true)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if to.IsZero() {
-		to = time.Now()
-	}
-	if from.IsZero() {
-		y, m, d := to.In(loc).AddDate(0, 0, -30).Date()
-		from = time.Date(y, m, d, 0, 0, 0, 0, loc)
-	}
-	if !from.Before(to) {
-		s.writeError(w, r, hall.Errorf(hall.EINVALID, "from", "from must be before to"))
-		return
-	}
-	st, err := cs.Stats(r.Context(), from, to)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if st == nil {
-		st = []hall.DepartmentStats{}
 	}
 	writeJSON(w, http.StatusOK, caseStatsJSON{From: from, To: to, Departments: st})
 }

@@ -14,10 +14,11 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
 )
 
-// The WebSocket stream of the case log (routes in registerCaseStream):
+// The WebSocket stream of the case log (routes in the route table, routes.go):
 //
 //	GET /api/v1/cases/stream?since=N              staff who work cases: a department handler gets
 //	                                              its department's case events, the office,
@@ -33,16 +34,16 @@ import (
 // case after the change, so applying an event again (after a snapshot that already had it) is
 // harmless.
 
-// caseView is the form of an event a client gets.
-type caseView int
+// caseView is the form of an event a client gets (the case policy's views, cases.View).
+type caseView = cases.View
 
 const (
-	viewNone   caseView = iota
-	viewFull            // the staff view with the requester's contact data (lead department, office)
-	viewMasked          // the requester masked (assisting departments)
-	viewLeft            // the case left the client's department: only what identifies it
-	viewPublic          // the requester's view (Case.Public) of a public timeline entry
-	numViews
+	viewNone   = cases.ViewNone
+	viewFull   = cases.ViewFull
+	viewMasked = cases.ViewMasked
+	viewLeft   = cases.ViewLeft
+	viewPublic = cases.ViewPublic
+	numViews   = cases.NumViews
 )
 
 // caseStreamEvent is one event as a case stream sends it.
@@ -87,73 +88,22 @@ type caseClient struct {
 	view func(ev *hall.CaseEvent) caseView
 }
 
-// staffCaseView returns the view function of a staff principal.
+// staffCaseView returns the view function of a staff principal (cases.EventView).
 func staffCaseView(p *hall.Principal) func(ev *hall.CaseEvent) caseView {
-	if seesAllCases(p) {
-		return func(ev *hall.CaseEvent) caseView {
-			if ev.Case == nil {
-				return viewNone
-			}
-			return viewFull
-		}
-	}
-	dept := p.Department
-	return func(ev *hall.CaseEvent) caseView {
-		c := ev.Case
-		switch {
-		case c == nil:
-			return viewNone
-		case c.Department == dept:
-			return viewFull
-		case c.Involves(dept):
-			return viewMasked
-		case ev.Department == dept && (ev.Type == hall.CaseEvRouted || ev.Type == hall.CaseEvDispatched):
-			return viewFull // on its way to the department (routed comes before the case is assigned)
-		case ev.Department == dept:
-			return viewLeft
-		}
-		for i := range c.Timeline {
-			if c.Timeline[i].Department == dept {
-				return viewLeft // it was theirs once (re-routed, returned): let the inbox drop it
-			}
-		}
-		return viewNone
-	}
+	return func(ev *hall.CaseEvent) caseView { return cases.EventView(p, ev) }
 }
 
-// followCaseView returns the view function of a follow page of the case: its events that add a
-// public timeline entry.
+// followCaseView returns the view function of a follow page of the case (cases.FollowEventView).
 func followCaseView(caseID string) func(ev *hall.CaseEvent) caseView {
-	return func(ev *hall.CaseEvent) caseView {
-		if ev.Case == nil || ev.Case.ID != caseID {
-			return viewNone
-		}
-		if _, ok := ev.Public(); !ok {
-			return viewNone
-		}
-		return viewPublic
-	}
+	return func(ev *hall.CaseEvent) caseView { return cases.FollowEventView(caseID, ev) }
 }
 
 // caseMessage builds the message of an event in a view.
 func (s *Server) caseMessage(ev *hall.CaseEvent, v caseView) any {
 	m := caseStreamEvent{Seq: ev.Seq, Type: ev.Type, At: ev.At, Actor: ev.Actor, Department: ev.Department, Limit: ev.Limit}
 	switch v {
-	case viewFull:
-		c := *ev.Case
-		c.Token = "" // as staffView: staff never get the requester's follow token
-		if c.Timeline == nil {
-			c.Timeline = []hall.CaseEntry{}
-		}
-		m.Case = c
-	case viewMasked:
-		c := *ev.Case
-		c.Token = ""
-		c.Requester = c.Requester.Masked()
-		if c.Timeline == nil {
-			c.Timeline = []hall.CaseEntry{}
-		}
-		m.Case = c
+	case viewFull, viewMasked:
+		m.Case = cases.ViewCase(*ev.Case, v)
 	case viewLeft:
 		m.Left = true
 		m.Actor = ""
@@ -341,12 +291,6 @@ func (h *caseHub) close() {
 
 // ---- HTTP ----
 
-// registerCaseStream adds the case stream routes.
-func (s *Server) registerCaseStream() {
-	s.handle("GET /api/v1/cases/stream", s.handleCaseStream)
-	s.handle("GET /api/v1/case-follow/{token}/stream", s.handleCaseFollowStream)
-}
-
 // caseLog returns the case log: Config.CaseLog, or the case service when it is one.
 func (s *Server) caseLog() (hall.CaseLog, error) {
 	if s.cfg.CaseLog != nil {
@@ -411,8 +355,12 @@ func (s *Server) sameOrigin(r *http.Request) bool {
 }
 
 func (s *Server) handleCaseStream(w http.ResponseWriter, r *http.Request) {
-	p, cs, err := s.staffCases(r)
+	p, err := s.caseStaff(r)
 	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if _, err := s.casesService(); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -431,20 +379,11 @@ func (s *Server) handleCaseStream(w http.ResponseWriter, r *http.Request) {
 	}
 	view := staffCaseView(p)
 	s.serveCaseStream(w, r, since, view, func(ctx context.Context, seq uint64) (any, error) {
-		f := hall.CaseFilter{Open: true, Limit: maxCaseList}
-		if !seesAllCases(p) {
-			f.Department = p.Department
-		}
-		list, err := cs.List(ctx, f)
+		list, err := s.caseSvc.List(ctx, p, hall.CaseFilter{Open: true, Limit: maxCaseList})
 		if err != nil {
 			return nil, err
 		}
-		out := caseSnapshot{Type: "snapshot", Seq: seq, Cases: make([]hall.Case, 0, len(list))}
-		for i := range list {
-			if sees(p, &list[i]) {
-				out.Cases = append(out.Cases, staffView(p, &list[i]))
-			}
-		}
+		out := caseSnapshot{Type: "snapshot", Seq: seq, Cases: list}
 		return out, nil
 	})
 }

@@ -72,7 +72,7 @@ func (s *Server) currentView(ctx context.Context, h *hall.Hall, t *hall.Ticket) 
 			c.Materials = sv.Materials
 		}
 	}
-	end := time.Now()
+	end := s.now()
 	if t.CalledAt != nil {
 		end = *t.CalledAt
 	}

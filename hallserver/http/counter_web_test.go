@@ -312,8 +312,8 @@ func TestWebScreenshots(t *testing.T) {
 	}
 	e.srv.Close()
 	e.ts.Close()
+	e.config = func(c *Config) { c.Cases = cs }
 	e.start()
-	e.srv.cfg.Cases = cs // the server reads it per request; set before any request
 	staff := e.login("admin")
 	for _, c := range []int{1, 2, 3, 4} {
 		e.act(staff, c, "open", nil, 200)

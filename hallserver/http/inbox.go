@@ -2,11 +2,8 @@ package http
 
 import (
 	"net/http"
-	"slices"
-	"time"
 
 	"onedoor/hallserver/cases"
-	"onedoor/hallserver/hall"
 )
 
 // The department inbox (GET /cases): a page for handlers that works through the case API
@@ -24,55 +21,20 @@ func (s *Server) handleInboxPage(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// Related cases limits.
-const (
-	relatedDays = 30
-	relatedMax  = 8
-	relatedSim  = 0.2
-)
-
 func (s *Server) handleRelated(w http.ResponseWriter, r *http.Request) {
-	p, cs, err := s.staffCases(r)
+	p, err := s.authenticate(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	c, err := s.visibleCase(r, p, cs)
+	rel, err := s.caseSvc.Related(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	out := relatedListJSON{Cases: []relatedJSON{}}
-	seen := map[string]bool{c.Number: true}
-	link := func(num, rel string) {
-		if seen[num] {
-			return
-		}
-		x, err := cs.Get(r.Context(), num)
-		if err != nil || !sees(p, x) {
-			return
-		}
-		seen[num] = true
-		out.Cases = append(out.Cases, relatedJSON{CaseBrief: cases.Brief(x), Relation: rel})
-	}
-	if c.DuplicateOf != "" {
-		link(c.DuplicateOf, "original")
-	}
-	for _, d := range c.Duplicates {
-		link(d, "duplicate")
-	}
-	f := hall.CaseFilter{Since: time.Now().Add(-relatedDays * 24 * time.Hour), Limit: maxCaseList}
-	if !seesAllCases(p) {
-		f.Department = p.Department
-	}
-	pool, err := cs.List(r.Context(), f)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	pool = slices.DeleteFunc(pool, func(x hall.Case) bool { return !sees(p, &x) || seen[x.Number] })
-	for _, rc := range cases.Related(c, pool, relatedMax, relatedSim) {
-		out.Cases = append(out.Cases, relatedJSON{CaseBrief: cases.Brief(rc.Case), Relation: "similar", Similarity: rc.Similarity})
+	out := relatedListJSON{Cases: make([]relatedJSON, 0, len(rel))}
+	for _, rc := range rel {
+		out.Cases = append(out.Cases, relatedJSON{CaseBrief: cases.Brief(rc.Case), Relation: rc.Relation, Similarity: rc.Similarity})
 	}
 	writeJSON(w, http.StatusOK, out)
 }

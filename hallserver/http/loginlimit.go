@@ -4,10 +4,11 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"onedoor/hallserver/wire"
 	"strings"
 	"sync"
 	"time"
+
+	"onedoor/hallserver/wire"
 
 	"golang.org/x/time/rate"
 )

@@ -3,6 +3,7 @@ package http
 import (
 	"time"
 
+	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
 	"onedoor/hallserver/http/open311"
 )
@@ -26,10 +27,10 @@ func (h open311Host) Name() hall.Text                      { return h.s.cfg.Camp
 func (h open311Host) DepartmentName(code string) hall.Text { return h.s.departmentName(code) }
 func (h open311Host) Location() *time.Location             { return h.s.campusLoc() }
 
-func (open311Host) Sees(p *hall.Principal, c *hall.Case) bool { return sees(p, c) }
+func (open311Host) Sees(p *hall.Principal, c *hall.Case) bool { return cases.Sees(p, c) }
 
 func (open311Host) ListDepartment(p *hall.Principal) string {
-	if !seesAllCases(p) && worksCases(p) {
+	if !cases.SeesAll(p) && cases.WorksCases(p) {
 		return p.Department
 	}
 	return ""

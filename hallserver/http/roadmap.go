@@ -3,9 +3,7 @@ package http
 import (
 	"context"
 	"net/http"
-	"slices"
 	"sort"
-	"time"
 
 	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
@@ -32,16 +30,12 @@ func (s *Server) longList() (hall.LongListService, error) {
 }
 
 func (s *Server) handleListItems(w http.ResponseWriter, r *http.Request) {
-	if _, _, err := s.staffCases(r); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	ll, err := s.longList()
+	p, err := s.authenticate(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	items, err := ll.Items(r.Context())
+	items, err := s.caseSvc.ListItems(r.Context(), p)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -50,133 +44,56 @@ func (s *Server) handleListItems(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleGetListItem(w http.ResponseWriter, r *http.Request) {
-	if _, _, err := s.staffCases(r); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	ll, err := s.longList()
+	p, err := s.authenticate(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	it, err := ll.Item(r.Context(), r.PathValue("id"))
+	it, err := s.caseSvc.ListItem(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, it)
-}
-
-// listEditor authenticates the office and decodes the body of a create or update.
-func (s *Server) listEditor(w http.ResponseWriter, r *http.Request) (*hall.Principal, hall.LongListService, hall.CaseService, *listItemRequest, error) {
-	p, err := s.officeView(r)
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	ll, err := s.longList()
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	cs, err := s.casesService()
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	if r.Method == http.MethodDelete {
-		return p, ll, cs, nil, nil
-	}
-	var body listItemRequest
-	if err := decodeJSON(w, r, &body, false); err != nil {
-		return nil, nil, nil, nil, err
-	}
-	if len(body.Cases) > cases.MaxListCases {
-		return nil, nil, nil, nil, hall.Errorf(hall.EINVALID, "cases", "at most %d linked cases", cases.MaxListCases)
-	}
-	for _, num := range body.Cases {
-		if _, err := cs.Get(r.Context(), num); err != nil {
-			if hall.ErrorCode(err) == hall.ENOTFOUND || len(num) > 64 {
-				return nil, nil, nil, nil, hall.Errorf(hall.EINVALID, "cases", "no case %q", num)
-			}
-			return nil, nil, nil, nil, err
-		}
-	}
-	return p, ll, cs, &body, nil
-}
-
-// linkCases flags the cases added to an item and clears the flag of those removed.
-func (s *Server) linkCases(ctx context.Context, p *hall.Principal, cs hall.CaseService, item string, before, after []string) {
-	set := func(num string, on bool) {
-		a := hall.CaseAction{Case: num, Action: hall.CaseActList, Actor: p.Subject, Role: p.Role, ActorDepartment: p.Department, On: on}
-		if on {
-			a.ListItem = item
-		}
-		if _, err := cs.Act(ctx, a); err != nil && hall.ErrorCode(err) != hall.ECONFLICT {
-			s.log.Warn("long-standing list: flag case", "case", num, "item", item, "err", err)
-		}
-	}
-	for _, n := range after {
-		if !slices.Contains(before, n) {
-			set(n, true)
-		}
-	}
-	for _, n := range before {
-		if !slices.Contains(after, n) {
-			set(n, false)
-		}
-	}
 }
 
 func (s *Server) handleCreateListItem(w http.ResponseWriter, r *http.Request) {
-	p, ll, cs, body, err := s.listEditor(w, r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	it, err := ll.CreateItem(r.Context(), body.Item(""), p.Subject)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.linkCases(r.Context(), p, cs, it.ID, nil, it.Cases)
-	writeJSON(w, http.StatusCreated, it)
+	s.editListItem(w, r, cases.ListCreate)
 }
 
 func (s *Server) handleUpdateListItem(w http.ResponseWriter, r *http.Request) {
-	p, ll, cs, body, err := s.listEditor(w, r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	old, err := ll.Item(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	it, err := ll.UpdateItem(r.Context(), body.Item(old.ID), p.Subject)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.linkCases(r.Context(), p, cs, it.ID, old.Cases, it.Cases)
-	writeJSON(w, http.StatusOK, it)
+	s.editListItem(w, r, cases.ListUpdate)
 }
 
 func (s *Server) handleDeleteListItem(w http.ResponseWriter, r *http.Request) {
-	p, ll, cs, _, err := s.listEditor(w, r)
+	s.editListItem(w, r, cases.ListDelete)
+}
+
+// editListItem runs an edit of the list (cases.Service.EditListItem): 201 and the item for a
+// create, 200 and the item for an update, 204 for a delete.
+func (s *Server) editListItem(w http.ResponseWriter, r *http.Request, edit cases.ListEdit) {
+	p, err := s.officeView(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	old, err := ll.Item(r.Context(), r.PathValue("id"))
-	if err != nil {
+	it, err := s.caseSvc.EditListItem(r.Context(), p, edit, r.PathValue("id"), func() (hall.ListItem, error) {
+		var body listItemRequest
+		if err := decodeJSON(w, r, &body, false); err != nil {
+			return hall.ListItem{}, err
+		}
+		return body.Item(""), nil
+	})
+	switch {
+	case err != nil:
 		s.writeError(w, r, err)
-		return
+	case edit == cases.ListCreate:
+		writeJSON(w, http.StatusCreated, it)
+	case edit == cases.ListUpdate:
+		writeJSON(w, http.StatusOK, it)
+	default:
+		w.WriteHeader(http.StatusNoContent)
 	}
-	if err := ll.DeleteItem(r.Context(), old.ID); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.linkCases(r.Context(), p, cs, old.ID, old.Cases, nil)
-	w.WriteHeader(http.StatusNoContent)
 }
 
 // roadmap returns the public items: in progress first, then planned, then done.
@@ -245,7 +162,7 @@ func (s *Server) handleRoadmapPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	loc := s.campusLoc()
-	today := time.Now().In(loc).Format("2006-01-02")
+	today := s.now().In(loc).Format("2006-01-02")
 	var rows []roadmapRow
 	for _, it := range items {
 		row := roadmapRow{roadmapItemJSON: it, StatusName: listStatusText[it.Status], Bar: it.Progress * 2, Updated: it.UpdatedAt.In(loc).Format("2006-01-02")}

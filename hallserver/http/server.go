@@ -23,8 +23,8 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
 )
 
@@ -41,7 +41,8 @@ type Config struct {
 	// Registry receives the server's metrics and is served at /metrics; nil makes a new one (with
 	// the Go and process collectors).
 	Registry *prometheus.Registry
-	// Now is the clock of the server's own date rules (nil: time.Now).
+	// Now is the server's clock (nil: time.Now): every date and time it decides with (see
+	// Server.now).
 	Now func() time.Time
 	// Backup takes a consistent copy of the data file to stream (GET /api/v1/admin/backup, see
 	// admin.go); nil disables it.
@@ -94,6 +95,8 @@ type Server struct {
 	page    *template.Template
 	// upgrader upgrades stream requests to WebSockets.
 	upgrader *websocket.Upgrader
+	// caseSvc runs the case system's use cases and applies its visibility policy.
+	caseSvc *cases.Service
 	// routes lists every registered pattern ("GET /api/v1/halls") for the OpenAPI test.
 	routes []string
 
@@ -143,44 +146,25 @@ func NewServer(cfg Config) *Server {
 		s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	s.cfg.PublicURL = strings.TrimRight(s.cfg.PublicURL, "/")
+	halls := make([]string, 0, len(cfg.Campus.Halls))
+	for _, h := range cfg.Campus.Halls {
+		halls = append(halls, h.Code)
+	}
+	s.caseSvc = cases.NewService(cases.ServiceConfig{Cases: cfg.Cases, Topics: cfg.Topics, LongList: cfg.LongList, Notices: cfg.Queue,
+		Halls: halls, Now: s.now, Log: s.log})
+	s.logins.now = s.now
 	s.metrics = newMetrics(s.reg)
 	s.registerStorageMetrics()
 	s.page = template.Must(template.New("").Funcs(pageFuncs).ParseFS(webFS, "web/*.html"))
 
-	s.handle("POST /api/v1/session", s.handleLogin)
-	s.handle("DELETE /api/v1/session", s.handleLogout)
-	s.handle("GET /api/v1/me", s.handleMe)
-	s.handle("GET /api/v1/halls", s.handleHalls)
-	s.handle("GET /api/v1/halls/{hall}", s.handleHall)
-	s.handle("POST /api/v1/halls/{hall}/tickets", s.handleIssue)
-	s.handle("GET /api/v1/halls/{hall}/snapshot", s.handleSnapshot)
-	s.handle("GET /api/v1/halls/{hall}/waiting", s.handleWaiting)
-	s.handle("POST /api/v1/halls/{hall}/counters/{n}/{action}", s.handleCounter)
-	s.handle("GET /api/v1/halls/{hall}/stream", s.handleStream)
-	s.handle("POST /api/v1/halls/{hall}/devices/status", s.handleDeviceStatus)
-	s.handle("POST /api/v1/halls/{hall}/notices", s.handlePublishNotice)
-	s.handle("DELETE /api/v1/halls/{hall}/notices/{id}", s.handleWithdrawNotice)
-	s.handle("GET /api/v1/follow/{token}", s.handleFollow)
-	s.handle("POST /api/v1/follow/{token}/cancel", s.handleFollowCancel)
-	s.handle("POST /api/v1/follow/{token}/request", s.handleWebCase)
-	s.handle("GET /api/v1/openapi.json", s.handleOpenAPI)
-	s.handle("GET /t/{token}", s.handlePage)
-	s.handle("GET /counter", s.handleCounterPage)
-	s.handle("GET /api/v1/halls/{hall}/counters/{n}", s.handleCounterView)
-	s.handle("GET /display/{hall}", s.handleDisplayPage)
-	s.handle("GET /assets/{file}", s.handleAsset)
-	s.handle("GET /api/v1/admin/backup", s.handleBackup)
-	s.handle("GET /healthz", s.handleHealth)
-	s.handle("GET /metrics", s.handleMetrics(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg})))
-	s.registerCases()
-	s.registerOpen311()
-	s.registerCaseStream()
-	s.registerSupervision()
-	s.mux.HandleFunc("/", s.handleNoRoute)
+	s.registerRoutes()
 	return s
 }
 
-// now returns the current time by the configured clock.
+// now returns the current time by the configured clock: every date and time the server
+// decides with (a default period, today's date, a wait, a file name) comes from it. Only what
+// the operating system and the metrics measure keeps the wall clock: socket deadlines, and
+// request latency (time.Since).
 func (s *Server) now() time.Time {
 	if s.cfg.Now != nil {
 		return s.cfg.Now()

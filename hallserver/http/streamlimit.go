@@ -20,7 +20,7 @@ func (s *Server) acquireStream(r *http.Request) (release func(), err error) {
 	defer s.streamsMu.Unlock()
 	if s.streamsByAddr[a] >= s.cfg.MaxStreamsPerAddr {
 		s.metrics.refused.WithLabelValues("per_ip").Inc()
-		if now := time.Now(); now.Sub(s.streamsLogged) >= 10*time.Second {
+		if now := s.now(); now.Sub(s.streamsLogged) >= 10*time.Second {
 			s.streamsLogged = now
 			s.log.Warn("public stream refused: address at its cap (logged at most every 10 s)", "addr", a, "max_streams_per_ip", s.cfg.MaxStreamsPerAddr)
 		}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
 )
 
@@ -20,26 +21,7 @@ import (
 //	GET /api/v1/cases/daily?date=    the daily report (日清日结) of a local day (default today)
 //	GET /api/v1/cases/series?period=day|week|month&n=   per-department figures per period
 //
-// The other phase-3 routes are registered here too: the department inbox page (inbox.go),
-// hot topics (topics.go) and the long-standing list with the public roadmap (roadmap.go).
-
-// registerSupervision adds the routes of phase 3 of the case system.
-func (s *Server) registerSupervision() {
-	s.handle("GET /supervision", s.handleSupervisionPage)
-	s.handle("GET /api/v1/cases/daily", s.handleDaily)
-	s.handle("GET /api/v1/cases/series", s.handleSeries)
-	s.handle("GET /cases", s.handleInboxPage)
-	s.handle("GET /api/v1/cases/{id}/related", s.handleRelated)
-	s.handle("GET /api/v1/topics", s.handleTopics)
-	s.handle("POST /api/v1/topics/{id}/answer", s.handleTopicAnswer)
-	s.handle("GET /api/v1/longlist", s.handleListItems)
-	s.handle("POST /api/v1/longlist", s.handleCreateListItem)
-	s.handle("GET /api/v1/longlist/{id}", s.handleGetListItem)
-	s.handle("PUT /api/v1/longlist/{id}", s.handleUpdateListItem)
-	s.handle("DELETE /api/v1/longlist/{id}", s.handleDeleteListItem)
-	s.handle("GET /api/v1/roadmap", s.handleRoadmapJSON)
-	s.handle("GET /roadmap", s.handleRoadmapPage)
-}
+// All routes are in the route table (routes.go).
 
 // officeView authenticates a principal with the office's view (office handlers, supervisors,
 // admins).
@@ -48,8 +30,8 @@ func (s *Server) officeView(r *http.Request) (*hall.Principal, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !seesAllCases(p) {
-		return nil, hall.Errorf(hall.EFORBIDDEN, "", "%s %q: this is for the supervising office, supervisors and admins", p.Role, p.Subject)
+	if err := cases.CheckOffice(p); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -61,12 +43,20 @@ func (s *Server) reports() (hall.CaseReports, error) {
 	return s.cfg.Reports, nil
 }
 
+// officeReports authenticates the office and returns the case reports.
+func (s *Server) officeReports(r *http.Request) (hall.CaseReports, error) {
+	if _, err := s.officeView(r); err != nil {
+		return nil, err
+	}
+	return s.reports()
+}
+
 // dailyDate reads ?date= (YYYY-MM-DD, default today in the campus zone).
 func (s *Server) dailyDate(r *http.Request) (time.Time, error) {
 	loc := s.campusLoc()
 	v := r.URL.Query().Get("date")
 	if v == "" {
-		return time.Now().In(loc), nil
+		return s.now().In(loc), nil
 	}
 	d, err := time.ParseInLocation("2006-01-02", v, loc)
 	if err != nil {
@@ -76,11 +66,7 @@ func (s *Server) dailyDate(r *http.Request) (time.Time, error) {
 }
 
 func (s *Server) handleDaily(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.officeView(r); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	rp, err := s.reports()
+	rp, err := s.officeReports(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -125,11 +111,7 @@ type seriesJSON struct {
 }
 
 func (s *Server) handleSeries(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.officeView(r); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	rp, err := s.reports()
+	rp, err := s.officeReports(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -226,7 +208,7 @@ func (s *Server) handleSupervisionPage(w http.ResponseWriter, r *http.Request) {
 	case err != nil && hall.ErrorCode(err) == hall.EUNAUTHORIZED:
 	case err != nil:
 		d.Error = s.pageErrorText(r, err)
-	case !seesAllCases(p):
+	case !cases.SeesAll(p):
 		d.Signed, d.Forbidden, d.User = true, true, p.Subject
 		w.WriteHeader(http.StatusForbidden)
 	default:

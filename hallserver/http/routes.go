@@ -1,0 +1,131 @@
+package http
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Who may call a route (the route table's auth column). The handler enforces it, through
+// authenticate and the policies it asks (hall.Principal's rights, the case policy in package
+// cases); the table says it in one place, and TestRouteTableAuth checks the split between the
+// routes that need credentials and those that do not.
+const (
+	authAnyone  = "anyone"                                    // no credentials
+	authToken   = "follow token"                              // the ticket's or case's token in the path
+	authPage    = "anyone; the page signs in through the API" // an HTML page
+	authSigned  = "signed in"                                 // any session or device token
+	authHall    = "kiosk, counter or admin of the hall"       // issue, device status, counters
+	authCases   = "case staff"                                // department handlers and the office (cases.WorksCases)
+	authOffice  = "the office"                                // office handlers, supervisors, admins (cases.SeesAll)
+	authAdmin   = "admin"                                     // administrators
+	authMetrics = "the scraper's token or an admin"           // GET /metrics (or anyone in demo mode)
+)
+
+// route is one entry of the route table.
+type route struct {
+	method, pattern string
+	auth            string
+	handler         http.HandlerFunc
+}
+
+// resource is the routes of one resource, and mount, for a resource whose routes its own
+// package registers (Open311), the function that does.
+type resource struct {
+	name   string
+	routes []route
+	mount  func()
+}
+
+// routeTable is every route of the server, by resource. NewServer registers it; the OpenAPI
+// test checks it against openapi.json.
+func (s *Server) routeTable() []resource {
+	return []resource{
+		{name: "session", routes: []route{
+			{"POST", "/api/v1/session", authAnyone, s.handleLogin},
+			{"DELETE", "/api/v1/session", authSigned, s.handleLogout},
+			{"GET", "/api/v1/me", authSigned, s.handleMe},
+		}},
+		{name: "halls", routes: []route{
+			{"GET", "/api/v1/halls", authAnyone, s.handleHalls},
+			{"GET", "/api/v1/halls/{hall}", authAnyone, s.handleHall},
+			{"GET", "/api/v1/halls/{hall}/snapshot", authAnyone, s.handleSnapshot},
+			{"POST", "/api/v1/halls/{hall}/devices/status", authHall, s.handleDeviceStatus},
+			{"POST", "/api/v1/halls/{hall}/notices", authOffice, s.handlePublishNotice},
+			{"DELETE", "/api/v1/halls/{hall}/notices/{id}", authOffice, s.handleWithdrawNotice},
+		}},
+		{name: "tickets", routes: []route{
+			{"POST", "/api/v1/halls/{hall}/tickets", authHall, s.handleIssue},
+			{"GET", "/api/v1/halls/{hall}/waiting", authHall, s.handleWaiting},
+			{"GET", "/api/v1/follow/{token}", authToken, s.handleFollow},
+			{"POST", "/api/v1/follow/{token}/cancel", authToken, s.handleFollowCancel},
+			{"POST", "/api/v1/follow/{token}/request", authToken, s.handleWebCase},
+		}},
+		{name: "counters", routes: []route{
+			{"GET", "/api/v1/halls/{hall}/counters/{n}", authHall, s.handleCounterView},
+			{"POST", "/api/v1/halls/{hall}/counters/{n}/{action}", authHall, s.handleCounter},
+		}},
+		{name: "cases", routes: []route{
+			{"POST", "/api/v1/route", authSigned, s.handleRoute},
+			{"GET", "/api/v1/catalogue", authAnyone, s.handleCatalogue},
+			{"POST", "/api/v1/cases", authSigned, s.handleOpenCase},
+			{"GET", "/api/v1/cases", authCases, s.handleListCases},
+			{"GET", "/api/v1/cases/stats", authCases, s.handleCaseStats},
+			{"GET", "/api/v1/cases/daily", authOffice, s.handleDaily},
+			{"GET", "/api/v1/cases/series", authOffice, s.handleSeries},
+			{"GET", "/api/v1/cases/{id}", authCases, s.handleGetCase},
+			{"GET", "/api/v1/cases/{id}/related", authCases, s.handleRelated},
+			{"POST", "/api/v1/cases/{id}/{action}", authCases, s.handleCaseAction},
+			{"GET", "/api/v1/case-follow/{token}", authToken, s.handleCaseFollow},
+			{"POST", "/api/v1/case-follow/{token}/details", authToken, s.handleCaseDetails},
+			{"POST", "/api/v1/case-follow/{token}/rate", authToken, s.handleCaseRate},
+		}},
+		{name: "topics", routes: []route{
+			{"GET", "/api/v1/topics", authOffice, s.handleTopics},
+			{"POST", "/api/v1/topics/{id}/answer", authOffice, s.handleTopicAnswer},
+		}},
+		{name: "longlist", routes: []route{
+			{"GET", "/api/v1/longlist", authCases, s.handleListItems},
+			{"POST", "/api/v1/longlist", authOffice, s.handleCreateListItem},
+			{"GET", "/api/v1/longlist/{id}", authCases, s.handleGetListItem},
+			{"PUT", "/api/v1/longlist/{id}", authOffice, s.handleUpdateListItem},
+			{"DELETE", "/api/v1/longlist/{id}", authOffice, s.handleDeleteListItem},
+			{"GET", "/api/v1/roadmap", authAnyone, s.handleRoadmapJSON},
+		}},
+		{name: "streams", routes: []route{
+			{"GET", "/api/v1/halls/{hall}/stream", authAnyone, s.handleStream},
+			{"GET", "/api/v1/cases/stream", authCases, s.handleCaseStream},
+			{"GET", "/api/v1/case-follow/{token}/stream", authToken, s.handleCaseFollowStream},
+		}},
+		{name: "pages", routes: []route{
+			{"GET", "/t/{token}", authToken, s.handlePage},
+			{"GET", "/c/{token}", authToken, s.handleCasePage},
+			{"GET", "/counter", authPage, s.handleCounterPage},
+			{"GET", "/display/{hall}", authAnyone, s.handleDisplayPage},
+			{"GET", "/cases", authPage, s.handleInboxPage},
+			{"GET", "/supervision", authPage, s.handleSupervisionPage},
+			{"GET", "/roadmap", authAnyone, s.handleRoadmapPage},
+			{"GET", "/assets/{file}", authAnyone, s.handleAsset},
+		}},
+		{name: "admin", routes: []route{
+			{"GET", "/api/v1/admin/backup", authAdmin, s.handleBackup},
+			{"GET", "/api/v1/openapi.json", authAnyone, s.handleOpenAPI},
+			{"GET", "/healthz", authAnyone, s.handleHealth},
+			{"GET", "/metrics", authMetrics, s.handleMetrics(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))},
+		}},
+		{name: "open311", mount: s.registerOpen311},
+	}
+}
+
+// registerRoutes registers the route table, then the answer to paths no route matches.
+func (s *Server) registerRoutes() {
+	for _, res := range s.routeTable() {
+		for _, rt := range res.routes {
+			s.handle(rt.method+" "+rt.pattern, rt.handler)
+		}
+		if res.mount != nil {
+			res.mount()
+		}
+	}
+	s.mux.HandleFunc("/", s.handleNoRoute)
+}
