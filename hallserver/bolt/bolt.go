@@ -33,6 +33,8 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+
+	"onedoor/hallserver/enginehost"
 )
 
 // Bucket names.
@@ -58,6 +60,8 @@ type DB struct {
 	path string
 	// health is the outcome of the last commit (storage.go).
 	health storageHealth
+	// failpoint is Options.Failpoint (nil in production).
+	failpoint enginehost.Failpoint
 }
 
 // Open opens (creating it and its parent directory when needed) the bbolt file at path, after
@@ -84,7 +88,7 @@ func OpenWith(path string, o Options) (*DB, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
-	db := &DB{bolt: b, path: path}
+	db := &DB{bolt: b, path: path, failpoint: o.Failpoint}
 	db.health.probeEvery = storageProbeEvery
 	removeStaleSnapshots(path)
 	if err := db.ensureBuckets(bucketTickets, bucketTokens, bucketMeta, bucketIdem, bucketStaff, bucketDevices, bucketSessions); err != nil {

@@ -16,6 +16,7 @@ import (
 // caseEnv is a case store on a bbolt file with a settable clock.
 type caseEnv struct {
 	t    testing.TB
+	fp   faults
 	path string
 	clk  *clock
 	db   *DB
@@ -32,7 +33,7 @@ func newCaseEnv(t testing.TB) *caseEnv {
 
 func (e *caseEnv) open() {
 	e.t.Helper()
-	db, err := Open(e.path)
+	db, err := OpenWith(e.path, Options{Failpoint: e.fp.hit})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -227,7 +228,7 @@ func TestCasesFailedCommitChangesNothing(t *testing.T) {
 	meta := e.cs.Meta()
 	learned := e.cs.router.Load().Learned()
 
-	e.cs.failCommits.Store(1)
+	e.fp.fail.Store(1)
 	_, err := e.cs.Open(ctx, hall.OpenCaseRequest{Channel: hall.ChannelCounter, Text: "食堂饭菜太贵", Department: "it"})
 	if hall.ErrorCode(err) != hall.EUNAVAILABLE {
 		t.Fatalf("open with failing commit: %v", err)
@@ -238,7 +239,7 @@ func TestCasesFailedCommitChangesNothing(t *testing.T) {
 	if got := e.cs.router.Load().Learned(); got != learned {
 		t.Fatalf("router learned %d after failed open, want %d", got, learned)
 	}
-	e.cs.failCommits.Store(1)
+	e.fp.fail.Store(1)
 	if _, err := e.cs.Act(ctx, handler(first.ID, hall.CaseActSign, first.Department)); hall.ErrorCode(err) != hall.EUNAVAILABLE {
 		t.Fatalf("sign with failing commit: %v", err)
 	}

@@ -3,7 +3,6 @@ package bolt
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 
 	bbolt "go.etcd.io/bbolt"
@@ -120,31 +119,5 @@ func (s *DeliveryStore) Notes(ctx context.Context, name string) (map[uint64][]by
 // Unlike Since it has no replay window: a deliverer that was away for long reads the whole log in
 // pages. Events are only ever read once committed.
 func (s *Cases) EventsAfter(ctx context.Context, after uint64, limit int) ([]hall.CaseEvent, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	last := s.committed.Load()
-	if after >= last || limit <= 0 {
-		return nil, nil
-	}
-	events := make([]hall.CaseEvent, 0, min(uint64(limit), last-after))
-	err := s.db.bolt.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bucketCaseEvents).Cursor()
-		for k, v := c.Seek(binary.BigEndian.AppendUint64(nil, after+1)); k != nil && len(events) < limit; k, v = c.Next() {
-			seq := binary.BigEndian.Uint64(k)
-			if seq > last {
-				break
-			}
-			var ev hall.CaseEvent
-			if err := json.Unmarshal(v, &ev); err != nil {
-				return fmt.Errorf("decode case event %d: %w", seq, err)
-			}
-			events = append(events, ev)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: read case events: %v", err)
-	}
-	return events, nil
+	return s.log.EventsAfter(ctx, after, limit)
 }

@@ -4,18 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
-	"encoding/binary"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	bbolt "go.etcd.io/bbolt"
-
+	"onedoor/hallserver/enginehost"
 	"onedoor/hallserver/hall"
 	"onedoor/hallserver/queue"
 )
@@ -27,7 +21,7 @@ var (
 
 // MaxReplay is how far behind the last committed event Since still replays: a client more than
 // MaxReplay events behind gets ok=false and must start from a snapshot, which is then cheaper.
-const MaxReplay = 10000
+const MaxReplay = enginehost.MaxReplay
 
 // TickInterval is how often the tick loop lets each hall's engine run its time-based rules (day
 // rollover at local midnight).
@@ -36,169 +30,32 @@ const TickInterval = 30 * time.Second
 // IdempotencyTTL is how long an idempotency key keeps returning its ticket.
 const IdempotencyTTL = 24 * time.Hour
 
+// CommitStats describes a group committer's work (batches, changes, batch sizes).
+type CommitStats = enginehost.CommitStats
+
+// hallLog is one hall's queue log in the engine host.
+type hallLog = enginehost.Log[*queue.Engine, queue.Change, hall.Event, *queueWrite]
+
 // Queue runs every hall's queue engine on top of the bbolt file. It implements hall.QueueService
 // and hall.EventLog.
 //
-// Each command locks its hall, runs the engine (pure, in memory), hands the resulting Change to the
-// group committer and unlocks; then it waits for the commit. The committer writes everything queued
-// at that moment in one bbolt transaction (one fsync for the whole batch), then publishes the events
-// to subscribers in sequence order, then wakes the waiters. Nothing is acknowledged or published
-// before it is durable. When a commit fails, its changes fail with EUNAVAILABLE, the engines of
-// the halls involved are reloaded from the file, and changes already computed on top of the
-// failed state (queued behind it) fail too: a per-hall epoch tells them apart.
+// It is the queue's configuration of the engine host (package enginehost: one log per hall, one
+// group committer for all halls, publish after the fsync, a failed commit reloads the halls
+// involved) over the bbolt store of queuestore.go. Nothing is acknowledged or published before it
+// is durable.
 type Queue struct {
 	db     *DB
 	campus hall.Campus
 	loc    *time.Location
 	now    func() time.Time
 	log    *slog.Logger
-	halls  map[string]*hallState // fixed after NewQueue
-
-	commits *batcher[*request] // changes handed to the group committer
-
-	stop      chan struct{}
-	wg        sync.WaitGroup
-	closeOnce sync.Once
-
-	stats statsCounter
-
-	// failCommits, when > 0, makes that many next commits fail (tests inject storage errors).
-	failCommits atomic.Int32
-	// beforeCommit, when set, runs in the committer before each batch is written (tests).
-	beforeCommit func()
-}
-
-// hallState is one hall: its engine and everything around it.
-type hallState struct {
-	code string
-	cfg  hall.Hall
-
-	mu    sync.Mutex          // serialises engine calls and enqueueing
-	eng   *queue.Engine       // nil after a failed commit, until reloaded from the file
-	seq   uint64              // engine seq after the last change computed (under mu)
-	last  *request            // the last change enqueued (under mu)
-	epoch atomic.Uint64       // bumped (under mu) when the engine is reloaded after a failed commit
-	idem  map[string]*request // idempotency keys of changes not yet committed (under mu)
-
-	committed atomic.Uint64 // seq of the last committed event
-
-	subs fanout[hall.Event]
-}
-
-// request is one change waiting for the committer.
-type request struct {
-	h      *hallState
-	epoch  uint64
-	change queue.Change
-	// idemKey is set for an issue with an idempotency key (stored in the same transaction).
-	idemKey string
-	idemID  string
-	// tickets and events are the JSON of change.Tickets and change.Events.
-	tickets [][]byte
-	events  [][]byte
-
-	done chan struct{} // closed when err is set
-	err  error
-}
-
-// encode prepares the JSON of the change's tickets and events.
-func (r *request) encode() error {
-	r.tickets = make([][]byte, len(r.change.Tickets))
-	for i := range r.change.Tickets {
-		v, err := json.Marshal(&r.change.Tickets[i])
-		if err != nil {
-			return fmt.Errorf("encode ticket %s: %w", r.change.Tickets[i].ID, err)
-		}
-		r.tickets[i] = v
-	}
-	r.events = make([][]byte, len(r.change.Events))
-	for i := range r.change.Events {
-		v, err := json.Marshal(&r.change.Events[i])
-		if err != nil {
-			return fmt.Errorf("encode event %d: %w", r.change.Events[i].Seq, err)
-		}
-		r.events[i] = v
-	}
-	return nil
-}
-
-// isDone reports whether the committer has finished the request.
-func (r *request) isDone() bool {
-	select {
-	case <-r.done:
-		return true
-	default:
-		return false
-	}
-}
-
-func (r *request) finish(err error) {
-	r.err = err
-	close(r.done)
-}
-
-// wait waits for the commit. When ctx ends first it returns ctx's error, but the change is still
-// committed (or failed) by the committer.
-func (r *request) wait(ctx context.Context) error {
-	select {
-	case <-r.done:
-		return r.err
-	default:
-	}
-	select {
-	case <-r.done:
-		return r.err
-	case <-ctx.Done():
-		return fmt.Errorf("bolt: waiting for commit: %w", ctx.Err())
-	}
-}
-
-// CommitStats describes the group committer's work since NewQueue.
-type CommitStats struct {
-	Batches  uint64 // committed transactions
-	Changes  uint64 // changes committed in them
-	Failed   uint64 // changes failed (storage errors and changes stacked on them)
-	MaxBatch int    // largest batch
-	// Sizes counts batches by size: [0] = 1, [1] = 2–3, [2] = 4–7, [3] = 8–15, … (powers of two).
-	Sizes [16]uint64
-}
-
-// MeanBatch is the mean number of changes per committed transaction.
-func (s CommitStats) MeanBatch() float64 {
-	if s.Batches == 0 {
-		return 0
-	}
-	return float64(s.Changes) / float64(s.Batches)
-}
-
-type statsCounter struct {
-	mu sync.Mutex
-	s  CommitStats
-}
-
-func (c *statsCounter) add(n int, ok bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !ok {
-		c.s.Failed += uint64(n)
-		return
-	}
-	c.s.Batches++
-	c.s.Changes += uint64(n)
-	c.s.MaxBatch = max(c.s.MaxBatch, n)
-	b := 0
-	for v := n; v > 1 && b < len(c.s.Sizes)-1; v >>= 1 {
-		b++
-	}
-	c.s.Sizes[b]++
+	halls  map[string]hall.Hall // fixed after NewQueue
+	store  *queueStore
+	host   *enginehost.Host[*queue.Engine, queue.Change, hall.Event, *queueWrite]
 }
 
 // Stats returns the committer's figures (batches, changes, batch sizes).
-func (q *Queue) Stats() CommitStats {
-	q.stats.mu.Lock()
-	defer q.stats.mu.Unlock()
-	return q.stats.s
-}
+func (q *Queue) Stats() CommitStats { return q.host.Stats() }
 
 // QueueOption configures a Queue.
 type QueueOption func(*Queue)
@@ -227,401 +84,92 @@ func NewQueue(ctx context.Context, db *DB, campus hall.Campus, now func() time.T
 	if now == nil {
 		now = time.Now
 	}
-	q := &Queue{db: db, campus: campus, loc: loc, now: now, halls: map[string]*hallState{}, stop: make(chan struct{}),
-		commits: newBatcher[*request](), log: slog.New(slog.DiscardHandler)}
+	q := &Queue{db: db, campus: campus, loc: loc, now: now, halls: map[string]hall.Hall{}, log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		o(q)
 	}
-	var names [][]byte
+	store, err := newQueueStore(db, campus, now)
+	if err != nil {
+		return nil, err
+	}
+	q.store = store
+	var codes []string
 	for _, h := range campus.Halls {
-		names = append(names, openBucket(h.Code), eventsBucket(h.Code))
+		q.halls[h.Code] = h
+		codes = append(codes, h.Code)
 	}
-	if err := db.ensureBuckets(names...); err != nil {
-		return nil, fmt.Errorf("bolt: create hall buckets: %w", err)
+	q.host, err = enginehost.New(ctx, enginehost.Config[*queue.Engine, queue.Change, hall.Event]{
+		Logs:      codes,
+		Load:      q.load,
+		Events:    func(ch queue.Change) []hall.Event { return ch.Events },
+		EventSeq:  func(ev hall.Event) uint64 { return ev.Seq },
+		Seq:       func(ch queue.Change) uint64 { return ch.Meta.Seq },
+		Empty:     queue.Change.Empty,
+		Tick:      (*queue.Engine).Tick,
+		TickEvery: TickInterval,
+		Prune:     func(now time.Time) { db.pruneIdem(bucketIdem, IdempotencyTTL, now) },
+		Enqueued:  q.enqueued,
+		Now:       now,
+		Closing:   hall.Errorf(hall.EUNAVAILABLE, "", "the queue is shutting down"),
+		Failpoint: db.failpoint,
+	}, store)
+	if err != nil {
+		return nil, err
 	}
-	for _, h := range campus.Halls {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		hs := &hallState{code: h.Code, cfg: h, idem: map[string]*request{}}
-		if err := q.load(hs); err != nil {
-			return nil, err
-		}
-		q.halls[h.Code] = hs
-	}
-	q.wg.Add(2)
-	go q.commitLoop()
-	go q.tickLoop()
 	return q, nil
 }
 
-// load (re)builds a hall's engine from its meta and open-ticket index. Callers hold hs.mu (or own
-// hs exclusively).
-func (q *Queue) load(hs *hallState) error {
-	var (
-		meta    queue.Meta
-		hasMeta bool
-		open    []hall.Ticket
-	)
-	err := q.db.bolt.View(func(tx *bbolt.Tx) error {
-		if v := tx.Bucket(bucketMeta).Get([]byte(hs.code)); v != nil {
-			if err := json.Unmarshal(v, &meta); err != nil {
-				return fmt.Errorf("decode meta: %w", err)
-			}
-			hasMeta = true
-		}
-		ob := tx.Bucket(openBucket(hs.code))
-		if ob == nil {
-			return nil
-		}
-		tb := tx.Bucket(bucketTickets)
-		return ob.ForEach(func(k, _ []byte) error {
-			v := tb.Get(k)
-			if v == nil {
-				return nil // index entry without ticket: ignore
-			}
-			var t hall.Ticket
-			if err := json.Unmarshal(v, &t); err != nil {
-				return fmt.Errorf("decode ticket %s: %w", k, err)
-			}
-			open = append(open, t)
-			return nil
-		})
-	})
+// load (re)builds a hall's engine from its meta and open-ticket index (enginehost.Config.Load).
+func (q *Queue) load(code string) (*queue.Engine, uint64, error) {
+	meta, hasMeta, open, err := q.store.load(code)
 	if err != nil {
-		return fmt.Errorf("bolt: load hall %s: %w", hs.code, err)
+		return nil, 0, err
 	}
-	var eng *queue.Engine
-	if hasMeta {
-		eng, err = queue.Restore(hs.cfg, q.loc, meta, open)
-		if err != nil {
-			return fmt.Errorf("bolt: restore hall %s: %w", hs.code, err)
-		}
-	} else {
-		eng = queue.New(hs.cfg, q.loc)
+	h := q.halls[code]
+	if !hasMeta {
+		return queue.New(h, q.loc), meta.Seq, nil
 	}
-	hs.eng = eng
-	hs.seq = meta.Seq
-	hs.committed.Store(meta.Seq)
-	return nil
+	eng, err := queue.Restore(h, q.loc, meta, open)
+	if err != nil {
+		return nil, 0, fmt.Errorf("bolt: restore hall %s: %w", code, err)
+	}
+	return eng, meta.Seq, nil
 }
 
-// engine returns the hall's engine, reloading it after a failed commit. Callers hold hs.mu.
-func (q *Queue) engine(hs *hallState) (*queue.Engine, error) {
-	if hs.eng == nil {
-		if err := q.load(hs); err != nil {
-			return nil, hall.Errorf(hall.EUNAVAILABLE, "", "storage unavailable: %v", err)
-		}
-	}
-	return hs.eng, nil
-}
-
-func (q *Queue) hall(code string) (*hallState, error) {
-	hs, ok := q.halls[code]
-	if !ok {
-		return nil, hall.Errorf(hall.ENOTFOUND, "hall", "no hall %q", code)
-	}
-	return hs, nil
-}
-
-// enqueue hands a change to the committer. Callers hold hs.mu, which keeps each hall's changes in
-// order. It never blocks.
-func (q *Queue) enqueue(hs *hallState, ch queue.Change) (*request, error) {
-	return q.enqueueIdem(hs, ch, "", "")
-}
-
-// enqueueIdem is enqueue for an issue that stores an idempotency key with its ticket.
-func (q *Queue) enqueueIdem(hs *hallState, ch queue.Change, idemKey, idemID string) (*request, error) {
-	r := &request{h: hs, epoch: hs.epoch.Load(), change: ch, idemKey: idemKey, idemID: idemID, done: make(chan struct{})}
-	// Encode here, in the caller's goroutine, so that the committer's serial path is only the
-	// B+tree work and the fsync.
-	if err := r.encode(); err != nil {
-		// Cannot happen with these types; if it does, forget the change like a failed commit.
-		hs.eng = nil
-		hs.epoch.Add(1)
-		return nil, hall.Errorf(hall.EINTERNAL, "", "bolt: %v", err)
-	}
-	if !q.commits.enqueue(r) {
-		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "the queue is shutting down")
-	}
+// enqueued logs a clock set back (enginehost.Config.Enqueued).
+func (q *Queue) enqueued(code string, ch queue.Change) {
 	if cb := ch.ClockBack; cb != nil {
 		q.log.Warn("clock set back: the hall keeps its business day and queue order",
-			"hall", hs.code, "from", cb.From, "to", cb.To, "back", cb.From.Sub(cb.To).String(), "day", cb.Day)
+			"hall", code, "from", cb.From, "to", cb.To, "back", cb.From.Sub(cb.To).String(), "day", cb.Day)
 	}
-	hs.seq = ch.Meta.Seq
-	hs.last = r
-	return r, nil
+}
+
+// hall returns the hall's log and configuration.
+func (q *Queue) hall(code string) (*hallLog, hall.Hall, error) {
+	l, ok := q.host.Log(code)
+	if !ok {
+		return nil, hall.Hall{}, hall.Errorf(hall.ENOTFOUND, "hall", "no hall %q", code)
+	}
+	return l, q.halls[code], nil
 }
 
 // Close stops the tick loop, commits every change already handed to the committer, stops it and
 // closes all subscriptions. It does not close the DB.
 func (q *Queue) Close() error {
-	q.closeOnce.Do(func() {
-		close(q.stop)
-		q.commits.close()
-		q.wg.Wait()
-		for _, hs := range q.halls {
-			hs.subs.closeAll()
-		}
-	})
+	q.host.Close()
 	return nil
 }
 
-func (q *Queue) commitLoop() {
-	defer q.wg.Done()
-	q.commits.run(q.commit)
-}
-
-var errInjected = errors.New("injected commit failure")
-
-// commit writes one batch in one transaction, then publishes and acknowledges it, or fails it and
-// resets the engines involved.
-func (q *Queue) commit(batch []*request) {
-	live := make([]*request, 0, len(batch))
-	for _, r := range batch {
-		if r.epoch != r.h.epoch.Load() {
-			// Computed on an engine state that a failed commit discarded.
-			q.finish(r, hall.Errorf(hall.EUNAVAILABLE, "", "storage error: an earlier change failed; retry"))
-			q.stats.add(1, false)
-			continue
-		}
-		live = append(live, r)
-	}
-	if len(live) == 0 {
-		return
-	}
-	if q.beforeCommit != nil {
-		q.beforeCommit()
-	}
-	err := q.db.bolt.Update(func(tx *bbolt.Tx) error { return q.write(tx, live) })
-	q.db.noteCommit(err) // /healthz reports a failing store (storage.go)
-	if err != nil {
-		err = fmt.Errorf("bolt: commit batch of %d: %w", len(live), err)
-		fail := hall.Errorf(hall.EUNAVAILABLE, "", "storage error, nothing was changed: %v", err)
-		reset := map[*hallState]bool{}
-		for _, r := range live {
-			reset[r.h] = true
-		}
-		for hs := range reset {
-			hs.mu.Lock()
-			hs.eng = nil // reloaded from the file by the next command
-			hs.epoch.Add(1)
-			hs.mu.Unlock()
-		}
-		for _, r := range live {
-			q.finish(r, fail)
-		}
-		q.stats.add(len(live), false)
-		return
-	}
-	q.stats.add(len(live), true)
-	// Durable: advance the committed seqs, then publish in order, then acknowledge.
-	for _, r := range live {
-		if n := len(r.change.Events); n > 0 {
-			r.h.committed.Store(r.change.Events[n-1].Seq)
-		}
-	}
-	for _, r := range live {
-		r.h.subs.publish(r.change.Events)
-	}
-	for _, r := range live {
-		q.finish(r, nil)
-	}
-}
-
-// finish reports a request's outcome to its waiters and forgets its idempotency key, which from
-// now on is found in the file (or was not stored).
-func (q *Queue) finish(r *request, err error) {
-	r.finish(err)
-	if r.idemKey != "" {
-		hs := r.h
-		hs.mu.Lock()
-		if hs.idem[r.idemKey] == r {
-			delete(hs.idem, r.idemKey)
-		}
-		hs.mu.Unlock()
-	}
-}
-
-// write puts one batch into the transaction: tickets, tokens, open index, events, idempotency keys
-// and each hall's latest meta.
-func (q *Queue) write(tx *bbolt.Tx, batch []*request) error {
-	for {
-		n := q.failCommits.Load()
-		if n <= 0 {
-			break
-		}
-		if q.failCommits.CompareAndSwap(n, n-1) {
-			return errInjected
-		}
-	}
-	tickets := tx.Bucket(bucketTickets)
-	tokens := tx.Bucket(bucketTokens)
-	idem := tx.Bucket(bucketIdem)
-	metas := map[*hallState]*queue.Meta{}
-	var key [8]byte
-	for _, r := range batch {
-		hs := r.h
-		open := tx.Bucket(openBucket(hs.code))
-		events := tx.Bucket(eventsBucket(hs.code))
-		if dayReset(r.change) {
-			// At the day reset the engine drops every ticket it held (no-shows without an
-			// event) except those at a counter, which the change lists with the cancelled
-			// ones: the index starts again from the tickets of this change.
-			if err := tx.DeleteBucket(openBucket(hs.code)); err != nil {
-				return fmt.Errorf("reset open index %s: %w", hs.code, err)
-			}
-			var err error
-			if open, err = tx.CreateBucket(openBucket(hs.code)); err != nil {
-				return fmt.Errorf("reset open index %s: %w", hs.code, err)
-			}
-		}
-		for i := range r.change.Tickets {
-			t := &r.change.Tickets[i]
-			id := []byte(t.ID)
-			if err := tickets.Put(id, r.tickets[i]); err != nil {
-				return fmt.Errorf("put ticket %s: %w", t.ID, err)
-			}
-			if t.Token != "" && issuedIn(r.change, t.ID) {
-				// A token never changes: write it once (random keys cost a page each).
-				if err := tokens.Put([]byte(t.Token), id); err != nil {
-					return fmt.Errorf("put token: %w", err)
-				}
-			}
-			var err error
-			if keepOpen(t) {
-				err = open.Put(id, nil)
-			} else {
-				err = open.Delete(id)
-			}
-			if err != nil {
-				return fmt.Errorf("open index %s: %w", t.ID, err)
-			}
-		}
-		for i := range r.change.Events {
-			ev := &r.change.Events[i]
-			binary.BigEndian.PutUint64(key[:], ev.Seq)
-			if err := events.Put(key[:], r.events[i]); err != nil {
-				return fmt.Errorf("put event %s/%d: %w", hs.code, ev.Seq, err)
-			}
-		}
-		if r.idemKey != "" {
-			var seq uint64
-			if n := len(r.change.Events); n > 0 {
-				seq = r.change.Events[n-1].Seq
-			}
-			v, _ := json.Marshal(idemRecord{ID: r.idemID, At: q.now().UTC(), Seq: seq})
-			if err := idem.Put([]byte(hs.code+"/"+r.idemKey), v); err != nil {
-				return fmt.Errorf("put idempotency key: %w", err)
-			}
-		}
-		metas[hs] = &r.change.Meta
-	}
-	for hs, m := range metas {
-		v, err := json.Marshal(m)
-		if err != nil {
-			return fmt.Errorf("encode meta %s: %w", hs.code, err)
-		}
-		if err := tx.Bucket(bucketMeta).Put([]byte(hs.code), v); err != nil {
-			return fmt.Errorf("put meta %s: %w", hs.code, err)
+// Tick runs every hall's time rules now (the day reset at local midnight) and waits until their
+// changes are durable. The tick loop runs them every TickInterval; tests call it directly.
+func (q *Queue) Tick(ctx context.Context) error {
+	for _, h := range q.campus.Halls {
+		l, _ := q.host.Log(h.Code)
+		if err := l.Tick(ctx); err != nil {
+			return err
 		}
 	}
 	return nil
-}
-
-// issuedIn reports whether the change issues the ticket with this ID.
-func issuedIn(ch queue.Change, id string) bool {
-	for i := range ch.Events {
-		if ev := &ch.Events[i]; ev.Type == hall.EventIssued && ev.Ticket != nil && ev.Ticket.ID == id {
-			return true
-		}
-	}
-	return false
-}
-
-// dayReset reports whether a change contains the day reset.
-func dayReset(ch queue.Change) bool {
-	for i := range ch.Events {
-		if ch.Events[i].Type == hall.EventDayReset {
-			return true
-		}
-	}
-	return false
-}
-
-// keepOpen reports whether a ticket belongs in the open index: open states and no-shows (which
-// may be reinstated; Restore decides, and the day reset clears the index).
-func keepOpen(t *hall.Ticket) bool {
-	return t.State.Open() || t.State == hall.TicketNoShow
-}
-
-type idemRecord struct {
-	ID string    `json:"id"`
-	At time.Time `json:"at"`
-	// Seq is the seq of the ticket's ticket.issued event (0 in records written before it was
-	// kept): a record below the hall's last day reset answers for a ticket the reset cancelled.
-	Seq uint64 `json:"seq,omitempty"`
-}
-
-// tickLoop runs the engines' time rules every TickInterval and prunes old idempotency keys hourly.
-func (q *Queue) tickLoop() {
-	defer q.wg.Done()
-	t := time.NewTicker(TickInterval)
-	defer t.Stop()
-	lastPrune := time.Time{}
-	for {
-		select {
-		case <-q.stop:
-			return
-		case <-t.C:
-		}
-		q.tick()
-		if now := q.now(); now.Sub(lastPrune) > time.Hour {
-			lastPrune = now
-			q.pruneIdem(now)
-		}
-	}
-}
-
-// tick lets every hall's engine apply its time rules; changes are committed like any other.
-func (q *Queue) tick() {
-	for _, hs := range q.halls {
-		hs.mu.Lock()
-		eng, err := q.engine(hs)
-		if err == nil {
-			if ch := eng.Tick(q.now()); !ch.Empty() {
-				q.enqueue(hs, ch)
-			}
-		}
-		hs.mu.Unlock()
-	}
-}
-
-// pruneIdem deletes idempotency keys older than IdempotencyTTL.
-func (q *Queue) pruneIdem(now time.Time) {
-	q.db.pruneIdem(bucketIdem, IdempotencyTTL, now)
-}
-
-// pruneIdem deletes the idempotency records of bucket older than ttl (and any it cannot decode).
-// Errors are ignored: the next prune tries again.
-func (db *DB) pruneIdem(bucket []byte, ttl time.Duration, now time.Time) {
-	_ = db.bolt.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucket)
-		var old [][]byte
-		b.ForEach(func(k, v []byte) error {
-			var rec idemRecord
-			if json.Unmarshal(v, &rec) != nil || now.Sub(rec.At) > ttl {
-				old = append(old, append([]byte(nil), k...))
-			}
-			return nil
-		})
-		for _, k := range old {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }
 
 var tokenEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
@@ -638,7 +186,7 @@ func newFollowToken() string {
 // hall's day has been reset since (that ticket was cancelled at midnight and must not be printed):
 // then it issues a ticket for today under the same key, which later retries get.
 func (q *Queue) Issue(ctx context.Context, req hall.IssueRequest) (*hall.Issued, error) {
-	hs, err := q.hall(req.Hall)
+	l, h, err := q.hall(req.Hall)
 	if err != nil {
 		return nil, err
 	}
@@ -648,52 +196,48 @@ func (q *Queue) Issue(ctx context.Context, req hall.IssueRequest) (*hall.Issued,
 	token := newFollowToken()
 	var eng *queue.Engine
 	for {
-		hs.mu.Lock()
-		if eng, err = q.engine(hs); err != nil {
-			hs.mu.Unlock()
+		l.Lock()
+		if eng, err = l.Engine(); err != nil {
+			l.Unlock()
 			return nil, err
 		}
 		if req.IdempotencyKey == "" {
 			break
 		}
-		if r, ok := hs.idem[req.IdempotencyKey]; ok && !r.isDone() {
+		if r, ok := l.Pending(req.IdempotencyKey); ok {
 			// The same key is being committed right now: look again once it is durable.
-			hs.mu.Unlock()
-			if err := r.wait(ctx); err != nil {
+			l.Unlock()
+			if err := r.Wait(ctx); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		id, again, err := q.idemAnswer(ctx, hs, eng, req.IdempotencyKey)
+		id, again, err := q.idemAnswer(ctx, l, eng, req.IdempotencyKey)
 		if err != nil {
-			hs.mu.Unlock()
+			l.Unlock()
 			return nil, err
 		}
 		if again {
-			hs.mu.Unlock()
-			return q.issuedByID(ctx, hs, id)
+			l.Unlock()
+			return q.issuedByID(ctx, l, h, id)
 		}
 		break
 	}
 	now := q.now()
 	// The ID must be chosen before the engine picks the number, so it uses the hall's next event
 	// seq, which (like numbers) is never reused: hall-yyyymmdd-seq.
-	id := hs.code + "-" + now.In(q.loc).Format("20060102") + "-" + strconv.FormatUint(hs.seq+1, 10)
+	id := h.Code + "-" + now.In(q.loc).Format("20060102") + "-" + strconv.FormatUint(l.Seq()+1, 10)
 	iss, ch, err := eng.Issue(now, req, id, token)
 	if err != nil {
-		hs.mu.Unlock()
+		l.Unlock()
 		return nil, err
 	}
-	r, err := q.enqueueIdem(hs, ch, req.IdempotencyKey, id)
+	r, err := l.Enqueue(ch, req.IdempotencyKey, id)
+	l.Unlock()
 	if err != nil {
-		hs.mu.Unlock()
 		return nil, err
 	}
-	if req.IdempotencyKey != "" {
-		hs.idem[req.IdempotencyKey] = r
-	}
-	hs.mu.Unlock()
-	if err := r.wait(ctx); err != nil {
+	if err := r.Wait(ctx); err != nil {
 		return nil, err
 	}
 	return iss, nil
@@ -703,20 +247,20 @@ func (q *Queue) Issue(ctx context.Context, req hall.IssueRequest) (*hall.Issued,
 // repeat of one that issued ticket id today. It is false when the key is unknown (or expired), and
 // when the hall's day was reset after that ticket was issued (the reset cancelled it): the caller
 // then issues a new ticket under the key. A reset that is due (midnight passed, no command yet)
-// runs first. Callers hold hs.mu.
-func (q *Queue) idemAnswer(ctx context.Context, hs *hallState, eng *queue.Engine, key string) (id string, again bool, err error) {
-	rec, err := q.idemLookup(hs.code, key)
-	if err != nil || rec.ID == "" {
+// runs first. Callers hold the hall's lock.
+func (q *Queue) idemAnswer(ctx context.Context, l *hallLog, eng *queue.Engine, key string) (id string, again bool, err error) {
+	rec, err := q.store.idem(l.Name(), key)
+	if err != nil || rec.ID == "" || q.now().Sub(rec.At) > IdempotencyTTL {
 		return "", false, err
 	}
 	if ch := eng.Tick(q.now()); !ch.Empty() {
-		if _, err := q.enqueue(hs, ch); err != nil {
+		if _, err := l.Enqueue(ch, "", ""); err != nil {
 			return "", false, err
 		}
 	}
 	current := rec.Seq > eng.ResetSeq()
 	if rec.Seq == 0 { // a record from before Seq was kept: go by the ticket's day
-		t, err := q.ticketByID(ctx, rec.ID)
+		t, err := q.store.ticketByID(ctx, rec.ID)
 		if err != nil {
 			return "", false, err
 		}
@@ -724,107 +268,53 @@ func (q *Queue) idemAnswer(ctx context.Context, hs *hallState, eng *queue.Engine
 	}
 	if !current {
 		q.log.Info("idempotency key repeated after the day reset: issuing a ticket for today",
-			"hall", hs.code, "cancelled", rec.ID)
+			"hall", l.Name(), "cancelled", rec.ID)
 	}
 	return rec.ID, current, nil
 }
 
-// idemLookup returns the record stored for an idempotency key; its ID is "" when there is none
-// (or it expired).
-func (q *Queue) idemLookup(hallCode, key string) (idemRecord, error) {
-	var rec idemRecord
-	err := q.db.bolt.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketIdem).Get([]byte(hallCode + "/" + key))
-		if v == nil {
-			return nil
-		}
-		return json.Unmarshal(v, &rec)
-	})
-	if err != nil {
-		return idemRecord{}, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: idempotency lookup: %v", err)
-	}
-	if rec.ID == "" || q.now().Sub(rec.At) > IdempotencyTTL {
-		return idemRecord{}, nil
-	}
-	return rec, nil
-}
-
 // issuedByID answers a repeated issue request with the stored ticket.
-func (q *Queue) issuedByID(ctx context.Context, hs *hallState, id string) (*hall.Issued, error) {
-	t, err := q.ticketByID(ctx, id)
+func (q *Queue) issuedByID(ctx context.Context, l *hallLog, h hall.Hall, id string) (*hall.Issued, error) {
+	t, err := q.store.ticketByID(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	iss := &hall.Issued{Ticket: *t, Materials: []hall.Text{}}
-	if svc, ok := hs.cfg.Service(t.Service); ok && svc.Materials != nil {
+	if svc, ok := h.Service(t.Service); ok && svc.Materials != nil {
 		iss.Materials = svc.Materials
 	}
-	hs.mu.Lock()
-	if eng, err := q.engine(hs); err == nil {
-		if ahead, eta, ok := eng.Position(q.now(), id); ok {
-			iss.Position, iss.EtaSeconds = ahead, eta
-		}
-	}
-	hs.mu.Unlock()
+	iss.Position, iss.EtaSeconds = q.position(l, id)
 	return iss, nil
 }
 
-// ticketByID reads a committed ticket.
-func (q *Queue) ticketByID(ctx context.Context, id string) (*hall.Ticket, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	var t *hall.Ticket
-	err := q.db.bolt.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketTickets).Get([]byte(id))
-		if v == nil {
-			return nil
+// position is a waiting ticket's place in the live queue and its estimated wait (0, 0 when it
+// does not wait).
+func (q *Queue) position(l *hallLog, id string) (ahead, eta int) {
+	l.Lock()
+	defer l.Unlock()
+	if eng, err := l.Engine(); err == nil {
+		if a, e, ok := eng.Position(q.now(), id); ok {
+			return a, e
 		}
-		t = new(hall.Ticket)
-		return json.Unmarshal(v, t)
-	})
-	if err != nil {
-		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: read ticket %s: %v", id, err)
 	}
-	if t == nil {
-		return nil, hall.Errorf(hall.ENOTFOUND, "ticket", "no ticket %s", id)
-	}
-	return t, nil
+	return 0, 0
 }
 
-// ticketByToken reads the committed ticket with a follow token.
-func (q *Queue) ticketByToken(ctx context.Context, token string) (*hall.Ticket, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	var t *hall.Ticket
-	err := q.db.bolt.View(func(tx *bbolt.Tx) error {
-		id := tx.Bucket(bucketTokens).Get([]byte(token))
-		if id == nil {
-			return nil
-		}
-		v := tx.Bucket(bucketTickets).Get(id)
-		if v == nil {
-			return nil
-		}
-		t = new(hall.Ticket)
-		return json.Unmarshal(v, t)
-	})
+// apply runs one engine command on the hall under its lock and waits until its change is durable.
+func (q *Queue) apply(ctx context.Context, code string, cmd func(eng *queue.Engine, now time.Time) (queue.Change, error)) error {
+	l, _, err := q.hall(code)
 	if err != nil {
-		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: read ticket by token: %v", err)
+		return err
 	}
-	if t == nil {
-		return nil, hall.Errorf(hall.ENOTFOUND, "token", "no ticket with this token")
-	}
-	return t, nil
+	return l.Apply(ctx, cmd)
 }
 
 // Act performs a counter action and returns once it is durable. call-next returns (nil, nil) when
 // nobody waits.
 func (q *Queue) Act(ctx context.Context, a hall.CounterAction) (*hall.Ticket, error) {
 	var t *hall.Ticket
-	err := q.apply(ctx, a.Hall, func(e *queue.Engine) (ch queue.Change, err error) {
-		t, ch, err = e.Act(q.now(), a)
+	err := q.apply(ctx, a.Hall, func(e *queue.Engine, now time.Time) (ch queue.Change, err error) {
+		t, ch, err = e.Act(now, a)
 		return ch, err
 	})
 	if err != nil {
@@ -835,13 +325,13 @@ func (q *Queue) Act(ctx context.Context, a hall.CounterAction) (*hall.Ticket, er
 
 // CancelByToken cancels the ticket with this follow token on its holder's request.
 func (q *Queue) CancelByToken(ctx context.Context, token string) (*hall.Ticket, error) {
-	t, err := q.ticketByToken(ctx, token)
+	t, err := q.store.ticketByToken(ctx, token)
 	if err != nil {
 		return nil, err
 	}
 	var ct *hall.Ticket
-	err = q.apply(ctx, t.Hall, func(e *queue.Engine) (ch queue.Change, err error) {
-		ct, ch, err = e.CancelByToken(q.now(), token)
+	err = q.apply(ctx, t.Hall, func(e *queue.Engine, now time.Time) (ch queue.Change, err error) {
+		ct, ch, err = e.CancelByToken(now, token)
 		return ch, err
 	})
 	if err != nil {
@@ -853,47 +343,30 @@ func (q *Queue) CancelByToken(ctx context.Context, token string) (*hall.Ticket, 
 // Snapshot returns the hall's state. It waits until the state it shows is durable, so its Seq is
 // never ahead of the committed log (Since(Seq) always works).
 func (q *Queue) Snapshot(ctx context.Context, code string) (*hall.Snapshot, error) {
-	hs, err := q.hall(code)
+	l, _, err := q.hall(code)
 	if err != nil {
 		return nil, err
 	}
-	for attempt := 0; ; attempt++ {
-		hs.mu.Lock()
-		eng, err := q.engine(hs)
-		if err != nil {
-			hs.mu.Unlock()
-			return nil, err
-		}
-		snap := eng.Snapshot(q.now())
-		last := hs.last
-		hs.mu.Unlock()
-		if last == nil || snap.Seq <= hs.committed.Load() {
-			return &snap, nil
-		}
-		err = last.wait(ctx)
-		if err == nil {
-			return &snap, nil
-		}
-		if ctx.Err() != nil || attempt >= 3 {
-			return nil, err
-		}
-		// The change failed: the engine was reset; take the snapshot again.
+	var snap hall.Snapshot
+	if err := l.View(ctx, func(eng *queue.Engine, now time.Time) { snap = eng.Snapshot(now) }); err != nil {
+		return nil, err
 	}
+	return &snap, nil
 }
 
 // Follow returns the public view of the ticket with this follow token: the committed ticket, and
 // for a waiting one its position and estimated wait from the live queue.
 func (q *Queue) Follow(ctx context.Context, token string) (*hall.Follow, error) {
-	t, err := q.ticketByToken(ctx, token)
+	t, err := q.store.ticketByToken(ctx, token)
 	if err != nil {
 		return nil, err
 	}
-	hs, err := q.hall(t.Hall)
+	l, h, err := q.hall(t.Hall)
 	if err != nil {
 		return nil, err
 	}
-	f := &hall.Follow{Ticket: t.Public(), Number: t.Number, State: t.State, HallName: hs.cfg.Name, Materials: []hall.Text{}}
-	if svc, ok := hs.cfg.Service(t.Service); ok {
+	f := &hall.Follow{Ticket: t.Public(), Number: t.Number, State: t.State, HallName: h.Name, Materials: []hall.Text{}}
+	if svc, ok := h.Service(t.Service); ok {
 		f.Service = svc.Name
 		if svc.Materials != nil {
 			f.Materials = svc.Materials
@@ -903,29 +376,23 @@ func (q *Queue) Follow(ctx context.Context, token string) (*hall.Follow, error) 
 		f.Counter = t.Counter
 	}
 	if t.State == hall.TicketWaiting {
-		hs.mu.Lock()
-		if eng, err := q.engine(hs); err == nil {
-			if ahead, eta, ok := eng.Position(q.now(), t.ID); ok {
-				f.Position, f.EtaSeconds = ahead, eta
-			}
-		}
-		hs.mu.Unlock()
+		f.Position, f.EtaSeconds = q.position(l, t.ID)
 	}
 	return f, nil
 }
 
 // Waiting lists the hall's waiting tickets in call order.
 func (q *Queue) Waiting(ctx context.Context, code string) ([]hall.Ticket, error) {
-	hs, err := q.hall(code)
+	l, _, err := q.hall(code)
 	if err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	hs.mu.Lock()
-	defer hs.mu.Unlock()
-	eng, err := q.engine(hs)
+	l.Lock()
+	defer l.Unlock()
+	eng, err := l.Engine()
 	if err != nil {
 		return nil, err
 	}
@@ -935,7 +402,7 @@ func (q *Queue) Waiting(ctx context.Context, code string) ([]hall.Ticket, error)
 // Ticket returns an open ticket of the hall by ID or by today's number, from the live queue; a
 // ticket no longer open is read from the file by ID.
 func (q *Queue) Ticket(ctx context.Context, code, ref string) (*hall.Ticket, error) {
-	hs, err := q.hall(code)
+	l, _, err := q.hall(code)
 	if err != nil {
 		return nil, err
 	}
@@ -945,21 +412,21 @@ func (q *Queue) Ticket(ctx context.Context, code, ref string) (*hall.Ticket, err
 	if ref == "" || len(ref) > 64 {
 		return nil, hall.Errorf(hall.ENOTFOUND, "ticket", "no ticket %q in hall %s", ref, code)
 	}
-	hs.mu.Lock()
-	eng, err := q.engine(hs)
+	l.Lock()
+	eng, err := l.Engine()
 	if err != nil {
-		hs.mu.Unlock()
+		l.Unlock()
 		return nil, err
 	}
 	t, ok := eng.Ticket(ref)
 	if !ok {
 		t, ok = eng.TicketByNumber(ref)
 	}
-	hs.mu.Unlock()
+	l.Unlock()
 	if ok {
 		return &t, nil
 	}
-	old, err := q.ticketByID(ctx, ref)
+	old, err := q.store.ticketByID(ctx, ref)
 	if err != nil && hall.ErrorCode(err) != hall.ENOTFOUND {
 		return nil, err
 	}
@@ -976,44 +443,20 @@ func (q *Queue) Ticket(ctx context.Context, code, ref string) (*hall.Ticket, err
 // To follow a hall without a gap, Subscribe first, then call Since (or Snapshot), and drop
 // subscribed events whose Seq is not above the last one already handled.
 func (q *Queue) Since(ctx context.Context, code string, seq uint64) ([]hall.Event, bool, error) {
-	hs, err := q.hall(code)
+	l, _, err := q.hall(code)
 	if err != nil {
 		return nil, false, err
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, false, err
-	}
-	last := hs.committed.Load()
-	if seq > last || last-seq > MaxReplay {
-		return nil, false, nil
-	}
-	events := make([]hall.Event, 0, last-seq)
-	err = q.db.bolt.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(eventsBucket(code)).Cursor()
-		var key [8]byte
-		binary.BigEndian.PutUint64(key[:], seq+1)
-		for k, v := c.Seek(key[:]); k != nil && binary.BigEndian.Uint64(k) <= last; k, v = c.Next() {
-			var ev hall.Event
-			if err := json.Unmarshal(v, &ev); err != nil {
-				return fmt.Errorf("decode event %d: %w", binary.BigEndian.Uint64(k), err)
-			}
-			events = append(events, ev)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, false, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: read events of %s: %v", code, err)
-	}
-	return events, true, nil
+	return l.Since(ctx, seq)
 }
 
 // LastSeq returns the seq of the hall's last committed event.
 func (q *Queue) LastSeq(code string) (uint64, error) {
-	hs, err := q.hall(code)
+	l, _, err := q.hall(code)
 	if err != nil {
 		return 0, err
 	}
-	return hs.committed.Load(), nil
+	return l.Committed(), nil
 }
 
 // Subscribe delivers every event of the hall committed after the call, in order. The channel is
@@ -1023,11 +466,11 @@ func (q *Queue) LastSeq(code string) (uint64, error) {
 // never modify them. Tickets in events are full (person ID, channel): apply Ticket.Public before
 // sending them to public streams.
 func (q *Queue) Subscribe(code string, buffer int) (<-chan hall.Event, func()) {
-	hs, ok := q.halls[code]
+	l, ok := q.host.Log(code)
 	if !ok {
 		ch := make(chan hall.Event, max(buffer, 1))
 		close(ch)
 		return ch, func() {}
 	}
-	return hs.subs.subscribe(buffer, q.stop)
+	return l.Subscribe(buffer)
 }

@@ -2,13 +2,8 @@ package bolt
 
 import (
 	"context"
-	"encoding/binary"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
-
-	bbolt "go.etcd.io/bbolt"
 
 	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
@@ -29,7 +24,7 @@ func (s *Cases) Received(ctx context.Context, from, to time.Time) ([]hall.Case, 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	cs, err := s.readReceived(ctx, from, to)
+	cs, err := s.store.received(ctx, from, to)
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 			return nil, err
@@ -37,36 +32,6 @@ func (s *Cases) Received(ctx context.Context, from, to time.Time) ([]hall.Case, 
 		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: read received cases: %v", err)
 	}
 	return cs, nil
-}
-
-// readReceived reads the committed cases received in [from, to), oldest first, through the
-// received index (checking ctx every 256 entries). Its errors are the raw ones of the read.
-func (s *Cases) readReceived(ctx context.Context, from, to time.Time) ([]hall.Case, error) {
-	var cs []hall.Case
-	err := s.db.bolt.View(func(tx *bbolt.Tx) error {
-		all := tx.Bucket(bucketCases)
-		c := tx.Bucket(bucketCaseReceived).Cursor()
-		lo := binary.BigEndian.AppendUint64(nil, uint64(max(from.UnixNano(), 0)))
-		n := 0
-		for k, _ := c.Seek(lo); k != nil && len(k) >= 8 && int64(binary.BigEndian.Uint64(k)) < to.UnixNano(); k, _ = c.Next() {
-			if n++; n%256 == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
-			v := all.Get(k[8:])
-			if v == nil {
-				continue
-			}
-			var one hall.Case
-			if err := json.Unmarshal(v, &one); err != nil {
-				return fmt.Errorf("decode case %s: %w", k[8:], err)
-			}
-			cs = append(cs, one)
-		}
-		return nil
-	})
-	return cs, err
 }
 
 // loc is the campus time zone of the case calendar.

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+
+	"onedoor/hallserver/enginehost"
 )
 
 // StorageState is the health of the data file's storage, for /healthz and the metrics.
@@ -32,8 +34,8 @@ func (s StorageState) CommitReason() string {
 	if errors.As(s.CommitError, &errno) {
 		return errno.Error()
 	}
-	if errors.Is(s.CommitError, errInjected) {
-		return errInjected.Error()
+	if errors.Is(s.CommitError, enginehost.ErrInjected) {
+		return enginehost.ErrInjected.Error()
 	}
 	return "storage error"
 }
