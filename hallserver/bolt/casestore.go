@@ -16,7 +16,7 @@ import (
 	"onedoor/hallserver/hall"
 )
 
-var _ enginehost.Store[cases.Change, hall.CaseEvent, *caseWrite] = (*caseStore)(nil)
+var _ enginehost.CaseStore = (*caseStore)(nil)
 
 // Bucket names of the case system (layout: doc.go).
 var (
@@ -36,7 +36,8 @@ var (
 )
 
 // caseStore is the bbolt store of the case log: the enginehost.Store under Cases, and the reads
-// of committed cases (by ID, number, token; closed ones by department; by receipt time).
+// of committed cases (by ID, number, token; closed ones by department; by receipt time):
+// enginehost.CaseStore (layout: doc.go).
 type caseStore struct {
 	db  *DB
 	now func() time.Time
@@ -61,7 +62,7 @@ type caseWrite struct {
 }
 
 // Prepare encodes the change's cases and events and notes the cases it opens.
-func (s *caseStore) Prepare(_ string, ch cases.Change, idemKey, idemID string) (*caseWrite, error) {
+func (s *caseStore) Prepare(_ string, ch cases.Change, idemKey, idemID string) (any, error) {
 	w := &caseWrite{change: ch, idemKey: idemKey, idemID: idemID}
 	var err error
 	if w.cases, err = encodeEach(ch.Cases); err != nil {
@@ -83,8 +84,8 @@ func (s *caseStore) Prepare(_ string, ch cases.Change, idemKey, idemID string) (
 
 // Commit writes the batch in one transaction: cases and their indexes, events, learned
 // examples, idempotency keys and the latest meta.
-func (s *caseStore) Commit(batch []*caseWrite) error {
-	return s.db.commit(func(tx *bbolt.Tx) error { return s.write(tx, batch) })
+func (s *caseStore) Commit(batch []any) error {
+	return s.db.commit(func(tx *bbolt.Tx) error { return s.write(tx, prepared[*caseWrite](batch)) })
 }
 
 // Events reads the committed case events after seq up to last.
@@ -92,8 +93,8 @@ func (s *caseStore) Events(ctx context.Context, _ string, after, last uint64, li
 	return readEvents[hall.CaseEvent](ctx, s.db, bucketCaseEvents, after, last, limit)
 }
 
-// load reads the meta, the open cases and the router examples learned from re-routings.
-func (s *caseStore) load() (meta cases.Meta, open []hall.Case, learned []hall.RouteExample, err error) {
+// LoadCases reads the meta, the open cases and the router examples learned from re-routings.
+func (s *caseStore) LoadCases() (meta cases.Meta, open []hall.Case, learned []hall.RouteExample, err error) {
 	err = s.db.bolt.View(func(tx *bbolt.Tx) error {
 		if v := tx.Bucket(bucketCaseMeta).Get(caseMetaKey); v != nil {
 			if err := json.Unmarshal(v, &meta); err != nil {
@@ -131,8 +132,8 @@ func (s *caseStore) load() (meta cases.Meta, open []hall.Case, learned []hall.Ro
 	return meta, open, learned, nil
 }
 
-// idem returns the case ID stored for an idempotency key and when it was stored ("" when none).
-func (s *caseStore) idem(key string) (idemRecord, error) {
+// Idem returns the case ID stored for an idempotency key and when it was stored ("" when none).
+func (s *caseStore) Idem(key string) (enginehost.IdemRecord, error) {
 	var rec idemRecord
 	err := s.db.bolt.View(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bucketCaseIdem).Get([]byte(key))
@@ -142,13 +143,18 @@ func (s *caseStore) idem(key string) (idemRecord, error) {
 		return json.Unmarshal(v, &rec)
 	})
 	if err != nil {
-		return idemRecord{}, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: idempotency lookup: %v", err)
+		return enginehost.IdemRecord{}, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: idempotency lookup: %v", err)
 	}
-	return rec, nil
+	return enginehost.IdemRecord(rec), nil
 }
 
-// readCase reads a committed case by ID, by number or (byToken) by follow token; nil when none.
-func (s *caseStore) readCase(ctx context.Context, ref string, byToken bool) (*hall.Case, error) {
+// PruneIdem deletes the case idempotency records older than ttl.
+func (s *caseStore) PruneIdem(ttl time.Duration, now time.Time) {
+	s.db.pruneIdem(bucketCaseIdem, ttl, now)
+}
+
+// ReadCase reads a committed case by ID, by number or (byToken) by follow token; nil when none.
+func (s *caseStore) ReadCase(ctx context.Context, ref string, byToken bool) (*hall.Case, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -183,9 +189,9 @@ func (s *caseStore) readCase(ctx context.Context, ref string, byToken bool) (*ha
 	return c, nil
 }
 
-// closedCases reads final cases matching the filter from the department's part of cases.closed,
+// ClosedCases reads final cases matching the filter from the department's part of cases.closed,
 // newest first, at most f.Limit (when positive).
-func (s *caseStore) closedCases(ctx context.Context, f hall.CaseFilter, now time.Time) ([]hall.Case, error) {
+func (s *caseStore) ClosedCases(ctx context.Context, f hall.CaseFilter, now time.Time) ([]hall.Case, error) {
 	prefix := append([]byte(f.Department), 0)
 	var out []hall.Case
 	err := s.db.bolt.View(func(tx *bbolt.Tx) error {
@@ -242,9 +248,9 @@ func (s *caseStore) closedCases(ctx context.Context, f hall.CaseFilter, now time
 	return out, nil
 }
 
-// readReceived reads the committed cases received in [from, to), oldest first, through the
+// Received reads the committed cases received in [from, to), oldest first, through the
 // received index (checking ctx every 256 entries). Its errors are the raw ones of the read.
-func (s *caseStore) received(ctx context.Context, from, to time.Time) ([]hall.Case, error) {
+func (s *caseStore) Received(ctx context.Context, from, to time.Time) ([]hall.Case, error) {
 	var cs []hall.Case
 	err := s.db.bolt.View(func(tx *bbolt.Tx) error {
 		all := tx.Bucket(bucketCases)

@@ -6,8 +6,6 @@ import (
 	"fmt"
 
 	bbolt "go.etcd.io/bbolt"
-
-	"onedoor/hallserver/hall"
 )
 
 // Buckets of the webhook deliverers (package webhook delivers the case log to a webhook):
@@ -113,11 +111,4 @@ func (s *DeliveryStore) Notes(ctx context.Context, name string) (map[uint64][]by
 		return nil, fmt.Errorf("bolt: read delivery notes: %w", err)
 	}
 	return out, nil
-}
-
-// EventsAfter returns at most limit committed case events with a seq above after, oldest first.
-// Unlike Since it has no replay window: a deliverer that was away for long reads the whole log in
-// pages. Events are only ever read once committed.
-func (s *Cases) EventsAfter(ctx context.Context, after uint64, limit int) ([]hall.CaseEvent, error) {
-	return s.log.EventsAfter(ctx, after, limit)
 }

@@ -30,6 +30,16 @@ func (db *DB) commit(fn func(*bbolt.Tx) error) error {
 	return err
 }
 
+// prepared converts a batch of prepared changes back to the store's type (each store commits only
+// what its own Prepare returned).
+func prepared[W any](batch []any) []W {
+	out := make([]W, len(batch))
+	for i, w := range batch {
+		out[i] = w.(W)
+	}
+	return out
+}
+
 // encodeEach encodes each value of vs as JSON (the events of a change).
 func encodeEach[T any](vs []T) ([][]byte, error) {
 	out := make([][]byte, len(vs))

@@ -14,10 +14,10 @@ import (
 	"onedoor/hallserver/queue"
 )
 
-var _ enginehost.Store[queue.Change, hall.Event, *queueWrite] = (*queueStore)(nil)
+var _ enginehost.QueueStore = (*queueStore)(nil)
 
 // queueStore is the bbolt store of the halls' queue logs: the enginehost.Store under Queue, and
-// the reads of committed tickets (layout: doc.go).
+// the reads of committed tickets: enginehost.QueueStore (layout: doc.go).
 type queueStore struct {
 	db  *DB
 	now func() time.Time
@@ -47,7 +47,7 @@ type queueWrite struct {
 }
 
 // Prepare encodes the change's tickets and events.
-func (s *queueStore) Prepare(code string, ch queue.Change, idemKey, idemID string) (*queueWrite, error) {
+func (s *queueStore) Prepare(code string, ch queue.Change, idemKey, idemID string) (any, error) {
 	w := &queueWrite{hall: code, change: ch, idemKey: idemKey, idemID: idemID}
 	w.tickets = make([][]byte, len(ch.Tickets))
 	for i := range ch.Tickets {
@@ -66,8 +66,8 @@ func (s *queueStore) Prepare(code string, ch queue.Change, idemKey, idemID strin
 
 // Commit writes the batch in one transaction: tickets, tokens, open index, events, idempotency
 // keys and each hall's latest meta.
-func (s *queueStore) Commit(batch []*queueWrite) error {
-	return s.db.commit(func(tx *bbolt.Tx) error { return s.write(tx, batch) })
+func (s *queueStore) Commit(batch []any) error {
+	return s.db.commit(func(tx *bbolt.Tx) error { return s.write(tx, prepared[*queueWrite](batch)) })
 }
 
 // Events reads the hall's committed events after seq up to last.
@@ -76,7 +76,7 @@ func (s *queueStore) Events(ctx context.Context, code string, after, last uint64
 }
 
 // load reads a hall's meta (hasMeta false when it has none yet) and its open tickets.
-func (s *queueStore) load(code string) (meta queue.Meta, hasMeta bool, open []hall.Ticket, err error) {
+func (s *queueStore) LoadHall(code string) (meta queue.Meta, hasMeta bool, open []hall.Ticket, err error) {
 	err = s.db.bolt.View(func(tx *bbolt.Tx) error {
 		if v := tx.Bucket(bucketMeta).Get([]byte(code)); v != nil {
 			if err := json.Unmarshal(v, &meta); err != nil {
@@ -108,8 +108,8 @@ func (s *queueStore) load(code string) (meta queue.Meta, hasMeta bool, open []ha
 	return meta, hasMeta, open, nil
 }
 
-// idem returns the record stored for an idempotency key of the hall (ID "" when none).
-func (s *queueStore) idem(code, key string) (idemRecord, error) {
+// Idem returns the record stored for an idempotency key of the hall (ID "" when none).
+func (s *queueStore) Idem(code, key string) (enginehost.IdemRecord, error) {
 	var rec idemRecord
 	err := s.db.bolt.View(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bucketIdem).Get([]byte(code + "/" + key))
@@ -119,13 +119,18 @@ func (s *queueStore) idem(code, key string) (idemRecord, error) {
 		return json.Unmarshal(v, &rec)
 	})
 	if err != nil {
-		return idemRecord{}, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: idempotency lookup: %v", err)
+		return enginehost.IdemRecord{}, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: idempotency lookup: %v", err)
 	}
-	return rec, nil
+	return enginehost.IdemRecord(rec), nil
 }
 
-// ticketByID reads a committed ticket.
-func (s *queueStore) ticketByID(ctx context.Context, id string) (*hall.Ticket, error) {
+// PruneIdem deletes the hall idempotency records older than ttl.
+func (s *queueStore) PruneIdem(ttl time.Duration, now time.Time) {
+	s.db.pruneIdem(bucketIdem, ttl, now)
+}
+
+// TicketByID reads a committed ticket.
+func (s *queueStore) TicketByID(ctx context.Context, id string) (*hall.Ticket, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -147,8 +152,8 @@ func (s *queueStore) ticketByID(ctx context.Context, id string) (*hall.Ticket, e
 	return t, nil
 }
 
-// ticketByToken reads the committed ticket with a follow token.
-func (s *queueStore) ticketByToken(ctx context.Context, token string) (*hall.Ticket, error) {
+// TicketByToken reads the committed ticket with a follow token.
+func (s *queueStore) TicketByToken(ctx context.Context, token string) (*hall.Ticket, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

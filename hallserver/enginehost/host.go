@@ -1,17 +1,25 @@
-// Package enginehost runs OneDoor's pure engines (package queue per hall, package cases) on top of
-// a store: one Host keeps a set of logs (one engine each), serialises the commands of each log,
-// hands the resulting changes to one group committer, publishes the events of what is durable and
-// acknowledges. It knows nothing of the storage: it reaches it only through Store (package bolt
-// is the embedded implementation). It imports only hall.
+// Package enginehost runs OneDoor's pure engines (package queue, one per hall; package cases) on
+// top of a store, and is the queue and case services built on them (Queue, Cases). It knows
+// nothing of the storage: it reaches it only through QueueStore and CaseStore (store.go); package
+// bolt implements them on its bbolt file, and another store (e.g. a replicated one) plugs in by
+// implementing them. It imports hall, queue and cases, never a storage package.
 //
-// The life of a command: lock the log, run the engine (pure, in memory), Enqueue the change (the
-// store prepares it, e.g. encodes it, in the caller's goroutine), unlock, wait. The committer takes
-// everything queued at that moment as one batch and hands it to Store.Commit (one atomic
-// transaction, one fsync), then advances each log's committed seq, publishes the events to
-// subscribers in order, and wakes the waiters. Nothing is acknowledged or published before it is
-// durable. When a commit fails, its changes fail with EUNAVAILABLE, the engines of the logs
-// involved are dropped (reloaded from the store by the next command), and changes already computed
-// on top of the failed state (queued behind it) fail too: a per-log epoch tells them apart.
+// The generic Host (host.go) keeps a set of logs (one engine each), serialises the commands of
+// each log, hands the resulting changes to one group committer, publishes the events of what is
+// durable and acknowledges. The life of a command: lock the log, run the engine (pure, in
+// memory), Enqueue the change (the store prepares it, e.g. encodes it, in the caller's
+// goroutine), unlock, wait. The committer takes everything queued at that moment as one batch and
+// hands it to Store.Commit (one atomic transaction, one fsync), then advances each log's
+// committed seq, publishes the events to subscribers in order, and wakes the waiters. Nothing is
+// acknowledged or published before it is durable. When a commit fails, its changes fail with
+// EUNAVAILABLE, the engines of the logs involved are dropped (reloaded from the store by the next
+// command), and changes already computed on top of the failed state (queued behind it) fail too:
+// a per-log epoch tells them apart. A change refused at shutdown drops its engine the same way.
+//
+// Files: host.go the generic host; batcher.go the hand-off to the group committer; fanout.go the
+// subscribers; stats.go the commit figures; store.go the store interfaces; queue.go and
+// hallinfo.go the queue service (hall.QueueService, hall.EventLog); cases.go and reports.go the
+// case service (hall.CaseService, hall.CaseLog, hall.CaseReports).
 package enginehost
 
 import (

@@ -1,4 +1,4 @@
-package bolt
+package enginehost
 
 import (
 	"context"
@@ -19,17 +19,17 @@ const DailyLookback = 90 * 24 * time.Hour
 const MaxSeriesPeriods = 120
 
 // Received returns the committed cases received in [from, to), oldest first, read from the
-// file (open and closed).
+// store (open and closed).
 func (s *Cases) Received(ctx context.Context, from, to time.Time) ([]hall.Case, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	cs, err := s.store.received(ctx, from, to)
+	cs, err := s.store.Received(ctx, from, to)
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 			return nil, err
 		}
-		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: read received cases: %v", err)
+		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "read received cases: %v", err)
 	}
 	return cs, nil
 }
