@@ -18,23 +18,6 @@ import (
 
 var _ enginehost.CaseStore = (*caseStore)(nil)
 
-// Bucket names of the case system (layout: doc.go).
-var (
-	bucketCases         = []byte("cases")
-	bucketCaseNumbers   = []byte("cases.number")
-	bucketCaseTokens    = []byte("cases.token")
-	bucketCaseOpen      = []byte("cases.open")
-	bucketCaseReceived  = []byte("cases.received")
-	bucketCaseClosed    = []byte("cases.closed")
-	bucketCaseEvents    = []byte("cases.events")
-	bucketCaseLearned   = []byte("cases.learned")
-	bucketCaseMeta      = []byte("cases.meta")
-	bucketCaseIdem      = []byte("cases.idem")
-	caseMetaKey         = []byte("meta")
-	caseBuckets         = [][]byte{bucketCases, bucketCaseNumbers, bucketCaseTokens, bucketCaseOpen, bucketCaseReceived, bucketCaseClosed, bucketCaseEvents, bucketCaseLearned, bucketCaseMeta, bucketCaseIdem}
-	errCaseStoreClosing = hall.Errorf(hall.EUNAVAILABLE, "", "the case system is shutting down")
-)
-
 // caseStore is the bbolt store of the case log: the enginehost.Store under Cases, and the reads
 // of committed cases (by ID, number, token; closed ones by department; by receipt time):
 // enginehost.CaseStore (layout: doc.go).

@@ -8,15 +8,6 @@ import (
 	bbolt "go.etcd.io/bbolt"
 )
 
-// Buckets of the webhook deliverers (package webhook delivers the case log to a webhook):
-//
-//	outbox.cursor  deliverer name → 8-byte big-endian seq of the last case event it delivered
-//	outbox.notes   deliverer name + 0x00 + 8-byte seq → JSON dead-letter note (opaque here)
-var (
-	bucketDeliveryCursor = []byte("outbox.cursor")
-	bucketDeliveryNotes  = []byte("outbox.notes")
-)
-
 // DeliveryStore persists the delivery cursor of each deliverer (the seq of the last case event it
 // delivered) and its dead-letter notes, in the same bbolt file as the case log. A cursor write is
 // one small transaction; deliverers batch them (at-least-once delivery tolerates a cursor that lags

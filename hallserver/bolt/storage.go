@@ -67,9 +67,6 @@ func (db *DB) noteCommit(err error) {
 	h.err, h.at = err, time.Now()
 }
 
-// bucketHealth holds the key Storage's probe writes.
-var bucketHealth = []byte("health")
-
 // Storage reports the free space of the data file's file system and the last commit's error.
 // While the last commit failed it first tries one small write (5 s after the failure, then at
 // most every 5 s), so the state clears once the storage works again, without waiting for the
