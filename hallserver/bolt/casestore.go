@@ -84,20 +84,8 @@ func (s *caseStore) LoadCases() (meta cases.Meta, open []hall.Case, learned []ha
 				return fmt.Errorf("decode case meta: %w", err)
 			}
 		}
-		all := tx.Bucket(bucketCases)
-		err := tx.Bucket(bucketCaseOpen).ForEach(func(k, _ []byte) error {
-			v := all.Get(k)
-			if v == nil {
-				return nil // index entry without case: ignore
-			}
-			var c hall.Case
-			if err := json.Unmarshal(v, &c); err != nil {
-				return fmt.Errorf("decode case %s: %w", k, err)
-			}
-			open = append(open, c)
-			return nil
-		})
-		if err != nil {
+		var err error
+		if open, err = readIndexed[hall.Case](tx.Bucket(bucketCaseOpen), tx.Bucket(bucketCases)); err != nil {
 			return err
 		}
 		return tx.Bucket(bucketCaseLearned).ForEach(func(k, v []byte) error {
@@ -117,18 +105,7 @@ func (s *caseStore) LoadCases() (meta cases.Meta, open []hall.Case, learned []ha
 
 // Idem returns the case ID stored for an idempotency key and when it was stored ("" when none).
 func (s *caseStore) Idem(key string) (enginehost.IdemRecord, error) {
-	var rec idemRecord
-	err := s.db.bolt.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketCaseIdem).Get([]byte(key))
-		if v == nil {
-			return nil
-		}
-		return json.Unmarshal(v, &rec)
-	})
-	if err != nil {
-		return enginehost.IdemRecord{}, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: idempotency lookup: %v", err)
-	}
-	return enginehost.IdemRecord(rec), nil
+	return s.db.readIdem(bucketCaseIdem, key)
 }
 
 // PruneIdem deletes the case idempotency records older than ttl.

@@ -10,6 +10,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"onedoor/hallserver/enginehost"
+	"onedoor/hallserver/hall"
 )
 
 // What the stores under the engine host (queuestore.go, casestore.go) share: the commit
@@ -88,6 +89,41 @@ type idemRecord struct {
 	// Seq is the seq of the ticket's ticket.issued event (0 in records written before it was
 	// kept): a record below the hall's last day reset answers for a ticket the reset cancelled.
 	Seq uint64 `json:"seq,omitempty"`
+}
+
+// readIndexed reads the values of all that an index bucket lists (key → nil), in key order. An
+// index entry without its value is skipped.
+func readIndexed[T any](index, all *bbolt.Bucket) ([]T, error) {
+	var out []T
+	err := index.ForEach(func(k, _ []byte) error {
+		v := all.Get(k)
+		if v == nil {
+			return nil
+		}
+		var one T
+		if err := json.Unmarshal(v, &one); err != nil {
+			return fmt.Errorf("decode %s: %w", k, err)
+		}
+		out = append(out, one)
+		return nil
+	})
+	return out, err
+}
+
+// readIdem reads the idempotency record of key in bucket (ID "" when there is none).
+func (db *DB) readIdem(bucket []byte, key string) (enginehost.IdemRecord, error) {
+	var rec idemRecord
+	err := db.bolt.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucket).Get([]byte(key))
+		if v == nil {
+			return nil
+		}
+		return json.Unmarshal(v, &rec)
+	})
+	if err != nil {
+		return enginehost.IdemRecord{}, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: idempotency lookup: %v", err)
+	}
+	return enginehost.IdemRecord(rec), nil
 }
 
 // pruneIdem deletes the idempotency records of bucket older than ttl (and any it cannot decode).

@@ -88,19 +88,9 @@ func (s *queueStore) LoadHall(code string) (meta queue.Meta, hasMeta bool, open 
 		if ob == nil {
 			return nil
 		}
-		tb := tx.Bucket(bucketTickets)
-		return ob.ForEach(func(k, _ []byte) error {
-			v := tb.Get(k)
-			if v == nil {
-				return nil // index entry without ticket: ignore
-			}
-			var t hall.Ticket
-			if err := json.Unmarshal(v, &t); err != nil {
-				return fmt.Errorf("decode ticket %s: %w", k, err)
-			}
-			open = append(open, t)
-			return nil
-		})
+		var err error
+		open, err = readIndexed[hall.Ticket](ob, tx.Bucket(bucketTickets))
+		return err
 	})
 	if err != nil {
 		return queue.Meta{}, false, nil, fmt.Errorf("bolt: load hall %s: %w", code, err)
@@ -110,18 +100,7 @@ func (s *queueStore) LoadHall(code string) (meta queue.Meta, hasMeta bool, open 
 
 // Idem returns the record stored for an idempotency key of the hall (ID "" when none).
 func (s *queueStore) Idem(code, key string) (enginehost.IdemRecord, error) {
-	var rec idemRecord
-	err := s.db.bolt.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketIdem).Get([]byte(code + "/" + key))
-		if v == nil {
-			return nil
-		}
-		return json.Unmarshal(v, &rec)
-	})
-	if err != nil {
-		return enginehost.IdemRecord{}, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: idempotency lookup: %v", err)
-	}
-	return enginehost.IdemRecord(rec), nil
+	return s.db.readIdem(bucketIdem, code+"/"+key)
 }
 
 // PruneIdem deletes the hall idempotency records older than ttl.
