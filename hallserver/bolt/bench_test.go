@@ -2,6 +2,8 @@ package bolt
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base32"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -170,7 +172,7 @@ func bulkLoad(b *testing.B, path string, campus hall.Campus, closed, open int) i
 				t := hall.Ticket{
 					ID: fmt.Sprintf("h1-%s-%d", at.Format("20060102"), seq), Hall: "h1", Service: svc,
 					Number: fmt.Sprintf("%s%03d", svc, num), Day: at.Format("2006-01-02"),
-					Token: newFollowToken(), State: hall.TicketDone, Channel: "kiosk",
+					Token: benchToken(), State: hall.TicketDone, Channel: "kiosk",
 					IssuedAt: at, Order: at.UnixNano(), Counter: 1 + i%5, CalledAt: &fin, StartedAt: &fin,
 					FinishedAt: &fin, Outcome: hall.OutcomeResolved,
 				}
@@ -239,4 +241,11 @@ func bulkLoad(b *testing.B, path string, campus hall.Campus, closed, open int) i
 	var size int64
 	db.bolt.View(func(tx *bbolt.Tx) error { size = tx.Size(); return nil })
 	return size
+}
+
+// benchToken is a random follow token like the ones Issue makes (random keys cost a page each).
+func benchToken() string {
+	var b [20]byte
+	rand.Read(b[:])
+	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:])
 }

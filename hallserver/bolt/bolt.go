@@ -1,26 +1,3 @@
-// Package bolt is the bbolt persistence of OneDoor: tickets, each hall's event log and queue meta,
-// idempotency keys, staff, devices and sessions, all in one bbolt file.
-//
-// Layout (top-level buckets):
-//
-//	tickets        ticket ID → JSON hall.Ticket (every ticket ever issued)
-//	tokens         follow token → ticket ID
-//	open/<hall>    ticket ID → nil, for tickets the engine must restore (open states and no-shows
-//	               that may still be reinstated); start-up reads only this and meta
-//	events/<hall>  8-byte big-endian seq → JSON hall.Event (the hall's log, the spine)
-//	meta           hall code → JSON queue.Meta (numbers, counters, seq, stats)
-//	idem           hall + "/" + idempotency key → JSON {id, at}; pruned after a day
-//	staff          username → JSON hall.Staff (bcrypt password hash)
-//	devices        sha256(token) → JSON hall.Device
-//	sessions       sha256(token) → JSON session {username, expires}
-//
-// Before the file is opened for writing it is checked (check.go, docs/STORAGE.md): an empty file
-// is refused unless Options.Init, a file shorter than its meta page says is refused, and
-// Options.Check (and every restore) reads the whole file and runs bbolt's tx.Check.
-//
-// Queue (see queue.go) runs one queue engine per hall and a group committer: every change is
-// written with its events in one bbolt transaction shared with the other changes queued at that
-// moment, fsync'd, and only then published and acknowledged. Auth (auth.go) is the AuthService.
 package bolt
 
 import (
@@ -33,21 +10,9 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
-)
 
-// Bucket names.
-var (
-	bucketTickets  = []byte("tickets")
-	bucketTokens   = []byte("tokens")
-	bucketMeta     = []byte("meta")
-	bucketIdem     = []byte("idem")
-	bucketStaff    = []byte("staff")
-	bucketDevices  = []byte("devices")
-	bucketSessions = []byte("sessions")
+	"onedoor/hallserver/enginehost"
 )
-
-func openBucket(hall string) []byte   { return []byte("open/" + hall) }
-func eventsBucket(hall string) []byte { return []byte("events/" + hall) }
 
 // LockTimeout is how long Open waits for the file lock held by another process.
 const LockTimeout = 2 * time.Second
@@ -58,6 +23,8 @@ type DB struct {
 	path string
 	// health is the outcome of the last commit (storage.go).
 	health storageHealth
+	// failpoint is Options.Failpoint (nil in production).
+	failpoint enginehost.Failpoint
 }
 
 // Open opens (creating it and its parent directory when needed) the bbolt file at path, after
@@ -84,7 +51,7 @@ func OpenWith(path string, o Options) (*DB, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
-	db := &DB{bolt: b, path: path}
+	db := &DB{bolt: b, path: path, failpoint: o.Failpoint}
 	db.health.probeEvery = storageProbeEvery
 	removeStaleSnapshots(path)
 	if err := db.ensureBuckets(bucketTickets, bucketTokens, bucketMeta, bucketIdem, bucketStaff, bucketDevices, bucketSessions); err != nil {

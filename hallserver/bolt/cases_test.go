@@ -16,6 +16,7 @@ import (
 // caseEnv is a case store on a bbolt file with a settable clock.
 type caseEnv struct {
 	t    testing.TB
+	fp   faults
 	path string
 	clk  *clock
 	db   *DB
@@ -32,7 +33,7 @@ func newCaseEnv(t testing.TB) *caseEnv {
 
 func (e *caseEnv) open() {
 	e.t.Helper()
-	db, err := Open(e.path)
+	db, err := OpenWith(e.path, Options{Failpoint: e.fp.hit})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func TestCasesRestartKeepsEverything(t *testing.T) {
 	routed := e.openCase(hall.OpenCaseRequest{Text: "宿舍的空调坏了三天了，一直没人来修", Requester: hall.Requester{Name: "张三", Phone: "13812345678"}})
 	// A counter sends an IT-sounding request to finance: the router learns from it.
 	taught := e.openCase(hall.OpenCaseRequest{Channel: hall.ChannelCounter, Text: "校园卡充值以后网费没到账", Department: "finance"})
-	learnedBefore := e.cs.router.Load().Learned()
+	learnedBefore := e.cs.Router().Learned()
 	e.act(handler(routed.ID, hall.CaseActSign, routed.Department))
 	replied := e.act(handler(routed.ID, hall.CaseActReply, routed.Department))
 	if replied.State != hall.CaseReplied {
@@ -133,7 +134,7 @@ func TestCasesRestartKeepsEverything(t *testing.T) {
 	if e.cs.LastSeq() != meta.Seq {
 		t.Fatalf("last seq %d, want %d", e.cs.LastSeq(), meta.Seq)
 	}
-	if got := e.cs.router.Load().Learned(); got != learnedBefore || got == 0 {
+	if got := e.cs.Router().Learned(); got != learnedBefore || got == 0 {
 		t.Fatalf("router learned %d after restart, want %d", got, learnedBefore)
 	}
 	for id, w := range want {
@@ -225,9 +226,9 @@ func TestCasesFailedCommitChangesNothing(t *testing.T) {
 	ctx := context.Background()
 	first := e.openCase(hall.OpenCaseRequest{Text: "校园网晚上总是断线"})
 	meta := e.cs.Meta()
-	learned := e.cs.router.Load().Learned()
+	learned := e.cs.Router().Learned()
 
-	e.cs.failCommits.Store(1)
+	e.fp.fail.Store(1)
 	_, err := e.cs.Open(ctx, hall.OpenCaseRequest{Channel: hall.ChannelCounter, Text: "食堂饭菜太贵", Department: "it"})
 	if hall.ErrorCode(err) != hall.EUNAVAILABLE {
 		t.Fatalf("open with failing commit: %v", err)
@@ -235,10 +236,10 @@ func TestCasesFailedCommitChangesNothing(t *testing.T) {
 	if got := e.cs.Meta(); got != meta {
 		t.Fatalf("meta %+v after failed open, want %+v", got, meta)
 	}
-	if got := e.cs.router.Load().Learned(); got != learned {
+	if got := e.cs.Router().Learned(); got != learned {
 		t.Fatalf("router learned %d after failed open, want %d", got, learned)
 	}
-	e.cs.failCommits.Store(1)
+	e.fp.fail.Store(1)
 	if _, err := e.cs.Act(ctx, handler(first.ID, hall.CaseActSign, first.Department)); hall.ErrorCode(err) != hall.EUNAVAILABLE {
 		t.Fatalf("sign with failing commit: %v", err)
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	bbolt "go.etcd.io/bbolt"
+
+	"onedoor/hallserver/enginehost"
 )
 
 // The data-file checks. bbolt maps the file into memory and trusts it: a page past the end of a
@@ -35,6 +37,10 @@ type Options struct {
 	Init bool
 	// Check reads the whole file and runs bbolt's consistency check (tx.Check) before opening.
 	Check bool
+	// Failpoint, when set, is called at the named points of the group committers
+	// (enginehost.PointEnqueue, enginehost.PointCommit): fault injection for tests, like bbolt's
+	// gofail failpoints. Production leaves it nil.
+	Failpoint enginehost.Failpoint
 }
 
 // ErrDamaged is wrapped by the errors of a data file that is empty, truncated or damaged.

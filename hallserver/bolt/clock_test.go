@@ -81,7 +81,7 @@ func TestClockJumpsAcrossRestarts(t *testing.T) {
 
 	// The real midnight resets the hall; 3 March numbering goes on.
 	e.clk.at(3, 0, 0, 30)
-	e.q.tick()
+	e.q.Tick(context.Background())
 	if got := e.waitingNumbers("h1"); len(got) != 0 {
 		t.Fatalf("waiting after the real midnight: %v", got)
 	}
@@ -119,7 +119,7 @@ func TestIdempotencyAcrossMidnight(t *testing.T) {
 		}
 		e.clk.at(3, 0, 0, 20)
 		if tick {
-			e.q.tick() // the reset came before the retry
+			e.q.Tick(context.Background()) // the reset came before the retry
 		}
 		retry, err := e.q.Issue(ctx, req)
 		if err != nil {
@@ -153,7 +153,7 @@ func TestMidnightKeepsServingAcrossRestart(t *testing.T) {
 	serving := e.mustAct("h1", 1, hall.ActCallNext, "")
 	e.mustAct("h1", 1, hall.ActStart, "")
 	e.clk.at(3, 0, 0, 30)
-	e.q.tick()
+	e.q.Tick(context.Background())
 	e.reopen()
 	if f, err := e.q.Follow(ctx, waiting.Ticket.Token); err != nil || f.State != hall.TicketCancelled {
 		t.Fatalf("waiting ticket after midnight: %+v %v", f, err)

@@ -3,21 +3,9 @@ package bolt
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 
 	bbolt "go.etcd.io/bbolt"
-
-	"onedoor/hallserver/hall"
-)
-
-// Buckets of the webhook deliverers (package webhook delivers the case log to a webhook):
-//
-//	outbox.cursor  deliverer name → 8-byte big-endian seq of the last case event it delivered
-//	outbox.notes   deliverer name + 0x00 + 8-byte seq → JSON dead-letter note (opaque here)
-var (
-	bucketDeliveryCursor = []byte("outbox.cursor")
-	bucketDeliveryNotes  = []byte("outbox.notes")
 )
 
 // DeliveryStore persists the delivery cursor of each deliverer (the seq of the last case event it
@@ -114,37 +102,4 @@ func (s *DeliveryStore) Notes(ctx context.Context, name string) (map[uint64][]by
 		return nil, fmt.Errorf("bolt: read delivery notes: %w", err)
 	}
 	return out, nil
-}
-
-// EventsAfter returns at most limit committed case events with a seq above after, oldest first.
-// Unlike Since it has no replay window: a deliverer that was away for long reads the whole log in
-// pages. Events are only ever read once committed.
-func (s *Cases) EventsAfter(ctx context.Context, after uint64, limit int) ([]hall.CaseEvent, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	last := s.committed.Load()
-	if after >= last || limit <= 0 {
-		return nil, nil
-	}
-	events := make([]hall.CaseEvent, 0, min(uint64(limit), last-after))
-	err := s.db.bolt.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bucketCaseEvents).Cursor()
-		for k, v := c.Seek(binary.BigEndian.AppendUint64(nil, after+1)); k != nil && len(events) < limit; k, v = c.Next() {
-			seq := binary.BigEndian.Uint64(k)
-			if seq > last {
-				break
-			}
-			var ev hall.CaseEvent
-			if err := json.Unmarshal(v, &ev); err != nil {
-				return fmt.Errorf("decode case event %d: %w", seq, err)
-			}
-			events = append(events, ev)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: read case events: %v", err)
-	}
-	return events, nil
 }

@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"onedoor/hallserver/enginehost"
 	"onedoor/hallserver/hall"
 )
 
@@ -73,8 +75,59 @@ func bigCampus(halls int) hall.Campus {
 	return c
 }
 
+// faults is the tests' failpoint (Options.Failpoint, the one fault-injection hook): fail makes
+// that many next commits fail; hold, when set, runs at the commit point first (to hold the
+// committer); enqueued counts the changes handed to a committer.
+type faults struct {
+	fail     atomic.Int32
+	enqueued atomic.Int64
+	mu       sync.Mutex
+	hold     func()
+}
+
+func (f *faults) hit(point string) error {
+	switch point {
+	case enginehost.PointEnqueue:
+		f.enqueued.Add(1)
+	case enginehost.PointCommit:
+		f.mu.Lock()
+		hold := f.hold
+		f.mu.Unlock()
+		if hold != nil {
+			hold()
+		}
+		for {
+			n := f.fail.Load()
+			if n <= 0 {
+				break
+			}
+			if f.fail.CompareAndSwap(n, n-1) {
+				return enginehost.ErrInjected
+			}
+		}
+	}
+	return nil
+}
+
+// holdOnce makes the next commit wait at the commit point until release is closed; held is
+// closed when it is there.
+func (f *faults) holdOnce() (held, release chan struct{}) {
+	held, release = make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	f.mu.Lock()
+	f.hold = func() {
+		once.Do(func() {
+			close(held)
+			<-release
+		})
+	}
+	f.mu.Unlock()
+	return held, release
+}
+
 type env struct {
 	t      testing.TB
+	fp     faults
 	path   string
 	clk    *clock
 	campus hall.Campus
@@ -93,7 +146,7 @@ func newEnv(t testing.TB) *env {
 
 func (e *env) open() {
 	e.t.Helper()
-	db, err := Open(e.path)
+	db, err := OpenWith(e.path, Options{Failpoint: e.fp.hit})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -14,9 +14,6 @@ import (
 
 var _ hall.LongListService = (*LongList)(nil)
 
-// bucketLongList holds the long-standing list: item ID → JSON hall.ListItem.
-var bucketLongList = []byte("longlist")
-
 // LongList keeps the long-standing list (清单式管理) in the bbolt file. It implements
 // hall.LongListService.
 type LongList struct {

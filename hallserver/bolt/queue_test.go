@@ -267,7 +267,7 @@ func TestFailedCommitRollsBack(t *testing.T) {
 	e.mustAct("h1", 1, hall.ActOpen, "")
 	before, _ := e.q.Snapshot(ctx, "h1")
 
-	e.q.failCommits.Store(1)
+	e.fp.fail.Store(1)
 	_, err := e.q.Issue(ctx, hall.IssueRequest{Hall: "h1", Service: "A"})
 	if hall.ErrorCode(err) != hall.EUNAVAILABLE {
 		t.Fatalf("issue during failing commit: %v", err)
@@ -303,22 +303,15 @@ func TestFailedCommitFailsStackedChanges(t *testing.T) {
 	ctx := context.Background()
 	e.issue("h1", "A")
 	e.mustAct("h1", 1, hall.ActOpen, "")
-	release := make(chan struct{})
-	held := make(chan struct{})
-	var once sync.Once
-	e.q.beforeCommit = func() {
-		once.Do(func() {
-			close(held)
-			<-release
-		})
-	}
-	e.q.failCommits.Store(1)
+	held, release := e.fp.holdOnce()
+	e.fp.fail.Store(1)
 	errs := make(chan error, 10)
 	go func() {
 		_, err := e.q.Issue(ctx, hall.IssueRequest{Hall: "h1", Service: "A"})
 		errs <- err
 	}()
 	<-held // the first change is in the committer, about to fail
+	queued := e.fp.enqueued.Load()
 	for i := 0; i < 3; i++ {
 		go func() {
 			_, err := e.q.Issue(ctx, hall.IssueRequest{Hall: "h1", Service: "B"})
@@ -337,7 +330,7 @@ func TestFailedCommitFailsStackedChanges(t *testing.T) {
 		otherDone <- err
 	}()
 	for { // wait until all five are queued behind the held batch
-		if n := e.q.commits.len(); n == 5 {
+		if e.fp.enqueued.Load() == queued+5 {
 			break
 		}
 		time.Sleep(time.Millisecond)
@@ -465,7 +458,7 @@ func TestRestartKeepsNumbersAndDayReset(t *testing.T) {
 	}
 	// Next day (the tick would do it; any command does it first).
 	e.clk.Add(24 * time.Hour)
-	e.q.tick()
+	e.q.Tick(context.Background())
 	snap, err := e.q.Snapshot(ctx, "h1")
 	if err != nil {
 		t.Fatal(err)
@@ -528,7 +521,7 @@ func TestIdempotency(t *testing.T) {
 	}
 	// Keys expire after a day and are pruned.
 	e.clk.Add(IdempotencyTTL + time.Hour)
-	e.q.pruneIdem(e.clk.Now())
+	e.db.pruneIdem(bucketIdem, IdempotencyTTL, e.clk.Now())
 	var n int
 	e.db.bolt.View(func(tx *bbolt.Tx) error { n = tx.Bucket(bucketIdem).Stats().KeyN; return nil })
 	if n != 0 {
@@ -638,17 +631,7 @@ func TestSnapshotNeverAheadOfLog(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
-	// More than MaxReplay behind: a snapshot instead (simulated by moving the committed mark).
-	hs := e.q.halls["h1"]
-	last := hs.committed.Load()
-	hs.committed.Store(MaxReplay + 10)
-	if _, ok, _ := e.q.Since(ctx, "h1", 9); ok {
-		t.Fatal("replay of more than MaxReplay events accepted")
-	}
-	if _, ok, _ := e.q.Since(ctx, "h1", 10); !ok {
-		t.Fatal("replay of exactly MaxReplay events refused")
-	}
-	hs.committed.Store(last)
+	// More than MaxReplay behind: enginehost's TestSinceReplayWindow.
 }
 
 // A caller that gives up while its change is in the committer (a kiosk that hangs up mid-commit)
@@ -656,15 +639,7 @@ func TestSnapshotNeverAheadOfLog(t *testing.T) {
 // aborts a commit. The kiosk's retry with the same key gets that ticket, also after a restart.
 func TestCallerGoneMidCommitStillCommits(t *testing.T) {
 	e := newEnv(t)
-	release := make(chan struct{})
-	held := make(chan struct{})
-	var once sync.Once
-	e.q.beforeCommit = func() {
-		once.Do(func() {
-			close(held)
-			<-release
-		})
-	}
+	held, release := e.fp.holdOnce()
 	ctx, cancel := context.WithCancel(context.Background())
 	req := hall.IssueRequest{Hall: "h1", Service: "A", IdempotencyKey: "tap-gone"}
 	errc := make(chan error, 1)

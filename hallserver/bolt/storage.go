@@ -9,6 +9,8 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+
+	"onedoor/hallserver/enginehost"
 )
 
 // StorageState is the health of the data file's storage, for /healthz and the metrics.
@@ -32,8 +34,8 @@ func (s StorageState) CommitReason() string {
 	if errors.As(s.CommitError, &errno) {
 		return errno.Error()
 	}
-	if errors.Is(s.CommitError, errInjected) {
-		return errInjected.Error()
+	if errors.Is(s.CommitError, enginehost.ErrInjected) {
+		return enginehost.ErrInjected.Error()
 	}
 	return "storage error"
 }
@@ -64,9 +66,6 @@ func (db *DB) noteCommit(err error) {
 	}
 	h.err, h.at = err, time.Now()
 }
-
-// bucketHealth holds the key Storage's probe writes.
-var bucketHealth = []byte("health")
 
 // Storage reports the free space of the data file's file system and the last commit's error.
 // While the last commit failed it first tries one small write (5 s after the failure, then at

@@ -18,7 +18,7 @@ func TestStorageReportsAFailedCommit(t *testing.T) {
 	if st := e.db.Storage(); st.CommitError != nil || st.FreeBytes <= 0 {
 		t.Fatalf("after a good commit: %+v", st)
 	}
-	e.q.failCommits.Store(1)
+	e.fp.fail.Store(1)
 	if _, err := e.q.Issue(ctx, hall.IssueRequest{Hall: "h1", Service: "A"}); hall.ErrorCode(err) != hall.EUNAVAILABLE {
 		t.Fatalf("issue during a failing commit: %v", err)
 	}
@@ -33,7 +33,7 @@ func TestStorageReportsAFailedCommit(t *testing.T) {
 	// The case committer reports too.
 	cs := newCaseEnv(t)
 	cs.db.health.probeEvery = time.Hour
-	cs.cs.failCommits.Store(1)
+	cs.fp.fail.Store(1)
 	if _, err := cs.cs.Open(ctx, hall.OpenCaseRequest{Channel: hall.ChannelCounter, Text: "食堂饭菜太贵", Department: "it"}); hall.ErrorCode(err) != hall.EUNAVAILABLE {
 		t.Fatal("case opened during a failing commit")
 	}
@@ -46,7 +46,7 @@ func TestStorageReportsAFailedCommit(t *testing.T) {
 // that the storage works again without waiting for a ticket.
 func TestStorageProbeClearsTheFailure(t *testing.T) {
 	e := newEnv(t)
-	e.q.failCommits.Store(1)
+	e.fp.fail.Store(1)
 	if _, err := e.q.Issue(context.Background(), hall.IssueRequest{Hall: "h1", Service: "A"}); err == nil {
 		t.Fatal("issue during a failing commit succeeded")
 	}

@@ -17,15 +17,6 @@ import (
 
 var _ hall.TopicService = (*Topics)(nil)
 
-// Buckets of the hot topics:
-//
-//	topics.answers  topic ID → JSON hall.TopicAnswer (published answers)
-//	topics.cases    case ID → topic ID (the cases an answer is linked to)
-var (
-	bucketTopicAnswers = []byte("topics.answers")
-	bucketTopicCases   = []byte("topics.cases")
-)
-
 // Topic limits.
 const (
 	MaxTopicDays       = 90  // longest window

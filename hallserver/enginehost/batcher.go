@@ -1,4 +1,4 @@
-package bolt
+package enginehost
 
 import "sync"
 
@@ -38,13 +38,6 @@ func (b *batcher[T]) close() {
 	b.closing = true
 	b.cond.Broadcast()
 	b.mu.Unlock()
-}
-
-// len is the number of requests waiting for the next batch (tests).
-func (b *batcher[T]) len() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.pending)
 }
 
 // run is the committer's loop: it waits for requests, takes them all as one batch and calls

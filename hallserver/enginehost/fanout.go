@@ -1,4 +1,4 @@
-package bolt
+package enginehost
 
 import "sync"
 

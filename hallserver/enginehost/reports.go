@@ -1,14 +1,9 @@
-package bolt
+package enginehost
 
 import (
 	"context"
-	"encoding/binary"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
-
-	bbolt "go.etcd.io/bbolt"
 
 	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
@@ -24,49 +19,19 @@ const DailyLookback = 90 * 24 * time.Hour
 const MaxSeriesPeriods = 120
 
 // Received returns the committed cases received in [from, to), oldest first, read from the
-// file (open and closed).
+// store (open and closed).
 func (s *Cases) Received(ctx context.Context, from, to time.Time) ([]hall.Case, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	cs, err := s.readReceived(ctx, from, to)
+	cs, err := s.store.Received(ctx, from, to)
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 			return nil, err
 		}
-		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: read received cases: %v", err)
+		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "read received cases: %v", err)
 	}
 	return cs, nil
-}
-
-// readReceived reads the committed cases received in [from, to), oldest first, through the
-// received index (checking ctx every 256 entries). Its errors are the raw ones of the read.
-func (s *Cases) readReceived(ctx context.Context, from, to time.Time) ([]hall.Case, error) {
-	var cs []hall.Case
-	err := s.db.bolt.View(func(tx *bbolt.Tx) error {
-		all := tx.Bucket(bucketCases)
-		c := tx.Bucket(bucketCaseReceived).Cursor()
-		lo := binary.BigEndian.AppendUint64(nil, uint64(max(from.UnixNano(), 0)))
-		n := 0
-		for k, _ := c.Seek(lo); k != nil && len(k) >= 8 && int64(binary.BigEndian.Uint64(k)) < to.UnixNano(); k, _ = c.Next() {
-			if n++; n%256 == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
-			v := all.Get(k[8:])
-			if v == nil {
-				continue
-			}
-			var one hall.Case
-			if err := json.Unmarshal(v, &one); err != nil {
-				return fmt.Errorf("decode case %s: %w", k[8:], err)
-			}
-			cs = append(cs, one)
-		}
-		return nil
-	})
-	return cs, err
 }
 
 // loc is the campus time zone of the case calendar.

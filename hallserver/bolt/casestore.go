@@ -1,0 +1,344 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"onedoor/hallserver/cases"
+	"onedoor/hallserver/enginehost"
+	"onedoor/hallserver/hall"
+)
+
+var _ enginehost.CaseStore = (*caseStore)(nil)
+
+// caseStore is the bbolt store of the case log: the enginehost.Store under Cases, and the reads
+// of committed cases (by ID, number, token; closed ones by department; by receipt time):
+// enginehost.CaseStore (layout: doc.go).
+type caseStore struct {
+	db  *DB
+	now func() time.Time
+}
+
+// newCaseStore creates the case buckets when needed.
+func newCaseStore(db *DB, now func() time.Time) (*caseStore, error) {
+	if err := db.ensureBuckets(caseBuckets...); err != nil {
+		return nil, fmt.Errorf("bolt: create case buckets: %w", err)
+	}
+	return &caseStore{db: db, now: now}, nil
+}
+
+// caseWrite is a case change prepared for the committer.
+type caseWrite struct {
+	change  cases.Change
+	idemKey string // source + 0x00 + key, for an Open with an idempotency key
+	idemID  string
+	opened  map[string]bool // IDs of the cases this change opens
+	cases   [][]byte        // JSON of change.Cases
+	events  [][]byte        // JSON of change.Events
+}
+
+// Prepare encodes the change's cases and events and notes the cases it opens.
+func (s *caseStore) Prepare(_ string, ch cases.Change, idemKey, idemID string) (any, error) {
+	w := &caseWrite{change: ch, idemKey: idemKey, idemID: idemID}
+	var err error
+	if w.cases, err = encodeEach(ch.Cases); err != nil {
+		return nil, err
+	}
+	if w.events, err = encodeEach(ch.Events); err != nil {
+		return nil, err
+	}
+	for i := range ch.Events {
+		if ev := &ch.Events[i]; ev.Type == hall.CaseEvReceived && ev.Case != nil {
+			if w.opened == nil {
+				w.opened = map[string]bool{}
+			}
+			w.opened[ev.Case.ID] = true
+		}
+	}
+	return w, nil
+}
+
+// Commit writes the batch in one transaction: cases and their indexes, events, learned
+// examples, idempotency keys and the latest meta.
+func (s *caseStore) Commit(batch []any) error {
+	return s.db.commit(func(tx *bbolt.Tx) error { return s.write(tx, prepared[*caseWrite](batch)) })
+}
+
+// Events reads the committed case events after seq up to last.
+func (s *caseStore) Events(ctx context.Context, _ string, after, last uint64, limit int) ([]hall.CaseEvent, error) {
+	return readEvents[hall.CaseEvent](ctx, s.db, bucketCaseEvents, after, last, limit)
+}
+
+// LoadCases reads the meta, the open cases and the router examples learned from re-routings.
+func (s *caseStore) LoadCases() (meta cases.Meta, open []hall.Case, learned []hall.RouteExample, err error) {
+	err = s.db.bolt.View(func(tx *bbolt.Tx) error {
+		if v := tx.Bucket(bucketCaseMeta).Get(caseMetaKey); v != nil {
+			if err := json.Unmarshal(v, &meta); err != nil {
+				return fmt.Errorf("decode case meta: %w", err)
+			}
+		}
+		var err error
+		if open, err = readIndexed[hall.Case](tx.Bucket(bucketCaseOpen), tx.Bucket(bucketCases)); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketCaseLearned).ForEach(func(k, v []byte) error {
+			var ex hall.RouteExample
+			if err := json.Unmarshal(v, &ex); err != nil {
+				return fmt.Errorf("decode learned example %x: %w", k, err)
+			}
+			learned = append(learned, ex)
+			return nil
+		})
+	})
+	if err != nil {
+		return cases.Meta{}, nil, nil, fmt.Errorf("bolt: load cases: %w", err)
+	}
+	return meta, open, learned, nil
+}
+
+// Idem returns the case ID stored for an idempotency key and when it was stored ("" when none).
+func (s *caseStore) Idem(key string) (enginehost.IdemRecord, error) {
+	return s.db.readIdem(bucketCaseIdem, key)
+}
+
+// PruneIdem deletes the case idempotency records older than ttl.
+func (s *caseStore) PruneIdem(ttl time.Duration, now time.Time) {
+	s.db.pruneIdem(bucketCaseIdem, ttl, now)
+}
+
+// ReadCase reads a committed case by ID, by number or (byToken) by follow token; nil when none.
+func (s *caseStore) ReadCase(ctx context.Context, ref string, byToken bool) (*hall.Case, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if ref == "" || len(ref) > 256 {
+		return nil, nil
+	}
+	var c *hall.Case
+	err := s.db.bolt.View(func(tx *bbolt.Tx) error {
+		all := tx.Bucket(bucketCases)
+		var v []byte
+		if byToken {
+			if id := tx.Bucket(bucketCaseTokens).Get([]byte(ref)); id != nil {
+				v = all.Get(id)
+			}
+		} else {
+			v = all.Get([]byte(ref))
+			if v == nil {
+				if id := tx.Bucket(bucketCaseNumbers).Get([]byte(strings.ToUpper(ref))); id != nil {
+					v = all.Get(id)
+				}
+			}
+		}
+		if v == nil {
+			return nil
+		}
+		c = new(hall.Case)
+		return json.Unmarshal(v, c)
+	})
+	if err != nil {
+		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: read case: %v", err)
+	}
+	return c, nil
+}
+
+// ClosedCases reads final cases matching the filter from the department's part of cases.closed,
+// newest first, at most f.Limit (when positive).
+func (s *caseStore) ClosedCases(ctx context.Context, f hall.CaseFilter, now time.Time) ([]hall.Case, error) {
+	prefix := append([]byte(f.Department), 0)
+	var out []hall.Case
+	err := s.db.bolt.View(func(tx *bbolt.Tx) error {
+		all := tx.Bucket(bucketCases)
+		c := tx.Bucket(bucketCaseClosed).Cursor()
+		// Seek just past the prefix range (or to its Until bound), then walk backwards.
+		hi := append([]byte(f.Department), 1)
+		if !f.Until.IsZero() {
+			hi = binary.BigEndian.AppendUint64(bytes.Clone(prefix), uint64(f.Until.UnixNano()))
+		}
+		k, _ := c.Seek(hi)
+		if k == nil {
+			k, _ = c.Last()
+		} else {
+			k, _ = c.Prev()
+		}
+		for n := 0; k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Prev() {
+			if n++; n%256 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			rest := k[len(prefix):]
+			if len(rest) < 8 {
+				continue
+			}
+			if !f.Since.IsZero() && int64(binary.BigEndian.Uint64(rest)) < f.Since.UnixNano() {
+				break
+			}
+			v := all.Get(rest[8:])
+			if v == nil {
+				continue
+			}
+			var cs hall.Case
+			if err := json.Unmarshal(v, &cs); err != nil {
+				return fmt.Errorf("decode case %s: %w", rest[8:], err)
+			}
+			if !cases.Match(&cs, f, now) {
+				continue
+			}
+			out = append(out, cs)
+			if f.Limit > 0 && len(out) >= f.Limit {
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: read closed cases: %v", err)
+	}
+	return out, nil
+}
+
+// Received reads the committed cases received in [from, to), oldest first, through the
+// received index (checking ctx every 256 entries). Its errors are the raw ones of the read.
+func (s *caseStore) Received(ctx context.Context, from, to time.Time) ([]hall.Case, error) {
+	var cs []hall.Case
+	err := s.db.bolt.View(func(tx *bbolt.Tx) error {
+		all := tx.Bucket(bucketCases)
+		c := tx.Bucket(bucketCaseReceived).Cursor()
+		lo := binary.BigEndian.AppendUint64(nil, uint64(max(from.UnixNano(), 0)))
+		n := 0
+		for k, _ := c.Seek(lo); k != nil && len(k) >= 8 && int64(binary.BigEndian.Uint64(k)) < to.UnixNano(); k, _ = c.Next() {
+			if n++; n%256 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			v := all.Get(k[8:])
+			if v == nil {
+				continue
+			}
+			var one hall.Case
+			if err := json.Unmarshal(v, &one); err != nil {
+				return fmt.Errorf("decode case %s: %w", k[8:], err)
+			}
+			cs = append(cs, one)
+		}
+		return nil
+	})
+	return cs, err
+}
+
+// receivedKey is the time-ordered index key of a case: 8-byte big-endian ReceivedAt + ID.
+func receivedKey(c *hall.Case) []byte {
+	k := make([]byte, 8, 8+len(c.ID))
+	binary.BigEndian.PutUint64(k, uint64(c.ReceivedAt.UnixNano()))
+	return append(k, c.ID...)
+}
+
+// closedKey is the key of a final case in the department's part of cases.closed.
+func closedKey(dept string, c *hall.Case) []byte {
+	k := make([]byte, 0, len(dept)+9+len(c.ID))
+	k = append(k, dept...)
+	k = append(k, 0)
+	return append(k, receivedKey(c)...)
+}
+
+// write puts one batch into the transaction: cases and their indexes, events, learned examples,
+// idempotency keys and the latest meta.
+func (s *caseStore) write(tx *bbolt.Tx, batch []*caseWrite) error {
+	all := tx.Bucket(bucketCases)
+	numbers, tokens := tx.Bucket(bucketCaseNumbers), tx.Bucket(bucketCaseTokens)
+	open, received, closed := tx.Bucket(bucketCaseOpen), tx.Bucket(bucketCaseReceived), tx.Bucket(bucketCaseClosed)
+	events, learned, idem := tx.Bucket(bucketCaseEvents), tx.Bucket(bucketCaseLearned), tx.Bucket(bucketCaseIdem)
+	var meta *cases.Meta
+	var key [10]byte
+	for _, r := range batch {
+		for i := range r.change.Cases {
+			c := &r.change.Cases[i]
+			id := []byte(c.ID)
+			if err := all.Put(id, r.cases[i]); err != nil {
+				return fmt.Errorf("put case %s: %w", c.ID, err)
+			}
+			if r.opened[c.ID] {
+				// Numbers, tokens and the receipt time never change: write them once.
+				if err := numbers.Put([]byte(c.Number), id); err != nil {
+					return fmt.Errorf("put case number: %w", err)
+				}
+				if err := tokens.Put([]byte(c.Token), id); err != nil {
+					return fmt.Errorf("put case token: %w", err)
+				}
+				if err := received.Put(receivedKey(c), nil); err != nil {
+					return fmt.Errorf("put case receipt: %w", err)
+				}
+			}
+			if !c.State.Final() {
+				if err := open.Put(id, nil); err != nil {
+					return fmt.Errorf("open index %s: %w", c.ID, err)
+				}
+				continue
+			}
+			// Final cases never change again: index them by department once.
+			if err := open.Delete(id); err != nil {
+				return fmt.Errorf("open index %s: %w", c.ID, err)
+			}
+			depts := []string{""}
+			if c.Department != "" {
+				depts = append(depts, c.Department)
+			}
+			for _, p := range c.Parts {
+				depts = append(depts, p.Department)
+			}
+			for _, d := range depts {
+				if err := closed.Put(closedKey(d, c), nil); err != nil {
+					return fmt.Errorf("closed index %s: %w", c.ID, err)
+				}
+			}
+		}
+		for i := range r.change.Events {
+			binary.BigEndian.PutUint64(key[:8], r.change.Events[i].Seq)
+			if err := events.Put(key[:8], r.events[i]); err != nil {
+				return fmt.Errorf("put case event %d: %w", r.change.Events[i].Seq, err)
+			}
+		}
+		for i := range r.change.Learned {
+			v, err := json.Marshal(&r.change.Learned[i])
+			if err != nil {
+				return fmt.Errorf("encode learned example: %w", err)
+			}
+			binary.BigEndian.PutUint64(key[:8], r.change.Meta.Seq)
+			binary.BigEndian.PutUint16(key[8:], uint16(i))
+			if err := learned.Put(key[:], v); err != nil {
+				return fmt.Errorf("put learned example: %w", err)
+			}
+		}
+		if r.idemKey != "" {
+			v, _ := json.Marshal(idemRecord{ID: r.idemID, At: s.now().UTC()})
+			if err := idem.Put([]byte(r.idemKey), v); err != nil {
+				return fmt.Errorf("put idempotency key: %w", err)
+			}
+		}
+		if len(r.change.Events) > 0 {
+			meta = &r.change.Meta
+		}
+	}
+	if meta != nil {
+		v, err := json.Marshal(meta)
+		if err != nil {
+			return fmt.Errorf("encode case meta: %w", err)
+		}
+		if err := tx.Bucket(bucketCaseMeta).Put(caseMetaKey, v); err != nil {
+			return fmt.Errorf("put case meta: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,120 @@
+// Package bolt is the bbolt store of OneDoor: everything the hall server keeps, in one bbolt file
+// (the embedded default store). It implements the stores under the queue and case services
+// (enginehost.QueueStore, enginehost.CaseStore) and the services that have no engine (Auth,
+// Topics, LongList, DeliveryStore), checks the file before opening it, takes backups and reports
+// the storage's health. This comment is the one description of the file's layout; the pages
+// in docs/ point here.
+//
+// # Files
+//
+//	doc.go         this layout and the bucket names
+//	bolt.go        Open, the DB, snapshots, backup and restore of the file
+//	check.go       the checks before the file is opened for writing (docs/STORAGE.md)
+//	storage.go     storage health for /healthz (last commit error, free space, the probe)
+//	logstore.go    what the two log stores share: the commit transaction (failpoint, health),
+//	               event encoding and reading, idempotency records
+//	queuestore.go  enginehost.QueueStore: tickets, open index, hall events, meta, idem
+//	casestore.go   enginehost.CaseStore: cases and their indexes, case events, learned examples
+//	queue.go       bolt.Queue / NewQueue: the queue service (enginehost.Queue) on queuestore
+//	cases.go       bolt.Cases / NewCases: the case service (enginehost.Cases) on casestore
+//	auth.go        Auth (hall.AuthService): staff, devices, sessions
+//	topics.go      Topics (hall.TopicService): hot topics and their answers
+//	longlist.go    LongList (hall.LongListService): the long-standing issues list
+//	delivery.go    DeliveryStore: the webhook deliverers' cursors and dead-letter notes
+//
+// # Layout
+//
+// All buckets are top-level. Integers in keys are 8-byte big-endian (so keys sort by them); seqs
+// count from 1 per log; times in keys are Unix nanoseconds. Values are JSON of the named type
+// (encoding/json, field names as in their struct tags) unless said otherwise; "nil" is an empty
+// value (an index entry).
+//
+// The halls' queues (queuestore.go), one log per hall; {hall} is the hall code:
+//
+//	tickets        ticket ID → hall.Ticket, every ticket ever issued, as of its last change
+//	               (ticket ID: {hall}-{yyyymmdd}-{seq of the issue})
+//	tokens         follow token (32 base32 characters) → ticket ID; written once, at the issue
+//	open/{hall}    ticket ID → nil, for tickets the engine must restore (open states and no-shows
+//	               that may still be reinstated); start-up reads only this and meta. A day reset
+//	               deletes and recreates the bucket from the tickets of its change.
+//	events/{hall}  seq → hall.Event: the hall's log (the spine)
+//	meta           hall code → queue.Meta (numbers, counters, seq, clock, wait statistics)
+//	idem           {hall} + "/" + idempotency key → {"id": ticket ID, "at": time stored,
+//	               "seq": seq of the ticket's issue event, omitted when 0 (records written before
+//	               it was kept)}; pruned after IdempotencyTTL
+//
+// The case system (casestore.go), one log:
+//
+//	cases           case ID → hall.Case, every case ever opened, as of its last change
+//	                (case ID: case-{yyyymmdd}-{seq of the opening})
+//	cases.number    case number → case ID (written once)
+//	cases.token     follow token → case ID (written once)
+//	cases.open      case ID → nil, for cases not final: start-up reads only this and the meta
+//	cases.received  ReceivedAt (8 bytes) + case ID → nil (periods: stats, reports, topics)
+//	cases.closed    department + 0x00 + ReceivedAt (8 bytes) + case ID → nil, for final cases:
+//	                one key per involved department (handling department and co-handlers) plus
+//	                one with the empty department (all cases); written once, when final
+//	cases.events    seq → hall.CaseEvent: the case log
+//	cases.learned   seq of the change (8 bytes) + index in it (2 bytes) → hall.RouteExample
+//	                (texts the router learned from re-routings; replayed at start-up)
+//	cases.meta      "meta" → cases.Meta
+//	cases.idem      source + 0x00 + idempotency key → {"id": case ID, "at": time stored};
+//	                pruned after CaseIdempotencyTTL
+//
+// Next to the case system:
+//
+//	topics.answers  topic ID → hall.TopicAnswer (published answers to hot topics)
+//	topics.cases    case ID → topic ID (the cases an answer is linked to)
+//	longlist        item ID → hall.ListItem (the long-standing issues list)
+//	outbox.cursor   deliverer name → seq (8 bytes) of the last case event it delivered
+//	outbox.notes    deliverer name + 0x00 + seq (8 bytes) → dead-letter note (JSON, opaque here)
+//
+// Accounts (auth.go):
+//
+//	staff          username → hall.Staff (with the bcrypt hash of the password)
+//	devices        SHA-256 of the device token (32 bytes) → hall.Device
+//	sessions       SHA-256 of the session token (32 bytes) → {"username", "expires"}
+//
+// Storage health (storage.go):
+//
+//	health         "probe" → the time of the last probe write (RFC 3339, text)
+//
+// Every change of a queue or the case system is written with its events in one transaction of
+// its group committer (one per family of logs, shared with the other changes queued at that
+// moment) and fsync'd before it is published or acknowledged (package enginehost).
+package bolt
+
+// Bucket names (the layout above).
+var (
+	bucketTickets  = []byte("tickets")
+	bucketTokens   = []byte("tokens")
+	bucketMeta     = []byte("meta")
+	bucketIdem     = []byte("idem")
+	bucketStaff    = []byte("staff")
+	bucketDevices  = []byte("devices")
+	bucketSessions = []byte("sessions")
+
+	bucketCases        = []byte("cases")
+	bucketCaseNumbers  = []byte("cases.number")
+	bucketCaseTokens   = []byte("cases.token")
+	bucketCaseOpen     = []byte("cases.open")
+	bucketCaseReceived = []byte("cases.received")
+	bucketCaseClosed   = []byte("cases.closed")
+	bucketCaseEvents   = []byte("cases.events")
+	bucketCaseLearned  = []byte("cases.learned")
+	bucketCaseMeta     = []byte("cases.meta")
+	bucketCaseIdem     = []byte("cases.idem")
+	caseMetaKey        = []byte("meta")
+	caseBuckets        = [][]byte{bucketCases, bucketCaseNumbers, bucketCaseTokens, bucketCaseOpen, bucketCaseReceived, bucketCaseClosed, bucketCaseEvents, bucketCaseLearned, bucketCaseMeta, bucketCaseIdem}
+
+	bucketTopicAnswers   = []byte("topics.answers")
+	bucketTopicCases     = []byte("topics.cases")
+	bucketLongList       = []byte("longlist")
+	bucketDeliveryCursor = []byte("outbox.cursor")
+	bucketDeliveryNotes  = []byte("outbox.notes")
+
+	bucketHealth = []byte("health")
+)
+
+func openBucket(hall string) []byte   { return []byte("open/" + hall) }
+func eventsBucket(hall string) []byte { return []byte("events/" + hall) }

@@ -1,0 +1,442 @@
+package enginehost
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"onedoor/hallserver/cases"
+	"onedoor/hallserver/hall"
+)
+
+var (
+	_ hall.CaseService = (*Cases)(nil)
+	_ hall.CaseLog     = (*Cases)(nil)
+)
+
+// CaseTickInterval is how often the tick loop runs the case engine's time rules (warnings,
+// escalations, automatic archiving).
+const CaseTickInterval = time.Minute
+
+// CaseIdempotencyTTL is how long an idempotency key of Open keeps returning its case. A kiosk's
+// outbox may hold a request while the server is away, so it is longer than for tickets.
+const CaseIdempotencyTTL = 7 * 24 * time.Hour
+
+// caseLogName names the one log of the case host.
+const caseLogName = "cases"
+
+// caseLog is the case log in the engine host.
+type caseLog = Log[*cases.Engine, cases.Change, hall.CaseEvent, any]
+
+// Cases runs the case workflow engine (package cases) on a CaseStore. It implements
+// hall.CaseService, hall.CaseLog and hall.CaseReports.
+//
+// It is the case system's configuration of the Host: one log, its own group committer, publish
+// after the commit; a failed commit rebuilds the engine and its router from the store. The
+// engine keeps only open cases; closed ones are read from the store.
+type Cases struct {
+	campus hall.Campus
+	cfg    cases.Config
+	now    func() time.Time
+	store  CaseStore
+	fp     Failpoint
+	host   *Host[*cases.Engine, cases.Change, hall.CaseEvent, any]
+	log    *caseLog
+
+	router atomic.Pointer[cases.Router] // the engine's router (safe for concurrent Route)
+	// firstRouter is cfg.Router, used by the first load only (under the log's lock).
+	firstRouter *cases.Router
+}
+
+// CaseOption configures Cases.
+type CaseOption func(*Cases)
+
+// WithCaseFailpoint sets the fault injection hook (tests).
+func WithCaseFailpoint(fp Failpoint) CaseOption { return func(s *Cases) { s.fp = fp } }
+
+// NewCases loads the case system from the store: its meta and open cases (never the history) and
+// the router examples learned from re-routings, which it replays into the router before serving.
+// It then starts the group committer and the tick loop. cfg is the engine configuration (demo
+// catalogue and calendar when nil; the departments default to the campus's when it lists any,
+// and the calendar's time zone to the campus's); now is the clock (time.Now when nil). After a
+// failed commit the router is rebuilt with cases.NewRouter from the catalogue plus the learned
+// examples, whatever cfg.Router was.
+func NewCases(ctx context.Context, store CaseStore, campus hall.Campus, cfg cases.Config, now func() time.Time, opts ...CaseOption) (*Cases, error) {
+	if now == nil {
+		now = time.Now
+	}
+	if cfg.Catalogue == nil {
+		cfg.Catalogue = cases.DemoCatalogue()
+	}
+	if cfg.Calendar == nil {
+		cfg.Calendar = cases.DemoCalendar()
+		if loc, err := campus.Location(); err == nil && campus.TimeZone != "" {
+			cfg.Calendar.Loc = loc
+		}
+	}
+	if len(cfg.Departments) == 0 {
+		for _, d := range campus.Departments {
+			cfg.Departments = append(cfg.Departments, d.Code)
+		}
+	}
+	s := &Cases{campus: campus, cfg: cfg, now: now, store: store, firstRouter: cfg.Router}
+	for _, o := range opts {
+		o(s)
+	}
+	var err error
+	s.host, err = New(ctx, Config[*cases.Engine, cases.Change, hall.CaseEvent]{
+		Logs:      []string{caseLogName},
+		Load:      s.load,
+		Events:    func(ch cases.Change) []hall.CaseEvent { return ch.Events },
+		EventSeq:  func(ev hall.CaseEvent) uint64 { return ev.Seq },
+		Seq:       func(ch cases.Change) uint64 { return ch.Meta.Seq },
+		Empty:     cases.Change.Empty,
+		Tick:      (*cases.Engine).Tick,
+		TickEvery: CaseTickInterval,
+		Prune:     func(now time.Time) { store.PruneIdem(CaseIdempotencyTTL, now) },
+		Now:       now,
+		Closing:   hall.Errorf(hall.EUNAVAILABLE, "", "the case system is shutting down"),
+		Failpoint: s.fp,
+	}, store)
+	if err != nil {
+		return nil, err
+	}
+	s.log, _ = s.host.Log(caseLogName)
+	return s, nil
+}
+
+// load (re)builds the engine from the meta, the open-case index and the learned examples
+// (Config.Load). The first load uses cfg.Router; later ones train a new router on the
+// catalogue.
+func (s *Cases) load(string) (*cases.Engine, uint64, error) {
+	meta, open, learned, err := s.store.LoadCases()
+	if err != nil {
+		return nil, 0, err
+	}
+	cfg := s.cfg
+	router := s.firstRouter
+	if router == nil {
+		router = cases.NewRouter(cfg.Catalogue)
+	}
+	for _, ex := range learned {
+		router.Learn(ex.Text, ex.Department)
+	}
+	cfg.Router = router
+	eng, err := cases.Restore(cfg, meta, open)
+	if err != nil {
+		return nil, 0, fmt.Errorf("restore cases: %w", err)
+	}
+	s.firstRouter = nil
+	s.router.Store(router)
+	return eng, meta.Seq, nil
+}
+
+// Close stops the tick loop, commits every change already handed to the committer, stops it and
+// closes all subscriptions. It does not close the DB.
+func (s *Cases) Close() error {
+	s.host.Close()
+	return nil
+}
+
+// EventsAfter returns at most limit committed case events with a seq above after, oldest first.
+// Unlike Since it has no replay window: a deliverer that was away for long reads the whole log in
+// pages. Events are only ever read once committed.
+func (s *Cases) EventsAfter(ctx context.Context, after uint64, limit int) ([]hall.CaseEvent, error) {
+	return s.log.EventsAfter(ctx, after, limit)
+}
+
+// CommitStats returns the committer's figures (batches, changes, batch sizes).
+func (s *Cases) CommitStats() CommitStats { return s.host.Stats() }
+
+// Tick runs the engine's time rules now (warnings, escalations, archiving) and waits until their
+// change is durable. The tick loop runs them every CaseTickInterval; tests call it directly.
+func (s *Cases) Tick(ctx context.Context) error { return s.log.Tick(ctx) }
+
+// ---- hall.CaseService ----
+
+// Open logs a new case, routes it and returns once it is durable. With an idempotency key seen
+// from the same source (device or staff) within CaseIdempotencyTTL it returns the case created
+// then, as it is now.
+func (s *Cases) Open(ctx context.Context, req hall.OpenCaseRequest) (*hall.Case, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if req.Hall != "" {
+		if _, ok := s.campus.Hall(req.Hall); !ok {
+			return nil, hall.Errorf(hall.ENOTFOUND, "hall", "no hall %q", req.Hall)
+		}
+	}
+	idemKey := ""
+	if req.IdempotencyKey != "" {
+		idemKey = req.Source + "\x00" + req.IdempotencyKey
+	}
+	token := newFollowToken()
+	l := s.log
+	l.Lock()
+	if idemKey != "" {
+		if r, ok := l.Pending(idemKey); ok {
+			// The same key is being committed right now: answer with its case once durable.
+			l.Unlock()
+			if err := r.Wait(ctx); err != nil {
+				return nil, err
+			}
+			return s.Get(ctx, r.IdemID())
+		}
+		rec, err := s.store.Idem(idemKey)
+		if err != nil {
+			l.Unlock()
+			return nil, err
+		}
+		if rec.ID != "" && s.now().Sub(rec.At) <= CaseIdempotencyTTL {
+			l.Unlock()
+			return s.Get(ctx, rec.ID)
+		}
+	}
+	eng, err := l.Engine()
+	if err != nil {
+		l.Unlock()
+		return nil, err
+	}
+	now := s.now()
+	// Like ticket IDs: the next event seq is never reused by a committed case.
+	id := "case-" + now.In(eng.Calendar().Loc).Format("20060102") + "-" + strconv.FormatUint(l.Seq()+1, 10)
+	c, ch, err := eng.Open(now, req, id, token)
+	if err != nil {
+		l.Unlock()
+		return nil, err
+	}
+	r, err := l.Enqueue(ch, idemKey, id)
+	l.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Wait(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Get returns a committed case by ID or number (open or closed; staff view).
+func (s *Cases) Get(ctx context.Context, id string) (*hall.Case, error) {
+	c, err := s.store.ReadCase(ctx, id, false)
+	if err != nil {
+		return nil, err
+	}
+	if c == nil {
+		return nil, hall.Errorf(hall.ENOTFOUND, "case", "no case %q", id)
+	}
+	return c, nil
+}
+
+// GetByToken returns the public view of the committed case with this follow token.
+func (s *Cases) GetByToken(ctx context.Context, token string) (*hall.Case, error) {
+	c, err := s.store.ReadCase(ctx, token, true)
+	if err != nil {
+		return nil, err
+	}
+	if c == nil {
+		return nil, hall.Errorf(hall.ENOTFOUND, "token", "no case with this token")
+	}
+	p := c.Public()
+	return &p, nil
+}
+
+// List returns the cases matching the filter, most urgent first (cases.Filter): open cases from
+// the engine (once their state is durable), closed ones from the store, newest first. A filter
+// that only open cases can pass (Open, Overdue, or only open states) reads no closed case.
+func (s *Cases) List(ctx context.Context, f hall.CaseFilter) ([]hall.Case, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var open []hall.Case
+	var now time.Time
+	err := s.log.View(ctx, func(eng *cases.Engine, t time.Time) {
+		now = t
+		open = open[:0]
+		for _, c := range eng.Cases() {
+			if cases.Match(&c, f, now) {
+				open = append(open, c)
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := cases.Filter(open, f, now)
+	if !wantsClosed(f) || (f.Limit > 0 && countHandling(out) >= f.Limit) {
+		return out, nil
+	}
+	closed, err := s.store.ClosedCases(ctx, f, now)
+	if err != nil {
+		return nil, err
+	}
+	return cases.Filter(append(out, closed...), f, now), nil
+}
+
+// wantsClosed reports whether a final case can pass the filter.
+func wantsClosed(f hall.CaseFilter) bool {
+	if f.Open || f.Overdue {
+		return false
+	}
+	if len(f.States) == 0 {
+		return true
+	}
+	for _, st := range f.States {
+		if st.Final() {
+			return true
+		}
+	}
+	return false
+}
+
+// countHandling counts the cases being handled (which Filter ranks before all others).
+func countHandling(cs []hall.Case) int {
+	n := 0
+	for i := range cs {
+		if cs[i].State.Handling() {
+			n++
+		}
+	}
+	return n
+}
+
+// Act performs a staff action and returns once it is durable. An action on a closed case is a
+// conflict (ECONFLICT), not "not found".
+func (s *Cases) Act(ctx context.Context, a hall.CaseAction) (*hall.Case, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c, err := s.command(ctx, func(eng *cases.Engine, now time.Time) (*hall.Case, cases.Change, error) {
+		return eng.Act(now, a)
+	})
+	if hall.ErrorCode(err) == hall.ENOTFOUND && hall.ErrorField(err) == "case" {
+		if old, _ := s.store.ReadCase(ctx, a.Case, false); old != nil && old.State.Final() {
+			return nil, hall.Errorf(hall.ECONFLICT, "state", "case %s is closed (%s)", old.Number, old.State)
+		}
+	}
+	return c, err
+}
+
+// command runs one engine command and waits until its change is durable.
+func (s *Cases) command(ctx context.Context, cmd func(eng *cases.Engine, now time.Time) (*hall.Case, cases.Change, error)) (*hall.Case, error) {
+	var c *hall.Case
+	err := s.log.Apply(ctx, func(eng *cases.Engine, now time.Time) (ch cases.Change, err error) {
+		c, ch, err = cmd(eng, now)
+		return ch, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// byToken runs a requester's command and returns the public view of the case; a closed case is
+// a conflict.
+func (s *Cases) byToken(ctx context.Context, token string, cmd func(eng *cases.Engine, now time.Time) (*hall.Case, cases.Change, error)) (*hall.Case, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c, err := s.command(ctx, cmd)
+	if err != nil {
+		if hall.ErrorCode(err) == hall.ENOTFOUND {
+			if old, _ := s.store.ReadCase(ctx, token, true); old != nil && old.State.Final() {
+				return nil, hall.Errorf(hall.ECONFLICT, "state", "case %s is closed", old.Number)
+			}
+		}
+		return nil, err
+	}
+	p := c.Public()
+	return &p, nil
+}
+
+// Rate records the requester's rating (1–2 stars reopen the case) and returns the public view.
+func (s *Cases) Rate(ctx context.Context, token string, r hall.Rating) (*hall.Case, error) {
+	return s.byToken(ctx, token, func(eng *cases.Engine, now time.Time) (*hall.Case, cases.Change, error) {
+		return eng.Rate(now, token, r.Stars, r.Comment)
+	})
+}
+
+// AddDetails appends the requester's details and returns the public view.
+func (s *Cases) AddDetails(ctx context.Context, token string, text string) (*hall.Case, error) {
+	return s.byToken(ctx, token, func(eng *cases.Engine, now time.Time) (*hall.Case, cases.Change, error) {
+		return eng.AddDetails(now, token, text)
+	})
+}
+
+// Route suggests a department for a text (no state change, no lock on the engine).
+func (s *Cases) Route(ctx context.Context, text string) (*hall.RouteResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	r := s.router.Load().Route(text)
+	return &r, nil
+}
+
+// Stats returns the per-department figures for the cases received in [from, to), read from the
+// store (committed state).
+func (s *Cases) Stats(ctx context.Context, from, to time.Time) ([]hall.DepartmentStats, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if !from.Before(to) {
+		return []hall.DepartmentStats{}, nil
+	}
+	cs, err := s.store.Received(ctx, from, to)
+	if err != nil {
+		if errors.Is(err, ctx.Err()) {
+			return nil, err
+		}
+		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "read cases for stats: %v", err)
+	}
+	return cases.Stats(cs, from, to, s.now()), nil
+}
+
+// Router returns the engine's current router (safe for concurrent Route; a failed commit
+// replaces it with one rebuilt from the store).
+func (s *Cases) Router() *cases.Router { return s.router.Load() }
+
+// Catalogue returns the dispatch catalogue.
+func (s *Cases) Catalogue(ctx context.Context) (*hall.Catalogue, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return s.cfg.Catalogue, nil
+}
+
+// Meta returns the engine meta (last seq, day and number of the last case).
+func (s *Cases) Meta() cases.Meta {
+	s.log.Lock()
+	defer s.log.Unlock()
+	eng, err := s.log.Engine()
+	if err != nil {
+		return cases.Meta{Seq: s.log.Committed()}
+	}
+	return eng.Meta()
+}
+
+// Calendar returns the business calendar the limits run on.
+func (s *Cases) Calendar() *cases.Calendar { return s.cfg.Calendar }
+
+// ---- hall.CaseLog ----
+
+// Since returns the committed case events after seq, oldest first. ok is false when seq is ahead
+// of the log or more than MaxReplay events behind it.
+//
+// To follow the log without a gap, Subscribe first, then call Since, and drop subscribed events
+// whose Seq is not above the last one already handled.
+func (s *Cases) Since(ctx context.Context, seq uint64) ([]hall.CaseEvent, bool, error) {
+	return s.log.Since(ctx, seq)
+}
+
+// LastSeq returns the seq of the last committed case event.
+func (s *Cases) LastSeq() uint64 { return s.log.Committed() }
+
+// Subscribe delivers every case event committed after the call, in order. The channel is closed
+// by cancel, by Close, or when the subscriber falls more than buffer events behind. Events are
+// shared by all subscribers: read them, never modify them.
+func (s *Cases) Subscribe(buffer int) (<-chan hall.CaseEvent, func()) {
+	return s.log.Subscribe(buffer)
+}

@@ -1,0 +1,264 @@
+package enginehost
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"onedoor/hallserver/hall"
+)
+
+// A counter engine: each command appends n events to its log.
+type counter struct{ seq uint64 }
+
+type change struct {
+	events []uint64
+	seq    uint64
+}
+
+func (c *counter) add(n int) change {
+	ch := change{}
+	for range n {
+		c.seq++
+		ch.events = append(ch.events, c.seq)
+	}
+	ch.seq = c.seq
+	return ch
+}
+
+// memStore is a Store in memory: the committed seq of each log and its events (an event is its
+// seq). fail, when set, fails the next commit.
+type memStore struct {
+	mu      sync.Mutex
+	start   map[string]uint64 // first committed seq of a log (events before it are implied)
+	events  map[string][]uint64
+	fail    error
+	hold    chan struct{} // when set, Commit waits for it to close
+	commits int
+	loads   int
+}
+
+func newMemStore() *memStore {
+	return &memStore{start: map[string]uint64{}, events: map[string][]uint64{}}
+}
+
+type write struct {
+	log string
+	ch  change
+}
+
+func (s *memStore) Prepare(log string, ch change, _, _ string) (write, error) {
+	return write{log, ch}, nil
+}
+
+func (s *memStore) Commit(batch []write) error {
+	if s.hold != nil {
+		<-s.hold
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.fail; err != nil {
+		s.fail = nil
+		return err
+	}
+	s.commits++
+	for _, w := range batch {
+		s.events[w.log] = append(s.events[w.log], w.ch.events...)
+	}
+	return nil
+}
+
+func (s *memStore) last(log string) uint64 {
+	if evs := s.events[log]; len(evs) > 0 {
+		return evs[len(evs)-1]
+	}
+	return s.start[log]
+}
+
+func (s *memStore) Events(_ context.Context, log string, after, last uint64, limit int) ([]uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []uint64
+	for seq := after + 1; seq <= last && len(out) < limit; seq++ {
+		out = append(out, seq) // every event up to the last one is there
+	}
+	return out, nil
+}
+
+func (s *memStore) load(log string) (*counter, uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loads++
+	seq := s.last(log)
+	return &counter{seq: seq}, seq, nil
+}
+
+func newHost(t *testing.T, s *memStore, fp Failpoint, logs ...string) *Host[*counter, change, uint64, write] {
+	t.Helper()
+	h, err := New(context.Background(), Config[*counter, change, uint64]{
+		Logs:      logs,
+		Load:      s.load,
+		Events:    func(ch change) []uint64 { return ch.events },
+		EventSeq:  func(ev uint64) uint64 { return ev },
+		Seq:       func(ch change) uint64 { return ch.seq },
+		Empty:     func(ch change) bool { return len(ch.events) == 0 },
+		Tick:      func(c *counter, _ time.Time) change { return c.add(1) },
+		TickEvery: time.Hour,
+		Failpoint: fp,
+	}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	return h
+}
+
+func add(n int) func(*counter, time.Time) (change, error) {
+	return func(c *counter, _ time.Time) (change, error) { return c.add(n), nil }
+}
+
+// Since replays at most MaxReplay events; further behind, ok is false (start from a snapshot),
+// and so is a seq ahead of the log. EventsAfter pages through any distance.
+func TestSinceReplayWindow(t *testing.T) {
+	s := newMemStore()
+	s.start["a"] = MaxReplay + 10
+	h := newHost(t, s, nil, "a")
+	l, _ := h.Log("a")
+	ctx := context.Background()
+	if _, ok, _ := l.Since(ctx, 9); ok {
+		t.Fatal("replay of more than MaxReplay events accepted")
+	}
+	evs, ok, err := l.Since(ctx, 10)
+	if !ok || err != nil || len(evs) != MaxReplay || evs[0] != 11 {
+		t.Fatalf("replay of exactly MaxReplay events: %d events, ok=%v, %v", len(evs), ok, err)
+	}
+	if _, ok, _ := l.Since(ctx, MaxReplay+11); ok {
+		t.Fatal("a seq ahead of the log accepted")
+	}
+	if evs, ok, _ := l.Since(ctx, MaxReplay+10); !ok || len(evs) != 0 {
+		t.Fatalf("since the last seq: %v %v", evs, ok)
+	}
+	if evs, err := l.EventsAfter(ctx, 0, 100); err != nil || len(evs) != 100 || evs[0] != 1 {
+		t.Fatalf("EventsAfter far behind: %d %v", len(evs), err)
+	}
+	if evs, _ := l.EventsAfter(ctx, MaxReplay+10, 10); len(evs) != 0 {
+		t.Fatalf("events after the last: %v", evs)
+	}
+}
+
+// A committed change is published to subscribers in order and advances Committed; a failed
+// commit fails its change, drops the engine (reloaded from the store, so the change is gone) and
+// counts as failed; other logs keep their engines.
+func TestCommitPublishesAndFailureDropsEngine(t *testing.T) {
+	s := newMemStore()
+	h := newHost(t, s, nil, "a", "b")
+	a, _ := h.Log("a")
+	b, _ := h.Log("b")
+	ctx := context.Background()
+	sub, cancel := a.Subscribe(10)
+	defer cancel()
+	if err := a.Apply(ctx, add(2)); err != nil {
+		t.Fatal(err)
+	}
+	if a.Committed() != 2 || <-sub != 1 || <-sub != 2 {
+		t.Fatalf("committed %d", a.Committed())
+	}
+	if err := b.Apply(ctx, add(1)); err != nil {
+		t.Fatal(err)
+	}
+	loads := s.loads
+	s.mu.Lock()
+	s.fail = errors.New("disk full")
+	s.mu.Unlock()
+	if err := a.Apply(ctx, add(1)); hall.ErrorCode(err) != hall.EUNAVAILABLE {
+		t.Fatalf("apply with a failing commit: %v", err)
+	}
+	if st := h.Stats(); st.Failed != 1 || st.Changes != 2 {
+		t.Fatalf("stats %+v", st)
+	}
+	var seq uint64
+	if err := a.View(ctx, func(c *counter, _ time.Time) { seq = c.seq }); err != nil || seq != 2 {
+		t.Fatalf("engine after the failure at seq %d (%v), want 2 (reloaded)", seq, err)
+	}
+	if s.loads != loads+1 {
+		t.Fatalf("%d loads after the failure, want 1 (log a only)", s.loads-loads)
+	}
+	select {
+	case ev := <-sub:
+		t.Fatalf("failed event %d published", ev)
+	default:
+	}
+}
+
+// A change refused at the enqueue point (the failpoint here, Close in production) drops the
+// engine that applied it, and the failpoint PointEnqueue sees every enqueue.
+func TestRefusedEnqueueDropsEngine(t *testing.T) {
+	s := newMemStore()
+	var refuse bool
+	var seen int
+	h := newHost(t, s, func(point string) error {
+		if point == PointEnqueue {
+			seen++
+			if refuse {
+				return ErrInjected
+			}
+		}
+		return nil
+	}, "a")
+	l, _ := h.Log("a")
+	ctx := context.Background()
+	if err := l.Apply(ctx, add(1)); err != nil {
+		t.Fatal(err)
+	}
+	refuse = true
+	if err := l.Apply(ctx, add(1)); hall.ErrorCode(err) != hall.EUNAVAILABLE {
+		t.Fatalf("refused apply: %v", err)
+	}
+	refuse = false
+	var seq uint64
+	l.View(ctx, func(c *counter, _ time.Time) { seq = c.seq })
+	if seq != 1 || seen != 2 {
+		t.Fatalf("engine at seq %d after a refused change (want 1), %d enqueues seen (want 2)", seq, seen)
+	}
+	h.Close()
+	if err := l.Apply(ctx, add(1)); hall.ErrorCode(err) != hall.EUNAVAILABLE {
+		t.Fatalf("apply after Close: %v", err)
+	}
+	l.View(ctx, func(c *counter, _ time.Time) { seq = c.seq })
+	if seq != 1 {
+		t.Fatalf("engine at seq %d after Close refused a change, want 1", seq)
+	}
+}
+
+// Pending answers for an idempotency key until its change is committed.
+func TestPendingIdempotencyKey(t *testing.T) {
+	s := newMemStore()
+	s.hold = make(chan struct{})
+	h := newHost(t, s, nil, "a")
+	l, _ := h.Log("a")
+	l.Lock()
+	eng, _ := l.Engine()
+	r, err := l.Enqueue(eng.add(1), "k", "id-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Unlock()
+	l.Lock()
+	p, ok := l.Pending("k")
+	l.Unlock()
+	if !ok || p.IdemID() != "id-1" {
+		t.Fatalf("pending while held: %v", ok)
+	}
+	close(s.hold)
+	if err := r.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	l.Lock()
+	_, ok = l.Pending("k")
+	l.Unlock()
+	if ok {
+		t.Fatal("key still pending after the commit")
+	}
+}

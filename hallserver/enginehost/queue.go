@@ -1,0 +1,465 @@
+package enginehost
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"onedoor/hallserver/hall"
+	"onedoor/hallserver/queue"
+)
+
+var (
+	_ hall.QueueService = (*Queue)(nil)
+	_ hall.EventLog     = (*Queue)(nil)
+)
+
+// TickInterval is how often the tick loop lets each hall's engine run its time-based rules (day
+// rollover at local midnight).
+const TickInterval = 30 * time.Second
+
+// IdempotencyTTL is how long an idempotency key keeps returning its ticket.
+const IdempotencyTTL = 24 * time.Hour
+
+// hallLog is one hall's queue log in the engine host.
+type hallLog = Log[*queue.Engine, queue.Change, hall.Event, any]
+
+// Queue runs every hall's queue engine on a QueueStore. It implements hall.QueueService and
+// hall.EventLog.
+//
+// It is the queue's configuration of the Host: one log per hall, one group committer for all
+// halls, publish after the commit, a failed commit reloads the halls involved. Nothing is
+// acknowledged or published before it is durable.
+type Queue struct {
+	campus hall.Campus
+	loc    *time.Location
+	now    func() time.Time
+	log    *slog.Logger
+	halls  map[string]hall.Hall // fixed after NewQueue
+	store  QueueStore
+	fp     Failpoint
+	host   *Host[*queue.Engine, queue.Change, hall.Event, any]
+}
+
+// Stats returns the committer's figures (batches, changes, batch sizes).
+func (q *Queue) Stats() CommitStats { return q.host.Stats() }
+
+// QueueOption configures a Queue.
+type QueueOption func(*Queue)
+
+// WithLogger makes the queue log what it must tell the operator (the clock set back) to l;
+// without it nothing is logged.
+func WithLogger(l *slog.Logger) QueueOption {
+	return func(q *Queue) {
+		if l != nil {
+			q.log = l
+		}
+	}
+}
+
+// WithFailpoint sets the fault injection hook (tests).
+func WithFailpoint(fp Failpoint) QueueOption { return func(q *Queue) { q.fp = fp } }
+
+// NewQueue loads every hall of the campus from the store: its meta and its open tickets (never the
+// history, so start-up does not grow with the log) and starts the group committer and the tick
+// loop. now is the clock (time.Now when nil).
+func NewQueue(ctx context.Context, store QueueStore, campus hall.Campus, now func() time.Time, opts ...QueueOption) (*Queue, error) {
+	if err := campus.Validate(); err != nil {
+		return nil, err
+	}
+	loc, err := campus.Location()
+	if err != nil {
+		return nil, err
+	}
+	if now == nil {
+		now = time.Now
+	}
+	q := &Queue{store: store, campus: campus, loc: loc, now: now, halls: map[string]hall.Hall{}, log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(q)
+	}
+	var codes []string
+	for _, h := range campus.Halls {
+		q.halls[h.Code] = h
+		codes = append(codes, h.Code)
+	}
+	q.host, err = New(ctx, Config[*queue.Engine, queue.Change, hall.Event]{
+		Logs:      codes,
+		Load:      q.load,
+		Events:    func(ch queue.Change) []hall.Event { return ch.Events },
+		EventSeq:  func(ev hall.Event) uint64 { return ev.Seq },
+		Seq:       func(ch queue.Change) uint64 { return ch.Meta.Seq },
+		Empty:     queue.Change.Empty,
+		Tick:      (*queue.Engine).Tick,
+		TickEvery: TickInterval,
+		Prune:     func(now time.Time) { store.PruneIdem(IdempotencyTTL, now) },
+		Enqueued:  q.enqueued,
+		Now:       now,
+		Closing:   hall.Errorf(hall.EUNAVAILABLE, "", "the queue is shutting down"),
+		Failpoint: q.fp,
+	}, store)
+	if err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// load (re)builds a hall's engine from its meta and open-ticket index (Config.Load).
+func (q *Queue) load(code string) (*queue.Engine, uint64, error) {
+	meta, hasMeta, open, err := q.store.LoadHall(code)
+	if err != nil {
+		return nil, 0, err
+	}
+	h := q.halls[code]
+	if !hasMeta {
+		return queue.New(h, q.loc), meta.Seq, nil
+	}
+	eng, err := queue.Restore(h, q.loc, meta, open)
+	if err != nil {
+		return nil, 0, fmt.Errorf("restore hall %s: %w", code, err)
+	}
+	return eng, meta.Seq, nil
+}
+
+// enqueued logs a clock set back (Config.Enqueued).
+func (q *Queue) enqueued(code string, ch queue.Change) {
+	if cb := ch.ClockBack; cb != nil {
+		q.log.Warn("clock set back: the hall keeps its business day and queue order",
+			"hall", code, "from", cb.From, "to", cb.To, "back", cb.From.Sub(cb.To).String(), "day", cb.Day)
+	}
+}
+
+// hall returns the hall's log and configuration.
+func (q *Queue) hall(code string) (*hallLog, hall.Hall, error) {
+	l, ok := q.host.Log(code)
+	if !ok {
+		return nil, hall.Hall{}, hall.Errorf(hall.ENOTFOUND, "hall", "no hall %q", code)
+	}
+	return l, q.halls[code], nil
+}
+
+// Close stops the tick loop, commits every change already handed to the committer, stops it and
+// closes all subscriptions. It does not close the DB.
+func (q *Queue) Close() error {
+	q.host.Close()
+	return nil
+}
+
+// Tick runs every hall's time rules now (the day reset at local midnight) and waits until their
+// changes are durable. The tick loop runs them every TickInterval; tests call it directly.
+func (q *Queue) Tick(ctx context.Context) error {
+	for _, h := range q.campus.Halls {
+		l, _ := q.host.Log(h.Code)
+		if err := l.Tick(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var tokenEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// newFollowToken returns 20 random bytes in base32 (32 characters): unguessable.
+func newFollowToken() string {
+	var b [20]byte
+	rand.Read(b[:])
+	return tokenEncoding.EncodeToString(b[:])
+}
+
+// Issue creates a ticket and returns once it is durable. With an idempotency key that was seen in
+// the last day, it returns the ticket created then (position and wait recomputed), unless the
+// hall's day has been reset since (that ticket was cancelled at midnight and must not be printed):
+// then it issues a ticket for today under the same key, which later retries get.
+func (q *Queue) Issue(ctx context.Context, req hall.IssueRequest) (*hall.Issued, error) {
+	l, h, err := q.hall(req.Hall)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	token := newFollowToken()
+	var eng *queue.Engine
+	for {
+		l.Lock()
+		if eng, err = l.Engine(); err != nil {
+			l.Unlock()
+			return nil, err
+		}
+		if req.IdempotencyKey == "" {
+			break
+		}
+		if r, ok := l.Pending(req.IdempotencyKey); ok {
+			// The same key is being committed right now: look again once it is durable.
+			l.Unlock()
+			if err := r.Wait(ctx); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		id, again, err := q.idemAnswer(ctx, l, eng, req.IdempotencyKey)
+		if err != nil {
+			l.Unlock()
+			return nil, err
+		}
+		if again {
+			l.Unlock()
+			return q.issuedByID(ctx, l, h, id)
+		}
+		break
+	}
+	now := q.now()
+	// The ID must be chosen before the engine picks the number, so it uses the hall's next event
+	// seq, which (like numbers) is never reused: hall-yyyymmdd-seq.
+	id := h.Code + "-" + now.In(q.loc).Format("20060102") + "-" + strconv.FormatUint(l.Seq()+1, 10)
+	iss, ch, err := eng.Issue(now, req, id, token)
+	if err != nil {
+		l.Unlock()
+		return nil, err
+	}
+	r, err := l.Enqueue(ch, req.IdempotencyKey, id)
+	l.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Wait(ctx); err != nil {
+		return nil, err
+	}
+	return iss, nil
+}
+
+// idemAnswer decides how a stored idempotency key answers: again is true when the request is a
+// repeat of one that issued ticket id today. It is false when the key is unknown (or expired), and
+// when the hall's day was reset after that ticket was issued (the reset cancelled it): the caller
+// then issues a new ticket under the key. A reset that is due (midnight passed, no command yet)
+// runs first. Callers hold the hall's lock.
+func (q *Queue) idemAnswer(ctx context.Context, l *hallLog, eng *queue.Engine, key string) (id string, again bool, err error) {
+	rec, err := q.store.Idem(l.Name(), key)
+	if err != nil || rec.ID == "" || q.now().Sub(rec.At) > IdempotencyTTL {
+		return "", false, err
+	}
+	if ch := eng.Tick(q.now()); !ch.Empty() {
+		if _, err := l.Enqueue(ch, "", ""); err != nil {
+			return "", false, err
+		}
+	}
+	current := rec.Seq > eng.ResetSeq()
+	if rec.Seq == 0 { // a record from before Seq was kept: go by the ticket's day
+		t, err := q.store.TicketByID(ctx, rec.ID)
+		if err != nil {
+			return "", false, err
+		}
+		current = t.Day == eng.BusinessDay()
+	}
+	if !current {
+		q.log.Info("idempotency key repeated after the day reset: issuing a ticket for today",
+			"hall", l.Name(), "cancelled", rec.ID)
+	}
+	return rec.ID, current, nil
+}
+
+// issuedByID answers a repeated issue request with the stored ticket.
+func (q *Queue) issuedByID(ctx context.Context, l *hallLog, h hall.Hall, id string) (*hall.Issued, error) {
+	t, err := q.store.TicketByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	iss := &hall.Issued{Ticket: *t, Materials: []hall.Text{}}
+	if svc, ok := h.Service(t.Service); ok && svc.Materials != nil {
+		iss.Materials = svc.Materials
+	}
+	iss.Position, iss.EtaSeconds = q.position(l, id)
+	return iss, nil
+}
+
+// position is a waiting ticket's place in the live queue and its estimated wait (0, 0 when it
+// does not wait).
+func (q *Queue) position(l *hallLog, id string) (ahead, eta int) {
+	l.Lock()
+	defer l.Unlock()
+	if eng, err := l.Engine(); err == nil {
+		if a, e, ok := eng.Position(q.now(), id); ok {
+			return a, e
+		}
+	}
+	return 0, 0
+}
+
+// apply runs one engine command on the hall under its lock and waits until its change is durable.
+func (q *Queue) apply(ctx context.Context, code string, cmd func(eng *queue.Engine, now time.Time) (queue.Change, error)) error {
+	l, _, err := q.hall(code)
+	if err != nil {
+		return err
+	}
+	return l.Apply(ctx, cmd)
+}
+
+// Act performs a counter action and returns once it is durable. call-next returns (nil, nil) when
+// nobody waits.
+func (q *Queue) Act(ctx context.Context, a hall.CounterAction) (*hall.Ticket, error) {
+	var t *hall.Ticket
+	err := q.apply(ctx, a.Hall, func(e *queue.Engine, now time.Time) (ch queue.Change, err error) {
+		t, ch, err = e.Act(now, a)
+		return ch, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// CancelByToken cancels the ticket with this follow token on its holder's request.
+func (q *Queue) CancelByToken(ctx context.Context, token string) (*hall.Ticket, error) {
+	t, err := q.store.TicketByToken(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	var ct *hall.Ticket
+	err = q.apply(ctx, t.Hall, func(e *queue.Engine, now time.Time) (ch queue.Change, err error) {
+		ct, ch, err = e.CancelByToken(now, token)
+		return ch, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ct, nil
+}
+
+// Snapshot returns the hall's state. It waits until the state it shows is durable, so its Seq is
+// never ahead of the committed log (Since(Seq) always works).
+func (q *Queue) Snapshot(ctx context.Context, code string) (*hall.Snapshot, error) {
+	l, _, err := q.hall(code)
+	if err != nil {
+		return nil, err
+	}
+	var snap hall.Snapshot
+	if err := l.View(ctx, func(eng *queue.Engine, now time.Time) { snap = eng.Snapshot(now) }); err != nil {
+		return nil, err
+	}
+	return &snap, nil
+}
+
+// Follow returns the public view of the ticket with this follow token: the committed ticket, and
+// for a waiting one its position and estimated wait from the live queue.
+func (q *Queue) Follow(ctx context.Context, token string) (*hall.Follow, error) {
+	t, err := q.store.TicketByToken(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	l, h, err := q.hall(t.Hall)
+	if err != nil {
+		return nil, err
+	}
+	f := &hall.Follow{Ticket: t.Public(), Number: t.Number, State: t.State, HallName: h.Name, Materials: []hall.Text{}}
+	if svc, ok := h.Service(t.Service); ok {
+		f.Service = svc.Name
+		if svc.Materials != nil {
+			f.Materials = svc.Materials
+		}
+	}
+	if t.State == hall.TicketCalled || t.State == hall.TicketServing {
+		f.Counter = t.Counter
+	}
+	if t.State == hall.TicketWaiting {
+		f.Position, f.EtaSeconds = q.position(l, t.ID)
+	}
+	return f, nil
+}
+
+// Waiting lists the hall's waiting tickets in call order.
+func (q *Queue) Waiting(ctx context.Context, code string) ([]hall.Ticket, error) {
+	l, _, err := q.hall(code)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	l.Lock()
+	defer l.Unlock()
+	eng, err := l.Engine()
+	if err != nil {
+		return nil, err
+	}
+	return eng.Waiting(), nil
+}
+
+// Ticket returns an open ticket of the hall by ID or by today's number, from the live queue; a
+// ticket no longer open is read from the store by ID.
+func (q *Queue) Ticket(ctx context.Context, code, ref string) (*hall.Ticket, error) {
+	l, _, err := q.hall(code)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if ref == "" || len(ref) > 64 {
+		return nil, hall.Errorf(hall.ENOTFOUND, "ticket", "no ticket %q in hall %s", ref, code)
+	}
+	l.Lock()
+	eng, err := l.Engine()
+	if err != nil {
+		l.Unlock()
+		return nil, err
+	}
+	t, ok := eng.Ticket(ref)
+	if !ok {
+		t, ok = eng.TicketByNumber(ref)
+	}
+	l.Unlock()
+	if ok {
+		return &t, nil
+	}
+	old, err := q.store.TicketByID(ctx, ref)
+	if err != nil && hall.ErrorCode(err) != hall.ENOTFOUND {
+		return nil, err
+	}
+	if err != nil || old.Hall != code {
+		return nil, hall.Errorf(hall.ENOTFOUND, "ticket", "no ticket %q in hall %s", ref, code)
+	}
+	return old, nil
+}
+
+// Since returns the committed events of the hall after seq, oldest first. ok is false when seq is
+// ahead of the committed log (unknown: e.g. the store was replaced by a restore) or more than
+// MaxReplay events behind it (a snapshot is cheaper): the caller starts from a snapshot.
+//
+// To follow a hall without a gap, Subscribe first, then call Since (or Snapshot), and drop
+// subscribed events whose Seq is not above the last one already handled.
+func (q *Queue) Since(ctx context.Context, code string, seq uint64) ([]hall.Event, bool, error) {
+	l, _, err := q.hall(code)
+	if err != nil {
+		return nil, false, err
+	}
+	return l.Since(ctx, seq)
+}
+
+// LastSeq returns the seq of the hall's last committed event.
+func (q *Queue) LastSeq(code string) (uint64, error) {
+	l, _, err := q.hall(code)
+	if err != nil {
+		return 0, err
+	}
+	return l.Committed(), nil
+}
+
+// Subscribe delivers every event of the hall committed after the call, in order. The channel is
+// closed by cancel, by Close, or when the subscriber falls more than buffer events behind (it must
+// then resynchronise from Since or a snapshot). An unknown hall gives a closed channel. Events are
+// shared by all subscribers (Ticket, Counter and Waiting point to the same values): read them,
+// never modify them. Tickets in events are full (person ID, channel): apply Ticket.Public before
+// sending them to public streams.
+func (q *Queue) Subscribe(code string, buffer int) (<-chan hall.Event, func()) {
+	l, ok := q.host.Log(code)
+	if !ok {
+		ch := make(chan hall.Event, max(buffer, 1))
+		close(ch)
+		return ch, func() {}
+	}
+	return l.Subscribe(buffer)
+}
