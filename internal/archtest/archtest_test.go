@@ -17,6 +17,7 @@ type layer int
 const (
 	domain  layer = iota // hallserver/hall: imports nothing of ours
 	engine               // pure logic over the domain: imports only the domain
+	service              // runs engines over a store seam (interfaces): domain, engines, libraries
 	library              // pure helpers (codecs, fonts, test tools): import domain and libraries
 	adapter              // talks to one outside thing (disk, network, a device, a protocol)
 	app                  // a front end that cmd wires: may use adapters it is given
@@ -24,7 +25,7 @@ const (
 )
 
 func (l layer) String() string {
-	return [...]string{"domain", "engine", "library", "adapter", "app", "command"}[l]
+	return [...]string{"domain", "engine", "service", "library", "adapter", "app", "command"}[l]
 }
 
 // layers classifies every package of the module (path below "onedoor/"). A package not listed
@@ -34,6 +35,8 @@ var layers = map[string]layer{
 
 	"hallserver/queue": engine,
 	"hallserver/cases": engine,
+
+	"hallserver/enginehost": service,
 
 	"drivers/escpos":    library,
 	"ui/cjkfont":        library,
@@ -132,6 +135,10 @@ func violation(from, to string) string {
 		if lt != domain {
 			return "an engine imports only the domain"
 		}
+	case service:
+		if lt != domain && lt != engine && lt != service && lt != library {
+			return "a service imports only the domain, engines and libraries (storage through its seam)"
+		}
 	case library:
 		if lt != domain && lt != library {
 			return "a library imports only the domain and other libraries"
@@ -186,6 +193,8 @@ func TestRulesCatchViolations(t *testing.T) {
 	for _, c := range []struct{ from, to string }{
 		{"hallserver/hall", "hallserver/queue"},
 		{"hallserver/queue", "hallserver/bolt"},
+		{"hallserver/enginehost", "hallserver/bolt"},
+		{"hallserver/queue", "hallserver/enginehost"},
 		{"hallserver/cases", "hallserver/queue"},
 		{"hallserver/http", "hallserver/bolt"},
 		{"hallserver/bolt", "hallserver/http"},
@@ -199,6 +208,8 @@ func TestRulesCatchViolations(t *testing.T) {
 	}
 	for _, c := range []struct{ from, to string }{
 		{"hallserver/bolt", "hallserver/queue"},
+		{"hallserver/bolt", "hallserver/enginehost"},
+		{"hallserver/enginehost", "hallserver/cases"},
 		{"hallserver/http", "hallserver/cases"},
 		{"kiosk", "hallserver/client"},
 		{"cmd/hallserver", "hallserver/http"},
