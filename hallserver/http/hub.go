@@ -59,7 +59,8 @@ type streamLog[E any] struct {
 	views view
 }
 
-// frame is one encoded event ready for every client of its view.
+// frame is one encoded event ready for every client of its view. Clients of one view share it:
+// their queues hold pointers (8 bytes a place, which is most of a quiet client's memory).
 type frame struct {
 	seq uint64
 	// prev is the seq of the event the hub handled before this one (0: this is the first event
@@ -72,7 +73,7 @@ type frame struct {
 
 // subscriber is one stream client as the hub sees it.
 type subscriber struct {
-	send chan frame
+	send chan *frame
 	// gone is closed when the client must stop: dropped by the hub (code and reason say why, code
 	// 0 means the connection is already dead) or its connection failed.
 	gone   chan struct{}
@@ -82,7 +83,7 @@ type subscriber struct {
 }
 
 func newSubscriber() *subscriber {
-	return &subscriber{send: make(chan frame, clientBuffer), gone: make(chan struct{})}
+	return &subscriber{send: make(chan *frame, clientBuffer), gone: make(chan struct{})}
 }
 
 // stop ends the subscriber once; the first code and reason win.
@@ -108,7 +109,7 @@ type hub[E any] struct {
 	// clients maps each client to its view of an event.
 	clients map[*subscriber]func(*E) view
 	// encoded and failed hold the views of the event being broadcast (under mu).
-	encoded []*websocket.PreparedMessage
+	encoded []*frame
 	failed  []bool
 	cancel  func()
 	closed  bool
@@ -122,7 +123,7 @@ type hub[E any] struct {
 // returns, so a client registered afterwards misses no event committed after it registered.
 func newHub[E any](src streamLog[E], m *metrics, log *slog.Logger) *hub[E] {
 	h := &hub[E]{src: src, metrics: m, log: log, clients: map[*subscriber]func(*E) view{},
-		encoded: make([]*websocket.PreparedMessage, src.views+1), failed: make([]bool, src.views+1),
+		encoded: make([]*frame, src.views+1), failed: make([]bool, src.views+1),
 		quit: make(chan struct{}), done: make(chan struct{})}
 	ch, cancel := src.subscribe(hubBuffer)
 	h.cancel = cancel
@@ -196,9 +197,10 @@ func (h *hub[E]) broadcast(ev *E) {
 		if v == noView || v > h.src.views || h.failed[v] {
 			continue
 		}
-		pm := h.encoded[v]
-		if pm == nil {
+		f := h.encoded[v]
+		if f == nil {
 			b, err := h.src.encode(ev, v)
+			var pm *websocket.PreparedMessage
 			if err == nil {
 				pm, err = websocket.NewPreparedMessage(websocket.TextMessage, b)
 			}
@@ -207,14 +209,15 @@ func (h *hub[E]) broadcast(ev *E) {
 				h.failed[v] = true
 				continue
 			}
-			h.encoded[v] = pm
+			f = &frame{seq: seq, prev: prev, pm: pm}
+			h.encoded[v] = f
 		}
 		if !sent {
 			sent = true
 			h.metrics.events.WithLabelValues(h.src.label).Inc()
 		}
 		select {
-		case c.send <- frame{seq: seq, prev: prev, pm: pm}:
+		case c.send <- f:
 		default:
 			delete(h.clients, c)
 			c.stop(websocket.CloseTryAgainLater, reasonSlow)

@@ -176,7 +176,7 @@ func stillThere(t *testing.T, c *subscriber) {
 }
 
 // next waits for the subscriber's next frame.
-func next(t *testing.T, c *subscriber) frame {
+func next(t *testing.T, c *subscriber) *frame {
 	t.Helper()
 	select {
 	case f := <-c.send:
@@ -186,7 +186,7 @@ func next(t *testing.T, c *subscriber) frame {
 	case <-time.After(2 * time.Second):
 		t.Fatal("no frame")
 	}
-	return frame{}
+	return nil
 }
 
 func TestHubRegisterUnregister(t *testing.T) {
@@ -272,13 +272,13 @@ func TestHubEncodesOncePerView(t *testing.T) {
 	f.publish("library", 0)
 	first := next(t, pub[0])
 	for _, c := range pub[1:] {
-		if next(t, c).pm != first.pm {
+		if next(t, c) != first {
 			t.Fatal("public subscribers got different messages")
 		}
 	}
 	staff := next(t, lib[0])
 	for _, c := range lib[1:] {
-		if next(t, c).pm != staff.pm {
+		if next(t, c) != staff {
 			t.Fatal("staff subscribers got different messages")
 		}
 	}
