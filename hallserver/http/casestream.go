@@ -209,30 +209,23 @@ func (s *Server) handleCaseStream(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	l, err := s.caseLog()
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	serveStream(s, w, r, streamRequest[hall.CaseEvent]{key: caseStreamKey, log: s.caseStreamLog(l), view: staffCaseView(p),
-		snapshot: func(ctx context.Context) (any, uint64, error) {
-			seq := l.LastSeq() // the cases are read after: they reflect at least this seq
-			f := hall.CaseFilter{Open: true, Limit: maxCaseList}
-			if !seesAllCases(p) {
-				f.Department = p.Department
+	s.serveCaseStream(w, r, staffCaseView(p), func(ctx context.Context, seq uint64) (any, error) {
+		f := hall.CaseFilter{Open: true, Limit: maxCaseList}
+		if !seesAllCases(p) {
+			f.Department = p.Department
+		}
+		list, err := cs.List(ctx, f)
+		if err != nil {
+			return nil, fmt.Errorf("list the open cases: %w", err)
+		}
+		out := caseSnapshot{Type: "snapshot", Seq: seq, Cases: make([]hall.Case, 0, len(list))}
+		for i := range list {
+			if sees(p, &list[i]) {
+				out.Cases = append(out.Cases, staffView(p, &list[i]))
 			}
-			list, err := cs.List(ctx, f)
-			if err != nil {
-				return nil, 0, fmt.Errorf("list the open cases: %w", err)
-			}
-			out := caseSnapshot{Type: "snapshot", Seq: seq, Cases: make([]hall.Case, 0, len(list))}
-			for i := range list {
-				if sees(p, &list[i]) {
-					out.Cases = append(out.Cases, staffView(p, &list[i]))
-				}
-			}
-			return out, seq, nil
-		}})
+		}
+		return out, nil
+	})
 }
 
 func (s *Server) handleCaseFollowStream(w http.ResponseWriter, r *http.Request) {
@@ -251,23 +244,37 @@ func (s *Server) handleCaseFollowStream(w http.ResponseWriter, r *http.Request) 
 		s.writeError(w, r, err)
 		return
 	}
-	l, err := s.caseLog()
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	id := s.caseIDOf(r.Context(), c) // the public view has no ID
 	if id == "" {
 		s.writeError(w, r, hall.Errorf(hall.ENOTFOUND, "token", "no case with this token"))
 		return
 	}
-	serveStream(s, w, r, streamRequest[hall.CaseEvent]{key: caseStreamKey, log: s.caseStreamLog(l), view: followCaseView(id),
+	s.serveCaseStream(w, r, followCaseView(id), func(ctx context.Context, seq uint64) (any, error) {
+		c, err := cs.GetByToken(ctx, own)
+		if err != nil {
+			return nil, fmt.Errorf("read the followed case: %w", err)
+		}
+		return caseFollowSnapshot{Type: "snapshot", Seq: seq, Case: s.caseFollowView(*c)}, nil
+	})
+}
+
+// serveCaseStream serves a case stream (serveStream) whose clients get events in the views
+// viewOf gives. snapshot builds the first message of a client that starts afresh, as of at least
+// seq: the case log's last seq, read before it.
+func (s *Server) serveCaseStream(w http.ResponseWriter, r *http.Request, viewOf func(*hall.CaseEvent) view,
+	snapshot func(ctx context.Context, seq uint64) (any, error)) {
+	l, err := s.caseLog()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	serveStream(s, w, r, streamRequest[hall.CaseEvent]{key: caseStreamKey, log: s.caseStreamLog(l), view: viewOf,
 		snapshot: func(ctx context.Context) (any, uint64, error) {
-			seq := l.LastSeq() // the case is read after: it reflects at least this seq
-			c, err := cs.GetByToken(ctx, own)
+			seq := l.LastSeq()
+			msg, err := snapshot(ctx, seq)
 			if err != nil {
-				return nil, 0, fmt.Errorf("read the followed case: %w", err)
+				return nil, 0, fmt.Errorf("case stream snapshot: %w", err)
 			}
-			return caseFollowSnapshot{Type: "snapshot", Seq: seq, Case: s.caseFollowView(*c)}, seq, nil
+			return msg, seq, nil
 		}})
 }
