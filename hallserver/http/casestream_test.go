@@ -3,7 +3,9 @@ package http
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -332,13 +334,15 @@ func TestCaseHubDropsSlowClient(t *testing.T) {
 	l := &fakeCaseLog{subs: map[chan hall.CaseEvent]bool{}}
 	s := NewServer(Config{Campus: testCampus()})
 	defer s.Close()
-	h := newCaseHub(s, l)
+	h := newHub(s.caseStreamLog(l), s.metrics, s.log)
 	defer h.close()
-	slow := &caseClient{subscriber: newSubscriber(), view: staffCaseView(&hall.Principal{Role: hall.RoleSupervisor})}
-	other := &caseClient{subscriber: newSubscriber(), view: staffCaseView(&hall.Principal{Role: hall.RoleHandler, Department: "it"})}
-	fast := &caseClient{subscriber: newSubscriber(), view: staffCaseView(&hall.Principal{Role: hall.RoleSupervisor})}
-	for _, c := range []*caseClient{slow, other, fast} {
-		if !h.register(c) {
+	slow, other, fast := newSubscriber(), newSubscriber(), newSubscriber()
+	for c, p := range map[*subscriber]*hall.Principal{
+		slow:  {Role: hall.RoleSupervisor},
+		other: {Role: hall.RoleHandler, Department: "it"},
+		fast:  {Role: hall.RoleSupervisor},
+	} {
+		if !h.register(c, staffCaseView(p)) {
 			t.Fatal("register refused")
 		}
 	}
@@ -356,20 +360,55 @@ func TestCaseHubDropsSlowClient(t *testing.T) {
 			t.Fatalf("fast client got nothing for event %d", i)
 		}
 	}
-	select {
-	case <-slow.gone:
-	case <-time.After(2 * time.Second):
-		t.Fatal("slow client not dropped")
-	}
-	if slow.code != websocket.CloseTryAgainLater || slow.reason != reasonSlow {
-		t.Fatalf("drop reason %d %q", slow.code, slow.reason)
-	}
-	select {
-	case <-other.gone:
-		t.Fatal("a client that sees none of the events was dropped")
-	default:
-	}
+	waitDropped(t, slow, websocket.CloseTryAgainLater, reasonSlow)
+	stillThere(t, other) // it sees none of the events
 	if len(other.send) != 0 {
 		t.Fatalf("other department's client got %d frames", len(other.send))
+	}
+}
+
+// lose commits an event to the fake log without delivering it to the subscriptions, as a log
+// that breaks its contract would.
+func (l *fakeCaseLog) lose(c *hall.Case) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.evs = append(l.evs, hall.CaseEvent{Seq: uint64(len(l.evs)) + 1, Type: hall.CaseEvNoted, At: time.Now(), Case: c})
+}
+
+// TestCaseStreamResyncsOnMissedEvent: when the first event the hub's subscription delivers is not
+// the one after the client's snapshot (the event in between was lost), the case stream closes
+// with the resync reason instead of going on without it (as the hall stream always did), and the
+// client reconnecting with since gets it.
+func TestCaseStreamResyncsOnMissedEvent(t *testing.T) {
+	e := newCaseEnv(t)
+	l := &fakeCaseLog{subs: map[chan hall.CaseEvent]bool{}}
+	e.srv.Close()
+	e.ts.Close()
+	e.ts = httptest.NewUnstartedServer(nil)
+	e.srv = NewServer(Config{Queue: e.q, Events: e.q, Auth: e.auth, Campus: e.campus, PublicURL: "http://" + e.ts.Listener.Addr().String(),
+		Cases: e.cs, Reports: e.cs, Topics: e.topics, LongList: e.list, CaseLog: l})
+	e.ts.Config.Handler = e.srv
+	e.ts.Start()
+	sup := e.login("supervisor")
+	lc := &hall.Case{ID: "c1", Number: "N1", Department: "library"}
+	l.lose(lc)
+	l.lose(lc) // the log is at seq 2 before anyone streams
+	c := e.dialCases("/api/v1/cases/stream", sup, 0)
+	if m, ok := readCase(t, c, 2*time.Second); !ok || m.Type != "snapshot" || m.Seq != 2 {
+		t.Fatalf("snapshot: %s", m.raw)
+	}
+	l.lose(lc)    // seq 3: never delivered
+	l.publish(lc) // seq 4
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	_, b, err := c.ReadMessage()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.CloseTryAgainLater || ce.Text != reasonGap {
+		t.Fatalf("after a missed event: %v %s; want close 1013 %q", err, b, reasonGap)
+	}
+	c = e.dialCases("/api/v1/cases/stream", sup, 2)
+	for _, want := range []uint64{3, 4} {
+		if m, ok := readCase(t, c, 2*time.Second); !ok || m.Seq != want {
+			t.Fatalf("replay after the resync: %s, want seq %d", m.raw, want)
+		}
 	}
 }

@@ -1,40 +1,79 @@
 package http
 
 import (
-	"encoding/json"
+	"context"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
-
-	"onedoor/hallserver/hall"
 )
 
-// Stream tuning. A hub reads its hall's log tail through one subscription with a large buffer and
-// hands each event, encoded once, to every client's bounded queue without ever blocking on one.
+// The stream hub: one per event log a stream serves (one per hall, one for the case log). A hub
+// reads its log through one subscription with a large buffer and hands each event to every
+// client's bounded queue without ever blocking on one. Clients see an event in a view (the public
+// hall view; the full, masked or public view of a case): the hub encodes each view of an event at
+// most once, and every client of that view gets the same prepared bytes. serveStream (stream.go)
+// runs the client side: snapshot or replay, then the queued frames.
+
+// Stream tuning.
 const (
 	hubBuffer    = 8192 // events the hub's own subscription may lag behind
 	clientBuffer = 256  // events a client may lag behind before it is dropped
 )
 
-// Close reasons sent to dropped stream clients; each tells the client to reconnect with since=N.
+// Close reasons sent to dropped stream clients; each but the last tells the client to reconnect
+// with since=N.
 const (
-	reasonSlow     = "slow consumer, resync"
-	reasonBehind   = "stream fell behind, resync"
-	reasonGap      = "gap in stream, resync"
-	reasonShutdown = "server shutting down"
+	reasonSlow        = "slow consumer, resync"
+	reasonBehind      = "stream fell behind, resync"
+	reasonGap         = "gap in stream, resync"
+	reasonUnavailable = "stream unavailable, retry"
+	reasonShutdown    = "server shutting down"
 )
 
-// frame is one encoded event ready for every client.
+// view is the form in which a client gets an event. Views are numbered from 1 up to
+// streamLog.views; noView means the client does not get the event at all.
+type view uint8
+
+// noView leaves an event out of a client's stream.
+const noView view = 0
+
+// streamLog is an event log as a hub and serveStream read it.
+type streamLog[E any] struct {
+	// label names the stream in metrics (the "hall" label) and logs: the hall's code, or
+	// caseHubLabel.
+	label string
+	// subscribe delivers every event committed after the call, in order, until cancel is called
+	// or the subscriber falls more than buffer events behind (the channel is then closed).
+	subscribe func(buffer int) (events <-chan E, cancel func())
+	// since returns the events after seq, oldest first; ok is false when the log no longer has
+	// them (or seq is ahead of it): the client then starts from a snapshot.
+	since func(ctx context.Context, seq uint64) (events []E, ok bool, err error)
+	// seq returns an event's sequence number; consecutive events have consecutive numbers.
+	seq func(ev *E) uint64
+	// encode returns the message of ev in view v. The hub calls it at most once per event and
+	// view, however many clients share the view.
+	encode func(ev *E, v view) ([]byte, error)
+	// views is the highest view encode accepts.
+	views view
+}
+
+// frame is one encoded event ready for every client of its view. Clients of one view share it:
+// their queues hold pointers (8 bytes a place, which is most of a quiet client's memory).
 type frame struct {
 	seq uint64
-	pm  *websocket.PreparedMessage
+	// prev is the seq of the event the hub handled before this one (0: this is the first event
+	// of the hub's subscription). The hub saw every event between prev and seq, so a client that
+	// is at prev or later missed nothing it may see, even when the events in between were not
+	// for it.
+	prev uint64
+	pm   *websocket.PreparedMessage
 }
 
 // subscriber is one stream client as the hub sees it.
 type subscriber struct {
-	send chan frame
+	send chan *frame
 	// gone is closed when the client must stop: dropped by the hub (code and reason say why, code
 	// 0 means the connection is already dead) or its connection failed.
 	gone   chan struct{}
@@ -44,7 +83,7 @@ type subscriber struct {
 }
 
 func newSubscriber() *subscriber {
-	return &subscriber{send: make(chan frame, clientBuffer), gone: make(chan struct{})}
+	return &subscriber{send: make(chan *frame, clientBuffer), gone: make(chan struct{})}
 }
 
 // stop ends the subscriber once; the first code and reason win.
@@ -55,27 +94,38 @@ func (c *subscriber) stop(code int, reason string) {
 	})
 }
 
-// hub fans one hall's events out to its stream clients.
-type hub struct {
-	hall    string
-	events  hall.EventLog
+// streamHub is what the server keeps of a hub of any event type: it closes them all on shutdown.
+type streamHub interface {
+	close()
+}
+
+// hub fans one log's events out to its stream clients.
+type hub[E any] struct {
+	src     streamLog[E]
 	metrics *metrics
 	log     *slog.Logger
 
-	mu      sync.Mutex
-	clients map[*subscriber]struct{}
+	mu sync.Mutex
+	// clients maps each client to its view of an event.
+	clients map[*subscriber]func(*E) view
+	// encoded and failed hold the views of the event being broadcast (under mu).
+	encoded []*frame
+	failed  []bool
 	cancel  func()
 	closed  bool
 	down    bool          // resubscribing after a failed subscription: new clients must retry
+	last    uint64        // seq of the last event handled in this subscription (0: none yet)
 	quit    chan struct{} // closed by close
 	done    chan struct{} // closed when run returns
 }
 
-// newHub subscribes to the hall's log and starts fanning out. The subscription exists when
-// newHub returns, so a client registered afterwards misses no event committed after it registered.
-func newHub(hallCode string, events hall.EventLog, m *metrics, log *slog.Logger) *hub {
-	h := &hub{hall: hallCode, events: events, metrics: m, log: log, clients: map[*subscriber]struct{}{}, quit: make(chan struct{}), done: make(chan struct{})}
-	ch, cancel := events.Subscribe(hallCode, hubBuffer)
+// newHub subscribes to the log and starts fanning out. The subscription exists when newHub
+// returns, so a client registered afterwards misses no event committed after it registered.
+func newHub[E any](src streamLog[E], m *metrics, log *slog.Logger) *hub[E] {
+	h := &hub[E]{src: src, metrics: m, log: log, clients: map[*subscriber]func(*E) view{},
+		encoded: make([]*frame, src.views+1), failed: make([]bool, src.views+1),
+		quit: make(chan struct{}), done: make(chan struct{})}
+	ch, cancel := src.subscribe(hubBuffer)
 	h.cancel = cancel
 	go h.run(ch)
 	return h
@@ -86,13 +136,13 @@ func newHub(hallCode string, events hall.EventLog, m *metrics, log *slog.Logger)
 // registering meanwhile wait on the lock, so none of them can miss an event. A subscription that
 // ends without delivering anything (the log is closing) is retried with a growing pause, during
 // which new clients are turned away.
-func (h *hub) run(ch <-chan hall.Event) {
+func (h *hub[E]) run(ch <-chan E) {
 	defer close(h.done)
 	var pause time.Duration
 	for {
 		n := 0
 		for ev := range ch {
-			h.broadcast(ev)
+			h.broadcast(&ev)
 			n++
 		}
 		h.mu.Lock()
@@ -101,8 +151,9 @@ func (h *hub) run(ch <-chan hall.Event) {
 			return
 		}
 		h.cancel()
-		h.log.Warn("stream hub lost its event subscription; dropping its clients", "hall", h.hall, "clients", len(h.clients))
+		h.log.Warn("stream hub lost its event subscription; dropping its clients", "stream", h.src.label, "clients", len(h.clients))
 		h.dropAllLocked(websocket.CloseTryAgainLater, reasonBehind, "behind")
+		h.last = 0
 		if n > 0 {
 			pause = 0
 		} else {
@@ -120,74 +171,97 @@ func (h *hub) run(ch <-chan hall.Event) {
 				return
 			}
 		}
-		ch, h.cancel = h.events.Subscribe(h.hall, hubBuffer)
+		ch, h.cancel = h.src.subscribe(hubBuffer)
 		h.mu.Unlock()
 	}
 }
 
-// broadcast encodes ev once and queues it for every client; a client whose queue is full is
-// dropped.
-func (h *hub) broadcast(ev hall.Event) {
-	b, err := json.Marshal(publicEvent(ev))
-	if err != nil {
-		h.log.Error("encode stream event", "hall", h.hall, "seq", ev.Seq, "err", err)
-		return
-	}
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, b)
-	if err != nil {
-		h.log.Error("prepare stream event", "hall", h.hall, "seq", ev.Seq, "err", err)
-		return
-	}
-	f := frame{seq: ev.Seq, pm: pm}
-	h.metrics.events.WithLabelValues(h.hall).Inc()
+// broadcast queues the event for every client that may see it, each view encoded once; a client
+// whose queue is full is dropped. An event that does not follow the last one drops every client
+// (they resync with since=N).
+func (h *hub[E]) broadcast(ev *E) {
+	seq := h.src.seq(ev)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for c := range h.clients {
+	if h.last != 0 && seq != h.last+1 {
+		h.log.Warn("gap in a stream hub's subscription; its clients resync", "stream", h.src.label, "after", h.last, "got", seq)
+		h.dropAllLocked(websocket.CloseTryAgainLater, reasonGap, "gap")
+	}
+	prev := h.last
+	h.last = seq
+	clear(h.encoded)
+	clear(h.failed)
+	sent := false
+	for c, viewOf := range h.clients {
+		v := viewOf(ev)
+		if v == noView || v > h.src.views || h.failed[v] {
+			continue
+		}
+		f := h.encoded[v]
+		if f == nil {
+			b, err := h.src.encode(ev, v)
+			var pm *websocket.PreparedMessage
+			if err == nil {
+				pm, err = websocket.NewPreparedMessage(websocket.TextMessage, b)
+			}
+			if err != nil {
+				h.log.Error("encode stream event", "stream", h.src.label, "seq", seq, "view", v, "err", err)
+				h.failed[v] = true
+				continue
+			}
+			f = &frame{seq: seq, prev: prev, pm: pm}
+			h.encoded[v] = f
+		}
+		if !sent {
+			sent = true
+			h.metrics.events.WithLabelValues(h.src.label).Inc()
+		}
 		select {
 		case c.send <- f:
 		default:
 			delete(h.clients, c)
 			c.stop(websocket.CloseTryAgainLater, reasonSlow)
-			h.metrics.subscribers.WithLabelValues(h.hall).Dec()
-			h.metrics.dropped.WithLabelValues(h.hall, "slow").Inc()
+			h.metrics.subscribers.WithLabelValues(h.src.label).Dec()
+			h.metrics.dropped.WithLabelValues(h.src.label, "slow").Inc()
 		}
 	}
 }
 
-// register adds a client; it reports false when the hub is closed or resubscribing.
-func (h *hub) register(c *subscriber) bool {
+// register adds a client that gets events in the views viewOf gives; it reports false when the
+// hub is closed or resubscribing.
+func (h *hub[E]) register(c *subscriber, viewOf func(*E) view) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed || h.down {
 		return false
 	}
-	h.clients[c] = struct{}{}
-	h.metrics.subscribers.WithLabelValues(h.hall).Inc()
+	h.clients[c] = viewOf
+	h.metrics.subscribers.WithLabelValues(h.src.label).Inc()
 	return true
 }
 
 // unregister removes a client (if the hub has not dropped it already).
-func (h *hub) unregister(c *subscriber) {
+func (h *hub[E]) unregister(c *subscriber) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if _, ok := h.clients[c]; ok {
 		delete(h.clients, c)
-		h.metrics.subscribers.WithLabelValues(h.hall).Dec()
+		h.metrics.subscribers.WithLabelValues(h.src.label).Dec()
 	}
 }
 
 // dropAllLocked stops every client; h.mu must be held.
-func (h *hub) dropAllLocked(code int, reason, metric string) {
+func (h *hub[E]) dropAllLocked(code int, reason, metric string) {
 	for c := range h.clients {
 		c.stop(code, reason)
 		delete(h.clients, c)
-		h.metrics.subscribers.WithLabelValues(h.hall).Dec()
-		h.metrics.dropped.WithLabelValues(h.hall, metric).Inc()
+		h.metrics.subscribers.WithLabelValues(h.src.label).Dec()
+		h.metrics.dropped.WithLabelValues(h.src.label, metric).Inc()
 	}
 }
 
 // close stops the hub and drops its clients.
-func (h *hub) close() {
+func (h *hub[E]) close() {
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -199,80 +273,4 @@ func (h *hub) close() {
 	h.dropAllLocked(websocket.CloseGoingAway, reasonShutdown, "shutdown")
 	h.mu.Unlock()
 	<-h.done
-}
-
-// streamEvent is an event as the public stream sends it: what displays, kiosks and follow pages
-// use, and nothing else (no follow token, person number, staff names, notes or internal IDs). Kept
-// small because it goes to every screen in the hall.
-type streamEvent struct {
-	Seq     uint64             `json:"seq"`
-	Hall    string             `json:"hall"`
-	Type    hall.EventType     `json:"type"`
-	At      time.Time          `json:"at"`
-	Ticket  *streamTicket      `json:"ticket,omitempty"`
-	Counter *streamCounter     `json:"counter,omitempty"`
-	Waiting map[string]int     `json:"waiting,omitempty"`
-	Device  *hall.DeviceStatus `json:"device,omitempty"`
-	Notice  *hall.Notice       `json:"notice,omitempty"`
-}
-
-// streamTicket is the public face of a ticket in an event.
-type streamTicket struct {
-	Number        string           `json:"number"`
-	Service       string           `json:"service"`
-	State         hall.TicketState `json:"state"`
-	Priority      bool             `json:"priority,omitempty"`
-	Counter       int              `json:"counter,omitempty"`
-	TargetCounter int              `json:"targetCounter,omitempty"`
-	CalledAt      *time.Time       `json:"calledAt,omitempty"`
-	Calls         int              `json:"calls,omitempty"`
-	Outcome       hall.Outcome     `json:"outcome,omitempty"`
-}
-
-// streamCounter is the public face of a counter in an event.
-type streamCounter struct {
-	Number   int               `json:"number"`
-	State    hall.CounterState `json:"state"`
-	Services []string          `json:"services"`
-}
-
-// publicEvent returns the event as the public stream shows it.
-func publicEvent(ev hall.Event) streamEvent {
-	out := streamEvent{Seq: ev.Seq, Hall: ev.Hall, Type: ev.Type, At: ev.At, Waiting: ev.Waiting}
-	if d := ev.Device; d != nil {
-		out.Device = &hall.DeviceStatus{Kind: d.Kind, State: d.State, Message: d.Message, At: d.At} // without the device ID
-	}
-	if n := ev.Notice; n != nil {
-		out.Notice = &hall.Notice{ID: n.ID, Text: n.Text, At: n.At} // without By, the staff member
-	}
-	if t := ev.Ticket; t != nil {
-		out.Ticket = &streamTicket{Number: t.Number, Service: t.Service, State: t.State, Priority: t.Priority,
-			Counter: t.Counter, TargetCounter: t.TargetCounter, CalledAt: t.CalledAt, Calls: t.Calls, Outcome: t.Outcome}
-	}
-	if c := ev.Counter; c != nil {
-		out.Counter = &streamCounter{Number: c.Number, State: c.State, Services: c.Services}
-	}
-	return out
-}
-
-// publicSnapshot returns a copy of the snapshot fit for everyone: notices without the username
-// of the staff member who published them, device reports without the device ID.
-func publicSnapshot(snap *hall.Snapshot) *hall.Snapshot {
-	if snap == nil {
-		return nil
-	}
-	out := *snap
-	if snap.Devices != nil {
-		out.Devices = make([]hall.DeviceStatus, len(snap.Devices))
-		for i, d := range snap.Devices {
-			out.Devices[i] = hall.DeviceStatus{Kind: d.Kind, State: d.State, Message: d.Message, At: d.At}
-		}
-	}
-	if snap.Notices != nil {
-		out.Notices = make([]hall.Notice, len(snap.Notices))
-		for i, n := range snap.Notices {
-			out.Notices[i] = hall.Notice{ID: n.ID, Text: n.Text, At: n.At}
-		}
-	}
-	return &out
 }

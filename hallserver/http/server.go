@@ -104,12 +104,9 @@ type Server struct {
 	webOpenLocks [64]sync.Mutex
 
 	mu     sync.Mutex
-	hubs   map[string]*hub
+	hubs   map[string]streamHub // hub.go: "hall/"+code per hall, caseStreamKey; started on first use
 	closed bool
 	conns  sync.WaitGroup // stream connections
-
-	// caseHub fans out the case log (casestream.go); started on first use, under mu.
-	caseHub *caseHub
 
 	// logins throttles password guessing (loginlimit.go).
 	logins *loginLimiter
@@ -129,7 +126,7 @@ func NewServer(cfg Config) *Server {
 		log:  cfg.Logger,
 		reg:  cfg.Registry,
 		mux:  http.NewServeMux(),
-		hubs: map[string]*hub{},
+		hubs: map[string]streamHub{},
 
 		streamsByAddr: map[string]int{},
 
@@ -212,13 +209,8 @@ func (s *Server) Close() {
 	s.mu.Lock()
 	s.closed = true
 	hubs := s.hubs
-	s.hubs = map[string]*hub{}
-	caseHub := s.caseHub
-	s.caseHub = nil
+	s.hubs = map[string]streamHub{}
 	s.mu.Unlock()
-	if caseHub != nil {
-		caseHub.close()
-	}
 	for _, h := range hubs {
 		h.close()
 	}

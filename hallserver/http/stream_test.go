@@ -232,9 +232,10 @@ func grep(s, sub string) string {
 	return strings.Join(out, "\n")
 }
 
-// TestHubResubscribes: when the log drops the hub's subscription, clients are closed with a
-// resync reason, and new clients are served by a new subscription.
-func TestHubResubscribes(t *testing.T) {
+// streamAtSeq1 serves a hall stream from a fake log and returns a client that got the snapshot
+// and the log's first event.
+func streamAtSeq1(t *testing.T) (*fakeLog, *env, *websocket.Conn) {
+	t.Helper()
 	log := newFakeLog()
 	e := newEnv(t, withEvents(log))
 	c := e.dial("students", 0)
@@ -243,6 +244,13 @@ func TestHubResubscribes(t *testing.T) {
 	if m := read(t, c, 2*time.Second); m.Seq != 1 {
 		t.Fatalf("event: %s", m.raw)
 	}
+	return log, e, c
+}
+
+// TestHubResubscribes: when the log drops the hub's subscription, clients are closed with a
+// resync reason, and new clients are served by a new subscription.
+func TestHubResubscribes(t *testing.T) {
+	log, e, c := streamAtSeq1(t)
 	log.DropSubscribers("students")
 	c.SetReadDeadline(time.Now().Add(2 * time.Second))
 	_, _, err := c.ReadMessage()
@@ -276,5 +284,80 @@ func TestServerCloseClosesStreams(t *testing.T) {
 	_, resp, err := websocket.DefaultDialer.Dial(u, nil)
 	if err == nil || resp == nil || resp.StatusCode != 503 {
 		t.Fatalf("dial after Close: %v %v", err, resp)
+	}
+}
+
+// lose commits an event to the fake log without delivering it to the subscriptions, as a log
+// that breaks its contract would.
+func (l *fakeLog) lose(ev hall.Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ev.Seq = uint64(len(l.events[ev.Hall])) + 1
+	l.events[ev.Hall] = append(l.events[ev.Hall], ev)
+}
+
+// TestHallStreamGapInSubscription: when the hub's subscription skips an event, the hall's
+// clients are closed with the resync reason, the drop is counted as a gap (as the case stream
+// always did), and a client reconnecting with since gets the missed event.
+func TestHallStreamGapInSubscription(t *testing.T) {
+	log, e, c := streamAtSeq1(t)
+	log.lose(hall.Event{Hall: "students", Type: hall.EventIssued})    // seq 2, never delivered
+	log.Publish(hall.Event{Hall: "students", Type: hall.EventCalled}) // seq 3
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	_, b, err := c.ReadMessage()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.CloseTryAgainLater || ce.Text != reasonGap {
+		t.Fatalf("after a gap in the subscription: %v %s; want close 1013 %q", err, b, reasonGap)
+	}
+	if got := counterValue(t, e.srv, "onedoor_stream_dropped_total", "gap"); got != 1 {
+		t.Fatalf("onedoor_stream_dropped_total{hall=students,reason=gap} = %v, want 1", got)
+	}
+	c = e.dial("students", 1)
+	for _, want := range []uint64{2, 3} {
+		if m := read(t, c, 2*time.Second); m.Seq != want {
+			t.Fatalf("replay after the gap: %s, want seq %d", m.raw, want)
+		}
+	}
+}
+
+// TestStreamsRefuseOtherOrigins: a page of another site may open no stream (the hall stream,
+// a case's follow stream, the staff case stream): 403 with a JSON error naming Origin before the
+// upgrade. The server's own pages and programs (no Origin) may.
+func TestStreamsRefuseOtherOrigins(t *testing.T) {
+	e := newCaseEnv(t)
+	oc := e.openKiosk(map[string]any{"kind": "complaint", "category": "library-seats", "text": "占座"}, "")
+	sup := e.login("supervisor")
+	for _, path := range []string{"/api/v1/halls/students/stream", "/api/v1/case-follow/" + oc.Token + "/stream", "/api/v1/cases/stream"} {
+		c, status, body := dialFrom(t, e.ts.URL, path, "127.0.0.1", "Origin", "http://evil.example", "Authorization", "Bearer "+sup)
+		if c != nil {
+			t.Fatalf("%s: upgraded for a page of http://evil.example", path)
+		}
+		var eb errorBody
+		if status != 403 || json.Unmarshal(body, &eb) != nil || eb.Error.Code != hall.EFORBIDDEN || eb.Error.Field != "Origin" {
+			t.Fatalf("%s from another origin: %d %s; want 403 forbidden naming Origin", path, status, body)
+		}
+		if c, status, body := dialFrom(t, e.ts.URL, path, "127.0.0.1", "Origin", e.ts.URL, "Authorization", "Bearer "+sup); c == nil {
+			t.Fatalf("%s from the server's own page: %d %s", path, status, body)
+		}
+		if c, status, body := dialFrom(t, e.ts.URL, path, "127.0.0.1", "Authorization", "Bearer "+sup); c == nil {
+			t.Fatalf("%s without Origin: %d %s", path, status, body)
+		}
+	}
+}
+
+// TestStreamBadSince: a since that is no sequence number is 400 with a JSON error naming since,
+// on every stream, before the upgrade.
+func TestStreamBadSince(t *testing.T) {
+	e := newCaseEnv(t)
+	oc := e.openKiosk(map[string]any{"kind": "complaint", "category": "library-seats", "text": "占座"}, "")
+	sup := e.login("supervisor")
+	for _, path := range []string{"/api/v1/halls/students/stream", "/api/v1/case-follow/" + oc.Token + "/stream", "/api/v1/cases/stream"} {
+		for _, bad := range []string{"x", "-1", "1.5", "18446744073709551616"} {
+			c, status, body := dialFrom(t, e.ts.URL, path+"?since="+bad, "127.0.0.1", "Authorization", "Bearer "+sup)
+			var eb errorBody
+			if c != nil || status != 400 || json.Unmarshal(body, &eb) != nil || eb.Error.Code != hall.EINVALID || eb.Error.Field != "since" {
+				t.Fatalf("%s?since=%s: %d %s; want 400 invalid naming since", path, bad, status, body)
+			}
+		}
 	}
 }
