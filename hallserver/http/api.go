@@ -14,23 +14,23 @@ import (
 //go:embed openapi.json
 var openapiJSON []byte
 
-func toHallJSON(h *hall.Hall) hallJSON {
-	out := hallJSON{Code: h.Code, Name: h.Name, Services: []serviceJSON{}, Counters: []counterConfig{}}
+func toHallJSON(h *hall.Hall) wire.Hall {
+	out := wire.Hall{Code: h.Code, Name: h.Name, Services: []wire.Service{}, Counters: []wire.Counter{}}
 	for _, sv := range h.Services {
 		m := sv.Materials
 		if m == nil {
 			m = []hall.Text{}
 		}
-		out.Services = append(out.Services, serviceJSON{Code: sv.Code, Name: sv.Name, Materials: m, AvgMinutes: sv.AvgMinutes})
+		out.Services = append(out.Services, wire.Service{Code: sv.Code, Name: sv.Name, Materials: m, AvgMinutes: sv.AvgMinutes})
 	}
 	for _, c := range h.Counters {
-		out.Counters = append(out.Counters, counterConfig{Number: c.Number, Services: c.Services})
+		out.Counters = append(out.Counters, wire.Counter{Number: c.Number, Services: c.Services})
 	}
 	return out
 }
 
-func toTicketJSON(t *hall.Ticket) ticketJSON {
-	return ticketJSON{
+func toTicketJSON(t *hall.Ticket) wire.Ticket {
+	return wire.Ticket{
 		ID: t.ID, Number: t.Number, Hall: t.Hall, Service: t.Service, State: t.State,
 		Priority: t.Priority, Lang: t.Lang, PersonID: hall.MaskPersonID(t.PersonID), Day: t.Day,
 		IssuedAt: t.IssuedAt, Counter: t.Counter, TargetCounter: t.TargetCounter, CalledAt: t.CalledAt, StartedAt: t.StartedAt,
@@ -75,7 +75,7 @@ func counterDenied(p *hall.Principal, code string) string {
 }
 
 func (s *Server) handleHalls(w http.ResponseWriter, r *http.Request) {
-	out := wire.HallList{Halls: []hallJSON{}}
+	out := wire.HallList{Halls: []wire.Hall{}}
 	for i := range s.cfg.Campus.Halls {
 		out.Halls = append(out.Halls, toHallJSON(&s.cfg.Campus.Halls[i]))
 	}
@@ -98,7 +98,7 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var body issueRequest
+	var body wire.IssueRequest
 	if err := decodeJSON(w, r, &body, false); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -171,7 +171,7 @@ func (s *Server) handleWaiting(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := wire.TicketList{Tickets: make([]ticketJSON, 0, len(ts))}
+	out := wire.TicketList{Tickets: make([]wire.Ticket, 0, len(ts))}
 	for i := range ts {
 		out.Tickets = append(out.Tickets, toTicketJSON(&ts[i]))
 	}
@@ -254,9 +254,9 @@ func (s *Server) handleCounter(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, toTicketJSON(t))
 }
 
-func toFollowJSON(f *hall.Follow) followJSON {
+func toFollowJSON(f *hall.Follow) wire.Follow {
 	t := f.Ticket
-	out := followJSON{
+	out := wire.Follow{
 		Number: f.Number, State: f.State, Hall: t.Hall, HallName: f.HallName, Service: t.Service,
 		ServiceName: f.Service, Position: f.Position, EtaSeconds: f.EtaSeconds, Counter: f.Counter,
 		Materials: f.Materials, Priority: t.Priority, PersonID: hall.MaskPersonID(t.PersonID),

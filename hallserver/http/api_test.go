@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 func TestHealthAndMetrics(t *testing.T) {
@@ -38,7 +39,7 @@ func TestLoginMeLogout(t *testing.T) {
 	if r.status != 200 {
 		t.Fatalf("login: %d %s", r.status, r.body)
 	}
-	var s sessionJSON
+	var s wire.Session
 	r.decode(t, &s)
 	if s.Token == "" || s.CSRFToken == "" || s.Username != "counter1" || s.Role != hall.RoleCounter {
 		t.Fatalf("session %+v", s)
@@ -96,7 +97,7 @@ func TestLoginMeLogout(t *testing.T) {
 func TestCookieSessionNeedsCSRF(t *testing.T) {
 	e := newEnv(t)
 	r := e.do("POST", "/api/v1/session", "", map[string]string{"username": "counter1", "password": "demo"})
-	var s sessionJSON
+	var s wire.Session
 	r.decode(t, &s)
 	cookie := sessionCookie + "=" + s.Token
 	before := e.snapshotServices()
@@ -138,7 +139,7 @@ func TestHalls(t *testing.T) {
 	e := newEnv(t)
 	r := e.do("GET", "/api/v1/halls", "", nil)
 	var list struct {
-		Halls []hallJSON `json:"halls"`
+		Halls []wire.Hall `json:"halls"`
 	}
 	r.decode(t, &list)
 	if r.status != 200 || len(list.Halls) != 2 || list.Halls[0].Code != "students" || len(list.Halls[0].Services) != 2 ||
@@ -146,7 +147,7 @@ func TestHalls(t *testing.T) {
 		t.Fatalf("halls: %d %s", r.status, r.body)
 	}
 	r = e.do("GET", "/api/v1/halls/teachers", "", nil)
-	var h hallJSON
+	var h wire.Hall
 	r.decode(t, &h)
 	if r.status != 200 || h.Name.Zh != "教师服务中心" || h.Services[0].Materials == nil {
 		t.Fatalf("hall: %d %s", r.status, r.body)
@@ -163,7 +164,7 @@ func TestIssue(t *testing.T) {
 	if r.status != 201 {
 		t.Fatalf("issue: %d %s", r.status, r.body)
 	}
-	var t2 ticketJSON
+	var t2 wire.Ticket
 	r.decode(t, &t2)
 	if t1.Number != "A001" || t2.Number != "A002" || t1.Hall != "students" || t1.Service != "A" || t1.State != hall.TicketWaiting {
 		t.Fatalf("tickets %+v %+v", t1, t2)
@@ -186,7 +187,7 @@ func TestIssue(t *testing.T) {
 		}
 	}
 	// Idempotency: the same key gives the same ticket.
-	var a, b ticketJSON
+	var a, b wire.Ticket
 	e.do("POST", "/api/v1/halls/students/tickets", kioskStudents, map[string]any{"service": "B"}, "Idempotency-Key", "tap-1").decode(t, &a)
 	e.do("POST", "/api/v1/halls/students/tickets", kioskStudents, map[string]any{"service": "B"}, "Idempotency-Key", "tap-1").decode(t, &b)
 	if a.Number != "B001" || b.Number != a.Number || b.ID != a.ID {
@@ -275,7 +276,7 @@ func TestRejected(t *testing.T) {
 		t.Fatalf("rejected requests changed the snapshot: %s -> %s", before, after)
 	}
 	var w struct {
-		Tickets []ticketJSON `json:"tickets"`
+		Tickets []wire.Ticket `json:"tickets"`
 	}
 	e.do("GET", "/api/v1/halls/students/waiting", staff, nil).decode(t, &w)
 	if len(w.Tickets) != 1 {
@@ -288,11 +289,11 @@ func TestCounterFlow(t *testing.T) {
 	staff := e.login("counter1")
 	a1 := e.issue("A")
 	r := e.do("POST", "/api/v1/halls/students/tickets", kioskStudents, map[string]any{"service": "B", "personId": "T1234567"})
-	var b1 ticketJSON
+	var b1 wire.Ticket
 	r.decode(t, &b1)
 
 	var w struct {
-		Tickets []ticketJSON `json:"tickets"`
+		Tickets []wire.Ticket `json:"tickets"`
 	}
 	r = e.do("GET", "/api/v1/halls/students/waiting", staff, nil)
 	r.decode(t, &w)
@@ -310,7 +311,7 @@ func TestCounterFlow(t *testing.T) {
 	if cr.Counter.Number != 1 || cr.Counter.State != hall.CounterOpen {
 		t.Fatalf("open: %+v", cr)
 	}
-	var got ticketJSON
+	var got wire.Ticket
 	e.act(staff, 1, "call-next", nil, 200).decode(t, &got)
 	if got.Number != "A001" || got.State != hall.TicketCalled || got.Counter != 1 {
 		t.Fatalf("call-next: %+v", got)
@@ -362,7 +363,7 @@ func TestFollow(t *testing.T) {
 	t1 := e.issue("A")
 	t2 := e.issue("A")
 	r := e.do("GET", "/api/v1/follow/"+t2.Token, "", nil)
-	var f followJSON
+	var f wire.Follow
 	r.decode(t, &f)
 	if r.status != 200 || f.Number != "A002" || f.State != hall.TicketWaiting || f.Position != 1 || f.Hall != "students" ||
 		f.HallName.Zh != "学生事务大厅" || f.Service != "A" || f.ServiceName.En != "Enrolment & transcripts" || len(f.Materials) != 2 || f.IssuedAt.IsZero() {
@@ -477,7 +478,7 @@ func TestConcurrentCallNext(t *testing.T) {
 				return
 			}
 			defer resp.Body.Close()
-			var tj ticketJSON
+			var tj wire.Ticket
 			json.NewDecoder(resp.Body).Decode(&tj)
 			out <- res{resp.StatusCode, tj.Number}
 		}(i%2 + 1)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 // Cookie names. The session cookie is HttpOnly; the CSRF cookie is readable by the page's script,
@@ -80,7 +81,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, hall.Errorf(hall.EFORBIDDEN, "Origin", "sign in from this server's pages"))
 		return
 	}
-	var req loginRequest
+	var req wire.LoginRequest
 	if err := decodeJSON(w, r, &req, false); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -124,7 +125,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	csrf := csrfToken(token)
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
 	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: csrf, Path: "/", Secure: secure, SameSite: http.SameSiteStrictMode})
-	out := sessionJSON{Token: token, CSRFToken: csrf, Username: req.Username}
+	out := wire.Session{Token: token, CSRFToken: csrf, Username: req.Username}
 	if p != nil {
 		out.Username, out.Role, out.Halls = p.Subject, p.Role, p.Halls
 	}

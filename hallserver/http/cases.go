@@ -11,6 +11,7 @@ import (
 
 	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 // The case system's API (接诉即办, issue 7). Routes (in the route table, routes.go; see
@@ -66,7 +67,7 @@ func (s *Server) handleRoute(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	var body routeRequest
+	var body wire.RouteRequest
 	if err := decodeJSON(w, r, &body, false); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -110,7 +111,7 @@ func (s *Server) handleCatalogue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	topics := boolParam(r, "topics")
-	out := catalogueJSON{ResolveDays: cat.ResolveDays, Categories: []categoryJSON{}}
+	out := wire.Catalogue{ResolveDays: cat.ResolveDays, Categories: []wire.Category{}}
 	for _, k := range cat.Categories {
 		if topics && !k.Topic {
 			continue
@@ -119,7 +120,7 @@ func (s *Server) handleCatalogue(w http.ResponseWriter, r *http.Request) {
 		if days == 0 {
 			days = cat.ResolveDays
 		}
-		out.Categories = append(out.Categories, categoryJSON{Code: k.Code, Department: k.Department,
+		out.Categories = append(out.Categories, wire.Category{Code: k.Code, Department: k.Department,
 			DepartmentName: s.departmentName(k.Department), Name: k.Name, Scope: k.Scope, ResolveDays: days, Topic: k.Topic})
 	}
 	w.Header().Set("Cache-Control", "public, max-age=300")
@@ -151,7 +152,7 @@ func (s *Server) handleOpenCase(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	var body openCaseRequest
+	var body wire.OpenCase
 	if err := decodeJSON(w, r, &body, false); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -284,8 +285,8 @@ func (s *Server) checkCaseTicket(r *http.Request, hallCode, ticketID string) err
 	return nil
 }
 
-func (s *Server) openedJSON(r *http.Request, c *hall.Case) openedCaseJSON {
-	out := openedCaseJSON{
+func (s *Server) openedJSON(r *http.Request, c *hall.Case) wire.OpenedCase {
+	out := wire.OpenedCase{
 		ID: c.ID, Number: c.Number, Token: c.Token, FollowURL: s.cfg.PublicURL + "/c/" + c.Token,
 		Kind: c.Kind, State: c.State, Department: c.Department, DepartmentName: s.departmentName(c.Department),
 		Category: c.Category, ReceivedAt: c.ReceivedAt, DueAt: c.ReplyDue, ResolveDueAt: c.Due,
@@ -375,7 +376,7 @@ func (s *Server) handleListCases(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, caseListJSON{Cases: list, Count: len(list)})
+	writeJSON(w, http.StatusOK, wire.CaseList{Cases: list, Count: len(list)})
 }
 
 // caseFilter reads the query of GET /api/v1/cases.
@@ -471,7 +472,7 @@ func (s *Server) handleCaseStats(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, caseStatsJSON{From: from, To: to, Departments: st})
+	writeJSON(w, http.StatusOK, wire.CaseStats{From: from, To: to, Departments: st})
 }
 
 // ---- public, by follow token ----
@@ -491,8 +492,8 @@ func (s *Server) timelineDepartments(c *hall.Case) map[string]hall.Text {
 	return out
 }
 
-func (s *Server) caseFollow(r *http.Request, c *hall.Case) caseFollowJSON {
-	out := caseFollowJSON{Case: *c, DepartmentName: s.departmentName(c.Department), CategoryName: s.categoryName(r, c.Category),
+func (s *Server) caseFollow(r *http.Request, c *hall.Case) wire.CaseFollow {
+	out := wire.CaseFollow{Case: *c, DepartmentName: s.departmentName(c.Department), CategoryName: s.categoryName(r, c.Category),
 		DepartmentNames: s.timelineDepartments(c)}
 	if s.cfg.Topics != nil {
 		out.TopicAnswer = s.topicAnswerFor(r, s.caseIDOf(r.Context(), c))
@@ -528,6 +529,21 @@ func caseToken(r *http.Request) (string, error) {
 	return tok, nil
 }
 
+// followedCase returns the case service, the public view of the case the request's {token}
+// follows and the case's own token: the case service (503), the token's shape (404), the case
+// (404).
+func (s *Server) followedCase(r *http.Request) (cs hall.CaseService, c *hall.Case, own string, err error) {
+	if cs, err = s.casesService(); err != nil {
+		return nil, nil, "", err
+	}
+	tok, err := caseToken(r)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	c, own, err = s.caseByToken(r, cs, tok)
+	return cs, c, own, err
+}
+
 // caseByToken returns the public view of the case followed by tok, a case token or the token of
 // a ticket that was turned into the case, and the case's own token (to act with).
 func (s *Server) caseByToken(r *http.Request, cs hall.CaseService, tok string) (*hall.Case, string, error) {
@@ -548,17 +564,7 @@ func (s *Server) caseByToken(r *http.Request, cs hall.CaseService, tok string) (
 }
 
 func (s *Server) handleCaseFollow(w http.ResponseWriter, r *http.Request) {
-	cs, err := s.casesService()
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	tok, err := caseToken(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	c, _, err := s.caseByToken(r, cs, tok)
+	_, c, _, err := s.followedCase(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -567,14 +573,14 @@ func (s *Server) handleCaseFollow(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleCaseDetails(w http.ResponseWriter, r *http.Request) {
-	var body detailsRequest
+	var body wire.CaseDetails
 	s.caseFollowerAction(w, r, &body, func(cs hall.CaseService, tok string) (*hall.Case, error) {
 		return cs.AddDetails(r.Context(), tok, body.Text)
 	})
 }
 
 func (s *Server) handleCaseRate(w http.ResponseWriter, r *http.Request) {
-	var body rateRequest
+	var body wire.CaseRating
 	s.caseFollowerAction(w, r, &body, func(cs hall.CaseService, tok string) (*hall.Case, error) {
 		return cs.Rate(r.Context(), tok, hall.Rating{Stars: body.Stars, Comment: body.Comment})
 	})

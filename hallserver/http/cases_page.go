@@ -20,14 +20,7 @@ func entryLabel(t hall.CaseEventType, dept hall.Text) (label hall.Text, named bo
 // a case followed by its own token (or by the token of the ticket it came from).
 func (s *Server) handleCasePage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	var c *hall.Case
-	cs, err := s.casesService()
-	if err == nil {
-		var tok string
-		if tok, err = caseToken(r); err == nil {
-			c, _, err = s.caseByToken(r, cs, tok)
-		}
-	}
+	_, c, _, err := s.followedCase(r)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if err != nil {
 		status := statusOf(hall.ErrorCode(err))

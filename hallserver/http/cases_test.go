@@ -11,6 +11,7 @@ import (
 	"onedoor/hallserver/bolt"
 	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 // caseEnv is env with the case system wired in and department staff: h-library and h-it
@@ -64,7 +65,7 @@ func newCaseEnvAt(t testing.TB, now func() time.Time, opts ...envOption) *caseEn
 }
 
 // openKiosk opens a case from the students kiosk as the kiosk team does.
-func (e *caseEnv) openKiosk(body map[string]any, key string) openedCaseJSON {
+func (e *caseEnv) openKiosk(body map[string]any, key string) wire.OpenedCase {
 	e.t.Helper()
 	var hdr []string
 	if key != "" {
@@ -74,7 +75,7 @@ func (e *caseEnv) openKiosk(body map[string]any, key string) openedCaseJSON {
 	if r.status != 201 {
 		e.t.Fatalf("open case: %d %s", r.status, r.body)
 	}
-	var oc openedCaseJSON
+	var oc wire.OpenedCase
 	r.decode(e.t, &oc)
 	return oc
 }
@@ -146,7 +147,7 @@ func TestCaseKioskContract(t *testing.T) {
 	// details are stored as given (escaping is the pages' job) and size-limited
 	script := "<script>alert(1)</script> 三楼"
 	r = e.do("POST", "/api/v1/case-follow/"+byText.Token+"/details", "", map[string]string{"text": script})
-	var cf caseFollowJSON
+	var cf wire.CaseFollow
 	r.decode(t, &cf)
 	if r.status != 200 || cf.Timeline[len(cf.Timeline)-1].Text != script {
 		t.Fatalf("details: %d %s", r.status, r.body)
@@ -194,7 +195,7 @@ func TestCaseWorkflowHTTP(t *testing.T) {
 	e := newCaseEnv(t)
 	lib, it, sup := e.login("h-library"), e.login("h-it"), e.login("supervisor")
 	oc := e.openKiosk(map[string]any{"hall": "students", "category": "library-seats", "text": "三楼占座严重", "requester": map[string]any{"phone": "13712345678"}}, "")
-	var list caseListJSON
+	var list wire.CaseList
 	e.do("GET", "/api/v1/cases?open=1", lib, nil).decode(t, &list)
 	if list.Count != 1 || list.Cases[0].ID != oc.ID || list.Cases[0].Requester.Phone != "13712345678" {
 		t.Fatalf("library inbox %+v", list)
@@ -247,7 +248,7 @@ func TestCaseWorkflowHTTP(t *testing.T) {
 	if c.State != hall.CaseReplied {
 		t.Fatalf("reply: %s", c.State)
 	}
-	var cf caseFollowJSON
+	var cf wire.CaseFollow
 	r = e.do("POST", "/api/v1/case-follow/"+oc.Token+"/rate", "", map[string]any{"stars": 5, "comment": "谢谢"})
 	r.decode(t, &cf)
 	if r.status != 200 || cf.State != hall.CaseRated || cf.Replies[0].By != "" {
@@ -270,7 +271,7 @@ func TestCaseWorkflowHTTP(t *testing.T) {
 	if r := e.do("GET", "/api/v1/cases/stats", lib, nil); r.status != 403 {
 		t.Fatalf("handler stats: %d", r.status)
 	}
-	var st caseStatsJSON
+	var st wire.CaseStats
 	r = e.do("GET", "/api/v1/cases/stats", sup, nil)
 	r.decode(t, &st)
 	if r.status != 200 || len(st.Departments) != 1 || st.Departments[0].Satisfied != 1 || st.Departments[0].SatisfactionRate != 1 {
@@ -338,7 +339,7 @@ func TestCaseResponsesMatchSpec(t *testing.T) {
 	s := loadSpec(t)
 	sup, lib := e.login("supervisor"), e.login("h-library")
 	opened := e.do("POST", "/api/v1/cases", kioskStudents, map[string]any{"hall": "students", "category": "library-seats", "requester": map[string]string{"name": "王五"}})
-	var oc openedCaseJSON
+	var oc wire.OpenedCase
 	opened.decode(t, &oc)
 	e.do("POST", "/api/v1/cases/"+oc.ID+"/sign", lib, nil)
 	replied := e.do("POST", "/api/v1/cases/"+oc.ID+"/reply", lib, map[string]string{"text": "已处理"})
@@ -390,14 +391,14 @@ func TestCaseFollowByTicketToken(t *testing.T) {
 	e.act(counter, 1, "open", nil, 200)
 	e.act(counter, 1, "call-next", nil, 200)
 	r := e.do("POST", "/api/v1/cases", counter, map[string]any{"hall": "students", "ticketId": tj.ID, "kind": "complaint", "department": "logistics", "text": "宿舍楼下的路灯坏了"})
-	var oc openedCaseJSON
+	var oc wire.OpenedCase
 	r.decode(t, &oc)
 	if r.status != 201 || oc.Department != "logistics" {
 		t.Fatalf("counter open: %d %s", r.status, r.body)
 	}
 	e.act(counter, 1, "start", nil, 200)
 	e.act(counter, 1, "finish", map[string]string{"outcome": "case_opened", "caseId": oc.ID}, 200)
-	var cf caseFollowJSON
+	var cf wire.CaseFollow
 	r = e.do("GET", "/api/v1/case-follow/"+tj.Token, "", nil)
 	r.decode(t, &cf)
 	if r.status != 200 || cf.Number != oc.Number || cf.Source != "" {

@@ -12,16 +12,17 @@ import (
 
 	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 // openAs opens a case as a staff member (hotline) for a department and returns it.
-func (e *caseEnv) openAs(token, dept, text string) openedCaseJSON {
+func (e *caseEnv) openAs(token, dept, text string) wire.OpenedCase {
 	e.t.Helper()
 	r := e.do("POST", "/api/v1/cases", token, map[string]any{"kind": "complaint", "department": dept, "text": text})
 	if r.status != 201 {
 		e.t.Fatalf("open case for %s: %d %s", dept, r.status, r.body)
 	}
-	var oc openedCaseJSON
+	var oc wire.OpenedCase
 	r.decode(e.t, &oc)
 	return oc
 }
@@ -88,7 +89,7 @@ func TestDuplicatesPerCaseBounded(t *testing.T) {
 	e := newCaseEnv(t)
 	sup, lib := e.login("supervisor"), e.login("h-library")
 	orig := e.openAs(sup, "library", "自习室空调不制冷")
-	var pub0 caseFollowJSON
+	var pub0 wire.CaseFollow
 	e.do("GET", "/api/v1/case-follow/"+orig.Token, "", nil).decode(t, &pub0)
 	for i := 0; i < cases.MaxDuplicates; i++ {
 		d := e.openAs(sup, "library", "自习室空调不制冷 "+itoa(i))
@@ -109,7 +110,7 @@ func TestDuplicatesPerCaseBounded(t *testing.T) {
 		t.Fatalf("original has %d duplicates", n)
 	}
 	// other cases' closing adds nothing to the original requester's timeline
-	var pub caseFollowJSON
+	var pub wire.CaseFollow
 	e.do("GET", "/api/v1/case-follow/"+orig.Token, "", nil).decode(t, &pub)
 	if len(pub.Timeline) != len(pub0.Timeline) {
 		t.Fatalf("the original's public timeline grew from %d to %d entries", len(pub0.Timeline), len(pub.Timeline))
@@ -175,7 +176,7 @@ func TestFollowViewsShowNoStaffText(t *testing.T) {
 			}
 		}
 	}
-	var cf caseFollowJSON
+	var cf wire.CaseFollow
 	if err := json.Unmarshal([]byte(views["follow API"]), &cf); err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +218,7 @@ func TestStaffCannotPlantRequestOnTicket(t *testing.T) {
 	lib, sup, admin, counter := e.login("h-library"), e.login("supervisor"), e.login("admin"), e.login("counter1")
 	tk := e.issue("A")
 	tt := e.do("POST", "/api/v1/halls/teachers/tickets", kioskTeachers, map[string]any{"service": "J"})
-	var teachersTk ticketJSON
+	var teachersTk wire.Ticket
 	tt.decode(t, &teachersTk)
 	seq := e.cs.LastSeq()
 	evil := func(extra map[string]any) map[string]any {
@@ -340,7 +341,7 @@ func TestPublicViewsHideDayNumbering(t *testing.T) {
 	e.act(counter, 1, "open", nil, 200)
 	e.act(counter, 1, "call-next", nil, 200)
 	r := e.do("POST", "/api/v1/cases", counter, map[string]any{"kind": "complaint", "channel": "counter", "hall": "students", "ticketId": tk.ID, "department": "library", "text": "借书证无法续期"})
-	var oc openedCaseJSON
+	var oc wire.OpenedCase
 	r.decode(t, &oc)
 	e.act(counter, 1, "finish", map[string]any{"outcome": "case_opened", "caseId": oc.ID}, 200)
 	orig := e.openAs(lib, "library", "借书证续期系统故障")
@@ -367,7 +368,7 @@ func TestPublicViewsHideDayNumbering(t *testing.T) {
 			t.Errorf("%s shows the internal ID %q", name, m)
 		}
 	}
-	var f followJSON
+	var f wire.Follow
 	if err := json.Unmarshal([]byte(views["ticket follow"]), &f); err != nil || !f.HasCase {
 		t.Fatalf("ticket follow: %v %s", err, views["ticket follow"])
 	}

@@ -9,6 +9,7 @@ import (
 
 	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 // The WebSocket stream of the case log (routes in routes.go, resource "streams"):
@@ -67,9 +68,9 @@ type caseSnapshot struct {
 
 // caseFollowSnapshot starts a follow stream: the case's public view as of at least Seq.
 type caseFollowSnapshot struct {
-	Type string         `json:"type"` // "snapshot"
-	Seq  uint64         `json:"seq"`
-	Case caseFollowJSON `json:"case"`
+	Type string          `json:"type"` // "snapshot"
+	Seq  uint64          `json:"seq"`
+	Case wire.CaseFollow `json:"case"`
 }
 
 // staffCaseView returns the view function of a staff principal (the case policy's
@@ -103,8 +104,8 @@ func (s *Server) caseMessage(ev *hall.CaseEvent, v view) any {
 }
 
 // caseFollowView is caseFollow without a request (the catalogue does not depend on it).
-func (s *Server) caseFollowView(c hall.Case) caseFollowJSON {
-	out := caseFollowJSON{Case: c, DepartmentName: s.departmentName(c.Department), DepartmentNames: s.timelineDepartments(&c)}
+func (s *Server) caseFollowView(c hall.Case) wire.CaseFollow {
+	out := wire.CaseFollow{Case: c, DepartmentName: s.departmentName(c.Department), DepartmentNames: s.timelineDepartments(&c)}
 	if c.Category != "" && s.cfg.Cases != nil {
 		if cat, err := s.cfg.Cases.Catalogue(context.Background()); err == nil {
 			if k, ok := cat.Category(c.Category); ok {
@@ -169,17 +170,7 @@ func (s *Server) handleCaseStream(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleCaseFollowStream(w http.ResponseWriter, r *http.Request) {
-	cs, err := s.casesService()
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	tok, err := caseToken(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	c, own, err := s.caseByToken(r, cs, tok)
+	cs, c, own, err := s.followedCase(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -3,6 +3,8 @@ package http
 import (
 	"testing"
 	"time"
+
+	"onedoor/hallserver/wire"
 )
 
 // TestServerClockOnResponses: the dates the server decides with come from Config.Now, not the
@@ -12,7 +14,7 @@ func TestServerClockOnResponses(t *testing.T) {
 	at := time.Date(2031, 5, 6, 2, 30, 0, 0, time.UTC) // 10:30 on 6 May in the campus zone
 	e.restart(func(c *Config) { c.Now = func() time.Time { return at } })
 	sup := e.login("supervisor")
-	var st caseStatsJSON
+	var st wire.CaseStats
 	if r := e.do("GET", "/api/v1/cases/stats", sup, nil); r.status != 200 {
 		t.Fatalf("stats: %d %s", r.status, r.body)
 	} else {

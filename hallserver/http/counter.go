@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 // The counter console (issue 6): the page GET /counter and the one read it needs beyond the
@@ -44,7 +45,7 @@ func (s *Server) handleCounterView(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := counterViewJSON{Counter: hall.CounterStatus{Number: n, State: hall.CounterClosed, Services: cfg.Services}}
+	out := wire.CounterView{Counter: hall.CounterStatus{Number: n, State: hall.CounterClosed, Services: cfg.Services}}
 	for _, c := range snap.Counters {
 		if c.Number == n {
 			out.Counter = c
@@ -64,8 +65,8 @@ func (s *Server) handleCounterView(w http.ResponseWriter, r *http.Request) {
 }
 
 // currentView is the staff view of a ticket at a counter.
-func (s *Server) currentView(ctx context.Context, h *hall.Hall, t *hall.Ticket) *currentJSON {
-	c := &currentJSON{Ticket: toTicketJSON(t), Materials: []hall.Text{}, Visits: []visitJSON{}}
+func (s *Server) currentView(ctx context.Context, h *hall.Hall, t *hall.Ticket) *wire.CurrentTicket {
+	c := &wire.CurrentTicket{Ticket: toTicketJSON(t), Materials: []hall.Text{}, Visits: []wire.Visit{}}
 	if sv, ok := h.Service(t.Service); ok {
 		c.ServiceName = sv.Name
 		if sv.Materials != nil {
@@ -78,7 +79,7 @@ func (s *Server) currentView(ctx context.Context, h *hall.Hall, t *hall.Ticket) 
 	}
 	c.WaitSeconds = max(0, int(end.Sub(t.IssuedAt).Seconds()))
 	for _, v := range t.Visits {
-		vj := visitJSON{Counter: v.Counter, Service: v.Service, CalledAt: v.CalledAt, FinishedAt: v.FinishedAt, Note: v.Note}
+		vj := wire.Visit{Counter: v.Counter, Service: v.Service, CalledAt: v.CalledAt, FinishedAt: v.FinishedAt, Note: v.Note}
 		if sv, ok := h.Service(v.Service); ok {
 			vj.ServiceName = sv.Name
 		}
@@ -90,12 +91,12 @@ func (s *Server) currentView(ctx context.Context, h *hall.Hall, t *hall.Ticket) 
 
 // walkInRequest finds the case a kiosk logged together with the ticket (it names the ticket);
 // nil when there is none or the case system is not configured.
-func (s *Server) walkInRequest(ctx context.Context, t *hall.Ticket) *requestJSON {
+func (s *Server) walkInRequest(ctx context.Context, t *hall.Ticket) *wire.WalkIn {
 	c := s.kioskCase(ctx, t)
 	if c == nil {
 		return nil
 	}
-	return &requestJSON{Number: c.Number, Kind: c.Kind, Category: c.Category, State: c.State, Title: c.Title, Text: c.Text}
+	return &wire.WalkIn{Number: c.Number, Kind: c.Kind, Category: c.Category, State: c.State, Title: c.Title, Text: c.Text}
 }
 
 // kioskCase returns the walk-in request a kiosk of the ticket's hall logged with the ticket, or

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 // TestCounterView: GET /api/v1/halls/{hall}/counters/{n} is for the hall's counter staff and shows
@@ -31,7 +32,7 @@ func TestCounterView(t *testing.T) {
 		}
 		r.apiError(t)
 	}
-	var v counterViewJSON
+	var v wire.CounterView
 	e.do("GET", "/api/v1/halls/students/counters/2", staff, nil).decode(t, &v)
 	if v.Counter.State != hall.CounterClosed || v.Current != nil || len(v.Counter.Services) != 1 {
 		t.Fatalf("closed counter: %+v", v)
@@ -73,7 +74,7 @@ func TestCounterViewShowsWalkInRequest(t *testing.T) {
 	e.openKiosk(map[string]any{"hall": "students", "kind": "complaint", "category": "library-seats", "text": "三楼占座", "ticketId": tk.ID}, "")
 	e.act(staff, 1, "open", nil, 200)
 	e.act(staff, 1, "call", map[string]any{"ticket": tk.Number}, 200)
-	var v counterViewJSON
+	var v wire.CounterView
 	e.do("GET", "/api/v1/halls/students/counters/1", staff, nil).decode(t, &v)
 	if v.Current == nil || v.Current.Request == nil || v.Current.Request.Text != "三楼占座" || v.Current.Request.Kind != hall.KindComplaint {
 		t.Fatalf("walk-in request: %+v", v.Current)
@@ -102,12 +103,12 @@ func TestFinishLinksCase(t *testing.T) {
 	if e.snapshotServices() != before {
 		t.Fatal("a refused finish changed the hall")
 	}
-	var out ticketJSON
+	var out wire.Ticket
 	e.act(staff, 1, "finish", map[string]any{"outcome": "case_opened", "caseId": "case-20261125-7"}, 200).decode(t, &out)
 	if out.State != hall.TicketDone || out.Outcome != hall.OutcomeCaseOpened || out.CaseID != "case-20261125-7" {
 		t.Fatalf("finished %+v", out)
 	}
-	var f followJSON
+	var f wire.Follow
 	e.do("GET", "/api/v1/follow/"+tk.Token, "", nil).decode(t, &f)
 	if !f.HasCase {
 		t.Fatalf("follow %+v", f)

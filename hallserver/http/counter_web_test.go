@@ -18,6 +18,7 @@ import (
 	"onedoor/hallserver/campus"
 	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 // webShots, when set, is where the counter console and follow page tests write their
@@ -145,7 +146,7 @@ func TestCounterConsoleCallReachesFollowPage(t *testing.T) {
 	t.Logf("call-next click to follow page \"called\": %s", time.Since(start).Round(time.Millisecond))
 	must(t, ctx, "console shows the current ticket", `onedoorCounter.current() === `+jsString(first.Number)+` && !onedoorCounter.busy()`, 2*time.Second)
 	time.Sleep(300 * time.Millisecond)
-	var w struct{ Tickets []ticketJSON }
+	var w struct{ Tickets []wire.Ticket }
 	e.do("GET", "/api/v1/halls/students/waiting", e.login("counter1"), nil).decode(t, &w)
 	if len(w.Tickets) != 1 || w.Tickets[0].Number != second.Number {
 		t.Fatalf("after a double click and F1 the waiting list is %+v, want only %s", w.Tickets, second.Number)
@@ -246,7 +247,7 @@ func TestCounterOpensCaseAndFollowPageRatesIt(t *testing.T) {
 	must(t, ctx, "finished", `onedoorCounter.current() === "" && document.getElementById("case").hidden`, 3*time.Second)
 
 	// The ticket is done with outcome case_opened and linked to the case.
-	var f followJSON
+	var f wire.Follow
 	e.do("GET", "/api/v1/follow/"+tk.Token, "", nil).decode(t, &f)
 	if f.State != hall.TicketDone || f.Outcome != hall.OutcomeCaseOpened || !f.HasCase {
 		t.Fatalf("ticket after the case: %+v", f)
@@ -318,19 +319,19 @@ func TestWebScreenshots(t *testing.T) {
 	for _, c := range []int{1, 2, 3, 4} {
 		e.act(staff, c, "open", nil, 200)
 	}
-	issue := func(svc string, prio bool, person string) ticketJSON {
+	issue := func(svc string, prio bool, person string) wire.Ticket {
 		r := e.do("POST", "/api/v1/halls/students/tickets", kioskStudents, map[string]any{"service": svc, "priority": prio, "personId": person})
 		if r.status != 201 {
 			t.Fatalf("issue: %d %s", r.status, r.body)
 		}
-		var tj ticketJSON
+		var tj wire.Ticket
 		r.decode(t, &tj)
 		return tj
 	}
 	// A case ticket: called at counter 4, turned into a library case, replied.
 	caseTk := issue("C", false, "")
 	e.callNext(staff, 4)
-	var oc openedCaseJSON
+	var oc wire.OpenedCase
 	r := e.do("POST", "/api/v1/cases", staff, map[string]any{"hall": "students", "kind": "complaint", "channel": "counter", "ticketId": caseTk.ID,
 		"department": "library", "text": "图书馆三楼自习室座位长期被书本占用，预约了也找不到空座，希望加强管理。"})
 	if r.status != 201 {
@@ -382,7 +383,7 @@ func TestWebScreenshots(t *testing.T) {
 	phone := tab(t, ctx, 390, 844)
 	for _, p := range []struct {
 		name string
-		tk   ticketJSON
+		tk   wire.Ticket
 		wait string
 	}{
 		{"follow-waiting", waiting, `document.getElementById("follow").dataset.state === "waiting" && onedoorFollow.live()`},
@@ -443,7 +444,7 @@ func TestCounterConsoleActions(t *testing.T) {
 	evalString(t, ctx, `(document.getElementById("outcome").value = "redirected", "")`)
 	click(`[data-act="finish"]`)
 	must(t, ctx, "finished", idle+` && onedoorCounter.current() === ""`, 2*time.Second)
-	var f followJSON
+	var f wire.Follow
 	e.do("GET", "/api/v1/follow/"+b.Token, "", nil).decode(t, &f)
 	if f.State != hall.TicketDone || f.Outcome != hall.OutcomeRedirected {
 		t.Errorf("finished ticket %s %s", f.State, f.Outcome)

@@ -52,7 +52,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(code)
 	if clientGone(r, err) {
 		s.log.Info("client closed the request", "method", r.Method, "path", r.URL.Path, "err", err)
-		writeJSON(w, statusClientClosed, errorBody{Error: errorDetail{Code: code, Message: "client closed the request"}})
+		writeJSON(w, statusClientClosed, wire.ErrorBody{Error: wire.ErrorDetail{Code: code, Message: "client closed the request"}})
 		return
 	}
 	if status >= 500 {
@@ -61,7 +61,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			msg, field = "internal error", ""
 		}
 	}
-	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: msg, Field: field}})
+	writeJSON(w, status, wire.ErrorBody{Error: wire.ErrorDetail{Code: code, Message: msg, Field: field}})
 }
 
 // writeJSON sends v as JSON with the status.

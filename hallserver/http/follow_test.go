@@ -5,6 +5,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"onedoor/hallserver/wire"
 )
 
 // TestFollowPageTicket: the page carries the ticket number (the smoke check reads it), the hall
@@ -12,7 +14,7 @@ import (
 func TestFollowPageTicket(t *testing.T) {
 	e := newEnv(t)
 	r := e.do("POST", "/api/v1/halls/students/tickets", kioskStudents, map[string]any{"service": "A", "personId": "2023123456"})
-	var tk ticketJSON
+	var tk wire.Ticket
 	r.decode(t, &tk)
 	page := e.do("GET", "/t/"+tk.Token, "", nil)
 	body := string(page.body)
@@ -42,14 +44,14 @@ func TestFollowPageFollowsTheCase(t *testing.T) {
 	staff := e.login("counter1")
 	mine, theirs := e.issue("A"), e.issue("A")
 	e.act(staff, 1, "open", nil, 200)
-	open := func(tk ticketJSON, text string) openedCaseJSON {
+	open := func(tk wire.Ticket, text string) wire.OpenedCase {
 		t.Helper()
 		e.act(staff, 1, "call", map[string]any{"ticket": tk.Number}, 200)
 		r := e.do("POST", "/api/v1/cases", staff, map[string]any{"hall": "students", "kind": "complaint", "channel": "counter", "ticketId": tk.ID, "department": "library", "text": text})
 		if r.status != 201 {
 			t.Fatalf("open case: %d %s", r.status, r.body)
 		}
-		var oc openedCaseJSON
+		var oc wire.OpenedCase
 		r.decode(t, &oc)
 		return oc
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 // handleDeviceStatus records a device's report about itself (POST
@@ -47,7 +48,7 @@ func (s *Server) handlePublishNotice(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var body noticeRequest
+	var body wire.NoticeRequest
 	if err := decodeJSON(w, r, &body, false); err != nil {
 		s.writeError(w, r, err)
 		return

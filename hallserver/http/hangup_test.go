@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 	"onedoor/internal/testtool"
 )
 
@@ -97,7 +98,7 @@ func TestClientHangsUpMidCommit(t *testing.T) {
 		t.Fatalf("waiting after the hang-up: %+v, %v; want the committed ticket", w, err)
 	}
 	r := e.do("POST", "/api/v1/halls/students/tickets", kioskStudents, body, "Idempotency-Key", "tap-hangup")
-	var again ticketJSON
+	var again wire.Ticket
 	if r.status != 200 && r.status != 201 {
 		t.Fatalf("retry: %d %s", r.status, r.body)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"onedoor/hallserver/bolt"
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 // testCampus has two halls: students (services A and B, counters 1–3) and teachers (J).
@@ -170,9 +171,9 @@ func (r response) decode(t testing.TB, v any) {
 }
 
 // apiError returns the error object of an error answer, failing when it is not one.
-func (r response) apiError(t testing.TB) errorDetail {
+func (r response) apiError(t testing.TB) wire.ErrorDetail {
 	t.Helper()
-	var eb errorBody
+	var eb wire.ErrorBody
 	if err := json.Unmarshal(r.body, &eb); err != nil || eb.Error.Code == "" || eb.Error.Message == "" {
 		t.Fatalf("status %d: not a JSON error: %s", r.status, r.body)
 	}
@@ -231,19 +232,19 @@ func (e *env) login(user string) string {
 	if r.status != 200 {
 		e.t.Fatalf("login %s: %d %s", user, r.status, r.body)
 	}
-	var s sessionJSON
+	var s wire.Session
 	r.decode(e.t, &s)
 	return s.Token
 }
 
 // issue issues a ticket with the students kiosk.
-func (e *env) issue(service string) ticketJSON {
+func (e *env) issue(service string) wire.Ticket {
 	e.t.Helper()
 	r := e.do("POST", "/api/v1/halls/students/tickets", kioskStudents, map[string]any{"service": service})
 	if r.status != 201 {
 		e.t.Fatalf("issue %s: %d %s", service, r.status, r.body)
 	}
-	var tj ticketJSON
+	var tj wire.Ticket
 	r.decode(e.t, &tj)
 	return tj
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"onedoor/hallserver/cases"
+	"onedoor/hallserver/wire"
 )
 
 // The department inbox (GET /cases): a page for handlers that works through the case API
@@ -32,9 +33,9 @@ func (s *Server) handleRelated(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := relatedListJSON{Cases: make([]relatedJSON, 0, len(rel))}
+	out := wire.RelatedList{Cases: make([]wire.Related, 0, len(rel))}
 	for _, rc := range rel {
-		out.Cases = append(out.Cases, relatedJSON{CaseBrief: cases.Brief(rc.Case), Relation: rc.Relation, Similarity: rc.Similarity})
+		out.Cases = append(out.Cases, wire.Related{CaseBrief: cases.Brief(rc.Case), Relation: rc.Relation, Similarity: rc.Similarity})
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -17,6 +17,7 @@ import (
 
 	"onedoor/hallserver/campus"
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 // casesShots, when set, is where TestCasesScreenshots writes cases-*.png (make screenshots-cases).
@@ -250,7 +251,7 @@ func TestCasesScreenshots(t *testing.T) {
 	e.withDemoDepartments(t)
 	seedHistory(t, e, clk)
 	sup := e.login("supervisor")
-	var tl topicsJSON
+	var tl wire.Topics
 	e.do("GET", "/api/v1/topics?days=7", sup, nil).decode(t, &tl)
 	if len(tl.Topics) < 2 {
 		t.Fatalf("topics after seeding: %+v", tl.Topics)
@@ -361,7 +362,7 @@ func TestSupervisionPublishAnswerInBrowser(t *testing.T) {
 	if len(sn.Notices) != 1 || sn.Notices[0].Text.Zh != "热点答复：热水周五前修复" {
 		t.Fatalf("notice line: %+v", sn.Notices)
 	}
-	var f caseFollowJSON
+	var f wire.CaseFollow
 	e.do("GET", "/api/v1/case-follow/"+ocs[1].Token, "", nil).decode(t, &f)
 	if f.TopicAnswer == nil || f.TopicAnswer.Text.En != "Fixed by Friday" {
 		t.Fatalf("follow API: %+v", f.TopicAnswer)

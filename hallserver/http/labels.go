@@ -28,7 +28,7 @@ type labelCatalogue struct {
 	Kind    map[hall.Kind]hall.Text          `json:"kind,omitempty"`
 	// Done is what the counter console says when a counter action (hall.ActOpen …) succeeded.
 	Done map[string]hall.Text `json:"actionDone,omitempty"`
-	// Relation names how a related case relates to the one open in the inbox (relatedJSON).
+	// Relation names how a related case relates to the one open in the inbox (wire.Related).
 	Relation map[string]hall.Text `json:"relation,omitempty"`
 	// Invited is the public timeline line of a co-handling request that names the department
 	// asked: "{dept}" stands for its name ("已请保卫处协办").

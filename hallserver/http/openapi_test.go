@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"onedoor/hallserver/wire"
 )
 
 type spec struct {
@@ -58,7 +60,7 @@ func TestOpenAPIResponsesMatch(t *testing.T) {
 	staff := e.login("counter1")
 	login := e.do("POST", "/api/v1/session", "", map[string]string{"username": "admin", "password": "demo"})
 	issued := e.do("POST", "/api/v1/halls/students/tickets", kioskStudents, map[string]any{"service": "A", "personId": "2023123456"})
-	var tj ticketJSON
+	var tj wire.Ticket
 	issued.decode(t, &tj)
 	e.issue("B")
 	opened := e.act(staff, 1, "open", nil, 200)

@@ -8,6 +8,7 @@ import (
 	"path"
 
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 // webFS holds the pages and their assets: no CDN, the campus intranet may have no internet.
@@ -45,10 +46,10 @@ func (s *Server) boot(script string, labels *labelCatalogue) pageBoot {
 // pageData is what follow.html renders: a ticket (GET /t/{token}), the case it became, or a case
 // alone (a walk-in request followed by its own token).
 type pageData struct {
-	Token  string      // the ticket's follow token ("" for a case alone)
-	F      *followJSON // the ticket, nil for a case alone
-	Active bool        // the ticket is still in the queue or at a counter
-	Issued string      // issue time of day in the campus time zone
+	Token  string       // the ticket's follow token ("" for a case alone)
+	F      *wire.Follow // the ticket, nil for a case alone
+	Active bool         // the ticket is still in the queue or at a counter
+	Issued string       // issue time of day in the campus time zone
 	Case   *casePageData
 	// CanAsk offers the form to log a request from the page (web channel, webcase.go): the
 	// ticket has no case yet and is not a cancelled or missed ticket of a past day.
@@ -58,7 +59,7 @@ type pageData struct {
 
 // casePageData is the public view of a case on the follow page.
 type casePageData struct {
-	C        caseFollowJSON // Case.Public plus department and category names
+	C        wire.CaseFollow // Case.Public plus department and category names
 	Received string
 	ReplyDue string
 	Timeline []followEntry

@@ -7,6 +7,7 @@ import (
 
 	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 // The long-standing list (清单式管理) and its public roadmap:
@@ -40,7 +41,7 @@ func (s *Server) handleListItems(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, listItemsJSON{Items: items})
+	writeJSON(w, http.StatusOK, wire.ListItems{Items: items})
 }
 
 func (s *Server) handleGetListItem(w http.ResponseWriter, r *http.Request) {
@@ -78,7 +79,7 @@ func (s *Server) editListItem(w http.ResponseWriter, r *http.Request, edit cases
 		return
 	}
 	it, err := s.caseSvc.EditListItem(r.Context(), p, edit, r.PathValue("id"), func() (hall.ListItem, error) {
-		var body listItemRequest
+		var body wire.ListItemRequest
 		if err := decodeJSON(w, r, &body, false); err != nil {
 			return hall.ListItem{}, err
 		}
@@ -97,7 +98,7 @@ func (s *Server) editListItem(w http.ResponseWriter, r *http.Request, edit cases
 }
 
 // roadmap returns the public items: in progress first, then planned, then done.
-func (s *Server) roadmap(ctx context.Context) ([]roadmapItemJSON, error) {
+func (s *Server) roadmap(ctx context.Context) ([]wire.RoadmapItem, error) {
 	ll, err := s.longList()
 	if err != nil {
 		return nil, err
@@ -106,10 +107,10 @@ func (s *Server) roadmap(ctx context.Context) ([]roadmapItemJSON, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]roadmapItemJSON, 0, len(items))
+	out := make([]wire.RoadmapItem, 0, len(items))
 	for _, it := range items {
 		pub, n := cases.PublicListItem(it)
-		x := roadmapItemJSON{ListItem: pub, LeadName: s.departmentName(pub.Lead), AssistNames: []hall.Text{}, CaseCount: n}
+		x := wire.RoadmapItem{ListItem: pub, LeadName: s.departmentName(pub.Lead), AssistNames: []hall.Text{}, CaseCount: n}
 		for _, d := range pub.Assist {
 			x.AssistNames = append(x.AssistNames, s.departmentName(d))
 		}
@@ -127,12 +128,12 @@ func (s *Server) handleRoadmapJSON(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Cache-Control", "public, max-age=60")
-	writeJSON(w, http.StatusOK, roadmapJSON{Items: items})
+	writeJSON(w, http.StatusOK, wire.Roadmap{Items: items})
 }
 
 // roadmapRow is an item on the roadmap page.
 type roadmapRow struct {
-	roadmapItemJSON
+	wire.RoadmapItem
 	StatusName hall.Text
 	Bar        int // progress bar width (of 200)
 	Assist     string
@@ -165,7 +166,7 @@ func (s *Server) handleRoadmapPage(w http.ResponseWriter, r *http.Request) {
 	today := s.now().In(loc).Format("2006-01-02")
 	var rows []roadmapRow
 	for _, it := range items {
-		row := roadmapRow{roadmapItemJSON: it, StatusName: listStatusText[it.Status], Bar: it.Progress * 2, Updated: it.UpdatedAt.In(loc).Format("2006-01-02")}
+		row := roadmapRow{RoadmapItem: it, StatusName: listStatusText[it.Status], Bar: it.Progress * 2, Updated: it.UpdatedAt.In(loc).Format("2006-01-02")}
 		for i, a := range it.AssistNames {
 			if i > 0 {
 				row.Assist += "、"

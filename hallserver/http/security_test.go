@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 // TestLoginThrottled: after five wrong passwords for one username from one address, the sixth
@@ -116,7 +117,7 @@ func TestCaseTicketOfAnotherHall(t *testing.T) {
 	}
 	counter := e.login("counter1")
 	tt := e.do("POST", "/api/v1/halls/teachers/tickets", kioskTeachers, map[string]any{"service": "J"})
-	var teachersTk ticketJSON
+	var teachersTk wire.Ticket
 	tt.decode(t, &teachersTk)
 	r = e.do("POST", "/api/v1/cases", counter, map[string]any{"hall": "students", "kind": "complaint", "department": "library", "text": "x", "ticketId": teachersTk.ID})
 	if r.status != 422 {
@@ -133,7 +134,7 @@ func TestIssueIdempotencyKeyIsPerSender(t *testing.T) {
 	r1 := e.do("POST", "/api/v1/halls/students/tickets", kioskStudents, body, "Idempotency-Key", "k-123")
 	r2 := e.do("POST", "/api/v1/halls/students/tickets", kioskStudents, body, "Idempotency-Key", "k-123")
 	r3 := e.do("POST", "/api/v1/halls/students/tickets", e.login("counter1"), body, "Idempotency-Key", "k-123")
-	var t1, t2, t3 ticketJSON
+	var t1, t2, t3 wire.Ticket
 	r1.decode(t, &t1)
 	r2.decode(t, &t2)
 	r3.decode(t, &t3)

@@ -26,6 +26,7 @@ import (
 
 	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 // Config is what a Server needs.
@@ -277,7 +278,7 @@ func (s *Server) handleNoRoute(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(allow) > 0 {
 		w.Header().Set("Allow", strings.Join(allow, ", "))
-		writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: errorDetail{Code: hall.EINVALID, Message: "method " + r.Method + " not allowed here; use " + strings.Join(allow, " or ")}})
+		writeJSON(w, http.StatusMethodNotAllowed, wire.ErrorBody{Error: wire.ErrorDetail{Code: hall.EINVALID, Message: "method " + r.Method + " not allowed here; use " + strings.Join(allow, " or ")}})
 		s.metrics.requests.WithLabelValues("unmatched", "405").Inc()
 		return
 	}

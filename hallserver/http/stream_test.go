@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 func TestStreamSnapshotThenEvents(t *testing.T) {
@@ -24,7 +25,7 @@ func TestStreamSnapshotThenEvents(t *testing.T) {
 	}
 	seq := m.Seq
 	r := e.do("POST", "/api/v1/halls/students/tickets", kioskStudents, map[string]any{"service": "A", "personId": "2023123456"})
-	var iss ticketJSON
+	var iss wire.Ticket
 	r.decode(t, &iss)
 	e.act(staff, 1, "open", nil, 200)
 	e.act(staff, 1, "call-next", nil, 200)
@@ -332,7 +333,7 @@ func TestStreamsRefuseOtherOrigins(t *testing.T) {
 		if c != nil {
 			t.Fatalf("%s: upgraded for a page of http://evil.example", path)
 		}
-		var eb errorBody
+		var eb wire.ErrorBody
 		if status != 403 || json.Unmarshal(body, &eb) != nil || eb.Error.Code != hall.EFORBIDDEN || eb.Error.Field != "Origin" {
 			t.Fatalf("%s from another origin: %d %s; want 403 forbidden naming Origin", path, status, body)
 		}
@@ -354,7 +355,7 @@ func TestStreamBadSince(t *testing.T) {
 	for _, path := range []string{"/api/v1/halls/students/stream", "/api/v1/case-follow/" + oc.Token + "/stream", "/api/v1/cases/stream"} {
 		for _, bad := range []string{"x", "-1", "1.5", "18446744073709551616"} {
 			c, status, body := dialFrom(t, e.ts.URL, path+"?since="+bad, "127.0.0.1", "Authorization", "Bearer "+sup)
-			var eb errorBody
+			var eb wire.ErrorBody
 			if c != nil || status != 400 || json.Unmarshal(body, &eb) != nil || eb.Error.Code != hall.EINVALID || eb.Error.Field != "since" {
 				t.Fatalf("%s?since=%s: %d %s; want 400 invalid naming since", path, bad, status, body)
 			}

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"onedoor/hallserver/wire"
+
 	"github.com/gorilla/websocket"
 )
 
@@ -41,7 +43,7 @@ func dialFrom(t *testing.T, base, path, ip string, hdr ...string) (*websocket.Co
 // wantTooMany checks a refusal is 429 with a JSON error of code too_many_requests.
 func wantTooMany(t *testing.T, what string, status int, body []byte) {
 	t.Helper()
-	var eb errorBody
+	var eb wire.ErrorBody
 	if status != http.StatusTooManyRequests || json.Unmarshal(body, &eb) != nil || eb.Error.Code != ETOOMANY || eb.Error.Message == "" {
 		t.Fatalf("%s: status %d body %s; want 429 with a JSON too_many_requests error", what, status, body)
 	}
@@ -172,7 +174,7 @@ func TestSlowBodyCut(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	var eb errorBody
+	var eb wire.ErrorBody
 	if resp.StatusCode != http.StatusRequestTimeout || json.Unmarshal(b, &eb) != nil || eb.Error.Code != ETIMEOUT {
 		t.Fatalf("stalled body: %d %s; want 408 request_timeout", resp.StatusCode, b)
 	}

@@ -8,15 +8,16 @@ import (
 	"testing"
 
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 // waterTexts are three requests about one matter (a hot topic) and one about another.
 var waterTexts = []string{"宿舍楼热水一直不热，洗澡只有冷水", "十号宿舍楼晚上洗澡没有热水，报修了没人来", "宿舍热水器坏了，洗澡水是冷的", "图书馆的打印机坏了"}
 
 // openTexts opens one kiosk case per text and returns them.
-func (e *caseEnv) openTexts(texts ...string) []openedCaseJSON {
+func (e *caseEnv) openTexts(texts ...string) []wire.OpenedCase {
 	e.t.Helper()
-	var out []openedCaseJSON
+	var out []wire.OpenedCase
 	for _, tx := range texts {
 		out = append(out, e.openKiosk(map[string]any{"hall": "students", "text": tx}, ""))
 	}
@@ -114,7 +115,7 @@ func TestTopicAnswerReachesHallsAndFollowPages(t *testing.T) {
 	e := newCaseEnv(t)
 	ocs := e.openTexts(waterTexts...)
 	sup := e.login("supervisor")
-	var tl topicsJSON
+	var tl wire.Topics
 	e.do("GET", "/api/v1/topics?days=7", sup, nil).decode(t, &tl)
 	if len(tl.Topics) != 1 || tl.Topics[0].Count != 3 {
 		t.Fatalf("topics: %+v", tl.Topics)
@@ -142,7 +143,7 @@ func TestTopicAnswerReachesHallsAndFollowPages(t *testing.T) {
 		}
 	}
 	for i, oc := range ocs {
-		var f caseFollowJSON
+		var f wire.CaseFollow
 		e.do("GET", "/api/v1/case-follow/"+oc.Token, "", nil).decode(t, &f)
 		page := string(e.do("GET", "/c/"+oc.Token, "", nil).body)
 		if i < 3 {
@@ -282,7 +283,7 @@ func TestSupervisionResponsesMatchSpec(t *testing.T) {
 	s := loadSpec(t)
 	ocs := e.openTexts(waterTexts...)
 	sup := e.login("supervisor")
-	var tl topicsJSON
+	var tl wire.Topics
 	topics := e.do("GET", "/api/v1/topics", sup, nil)
 	topics.decode(t, &tl)
 	answer := e.do("POST", "/api/v1/topics/"+tl.Topics[0].ID+"/answer", sup, map[string]any{"text": map[string]string{"zh": "已修复"}})
@@ -312,7 +313,7 @@ func TestSupervisionResponsesMatchSpec(t *testing.T) {
 			t.Errorf("%s does not match %s: %v\n%s", sm.name, sm.schema, err, sm.body)
 		}
 	}
-	var rel relatedListJSON
+	var rel wire.RelatedList
 	e.do("GET", "/api/v1/cases/"+ocs[0].ID+"/related", sup, nil).decode(t, &rel)
 	if len(rel.Cases) != 2 || rel.Cases[0].Relation != "similar" {
 		t.Errorf("related to a hot-water request: %+v", rel.Cases)

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 // Hot topics (热点):
@@ -45,7 +46,7 @@ func (s *Server) handleTopics(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, topicsJSON{Days: days, Topics: top})
+	writeJSON(w, http.StatusOK, wire.Topics{Days: days, Topics: top})
 }
 
 func (s *Server) handleTopicAnswer(w http.ResponseWriter, r *http.Request) {
@@ -54,7 +55,7 @@ func (s *Server) handleTopicAnswer(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	var body topicAnswerRequest
+	var body wire.TopicAnswerRequest
 	if err := decodeJSON(w, r, &body, false); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -76,7 +77,7 @@ func (s *Server) handleTopicAnswer(w http.ResponseWriter, r *http.Request) {
 }
 
 // topicAnswerFor returns the public answer linked to the case, nil when none (or unavailable).
-func (s *Server) topicAnswerFor(r *http.Request, caseID string) *publicAnswerJSON {
+func (s *Server) topicAnswerFor(r *http.Request, caseID string) *wire.TopicAnswer {
 	if s.cfg.Topics == nil || caseID == "" {
 		return nil
 	}
@@ -88,5 +89,5 @@ func (s *Server) topicAnswerFor(r *http.Request, caseID string) *publicAnswerJSO
 	if a == nil {
 		return nil
 	}
-	return &publicAnswerJSON{Topic: a.Topic, Text: a.Text, At: a.At}
+	return &wire.TopicAnswer{Topic: a.Topic, Text: a.Text, At: a.At}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 // downNoticeLine is the queue service with one hall's notice line failing.
@@ -49,7 +50,7 @@ func TestTopicAnswerAllOrNothing(t *testing.T) {
 	e := newCaseEnv(t)
 	ocs := e.openTexts(waterTexts...)
 	sup := e.login("supervisor")
-	var tl topicsJSON
+	var tl wire.Topics
 	e.do("GET", "/api/v1/topics?days=7", sup, nil).decode(t, &tl)
 	if len(tl.Topics) != 1 {
 		t.Fatalf("topics: %+v", tl.Topics)
@@ -61,12 +62,12 @@ func TestTopicAnswerAllOrNothing(t *testing.T) {
 		return sn.Notices
 	}
 	answerOf := func() *hall.TopicAnswer {
-		var tl topicsJSON
+		var tl wire.Topics
 		e.do("GET", "/api/v1/topics?days=7", sup, nil).decode(t, &tl)
 		return tl.Topics[0].Answer
 	}
-	followAnswer := func() *publicAnswerJSON {
-		var f caseFollowJSON
+	followAnswer := func() *wire.TopicAnswer {
+		var f wire.CaseFollow
 		e.do("GET", "/api/v1/case-follow/"+ocs[0].Token, "", nil).decode(t, &f)
 		return f.TopicAnswer
 	}

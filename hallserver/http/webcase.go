@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 // The web channel of the case system (issue 7): the person holding a ticket logs a consultation,
@@ -91,7 +92,7 @@ func normPhone(p string) (string, error) {
 
 // validateWebCase checks the body against the catalogue: the kind, a topic category, the text length,
 // the phone and the language. It returns the normalised phone and language.
-func validateWebCase(b *webCaseRequest, cat *hall.Catalogue) (phone, lang string, err error) {
+func validateWebCase(b *wire.WebCaseRequest, cat *hall.Catalogue) (phone, lang string, err error) {
 	if !b.Kind.Valid() {
 		return "", "", hall.Errorf(hall.EINVALID, "kind", "kind must be consultation, complaint or suggestion")
 	}
@@ -140,7 +141,7 @@ func (s *Server) handleWebCase(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t := &f.Ticket
-	var body webCaseRequest
+	var body wire.WebCaseRequest
 	if err := decodeJSON(w, r, &body, false); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -172,7 +173,7 @@ func (s *Server) handleWebCase(w http.ResponseWriter, r *http.Request) {
 		}
 		if key != "" && c.Channel == hall.ChannelWeb && c.Source == src {
 			// A retry of the request that opened the case: the same answer again.
-			writeJSON(w, http.StatusCreated, s.webCaseJSON(r, c))
+			writeJSON(w, http.StatusCreated, s.webCaseView(r, c))
 			return
 		}
 		s.writeError(w, r, hall.Errorf(hall.ECONFLICT, "token",
@@ -192,11 +193,11 @@ func (s *Server) handleWebCase(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, s.webCaseJSON(r, c))
+	writeJSON(w, http.StatusCreated, s.webCaseView(r, c))
 }
 
-func (s *Server) webCaseJSON(r *http.Request, c *hall.Case) webCaseJSON {
-	return webCaseJSON{
+func (s *Server) webCaseView(r *http.Request, c *hall.Case) wire.WebCase {
+	return wire.WebCase{
 		Number: c.Number, Token: c.Token, FollowURL: s.cfg.PublicURL + "/c/" + c.Token, Kind: c.Kind,
 		State: c.State, Channel: c.Channel, Department: c.Department, DepartmentName: s.departmentName(c.Department),
 		Category: c.Category, CategoryName: s.categoryName(r, c.Category), ReceivedAt: c.ReceivedAt,

@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 // webRequest posts a request from the follow page of the ticket with token tok.
@@ -103,7 +104,7 @@ func TestWebCaseRequest(t *testing.T) {
 	if r.status != 201 {
 		t.Fatalf("request: %d %s", r.status, r.body)
 	}
-	var wc webCaseJSON
+	var wc wire.WebCase
 	r.decode(t, &wc)
 	if wc.Number == "" || wc.Channel != hall.ChannelWeb || wc.Department != "library" || wc.DepartmentName.Zh == "" ||
 		wc.FollowURL != e.srv.cfg.PublicURL+"/c/"+wc.Token || wc.Kind != hall.KindComplaint || !wc.DueAt.After(wc.ReceivedAt) {
@@ -125,7 +126,7 @@ func TestWebCaseRequest(t *testing.T) {
 
 	// A retry with the same key: the same case, nothing new.
 	r = e.webRequest(tk.Token, ok, "try-1")
-	var again webCaseJSON
+	var again wire.WebCase
 	r.decode(t, &again)
 	if r.status != 201 || again.Number != wc.Number || again.Token != wc.Token {
 		t.Fatalf("retry: %d %+v", r.status, again)
@@ -153,7 +154,7 @@ func TestWebCaseRequest(t *testing.T) {
 	if r := e.do("GET", "/api/v1/cases/"+wc.Number, e.login("h-it"), nil); r.status != 404 {
 		t.Errorf("another department reads the case: %d", r.status)
 	}
-	var pub caseFollowJSON
+	var pub wire.CaseFollow
 	e.do("GET", "/api/v1/case-follow/"+wc.Token, "", nil).decode(t, &pub)
 	if pub.Requester.Phone != "137****5678" || pub.Number != wc.Number {
 		t.Errorf("public case: phone %q number %q", pub.Requester.Phone, pub.Number)
@@ -174,7 +175,7 @@ func TestWebCaseRequest(t *testing.T) {
 	e.act(staff, 1, "open", nil, 200)
 	e.act(staff, 1, "call", map[string]any{"ticket": tk.Number}, 200)
 	var cur struct {
-		Current *currentJSON `json:"current"`
+		Current *wire.CurrentTicket `json:"current"`
 	}
 	e.do("GET", "/api/v1/halls/students/counters/1", staff, nil).decode(t, &cur)
 	if cur.Current == nil || cur.Current.Request == nil || cur.Current.Request.Number != wc.Number {
@@ -197,7 +198,7 @@ func TestWebCaseRequestRefusals(t *testing.T) {
 	e.act(staff, 1, "open", nil, 200)
 	e.act(staff, 1, "call", map[string]any{"ticket": counter.Number}, 200)
 	r := e.do("POST", "/api/v1/cases", staff, map[string]any{"hall": "students", "kind": "complaint", "channel": "counter", "ticketId": counter.ID, "department": "library"})
-	var oc openedCaseJSON
+	var oc wire.OpenedCase
 	r.decode(t, &oc)
 	e.act(staff, 1, "finish", map[string]any{"outcome": "case_opened", "caseId": oc.ID}, 200)
 	// Cancelled by its holder.
@@ -207,7 +208,7 @@ func TestWebCaseRequestRefusals(t *testing.T) {
 	}
 
 	seq := e.cs.LastSeq()
-	for _, tk := range []ticketJSON{kiosk, counter} {
+	for _, tk := range []wire.Ticket{kiosk, counter} {
 		if r := e.webRequest(tk.Token, body, ""); r.status != 409 || r.apiError(t).Code != hall.ECONFLICT {
 			t.Errorf("ticket %s with a case: %d %s", tk.Number, r.status, r.body)
 		}
