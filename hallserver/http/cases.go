@@ -3,7 +3,6 @@ package http
 import (
 	"context"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -163,49 +162,7 @@ func (s *Server) handleOpenCase(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Authorization first: who may open a case, in which hall, through which channel.
-	switch {
-	case p.Role == hall.RoleKiosk:
-		if body.Hall == "" {
-			if len(p.Halls) == 1 {
-				body.Hall = p.Halls[0]
-			}
-		}
-		if !p.InHall(body.Hall) {
-			err = hall.Errorf(hall.EFORBIDDEN, "hall", "kiosk %q may not open cases in hall %q", p.Subject, body.Hall)
-		} else if body.Channel != "" && body.Channel != hall.ChannelKiosk {
-			err = hall.Errorf(hall.EFORBIDDEN, "channel", "a kiosk opens cases through the kiosk channel")
-		} else if body.Department != "" {
-			err = hall.Errorf(hall.EFORBIDDEN, "department", "a kiosk chooses a topic (category), not a department")
-		}
-		body.Channel = hall.ChannelKiosk
-	case p.Device:
-		err = hall.Errorf(hall.EFORBIDDEN, "", "%s devices may not open cases", p.Role)
-	case p.Role == hall.RoleCounter:
-		if body.Hall != "" && !p.InHall(body.Hall) {
-			err = hall.Errorf(hall.EFORBIDDEN, "hall", "%q may not open cases in hall %q", p.Subject, body.Hall)
-		}
-		if body.Channel == "" {
-			body.Channel = hall.ChannelCounter
-		}
-	case p.Role == hall.RoleHandler || p.Role == hall.RoleSupervisor || p.Role == hall.RoleAdmin:
-		if body.Channel == "" {
-			body.Channel = hall.ChannelHotline
-		}
-		if body.TicketID != "" && !p.CanWorkCounter(body.Hall) {
-			// Only the ticket's holder (POST /api/v1/follow/{token}/request) or a kiosk or
-			// counter of its hall (whoever may work its counters: admins too) attach a request
-			// to a ticket: it shows on the ticket's page and at the counter that serves it.
-			err = hall.Errorf(hall.EFORBIDDEN, "ticketId", "%s %q may not attach a request to a ticket: its holder, or a kiosk or counter of its hall, may", p.Role, p.Subject)
-		}
-	default:
-		err = hall.Errorf(hall.EFORBIDDEN, "", "%s %q may not open cases", p.Role, p.Subject)
-	}
-	if err == nil && !p.Device && !slices.Contains(staffChannels(p.Role), body.Channel) {
-		// staff cases carry the channel they came through: web is the ticket holder's own
-		// page, kiosk the hall's kiosks
-		err = hall.Errorf(hall.EFORBIDDEN, "channel", "%s %q enters cases through the %s channel, not %q", p.Role, p.Subject,
-			strings.Join(chanNames(staffChannels(p.Role)), " or "), body.Channel)
-	}
+	err = cases.MayOpen(p, &body.Hall, &body.Channel, body.Department, body.TicketID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -241,28 +198,6 @@ func (s *Server) handleOpenCase(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, s.openedJSON(r, c))
-}
-
-// staffChannels are the channels a staff role enters cases through (the first is its default): a
-// counter its counter and the phone; handlers and supervisors the hotline and other systems
-// (api); admins, who may also work the counters, all three. Never web (the ticket holder's own
-// page) nor kiosk (the hall's kiosks).
-func staffChannels(r hall.Role) []hall.Channel {
-	switch r {
-	case hall.RoleCounter:
-		return []hall.Channel{hall.ChannelCounter, hall.ChannelHotline}
-	case hall.RoleAdmin:
-		return []hall.Channel{hall.ChannelHotline, hall.ChannelCounter, hall.ChannelAPI}
-	}
-	return []hall.Channel{hall.ChannelHotline, hall.ChannelAPI}
-}
-
-func chanNames(cs []hall.Channel) []string {
-	out := make([]string, len(cs))
-	for i, c := range cs {
-		out[i] = string(c)
-	}
-	return out
 }
 
 // checkCaseTicket checks that a case's ticket is a ticket of the case's hall, where the
