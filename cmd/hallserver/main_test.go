@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"onedoor/internal/testtool"
 )
 
 // hallserverBin is the binary built once for the tests that run the real process.
@@ -46,14 +48,7 @@ type proc struct {
 	data string
 	// wrap, when set, runs the binary under another command (e.g. prlimit) given as its argv.
 	wrap []string
-	log  bytes.Buffer
-	mu   sync.Mutex
-}
-
-func (p *proc) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.log.Write(b)
+	log  testtool.SyncBuffer // the child's stdout and stderr
 }
 
 func freeAddr(t *testing.T) string {
@@ -82,7 +77,7 @@ func (p *proc) start(args ...string) {
 	} else {
 		p.cmd = exec.Command(hallserverBin, all...)
 	}
-	p.cmd.Stdout, p.cmd.Stderr = p, p
+	p.cmd.Stdout, p.cmd.Stderr = &p.log, &p.log
 	if err := p.cmd.Start(); err != nil {
 		p.t.Fatal(err)
 	}
@@ -101,11 +96,7 @@ func (p *proc) start(args ...string) {
 	p.t.Fatalf("hallserver did not become healthy; log:\n%s", p.logs())
 }
 
-func (p *proc) logs() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.log.String()
-}
+func (p *proc) logs() string { return p.log.String() }
 
 // kill sends SIGKILL: no chance to flush or close anything.
 func (p *proc) kill() {

@@ -69,7 +69,7 @@ func startAnswering(t *testing.T, data string, args ...string) *proc {
 	p := &proc{t: t, addr: freeAddr(t), data: data}
 	t.Cleanup(p.kill)
 	p.cmd = exec.Command(hallserverBin, append([]string{"-demo", "-addr", p.addr, "-data", data}, args...)...)
-	p.cmd.Stdout, p.cmd.Stderr = p, p
+	p.cmd.Stdout, p.cmd.Stderr = &p.log, &p.log
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 
 	"onedoor/hallserver/hall"
 	"onedoor/hallserver/queue"
+	"onedoor/internal/testtool"
 )
 
 // BenchmarkIssueParallel measures durable issues per second at the store with 16 concurrent
@@ -32,54 +32,18 @@ func BenchmarkIssueParallel(b *testing.B) {
 	e := &env{t: b, path: filepath.Join(b.TempDir(), "bench.db"), clk: newClock(), campus: bigCampus(halls)}
 	e.open()
 	defer e.close()
-	var (
-		next atomic.Int64
-		wg   sync.WaitGroup
-		errs atomic.Int64
-		lat  = make([][]time.Duration, workers)
-	)
 	ctx := context.Background()
-	b.ResetTimer()
-	start := time.Now()
-	for w := 0; w < workers; w++ {
-		wg.Go(func() {
-			for {
-				i := next.Add(1) - 1
-				if i >= int64(b.N) {
-					return
-				}
-				req := hall.IssueRequest{
-					Hall:    fmt.Sprintf("h%d", i%int64(halls)+1),
-					Service: string(rune('A' + (i/int64(halls))%26)),
-					Channel: "kiosk",
-				}
-				t0 := time.Now()
-				if _, err := e.q.Issue(ctx, req); err != nil {
-					if errs.Add(1) == 1 {
-						b.Error(err)
-					}
-					return
-				}
-				lat[w] = append(lat[w], time.Since(t0))
-			}
+	testtool.RunParallel(b, workers, "issues/s", func(i int64) error {
+		_, err := e.q.Issue(ctx, hall.IssueRequest{
+			Hall:    fmt.Sprintf("h%d", i%int64(halls)+1),
+			Service: string(rune('A' + (i/int64(halls))%26)),
+			Channel: "kiosk",
 		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
-	var all []time.Duration
-	for _, l := range lat {
-		all = append(all, l...)
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+		return err
+	})
 	st := e.q.Stats()
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "issues/s")
 	b.ReportMetric(st.MeanBatch(), "mean-batch")
 	b.ReportMetric(float64(st.MaxBatch), "max-batch")
-	if len(all) > 0 {
-		b.ReportMetric(float64(all[len(all)/2].Microseconds()), "p50-µs")
-		b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "p99-µs")
-	}
 	b.Logf("N=%d halls=%d: %d commits, mean batch %.1f, max %d, sizes (1,2-3,4-7,8-15,16-31,32-63,...) %v",
 		b.N, halls, st.Batches, st.MeanBatch(), st.MaxBatch, st.Sizes[:8])
 }

@@ -3,13 +3,10 @@ package bolt
 import (
 	"context"
 	"path/filepath"
-	"sort"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"onedoor/hallserver/hall"
+	"onedoor/internal/testtool"
 )
 
 // benchTexts are realistic requests; every Open routes its text (the router's cost is included).
@@ -34,47 +31,11 @@ func BenchmarkCaseOpenParallel(b *testing.B) {
 	e := &caseEnv{t: b, path: filepath.Join(b.TempDir(), "bench.db"), clk: newClock()}
 	e.open()
 	defer e.close()
-	var (
-		next atomic.Int64
-		wg   sync.WaitGroup
-		errs atomic.Int64
-		lat  = make([][]time.Duration, workers)
-	)
 	ctx := context.Background()
-	b.ResetTimer()
-	start := time.Now()
-	for w := 0; w < workers; w++ {
-		wg.Go(func() {
-			for {
-				i := next.Add(1) - 1
-				if i >= int64(b.N) {
-					return
-				}
-				req := hall.OpenCaseRequest{Channel: hall.ChannelKiosk, Hall: "h1", Text: benchTexts[i%int64(len(benchTexts))]}
-				t0 := time.Now()
-				if _, err := e.cs.Open(ctx, req); err != nil {
-					if errs.Add(1) == 1 {
-						b.Error(err)
-					}
-					return
-				}
-				lat[w] = append(lat[w], time.Since(t0))
-			}
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
-	var all []time.Duration
-	for _, l := range lat {
-		all = append(all, l...)
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "opens/s")
-	if len(all) > 0 {
-		b.ReportMetric(float64(all[len(all)/2].Microseconds()), "p50-µs")
-		b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "p99-µs")
-	}
+	testtool.RunParallel(b, workers, "opens/s", func(i int64) error {
+		_, err := e.cs.Open(ctx, hall.OpenCaseRequest{Channel: hall.ChannelKiosk, Hall: "h1", Text: benchTexts[i%int64(len(benchTexts))]})
+		return err
+	})
 }
 
 // BenchmarkCaseGet measures reading one committed case by number (the staff view).

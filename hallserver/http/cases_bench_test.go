@@ -1,11 +1,12 @@
 package http
 
 import (
+	"fmt"
 	"sort"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"onedoor/internal/testtool"
 )
 
 var benchRouteTexts = []string{
@@ -45,41 +46,11 @@ func BenchmarkRouteHTTP(b *testing.B) {
 func BenchmarkOpenCaseHTTP(b *testing.B) {
 	const workers = 16
 	e := newCaseEnv(b)
-	var (
-		next atomic.Int64
-		wg   sync.WaitGroup
-		lat  = make([][]time.Duration, workers)
-	)
-	b.ResetTimer()
-	start := time.Now()
-	for w := 0; w < workers; w++ {
-		wg.Go(func() {
-			for {
-				i := next.Add(1) - 1
-				if i >= int64(b.N) {
-					return
-				}
-				t0 := time.Now()
-				r := e.do("POST", "/api/v1/cases", kioskStudents, map[string]any{"hall": "students", "kind": "complaint", "text": benchRouteTexts[i%int64(len(benchRouteTexts))]})
-				if r.status != 201 {
-					b.Errorf("open: %d %s", r.status, r.body)
-					return
-				}
-				lat[w] = append(lat[w], time.Since(t0))
-			}
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
-	var all []time.Duration
-	for _, l := range lat {
-		all = append(all, l...)
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "opens/s")
-	if len(all) > 0 {
-		b.ReportMetric(float64(all[len(all)/2].Microseconds()), "p50-µs")
-		b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "p99-µs")
-	}
+	testtool.RunParallel(b, workers, "opens/s", func(i int64) error {
+		r := e.do("POST", "/api/v1/cases", kioskStudents, map[string]any{"hall": "students", "kind": "complaint", "text": benchRouteTexts[i%int64(len(benchRouteTexts))]})
+		if r.status != 201 {
+			return fmt.Errorf("open: %d %s", r.status, r.body)
+		}
+		return nil
+	})
 }

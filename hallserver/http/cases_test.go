@@ -2,7 +2,6 @@ package http
 
 import (
 	"context"
-	"encoding/json"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -343,11 +342,7 @@ func TestCaseResponsesMatchSpec(t *testing.T) {
 	opened.decode(t, &oc)
 	e.do("POST", "/api/v1/cases/"+oc.ID+"/sign", lib, nil)
 	replied := e.do("POST", "/api/v1/cases/"+oc.ID+"/reply", lib, map[string]string{"text": "已处理"})
-	samples := []struct {
-		name   string
-		body   []byte
-		schema string
-	}{
+	samples := []schemaSample{
 		{"route", e.do("POST", "/api/v1/route", sup, map[string]string{"text": "图书馆占座"}).body, "RouteResult"},
 		{"catalogue", e.do("GET", "/api/v1/catalogue?topics=1", "", nil).body, "Catalogue"},
 		{"open", opened.body, "OpenedCase"},
@@ -359,15 +354,7 @@ func TestCaseResponsesMatchSpec(t *testing.T) {
 		{"rate", e.do("POST", "/api/v1/case-follow/"+oc.Token+"/rate", "", map[string]int{"stars": 2}).body, "CaseFollow"},
 		{"error", e.do("GET", "/api/v1/case-follow/nothing", "", nil).body, "Error"},
 	}
-	for _, sm := range samples {
-		var v any
-		if err := json.Unmarshal(sm.body, &v); err != nil {
-			t.Fatalf("%s: %v: %s", sm.name, err, sm.body)
-		}
-		if err := s.check(map[string]any{"$ref": "#/components/schemas/" + sm.schema}, v, sm.name); err != nil {
-			t.Errorf("%s does not match %s: %v\n%s", sm.name, sm.schema, err, sm.body)
-		}
-	}
+	s.checkSamples(t, samples)
 }
 
 // TestCasesNotConfigured: without a case service the routes answer 503, not 404 or a panic.

@@ -69,11 +69,7 @@ func TestOpenAPIResponsesMatch(t *testing.T) {
 	snapMsg := read(t, c, 2*time.Second)
 	e.act(staff, 1, "recall", nil, 200)
 	eventMsg := read(t, c, 2*time.Second)
-	samples := []struct {
-		name   string
-		body   []byte
-		schema string
-	}{
+	samples := []schemaSample{
 		{"login", login.body, "Session"},
 		{"me", e.do("GET", "/api/v1/me", staff, nil).body, "Principal"},
 		{"halls", e.do("GET", "/api/v1/halls", "", nil).body, "HallList"},
@@ -94,6 +90,19 @@ func TestOpenAPIResponsesMatch(t *testing.T) {
 		s.check(map[string]any{"$ref": "#/components/schemas/Health"}, map[string]any{"status": 1}, "neg") == nil {
 		t.Fatal("schema checker accepts bad samples")
 	}
+	s.checkSamples(t, samples)
+}
+
+// schemaSample is an answer (or stream message) and the schema of openapi.json it must match.
+type schemaSample struct {
+	name   string
+	body   []byte
+	schema string
+}
+
+// checkSamples checks every sample against its schema in the spec.
+func (s spec) checkSamples(t *testing.T, samples []schemaSample) {
+	t.Helper()
 	for _, sm := range samples {
 		var v any
 		if err := json.Unmarshal(sm.body, &v); err != nil {

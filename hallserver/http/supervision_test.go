@@ -288,11 +288,7 @@ func TestSupervisionResponsesMatchSpec(t *testing.T) {
 	topics.decode(t, &tl)
 	answer := e.do("POST", "/api/v1/topics/"+tl.Topics[0].ID+"/answer", sup, map[string]any{"text": map[string]string{"zh": "已修复"}})
 	created := e.do("POST", "/api/v1/longlist", sup, listItemBody(ocs[0].Number))
-	samples := []struct {
-		name   string
-		body   []byte
-		schema string
-	}{
+	samples := []schemaSample{
 		{"daily", e.do("GET", "/api/v1/cases/daily", sup, nil).body, "DailyReport"},
 		{"series", e.do("GET", "/api/v1/cases/series", sup, nil).body, "StatsSeries"},
 		{"related", e.do("GET", "/api/v1/cases/"+ocs[0].ID+"/related", sup, nil).body, "RelatedList"},
@@ -304,15 +300,7 @@ func TestSupervisionResponsesMatchSpec(t *testing.T) {
 		{"item", e.do("GET", "/api/v1/longlist/QD-001", sup, nil).body, "ListItem"},
 		{"roadmap", e.do("GET", "/api/v1/roadmap", "", nil).body, "Roadmap"},
 	}
-	for _, sm := range samples {
-		var v any
-		if err := json.Unmarshal(sm.body, &v); err != nil {
-			t.Fatalf("%s: %v: %s", sm.name, err, sm.body)
-		}
-		if err := s.check(map[string]any{"$ref": "#/components/schemas/" + sm.schema}, v, sm.name); err != nil {
-			t.Errorf("%s does not match %s: %v\n%s", sm.name, sm.schema, err, sm.body)
-		}
-	}
+	s.checkSamples(t, samples)
 	var rel wire.RelatedList
 	e.do("GET", "/api/v1/cases/"+ocs[0].ID+"/related", sup, nil).decode(t, &rel)
 	if len(rel.Cases) != 2 || rel.Cases[0].Relation != "similar" {
