@@ -3,8 +3,6 @@ package display
 import (
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"net/http/httptest"
 	"path/filepath"
 	"sort"
@@ -21,6 +19,7 @@ import (
 	"onedoor/hallserver/hall"
 	hallhttp "onedoor/hallserver/http"
 	"onedoor/hallserver/wire"
+	"onedoor/internal/testtool"
 )
 
 // testCampus is one hall with services A and B and counters 1–3.
@@ -108,63 +107,6 @@ func (s *server) callNext(counter int) string {
 	return fmt.Sprintf("%s@%d", r.Ticket.Number, counter)
 }
 
-// linkProxy forwards TCP to the server and can cut every connection and refuse new ones.
-type linkProxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	down   bool
-	conns  map[net.Conn]struct{}
-}
-
-func newLinkProxy(t testing.TB, target string) *linkProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &linkProxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			p.mu.Lock()
-			if p.down {
-				p.mu.Unlock()
-				c.Close()
-				continue
-			}
-			s, err := net.Dial("tcp", p.target)
-			if err != nil {
-				p.mu.Unlock()
-				c.Close()
-				continue
-			}
-			p.conns[c], p.conns[s] = struct{}{}, struct{}{}
-			p.mu.Unlock()
-			go func() { io.Copy(s, c); s.Close() }()
-			go func() { io.Copy(c, s); c.Close() }()
-		}
-	}()
-	t.Cleanup(func() { ln.Close(); p.setDown(true) })
-	return p
-}
-
-func (p *linkProxy) URL() string { return "http://" + p.ln.Addr().String() }
-
-func (p *linkProxy) setDown(down bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = down
-	if down {
-		for c := range p.conns {
-			c.Close()
-		}
-		p.conns = map[net.Conn]struct{}{}
-	}
-}
-
 // recorder is a speaker that records what it reads and checks that readings never overlap.
 type recorder struct {
 	t      testing.TB
@@ -242,7 +184,7 @@ func screen(v View) string {
 // call stays on screen.
 func TestReplayAfterTheLinkDrops(t *testing.T) {
 	srv := newServer(t)
-	px := newLinkProxy(t, srv.ts.Listener.Addr().String())
+	px := testtool.NewLinkProxy(t, srv.ts.Listener.Addr().String())
 	for _, c := range []int{1, 2, 3} {
 		srv.act(c, hall.ActOpen)
 	}
@@ -267,7 +209,7 @@ func TestReplayAfterTheLinkDrops(t *testing.T) {
 	eventually(t, 5*time.Second, "first call shown", func() bool { return screen(ctrl.View()) == first })
 	eventually(t, 5*time.Second, "first call announced", func() bool { return rec.all() == first })
 
-	px.setDown(true)
+	px.SetDown(true)
 	eventually(t, 5*time.Second, "link loss noticed", func() bool { return !ctrl.Link().Connected })
 	if v := ctrl.View(); v.Conn.Zh != "" {
 		t.Fatalf("indicator before 5 s: %q", v.Conn.Zh)
@@ -283,7 +225,7 @@ func TestReplayAfterTheLinkDrops(t *testing.T) {
 	if got := screen(ctrl.View()); got != first {
 		t.Fatalf("the display changed while offline: %q", got)
 	}
-	px.setDown(false)
+	px.SetDown(false)
 	want := calls[2] + " " + calls[1] + " " + calls[0] + " " + first
 	eventually(t, 5*time.Second, "replayed calls shown", func() bool { return screen(ctrl.View()) == want })
 	if v := ctrl.View(); !v.Conn.OK || v.Conn.Zh != "" {

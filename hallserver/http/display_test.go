@@ -4,13 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -68,67 +65,6 @@ func browserIn(t testing.TB, w, h int, tz string) context.Context {
 		t.Fatalf("start Chromium: %v", err)
 	}
 	return ctx
-}
-
-// linkProxy forwards TCP to the test server and can cut every connection (down) and refuse new
-// ones until up: a display's link to the server failing and coming back.
-type linkProxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	down   bool
-	conns  map[net.Conn]struct{}
-}
-
-func newLinkProxy(t testing.TB, target string) *linkProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &linkProxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
-	go p.serve()
-	t.Cleanup(func() { ln.Close(); p.setDown(true) })
-	return p
-}
-
-func (p *linkProxy) URL() string { return "http://" + p.ln.Addr().String() }
-
-func (p *linkProxy) serve() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		p.mu.Lock()
-		if p.down {
-			p.mu.Unlock()
-			c.Close()
-			continue
-		}
-		s, err := net.Dial("tcp", p.target)
-		if err != nil {
-			p.mu.Unlock()
-			c.Close()
-			continue
-		}
-		p.conns[c], p.conns[s] = struct{}{}, struct{}{}
-		p.mu.Unlock()
-		go func() { io.Copy(s, c); s.Close() }()
-		go func() { io.Copy(c, s); c.Close() }()
-	}
-}
-
-func (p *linkProxy) setDown(down bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = down
-	if down {
-		for c := range p.conns {
-			c.Close()
-		}
-		p.conns = map[net.Conn]struct{}{}
-	}
 }
 
 // evalString evaluates a JavaScript expression in the page.
@@ -219,7 +155,7 @@ func TestWebDisplayShowsACallWithinOneSecond(t *testing.T) {
 // link: all three are shown in order and each announced once.
 func TestWebDisplayReplaysCallsMadeWhileOffline(t *testing.T) {
 	e := newEnv(t)
-	px := newLinkProxy(t, e.ts.Listener.Addr().String())
+	px := testtool.NewLinkProxy(t, e.ts.Listener.Addr().String())
 	ctx := browser(t, 1920, 1080)
 	if err := chromedp.Do(ctx, chromedp.Navigate(px.URL()+"/display/students?sound=off")); err != nil {
 		t.Fatal(err)
@@ -235,7 +171,7 @@ func TestWebDisplayReplaysCallsMadeWhileOffline(t *testing.T) {
 	if err := waitJS(t, ctx, fmt.Sprintf(`document.getElementById("now-number").textContent === %q`, first), 5*time.Second); err != nil {
 		t.Fatalf("first call not shown: %v", err)
 	}
-	px.setDown(true)
+	px.SetDown(true)
 	if err := waitJS(t, ctx, `!document.getElementById("conn").hidden`, 8*time.Second); err != nil {
 		t.Fatalf("no offline indicator: %v", err)
 	}
@@ -244,7 +180,7 @@ func TestWebDisplayReplaysCallsMadeWhileOffline(t *testing.T) {
 	}
 	e.act(staff, 1, "finish", nil, 200)
 	calls := []string{e.callNext(staff, 2) + "@2", e.callNext(staff, 3) + "@3", e.callNext(staff, 1) + "@1"}
-	px.setDown(false)
+	px.SetDown(false)
 	if err := waitJS(t, ctx, `document.getElementById("conn").hidden && onedoorDisplay.announced.length === 4`, 15*time.Second); err != nil {
 		t.Fatalf("no recovery: %v (announced %s)", err, evalString(t, ctx, `onedoorDisplay.announced.join(" ")`))
 	}
