@@ -30,6 +30,9 @@ type labelCatalogue struct {
 	Done map[string]hall.Text `json:"actionDone,omitempty"`
 	// Relation names how a related case relates to the one open in the inbox (wire.Related).
 	Relation map[string]hall.Text `json:"relation,omitempty"`
+	// Inbox names what the department inbox shows beside the case's own data: who acted in the
+	// timeline when it was not a staff member, the parts of the request, the co-handling mark.
+	Inbox map[string]hall.Text `json:"inbox,omitempty"`
 	// Invited is the public timeline line of a co-handling request that names the department
 	// asked: "{dept}" stands for its name ("已请保卫处协办").
 	Invited hall.Text `json:"invited,omitzero"`
@@ -176,6 +179,16 @@ var staffLabels = sync.OnceValue(func() *labelCatalogue {
 			"duplicate": {Zh: "并案", En: "Duplicate"},
 			"original":  {Zh: "原件", En: "Original"},
 			"similar":   {Zh: "相似", En: "Similar"},
+		},
+		Inbox: map[string]hall.Text{
+			"requester":  {Zh: "诉求人", En: "Requester"},        // an event of the requester (web form, follow page)
+			"kiosk":      {Zh: "自助机", En: "Kiosk"},            // the kiosk that logged the request
+			"api":        {Zh: "外部渠道", En: "Outside channel"}, // an API or Open311 client
+			"system":     {Zh: "系统", En: "System"},            // warnings, escalations, archiving
+			"original":   {Zh: "原诉求", En: "Original request"},
+			"added":      {Zh: "诉求人补充", En: "Added by the requester"},
+			"noText":     {Zh: "诉求人未填写文字", En: "No text from the requester"},
+			"coHandling": {Zh: "协办", En: "Co-handling"},
 		},
 	}
 })

@@ -110,6 +110,7 @@ func TestLabelCatalogueIsComplete(t *testing.T) {
 	checkTable(t, "staff event", staff.Event, c["CaseEventType"])
 	checkTable(t, "staff kind", staff.Kind, c["Kind"])
 	checkTable(t, "staff relation", staff.Relation, []string{"duplicate", "original", "similar"})
+	checkTable(t, "staff inbox", staff.Inbox, []string{"requester", "kiosk", "api", "system", "original", "added", "noText", "coHandling"})
 	// The console's buttons: every counter action but call-next (which says the number called),
 	// and the ones it has no button for.
 	var done []string
@@ -132,7 +133,7 @@ func TestLabelCatalogueIsComplete(t *testing.T) {
 func TestScriptsCarryNoLabelTable(t *testing.T) {
 	var labels []string
 	for _, c := range []*labelCatalogue{publicLabels(), staffLabels()} {
-		for _, m := range []map[string]hall.Text{texts(c.Ticket), texts(c.Counter), texts(c.Case), texts(c.Event), texts(c.Kind), c.Relation, c.Done} {
+		for _, m := range []map[string]hall.Text{texts(c.Ticket), texts(c.Counter), texts(c.Case), texts(c.Event), texts(c.Kind), c.Relation, c.Done, c.Inbox} {
 			for _, l := range m {
 				if len([]rune(l.Zh)) > 2 {
 					labels = append(labels, l.Zh)

@@ -19,6 +19,48 @@
   ];
 
   function deptName(code) { var d = depts[code]; return d ? d.zh : code || ""; }
+  function inboxLabel(key) { return O.labelText("inbox", key); }
+  function isOffice() { return me.role !== "handler" || me.department === "office"; }
+  /** Whether the signed-in department only assists with the case (another department leads). */
+  function assisting(c) { return !isOffice() && c.department !== me.department; }
+
+  /**
+   * The request as the requester made it: the original text (the title too, when it says more;
+   * never a kiosk's title, which is only its K- reference for the desk) and what the requester
+   * added later on the follow page, oldest first.
+   */
+  function request(c) {
+    var title = c.channel === "kiosk" ? "" : (c.title || "");
+    var text = c.text || "";
+    var original = title && text.indexOf(title) < 0 ? (text ? title + "\n" + text : title) : text;
+    var added = (c.timeline || []).filter(function (e) { return e.type === "case.details_added" && e.text; });
+    return { original: original, added: added };
+  }
+  /** One line for the list: the original request, else the first addition, else the topic. */
+  function summary(c) {
+    var r = request(c);
+    if (r.original) { return r.original; }
+    if (r.added.length) { return r.added[0].text; }
+    return categories[c.category] ? categories[c.category].zh : "";
+  }
+  /**
+   * Who did a timeline entry, in words: staff by their account, the requester (the web form, the
+   * follow page), the kiosk or outside channel that logged the request, the system.
+   */
+  function actorName(c, e) {
+    var a = e.actor || "";
+    if (a === "system") { return inboxLabel("system"); }
+    if (a === "" && (e.type === "case.details_added" || e.type === "case.rated" || e.type === "case.reopened" || e.type === "case.resumed")) {
+      return e.type === "case.resumed" ? "" : inboxLabel("requester");
+    }
+    if (a !== "" && a === c.source) {
+      if (c.channel === "web") { return inboxLabel("requester"); }
+      if (c.channel === "kiosk") { return inboxLabel("kiosk"); }
+      if (c.channel === "api") { return inboxLabel("api") + (a.indexOf(":") > 0 ? " " + a.slice(0, a.indexOf(":")) : ""); }
+    }
+    if (a.indexOf("web:") === 0) { return inboxLabel("requester"); }
+    return a;
+  }
   function handling(c) {
     return ["triage", "dispatched", "in_progress", "waiting_requester", "reopened"].indexOf(c.state) >= 0;
   }
@@ -133,19 +175,29 @@
     var ul = $("cases");
     O.clear(ul);
     O.setText("count", cases.length);
+    if (isOffice()) {
+      // The office's first job: cases waiting for triage (a stable sort keeps the urgency order).
+      cases = cases.map(function (c, i) { return { c: c, i: i }; }).sort(function (a, b) {
+        return (a.c.state === "triage" ? 0 : 1) - (b.c.state === "triage" ? 0 : 1) || a.i - b.i;
+      }).map(function (x) { return x.c; });
+    }
     cases.forEach(function (c) {
       var li = O.el("li");
+      var co = assisting(c);
       li.setAttribute("data-id", c.id);
       li.setAttribute("data-number", c.number);
-      if (c.id === selected) { li.className = "selected"; }
+      li.className = (c.id === selected ? "selected" : "") + (co ? " co-row" : "");
       var b = O.el("button");
       b.type = "button";
       var top = O.el("span", "top");
-      top.appendChild(O.el("span", "num", c.number + (c.supervised ? " · 督办" : "")));
+      var num = O.el("span", "num", c.number + (c.supervised ? " · 督办" : ""));
+      if (co) { num.appendChild(document.createTextNode(" ")); num.appendChild(O.el("span", "badge co", inboxLabel("coHandling"))); }
+      if (c.state === "triage") { num.appendChild(document.createTextNode(" ")); num.appendChild(O.el("span", "badge bad", O.labelText("caseState", "triage"))); }
+      top.appendChild(num);
       var tl = timeLeft(c);
       top.appendChild(O.el("span", "left " + tl.cls, tl.text));
       b.appendChild(top);
-      b.appendChild(O.el("span", "title", O.label("kind", c.kind).zh + " · " + deptName(c.department) + " · " + (c.title || c.text || "")));
+      b.appendChild(O.el("span", "title", O.label("kind", c.kind).zh + " · " + deptName(c.department) + " · " + summary(c)));
       b.addEventListener("click", function () { select(c.id); });
       li.appendChild(b);
       ul.appendChild(li);
@@ -167,7 +219,7 @@
   function select(id) {
     selected = id;
     Array.prototype.forEach.call(document.querySelectorAll("#cases li"), function (li) {
-      li.className = li.getAttribute("data-id") === id ? "selected" : "";
+      li.className = (li.getAttribute("data-id") === id ? "selected" : "") + (/co-row/.test(li.className) ? " co-row" : "");
     });
     showError(null);
     return loadCase(id, false);
@@ -196,7 +248,7 @@
     O.setText("c-requester", rq.anonymous ? "匿名 Anonymous" : [rq.name, rq.phone, rq.personId].filter(Boolean).join(" · ") || "—");
     O.setText("c-replydue", O.time(c.replyDue) + (c.respondedAt ? " ✓" : ""));
     O.setText("c-due", O.time(c.due));
-    O.setText("c-text", c.title && c.text.indexOf(c.title) < 0 ? c.title + "\n" + c.text : c.text);
+    renderRequest(c);
     O.setText("c-question", c.question || "");
     O.show("c-question-box", !!c.question);
     var parts = $("c-parts");
@@ -222,7 +274,7 @@
       var ev = O.label("caseEvent", e.type);
       li.appendChild(O.el("b", "", ev.zh));
       if (ev.en) { li.appendChild(O.el("span", "en", " " + ev.en)); }
-      var who = [e.actor, e.department ? deptName(e.department) : ""].filter(Boolean).join(" · ");
+      var who = [actorName(c, e), e.department ? deptName(e.department) : ""].filter(Boolean).join(" · ");
       if (who) { li.appendChild(document.createTextNode(" (" + who + ")")); }
       if (e.text) { li.appendChild(document.createTextNode("：" + e.text)); }
       ol.appendChild(li);
@@ -242,6 +294,25 @@
       ["reply-text", "ask-text", "return-text", "note-text", "invite-task"].forEach(function (id) { $(id).value = ""; });
       $("reply-template").value = "";
     }
+  }
+  /** The request box: the original (or a note that there is no text) and each addition, marked. */
+  function renderRequest(c) {
+    var r = request(c), p = $("c-text"), ol = $("c-details");
+    O.clear(p);
+    if (r.added.length) { p.appendChild(O.el("span", "tag", inboxLabel("original"))); }
+    if (r.original) {
+      p.appendChild(document.createTextNode(r.original));
+    } else {
+      p.appendChild(O.el("span", "muted", inboxLabel("noText")));
+    }
+    O.clear(ol);
+    r.added.forEach(function (e) {
+      var li = O.el("li");
+      li.appendChild(O.el("span", "tag", inboxLabel("added") + " · " + O.time(e.at)));
+      li.appendChild(O.el("span", "pre", e.text));
+      ol.appendChild(li);
+    });
+    O.show("c-details", r.added.length > 0);
   }
   function renderRelated(list) {
     var ul = $("related");
