@@ -326,7 +326,7 @@ func (s *Server) supervisionCharts(d *supervisionPage, ps []hall.StatsPeriod, to
 		SVG: barSVG(chart{Title: "各部门三率 Rates by department", Categories: cats, Percent: true, Width: 760, Height: 280,
 			Series: []chartSeries{{Name: rateNames[0], Values: rates[0]}, {Name: rateNames[1], Values: rates[1]}, {Name: rateNames[2], Values: rates[2]}}})})
 	d.Charts = append(d.Charts, chartBlock{Title: hall.Text{Zh: "逾期、退回、重办", En: "Overdue, returned, reopened"},
-		SVG: barSVG(chart{Title: "逾期 退回 重办 by department", Categories: cats, Width: 760, Height: 280,
+		SVG: barSVG(chart{Title: "逾期 退回 重办 by department", Categories: cats, Counts: true, Width: 760, Height: 280,
 			Series: []chartSeries{{Name: "逾期 Overdue", Class: "s3", Values: counts[0]}, {Name: "退回 Returned", Class: "s4", Values: counts[1]}, {Name: "重办 Reopened", Class: "s5", Values: counts[2]}}})})
 	var vol [4][]float64
 	for _, p := range ps {
@@ -340,7 +340,7 @@ func (s *Server) supervisionCharts(d *supervisionPage, ps []hall.StatsPeriod, to
 		vol[0], vol[1], vol[2], vol[3] = append(vol[0], rec), append(vol[1], over), append(vol[2], ret), append(vol[3], reo)
 	}
 	d.Charts = append(d.Charts, chartBlock{Title: hall.Text{Zh: "全校受理量", En: "Requests per period"},
-		SVG: barSVG(chart{Title: "受理量 Requests per period", Categories: labels, Width: 760, Height: 260,
+		SVG: barSVG(chart{Title: "受理量 Requests per period", Categories: labels, Counts: true, Width: 760, Height: 260,
 			Series: []chartSeries{{Name: "受理 Received", Values: vol[0]}, {Name: "逾期 Overdue", Class: "s3", Values: vol[1]}, {Name: "退回 Returned", Class: "s4", Values: vol[2]}, {Name: "重办 Reopened", Class: "s5", Values: vol[3]}}})})
 }
 

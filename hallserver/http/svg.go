@@ -28,8 +28,11 @@ type chart struct {
 	// 0–1 as 0–100 %.
 	Max     float64
 	Percent bool
-	Width   int // 640 by default
-	Height  int // 240 by default
+	// Counts says the values are counts: the axis then labels whole numbers only (its top is
+	// four whole steps of 1, 2 or 5 × 10^k).
+	Counts bool
+	Width  int // 640 by default
+	Height int // 240 by default
 }
 
 // svgText is a text label placed in the chart.
@@ -110,10 +113,10 @@ func (c *chart) defaults() {
 	}
 }
 
-// scale returns the y-axis top and a value formatter.
-func (c *chart) scale() (float64, func(float64) string) {
+// scale returns the y-axis top, the number of grid steps up to it and a value formatter.
+func (c *chart) scale() (float64, int, func(float64) string) {
 	if c.Percent {
-		return 1, func(v float64) string { return strconv.Itoa(int(math.Round(v*100))) + "%" }
+		return 1, 4, func(v float64) string { return strconv.Itoa(int(math.Round(v*100))) + "%" }
 	}
 	top := c.Max
 	if top == 0 {
@@ -122,9 +125,25 @@ func (c *chart) scale() (float64, func(float64) string) {
 				top = math.Max(top, v)
 			}
 		}
+		if c.Counts {
+			return countScale(top)
+		}
 		top = niceCeil(top)
 	}
-	return top, func(v float64) string { return fmtNum(v) }
+	return top, 4, func(v float64) string { return fmtNum(v) }
+}
+
+// countScale is the axis of counts up to largest: whole-number grid steps (one per unit up to
+// 4, else 1, 2 or 5 × 10^k, at most 4 steps), labelled as whole numbers.
+func countScale(largest float64) (float64, int, func(float64) string) {
+	format := func(v float64) string { return strconv.Itoa(int(math.Round(v))) }
+	if largest <= 4 {
+		top := math.Max(1, math.Ceil(largest))
+		return top, int(top), format
+	}
+	step := niceCeil(largest / 4)
+	steps := math.Ceil(largest / step)
+	return step * steps, int(steps), format
 }
 
 // niceCeil rounds up to 1, 2 or 5 × 10^k (at least 1).
@@ -148,10 +167,10 @@ func (c *chart) frame(centered bool) (svgData, float64, float64, float64, float6
 	d := svgData{W: c.Width, H: c.Height, Title: c.Title}
 	x0, x1 := chartLeft, float64(c.Width)-chartRight
 	y0, y1 := chartTop, float64(c.Height)-chartBottom
-	top, format := c.scale()
+	top, steps, format := c.scale()
 	y := func(v float64) float64 { return y1 - (math.Min(math.Max(v, 0), top)/top)*(y1-y0) }
-	for i := 0; i <= 4; i++ {
-		v := top * float64(i) / 4
+	for i := 0; i <= steps; i++ {
+		v := top * float64(i) / float64(steps)
 		d.Grid = append(d.Grid, svgLine{X1: x0, Y1: y(v), X2: x1, Y2: y(v), Class: "grid"})
 		d.Texts = append(d.Texts, svgText{X: x0 - 6, Y: y(v) + 4, Anchor: "end", Class: "axis", Text: format(v)})
 	}
@@ -192,7 +211,7 @@ func (c *chart) frame(centered bool) (svgData, float64, float64, float64, float6
 func barSVG(c chart) template.HTML {
 	d, x0, x1, _, y1, y := c.frame(true)
 	n, k := len(c.Categories), len(c.Series)
-	_, format := c.scale()
+	_, _, format := c.scale()
 	if n > 0 && k > 0 {
 		step := (x1 - x0) / float64(n)
 		bw := step * 0.8 / float64(k)
@@ -215,7 +234,7 @@ func barSVG(c chart) template.HTML {
 func lineSVG(c chart) template.HTML {
 	d, x0, x1, _, _, y := c.frame(false)
 	n := len(c.Categories)
-	_, format := c.scale()
+	_, _, format := c.scale()
 	for _, s := range c.Series {
 		p := svgPath{Class: s.Class}
 		var pts bytes.Buffer
