@@ -105,6 +105,11 @@ func (b *Builder) Bold(on bool) {
 	b.buf = append(b.buf, ESC, 'E', boolByte(on))
 }
 
+// Reverse appends GS B n: white-on-black printing on or off.
+func (b *Builder) Reverse(on bool) {
+	b.buf = append(b.buf, GS, 'B', boolByte(on))
+}
+
 // Underline appends ESC - n with n = 0 (off), 1 (1 dot) or 2 (2 dots), and
 // FS - n with the same n when in Chinese mode, because Chinese characters
 // have their own underline setting.

@@ -19,6 +19,7 @@ type TicketData struct {
 	Hall, HallEn       string
 	Service, ServiceEn string
 	Number             string         // e.g. "A023"; required
+	Priority           bool           // green channel (绿色通道): a reversed banner above the number
 	Ahead              int            // people waiting before this ticket
 	EtaSeconds         int            // estimated wait; < 0 means unknown
 	IssuedAt           time.Time      // instant of issue
@@ -48,6 +49,8 @@ const (
 	labelAheadNoneEn = "No one ahead, watch the display"
 	labelEtaZh       = "预计等待约 %d 分钟"
 	labelEtaEn       = "Estimated wait: about %d min"
+	labelPriorityZh  = "绿色通道"
+	labelPriorityEn  = "Priority lane"
 	labelIssuedZh    = "取号时间 "
 	labelIssuedEn    = "Issued "
 	labelScanZh      = "扫码查看排队进度"
@@ -118,6 +121,26 @@ func (l *layout) list(items []string) {
 			}
 		}
 	}
+}
+
+// banner prints zh at double size and en under it, bold and white on black
+// (GS B), each line padded by a space either side so the black band frames
+// the words.
+func (l *layout) banner(zh, en string) {
+	l.b.Bold(true)
+	l.b.Reverse(true)
+	for _, size := range []struct {
+		s string
+		m int
+	}{{zh, 2}, {en, 1}} {
+		l.check(l.b.Size(size.m, size.m))
+		for _, line := range Wrap(size.s, l.p.Columns/size.m-2, l.b.Chinese()) {
+			l.b.Line(" " + line + " ")
+		}
+	}
+	l.check(l.b.Size(1, 1))
+	l.b.Reverse(false)
+	l.b.Bold(false)
 }
 
 func (l *layout) rule() {
@@ -191,6 +214,9 @@ func Ticket(p Profile, t TicketData) ([]byte, error) {
 	l.para(t.Service, 2, 2)
 	l.para(t.ServiceEn, 1, 1)
 
+	if t.Priority {
+		l.banner(labelPriorityZh, labelPriorityEn)
+	}
 	number := strings.TrimSpace(t.Number)
 	m := bigSize(number, p.DotsPerLine)
 	b.Bold(true)

@@ -218,3 +218,68 @@ func zbarimg(t *testing.T, img *image.Paletted) string {
 	}
 	return strings.TrimRight(string(out), "\n")
 }
+
+// renderTicket lays out td for the profile and prints it on an in-process simulator with
+// the machine's CJK font; the page is saved under $PRINTERSIM_KEEP (if set) as name.png.
+func renderTicket(t *testing.T, prof escpos.Profile, td escpos.TicketData, name string) (*printersim.Page, []printersim.Warning) {
+	t.Helper()
+	font, err := printersim.FindFont("")
+	if err != nil {
+		t.Fatalf("CJK font needed: %v", err)
+	}
+	job, err := escpos.Ticket(prof, td)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := printersim.New(printersim.Config{Width: prof.DotsPerLine, Font: font})
+	if _, err := sim.Write(job); err != nil {
+		t.Fatal(err)
+	}
+	sim.End()
+	pages := sim.TakePages()
+	if len(pages) != 1 {
+		t.Fatalf("%d pages printed, want 1", len(pages))
+	}
+	if dir := os.Getenv("PRINTERSIM_KEEP"); dir != "" {
+		savePNG(t, filepath.Join(dir, name+".png"), pages[0])
+	}
+	return pages[0], sim.Warnings()
+}
+
+// A priority (绿色通道) ticket carries a banner printed white on black above the number,
+// which a regular ticket does not; the QR still reads back.
+func TestTicketPriorityBanner(t *testing.T) {
+	for _, name := range []string{"58mm", "80mm"} {
+		t.Run(name, func(t *testing.T) {
+			prof, err := escpos.LookupProfile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			td := ticketData()
+			regular, _ := renderTicket(t, prof, td, "ticket-regular-"+name)
+			if i := indexLine(regular.Lines, "绿色通道"); i >= 0 {
+				t.Errorf("regular ticket prints %q", regular.Lines[i])
+			}
+			td.Priority = true
+			pg, _ := renderTicket(t, prof, td, "ticket-priority-"+name)
+			i := indexLine(pg.Lines, "绿色通道")
+			if i < 0 {
+				t.Fatalf("priority ticket has no 绿色通道 line; lines %q", pg.Lines)
+			}
+			if n := indexLine(pg.Lines, td.Number); n < i {
+				t.Errorf("banner (line %d) is not above the number (line %d)", i, n)
+			}
+			// Reverse print: most of the banner's box is ink, unlike ordinary text.
+			box := pg.Boxes[i]
+			if area := box.Dx() * box.Dy(); ink(pg.Image, box) < area/2 {
+				t.Errorf("banner box %v: %d of %d dots inked, want a white-on-black banner", box, ink(pg.Image, box), area)
+			}
+			if indexLine(pg.Lines, "Priority") < 0 {
+				t.Errorf("no English priority line; lines %q", pg.Lines)
+			}
+			if got := zbarimg(t, pg.Image); got != td.FollowURL {
+				t.Errorf("zbarimg read %q, want %q", got, td.FollowURL)
+			}
+		})
+	}
+}
