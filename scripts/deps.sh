@@ -14,6 +14,7 @@ fonts=(
   fonts-noto-cjk      # NotoSansCJK .ttc: the Simplified Chinese face of printed tickets, printersim PNGs and the Fyne UIs (ui/cjkfont, kiosk, display)
   fonts-wqy-microhei  # second CJK face (ui/cjkfont fallback test)
   fonts-dejavu-core   # Latin face of the rendered tickets (drivers/printersim)
+  fonts-hanazono      # HanaMin A/B: CJK Extension A/B hanzi of rare names, drawn as raster lines (drivers/escpos) and by printersim
 )
 # Fyne's cgo build (kiosk, display; `go vet ./...` compiles them): compiler and the OpenGL/X11 headers.
 fyne=(gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev)

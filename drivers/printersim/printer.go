@@ -37,6 +37,10 @@ type Config struct {
 	// ChineseMode is the power-up state of Chinese (GB18030 double-byte) mode; many Chinese
 	// printers start in it, Epson's do not. FS & and FS . switch it.
 	ChineseMode bool
+	// TwoByteGBOnly models the many printers whose Chinese font has only the 2-byte GB18030
+	// codes: a 4-byte code (81 30 89 38 for ß, Extension A/B hanzi) then prints as two
+	// unknown characters, with a warning. False: 4-byte codes print (a GB18030-2005 font).
+	TwoByteGBOnly bool
 	// Status is the initial printer condition.
 	Status Status
 	// MaxPageHeight bounds one page in dots (0 means 40000, 5 m of paper); content beyond
@@ -828,6 +832,13 @@ func (p *Printer) text(data []byte) {
 			if i+n > len(data) {
 				p.pendText = append([]byte(nil), data[i:]...)
 				return
+			}
+			if n == 4 && p.cfg.TwoByteGBOnly {
+				p.warnOnce("gb4", -1, fmt.Sprintf("4-byte GB18030 code % X on a printer with a 2-byte font: printed as two unknown characters", data[i:i+n]))
+				p.char(utf8.RuneError, true)
+				p.char(utf8.RuneError, true)
+				i += n
+				continue
 			}
 			r := decodeGB(data[i : i+n])
 			p.char(r, true)

@@ -283,3 +283,92 @@ func TestTicketPriorityBanner(t *testing.T) {
 		})
 	}
 }
+
+// rareText holds characters GB18030 encodes with 4 bytes: Extension B (𠀀, 𪚥), Extension A
+// (㐀, 䶮 of 刘䶮), and Latin letters (ß, ñ).
+const rareText = "𠀀 㐀 ß ñ 刘䶮 𪚥"
+
+// Characters with 4-byte GB18030 codes never print as "?": a printer whose profile has a
+// GB18030-2005 font gets the 4-byte codes and prints the characters; one with a 2-byte font
+// gets the line as a raster image (no 4-byte code reaches it, no "?"/"□" on paper).
+func TestTicketRareCharacters(t *testing.T) {
+	td := ticketData()
+	td.Footer, td.FooterEn = rareText, ""
+	td.Materials = []string{"学生证 " + rareText}
+
+	prof4, err := escpos.LookupProfile("80mm-gb18030")
+	if err != nil {
+		t.Fatal(err)
+	}
+	font, err := printersim.FindFont("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	job4, err := escpos.Ticket(prof4, td)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim4 := printersim.New(printersim.Config{Width: prof4.DotsPerLine, Font: font})
+	_, _ = sim4.Write(job4)
+	sim4.End()
+	pg4 := sim4.TakePages()[0]
+	if i := indexLine(pg4.Lines, rareText); i < 0 {
+		t.Errorf("GB18030-2005 printer: no line %q; lines %q", rareText, pg4.Lines)
+	}
+	for _, w := range sim4.Warnings() {
+		if strings.Contains(w.Msg, "no glyph") {
+			t.Errorf("GB18030-2005 printer: %s", w)
+		}
+	}
+	if dir := os.Getenv("PRINTERSIM_KEEP"); dir != "" {
+		savePNG(t, filepath.Join(dir, "ticket-rare-80mm-gb18030.png"), pg4)
+	}
+
+	for _, name := range []string{"80mm", "58mm"} {
+		t.Run(name, func(t *testing.T) {
+			prof, err := escpos.LookupProfile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			job, err := escpos.Ticket(prof, td)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sim := printersim.New(printersim.Config{Width: prof.DotsPerLine, Font: font, TwoByteGBOnly: true})
+			_, _ = sim.Write(job)
+			sim.End()
+			pg := sim.TakePages()[0]
+			if dir := os.Getenv("PRINTERSIM_KEEP"); dir != "" {
+				savePNG(t, filepath.Join(dir, "ticket-rare-"+name+".png"), pg)
+			}
+			for _, w := range sim.Warnings() {
+				if strings.Contains(w.Msg, "4-byte") || strings.Contains(w.Msg, "no glyph") {
+					t.Errorf("2-byte printer: %s", w)
+				}
+			}
+			for _, l := range pg.Lines {
+				if strings.ContainsAny(l, "?□\uFFFD") {
+					t.Errorf("printed %q", l)
+				}
+			}
+			// The rare lines became images: the footer's band below the last rule has ink
+			// although no text line was printed there.
+			rule := -1
+			for i, l := range pg.Lines {
+				if strings.HasPrefix(l, "-----") {
+					rule = i
+				}
+			}
+			if rule < 0 || rule != len(pg.Lines)-1 {
+				t.Fatalf("want the footer as an image after the last rule; lines %q", pg.Lines)
+			}
+			below := image.Rect(0, pg.Boxes[rule].Max.Y, pg.Image.Rect.Dx(), pg.Image.Rect.Dy())
+			if n := ink(pg.Image, below); n < 6*60 {
+				t.Errorf("footer image has %d dots of ink", n)
+			}
+			if got := zbarimg(t, pg.Image); got != td.FollowURL {
+				t.Errorf("zbarimg read %q, want %q", got, td.FollowURL)
+			}
+		})
+	}
+}
