@@ -231,7 +231,7 @@ func (f *Flow) ticketData(hallName hall.Text, r *TicketResult) escpos.TicketData
 	}
 	return escpos.TicketData{
 		Hall: hallName.Zh, HallEn: hallName.En, Service: r.Service.Zh, ServiceEn: r.Service.En,
-		Number: r.Number, Ahead: r.Ahead, EtaSeconds: r.EtaSeconds, IssuedAt: issued, Loc: f.cfg.Loc,
+		Number: r.Number, Priority: r.Priority, Ahead: r.Ahead, EtaSeconds: r.EtaSeconds, IssuedAt: issued, Loc: f.cfg.Loc,
 		FollowURL: r.FollowURL, Materials: mats,
 	}
 }

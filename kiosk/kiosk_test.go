@@ -39,6 +39,9 @@ func TestTicketInThreeTouches(t *testing.T) {
 		t.Fatalf("%d pages printed", len(pages))
 	}
 	checkPage(t, pages[0], "A001", tk.FollowURL)
+	if text := strings.Join(pages[0].Lines, "\n"); !strings.Contains(text, "绿色通道") {
+		t.Fatalf("priority slip not marked 绿色通道:\n%s", text)
+	}
 	// A touch finishes; the next person starts at home in the default language.
 	k.tap("lang")
 	if k.flow.State().Lang != "en" {

@@ -14,11 +14,13 @@ fonts=(
   fonts-noto-cjk      # NotoSansCJK .ttc: the Simplified Chinese face of printed tickets, printersim PNGs and the Fyne UIs (ui/cjkfont, kiosk, display)
   fonts-wqy-microhei  # second CJK face (ui/cjkfont fallback test)
   fonts-dejavu-core   # Latin face of the rendered tickets (drivers/printersim)
+  fonts-hanazono      # HanaMin A/B: CJK Extension A/B hanzi of rare names, drawn as raster lines (drivers/escpos) and by printersim
 )
 # Fyne's cgo build (kiosk, display; `go vet ./...` compiles them): compiler and the OpenGL/X11 headers.
 fyne=(gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev)
 tests=(
   zbar-tools          # provides: zbarimg — decodes printed QR codes (drivers/escpos, drivers/printer, drivers/printersim, kiosk, cmd/kiosk)
+  zxing-cpp-tools     # provides: ZXingReader — decodes printed PDF417 symbols, which zbarimg cannot (drivers/printersim TestPDF417Decodes)
   sox                 # provides: soxi — measures the rendered announcement WAVs (display/voice TestEspeakRendersAWAV)
   espeak-ng           # provides: espeak-ng — speaks the hall display's calls (display/voice)
   chromium            # provides: chromium — headless browser of the page tests (hallserver/http: display, counter, follow, inbox, supervision)

@@ -42,8 +42,11 @@ var ErrArgument = errors.New("escpos: argument out of range")
 // and starts in ASCII (non-Chinese) mode. A Builder is not safe for concurrent
 // use.
 type Builder struct {
-	buf     []byte
-	chinese bool
+	buf      []byte
+	chinese  bool
+	fourByte bool  // Chinese-mode text may use GB18030 4-byte codes
+	align    Align // the last ESC a sent (ESC @ resets it to left)
+	bold     bool  // the last ESC E sent
 }
 
 // NewBuilder returns an empty Builder with capacity for n bytes.
@@ -61,8 +64,12 @@ func (b *Builder) Len() int { return len(b.buf) }
 // Reset empties the stream and returns to ASCII mode.
 func (b *Builder) Reset() {
 	b.buf = b.buf[:0]
-	b.chinese = false
+	b.chinese, b.align, b.bold = false, AlignLeft, false
 }
+
+// FourByteGB lets Text send GB18030 4-byte codes in Chinese mode, for a
+// printer whose font covers them (Profile.FourByteGB). It sends nothing.
+func (b *Builder) FourByteGB(on bool) { b.fourByte = on }
 
 // Chinese reports whether the Builder has switched the printer into Chinese
 // (FS &) mode.
@@ -76,7 +83,7 @@ func (b *Builder) Raw(p ...byte) { b.buf = append(b.buf, p...) }
 // explicitly, since printers differ in their power-up setting.
 func (b *Builder) Init() {
 	b.buf = append(b.buf, ESC, '@')
-	b.chinese = false
+	b.chinese, b.align, b.bold = false, AlignLeft, false
 }
 
 // ChineseOn appends FS &: select Chinese (Kanji) character mode, in which
@@ -97,12 +104,19 @@ func (b *Builder) Align(a Align) {
 	if a > AlignRight {
 		a = AlignLeft
 	}
+	b.align = a
 	b.buf = append(b.buf, ESC, 'a', byte(a))
 }
 
 // Bold appends ESC E n (emphasized mode on or off).
 func (b *Builder) Bold(on bool) {
+	b.bold = on
 	b.buf = append(b.buf, ESC, 'E', boolByte(on))
+}
+
+// Reverse appends GS B n: white-on-black printing on or off.
+func (b *Builder) Reverse(on bool) {
+	b.buf = append(b.buf, GS, 'B', boolByte(on))
 }
 
 // Underline appends ESC - n with n = 0 (off), 1 (1 dot) or 2 (2 dots), and

@@ -25,6 +25,10 @@ type Profile struct {
 	NativeQR         bool // GS ( k QR codes; false: QR codes are sent as GS v 0 raster images
 	Cutter           bool // has an autocutter (GS V); false: feed past the tear bar instead
 	QRModule         int  // dots per QR module
+	// FourByteGB says the printer's font is GB18030-2005's, 4-byte codes included (Extension A
+	// and B hanzi, accented Latin): text is sent as 4-byte codes; false: lines holding such
+	// characters are printed as raster images.
+	FourByteGB bool
 
 	Baud         int // default serial speed
 	BufferBytes  int // receive buffer size
@@ -86,6 +90,11 @@ func profiles() []Profile {
 		newProfile(Profile{
 			Name: "80mm", Description: "generic 80 mm GB18030 printer with cutter and native QR",
 			DotsPerLine: 576, Columns: 48, ChineseAtPowerUp: true, NativeQR: true, Cutter: true, QRModule: 8,
+			Baud: 19200, BufferBytes: 4096, PrintSpeedMM: 80,
+		}),
+		newProfile(Profile{
+			Name: "80mm-gb18030", Description: "80 mm printer with a GB18030-2005 font (4-byte codes: Extension A/B hanzi, accented Latin), cutter, native QR",
+			DotsPerLine: 576, Columns: 48, ChineseAtPowerUp: true, NativeQR: true, Cutter: true, QRModule: 8, FourByteGB: true,
 			Baud: 19200, BufferBytes: 4096, PrintSpeedMM: 80,
 		}),
 		newProfile(Profile{

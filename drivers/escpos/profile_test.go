@@ -18,6 +18,7 @@ func TestProfiles(t *testing.T) {
 		{"80mm", 576, 48, true, true},
 		{"58mm-raster", 384, 32, false, true},
 		{"80mm-raster", 576, 48, false, true},
+		{"80mm-gb18030", 576, 48, true, true},
 		{"xprinter-58", 384, 32, true, true},
 		{"epson-tm-t88", 512, 42, true, false},
 	}

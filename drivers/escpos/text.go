@@ -12,17 +12,20 @@ import (
 
 // Text appends s encoded for the current mode, without a line feed.
 //
-// In Chinese mode every rune is encoded to GB18030; runes whose GB18030 form
-// is a 4-byte sequence (which 2-byte-only printers print as garbage) are
-// replaced by a fallback from a small table (¥ → ￥, © → (C), ✓ → √, • → ·,
-// 😀 → "?"...) or by "?". In ASCII mode only printable ASCII is sent; other
-// runes get an ASCII fallback (¥ → RMB, — → -, full-width forms → ASCII) or
-// "?".
+// In Chinese mode every rune is encoded to GB18030. Runes whose GB18030 form
+// is a 4-byte sequence are sent as that sequence only when FourByteGB is on
+// (a printer with a GB18030-2005 font) and the rune is a letter or digit
+// (Extension A/B hanzi, ß, ñ...); otherwise they are replaced by a fallback
+// from a small table (¥ → ￥, © → (C), ✓ → √, • → ·) or by "□" (A1F5), the
+// mark of a character the printer's font lacks. The ticket layouts never let
+// "□" reach paper: they print such a line as a raster image (NeedsImage).
+// In ASCII mode only printable ASCII is sent; other runes get an ASCII
+// fallback (¥ → RMB, — → -, full-width forms → ASCII) or "?".
 //
 // Control characters other than '\n' are dropped and '\t' becomes a space,
 // so text from configuration or user input can never inject a command.
 func (b *Builder) Text(s string) {
-	b.buf = AppendText(b.buf, s, b.chinese)
+	b.buf = appendText(b.buf, s, b.mode())
 }
 
 // Line appends s followed by a line feed.
@@ -32,12 +35,50 @@ func (b *Builder) Line(s string) {
 }
 
 // AppendText appends s to dst encoded as Builder.Text does for the given mode
-// (chinese = FS & mode on).
+// (chinese = FS & mode on), with 2-byte GB18030 codes only.
 func AppendText(dst []byte, s string, chinese bool) []byte {
+	m := modeASCII
+	if chinese {
+		m = modeGB2
+	}
+	return appendText(dst, s, m)
+}
+
+// AppendTextGB4 appends s to dst in Chinese mode for a printer that prints
+// GB18030 4-byte codes (Profile.FourByteGB): letters and digits without a
+// 2-byte code are sent as 4-byte codes.
+func AppendTextGB4(dst []byte, s string) []byte { return appendText(dst, s, modeGB4) }
+
+// textMode is how text is encoded: printable ASCII only, GB18030 with 2-byte
+// codes only, or GB18030 with 4-byte codes for letters and digits.
+type textMode int
+
+const (
+	modeASCII textMode = iota
+	modeGB2
+	modeGB4
+)
+
+func (b *Builder) mode() textMode {
+	switch {
+	case !b.chinese:
+		return modeASCII
+	case b.fourByte:
+		return modeGB4
+	}
+	return modeGB2
+}
+
+// missingMark replaces, in Chinese mode, a character the printer cannot
+// print: "□" (A1F5), full width like the character it stands for.
+const missingMark = "□"
+
+func appendText(dst []byte, s string, m textMode) []byte {
 	var (
 		tmp [8]byte
 		enc transform.Transformer
 	)
+	chinese := m != modeASCII
 	for _, r := range s {
 		switch {
 		case r == '\n':
@@ -56,7 +97,7 @@ func AppendText(dst []byte, s string, chinese bool) []byte {
 			if enc == nil {
 				enc = simplifiedchinese.GB18030.NewEncoder()
 			}
-			if code, ok := gb2(enc, r, tmp[:0]); ok {
+			if code, ok := gbCode(enc, r, tmp[:0]); ok && (len(code) == 2 || m == modeGB4 && fourByteOK(r)) {
 				dst = append(dst, code...)
 				continue
 			}
@@ -66,8 +107,43 @@ func AppendText(dst []byte, s string, chinese bool) []byte {
 	return dst
 }
 
-// gb2 encodes r to GB18030 and reports whether the result is a 2-byte code.
-func gb2(enc transform.Transformer, r rune, dst []byte) ([]byte, bool) {
+// fourByteOK reports whether a rune with a 4-byte GB18030 code is sent as
+// that code to a GB18030-2005 printer: letters and digits (hanzi of the
+// extensions, accented Latin, Cyrillic...), which its font has; symbols and
+// emoji keep their fallbacks.
+func fourByteOK(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsNumber(r)
+}
+
+// NeedsImage reports whether s, in Chinese mode, holds a character that the
+// printer's font lacks (one Builder.Text would send as "□"): the layouts print
+// such a line as a raster image instead. fourByte is Profile.FourByteGB.
+func NeedsImage(s string, fourByte bool) bool {
+	var enc transform.Transformer
+	var tmp [8]byte
+	for _, r := range s {
+		if r < 0xA0 {
+			continue
+		}
+		if enc == nil {
+			enc = simplifiedchinese.GB18030.NewEncoder()
+		}
+		if code, ok := gbCode(enc, r, tmp[:0]); ok && (len(code) == 2 || fourByte && fourByteOK(r)) {
+			continue
+		}
+		if _, ok := fallback(r, true); ok {
+			continue
+		}
+		if unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Me, r) {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// gbCode encodes r to GB18030 (2 or 4 bytes).
+func gbCode(enc transform.Transformer, r rune, dst []byte) ([]byte, bool) {
 	if r == utf8.RuneError || r < 0x80 {
 		return dst, false
 	}
@@ -76,10 +152,10 @@ func gb2(enc transform.Transformer, r rune, dst []byte) ([]byte, bool) {
 	var out [8]byte
 	enc.Reset()
 	nDst, _, err := enc.Transform(out[:], src[:n], true)
-	if err != nil || nDst != 2 {
+	if err != nil || (nDst != 2 && nDst != 4) {
 		return dst, false
 	}
-	return append(dst, out[0], out[1]), true
+	return append(dst, out[:nDst]...), true
 }
 
 // fallback returns the replacement for a rune that cannot be sent as is:
@@ -160,17 +236,21 @@ func appendFallback(dst []byte, r rune, chinese bool) []byte {
 		return AppendText(dst, rep, chinese)
 	}
 	if unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Me, r) {
-		return dst // combining marks: drop rather than print "?"
+		return dst // combining marks: drop rather than print a mark
+	}
+	if chinese {
+		return AppendText(dst, missingMark, true)
 	}
 	return append(dst, '?')
 }
 
-// Width returns how many columns s occupies on the printer in the given mode
-// at normal size: 1 per ASCII byte, 2 per 2-byte GB18030 character (the
-// printer's Chinese font is exactly twice as wide as Font A), with fallbacks
-// measured as what is actually sent. This is the printer's own truth, which
-// differs from Unicode East Asian Width for ambiguous characters such as
-// "·" or "“", printed full-width in Chinese mode.
+// Width returns how many columns s occupies on the printer in Chinese or
+// ASCII mode at normal size: 1 per ASCII byte, 2 per GB18030 character (2- or
+// 4-byte; the printer's Chinese font is exactly twice as wide as Font A, and
+// so is a "□" or a raster cell standing for a missing character), with
+// fallbacks measured as what is actually sent. This is the printer's own
+// truth, which differs from Unicode East Asian Width for ambiguous characters
+// such as "·" or "“", printed full-width in Chinese mode.
 func Width(s string, chinese bool) int {
 	w := 0
 	for _, r := range s {
@@ -184,13 +264,10 @@ func runeWidth(r rune, chinese bool) int {
 		return 0
 	}
 	var tmp [16]byte
-	enc := AppendText(tmp[:0], string(r), chinese)
-	if !chinese {
-		return len(enc)
-	}
-	// In Chinese mode ASCII bytes are 1 column, 2-byte codes 2 columns:
-	// either way the width equals the encoded length.
-	return len(enc)
+	// In Chinese mode ASCII bytes are 1 column and 2-byte codes 2 columns:
+	// either way the width equals the 2-byte encoding's length, in which a
+	// character sent as a 4-byte code or drawn as an image is "□".
+	return len(AppendText(tmp[:0], string(r), chinese))
 }
 
 // noLineStart holds punctuation that must not begin a line (line-breaking

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
 func TestTextChinese(t *testing.T) {
@@ -20,10 +22,10 @@ func TestTextChinese(t *testing.T) {
 		{"©", "(C)"},                 // 81 30 84 38 → (C)
 		{"✓", "\xa1\xcc"},            // ✓ 81 37 BD 37 → √ (A1CC)
 		{"•", "\xa1\xa4"},            // 81 36 A6 31 → · (A1A4)
-		{"😀", "?"},                   // emoji
-		{"👍🏽", "??"},                 // emoji + skin tone modifier
-		{"❤️", "?"},                  // heart + VS16: selector dropped
-		{"𠮷", "?"},                   // CJK extension B
+		{"😀", "\xa1\xf5"},            // emoji: □, full width (layouts print the line as an image)
+		{"👍🏽", "\xa1\xf5\xa1\xf5"},   // emoji + skin tone modifier
+		{"❤️", "\xa1\xf5"},           // heart + VS16: selector dropped
+		{"𠮷", "\xa1\xf5"},            // CJK extension B (4-byte 95 32 90 31)
 		{"\u00a0x", " x"},            // NBSP
 		{"a\x1b@b\x1dV\x00", "a@bV"}, // no control injection
 		{"a\tb\nc", "a b\nc"},
@@ -170,6 +172,62 @@ func FuzzWrap(f *testing.F) {
 		strip := func(x string) string { return strings.NewReplacer(" ", "", "\n", "").Replace(x) }
 		if strip(strings.Join(lines, "")) != strip(s) {
 			t.Fatalf("Wrap(%q, %d) = %q changed the content", s, cols, lines)
+		}
+	})
+}
+
+// On a GB18030-2005 printer letters and digits without a 2-byte code go out as their 4-byte
+// codes (never "?" or "□"); symbols keep the table fallbacks.
+func TestTextFourByte(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"𠀀", "\x95\x32\x82\x36"},
+		{"㐀", "\x81\x39\xee\x39"},
+		{"ß", "\x81\x30\x89\x38"},
+		{"ñ", "\x81\x30\x8a\x39"}, // not "n": the name keeps its letter
+		{"你", "\xc4\xe3"},
+		{"¥", "\xa3\xa4"},
+		{"✓", "\xa1\xcc"},
+		{"😀", "\xa1\xf5"},
+	}
+	for _, tt := range tests {
+		if got := AppendTextGB4(nil, tt.in); string(got) != tt.want {
+			t.Errorf("%q: got % x, want % x", tt.in, got, tt.want)
+		}
+		if NeedsImage(tt.in, true) != (tt.in == "😀") {
+			t.Errorf("NeedsImage(%q, true) = %v", tt.in, !(tt.in == "😀"))
+		}
+	}
+	for _, s := range []string{"𠀀", "㐀", "ß", "ñ", "刘𪚥", "😀", "❤️"} {
+		if !NeedsImage(s, false) {
+			t.Errorf("NeedsImage(%q, false) = false on a 2-byte printer", s)
+		}
+	}
+	for _, s := range []string{"你好 A023", "手续费 ¥10 ✓", "é", "刘䶮"} {
+		if NeedsImage(s, false) {
+			t.Errorf("NeedsImage(%q, false) = true", s)
+		}
+	}
+}
+
+// Whatever the input, 4-byte mode sends valid GB18030 without control bytes (other than LF),
+// and its width measure matches the 2-byte mode's (a 4-byte character takes 2 columns).
+func FuzzAppendTextGB4(f *testing.F) {
+	for _, s := range []string{"𠀀 㐀 ß ñ 刘䶮", "¥€©®™😀👨‍👩‍👧𠮷", "\x1b@\x00\x10\x04", "\xff\xfe"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := AppendTextGB4(nil, s)
+		for _, c := range out {
+			if c < 0x20 && c != LF || c == 0x7F {
+				t.Fatalf("%q: control byte %#x in % x", s, c, out)
+			}
+		}
+		dec, err := simplifiedchinese.GB18030.NewDecoder().Bytes(out)
+		if err != nil || !utf8.Valid(dec) || bytes.ContainsRune(dec, utf8.RuneError) {
+			t.Fatalf("%q: % x does not decode as GB18030 (%v)", s, out, err)
+		}
+		if w, w2 := Width(string(dec), true), Width(s, true); w != w2 {
+			t.Fatalf("%q: printed as %q, %d columns, measured %d", s, dec, w, w2)
 		}
 	})
 }

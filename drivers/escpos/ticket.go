@@ -19,6 +19,7 @@ type TicketData struct {
 	Hall, HallEn       string
 	Service, ServiceEn string
 	Number             string         // e.g. "A023"; required
+	Priority           bool           // green channel (绿色通道): a reversed banner above the number
 	Ahead              int            // people waiting before this ticket
 	EtaSeconds         int            // estimated wait; < 0 means unknown
 	IssuedAt           time.Time      // instant of issue
@@ -48,6 +49,8 @@ const (
 	labelAheadNoneEn = "No one ahead, watch the display"
 	labelEtaZh       = "预计等待约 %d 分钟"
 	labelEtaEn       = "Estimated wait: about %d min"
+	labelPriorityZh  = "绿色通道"
+	labelPriorityEn  = "Priority lane"
 	labelIssuedZh    = "取号时间 "
 	labelIssuedEn    = "Issued "
 	labelScanZh      = "扫码查看排队进度"
@@ -77,6 +80,48 @@ type layout struct {
 	b   *Builder
 	p   Profile
 	err error
+	img *TextImager // opened by the first line that needs it
+}
+
+// newLayout starts a layout for profile p.
+func newLayout(p Profile) *layout {
+	b := NewBuilder(1024)
+	b.FourByteGB(p.FourByteGB)
+	return &layout{b: b, p: p}
+}
+
+// close releases the fonts the layout opened.
+func (l *layout) close() {
+	if l.img != nil {
+		l.check(l.img.Close())
+		l.img = nil
+	}
+}
+
+// line prints one line of text at magnification w×h (already selected) and a
+// line feed. A line holding a character the printer's font lacks (NeedsImage)
+// is printed as a raster image of the line instead, so that no name prints as
+// "?". Without any installed font to draw it (ErrNoImageFont) the line is
+// sent as text, the missing characters as "□": the ticket still prints.
+func (l *layout) line(s string, w, h int) {
+	if !l.b.Chinese() || !NeedsImage(s, l.p.FourByteGB) {
+		l.b.Line(s)
+		return
+	}
+	if l.img == nil {
+		img, err := NewTextImager()
+		if err != nil {
+			l.b.Line(s)
+			return
+		}
+		l.img = img
+	}
+	img, err := l.img.Line(s, w, h, l.b.bold, l.b.align, l.p.DotsPerLine)
+	if err != nil {
+		l.b.Line(s)
+		return
+	}
+	l.check(l.b.Raster(img, false))
 }
 
 func (l *layout) check(err error) {
@@ -92,7 +137,7 @@ func (l *layout) para(s string, w, h int) {
 	}
 	l.check(l.b.Size(w, h))
 	for _, line := range Wrap(s, l.p.Columns/w, l.b.Chinese()) {
-		l.b.Line(line)
+		l.line(line, w, h)
 	}
 	if w != 1 || h != 1 {
 		l.check(l.b.Size(1, 1))
@@ -112,12 +157,32 @@ func (l *layout) list(items []string) {
 		indent := strings.Repeat(" ", len(prefix))
 		for i, line := range Wrap(it, l.p.Columns-len(prefix), l.b.Chinese()) {
 			if i == 0 {
-				l.b.Line(prefix + line)
+				l.line(prefix+line, 1, 1)
 			} else {
-				l.b.Line(indent + line)
+				l.line(indent+line, 1, 1)
 			}
 		}
 	}
+}
+
+// banner prints zh at double size and en under it, bold and white on black
+// (GS B), each line padded by a space either side so the black band frames
+// the words.
+func (l *layout) banner(zh, en string) {
+	l.b.Bold(true)
+	l.b.Reverse(true)
+	for _, size := range []struct {
+		s string
+		m int
+	}{{zh, 2}, {en, 1}} {
+		l.check(l.b.Size(size.m, size.m))
+		for _, line := range Wrap(size.s, l.p.Columns/size.m-2, l.b.Chinese()) {
+			l.line(" "+line+" ", size.m, size.m)
+		}
+	}
+	l.check(l.b.Size(1, 1))
+	l.b.Reverse(false)
+	l.b.Bold(false)
 }
 
 func (l *layout) rule() {
@@ -176,7 +241,7 @@ func Ticket(p Profile, t TicketData) ([]byte, error) {
 	if p.Columns < 16 || p.DotsPerLine < 16*fontWidthDots {
 		return nil, fmt.Errorf("ticket %s: profile %q is too narrow: %w", t.Number, p.Name, ErrTicketData)
 	}
-	l := &layout{b: NewBuilder(1024), p: p}
+	l := newLayout(p)
 	b := l.b
 	b.Init()
 	b.ChineseOn()
@@ -191,6 +256,9 @@ func Ticket(p Profile, t TicketData) ([]byte, error) {
 	l.para(t.Service, 2, 2)
 	l.para(t.ServiceEn, 1, 1)
 
+	if t.Priority {
+		l.banner(labelPriorityZh, labelPriorityEn)
+	}
 	number := strings.TrimSpace(t.Number)
 	m := bigSize(number, p.DotsPerLine)
 	b.Bold(true)
@@ -233,6 +301,7 @@ func Ticket(p Profile, t TicketData) ([]byte, error) {
 		l.para(t.FooterEn, 1, 1)
 	}
 	l.finish()
+	l.close()
 	if l.err != nil {
 		return nil, fmt.Errorf("ticket %s: %w", t.Number, l.err)
 	}
@@ -256,7 +325,7 @@ func CaseReceipt(p Profile, c CaseReceiptData) ([]byte, error) {
 	if hours <= 0 {
 		hours = 24
 	}
-	l := &layout{b: NewBuilder(1024), p: p}
+	l := newLayout(p)
 	b := l.b
 	b.Init()
 	b.ChineseOn()
@@ -299,6 +368,7 @@ func CaseReceipt(p Profile, c CaseReceiptData) ([]byte, error) {
 		l.para(c.FooterEn, 1, 1)
 	}
 	l.finish()
+	l.close()
 	if l.err != nil {
 		return nil, fmt.Errorf("case receipt %s: %w", c.CaseNumber, l.err)
 	}

@@ -101,7 +101,8 @@ func NewSim(cfg SimConfig) (*Sim, error) {
 	}
 	s := &Sim{dir: cfg.Dir, prof: cfg.Profile, next: nextPageNumber(cfg.Dir)}
 	s.p = printersim.New(printersim.Config{Width: width, Font: font, ChineseMode: cfg.Profile.ChineseAtPowerUp,
-		Status: cfg.Status, OnPage: s.onPage})
+		TwoByteGBOnly: !cfg.Profile.FourByteGB,
+		Status:        cfg.Status, OnPage: s.onPage})
 	return s, nil
 }
 

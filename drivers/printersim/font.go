@@ -35,8 +35,10 @@ var knownFonts = []struct {
 		[]string{"WenQuanYi Zen Hei Mono", "WenQuanYi Zen Hei"}},
 }
 
-// fallbackFonts supply Latin, Greek and Cyrillic glyphs CJK faces lack (Debian fonts-dejavu-core).
-var fallbackFonts = []string{"/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"}
+// fallbackFonts supply Latin, Greek and Cyrillic glyphs CJK faces lack (Debian fonts-dejavu-core)
+// and the CJK Extension B hanzi of a GB18030-2005 font (Debian fonts-hanazono).
+var fallbackFonts = []string{"/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",
+	"/usr/share/fonts/truetype/hanazono/HanaMinB.ttf"}
 
 // ErrNoFont is returned by FindFont when no CJK font is installed.
 var ErrNoFont = errors.New("printersim: no CJK font found: install the Debian package fonts-noto-cjk or fonts-wqy-microhei, or set " + FontEnv + "=/path/to/font.ttc#index")

@@ -122,6 +122,8 @@ func FuzzParse(f *testing.F) {
 	f.Add(cat(gs, '8', 'L', 0xFF, 0xFF, 0xFF, 0x7F, '0', 'p'))
 	f.Add(cat(gs, '!', 0x77, "WW", esc, 'J', 255, esc, 'J', 255, gs, 'V', 0))
 	f.Add(cat(gs, 'k', 4, "ABC"))
+	f.Add(cat(esc, 't', 1, 0x80, 0xA0, 0xB1, 0xDF, 0xFF, gs, '(', 'k', 3, 0, '0', 'C', 8, gs, '(', 'k', 4, 0, '0', 'E', '1', 40,
+		gs, '(', 'k', 7, 0, '0', 'P', '0', 0xFF, 0x00, 0x81, 0x30, gs, '(', 'k', 3, 0, '0', 'Q', '0'))
 	font := mustFont(f)
 	f.Fuzz(func(t *testing.T, in []byte) {
 		start := time.Now()
@@ -133,7 +135,7 @@ func FuzzParse(f *testing.F) {
 		if total != len(in) {
 			t.Fatalf("commands cover %d bytes of %d", total, len(in))
 		}
-		p := New(Config{Width: Width58mm, Font: font, MaxPageHeight: 4000})
+		p := New(Config{Width: Width58mm, Font: font, MaxPageHeight: 4000, TwoByteGBOnly: len(in)%2 == 0})
 		for i := 0; i < len(in); i += 7 {
 			p.Process(in[i:min(i+7, len(in))])
 		}

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
@@ -37,6 +38,10 @@ type Config struct {
 	// ChineseMode is the power-up state of Chinese (GB18030 double-byte) mode; many Chinese
 	// printers start in it, Epson's do not. FS & and FS . switch it.
 	ChineseMode bool
+	// TwoByteGBOnly models the many printers whose Chinese font has only the 2-byte GB18030
+	// codes: a 4-byte code (81 30 89 38 for ß, Extension A/B hanzi) then prints as two
+	// unknown characters, with a warning. False: 4-byte codes print (a GB18030-2005 font).
+	TwoByteGBOnly bool
 	// Status is the initial printer condition.
 	Status Status
 	// MaxPageHeight bounds one page in dots (0 means 40000, 5 m of paper); content beyond
@@ -151,6 +156,7 @@ type settings struct {
 	qrSize       int
 	qrEC         byte
 	qrData       []byte
+	pdf          pdf417Settings
 }
 
 type elem struct {
@@ -200,6 +206,7 @@ func (p *Printer) reset() {
 		qrModel:     50,
 		qrSize:      3,
 		qrEC:        48,
+		pdf:         defaultPDF417(),
 	}
 	p.line = lineBuf{}
 	p.pendText = nil
@@ -419,7 +426,7 @@ func (p *Printer) exec(c Command, reply []byte) []byte {
 		p.st.charSpacing = int(prm[0])
 	case KindCodeTable:
 		p.st.codeTable = int(prm[0])
-		if codeTable(p.st.codeTable) == nil {
+		if codeTable(p.st.codeTable) == nil && p.st.codeTable != katakanaTable {
 			p.warnOnce(fmt.Sprint("table", p.st.codeTable), c.Offset, fmt.Sprintf("code table %d not simulated; using PC437", p.st.codeTable))
 		}
 	case KindIntlCharset:
@@ -829,6 +836,13 @@ func (p *Printer) text(data []byte) {
 				p.pendText = append([]byte(nil), data[i:]...)
 				return
 			}
+			if n == 4 && p.cfg.TwoByteGBOnly {
+				p.warnOnce("gb4", -1, fmt.Sprintf("4-byte GB18030 code % X on a printer with a 2-byte font: printed as two unknown characters", data[i:i+n]))
+				p.char(utf8.RuneError, true)
+				p.char(utf8.RuneError, true)
+				i += n
+				continue
+			}
 			r := decodeGB(data[i : i+n])
 			p.char(r, true)
 			i += n
@@ -856,6 +870,9 @@ func (p *Printer) singleByte(b byte) rune {
 			return r
 		}
 		return rune(b)
+	}
+	if p.st.codeTable == katakanaTable {
+		return katakana(b)
 	}
 	cm := codeTable(p.st.codeTable)
 	if cm == nil {
@@ -949,6 +966,32 @@ func slant(g *bitmap) *bitmap {
 		}
 	}
 	return out
+}
+
+// katakanaTable is ESC t 1: Epson's Katakana page.
+const katakanaTable = 1
+
+// katakanaGraphics are the block and box graphics of Epson's Katakana page at 80–9F and
+// E0–FF (from Epson's character code table, page 1).
+const katakanaGraphics = "▁▂▃▄▅▆▇█▏▎▍▌▋▊▉┼┴┬┤├▔─│▕┌┐└┘╭╮╰╯" +
+	"═╞╪╡◢◣◥◤♠♥♦♣●○╱╲╳円年月日時分秒〒市区町村人▓ "
+
+// katakana maps an upper-half byte of code table 1: A1–DF are JIS X 0201 half-width
+// katakana, decoded as the single-byte part of Shift JIS; A0 is a space.
+func katakana(b byte) rune {
+	switch {
+	case b == 0xA0:
+		return ' '
+	case b >= 0xA1 && b <= 0xDF:
+		out, err := japanese.ShiftJIS.NewDecoder().Bytes([]byte{b})
+		if r, _ := utf8.DecodeRune(out); err == nil && r != utf8.RuneError {
+			return r
+		}
+		return utf8.RuneError
+	case b >= 0xE0:
+		return []rune(katakanaGraphics)[32+int(b-0xE0)]
+	}
+	return []rune(katakanaGraphics)[b-0x80]
 }
 
 // codeTable returns the character map for ESC t n, nil when not simulated.

@@ -3,10 +3,14 @@ package printersim
 import (
 	"bytes"
 	"image"
+	"image/draw"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"onedoor/internal/testtool"
 )
 
 func TestStatusReplies(t *testing.T) {
@@ -396,5 +400,135 @@ func TestCodePagesAndIntlSets(t *testing.T) {
 	pages, _ := render(t, cat(esc, 'R', 2, "[", esc, 'R', 15, "$", esc, 't', 16, 0x80, esc, 't', 0, 0xB0, lf), Config{})
 	if got := pages[0].Lines[0]; got != "Ä¥€░" {
 		t.Errorf("line %q, want Ä¥€░", got)
+	}
+}
+
+// zxing decodes the PDF417 symbols in img with ZXingReader (Debian zxing-cpp-tools). The page
+// is put on 16 dots of blank paper each side: the paper's margins outside the printable width.
+func zxing(t testing.TB, img image.Image) string {
+	t.Helper()
+	reader := testtool.Path(t, "ZXingReader")
+	b := img.Bounds()
+	paper := image.NewGray(image.Rect(0, 0, b.Dx()+32, b.Dy()+32))
+	draw.Draw(paper, paper.Bounds(), image.White, image.Point{}, draw.Src)
+	draw.Draw(paper, b.Add(image.Pt(16, 16)), img, b.Min, draw.Src)
+	path := filepath.Join(t.TempDir(), "page.png")
+	writePNG(t, path, paper)
+	out, err := exec.Command(reader, "-format", "PDF417", "-bytes", path).Output()
+	if err != nil {
+		t.Logf("ZXingReader %s: %v", path, err)
+	}
+	return string(out)
+}
+
+// Code table 1 (Epson Katakana) and PDF417 (GS ( k cn=48) as an outside encoder sends them
+// (npm @point-of-sale/receipt-printer-encoder): half-width katakana text, and a symbol
+// ZXingReader decodes to the stored data.
+func TestKatakanaAndPDF417Fixture(t *testing.T) {
+	data, err := os.ReadFile("testdata/escpos/receipt-printer-encoder-katakana-pdf417.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, warns := render(t, data, Config{Font: mustFont(t)})
+	if len(pages) == 0 {
+		t.Fatal("no page")
+	}
+	pg := pages[0]
+	if dir := os.Getenv("PRINTERSIM_KEEP"); dir != "" {
+		writePNG(t, filepath.Join(dir, "katakana-pdf417.png"), pg.Image)
+	}
+	for _, w := range warns {
+		t.Errorf("warning: %s", w)
+	}
+	if len(pg.Lines) == 0 || pg.Lines[0] != "ｶﾀｶﾅ ﾃｽﾄ" {
+		t.Errorf("lines %q, want ｶﾀｶﾅ ﾃｽﾄ first", pg.Lines)
+	}
+	const want = "OneDoor A023 https://hall.example.edu.cn/f/Q7x2KpL9"
+	if len(pg.Symbols) != 1 || pg.Symbols[0].Type != "PDF417" || pg.Symbols[0].Data != want {
+		t.Fatalf("symbols %+v", pg.Symbols)
+	}
+	// Module width 3 dots, row height 3 modules (fn 67, 68).
+	r := pg.Symbols[0].Rect
+	if r.Dx()%3 != 0 || r.Dy()%9 != 0 || r.Dx() > Width80mm {
+		t.Errorf("symbol rect %v: want multiples of 3 dots wide, 9 dots per row", r)
+	}
+	if got := zxing(t, pg.Image); got != want {
+		t.Errorf("ZXingReader read %q, want %q", got, want)
+	}
+}
+
+// PDF417 settings: module width and row height scale the symbol; the error correction level
+// and the data survive a round trip through ZXingReader; bad parameters are ignored as a
+// printer does. (Symbols of 7+ rows, not a multiple of 3, are drawn with the encoder's wrong
+// left row indicator and warned about: TestPDF417EncoderBugWarned.)
+func TestPDF417Decodes(t *testing.T) {
+	gsk := func(fn byte, args ...byte) []byte {
+		n := len(args) + 2
+		return append([]byte{gs, '(', 'k', byte(n), byte(n >> 8), 48, fn}, args...)
+	}
+	store := func(s string) []byte { return gsk(80, append([]byte{'0'}, s...)...) }
+	for _, tc := range []struct {
+		name        string
+		stream      []byte
+		data        string
+		modW, rowsH int
+	}{
+		{"defaults", cat(store("12345678901234567890"), gsk(81, '0'), lf), "12345678901234567890", 3, 3},
+		{"wide", cat(gsk(67, 2), gsk(68, 4), gsk(69, '0', '1'), store("Room 201 - Student"), gsk(81, '0'), lf), "Room 201 - Student", 2, 4},
+		{"ratio ec, bad sizes ignored", cat(gsk(67, 99), gsk(68, 0), gsk(69, '1', 4), store("K-20261204-0042"), gsk(81, '0'), lf), "K-20261204-0042", 3, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pages, warns := render(t, cat(esc, '@', tc.stream), Config{})
+			for _, w := range warns {
+				t.Errorf("warning: %s", w)
+			}
+			if len(pages) != 1 || len(pages[0].Symbols) != 1 {
+				t.Fatalf("pages %d", len(pages))
+			}
+			s := pages[0].Symbols[0]
+			if s.Type != "PDF417" || s.Data != tc.data {
+				t.Fatalf("symbol %+v", s)
+			}
+			// 17 modules per codeword column plus the stop pattern's extra module.
+			if s.Rect.Dx()%tc.modW != 0 || (s.Rect.Dx()/tc.modW-1)%17 != 0 || s.Rect.Dy()%(tc.modW*tc.rowsH) != 0 {
+				t.Errorf("rect %v for module %d, row height %d", s.Rect, tc.modW, tc.rowsH)
+			}
+			if got := zxing(t, pages[0].Image); got != tc.data {
+				t.Errorf("ZXingReader read %q, want %q", got, tc.data)
+			}
+		})
+	}
+}
+
+// ESC t 1 selects Epson's Katakana page: JIS X 0201 half-width katakana at A1–DF (decoded by
+// golang.org/x/text), block and box graphics around them.
+func TestCodeTableKatakana(t *testing.T) {
+	pages, warns := render(t, cat(esc, 't', 1, 0xB1, 0xB2, 0xDE, 0xA1, 0x80, 0x87, 0x95, 0xE8, 0xFD, lf), Config{})
+	for _, w := range warns {
+		t.Errorf("warning: %s", w)
+	}
+	if got := pages[0].Lines[0]; got != "ｱｲﾞ｡▁█─♠人" {
+		t.Errorf("line %q, want ｱｲﾞ｡▁█─♠人", got)
+	}
+	if n := len([]rune(katakanaGraphics)); n != 64 {
+		t.Errorf("%d graphics, want 64 (80–9F, E0–FF)", n)
+	}
+}
+
+// The encoder's row-indicator bug (see printPDF417) is not silent: a symbol it affects comes
+// with a warning naming it.
+func TestPDF417EncoderBugWarned(t *testing.T) {
+	gsk := func(fn byte, args ...byte) []byte {
+		n := len(args) + 2
+		return append([]byte{gs, '(', 'k', byte(n), byte(n >> 8), 48, fn}, args...)
+	}
+	pages, warns := render(t, cat(gsk(69, '0', '5'), gsk(80, append([]byte{'0'}, "Room 201 - Student Affairs"...)...), gsk(81, '0'), lf), Config{})
+	s := pages[0].Symbols[0]
+	rows := s.Rect.Dy() / 9
+	if rows%3 == 0 || rows < 7 {
+		t.Fatalf("%d rows: pick data that hits the bug", rows)
+	}
+	if !hasWarning(warns, "wrong left row indicator") {
+		t.Errorf("no warning; warnings %v", warns)
 	}
 }

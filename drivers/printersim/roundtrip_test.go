@@ -218,3 +218,157 @@ func zbarimg(t *testing.T, img *image.Paletted) string {
 	}
 	return strings.TrimRight(string(out), "\n")
 }
+
+// renderTicket lays out td for the profile and prints it on an in-process simulator with
+// the machine's CJK font; the page is saved under $PRINTERSIM_KEEP (if set) as name.png.
+func renderTicket(t *testing.T, prof escpos.Profile, td escpos.TicketData, name string) (*printersim.Page, []printersim.Warning) {
+	t.Helper()
+	font, err := printersim.FindFont("")
+	if err != nil {
+		t.Fatalf("CJK font needed: %v", err)
+	}
+	job, err := escpos.Ticket(prof, td)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := printersim.New(printersim.Config{Width: prof.DotsPerLine, Font: font})
+	if _, err := sim.Write(job); err != nil {
+		t.Fatal(err)
+	}
+	sim.End()
+	pages := sim.TakePages()
+	if len(pages) != 1 {
+		t.Fatalf("%d pages printed, want 1", len(pages))
+	}
+	if dir := os.Getenv("PRINTERSIM_KEEP"); dir != "" {
+		savePNG(t, filepath.Join(dir, name+".png"), pages[0])
+	}
+	return pages[0], sim.Warnings()
+}
+
+// A priority (绿色通道) ticket carries a banner printed white on black above the number,
+// which a regular ticket does not; the QR still reads back.
+func TestTicketPriorityBanner(t *testing.T) {
+	for _, name := range []string{"58mm", "80mm"} {
+		t.Run(name, func(t *testing.T) {
+			prof, err := escpos.LookupProfile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			td := ticketData()
+			regular, _ := renderTicket(t, prof, td, "ticket-regular-"+name)
+			if i := indexLine(regular.Lines, "绿色通道"); i >= 0 {
+				t.Errorf("regular ticket prints %q", regular.Lines[i])
+			}
+			td.Priority = true
+			pg, _ := renderTicket(t, prof, td, "ticket-priority-"+name)
+			i := indexLine(pg.Lines, "绿色通道")
+			if i < 0 {
+				t.Fatalf("priority ticket has no 绿色通道 line; lines %q", pg.Lines)
+			}
+			if n := indexLine(pg.Lines, td.Number); n < i {
+				t.Errorf("banner (line %d) is not above the number (line %d)", i, n)
+			}
+			// Reverse print: most of the banner's box is ink, unlike ordinary text.
+			box := pg.Boxes[i]
+			if area := box.Dx() * box.Dy(); ink(pg.Image, box) < area/2 {
+				t.Errorf("banner box %v: %d of %d dots inked, want a white-on-black banner", box, ink(pg.Image, box), area)
+			}
+			if indexLine(pg.Lines, "Priority") < 0 {
+				t.Errorf("no English priority line; lines %q", pg.Lines)
+			}
+			if got := zbarimg(t, pg.Image); got != td.FollowURL {
+				t.Errorf("zbarimg read %q, want %q", got, td.FollowURL)
+			}
+		})
+	}
+}
+
+// rareText holds characters GB18030 encodes with 4 bytes: Extension B (𠀀, 𪚥), Extension A
+// (㐀, 䶮 of 刘䶮), and Latin letters (ß, ñ).
+const rareText = "𠀀 㐀 ß ñ 刘䶮 𪚥"
+
+// Characters with 4-byte GB18030 codes never print as "?": a printer whose profile has a
+// GB18030-2005 font gets the 4-byte codes and prints the characters; one with a 2-byte font
+// gets the line as a raster image (no 4-byte code reaches it, no "?"/"□" on paper).
+func TestTicketRareCharacters(t *testing.T) {
+	td := ticketData()
+	td.Footer, td.FooterEn = rareText, ""
+	td.Materials = []string{"学生证 " + rareText}
+
+	prof4, err := escpos.LookupProfile("80mm-gb18030")
+	if err != nil {
+		t.Fatal(err)
+	}
+	font, err := printersim.FindFont("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	job4, err := escpos.Ticket(prof4, td)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim4 := printersim.New(printersim.Config{Width: prof4.DotsPerLine, Font: font})
+	_, _ = sim4.Write(job4)
+	sim4.End()
+	pg4 := sim4.TakePages()[0]
+	if i := indexLine(pg4.Lines, rareText); i < 0 {
+		t.Errorf("GB18030-2005 printer: no line %q; lines %q", rareText, pg4.Lines)
+	}
+	for _, w := range sim4.Warnings() {
+		if strings.Contains(w.Msg, "no glyph") {
+			t.Errorf("GB18030-2005 printer: %s", w)
+		}
+	}
+	if dir := os.Getenv("PRINTERSIM_KEEP"); dir != "" {
+		savePNG(t, filepath.Join(dir, "ticket-rare-80mm-gb18030.png"), pg4)
+	}
+
+	for _, name := range []string{"80mm", "58mm"} {
+		t.Run(name, func(t *testing.T) {
+			prof, err := escpos.LookupProfile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			job, err := escpos.Ticket(prof, td)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sim := printersim.New(printersim.Config{Width: prof.DotsPerLine, Font: font, TwoByteGBOnly: true})
+			_, _ = sim.Write(job)
+			sim.End()
+			pg := sim.TakePages()[0]
+			if dir := os.Getenv("PRINTERSIM_KEEP"); dir != "" {
+				savePNG(t, filepath.Join(dir, "ticket-rare-"+name+".png"), pg)
+			}
+			for _, w := range sim.Warnings() {
+				if strings.Contains(w.Msg, "4-byte") || strings.Contains(w.Msg, "no glyph") {
+					t.Errorf("2-byte printer: %s", w)
+				}
+			}
+			for _, l := range pg.Lines {
+				if strings.ContainsAny(l, "?□\uFFFD") {
+					t.Errorf("printed %q", l)
+				}
+			}
+			// The rare lines became images: the footer's band below the last rule has ink
+			// although no text line was printed there.
+			rule := -1
+			for i, l := range pg.Lines {
+				if strings.HasPrefix(l, "-----") {
+					rule = i
+				}
+			}
+			if rule < 0 || rule != len(pg.Lines)-1 {
+				t.Fatalf("want the footer as an image after the last rule; lines %q", pg.Lines)
+			}
+			below := image.Rect(0, pg.Boxes[rule].Max.Y, pg.Image.Rect.Dx(), pg.Image.Rect.Dy())
+			if n := ink(pg.Image, below); n < 6*60 {
+				t.Errorf("footer image has %d dots of ink", n)
+			}
+			if got := zbarimg(t, pg.Image); got != td.FollowURL {
+				t.Errorf("zbarimg read %q, want %q", got, td.FollowURL)
+			}
+		})
+	}
+}

@@ -8,8 +8,8 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 )
 
-// symbol handles GS ( k: 2D symbols. QR (cn 49) is simulated; other symbologies are
-// skipped with a warning.
+// symbol handles GS ( k: 2D symbols. QR (cn 49) and PDF417 (cn 48) are simulated; other
+// symbologies are skipped with a warning.
 func (p *Printer) symbol(c Command) {
 	d := c.Data
 	if len(d) < 2 {
@@ -17,6 +17,10 @@ func (p *Printer) symbol(c Command) {
 		return
 	}
 	cn, fn := d[0], d[1]
+	if cn == 48 {
+		p.pdf417(c)
+		return
+	}
 	if cn != 49 {
 		if fn == 81 || fn == 65+16 {
 			p.warn(c.Offset, fmt.Sprintf("GS ( k symbology %d not simulated; nothing printed", cn))
