@@ -214,6 +214,9 @@ func (s *Server) handleCounter(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case a.Outcome != "" && !a.Outcome.Valid():
 		err = hall.Errorf(hall.EINVALID, "outcome", "unknown outcome %q (resolved, redirected or case_opened)", a.Outcome)
+	case action == hall.ActFinish && a.Outcome == hall.OutcomeCaseOpened && strings.TrimSpace(a.CaseID) == "":
+		// A ticket finished as "case opened" that names no case leads its holder nowhere.
+		err = hall.Errorf(hall.EINVALID, "caseId", "outcome case_opened needs the caseId of the case opened")
 	case a.Placement != "" && !a.Placement.Valid():
 		err = hall.Errorf(hall.EINVALID, "placement", "unknown placement %q (front, end or original)", a.Placement)
 	case len(a.Ticket) > 64:

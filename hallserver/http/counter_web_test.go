@@ -503,3 +503,36 @@ func TestFollowPagePollsWithoutStream(t *testing.T) {
 	e.callNext(staff, 1)
 	must(t, ctx, "called by polling", `document.getElementById("follow").dataset.state === "called" && !onedoorFollow.live()`, 7*time.Second)
 }
+
+// TestCounterConsoleVisitTimesInCampusZone: with Chromium in New York and the campus in Kolkata,
+// the earlier visits of a transferred ticket show their times in the campus zone (the issue time
+// is checked by TestPagesShowCampusTimesInAFarZone).
+func TestCounterConsoleVisitTimesInCampusZone(t *testing.T) {
+	e := newEnv(t, withCampusZone(farCampus))
+	loc, err := time.LoadLocation(farCampus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := e.issue("A")
+	staff := e.login("counter1")
+	e.act(staff, 1, "open", nil, 200)
+	e.callNext(staff, 1)
+	e.act(staff, 1, "transfer", map[string]any{"toCounter": 3, "placement": "front"}, 200)
+
+	ctx := browserIn(t, 1366, 768, farBrowser)
+	openConsole(t, ctx, e.ts.URL, "counter1", 3)
+	openCounter(t, ctx)
+	run(t, ctx, "call", chromedp.Click(chromedp.CSS("#call-next")))
+	must(t, ctx, "called with its visit", `onedoorCounter.current() === `+jsString(tk.Number)+` && document.querySelectorAll("#cur-visits li").length === 1`, 3*time.Second)
+	var v wire.CounterView
+	e.do("GET", "/api/v1/halls/students/counters/3", staff, nil).decode(t, &v)
+	if v.Current == nil || len(v.Current.Visits) != 1 {
+		t.Fatalf("counter view %+v", v)
+	}
+	vis := v.Current.Visits[0]
+	want := vis.CalledAt.In(loc).Format("15:04") + "–" + vis.FinishedAt.In(loc).Format("15:04")
+	if got := evalString(t, ctx, `document.querySelector("#cur-visits li").textContent`); !strings.Contains(got, want) {
+		t.Errorf("visit line %q, want the campus times %q", got, want)
+	}
+	shot(t, ctx, "counter-zone-visits")
+}
