@@ -536,3 +536,48 @@ func TestCounterConsoleVisitTimesInCampusZone(t *testing.T) {
 	}
 	shot(t, ctx, "counter-zone-visits")
 }
+
+// TestCounterCaseFormKindAndRequester: a ticket that came with a kiosk complaint opens the case
+// form as a complaint (not 咨询), and the form takes the requester's name and phone, which reach
+// the case; the next ticket, without a walk-in request, starts as a consultation again.
+func TestCounterCaseFormKindAndRequester(t *testing.T) {
+	e := newCaseEnv(t)
+	tk, plain := e.issue("A"), e.issue("A")
+	e.openKiosk(map[string]any{"hall": "students", "kind": "complaint", "text": "宿舍空调坏了两周没人修", "ticketId": tk.ID}, "")
+	ctx := browser(t, 1366, 768)
+	openConsole(t, ctx, e.ts.URL, "counter1", 1)
+	openCounter(t, ctx)
+	run(t, ctx, "call next", chromedp.Click(chromedp.CSS("#call-next")))
+	must(t, ctx, "request shown", `onedoorCounter.current() === `+jsString(tk.Number)+` && !document.getElementById("cur-request").hidden && !onedoorCounter.busy()`, 3*time.Second)
+	run(t, ctx, "case panel", chromedp.Click(chromedp.CSS("#open-case")))
+	if got := evalString(t, ctx, `document.getElementById("case-kind").value`); got != "complaint" {
+		t.Errorf("case kind for a walk-in complaint %q, want complaint", got)
+	}
+	if got := evalString(t, ctx, `String(!!document.getElementById("case-name") && !!document.getElementById("case-phone"))`); got != "true" {
+		t.Fatal("the case form has no requester name and phone fields")
+	}
+	run(t, ctx, "requester",
+		chromedp.SendKeys(chromedp.CSS("#case-name"), "李同学"),
+		chromedp.SendKeys(chromedp.CSS("#case-phone"), "13800138000"))
+	must(t, ctx, "catalogue", `document.getElementById("case-dept").options.length > 1`, 3*time.Second)
+	evalString(t, ctx, `(document.getElementById("case-dept").value = "logistics", "")`)
+	shot(t, ctx, "counter-case-form")
+	run(t, ctx, "open case", chromedp.Click(chromedp.CSS(`#case button[type="submit"]`)))
+	must(t, ctx, "finished", `onedoorCounter.current() === "" && document.getElementById("case").hidden && !onedoorCounter.busy()`, 3*time.Second)
+	stored, err := e.q.Ticket(context.Background(), "students", tk.ID)
+	if err != nil || stored.CaseID == "" {
+		t.Fatalf("stored ticket: %+v %v", stored, err)
+	}
+	var c hall.Case
+	e.do("GET", "/api/v1/cases/"+stored.CaseID, e.login("supervisor"), nil).decode(t, &c)
+	if c.Kind != hall.KindComplaint || c.Requester.Name != "李同学" || c.Requester.Phone != "13800138000" {
+		t.Errorf("case kind %s, requester %+v", c.Kind, c.Requester)
+	}
+
+	run(t, ctx, "call the next", chromedp.Click(chromedp.CSS("#call-next")))
+	must(t, ctx, "next called", `onedoorCounter.current() === `+jsString(plain.Number)+` && !onedoorCounter.busy()`, 3*time.Second)
+	run(t, ctx, "case panel", chromedp.Click(chromedp.CSS("#open-case")))
+	if got := evalString(t, ctx, `document.getElementById("case-kind").value + "|" + document.getElementById("case-name").value + "|" + document.getElementById("case-phone").value`); got != "consultation||" {
+		t.Errorf("case form for the next ticket %q, want a fresh consultation", got)
+	}
+}

@@ -368,8 +368,26 @@
     if (!cur) { return; }
     show("transfer", false);
     show("case", true);
-    if (!$("case-text").value && cur.request) { $("case-text").value = cur.request.text || ""; }
-    loadCatalogue().catch(fail);
+    var form = $("case"), rq = cur.request;
+    if (form.getAttribute("data-for") !== cur.id) {
+      // A fresh form for each ticket: the kind is what the visit came as (a walk-in complaint stays
+      // a complaint), consultation otherwise; nothing of the previous person stays in it.
+      form.setAttribute("data-for", cur.id);
+      $("case-kind").value = rq && rq.kind ? rq.kind : "consultation";
+      $("case-text").value = rq ? rq.text || "" : "";
+      $("case-name").value = "";
+      $("case-phone").value = "";
+      $("case-category").value = "";
+      $("case-dept").value = "";
+      setText("case-suggestion", "");
+    }
+    loadCatalogue().then(function () {
+      if (rq && rq.category && form.getAttribute("data-for") === cur.id && !$("case-category").value) {
+        $("case-category").value = rq.category;
+        var o = $("case-category").selectedOptions[0];
+        if (o && o.value) { $("case-dept").value = o.getAttribute("data-dept"); } else { $("case-category").value = ""; }
+      }
+    }).catch(fail);
     $("case-text").focus();
   }
 
@@ -404,6 +422,8 @@
     var cat = $("case-category").value, dep = $("case-dept").value;
     if (cat) { body.category = cat; }
     if (dep && !cat) { body.department = dep; }
+    var name = $("case-name").value.trim(), phone = $("case-phone").value.trim();
+    if (name || phone) { body.requester = { name: name, phone: phone }; }
     st.busy = true;
     render();
     O.api("POST", "/api/v1/cases", body, { "Idempotency-Key": "counter-case-" + cur.id }).then(function (r) {
@@ -412,7 +432,10 @@
       return act("finish", { outcome: "case_opened", caseId: c.id, note: "case " + c.number }, { quiet: true }).then(function (fr) {
         if (!fr) { return; }
         show("case", false);
+        $("case").removeAttribute("data-for");
         $("case-text").value = "";
+        $("case-name").value = "";
+        $("case-phone").value = "";
         setText("case-suggestion", "");
         status("已转办 Case " + c.number + " → " + (c.departmentName ? c.departmentName.zh : c.department) + "，号票二维码可查进度 The ticket's QR follows it");
       });
