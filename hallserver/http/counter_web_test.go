@@ -581,3 +581,48 @@ func TestCounterCaseFormKindAndRequester(t *testing.T) {
 		t.Errorf("case form for the next ticket %q, want a fresh consultation", got)
 	}
 }
+
+// TestCounterConsoleMarksPriority: a 绿色通道 ticket is marked with that name (from the label
+// catalogue) in the waiting list, and once called the whole current-ticket card is marked, not
+// only a small badge; a regular ticket is not.
+func TestCounterConsoleMarksPriority(t *testing.T) {
+	e := newEnv(t)
+	regular := e.issue("A")
+	r := e.do("POST", "/api/v1/halls/students/tickets", kioskStudents, map[string]any{"service": "A", "priority": true})
+	if r.status != 201 {
+		t.Fatalf("issue priority: %d %s", r.status, r.body)
+	}
+	var prio wire.Ticket
+	r.decode(t, &prio)
+	ctx := browser(t, 1366, 768)
+	openConsole(t, ctx, e.ts.URL, "counter1", 1)
+	openCounter(t, ctx)
+	must(t, ctx, "waiting list", `document.querySelectorAll("#waiting tr").length === 2`, 2*time.Second)
+	l := staffLabels().Priority
+	if l.Zh != "绿色通道" {
+		t.Fatalf("priority label %+v", l)
+	}
+	row := func(n string) string {
+		return evalString(t, ctx, `(function(){var r=document.querySelector('#waiting tr[data-number=`+jsString(n)+`]');return r.className+"|"+r.querySelector(".num").textContent})()`)
+	}
+	if got := row(prio.Number); got != "prio|"+prio.Number+l.Zh {
+		t.Errorf("priority row %q, want class prio and the mark %s", got, l.Zh)
+	}
+	if got := row(regular.Number); got != "|"+regular.Number {
+		t.Errorf("regular row %q", got)
+	}
+	shot(t, ctx, "counter-priority-list")
+	run(t, ctx, "call next", chromedp.Click(chromedp.CSS("#call-next")))
+	must(t, ctx, "priority called first", `onedoorCounter.current() === `+jsString(prio.Number)+` && !onedoorCounter.busy()`, 3*time.Second)
+	if got := evalString(t, ctx, `document.getElementById("current").classList.contains("is-prio") + "|" + document.getElementById("cur-priority").hidden + "|" + document.getElementById("cur-priority").textContent`); got != "true|false|"+l.Zh+" "+l.En {
+		t.Errorf("current card of a priority ticket: %q", got)
+	}
+	shot(t, ctx, "counter-priority-current")
+	run(t, ctx, "finish", chromedp.Click(chromedp.CSS(`[data-act="finish"]`)))
+	must(t, ctx, "free", `onedoorCounter.current() === "" && !onedoorCounter.busy()`, 3*time.Second)
+	run(t, ctx, "call next", chromedp.Click(chromedp.CSS("#call-next")))
+	must(t, ctx, "regular called", `onedoorCounter.current() === `+jsString(regular.Number)+` && !onedoorCounter.busy()`, 3*time.Second)
+	if got := evalString(t, ctx, `document.getElementById("current").classList.contains("is-prio") + "|" + document.getElementById("cur-priority").hidden`); got != "false|true" {
+		t.Errorf("current card of a regular ticket: %q", got)
+	}
+}

@@ -30,6 +30,8 @@ type labelCatalogue struct {
 	Done map[string]hall.Text `json:"actionDone,omitempty"`
 	// Relation names how a related case relates to the one open in the inbox (wire.Related).
 	Relation map[string]hall.Text `json:"relation,omitempty"`
+	// Priority is the mark of a priority (绿色通道) ticket on the counter console.
+	Priority hall.Text `json:"priority,omitzero"`
 	// Invited is the public timeline line of a co-handling request that names the department
 	// asked: "{dept}" stands for its name ("已请保卫处协办").
 	Invited hall.Text `json:"invited,omitzero"`
@@ -172,6 +174,7 @@ var staffLabels = sync.OnceValue(func() *labelCatalogue {
 			hall.KindComplaint:    {Zh: "投诉", En: "Complaint"},
 			hall.KindSuggestion:   {Zh: "建议", En: "Suggestion"},
 		},
+		Priority: hall.Text{Zh: "绿色通道", En: "Priority"},
 		Relation: map[string]hall.Text{
 			"duplicate": {Zh: "并案", En: "Duplicate"},
 			"original":  {Zh: "原件", En: "Original"},

@@ -181,6 +181,8 @@
     s.textContent = O.labelText("ticketState", c.state);
     s.className = "badge t-" + c.state;
     show("cur-priority", !!c.priority);
+    $("current").classList.toggle("is-prio", !!c.priority);
+    if (O.labels.priority) { O.bi($("cur-priority"), O.labels.priority); }
     setText("cur-calls", c.calls > 1 ? "已呼 " + c.calls + " 次 Called " + c.calls + "×" : "");
     setText("cur-wait", O.clock(c.waitSeconds));
     setText("cur-issued", O.hhmm(c.issuedAt));
@@ -233,7 +235,10 @@
       var tr = el("tr");
       tr.setAttribute("data-number", t.number);
       var num = el("td", "num", t.number);
-      if (t.priority) { num.appendChild(el("span", "badge prio", "优先")); }
+      if (t.priority) {
+        tr.className = "prio";
+        num.appendChild(el("span", "badge prio", O.labels.priority ? O.labels.priority.zh : ""));
+      }
       if (t.targetCounter) { num.appendChild(el("span", "badge tgt", "转入")); }
       tr.appendChild(num);
       var sv = svc(t.service), name = el("td", "svc", sv ? sv.name.zh : t.service);
@@ -278,7 +283,7 @@
     act("call-next", {}, { quiet: true }).then(function (r) {
       if (!r) { return; }
       if (r.status === 204) { status("暂无等候 Nobody is waiting"); return; }
-      status("已叫 Called " + r.body.number);
+      status("已叫 Called " + r.body.number + (r.body.priority && O.labels.priority ? " · " + O.labels.priority.zh + " " + O.labels.priority.en : ""));
     });
   }
 
