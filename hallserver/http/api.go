@@ -171,9 +171,17 @@ func (s *Server) handleWaiting(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := wire.TicketList{Tickets: make([]wire.Ticket, 0, len(ts))}
+	aside, err := s.cfg.Queue.SetAside(r.Context(), h.Code)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := wire.TicketList{Tickets: make([]wire.Ticket, 0, len(ts)), SetAside: make([]wire.Ticket, 0, len(aside))}
 	for i := range ts {
 		out.Tickets = append(out.Tickets, toTicketJSON(&ts[i]))
+	}
+	for i := range aside {
+		out.SetAside = append(out.SetAside, toTicketJSON(&aside[i]))
 	}
 	writeJSON(w, http.StatusOK, out)
 }

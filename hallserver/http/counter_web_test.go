@@ -626,3 +626,55 @@ func TestCounterConsoleMarksPriority(t *testing.T) {
 		t.Errorf("current card of a regular ticket: %q", got)
 	}
 }
+
+// TestCounterConsoleListsSetAsideTickets: a parked and a no-show ticket do not vanish: the console
+// lists them (with the time they were set aside, in the campus zone), "resume" calls the parked
+// one back to this counter and "reinstate" puts the absent one back in the queue; a reload keeps
+// the list (it comes from the server, not from the page's memory).
+func TestCounterConsoleListsSetAsideTickets(t *testing.T) {
+	e := newEnv(t, withCampusZone(farCampus))
+	a, b, c := e.issue("A"), e.issue("A"), e.issue("A")
+	ctx := browserIn(t, 1366, 768, farBrowser)
+	openConsole(t, ctx, e.ts.URL, "counter1", 1)
+	openCounter(t, ctx)
+	idle := ` && !onedoorCounter.busy()`
+	run(t, ctx, "call", chromedp.Click(chromedp.CSS("#call-next")))
+	must(t, ctx, "called a", `onedoorCounter.current() === `+jsString(a.Number)+idle, 3*time.Second)
+	run(t, ctx, "park", chromedp.Click(chromedp.CSS(`[data-act="park"]`)))
+	must(t, ctx, "parked", `onedoorCounter.current() === ""`+idle, 3*time.Second)
+	run(t, ctx, "call", chromedp.Click(chromedp.CSS("#call-next")))
+	must(t, ctx, "called b", `onedoorCounter.current() === `+jsString(b.Number)+idle, 3*time.Second)
+	run(t, ctx, "no-show", chromedp.Click(chromedp.CSS(`[data-act="no-show"]`)))
+	must(t, ctx, "no-show", `onedoorCounter.current() === ""`+idle, 3*time.Second)
+
+	rowSel := func(n string) string { return `#aside tr[data-number=` + jsString(n) + `]` }
+	must(t, ctx, "both listed", `!!document.querySelector('`+rowSel(a.Number)+`') && !!document.querySelector('`+rowSel(b.Number)+`')`, 3*time.Second)
+	run(t, ctx, "reload", chromedp.Reload())
+	must(t, ctx, "both listed after a reload", `window.onedoorCounter && onedoorCounter.live() && !!document.querySelector('`+rowSel(a.Number)+`') && !!document.querySelector('`+rowSel(b.Number)+`')`, 5*time.Second)
+	staff := e.login("counter1")
+	var v wire.TicketList
+	e.do("GET", "/api/v1/halls/students/waiting", staff, nil).decode(t, &v)
+	if len(v.SetAside) != 2 {
+		t.Fatalf("set-aside tickets from the API: %+v", v.SetAside)
+	}
+	loc, _ := time.LoadLocation(farCampus)
+	for _, st := range v.SetAside {
+		got := evalString(t, ctx, `document.querySelector('`+rowSel(st.Number)+`').textContent`)
+		if want := st.CalledAt.In(loc).Format("15:04"); st.CalledAt == nil || !strings.Contains(got, want) {
+			t.Errorf("row %s %q, want the campus time %s", st.Number, got, want)
+		}
+	}
+	if got := evalString(t, ctx, `document.querySelector('`+rowSel(a.Number)+` button').dataset.act + "|" + document.querySelector('`+rowSel(b.Number)+` button').dataset.act`); got != "resume|reinstate" {
+		t.Errorf("row actions %q, want resume|reinstate", got)
+	}
+	shot(t, ctx, "counter-set-aside")
+
+	run(t, ctx, "reinstate", chromedp.Click(chromedp.CSS(rowSel(b.Number)+` button`)))
+	must(t, ctx, "reinstated into the waiting list", `!document.querySelector('`+rowSel(b.Number)+`') && !!document.querySelector('#waiting tr[data-number=`+jsString(b.Number)+`]')`+idle, 3*time.Second)
+	run(t, ctx, "resume", chromedp.Click(chromedp.CSS(rowSel(a.Number)+` button`)))
+	must(t, ctx, "resumed at this counter", `onedoorCounter.current() === `+jsString(a.Number)+` && !document.querySelector('`+rowSel(a.Number)+`')`+idle, 3*time.Second)
+	if got := evalString(t, ctx, `String(document.getElementById("aside-box").hidden)`); got != "true" {
+		t.Errorf("the empty set-aside list is still shown")
+	}
+	_ = c
+}

@@ -7,7 +7,7 @@
 
 
   var st = {
-    me: null, halls: [], hall: null, counter: 0, cfg: null, view: null, waiting: [],
+    me: null, halls: [], hall: null, counter: 0, cfg: null, view: null, waiting: [], aside: [],
     busy: false, stream: null, poll: null, refreshT: null, catalogue: null
   };
 
@@ -107,6 +107,7 @@
     st.cfg = h.counters.filter(function (c) { return c.number === n; })[0];
     st.view = null;
     st.waiting = [];
+    st.aside = [];
     try { localStorage.setItem("onedoor.counter", JSON.stringify({ hall: h.code, counter: n })); } catch (e) { /* private mode */ }
     setText("where", h.name.zh + " · " + n + " 号窗口  " + h.name.en + " · Counter " + n);
     document.title = n + " 号窗口 · " + h.name.zh;
@@ -129,7 +130,7 @@
     if (!st.hall) { return Promise.resolve(); }
     return Promise.all([
       api("GET", base() + "/counters/" + st.counter).then(function (r) { st.view = r.body; }),
-      api("GET", base() + "/waiting").then(function (r) { st.waiting = r.body.tickets; })
+      api("GET", base() + "/waiting").then(function (r) { st.waiting = r.body.tickets; st.aside = r.body.setAside || []; })
     ]).then(render, fail);
   }
 
@@ -256,6 +257,39 @@
     });
     setText("waiting-count", list.length);
     show("waiting-empty", list.length === 0);
+    renderAside(canCall);
+  }
+
+  // The tickets set aside: parked ones (resume calls the person back to this counter) and absent
+  // ones (reinstate puts them back in the queue), of this counter's services or parked here.
+  function renderAside(canCall) {
+    var services = st.cfg ? st.cfg.services : [], tb = $("aside");
+    var list = st.aside.filter(function (t) {
+      return (t.state === "parked" && t.counter === st.counter) || services.indexOf(t.service) >= 0;
+    });
+    O.clear(tb);
+    list.forEach(function (t) {
+      var tr = el("tr"), parked = t.state === "parked";
+      tr.setAttribute("data-number", t.number);
+      tr.appendChild(el("td", "num", t.number));
+      var s = el("td"), l = O.label("ticketState", t.state), b = el("span", "badge t-" + t.state, l.zh);
+      b.title = l.en;
+      s.appendChild(b);
+      if (parked && t.counter && t.counter !== st.counter) { s.appendChild(el("span", "muted", " " + t.counter + " 号窗口")); }
+      tr.appendChild(s);
+      tr.appendChild(el("td", "wait", O.hhmm(t.calledAt)));
+      var td = el("td", "act"), btn = el("button", "small", parked ? "恢复 Resume" : "重新排队 Reinstate");
+      btn.type = "button";
+      btn.setAttribute("data-act", parked ? "resume" : "reinstate");
+      btn.title = parked ? "叫回本窗口办理 Call back to this counter" : "按原取号时间重新排队 Back in the queue by its original time";
+      btn.disabled = st.busy || (parked && !canCall);
+      btn.addEventListener("click", function () { act(parked ? "resume" : "reinstate", { ticket: t.id }); });
+      td.appendChild(btn);
+      tr.appendChild(td);
+      tb.appendChild(tr);
+    });
+    setText("aside-count", list.length);
+    show("aside-box", list.length > 0);
   }
 
   // ---- actions ----
