@@ -678,3 +678,35 @@ func TestCounterConsoleListsSetAsideTickets(t *testing.T) {
 	}
 	_ = c
 }
+
+// TestCounterPanelsWithoutScrolling: at 1366×768, with a walk-in request and earlier visits on
+// the current card, the transfer and case panels open where they can be filled in and sent
+// without scrolling, and the current number stays in sight beside them.
+func TestCounterPanelsWithoutScrolling(t *testing.T) {
+	e := newCaseEnv(t)
+	tk := e.issue("A")
+	e.openKiosk(map[string]any{"hall": "students", "kind": "complaint", "text": "宿舍楼热水器坏了，报修三次没人来。\n希望尽快处理。", "ticketId": tk.ID}, "")
+	staff := e.login("counter1")
+	e.act(staff, 2, "open", nil, 200)
+	e.callNext(staff, 2)
+	e.act(staff, 2, "transfer", map[string]any{"toCounter": 1, "placement": "front", "note": "需学籍窗口核对"}, 200)
+	ctx := browser(t, 1366, 768)
+	openConsole(t, ctx, e.ts.URL, "counter1", 1)
+	openCounter(t, ctx)
+	run(t, ctx, "call", chromedp.Click(chromedp.CSS("#call-next")))
+	must(t, ctx, "called with request and visit", `onedoorCounter.current() === `+jsString(tk.Number)+` && !document.getElementById("cur-request").hidden && !document.getElementById("cur-visits-box").hidden && !onedoorCounter.busy()`, 3*time.Second)
+	inView := func(sel string) string {
+		return `(function(){var r=document.querySelector(` + jsString(sel) + `).getBoundingClientRect();return r.height>0&&r.top>=0&&r.bottom<=innerHeight&&r.left>=0&&r.right<=innerWidth})()`
+	}
+	for _, p := range []struct{ open, panel, name string }{{"#open-transfer", "#transfer", "counter-transfer-panel"}, {"#open-case", "#case", "counter-case-panel"}} {
+		run(t, ctx, "top", chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
+		run(t, ctx, "open "+p.panel, chromedp.Click(chromedp.CSS(p.open)))
+		must(t, ctx, p.panel+" shown", `!document.querySelector(`+jsString(p.panel)+`).hidden`, 2*time.Second)
+		shot(t, ctx, p.name)
+		for _, sel := range []string{p.panel + " h3", p.panel + ` button[type="submit"]`, "#cur-number"} {
+			if got := evalString(t, ctx, `String(`+inView(sel)+`)`); got != "true" {
+				t.Errorf("%s open: %s is not in sight at 1366×768 (scrollY %s)", p.panel, sel, evalString(t, ctx, `String(scrollY)`))
+			}
+		}
+	}
+}
