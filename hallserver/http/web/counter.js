@@ -8,7 +8,7 @@
 
   var st = {
     me: null, halls: [], hall: null, counter: 0, cfg: null, view: null, waiting: [], aside: [],
-    busy: false, stream: null, poll: null, refreshT: null, catalogue: null
+    busy: false, stream: null, poll: null, refreshT: null, catalogue: null, noShow: null
   };
 
   function svc(code) {
@@ -168,6 +168,8 @@
     en('[data-act="finish"]', called || serving);
     en("#outcome", called || serving);
     en('[data-act="no-show"]', called);
+    if (st.noShow && !(cur && cur.id === st.noShow.id)) { st.noShow = null; }
+    document.querySelector('[data-act="no-show"]').classList.toggle("confirm", !!st.noShow);
     en('[data-act="park"]', called || serving);
     en("#open-transfer", !!cur);
     en("#open-case", !!cur);
@@ -181,6 +183,11 @@
     var s = $("cur-state");
     s.textContent = O.labelText("ticketState", c.state);
     s.className = "badge t-" + c.state;
+    if ($("outcome").getAttribute("data-for") !== c.id) {
+      // Each person's visit starts from "resolved": an outcome chosen for the last one is not kept.
+      $("outcome").setAttribute("data-for", c.id);
+      $("outcome").value = "resolved";
+    }
     show("cur-priority", !!c.priority);
     $("current").classList.toggle("is-prio", !!c.priority);
     if (O.labels.priority) { O.bi($("cur-priority"), O.labels.priority); }
@@ -481,6 +488,73 @@
     }).catch(function (e) { st.busy = false; fail(e); render(); });
   }
 
+  // ---- the keyboard (a counter serves some 200 visits a day) ----
+
+  // The function keys of the actions on the current ticket; the buttons show them.
+  var keyActs = { F2: "recall", F3: "start", F4: "finish", F8: "no-show", F9: "park" };
+
+  function onKey(ev) {
+    if ($("console").hidden) { return; }
+    var tag = ev.target && ev.target.tagName;
+    var typing = tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT";
+    var panel = !$("transfer").hidden || !$("case").hidden;
+    if (ev.key === "Escape") {
+      if (st.noShow) { st.noShow = null; render(); status("已取消 Cancelled"); } else if (panel) { show("transfer", false); show("case", false); }
+      return;
+    }
+    var a = keyActs[ev.key];
+    // Space on a focused button would press that button (say "park" after a click on it):
+    // at this console Space means call next, wherever the focus is outside a form field.
+    var f1 = ev.key === "F1" || (ev.key === " " && !typing && !panel);
+    if (!f1 && !a) { return; }
+    ev.preventDefault();
+    if (ev.repeat || panel) { return; } // a panel's form takes the keys until it is sent or Esc
+    if (f1) { pressF1(); } else { shortcut(ev.key, a); }
+  }
+
+  // whyNot says why F1 does not call the next person while a ticket is at the counter.
+  function whyNot(cur) {
+    if (cur.state === "serving") {
+      return cur.number + " 正在办理：请先办结 (F4) 或暂挂 (F9) 再叫号 · " + cur.number + " is being served: finish (F4) or park (F9) it first";
+    }
+    return cur.number + " 已叫号：请先开始办理 (F3)、记未到 (F8) 或暂挂 (F9) · " + cur.number + " is called: start (F3), mark absent (F8) or park (F9) it first";
+  }
+
+  function pressF1() {
+    var v = st.view;
+    if (st.busy || !v) { return; }
+    if (v.counter.state !== "open") { status("窗口未开放，请先开窗 The counter is not open", true); return; }
+    var cur = v.current;
+    if (!cur) { callNext(); return; }
+    if (cur.state === "serving" && $("f1-finish").checked) {
+      act("finish", { outcome: $("outcome").value }, { quiet: true }).then(function (r) { if (r) { callNext(); } });
+      return;
+    }
+    status(whyNot(cur), true);
+  }
+
+  function shortcut(key, a) {
+    var cur = st.view && st.view.current, b = document.querySelector('[data-act="' + a + '"]');
+    if (st.busy) { return; }
+    if (!b || b.disabled) {
+      status(key + " " + b.textContent.replace(/\s+/g, " ").trim() + "：现在不可用 not available now" + (cur ? "" : " (当前无办理对象 nobody at the counter)"), true);
+      return;
+    }
+    if (a === "no-show") {
+      // Marking someone absent sends them to the back: the key asks to be pressed again.
+      if (!st.noShow || st.noShow.id !== cur.id || Date.now() - st.noShow.at > 8000) {
+        st.noShow = { id: cur.id, at: Date.now() };
+        clearTimeout(st.noShowT);
+        st.noShowT = setTimeout(function () { st.noShow = null; render(); }, 8000);
+        render();
+        status("记 " + cur.number + " 未到？再按 F8 确认，Esc 取消 · Mark " + cur.number + " absent? F8 again to confirm, Esc to cancel");
+        return;
+      }
+    }
+    st.noShow = null;
+    act(a, a === "finish" ? { outcome: $("outcome").value } : {});
+  }
+
   // ---- wiring ----
 
   function wire() {
@@ -522,17 +596,12 @@
     Array.prototype.forEach.call(document.querySelectorAll("[data-close]"), function (b) {
       b.addEventListener("click", function () { show(b.getAttribute("data-close"), false); });
     });
-    document.addEventListener("keydown", function (ev) {
-      if ($("console").hidden) { return; }
-      var tag = ev.target && ev.target.tagName;
-      var typing = tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT";
-      // Space on a focused button would press that button (say "park" after a click on it):
-      // at this console Space means call next, wherever the focus is outside a form field.
-      if (ev.key === "F1" || (ev.key === " " && !typing)) {
-        ev.preventDefault();
-        if (!ev.repeat) { callNext(); }
-      }
+    try { $("f1-finish").checked = localStorage.getItem("onedoor.counter.f1finish") === "1"; } catch (e) { /* private mode */ }
+    $("f1-finish").addEventListener("change", function () {
+      try { localStorage.setItem("onedoor.counter.f1finish", $("f1-finish").checked ? "1" : "0"); } catch (e) { /* private mode */ }
+      $("f1-finish").blur(); // Space must call next, not toggle the setting again
     });
+    document.addEventListener("keydown", onKey);
     // Waiting times tick without a request.
     setInterval(function () { if (st.hall && !$("console").hidden) { renderWaiting(!st.busy && st.view && st.view.counter.state === "open" && !st.view.current); } }, 15000);
   }
