@@ -388,6 +388,19 @@ func (q *Queue) Waiting(ctx context.Context, code string) ([]hall.Ticket, error)
 	return eng.Waiting(), nil
 }
 
+// SetAside lists the hall's parked and reinstatable absent tickets of today (staff view).
+func (q *Queue) SetAside(ctx context.Context, code string) ([]hall.Ticket, error) {
+	l, _, err := q.hall(code)
+	if err != nil {
+		return nil, err
+	}
+	var out []hall.Ticket
+	if err := l.View(ctx, func(eng *queue.Engine, _ time.Time) { out = eng.SetAside() }); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // Ticket returns an open ticket of the hall by ID or by today's number, from the live queue; a
 // ticket no longer open is read from the store by ID.
 func (q *Queue) Ticket(ctx context.Context, code, ref string) (*hall.Ticket, error) {

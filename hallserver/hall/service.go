@@ -40,6 +40,9 @@ type QueueService interface {
 	CancelByToken(ctx context.Context, token string) (*Ticket, error)
 	// Waiting lists the waiting tickets of a hall in call order (staff view).
 	Waiting(ctx context.Context, hall string) ([]Ticket, error)
+	// SetAside lists today's parked tickets and the absent ones that can still be reinstated
+	// (staff view: the counter console lists them with resume / reinstate).
+	SetAside(ctx context.Context, hall string) ([]Ticket, error)
 	// Ticket returns an open ticket of the hall by ID or by today's number (staff view: the
 	// counter console shows its current ticket after a reload).
 	Ticket(ctx context.Context, hall, ref string) (*Ticket, error)

@@ -171,9 +171,17 @@ func (s *Server) handleWaiting(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := wire.TicketList{Tickets: make([]wire.Ticket, 0, len(ts))}
+	aside, err := s.cfg.Queue.SetAside(r.Context(), h.Code)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := wire.TicketList{Tickets: make([]wire.Ticket, 0, len(ts)), SetAside: make([]wire.Ticket, 0, len(aside))}
 	for i := range ts {
 		out.Tickets = append(out.Tickets, toTicketJSON(&ts[i]))
+	}
+	for i := range aside {
+		out.SetAside = append(out.SetAside, toTicketJSON(&aside[i]))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -214,6 +222,9 @@ func (s *Server) handleCounter(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case a.Outcome != "" && !a.Outcome.Valid():
 		err = hall.Errorf(hall.EINVALID, "outcome", "unknown outcome %q (resolved, redirected or case_opened)", a.Outcome)
+	case action == hall.ActFinish && a.Outcome == hall.OutcomeCaseOpened && strings.TrimSpace(a.CaseID) == "":
+		// A ticket finished as "case opened" that names no case leads its holder nowhere.
+		err = hall.Errorf(hall.EINVALID, "caseId", "outcome case_opened needs the caseId of the case opened")
 	case a.Placement != "" && !a.Placement.Valid():
 		err = hall.Errorf(hall.EINVALID, "placement", "unknown placement %q (front, end or original)", a.Placement)
 	case len(a.Ticket) > 64:

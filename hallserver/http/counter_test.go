@@ -82,7 +82,8 @@ func TestCounterViewShowsWalkInRequest(t *testing.T) {
 }
 
 // TestFinishLinksCase: finish with outcome case_opened and caseId links the ticket to the case;
-// a caseId with another outcome, or too long, is refused and changes nothing.
+// a caseId with another outcome, or too long, or case_opened without a caseId (a ticket that says
+// "a case was opened" and leads nowhere) is refused naming the field and changes nothing.
 func TestFinishLinksCase(t *testing.T) {
 	e := newEnv(t)
 	staff := e.login("counter1")
@@ -94,6 +95,8 @@ func TestFinishLinksCase(t *testing.T) {
 		{"outcome": "resolved", "caseId": "case-1"},
 		{"caseId": "case-1"},
 		{"outcome": "case_opened", "caseId": strings.Repeat("x", 65)},
+		{"outcome": "case_opened"},
+		{"outcome": "case_opened", "caseId": ""},
 	} {
 		r := e.act(staff, 1, "finish", body, 400)
 		if r.apiError(t).Field != "caseId" {

@@ -503,3 +503,210 @@ func TestFollowPagePollsWithoutStream(t *testing.T) {
 	e.callNext(staff, 1)
 	must(t, ctx, "called by polling", `document.getElementById("follow").dataset.state === "called" && !onedoorFollow.live()`, 7*time.Second)
 }
+
+// TestCounterConsoleVisitTimesInCampusZone: with Chromium in New York and the campus in Kolkata,
+// the earlier visits of a transferred ticket show their times in the campus zone (the issue time
+// is checked by TestPagesShowCampusTimesInAFarZone).
+func TestCounterConsoleVisitTimesInCampusZone(t *testing.T) {
+	e := newEnv(t, withCampusZone(farCampus))
+	loc, err := time.LoadLocation(farCampus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := e.issue("A")
+	staff := e.login("counter1")
+	e.act(staff, 1, "open", nil, 200)
+	e.callNext(staff, 1)
+	e.act(staff, 1, "transfer", map[string]any{"toCounter": 3, "placement": "front"}, 200)
+
+	ctx := browserIn(t, 1366, 768, farBrowser)
+	openConsole(t, ctx, e.ts.URL, "counter1", 3)
+	openCounter(t, ctx)
+	run(t, ctx, "call", chromedp.Click(chromedp.CSS("#call-next")))
+	must(t, ctx, "called with its visit", `onedoorCounter.current() === `+jsString(tk.Number)+` && document.querySelectorAll("#cur-visits li").length === 1`, 3*time.Second)
+	var v wire.CounterView
+	e.do("GET", "/api/v1/halls/students/counters/3", staff, nil).decode(t, &v)
+	if v.Current == nil || len(v.Current.Visits) != 1 {
+		t.Fatalf("counter view %+v", v)
+	}
+	vis := v.Current.Visits[0]
+	want := vis.CalledAt.In(loc).Format("15:04") + "–" + vis.FinishedAt.In(loc).Format("15:04")
+	if got := evalString(t, ctx, `document.querySelector("#cur-visits li").textContent`); !strings.Contains(got, want) {
+		t.Errorf("visit line %q, want the campus times %q", got, want)
+	}
+	shot(t, ctx, "counter-zone-visits")
+}
+
+// TestCounterCaseFormKindAndRequester: a ticket that came with a kiosk complaint opens the case
+// form as a complaint (not 咨询), and the form takes the requester's name and phone, which reach
+// the case; the next ticket, without a walk-in request, starts as a consultation again.
+func TestCounterCaseFormKindAndRequester(t *testing.T) {
+	e := newCaseEnv(t)
+	tk, plain := e.issue("A"), e.issue("A")
+	e.openKiosk(map[string]any{"hall": "students", "kind": "complaint", "text": "宿舍空调坏了两周没人修", "ticketId": tk.ID}, "")
+	ctx := browser(t, 1366, 768)
+	openConsole(t, ctx, e.ts.URL, "counter1", 1)
+	openCounter(t, ctx)
+	run(t, ctx, "call next", chromedp.Click(chromedp.CSS("#call-next")))
+	must(t, ctx, "request shown", `onedoorCounter.current() === `+jsString(tk.Number)+` && !document.getElementById("cur-request").hidden && !onedoorCounter.busy()`, 3*time.Second)
+	run(t, ctx, "case panel", chromedp.Click(chromedp.CSS("#open-case")))
+	if got := evalString(t, ctx, `document.getElementById("case-kind").value`); got != "complaint" {
+		t.Errorf("case kind for a walk-in complaint %q, want complaint", got)
+	}
+	if got := evalString(t, ctx, `String(!!document.getElementById("case-name") && !!document.getElementById("case-phone"))`); got != "true" {
+		t.Fatal("the case form has no requester name and phone fields")
+	}
+	run(t, ctx, "requester",
+		chromedp.SendKeys(chromedp.CSS("#case-name"), "李同学"),
+		chromedp.SendKeys(chromedp.CSS("#case-phone"), "13800138000"))
+	must(t, ctx, "catalogue", `document.getElementById("case-dept").options.length > 1`, 3*time.Second)
+	evalString(t, ctx, `(document.getElementById("case-dept").value = "logistics", "")`)
+	shot(t, ctx, "counter-case-form")
+	run(t, ctx, "open case", chromedp.Click(chromedp.CSS(`#case button[type="submit"]`)))
+	must(t, ctx, "finished", `onedoorCounter.current() === "" && document.getElementById("case").hidden && !onedoorCounter.busy()`, 3*time.Second)
+	stored, err := e.q.Ticket(context.Background(), "students", tk.ID)
+	if err != nil || stored.CaseID == "" {
+		t.Fatalf("stored ticket: %+v %v", stored, err)
+	}
+	var c hall.Case
+	e.do("GET", "/api/v1/cases/"+stored.CaseID, e.login("supervisor"), nil).decode(t, &c)
+	if c.Kind != hall.KindComplaint || c.Requester.Name != "李同学" || c.Requester.Phone != "13800138000" {
+		t.Errorf("case kind %s, requester %+v", c.Kind, c.Requester)
+	}
+
+	run(t, ctx, "call the next", chromedp.Click(chromedp.CSS("#call-next")))
+	must(t, ctx, "next called", `onedoorCounter.current() === `+jsString(plain.Number)+` && !onedoorCounter.busy()`, 3*time.Second)
+	run(t, ctx, "case panel", chromedp.Click(chromedp.CSS("#open-case")))
+	if got := evalString(t, ctx, `document.getElementById("case-kind").value + "|" + document.getElementById("case-name").value + "|" + document.getElementById("case-phone").value`); got != "consultation||" {
+		t.Errorf("case form for the next ticket %q, want a fresh consultation", got)
+	}
+}
+
+// TestCounterConsoleMarksPriority: a 绿色通道 ticket is marked with that name (from the label
+// catalogue) in the waiting list, and once called the whole current-ticket card is marked, not
+// only a small badge; a regular ticket is not.
+func TestCounterConsoleMarksPriority(t *testing.T) {
+	e := newEnv(t)
+	regular := e.issue("A")
+	r := e.do("POST", "/api/v1/halls/students/tickets", kioskStudents, map[string]any{"service": "A", "priority": true})
+	if r.status != 201 {
+		t.Fatalf("issue priority: %d %s", r.status, r.body)
+	}
+	var prio wire.Ticket
+	r.decode(t, &prio)
+	ctx := browser(t, 1366, 768)
+	openConsole(t, ctx, e.ts.URL, "counter1", 1)
+	openCounter(t, ctx)
+	must(t, ctx, "waiting list", `document.querySelectorAll("#waiting tr").length === 2`, 2*time.Second)
+	l := staffLabels().Priority
+	if l.Zh != "绿色通道" {
+		t.Fatalf("priority label %+v", l)
+	}
+	row := func(n string) string {
+		return evalString(t, ctx, `(function(){var r=document.querySelector('#waiting tr[data-number=`+jsString(n)+`]');return r.className+"|"+r.querySelector(".num").textContent})()`)
+	}
+	if got := row(prio.Number); got != "prio|"+prio.Number+l.Zh {
+		t.Errorf("priority row %q, want class prio and the mark %s", got, l.Zh)
+	}
+	if got := row(regular.Number); got != "|"+regular.Number {
+		t.Errorf("regular row %q", got)
+	}
+	shot(t, ctx, "counter-priority-list")
+	run(t, ctx, "call next", chromedp.Click(chromedp.CSS("#call-next")))
+	must(t, ctx, "priority called first", `onedoorCounter.current() === `+jsString(prio.Number)+` && !onedoorCounter.busy()`, 3*time.Second)
+	if got := evalString(t, ctx, `document.getElementById("current").classList.contains("is-prio") + "|" + document.getElementById("cur-priority").hidden + "|" + document.getElementById("cur-priority").textContent`); got != "true|false|"+l.Zh+" "+l.En {
+		t.Errorf("current card of a priority ticket: %q", got)
+	}
+	shot(t, ctx, "counter-priority-current")
+	run(t, ctx, "finish", chromedp.Click(chromedp.CSS(`[data-act="finish"]`)))
+	must(t, ctx, "free", `onedoorCounter.current() === "" && !onedoorCounter.busy()`, 3*time.Second)
+	run(t, ctx, "call next", chromedp.Click(chromedp.CSS("#call-next")))
+	must(t, ctx, "regular called", `onedoorCounter.current() === `+jsString(regular.Number)+` && !onedoorCounter.busy()`, 3*time.Second)
+	if got := evalString(t, ctx, `document.getElementById("current").classList.contains("is-prio") + "|" + document.getElementById("cur-priority").hidden`); got != "false|true" {
+		t.Errorf("current card of a regular ticket: %q", got)
+	}
+}
+
+// TestCounterConsoleListsSetAsideTickets: a parked and a no-show ticket do not vanish: the console
+// lists them (with the time they were set aside, in the campus zone), "resume" calls the parked
+// one back to this counter and "reinstate" puts the absent one back in the queue; a reload keeps
+// the list (it comes from the server, not from the page's memory).
+func TestCounterConsoleListsSetAsideTickets(t *testing.T) {
+	e := newEnv(t, withCampusZone(farCampus))
+	a, b, c := e.issue("A"), e.issue("A"), e.issue("A")
+	ctx := browserIn(t, 1366, 768, farBrowser)
+	openConsole(t, ctx, e.ts.URL, "counter1", 1)
+	openCounter(t, ctx)
+	idle := ` && !onedoorCounter.busy()`
+	run(t, ctx, "call", chromedp.Click(chromedp.CSS("#call-next")))
+	must(t, ctx, "called a", `onedoorCounter.current() === `+jsString(a.Number)+idle, 3*time.Second)
+	run(t, ctx, "park", chromedp.Click(chromedp.CSS(`[data-act="park"]`)))
+	must(t, ctx, "parked", `onedoorCounter.current() === ""`+idle, 3*time.Second)
+	run(t, ctx, "call", chromedp.Click(chromedp.CSS("#call-next")))
+	must(t, ctx, "called b", `onedoorCounter.current() === `+jsString(b.Number)+idle, 3*time.Second)
+	run(t, ctx, "no-show", chromedp.Click(chromedp.CSS(`[data-act="no-show"]`)))
+	must(t, ctx, "no-show", `onedoorCounter.current() === ""`+idle, 3*time.Second)
+
+	rowSel := func(n string) string { return `#aside tr[data-number=` + jsString(n) + `]` }
+	must(t, ctx, "both listed", `!!document.querySelector('`+rowSel(a.Number)+`') && !!document.querySelector('`+rowSel(b.Number)+`')`, 3*time.Second)
+	run(t, ctx, "reload", chromedp.Reload())
+	must(t, ctx, "both listed after a reload", `window.onedoorCounter && onedoorCounter.live() && !!document.querySelector('`+rowSel(a.Number)+`') && !!document.querySelector('`+rowSel(b.Number)+`')`, 5*time.Second)
+	staff := e.login("counter1")
+	var v wire.TicketList
+	e.do("GET", "/api/v1/halls/students/waiting", staff, nil).decode(t, &v)
+	if len(v.SetAside) != 2 {
+		t.Fatalf("set-aside tickets from the API: %+v", v.SetAside)
+	}
+	loc, _ := time.LoadLocation(farCampus)
+	for _, st := range v.SetAside {
+		got := evalString(t, ctx, `document.querySelector('`+rowSel(st.Number)+`').textContent`)
+		if want := st.CalledAt.In(loc).Format("15:04"); st.CalledAt == nil || !strings.Contains(got, want) {
+			t.Errorf("row %s %q, want the campus time %s", st.Number, got, want)
+		}
+	}
+	if got := evalString(t, ctx, `document.querySelector('`+rowSel(a.Number)+` button').dataset.act + "|" + document.querySelector('`+rowSel(b.Number)+` button').dataset.act`); got != "resume|reinstate" {
+		t.Errorf("row actions %q, want resume|reinstate", got)
+	}
+	shot(t, ctx, "counter-set-aside")
+
+	run(t, ctx, "reinstate", chromedp.Click(chromedp.CSS(rowSel(b.Number)+` button`)))
+	must(t, ctx, "reinstated into the waiting list", `!document.querySelector('`+rowSel(b.Number)+`') && !!document.querySelector('#waiting tr[data-number=`+jsString(b.Number)+`]')`+idle, 3*time.Second)
+	run(t, ctx, "resume", chromedp.Click(chromedp.CSS(rowSel(a.Number)+` button`)))
+	must(t, ctx, "resumed at this counter", `onedoorCounter.current() === `+jsString(a.Number)+` && !document.querySelector('`+rowSel(a.Number)+`')`+idle, 3*time.Second)
+	if got := evalString(t, ctx, `String(document.getElementById("aside-box").hidden)`); got != "true" {
+		t.Errorf("the empty set-aside list is still shown")
+	}
+	_ = c
+}
+
+// TestCounterPanelsWithoutScrolling: at 1366×768, with a walk-in request and earlier visits on
+// the current card, the transfer and case panels open where they can be filled in and sent
+// without scrolling, and the current number stays in sight beside them.
+func TestCounterPanelsWithoutScrolling(t *testing.T) {
+	e := newCaseEnv(t)
+	tk := e.issue("A")
+	e.openKiosk(map[string]any{"hall": "students", "kind": "complaint", "text": "宿舍楼热水器坏了，报修三次没人来。\n希望尽快处理。", "ticketId": tk.ID}, "")
+	staff := e.login("counter1")
+	e.act(staff, 2, "open", nil, 200)
+	e.callNext(staff, 2)
+	e.act(staff, 2, "transfer", map[string]any{"toCounter": 1, "placement": "front", "note": "需学籍窗口核对"}, 200)
+	ctx := browser(t, 1366, 768)
+	openConsole(t, ctx, e.ts.URL, "counter1", 1)
+	openCounter(t, ctx)
+	run(t, ctx, "call", chromedp.Click(chromedp.CSS("#call-next")))
+	must(t, ctx, "called with request and visit", `onedoorCounter.current() === `+jsString(tk.Number)+` && !document.getElementById("cur-request").hidden && !document.getElementById("cur-visits-box").hidden && !onedoorCounter.busy()`, 3*time.Second)
+	inView := func(sel string) string {
+		return `(function(){var r=document.querySelector(` + jsString(sel) + `).getBoundingClientRect();return r.height>0&&r.top>=0&&r.bottom<=innerHeight&&r.left>=0&&r.right<=innerWidth})()`
+	}
+	for _, p := range []struct{ open, panel, name string }{{"#open-transfer", "#transfer", "counter-transfer-panel"}, {"#open-case", "#case", "counter-case-panel"}} {
+		run(t, ctx, "top", chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
+		run(t, ctx, "open "+p.panel, chromedp.Click(chromedp.CSS(p.open)))
+		must(t, ctx, p.panel+" shown", `!document.querySelector(`+jsString(p.panel)+`).hidden`, 2*time.Second)
+		shot(t, ctx, p.name)
+		for _, sel := range []string{p.panel + " h3", p.panel + ` button[type="submit"]`, "#cur-number"} {
+			if got := evalString(t, ctx, `String(`+inView(sel)+`)`); got != "true" {
+				t.Errorf("%s open: %s is not in sight at 1366×768 (scrollY %s)", p.panel, sel, evalString(t, ctx, `String(scrollY)`))
+			}
+		}
+	}
+}

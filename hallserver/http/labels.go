@@ -33,6 +33,8 @@ type labelCatalogue struct {
 	// Inbox names what the department inbox shows beside the case's own data: who acted in the
 	// timeline when it was not a staff member, the parts of the request, the co-handling mark.
 	Inbox map[string]hall.Text `json:"inbox,omitempty"`
+	// Priority is the mark of a priority (绿色通道) ticket on the counter console.
+	Priority hall.Text `json:"priority,omitzero"`
 	// Invited is the public timeline line of a co-handling request that names the department
 	// asked: "{dept}" stands for its name ("已请保卫处协办").
 	Invited hall.Text `json:"invited,omitzero"`
@@ -159,22 +161,25 @@ var staffLabels = sync.OnceValue(func() *labelCatalogue {
 			hall.CaseEvEscalated:          {Zh: "逾期升级", En: "Escalated"},
 		},
 		Done: map[string]hall.Text{
-			hall.ActOpen:     {Zh: "已开窗", En: "Counter open"},
-			hall.ActPause:    {Zh: "已暂停", En: "Paused"},
-			hall.ActClose:    {Zh: "已关窗", En: "Closed"},
-			hall.ActRecall:   {Zh: "已重呼", En: "Recalled"},
-			hall.ActStart:    {Zh: "开始办理", En: "Started"},
-			hall.ActFinish:   {Zh: "已办结", En: "Finished"},
-			hall.ActNoShow:   {Zh: "已记未到", En: "Marked no-show"},
-			hall.ActPark:     {Zh: "已暂挂", En: "Parked"},
-			hall.ActTransfer: {Zh: "已转移", En: "Transferred"},
-			hall.ActCall:     {Zh: "已叫号", En: "Called"},
+			hall.ActOpen:      {Zh: "已开窗", En: "Counter open"},
+			hall.ActPause:     {Zh: "已暂停", En: "Paused"},
+			hall.ActClose:     {Zh: "已关窗", En: "Closed"},
+			hall.ActRecall:    {Zh: "已重呼", En: "Recalled"},
+			hall.ActStart:     {Zh: "开始办理", En: "Started"},
+			hall.ActFinish:    {Zh: "已办结", En: "Finished"},
+			hall.ActNoShow:    {Zh: "已记未到", En: "Marked no-show"},
+			hall.ActPark:      {Zh: "已暂挂", En: "Parked"},
+			hall.ActTransfer:  {Zh: "已转移", En: "Transferred"},
+			hall.ActCall:      {Zh: "已叫号", En: "Called"},
+			hall.ActResume:    {Zh: "已叫回", En: "Resumed"},
+			hall.ActReinstate: {Zh: "已重新排队", En: "Reinstated"},
 		},
 		Kind: map[hall.Kind]hall.Text{
 			hall.KindConsultation: {Zh: "咨询", En: "Consultation"},
 			hall.KindComplaint:    {Zh: "投诉", En: "Complaint"},
 			hall.KindSuggestion:   {Zh: "建议", En: "Suggestion"},
 		},
+		Priority: hall.Text{Zh: "绿色通道", En: "Priority"},
 		Relation: map[string]hall.Text{
 			"duplicate": {Zh: "并案", En: "Duplicate"},
 			"original":  {Zh: "原件", En: "Original"},

@@ -812,6 +812,21 @@ func (e *Engine) Waiting() []hall.Ticket {
 	return out
 }
 
+// SetAside lists the tickets set aside today that staff can bring back: parked ones (resume) and
+// absent ones still within NoShowLimit (reinstate), by number.
+func (e *Engine) SetAside() []hall.Ticket {
+	out := []hall.Ticket{}
+	for _, t := range e.tickets {
+		switch {
+		case t.Day != e.day:
+		case t.State == hall.TicketParked, t.State == hall.TicketNoShow && e.canReinstate(t) == nil:
+			out = append(out, *t)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Number < out[j].Number })
+	return out
+}
+
 // Snapshot returns the hall's visible state.
 func (e *Engine) Snapshot(now time.Time) hall.Snapshot {
 	s := hall.Snapshot{

@@ -763,3 +763,42 @@ func TestRestoreDropsRemovedCounters(t *testing.T) {
 		t.Fatalf("%+v", s)
 	}
 }
+
+// TestSetAside: parked and absent tickets are listed until they are resumed or reinstated; a
+// ticket absent more than NoShowLimit times (gone for good) is not.
+func TestSetAside(t *testing.T) {
+	f := newFix(t)
+	f.issue("A", false)
+	f.issue("A", false)
+	f.act(1, hall.ActOpen)
+	f.act(1, hall.ActCallNext)
+	f.act(1, hall.ActPark)
+	f.act(1, hall.ActCallNext)
+	f.act(1, hall.ActNoShow)
+	numbers := func() string {
+		var s []string
+		for _, t := range f.e.SetAside() {
+			s = append(s, t.Number+":"+string(t.State))
+		}
+		return strings.Join(s, " ")
+	}
+	if got := numbers(); got != "A001:parked A002:no_show" {
+		t.Fatalf("set aside %q", got)
+	}
+	f.act(1, hall.ActReinstate, ticket("A002"))
+	f.act(1, hall.ActResume, ticket("A001"))
+	if got := numbers(); got != "" {
+		t.Fatalf("after resume and reinstate: %q", got)
+	}
+	f.act(1, hall.ActFinish)
+	for i := 2; i <= NoShowLimit+1; i++ { // absent once already
+		f.act(1, hall.ActCall, ticket("A002"))
+		f.act(1, hall.ActNoShow)
+		if i <= NoShowLimit {
+			f.act(1, hall.ActReinstate, ticket("A002"))
+		}
+	}
+	if got := numbers(); got != "" {
+		t.Fatalf("a ticket absent %d times is listed: %q", NoShowLimit+1, got)
+	}
+}

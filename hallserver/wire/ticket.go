@@ -62,6 +62,9 @@ func (t *Ticket) Eta() int {
 // TicketList answers GET /api/v1/halls/{hall}/waiting.
 type TicketList struct {
 	Tickets []Ticket `json:"tickets"`
+	// SetAside is today's parked tickets and the absent ones that can still be reinstated (the
+	// counter console lists them with resume / reinstate).
+	SetAside []Ticket `json:"setAside,omitempty"`
 }
 
 // CounterAnswer answers the counter actions that change the counter itself (open, pause, close).

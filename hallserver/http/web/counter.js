@@ -7,8 +7,8 @@
 
 
   var st = {
-    me: null, halls: [], hall: null, counter: 0, cfg: null, view: null, waiting: [],
-    busy: false, stream: null, poll: null, refreshT: null, catalogue: null
+    me: null, halls: [], hall: null, counter: 0, cfg: null, view: null, waiting: [], aside: [],
+    busy: false, stream: null, poll: null, refreshT: null, catalogue: null, noShow: null
   };
 
   function svc(code) {
@@ -107,6 +107,7 @@
     st.cfg = h.counters.filter(function (c) { return c.number === n; })[0];
     st.view = null;
     st.waiting = [];
+    st.aside = [];
     try { localStorage.setItem("onedoor.counter", JSON.stringify({ hall: h.code, counter: n })); } catch (e) { /* private mode */ }
     setText("where", h.name.zh + " · " + n + " 号窗口  " + h.name.en + " · Counter " + n);
     document.title = n + " 号窗口 · " + h.name.zh;
@@ -129,7 +130,7 @@
     if (!st.hall) { return Promise.resolve(); }
     return Promise.all([
       api("GET", base() + "/counters/" + st.counter).then(function (r) { st.view = r.body; }),
-      api("GET", base() + "/waiting").then(function (r) { st.waiting = r.body.tickets; })
+      api("GET", base() + "/waiting").then(function (r) { st.waiting = r.body.tickets; st.aside = r.body.setAside || []; })
     ]).then(render, fail);
   }
 
@@ -167,6 +168,8 @@
     en('[data-act="finish"]', called || serving);
     en("#outcome", called || serving);
     en('[data-act="no-show"]', called);
+    if (st.noShow && !(cur && cur.id === st.noShow.id)) { st.noShow = null; }
+    document.querySelector('[data-act="no-show"]').classList.toggle("confirm", !!st.noShow);
     en('[data-act="park"]', called || serving);
     en("#open-transfer", !!cur);
     en("#open-case", !!cur);
@@ -180,7 +183,14 @@
     var s = $("cur-state");
     s.textContent = O.labelText("ticketState", c.state);
     s.className = "badge t-" + c.state;
+    if ($("outcome").getAttribute("data-for") !== c.id) {
+      // Each person's visit starts from "resolved": an outcome chosen for the last one is not kept.
+      $("outcome").setAttribute("data-for", c.id);
+      $("outcome").value = "resolved";
+    }
     show("cur-priority", !!c.priority);
+    $("current").classList.toggle("is-prio", !!c.priority);
+    if (O.labels.priority) { O.bi($("cur-priority"), O.labels.priority); }
     setText("cur-calls", c.calls > 1 ? "已呼 " + c.calls + " 次 Called " + c.calls + "×" : "");
     setText("cur-wait", O.clock(c.waitSeconds));
     setText("cur-issued", O.hhmm(c.issuedAt));
@@ -233,7 +243,10 @@
       var tr = el("tr");
       tr.setAttribute("data-number", t.number);
       var num = el("td", "num", t.number);
-      if (t.priority) { num.appendChild(el("span", "badge prio", "优先")); }
+      if (t.priority) {
+        tr.className = "prio";
+        num.appendChild(el("span", "badge prio", O.labels.priority ? O.labels.priority.zh : ""));
+      }
       if (t.targetCounter) { num.appendChild(el("span", "badge tgt", "转入")); }
       tr.appendChild(num);
       var sv = svc(t.service), name = el("td", "svc", sv ? sv.name.zh : t.service);
@@ -251,6 +264,39 @@
     });
     setText("waiting-count", list.length);
     show("waiting-empty", list.length === 0);
+    renderAside(canCall);
+  }
+
+  // The tickets set aside: parked ones (resume calls the person back to this counter) and absent
+  // ones (reinstate puts them back in the queue), of this counter's services or parked here.
+  function renderAside(canCall) {
+    var services = st.cfg ? st.cfg.services : [], tb = $("aside");
+    var list = st.aside.filter(function (t) {
+      return (t.state === "parked" && t.counter === st.counter) || services.indexOf(t.service) >= 0;
+    });
+    O.clear(tb);
+    list.forEach(function (t) {
+      var tr = el("tr"), parked = t.state === "parked";
+      tr.setAttribute("data-number", t.number);
+      tr.appendChild(el("td", "num", t.number));
+      var s = el("td"), l = O.label("ticketState", t.state), b = el("span", "badge t-" + t.state, l.zh);
+      b.title = l.en;
+      s.appendChild(b);
+      if (parked && t.counter && t.counter !== st.counter) { s.appendChild(el("span", "muted", " " + t.counter + " 号窗口")); }
+      tr.appendChild(s);
+      tr.appendChild(el("td", "wait", O.hhmm(t.calledAt)));
+      var td = el("td", "act"), btn = el("button", "small", parked ? "恢复 Resume" : "重新排队 Reinstate");
+      btn.type = "button";
+      btn.setAttribute("data-act", parked ? "resume" : "reinstate");
+      btn.title = parked ? "叫回本窗口办理 Call back to this counter" : "按原取号时间重新排队 Back in the queue by its original time";
+      btn.disabled = st.busy || (parked && !canCall);
+      btn.addEventListener("click", function () { act(parked ? "resume" : "reinstate", { ticket: t.id }); });
+      td.appendChild(btn);
+      tr.appendChild(td);
+      tb.appendChild(tr);
+    });
+    setText("aside-count", list.length);
+    show("aside-box", list.length > 0);
   }
 
   // ---- actions ----
@@ -278,7 +324,7 @@
     act("call-next", {}, { quiet: true }).then(function (r) {
       if (!r) { return; }
       if (r.status === 204) { status("暂无等候 Nobody is waiting"); return; }
-      status("已叫 Called " + r.body.number);
+      status("已叫 Called " + r.body.number + (r.body.priority && O.labels.priority ? " · " + O.labels.priority.zh + " " + O.labels.priority.en : ""));
     });
   }
 
@@ -368,8 +414,26 @@
     if (!cur) { return; }
     show("transfer", false);
     show("case", true);
-    if (!$("case-text").value && cur.request) { $("case-text").value = cur.request.text || ""; }
-    loadCatalogue().catch(fail);
+    var form = $("case"), rq = cur.request;
+    if (form.getAttribute("data-for") !== cur.id) {
+      // A fresh form for each ticket: the kind is what the visit came as (a walk-in complaint stays
+      // a complaint), consultation otherwise; nothing of the previous person stays in it.
+      form.setAttribute("data-for", cur.id);
+      $("case-kind").value = rq && rq.kind ? rq.kind : "consultation";
+      $("case-text").value = rq ? rq.text || "" : "";
+      $("case-name").value = "";
+      $("case-phone").value = "";
+      $("case-category").value = "";
+      $("case-dept").value = "";
+      setText("case-suggestion", "");
+    }
+    loadCatalogue().then(function () {
+      if (rq && rq.category && form.getAttribute("data-for") === cur.id && !$("case-category").value) {
+        $("case-category").value = rq.category;
+        var o = $("case-category").selectedOptions[0];
+        if (o && o.value) { $("case-dept").value = o.getAttribute("data-dept"); } else { $("case-category").value = ""; }
+      }
+    }).catch(fail);
     $("case-text").focus();
   }
 
@@ -404,6 +468,8 @@
     var cat = $("case-category").value, dep = $("case-dept").value;
     if (cat) { body.category = cat; }
     if (dep && !cat) { body.department = dep; }
+    var name = $("case-name").value.trim(), phone = $("case-phone").value.trim();
+    if (name || phone) { body.requester = { name: name, phone: phone }; }
     st.busy = true;
     render();
     O.api("POST", "/api/v1/cases", body, { "Idempotency-Key": "counter-case-" + cur.id }).then(function (r) {
@@ -412,11 +478,81 @@
       return act("finish", { outcome: "case_opened", caseId: c.id, note: "case " + c.number }, { quiet: true }).then(function (fr) {
         if (!fr) { return; }
         show("case", false);
+        $("case").removeAttribute("data-for");
         $("case-text").value = "";
+        $("case-name").value = "";
+        $("case-phone").value = "";
         setText("case-suggestion", "");
         status("已转办 Case " + c.number + " → " + (c.departmentName ? c.departmentName.zh : c.department) + "，号票二维码可查进度 The ticket's QR follows it");
       });
     }).catch(function (e) { st.busy = false; fail(e); render(); });
+  }
+
+  // ---- the keyboard (a counter serves some 200 visits a day) ----
+
+  // The function keys of the actions on the current ticket; the buttons show them.
+  var keyActs = { F2: "recall", F3: "start", F4: "finish", F8: "no-show", F9: "park" };
+
+  function onKey(ev) {
+    if ($("console").hidden) { return; }
+    var tag = ev.target && ev.target.tagName;
+    var typing = tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT";
+    var panel = !$("transfer").hidden || !$("case").hidden;
+    if (ev.key === "Escape") {
+      if (st.noShow) { st.noShow = null; render(); status("已取消 Cancelled"); } else if (panel) { show("transfer", false); show("case", false); }
+      return;
+    }
+    var a = keyActs[ev.key];
+    // Space on a focused button would press that button (say "park" after a click on it):
+    // at this console Space means call next, wherever the focus is outside a form field.
+    var f1 = ev.key === "F1" || (ev.key === " " && !typing && !panel);
+    if (!f1 && !a) { return; }
+    ev.preventDefault();
+    if (ev.repeat || panel) { return; } // a panel's form takes the keys until it is sent or Esc
+    if (f1) { pressF1(); } else { shortcut(ev.key, a); }
+  }
+
+  // whyNot says why F1 does not call the next person while a ticket is at the counter.
+  function whyNot(cur) {
+    if (cur.state === "serving") {
+      return cur.number + " 正在办理：请先办结 (F4) 或暂挂 (F9) 再叫号 · " + cur.number + " is being served: finish (F4) or park (F9) it first";
+    }
+    return cur.number + " 已叫号：请先开始办理 (F3)、记未到 (F8) 或暂挂 (F9) · " + cur.number + " is called: start (F3), mark absent (F8) or park (F9) it first";
+  }
+
+  function pressF1() {
+    var v = st.view;
+    if (st.busy || !v) { return; }
+    if (v.counter.state !== "open") { status("窗口未开放，请先开窗 The counter is not open", true); return; }
+    var cur = v.current;
+    if (!cur) { callNext(); return; }
+    if (cur.state === "serving" && $("f1-finish").checked) {
+      act("finish", { outcome: $("outcome").value }, { quiet: true }).then(function (r) { if (r) { callNext(); } });
+      return;
+    }
+    status(whyNot(cur), true);
+  }
+
+  function shortcut(key, a) {
+    var cur = st.view && st.view.current, b = document.querySelector('[data-act="' + a + '"]');
+    if (st.busy) { return; }
+    if (!b || b.disabled) {
+      status(key + " " + b.textContent.replace(/\s+/g, " ").trim() + "：现在不可用 not available now" + (cur ? "" : " (当前无办理对象 nobody at the counter)"), true);
+      return;
+    }
+    if (a === "no-show") {
+      // Marking someone absent sends them to the back: the key asks to be pressed again.
+      if (!st.noShow || st.noShow.id !== cur.id || Date.now() - st.noShow.at > 8000) {
+        st.noShow = { id: cur.id, at: Date.now() };
+        clearTimeout(st.noShowT);
+        st.noShowT = setTimeout(function () { st.noShow = null; render(); }, 8000);
+        render();
+        status("记 " + cur.number + " 未到？再按 F8 确认，Esc 取消 · Mark " + cur.number + " absent? F8 again to confirm, Esc to cancel");
+        return;
+      }
+    }
+    st.noShow = null;
+    act(a, a === "finish" ? { outcome: $("outcome").value } : {});
   }
 
   // ---- wiring ----
@@ -460,17 +596,12 @@
     Array.prototype.forEach.call(document.querySelectorAll("[data-close]"), function (b) {
       b.addEventListener("click", function () { show(b.getAttribute("data-close"), false); });
     });
-    document.addEventListener("keydown", function (ev) {
-      if ($("console").hidden) { return; }
-      var tag = ev.target && ev.target.tagName;
-      var typing = tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT";
-      // Space on a focused button would press that button (say "park" after a click on it):
-      // at this console Space means call next, wherever the focus is outside a form field.
-      if (ev.key === "F1" || (ev.key === " " && !typing)) {
-        ev.preventDefault();
-        if (!ev.repeat) { callNext(); }
-      }
+    try { $("f1-finish").checked = localStorage.getItem("onedoor.counter.f1finish") === "1"; } catch (e) { /* private mode */ }
+    $("f1-finish").addEventListener("change", function () {
+      try { localStorage.setItem("onedoor.counter.f1finish", $("f1-finish").checked ? "1" : "0"); } catch (e) { /* private mode */ }
+      $("f1-finish").blur(); // Space must call next, not toggle the setting again
     });
+    document.addEventListener("keydown", onKey);
     // Waiting times tick without a request.
     setInterval(function () { if (st.hall && !$("console").hidden) { renderWaiting(!st.busy && st.view && st.view.counter.state === "open" && !st.view.current); } }, 15000);
   }
