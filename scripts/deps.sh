@@ -23,6 +23,7 @@ tests=(
   espeak-ng           # provides: espeak-ng — speaks the hall display's calls (display/voice)
   chromium            # provides: chromium — headless browser of the page tests (hallserver/http: display, counter, follow, inbox, supervision)
   util-linux          # provides: prlimit — runs hallserver with a small descriptor limit (cmd/hallserver TestFloodFromOneAddressLeavesKiosksIn; Essential in Debian, named for completeness)
+  prometheus          # provides: promtool — lints a real /metrics scrape (hallserver/http TestMetricsPassPromtool)
   xvfb                # provides: Xvfb — the real kiosk binary under X (cmd/kiosk TestXvfbScreenshots)
 )
 case "${1:-test}" in
