@@ -25,6 +25,7 @@ tests=(
   util-linux          # provides: prlimit — runs hallserver with a small descriptor limit (cmd/hallserver TestFloodFromOneAddressLeavesKiosksIn; Essential in Debian, named for completeness)
   prometheus          # provides: promtool — lints a real /metrics scrape (hallserver/http TestMetricsPassPromtool)
   nodejs              # provides: node — runs the npm tools below
+  default-jre-headless # provides: java — runs the Nu HTML checker (npm vnu-jar, below)
   xvfb                # provides: Xvfb — the real kiosk binary under X (cmd/kiosk TestXvfbScreenshots)
 )
 # npm tools the tests run, pinned, installed by `npm install` into a cache directory that every
@@ -32,6 +33,7 @@ tests=(
 # them once); internal/testtool.Path finds them in its node_modules/.bin.
 npm_tools=(
   @redocly/cli@2.77.0 # provides: redocly — lints openapi.json (hallserver/http TestOpenAPILintsClean)
+  vnu-jar@26.9.27     # provides: vnu — the Nu HTML checker over every page (hallserver/http TestPagesAreValidHTML)
 )
 case "${1:-test}" in
   test) want=("${fonts[@]}" "${fyne[@]}" "${tests[@]}") ;;
