@@ -25,7 +25,17 @@ tests=(
   espeak-ng           # provides: espeak-ng — speaks the hall display's calls (display/voice)
   chromium            # provides: chromium — headless browser of the page tests (hallserver/http: display, counter, follow, inbox, supervision)
   util-linux          # provides: prlimit — runs hallserver with a small descriptor limit (cmd/hallserver TestFloodFromOneAddressLeavesKiosksIn; Essential in Debian, named for completeness)
+  prometheus          # provides: promtool — lints a real /metrics scrape (hallserver/http TestMetricsPassPromtool)
+  nodejs              # provides: node — runs the npm tools below
+  default-jre-headless # provides: java — runs the Nu HTML checker (npm vnu-jar, below)
   xvfb                # provides: Xvfb — the real kiosk binary under X (cmd/kiosk TestXvfbScreenshots)
+)
+# npm tools the tests run, pinned, installed by `npm install` into a cache directory that every
+# clone shares (ONEDOOR_NPM_PREFIX, default ${XDG_CACHE_HOME:-~/.cache}/onedoor/npm: CI installs
+# them once); internal/testtool.Path finds them in its node_modules/.bin.
+npm_tools=(
+  @redocly/cli@2.77.0 # provides: redocly — lints openapi.json (hallserver/http TestOpenAPILintsClean)
+  vnu-jar@26.9.27     # provides: vnu — the Nu HTML checker over every page (hallserver/http TestPagesAreValidHTML)
 )
 case "${1:-test}" in
   test) want=("${fonts[@]}" "${fyne[@]}" "${tests[@]}") ;;
@@ -41,13 +51,26 @@ missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-if ! command -v apt-get >/dev/null; then
-  echo "deps: please install these Debian packages: ${missing[*]}" >&2
-  exit 1
+install_npm_tools() {
+  command -v npm >/dev/null || { echo "deps: npm is missing (Debian: apt-get install npm)" >&2; exit 1; }
+  local prefix="${ONEDOOR_NPM_PREFIX:-${XDG_CACHE_HOME:-$HOME/.cache}/onedoor/npm}"
+  [ "$(cat "$prefix/onedoor-tools" 2>/dev/null)" = "${npm_tools[*]}" ] && return 0
+  mkdir -p "$prefix"
+  [ -f "$prefix/package.json" ] || echo '{"private":true}' >"$prefix/package.json"
+  echo "deps: npm installing ${npm_tools[*]} into $prefix" >&2
+  npm install --prefix "$prefix" --no-audit --no-fund --save-exact --loglevel=error "${npm_tools[@]}" >&2
+  echo "${npm_tools[*]}" >"$prefix/onedoor-tools"
+}
+command -v npm >/dev/null || [ "${1:-test}" = demo ] || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  if ! command -v apt-get >/dev/null; then
+    echo "deps: please install these Debian packages: ${missing[*]}" >&2
+    exit 1
+  fi
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "deps: installing ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-echo "deps: installing ${missing[*]}" >&2
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+[ "${1:-test}" = demo ] || install_npm_tools

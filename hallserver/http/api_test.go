@@ -352,7 +352,7 @@ func TestCounterFlow(t *testing.T) {
 		t.Fatalf("close: %+v", cr)
 	}
 	r = e.do("GET", "/metrics", metricsToken, nil)
-	if !strings.Contains(string(r.body), `onedoor_counter_actions_total{action="call-next",hall="students"} 3`) {
+	if !strings.Contains(string(r.body), `onedoor_desk_actions_total{action="call-next",hall="students"} 3`) {
 		t.Fatalf("counter action metrics missing")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"path"
+	"time"
 
 	"onedoor/hallserver/hall"
 	"onedoor/hallserver/wire"
@@ -121,7 +122,7 @@ func (s *Server) casePageData(r *http.Request, c *hall.Case) *casePageData {
 	d := &casePageData{C: s.caseFollow(r, c), Received: c.ReceivedAt.In(loc).Format("01-02 15:04"),
 		ReplyDue: c.ReplyDue.In(loc).Format("01-02 15:04"), Reply: c.LastReply(), Rating: c.LastRating()}
 	for _, e := range c.Timeline {
-		fe := followEntry{At: e.At.In(loc).Format("01-02 15:04"), Type: e.Type, Text: e.Text}
+		fe := followEntry{At: e.At.In(loc).Format("01-02 15:04"), Datetime: e.At.In(loc).Format(time.RFC3339), Type: e.Type, Text: e.Text}
 		if e.Department != "" {
 			fe.Department = s.departmentName(e.Department)
 		}
@@ -138,7 +139,8 @@ func (s *Server) casePageData(r *http.Request, c *hall.Case) *casePageData {
 
 // followEntry is one public timeline line of a case on the follow page.
 type followEntry struct {
-	At         string
+	At         string // shown: "01-02 15:04" in the campus zone
+	Datetime   string // the <time datetime> of At (RFC 3339)
 	Type       hall.CaseEventType
 	Label      hall.Text // what happened ("已请保卫处协办")
 	Department hall.Text // the department concerned (routed to, replied by), if any and not in Label

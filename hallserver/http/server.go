@@ -153,6 +153,7 @@ func NewServer(cfg Config) *Server {
 	s.logins.now = s.now
 	s.metrics = newMetrics(s.reg)
 	s.registerStorageMetrics()
+	s.registerStateGauges()
 	s.page = template.Must(template.New("").Funcs(pageFuncs).ParseFS(webFS, "web/*.html"))
 
 	s.registerRoutes()
@@ -355,7 +356,7 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Name: "onedoor_tickets_issued_total", Help: "Tickets issued through the API by hall and service.",
 		}, []string{"hall", "service"}),
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "onedoor_counter_actions_total", Help: "Successful counter actions by hall and action.",
+			Name: "onedoor_desk_actions_total", Help: "Successful counter-desk actions (call-next, start, finish, …) by hall and action.",
 		}, []string{"hall", "action"}),
 		subscribers: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "onedoor_stream_subscribers", Help: "Open WebSocket stream connections by hall.",

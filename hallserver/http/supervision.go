@@ -156,6 +156,7 @@ type deptRow struct {
 // briefRow is a case in the daily report.
 type briefRow struct {
 	Number, Title, Dept, Kind, State, Time, Late string
+	Datetime                                     string // the <time datetime> of Time (RFC 3339)
 	Supervised                                   bool
 }
 
@@ -367,7 +368,7 @@ func (s *Server) fillDaily(r *http.Request, d *supervisionPage, rp hall.CaseRepo
 		}
 		st := publicLabels().Case[b.State]
 		return briefRow{Number: b.Number, Title: b.Title, Dept: s.departmentName(b.Department).Zh, Kind: string(b.Kind),
-			State: st.Zh, Time: at.In(loc).Format("01-02 15:04"), Late: late, Supervised: b.Supervised}
+			State: st.Zh, Time: at.In(loc).Format("01-02 15:04"), Datetime: at.In(loc).Format(time.RFC3339), Late: late, Supervised: b.Supervised}
 	}
 	for _, b := range rep.Arrived {
 		v.Arrived = append(v.Arrived, row(b, b.ReceivedAt))

@@ -18,12 +18,12 @@ import (
 // Program is one outside program named in scripts/deps.sh.
 type Program struct {
 	Name    string // the program, as exec.LookPath finds it
-	Package string // the Debian package that provides it
+	Package string // the Debian package (or pinned npm package) that provides it
 	Why     string // which tests run it, as deps.sh says
 }
 
 // providesLine matches a deps.sh package line: "  pkg  # provides: prog1 prog2 — why".
-var providesLine = regexp.MustCompile(`^\s*([a-z0-9][a-z0-9.+-]*)\s+#\s*provides:\s*([^—]+?)\s*(?:—\s*(.*))?$`)
+var providesLine = regexp.MustCompile(`^\s*([@a-z0-9][@a-z0-9./+-]*)\s+#\s*provides:\s*([^—]+?)\s*(?:—\s*(.*))?$`)
 
 // ParseDeps reads the "provides:" lines of a deps.sh script: program name → Program.
 func ParseDeps(path string) (map[string]Program, error) {
@@ -67,6 +67,20 @@ func Root() (string, error) {
 	}
 }
 
+// NPMPrefix is where scripts/deps.sh installs the pinned npm tools the tests run:
+// $ONEDOOR_NPM_PREFIX, else onedoor/npm in the user's cache directory (~/.cache), shared by every
+// clone so that CI installs them once.
+func NPMPrefix() string {
+	if p := os.Getenv("ONEDOOR_NPM_PREFIX"); p != "" {
+		return p
+	}
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = filepath.Join(os.TempDir(), "cache")
+	}
+	return filepath.Join(dir, "onedoor", "npm")
+}
+
 // DepsScript is the path of scripts/deps.sh in the module.
 func DepsScript() (string, error) {
 	root, err := Root()
@@ -91,6 +105,13 @@ func Path(t testing.TB, name string) string {
 	p, ok := progs[name]
 	if !ok {
 		t.Fatalf("testtool: %s is not named in scripts/deps.sh: add the Debian package that provides it there", name)
+	}
+	if strings.Contains(p.Package, "@") { // a pinned npm package: only the version deps.sh installs
+		path, err := exec.LookPath(filepath.Join(NPMPrefix(), "node_modules", ".bin", name))
+		if err != nil {
+			t.Fatalf("%s is not installed: scripts/deps.sh test installs the npm package %s into %s", name, p.Package, NPMPrefix())
+		}
+		return path
 	}
 	path, err := exec.LookPath(name)
 	if err != nil {

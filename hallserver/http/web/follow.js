@@ -199,7 +199,7 @@
         } else if (dn && dn.zh) {
           dept = " · " + dn.zh;
         }
-        li.appendChild(el("time", "", O.time(e.at)));
+        li.appendChild(el("time", "", O.time(e.at))).dateTime = new Date(e.at).toISOString();
         li.appendChild(document.createTextNode(" "));
         li.appendChild(el("b", "", name.zh));
         li.appendChild(document.createTextNode(" "));

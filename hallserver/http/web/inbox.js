@@ -261,7 +261,7 @@
     O.clear(reps);
     (c.replies || []).forEach(function (p) {
       var li = O.el("li");
-      li.appendChild(O.el("time", "", O.time(p.at) + " "));
+      li.appendChild(O.el("time", "", O.time(p.at) + " ")).dateTime = new Date(p.at).toISOString();
       li.appendChild(O.el("span", "pre", p.text));
       reps.appendChild(li);
     });
@@ -270,7 +270,7 @@
     O.clear(ol);
     (c.timeline || []).forEach(function (e) {
       var li = O.el("li");
-      li.appendChild(O.el("time", "", O.time(e.at)));
+      li.appendChild(O.el("time", "", O.time(e.at))).dateTime = new Date(e.at).toISOString();
       var ev = O.label("caseEvent", e.type);
       li.appendChild(O.el("b", "", ev.zh));
       if (ev.en) { li.appendChild(O.el("span", "en", " " + ev.en)); }
