@@ -173,11 +173,16 @@ func (f *Flow) submit(ctx context.Context, key string, req CaseRequest, topic To
 		c := escpos.CaseReceiptData{Hall: hallName.Zh, HallEn: hallName.En, CaseNumber: res.Case.Number,
 			Category: topic.Name.Zh, CategoryEn: topic.Name.En, ReceivedAt: req.ConfirmedAt, Loc: f.cfg.Loc,
 			FollowURL: res.Case.FollowURL}
+		c.Footer, c.FooterEn = receiptFooter(f.cfg.Loc, res)
 		st, perr = f.cfg.Printer.PrintCaseReceipt(pctx, c)
 	}
 	if res.Ticket != nil && (perr == nil || res.Case == nil) {
 		var terr error
-		st, terr = f.cfg.Printer.PrintTicket(pctx, f.ticketData(hallName, res.Ticket))
+		td := f.ticketData(hallName, res.Ticket)
+		if res.Case != nil {
+			td.Footer, td.FooterEn = T("zh", "slip.ticket.other"), T("en", "slip.ticket.other")
+		}
+		st, terr = f.cfg.Printer.PrintTicket(pctx, td)
 		perr = errors.Join(perr, terr)
 	}
 	pcancel()
@@ -196,6 +201,23 @@ func (f *Flow) submit(ctx context.Context, key string, req CaseRequest, topic To
 		f.st.Rev++
 	})
 }
+
+// receiptFooter is the footer of a case receipt (Chinese, English): the reply deadline and, when
+// a queue ticket comes with it, where the other QR code is.
+func receiptFooter(loc *time.Location, res *RequestResult) (zh, en string) {
+	var zs, es []string
+	if res.Case != nil && !res.Case.DueAt.IsZero() {
+		due := res.Case.DueAt.In(loc).Format(timeLayout)
+		zs, es = append(zs, T("zh", "req.done.due", due)), append(es, T("en", "req.done.due", due))
+	}
+	if res.Ticket != nil {
+		zs, es = append(zs, T("zh", "slip.receipt.other")), append(es, T("en", "slip.receipt.other"))
+	}
+	return strings.Join(zs, "\n"), strings.Join(es, "\n")
+}
+
+// timeLayout is how the kiosk writes a time of day with its date, on screen and on paper.
+const timeLayout = "2006-01-02 15:04"
 
 // Reference is the short local reference of a request key, shown while it waits in the spool.
 func Reference(key string) string {

@@ -1,6 +1,7 @@
 package kiosk
 
 import (
+	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -90,7 +91,7 @@ func TestScreenshots(t *testing.T) {
 			shot("request-topic-zh")
 			k.tap("topic:dorm-repairs")
 			shot("request-confirm-zh")
-			k.tap("submit")
+			k.tap("submit:ticket")
 			k.waitFor("receipt", func(s State) bool {
 				return s.Screen == ScreenReceipt && !s.Request.Printing && k.ui.rev == s.Rev
 			})
@@ -123,6 +124,12 @@ func TestScreenshots(t *testing.T) {
 			k.tap("submit")
 			k.waitFor("queued", func(s State) bool { return s.Screen == ScreenReceipt && k.ui.rev == s.Rev })
 			shot("request-queued-en")
+			// The printed slips, as the virtual printer drew them.
+			for i, pg := range sim.printed() {
+				if err := writePNG(filepath.Join(dir, fmt.Sprintf("kiosk-slip-%02d-%s.png", i+1, orient.name)), pg); err != nil {
+					t.Fatal(err)
+				}
+			}
 		})
 	}
 }

@@ -496,9 +496,11 @@ func (u *UI) receipt(st State) fyne.CanvasObject {
 			centred(T(lang, "req.done.title"), sizeHuge, colText, true),
 			centred(T(lang, "req.done.number", r.Case.Number), sizeTitle, colNumber, true),
 			centred(T(lang, Msg("kind."+r.Kind))+" · "+r.Topic.Name.In(lang), sizeLarge, colText, false),
-			para(T(lang, "req.done.scan"), true, widget.MediumImportance))
+			para(T(lang, "req.done.scan"), true, widget.MediumImportance),
+			// One line of its own: wrapped inside a paragraph, "24 小时" broke across lines.
+			centred(T(lang, "req.done.promise"), sizeLarge, colText, true))
 		if !r.Case.DueAt.IsZero() {
-			left = append(left, centred(T(lang, "req.done.due", r.Case.DueAt.In(st.Loc).Format("2006-01-02 15:04")), sizeBody, colSubtle, false))
+			left = append(left, centred(T(lang, "req.done.due", r.Case.DueAt.In(st.Loc).Format(timeLayout)), sizeBody, colSubtle, false))
 		}
 		size := float32(360)
 		if !r.Printing && !r.Printed {
@@ -520,7 +522,10 @@ func (u *UI) receipt(st State) fyne.CanvasObject {
 	}
 	if r.Ticket != nil {
 		left = append(left, centred(T(lang, "req.ticket", r.Ticket.Number), sizeTitle, colNumber, true))
-		if r.Case == nil {
+		if r.Case != nil {
+			// Two slips, two codes: the one on screen is the case's; say where the other is.
+			left = append(left, centred(T(lang, "req.done.qr.ticket"), sizeBody, colSubtle, false))
+		} else {
 			right = container.NewVBox(container.NewCenter(qrImage(r.Ticket.FollowURL, 360)), centred(T(lang, "result.scan"), sizeBody, colText, false))
 		}
 	}
