@@ -65,6 +65,8 @@ type State struct {
 	PINDigits     int
 	Printer       PrinterStatus
 	OOSHint       hall.Text
+	// OpeningHours says when the counters serve (the catalogue's; empty: not known).
+	OpeningHours hall.Text
 	// Notices are the hall's notice line (the snapshot's, kept current by notice.published and
 	// notice.withdrawn events), oldest first. The home screen rotates through them; a change
 	// of their texts is live, their coming or going rebuilds the screen.
@@ -168,7 +170,8 @@ func NewFlow(cfg Config) *Flow {
 		devices: deviceReports{parts: map[string]*partReport{}}}
 	f.st = State{Rev: 1, Screen: ScreenOutOfService, Lang: cfg.Lang, Now: now, Loc: cfg.Loc,
 		Connecting: true, Topics: cfg.Catalogue.Topics, OOSHint: cfg.Catalogue.OutOfServiceHint,
-		HallName: hall.Text{Zh: cfg.Hall, En: cfg.Hall}}
+		OpeningHours: cfg.Catalogue.OpeningHours,
+		HallName:     hall.Text{Zh: cfg.Hall, En: cfg.Hall}}
 	return f
 }
 

@@ -98,18 +98,18 @@ func (f *Flow) SubmitRequest(withTicket bool) {
 		req := CaseRequest{Kind: f.st.Kind, Topic: topic.Code, Hall: f.cfg.Hall, Lang: f.st.Lang,
 			IdempotencyKey: f.request.key, ConfirmedAt: f.cfg.Now().UTC()}
 		withTicket = withTicket && f.st.RequestTicket && f.st.Online
-		var svcName hall.Text
+		var svc ServiceView
 		if v, ok := f.st.ServiceByCode(f.cfg.Catalogue.RequestService); ok {
-			svcName = v.Name
+			svc = v
 		}
 		key := f.request.key
 		f.goLocked(ScreenSubmitting)
-		f.spawn(func(ctx context.Context) { f.submit(ctx, key, req, topic, withTicket, svcName) })
+		f.spawn(func(ctx context.Context) { f.submit(ctx, key, req, topic, withTicket, svc) })
 	})
 }
 
 // submit runs on a goroutine: optional ticket, spool, delivery, receipt.
-func (f *Flow) submit(ctx context.Context, key string, req CaseRequest, topic Topic, withTicket bool, svcName hall.Text) {
+func (f *Flow) submit(ctx context.Context, key string, req CaseRequest, topic Topic, withTicket bool, svc ServiceView) {
 	res := &RequestResult{Kind: req.Kind, Topic: topic}
 	if withTicket {
 		t, err := f.issueWithRetry(ctx, key+"-ticket", wire.IssueRequest{Service: f.cfg.Catalogue.RequestService, Lang: req.Lang})
@@ -120,7 +120,7 @@ func (f *Flow) submit(ctx context.Context, key string, req CaseRequest, topic To
 			}
 		} else {
 			req.TicketID = t.ID
-			res.Ticket = &TicketResult{ID: t.ID, Number: t.Number, Service: svcName, Ahead: t.Ahead(),
+			res.Ticket = &TicketResult{ID: t.ID, Number: t.Number, Service: svc.Name, Closed: svc.Code != "" && !svc.Open, Ahead: t.Ahead(),
 				EtaSeconds: t.Eta(), Materials: t.Materials, FollowURL: t.FollowURL, IssuedAt: t.IssuedAt}
 		}
 	}
@@ -180,7 +180,7 @@ func (f *Flow) submit(ctx context.Context, key string, req CaseRequest, topic To
 		var terr error
 		td := f.ticketData(hallName, res.Ticket)
 		if res.Case != nil {
-			td.Footer, td.FooterEn = T("zh", "slip.ticket.other"), T("en", "slip.ticket.other")
+			td.Footer, td.FooterEn = joinLines(td.Footer, T("zh", "slip.ticket.other")), joinLines(td.FooterEn, T("en", "slip.ticket.other"))
 		}
 		st, terr = f.cfg.Printer.PrintTicket(pctx, td)
 		perr = errors.Join(perr, terr)
@@ -214,6 +214,14 @@ func receiptFooter(loc *time.Location, res *RequestResult) (zh, en string) {
 		zs, es = append(zs, T("zh", "slip.receipt.other")), append(es, T("en", "slip.receipt.other"))
 	}
 	return strings.Join(zs, "\n"), strings.Join(es, "\n")
+}
+
+// joinLines joins the non-empty lines a and b with a line break.
+func joinLines(a, b string) string {
+	if a == "" || b == "" {
+		return a + b
+	}
+	return a + "\n" + b
 }
 
 // timeLayout is how the kiosk writes a time of day with its date, on screen and on paper.

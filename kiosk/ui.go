@@ -226,8 +226,14 @@ func (u *UI) home(st State) fyne.CanvasObject {
 			b.Disabled = true
 			b.Lines = []string{T(lang, "home.full")}
 		case !sv.Open:
-			b.Lines = append(b.Lines, T(lang, "home.closed"))
-			b.LineColor = []color.Color{nil, colNote}
+			// Nobody serves it: the waiting count without a wait estimate ("约 0 分钟" and "无需
+			// 等待" were wrong), that nobody serves it now, and when the counters open if known.
+			line := T(lang, "home.closed.take")
+			if h := st.OpeningHours.In(lang); h != "" {
+				line = T(lang, "home.hours", h) + "  ·  " + line
+			}
+			b.Lines = append(b.Lines, line)
+			b.LineColor = []color.Color{colNote, colNote}
 		}
 		btns = append(btns, b)
 		u.live = append(u.live, func(s State) {
@@ -235,11 +241,15 @@ func (u *UI) home(st State) fyne.CanvasObject {
 			if !ok || v.Full {
 				return
 			}
-			eta := T(s.Lang, "home.eta.none")
-			if v.Waiting > 0 {
-				eta = T(s.Lang, "home.eta", minutes(v.EtaSeconds))
+			line := T(s.Lang, "home.waiting", v.Waiting)
+			switch {
+			case !v.Open:
+				line += "  ·  " + T(s.Lang, "home.closed")
+			case v.Waiting > 0:
+				line += "  ·  " + T(s.Lang, "home.eta", minutes(v.EtaSeconds))
+			default:
+				line += "  ·  " + T(s.Lang, "home.eta.none")
 			}
-			line := T(s.Lang, "home.waiting", v.Waiting) + "  ·  " + eta
 			if b.Lines[0] != line {
 				b.Lines[0] = line
 				b.Refresh()
@@ -405,10 +415,19 @@ func (u *UI) result(st State) fyne.CanvasObject {
 	if t.Priority {
 		left = append(left, centred(T(lang, "result.priority"), sizeLarge, colPriority, true))
 	}
-	if t.Ahead > 0 {
+	switch {
+	case t.Closed:
+		if t.Ahead > 0 {
+			left = append(left, centred(T(lang, "result.ahead", t.Ahead), sizeTitle, colText, true))
+		}
+		left = append(left, para(T(lang, "result.closed"), false, widget.WarningImportance))
+		if h := st.OpeningHours.In(lang); h != "" {
+			left = append(left, centred(T(lang, "home.hours", h), sizeLarge, colText, false))
+		}
+	case t.Ahead > 0:
 		left = append(left, centred(T(lang, "result.ahead", t.Ahead), sizeTitle, colText, true))
 		left = append(left, centred(T(lang, "result.eta", minutes(t.EtaSeconds)), sizeLarge, colText, false))
-	} else {
+	default:
 		left = append(left, centred(T(lang, "result.ahead.none"), sizeTitle, colText, true))
 	}
 	left = append(left, printLine(lang, t.Printing, t.Printed, t.PrintFault))
