@@ -31,6 +31,10 @@ type CaseRequest struct {
 	Lang           string    `json:"lang"`
 	IdempotencyKey string    `json:"idempotencyKey"`
 	ConfirmedAt    time.Time `json:"confirmedAt"`
+	// FollowToken is the case's follow token, made with the key: the receipt printed while the
+	// request waits in the spool carries its QR code (PublicURL/c/{token}), which works once the
+	// request is delivered. Empty in requests spooled before it existed: the server makes one.
+	FollowToken string `json:"followToken,omitempty"`
 }
 
 // CaseReceipt is the case system's answer as the kiosk keeps it (in the spool's delivered
@@ -72,7 +76,7 @@ func (s clientCases) Submit(ctx context.Context, r CaseRequest) (*CaseReceipt, e
 	// in the spool: the desk finds the case by it (GET /api/v1/cases?q=K-…).
 	oc, err := s.c.OpenCase(ctx, wire.OpenCase{Hall: r.Hall, Kind: hall.Kind(r.Kind), Category: r.Topic,
 		Channel: hall.ChannelKiosk, TicketID: r.TicketID, Title: "自助机登记 Kiosk " + Reference(r.IdempotencyKey),
-		Lang: r.Lang}, r.IdempotencyKey)
+		Lang: r.Lang, FollowToken: r.FollowToken}, r.IdempotencyKey)
 	switch {
 	case err != nil && caseSystemAway(err):
 		return nil, fmt.Errorf("submit case: %w: %w", ErrCasesUnavailable, err)

@@ -83,6 +83,8 @@ var catalog = map[Msg]hall.Text{
 	"req.queued.title":      {Zh: "已登记", En: "Saved"},
 	"req.queued.body":       {Zh: "系统暂时无法连接。您的诉求已保存在本机，恢复后自动提交，不会丢失。", En: "The hall system cannot be reached. Your request is saved on this kiosk and will be sent automatically when it is back."},
 	"req.queued.ref":        {Zh: "登记号 %s（请拍照留存，可到服务台查询）", En: "Reference %s (take a photo; the desk can look it up)"},
+	"req.queued.scan":       {Zh: "提交成功后，扫码可补充详情、跟踪办理", En: "Once it is delivered, scan to add details and follow it"},
+	"slip.queued":           {Zh: "上方为本机登记号。系统恢复后自动提交，提交后扫码可查看受理编号和办理进度。", En: "Above: this kiosk's reference. It is sent when the hall system is back; then scan the code for the case number and progress."},
 	"req.unsaved.title":     {Zh: "未能登记", En: "Not logged"},
 	"req.unsaved.body":      {Zh: "本机无法保存您的诉求，系统也暂时无法连接，这次登记没有成功。", En: "This kiosk could not save your request and cannot reach the hall system: it was not logged."},
 	"req.unsaved.counter":   {Zh: "请到人工窗口办理，工作人员会为您登记。", En: "Please go to a staffed counter: staff will log it for you."},

@@ -3,8 +3,10 @@ package kiosk
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base32"
 	"encoding/hex"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -98,7 +100,10 @@ type Config struct {
 	Timing    Timing
 	Now       func() time.Time // time.Now when nil
 	NewKey    func() string    // idempotency keys; random when nil
-	OnExit    func()           // staff exit confirmed
+	// PublicURL is the base of the follow links (the hall server's public URL) until an answer
+	// of the server shows it: the QR code of a request printed before delivery points there.
+	PublicURL string
+	OnExit    func() // staff exit confirmed
 	Log       *slog.Logger
 }
 
@@ -165,7 +170,7 @@ func NewFlow(cfg Config) *Flow {
 	now := cfg.Now()
 	f := &Flow{cfg: cfg, tm: cfg.Timing.withDefaults(), log: cfg.Log,
 		ctx: context.Background(), lastTouch: now, screenSince: now,
-		request: requestFlow{kick: make(chan struct{}, 1)},
+		request: requestFlow{kick: make(chan struct{}, 1), public: strings.TrimRight(cfg.PublicURL, "/")},
 		view:    streamView{full: map[string]bool{}},
 		devices: deviceReports{parts: map[string]*partReport{}}}
 	f.st = State{Rev: 1, Screen: ScreenOutOfService, Lang: cfg.Lang, Now: now, Loc: cfg.Loc,
@@ -173,6 +178,14 @@ func NewFlow(cfg Config) *Flow {
 		OpeningHours: cfg.Catalogue.OpeningHours,
 		HallName:     hall.Text{Zh: cfg.Hall, En: cfg.Hall}}
 	return f
+}
+
+// newFollowToken returns a case follow token (hall.IsFollowToken): 20 random bytes in unpadded
+// base32.
+func newFollowToken() string {
+	var b [20]byte
+	_, _ = rand.Read(b[:])
+	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:])
 }
 
 // randomKey returns 128 random bits in hex.

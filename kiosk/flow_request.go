@@ -13,8 +13,22 @@ import (
 
 // requestFlow is the walk-in request sub-flow's state.
 type requestFlow struct {
-	key  string        // idempotency key of the current walk-in request
-	kick chan struct{} // wakes the spool delivery loop (Run)
+	key   string        // idempotency key of the current walk-in request
+	token string        // follow token of the current walk-in request's case
+	kick  chan struct{} // wakes the spool delivery loop (Run)
+	// public is the base of the follow links: Config.PublicURL, then what the server's answers
+	// show (learnPublicLocked).
+	public string
+}
+
+// learnPublicLocked keeps the base of a follow link the server gave (…/t/{token}, …/c/{token}).
+func (f *Flow) learnPublicLocked(followURL string) {
+	for _, sep := range []string{"/c/", "/t/"} {
+		if i := strings.LastIndex(followURL, sep); i > 0 {
+			f.request.public = followURL[:i]
+			return
+		}
+	}
 }
 
 // RequestResult is a logged walk-in request as the receipt screen shows it.
@@ -24,6 +38,9 @@ type RequestResult struct {
 	Case      *CaseReceipt // nil while it waits in the spool
 	Queued    bool         // kept in the spool: the case system is away
 	Reference string       // local reference of a queued request
+	// FollowURL is where a queued request's case will be followed once delivered (its QR code
+	// on the receipt); empty when the kiosk knows no public URL.
+	FollowURL string
 	// NotKept says the request could be neither stored in the spool (its write failed: a full
 	// disk) nor sent: nothing keeps it, and the screen sends the person to a counter.
 	NotKept    bool
@@ -76,6 +93,7 @@ func (f *Flow) ChooseTopic(code string) {
 		}
 		f.st.Topic = code
 		f.request.key = f.cfg.NewKey()
+		f.request.token = newFollowToken()
 		f.st.RequestTicket = f.st.Online && f.hasRequestServiceLocked()
 		f.goLocked(ScreenConfirm)
 	})
@@ -96,20 +114,20 @@ func (f *Flow) SubmitRequest(withTicket bool) {
 		}
 		topic, _ := f.cfg.Catalogue.Topic(f.st.Topic)
 		req := CaseRequest{Kind: f.st.Kind, Topic: topic.Code, Hall: f.cfg.Hall, Lang: f.st.Lang,
-			IdempotencyKey: f.request.key, ConfirmedAt: f.cfg.Now().UTC()}
+			IdempotencyKey: f.request.key, ConfirmedAt: f.cfg.Now().UTC(), FollowToken: f.request.token}
 		withTicket = withTicket && f.st.RequestTicket && f.st.Online
 		var svc ServiceView
 		if v, ok := f.st.ServiceByCode(f.cfg.Catalogue.RequestService); ok {
 			svc = v
 		}
-		key := f.request.key
+		key, public := f.request.key, f.request.public
 		f.goLocked(ScreenSubmitting)
-		f.spawn(func(ctx context.Context) { f.submit(ctx, key, req, topic, withTicket, svc) })
+		f.spawn(func(ctx context.Context) { f.submit(ctx, key, public, req, topic, withTicket, svc) })
 	})
 }
 
 // submit runs on a goroutine: optional ticket, spool, delivery, receipt.
-func (f *Flow) submit(ctx context.Context, key string, req CaseRequest, topic Topic, withTicket bool, svc ServiceView) {
+func (f *Flow) submit(ctx context.Context, key, public string, req CaseRequest, topic Topic, withTicket bool, svc ServiceView) {
 	res := &RequestResult{Kind: req.Kind, Topic: topic}
 	if withTicket {
 		t, err := f.issueWithRetry(ctx, key+"-ticket", wire.IssueRequest{Service: f.cfg.Catalogue.RequestService, Lang: req.Lang})
@@ -146,7 +164,12 @@ func (f *Flow) submit(ctx context.Context, key string, req CaseRequest, topic To
 		res.Queued = true
 		res.Reference = Reference(key)
 		f.KickSpool()
-		res.Printing = res.Ticket != nil
+		// The receipt is printed now, with the reference and the QR code of the case the
+		// request becomes once delivered (its follow token goes with it).
+		if public != "" && req.FollowToken != "" {
+			res.FollowURL = public + "/c/" + req.FollowToken
+		}
+		res.Printing = true
 	default:
 		f.log.Error("case refused", "key", key, "err", err)
 		res.Queued = true // kept in the failed bucket; the desk can look the reference up
@@ -156,6 +179,9 @@ func (f *Flow) submit(ctx context.Context, key string, req CaseRequest, topic To
 	var hallName hall.Text
 	f.update(func() {
 		hallName = f.st.HallName
+		if res.Case != nil {
+			f.learnPublicLocked(res.Case.FollowURL)
+		}
 		if f.request.key != key {
 			return
 		}
@@ -174,6 +200,12 @@ func (f *Flow) submit(ctx context.Context, key string, req CaseRequest, topic To
 			Category: topic.Name.Zh, CategoryEn: topic.Name.En, ReceivedAt: req.ConfirmedAt, Loc: f.cfg.Loc,
 			FollowURL: res.Case.FollowURL}
 		c.Footer, c.FooterEn = receiptFooter(f.cfg.Loc, res)
+		st, perr = f.cfg.Printer.PrintCaseReceipt(pctx, c)
+	} else if res.Queued {
+		// Not delivered yet: the local reference stands for the case number.
+		c := escpos.CaseReceiptData{Hall: hallName.Zh, HallEn: hallName.En, CaseNumber: res.Reference,
+			Category: topic.Name.Zh, CategoryEn: topic.Name.En, ReceivedAt: req.ConfirmedAt, Loc: f.cfg.Loc,
+			FollowURL: res.FollowURL, Footer: T("zh", "slip.queued"), FooterEn: T("en", "slip.queued")}
 		st, perr = f.cfg.Printer.PrintCaseReceipt(pctx, c)
 	}
 	if res.Ticket != nil && (perr == nil || res.Case == nil) {

@@ -192,6 +192,7 @@ func (f *Flow) issue(ctx context.Context, key string, req wire.IssueRequest, nam
 			return
 		}
 		f.ticket.attempt = "" // spent: nothing more can be issued from this attempt
+		f.learnPublicLocked(res.FollowURL)
 		res.Closed = f.serviceClosedLocked(req.Service)
 		f.st.Ticket = res
 		f.goLocked(ScreenResult)

@@ -538,6 +538,13 @@ func (u *UI) receipt(st State) fyne.CanvasObject {
 			centred(T(lang, Msg("kind."+r.Kind))+" · "+r.Topic.Name.In(lang), sizeLarge, colText, false),
 			para(T(lang, "req.queued.body"), true, widget.MediumImportance),
 			para(T(lang, "req.queued.ref", r.Reference), true, widget.WarningImportance))
+		if r.FollowURL != "" {
+			size := float32(360)
+			if !r.Printing && !r.Printed {
+				size = 520
+			}
+			right = container.NewVBox(container.NewCenter(qrImage(r.FollowURL, size)), para(T(lang, "req.queued.scan"), false, widget.MediumImportance))
+		}
 	}
 	if r.Ticket != nil {
 		left = append(left, centred(T(lang, "req.ticket", r.Ticket.Number), sizeTitle, colNumber, true))
@@ -548,7 +555,7 @@ func (u *UI) receipt(st State) fyne.CanvasObject {
 			right = container.NewVBox(container.NewCenter(qrImage(r.Ticket.FollowURL, 360)), centred(T(lang, "result.scan"), sizeBody, colText, false))
 		}
 	}
-	if r.Case != nil || r.Ticket != nil {
+	if r.Case != nil || r.Ticket != nil || r.Queued {
 		left = append(left, printLine(lang, r.Printing, r.Printed, r.PrintFault))
 	}
 	body := container.NewBorder(nil, centred(T(lang, "result.touch"), sizeBody, colSubtle, false), nil, nil,
