@@ -26,7 +26,7 @@ func TestScreenshots(t *testing.T) {
 	for _, orient := range []struct {
 		name string
 		size fyne.Size
-	}{{"landscape", fyne.NewSize(1920, 1080)}, {"portrait", fyne.NewSize(1080, 1920)}} {
+	}{{"landscape", fyne.NewSize(1920, 1080)}, {"portrait", fyne.NewSize(1080, 1920)}, {"1280x1024", fyne.NewSize(1280, 1024)}} {
 		t.Run(orient.name, func(t *testing.T) {
 			env := newHallEnv(t)
 			sim := newSimPrinter(t)

@@ -268,7 +268,8 @@ func (u *UI) home(st State) fyne.CanvasObject {
 		top = append(top, para(T(lang, st.Notice), true, widget.WarningImportance))
 	}
 	if st.Printer.Failed() {
-		top = append(top, para(T(lang, "print.failed", T(lang, printMsg(st.Printer.State))), false, widget.WarningImportance))
+		// No QR code on this screen: the warning asks for none.
+		top = append(top, para(T(lang, "home.printer", T(lang, printMsg(st.Printer.State))), false, widget.WarningImportance))
 	}
 	return container.NewBorder(container.NewVBox(top...), req, nil, nil, grid)
 }
@@ -370,7 +371,7 @@ func (u *UI) keypad(st State) fyne.CanvasObject {
 	left := newVCentre(container.NewVBox(entry, ok))
 	right := newVCentre(container.NewGridWithColumns(3, pad...))
 	top := container.NewVBox(centred(serviceName(st), sizeLarge, colSubtle, true), centred(T(lang, "keypad.title"), sizeLarge, colText, true))
-	return container.NewBorder(top, nil, nil, nil, newGrid(480, 2, left, right))
+	return container.NewBorder(top, nil, nil, nil, newAspectSplit(left, right))
 }
 
 // qrImage renders a URL as a QR code image of size×size pixels on white.
@@ -388,14 +389,15 @@ func qrImage(url string, size float32) fyne.CanvasObject {
 }
 
 // printLine says what the printer did with the ticket or receipt.
-func printLine(lang string, printing, printed bool, fault string) fyne.CanvasObject {
+func printLine(lang string, printing, printed bool, fault string, failed Msg) fyne.CanvasObject {
 	switch {
 	case printing:
 		return centred("…", sizeLarge, colSubtle, false)
 	case printed:
 		return centred(T(lang, "result.printed"), sizeLarge, colText, true)
 	case fault != "":
-		return para(T(lang, "print.failed", T(lang, printMsg(fault)))+" "+T(lang, "print.staff"), true, widget.WarningImportance)
+		// Body size: on a 1366×768 screen the large size pushed the code off the screen.
+		return para(T(lang, failed, T(lang, printMsg(fault)))+" "+T(lang, "print.staff"), false, widget.WarningImportance)
 	}
 	return layout.NewSpacer()
 }
@@ -408,9 +410,15 @@ func (u *UI) result(st State) fyne.CanvasObject {
 		return layout.NewSpacer()
 	}
 	failed := !t.Printing && !t.Printed
+	// Not printed: the QR code takes more room, so the texts are smaller (the number still
+	// 150 px) and fit a 1366×768 screen.
+	titleSize, numSize, aheadSize := float32(sizeLarge), float32(sizeNumber), float32(sizeTitle)
+	if failed {
+		titleSize, numSize, aheadSize = sizeBody, 150, sizeLarge
+	}
 	left := []fyne.CanvasObject{
-		centred(T(lang, "result.title")+" · "+t.Service.In(lang), sizeLarge, colSubtle, true),
-		centred(t.Number, sizeNumber, colNumber, true),
+		centred(T(lang, "result.title")+" · "+t.Service.In(lang), titleSize, colSubtle, true),
+		centred(t.Number, numSize, colNumber, true),
 	}
 	if t.Priority {
 		left = append(left, centred(T(lang, "result.priority"), sizeLarge, colPriority, true))
@@ -418,32 +426,48 @@ func (u *UI) result(st State) fyne.CanvasObject {
 	switch {
 	case t.Closed:
 		if t.Ahead > 0 {
-			left = append(left, centred(T(lang, "result.ahead", t.Ahead), sizeTitle, colText, true))
+			left = append(left, centred(T(lang, "result.ahead", t.Ahead), aheadSize, colText, true))
 		}
-		left = append(left, para(T(lang, "result.closed"), false, widget.WarningImportance))
+		closed := T(lang, "result.closed")
 		if h := st.OpeningHours.In(lang); h != "" {
-			left = append(left, centred(T(lang, "home.hours", h), sizeLarge, colText, false))
+			closed += T(lang, "sentence.sep") + T(lang, "home.hours", h)
 		}
+		left = append(left, para(closed, false, widget.WarningImportance))
+	case t.Ahead > 0 && failed:
+		left = append(left, centred(T(lang, "result.ahead", t.Ahead)+"  ·  "+T(lang, "home.eta", minutes(t.EtaSeconds)), aheadSize, colText, true))
 	case t.Ahead > 0:
-		left = append(left, centred(T(lang, "result.ahead", t.Ahead), sizeTitle, colText, true))
+		left = append(left, centred(T(lang, "result.ahead", t.Ahead), aheadSize, colText, true))
 		left = append(left, centred(T(lang, "result.eta", minutes(t.EtaSeconds)), sizeLarge, colText, false))
 	default:
-		left = append(left, centred(T(lang, "result.ahead.none"), sizeTitle, colText, true))
+		left = append(left, centred(T(lang, "result.ahead.none"), aheadSize, colText, true))
 	}
-	left = append(left, printLine(lang, t.Printing, t.Printed, t.PrintFault))
+	left = append(left, printLine(lang, t.Printing, t.Printed, t.PrintFault, "print.failed"))
 	if len(t.Materials) > 0 && !failed {
 		left = append(left, centred(T(lang, "result.materials"), sizeBody, colSubtle, true))
 		for i, m := range t.Materials {
 			left = append(left, centred(fmt.Sprintf("%d. %s", i+1, m.In(lang)), sizeBody, colText, false))
 		}
 	}
-	qrSize := float32(360)
+	qrMax := float32(360)
 	if failed {
-		qrSize = 560
+		qrMax = 560 // the person photographs or scans it from the screen
 	}
-	right := container.NewVBox(container.NewCenter(qrImage(t.FollowURL, qrSize)), centred(T(lang, "result.scan"), sizeBody, colText, false))
-	body := container.NewBorder(nil, centred(T(lang, "result.touch"), sizeBody, colSubtle, false), nil, nil,
-		newGrid(800, 2, newVCentre(container.NewVBox(left...)), newVCentre(right)))
+	return u.withQR(lang, left, t.FollowURL, qrMax, centred(T(lang, "result.scan"), sizeBody, colText, false))
+}
+
+// minQR is the smallest a QR code is drawn on screen (still scanned from arm's length).
+const minQR = 300
+
+// withQR lays out a result screen: the texts beside (landscape) or above (portrait) the QR code
+// of url, drawn as large as the room allows up to qrMax, with its caption; touching anywhere
+// finishes. Without a url the texts stand alone.
+func (u *UI) withQR(lang string, left []fyne.CanvasObject, url string, qrMax float32, caption fyne.CanvasObject) fyne.CanvasObject {
+	text := newVCentre(container.NewVBox(left...))
+	var main fyne.CanvasObject = text
+	if url != "" {
+		main = newQRSplit(qrMax, text, qrImage(url, minQR), caption)
+	}
+	body := container.NewBorder(nil, centred(T(lang, "result.touch"), sizeBody, colSubtle, false), nil, nil, main)
 	return newTapArea(body, u.flow.Finish)
 }
 
@@ -509,7 +533,12 @@ func (u *UI) receipt(st State) fyne.CanvasObject {
 		return layout.NewSpacer()
 	}
 	var left []fyne.CanvasObject
-	var right fyne.CanvasObject = layout.NewSpacer()
+	var qrURL string
+	var caption fyne.CanvasObject = layout.NewSpacer()
+	qrMax := float32(360)
+	if !r.Printing && !r.Printed {
+		qrMax = 520
+	}
 	if r.Case != nil {
 		left = append(left,
 			centred(T(lang, "req.done.title"), sizeHuge, colText, true),
@@ -521,11 +550,7 @@ func (u *UI) receipt(st State) fyne.CanvasObject {
 		if !r.Case.DueAt.IsZero() {
 			left = append(left, centred(T(lang, "req.done.due", r.Case.DueAt.In(st.Loc).Format(timeLayout)), sizeBody, colSubtle, false))
 		}
-		size := float32(360)
-		if !r.Printing && !r.Printed {
-			size = 520
-		}
-		right = container.NewVBox(container.NewCenter(qrImage(r.Case.FollowURL, size)))
+		qrURL = r.Case.FollowURL
 	} else if r.NotKept {
 		left = append(left,
 			centred(T(lang, "req.unsaved.title"), sizeHuge, colWarning, true),
@@ -539,11 +564,7 @@ func (u *UI) receipt(st State) fyne.CanvasObject {
 			para(T(lang, "req.queued.body"), true, widget.MediumImportance),
 			para(T(lang, "req.queued.ref", r.Reference), true, widget.WarningImportance))
 		if r.FollowURL != "" {
-			size := float32(360)
-			if !r.Printing && !r.Printed {
-				size = 520
-			}
-			right = container.NewVBox(container.NewCenter(qrImage(r.FollowURL, size)), para(T(lang, "req.queued.scan"), false, widget.MediumImportance))
+			qrURL, caption = r.FollowURL, para(T(lang, "req.queued.scan"), false, widget.MediumImportance)
 		}
 	}
 	if r.Ticket != nil {
@@ -552,15 +573,13 @@ func (u *UI) receipt(st State) fyne.CanvasObject {
 			// Two slips, two codes: the one on screen is the case's; say where the other is.
 			left = append(left, centred(T(lang, "req.done.qr.ticket"), sizeBody, colSubtle, false))
 		} else {
-			right = container.NewVBox(container.NewCenter(qrImage(r.Ticket.FollowURL, 360)), centred(T(lang, "result.scan"), sizeBody, colText, false))
+			qrURL, caption = r.Ticket.FollowURL, centred(T(lang, "result.scan"), sizeBody, colText, false)
 		}
 	}
 	if r.Case != nil || r.Ticket != nil || r.Queued {
-		left = append(left, printLine(lang, r.Printing, r.Printed, r.PrintFault))
+		left = append(left, printLine(lang, r.Printing, r.Printed, r.PrintFault, "print.failed.receipt"))
 	}
-	body := container.NewBorder(nil, centred(T(lang, "result.touch"), sizeBody, colSubtle, false), nil, nil,
-		newGrid(800, 2, newVCentre(container.NewVBox(left...)), newVCentre(right)))
-	return newTapArea(body, u.flow.Finish)
+	return u.withQR(lang, left, qrURL, qrMax, caption)
 }
 
 // outOfService says the kiosk cannot issue numbers and where to go instead.
