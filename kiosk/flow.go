@@ -27,6 +27,7 @@ const (
 	ScreenKind         Screen = "req-kind"  // consultation, complaint or suggestion
 	ScreenTopic        Screen = "req-topic" // topic buttons
 	ScreenConfirm      Screen = "req-confirm"
+	ScreenPhone        Screen = "req-phone" // optional call-back number on the keypad
 	ScreenSubmitting   Screen = "req-submitting"
 	ScreenReceipt      Screen = "req-receipt"
 	ScreenOutOfService Screen = "out-of-service"
@@ -59,6 +60,7 @@ type State struct {
 	Ticket     *TicketResult
 	Kind       string
 	Topic      string
+	Phone      string // optional call-back number of a walk-in request
 	Request    *RequestResult
 	Topics     []Topic
 	// RequestTicket says a walk-in request may come with a ticket (the hall has the service
@@ -246,7 +248,7 @@ func (f *Flow) goLocked(s Screen) {
 // entered. Language goes back to the default when reset says so (a new person).
 func (f *Flow) homeLocked(reset bool) {
 	f.st.Service, f.st.Priority, f.st.PersonID = "", false, ""
-	f.st.Kind, f.st.Topic = "", ""
+	f.st.Kind, f.st.Topic, f.st.Phone = "", "", ""
 	f.st.Ticket, f.st.Request = nil, nil
 	f.st.Notice = ""
 	f.ticket.attempt, f.request.key, f.staff.entry = "", "", ""
@@ -343,6 +345,9 @@ func (f *Flow) Back() {
 		case ScreenConfirm:
 			f.request.key = ""
 			f.goLocked(ScreenTopic)
+		case ScreenPhone:
+			f.st.Phone, f.st.Notice = "", ""
+			f.goLocked(ScreenConfirm)
 		case ScreenOptions, ScreenKind, ScreenPIN:
 			f.homeLocked(false)
 		}

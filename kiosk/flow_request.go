@@ -99,6 +99,62 @@ func (f *Flow) ChooseTopic(code string) {
 	})
 }
 
+// The call-back number a person may leave on the keypad: 5 to 15 digits (the case system takes
+// 5 to 20).
+const (
+	minPhone = 5
+	maxPhone = 15
+)
+
+// editDigits applies a keypad key (a digit, del, clear) to a number of at most max digits.
+func editDigits(v, k string, max int) string {
+	switch {
+	case k == "del" && v != "":
+		return v[:len(v)-1]
+	case k == "clear":
+		return ""
+	case len(k) == 1 && k[0] >= '0' && k[0] <= '9' && len(v) < max:
+		return v + k
+	}
+	return v
+}
+
+// OpenPhone opens the keypad for an optional call-back number (from the confirmation screen):
+// no Chinese keyboard is needed, and the department may call the person back.
+func (f *Flow) OpenPhone() {
+	f.update(func() {
+		f.touchLocked()
+		if f.st.Screen != ScreenConfirm {
+			return
+		}
+		f.goLocked(ScreenPhone)
+	})
+}
+
+// PhoneDone goes back to the confirmation screen with the number typed (none when empty); a
+// number too short to be one keeps the keypad open with a notice.
+func (f *Flow) PhoneDone() {
+	f.update(func() {
+		f.touchLocked()
+		if f.st.Screen != ScreenPhone {
+			return
+		}
+		if n := len(f.st.Phone); n > 0 && n < minPhone {
+			f.st.Notice = "req.phone.short"
+			f.st.Rev++
+			return
+		}
+		f.st.Notice = ""
+		f.goLocked(ScreenConfirm)
+	})
+}
+
+// requestText is what a kiosk request says, in the departments' language: its kind and topic in
+// words ("投诉：宿舍报修"); the person adds the details on the phone page.
+func requestText(kind string, topic Topic) string {
+	return T("zh", Msg("kind."+kind)) + "：" + topic.Name.Zh
+}
+
 func (f *Flow) hasRequestServiceLocked() bool {
 	v, ok := f.st.ServiceByCode(f.cfg.Catalogue.RequestService)
 	return ok && !v.Full
@@ -114,7 +170,8 @@ func (f *Flow) SubmitRequest(withTicket bool) {
 		}
 		topic, _ := f.cfg.Catalogue.Topic(f.st.Topic)
 		req := CaseRequest{Kind: f.st.Kind, Topic: topic.Code, Hall: f.cfg.Hall, Lang: f.st.Lang,
-			IdempotencyKey: f.request.key, ConfirmedAt: f.cfg.Now().UTC(), FollowToken: f.request.token}
+			IdempotencyKey: f.request.key, ConfirmedAt: f.cfg.Now().UTC(), FollowToken: f.request.token,
+			Text: requestText(f.st.Kind, topic), Phone: f.st.Phone}
 		withTicket = withTicket && f.st.RequestTicket && f.st.Online
 		var svc ServiceView
 		if v, ok := f.st.ServiceByCode(f.cfg.Catalogue.RequestService); ok {

@@ -69,6 +69,10 @@ const maxPersonID = 20
 func (f *Flow) KeypadKey(k string) {
 	f.update(func() {
 		f.touchLocked()
+		if f.st.Screen == ScreenPhone {
+			f.st.Phone = editDigits(f.st.Phone, k, maxPhone)
+			return
+		}
 		if f.st.Screen != ScreenKeypad {
 			return
 		}

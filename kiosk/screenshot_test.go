@@ -90,6 +90,12 @@ func TestScreenshots(t *testing.T) {
 			k.tap("kind:complaint")
 			shot("request-topic-zh")
 			k.tap("topic:dorm-repairs")
+			k.tap("phone")
+			for _, d := range "13800138000" {
+				k.tap("key:" + string(d))
+			}
+			shot("request-phone-zh")
+			k.tap("phone:ok")
 			shot("request-confirm-zh")
 			k.tap("submit:ticket")
 			k.waitFor("receipt", func(s State) bool {

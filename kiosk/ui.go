@@ -157,6 +157,8 @@ func (u *UI) build(st State) fyne.CanvasObject {
 		body = u.topics(st)
 	case ScreenConfirm:
 		body = u.confirm(st)
+	case ScreenPhone:
+		body = u.phonePad(st)
 	case ScreenSubmitting:
 		body = container.NewCenter(centred(T(st.Lang, "req.submitting"), sizeTitle, colText, true))
 	case ScreenReceipt:
@@ -197,7 +199,7 @@ func (u *UI) topBar(st State) fyne.CanvasObject {
 func (u *UI) bottomBar(st State) fyne.CanvasObject {
 	var objs []fyne.CanvasObject
 	switch st.Screen {
-	case ScreenOptions, ScreenKeypad, ScreenKind, ScreenTopic, ScreenConfirm, ScreenPIN:
+	case ScreenOptions, ScreenKeypad, ScreenKind, ScreenTopic, ScreenConfirm, ScreenPhone, ScreenPIN:
 		back := u.btn("back", T(st.Lang, "nav.back"), colNeutral, u.flow.Back)
 		back.MinHeight = 100
 		objs = append(objs, back)
@@ -331,13 +333,34 @@ func (u *UI) options(st State) fyne.CanvasObject {
 // keypad is the student/staff number pad.
 func (u *UI) keypad(st State) fyne.CanvasObject {
 	lang := st.Lang
-	shown := st.PersonID
+	ok := u.btn("key:ok", T(lang, "keypad.ok"), colPriority, func() { u.flow.TakeTicket(st.Priority) })
+	top := container.NewVBox(centred(serviceName(st), sizeLarge, colSubtle, true), centred(T(lang, "keypad.title"), sizeLarge, colText, true))
+	return u.numPad(st, func(s State) string { return s.PersonID }, ok, top)
+}
+
+// phonePad is the keypad of the optional call-back number of a walk-in request.
+func (u *UI) phonePad(st State) fyne.CanvasObject {
+	lang := st.Lang
+	ok := u.btn("phone:ok", T(lang, "req.phone.ok"), colPriority, u.flow.PhoneDone)
+	top := container.NewVBox(centred(T(lang, "req.phone.title"), sizeLarge, colText, true),
+		centred(T(lang, "req.phone.note"), sizeBody, colSubtle, false))
+	if st.Notice != "" {
+		top.Add(centred(T(lang, st.Notice), sizeBody, colWarning, true))
+	}
+	return u.numPad(st, func(s State) string { return s.Phone }, ok, top)
+}
+
+// numPad lays out a digit keypad (keys "key:0"…"key:9", "key:clear", "key:del", sent to
+// Flow.KeypadKey) with the value typed so far, its confirm button and the titles above.
+func (u *UI) numPad(st State, value func(State) string, ok *Button, top fyne.CanvasObject) fyne.CanvasObject {
+	lang := st.Lang
+	shown := value(st)
 	if shown == "" {
 		shown = "—"
 	}
 	entry := centred(shown, sizeHuge, colNumber, true)
 	u.live = append(u.live, func(s State) {
-		v := s.PersonID
+		v := value(s)
 		if v == "" {
 			v = "—"
 		}
@@ -364,13 +387,11 @@ func (u *UI) keypad(st State) fyne.CanvasObject {
 		b.TitleSize, b.MinHeight = sizeTitle, 110
 		pad = append(pad, b)
 	}
-	ok := u.btn("key:ok", T(lang, "keypad.ok"), colPriority, func() { u.flow.TakeTicket(st.Priority) })
 	ok.TitleSize, ok.MinHeight = sizeTitle, 150
-	// The number and the confirm button beside the keys, in both orientations: stacked, the
-	// four key rows and the button did not fit under the titles on a 1080-high screen.
+	// Landscape: the number and the confirm button beside the keys (stacked, the four key rows
+	// and the button did not fit under the titles on a 1080-high screen); portrait: above them.
 	left := newVCentre(container.NewVBox(entry, ok))
 	right := newVCentre(container.NewGridWithColumns(3, pad...))
-	top := container.NewVBox(centred(serviceName(st), sizeLarge, colSubtle, true), centred(T(lang, "keypad.title"), sizeLarge, colText, true))
 	return container.NewBorder(top, nil, nil, nil, newAspectSplit(left, right))
 }
 
@@ -521,7 +542,13 @@ func (u *UI) confirm(st State) fyne.CanvasObject {
 		wt.TitleSize, wt.MinHeight = sizeHuge*0.7, 260
 		btns = append(btns, wt)
 	}
-	return container.NewBorder(container.NewVBox(centred(T(lang, "req.confirm.title"), sizeTitle, colText, true), sum), nil, nil, nil,
+	// The optional call-back number: no Chinese keyboard needed, the department may call back.
+	phone := u.btn("phone", T(lang, "req.phone"), colNeutral, u.flow.OpenPhone, T(lang, "req.phone.sub"))
+	if st.Phone != "" {
+		phone.Title = T(lang, "req.phone.set", st.Phone)
+	}
+	phone.TitleSize, phone.MinHeight = sizeBody, 130
+	return container.NewBorder(container.NewVBox(centred(T(lang, "req.confirm.title"), sizeTitle, colText, true), sum), container.NewPadded(phone), nil, nil,
 		newFitGrid(600, 2, btns...))
 }
 
