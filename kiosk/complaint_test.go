@@ -66,7 +66,7 @@ func TestKioskComplaintContent(t *testing.T) {
 			t.Errorf("case %s text %q does not say it is a complaint", c.Number, c.Text)
 		}
 		if c.Category == "dorm-repairs" {
-			if c.Text != "投诉：宿舍报修" || c.Requester.Phone != "13800138000" {
+			if c.Text != "投诉：宿舍与楼宇报修" || c.Requester.Phone != "13800138000" {
 				t.Errorf("case %s: text %q phone %q", c.Number, c.Text, c.Requester.Phone)
 			}
 		} else if c.Requester.Phone != "" {

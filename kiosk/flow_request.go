@@ -3,6 +3,7 @@ package kiosk
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -88,7 +89,7 @@ func (f *Flow) ChooseTopic(code string) {
 		if f.st.Screen != ScreenTopic {
 			return
 		}
-		if _, ok := f.cfg.Catalogue.Topic(code); !ok {
+		if _, ok := f.topicLocked(code); !ok {
 			return
 		}
 		f.st.Topic = code
@@ -155,6 +156,33 @@ func requestText(kind string, topic Topic) string {
 	return T("zh", Msg("kind."+kind)) + "：" + topic.Name.Zh
 }
 
+// SetTopics replaces the request topics (the case catalogue's, fetched by Run); an empty list
+// changes nothing. A topic screen on display is redrawn.
+func (f *Flow) SetTopics(ts []Topic) {
+	if len(ts) == 0 {
+		return
+	}
+	f.update(func() {
+		if slices.Equal(f.st.Topics, ts) {
+			return
+		}
+		f.st.Topics = slices.Clone(ts)
+		if f.st.Screen == ScreenTopic {
+			f.st.Rev++
+		}
+	})
+}
+
+// topicLocked returns the offered topic with the code.
+func (f *Flow) topicLocked(code string) (Topic, bool) {
+	for _, t := range f.st.Topics {
+		if t.Code == code {
+			return t, true
+		}
+	}
+	return Topic{}, false
+}
+
 func (f *Flow) hasRequestServiceLocked() bool {
 	v, ok := f.st.ServiceByCode(f.cfg.Catalogue.RequestService)
 	return ok && !v.Full
@@ -168,7 +196,7 @@ func (f *Flow) SubmitRequest(withTicket bool) {
 		if f.st.Screen != ScreenConfirm || f.request.key == "" {
 			return
 		}
-		topic, _ := f.cfg.Catalogue.Topic(f.st.Topic)
+		topic, _ := f.topicLocked(f.st.Topic)
 		req := CaseRequest{Kind: f.st.Kind, Topic: topic.Code, Hall: f.cfg.Hall, Lang: f.st.Lang,
 			IdempotencyKey: f.request.key, ConfirmedAt: f.cfg.Now().UTC(), FollowToken: f.request.token,
 			Text: requestText(f.st.Kind, topic), Phone: f.st.Phone}
