@@ -18,9 +18,7 @@ func TestKioskComplaintContent(t *testing.T) {
 	env := newHallEnv(t)
 	k := newKiosk(t, env, kioskOpts{printer: NoPrinter{}})
 	k.waitScreen(ScreenHome)
-	k.tap("request")
-	k.tap("kind:complaint")
-	k.tap("topic:dorm-repairs")
+	k.request("complaint", "dorm-repairs")
 	k.tap("phone")
 	k.waitScreen(ScreenPhone)
 	for _, d := range "138" {
@@ -45,9 +43,7 @@ func TestKioskComplaintContent(t *testing.T) {
 	// Three more requests on other topics, without a number.
 	for _, tp := range []string{"canteens", "campus-network", "library-seats"} {
 		k.waitScreen(ScreenHome)
-		k.tap("request")
-		k.tap("kind:complaint")
-		k.tap("topic:" + tp)
+		k.request("complaint", tp)
 		k.tap("submit")
 		k.waitFor("receipt", func(s State) bool { return s.Screen == ScreenReceipt && s.Request.Case != nil })
 		k.flow.Finish()

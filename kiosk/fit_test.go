@@ -108,9 +108,7 @@ func TestReceiptPrintFailureWording(t *testing.T) {
 	env := newHallEnv(t)
 	k := newKiosk(t, env, kioskOpts{printer: NoPrinter{}})
 	k.waitScreen(ScreenHome)
-	k.tap("request")
-	k.tap("kind:consultation")
-	k.tap("topic:campus-network")
+	k.request("consultation", "campus-network")
 	k.tap("submit")
 	k.waitFor("receipt not printed", func(s State) bool {
 		return s.Screen == ScreenReceipt && s.Request != nil && s.Request.PrintFault != "" && k.ui.rev == s.Rev

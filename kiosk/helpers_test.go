@@ -511,3 +511,24 @@ func (s *simPrinter) replug(t testing.TB) {
 	}
 	s.start(ln)
 }
+
+// newPrintingKiosk starts a hall server, a virtual printer on TCP and a kiosk printing on it
+// (with the options o), and waits for the home screen.
+func newPrintingKiosk(t testing.TB, o kioskOpts) (*hallEnv, *simPrinter, *kioskEnv) {
+	t.Helper()
+	env := newHallEnv(t)
+	sim := newSimPrinter(t)
+	o.printer = driverPrinter(t, sim)
+	k := newKiosk(t, env, o)
+	k.waitScreen(ScreenHome)
+	return env, sim, k
+}
+
+// request taps through a walk-in request up to the confirmation screen: its entry (home or
+// out-of-service), the kind and the topic.
+func (k *kioskEnv) request(kind, topic string) {
+	k.t.Helper()
+	k.tap("request")
+	k.tap("kind:" + kind)
+	k.tap("topic:" + topic)
+}

@@ -15,10 +15,7 @@ import (
 // case will have (the kiosk proposes the follow token): before delivery the link finds nothing;
 // once the spool delivers the request it opens the case's page.
 func TestQueuedRequestPrintsReceipt(t *testing.T) {
-	env := newHallEnv(t)
-	sim := newSimPrinter(t)
-	k := newKiosk(t, env, kioskOpts{printer: driverPrinter(t, sim)})
-	k.waitScreen(ScreenHome)
+	env, sim, k := newPrintingKiosk(t, kioskOpts{})
 	// A ticket first: its follow link shows the kiosk the server's public URL.
 	k.tap("service:A")
 	k.tap("take:standard")
@@ -28,9 +25,7 @@ func TestQueuedRequestPrintsReceipt(t *testing.T) {
 
 	env.down()
 	k.waitTicking("out of service", func(s State) bool { return s.Screen == ScreenOutOfService })
-	k.tap("request")
-	k.tap("kind:complaint")
-	k.tap("topic:dorm-repairs")
+	k.request("complaint", "dorm-repairs")
 	k.tap("submit")
 	st := k.waitFor("queued receipt printed", func(s State) bool {
 		return s.Screen == ScreenReceipt && s.Request != nil && !s.Request.Printing && k.ui.rev == s.Rev

@@ -17,13 +17,8 @@ import (
 // lines); the printed receipt carries the reply deadline and says the queue ticket's code is on
 // the other slip, and the ticket says the case's code is on the receipt.
 func TestReceiptWording(t *testing.T) {
-	env := newHallEnv(t)
-	sim := newSimPrinter(t)
-	k := newKiosk(t, env, kioskOpts{printer: driverPrinter(t, sim), size: fyne.NewSize(1080, 1920)})
-	k.waitScreen(ScreenHome)
-	k.tap("request")
-	k.tap("kind:suggestion")
-	k.tap("topic:canteens")
+	_, sim, k := newPrintingKiosk(t, kioskOpts{size: fyne.NewSize(1080, 1920)})
+	k.request("suggestion", "canteens")
 	k.tap("submit:ticket")
 	st := k.waitFor("receipt", func(s State) bool { return s.Screen == ScreenReceipt && !s.Request.Printing })
 	k.waitScreen(ScreenReceipt)
