@@ -31,6 +31,14 @@ type CaseRequest struct {
 	Lang           string    `json:"lang"`
 	IdempotencyKey string    `json:"idempotencyKey"`
 	ConfirmedAt    time.Time `json:"confirmedAt"`
+	// FollowToken is the case's follow token, made with the key: the receipt printed while the
+	// request waits in the spool carries its QR code (PublicURL/c/{token}), which works once the
+	// request is delivered. Empty in requests spooled before it existed: the server makes one.
+	FollowToken string `json:"followToken,omitempty"`
+	// Text is the request in words: its kind and topic ("投诉：宿舍报修"). Phone is the optional
+	// call-back number typed on the keypad (kept here only until the request is delivered).
+	Text  string `json:"text,omitempty"`
+	Phone string `json:"phone,omitempty"`
 }
 
 // CaseReceipt is the case system's answer as the kiosk keeps it (in the spool's delivered
@@ -68,11 +76,21 @@ type clientCases struct{ c CaseOpener }
 // Submit implements CaseSubmitter. Transport errors, a bad answer and the answers caseSystemAway
 // names wrap ErrCasesUnavailable; other refusals (a *hall.Error) are permanent.
 func (s clientCases) Submit(ctx context.Context, r CaseRequest) (*CaseReceipt, error) {
-	// The title carries the kiosk's local reference, which the screen shows while a request waits
-	// in the spool: the desk finds the case by it (GET /api/v1/cases?q=K-…).
-	oc, err := s.c.OpenCase(ctx, wire.OpenCase{Hall: r.Hall, Kind: hall.Kind(r.Kind), Category: r.Topic,
-		Channel: hall.ChannelKiosk, TicketID: r.TicketID, Title: "自助机登记 Kiosk " + Reference(r.IdempotencyKey),
-		Lang: r.Lang}, r.IdempotencyKey)
+	// The text says the kind and topic in words; the title repeats it with the kiosk's local
+	// reference, which the screen and the receipt show while a request waits in the spool: the
+	// desk finds the case by it (GET /api/v1/cases?q=K-…). No fixed wording goes with every kiosk
+	// case: the hot-topic clustering grouped the old "自助机登记 Kiosk K-…" titles into one topic.
+	text := r.Text
+	if text == "" { // spooled before requests carried their words
+		text = T("zh", Msg("kind."+r.Kind)) + "：" + r.Topic
+	}
+	body := wire.OpenCase{Hall: r.Hall, Kind: hall.Kind(r.Kind), Category: r.Topic,
+		Channel: hall.ChannelKiosk, TicketID: r.TicketID, Title: text + " " + Reference(r.IdempotencyKey),
+		Text: text, Lang: r.Lang, FollowToken: r.FollowToken}
+	if r.Phone != "" {
+		body.Requester = &hall.Requester{Phone: r.Phone}
+	}
+	oc, err := s.c.OpenCase(ctx, body, r.IdempotencyKey)
 	switch {
 	case err != nil && caseSystemAway(err):
 		return nil, fmt.Errorf("submit case: %w: %w", ErrCasesUnavailable, err)

@@ -25,6 +25,9 @@ type Catalogue struct {
 	RequestService string `json:"requestService"`
 	// OutOfServiceHint says where to go when the kiosk cannot issue numbers.
 	OutOfServiceHint hall.Text `json:"outOfServiceHint"`
+	// OpeningHours says when the hall's counters serve (e.g. 工作日 8:30–11:30、14:00–17:00):
+	// shown beside a service nobody serves now. Empty: not known, not shown.
+	OpeningHours hall.Text `json:"openingHours,omitempty"`
 	// Topics are the large buttons of the request flow, in order.
 	Topics []Topic `json:"topics"`
 }

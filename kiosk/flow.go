@@ -3,8 +3,10 @@ package kiosk
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base32"
 	"encoding/hex"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +27,7 @@ const (
 	ScreenKind         Screen = "req-kind"  // consultation, complaint or suggestion
 	ScreenTopic        Screen = "req-topic" // topic buttons
 	ScreenConfirm      Screen = "req-confirm"
+	ScreenPhone        Screen = "req-phone" // optional call-back number on the keypad
 	ScreenSubmitting   Screen = "req-submitting"
 	ScreenReceipt      Screen = "req-receipt"
 	ScreenOutOfService Screen = "out-of-service"
@@ -57,6 +60,7 @@ type State struct {
 	Ticket     *TicketResult
 	Kind       string
 	Topic      string
+	Phone      string // optional call-back number of a walk-in request
 	Request    *RequestResult
 	Topics     []Topic
 	// RequestTicket says a walk-in request may come with a ticket (the hall has the service
@@ -65,6 +69,8 @@ type State struct {
 	PINDigits     int
 	Printer       PrinterStatus
 	OOSHint       hall.Text
+	// OpeningHours says when the counters serve (the catalogue's; empty: not known).
+	OpeningHours hall.Text
 	// Notices are the hall's notice line (the snapshot's, kept current by notice.published and
 	// notice.withdrawn events), oldest first. The home screen rotates through them; a change
 	// of their texts is live, their coming or going rebuilds the screen.
@@ -96,7 +102,10 @@ type Config struct {
 	Timing    Timing
 	Now       func() time.Time // time.Now when nil
 	NewKey    func() string    // idempotency keys; random when nil
-	OnExit    func()           // staff exit confirmed
+	// PublicURL is the base of the follow links (the hall server's public URL) until an answer
+	// of the server shows it: the QR code of a request printed before delivery points there.
+	PublicURL string
+	OnExit    func() // staff exit confirmed
 	Log       *slog.Logger
 }
 
@@ -163,13 +172,22 @@ func NewFlow(cfg Config) *Flow {
 	now := cfg.Now()
 	f := &Flow{cfg: cfg, tm: cfg.Timing.withDefaults(), log: cfg.Log,
 		ctx: context.Background(), lastTouch: now, screenSince: now,
-		request: requestFlow{kick: make(chan struct{}, 1)},
+		request: requestFlow{kick: make(chan struct{}, 1), public: strings.TrimRight(cfg.PublicURL, "/")},
 		view:    streamView{full: map[string]bool{}},
 		devices: deviceReports{parts: map[string]*partReport{}}}
 	f.st = State{Rev: 1, Screen: ScreenOutOfService, Lang: cfg.Lang, Now: now, Loc: cfg.Loc,
 		Connecting: true, Topics: cfg.Catalogue.Topics, OOSHint: cfg.Catalogue.OutOfServiceHint,
-		HallName: hall.Text{Zh: cfg.Hall, En: cfg.Hall}}
+		OpeningHours: cfg.Catalogue.OpeningHours,
+		HallName:     hall.Text{Zh: cfg.Hall, En: cfg.Hall}}
 	return f
+}
+
+// newFollowToken returns a case follow token (hall.IsFollowToken): 20 random bytes in unpadded
+// base32.
+func newFollowToken() string {
+	var b [20]byte
+	_, _ = rand.Read(b[:])
+	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:])
 }
 
 // randomKey returns 128 random bits in hex.
@@ -230,7 +248,7 @@ func (f *Flow) goLocked(s Screen) {
 // entered. Language goes back to the default when reset says so (a new person).
 func (f *Flow) homeLocked(reset bool) {
 	f.st.Service, f.st.Priority, f.st.PersonID = "", false, ""
-	f.st.Kind, f.st.Topic = "", ""
+	f.st.Kind, f.st.Topic, f.st.Phone = "", "", ""
 	f.st.Ticket, f.st.Request = nil, nil
 	f.st.Notice = ""
 	f.ticket.attempt, f.request.key, f.staff.entry = "", "", ""
@@ -327,6 +345,9 @@ func (f *Flow) Back() {
 		case ScreenConfirm:
 			f.request.key = ""
 			f.goLocked(ScreenTopic)
+		case ScreenPhone:
+			f.st.Phone, f.st.Notice = "", ""
+			f.goLocked(ScreenConfirm)
 		case ScreenOptions, ScreenKind, ScreenPIN:
 			f.homeLocked(false)
 		}

@@ -17,10 +17,13 @@ type ticketFlow struct {
 
 // TicketResult is an issued ticket as the result screen shows it.
 type TicketResult struct {
-	ID         string
-	Number     string
-	Service    hall.Text
-	Priority   bool
+	ID       string
+	Number   string
+	Service  hall.Text
+	Priority bool
+	// Closed says no open counter served the service when the ticket was issued: no wait
+	// estimate is shown or printed, the opening hours are.
+	Closed     bool
 	Ahead      int
 	EtaSeconds int
 	Materials  []hall.Text
@@ -66,6 +69,10 @@ const maxPersonID = 20
 func (f *Flow) KeypadKey(k string) {
 	f.update(func() {
 		f.touchLocked()
+		if f.st.Screen == ScreenPhone {
+			f.st.Phone = editDigits(f.st.Phone, k, maxPhone)
+			return
+		}
 		if f.st.Screen != ScreenKeypad {
 			return
 		}
@@ -189,6 +196,8 @@ func (f *Flow) issue(ctx context.Context, key string, req wire.IssueRequest, nam
 			return
 		}
 		f.ticket.attempt = "" // spent: nothing more can be issued from this attempt
+		f.learnPublicLocked(res.FollowURL)
+		res.Closed = f.serviceClosedLocked(req.Service)
 		f.st.Ticket = res
 		f.goLocked(ScreenResult)
 	})
@@ -229,9 +238,24 @@ func (f *Flow) ticketData(hallName hall.Text, r *TicketResult) escpos.TicketData
 	if issued.IsZero() {
 		issued = f.cfg.Now()
 	}
-	return escpos.TicketData{
+	d := escpos.TicketData{
 		Hall: hallName.Zh, HallEn: hallName.En, Service: r.Service.Zh, ServiceEn: r.Service.En,
 		Number: r.Number, Priority: r.Priority, Ahead: r.Ahead, EtaSeconds: r.EtaSeconds, IssuedAt: issued, Loc: f.cfg.Loc,
 		FollowURL: r.FollowURL, Materials: mats,
 	}
+	if r.Closed {
+		d.EtaSeconds = -1 // no estimate: nobody serves it now
+		d.Footer, d.FooterEn = T("zh", "result.closed"), T("en", "result.closed")
+		if h := f.cfg.Catalogue.OpeningHours; h.Zh != "" {
+			d.Footer += "\n" + T("zh", "home.hours", h.Zh)
+			d.FooterEn += "\n" + T("en", "home.hours", h.In("en"))
+		}
+	}
+	return d
+}
+
+// serviceClosedLocked reports whether the hall's service is known and no open counter serves it.
+func (f *Flow) serviceClosedLocked(code string) bool {
+	v, ok := f.st.ServiceByCode(code)
+	return ok && !v.Open
 }

@@ -318,6 +318,7 @@ type kioskOpts struct {
 	outboxPath string
 	lang       string
 	size       fyne.Size
+	catalogue  Catalogue // the topics file's (the embedded one when empty)
 }
 
 // newKiosk starts a kiosk against the hall server env.
@@ -337,7 +338,7 @@ func newKiosk(t testing.TB, env *hallEnv, o kioskOpts) *kioskEnv {
 	cl.HTTP.Timeout = 3 * time.Second
 	k := &kioskEnv{t: t, clock: &fakeClock{now: time.Date(2025, 3, 3, 9, 30, 0, 0, time.UTC)}, outbox: ob, posted: make(chan func(), 1024)}
 	k.flow = NewFlow(Config{
-		Hall: "students", Server: cl, Printer: o.printer, Spool: ob, Lang: o.lang,
+		Hall: "students", Server: cl, Printer: o.printer, Spool: ob, Lang: o.lang, Catalogue: o.catalogue,
 		Cases:    ClientCases(cl),
 		Reporter: ClientReporter(cl),
 		PIN:      "2468", Now: k.clock.Now, OnExit: func() { k.exits.Add(1) },
@@ -509,4 +510,25 @@ func (s *simPrinter) replug(t testing.TB) {
 		t.Fatal(err)
 	}
 	s.start(ln)
+}
+
+// newPrintingKiosk starts a hall server, a virtual printer on TCP and a kiosk printing on it
+// (with the options o), and waits for the home screen.
+func newPrintingKiosk(t testing.TB, o kioskOpts) (*hallEnv, *simPrinter, *kioskEnv) {
+	t.Helper()
+	env := newHallEnv(t)
+	sim := newSimPrinter(t)
+	o.printer = driverPrinter(t, sim)
+	k := newKiosk(t, env, o)
+	k.waitScreen(ScreenHome)
+	return env, sim, k
+}
+
+// request taps through a walk-in request up to the confirmation screen: its entry (home or
+// out-of-service), the kind and the topic.
+func (k *kioskEnv) request(kind, topic string) {
+	k.t.Helper()
+	k.tap("request")
+	k.tap("kind:" + kind)
+	k.tap("topic:" + topic)
 }

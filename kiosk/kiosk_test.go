@@ -3,6 +3,7 @@ package kiosk
 import (
 	"errors"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -102,5 +103,39 @@ func TestTopicsInCaseCatalogue(t *testing.T) {
 		if !found {
 			t.Errorf("topic %q is not a category of the case catalogue", tp.Code)
 		}
+	}
+}
+
+// TestTopicsOneCatalogue (issue 12, kiosk 6): the kiosk offers the case catalogue's topics, the
+// ones the phone form offers, under the same names: the embedded topics file lists them (for a
+// kiosk started while the server is away), and a kiosk whose topics file differs takes the
+// server's once it connects.
+func TestTopicsOneCatalogue(t *testing.T) {
+	var want []Topic
+	for _, k := range cases.DemoCatalogue().Categories {
+		if k.Topic {
+			want = append(want, Topic{Code: k.Code, Name: k.Name})
+		}
+	}
+	if got := DefaultCatalogue().Topics; !slices.Equal(got, want) {
+		t.Errorf("embedded topics\n%v\nwant the phone form's\n%v", got, want)
+	}
+	env := newHallEnv(t)
+	old := DefaultCatalogue()
+	old.Topics = []Topic{{Code: "dorm-repairs", Name: hall.Text{Zh: "宿舍报修", En: "Dorm repairs"}}}
+	k := newKiosk(t, env, kioskOpts{printer: NoPrinter{}, catalogue: old})
+	k.waitScreen(ScreenHome)
+	k.waitFor("the server's topics", func(s State) bool { return len(s.Topics) == len(want) })
+	k.tap("request")
+	k.tap("kind:consultation")
+	for _, w := range want {
+		b, ok := k.ui.Button("topic:" + w.Code)
+		if !ok || b.Title != w.Name.Zh {
+			t.Errorf("topic %s: button %v %+v, want %q", w.Code, ok, b, w.Name.Zh)
+		}
+	}
+	k.tap("topic:exams-grades") // not in the kiosk's own file
+	if st := k.waitScreen(ScreenConfirm); st.Topic != "exams-grades" {
+		t.Fatalf("topic %q", st.Topic)
 	}
 }

@@ -132,3 +132,101 @@ func (f fitGrid) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	}
 	return s
 }
+
+// qrSplit places a screen's text (objs[0]) beside a QR code (objs[1]) with its caption
+// (objs[2]) in landscape, and above them in portrait. The code is as large as the room left
+// allows, up to max: on a 1280×1024 or 1366×768 screen the fixed 560 px code pushed the ticket
+// number off the screen.
+type qrSplit struct {
+	max, gap float32
+}
+
+// newQRSplit returns the split of text and a QR code (an image whose minimum size is its
+// smallest scannable size) with its caption.
+func newQRSplit(max float32, text, qr, caption fyne.CanvasObject) *fyne.Container {
+	return fyne.NewContainerWithLayout(qrSplit{max: max, gap: 16}, text, qr, caption)
+}
+
+// Layout implements fyne.Layout.
+func (q qrSplit) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	if len(objs) != 3 {
+		return
+	}
+	text, qr, caption := objs[0], objs[1], objs[2]
+	if size.Width >= size.Height {
+		side := max(0, min(q.max, size.Width*0.45, size.Height-caption.MinSize().Height-q.gap))
+		tw := size.Width - side - q.gap
+		text.Resize(fyne.NewSize(tw, size.Height))
+		text.Move(fyne.NewPos(0, 0))
+		caption.Resize(fyne.NewSize(side, caption.MinSize().Height))
+		ch := caption.MinSize().Height // a wrapping caption's height at its width
+		block := side + q.gap + ch
+		y := max(0, (size.Height-block)/2)
+		qr.Resize(fyne.NewSize(side, side))
+		qr.Move(fyne.NewPos(tw+q.gap, y))
+		caption.Resize(fyne.NewSize(side, ch))
+		caption.Move(fyne.NewPos(tw+q.gap, y+side+q.gap))
+		return
+	}
+	text.Resize(fyne.NewSize(size.Width, text.MinSize().Height))
+	th := text.MinSize().Height
+	caption.Resize(fyne.NewSize(size.Width, caption.MinSize().Height))
+	ch := caption.MinSize().Height
+	side := max(0, min(q.max, size.Width, size.Height-th-ch-2*q.gap))
+	block := th + q.gap + side + q.gap + ch
+	y := max(0, (size.Height-block)/2)
+	text.Resize(fyne.NewSize(size.Width, th))
+	text.Move(fyne.NewPos(0, y))
+	qr.Resize(fyne.NewSize(side, side))
+	qr.Move(fyne.NewPos((size.Width-side)/2, y+th+q.gap))
+	caption.Resize(fyne.NewSize(size.Width, ch))
+	caption.Move(fyne.NewPos(0, y+th+q.gap+side+q.gap))
+}
+
+// MinSize implements fyne.Layout: what the smaller arrangement needs (the layout picks the
+// arrangement by the shape it gets).
+func (q qrSplit) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	if len(objs) != 3 {
+		return fyne.Size{}
+	}
+	t, c, code := objs[0].MinSize(), objs[2].MinSize(), objs[1].MinSize()
+	return fyne.NewSize(max(t.Width, code.Width, c.Width), max(t.Height, code.Height+q.gap+c.Height))
+}
+
+// aspectSplit puts two parts side by side in equal columns on a landscape area, and one above
+// the other on a portrait one: the first at its minimum height, the second taking the rest (the
+// portrait keypad's keys sat in the right half of the screen).
+type aspectSplit struct{ gap float32 }
+
+func newAspectSplit(first, second fyne.CanvasObject) *fyne.Container {
+	return fyne.NewContainerWithLayout(aspectSplit{gap: 12}, first, second)
+}
+
+// Layout implements fyne.Layout.
+func (a aspectSplit) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	if len(objs) != 2 {
+		return
+	}
+	if size.Width >= size.Height {
+		w := (size.Width - a.gap) / 2
+		objs[0].Resize(fyne.NewSize(w, size.Height))
+		objs[0].Move(fyne.NewPos(0, 0))
+		objs[1].Resize(fyne.NewSize(w, size.Height))
+		objs[1].Move(fyne.NewPos(w+a.gap, 0))
+		return
+	}
+	h := min(objs[0].MinSize().Height, size.Height)
+	objs[0].Resize(fyne.NewSize(size.Width, h))
+	objs[0].Move(fyne.NewPos(0, 0))
+	objs[1].Resize(fyne.NewSize(size.Width, max(0, size.Height-h-a.gap)))
+	objs[1].Move(fyne.NewPos(0, h+a.gap))
+}
+
+// MinSize implements fyne.Layout: what the smaller arrangement needs.
+func (a aspectSplit) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	if len(objs) != 2 {
+		return fyne.Size{}
+	}
+	f, s := objs[0].MinSize(), objs[1].MinSize()
+	return fyne.NewSize(max(f.Width, s.Width), max(f.Height, s.Height))
+}

@@ -7,12 +7,19 @@ import (
 
 	"onedoor/hallserver/client"
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 // Streamer is what Run needs of the hall server besides the flow's Server (a *client.Client).
 type Streamer interface {
 	Stream(ctx context.Context, hall string, since uint64, handle func(client.Message) error, opt *client.StreamOptions) error
 	Snapshot(ctx context.Context, hall string) (*hall.Snapshot, error)
+}
+
+// CatalogueSource is what Run asks for the request topics when the streamer has it (a
+// *client.Client): the case catalogue's topics, the ones the phone form offers too.
+type CatalogueSource interface {
+	Catalogue(ctx context.Context, topicsOnly bool) (*wire.Catalogue, error)
 }
 
 // RunOptions tunes Run. The zero value is usable.
@@ -53,6 +60,9 @@ func Run(ctx context.Context, f *Flow, s Streamer, opt RunOptions) {
 			case client.Connected:
 				f.StreamState(true)
 				f.KickSpool()
+				if src, ok := s.(CatalogueSource); ok {
+					goRun(func() { fetchTopics(ctx, f, src) })
+				}
 			case client.Disconnected:
 				f.StreamState(false)
 			}
@@ -177,4 +187,24 @@ func ClientReporter(c *client.Client) DeviceReporter {
 		_, err := c.ReportDevice(ctx, hallCode, r)
 		return err
 	})
+}
+
+// fetchTopics replaces the request topics by the case catalogue's (GET /api/v1/catalogue?topics=1):
+// the kiosk and the phone form offer the same topics under the same names. Without an answer the
+// kiosk keeps the ones it has (its topics file, or the last answer).
+func fetchTopics(ctx context.Context, f *Flow, src CatalogueSource) {
+	c, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	cat, err := src.Catalogue(c, true)
+	if err != nil {
+		f.log.Warn("request topics not fetched", "err", err)
+		return
+	}
+	ts := make([]Topic, 0, len(cat.Categories))
+	for _, k := range cat.Categories {
+		if k.Code != "" && k.Name.Zh != "" {
+			ts = append(ts, Topic{Code: k.Code, Name: k.Name})
+		}
+	}
+	f.SetTopics(ts)
 }

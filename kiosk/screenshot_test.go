@@ -1,6 +1,7 @@
 package kiosk
 
 import (
+	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -25,7 +26,7 @@ func TestScreenshots(t *testing.T) {
 	for _, orient := range []struct {
 		name string
 		size fyne.Size
-	}{{"landscape", fyne.NewSize(1920, 1080)}, {"portrait", fyne.NewSize(1080, 1920)}} {
+	}{{"landscape", fyne.NewSize(1920, 1080)}, {"portrait", fyne.NewSize(1080, 1920)}, {"1280x1024", fyne.NewSize(1280, 1024)}} {
 		t.Run(orient.name, func(t *testing.T) {
 			env := newHallEnv(t)
 			sim := newSimPrinter(t)
@@ -89,8 +90,14 @@ func TestScreenshots(t *testing.T) {
 			k.tap("kind:complaint")
 			shot("request-topic-zh")
 			k.tap("topic:dorm-repairs")
+			k.tap("phone")
+			for _, d := range "13800138000" {
+				k.tap("key:" + string(d))
+			}
+			shot("request-phone-zh")
+			k.tap("phone:ok")
 			shot("request-confirm-zh")
-			k.tap("submit")
+			k.tap("submit:ticket")
 			k.waitFor("receipt", func(s State) bool {
 				return s.Screen == ScreenReceipt && !s.Request.Printing && k.ui.rev == s.Rev
 			})
@@ -123,6 +130,12 @@ func TestScreenshots(t *testing.T) {
 			k.tap("submit")
 			k.waitFor("queued", func(s State) bool { return s.Screen == ScreenReceipt && k.ui.rev == s.Rev })
 			shot("request-queued-en")
+			// The printed slips, as the virtual printer drew them.
+			for i, pg := range sim.printed() {
+				if err := writePNG(filepath.Join(dir, fmt.Sprintf("kiosk-slip-%02d-%s.png", i+1, orient.name)), pg); err != nil {
+					t.Fatal(err)
+				}
+			}
 		})
 	}
 }

@@ -106,16 +106,25 @@ func (f *fakeOpener) OpenCase(_ context.Context, req wire.OpenCase, key string) 
 // reference in the title, the key), and which answers keep a request in the spool for later
 // (ErrCasesUnavailable) and which refuse it for good.
 func TestClientCasesSubmit(t *testing.T) {
-	r := CaseRequest{Kind: KindComplaint, Topic: "course-selection", Hall: "students", TicketID: "t-1", Lang: "zh", IdempotencyKey: "abcdef123456"}
+	r := CaseRequest{Kind: KindComplaint, Topic: "course-selection", Hall: "students", TicketID: "t-1", Lang: "zh", IdempotencyKey: "abcdef123456",
+		Text: "投诉：选课与教学", Phone: "13800138000", FollowToken: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"}
 	f := &fakeOpener{}
 	rec, err := ClientCases(f).Submit(context.Background(), r)
 	if err != nil || rec.Number != "JS1" || rec.Department != "academic" || rec.FollowURL != "http://x/c/T" || rec.DueAt.IsZero() {
 		t.Fatalf("receipt %+v %v", rec, err)
 	}
+	// The kind and topic in words as the text (no fixed placeholder: it made a bogus hot topic),
+	// the reference after them in the title, the call-back number as the requester's phone.
 	want := wire.OpenCase{Hall: "students", Kind: hall.KindComplaint, Category: "course-selection", Channel: hall.ChannelKiosk,
-		TicketID: "t-1", Title: "自助机登记 Kiosk " + Reference(r.IdempotencyKey), Lang: "zh"}
-	if f.got != want || f.keys[0] != r.IdempotencyKey {
-		t.Fatalf("sent %+v key %q; want %+v", f.got, f.keys[0], want)
+		TicketID: "t-1", Title: "投诉：选课与教学 " + Reference(r.IdempotencyKey), Text: "投诉：选课与教学", Lang: "zh",
+		FollowToken: r.FollowToken}
+	got := f.got
+	if got.Requester == nil || *got.Requester != (hall.Requester{Phone: "13800138000"}) {
+		t.Fatalf("requester %+v", got.Requester)
+	}
+	got.Requester = nil
+	if got != want || f.keys[0] != r.IdempotencyKey {
+		t.Fatalf("sent %+v key %q; want %+v", got, f.keys[0], want)
 	}
 	for _, tc := range []struct {
 		err   error

@@ -73,6 +73,8 @@ func TestTouchTargets(t *testing.T) {
 			check("topic-" + lang)
 			k.tap("topic:dorm-repairs")
 			check("confirm-" + lang)
+			k.tap("phone")
+			check("phone-" + lang)
 			k.tap("home")
 			k.waitScreen(ScreenHome)
 		}

@@ -157,6 +157,8 @@ func (u *UI) build(st State) fyne.CanvasObject {
 		body = u.topics(st)
 	case ScreenConfirm:
 		body = u.confirm(st)
+	case ScreenPhone:
+		body = u.phonePad(st)
 	case ScreenSubmitting:
 		body = container.NewCenter(centred(T(st.Lang, "req.submitting"), sizeTitle, colText, true))
 	case ScreenReceipt:
@@ -197,7 +199,7 @@ func (u *UI) topBar(st State) fyne.CanvasObject {
 func (u *UI) bottomBar(st State) fyne.CanvasObject {
 	var objs []fyne.CanvasObject
 	switch st.Screen {
-	case ScreenOptions, ScreenKeypad, ScreenKind, ScreenTopic, ScreenConfirm, ScreenPIN:
+	case ScreenOptions, ScreenKeypad, ScreenKind, ScreenTopic, ScreenConfirm, ScreenPhone, ScreenPIN:
 		back := u.btn("back", T(st.Lang, "nav.back"), colNeutral, u.flow.Back)
 		back.MinHeight = 100
 		objs = append(objs, back)
@@ -226,8 +228,14 @@ func (u *UI) home(st State) fyne.CanvasObject {
 			b.Disabled = true
 			b.Lines = []string{T(lang, "home.full")}
 		case !sv.Open:
-			b.Lines = append(b.Lines, T(lang, "home.closed"))
-			b.LineColor = []color.Color{nil, colNote}
+			// Nobody serves it: the waiting count without a wait estimate ("约 0 分钟" and "无需
+			// 等待" were wrong), that nobody serves it now, and when the counters open if known.
+			line := T(lang, "home.closed.take")
+			if h := st.OpeningHours.In(lang); h != "" {
+				line = T(lang, "home.hours", h) + "  ·  " + line
+			}
+			b.Lines = append(b.Lines, line)
+			b.LineColor = []color.Color{colNote, colNote}
 		}
 		btns = append(btns, b)
 		u.live = append(u.live, func(s State) {
@@ -235,11 +243,15 @@ func (u *UI) home(st State) fyne.CanvasObject {
 			if !ok || v.Full {
 				return
 			}
-			eta := T(s.Lang, "home.eta.none")
-			if v.Waiting > 0 {
-				eta = T(s.Lang, "home.eta", minutes(v.EtaSeconds))
+			line := T(s.Lang, "home.waiting", v.Waiting)
+			switch {
+			case !v.Open:
+				line += "  ·  " + T(s.Lang, "home.closed")
+			case v.Waiting > 0:
+				line += "  ·  " + T(s.Lang, "home.eta", minutes(v.EtaSeconds))
+			default:
+				line += "  ·  " + T(s.Lang, "home.eta.none")
 			}
-			line := T(s.Lang, "home.waiting", v.Waiting) + "  ·  " + eta
 			if b.Lines[0] != line {
 				b.Lines[0] = line
 				b.Refresh()
@@ -258,7 +270,8 @@ func (u *UI) home(st State) fyne.CanvasObject {
 		top = append(top, para(T(lang, st.Notice), true, widget.WarningImportance))
 	}
 	if st.Printer.Failed() {
-		top = append(top, para(T(lang, "print.failed", T(lang, printMsg(st.Printer.State))), false, widget.WarningImportance))
+		// No QR code on this screen: the warning asks for none.
+		top = append(top, para(T(lang, "home.printer", T(lang, printMsg(st.Printer.State))), false, widget.WarningImportance))
 	}
 	return container.NewBorder(container.NewVBox(top...), req, nil, nil, grid)
 }
@@ -320,13 +333,34 @@ func (u *UI) options(st State) fyne.CanvasObject {
 // keypad is the student/staff number pad.
 func (u *UI) keypad(st State) fyne.CanvasObject {
 	lang := st.Lang
-	shown := st.PersonID
+	ok := u.btn("key:ok", T(lang, "keypad.ok"), colPriority, func() { u.flow.TakeTicket(st.Priority) })
+	top := container.NewVBox(centred(serviceName(st), sizeLarge, colSubtle, true), centred(T(lang, "keypad.title"), sizeLarge, colText, true))
+	return u.numPad(st, func(s State) string { return s.PersonID }, ok, top)
+}
+
+// phonePad is the keypad of the optional call-back number of a walk-in request.
+func (u *UI) phonePad(st State) fyne.CanvasObject {
+	lang := st.Lang
+	ok := u.btn("phone:ok", T(lang, "req.phone.ok"), colPriority, u.flow.PhoneDone)
+	top := container.NewVBox(centred(T(lang, "req.phone.title"), sizeLarge, colText, true),
+		centred(T(lang, "req.phone.note"), sizeBody, colSubtle, false))
+	if st.Notice != "" {
+		top.Add(centred(T(lang, st.Notice), sizeBody, colWarning, true))
+	}
+	return u.numPad(st, func(s State) string { return s.Phone }, ok, top)
+}
+
+// numPad lays out a digit keypad (keys "key:0"…"key:9", "key:clear", "key:del", sent to
+// Flow.KeypadKey) with the value typed so far, its confirm button and the titles above.
+func (u *UI) numPad(st State, value func(State) string, ok *Button, top fyne.CanvasObject) fyne.CanvasObject {
+	lang := st.Lang
+	shown := value(st)
 	if shown == "" {
 		shown = "—"
 	}
 	entry := centred(shown, sizeHuge, colNumber, true)
 	u.live = append(u.live, func(s State) {
-		v := s.PersonID
+		v := value(s)
 		if v == "" {
 			v = "—"
 		}
@@ -353,14 +387,12 @@ func (u *UI) keypad(st State) fyne.CanvasObject {
 		b.TitleSize, b.MinHeight = sizeTitle, 110
 		pad = append(pad, b)
 	}
-	ok := u.btn("key:ok", T(lang, "keypad.ok"), colPriority, func() { u.flow.TakeTicket(st.Priority) })
 	ok.TitleSize, ok.MinHeight = sizeTitle, 150
-	// The number and the confirm button beside the keys, in both orientations: stacked, the
-	// four key rows and the button did not fit under the titles on a 1080-high screen.
+	// Landscape: the number and the confirm button beside the keys (stacked, the four key rows
+	// and the button did not fit under the titles on a 1080-high screen); portrait: above them.
 	left := newVCentre(container.NewVBox(entry, ok))
 	right := newVCentre(container.NewGridWithColumns(3, pad...))
-	top := container.NewVBox(centred(serviceName(st), sizeLarge, colSubtle, true), centred(T(lang, "keypad.title"), sizeLarge, colText, true))
-	return container.NewBorder(top, nil, nil, nil, newGrid(480, 2, left, right))
+	return container.NewBorder(top, nil, nil, nil, newAspectSplit(left, right))
 }
 
 // qrImage renders a URL as a QR code image of size×size pixels on white.
@@ -378,14 +410,15 @@ func qrImage(url string, size float32) fyne.CanvasObject {
 }
 
 // printLine says what the printer did with the ticket or receipt.
-func printLine(lang string, printing, printed bool, fault string) fyne.CanvasObject {
+func printLine(lang string, printing, printed bool, fault string, failed Msg) fyne.CanvasObject {
 	switch {
 	case printing:
 		return centred("…", sizeLarge, colSubtle, false)
 	case printed:
 		return centred(T(lang, "result.printed"), sizeLarge, colText, true)
 	case fault != "":
-		return para(T(lang, "print.failed", T(lang, printMsg(fault)))+" "+T(lang, "print.staff"), true, widget.WarningImportance)
+		// Body size: on a 1366×768 screen the large size pushed the code off the screen.
+		return para(T(lang, failed, T(lang, printMsg(fault)))+" "+T(lang, "print.staff"), false, widget.WarningImportance)
 	}
 	return layout.NewSpacer()
 }
@@ -398,33 +431,64 @@ func (u *UI) result(st State) fyne.CanvasObject {
 		return layout.NewSpacer()
 	}
 	failed := !t.Printing && !t.Printed
+	// Not printed: the QR code takes more room, so the texts are smaller (the number still
+	// 150 px) and fit a 1366×768 screen.
+	titleSize, numSize, aheadSize := float32(sizeLarge), float32(sizeNumber), float32(sizeTitle)
+	if failed {
+		titleSize, numSize, aheadSize = sizeBody, 150, sizeLarge
+	}
 	left := []fyne.CanvasObject{
-		centred(T(lang, "result.title")+" · "+t.Service.In(lang), sizeLarge, colSubtle, true),
-		centred(t.Number, sizeNumber, colNumber, true),
+		centred(T(lang, "result.title")+" · "+t.Service.In(lang), titleSize, colSubtle, true),
+		centred(t.Number, numSize, colNumber, true),
 	}
 	if t.Priority {
 		left = append(left, centred(T(lang, "result.priority"), sizeLarge, colPriority, true))
 	}
-	if t.Ahead > 0 {
-		left = append(left, centred(T(lang, "result.ahead", t.Ahead), sizeTitle, colText, true))
+	switch {
+	case t.Closed:
+		if t.Ahead > 0 {
+			left = append(left, centred(T(lang, "result.ahead", t.Ahead), aheadSize, colText, true))
+		}
+		closed := T(lang, "result.closed")
+		if h := st.OpeningHours.In(lang); h != "" {
+			closed += T(lang, "sentence.sep") + T(lang, "home.hours", h)
+		}
+		left = append(left, para(closed, false, widget.WarningImportance))
+	case t.Ahead > 0 && failed:
+		left = append(left, centred(T(lang, "result.ahead", t.Ahead)+"  ·  "+T(lang, "home.eta", minutes(t.EtaSeconds)), aheadSize, colText, true))
+	case t.Ahead > 0:
+		left = append(left, centred(T(lang, "result.ahead", t.Ahead), aheadSize, colText, true))
 		left = append(left, centred(T(lang, "result.eta", minutes(t.EtaSeconds)), sizeLarge, colText, false))
-	} else {
-		left = append(left, centred(T(lang, "result.ahead.none"), sizeTitle, colText, true))
+	default:
+		left = append(left, centred(T(lang, "result.ahead.none"), aheadSize, colText, true))
 	}
-	left = append(left, printLine(lang, t.Printing, t.Printed, t.PrintFault))
+	left = append(left, printLine(lang, t.Printing, t.Printed, t.PrintFault, "print.failed"))
 	if len(t.Materials) > 0 && !failed {
 		left = append(left, centred(T(lang, "result.materials"), sizeBody, colSubtle, true))
 		for i, m := range t.Materials {
 			left = append(left, centred(fmt.Sprintf("%d. %s", i+1, m.In(lang)), sizeBody, colText, false))
 		}
 	}
-	qrSize := float32(360)
+	qrMax := float32(360)
 	if failed {
-		qrSize = 560
+		qrMax = 560 // the person photographs or scans it from the screen
 	}
-	right := container.NewVBox(container.NewCenter(qrImage(t.FollowURL, qrSize)), centred(T(lang, "result.scan"), sizeBody, colText, false))
-	body := container.NewBorder(nil, centred(T(lang, "result.touch"), sizeBody, colSubtle, false), nil, nil,
-		newGrid(800, 2, newVCentre(container.NewVBox(left...)), newVCentre(right)))
+	return u.withQR(lang, left, t.FollowURL, qrMax, centred(T(lang, "result.scan"), sizeBody, colText, false))
+}
+
+// minQR is the smallest a QR code is drawn on screen (still scanned from arm's length).
+const minQR = 300
+
+// withQR lays out a result screen: the texts beside (landscape) or above (portrait) the QR code
+// of url, drawn as large as the room allows up to qrMax, with its caption; touching anywhere
+// finishes. Without a url the texts stand alone.
+func (u *UI) withQR(lang string, left []fyne.CanvasObject, url string, qrMax float32, caption fyne.CanvasObject) fyne.CanvasObject {
+	text := newVCentre(container.NewVBox(left...))
+	var main fyne.CanvasObject = text
+	if url != "" {
+		main = newQRSplit(qrMax, text, qrImage(url, minQR), caption)
+	}
+	body := container.NewBorder(nil, centred(T(lang, "result.touch"), sizeBody, colSubtle, false), nil, nil, main)
 	return newTapArea(body, u.flow.Finish)
 }
 
@@ -478,7 +542,13 @@ func (u *UI) confirm(st State) fyne.CanvasObject {
 		wt.TitleSize, wt.MinHeight = sizeHuge*0.7, 260
 		btns = append(btns, wt)
 	}
-	return container.NewBorder(container.NewVBox(centred(T(lang, "req.confirm.title"), sizeTitle, colText, true), sum), nil, nil, nil,
+	// The optional call-back number: no Chinese keyboard needed, the department may call back.
+	phone := u.btn("phone", T(lang, "req.phone"), colNeutral, u.flow.OpenPhone, T(lang, "req.phone.sub"))
+	if st.Phone != "" {
+		phone.Title = T(lang, "req.phone.set", st.Phone)
+	}
+	phone.TitleSize, phone.MinHeight = sizeBody, 130
+	return container.NewBorder(container.NewVBox(centred(T(lang, "req.confirm.title"), sizeTitle, colText, true), sum), container.NewPadded(phone), nil, nil,
 		newFitGrid(600, 2, btns...))
 }
 
@@ -490,21 +560,24 @@ func (u *UI) receipt(st State) fyne.CanvasObject {
 		return layout.NewSpacer()
 	}
 	var left []fyne.CanvasObject
-	var right fyne.CanvasObject = layout.NewSpacer()
+	var qrURL string
+	var caption fyne.CanvasObject = layout.NewSpacer()
+	qrMax := float32(360)
+	if !r.Printing && !r.Printed {
+		qrMax = 520
+	}
 	if r.Case != nil {
 		left = append(left,
 			centred(T(lang, "req.done.title"), sizeHuge, colText, true),
 			centred(T(lang, "req.done.number", r.Case.Number), sizeTitle, colNumber, true),
 			centred(T(lang, Msg("kind."+r.Kind))+" · "+r.Topic.Name.In(lang), sizeLarge, colText, false),
-			para(T(lang, "req.done.scan"), true, widget.MediumImportance))
+			para(T(lang, "req.done.scan"), true, widget.MediumImportance),
+			// One line of its own: wrapped inside a paragraph, "24 小时" broke across lines.
+			centred(T(lang, "req.done.promise"), sizeLarge, colText, true))
 		if !r.Case.DueAt.IsZero() {
-			left = append(left, centred(T(lang, "req.done.due", r.Case.DueAt.In(st.Loc).Format("2006-01-02 15:04")), sizeBody, colSubtle, false))
+			left = append(left, centred(T(lang, "req.done.due", r.Case.DueAt.In(st.Loc).Format(timeLayout)), sizeBody, colSubtle, false))
 		}
-		size := float32(360)
-		if !r.Printing && !r.Printed {
-			size = 520
-		}
-		right = container.NewVBox(container.NewCenter(qrImage(r.Case.FollowURL, size)))
+		qrURL = r.Case.FollowURL
 	} else if r.NotKept {
 		left = append(left,
 			centred(T(lang, "req.unsaved.title"), sizeHuge, colWarning, true),
@@ -517,19 +590,23 @@ func (u *UI) receipt(st State) fyne.CanvasObject {
 			centred(T(lang, Msg("kind."+r.Kind))+" · "+r.Topic.Name.In(lang), sizeLarge, colText, false),
 			para(T(lang, "req.queued.body"), true, widget.MediumImportance),
 			para(T(lang, "req.queued.ref", r.Reference), true, widget.WarningImportance))
+		if r.FollowURL != "" {
+			qrURL, caption = r.FollowURL, para(T(lang, "req.queued.scan"), false, widget.MediumImportance)
+		}
 	}
 	if r.Ticket != nil {
 		left = append(left, centred(T(lang, "req.ticket", r.Ticket.Number), sizeTitle, colNumber, true))
-		if r.Case == nil {
-			right = container.NewVBox(container.NewCenter(qrImage(r.Ticket.FollowURL, 360)), centred(T(lang, "result.scan"), sizeBody, colText, false))
+		if r.Case != nil {
+			// Two slips, two codes: the one on screen is the case's; say where the other is.
+			left = append(left, centred(T(lang, "req.done.qr.ticket"), sizeBody, colSubtle, false))
+		} else {
+			qrURL, caption = r.Ticket.FollowURL, centred(T(lang, "result.scan"), sizeBody, colText, false)
 		}
 	}
-	if r.Case != nil || r.Ticket != nil {
-		left = append(left, printLine(lang, r.Printing, r.Printed, r.PrintFault))
+	if r.Case != nil || r.Ticket != nil || r.Queued {
+		left = append(left, printLine(lang, r.Printing, r.Printed, r.PrintFault, "print.failed.receipt"))
 	}
-	body := container.NewBorder(nil, centred(T(lang, "result.touch"), sizeBody, colSubtle, false), nil, nil,
-		newGrid(800, 2, newVCentre(container.NewVBox(left...)), newVCentre(right)))
-	return newTapArea(body, u.flow.Finish)
+	return u.withQR(lang, left, qrURL, qrMax, caption)
 }
 
 // outOfService says the kiosk cannot issue numbers and where to go instead.

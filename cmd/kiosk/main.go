@@ -47,8 +47,8 @@ func main() {
 
 // config is the parsed and checked command line.
 type config struct {
-	server, hall, token, printer, profile, outbox, pin, lang, topics, tz string
-	windowed                                                             bool
+	server, publicURL, hall, token, printer, profile, outbox, pin, lang, topics, tz string
+	windowed                                                                        bool
 	// demoScript steps through the screens for screenshots (development; see demo.go).
 	demoScript bool
 }
@@ -58,7 +58,7 @@ const envPrefix = "ONEDOOR_KIOSK_"
 
 // flagEnv maps each flag to its environment variable (without the prefix).
 var flagEnv = map[string]string{
-	"server": "SERVER", "hall": "HALL", "token": "TOKEN", "printer": "PRINTER", "profile": "PROFILE",
+	"server": "SERVER", "public-url": "PUBLIC_URL", "hall": "HALL", "token": "TOKEN", "printer": "PRINTER", "profile": "PROFILE",
 	"outbox": "OUTBOX", "pin": "PIN", "lang": "LANG_DEFAULT", "topics": "TOPICS", "tz": "TZ",
 	"windowed": "WINDOWED", "demo-script": "DEMO_SCRIPT",
 }
@@ -76,6 +76,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs := flag.NewFlagSet("kiosk", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.server, "server", env("server", "http://127.0.0.1:8080"), "hall server URL")
+	fs.StringVar(&c.publicURL, "public-url", env("public-url", ""), "the hall server's public URL (its -public-url), where phones follow a request saved while the server was away; empty: the -server URL until the server's answers show it")
 	fs.StringVar(&c.hall, "hall", env("hall", "students"), "hall code")
 	fs.StringVar(&c.token, "token", env("token", ""), "kiosk device token (hallctl device add -role kiosk)")
 	fs.StringVar(&c.printer, "printer", env("printer", "tcp:127.0.0.1:9100"), "printer: tcp:HOST:PORT, serial:/dev/ttyUSB0?baud=19200, file:/dev/usb/lp0?status=1, sim:DIR (virtual printer writing PNGs to DIR), or none")
@@ -108,6 +109,11 @@ func (c *config) check() error {
 	}
 	if u, err := url.Parse(c.server); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return flagError("server", c.server, errors.New("want a URL such as http://127.0.0.1:8080 or https://hall.example.edu.cn"))
+	}
+	if c.publicURL == "" {
+		c.publicURL = c.server
+	} else if u, err := url.Parse(c.publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return flagError("public-url", c.publicURL, errors.New("want a URL such as https://hall.example.edu.cn"))
 	}
 	if c.hall == "" {
 		return flagError("hall", c.hall, errors.New("empty hall code"))
@@ -193,7 +199,7 @@ func run(args []string, getenv func(string) string, stderr io.Writer) error {
 	flow := kiosk.NewFlow(kiosk.Config{
 		Hall: c.hall, Server: cl, Printer: prn, Spool: ob, Reporter: kiosk.ClientReporter(cl),
 		Cases:     kiosk.ClientCases(cl),
-		Catalogue: cat, PIN: c.pin, Lang: c.lang, Loc: loc, Log: log,
+		Catalogue: cat, PIN: c.pin, Lang: c.lang, Loc: loc, Log: log, PublicURL: c.publicURL,
 		OnExit: func() { fyne.Do(a.Quit) },
 	})
 	ui := kiosk.NewUI(flow, fyne.Do)

@@ -23,7 +23,7 @@ func TestParseFlagsDefaultsAndEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := config{server: "http://127.0.0.1:8080", hall: "students", token: "t1", printer: "tcp:127.0.0.1:9100",
+	want := config{server: "http://127.0.0.1:8080", publicURL: "http://127.0.0.1:8080", hall: "students", token: "t1", printer: "tcp:127.0.0.1:9100",
 		profile: "80mm", outbox: "data/kiosk-outbox.db", lang: "zh", tz: "Asia/Shanghai"}
 	if c != want {
 		t.Fatalf("defaults\n got %+v\nwant %+v", c, want)
@@ -34,12 +34,13 @@ func TestParseFlagsDefaultsAndEnv(t *testing.T) {
 		"ONEDOOR_KIOSK_OUTBOX": "/var/lib/kiosk/outbox.db", "ONEDOOR_KIOSK_PIN": "2468",
 		"ONEDOOR_KIOSK_LANG_DEFAULT": "en", "ONEDOOR_KIOSK_TOPICS": "/etc/kiosk/topics.json",
 		"ONEDOOR_KIOSK_TZ": "UTC", "ONEDOOR_KIOSK_WINDOWED": "1", "ONEDOOR_KIOSK_DEMO_SCRIPT": "1",
+		"ONEDOOR_KIOSK_PUBLIC_URL": "https://follow.example.edu.cn",
 	}
 	c, err = parseFlags(nil, envOf(env), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want = config{server: "https://hall.example.edu.cn", hall: "teachers", token: "t2", printer: "sim:data/printer",
+	want = config{server: "https://hall.example.edu.cn", publicURL: "https://follow.example.edu.cn", hall: "teachers", token: "t2", printer: "sim:data/printer",
 		profile: "58mm", outbox: "/var/lib/kiosk/outbox.db", pin: "2468", lang: "en", topics: "/etc/kiosk/topics.json",
 		tz: "UTC", windowed: true, demoScript: true}
 	if c != want {
@@ -82,6 +83,7 @@ func TestParseFlagsErrors(t *testing.T) {
 		{nil, map[string]string{"ONEDOOR_KIOSK_PROFILE": "tm-t99"}, []string{`-profile "tm-t99"`, "known:"}},
 		{[]string{"-lang", "fr"}, nil, []string{`-lang "fr"`, "ONEDOOR_KIOSK_LANG_DEFAULT", "zh or en"}},
 		{[]string{"-server", "127.0.0.1:8080"}, nil, []string{`-server "127.0.0.1:8080"`, "http://"}},
+		{[]string{"-public-url", "hall.example.edu.cn"}, nil, []string{`-public-url "hall.example.edu.cn"`, "ONEDOOR_KIOSK_PUBLIC_URL"}},
 		{[]string{"-tz", "Mars/Olympus"}, nil, []string{`-tz "Mars/Olympus"`, "ONEDOOR_KIOSK_TZ"}},
 		{[]string{"-hall", ""}, nil, []string{"-hall", "empty"}},
 		{[]string{"-outbox", ""}, nil, []string{"-outbox", "file"}},

@@ -22,7 +22,9 @@ import (
 // into one. An inverted index over the centroids' features keeps the work near linear.
 
 // topicStop are function-word bigrams of questions and complaints that say nothing about the
-// matter ("什么时候", "能不能", "怎么办"): they would group requests by how they ask.
+// matter ("什么时候", "能不能", "怎么办"), and the kinds of request (投诉, 咨询, 建议: a field of
+// the case, which kiosk requests also name in their text): they would group requests by how they
+// ask.
 var topicStop = map[string]bool{}
 
 // particles are characters whose bigrams are left out ("的校", "坏了").
@@ -32,7 +34,8 @@ func init() {
 	for _, b := range strings.Fields(`什么 么时 时候 怎么 么办 么样 请问 问一 一下 可以 以吗 能不 不能 能否 是不 不是
 		为什 为何 没有 有没 我们 你们 他们 我的 的时 的话 已经 一直 现在 这个 那个 这样 这么 如何 需要 要求
 		还是 但是 因为 所以 而且 就是 问题 情况 处理 希望 建议 反映 学校 同学 老师 谢谢 了吗 吗？ 多少 哪里
-		知道 一个 不了 了一 不到 得到 也不 都不 还没 了怎 么回 回事 到底 应该 可能 不会 很多 有人 有的`) {
+		知道 一个 不了 了一 不到 得到 也不 都不 还没 了怎 么回 回事 到底 应该 可能 不会 很多 有人 有的
+		投诉 咨询`) {
 		topicStop[b] = true
 	}
 }

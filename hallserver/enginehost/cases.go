@@ -200,6 +200,13 @@ func (s *Cases) Open(ctx context.Context, req hall.OpenCaseRequest) (*hall.Case,
 		l.Unlock()
 		return nil, err
 	}
+	if req.FollowToken != "" {
+		if err := s.tokenFree(ctx, eng, req.FollowToken); err != nil {
+			l.Unlock()
+			return nil, err
+		}
+		token = req.FollowToken
+	}
 	now := s.now()
 	// Like ticket IDs: the next event seq is never reused by a committed case.
 	id := "case-" + now.In(eng.Calendar().Loc).Format("20060102") + "-" + strconv.FormatUint(l.Seq()+1, 10)
@@ -217,6 +224,25 @@ func (s *Cases) Open(ctx context.Context, req hall.OpenCaseRequest) (*hall.Case,
 		return nil, err
 	}
 	return c, nil
+}
+
+// tokenFree checks that a proposed follow token is well formed and no case has it (open in the
+// engine, or closed in the store). Call it with the log locked.
+func (s *Cases) tokenFree(ctx context.Context, eng *cases.Engine, token string) error {
+	if !hall.IsFollowToken(token) {
+		return hall.Errorf(hall.EINVALID, "followToken", "followToken is not 32 characters of base32")
+	}
+	if _, ok := eng.CaseByToken(token); ok {
+		return hall.Errorf(hall.ECONFLICT, "followToken", "followToken is in use")
+	}
+	c, err := s.store.ReadCase(ctx, token, true)
+	if err != nil {
+		return fmt.Errorf("check follow token: %w", err)
+	}
+	if c != nil {
+		return hall.Errorf(hall.ECONFLICT, "followToken", "followToken is in use")
+	}
+	return nil
 }
 
 // Get returns a committed case by ID or number (open or closed; staff view).

@@ -25,6 +25,24 @@ type OpenCaseRequest struct {
 	Source     string `json:"-"` // device ID or staff username
 	// IdempotencyKey, when set, makes a retried request return the case the first one created.
 	IdempotencyKey string `json:"-"`
+	// FollowToken, when set, is the case's follow token as the opener proposes it (a kiosk that
+	// printed the receipt's QR code before it could deliver the request): IsFollowToken shape,
+	// not in use. Empty: the service makes one.
+	FollowToken string `json:"-"`
+}
+
+// IsFollowToken reports whether s has the shape of a follow token: 32 characters of unpadded
+// standard base32 (A–Z, 2–7), 20 random bytes when made well.
+func IsFollowToken(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 'A' || c > 'Z') && (c < '2' || c > '7') {
+			return false
+		}
+	}
+	return true
 }
 
 // CaseFilter selects cases for a list (a department inbox, the supervision page).

@@ -180,6 +180,9 @@ func (s *Server) handleOpenCase(w http.ResponseWriter, r *http.Request) {
 	if err == nil && body.TicketID != "" {
 		err = s.checkCaseTicket(r, body.Hall, body.TicketID)
 	}
+	if err == nil && body.FollowToken != "" {
+		err = s.checkFollowToken(r, body.FollowToken)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -187,7 +190,7 @@ func (s *Server) handleOpenCase(w http.ResponseWriter, r *http.Request) {
 	req := hall.OpenCaseRequest{
 		Kind: body.Kind, Channel: body.Channel, Hall: body.Hall, Ticket: body.TicketID, Title: body.Title,
 		Text: body.Text, Lang: normLang(body.Lang), Category: body.Category, Department: body.Department,
-		Source: p.Subject, IdempotencyKey: key,
+		Source: p.Subject, IdempotencyKey: key, FollowToken: body.FollowToken,
 	}
 	if body.Requester != nil {
 		req.Requester = *body.Requester
@@ -216,6 +219,21 @@ func (s *Server) checkCaseTicket(r *http.Request, hallCode, ticketID string) err
 	}
 	if err != nil || t == nil || t.ID != ticketID || t.Hall != hallCode {
 		return hall.Errorf(hall.EUNPROCESSABLE, "ticketId", "hall %q has no ticket %q", hallCode, ticketID)
+	}
+	return nil
+}
+
+// checkFollowToken checks a proposed follow token: its shape, and that no ticket has it (the
+// follow page also opens a case by the token of its ticket). The case service checks the cases.
+func (s *Server) checkFollowToken(r *http.Request, tok string) error {
+	if !hall.IsFollowToken(tok) {
+		return hall.Errorf(hall.EINVALID, "followToken", "followToken is not 32 characters of base32")
+	}
+	if s.cfg.Queue == nil {
+		return nil
+	}
+	if _, err := s.cfg.Queue.Follow(r.Context(), tok); err == nil {
+		return hall.Errorf(hall.ECONFLICT, "followToken", "followToken is in use")
 	}
 	return nil
 }

@@ -40,6 +40,9 @@ type OpenCase struct {
 	Text       string          `json:"text,omitempty"`
 	Lang       string          `json:"lang"`
 	Requester  *hall.Requester `json:"requester,omitempty"`
+	// FollowToken, optional, proposes the case's follow token (hall.IsFollowToken shape, not in
+	// use): a kiosk prints the follow QR code of a request before it could deliver it.
+	FollowToken string `json:"followToken,omitempty"`
 }
 
 // OpenedCase answers POST /api/v1/cases: what a kiosk prints on the receipt.
