@@ -311,3 +311,48 @@ func BenchmarkWebDisplayCallToScreen(b *testing.B) {
 	b.ReportMetric(lat[len(lat)*99/100], "p99-ms")
 	b.ReportMetric(lat[len(lat)-1], "max-ms")
 }
+
+// TestWebDisplayShowsCallsBeforeSoundIsEnabled: a TV without touch shows the calls at once (no
+// overlay covers them), sound off until a remote key or ?sound=on turns it on.
+func TestWebDisplayShowsCallsBeforeSoundIsEnabled(t *testing.T) {
+	e := newEnv(t)
+	staff := e.login("counter1")
+	e.act(staff, 1, "open", nil, 200)
+	e.issue("A")
+	n := e.callNext(staff, 1)
+	ctx := browser(t, 1920, 1080)
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+"/display/students")); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(t, ctx, fmt.Sprintf(`window.onedoorDisplay && document.getElementById("now-number").textContent === %q`, n), 5*time.Second); err != nil {
+		t.Fatalf("call not shown: %v", err)
+	}
+	// What a viewer sees at the middle of the number, a recent-call heading and a service card is
+	// that element itself, not something laid over it.
+	visible := `["now-number", "now-zh", "services"].every(function (id) {
+		var r = document.getElementById(id).getBoundingClientRect();
+		var hit = document.elementFromPoint(r.left + r.width / 2, r.top + Math.min(r.height / 2, 40));
+		return document.getElementById(id).contains(hit);
+	})`
+	if got := evalString(t, ctx, `String(`+visible+`)`); got != "true" {
+		t.Fatal("the calls are covered before sound is enabled")
+	}
+	if got := evalString(t, ctx, `String(onedoorDisplay.sound)`); got != "false" {
+		t.Fatalf("sound on without a gesture: %s", got)
+	}
+	// A remote's OK key (Enter) turns the sound on.
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("\r")); err != nil {
+		t.Fatal(err)
+	}
+	if got := evalString(t, ctx, `String(onedoorDisplay.sound && document.getElementById("sound").hidden)`); got != "true" {
+		t.Fatalf("the OK key did not enable sound: %s", got)
+	}
+	// ?sound=on: on at load, nothing to press.
+	ctx2 := browser(t, 1920, 1080)
+	if err := chromedp.Do(ctx2, chromedp.Navigate(e.ts.URL+"/display/students?sound=on")); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(t, ctx2, `window.onedoorDisplay && onedoorDisplay.sound && document.getElementById("sound").hidden`, 5*time.Second); err != nil {
+		t.Fatalf("?sound=on did not enable sound: %v", err)
+	}
+}

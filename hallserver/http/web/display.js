@@ -12,7 +12,7 @@
   // The state: what the display knows of its hall.
   var st = { seq: 0, synced: false, name: null, services: [], recent: [], notices: [], serial: 0 };
   // Probes for tests and benchmarks: what was rendered and announced, and when.
-  var probe = window.onedoorDisplay = { announced: [], lastCall: null, renders: 0, connected: false };
+  var probe = window.onedoorDisplay = { announced: [], lastCall: null, renders: 0, connected: false, sound: false };
 
   var O = window.OneDoor, $ = O.$, el = O.el;
   // Writes only what changed: a display redraws on every event of a busy hall.
@@ -240,15 +240,20 @@
       });
     });
   }
+  // Sound is off until enabled: a tap on the pill, any key of a remote or keyboard (OK, Enter,
+  // Space, S), or ?sound=on (the browser must allow audio without a gesture: see DISPLAY.md).
+  // The calls are shown either way.
   var btn = $("sound");
-  if (btn) {
-    btn.addEventListener("click", function () {
-      soundOn = true;
-      btn.hidden = true;
-      try { audio = audio || new (window.AudioContext || window.webkitAudioContext)(); audio.resume(); } catch (e) { /* no Web Audio */ }
-      if (window.speechSynthesis) { speechSynthesis.getVoices(); speechSynthesis.speak(new SpeechSynthesisUtterance("")); }
-    });
+  function enableSound() {
+    if (soundOn || root.getAttribute("data-silent")) { return; }
+    soundOn = true; probe.sound = true;
+    if (btn) { btn.hidden = true; }
+    try { audio = audio || new (window.AudioContext || window.webkitAudioContext)(); audio.resume(); } catch (e) { /* no Web Audio */ }
+    if (window.speechSynthesis) { speechSynthesis.getVoices(); speechSynthesis.speak(new SpeechSynthesisUtterance("")); }
   }
+  if (btn) { btn.addEventListener("click", enableSound); }
+  document.addEventListener("keydown", enableSound);
+  if (root.getAttribute("data-sound") === "on") { enableSound(); }
 
   // ---- stream -------------------------------------------------------------------------------
   var backoff = MIN_BACKOFF, lostAt = Date.now(), ws = null;
