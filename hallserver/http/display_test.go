@@ -356,3 +356,53 @@ func TestWebDisplayShowsCallsBeforeSoundIsEnabled(t *testing.T) {
 		t.Fatalf("?sound=on did not enable sound: %v", err)
 	}
 }
+
+// TestWebDisplayOfflineBanner: with the link cut, the reconnect banner covers no heading, its
+// English fits in it, and the notice line keeps the last notices; in both orientations.
+func TestWebDisplayOfflineBanner(t *testing.T) {
+	e := newEnv(t)
+	staff := e.login("admin")
+	if r := e.do("POST", "/api/v1/halls/students/notices", staff, map[string]any{"text": hall.Text{Zh: "请保管好随身物品。", En: "Please mind your belongings."}}); r.status != 201 {
+		t.Fatalf("notice: %d %s", r.status, r.body)
+	}
+	for _, o := range []struct {
+		name string
+		w, h int
+	}{{"landscape", 1920, 1080}, {"portrait", 1080, 1920}, {"small", 1280, 720}} {
+		t.Run(o.name, func(t *testing.T) {
+			px := testtool.NewLinkProxy(t, e.ts.Listener.Addr().String())
+			ctx := browser(t, o.w, o.h)
+			if err := chromedp.Do(ctx, chromedp.Navigate(px.URL()+"/display/students?sound=off")); err != nil {
+				t.Fatal(err)
+			}
+			if err := waitJS(t, ctx, `window.onedoorDisplay && onedoorDisplay.connected && document.getElementById("notice").textContent.indexOf("随身物品") >= 0`, 5*time.Second); err != nil {
+				t.Fatalf("notice not shown: %v", err)
+			}
+			px.SetDown(true)
+			if err := waitJS(t, ctx, `!document.getElementById("conn").hidden`, 8*time.Second); err != nil {
+				t.Fatalf("no offline indicator: %v", err)
+			}
+			overlaps := evalString(t, ctx, `(function () {
+				var b = document.getElementById("conn").getBoundingClientRect(), out = [];
+				document.querySelectorAll("#now .label, .recent h2, header .hall, header .clock, header .date, #now-number").forEach(function (h) {
+					var r = h.getBoundingClientRect();
+					if (r.left < b.right && b.left < r.right && r.top < b.bottom && b.top < r.bottom) { out.push(h.className || h.id); }
+				});
+				document.querySelectorAll("#conn, #conn span").forEach(function (s) {
+					if (s.scrollWidth > s.clientWidth + 1 && s.clientWidth > 0) { out.push("overflow:" + s.textContent); }
+					var r = s.getBoundingClientRect();
+					if (r.left < 0 || r.right > innerWidth) { out.push("off screen:" + s.textContent); }
+				});
+				return out.join(", ");
+			})()`)
+			if overlaps != "" {
+				t.Errorf("offline banner: %s", overlaps)
+			}
+			if got := evalString(t, ctx, `document.getElementById("notice").textContent`); !strings.Contains(got, "随身物品") {
+				t.Errorf("offline notice line shows %q, want the last notices", got)
+			}
+			shot(t, ctx, "display-web-offline-"+o.name)
+		})
+	}
+}
+
