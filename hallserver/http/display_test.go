@@ -405,4 +405,3 @@ func TestWebDisplayOfflineBanner(t *testing.T) {
 		})
 	}
 }
-
