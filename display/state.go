@@ -238,7 +238,9 @@ type ServiceView struct {
 	Code    string
 	Name    hall.Text
 	Waiting string // "12"
-	// WaitZh and WaitEn are the estimated wait: 约 15 分钟 / about 15 min (or 无需等待 / no wait).
+	// WaitZh and WaitEn are the estimated wait: 约 15 分钟 / about 15 min (or 无需等待 / no wait,
+	// 暂停服务 / closed, and 暂无窗口办理 / no counter now when tickets wait but no open counter
+	// serves the service: never minutes then).
 	WaitZh, WaitEn string
 	Open           bool
 }
@@ -284,6 +286,9 @@ func (s *State) View(now time.Time, loc *time.Location, link Link) View {
 		switch {
 		case !sv.Open && sv.Waiting == 0:
 			x.WaitZh, x.WaitEn = "暂停服务", "closed"
+		case !sv.Open:
+			// Nobody serves it now: no estimate in minutes (it would be made up).
+			x.WaitZh, x.WaitEn = "暂无窗口办理", "no counter now"
 		case sv.Waiting == 0:
 			x.WaitZh, x.WaitEn = "无需等待", "no wait"
 		default:

@@ -129,3 +129,21 @@ func TestConnectionIndicator(t *testing.T) {
 		t.Errorf("5 s after losing the link: %+v", v.Conn)
 	}
 }
+
+// TestNobodyServesShowsNoWaitTime: tickets waiting for a service no open counter serves show
+// 暂无窗口办理 / no counter now, never an estimate in minutes.
+func TestNobodyServesShowsNoWaitTime(t *testing.T) {
+	var s State
+	s.Apply(snapshot(10))
+	s.Apply(client.Message{Type: "ticket.issued", Seq: 11, Event: &hall.Event{Seq: 11, Type: hall.EventIssued, Waiting: map[string]int{"B": 3}}})
+	v := s.View(t0, shanghai(t), Link{Connected: true})
+	b := v.Services[1]
+	if b.Code != "B" || b.Waiting != "3" || b.WaitZh != "暂无窗口办理" || b.WaitEn != "no counter now" || strings.Contains(b.WaitZh, "分钟") {
+		t.Fatalf("B nobody serves: %+v", b)
+	}
+	// Counter 1 closes: A (4 waiting) is served by nobody either.
+	s.Apply(client.Message{Type: "counter.state", Seq: 12, Event: &hall.Event{Seq: 12, Type: hall.EventCounter, Counter: &hall.Counter{Number: 1, State: hall.CounterClosed, Services: []string{"A"}}}})
+	if a := s.View(t0, shanghai(t), Link{Connected: true}).Services[0]; a.WaitZh != "暂无窗口办理" {
+		t.Fatalf("A after its only counter closed: %+v", a)
+	}
+}

@@ -405,3 +405,25 @@ func TestWebDisplayOfflineBanner(t *testing.T) {
 		})
 	}
 }
+
+// TestWebDisplayNobodyServes: tickets wait for a service no counter serves: the card says
+// 暂无窗口办理 / no counter now, never "约 N 分钟".
+func TestWebDisplayNobodyServes(t *testing.T) {
+	e := newEnv(t)
+	staff := e.login("counter1")
+	e.act(staff, 1, "open", nil, 200)
+	e.issue("A")
+	e.issue("A")
+	e.act(staff, 1, "close", nil, 200)
+	ctx := browser(t, 1920, 1080)
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+"/display/students?sound=off")); err != nil {
+		t.Fatal(err)
+	}
+	card := `document.querySelector('#services li[data-code="A"]')`
+	if err := waitJS(t, ctx, `window.onedoorDisplay && onedoorDisplay.renders > 0 && `+card+`.querySelector(".count").textContent === "2"`, 5*time.Second); err != nil {
+		t.Fatalf("A's card: %v", err)
+	}
+	if got := evalString(t, ctx, card+`.querySelector(".wait").textContent`); !strings.Contains(got, "暂无窗口办理") || !strings.Contains(got, "no counter now") || strings.Contains(got, "分钟") {
+		t.Fatalf("A nobody serves shows %q", got)
+	}
+}

@@ -120,6 +120,7 @@
       row.appendChild(el("span", "count", String(s.waiting)));
       var w = el("span", "wait"), zh, en;
       if (!s.open && s.waiting === 0) { zh = "暂停服务"; en = "closed"; }
+      else if (!s.open) { zh = "暂无窗口办理"; en = "no counter now"; } // nobody serves it: never minutes
       else if (s.waiting === 0) { zh = "无需等待"; en = "no wait"; }
       else { var m = Math.max(1, Math.ceil(s.eta / 60)); zh = "约 " + m + " 分钟"; en = "about " + m + " min"; }
       w.appendChild(el("span", "zh", "人等候 · " + zh));
