@@ -79,8 +79,9 @@ func (l *hallLayout) recent(p placer, x, y, w, h float32, cols int) {
 	cw := (w - 40) / float32(cols)
 	for i := range u.rows {
 		r := &u.rows[i]
-		cx := x + 20 + float32(i/rows)*cw
-		cy := top + float32(i%rows)*rh
+		// Row by row, in reading order: left to right, then down.
+		cx := x + 20 + float32(i%cols)*cw
+		cy := top + float32(i/cols)*rh
 		p.put(r.bg, cx, cy, cw-12, rh-10)
 		p.text(r.number, 66, cx+22, cy+(rh-10)/2-46, cw/2)
 		p.text(r.zh, 42, cx+cw/2-30, cy+(rh-10)/2-44, cw/2-10)

@@ -172,7 +172,7 @@ func screen(v View) string {
 	if v.Now != nil {
 		s = append(s, v.Now.Number+"@"+v.Now.Counter)
 	}
-	for _, c := range v.Recent {
+	for _, c := range append(v.Also, v.Recent...) {
 		s = append(s, c.Number+"@"+c.Counter)
 	}
 	return strings.Join(s, " ")

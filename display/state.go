@@ -21,6 +21,13 @@ import (
 // RecentShown is how many calls the "recent calls" list shows besides the current one.
 const RecentShown = 6
 
+// AlsoShown is how many calls, besides the newest, the "now calling" panel shows when several
+// counters call at once (within AtOnce of the newest call): 2–4 calls in all.
+const AlsoShown = 3
+
+// AtOnce is how close to the newest call another counter's call must be to stand beside it.
+const AtOnce = 30 * time.Second
+
 // recentKept is how many calls the state keeps (the server keeps 10).
 const recentKept = 10
 
@@ -213,10 +220,14 @@ type View struct {
 	Date     string // 2026年11月25日 星期三 · Wed 25 Nov
 	// Now is the current call (nil when nobody was called today).
 	Now *CallView
+	// Also are calls other counters made at about the same time as Now (newest first, at most
+	// AlsoShown): shown beside it, not in Recent.
+	Also []CallView
 	// CallSerial changes with every new call: the UI flashes the current call.
 	CallSerial uint64
-	Recent     []CallView
-	Services   []ServiceView
+	// Recent are the earlier calls, newest first, each number once.
+	Recent   []CallView
+	Services []ServiceView
 	// Notice is the scrolling notice line (empty when there is none).
 	Notice string
 	Conn   ConnView
@@ -271,13 +282,23 @@ func (s *State) View(now time.Time, loc *time.Location, link Link) View {
 	if v.HallName.Zh == "" && v.HallName.En == "" {
 		v.HallName = hall.Text{Zh: s.Hall, En: s.Hall}
 	}
-	for i, c := range s.Recent {
-		cv := s.callView(c)
-		if i == 0 {
-			v.Now = &cv
+	// Each number once (a recall is not listed again below its newer call); calls other
+	// counters made within AtOnce of the newest stand beside it, the rest are the recent list.
+	seen := map[string]bool{}
+	counters := map[int]bool{}
+	var newest time.Time
+	for _, c := range s.Recent {
+		if seen[c.Number] {
 			continue
 		}
-		if len(v.Recent) < RecentShown {
+		seen[c.Number] = true
+		cv := s.callView(c)
+		switch {
+		case v.Now == nil:
+			v.Now, newest, counters[c.Counter] = &cv, c.At, true
+		case len(v.Also) < AlsoShown && len(v.Recent) == 0 && !counters[c.Counter] && newest.Sub(c.At) <= AtOnce:
+			v.Also, counters[c.Counter] = append(v.Also, cv), true
+		case len(v.Recent) < RecentShown:
 			v.Recent = append(v.Recent, cv)
 		}
 	}

@@ -3,6 +3,7 @@ package display
 import (
 	"context"
 	"image/color"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -198,6 +199,14 @@ func (u *UI) Show(v View) {
 		u.nowZh.Text = "请到 " + n.CounterZh
 		u.nowEn.Text = "Please go to counter " + n.Counter
 		u.nowService.Text = n.Service.Zh + "  " + n.Service.En
+		if len(v.Also) > 0 {
+			// Several counters called at once: the others stand here, in place of the service.
+			parts := make([]string, len(v.Also))
+			for i, a := range v.Also {
+				parts[i] = a.Number + " → " + a.CounterZh
+			}
+			u.nowService.Text = "同时呼叫 Also calling:  " + strings.Join(parts, "   ")
+		}
 	} else {
 		u.nowLabel.Text = "正在呼叫  Now calling"
 		u.nowNumber.Text = "—"

@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,7 +117,7 @@ func TestUIShowsTheViewAndFlashesOnANewCall(t *testing.T) {
 	if n := yellowIn(img, image.Rect(300, 300, 900, 500)); n < 5000 {
 		t.Fatalf("current number drew %d yellow pixels", n)
 	}
-	s.Apply(called(101, hall.EventCalled, "B005", 1, now, nil))
+	s.Apply(called(101, hall.EventCalled, "B005", 1, now.Add(time.Minute), nil)) // a minute later: A012 goes to the recent list
 	u.Show(s.View(now, loc, Link{Connected: true}))
 	u.mu.Lock()
 	nowText, row0 := u.nowNumber.Text, u.rows[0].number.Text
@@ -176,5 +177,33 @@ func TestScreenshots(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestUIPortraitRecentInReadingOrderAndCallsAtOnce: in portrait the recent calls fill row by
+// row (the second is right of the first, the third below the first); calls several counters
+// made at once are shown beside the current one.
+func TestUIPortraitRecentInReadingOrderAndCallsAtOnce(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	u := NewUI(ctx, true)
+	win := window(t, u, 1080, 1920)
+	s := demoState(t)
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	now := time.Date(2026, 11, 25, 2, 0, 5, 0, time.UTC)
+	s.Apply(called(101, hall.EventCalled, "B005", 1, now, nil)) // 5 s after A012 at counter 3
+	u.Show(s.View(now, loc, Link{Connected: true}))
+	capture(u, win)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	r0, r1, r2 := u.rows[0].bg.Position(), u.rows[1].bg.Position(), u.rows[2].bg.Position()
+	if !(r1.Y == r0.Y && r1.X > r0.X && r2.Y > r0.Y && r2.X == r0.X) {
+		t.Errorf("portrait recent rows not in reading order: %v %v %v", r0, r1, r2)
+	}
+	if u.rows[0].number.Text != "D007" || u.rows[1].number.Text != "B004" {
+		t.Errorf("recent: %q %q", u.rows[0].number.Text, u.rows[1].number.Text)
+	}
+	if u.nowNumber.Text != "B005" || !strings.Contains(u.nowService.Text, "A012 → 3 号窗口") {
+		t.Errorf("calls at once: now %q beside %q", u.nowNumber.Text, u.nowService.Text)
 	}
 }

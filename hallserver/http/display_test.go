@@ -427,3 +427,54 @@ func TestWebDisplayNobodyServes(t *testing.T) {
 		t.Fatalf("A nobody serves shows %q", got)
 	}
 }
+
+// TestWebDisplayRecentCalls: a recalled number is listed once; in portrait the recent calls fill
+// row by row; calls several counters make at once stand beside the newest.
+func TestWebDisplayRecentCalls(t *testing.T) {
+	e := newEnv(t)
+	staff := e.login("admin")
+	for _, c := range []int{1, 2, 3} {
+		e.act(staff, c, "open", nil, 200)
+	}
+	for i := 0; i < 8; i++ {
+		e.issue("A")
+	}
+	e.issue("B")
+	ctx := browser(t, 1080, 1920)
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+"/display/students?sound=off")); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(t, ctx, `window.onedoorDisplay && onedoorDisplay.connected`, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	first := e.callNext(staff, 1)
+	e.act(staff, 1, "recall", nil, 200)
+	var nums []string
+	for i := 0; i < 3; i++ {
+		e.act(staff, 1, "finish", nil, 200)
+		nums = append(nums, e.callNext(staff, 1))
+	}
+	recent := `Array.from(document.querySelectorAll("#recent .num")).map(function(e){return e.textContent}).join(" ")`
+	want := nums[1] + " " + nums[0] + " " + first
+	if err := waitJS(t, ctx, fmt.Sprintf(`document.getElementById("now-number").textContent === %q && %s === %q`, nums[2], recent, want), 5*time.Second); err != nil {
+		t.Fatalf("recent calls %q, want %q (the recalled %s once): %v", evalString(t, ctx, recent), want, first, err)
+	}
+	// Portrait: the second recent call is right of the first, the third below the first.
+	order := evalString(t, ctx, `(function () {
+		var li = document.querySelectorAll("#recent li"), a = li[0].getBoundingClientRect(), b = li[1].getBoundingClientRect(), c = li[2].getBoundingClientRect();
+		return String(Math.abs(a.top - b.top) < 1 && b.left > a.left && c.top > a.top && Math.abs(c.left - a.left) < 1);
+	})()`)
+	if order != "true" {
+		t.Errorf("portrait recent calls are not in reading order")
+	}
+	// Counters 2 and 3 call at once: counter 3's call is "now", 2's and 1's stand beside it.
+	n2, n3 := e.callNext(staff, 2), e.callNext(staff, 3)
+	also := `Array.from(document.querySelectorAll("#now-also .num")).map(function(e){return e.textContent}).join(" ")`
+	if err := waitJS(t, ctx, fmt.Sprintf(`document.getElementById("now-number").textContent === %q && %s === %q`, n3, also, n2+" "+nums[2]), 5*time.Second); err != nil {
+		t.Fatalf("calls at once: beside %s shows %q, want %q: %v", n3, evalString(t, ctx, also), n2+" "+nums[2], err)
+	}
+	if got := evalString(t, ctx, `String(document.getElementById("display").getBoundingClientRect().bottom <= innerHeight + 1 && document.getElementById("now").scrollHeight <= document.getElementById("now").clientHeight + 1)`); got != "true" {
+		t.Errorf("the now panel overflows with calls beside it")
+	}
+	shot(t, ctx, "display-web-at-once-portrait")
+}

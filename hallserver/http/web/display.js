@@ -7,7 +7,8 @@
   var root = document.getElementById("display");
   if (!root) { return; }
   var hallCode = root.getAttribute("data-hall");
-  var RECENT_SHOWN = 6, RECENT_KEPT = 10, OFFLINE_AFTER = 5000, MIN_BACKOFF = 250, MAX_BACKOFF = 5000;
+  // ALSO_SHOWN calls other counters made within AT_ONCE ms of the newest stand beside it.
+  var RECENT_SHOWN = 6, RECENT_KEPT = 10, ALSO_SHOWN = 3, AT_ONCE = 30000, OFFLINE_AFTER = 5000, MIN_BACKOFF = 250, MAX_BACKOFF = 5000;
 
   // The state: what the display knows of its hall.
   var st = { seq: 0, synced: false, name: null, services: [], recent: [], notices: [], serial: 0 };
@@ -89,7 +90,16 @@
   var shownSerial = 0, flashTimer = null;
   function render() {
     if (st.name) { setText("hall-zh", st.name.zh); setText("hall-en", st.name.en); }
-    var now = st.recent[0];
+    // Each number once (a recall is not listed again below it); calls other counters made at
+    // about the same time as the newest stand beside it; the rest are the recent list.
+    var now = null, also = [], earlier = [], seenNum = {}, ctrs = {};
+    st.recent.forEach(function (c) {
+      if (seenNum[c.number]) { return; }
+      seenNum[c.number] = true;
+      if (!now) { now = c; ctrs[c.counter] = true; }
+      else if (also.length < ALSO_SHOWN && !earlier.length && !ctrs[c.counter] && Date.parse(now.at) - Date.parse(c.at) <= AT_ONCE) { also.push(c); ctrs[c.counter] = true; }
+      else if (earlier.length < RECENT_SHOWN) { earlier.push(c); }
+    });
     if (now) {
       setText("now-label-zh", now.recall ? "再次呼叫" : "正在呼叫");
       setText("now-label-en", now.recall ? "Calling again" : "Now calling");
@@ -99,8 +109,16 @@
       var sn = serviceName(now.service);
       setText("now-service", sn.zh + "  " + sn.en);
     }
+    var al = $("now-also");
+    al.hidden = !also.length;
+    al.replaceChildren.apply(al, [el("span", "lead", "同时呼叫 Also")].concat(also.map(function (c) {
+      var x = el("span", "call");
+      x.appendChild(el("b", "num", c.number));
+      x.appendChild(document.createTextNode(" → " + c.counter + " 号窗口 · Counter " + c.counter));
+      return x;
+    })));
     var ol = $("recent");
-    var items = st.recent.slice(1, 1 + RECENT_SHOWN).map(function (c) {
+    var items = earlier.map(function (c) {
       var li = el("li");
       li.appendChild(el("span", "num", c.number));
       var ctr = el("span", "ctr");
