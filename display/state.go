@@ -162,6 +162,31 @@ func (s *State) applySnapshot(snap *hall.Snapshot) []voice.Announcement {
 	return missed
 }
 
+// RefreshEstimates takes the queues (waiting counts, estimates, open) of a snapshot fetched
+// outside the stream: stream events carry waiting counts but no estimates, and scaling an old
+// estimate per person drifts (the server's estimate is not linear in the waiting count and
+// changes with the open counters and the day's service times). A snapshot older than the
+// state (an event came in since) is ignored: the next refresh corrects it. It reports whether
+// it applied the snapshot.
+func (s *State) RefreshEstimates(snap *hall.Snapshot) bool {
+	if snap == nil || !s.Synced || snap.Seq < s.Seq {
+		return false
+	}
+	for _, st := range snap.Services {
+		for i := range s.Services {
+			sv := &s.Services[i]
+			if sv.Code != st.Code {
+				continue
+			}
+			sv.Waiting, sv.EtaSeconds, sv.Open = st.Waiting, st.EtaSeconds, st.Open
+			if st.Waiting > 0 && st.EtaSeconds > 0 {
+				sv.perPerson = float64(st.EtaSeconds) / float64(st.Waiting)
+			}
+		}
+	}
+	return true
+}
+
 // estimate scales each service's estimate to its waiting count.
 func (s *State) estimate() {
 	for i := range s.Services {
