@@ -109,7 +109,7 @@ func (s *State) Apply(m client.Message) []voice.Announcement {
 	if ev.Type != hall.EventCalled && ev.Type != hall.EventRecalled || ev.Ticket == nil {
 		return nil
 	}
-	c := hall.Call{Number: ev.Ticket.Number, Service: ev.Ticket.Service, Counter: ev.Ticket.Counter, At: ev.At, Recall: ev.Type == hall.EventRecalled}
+	c := hall.Call{Number: ev.Ticket.Number, Service: ev.Ticket.Service, Counter: ev.Ticket.Counter, At: ev.At, Recall: ev.Type == hall.EventRecalled, Priority: ev.Ticket.Priority}
 	if ev.Counter != nil {
 		c.Counter = ev.Counter.Number
 	}
@@ -267,6 +267,8 @@ type CallView struct {
 	CounterZh, CounterEn string
 	Service              hall.Text
 	Recall               bool
+	// Priority marks a green-channel ticket: 绿色通道 / Priority beside the number.
+	Priority bool
 }
 
 // ServiceView is one service's line.
@@ -363,7 +365,7 @@ func (s *State) callView(c hall.Call) CallView {
 		Number: c.Number, Counter: strconv.Itoa(c.Counter),
 		Zh: voice.ChineseText(a), En: voice.EnglishText(a),
 		CounterZh: strconv.Itoa(c.Counter) + " 号窗口", CounterEn: "Counter " + strconv.Itoa(c.Counter),
-		Service: s.serviceName(c.Service), Recall: c.Recall,
+		Service: s.serviceName(c.Service), Recall: c.Recall, Priority: c.Priority,
 	}
 }
 

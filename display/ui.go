@@ -195,6 +195,9 @@ func (u *UI) Show(v View) {
 		if n.Recall {
 			u.nowLabel.Text = "再次呼叫  Calling again"
 		}
+		if n.Priority {
+			u.nowLabel.Text += "  ·  绿色通道 Priority"
+		}
 		u.nowNumber.Text = n.Number
 		u.nowZh.Text = "请到 " + n.CounterZh
 		u.nowEn.Text = "Please go to counter " + n.Counter
@@ -204,6 +207,9 @@ func (u *UI) Show(v View) {
 			parts := make([]string, len(v.Also))
 			for i, a := range v.Also {
 				parts[i] = a.Number + " → " + a.CounterZh
+				if a.Priority {
+					parts[i] = a.Number + "（绿色通道）→ " + a.CounterZh
+				}
 			}
 			u.nowService.Text = "同时呼叫 Also calling:  " + strings.Join(parts, "   ")
 		}
@@ -221,6 +227,9 @@ func (u *UI) Show(v View) {
 		if on {
 			c := v.Recent[i]
 			r.number.Text, r.zh.Text, r.en.Text = c.Number, c.CounterZh, c.CounterEn
+			if c.Priority {
+				r.en.Text = "绿色通道 · " + c.CounterEn
+			}
 		}
 	}
 	for i := range u.cards {

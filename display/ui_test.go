@@ -207,3 +207,32 @@ func TestUIPortraitRecentInReadingOrderAndCallsAtOnce(t *testing.T) {
 		t.Errorf("calls at once: now %q beside %q", u.nowNumber.Text, u.nowService.Text)
 	}
 }
+
+// TestUIMarksAPriorityCall: a green-channel ticket says 绿色通道 / Priority when called and in
+// the recent list; a regular one does not.
+func TestUIMarksAPriorityCall(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	u := NewUI(ctx, false)
+	window(t, u, 1920, 1080)
+	s := demoState(t)
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	now := time.Date(2026, 11, 25, 2, 5, 0, 0, time.UTC)
+	m := called(101, hall.EventCalled, "B005", 1, now, nil)
+	m.Event.Ticket.Priority = true
+	s.Apply(m)
+	u.Show(s.View(now, loc, Link{Connected: true}))
+	u.mu.Lock()
+	label := u.nowLabel.Text
+	u.mu.Unlock()
+	if !strings.Contains(label, "绿色通道") || !strings.Contains(label, "Priority") {
+		t.Fatalf("priority call labelled %q", label)
+	}
+	s.Apply(called(102, hall.EventCalled, "A013", 2, now.Add(time.Minute), nil))
+	u.Show(s.View(now, loc, Link{Connected: true}))
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if strings.Contains(u.nowLabel.Text, "绿色通道") || u.rows[0].number.Text != "B005" || !strings.Contains(u.rows[0].en.Text, "绿色通道") || strings.Contains(u.rows[1].en.Text, "绿色通道") {
+		t.Fatalf("after a regular call: label %q, recent %q %q / %q", u.nowLabel.Text, u.rows[0].number.Text, u.rows[0].en.Text, u.rows[1].en.Text)
+	}
+}

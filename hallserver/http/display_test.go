@@ -478,3 +478,33 @@ func TestWebDisplayRecentCalls(t *testing.T) {
 	}
 	shot(t, ctx, "display-web-at-once-portrait")
 }
+
+// TestWebDisplayMarksAPriorityCall: a green-channel ticket says 绿色通道 beside its number when
+// called and in the recent list; a regular one does not.
+func TestWebDisplayMarksAPriorityCall(t *testing.T) {
+	e := newEnv(t)
+	staff := e.login("counter1")
+	e.act(staff, 1, "open", nil, 200)
+	if r := e.do("POST", "/api/v1/halls/students/tickets", kioskStudents, map[string]any{"service": "A", "priority": true}); r.status != 201 {
+		t.Fatalf("priority ticket: %d %s", r.status, r.body)
+	}
+	e.issue("A")
+	ctx := browser(t, 1920, 1080)
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+"/display/students?sound=off")); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(t, ctx, `window.onedoorDisplay && onedoorDisplay.connected`, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	p := e.callNext(staff, 1)
+	badge := `(function () { var b = document.getElementById("now-priority"); return !b.hidden && b.getBoundingClientRect().width > 0 && b.textContent.indexOf("绿色通道") >= 0; })()`
+	if err := waitJS(t, ctx, fmt.Sprintf(`document.getElementById("now-number").textContent === %q && %s`, p, badge), 5*time.Second); err != nil {
+		t.Fatalf("priority call %s not marked: %v", p, err)
+	}
+	shot(t, ctx, "display-web-priority")
+	e.act(staff, 1, "finish", nil, 200)
+	n := e.callNext(staff, 1)
+	if err := waitJS(t, ctx, fmt.Sprintf(`document.getElementById("now-number").textContent === %q && !(%s) && document.querySelector("#recent li.priority .prio") !== null`, n, badge), 5*time.Second); err != nil {
+		t.Fatalf("regular call %s marked, or %s not marked in the recent list: %v", n, p, err)
+	}
+}

@@ -73,7 +73,7 @@
       }
     }
     if ((ev.type === "ticket.called" || ev.type === "ticket.recalled") && ev.ticket) {
-      var c = { number: ev.ticket.number, service: ev.ticket.service, counter: ev.counter ? ev.counter.number : ev.ticket.counter, at: ev.at, recall: ev.type === "ticket.recalled" };
+      var c = { number: ev.ticket.number, service: ev.ticket.service, counter: ev.counter ? ev.counter.number : ev.ticket.counter, at: ev.at, recall: ev.type === "ticket.recalled", priority: !!ev.ticket.priority };
       st.recent.unshift(c);
       st.recent.length = Math.min(st.recent.length, RECENT_KEPT);
       st.serial++;
@@ -103,6 +103,7 @@
     if (now) {
       setText("now-label-zh", now.recall ? "再次呼叫" : "正在呼叫");
       setText("now-label-en", now.recall ? "Calling again" : "Now calling");
+      $("now-priority").hidden = !now.priority;
       setText("now-number", now.number);
       setText("now-zh", "请到 " + now.counter + " 号窗口");
       setText("now-en", "Please go to counter " + now.counter);
@@ -114,13 +115,15 @@
     al.replaceChildren.apply(al, [el("span", "lead", "同时呼叫 Also")].concat(also.map(function (c) {
       var x = el("span", "call");
       x.appendChild(el("b", "num", c.number));
+      if (c.priority) { x.appendChild(el("span", "prio", "绿色通道")); }
       x.appendChild(document.createTextNode(" → " + c.counter + " 号窗口 · Counter " + c.counter));
       return x;
     })));
     var ol = $("recent");
     var items = earlier.map(function (c) {
-      var li = el("li");
+      var li = el("li", c.priority ? "priority" : "");
       li.appendChild(el("span", "num", c.number));
+      if (c.priority) { li.appendChild(el("span", "prio", "绿色通道 Priority")); }
       var ctr = el("span", "ctr");
       ctr.appendChild(el("span", "zh", c.counter + " 号窗口"));
       ctr.appendChild(el("span", "en", "Counter " + c.counter));
