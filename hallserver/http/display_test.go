@@ -508,3 +508,36 @@ func TestWebDisplayMarksAPriorityCall(t *testing.T) {
 		t.Fatalf("regular call %s marked, or %s not marked in the recent list: %v", n, p, err)
 	}
 }
+
+// TestWebDisplayWaitTimesFollowTheServer: after tickets are issued and a second counter opens for
+// B, the web display's B wait is the server's estimate (what the kiosk says), not the page's
+// first estimate per person scaled by the waiting count.
+func TestWebDisplayWaitTimesFollowTheServer(t *testing.T) {
+	e := newEnv(t)
+	staff := e.login("admin")
+	e.act(staff, 1, "open", nil, 200)
+	e.issue("B")
+	ctx := browser(t, 1920, 1080)
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+"/display/students?sound=off")); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(t, ctx, `window.onedoorDisplay && onedoorDisplay.connected && onedoorDisplay.renders > 0`, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 6; i++ {
+		e.issue("B")
+	}
+	e.act(staff, 3, "open", nil, 200)
+	var snap hall.Snapshot
+	e.do("GET", "/api/v1/halls/students/snapshot", "", nil).decode(t, &snap)
+	want := ""
+	for _, s := range snap.Services {
+		if s.Code == "B" {
+			want = fmt.Sprintf("约 %d 分钟", max(1, (s.EtaSeconds+59)/60))
+		}
+	}
+	wait := `document.querySelector('#services li[data-code="B"] .wait .zh').textContent`
+	if err := waitJS(t, ctx, fmt.Sprintf(`%s.indexOf(%q) >= 0`, wait, want), 5*time.Second); err != nil {
+		t.Fatalf("B on the web display %q, the server says %q: %v", evalString(t, ctx, wait), want, err)
+	}
+}

@@ -82,6 +82,30 @@
     return [];
   }
 
+  // Events carry waiting counts, not estimates: after a queue or counter change (one fetch per
+  // ESTIMATE_GAP ms at most) and every ESTIMATE_EVERY ms, take the server's estimates from the
+  // snapshot (ignored when older than the stream; the scaled estimate stands in meanwhile).
+  var ESTIMATE_GAP = 500, ESTIMATE_EVERY = 60000, estTimer = null;
+  function refreshEstimates() {
+    if (estTimer) { return; }
+    estTimer = setTimeout(function () {
+      fetch("/api/v1/halls/" + encodeURIComponent(hallCode) + "/snapshot", { cache: "no-store" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (snap) {
+          estTimer = null;
+          if (!snap || !st.synced || snap.seq < st.seq) { return; }
+          (snap.services || []).forEach(function (x) {
+            st.services.forEach(function (s) {
+              if (s.code !== x.code) { return; }
+              s.waiting = x.waiting; s.eta = x.etaSeconds; s.open = x.open;
+              if (x.waiting > 0 && x.etaSeconds > 0) { s.perPerson = x.etaSeconds / x.waiting; }
+            });
+          });
+          render();
+        }, function () { estTimer = null; });
+    }, ESTIMATE_GAP);
+  }
+
   // ---- view ---------------------------------------------------------------------------------
   function serviceName(code) {
     for (var i = 0; i < st.services.length; i++) { if (st.services[i].code === code) { return st.services[i].name; } }
@@ -297,6 +321,7 @@
         if (msg.seq <= st.seq) { return; }
         if (st.seq > 0 && msg.seq !== st.seq + 1) { ws.close(); return; } // gap: resync with since
         calls = applyEvent(msg);
+        if (msg.waiting || msg.counter) { refreshEstimates(); }
       }
       render();
       calls.forEach(announce);
@@ -315,5 +340,6 @@
   }
   tick();
   setInterval(tick, 1000);
+  setInterval(refreshEstimates, ESTIMATE_EVERY);
   connect();
 })();
