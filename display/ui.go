@@ -51,7 +51,7 @@ type UI struct {
 	hallZh, hallEn, clock, date         *canvas.Text
 	connDot                             *canvas.Circle
 	connBg                              *canvas.Rectangle
-	connText                            *canvas.Text
+	connText, connTextEn                *canvas.Text // Chinese over English
 
 	nowLabel, nowNumber, nowZh, nowEn, nowService *canvas.Text
 
@@ -115,6 +115,8 @@ func NewUI(ctx context.Context, portrait bool) *UI {
 	u.connBg.CornerRadius = 12
 	u.connText = text("", colText, true)
 	u.connText.Alignment = fyne.TextAlignCenter
+	u.connTextEn = text("", colText, false)
+	u.connTextEn.Alignment = fyne.TextAlignCenter
 
 	u.nowLabel = text("", colSubtle, true)
 	u.nowLabel.Alignment = fyne.TextAlignCenter
@@ -157,7 +159,7 @@ func NewUI(ctx context.Context, portrait bool) *UI {
 	u.noticeBadgeBg = canvas.NewRectangle(colNumber)
 	u.noticeBadge = text("公告 Notice", colOnFlash, true)
 	u.noticeBadge.Alignment = fyne.TextAlignCenter
-	objs = append(objs, u.noticeBg, u.noticeClip, u.noticeBadgeBg, u.noticeBadge, u.connDot, u.connBg, u.connText) // the indicator on top
+	objs = append(objs, u.noticeBg, u.noticeClip, u.noticeBadgeBg, u.noticeBadge, u.connDot, u.connBg, u.connText, u.connTextEn) // the indicator on top
 	u.root = container.New(&hallLayout{u: u}, objs...)
 	u.Show(View{})
 	return u
@@ -187,8 +189,8 @@ func (u *UI) Show(v View) {
 	u.clock.Text, u.date.Text = v.Clock, v.Date
 	u.connDot.Hidden = !v.Conn.OK
 	warn := v.Conn.Zh != ""
-	u.connBg.Hidden, u.connText.Hidden = !warn, !warn
-	u.connText.Text = v.Conn.Zh + "  " + v.Conn.En
+	u.connBg.Hidden, u.connText.Hidden, u.connTextEn.Hidden = !warn, !warn, !warn
+	u.connText.Text, u.connTextEn.Text = v.Conn.Zh, v.Conn.En
 
 	if n := v.Now; n != nil {
 		u.nowLabel.Text = "正在呼叫  Now calling"

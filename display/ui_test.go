@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 
 	"onedoor/hallserver/campus"
@@ -136,7 +137,7 @@ func TestUIShowsTheViewAndFlashesOnANewCall(t *testing.T) {
 	u.Show(s.View(now.Add(10*time.Second), loc, Link{Since: now}))
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.connText.Hidden || u.connText.Text != "连接中断，正在重连…  Connection lost, reconnecting…" || u.nowNumber.Text != "B005" {
+	if u.connText.Hidden || u.connText.Text != "连接中断，正在重连…" || u.connTextEn.Text != "Connection lost, reconnecting…" || u.nowNumber.Text != "B005" {
 		t.Fatalf("offline: %q hidden %v", u.connText.Text, u.connText.Hidden)
 	}
 }
@@ -234,5 +235,52 @@ func TestUIMarksAPriorityCall(t *testing.T) {
 	defer u.mu.Unlock()
 	if strings.Contains(u.nowLabel.Text, "绿色通道") || u.rows[0].number.Text != "B005" || !strings.Contains(u.rows[0].en.Text, "绿色通道") || strings.Contains(u.rows[1].en.Text, "绿色通道") {
 		t.Fatalf("after a regular call: label %q, recent %q %q / %q", u.nowLabel.Text, u.rows[0].number.Text, u.rows[0].en.Text, u.rows[1].en.Text)
+	}
+}
+
+// TestUIOfflineBannerCoversNoHeading: offline, the reconnect pill stays in the header (it covered
+// 正在呼叫 and 最近呼叫 below it), each line fits in it, and the notice line keeps the notices;
+// in both orientations.
+func TestUIOfflineBannerCoversNoHeading(t *testing.T) {
+	for _, o := range []struct {
+		name     string
+		portrait bool
+		w, h     float32
+	}{{"landscape", false, 1920, 1080}, {"portrait", true, 1080, 1920}} {
+		t.Run(o.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			u := NewUI(ctx, o.portrait)
+			win := window(t, u, o.w, o.h)
+			s := demoState(t)
+			loc, _ := time.LoadLocation("Asia/Shanghai")
+			now := time.Date(2026, 11, 25, 2, 0, 5, 0, time.UTC)
+			u.Show(s.View(now, loc, Link{Since: now.Add(-10 * time.Second)}))
+			capture(u, win)
+			u.mu.Lock()
+			defer u.mu.Unlock()
+			rect := func(o fyne.CanvasObject) (x0, y0, x1, y1 float32) {
+				p, sz := o.Position(), o.Size()
+				return p.X, p.Y, p.X + sz.Width, p.Y + sz.Height
+			}
+			bx0, by0, bx1, by1 := rect(u.connBg)
+			if u.connBg.Hidden || by1 > u.headerBg.Size().Height {
+				t.Errorf("banner hidden %v or below the header: bottom %v, header %v", u.connBg.Hidden, by1, u.headerBg.Size().Height)
+			}
+			for name, h := range map[string]fyne.CanvasObject{"now label": u.nowLabel, "recent title": u.recentTitle, "clock": u.clock} {
+				x0, y0, x1, y1 := rect(h)
+				if x0 < bx1 && bx0 < x1 && y0 < by1 && by0 < y1 {
+					t.Errorf("the banner covers the %s", name)
+				}
+			}
+			for _, tx := range []*canvas.Text{u.connText, u.connTextEn} {
+				if w := fyne.MeasureText(tx.Text, tx.TextSize, tx.TextStyle).Width; w > bx1-bx0 {
+					t.Errorf("%q is %v wide in a %v banner", tx.Text, w, bx1-bx0)
+				}
+			}
+			if !strings.Contains(u.noticeText.Text, "16:00") {
+				t.Errorf("offline notice line %q", u.noticeText.Text)
+			}
+		})
 	}
 }
