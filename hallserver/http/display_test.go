@@ -234,6 +234,10 @@ func TestWebDisplayScreenshots(t *testing.T) {
 			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#sound")), chromedp.Sleep(300*time.Millisecond)); err != nil {
 				t.Fatal(err)
 			}
+			// The calls beside the current one stay inside its panel.
+			if got := evalString(t, ctx, `String(document.getElementById("now-also").getBoundingClientRect().bottom <= document.getElementById("now").getBoundingClientRect().bottom)`); got != "true" {
+				t.Errorf("the calls at once stick out of the now panel at %dx%d", o.w, o.h)
+			}
 			// Nothing may stick out of the screen.
 			if got := evalString(t, ctx, `String(document.documentElement.scrollWidth <= innerWidth && document.getElementById("display").getBoundingClientRect().bottom <= innerHeight + 1)`); got != "true" {
 				t.Errorf("the display overflows the %dx%d screen", o.w, o.h)

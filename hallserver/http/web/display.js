@@ -136,6 +136,7 @@
     }
     var al = $("now-also");
     al.hidden = !also.length;
+    $("now").classList.toggle("has-also", also.length > 0); // the big number shrinks to make room
     al.replaceChildren.apply(al, [el("span", "lead", "同时呼叫 Also")].concat(also.map(function (c) {
       var x = el("span", "call");
       x.appendChild(el("b", "num", c.number));
