@@ -188,8 +188,9 @@ func TestWebDisplayReplaysCallsMadeWhileOffline(t *testing.T) {
 	if got := evalString(t, ctx, `onedoorDisplay.announced.join(" ")`); got != want {
 		t.Fatalf("announced %q, want %q", got, want)
 	}
-	// On screen: the last of the three now, the other two and the first call below it.
-	shown := evalString(t, ctx, `document.getElementById("now-number").textContent + " " + Array.from(document.querySelectorAll("#recent .num")).map(function(e){return e.textContent}).join(" ")`)
+	// On screen: the last of the three now, the other two beside it (called at once), the first
+	// call below.
+	shown := evalString(t, ctx, `document.getElementById("now-number").textContent + " " + Array.from(document.querySelectorAll("#now-also .num, #recent .num")).map(function(e){return e.textContent}).join(" ")`)
 	num := func(s string) string { return strings.Split(s, "@")[0] }
 	if w := num(calls[2]) + " " + num(calls[1]) + " " + num(calls[0]) + " " + first; shown != w {
 		t.Fatalf("screen shows %q, want %q", shown, w)
