@@ -181,17 +181,23 @@ func TestScreenshots(t *testing.T) {
 	}
 }
 
+// demoUI is a UI in a test window (portrait or not) with the demo hall's state, the Shanghai
+// zone and a time 5 s after the demo's newest call; its animations stop with the test.
+func demoUI(t *testing.T, portrait bool, w, h float32) (*UI, fyne.Window, *State, *time.Location, time.Time) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	u := NewUI(ctx, portrait)
+	win := window(t, u, w, h)
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	return u, win, demoState(t), loc, time.Date(2026, 11, 25, 2, 0, 5, 0, time.UTC)
+}
+
 // TestUIPortraitRecentInReadingOrderAndCallsAtOnce: in portrait the recent calls fill row by
 // row (the second is right of the first, the third below the first); calls several counters
 // made at once are shown beside the current one.
 func TestUIPortraitRecentInReadingOrderAndCallsAtOnce(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	u := NewUI(ctx, true)
-	win := window(t, u, 1080, 1920)
-	s := demoState(t)
-	loc, _ := time.LoadLocation("Asia/Shanghai")
-	now := time.Date(2026, 11, 25, 2, 0, 5, 0, time.UTC)
+	u, win, s, loc, now := demoUI(t, true, 1080, 1920)
 	s.Apply(called(101, hall.EventCalled, "B005", 1, now, nil)) // 5 s after A012 at counter 3
 	u.Show(s.View(now, loc, Link{Connected: true}))
 	capture(u, win)
@@ -212,13 +218,8 @@ func TestUIPortraitRecentInReadingOrderAndCallsAtOnce(t *testing.T) {
 // TestUIMarksAPriorityCall: a green-channel ticket says 绿色通道 / Priority when called and in
 // the recent list; a regular one does not.
 func TestUIMarksAPriorityCall(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	u := NewUI(ctx, false)
-	window(t, u, 1920, 1080)
-	s := demoState(t)
-	loc, _ := time.LoadLocation("Asia/Shanghai")
-	now := time.Date(2026, 11, 25, 2, 5, 0, 0, time.UTC)
+	u, _, s, loc, now := demoUI(t, false, 1920, 1080)
+	now = now.Add(5 * time.Minute)
 	m := called(101, hall.EventCalled, "B005", 1, now, nil)
 	m.Event.Ticket.Priority = true
 	s.Apply(m)
@@ -248,13 +249,7 @@ func TestUIOfflineBannerCoversNoHeading(t *testing.T) {
 		w, h     float32
 	}{{"landscape", false, 1920, 1080}, {"portrait", true, 1080, 1920}} {
 		t.Run(o.name, func(t *testing.T) {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			u := NewUI(ctx, o.portrait)
-			win := window(t, u, o.w, o.h)
-			s := demoState(t)
-			loc, _ := time.LoadLocation("Asia/Shanghai")
-			now := time.Date(2026, 11, 25, 2, 0, 5, 0, time.UTC)
+			u, win, s, loc, now := demoUI(t, o.portrait, o.w, o.h)
 			u.Show(s.View(now, loc, Link{Since: now.Add(-10 * time.Second)}))
 			capture(u, win)
 			u.mu.Lock()

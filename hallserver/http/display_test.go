@@ -445,13 +445,7 @@ func TestWebDisplayRecentCalls(t *testing.T) {
 		e.issue("A")
 	}
 	e.issue("B")
-	ctx := browser(t, 1080, 1920)
-	if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+"/display/students?sound=off")); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitJS(t, ctx, `window.onedoorDisplay && onedoorDisplay.connected`, 5*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	ctx := openDisplay(t, e.ts.URL+"/display/students?sound=off", 1080, 1920)
 	first := e.callNext(staff, 1)
 	e.act(staff, 1, "recall", nil, 200)
 	var nums []string
@@ -494,13 +488,7 @@ func TestWebDisplayMarksAPriorityCall(t *testing.T) {
 		t.Fatalf("priority ticket: %d %s", r.status, r.body)
 	}
 	e.issue("A")
-	ctx := browser(t, 1920, 1080)
-	if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+"/display/students?sound=off")); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitJS(t, ctx, `window.onedoorDisplay && onedoorDisplay.connected`, 5*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	ctx := openDisplay(t, e.ts.URL+"/display/students?sound=off", 1920, 1080)
 	p := e.callNext(staff, 1)
 	badge := `(function () { var b = document.getElementById("now-priority"); return !b.hidden && b.getBoundingClientRect().width > 0 && b.textContent.indexOf("绿色通道") >= 0; })()`
 	if err := waitJS(t, ctx, fmt.Sprintf(`document.getElementById("now-number").textContent === %q && %s`, p, badge), 5*time.Second); err != nil {
@@ -545,4 +533,18 @@ func TestWebDisplayWaitTimesFollowTheServer(t *testing.T) {
 	if err := waitJS(t, ctx, fmt.Sprintf(`%s.indexOf(%q) >= 0`, wait, want), 5*time.Second); err != nil {
 		t.Fatalf("B on the web display %q, the server says %q: %v", evalString(t, ctx, wait), want, err)
 	}
+}
+
+// openDisplay opens the web display at url in a headless Chromium of w x h and waits until it
+// follows the stream.
+func openDisplay(t *testing.T, url string, w, h int) context.Context {
+	t.Helper()
+	ctx := browser(t, w, h)
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(t, ctx, `window.onedoorDisplay && onedoorDisplay.connected`, 5*time.Second); err != nil {
+		t.Fatalf("the display did not connect: %v", err)
+	}
+	return ctx
 }
