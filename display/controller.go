@@ -30,7 +30,18 @@ type Config struct {
 	Now func() time.Time
 	// Stream tunes the reconnection (OnState is set by the controller).
 	Stream client.StreamOptions
+	// EstimateEvery is how often the controller fetches the server's wait estimates even when
+	// no queue changed (EstimateInterval when 0); it also fetches them after every change.
+	EstimateEvery time.Duration
 }
+
+// EstimateInterval is how often the display fetches the server's wait estimates when the
+// queues do not change (they still move with the clock and the counters' progress).
+const EstimateInterval = time.Minute
+
+// estimateGap is the least time between two fetches of the estimates: a burst of events
+// causes one fetch, not one per event.
+const estimateGap = 500 * time.Millisecond
 
 // Controller follows the hall's stream, keeps the State, announces calls and shows views.
 type Controller struct {
@@ -41,6 +52,9 @@ type Controller struct {
 	link  Link
 	msgs  int
 	snaps int
+	// queuesChanged is signalled when an event changed waiting counts or counters: the
+	// estimates are fetched again.
+	queuesChanged chan struct{}
 }
 
 // NewController returns a controller for the configuration.
@@ -55,7 +69,10 @@ func NewController(cfg Config) *Controller {
 			cfg.Location = time.Local
 		}
 	}
-	c := &Controller{cfg: cfg, link: Link{Since: cfg.Now()}}
+	if cfg.EstimateEvery <= 0 {
+		cfg.EstimateEvery = EstimateInterval
+	}
+	c := &Controller{cfg: cfg, link: Link{Since: cfg.Now()}, queuesChanged: make(chan struct{}, 1)}
 	c.state.Hall = cfg.Hall // shown until the first snapshot brings the hall's name
 	return c
 }
@@ -79,6 +96,11 @@ func (c *Controller) Run(ctx context.Context) error {
 				c.publish()
 			}
 		}
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c.refreshEstimates(ctx)
 	}()
 	opt := c.cfg.Stream
 	opt.OnState = func(s client.ConnState, err error) {
@@ -109,6 +131,12 @@ func (c *Controller) Run(ctx context.Context) error {
 func (c *Controller) handle(m client.Message) error {
 	c.mu.Lock()
 	anns := c.state.Apply(m)
+	if m.Event != nil && (m.Event.Waiting != nil || m.Event.Counter != nil) {
+		select {
+		case c.queuesChanged <- struct{}{}:
+		default:
+		}
+	}
 	c.msgs++
 	if m.Snapshot != nil {
 		c.snaps++
@@ -122,6 +150,37 @@ func (c *Controller) handle(m client.Message) error {
 	}
 	c.show(v)
 	return nil
+}
+
+// refreshEstimates fetches the server's wait estimates (GET .../snapshot) after queue changes
+// and every EstimateEvery, until ctx ends; a failed fetch leaves the scaled estimates shown.
+func (c *Controller) refreshEstimates(ctx context.Context) {
+	t := time.NewTicker(c.cfg.EstimateEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-c.queuesChanged:
+		}
+		fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		snap, err := c.cfg.Client.Snapshot(fctx, c.cfg.Hall)
+		cancel()
+		if err == nil {
+			c.mu.Lock()
+			applied := c.state.RefreshEstimates(snap)
+			c.mu.Unlock()
+			if applied {
+				c.publish()
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(estimateGap):
+		}
+	}
 }
 
 // publish shows the current view (clock tick, connection change).

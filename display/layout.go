@@ -55,8 +55,19 @@ func (l *hallLayout) header(p placer, w, h float32) {
 	p.text(u.clock, 64, w-440, h/2-82, 400)
 	p.text(u.date, 24, w-640, h/2+10, 600)
 	p.put(u.connDot, w-470, h/2-44, 14, 14)
-	p.put(u.connBg, w/2-330, h+12, 660, 52)
-	p.text(u.connText, 26, w/2-330, h+18, 660)
+	// The reconnect pill sits in the header between the hall name and the clock (below it, it
+	// covered 正在呼叫 and 最近呼叫), Chinese over English; narrower and smaller in portrait.
+	cw, zs, es := float32(560), float32(26), float32(20)
+	if w < 1500 {
+		cw, zs, es = 290, 22, 16
+	}
+	cx := w/2 - cw/2
+	if w < 1500 {
+		cx = 350
+	}
+	p.put(u.connBg, cx, h/2-42, cw, 84)
+	p.text(u.connText, zs, cx, h/2-38, cw)
+	p.text(u.connTextEn, es, cx, h/2, cw)
 }
 
 func (l *hallLayout) nowPanel(p placer, x, y, w, h float32) {
@@ -79,8 +90,9 @@ func (l *hallLayout) recent(p placer, x, y, w, h float32, cols int) {
 	cw := (w - 40) / float32(cols)
 	for i := range u.rows {
 		r := &u.rows[i]
-		cx := x + 20 + float32(i/rows)*cw
-		cy := top + float32(i%rows)*rh
+		// Row by row, in reading order: left to right, then down.
+		cx := x + 20 + float32(i%cols)*cw
+		cy := top + float32(i/cols)*rh
 		p.put(r.bg, cx, cy, cw-12, rh-10)
 		p.text(r.number, 66, cx+22, cy+(rh-10)/2-46, cw/2)
 		p.text(r.zh, 42, cx+cw/2-30, cy+(rh-10)/2-44, cw/2-10)

@@ -172,7 +172,7 @@ func screen(v View) string {
 	if v.Now != nil {
 		s = append(s, v.Now.Number+"@"+v.Now.Counter)
 	}
-	for _, c := range v.Recent {
+	for _, c := range append(v.Also, v.Recent...) {
 		s = append(s, c.Number+"@"+c.Counter)
 	}
 	return strings.Join(s, " ")
@@ -380,4 +380,43 @@ func BenchmarkFyneDisplayStateUpdate(b *testing.B) {
 	b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
 	b.ReportMetric(ms(lat[len(lat)*99/100]), "p99-ms")
 	b.ReportMetric(ms(lastLat[len(lastLat)/2]), "all100-p50-ms")
+}
+
+// TestWaitTimesFollowTheServer: the display's estimated waits are the server's (what the kiosk
+// and the web display say), not the first snapshot's estimate per person scaled by the waiting
+// count: after tickets are issued and a second counter opens for B, B's wait on the display is
+// the server's estimate.
+func TestWaitTimesFollowTheServer(t *testing.T) {
+	srv := newServer(t)
+	srv.act(1, hall.ActOpen)
+	srv.issue("B")
+	ctrl := NewController(Config{Client: client.New(srv.ts.URL, "display"), Hall: "students",
+		Stream: client.StreamOptions{MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond}})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = ctrl.Run(ctx) }()
+	eventually(t, 5*time.Second, "display synced", func() bool { m, _ := ctrl.Stats(); return m > 0 })
+	for i := 0; i < 6; i++ {
+		srv.issue("B")
+	}
+	srv.act(3, hall.ActOpen)
+	snap, err := srv.kiosk.Snapshot(ctx, "students")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want string
+	for _, s := range snap.Services {
+		if s.Code == "B" {
+			want = fmt.Sprintf("约 %d 分钟", max(1, (s.EtaSeconds+59)/60))
+		}
+	}
+	shown := func() string { return ctrl.View().Services[1].WaitZh }
+	var got string
+	deadline := time.Now().Add(5 * time.Second)
+	for got = shown(); got != want && time.Now().Before(deadline); got = shown() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got != want {
+		t.Fatalf("B on the display %q, the server (kiosk, web) says %q", got, want)
+	}
 }

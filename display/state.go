@@ -21,6 +21,13 @@ import (
 // RecentShown is how many calls the "recent calls" list shows besides the current one.
 const RecentShown = 6
 
+// AlsoShown is how many calls, besides the newest, the "now calling" panel shows when several
+// counters call at once (within AtOnce of the newest call): 2–4 calls in all.
+const AlsoShown = 3
+
+// AtOnce is how close to the newest call another counter's call must be to stand beside it.
+const AtOnce = 30 * time.Second
+
 // recentKept is how many calls the state keeps (the server keeps 10).
 const recentKept = 10
 
@@ -102,7 +109,7 @@ func (s *State) Apply(m client.Message) []voice.Announcement {
 	if ev.Type != hall.EventCalled && ev.Type != hall.EventRecalled || ev.Ticket == nil {
 		return nil
 	}
-	c := hall.Call{Number: ev.Ticket.Number, Service: ev.Ticket.Service, Counter: ev.Ticket.Counter, At: ev.At, Recall: ev.Type == hall.EventRecalled}
+	c := hall.Call{Number: ev.Ticket.Number, Service: ev.Ticket.Service, Counter: ev.Ticket.Counter, At: ev.At, Recall: ev.Type == hall.EventRecalled, Priority: ev.Ticket.Priority}
 	if ev.Counter != nil {
 		c.Counter = ev.Counter.Number
 	}
@@ -153,6 +160,31 @@ func (s *State) applySnapshot(snap *hall.Snapshot) []voice.Announcement {
 		s.CallSerial++
 	}
 	return missed
+}
+
+// RefreshEstimates takes the queues (waiting counts, estimates, open) of a snapshot fetched
+// outside the stream: stream events carry waiting counts but no estimates, and scaling an old
+// estimate per person drifts (the server's estimate is not linear in the waiting count and
+// changes with the open counters and the day's service times). A snapshot older than the
+// state (an event came in since) is ignored: the next refresh corrects it. It reports whether
+// it applied the snapshot.
+func (s *State) RefreshEstimates(snap *hall.Snapshot) bool {
+	if snap == nil || !s.Synced || snap.Seq < s.Seq {
+		return false
+	}
+	for _, st := range snap.Services {
+		for i := range s.Services {
+			sv := &s.Services[i]
+			if sv.Code != st.Code {
+				continue
+			}
+			sv.Waiting, sv.EtaSeconds, sv.Open = st.Waiting, st.EtaSeconds, st.Open
+			if st.Waiting > 0 && st.EtaSeconds > 0 {
+				sv.perPerson = float64(st.EtaSeconds) / float64(st.Waiting)
+			}
+		}
+	}
+	return true
 }
 
 // estimate scales each service's estimate to its waiting count.
@@ -213,10 +245,14 @@ type View struct {
 	Date     string // 2026年11月25日 星期三 · Wed 25 Nov
 	// Now is the current call (nil when nobody was called today).
 	Now *CallView
+	// Also are calls other counters made at about the same time as Now (newest first, at most
+	// AlsoShown): shown beside it, not in Recent.
+	Also []CallView
 	// CallSerial changes with every new call: the UI flashes the current call.
 	CallSerial uint64
-	Recent     []CallView
-	Services   []ServiceView
+	// Recent are the earlier calls, newest first, each number once.
+	Recent   []CallView
+	Services []ServiceView
 	// Notice is the scrolling notice line (empty when there is none).
 	Notice string
 	Conn   ConnView
@@ -231,6 +267,8 @@ type CallView struct {
 	CounterZh, CounterEn string
 	Service              hall.Text
 	Recall               bool
+	// Priority marks a green-channel ticket: 绿色通道 / Priority beside the number.
+	Priority bool
 }
 
 // ServiceView is one service's line.
@@ -238,7 +276,9 @@ type ServiceView struct {
 	Code    string
 	Name    hall.Text
 	Waiting string // "12"
-	// WaitZh and WaitEn are the estimated wait: 约 15 分钟 / about 15 min (or 无需等待 / no wait).
+	// WaitZh and WaitEn are the estimated wait: 约 15 分钟 / about 15 min (or 无需等待 / no wait,
+	// 暂停服务 / closed, and 暂无窗口办理 / no counter now when tickets wait but no open counter
+	// serves the service: never minutes then).
 	WaitZh, WaitEn string
 	Open           bool
 }
@@ -269,13 +309,23 @@ func (s *State) View(now time.Time, loc *time.Location, link Link) View {
 	if v.HallName.Zh == "" && v.HallName.En == "" {
 		v.HallName = hall.Text{Zh: s.Hall, En: s.Hall}
 	}
-	for i, c := range s.Recent {
-		cv := s.callView(c)
-		if i == 0 {
-			v.Now = &cv
+	// Each number once (a recall is not listed again below its newer call); calls other
+	// counters made within AtOnce of the newest stand beside it, the rest are the recent list.
+	seen := map[string]bool{}
+	counters := map[int]bool{}
+	var newest time.Time
+	for _, c := range s.Recent {
+		if seen[c.Number] {
 			continue
 		}
-		if len(v.Recent) < RecentShown {
+		seen[c.Number] = true
+		cv := s.callView(c)
+		switch {
+		case v.Now == nil:
+			v.Now, newest, counters[c.Counter] = &cv, c.At, true
+		case len(v.Also) < AlsoShown && len(v.Recent) == 0 && !counters[c.Counter] && newest.Sub(c.At) <= AtOnce:
+			v.Also, counters[c.Counter] = append(v.Also, cv), true
+		case len(v.Recent) < RecentShown:
 			v.Recent = append(v.Recent, cv)
 		}
 	}
@@ -284,6 +334,9 @@ func (s *State) View(now time.Time, loc *time.Location, link Link) View {
 		switch {
 		case !sv.Open && sv.Waiting == 0:
 			x.WaitZh, x.WaitEn = "暂停服务", "closed"
+		case !sv.Open:
+			// Nobody serves it now: no estimate in minutes (it would be made up).
+			x.WaitZh, x.WaitEn = "暂无窗口办理", "no counter now"
 		case sv.Waiting == 0:
 			x.WaitZh, x.WaitEn = "无需等待", "no wait"
 		default:
@@ -312,7 +365,7 @@ func (s *State) callView(c hall.Call) CallView {
 		Number: c.Number, Counter: strconv.Itoa(c.Counter),
 		Zh: voice.ChineseText(a), En: voice.EnglishText(a),
 		CounterZh: strconv.Itoa(c.Counter) + " 号窗口", CounterEn: "Counter " + strconv.Itoa(c.Counter),
-		Service: s.serviceName(c.Service), Recall: c.Recall,
+		Service: s.serviceName(c.Service), Recall: c.Recall, Priority: c.Priority,
 	}
 }
 

@@ -68,7 +68,8 @@ func TestStateAppliesSnapshotAndEvents(t *testing.T) {
 	if v.Now == nil || v.Now.Number != "A002" || v.Now.Zh != "再次呼叫：请 A002 号到 2 号窗口" || !v.Now.Recall {
 		t.Fatalf("now calling %+v", v.Now)
 	}
-	if len(v.Recent) != 2 || v.Recent[0].Number != "A002" || v.Recent[1].Number != "A001" || v.Recent[1].CounterZh != "1 号窗口" {
+	// The recalled A002 is not listed again below its recall (issue 12).
+	if len(v.Recent) != 1 || v.Recent[0].Number != "A001" || v.Recent[0].CounterZh != "1 号窗口" {
 		t.Fatalf("recent %+v", v.Recent)
 	}
 	if v.Services[0].Waiting != "4" || v.Services[0].WaitZh != "约 10 分钟" || v.Services[0].WaitEn != "about 10 min" {
@@ -127,5 +128,53 @@ func TestConnectionIndicator(t *testing.T) {
 	}
 	if v := s.View(t0.Add(5*time.Second), nil, lost); v.Conn.OK || v.Conn.Zh != "连接中断，正在重连…" || v.Conn.En == "" {
 		t.Errorf("5 s after losing the link: %+v", v.Conn)
+	}
+}
+
+// TestNobodyServesShowsNoWaitTime: tickets waiting for a service no open counter serves show
+// 暂无窗口办理 / no counter now, never an estimate in minutes.
+func TestNobodyServesShowsNoWaitTime(t *testing.T) {
+	var s State
+	s.Apply(snapshot(10))
+	s.Apply(client.Message{Type: "ticket.issued", Seq: 11, Event: &hall.Event{Seq: 11, Type: hall.EventIssued, Waiting: map[string]int{"B": 3}}})
+	v := s.View(t0, shanghai(t), Link{Connected: true})
+	b := v.Services[1]
+	if b.Code != "B" || b.Waiting != "3" || b.WaitZh != "暂无窗口办理" || b.WaitEn != "no counter now" || strings.Contains(b.WaitZh, "分钟") {
+		t.Fatalf("B nobody serves: %+v", b)
+	}
+	// Counter 1 closes: A (4 waiting) is served by nobody either.
+	s.Apply(client.Message{Type: "counter.state", Seq: 12, Event: &hall.Event{Seq: 12, Type: hall.EventCounter, Counter: &hall.Counter{Number: 1, State: hall.CounterClosed, Services: []string{"A"}}}})
+	if a := s.View(t0, shanghai(t), Link{Connected: true}).Services[0]; a.WaitZh != "暂无窗口办理" {
+		t.Fatalf("A after its only counter closed: %+v", a)
+	}
+}
+
+// TestRecentCallsEachNumberOnceAndCallsAtOnce: a recalled number is not listed again below its
+// recall; calls other counters made at about the same time stand beside the newest one.
+func TestRecentCallsEachNumberOnceAndCallsAtOnce(t *testing.T) {
+	var s State
+	s.Apply(snapshot(10))
+	s.Apply(called(11, hall.EventCalled, "A001", 1, t0, nil))
+	s.Apply(called(12, hall.EventCalled, "A002", 2, t0.Add(time.Minute), nil))
+	s.Apply(called(13, hall.EventRecalled, "A001", 1, t0.Add(2*time.Minute), nil))
+	v := s.View(t0, shanghai(t), Link{Connected: true})
+	if v.Now.Number != "A001" || !v.Now.Recall || len(v.Recent) != 1 || v.Recent[0].Number != "A002" || len(v.Also) != 0 {
+		t.Fatalf("after a recall: now %+v also %d recent %+v", v.Now, len(v.Also), v.Recent)
+	}
+	// Three counters call within seconds: the newest is "now", the two others beside it.
+	at := t0.Add(10 * time.Minute)
+	s.Apply(called(14, hall.EventCalled, "B001", 3, at, nil))
+	s.Apply(called(15, hall.EventCalled, "A003", 2, at.Add(2*time.Second), nil))
+	s.Apply(called(16, hall.EventCalled, "A004", 1, at.Add(4*time.Second), nil))
+	v = s.View(at, shanghai(t), Link{Connected: true})
+	var also, recent []string
+	for _, c := range v.Also {
+		also = append(also, c.Number+"@"+c.Counter)
+	}
+	for _, c := range v.Recent {
+		recent = append(recent, c.Number)
+	}
+	if v.Now.Number != "A004" || strings.Join(also, " ") != "A003@2 B001@3" || strings.Join(recent, " ") != "A001 A002" {
+		t.Fatalf("calls at once: now %s also %v recent %v", v.Now.Number, also, recent)
 	}
 }

@@ -3,6 +3,7 @@ package display
 import (
 	"context"
 	"image/color"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,7 +51,7 @@ type UI struct {
 	hallZh, hallEn, clock, date         *canvas.Text
 	connDot                             *canvas.Circle
 	connBg                              *canvas.Rectangle
-	connText                            *canvas.Text
+	connText, connTextEn                *canvas.Text // Chinese over English
 
 	nowLabel, nowNumber, nowZh, nowEn, nowService *canvas.Text
 
@@ -114,6 +115,8 @@ func NewUI(ctx context.Context, portrait bool) *UI {
 	u.connBg.CornerRadius = 12
 	u.connText = text("", colText, true)
 	u.connText.Alignment = fyne.TextAlignCenter
+	u.connTextEn = text("", colText, false)
+	u.connTextEn.Alignment = fyne.TextAlignCenter
 
 	u.nowLabel = text("", colSubtle, true)
 	u.nowLabel.Alignment = fyne.TextAlignCenter
@@ -156,7 +159,7 @@ func NewUI(ctx context.Context, portrait bool) *UI {
 	u.noticeBadgeBg = canvas.NewRectangle(colNumber)
 	u.noticeBadge = text("公告 Notice", colOnFlash, true)
 	u.noticeBadge.Alignment = fyne.TextAlignCenter
-	objs = append(objs, u.noticeBg, u.noticeClip, u.noticeBadgeBg, u.noticeBadge, u.connDot, u.connBg, u.connText) // the indicator on top
+	objs = append(objs, u.noticeBg, u.noticeClip, u.noticeBadgeBg, u.noticeBadge, u.connDot, u.connBg, u.connText, u.connTextEn) // the indicator on top
 	u.root = container.New(&hallLayout{u: u}, objs...)
 	u.Show(View{})
 	return u
@@ -186,18 +189,32 @@ func (u *UI) Show(v View) {
 	u.clock.Text, u.date.Text = v.Clock, v.Date
 	u.connDot.Hidden = !v.Conn.OK
 	warn := v.Conn.Zh != ""
-	u.connBg.Hidden, u.connText.Hidden = !warn, !warn
-	u.connText.Text = v.Conn.Zh + "  " + v.Conn.En
+	u.connBg.Hidden, u.connText.Hidden, u.connTextEn.Hidden = !warn, !warn, !warn
+	u.connText.Text, u.connTextEn.Text = v.Conn.Zh, v.Conn.En
 
 	if n := v.Now; n != nil {
 		u.nowLabel.Text = "正在呼叫  Now calling"
 		if n.Recall {
 			u.nowLabel.Text = "再次呼叫  Calling again"
 		}
+		if n.Priority {
+			u.nowLabel.Text += "  ·  绿色通道 Priority"
+		}
 		u.nowNumber.Text = n.Number
 		u.nowZh.Text = "请到 " + n.CounterZh
 		u.nowEn.Text = "Please go to counter " + n.Counter
 		u.nowService.Text = n.Service.Zh + "  " + n.Service.En
+		if len(v.Also) > 0 {
+			// Several counters called at once: the others stand here, in place of the service.
+			parts := make([]string, len(v.Also))
+			for i, a := range v.Also {
+				parts[i] = a.Number + " → " + a.CounterZh
+				if a.Priority {
+					parts[i] = a.Number + "（绿色通道）→ " + a.CounterZh
+				}
+			}
+			u.nowService.Text = "同时呼叫 Also calling:  " + strings.Join(parts, "   ")
+		}
 	} else {
 		u.nowLabel.Text = "正在呼叫  Now calling"
 		u.nowNumber.Text = "—"
@@ -212,6 +229,9 @@ func (u *UI) Show(v View) {
 		if on {
 			c := v.Recent[i]
 			r.number.Text, r.zh.Text, r.en.Text = c.Number, c.CounterZh, c.CounterEn
+			if c.Priority {
+				r.en.Text = "绿色通道 · " + c.CounterEn
+			}
 		}
 	}
 	for i := range u.cards {

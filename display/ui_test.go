@@ -8,10 +8,12 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 
 	"onedoor/hallserver/campus"
@@ -116,7 +118,7 @@ func TestUIShowsTheViewAndFlashesOnANewCall(t *testing.T) {
 	if n := yellowIn(img, image.Rect(300, 300, 900, 500)); n < 5000 {
 		t.Fatalf("current number drew %d yellow pixels", n)
 	}
-	s.Apply(called(101, hall.EventCalled, "B005", 1, now, nil))
+	s.Apply(called(101, hall.EventCalled, "B005", 1, now.Add(time.Minute), nil)) // a minute later: A012 goes to the recent list
 	u.Show(s.View(now, loc, Link{Connected: true}))
 	u.mu.Lock()
 	nowText, row0 := u.nowNumber.Text, u.rows[0].number.Text
@@ -135,7 +137,7 @@ func TestUIShowsTheViewAndFlashesOnANewCall(t *testing.T) {
 	u.Show(s.View(now.Add(10*time.Second), loc, Link{Since: now}))
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.connText.Hidden || u.connText.Text != "连接中断，正在重连…  Connection lost, reconnecting…" || u.nowNumber.Text != "B005" {
+	if u.connText.Hidden || u.connText.Text != "连接中断，正在重连…" || u.connTextEn.Text != "Connection lost, reconnecting…" || u.nowNumber.Text != "B005" {
 		t.Fatalf("offline: %q hidden %v", u.connText.Text, u.connText.Hidden)
 	}
 }
@@ -174,6 +176,105 @@ func TestScreenshots(t *testing.T) {
 			defer f.Close()
 			if err := png.Encode(f, img); err != nil {
 				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// demoUI is a UI in a test window (portrait or not) with the demo hall's state, the Shanghai
+// zone and a time 5 s after the demo's newest call; its animations stop with the test.
+func demoUI(t *testing.T, portrait bool, w, h float32) (*UI, fyne.Window, *State, *time.Location, time.Time) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	u := NewUI(ctx, portrait)
+	win := window(t, u, w, h)
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	return u, win, demoState(t), loc, time.Date(2026, 11, 25, 2, 0, 5, 0, time.UTC)
+}
+
+// TestUIPortraitRecentInReadingOrderAndCallsAtOnce: in portrait the recent calls fill row by
+// row (the second is right of the first, the third below the first); calls several counters
+// made at once are shown beside the current one.
+func TestUIPortraitRecentInReadingOrderAndCallsAtOnce(t *testing.T) {
+	u, win, s, loc, now := demoUI(t, true, 1080, 1920)
+	s.Apply(called(101, hall.EventCalled, "B005", 1, now, nil)) // 5 s after A012 at counter 3
+	u.Show(s.View(now, loc, Link{Connected: true}))
+	capture(u, win)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	r0, r1, r2 := u.rows[0].bg.Position(), u.rows[1].bg.Position(), u.rows[2].bg.Position()
+	if !(r1.Y == r0.Y && r1.X > r0.X && r2.Y > r0.Y && r2.X == r0.X) {
+		t.Errorf("portrait recent rows not in reading order: %v %v %v", r0, r1, r2)
+	}
+	if u.rows[0].number.Text != "D007" || u.rows[1].number.Text != "B004" {
+		t.Errorf("recent: %q %q", u.rows[0].number.Text, u.rows[1].number.Text)
+	}
+	if u.nowNumber.Text != "B005" || !strings.Contains(u.nowService.Text, "A012 → 3 号窗口") {
+		t.Errorf("calls at once: now %q beside %q", u.nowNumber.Text, u.nowService.Text)
+	}
+}
+
+// TestUIMarksAPriorityCall: a green-channel ticket says 绿色通道 / Priority when called and in
+// the recent list; a regular one does not.
+func TestUIMarksAPriorityCall(t *testing.T) {
+	u, _, s, loc, now := demoUI(t, false, 1920, 1080)
+	now = now.Add(5 * time.Minute)
+	m := called(101, hall.EventCalled, "B005", 1, now, nil)
+	m.Event.Ticket.Priority = true
+	s.Apply(m)
+	u.Show(s.View(now, loc, Link{Connected: true}))
+	u.mu.Lock()
+	label := u.nowLabel.Text
+	u.mu.Unlock()
+	if !strings.Contains(label, "绿色通道") || !strings.Contains(label, "Priority") {
+		t.Fatalf("priority call labelled %q", label)
+	}
+	s.Apply(called(102, hall.EventCalled, "A013", 2, now.Add(time.Minute), nil))
+	u.Show(s.View(now, loc, Link{Connected: true}))
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if strings.Contains(u.nowLabel.Text, "绿色通道") || u.rows[0].number.Text != "B005" || !strings.Contains(u.rows[0].en.Text, "绿色通道") || strings.Contains(u.rows[1].en.Text, "绿色通道") {
+		t.Fatalf("after a regular call: label %q, recent %q %q / %q", u.nowLabel.Text, u.rows[0].number.Text, u.rows[0].en.Text, u.rows[1].en.Text)
+	}
+}
+
+// TestUIOfflineBannerCoversNoHeading: offline, the reconnect pill stays in the header (it covered
+// 正在呼叫 and 最近呼叫 below it), each line fits in it, and the notice line keeps the notices;
+// in both orientations.
+func TestUIOfflineBannerCoversNoHeading(t *testing.T) {
+	for _, o := range []struct {
+		name     string
+		portrait bool
+		w, h     float32
+	}{{"landscape", false, 1920, 1080}, {"portrait", true, 1080, 1920}} {
+		t.Run(o.name, func(t *testing.T) {
+			u, win, s, loc, now := demoUI(t, o.portrait, o.w, o.h)
+			u.Show(s.View(now, loc, Link{Since: now.Add(-10 * time.Second)}))
+			capture(u, win)
+			u.mu.Lock()
+			defer u.mu.Unlock()
+			rect := func(o fyne.CanvasObject) (x0, y0, x1, y1 float32) {
+				p, sz := o.Position(), o.Size()
+				return p.X, p.Y, p.X + sz.Width, p.Y + sz.Height
+			}
+			bx0, by0, bx1, by1 := rect(u.connBg)
+			if u.connBg.Hidden || by1 > u.headerBg.Size().Height {
+				t.Errorf("banner hidden %v or below the header: bottom %v, header %v", u.connBg.Hidden, by1, u.headerBg.Size().Height)
+			}
+			for name, h := range map[string]fyne.CanvasObject{"now label": u.nowLabel, "recent title": u.recentTitle, "clock": u.clock} {
+				x0, y0, x1, y1 := rect(h)
+				if x0 < bx1 && bx0 < x1 && y0 < by1 && by0 < y1 {
+					t.Errorf("the banner covers the %s", name)
+				}
+			}
+			for _, tx := range []*canvas.Text{u.connText, u.connTextEn} {
+				if w := fyne.MeasureText(tx.Text, tx.TextSize, tx.TextStyle).Width; w > bx1-bx0 {
+					t.Errorf("%q is %v wide in a %v banner", tx.Text, w, bx1-bx0)
+				}
+			}
+			if !strings.Contains(u.noticeText.Text, "16:00") {
+				t.Errorf("offline notice line %q", u.noticeText.Text)
 			}
 		})
 	}

@@ -92,6 +92,8 @@ type Call struct {
 	Counter int       `json:"counter"`
 	At      time.Time `json:"at"`
 	Recall  bool      `json:"recall,omitempty"`
+	// Priority marks a green-channel (绿色通道) ticket: the displays say so beside the number.
+	Priority bool `json:"priority,omitempty"`
 }
 
 // Snapshot is a hall's whole visible state at one sequence number.

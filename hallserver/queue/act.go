@@ -210,7 +210,7 @@ func (e *Engine) callTo(now time.Time, c *hall.Counter, t *hall.Ticket, actor st
 	t.StartedAt = nil
 	t.Calls = 1
 	c.Current = t.ID
-	e.announce(hall.Call{Number: t.Number, Service: t.Service, Counter: c.Number, At: now})
+	e.announce(hall.Call{Number: t.Number, Service: t.Service, Counter: c.Number, At: now, Priority: t.Priority})
 	e.event(now, hall.EventCalled, actor, t, c)
 }
 
@@ -258,7 +258,7 @@ func (e *Engine) recall(now time.Time, c *hall.Counter, a hall.CounterAction) (*
 		return nil, hall.Errorf(hall.ECONFLICT, "ticket", "ticket %s is already being served", t.Number)
 	}
 	t.Calls++
-	e.announce(hall.Call{Number: t.Number, Service: t.Service, Counter: c.Number, At: now, Recall: true})
+	e.announce(hall.Call{Number: t.Number, Service: t.Service, Counter: c.Number, At: now, Recall: true, Priority: t.Priority})
 	e.event(now, hall.EventRecalled, a.Actor, t, c)
 	return t, nil
 }

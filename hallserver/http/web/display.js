@@ -7,12 +7,13 @@
   var root = document.getElementById("display");
   if (!root) { return; }
   var hallCode = root.getAttribute("data-hall");
-  var RECENT_SHOWN = 6, RECENT_KEPT = 10, OFFLINE_AFTER = 5000, MIN_BACKOFF = 250, MAX_BACKOFF = 5000;
+  // ALSO_SHOWN calls other counters made within AT_ONCE ms of the newest stand beside it.
+  var RECENT_SHOWN = 6, RECENT_KEPT = 10, ALSO_SHOWN = 3, AT_ONCE = 30000, OFFLINE_AFTER = 5000, MIN_BACKOFF = 250, MAX_BACKOFF = 5000;
 
   // The state: what the display knows of its hall.
   var st = { seq: 0, synced: false, name: null, services: [], recent: [], notices: [], serial: 0 };
   // Probes for tests and benchmarks: what was rendered and announced, and when.
-  var probe = window.onedoorDisplay = { announced: [], lastCall: null, renders: 0, connected: false };
+  var probe = window.onedoorDisplay = { announced: [], lastCall: null, renders: 0, connected: false, sound: false };
 
   var O = window.OneDoor, $ = O.$, el = O.el;
   // Writes only what changed: a display redraws on every event of a busy hall.
@@ -72,13 +73,37 @@
       }
     }
     if ((ev.type === "ticket.called" || ev.type === "ticket.recalled") && ev.ticket) {
-      var c = { number: ev.ticket.number, service: ev.ticket.service, counter: ev.counter ? ev.counter.number : ev.ticket.counter, at: ev.at, recall: ev.type === "ticket.recalled" };
+      var c = { number: ev.ticket.number, service: ev.ticket.service, counter: ev.counter ? ev.counter.number : ev.ticket.counter, at: ev.at, recall: ev.type === "ticket.recalled", priority: !!ev.ticket.priority };
       st.recent.unshift(c);
       st.recent.length = Math.min(st.recent.length, RECENT_KEPT);
       st.serial++;
       return [c];
     }
     return [];
+  }
+
+  // Events carry waiting counts, not estimates: after a queue or counter change (one fetch per
+  // ESTIMATE_GAP ms at most) and every ESTIMATE_EVERY ms, take the server's estimates from the
+  // snapshot (ignored when older than the stream; the scaled estimate stands in meanwhile).
+  var ESTIMATE_GAP = 500, ESTIMATE_EVERY = 60000, estTimer = null;
+  function refreshEstimates() {
+    if (estTimer) { return; }
+    estTimer = setTimeout(function () {
+      fetch("/api/v1/halls/" + encodeURIComponent(hallCode) + "/snapshot", { cache: "no-store" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (snap) {
+          estTimer = null;
+          if (!snap || !st.synced || snap.seq < st.seq) { return; }
+          (snap.services || []).forEach(function (x) {
+            st.services.forEach(function (s) {
+              if (s.code !== x.code) { return; }
+              s.waiting = x.waiting; s.eta = x.etaSeconds; s.open = x.open;
+              if (x.waiting > 0 && x.etaSeconds > 0) { s.perPerson = x.etaSeconds / x.waiting; }
+            });
+          });
+          render();
+        }, function () { estTimer = null; });
+    }, ESTIMATE_GAP);
   }
 
   // ---- view ---------------------------------------------------------------------------------
@@ -89,20 +114,41 @@
   var shownSerial = 0, flashTimer = null;
   function render() {
     if (st.name) { setText("hall-zh", st.name.zh); setText("hall-en", st.name.en); }
-    var now = st.recent[0];
+    // Each number once (a recall is not listed again below it); calls other counters made at
+    // about the same time as the newest stand beside it; the rest are the recent list.
+    var now = null, also = [], earlier = [], seenNum = {}, ctrs = {};
+    st.recent.forEach(function (c) {
+      if (seenNum[c.number]) { return; }
+      seenNum[c.number] = true;
+      if (!now) { now = c; ctrs[c.counter] = true; }
+      else if (also.length < ALSO_SHOWN && !earlier.length && !ctrs[c.counter] && Date.parse(now.at) - Date.parse(c.at) <= AT_ONCE) { also.push(c); ctrs[c.counter] = true; }
+      else if (earlier.length < RECENT_SHOWN) { earlier.push(c); }
+    });
     if (now) {
       setText("now-label-zh", now.recall ? "再次呼叫" : "正在呼叫");
       setText("now-label-en", now.recall ? "Calling again" : "Now calling");
+      $("now-priority").hidden = !now.priority;
       setText("now-number", now.number);
       setText("now-zh", "请到 " + now.counter + " 号窗口");
       setText("now-en", "Please go to counter " + now.counter);
       var sn = serviceName(now.service);
       setText("now-service", sn.zh + "  " + sn.en);
     }
+    var al = $("now-also");
+    al.hidden = !also.length;
+    $("now").classList.toggle("has-also", also.length > 0); // the big number shrinks to make room
+    al.replaceChildren.apply(al, [el("span", "lead", "同时呼叫 Also")].concat(also.map(function (c) {
+      var x = el("span", "call");
+      x.appendChild(el("b", "num", c.number));
+      if (c.priority) { x.appendChild(el("span", "prio", "绿色通道")); }
+      x.appendChild(document.createTextNode(" → " + c.counter + " 号窗口 · Counter " + c.counter));
+      return x;
+    })));
     var ol = $("recent");
-    var items = st.recent.slice(1, 1 + RECENT_SHOWN).map(function (c) {
-      var li = el("li");
+    var items = earlier.map(function (c) {
+      var li = el("li", c.priority ? "priority" : "");
       li.appendChild(el("span", "num", c.number));
+      if (c.priority) { li.appendChild(el("span", "prio", "绿色通道 Priority")); }
       var ctr = el("span", "ctr");
       ctr.appendChild(el("span", "zh", c.counter + " 号窗口"));
       ctr.appendChild(el("span", "en", "Counter " + c.counter));
@@ -120,6 +166,7 @@
       row.appendChild(el("span", "count", String(s.waiting)));
       var w = el("span", "wait"), zh, en;
       if (!s.open && s.waiting === 0) { zh = "暂停服务"; en = "closed"; }
+      else if (!s.open) { zh = "暂无窗口办理"; en = "no counter now"; } // nobody serves it: never minutes
       else if (s.waiting === 0) { zh = "无需等待"; en = "no wait"; }
       else { var m = Math.max(1, Math.ceil(s.eta / 60)); zh = "约 " + m + " 分钟"; en = "about " + m + " min"; }
       w.appendChild(el("span", "zh", "人等候 · " + zh));
@@ -240,15 +287,20 @@
       });
     });
   }
+  // Sound is off until enabled: a tap on the pill, any key of a remote or keyboard (OK, Enter,
+  // Space, S), or ?sound=on (the browser must allow audio without a gesture: see DISPLAY.md).
+  // The calls are shown either way.
   var btn = $("sound");
-  if (btn) {
-    btn.addEventListener("click", function () {
-      soundOn = true;
-      btn.hidden = true;
-      try { audio = audio || new (window.AudioContext || window.webkitAudioContext)(); audio.resume(); } catch (e) { /* no Web Audio */ }
-      if (window.speechSynthesis) { speechSynthesis.getVoices(); speechSynthesis.speak(new SpeechSynthesisUtterance("")); }
-    });
+  function enableSound() {
+    if (soundOn || root.getAttribute("data-silent")) { return; }
+    soundOn = true; probe.sound = true;
+    if (btn) { btn.hidden = true; }
+    try { audio = audio || new (window.AudioContext || window.webkitAudioContext)(); audio.resume(); } catch (e) { /* no Web Audio */ }
+    if (window.speechSynthesis) { speechSynthesis.getVoices(); speechSynthesis.speak(new SpeechSynthesisUtterance("")); }
   }
+  if (btn) { btn.addEventListener("click", enableSound); }
+  document.addEventListener("keydown", enableSound);
+  if (root.getAttribute("data-sound") === "on") { enableSound(); }
 
   // ---- stream -------------------------------------------------------------------------------
   var backoff = MIN_BACKOFF, lostAt = Date.now(), ws = null;
@@ -270,6 +322,7 @@
         if (msg.seq <= st.seq) { return; }
         if (st.seq > 0 && msg.seq !== st.seq + 1) { ws.close(); return; } // gap: resync with since
         calls = applyEvent(msg);
+        if (msg.waiting || msg.counter) { refreshEstimates(); }
       }
       render();
       calls.forEach(announce);
@@ -288,5 +341,6 @@
   }
   tick();
   setInterval(tick, 1000);
+  setInterval(refreshEstimates, ESTIMATE_EVERY);
   connect();
 })();
