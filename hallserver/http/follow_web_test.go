@@ -1,0 +1,106 @@
+package http
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"onedoor/hallserver/hall"
+)
+
+// settableClock is a case-service clock a test moves forward.
+type settableClock struct {
+	mu sync.Mutex
+	at time.Time
+}
+
+func (c *settableClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.at }
+func (c *settableClock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.at = c.at.Add(d)
+}
+
+// timelineLines is what the follow page's timeline says, line by line.
+const timelineLines = `Array.prototype.map.call(document.querySelectorAll("#timeline li"), function (li) { return li.textContent; }).join("\n")`
+
+// refreshCase makes the follow page fetch the case again (as it does every 15 s and when the
+// phone comes back to the page) and waits until it has drawn the answer.
+func refreshCase(t *testing.T, ctx context.Context) {
+	t.Helper()
+	evalString(t, ctx, `(document.getElementById("follow").removeAttribute("data-case-state"), document.dispatchEvent(new Event("visibilitychange")), "")`)
+	must(t, ctx, "case drawn again", `!!document.getElementById("follow").dataset.caseState`, 3*time.Second)
+}
+
+// TestFollowPageLiveUpdateKeepsZoneAndNames: with the browser in New York and the campus in
+// Kolkata, the timeline the follow page draws after a live update says exactly what the server
+// wrote: the same campus times, the same department names ("已请…协办", "· 图书馆").
+func TestFollowPageLiveUpdateKeepsZoneAndNames(t *testing.T) {
+	e := newCaseEnvAt(t, nil, withCampusZone(farCampus))
+	oc := e.openKiosk(map[string]any{"hall": "students", "category": "library-seats", "text": "图书馆三楼占座严重"}, "")
+	lib := e.login("h-library")
+	e.caseAct(lib, oc.ID, "sign", nil)
+	e.caseAct(lib, oc.ID, "invite", map[string]string{"department": "it", "text": "检查座位预约系统"})
+	ctx := browserIn(t, 390, 844, farBrowser)
+	run(t, ctx, "open follow page", chromedp.Navigate(e.ts.URL+"/c/"+oc.Token))
+	must(t, ctx, "follow page", `window.onedoorFollow && !!document.getElementById("follow").dataset.caseToken`, 3*time.Second)
+	before := evalString(t, ctx, timelineLines)
+	it := e.srv.departmentName("it")
+	if !strings.Contains(before, it.Zh) {
+		t.Fatalf("server-drawn timeline names no co-handling department %q:\n%s", it.Zh, before)
+	}
+	refreshCase(t, ctx)
+	if after := evalString(t, ctx, timelineLines); after != before {
+		t.Errorf("timeline after a live update:\n%s\nwant what the server wrote:\n%s", after, before)
+	}
+	shot(t, ctx, "follow-live-timeline")
+}
+
+// TestFollowPageReopenedReplyBy: after the requester's 2-star rating reopens the case, the
+// follow page by its own case token (/c/) shows the new reply-by time, as the ticket's page
+// (/t/) does, both when the rating is sent from the page and after a reload.
+func TestFollowPageReopenedReplyBy(t *testing.T) {
+	clk := &settableClock{at: time.Date(2031, 5, 6, 2, 0, 0, 0, time.UTC)} // a Tuesday, 10:00 in Shanghai
+	e := newCaseEnvAt(t, clk.now)
+	loc := e.srv.campusLoc()
+	tk := e.issue("A")
+	oc := e.openKiosk(map[string]any{"hall": "students", "category": "library-seats", "text": "图书馆三楼占座严重", "ticketId": tk.ID}, "")
+	lib := e.login("h-library")
+	e.caseAct(lib, oc.ID, "sign", nil)
+	clk.add(time.Hour)
+	e.caseAct(lib, oc.ID, "reply", map[string]string{"text": "已加强巡查"})
+	old := e.caseJSON(e.login("supervisor"), oc.ID).ReplyDue.In(loc).Format("01-02 15:04")
+	clk.add(26 * time.Hour)
+
+	ctx := browser(t, 390, 844)
+	run(t, ctx, "open follow page", chromedp.Navigate(e.ts.URL+"/c/"+oc.Token))
+	must(t, ctx, "rating form", `window.onedoorFollow && !document.getElementById("rate").hidden`, 3*time.Second)
+	if got := evalString(t, ctx, `document.getElementById("case-due").textContent`); got != old {
+		t.Fatalf("reply-by before the rating %q, want %q", got, old)
+	}
+	run(t, ctx, "rate 2 stars", chromedp.Click(chromedp.CSS(`label[for="star-2"]`)), chromedp.Click(chromedp.CSS("#rate-btn")))
+	must(t, ctx, "reopened", `document.getElementById("follow").dataset.caseState === "reopened"`, 3*time.Second)
+	c := e.caseJSON(e.login("supervisor"), oc.ID)
+	want := c.ReplyDue.In(loc).Format("01-02 15:04")
+	if c.State != hall.CaseReopened || want == old {
+		t.Fatalf("case after the rating: %s, reply-by %s (was %s)", c.State, want, old)
+	}
+	if got := evalString(t, ctx, `document.getElementById("case-due").textContent`); got != want {
+		t.Errorf("/c/ page after the rating shows reply-by %q, want the new %q", got, want)
+	}
+	if got := evalString(t, ctx, `document.getElementById("case-promise").hidden ? "" : document.getElementById("case-promise").textContent`); got != "" && !strings.Contains(got, want) {
+		t.Errorf("promise %q names another time than %q", got, want)
+	}
+	for _, u := range []string{"/c/" + oc.Token, "/t/" + tk.Token} {
+		run(t, ctx, "reload "+u, chromedp.Navigate(e.ts.URL+u))
+		must(t, ctx, "page", `window.onedoorFollow && !!document.getElementById("case-due")`, 3*time.Second)
+		if got := evalString(t, ctx, `document.getElementById("case-due").textContent`); got != want {
+			t.Errorf("%s shows reply-by %q, want %q", u, got, want)
+		}
+	}
+	shot(t, ctx, "follow-reopened")
+}
