@@ -165,6 +165,9 @@
     bilingual($("case-state"), O.label("caseState", c.state), "state cstate-" + c.state);
     var d = $("case-dept");
     if (d && c.departmentName) { bilingual(d, { zh: c.departmentName.zh || c.department, en: c.departmentName.en || "" }); }
+    // The reply-by time moves when the case is reopened: every place that names it follows.
+    var due = O.time(c.replyDue);
+    Array.prototype.forEach.call(root.querySelectorAll(".due"), function (e) { setText(e, due); });
     setText("case-text", c.text);
     show("case-text-box", !!c.text);
     setText("case-question-text", c.question || "");
