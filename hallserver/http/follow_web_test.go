@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"onedoor/hallserver/hall"
@@ -103,4 +106,98 @@ func TestFollowPageReopenedReplyBy(t *testing.T) {
 		}
 	}
 	shot(t, ctx, "follow-reopened")
+}
+
+// consoleTab opens a phone-sized tab that records what the page's console shows: every log
+// entry (the browser's interventions and failed loads among them), console.error and uncaught
+// exceptions, as "level: text" lines.
+func consoleTab(t *testing.T, ctx context.Context) (context.Context, func() []string) {
+	t.Helper()
+	var mu sync.Mutex
+	var lines []string
+	add := func(s string) { mu.Lock(); lines = append(lines, s); mu.Unlock() }
+	c, cancel := chromedp.NewContext(ctx, chromedp.WithListener(func(ev any) {
+		switch ev := ev.(type) {
+		case *log.EventEntryAdded:
+			add(string(ev.Entry.Level) + ": " + ev.Entry.Text + " " + ev.Entry.URL)
+		case *runtime.EventExceptionThrown:
+			add("exception: " + ev.ExceptionDetails.Text)
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeWarning {
+				msg := ""
+				if len(ev.Args) > 0 {
+					msg = string(ev.Args[0].Value)
+				}
+				add("console." + string(ev.Type) + ": " + msg)
+			}
+		}
+	}))
+	t.Cleanup(cancel)
+	run(t, c, "new tab", chromedp.EmulateViewport(390, 844))
+	// Headless Chromium blocks navigator.vibrate without a gesture silently: the page's calls are
+	// recorded, and one made before any user activation is reported as the phone's browser does.
+	if _, err := chromedp.Call(c, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `(function () {
+  var v = navigator.vibrate;
+  navigator.vibrate = function () {
+    if (navigator.userActivation && !navigator.userActivation.hasBeenActive) {
+      window.blockedVibrate = (window.blockedVibrate || 0) + 1;
+      console.error("[Intervention] Blocked call to navigator.vibrate because user hasn't tapped on the frame");
+      return false;
+    }
+    return v ? v.apply(navigator, arguments) : false;
+  };
+})();`}); err != nil {
+		t.Fatal(err)
+	}
+	return c, func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), lines...) }
+}
+
+// untouched waits until the expression is true with plain evaluations (no user gesture, unlike
+// must's chromedp.Poll), failing with what after 5 s.
+func untouched(t *testing.T, ctx context.Context, what, expr string) {
+	t.Helper()
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if evalString(t, ctx, `String(!!(`+expr+`))`) == "true" {
+			return
+		}
+	}
+	t.Fatalf("%s: %s not true within 5 s", what, expr)
+}
+
+// TestFollowPageQuietConsole: a phone follows its ticket and is called without anyone having
+// touched the page: the page alerts (data-alert) without calling navigator.vibrate, which the
+// browser blocks without a user gesture and reports on the console; the page has an icon that
+// loads, and /favicon.ico is no 404. Nothing lands on the console.
+func TestFollowPageQuietConsole(t *testing.T) {
+	e := newEnv(t)
+	staff := e.login("counter1")
+	e.act(staff, 1, "open", nil, 200)
+	tk := e.issue("A")
+	phone, console := consoleTab(t, browser(t, 390, 844))
+	// chromedp's Poll (must) runs as a user gesture: wait with plain evaluations, as nobody taps.
+	run(t, phone, "open follow page", chromedp.Navigate(tk.FollowURL))
+	untouched(t, phone, "follow page live", `window.onedoorFollow && onedoorFollow.live()`)
+	e.act(staff, 1, "call", map[string]any{"ticket": tk.Number}, 200)
+	untouched(t, phone, "called and alerted", `document.getElementById("follow").dataset.state === "called" && (document.getElementById("follow").dataset.alert || "").indexOf("called") === 0`)
+	if got := evalString(t, phone, `String(navigator.userActivation.hasBeenActive)`); got != "false" {
+		t.Fatalf("the test touched the page (user activation %s)", got)
+	}
+	if got := evalString(t, phone, `String(window.blockedVibrate || 0)`); got != "0" {
+		t.Errorf("the page called navigator.vibrate %s times before anyone touched it", got)
+	}
+	icon := evalString(t, phone, `(function(){var l=document.querySelector('link[rel~="icon"]');return l?l.href:""})()`)
+	if icon == "" {
+		t.Error("the follow page names no icon")
+	} else if r := e.do("GET", strings.TrimPrefix(icon, e.ts.URL), "", nil); r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "image/") {
+		t.Errorf("icon %s: %d %q", icon, r.status, r.header.Get("Content-Type"))
+	}
+	if r := e.do("GET", "/favicon.ico", "", nil); r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "image/") {
+		t.Errorf("/favicon.ico: %d %q", r.status, r.header.Get("Content-Type"))
+	}
+	run(t, phone, "settle", chromedp.Sleep(300*time.Millisecond))
+	for _, l := range console() {
+		if strings.Contains(l, "vibrate") || strings.HasPrefix(l, "error") || strings.HasPrefix(l, "exception") || strings.HasPrefix(l, "console.") {
+			t.Errorf("console: %s", l)
+		}
+	}
 }

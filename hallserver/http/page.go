@@ -176,7 +176,7 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // assetTypes are the content types of the embedded assets.
-var assetTypes = map[string]string{".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+var assetTypes = map[string]string{".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
 
 // handleAsset serves the pages' scripts and styles.
 func (s *Server) handleAsset(w http.ResponseWriter, r *http.Request) {
@@ -192,4 +192,11 @@ func (s *Server) handleAsset(w http.ResponseWriter, r *http.Request) {
 	if _, err := w.Write(b); err != nil {
 		s.log.Debug("write asset", "err", fmt.Errorf("asset %s: %w", name, err))
 	}
+}
+
+// handleFavicon serves GET /favicon.ico, which browsers ask for on every page without an icon
+// link: the pages' icon (web/icon.svg), never a 404 on the console.
+func (s *Server) handleFavicon(w http.ResponseWriter, r *http.Request) {
+	r.SetPathValue("file", "icon.svg")
+	s.handleAsset(w, r)
 }

@@ -106,6 +106,7 @@ func (s *Server) routeTable() []resource {
 			{"GET", "/supervision", authPage, s.handleSupervisionPage},
 			{"GET", "/roadmap", authAnyone, s.handleRoadmapPage},
 			{"GET", "/assets/{file}", authAnyone, s.handleAsset},
+			{"GET", "/favicon.ico", authAnyone, s.handleFavicon},
 		}},
 		{name: "admin", routes: []route{
 			{"GET", "/api/v1/admin/backup", authAdmin, s.handleBackup},

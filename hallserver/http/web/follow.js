@@ -32,11 +32,17 @@
 
   // ---- alerts: vibration and a notification, each once per occasion ----
 
+  // The browser blocks (and reports on the console) a vibration before the person has touched
+  // the page: vibrate only once they have (the "notify me" button is such a touch).
+  function mayVibrate() {
+    return !!navigator.vibrate && (!navigator.userActivation || navigator.userActivation.hasBeenActive);
+  }
+
   function alertOnce(key, title, body) {
     if (seen[key]) { return; }
     seen[key] = true;
     try { sessionStorage.setItem("onedoor.alert." + token, JSON.stringify(seen)); } catch (e) { /* private mode */ }
-    if (navigator.vibrate) { try { navigator.vibrate([300, 150, 300, 150, 600]); } catch (e) { /* not allowed */ } }
+    if (mayVibrate()) { try { navigator.vibrate([300, 150, 300, 150, 600]); } catch (e) { /* not allowed */ } }
     if (window.Notification && Notification.permission === "granted") {
       try { new Notification(title, { body: body, tag: "onedoor-" + number }); } catch (e) { /* mobile needs a service worker */ }
     }
