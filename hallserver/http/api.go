@@ -258,7 +258,7 @@ func toFollowJSON(f *hall.Follow) wire.Follow {
 	t := f.Ticket
 	out := wire.Follow{
 		Number: f.Number, State: f.State, Hall: t.Hall, HallName: f.HallName, Service: t.Service,
-		ServiceName: f.Service, Position: f.Position, EtaSeconds: f.EtaSeconds, Counter: f.Counter,
+		ServiceName: f.Service, Position: f.Position, EtaSeconds: f.EtaSeconds, Unserved: f.Unserved, Counter: f.Counter,
 		Materials: f.Materials, Priority: t.Priority, PersonID: hall.MaskPersonID(t.PersonID),
 		IssuedAt: t.IssuedAt, CalledAt: t.CalledAt, StartedAt: t.StartedAt, FinishedAt: t.FinishedAt,
 		Outcome: t.Outcome, HasCase: t.CaseID != "",

@@ -2,6 +2,7 @@ package http
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 // settableClock is a case-service clock a test moves forward.
@@ -200,4 +202,39 @@ func TestFollowPageQuietConsole(t *testing.T) {
 			t.Errorf("console: %s", l)
 		}
 	}
+}
+
+// TestFollowPageNobodyServes: while no open counter serves the ticket's service, the follow page
+// says so and shows no wait estimate (never "0 分钟"), in the page as served and after live
+// updates; once a counter opens for it, the estimate comes back without a reload.
+func TestFollowPageNobodyServes(t *testing.T) {
+	e := newEnv(t)
+	tk := e.issue("A")
+	var f wire.Follow
+	e.do("GET", "/api/v1/follow/"+tk.Token, "", nil).decode(t, &f)
+	if !f.Unserved {
+		t.Errorf("follow API with no counter open: %+v, want unserved", f)
+	}
+	ctx := browser(t, 390, 844)
+	visible := func(id string) string {
+		return `(function(){var e=document.getElementById("` + id + `");return !!e && !e.hidden && e.offsetParent !== null})()`
+	}
+	check := func(when string, unserved bool) {
+		t.Helper()
+		got := evalString(t, ctx, `String(`+visible("unserved")+`) + " " + String(`+visible("eta")+`)`)
+		if want := fmt.Sprintf("%t %t", unserved, !unserved); got != want {
+			t.Errorf("%s: nobody-serves notice and estimate shown %q, want %q", when, got, want)
+		}
+	}
+	openFollow(t, ctx, tk.FollowURL)
+	check("as served", true)
+	refreshTicket := `(document.getElementById("follow").removeAttribute("data-state"), document.dispatchEvent(new Event("visibilitychange")), "")`
+	evalString(t, ctx, refreshTicket)
+	must(t, ctx, "ticket drawn again", `document.getElementById("follow").dataset.state === "waiting"`, 3*time.Second)
+	check("after a live update", true)
+	shot(t, ctx, "follow-nobody-serves")
+
+	e.act(e.login("counter1"), 1, "open", nil, 200)
+	must(t, ctx, "estimate back", visible("eta"), 5*time.Second)
+	check("after a counter opened", false)
 }

@@ -60,6 +60,9 @@
     root.setAttribute("data-state", f.state);
     setText("ahead", f.position);
     setText("eta", O.minutes(f.etaSeconds));
+    // Nobody serves the service now: no estimate ("0 minutes" would be a lie), say so instead.
+    show("eta-box", !f.unserved);
+    show("unserved", f.state === "waiting" && !!f.unserved);
     var atCounter = !!f.counter && (f.state === "called" || f.state === "serving");
     setText("counter", f.counter || "");
     setText("counter-en", f.counter || "");
@@ -67,7 +70,7 @@
     show("stats", f.state === "waiting");
     show("cancel", f.state === "waiting" || f.state === "parked");
     show("notify", (f.state === "waiting" || f.state === "parked") && !!window.Notification && Notification.permission === "default");
-    if (f.state === "waiting" && f.position <= 3 && f.position >= 0) {
+    if (f.state === "waiting" && !f.unserved && f.position <= 3 && f.position >= 0) {
       alertOnce("ahead3", number + " 前面还有 " + f.position + " 人", "请回到大厅候叫 Please come back to the hall: " + f.position + " ahead");
     }
     if (f.state === "called") {
@@ -113,7 +116,8 @@
       fetchTicket();
       return;
     }
-    if (last.state === "waiting" && /^ticket\./.test(msg.type || "") && !spaced) {
+    // A counter opening or closing changes whether anybody serves the service.
+    if (last.state === "waiting" && /^(ticket|counter)\./.test(msg.type || "") && !spaced) {
       var wait = Math.max(0, 3000 - (Date.now() - lastFetch));
       spaced = setTimeout(function () { spaced = null; fetchTicket(); }, wait);
     }
