@@ -238,3 +238,48 @@ func TestFollowPageNobodyServes(t *testing.T) {
 	must(t, ctx, "estimate back", visible("eta"), 5*time.Second)
 	check("after a counter opened", false)
 }
+
+// TestFollowPageRatesVisitAndAdvisesMissed: the open follow page of a ticket finished at the
+// counter offers the visit rating (好差评); the holder gives 4 stars and the page, also after a
+// reload, shows the rating instead of the form. A missed (过号) ticket's page says how to be put
+// back in the queue.
+func TestFollowPageRatesVisitAndAdvisesMissed(t *testing.T) {
+	e := newEnv(t)
+	staff := e.login("counter1")
+	e.act(staff, 1, "open", nil, 200)
+	tk, missed := e.issue("A"), e.issue("A")
+	ctx := browser(t, 390, 844)
+	openFollow(t, ctx, tk.FollowURL)
+	if got := evalString(t, ctx, `String(document.getElementById("visit").hidden)`); got != "true" {
+		t.Errorf("rating offered while waiting")
+	}
+	e.act(staff, 1, "call-next", nil, 200)
+	e.act(staff, 1, "start", nil, 200)
+	e.act(staff, 1, "finish", map[string]any{"outcome": "resolved"}, 200)
+	must(t, ctx, "rating offered", `document.getElementById("follow").dataset.state === "done" && !document.getElementById("visit").hidden && !document.getElementById("visit-rate").hidden`, 3*time.Second)
+	shot(t, ctx, "follow-visit-form")
+	run(t, ctx, "rate 4 stars",
+		chromedp.Click(chromedp.CSS(`label[for="vstar-4"]`)),
+		chromedp.SendKeys(chromedp.CSS("#visit-comment"), "很快 <i>谢谢</i>"),
+		chromedp.Click(chromedp.CSS("#visit-btn")))
+	must(t, ctx, "rated", `!document.getElementById("visit-rated").hidden && document.getElementById("visit-rate").hidden`, 3*time.Second)
+	shot(t, ctx, "follow-visit-rated")
+	for _, when := range []string{"after rating", "after a reload"} {
+		if got := evalString(t, ctx, `document.getElementById("visit-stars").textContent + document.getElementById("visit-said").textContent`); got != "4 · 很快 <i>谢谢</i>" {
+			t.Errorf("%s: rating shown as %q", when, got)
+		}
+		run(t, ctx, "reload", chromedp.Reload())
+		must(t, ctx, "page", `window.onedoorFollow && document.getElementById("visit-rate").hidden && !document.getElementById("visit-rated").hidden`, 3*time.Second)
+	}
+
+	openFollow(t, ctx, missed.FollowURL)
+	must(t, ctx, "no advice while waiting", `document.getElementById("missed").hidden`, time.Second)
+	e.act(staff, 1, "call-next", nil, 200)
+	e.act(staff, 1, "no-show", nil, 200)
+	must(t, ctx, "missed advice", `document.getElementById("follow").dataset.state === "no_show" && !document.getElementById("missed").hidden && document.getElementById("visit").hidden`, 3*time.Second)
+	if got := evalString(t, ctx, `document.getElementById("missed").textContent`); !strings.Contains(got, "恢复排队") || !strings.Contains(got, "put you back in the queue") {
+		t.Errorf("missed advice %q", got)
+	}
+	evalString(t, ctx, `(document.getElementById("missed").scrollIntoView(), "")`)
+	shot(t, ctx, "follow-missed")
+}

@@ -78,6 +78,7 @@ func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fj := toFollowJSON(f)
+	fj.VisitRating = s.visitRating(r, &fj)
 	loc := s.campusLoc()
 	d := pageData{Token: r.PathValue("token"), F: &fj, Active: fj.State.Open(), Issued: fj.IssuedAt.In(loc).Format("15:04")}
 	if c := s.ticketCase(r, &f.Ticket); c != nil {

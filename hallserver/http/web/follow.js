@@ -69,6 +69,9 @@
     show("called", atCounter);
     show("stats", f.state === "waiting");
     show("cancel", f.state === "waiting" || f.state === "parked");
+    show("missed", f.state === "no_show");
+    show("visit", f.state === "done");
+    renderVisitRating(f.visitRating);
     show("notify", (f.state === "waiting" || f.state === "parked") && !!window.Notification && Notification.permission === "default");
     if (f.state === "waiting" && !f.unserved && f.position <= 3 && f.position >= 0) {
       alertOnce("ahead3", number + " 前面还有 " + f.position + " 人", "请回到大厅候叫 Please come back to the hall: " + f.position + " ahead");
@@ -83,6 +86,16 @@
     last.state = f.state;
     last.position = f.position;
     return LIVE[f.state];
+  }
+
+  // The holder's rating of the finished visit (好差评): the form until rated, then the rating.
+  function renderVisitRating(v) {
+    show("visit-rate", !v);
+    show("visit-rated", !!v);
+    if (v) {
+      setText("visit-stars", v.stars);
+      setText("visit-said", v.comment ? " · " + v.comment : "");
+    }
   }
 
   var fetching = false, again = false, lastFetch = 0;
@@ -127,6 +140,7 @@
   function startLive() {
     if (!token || !hall) { return; }
     conn = O.stream(hall, onStream, function (up) {
+      if (!conn) { return; } // stopLive closed it: the ticket is no longer live, nothing to poll
       clearInterval(poll);
       poll = null;
       if (!up) {
@@ -166,6 +180,24 @@
       if (navigator.vibrate) { try { navigator.vibrate(50); } catch (e) { /* not allowed */ } }
       if (!window.Notification) { notify.hidden = true; return; }
       Notification.requestPermission().then(function () { notify.hidden = true; });
+    });
+  }
+
+  var visitForm = $("visit-rate");
+  if (visitForm) {
+    visitForm.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var s = visitForm.querySelector('input[name="visit-stars"]:checked');
+      if (!s) { setText("visit-msg", "请选择星级 Choose 1–5 stars"); return; }
+      setText("visit-msg", "");
+      var b = $("visit-btn");
+      b.disabled = true;
+      O.api("POST", api + "/rating", { stars: parseInt(s.value, 10), comment: $("visit-comment").value.trim() }).then(function (r) {
+        renderVisitRating(r.body);
+      }, function (e) {
+        if (e.status === 409 && e.code === "conflict") { fetchTicket(); }
+        setText("visit-msg", "提交失败 Could not send: " + e.message);
+      }).then(function () { b.disabled = false; });
     });
   }
 
