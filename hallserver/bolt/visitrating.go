@@ -32,23 +32,6 @@ func NewVisitRatings(db *DB, now func() time.Time) (*VisitRatings, error) {
 	return &VisitRatings{db: db, now: now}, nil
 }
 
-// ticketByToken reads the committed ticket the follow token names, nil when none.
-func ticketByToken(tx *bbolt.Tx, token string) (*hall.Ticket, error) {
-	id := tx.Bucket(bucketTokens).Get([]byte(token))
-	if id == nil {
-		return nil, nil
-	}
-	v := tx.Bucket(bucketTickets).Get(id)
-	if v == nil {
-		return nil, nil
-	}
-	t := new(hall.Ticket)
-	if err := json.Unmarshal(v, t); err != nil {
-		return nil, fmt.Errorf("decode ticket %s: %w", id, err)
-	}
-	return t, nil
-}
-
 // RateVisit stores the rating of the finished ticket followed by token, once.
 func (v *VisitRatings) RateVisit(ctx context.Context, token string, r hall.VisitRating) (*hall.VisitRating, error) {
 	if err := r.Validate(); err != nil {

@@ -23,6 +23,7 @@ var pageFuncs = template.FuncMap{
 	"stateZh":    func(s hall.TicketState) string { return publicLabels().Ticket[s].Zh },
 	"stateEn":    func(s hall.TicketState) string { return publicLabels().Ticket[s].En },
 	"caseStatus": func(s hall.CaseState) hall.Text { return publicLabels().Case[s] },
+	"starValues": func() []int { return []int{5, 4, 3, 2, 1} }, // right to left: the CSS fills from the checked star
 }
 
 // pageBoot is what the server hands every scripted page, and always the same way: the "scripts"

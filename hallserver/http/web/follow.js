@@ -187,7 +187,7 @@
   if (visitForm) {
     visitForm.addEventListener("submit", function (ev) {
       ev.preventDefault();
-      var s = visitForm.querySelector('input[name="visit-stars"]:checked');
+      var s = visitForm.querySelector('input[name="vstars"]:checked');
       if (!s) { setText("visit-msg", "请选择星级 Choose 1–5 stars"); return; }
       setText("visit-msg", "");
       var b = $("visit-btn");
