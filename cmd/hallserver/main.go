@@ -276,6 +276,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	for _, d := range c.Departments {
 		deptCodes = append(deptCodes, d.Code)
 	}
+	visitRatings, err := bolt.NewVisitRatings(db, time.Now)
+	if err != nil {
+		return err
+	}
 	longList, err := bolt.NewLongList(db, deptCodes, time.Now)
 	if err != nil {
 		return err
@@ -301,6 +305,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		Reports:      cs,
 		Topics:       topics,
 		LongList:     longList,
+		VisitRatings: visitRatings,
 
 		// Enrolled Open311 clients (key → client name), from -open311-keys.
 		Open311Keys: open311Keys,

@@ -20,6 +20,7 @@
 //	auth.go        Auth (hall.AuthService): staff, devices, sessions
 //	topics.go      Topics (hall.TopicService): hot topics and their answers
 //	longlist.go    LongList (hall.LongListService): the long-standing issues list
+//	visitrating.go VisitRatings (hall.VisitRatingService): the visit ratings (好差评)
 //	delivery.go    DeliveryStore: the webhook deliverers' cursors and dead-letter notes
 //
 // # Layout
@@ -66,6 +67,12 @@
 //	topics.answers  topic ID → hall.TopicAnswer (published answers to hot topics)
 //	topics.cases    case ID → topic ID (the cases an answer is linked to)
 //	longlist        item ID → hall.ListItem (the long-standing issues list)
+//
+// Next to the queues (visitrating.go):
+//
+//	visit.ratings   ticket ID → hall.VisitRating: the holder's rating of a finished visit
+//	                (好差评), written once per ticket (checked against tickets/tokens in the
+//	                same transaction), never changed
 //	outbox.cursor   deliverer name → seq (8 bytes) of the last case event it delivered
 //	outbox.notes    deliverer name + 0x00 + seq (8 bytes) → dead-letter note (JSON, opaque here)
 //
@@ -110,6 +117,7 @@ var (
 	bucketTopicAnswers   = []byte("topics.answers")
 	bucketTopicCases     = []byte("topics.cases")
 	bucketLongList       = []byte("longlist")
+	bucketVisitRatings   = []byte("visit.ratings")
 	bucketDeliveryCursor = []byte("outbox.cursor")
 	bucketDeliveryNotes  = []byte("outbox.notes")
 

@@ -131,23 +131,32 @@ func (s *queueStore) TicketByID(ctx context.Context, id string) (*hall.Ticket, e
 	return t, nil
 }
 
+// ticketByToken reads the committed ticket the follow token names, nil when none.
+func ticketByToken(tx *bbolt.Tx, token string) (*hall.Ticket, error) {
+	id := tx.Bucket(bucketTokens).Get([]byte(token))
+	if id == nil {
+		return nil, nil
+	}
+	v := tx.Bucket(bucketTickets).Get(id)
+	if v == nil {
+		return nil, nil
+	}
+	t := new(hall.Ticket)
+	if err := json.Unmarshal(v, t); err != nil {
+		return nil, fmt.Errorf("decode ticket %s: %w", id, err)
+	}
+	return t, nil
+}
+
 // TicketByToken reads the committed ticket with a follow token.
 func (s *queueStore) TicketByToken(ctx context.Context, token string) (*hall.Ticket, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	var t *hall.Ticket
-	err := s.db.bolt.View(func(tx *bbolt.Tx) error {
-		id := tx.Bucket(bucketTokens).Get([]byte(token))
-		if id == nil {
-			return nil
-		}
-		v := tx.Bucket(bucketTickets).Get(id)
-		if v == nil {
-			return nil
-		}
-		t = new(hall.Ticket)
-		return json.Unmarshal(v, t)
+	err := s.db.bolt.View(func(tx *bbolt.Tx) (err error) {
+		t, err = ticketByToken(tx, token)
+		return err
 	})
 	if err != nil {
 		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: read ticket by token: %v", err)

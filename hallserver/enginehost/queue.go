@@ -272,21 +272,21 @@ func (q *Queue) issuedByID(ctx context.Context, l *hallLog, h hall.Hall, id stri
 	if svc, ok := h.Service(t.Service); ok && svc.Materials != nil {
 		iss.Materials = svc.Materials
 	}
-	iss.Position, iss.EtaSeconds = q.position(l, id)
+	iss.Position, iss.EtaSeconds, _ = q.position(l, id, t.Service)
 	return iss, nil
 }
 
-// position is a waiting ticket's place in the live queue and its estimated wait (0, 0 when it
-// does not wait).
-func (q *Queue) position(l *hallLog, id string) (ahead, eta int) {
+// position is a waiting ticket's place in the live queue, its estimated wait (0, 0 when it
+// does not wait) and whether no open counter serves its service svc now.
+func (q *Queue) position(l *hallLog, id, svc string) (ahead, eta int, unserved bool) {
 	l.Lock()
 	defer l.Unlock()
 	if eng, err := l.Engine(); err == nil {
 		if a, e, ok := eng.Position(q.now(), id); ok {
-			return a, e
+			return a, e, !eng.Served(svc)
 		}
 	}
-	return 0, 0
+	return 0, 0, false
 }
 
 // apply runs one engine command on the hall under its lock and waits until its change is durable.
@@ -365,7 +365,7 @@ func (q *Queue) Follow(ctx context.Context, token string) (*hall.Follow, error) 
 		f.Counter = t.Counter
 	}
 	if t.State == hall.TicketWaiting {
-		f.Position, f.EtaSeconds = q.position(l, t.ID)
+		f.Position, f.EtaSeconds, f.Unserved = q.position(l, t.ID, t.Service)
 	}
 	return f, nil
 }

@@ -143,6 +143,9 @@ type Follow struct {
 	Service    Text        `json:"serviceName"`
 	Position   int         `json:"position"` // people ahead; 0 when called
 	EtaSeconds int         `json:"etaSeconds"`
-	Counter    int         `json:"counter,omitempty"`
-	Materials  []Text      `json:"materials"`
+	// Unserved says no open counter serves the waiting ticket's service now: EtaSeconds means
+	// nothing then, and pages say so instead of "0 minutes".
+	Unserved  bool   `json:"unserved,omitempty"`
+	Counter   int    `json:"counter,omitempty"`
+	Materials []Text `json:"materials"`
 }

@@ -269,7 +269,7 @@ func toFollowJSON(f *hall.Follow) wire.Follow {
 	t := f.Ticket
 	out := wire.Follow{
 		Number: f.Number, State: f.State, Hall: t.Hall, HallName: f.HallName, Service: t.Service,
-		ServiceName: f.Service, Position: f.Position, EtaSeconds: f.EtaSeconds, Counter: f.Counter,
+		ServiceName: f.Service, Position: f.Position, EtaSeconds: f.EtaSeconds, Unserved: f.Unserved, Counter: f.Counter,
 		Materials: f.Materials, Priority: t.Priority, PersonID: hall.MaskPersonID(t.PersonID),
 		IssuedAt: t.IssuedAt, CalledAt: t.CalledAt, StartedAt: t.StartedAt, FinishedAt: t.FinishedAt,
 		Outcome: t.Outcome, HasCase: t.CaseID != "",
@@ -319,7 +319,48 @@ func (s *Server) handleFollow(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toFollowJSON(f))
+	fj := toFollowJSON(f)
+	fj.VisitRating = s.visitRating(r, &fj)
+	writeJSON(w, http.StatusOK, fj)
+}
+
+// visitRating returns the holder's rating of a finished visit, nil when none (or unknown: the
+// page then offers the form, and a second rating is refused).
+func (s *Server) visitRating(r *http.Request, f *wire.Follow) *hall.VisitRating {
+	if s.cfg.VisitRatings == nil || f.State != hall.TicketDone {
+		return nil
+	}
+	v, err := s.cfg.VisitRatings.VisitRating(r.Context(), r.PathValue("token"))
+	if err != nil {
+		s.log.Warn("visit rating", "err", err)
+		return nil
+	}
+	return v
+}
+
+// handleVisitRating serves POST /api/v1/follow/{token}/rating: the holder rates the finished
+// visit (好差评), once; 201 with the stored rating.
+func (s *Server) handleVisitRating(w http.ResponseWriter, r *http.Request) {
+	tok, err := followToken(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if s.cfg.VisitRatings == nil {
+		s.writeError(w, r, hall.Errorf(hall.EUNAVAILABLE, "", "visit ratings are not kept here"))
+		return
+	}
+	var body wire.VisitRatingRequest
+	if err := decodeJSON(w, r, &body, false); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	v, err := s.cfg.VisitRatings.RateVisit(r.Context(), tok, hall.VisitRating{Stars: body.Stars, Comment: body.Comment})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, v)
 }
 
 func (s *Server) handleFollowCancel(w http.ResponseWriter, r *http.Request) {

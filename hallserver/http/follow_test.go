@@ -2,10 +2,13 @@ package http
 
 import (
 	"context"
+	"encoding/json"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"onedoor/hallserver/bolt"
+	"onedoor/hallserver/hall"
 	"onedoor/hallserver/wire"
 )
 
@@ -114,5 +117,66 @@ func TestCaseFollowPageAlone(t *testing.T) {
 		if strings.Contains(body, bad) {
 			t.Errorf("case page has %q", bad)
 		}
+	}
+}
+
+// TestVisitRatingAPI: the holder rates a finished visit once (好差评) through
+// POST /api/v1/follow/{token}/rating; before the visit is finished, a second time, or with bad
+// input the answer is a 4xx naming the field and nothing is stored; the rating is in the bbolt
+// file (a second store on the file reads it) and in the follow view.
+func TestVisitRatingAPI(t *testing.T) {
+	e := newEnv(t)
+	staff := e.login("counter1")
+	e.act(staff, 1, "open", nil, 200)
+	tk := e.issue("A")
+	path := "/api/v1/follow/" + tk.Token + "/rating"
+	refused := func(what string, body any, status int, code, field string) {
+		t.Helper()
+		r := e.do("POST", path, "", body)
+		var eb wire.ErrorBody
+		if r.status != status || json.Unmarshal(r.body, &eb) != nil || eb.Error.Code != code || eb.Error.Field != field {
+			t.Errorf("%s: %d %s, want %d %s naming %q", what, r.status, r.body, status, code, field)
+		}
+	}
+	refused("while waiting", map[string]any{"stars": 5}, 409, hall.ECONFLICT, "state")
+	e.act(staff, 1, "call-next", nil, 200)
+	e.act(staff, 1, "start", nil, 200)
+	e.act(staff, 1, "finish", map[string]any{"outcome": "resolved"}, 200)
+
+	refused("no stars", map[string]any{"comment": "好"}, 400, hall.EINVALID, "stars")
+	refused("6 stars", map[string]any{"stars": 6}, 400, hall.EINVALID, "stars")
+	refused("stars as text", map[string]any{"stars": "5"}, 400, hall.EINVALID, "stars")
+	refused("long comment", map[string]any{"stars": 4, "comment": strings.Repeat("好", hall.MaxVisitComment+1)}, 400, hall.EINVALID, "comment")
+	refused("unknown field", map[string]any{"stars": 4, "person": "x"}, 400, hall.EINVALID, "person")
+	if r := e.do("POST", "/api/v1/follow/not-a-token/rating", "", map[string]any{"stars": 4}); r.status != 404 {
+		t.Errorf("unknown token: %d %s", r.status, r.body)
+	}
+	var f wire.Follow
+	e.do("GET", "/api/v1/follow/"+tk.Token, "", nil).decode(t, &f)
+	if f.VisitRating != nil {
+		t.Fatalf("refused ratings stored: %+v", f.VisitRating)
+	}
+
+	r := e.do("POST", path, "", map[string]any{"stars": 2, "comment": "等太久 <b>"})
+	var got hall.VisitRating
+	if r.status != 201 {
+		t.Fatalf("rate: %d %s", r.status, r.body)
+	}
+	r.decode(t, &got)
+	if got.Stars != 2 || got.Comment != "等太久 <b>" || got.At.IsZero() {
+		t.Errorf("stored rating %+v", got)
+	}
+	refused("a second time", map[string]any{"stars": 5}, 409, hall.ECONFLICT, "rating")
+
+	e.do("GET", "/api/v1/follow/"+tk.Token, "", nil).decode(t, &f)
+	if f.VisitRating == nil || f.VisitRating.Stars != 2 {
+		t.Errorf("follow view: %+v", f.VisitRating)
+	}
+	other, err := bolt.NewVisitRatings(e.db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := other.VisitRating(context.Background(), tk.Token); err != nil || v == nil || v.Stars != 2 || v.Comment != got.Comment {
+		t.Errorf("read from the file: %+v %v", v, err)
 	}
 }

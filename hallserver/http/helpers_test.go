@@ -128,7 +128,11 @@ func (e *env) start() {
 		events = e.events
 	}
 	e.ts = httptest.NewUnstartedServer(nil)
-	cfg := Config{Queue: e.q, Events: events, Auth: e.auth, Campus: e.campus, PublicURL: "http://" + e.ts.Listener.Addr().String(),
+	ratings, err := bolt.NewVisitRatings(e.db, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	cfg := Config{Queue: e.q, Events: events, Auth: e.auth, Campus: e.campus, PublicURL: "http://" + e.ts.Listener.Addr().String(), VisitRatings: ratings,
 		Backup: func(ctx context.Context) (BackupFile, error) { return e.db.Snapshot(ctx) },
 		Storage: func() StorageStatus {
 			st := e.db.Storage()

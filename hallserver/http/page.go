@@ -24,6 +24,7 @@ var pageFuncs = template.FuncMap{
 	"stateZh":    func(s hall.TicketState) string { return publicLabels().Ticket[s].Zh },
 	"stateEn":    func(s hall.TicketState) string { return publicLabels().Ticket[s].En },
 	"caseStatus": func(s hall.CaseState) hall.Text { return publicLabels().Case[s] },
+	"starValues": func() []int { return []int{5, 4, 3, 2, 1} }, // right to left: the CSS fills from the checked star
 }
 
 // pageBoot is what the server hands every scripted page, and always the same way: the "scripts"
@@ -79,6 +80,7 @@ func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fj := toFollowJSON(f)
+	fj.VisitRating = s.visitRating(r, &fj)
 	loc := s.campusLoc()
 	d := pageData{Token: r.PathValue("token"), F: &fj, Active: fj.State.Open(), Issued: fj.IssuedAt.In(loc).Format("15:04")}
 	if c := s.ticketCase(r, &f.Ticket); c != nil {
@@ -178,7 +180,7 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // assetTypes are the content types of the embedded assets.
-var assetTypes = map[string]string{".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+var assetTypes = map[string]string{".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
 
 // handleAsset serves the pages' scripts and styles.
 func (s *Server) handleAsset(w http.ResponseWriter, r *http.Request) {
@@ -194,4 +196,11 @@ func (s *Server) handleAsset(w http.ResponseWriter, r *http.Request) {
 	if _, err := w.Write(b); err != nil {
 		s.log.Debug("write asset", "err", fmt.Errorf("asset %s: %w", name, err))
 	}
+}
+
+// handleFavicon serves GET /favicon.ico, which browsers ask for on every page without an icon
+// link: the pages' icon (web/icon.svg), never a 404 on the console.
+func (s *Server) handleFavicon(w http.ResponseWriter, r *http.Request) {
+	r.SetPathValue("file", "icon.svg")
+	s.handleAsset(w, r)
 }

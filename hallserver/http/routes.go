@@ -59,6 +59,7 @@ func (s *Server) routeTable() []resource {
 			{"GET", "/api/v1/halls/{hall}/waiting", authHall, s.handleWaiting},
 			{"GET", "/api/v1/follow/{token}", authToken, s.handleFollow},
 			{"POST", "/api/v1/follow/{token}/cancel", authToken, s.handleFollowCancel},
+			{"POST", "/api/v1/follow/{token}/rating", authToken, s.handleVisitRating},
 			{"POST", "/api/v1/follow/{token}/request", authToken, s.handleWebCase},
 		}},
 		{name: "counters", routes: []route{
@@ -106,6 +107,7 @@ func (s *Server) routeTable() []resource {
 			{"GET", "/supervision", authPage, s.handleSupervisionPage},
 			{"GET", "/roadmap", authAnyone, s.handleRoadmapPage},
 			{"GET", "/assets/{file}", authAnyone, s.handleAsset},
+			{"GET", "/favicon.ico", authAnyone, s.handleFavicon},
 		}},
 		{name: "admin", routes: []route{
 			{"GET", "/api/v1/admin/backup", authAdmin, s.handleBackup},

@@ -62,6 +62,9 @@ type Config struct {
 	Reports  hall.CaseReports
 	Topics   hall.TopicService
 	LongList hall.LongListService
+	// VisitRatings keeps the ratings of finished visits (好差评, POST
+	// /api/v1/follow/{token}/rating); nil makes that route answer 503.
+	VisitRatings hall.VisitRatingService
 
 	// ReadTimeout bounds reading a request's body and WriteTimeout writing its response, both
 	// counted from when the handler starts; 0 means no bound. Neither applies to the WebSocket

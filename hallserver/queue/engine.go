@@ -773,6 +773,17 @@ func (e *Engine) TicketByNumber(number string) (hall.Ticket, bool) {
 	return e.Ticket(id)
 }
 
+// Served reports whether an open counter serves the service now; when none does, a waiting
+// ticket of the service has no meaningful wait estimate.
+func (e *Engine) Served(svc string) bool {
+	for _, c := range e.counters {
+		if c.State == hall.CounterOpen && slices.Contains(c.Services, svc) {
+			return true
+		}
+	}
+	return false
+}
+
 // Position returns how many people are ahead of a waiting ticket and its estimated wait in
 // seconds; ok is false when the ticket is not waiting.
 func (e *Engine) Position(now time.Time, id string) (ahead, etaSeconds int, ok bool) {
@@ -847,11 +858,7 @@ func (e *Engine) Snapshot(now time.Time) hall.Snapshot {
 			EtaSeconds: e.estimate(now, svc.Code, n, false),
 			LastCalled: e.lastCalled(svc.Code),
 		}
-		for _, c := range e.counters {
-			if c.State == hall.CounterOpen && slices.Contains(c.Services, svc.Code) {
-				st.Open = true
-			}
-		}
+		st.Open = e.Served(svc.Code)
 		s.Services = append(s.Services, st)
 	}
 	for _, c := range e.counters {

@@ -82,18 +82,29 @@ type Follow struct {
 	ServiceName hall.Text        `json:"serviceName"`
 	Position    int              `json:"position"`
 	EtaSeconds  int              `json:"etaSeconds"`
-	Counter     int              `json:"counter,omitempty"`
-	Materials   []hall.Text      `json:"materials"`
-	Priority    bool             `json:"priority"`
-	PersonID    string           `json:"personId,omitempty"` // masked
-	IssuedAt    time.Time        `json:"issuedAt"`
-	CalledAt    *time.Time       `json:"calledAt,omitempty"`
-	StartedAt   *time.Time       `json:"startedAt,omitempty"`
-	FinishedAt  *time.Time       `json:"finishedAt,omitempty"`
-	Outcome     hall.Outcome     `json:"outcome,omitempty"`
+	// Unserved: no open counter serves the waiting ticket's service now (EtaSeconds means nothing).
+	Unserved   bool         `json:"unserved,omitempty"`
+	Counter    int          `json:"counter,omitempty"`
+	Materials  []hall.Text  `json:"materials"`
+	Priority   bool         `json:"priority"`
+	PersonID   string       `json:"personId,omitempty"` // masked
+	IssuedAt   time.Time    `json:"issuedAt"`
+	CalledAt   *time.Time   `json:"calledAt,omitempty"`
+	StartedAt  *time.Time   `json:"startedAt,omitempty"`
+	FinishedAt *time.Time   `json:"finishedAt,omitempty"`
+	Outcome    hall.Outcome `json:"outcome,omitempty"`
 	// HasCase says a counter handed the visit to a department (the case follows on the page); the
 	// case's ID stays internal (it carries the day and a running count).
 	HasCase bool `json:"hasCase,omitempty"`
+	// VisitRating is the holder's rating of the finished visit (好差评), once given.
+	VisitRating *hall.VisitRating `json:"visitRating,omitempty"`
+}
+
+// VisitRatingRequest is the body of POST /api/v1/follow/{token}/rating: the holder rates the
+// finished visit, once (stars 1–5, comment at most hall.MaxVisitComment characters).
+type VisitRatingRequest struct {
+	Stars   int    `json:"stars"`
+	Comment string `json:"comment"`
 }
 
 // CounterView answers GET /api/v1/halls/{hall}/counters/{n}: the counter and its current ticket.

@@ -32,11 +32,17 @@
 
   // ---- alerts: vibration and a notification, each once per occasion ----
 
+  // The browser blocks (and reports on the console) a vibration before the person has touched
+  // the page: vibrate only once they have (the "notify me" button is such a touch).
+  function mayVibrate() {
+    return !!navigator.vibrate && (!navigator.userActivation || navigator.userActivation.hasBeenActive);
+  }
+
   function alertOnce(key, title, body) {
     if (seen[key]) { return; }
     seen[key] = true;
     try { sessionStorage.setItem("onedoor.alert." + token, JSON.stringify(seen)); } catch (e) { /* private mode */ }
-    if (navigator.vibrate) { try { navigator.vibrate([300, 150, 300, 150, 600]); } catch (e) { /* not allowed */ } }
+    if (mayVibrate()) { try { navigator.vibrate([300, 150, 300, 150, 600]); } catch (e) { /* not allowed */ } }
     if (window.Notification && Notification.permission === "granted") {
       try { new Notification(title, { body: body, tag: "onedoor-" + number }); } catch (e) { /* mobile needs a service worker */ }
     }
@@ -54,14 +60,20 @@
     root.setAttribute("data-state", f.state);
     setText("ahead", f.position);
     setText("eta", O.minutes(f.etaSeconds));
+    // Nobody serves the service now: no estimate ("0 minutes" would be a lie), say so instead.
+    show("eta-box", !f.unserved);
+    show("unserved", f.state === "waiting" && !!f.unserved);
     var atCounter = !!f.counter && (f.state === "called" || f.state === "serving");
     setText("counter", f.counter || "");
     setText("counter-en", f.counter || "");
     show("called", atCounter);
     show("stats", f.state === "waiting");
     show("cancel", f.state === "waiting" || f.state === "parked");
+    show("missed", f.state === "no_show");
+    show("visit", f.state === "done");
+    renderVisitRating(f.visitRating);
     show("notify", (f.state === "waiting" || f.state === "parked") && !!window.Notification && Notification.permission === "default");
-    if (f.state === "waiting" && f.position <= 3 && f.position >= 0) {
+    if (f.state === "waiting" && !f.unserved && f.position <= 3 && f.position >= 0) {
       alertOnce("ahead3", number + " 前面还有 " + f.position + " 人", "请回到大厅候叫 Please come back to the hall: " + f.position + " ahead");
     }
     if (f.state === "called") {
@@ -74,6 +86,16 @@
     last.state = f.state;
     last.position = f.position;
     return LIVE[f.state];
+  }
+
+  // The holder's rating of the finished visit (好差评): the form until rated, then the rating.
+  function renderVisitRating(v) {
+    show("visit-rate", !v);
+    show("visit-rated", !!v);
+    if (v) {
+      setText("visit-stars", v.stars);
+      setText("visit-said", v.comment ? " · " + v.comment : "");
+    }
   }
 
   var fetching = false, again = false, lastFetch = 0;
@@ -107,7 +129,8 @@
       fetchTicket();
       return;
     }
-    if (last.state === "waiting" && /^ticket\./.test(msg.type || "") && !spaced) {
+    // A counter opening or closing changes whether anybody serves the service.
+    if (last.state === "waiting" && /^(ticket|counter)\./.test(msg.type || "") && !spaced) {
       var wait = Math.max(0, 3000 - (Date.now() - lastFetch));
       spaced = setTimeout(function () { spaced = null; fetchTicket(); }, wait);
     }
@@ -117,6 +140,7 @@
   function startLive() {
     if (!token || !hall) { return; }
     conn = O.stream(hall, onStream, function (up) {
+      if (!conn) { return; } // stopLive closed it: the ticket is no longer live, nothing to poll
       clearInterval(poll);
       poll = null;
       if (!up) {
@@ -159,12 +183,33 @@
     });
   }
 
+  var visitForm = $("visit-rate");
+  if (visitForm) {
+    visitForm.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var s = visitForm.querySelector('input[name="vstars"]:checked');
+      if (!s) { setText("visit-msg", "请选择星级 Choose 1–5 stars"); return; }
+      setText("visit-msg", "");
+      var b = $("visit-btn");
+      b.disabled = true;
+      O.api("POST", api + "/rating", { stars: parseInt(s.value, 10), comment: $("visit-comment").value.trim() }).then(function (r) {
+        renderVisitRating(r.body);
+      }, function (e) {
+        if (e.status === 409 && e.code === "conflict") { fetchTicket(); }
+        setText("visit-msg", "提交失败 Could not send: " + e.message);
+      }).then(function () { b.disabled = false; });
+    });
+  }
+
   // ---- the case ----
 
   function renderCase(c) {
     bilingual($("case-state"), O.label("caseState", c.state), "state cstate-" + c.state);
     var d = $("case-dept");
     if (d && c.departmentName) { bilingual(d, { zh: c.departmentName.zh || c.department, en: c.departmentName.en || "" }); }
+    // The reply-by time moves when the case is reopened: every place that names it follows.
+    var due = O.time(c.replyDue);
+    Array.prototype.forEach.call(root.querySelectorAll(".due"), function (e) { setText(e, due); });
     setText("case-text", c.text);
     show("case-text-box", !!c.text);
     setText("case-question-text", c.question || "");
