@@ -32,7 +32,7 @@ func TestInboxReplyReachesFollowPage(t *testing.T) {
 	oc := e.openKiosk(map[string]any{"hall": "students", "category": "library-seats", "text": "图书馆三楼占座严重 <b>没人管</b><img src=x onerror=window.pwned=1>"}, "")
 	ctx := browser(t, 1280, 900)
 	openInbox(t, ctx, e.ts.URL, "h-library", oc.Number)
-	run(t, ctx, "pick the case", chromedp.Click(chromedp.CSS(`#cases li[data-number=`+jsString(oc.Number)+`] button`)))
+	clickCase(t, ctx, "pick the case", oc.Number)
 	must(t, ctx, "case shown", `onedoorInbox.selected() === `+jsString(oc.Number)+` && onedoorInbox.state() === "dispatched" && !document.getElementById("act-sign").hidden`, 3*time.Second)
 	if got := evalString(t, ctx, `document.getElementById("c-text").textContent`); !strings.Contains(got, "<b>没人管</b><img src=x") {
 		t.Errorf("request text in the inbox: %q", got)
@@ -406,7 +406,7 @@ func TestInboxRequesterPhoneLeadOnly(t *testing.T) {
 		sc.Close()
 		ctx := browser(t, 1280, 900)
 		openInbox(t, ctx, e.ts.URL, tc.user, wc.Number)
-		run(t, ctx, "pick the case", chromedp.Click(chromedp.CSS(`#cases li[data-number=`+jsString(wc.Number)+`] button`)))
+		clickCase(t, ctx, "pick the case", wc.Number)
 		must(t, ctx, "case shown", `onedoorInbox.selected() === `+jsString(wc.Number), 3*time.Second)
 		if got := evalString(t, ctx, `document.getElementById("c-requester").textContent`); !strings.Contains(got, tc.want) {
 			t.Errorf("%s's inbox shows the requester as %q, want %q", tc.user, got, tc.want)
@@ -445,14 +445,14 @@ func TestInboxRequestTextWithDetails(t *testing.T) {
 	if got := evalString(t, ctx, `document.getElementById("cases").textContent`); strings.Contains(got, "自助机登记") || !strings.Contains(got, kioskAdded) {
 		t.Errorf("the list shows the kiosk request as %q", got)
 	}
-	run(t, ctx, "pick the web case", chromedp.Click(chromedp.CSS(`#cases li[data-number=`+jsString(wc.Number)+`] button`)))
+	clickCase(t, ctx, "pick the web case", wc.Number)
 	must(t, ctx, "case shown", `onedoorInbox.selected() === `+jsString(wc.Number), 3*time.Second)
 	got := evalString(t, ctx, `document.getElementById("request").textContent`)
 	if i, j := strings.Index(got, "三楼座位被书包占着"), strings.Index(got, added); i < 0 || j < i || !strings.Contains(got[i:j], "诉求人补充") {
 		t.Errorf("the request as the department reads it: %q", got)
 	}
 	shot(t, ctx, "inbox-request-details")
-	run(t, ctx, "pick the kiosk case", chromedp.Click(chromedp.CSS(`#cases li[data-number=`+jsString(kc.Number)+`] button`)))
+	clickCase(t, ctx, "pick the kiosk case", kc.Number)
 	must(t, ctx, "kiosk case shown", `onedoorInbox.selected() === `+jsString(kc.Number), 3*time.Second)
 	if got := evalString(t, ctx, `document.getElementById("request").textContent`); strings.Contains(got, "自助机登记") || strings.Contains(got, "K-7QX2") || !strings.Contains(got, kioskAdded) {
 		t.Errorf("the kiosk request as the department reads it: %q", got)
@@ -474,7 +474,7 @@ func TestInboxNamesCoHandlingTriage(t *testing.T) {
 
 	ctx := browser(t, 1280, 900)
 	openInbox(t, ctx, e.ts.URL, "h-library", wc.Number)
-	run(t, ctx, "pick the case", chromedp.Click(chromedp.CSS(`#cases li[data-number=`+jsString(wc.Number)+`] button`)))
+	clickCase(t, ctx, "pick the case", wc.Number)
 	must(t, ctx, "case shown", `onedoorInbox.selected() === `+jsString(wc.Number)+` && document.querySelectorAll("#c-timeline li").length >= 3`, 3*time.Second)
 	tl := evalString(t, ctx, `document.getElementById("c-timeline").textContent`)
 	if strings.Contains(tl, c.Source) || strings.Contains(tl, "web:") || !strings.Contains(tl, "诉求人") || !strings.Contains(tl, "h-library") {
@@ -506,4 +506,12 @@ func TestInboxNamesCoHandlingTriage(t *testing.T) {
 		t.Errorf("the office's inbox lists %s first, want the triage case %s", first, tri.Number)
 	}
 	shot(t, offCtx, "inbox-office-triage")
+}
+
+// clickCase clicks the list entry of the case numbered number. The list is redrawn whenever the
+// case stream brings news, so the entry is looked up and clicked in one step, again until it
+// was there (a click on a node the redraw replaced would fail with "Could not find node").
+func clickCase(t testing.TB, ctx context.Context, what, number string) {
+	t.Helper()
+	must(t, ctx, what, `(() => { const b = document.querySelector('#cases li[data-number=' + CSS.escape(`+jsString(number)+`) + '] button'); if (!b) return false; b.click(); return true })()`, 3*time.Second)
 }
