@@ -532,6 +532,9 @@ func (e *Engine) Open(now time.Time, req hall.OpenCaseRequest, id, token string)
 		if rq.Anonymous {
 			rq = hall.Requester{Anonymous: true}
 		}
+		if err := checkPlace(req.Place); err != nil {
+			return err
+		}
 		if id == "" {
 			return hall.Errorf(hall.EINVALID, "id", "case ID is required")
 		}
@@ -574,7 +577,7 @@ func (e *Engine) Open(now time.Time, req hall.OpenCaseRequest, id, token string)
 			ID: id, Number: fmt.Sprintf("%s%s-%04d", e.cfg.NumberPrefix, e.day, e.number), Token: token,
 			Kind: req.Kind, Channel: req.Channel, State: hall.CaseReceived, Lang: req.Lang,
 			Hall: req.Hall, Ticket: req.Ticket, Source: req.Source, Title: title, Text: text,
-			Requester: rq, ReceivedAt: now, UpdatedAt: now, Round: 1, RoundStart: now,
+			Requester: rq, Place: req.Place.Clone(), ReceivedAt: now, UpdatedAt: now, Round: 1, RoundStart: now,
 			Timeline: []hall.CaseEntry{},
 		}
 		if cat != nil {

@@ -226,6 +226,9 @@ type Case struct {
 	Title     string    `json:"title,omitempty"`  // short summary
 	Text      string    `json:"text"`             // the request as the requester put it
 	Requester Requester `json:"requester"`
+	// Place is where the matter is and a link to a picture of it, as an outside channel gave
+	// them (Open311's lat/long, address_string, media_url); nil when none was given.
+	Place *Place `json:"place,omitempty"`
 
 	Category   string `json:"category,omitempty"`
 	Department string `json:"department,omitempty"` // lead department (empty or office in triage)
@@ -342,13 +345,42 @@ func (c Case) Clone() Case {
 	}
 	c.Duplicates = append([]string(nil), c.Duplicates...)
 	c.Timeline = append([]CaseEntry(nil), c.Timeline...)
+	c.Place = c.Place.Clone()
 	return c
+}
+
+// Place is where a reported matter is, and a link to a picture of it, as an outside channel
+// (Open311) gave them. The campus has no address register: Address is free text. Lat and Long
+// are WGS84 degrees, both set or both nil.
+type Place struct {
+	Lat      *float64 `json:"lat,omitempty"`
+	Long     *float64 `json:"long,omitempty"`
+	Address  string   `json:"address,omitempty"`
+	MediaURL string   `json:"mediaUrl,omitempty"` // http(s) only
+}
+
+// Clone returns a deep copy (nil for nil).
+func (p *Place) Clone() *Place {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	if p.Lat != nil {
+		v := *p.Lat
+		c.Lat = &v
+	}
+	if p.Long != nil {
+		v := *p.Long
+		c.Long = &v
+	}
+	return &c
 }
 
 // Public returns a copy fit for the requester's follow page and public streams: requester
 // contact and personal data masked, staff usernames and the entering device hidden, internal
 // timeline entries, co-handling tasks, extension requests, the routing detail and the durable
 // timers left out, and public entries cut to what their type may show (CaseEventType.Visibility).
+// The place (an address, a point, a picture link) is left out too.
 // Internal IDs are left out too: the case ID and the ticket ID (both carry the day and a running
 // count), and the numbers of linked cases (the original, the duplicates), which are other
 // people's requests. The case's own number (on the requester's receipt) and token stay.
@@ -359,6 +391,7 @@ func (c Case) Public() Case {
 	c.DuplicateOf = ""
 	c.Duplicates = nil
 	c.Requester = c.Requester.Masked()
+	c.Place = nil // free text and a picture link: may say whose room it is
 	c.Source = ""
 	c.Route = nil
 	c.Timers = CaseTimers{}

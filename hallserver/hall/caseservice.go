@@ -18,6 +18,8 @@ type OpenCaseRequest struct {
 	Text      string    `json:"text"`
 	Lang      string    `json:"lang,omitempty"`
 	Requester Requester `json:"requester"`
+	// Place is where the matter is (Open311's lat/long, address_string, media_url), or nil.
+	Place *Place `json:"place,omitempty"`
 	// Category and Department, when staff choose them (counter, hotline), skip the router. A
 	// category alone dispatches to its department.
 	Category   string `json:"category,omitempty"`
