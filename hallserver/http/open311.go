@@ -1,6 +1,8 @@
 package http
 
 import (
+	"net/http"
+	"strconv"
 	"time"
 
 	"onedoor/hallserver/cases"
@@ -16,7 +18,17 @@ func (s *Server) registerOpen311() {
 		Campus: open311Host{s}, Staff: open311Host{s}, PublicURL: s.cfg.PublicURL, Now: s.now, Log: s.log,
 		Wire: open311.Wire{JSON: writeJSON, Status: statusOf, ClientGone: clientGone, ClientClosed: statusClientClosed,
 			MaxBody: maxBody, TooLarge: ETOOLARGE, Lang: normLang, When: parseWhen},
-	}).Register(s.handle)
+	}).Register(s.handle, s.handleUnmatched)
+}
+
+// handleUnmatched registers the answer to the paths under a prefix that no route serves (the
+// Open311 error form under /open311/), counted as unmatched like the server's own answer.
+func (s *Server) handleUnmatched(pattern string, h http.HandlerFunc) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w}
+		h(sw, r)
+		s.metrics.requests.WithLabelValues("unmatched", strconv.Itoa(sw.status)).Inc()
+	})
 }
 
 // open311Host is the server as package open311 sees it: the campus, and the case API's rule of
@@ -28,6 +40,8 @@ func (h open311Host) DepartmentName(code string) hall.Text { return h.s.departme
 func (h open311Host) Location() *time.Location             { return h.s.campusLoc() }
 
 func (open311Host) Sees(p *hall.Principal, c *hall.Case) bool { return cases.Sees(p, c) }
+
+func (open311Host) Public(c *hall.Case) (hall.Case, bool) { return cases.PublicRecord(c) }
 
 func (open311Host) ListDepartment(p *hall.Principal) string {
 	if !cases.SeesAll(p) && cases.WorksCases(p) {

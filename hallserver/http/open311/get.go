@@ -9,18 +9,25 @@ import (
 	"onedoor/hallserver/hall"
 )
 
-// Request is a case as Open311 shows it: public fields only.
+// Request is a case as Open311 shows it. A stranger's answer (no api_key) carries the public
+// record only: number, status, service, agency, times and a coarse point; a keyed answer adds
+// the request's text (description), the status notes, the address, the exact point and the
+// media link. Never the requester.
 type Request struct {
-	ServiceRequestID  string `json:"service_request_id"`
-	Status            string `json:"status"` // open or closed
-	StatusNotes       string `json:"status_notes,omitempty"`
-	ServiceName       string `json:"service_name"`
-	ServiceCode       string `json:"service_code"`
-	Description       string `json:"description"`
-	AgencyResponsible string `json:"agency_responsible"`
-	RequestedDatetime string `json:"requested_datetime"`
-	UpdatedDatetime   string `json:"updated_datetime"`
-	ExpectedDatetime  string `json:"expected_datetime,omitempty"`
+	ServiceRequestID  string   `json:"service_request_id" xml:"service_request_id"`
+	Status            string   `json:"status" xml:"status"` // open or closed
+	StatusNotes       string   `json:"status_notes,omitempty" xml:"status_notes,omitempty"`
+	ServiceName       string   `json:"service_name" xml:"service_name"`
+	ServiceCode       string   `json:"service_code" xml:"service_code"`
+	Description       string   `json:"description,omitempty" xml:"description,omitempty"`
+	AgencyResponsible string   `json:"agency_responsible" xml:"agency_responsible"`
+	RequestedDatetime string   `json:"requested_datetime" xml:"requested_datetime"`
+	UpdatedDatetime   string   `json:"updated_datetime" xml:"updated_datetime"`
+	ExpectedDatetime  string   `json:"expected_datetime,omitempty" xml:"expected_datetime,omitempty"`
+	Address           string   `json:"address,omitempty" xml:"address,omitempty"`
+	Lat               *float64 `json:"lat,omitempty" xml:"lat,omitempty"`
+	Long              *float64 `json:"long,omitempty" xml:"long,omitempty"`
+	MediaURL          string   `json:"media_url,omitempty" xml:"media_url,omitempty"`
 }
 
 // isClosed reports whether a case counts as closed for Open311: answered (replied,
@@ -44,8 +51,17 @@ func statesOf(closed bool) []hall.CaseState {
 	return out
 }
 
-func (h *Handler) request(c *hall.Case, cat *hall.Catalogue, lang string) Request {
-	p := c.Public()
+// request is a case as the caller sees it: the public record for a stranger (nil caller),
+// else the case's public view with its text and place.
+func (h *Handler) request(c *hall.Case, caller *caller, cat *hall.Catalogue, lang string) Request {
+	var p hall.Case
+	if caller == nil {
+		p, _ = h.cfg.Staff.Public(c) // the callers only pass cases the rule publishes
+	} else {
+		p = c.Public()
+		p.Text = description(c)
+		p.Place = c.Place.Clone()
+	}
 	loc := h.cfg.Campus.Location()
 	w3 := func(t time.Time) string { return t.In(loc).Format(time.RFC3339) }
 	out := Request{ServiceRequestID: p.Number, Status: "open", ServiceCode: p.Category, Description: p.Text,
@@ -56,7 +72,11 @@ func (h *Handler) request(c *hall.Case, cat *hall.Catalogue, lang string) Reques
 	if k, ok := cat.Category(p.Category); ok {
 		out.ServiceName = k.Name.In(lang)
 	}
+	if pl := p.Place; pl != nil {
+		out.Address, out.Lat, out.Long, out.MediaURL = pl.Address, pl.Lat, pl.Long, pl.MediaURL
+	}
 	switch {
+	case caller == nil: // a reply or a reason is written about a person: not for strangers
 	case p.State == hall.CaseNotAccepted:
 		out.StatusNotes = p.Reason
 	case p.State == hall.CaseDuplicate:
@@ -103,7 +123,7 @@ func splitList(v string) []string {
 
 func (h *Handler) handleRequests(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	caller, err := h.identify(r, q)
+	caller, err := h.identifyIfKeyed(r, q)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -119,7 +139,8 @@ func (h *Handler) handleRequests(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := h.lang(r, q)
-	out := []Request{}
+	out := RequestList{}
+	f := formatOf(r)
 	// service_request_id overrides every other argument.
 	if ids := splitList(q.Get("service_request_id")); len(ids) > 0 {
 		if len(ids) > maxIDs {
@@ -135,33 +156,33 @@ func (h *Handler) handleRequests(w http.ResponseWriter, r *http.Request) {
 				h.writeError(w, r, err)
 				return
 			}
-			out = append(out, h.request(c, cat, lang))
+			out = append(out, h.request(c, caller, cat, lang))
 		}
-		h.cfg.Wire.JSON(w, http.StatusOK, out)
+		h.write(w, f, http.StatusOK, out)
 		return
 	}
-	f := hall.CaseFilter{}
-	if f.Since, err = h.when(q.Get("start_date"), "start_date", false); err == nil {
-		f.Until, err = h.when(q.Get("end_date"), "end_date", true)
+	flt := hall.CaseFilter{}
+	if flt.Since, err = h.when(q.Get("start_date"), "start_date", false); err == nil {
+		flt.Until, err = h.when(q.Get("end_date"), "end_date", true)
 	}
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
 	switch {
-	case f.Since.IsZero() && f.Until.IsZero():
-		f.Until = h.now()
-		f.Since = f.Until.Add(-maxSpan)
-	case f.Since.IsZero():
-		f.Since = f.Until.Add(-maxSpan)
-	case f.Until.IsZero():
-		f.Until = f.Since.Add(maxSpan)
+	case flt.Since.IsZero() && flt.Until.IsZero():
+		flt.Until = h.now()
+		flt.Since = flt.Until.Add(-maxSpan)
+	case flt.Since.IsZero():
+		flt.Since = flt.Until.Add(-maxSpan)
+	case flt.Until.IsZero():
+		flt.Until = flt.Since.Add(maxSpan)
 	}
-	if !f.Since.Before(f.Until) {
+	if !flt.Since.Before(flt.Until) {
 		h.writeError(w, r, hall.Errorf(hall.EINVALID, "start_date", "start_date must be before end_date"))
 		return
 	}
-	if f.Until.Sub(f.Since) > maxSpan+24*time.Hour {
+	if flt.Until.Sub(flt.Since) > maxSpan+24*time.Hour {
 		h.writeError(w, r, hall.Errorf(hall.EINVALID, "end_date", "start_date to end_date may not span more than 90 days"))
 		return
 	}
@@ -181,16 +202,16 @@ func (h *Handler) handleRequests(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if wantOpen != wantClosed {
-		f.States = statesOf(wantClosed)
+		flt.States = statesOf(wantClosed)
 	}
 	codes := map[string]bool{}
 	for _, c := range splitList(q.Get("service_code")) {
 		codes[c] = true
 	}
-	if caller.staff != nil {
-		f.Department = h.cfg.Staff.ListDepartment(caller.staff) // the index narrows what is read; sees() decides
+	if caller != nil && caller.staff != nil {
+		flt.Department = h.cfg.Staff.ListDepartment(caller.staff) // the index narrows what is read; sees() decides
 	}
-	list, err := cs.List(r.Context(), f)
+	list, err := cs.List(r.Context(), flt)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -201,15 +222,26 @@ func (h *Handler) handleRequests(w http.ResponseWriter, r *http.Request) {
 		if !h.sees(caller, c) || (len(codes) > 0 && !codes[c.Category]) {
 			continue
 		}
-		out = append(out, h.request(c, cat, lang))
+		out = append(out, h.request(c, caller, cat, lang))
 		if len(out) >= maxResults {
 			break
 		}
 	}
-	h.cfg.Wire.JSON(w, http.StatusOK, out)
+	h.write(w, f, http.StatusOK, out)
 }
 
-// readCase reads a case the caller may see by number (or ID); anything else is not found.
+// sees reports whether the caller may read the case: a stranger (nil) what the public rule
+// publishes, a client its own submissions, staff what the case API shows them.
+func (h *Handler) sees(c *caller, cs *hall.Case) bool {
+	if c == nil {
+		_, ok := h.cfg.Staff.Public(cs)
+		return ok
+	}
+	return cs.Source == c.source || (c.staff != nil && h.cfg.Staff.Sees(c.staff, cs))
+}
+
+// readCase reads a case the caller may see by number; anything else is not found (a stranger
+// may not look cases up by their internal ID).
 func (h *Handler) readCase(r *http.Request, cs hall.CaseService, caller *caller, id string) (*hall.Case, error) {
 	notFound := hall.Errorf(hall.ENOTFOUND, "service_request_id", "service_request_id %q was not found", id)
 	if id == "" || len(id) > 64 {
@@ -222,20 +254,20 @@ func (h *Handler) readCase(r *http.Request, cs hall.CaseService, caller *caller,
 		}
 		return nil, err
 	}
-	if !h.sees(caller, c) {
+	if !h.sees(caller, c) || (caller == nil && c.Number != id) {
 		return nil, notFound
 	}
 	return c, nil
 }
 
 func (h *Handler) handleRequest(w http.ResponseWriter, r *http.Request) {
-	id, err := trimFormat(r.PathValue("service_request_id"), "service request id")
+	id, _, err := splitFormat(r.PathValue("service_request_id"))
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
 	q := r.URL.Query()
-	caller, err := h.identify(r, q)
+	caller, err := h.identifyIfKeyed(r, q)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -255,5 +287,5 @@ func (h *Handler) handleRequest(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	h.cfg.Wire.JSON(w, http.StatusOK, []Request{h.request(c, cat, h.lang(r, q))})
+	h.write(w, formatOf(r), http.StatusOK, RequestList{h.request(c, caller, cat, h.lang(r, q))})
 }

@@ -1,24 +1,30 @@
-// Package open311 is OneDoor's Open311 GeoReport v2 adapter (a JSON subset): other channels (the
-// university app, a hotline platform, a WeChat service account) submit cases and follow them
-// through it. See docs/OPEN311.md.
+// Package open311 is OneDoor's Open311 GeoReport v2 adapter: other channels (the university
+// app, a hotline platform, a WeChat service account) submit cases and follow them through it,
+// and anyone may read the public records of public requests. See docs/OPEN311.md.
 //
-//	GET  /open311/discovery.json                 service discovery
-//	GET  /open311/v2/services.json               catalogue categories as services
-//	GET  /open311/v2/services/{code}.json        a service definition (no attributes)
-//	POST /open311/v2/requests.json               open a case (api_key; form or JSON)
-//	GET  /open311/v2/requests.json               the caller's cases, public fields (api_key)
-//	GET  /open311/v2/requests/{id}.json          one of them
+//	GET  /open311/discovery.{xml,json}            service discovery
+//	GET  /open311/v2/services[.xml|.json]         catalogue categories as services
+//	GET  /open311/v2/services/{code}[.xml|.json]  a service definition (no attributes)
+//	POST /open311/v2/requests[.xml|.json]         open a case (api_key; form or JSON)
+//	GET  /open311/v2/requests[.xml|.json]         requests: public records, or the caller's own
+//	GET  /open311/v2/requests/{id}[.xml|.json]    one of them
+//
+// XML (encoding/xml, the spec's element names) is the default: a path without an extension is
+// answered in XML, and so are errors (<errors><error><code/><description/></error></errors>)
+// of a path without .json. Any other path under /open311/ is a 404 in that form.
 //
 // Decisions: an api_key is either a key of an enrolled Open311 client (Config.Keys, the case's
 // source is "open311:<client>") or a staff bearer token (counter, handler, supervisor, admin; the
 // source is the username); device tokens are refused. Cases come in through the api channel.
-// Unlike the spec, the GET methods also need the key, because on a campus the free text and the
-// replies are about people: a client sees the requests it submitted, staff what they may see in
-// the case API. Answers carry public fields only (never the requester).
+// The GET methods are public as in the spec: without a key they show the public records of the
+// cases the case policy lets strangers see (Visibility.Public: no free text, no requester, a
+// coarse point); with a key a client sees the requests it submitted, staff what they may see in
+// the case API, with their text, status notes, address, point and media link (never the
+// requester).
 //
 // The package knows no server: the server that mounts it (hallserver/http) hands it the case
-// service, the campus, its visibility rule for staff, its answer conventions (Wire) and its
-// clock, and registers the routes with its own route registration (Handler.Register).
+// service, the campus, its visibility rules, its answer conventions (Wire) and its clock, and
+// registers the routes with its own route registration (Handler.Register).
 package open311
 
 import (
@@ -53,7 +59,7 @@ type Config struct {
 	Keys map[string]string
 	// Campus names the campus and its departments and gives the zone of the times shown.
 	Campus Campus
-	// Staff is the case API's rule of which cases a staff member sees.
+	// Staff is the case API's rule of which cases a staff member sees, and the public rule.
 	Staff Visibility
 	// PublicURL is the server's public base URL (discovery, follow links); "" makes discovery
 	// use the request's host.
@@ -76,8 +82,12 @@ type Campus interface {
 	Location() *time.Location
 }
 
-// Visibility is which cases a staff member sees (the case API's rule, shared with it).
+// Visibility is which cases a staff member sees (the case API's rule, shared with it), and
+// which cases strangers see (the case policy's public rule).
 type Visibility interface {
+	// Public returns what strangers may see of a case, false when they may not see it
+	// (cases.PublicRecord).
+	Public(c *hall.Case) (hall.Case, bool)
 	// Sees reports whether the staff member may read the case.
 	Sees(p *hall.Principal, c *hall.Case) bool
 	// ListDepartment is the department a staff member's case lists are narrowed to before Sees
@@ -127,25 +137,41 @@ func New(cfg Config) *Handler {
 }
 
 // Register adds the Open311 routes with add: the mounting server's route registration
-// (recovery, metrics, its route list), or a function calling an http.ServeMux's Handle. Go patterns cannot hold
-// "{code}.json", so the last segment is the wildcard and the handlers strip the format suffix.
-func (h *Handler) Register(add func(pattern string, handler http.HandlerFunc)) {
+// (recovery, metrics, its route list), or a function calling an http.ServeMux's Handle. Each
+// resource is served as .xml, .json and without an extension (XML, the spec's default). Go
+// patterns cannot hold "{code}.json", so the last segment is the wildcard and the handlers cut
+// the format off. fallback, when not nil, gets the pattern of every other path under /open311/,
+// answered in the Open311 error form (404, or 405 for a known path and another method); the
+// server registers it outside its route list, like its own answer to unknown paths.
+func (h *Handler) Register(add, fallback func(pattern string, handler http.HandlerFunc)) {
 	add("GET /open311/discovery.json", h.handleDiscovery)
-	add("GET /open311/v2/services.json", h.handleServices)
+	add("GET /open311/discovery.xml", h.handleDiscovery)
+	for _, ext := range formats {
+		add("GET /open311/v2/services"+ext, h.handleServices)
+	}
 	add("GET /open311/v2/services/{service_code}", h.handleService)
-	add("POST /open311/v2/requests.json", h.handlePost)
-	add("GET /open311/v2/requests.json", h.handleRequests)
+	for _, ext := range formats {
+		add("POST /open311/v2/requests"+ext, h.handlePost)
+		add("GET /open311/v2/requests"+ext, h.handleRequests)
+	}
 	add("GET /open311/v2/requests/{service_request_id}", h.handleRequest)
+	if fallback != nil {
+		fallback("/open311/", h.handleUnknown)
+	}
 }
 
-// Error is one entry of an Open311 error answer: [{code, description}].
+// formats are the extensions each list resource is served with.
+var formats = []string{".xml", ".json", ""}
+
+// Error is one entry of an Open311 error answer: [{code, description}] in JSON,
+// <errors><error><code/><description/></error></errors> in XML.
 type Error struct {
-	Code        int    `json:"code"`
-	Description string `json:"description"`
+	Code        int    `json:"code" xml:"code"`
+	Description string `json:"description" xml:"description"`
 }
 
-// writeError answers err in the Open311 form with the HTTP status of its code; missing or
-// bad keys are 403 as the spec says.
+// writeError answers err in the Open311 form and the path's format with the HTTP status of its
+// code; missing or bad keys are 403 as the spec says.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := hall.ErrorCode(err)
 	status := h.cfg.Wire.Status(code)
@@ -153,33 +179,44 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		status = http.StatusForbidden
 	}
 	msg := hall.ErrorMessage(err)
-	if f := hall.ErrorField(err); f != "" && !strings.Contains(msg, f) {
-		msg = f + ": " + msg
+	if fd := hall.ErrorField(err); fd != "" && !strings.Contains(msg, fd) {
+		msg = fd + ": " + msg
 	}
 	if h.cfg.Wire.ClientGone(r, err) {
 		h.log.Info("client closed the request", "method", r.Method, "path", r.URL.Path, "err", err)
-		h.cfg.Wire.JSON(w, h.cfg.Wire.ClientClosed, []Error{{Code: h.cfg.Wire.ClientClosed, Description: "client closed the request"}})
-		return
-	}
-	if status >= 500 {
+		status, msg = h.cfg.Wire.ClientClosed, "client closed the request"
+	} else if status >= 500 {
 		h.log.Error("open311 request failed", "method", r.Method, "path", r.URL.Path, "code", code, "err", err)
 		if code == hall.EINTERNAL {
 			msg = "internal error"
 		}
 	}
-	h.cfg.Wire.JSON(w, status, []Error{{Code: status, Description: msg}})
+	h.write(w, formatOf(r), status, ErrorList{{Code: status, Description: msg}})
 }
 
-// trimFormat strips ".json" from a path value; other formats are refused (XML is not served).
-func trimFormat(v, what string) (string, error) {
-	base, ok := strings.CutSuffix(v, ".json")
-	if !ok || base == "" {
-		if i := strings.LastIndexByte(v, '.'); i > 0 {
-			return "", hall.Errorf(hall.EINVALID, "format", "format %q is not supported; use .json", v[i+1:])
-		}
-		return "", hall.Errorf(hall.EINVALID, "format", "the %s must end in .json", what)
+// handleUnknown answers a path under /open311/ that no route serves: 405 with Allow when the
+// path is a resource served with other methods, else 404; both in the Open311 error form, in
+// the path's format.
+func (h *Handler) handleUnknown(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	i := strings.LastIndexByte(p, '/')
+	dir, base := p[:i+1], p[i+1:]
+	base, _, _ = splitFormat(base)
+	allow := ""
+	switch {
+	case dir == "/open311/v2/" && base == "requests":
+		allow = "GET, POST"
+	case dir == "/open311/v2/" && base == "services", dir == "/open311/v2/services/" && base != "",
+		dir == "/open311/v2/requests/" && base != "", dir == "/open311/" && base == "discovery":
+		allow = "GET"
 	}
-	return base, nil
+	if allow != "" {
+		w.Header().Set("Allow", allow)
+		h.write(w, formatOf(r), http.StatusMethodNotAllowed, ErrorList{{Code: http.StatusMethodNotAllowed,
+			Description: "method " + r.Method + " is not allowed here; use " + allow}})
+		return
+	}
+	h.writeError(w, r, hall.Errorf(hall.ENOTFOUND, "", "no Open311 resource %s (see /open311/discovery.xml)", p))
 }
 
 // lang is the answer's language: the locale parameter (a v2 extension) or the
@@ -206,15 +243,19 @@ type caller struct {
 	staff  *hall.Principal // nil for clients
 }
 
-// sees reports whether the caller may read the case: its own submissions, and for staff what
-// the case API shows them.
-func (h *Handler) sees(c *caller, cs *hall.Case) bool {
-	return cs.Source == c.source || (c.staff != nil && h.cfg.Staff.Sees(c.staff, cs))
-}
-
 // identify resolves the api_key parameter (or a bearer token): an Open311 client key, else
 // a staff session token. Devices, unknown and missing keys are refused (403).
 func (h *Handler) identify(r *http.Request, form url.Values) (*caller, error) {
+	c, err := h.identifyIfKeyed(r, form)
+	if err == nil && c == nil {
+		return nil, hall.Errorf(hall.EUNAUTHORIZED, "api_key", "api_key is required")
+	}
+	return c, err
+}
+
+// identifyIfKeyed is identify for the public GET methods: no key at all is a stranger (nil,
+// nil), who sees the public records; a key given must be good.
+func (h *Handler) identifyIfKeyed(r *http.Request, form url.Values) (*caller, error) {
 	key := form.Get("api_key")
 	if key == "" {
 		key = r.URL.Query().Get("api_key")
@@ -228,7 +269,7 @@ func (h *Handler) identify(r *http.Request, form url.Values) (*caller, error) {
 		}
 	}
 	if key == "" {
-		return nil, hall.Errorf(hall.EUNAUTHORIZED, "api_key", "api_key is required")
+		return nil, nil
 	}
 	if len(key) > 512 {
 		return nil, hall.Errorf(hall.EUNAUTHORIZED, "api_key", "invalid api_key")

@@ -38,7 +38,7 @@ func (f *fakeCases) Catalogue(context.Context) (*hall.Catalogue, error) {
 
 func (f *fakeCases) Open(_ context.Context, req hall.OpenCaseRequest) (*hall.Case, error) {
 	c := &hall.Case{ID: "c1", Number: "JS20260302-0001", Token: "tok", Category: req.Category, Department: "it",
-		Source: req.Source, Channel: req.Channel, Text: req.Text, State: hall.CaseDispatched}
+		Source: req.Source, Channel: req.Channel, Text: req.Text, Place: req.Place.Clone(), State: hall.CaseDispatched}
 	f.cases[c.Number] = c
 	return c, nil
 }
@@ -72,7 +72,15 @@ type noStaff struct{}
 func (noStaff) Sees(*hall.Principal, *hall.Case) bool { return false }
 func (noStaff) ListDepartment(*hall.Principal) string { return "" }
 
-// testWire is a minimal answer convention: JSON bodies, the domain codes' statuses, 413 for "big".
+// Public publishes complaints only, showing their number, state and category.
+func (noStaff) Public(c *hall.Case) (hall.Case, bool) {
+	if c.Kind != hall.KindComplaint {
+		return hall.Case{}, false
+	}
+	return hall.Case{Number: c.Number, State: c.State, Category: c.Category}, true
+}
+
+// testWire is a minimal answer convention: JSON bodies, the domain codes' statuses, 413 for "big" over 1 KiB.
 func testWire() Wire {
 	return Wire{
 		JSON: func(w http.ResponseWriter, status int, v any) {
@@ -84,7 +92,7 @@ func testWire() Wire {
 			return map[string]int{hall.EINVALID: 400, hall.EFORBIDDEN: 403, hall.ENOTFOUND: 404, hall.EUNAVAILABLE: 503, "big": 413}[code]
 		},
 		ClientGone: func(*http.Request, error) bool { return false },
-		MaxBody:    256, TooLarge: "big",
+		MaxBody:    1024, TooLarge: "big",
 		Lang: func(l string) string { return l[:min(len(l), 2)] },
 		When: func(v, field string, _ *time.Location, _ bool) (time.Time, error) {
 			if v == "" {
@@ -99,7 +107,8 @@ func testWire() Wire {
 func mount(t *testing.T, cfg Config) *httptest.Server {
 	t.Helper()
 	mux := http.NewServeMux()
-	New(cfg).Register(func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, h) })
+	add := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, h) }
+	New(cfg).Register(add, add)
 	ts := httptest.NewServer(mux)
 	t.Cleanup(ts.Close)
 	return ts
@@ -165,9 +174,11 @@ func TestOpen311MountedAlone(t *testing.T) {
 		{"no key", "POST", "/open311/v2/requests.json", url.Values{"service_code": {"wifi"}}, 403},
 		{"unknown key", "GET", "/open311/v2/requests.json?api_key=nope", nil, 403},
 		{"staff token without Auth", "GET", "/open311/v2/requests.json?api_key=some-session-token", nil, 403},
-		{"body over MaxBody", "POST", "/open311/v2/requests.json", url.Values{"description": {strings.Repeat("x", 300)}}, 413},
-		{"xml", "GET", "/open311/v2/services/wifi.xml", nil, 400},
+		{"body over MaxBody", "POST", "/open311/v2/requests.json", url.Values{"description": {strings.Repeat("x", 1100)}}, 413},
+		{"yaml", "GET", "/open311/v2/services/wifi.yaml.json", nil, 404},
 		{"unknown service", "GET", "/open311/v2/services/nothing.json", nil, 404},
+		{"unknown path", "GET", "/open311/v2/tokens/abc.json", nil, 404},
+		{"other method", "DELETE", "/open311/v2/requests.json", nil, 405},
 	} {
 		code, body := call(t, tc.method, ts.URL+tc.path, tc.form)
 		var errs []Error

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
@@ -74,10 +75,65 @@ func (h *Handler) form(w http.ResponseWriter, r *http.Request) (url.Values, erro
 // Created answers a POST: the case number, what will happen, and (an extension) the
 // requester's follow link.
 type Created struct {
-	ServiceRequestID string `json:"service_request_id"`
-	ServiceNotice    string `json:"service_notice"`
-	AccountID        string `json:"account_id,omitempty"`
-	FollowURL        string `json:"follow_url"`
+	ServiceRequestID string `json:"service_request_id" xml:"service_request_id"`
+	ServiceNotice    string `json:"service_notice" xml:"service_notice"`
+	AccountID        string `json:"account_id,omitempty" xml:"account_id,omitempty"`
+	FollowURL        string `json:"follow_url" xml:"follow_url"`
+}
+
+// placeOf reads the place parameters: address_string, lat and long (WGS84 degrees, both or
+// neither), media_url (http(s) only). nil when none is given.
+func placeOf(get func(string) string) (*hall.Place, error) {
+	p := &hall.Place{Address: get("address_string")}
+	if la, lo := get("lat"), get("long"); la != "" || lo != "" {
+		lat, err1 := strconv.ParseFloat(la, 64)
+		lon, err2 := strconv.ParseFloat(lo, 64)
+		if err1 != nil || err2 != nil || math.IsNaN(lat) || math.IsNaN(lon) || lat < -90 || lat > 90 || lon < -180 || lon > 180 {
+			return nil, hall.Errorf(hall.EINVALID, "lat", "lat and long must both be WGS84 degrees")
+		}
+		p.Lat, p.Long = &lat, &lon
+	}
+	if m := get("media_url"); m != "" {
+		u, err := url.Parse(m)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, hall.Errorf(hall.EINVALID, "media_url", "media_url must be an http(s) URL")
+		}
+		p.MediaURL = m
+	}
+	if *p == (hall.Place{}) {
+		return nil, nil
+	}
+	return p, nil
+}
+
+// placeNote is the place as labelled lines under the case text ("" for none).
+func placeNote(p *hall.Place) string {
+	if p == nil {
+		return ""
+	}
+	var lines []string
+	if p.Address != "" {
+		lines = append(lines, "地点 Location: "+p.Address)
+	}
+	if p.Lat != nil && p.Long != nil {
+		lines = append(lines, fmt.Sprintf("坐标 Coordinates: %.6f, %.6f", *p.Lat, *p.Long))
+	}
+	if p.MediaURL != "" {
+		lines = append(lines, "附件 Media: "+p.MediaURL)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// description is the request's text without the place note openRequest wrote under it.
+func description(c *hall.Case) string {
+	note := placeNote(c.Place)
+	switch {
+	case note == "":
+		return c.Text
+	case c.Text == note:
+		return ""
+	}
+	return strings.TrimSuffix(c.Text, "\n\n"+note)
 }
 
 // hanOnly reports whether s is all Han characters (a Chinese name part).
@@ -135,35 +191,21 @@ func (h *Handler) openRequest(form url.Values, caller *caller, lang string) (hal
 	if p := get("phone"); p != "" && strings.Trim(p, "+0123456789- ()") != "" {
 		return hall.OpenCaseRequest{}, hall.Errorf(hall.EINVALID, "phone", "phone may hold digits, spaces, +, - and parentheses only")
 	}
+	place, err := placeOf(get)
+	if err != nil {
+		return hall.OpenCaseRequest{}, err
+	}
+	// The place is stored as its own fields, and also written under the text as labelled lines
+	// for the staff pages, which show the text (GET cuts them off again: description).
 	text := strings.TrimSpace(form.Get("description"))
-	// The campus has no address register: a location or a media link becomes part of the text.
-	var extra []string
-	if a := get("address_string"); a != "" {
-		extra = append(extra, "地点 Location: "+a)
-	}
-	if la, lo := get("lat"), get("long"); la != "" || lo != "" {
-		lat, err1 := strconv.ParseFloat(la, 64)
-		lon, err2 := strconv.ParseFloat(lo, 64)
-		if err1 != nil || err2 != nil || lat < -90 || lat > 90 || lon < -180 || lon > 180 {
-			return hall.OpenCaseRequest{}, hall.Errorf(hall.EINVALID, "lat", "lat and long must both be WGS84 degrees")
-		}
-		extra = append(extra, fmt.Sprintf("坐标 Coordinates: %.6f, %.6f", lat, lon))
-	}
-	if m := get("media_url"); m != "" {
-		u, err := url.Parse(m)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return hall.OpenCaseRequest{}, hall.Errorf(hall.EINVALID, "media_url", "media_url must be an http(s) URL")
-		}
-		extra = append(extra, "附件 Media: "+u.String())
-	}
-	if len(extra) > 0 {
+	if note := placeNote(place); note != "" {
 		if text != "" {
 			text += "\n\n"
 		}
-		text += strings.Join(extra, "\n")
+		text += note
 	}
 	req := hall.OpenCaseRequest{
-		Kind: kind, Channel: hall.ChannelAPI, Text: text, Lang: lang, Category: code, Source: caller.source,
+		Kind: kind, Channel: hall.ChannelAPI, Text: text, Lang: lang, Category: code, Source: caller.source, Place: place,
 		Requester: hall.Requester{Name: joinName(get("first_name"), get("last_name")), Email: get("email"),
 			Phone: get("phone"), PersonID: get("account_id")},
 	}
@@ -230,6 +272,6 @@ func (h *Handler) handlePost(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	h.cfg.Wire.JSON(w, http.StatusCreated, []Created{{ServiceRequestID: c.Number, ServiceNotice: h.notice(c, lang),
+	h.write(w, formatOf(r), http.StatusCreated, CreatedList{{ServiceRequestID: c.Number, ServiceNotice: h.notice(c, lang),
 		AccountID: req.Requester.PersonID, FollowURL: h.cfg.PublicURL + "/c/" + c.Token}})
 }
