@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -104,7 +105,18 @@ func TestOpen311Services(t *testing.T) {
 	}
 	checkSchema(t, r.body, "Open311ServiceDefinition")
 	open311Err(t, e.do("GET", "/open311/v2/services/nothing.json", "", nil), 404)
-	open311Err(t, e.do("GET", "/open311/v2/services/library-seats.xml", "", nil), 400)
+	open311Err(t, e.do("GET", "/open311/v2/services/library-seats.yaml.json", "", nil), 404)
+	for _, path := range []string{"/open311/v2/services/library-seats.xml", "/open311/v2/services/library-seats"} {
+		r = e.do("GET", path, "", nil)
+		if r.status != 200 || r.header.Get("Content-Type") != "text/xml; charset=utf-8" ||
+			!strings.Contains(string(r.body), "<service_definition><service_code>library-seats</service_code><attributes></attributes></service_definition>") {
+			t.Fatalf("XML definition %s: %d %s", path, r.status, r.body)
+		}
+	}
+	r = e.do("GET", "/open311/v2/services", "", nil)
+	if r.status != 200 || !strings.Contains(string(r.body), "<services><service><service_code>") || strings.Count(string(r.body), "<service>") != len(cat.Categories) {
+		t.Fatalf("XML services: %d %s", r.status, r.body)
+	}
 	r = e.do("GET", "/open311/discovery.json", "", nil)
 	if r.status != 200 || !strings.Contains(string(r.body), "/open311/v2") {
 		t.Fatalf("discovery: %d %s", r.status, r.body)
@@ -136,7 +148,7 @@ func TestOpen311PostAndGet(t *testing.T) {
 	if c.Channel != hall.ChannelAPI || c.Source != "open311:wechat" || c.Category != "library-seats" || c.Department != "library" ||
 		c.Kind != hall.KindComplaint || c.Requester.Name != "张三" || c.Requester.Phone != "13812345678" ||
 		c.Requester.Email != "zhangsan@example.edu.cn" || c.Requester.PersonID != "2023123456" ||
-		!strings.HasPrefix(c.Text, "三楼自习室有人长期用书占座") || !strings.Contains(c.Text, "图书馆三楼") {
+		!strings.HasPrefix(c.Text, "三楼自习室有人长期用书占座") || !strings.Contains(c.Text, "图书馆三楼") || c.Place == nil || c.Place.Address != "图书馆三楼" {
 		t.Fatalf("case %+v", c)
 	}
 	// A retry with the same key gives the same case.
@@ -154,7 +166,8 @@ func TestOpen311PostAndGet(t *testing.T) {
 	if r.status != 201 || !strings.HasPrefix(other[0].ServiceNotice, "Received as") {
 		t.Fatalf("JSON post: %d %s", r.status, r.body)
 	}
-	if oc, _ := e.cs.Get(t.Context(), other[0].ServiceRequestID); oc.Kind != hall.KindSuggestion || !strings.Contains(oc.Text, "39.900000, 116.300000") || !oc.Requester.Anonymous {
+	if oc, _ := e.cs.Get(t.Context(), other[0].ServiceRequestID); oc.Kind != hall.KindSuggestion || !strings.Contains(oc.Text, "39.900000, 116.300000") ||
+		!oc.Requester.Anonymous || oc.Place == nil || *oc.Place.Lat != 39.9 || *oc.Place.Long != 116.3 {
 		t.Fatalf("JSON case %+v", oc)
 	}
 	sup := e.login("supervisor")
@@ -181,6 +194,35 @@ func TestOpen311PostAndGet(t *testing.T) {
 		if strings.Contains(string(r.body), leak) {
 			t.Fatalf("GET requests leaks %q: %s", leak, r.body)
 		}
+	}
+	if list[0].Description != "三楼自习室有人长期用书占座" || list[0].Address != "图书馆三楼" {
+		t.Fatalf("keyed view: the description as posted and the address: %s", r.body)
+	}
+	// Without a key: the public records of published cases (the complaint, the suggestion), no text,
+	// no address, never the consultation... and no requester.
+	r = e.do("GET", "/open311/v2/requests.json", "", nil)
+	checkSchema(t, r.body, "Open311RequestList")
+	var pub []open311.Request
+	r.decode(t, &pub)
+	seen := map[string]open311.Request{}
+	for _, p := range pub {
+		seen[p.ServiceRequestID] = p
+	}
+	if r.status != 200 || seen[num].Status != "open" || seen[num].ServiceCode != "library-seats" || seen[num].Description != "" || seen[num].Address != "" {
+		t.Fatalf("public list: %d %s", r.status, r.body)
+	}
+	if sg := seen[other[0].ServiceRequestID]; sg.Lat == nil || *sg.Lat != 39.9 || *sg.Long != 116.3 {
+		t.Fatalf("public point: %s", r.body)
+	}
+	for _, leak := range []string{"13812345678", "zhangsan", "2023123456", "张三", "wechat", "占座", "图书馆三楼", "Someone", "热线来电", "kiosk case"} {
+		if strings.Contains(string(r.body), leak) {
+			t.Fatalf("public GET requests shows %q: %s", leak, r.body)
+		}
+	}
+	r = e.do("GET", "/open311/v2/requests/"+num, "", nil)
+	if r.status != 200 || !strings.Contains(string(r.body), "<service_requests><request><service_request_id>"+num+"</service_request_id><status>open</status>") ||
+		strings.Contains(string(r.body), "占座") {
+		t.Fatalf("public XML request: %d %s", r.status, r.body)
 	}
 	// The other client sees neither this case nor the kiosk's.
 	r = e.do("GET", "/open311/v2/requests.json?api_key="+keyHotline, "", nil)
@@ -268,15 +310,22 @@ func TestOpen311Errors(t *testing.T) {
 	if e.cs.LastSeq() != before {
 		t.Fatal("a refused request changed the case log")
 	}
-	open311Err(t, e.do("GET", "/open311/v2/requests.json", "", nil), 403)
-	open311Err(t, e.do("GET", "/open311/v2/requests/JS20260101-0001.json", "", nil), 403)
+	open311Err(t, e.do("GET", "/open311/v2/requests.json?api_key=nope", "", nil), 403)
+	open311Err(t, e.do("GET", "/open311/v2/requests/JS20260101-0001.json", "", nil), 404)
 	open311Err(t, e.do("GET", "/open311/v2/requests/JS20260101-0001.json?api_key="+keyWeChat, "", nil), 404)
-	open311Err(t, e.do("GET", "/open311/v2/requests/JS20260101-0001.xml?api_key="+keyWeChat, "", nil), 400)
+	open311Err(t, e.do("GET", "/open311/v2/nothing.json", "", nil), 404)
+	open311Err(t, e.do("DELETE", "/open311/v2/requests.json", "", nil), 405)
+	for path, status := range map[string]int{"/open311/v2/nothing": 404, "/open311/v2/requests/JS20260101-0001.xml": 404, "/open311/v2/services/x.yaml": 400} {
+		r := e.do("GET", path, "", nil)
+		if r.status != status || !strings.Contains(string(r.body), "<errors><error><code>"+strconv.Itoa(status)+"</code><description>") {
+			t.Fatalf("%s: %d %s, want an XML Open311 error", path, r.status, r.body)
+		}
+	}
 	for _, q := range []string{"start_date=2026-01-01&end_date=2026-06-01", "start_date=yesterday", "status=pending",
 		"start_date=2026-02-01&end_date=2026-01-01"} {
 		open311Err(t, e.do("GET", "/open311/v2/requests.json?api_key="+keyWeChat+"&"+q, "", nil), 400)
 	}
-	checkSchema(t, e.do("GET", "/open311/v2/requests.json", "", nil).body, "Open311Errors")
+	checkSchema(t, e.do("GET", "/open311/v2/requests.json?api_key=nope", "", nil).body, "Open311Errors")
 	// Without a case system: 503 in Open311 form.
 	plain := newEnv(t)
 	open311Err(t, plain.do("GET", "/open311/v2/services.json", "", nil), 503)
