@@ -37,6 +37,15 @@ npm_tools=(
   @redocly/cli@2.77.0 # provides: redocly — lints openapi.json (hallserver/http TestOpenAPILintsClean)
   vnu-jar@26.9.27     # provides: vnu — the Nu HTML checker over every page (hallserver/http TestPagesAreValidHTML)
 )
+# The real Open311 client that hallserver/http TestOpen311RealClient runs (node, through
+# hallserver/http/open311/testdata/client.js), pinned, in its own directory open311/ of the cache
+# above. Two of its dependencies cannot install here, and npm overrides put thin stand-ins from
+# hallserver/http/open311/testdata/npm in their place: sparkxml, a git dependency never published
+# to npm (on a native libxml binding besides), by one with the same parseXml on @xmldom/xmldom; and
+# node-expat 1.4.1 (native, under xml2json) by ersatz-node-expat (pure JS, published) with node-expat
+# 1's parse(). Debian's npm 9 cannot override a git dependency ("Invalid comparator"): npm 10,
+# pinned, installs it (npx).
+open311_client=(open311@0.0.12 npm@10.9.4)
 case "${1:-test}" in
   test) want=("${fonts[@]}" "${fyne[@]}" "${tests[@]}") ;;
   demo) want=("${fonts[@]}" "${fyne[@]}") ;;
@@ -61,6 +70,23 @@ install_npm_tools() {
   npm install --prefix "$prefix" --no-audit --no-fund --save-exact --loglevel=error "${npm_tools[@]}" >&2
   echo "${npm_tools[*]}" >"$prefix/onedoor-tools"
 }
+install_open311_client() {
+  local prefix="${ONEDOOR_NPM_PREFIX:-${XDG_CACHE_HOME:-$HOME/.cache}/onedoor/npm}/open311"
+  local shims
+  shims="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/hallserver/http/open311/testdata/npm"
+  local want="${open311_client[*]} stand-ins:$(cat "$shims"/*/* | sha256sum | cut -c1-16)"
+  [ "$(cat "$prefix/onedoor-tools" 2>/dev/null)" = "$want" ] && return 0
+  rm -rf "$prefix" && mkdir -p "$prefix/shim"
+  local over="" name
+  for name in sparkxml node-expat; do
+    (cd "$prefix/shim" && npm pack --loglevel=error "$shims/$name" >/dev/null)
+    over+="${over:+,}\"$name\":\"file:$(ls "$prefix/shim/$name"-*.tgz)\""
+  done
+  echo "{\"private\":true,\"overrides\":{$over}}" >"$prefix/package.json"
+  echo "deps: npm installing ${open311_client[0]} (with its stand-ins) into $prefix" >&2
+  (cd "$prefix" && npx --yes "${open311_client[1]}" install --no-audit --no-fund --save-exact --loglevel=error "${open311_client[0]}" >&2)
+  echo "$want" >"$prefix/onedoor-tools"
+}
 command -v npm >/dev/null || [ "${1:-test}" = demo ] || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null; then
@@ -74,3 +100,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 [ "${1:-test}" = demo ] || install_npm_tools
+[ "${1:-test}" = demo ] || install_open311_client
