@@ -140,7 +140,7 @@ func (h *Handler) handleRequests(w http.ResponseWriter, r *http.Request) {
 	}
 	lang := h.lang(r, q)
 	out := RequestList{}
-	f := formatOf(r)
+	ft := formatOf(r)
 	// service_request_id overrides every other argument.
 	if ids := splitList(q.Get("service_request_id")); len(ids) > 0 {
 		if len(ids) > maxIDs {
@@ -158,31 +158,31 @@ func (h *Handler) handleRequests(w http.ResponseWriter, r *http.Request) {
 			}
 			out = append(out, h.request(c, caller, cat, lang))
 		}
-		h.write(w, f, http.StatusOK, out)
+		h.write(w, ft, http.StatusOK, out)
 		return
 	}
-	flt := hall.CaseFilter{}
-	if flt.Since, err = h.when(q.Get("start_date"), "start_date", false); err == nil {
-		flt.Until, err = h.when(q.Get("end_date"), "end_date", true)
+	f := hall.CaseFilter{}
+	if f.Since, err = h.when(q.Get("start_date"), "start_date", false); err == nil {
+		f.Until, err = h.when(q.Get("end_date"), "end_date", true)
 	}
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
 	switch {
-	case flt.Since.IsZero() && flt.Until.IsZero():
-		flt.Until = h.now()
-		flt.Since = flt.Until.Add(-maxSpan)
-	case flt.Since.IsZero():
-		flt.Since = flt.Until.Add(-maxSpan)
-	case flt.Until.IsZero():
-		flt.Until = flt.Since.Add(maxSpan)
+	case f.Since.IsZero() && f.Until.IsZero():
+		f.Until = h.now()
+		f.Since = f.Until.Add(-maxSpan)
+	case f.Since.IsZero():
+		f.Since = f.Until.Add(-maxSpan)
+	case f.Until.IsZero():
+		f.Until = f.Since.Add(maxSpan)
 	}
-	if !flt.Since.Before(flt.Until) {
+	if !f.Since.Before(f.Until) {
 		h.writeError(w, r, hall.Errorf(hall.EINVALID, "start_date", "start_date must be before end_date"))
 		return
 	}
-	if flt.Until.Sub(flt.Since) > maxSpan+24*time.Hour {
+	if f.Until.Sub(f.Since) > maxSpan+24*time.Hour {
 		h.writeError(w, r, hall.Errorf(hall.EINVALID, "end_date", "start_date to end_date may not span more than 90 days"))
 		return
 	}
@@ -202,16 +202,16 @@ func (h *Handler) handleRequests(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if wantOpen != wantClosed {
-		flt.States = statesOf(wantClosed)
+		f.States = statesOf(wantClosed)
 	}
 	codes := map[string]bool{}
 	for _, c := range splitList(q.Get("service_code")) {
 		codes[c] = true
 	}
 	if caller != nil && caller.staff != nil {
-		flt.Department = h.cfg.Staff.ListDepartment(caller.staff) // the index narrows what is read; sees() decides
+		f.Department = h.cfg.Staff.ListDepartment(caller.staff) // the index narrows what is read; sees() decides
 	}
-	list, err := cs.List(r.Context(), flt)
+	list, err := cs.List(r.Context(), f)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -227,7 +227,7 @@ func (h *Handler) handleRequests(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 	}
-	h.write(w, f, http.StatusOK, out)
+	h.write(w, ft, http.StatusOK, out)
 }
 
 // sees reports whether the caller may read the case: a stranger (nil) what the public rule
