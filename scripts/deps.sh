@@ -45,7 +45,10 @@ npm_tools=(
 # node-expat 1.4.1 (native, under xml2json) by ersatz-node-expat (pure JS, published) with node-expat
 # 1's parse(). Debian's npm 9 cannot override a git dependency ("Invalid comparator"): npm 10,
 # pinned, installs it (npx).
-open311_client=(open311@0.0.12 npm@10.9.4)
+open311_client=(
+  open311@0.0.12      # the client library (no program of its own): TestOpen311RealClient runs it with node
+  npm@10.9.4          # installs it (npx), for the overrides above
+)
 case "${1:-test}" in
   test) want=("${fonts[@]}" "${fyne[@]}" "${tests[@]}") ;;
   demo) want=("${fonts[@]}" "${fyne[@]}") ;;
