@@ -308,25 +308,38 @@ func daysText(days []time.Weekday) (string, string) {
 	return strings.Join(zh, "、"), strings.Join(en, ", ")
 }
 
+// OpensLabels are the words that say when a service nobody serves opens, by how far away the
+// opening is: "today", "tomorrow" and "date" (later), with {time} (08:30), {month} and {day}
+// (numbers) and {mon} (Dec) standing for the parts of the time. OpensText writes them for the
+// kiosk, the printed ticket and the Fyne display; the pages get the same table through
+// labels.go ("opens").
+func OpensLabels() map[string]Text {
+	return map[string]Text{
+		"today":    {Zh: "{time} 开始办理", En: "opens {time}"},
+		"tomorrow": {Zh: "明天 {time} 开始办理", En: "opens tomorrow {time}"},
+		"date":     {Zh: "{month}月{day}日 {time} 开始办理", En: "opens {day} {mon} {time}"},
+	}
+}
+
 // OpensText says when a service nobody serves opens, as people read it at now (both in loc):
 // "08:30 开始办理" / "opens 08:30" today, "明天 08:30 开始办理" / "opens tomorrow 08:30", else
-// "12月7日 08:30 开始办理" / "opens 7 Dec 08:30". The kiosk, the printed ticket and the Fyne
-// display use it; the pages say the same through labels.go ("opens").
+// "12月7日 08:30 开始办理" / "opens 7 Dec 08:30" (OpensLabels).
 func OpensText(at, now time.Time, loc *time.Location) Text {
 	if loc == nil {
 		loc = time.UTC
 	}
 	at, now = at.In(loc), now.In(loc)
-	clock := at.Format("15:04")
 	d0 := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	d1 := time.Date(at.Year(), at.Month(), at.Day(), 0, 0, 0, 0, time.UTC)
-	switch int(d1.Sub(d0).Hours() / 24) {
+	key := "date"
+	switch d1.Sub(d0) {
 	case 0:
-		return Text{Zh: clock + " 开始办理", En: "opens " + clock}
-	case 1:
-		return Text{Zh: "明天 " + clock + " 开始办理", En: "opens tomorrow " + clock}
-	default:
-		return Text{Zh: fmt.Sprintf("%d月%d日 %s 开始办理", at.Month(), at.Day(), clock),
-			En: fmt.Sprintf("opens %d %s %s", at.Day(), at.Format("Jan"), clock)}
+		key = "today"
+	case 24 * time.Hour:
+		key = "tomorrow"
 	}
+	r := strings.NewReplacer("{time}", at.Format("15:04"), "{month}", strconv.Itoa(int(at.Month())),
+		"{day}", strconv.Itoa(at.Day()), "{mon}", at.Format("Jan"))
+	l := OpensLabels()[key]
+	return Text{Zh: r.Replace(l.Zh), En: r.Replace(l.En)}
 }
