@@ -180,4 +180,3 @@ func TestWebDisplaySaysWhenServiceOpens(t *testing.T) {
 	e.act(e.login("counter1"), 2, "open", nil, 200)
 	must(t, ctx, "A served", `!`+card("A")+`.querySelector(".wait").textContent.includes("开始办理")`, 5*time.Second)
 }
-
