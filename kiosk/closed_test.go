@@ -141,3 +141,20 @@ func TestClosedNoteFallsBackToTheCatalogue(t *testing.T) {
 		t.Errorf("nothing known: %+v", got)
 	}
 }
+
+// TestClosedTicketData: the printed ticket of a service nobody serves carries no estimate (-1)
+// and, below "暂无窗口办理此业务…", when it opens in both languages.
+func TestClosedTicketData(t *testing.T) {
+	f := NewFlow(Config{Hall: "students"})
+	at := time.Date(2026, 12, 4, 20, 0, 0, 0, time.UTC)
+	r := &TicketResult{Number: "C007", Service: hall.Text{Zh: "财务缴费", En: "Fees"}, Closed: true, EtaSeconds: 0, IssuedAt: at,
+		ClosedNote: hall.Text{Zh: "12月7日 08:30 开始办理", En: "opens 7 Dec 08:30"}}
+	d := f.ticketData(hall.Text{Zh: "学生事务大厅", En: "Student Affairs Hall"}, r)
+	if d.EtaSeconds != -1 {
+		t.Errorf("estimate %d printed for a service nobody serves", d.EtaSeconds)
+	}
+	if d.Footer != "暂无窗口办理此业务，有窗口开放后按顺序叫号\n12月7日 08:30 开始办理" ||
+		d.FooterEn != "Nobody serves this now: numbers are called in turn once a counter opens\nopens 7 Dec 08:30" {
+		t.Errorf("footer %q / %q", d.Footer, d.FooterEn)
+	}
+}
