@@ -59,6 +59,8 @@ type Service struct {
 	// EtaSeconds is the estimated wait for a ticket issued now.
 	EtaSeconds int
 	Open       bool
+	// OpensAt is when the service opens next while outside its hours (the snapshot's).
+	OpensAt *time.Time
 	// perPerson is the server's estimate per waiting person at the last snapshot: events carry
 	// the waiting counts but not the estimates, so the display scales it.
 	perPerson float64
@@ -141,7 +143,7 @@ func (s *State) applySnapshot(snap *hall.Snapshot) []voice.Announcement {
 	}
 	s.Services = make([]Service, 0, len(snap.Services))
 	for _, st := range snap.Services {
-		sv := Service{Code: st.Code, Name: st.Name, Waiting: st.Waiting, EtaSeconds: st.EtaSeconds, Open: st.Open, perPerson: old[st.Code]}
+		sv := Service{Code: st.Code, Name: st.Name, Waiting: st.Waiting, EtaSeconds: st.EtaSeconds, Open: st.Open, OpensAt: st.OpensAt, perPerson: old[st.Code]}
 		if st.Waiting > 0 && st.EtaSeconds > 0 {
 			sv.perPerson = float64(st.EtaSeconds) / float64(st.Waiting)
 		}
@@ -178,7 +180,7 @@ func (s *State) RefreshEstimates(snap *hall.Snapshot) bool {
 			if sv.Code != st.Code {
 				continue
 			}
-			sv.Waiting, sv.EtaSeconds, sv.Open = st.Waiting, st.EtaSeconds, st.Open
+			sv.Waiting, sv.EtaSeconds, sv.Open, sv.OpensAt = st.Waiting, st.EtaSeconds, st.Open, st.OpensAt
 			if st.Waiting > 0 && st.EtaSeconds > 0 {
 				sv.perPerson = float64(st.EtaSeconds) / float64(st.Waiting)
 			}
@@ -342,6 +344,10 @@ func (s *State) View(now time.Time, loc *time.Location, link Link) View {
 		default:
 			m := max(1, (sv.EtaSeconds+59)/60)
 			x.WaitZh, x.WaitEn = fmt.Sprintf("约 %d 分钟", m), fmt.Sprintf("about %d min", m)
+		}
+		if !sv.Open && sv.OpensAt != nil && sv.OpensAt.After(now) { // outside its hours: when it opens
+			o := hall.OpensText(*sv.OpensAt, now, loc)
+			x.WaitZh, x.WaitEn = x.WaitZh+" · "+o.Zh, x.WaitEn+" · "+o.En
 		}
 		v.Services = append(v.Services, x)
 	}

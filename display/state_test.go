@@ -178,3 +178,51 @@ func TestRecentCallsEachNumberOnceAndCallsAtOnce(t *testing.T) {
 		t.Fatalf("calls at once: now %s also %v recent %v", v.Now.Number, also, recent)
 	}
 }
+
+// TestNobodyServesSaysWhenItOpens: outside its hours (the snapshot's opensAt), a service nobody
+// serves says when it opens: today, tomorrow or on a date, in the hall's zone; a service open
+// again, or an opensAt already passed, says nothing of it; a fresh snapshot brings a new one.
+func TestNobodyServesSaysWhenItOpens(t *testing.T) {
+	loc := shanghai(t)
+	noon := time.Date(2026, 12, 4, 12, 10, 0, 0, loc) // Friday, lunch break
+	for _, tc := range []struct {
+		opens          time.Time
+		wantZh, wantEn string
+	}{
+		{time.Date(2026, 12, 4, 14, 0, 0, 0, loc), "暂无窗口办理 · 14:00 开始办理", "no counter now · opens 14:00"},
+		{time.Date(2026, 12, 5, 8, 30, 0, 0, loc), "暂无窗口办理 · 明天 08:30 开始办理", "no counter now · opens tomorrow 08:30"},
+		{time.Date(2026, 12, 7, 8, 30, 0, 0, loc), "暂无窗口办理 · 12月7日 08:30 开始办理", "no counter now · opens 7 Dec 08:30"},
+		{time.Date(2026, 12, 4, 12, 0, 0, 0, loc), "暂无窗口办理", "no counter now"}, // passed: not said
+	} {
+		var s State
+		m := snapshot(10)
+		m.Snapshot.Services[1].Waiting = 2
+		m.Snapshot.Services[1].OpensAt = &tc.opens
+		m.Snapshot.Services[0].OpensAt = &tc.opens // A is open (a counter serves it): not said
+		s.Apply(m)
+		v := s.View(noon.UTC(), loc, Link{Connected: true})
+		if b := v.Services[1]; b.WaitZh != tc.wantZh || b.WaitEn != tc.wantEn {
+			t.Errorf("opens %v: B says %q / %q, want %q / %q", tc.opens, b.WaitZh, b.WaitEn, tc.wantZh, tc.wantEn)
+		}
+		if a := v.Services[0]; strings.Contains(a.WaitZh, "开始办理") || !strings.Contains(a.WaitZh, "分钟") {
+			t.Errorf("A is served: %+v", a)
+		}
+	}
+	// Nothing waits: 暂停服务 and when it opens.
+	var s State
+	m := snapshot(10)
+	at := time.Date(2026, 12, 4, 14, 0, 0, 0, loc)
+	m.Snapshot.Services[1].OpensAt = &at
+	s.Apply(m)
+	if b := s.View(noon, loc, Link{Connected: true}).Services[1]; b.WaitZh != "暂停服务 · 14:00 开始办理" || b.WaitEn != "closed · opens 14:00" {
+		t.Errorf("B closed with nothing waiting: %+v", b)
+	}
+	// A refreshed snapshot at 14:05 (within the hours again) drops it.
+	fresh := snapshot(10).Snapshot
+	if !s.RefreshEstimates(fresh) {
+		t.Fatal("refresh not applied")
+	}
+	if b := s.View(noon.Add(2*time.Hour), loc, Link{Connected: true}).Services[1]; b.WaitZh != "暂停服务" {
+		t.Errorf("B after a fresh snapshot without opensAt: %+v", b)
+	}
+}

@@ -69,7 +69,8 @@ type State struct {
 	PINDigits     int
 	Printer       PrinterStatus
 	OOSHint       hall.Text
-	// OpeningHours says when the counters serve (the catalogue's; empty: not known).
+	// OpeningHours says when the counters serve when the hall information does not (the
+	// catalogue's fallback, shown while the server was never reached; empty: not known).
 	OpeningHours hall.Text
 	// Notices are the hall's notice line (the snapshot's, kept current by notice.published and
 	// notice.withdrawn events), oldest first. The home screen rotates through them; a change
@@ -376,6 +377,7 @@ func (f *Flow) Tick() {
 			f.staff.cornerDown = time.Time{}
 			f.openPINLocked()
 		}
+		f.expireOpensLocked(now)
 		f.refreshOnlineLocked()
 		f.maybeReportLocked(now)
 	})

@@ -225,6 +225,9 @@ func (f *Flow) submit(ctx context.Context, key, public string, req CaseRequest, 
 			req.TicketID = t.ID
 			res.Ticket = &TicketResult{ID: t.ID, Number: t.Number, Service: svc.Name, Closed: svc.Code != "" && !svc.Open, Ahead: t.Ahead(),
 				EtaSeconds: t.Eta(), Materials: t.Materials, FollowURL: t.FollowURL, IssuedAt: t.IssuedAt}
+			if res.Ticket.Closed {
+				res.Ticket.ClosedNote = closedNote(svc, f.cfg.Now(), f.cfg.Loc, f.cfg.Catalogue.OpeningHours)
+			}
 		}
 	}
 	putErr := f.cfg.Spool.Put(req)

@@ -1,7 +1,10 @@
 package kiosk
 
 import (
+	"time"
+
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/wire"
 )
 
 // streamView is what the flow keeps of the hall's stream beyond State.
@@ -9,12 +12,56 @@ type streamView struct {
 	seq      uint64 // last stream seq applied
 	haveSnap bool
 	full     map[string]bool // services the server said are full today
+	// hours are the services' opening hours from the hall information (ApplyHallInfo).
+	hours map[string]hall.Text
 }
 
 // ServiceView is a service button of the home screen.
 type ServiceView struct {
 	hall.ServiceStatus
 	Full bool // the server said no more numbers today
+	// Hours are the service's opening hours from the hall information ("周一至周五
+	// 08:30–11:30、14:00–17:00"), empty when not known (then the catalogue's stand in).
+	Hours hall.Text
+}
+
+// ApplyHallInfo takes the services' opening hours from the hall information (GET
+// /api/v1/halls/{hall}): they replace the catalogue's demo text beside a service nobody serves.
+func (f *Flow) ApplyHallInfo(h *wire.Hall) {
+	if h == nil {
+		return
+	}
+	f.update(func() {
+		// The server's word stands: a service without hours there has none shown here either
+		// (the catalogue's text was only for a kiosk that never reached the server).
+		f.st.OpeningHours = hall.Text{}
+		f.view.hours = map[string]hall.Text{}
+		for _, sv := range h.Services {
+			f.view.hours[sv.Code] = sv.HoursText
+		}
+		views := append([]ServiceView(nil), f.st.Services...)
+		for i := range views {
+			views[i].Hours = f.view.hours[views[i].Code]
+		}
+		f.setServicesLocked(views)
+	})
+}
+
+// closedNote says when a service nobody serves opens, as people read it at now: "明天 08:30
+// 开始办理" from the server's opensAt, else its opening hours ("办理时间 周一至周五 …", the hall
+// information's or the fallback), else nothing.
+func closedNote(v ServiceView, now time.Time, loc *time.Location, fallback hall.Text) hall.Text {
+	if v.OpensAt != nil && v.OpensAt.After(now) {
+		return hall.OpensText(*v.OpensAt, now, loc)
+	}
+	h := v.Hours
+	if h.Zh == "" {
+		h = fallback
+	}
+	if h.Zh == "" {
+		return hall.Text{}
+	}
+	return hall.Text{Zh: T("zh", "home.hours", h.Zh), En: T("en", "home.hours", h.In("en"))}
 }
 
 // ApplySnapshot replaces the hall's state (a stream snapshot or a fetched one). Snapshots older
@@ -32,7 +79,7 @@ func (f *Flow) ApplySnapshot(s *hall.Snapshot) {
 		}
 		views := make([]ServiceView, len(s.Services))
 		for i, sv := range s.Services {
-			views[i] = ServiceView{ServiceStatus: sv}
+			views[i] = ServiceView{ServiceStatus: sv, Hours: f.view.hours[sv.Code]}
 		}
 		f.setServicesLocked(views)
 		f.applyFullLocked()
@@ -109,7 +156,8 @@ func (f *Flow) setServicesLocked(views []ServiceView) {
 	structural := len(old) != len(views)
 	for i := 0; !structural && i < len(views); i++ {
 		structural = old[i].Code != views[i].Code || old[i].Open != views[i].Open ||
-			old[i].Full != views[i].Full || old[i].Name != views[i].Name
+			old[i].Full != views[i].Full || old[i].Name != views[i].Name || old[i].Hours != views[i].Hours ||
+			!sameTime(old[i].OpensAt, views[i].OpensAt)
 	}
 	f.st.Services = views
 	if structural {
@@ -124,4 +172,29 @@ func (f *Flow) applyFullLocked() {
 		views[i].Full = f.view.full[views[i].Code]
 	}
 	f.setServicesLocked(views)
+}
+
+// sameTime reports whether two optional times are the same instant (or both absent).
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
+}
+
+// expireOpensLocked forgets the opening times that have come (the hours began but nobody serves
+// yet: the screen says no time rather than one in the past) and rebuilds the screen then.
+func (f *Flow) expireOpensLocked(now time.Time) {
+	var views []ServiceView
+	for i, v := range f.st.Services {
+		if v.OpensAt != nil && !now.Before(*v.OpensAt) {
+			if views == nil {
+				views = append([]ServiceView(nil), f.st.Services...)
+			}
+			views[i].OpensAt = nil
+		}
+	}
+	if views != nil {
+		f.setServicesLocked(views)
+	}
 }

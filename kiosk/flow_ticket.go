@@ -22,8 +22,9 @@ type TicketResult struct {
 	Service  hall.Text
 	Priority bool
 	// Closed says no open counter served the service when the ticket was issued: no wait
-	// estimate is shown or printed, the opening hours are.
+	// estimate is shown or printed, ClosedNote is (when it opens, or its opening hours).
 	Closed     bool
+	ClosedNote hall.Text
 	Ahead      int
 	EtaSeconds int
 	Materials  []hall.Text
@@ -198,6 +199,9 @@ func (f *Flow) issue(ctx context.Context, key string, req wire.IssueRequest, nam
 		f.ticket.attempt = "" // spent: nothing more can be issued from this attempt
 		f.learnPublicLocked(res.FollowURL)
 		res.Closed = f.serviceClosedLocked(req.Service)
+		if v, ok := f.st.ServiceByCode(req.Service); ok && res.Closed {
+			res.ClosedNote = closedNote(v, f.cfg.Now(), f.cfg.Loc, f.st.OpeningHours)
+		}
 		f.st.Ticket = res
 		f.goLocked(ScreenResult)
 	})
@@ -246,9 +250,9 @@ func (f *Flow) ticketData(hallName hall.Text, r *TicketResult) escpos.TicketData
 	if r.Closed {
 		d.EtaSeconds = -1 // no estimate: nobody serves it now
 		d.Footer, d.FooterEn = T("zh", "result.closed"), T("en", "result.closed")
-		if h := f.cfg.Catalogue.OpeningHours; h.Zh != "" {
-			d.Footer += "\n" + T("zh", "home.hours", h.Zh)
-			d.FooterEn += "\n" + T("en", "home.hours", h.In("en"))
+		if n := r.ClosedNote; n.Zh != "" { // "明天 08:30 开始办理" or the opening hours
+			d.Footer += "\n" + n.Zh
+			d.FooterEn += "\n" + n.In("en")
 		}
 	}
 	return d

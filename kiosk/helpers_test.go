@@ -61,14 +61,18 @@ type hallEnv struct {
 	hs  *hallhttp.Server
 	srv *http.Server
 
-	issues     atomic.Int64 // POST …/tickets requests seen
-	issueDelay atomic.Int64 // nanoseconds each issue request waits first
+	now        func() time.Time // the server's clock (nil: the wall clock)
+	issues     atomic.Int64     // POST …/tickets requests seen
+	issueDelay atomic.Int64     // nanoseconds each issue request waits first
 	cases      *realCases
 }
 
-func newHallEnv(t testing.TB) *hallEnv {
+func newHallEnv(t testing.TB, opts ...func(*hallEnv)) *hallEnv {
 	t.Helper()
 	e := &hallEnv{t: t, campus: testCampus()}
+	for _, o := range opts {
+		o(e)
+	}
 	db, err := bolt.Open(filepath.Join(t.TempDir(), "onedoor.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +111,7 @@ func newHallEnv(t testing.TB) *hallEnv {
 func (e *hallEnv) url() string { return "http://" + e.addr }
 
 func (e *hallEnv) serve(ln net.Listener) {
-	hs := hallhttp.NewServer(hallhttp.Config{Queue: e.q, Events: e.q, Auth: e.auth, Campus: e.campus, PublicURL: e.url(), Cases: e.cases.cs})
+	hs := hallhttp.NewServer(hallhttp.Config{Queue: e.q, Events: e.q, Auth: e.auth, Campus: e.campus, PublicURL: e.url(), Cases: e.cases.cs, Now: e.now})
 	mux := http.NewServeMux()
 	mux.Handle("POST /api/v1/cases", e.cases.handler(hs))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -22,6 +22,12 @@ type CatalogueSource interface {
 	Catalogue(ctx context.Context, topicsOnly bool) (*wire.Catalogue, error)
 }
 
+// HallSource is what Run asks for the hall information when the streamer has it (a
+// *client.Client): the services' opening hours.
+type HallSource interface {
+	Hall(ctx context.Context, hallCode string) (*wire.Hall, error)
+}
+
 // RunOptions tunes Run. The zero value is usable.
 type RunOptions struct {
 	Tick        time.Duration // clock tick (1 s)
@@ -62,6 +68,9 @@ func Run(ctx context.Context, f *Flow, s Streamer, opt RunOptions) {
 				f.KickSpool()
 				if src, ok := s.(CatalogueSource); ok {
 					goRun(func() { fetchTopics(ctx, f, src) })
+				}
+				if src, ok := s.(HallSource); ok {
+					goRun(func() { fetchHallInfo(ctx, f, src) })
 				}
 			case client.Disconnected:
 				f.StreamState(false)
@@ -207,4 +216,18 @@ func fetchTopics(ctx context.Context, f *Flow, src CatalogueSource) {
 		}
 	}
 	f.SetTopics(ts)
+}
+
+// fetchHallInfo takes the services' opening hours from the hall information (GET
+// /api/v1/halls/{hall}) at every connection. Without an answer the kiosk keeps what it has (the
+// last answer, or its catalogue's opening hours).
+func fetchHallInfo(ctx context.Context, f *Flow, src HallSource) {
+	c, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	h, err := src.Hall(c, f.cfg.Hall)
+	if err != nil {
+		f.log.Warn("hall information not fetched", "err", err)
+		return
+	}
+	f.ApplyHallInfo(h)
 }

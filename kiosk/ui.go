@@ -231,8 +231,8 @@ func (u *UI) home(st State) fyne.CanvasObject {
 			// Nobody serves it: the waiting count without a wait estimate ("约 0 分钟" and "无需
 			// 等待" were wrong), that nobody serves it now, and when the counters open if known.
 			line := T(lang, "home.closed.take")
-			if h := st.OpeningHours.In(lang); h != "" {
-				line = T(lang, "home.hours", h) + "  ·  " + line
+			if n := closedNote(sv, st.Now, st.Loc, st.OpeningHours).In(lang); n != "" {
+				line = n + "  ·  " + line // "明天 08:30 开始办理" or the opening hours
 			}
 			b.Lines = append(b.Lines, line)
 			b.LineColor = []color.Color{colNote, colNote}
@@ -450,8 +450,8 @@ func (u *UI) result(st State) fyne.CanvasObject {
 			left = append(left, centred(T(lang, "result.ahead", t.Ahead), aheadSize, colText, true))
 		}
 		closed := T(lang, "result.closed")
-		if h := st.OpeningHours.In(lang); h != "" {
-			closed += T(lang, "sentence.sep") + T(lang, "home.hours", h)
+		if n := t.ClosedNote.In(lang); n != "" {
+			closed += T(lang, "sentence.sep") + n
 		}
 		left = append(left, para(closed, false, widget.WarningImportance))
 	case t.Ahead > 0 && failed:

@@ -51,6 +51,8 @@ type config struct {
 	windowed                                                                        bool
 	// demoScript steps through the screens for screenshots (development; see demo.go).
 	demoScript bool
+	// demoSettle is how long the demo script lets the window draw a screen before announcing it.
+	demoSettle time.Duration
 }
 
 // envPrefix starts the environment variables that set the flags.
@@ -88,6 +90,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&c.tz, "tz", env("tz", hall.DefaultTimeZone), "the hall's time zone")
 	fs.BoolVar(&c.windowed, "windowed", env("windowed", "") == "1", "run in a window instead of full screen (development)")
 	fs.BoolVar(&c.demoScript, "demo-script", env("demo-script", "") == "1", "development: step through home, ticket and request screens in both languages for screenshots, printing \"DEMO-STEP name\" and waiting for a line on stdin before each step; quits at the end")
+	fs.DurationVar(&c.demoSettle, "demo-settle", time.Second, "development: with -demo-script, how long each screen is given to draw before it is announced (more on a loaded machine)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -224,7 +227,7 @@ func run(args []string, getenv func(string) string, stderr io.Writer) error {
 	}()
 	if c.demoScript {
 		go func() {
-			if err := demoScript(ctx, flow, os.Stdin, os.Stdout, time.Second); err != nil {
+			if err := demoScript(ctx, flow, os.Stdin, os.Stdout, c.demoSettle); err != nil {
 				log.Error("demo script", "err", err)
 			}
 			fyne.Do(a.Quit)

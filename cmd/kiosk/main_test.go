@@ -24,7 +24,7 @@ func TestParseFlagsDefaultsAndEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := config{server: "http://127.0.0.1:8080", publicURL: "http://127.0.0.1:8080", hall: "students", token: "t1", printer: "tcp:127.0.0.1:9100",
-		profile: "80mm", outbox: "data/kiosk-outbox.db", lang: "zh", tz: "Asia/Shanghai"}
+		profile: "80mm", outbox: "data/kiosk-outbox.db", lang: "zh", tz: "Asia/Shanghai", demoSettle: time.Second}
 	if c != want {
 		t.Fatalf("defaults\n got %+v\nwant %+v", c, want)
 	}
@@ -42,7 +42,7 @@ func TestParseFlagsDefaultsAndEnv(t *testing.T) {
 	}
 	want = config{server: "https://hall.example.edu.cn", publicURL: "https://follow.example.edu.cn", hall: "teachers", token: "t2", printer: "sim:data/printer",
 		profile: "58mm", outbox: "/var/lib/kiosk/outbox.db", pin: "2468", lang: "en", topics: "/etc/kiosk/topics.json",
-		tz: "UTC", windowed: true, demoScript: true}
+		tz: "UTC", windowed: true, demoScript: true, demoSettle: time.Second}
 	if c != want {
 		t.Fatalf("from the environment\n got %+v\nwant %+v", c, want)
 	}

@@ -184,7 +184,7 @@ func runDemoScript(t *testing.T, bin, display, server, printerDir string, file f
 	var logs bytes.Buffer
 	cmd := exec.CommandContext(ctx, filepath.Join(bin, "kiosk"), "-server", server, "-hall", "students",
 		"-token", "demo-kiosk-students", "-printer", "sim:"+printerDir, "-profile", "80mm",
-		"-outbox", filepath.Join(t.TempDir(), "outbox.db"), "-pin", "0000", "-demo-script")
+		"-outbox", filepath.Join(t.TempDir(), "outbox.db"), "-pin", "0000", "-demo-script", "-demo-settle", demoSettle())
 	cmd.Env = append(os.Environ(), "DISPLAY="+display, "LANG=C.UTF-8")
 	cmd.Stderr = &logs
 	stdin, err := cmd.StdinPipe()
@@ -222,4 +222,14 @@ func runDemoScript(t *testing.T, bin, display, server, printerDir string, file f
 		t.Fatalf("kiosk log:\n%s", logs.String())
 	}
 	return shots
+}
+
+// demoSettle is how long each screen is given to draw before it is photographed:
+// KIOSK_XVFB_SETTLE (a Go duration), 3 s by default (at 1 s a loaded machine photographed the
+// previous screen, or a black one).
+func demoSettle() string {
+	if v := os.Getenv("KIOSK_XVFB_SETTLE"); v != "" {
+		return v
+	}
+	return "3s"
 }

@@ -16,6 +16,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
 )
 
@@ -184,4 +185,23 @@ func Describe(c hall.Campus) string {
 		fmt.Fprintf(&b, "  %s %s (%s): %d counters; %s\n", h.Code, h.Name.Zh, h.Name.En, len(h.Counters), strings.Join(svcs, ", "))
 	}
 	return b.String()
+}
+
+// Schedule returns when a service of a hall is open: its opening hours (the service's, else the
+// hall's) in the campus zone, closed on the campus calendar's holidays. A campus without hours
+// gives the zero Schedule (nothing known).
+func Schedule(c *hall.Campus, hallCode, service string) (hall.Schedule, error) {
+	h, ok := c.Hall(hallCode)
+	if !ok {
+		return hall.Schedule{}, hall.Errorf(hall.ENOTFOUND, "hall", "no hall %q", hallCode)
+	}
+	cal, err := cases.CampusCalendar(c)
+	if err != nil {
+		return hall.Schedule{}, fmt.Errorf("campus calendar: %w", err)
+	}
+	s, err := hall.NewSchedule(h.ServiceHours(service), cal.Loc, cal)
+	if err != nil {
+		return hall.Schedule{}, fmt.Errorf("hours of %s/%s: %w", hallCode, service, err)
+	}
+	return s, nil
 }

@@ -3,6 +3,7 @@ package campus
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"onedoor/hallserver/hall"
 )
@@ -152,4 +153,56 @@ func FuzzLoad(f *testing.F) {
 			t.Fatalf("accepted campus fails validation: %v", err)
 		}
 	})
+}
+
+// The demo campus's hours: weekdays with a lunch break, the cashier (C) closing at 16:30,
+// reimbursements (K) on Tuesday and Thursday, the National Day week closed.
+func TestDemoOpeningHours(t *testing.T) {
+	c := Demo()
+	loc, _ := c.Location()
+	at := func(v string) time.Time {
+		x, err := time.ParseInLocation("2006-01-02 15:04", v, loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	for _, tc := range []struct{ hall, svc, now, want string }{
+		{"students", "A", "2026-12-04 12:00", "2026-12-04 14:00"},
+		{"students", "C", "2026-12-04 16:40", "2026-12-07 08:30"},
+		{"students", "A", "2026-12-04 16:40", "2026-12-04 16:40"},
+		{"teachers", "K", "2026-12-07 09:00", "2026-12-08 08:30"},
+		{"colleges", "G", "2026-09-30 17:00", "2026-10-08 08:30"},
+		{"colleges", "G", "2026-10-10 08:00", "2026-10-10 08:30"}, // 调休 Saturday
+	} {
+		s, err := Schedule(&c, tc.hall, tc.svc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := s.NextOpen(at(tc.now))
+		if !ok || !got.Equal(at(tc.want)) {
+			t.Errorf("%s/%s at %s: next open %v, want %s", tc.hall, tc.svc, tc.now, got, tc.want)
+		}
+	}
+	if _, err := Schedule(&c, "nowhere", "A"); hall.ErrorCode(err) != hall.ENOTFOUND {
+		t.Errorf("unknown hall: %v", err)
+	}
+}
+
+func TestLoadRejectsBadHours(t *testing.T) {
+	for _, tc := range []struct{ from, to, field string }{
+		{`times: ["08:30-11:30", "14:00-17:00"]}
+    services`, `times: ["08:30-11:30", "14:00-7:00"]}
+    services`, "halls[0].hours[0].times[1]"},
+		{`{days: mon-fri, times: ["08:30-11:30", "14:00-16:30"]}`, `{days: weekdays, times: ["08:30-11:30"]}`, "halls[0].services[2].hours[0].days"},
+	} {
+		bad := strings.Replace(string(DemoYAML()), tc.from, tc.to, 1)
+		if bad == string(DemoYAML()) {
+			t.Fatalf("%q not in the demo file", tc.from)
+		}
+		_, err := Load(strings.NewReader(bad))
+		if hall.ErrorCode(err) != hall.EINVALID || hall.ErrorField(err) != tc.field {
+			t.Errorf("bad hours: %v (field %q), want field %q", err, hall.ErrorField(err), tc.field)
+		}
+	}
 }

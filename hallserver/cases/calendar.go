@@ -45,6 +45,19 @@ func NewCalendar(loc *time.Location, holidays, workdays []string) *Calendar {
 	return c
 }
 
+// CampusCalendar returns the whole-day calendar of a campus file: its zone, its holidays and
+// exchanged working days (weekdays only when the campus has no calendar).
+func CampusCalendar(c *hall.Campus) (*Calendar, error) {
+	loc, err := c.Location()
+	if err != nil {
+		return nil, err
+	}
+	if c.Calendar == nil {
+		return NewCalendar(loc, nil, nil), nil
+	}
+	return NewCalendar(loc, c.Calendar.Holidays, c.Calendar.Workdays), nil
+}
+
 // DemoCalendar returns the calendar of the demo campus: Asia/Shanghai, Monday to Friday, with the
 // public holidays of 2026 and the weekend days worked in exchange as announced by the State
 // Council. A real campus configures its own list each year.
@@ -87,6 +100,12 @@ func (c *Calendar) Working(t time.Time) bool {
 	}
 	wd := t.Weekday()
 	return wd != time.Saturday && wd != time.Sunday
+}
+
+// Holiday reports whether the local date of t is a public holiday of the calendar (opening
+// hours close on it, hall.Schedule).
+func (c *Calendar) Holiday(t time.Time) bool {
+	return c.Holidays[t.In(c.Loc).Format("2006-01-02")]
 }
 
 // DayLength is the working time of one working day (24 h for a whole-day calendar).

@@ -117,6 +117,10 @@ type ServiceStatus struct {
 	EtaSeconds int    `json:"etaSeconds"` // estimated wait for a ticket issued now
 	Open       bool   `json:"open"`       // some open counter serves it
 	LastCalled string `json:"lastCalled,omitempty"`
+	// OpensAt is when the service's next session starts, in the campus zone, while it is
+	// outside its opening hours (set by the API from the campus hours; omitted when within
+	// them or not known).
+	OpensAt *time.Time `json:"opensAt,omitempty"`
 }
 
 // CounterStatus is a counter as displays show it.

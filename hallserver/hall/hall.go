@@ -49,6 +49,9 @@ type Hall struct {
 	Name     Text            `json:"name" yaml:"name"`
 	Services []Service       `json:"services" yaml:"services"`
 	Counters []CounterConfig `json:"counters" yaml:"counters"`
+	// Hours are the hall's weekly opening hours, for every service without its own (hours.go);
+	// none: not known (nothing is said about when a service opens).
+	Hours []OpeningHours `json:"hours,omitempty" yaml:"hours,omitempty"`
 }
 
 // Service is one kind of business a hall handles; its Code is the ticket number prefix.
@@ -59,6 +62,8 @@ type Service struct {
 	AvgMinutes int    `json:"avgMinutes" yaml:"avgMinutes"`
 	// Department is the department code that owns the service (cases opened from it go there).
 	Department string `json:"department,omitempty" yaml:"department,omitempty"`
+	// Hours replace the hall's opening hours for this service (hours.go).
+	Hours []OpeningHours `json:"hours,omitempty" yaml:"hours,omitempty"`
 }
 
 // CounterConfig is a counter as configured: its number and the services it serves, in order of
@@ -178,6 +183,9 @@ func (c *Campus) Validate() error {
 		if len(h.Services) == 0 {
 			return Errorf(EINVALID, p+".services", "hall %q has no services", h.Code)
 		}
+		if err := ValidateHours(p+".hours", h.Hours); err != nil {
+			return err
+		}
 		svcs := map[string]bool{}
 		for j, s := range h.Services {
 			sp := fmt.Sprintf("%s.services[%d]", p, j)
@@ -193,6 +201,9 @@ func (c *Campus) Validate() error {
 			}
 			if s.Department != "" && !depts[s.Department] {
 				return Errorf(EINVALID, sp+".department", "service %q names unknown department %q", s.Code, s.Department)
+			}
+			if err := ValidateHours(sp+".hours", s.Hours); err != nil {
+				return err
 			}
 		}
 		if len(h.Counters) == 0 {

@@ -21,7 +21,8 @@ func toHallJSON(h *hall.Hall) wire.Hall {
 		if m == nil {
 			m = []hall.Text{}
 		}
-		out.Services = append(out.Services, wire.Service{Code: sv.Code, Name: sv.Name, Materials: m, AvgMinutes: sv.AvgMinutes})
+		out.Services = append(out.Services, wire.Service{Code: sv.Code, Name: sv.Name, Materials: m, AvgMinutes: sv.AvgMinutes,
+			Hours: h.ServiceHours(sv.Code), HoursText: hoursText(h, sv.Code)})
 	}
 	for _, c := range h.Counters {
 		out.Counters = append(out.Counters, wire.Counter{Number: c.Number, Services: c.Services})
@@ -156,7 +157,7 @@ func (s *Server) handleSnapshot(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, publicSnapshot(snap))
+	writeJSON(w, http.StatusOK, s.withOpensAt(publicSnapshot(snap)))
 }
 
 func (s *Server) handleWaiting(w http.ResponseWriter, r *http.Request) {
@@ -321,6 +322,7 @@ func (s *Server) handleFollow(w http.ResponseWriter, r *http.Request) {
 	}
 	fj := toFollowJSON(f)
 	fj.VisitRating = s.visitRating(r, &fj)
+	s.followOpensAt(&fj)
 	writeJSON(w, http.StatusOK, fj)
 }
 

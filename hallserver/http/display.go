@@ -19,7 +19,7 @@ type displayPage struct {
 	// SoundOn (?sound=on) turns the voice on without a tap: for a TV without touch whose
 	// browser allows audio without a gesture (Chromium --autoplay-policy=no-user-gesture-required).
 	SoundOn bool
-	Boot    pageBoot // the campus zone of the clock (no labels: the display names no state)
+	Boot    pageBoot // the campus zone of the clock, the words of when a service opens
 }
 
 // handleDisplayPage serves GET /display/{hall}: the hall display for any TV browser. The page
@@ -35,7 +35,7 @@ func (s *Server) handleDisplayPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	q := r.URL.Query()
 	d := displayPage{Hall: h.Code, Name: h.Name, Services: h.Services,
-		Portrait: q.Get("portrait") == "1", Silent: q.Get("sound") == "off", SoundOn: q.Get("sound") == "on", Boot: s.boot("display.js", nil)}
+		Portrait: q.Get("portrait") == "1", Silent: q.Get("sound") == "off", SoundOn: q.Get("sound") == "on", Boot: s.boot("display.js", displayLabels())}
 	if err := s.page.ExecuteTemplate(w, "display.html", d); err != nil {
 		s.log.Error("render display page", "hall", h.Code, "err", err)
 	}

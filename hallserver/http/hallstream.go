@@ -56,7 +56,7 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				return nil, 0, fmt.Errorf("snapshot %s: %w", h.Code, err)
 			}
-			return snapshotMessage{Type: "snapshot", Seq: snap.Seq, Snapshot: publicSnapshot(snap)}, snap.Seq, nil
+			return snapshotMessage{Type: "snapshot", Seq: snap.Seq, Snapshot: s.withOpensAt(publicSnapshot(snap))}, snap.Seq, nil
 		}})
 }
 

@@ -38,6 +38,10 @@ type labelCatalogue struct {
 	// Invited is the public timeline line of a co-handling request that names the department
 	// asked: "{dept}" stands for its name ("已请保卫处协办").
 	Invited hall.Text `json:"invited,omitzero"`
+	// Opens says when a service nobody serves opens, by how far away ("today", "tomorrow",
+	// "date"; {time} {month} {day} {mon} filled in by OneDoor.opensText): the follow page and the
+	// display. The words are hall.OpensLabels, the ones the kiosk and the Fyne display print.
+	Opens map[string]hall.Text `json:"opens,omitempty"`
 }
 
 // deptPlaceholder is what Invited says where the department's name goes.
@@ -100,7 +104,14 @@ var publicLabels = sync.OnceValue(func() *labelCatalogue {
 			hall.CaseEvSupervised:  {Zh: "已列入督办", En: "Under supervision"},
 		},
 		Invited: hall.Text{Zh: "已请" + deptPlaceholder + "协办", En: "Co-handling requested from " + deptPlaceholder},
+		Opens:   hall.OpensLabels(),
 	}
+})
+
+// displayLabels is the catalogue of the web hall display: it names no state, only when a
+// service nobody serves opens.
+var displayLabels = sync.OnceValue(func() *labelCatalogue {
+	return &labelCatalogue{Opens: hall.OpensLabels()}
 })
 
 // staffLabels is the catalogue of the staff pages (built once; callers only read it).

@@ -188,8 +188,8 @@ func pageBootOf(t *testing.T, page string) pageBoot {
 }
 
 // TestPagesGetZoneAndLabelsTheSameWay: the counter console, the inbox, the display and the follow
-// page each carry one boot block with the campus zone, and the labels of their audience (none on
-// the display); the supervision page (drawn on the server) carries the same sign-in form as the
+// page each carry one boot block with the campus zone, and the labels of their audience (on the
+// display only the words of when a service opens); the supervision page (drawn on the server) carries the same sign-in form as the
 // console and the inbox.
 func TestPagesGetZoneAndLabelsTheSameWay(t *testing.T) {
 	e := newEnv(t, withCampusZone("Asia/Kolkata"))
@@ -198,7 +198,7 @@ func TestPagesGetZoneAndLabelsTheSameWay(t *testing.T) {
 		path   string
 		labels *labelCatalogue
 	}{
-		{"/counter", staffLabels()}, {"/cases", staffLabels()}, {"/display/students", nil}, {"/t/" + tk.Token, publicLabels()},
+		{"/counter", staffLabels()}, {"/cases", staffLabels()}, {"/display/students", displayLabels()}, {"/t/" + tk.Token, publicLabels()},
 	} {
 		r := e.do("GET", p.path, "", nil)
 		if r.status != 200 {

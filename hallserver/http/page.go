@@ -56,7 +56,10 @@ type pageData struct {
 	// CanAsk offers the form to log a request from the page (web channel, webcase.go): the
 	// ticket has no case yet and is not a cancelled or missed ticket of a past day.
 	CanAsk bool
-	Boot   pageBoot
+	// Opens says when the ticket's service opens while nobody serves it outside its hours
+	// ("08:30 开始办理"), empty otherwise (hours.go).
+	Opens hall.Text
+	Boot  pageBoot
 }
 
 // casePageData is the public view of a case on the follow page.
@@ -81,8 +84,12 @@ func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 	}
 	fj := toFollowJSON(f)
 	fj.VisitRating = s.visitRating(r, &fj)
+	s.followOpensAt(&fj)
 	loc := s.campusLoc()
 	d := pageData{Token: r.PathValue("token"), F: &fj, Active: fj.State.Open(), Issued: fj.IssuedAt.In(loc).Format("15:04")}
+	if fj.OpensAt != nil {
+		d.Opens = hall.OpensText(*fj.OpensAt, s.now(), loc)
+	}
 	if c := s.ticketCase(r, &f.Ticket); c != nil {
 		pub := c.Public()
 		d.Case = s.casePageData(r, &pub)

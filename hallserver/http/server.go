@@ -121,6 +121,8 @@ type Server struct {
 	streamsLogged time.Time // when a refusal was last logged
 	// backupSlot holds one token per backup being downloaded (admin.go): one at a time.
 	backupSlot chan struct{}
+	// hours holds the services' opening hours (hours.go).
+	hours hoursIndex
 }
 
 // NewServer returns a server for the configuration.

@@ -21,6 +21,12 @@ type Service struct {
 	Name       hall.Text   `json:"name"`
 	Materials  []hall.Text `json:"materials"`
 	AvgMinutes int         `json:"avgMinutes"`
+	// Hours are the service's weekly opening hours (its own, else the hall's) and HoursText the
+	// same for people ("周一至周五 08:30–11:30、14:00–17:00"); both omitted when not known.
+	// Holidays of the campus calendar close it; when it opens next is in the hall snapshot
+	// (opensAt).
+	Hours     []hall.OpeningHours `json:"hours,omitempty"`
+	HoursText hall.Text           `json:"hoursText,omitzero"`
 }
 
 // Counter is a configured counter of a hall and the services it serves.

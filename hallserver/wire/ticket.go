@@ -83,7 +83,10 @@ type Follow struct {
 	Position    int              `json:"position"`
 	EtaSeconds  int              `json:"etaSeconds"`
 	// Unserved: no open counter serves the waiting ticket's service now (EtaSeconds means nothing).
-	Unserved   bool         `json:"unserved,omitempty"`
+	Unserved bool `json:"unserved,omitempty"`
+	// OpensAt: while Unserved outside the service's opening hours, when it opens next (RFC 3339
+	// in the campus zone); omitted within the hours or when they are not known.
+	OpensAt    *time.Time   `json:"opensAt,omitempty"`
 	Counter    int          `json:"counter,omitempty"`
 	Materials  []hall.Text  `json:"materials"`
 	Priority   bool         `json:"priority"`

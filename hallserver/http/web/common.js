@@ -192,6 +192,32 @@
   /** Formats a time as HH:MM in the campus zone. */
   function hhmm(v) { return time(v, "hh:mm"); }
 
+  /**
+   * Says when a service nobody serves opens (an opensAt time) as read at now (default: the
+   * browser's clock), in the campus zone, with the server's "opens" labels: {zh, en} such as
+   * "08:30 开始办理" / "opens 08:30", "明天 08:30 开始办理", "12月7日 08:30 开始办理". null without a
+   * time, once it has passed, or on a page without those labels.
+   */
+  function opensText(v, now) {
+    var d = toDate(v), n = toDate(now) || new Date(Date.now());
+    if (!d || d <= n || !labels.opens) { return null; }
+    function ymd(x) {
+      var p = {};
+      format("en-GB", { year: "numeric", month: "2-digit", day: "2-digit" }).formatToParts(x).forEach(function (q) { p[q.type] = q.value; });
+      return Date.UTC(+p.year, +p.month - 1, +p.day);
+    }
+    var days = Math.round((ymd(d) - ymd(n)) / 86400000);
+    var l = labels.opens[days === 0 ? "today" : days === 1 ? "tomorrow" : "date"];
+    if (!l) { return null; }
+    var parts = {};
+    format("en-US", { month: "numeric", day: "numeric" }).formatToParts(d).forEach(function (q) { parts[q.type] = q.value; });
+    var mon = format("en-US", { month: "short" }).format(d);
+    function fill(s) {
+      return String(s || "").replace("{time}", hhmm(d)).replace("{month}", parts.month).replace("{day}", parts.day).replace("{mon}", mon);
+    }
+    return { zh: fill(l.zh), en: fill(l.en) };
+  }
+
   /** The campus date of a time, in both languages: "2026年12月3日 星期四 · Thu 3 Dec". */
   function dateLine(v) {
     var d = toDate(v);
@@ -242,5 +268,5 @@
 
   window.OneDoor = { $: $, setText: setText, show: show, el: el, bi: bi, clear: clear, cookie: cookie,
     api: api, stream: stream, minutes: minutes, clock: clock, labels: labels, label: label, labelText: labelText,
-    time: time, hhmm: hhmm, dateLine: dateLine, login: login, loginError: loginError, logout: logout };
+    time: time, hhmm: hhmm, opensText: opensText, dateLine: dateLine, login: login, loginError: loginError, logout: logout };
 }());

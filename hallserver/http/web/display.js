@@ -35,7 +35,7 @@
     st.services = (snap.services || []).map(function (s) {
       var pp = old[s.code] || 0;
       if (s.waiting > 0 && s.etaSeconds > 0) { pp = s.etaSeconds / s.waiting; }
-      return { code: s.code, name: s.name, waiting: s.waiting, eta: s.etaSeconds, open: s.open, perPerson: pp };
+      return { code: s.code, name: s.name, waiting: s.waiting, eta: s.etaSeconds, open: s.open, opensAt: s.opensAt, perPerson: pp };
     });
     st.counters = {};
     (snap.counters || []).forEach(function (c) { st.counters[c.number] = c; });
@@ -97,7 +97,7 @@
           (snap.services || []).forEach(function (x) {
             st.services.forEach(function (s) {
               if (s.code !== x.code) { return; }
-              s.waiting = x.waiting; s.eta = x.etaSeconds; s.open = x.open;
+              s.waiting = x.waiting; s.eta = x.etaSeconds; s.open = x.open; s.opensAt = x.opensAt;
               if (x.waiting > 0 && x.etaSeconds > 0) { s.perPerson = x.etaSeconds / x.waiting; }
             });
           });
@@ -169,6 +169,8 @@
       else if (!s.open) { zh = "暂无窗口办理"; en = "no counter now"; } // nobody serves it: never minutes
       else if (s.waiting === 0) { zh = "无需等待"; en = "no wait"; }
       else { var m = Math.max(1, Math.ceil(s.eta / 60)); zh = "约 " + m + " 分钟"; en = "about " + m + " min"; }
+      var opens = s.open ? null : O.opensText(s.opensAt); // outside its hours: when it opens
+      if (opens) { zh += " · " + opens.zh; en += " · " + opens.en; }
       w.appendChild(el("span", "zh", "人等候 · " + zh));
       w.appendChild(el("span", "en", "waiting · " + en));
       row.appendChild(w);

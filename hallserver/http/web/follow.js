@@ -63,6 +63,9 @@
     // Nobody serves the service now: no estimate ("0 minutes" would be a lie), say so instead.
     show("eta-box", !f.unserved);
     show("unserved", f.state === "waiting" && !!f.unserved);
+    var opens = f.state === "waiting" && f.unserved ? O.opensText(f.opensAt) : null; // "08:30 开始办理"
+    setText("opens-zh", opens ? " · " + opens.zh : "");
+    setText("opens-en", opens ? " · " + opens.en : "");
     var atCounter = !!f.counter && (f.state === "called" || f.state === "serving");
     setText("counter", f.counter || "");
     setText("counter-en", f.counter || "");
