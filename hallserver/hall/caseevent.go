@@ -106,6 +106,9 @@ func (e CaseEntry) PublicView() (out CaseEntry, ok bool) {
 	if v.Text {
 		out.Text = e.Text
 	}
+	if e.Type.PublicFiles() {
+		out.Attachments = e.Attachments
+	}
 	return out, true
 }
 
