@@ -74,3 +74,18 @@ func (e *Engine) attachLast(c *hall.Case, files []hall.Attachment) {
 		}
 	}
 }
+
+// actionFiles checks the files of a staff action: only a reply carries files, at most
+// MaxMessageFiles.
+func actionFiles(a *hall.CaseAction) error {
+	if len(a.Attachments) == 0 {
+		return nil
+	}
+	if a.Action != hall.CaseActReply {
+		return hall.Errorf(hall.EINVALID, "files", "only a reply carries files")
+	}
+	if len(a.Attachments) > MaxMessageFiles {
+		return hall.Errorf(hall.EINVALID, "files", "at most %d files per message", MaxMessageFiles)
+	}
+	return nil
+}

@@ -95,3 +95,14 @@ func (s *Cases) ReadAttachment(ctx context.Context, id string) ([]byte, error) {
 	}
 	return bs.ReadBlob(ctx, id)
 }
+
+// actWithFiles is the engine command of a staff action: the action's Files (a reply's) are
+// stored first as with AddDetailsWithFiles, and the engine gets their descriptions only.
+func (s *Cases) actWithFiles(ctx context.Context, a hall.CaseAction) func(eng *cases.Engine, now time.Time) (*hall.Case, cases.Change, error) {
+	files := a.Files
+	a.Files, a.Attachments = nil, nil
+	return s.withFiles(ctx, files, func(eng *cases.Engine, now time.Time, atts []hall.Attachment) (*hall.Case, cases.Change, error) {
+		a.Attachments = atts
+		return eng.Act(now, a)
+	})
+}

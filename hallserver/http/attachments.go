@@ -20,6 +20,7 @@ import (
 //	POST /api/v1/case-follow/{token}/attachments      the requester: details with files (multipart)
 //	GET  /api/v1/case-follow/{token}/attachments/{id} the requester: their own files and the reply's
 //	GET  /api/v1/cases/{id}/attachments/{file}        staff who may see the case
+//	POST /api/v1/cases/{id}/reply                     the lead department: a reply with files (multipart)
 //
 // The files are checked here (package attach: type from the bytes, size, metadata stripped)
 // before anything is stored; the case service stores the bytes before the event that lists
@@ -209,4 +210,24 @@ func (s *Server) serveAttachment(w http.ResponseWriter, r *http.Request, c *hall
 	h.Set("Cache-Control", "private, max-age=86400")
 	h.Set("ETag", fmt.Sprintf("%q", a.ID))
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(b))
+}
+
+// isMultipart reports whether the request's body is multipart/form-data.
+func isMultipart(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == "multipart/form-data"
+}
+
+// readActionUpload reads a staff action sent as multipart/form-data: a reply with files
+// (parts "text" and "files", as readUpload). Other actions take JSON only.
+func readActionUpload(w http.ResponseWriter, r *http.Request, a *hall.CaseAction) error {
+	if action := r.PathValue("action"); action != hall.CaseActReply {
+		return hall.Errorf(wire.EUNSUPPORTED, "body", "only a reply takes files (multipart/form-data); send %s as JSON", action)
+	}
+	text, files, err := readUpload(w, r)
+	if err != nil {
+		return err
+	}
+	a.Text, a.Files = text, files
+	return nil
 }

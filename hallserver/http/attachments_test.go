@@ -283,3 +283,47 @@ func storedID(t testing.TB, b []byte) string {
 	}
 	return attach.ID(f.Data)
 }
+
+// TestReplyWithFiles: the lead department replies with a PDF and a photo (multipart); the
+// reply's files reach the requester's follow page, while another department cannot post a
+// reply with files, and files on other actions are refused before anything is stored.
+func TestReplyWithFiles(t *testing.T) {
+	e := newCaseEnv(t)
+	oc := e.openKiosk(map[string]any{"text": "图书馆自习室总有人用书占座"}, "")
+	lib := e.login("h-library")
+	if r := e.do("POST", "/api/v1/cases/"+oc.Number+"/sign", lib, nil); r.status != 200 {
+		t.Fatalf("sign: %d %s", r.status, r.body)
+	}
+	pdf := []byte("%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n")
+	body, ct := multipartBody(t, "您好，附上新的座位管理规定。", upload{"规定.pdf", pdf}, upload{"notice.png", gpsPNG(t)})
+	if r := e.do("POST", "/api/v1/cases/"+oc.Number+"/reply", e.login("h-it"), body, "Content-Type", ct); r.status != 404 {
+		t.Fatalf("another department's reply with files: %d %s", r.status, r.body)
+	}
+	if r := e.do("POST", "/api/v1/cases/"+oc.Number+"/note", lib, body, "Content-Type", ct); r.status != 415 {
+		t.Fatalf("a note with files: %d %s", r.status, r.body)
+	}
+	r := e.do("POST", "/api/v1/cases/"+oc.Number+"/reply", lib, body, "Content-Type", ct)
+	if r.status != 200 {
+		t.Fatalf("reply with files: %d %s", r.status, r.body)
+	}
+	var c hall.Case
+	r.decode(t, &c)
+	if c.State != hall.CaseReplied || len(c.Attachments()) != 2 || c.Timeline[len(c.Timeline)-1].Type != hall.CaseEvReplied {
+		t.Fatalf("after the reply: %s %+v", c.State, c.Attachments())
+	}
+	var f wire.CaseFollow
+	e.do("GET", "/api/v1/case-follow/"+oc.Token, "", nil).decode(t, &f)
+	if got := f.Case.Attachments(); len(got) != 2 || got[0].Name != "规定.pdf" {
+		t.Fatalf("the follow view shows the reply's files as %+v", got)
+	}
+	if g := e.do("GET", "/api/v1/case-follow/"+oc.Token+"/attachments/"+got0(f.Case.Attachments()), "", nil); g.status != 200 || g.header.Get("Content-Type") != "application/pdf" {
+		t.Fatalf("the requester reads the reply's PDF: %d %v", g.status, g.header)
+	}
+}
+
+func got0(a []hall.Attachment) string {
+	if len(a) == 0 {
+		return ""
+	}
+	return a[0].ID
+}
