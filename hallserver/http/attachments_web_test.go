@@ -60,4 +60,18 @@ func TestAttachPhotoFromFollowPageReachesInbox(t *testing.T) {
 	must(t, ctx, "case shown", `onedoorInbox.selected() === `+jsString(oc.Number), 3*time.Second)
 	must(t, ctx, "the handler sees the photo", `(function(){var i=document.querySelector("#c-details .thumbs img");return !!i && i.complete && i.naturalWidth === 24 && i.alt === "占座现场.png"})()`, 5*time.Second)
 	shot(t, ctx, "inbox-attachment")
+
+	// The handler replies with a PDF; the requester's page lists it under the reply.
+	doc := filepath.Join(t.TempDir(), "座位管理规定.pdf")
+	if err := os.WriteFile(doc, []byte("%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, "sign", chromedp.Click(chromedp.CSS("#act-sign")))
+	must(t, ctx, "signed", `onedoorInbox.state() === "in_progress" && !onedoorInbox.busy() && !document.getElementById("f-reply").hidden`, 3*time.Second)
+	evalString(t, ctx, `(function(){document.getElementById("reply-text").value="已增设巡查，规定见附件。";return ""})()`)
+	run(t, ctx, "attach the rules", chromedp.SetUploadFiles(chromedp.CSS("#reply-files"), []string{doc}))
+	run(t, ctx, "reply", chromedp.Click(chromedp.CSS("#reply-btn")))
+	must(t, ctx, "replied", `onedoorInbox.state() === "replied" && !onedoorInbox.busy()`, 3*time.Second)
+	run(t, phone, "reload follow page", chromedp.Navigate(e.ts.URL+"/c/"+oc.Token))
+	must(t, phone, "the reply's PDF listed", `Array.prototype.some.call(document.querySelectorAll("#timeline .thumbs a.doc"), function(a){return a.textContent.indexOf("座位管理规定.pdf") >= 0})`, 5*time.Second)
 }

@@ -343,13 +343,7 @@
         var fd = new FormData();
         if (text) { fd.append("text", text); }
         Array.prototype.forEach.call(files, function (f) { fd.append("files", f, f.name); });
-        sent = fetch(caseApi + "/attachments", { method: "POST", body: fd, credentials: "same-origin", cache: "no-store",
-          headers: { "Accept": "application/json" } }).then(function (r) {
-          return r.json().catch(function () { return null; }).then(function (body) {
-            if (!r.ok) { throw new Error(body && body.error ? body.error.message : "HTTP " + r.status); }
-            return { status: r.status, body: body };
-          });
-        });
+        sent = O.api("POST", caseApi + "/attachments", fd);
       } else {
         sent = O.api("POST", caseApi + "/details", { text: text });
       }

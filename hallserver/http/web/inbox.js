@@ -294,7 +294,7 @@
     O.show("f-return", !office && lead && (st === "dispatched" || st === "in_progress" || st === "reopened"));
     O.show("f-dispatch", office && (st === "triage" || st === "dispatched"));
     if (!same || !quiet) {
-      ["reply-text", "ask-text", "return-text", "note-text", "invite-task"].forEach(function (id) { $(id).value = ""; });
+      ["reply-text", "ask-text", "return-text", "note-text", "invite-task", "reply-files"].forEach(function (id) { $(id).value = ""; });
       $("reply-template").value = "";
     }
   }
@@ -384,7 +384,15 @@
   function form(id, action, body) {
     $(id).addEventListener("submit", function (ev) { ev.preventDefault(); act(action, body()); });
   }
-  form("f-reply", "reply", function () { return { text: $("reply-text").value }; });
+  form("f-reply", "reply", function () {
+    var files = $("reply-files").files;
+    if (!files.length) { return { text: $("reply-text").value }; }
+    // A reply with files goes as multipart/form-data (the server checks each file's bytes).
+    var fd = new FormData();
+    fd.append("text", $("reply-text").value);
+    Array.prototype.forEach.call(files, function (f) { fd.append("files", f, f.name); });
+    return fd;
+  });
   form("f-ask", "ask", function () { return { text: $("ask-text").value }; });
   form("f-return", "return", function () { return { text: $("return-text").value }; });
   form("f-note", "note", function () { return { text: $("note-text").value }; });
