@@ -22,6 +22,7 @@
 //	longlist.go    LongList (hall.LongListService): the long-standing issues list
 //	visitrating.go VisitRatings (hall.VisitRatingService): the visit ratings (好差评)
 //	delivery.go    DeliveryStore: the webhook deliverers' cursors and dead-letter notes
+//	attachments.go enginehost.BlobStore on the case store: attachment bytes by content hash
 //
 // # Layout
 //
@@ -76,6 +77,19 @@
 //	outbox.cursor   deliverer name → seq (8 bytes) of the last case event it delivered
 //	outbox.notes    deliverer name + 0x00 + seq (8 bytes) → dead-letter note (JSON, opaque here)
 //
+// Attachments of case messages (attachments.go; the buckets are created with the first file).
+// The description of each file (hall.Attachment: ID, name, sniffed type, size) is part of the
+// case: in the timeline entry of the message it came with (CaseEntry.Attachments), so in the
+// case's value and in the event of that message. The bytes (metadata already stripped, package
+// attach) are stored once per content, written and fsync'd in their own transaction before the
+// event's change is enqueued (enginehost/attachments.go); a message the workflow refuses
+// deletes the blobs it had just created. A blob no committed case references (its event's
+// commit failed) is never served and may be swept.
+//
+//	attach.meta    SHA-256 of the bytes (32 bytes) → {"type", "size", "chunks", "at"}
+//	attach.blobs   SHA-256 (32 bytes) + chunk index (4 bytes) → at most 256 KiB of the bytes,
+//	               in order
+//
 // Accounts (auth.go):
 //
 //	staff          username → hall.Staff (with the bcrypt hash of the password)
@@ -122,6 +136,10 @@ var (
 	bucketDeliveryNotes  = []byte("outbox.notes")
 
 	bucketHealth = []byte("health")
+
+	// Attachments (attachments.go), created on the first file stored.
+	bucketAttachMeta  = []byte("attach.meta")
+	bucketAttachBlobs = []byte("attach.blobs")
 )
 
 func openBucket(hall string) []byte   { return []byte("open/" + hall) }

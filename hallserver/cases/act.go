@@ -89,6 +89,9 @@ func (e *Engine) Act(now time.Time, a hall.CaseAction) (*hall.Case, Change, erro
 		if err != nil {
 			return err
 		}
+		if err := actionFiles(&a); err != nil {
+			return err
+		}
 		if err := e.act(now, c, &a); err != nil {
 			return err
 		}
@@ -263,6 +266,7 @@ func (e *Engine) act(now time.Time, c *hall.Case, a *hall.CaseAction) error {
 		c.RepliedAt = &t
 		c.State = hall.CaseReplied
 		e.emit(now, c, hall.CaseEvReplied, a.Actor, c.Department, "", text)
+		e.attachLast(c, a.Attachments)
 		return nil
 
 	case hall.CaseActReturn:

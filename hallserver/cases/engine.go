@@ -677,29 +677,7 @@ func (e *Engine) Rate(now time.Time, token string, stars int, comment string) (*
 //
 // Errors: ENOTFOUND token; EINVALID text; ECONFLICT when MaxDetails were already added.
 func (e *Engine) AddDetails(now time.Time, token, text string) (*hall.Case, Change, error) {
-	return e.byTokenCmd(now, token, func(c *hall.Case) error {
-		text, err := needText("text", text, MaxText)
-		if err != nil {
-			return err
-		}
-		n := 0
-		for _, en := range c.Timeline {
-			if en.Type == hall.CaseEvDetails {
-				n++
-			}
-		}
-		if n >= MaxDetails {
-			return hall.Errorf(hall.ECONFLICT, "text", "at most %d additions per case", MaxDetails)
-		}
-		e.emit(now, c, hall.CaseEvDetails, "", c.Department, "", text)
-		if c.State == hall.CaseWaitingRequester {
-			e.unpause(now, c)
-			c.State = hall.CaseInProgress
-			c.Question = ""
-			e.emit(now, c, hall.CaseEvResumed, "", c.Department, "", "")
-		}
-		return nil
-	})
+	return e.AddDetailsWithFiles(now, token, text, nil)
 }
 
 func (e *Engine) byTokenCmd(now time.Time, token string, cmd func(c *hall.Case) error) (*hall.Case, Change, error) {

@@ -335,9 +335,7 @@ func (s *Cases) Act(ctx context.Context, a hall.CaseAction) (*hall.Case, error) 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	c, err := s.command(ctx, func(eng *cases.Engine, now time.Time) (*hall.Case, cases.Change, error) {
-		return eng.Act(now, a)
-	})
+	c, err := s.command(ctx, s.actWithFiles(ctx, a))
 	if hall.ErrorCode(err) == hall.ENOTFOUND && hall.ErrorField(err) == "case" {
 		if old, _ := s.store.ReadCase(ctx, a.Case, false); old != nil && old.State.Final() {
 			return nil, hall.Errorf(hall.ECONFLICT, "state", "case %s is closed (%s)", old.Number, old.State)

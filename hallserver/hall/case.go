@@ -208,6 +208,9 @@ type CaseEntry struct {
 	// Public entries are shown to the requester; internal notes, co-handling and timer entries
 	// are not.
 	Public bool `json:"public"`
+	// Attachments are the files sent with this message (public only where the type's
+	// PublicFiles says so).
+	Attachments []Attachment `json:"attachments,omitempty"`
 }
 
 // Case is one consultation, complaint or suggestion.

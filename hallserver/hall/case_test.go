@@ -164,7 +164,7 @@ func TestEveryCaseEventTypeHasAPublicRule(t *testing.T) {
 		if got := jsonKeys(t, pe); !slices.Equal(got, evWant) {
 			t.Errorf("%s: public event has fields %v, want exactly %v", typ, got, evWant)
 		}
-		if pe.Case == nil || len(pe.Case.Timeline) != 1 || pe.Case.Timeline[0] != p.Timeline[0] {
+		if pe.Case == nil || len(pe.Case.Timeline) != 1 || !reflect.DeepEqual(pe.Case.Timeline[0], p.Timeline[0]) {
 			t.Errorf("%s: the public event's case is not the public view", typ)
 		}
 		// an entry the workflow marked internal stays internal, whatever its type

@@ -106,6 +106,9 @@ func (e CaseEntry) PublicView() (out CaseEntry, ok bool) {
 	if v.Text {
 		out.Text = e.Text
 	}
+	if e.Type.PublicFiles() {
+		out.Attachments = e.Attachments
+	}
 	return out, true
 }
 
@@ -193,4 +196,9 @@ type CaseAction struct {
 	Original   string   `json:"original,omitempty"`   // duplicate: the original case (ID or number)
 	On         bool     `json:"on,omitempty"`         // supervise, list
 	ListItem   string   `json:"listItem,omitempty"`   // list
+
+	// Files are the checked files of a reply (never from JSON: the HTTP layer reads them from a
+	// multipart body); the case service stores them and hands the engine their Attachments.
+	Files       []AttachmentFile `json:"-"`
+	Attachments []Attachment     `json:"-"`
 }

@@ -388,6 +388,9 @@ func (s *Server) handleCaseAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out, err := s.caseSvc.Act(r.Context(), p, r.PathValue("id"), r.PathValue("action"), func(a *hall.CaseAction) error {
+		if isMultipart(r) {
+			return readActionUpload(w, r, a) // a reply with files (attachments.go)
+		}
 		return decodeJSON(w, r, a, true)
 	})
 	if err != nil {

@@ -35,6 +35,9 @@ type labelCatalogue struct {
 	Inbox map[string]hall.Text `json:"inbox,omitempty"`
 	// Priority is the mark of a priority (绿色通道) ticket on the counter console.
 	Priority hall.Text `json:"priority,omitzero"`
+	// Files is what the pages say about attachments: the public page's checks before sending
+	// ("tooMany", "tooBig", "badType"), the inbox's heading ("files").
+	Files map[string]hall.Text `json:"files,omitempty"`
 	// Invited is the public timeline line of a co-handling request that names the department
 	// asked: "{dept}" stands for its name ("已请保卫处协办").
 	Invited hall.Text `json:"invited,omitzero"`
@@ -105,6 +108,11 @@ var publicLabels = sync.OnceValue(func() *labelCatalogue {
 		},
 		Invited: hall.Text{Zh: "已请" + deptPlaceholder + "协办", En: "Co-handling requested from " + deptPlaceholder},
 		Opens:   hall.OpensLabels(),
+		Files: map[string]hall.Text{
+			"tooMany": {Zh: "一次最多发送 5 个文件", En: "At most 5 files at a time"},
+			"tooBig":  {Zh: "文件超过 10 MB", En: "larger than 10 MB"},
+			"badType": {Zh: "只能发送照片（JPEG、PNG、WebP）或 PDF", En: "only photos (JPEG, PNG, WebP) or PDF"},
+		},
 	}
 })
 
@@ -205,6 +213,9 @@ var staffLabels = sync.OnceValue(func() *labelCatalogue {
 			"added":      {Zh: "诉求人补充", En: "Added by the requester"},
 			"noText":     {Zh: "诉求人未填写文字", En: "No text from the requester"},
 			"coHandling": {Zh: "协办", En: "Co-handling"},
+		},
+		Files: map[string]hall.Text{
+			"files": {Zh: "附件", En: "Attachments"},
 		},
 	}
 })

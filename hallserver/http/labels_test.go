@@ -133,7 +133,7 @@ func TestLabelCatalogueIsComplete(t *testing.T) {
 func TestScriptsCarryNoLabelTable(t *testing.T) {
 	var labels []string
 	for _, c := range []*labelCatalogue{publicLabels(), staffLabels()} {
-		for _, m := range []map[string]hall.Text{texts(c.Ticket), texts(c.Counter), texts(c.Case), texts(c.Event), texts(c.Kind), c.Relation, c.Done, c.Inbox} {
+		for _, m := range []map[string]hall.Text{texts(c.Ticket), texts(c.Counter), texts(c.Case), texts(c.Event), texts(c.Kind), c.Relation, c.Done, c.Inbox, c.Files} {
 			for _, l := range m {
 				if len([]rune(l.Zh)) > 2 {
 					labels = append(labels, l.Zh)

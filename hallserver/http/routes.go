@@ -80,6 +80,9 @@ func (s *Server) routeTable() []resource {
 			{"GET", "/api/v1/case-follow/{token}", authToken, s.handleCaseFollow},
 			{"POST", "/api/v1/case-follow/{token}/details", authToken, s.handleCaseDetails},
 			{"POST", "/api/v1/case-follow/{token}/rate", authToken, s.handleCaseRate},
+			{"POST", "/api/v1/case-follow/{token}/attachments", authToken, s.handleCaseAttach},
+			{"GET", "/api/v1/case-follow/{token}/attachments/{id}", authToken, s.handleCaseFollowAttachment},
+			{"GET", "/api/v1/cases/{id}/attachments/{file}", authCases, s.handleCaseAttachment},
 		}},
 		{name: "topics", routes: []route{
 			{"GET", "/api/v1/topics", authOffice, s.handleTopics},

@@ -13,7 +13,7 @@ type codeStatus struct {
 }
 
 // statuses is the one table of error codes and their statuses, read both ways.
-func statuses() [11]codeStatus {
+func statuses() [12]codeStatus {
 	return [...]codeStatus{
 		{hall.EINVALID, http.StatusBadRequest},
 		{hall.EUNAUTHORIZED, http.StatusUnauthorized},
@@ -26,6 +26,7 @@ func statuses() [11]codeStatus {
 		{ETOOLARGE, http.StatusRequestEntityTooLarge},
 		{ETOOMANY, http.StatusTooManyRequests},
 		{ETIMEOUT, http.StatusRequestTimeout},
+		{EUNSUPPORTED, http.StatusUnsupportedMediaType},
 	}
 }
 

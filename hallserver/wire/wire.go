@@ -17,6 +17,8 @@ const (
 	ETOOLARGE = "too_large"         // the request body is over the size limit (413)
 	ETIMEOUT  = "request_timeout"   // the request body did not arrive in time (408)
 	ETOOMANY  = "too_many_requests" // refused by a rate limit (429)
+	// EUNSUPPORTED is a file (attachment) or body of a type the endpoint does not take (415).
+	EUNSUPPORTED = "unsupported_type"
 )
 
 // ErrorBody is the JSON shape of every error answer: {"error":{"code","message","field?"}}.

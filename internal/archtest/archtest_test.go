@@ -45,6 +45,7 @@ var layers = map[string]layer{
 	"internal/archtest": library,
 	"display/voice":     library,
 	"hallserver/wire":   library, // the API's JSON bodies, shared by http and client
+	"hallserver/attach": library, // attachments: type from the bytes, photo metadata stripped
 
 	"hallserver/bolt":     adapter,
 	"hallserver/http":     adapter,

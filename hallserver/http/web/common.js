@@ -59,11 +59,12 @@
   function api(method, path, body, headers) {
     var h = { "Accept": "application/json" };
     for (var k in headers || {}) { if (Object.prototype.hasOwnProperty.call(headers, k)) { h[k] = headers[k]; } }
-    if (body !== undefined) { h["Content-Type"] = "application/json"; }
+    var form = typeof FormData !== "undefined" && body instanceof FormData; // files: multipart, its own Content-Type
+    if (body !== undefined && !form) { h["Content-Type"] = "application/json"; }
     if (method !== "GET") { h["X-CSRF-Token"] = cookie("onedoor_csrf"); }
     return fetch(path, {
       method: method, headers: h, credentials: "same-origin", cache: "no-store",
-      body: body === undefined ? undefined : JSON.stringify(body)
+      body: body === undefined || form ? body : JSON.stringify(body)
     }).then(function (r) {
       if (r.status === 204) { return { status: 204, body: null }; }
       return r.json().catch(function () { return null; }).then(function (b) {

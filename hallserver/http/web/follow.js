@@ -254,10 +254,36 @@
         li.appendChild(el("span", "en", name.en));
         if (dept) { li.appendChild(document.createTextNode(dept)); }
         if (e.text) { li.appendChild(el("span", "pre txt", e.text)); }
+        if (e.attachments && e.attachments.length) { li.appendChild(thumbs(e.attachments)); }
         ol.appendChild(li);
       });
     }
     root.setAttribute("data-case-state", c.state);
+  }
+
+  // The files of a timeline entry: photos as thumbnails, PDFs as links (served by the follow
+  // API to this token only: the requester's own files and the reply's).
+  function thumbs(list) {
+    var ul = el("ul", "thumbs");
+    list.forEach(function (a) {
+      var url = caseApi + "/attachments/" + encodeURIComponent(a.id);
+      var li = el("li"), link = el("a", a.type.indexOf("image/") === 0 ? "photo" : "doc");
+      link.href = url;
+      link.target = "_blank";
+      link.rel = "noopener";
+      if (a.type.indexOf("image/") === 0) {
+        var img = el("img");
+        img.src = url;
+        img.alt = a.name;
+        img.loading = "lazy";
+        link.appendChild(img);
+      } else {
+        link.textContent = "PDF · " + a.name;
+      }
+      li.appendChild(link);
+      ul.appendChild(li);
+    });
+    return ul;
   }
 
   function fetchCase() {
@@ -283,15 +309,51 @@
   if (details) {
     var ta = $("details-text");
     ta.addEventListener("input", function () { setText("details-count", ta.value.length); });
+    var picker = $("details-files"), picked = $("details-picked");
+    var MAX_FILES = 5, MAX_SIZE = 10 << 20;
+    var OK_TYPE = { "image/jpeg": true, "image/png": true, "image/webp": true, "application/pdf": true };
+    // What is wrong with the chosen files, before they travel ("" when nothing); the server
+    // checks again, from the bytes.
+    var filesProblem = function (files) {
+      var msg = O.label("files", "tooMany");
+      if (files.length > MAX_FILES) { return msg.zh + " " + msg.en; }
+      for (var i = 0; i < files.length; i++) {
+        if (files[i].size > MAX_SIZE) { msg = O.label("files", "tooBig"); return files[i].name + ": " + msg.zh + " " + msg.en; }
+        if (files[i].type && !OK_TYPE[files[i].type]) { msg = O.label("files", "badType"); return files[i].name + ": " + msg.zh + " " + msg.en; }
+      }
+      return "";
+    };
+    if (picker) {
+      picker.addEventListener("change", function () {
+        O.clear(picked);
+        Array.prototype.forEach.call(picker.files, function (f) {
+          picked.appendChild(el("li", "", f.name + " · " + Math.max(1, Math.round(f.size / 1024)) + " KB"));
+        });
+        live(filesProblem(picker.files));
+      });
+    }
     details.addEventListener("submit", function (ev) {
       ev.preventDefault();
       var text = ta.value.trim();
-      if (!text) { return; }
+      var files = picker ? picker.files : [];
+      if (!text && !files.length) { return; }
+      var problem = filesProblem(files);
+      if (problem) { live(problem); return; }
       var b = $("details-btn");
       b.disabled = true;
-      O.api("POST", caseApi + "/details", { text: text }).then(function (r) {
+      var sent;
+      if (files.length) {
+        var fd = new FormData();
+        if (text) { fd.append("text", text); }
+        Array.prototype.forEach.call(files, function (f) { fd.append("files", f, f.name); });
+        sent = O.api("POST", caseApi + "/attachments", fd);
+      } else {
+        sent = O.api("POST", caseApi + "/details", { text: text });
+      }
+      sent.then(function (r) {
         ta.value = "";
         setText("details-count", 0);
+        if (picker) { picker.value = ""; O.clear(picked); }
         renderCase(r.body);
         live("已提交补充说明 Details sent");
       }, function (e) { live("提交失败 Could not send: " + e.message); }).then(function () { b.disabled = false; });
@@ -356,6 +418,7 @@
 
   if (token && LIVE[last.state]) { startLive(); }
   if (caseToken) {
+    fetchCase(); // the files of the timeline are drawn by renderCase
     setInterval(function () { if (!document.hidden) { fetchCase(); } }, 15000);
     document.addEventListener("visibilitychange", function () { if (!document.hidden) { fetchCase(); } });
   }

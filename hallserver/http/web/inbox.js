@@ -33,14 +33,16 @@
     var title = c.channel === "kiosk" ? "" : (c.title || "");
     var text = c.text || "";
     var original = title && text.indexOf(title) < 0 ? (text ? title + "\n" + text : title) : text;
-    var added = (c.timeline || []).filter(function (e) { return e.type === "case.details_added" && e.text; });
+    var added = (c.timeline || []).filter(function (e) {
+      return e.type === "case.details_added" && (e.text || (e.attachments && e.attachments.length));
+    });
     return { original: original, added: added };
   }
   /** One line for the list: the original request, else the first addition, else the topic. */
   function summary(c) {
     var r = request(c);
     if (r.original) { return r.original; }
-    if (r.added.length) { return r.added[0].text; }
+    for (var i = 0; i < r.added.length; i++) { if (r.added[i].text) { return r.added[i].text; } }
     return categories[c.category] ? categories[c.category].zh : "";
   }
   /**
@@ -277,6 +279,7 @@
       var who = [actorName(c, e), e.department ? deptName(e.department) : ""].filter(Boolean).join(" · ");
       if (who) { li.appendChild(document.createTextNode(" (" + who + ")")); }
       if (e.text) { li.appendChild(document.createTextNode("：" + e.text)); }
+      if (e.attachments && e.attachments.length) { li.appendChild(files(c, e.attachments)); }
       ol.appendChild(li);
     });
     // Which actions make sense now (the server checks again).
@@ -291,7 +294,7 @@
     O.show("f-return", !office && lead && (st === "dispatched" || st === "in_progress" || st === "reopened"));
     O.show("f-dispatch", office && (st === "triage" || st === "dispatched"));
     if (!same || !quiet) {
-      ["reply-text", "ask-text", "return-text", "note-text", "invite-task"].forEach(function (id) { $(id).value = ""; });
+      ["reply-text", "ask-text", "return-text", "note-text", "invite-task", "reply-files"].forEach(function (id) { $(id).value = ""; });
       $("reply-template").value = "";
     }
   }
@@ -309,10 +312,36 @@
     r.added.forEach(function (e) {
       var li = O.el("li");
       li.appendChild(O.el("span", "tag", inboxLabel("added") + " · " + O.time(e.at)));
-      li.appendChild(O.el("span", "pre", e.text));
+      if (e.text) { li.appendChild(O.el("span", "pre", e.text)); }
+      if (e.attachments && e.attachments.length) { li.appendChild(files(c, e.attachments)); }
       ol.appendChild(li);
     });
     O.show("c-details", r.added.length > 0);
+  }
+  /** The files of a message: photos as thumbnails, PDFs as links (GET /api/v1/cases/{id}/attachments/{file}). */
+  function files(c, list) {
+    var ul = O.el("ul", "thumbs");
+    ul.setAttribute("aria-label", O.labelText("files", "files"));
+    list.forEach(function (a) {
+      var url = "/api/v1/cases/" + encodeURIComponent(c.id) + "/attachments/" + encodeURIComponent(a.id);
+      var li = O.el("li"), link = O.el("a", a.type.indexOf("image/") === 0 ? "photo" : "doc");
+      link.href = url;
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.title = a.name;
+      if (a.type.indexOf("image/") === 0) {
+        var img = O.el("img");
+        img.src = url;
+        img.alt = a.name;
+        img.loading = "lazy";
+        link.appendChild(img);
+      } else {
+        link.textContent = "PDF · " + a.name;
+      }
+      li.appendChild(link);
+      ul.appendChild(li);
+    });
+    return ul;
   }
   function renderRelated(list) {
     var ul = $("related");
@@ -355,7 +384,15 @@
   function form(id, action, body) {
     $(id).addEventListener("submit", function (ev) { ev.preventDefault(); act(action, body()); });
   }
-  form("f-reply", "reply", function () { return { text: $("reply-text").value }; });
+  form("f-reply", "reply", function () {
+    var files = $("reply-files").files;
+    if (!files.length) { return { text: $("reply-text").value }; }
+    // A reply with files goes as multipart/form-data (the server checks each file's bytes).
+    var fd = new FormData();
+    fd.append("text", $("reply-text").value);
+    Array.prototype.forEach.call(files, function (f) { fd.append("files", f, f.name); });
+    return fd;
+  });
   form("f-ask", "ask", function () { return { text: $("ask-text").value }; });
   form("f-return", "return", function () { return { text: $("return-text").value }; });
   form("f-note", "note", function () { return { text: $("note-text").value }; });
