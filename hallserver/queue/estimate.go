@@ -3,7 +3,6 @@ package queue
 import (
 	"math"
 	"slices"
-	"sort"
 	"time"
 
 	"onedoor/hallserver/hall"
@@ -50,17 +49,44 @@ func (e *Engine) estimate(now time.Time, x *hall.Ticket) int {
 	return int(math.Round(w))
 }
 
+// fitWeibull sets the Weibull shape from the coefficient of variation of the recent durations
+// (winsorised at MeanCap means; shrunk towards the exponential while they are few) and the scale
+// from the learned mean.
+func (m *model) fitWeibull() {
+	n := len(m.sorted)
+	m.k = 1
+	if n >= 3 {
+		var s1, s2 float64
+		for _, d := range m.sorted {
+			d = math.Min(d, MeanCap*m.mean)
+			s1 += d
+			s2 += d * d
+		}
+		mu := s1 / float64(n)
+		v := (s2 - s1*mu) / float64(n-1)
+		if mu > 0 && v > 0 {
+			cv := math.Sqrt(v) / mu
+			k := math.Pow(cv, -1.086)
+			k = math.Min(math.Max(k, 0.5), 8)
+			m.k = 1 + (k-1)*float64(n)/float64(n+10)
+		}
+	}
+	m.lam = m.mean / math.Gamma(1+1/m.k)
+}
+
 // model is the service-time model of one service at one moment.
 type model struct {
 	mean   float64
-	sorted []float64 // recent durations, ascending
+	sorted []float64 // recent durations, ascending, scaled to the learned mean
+	k, lam float64   // Weibull shape and scale
 }
 
-// survival returns P(duration > x): the empirical survival mixed with one exponential of the mean.
+// survival returns P(duration > x) under the Weibull model.
 func (m *model) survival(x float64) float64 {
-	n := len(m.sorted)
-	above := n - sort.SearchFloat64s(m.sorted, math.Nextafter(x, math.Inf(1)))
-	return (float64(above) + math.Exp(-x/m.mean)) / float64(n+1)
+	if m.k == 1 {
+		return math.Exp(-x / m.lam)
+	}
+	return math.Exp(-math.Pow(x/m.lam, m.k))
 }
 
 func (e *Engine) configured(svc string) float64 {
@@ -116,6 +142,7 @@ func (e *Engine) modelOf(now time.Time, svc string, cache map[string]*model) *mo
 	if m.mean < 0.5 {
 		m.mean = 0.5
 	}
+	m.fitWeibull()
 	cache[svc] = m
 	return m
 }

@@ -97,11 +97,11 @@ func (c *Counter) inLunch(t float64) bool {
 }
 
 type record struct {
-	svc                  int
-	issued, called       float64 // seconds after opening; called < 0 until called
-	eta, naive, oracle   float64
-	withOracle, scored   bool
-	day                  int
+	svc                int
+	issued, called     float64 // seconds after opening; called < 0 until called
+	eta, naive, oracle float64
+	withOracle, scored bool
+	day                int
 }
 
 const (
