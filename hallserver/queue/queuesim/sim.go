@@ -42,6 +42,7 @@ type Result struct {
 	// the oracle's: the figure the outside check reports for one run.
 	RunRatios []float64
 	MeanWait  float64 // mean real wait of the scored tickets, seconds
+	Waited    float64 // share of the scored tickets that were not called at once
 }
 
 // waiting is a ticket in the simulation's mirror of the queue.
@@ -339,13 +340,16 @@ func (m *sim) result() Result {
 	var srv, nv, orc []float64
 	type run struct{ s, o float64 }
 	runs := map[int]*run{}
-	wait := 0.0
+	wait, waited := 0.0, 0
 	for _, r := range m.recs {
 		if !r.scored || r.called < 0 || (m.o.OracleEvery > 0 && !r.withOracle) {
 			continue
 		}
 		actual := r.called - r.issued
 		wait += actual
+		if actual > 0 {
+			waited++
+		}
 		srv = append(srv, math.Abs(r.eta-actual))
 		nv = append(nv, math.Abs(r.naive-actual))
 		if r.withOracle {
@@ -360,6 +364,7 @@ func (m *sim) result() Result {
 	res.Scored = len(srv)
 	if res.Scored > 0 {
 		res.MeanWait = wait / float64(res.Scored)
+		res.Waited = float64(waited) / float64(res.Scored)
 	}
 	res.Server, res.Naive, res.Oracle = summarise(srv), summarise(nv), summarise(orc)
 	for d := 0; d < m.o.Days; d++ {
