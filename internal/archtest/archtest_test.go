@@ -36,7 +36,7 @@ var layers = map[string]layer{
 	"hallserver/queue": engine,
 	// queuesim drives the queue engine through simulated days (a benchmark and its oracle).
 	"hallserver/queue/queuesim": service,
-	"hallserver/cases": engine,
+	"hallserver/cases":          engine,
 
 	"hallserver/enginehost": service,
 
