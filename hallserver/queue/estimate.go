@@ -49,44 +49,51 @@ func (e *Engine) estimate(now time.Time, x *hall.Ticket) int {
 	return int(math.Round(w))
 }
 
-// fitWeibull sets the Weibull shape from the coefficient of variation of the recent durations
-// (winsorised at MeanCap means; shrunk towards the exponential while they are few) and the scale
-// from the learned mean.
-func (m *model) fitWeibull() {
-	n := len(m.sorted)
-	m.k = 1
-	if n >= 3 {
-		var s1, s2 float64
-		for _, d := range m.sorted {
-			d = math.Min(d, MeanCap*m.mean)
-			s1 += d
-			s2 += d * d
-		}
-		mu := s1 / float64(n)
-		v := (s2 - s1*mu) / float64(n-1)
-		if mu > 0 && v > 0 {
-			cv := math.Sqrt(v) / mu
-			k := math.Pow(cv, -1.086)
-			k = math.Min(math.Max(k, 0.5), 8)
-			m.k = 1 + (k-1)*float64(n)/float64(n+10)
-		}
-	}
-	m.lam = m.mean / math.Gamma(1+1/m.k)
-}
-
-// model is the service-time model of one service at one moment.
+// model is the service-time model of one service at one moment: a Weibull distribution with the
+// learned mean and the coefficient of variation of the recent durations.
 type model struct {
 	mean   float64
-	sorted []float64 // recent durations, ascending, scaled to the learned mean
-	k, lam float64   // Weibull shape and scale
+	k, lam float64 // Weibull shape and scale
 }
 
-// survival returns P(duration > x) under the Weibull model.
+// survival returns P(duration > x).
 func (m *model) survival(x float64) float64 {
 	if m.k == 1 {
 		return math.Exp(-x / m.lam)
 	}
 	return math.Exp(-math.Pow(x/m.lam, m.k))
+}
+
+// fit sets the Weibull shape from the coefficient of variation of the recent durations rec
+// (winsorised at MeanCap times their mean; shrunk towards the exponential while they are few) and
+// the scale from the mean.
+func (m *model) fit(rec []float64) {
+	n := len(rec)
+	m.k = 1
+	if n >= 3 {
+		var raw float64
+		for _, d := range rec {
+			raw += d
+		}
+		limit := MeanCap * raw / float64(n)
+		var s1, s2 float64
+		for _, d := range rec {
+			d = math.Min(d, limit)
+			s1 += d
+			s2 += d * d
+		}
+		mu := s1 / float64(n)
+		if v := (s2 - s1*mu) / float64(n-1); mu > 0 && v > 0 {
+			k := math.Pow(math.Sqrt(v)/mu, -1.086) // Justus's approximation of the shape for a CV
+			k = math.Min(math.Max(k, 0.5), 8)
+			m.k = 1 + (k-1)*float64(n)/float64(n+10)
+		}
+	}
+	if m.k == 1 {
+		m.lam = m.mean
+	} else {
+		m.lam = m.mean / math.Gamma(1+1/m.k)
+	}
 }
 
 func (e *Engine) configured(svc string) float64 {
@@ -96,54 +103,54 @@ func (e *Engine) configured(svc string) float64 {
 	return 300
 }
 
-// modelOf builds the model of svc; cache avoids rebuilding it for several counters.
-func (e *Engine) modelOf(now time.Time, svc string, cache map[string]*model) *model {
-	if m, ok := cache[svc]; ok {
-		return m
+// models builds the service-time models of one estimate, each at most once.
+type models struct {
+	e   *Engine
+	now time.Time
+	by  []*model // by service index
+}
+
+// of returns the model of service svc.
+func (ms *models) of(svc string) *model {
+	i, ok := ms.e.svcs[svc]
+	if !ok {
+		return &model{mean: 300, k: 1, lam: 300}
 	}
+	if ms.by[i] == nil {
+		ms.by[i] = ms.e.modelOf(ms.now, svc)
+	}
+	return ms.by[i]
+}
+
+// modelOf builds the model of svc from its stats.
+func (e *Engine) modelOf(now time.Time, svc string) *model {
 	st := e.stats[svc]
-	rec := st.Recent
-	m := &model{sorted: slices.Clone(rec)}
-	slices.Sort(m.sorted)
-	sum, running, age := 0.0, 0, 0.0
-	for _, d := range rec {
-		sum += d
-	}
-	for _, c := range e.counters {
-		if c.Current == "" {
-			continue
-		}
-		if t := e.tickets[c.Current]; t != nil && t.Service == svc && t.CalledAt != nil {
-			running++
-			if d := now.Sub(*t.CalledAt).Seconds(); d > 0 {
-				age += d
-			}
-		}
-	}
+	m := &model{}
 	switch {
 	case st.N > 0 && st.Mean > 0:
 		m.mean = st.Mean
-		// the recent durations give the shape, the learned mean its scale
-		if sum > 0 {
-			f := m.mean * float64(len(rec)) / sum
-			for i := range m.sorted {
-				m.sorted[i] *= f
+	case len(st.Recent) > 0:
+		for _, d := range st.Recent {
+			m.mean += d
+		}
+		m.mean /= float64(len(st.Recent))
+	default:
+		running, age := 0, 0.0
+		for _, c := range e.counters {
+			if t := e.tickets[c.Current]; c.Current != "" && t != nil && t.Service == svc && t.CalledAt != nil {
+				running++
+				age += math.Max(0, now.Sub(*t.CalledAt).Seconds())
 			}
 		}
-	case len(rec) > 0:
-		m.mean = sum / float64(len(rec))
-	case running > 0:
-		// No finished duration yet: twice the mean age of the running services, at most the
-		// configured average.
-		m.mean = math.Min(e.configured(svc), 2*age/float64(running))
-	default:
 		m.mean = e.configured(svc)
+		if running > 0 {
+			// No finished duration yet: twice the mean age of the running services, at most the
+			// configured average.
+			m.mean = math.Min(m.mean, 2*age/float64(running))
+		}
 	}
-	if m.mean < 0.5 {
-		m.mean = 0.5
-	}
-	m.fitWeibull()
-	cache[svc] = m
+	m.mean = math.Max(m.mean, 0.5)
+	m.fit(st.Recent)
 	return m
 }
 
@@ -168,17 +175,24 @@ func median(surv func(float64) float64, guess float64) float64 {
 // pathCounter is a counter on the expected path.
 type pathCounter struct {
 	c       *hall.Counter
+	svcs    []int   // its profile as service indices
 	mine    bool    // serves the estimated ticket's service
 	free    float64 // seconds from now when it calls next
 	m       *model  // of its current service; nil when idle
 	elapsed float64
 }
 
+// PathSteps bounds the expected path of one estimate: past this many calls the work ahead is
+// extrapolated from the work per ticket of the service so far (a queue of thousands costs no more
+// than one of a hundred).
+const PathSteps = 64
+
 func (e *Engine) waitSeconds(now time.Time, x *hall.Ticket) float64 {
 	svc := x.Service
-	cache := map[string]*model{}
-	ms := e.modelOf(now, svc, cache)
-	var cs []pathCounter
+	si, known := e.svcs[svc]
+	ms := &models{e: e, now: now, by: make([]*model, len(e.h.Services))}
+	mx := ms.of(svc)
+	cs := make([]pathCounter, 0, len(e.counters))
 	mine := 0
 	for i := range e.counters {
 		c := &e.counters[i]
@@ -186,32 +200,43 @@ func (e *Engine) waitSeconds(now time.Time, x *hall.Ticket) float64 {
 			continue
 		}
 		pc := pathCounter{c: c, mine: slices.Contains(c.Services, svc)}
+		for _, p := range c.Services {
+			if j, ok := e.svcs[p]; ok {
+				pc.svcs = append(pc.svcs, j)
+			}
+		}
 		if t := e.tickets[c.Current]; c.Current != "" && t != nil {
-			pc.m = e.modelOf(now, t.Service, cache)
+			pc.m = ms.of(t.Service)
 			if t.CalledAt != nil {
 				pc.elapsed = math.Max(0, now.Sub(*t.CalledAt).Seconds())
 			}
-			s0 := pc.m.survival(pc.elapsed)
-			m := pc.m
-			pc.free = median(func(t float64) float64 { return m.survival(pc.elapsed+t) / s0 }, m.mean)
+			m, el := pc.m, pc.elapsed
+			s0 := m.survival(el)
+			pc.free = median(func(t float64) float64 { return m.survival(el+t) / s0 }, m.mean)
 		}
 		if pc.mine {
 			mine++
 		}
 		cs = append(cs, pc)
 	}
-	if mine == 0 {
-		ahead := len(e.queues[svc])
-		if x.State == hall.TicketWaiting {
-			ahead = e.ahead(x)
-		}
-		return float64(ahead) * ms.mean
+	queued := x.State == hall.TicketWaiting && e.tickets[x.ID] == x
+	aheadOfX := len(e.queues[svc])
+	if queued {
+		aheadOfX = e.ahead(x)
+	}
+	if mine == 0 || !known {
+		return float64(aheadOfX) * mx.mean
 	}
 	// The expected path: counters call in the order they are free (ties: configuration order).
-	queued := x.State == hall.TicketWaiting && e.tickets[x.ID] == x
-	head := map[string]int{}
-	var taken map[*hall.Ticket]bool // reserved tickets taken out of order
-	work := 0.0
+	qs := make([][]*hall.Ticket, len(e.h.Services))
+	for i, s := range e.h.Services {
+		qs[i] = e.queues[s.Code]
+	}
+	head := make([]int, len(qs))
+	var taken map[*hall.Ticket]bool // tickets taken out of their queue's order (reserved ones)
+	work := 0.0                     // mean times of the tickets x's counters call after now, before x
+	sTaken, nx := 0, 0              // tickets of x's service called after now, and their work with what came between
+	workAtS := 0.0
 	for steps := 0; ; steps++ {
 		k := -1
 		for i := range cs {
@@ -219,14 +244,24 @@ func (e *Engine) waitSeconds(now time.Time, x *hall.Ticket) float64 {
 				k = i
 			}
 		}
-		if k < 0 || steps > 100000 {
-			return float64(len(e.queues[svc])) * ms.mean // x is never called (reserved elsewhere)
+		if k < 0 {
+			return float64(aheadOfX) * mx.mean // x is never called (reserved for a closed counter)
+		}
+		if steps >= PathSteps {
+			// extrapolate: the tickets of x's service still ahead take the work per such ticket so far
+			left := float64(aheadOfX - nx)
+			per := mx.mean
+			if sTaken > 0 {
+				per = workAtS / float64(sTaken)
+			}
+			work += math.Max(0, left) * per
+			break
 		}
 		pc := &cs[k]
 		var best *hall.Ticket
 		bestPi, isX := 0, false
-		for pi, p := range pc.c.Services {
-			q := e.queues[p]
+		for pi, p := range pc.svcs {
+			q := qs[p]
 			i := head[p]
 			for i < len(q) && taken[q[i]] {
 				i++
@@ -242,7 +277,7 @@ func (e *Engine) waitSeconds(now time.Time, x *hall.Ticket) float64 {
 				}
 				break
 			}
-			if p == svc && !queued && (x.TargetCounter == 0 || x.TargetCounter == pc.c.Number) &&
+			if p == si && !queued && (x.TargetCounter == 0 || x.TargetCounter == pc.c.Number) &&
 				(best == nil || better(x, pi, best, bestPi)) {
 				best, bestPi, isX = x, pi, true
 			}
@@ -257,19 +292,27 @@ func (e *Engine) waitSeconds(now time.Time, x *hall.Ticket) float64 {
 			}
 			break
 		}
-		if q := e.queues[best.Service]; head[best.Service] < len(q) && q[head[best.Service]] == best {
-			head[best.Service]++
+		bi := e.svcs[best.Service]
+		if q := qs[bi]; head[bi] < len(q) && q[head[bi]] == best {
+			head[bi]++
 		} else {
 			if taken == nil {
 				taken = map[*hall.Ticket]bool{}
 			}
 			taken[best] = true
 		}
-		mb := e.modelOf(now, best.Service, cache)
+		mb := ms.of(best.Service)
+		if best.Service == svc {
+			nx++
+		}
 		if pc.free == 0 { // called at once: the counter starts a fresh service
 			pc.m, pc.elapsed = mb, 0
 		} else if pc.mine {
 			work += mb.mean
+			if best.Service == svc {
+				sTaken++
+				workAtS = work
+			}
 		}
 		pc.free += mb.mean
 	}
@@ -278,7 +321,7 @@ func (e *Engine) waitSeconds(now time.Time, x *hall.Ticket) float64 {
 		m           *model
 		elapsed, s0 float64
 	}
-	var rs []res
+	rs := make([]res, 0, mine)
 	for _, pc := range cs {
 		if pc.mine && pc.m != nil {
 			rs = append(rs, res{pc.m, pc.elapsed, pc.m.survival(pc.elapsed)})
@@ -292,6 +335,6 @@ func (e *Engine) waitSeconds(now time.Time, x *hall.Ticket) float64 {
 			}
 		}
 		return p
-	}, ms.mean)
+	}, mx.mean)
 	return t1 + work/float64(mine)
 }
