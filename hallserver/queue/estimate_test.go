@@ -151,3 +151,28 @@ func TestRestoreLearnsMeanFromOldStats(t *testing.T) {
 		t.Fatalf("3 ahead of 30-second services: estimate %d s, want about 120", got)
 	}
 }
+
+// TestEstimateLongQueue: past PathSteps calls the path is extrapolated; a ticket behind a
+// thousand people on two one-minute counters still expects about 500 minutes.
+func TestEstimateLongQueue(t *testing.T) {
+	now := time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
+	h := estHall()
+	h.Counters[1].Services = []string{"A"}
+	e := New(h, nil)
+	for c := 1; c <= 2; c++ {
+		must(e.Act(now, hall.CounterAction{Counter: c, Action: hall.ActOpen}))
+		for i := range 30 {
+			now = serve(e, now, c, "A", fmt.Sprint("s", c, "-", i), time.Minute)
+		}
+	}
+	for i := range 1002 {
+		must(e.Issue(now, hall.IssueRequest{Service: "A"}, fmt.Sprint("w", i), fmt.Sprint("kw", i)))
+	}
+	for c := 1; c <= 2; c++ {
+		must(e.Act(now, hall.CounterAction{Counter: c, Action: hall.ActCallNext}))
+	}
+	got := eta(e, now, "A", "x") // 1000 ahead
+	if want := 500 * 60; got < want*95/100 || got > want*105/100 {
+		t.Fatalf("1000 ahead on two one-minute counters: estimate %d s, want about %d", got, want)
+	}
+}
