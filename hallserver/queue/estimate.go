@@ -15,9 +15,10 @@ import (
 //
 //  1. Mean service time m(p) of every service p: a winsorised, exponentially weighted mean of all
 //     its durations (called → finished; ServiceStats.Mean, memory MeanMemory, kept across days).
-//     The last StatsWindow durations give the shape of the distribution. Before the first finished
-//     duration: twice the mean elapsed time of the services of p running now, at most the
-//     configured AvgMinutes; with nothing running, AvgMinutes.
+//     The last StatsWindow durations give the shape of the distribution. Before p's first
+//     finished duration: its configured AvgMinutes at the pace of the hall's other services
+//     (their learned over their configured means); with no duration in the hall, twice the mean
+//     elapsed time of the services of p running now, at most AvgMinutes, or AvgMinutes.
 //  2. The expected path: every open counter calls by the engine's rule (priority first, the oldest
 //     Order, the counter's profile) from the waiting tickets as they are now, a busy counter from
 //     the median of its current service's remaining time, every later service taking its mean.
@@ -105,9 +106,27 @@ func (e *Engine) configured(svc string) float64 {
 
 // models builds the service-time models of one estimate, each at most once.
 type models struct {
-	e   *Engine
-	now time.Time
-	by  []*model // by service index
+	e     *Engine
+	now   time.Time
+	by    []*model // by service index
+	speed float64  // the hall's learned means over the configured ones (0: none learned yet)
+}
+
+// newModels prepares the models of one estimate: the hall's speed factor is the ratio of the
+// learned to the configured means, weighted by how many durations each learned mean has taken in.
+func (e *Engine) newModels(now time.Time) *models {
+	ms := &models{e: e, now: now, by: make([]*model, len(e.h.Services))}
+	var num, den float64
+	for _, s := range e.h.Services {
+		if st := e.stats[s.Code]; st.N > 0 && st.Mean > 0 {
+			num += float64(st.N) * st.Mean
+			den += float64(st.N) * e.configured(s.Code)
+		}
+	}
+	if den > 0 {
+		ms.speed = num / den
+	}
+	return ms
 }
 
 // of returns the model of service svc.
@@ -117,18 +136,21 @@ func (ms *models) of(svc string) *model {
 		return &model{mean: 300, k: 1, lam: 300}
 	}
 	if ms.by[i] == nil {
-		ms.by[i] = ms.e.modelOf(ms.now, svc)
+		ms.by[i] = ms.e.modelOf(ms.now, svc, ms.speed)
 	}
 	return ms.by[i]
 }
 
-// modelOf builds the model of svc from its stats.
-func (e *Engine) modelOf(now time.Time, svc string) *model {
+// modelOf builds the model of svc from its stats and the hall's speed factor (0: unknown).
+func (e *Engine) modelOf(now time.Time, svc string, speed float64) *model {
 	st := e.stats[svc]
 	m := &model{}
 	switch {
 	case st.N > 0 && st.Mean > 0:
 		m.mean = st.Mean
+	case len(st.Recent) == 0 && speed > 0:
+		// none of its own yet: its configured mean at the pace of the hall's other services
+		m.mean = speed * e.configured(svc)
 	case len(st.Recent) > 0:
 		for _, d := range st.Recent {
 			m.mean += d
@@ -190,7 +212,7 @@ const PathSteps = 64
 func (e *Engine) waitSeconds(now time.Time, x *hall.Ticket) float64 {
 	svc := x.Service
 	si, known := e.svcs[svc]
-	ms := &models{e: e, now: now, by: make([]*model, len(e.h.Services))}
+	ms := e.newModels(now)
 	mx := ms.of(svc)
 	cs := make([]pathCounter, 0, len(e.counters))
 	mine := 0

@@ -176,3 +176,24 @@ func TestEstimateLongQueue(t *testing.T) {
 		t.Fatalf("1000 ahead on two one-minute counters: estimate %d s, want about %d", got, want)
 	}
 }
+
+// TestNewServiceTakesHallPace: a service with no finished duration yet is expected to take its
+// configured time at the pace the hall's other services keep (here a fifth of their configured
+// times), not its configured ten minutes.
+func TestNewServiceTakesHallPace(t *testing.T) {
+	now := time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
+	e := New(estHall(), nil)
+	for c := 1; c <= 2; c++ {
+		must(e.Act(now, hall.CounterAction{Counter: c, Action: hall.ActOpen}))
+	}
+	for i := range 20 { // A: configured 5 minutes, takes 1
+		now = serve(e, now, 1, "A", fmt.Sprint("a", i), time.Minute)
+	}
+	must(e.Issue(now, hall.IssueRequest{Service: "B"}, "b0", "kb0"))
+	must(e.Act(now, hall.CounterAction{Counter: 2, Action: hall.ActCallNext}))
+	must(e.Issue(now, hall.IssueRequest{Service: "B"}, "b1", "kb1"))
+	got := eta(e, now, "B", "b2") // B: configured 10 minutes; 1 ahead, one just called on counter 2
+	if got < 100 || got > 400 {
+		t.Fatalf("B at the hall's pace (about 2 minutes a ticket), 1 ahead and one just called: estimate %d s, want about 200", got)
+	}
+}
