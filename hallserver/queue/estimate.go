@@ -25,11 +25,11 @@ import (
 //     Counters that serve s ("x's counters", c of them) take the tickets before x; those they take
 //     at once (idle counters) do not delay x, the others add their mean times to the work W ahead
 //     of x on x's counters. Called at once itself, x waits 0.
-//  3. The first departure: for each of x's counters the remaining time of its current service is
-//     modelled from the durations of that service given its elapsed time: survival S(e+t)/S(e),
-//     with S the empirical survival of the recent durations (scaled to the learned mean) mixed with
-//     one exponential of mean m (smooth, with a tail). A counter that just called starts a fresh
-//     service. The first departure's median t₁ solves Π Rᵢ(t) = ½.
+//  3. The first departure: the service-time model of a service is a Weibull distribution with its
+//     learned mean and the coefficient of variation of its recent durations (exponential while
+//     they are few). The remaining time of a counter's current service is that distribution given
+//     the elapsed time; a counter that just called on the path starts a fresh service. t₁ is the
+//     median of the first end among x's counters (their joint survival ½).
 //  4. Estimate = t₁ + W/c, rounded to the nearest second. The median (not the mean) of the first
 //     departure is used because the estimate is judged by its absolute error: for one service with
 //     exponential times this is the median of the Gamma wait within a few per cent, and for
@@ -55,14 +55,6 @@ func (e *Engine) estimate(now time.Time, x *hall.Ticket) int {
 type model struct {
 	mean   float64
 	k, lam float64 // Weibull shape and scale
-}
-
-// survival returns P(duration > x).
-func (m *model) survival(x float64) float64 {
-	if m.k == 1 {
-		return math.Exp(-x / m.lam)
-	}
-	return math.Exp(-math.Pow(x/m.lam, m.k))
 }
 
 // fit sets the Weibull shape from the coefficient of variation of the recent durations rec
@@ -176,16 +168,56 @@ func (e *Engine) modelOf(now time.Time, svc string, speed float64) *model {
 	return m
 }
 
-// median returns the t at which surv(t) falls to one half (surv decreasing from 1), by bisection
-// from a first guess.
-func median(surv func(float64) float64, guess float64) float64 {
-	lo, hi := 0.0, math.Max(guess, 0.01)
-	for surv(hi) > 0.5 && hi < 1e7 {
+// hazard returns the cumulative hazard of the model at x: survival = exp(−hazard).
+func (m *model) hazard(x float64) float64 {
+	if m.k == 1 {
+		return x / m.lam
+	}
+	return math.Pow(x/m.lam, m.k)
+}
+
+// running is a service under way: its model and how long it has run.
+type running struct {
+	m       *model
+	elapsed float64
+}
+
+// firstEnd returns the median of the time until the first of the running services ends: the t
+// where the summed remaining cumulative hazards Σ H(eᵢ+t) − H(eᵢ) reach ln 2 (their joint
+// survival ½). One service, or exponential ones, have it in closed form; otherwise bisection.
+func firstEnd(rs []running) float64 {
+	switch {
+	case len(rs) == 0:
+		return 0
+	case len(rs) == 1:
+		r := rs[0]
+		if r.m.k == 1 {
+			return math.Ln2 * r.m.lam
+		}
+		return r.m.lam*math.Pow(r.m.hazard(r.elapsed)+math.Ln2, 1/r.m.k) - r.elapsed
+	}
+	rate, allExp := 0.0, true
+	for _, r := range rs {
+		rate += 1 / r.m.lam
+		allExp = allExp && r.m.k == 1
+	}
+	if allExp {
+		return math.Ln2 / rate
+	}
+	h := func(t float64) float64 {
+		sum := 0.0
+		for _, r := range rs {
+			sum += r.m.hazard(r.elapsed+t) - r.m.hazard(r.elapsed)
+		}
+		return sum
+	}
+	lo, hi := 0.0, math.Ln2/rate
+	for h(hi) < math.Ln2 && hi < 1e7 {
 		lo, hi = hi, hi*2
 	}
-	for i := 0; i < 40 && hi-lo > 0.01; i++ {
+	for i := 0; i < 30 && hi-lo > 0.01; i++ {
 		mid := (lo + hi) / 2
-		if surv(mid) > 0.5 {
+		if h(mid) < math.Ln2 {
 			lo = mid
 		} else {
 			hi = mid
@@ -232,9 +264,7 @@ func (e *Engine) waitSeconds(now time.Time, x *hall.Ticket) float64 {
 			if t.CalledAt != nil {
 				pc.elapsed = math.Max(0, now.Sub(*t.CalledAt).Seconds())
 			}
-			m, el := pc.m, pc.elapsed
-			s0 := m.survival(el)
-			pc.free = median(func(t float64) float64 { return m.survival(el+t) / s0 }, m.mean)
+			pc.free = firstEnd([]running{{pc.m, pc.elapsed}})
 		}
 		if pc.mine {
 			mine++
@@ -338,25 +368,13 @@ func (e *Engine) waitSeconds(now time.Time, x *hall.Ticket) float64 {
 		}
 		pc.free += mb.mean
 	}
-	// median of the first departure among x's counters: Π R_i(t) = 1/2.
-	type res struct {
-		m           *model
-		elapsed, s0 float64
-	}
-	rs := make([]res, 0, mine)
+	// median of the first departure among x's counters
+	rs := make([]running, 0, mine)
 	for _, pc := range cs {
 		if pc.mine && pc.m != nil {
-			rs = append(rs, res{pc.m, pc.elapsed, pc.m.survival(pc.elapsed)})
+			rs = append(rs, running{pc.m, pc.elapsed})
 		}
 	}
-	t1 := median(func(t float64) float64 {
-		p := 1.0
-		for _, r := range rs {
-			if r.s0 > 0 {
-				p *= r.m.survival(r.elapsed+t) / r.s0
-			}
-		}
-		return p
-	}, mx.mean)
+	t1 := firstEnd(rs)
 	return t1 + work/float64(mine)
 }

@@ -44,7 +44,7 @@ func BenchmarkDemoDay(b *testing.B) {
 	report(b, DemoDay(), Options{Days: 60, Seed: 1, OracleEvery: 1})
 }
 
-// BenchmarkDemoDays simulates 2,000 days of the demo hall (the engine and its estimates only).
+// BenchmarkDemoDays simulates 1,000 days of the demo hall (the engine and its estimates only).
 func BenchmarkDemoDays(b *testing.B) {
-	report(b, DemoDay(), Options{Days: 2000, Seed: 1})
+	report(b, DemoDay(), Options{Days: 1000, Seed: 1})
 }
