@@ -264,7 +264,7 @@ func (e *Engine) waitSeconds(now time.Time, x *hall.Ticket) float64 {
 			if t.CalledAt != nil {
 				pc.elapsed = math.Max(0, now.Sub(*t.CalledAt).Seconds())
 			}
-			pc.free = firstEnd([]running{{pc.m, pc.elapsed}})
+			pc.free = math.Max(firstEnd([]running{{pc.m, pc.elapsed}}), 1e-3) // > 0: busy
 		}
 		if pc.mine {
 			mine++
