@@ -295,15 +295,7 @@ func (e *Engine) endVisit(now time.Time, c *hall.Counter, t *hall.Ticket, note s
 }
 
 func (e *Engine) addSample(svc string, d float64) {
-	old := e.stats[svc].Recent
-	start := 0
-	if len(old) >= StatsWindow {
-		start = len(old) - StatsWindow + 1
-	}
-	r := make([]float64, 0, StatsWindow)
-	r = append(r, old[start:]...)
-	r = append(r, d)
-	e.stats[svc] = ServiceStats{Recent: r}
+	e.stats[svc] = e.stats[svc].add(d)
 }
 
 func (e *Engine) finish(now time.Time, c *hall.Counter, a hall.CounterAction, final map[string]*hall.Ticket) (*hall.Ticket, error) {

@@ -52,6 +52,7 @@ package queue
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -70,8 +71,18 @@ const (
 	NoShowLimit = 2
 	// RecentCallsKept is how many recent calls the Meta and the Snapshot keep.
 	RecentCallsKept = 10
-	// StatsWindow is how many recent service durations are kept per service.
+	// StatsWindow is how many recent service durations are kept per service (the shape of the
+	// service-time distribution for wait estimates; the mean is learned over a longer memory,
+	// see MeanMemory).
 	StatsWindow = 50
+	// MeanMemory is the effective number of durations the learned mean service time averages
+	// over (an exponentially weighted mean: a duration's weight halves about every 0.7·MeanMemory
+	// later durations).
+	MeanMemory = 200
+	// MeanCap is the winsorising bound of a duration entering the learned mean, as a multiple of
+	// the mean so far: a counter that forgot to press finish for an hour moves the mean by at most
+	// (MeanCap−1)/MeanMemory of itself.
+	MeanCap = 6
 	// MaxPersonID is the longest accepted person ID.
 	MaxPersonID = 32
 )
@@ -88,6 +99,45 @@ const OrderStep = 1 << 20
 type ServiceStats struct {
 	// Recent holds the most recent service durations in seconds (called → finished), newest last.
 	Recent []float64 `json:"recent,omitempty"`
+	// Mean is the learned mean service time in seconds: an exponentially weighted, winsorised mean
+	// of all durations (weights 1/N while fewer than MeanMemory were seen, then 1/MeanMemory).
+	Mean float64 `json:"mean,omitempty"`
+	// N is how many durations Mean has taken in (at most MeanMemory counts).
+	N int `json:"n,omitempty"`
+}
+
+// add folds one duration (seconds) into the stats.
+func (s ServiceStats) add(d float64) ServiceStats {
+	start := 0
+	if len(s.Recent) >= StatsWindow {
+		start = len(s.Recent) - StatsWindow + 1
+	}
+	r := make([]float64, 0, StatsWindow)
+	r = append(r, s.Recent[start:]...)
+	r = append(r, d)
+	out := ServiceStats{Recent: r, Mean: s.Mean, N: s.N}
+	if out.N >= 5 && d > MeanCap*out.Mean {
+		d = MeanCap * out.Mean
+	}
+	if out.N < MeanMemory {
+		out.N++
+	}
+	out.Mean += (d - out.Mean) / float64(out.N)
+	return out
+}
+
+// restored fills the learned mean of stats written before it existed from their recent durations.
+func (s ServiceStats) restored() ServiceStats {
+	out := ServiceStats{Recent: slices.Clone(s.Recent), Mean: s.Mean, N: s.N}
+	if (out.N <= 0 || out.Mean <= 0) && len(out.Recent) > 0 {
+		out.Mean, out.N = 0, 0
+		for _, d := range out.Recent {
+			out.Mean += d
+		}
+		out.Mean /= float64(len(out.Recent))
+		out.N = len(out.Recent)
+	}
+	return out
 }
 
 // Meta is the small, whole-hall part of the engine state that is persisted with every change
@@ -218,7 +268,7 @@ func Restore(h hall.Hall, loc *time.Location, meta Meta, open []hall.Ticket) (*E
 	}
 	for k, v := range meta.Stats {
 		if _, ok := e.svcs[k]; ok {
-			e.stats[k] = ServiceStats{Recent: slices.Clone(v.Recent)}
+			e.stats[k] = v.restored()
 		}
 	}
 	for _, c := range meta.RecentCalls {
@@ -723,7 +773,7 @@ func (e *Engine) Issue(now time.Time, req hall.IssueRequest, id, token string) (
 		issued = &hall.Issued{
 			Ticket:     *t,
 			Position:   ahead,
-			EtaSeconds: e.estimate(now, t.Service, ahead, false),
+			EtaSeconds: e.estimate(now, t),
 			Materials:  slices.Clone(svc.Materials),
 		}
 		if issued.Materials == nil {
@@ -792,7 +842,7 @@ func (e *Engine) Position(now time.Time, id string) (ahead, etaSeconds int, ok b
 		return 0, 0, false
 	}
 	ahead = e.ahead(t)
-	return ahead, e.estimate(now, t.Service, ahead, true), true
+	return ahead, e.estimate(now, t), true
 }
 
 // Waiting lists the waiting tickets in the order counters would call them (all services):
@@ -855,7 +905,7 @@ func (e *Engine) Snapshot(now time.Time) hall.Snapshot {
 		n := len(e.queues[svc.Code])
 		st := hall.ServiceStatus{
 			Code: svc.Code, Name: svc.Name, Waiting: n,
-			EtaSeconds: e.estimate(now, svc.Code, n, false),
+			EtaSeconds: e.estimate(now, &hall.Ticket{Service: svc.Code, Order: math.MaxInt64}),
 			LastCalled: e.lastCalled(svc.Code),
 		}
 		st.Open = e.Served(svc.Code)

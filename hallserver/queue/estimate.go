@@ -3,7 +3,6 @@ package queue
 import (
 	"math"
 	"slices"
-	"sort"
 	"time"
 
 	"onedoor/hallserver/hall"
@@ -11,33 +10,37 @@ import (
 
 // Wait estimates
 //
-// The estimate for a ticket of service s with k people ahead of it works from the counters, not
-// from a queue formula:
+// The estimate for a ticket x of service s works from the counters and the calling rule, not
+// from a queue formula (docs/QUEUE.md, "Wait estimates"):
 //
-//  1. Mean service time m(s): the mean of the recent durations of s (called → finished, the last
-//     StatsWindow = 50, kept across days; 20 proved too noisy for exponential-like times in the
-//     simulation). Before the first finished duration: twice the mean elapsed time of the services
-//     of s running now, at most the configured AvgMinutes; with nothing running, AvgMinutes.
-//  2. Servers: the open counters whose profile contains s. A counter serving several services gives
-//     s the share W(s)/ΣW(p) of its time, W being the waiting counts of its services (counting the
-//     ticket being estimated); c is the sum of the shares.
-//  3. Idle servers take the first people ahead at once: when k < idle, the estimate is 0.
-//  4. Otherwise the ticket needs j = k − idle + 1 departures. For every server the residual time of
-//     its current service is modelled from the recent durations of that service given its elapsed
-//     time: survival S(e+t)/S(e), with S the empirical survival of the durations mixed with one
-//     exponential component of mean m (so it is smooth and has a tail). An idle server starts a
-//     fresh service. The first departure's median t₁ solves Π Rᵢ(t)^shareᵢ = ½.
-//  5. Estimate = t₁ + (j − 1)·m(s)/c, rounded to the nearest second. The median (not the mean) of
-//     the first departure is used because the estimate is judged by its absolute error; for
-//     exponential times this is the median of the Gamma wait within a few per cent, and for regular
-//     service times it reduces to "the earliest remaining time".
+//  1. Mean service time m(p) of every service p: a winsorised, exponentially weighted mean of all
+//     its durations (called → finished; ServiceStats.Mean, memory MeanMemory, kept across days).
+//     The last StatsWindow durations give the shape of the distribution. Before p's first
+//     finished duration: its configured AvgMinutes at the pace of the hall's other services
+//     (their learned over their configured means); with no duration in the hall, twice the mean
+//     elapsed time of the services of p running now, at most AvgMinutes, or AvgMinutes.
+//  2. The expected path: every open counter calls by the engine's rule (priority first, the oldest
+//     Order, the counter's profile) from the waiting tickets as they are now, a busy counter from
+//     the median of its current service's remaining time, every later service taking its mean.
+//     Counters that serve s ("x's counters", c of them) take the tickets before x; those they take
+//     at once (idle counters) do not delay x, the others add their mean times to the work W ahead
+//     of x on x's counters. Called at once itself, x waits 0.
+//  3. The first departure: the service-time model of a service is a Weibull distribution with its
+//     learned mean and the coefficient of variation of its recent durations (exponential while
+//     they are few). The remaining time of a counter's current service is that distribution given
+//     the elapsed time; a counter that just called on the path starts a fresh service. t₁ is the
+//     median of the first end among x's counters (their joint survival ½).
+//  4. Estimate = t₁ + W/c, rounded to the nearest second. The median (not the mean) of the first
+//     departure is used because the estimate is judged by its absolute error: for one service with
+//     exponential times this is the median of the Gamma wait within a few per cent, and for
+//     regular service times it reduces to "the earliest remaining time".
 //
 // With no open counter serving s the estimate is as if one counter opened now: k·m(s).
 
-// estimate returns the estimated wait in seconds for a ticket of svc with ahead people before it.
-// counted says whether that ticket is already among the waiting (else one is added to the demand).
-func (e *Engine) estimate(now time.Time, svc string, ahead int, counted bool) int {
-	w := e.waitSeconds(now, svc, ahead, counted)
+// estimate returns the estimated wait in seconds of ticket x: a waiting ticket, or (not in the
+// queues) a ticket that would be issued now.
+func (e *Engine) estimate(now time.Time, x *hall.Ticket) int {
+	w := e.waitSeconds(now, x)
 	if w < 0 || math.IsNaN(w) {
 		return 0
 	}
@@ -47,17 +50,43 @@ func (e *Engine) estimate(now time.Time, svc string, ahead int, counted bool) in
 	return int(math.Round(w))
 }
 
-// model is the service-time model of one service at one moment.
+// model is the service-time model of one service at one moment: a Weibull distribution with the
+// learned mean and the coefficient of variation of the recent durations.
 type model struct {
 	mean   float64
-	sorted []float64 // recent durations, ascending
+	k, lam float64 // Weibull shape and scale
 }
 
-// survival returns P(duration > x): the empirical survival mixed with one exponential of the mean.
-func (m *model) survival(x float64) float64 {
-	n := len(m.sorted)
-	above := n - sort.SearchFloat64s(m.sorted, math.Nextafter(x, math.Inf(1)))
-	return (float64(above) + math.Exp(-x/m.mean)) / float64(n+1)
+// fit sets the Weibull shape from the coefficient of variation of the recent durations rec
+// (winsorised at MeanCap times their mean; shrunk towards the exponential while they are few) and
+// the scale from the mean.
+func (m *model) fit(rec []float64) {
+	n := len(rec)
+	m.k = 1
+	if n >= 3 {
+		var raw float64
+		for _, d := range rec {
+			raw += d
+		}
+		limit := MeanCap * raw / float64(n)
+		var s1, s2 float64
+		for _, d := range rec {
+			d = math.Min(d, limit)
+			s1 += d
+			s2 += d * d
+		}
+		mu := s1 / float64(n)
+		if v := (s2 - s1*mu) / float64(n-1); mu > 0 && v > 0 {
+			k := math.Pow(math.Sqrt(v)/mu, -1.086) // Justus's approximation of the shape for a CV
+			k = math.Min(math.Max(k, 0.5), 8)
+			m.k = 1 + (k-1)*float64(n)/float64(n+10)
+		}
+	}
+	if m.k == 1 {
+		m.lam = m.mean
+	} else {
+		m.lam = m.mean / math.Gamma(1+1/m.k)
+	}
 }
 
 func (e *Engine) configured(svc string) float64 {
@@ -67,127 +96,285 @@ func (e *Engine) configured(svc string) float64 {
 	return 300
 }
 
-// modelOf builds the model of svc; cache avoids rebuilding it for several counters.
-func (e *Engine) modelOf(now time.Time, svc string, cache map[string]*model) *model {
-	if m, ok := cache[svc]; ok {
-		return m
-	}
-	rec := e.stats[svc].Recent
-	m := &model{sorted: slices.Clone(rec)}
-	slices.Sort(m.sorted)
-	sum, running, age := 0.0, 0, 0.0
-	for _, d := range rec {
-		sum += d
-	}
-	for _, c := range e.counters {
-		if c.Current == "" {
-			continue
+// models builds the service-time models of one estimate, each at most once.
+type models struct {
+	e     *Engine
+	now   time.Time
+	by    []*model // by service index
+	speed float64  // the hall's learned means over the configured ones (0: none learned yet)
+}
+
+// newModels prepares the models of one estimate: the hall's speed factor is the ratio of the
+// learned to the configured means, weighted by how many durations each learned mean has taken in.
+func (e *Engine) newModels(now time.Time) *models {
+	ms := &models{e: e, now: now, by: make([]*model, len(e.h.Services))}
+	var num, den float64
+	for _, s := range e.h.Services {
+		if st := e.stats[s.Code]; st.N > 0 && st.Mean > 0 {
+			num += float64(st.N) * st.Mean
+			den += float64(st.N) * e.configured(s.Code)
 		}
-		if t := e.tickets[c.Current]; t != nil && t.Service == svc && t.CalledAt != nil {
-			running++
-			if d := now.Sub(*t.CalledAt).Seconds(); d > 0 {
-				age += d
+	}
+	if den > 0 {
+		ms.speed = num / den
+	}
+	return ms
+}
+
+// of returns the model of service svc.
+func (ms *models) of(svc string) *model {
+	i, ok := ms.e.svcs[svc]
+	if !ok {
+		return &model{mean: 300, k: 1, lam: 300}
+	}
+	if ms.by[i] == nil {
+		ms.by[i] = ms.e.modelOf(ms.now, svc, ms.speed)
+	}
+	return ms.by[i]
+}
+
+// modelOf builds the model of svc from its stats and the hall's speed factor (0: unknown).
+func (e *Engine) modelOf(now time.Time, svc string, speed float64) *model {
+	st := e.stats[svc]
+	m := &model{}
+	switch {
+	case st.N > 0 && st.Mean > 0:
+		m.mean = st.Mean
+	case len(st.Recent) == 0 && speed > 0:
+		// none of its own yet: its configured mean at the pace of the hall's other services
+		m.mean = speed * e.configured(svc)
+	case len(st.Recent) > 0:
+		for _, d := range st.Recent {
+			m.mean += d
+		}
+		m.mean /= float64(len(st.Recent))
+	default:
+		running, age := 0, 0.0
+		for _, c := range e.counters {
+			if t := e.tickets[c.Current]; c.Current != "" && t != nil && t.Service == svc && t.CalledAt != nil {
+				running++
+				age += math.Max(0, now.Sub(*t.CalledAt).Seconds())
 			}
 		}
-	}
-	switch {
-	case len(rec) > 0:
-		m.mean = sum / float64(len(rec))
-	case running > 0:
-		// No finished duration yet: twice the mean age of the running services, at most the
-		// configured average.
-		m.mean = math.Min(e.configured(svc), 2*age/float64(running))
-	default:
 		m.mean = e.configured(svc)
+		if running > 0 {
+			// No finished duration yet: twice the mean age of the running services, at most the
+			// configured average.
+			m.mean = math.Min(m.mean, 2*age/float64(running))
+		}
 	}
-	if m.mean < 0.5 {
-		m.mean = 0.5
-	}
-	cache[svc] = m
+	m.mean = math.Max(m.mean, 0.5)
+	m.fit(st.Recent)
 	return m
 }
 
-type server struct {
-	share   float64
-	m       *model
-	elapsed float64
-	s0      float64 // survival at elapsed
+// hazard returns the cumulative hazard of the model at x: survival = exp(−hazard).
+func (m *model) hazard(x float64) float64 {
+	if m.k == 1 {
+		return x / m.lam
+	}
+	return math.Pow(x/m.lam, m.k)
 }
 
-func (e *Engine) waitSeconds(now time.Time, svc string, ahead int, counted bool) float64 {
-	cache := map[string]*model{}
-	ms := e.modelOf(now, svc, cache)
-	var servers []server
-	idle := 0
-	capacity := 0.0
-	for i := range e.counters {
-		c := &e.counters[i]
-		if c.State != hall.CounterOpen || !slices.Contains(c.Services, svc) {
-			continue
-		}
-		own := len(e.queues[svc])
-		if !counted {
-			own++
-		}
-		total := 0
-		for _, p := range c.Services {
-			if p == svc {
-				total += own
-			} else {
-				total += len(e.queues[p])
-			}
-		}
-		share := 1.0
-		if total > 0 {
-			share = float64(own) / float64(total)
-		}
-		sv := server{share: share, m: ms}
-		if t := e.tickets[c.Current]; c.Current != "" && t != nil {
-			sv.m = e.modelOf(now, t.Service, cache)
-			if t.CalledAt != nil {
-				sv.elapsed = math.Max(0, now.Sub(*t.CalledAt).Seconds())
-			}
-		} else {
-			idle++
-		}
-		sv.s0 = sv.m.survival(sv.elapsed)
-		servers = append(servers, sv)
-		capacity += share
-	}
-	if len(servers) == 0 {
-		return float64(ahead) * ms.mean
-	}
-	if ahead < idle {
+// running is a service under way: its model and how long it has run.
+type running struct {
+	m       *model
+	elapsed float64
+}
+
+// firstEnd returns the median of the time until the first of the running services ends: the t
+// where the summed remaining cumulative hazards Σ H(eᵢ+t) − H(eᵢ) reach ln 2 (their joint
+// survival ½). One service, or exponential ones, have it in closed form; otherwise bisection.
+func firstEnd(rs []running) float64 {
+	switch {
+	case len(rs) == 0:
 		return 0
-	}
-	j := ahead - idle + 1
-	// median of the first departure: Π R_i(t)^share_i = 1/2, by bisection on t.
-	surv := func(t float64) float64 {
-		p := 1.0
-		for _, s := range servers {
-			r := 1.0
-			if s.s0 > 0 {
-				r = s.m.survival(s.elapsed+t) / s.s0
-			}
-			if s.share != 1 {
-				r = math.Pow(r, s.share)
-			}
-			p *= r
+	case len(rs) == 1:
+		r := rs[0]
+		if r.m.k == 1 {
+			return math.Ln2 * r.m.lam
 		}
-		return p
+		return r.m.lam*math.Pow(r.m.hazard(r.elapsed)+math.Ln2, 1/r.m.k) - r.elapsed
 	}
-	lo, hi := 0.0, ms.mean
-	for surv(hi) > 0.5 && hi < 1e7 {
+	rate, allExp := 0.0, true
+	for _, r := range rs {
+		rate += 1 / r.m.lam
+		allExp = allExp && r.m.k == 1
+	}
+	if allExp {
+		return math.Ln2 / rate
+	}
+	h := func(t float64) float64 {
+		sum := 0.0
+		for _, r := range rs {
+			sum += r.m.hazard(r.elapsed+t) - r.m.hazard(r.elapsed)
+		}
+		return sum
+	}
+	lo, hi := 0.0, math.Ln2/rate
+	for h(hi) < math.Ln2 && hi < 1e7 {
 		lo, hi = hi, hi*2
 	}
-	for i := 0; i < 40 && hi-lo > 0.01; i++ {
+	for i := 0; i < 30 && hi-lo > 0.01; i++ {
 		mid := (lo + hi) / 2
-		if surv(mid) > 0.5 {
+		if h(mid) < math.Ln2 {
 			lo = mid
 		} else {
 			hi = mid
 		}
 	}
-	t1 := (lo + hi) / 2
-	return t1 + float64(j-1)*ms.mean/capacity
+	return (lo + hi) / 2
+}
+
+// pathCounter is a counter on the expected path.
+type pathCounter struct {
+	c       *hall.Counter
+	svcs    []int   // its profile as service indices
+	mine    bool    // serves the estimated ticket's service
+	free    float64 // seconds from now when it calls next
+	m       *model  // of its current service; nil when idle
+	elapsed float64
+}
+
+// PathSteps bounds the expected path of one estimate: past this many calls the work ahead is
+// extrapolated from the work per ticket of the service so far (a queue of thousands costs no more
+// than one of a hundred).
+const PathSteps = 64
+
+func (e *Engine) waitSeconds(now time.Time, x *hall.Ticket) float64 {
+	svc := x.Service
+	si, known := e.svcs[svc]
+	ms := e.newModels(now)
+	mx := ms.of(svc)
+	cs := make([]pathCounter, 0, len(e.counters))
+	mine := 0
+	for i := range e.counters {
+		c := &e.counters[i]
+		if c.State != hall.CounterOpen {
+			continue
+		}
+		pc := pathCounter{c: c, mine: slices.Contains(c.Services, svc)}
+		for _, p := range c.Services {
+			if j, ok := e.svcs[p]; ok {
+				pc.svcs = append(pc.svcs, j)
+			}
+		}
+		if t := e.tickets[c.Current]; c.Current != "" && t != nil {
+			pc.m = ms.of(t.Service)
+			if t.CalledAt != nil {
+				pc.elapsed = math.Max(0, now.Sub(*t.CalledAt).Seconds())
+			}
+			pc.free = math.Max(firstEnd([]running{{pc.m, pc.elapsed}}), 1e-3) // > 0: busy
+		}
+		if pc.mine {
+			mine++
+		}
+		cs = append(cs, pc)
+	}
+	queued := x.State == hall.TicketWaiting && e.tickets[x.ID] == x
+	aheadOfX := len(e.queues[svc])
+	if queued {
+		aheadOfX = e.ahead(x)
+	}
+	if mine == 0 || !known {
+		return float64(aheadOfX) * mx.mean
+	}
+	// The expected path: counters call in the order they are free (ties: configuration order).
+	qs := make([][]*hall.Ticket, len(e.h.Services))
+	for i, s := range e.h.Services {
+		qs[i] = e.queues[s.Code]
+	}
+	head := make([]int, len(qs))
+	var taken map[*hall.Ticket]bool // tickets taken out of their queue's order (reserved ones)
+	work := 0.0                     // mean times of the tickets x's counters call after now, before x
+	sTaken, nx := 0, 0              // tickets of x's service called after now, and their work with what came between
+	workAtS := 0.0
+	for steps := 0; ; steps++ {
+		k := -1
+		for i := range cs {
+			if !math.IsInf(cs[i].free, 1) && (k < 0 || cs[i].free < cs[k].free) {
+				k = i
+			}
+		}
+		if k < 0 {
+			return float64(aheadOfX) * mx.mean // x is never called (reserved for a closed counter)
+		}
+		if steps >= PathSteps {
+			// extrapolate: the tickets of x's service still ahead take the work per such ticket so far
+			left := float64(aheadOfX - nx)
+			per := mx.mean
+			if sTaken > 0 {
+				per = workAtS / float64(sTaken)
+			}
+			work += math.Max(0, left) * per
+			break
+		}
+		pc := &cs[k]
+		var best *hall.Ticket
+		bestPi, isX := 0, false
+		for pi, p := range pc.svcs {
+			q := qs[p]
+			i := head[p]
+			for i < len(q) && taken[q[i]] {
+				i++
+			}
+			head[p] = i
+			for ; i < len(q); i++ {
+				t := q[i]
+				if taken[t] || (t.TargetCounter != 0 && t.TargetCounter != pc.c.Number) {
+					continue
+				}
+				if best == nil || better(t, pi, best, bestPi) {
+					best, bestPi, isX = t, pi, t == x
+				}
+				break
+			}
+			if p == si && !queued && (x.TargetCounter == 0 || x.TargetCounter == pc.c.Number) &&
+				(best == nil || better(x, pi, best, bestPi)) {
+				best, bestPi, isX = x, pi, true
+			}
+		}
+		if best == nil {
+			pc.free = math.Inf(1) // nothing it may call before x: no part in x's wait
+			continue
+		}
+		if isX {
+			if pc.free == 0 {
+				return 0
+			}
+			break
+		}
+		bi := e.svcs[best.Service]
+		if q := qs[bi]; head[bi] < len(q) && q[head[bi]] == best {
+			head[bi]++
+		} else {
+			if taken == nil {
+				taken = map[*hall.Ticket]bool{}
+			}
+			taken[best] = true
+		}
+		mb := ms.of(best.Service)
+		if best.Service == svc {
+			nx++
+		}
+		if pc.free == 0 { // called at once: the counter starts a fresh service
+			pc.m, pc.elapsed = mb, 0
+		} else if pc.mine {
+			work += mb.mean
+			if best.Service == svc {
+				sTaken++
+				workAtS = work
+			}
+		}
+		pc.free += mb.mean
+	}
+	// median of the first departure among x's counters
+	rs := make([]running, 0, mine)
+	for _, pc := range cs {
+		if pc.mine && pc.m != nil {
+			rs = append(rs, running{pc.m, pc.elapsed})
+		}
+	}
+	t1 := firstEnd(rs)
+	return t1 + work/float64(mine)
 }

@@ -141,11 +141,11 @@ func abs(x float64) float64 {
 }
 
 // TestETAAgainstNaive: on a simulated M/M/3 hall at load 0.8 the engine's estimate, which must
-// learn the mean service time, stays within a few per cent of the naive estimate that is given the
-// true mean (fixed seeds: behaviour, not timing). Even an oracle that knows the true mean and the
-// exact state only reaches about 0.96 here once etaSeconds is rounded to whole seconds (0.91
-// unrounded): with exponential times nothing but the number of people ahead and the idle counters
-// carries information. See docs/QUEUE.md.
+// learn the mean service time, beats the naive estimate that is given the true mean (fixed seeds:
+// behaviour, not timing; 0.955 today, 1.02 with the mean of the last 50 durations). An oracle that
+// knows the true mean and the exact state reaches about 0.96 here once etaSeconds is rounded to
+// whole seconds (0.91 unrounded): with exponential times nothing but the number of people ahead
+// and the idle counters carries information. See docs/QUEUE.md and hallserver/queue/queuesim.
 func TestETAAgainstNaive(t *testing.T) {
 	var es, ns float64
 	var n int
@@ -155,8 +155,8 @@ func TestETAAgainstNaive(t *testing.T) {
 	}
 	ratio := es / ns
 	t.Logf("MAE engine %.3f s, naive %.3f s over %d tickets: ratio %.3f", es/float64(n), ns/float64(n), n, ratio)
-	if ratio >= 1.05 {
-		t.Fatalf("ratio %.3f, want < 1.05", ratio)
+	if ratio >= 1 {
+		t.Fatalf("ratio %.3f, want < 1", ratio)
 	}
 }
 
@@ -175,7 +175,7 @@ func shortRunRatio(secs float64, runs int) (ratio float64, n int) {
 // few samples, the configured 5 minutes far from the real 2 s. The engine must have learned the
 // real service time from the first few finished tickets: its error stays within a margin of the
 // naive estimate's, which is given the true mean (fixed seeds, so the figures are deterministic:
-// about 1.20, 1.30 and 1.02 today; an engine that ignores the finished durations scores 2.9 and
+// about 1.22, 1.25 and 1.02 today; an engine that ignores the finished durations scores 2.9 and
 // 2.4 at 10 and 30 s). BenchmarkETAShortRuns reports the figures.
 func TestETAShortRuns(t *testing.T) {
 	for _, c := range []struct{ secs, most float64 }{{5, 1.5}, {10, 1.5}, {30, 1.15}} {

@@ -34,7 +34,9 @@ var layers = map[string]layer{
 	"hallserver/hall": domain,
 
 	"hallserver/queue": engine,
-	"hallserver/cases": engine,
+	// queuesim drives the queue engine through simulated days (a benchmark and its oracle).
+	"hallserver/queue/queuesim": service,
+	"hallserver/cases":          engine,
 
 	"hallserver/enginehost": service,
 
