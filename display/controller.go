@@ -35,6 +35,16 @@ type Config struct {
 	EstimateEvery time.Duration
 }
 
+// CampusZone is the default campus zone, Asia/Shanghai, from the system's zone files or the
+// embedded ones (commands import time/tzdata); without either it is the fixed UTC+8 China
+// Standard Time (China has no daylight saving), never the machine's local zone.
+func CampusZone() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return loc
+	}
+	return time.FixedZone("CST", 8*3600)
+}
+
 // EstimateInterval is how often the display fetches the server's wait estimates when the
 // queues do not change (they still move with the clock and the counters' progress).
 const EstimateInterval = time.Minute
@@ -52,6 +62,15 @@ type Controller struct {
 	link  Link
 	msgs  int
 	snaps int
+	// shownClock, shownDate and shownConn are what the screen shows of the clock and the
+	// link: the ticker redraws only when one of them changes.
+	shownClock, shownDate string
+	shownConn             ConnView
+	// pending is the view waiting for the Fyne thread; scheduled is true while a fyne.Do is
+	// queued to draw it (views coming faster than the screen draws replace each other).
+	uiMu      sync.Mutex
+	pending   *View
+	scheduled bool
 	// queuesChanged is signalled when an event changed waiting counts or counters: the
 	// estimates are fetched again.
 	queuesChanged chan struct{}
@@ -63,11 +82,7 @@ func NewController(cfg Config) *Controller {
 		cfg.Now = time.Now
 	}
 	if cfg.Location == nil {
-		if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-			cfg.Location = loc
-		} else {
-			cfg.Location = time.Local
-		}
+		cfg.Location = CampusZone()
 	}
 	if cfg.EstimateEvery <= 0 {
 		cfg.EstimateEvery = EstimateInterval
@@ -77,8 +92,8 @@ func NewController(cfg Config) *Controller {
 	return c
 }
 
-// Run follows the stream until ctx ends, redrawing the clock and the connection indicator every
-// second; it reconnects by itself (client.Stream with since=<last seq>). It returns ctx's error.
+// Run follows the stream until ctx ends, looking at the clock and the connection indicator every
+// second (and redrawing them when what they show changed); it reconnects by itself (client.Stream with since=<last seq>). It returns ctx's error.
 func (c *Controller) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -93,7 +108,7 @@ func (c *Controller) Run(ctx context.Context) error {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				c.publish()
+				c.tick()
 			}
 		}
 	}()
@@ -183,18 +198,51 @@ func (c *Controller) refreshEstimates(ctx context.Context) {
 	}
 }
 
-// publish shows the current view (clock tick, connection change).
+// publish shows the current view (connection change, new estimates).
 func (c *Controller) publish() {
 	c.show(c.View())
 }
 
+// tick shows the current view when the clock's minute, the date or the connection indicator
+// changed since the last view shown: an idle display is redrawn once a minute.
+func (c *Controller) tick() {
+	v := c.View()
+	c.mu.Lock()
+	same := v.Clock == c.shownClock && v.Date == c.shownDate && v.Conn == c.shownConn
+	c.mu.Unlock()
+	if !same {
+		c.show(v)
+	}
+}
+
 func (c *Controller) show(v View) {
+	c.mu.Lock()
+	c.shownClock, c.shownDate, c.shownConn = v.Clock, v.Date, v.Conn
+	c.mu.Unlock()
 	if c.cfg.OnView != nil {
 		c.cfg.OnView(v)
 	}
-	if u := c.cfg.UI; u != nil {
-		fyne.Do(func() { u.Show(v) })
+	u := c.cfg.UI
+	if u == nil {
+		return
 	}
+	c.uiMu.Lock()
+	c.pending = &v
+	queued := c.scheduled
+	c.scheduled = true
+	c.uiMu.Unlock()
+	if queued {
+		return // the queued draw takes this view instead
+	}
+	fyne.Do(func() {
+		c.uiMu.Lock()
+		p := c.pending
+		c.pending, c.scheduled = nil, false
+		c.uiMu.Unlock()
+		if p != nil {
+			u.Show(*p)
+		}
+	})
 }
 
 // View returns what the display shows now.
