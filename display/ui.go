@@ -538,7 +538,7 @@ func cutPages(s string, width float32, measure func(string) float32) []string {
 			cur = strings.TrimLeft(tok, " ")
 			return
 		}
-		if measure(cur+tok) <= width {
+		if measure(strings.TrimRight(cur+tok, " ")) <= width {
 			cur += tok
 			return
 		}

@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 	_ "time/tzdata" // Asia/Shanghai on machines without the tzdata package
@@ -181,6 +182,23 @@ func run(c config, log *slog.Logger) error {
 			return err
 		}
 	}
+
+	tuneMalloc()
+	go func() {
+		// Fyne frees a text texture a minute after its last use: give the memory back then,
+		// the C heap's and the Go heap's (a collection of ~100 MB of font tables, once a minute).
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				debug.FreeOSMemory()
+				trimMalloc()
+			}
+		}
+	}()
 
 	a := app.NewWithID("cn.edu.onedoor.display")
 	a.Settings().SetTheme(th)

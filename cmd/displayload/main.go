@@ -54,6 +54,7 @@ type config struct {
 	heap, cpuCalls        string
 	cpuIdle               string
 	hall                  string
+	pprof                 bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -75,6 +76,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.heap, "heap", "", "write the display's heap profile here at the end")
 	fs.StringVar(&c.cpuCalls, "cpu-calls", "", "write a CPU profile of the display over the first 30 s of the calls here")
 	fs.StringVar(&c.cpuIdle, "cpu-idle", "", "write a CPU profile of the display over the first 30 s of the idle phase here")
+	fs.BoolVar(&c.pprof, "pprof", true, "run the display with -pprof on a loopback port (false for a display built before the flag)")
 	fs.StringVar(&c.hall, "hall", "students", "demo hall")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -421,7 +423,10 @@ func run(ctx context.Context, c config, out io.Writer) error {
 		voice = "on"
 	}
 	args := []string{"-server", base, "-hall", c.hall, "-token", "demo-display-" + c.hall, "-voice", voice,
-		"-player", "dd of=/dev/null status=none", "-pprof", fmt.Sprintf("127.0.0.1:%d", pprofPort)}
+		"-player", "dd of=/dev/null status=none"}
+	if c.pprof {
+		args = append(args, "-pprof", fmt.Sprintf("127.0.0.1:%d", pprofPort))
+	}
 	if c.portrait {
 		args = append(args, "-portrait")
 	}
@@ -467,7 +472,11 @@ func run(ctx context.Context, c config, out io.Writer) error {
 		}()
 	}
 	s.set("calls", 0)
-	profile(c.cpuCalls, time.Duration(c.calls)*c.every)
+	callsTake := time.Duration(c.calls) * c.every
+	if c.every == 0 {
+		callsTake = 30 * time.Second
+	}
+	profile(c.cpuCalls, callsTake)
 	start := time.Now()
 	next := start
 	for i := 0; i < c.calls; i++ {
@@ -500,6 +509,9 @@ func run(ctx context.Context, c config, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "# %-6s rss %6.1f → %6.1f MB (peak %6.1f MB), cpu %5.1f %% of one core over %.0f s\n",
 			ph, float64(first.rssKB)/1024, float64(last.rssKB)/1024, float64(peak)/1024, cpu, (last.at - first.at).Seconds())
+	}
+	if !c.pprof {
+		return nil
 	}
 	if ms, err := memStats(ctx, pprofBase); err == nil {
 		fmt.Fprintln(out, "# display Go runtime:", ms)
