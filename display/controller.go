@@ -45,6 +45,12 @@ func CampusZone() *time.Location {
 	return time.FixedZone("CST", 8*3600)
 }
 
+// FrameGap is the least time between two views drawn: the events of one counter action (a
+// ticket issued, called, then the new estimates) come within it and make one frame, not three.
+// A software-rendered screen spends tens of milliseconds of CPU on each frame. A view that
+// comes after a quiet moment is drawn at once.
+const FrameGap = 300 * time.Millisecond
+
 // EstimateInterval is how often the display fetches the server's wait estimates when the
 // queues do not change (they still move with the clock and the counters' progress).
 const EstimateInterval = time.Minute
@@ -71,6 +77,7 @@ type Controller struct {
 	uiMu      sync.Mutex
 	pending   *View
 	scheduled bool
+	drawn     time.Time // when the last view was drawn
 	// queuesChanged is signalled when an event changed waiting counts or counters: the
 	// estimates are fetched again.
 	queuesChanged chan struct{}
@@ -230,19 +237,25 @@ func (c *Controller) show(v View) {
 	c.pending = &v
 	queued := c.scheduled
 	c.scheduled = true
+	wait := time.Until(c.drawn.Add(FrameGap))
 	c.uiMu.Unlock()
 	if queued {
 		return // the queued draw takes this view instead
 	}
-	fyne.Do(func() {
+	draw := func() {
 		c.uiMu.Lock()
 		p := c.pending
-		c.pending, c.scheduled = nil, false
+		c.pending, c.scheduled, c.drawn = nil, false, time.Now()
 		c.uiMu.Unlock()
 		if p != nil {
 			u.Show(*p)
 		}
-	})
+	}
+	if wait <= 0 {
+		fyne.Do(draw)
+		return
+	}
+	time.AfterFunc(wait, func() { fyne.Do(draw) })
 }
 
 // View returns what the display shows now.

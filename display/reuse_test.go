@@ -244,3 +244,25 @@ func TestCutPages(t *testing.T) {
 		t.Errorf("cut %q, want %q", got, want)
 	}
 }
+
+// TestControllerDrawsTheLatestOfABurst: views coming faster than FrameGap are drawn together;
+// the screen ends showing the last one.
+func TestControllerDrawsTheLatestOfABurst(t *testing.T) {
+	testApp(t)
+	u, _ := uiWindow(t, nil)
+	c := NewController(Config{Hall: "students", UI: u})
+	s := demoState(t)
+	loc := shanghai(t)
+	now := time.Date(2026, 11, 25, 2, 0, 5, 0, time.UTC)
+	for i := 0; i < 50; i++ {
+		s.Apply(called(uint64(200+i), hall.EventCalled, fmt.Sprintf("E%03d", i), 1+i%6, now.Add(time.Duration(i)*time.Second), nil))
+		c.show(s.View(now, loc, Link{Connected: true}))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for shownNumber(u) != "E049" && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := shownNumber(u); got != "E049" || u.Last().Now.Number != "E049" {
+		t.Fatalf("after a burst the screen shows %q", got)
+	}
+}

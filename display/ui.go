@@ -40,8 +40,8 @@ const maxGlyphs = 8
 // panel's colour and frame; the texts keep their colours, so no text is drawn anew); a notice
 // line wider than the screen shows one page at a time, each for noticePage.
 const (
-	flashToggles = 6
-	flashPeriod  = 500 * time.Millisecond
+	flashToggles = 4
+	flashPeriod  = 700 * time.Millisecond
 	noticePage   = 8 * time.Second
 	flashStroke  = 10
 )
@@ -479,7 +479,8 @@ func (u *UI) tick() {
 	now := time.Now()
 	if !u.flashAt.IsZero() && !now.Before(u.flashAt) {
 		u.flashN--
-		// Toggles: off, on, off, on, off, off (the last one ends it in the normal colours).
+		// Toggles: off, on, off, off (the last one ends it in the normal colours, drawing
+		// nothing): the panel blinks twice in 2.1 s, four frames in all.
 		u.setFlash(u.flashN%2 == 0 && u.flashN > 0)
 		if u.flashN <= 0 {
 			u.flashAt = time.Time{}
