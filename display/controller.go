@@ -72,10 +72,9 @@ type Controller struct {
 	// link: the ticker redraws only when one of them changes.
 	shownClock, shownDate string
 	shownConn             ConnView
-	// pending is the view waiting for the Fyne thread; scheduled is true while a fyne.Do is
-	// queued to draw it (views coming faster than the screen draws replace each other).
+	// scheduled is true while a draw is queued (it draws the state as it is then: views
+	// coming faster than FrameGap make one frame).
 	uiMu      sync.Mutex
-	pending   *View
 	scheduled bool
 	drawn     time.Time // when the last view was drawn
 	// queuesChanged is signalled when an event changed waiting counts or counters: the
@@ -194,7 +193,7 @@ func (c *Controller) refreshEstimates(ctx context.Context) {
 			applied := c.state.RefreshEstimates(snap)
 			c.mu.Unlock()
 			if applied {
-				c.publish()
+				c.showLater()
 			}
 		}
 		select {
@@ -234,28 +233,36 @@ func (c *Controller) show(v View) {
 		return
 	}
 	c.uiMu.Lock()
-	c.pending = &v
 	queued := c.scheduled
 	c.scheduled = true
 	wait := time.Until(c.drawn.Add(FrameGap))
 	c.uiMu.Unlock()
 	if queued {
-		return // the queued draw takes this view instead
+		return // the queued draw shows the state as it is then
 	}
 	draw := func() {
 		c.uiMu.Lock()
-		p := c.pending
-		c.pending, c.scheduled, c.drawn = nil, false, time.Now()
+		c.scheduled, c.drawn = false, time.Now()
 		c.uiMu.Unlock()
-		if p != nil {
-			u.Show(*p)
-		}
+		u.Show(c.View()) // the newest state, whatever came since
 	}
 	if wait <= 0 {
 		fyne.Do(draw)
 		return
 	}
 	time.AfterFunc(wait, func() { fyne.Do(draw) })
+}
+
+// showLater hands the UI a view that may wait for the end of the current flash (new wait
+// estimates): one frame for both.
+func (c *Controller) showLater() {
+	v := c.View()
+	if c.cfg.OnView != nil {
+		c.cfg.OnView(v)
+	}
+	if u := c.cfg.UI; u != nil {
+		fyne.Do(func() { u.ShowLater(c.View()) })
+	}
 }
 
 // View returns what the display shows now.

@@ -251,12 +251,12 @@ func TestControllerDrawsTheLatestOfABurst(t *testing.T) {
 	testApp(t)
 	u, _ := uiWindow(t, nil)
 	c := NewController(Config{Hall: "students", UI: u})
-	s := demoState(t)
-	loc := shanghai(t)
+	c.state = *demoState(t)
 	now := time.Date(2026, 11, 25, 2, 0, 5, 0, time.UTC)
 	for i := 0; i < 50; i++ {
-		s.Apply(called(uint64(200+i), hall.EventCalled, fmt.Sprintf("E%03d", i), 1+i%6, now.Add(time.Duration(i)*time.Second), nil))
-		c.show(s.View(now, loc, Link{Connected: true}))
+		if err := c.handle(called(uint64(200+i), hall.EventCalled, fmt.Sprintf("E%03d", i), 1+i%6, now.Add(time.Duration(i)*time.Second), nil)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for shownNumber(u) != "E049" && time.Now().Before(deadline) {
@@ -264,5 +264,41 @@ func TestControllerDrawsTheLatestOfABurst(t *testing.T) {
 	}
 	if got := shownNumber(u); got != "E049" || u.Last().Now.Number != "E049" {
 		t.Fatalf("after a burst the screen shows %q", got)
+	}
+}
+
+// TestNewEstimatesWaitForTheFlashToEnd: wait estimates fetched while a call flashes are drawn
+// in the frame that ends the flash (one frame, not two); a call shown meanwhile supersedes them.
+func TestNewEstimatesWaitForTheFlashToEnd(t *testing.T) {
+	testApp(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	u, _ := uiWindow(t, ctx)
+	s := demoState(t)
+	loc := shanghai(t)
+	now := time.Date(2026, 11, 25, 2, 0, 5, 0, time.UTC)
+	u.Show(s.View(now, loc, Link{Connected: true}))
+	s.Apply(called(101, hall.EventCalled, "B005", 1, now, nil))
+	u.Show(s.View(now, loc, Link{Connected: true}))
+	if !u.Flashing() {
+		t.Fatal("no flash")
+	}
+	s.Services[0].Waiting, s.Services[0].EtaSeconds = 4, 600
+	u.ShowLater(s.View(now, loc, Link{Connected: true}))
+	u.mu.Lock()
+	during := u.cards[0].count.Text
+	u.mu.Unlock()
+	if during != "12" {
+		t.Fatalf("estimates drawn during the flash: %q", during)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for u.Flashing() && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	u.mu.Lock()
+	after, wait := u.cards[0].count.Text, u.cards[0].waitZh.Text
+	u.mu.Unlock()
+	if after != "4" || !strings.Contains(wait, "约 10 分钟") {
+		t.Fatalf("after the flash: %q %q", after, wait)
 	}
 }

@@ -36,12 +36,13 @@ const maxServices = 12
 // maxGlyphs is how many characters the big number has room for (a prefix and up to five digits).
 const maxGlyphs = 8
 
-// Animation timing: the current call blinks flashToggles times on a new call or recall (its
-// panel's colour and frame; the texts keep their colours, so no text is drawn anew); a notice
+// Animation timing: on a new call or recall the current call's panel lights up (a brighter fill
+// and a yellow frame; the texts keep their colours, so no text is drawn anew) for flashPeriod,
+// flashToggles times on and off: once, so that a call costs two frames, not eight; a notice
 // line wider than the screen shows one page at a time, each for noticePage.
 const (
-	flashToggles = 4
-	flashPeriod  = 700 * time.Millisecond
+	flashToggles = 1
+	flashPeriod  = 3 * time.Second
 	noticePage   = 8 * time.Second
 	flashStroke  = 10
 )
@@ -94,6 +95,7 @@ type UI struct {
 	flashAt  time.Time // next toggle (zero: not flashing)
 	pageAt   time.Time // next notice page (zero: one page or none)
 	wake     chan struct{}
+	later    *View // drawn when the flash ends (ShowLater)
 	// mu serialises drawing: Fyne runs fyne.Do functions on its main thread, but the test driver
 	// runs them on the calling goroutine, where the animations would race with Show.
 	mu sync.Mutex
@@ -267,6 +269,24 @@ func (u *UI) NoticePages() ([]string, int) {
 func (u *UI) Show(v View) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	u.show(v)
+}
+
+// ShowLater draws a view that may wait (new wait estimates): at once when the current call is
+// not flashing, else in the same frame as the end of the flash. A Show before then replaces it.
+// Call it on the Fyne goroutine.
+func (u *UI) ShowLater(v View) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if !u.flashAt.IsZero() {
+		u.later = &v
+		return
+	}
+	u.show(v)
+}
+
+func (u *UI) show(v View) {
+	u.later = nil
 	first := !u.shown
 	u.shown = true
 	u.last = v
@@ -479,12 +499,14 @@ func (u *UI) tick() {
 	now := time.Now()
 	if !u.flashAt.IsZero() && !now.Before(u.flashAt) {
 		u.flashN--
-		// Toggles: off, on, off, off (the last one ends it in the normal colours, drawing
-		// nothing): the panel blinks twice in 2.1 s, four frames in all.
+		// Odd toggles left light the panel, even ones darken it; the last ends in the normal colours.
 		u.setFlash(u.flashN%2 == 0 && u.flashN > 0)
 		if u.flashN <= 0 {
 			u.flashAt = time.Time{}
 			u.flashing.Store(false)
+			if u.later != nil {
+				u.show(*u.later) // one frame for both
+			}
 		} else {
 			u.flashAt = now.Add(flashPeriod)
 		}
