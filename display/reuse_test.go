@@ -283,12 +283,12 @@ func TestNewEstimatesWaitForTheFlashToEnd(t *testing.T) {
 	if !u.Flashing() {
 		t.Fatal("no flash")
 	}
-	s.Services[0].Waiting, s.Services[0].EtaSeconds = 4, 600
+	s.Services[1].Waiting, s.Services[1].EtaSeconds = 4, 600 // B, which counter 1 serves
 	u.ShowLater(s.View(now, loc, Link{Connected: true}))
 	u.mu.Lock()
-	during := u.cards[0].count.Text
+	during := u.cards[1].count.Text
 	u.mu.Unlock()
-	if during != "12" {
+	if during != "5" {
 		t.Fatalf("estimates drawn during the flash: %q", during)
 	}
 	deadline := time.Now().Add(10 * time.Second)
@@ -296,7 +296,7 @@ func TestNewEstimatesWaitForTheFlashToEnd(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	u.mu.Lock()
-	after, wait := u.cards[0].count.Text, u.cards[0].waitZh.Text
+	after, wait := u.cards[1].count.Text, u.cards[1].waitZh.Text
 	u.mu.Unlock()
 	if after != "4" || !strings.Contains(wait, "约 10 分钟") {
 		t.Fatalf("after the flash: %q %q", after, wait)
