@@ -76,6 +76,7 @@ type Controller struct {
 	// coming faster than FrameGap make one frame).
 	uiMu      sync.Mutex
 	scheduled bool
+	lazy      bool // a showSoon draw is queued
 	drawn     time.Time // when the last view was drawn
 	// queuesChanged is signalled when an event changed waiting counts or counters: the
 	// estimates are fetched again.
@@ -169,8 +170,40 @@ func (c *Controller) handle(m client.Message) error {
 			c.cfg.Voice.Add(a)
 		}
 	}
-	c.show(v)
+	if len(anns) > 0 || m.Snapshot != nil || m.Event != nil && m.Event.Notice != nil {
+		c.show(v)
+	} else {
+		c.showSoon(v) // queue counts, counters: they may wait for the next frame
+	}
 	return nil
+}
+
+// LazyGap is how long a change that calls nobody (a ticket issued, a counter's state, new
+// estimates) may wait to be drawn: a call within it is drawn in the same frame.
+const LazyGap = 2 * time.Second
+
+// showSoon draws the state within LazyGap (or with the next call, or at the end of a flash).
+func (c *Controller) showSoon(v View) {
+	if c.cfg.OnView != nil {
+		c.cfg.OnView(v)
+	}
+	u := c.cfg.UI
+	if u == nil {
+		return
+	}
+	c.uiMu.Lock()
+	queued := c.lazy
+	c.lazy = true
+	c.uiMu.Unlock()
+	if queued {
+		return
+	}
+	time.AfterFunc(LazyGap, func() {
+		c.uiMu.Lock()
+		c.lazy = false
+		c.uiMu.Unlock()
+		fyne.Do(func() { u.ShowLater(c.View()) })
+	})
 }
 
 // refreshEstimates fetches the server's wait estimates (GET .../snapshot) after queue changes
@@ -193,7 +226,7 @@ func (c *Controller) refreshEstimates(ctx context.Context) {
 			applied := c.state.RefreshEstimates(snap)
 			c.mu.Unlock()
 			if applied {
-				c.showLater()
+				c.showSoon(c.View())
 			}
 		}
 		select {
@@ -251,18 +284,6 @@ func (c *Controller) show(v View) {
 		return
 	}
 	time.AfterFunc(wait, func() { fyne.Do(draw) })
-}
-
-// showLater hands the UI a view that may wait for the end of the current flash (new wait
-// estimates): one frame for both.
-func (c *Controller) showLater() {
-	v := c.View()
-	if c.cfg.OnView != nil {
-		c.cfg.OnView(v)
-	}
-	if u := c.cfg.UI; u != nil {
-		fyne.Do(func() { u.ShowLater(c.View()) })
-	}
 }
 
 // View returns what the display shows now.

@@ -302,3 +302,38 @@ func TestNewEstimatesWaitForTheFlashToEnd(t *testing.T) {
 		t.Fatalf("after the flash: %q %q", after, wait)
 	}
 }
+
+// TestAQueueChangeWaitsForTheCall: a ticket issued (a waiting count, nobody called) is drawn
+// within LazyGap, or at once with a call that comes first: one frame for both.
+func TestAQueueChangeWaitsForTheCall(t *testing.T) {
+	testApp(t)
+	u, _ := uiWindow(t, nil)
+	c := NewController(Config{Hall: "students", UI: u})
+	c.state = *demoState(t)
+	now := time.Date(2026, 11, 25, 2, 0, 5, 0, time.UTC)
+	u.Show(c.View())
+	issued := client.Message{Type: string(hall.EventIssued), Seq: 101, Event: &hall.Event{Seq: 101, Type: hall.EventIssued, At: now, Waiting: map[string]int{"B": 6}}}
+	if err := c.handle(issued); err != nil {
+		t.Fatal(err)
+	}
+	count := func() string { u.mu.Lock(); defer u.mu.Unlock(); return u.cards[1].count.Text }
+	if got := count(); got != "5" {
+		t.Fatalf("a ticket issued drawn at once: B shows %q", got)
+	}
+	if err := c.handle(called(102, hall.EventCalled, "A013", 2, now, map[string]int{"A": 11})); err != nil {
+		t.Fatal(err)
+	}
+	if got, n := count(), shownNumber(u); got != "6" || n != "A013" {
+		t.Fatalf("with the call: B shows %q, the number %q", got, n)
+	}
+	if err := c.handle(client.Message{Type: string(hall.EventIssued), Seq: 103, Event: &hall.Event{Seq: 103, Type: hall.EventIssued, At: now, Waiting: map[string]int{"B": 7}}}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(LazyGap + 5*time.Second)
+	for count() != "7" && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := count(); got != "7" {
+		t.Fatalf("%v after a ticket issued B shows %q", LazyGap+5*time.Second, got)
+	}
+}

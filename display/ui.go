@@ -278,7 +278,7 @@ func (u *UI) Show(v View) {
 func (u *UI) ShowLater(v View) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if !u.flashAt.IsZero() {
+	if !u.flashAt.IsZero() && u.ctx != nil { // (without animations no flash ends)
 		u.later = &v
 		return
 	}
