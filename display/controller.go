@@ -76,7 +76,7 @@ type Controller struct {
 	// coming faster than FrameGap make one frame).
 	uiMu      sync.Mutex
 	scheduled bool
-	lazy      bool // a showSoon draw is queued
+	lazy      bool      // a showSoon draw is queued
 	drawn     time.Time // when the last view was drawn
 	// queuesChanged is signalled when an event changed waiting counts or counters: the
 	// estimates are fetched again.
