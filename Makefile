@@ -1,7 +1,7 @@
 # OneDoor. `make demo` runs the whole system on its embedded defaults; `make test` runs the tests.
 GO ?= go
 
-.PHONY: demo test check build bench screenshots screenshots-kiosk screenshots-kiosk-xvfb screenshots-display screenshots-web screenshots-cases
+.PHONY: demo test check build bench displayload screenshots screenshots-kiosk screenshots-kiosk-xvfb screenshots-display screenshots-web screenshots-cases
 
 demo:
 	./scripts/deps.sh demo
@@ -27,6 +27,15 @@ check:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./hallserver/... ./drivers/...
+
+# The real Fyne hall display under Xvfb against a demo hall server: issues and calls tickets and
+# samples the display's RSS and CPU (docs/PERFORMANCE.md). E.g.
+#   make displayload DISPLAYLOAD_ARGS="-calls 10000 -every 0 -idle 150s"
+#   make displayload DISPLAYLOAD_ARGS="-calls 48 -every 5s -idle 60s"
+displayload:
+	CGO_ENABLED=0 $(GO) build -o bin/ ./cmd/hallserver ./cmd/displayload
+	$(GO) build -o bin/ ./cmd/display
+	./bin/displayload $(DISPLAYLOAD_ARGS)
 
 # Kiosk screens (home zh/en, options, keypad, result, request flow, printer failure, out of
 # service) at 1920x1080 and 1080x1920, rendered headless by Fyne's test driver with the real font.

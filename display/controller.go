@@ -35,6 +35,22 @@ type Config struct {
 	EstimateEvery time.Duration
 }
 
+// CampusZone is the default campus zone, Asia/Shanghai, from the system's zone files or the
+// embedded ones (commands import time/tzdata); without either it is the fixed UTC+8 China
+// Standard Time (China has no daylight saving), never the machine's local zone.
+func CampusZone() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return loc
+	}
+	return time.FixedZone("CST", 8*3600)
+}
+
+// FrameGap is the least time between two views drawn: the events of one counter action (a
+// ticket issued, called, then the new estimates) come within it and make one frame, not three.
+// A software-rendered screen spends tens of milliseconds of CPU on each frame. A view that
+// comes after a quiet moment is drawn at once.
+const FrameGap = 300 * time.Millisecond
+
 // EstimateInterval is how often the display fetches the server's wait estimates when the
 // queues do not change (they still move with the clock and the counters' progress).
 const EstimateInterval = time.Minute
@@ -52,6 +68,16 @@ type Controller struct {
 	link  Link
 	msgs  int
 	snaps int
+	// shownClock, shownDate and shownConn are what the screen shows of the clock and the
+	// link: the ticker redraws only when one of them changes.
+	shownClock, shownDate string
+	shownConn             ConnView
+	// scheduled is true while a draw is queued (it draws the state as it is then: views
+	// coming faster than FrameGap make one frame).
+	uiMu      sync.Mutex
+	scheduled bool
+	lazy      bool      // a showSoon draw is queued
+	drawn     time.Time // when the last view was drawn
 	// queuesChanged is signalled when an event changed waiting counts or counters: the
 	// estimates are fetched again.
 	queuesChanged chan struct{}
@@ -63,11 +89,7 @@ func NewController(cfg Config) *Controller {
 		cfg.Now = time.Now
 	}
 	if cfg.Location == nil {
-		if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-			cfg.Location = loc
-		} else {
-			cfg.Location = time.Local
-		}
+		cfg.Location = CampusZone()
 	}
 	if cfg.EstimateEvery <= 0 {
 		cfg.EstimateEvery = EstimateInterval
@@ -77,8 +99,8 @@ func NewController(cfg Config) *Controller {
 	return c
 }
 
-// Run follows the stream until ctx ends, redrawing the clock and the connection indicator every
-// second; it reconnects by itself (client.Stream with since=<last seq>). It returns ctx's error.
+// Run follows the stream until ctx ends, looking at the clock and the connection indicator every
+// second (and redrawing them when what they show changed); it reconnects by itself (client.Stream with since=<last seq>). It returns ctx's error.
 func (c *Controller) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -93,7 +115,7 @@ func (c *Controller) Run(ctx context.Context) error {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				c.publish()
+				c.tick()
 			}
 		}
 	}()
@@ -148,8 +170,40 @@ func (c *Controller) handle(m client.Message) error {
 			c.cfg.Voice.Add(a)
 		}
 	}
-	c.show(v)
+	if len(anns) > 0 || m.Snapshot != nil || m.Event != nil && m.Event.Notice != nil {
+		c.show(v)
+	} else {
+		c.showSoon(v) // queue counts, counters: they may wait for the next frame
+	}
 	return nil
+}
+
+// LazyGap is how long a change that calls nobody (a ticket issued, a counter's state, new
+// estimates) may wait to be drawn: a call within it is drawn in the same frame.
+const LazyGap = 2 * time.Second
+
+// showSoon draws the state within LazyGap (or with the next call, or at the end of a flash).
+func (c *Controller) showSoon(v View) {
+	if c.cfg.OnView != nil {
+		c.cfg.OnView(v)
+	}
+	u := c.cfg.UI
+	if u == nil {
+		return
+	}
+	c.uiMu.Lock()
+	queued := c.lazy
+	c.lazy = true
+	c.uiMu.Unlock()
+	if queued {
+		return
+	}
+	time.AfterFunc(LazyGap, func() {
+		c.uiMu.Lock()
+		c.lazy = false
+		c.uiMu.Unlock()
+		fyne.Do(func() { u.ShowLater(c.View()) })
+	})
 }
 
 // refreshEstimates fetches the server's wait estimates (GET .../snapshot) after queue changes
@@ -172,7 +226,7 @@ func (c *Controller) refreshEstimates(ctx context.Context) {
 			applied := c.state.RefreshEstimates(snap)
 			c.mu.Unlock()
 			if applied {
-				c.publish()
+				c.showSoon(c.View())
 			}
 		}
 		select {
@@ -183,18 +237,53 @@ func (c *Controller) refreshEstimates(ctx context.Context) {
 	}
 }
 
-// publish shows the current view (clock tick, connection change).
+// publish shows the current view (connection change, new estimates).
 func (c *Controller) publish() {
 	c.show(c.View())
 }
 
+// tick shows the current view when the clock's minute, the date or the connection indicator
+// changed since the last view shown: an idle display is redrawn once a minute.
+func (c *Controller) tick() {
+	v := c.View()
+	c.mu.Lock()
+	same := v.Clock == c.shownClock && v.Date == c.shownDate && v.Conn == c.shownConn
+	c.mu.Unlock()
+	if !same {
+		c.show(v)
+	}
+}
+
 func (c *Controller) show(v View) {
+	c.mu.Lock()
+	c.shownClock, c.shownDate, c.shownConn = v.Clock, v.Date, v.Conn
+	c.mu.Unlock()
 	if c.cfg.OnView != nil {
 		c.cfg.OnView(v)
 	}
-	if u := c.cfg.UI; u != nil {
-		fyne.Do(func() { u.Show(v) })
+	u := c.cfg.UI
+	if u == nil {
+		return
 	}
+	c.uiMu.Lock()
+	queued := c.scheduled
+	c.scheduled = true
+	wait := time.Until(c.drawn.Add(FrameGap))
+	c.uiMu.Unlock()
+	if queued {
+		return // the queued draw shows the state as it is then
+	}
+	draw := func() {
+		c.uiMu.Lock()
+		c.scheduled, c.drawn = false, time.Now()
+		c.uiMu.Unlock()
+		u.Show(c.View()) // the newest state, whatever came since
+	}
+	if wait <= 0 {
+		fyne.Do(draw)
+		return
+	}
+	time.AfterFunc(wait, func() { fyne.Do(draw) })
 }
 
 // View returns what the display shows now.

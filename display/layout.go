@@ -74,7 +74,12 @@ func (l *hallLayout) nowPanel(p placer, x, y, w, h float32) {
 	u := l.u
 	p.put(u.nowBg, x, y, w, h)
 	p.text(u.nowLabel, 44, x, y+24, w)
-	p.text(u.nowNumber, 280, x, y+h/2-300, w)
+	g := &u.nowNumber
+	for _, c := range g.cells {
+		p.text(c, 280, x, y+h/2-300, w)
+	}
+	g.x, g.w = p.ox+x*p.s, w*p.s
+	u.placeNumber()
 	p.text(u.nowZh, 90, x, y+h-290, w)
 	p.text(u.nowEn, 50, x, y+h-165, w)
 	p.text(u.nowService, 30, x, y+h-80, w)
@@ -131,14 +136,15 @@ func (l *hallLayout) notice(p placer, y, w, h float32) {
 	u := l.u
 	p.put(u.noticeBg, 0, y, w, h)
 	p.put(u.noticeClip, 0, y, w, h)
-	u.noticeText.TextSize = 34 * p.s
-	u.noticeText.Resize(fyne.NewSize(fyne.MeasureText(u.noticeText.Text, u.noticeText.TextSize, u.noticeText.TextStyle).Width+10, h*p.s))
-	u.noticeText.Move(fyne.NewPos(u.noticeText.Position().X, 0))
 	p.put(u.noticeBadgeBg, 0, y, 230, h)
 	p.text(u.noticeBadge, 30, 0, y+(h-40)/2, 230)
-	if u.noticeText.Position().X == 0 {
-		u.noticeText.Move(fyne.NewPos(250*p.s, 0))
-	}
+	// The notice stands still right of the badge; a line wider than its place is shown a page
+	// at a time (UI.paginate), never scrolled: a scrolling line redraws the whole screen 25
+	// times a second, which costs a software-rendered screen most of a core.
+	u.noticeText.TextSize = 34 * p.s
+	u.noticeText.Move(fyne.NewPos(250*p.s, 0))
+	u.noticeText.Resize(fyne.NewSize(fyne.MeasureText(u.noticeText.Text, u.noticeText.TextSize, u.noticeText.TextStyle).Width+10, h*p.s))
+	u.paginate((w - 250 - 20) * p.s)
 }
 
 // landscape: header, the current call (left) and the recent calls (right), the services, the

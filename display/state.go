@@ -243,7 +243,7 @@ const OfflineAfter = 5 * time.Second
 // View is everything the screen shows, ready to draw: no logic is left for the UI.
 type View struct {
 	HallName hall.Text
-	Clock    string // 15:04:05
+	Clock    string // 15:04 (minutes only: the screen is redrawn once a minute for the clock)
 	Date     string // 2026年11月25日 星期三 · Wed 25 Nov
 	// Now is the current call (nil when nobody was called today).
 	Now *CallView
@@ -303,7 +303,7 @@ func (s *State) View(now time.Time, loc *time.Location, link Link) View {
 	t := now.In(loc)
 	v := View{
 		HallName:   s.Name,
-		Clock:      t.Format("15:04:05"),
+		Clock:      t.Format("15:04"),
 		Date:       fmt.Sprintf("%d年%d月%d日 %s · %s", t.Year(), t.Month(), t.Day(), weekdays[t.Weekday()], t.Format("Mon 2 Jan")),
 		CallSerial: s.CallSerial,
 		Conn:       connView(now, link, s.Synced),

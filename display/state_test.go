@@ -62,7 +62,7 @@ func TestStateAppliesSnapshotAndEvents(t *testing.T) {
 	s.Apply(client.Message{Type: "notice.withdrawn", Seq: 15, Event: &hall.Event{Seq: 15, Type: hall.EventNoticeGone, Notice: &hall.Notice{ID: "n1"}}})
 
 	v := s.View(t0, shanghai(t), Link{Connected: true, Since: t0})
-	if v.Clock != "09:30:00" || !strings.HasPrefix(v.Date, "2026年11月25日 星期三") {
+	if v.Clock != "09:30" || !strings.HasPrefix(v.Date, "2026年11月25日 星期三") {
 		t.Errorf("clock %q date %q", v.Clock, v.Date)
 	}
 	if v.Now == nil || v.Now.Number != "A002" || v.Now.Zh != "再次呼叫：请 A002 号到 2 号窗口" || !v.Now.Recall {

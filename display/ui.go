@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -22,7 +23,7 @@ var (
 	colText       = color.NRGBA{R: 0xFF, G: 0xFF, B: 0xFF, A: 0xFF}
 	colSubtle     = color.NRGBA{R: 0xB9, G: 0xC8, B: 0xE2, A: 0xFF}
 	colNumber     = color.NRGBA{R: 0xFF, G: 0xD2, B: 0x3F, A: 0xFF}
-	colFlash      = color.NRGBA{R: 0xFF, G: 0xD2, B: 0x3F, A: 0xFF}
+	colFlash      = color.NRGBA{R: 0x23, G: 0x5C, B: 0xA8, A: 0xFF} // the panel while flashing, framed in yellow
 	colOnFlash    = color.NRGBA{R: 0x0A, G: 0x1C, B: 0x38, A: 0xFF}
 	colOK         = color.NRGBA{R: 0x3C, G: 0xC8, B: 0x6E, A: 0xFF}
 	colWarn       = color.NRGBA{R: 0xE5, G: 0x39, B: 0x35, A: 0xFF}
@@ -32,15 +33,28 @@ var (
 // maxServices is how many service cards the screen has room for.
 const maxServices = 12
 
-// Flash timing: the current call blinks this many times on a new call or recall.
+// maxGlyphs is how many characters the big number has room for (a prefix and up to five digits).
+const maxGlyphs = 8
+
+// Animation timing: on a new call or recall the current call's panel lights up (a brighter fill
+// and a yellow frame; the texts keep their colours, so no text is drawn anew) for flashPeriod,
+// flashToggles times on and off: once, so that a call costs two frames, not eight; a notice
+// line wider than the screen shows one page at a time, each for noticePage.
 const (
-	flashToggles = 8
-	flashPeriod  = 350 * time.Millisecond
+	flashToggles = 1
+	flashPeriod  = 3 * time.Second
+	noticePage   = 8 * time.Second
+	flashStroke  = 10
 )
 
 // UI is the Fyne hall display. Build it with NewUI, put Object() in a window, and give it views
-// with Show (on the Fyne goroutine, e.g. through fyne.Do). Its animations (flash, notice scroll)
-// run until the context given to NewUI ends.
+// with Show (on the Fyne goroutine, e.g. through fyne.Do).
+//
+// Show changes only the canvas objects whose text, colour or visibility changed, and refreshes
+// only those: every object is made once in NewUI and reused. Fyne's GL painter keeps one texture
+// per distinct text, size and colour for a minute, so the big number is drawn one character per
+// object (at most 37 textures, made once) and the flash changes the panel, not the texts'
+// colours. One animation goroutine (flash, notice pages) sleeps while nothing moves.
 type UI struct {
 	ctx      context.Context
 	portrait bool // forced portrait layout; otherwise the aspect ratio decides
@@ -53,28 +67,47 @@ type UI struct {
 	connBg                              *canvas.Rectangle
 	connText, connTextEn                *canvas.Text // Chinese over English
 
-	nowLabel, nowNumber, nowZh, nowEn, nowService *canvas.Text
+	nowLabel, nowZh, nowEn, nowService *canvas.Text
+	nowNumber                          glyphs
 
 	recentTitle *canvas.Text
 	rows        [RecentShown]recentRow
 	cards       [maxServices]serviceCard
+	cardsShown  int
 
 	noticeClip    *container.Clip
 	noticeText    *canvas.Text
 	noticeBadge   *canvas.Text
 	noticeBadgeBg *canvas.Rectangle
+	notice        string   // the whole notice line
+	pages         []string // the notice line cut to the screen's width (set by the layout)
+	page          int
+	pagesFor      string  // notice the pages were cut from
+	pagesWidth    float32 // and for which width and size
+	pagesSize     float32
 
-	last      View
-	shown     bool
-	serial    uint64
-	flashGen  int
-	flashing  atomic.Bool
-	flashOn   bool
-	scrollX   float32
-	scrollRun bool
+	last     View
+	shown    bool
+	serial   uint64
+	flashing atomic.Bool
+	flashOn  bool
+	flashN   int       // toggles left
+	flashAt  time.Time // next toggle (zero: not flashing)
+	pageAt   time.Time // next notice page (zero: one page or none)
+	wake     chan struct{}
+	later    *View // drawn when the flash ends (ShowLater)
 	// mu serialises drawing: Fyne runs fyne.Do functions on its main thread, but the test driver
 	// runs them on the calling goroutine, where the animations would race with Show.
 	mu sync.Mutex
+}
+
+// glyphs draws a short text (the called number) one character per canvas.Text, centred: a new
+// number reuses the characters' textures instead of rasterising a new 280-point texture.
+type glyphs struct {
+	// Text is the text shown.
+	Text  string
+	cells [maxGlyphs]*canvas.Text
+	x, w  float32 // the centred line's box (pixels), set by the layout
 }
 
 type recentRow struct {
@@ -94,13 +127,43 @@ func text(s string, c color.Color, bold bool) *canvas.Text {
 	return t
 }
 
+// setText changes and refreshes t when s differs from its text; it reports whether it did.
+func setText(t *canvas.Text, s string) bool {
+	if t.Text == s {
+		return false
+	}
+	t.Text = s
+	t.Refresh()
+	return true
+}
+
+// setColor changes and refreshes t's colour when it differs.
+func setColor(t *canvas.Text, c color.Color) {
+	if t.Color == c {
+		return
+	}
+	t.Color = c
+	t.Refresh()
+}
+
+// setVisible shows or hides o when it is not so already.
+func setVisible(o fyne.CanvasObject, on bool) {
+	switch {
+	case on && !o.Visible():
+		o.Show()
+	case !on && o.Visible():
+		o.Hide()
+	}
+}
+
 // NewUI builds the display's canvas objects. portrait forces the portrait layout (else it follows
-// the window's aspect ratio).
+// the window's aspect ratio). The animations run until ctx ends (none when ctx is nil).
 func NewUI(ctx context.Context, portrait bool) *UI {
-	u := &UI{ctx: ctx, portrait: portrait}
+	u := &UI{ctx: ctx, portrait: portrait, wake: make(chan struct{}, 1)}
 	u.headerBg = canvas.NewRectangle(colHeader)
 	u.nowBg = canvas.NewRectangle(colPanel)
 	u.nowBg.CornerRadius = 18
+	u.nowBg.StrokeColor = colNumber
 	u.recentBg = canvas.NewRectangle(colPanel)
 	u.recentBg.CornerRadius = 18
 	u.noticeBg = canvas.NewRectangle(colHeader)
@@ -120,8 +183,6 @@ func NewUI(ctx context.Context, portrait bool) *UI {
 
 	u.nowLabel = text("", colSubtle, true)
 	u.nowLabel.Alignment = fyne.TextAlignCenter
-	u.nowNumber = text("", colNumber, true)
-	u.nowNumber.Alignment = fyne.TextAlignCenter
 	u.nowZh = text("", colText, true)
 	u.nowZh.Alignment = fyne.TextAlignCenter
 	u.nowEn = text("", colText, false)
@@ -131,7 +192,14 @@ func NewUI(ctx context.Context, portrait bool) *UI {
 
 	u.recentTitle = text("最近呼叫  Recent calls", colSubtle, true)
 	objs := []fyne.CanvasObject{canvas.NewRectangle(colBackground), u.headerBg, u.hallZh, u.hallEn, u.clock, u.date,
-		u.nowBg, u.nowLabel, u.nowNumber, u.nowZh, u.nowEn, u.nowService, u.recentBg, u.recentTitle}
+		u.nowBg, u.nowLabel, u.nowZh, u.nowEn, u.nowService, u.recentBg, u.recentTitle}
+	for i := range u.nowNumber.cells {
+		c := text("", colNumber, true)
+		c.Alignment = fyne.TextAlignCenter
+		c.Hidden = true
+		u.nowNumber.cells[i] = c
+		objs = append(objs, c)
+	}
 	for i := range u.rows {
 		r := &u.rows[i]
 		r.bg = canvas.NewRectangle(colRow)
@@ -162,6 +230,9 @@ func NewUI(ctx context.Context, portrait bool) *UI {
 	objs = append(objs, u.noticeBg, u.noticeClip, u.noticeBadgeBg, u.noticeBadge, u.connDot, u.connBg, u.connText, u.connTextEn) // the indicator on top
 	u.root = container.New(&hallLayout{u: u}, objs...)
 	u.Show(View{})
+	if ctx != nil {
+		go u.animate()
+	}
 	return u
 }
 
@@ -171,6 +242,14 @@ func (u *UI) Object() fyne.CanvasObject { return u.root }
 // Flashing reports whether the current call is flashing.
 func (u *UI) Flashing() bool { return u.flashing.Load() }
 
+// Animating reports whether an animation is due (a flash or notice pages); without one the
+// animation goroutine sleeps until the next Show.
+func (u *UI) Animating() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return !u.flashAt.IsZero() || !u.pageAt.IsZero()
+}
+
 // Last returns the view shown last.
 func (u *UI) Last() View {
 	u.mu.Lock()
@@ -178,32 +257,65 @@ func (u *UI) Last() View {
 	return u.last
 }
 
+// NoticePages returns the notice line as the screen shows it, one page at a time, and the page
+// shown now.
+func (u *UI) NoticePages() ([]string, int) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]string(nil), u.pages...), u.page
+}
+
 // Show draws the view. Call it on the Fyne goroutine.
 func (u *UI) Show(v View) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	u.show(v)
+}
+
+// ShowLater draws a view that may wait (new wait estimates): at once when the current call is
+// not flashing, else in the same frame as the end of the flash. A Show before then replaces it.
+// Call it on the Fyne goroutine.
+func (u *UI) ShowLater(v View) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if !u.flashAt.IsZero() && u.ctx != nil { // (without animations no flash ends)
+		u.later = &v
+		return
+	}
+	u.show(v)
+}
+
+func (u *UI) show(v View) {
+	u.later = nil
 	first := !u.shown
 	u.shown = true
 	u.last = v
-	u.hallZh.Text, u.hallEn.Text = v.HallName.Zh, v.HallName.En
-	u.clock.Text, u.date.Text = v.Clock, v.Date
-	u.connDot.Hidden = !v.Conn.OK
+	relayout := first
+	setText(u.hallZh, v.HallName.Zh)
+	setText(u.hallEn, v.HallName.En)
+	setText(u.clock, v.Clock)
+	setText(u.date, v.Date)
+	setVisible(u.connDot, v.Conn.OK)
 	warn := v.Conn.Zh != ""
-	u.connBg.Hidden, u.connText.Hidden, u.connTextEn.Hidden = !warn, !warn, !warn
-	u.connText.Text, u.connTextEn.Text = v.Conn.Zh, v.Conn.En
+	setText(u.connText, v.Conn.Zh)
+	setText(u.connTextEn, v.Conn.En)
+	setVisible(u.connBg, warn)
+	setVisible(u.connText, warn)
+	setVisible(u.connTextEn, warn)
 
 	if n := v.Now; n != nil {
-		u.nowLabel.Text = "正在呼叫  Now calling"
+		label := "正在呼叫  Now calling"
 		if n.Recall {
-			u.nowLabel.Text = "再次呼叫  Calling again"
+			label = "再次呼叫  Calling again"
 		}
 		if n.Priority {
-			u.nowLabel.Text += "  ·  绿色通道 Priority"
+			label += "  ·  绿色通道 Priority"
 		}
-		u.nowNumber.Text = n.Number
-		u.nowZh.Text = "请到 " + n.CounterZh
-		u.nowEn.Text = "Please go to counter " + n.Counter
-		u.nowService.Text = n.Service.Zh + "  " + n.Service.En
+		setText(u.nowLabel, label)
+		u.setNumber(n.Number)
+		setText(u.nowZh, "请到 "+n.CounterZh)
+		setText(u.nowEn, "Please go to counter "+n.Counter)
+		service := n.Service.Zh + "  " + n.Service.En
 		if len(v.Also) > 0 {
 			// Several counters called at once: the others stand here, in place of the service.
 			parts := make([]string, len(v.Also))
@@ -213,133 +325,300 @@ func (u *UI) Show(v View) {
 					parts[i] = a.Number + "（绿色通道）→ " + a.CounterZh
 				}
 			}
-			u.nowService.Text = "同时呼叫 Also calling:  " + strings.Join(parts, "   ")
+			service = "同时呼叫 Also calling:  " + strings.Join(parts, "   ")
 		}
+		setText(u.nowService, service)
 	} else {
-		u.nowLabel.Text = "正在呼叫  Now calling"
-		u.nowNumber.Text = "—"
-		u.nowZh.Text = "请留意叫号"
-		u.nowEn.Text = "Please listen for your number"
-		u.nowService.Text = ""
+		setText(u.nowLabel, "正在呼叫  Now calling")
+		u.setNumber("—")
+		setText(u.nowZh, "请留意叫号")
+		setText(u.nowEn, "Please listen for your number")
+		setText(u.nowService, "")
 	}
 	for i := range u.rows {
 		r := &u.rows[i]
 		on := i < len(v.Recent)
-		r.bg.Hidden, r.number.Hidden, r.zh.Hidden, r.en.Hidden = !on, !on, !on, !on
 		if on {
 			c := v.Recent[i]
-			r.number.Text, r.zh.Text, r.en.Text = c.Number, c.CounterZh, c.CounterEn
+			en := c.CounterEn
 			if c.Priority {
-				r.en.Text = "绿色通道 · " + c.CounterEn
+				en = "绿色通道 · " + c.CounterEn
 			}
+			setText(r.number, c.Number)
+			setText(r.zh, c.CounterZh)
+			setText(r.en, en)
 		}
+		setVisible(r.bg, on)
+		setVisible(r.number, on)
+		setVisible(r.zh, on)
+		setVisible(r.en, on)
 	}
 	for i := range u.cards {
 		c := &u.cards[i]
 		on := i < len(v.Services)
-		c.bg.Hidden, c.nameZh.Hidden, c.nameEn.Hidden, c.count.Hidden, c.waitZh.Hidden, c.waitEn.Hidden = !on, !on, !on, !on, !on, !on
 		if on {
 			s := v.Services[i]
-			c.nameZh.Text = s.Code + "  " + s.Name.Zh
-			c.nameEn.Text = s.Name.En
-			c.count.Text = s.Waiting
-			c.waitZh.Text = "人等候 · " + s.WaitZh
-			c.waitEn.Text = "waiting · " + s.WaitEn
-			c.count.Color = colNumber
-			if !s.Open {
-				c.count.Color = colClosed
+			setText(c.nameZh, s.Code+"  "+s.Name.Zh)
+			setText(c.nameEn, s.Name.En)
+			setText(c.count, s.Waiting)
+			setText(c.waitZh, "人等候 · "+s.WaitZh)
+			setText(c.waitEn, "waiting · "+s.WaitEn)
+			if s.Open {
+				setColor(c.count, colNumber)
+			} else {
+				setColor(c.count, colClosed)
 			}
 		}
+		for _, o := range []fyne.CanvasObject{c.bg, c.nameZh, c.nameEn, c.count, c.waitZh, c.waitEn} {
+			setVisible(o, on)
+		}
 	}
-	u.noticeText.Text = v.Notice
+	if n := min(len(v.Services), maxServices); n != u.cardsShown {
+		u.cardsShown = n
+		relayout = true // the cards share the row between them
+	}
+	if v.Notice != u.notice {
+		u.notice = v.Notice
+		relayout = true // cut into pages for the screen's width
+	}
 	if v.CallSerial != u.serial {
 		u.serial = v.CallSerial
 		if !first && v.Now != nil {
 			u.startFlash()
 		}
 	}
-	if v.Notice != "" && !u.scrollRun && u.ctx != nil {
-		u.scrollRun = true
-		go u.scroll()
+	if relayout {
+		u.root.Refresh()
 	}
-	u.root.Refresh()
+}
+
+// setNumber shows s in the big number's character cells.
+func (u *UI) setNumber(s string) {
+	g := &u.nowNumber
+	if g.Text == s {
+		return
+	}
+	g.Text = s
+	rs := []rune(s)
+	for i, c := range g.cells {
+		on := i < len(rs)
+		if on {
+			setText(c, string(rs[i]))
+		}
+		setVisible(c, on)
+	}
+	u.placeNumber()
+}
+
+// placeNumber centres the big number's characters in their box, each at its own width.
+func (u *UI) placeNumber() {
+	g := &u.nowNumber
+	var total float32
+	widths := [maxGlyphs]float32{}
+	n := 0
+	for i, c := range g.cells {
+		if c.Hidden {
+			break
+		}
+		widths[i] = fyne.MeasureText(c.Text, c.TextSize, c.TextStyle).Width
+		total += widths[i]
+		n++
+	}
+	x := g.x + (g.w-total)/2
+	for i := 0; i < n; i++ {
+		c := g.cells[i]
+		c.Move(fyne.NewPos(x, c.Position().Y))
+		c.Resize(fyne.NewSize(widths[i], c.Size().Height))
+		x += widths[i]
+	}
+}
+
+// kick wakes the animation goroutine to look at what is due.
+func (u *UI) kick() {
+	select {
+	case u.wake <- struct{}{}:
+	default:
+	}
 }
 
 // startFlash blinks the current call flashToggles times.
 func (u *UI) startFlash() {
-	u.flashGen++
-	gen := u.flashGen
 	u.flashing.Store(true)
 	u.setFlash(true)
-	go func() {
-		t := time.NewTicker(flashPeriod)
-		defer t.Stop()
-		for i := 1; i <= flashToggles; i++ {
-			select {
-			case <-u.ctx.Done():
-				return
-			case <-t.C:
-			}
-			on := i%2 == 0 && i < flashToggles
-			last := i == flashToggles
-			fyne.Do(func() {
-				u.mu.Lock()
-				defer u.mu.Unlock()
-				if u.flashGen != gen {
-					return
-				}
-				u.setFlash(on)
-				if last {
-					u.flashing.Store(false)
-				}
-			})
-		}
-	}()
+	u.flashN = flashToggles
+	u.flashAt = time.Now().Add(flashPeriod)
+	u.kick()
 }
 
 func (u *UI) setFlash(on bool) {
-	u.flashOn = on
-	if on {
-		u.nowBg.FillColor = colFlash
-		u.nowNumber.Color, u.nowZh.Color, u.nowEn.Color, u.nowLabel.Color, u.nowService.Color = colOnFlash, colOnFlash, colOnFlash, colOnFlash, colOnFlash
-	} else {
-		u.nowBg.FillColor = colPanel
-		u.nowNumber.Color, u.nowZh.Color, u.nowEn.Color, u.nowLabel.Color, u.nowService.Color = colNumber, colText, colText, colSubtle, colSubtle
-	}
-	for _, o := range []fyne.CanvasObject{u.nowBg, u.nowNumber, u.nowZh, u.nowEn, u.nowLabel, u.nowService} {
-		o.Refresh()
-	}
-}
-
-// scroll moves the notice line leftwards, about 120 pixels a second at 1080p, while it is wider
-// than its place (else it stands still).
-func (u *UI) scroll() {
-	t := time.NewTicker(40 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-u.ctx.Done():
-			return
-		case <-t.C:
-		}
-		fyne.Do(u.scrollStep)
-	}
-}
-
-func (u *UI) scrollStep() {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	area := u.noticeClip.Size()
-	tw := fyne.MeasureText(u.noticeText.Text, u.noticeText.TextSize, u.noticeText.TextStyle).Width
-	lead := u.noticeBadgeBg.Size().Width + 20
-	if tw <= area.Width-lead-20 {
-		u.scrollX = 0
-		u.noticeText.Move(fyne.NewPos(lead, u.noticeText.Position().Y))
+	if u.flashOn == on {
 		return
 	}
-	u.scrollX -= 5 * u.noticeText.TextSize / 34
-	if u.scrollX < -tw-lead {
-		u.scrollX = area.Width - lead
+	u.flashOn = on
+	if on {
+		u.nowBg.FillColor, u.nowBg.StrokeWidth = colFlash, flashStroke
+	} else {
+		u.nowBg.FillColor, u.nowBg.StrokeWidth = colPanel, 0
 	}
-	u.noticeText.Move(fyne.NewPos(lead+u.scrollX, u.noticeText.Position().Y))
+	u.nowBg.Refresh()
+}
+
+// animate runs the flash and the notice pages: it sleeps until the next one is due, or, when
+// none is, until Show starts one. It ends with the UI's context.
+func (u *UI) animate() {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	for {
+		u.mu.Lock()
+		next := u.flashAt
+		if next.IsZero() || !u.pageAt.IsZero() && u.pageAt.Before(next) {
+			next = u.pageAt
+		}
+		u.mu.Unlock()
+		var due <-chan time.Time
+		if !next.IsZero() {
+			t.Reset(time.Until(next))
+			due = t.C
+		}
+		select {
+		case <-u.ctx.Done():
+			t.Stop()
+			return
+		case <-u.wake:
+			t.Stop()
+		case <-due:
+			fyne.DoAndWait(u.tick)
+		}
+	}
+}
+
+// tick advances whatever animation is due.
+func (u *UI) tick() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	now := time.Now()
+	if !u.flashAt.IsZero() && !now.Before(u.flashAt) {
+		u.flashN--
+		// Odd toggles left light the panel, even ones darken it; the last ends in the normal colours.
+		u.setFlash(u.flashN%2 == 0 && u.flashN > 0)
+		if u.flashN <= 0 {
+			u.flashAt = time.Time{}
+			u.flashing.Store(false)
+			if u.later != nil {
+				u.show(*u.later) // one frame for both
+			}
+		} else {
+			u.flashAt = now.Add(flashPeriod)
+		}
+	}
+	if !u.pageAt.IsZero() && !now.Before(u.pageAt) {
+		u.showPage((u.page + 1) % len(u.pages))
+	}
+}
+
+// showPage shows notice page i and schedules the next one when there are several.
+func (u *UI) showPage(i int) {
+	u.page = i
+	s := ""
+	if i < len(u.pages) {
+		s = u.pages[i]
+	}
+	if setText(u.noticeText, s) {
+		u.noticeText.Resize(fyne.NewSize(fyne.MeasureText(s, u.noticeText.TextSize, u.noticeText.TextStyle).Width+10, u.noticeText.Size().Height))
+	}
+	u.pageAt = time.Time{}
+	if len(u.pages) > 1 {
+		u.pageAt = time.Now().Add(noticePage)
+		u.kick()
+	}
+}
+
+// paginate cuts the notice line into pages no wider than width at the notice's text size (at
+// its parts' separators where it can, else between words or CJK characters) and shows the first.
+func (u *UI) paginate(width float32) {
+	size, style := u.noticeText.TextSize, u.noticeText.TextStyle
+	if u.pagesFor == u.notice && u.pagesWidth == width && u.pagesSize == size && u.pages != nil {
+		return
+	}
+	u.pagesFor, u.pagesWidth, u.pagesSize = u.notice, width, size
+	u.pages = cutPages(u.notice, width, func(s string) float32 { return fyne.MeasureText(s, size, style).Width })
+	u.showPage(0)
+}
+
+// noticeSep separates the notices in View.Notice.
+const noticeSep = "   ·   "
+
+// cutPages cuts s into lines no wider than width as measured (a single word wider than a line
+// stands alone): whole notices where they fit, else words (Latin) and characters (CJK).
+func cutPages(s string, width float32, measure func(string) float32) []string {
+	if s == "" {
+		return []string{""}
+	}
+	var pages []string
+	cur := ""
+	add := func(tok string) {
+		if cur == "" {
+			cur = strings.TrimLeft(tok, " ")
+			return
+		}
+		if measure(strings.TrimRight(cur+tok, " ")) <= width {
+			cur += tok
+			return
+		}
+		pages = append(pages, strings.TrimSpace(cur))
+		cur = strings.TrimLeft(tok, " ")
+	}
+	for i, part := range strings.Split(s, noticeSep) {
+		sep := noticeSep
+		if i == 0 {
+			sep = ""
+		}
+		if cur != "" && measure(cur+sep+part) <= width {
+			cur += sep + part
+			continue
+		}
+		if cur != "" {
+			pages = append(pages, strings.TrimSpace(cur))
+			cur = ""
+		}
+		for _, tok := range tokens(part) {
+			add(tok)
+		}
+	}
+	if strings.TrimSpace(cur) != "" {
+		pages = append(pages, strings.TrimSpace(cur))
+	}
+	return pages
+}
+
+// tokens splits s into the pieces a line may break between: each CJK character (with the
+// punctuation after it) and each Latin word with its following spaces.
+func tokens(s string) []string {
+	var out []string
+	cur := []rune{}
+	flush := func() {
+		if len(cur) > 0 {
+			out = append(out, string(cur))
+			cur = cur[:0]
+		}
+	}
+	for _, r := range s {
+		switch {
+		case unicode.Is(unicode.Han, r):
+			flush()
+			cur = append(cur, r)
+		case unicode.IsSpace(r):
+			cur = append(cur, r)
+			flush()
+		case unicode.IsPunct(r) && r > 0x2000:
+			cur = append(cur, r) // CJK punctuation stays with the character before it
+		default:
+			if len(cur) > 0 && unicode.Is(unicode.Han, cur[len(cur)-1]) {
+				flush()
+			}
+			cur = append(cur, r)
+		}
+	}
+	flush()
+	return out
 }

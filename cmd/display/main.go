@@ -16,9 +16,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 	_ "time/tzdata" // Asia/Shanghai on machines without the tzdata package
@@ -39,6 +43,8 @@ type config struct {
 	voice               string
 	player              string
 	tz                  string
+	loc                 *time.Location
+	pprof               string
 }
 
 func env(name, def string) string {
@@ -59,9 +65,20 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.windowed, "windowed", false, "a window instead of full screen (for trying it out)")
 	fs.StringVar(&c.voice, "voice", "on", "announce calls aloud: on or off")
 	fs.StringVar(&c.player, "player", "aplay -q", "command that plays a WAV from its standard input (e.g. \"aplay -q\", \"paplay\")")
-	fs.StringVar(&c.tz, "tz", "Asia/Shanghai", "time zone of the clock")
+	fs.StringVar(&c.tz, "tz", env("ONEDOOR_TZ", "Asia/Shanghai"), "the campus time zone of the clock (IANA name; not the machine's zone)")
+	fs.StringVar(&c.pprof, "pprof", "", "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6061; empty: off)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	loc, err := time.LoadLocation(c.tz)
+	if err != nil || c.tz == "" || c.tz == "Local" {
+		return c, fmt.Errorf("-tz must name a time zone such as Asia/Shanghai, not %q", c.tz)
+	}
+	c.loc = loc
+	if c.pprof != "" {
+		if err := loopback(c.pprof); err != nil {
+			return c, fmt.Errorf("-pprof: %w", err)
+		}
 	}
 	if c.voice != "on" && c.voice != "off" {
 		return c, fmt.Errorf("-voice must be on or off, not %q", c.voice)
@@ -111,17 +128,77 @@ func main() {
 	}
 }
 
-func run(c config, log *slog.Logger) error {
-	loc, err := time.LoadLocation(c.tz)
+// loopback checks that addr (host:port) listens on a loopback address only: the profiles show
+// the display's memory, which is nobody else's business.
+func loopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("-tz: %w", err)
+		return fmt.Errorf("%q is not host:port: %w", addr, err)
 	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("%q is not a loopback address (127.0.0.1, ::1, localhost)", addr)
+	}
+	return nil
+}
+
+// servePprof serves the runtime profiles on addr until ctx ends.
+func servePprof(ctx context.Context, addr string, log *slog.Logger) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("-pprof: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	go func() {
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Warn("pprof stopped", "err", err)
+		}
+	}()
+	log.Info("pprof", "addr", l.Addr().String())
+	return nil
+}
+
+func run(c config, log *slog.Logger) error {
 	th, err := theme.Load()
 	if err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if c.pprof != "" {
+		if err := servePprof(ctx, c.pprof, log); err != nil {
+			return err
+		}
+	}
+
+	tuneMalloc()
+	go func() {
+		// Fyne frees a text texture a minute after its last use: give the memory back then,
+		// the C heap's and the Go heap's (a collection of ~100 MB of font tables, once a minute).
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				debug.FreeOSMemory()
+				trimMalloc()
+			}
+		}
+	}()
 
 	a := app.NewWithID("cn.edu.onedoor.display")
 	a.Settings().SetTheme(th)
@@ -143,7 +220,7 @@ func run(c config, log *slog.Logger) error {
 		go func() { _ = q.Run(ctx) }()
 	}
 	ctrl := display.NewController(display.Config{
-		Client: client.New(c.server, c.token), Hall: c.hall, Location: loc, Voice: q, UI: ui,
+		Client: client.New(c.server, c.token), Hall: c.hall, Location: c.loc, Voice: q, UI: ui,
 		Stream: client.StreamOptions{MaxBackoff: 5 * time.Second},
 	})
 	go func() {

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os/exec"
 	"strings"
+	"sync"
 )
 
 // Espeak speaks announcements with espeak-ng: a chime, the Mandarin sentence (tone-numbered
@@ -24,6 +25,9 @@ type Espeak struct {
 	MandarinVoice, EnglishVoice string
 	// NoChime leaves out the chime before each call.
 	NoChime bool
+
+	chimeOnce sync.Once
+	chime     []byte // rendered once, played before every call
 }
 
 // PlayerCommand splits a player command line ("aplay -q") into its words; "", "off" and "none"
@@ -47,7 +51,8 @@ func (e *Espeak) binary() string {
 func (e *Espeak) Speak(ctx context.Context, a Announcement) error {
 	var parts [][]byte
 	if !e.NoChime {
-		parts = append(parts, Chime())
+		e.chimeOnce.Do(func() { e.chime = Chime() })
+		parts = append(parts, e.chime)
 	}
 	zhVoice, enVoice := e.MandarinVoice, e.EnglishVoice
 	if zhVoice == "" {
