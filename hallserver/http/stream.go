@@ -148,7 +148,7 @@ func serveStream[E any](s *Server, w http.ResponseWriter, r *http.Request, sr st
 		s.conns.Done()
 		return // the upgrader has answered
 	}
-	sc := &streamConn{s: s, ws: ws, nc: ws.NetConn(), label: hb.src.label, release: release}
+	sc := &streamConn{s: s, ws: ws, nc: ws.NetConn(), label: hb.src.label, release: release, closed: make(chan struct{})}
 	sc.run = sc.write
 	sc.writing = true // the handler writes the start itself, then empties the queue (below)
 	if !hb.register(&sc.subscriber, sr.view) {
@@ -302,6 +302,9 @@ type streamConn struct {
 	// to the client's ping.
 	pinging bool
 	pong    []byte
+	// closed is closed once the writer has closed the connection (the writer is the only one
+	// that closes it, after the close frame when there is one).
+	closed chan struct{}
 }
 
 // pingDue asks the writer for a ping and sets the next one.
@@ -352,6 +355,7 @@ func (sc *streamConn) write() {
 				_, _ = sc.nc.Write(wsFrame(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason)))
 			}
 			_ = sc.nc.Close()
+			close(sc.closed)
 			return
 		}
 		q := sc.queue
@@ -435,10 +439,7 @@ func (sc *streamConn) read() {
 	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(pongWait)) })
 	ws.SetPingHandler(sc.pongDue)
 	ws.SetCloseHandler(func(code int, _ string) error {
-		// No more frames; answer with the client's code (finish then closes the connection).
-		sc.stop(0, "")
-		_ = sc.nc.SetWriteDeadline(time.Now().Add(time.Second))
-		_, _ = sc.nc.Write(wsFrame(websocket.CloseMessage, websocket.FormatCloseMessage(code, "")))
+		sc.stop(code, "") // the writer answers with the client's code and closes
 		return nil
 	})
 	for {
@@ -449,12 +450,12 @@ func (sc *streamConn) read() {
 	}
 }
 
-// finish ends the connection once its reader is done (or its start failed): it is closed (a
-// writer still blocked on it fails at once), the hub forgets it and its stream place is given
-// back.
+// finish ends the connection once its reader is done (or its start failed): the writer closes
+// it (after the close frame, when there is one; a writer blocked on a stalled client first waits
+// out its write deadline), then the hub forgets it and its stream place is given back.
 func (sc *streamConn) finish() {
 	sc.stop(0, "")
-	_ = sc.nc.Close()
+	<-sc.closed
 	if sc.ping != nil {
 		sc.ping.Stop()
 	}
