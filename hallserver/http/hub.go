@@ -138,16 +138,6 @@ func (c *subscriber) startLocked() bool {
 	return true
 }
 
-// take returns the queued frames and empties the queue; the caller gives the slice back with
-// giveBack once done with it.
-func (c *subscriber) take() []*frame {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	q := c.queue
-	c.queue = nil
-	return q
-}
-
 // giveBack keeps an emptied queue for the next frames when it is small.
 func (c *subscriber) giveBack(q []*frame) {
 	if q == nil || cap(q) > spareQueue {
@@ -176,13 +166,6 @@ func (c *subscriber) stop(code int, reason string) {
 	if start {
 		go c.run()
 	}
-}
-
-// dropped reports whether the subscriber was stopped, and with what close code and reason.
-func (c *subscriber) dropped() (stopped bool, code int, reason string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.stopped, c.code, c.reason
 }
 
 // streamHub is what the server keeps of a hub of any event type: it closes them all on shutdown.

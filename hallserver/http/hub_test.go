@@ -386,3 +386,10 @@ func TestHubResubscribesAfterDrop(t *testing.T) {
 		t.Fatalf("after resubscribing: frame %d prev %d", got.seq, got.prev)
 	}
 }
+
+// dropped reports whether the subscriber was stopped, and with what close code and reason.
+func (c *subscriber) dropped() (stopped bool, code int, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stopped, c.code, c.reason
+}
