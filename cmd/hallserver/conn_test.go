@@ -231,31 +231,56 @@ func TestSlowBodyCutByReadTimeout(t *testing.T) {
 }
 
 // TestStreamOutlivesRequestTimeouts: the hall stream stays open and delivers past -read-timeout
-// and -write-timeout, which bound plain requests only.
+// and -write-timeout, which bound plain requests only. (It was flaky under load: the issuing
+// request itself is bound by the short write timeout, and a slow commit cut its answer; now the
+// answer does not matter, only the event on the stream, and a request that failed before its
+// commit is retried.)
 func TestStreamOutlivesRequestTimeouts(t *testing.T) {
-	p := startProc(t, filepath.Join(t.TempDir(), "onedoor.db"), "-read-timeout", "200ms", "-write-timeout", "200ms")
+	p := startProc(t, filepath.Join(t.TempDir(), "onedoor.db"), "-read-timeout", "500ms", "-write-timeout", "500ms")
 	ws, _, err := websocket.DefaultDialer.Dial("ws://"+p.addr+"/api/v1/halls/students/stream", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ws.Close()
-	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	ws.SetReadDeadline(time.Now().Add(30 * time.Second))
 	if _, _, err := ws.ReadMessage(); err != nil {
 		t.Fatalf("snapshot: %v", err)
 	}
-	time.Sleep(time.Second) // past both timeouts
-	code, body, err := p.do("POST", "/api/v1/halls/students/tickets", "demo-kiosk-students", map[string]string{"service": "A"})
-	if err != nil || code != http.StatusCreated {
-		t.Fatalf("issue: %d %v %s", code, err, body)
+	time.Sleep(1500 * time.Millisecond) // past both timeouts
+	msgs := make(chan []byte, 16)
+	done := make(chan struct{})
+	defer close(done)
+	var readErr error // the reader's last error, once msgs is closed
+	go func() {
+		defer close(msgs)
+		ws.SetReadDeadline(time.Now().Add(30 * time.Second))
+		for {
+			_, msg, err := ws.ReadMessage()
+			if err != nil {
+				readErr = err
+				return
+			}
+			select {
+			case msgs <- msg:
+			case <-done:
+				return
+			}
+		}
+	}()
+	for attempt := 1; attempt <= 5; attempt++ {
+		code, body, err := p.do("POST", "/api/v1/halls/students/tickets", "demo-kiosk-students", map[string]string{"service": "A"})
+		if err == nil && code == http.StatusCreated {
+			break
+		}
+		t.Logf("issue, attempt %d: %d %v %s", attempt, code, err, body) // a slow commit outlasts the write timeout
 	}
-	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
-	_, msg, err := ws.ReadMessage()
-	if err != nil {
-		t.Fatalf("the stream was cut after the request timeouts: %v", err)
+	for msg := range msgs {
+		if strings.Contains(string(msg), `"ticket.issued"`) {
+			return
+		}
+		t.Logf("passed over: %.200s", msg) // another event of the demo hall
 	}
-	if !strings.Contains(string(msg), "ticket.issued") {
-		t.Fatalf("stream sent %s; want the issue", msg)
-	}
+	t.Fatalf("the stream was cut after the request timeouts, or no issue came within 30 s: %v", readErr)
 }
 
 func TestConnLimitsDefaults(t *testing.T) {

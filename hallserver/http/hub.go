@@ -13,13 +13,21 @@ import (
 // reads its log through one subscription with a large buffer and hands each event to every
 // client's bounded queue without ever blocking on one. Clients see an event in a view (the public
 // hall view; the full, masked or public view of a case): the hub encodes each view of an event at
-// most once, and every client of that view gets the same prepared bytes. serveStream (stream.go)
-// runs the client side: snapshot or replay, then the queued frames.
+// most once, as a ready WebSocket frame, and every client of that view gets the same bytes.
+// serveStream (stream.go) runs the client side: snapshot or replay, then the queued frames.
+//
+// A quiet client costs little: its queue is allocated when an event comes and given back when
+// the writer has taken it, and no goroutine writes for it until there is something to write (a
+// frame, a ping, a close): the hub's push starts one, which writes everything queued by then in
+// one system call and ends when the queue is empty.
 
 // Stream tuning.
 const (
 	hubBuffer    = 8192 // events the hub's own subscription may lag behind
 	clientBuffer = 256  // events a client may lag behind before it is dropped
+	// spareQueue is the largest queue capacity a client keeps between events (beyond it the
+	// queue goes back to the heap).
+	spareQueue = 16
 )
 
 // Close reasons sent to dropped stream clients; each but the last tells the client to reconnect
@@ -60,7 +68,7 @@ type streamLog[E any] struct {
 }
 
 // frame is one encoded event ready for every client of its view. Clients of one view share it:
-// their queues hold pointers (8 bytes a place, which is most of a quiet client's memory).
+// their queues hold pointers.
 type frame struct {
 	seq uint64
 	// prev is the seq of the event the hub handled before this one (0: this is the first event
@@ -68,30 +76,96 @@ type frame struct {
 	// is at prev or later missed nothing it may see, even when the events in between were not
 	// for it.
 	prev uint64
-	pm   *websocket.PreparedMessage
+	// msg is the event's message as one WebSocket text frame, header included (wsFrame).
+	msg []byte
 }
 
-// subscriber is one stream client as the hub sees it.
+// subscriber is one stream client as the hub sees it: a bounded queue of frames and the writer
+// that empties it. The writer (stream.go) runs only while there is work: push and stop start it
+// through run, and it ends when it finds nothing left.
 type subscriber struct {
-	send chan *frame
-	// gone is closed when the client must stop: dropped by the hub (code and reason say why, code
-	// 0 means the connection is already dead) or its connection failed.
-	gone   chan struct{}
-	once   sync.Once
-	code   int
-	reason string
+	mu sync.Mutex
+	// queue holds the frames the writer has not taken yet (at most clientBuffer); nil when
+	// empty. spare is an emptied queue kept for the next event.
+	queue, spare []*frame
+	// writing is set while a writer runs (or the connection is being started): push and stop
+	// start no other.
+	writing bool
+	// stopped is set when the client must go: dropped by the hub (code and reason say why; code 0
+	// means the connection is already dead, no close frame) or its connection failed. The first
+	// code and reason win.
+	stopped bool
+	code    int
+	reason  string
+	// run is the writer, started in a goroutine of its own; nil leaves the frames queued (the hub
+	// tests take them themselves).
+	run func()
 }
 
-func newSubscriber() *subscriber {
-	return &subscriber{send: make(chan *frame, clientBuffer), gone: make(chan struct{})}
+func newSubscriber() *subscriber { return &subscriber{} }
+
+// push queues f and starts the writer when none runs; it reports false when the queue is full
+// (the hub then drops the client). Frames for a stopped client are dropped.
+func (c *subscriber) push(f *frame) bool {
+	c.mu.Lock()
+	if c.stopped {
+		c.mu.Unlock()
+		return true
+	}
+	if len(c.queue) >= clientBuffer {
+		c.mu.Unlock()
+		return false
+	}
+	if c.queue == nil {
+		c.queue, c.spare = c.spare, nil
+	}
+	c.queue = append(c.queue, f)
+	start := c.startLocked()
+	c.mu.Unlock()
+	if start {
+		go c.run()
+	}
+	return true
 }
 
-// stop ends the subscriber once; the first code and reason win.
+// startLocked reports whether the caller must start the writer (and marks it running); c.mu must
+// be held.
+func (c *subscriber) startLocked() bool {
+	if c.writing || c.run == nil {
+		return false
+	}
+	c.writing = true
+	return true
+}
+
+// giveBack keeps an emptied queue for the next frames when it is small.
+func (c *subscriber) giveBack(q []*frame) {
+	if q == nil || cap(q) > spareQueue {
+		return
+	}
+	clear(q)
+	c.mu.Lock()
+	if c.spare == nil && !c.stopped {
+		c.spare = q[:0]
+	}
+	c.mu.Unlock()
+}
+
+// stop ends the subscriber once (the first code and reason win), lets its queued frames go and
+// starts the writer, which closes the connection.
 func (c *subscriber) stop(code int, reason string) {
-	c.once.Do(func() {
-		c.code, c.reason = code, reason
-		close(c.gone)
-	})
+	c.mu.Lock()
+	if c.stopped {
+		c.mu.Unlock()
+		return
+	}
+	c.stopped, c.code, c.reason = true, code, reason
+	c.queue, c.spare = nil, nil
+	start := c.startLocked()
+	c.mu.Unlock()
+	if start {
+		go c.run()
+	}
 }
 
 // streamHub is what the server keeps of a hub of any event type: it closes them all on shutdown.
@@ -200,25 +274,19 @@ func (h *hub[E]) broadcast(ev *E) {
 		f := h.encoded[v]
 		if f == nil {
 			b, err := h.src.encode(ev, v)
-			var pm *websocket.PreparedMessage
-			if err == nil {
-				pm, err = websocket.NewPreparedMessage(websocket.TextMessage, b)
-			}
 			if err != nil {
 				h.log.Error("encode stream event", "stream", h.src.label, "seq", seq, "view", v, "err", err)
 				h.failed[v] = true
 				continue
 			}
-			f = &frame{seq: seq, prev: prev, pm: pm}
+			f = &frame{seq: seq, prev: prev, msg: wsFrame(websocket.TextMessage, b)}
 			h.encoded[v] = f
 		}
 		if !sent {
 			sent = true
 			h.metrics.events.WithLabelValues(h.src.label).Inc()
 		}
-		select {
-		case c.send <- f:
-		default:
+		if !c.push(f) {
 			delete(h.clients, c)
 			c.stop(websocket.CloseTryAgainLater, reasonSlow)
 			h.metrics.subscribers.WithLabelValues(h.src.label).Dec()

@@ -155,38 +155,59 @@ func publicAll(*hubEvent) view { return hubViewPublic }
 // waitDropped waits until the hub drops the subscriber and checks the close code and reason.
 func waitDropped(t *testing.T, c *subscriber, code int, reason string) {
 	t.Helper()
-	select {
-	case <-c.gone:
-	case <-time.After(2 * time.Second):
-		t.Fatalf("subscriber not dropped (want %d %q)", code, reason)
-	}
-	if c.code != code || c.reason != reason {
-		t.Fatalf("subscriber dropped with %d %q, want %d %q", c.code, c.reason, code, reason)
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		stopped, gotCode, gotReason := c.dropped()
+		if stopped {
+			if gotCode != code || gotReason != reason {
+				t.Fatalf("subscriber dropped with %d %q, want %d %q", gotCode, gotReason, code, reason)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("subscriber not dropped (want %d %q)", code, reason)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
 // stillThere checks that the hub has not dropped the subscriber.
 func stillThere(t *testing.T, c *subscriber) {
 	t.Helper()
-	select {
-	case <-c.gone:
-		t.Fatalf("subscriber dropped with %d %q", c.code, c.reason)
-	default:
+	if stopped, code, reason := c.dropped(); stopped {
+		t.Fatalf("subscriber dropped with %d %q", code, reason)
 	}
 }
 
-// next waits for the subscriber's next frame.
+// queued returns how many frames wait in the subscriber's queue.
+func queued(c *subscriber) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.queue)
+}
+
+// next waits for the subscriber's next frame and takes it from the queue (the hub tests' writer).
 func next(t *testing.T, c *subscriber) *frame {
 	t.Helper()
-	select {
-	case f := <-c.send:
-		return f
-	case <-c.gone:
-		t.Fatalf("subscriber dropped: %d %q", c.code, c.reason)
-	case <-time.After(2 * time.Second):
-		t.Fatal("no frame")
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		c.mu.Lock()
+		if len(c.queue) > 0 {
+			f := c.queue[0]
+			c.queue = c.queue[1:]
+			c.mu.Unlock()
+			return f
+		}
+		stopped, code, reason := c.stopped, c.code, c.reason
+		c.mu.Unlock()
+		if stopped {
+			t.Fatalf("subscriber dropped: %d %q", code, reason)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no frame")
+		}
+		time.Sleep(time.Millisecond)
 	}
-	return nil
 }
 
 func TestHubRegisterUnregister(t *testing.T) {
@@ -209,7 +230,7 @@ func TestHubRegisterUnregister(t *testing.T) {
 	if fa := next(t, a); fa.seq != 2 || fa.prev != 1 {
 		t.Fatalf("frame %d prev %d", fa.seq, fa.prev)
 	}
-	if len(b.send) != 0 {
+	if queued(b) != 0 {
 		t.Fatal("an unregistered subscriber got a frame")
 	}
 	if got := metric(t, reg, "onedoor_stream_subscribers"); got != 1 {
@@ -290,7 +311,7 @@ func TestHubEncodesOncePerView(t *testing.T) {
 	if pubMsg != `{"seq":1,"dept":""}` || staffMsg != `{"seq":1,"dept":"library"}` {
 		t.Fatalf("messages: public %s, staff %s", pubMsg, staffMsg)
 	}
-	if len(it.send) != 0 {
+	if queued(it) != 0 {
 		t.Fatal("the IT subscriber got a library event")
 	}
 
@@ -364,4 +385,11 @@ func TestHubResubscribesAfterDrop(t *testing.T) {
 	if got := next(t, b); got.seq != 7 || got.prev != 0 {
 		t.Fatalf("after resubscribing: frame %d prev %d", got.seq, got.prev)
 	}
+}
+
+// dropped reports whether the subscriber was stopped, and with what close code and reason.
+func (c *subscriber) dropped() (stopped bool, code int, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stopped, c.code, c.reason
 }

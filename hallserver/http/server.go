@@ -87,6 +87,9 @@ type Config struct {
 	// /healthz answers 503 (0: no minimum).
 	Storage      func() StorageStatus
 	MinFreeBytes int64
+
+	// streamPing is the period of the streams' pings (0: pingPeriod); tests shorten it.
+	streamPing time.Duration
 }
 
 // Server serves the API, the stream and the pages. It implements http.Handler.
@@ -123,6 +126,8 @@ type Server struct {
 	backupSlot chan struct{}
 	// hours holds the services' opening hours (hours.go).
 	hours hoursIndex
+	// frameBufs holds the buffers in which stream writers gather frames (stream.go).
+	frameBufs sync.Pool
 }
 
 // NewServer returns a server for the configuration.
@@ -149,6 +154,9 @@ func NewServer(cfg Config) *Server {
 		s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	s.cfg.PublicURL = strings.TrimRight(s.cfg.PublicURL, "/")
+	if s.cfg.streamPing <= 0 {
+		s.cfg.streamPing = pingPeriod
+	}
 	halls := make([]string, 0, len(cfg.Campus.Halls))
 	for _, h := range cfg.Campus.Halls {
 		halls = append(halls, h.Code)

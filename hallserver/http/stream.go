@@ -2,8 +2,11 @@ package http
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -111,8 +114,9 @@ func openHub[E any](s *Server, key string, src streamLog[E]) (*hub[E], error) {
 // WebSocket handshake (400), comes from another site's page (403), or is over its address's cap
 // of public streams (429); upgrades; registers with the hub before reading the log, so nothing
 // committed afterwards is missed; sends the events after since that the client may see (when the
-// log still has them) or a snapshot; then the live events, until the client goes or the hub
-// drops it.
+// log still has them) or a snapshot; then hands the connection to its reader goroutine and
+// returns, so that nothing of the HTTP request (its buffers, context, handler stack) stays with
+// the stream. The live events follow until the client goes or the hub drops it.
 func serveStream[E any](s *Server, w http.ResponseWriter, r *http.Request, sr streamRequest[E]) {
 	since, err := sinceParam(r)
 	if err != nil {
@@ -132,49 +136,54 @@ func serveStream[E any](s *Server, w http.ResponseWriter, r *http.Request, sr st
 		s.writeError(w, r, err)
 		return
 	}
-	defer release()
 	hb, err := openHub(s, sr.key, sr.log)
 	if err != nil {
+		release()
 		s.writeError(w, r, err)
 		return
 	}
-	defer s.conns.Done()
-	conn, err := s.upgrader.Upgrade(w, r, nil)
+	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
+		release()
+		s.conns.Done()
 		return // the upgrader has answered
 	}
-	defer conn.Close()
-
-	sub := newSubscriber()
-	// What the hub delivers that the snapshot or the replay already covered is skipped by seq.
-	if !hb.register(sub, sr.view) {
-		closeStream(conn, websocket.CloseTryAgainLater, reasonUnavailable)
+	sc := &streamConn{s: s, ws: ws, nc: ws.NetConn(), label: hb.src.label, release: release, closed: make(chan struct{})}
+	sc.run = sc.write
+	sc.writing = true // the handler writes the start itself, then empties the queue (below)
+	if !hb.register(&sc.subscriber, sr.view) {
+		sc.stop(websocket.CloseTryAgainLater, reasonUnavailable)
+		sc.write()
+		sc.finish()
 		return
 	}
-	defer hb.unregister(sub)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		select {
-		case <-sub.gone:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	go readPump(conn, sub)
-
-	last, err := startStream(ctx, conn, hb.src, sr, since)
+	sc.leave = func() { hb.unregister(&sc.subscriber) }
+	// What the hub queues meanwhile that the snapshot or the replay already covered is skipped
+	// by seq.
+	last, err := startStream(r.Context(), sc.nc, hb.src, sr, since)
 	if err != nil {
-		s.log.Warn("stream start failed", "stream", hb.src.label, "err", err)
-		closeStream(conn, websocket.CloseInternalServerErr, "could not read the stream's state, retry")
+		if !errors.Is(err, errStreamWrite) {
+			s.log.Warn("stream start failed", "stream", hb.src.label, "err", err)
+			sc.stop(websocket.CloseInternalServerErr, "could not read the stream's state, retry")
+		} else {
+			sc.stop(0, "")
+		}
+		sc.write()
+		sc.finish()
 		return
 	}
-	s.writePump(conn, sub, hb.src.label, last)
+	sc.last = last
+	sc.ping = time.AfterFunc(s.cfg.streamPing, sc.pingDue)
+	go sc.read()
+	sc.write()
 }
+
+// errStreamWrite marks a failed write to a stream client: the connection is gone.
+var errStreamWrite = errors.New("stream write")
 
 // startStream writes the events after since that the client may see (when the log still has
 // them) or a snapshot, and returns the seq the client is now at.
-func startStream[E any](ctx context.Context, conn *websocket.Conn, src streamLog[E], sr streamRequest[E], since uint64) (uint64, error) {
+func startStream[E any](ctx context.Context, nc net.Conn, src streamLog[E], sr streamRequest[E], since uint64) (uint64, error) {
 	if since > 0 {
 		evs, ok, err := src.since(ctx, since)
 		if err != nil {
@@ -182,6 +191,7 @@ func startStream[E any](ctx context.Context, conn *websocket.Conn, src streamLog
 		}
 		if ok {
 			last := since
+			var buf []byte // the replayed frames, written in large pieces
 			for i := range evs {
 				ev := &evs[i]
 				seq := src.seq(ev)
@@ -197,7 +207,16 @@ func startStream[E any](ctx context.Context, conn *websocket.Conn, src streamLog
 				if err != nil {
 					return 0, fmt.Errorf("encode %s event %d: %w", src.label, seq, err)
 				}
-				if err := writeMessage(conn, b); err != nil {
+				buf = appendFrame(buf, websocket.TextMessage, b)
+				if len(buf) >= replayChunk {
+					if err := writeFrames(nc, buf); err != nil {
+						return 0, err
+					}
+					buf = buf[:0]
+				}
+			}
+			if len(buf) > 0 {
+				if err := writeFrames(nc, buf); err != nil {
 					return 0, err
 				}
 			}
@@ -212,86 +231,257 @@ func startStream[E any](ctx context.Context, conn *websocket.Conn, src streamLog
 	if err != nil {
 		return 0, fmt.Errorf("encode %s snapshot: %w", src.label, err)
 	}
-	if err := writeMessage(conn, b); err != nil {
+	if err := writeFrames(nc, wsFrame(websocket.TextMessage, b)); err != nil {
 		return 0, err
 	}
 	return seq, nil
 }
 
-// writeMessage writes one text message within writeWait.
-func writeMessage(conn *websocket.Conn, b []byte) error {
-	if err := conn.SetWriteDeadline(time.Now().Add(writeWait)); err != nil {
-		return fmt.Errorf("stream write deadline: %w", err)
+// replayChunk is the size of the pieces in which a replay is written.
+const replayChunk = 32 << 10
+
+// writeFrames writes ready WebSocket frames within writeWait.
+func writeFrames(nc net.Conn, b []byte) error {
+	if err := nc.SetWriteDeadline(time.Now().Add(writeWait)); err != nil {
+		return fmt.Errorf("%w: deadline: %w", errStreamWrite, err)
 	}
-	if err := conn.WriteMessage(websocket.TextMessage, b); err != nil {
-		return fmt.Errorf("stream write: %w", err)
+	if _, err := nc.Write(b); err != nil {
+		return fmt.Errorf("%w: %w", errStreamWrite, err)
 	}
 	return nil
 }
 
-// closeStream sends a close frame with code and reason (best effort: the connection closes
-// anyway).
-func closeStream(conn *websocket.Conn, code int, reason string) {
-	_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+// The stream's own WebSocket frames. After the upgrade the server writes every frame itself
+// (gorilla/websocket only reads): the hub frames each event once for all its clients, and a
+// writer sends whatever is queued in one system call. Server frames are final and unmasked
+// (RFC 6455 §5.2).
+
+// wsFrame returns payload as one frame of message type op (websocket.TextMessage, PingMessage…).
+func wsFrame(op int, payload []byte) []byte {
+	return appendFrame(make([]byte, 0, frameHeaderMax+len(payload)), op, payload)
 }
 
-// writePump sends the queued frames after last, pings, and closes the connection with the reason
-// the hub gave when the client is dropped. A frame that leaves events unseen between last and
-// itself (the hub's subscription began after the client's position) closes the stream with a
-// resync reason: the client reconnects with since=N and gets them.
-func (s *Server) writePump(conn *websocket.Conn, sub *subscriber, label string, last uint64) {
-	ping := time.NewTicker(pingPeriod)
-	defer ping.Stop()
+// frameHeaderMax is the longest header of an unmasked frame.
+const frameHeaderMax = 10
+
+// appendFrame appends payload to b as one frame of message type op.
+func appendFrame(b []byte, op int, payload []byte) []byte {
+	n := len(payload)
+	b = append(b, 0x80|byte(op))
+	switch {
+	case n < 126:
+		b = append(b, byte(n))
+	case n <= 0xFFFF:
+		b = append(b, 126)
+		b = binary.BigEndian.AppendUint16(b, uint16(n))
+	default:
+		b = append(b, 127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	return append(b, payload...)
+}
+
+// streamConn is one stream connection after its start: the hub's subscriber, its writer and its
+// reader. The reader is the one goroutine a quiet connection keeps: it reads (and discards) what
+// the client sends, notes pongs, and ends the connection when reading fails. The writer runs
+// only while there is something to write (frames, a pong, a ping every pingPeriod, the close
+// frame).
+type streamConn struct {
+	subscriber
+	s     *Server
+	ws    *websocket.Conn
+	nc    net.Conn
+	label string
+	// release gives back the stream's place (acquireStream); leave unregisters it from the hub.
+	release, leave func()
+	// ping fires every pingPeriod to send a ping.
+	ping *time.Timer
+	// last is the seq the client is at (the writer's, one writer at a time).
+	last uint64
+	// pinging and pong are what the writer sends besides frames (under mu): a ping, the answer
+	// to the client's ping.
+	pinging bool
+	pong    []byte
+	// closed is closed once the writer has closed the connection (the writer is the only one
+	// that closes it, after the close frame when there is one).
+	closed chan struct{}
+}
+
+// pingDue asks the writer for a ping and sets the next one.
+func (sc *streamConn) pingDue() {
+	sc.mu.Lock()
+	if sc.stopped {
+		sc.mu.Unlock()
+		return
+	}
+	sc.pinging = true
+	start := sc.startLocked()
+	sc.mu.Unlock()
+	sc.ping.Reset(sc.s.cfg.streamPing)
+	if start {
+		go sc.write()
+	}
+}
+
+// pongDue asks the writer to answer the client's ping.
+func (sc *streamConn) pongDue(data string) error {
+	sc.mu.Lock()
+	if sc.stopped {
+		sc.mu.Unlock()
+		return nil
+	}
+	sc.pong = wsFrame(websocket.PongMessage, []byte(data))
+	start := sc.startLocked()
+	sc.mu.Unlock()
+	if start {
+		go sc.write()
+	}
+	return nil
+}
+
+// write sends what is queued, each round in one system call, until nothing is left; when the
+// client is stopped it sends the close frame (a code other than 0) and closes the connection. A
+// frame that leaves events unseen between last and itself (the hub's subscription began after
+// the client's position) stops the client with a resync reason: it reconnects with since=N and
+// gets them.
+func (sc *streamConn) write() {
 	for {
-		select {
-		case <-sub.gone: // a drop wins over queued events
-			if sub.code != 0 {
-				closeStream(conn, sub.code, sub.reason)
+		sc.mu.Lock()
+		if sc.stopped {
+			code, reason := sc.code, sc.reason
+			sc.mu.Unlock() // writing stays set: no writer after this one
+			if code != 0 {
+				_ = sc.nc.SetWriteDeadline(time.Now().Add(time.Second))
+				_, _ = sc.nc.Write(wsFrame(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason)))
 			}
+			_ = sc.nc.Close()
+			close(sc.closed)
 			return
+		}
+		q := sc.queue
+		sc.queue = nil
+		ping, pong := sc.pinging, sc.pong
+		sc.pinging, sc.pong = false, nil
+		if len(q) == 0 && !ping && pong == nil {
+			sc.writing = false
+			sc.mu.Unlock()
+			return
+		}
+		sc.mu.Unlock()
+		if err := sc.send(q, ping, pong); err != nil {
+			sc.stop(0, "")
+		}
+		sc.giveBack(q)
+	}
+}
+
+// send writes the frames after last, the pong and the ping in one system call.
+func (sc *streamConn) send(q []*frame, ping bool, pong []byte) error {
+	var one []byte // the only frame to send, written as it is
+	var buf *[]byte
+	n := 0
+	add := func(b []byte) {
+		n++
+		switch {
+		case n == 1:
+			one = b
+		case n == 2:
+			buf = sc.s.writeBuffer()
+			*buf = append(append(*buf, one...), b...)
 		default:
+			*buf = append(*buf, b...)
 		}
-		select {
-		case f := <-sub.send:
-			if f.seq <= last {
-				continue // covered by the snapshot or the replay
-			}
-			if f.seq != last+1 && f.prev < last {
-				s.log.Warn("gap in stream; asking the client to resync", "stream", label, "after", last, "got", f.seq)
-				sub.stop(websocket.CloseTryAgainLater, reasonGap)
-				continue
-			}
-			_ = conn.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := conn.WritePreparedMessage(f.pm); err != nil {
-				sub.stop(0, "")
-				return
-			}
-			last = f.seq
-		case <-ping.C:
-			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
-				sub.stop(0, "")
-				return
-			}
-		case <-sub.gone:
-			if sub.code != 0 {
-				closeStream(conn, sub.code, sub.reason)
-			}
+	}
+	gap := false
+	for _, f := range q {
+		if f.seq <= sc.last {
+			continue // covered by the snapshot or the replay
+		}
+		if f.seq != sc.last+1 && f.prev < sc.last {
+			sc.s.log.Warn("gap in stream; asking the client to resync", "stream", sc.label, "after", sc.last, "got", f.seq)
+			gap = true
+			break
+		}
+		add(f.msg)
+		sc.last = f.seq
+	}
+	if pong != nil {
+		add(pong)
+	}
+	if ping {
+		add(pingFrame)
+	}
+	var err error
+	switch {
+	case n == 1:
+		err = writeFrames(sc.nc, one)
+	case n > 1:
+		err = writeFrames(sc.nc, *buf)
+		sc.s.putWriteBuffer(buf)
+	}
+	if gap && err == nil {
+		sc.stop(websocket.CloseTryAgainLater, reasonGap)
+	}
+	return err
+}
+
+// pingFrame is the server's ping, without payload.
+var pingFrame = []byte{0x80 | websocket.PingMessage, 0}
+
+// read is the connection's reader: it reads (and discards) what the client sends, answering
+// pings (through the writer) and closes, and noting pongs, until the connection fails or stays
+// silent past pongWait; then it ends the connection.
+func (sc *streamConn) read() {
+	defer sc.finish()
+	ws := sc.ws
+	ws.SetReadLimit(4096)
+	_ = ws.SetReadDeadline(time.Now().Add(pongWait))
+	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(pongWait)) })
+	ws.SetPingHandler(sc.pongDue)
+	ws.SetCloseHandler(func(code int, _ string) error {
+		sc.stop(code, "") // the writer answers with the client's code and closes
+		return nil
+	})
+	for {
+		if _, _, err := ws.ReadMessage(); err != nil {
 			return
 		}
+		_ = ws.SetReadDeadline(time.Now().Add(pongWait))
 	}
 }
 
-// readPump reads (and discards) what the client sends, answering pings and noting pongs, until
-// the connection fails or stays silent past pongWait.
-func readPump(conn *websocket.Conn, sub *subscriber) {
-	defer sub.stop(0, "")
-	conn.SetReadLimit(4096)
-	_ = conn.SetReadDeadline(time.Now().Add(pongWait))
-	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(pongWait)) })
-	for {
-		if _, _, err := conn.ReadMessage(); err != nil {
-			return
-		}
-		_ = conn.SetReadDeadline(time.Now().Add(pongWait))
+// finish ends the connection once its reader is done (or its start failed): the writer closes
+// it (after the close frame, when there is one; a writer blocked on a stalled client first waits
+// out its write deadline), then the hub forgets it and its stream place is given back.
+func (sc *streamConn) finish() {
+	sc.stop(0, "")
+	<-sc.closed
+	if sc.ping != nil {
+		sc.ping.Stop()
 	}
+	if sc.leave != nil {
+		sc.leave()
+	}
+	sc.release()
+	sc.s.conns.Done()
+}
+
+// maxFrameBuffer is the largest gathering buffer kept for reuse.
+const maxFrameBuffer = 64 << 10
+
+// writeBuffer returns an empty buffer to gather frames in; putWriteBuffer gives it back.
+func (s *Server) writeBuffer() *[]byte {
+	if b, ok := s.frameBufs.Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, 0, 2048)
+	return &b
+}
+
+func (s *Server) putWriteBuffer(b *[]byte) {
+	if cap(*b) > maxFrameBuffer {
+		return
+	}
+	*b = (*b)[:0]
+	s.frameBufs.Put(b)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -361,4 +362,139 @@ func TestStreamBadSince(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestQuietStreamsHoldOneGoroutineEach: once its stream has started, a quiet client costs the
+// server one goroutine (its reader) and nothing of its HTTP request; every client still gets
+// the next event. (Issue 19: 10,000 follow pages on one server.)
+func TestQuietStreamsHoldOneGoroutineEach(t *testing.T) {
+	e := newEnv(t)
+	warm := e.dial("students", 0) // starts the hall's hub
+	read(t, warm, 2*time.Second)
+	settle := func(limit int) int { // the goroutine count once it is at most limit or steady
+		deadline := time.Now().Add(5 * time.Second)
+		last := -1
+		for {
+			n := runtime.NumGoroutine()
+			if n <= limit || n == last || time.Now().After(deadline) {
+				return n
+			}
+			last = n
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	before := settle(0)
+	const n = 40
+	conns := make([]*websocket.Conn, n)
+	for i := range conns {
+		conns[i] = e.dial("students", 0)
+		if m := read(t, conns[i], 2*time.Second); m.Type != "snapshot" {
+			t.Fatalf("first message: %s", m.raw)
+		}
+	}
+	const slack = 5 // timers, keep-alive connections of the test's own HTTP client
+	if got := settle(before+n+slack) - before; got > n+slack {
+		t.Fatalf("%d quiet streams hold %d more goroutines; want at most one each", n, got)
+	}
+	e.issue("A")
+	for i, c := range conns {
+		if m := read(t, c, 5*time.Second); m.Type != string(hall.EventIssued) {
+			t.Fatalf("client %d got %s, want the issue", i, m.raw)
+		}
+	}
+}
+
+// TestStreamPingPongClose: the server pings a quiet client, answers its ping with the same
+// payload and its close with the same code, and then forgets it (the subscriber gauge).
+func TestStreamPingPongClose(t *testing.T) {
+	e := newEnv(t, func(e *env) { e.config = func(c *Config) { c.streamPing = 20 * time.Millisecond } })
+	c := e.dial("students", 0)
+	read(t, c, 2*time.Second)
+	pings := make(chan struct{}, 100)
+	c.SetPingHandler(func(string) error {
+		select {
+		case pings <- struct{}{}:
+		default:
+		}
+		return nil
+	})
+	pongs := make(chan string, 1)
+	c.SetPongHandler(func(data string) error {
+		pongs <- data
+		return nil
+	})
+	closed := make(chan error, 1)
+	go func() {
+		for {
+			c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			if _, _, err := c.ReadMessage(); err != nil {
+				closed <- err
+				return
+			}
+		}
+	}()
+	for i := 0; i < 3; i++ {
+		select {
+		case <-pings:
+		case err := <-closed:
+			t.Fatalf("stream ended before the pings: %v", err)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("ping %d never came", i+1)
+		}
+	}
+	if err := c.WriteControl(websocket.PingMessage, []byte("are you there"), time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-pongs:
+		if got != "are you there" {
+			t.Fatalf("pong %q", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no pong")
+	}
+	if got := subscriberGauge(t, e.srv, "students"); got != 1 {
+		t.Fatalf("onedoor_stream_subscribers = %v with one client", got)
+	}
+	if err := c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "bye"), time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	var ce *websocket.CloseError
+	select {
+	case err := <-closed:
+		if !errors.As(err, &ce) || ce.Code != websocket.CloseNormalClosure {
+			t.Fatalf("after the client's close: %v; want the close frame echoed", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no close frame")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for subscriberGauge(t, e.srv, "students") != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the server still counts the closed client")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// subscriberGauge returns onedoor_stream_subscribers of the stream label (a hall's code).
+func subscriberGauge(t *testing.T, s *Server, label string) float64 {
+	t.Helper()
+	mfs, err := s.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "onedoor_stream_subscribers" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "hall" && l.GetValue() == label {
+					return m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }
