@@ -10,7 +10,11 @@
 // ONEDOOR_CAMPUS, ONEDOOR_CATALOGUE, ONEDOOR_PUBLIC_URL, ONEDOOR_DEMO=1, ONEDOOR_WEBHOOK,
 // ONEDOOR_WEBHOOK_SECRET (prefer the variable to the flag: flags show in ps),
 // ONEDOOR_WEBHOOK_FROM, ONEDOOR_OPEN311_KEYS, ONEDOOR_READ_TIMEOUT, ONEDOOR_WRITE_TIMEOUT,
-// ONEDOOR_IDLE_TIMEOUT, ONEDOOR_MAX_CONNS, ONEDOOR_MAX_CONNS_PER_IP, ONEDOOR_MAX_STREAMS_PER_IP.
+// ONEDOOR_IDLE_TIMEOUT, ONEDOOR_MAX_CONNS, ONEDOOR_MAX_CONNS_PER_IP, ONEDOOR_MAX_STREAMS_PER_IP,
+// ONEDOOR_PPROF_ADDR, ONEDOOR_PPROF_RATE.
+//
+// Profiling: -pprof-addr 127.0.0.1:6060 serves net/http/pprof on that loopback address only
+// (-pprof-rate N also samples blocking and mutex contention).
 //
 // Connections. At start the soft limit on open files is raised to the hard limit (logged with
 // the caps below). So that no address, or crowd of addresses, can take every descriptor and stop
@@ -96,6 +100,10 @@ type config struct {
 	// metricsAddr, when set, serves /metrics alone without a token (a monitoring-only port).
 	metricsToken string
 	metricsAddr  string
+	// pprofAddr, when set, serves the runtime profiles on a loopback address (pprof.go);
+	// pprofRate is the block and mutex sampling rate there (0: CPU and heap only).
+	pprofAddr string
+	pprofRate int
 
 	// Data-file checks and storage health (hallserver/bolt check.go, /healthz).
 	initData  bool  // -init: an existing empty data file may become a new database
@@ -155,6 +163,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.IntVar(&c.maxStreamsPerIP, "max-streams-per-ip", intEnv("ONEDOOR_MAX_STREAMS_PER_IP"), "most public WebSocket streams (hall stream, case follow stream) open at once from one address; 0: half of -max-conns-per-ip; -1: no cap")
 	fs.StringVar(&c.metricsToken, "metrics-token", env("ONEDOOR_METRICS_TOKEN", ""), "bearer token of the Prometheus scraper for /metrics (outside -demo /metrics needs it or an admin)")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", env("ONEDOOR_METRICS_ADDR", ""), "extra listen address serving /metrics alone, without a token (keep it off the public network)")
+	fs.StringVar(&c.pprofAddr, "pprof-addr", env("ONEDOOR_PPROF_ADDR", ""), "loopback address serving Go's runtime profiles (/debug/pprof/); empty: none")
+	fs.IntVar(&c.pprofRate, "pprof-rate", intEnv("ONEDOOR_PPROF_RATE"), "with -pprof-addr: block and mutex profile sampling rate (0: off; 1: every event)")
 	trusted := fs.String("trusted-proxy", env("ONEDOOR_TRUSTED_PROXY", ""), "reverse proxies (comma-separated IPs or CIDRs) whose X-Forwarded-For names the client; empty: the peer is the client")
 	fs.BoolVar(&c.initData, "init", false, "start a new database in an existing empty (0-byte) data file; without it an empty file is refused (no environment variable on purpose)")
 	fs.BoolVar(&c.checkData, "check", env("ONEDOOR_CHECK", "") == "1", "read the whole data file and run bbolt's consistency check before serving (exit 1 if damaged)")
@@ -231,7 +241,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
-	defer q.Close()
+	defer func() {
+		q.Close()
+		st := q.Stats()
+		log.Info("queue commits", "batches", st.Batches, "changes", st.Changes, "failed", st.Failed,
+			"mean_batch", fmt.Sprintf("%.1f", st.MeanBatch()), "max_batch", st.MaxBatch)
+	}()
 	cs, err := openCases(ctx, db, c, cfg.catalogue, log)
 	if err != nil {
 		return err
@@ -329,6 +344,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			return err
 		}
 		defer stopMetrics()
+	}
+	if cfg.pprofAddr != "" {
+		stopPprof, err := servePprof(cfg.pprofAddr, cfg.pprofRate, log)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
 	}
 	if !cfg.demo && cfg.metricsToken == "" && cfg.metricsAddr == "" {
 		log.Info("/metrics answers only administrators: give the scraper -metrics-token or -metrics-addr")

@@ -25,6 +25,8 @@ type DB struct {
 	health storageHealth
 	// failpoint is Options.Failpoint (nil in production).
 	failpoint enginehost.Failpoint
+	// qlog is the write-ahead log of the halls' queues (queuewal.go).
+	qlog *queueLog
 }
 
 // Open opens (creating it and its parent directory when needed) the bbolt file at path, after
@@ -57,6 +59,10 @@ func OpenWith(path string, o Options) (*DB, error) {
 	if err := db.ensureBuckets(bucketTickets, bucketTokens, bucketMeta, bucketIdem, bucketStaff, bucketDevices, bucketSessions); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("bolt: init %s: %w", path, err)
+	}
+	if db.qlog, err = openQueueLog(db); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
 	return db, nil
 }
@@ -105,10 +111,15 @@ func (db *DB) ensureBuckets(names ...[]byte) error {
 // Path returns the file path.
 func (db *DB) Path() string { return db.path }
 
-// Close closes the file. Close the Queue first.
+// Close writes what the queue's write-ahead log holds to the file and closes it. Close the Queue
+// first.
 func (db *DB) Close() error {
+	qerr := db.qlog.close()
 	if err := db.bolt.Close(); err != nil {
 		return fmt.Errorf("bolt: close: %w", err)
+	}
+	if qerr != nil {
+		return fmt.Errorf("bolt: close: %w", qerr)
 	}
 	return nil
 }
@@ -156,6 +167,10 @@ func (db *DB) Snapshot(ctx context.Context) (*Snapshot, error) {
 		f.Close()
 		os.Remove(f.Name())
 		return nil, fmt.Errorf("bolt: snapshot: %w", err)
+	}
+	// Every acknowledged queue change goes into the copy: write the WAL to the file first.
+	if err := db.qlog.flush(); err != nil {
+		return fail(err)
 	}
 	var n int64
 	err = db.bolt.View(func(tx *bbolt.Tx) error {
@@ -259,6 +274,11 @@ func RestoreFile(src io.Reader, path string) error {
 	}
 	if err := os.Chmod(tmpName, 0o600); err != nil {
 		return fmt.Errorf("bolt: restore: %w", err)
+	}
+	// The queue's write-ahead log belongs to the file being replaced: replayed onto the
+	// backup it would bring back what the restore takes away.
+	if err := removeWAL(path); err != nil {
+		return fmt.Errorf("bolt: restore: remove the old queue log: %w", err)
 	}
 	if err := os.Rename(tmpName, path); err != nil {
 		return fmt.Errorf("bolt: restore: %w", err)

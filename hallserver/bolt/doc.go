@@ -14,6 +14,7 @@
 //	logstore.go    what the two log stores share: the commit transaction (failpoint, health),
 //	               event encoding and reading, idempotency records
 //	queuestore.go  enginehost.QueueStore: tickets, open index, hall events, meta, idem
+//	queuewal.go    the queues' write-ahead log: group commit, overlay, checkpoints, replay
 //	casestore.go   enginehost.CaseStore: cases and their indexes, case events, learned examples
 //	queue.go       bolt.Queue / NewQueue: the queue service (enginehost.Queue) on queuestore
 //	cases.go       bolt.Cases / NewCases: the case service (enginehost.Cases) on casestore
@@ -35,7 +36,10 @@
 //
 //	tickets        ticket ID → hall.Ticket, every ticket ever issued, as of its last change
 //	               (ticket ID: {hall}-{yyyymmdd}-{seq of the issue})
-//	tokens         follow token (32 base32 characters) → ticket ID; written once, at the issue
+//	tokens         follow token (32 base32 characters) → ticket ID; written once, at the issue.
+//	               Tokens issued since issue 19 start with the issue time (ms, 6 bytes) in an
+//	               ASCII-ordered base32 alphabet, so new keys go at the end of the index;
+//	               older tokens are fully random (both are looked up the same way)
 //	open/{hall}    ticket ID → nil, for tickets the engine must restore (open states and no-shows
 //	               that may still be reinstated); start-up reads only this and meta. A day reset
 //	               deletes and recreates the bucket from the tickets of its change.
@@ -44,6 +48,29 @@
 //	idem           {hall} + "/" + idempotency key → {"id": ticket ID, "at": time stored,
 //	               "seq": seq of the ticket's issue event, omitted when 0 (records written before
 //	               it was kept)}; pruned after IdempotencyTTL
+//
+//	wal            "applied" → LSN (8 bytes) of the last WAL record a checkpoint wrote (below)
+//
+// The queue write-ahead log (queuewal.go). The halls' queue changes are not written to the
+// buckets above by the group commit itself but appended to a WAL next to the file and
+// fdatasync'd (then acknowledged and published); a checkpoint writes them to the buckets every
+// 100 ms (or 4,096 changes) in one bbolt transaction, with wal/applied, and reads look at the
+// changes not yet checkpointed (kept in memory) before the file. Open replays the records after
+// wal/applied into the file and deletes the segments; Close checkpoints and deletes them too,
+// so a file whose server stopped cleanly has no WAL (a file of the layout before the WAL is one
+// with no segments and no "wal" bucket: it opens as is). Files, next to the data file PATH:
+//
+//	PATH-wal-XXXXXXXXXXXXXXXX  a segment: "ODQWAL1\n", its first LSN (8 bytes, big-endian), then
+//	                           records: length (4 bytes) and CRC-32C (4 bytes) of the payload,
+//	                           the payload = LSN (8 bytes) + the changes of one group commit
+//	                           (queueWrite.appendTo: hall, day-reset flag, tickets with token
+//	                           and open flag, events, idempotency record, meta JSON; the JSON
+//	                           values as in the buckets). LSNs go up by one; the first record
+//	                           that is torn, fails its CRC or is not the next LSN ends the log
+//	PATH-wal-spareN            a checkpointed segment kept for reuse: the next segment is made
+//	                           from it and written over (records left in it have older LSNs)
+//
+// A restore (RestoreFile) deletes the WAL of the file it replaces.
 //
 // The case system (casestore.go), one log:
 //
@@ -100,9 +127,10 @@
 //
 //	health         "probe" → the time of the last probe write (RFC 3339, text)
 //
-// Every change of a queue or the case system is written with its events in one transaction of
-// its group committer (one per family of logs, shared with the other changes queued at that
-// moment) and fsync'd before it is published or acknowledged (package enginehost).
+// Every change of a queue or the case system is written with its events in one record (queues:
+// the WAL) or transaction (cases) of its group committer (one per family of logs, shared with
+// the other changes queued at that moment) and fsync'd before it is published or acknowledged
+// (package enginehost).
 package bolt
 
 // Bucket names (the layout above).

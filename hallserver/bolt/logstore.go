@@ -60,24 +60,31 @@ func readEvents[E any](ctx context.Context, db *DB, bucket []byte, after, last u
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	events := make([]E, 0, min(uint64(limit), last-min(after, last)))
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bucket).Cursor()
-		for k, v := c.Seek(binary.BigEndian.AppendUint64(nil, after+1)); k != nil && len(events) < limit; k, v = c.Next() {
-			seq := binary.BigEndian.Uint64(k)
-			if seq > last {
-				break
-			}
-			var ev E
-			if err := json.Unmarshal(v, &ev); err != nil {
-				return fmt.Errorf("decode event %d: %w", seq, err)
-			}
-			events = append(events, ev)
-		}
-		return nil
+	var events []E
+	err := db.bolt.View(func(tx *bbolt.Tx) (err error) {
+		events, err = readEventsTx[E](tx, bucket, after, last, limit)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bolt: read %s: %w", bucket, err)
+	}
+	return events, nil
+}
+
+// readEventsTx is readEvents in the transaction tx.
+func readEventsTx[E any](tx *bbolt.Tx, bucket []byte, after, last uint64, limit int) ([]E, error) {
+	events := make([]E, 0, min(uint64(limit), last-min(after, last)))
+	c := tx.Bucket(bucket).Cursor()
+	for k, v := c.Seek(binary.BigEndian.AppendUint64(nil, after+1)); k != nil && len(events) < limit; k, v = c.Next() {
+		seq := binary.BigEndian.Uint64(k)
+		if seq > last {
+			break
+		}
+		var ev E
+		if err := json.Unmarshal(v, &ev); err != nil {
+			return nil, fmt.Errorf("decode event %d: %w", seq, err)
+		}
+		events = append(events, ev)
 	}
 	return events, nil
 }

@@ -469,6 +469,9 @@ func TestRestartKeepsNumbersAndDayReset(t *testing.T) {
 		}
 	}
 	var openN int
+	if err := e.db.qlog.flush(); err != nil { // the open index is written by the WAL's checkpoint
+		t.Fatal(err)
+	}
 	e.db.bolt.View(func(tx *bbolt.Tx) error { openN = tx.Bucket(openBucket("h1")).Stats().KeyN; return nil })
 	if openN != 0 {
 		t.Fatalf("open index holds %d after the day reset", openN)
@@ -521,6 +524,7 @@ func TestIdempotency(t *testing.T) {
 	}
 	// Keys expire after a day and are pruned.
 	e.clk.Add(IdempotencyTTL + time.Hour)
+	e.db.qlog.flush()
 	e.db.pruneIdem(bucketIdem, IdempotencyTTL, e.clk.Now())
 	var n int
 	e.db.bolt.View(func(tx *bbolt.Tx) error { n = tx.Bucket(bucketIdem).Stats().KeyN; return nil })

@@ -35,48 +35,117 @@ func newQueueStore(db *DB, campus hall.Campus, now func() time.Time) (*queueStor
 	return &queueStore{db: db, now: now}, nil
 }
 
-// queueWrite is a change of one hall prepared for the committer: the JSON of its tickets and
-// events, encoded in the caller's goroutine.
+// queueWrite is a change of one hall prepared for the committer: what the WAL record and the
+// checkpoint write (queuewal.go), encoded in the caller's goroutine.
 type queueWrite struct {
 	hall    string
-	change  queue.Change
-	idemKey string // set for an issue with an idempotency key (stored in the same transaction)
-	idemID  string
-	tickets [][]byte
-	events  [][]byte
+	reset   bool // the day reset: the open index starts again from the change's tickets
+	tickets []ticketWrite
+	events  []eventWrite
+	idemKey string // hall + "/" + idempotency key of an issue with one ("" when none)
+	idemVal []byte // its idemRecord JSON
+	// meta is the JSON of the hall's queue.Meta after the change; the committer encodes it from
+	// metaSrc for the last change of each hall in a batch (nil on the others: unchanged).
+	meta    []byte
+	metaSrc *queue.Meta
+	lsn     uint64 // the WAL record that holds the change, once committed
 }
 
-// Prepare encodes the change's tickets and events.
+// Prepare encodes the change's tickets, events and idempotency record.
 func (s *queueStore) Prepare(code string, ch queue.Change, idemKey, idemID string) (any, error) {
-	w := &queueWrite{hall: code, change: ch, idemKey: idemKey, idemID: idemID}
-	w.tickets = make([][]byte, len(ch.Tickets))
+	w := &queueWrite{hall: code, reset: dayReset(ch), metaSrc: &ch.Meta}
+	w.tickets = make([]ticketWrite, len(ch.Tickets))
 	for i := range ch.Tickets {
-		v, err := json.Marshal(&ch.Tickets[i])
+		t := &ch.Tickets[i]
+		v, err := json.Marshal(t)
 		if err != nil {
-			return nil, fmt.Errorf("encode ticket %s: %w", ch.Tickets[i].ID, err)
+			return nil, fmt.Errorf("encode ticket %s: %w", t.ID, err)
 		}
-		w.tickets[i] = v
+		w.tickets[i] = ticketWrite{id: t.ID, val: v, open: keepOpen(t)}
+		if t.Token != "" && issuedIn(ch, t.ID) {
+			// A token never changes: write it once (random keys cost a page each).
+			w.tickets[i].token = t.Token
+		}
 	}
-	var err error
-	if w.events, err = encodeEach(ch.Events); err != nil {
-		return nil, err
+	w.events = make([]eventWrite, len(ch.Events))
+	for i := range ch.Events {
+		v, err := json.Marshal(&ch.Events[i])
+		if err != nil {
+			return nil, fmt.Errorf("encode event %d: %w", ch.Events[i].Seq, err)
+		}
+		w.events[i] = eventWrite{seq: ch.Events[i].Seq, val: v}
+	}
+	if idemKey != "" {
+		var seq uint64
+		if n := len(ch.Events); n > 0 {
+			seq = ch.Events[n-1].Seq
+		}
+		w.idemKey = code + "/" + idemKey
+		w.idemVal, _ = json.Marshal(idemRecord{ID: idemID, At: s.now().UTC(), Seq: seq})
 	}
 	return w, nil
 }
 
-// Commit writes the batch in one transaction: tickets, tokens, open index, events, idempotency
-// keys and each hall's latest meta.
+// encodeMeta encodes a hall's meta for the WAL and the file.
+func encodeMeta(m *queue.Meta) ([]byte, error) {
+	v, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("encode meta: %w", err)
+	}
+	return v, nil
+}
+
+// Commit makes the batch durable in one WAL record (queuewal.go): tickets, tokens, open index,
+// events, idempotency keys and each hall's latest meta. A checkpoint writes them to the file.
 func (s *queueStore) Commit(batch []any) error {
-	return s.db.commit(func(tx *bbolt.Tx) error { return s.write(tx, prepared[*queueWrite](batch)) })
+	return s.db.qlog.append(prepared[*queueWrite](batch))
 }
 
 // Events reads the hall's committed events after seq up to last.
 func (s *queueStore) Events(ctx context.Context, code string, after, last uint64, limit int) ([]hall.Event, error) {
-	return readEvents[hall.Event](ctx, s.db, eventsBucket(code), after, last, limit)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []hall.Event
+	err := s.db.qlog.view(func(tx *bbolt.Tx) error {
+		ov, first := s.db.qlog.overlayEvents(code, after, last)
+		fileLast := last
+		if first != 0 && first-1 < fileLast {
+			fileLast = first - 1 // the overlay holds the hall's events from first on
+		}
+		var err error
+		if after < fileLast {
+			if out, err = readEventsTx[hall.Event](tx, eventsBucket(code), after, fileLast, limit); err != nil {
+				return err
+			}
+		}
+		for _, e := range ov {
+			if len(out) >= limit {
+				break
+			}
+			var ev hall.Event
+			if err := json.Unmarshal(e.val, &ev); err != nil {
+				return fmt.Errorf("decode event %d: %w", e.seq, err)
+			}
+			out = append(out, ev)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bolt: read %s: %w", eventsBucket(code), err)
+	}
+	if out == nil {
+		out = []hall.Event{}
+	}
+	return out, nil
 }
 
 // load reads a hall's meta (hasMeta false when it has none yet) and its open tickets.
 func (s *queueStore) LoadHall(code string) (meta queue.Meta, hasMeta bool, open []hall.Ticket, err error) {
+	// The open index and meta are read from the file only: write what the WAL holds first.
+	if err := s.db.qlog.flush(); err != nil {
+		return queue.Meta{}, false, nil, fmt.Errorf("bolt: load hall %s: %w", code, err)
+	}
 	err = s.db.bolt.View(func(tx *bbolt.Tx) error {
 		if v := tx.Bucket(bucketMeta).Get([]byte(code)); v != nil {
 			if err := json.Unmarshal(v, &meta); err != nil {
@@ -100,11 +169,27 @@ func (s *queueStore) LoadHall(code string) (meta queue.Meta, hasMeta bool, open 
 
 // Idem returns the record stored for an idempotency key of the hall (ID "" when none).
 func (s *queueStore) Idem(code, key string) (enginehost.IdemRecord, error) {
-	return s.db.readIdem(bucketIdem, code+"/"+key)
+	k := code + "/" + key
+	var rec idemRecord
+	err := s.db.qlog.view(func(tx *bbolt.Tx) error {
+		v, ok := s.db.qlog.idemRecord(k)
+		if !ok {
+			v = tx.Bucket(bucketIdem).Get([]byte(k))
+		}
+		if v == nil {
+			return nil
+		}
+		return json.Unmarshal(v, &rec)
+	})
+	if err != nil {
+		return enginehost.IdemRecord{}, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: idempotency lookup: %v", err)
+	}
+	return enginehost.IdemRecord(rec), nil
 }
 
 // PruneIdem deletes the hall idempotency records older than ttl.
 func (s *queueStore) PruneIdem(ttl time.Duration, now time.Time) {
+	s.db.qlog.flush() // the records still in the WAL's overlay too (an error: pruned next time)
 	s.db.pruneIdem(bucketIdem, ttl, now)
 }
 
@@ -114,8 +199,11 @@ func (s *queueStore) TicketByID(ctx context.Context, id string) (*hall.Ticket, e
 		return nil, err
 	}
 	var t *hall.Ticket
-	err := s.db.bolt.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketTickets).Get([]byte(id))
+	err := s.db.qlog.view(func(tx *bbolt.Tx) error {
+		v, ok := s.db.qlog.ticket(id)
+		if !ok {
+			v = tx.Bucket(bucketTickets).Get([]byte(id))
+		}
 		if v == nil {
 			return nil
 		}
@@ -131,13 +219,22 @@ func (s *queueStore) TicketByID(ctx context.Context, id string) (*hall.Ticket, e
 	return t, nil
 }
 
-// ticketByToken reads the committed ticket the follow token names, nil when none.
-func ticketByToken(tx *bbolt.Tx, token string) (*hall.Ticket, error) {
-	id := tx.Bucket(bucketTokens).Get([]byte(token))
+// ticketByToken reads the committed ticket the follow token names, nil when none. tx must be a
+// transaction of db.qlog.view or db.qlog.update (the WAL's overlay is looked at first).
+func (db *DB) ticketByToken(tx *bbolt.Tx, token string) (*hall.Ticket, error) {
+	var id []byte
+	if ref, ok := db.qlog.tokenID(token); ok {
+		id = []byte(ref)
+	} else {
+		id = tx.Bucket(bucketTokens).Get([]byte(token))
+	}
 	if id == nil {
 		return nil, nil
 	}
-	v := tx.Bucket(bucketTickets).Get(id)
+	v, ok := db.qlog.ticket(string(id))
+	if !ok {
+		v = tx.Bucket(bucketTickets).Get(id)
+	}
 	if v == nil {
 		return nil, nil
 	}
@@ -154,8 +251,8 @@ func (s *queueStore) TicketByToken(ctx context.Context, token string) (*hall.Tic
 		return nil, err
 	}
 	var t *hall.Ticket
-	err := s.db.bolt.View(func(tx *bbolt.Tx) (err error) {
-		t, err = ticketByToken(tx, token)
+	err := s.db.qlog.view(func(tx *bbolt.Tx) (err error) {
+		t, err = s.db.ticketByToken(tx, token)
 		return err
 	})
 	if err != nil {
@@ -167,78 +264,70 @@ func (s *queueStore) TicketByToken(ctx context.Context, token string) (*hall.Tic
 	return t, nil
 }
 
-// write puts one batch into the transaction: tickets, tokens, open index, events, idempotency keys
-// and each hall's latest meta.
-func (s *queueStore) write(tx *bbolt.Tx, batch []*queueWrite) error {
+// writeQueue puts committed queue changes into the transaction, in order (a checkpoint, the
+// replay of the WAL): tickets, tokens, open index, events, idempotency keys and meta.
+func writeQueue(tx *bbolt.Tx, batch []*queueWrite) error {
 	tickets := tx.Bucket(bucketTickets)
 	tokens := tx.Bucket(bucketTokens)
 	idem := tx.Bucket(bucketIdem)
-	metas := map[string]*queue.Meta{}
+	meta := tx.Bucket(bucketMeta)
 	var key [8]byte
-	for _, r := range batch {
-		code := r.hall
-		open := tx.Bucket(openBucket(code))
-		events := tx.Bucket(eventsBucket(code))
-		if dayReset(r.change) {
+	for _, w := range batch {
+		code := w.hall
+		open, err := tx.CreateBucketIfNotExists(openBucket(code))
+		if err != nil {
+			return fmt.Errorf("open index %s: %w", code, err)
+		}
+		events, err := tx.CreateBucketIfNotExists(eventsBucket(code))
+		if err != nil {
+			return fmt.Errorf("events %s: %w", code, err)
+		}
+		if w.reset {
 			// At the day reset the engine drops every ticket it held (no-shows without an
 			// event) except those at a counter, which the change lists with the cancelled
 			// ones: the index starts again from the tickets of this change.
 			if err := tx.DeleteBucket(openBucket(code)); err != nil {
 				return fmt.Errorf("reset open index %s: %w", code, err)
 			}
-			var err error
 			if open, err = tx.CreateBucket(openBucket(code)); err != nil {
 				return fmt.Errorf("reset open index %s: %w", code, err)
 			}
 		}
-		for i := range r.change.Tickets {
-			t := &r.change.Tickets[i]
-			id := []byte(t.ID)
-			if err := tickets.Put(id, r.tickets[i]); err != nil {
-				return fmt.Errorf("put ticket %s: %w", t.ID, err)
+		for i := range w.tickets {
+			t := &w.tickets[i]
+			id := []byte(t.id)
+			if err := tickets.Put(id, t.val); err != nil {
+				return fmt.Errorf("put ticket %s: %w", t.id, err)
 			}
-			if t.Token != "" && issuedIn(r.change, t.ID) {
-				// A token never changes: write it once (random keys cost a page each).
-				if err := tokens.Put([]byte(t.Token), id); err != nil {
+			if t.token != "" {
+				if err := tokens.Put([]byte(t.token), id); err != nil {
 					return fmt.Errorf("put token: %w", err)
 				}
 			}
-			var err error
-			if keepOpen(t) {
+			if t.open {
 				err = open.Put(id, nil)
 			} else {
 				err = open.Delete(id)
 			}
 			if err != nil {
-				return fmt.Errorf("open index %s: %w", t.ID, err)
+				return fmt.Errorf("open index %s: %w", t.id, err)
 			}
 		}
-		for i := range r.change.Events {
-			ev := &r.change.Events[i]
-			binary.BigEndian.PutUint64(key[:], ev.Seq)
-			if err := events.Put(key[:], r.events[i]); err != nil {
-				return fmt.Errorf("put event %s/%d: %w", code, ev.Seq, err)
+		for _, e := range w.events {
+			binary.BigEndian.PutUint64(key[:], e.seq)
+			if err := events.Put(key[:], e.val); err != nil {
+				return fmt.Errorf("put event %s/%d: %w", code, e.seq, err)
 			}
 		}
-		if r.idemKey != "" {
-			var seq uint64
-			if n := len(r.change.Events); n > 0 {
-				seq = r.change.Events[n-1].Seq
-			}
-			v, _ := json.Marshal(idemRecord{ID: r.idemID, At: s.now().UTC(), Seq: seq})
-			if err := idem.Put([]byte(code+"/"+r.idemKey), v); err != nil {
+		if w.idemKey != "" {
+			if err := idem.Put([]byte(w.idemKey), w.idemVal); err != nil {
 				return fmt.Errorf("put idempotency key: %w", err)
 			}
 		}
-		metas[code] = &r.change.Meta
-	}
-	for code, m := range metas {
-		v, err := json.Marshal(m)
-		if err != nil {
-			return fmt.Errorf("encode meta %s: %w", code, err)
-		}
-		if err := tx.Bucket(bucketMeta).Put([]byte(code), v); err != nil {
-			return fmt.Errorf("put meta %s: %w", code, err)
+		if w.meta != nil {
+			if err := meta.Put([]byte(code), w.meta); err != nil {
+				return fmt.Errorf("put meta %s: %w", code, err)
+			}
 		}
 	}
 	return nil

@@ -42,8 +42,8 @@ func (v *VisitRatings) RateVisit(ctx context.Context, token string, r hall.Visit
 	}
 	r.At = v.now().UTC()
 	var refused error
-	err := v.db.bolt.Update(func(tx *bbolt.Tx) error {
-		t, err := ticketByToken(tx, token)
+	err := v.db.qlog.update(func(tx *bbolt.Tx) error {
+		t, err := v.db.ticketByToken(tx, token)
 		switch {
 		case err != nil:
 			return err
@@ -80,8 +80,8 @@ func (v *VisitRatings) VisitRating(ctx context.Context, token string) (*hall.Vis
 		return nil, err
 	}
 	var out *hall.VisitRating
-	err := v.db.bolt.View(func(tx *bbolt.Tx) error {
-		t, err := ticketByToken(tx, token)
+	err := v.db.qlog.view(func(tx *bbolt.Tx) error {
+		t, err := v.db.ticketByToken(tx, token)
 		if err != nil || t == nil {
 			return err
 		}
