@@ -9,6 +9,7 @@
 //	hallctl backup -data F -o backup.db                offline, server stopped
 //	hallctl restore -data F backup.db                  server stopped
 //	hallctl history -data F [-tickets N -cases N -days N]   a year of history in a new file (measurements)
+//	hallctl latency -server URL [-username U] [-n 100] PATH…  p50/p99 of GETs (password on stdin)
 package main
 
 import (
@@ -46,7 +47,8 @@ const usage = `usage:
   hallctl device add -data FILE -role kiosk|display -hall HALL [-name TEXT] [-token TOKEN]   (default: a generated token; -token needs at least 128 bits)
   hallctl backup (-server URL [-token -] | -data FILE) -o OUT   (admin token from ONEDOOR_TOKEN, or on stdin with -token -)
   hallctl restore -data FILE BACKUP
-  hallctl history -data FILE [-campus FILE] [-tickets 300000] [-cases 30000] [-days 365] [-seed 1]   (a new file; for measurements)`
+  hallctl history -data FILE [-campus FILE] [-tickets 300000] [-cases 30000] [-days 365] [-seed 1]   (a new file; for measurements)
+  hallctl latency [-server URL] [-username NAME] [-n 100] PATH...   (password on stdin; p50/p99 of GET PATH)`
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) < 1 {
@@ -65,6 +67,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return restoreCmd(args[1:], stdout, stderr)
 	case "history":
 		return historyCmd(ctx, args[1:], stdout, stderr)
+	case "latency":
+		return latencyCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

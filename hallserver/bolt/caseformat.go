@@ -407,3 +407,27 @@ func (ct caseTx) decode(id, v []byte, c *hall.Case) error {
 	}
 	return nil
 }
+
+// reportForm decodes a case's record into c with, of its timeline, only the returns to triage
+// (CaseEvReturned entries, which the statistics attribute to the department that returned):
+// what the statistics and reports read (cases.Stats, Series, Daily). A record counts its returns
+// (Returns): the timeline is read only when it has some.
+func (ct caseTx) reportForm(id, v []byte, c *hall.Case) error {
+	if err := json.Unmarshal(v, c); err != nil {
+		return fmt.Errorf("decode case %s: %w", id, err)
+	}
+	if c.Timeline == nil && c.Returns > 0 {
+		if err := ct.decode(id, v, c); err != nil {
+			return err
+		}
+	}
+	tl := []hall.CaseEntry{}
+	for _, en := range c.Timeline {
+		if en.Type == hall.CaseEvReturned {
+			tl = append(tl, en)
+		}
+	}
+	c.Timeline = tl
+	c.Route = nil
+	return nil
+}

@@ -405,7 +405,7 @@ func loadCases(ctx context.Context, db *DB, campus hall.Campus, start time.Time,
 			return err
 		}
 		// Spread over the days, within 8:00–18:00.
-		day := start.Add(time.Duration(int64(span) * int64(i) / int64(cfg.Cases)))
+		day := start.Add(time.Duration(float64(span) * float64(i) / float64(cfg.Cases)))
 		y, m, d := day.In(loc).Date()
 		at := time.Date(y, m, d, 8, 0, 0, 0, loc).Add(time.Duration(rnd.IntN(10*3600)) * time.Second)
 		if err := runUntil(at); err != nil {
