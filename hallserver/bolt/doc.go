@@ -17,6 +17,8 @@
 //	casestore.go   enginehost.CaseStore: cases and their indexes, case events, learned examples
 //	caseformat.go  how a case and a case event are stored (format 2), reading them back, and the
 //	               migration of files written before it
+//	history.go     LoadHistory: a year of tickets and cases in a new file (hallctl history; the
+//	               start-up and report measurements of docs/PERFORMANCE.md)
 //	queue.go       bolt.Queue / NewQueue: the queue service (enginehost.Queue) on queuestore
 //	cases.go       bolt.Cases / NewCases: the case service (enginehost.Cases) on casestore
 //	auth.go        Auth (hall.AuthService): staff, devices, sessions
