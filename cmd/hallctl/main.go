@@ -8,6 +8,8 @@
 //	hallctl backup -server URL -o backup.db            online, while the server runs (token in ONEDOOR_TOKEN)
 //	hallctl backup -data F -o backup.db                offline, server stopped
 //	hallctl restore -data F backup.db                  server stopped
+//	hallctl history -data F [-tickets N -cases N -days N]   a year of history in a new file (measurements)
+//	hallctl latency -server URL [-username U] [-n 100] PATH…  p50/p99 of GETs (password on stdin)
 package main
 
 import (
@@ -44,7 +46,9 @@ const usage = `usage:
   hallctl staff add -data FILE -username NAME -role admin|supervisor|counter|handler [-halls h1,h2|all] [-department CODE] [-name TEXT] [-replace]   (password read from stdin; a counter needs -halls, a handler -department)
   hallctl device add -data FILE -role kiosk|display -hall HALL [-name TEXT] [-token TOKEN]   (default: a generated token; -token needs at least 128 bits)
   hallctl backup (-server URL [-token -] | -data FILE) -o OUT   (admin token from ONEDOOR_TOKEN, or on stdin with -token -)
-  hallctl restore -data FILE BACKUP`
+  hallctl restore -data FILE BACKUP
+  hallctl history -data FILE [-campus FILE] [-tickets 300000] [-cases 30000] [-days 365] [-seed 1]   (a new file; for measurements)
+  hallctl latency [-server URL] [-username NAME] [-n 100] PATH...   (password on stdin; p50/p99 of GET PATH)`
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) < 1 {
@@ -61,6 +65,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return backupCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "restore":
 		return restoreCmd(args[1:], stdout, stderr)
+	case "history":
+		return historyCmd(ctx, args[1:], stdout, stderr)
+	case "latency":
+		return latencyCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
@@ -264,5 +272,53 @@ func restoreCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "restored %s from %s\n", *data, fs.Arg(0))
+	return nil
+}
+
+// historyCmd fills a new data file with a history ending now (bolt.LoadHistory): the start-up
+// and report measurements of docs/PERFORMANCE.md.
+func historyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("history", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", "", "bbolt data file to create (must not hold a history yet)")
+	campusFile := fs.String("campus", "", "campus YAML file (default: the demo campus, as hallserver -demo)")
+	tickets := fs.Int("tickets", 300_000, "finished tickets")
+	nCases := fs.Int("cases", 30_000, "cases")
+	days := fs.Int("days", 365, "days of history, ending now")
+	seed := fs.Uint64("seed", 1, "seed of the simulated choices")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *data == "" {
+		return errors.New("history needs -data")
+	}
+	if *tickets < 0 || *nCases < 0 || *days < 1 {
+		return errors.New("history: -tickets and -cases must be at least 0, -days at least 1")
+	}
+	c := campus.Demo()
+	if *campusFile != "" {
+		var err error
+		if c, err = campus.LoadFile(*campusFile); err != nil {
+			return err
+		}
+	}
+	db, err := bolt.Open(*data)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	t0 := time.Now()
+	st, err := bolt.LoadHistory(ctx, db, c, bolt.HistoryConfig{Tickets: *tickets, Cases: *nCases, Days: *days,
+		End: time.Now(), Seed: *seed, Log: stdout})
+	if err != nil {
+		return err
+	}
+	fi, err := os.Stat(*data)
+	if err != nil {
+		return err
+	}
+	size := fi.Size()
+	fmt.Fprintf(stdout, "history written to %s in %v: %d tickets (%d events), %d cases (%d events, %d open), %d MiB\n",
+		*data, time.Since(t0).Round(time.Second), st.Tickets, st.TicketEvents, st.Cases, st.CaseEvents, st.OpenCases, size>>20)
 	return nil
 }

@@ -26,7 +26,8 @@ type Cases = enginehost.Cases
 
 // NewCases loads the case system from the file (its meta, open cases and learned router
 // examples, never the history) and starts the group committer and the tick loop; see
-// enginehost.NewCases for cfg and now.
+// enginehost.NewCases for cfg and now. It then reads the final cases of the last WarmReports
+// into the report cache in the background (ctx ends it).
 func NewCases(ctx context.Context, db *DB, campus hall.Campus, cfg cases.Config, now func() time.Time) (*Cases, error) {
 	if now == nil {
 		now = time.Now
@@ -35,5 +36,19 @@ func NewCases(ctx context.Context, db *DB, campus hall.Campus, cfg cases.Config,
 	if err != nil {
 		return nil, err
 	}
-	return enginehost.NewCases(ctx, store, campus, cfg, now, enginehost.WithCaseFailpoint(db.failpoint))
+	cs, err := enginehost.NewCases(ctx, store, campus, cfg, now, enginehost.WithCaseFailpoint(db.failpoint))
+	if err != nil {
+		return nil, err
+	}
+	// The reports' first request would otherwise decode every final case of its windows.
+	go func() {
+		t := now()
+		_, _ = store.FinalCases(ctx, t.Add(-WarmReports), t.Add(time.Hour))
+	}()
+	return cs, nil
 }
+
+// WarmReports is how far back NewCases reads the final cases into the report cache in the
+// background after start-up (the daily report's DailyLookback, the default weekly and monthly
+// series of the supervision page).
+const WarmReports = 200 * 24 * time.Hour

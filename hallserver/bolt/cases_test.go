@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -399,4 +400,54 @@ func mustJSON(t testing.TB, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestCaseReportsReadTheReportForm: the statistics, the series and the daily report read the
+// cases in their report form (final ones cached after the first read) and give the same figures
+// as computed from the full cases, the first time and the next, also for returns to triage.
+func TestCaseReportsReadTheReportForm(t *testing.T) {
+	e := newCaseEnv(t)
+	ctx := context.Background()
+	for i := 0; i < 6; i++ {
+		c := e.openCase(hall.OpenCaseRequest{Category: "library-seats", Text: fmt.Sprintf("第%d次投诉占座", i)})
+		if i%3 == 0 {
+			ret := handler(c.ID, hall.CaseActReturn, "library")
+			ret.Text = "不属于本部门"
+			e.act(ret)
+			d := hall.CaseAction{Case: c.ID, Action: hall.CaseActDispatch, Role: hall.RoleSupervisor, Actor: "supervisor", ActorDepartment: hall.OfficeDepartment, Department: "library"}
+			e.act(d)
+		}
+		e.act(handler(c.ID, hall.CaseActSign, "library"))
+		e.act(handler(c.ID, hall.CaseActReply, "library"))
+		if i%2 == 0 {
+			e.act(handler(c.ID, hall.CaseActArchive, "library"))
+		}
+		e.clk.Add(time.Minute)
+	}
+	from, to := e.clk.Now().Add(-time.Hour), e.clk.Now().Add(time.Minute)
+	full, err := e.cs.Received(ctx, from, to)
+	if err != nil || len(full) != 6 {
+		t.Fatalf("received %d %v", len(full), err)
+	}
+	want := mustJSON(t, cases.Stats(full, from, to, e.clk.Now()))
+	if !strings.Contains(want, `"returned":2`) {
+		t.Fatalf("the reference counts no returns: %s", want)
+	}
+	day, err := e.cs.Daily(ctx, e.clk.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := 0; round < 2; round++ {
+		st, err := e.cs.Stats(ctx, from, to)
+		if err != nil || mustJSON(t, st) != want {
+			t.Fatalf("round %d: stats %s %v, want %s", round, mustJSON(t, st), err, want)
+		}
+		again, err := e.cs.Daily(ctx, e.clk.Now())
+		if err != nil || mustJSON(t, again) != mustJSON(t, day) {
+			t.Fatalf("round %d: daily report changed:\n%s\n%s", round, mustJSON(t, again), mustJSON(t, day))
+		}
+	}
+	if len(full[0].Timeline) < 8 {
+		t.Fatalf("Received lost its full cases: %+v", full[0])
+	}
 }

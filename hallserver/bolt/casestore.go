@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -24,14 +25,24 @@ var _ enginehost.CaseStore = (*caseStore)(nil)
 type caseStore struct {
 	db  *DB
 	now func() time.Time
+
+	// reports holds the report form (reportForm) of final cases once read by FinalCases: a
+	// final case never changes again, so the supervision page's reports decode each at most
+	// once (about 1 KB each: a year of 30,000 cases, some 30 MiB).
+	mu      sync.Mutex
+	reports map[string]*hall.Case
 }
 
-// newCaseStore creates the case buckets when needed.
+// newCaseStore creates the case buckets when needed and rewrites case records and events stored
+// in the format before 2 (caseformat.go).
 func newCaseStore(db *DB, now func() time.Time) (*caseStore, error) {
 	if err := db.ensureBuckets(caseBuckets...); err != nil {
 		return nil, fmt.Errorf("bolt: create case buckets: %w", err)
 	}
-	return &caseStore{db: db, now: now}, nil
+	if _, _, err := migrateCases(db); err != nil {
+		return nil, err
+	}
+	return &caseStore{db: db, now: now, reports: map[string]*hall.Case{}}, nil
 }
 
 // caseWrite is a case change prepared for the committer.
@@ -40,19 +51,25 @@ type caseWrite struct {
 	idemKey string // source + 0x00 + key, for an Open with an idempotency key
 	idemID  string
 	opened  map[string]bool // IDs of the cases this change opens
-	cases   [][]byte        // JSON of change.Cases
-	events  [][]byte        // JSON of change.Events
+	cases   [][]byte        // the records of change.Cases (without their timelines; caseformat.go)
+	events  [][]byte        // change.Events as stored (caseformat.go)
 }
 
 // Prepare encodes the change's cases and events and notes the cases it opens.
 func (s *caseStore) Prepare(_ string, ch cases.Change, idemKey, idemID string) (any, error) {
 	w := &caseWrite{change: ch, idemKey: idemKey, idemID: idemID}
 	var err error
-	if w.cases, err = encodeEach(ch.Cases); err != nil {
-		return nil, err
+	w.cases = make([][]byte, len(ch.Cases))
+	for i := range ch.Cases {
+		if w.cases[i], err = encodeRecord(&ch.Cases[i]); err != nil {
+			return nil, err
+		}
 	}
-	if w.events, err = encodeEach(ch.Events); err != nil {
-		return nil, err
+	w.events = make([][]byte, len(ch.Events))
+	for i := range ch.Events {
+		if w.events[i], err = encodeCaseEvent(&ch.Events[i]); err != nil {
+			return nil, err
+		}
 	}
 	for i := range ch.Events {
 		if ev := &ch.Events[i]; ev.Type == hall.CaseEvReceived && ev.Case != nil {
@@ -71,9 +88,10 @@ func (s *caseStore) Commit(batch []any) error {
 	return s.db.commit(func(tx *bbolt.Tx) error { return s.write(tx, prepared[*caseWrite](batch)) })
 }
 
-// Events reads the committed case events after seq up to last.
+// Events reads the committed case events after seq up to last, each with its case as it was
+// after the event.
 func (s *caseStore) Events(ctx context.Context, _ string, after, last uint64, limit int) ([]hall.CaseEvent, error) {
-	return readEvents[hall.CaseEvent](ctx, s.db, bucketCaseEvents, after, last, limit)
+	return readCaseEvents(ctx, s.db, after, last, limit)
 }
 
 // LoadCases reads the meta, the open cases and the router examples learned from re-routings.
@@ -84,8 +102,15 @@ func (s *caseStore) LoadCases() (meta cases.Meta, open []hall.Case, learned []ha
 				return fmt.Errorf("decode case meta: %w", err)
 			}
 		}
-		var err error
-		if open, err = readIndexed[hall.Case](tx.Bucket(bucketCaseOpen), tx.Bucket(bucketCases)); err != nil {
+		ct := caseTxOf(tx)
+		err := tx.Bucket(bucketCaseOpen).ForEach(func(k, _ []byte) error {
+			c, err := ct.get(k)
+			if c != nil {
+				open = append(open, *c)
+			}
+			return err
+		})
+		if err != nil {
 			return err
 		}
 		return tx.Bucket(bucketCaseLearned).ForEach(func(k, v []byte) error {
@@ -123,25 +148,19 @@ func (s *caseStore) ReadCase(ctx context.Context, ref string, byToken bool) (*ha
 	}
 	var c *hall.Case
 	err := s.db.bolt.View(func(tx *bbolt.Tx) error {
-		all := tx.Bucket(bucketCases)
-		var v []byte
+		ct := caseTxOf(tx)
+		id := []byte(ref)
 		if byToken {
-			if id := tx.Bucket(bucketCaseTokens).Get([]byte(ref)); id != nil {
-				v = all.Get(id)
-			}
-		} else {
-			v = all.Get([]byte(ref))
-			if v == nil {
-				if id := tx.Bucket(bucketCaseNumbers).Get([]byte(strings.ToUpper(ref))); id != nil {
-					v = all.Get(id)
-				}
-			}
+			id = tx.Bucket(bucketCaseTokens).Get(id)
+		} else if ct.all.Get(id) == nil {
+			id = tx.Bucket(bucketCaseNumbers).Get([]byte(strings.ToUpper(ref)))
 		}
-		if v == nil {
+		if id == nil {
 			return nil
 		}
-		c = new(hall.Case)
-		return json.Unmarshal(v, c)
+		var err error
+		c, err = ct.get(id)
+		return err
 	})
 	if err != nil {
 		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: read case: %v", err)
@@ -155,7 +174,7 @@ func (s *caseStore) ClosedCases(ctx context.Context, f hall.CaseFilter, now time
 	prefix := append([]byte(f.Department), 0)
 	var out []hall.Case
 	err := s.db.bolt.View(func(tx *bbolt.Tx) error {
-		all := tx.Bucket(bucketCases)
+		ct := caseTxOf(tx)
 		c := tx.Bucket(bucketCaseClosed).Cursor()
 		// Seek just past the prefix range (or to its Until bound), then walk backwards.
 		hi := append([]byte(f.Department), 1)
@@ -181,13 +200,13 @@ func (s *caseStore) ClosedCases(ctx context.Context, f hall.CaseFilter, now time
 			if !f.Since.IsZero() && int64(binary.BigEndian.Uint64(rest)) < f.Since.UnixNano() {
 				break
 			}
-			v := all.Get(rest[8:])
+			v := ct.all.Get(rest[8:])
 			if v == nil {
 				continue
 			}
 			var cs hall.Case
-			if err := json.Unmarshal(v, &cs); err != nil {
-				return fmt.Errorf("decode case %s: %w", rest[8:], err)
+			if err := ct.decode(rest[8:], v, &cs); err != nil {
+				return err
 			}
 			if !cases.Match(&cs, f, now) {
 				continue
@@ -213,7 +232,7 @@ func (s *caseStore) ClosedCases(ctx context.Context, f hall.CaseFilter, now time
 func (s *caseStore) Received(ctx context.Context, from, to time.Time) ([]hall.Case, error) {
 	var cs []hall.Case
 	err := s.db.bolt.View(func(tx *bbolt.Tx) error {
-		all := tx.Bucket(bucketCases)
+		ct := caseTxOf(tx)
 		c := tx.Bucket(bucketCaseReceived).Cursor()
 		lo := binary.BigEndian.AppendUint64(nil, uint64(max(from.UnixNano(), 0)))
 		n := 0
@@ -223,15 +242,60 @@ func (s *caseStore) Received(ctx context.Context, from, to time.Time) ([]hall.Ca
 					return err
 				}
 			}
-			v := all.Get(k[8:])
+			v := ct.all.Get(k[8:])
 			if v == nil {
 				continue
 			}
 			var one hall.Case
-			if err := json.Unmarshal(v, &one); err != nil {
-				return fmt.Errorf("decode case %s: %w", k[8:], err)
+			if err := ct.decode(k[8:], v, &one); err != nil {
+				return err
 			}
 			cs = append(cs, one)
+		}
+		return nil
+	})
+	return cs, err
+}
+
+// FinalCases reads the committed final cases received in [from, to), oldest first, in their
+// report form (reportForm), from the cache once read (a final case never changes again): the
+// cases are shared, read them only. Its errors are the raw ones of the read.
+func (s *caseStore) FinalCases(ctx context.Context, from, to time.Time) ([]*hall.Case, error) {
+	var cs []*hall.Case
+	err := s.db.bolt.View(func(tx *bbolt.Tx) error {
+		ct := caseTxOf(tx)
+		open := tx.Bucket(bucketCaseOpen)
+		c := tx.Bucket(bucketCaseReceived).Cursor()
+		lo := binary.BigEndian.AppendUint64(nil, uint64(max(from.UnixNano(), 0)))
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		n := 0
+		for k, _ := c.Seek(lo); k != nil && len(k) >= 8 && int64(binary.BigEndian.Uint64(k)) < to.UnixNano(); k, _ = c.Next() {
+			if n++; n%256 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			id := k[8:]
+			if r := s.reports[string(id)]; r != nil {
+				cs = append(cs, r)
+				continue
+			}
+			if open.Get(id) != nil {
+				continue
+			}
+			v := ct.all.Get(id)
+			if v == nil {
+				continue
+			}
+			one := new(hall.Case)
+			if err := ct.reportForm(id, v, one); err != nil {
+				return err
+			}
+			if one.State.Final() {
+				s.reports[one.ID] = one
+				cs = append(cs, one)
+			}
 		}
 		return nil
 	})
@@ -253,21 +317,23 @@ func closedKey(dept string, c *hall.Case) []byte {
 	return append(k, receivedKey(c)...)
 }
 
-// write puts one batch into the transaction: cases and their indexes, events, learned examples,
+// write puts one batch into the transaction: cases (record and new timeline entries) and their
+// indexes, events, learned examples,
 // idempotency keys and the latest meta.
 func (s *caseStore) write(tx *bbolt.Tx, batch []*caseWrite) error {
-	all := tx.Bucket(bucketCases)
+	ct := caseTxOf(tx)
 	numbers, tokens := tx.Bucket(bucketCaseNumbers), tx.Bucket(bucketCaseTokens)
 	open, received, closed := tx.Bucket(bucketCaseOpen), tx.Bucket(bucketCaseReceived), tx.Bucket(bucketCaseClosed)
 	events, learned, idem := tx.Bucket(bucketCaseEvents), tx.Bucket(bucketCaseLearned), tx.Bucket(bucketCaseIdem)
+	events.FillPercent = caseEventsFill
 	var meta *cases.Meta
 	var key [10]byte
 	for _, r := range batch {
 		for i := range r.change.Cases {
 			c := &r.change.Cases[i]
 			id := []byte(c.ID)
-			if err := all.Put(id, r.cases[i]); err != nil {
-				return fmt.Errorf("put case %s: %w", c.ID, err)
+			if err := ct.put(c, r.cases[i]); err != nil {
+				return err
 			}
 			if r.opened[c.ID] {
 				// Numbers, tokens and the receipt time never change: write them once.

@@ -16,6 +16,10 @@
 //	queuestore.go  enginehost.QueueStore: tickets, open index, hall events, meta, idem
 //	queuewal.go    the queues' write-ahead log: group commit, overlay, checkpoints, replay
 //	casestore.go   enginehost.CaseStore: cases and their indexes, case events, learned examples
+//	caseformat.go  how a case and a case event are stored (format 2), reading them back, and the
+//	               migration of files written before it
+//	history.go     LoadHistory: a year of tickets and cases in a new file (hallctl history; the
+//	               start-up and report measurements of docs/PERFORMANCE.md)
 //	queue.go       bolt.Queue / NewQueue: the queue service (enginehost.Queue) on queuestore
 //	cases.go       bolt.Cases / NewCases: the case service (enginehost.Cases) on casestore
 //	auth.go        Auth (hall.AuthService): staff, devices, sessions
@@ -72,10 +76,16 @@
 //
 // A restore (RestoreFile) deletes the WAL of the file it replaces.
 //
-// The case system (casestore.go), one log:
+// The case system (casestore.go, caseformat.go), one log. Each case is stored once: its record
+// and its timeline entries; each event holds what the event says and the case's small part as it
+// was then, never the case's lists (format 2, since issue 19; before, every event held a full
+// copy of its case and each record its timeline, so a case's events grew with the square of its
+// timeline):
 //
-//	cases           case ID → hall.Case, every case ever opened, as of its last change
-//	                (case ID: case-{yyyymmdd}-{seq of the opening})
+//	cases           case ID → hall.Case without its timeline ("timeline": null), as of its last
+//	                change; every case ever opened (case ID: case-{yyyymmdd}-{seq of the opening})
+//	cases.timeline  case ID + 0x00 + index (4 bytes) → hall.CaseEntry: the case's timeline, one
+//	                entry per key, written once (the engine only appends to a timeline)
 //	cases.number    case number → case ID (written once)
 //	cases.token     follow token → case ID (written once)
 //	cases.open      case ID → nil, for cases not final: start-up reads only this and the meta
@@ -83,10 +93,18 @@
 //	cases.closed    department + 0x00 + ReceivedAt (8 bytes) + case ID → nil, for final cases:
 //	                one key per involved department (handling department and co-handlers) plus
 //	                one with the empty department (all cases); written once, when final
-//	cases.events    seq → hall.CaseEvent: the case log
+//	cases.events    seq → the event: hall.CaseEvent's fields, with "case" the case after the event
+//	                without its append-only lists (timeline, replies, ratings, duplicates: null
+//	                or left out), and "lens": {"timeline", "replies", "ratings", "duplicates"}
+//	                their lengths then. Read back, the event gets the first "lens" entries of
+//	                the case's current lists: the case as it was after the event, as it was
+//	                published. An event without "lens" (format 1) holds its full case.
 //	cases.learned   seq of the change (8 bytes) + index in it (2 bytes) → hall.RouteExample
 //	                (texts the router learned from re-routings; replayed at start-up)
-//	cases.meta      "meta" → cases.Meta
+//	cases.meta      "meta" → cases.Meta; "events-format" → "2" once every record and event is in
+//	                format 2 (opening the case store rewrites format 1 records and events,
+//	                2,000 per transaction, then sets it; a record or event still in format 1
+//	                reads as before)
 //	cases.idem      source + 0x00 + idempotency key → {"id": case ID, "at": time stored};
 //	                pruned after CaseIdempotencyTTL
 //
@@ -150,11 +168,12 @@ var (
 	bucketCaseReceived = []byte("cases.received")
 	bucketCaseClosed   = []byte("cases.closed")
 	bucketCaseEvents   = []byte("cases.events")
+	bucketCaseTimeline = []byte("cases.timeline")
 	bucketCaseLearned  = []byte("cases.learned")
 	bucketCaseMeta     = []byte("cases.meta")
 	bucketCaseIdem     = []byte("cases.idem")
 	caseMetaKey        = []byte("meta")
-	caseBuckets        = [][]byte{bucketCases, bucketCaseNumbers, bucketCaseTokens, bucketCaseOpen, bucketCaseReceived, bucketCaseClosed, bucketCaseEvents, bucketCaseLearned, bucketCaseMeta, bucketCaseIdem}
+	caseBuckets        = [][]byte{bucketCases, bucketCaseNumbers, bucketCaseTokens, bucketCaseOpen, bucketCaseReceived, bucketCaseClosed, bucketCaseEvents, bucketCaseTimeline, bucketCaseLearned, bucketCaseMeta, bucketCaseIdem}
 
 	bucketTopicAnswers   = []byte("topics.answers")
 	bucketTopicCases     = []byte("topics.cases")

@@ -52,7 +52,7 @@ func (t *Topics) compute(ctx context.Context, days int) ([]hall.Topic, map[strin
 	to := t.now().Add(time.Nanosecond) // a request received just now counts
 	mid := to.Add(-time.Duration(days) * 24 * time.Hour)
 	from := mid.Add(-time.Duration(days) * 24 * time.Hour)
-	cs, err := t.cases.Received(ctx, from, to)
+	cs, err := t.cases.ReportCases(ctx, from, to)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -85,7 +85,7 @@ func (t *Topics) compute(ctx context.Context, days int) ([]hall.Topic, map[strin
 	if err != nil {
 		return nil, nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: read topic answers: %v", err)
 	}
-	top := cases.Topics(cs, from, mid, to, linked, t.opt)
+	top := cases.TopicsOf(cs, from, mid, to, linked, t.opt)
 	for i := range top {
 		top[i].Answer = answers[top[i].ID]
 	}

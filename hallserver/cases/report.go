@@ -89,6 +89,11 @@ func lateAt(c *hall.Case, asOf, now time.Time) string {
 // what was replied (or ended without a reply), and what was late at the end of the day (or at
 // now, when the day is not over).
 func Daily(cs []hall.Case, from, to, now time.Time, loc *time.Location) hall.DailyReport {
+	return DailyOf(Ptrs(cs), from, to, now, loc)
+}
+
+// DailyOf is Daily on shared cases (read only).
+func DailyOf(cs []*hall.Case, from, to, now time.Time, loc *time.Location) hall.DailyReport {
 	asOf := to
 	if now.Before(to) {
 		asOf = now
@@ -103,8 +108,7 @@ func Daily(cs []hall.Case, from, to, now time.Time, loc *time.Location) hall.Dai
 		return by[d]
 	}
 	seen := map[string]bool{}
-	for i := range cs {
-		c := &cs[i]
+	for _, c := range cs {
 		if seen[c.ID] || c.State == hall.CaseReceived {
 			continue
 		}
@@ -187,9 +191,23 @@ func Periods(period string, n int, now time.Time, loc *time.Location) ([]Period,
 
 // Series computes the per-department figures of each period over the cases received in them.
 func Series(cs []hall.Case, ps []Period, now time.Time) []hall.StatsPeriod {
+	return SeriesOf(Ptrs(cs), ps, now)
+}
+
+// SeriesOf is Series on shared cases (read only).
+func SeriesOf(cs []*hall.Case, ps []Period, now time.Time) []hall.StatsPeriod {
 	out := make([]hall.StatsPeriod, len(ps))
 	for i, p := range ps {
-		out[i] = hall.StatsPeriod{Label: p.Label, From: p.From, To: p.To, Departments: Stats(cs, p.From, p.To, now)}
+		out[i] = hall.StatsPeriod{Label: p.Label, From: p.From, To: p.To, Departments: StatsOf(cs, p.From, p.To, now)}
+	}
+	return out
+}
+
+// Ptrs returns pointers to the cases of cs (for the ...Of functions).
+func Ptrs(cs []hall.Case) []*hall.Case {
+	out := make([]*hall.Case, len(cs))
+	for i := range cs {
+		out[i] = &cs[i]
 	}
 	return out
 }

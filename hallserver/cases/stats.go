@@ -24,6 +24,11 @@ import (
 //
 // Rates are 0 when their denominator is 0. Departments are sorted by code.
 func Stats(cs []hall.Case, from, to, now time.Time) []hall.DepartmentStats {
+	return StatsOf(Ptrs(cs), from, to, now)
+}
+
+// StatsOf is Stats on shared cases (read only).
+func StatsOf(cs []*hall.Case, from, to, now time.Time) []hall.DepartmentStats {
 	by := map[string]*hall.DepartmentStats{}
 	get := func(d string) *hall.DepartmentStats {
 		s := by[d]
@@ -34,8 +39,7 @@ func Stats(cs []hall.Case, from, to, now time.Time) []hall.DepartmentStats {
 		return s
 	}
 	due := map[string]int{}
-	for i := range cs {
-		c := &cs[i]
+	for _, c := range cs {
 		if c.ReceivedAt.Before(from) || !c.ReceivedAt.Before(to) {
 			continue
 		}

@@ -93,13 +93,17 @@ func TopicID(firstCaseID string) string {
 // answers: a group holding linked cases takes that topic's ID (and the caller adds the answer).
 // Cases without text, duplicates' originals aside, are left out; so are cases not yet routed.
 func Topics(cs []hall.Case, from, mid, to time.Time, linked map[string]string, opt TopicOptions) []hall.Topic {
+	return TopicsOf(Ptrs(cs), from, mid, to, linked, opt)
+}
+
+// TopicsOf is Topics on shared cases (read only).
+func TopicsOf(cs []*hall.Case, from, mid, to time.Time, linked map[string]string, opt TopicOptions) []hall.Topic {
 	if opt.Threshold <= 0 {
 		opt = DefaultTopicOptions()
 	}
 	var docs []*topicDoc
 	df := map[string]int{}
-	for i := range cs {
-		c := &cs[i]
+	for _, c := range cs {
 		if c.ReceivedAt.Before(from) || !c.ReceivedAt.Before(to) || c.State == hall.CaseReceived {
 			continue
 		}

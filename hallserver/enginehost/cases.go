@@ -2,7 +2,6 @@ package enginehost
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"sync/atomic"
@@ -408,14 +407,11 @@ func (s *Cases) Stats(ctx context.Context, from, to time.Time) ([]hall.Departmen
 	if !from.Before(to) {
 		return []hall.DepartmentStats{}, nil
 	}
-	cs, err := s.store.Received(ctx, from, to)
+	cs, err := s.ReportCases(ctx, from, to)
 	if err != nil {
-		if errors.Is(err, ctx.Err()) {
-			return nil, err
-		}
-		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "read cases for stats: %v", err)
+		return nil, err
 	}
-	return cases.Stats(cs, from, to, s.now()), nil
+	return cases.StatsOf(cs, from, to, s.now()), nil
 }
 
 // Router returns the engine's current router (safe for concurrent Route; a failed commit

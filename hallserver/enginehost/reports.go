@@ -3,6 +3,7 @@ package enginehost
 import (
 	"context"
 	"errors"
+	"sort"
 	"time"
 
 	"onedoor/hallserver/cases"
@@ -34,6 +35,86 @@ func (s *Cases) Received(ctx context.Context, from, to time.Time) ([]hall.Case, 
 	return cs, nil
 }
 
+// ReportCases returns the committed cases received in [from, to), oldest first, for the
+// statistics, reports and hot topics: like Received, except that a case's timeline may hold only
+// its returns to triage (CaseEvReturned) and its Route may be left out. The open cases come from
+// the engine (durable state), the final ones from the store's report form (CaseStore.FinalCases,
+// kept at hand): no case is decoded twice for the supervision page's figures. The cases may be
+// shared: read them only.
+func (s *Cases) ReportCases(ctx context.Context, from, to time.Time) ([]*hall.Case, error) {
+	return s.reportCases(ctx, from, to, false)
+}
+
+// reportCases is ReportCases; with allOpen it adds every open case, whenever received.
+func (s *Cases) reportCases(ctx context.Context, from, to time.Time, allOpen bool) ([]*hall.Case, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// The engine first: a case closed between the two reads is then in both (the store's
+	// copy wins), never in neither.
+	var open []hall.Case
+	err := s.log.View(ctx, func(eng *cases.Engine, _ time.Time) {
+		open = open[:0]
+		for _, c := range eng.Cases() {
+			if allOpen || (!c.ReceivedAt.Before(from) && c.ReceivedAt.Before(to)) {
+				open = append(open, c)
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	final, err := s.store.FinalCases(ctx, from, to)
+	if err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			return nil, err
+		}
+		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "read cases for a report: %v", err)
+	}
+	return mergeReceived(final, open), nil
+}
+
+// mergeReceived merges the final cases (in receipt order) and the open ones (any order; a case
+// in both is taken from final) into one list in receipt order, then ID, as the received index
+// orders them.
+func mergeReceived(final []*hall.Case, open []hall.Case) []*hall.Case {
+	in := make(map[string]bool, len(open))
+	for i := range open {
+		in[open[i].ID] = true
+	}
+	for _, c := range final {
+		delete(in, c.ID)
+	}
+	less := func(a, b *hall.Case) bool {
+		if !a.ReceivedAt.Equal(b.ReceivedAt) {
+			return a.ReceivedAt.Before(b.ReceivedAt)
+		}
+		return a.ID < b.ID
+	}
+	var add []*hall.Case
+	for i := range open {
+		if in[open[i].ID] {
+			add = append(add, &open[i])
+		}
+	}
+	if len(add) == 0 {
+		return final
+	}
+	sort.Slice(add, func(i, j int) bool { return less(add[i], add[j]) })
+	out := make([]*hall.Case, 0, len(final)+len(add))
+	i, j := 0, 0
+	for i < len(final) || j < len(add) {
+		if j == len(add) || (i < len(final) && !less(add[j], final[i])) {
+			out = append(out, final[i])
+			i++
+		} else {
+			out = append(out, add[j])
+			j++
+		}
+	}
+	return out
+}
+
 // loc is the campus time zone of the case calendar.
 func (s *Cases) loc() *time.Location {
 	if s.cfg.Calendar != nil && s.cfg.Calendar.Loc != nil {
@@ -49,15 +130,11 @@ func (s *Cases) Daily(ctx context.Context, day time.Time) (*hall.DailyReport, er
 	y, m, d := day.In(loc).Date()
 	from := time.Date(y, m, d, 0, 0, 0, 0, loc)
 	to := from.AddDate(0, 0, 1)
-	cs, err := s.Received(ctx, from.Add(-DailyLookback), to)
+	cs, err := s.reportCases(ctx, from.Add(-DailyLookback), to, true)
 	if err != nil {
 		return nil, err
 	}
-	open, err := s.List(ctx, hall.CaseFilter{Open: true})
-	if err != nil {
-		return nil, err
-	}
-	rep := cases.Daily(append(cs, open...), from, to, s.now(), loc)
+	rep := cases.DailyOf(cs, from, to, s.now(), loc)
 	return &rep, nil
 }
 
@@ -71,9 +148,9 @@ func (s *Cases) Series(ctx context.Context, period string, n int) ([]hall.StatsP
 	if err != nil {
 		return nil, err
 	}
-	cs, err := s.Received(ctx, ps[0].From, ps[len(ps)-1].To)
+	cs, err := s.ReportCases(ctx, ps[0].From, ps[len(ps)-1].To)
 	if err != nil {
 		return nil, err
 	}
-	return cases.Series(cs, ps, now), nil
+	return cases.SeriesOf(cs, ps, now), nil
 }

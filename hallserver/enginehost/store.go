@@ -62,4 +62,10 @@ type CaseStore interface {
 	// Received reads the committed cases received in [from, to), oldest first. Its errors are
 	// the raw ones of the read (ctx's error when ctx ended).
 	Received(ctx context.Context, from, to time.Time) ([]hall.Case, error)
+	// FinalCases reads the committed final cases received in [from, to), oldest first (by
+	// receipt time, then ID), in their report form: the timeline holds only the returns to
+	// triage (CaseEvReturned) and Route is left out. A final case never changes again, so a
+	// store may keep them at hand in that form and share them: read them only. Its errors are
+	// the raw ones of the read.
+	FinalCases(ctx context.Context, from, to time.Time) ([]*hall.Case, error)
 }
