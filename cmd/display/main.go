@@ -16,9 +16,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
-	"net/http/pprof"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -33,6 +30,7 @@ import (
 	"onedoor/display"
 	"onedoor/display/voice"
 	"onedoor/hallserver/client"
+	"onedoor/internal/profiling"
 	"onedoor/ui/theme"
 )
 
@@ -76,7 +74,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	c.loc = loc
 	if c.pprof != "" {
-		if err := loopback(c.pprof); err != nil {
+		if err := profiling.Loopback(c.pprof); err != nil {
 			return c, fmt.Errorf("-pprof: %w", err)
 		}
 	}
@@ -128,48 +126,6 @@ func main() {
 	}
 }
 
-// loopback checks that addr (host:port) listens on a loopback address only: the profiles show
-// the display's memory, which is nobody else's business.
-func loopback(addr string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("%q is not host:port: %w", addr, err)
-	}
-	if host == "localhost" {
-		return nil
-	}
-	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("%q is not a loopback address (127.0.0.1, ::1, localhost)", addr)
-	}
-	return nil
-}
-
-// servePprof serves the runtime profiles on addr until ctx ends.
-func servePprof(ctx context.Context, addr string, log *slog.Logger) error {
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("-pprof: %w", err)
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		<-ctx.Done()
-		_ = srv.Close()
-	}()
-	go func() {
-		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Warn("pprof stopped", "err", err)
-		}
-	}()
-	log.Info("pprof", "addr", l.Addr().String())
-	return nil
-}
-
 func run(c config, log *slog.Logger) error {
 	th, err := theme.Load()
 	if err != nil {
@@ -178,9 +134,11 @@ func run(c config, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if c.pprof != "" {
-		if err := servePprof(ctx, c.pprof, log); err != nil {
-			return err
+		_, stopPprof, err := profiling.Serve(c.pprof, 0, log)
+		if err != nil {
+			return fmt.Errorf("-pprof: %w", err)
 		}
+		defer stopPprof()
 	}
 
 	tuneMalloc()

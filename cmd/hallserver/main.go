@@ -64,6 +64,7 @@ import (
 	"onedoor/hallserver/hall"
 	hallhttp "onedoor/hallserver/http"
 	"onedoor/hallserver/webhook"
+	"onedoor/internal/profiling"
 )
 
 func main() {
@@ -100,7 +101,7 @@ type config struct {
 	// metricsAddr, when set, serves /metrics alone without a token (a monitoring-only port).
 	metricsToken string
 	metricsAddr  string
-	// pprofAddr, when set, serves the runtime profiles on a loopback address (pprof.go);
+	// pprofAddr, when set, serves the runtime profiles on a loopback address (internal/profiling);
 	// pprofRate is the block and mutex sampling rate there (0: CPU and heap only).
 	pprofAddr string
 	pprofRate int
@@ -346,9 +347,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		defer stopMetrics()
 	}
 	if cfg.pprofAddr != "" {
-		stopPprof, err := servePprof(cfg.pprofAddr, cfg.pprofRate, log)
+		_, stopPprof, err := profiling.Serve(cfg.pprofAddr, cfg.pprofRate, log)
 		if err != nil {
-			return err
+			return fmt.Errorf("-pprof-addr: %w", err)
 		}
 		defer stopPprof()
 	}

@@ -40,14 +40,15 @@ var layers = map[string]layer{
 
 	"hallserver/enginehost": service,
 
-	"drivers/escpos":    library,
-	"ui/cjkfont":        library,
-	"ui/theme":          library,
-	"internal/testtool": library,
-	"internal/archtest": library,
-	"display/voice":     library,
-	"hallserver/wire":   library, // the API's JSON bodies, shared by http and client
-	"hallserver/attach": library, // attachments: type from the bytes, photo metadata stripped
+	"drivers/escpos":     library,
+	"ui/cjkfont":         library,
+	"ui/theme":           library,
+	"internal/testtool":  library,
+	"internal/archtest":  library,
+	"internal/profiling": library, // the -pprof listeners of the commands
+	"display/voice":      library,
+	"hallserver/wire":    library, // the API's JSON bodies, shared by http and client
+	"hallserver/attach":  library, // attachments: type from the bytes, photo metadata stripped
 
 	"hallserver/bolt":     adapter,
 	"hallserver/http":     adapter,
