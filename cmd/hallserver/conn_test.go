@@ -79,8 +79,9 @@ func holdIdle(t *testing.T, addr, ip string, n int) []net.Conn {
 
 // TestFloodFromOneAddressLeavesKiosksIn is the regression test of issue 10 §2.1: one address
 // opening more idle keep-alive connections than the server has descriptors stopped every accept
-// (accept4: too many open files), and every kiosk went dark. Now the address is capped, and a kiosk
-// from another address still gets its ticket and /healthz still answers.
+// (accept4: too many open files), and every kiosk went dark. Now the address is capped once the
+// server holds four fifths of -max-conns, and a kiosk from another address still gets its ticket
+// and /healthz still answers.
 func TestFloodFromOneAddressLeavesKiosksIn(t *testing.T) {
 	prlimit := testtool.Path(t, "prlimit")
 	p := &proc{t: t, addr: freeAddr(t), data: filepath.Join(t.TempDir(), "onedoor.db"),
@@ -133,6 +134,94 @@ func TestFloodFromOneAddressLeavesKiosksIn(t *testing.T) {
 	}
 	if !strings.Contains(p.logs(), "connections refused") {
 		t.Errorf("the refusals are not logged; log:\n%s", tail(p.logs()))
+	}
+}
+
+// streamFrom opens the public hall stream from ip and reads its snapshot. It returns the
+// connection, or nil and the HTTP status of the refusal (0: the connection was closed at accept).
+func streamFrom(t *testing.T, addr, ip string) (*websocket.Conn, int) {
+	t.Helper()
+	d := websocket.Dialer{NetDialContext: dialerFrom(ip).DialContext, HandshakeTimeout: 5 * time.Second}
+	c, resp, err := d.Dial("ws://"+addr+"/api/v1/halls/students/stream", nil)
+	if err != nil {
+		if resp == nil {
+			return nil, 0
+		}
+		resp.Body.Close()
+		return nil, resp.StatusCode
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, _, err := c.ReadMessage(); err != nil {
+		t.Fatalf("stream from %s: no snapshot: %v", ip, err)
+	}
+	c.SetReadDeadline(time.Time{})
+	return c, http.StatusSwitchingProtocols
+}
+
+// TestManyStreamsFromOneAddressWhileThereIsRoom: thousands of phones behind one campus NAT address
+// all follow the hall (before, the per-address caps refused all but a quarter of -max-conns, and
+// of those all but half held streams). With -max-conns 100 (per address: 25 connections, 12
+// streams; pressure from 80 open): one address holds streams far past both caps until the server
+// holds 80 connections; then it is refused, another address gets streams up to its cap and then
+// 429, a kiosk still gets its ticket, and once streams close the big address gets in again.
+func TestManyStreamsFromOneAddressWhileThereIsRoom(t *testing.T) {
+	p := startProc(t, filepath.Join(t.TempDir(), "onedoor.db"), "-max-conns", "100")
+	var big []*websocket.Conn
+	refusal := -1
+	for range 100 {
+		c, status := streamFrom(t, p.addr, "127.0.0.3")
+		if c == nil {
+			refusal = status
+			break
+		}
+		big = append(big, c)
+	}
+	t.Logf("127.0.0.3 holds %d streams before a refusal (status %d)", len(big), refusal)
+	if len(big) < 70 || len(big) > 80 {
+		t.Fatalf("127.0.0.3 held %d streams; want all it asked for up to the pressure point of 80 connections (less the few others open), far past its caps of 25 connections and 12 streams", len(big))
+	}
+	// Closed at accept, or 429 when its own connection was the one that reached the pressure point.
+	if refusal != 0 && refusal != http.StatusTooManyRequests {
+		t.Fatalf("the stream past the pressure point from 127.0.0.3 got status %d; want the connection closed at accept or 429", refusal)
+	}
+
+	// Under pressure another address gets its 12 streams, then 429.
+	for i := range 12 {
+		if c, status := streamFrom(t, p.addr, "127.0.0.2"); c == nil {
+			t.Fatalf("stream %d from 127.0.0.2 (under its cap) under pressure: status %d", i+1, status)
+		}
+	}
+	if c, status := streamFrom(t, p.addr, "127.0.0.2"); c != nil || status != http.StatusTooManyRequests {
+		t.Fatalf("13th stream from 127.0.0.2 under pressure: status %d; want 429", status)
+	}
+
+	// A kiosk on its own address still gets its ticket.
+	req, _ := http.NewRequest(http.MethodPost, "http://"+p.addr+"/api/v1/halls/students/tickets", strings.NewReader(`{"service":"A"}`))
+	req.Header.Set("Authorization", "Bearer demo-kiosk-students")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := clientFrom("127.0.0.5").Do(req)
+	if err != nil {
+		t.Fatalf("kiosk ticket under pressure: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("kiosk ticket under pressure: status %d", resp.StatusCode)
+	}
+
+	// Room again: the big address gets in again once the server has seen the closes.
+	for _, c := range big[:40] {
+		c.Close()
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if c, _ := streamFrom(t, p.addr, "127.0.0.3"); c != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("127.0.0.3 still refused 20 s after closing 40 of its streams")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -285,22 +374,24 @@ func TestStreamOutlivesRequestTimeouts(t *testing.T) {
 
 func TestConnLimitsDefaults(t *testing.T) {
 	for _, tc := range []struct {
-		fds                              int
-		cfg                              config
-		conns, perIP, reserve, streamsIP int
+		fds                                        int
+		cfg                                        config
+		conns, perIP, pressure, reserve, streamsIP int
 	}{
-		{fds: 20000, conns: 18000, perIP: 4500, reserve: 1800, streamsIP: 2250},
-		{fds: 256, conns: 192, perIP: 48, reserve: 19, streamsIP: 24},
-		{fds: 1 << 20, conns: 65536, perIP: 16384, reserve: 6553, streamsIP: 8192},
-		{fds: 0, conns: 1024, perIP: 256, reserve: 102, streamsIP: 128},
-		{fds: 20000, cfg: config{maxConns: 500, maxConnsPerIP: 10, maxStreamsPerIP: 3}, conns: 500, perIP: 10, reserve: 50, streamsIP: 3},
-		{fds: 20000, cfg: config{maxConnsPerIP: -1, maxStreamsPerIP: -1}, conns: 18000, reserve: 1800},
-		{fds: 20000, cfg: config{maxConns: -1}, conns: 0, perIP: 0, reserve: 0, streamsIP: 0},
+		{fds: 20000, conns: 18000, perIP: 4500, pressure: 14400, reserve: 1800, streamsIP: 2250},
+		{fds: 256, conns: 192, perIP: 48, pressure: 154, reserve: 19, streamsIP: 24},
+		{fds: 1 << 20, conns: 65536, perIP: 16384, pressure: 52429, reserve: 6553, streamsIP: 8192},
+		{fds: 0, conns: 1024, perIP: 256, pressure: 820, reserve: 102, streamsIP: 128},
+		{fds: 20000, cfg: config{maxConns: 500, maxConnsPerIP: 10, maxStreamsPerIP: 3}, conns: 500, perIP: 10, pressure: 400, reserve: 50, streamsIP: 3},
+		{fds: 20000, cfg: config{maxConnsPerIP: -1, maxStreamsPerIP: -1}, conns: 18000, pressure: 14400, reserve: 1800},
+		{fds: 20000, cfg: config{maxConns: -1}, conns: 0, perIP: 0, pressure: 0, reserve: 0, streamsIP: 0},
+		// Without a connection cap there is no pressure to measure: the per-address caps are hard.
+		{fds: 20000, cfg: config{maxConns: -1, maxConnsPerIP: 100}, conns: 0, perIP: 100, pressure: 0, reserve: 0, streamsIP: 50},
 	} {
 		l := connLimits(tc.fds, tc.cfg)
-		if l.maxConns != tc.conns || l.maxConnsPerIP != tc.perIP || l.reserve != tc.reserve || l.maxStreams != tc.streamsIP {
-			t.Errorf("connLimits(%d, %+v) = %+v; want conns %d per-ip %d reserve %d streams/ip %d",
-				tc.fds, tc.cfg, l, tc.conns, tc.perIP, tc.reserve, tc.streamsIP)
+		if l.maxConns != tc.conns || l.maxConnsPerIP != tc.perIP || l.pressure != tc.pressure || l.reserve != tc.reserve || l.maxStreams != tc.streamsIP {
+			t.Errorf("connLimits(%d, %+v) = %+v; want conns %d per-ip %d pressure %d reserve %d streams/ip %d",
+				tc.fds, tc.cfg, l, tc.conns, tc.perIP, tc.pressure, tc.reserve, tc.streamsIP)
 		}
 	}
 }

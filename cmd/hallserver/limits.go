@@ -23,6 +23,10 @@ const (
 	// reservePerAddr: in the last tenth of the connection cap only addresses holding fewer than
 	// this many connections get in (kiosks, displays and staff browsers hold a handful each).
 	reservePerAddr = 16
+	// pressureShare: the per-address caps apply in the last 1/pressureShare of the connection
+	// cap (the last fifth: twice the reserve); below that any address gets in, however many it
+	// holds.
+	pressureShare = 5
 )
 
 // limits are the connection and stream caps in force.
@@ -31,7 +35,10 @@ type limits struct {
 	maxConns      int
 	maxConnsPerIP int
 	reserve       int
-	maxStreams    int // public streams per address
+	// pressure is the number of open connections from which the per-address caps apply
+	// (connections and public streams); 0: always.
+	pressure   int
+	maxStreams int // public streams per address (from pressure on)
 }
 
 // connLimits derives the caps from the descriptor limit fds and the flags (0: automatic, -1: no
@@ -39,6 +46,11 @@ type limits struct {
 // least 16); the last tenth of max-conns is kept for addresses holding fewer than 16 connections;
 // max-streams-per-ip = half of max-conns-per-ip (so an address holding streams keeps room for
 // its plain requests).
+//
+// The per-address caps are a fairness rule under pressure, not hard limits: they apply only once
+// the server holds four fifths of max-conns (the last fifth is twice the reserve); below that one
+// address may hold any number of connections and public streams (thousands of phones behind a
+// campus NAT). Without max-conns (-1) there is no measure of pressure and they always apply.
 func connLimits(fds int, cfg config) limits {
 	l := limits{fds: fds}
 	switch {
@@ -57,6 +69,7 @@ func connLimits(fds int, cfg config) limits {
 	}
 	if l.maxConns > 0 {
 		l.reserve = l.maxConns / 10
+		l.pressure = l.maxConns - l.maxConns/pressureShare
 	}
 	switch {
 	case cfg.maxStreamsPerIP > 0:
@@ -73,13 +86,13 @@ func connLimits(fds int, cfg config) limits {
 func limitListener(ln net.Listener, l limits, reg prometheus.Registerer, log *slog.Logger) (*netlimit.Listener, error) {
 	refused := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "onedoor_connections_refused_total",
-		Help: "Connections closed right after accept, by reason: per_ip (the address holds -max-conns-per-ip), global (-max-conns reached), reserve (the last tenth of -max-conns is kept for addresses holding few connections), accept_error (accept failed, e.g. out of descriptors, and is retried).",
+		Help: "Connections closed right after accept, by reason: per_ip (the server holds four fifths of -max-conns and the address holds -max-conns-per-ip), global (-max-conns reached), reserve (the last tenth of -max-conns is kept for addresses holding few connections), accept_error (accept failed, e.g. out of descriptors, and is retried).",
 	}, []string{"reason"})
 	for _, r := range []netlimit.Reason{netlimit.PerAddr, netlimit.Global, netlimit.Reserve, netlimit.AcceptError} {
 		refused.WithLabelValues(string(r))
 	}
 	nl := netlimit.New(ln, netlimit.Config{
-		Max: l.maxConns, MaxPerAddr: l.maxConnsPerIP, Reserve: l.reserve, ReservePerAddr: reservePerAddr,
+		Max: l.maxConns, MaxPerAddr: l.maxConnsPerIP, Pressure: l.pressure, Reserve: l.reserve, ReservePerAddr: reservePerAddr,
 		OnRefuse: func(r netlimit.Reason) { refused.WithLabelValues(string(r)).Inc() },
 		Logger:   log, LogEvery: 10 * time.Second,
 	})
@@ -89,7 +102,11 @@ func limitListener(ln net.Listener, l limits, reg prometheus.Registerer, log *sl
 	limit := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "onedoor_connections_max", Help: "The connection cap (-max-conns; 0: none).",
 	}, func() float64 { return float64(l.maxConns) })
-	for _, c := range []prometheus.Collector{refused, open, limit} {
+	pressure := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "onedoor_connections_pressure",
+		Help: "Open connections from which the per-address caps (-max-conns-per-ip, -max-streams-per-ip) apply; 0: always.",
+	}, func() float64 { return float64(l.pressure) })
+	for _, c := range []prometheus.Collector{refused, open, limit, pressure} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register connection metrics: %w", err)
 		}

@@ -26,14 +26,20 @@
 //	-max-conns 0           connections open at once; 0: the descriptor limit less max(64, a
 //	                       tenth), at most 65536; the last tenth only for addresses holding
 //	                       fewer than 16 connections (kiosks, displays, staff browsers)
-//	-max-conns-per-ip 0    connections from one address; 0: a quarter of -max-conns
+//	-max-conns-per-ip 0    connections from one address once the server holds four fifths of
+//	                       -max-conns (below that any address gets in); 0: a quarter of -max-conns
 //	-max-streams-per-ip 0  public WebSocket streams (hall stream, case follow stream) from one
-//	                       address; 0: half of -max-conns-per-ip; over it, 429 before the upgrade
+//	                       address, from the same point on; 0: half of -max-conns-per-ip; over
+//	                       it, 429 before the upgrade
 //
-// -1 turns a cap off (behind a reverse proxy every connection comes from the proxy: use
-// -max-conns-per-ip -1 there). Connections over a cap are closed right after accept, counted in
-// onedoor_connections_refused_total{reason} and logged at most every 10 s; open connections are
-// the gauge onedoor_connections_open.
+// The per-address caps are a fairness rule under pressure, not hard limits: thousands of phones
+// on campus Wi-Fi share a few NAT addresses, and while the server has room they all get in. Once
+// it holds four fifths of -max-conns (onedoor_connections_pressure), an address at its cap is
+// refused and the room left goes to the others. -1 turns a cap off (behind a reverse proxy every
+// connection comes from the proxy: use -max-conns-per-ip -1 there; with -max-conns -1 the
+// per-address caps always apply). Connections over a cap are closed right after accept, counted
+// in onedoor_connections_refused_total{reason} and logged at most every 10 s; open connections
+// are the gauge onedoor_connections_open.
 package main
 
 import (
@@ -160,8 +166,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.DurationVar(&c.writeTimeout, "write-timeout", durEnv("ONEDOOR_WRITE_TIMEOUT", 30*time.Second), "longest time to write a response (not the WebSocket streams nor the backup download); 0: no limit")
 	fs.DurationVar(&c.idleTimeout, "idle-timeout", durEnv("ONEDOOR_IDLE_TIMEOUT", 120*time.Second), "an idle keep-alive connection is closed after this long")
 	fs.IntVar(&c.maxConns, "max-conns", intEnv("ONEDOOR_MAX_CONNS"), "most client connections open at once; 0: the descriptor limit less max(64, a tenth), at most 65536; -1: no cap")
-	fs.IntVar(&c.maxConnsPerIP, "max-conns-per-ip", intEnv("ONEDOOR_MAX_CONNS_PER_IP"), "most connections open at once from one address; 0: a quarter of -max-conns; -1: no cap (e.g. behind a reverse proxy)")
-	fs.IntVar(&c.maxStreamsPerIP, "max-streams-per-ip", intEnv("ONEDOOR_MAX_STREAMS_PER_IP"), "most public WebSocket streams (hall stream, case follow stream) open at once from one address; 0: half of -max-conns-per-ip; -1: no cap")
+	fs.IntVar(&c.maxConnsPerIP, "max-conns-per-ip", intEnv("ONEDOOR_MAX_CONNS_PER_IP"), "most connections open at once from one address once the server holds four fifths of -max-conns (below that any address gets in); 0: a quarter of -max-conns; -1: no cap (e.g. behind a reverse proxy)")
+	fs.IntVar(&c.maxStreamsPerIP, "max-streams-per-ip", intEnv("ONEDOOR_MAX_STREAMS_PER_IP"), "most public WebSocket streams (hall stream, case follow stream) open at once from one address once the server holds four fifths of -max-conns (below that any address gets in); 0: half of -max-conns-per-ip; -1: no cap")
 	fs.StringVar(&c.metricsToken, "metrics-token", env("ONEDOOR_METRICS_TOKEN", ""), "bearer token of the Prometheus scraper for /metrics (outside -demo /metrics needs it or an admin)")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", env("ONEDOOR_METRICS_ADDR", ""), "extra listen address serving /metrics alone, without a token (keep it off the public network)")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", env("ONEDOOR_PPROF_ADDR", ""), "loopback address serving Go's runtime profiles (/debug/pprof/); empty: none")
@@ -266,7 +272,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	lim := connLimits(int(min(soft, 1<<30)), cfg)
 	log.Info("connection limits", "fds", soft, "fds_hard", hard, "max_conns", lim.maxConns, "max_conns_per_ip", lim.maxConnsPerIP,
-		"reserve", lim.reserve, "reserve_below_per_ip", reservePerAddr, "max_streams_per_ip", lim.maxStreams,
+		"per_ip_from", lim.pressure, "reserve", lim.reserve, "reserve_below_per_ip", reservePerAddr, "max_streams_per_ip", lim.maxStreams,
 		"read_timeout", cfg.readTimeout, "write_timeout", cfg.writeTimeout, "idle_timeout", cfg.idleTimeout)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -329,6 +335,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		ReadTimeout:       cfg.readTimeout,
 		WriteTimeout:      cfg.writeTimeout,
 		MaxStreamsPerAddr: lim.maxStreams,
+		UnderPressure:     ln.UnderPressure,
 		TrustedProxies:    cfg.trustedProxies,
 		MetricsToken:      cfg.metricsToken,
 		MetricsOpen:       cfg.demo,

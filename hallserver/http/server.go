@@ -72,9 +72,14 @@ type Config struct {
 	ReadTimeout  time.Duration
 	WriteTimeout time.Duration
 	// MaxStreamsPerAddr caps the public streams (a hall's stream and a case's follow stream
-	// opened without staff or device credentials) open at once from one client address; more get
-	// 429 before the upgrade. 0 means no cap.
+	// opened without staff or device credentials) open at once from one client address while
+	// the server is under pressure (UnderPressure); more get 429 before the upgrade. 0 means no
+	// cap.
 	MaxStreamsPerAddr int
+	// UnderPressure reports whether the server is full enough for per-address caps to apply
+	// (the connection listener's netlimit.Listener.UnderPressure); below that one address may
+	// open any number of public streams. nil: always (MaxStreamsPerAddr is a hard cap).
+	UnderPressure func() bool
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client (clientAddr);
 	// empty: the connection's peer is the client.
 	TrustedProxies []netip.Prefix
@@ -381,7 +386,7 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Name: "onedoor_stream_events_total", Help: "Events fanned out to stream clients, by hall.",
 		}, []string{"hall"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "onedoor_stream_refused_total", Help: "Stream connections refused before the upgrade, by reason (per_ip: the address holds its cap of public streams).",
+			Name: "onedoor_stream_refused_total", Help: "Stream connections refused before the upgrade, by reason (per_ip: the server is under pressure and the address holds its cap of public streams).",
 		}, []string{"reason"}),
 	}
 	for _, c := range []prometheus.Collector{m.requests, m.latency, m.issued, m.actions, m.subscribers, m.dropped, m.events, m.refused} {

@@ -8,7 +8,9 @@ import (
 )
 
 // acquireStream takes a place for a public stream from the request's client address, or returns
-// an ETOOMANY error when the address already holds Config.MaxStreamsPerAddr public streams.
+// an ETOOMANY error when the address already holds Config.MaxStreamsPerAddr public streams and
+// the server is under pressure (Config.UnderPressure): with room, one address (a campus NAT with
+// thousands of phones behind it) may hold any number.
 // Requests carrying valid staff or device credentials are not counted (release is then a no-op).
 // The caller must call release when the stream ends.
 func (s *Server) acquireStream(r *http.Request) (release func(), err error) {
@@ -18,13 +20,13 @@ func (s *Server) acquireStream(r *http.Request) (release func(), err error) {
 	a := clientAddr(r)
 	s.streamsMu.Lock()
 	defer s.streamsMu.Unlock()
-	if s.streamsByAddr[a] >= s.cfg.MaxStreamsPerAddr {
+	if s.streamsByAddr[a] >= s.cfg.MaxStreamsPerAddr && (s.cfg.UnderPressure == nil || s.cfg.UnderPressure()) {
 		s.metrics.refused.WithLabelValues("per_ip").Inc()
 		if now := s.now(); now.Sub(s.streamsLogged) >= 10*time.Second {
 			s.streamsLogged = now
-			s.log.Warn("public stream refused: address at its cap (logged at most every 10 s)", "addr", a, "max_streams_per_ip", s.cfg.MaxStreamsPerAddr)
+			s.log.Warn("public stream refused: the server is under pressure and the address at its cap (logged at most every 10 s)", "addr", a, "max_streams_per_ip", s.cfg.MaxStreamsPerAddr)
 		}
-		return nil, hall.Errorf(ETOOMANY, "", "too many open streams from this address (at most %d); close one and retry", s.cfg.MaxStreamsPerAddr)
+		return nil, hall.Errorf(ETOOMANY, "", "the server is busy and this address holds too many open streams (at most %d); close one and retry", s.cfg.MaxStreamsPerAddr)
 	}
 	s.streamsByAddr[a]++
 	return func() {

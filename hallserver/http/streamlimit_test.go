@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -96,6 +97,44 @@ func TestPublicHallStreamCapPerAddress(t *testing.T) {
 	}
 	if got := counterValue(t, e.srv, "onedoor_stream_refused_total", "per_ip"); got < 2 {
 		t.Errorf("onedoor_stream_refused_total{reason=per_ip} = %v, want at least 2", got)
+	}
+}
+
+// TestPublicStreamCapOnlyUnderPressure: while the server has room, one address (a campus NAT)
+// opens public streams past MaxStreamsPerAddr; once it is under pressure the address at its cap
+// gets 429, while another address still gets its stream.
+func TestPublicStreamCapOnlyUnderPressure(t *testing.T) {
+	var pressure atomic.Bool
+	e := newEnv(t, withConfig(func(c *Config) {
+		c.MaxStreamsPerAddr = 2
+		c.UnderPressure = pressure.Load
+	}))
+	const path = "/api/v1/halls/students/stream"
+	for i := range 5 {
+		c, status, body := dialFrom(t, e.ts.URL, path, "127.0.0.3")
+		if c == nil {
+			t.Fatalf("stream %d from 127.0.0.3 (cap 2) refused while the server has room: %d %s", i+1, status, body)
+		}
+		read(t, c, 5*time.Second) // the snapshot
+	}
+	pressure.Store(true)
+	c, status, body := dialFrom(t, e.ts.URL, path, "127.0.0.3")
+	if c != nil {
+		t.Fatal("a sixth public stream from 127.0.0.3 (cap 2) was upgraded under pressure")
+	}
+	wantTooMany(t, "stream from 127.0.0.3 under pressure", status, body)
+	for i := range 2 {
+		if c, status, body := dialFrom(t, e.ts.URL, path, "127.0.0.2"); c == nil {
+			t.Fatalf("stream %d from 127.0.0.2 (under its cap) refused under pressure: %d %s", i+1, status, body)
+		}
+	}
+	if c, _, _ := dialFrom(t, e.ts.URL, path, "127.0.0.2"); c != nil {
+		t.Fatal("a third public stream from 127.0.0.2 (cap 2) was upgraded under pressure")
+	}
+	// The pressure gone, the big address gets in again.
+	pressure.Store(false)
+	if c, status, body := dialFrom(t, e.ts.URL, path, "127.0.0.3"); c == nil {
+		t.Fatalf("stream from 127.0.0.3 once the pressure is gone: %d %s", status, body)
 	}
 }
 

@@ -4,11 +4,15 @@
 //
 // A Listener wraps a net.Listener. A connection over a cap is closed at once after accept and
 // never reaches the server; the listener goes on accepting, so an address under its cap still
-// gets in. The last Reserve connections of the total cap go only to addresses holding fewer than
-// ReservePerAddr connections: kiosks, displays and staff browsers hold a handful each, so they
-// still find room when many addresses together fill the server. Accept errors that a retry can
-// cure (too many open files, aborted handshakes) are retried with a growing pause instead of
-// being returned. Refusals are counted by reason and logged at most once per LogEvery.
+// gets in. The per-address cap is a fairness rule under pressure, not a hard limit: while fewer
+// than Pressure connections are open, an address over MaxPerAddr is still let in (thousands of
+// phones on campus Wi-Fi share a few NAT addresses); from Pressure on, an address holding
+// MaxPerAddr or more is refused, so the room left goes to the others. The last Reserve
+// connections of the total cap go only to addresses holding fewer than ReservePerAddr
+// connections: kiosks, displays and staff browsers hold a handful each, so they still find room
+// when one address, or many together, fill the server. Accept errors that a retry can cure (too
+// many open files, aborted handshakes) are retried with a growing pause instead of being
+// returned. Refusals are counted by reason and logged at most once per LogEvery.
 package netlimit
 
 import (
@@ -26,7 +30,8 @@ type Reason string
 
 // Refusal reasons.
 const (
-	// PerAddr: the remote address already holds MaxPerAddr connections.
+	// PerAddr: the listener holds Pressure connections or more and the remote address already
+	// holds MaxPerAddr.
 	PerAddr Reason = "per_ip"
 	// Global: the listener already holds Max connections.
 	Global Reason = "global"
@@ -41,8 +46,13 @@ const (
 type Config struct {
 	// Max is the most connections open at once.
 	Max int
-	// MaxPerAddr is the most connections open at once from one remote IP address.
+	// MaxPerAddr is the most connections open at once from one remote IP address once the
+	// listener is under pressure (see Pressure).
 	MaxPerAddr int
+	// Pressure is how many open connections put the listener under pressure: below it an address
+	// over MaxPerAddr still gets in; from it on MaxPerAddr applies. 0: always under pressure
+	// (MaxPerAddr is then a hard cap).
+	Pressure int
 	// Reserve is how many of the Max connections are kept for addresses holding fewer than
 	// ReservePerAddr connections; it has no effect when either is 0.
 	Reserve        int
@@ -123,6 +133,15 @@ func (l *Listener) Open() int {
 	return l.open
 }
 
+// UnderPressure reports whether the listener holds Config.Pressure connections or more, the point
+// from which per-address caps apply (always true when Pressure is 0). Layers above use it to apply
+// their own per-address caps (e.g. on streams) by the same rule.
+func (l *Listener) UnderPressure() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.open >= l.cfg.Pressure
+}
+
 // OpenFrom returns the number of connections open now from the IP address.
 func (l *Listener) OpenFrom(a netip.Addr) int {
 	l.mu.Lock()
@@ -138,7 +157,7 @@ func (l *Listener) admit(a netip.Addr) Reason {
 	switch {
 	case l.cfg.Max > 0 && l.open >= l.cfg.Max:
 		return Global
-	case l.cfg.MaxPerAddr > 0 && n >= l.cfg.MaxPerAddr:
+	case l.cfg.MaxPerAddr > 0 && n >= l.cfg.MaxPerAddr && l.open >= l.cfg.Pressure:
 		return PerAddr
 	case l.cfg.Max > 0 && l.cfg.Reserve > 0 && l.cfg.ReservePerAddr > 0 &&
 		l.open >= l.cfg.Max-l.cfg.Reserve && n >= l.cfg.ReservePerAddr:
@@ -182,7 +201,7 @@ func (l *Listener) refuse(r Reason, a netip.Addr, err error) {
 		l.mu.Unlock()
 		return
 	}
-	attrs := []any{"open", l.open, "max", l.cfg.Max, "max_per_ip", l.cfg.MaxPerAddr}
+	attrs := []any{"open", l.open, "max", l.cfg.Max, "max_per_ip", l.cfg.MaxPerAddr, "pressure", l.cfg.Pressure}
 	for _, k := range []Reason{PerAddr, Global, Reserve, AcceptError} {
 		if n := l.pending[k]; n > 0 {
 			attrs = append(attrs, string(k), n)

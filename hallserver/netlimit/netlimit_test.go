@@ -87,6 +87,7 @@ func (s *server) refused(r Reason) int {
 	return s.got[r]
 }
 
+// TestPerAddrCapLeavesOtherAddressesIn: with Pressure 0 MaxPerAddr is a hard cap.
 func TestPerAddrCapLeavesOtherAddressesIn(t *testing.T) {
 	s := newServer(t, Config{MaxPerAddr: 2})
 	for i := range 2 {
@@ -108,6 +109,83 @@ func TestPerAddrCapLeavesOtherAddressesIn(t *testing.T) {
 	if got := s.ln.OpenFrom(netip.MustParseAddr("127.0.0.3")); got != 2 {
 		t.Errorf("OpenFrom(127.0.0.3) = %d, want 2", got)
 	}
+}
+
+// TestPerAddrCapAppliesUnderPressureOnly: with room, an address over MaxPerAddr still gets in
+// (many phones behind one NAT); once Pressure connections are open it is refused, while an address
+// holding less still gets in, and one holding nothing finds the reserve.
+func TestPerAddrCapAppliesUnderPressureOnly(t *testing.T) {
+	s := newServer(t, Config{Max: 10, MaxPerAddr: 2, Pressure: 6, Reserve: 2, ReservePerAddr: 1})
+	big := netip.MustParseAddr("127.0.0.3")
+	for i := range 6 {
+		if s.ln.UnderPressure() {
+			t.Fatalf("UnderPressure with %d of Pressure 6 open", i)
+		}
+		if _, ok := s.dial("127.0.0.3"); !ok {
+			t.Fatalf("connection %d from 127.0.0.3 refused while the server has room (%d open)", i+1, i)
+		}
+		s.accepted()
+	}
+	if !s.ln.UnderPressure() {
+		t.Fatal("not UnderPressure with Pressure 6 open")
+	}
+	if _, ok := s.dial("127.0.0.3"); ok {
+		t.Fatal("127.0.0.3 (holding 6, cap 2) let in under pressure")
+	}
+	if got := s.refused(PerAddr); got != 1 {
+		t.Errorf("per_ip refusals = %d, want 1", got)
+	}
+	// A small address still gets in up to its own cap.
+	for i := range 2 {
+		if _, ok := s.dial("127.0.0.2"); !ok {
+			t.Fatalf("connection %d from 127.0.0.2 (under its cap) refused under pressure", i+1)
+		}
+		s.accepted()
+	}
+	if _, ok := s.dial("127.0.0.2"); ok {
+		t.Fatal("127.0.0.2 let in over its cap under pressure")
+	}
+	// In the reserve only addresses holding nothing get in, up to Max.
+	for _, ip := range []string{"127.0.0.4", "127.0.0.5"} {
+		if _, ok := s.dial(ip); !ok {
+			t.Fatalf("%s (holding nothing) refused the reserve", ip)
+		}
+		s.accepted()
+	}
+	if _, ok := s.dial("127.0.0.6"); ok {
+		t.Fatal("127.0.0.6 let in over Max")
+	}
+	if got := s.ln.OpenFrom(big); got != 6 {
+		t.Errorf("OpenFrom(127.0.0.3) = %d, want 6 (a refusal takes nothing)", got)
+	}
+	if s.refused(PerAddr) != 2 || s.refused(Global) != 1 || s.refused(Reserve) != 0 {
+		t.Errorf("refusals per_ip=%d global=%d reserve=%d, want 2, 1 and 0", s.refused(PerAddr), s.refused(Global), s.refused(Reserve))
+	}
+}
+
+// TestPerAddrCapAppliesAgainWhenRoomComesBack: when connections close and the server falls back
+// below Pressure, the big address gets in again.
+func TestPerAddrCapAppliesAgainWhenRoomComesBack(t *testing.T) {
+	s := newServer(t, Config{Max: 10, MaxPerAddr: 1, Pressure: 3})
+	var others []net.Conn
+	for range 2 {
+		if _, ok := s.dial("127.0.0.2"); !ok {
+			t.Fatal("127.0.0.2 refused with room")
+		}
+		others = append(others, s.accepted())
+	}
+	if _, ok := s.dial("127.0.0.3"); !ok {
+		t.Fatal("127.0.0.3 refused its first connection")
+	}
+	s.accepted()
+	if _, ok := s.dial("127.0.0.3"); ok {
+		t.Fatal("127.0.0.3 let in over its cap with 3 of Pressure 3 open")
+	}
+	others[0].Close()
+	if _, ok := s.dial("127.0.0.3"); !ok {
+		t.Fatal("127.0.0.3 refused after the server fell back below Pressure")
+	}
+	s.accepted()
 }
 
 func TestCloseFreesThePlace(t *testing.T) {
