@@ -70,19 +70,41 @@ func browserIn(t testing.TB, w, h int, tz string) context.Context {
 // evalString evaluates a JavaScript expression in the page.
 func evalString(t testing.TB, ctx context.Context, expr string) string {
 	t.Helper()
-	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
-	if err != nil {
-		t.Fatalf("evaluate %s: %v", expr, err)
+	for try := 0; ; try++ {
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+		if err == nil {
+			return s
+		}
+		if !pageReloading(err) || try == 20 {
+			t.Fatalf("evaluate %s: %v", expr, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	return s
+}
+
+// pageReloading reports whether err says the page's JavaScript context went away under the
+// call: the page was reloading or navigating (the follow and case pages reload themselves on
+// some stream news). The same call on the new page is the right retry.
+func pageReloading(err error) bool {
+	m := err.Error()
+	return strings.Contains(m, "Cannot find context with specified id") ||
+		strings.Contains(m, "Execution context was destroyed") ||
+		strings.Contains(m, "Inspected target navigated or closed")
 }
 
 // waitJS waits until the expression is true in the page.
 func waitJS(t testing.TB, ctx context.Context, expr string, d time.Duration) error {
 	t.Helper()
-	tctx, cancel := context.WithTimeout(ctx, d+time.Second)
-	defer cancel()
-	return chromedp.Do(tctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(5*time.Millisecond), chromedp.WithPollingTimeout(d)))
+	end := time.Now().Add(d)
+	for {
+		tctx, cancel := context.WithTimeout(ctx, time.Until(end)+time.Second)
+		err := chromedp.Do(tctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(5*time.Millisecond), chromedp.WithPollingTimeout(max(time.Until(end), 10*time.Millisecond))))
+		cancel()
+		if err == nil || !pageReloading(err) || time.Now().After(end) {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func (e *env) callNext(staff string, counter int) string {
