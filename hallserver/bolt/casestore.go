@@ -31,6 +31,73 @@ type caseStore struct {
 	// once (about 1 KB each: a year of 30,000 cases, some 30 MiB).
 	mu      sync.Mutex
 	reports map[string]*hall.Case
+
+	// finals holds whole final cases (record and timeline) once read by ClosedCases or
+	// ReadCase, at most finalCacheSize (finalCache).
+	finals *finalCache
+}
+
+// finalCacheSize bounds the whole final cases kept decoded: the inbox's lists of closed
+// cases (up to 500 each, 200 from the page) of several departments. A year of the demo
+// history's final cases averages about 3 KB each decoded (record, timeline), so some 12 MiB.
+const finalCacheSize = 4096
+
+// finalCache keeps up to size decoded final cases in two generations: new entries and hits go
+// into the young one; when it holds size/2 the old one is dropped and the young one becomes
+// old. A case read at least once per size/2 insertions stays. The cases are shared: read only.
+// Safe for concurrent use.
+type finalCache struct {
+	mu         sync.Mutex
+	size       int
+	young, old map[string]*hall.Case
+}
+
+func newFinalCache(size int) *finalCache {
+	return &finalCache{size: size, young: map[string]*hall.Case{}, old: map[string]*hall.Case{}}
+}
+
+// get returns the final case with this ID, nil when not kept.
+func (f *finalCache) get(id []byte) *hall.Case {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if c := f.young[string(id)]; c != nil {
+		return c
+	}
+	c := f.old[string(id)]
+	if c != nil {
+		f.putLocked(c)
+	}
+	return c
+}
+
+// put keeps a final case (others are ignored).
+func (f *finalCache) put(c *hall.Case) {
+	if !c.State.Final() {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.putLocked(c)
+}
+
+func (f *finalCache) putLocked(c *hall.Case) {
+	if len(f.young) >= f.size/2 {
+		f.old, f.young = f.young, make(map[string]*hall.Case, f.size/2)
+	}
+	f.young[c.ID] = c
+}
+
+// len is the number of cases kept.
+func (f *finalCache) len() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := len(f.young)
+	for id := range f.old {
+		if f.young[id] == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // newCaseStore creates the case buckets when needed and rewrites case records and events stored
@@ -42,7 +109,7 @@ func newCaseStore(db *DB, now func() time.Time) (*caseStore, error) {
 	if _, _, err := migrateCases(db); err != nil {
 		return nil, err
 	}
-	return &caseStore{db: db, now: now, reports: map[string]*hall.Case{}}, nil
+	return &caseStore{db: db, now: now, reports: map[string]*hall.Case{}, finals: newFinalCache(finalCacheSize)}, nil
 }
 
 // caseWrite is a case change prepared for the committer.
@@ -158,8 +225,16 @@ func (s *caseStore) ReadCase(ctx context.Context, ref string, byToken bool) (*ha
 		if id == nil {
 			return nil
 		}
+		if f := s.finals.get(id); f != nil {
+			cp := *f // a copy of the record: the caller may change it, not the shared lists
+			c = &cp
+			return nil
+		}
 		var err error
-		c, err = ct.get(id)
+		if c, err = ct.get(id); err == nil && c != nil && c.State.Final() {
+			cp := *c
+			s.finals.put(&cp)
+		}
 		return err
 	})
 	if err != nil {
@@ -169,7 +244,8 @@ func (s *caseStore) ReadCase(ctx context.Context, ref string, byToken bool) (*ha
 }
 
 // ClosedCases reads final cases matching the filter from the department's part of cases.closed,
-// newest first, at most f.Limit (when positive).
+// newest first, at most f.Limit (when positive). The cases come from the cache of whole final
+// cases when kept there (finalCache) and are shallow copies: their lists are shared, read only.
 func (s *caseStore) ClosedCases(ctx context.Context, f hall.CaseFilter, now time.Time) ([]hall.Case, error) {
 	prefix := append([]byte(f.Department), 0)
 	var out []hall.Case
@@ -200,18 +276,22 @@ func (s *caseStore) ClosedCases(ctx context.Context, f hall.CaseFilter, now time
 			if !f.Since.IsZero() && int64(binary.BigEndian.Uint64(rest)) < f.Since.UnixNano() {
 				break
 			}
-			v := ct.all.Get(rest[8:])
-			if v == nil {
+			cs := s.finals.get(rest[8:])
+			if cs == nil {
+				v := ct.all.Get(rest[8:])
+				if v == nil {
+					continue
+				}
+				cs = new(hall.Case)
+				if err := ct.decode(rest[8:], v, cs); err != nil {
+					return err
+				}
+				s.finals.put(cs)
+			}
+			if !cases.Match(cs, f, now) {
 				continue
 			}
-			var cs hall.Case
-			if err := ct.decode(rest[8:], v, &cs); err != nil {
-				return err
-			}
-			if !cases.Match(&cs, f, now) {
-				continue
-			}
-			out = append(out, cs)
+			out = append(out, *cs)
 			if f.Limit > 0 && len(out) >= f.Limit {
 				break
 			}
