@@ -346,10 +346,12 @@ func (s *Server) handleListCases(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, wire.CaseList{Cases: list, Count: len(list)})
 }
 
-// listSummary is a case as a list with ?view=summary shows it (the inbox's list): every field
-// of the case, but of its timeline only the requester's additions (case.details_added, which
-// the list's one-line summary falls back on); the whole case is at GET /api/v1/cases/{id}.
+// listSummary is a case as a list with ?view=summary shows it (the inbox's list): the case
+// without the router's suggestion, the replies and the ratings, and of its timeline only the
+// requester's additions (case.details_added, which the list's one-line summary falls back on);
+// the whole case is at GET /api/v1/cases/{id}.
 func listSummary(c hall.Case) hall.Case {
+	c.Route, c.Replies, c.Ratings = nil, nil, nil
 	tl := []hall.CaseEntry{}
 	for _, e := range c.Timeline {
 		if e.Type == hall.CaseEvDetails {

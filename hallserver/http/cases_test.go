@@ -403,9 +403,9 @@ func TestCaseFollowByTicketToken(t *testing.T) {
 	}
 }
 
-// TestCaseListSummaryView: ?view=summary lists the cases with every field but, of the timeline,
-// only the requester's additions (what the inbox's list shows); the default view is whole; an
-// unknown view is a 400 naming the field.
+// TestCaseListSummaryView: ?view=summary lists the cases without route, replies and ratings
+// and, of the timeline, only the requester's additions (what the inbox's list shows), every
+// other field as it is; the default view is whole; an unknown view is a 400 naming the field.
 func TestCaseListSummaryView(t *testing.T) {
 	e := newCaseEnv(t)
 	lib := e.login("h-library")
@@ -423,7 +423,14 @@ func TestCaseListSummaryView(t *testing.T) {
 	if len(f.Timeline) < 2 || len(s.Timeline) != 1 || s.Timeline[0].Type != hall.CaseEvDetails || s.Timeline[0].Text != "四楼也一样" {
 		t.Fatalf("summary timeline %+v (full %d entries)", s.Timeline, len(f.Timeline))
 	}
+	raw := string(e.do("GET", "/api/v1/cases?open=1&view=summary", lib, nil).body)
+	for _, k := range []string{`"route"`, `"replies"`, `"ratings"`} {
+		if strings.Contains(raw, k) {
+			t.Fatalf("summary has %s: %s", k, raw)
+		}
+	}
 	f.Timeline, s.Timeline = nil, nil
+	f.Route, f.Replies, f.Ratings = s.Route, s.Replies, s.Ratings
 	if !reflect.DeepEqual(f, s) {
 		t.Fatalf("summary differs beyond the timeline:\n%+v\n%+v", s, f)
 	}
