@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -31,6 +33,11 @@ type caseStore struct {
 	// once (about 1 KB each: a year of 30,000 cases, some 30 MiB).
 	mu      sync.Mutex
 	reports map[string]*hall.Case
+	// byReceipt is every final case received in [lo, hi) in its report form, in the received
+	// index's order (receipt time, then ID): FinalCases answers from it without reading the
+	// file once its window is covered; Commit adds the cases that become final in it.
+	byReceipt []*hall.Case
+	lo, hi    int64 // UnixNano; lo == hi: nothing covered
 
 	// finals holds whole final cases (record and timeline) once read by ClosedCases or
 	// ReadCase, at most finalCacheSize (finalCache).
@@ -150,9 +157,60 @@ func (s *caseStore) Prepare(_ string, ch cases.Change, idemKey, idemID string) (
 }
 
 // Commit writes the batch in one transaction: cases and their indexes, events, learned
-// examples, idempotency keys and the latest meta.
+// examples, idempotency keys and the latest meta. Once it is durable, the cases that became
+// final are added to the report cache (before the host publishes the commit: a report that saw
+// such a case leave the engine waits for it, and then finds it here).
 func (s *caseStore) Commit(batch []any) error {
-	return s.db.commit(func(tx *bbolt.Tx) error { return s.write(tx, prepared[*caseWrite](batch)) })
+	ws := prepared[*caseWrite](batch)
+	if err := s.db.commit(func(tx *bbolt.Tx) error { return s.write(tx, ws) }); err != nil {
+		return err
+	}
+	s.addFinal(ws)
+	return nil
+}
+
+// addFinal adds the report form of the batch's cases that became final (and were received in
+// the covered window) to the report cache. The form is decoded from the record as stored, as
+// reportForm would read it.
+func (s *caseStore) addFinal(ws []*caseWrite) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, w := range ws {
+		for i := range w.change.Cases {
+			c := &w.change.Cases[i]
+			at := c.ReceivedAt.UnixNano()
+			if !c.State.Final() || at < s.lo || at >= s.hi || s.reports[c.ID] != nil {
+				continue
+			}
+			one := new(hall.Case)
+			if err := json.Unmarshal(w.cases[i], one); err != nil {
+				s.lo, s.hi, s.byReceipt = 0, 0, nil // read from the file next time
+				continue
+			}
+			one.Timeline = []hall.CaseEntry{}
+			for _, en := range c.Timeline {
+				if en.Type == hall.CaseEvReturned {
+					var cp hall.CaseEntry
+					if b, err := json.Marshal(&en); err == nil && json.Unmarshal(b, &cp) == nil {
+						one.Timeline = append(one.Timeline, cp)
+					}
+				}
+			}
+			one.Route = nil
+			s.reports[one.ID] = one
+			k := sort.Search(len(s.byReceipt), func(j int) bool { return receiptLess(one, s.byReceipt[j]) })
+			s.byReceipt = slices.Insert(s.byReceipt, k, one)
+		}
+	}
+}
+
+// receiptLess orders cases as the received index does: by receipt time, then ID.
+func receiptLess(a, b *hall.Case) bool {
+	ta, tb := a.ReceivedAt.UnixNano(), b.ReceivedAt.UnixNano()
+	if ta != tb {
+		return ta < tb
+	}
+	return a.ID < b.ID
 }
 
 // Events reads the committed case events after seq up to last, each with its case as it was
@@ -339,18 +397,51 @@ func (s *caseStore) Received(ctx context.Context, from, to time.Time) ([]hall.Ca
 
 // FinalCases reads the committed final cases received in [from, to), oldest first, in their
 // report form (reportForm), from the cache once read (a final case never changes again): the
-// cases are shared, read them only. Its errors are the raw ones of the read.
+// cases are shared, read them only. The cache covers one window of receipt times, grown to each
+// request's (only the part not covered yet is read from the file) and kept up to date by
+// Commit. Its errors are the raw ones of the read.
 func (s *caseStore) FinalCases(ctx context.Context, from, to time.Time) ([]*hall.Case, error) {
+	lo, hi := max(from.UnixNano(), 0), to.UnixNano()
+	if lo >= hi {
+		return nil, nil
+	}
+	// The lock is taken before the read transaction begins: a case made final by a commit
+	// after this read's snapshot is then added by that commit's addFinal, after this read.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lo == s.hi || hi < s.lo || lo > s.hi {
+		// nothing covered, or a window apart from the covered one: start again from it
+		s.byReceipt, s.lo, s.hi = nil, lo, lo
+	}
+	if lo < s.lo {
+		head, err := s.readFinal(ctx, lo, s.lo)
+		if err != nil {
+			return nil, err
+		}
+		s.byReceipt, s.lo = append(head, s.byReceipt...), lo
+	}
+	if hi > s.hi {
+		tail, err := s.readFinal(ctx, s.hi, hi)
+		if err != nil {
+			return nil, err
+		}
+		s.byReceipt, s.hi = append(s.byReceipt, tail...), hi
+	}
+	i := sort.Search(len(s.byReceipt), func(j int) bool { return s.byReceipt[j].ReceivedAt.UnixNano() >= lo })
+	j := sort.Search(len(s.byReceipt), func(j int) bool { return s.byReceipt[j].ReceivedAt.UnixNano() >= hi })
+	return slices.Clone(s.byReceipt[i:j]), nil
+}
+
+// readFinal reads the final cases received in [lo, hi) (UnixNano) in their report form, in the
+// received index's order, through the reports map (s.mu held).
+func (s *caseStore) readFinal(ctx context.Context, lo, hi int64) ([]*hall.Case, error) {
 	var cs []*hall.Case
 	err := s.db.bolt.View(func(tx *bbolt.Tx) error {
 		ct := caseTxOf(tx)
 		open := tx.Bucket(bucketCaseOpen)
 		c := tx.Bucket(bucketCaseReceived).Cursor()
-		lo := binary.BigEndian.AppendUint64(nil, uint64(max(from.UnixNano(), 0)))
-		s.mu.Lock()
-		defer s.mu.Unlock()
 		n := 0
-		for k, _ := c.Seek(lo); k != nil && len(k) >= 8 && int64(binary.BigEndian.Uint64(k)) < to.UnixNano(); k, _ = c.Next() {
+		for k, _ := c.Seek(binary.BigEndian.AppendUint64(nil, uint64(lo))); k != nil && len(k) >= 8 && int64(binary.BigEndian.Uint64(k)) < hi; k, _ = c.Next() {
 			if n++; n%256 == 0 {
 				if err := ctx.Err(); err != nil {
 					return err
