@@ -39,6 +39,14 @@ type caseStore struct {
 	byReceipt []*hall.Case
 	lo, hi    int64 // UnixNano; lo == hi: nothing covered
 
+	// pending holds the cases Commit made final, until the next FinalCases adds them to
+	// byReceipt: the committer never waits for a report's read (pmu only guards the queue).
+	// Past maxPendingFinal (no report for a long time) it is dropped and stale set: the next
+	// FinalCases reads its window from the file again.
+	pmu     sync.Mutex
+	pending []pendingFinal
+	stale   bool
+
 	// finals holds whole final cases (record and timeline) once read by ClosedCases or
 	// ReadCase, at most finalCacheSize (finalCache).
 	finals *finalCache
@@ -158,49 +166,84 @@ func (s *caseStore) Prepare(_ string, ch cases.Change, idemKey, idemID string) (
 
 // Commit writes the batch in one transaction: cases and their indexes, events, learned
 // examples, idempotency keys and the latest meta. Once it is durable, the cases that became
-// final are added to the report cache (before the host publishes the commit: a report that saw
-// such a case leave the engine waits for it, and then finds it here).
+// final are queued for the report cache (before the host publishes the commit: a report that
+// saw such a case leave the engine waits for this commit, and then finds it queued).
 func (s *caseStore) Commit(batch []any) error {
 	ws := prepared[*caseWrite](batch)
 	if err := s.db.commit(func(tx *bbolt.Tx) error { return s.write(tx, ws) }); err != nil {
 		return err
 	}
-	s.addFinal(ws)
+	s.queueFinal(ws)
 	return nil
 }
 
-// addFinal adds the report form of the batch's cases that became final (and were received in
-// the covered window) to the report cache. The form is decoded from the record as stored, as
-// reportForm would read it.
-func (s *caseStore) addFinal(ws []*caseWrite) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// pendingFinal is a case a commit made final: its record as stored and its returns to triage.
+type pendingFinal struct {
+	rec      []byte
+	returned []hall.CaseEntry
+}
+
+// maxPendingFinal bounds the cases queued for the report cache between two reports.
+const maxPendingFinal = 4096
+
+// queueFinal queues the batch's cases that became final for the report cache.
+func (s *caseStore) queueFinal(ws []*caseWrite) {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
 	for _, w := range ws {
 		for i := range w.change.Cases {
 			c := &w.change.Cases[i]
-			at := c.ReceivedAt.UnixNano()
-			if !c.State.Final() || at < s.lo || at >= s.hi || s.reports[c.ID] != nil {
+			if !c.State.Final() || s.stale {
 				continue
 			}
-			one := new(hall.Case)
-			if err := json.Unmarshal(w.cases[i], one); err != nil {
-				s.lo, s.hi, s.byReceipt = 0, 0, nil // read from the file next time
+			if len(s.pending) >= maxPendingFinal {
+				s.pending, s.stale = nil, true
 				continue
 			}
-			one.Timeline = []hall.CaseEntry{}
+			p := pendingFinal{rec: w.cases[i]}
 			for _, en := range c.Timeline {
 				if en.Type == hall.CaseEvReturned {
-					var cp hall.CaseEntry
-					if b, err := json.Marshal(&en); err == nil && json.Unmarshal(b, &cp) == nil {
-						one.Timeline = append(one.Timeline, cp)
-					}
+					p.returned = append(p.returned, en)
 				}
 			}
-			one.Route = nil
-			s.reports[one.ID] = one
-			k := sort.Search(len(s.byReceipt), func(j int) bool { return receiptLess(one, s.byReceipt[j]) })
-			s.byReceipt = slices.Insert(s.byReceipt, k, one)
+			s.pending = append(s.pending, p)
 		}
+	}
+}
+
+// addPending adds the queued final cases received in the covered window to the report cache,
+// in their report form decoded from the record as stored, as reportForm would read it (s.mu
+// held).
+func (s *caseStore) addPending() {
+	s.pmu.Lock()
+	pending, stale := s.pending, s.stale
+	s.pending, s.stale = nil, false
+	s.pmu.Unlock()
+	if stale {
+		s.lo, s.hi, s.byReceipt = 0, 0, nil // read from the file next time
+		return
+	}
+	for _, p := range pending {
+		one := new(hall.Case)
+		if err := json.Unmarshal(p.rec, one); err != nil {
+			s.lo, s.hi, s.byReceipt = 0, 0, nil
+			return
+		}
+		at := one.ReceivedAt.UnixNano()
+		if at < s.lo || at >= s.hi || s.reports[one.ID] != nil {
+			continue
+		}
+		one.Timeline = []hall.CaseEntry{}
+		for _, en := range p.returned {
+			var cp hall.CaseEntry
+			if b, err := json.Marshal(&en); err == nil && json.Unmarshal(b, &cp) == nil {
+				one.Timeline = append(one.Timeline, cp)
+			}
+		}
+		one.Route = nil
+		s.reports[one.ID] = one
+		k := sort.Search(len(s.byReceipt), func(j int) bool { return receiptLess(one, s.byReceipt[j]) })
+		s.byReceipt = slices.Insert(s.byReceipt, k, one)
 	}
 }
 
@@ -398,17 +441,19 @@ func (s *caseStore) Received(ctx context.Context, from, to time.Time) ([]hall.Ca
 // FinalCases reads the committed final cases received in [from, to), oldest first, in their
 // report form (reportForm), from the cache once read (a final case never changes again): the
 // cases are shared, read them only. The cache covers one window of receipt times, grown to each
-// request's (only the part not covered yet is read from the file) and kept up to date by
-// Commit. Its errors are the raw ones of the read.
+// request's (only the part not covered yet is read from the file) and kept up to date with
+// the cases Commit made final. Its errors are the raw ones of the read.
 func (s *caseStore) FinalCases(ctx context.Context, from, to time.Time) ([]*hall.Case, error) {
 	lo, hi := max(from.UnixNano(), 0), to.UnixNano()
 	if lo >= hi {
 		return nil, nil
 	}
-	// The lock is taken before the read transaction begins: a case made final by a commit
-	// after this read's snapshot is then added by that commit's addFinal, after this read.
+	// The queued cases are taken before the read transaction begins: a case made final by a
+	// commit after that is in the snapshot, or queued for the next call, or both (the reports
+	// map keeps it once).
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.addPending()
 	if s.lo == s.hi || hi < s.lo || lo > s.hi {
 		// nothing covered, or a window apart from the covered one: start again from it
 		s.byReceipt, s.lo, s.hi = nil, lo, lo
