@@ -65,6 +65,43 @@ func BenchmarkHistoryReports(b *testing.B) {
 	})
 	run("daily", func() error { _, err := cs.Daily(ctx, time.Now()); return err })
 	run("topics", func() error { _, err := topics.Topics(ctx, 7); return err })
+	// The same grouping without the cache of final cases' terms (each call segments every text).
+	uncachedTopics := func() error {
+		to := time.Now().Add(time.Nanosecond)
+		mid := to.Add(-7 * 24 * time.Hour)
+		from := mid.Add(-7 * 24 * time.Hour)
+		rc, err := cs.ReportCases(ctx, from, to)
+		if err == nil {
+			cases.TopicsOf(rc, from, mid, to, nil, cases.DefaultTopicOptions())
+		}
+		return err
+	}
+	run("topics-uncached", uncachedTopics)
+	run("series+stats", func() error { _, _, err := cs.SeriesTotal(ctx, "week", 8); return err })
+	// The whole supervision page: as it read its figures before (series, then the window's
+	// statistics read again, hot topics segmenting every text), and now.
+	run("page-before", func() error {
+		if _, err := cs.Series(ctx, "week", 8); err != nil {
+			return err
+		}
+		if _, err := cs.Stats(ctx, time.Now().AddDate(0, 0, -56), time.Now()); err != nil {
+			return err
+		}
+		if _, err := cs.Daily(ctx, time.Now()); err != nil {
+			return err
+		}
+		return uncachedTopics()
+	})
+	run("page", func() error {
+		if _, _, err := cs.SeriesTotal(ctx, "week", 8); err != nil {
+			return err
+		}
+		if _, err := cs.Daily(ctx, time.Now()); err != nil {
+			return err
+		}
+		_, err := topics.Topics(ctx, 7)
+		return err
+	})
 }
 
 // cpuTime is the process's user and system CPU time so far.

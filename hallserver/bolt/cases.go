@@ -26,8 +26,8 @@ type Cases = enginehost.Cases
 
 // NewCases loads the case system from the file (its meta, open cases and learned router
 // examples, never the history) and starts the group committer and the tick loop; see
-// enginehost.NewCases for cfg and now. It then reads the final cases of the last WarmReports
-// into the report cache in the background (ctx ends it).
+// enginehost.NewCases for cfg and now. WarmDelay later it reads the final cases of the last
+// WarmReports into the report cache in the background (ctx ends it).
 func NewCases(ctx context.Context, db *DB, campus hall.Campus, cfg cases.Config, now func() time.Time) (*Cases, error) {
 	if now == nil {
 		now = time.Now
@@ -40,13 +40,23 @@ func NewCases(ctx context.Context, db *DB, campus hall.Campus, cfg cases.Config,
 	if err != nil {
 		return nil, err
 	}
-	// The reports' first request would otherwise decode every final case of its windows.
+	// The reports' first request would otherwise decode every final case of its windows. The
+	// reading waits WarmDelay, so as not to take the CPU from the rest of the start-up (on two
+	// cores it made the start-up a third slower).
 	go func() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(WarmDelay):
+		}
 		t := now()
 		_, _ = store.FinalCases(ctx, t.Add(-WarmReports), t.Add(time.Hour))
 	}()
 	return cs, nil
 }
+
+// WarmDelay is how long after NewCases the report cache starts filling in the background.
+const WarmDelay = 2 * time.Second
 
 // WarmReports is how far back NewCases reads the final cases into the report cache in the
 // background after start-up (the daily report's DailyLookback, the default weekly and monthly

@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -31,6 +33,86 @@ type caseStore struct {
 	// once (about 1 KB each: a year of 30,000 cases, some 30 MiB).
 	mu      sync.Mutex
 	reports map[string]*hall.Case
+	// byReceipt is every final case received in [lo, hi) in its report form, in the received
+	// index's order (receipt time, then ID): FinalCases answers from it without reading the
+	// file once its window is covered; Commit adds the cases that become final in it.
+	byReceipt []*hall.Case
+	lo, hi    int64 // UnixNano; lo == hi: nothing covered
+
+	// pending holds the cases Commit made final, until the next FinalCases adds them to
+	// byReceipt: the committer never waits for a report's read (pmu only guards the queue).
+	// Past maxPendingFinal (no report for a long time) it is dropped and stale set: the next
+	// FinalCases reads its window from the file again.
+	pmu     sync.Mutex
+	pending []pendingFinal
+	stale   bool
+
+	// finals holds whole final cases (record and timeline) once read by ClosedCases or
+	// ReadCase, at most finalCacheSize (finalCache).
+	finals *finalCache
+}
+
+// finalCacheSize bounds the whole final cases kept decoded: the inbox's lists of closed
+// cases (up to 500 each, 200 from the page) of several departments. A year of the demo
+// history's final cases averages about 3 KB each decoded (record, timeline), so some 12 MiB.
+const finalCacheSize = 4096
+
+// finalCache keeps up to size decoded final cases in two generations: new entries and hits go
+// into the young one; when it holds size/2 the old one is dropped and the young one becomes
+// old. A case read at least once per size/2 insertions stays. The cases are shared: read only.
+// Safe for concurrent use.
+type finalCache struct {
+	mu         sync.Mutex
+	size       int
+	young, old map[string]*hall.Case
+}
+
+func newFinalCache(size int) *finalCache {
+	return &finalCache{size: size, young: map[string]*hall.Case{}, old: map[string]*hall.Case{}}
+}
+
+// get returns the final case with this ID, nil when not kept.
+func (f *finalCache) get(id []byte) *hall.Case {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if c := f.young[string(id)]; c != nil {
+		return c
+	}
+	c := f.old[string(id)]
+	if c != nil {
+		f.putLocked(c)
+	}
+	return c
+}
+
+// put keeps a final case (others are ignored).
+func (f *finalCache) put(c *hall.Case) {
+	if !c.State.Final() {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.putLocked(c)
+}
+
+func (f *finalCache) putLocked(c *hall.Case) {
+	if len(f.young) >= f.size/2 {
+		f.old, f.young = f.young, make(map[string]*hall.Case, f.size/2)
+	}
+	f.young[c.ID] = c
+}
+
+// len is the number of cases kept.
+func (f *finalCache) len() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := len(f.young)
+	for id := range f.old {
+		if f.young[id] == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // newCaseStore creates the case buckets when needed and rewrites case records and events stored
@@ -42,7 +124,7 @@ func newCaseStore(db *DB, now func() time.Time) (*caseStore, error) {
 	if _, _, err := migrateCases(db); err != nil {
 		return nil, err
 	}
-	return &caseStore{db: db, now: now, reports: map[string]*hall.Case{}}, nil
+	return &caseStore{db: db, now: now, reports: map[string]*hall.Case{}, finals: newFinalCache(finalCacheSize)}, nil
 }
 
 // caseWrite is a case change prepared for the committer.
@@ -83,9 +165,95 @@ func (s *caseStore) Prepare(_ string, ch cases.Change, idemKey, idemID string) (
 }
 
 // Commit writes the batch in one transaction: cases and their indexes, events, learned
-// examples, idempotency keys and the latest meta.
+// examples, idempotency keys and the latest meta. Once it is durable, the cases that became
+// final are queued for the report cache (before the host publishes the commit: a report that
+// saw such a case leave the engine waits for this commit, and then finds it queued).
 func (s *caseStore) Commit(batch []any) error {
-	return s.db.commit(func(tx *bbolt.Tx) error { return s.write(tx, prepared[*caseWrite](batch)) })
+	ws := prepared[*caseWrite](batch)
+	if err := s.db.commit(func(tx *bbolt.Tx) error { return s.write(tx, ws) }); err != nil {
+		return err
+	}
+	s.queueFinal(ws)
+	return nil
+}
+
+// pendingFinal is a case a commit made final: its record as stored and its returns to triage.
+type pendingFinal struct {
+	rec      []byte
+	returned []hall.CaseEntry
+}
+
+// maxPendingFinal bounds the cases queued for the report cache between two reports.
+const maxPendingFinal = 4096
+
+// queueFinal queues the batch's cases that became final for the report cache.
+func (s *caseStore) queueFinal(ws []*caseWrite) {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	for _, w := range ws {
+		for i := range w.change.Cases {
+			c := &w.change.Cases[i]
+			if !c.State.Final() || s.stale {
+				continue
+			}
+			if len(s.pending) >= maxPendingFinal {
+				s.pending, s.stale = nil, true
+				continue
+			}
+			p := pendingFinal{rec: w.cases[i]}
+			for _, en := range c.Timeline {
+				if en.Type == hall.CaseEvReturned {
+					p.returned = append(p.returned, en)
+				}
+			}
+			s.pending = append(s.pending, p)
+		}
+	}
+}
+
+// addPending adds the queued final cases received in the covered window to the report cache,
+// in their report form decoded from the record as stored, as reportForm would read it (s.mu
+// held).
+func (s *caseStore) addPending() {
+	s.pmu.Lock()
+	pending, stale := s.pending, s.stale
+	s.pending, s.stale = nil, false
+	s.pmu.Unlock()
+	if stale {
+		s.lo, s.hi, s.byReceipt = 0, 0, nil // read from the file next time
+		return
+	}
+	for _, p := range pending {
+		one := new(hall.Case)
+		if err := json.Unmarshal(p.rec, one); err != nil {
+			s.lo, s.hi, s.byReceipt = 0, 0, nil
+			return
+		}
+		at := one.ReceivedAt.UnixNano()
+		if at < s.lo || at >= s.hi || s.reports[one.ID] != nil {
+			continue
+		}
+		one.Timeline = []hall.CaseEntry{}
+		for _, en := range p.returned {
+			var cp hall.CaseEntry
+			if b, err := json.Marshal(&en); err == nil && json.Unmarshal(b, &cp) == nil {
+				one.Timeline = append(one.Timeline, cp)
+			}
+		}
+		one.Route = nil
+		s.reports[one.ID] = one
+		k := sort.Search(len(s.byReceipt), func(j int) bool { return receiptLess(one, s.byReceipt[j]) })
+		s.byReceipt = slices.Insert(s.byReceipt, k, one)
+	}
+}
+
+// receiptLess orders cases as the received index does: by receipt time, then ID.
+func receiptLess(a, b *hall.Case) bool {
+	ta, tb := a.ReceivedAt.UnixNano(), b.ReceivedAt.UnixNano()
+	if ta != tb {
+		return ta < tb
+	}
+	return a.ID < b.ID
 }
 
 // Events reads the committed case events after seq up to last, each with its case as it was
@@ -158,8 +326,16 @@ func (s *caseStore) ReadCase(ctx context.Context, ref string, byToken bool) (*ha
 		if id == nil {
 			return nil
 		}
+		if f := s.finals.get(id); f != nil {
+			cp := *f // a copy of the record: the caller may change it, not the shared lists
+			c = &cp
+			return nil
+		}
 		var err error
-		c, err = ct.get(id)
+		if c, err = ct.get(id); err == nil && c != nil && c.State.Final() {
+			cp := *c
+			s.finals.put(&cp)
+		}
 		return err
 	})
 	if err != nil {
@@ -169,7 +345,8 @@ func (s *caseStore) ReadCase(ctx context.Context, ref string, byToken bool) (*ha
 }
 
 // ClosedCases reads final cases matching the filter from the department's part of cases.closed,
-// newest first, at most f.Limit (when positive).
+// newest first, at most f.Limit (when positive). The cases come from the cache of whole final
+// cases when kept there (finalCache) and are shallow copies: their lists are shared, read only.
 func (s *caseStore) ClosedCases(ctx context.Context, f hall.CaseFilter, now time.Time) ([]hall.Case, error) {
 	prefix := append([]byte(f.Department), 0)
 	var out []hall.Case
@@ -200,18 +377,22 @@ func (s *caseStore) ClosedCases(ctx context.Context, f hall.CaseFilter, now time
 			if !f.Since.IsZero() && int64(binary.BigEndian.Uint64(rest)) < f.Since.UnixNano() {
 				break
 			}
-			v := ct.all.Get(rest[8:])
-			if v == nil {
+			cs := s.finals.get(rest[8:])
+			if cs == nil {
+				v := ct.all.Get(rest[8:])
+				if v == nil {
+					continue
+				}
+				cs = new(hall.Case)
+				if err := ct.decode(rest[8:], v, cs); err != nil {
+					return err
+				}
+				s.finals.put(cs)
+			}
+			if !cases.Match(cs, f, now) {
 				continue
 			}
-			var cs hall.Case
-			if err := ct.decode(rest[8:], v, &cs); err != nil {
-				return err
-			}
-			if !cases.Match(&cs, f, now) {
-				continue
-			}
-			out = append(out, cs)
+			out = append(out, *cs)
 			if f.Limit > 0 && len(out) >= f.Limit {
 				break
 			}
@@ -259,18 +440,53 @@ func (s *caseStore) Received(ctx context.Context, from, to time.Time) ([]hall.Ca
 
 // FinalCases reads the committed final cases received in [from, to), oldest first, in their
 // report form (reportForm), from the cache once read (a final case never changes again): the
-// cases are shared, read them only. Its errors are the raw ones of the read.
+// cases are shared, read them only. The cache covers one window of receipt times, grown to each
+// request's (only the part not covered yet is read from the file) and kept up to date with
+// the cases Commit made final. Its errors are the raw ones of the read.
 func (s *caseStore) FinalCases(ctx context.Context, from, to time.Time) ([]*hall.Case, error) {
+	lo, hi := max(from.UnixNano(), 0), to.UnixNano()
+	if lo >= hi {
+		return nil, nil
+	}
+	// The queued cases are taken before the read transaction begins: a case made final by a
+	// commit after that is in the snapshot, or queued for the next call, or both (the reports
+	// map keeps it once).
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.addPending()
+	if s.lo == s.hi || hi < s.lo || lo > s.hi {
+		// nothing covered, or a window apart from the covered one: start again from it
+		s.byReceipt, s.lo, s.hi = nil, lo, lo
+	}
+	if lo < s.lo {
+		head, err := s.readFinal(ctx, lo, s.lo)
+		if err != nil {
+			return nil, err
+		}
+		s.byReceipt, s.lo = append(head, s.byReceipt...), lo
+	}
+	if hi > s.hi {
+		tail, err := s.readFinal(ctx, s.hi, hi)
+		if err != nil {
+			return nil, err
+		}
+		s.byReceipt, s.hi = append(s.byReceipt, tail...), hi
+	}
+	i := sort.Search(len(s.byReceipt), func(j int) bool { return s.byReceipt[j].ReceivedAt.UnixNano() >= lo })
+	j := sort.Search(len(s.byReceipt), func(j int) bool { return s.byReceipt[j].ReceivedAt.UnixNano() >= hi })
+	return slices.Clone(s.byReceipt[i:j]), nil
+}
+
+// readFinal reads the final cases received in [lo, hi) (UnixNano) in their report form, in the
+// received index's order, through the reports map (s.mu held).
+func (s *caseStore) readFinal(ctx context.Context, lo, hi int64) ([]*hall.Case, error) {
 	var cs []*hall.Case
 	err := s.db.bolt.View(func(tx *bbolt.Tx) error {
 		ct := caseTxOf(tx)
 		open := tx.Bucket(bucketCaseOpen)
 		c := tx.Bucket(bucketCaseReceived).Cursor()
-		lo := binary.BigEndian.AppendUint64(nil, uint64(max(from.UnixNano(), 0)))
-		s.mu.Lock()
-		defer s.mu.Unlock()
 		n := 0
-		for k, _ := c.Seek(lo); k != nil && len(k) >= 8 && int64(binary.BigEndian.Uint64(k)) < to.UnixNano(); k, _ = c.Next() {
+		for k, _ := c.Seek(binary.BigEndian.AppendUint64(nil, uint64(lo))); k != nil && len(k) >= 8 && int64(binary.BigEndian.Uint64(k)) < hi; k, _ = c.Next() {
 			if n++; n%256 == 0 {
 				if err := ctx.Err(); err != nil {
 					return err

@@ -30,6 +30,8 @@ type Topics struct {
 	cases *Cases
 	opt   cases.TopicOptions
 	now   func() time.Time
+	// terms keeps the segmented text of final cases between calls (cases.TopicCache).
+	terms *cases.TopicCache
 }
 
 // NewTopics returns the hot topics of the cases in cs (same file); now nil means time.Now.
@@ -40,7 +42,7 @@ func NewTopics(db *DB, cs *Cases, now func() time.Time) (*Topics, error) {
 	if err := db.ensureBuckets(bucketTopicAnswers, bucketTopicCases); err != nil {
 		return nil, fmt.Errorf("bolt: create topic buckets: %w", err)
 	}
-	return &Topics{db: db, cases: cs, opt: cases.DefaultTopicOptions(), now: now}, nil
+	return &Topics{db: db, cases: cs, opt: cases.DefaultTopicOptions(), now: now, terms: cases.NewTopicCache()}, nil
 }
 
 // compute groups the cases of the last days (and the days before, for growth) and attaches
@@ -85,7 +87,7 @@ func (t *Topics) compute(ctx context.Context, days int) ([]hall.Topic, map[strin
 	if err != nil {
 		return nil, nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: read topic answers: %v", err)
 	}
-	top := cases.TopicsOf(cs, from, mid, to, linked, t.opt)
+	top := cases.TopicsCached(t.terms, cs, from, mid, to, linked, t.opt)
 	for i := range top {
 		top[i].Answer = answers[top[i].ID]
 	}

@@ -259,6 +259,15 @@ func (e *Engine) Cases() []hall.Case {
 	return out
 }
 
+// EachOpen calls fn with each open case itself (not a copy), in no order. The case must only be
+// read, and may be kept after the call: the engine never changes a case it has installed (a
+// command changes a staged copy and installs that), so it stays as it was.
+func (e *Engine) EachOpen(fn func(c *hall.Case)) {
+	for _, c := range e.cases {
+		fn(c)
+	}
+}
+
 // Len returns the number of open cases.
 func (e *Engine) Len() int { return len(e.cases) }
 

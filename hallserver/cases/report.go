@@ -107,24 +107,33 @@ func DailyOf(cs []*hall.Case, from, to, now time.Time, loc *time.Location) hall.
 		}
 		return by[d]
 	}
-	seen := map[string]bool{}
+	seen := make(map[string]bool, len(cs))
 	for _, c := range cs {
-		if seen[c.ID] || c.State == hall.CaseReceived {
+		if c.State == hall.CaseReceived {
+			continue
+		}
+		if seen[c.ID] {
 			continue
 		}
 		seen[c.ID] = true
+		arrived := !c.ReceivedAt.Before(from) && c.ReceivedAt.Before(to)
+		closed := closedIn(c, from, to)
+		late := lateAt(c, asOf, now)
+		if !arrived && closed == nil && late == "" {
+			continue // most cases of the lookback: nothing to say about this day
+		}
 		b := Brief(c)
-		if !c.ReceivedAt.Before(from) && c.ReceivedAt.Before(to) {
+		if arrived {
 			rep.Arrived = append(rep.Arrived, b)
 			dept(b.Department).Arrived++
 		}
-		if at := closedIn(c, from, to); at != nil {
+		if closed != nil {
 			cb := b
-			cb.ClosedAt = at
+			cb.ClosedAt = closed
 			rep.Closed = append(rep.Closed, cb)
 			dept(b.Department).Closed++
 		}
-		if late := lateAt(c, asOf, now); late != "" {
+		if late != "" {
 			lb := b
 			lb.Late = late
 			rep.Late = append(rep.Late, lb)
@@ -196,10 +205,7 @@ func Series(cs []hall.Case, ps []Period, now time.Time) []hall.StatsPeriod {
 
 // SeriesOf is Series on shared cases (read only).
 func SeriesOf(cs []*hall.Case, ps []Period, now time.Time) []hall.StatsPeriod {
-	out := make([]hall.StatsPeriod, len(ps))
-	for i, p := range ps {
-		out[i] = hall.StatsPeriod{Label: p.Label, From: p.From, To: p.To, Departments: StatsOf(cs, p.From, p.To, now)}
-	}
+	out, _ := SeriesTotal(cs, ps, now)
 	return out
 }
 

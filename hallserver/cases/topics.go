@@ -4,8 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"math"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"onedoor/hallserver/hall"
@@ -59,10 +61,11 @@ func DefaultTopicOptions() TopicOptions {
 	return TopicOptions{Threshold: 0.12, MinCount: 2, Keywords: 5}
 }
 
-// topicDoc is one request as a normalised sparse vector.
+// topicDoc is one request as a normalised sparse vector (its terms in the order they occur, so
+// that sums over it, and the grouping, come out the same on every run).
 type topicDoc struct {
 	c   *hall.Case
-	vec map[string]float64
+	vec []topicTerm
 }
 
 // topicGroup is a growing group of requests.
@@ -70,6 +73,116 @@ type topicGroup struct {
 	sum  map[string]float64
 	norm float64 // |sum|
 	docs []*topicDoc
+}
+
+// topicTerm is a feature of a request (a bigram "b:…" or an English word "w:…") and the
+// number of times the request has it.
+type topicTerm struct {
+	f string
+	n float64
+}
+
+// topicTerms returns the features of a request that the grouping weighs, each once with its
+// count, in the order they first occur.
+func topicTerms(c *hall.Case) []topicTerm {
+	var out []topicTerm
+	at := map[string]int{}
+	for _, f := range features(topicText(c), 0) {
+		if (strings.HasPrefix(f.s, "b:") && !topicStop[f.s[2:]] && !strings.ContainsAny(f.s[2:], particles)) || strings.HasPrefix(f.s, "w:") {
+			if i, ok := at[f.s]; ok {
+				out[i].n++
+				continue
+			}
+			at[f.s] = len(out)
+			out = append(out, topicTerm{f.s, 1})
+		}
+	}
+	return out
+}
+
+// TopicCache keeps the terms (topicTerms) of cases for TopicsCached, so that a case's text is
+// segmented once: the terms depend only on the title and the text, which the entry keeps (shared
+// with the case) and compares on each use; a case whose title or text changed (a final case
+// never changes; an open one may) is segmented again. Its size is bounded by the calls' windows: after a call, when it holds more than
+// twice the cases of that call's window (and over topicCacheSlack), the entries outside that
+// window are dropped. The feature strings are shared between cases (interned). Safe for
+// concurrent use.
+type TopicCache struct {
+	mu      sync.Mutex
+	entries map[string]topicEntry // by case ID
+	words   map[string]string     // interned feature strings
+}
+
+// topicEntry is a final case's terms, the title and text they come from (a case reopened and
+// closed again with another text is segmented again), and when it was received.
+type topicEntry struct {
+	received    time.Time
+	title, text string
+	terms       []topicTerm
+}
+
+// topicCacheSlack is how many entries the cache may hold outside the last window before it is
+// pruned.
+const topicCacheSlack = 1024
+
+// NewTopicCache returns an empty cache.
+func NewTopicCache() *TopicCache {
+	return &TopicCache{entries: map[string]topicEntry{}, words: map[string]string{}}
+}
+
+// Len is the number of cases whose terms the cache holds.
+func (tc *TopicCache) Len() int {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	return len(tc.entries)
+}
+
+// termsOf returns the terms of each case (all received in [from, to)), from the cache for the
+// cases whose title and text are those cached (adding or replacing the others); a nil cache
+// computes them all.
+func (tc *TopicCache) termsOf(cs []*hall.Case, from, to time.Time) [][]topicTerm {
+	out := make([][]topicTerm, len(cs))
+	if tc == nil {
+		for i, c := range cs {
+			out[i] = topicTerms(c)
+		}
+		return out
+	}
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	for i, c := range cs {
+		if e, ok := tc.entries[c.ID]; ok && e.title == c.Title && e.text == c.Text {
+			out[i] = e.terms
+			continue
+		}
+		ts := topicTerms(c)
+		out[i] = ts
+		for j := range ts {
+			w, ok := tc.words[ts[j].f]
+			if !ok {
+				w = ts[j].f
+				tc.words[w] = w
+			}
+			ts[j].f = w
+		}
+		tc.entries[c.ID] = topicEntry{received: c.ReceivedAt, title: c.Title, text: c.Text, terms: slices.Clip(ts)}
+	}
+	if len(tc.entries) > 2*len(cs)+topicCacheSlack {
+		for id, e := range tc.entries {
+			if e.received.Before(from) || !e.received.Before(to) {
+				delete(tc.entries, id)
+			}
+		}
+		if len(tc.words) > 16*len(tc.entries)+topicCacheSlack {
+			tc.words = map[string]string{}
+			for _, e := range tc.entries {
+				for _, t := range e.terms {
+					tc.words[t.f] = t.f
+				}
+			}
+		}
+	}
+	return out
 }
 
 // topicText is what a request says (title and text).
@@ -98,28 +211,33 @@ func Topics(cs []hall.Case, from, mid, to time.Time, linked map[string]string, o
 
 // TopicsOf is Topics on shared cases (read only).
 func TopicsOf(cs []*hall.Case, from, mid, to time.Time, linked map[string]string, opt TopicOptions) []hall.Topic {
+	return TopicsCached(nil, cs, from, mid, to, linked, opt)
+}
+
+// TopicsCached is TopicsOf taking the terms of the cases from the cache (nil: none), which it
+// fills: the same topics, without segmenting each case's text again on every call.
+func TopicsCached(cache *TopicCache, cs []*hall.Case, from, mid, to time.Time, linked map[string]string, opt TopicOptions) []hall.Topic {
 	if opt.Threshold <= 0 {
 		opt = DefaultTopicOptions()
 	}
 	var docs []*topicDoc
 	df := map[string]int{}
+	var in []*hall.Case
 	for _, c := range cs {
 		if c.ReceivedAt.Before(from) || !c.ReceivedAt.Before(to) || c.State == hall.CaseReceived {
 			continue
 		}
-		tf := map[string]float64{}
-		for _, f := range features(topicText(c), 0) {
-			if (strings.HasPrefix(f.s, "b:") && !topicStop[f.s[2:]] && !strings.ContainsAny(f.s[2:], particles)) || strings.HasPrefix(f.s, "w:") {
-				tf[f.s]++
-			}
-		}
-		if len(tf) == 0 {
+		in = append(in, c)
+	}
+	terms := cache.termsOf(in, from, to)
+	for i, c := range in {
+		if len(terms[i]) == 0 {
 			continue
 		}
-		for k := range tf {
-			df[k]++
+		for _, t := range terms[i] {
+			df[t.f]++
 		}
-		docs = append(docs, &topicDoc{c: c, vec: tf})
+		docs = append(docs, &topicDoc{c: c, vec: slices.Clone(terms[i])})
 	}
 	sort.SliceStable(docs, func(i, j int) bool { return docs[i].c.ReceivedAt.Before(docs[j].c.ReceivedAt) })
 	// IDF as if topicPrior unrelated requests were there too: with few requests, plain IDF
@@ -127,14 +245,14 @@ func TopicsOf(cs []*hall.Case, from, mid, to time.Time, linked map[string]string
 	n := float64(len(docs) + topicPrior)
 	for _, d := range docs {
 		var norm float64
-		for k, v := range d.vec {
-			w := (1 + math.Log(v)) * (math.Log((n+1)/(float64(df[k])+1)) + 1)
-			d.vec[k] = w
+		for i, t := range d.vec {
+			w := (1 + math.Log(t.n)) * (math.Log((n+1)/(float64(df[t.f])+1)) + 1)
+			d.vec[i].n = w
 			norm += w * w
 		}
 		norm = math.Sqrt(norm)
-		for k := range d.vec {
-			d.vec[k] /= norm
+		for i := range d.vec {
+			d.vec[i].n /= norm
 		}
 	}
 
@@ -142,9 +260,9 @@ func TopicsOf(cs []*hall.Case, from, mid, to time.Time, linked map[string]string
 	index := map[string][]int{} // feature → groups whose centroid has it
 	for _, d := range docs {
 		dots := map[int]float64{}
-		for k, v := range d.vec {
-			for _, g := range index[k] {
-				dots[g] += v * groups[g].sum[k]
+		for _, t := range d.vec {
+			for _, g := range index[t.f] {
+				dots[g] += t.n * groups[g].sum[t.f]
 			}
 		}
 		best, bestSim := -1, 0.0
@@ -160,11 +278,11 @@ func TopicsOf(cs []*hall.Case, from, mid, to time.Time, linked map[string]string
 		}
 		g := groups[best]
 		dot := dots[best]
-		for k, v := range d.vec {
-			if _, ok := g.sum[k]; !ok {
-				index[k] = append(index[k], best)
+		for _, t := range d.vec {
+			if _, ok := g.sum[t.f]; !ok {
+				index[t.f] = append(index[t.f], best)
 			}
-			g.sum[k] += v
+			g.sum[t.f] += t.n
 		}
 		g.norm = math.Sqrt(g.norm*g.norm + 2*dot + 1)
 		g.docs = append(g.docs, d)
@@ -200,8 +318,8 @@ func TopicsOf(cs []*hall.Case, from, mid, to time.Time, linked map[string]string
 				t.Last = c.ReceivedAt
 			}
 			var dot float64
-			for k, v := range d.vec {
-				dot += v * g.sum[k]
+			for _, t := range d.vec {
+				dot += t.n * g.sum[t.f]
 			}
 			if dot > bestSim {
 				bestSim = dot

@@ -2,6 +2,7 @@ package cases
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -176,5 +177,71 @@ func BenchmarkTopics(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Topics(cs, start, mid, end, nil, DefaultTopicOptions())
+	}
+}
+
+// TestTopicsCacheEqualsUncached: the topics computed with the cache of final cases' terms are
+// those computed without, on the first call (cache filled), on later calls (cache used), after
+// cases closed or changed since the cache was filled, and after the window moved on (entries
+// dropped).
+func TestTopicsCacheEqualsUncached(t *testing.T) {
+	noise := readLabelled(t)
+	start := at(2026, 3, 2, 8, 0)
+	var cs []hall.Case
+	add := func(text string) {
+		i := len(cs)
+		st := hall.CaseArchived
+		if i%3 == 0 {
+			st = hall.CaseInProgress
+		}
+		cs = append(cs, hall.Case{ID: fmt.Sprint("c", i), Number: fmt.Sprintf("JS-%04d", i), Text: text, State: st,
+			Department: "library", ReceivedAt: start.Add(time.Duration(i) * 23 * time.Minute)})
+	}
+	for i := 0; i < 400; i++ {
+		add(noise[(i*7)%len(noise)].text)
+		for _, texts := range topicGroups {
+			if k := i / 40; i%40 == 5 && k < len(texts) {
+				add(texts[k])
+			}
+		}
+	}
+	end := cs[len(cs)-1].ReceivedAt.Add(time.Minute)
+	mid := start.Add(end.Sub(start) / 2)
+	cache := NewTopicCache()
+	check := func(step string, from, mid, to time.Time) {
+		t.Helper()
+		want := TopicsOf(Ptrs(cs), from, mid, to, nil, DefaultTopicOptions())
+		got := TopicsCached(cache, Ptrs(cs), from, mid, to, nil, DefaultTopicOptions())
+		if len(want) == 0 {
+			t.Fatalf("%s: no topics to compare", step)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: cached topics differ:\n got %+v\nwant %+v", step, got, want)
+		}
+	}
+	check("first call", start, mid, end)
+	if n := cache.Len(); n != len(cs) {
+		t.Fatalf("cache holds %d of %d cases", n, len(cs))
+	}
+	check("second call", start, mid, end)
+	// Open cases close (one with a new title), a final case is changed (as if reopened and
+	// closed again with more text): the cache must not answer with the old terms.
+	for i := range cs {
+		switch {
+		case i%3 == 0 && i%2 == 0:
+			cs[i].State = hall.CaseArchived
+		case i%3 == 0:
+			cs[i].State, cs[i].Title = hall.CaseNotAccepted, "宿舍楼热水不热"
+		case i%11 == 1:
+			cs[i].Text = topicGroups["wifi"][i%3] + cs[i].Text
+		}
+	}
+	check("after changes", start, mid, end)
+	// The window moves on: the entries of cases no longer in it go, the figures stay right.
+	late := start.Add(end.Sub(start) * 3 / 4)
+	check("later window", late, late.Add(end.Sub(late)/2), end)
+	check("later window, again", late, late.Add(end.Sub(late)/2), end)
+	if n := cache.Len(); n > len(cs)/4+topicCacheSlack {
+		t.Errorf("cache holds %d entries after a window of a quarter of %d cases", n, len(cs))
 	}
 }

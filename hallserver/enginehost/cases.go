@@ -281,11 +281,13 @@ func (s *Cases) List(ctx context.Context, f hall.CaseFilter) ([]hall.Case, error
 	err := s.log.View(ctx, func(eng *cases.Engine, t time.Time) {
 		now = t
 		open = open[:0]
-		for _, c := range eng.Cases() {
-			if cases.Match(&c, f, now) {
-				open = append(open, c)
+		// Shallow copies of the matching cases only: the engine never changes an installed
+		// case (Engine.EachOpen), so they may share its lists.
+		eng.EachOpen(func(c *hall.Case) {
+			if cases.Match(c, f, now) {
+				open = append(open, *c)
 			}
-		}
+		})
 	})
 	if err != nil {
 		return nil, err

@@ -324,12 +324,42 @@ func (s *Server) handleListCases(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	summary := false
+	switch v := r.URL.Query().Get("view"); v {
+	case "", "full":
+	case "summary":
+		summary = true
+	default:
+		s.writeError(w, r, hall.Errorf(hall.EINVALID, "view", "view must be full or summary"))
+		return
+	}
 	list, err := s.caseSvc.List(r.Context(), p, f)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	if summary {
+		for i := range list {
+			list[i] = listSummary(list[i])
+		}
+	}
 	writeJSON(w, http.StatusOK, wire.CaseList{Cases: list, Count: len(list)})
+}
+
+// listSummary is a case as a list with ?view=summary shows it (the inbox's list): the case
+// without the router's suggestion, the replies and the ratings, and of its timeline only the
+// requester's additions (case.details_added, which the list's one-line summary falls back on);
+// the whole case is at GET /api/v1/cases/{id}.
+func listSummary(c hall.Case) hall.Case {
+	c.Route, c.Replies, c.Ratings = nil, nil, nil
+	tl := []hall.CaseEntry{}
+	for _, e := range c.Timeline {
+		if e.Type == hall.CaseEvDetails {
+			tl = append(tl, e)
+		}
+	}
+	c.Timeline = tl
+	return c
 }
 
 // caseFilter reads the query of GET /api/v1/cases.

@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -399,5 +400,41 @@ func TestCaseFollowByTicketToken(t *testing.T) {
 	}
 	if r := e.do("GET", "/api/v1/case-follow/"+other.Token, "", nil); r.status != 404 {
 		t.Fatalf("ticket without a case: %d %s", r.status, r.body)
+	}
+}
+
+// TestCaseListSummaryView: ?view=summary lists the cases without route, replies and ratings
+// and, of the timeline, only the requester's additions (what the inbox's list shows), every
+// other field as it is; the default view is whole; an unknown view is a 400 naming the field.
+func TestCaseListSummaryView(t *testing.T) {
+	e := newCaseEnv(t)
+	lib := e.login("h-library")
+	oc := e.openKiosk(map[string]any{"hall": "students", "category": "library-seats", "text": "三楼占座严重", "requester": map[string]any{"phone": "13712345678"}}, "")
+	if r := e.do("POST", "/api/v1/case-follow/"+oc.Token+"/details", "", map[string]string{"text": "四楼也一样"}); r.status != 200 {
+		t.Fatalf("details: %d %s", r.status, r.body)
+	}
+	var full, sum wire.CaseList
+	e.do("GET", "/api/v1/cases?open=1", lib, nil).decode(t, &full)
+	e.do("GET", "/api/v1/cases?open=1&view=summary", lib, nil).decode(t, &sum)
+	if full.Count != 1 || sum.Count != 1 {
+		t.Fatalf("lists: %d and %d cases", full.Count, sum.Count)
+	}
+	f, s := full.Cases[0], sum.Cases[0]
+	if len(f.Timeline) < 2 || len(s.Timeline) != 1 || s.Timeline[0].Type != hall.CaseEvDetails || s.Timeline[0].Text != "四楼也一样" {
+		t.Fatalf("summary timeline %+v (full %d entries)", s.Timeline, len(f.Timeline))
+	}
+	raw := string(e.do("GET", "/api/v1/cases?open=1&view=summary", lib, nil).body)
+	for _, k := range []string{`"route"`, `"replies"`, `"ratings"`} {
+		if strings.Contains(raw, k) {
+			t.Fatalf("summary has %s: %s", k, raw)
+		}
+	}
+	f.Timeline, s.Timeline = nil, nil
+	f.Route, f.Replies, f.Ratings = s.Route, s.Replies, s.Ratings
+	if !reflect.DeepEqual(f, s) {
+		t.Fatalf("summary differs beyond the timeline:\n%+v\n%+v", s, f)
+	}
+	if r := e.do("GET", "/api/v1/cases?view=short", lib, nil); r.status != 400 || !strings.Contains(string(r.body), `"view"`) {
+		t.Fatalf("bad view: %d %s", r.status, r.body)
 	}
 }

@@ -164,6 +164,7 @@
     var s = $("search").value.trim();
     if (s) { q.push("q=" + encodeURIComponent(s)); }
     q.push("limit=200");
+    q.push("view=summary"); // the list's line needs only the requester's additions of the timeline
     return "/api/v1/cases?" + q.join("&");
   }
   function refresh() {
