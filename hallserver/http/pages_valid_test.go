@@ -57,7 +57,7 @@ func TestPagesAreValidHTML(t *testing.T) {
 	oc2 := e.openKiosk(map[string]any{"hall": "students", "category": "library-seats", "text": "二楼也占座"}, "")
 	ctx := browser(t, 1280, 900)
 	openInbox(t, ctx, e.ts.URL, "h-library", oc2.Number)
-	run(t, ctx, "pick the case", chromedp.Click(chromedp.CSS(`#cases li[data-number=`+jsString(oc2.Number)+`] button`)))
+	clickCase(t, ctx, "pick the case", oc2.Number)
 	must(t, ctx, "case shown", `onedoorInbox.selected() === `+jsString(oc2.Number)+` && document.querySelectorAll("#c-timeline time").length > 0`, 3*time.Second)
 	rendered := map[string]string{"inbox-drawn": evalString(t, ctx, `"<!DOCTYPE html>"+document.documentElement.outerHTML`)}
 	phone := tab(t, ctx, 390, 844)

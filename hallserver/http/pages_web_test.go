@@ -77,7 +77,7 @@ func TestPagesShowCampusTimesInAFarZone(t *testing.T) {
 
 	t.Run("inbox", func(t *testing.T) {
 		openInbox(t, ctx, e.ts.URL, "h-library", oc.Number)
-		run(t, ctx, "pick the case", chromedp.Click(chromedp.CSS(`#cases li[data-number=`+jsString(oc.Number)+`] button`)))
+		clickCase(t, ctx, "pick the case", oc.Number)
 		must(t, ctx, "case shown", `onedoorInbox.selected() === `+jsString(oc.Number), 3*time.Second)
 		if got, want := evalString(t, ctx, `document.getElementById("c-meta").textContent`), "受理 "+c.ReceivedAt.In(loc).Format("01-02 15:04"); !strings.Contains(got, want) {
 			t.Errorf("case meta %q, want %q (campus time)", got, want)
