@@ -55,6 +55,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -753,7 +754,7 @@ func (e *Engine) Issue(now time.Time, req hall.IssueRequest, id, token string) (
 		e.numbers[req.Service] = n
 		t := &hall.Ticket{
 			ID: id, Hall: e.h.Code, Service: req.Service,
-			Number:   fmt.Sprintf("%s%03d", req.Service, n),
+			Number:   ticketNumber(req.Service, n),
 			Day:      e.day,
 			Token:    token,
 			State:    hall.TicketWaiting,
@@ -786,6 +787,20 @@ func (e *Engine) Issue(now time.Time, req hall.IssueRequest, id, token string) (
 		return nil, Change{}, err
 	}
 	return issued, ch, nil
+}
+
+// ticketNumber is the service prefix and n in at least three digits (A001, A1000): what
+// fmt.Sprintf("%s%03d") writes, without its cost on every issue.
+func ticketNumber(prefix string, n int) string {
+	b := make([]byte, 0, len(prefix)+8)
+	b = append(b, prefix...)
+	switch {
+	case n >= 0 && n < 10:
+		b = append(b, '0', '0')
+	case n >= 10 && n < 100:
+		b = append(b, '0')
+	}
+	return string(strconv.AppendInt(b, int64(n), 10))
 }
 
 // ahead returns the number of waiting tickets of t's service that would be called before t.

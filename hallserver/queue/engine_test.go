@@ -802,3 +802,12 @@ func TestSetAside(t *testing.T) {
 		t.Fatalf("a ticket absent %d times is listed: %q", NoShowLimit+1, got)
 	}
 }
+
+// Numbers are the service prefix and at least three digits, as printed on the slips.
+func TestTicketNumberFormat(t *testing.T) {
+	for _, n := range []int{1, 9, 10, 99, 100, 999, 1000, 12345} {
+		if got, want := ticketNumber("A", n), fmt.Sprintf("%s%03d", "A", n); got != want {
+			t.Errorf("ticketNumber(A, %d) = %q, want %q", n, got, want)
+		}
+	}
+}
