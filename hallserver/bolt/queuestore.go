@@ -54,17 +54,14 @@ type queueWrite struct {
 // Prepare encodes the change's tickets, events and idempotency record.
 func (s *queueStore) Prepare(code string, ch queue.Change, idemKey, idemID string) (any, error) {
 	w := &queueWrite{hall: code, reset: dayReset(ch), metaSrc: &ch.Meta}
-	// One buffer holds every encoding of the change (they live as long as the write).
-	buf := make([]byte, 0, 512*(len(ch.Tickets)+len(ch.Events))+64)
 	w.tickets = make([]ticketWrite, len(ch.Tickets))
 	for i := range ch.Tickets {
 		t := &ch.Tickets[i]
-		n := len(buf)
-		var err error
-		if buf, err = appendTicketJSON(buf, t); err != nil {
+		v, err := json.Marshal(t)
+		if err != nil {
 			return nil, fmt.Errorf("encode ticket %s: %w", t.ID, err)
 		}
-		w.tickets[i] = ticketWrite{id: t.ID, val: buf[n:len(buf):len(buf)], open: keepOpen(t)}
+		w.tickets[i] = ticketWrite{id: t.ID, val: v, open: keepOpen(t)}
 		if t.Token != "" && issuedIn(ch, t.ID) {
 			// A token never changes: write it once (random keys cost a page each).
 			w.tickets[i].token = t.Token
@@ -72,24 +69,11 @@ func (s *queueStore) Prepare(code string, ch queue.Change, idemKey, idemID strin
 	}
 	w.events = make([]eventWrite, len(ch.Events))
 	for i := range ch.Events {
-		ev := &ch.Events[i]
-		// The event's ticket is usually the change's ticket as it is written: its bytes are
-		// copied, not encoded again.
-		var tj []byte
-		if ev.Ticket != nil {
-			for k := range ch.Tickets {
-				if sameTicket(ev.Ticket, &ch.Tickets[k]) {
-					tj = w.tickets[k].val
-					break
-				}
-			}
+		v, err := json.Marshal(&ch.Events[i])
+		if err != nil {
+			return nil, fmt.Errorf("encode event %d: %w", ch.Events[i].Seq, err)
 		}
-		n := len(buf)
-		var err error
-		if buf, err = appendEventJSON(buf, ev, tj); err != nil {
-			return nil, fmt.Errorf("encode event %d: %w", ev.Seq, err)
-		}
-		w.events[i] = eventWrite{seq: ev.Seq, val: buf[n:len(buf):len(buf)]}
+		w.events[i] = eventWrite{seq: ch.Events[i].Seq, val: v}
 	}
 	if idemKey != "" {
 		var seq uint64
