@@ -203,3 +203,52 @@ func TestRouteTriageShowsTopThree(t *testing.T) {
 		t.Fatalf("a plain IT request: %+v", sure)
 	}
 }
+
+// TestEngineReroutesGuarded: staff choices that differ from the router reach the router through
+// Change.Learned with the actor and time (what the case store persists and replays); a counter
+// that sends a thousand variants of one request elsewhere teaches the router at most the day's
+// bound, every one of them is in the log, and replaying the log into a new router (a restart)
+// gives the same answers.
+func TestEngineReroutesGuarded(t *testing.T) {
+	f := newFixture(t)
+	text := "学术报告厅的话筒总是没声音"
+	_, ch, err := f.e.Open(mon, hall.OpenCaseRequest{Channel: hall.ChannelCounter, Text: text, Department: "logistics", Source: "counter-1"}, "id0", "tok0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := append([]hall.RouteExample(nil), ch.Learned...)
+	if len(log) != 1 || log[0].By != "counter-1" || !log[0].At.Equal(mon) || f.e.Route(text).Department != "logistics" {
+		t.Fatalf("one staff choice: learned %+v, routes %+v", log, f.e.Route(text))
+	}
+	set := heldOutSet(t)
+	for i, l := range set[:200] {
+		_, ch, err := f.e.Open(mon.Add(time.Duration(i)*time.Second), hall.OpenCaseRequest{Channel: hall.ChannelCounter,
+			Text: l.text, Department: "security", Source: "counter-1"}, fmt.Sprint("id", i+1), fmt.Sprint("tok", i+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		log = append(log, ch.Learned...)
+	}
+	limit := f.e.Router().Options().MaxLearnPerActorDay
+	if n := f.e.Router().Learned(); n > limit {
+		t.Fatalf("one counter taught the router %d phrases in a day, the bound is %d", n, limit)
+	}
+	st := f.e.Router().LearnStats()
+	if st[LearnOverLimit] == 0 || len(log) != st[LearnAccepted]+st[LearnOverLimit]+st[LearnRepeated]+st[LearnReplaced] {
+		t.Fatalf("stats %v for %d logged re-routes", st, len(log))
+	}
+	replayed := NewRouter(DemoCatalogue())
+	for _, ex := range log {
+		replayed.LearnExample(ex)
+	}
+	set = set[200:300]
+	a, b := routesOf(f.e.Router(), set), routesOf(replayed, set)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("after replaying the log %q routes %s, before the restart %s", set[i].text, b[i], a[i])
+		}
+	}
+	if replayed.Route(text).Department != "logistics" {
+		t.Fatal("the replayed router forgot the staff choice")
+	}
+}
