@@ -85,9 +85,69 @@ func TestRouteDataWellFormed(t *testing.T) {
 			t.Errorf("heldout.tsv repeats a catalogue example: %q", x)
 		}
 	}
-	for _, l := range readLabelled(t) {
+	labelledSet := readLabelled(t)
+	for _, l := range labelledSet {
 		if seen[norm(l.text)] == "train.tsv" {
 			t.Errorf("train.tsv repeats a line of testdata/labelled.tsv: %q", l.text)
 		}
 	}
+
+	// Near duplicates (paraphrases sharing most character trigrams) leak as surely as copies.
+	var trainTexts, labelledTexts, heldoutTexts []string
+	for _, l := range train {
+		trainTexts = append(trainTexts, l.text)
+	}
+	for _, l := range labelledSet {
+		labelledTexts = append(labelledTexts, l.text)
+	}
+	for _, l := range heldout {
+		heldoutTexts = append(heldoutTexts, l.text)
+	}
+	for _, p := range nearDuplicates(heldoutTexts, append(trainTexts, examples...), routeNearDup) {
+		t.Errorf("heldout.tsv line paraphrases a training text: %q ~ %q", p[0], p[1])
+	}
+	for _, p := range nearDuplicates(trainTexts, labelledTexts, routeNearDup) {
+		t.Errorf("train.tsv line paraphrases testdata/labelled.tsv: %q ~ %q", p[0], p[1])
+	}
+}
+
+// routeNearDup is the trigram Jaccard similarity from which two corpus texts count as one.
+const routeNearDup = 0.6
+
+// nearDuplicates returns the pairs (a, b), a from as and b from bs, whose character-trigram Jaccard
+// similarity is at least min (the measure of jaccard in router_test.go).
+func nearDuplicates(as, bs []string, min float64) [][2]string {
+	grams := func(s string) map[string]bool {
+		r := []rune(norm(s))
+		m := map[string]bool{}
+		for i := 0; i+3 <= len(r); i++ {
+			m[string(r[i:i+3])] = true
+		}
+		return m
+	}
+	// An inverted index from trigram to the texts of bs holding it keeps this linear-ish.
+	bg := make([]map[string]bool, len(bs))
+	index := map[string][]int{}
+	for j, b := range bs {
+		bg[j] = grams(b)
+		for g := range bg[j] {
+			index[g] = append(index[g], j)
+		}
+	}
+	var out [][2]string
+	for _, a := range as {
+		ag := grams(a)
+		shared := map[int]int{}
+		for g := range ag {
+			for _, j := range index[g] {
+				shared[j]++
+			}
+		}
+		for j, n := range shared {
+			if union := len(ag) + len(bg[j]) - n; union > 0 && float64(n)/float64(union) >= min {
+				out = append(out, [2]string{a, bs[j]})
+			}
+		}
+	}
+	return out
 }
