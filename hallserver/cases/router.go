@@ -79,8 +79,8 @@ type RouterOptions struct {
 // training texts (BenchmarkRouterCrossValidation with ROUTER_TUNE=1), never on a held-out set.
 func DefaultRouterOptions() RouterOptions {
 	return RouterOptions{
-		UnigramWeight: 1, SubwordWeight: 0.3, PairWeight: 0.5, KeywordWeight: 4, ScopeWeight: 0.5, LexiconWeight: 1,
-		Epochs: 50, Rate: 2, L2: 1e-4, Temperature: 1, MinConfidence: 0.3,
+		UnigramWeight: 1, SubwordWeight: 0.3, PairWeight: 0.5, KeywordWeight: 1, ScopeWeight: 0.5, LexiconWeight: 1,
+		Epochs: 20, Rate: 2, L2: 1e-4, Temperature: 0.85, MinConfidence: 0.3,
 		LearnMargin: 3, MaxLearnPerActorDay: 30,
 	}
 }

@@ -264,7 +264,7 @@ func contains(xs []string, x string) bool {
 }
 
 // TestRouterHeldOutAccuracy measures the default router on the project's held-out set (never
-// trained on) and asserts floors under the targets of 93 % top-1 and 99 % top-3 (the
+// trained on) and asserts floors just under the targets of 93 % top-1 and 99 % top-3 (the
 // measured figures are in docs/CASES.md; -v prints them and every miss).
 func TestRouterHeldOutAccuracy(t *testing.T) {
 	r := NewRouter(DemoCatalogue())
@@ -278,11 +278,11 @@ func TestRouterHeldOutAccuracy(t *testing.T) {
 			}
 		}
 	}
-	if acc := pct(ev.right, ev.n); acc < 90 {
-		t.Errorf("held-out top-1 %.1f %% below the 90 %% floor", acc)
+	if acc := pct(ev.right, ev.n); acc < 92 {
+		t.Errorf("held-out top-1 %.1f %% below the 92 %% floor", acc)
 	}
-	if acc := pct(ev.top3, ev.n); acc < 97 {
-		t.Errorf("held-out top-3 %.1f %% below the 97 %% floor", acc)
+	if acc := pct(ev.top3, ev.n); acc < 98.5 {
+		t.Errorf("held-out top-3 %.1f %% below the 98.5 %% floor", acc)
 	}
 }
 
@@ -393,6 +393,7 @@ func BenchmarkRouterCrossValidation(b *testing.B) {
 		"unigram": {0, 0.25, 0.5, 1}, "subword": {0, 0.3, 0.6}, "pair": {0, 0.5, 1},
 		"keyword": {0.5, 1, 2, 4}, "scope": {0, 0.5, 1}, "epochs": {10, 20, 30, 50},
 		"rate": {0.2, 0.5, 1, 2}, "l2": {0, 1e-4, 1e-3}, "temp": {0.5, 1, 1.5, 2}, "minconf": {0.2, 0.3, 0.4, 0.5},
+		"lexicon": {0, 0.5, 1, 2},
 	}
 	names := make([]string, 0, len(grid))
 	for k := range grid {
