@@ -80,7 +80,7 @@ type RouterOptions struct {
 func DefaultRouterOptions() RouterOptions {
 	return RouterOptions{
 		UnigramWeight: 1, SubwordWeight: 0.3, PairWeight: 0.5, KeywordWeight: 1, ScopeWeight: 0.5, LexiconWeight: 1,
-		Epochs: 20, Rate: 2, L2: 1e-4, Temperature: 0.85, MinConfidence: 0.3,
+		Epochs: 40, Rate: 2, L2: 1e-3, Temperature: 0.6, MinConfidence: 0.3,
 		LearnMargin: 3, MaxLearnPerActorDay: 30,
 	}
 }

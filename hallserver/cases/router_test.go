@@ -402,8 +402,8 @@ func BenchmarkRouterCrossValidation(b *testing.B) {
 	}
 	values := map[string][]float64{
 		"unigram": {0, 0.25, 0.5, 1}, "subword": {0, 0.3, 0.6}, "pair": {0, 0.5, 1},
-		"keyword": {0.5, 1, 2, 4}, "scope": {0, 0.5, 1}, "epochs": {10, 20, 30, 50},
-		"rate": {0.2, 0.5, 1, 2}, "l2": {0, 1e-4, 1e-3}, "temp": {0.5, 1, 1.5, 2}, "minconf": {0.2, 0.3, 0.4, 0.5},
+		"keyword": {0.5, 1, 2, 4}, "scope": {0, 0.5, 1}, "epochs": {20, 40, 60},
+		"rate": {0.2, 0.5, 1, 2}, "l2": {1e-4, 3e-4, 1e-3, 2e-3}, "temp": {0.5, 0.6, 0.85, 1}, "minconf": {0.2, 0.3, 0.4, 0.5},
 		"lexicon": {0, 0.5, 1, 2},
 	}
 	names := make([]string, 0, len(grid))
