@@ -334,6 +334,7 @@ func crossValidateNB(k int) evaluation {
 		all.top3 += ev.top3
 		all.triaged += ev.triaged
 		all.triageTop3 += ev.triageTop3
+		all.triageFirst += ev.triageFirst
 		all.confSum += ev.confSum
 		for key, v := range ev.confusion {
 			all.confusion[key] += v

@@ -155,7 +155,7 @@ func ranked(res hall.RouteResult) []string {
 
 // evaluation is how a router did on a labelled set.
 type evaluation struct {
-	n, right, rawRight, top3, triaged, triageTop3 int
+	n, right, rawRight, top3, triaged, triageTop3, triageFirst int
 	confSum                                       float64
 	confusion                                     map[[2]string]int // [want, got] (got "office" for triage)
 	depts                                         []string
@@ -186,6 +186,9 @@ func evaluate(route func(string) hall.RouteResult, set []labelled, depts []strin
 			if in3 {
 				ev.triageTop3++
 			}
+			if len(rk) > 0 && rk[0] == l.dept {
+				ev.triageFirst++
+			}
 		}
 		ev.confusion[[2]string{l.dept, res.Department}]++
 	}
@@ -203,8 +206,8 @@ func pct(a, b int) float64 {
 // router's first guess, top-3, the triage share and how often the top three held the right
 // department in triage.
 func (ev evaluation) summary() string {
-	return fmt.Sprintf("top-1 %.1f%% (%d/%d), first guess %.1f%%, top-3 %.1f%%, triage %.1f%% (%d; top-3 right in %d), mean confidence %.3f",
-		pct(ev.right, ev.n), ev.right, ev.n, pct(ev.rawRight, ev.n), pct(ev.top3, ev.n), pct(ev.triaged, ev.n), ev.triaged, ev.triageTop3, ev.confSum/float64(ev.n))
+	return fmt.Sprintf("top-1 %.1f%% (%d/%d), first guess %.1f%%, top-3 %.1f%%, triage %.1f%% (%d; first guess right in %d, top-3 in %d), mean confidence %.3f",
+		pct(ev.right, ev.n), ev.right, ev.n, pct(ev.rawRight, ev.n), pct(ev.top3, ev.n), pct(ev.triaged, ev.n), ev.triaged, ev.triageFirst, ev.triageTop3, ev.confSum/float64(ev.n))
 }
 
 // worst returns the most frequent confusions.
@@ -340,6 +343,7 @@ func crossValidate(opt RouterOptions, k int) evaluation {
 		all.top3 += ev.top3
 		all.triaged += ev.triaged
 		all.triageTop3 += ev.triageTop3
+		all.triageFirst += ev.triageFirst
 		all.confSum += ev.confSum
 		for key, v := range ev.confusion {
 			all.confusion[key] += v
