@@ -156,9 +156,9 @@ func ranked(res hall.RouteResult) []string {
 // evaluation is how a router did on a labelled set.
 type evaluation struct {
 	n, right, rawRight, top3, triaged, triageTop3, triageFirst int
-	confSum                                       float64
-	confusion                                     map[[2]string]int // [want, got] (got "office" for triage)
-	depts                                         []string
+	confSum                                                    float64
+	confusion                                                  map[[2]string]int // [want, got] (got "office" for triage)
+	depts                                                      []string
 }
 
 func evaluate(route func(string) hall.RouteResult, set []labelled, depts []string) evaluation {
