@@ -287,6 +287,7 @@ func (m *linearModel) train(docs []trainDoc, o trainOptions) {
 	}
 	rng := rand.New(rand.NewPCG(18, 2026))
 	p := make([]float64, k)
+	g := make([]float32, k) // the step of each class's weights per unit of feature value
 	steps := o.epochs * len(docs)
 	t := 0
 	for ep := 0; ep < o.epochs; ep++ {
@@ -297,23 +298,23 @@ func (m *linearModel) train(docs []trainDoc, o trainOptions) {
 			t++
 			m.logitsRows(d.idx, d.val, p)
 			softmaxInPlace(p, 1)
-			for c := 0; c < k; c++ {
-				g := p[c]
+			for c := range g {
+				gc := p[c]
 				if c == d.y {
-					g -= 1
+					gc -= 1
 				}
-				p[c] = rate * g * float64(d.w)
+				g[c] = float32(rate * gc * float64(d.w))
 			}
 			decay := float32(1 - rate*o.l2)
 			for i, row := range d.idx {
 				ws := m.w[int(row)*k : int(row)*k+k]
-				x := float64(d.val[i])
-				for c := range ws {
-					ws[c] = ws[c]*decay - float32(p[c]*x)
+				x := d.val[i]
+				for c, gc := range g[:len(ws)] {
+					ws[c] = ws[c]*decay - gc*x
 				}
 			}
 			for c := range m.b {
-				m.b[c] -= float32(p[c] * 0.1)
+				m.b[c] -= g[c] * 0.1
 			}
 		}
 	}
@@ -322,15 +323,21 @@ func (m *linearModel) train(docs []trainDoc, o trainOptions) {
 // logitsRows computes the logits of a document given by rows.
 func (m *linearModel) logitsRows(idx []int32, val []float32, out []float64) {
 	k := m.k
-	for c := range out {
-		out[c] = float64(m.b[c])
+	var acc [64]float32
+	a := acc[:k]
+	if k > len(acc) {
+		a = make([]float32, k)
 	}
+	copy(a, m.b)
 	for i, row := range idx {
 		ws := m.w[int(row)*k : int(row)*k+k]
-		x := float64(val[i])
-		for c, w := range ws {
-			out[c] += x * float64(w)
+		x := val[i]
+		for c, w := range ws[:len(a)] {
+			a[c] += x * w
 		}
+	}
+	for c := range out {
+		out[c] = float64(a[c])
 	}
 }
 
