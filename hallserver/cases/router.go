@@ -24,8 +24,10 @@ import (
 // because the bigrams of a text contain its two-character words and the trigrams its longer ones
 // (a segmenter was considered and left out: see docs/CASES.md). A Latin run is an English word:
 // stop words dropped, a light stemmer folds plurals and -ing/-ed, adjacent words give word pairs
-// and words of four letters or more their character trigrams (typos). Features are hashed
-// (64-bit FNV-1a), summed, square-rooted and scaled to unit length.
+// and words of four letters or more their character trigrams (typos). The catalogue is a prior
+// twice over: its keywords and scope phrases are training texts, and finding one in a text gives
+// the feature "names a keyword of department D" (and "... of category C"; LexiconWeight). Features
+// are hashed (64-bit FNV-1a), summed, square-rooted and scaled to unit length.
 //
 // Two models: one over departments (what Route answers) and one over the catalogue's categories
 // (which category of the chosen department; trained on the catalogue only, the corpus is labelled
