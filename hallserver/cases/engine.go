@@ -338,7 +338,7 @@ func (e *Engine) run(cmd func() error) (Change, error) {
 		}
 	}
 	for _, l := range ch.Learned {
-		e.cfg.Router.Learn(l.Text, l.Department)
+		e.cfg.Router.LearnExample(l)
 	}
 	e.staged, e.order, e.ch = nil, nil, Change{}
 	if len(ch.Events) == 0 {

@@ -121,7 +121,7 @@ func (s *Cases) load(string) (*cases.Engine, uint64, error) {
 		router = cases.NewRouter(cfg.Catalogue)
 	}
 	for _, ex := range learned {
-		router.Learn(ex.Text, ex.Department)
+		router.LearnExample(ex)
 	}
 	cfg.Router = router
 	eng, err := cases.Restore(cfg, meta, open)
