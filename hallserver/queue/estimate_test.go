@@ -253,3 +253,20 @@ func BenchmarkEstimate(b *testing.B) {
 		})
 	}
 }
+
+// TestSimulatedEstimateIsStable: a follow page that asks again at the same moment gets the same
+// answer (the simulated futures are seeded by the ticket and the clock), and the answer for a
+// ticket behind other services' tickets lies between nothing and the whole queue's work.
+func TestSimulatedEstimateIsStable(t *testing.T) {
+	e, now := busyMixed(5) // A, B, C, A, B ahead, every counter busy
+	must(e.Issue(now, hall.IssueRequest{Service: "A"}, "x", "kx"))
+	_, first, _ := e.Position(now, "x")
+	for range 3 {
+		if _, again, _ := e.Position(now, "x"); again != first {
+			t.Fatalf("asked again at the same moment: %d s, first %d s", again, first)
+		}
+	}
+	if first <= 0 || first > 60 {
+		t.Fatalf("behind 5 tickets of 2–8 s services at 3 counters: %d s", first)
+	}
+}
