@@ -2,6 +2,7 @@ package queue
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -34,6 +35,10 @@ import (
 //     departure is used because the estimate is judged by its absolute error: for one service with
 //     exponential times this is the median of the Gamma wait within a few per cent, and for
 //     regular service times it reduces to "the earliest remaining time".
+//  5. Simulated futures: when a waiting ticket x is reached within SimulatePath calls and a ticket
+//     of another service is called before it, which counter takes which ticket is a race the
+//     single expected path gets wrong; the estimate is then the median of x's wait over
+//     SimulateFutures futures drawn from the same models (simulate).
 //
 // With no open counter serving s the estimate is as if one counter opened now: k·m(s).
 
@@ -129,6 +134,14 @@ func (ms *models) of(svc string) *model {
 	}
 	if ms.by[i] == nil {
 		ms.by[i] = ms.e.modelOf(ms.now, svc, ms.speed)
+	}
+	return ms.by[i]
+}
+
+// at returns the model of the service with index i.
+func (ms *models) at(i int) *model {
+	if ms.by[i] == nil {
+		ms.by[i] = ms.e.modelOf(ms.now, ms.e.h.Services[i].Code, ms.speed)
 	}
 	return ms.by[i]
 }
@@ -246,7 +259,7 @@ func (e *Engine) waitSeconds(now time.Time, x *hall.Ticket) float64 {
 	si, known := e.svcs[svc]
 	ms := e.newModels(now)
 	mx := ms.of(svc)
-	cs := make([]pathCounter, 0, len(e.counters))
+	cs := make([]pathCounter, 0, len(e.counters)+1)
 	mine := 0
 	for i := range e.counters {
 		c := &e.counters[i]
@@ -271,6 +284,7 @@ func (e *Engine) waitSeconds(now time.Time, x *hall.Ticket) float64 {
 		}
 		cs = append(cs, pc)
 	}
+	cs0 := slices.Clone(cs) // the counters as they are now, for the simulated futures
 	queued := x.State == hall.TicketWaiting && e.tickets[x.ID] == x
 	aheadOfX := len(e.queues[svc])
 	if queued {
@@ -289,6 +303,8 @@ func (e *Engine) waitSeconds(now time.Time, x *hall.Ticket) float64 {
 	work := 0.0                     // mean times of the tickets x's counters call after now, before x
 	sTaken, nx := 0, 0              // tickets of x's service called after now, and their work with what came between
 	workAtS := 0.0
+	simulate := false // x is reached within SimulatePath calls: simulate the futures
+	mixed := false    // a ticket of another service is called before x
 	for steps := 0; ; steps++ {
 		k := -1
 		for i := range cs {
@@ -342,6 +358,7 @@ func (e *Engine) waitSeconds(now time.Time, x *hall.Ticket) float64 {
 			if pc.free == 0 {
 				return 0
 			}
+			simulate = steps < SimulatePath
 			break
 		}
 		bi := e.svcs[best.Service]
@@ -356,6 +373,8 @@ func (e *Engine) waitSeconds(now time.Time, x *hall.Ticket) float64 {
 		mb := ms.of(best.Service)
 		if best.Service == svc {
 			nx++
+		} else {
+			mixed = true
 		}
 		if pc.free == 0 { // called at once: the counter starts a fresh service
 			pc.m, pc.elapsed = mb, 0
@@ -376,5 +395,114 @@ func (e *Engine) waitSeconds(now time.Time, x *hall.Ticket) float64 {
 		}
 	}
 	t1 := firstEnd(rs)
-	return t1 + work/float64(mine)
+	est := t1 + work/float64(mine)
+	if simulate && mixed && queued {
+		return e.simulate(now, x, queued, si, ms, cs0, qs, est)
+	}
+	return est
+}
+
+// SimulatePath and SimulateFutures bound the simulated futures of one estimate: when x is reached
+// within SimulatePath calls on the expected path, the estimate is the median of x's wait over
+// SimulateFutures futures drawn from the learned models (a few dozen microseconds); a longer wait
+// is the sum of many services, which the expected path estimates well.
+const (
+	SimulatePath    = 16
+	SimulateFutures = 101
+)
+
+// inverse returns the x where the model's cumulative hazard is h: a service time for an Exp(1)
+// variate h, and the end of a service that has run e seconds for H(e) plus one.
+func (m *model) inverse(h float64) float64 {
+	if m.k == 1 {
+		return m.lam * h
+	}
+	return m.lam * math.Exp(math.Log(h)/m.k) // math.Pow costs twice as much
+}
+
+// simulate returns the median of x's wait over SimulateFutures futures drawn from the models:
+// every open counter's current service ends after a draw of its remaining time given how long it
+// has run, each call takes a draw of its ticket's service time, and the counters call by the
+// engine's rule. The random numbers are seeded by x and now: the same question gets the same
+// answer. fallback (the expected path's estimate) answers a future that does not reach x.
+func (e *Engine) simulate(now time.Time, x *hall.Ticket, queued bool, si int, ms *models, cs []pathCounter,
+	qs [][]*hall.Ticket, fallback float64) float64 {
+	r := rand.New(rand.NewPCG(uint64(x.Order), uint64(now.UnixNano())))
+	hz := make([]float64, len(cs)) // cumulative hazard of each busy counter's elapsed time
+	for k, pc := range cs {
+		if pc.m != nil {
+			hz[k] = pc.m.hazard(pc.elapsed)
+		}
+	}
+	free := make([]float64, len(cs))
+	head := make([]int, len(qs))
+	var taken []*hall.Ticket
+	waits := make([]float64, 0, SimulateFutures)
+	maxSteps := 4 * SimulatePath
+	for range SimulateFutures {
+		for k := range cs {
+			free[k] = 0
+			if m := cs[k].m; m != nil {
+				free[k] = math.Max(m.inverse(hz[k]+r.ExpFloat64())-cs[k].elapsed, 1e-3)
+			}
+		}
+		clear(head)
+		taken = taken[:0]
+		wait := fallback
+		for steps := 0; steps < maxSteps; steps++ {
+			k := -1
+			for i := range free {
+				if !math.IsInf(free[i], 1) && (k < 0 || free[i] < free[k]) {
+					k = i
+				}
+			}
+			if k < 0 {
+				break
+			}
+			t := free[k]
+			pc := &cs[k]
+			var best *hall.Ticket
+			bestPi, isX := 0, false
+			for pi, p := range pc.svcs {
+				q := qs[p]
+				i := head[p]
+				for i < len(q) && slices.Contains(taken, q[i]) {
+					i++
+				}
+				head[p] = i
+				for ; i < len(q); i++ {
+					tk := q[i]
+					if slices.Contains(taken, tk) || (tk.TargetCounter != 0 && tk.TargetCounter != pc.c.Number) {
+						continue
+					}
+					if best == nil || better(tk, pi, best, bestPi) {
+						best, bestPi, isX = tk, pi, tk == x
+					}
+					break
+				}
+				if p == si && !queued && (x.TargetCounter == 0 || x.TargetCounter == pc.c.Number) &&
+					(best == nil || better(x, pi, best, bestPi)) {
+					best, bestPi, isX = x, pi, true
+				}
+			}
+			if best == nil {
+				free[k] = math.Inf(1) // nothing it may call before x
+				continue
+			}
+			if isX {
+				wait = t
+				break
+			}
+			bi := e.svcs[best.Service]
+			if q := qs[bi]; head[bi] < len(q) && q[head[bi]] == best {
+				head[bi]++
+			} else {
+				taken = append(taken, best)
+			}
+			free[k] = t + ms.at(bi).inverse(r.ExpFloat64())
+		}
+		waits = append(waits, wait)
+	}
+	slices.Sort(waits)
+	return waits[len(waits)/2]
 }

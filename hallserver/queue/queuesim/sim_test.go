@@ -70,7 +70,7 @@ func TestEstimateNearOracle(t *testing.T) {
 		s    Scenario
 		runs int
 		most float64
-	}{{CheckETA(), 60, 1.08}, {CheckMixed(), 30, 1.15}} {
+	}{{CheckETA(), 60, 1.08}, {CheckMixed(), 30, 1.08}} { // eta-mixed: 1.054 today, 1.091 without the simulated futures
 		r, err := Run(c.s, Options{Days: c.runs, Seed: 2, OracleEvery: 1, Futures: 201})
 		if err != nil {
 			t.Fatal(err)
