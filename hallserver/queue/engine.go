@@ -44,10 +44,11 @@
 //
 // # Wait estimates
 //
-// See estimate.go and docs/QUEUE.md: per service a mean service time from the recent durations
-// (with right-censored running services), per counter a residual-time distribution, and the
-// estimate is the median time of the first departure plus the mean inter-departure time for each
-// further person ahead.
+// See estimate.go and docs/QUEUE.md ("Wait estimates"): per service a learned, winsorised mean
+// service time and a Weibull shape; the counters call along the engine's own calling rule from the
+// waiting tickets as they are; the estimate is the median of the first departure plus the work
+// ahead, or, for a ticket close to the front with another service's tickets ahead of it, the
+// median of simulated futures of the learned models.
 package queue
 
 import (
