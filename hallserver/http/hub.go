@@ -177,7 +177,7 @@ func (c *subscriber) flush() {
 // takeLocked returns the frames the writer sends now and leaves the others queued: all of them
 // when all is set or the hub flushed, else up to the last urgent one. c.mu must be held.
 func (c *subscriber) takeLocked(all bool) []*frame {
-	q, n := c.queue, c.urgent
+	q, n := c.queue, min(c.urgent, len(c.queue))
 	if all || c.flushing {
 		n = len(q)
 	}
@@ -252,10 +252,11 @@ type hub[E any] struct {
 	encoded []*frame
 	failed  []bool
 	cancel  func()
-	// listed holds the clients with lazy frames waiting; flushLazy, lazyDelay after the first
-	// of them was listed, has their writers send them.
+	// listed holds the clients with lazy frames waiting; flushLazy, delay (lazyDelay; tests
+	// change it) after the first of them was listed, has their writers send them.
 	listed   []*subscriber
 	flushing *time.Timer
+	delay    time.Duration
 	closed   bool
 	down     bool          // resubscribing after a failed subscription: new clients must retry
 	last     uint64        // seq of the last event handled in this subscription (0: none yet)
@@ -269,7 +270,7 @@ type hub[E any] struct {
 func newHub[E any](src streamLog[E], m *metrics, log *slog.Logger) *hub[E] {
 	h := &hub[E]{src: src, metrics: m, log: log, clients: map[*subscriber]func(*E) view{},
 		encoded: make([]*frame, src.views+1), failed: make([]bool, src.views+1),
-		quit: make(chan struct{}), done: make(chan struct{})}
+		delay: lazyDelay, quit: make(chan struct{}), done: make(chan struct{})}
 	ch, cancel := src.subscribe(hubBuffer)
 	h.cancel = cancel
 	go h.run(ch)
@@ -380,7 +381,7 @@ func (h *hub[E]) broadcast(ev *E) {
 		}
 	}
 	if len(h.listed) > 0 && h.flushing == nil {
-		h.flushing = time.AfterFunc(lazyDelay, h.flushLazy)
+		h.flushing = time.AfterFunc(h.delay, h.flushLazy)
 	}
 }
 
