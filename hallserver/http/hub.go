@@ -31,6 +31,9 @@ const (
 	// lazyDelay is the longest a frame of a lazy event (streamLog.lazy) waits for a frame that
 	// cannot wait, to go with it in one write.
 	lazyDelay = 50 * time.Millisecond
+	// lazyMax is the most frames a client's queue holds before a lazy one wakes the writer
+	// all the same: a burst of lazy events (a day reset's cancellations) never fills the queue.
+	lazyMax = 32
 )
 
 // Close reasons sent to dropped stream clients; each but the last tells the client to reconnect
@@ -127,7 +130,8 @@ type subscriber struct {
 
 func newSubscriber() *subscriber { return &subscriber{} }
 
-// push queues f and, unless f is lazy, starts the writer when none runs. ok is false when the
+// push queues f and, unless f is lazy (and fewer than lazyMax frames wait), starts the writer
+// when none runs. ok is false when the
 // queue is full (the hub then drops the client); listed is true when f is the client's first
 // lazy frame since its last flush: the hub must flush it within lazyDelay. Frames for a stopped
 // client are dropped.
@@ -146,7 +150,7 @@ func (c *subscriber) push(f *frame) (ok, listed bool) {
 	}
 	c.queue = append(c.queue, f)
 	start := false
-	if !f.lazy {
+	if !f.lazy || len(c.queue) >= lazyMax {
 		c.urgent = len(c.queue)
 		start = c.startLocked()
 	} else if !c.listed {
