@@ -19,7 +19,12 @@ import (
 // A quiet client costs little: its queue is allocated when an event comes and given back when
 // the writer has taken it, and no goroutine writes for it until there is something to write (a
 // frame, a ping, a close): the hub's push starts one, which writes everything queued by then in
-// one system call and ends when the queue is empty.
+// one system call and ends when the queue is empty. Frames of lazy events (on the hall stream,
+// whatever is not a call) start no writer: they go with the next urgent frame or the hub's flush
+// lazyDelay later, so a call's fan-out is not followed at once by another round of writes.
+//
+// On the hall stream an event leaves out what did not change since the event before it
+// (hallstream.go, publicEvent): every client of the hub has that one.
 
 // Stream tuning.
 const (
