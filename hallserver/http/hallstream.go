@@ -39,9 +39,20 @@ func (s *Server) hallStreamLog(hallCode string) streamLog[hall.Event] {
 		encodeAfter: func(ev, prev *hall.Event, _ view) ([]byte, error) {
 			return json.Marshal(publicEvent(*ev, prev))
 		},
-		lazy:  func(ev *hall.Event) bool { return ev.Type != hall.EventCalled && ev.Type != hall.EventRecalled },
+		lazy:  lazyHallEvent,
 		views: hallStreamView,
 	}
+}
+
+// lazyHallEvent reports the events that may reach clients up to lazyDelay late, with the next
+// call: the steps of a ticket's or a counter's life other than calls. Calls are announced at
+// once; notices and device reports are rare and shown at once too.
+func lazyHallEvent(ev *hall.Event) bool {
+	switch ev.Type {
+	case hall.EventCalled, hall.EventRecalled, hall.EventNotice, hall.EventNoticeGone, hall.EventDevice:
+		return false
+	}
+	return true
 }
 
 // publicHallView gives every event of the hall in the public view.
