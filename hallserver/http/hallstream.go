@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"onedoor/hallserver/hall"
@@ -34,9 +35,24 @@ func (s *Server) hallStreamLog(hallCode string) streamLog[hall.Event] {
 			return s.cfg.Events.Since(ctx, hallCode, seq)
 		},
 		seq:    func(ev *hall.Event) uint64 { return ev.Seq },
-		encode: func(ev *hall.Event, _ view) ([]byte, error) { return json.Marshal(publicEvent(*ev)) },
-		views:  hallStreamView,
+		encode: func(ev *hall.Event, _ view) ([]byte, error) { return json.Marshal(publicEvent(*ev, nil)) },
+		encodeAfter: func(ev, prev *hall.Event, _ view) ([]byte, error) {
+			return json.Marshal(publicEvent(*ev, prev))
+		},
+		lazy:  lazyHallEvent,
+		views: hallStreamView,
 	}
+}
+
+// lazyHallEvent reports the events that may reach clients up to lazyDelay late, with the next
+// call: the steps of a ticket's or a counter's life other than calls. Calls are announced at
+// once; notices and device reports are rare and shown at once too.
+func lazyHallEvent(ev *hall.Event) bool {
+	switch ev.Type {
+	case hall.EventCalled, hall.EventRecalled, hall.EventNotice, hall.EventNoticeGone, hall.EventDevice:
+		return false
+	}
+	return true
 }
 
 // publicHallView gives every event of the hall in the public view.
@@ -95,9 +111,16 @@ type streamCounter struct {
 	Services []string          `json:"services"`
 }
 
-// publicEvent returns the event as the public stream shows it.
-func publicEvent(ev hall.Event) streamEvent {
-	out := streamEvent{Seq: ev.Seq, Hall: ev.Hall, Type: ev.Type, At: ev.At, Waiting: ev.Waiting}
+// publicEvent returns the event as the public stream shows it. With prev, the event just before
+// it that every client already has, it leaves out what did not change since prev: the waiting
+// counts that stayed the same (waiting is left out when none changed) and, on a ticket event, the
+// counter when its state and services are what prev said. Every client merges what an event
+// carries into what it knows (displays, kiosks, the follow page), so it loses nothing, and the
+// messages that go to every screen of the hall stay small: a finished ticket then carries
+// neither, a call only the count of its own service. Every change of the counts or of a counter
+// is an event of its own that carries it, so a field left out is one every client has.
+func publicEvent(ev hall.Event, prev *hall.Event) streamEvent {
+	out := streamEvent{Seq: ev.Seq, Hall: ev.Hall, Type: ev.Type, At: ev.At, Waiting: changedWaiting(ev.Waiting, prev)}
 	if d := ev.Device; d != nil {
 		out.Device = &hall.DeviceStatus{Kind: d.Kind, State: d.State, Message: d.Message, At: d.At} // without the device ID
 	}
@@ -108,10 +131,38 @@ func publicEvent(ev hall.Event) streamEvent {
 		out.Ticket = &streamTicket{Number: t.Number, Service: t.Service, State: t.State, Priority: t.Priority,
 			Counter: t.Counter, TargetCounter: t.TargetCounter, CalledAt: t.CalledAt, Calls: t.Calls, Outcome: t.Outcome}
 	}
-	if c := ev.Counter; c != nil {
+	if c := ev.Counter; c != nil && (ev.Type == hall.EventCounter || !sameCounter(c, prev)) {
 		out.Counter = &streamCounter{Number: c.Number, State: c.State, Services: c.Services}
 	}
 	return out
+}
+
+// changedWaiting returns the counts of w that differ from prev's (all of w without prev or when
+// prev has no counts); nil when none changed.
+func changedWaiting(w map[string]int, prev *hall.Event) map[string]int {
+	if prev == nil || prev.Waiting == nil {
+		return w
+	}
+	var out map[string]int
+	for code, n := range w {
+		if old, ok := prev.Waiting[code]; ok && old == n {
+			continue
+		}
+		if out == nil {
+			out = make(map[string]int, len(w))
+		}
+		out[code] = n
+	}
+	return out
+}
+
+// sameCounter reports whether prev carries counter c with the same public state.
+func sameCounter(c *hall.Counter, prev *hall.Event) bool {
+	if prev == nil || prev.Counter == nil {
+		return false
+	}
+	p := prev.Counter
+	return p.Number == c.Number && p.State == c.State && slices.Equal(p.Services, c.Services)
 }
 
 // publicSnapshot returns a copy of the snapshot fit for everyone: notices without the username

@@ -19,7 +19,12 @@ import (
 // A quiet client costs little: its queue is allocated when an event comes and given back when
 // the writer has taken it, and no goroutine writes for it until there is something to write (a
 // frame, a ping, a close): the hub's push starts one, which writes everything queued by then in
-// one system call and ends when the queue is empty.
+// one system call and ends when the queue is empty. Frames of lazy events (on the hall stream,
+// whatever is not a call) start no writer: they go with the next urgent frame or the hub's flush
+// lazyDelay later, so a call's fan-out is not followed at once by another round of writes.
+//
+// On the hall stream an event leaves out what did not change since the event before it
+// (hallstream.go, publicEvent): every client of the hub has that one.
 
 // Stream tuning.
 const (
@@ -28,6 +33,12 @@ const (
 	// spareQueue is the largest queue capacity a client keeps between events (beyond it the
 	// queue goes back to the heap).
 	spareQueue = 16
+	// lazyDelay is the longest a frame of a lazy event (streamLog.lazy) waits for a frame that
+	// cannot wait, to go with it in one write.
+	lazyDelay = 50 * time.Millisecond
+	// lazyMax is the most frames a client's queue holds before a lazy one wakes the writer
+	// all the same: a burst of lazy events (a day reset's cancellations) never fills the queue.
+	lazyMax = 32
 )
 
 // Close reasons sent to dropped stream clients; each but the last tells the client to reconnect
@@ -63,6 +74,16 @@ type streamLog[E any] struct {
 	// encode returns the message of ev in view v. The hub calls it at most once per event and
 	// view, however many clients share the view.
 	encode func(ev *E, v view) ([]byte, error)
+	// encodeAfter, when set, encodes the live events instead of encode (the replay after since=N
+	// uses it too, from its second event on). prev is the event just before ev (its seq is one
+	// less), which every client of the hub has when it gets ev, so the message may leave out what
+	// did not change since prev. Only for logs whose clients see every event.
+	encodeAfter func(ev, prev *E, v view) ([]byte, error)
+	// lazy, when set, reports the events that clients may get a little later (lazyDelay at
+	// most), with the next event that cannot wait: no writer is woken for them alone, so a
+	// client gets a lazy event and the urgent one after it in one write (one system call, one
+	// wake-up of the client) instead of two. nil: every event is urgent.
+	lazy func(ev *E) bool
 	// views is the highest view encode accepts.
 	views view
 }
@@ -78,16 +99,26 @@ type frame struct {
 	prev uint64
 	// msg is the event's message as one WebSocket text frame, header included (wsFrame).
 	msg []byte
+	// lazy frames wait in the queue for an urgent frame, a ping or the hub's flush
+	// (streamLog.lazy).
+	lazy bool
 }
 
 // subscriber is one stream client as the hub sees it: a bounded queue of frames and the writer
-// that empties it. The writer (stream.go) runs only while there is work: push and stop start it
-// through run, and it ends when it finds nothing left.
+// that empties it. The writer (stream.go) runs only while there is work: push, flush and stop
+// start it through run, and it ends when it finds nothing left to take.
 type subscriber struct {
 	mu sync.Mutex
 	// queue holds the frames the writer has not taken yet (at most clientBuffer); nil when
 	// empty. spare is an emptied queue kept for the next event.
 	queue, spare []*frame
+	// urgent is the number of frames at the head of the queue that the writer takes: up to the
+	// last urgent one. The lazy frames after it wait for the next urgent frame or the hub's
+	// flush.
+	urgent int
+	// listed is set while the client is on its hub's list of clients with lazy frames to
+	// flush; flushing is set by the flush: the writer then takes every frame.
+	listed, flushing bool
 	// writing is set while a writer runs (or the connection is being started): push and stop
 	// start no other.
 	writing bool
@@ -104,28 +135,71 @@ type subscriber struct {
 
 func newSubscriber() *subscriber { return &subscriber{} }
 
-// push queues f and starts the writer when none runs; it reports false when the queue is full
-// (the hub then drops the client). Frames for a stopped client are dropped.
-func (c *subscriber) push(f *frame) bool {
+// push queues f and, unless f is lazy (and fewer than lazyMax frames wait), starts the writer
+// when none runs. ok is false when the
+// queue is full (the hub then drops the client); listed is true when f is the client's first
+// lazy frame since its last flush: the hub must flush it within lazyDelay. Frames for a stopped
+// client are dropped.
+func (c *subscriber) push(f *frame) (ok, listed bool) {
 	c.mu.Lock()
 	if c.stopped {
 		c.mu.Unlock()
-		return true
+		return true, false
 	}
 	if len(c.queue) >= clientBuffer {
 		c.mu.Unlock()
-		return false
+		return false, false
 	}
 	if c.queue == nil {
 		c.queue, c.spare = c.spare, nil
 	}
 	c.queue = append(c.queue, f)
-	start := c.startLocked()
+	start := false
+	if !f.lazy || len(c.queue) >= lazyMax {
+		c.urgent = len(c.queue)
+		start = c.startLocked()
+	} else if !c.listed {
+		c.listed, listed = true, true
+	}
 	c.mu.Unlock()
 	if start {
 		go c.run()
 	}
-	return true
+	return true, listed
+}
+
+// flush has the writer send the lazy frames still waiting, starting it when none runs.
+func (c *subscriber) flush() {
+	c.mu.Lock()
+	c.listed = false
+	start := false
+	if len(c.queue) > 0 {
+		c.flushing = true
+		start = c.startLocked()
+	}
+	c.mu.Unlock()
+	if start {
+		go c.run()
+	}
+}
+
+// takeLocked returns the frames the writer sends now and leaves the others queued: all of them
+// when all is set or the hub flushed, else up to the last urgent one. c.mu must be held.
+func (c *subscriber) takeLocked(all bool) []*frame {
+	q, n := c.queue, min(c.urgent, len(c.queue))
+	if all || c.flushing {
+		n = len(q)
+	}
+	c.urgent = 0
+	switch n {
+	case len(q):
+		c.queue, c.flushing = nil, false
+		return q
+	case 0:
+		return nil
+	}
+	c.queue = append(make([]*frame, 0, len(q)-n+1), q[n:]...)
+	return q[:n]
 }
 
 // startLocked reports whether the caller must start the writer (and marks it running); c.mu must
@@ -138,11 +212,12 @@ func (c *subscriber) startLocked() bool {
 	return true
 }
 
-// giveBack keeps an emptied queue for the next frames when it is small.
+// giveBack keeps a queue the writer has emptied for the next frames when it is small.
 func (c *subscriber) giveBack(q []*frame) {
 	if q == nil || cap(q) > spareQueue {
 		return
 	}
+	q = q[:cap(q)]
 	clear(q)
 	c.mu.Lock()
 	if c.spare == nil && !c.stopped {
@@ -186,11 +261,17 @@ type hub[E any] struct {
 	encoded []*frame
 	failed  []bool
 	cancel  func()
-	closed  bool
-	down    bool          // resubscribing after a failed subscription: new clients must retry
-	last    uint64        // seq of the last event handled in this subscription (0: none yet)
-	quit    chan struct{} // closed by close
-	done    chan struct{} // closed when run returns
+	// listed holds the clients with lazy frames waiting; flushLazy, delay (lazyDelay; tests
+	// change it) after the first of them was listed, has their writers send them.
+	listed   []*subscriber
+	flushing *time.Timer
+	delay    time.Duration
+	closed   bool
+	down     bool          // resubscribing after a failed subscription: new clients must retry
+	last     uint64        // seq of the last event handled in this subscription (0: none yet)
+	lastEv   E             // that event (for src.encodeAfter)
+	quit     chan struct{} // closed by close
+	done     chan struct{} // closed when run returns
 }
 
 // newHub subscribes to the log and starts fanning out. The subscription exists when newHub
@@ -198,7 +279,7 @@ type hub[E any] struct {
 func newHub[E any](src streamLog[E], m *metrics, log *slog.Logger) *hub[E] {
 	h := &hub[E]{src: src, metrics: m, log: log, clients: map[*subscriber]func(*E) view{},
 		encoded: make([]*frame, src.views+1), failed: make([]bool, src.views+1),
-		quit: make(chan struct{}), done: make(chan struct{})}
+		delay: lazyDelay, quit: make(chan struct{}), done: make(chan struct{})}
 	ch, cancel := src.subscribe(hubBuffer)
 	h.cancel = cancel
 	go h.run(ch)
@@ -227,7 +308,7 @@ func (h *hub[E]) run(ch <-chan E) {
 		h.cancel()
 		h.log.Warn("stream hub lost its event subscription; dropping its clients", "stream", h.src.label, "clients", len(h.clients))
 		h.dropAllLocked(websocket.CloseTryAgainLater, reasonBehind, "behind")
-		h.last = 0
+		h.last, h.lastEv = 0, *new(E)
 		if n > 0 {
 			pause = 0
 		} else {
@@ -262,7 +343,12 @@ func (h *hub[E]) broadcast(ev *E) {
 		h.dropAllLocked(websocket.CloseTryAgainLater, reasonGap, "gap")
 	}
 	prev := h.last
-	h.last = seq
+	var before *E // the event before ev, which every client has
+	if prev != 0 && prev == seq-1 && h.src.encodeAfter != nil {
+		before = new(E)
+		*before = h.lastEv
+	}
+	h.last, h.lastEv = seq, *ev
 	clear(h.encoded)
 	clear(h.failed)
 	sent := false
@@ -273,25 +359,49 @@ func (h *hub[E]) broadcast(ev *E) {
 		}
 		f := h.encoded[v]
 		if f == nil {
-			b, err := h.src.encode(ev, v)
+			var b []byte
+			var err error
+			if before != nil {
+				b, err = h.src.encodeAfter(ev, before, v)
+			} else {
+				b, err = h.src.encode(ev, v)
+			}
 			if err != nil {
 				h.log.Error("encode stream event", "stream", h.src.label, "seq", seq, "view", v, "err", err)
 				h.failed[v] = true
 				continue
 			}
-			f = &frame{seq: seq, prev: prev, msg: wsFrame(websocket.TextMessage, b)}
+			f = &frame{seq: seq, prev: prev, msg: wsFrame(websocket.TextMessage, b), lazy: h.src.lazy != nil && h.src.lazy(ev)}
 			h.encoded[v] = f
 		}
 		if !sent {
 			sent = true
 			h.metrics.events.WithLabelValues(h.src.label).Inc()
 		}
-		if !c.push(f) {
+		ok, listed := c.push(f)
+		if !ok {
 			delete(h.clients, c)
 			c.stop(websocket.CloseTryAgainLater, reasonSlow)
 			h.metrics.subscribers.WithLabelValues(h.src.label).Dec()
 			h.metrics.dropped.WithLabelValues(h.src.label, "slow").Inc()
 		}
+		if listed {
+			h.listed = append(h.listed, c)
+		}
+	}
+	if len(h.listed) > 0 && h.flushing == nil {
+		h.flushing = time.AfterFunc(h.delay, h.flushLazy)
+	}
+}
+
+// flushLazy has the listed clients' writers send their lazy frames.
+func (h *hub[E]) flushLazy() {
+	h.mu.Lock()
+	listed := h.listed
+	h.listed, h.flushing = nil, nil
+	h.mu.Unlock()
+	for _, c := range listed {
+		c.flush()
 	}
 }
 
@@ -337,6 +447,9 @@ func (h *hub[E]) close() {
 	}
 	h.closed = true
 	close(h.quit)
+	if h.flushing != nil {
+		h.flushing.Stop()
+	}
 	h.cancel()
 	h.dropAllLocked(websocket.CloseGoingAway, reasonShutdown, "shutdown")
 	h.mu.Unlock()

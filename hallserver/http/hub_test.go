@@ -393,3 +393,127 @@ func (c *subscriber) dropped() (stopped bool, code int, reason string) {
 	defer c.mu.Unlock()
 	return c.stopped, c.code, c.reason
 }
+
+// writes records what a test writer sent: the seqs of each write.
+type writes struct {
+	mu  sync.Mutex
+	got [][]uint64
+}
+
+// writingSubscriber returns a subscriber whose writer takes frames as streamConn.write does and
+// records each take as one write.
+func writingSubscriber(w *writes) *subscriber {
+	c := newSubscriber()
+	c.run = func() {
+		for {
+			c.mu.Lock()
+			q := c.takeLocked(false)
+			if len(q) == 0 {
+				c.writing = false
+				c.mu.Unlock()
+				return
+			}
+			c.mu.Unlock()
+			var seqs []uint64
+			for _, f := range q {
+				seqs = append(seqs, f.seq)
+			}
+			w.mu.Lock()
+			w.got = append(w.got, seqs)
+			w.mu.Unlock()
+			c.giveBack(q)
+		}
+	}
+	return c
+}
+
+// wait waits until n writes were made and returns them.
+func (w *writes) wait(t *testing.T, n int) [][]uint64 {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		w.mu.Lock()
+		got := append([][]uint64(nil), w.got...)
+		w.mu.Unlock()
+		if len(got) >= n {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("writes %v, want %d", got, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestHubLazyFramesGoWithTheNextUrgentOne: the frames of lazy events wake no writer; they go,
+// in order, in the same write as the next urgent frame, or when the hub flushes them (lazyDelay
+// after the first of them); nothing is lost or reordered.
+func TestHubLazyFramesGoWithTheNextUrgentOne(t *testing.T) {
+	f := newHubFeed()
+	src := f.log()
+	src.lazy = func(ev *hubEvent) bool { return ev.Dept == "lazy" }
+	h := newHub(src, newMetrics(prometheus.NewRegistry()), slog.New(slog.DiscardHandler))
+	t.Cleanup(h.close)
+	h.mu.Lock()
+	h.delay = time.Hour // flushed by hand below
+	h.mu.Unlock()
+	var w writes
+	c := writingSubscriber(&w)
+	h.register(c, publicAll)
+
+	f.publish("lazy", 0)
+	f.publish("lazy", 0)
+	f.publish("library", 0)
+	if got := w.wait(t, 1); len(got) != 1 || len(got[0]) != 3 || got[0][0] != 1 || got[0][2] != 3 {
+		t.Fatalf("writes %v, want one write of 1, 2, 3", got)
+	}
+
+	// A lazy frame alone waits for the hub's flush.
+	f.publish("lazy", 0)
+	deadline := time.Now().Add(2 * time.Second)
+	for queued(c) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the lazy frame was not queued")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	h.mu.Lock()
+	listed := len(h.listed)
+	h.mu.Unlock()
+	if listed != 1 {
+		t.Fatalf("%d clients listed for the flush, want 1", listed)
+	}
+	h.flushLazy()
+	if got := w.wait(t, 2); len(got[1]) != 1 || got[1][0] != 4 {
+		t.Fatalf("writes %v, want the flush to write 4", got)
+	}
+
+	// A burst of lazy frames wakes the writer at lazyMax, long before the queue is full.
+	for range lazyMax {
+		f.publish("lazy", 0)
+	}
+	burst := w.wait(t, 3)[2]
+	if len(burst) != lazyMax || burst[0] != 5 {
+		t.Fatalf("burst written as %v", burst)
+	}
+	stillThere(t, c)
+	h.flushLazy() // forgets the client listed by the burst (nothing is left to write)
+
+	// The hub's timer flushes by itself; every frame went out once, in order.
+	h.mu.Lock()
+	h.delay = time.Millisecond
+	h.mu.Unlock()
+	f.publish("lazy", 0)
+	w.wait(t, 4)
+	f.publish("lazy", 0)
+	got := w.wait(t, 5)
+	var all []uint64
+	for _, g := range got {
+		all = append(all, g...)
+	}
+	for i, seq := range all {
+		if seq != uint64(i+1) || len(all) != lazyMax+6 {
+			t.Fatalf("writes %v", got)
+		}
+	}
+}

@@ -192,6 +192,7 @@ func startStream[E any](ctx context.Context, nc net.Conn, src streamLog[E], sr s
 		if ok {
 			last := since
 			var buf []byte // the replayed frames, written in large pieces
+			var sent *E    // the event replayed last
 			for i := range evs {
 				ev := &evs[i]
 				seq := src.seq(ev)
@@ -203,7 +204,14 @@ func startStream[E any](ctx context.Context, nc net.Conn, src streamLog[E], sr s
 				if v == noView {
 					continue
 				}
-				b, err := src.encode(ev, v)
+				var b []byte
+				var err error
+				if sent != nil && src.seq(sent) == seq-1 && src.encodeAfter != nil {
+					b, err = src.encodeAfter(ev, sent, v)
+				} else {
+					b, err = src.encode(ev, v)
+				}
+				sent = ev
 				if err != nil {
 					return 0, fmt.Errorf("encode %s event %d: %w", src.label, seq, err)
 				}
@@ -296,8 +304,10 @@ type streamConn struct {
 	release, leave func()
 	// ping fires every pingPeriod to send a ping.
 	ping *time.Timer
-	// last is the seq the client is at (the writer's, one writer at a time).
-	last uint64
+	// last is the seq the client is at; deadline is the connection's write deadline (the
+	// writer's, one writer at a time).
+	last     uint64
+	deadline time.Time
 	// pinging and pong are what the writer sends besides frames (under mu): a ping, the answer
 	// to the client's ping.
 	pinging bool
@@ -358,10 +368,9 @@ func (sc *streamConn) write() {
 			close(sc.closed)
 			return
 		}
-		q := sc.queue
-		sc.queue = nil
 		ping, pong := sc.pinging, sc.pong
 		sc.pinging, sc.pong = false, nil
+		q := sc.takeLocked(ping || pong != nil)
 		if len(q) == 0 && !ping && pong == nil {
 			sc.writing = false
 			sc.mu.Unlock()
@@ -414,15 +423,31 @@ func (sc *streamConn) send(q []*frame, ping bool, pong []byte) error {
 	var err error
 	switch {
 	case n == 1:
-		err = writeFrames(sc.nc, one)
+		err = sc.writeOut(one)
 	case n > 1:
-		err = writeFrames(sc.nc, *buf)
+		err = sc.writeOut(*buf)
 		sc.s.putWriteBuffer(buf)
 	}
 	if gap && err == nil {
 		sc.stop(websocket.CloseTryAgainLater, reasonGap)
 	}
 	return err
+}
+
+// writeOut writes ready frames to the client. The write deadline is set again only when less
+// than half of writeWait is left of it (a write gets writeWait/2 to writeWait): setting it is a
+// runtime timer update, which every write to every client would otherwise pay.
+func (sc *streamConn) writeOut(b []byte) error {
+	if now := time.Now(); sc.deadline.Sub(now) < writeWait/2 {
+		sc.deadline = now.Add(writeWait)
+		if err := sc.nc.SetWriteDeadline(sc.deadline); err != nil {
+			return fmt.Errorf("%w: deadline: %w", errStreamWrite, err)
+		}
+	}
+	if _, err := sc.nc.Write(b); err != nil {
+		return fmt.Errorf("%w: %w", errStreamWrite, err)
+	}
+	return nil
 }
 
 // pingFrame is the server's ping, without payload.
