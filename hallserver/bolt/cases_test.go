@@ -451,3 +451,47 @@ func TestCaseReportsReadTheReportForm(t *testing.T) {
 		t.Fatalf("Received lost its full cases: %+v", full[0])
 	}
 }
+
+// TestForgetRoutesSurvivesRestart: the office undoes one user's re-routes; the router forgets
+// them at once and a restart does not replay them, while another user's re-route and the user's
+// later ones stay.
+func TestForgetRoutesSurvivesRestart(t *testing.T) {
+	e := newCaseEnv(t)
+	ctx := context.Background()
+	dispatch := func(text, actor, dept string) {
+		t.Helper()
+		c := e.openCase(hall.OpenCaseRequest{Text: text})
+		if c.Department == dept {
+			t.Fatalf("%q already routed to %s", text, dept)
+		}
+		e.act(hall.CaseAction{Case: c.ID, Action: hall.CaseActDispatch, Role: hall.RoleSupervisor, Actor: actor, ActorDepartment: hall.OfficeDepartment, Department: dept})
+	}
+	rogue, honest := "图书馆三楼的空调坏了", "宿舍楼下的自行车被偷了"
+	dispatch(rogue, "office-a", "finance")
+	dispatch(honest, "office-b", "careers")
+	if got := e.cs.Router().Route(rogue).Department; got != "finance" {
+		t.Fatalf("after the re-route %q goes to %s, want finance", rogue, got)
+	}
+	n, err := e.cs.ForgetRoutes(ctx, "office-a")
+	if err != nil || n != 1 {
+		t.Fatalf("ForgetRoutes: %d %v, want 1", n, err)
+	}
+	if got := e.cs.Router().Route(rogue).Department; got == "finance" {
+		t.Fatalf("after ForgetRoutes %q still goes to finance", rogue)
+	}
+	later := "食堂的饭菜太咸了"
+	dispatch(later, "office-a", "hr") // a re-route after the reversal stays
+	check := func(when string) {
+		t.Helper()
+		r := e.cs.Router()
+		if r.Learned() != 2 || r.Route(rogue).Department == "finance" || r.Route(honest).Department != "careers" || r.Route(later).Department != "hr" {
+			t.Fatalf("%s: learned %d; %s→%s, %s→%s, %s→%s", when, r.Learned(), rogue, r.Route(rogue).Department, honest, r.Route(honest).Department, later, r.Route(later).Department)
+		}
+	}
+	check("before the restart")
+	e.reopen()
+	check("after the restart")
+	if _, err := e.cs.ForgetRoutes(ctx, " "); hall.ErrorCode(err) != hall.EINVALID {
+		t.Fatalf("blank username: %v, want invalid", err)
+	}
+}

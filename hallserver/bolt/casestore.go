@@ -281,10 +281,27 @@ func (s *caseStore) LoadCases() (meta cases.Meta, open []hall.Case, learned []ha
 		if err != nil {
 			return err
 		}
+		forgot := map[string]uint64{}
+		if b := tx.Bucket(bucketCaseForgot); b != nil {
+			err := b.ForEach(func(k, v []byte) error {
+				var rec forgetRecord
+				if err := json.Unmarshal(v, &rec); err != nil {
+					return fmt.Errorf("decode forgotten re-routes of %q: %w", k, err)
+				}
+				forgot[string(k)] = rec.Seq
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
 		return tx.Bucket(bucketCaseLearned).ForEach(func(k, v []byte) error {
 			var ex hall.RouteExample
 			if err := json.Unmarshal(v, &ex); err != nil {
 				return fmt.Errorf("decode learned example %x: %w", k, err)
+			}
+			if seq, ok := forgot[ex.By]; ok && ex.By != "" && binary.BigEndian.Uint64(k[:8]) <= seq {
+				return nil
 			}
 			learned = append(learned, ex)
 			return nil
@@ -294,6 +311,35 @@ func (s *caseStore) LoadCases() (meta cases.Meta, open []hall.Case, learned []ha
 		return cases.Meta{}, nil, nil, fmt.Errorf("bolt: load cases: %w", err)
 	}
 	return meta, open, learned, nil
+}
+
+// forgetRecord is the value of cases.forgotten (doc.go).
+type forgetRecord struct {
+	Seq uint64    `json:"seq"`
+	At  time.Time `json:"at"`
+}
+
+// ForgetRoutes records in cases.forgotten that the re-routes of by learned by changes up to seq
+// are undone; it returns once the record is on disk.
+func (s *caseStore) ForgetRoutes(by string, seq uint64, at time.Time) error {
+	if by == "" {
+		return hall.Errorf(hall.EINVALID, "username", "username is required")
+	}
+	v, err := json.Marshal(forgetRecord{Seq: seq, At: at.UTC()})
+	if err != nil {
+		return fmt.Errorf("encode forgotten re-routes: %w", err)
+	}
+	err = s.db.bolt.Update(func(tx *bbolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketCaseForgot)
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(by), v)
+	})
+	if err != nil {
+		return fmt.Errorf("bolt: forget re-routes of %q: %w", by, err)
+	}
+	return nil
 }
 
 // Idem returns the case ID stored for an idempotency key and when it was stored ("" when none).

@@ -100,6 +100,10 @@
 //	                the case's current lists: the case as it was after the event, as it was
 //	                published. An event without "lens" (format 1) holds its full case.
 //	cases.learned   seq of the change (8 bytes) + index in it (2 bytes) → hall.RouteExample
+//	cases.forgotten staff username → {"seq": S, "at": time}: the re-routes of that user in
+//	                changes up to seq S (cases.learned keys ≤ S) are undone (DELETE
+//	                /api/v1/route/learned/{username}, at: when); LoadCases leaves them out.
+//	                Created with the first such record.
 //	                (texts the router learned from re-routings; replayed at start-up)
 //	cases.meta      "meta" → cases.Meta; "events-format" → "2" once every record and event is in
 //	                format 2 (opening the case store rewrites format 1 records and events,
@@ -170,6 +174,7 @@ var (
 	bucketCaseEvents   = []byte("cases.events")
 	bucketCaseTimeline = []byte("cases.timeline")
 	bucketCaseLearned  = []byte("cases.learned")
+	bucketCaseForgot   = []byte("cases.forgotten")
 	bucketCaseMeta     = []byte("cases.meta")
 	bucketCaseIdem     = []byte("cases.idem")
 	caseMetaKey        = []byte("meta")

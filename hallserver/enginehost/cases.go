@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -398,6 +399,27 @@ func (s *Cases) Route(ctx context.Context, text string) (*hall.RouteResult, erro
 	}
 	r := s.router.Load().Route(text)
 	return &r, nil
+}
+
+// ForgetRoutes undoes the re-routes the router learned from the staff member by: the store
+// records it first (so a restart leaves them out), then the router drops them. It runs under the
+// log's lock, so a re-route by the same user is either before (undone) or after (kept) in both.
+func (s *Cases) ForgetRoutes(ctx context.Context, by string) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if strings.TrimSpace(by) == "" {
+		return 0, hall.Errorf(hall.EINVALID, "username", "username is required")
+	}
+	n := 0
+	err := s.log.Apply(ctx, func(eng *cases.Engine, now time.Time) (cases.Change, error) {
+		if err := s.store.ForgetRoutes(by, eng.Meta().Seq, now); err != nil {
+			return cases.Change{}, err
+		}
+		n = s.router.Load().Forget(by)
+		return cases.Change{}, nil
+	})
+	return n, err
 }
 
 // Stats returns the per-department figures for the cases received in [from, to), read from the

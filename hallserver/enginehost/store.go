@@ -47,8 +47,12 @@ type QueueStore interface {
 // (ID = the case ID) and the latest cases.Meta.
 type CaseStore interface {
 	Store[cases.Change, hall.CaseEvent, any]
-	// LoadCases reads the meta, the open cases and the router examples learned from re-routings.
+	// LoadCases reads the meta, the open cases and the router examples learned from re-routings
+	// (without those ForgetRoutes undid).
 	LoadCases() (meta cases.Meta, open []hall.Case, learned []hall.RouteExample, err error)
+	// ForgetRoutes durably records that the re-routes learned from the staff member by in the
+	// changes up to seq (the log's last assigned seq) are undone; at is when, for the record.
+	ForgetRoutes(by string, seq uint64, at time.Time) error
 	// Idem returns the record of an idempotency key (source + 0x00 + key; ID "" when none).
 	Idem(key string) (IdemRecord, error)
 	// PruneIdem deletes idempotency records older than ttl.

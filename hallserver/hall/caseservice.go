@@ -99,6 +99,10 @@ type CaseService interface {
 	Act(ctx context.Context, a CaseAction) (*Case, error)
 	// Route suggests the department for a request text (no state change).
 	Route(ctx context.Context, text string) (*RouteResult, error)
+	// ForgetRoutes undoes every re-route the router has learned from the staff member by
+	// (the re-route guard's reversal) and records it, so a restart does not replay them. It
+	// returns how many were undone.
+	ForgetRoutes(ctx context.Context, by string) (int, error)
 	// Rate records the requester's rating of the latest reply; 1–2 stars reopen the case.
 	Rate(ctx context.Context, token string, r Rating) (*Case, error)
 	// AddDetails appends the requester's details; a case waiting on the requester resumes.

@@ -90,6 +90,38 @@ func (s *Server) handleRoute(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, res)
 }
 
+// handleForgetRoutes undoes the re-routes the router learned from one staff member (the
+// re-route guard's reversal, for the office: a user who taught it wrong on purpose or by
+// mistake). 200 with the count, also when there was nothing to undo.
+func (s *Server) handleForgetRoutes(w http.ResponseWriter, r *http.Request) {
+	p, err := s.authenticate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !cases.SeesAll(p) {
+		s.writeError(w, r, hall.Errorf(hall.EFORBIDDEN, "", "only the supervising office or an administrator may undo re-routes"))
+		return
+	}
+	cs, err := s.casesService()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	user := r.PathValue("username")
+	if user == "" || len(user) > 64 || !utf8.ValidString(user) || strings.ContainsAny(user, "\x00/") {
+		s.writeError(w, r, hall.Errorf(hall.EINVALID, "username", "username must be a staff username of at most 64 bytes"))
+		return
+	}
+	n, err := cs.ForgetRoutes(r.Context(), user)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.log.Info("re-routes undone", "by", p.Subject, "username", user, "forgotten", n)
+	writeJSON(w, http.StatusOK, wire.ForgottenRoutes{Username: user, Forgotten: n})
+}
+
 // departmentName returns the campus's name of a department (the code when it has none).
 func (s *Server) departmentName(code string) hall.Text {
 	if d, ok := s.cfg.Campus.Department(code); ok {

@@ -438,3 +438,42 @@ func TestCaseListSummaryView(t *testing.T) {
 		t.Fatalf("bad view: %d %s", r.status, r.body)
 	}
 }
+
+// TestForgetRoutesHTTP: the office undoes a user's re-routes through the API (the router answers
+// as before the re-route); a department handler may not; a bad username is a 400 naming it.
+func TestForgetRoutesHTTP(t *testing.T) {
+	e := newCaseEnv(t)
+	sup, lib := e.login("supervisor"), e.login("h-library")
+	text := "食堂三楼的饭菜又贵又难吃"
+	route := func() string {
+		t.Helper()
+		var rr hall.RouteResult
+		e.do("POST", "/api/v1/route", sup, map[string]string{"text": text}).decode(t, &rr)
+		return rr.Department
+	}
+	before := route()
+	oc := e.openKiosk(map[string]any{"kind": "complaint", "text": text}, "")
+	e.caseAct(sup, oc.ID, "dispatch", map[string]string{"department": "library"})
+	if got := route(); got != "library" || before == "library" {
+		t.Fatalf("re-route not learned: before %s, after %s", before, got)
+	}
+	if r := e.do("DELETE", "/api/v1/route/learned/supervisor", lib, nil); r.status != 403 {
+		t.Fatalf("handler undoing re-routes: %d %s", r.status, r.body)
+	}
+	if got := route(); got != "library" {
+		t.Fatalf("a refused DELETE changed the router: %s", got)
+	}
+	r := e.do("DELETE", "/api/v1/route/learned/supervisor", sup, nil)
+	var f wire.ForgottenRoutes
+	r.decode(t, &f)
+	if r.status != 200 || f.Username != "supervisor" || f.Forgotten != 1 {
+		t.Fatalf("forget: %d %s", r.status, r.body)
+	}
+	if got := route(); got != before {
+		t.Fatalf("after forgetting %q goes to %s, want %s as before the re-route", text, got, before)
+	}
+	r = e.do("DELETE", "/api/v1/route/learned/"+strings.Repeat("x", 65), sup, nil)
+	if r.status != 400 || !strings.Contains(string(r.body), `"field":"username"`) {
+		t.Fatalf("long username: %d %s", r.status, r.body)
+	}
+}

@@ -68,6 +68,7 @@ func (s *Server) routeTable() []resource {
 		}},
 		{name: "cases", routes: []route{
 			{"POST", "/api/v1/route", authSigned, s.handleRoute},
+			{"DELETE", "/api/v1/route/learned/{username}", authOffice, s.handleForgetRoutes},
 			{"GET", "/api/v1/catalogue", authAnyone, s.handleCatalogue},
 			{"POST", "/api/v1/cases", authSigned, s.handleOpenCase},
 			{"GET", "/api/v1/cases", authCases, s.handleListCases},

@@ -11,6 +11,13 @@ type RouteRequest struct {
 	Text string `json:"text"`
 }
 
+// ForgottenRoutes answers DELETE /api/v1/route/learned/{username}: how many of that staff
+// member's re-routes the router has undone.
+type ForgottenRoutes struct {
+	Username  string `json:"username"`
+	Forgotten int    `json:"forgotten"`
+}
+
 // Catalogue answers GET /api/v1/catalogue: the dispatch catalogue (the kiosk's topic buttons).
 type Catalogue struct {
 	ResolveDays int        `json:"resolveDays"`
