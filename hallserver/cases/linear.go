@@ -113,9 +113,8 @@ func hashString(h uint64, s string) uint64 {
 // length. The order is deterministic (first occurrence).
 func textFeatures(text string, o featOptions) []fv {
 	var raw []fv
-	var han, word []rune
 	var words []string
-	flushHan := func() {
+	scanText(text, func(han []rune) {
 		n := len(han)
 		for i := 0; i < n; i++ {
 			if o.lex != nil {
@@ -137,34 +136,7 @@ func textFeatures(text string, o featOptions) []fv {
 				raw = append(raw, fv{hashRunes(hashStart(fkTri), han[i:i+3]), 1})
 			}
 		}
-		han = han[:0]
-	}
-	flushWords := func() {
-		for i, w := range words {
-			raw = append(raw, fv{hashString(hashStart(fkWord), w), 1})
-			if i+1 < len(words) && o.pair > 0 {
-				raw = append(raw, fv{hashString(hashString(hashStart(fkPair), w+"_"), words[i+1]), o.pair})
-			}
-		}
-		words = words[:0]
-	}
-	flushWord := func() {
-		if len(word) == 0 {
-			return
-		}
-		w := string(word)
-		word = word[:0]
-		allDigits := true
-		for _, r := range w {
-			if r < '0' || r > '9' {
-				allDigits = false
-				break
-			}
-		}
-		if allDigits || stopWords[w] {
-			return
-		}
-		st := stem(w)
+	}, func(w, st string) {
 		words = append(words, st)
 		if o.lex != nil {
 			for _, c := range o.lex.words[hashString(hashStart('k'), st)] {
@@ -177,33 +149,15 @@ func textFeatures(text string, o featOptions) []fv {
 				raw = append(raw, fv{hashString(hashStart(fkSub), b[i:i+3]), o.sub})
 			}
 		}
-	}
-	for _, r := range text {
-		r = normRune(r)
-		switch {
-		case isHan(r):
-			flushWord()
-			flushWords()
-			han = append(han, r)
-		case r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)):
-			flushHan()
-			word = append(word, r)
-		case r == '\'' || r == '-':
-			if r == '-' && len(word) > 0 {
-				continue // "e-bike", "wi-fi"
-			}
-			flushWord()
-		default:
-			flushHan()
-			flushWord()
-			if !unicode.IsSpace(r) {
-				flushWords()
+	}, func() {
+		for i, w := range words {
+			raw = append(raw, fv{hashString(hashStart(fkWord), w), 1})
+			if i+1 < len(words) && o.pair > 0 {
+				raw = append(raw, fv{hashString(hashString(hashStart(fkPair), w+"_"), words[i+1]), o.pair})
 			}
 		}
-	}
-	flushHan()
-	flushWord()
-	flushWords()
+		words = words[:0]
+	})
 	return normalise(raw)
 }
 

@@ -17,10 +17,8 @@ type feature struct {
 // features extracts the weighted features of a text.
 func features(text string, uw float64) []feature {
 	var out []feature
-	var han []rune
-	var word []rune
 	var words []string
-	flushHan := func() {
+	scanText(text, func(han []rune) {
 		n := len(han)
 		for i := 0; i < n; i++ {
 			out = append(out, feature{"c:" + string(han[i]), uw})
@@ -31,9 +29,9 @@ func features(text string, uw float64) []feature {
 				out = append(out, feature{"t:" + string(han[i:i+3]), 1})
 			}
 		}
-		han = han[:0]
-	}
-	flushWords := func() {
+	}, func(_, stem string) {
+		words = append(words, stem)
+	}, func() {
 		for i, w := range words {
 			out = append(out, feature{"w:" + w, 1})
 			if i+1 < len(words) {
@@ -41,13 +39,30 @@ func features(text string, uw float64) []feature {
 			}
 		}
 		words = words[:0]
+	})
+	return out
+}
+
+// scanText splits a text into what both feature sets (features here, textFeatures in linear.go)
+// read, in order: runs of Han characters (han; the slice is reused after the call), English
+// words (word: the word as normRune wrote it and its stem; words of digits only and stop words
+// are left out) and the end of a phrase of words (phrase: punctuation, Han text or the end of
+// the text after them). A '-' inside a word keeps it going ("e-bike"); a "'" ends it
+// ("master's" → "master").
+func scanText(text string, han func([]rune), word func(w, stem string), phrase func()) {
+	var hanRun, wordRun []rune
+	flushHan := func() {
+		if len(hanRun) > 0 {
+			han(hanRun)
+			hanRun = hanRun[:0]
+		}
 	}
 	flushWord := func() {
-		if len(word) == 0 {
+		if len(wordRun) == 0 {
 			return
 		}
-		w := string(word)
-		word = word[:0]
+		w := string(wordRun)
+		wordRun = wordRun[:0]
 		allDigits := true
 		for _, r := range w {
 			if r < '0' || r > '9' {
@@ -58,21 +73,20 @@ func features(text string, uw float64) []feature {
 		if allDigits || stopWords[w] {
 			return
 		}
-		words = append(words, stem(w))
+		word(w, stem(w))
 	}
 	for _, r := range text {
 		r = normRune(r)
 		switch {
 		case isHan(r):
 			flushWord()
-			flushWords()
-			han = append(han, r)
+			phrase()
+			hanRun = append(hanRun, r)
 		case r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)):
 			flushHan()
-			word = append(word, r)
+			wordRun = append(wordRun, r)
 		case r == '\'' || r == '-':
-			// inside a word ("master's", "e-bike"): keep the word going for '-', drop "'s"
-			if r == '-' && len(word) > 0 {
+			if r == '-' && len(wordRun) > 0 {
 				continue
 			}
 			flushWord()
@@ -80,12 +94,11 @@ func features(text string, uw float64) []feature {
 			flushHan()
 			flushWord()
 			if !unicode.IsSpace(r) {
-				flushWords()
+				phrase()
 			}
 		}
 	}
 	flushHan()
 	flushWord()
-	flushWords()
-	return out
+	phrase()
 }
