@@ -267,7 +267,38 @@
     });
   }
 
+  /**
+   * The files of a message as a list: photos as thumbnails, PDFs as links, each opening in a new
+   * tab; urlOf(a) gives a file's URL (the follow API or the staff API), label the list's
+   * aria-label when given.
+   */
+  function thumbs(list, urlOf, label) {
+    var ul = el("ul", "thumbs");
+    if (label) { ul.setAttribute("aria-label", label); }
+    list.forEach(function (a) {
+      var url = urlOf(a), photo = a.type.indexOf("image/") === 0;
+      var li = el("li"), link = el("a", photo ? "photo" : "doc");
+      link.href = url;
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.title = a.name;
+      if (photo) {
+        var img = el("img");
+        img.src = url;
+        img.alt = a.name;
+        img.loading = "lazy";
+        link.appendChild(img);
+      } else {
+        link.textContent = "PDF · " + a.name;
+      }
+      li.appendChild(link);
+      ul.appendChild(li);
+    });
+    return ul;
+  }
+
   window.OneDoor = { $: $, setText: setText, show: show, el: el, bi: bi, clear: clear, cookie: cookie,
     api: api, stream: stream, minutes: minutes, clock: clock, labels: labels, label: label, labelText: labelText,
-    time: time, hhmm: hhmm, opensText: opensText, dateLine: dateLine, login: login, loginError: loginError, logout: logout };
+    time: time, hhmm: hhmm, opensText: opensText, dateLine: dateLine, login: login, loginError: loginError, logout: logout,
+    thumbs: thumbs };
 }());

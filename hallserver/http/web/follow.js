@@ -264,26 +264,7 @@
   // The files of a timeline entry: photos as thumbnails, PDFs as links (served by the follow
   // API to this token only: the requester's own files and the reply's).
   function thumbs(list) {
-    var ul = el("ul", "thumbs");
-    list.forEach(function (a) {
-      var url = caseApi + "/attachments/" + encodeURIComponent(a.id);
-      var li = el("li"), link = el("a", a.type.indexOf("image/") === 0 ? "photo" : "doc");
-      link.href = url;
-      link.target = "_blank";
-      link.rel = "noopener";
-      if (a.type.indexOf("image/") === 0) {
-        var img = el("img");
-        img.src = url;
-        img.alt = a.name;
-        img.loading = "lazy";
-        link.appendChild(img);
-      } else {
-        link.textContent = "PDF · " + a.name;
-      }
-      li.appendChild(link);
-      ul.appendChild(li);
-    });
-    return ul;
+    return O.thumbs(list, function (a) { return caseApi + "/attachments/" + encodeURIComponent(a.id); });
   }
 
   function fetchCase() {

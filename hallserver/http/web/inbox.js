@@ -321,28 +321,9 @@
   }
   /** The files of a message: photos as thumbnails, PDFs as links (GET /api/v1/cases/{id}/attachments/{file}). */
   function files(c, list) {
-    var ul = O.el("ul", "thumbs");
-    ul.setAttribute("aria-label", O.labelText("files", "files"));
-    list.forEach(function (a) {
-      var url = "/api/v1/cases/" + encodeURIComponent(c.id) + "/attachments/" + encodeURIComponent(a.id);
-      var li = O.el("li"), link = O.el("a", a.type.indexOf("image/") === 0 ? "photo" : "doc");
-      link.href = url;
-      link.target = "_blank";
-      link.rel = "noopener";
-      link.title = a.name;
-      if (a.type.indexOf("image/") === 0) {
-        var img = O.el("img");
-        img.src = url;
-        img.alt = a.name;
-        img.loading = "lazy";
-        link.appendChild(img);
-      } else {
-        link.textContent = "PDF · " + a.name;
-      }
-      li.appendChild(link);
-      ul.appendChild(li);
-    });
-    return ul;
+    return O.thumbs(list, function (a) {
+      return "/api/v1/cases/" + encodeURIComponent(c.id) + "/attachments/" + encodeURIComponent(a.id);
+    }, O.labelText("files", "files"));
   }
   function renderRelated(list) {
     var ul = $("related");
