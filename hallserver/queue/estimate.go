@@ -249,6 +249,38 @@ type pathCounter struct {
 	elapsed float64
 }
 
+// pick returns the ticket the counter calls next on a path, by the engine's calling rule
+// (better) over its services' queues qs: each queue from head on (head advances past the
+// tickets taken out of order), skipping those taken and those reserved for another counter;
+// x competes too when it is not queued (a ticket issued now stands last of its service si).
+// isX reports that the pick is x; best is nil when the counter may call nothing.
+func (pc *pathCounter) pick(qs [][]*hall.Ticket, head []int, taken func(*hall.Ticket) bool, x *hall.Ticket, si int, queued bool) (best *hall.Ticket, isX bool) {
+	bestPi := 0
+	for pi, p := range pc.svcs {
+		q := qs[p]
+		i := head[p]
+		for i < len(q) && taken(q[i]) {
+			i++
+		}
+		head[p] = i
+		for ; i < len(q); i++ {
+			t := q[i]
+			if taken(t) || (t.TargetCounter != 0 && t.TargetCounter != pc.c.Number) {
+				continue
+			}
+			if best == nil || better(t, pi, best, bestPi) {
+				best, bestPi, isX = t, pi, t == x
+			}
+			break
+		}
+		if p == si && !queued && (x.TargetCounter == 0 || x.TargetCounter == pc.c.Number) &&
+			(best == nil || better(x, pi, best, bestPi)) {
+			best, bestPi, isX = x, pi, true
+		}
+	}
+	return best, isX
+}
+
 // PathSteps bounds the expected path of one estimate: past this many calls the work ahead is
 // extrapolated from the work per ticket of the service so far (a queue of thousands costs no more
 // than one of a hundred).
@@ -326,30 +358,7 @@ func (e *Engine) waitSeconds(now time.Time, x *hall.Ticket) float64 {
 			break
 		}
 		pc := &cs[k]
-		var best *hall.Ticket
-		bestPi, isX := 0, false
-		for pi, p := range pc.svcs {
-			q := qs[p]
-			i := head[p]
-			for i < len(q) && taken[q[i]] {
-				i++
-			}
-			head[p] = i
-			for ; i < len(q); i++ {
-				t := q[i]
-				if taken[t] || (t.TargetCounter != 0 && t.TargetCounter != pc.c.Number) {
-					continue
-				}
-				if best == nil || better(t, pi, best, bestPi) {
-					best, bestPi, isX = t, pi, t == x
-				}
-				break
-			}
-			if p == si && !queued && (x.TargetCounter == 0 || x.TargetCounter == pc.c.Number) &&
-				(best == nil || better(x, pi, best, bestPi)) {
-				best, bestPi, isX = x, pi, true
-			}
-		}
+		best, isX := pc.pick(qs, head, func(t *hall.Ticket) bool { return taken[t] }, x, si, queued)
 		if best == nil {
 			pc.free = math.Inf(1) // nothing it may call before x: no part in x's wait
 			continue
@@ -461,30 +470,7 @@ func (e *Engine) simulate(now time.Time, x *hall.Ticket, queued bool, si int, ms
 			}
 			t := free[k]
 			pc := &cs[k]
-			var best *hall.Ticket
-			bestPi, isX := 0, false
-			for pi, p := range pc.svcs {
-				q := qs[p]
-				i := head[p]
-				for i < len(q) && slices.Contains(taken, q[i]) {
-					i++
-				}
-				head[p] = i
-				for ; i < len(q); i++ {
-					tk := q[i]
-					if slices.Contains(taken, tk) || (tk.TargetCounter != 0 && tk.TargetCounter != pc.c.Number) {
-						continue
-					}
-					if best == nil || better(tk, pi, best, bestPi) {
-						best, bestPi, isX = tk, pi, tk == x
-					}
-					break
-				}
-				if p == si && !queued && (x.TargetCounter == 0 || x.TargetCounter == pc.c.Number) &&
-					(best == nil || better(x, pi, best, bestPi)) {
-					best, bestPi, isX = x, pi, true
-				}
-			}
+			best, isX := pc.pick(qs, head, func(t *hall.Ticket) bool { return slices.Contains(taken, t) }, x, si, queued)
 			if best == nil {
 				free[k] = math.Inf(1) // nothing it may call before x
 				continue
