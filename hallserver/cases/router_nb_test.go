@@ -297,48 +297,8 @@ func newNBRouterWithCorpus(cat *hall.Catalogue, extra []TrainingText) *nbRouter 
 
 // crossValidateNB is crossValidate for the baseline (same folds).
 func crossValidateNB(k int) evaluation {
-	cat := DemoCatalogue()
-	corpus := DemoTraining()
-	all := evaluation{confusion: map[[2]string]int{}}
-	for fold := 0; fold < k; fold++ {
-		train := DemoCatalogue()
-		var test []labelled
-		n := map[string]int{}
-		pick := func(dept string) bool { n[dept]++; return n[dept]%k == fold }
-		for i := range train.Categories {
-			c := &train.Categories[i]
-			var keep []string
-			for _, e := range cat.Categories[i].Examples {
-				if pick(c.Department) {
-					test = append(test, labelled{c.Department, e})
-				} else {
-					keep = append(keep, e)
-				}
-			}
-			c.Examples = keep
-		}
-		var extra []TrainingText
-		for _, x := range corpus {
-			if pick(x.Department) {
-				test = append(test, labelled{x.Department, x.Text})
-			} else {
-				extra = append(extra, x)
-			}
-		}
-		r := newNBRouterWithCorpus(train, extra)
-		all.depts = r.Departments()
-		ev := evaluate(r.Route, test, all.depts)
-		all.n += ev.n
-		all.right += ev.right
-		all.rawRight += ev.rawRight
-		all.top3 += ev.top3
-		all.triaged += ev.triaged
-		all.triageTop3 += ev.triageTop3
-		all.triageFirst += ev.triageFirst
-		all.confSum += ev.confSum
-		for key, v := range ev.confusion {
-			all.confusion[key] += v
-		}
-	}
-	return all
+	return crossValidateWith(k, func(cat *hall.Catalogue, extra []TrainingText) (func(string) hall.RouteResult, []string) {
+		r := newNBRouterWithCorpus(cat, extra)
+		return r.Route, r.Departments()
+	})
 }

@@ -305,17 +305,26 @@ func TestRouterHeldOutAccuracy(t *testing.T) {
 // scopes stay in every training fold). The folds are fixed (every k-th text of each department),
 // so the figure is deterministic.
 func crossValidate(opt RouterOptions, k int) evaluation {
+	return crossValidateWith(k, func(cat *hall.Catalogue, extra []TrainingText) (func(string) hall.RouteResult, []string) {
+		r := NewRouterWith(cat, extra, opt)
+		return r.Route, r.Departments()
+	})
+}
+
+// crossValidateWith is crossValidate for any router that train builds from a catalogue and
+// extra texts (the naive Bayes baseline uses the same folds).
+func crossValidateWith(k int, train func(*hall.Catalogue, []TrainingText) (route func(string) hall.RouteResult, depts []string)) evaluation {
 	cat := DemoCatalogue()
 	corpus := DemoTraining()
 	var all evaluation
 	all.confusion = map[[2]string]int{}
 	for fold := 0; fold < k; fold++ {
-		train := DemoCatalogue()
+		trainCat := DemoCatalogue()
 		var test []labelled
 		n := map[string]int{}
 		pick := func(dept string) bool { n[dept]++; return n[dept]%k == fold }
-		for i := range train.Categories {
-			c := &train.Categories[i]
+		for i := range trainCat.Categories {
+			c := &trainCat.Categories[i]
 			var keep []string
 			for _, e := range cat.Categories[i].Examples {
 				if pick(c.Department) {
@@ -334,9 +343,9 @@ func crossValidate(opt RouterOptions, k int) evaluation {
 				extra = append(extra, x)
 			}
 		}
-		r := NewRouterWith(train, extra, opt)
-		all.depts = r.Departments()
-		ev := evaluate(r.Route, test, all.depts)
+		route, depts := train(trainCat, extra)
+		all.depts = depts
+		ev := evaluate(route, test, all.depts)
 		all.n += ev.n
 		all.right += ev.right
 		all.rawRight += ev.rawRight
