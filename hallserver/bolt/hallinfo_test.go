@@ -22,7 +22,7 @@ func TestDeviceStatusAndNoticesAreDurableAndEvented(t *testing.T) {
 	if len(n.ID) < 10 {
 		t.Fatalf("notice ID %q", n.ID)
 	}
-	for _, want := range []hall.EventType{hall.EventDevice, hall.EventNotice} {
+	for _, want := range []hall.EventType{hall.EventDevice, hall.EventDeviceAlert, hall.EventNotice} {
 		if ev := <-sub; ev.Type != want {
 			t.Fatalf("event %s, want %s", ev.Type, want)
 		}
@@ -38,11 +38,15 @@ func TestDeviceStatusAndNoticesAreDurableAndEvented(t *testing.T) {
 	if len(snap.Devices) != 1 || snap.Devices[0].State != hall.DevicePaperOut || len(snap.Notices) != 1 || snap.Notices[0].ID != n.ID {
 		t.Fatalf("after restart: devices %+v notices %+v", snap.Devices, snap.Notices)
 	}
+	// The printer alert survives the restart (its clear comes when the kiosk reports ok).
+	if len(snap.Alerts) != 1 || snap.Alerts[0].Kind != hall.AlertPrinter || snap.Alerts[0].Device != "kiosk-a" {
+		t.Fatalf("after restart: alerts %+v", snap.Alerts)
+	}
 	if err := e.q.WithdrawNotice(ctx, "h1", n.ID, "admin"); err != nil {
 		t.Fatal(err)
 	}
 	evs, ok, err := e.q.Since(ctx, "h1", 0)
-	if err != nil || !ok || len(evs) != 3 || evs[2].Type != hall.EventNoticeGone {
+	if err != nil || !ok || len(evs) != 4 || evs[3].Type != hall.EventNoticeGone {
 		t.Fatalf("log after withdraw: ok %v err %v %d events", ok, err, len(evs))
 	}
 	if snap, _ := e.q.Snapshot(ctx, "h1"); len(snap.Notices) != 0 {

@@ -52,7 +52,8 @@ type Device struct {
 
 // Principal is who made a request: staff or a device.
 type Principal struct {
-	Subject    string   `json:"subject"` // username or device ID
+	Subject    string   `json:"subject"`        // username or device ID
+	Name       string   `json:"name,omitempty"` // devices: the name their administrator gave them
 	Role       Role     `json:"role"`
 	Halls      []string `json:"halls,omitempty"` // devices: their one hall; staff: allowed halls (empty = all)
 	Department string   `json:"department,omitempty"`

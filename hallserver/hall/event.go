@@ -21,6 +21,9 @@ const (
 	EventCounter     EventType = "counter.state"
 	EventDayReset    EventType = "hall.day_reset"
 	EventDevice      EventType = "device.status"
+	// EventDeviceAlert is a device alert raised or cleared (Event.Alert, its State says which).
+	// Only staff of the hall see its details; the public stream gets the bare event.
+	EventDeviceAlert EventType = "device.alert"
 	EventNotice      EventType = "notice.published"
 	EventNoticeGone  EventType = "notice.withdrawn"
 )
@@ -38,6 +41,7 @@ type Event struct {
 	Waiting map[string]int `json:"waiting,omitempty"`
 	Device  *DeviceStatus  `json:"device,omitempty"` // device.status: the device's new state
 	Notice  *Notice        `json:"notice,omitempty"` // notice.published / notice.withdrawn
+	Alert   *DeviceAlert   `json:"alert,omitempty"`  // device.alert: the alert raised or cleared
 }
 
 // Device kinds and states reported by kiosks (POST /api/v1/halls/{hall}/devices/status).
@@ -107,6 +111,8 @@ type Snapshot struct {
 	RecentCalls []Call          `json:"recentCalls"`
 	Devices     []DeviceStatus  `json:"devices"` // kiosk printers and other device parts
 	Notices     []Notice        `json:"notices"` // the scrolling notice line, oldest first
+	// Alerts are the hall's active device alerts (staff views only; public views leave it out).
+	Alerts []DeviceAlert `json:"alerts,omitempty"`
 }
 
 // ServiceStatus is a service's queue as displays and kiosks show it.

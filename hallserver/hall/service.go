@@ -49,6 +49,15 @@ type QueueService interface {
 	// ReportDevice records what a device (a kiosk's printer) says about itself; a report that
 	// repeats the last one changes nothing.
 	ReportDevice(ctx context.Context, hall, device string, r DeviceReport) (*DeviceStatus, error)
+	// Heartbeat records a device's heartbeat (version, printer, outbox) and raises or clears its
+	// alerts; the soft state is kept in memory, alert changes are durable events.
+	Heartbeat(ctx context.Context, hall string, dev DeviceRef, hb DeviceHeartbeat) (*DeviceHealth, error)
+	// DeviceHealth lists what the hall's server knows of each device that reported since it was
+	// first seen (the admin device list): last seen, version, printer, outbox, active alerts.
+	DeviceHealth(ctx context.Context, hall string) ([]DeviceHealth, error)
+	// ForgetDevice drops a device from the hall's health (a revoked device): its alerts are
+	// cleared and it is no longer watched for silence. Unknown devices are no error.
+	ForgetDevice(ctx context.Context, hall, device string) error
 	// PublishNotice adds an announcement to the hall's notice line.
 	PublishNotice(ctx context.Context, hall string, text Text, by string) (*Notice, error)
 	// WithdrawNotice removes an announcement.

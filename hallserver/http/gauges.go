@@ -12,15 +12,15 @@ import (
 
 // This file holds the gauges an operator graphs, read from the services at each scrape (nothing
 // is counted twice): waiting tickets per service, counters by state, device state, and the open
-// and overdue cases per lead department.
+// and overdue cases per lead department, active device alerts by kind.
 
 // gaugeTimeout bounds the reads of one scrape.
 const gaugeTimeout = 5 * time.Second
 
 // stateGauges is a prometheus.Collector of the hall and case state.
 type stateGauges struct {
-	s                                                *Server
-	waiting, counters, devices, casesOpen, casesLate *prometheus.Desc
+	s                                                        *Server
+	waiting, counters, devices, alerts, casesOpen, casesLate *prometheus.Desc
 }
 
 // registerStateGauges adds the state gauges to the server's registry and shows every hall's
@@ -34,6 +34,7 @@ func (s *Server) registerStateGauges() {
 		waiting:   prometheus.NewDesc("onedoor_queue_waiting_tickets", "Tickets waiting, by hall and service.", []string{"hall", "service"}, nil),
 		counters:  prometheus.NewDesc("onedoor_counters", "Counters by hall and state (open, paused, closed).", []string{"hall", "state"}, nil),
 		devices:   prometheus.NewDesc("onedoor_device_state", "1 for the state a device part last reported (ok, paper_near_end, paper_out, cover_open, offline, error), by hall, device and kind.", []string{"hall", "device", "kind", "state"}, nil),
+		alerts:    prometheus.NewDesc("onedoor_device_alerts", "Active device alerts, by hall and kind (printer, storage, silent, outbox).", []string{"hall", "kind"}, nil),
 		casesOpen: prometheus.NewDesc("onedoor_cases_open", "Cases not final (the backlog), by lead department (office: waiting for triage).", []string{"department"}, nil),
 		casesLate: prometheus.NewDesc("onedoor_cases_overdue", "Cases being handled past their reply or resolution limit, by lead department.", []string{"department"}, nil),
 	})
@@ -41,7 +42,7 @@ func (s *Server) registerStateGauges() {
 
 // Describe implements prometheus.Collector.
 func (g *stateGauges) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{g.waiting, g.counters, g.devices, g.casesOpen, g.casesLate} {
+	for _, d := range []*prometheus.Desc{g.waiting, g.counters, g.devices, g.alerts, g.casesOpen, g.casesLate} {
 		ch <- d
 	}
 }
@@ -69,6 +70,13 @@ func (g *stateGauges) Collect(ch chan<- prometheus.Metric) {
 		}
 		for _, d := range snap.Devices {
 			ch <- prometheus.MustNewConstMetric(g.devices, prometheus.GaugeValue, 1, h.Code, d.Device, d.Kind, d.State)
+		}
+		alerts := map[string]int{}
+		for _, a := range snap.Alerts {
+			alerts[a.Kind]++
+		}
+		for _, kind := range hall.AlertKinds {
+			ch <- prometheus.MustNewConstMetric(g.alerts, prometheus.GaugeValue, float64(alerts[kind]), h.Code, kind)
 		}
 	}
 	if g.s.cfg.Cases == nil {

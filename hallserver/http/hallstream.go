@@ -13,11 +13,16 @@ import (
 
 // The hall stream, GET /api/v1/halls/{hall}/stream: what displays, kiosks, counter pages and
 // follow pages watch. Everyone gets the same public view of the hall's events, so a hall's hub
-// encodes each event once for all of them. Served by serveStream (stream.go) through the hall's
-// hub (hub.go).
+// encodes each event once for all of them; the one exception is device.alert, which staff of the
+// hall (a session or token of counter staff, the office or an admin of the hall, sent with the
+// upgrade) get in full and everyone else bare (seq, type and time only, so that their sequence
+// has no gap). Served by serveStream (stream.go) through the hall's hub (hub.go).
 
-// hallStreamView is the one view of the hall stream: the public one.
-const hallStreamView view = 1
+// The views of the hall stream.
+const (
+	hallStreamView view = 1 // public: every event
+	hallStaffView  view = 2 // staff of the hall: device.alert events with their alert
+)
 
 // snapshotMessage is the first message of a stream (and of a resync).
 type snapshotMessage struct {
@@ -35,12 +40,12 @@ func (s *Server) hallStreamLog(hallCode string) streamLog[hall.Event] {
 			return s.cfg.Events.Since(ctx, hallCode, seq)
 		},
 		seq:    func(ev *hall.Event) uint64 { return ev.Seq },
-		encode: func(ev *hall.Event, _ view) ([]byte, error) { return json.Marshal(publicEvent(*ev, nil)) },
-		encodeAfter: func(ev, prev *hall.Event, _ view) ([]byte, error) {
-			return json.Marshal(publicEvent(*ev, prev))
+		encode: func(ev *hall.Event, v view) ([]byte, error) { return json.Marshal(hallEventIn(*ev, nil, v)) },
+		encodeAfter: func(ev, prev *hall.Event, v view) ([]byte, error) {
+			return json.Marshal(hallEventIn(*ev, prev, v))
 		},
 		lazy:  lazyHallEvent,
-		views: hallStreamView,
+		views: hallStaffView,
 	}
 }
 
@@ -49,7 +54,7 @@ func (s *Server) hallStreamLog(hallCode string) streamLog[hall.Event] {
 // once; notices and device reports are rare and shown at once too.
 func lazyHallEvent(ev *hall.Event) bool {
 	switch ev.Type {
-	case hall.EventCalled, hall.EventRecalled, hall.EventNotice, hall.EventNoticeGone, hall.EventDevice:
+	case hall.EventCalled, hall.EventRecalled, hall.EventNotice, hall.EventNoticeGone, hall.EventDevice, hall.EventDeviceAlert:
 		return false
 	}
 	return true
@@ -57,6 +62,37 @@ func lazyHallEvent(ev *hall.Event) bool {
 
 // publicHallView gives every event of the hall in the public view.
 func publicHallView(*hall.Event) view { return hallStreamView }
+
+// staffHallView gives device alerts in the staff view, every other event in the public one (the
+// same bytes as every display's).
+func staffHallView(ev *hall.Event) view {
+	if ev.Type == hall.EventDeviceAlert {
+		return hallStaffView
+	}
+	return hallStreamView
+}
+
+// hallEventIn returns the event as view v shows it.
+func hallEventIn(ev hall.Event, prev *hall.Event, v view) streamEvent {
+	out := publicEvent(ev, prev)
+	if v == hallStaffView {
+		out.Alert = ev.Alert
+	}
+	return out
+}
+
+// streamStaff reports whether the stream request comes from staff of the hall who see its device
+// alerts. Anyone may open the stream: credentials that are missing or do not hold give the public
+// view, never an error.
+func (s *Server) streamStaff(r *http.Request, code string) bool {
+	if r.Header.Get("Authorization") == "" {
+		if c, err := r.Cookie(sessionCookie); err != nil || c.Value == "" {
+			return false
+		}
+	}
+	p, err := s.authenticate(r)
+	return err == nil && seesDeviceHealth(p, code)
+}
 
 // handleStream serves GET /api/v1/halls/{hall}/stream: a snapshot (or, with since=N, the events
 // after N) and then every event of the hall, in order, without gaps or duplicates.
@@ -66,13 +102,21 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	serveStream(s, w, r, streamRequest[hall.Event]{key: "hall/" + h.Code, log: s.hallStreamLog(h.Code), view: publicHallView,
+	staff, viewOf := s.streamStaff(r, h.Code), publicHallView
+	if staff {
+		viewOf = staffHallView
+	}
+	serveStream(s, w, r, streamRequest[hall.Event]{key: "hall/" + h.Code, log: s.hallStreamLog(h.Code), view: viewOf,
 		snapshot: func(ctx context.Context) (any, uint64, error) {
 			snap, err := s.cfg.Queue.Snapshot(ctx, h.Code)
 			if err != nil {
 				return nil, 0, fmt.Errorf("snapshot %s: %w", h.Code, err)
 			}
-			return snapshotMessage{Type: "snapshot", Seq: snap.Seq, Snapshot: s.withOpensAt(publicSnapshot(snap))}, snap.Seq, nil
+			view := publicSnapshot(snap)
+			if staff {
+				view.Alerts = snap.Alerts
+			}
+			return snapshotMessage{Type: "snapshot", Seq: snap.Seq, Snapshot: s.withOpensAt(view)}, snap.Seq, nil
 		}})
 }
 
@@ -89,6 +133,7 @@ type streamEvent struct {
 	Waiting map[string]int     `json:"waiting,omitempty"`
 	Device  *hall.DeviceStatus `json:"device,omitempty"`
 	Notice  *hall.Notice       `json:"notice,omitempty"`
+	Alert   *hall.DeviceAlert  `json:"alert,omitempty"` // device.alert, staff view only
 }
 
 // streamTicket is the public face of a ticket in an event.
@@ -166,12 +211,13 @@ func sameCounter(c *hall.Counter, prev *hall.Event) bool {
 }
 
 // publicSnapshot returns a copy of the snapshot fit for everyone: notices without the username
-// of the staff member who published them, device reports without the device ID.
+// of the staff member who published them, device reports without the device ID, no alerts.
 func publicSnapshot(snap *hall.Snapshot) *hall.Snapshot {
 	if snap == nil {
 		return nil
 	}
 	out := *snap
+	out.Alerts = nil // staff only
 	if snap.Devices != nil {
 		out.Devices = make([]hall.DeviceStatus, len(snap.Devices))
 		for i, d := range snap.Devices {

@@ -67,6 +67,8 @@ type env struct {
 	trusted []netip.Prefix
 	// config, when set, changes the server's configuration before it starts.
 	config func(*Config)
+	// now, when set, is the queue's clock (device health tests).
+	now func() time.Time
 }
 
 type envOption func(*env)
@@ -82,6 +84,9 @@ const metricsToken = "test-metrics-token-0123456789abcdef"
 // withTrustedProxies makes the server believe X-Forwarded-For from these proxies.
 func withTrustedProxies(p ...netip.Prefix) envOption { return func(e *env) { e.trusted = p } }
 
+// withQueueClock gives the queue engines this clock.
+func withQueueClock(now func() time.Time) envOption { return func(e *env) { e.now = now } }
+
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	e := &env{t: t, path: filepath.Join(t.TempDir(), "onedoor.db"), campus: testCampus()}
@@ -92,7 +97,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := bolt.NewQueue(context.Background(), db, e.campus, nil)
+	q, err := bolt.NewQueue(context.Background(), db, e.campus, e.now)
 	if err != nil {
 		db.Close()
 		t.Fatal(err)
@@ -108,9 +113,9 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		}
 	}
 	for tok, d := range map[string]hall.Device{
-		kioskStudents:   {Role: hall.RoleKiosk, Hall: "students"},
+		kioskStudents:   {Role: hall.RoleKiosk, Hall: "students", Name: "1号自助机"},
 		kioskTeachers:   {Role: hall.RoleKiosk, Hall: "teachers"},
-		displayStudents: {Role: hall.RoleDisplay, Hall: "students"},
+		displayStudents: {Role: hall.RoleDisplay, Hall: "students", Name: "大厅大屏"},
 	} {
 		if _, err := e.auth.CreateDevice(ctx, d, tok); err != nil {
 			t.Fatal(err)

@@ -44,6 +44,8 @@ func TestMetricsPassPromtool(t *testing.T) {
 		`onedoor_stream_subscribers`,
 		`onedoor_device_state{device="`,
 		`kind="printer",state="paper_out"} 1`,
+		`onedoor_device_alerts{hall="students",kind="printer"} 1`,
+		`onedoor_device_alerts{hall="students",kind="silent"} 0`,
 		`onedoor_cases_open{department="library"} 1`,
 		`onedoor_cases_overdue{department="library"} 0`,
 	} {

@@ -11,15 +11,17 @@ import (
 // cases); the table says it in one place, and TestRouteTableAuth checks the split between the
 // routes that need credentials and those that do not.
 const (
-	authAnyone  = "anyone"                                    // no credentials
-	authToken   = "follow token"                              // the ticket's or case's token in the path
-	authPage    = "anyone; the page signs in through the API" // an HTML page
-	authSigned  = "signed in"                                 // any session or device token
-	authHall    = "kiosk, counter or admin of the hall"       // issue, device status, counters
-	authCases   = "case staff"                                // department handlers and the office (cases.WorksCases)
-	authOffice  = "the office"                                // office handlers, supervisors, admins (cases.SeesAll)
-	authAdmin   = "admin"                                     // administrators
-	authMetrics = "the scraper's token or an admin"           // GET /metrics (or anyone in demo mode)
+	authAnyone    = "anyone"                                         // no credentials
+	authToken     = "follow token"                                   // the ticket's or case's token in the path
+	authPage      = "anyone; the page signs in through the API"      // an HTML page
+	authSigned    = "signed in"                                      // any session or device token
+	authHall      = "kiosk, counter or admin of the hall"            // issue, device status, counters
+	authDevice    = "kiosk or display of the hall"                   // device heartbeats
+	authHallStaff = "counter staff, supervisor or admin of the hall" // device health
+	authCases     = "case staff"                                     // department handlers and the office (cases.WorksCases)
+	authOffice    = "the office"                                     // office handlers, supervisors, admins (cases.SeesAll)
+	authAdmin     = "admin"                                          // administrators
+	authMetrics   = "the scraper's token or an admin"                // GET /metrics (or anyone in demo mode)
 )
 
 // route is one entry of the route table.
@@ -51,6 +53,8 @@ func (s *Server) routeTable() []resource {
 			{"GET", "/api/v1/halls/{hall}", authAnyone, s.handleHall},
 			{"GET", "/api/v1/halls/{hall}/snapshot", authAnyone, s.handleSnapshot},
 			{"POST", "/api/v1/halls/{hall}/devices/status", authHall, s.handleDeviceStatus},
+			{"POST", "/api/v1/halls/{hall}/devices/heartbeat", authDevice, s.handleHeartbeat},
+			{"GET", "/api/v1/halls/{hall}/devices", authHallStaff, s.handleDeviceHealth},
 			{"POST", "/api/v1/halls/{hall}/notices", authOffice, s.handlePublishNotice},
 			{"DELETE", "/api/v1/halls/{hall}/notices/{id}", authOffice, s.handleWithdrawNotice},
 		}},

@@ -153,6 +153,11 @@ type Meta struct {
 	Stats       map[string]ServiceStats `json:"stats"`
 	Devices     []hall.DeviceStatus     `json:"devices,omitempty"` // last report per device part
 	Notices     []hall.Notice           `json:"notices,omitempty"` // oldest first
+	// Roster is the devices watched for silence (those that sent a heartbeat), Alerts their active
+	// alerts: kept so that a restart neither forgets a device that never comes back nor leaves a
+	// raised alert without its clear (health.go).
+	Roster []hall.DeviceRef   `json:"roster,omitempty"`
+	Alerts []hall.DeviceAlert `json:"alerts,omitempty"`
 	// Clock is the clock reading (UTC, wall clock) of the last command. The day resets when a
 	// command's local day is later than this one's; it follows the clock back too, so the next
 	// midnight after a clock correction still resets the hall.
@@ -203,10 +208,12 @@ type Engine struct {
 	stats    map[string]ServiceStats
 	devices  []hall.DeviceStatus // copy-on-write like the other meta slices
 	notices  []hall.Notice
-	clock    time.Time // last command's clock (UTC, no monotonic reading)
-	cday     string    // local day of clock ("" when clock is zero)
-	order    int64     // last Order handed out
-	resetSeq uint64    // seq of the last day reset
+	roster   []hall.DeviceRef   // copy-on-write (health.go)
+	alerts   []hall.DeviceAlert // copy-on-write (health.go)
+	clock    time.Time          // last command's clock (UTC, no monotonic reading)
+	cday     string             // local day of clock ("" when clock is zero)
+	order    int64              // last Order handed out
+	resetSeq uint64             // seq of the last day reset
 
 	// byNumber holds the tickets of the business day only: a ticket kept at a counter across
 	// the day reset is found by ID (its number may be issued again today).
@@ -215,6 +222,10 @@ type Engine struct {
 	byNumber map[string]string       // number -> ID (tickets of day in the engine)
 	byToken  map[string]string       // token -> ID
 	queues   map[string][]*hall.Ticket
+
+	// health is the soft state of the devices' heartbeats since the engine was loaded
+	// (health.go): never persisted.
+	health map[string]*deviceHealth
 
 	// the change being built by the running command
 	ch   Change
@@ -252,6 +263,9 @@ func Restore(h hall.Hall, loc *time.Location, meta Meta, open []hall.Ticket) (*E
 		resetSeq: meta.ResetSeq,
 		devices:  slices.Clone(meta.Devices),
 		notices:  slices.Clone(meta.Notices),
+		roster:   slices.Clone(meta.Roster),
+		alerts:   slices.Clone(meta.Alerts),
+		health:   map[string]*deviceHealth{},
 		numbers:  map[string]int{},
 		stats:    map[string]ServiceStats{},
 		tickets:  map[string]*hall.Ticket{},
@@ -394,6 +408,8 @@ func (e *Engine) Meta() Meta {
 		Stats:       make(map[string]ServiceStats, len(e.stats)),
 		Devices:     e.devices,
 		Notices:     e.notices,
+		Roster:      e.roster,
+		Alerts:      e.alerts,
 		Clock:       e.clock,
 		LastOrder:   e.order,
 		ResetSeq:    e.resetSeq,
@@ -691,10 +707,14 @@ func (e *Engine) run(now time.Time, cmd func(final map[string]*hall.Ticket) (*ha
 	return out, ch, nil
 }
 
-// Tick lets time-based rules run (day change at local midnight): it returns a Change with events
-// when something changed, an empty Change otherwise.
+// Tick lets time-based rules run (day change at local midnight, device silence and outbox
+// alerts, health.go): it returns a Change with events when something changed, an empty Change
+// otherwise.
 func (e *Engine) Tick(now time.Time) Change {
-	_, ch, _ := e.run(now, func(map[string]*hall.Ticket) (*hall.Ticket, error) { return nil, nil })
+	_, ch, _ := e.run(now, func(map[string]*hall.Ticket) (*hall.Ticket, error) {
+		e.checkHealth(now, "")
+		return nil, nil
+	})
 	return ch
 }
 
@@ -913,6 +933,7 @@ func (e *Engine) Snapshot(now time.Time) hall.Snapshot {
 		RecentCalls: slices.Clone(e.recent),
 		Devices:     append([]hall.DeviceStatus{}, e.devices...),
 		Notices:     append([]hall.Notice{}, e.notices...),
+		Alerts:      slices.Clone(e.alerts),
 	}
 	if s.RecentCalls == nil {
 		s.RecentCalls = []hall.Call{}

@@ -36,25 +36,21 @@ func (e *Engine) ReportDevice(now time.Time, device string, r hall.DeviceReport)
 	}
 	i := slices.IndexFunc(e.devices, func(d hall.DeviceStatus) bool { return d.Device == device && d.Kind == r.Kind })
 	if i >= 0 && e.devices[i].State == r.State && e.devices[i].Message == r.Message {
+		e.soft(device, now).seen = now
 		d := e.devices[i]
 		return &d, Change{}, nil
 	}
-	st := hall.DeviceStatus{Device: device, Kind: r.Kind, State: r.State, Message: r.Message, At: now.UTC()}
 	_, ch, err := e.run(now, func(map[string]*hall.Ticket) (*hall.Ticket, error) {
-		devs := slices.Clone(e.devices) // copy-on-write: earlier Meta copies share the old slice
-		if i >= 0 {
-			devs[i] = st
-		} else {
-			devs = append(devs, st)
-		}
-		e.devices = devs
-		e.event(now, hall.EventDevice, device, nil, nil)
-		e.ch.Events[len(e.ch.Events)-1].Device = &st
+		e.soft(device, now).seen = now
+		e.setDevice(now, device, r)
+		e.checkHealth(now, device)
 		return nil, nil
 	})
 	if err != nil {
 		return nil, Change{}, err
 	}
+	i = slices.IndexFunc(e.devices, func(d hall.DeviceStatus) bool { return d.Device == device && d.Kind == r.Kind })
+	st := e.devices[i]
 	return &st, ch, nil
 }
 

@@ -16,7 +16,9 @@ func TestDeviceReports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ch.Events) != 1 || ch.Events[0].Type != hall.EventDevice || ch.Events[0].Device == nil || ch.Events[0].Device.State != hall.DevicePaperOut {
+	// The report, then the printer alert it raises for staff (health.go).
+	if len(ch.Events) != 2 || ch.Events[0].Type != hall.EventDevice || ch.Events[0].Device == nil || ch.Events[0].Device.State != hall.DevicePaperOut ||
+		ch.Events[1].Type != hall.EventDeviceAlert || ch.Events[1].Alert.Kind != hall.AlertPrinter || ch.Events[1].Alert.State != hall.AlertRaised {
 		t.Fatalf("events %+v", ch.Events)
 	}
 	if st.State != hall.DevicePaperOut || len(ch.Meta.Devices) != 1 {

@@ -40,6 +40,11 @@ type NoticeRequest struct {
 	Text hall.Text `json:"text"`
 }
 
+// DeviceList is the answer of GET /api/v1/halls/{hall}/devices: the health of the hall's devices.
+type DeviceList struct {
+	Devices []hall.DeviceHealth `json:"devices"`
+}
+
 // LoginRequest is the body of POST /api/v1/session.
 type LoginRequest struct {
 	Username string `json:"username"`
