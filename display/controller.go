@@ -9,6 +9,7 @@ import (
 
 	"onedoor/display/voice"
 	"onedoor/hallserver/client"
+	"onedoor/hallserver/hall"
 )
 
 // Config is what a Controller needs.
@@ -33,6 +34,11 @@ type Config struct {
 	// EstimateEvery is how often the controller fetches the server's wait estimates even when
 	// no queue changed (EstimateInterval when 0); it also fetches them after every change.
 	EstimateEvery time.Duration
+	// Version is the software version its heartbeat carries (client.Version()).
+	Version string
+	// NoHeartbeat turns off the heartbeat (POST …/devices/heartbeat every 15 s): for clients
+	// without a display token (benchmarks, tests of other things).
+	NoHeartbeat bool
 }
 
 // CampusZone is the default campus zone, Asia/Shanghai, from the system's zone files or the
@@ -100,7 +106,8 @@ func NewController(cfg Config) *Controller {
 }
 
 // Run follows the stream until ctx ends, looking at the clock and the connection indicator every
-// second (and redrawing them when what they show changed); it reconnects by itself (client.Stream with since=<last seq>). It returns ctx's error.
+// second (and redrawing them when what they show changed), and sends the display's heartbeat;
+// it reconnects by itself (client.Stream with since=<last seq>). It returns ctx's error.
 func (c *Controller) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -124,6 +131,15 @@ func (c *Controller) Run(ctx context.Context) error {
 		defer wg.Done()
 		c.refreshEstimates(ctx)
 	}()
+	if !c.cfg.NoHeartbeat && c.cfg.Client != nil {
+		// The display's heartbeat: the server reports it silent to the hall's staff after 60 s
+		// without one. Failures are retried by Heartbeats; the link indicator is the stream's.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = c.cfg.Client.Heartbeats(ctx, c.cfg.Hall, func() hall.DeviceHeartbeat { return hall.DeviceHeartbeat{Version: c.cfg.Version} }, nil)
+		}()
+	}
 	opt := c.cfg.Stream
 	opt.OnState = func(s client.ConnState, err error) {
 		c.mu.Lock()

@@ -96,6 +96,7 @@ type Config struct {
 	Cases     CaseSubmitter
 	Spool     *Spool
 	Reporter  DeviceReporter // nil: printer and storage states are not reported
+	Version   string         // software version in the heartbeat (client.Version())
 	Catalogue Catalogue
 	PIN       string         // staff exit PIN; empty: staff exit disabled
 	Lang      string         // default language ("zh")

@@ -112,3 +112,21 @@ func (f *Flow) reportLocked(now time.Time, r hall.DeviceReport) {
 		})
 	})
 }
+
+// Heartbeat returns what the kiosk's heartbeat says now: its version, its printer's state and
+// its outbox (the spool's requests not yet delivered and the age of the oldest). Run sends it
+// every 15 s and when it changes.
+func (f *Flow) Heartbeat() hall.DeviceHeartbeat {
+	st := f.State()
+	hb := hall.DeviceHeartbeat{Version: f.cfg.Version, Printer: st.Printer.State}
+	if hb.Printer != "" {
+		msg := []rune(strings.ToValidUTF8(st.Printer.Message, "?"))
+		hb.PrinterMessage = string(msg[:min(len(msg), maxReportMessage)])
+	}
+	if n, oldest, err := f.cfg.Spool.Backlog(f.cfg.Now()); err != nil {
+		f.log.Warn("heartbeat: outbox not readable", "err", err)
+	} else {
+		hb.Outbox = &hall.OutboxHealth{Pending: n, OldestSeconds: int(oldest / time.Second)}
+	}
+	return hb
+}

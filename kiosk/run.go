@@ -28,6 +28,12 @@ type HallSource interface {
 	Hall(ctx context.Context, hallCode string) (*wire.Hall, error)
 }
 
+// Heartbeater is what Run sends the kiosk's heartbeat with when the streamer has it (a
+// *client.Client): every 15 s and within a second of a change of the printer or the outbox.
+type Heartbeater interface {
+	Heartbeats(ctx context.Context, hall string, build func() hall.DeviceHeartbeat, opt *client.HeartbeatOptions) error
+}
+
 // RunOptions tunes Run. The zero value is usable.
 type RunOptions struct {
 	Tick        time.Duration // clock tick (1 s)
@@ -37,7 +43,7 @@ type RunOptions struct {
 
 // Run connects the flow to the world until ctx ends: the hall's stream (snapshot, live counts,
 // reachability; reconnecting with backoff), a fresh snapshot shortly after events (ETAs and
-// open services), the clock, the printer status poll and the spool delivery.
+// open services), the clock, the printer status poll, the spool delivery and the heartbeat.
 func Run(ctx context.Context, f *Flow, s Streamer, opt RunOptions) {
 	if opt.Tick <= 0 {
 		opt.Tick = time.Second
@@ -106,6 +112,15 @@ func Run(ctx context.Context, f *Flow, s Streamer, opt RunOptions) {
 	})
 	goRun(func() { deliverSpool(ctx, f) })
 	goRun(func() { pollPrinter(ctx, f, opt.PrinterPoll) })
+	if hb, ok := s.(Heartbeater); ok {
+		goRun(func() {
+			_ = hb.Heartbeats(ctx, f.cfg.Hall, f.Heartbeat, &client.HeartbeatOptions{Sent: func(_ hall.DeviceHeartbeat, err error) {
+				if err != nil && ctx.Err() == nil {
+					f.log.Warn("heartbeat not sent", "err", err)
+				}
+			}})
+		})
+	}
 	wg.Wait()
 	f.Wait()
 }

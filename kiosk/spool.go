@@ -87,6 +87,34 @@ func (s *Spool) Pending() ([]CaseRequest, error) {
 	return out, err
 }
 
+// Backlog returns how many requests wait for delivery and how long the oldest of them has
+// waited at now (since it was confirmed; 0 when none): the kiosk's heartbeat carries both.
+func (s *Spool) Backlog(now time.Time) (pending int, oldest time.Duration, err error) {
+	var first time.Time
+	err = s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketPending).ForEach(func(k, v []byte) error {
+			var r struct {
+				ConfirmedAt time.Time `json:"confirmedAt"`
+			}
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("spool entry %q: %w", k, err)
+			}
+			pending++
+			if first.IsZero() || r.ConfirmedAt.Before(first) {
+				first = r.ConfirmedAt
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("spool backlog: %w", err)
+	}
+	if pending > 0 && !first.IsZero() {
+		oldest = max(0, now.Sub(first))
+	}
+	return pending, oldest, nil
+}
+
 // Delivered returns the receipt of a delivered request.
 func (s *Spool) Delivered(key string) (*CaseReceipt, bool) {
 	var rec *CaseReceipt

@@ -179,7 +179,7 @@ func run(c config, log *slog.Logger) error {
 	}
 	ctrl := display.NewController(display.Config{
 		Client: client.New(c.server, c.token), Hall: c.hall, Location: c.loc, Voice: q, UI: ui,
-		Stream: client.StreamOptions{MaxBackoff: 5 * time.Second},
+		Stream: client.StreamOptions{MaxBackoff: 5 * time.Second}, Version: client.Version(),
 	})
 	go func() {
 		err := ctrl.Run(ctx)

@@ -201,6 +201,7 @@ func run(args []string, getenv func(string) string, stderr io.Writer) error {
 	w := a.NewWindow("OneDoor kiosk")
 	flow := kiosk.NewFlow(kiosk.Config{
 		Hall: c.hall, Server: cl, Printer: prn, Spool: ob, Reporter: kiosk.ClientReporter(cl),
+		Version:   client.Version(),
 		Cases:     kiosk.ClientCases(cl),
 		Catalogue: cat, PIN: c.pin, Lang: c.lang, Loc: loc, Log: log, PublicURL: c.publicURL,
 		OnExit: func() { fyne.Do(a.Quit) },
