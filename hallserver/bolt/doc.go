@@ -48,7 +48,9 @@
 //	               that may still be reinstated); start-up reads only this and meta. A day reset
 //	               deletes and recreates the bucket from the tickets of its change.
 //	events/{hall}  seq → hall.Event: the hall's log (the spine)
-//	meta           hall code → queue.Meta (numbers, counters, seq, clock, wait statistics)
+//	meta           hall code → queue.Meta (numbers, counters, seq, clock, wait statistics,
+//	               device reports, the device roster and active device alerts; the devices'
+//	               heartbeats themselves are soft state, never written: docs/DEVICES.md)
 //	idem           {hall} + "/" + idempotency key → {"id": ticket ID, "at": time stored,
 //	               "seq": seq of the ticket's issue event, omitted when 0 (records written before
 //	               it was kept)}; pruned after IdempotencyTTL

@@ -45,6 +45,11 @@ type labelCatalogue struct {
 	// "date"; {time} {month} {day} {mon} filled in by OneDoor.opensText): the follow page and the
 	// display. The words are hall.OpensLabels, the ones the kiosk and the Fyne display print.
 	Opens map[string]hall.Text `json:"opens,omitempty"`
+	// Alert names a device alert on the counter console: by kind (hall.AlertKinds), a printer
+	// fault by "printer." and its state; "{n}" stands for the requests in an outbox alert.
+	Alert map[string]hall.Text `json:"deviceAlert,omitempty"`
+	// Device names a device without a name by its role (kiosk, display).
+	Device map[hall.Role]hall.Text `json:"deviceRole,omitempty"`
 }
 
 // deptPlaceholder is what Invited says where the department's name goes.
@@ -217,5 +222,23 @@ var staffLabels = sync.OnceValue(func() *labelCatalogue {
 		Files: map[string]hall.Text{
 			"files": {Zh: "附件", En: "Attachments"},
 		},
+		Alert:  deviceAlertLabels(),
+		Device: map[hall.Role]hall.Text{hall.RoleKiosk: {Zh: "自助机", En: "Kiosk"}, hall.RoleDisplay: {Zh: "显示屏", En: "Display"}},
 	}
 })
+
+// deviceAlertLabels is what the counter console says of a device alert (the key is the alert's
+// kind, or "printer." and the printer's state).
+func deviceAlertLabels() map[string]hall.Text {
+	return map[string]hall.Text{
+		"printer." + hall.DevicePaperNearEnd: {Zh: "打印纸将用完", En: "printer paper low"},
+		"printer." + hall.DevicePaperOut:     {Zh: "打印机缺纸", En: "printer out of paper"},
+		"printer." + hall.DeviceCoverOpen:    {Zh: "打印机盖未合上", En: "printer cover open"},
+		"printer." + hall.DeviceOffline:      {Zh: "打印机离线", En: "printer offline"},
+		"printer." + hall.DeviceError:        {Zh: "打印机故障", En: "printer fault"},
+		hall.AlertPrinter:                    {Zh: "打印机故障", En: "printer fault"},
+		hall.AlertStorage:                    {Zh: "无法保存来访诉求", En: "cannot save walk-in requests"},
+		hall.AlertSilent:                     {Zh: "无响应（超过 60 秒）", En: "not responding (over 60 s)"},
+		hall.AlertOutbox:                     {Zh: "{n} 条来访诉求未能送出", En: "{n} walk-in requests not sent"},
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -122,6 +123,14 @@ func TestLabelCatalogueIsComplete(t *testing.T) {
 		}
 	}
 	checkTable(t, "staff done", staff.Done, done)
+	alerts := slices.Clone(hall.AlertKinds)
+	for _, st := range hall.DeviceStates {
+		if st != hall.DeviceOK {
+			alerts = append(alerts, "printer."+st)
+		}
+	}
+	checkTable(t, "staff device alert", staff.Alert, alerts)
+	checkTable(t, "staff device role", staff.Device, []string{string(hall.RoleKiosk), string(hall.RoleDisplay)})
 	if got := pub.invitedLabel(hall.Text{Zh: "保卫处", En: "Security"}); got != (hall.Text{Zh: "已请保卫处协办", En: "Co-handling requested from Security"}) {
 		t.Errorf("co-handling line %+v", got)
 	}

@@ -8,7 +8,8 @@
 
   var st = {
     me: null, halls: [], hall: null, counter: 0, cfg: null, view: null, waiting: [], aside: [],
-    busy: false, stream: null, poll: null, refreshT: null, catalogue: null, noShow: null
+    busy: false, stream: null, poll: null, refreshT: null, catalogue: null, noShow: null,
+    alerts: {} // the hall's active device alerts by device and kind (staff stream only)
   };
 
   function svc(code) {
@@ -108,6 +109,8 @@
     st.view = null;
     st.waiting = [];
     st.aside = [];
+    st.alerts = {};
+    renderAlerts();
     try { localStorage.setItem("onedoor.counter", JSON.stringify({ hall: h.code, counter: n })); } catch (e) { /* private mode */ }
     setText("where", h.name.zh + " · " + n + " 号窗口  " + h.name.en + " · Counter " + n);
     document.title = n + " 号窗口 · " + h.name.zh;
@@ -140,7 +143,45 @@
   }
 
   function onStream(msg) {
+    if (msg.type === "snapshot") {
+      st.alerts = {};
+      ((msg.snapshot && msg.snapshot.alerts) || []).forEach(function (a) { st.alerts[a.device + "/" + a.kind] = a; });
+      renderAlerts();
+    } else if (msg.type === "device.alert" && msg.alert) {
+      var a = msg.alert, key = a.device + "/" + a.kind;
+      if (a.state === "cleared") { delete st.alerts[key]; } else { st.alerts[key] = a; }
+      renderAlerts();
+    }
     if (msg.type === "snapshot" || /^(ticket|counter|hall)\./.test(msg.type || "")) { later(); }
+  }
+
+  // ---- device alerts ----
+
+  // alertText is what the console says of an alert: the device's name (as its administrator
+  // typed it, or its role and ID) and the fault, Chinese first, English second.
+  function alertText(a) {
+    var role = O.label("deviceRole", a.role);
+    var name = a.name || (role.zh + " " + a.device);
+    var key = a.kind === "printer" && a.detail ? "printer." + a.detail : a.kind;
+    var t = O.label("deviceAlert", key);
+    var n = String(a.pending || 0);
+    return { name: name, zh: t.zh.replace("{n}", n), en: (t.en || "").replace("{n}", n), role: role.en };
+  }
+
+  function renderAlerts() {
+    var list = $("alert-list"), keys = Object.keys(st.alerts).sort();
+    O.clear(list);
+    keys.forEach(function (k) {
+      var a = st.alerts[k], t = alertText(a);
+      var li = el("li", "alert a-" + a.kind);
+      li.setAttribute("data-device", a.device);
+      li.setAttribute("data-kind", a.kind);
+      li.appendChild(el("b", "", t.name));
+      li.appendChild(document.createTextNode(" " + t.zh + " "));
+      li.appendChild(el("span", "en", t.role + ": " + t.en));
+      list.appendChild(li);
+    });
+    show("alerts", keys.length > 0);
   }
 
   // ---- rendering ----
