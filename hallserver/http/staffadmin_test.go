@@ -2,6 +2,7 @@ package http
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/gorilla/websocket"
 
 	"onedoor/hallserver/hall"
@@ -329,4 +331,28 @@ func TestSeasonalCounterAssignment(t *testing.T) {
 	if st := e.do("POST", "/api/v1/halls/teachers/counters/1/open", e.login("counter1"), nil).status; st != 403 {
 		t.Fatalf("students' clerk at the teachers' counter: %d", st)
 	}
+}
+
+// TestCounterConsoleSeasonalAssignment: a finance handler assigned to counter 1 of the
+// teachers' centre for a range that includes today signs in at /counter, is offered that hall
+// and that counter only, and works it (the console goes live and opens the counter).
+func TestCounterConsoleSeasonalAssignment(t *testing.T) {
+	e := newEnv(t)
+	loc, _ := time.LoadLocation(hall.DefaultTimeZone)
+	today := time.Now().In(loc)
+	st := hall.Staff{Username: "fin1", Role: hall.RoleHandler, Department: "finance", Assignments: []hall.CounterAssignment{
+		{Hall: "teachers", Counters: []int{1}, From: today.AddDate(0, 0, -1).Format(time.DateOnly), Until: today.AddDate(0, 0, 1).Format(time.DateOnly)}}}
+	if err := e.auth.CreateStaff(context.Background(), st, "demo"); err != nil {
+		t.Fatal(err)
+	}
+	ctx := browser(t, 1280, 900)
+	run(t, ctx, "open console", chromedp.Navigate(e.ts.URL+"/counter"))
+	must(t, ctx, "sign-in form", `window.onedoorCounter && !document.getElementById("login").hidden`, 5*time.Second)
+	signInForm(t, ctx, "fin1")
+	must(t, ctx, "pick screen", `!document.getElementById("pick").hidden`, 5*time.Second)
+	if got := evalString(t, ctx, `Array.from(document.querySelectorAll("#pick-hall option")).map(o => o.value).join(",") + "|" + Array.from(document.querySelectorAll("#pick-counter option")).map(o => o.value).join(",")`); got != "teachers|1" {
+		t.Fatalf("offered %q, want the assigned hall and counter only (teachers|1)", got)
+	}
+	run(t, ctx, "enter counter", chromedp.Click(chromedp.CSS("#pick-btn")))
+	must(t, ctx, "console live", `!document.getElementById("console").hidden && onedoorCounter.live() && onedoorCounter.state() !== ""`, 5*time.Second)
 }
