@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -246,13 +247,33 @@ func (a *Audit) Audit(ctx context.Context, q hall.AuditQuery) (*hall.AuditPage, 
 		since = q.Since
 	}
 	page := &hall.AuditPage{Entries: []hall.AuditEntry{}}
-	err := a.db.qlog.view(func(tx *bbolt.Tx) error {
+	// A read transaction and a copy of the WAL's overlay taken together (under the queue log's
+	// read lock, briefly): the checkpointer never waits for the rest of the request, and the
+	// issue and call paths never wait behind it.
+	ql := a.db.qlog
+	ql.readMu.RLock()
+	tx, err := a.db.bolt.Begin(false)
+	var ov map[string][]ovEvent
+	if err == nil {
+		ql.mu.Lock()
+		ov = make(map[string][]ovEvent, len(ql.events))
+		for h, evs := range ql.events {
+			ov[h] = slices.Clone(evs)
+		}
+		ql.mu.Unlock()
+	}
+	ql.readMu.RUnlock()
+	if err != nil {
+		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: read the audit trail: %v", err)
+	}
+	defer tx.Rollback()
+	err = func() error {
 		var srcs []*auditSource
 		pre := prefilter(q)
 		if !q.CasesOnly {
 			srcs = append(srcs, auditBucketSource(tx, cur, q.Until))
-			for _, code := range a.hallCodes(tx) {
-				srcs = append(srcs, a.hallSource(tx, code, cur, q.Until, pre))
+			for _, code := range hallCodes(tx, ov) {
+				srcs = append(srcs, hallSource(tx, code, ov[code], cur, q.Until, pre))
 			}
 		}
 		srcs = append(srcs, caseSource(tx, cur, q.Until, pre))
@@ -313,7 +334,7 @@ func (a *Audit) Audit(ctx context.Context, q hall.AuditQuery) (*hall.AuditPage, 
 			page.Next = next.encode()
 		}
 		return nil
-	})
+	}()
 	if err != nil {
 		if hall.ErrorCode(err) == hall.EINVALID {
 			return nil, err
@@ -386,7 +407,7 @@ func matches(e hall.AuditEntry, q hall.AuditQuery) bool {
 }
 
 // hallCodes returns the halls that have an event log, in the file or the WAL's overlay.
-func (a *Audit) hallCodes(tx *bbolt.Tx) []string {
+func hallCodes(tx *bbolt.Tx, ov map[string][]ovEvent) []string {
 	set := map[string]bool{}
 	tx.ForEach(func(name []byte, _ *bbolt.Bucket) error {
 		if h, ok := bytes.CutPrefix(name, []byte("events/")); ok {
@@ -394,11 +415,9 @@ func (a *Audit) hallCodes(tx *bbolt.Tx) []string {
 		}
 		return nil
 	})
-	a.db.qlog.mu.Lock()
-	for h := range a.db.qlog.events {
+	for h := range ov {
 		set[h] = true
 	}
-	a.db.qlog.mu.Unlock()
 	out := make([]string, 0, len(set))
 	for h := range set {
 		out = append(out, h)
@@ -516,14 +535,17 @@ func startSeq(c *bbolt.Cursor, fromCursor uint64, hasCursor bool, until time.Tim
 
 // hallSource reads a hall's events backwards: first the WAL's overlay (the newest, not yet
 // checkpointed), then the file.
-func (a *Audit) hallSource(tx *bbolt.Tx, code string, cur *auditCursor, until time.Time, pre func([]byte) bool) *auditSource {
+func hallSource(tx *bbolt.Tx, code string, ov []ovEvent, cur *auditCursor, until time.Time, pre func([]byte) bool) *auditSource {
 	s := &auditSource{name: "h:" + code}
 	var from uint64 = math.MaxUint64
 	hasCur := false
 	if cur != nil {
 		from, hasCur = cur.H[code], true // a hall the cursor does not name came later: done
 	}
-	ov, ovFirst := a.db.qlog.overlayEvents(code, 0, math.MaxUint64)
+	var ovFirst uint64
+	if len(ov) > 0 {
+		ovFirst = ov[0].seq
+	}
 	var fileLog *seqLog
 	if b := tx.Bucket(eventsBucket(code)); b != nil {
 		fileLog = &seqLog{c: b.Cursor()}
