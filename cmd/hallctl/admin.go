@@ -150,7 +150,11 @@ func staffAdd(ctx context.Context, fs *flag.FlagSet, rm *remote, args []string, 
 	if err != nil {
 		return err
 	}
-	if rm.set() {
+	online, err := rm.remoteOrData(fs)
+	if err != nil {
+		return err
+	}
+	if online {
 		c, err := rm.client()
 		if err != nil {
 			return err
@@ -268,7 +272,11 @@ func deviceAdd(ctx context.Context, fs *flag.FlagSet, rm *remote, args []string,
 	if *h == "" {
 		return errors.New("-hall is required")
 	}
-	if rm.set() {
+	online, err := rm.remoteOrData(fs)
+	if err != nil {
+		return err
+	}
+	if online {
 		if *token != "" {
 			return errors.New("-token is offline only: the server makes the token of a device enrolled through the API")
 		}

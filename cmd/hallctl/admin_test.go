@@ -113,3 +113,16 @@ func TestRemoteStaffDevicesAudit(t *testing.T) {
 		t.Fatalf("audit -kind device:\n%s", out)
 	}
 }
+
+// TestDataWinsOverServerEnv: with ONEDOOR_SERVER set, an explicit -data still works offline;
+// -server and -data together are refused.
+func TestDataWinsOverServerEnv(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "x.db")
+	t.Setenv("ONEDOOR_SERVER", "http://127.0.0.1:1")
+	if out, err := ctl(t, "admin-password\n", "staff", "add", "-data", data, "-username", "admin", "-role", "admin"); err != nil {
+		t.Fatalf("offline add with ONEDOOR_SERVER set: %v %s", err, out)
+	}
+	if _, err := ctl(t, "admin-password\n", "staff", "add", "-data", data, "-server", "http://127.0.0.1:1", "-username", "b", "-role", "admin"); err == nil {
+		t.Fatal("-server and -data together were accepted")
+	}
+}

@@ -23,8 +23,24 @@ func remoteFlags(fs *flag.FlagSet) *remote {
 	return &remote{server: fs.String("server", os.Getenv("ONEDOOR_SERVER"), "hall server URL, e.g. http://127.0.0.1:8080 (default: ONEDOOR_SERVER); the admin token is read from ONEDOOR_TOKEN")}
 }
 
-// set reports whether -server was given.
+// set reports whether -server was given (or ONEDOOR_SERVER set). A command that also works
+// offline asks remoteOrData instead.
 func (r *remote) set() bool { return *r.server != "" }
+
+// remoteOrData reports whether a command that works both ways runs through the API: yes when
+// -server (or ONEDOOR_SERVER) is set, unless -data was given on the command line; both on the
+// command line is an error.
+func (r *remote) remoteOrData(fs *flag.FlagSet) (bool, error) {
+	server, data := false, false
+	fs.Visit(func(f *flag.Flag) {
+		server = server || f.Name == "server"
+		data = data || f.Name == "data"
+	})
+	if server && data {
+		return false, errors.New("give -server (through the API) or -data (offline, server stopped), not both")
+	}
+	return r.set() && !data, nil
+}
 
 // client returns the API client of -server with the token of ONEDOOR_TOKEN.
 func (r *remote) client() (*client.Client, error) {
