@@ -3,8 +3,11 @@
 //
 //	hallctl campus check campus.yaml       validate a campus file and summarise it
 //	hallctl campus demo > campus.yaml      print the demo campus as a starting point
-//	hallctl staff add -data F -username U -role counter -halls students   (password on stdin)
-//	hallctl device add -data F -role kiosk -hall students                 (prints the token once)
+//	hallctl staff add -data F -username U -role counter -halls students   (offline; password on stdin)
+//	hallctl staff list|add|disable|enable|reset -server URL …            (through the API; ONEDOOR_TOKEN)
+//	hallctl device add -data F -role kiosk -hall students                 (offline; prints the token once)
+//	hallctl device list|add|revoke -server URL …                          (through the API)
+//	hallctl audit -server URL [-actor U -kind K -target T -since T -until T -limit N]
 //	hallctl backup -server URL -o backup.db            online, while the server runs (token in ONEDOOR_TOKEN)
 //	hallctl backup -data F -o backup.db                offline, server stopped
 //	hallctl restore -data F backup.db                  server stopped
@@ -13,7 +16,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -22,13 +24,11 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"onedoor/hallserver/bolt"
 	"onedoor/hallserver/campus"
 	"onedoor/hallserver/client"
-	"onedoor/hallserver/hall"
 )
 
 func main() {
@@ -43,8 +43,15 @@ func main() {
 const usage = `usage:
   hallctl campus check FILE
   hallctl campus demo
-  hallctl staff add -data FILE -username NAME -role admin|supervisor|counter|handler [-halls h1,h2|all] [-department CODE] [-name TEXT] [-replace]   (password read from stdin; a counter needs -halls, a handler -department)
-  hallctl device add -data FILE -role kiosk|display -hall HALL [-name TEXT] [-token TOKEN]   (default: a generated token; -token needs at least 128 bits)
+  hallctl staff add (-server URL | -data FILE) -username NAME -role admin|supervisor|counter|handler [-halls h1,h2|all] [-department CODE] [-name TEXT] [-replace]   (password read from stdin, at least 8 characters; a counter needs -halls, a handler -department; -data: offline, server stopped, e.g. the first admin of an empty file)
+  hallctl staff list -server URL
+  hallctl staff disable|enable -server URL -username NAME
+  hallctl staff reset -server URL -username NAME   (new password read from stdin)
+  hallctl device add (-server URL | -data FILE) -role kiosk|display -hall HALL [-name TEXT] [-token TOKEN]   (prints the token once; -token, offline only, needs at least 128 bits)
+  hallctl device list -server URL
+  hallctl device revoke -server URL -id ID
+  hallctl audit -server URL [-actor NAME] [-kind KIND] [-target T] [-since RFC3339] [-until RFC3339] [-limit 100]
+  (-server defaults to ONEDOOR_SERVER; the admin token is read from ONEDOOR_TOKEN)
   hallctl backup (-server URL [-token -] | -data FILE) -o OUT   (admin token from ONEDOOR_TOKEN, or on stdin with -token -)
   hallctl restore -data FILE BACKUP
   hallctl history -data FILE [-campus FILE] [-tickets 300000] [-cases 30000] [-days 365] [-seed 1]   (a new file; for measurements)
@@ -61,6 +68,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return staffCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "device":
 		return deviceCmd(ctx, args[1:], stdout, stderr)
+	case "audit":
+		return auditCmd(ctx, args[1:], stdout, stderr)
 	case "backup":
 		return backupCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "restore":
@@ -89,105 +98,6 @@ func campusCmd(args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprint(stdout, campus.Describe(c))
-	return nil
-}
-
-func staffCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) < 1 || args[0] != "add" {
-		return errors.New(usage)
-	}
-	fs := flag.NewFlagSet("staff add", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	data := fs.String("data", "./data/onedoor.db", "bbolt data file (server stopped)")
-	username := fs.String("username", "", "login name")
-	role := fs.String("role", "", "admin, supervisor, counter or handler")
-	halls := fs.String("halls", "", `comma-separated halls the account may work in, or "all" (required for a counter)`)
-	dept := fs.String("department", "", "department code of a handler")
-	name := fs.String("name", "", "display name")
-	replace := fs.Bool("replace", false, "replace an existing account of that name (its password, role and halls)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	r := hall.Role(*role)
-	if *username == "" {
-		return errors.New("-username is required")
-	}
-	if !r.Valid() || r.Device() {
-		return fmt.Errorf("-role %q: want admin, supervisor, counter or handler", *role)
-	}
-	if r == hall.RoleHandler && *dept == "" {
-		return errors.New("-department is required for a handler")
-	}
-	hallList, err := staffHalls(r, *halls)
-	if err != nil {
-		return err
-	}
-	pw, err := bufio.NewReader(stdin).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("read password from stdin: %w", err)
-	}
-	pw = strings.TrimRight(pw, "\r\n")
-	if len(pw) < 8 {
-		return errors.New("password (read from stdin) must have at least 8 characters")
-	}
-	s := hall.Staff{Username: *username, Name: *name, Role: r, Halls: hallList, Department: *dept, CreatedAt: time.Now().UTC()}
-	db, err := bolt.Open(*data)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	auth := bolt.NewAuth(db)
-	// The file is locked while open, so nothing adds the name between the look-up and the write.
-	switch _, err := auth.Staff(ctx, strings.TrimSpace(s.Username)); {
-	case err == nil && !*replace:
-		return fmt.Errorf("staff %q exists: give -replace to overwrite its password, role and halls", s.Username)
-	case err != nil && hall.ErrorCode(err) != hall.ENOTFOUND:
-		return fmt.Errorf("staff %q: %w", s.Username, err)
-	}
-	if err := auth.CreateStaff(ctx, s, pw); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "staff %s (%s) saved\n", s.Username, s.Role)
-	return nil
-}
-
-func deviceCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) < 1 || args[0] != "add" {
-		return errors.New(usage)
-	}
-	fs := flag.NewFlagSet("device add", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	data := fs.String("data", "./data/onedoor.db", "bbolt data file (server stopped)")
-	role := fs.String("role", "", "kiosk or display")
-	h := fs.String("hall", "", "hall code the device belongs to")
-	name := fs.String("name", "", "where the device stands")
-	token := fs.String("token", "", "token to use: at least 128 bits, e.g. 22 base64url or 32 hex characters (default: a new random one, 256 bits)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	if *token != "" {
-		if err := checkDeviceToken(*token); err != nil {
-			return err
-		}
-	}
-	r := hall.Role(*role)
-	if !r.Device() {
-		return fmt.Errorf("-role %q: want kiosk or display", *role)
-	}
-	if *h == "" {
-		return errors.New("-hall is required")
-	}
-	db, err := bolt.Open(*data)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	d := hall.Device{ID: fmt.Sprintf("%s-%s-%d", r, *h, time.Now().UnixNano()), Role: r, Hall: *h, Name: *name, CreatedAt: time.Now().UTC()}
-	tok, err := bolt.NewAuth(db).CreateDevice(ctx, d, *token)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "device %s enrolled; its token (shown once):\n%s\n", d.ID, tok)
 	return nil
 }
 

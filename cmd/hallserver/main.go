@@ -116,6 +116,8 @@ type config struct {
 	initData  bool  // -init: an existing empty data file may become a new database
 	checkData bool  // -check: read and check the whole data file before serving
 	minFreeMB int64 // -min-free-mb: /healthz answers 503 below this much free space
+	// auditRetention is how long audit entries are kept (-audit-retention).
+	auditRetention time.Duration
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -164,6 +166,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	}
 	fs.DurationVar(&c.readTimeout, "read-timeout", durEnv("ONEDOOR_READ_TIMEOUT", 30*time.Second), "longest time to read a request body (not the WebSocket streams); 0: no limit")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", durEnv("ONEDOOR_WRITE_TIMEOUT", 30*time.Second), "longest time to write a response (not the WebSocket streams nor the backup download); 0: no limit")
+	fs.DurationVar(&c.auditRetention, "audit-retention", durEnv("ONEDOOR_AUDIT_RETENTION", bolt.DefaultAuditRetention), "how long audit entries are kept (older ones are pruned hourly, in batches)")
 	fs.DurationVar(&c.idleTimeout, "idle-timeout", durEnv("ONEDOOR_IDLE_TIMEOUT", 120*time.Second), "an idle keep-alive connection is closed after this long")
 	fs.IntVar(&c.maxConns, "max-conns", intEnv("ONEDOOR_MAX_CONNS"), "most client connections open at once; 0: the descriptor limit less max(64, a tenth), at most 65536; -1: no cap")
 	fs.IntVar(&c.maxConnsPerIP, "max-conns-per-ip", intEnv("ONEDOOR_MAX_CONNS_PER_IP"), "most connections open at once from one address once the server holds four fifths of -max-conns (below that any address gets in); 0: a quarter of -max-conns; -1: no cap (e.g. behind a reverse proxy)")
@@ -199,6 +202,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	var err error
 	if c.trustedProxies, err = hallhttp.ParseTrustedProxies(*trusted); err != nil {
 		return c, fmt.Errorf("-trusted-proxy: %w", err)
+	}
+	if c.auditRetention < 24*time.Hour {
+		return c, fmt.Errorf("-audit-retention must be at least 24h, not %v", c.auditRetention)
 	}
 	if c.minFreeMB < 0 || c.minFreeMB > 1<<40 {
 		return c, fmt.Errorf("-min-free-mb must be between 0 and %d, not %d", int64(1<<40), c.minFreeMB)
@@ -310,6 +316,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
+	audit := bolt.NewAudit(db, cfg.auditRetention, time.Now, log)
+	pruneCtx, stopPrune := context.WithCancel(ctx)
+	defer stopPrune()
+	go audit.Run(pruneCtx, time.Hour)
 	api := hallhttp.NewServer(hallhttp.Config{
 		Queue:     q,
 		Events:    q,
@@ -339,6 +349,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		TrustedProxies:    cfg.trustedProxies,
 		MetricsToken:      cfg.metricsToken,
 		MetricsOpen:       cfg.demo,
+
+		// Staff and device administration, the audit trail (pruned hourly below).
+		Admin: auth,
+		Audit: audit,
 	})
 	defer api.Close()
 	stopWebhook, err := startWebhook(ctx, cfg, db, cs, reg, log)

@@ -37,6 +37,10 @@ type Auth struct {
 
 	mu    sync.RWMutex
 	cache map[[32]byte]cached
+	// gen counts the invalidations: a token resolved from the file is cached only when no
+	// change came in between (else a read that began before a disable could cache the old
+	// account after it).
+	gen uint64
 	// dummy is a bcrypt hash compared against when the username is unknown, so that a wrong
 	// username takes as long as a wrong password.
 	dummy []byte
@@ -63,6 +67,7 @@ func hashToken(token string) [32]byte { return sha256.Sum256([]byte(token)) }
 func (a *Auth) invalidate() {
 	a.mu.Lock()
 	clear(a.cache)
+	a.gen++
 	a.mu.Unlock()
 }
 
@@ -79,12 +84,16 @@ func (a *Auth) Login(ctx context.Context, username, password string) (string, *h
 	if err != nil && hall.ErrorCode(err) != hall.ENOTFOUND {
 		return "", nil, err
 	}
+	from := hall.ClientAddr(ctx)
 	if s == nil || len(s.PasswordHash) == 0 {
 		bcrypt.CompareHashAndPassword(a.dummy, []byte(password))
-		return "", nil, unauthorized()
+		return "", nil, a.loginFailed(username, "unknown account", from)
 	}
 	if bcrypt.CompareHashAndPassword(s.PasswordHash, []byte(password)) != nil {
-		return "", nil, unauthorized()
+		return "", nil, a.loginFailed(username, "wrong password", from)
+	}
+	if s.Disabled {
+		return "", nil, a.loginFailed(username, "account disabled", from)
 	}
 	token, err := randomToken()
 	if err != nil {
@@ -107,7 +116,10 @@ func (a *Auth) Login(ctx context.Context, username, password string) (string, *h
 		for _, k := range old {
 			b.Delete(k)
 		}
-		return b.Put(h[:], v)
+		if err := b.Put(h[:], v); err != nil {
+			return err
+		}
+		return PutAudit(tx, hall.AuditEntry{At: now, Actor: s.Username, Kind: hall.AuditLogin, Target: s.Username, Detail: fromDetail(from)})
 	})
 	if err != nil {
 		return "", nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: store session: %v", err)
@@ -115,8 +127,31 @@ func (a *Auth) Login(ctx context.Context, username, password string) (string, *h
 	return token, staffPrincipal(s), nil
 }
 
+// loginFailed records a failed sign-in in the audit trail (its own transaction: the failure
+// changes nothing else) and returns the one answer every failure gets.
+func (a *Auth) loginFailed(username, why, from string) error {
+	d := why
+	if from != "" {
+		d += " " + fromDetail(from)
+	}
+	err := a.db.bolt.Update(func(tx *bbolt.Tx) error {
+		return PutAudit(tx, hall.AuditEntry{At: a.now(), Actor: username, Kind: hall.AuditLoginFailed, Target: username, Detail: d})
+	})
+	if err != nil {
+		return hall.Errorf(hall.EUNAVAILABLE, "", "bolt: record a failed sign-in: %v", err)
+	}
+	return unauthorized()
+}
+
+func fromDetail(from string) string {
+	if from == "" {
+		return ""
+	}
+	return "from=" + from
+}
+
 func staffPrincipal(s *hall.Staff) *hall.Principal {
-	return &hall.Principal{Subject: s.Username, Role: s.Role, Halls: s.Halls, Department: s.Department}
+	return &hall.Principal{Subject: s.Username, Role: s.Role, Halls: s.Halls, Department: s.Department, Assignments: s.Assignments}
 }
 
 func devicePrincipal(d *hall.Device) *hall.Principal {
@@ -138,7 +173,19 @@ func (a *Auth) Logout(ctx context.Context, token string) error {
 		return err
 	}
 	h := hashToken(token)
-	err := a.db.bolt.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketSessions).Delete(h[:]) })
+	err := a.db.bolt.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketSessions)
+		v := b.Get(h[:])
+		if v == nil {
+			return nil
+		}
+		var ss session
+		_ = json.Unmarshal(v, &ss)
+		if err := b.Delete(h[:]); err != nil {
+			return err
+		}
+		return PutAudit(tx, hall.AuditEntry{At: a.now(), Actor: ss.Username, Kind: hall.AuditLogout, Target: ss.Username})
+	})
 	a.invalidate()
 	if err != nil {
 		return hall.Errorf(hall.EUNAVAILABLE, "", "bolt: logout: %v", err)
@@ -162,6 +209,9 @@ func (a *Auth) Authenticate(ctx context.Context, token string) (*hall.Principal,
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	a.mu.RLock()
+	gen := a.gen
+	a.mu.RUnlock()
 	var (
 		p       *hall.Principal
 		expires time.Time
@@ -183,6 +233,9 @@ func (a *Auth) Authenticate(ctx context.Context, token string) (*hall.Principal,
 			if err := json.Unmarshal(sv, &st); err != nil {
 				return fmt.Errorf("decode staff: %w", err)
 			}
+			if st.Disabled {
+				return nil
+			}
 			p, expires = staffPrincipal(&st), s.Expires
 			return nil
 		}
@@ -202,10 +255,12 @@ func (a *Auth) Authenticate(ctx context.Context, token string) (*hall.Principal,
 		return nil, hall.Errorf(hall.EUNAUTHORIZED, "", "unknown or expired token")
 	}
 	a.mu.Lock()
-	if len(a.cache) >= maxCached {
-		clear(a.cache) // crude bound; entries come back on their next use
+	if a.gen == gen {
+		if len(a.cache) >= maxCached {
+			clear(a.cache) // crude bound; entries come back on their next use
+		}
+		a.cache[h] = cached{p: p, expires: expires}
 	}
-	a.cache[h] = cached{p: p, expires: expires}
 	a.mu.Unlock()
 	return p, nil
 }
@@ -354,15 +409,36 @@ func (a *Auth) CreateDevice(ctx context.Context, d hall.Device, token string) (s
 	return token, nil
 }
 
-// ListDevices returns every enrolled device, by ID.
-func (a *Auth) ListDevices(ctx context.Context) ([]hall.Device, error) {
+// ListDevices returns every device ever enrolled, by ID: the enrolled ones and the revoked ones
+// (with RevokedAt) whose ID has not been enrolled again.
+func (a *Auth) ListDevices(ctx context.Context) ([]hall.DeviceRecord, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var out []hall.Device
+	var out []hall.DeviceRecord
 	err := a.db.bolt.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bucketDevices).ForEach(func(_, v []byte) error {
+		live := map[string]bool{}
+		err := tx.Bucket(bucketDevices).ForEach(func(_, v []byte) error {
 			var d hall.Device
+			if err := json.Unmarshal(v, &d); err != nil {
+				return err
+			}
+			live[d.ID] = true
+			out = append(out, hall.DeviceRecord{Device: d})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		b := tx.Bucket(bucketDevicesRevoked)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			if live[string(k)] {
+				return nil
+			}
+			var d hall.DeviceRecord
 			if err := json.Unmarshal(v, &d); err != nil {
 				return err
 			}
@@ -377,8 +453,10 @@ func (a *Auth) ListDevices(ctx context.Context) ([]hall.Device, error) {
 	return out, nil
 }
 
-// RevokeDevice removes every token of the device with this ID; ENOTFOUND when there is none.
-func (a *Auth) RevokeDevice(ctx context.Context, id string) error {
+// RevokeDevice removes every token of the device with this ID, keeps the device in
+// devices.revoked and writes the audit entry, in one transaction; ENOTFOUND when no enrolled
+// device has the ID.
+func (a *Auth) RevokeDevice(ctx context.Context, actor, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -386,10 +464,12 @@ func (a *Auth) RevokeDevice(ctx context.Context, id string) error {
 	err := a.db.bolt.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketDevices)
 		var keys [][]byte
+		var dev hall.Device
 		err := b.ForEach(func(k, v []byte) error {
 			var d hall.Device
 			if json.Unmarshal(v, &d) == nil && d.ID == id {
 				keys = append(keys, append([]byte(nil), k...))
+				dev = d
 			}
 			return nil
 		})
@@ -402,14 +482,30 @@ func (a *Auth) RevokeDevice(ctx context.Context, id string) error {
 			}
 		}
 		n = len(keys)
-		return nil
+		if n == 0 {
+			return nil
+		}
+		now := a.now().UTC()
+		v, err := json.Marshal(hall.DeviceRecord{Device: dev, RevokedAt: &now})
+		if err != nil {
+			return err
+		}
+		rb, err := tx.CreateBucketIfNotExists(bucketDevicesRevoked)
+		if err != nil {
+			return err
+		}
+		if err := rb.Put([]byte(id), v); err != nil {
+			return err
+		}
+		return PutAudit(tx, hall.AuditEntry{At: now, Actor: actor, Kind: hall.AuditDeviceRevoked, Target: id,
+			Detail: fmt.Sprintf("role=%s hall=%s", dev.Role, dev.Hall)})
 	})
 	a.invalidate()
 	if err != nil {
 		return hall.Errorf(hall.EUNAVAILABLE, "", "bolt: revoke device: %v", err)
 	}
 	if n == 0 {
-		return hall.Errorf(hall.ENOTFOUND, "id", "no device %q", id)
+		return hall.Errorf(hall.ENOTFOUND, "id", "no enrolled device %q", id)
 	}
 	return nil
 }

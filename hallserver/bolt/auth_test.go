@@ -140,13 +140,13 @@ func TestAuthDevices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.RevokeDevice(ctx, "demo-kiosk-students"); err != nil {
+	if err := a.RevokeDevice(ctx, "admin", "demo-kiosk-students"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := a.Authenticate(ctx, "demo-kiosk-students"); hall.ErrorCode(err) != hall.EUNAUTHORIZED {
 		t.Fatalf("revoked device: %v", err)
 	}
-	if err := a.RevokeDevice(ctx, "demo-kiosk-students"); hall.ErrorCode(err) != hall.ENOTFOUND {
+	if err := a.RevokeDevice(ctx, "admin", "demo-kiosk-students"); hall.ErrorCode(err) != hall.ENOTFOUND {
 		t.Fatalf("revoke twice: %v", err)
 	}
 	if _, err := a.CreateDevice(ctx, hall.Device{Role: hall.RoleCounter, Hall: "x"}, ""); hall.ErrorCode(err) != hall.EINVALID {

@@ -23,6 +23,8 @@
 //	queue.go       bolt.Queue / NewQueue: the queue service (enginehost.Queue) on queuestore
 //	cases.go       bolt.Cases / NewCases: the case service (enginehost.Cases) on casestore
 //	auth.go        Auth (hall.AuthService): staff, devices, sessions
+//	staffadmin.go  Auth as hall.AdminService: staff and device administration, with audit entries
+//	audit.go       Audit (hall.AuditLog): the audit bucket, PutAudit, reading the trail, pruning
 //	topics.go      Topics (hall.TopicService): hot topics and their answers
 //	longlist.go    LongList (hall.LongListService): the long-standing issues list
 //	visitrating.go VisitRatings (hall.VisitRatingService): the visit ratings (好差评)
@@ -146,6 +148,22 @@
 //	staff          username → hall.Staff (with the bcrypt hash of the password)
 //	devices        SHA-256 of the device token (32 bytes) → hall.Device
 //	sessions       SHA-256 of the session token (32 bytes) → {"username", "expires"}
+//	devices.revoked device ID → hall.DeviceRecord (the device with "revokedAt"): revoked
+//	               devices, kept for the admin list. Created with the first revocation
+//
+// hall.Staff also holds "disabled" (no sign-in; its sessions were deleted when it was set) and
+// "assignments" (seasonal counter assignments, hall.CounterAssignment).
+//
+// Audit trail (audit.go; created with the first entry):
+//
+//	audit          at (Unix ns, 8 bytes) + the bucket's NextSequence (8 bytes) → hall.AuditEntry
+//	               {"at", "actor", "kind", "target", "detail"}: sign-ins and failures,
+//	               sign-outs, staff and device changes, backups, and whatever another store puts
+//	               with PutAudit in its own transaction (the campus configuration). Written in the
+//	               transaction of the change it records; pruned after the retention (default 3
+//	               years), oldest first, 1,000 keys per transaction. The counter actions and case
+//	               actions of the trail are read from events/{hall} (and the WAL's overlay) and
+//	               cases.events, where their actor already is: nothing is written twice
 //
 // Storage health (storage.go):
 //

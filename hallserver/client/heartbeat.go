@@ -22,7 +22,7 @@ func (c *Client) Heartbeat(ctx context.Context, hallCode string, hb hall.DeviceH
 
 // DeviceHealth lists the health of a hall's devices (staff of the hall, admins).
 func (c *Client) DeviceHealth(ctx context.Context, hallCode string) ([]hall.DeviceHealth, error) {
-	var out wire.DeviceList
+	var out wire.HallDevices
 	if _, err := c.do(ctx, "GET", "/api/v1/halls/"+url.PathEscape(hallCode)+"/devices", nil, &out); err != nil {
 		return nil, err
 	}

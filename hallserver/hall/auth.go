@@ -39,6 +39,10 @@ type Staff struct {
 	Department   string    `json:"department,omitempty"` // for handlers
 	PasswordHash []byte    `json:"passwordHash,omitempty"`
 	CreatedAt    time.Time `json:"createdAt"`
+	// Disabled accounts cannot sign in; their sessions end when they are disabled.
+	Disabled bool `json:"disabled,omitempty"`
+	// Assignments are the seasonal counter assignments (CounterAssignment).
+	Assignments []CounterAssignment `json:"assignments,omitempty"`
 }
 
 // Device is an enrolled kiosk or display, bound to one hall.
@@ -58,6 +62,8 @@ type Principal struct {
 	Halls      []string `json:"halls,omitempty"` // devices: their one hall; staff: allowed halls (empty = all)
 	Department string   `json:"department,omitempty"`
 	Device     bool     `json:"device"`
+	// Assignments are a staff member's seasonal counter assignments (CanWorkCounterAt).
+	Assignments []CounterAssignment `json:"assignments,omitempty"`
 }
 
 // InHall reports whether the principal may act in the hall.
@@ -97,6 +103,25 @@ func (p *Principal) CanWorkCounter(hall string) bool {
 	switch p.Role {
 	case RoleCounter, RoleAdmin:
 		return p.InHall(hall)
+	}
+	return false
+}
+
+// CanWorkCounterAt reports whether the principal may act at counter n of the hall on day
+// (YYYY-MM-DD in the campus zone): counter staff of the hall and admins always, anyone else
+// through a seasonal assignment that covers the hall, the counter and the day. n 0 asks about
+// any counter of the hall (the hall's waiting list).
+func (p *Principal) CanWorkCounterAt(hall string, n int, day string) bool {
+	if p.CanWorkCounter(hall) {
+		return true
+	}
+	if p == nil || p.Device {
+		return false
+	}
+	for _, a := range p.Assignments {
+		if a.Covers(hall, n, day) {
+			return true
+		}
 	}
 	return false
 }

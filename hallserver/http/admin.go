@@ -68,6 +68,15 @@ func (s *Server) handleBackup(w http.ResponseWriter, r *http.Request) {
 			s.log.Error("backup: remove the temporary copy", "err", err)
 		}
 	}()
+	// No copy leaves without its audit entry.
+	if s.cfg.Audit != nil {
+		err := s.cfg.Audit.Record(r.Context(), hall.AuditEntry{At: s.now(), Actor: p.Subject, Kind: hall.AuditBackup,
+			Target: "data file", Detail: fmt.Sprintf("bytes=%d from=%s", f.Size(), clientAddr(r))})
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
 	if err := http.NewResponseController(w).SetWriteDeadline(time.Now().Add(backupWriteTime(f.Size()))); err != nil {
 		s.log.Warn("backup: no write deadline", "err", err)
 	}

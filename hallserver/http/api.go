@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"onedoor/hallserver/hall"
 	"onedoor/hallserver/wire"
@@ -161,7 +162,7 @@ func (s *Server) handleSnapshot(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleWaiting(w http.ResponseWriter, r *http.Request) {
-	_, h, ok := s.hallPrincipal(w, r, (*hall.Principal).CanWorkCounter, func(_ *hall.Principal, code string) string {
+	_, h, ok := s.hallPrincipal(w, r, s.mayWorkCounter(0), func(_ *hall.Principal, code string) string {
 		return fmt.Sprintf("only counter staff of hall %q see its waiting list", code)
 	})
 	if !ok {
@@ -192,8 +193,27 @@ var counterStates = map[string]hall.CounterState{
 	hall.ActOpen: hall.CounterOpen, hall.ActPause: hall.CounterPaused, hall.ActClose: hall.CounterClosed,
 }
 
+// mayWorkCounter is the rule of the counter endpoints: counter staff of the hall and admins, or
+// whoever has a seasonal assignment to counter n (0: any counter) of the hall today, in the
+// campus zone (hall.Principal.CanWorkCounterAt).
+func (s *Server) mayWorkCounter(n int) func(p *hall.Principal, code string) bool {
+	return func(p *hall.Principal, code string) bool {
+		return p.CanWorkCounterAt(code, n, s.now().In(s.campusLoc()).Format(time.DateOnly))
+	}
+}
+
+// counterNumber is the counter number of the path, -1 when it is none (no assignment covers
+// it; the hall's counter staff then get 404).
+func counterNumber(r *http.Request) int {
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil || n <= 0 {
+		return -1
+	}
+	return n
+}
+
 func (s *Server) handleCounter(w http.ResponseWriter, r *http.Request) {
-	p, h, ok := s.hallPrincipal(w, r, (*hall.Principal).CanWorkCounter, counterDenied)
+	p, h, ok := s.hallPrincipal(w, r, s.mayWorkCounter(counterNumber(r)), counterDenied)
 	if !ok {
 		return
 	}

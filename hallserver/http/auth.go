@@ -108,7 +108,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	token, p, err := s.cfg.Auth.Login(r.Context(), req.Username, req.Password)
+	token, p, err := s.cfg.Auth.Login(hall.WithClientAddr(r.Context(), at.addr), req.Username, req.Password)
 	if err != nil {
 		switch hall.ErrorCode(err) {
 		case hall.EUNAUTHORIZED, hall.ENOTFOUND, hall.EINVALID, hall.EFORBIDDEN:

@@ -58,7 +58,8 @@ func newCaseEnvAt(t testing.TB, now func() time.Time, opts ...envOption) *caseEn
 	e.ts.Close()
 	e.ts = httptest.NewUnstartedServer(nil)
 	e.srv = NewServer(Config{Queue: e.q, Events: e.q, Auth: e.auth, Campus: e.campus, PublicURL: "http://" + e.ts.Listener.Addr().String(),
-		Cases: cs, Reports: cs, Topics: topics, LongList: list, MetricsToken: metricsToken})
+		Cases: cs, Reports: cs, Topics: topics, LongList: list, MetricsToken: metricsToken,
+		Admin: e.auth, Audit: bolt.NewAudit(e.db, 0, nil, nil)})
 	e.ts.Config.Handler = e.srv
 	e.ts.Start()
 	return &caseEnv{env: e, cs: cs, topics: topics, list: list}

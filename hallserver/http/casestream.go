@@ -160,7 +160,7 @@ func (s *Server) handleCaseStream(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.serveCaseStream(w, r, staffCaseView(p), func(ctx context.Context, seq uint64) (any, error) {
+	s.serveCaseStream(w, r, ownerKey(p), staffCaseView(p), func(ctx context.Context, seq uint64) (any, error) {
 		list, err := s.caseSvc.List(ctx, p, hall.CaseFilter{Open: true, Limit: maxCaseList})
 		if err != nil {
 			return nil, fmt.Errorf("list the open cases: %w", err)
@@ -180,7 +180,7 @@ func (s *Server) handleCaseFollowStream(w http.ResponseWriter, r *http.Request) 
 		s.writeError(w, r, hall.Errorf(hall.ENOTFOUND, "token", "no case with this token"))
 		return
 	}
-	s.serveCaseStream(w, r, followCaseView(id), func(ctx context.Context, seq uint64) (any, error) {
+	s.serveCaseStream(w, r, "", followCaseView(id), func(ctx context.Context, seq uint64) (any, error) {
 		c, err := cs.GetByToken(ctx, own)
 		if err != nil {
 			return nil, fmt.Errorf("read the followed case: %w", err)
@@ -190,16 +190,16 @@ func (s *Server) handleCaseFollowStream(w http.ResponseWriter, r *http.Request) 
 }
 
 // serveCaseStream serves a case stream (serveStream) whose clients get events in the views
-// viewOf gives. snapshot builds the first message of a client that starts afresh, as of at least
+// viewOf gives (owner: streamRequest.owner). snapshot builds the first message of a client that starts afresh, as of at least
 // seq: the case log's last seq, read before it.
-func (s *Server) serveCaseStream(w http.ResponseWriter, r *http.Request, viewOf func(*hall.CaseEvent) view,
+func (s *Server) serveCaseStream(w http.ResponseWriter, r *http.Request, owner string, viewOf func(*hall.CaseEvent) view,
 	snapshot func(ctx context.Context, seq uint64) (any, error)) {
 	l, err := s.caseLog()
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	serveStream(s, w, r, streamRequest[hall.CaseEvent]{key: caseStreamKey, log: s.caseStreamLog(l), view: viewOf,
+	serveStream(s, w, r, streamRequest[hall.CaseEvent]{key: caseStreamKey, log: s.caseStreamLog(l), view: viewOf, owner: owner,
 		snapshot: func(ctx context.Context) (any, uint64, error) {
 			seq := l.LastSeq()
 			msg, err := snapshot(ctx, seq)

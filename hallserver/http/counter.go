@@ -30,7 +30,7 @@ func (s *Server) handleCounterPage(w http.ResponseWriter, r *http.Request) {
 
 // handleCounterView serves GET /api/v1/halls/{hall}/counters/{n} to the hall's counter staff.
 func (s *Server) handleCounterView(w http.ResponseWriter, r *http.Request) {
-	_, h, ok := s.hallPrincipal(w, r, (*hall.Principal).CanWorkCounter, counterDenied)
+	_, h, ok := s.hallPrincipal(w, r, s.mayWorkCounter(counterNumber(r)), counterDenied)
 	if !ok {
 		return
 	}

@@ -138,5 +138,5 @@ func (s *Server) handleDeviceHealth(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, wire.DeviceList{Devices: devs})
+	writeJSON(w, http.StatusOK, wire.HallDevices{Devices: devs})
 }

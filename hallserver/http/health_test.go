@@ -117,7 +117,7 @@ func TestDeviceAlertsReachStaffOnly(t *testing.T) {
 		list.Devices[1].State != hall.HealthOK || list.Devices[1].LastSeen == nil {
 		t.Fatalf("device list: %s", r.body)
 	}
-	samples = append(samples, schemaSample{"device list", r.body, "DeviceList"})
+	samples = append(samples, schemaSample{"device list", r.body, "HallDevices"})
 	if got := e.metricLine(t, `onedoor_device_alerts{hall="students",kind="printer"}`); got != "1" {
 		t.Fatalf("metric printer alerts %q", got)
 	}

@@ -143,7 +143,8 @@ func (e *env) start() {
 			st := e.db.Storage()
 			return StorageStatus{FreeBytes: st.FreeBytes, CommitFailed: st.CommitError != nil, CommitReason: st.CommitReason(), CommitFailedAt: st.CommitErrorAt}
 		},
-		TrustedProxies: e.trusted, MetricsToken: metricsToken}
+		TrustedProxies: e.trusted, MetricsToken: metricsToken,
+		Admin: e.auth, Audit: bolt.NewAudit(e.db, 0, nil, nil)}
 	if e.config != nil {
 		e.config(&cfg)
 	}

@@ -21,6 +21,7 @@ const (
 	authCases     = "case staff"                                     // department handlers and the office (cases.WorksCases)
 	authOffice    = "the office"                                     // office handlers, supervisors, admins (cases.SeesAll)
 	authAdmin     = "admin"                                          // administrators
+	authAudit     = "admin; supervisors read case entries"           // the audit trail
 	authMetrics   = "the scraper's token or an admin"                // GET /metrics (or anyone in demo mode)
 )
 
@@ -119,6 +120,13 @@ func (s *Server) routeTable() []resource {
 		}},
 		{name: "admin", routes: []route{
 			{"GET", "/api/v1/admin/backup", authAdmin, s.handleBackup},
+			{"GET", "/api/v1/admin/staff", authAdmin, s.handleListStaff},
+			{"POST", "/api/v1/admin/staff", authAdmin, s.handleAddStaff},
+			{"PATCH", "/api/v1/admin/staff/{username}", authAdmin, s.handlePatchStaff},
+			{"GET", "/api/v1/admin/devices", authAdmin, s.handleListDevices},
+			{"POST", "/api/v1/admin/devices", authAdmin, s.handleEnrolDevice},
+			{"DELETE", "/api/v1/admin/devices/{id}", authAdmin, s.handleRevokeDevice},
+			{"GET", "/api/v1/admin/audit", authAudit, s.handleAudit},
 			{"GET", "/api/v1/openapi.json", authAnyone, s.handleOpenAPI},
 			{"GET", "/healthz", authAnyone, s.handleHealth},
 			{"GET", "/metrics", authMetrics, s.handleMetrics(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))},

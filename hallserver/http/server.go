@@ -93,6 +93,11 @@ type Config struct {
 	Storage      func() StorageStatus
 	MinFreeBytes int64
 
+	// Admin manages staff accounts and devices, Audit reads the audit trail (staffadmin.go,
+	// audit.go); nil makes their routes answer 503.
+	Admin hall.AdminService
+	Audit hall.AuditLog
+
 	// streamPing is the period of the streams' pings (0: pingPeriod); tests shorten it.
 	streamPing time.Duration
 }
@@ -133,6 +138,9 @@ type Server struct {
 	hours hoursIndex
 	// frameBufs holds the buffers in which stream writers gather frames (stream.go).
 	frameBufs sync.Pool
+	// owners lists the open streams by the credentials they were opened with (streamowner.go).
+	ownersMu sync.Mutex
+	owners   map[string]map[*streamConn]struct{}
 }
 
 // NewServer returns a server for the configuration.

@@ -91,6 +91,10 @@ type streamRequest[E any] struct {
 	// snapshot returns the first message when the client starts afresh and the seq it reflects
 	// at least (the events after it follow).
 	snapshot func(ctx context.Context) (msg any, seq uint64, err error)
+	// owner is the ownerKey of the principal the handler authenticated ("": serveStream looks at
+	// the request's credentials itself); the stream closes when that account is disabled or
+	// changed, or the device revoked (closeStreamsOf).
+	owner string
 }
 
 // openHub returns the hub under key, starting it on first use, and counts the connection in
@@ -131,7 +135,11 @@ func serveStream[E any](s *Server, w http.ResponseWriter, r *http.Request, sr st
 		s.writeError(w, r, hall.Errorf(hall.EFORBIDDEN, "Origin", "streams open only from this server's pages"))
 		return
 	}
-	release, err := s.acquireStream(r)
+	owner := sr.owner
+	if owner == "" {
+		owner = s.streamOwner(r)
+	}
+	release, err := s.acquireStream(r, owner != "")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -158,6 +166,12 @@ func serveStream[E any](s *Server, w http.ResponseWriter, r *http.Request, sr st
 		return
 	}
 	sc.leave = func() { hb.unregister(&sc.subscriber) }
+	if owner != "" && !s.ownStream(owner, sc, r) {
+		sc.stop(websocket.ClosePolicyViolation, reasonRevoked)
+		sc.write()
+		sc.finish()
+		return
+	}
 	// What the hub queues meanwhile that the snapshot or the replay already covered is skipped
 	// by seq.
 	last, err := startStream(r.Context(), sc.nc, hb.src, sr, since)
@@ -300,6 +314,8 @@ type streamConn struct {
 	ws    *websocket.Conn
 	nc    net.Conn
 	label string
+	// owner is the ownerKey of the credentials the stream was opened with ("" for none).
+	owner string
 	// release gives back the stream's place (acquireStream); leave unregisters it from the hub.
 	release, leave func()
 	// ping fires every pingPeriod to send a ping.
@@ -486,6 +502,9 @@ func (sc *streamConn) finish() {
 	}
 	if sc.leave != nil {
 		sc.leave()
+	}
+	if sc.owner != "" {
+		sc.s.disownStream(sc.owner, sc)
 	}
 	sc.release()
 	sc.s.conns.Done()

@@ -11,10 +11,10 @@ import (
 // an ETOOMANY error when the address already holds Config.MaxStreamsPerAddr public streams and
 // the server is under pressure (Config.UnderPressure): with room, one address (a campus NAT with
 // thousands of phones behind it) may hold any number.
-// Requests carrying valid staff or device credentials are not counted (release is then a no-op).
-// The caller must call release when the stream ends.
-func (s *Server) acquireStream(r *http.Request) (release func(), err error) {
-	if s.cfg.MaxStreamsPerAddr <= 0 || s.credentialed(r) {
+// Requests carrying valid staff or device credentials (credentialed: streamOwner found one) are
+// not counted (release is then a no-op). The caller must call release when the stream ends.
+func (s *Server) acquireStream(r *http.Request, credentialed bool) (release func(), err error) {
+	if s.cfg.MaxStreamsPerAddr <= 0 || credentialed {
 		return func() {}, nil
 	}
 	a := clientAddr(r)
@@ -40,14 +40,17 @@ func (s *Server) acquireStream(r *http.Request) (release func(), err error) {
 	}, nil
 }
 
-// credentialed reports whether the request carries valid staff or device credentials (a bearer
-// token or the session cookie).
-func (s *Server) credentialed(r *http.Request) bool {
+// streamOwner returns the owner key (ownerKey) of the valid staff or device credentials the
+// request carries (a bearer token or the session cookie), "" when it carries none or bad ones.
+func (s *Server) streamOwner(r *http.Request) string {
 	if r.Header.Get("Authorization") == "" {
 		if c, err := r.Cookie(sessionCookie); err != nil || c.Value == "" {
-			return false
+			return ""
 		}
 	}
 	p, err := s.authenticate(r)
-	return err == nil && p != nil
+	if err != nil || p == nil {
+		return ""
+	}
+	return ownerKey(p)
 }

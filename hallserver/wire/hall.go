@@ -40,8 +40,8 @@ type NoticeRequest struct {
 	Text hall.Text `json:"text"`
 }
 
-// DeviceList is the answer of GET /api/v1/halls/{hall}/devices: the health of the hall's devices.
-type DeviceList struct {
+// HallDevices is the answer of GET /api/v1/halls/{hall}/devices: the health of the hall's devices.
+type HallDevices struct {
 	Devices []hall.DeviceHealth `json:"devices"`
 }
 

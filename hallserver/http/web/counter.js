@@ -54,7 +54,10 @@
   }
 
   function signedIn(me) {
-    if (me.role !== "counter" && me.role !== "admin") {
+    // Staff who are not counter staff work only the counters of their seasonal assignments
+    // (the server checks the days).
+    var assigned = me.role === "counter" || me.role === "admin" ? null : (me.assignments || []);
+    if (assigned && !assigned.length) {
       showLogin();
       status("此账号不能使用窗口工作台 This account cannot work a counter (" + me.role + ")", true);
       return Promise.resolve();
@@ -65,6 +68,13 @@
     return api("GET", "/api/v1/halls").then(function (r) {
       var mine = me.halls && me.halls.length ? me.halls : null;
       st.halls = r.body.halls.filter(function (h) { return !mine || mine.indexOf(h.code) >= 0; });
+      if (assigned) {
+        st.halls = r.body.halls.map(function (h) {
+          var ns = [];
+          assigned.forEach(function (a) { if (a.hall === h.code) { ns = ns.concat(a.counters); } });
+          return Object.assign({}, h, { counters: h.counters.filter(function (c) { return ns.indexOf(c.number) >= 0; }) });
+        }).filter(function (h) { return h.counters.length > 0; });
+      }
       var saved = {};
       try { saved = JSON.parse(localStorage.getItem("onedoor.counter") || "{}"); } catch (e) { saved = {}; }
       var h = st.halls.filter(function (x) { return x.code === saved.hall; })[0];
