@@ -284,3 +284,24 @@ func BenchmarkCheckpointIssues(b *testing.B) {
 	}
 	b.ReportMetric(float64(pages)/float64(b.N), "pages/change")
 }
+
+// BenchmarkPrepareIssue measures what the issuing goroutine encodes for the WAL per issued ticket
+// (queueStore.Prepare: the ticket, its event, no idempotency key).
+//
+//	go test ./hallserver/bolt -run '^$' -bench PrepareIssue -benchmem
+func BenchmarkPrepareIssue(b *testing.B) {
+	campus := testCampus()
+	loc, _ := campus.Location()
+	eng := queue.New(campus.Halls[0], loc)
+	clk := newClock()
+	s := &queueStore{now: clk.Now}
+	_, ch, err := eng.Issue(clk.Now(), hall.IssueRequest{Service: "A", Channel: "kiosk"}, "h1-20260302-1", benchToken())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := s.Prepare("h1", ch, "", ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
