@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"sync"
 	"testing"
@@ -212,4 +213,95 @@ func benchToken() string {
 	var b [20]byte
 	rand.Read(b[:])
 	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:])
+}
+
+// BenchmarkCheckpointIssues measures a checkpoint's cost per issued ticket: the bbolt transaction
+// that writes a batch of 500 committed issue changes (ticket, follow token, open index, event,
+// meta) to the file, without its fsyncs (NoSync: the disk is IssueParallel's). pages/change is
+// the pages the transaction writes per change.
+//
+//	go test ./hallserver/bolt -run '^$' -bench CheckpointIssues -benchtime 20000x
+func BenchmarkCheckpointIssues(b *testing.B) {
+	const perCheckpoint = 500
+	campus := bigCampus(1)
+	db, err := Open(filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	db.bolt.NoSync = true
+	clk := newClock()
+	s, err := newQueueStore(db, campus, clk.Now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	loc, _ := campus.Location()
+	eng := queue.New(campus.Halls[0], loc)
+	next := 0
+	write := func(ws []*queueWrite) {
+		for _, w := range ws[len(ws)-1:] {
+			if w.meta, err = encodeMeta(w.metaSrc); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := db.bolt.Update(func(tx *bbolt.Tx) error { return writeQueue(tx, ws) }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var pages int
+	b.ResetTimer()
+	for done := 0; done < b.N; {
+		b.StopTimer()
+		n := min(perCheckpoint, b.N-done)
+		ws := make([]*queueWrite, 0, n)
+		for len(ws) < n {
+			next++
+			// Tokens sort by issue time, as enginehost's do.
+			id, token := fmt.Sprintf("h1-20260302-%d", next), fmt.Sprintf("%08d", next)+benchToken()[8:]
+			_, ch, err := eng.Issue(clk.Now(), hall.IssueRequest{Service: string(rune('A' + next%26)), Channel: "kiosk"}, id, token)
+			if err != nil { // the services are full: next day (not timed)
+				clk.Add(24 * time.Hour)
+				w, _ := s.Prepare("h1", eng.Tick(clk.Now()), "", "")
+				write([]*queueWrite{w.(*queueWrite)})
+				continue
+			}
+			w, err := s.Prepare("h1", ch, "", "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			ws = append(ws, w.(*queueWrite))
+		}
+		st := db.bolt.Stats()
+		before := st.TxStats.GetWrite()
+		runtime.GC() // the garbage of the untimed part is not the checkpoint's
+		b.StartTimer()
+		write(ws)
+		b.StopTimer()
+		st = db.bolt.Stats()
+		pages += int(st.TxStats.GetWrite() - before)
+		b.StartTimer()
+		done += n
+	}
+	b.ReportMetric(float64(pages)/float64(b.N), "pages/change")
+}
+
+// BenchmarkPrepareIssue measures what the issuing goroutine encodes for the WAL per issued ticket
+// (queueStore.Prepare: the ticket, its event, no idempotency key).
+//
+//	go test ./hallserver/bolt -run '^$' -bench PrepareIssue -benchmem
+func BenchmarkPrepareIssue(b *testing.B) {
+	campus := testCampus()
+	loc, _ := campus.Location()
+	eng := queue.New(campus.Halls[0], loc)
+	clk := newClock()
+	s := &queueStore{now: clk.Now}
+	_, ch, err := eng.Issue(clk.Now(), hall.IssueRequest{Service: "A", Channel: "kiosk"}, "h1-20260302-1", benchToken())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := s.Prepare("h1", ch, "", ""); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -271,17 +271,31 @@ func writeQueue(tx *bbolt.Tx, batch []*queueWrite) error {
 	tokens := tx.Bucket(bucketTokens)
 	idem := tx.Bucket(bucketIdem)
 	meta := tx.Bucket(bucketMeta)
+	// The keys of tokens and events only grow (time-ordered tokens, seqs), those of tickets
+	// mostly (hall-day-seq): fill their pages rather than split them in halves, which nearly
+	// halves the pages a checkpoint writes (BenchmarkCheckpointIssues: 0.59 → 0.36 a change).
+	tokens.FillPercent = queueAppendFill
+	tickets.FillPercent = queueAppendFill
+	// Each hall's buckets are looked up once per transaction, not once per change.
+	type hallBuckets struct{ open, events *bbolt.Bucket }
+	halls := map[string]hallBuckets{}
 	var key [8]byte
 	for _, w := range batch {
 		code := w.hall
-		open, err := tx.CreateBucketIfNotExists(openBucket(code))
-		if err != nil {
-			return fmt.Errorf("open index %s: %w", code, err)
+		hb, ok := halls[code]
+		if !ok {
+			var err error
+			if hb.open, err = tx.CreateBucketIfNotExists(openBucket(code)); err != nil {
+				return fmt.Errorf("open index %s: %w", code, err)
+			}
+			if hb.events, err = tx.CreateBucketIfNotExists(eventsBucket(code)); err != nil {
+				return fmt.Errorf("events %s: %w", code, err)
+			}
+			hb.events.FillPercent = queueAppendFill
+			halls[code] = hb
 		}
-		events, err := tx.CreateBucketIfNotExists(eventsBucket(code))
-		if err != nil {
-			return fmt.Errorf("events %s: %w", code, err)
-		}
+		open, events := hb.open, hb.events
+		var err error
 		if w.reset {
 			// At the day reset the engine drops every ticket it held (no-shows without an
 			// event) except those at a counter, which the change lists with the cancelled
@@ -292,6 +306,8 @@ func writeQueue(tx *bbolt.Tx, batch []*queueWrite) error {
 			if open, err = tx.CreateBucket(openBucket(code)); err != nil {
 				return fmt.Errorf("reset open index %s: %w", code, err)
 			}
+			hb.open = open
+			halls[code] = hb
 		}
 		for i := range w.tickets {
 			t := &w.tickets[i]
@@ -332,6 +348,10 @@ func writeQueue(tx *bbolt.Tx, batch []*queueWrite) error {
 	}
 	return nil
 }
+
+// queueAppendFill is the fill percent of the queue's buckets whose keys grow (follow tokens,
+// tickets, each hall's events), as caseEventsFill is the case log's.
+const queueAppendFill = 0.9
 
 // issuedIn reports whether the change issues the ticket with this ID.
 func issuedIn(ch queue.Change, id string) bool {

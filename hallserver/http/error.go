@@ -1,6 +1,7 @@
 package http
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 
 	"onedoor/hallserver/hall"
 	"onedoor/hallserver/wire"
@@ -66,18 +68,28 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 
 // writeJSON sends v as JSON with the status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	// Encoded into a pooled buffer (json.Marshal would copy the bytes out, and the newline
+	// again): Encode writes what Marshal does, and the newline.
+	buf := jsonBufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		// Only a bug can get here (our own types always marshal).
-		b = []byte(`{"error":{"code":"internal","message":"internal error"}}`)
+		buf.Reset()
+		buf.WriteString(`{"error":{"code":"internal","message":"internal error"}}` + "\n")
 		status = http.StatusInternalServerError
 	}
 	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
+	h["Content-Type"] = hdrJSON
+	h["Cache-Control"] = hdrNoStore
 	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	_, _ = w.Write(buf.Bytes())
+	if buf.Cap() <= 64<<10 { // large answers (a report) are not kept
+		jsonBufs.Put(buf)
+	}
 }
+
+// jsonBufs are writeJSON's buffers.
+var jsonBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // decodeJSON reads a JSON object from the request body into dst. Unknown fields, trailing data,
 // syntax errors and wrong types are EINVALID errors naming the problem (and the field when known);

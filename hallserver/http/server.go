@@ -14,10 +14,12 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -200,13 +202,25 @@ func (s *Server) now() time.Time {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer") // follow tokens are in page URLs
-	h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	h["X-Content-Type-Options"] = hdrNosniff
+	h["X-Frame-Options"] = hdrDeny
+	h["Referrer-Policy"] = hdrNoReferrer // follow tokens are in page URLs
+	h["Content-Security-Policy"] = hdrCSP
 	s.setDeadlines(w, r)
 	s.mux.ServeHTTP(w, s.withClientAddr(r))
 }
+
+// Header values of every answer, assigned (canonical keys) rather than Set: one shared slice
+// each instead of an allocation per header and request. Header.Set and Add replace or copy a
+// value slice, never write into it, so a handler may still change them.
+var (
+	hdrNosniff    = []string{"nosniff"}
+	hdrDeny       = []string{"DENY"}
+	hdrNoReferrer = []string{"no-referrer"}
+	hdrCSP        = []string{"default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"}
+	hdrJSON       = []string{"application/json; charset=utf-8"}
+	hdrNoStore    = []string{"no-store"}
+)
 
 // setDeadlines bounds the time to read the body of a request (ReadTimeout) and to write its
 // response (WriteTimeout) on the connection, except for the WebSocket streams (long-lived: their
@@ -263,6 +277,9 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 	s.routes = append(s.routes, pattern)
 	_, path, _ := strings.Cut(pattern, " ")
 	stream := strings.HasSuffix(path, "/stream")
+	// The route's instruments are looked up once, not by label values on every request.
+	latency := s.metrics.latency.WithLabelValues(pattern)
+	requests := &routeRequests{vec: s.metrics.requests, route: pattern}
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
@@ -280,13 +297,53 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 			if status == 0 {
 				status = http.StatusOK
 			}
-			s.metrics.requests.WithLabelValues(pattern, strconv.Itoa(status)).Inc()
+			requests.counter(status).Inc()
 			if !stream {
-				s.metrics.latency.WithLabelValues(pattern).Observe(time.Since(start).Seconds())
+				latency.Observe(time.Since(start).Seconds())
 			}
 		}()
 		h(sw, r)
 	})
+}
+
+// routeRequests is a route's onedoor_http_requests_total counters by status, each looked up in
+// the vector once: a route answers with a handful of statuses.
+type routeRequests struct {
+	vec   *prometheus.CounterVec
+	route string
+	mu    sync.Mutex                      // serialises additions to seen
+	seen  atomic.Pointer[[]statusCounter] // copied on write
+}
+
+type statusCounter struct {
+	status int
+	c      prometheus.Counter
+}
+
+// counter returns the route's counter of a status.
+func (r *routeRequests) counter(status int) prometheus.Counter {
+	if p := r.seen.Load(); p != nil {
+		for _, sc := range *p {
+			if sc.status == status {
+				return sc.c
+			}
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var seen []statusCounter
+	if p := r.seen.Load(); p != nil {
+		seen = *p
+	}
+	for _, sc := range seen {
+		if sc.status == status {
+			return sc.c
+		}
+	}
+	c := r.vec.WithLabelValues(r.route, strconv.Itoa(status))
+	seen = append(slices.Clip(seen), statusCounter{status, c})
+	r.seen.Store(&seen)
+	return c
 }
 
 // handleNoRoute answers requests no pattern matches: 405 with Allow when the path exists with
