@@ -73,6 +73,7 @@
           var err = new Error(msg);
           err.status = r.status;
           err.code = b && b.error ? b.error.code : "";
+          err.body = b; // the whole JSON error: its field, or every field error of a form
           throw err;
         }
         return { status: r.status, body: b };
