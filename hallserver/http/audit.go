@@ -27,7 +27,7 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
 	}
 	var q hall.AuditQuery
 	if err == nil {
-		q, err = auditQuery(r)
+		q, err = auditQuery(r, s.campusLoc())
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -42,9 +42,10 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, wire.AuditList{Entries: page.Entries, Next: page.Next})
 }
 
-// auditQuery reads the query parameters: times in RFC 3339 (or a date, midnight in the campus
-// zone), limit 1 to 500, text filters of at most 256 bytes. Unknown parameters are refused.
-func auditQuery(r *http.Request) (hall.AuditQuery, error) {
+// auditQuery reads the query parameters: times in RFC 3339, or a campus date YYYY-MM-DD (in
+// loc: since from its midnight, until to the end of that day, so since=until=a day is that
+// day), limit 1 to 500, text filters of at most 256 bytes. Unknown parameters are refused.
+func auditQuery(r *http.Request, loc *time.Location) (hall.AuditQuery, error) {
 	var q hall.AuditQuery
 	vals := r.URL.Query()
 	for k, v := range vals {
@@ -68,7 +69,13 @@ func auditQuery(r *http.Request) (hall.AuditQuery, error) {
 		}
 		at, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			return q, hall.Errorf(hall.EINVALID, t.name, "%s must be a time in RFC 3339 (2027-01-04T08:00:00+08:00), not %q", t.name, v)
+			day, derr := time.ParseInLocation(time.DateOnly, v, loc)
+			if derr != nil {
+				return q, hall.Errorf(hall.EINVALID, t.name, "%s must be a time in RFC 3339 (2027-01-04T08:00:00+08:00) or a date (2027-01-04), not %q", t.name, v)
+			}
+			if at = day; t.name == "until" {
+				at = day.AddDate(0, 0, 1)
+			}
 		}
 		*t.dst = at
 	}

@@ -118,6 +118,15 @@ func TestAuditTrail(t *testing.T) {
 	if l := e.auditPage(admin, url.Values{"until": {all.Entries[len(all.Entries)-1].At.Format("2006-01-02T15:04:05.999999999Z07:00")}}).Entries; len(l) == 0 || len(l) == len(all.Entries) {
 		t.Fatalf("until the oldest entry: %d of %d", len(l), len(all.Entries))
 	}
+	// Campus dates (the admin page's date fields): since and until the same day are that day.
+	day := e.srv.now().In(e.srv.campusLoc()).Format(time.DateOnly)
+	next := e.srv.now().In(e.srv.campusLoc()).AddDate(0, 0, 1).Format(time.DateOnly)
+	if l := e.auditPage(admin, url.Values{"since": {day}, "until": {day}, "limit": {"500"}}).Entries; len(l) != len(all.Entries) {
+		t.Fatalf("since=until=%s: %d of %d entries", day, len(l), len(all.Entries))
+	}
+	if l := e.auditPage(admin, url.Values{"since": {next}}).Entries; len(l) != 0 {
+		t.Fatalf("since=%s (tomorrow): %d entries", next, len(l))
+	}
 	// Refusals.
 	for _, c := range []struct {
 		token, query string

@@ -50,6 +50,10 @@ type labelCatalogue struct {
 	Alert map[string]hall.Text `json:"deviceAlert,omitempty"`
 	// Device names a device without a name by its role (kiosk, display).
 	Device map[hall.Role]hall.Text `json:"deviceRole,omitempty"`
+	// Role names the roles of staff and devices; ListStatus the states of a long-standing
+	// list item (the admin page).
+	Role       map[hall.Role]hall.Text `json:"role,omitempty"`
+	ListStatus map[string]hall.Text    `json:"listStatus,omitempty"`
 }
 
 // deptPlaceholder is what Invited says where the department's name goes.
@@ -125,6 +129,22 @@ var publicLabels = sync.OnceValue(func() *labelCatalogue {
 // service nobody serves opens.
 var displayLabels = sync.OnceValue(func() *labelCatalogue {
 	return &labelCatalogue{Opens: hall.OpensLabels()}
+})
+
+// adminLabels is the catalogue of the admin page: the staff pages' labels, the roles and the
+// states of a long-standing list item (built once; callers only read it).
+var adminLabels = sync.OnceValue(func() *labelCatalogue {
+	c := *staffLabels()
+	c.Role = map[hall.Role]hall.Text{
+		hall.RoleAdmin:      {Zh: "管理员", En: "Administrator"},
+		hall.RoleSupervisor: {Zh: "督办室", En: "Supervising office"},
+		hall.RoleCounter:    {Zh: "窗口人员", En: "Counter staff"},
+		hall.RoleHandler:    {Zh: "部门办理人", En: "Department handler"},
+		hall.RoleKiosk:      {Zh: "自助取号机", En: "Kiosk"},
+		hall.RoleDisplay:    {Zh: "显示屏", En: "Display"},
+	}
+	c.ListStatus = listStatusText // the roadmap's words
+	return &c
 })
 
 // staffLabels is the catalogue of the staff pages (built once; callers only read it).

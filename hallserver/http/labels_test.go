@@ -208,6 +208,7 @@ func TestPagesGetZoneAndLabelsTheSameWay(t *testing.T) {
 		labels *labelCatalogue
 	}{
 		{"/counter", staffLabels()}, {"/cases", staffLabels()}, {"/display/students", displayLabels()}, {"/t/" + tk.Token, publicLabels()},
+		{"/admin", adminLabels()},
 	} {
 		r := e.do("GET", p.path, "", nil)
 		if r.status != 200 {
@@ -225,7 +226,7 @@ func TestPagesGetZoneAndLabelsTheSameWay(t *testing.T) {
 			t.Errorf("%s: a second way to hand the zone", p.path)
 		}
 	}
-	for _, p := range []string{"/counter", "/cases", "/supervision"} {
+	for _, p := range []string{"/counter", "/cases", "/supervision", "/admin"} {
 		page := string(e.do("GET", p, "", nil).body)
 		for _, id := range []string{`id="login"`, `id="login-form"`, `id="username"`, `id="password"`, `id="login-btn"`, `id="login-error"`} {
 			if strings.Count(page, id) != 1 {

@@ -40,6 +40,7 @@ func TestPagesAreValidHTML(t *testing.T) {
 		{"supervision", "/supervision", sup},
 		{"supervision-daily", "/supervision?date=" + e.srv.now().Format("2006-01-02"), sup},
 		{"roadmap", "/roadmap", ""},
+		{"admin", "/admin", ""},
 		{"notfound", "/t/no-such-ticket", ""},
 	} {
 		r := e.do("GET", p.path, p.token, nil)

@@ -114,6 +114,7 @@ func (s *Server) routeTable() []resource {
 			{"GET", "/display/{hall}", authAnyone, s.handleDisplayPage},
 			{"GET", "/cases", authPage, s.handleInboxPage},
 			{"GET", "/supervision", authPage, s.handleSupervisionPage},
+			{"GET", "/admin", authPage, s.handleAdminPage},
 			{"GET", "/roadmap", authAnyone, s.handleRoadmapPage},
 			{"GET", "/assets/{file}", authAnyone, s.handleAsset},
 			{"GET", "/favicon.ico", authAnyone, s.handleFavicon},

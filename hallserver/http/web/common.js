@@ -73,6 +73,7 @@
           var err = new Error(msg);
           err.status = r.status;
           err.code = b && b.error ? b.error.code : "";
+          err.body = b; // the whole JSON error: its field, or every field error of a form
           throw err;
         }
         return { status: r.status, body: b };
@@ -297,8 +298,22 @@
     return ul;
   }
 
+  /**
+   * What a staff page says of a device alert: the device's name (as its administrator typed it,
+   * or its role and ID) and the fault, Chinese first, English second (the deviceAlert and
+   * deviceRole labels).
+   */
+  function alertText(a) {
+    var role = label("deviceRole", a.role);
+    var name = a.name || (role.zh + " " + a.device);
+    var key = a.kind === "printer" && a.detail ? "printer." + a.detail : a.kind;
+    var t = label("deviceAlert", key);
+    var n = String(a.pending || 0);
+    return { name: name, zh: t.zh.replace("{n}", n), en: (t.en || "").replace("{n}", n), role: role.en };
+  }
+
   window.OneDoor = { $: $, setText: setText, show: show, el: el, bi: bi, clear: clear, cookie: cookie,
     api: api, stream: stream, minutes: minutes, clock: clock, labels: labels, label: label, labelText: labelText,
     time: time, hhmm: hhmm, opensText: opensText, dateLine: dateLine, login: login, loginError: loginError, logout: logout,
-    thumbs: thumbs };
+    thumbs: thumbs, alertText: alertText };
 }());

@@ -167,16 +167,7 @@
 
   // ---- device alerts ----
 
-  // alertText is what the console says of an alert: the device's name (as its administrator
-  // typed it, or its role and ID) and the fault, Chinese first, English second.
-  function alertText(a) {
-    var role = O.label("deviceRole", a.role);
-    var name = a.name || (role.zh + " " + a.device);
-    var key = a.kind === "printer" && a.detail ? "printer." + a.detail : a.kind;
-    var t = O.label("deviceAlert", key);
-    var n = String(a.pending || 0);
-    return { name: name, zh: t.zh.replace("{n}", n), en: (t.en || "").replace("{n}", n), role: role.en };
-  }
+  var alertText = O.alertText;
 
   function renderAlerts() {
     var list = $("alert-list"), keys = Object.keys(st.alerts).sort();
