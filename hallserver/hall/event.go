@@ -20,6 +20,9 @@ const (
 	EventCancelled   EventType = "ticket.cancelled"
 	EventCounter     EventType = "counter.state"
 	EventDayReset    EventType = "hall.day_reset"
+	// EventCampusChanged: the hall's configuration (services, counters, profiles) or the campus
+	// around it changed; kiosks and displays fetch the hall again and redraw.
+	EventCampusChanged EventType = "campus.changed"
 	EventDevice      EventType = "device.status"
 	EventNotice      EventType = "notice.published"
 	EventNoticeGone  EventType = "notice.withdrawn"
