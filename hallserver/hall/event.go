@@ -23,9 +23,9 @@ const (
 	// EventCampusChanged: the hall's configuration (services, counters, profiles) or the campus
 	// around it changed; kiosks and displays fetch the hall again and redraw.
 	EventCampusChanged EventType = "campus.changed"
-	EventDevice      EventType = "device.status"
-	EventNotice      EventType = "notice.published"
-	EventNoticeGone  EventType = "notice.withdrawn"
+	EventDevice        EventType = "device.status"
+	EventNotice        EventType = "notice.published"
+	EventNoticeGone    EventType = "notice.withdrawn"
 )
 
 // Event is one entry in a hall's log: what changed, when, by whom, and the state after it.
