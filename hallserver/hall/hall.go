@@ -4,6 +4,7 @@
 package hall
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"regexp"
@@ -270,4 +271,15 @@ func (c *Campus) Problems() []*Error {
 		}
 	}
 	return out
+}
+
+// CampusService is the campus configuration as it lives in the store, with a version: read it,
+// and change it while the server runs (issue 13, "live configuration").
+type CampusService interface {
+	// Campus returns the current campus and its version (an opaque string).
+	Campus() (Campus, string)
+	// ApplyCampus makes c the current campus when version is the current one and returns the
+	// new version. Errors change nothing: EUNPROCESSABLE with every problem in the error's
+	// Details, ECONFLICT for a stale version, EUNAVAILABLE when it could not be stored.
+	ApplyCampus(ctx context.Context, c Campus, version, actor string) (string, error)
 }
