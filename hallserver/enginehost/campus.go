@@ -40,6 +40,15 @@ func (q *Queue) OnCampusChange(fn func(hall.Campus)) {
 	q.applyMu.Unlock()
 }
 
+// CheckCampus registers check, which ApplyCampus asks before a change (after the campus itself
+// is valid): the problems it lists refuse the change (the case system's departments with open
+// cases, CampusProblems).
+func (q *Queue) CheckCampus(check func(context.Context, hall.Campus) []*hall.Error) {
+	q.applyMu.Lock()
+	q.checks = append(q.checks, check)
+	q.applyMu.Unlock()
+}
+
 // ApplyCampus validates the campus c and makes it the current one at once, when version is the
 // current version: every hall's queue engine is reconfigured (queue.Engine.Reconfigure: a
 // campus.changed event each), new halls start, and the campus record and all the halls' changes
@@ -71,6 +80,9 @@ func (q *Queue) ApplyCampus(ctx context.Context, c hall.Campus, version, actor s
 	}
 	if len(probs) > 0 {
 		return "", problems(probs)
+	}
+	for _, check := range q.checks {
+		probs = append(probs, check(ctx, c)...)
 	}
 	// Halls that leave must have nothing open.
 	for _, h := range cur.Halls {

@@ -47,6 +47,7 @@ type Queue struct {
 	// applyMu serialises campus changes; onCampus are told of each one (campus.go).
 	applyMu  sync.Mutex
 	onCampus []func(hall.Campus)
+	checks   []func(context.Context, hall.Campus) []*hall.Error
 
 	loc   *time.Location
 	now   func() time.Time
