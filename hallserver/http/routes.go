@@ -115,6 +115,8 @@ func (s *Server) routeTable() []resource {
 		}},
 		{name: "admin", routes: []route{
 			{"GET", "/api/v1/admin/backup", authAdmin, s.handleBackup},
+			{"GET", "/api/v1/admin/campus", authAdmin, s.handleGetCampus},
+			{"PUT", "/api/v1/admin/campus", authAdmin, s.handlePutCampus},
 			{"GET", "/api/v1/openapi.json", authAnyone, s.handleOpenAPI},
 			{"GET", "/healthz", authAnyone, s.handleHealth},
 			{"GET", "/metrics", authMetrics, s.handleMetrics(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))},
