@@ -242,4 +242,3 @@ func TestPutCampusConcurrent(t *testing.T) {
 		t.Fatalf("statuses %v, want one 200 and two 409", codes)
 	}
 }
-
