@@ -3,6 +3,8 @@
 //
 //	hallctl campus check campus.yaml       validate a campus file and summarise it
 //	hallctl campus demo > campus.yaml      print the demo campus as a starting point
+//	hallctl campus get -server URL > c.yaml   the running server's campus (token in ONEDOOR_TOKEN)
+//	hallctl campus apply -server URL c.yaml   change it at once, without a restart
 //	hallctl staff add -data F -username U -role counter -halls students   (password on stdin)
 //	hallctl device add -data F -role kiosk -hall students                 (prints the token once)
 //	hallctl backup -server URL -o backup.db            online, while the server runs (token in ONEDOOR_TOKEN)
@@ -43,6 +45,8 @@ func main() {
 const usage = `usage:
   hallctl campus check FILE
   hallctl campus demo
+  hallctl campus get (-server URL | -data FILE)   (YAML on stdout; token from ONEDOOR_TOKEN)
+  hallctl campus apply -server URL [-version V] FILE   (applied at once, no restart; token from ONEDOOR_TOKEN)
   hallctl staff add -data FILE -username NAME -role admin|supervisor|counter|handler [-halls h1,h2|all] [-department CODE] [-name TEXT] [-replace]   (password read from stdin; a counter needs -halls, a handler -department)
   hallctl device add -data FILE -role kiosk|display -hall HALL [-name TEXT] [-token TOKEN]   (default: a generated token; -token needs at least 128 bits)
   hallctl backup (-server URL [-token -] | -data FILE) -o OUT   (admin token from ONEDOOR_TOKEN, or on stdin with -token -)
@@ -56,7 +60,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	switch args[0] {
 	case "campus":
-		return campusCmd(args[1:], stdout)
+		return campusCmd(ctx, args[1:], stdout, stderr)
 	case "staff":
 		return staffCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "device":
@@ -74,22 +78,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return nil
 	}
 	return fmt.Errorf("unknown command %q\n%s", args[0], usage)
-}
-
-func campusCmd(args []string, stdout io.Writer) error {
-	if len(args) == 1 && args[0] == "demo" {
-		_, err := stdout.Write(campus.DemoYAML())
-		return err
-	}
-	if len(args) != 2 || args[0] != "check" {
-		return errors.New(usage)
-	}
-	c, err := campus.LoadFile(args[1])
-	if err != nil {
-		return err
-	}
-	fmt.Fprint(stdout, campus.Describe(c))
-	return nil
 }
 
 func staffCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {

@@ -76,7 +76,7 @@ func (q *Queue) ApplyCampus(ctx context.Context, c hall.Campus, version, actor s
 		probs = append(probs, p)
 	}
 	if c.TimeZone != cur.TimeZone {
-		probs = append(probs, hall.Errorf(hall.EUNPROCESSABLE, "timeZone", "the time zone cannot change while the server runs (it dates every ticket); change it with a restart"))
+		probs = append(probs, hall.Errorf(hall.EUNPROCESSABLE, "timeZone", "the time zone cannot change on a running campus (it dates every ticket and case)"))
 	}
 	if len(probs) > 0 {
 		return "", problems(probs)
