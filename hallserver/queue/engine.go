@@ -962,6 +962,9 @@ func (e *Engine) Snapshot(now time.Time) hall.Snapshot {
 		s.RecentCalls = []hall.Call{}
 	}
 	for _, svc := range e.h.Services {
+		if e.retired[svc.Code] {
+			continue // removed from the hall: no button, no queue shown (its tickets are still called)
+		}
 		n := len(e.queues[svc.Code])
 		st := hall.ServiceStatus{
 			Code: svc.Code, Name: svc.Name, Waiting: n,
