@@ -9,6 +9,7 @@ import (
 
 	"onedoor/display/voice"
 	"onedoor/hallserver/client"
+	"onedoor/hallserver/hall"
 )
 
 // Config is what a Controller needs.
@@ -153,7 +154,7 @@ func (c *Controller) Run(ctx context.Context) error {
 func (c *Controller) handle(m client.Message) error {
 	c.mu.Lock()
 	anns := c.state.Apply(m)
-	if m.Event != nil && (m.Event.Waiting != nil || m.Event.Counter != nil) {
+	if m.Event != nil && (m.Event.Waiting != nil || m.Event.Counter != nil || m.Event.Type == hall.EventCampusChanged) {
 		select {
 		case c.queuesChanged <- struct{}{}:
 		default:
