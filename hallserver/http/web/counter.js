@@ -140,7 +140,23 @@
   }
 
   function onStream(msg) {
+    if (msg.type === "campus.changed") { reloadHall(); return; }
     if (msg.type === "snapshot" || /^(ticket|counter|hall)\./.test(msg.type || "")) { later(); }
+  }
+
+  // reloadHall takes the hall's new services and counters after a live campus change: the
+  // transfer choices and this counter's profile follow without a reload of the page (a counter
+  // removed from the hall keeps its last profile while it finishes its ticket).
+  function reloadHall() {
+    if (!st.hall) { return; }
+    api("GET", base()).then(function (r) {
+      var h = r.body;
+      st.hall = h;
+      st.halls = st.halls.map(function (x) { return x.code === h.code ? h : x; });
+      st.cfg = h.counters.filter(function (c) { return c.number === st.counter; })[0] || st.cfg;
+      fillTransfer();
+      refresh();
+    }, fail);
   }
 
   // ---- rendering ----
