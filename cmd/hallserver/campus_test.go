@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,6 +16,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"onedoor/hallserver/campus"
 )
 
 // campusAnswer is GET /api/v1/admin/campus with the campus kept as raw JSON.
@@ -211,4 +215,55 @@ func TestKill9DuringCampusApply(t *testing.T) {
 		t.Fatalf("no campus change was applied; log:\n%s", p.logs())
 	}
 	t.Logf("%d campus changes applied over 5 kill -9 rounds", applied)
+}
+
+// After a live change the stored campus wins at restart (the log says the given YAML differs);
+// -campus -campus-apply applies a file at start through the same checks, and refuses an invalid
+// one without starting.
+func TestStoredCampusWinsAtRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary")
+	}
+	dir := t.TempDir()
+	data := filepath.Join(dir, "onedoor.db")
+	p := startProc(t, data)
+	tok := p.adminToken(t)
+	base := p.campus(t, tok)
+	edited := strings.Replace(string(base.Campus), "学籍与成绩", "学籍与成绩证明", 1)
+	if code, b, err := p.putCampus(tok, base.Version, json.RawMessage(edited)); err != nil || code != 200 {
+		t.Fatalf("PUT: %d %v %s", code, err, b)
+	}
+	p.kill()
+	before := len(p.logs())
+	p.start()
+	tok = p.adminToken(t)
+	if got := p.campus(t, tok); !strings.Contains(string(got.Campus), "学籍与成绩证明") || got.Version != "2" {
+		t.Fatalf("after restart the campus is version %s, edited %v", got.Version, strings.Contains(string(got.Campus), "学籍与成绩证明"))
+	}
+	if !strings.Contains(p.logs()[before:], "differs from the embedded demo campus") {
+		t.Errorf("the log does not say the stored campus differs:\n%s", p.logs()[before:])
+	}
+	p.kill()
+
+	// -campus-apply with the demo YAML (what hallctl campus demo prints) puts the demo back.
+	out, err := exec.Command(hallserverBin, "-h").CombinedOutput()
+	if !strings.Contains(string(out), "-campus-apply") {
+		t.Fatalf("hallserver -h does not list -campus-apply: %v", err)
+	}
+	file := filepath.Join(dir, "campus.yaml")
+	yamlOut := campus.DemoYAML()
+	os.WriteFile(file, yamlOut, 0o600)
+	p.start("-campus", file, "-campus-apply")
+	tok = p.adminToken(t)
+	if got := p.campus(t, tok); strings.Contains(string(got.Campus), "学籍与成绩证明") || got.Version != "3" {
+		t.Fatalf("-campus-apply: version %s, still edited %v", got.Version, strings.Contains(string(got.Campus), "学籍与成绩证明"))
+	}
+	p.kill()
+	bad := strings.Replace(string(yamlOut), "avgMinutes: 5", "avgMinutes: 0", 1)
+	os.WriteFile(file, []byte(bad), 0o600)
+	cmd := exec.Command(hallserverBin, "-demo", "-addr", freeAddr(t), "-data", data, "-campus", file, "-campus-apply")
+	out, err = cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "avgMinutes") {
+		t.Fatalf("an invalid -campus-apply started or did not name the field: %v\n%s", err, out)
+	}
 }
