@@ -1,7 +1,11 @@
 package http
 
 import (
+	"bytes"
+	"errors"
+	"io"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -62,8 +66,27 @@ func (s *Server) handlePutCampus(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCampusBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			err = hall.Errorf(ETOOLARGE, "", "a campus is at most %d bytes", maxCampusBody)
+		} else {
+			err = hall.Errorf(hall.EINVALID, "", "read the body: %v", err)
+		}
+		s.writeError(w, r, err)
+		return
+	}
 	var body wire.Campus
+	r.Body = io.NopCloser(bytes.NewReader(raw))
 	if err := decodeJSONMax(w, r, &body, false, maxCampusBody); err != nil {
+		// Name the field by its whole path in the campus, like the 422 answers do
+		// (halls[1].services[0].avgMinutes; a key beside "campus" keeps its own name).
+		if he, ok := err.(*hall.Error); ok && he.Code == hall.EINVALID && he.Field != "" {
+			if p := fieldPath(raw, reflect.TypeFor[wire.Campus]()); p != "" {
+				he.Field = strings.TrimPrefix(p, "campus.")
+			}
+		}
 		s.writeError(w, r, err)
 		return
 	}
