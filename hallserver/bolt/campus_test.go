@@ -4,9 +4,11 @@ import (
 	"context"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
+	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
 )
 
@@ -185,5 +187,44 @@ func TestApplyCampusRefusesUnservable(t *testing.T) {
 	}
 	if _, v2 := e.q.Campus(); v2 != v {
 		t.Fatal("a refused change changed the version")
+	}
+}
+
+// The case system follows a campus change: a new department can be given cases at once, and a
+// department that still has open cases cannot be removed (the reason names it).
+func TestApplyCampusCaseDepartments(t *testing.T) {
+	e := newSeededEnv(t)
+	ctx := context.Background()
+	cs, err := NewCases(ctx, e.db, e.campus, cases.Config{}, e.clk.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	e.q.CheckCampus(cs.CampusProblems)
+	e.q.OnCampusChange(func(c hall.Campus) {
+		if err := cs.SetCampus(c); err != nil {
+			t.Errorf("set campus: %v", err)
+		}
+	})
+	open := func(dept string) error {
+		_, err := cs.Open(ctx, hall.OpenCaseRequest{Kind: hall.KindComplaint, Channel: hall.ChannelCounter, Text: "窗口排队太久", Department: dept, Source: "counter1"})
+		return err
+	}
+	if err := open("museum"); err == nil {
+		t.Fatal("a case went to a department the campus does not have")
+	}
+	next := e.campus
+	next.Departments = append(slices.Clone(next.Departments), hall.Department{Code: "museum", Name: hall.Text{Zh: "校史馆", En: "Museum"}})
+	_, v := e.q.Campus()
+	v, err = e.q.ApplyCampus(ctx, next, v, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := open("museum"); err != nil {
+		t.Fatalf("case to the new department: %v", err)
+	}
+	_, err = e.q.ApplyCampus(ctx, e.campus, v, "admin")
+	if hall.ErrorCode(err) != hall.EUNPROCESSABLE || !strings.Contains(err.Error(), "museum") {
+		t.Fatalf("removing a department with an open case: %v", err)
 	}
 }
