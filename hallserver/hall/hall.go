@@ -158,6 +158,14 @@ func (c *Campus) Validate() error {
 	return &e
 }
 
+// Limits of a campus configuration: what an administrator's change can make the server hold (a
+// log and its buckets per hall).
+const (
+	MaxHalls        = 100
+	MaxDepartments  = 500
+	MaxCalendarDays = 2000 // holidays and exchanged working days together
+)
+
 // Problems returns every problem of a campus configuration, each an EINVALID error naming its
 // field by path (e.g. "halls[1].counters[0].services[2]"), in the order of the document.
 func (c *Campus) Problems() []*Error {
@@ -206,6 +214,15 @@ func (c *Campus) Problems() []*Error {
 	}
 	if len(c.Halls) == 0 {
 		add("halls", "campus has no halls")
+	}
+	if len(c.Halls) > MaxHalls {
+		add("halls", "a campus has at most %d halls, not %d", MaxHalls, len(c.Halls))
+	}
+	if len(c.Departments) > MaxDepartments {
+		add("departments", "a campus has at most %d departments, not %d", MaxDepartments, len(c.Departments))
+	}
+	if c.Calendar != nil && len(c.Calendar.Holidays)+len(c.Calendar.Workdays) > MaxCalendarDays {
+		add("calendar", "the calendar lists at most %d days", MaxCalendarDays)
 	}
 	halls := map[string]bool{}
 	for i, h := range c.Halls {
