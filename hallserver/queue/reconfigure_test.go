@@ -70,6 +70,13 @@ func TestReconfigureRetiresServiceUntilServed(t *testing.T) {
 	if got := f.e.Retired(); !reflect.DeepEqual(got, []string{"B"}) {
 		t.Fatalf("retired %v", got)
 	}
+	// Kiosks and displays no longer show it; the staff's waiting list still has its tickets.
+	if got := serviceCodes(f.e.Snapshot(f.clk.now())); !reflect.DeepEqual(got, []string{"A", "C"}) {
+		t.Fatalf("snapshot services with B retired: %v", got)
+	}
+	if n := len(f.e.Waiting()); n != 2 {
+		t.Fatalf("%d tickets waiting, want the 2 B tickets", n)
+	}
 	// Survives a restart from its meta and open tickets.
 	f.e = restoreFrom(t, f.e, h)
 	f.act(2, hall.ActOpen)
