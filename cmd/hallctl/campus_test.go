@@ -95,3 +95,29 @@ func TestCampusGetApplyRemote(t *testing.T) {
 		t.Fatalf("no token: %v", err)
 	}
 }
+
+// campus get -data reads the campus stored in a data file with the server stopped; a file that
+// keeps none says so.
+func TestCampusGetOffline(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "onedoor.db")
+	db, err := bolt.Open(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, _, err := ctlErr(t, "", "campus", "get", "-data", data); err == nil || !strings.Contains(err.Error(), "keeps no campus") {
+		t.Fatalf("campus get of a file without a campus: %v", err)
+	}
+	db, _ = bolt.Open(data)
+	if _, _, _, err := db.SeedCampus(campus.Demo()); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	out, _, err := ctlErr(t, "", "campus", "get", "-data", data)
+	if err != nil || !strings.HasPrefix(out, versionLine+"1\n") {
+		t.Fatalf("campus get -data: %v %.60q", err, out)
+	}
+	if _, err := campus.Load(strings.NewReader(out)); err != nil {
+		t.Fatalf("its output does not load: %v", err)
+	}
+}
