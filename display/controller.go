@@ -169,7 +169,7 @@ func (c *Controller) Run(ctx context.Context) error {
 func (c *Controller) handle(m client.Message) error {
 	c.mu.Lock()
 	anns := c.state.Apply(m)
-	if m.Event != nil && (m.Event.Waiting != nil || m.Event.Counter != nil) {
+	if m.Event != nil && (m.Event.Waiting != nil || m.Event.Counter != nil || m.Event.Type == hall.EventCampusChanged) {
 		select {
 		case c.queuesChanged <- struct{}{}:
 		default:

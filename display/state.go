@@ -49,6 +49,9 @@ type State struct {
 
 	counters  map[int]hall.CounterStatus
 	noticeIDs []string // IDs of Notices, same order
+	// reconfigured is set by a campus.changed event: the hall's services or counters changed,
+	// and the next fetched snapshot replaces them (RefreshEstimates).
+	reconfigured bool
 }
 
 // Service is one service's queue on the display.
@@ -108,6 +111,9 @@ func (s *State) Apply(m client.Message) []voice.Announcement {
 		s.openness()
 	}
 	s.applyNoticeEvent(ev)
+	if ev.Type == hall.EventCampusChanged {
+		s.reconfigured = true
+	}
 	if ev.Type != hall.EventCalled && ev.Type != hall.EventRecalled || ev.Ticket == nil {
 		return nil
 	}
@@ -173,6 +179,13 @@ func (s *State) applySnapshot(snap *hall.Snapshot) []voice.Announcement {
 func (s *State) RefreshEstimates(snap *hall.Snapshot) bool {
 	if snap == nil || !s.Synced || snap.Seq < s.Seq {
 		return false
+	}
+	if s.reconfigured {
+		// The hall changed (campus.changed): its services, names and counters are the
+		// snapshot's, not only the counts.
+		s.reconfigured = false
+		s.applySnapshot(snap)
+		return true
 	}
 	for _, st := range snap.Services {
 		for i := range s.Services {

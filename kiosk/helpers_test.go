@@ -111,7 +111,7 @@ func newHallEnv(t testing.TB, opts ...func(*hallEnv)) *hallEnv {
 func (e *hallEnv) url() string { return "http://" + e.addr }
 
 func (e *hallEnv) serve(ln net.Listener) {
-	hs := hallhttp.NewServer(hallhttp.Config{Queue: e.q, Events: e.q, Auth: e.auth, Campus: e.campus, PublicURL: e.url(), Cases: e.cases.cs, Now: e.now})
+	hs := hallhttp.NewServer(hallhttp.Config{Queue: e.q, Events: e.q, Auth: e.auth, Campus: e.campus, CampusLive: e.q, PublicURL: e.url(), Cases: e.cases.cs, Now: e.now})
 	mux := http.NewServeMux()
 	mux.Handle("POST /api/v1/cases", e.cases.handler(hs))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

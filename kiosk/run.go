@@ -89,6 +89,13 @@ func Run(ctx context.Context, f *Flow, s Streamer, opt RunOptions) {
 			if m.Snapshot != nil {
 				f.ApplySnapshot(m.Snapshot)
 			} else if m.Event != nil && f.ApplyEvent(m.Event) {
+				if m.Event.Type == hall.EventCampusChanged {
+					// The hall's services changed: new buttons and hours come with the
+					// snapshot fetched below and the hall information.
+					if src, ok := s.(HallSource); ok {
+						goRun(func() { fetchHallInfo(ctx, f, src) })
+					}
+				}
 				select {
 				case refresh <- struct{}{}:
 				default:

@@ -3,6 +3,8 @@
 //
 //	hallctl campus check campus.yaml       validate a campus file and summarise it
 //	hallctl campus demo > campus.yaml      print the demo campus as a starting point
+//	hallctl campus get -server URL > c.yaml   the running server's campus (token in ONEDOOR_TOKEN)
+//	hallctl campus apply -server URL c.yaml   change it at once, without a restart
 //	hallctl staff add -data F -username U -role counter -halls students   (offline; password on stdin)
 //	hallctl staff list|add|disable|enable|reset -server URL …            (through the API; ONEDOOR_TOKEN)
 //	hallctl device add -data F -role kiosk -hall students                 (offline; prints the token once)
@@ -43,6 +45,8 @@ func main() {
 const usage = `usage:
   hallctl campus check FILE
   hallctl campus demo
+  hallctl campus get (-server URL | -data FILE)   (YAML on stdout; token from ONEDOOR_TOKEN)
+  hallctl campus apply -server URL [-version V] FILE   (applied at once, no restart; token from ONEDOOR_TOKEN)
   hallctl staff add (-server URL | -data FILE) -username NAME -role admin|supervisor|counter|handler [-halls h1,h2|all] [-department CODE] [-name TEXT] [-replace]   (password read from stdin, at least 8 characters; a counter needs -halls, a handler -department; -data: offline, server stopped, e.g. the first admin of an empty file)
   hallctl staff list -server URL
   hallctl staff disable|enable -server URL -username NAME
@@ -63,7 +67,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	switch args[0] {
 	case "campus":
-		return campusCmd(args[1:], stdout)
+		return campusCmd(ctx, args[1:], stdout, stderr)
 	case "staff":
 		return staffCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "device":
@@ -83,22 +87,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return nil
 	}
 	return fmt.Errorf("unknown command %q\n%s", args[0], usage)
-}
-
-func campusCmd(args []string, stdout io.Writer) error {
-	if len(args) == 1 && args[0] == "demo" {
-		_, err := stdout.Write(campus.DemoYAML())
-		return err
-	}
-	if len(args) != 2 || args[0] != "check" {
-		return errors.New(usage)
-	}
-	c, err := campus.LoadFile(args[1])
-	if err != nil {
-		return err
-	}
-	fmt.Fprint(stdout, campus.Describe(c))
-	return nil
 }
 
 func backupCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {

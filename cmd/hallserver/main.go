@@ -3,8 +3,16 @@
 //
 //	hallserver -demo                      # the demo campus, demo accounts, ./data/onedoor.db
 //	hallserver -campus campus.yaml        # a real campus; accounts made with hallctl
+//	hallserver -campus campus.yaml -campus-apply   # apply an edited campus file at start
 //	hallserver -demo -catalogue cat.yaml  # another dispatch catalogue for the case system
 //	hallserver -demo -webhook https://platform.example.edu/onedoor   # case events to a webhook
+//
+// The campus lives in the data file with a version (bolt/doc.go, bucket campus): the first start
+// seeds it from -campus (or, with -demo, the embedded demo campus); later starts run the stored
+// campus, which the admin API (PUT /api/v1/admin/campus, hallctl campus apply) changes while the
+// server runs. When the YAML given at start differs from the stored campus, the stored one wins
+// and the log says so; -campus-apply applies the file instead, through the same checks as the
+// API (a change that would strand a waiting ticket is refused and the server does not start).
 //
 // Every flag can also be set by an environment variable: ONEDOOR_ADDR, ONEDOOR_DATA,
 // ONEDOOR_CAMPUS, ONEDOOR_CATALOGUE, ONEDOOR_PUBLIC_URL, ONEDOOR_DEMO=1, ONEDOOR_WEBHOOK,
@@ -44,6 +52,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -84,13 +93,15 @@ func main() {
 
 // config is the parsed command line.
 type config struct {
-	demo      bool
-	addr      string
-	data      string
-	campus    string
-	catalogue string
-	publicURL string
-	logLevel  string
+	demo   bool
+	addr   string
+	data   string
+	campus string
+	// campusApply applies the -campus file over the stored campus at start (-campus-apply).
+	campusApply bool
+	catalogue   string
+	publicURL   string
+	logLevel    string
 	// webhook receives every case event (package webhook); empty disables the deliverer.
 	webhook       string
 	webhookSecret string
@@ -134,6 +145,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&c.addr, "addr", env("ONEDOOR_ADDR", "127.0.0.1:8080"), "listen address")
 	fs.StringVar(&c.data, "data", env("ONEDOOR_DATA", "./data/onedoor.db"), "bbolt data file")
 	fs.StringVar(&c.campus, "campus", env("ONEDOOR_CAMPUS", ""), "campus YAML file (halls, services, counters, departments)")
+	fs.BoolVar(&c.campusApply, "campus-apply", env("ONEDOOR_CAMPUS_APPLY", "") == "1", "apply the -campus file over the campus stored in the data file at start (default: the stored campus wins once seeded)")
 	fs.StringVar(&c.catalogue, "catalogue", env("ONEDOOR_CATALOGUE", ""), "dispatch catalogue YAML of the case system (default: the embedded demo catalogue)")
 	fs.StringVar(&c.publicURL, "public-url", env("ONEDOOR_PUBLIC_URL", ""), "base URL printed in QR codes (default http://<addr>)")
 	fs.StringVar(&c.logLevel, "log-level", env("ONEDOOR_LOG_LEVEL", "info"), "debug, info, warn or error")
@@ -212,6 +224,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	if c.campusApply && c.campus == "" {
+		return c, errors.New("-campus-apply needs -campus FILE")
+	}
 	if !c.demo && c.campus == "" {
 		return c, errors.New("no campus: pass -campus FILE for a real campus, or -demo for the demo campus")
 	}
@@ -236,13 +251,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	var c hall.Campus
+	var given hall.Campus
+	source := "the embedded demo campus"
 	if cfg.campus != "" {
-		if c, err = campus.LoadFile(cfg.campus); err != nil {
+		if given, err = campus.LoadFile(cfg.campus); err != nil {
 			return err
 		}
+		source = cfg.campus
 	} else {
-		c = campus.Demo()
+		given = campus.Demo()
 	}
 
 	db, err := bolt.OpenWith(cfg.data, bolt.Options{Init: cfg.initData, Check: cfg.checkData})
@@ -250,7 +267,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	defer db.Close()
-	q, err := bolt.NewQueue(ctx, db, c, time.Now, bolt.WithLogger(log))
+	c, version, err := storedCampus(db, given, source, cfg.campusApply, log)
+	if err != nil {
+		return err
+	}
+	q, err := bolt.NewQueue(ctx, db, c, time.Now, bolt.WithLogger(log), bolt.WithCampusVersion(version))
 	if err != nil {
 		return err
 	}
@@ -265,6 +286,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	defer cs.Close()
+	q.CheckCampus(cs.CampusProblems)
+	q.OnCampusChange(func(c hall.Campus) {
+		if err := cs.SetCampus(c); err != nil {
+			log.Error("campus change: case system", "err", err)
+		}
+	})
+	if cfg.campusApply && !sameCampus(c, given) {
+		_, v := q.Campus()
+		nv, err := q.ApplyCampus(ctx, given, v, "hallserver -campus-apply")
+		if err != nil {
+			return fmt.Errorf("-campus-apply %s: %w%s", cfg.campus, err, problemLines(err))
+		}
+		c = given
+		log.Info("campus applied from the file", "file", cfg.campus, "version", nv)
+	}
 	auth := bolt.NewAuth(db)
 	if cfg.demo {
 		if err := campus.SeedDemo(ctx, auth, c); err != nil {
@@ -312,6 +348,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
+	q.OnCampusChange(func(c hall.Campus) {
+		var codes []string
+		for _, d := range c.Departments {
+			codes = append(codes, d.Code)
+		}
+		longList.SetDepartments(codes)
+	})
 	open311Keys, err := loadOpen311Keys(cfg.open311Keys, cfg.demo)
 	if err != nil {
 		return err
@@ -321,14 +364,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	defer stopPrune()
 	go audit.Run(pruneCtx, time.Hour)
 	api := hallhttp.NewServer(hallhttp.Config{
-		Queue:     q,
-		Events:    q,
-		Auth:      auth,
-		Campus:    c,
-		PublicURL: strings.TrimRight(publicURL, "/"),
-		Logger:    log,
-		Registry:  reg,
-		Backup:    func(ctx context.Context) (hallhttp.BackupFile, error) { return db.Snapshot(ctx) },
+		Queue:      q,
+		Events:     q,
+		Auth:       auth,
+		Campus:     c,
+		CampusLive: q,
+		PublicURL:  strings.TrimRight(publicURL, "/"),
+		Logger:     log,
+		Registry:   reg,
+		Backup:     func(ctx context.Context) (hallhttp.BackupFile, error) { return db.Snapshot(ctx) },
 
 		// /healthz and onedoor_storage_*: the last commit and the free space (-min-free-mb).
 		Storage:      storageStatus(db),
@@ -407,6 +451,45 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// storedCampus returns the campus the data file keeps and its version, seeding it from given
+// (read from source) the first time. When the stored campus differs from given it is kept and
+// the log says how to apply the file (unless apply: the caller applies it).
+func storedCampus(db *bolt.DB, given hall.Campus, source string, apply bool, log *slog.Logger) (hall.Campus, uint64, error) {
+	c, version, seeded, err := db.SeedCampus(given)
+	if err != nil {
+		return c, 0, err
+	}
+	switch {
+	case seeded:
+		log.Info("campus stored in the data file", "from", source, "version", version)
+	case !sameCampus(c, given) && !apply:
+		log.Warn("the campus stored in the data file differs from "+source+"; running the stored one (change it with hallctl campus apply, PUT /api/v1/admin/campus, or start with -campus FILE -campus-apply)",
+			"version", version, "halls", len(c.Halls))
+	}
+	return c, version, nil
+}
+
+// sameCampus reports whether two campuses are the same configuration (as JSON: nil and empty
+// lists alike).
+func sameCampus(a, b hall.Campus) bool {
+	ja, err1 := json.Marshal(a)
+	jb, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && strings.ReplaceAll(string(ja), "null", "[]") == strings.ReplaceAll(string(jb), "null", "[]")
+}
+
+// problemLines lists the problems of a refused campus, one per line.
+func problemLines(err error) string {
+	var he *hall.Error
+	if !errors.As(err, &he) || len(he.Details) < 2 {
+		return ""
+	}
+	var b strings.Builder
+	for _, d := range he.Details {
+		fmt.Fprintf(&b, "\n  %s: %s", d.Field, d.Message)
+	}
+	return b.String()
 }
 
 // serveMetrics serves /metrics alone, without a token, on its own address (-metrics-addr: a port

@@ -21,6 +21,7 @@
 //	history.go     LoadHistory: a year of tickets and cases in a new file (hallctl history; the
 //	               start-up and report measurements of docs/PERFORMANCE.md)
 //	queue.go       bolt.Queue / NewQueue: the queue service (enginehost.Queue) on queuestore
+//	campus.go      the stored campus and its version: seeding, the record of a live change
 //	cases.go       bolt.Cases / NewCases: the case service (enginehost.Cases) on casestore
 //	auth.go        Auth (hall.AuthService): staff, devices, sessions
 //	staffadmin.go  Auth as hall.AdminService: staff and device administration, with audit entries
@@ -57,6 +58,14 @@
 //	               "seq": seq of the ticket's issue event, omitted when 0 (records written before
 //	               it was kept)}; pruned after IdempotencyTTL
 //
+//	campus         "current" → {"version": n, "campus": hall.Campus}: the campus the server runs
+//	               with (halls, services, counters and profiles, departments, calendar; the
+//	               JSON keys are the campus YAML's). Seeded once from the YAML at the first start
+//	               (SeedCampus, version 1); later starts use it whatever YAML is given (the
+//	               server logs a difference). A live change (enginehost Queue.ApplyCampus, PUT
+//	               /api/v1/admin/campus) writes it in the same WAL record as every hall's
+//	               reconfiguration (campus.go): a crash leaves the old campus or the new one
+//
 //	wal            "applied" → LSN (8 bytes) of the last WAL record a checkpoint wrote (below)
 //
 // The queue write-ahead log (queuewal.go). The halls' queue changes are not written to the
@@ -71,7 +80,7 @@
 //	PATH-wal-XXXXXXXXXXXXXXXX  a segment: "ODQWAL1\n", its first LSN (8 bytes, big-endian), then
 //	                           records: length (4 bytes) and CRC-32C (4 bytes) of the payload,
 //	                           the payload = LSN (8 bytes) + the changes of one group commit
-//	                           (queueWrite.appendTo: hall, day-reset flag, tickets with token
+//	                           (queueWrite.appendTo: hall, flags (day reset; 2: the campus record), tickets
 //	                           and open flag, events, idempotency record, meta JSON; the JSON
 //	                           values as in the buckets). LSNs go up by one; the first record
 //	                           that is torn, fails its CRC or is not the next LSN ends the log

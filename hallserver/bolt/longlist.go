@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -18,7 +19,7 @@ var _ hall.LongListService = (*LongList)(nil)
 // hall.LongListService.
 type LongList struct {
 	db    *DB
-	known func(string) bool
+	known atomic.Pointer[map[string]bool] // department codes an item may name
 	now   func() time.Time
 }
 
@@ -31,12 +32,23 @@ func NewLongList(db *DB, departments []string, now func() time.Time) (*LongList,
 	if err := db.ensureBuckets(bucketLongList); err != nil {
 		return nil, fmt.Errorf("bolt: create long-standing list bucket: %w", err)
 	}
+	l := &LongList{db: db, now: now}
+	l.SetDepartments(departments)
+	return l, nil
+}
+
+// SetDepartments replaces the department codes an item may name (a live campus change); the
+// office is always one.
+func (l *LongList) SetDepartments(departments []string) {
 	set := map[string]bool{hall.OfficeDepartment: true}
 	for _, d := range departments {
 		set[d] = true
 	}
-	return &LongList{db: db, known: func(d string) bool { return set[d] }, now: now}, nil
+	l.known.Store(&set)
 }
+
+// knownDepartment reports whether an item may name department d.
+func (l *LongList) knownDepartment(d string) bool { return (*l.known.Load())[d] }
 
 // Items returns every item, by ID.
 func (l *LongList) Items(ctx context.Context) ([]hall.ListItem, error) {
@@ -88,7 +100,7 @@ func (l *LongList) put(ctx context.Context, it hall.ListItem, by string, create 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := cases.NormalizeListItem(&it, l.known); err != nil {
+	if err := cases.NormalizeListItem(&it, l.knownDepartment); err != nil {
 		return nil, err
 	}
 	now := l.now().UTC()

@@ -34,6 +34,10 @@ type QueueOption = enginehost.QueueOption
 // without it nothing is logged.
 func WithLogger(l *slog.Logger) QueueOption { return enginehost.WithLogger(l) }
 
+// WithCampusVersion gives the version of the stored campus the queue starts with (StoredCampus,
+// SeedCampus): ApplyCampus changes it only from that version.
+func WithCampusVersion(v uint64) QueueOption { return enginehost.WithCampusVersion(v) }
+
 // NewQueue loads every hall of the campus from the file (its meta and open tickets, never the
 // history) and starts the group committer and the tick loop. now is the clock (time.Now when
 // nil).

@@ -49,6 +49,9 @@ type queueWrite struct {
 	meta    []byte
 	metaSrc *queue.Meta
 	lsn     uint64 // the WAL record that holds the change, once committed
+	// campus marks the campus record (PrepareCampus, campus.go): meta holds it, nothing else
+	// is set.
+	campus bool
 }
 
 // Prepare encodes the change's tickets, events and idempotency record.
@@ -281,6 +284,12 @@ func writeQueue(tx *bbolt.Tx, batch []*queueWrite) error {
 	halls := map[string]hallBuckets{}
 	var key [8]byte
 	for _, w := range batch {
+		if w.campus {
+			if err := putCampus(tx, w.meta); err != nil {
+				return err
+			}
+			continue
+		}
 		code := w.hall
 		hb, ok := halls[code]
 		if !ok {

@@ -738,13 +738,16 @@ func (q *queueLog) overlayEvents(code string, after, last uint64) (evs []ovEvent
 // appendTo appends the WAL encoding of the change to b: strings and byte strings are a uvarint
 // length and the bytes; counts and seqs uvarints.
 //
-//	hall, flags (1 = day reset), n tickets × (id, ticket JSON, token, open 0/1),
+//	hall, flags (1 = day reset, 2 = the campus record in meta), n tickets × (id, ticket JSON, token, open 0/1),
 //	n events × (seq, event JSON), idempotency key, its record JSON, meta JSON ("" = unchanged)
 func (w *queueWrite) appendTo(b []byte) []byte {
 	b = appendBytes(b, w.hall)
 	var flags byte
 	if w.reset {
 		flags |= 1
+	}
+	if w.campus {
+		flags |= 2
 	}
 	b = append(b, flags)
 	b = binary.AppendUvarint(b, uint64(len(w.tickets)))
@@ -830,7 +833,8 @@ func decodeBatch(b []byte) ([]*queueWrite, error) {
 	ws := make([]*queueWrite, 0, n)
 	for i := uint64(0); i < n && r.err == nil; i++ {
 		w := &queueWrite{hall: string(r.bytes())}
-		w.reset = r.byte1()&1 != 0
+		flags := r.byte1()
+		w.reset, w.campus = flags&1 != 0, flags&2 != 0
 		nt := r.uvarint()
 		if nt > uint64(len(r.b)) {
 			return nil, errors.New("bad ticket count")

@@ -26,6 +26,19 @@ var demoYAML []byte
 // Load reads and validates a campus from YAML. Unknown keys are errors, so a typo in a real
 // campus file is caught at start-up instead of silently ignored.
 func Load(r io.Reader) (hall.Campus, error) {
+	c, err := Parse(r)
+	if err != nil {
+		return c, err
+	}
+	if err := c.Validate(); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// Parse reads a campus from YAML without validating it (unknown keys are still errors): what
+// hallctl campus apply sends, so that the server reports every problem.
+func Parse(r io.Reader) (hall.Campus, error) {
 	var c hall.Campus
 	dec := yaml.NewDecoder(r)
 	dec.KnownFields(true)
@@ -35,10 +48,21 @@ func Load(r io.Reader) (hall.Campus, error) {
 		}
 		return c, hall.Errorf(hall.EINVALID, "", "campus YAML: %v", err)
 	}
-	if err := c.Validate(); err != nil {
-		return c, err
-	}
 	return c, nil
+}
+
+// Marshal writes a campus as YAML (the shape Load reads).
+func Marshal(c hall.Campus) ([]byte, error) {
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(c); err != nil {
+		return nil, fmt.Errorf("campus YAML: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("campus YAML: %w", err)
+	}
+	return b.Bytes(), nil
 }
 
 // LoadFile reads and validates a campus YAML file.

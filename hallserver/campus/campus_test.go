@@ -88,7 +88,7 @@ func TestLoadRejectsBadCampus(t *testing.T) {
     name: {zh: 厅, en: Hall}
     services: [{code: A, name: {zh: x, en: x}, avgMinutes: 1}]
     counters: [{number: 1, services: [B]}]
-`, "halls[0].counters[0].services"},
+`, "halls[0].counters[0].services[0]"},
 		{"bad time zone", `timeZone: Mars/Olympus
 halls:
   - code: h

@@ -863,3 +863,38 @@ func Filter(cs []hall.Case, f hall.CaseFilter, now time.Time) []hall.Case {
 	}
 	return out
 }
+
+// SetCampus gives the engine the campus's departments and business calendar while it runs (a
+// live campus change). It fails, changing nothing, when the catalogue names a department that
+// is not among them or an open case belongs to one that is not (DepartmentsInUse).
+func (e *Engine) SetCampus(depts []string, cal *Calendar) error {
+	m := map[string]bool{hall.OfficeDepartment: true}
+	for _, d := range depts {
+		m[d] = true
+	}
+	if err := ValidateCatalogue(e.cfg.Catalogue, m); err != nil {
+		return err
+	}
+	for d, n := range e.DepartmentsInUse() {
+		if !m[d] {
+			return hall.Errorf(hall.EUNPROCESSABLE, "departments", "department %s still has %d open cases", d, n)
+		}
+	}
+	e.depts = m
+	e.cfg.Departments = slices.Clone(depts)
+	if cal != nil {
+		e.cfg.Calendar = cal
+	}
+	return nil
+}
+
+// DepartmentsInUse returns the departments of open cases with how many each has.
+func (e *Engine) DepartmentsInUse() map[string]int {
+	out := map[string]int{}
+	for _, c := range e.cases {
+		if c.Department != "" {
+			out[c.Department]++
+		}
+	}
+	return out
+}

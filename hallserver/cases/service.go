@@ -38,6 +38,9 @@ type ServiceConfig struct {
 	// goes to; nil Notices records answers without notices.
 	Notices NoticeBoard
 	Halls   []string
+	// HallCodes, when set, returns the halls' codes at the time of use (the campus changes
+	// while the server runs) and replaces Halls.
+	HallCodes func() []string
 	// Now is the clock (nil: time.Now); Log receives what goes wrong after the fact (nil
 	// discards it).
 	Now func() time.Time
@@ -312,7 +315,11 @@ func (s *Service) AnswerTopic(ctx context.Context, p *hall.Principal, id string,
 	if s.cfg.Notices != nil {
 		a.Notices = []hall.TopicNotice{}
 		line := NoticeOf(a.Text)
-		for _, h := range s.cfg.Halls {
+		halls := s.cfg.Halls
+		if s.cfg.HallCodes != nil {
+			halls = s.cfg.HallCodes()
+		}
+		for _, h := range halls {
 			n, err := s.cfg.Notices.PublishNotice(ctx, h, line, p.Subject)
 			if err != nil {
 				s.withdraw(a.Notices, p.Subject, "undo a topic answer that failed")

@@ -32,6 +32,19 @@ func (b *batcher[T]) enqueue(r T) bool {
 	return true
 }
 
+// enqueueAll adds rs to the next batch together (the committer never takes part of them);
+// false (and none queued) once close has been called.
+func (b *batcher[T]) enqueueAll(rs []T) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closing {
+		return false
+	}
+	b.pending = append(b.pending, rs...)
+	b.cond.Signal()
+	return true
+}
+
 // close makes run return once the requests already queued are committed.
 func (b *batcher[T]) close() {
 	b.mu.Lock()

@@ -3,8 +3,11 @@ package enginehost
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -38,6 +41,9 @@ type caseLog = Log[*cases.Engine, cases.Change, hall.CaseEvent, any]
 // after the commit; a failed commit rebuilds the engine and its router from the store. The
 // engine keeps only open cases; closed ones are read from the store.
 type Cases struct {
+	// cfgMu guards campus, cfg.Departments and cfg.Calendar, which a campus change replaces
+	// (SetCampus); the engine's copy changes under the log's lock.
+	cfgMu  sync.RWMutex
 	campus hall.Campus
 	cfg    cases.Config
 	now    func() time.Time
@@ -116,7 +122,9 @@ func (s *Cases) load(string) (*cases.Engine, uint64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
+	s.cfgMu.RLock()
 	cfg := s.cfg
+	s.cfgMu.RUnlock()
 	router := s.firstRouter
 	if router == nil {
 		router = cases.NewRouter(cfg.Catalogue)
@@ -165,7 +173,10 @@ func (s *Cases) Open(ctx context.Context, req hall.OpenCaseRequest) (*hall.Case,
 		return nil, err
 	}
 	if req.Hall != "" {
-		if _, ok := s.campus.Hall(req.Hall); !ok {
+		s.cfgMu.RLock()
+		_, ok := s.campus.Hall(req.Hall)
+		s.cfgMu.RUnlock()
+		if !ok {
 			return nil, hall.Errorf(hall.ENOTFOUND, "hall", "no hall %q", req.Hall)
 		}
 	}
@@ -462,7 +473,72 @@ func (s *Cases) Meta() cases.Meta {
 }
 
 // Calendar returns the business calendar the limits run on.
-func (s *Cases) Calendar() *cases.Calendar { return s.cfg.Calendar }
+func (s *Cases) Calendar() *cases.Calendar {
+	s.cfgMu.RLock()
+	defer s.cfgMu.RUnlock()
+	return s.cfg.Calendar
+}
+
+// departmentsFor returns the departments cases may go to with the campus c: the supervising
+// office, the campus's, and those the catalogue names.
+func (s *Cases) departmentsFor(c hall.Campus) []string {
+	seen := map[string]bool{hall.OfficeDepartment: true}
+	out := []string{hall.OfficeDepartment}
+	for _, d := range c.Departments {
+		if !seen[d.Code] {
+			seen[d.Code] = true
+			out = append(out, d.Code)
+		}
+	}
+	for _, k := range s.cfg.Catalogue.Categories {
+		if !seen[k.Department] {
+			seen[k.Department] = true
+			out = append(out, k.Department)
+		}
+	}
+	return out
+}
+
+// CampusProblems lists what stops the campus c from being applied to the case system: a
+// department that would go while it has open cases (fields from the campus root).
+func (s *Cases) CampusProblems(ctx context.Context, c hall.Campus) []*hall.Error {
+	keep := map[string]bool{}
+	for _, d := range s.departmentsFor(c) {
+		keep[d] = true
+	}
+	var inUse map[string]int
+	if err := s.log.View(ctx, func(e *cases.Engine, _ time.Time) { inUse = e.DepartmentsInUse() }); err != nil {
+		return []*hall.Error{hall.Errorf(hall.EUNAVAILABLE, "", "read the case system: %v", err)}
+	}
+	var out []*hall.Error
+	for _, d := range slices.Sorted(maps.Keys(inUse)) {
+		if !keep[d] {
+			out = append(out, hall.Errorf(hall.EUNPROCESSABLE, "departments", "department %s still has %d open cases: keep it until they are closed", d, inUse[d]))
+		}
+	}
+	return out
+}
+
+// SetCampus gives the case system the departments and business calendar of the campus c at
+// once (a live campus change, after CampusProblems found nothing).
+func (s *Cases) SetCampus(c hall.Campus) error {
+	cal, err := cases.CampusCalendar(&c)
+	if err != nil {
+		return err
+	}
+	depts := s.departmentsFor(c)
+	s.log.Lock()
+	defer s.log.Unlock()
+	if eng, err := s.log.Engine(); err == nil {
+		if err := eng.SetCampus(depts, cal); err != nil {
+			return err
+		}
+	}
+	s.cfgMu.Lock()
+	s.campus, s.cfg.Departments, s.cfg.Calendar = c, depts, cal
+	s.cfgMu.Unlock()
+	return nil
+}
 
 // ---- hall.CaseLog ----
 

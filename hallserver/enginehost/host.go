@@ -120,9 +120,10 @@ type Config[E, Ch, Ev any] struct {
 
 // Host runs the engines of a family of logs over a Store. Its methods are safe for concurrent use.
 type Host[E, Ch, Ev, W any] struct {
-	cfg   Config[E, Ch, Ev]
-	store Store[Ch, Ev, W]
-	logs  map[string]*Log[E, Ch, Ev, W] // fixed after New
+	cfg    Config[E, Ch, Ev]
+	store  Store[Ch, Ev, W]
+	logsMu sync.RWMutex
+	logs   map[string]*Log[E, Ch, Ev, W] // grows by AddLog (a hall added live)
 
 	commits *batcher[*Request[E, Ch, Ev, W]]
 	stats   statsCounter
@@ -157,6 +158,10 @@ type Request[E, Ch, Ev, W any] struct {
 	w       W
 	idemKey string
 	idemID  string
+	// extra are prepared writes committed with this change (EnqueueGroup: the campus record).
+	extra []W
+	// group, when set, names the requests that commit all together or not at all.
+	group *group
 
 	done chan struct{} // closed when err is set
 	err  error
@@ -194,8 +199,89 @@ func New[E, Ch, Ev, W any](ctx context.Context, cfg Config[E, Ch, Ev], store Sto
 
 // Log returns the named log; false when there is none.
 func (h *Host[E, Ch, Ev, W]) Log(name string) (*Log[E, Ch, Ev, W], bool) {
+	h.logsMu.RLock()
 	l, ok := h.logs[name]
+	h.logsMu.RUnlock()
 	return l, ok
+}
+
+// allLogs returns the logs in no particular order.
+func (h *Host[E, Ch, Ev, W]) allLogs() []*Log[E, Ch, Ev, W] {
+	h.logsMu.RLock()
+	defer h.logsMu.RUnlock()
+	out := make([]*Log[E, Ch, Ev, W], 0, len(h.logs))
+	for _, l := range h.logs {
+		out = append(out, l)
+	}
+	return out
+}
+
+// AddLog adds a log (a hall added while the server runs), its engine loaded from the store; an
+// existing log is returned as it is.
+func (h *Host[E, Ch, Ev, W]) AddLog(name string) (*Log[E, Ch, Ev, W], error) {
+	h.logsMu.Lock()
+	defer h.logsMu.Unlock()
+	if l, ok := h.logs[name]; ok {
+		return l, nil
+	}
+	l := &Log[E, Ch, Ev, W]{name: name, host: h, idem: map[string]*Request[E, Ch, Ev, W]{}}
+	if err := l.load(); err != nil {
+		return nil, err
+	}
+	h.logs[name] = l
+	return l, nil
+}
+
+// group ties the requests of one EnqueueGroup together.
+type group struct{}
+
+// GroupChange is one log's part of a change of several logs (EnqueueGroup): the engine that has
+// applied the change, which becomes the log's engine.
+type GroupChange[E, Ch any] struct {
+	Log    string
+	Engine E
+	Change Ch
+}
+
+// EnqueueGroup hands the changes of several logs, and extra writes prepared by the store, to the
+// committer in one step: they are committed in one batch (one transaction), all or none; when
+// one of them cannot be committed none is. Callers hold the locks of every log named (in a fixed
+// order) and have computed each change on a copy of the log's engine, which becomes the log's
+// engine here. It returns the requests to wait for; on error nothing was handed over and the
+// logs keep their engines.
+func (h *Host[E, Ch, Ev, W]) EnqueueGroup(changes []GroupChange[E, Ch], extra []W) ([]*Request[E, Ch, Ev, W], error) {
+	g := &group{}
+	reqs := make([]*Request[E, Ch, Ev, W], len(changes))
+	for i, gc := range changes {
+		l, ok := h.Log(gc.Log)
+		if !ok {
+			return nil, hall.Errorf(hall.EINTERNAL, "", "no log %q", gc.Log)
+		}
+		w, err := h.store.Prepare(l.name, gc.Change, "", "")
+		if err != nil {
+			return nil, hall.Errorf(hall.EINTERNAL, "", "prepare change: %v", err)
+		}
+		reqs[i] = &Request[E, Ch, Ev, W]{log: l, epoch: l.epoch.Load(), change: gc.Change, w: w, group: g, done: make(chan struct{})}
+	}
+	if len(reqs) > 0 {
+		reqs[0].extra = extra
+	}
+	if err := h.cfg.Failpoint.Hit(PointEnqueue); err != nil {
+		return nil, h.cfg.Closing
+	}
+	if !h.commits.enqueueAll(reqs) {
+		return nil, h.cfg.Closing
+	}
+	for i, gc := range changes {
+		l := reqs[i].log
+		l.eng, l.loaded = gc.Engine, true
+		l.seq = h.cfg.Seq(gc.Change)
+		l.last = reqs[i]
+		if h.cfg.Enqueued != nil {
+			h.cfg.Enqueued(l.name, gc.Change)
+		}
+	}
+	return reqs, nil
 }
 
 // Now reads the host's clock.
@@ -211,7 +297,7 @@ func (h *Host[E, Ch, Ev, W]) Close() {
 		close(h.stop)
 		h.commits.close()
 		h.wg.Wait()
-		for _, l := range h.logs {
+		for _, l := range h.allLogs() {
 			l.subs.closeAll()
 		}
 	})
@@ -445,7 +531,26 @@ func (r *Request[E, Ch, Ev, W]) Wait(ctx context.Context) error {
 // drops the engines involved.
 func (h *Host[E, Ch, Ev, W]) commit(batch []*Request[E, Ch, Ev, W]) {
 	live := make([]*Request[E, Ch, Ev, W], 0, len(batch))
+	var staleGroups map[*group]bool
 	for _, r := range batch {
+		if r.group != nil && r.epoch != r.log.epoch.Load() {
+			if staleGroups == nil {
+				staleGroups = map[*group]bool{}
+			}
+			staleGroups[r.group] = true
+		}
+	}
+	for _, r := range batch {
+		if r.group != nil && staleGroups[r.group] && r.epoch == r.log.epoch.Load() {
+			// Its own log is current but a member of its group is not: it fails with the
+			// group, and its engine, which applied it, is dropped.
+			r.log.mu.Lock()
+			r.log.drop()
+			r.log.mu.Unlock()
+			h.finish(r, hall.Errorf(hall.EUNAVAILABLE, "", "storage error: an earlier change failed; retry"))
+			h.stats.add(1, false)
+			continue
+		}
 		if r.epoch != r.log.epoch.Load() {
 			// Computed on an engine state that a failed commit discarded.
 			h.finish(r, hall.Errorf(hall.EUNAVAILABLE, "", "storage error: an earlier change failed; retry"))
@@ -457,9 +562,10 @@ func (h *Host[E, Ch, Ev, W]) commit(batch []*Request[E, Ch, Ev, W]) {
 	if len(live) == 0 {
 		return
 	}
-	ws := make([]W, len(live))
-	for i, r := range live {
-		ws[i] = r.w
+	ws := make([]W, 0, len(live))
+	for _, r := range live {
+		ws = append(ws, r.w)
+		ws = append(ws, r.extra...)
 	}
 	if err := h.store.Commit(ws); err != nil {
 		err = fmt.Errorf("commit batch of %d: %w", len(live), err)
@@ -522,7 +628,7 @@ func (h *Host[E, Ch, Ev, W]) tickLoop() {
 			return
 		case <-t.C:
 		}
-		for _, l := range h.logs {
+		for _, l := range h.allLogs() {
 			l.mu.Lock()
 			if eng, err := l.Engine(); err == nil {
 				if ch := h.cfg.Tick(eng, h.cfg.Now()); !h.cfg.Empty(ch) {

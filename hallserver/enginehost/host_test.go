@@ -262,3 +262,61 @@ func TestPendingIdempotencyKey(t *testing.T) {
 		t.Fatal("key still pending after the commit")
 	}
 }
+
+// A group of changes commits all or nothing: when an earlier change of one of its logs fails
+// (its engine is dropped), the group's changes of the other logs fail too and their engines
+// are reloaded from the store.
+func TestGroupFailsWhole(t *testing.T) {
+	s := newMemStore()
+	s.hold = make(chan struct{})
+	h := newHost(t, s, nil, "a", "b")
+	a, _ := h.Log("a")
+	b, _ := h.Log("b")
+	first := make(chan error, 1)
+	go func() { first <- a.Apply(context.Background(), add(1)) }()
+	// Wait until the first change is in the committer (held in Commit).
+	for {
+		a.Lock()
+		seq := a.Seq()
+		a.Unlock()
+		if seq > 0 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	a.Lock()
+	b.Lock()
+	ea, _ := a.Engine()
+	eb, _ := b.Engine()
+	na, nb := &counter{seq: ea.seq}, &counter{seq: eb.seq}
+	reqs, err := h.EnqueueGroup([]GroupChange[*counter, change]{{Log: "a", Engine: na, Change: na.add(1)}, {Log: "b", Engine: nb, Change: nb.add(1)}}, nil)
+	b.Unlock()
+	a.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	s.fail = errors.New("disk full")
+	s.mu.Unlock()
+	close(s.hold)
+	if err := <-first; err == nil {
+		t.Fatal("the first change did not fail")
+	}
+	for _, r := range reqs {
+		if err := r.Wait(context.Background()); hall.ErrorCode(err) != hall.EUNAVAILABLE {
+			t.Fatalf("group member of %s: %v, want unavailable", r.log.name, err)
+		}
+	}
+	s.mu.Lock()
+	got := len(s.events["b"])
+	s.mu.Unlock()
+	if got != 0 || b.Committed() != 0 {
+		t.Fatalf("log b has %d events (committed %d): the group was half applied", got, b.Committed())
+	}
+	b.Lock()
+	eng, err := b.Engine()
+	b.Unlock()
+	if err != nil || eng.seq != 0 {
+		t.Fatalf("b's engine after the failed group: seq %d, %v (want reloaded at 0)", eng.seq, err)
+	}
+}

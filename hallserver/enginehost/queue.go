@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"onedoor/hallserver/hall"
@@ -37,14 +38,25 @@ type hallLog = Log[*queue.Engine, queue.Change, hall.Event, any]
 // halls, publish after the commit, a failed commit reloads the halls involved. Nothing is
 // acknowledged or published before it is durable.
 type Queue struct {
-	campus hall.Campus
-	loc    *time.Location
-	now    func() time.Time
-	log    *slog.Logger
-	halls  map[string]hall.Hall // fixed after NewQueue
-	store  QueueStore
-	fp     Failpoint
-	host   *Host[*queue.Engine, queue.Change, hall.Event, any]
+	// cfgMu guards campus, version and halls, which a campus change replaces (campus.go).
+	cfgMu   sync.RWMutex
+	campus  hall.Campus
+	version uint64
+	halls   map[string]hall.Hall
+	// starting are the halls of a campus change being applied: their logs exist, they are
+	// reachable once it is committed.
+	starting map[string]hall.Hall
+	// applyMu serialises campus changes; onCampus are told of each one (campus.go).
+	applyMu  sync.Mutex
+	onCampus []func(hall.Campus)
+	checks   []func(context.Context, hall.Campus) []*hall.Error
+
+	loc   *time.Location
+	now   func() time.Time
+	log   *slog.Logger
+	store QueueStore
+	fp    Failpoint
+	host  *Host[*queue.Engine, queue.Change, hall.Event, any]
 }
 
 // Stats returns the committer's figures (batches, changes, batch sizes).
@@ -63,6 +75,10 @@ func WithLogger(l *slog.Logger) QueueOption {
 	}
 }
 
+// WithCampusVersion sets the version of the campus the Queue starts with (the stored one's; 0
+// when the store keeps none).
+func WithCampusVersion(v uint64) QueueOption { return func(q *Queue) { q.version = v } }
+
 // WithFailpoint sets the fault injection hook (tests).
 func WithFailpoint(fp Failpoint) QueueOption { return func(q *Queue) { q.fp = fp } }
 
@@ -80,7 +96,7 @@ func NewQueue(ctx context.Context, store QueueStore, campus hall.Campus, now fun
 	if now == nil {
 		now = time.Now
 	}
-	q := &Queue{store: store, campus: campus, loc: loc, now: now, halls: map[string]hall.Hall{}, log: slog.New(slog.DiscardHandler)}
+	q := &Queue{store: store, campus: campus, loc: loc, now: now, halls: map[string]hall.Hall{}, starting: map[string]hall.Hall{}, log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		o(q)
 	}
@@ -116,7 +132,12 @@ func (q *Queue) load(code string) (*queue.Engine, uint64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	h := q.halls[code]
+	q.cfgMu.RLock()
+	h, ok := q.halls[code]
+	if !ok {
+		h = q.starting[code]
+	}
+	q.cfgMu.RUnlock()
 	if !hasMeta {
 		return queue.New(h, q.loc), meta.Seq, nil
 	}
@@ -137,11 +158,14 @@ func (q *Queue) enqueued(code string, ch queue.Change) {
 
 // hall returns the hall's log and configuration.
 func (q *Queue) hall(code string) (*hallLog, hall.Hall, error) {
+	q.cfgMu.RLock()
+	h, configured := q.halls[code]
+	q.cfgMu.RUnlock()
 	l, ok := q.host.Log(code)
-	if !ok {
+	if !ok || !configured {
 		return nil, hall.Hall{}, hall.Errorf(hall.ENOTFOUND, "hall", "no hall %q", code)
 	}
-	return l, q.halls[code], nil
+	return l, h, nil
 }
 
 // Close stops the tick loop, commits every change already handed to the committer, stops it and
@@ -154,7 +178,10 @@ func (q *Queue) Close() error {
 // Tick runs every hall's time rules now (the day reset at local midnight) and waits until their
 // changes are durable. The tick loop runs them every TickInterval; tests call it directly.
 func (q *Queue) Tick(ctx context.Context) error {
-	for _, h := range q.campus.Halls {
+	q.cfgMu.RLock()
+	halls := q.campus.Halls
+	q.cfgMu.RUnlock()
+	for _, h := range halls {
 		l, _ := q.host.Log(h.Code)
 		if err := l.Tick(ctx); err != nil {
 			return err

@@ -117,8 +117,8 @@ func mergeReceived(final []*hall.Case, open []*hall.Case) []*hall.Case {
 
 // loc is the campus time zone of the case calendar.
 func (s *Cases) loc() *time.Location {
-	if s.cfg.Calendar != nil && s.cfg.Calendar.Loc != nil {
-		return s.cfg.Calendar.Loc
+	if cal := s.Calendar(); cal != nil && cal.Loc != nil {
+		return cal.Loc
 	}
 	return time.UTC
 }

@@ -22,6 +22,9 @@ type Error struct {
 	Code    string
 	Field   string
 	Message string
+	// Details, when set, are every problem of the input, each with its own field (an invalid
+	// campus lists them all); the error's own field and message are the first one's.
+	Details []*Error
 }
 
 // Error implements error.

@@ -20,7 +20,10 @@ const (
 	EventCancelled   EventType = "ticket.cancelled"
 	EventCounter     EventType = "counter.state"
 	EventDayReset    EventType = "hall.day_reset"
-	EventDevice      EventType = "device.status"
+	// EventCampusChanged: the hall's configuration (services, counters, profiles) or the campus
+	// around it changed; kiosks and displays fetch the hall again and redraw.
+	EventCampusChanged EventType = "campus.changed"
+	EventDevice        EventType = "device.status"
 	// EventDeviceAlert is a device alert raised or cleared (Event.Alert, its State says which).
 	// Only staff of the hall see its details; the public stream gets the bare event.
 	EventDeviceAlert EventType = "device.alert"

@@ -4,6 +4,8 @@
 package hall
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"time"
@@ -140,94 +142,161 @@ var (
 	serviceRE = regexp.MustCompile(`^[A-Z]$`)
 )
 
-// Validate checks a campus configuration and reports the first problem with its path.
+// Validate checks a campus configuration. It reports every problem (Problems), as one EINVALID
+// error whose Details list them with their paths; the error's own field and message are the
+// first problem's.
 func (c *Campus) Validate() error {
-	if _, err := c.Location(); err != nil {
-		return Errorf(EINVALID, "timeZone", "%v", err)
+	ps := c.Problems()
+	if len(ps) == 0 {
+		return nil
 	}
-	if len(c.Halls) == 0 {
-		return Errorf(EINVALID, "halls", "campus has no halls")
+	e := *ps[0]
+	if len(ps) > 1 {
+		e.Message = fmt.Sprintf("%s (and %d more problems)", e.Message, len(ps)-1)
+	}
+	e.Details = ps
+	return &e
+}
+
+// Limits of a campus configuration: what an administrator's change can make the server hold (a
+// log and its buckets per hall).
+const (
+	MaxHalls        = 100
+	MaxDepartments  = 500
+	MaxCalendarDays = 2000 // holidays and exchanged working days together
+)
+
+// Problems returns every problem of a campus configuration, each an EINVALID error naming its
+// field by path (e.g. "halls[1].counters[0].services[2]"), in the order of the document.
+func (c *Campus) Problems() []*Error {
+	var out []*Error
+	add := func(field, format string, args ...any) {
+		out = append(out, Errorf(EINVALID, field, format, args...))
+	}
+	addErr := func(err error) {
+		if err == nil {
+			return
+		}
+		var e *Error
+		if errors.As(err, &e) {
+			out = append(out, e)
+		} else {
+			add("", "%v", err)
+		}
+	}
+	if _, err := c.Location(); err != nil {
+		add("timeZone", "%v", err)
 	}
 	if c.Calendar != nil {
-		for field, days := range map[string][]string{"calendar.holidays": c.Calendar.Holidays, "calendar.workdays": c.Calendar.Workdays} {
-			for i, d := range days {
+		for _, f := range []struct {
+			field string
+			days  []string
+		}{{"calendar.holidays", c.Calendar.Holidays}, {"calendar.workdays", c.Calendar.Workdays}} {
+			for i, d := range f.days {
 				if _, err := time.Parse("2006-01-02", d); err != nil {
-					return Errorf(EINVALID, fmt.Sprintf("%s[%d]", field, i), "date %q must be YYYY-MM-DD", d)
+					add(fmt.Sprintf("%s[%d]", f.field, i), "date %q must be YYYY-MM-DD", d)
 				}
 			}
 		}
 	}
 	depts := map[string]bool{}
 	for i, d := range c.Departments {
+		p := fmt.Sprintf("departments[%d]", i)
 		if !codeRE.MatchString(d.Code) {
-			return Errorf(EINVALID, fmt.Sprintf("departments[%d].code", i), "department code %q must be lower-case letters, digits or '-'", d.Code)
-		}
-		if depts[d.Code] {
-			return Errorf(EINVALID, fmt.Sprintf("departments[%d].code", i), "department %q defined twice", d.Code)
+			add(p+".code", "department code %q must be lower-case letters, digits or '-'", d.Code)
+		} else if depts[d.Code] {
+			add(p+".code", "department %q defined twice", d.Code)
 		}
 		depts[d.Code] = true
+		if d.Name.Zh == "" && d.Name.En == "" {
+			add(p+".name", "department %q has no name", d.Code)
+		}
+	}
+	if len(c.Halls) == 0 {
+		add("halls", "campus has no halls")
+	}
+	if len(c.Halls) > MaxHalls {
+		add("halls", "a campus has at most %d halls, not %d", MaxHalls, len(c.Halls))
+	}
+	if len(c.Departments) > MaxDepartments {
+		add("departments", "a campus has at most %d departments, not %d", MaxDepartments, len(c.Departments))
+	}
+	if c.Calendar != nil && len(c.Calendar.Holidays)+len(c.Calendar.Workdays) > MaxCalendarDays {
+		add("calendar", "the calendar lists at most %d days", MaxCalendarDays)
 	}
 	halls := map[string]bool{}
 	for i, h := range c.Halls {
 		p := fmt.Sprintf("halls[%d]", i)
 		if !codeRE.MatchString(h.Code) {
-			return Errorf(EINVALID, p+".code", "hall code %q must be lower-case letters, digits or '-'", h.Code)
-		}
-		if halls[h.Code] {
-			return Errorf(EINVALID, p+".code", "hall %q defined twice", h.Code)
+			add(p+".code", "hall code %q must be lower-case letters, digits or '-'", h.Code)
+		} else if halls[h.Code] {
+			add(p+".code", "hall %q defined twice", h.Code)
 		}
 		halls[h.Code] = true
 		if h.Name.Zh == "" && h.Name.En == "" {
-			return Errorf(EINVALID, p+".name", "hall %q has no name", h.Code)
+			add(p+".name", "hall %q has no name", h.Code)
 		}
 		if len(h.Services) == 0 {
-			return Errorf(EINVALID, p+".services", "hall %q has no services", h.Code)
+			add(p+".services", "hall %q has no services", h.Code)
 		}
-		if err := ValidateHours(p+".hours", h.Hours); err != nil {
-			return err
-		}
+		addErr(ValidateHours(p+".hours", h.Hours))
 		svcs := map[string]bool{}
 		for j, s := range h.Services {
 			sp := fmt.Sprintf("%s.services[%d]", p, j)
 			if !serviceRE.MatchString(s.Code) {
-				return Errorf(EINVALID, sp+".code", "service code %q must be one capital letter (the ticket prefix)", s.Code)
-			}
-			if svcs[s.Code] {
-				return Errorf(EINVALID, sp+".code", "service %q defined twice in hall %q", s.Code, h.Code)
+				add(sp+".code", "service code %q must be one capital letter (the ticket prefix)", s.Code)
+			} else if svcs[s.Code] {
+				add(sp+".code", "service %q defined twice in hall %q", s.Code, h.Code)
 			}
 			svcs[s.Code] = true
+			if s.Name.Zh == "" && s.Name.En == "" {
+				add(sp+".name", "service %q has no name", s.Code)
+			}
 			if s.AvgMinutes <= 0 {
-				return Errorf(EINVALID, sp+".avgMinutes", "service %q needs avgMinutes > 0", s.Code)
+				add(sp+".avgMinutes", "service %q needs avgMinutes > 0", s.Code)
 			}
 			if s.Department != "" && !depts[s.Department] {
-				return Errorf(EINVALID, sp+".department", "service %q names unknown department %q", s.Code, s.Department)
+				add(sp+".department", "service %q names unknown department %q", s.Code, s.Department)
 			}
-			if err := ValidateHours(sp+".hours", s.Hours); err != nil {
-				return err
-			}
+			addErr(ValidateHours(sp+".hours", s.Hours))
 		}
 		if len(h.Counters) == 0 {
-			return Errorf(EINVALID, p+".counters", "hall %q has no counters", h.Code)
+			add(p+".counters", "hall %q has no counters", h.Code)
 		}
 		ctrs := map[int]bool{}
 		for j, k := range h.Counters {
 			kp := fmt.Sprintf("%s.counters[%d]", p, j)
 			if k.Number <= 0 || k.Number > 999 {
-				return Errorf(EINVALID, kp+".number", "counter number %d must be 1..999", k.Number)
-			}
-			if ctrs[k.Number] {
-				return Errorf(EINVALID, kp+".number", "counter %d defined twice in hall %q", k.Number, h.Code)
+				add(kp+".number", "counter number %d must be 1..999", k.Number)
+			} else if ctrs[k.Number] {
+				add(kp+".number", "counter %d defined twice in hall %q", k.Number, h.Code)
 			}
 			ctrs[k.Number] = true
 			if len(k.Services) == 0 {
-				return Errorf(EINVALID, kp+".services", "counter %d serves no service", k.Number)
+				add(kp+".services", "counter %d serves no service", k.Number)
 			}
-			for _, s := range k.Services {
-				if !svcs[s] {
-					return Errorf(EINVALID, kp+".services", "counter %d serves unknown service %q", k.Number, s)
+			seen := map[string]bool{}
+			for m, s := range k.Services {
+				switch {
+				case !svcs[s]:
+					add(fmt.Sprintf("%s.services[%d]", kp, m), "counter %d serves unknown service %q", k.Number, s)
+				case seen[s]:
+					add(fmt.Sprintf("%s.services[%d]", kp, m), "counter %d lists service %q twice", k.Number, s)
 				}
+				seen[s] = true
 			}
 		}
 	}
-	return nil
+	return out
+}
+
+// CampusService is the campus configuration as it lives in the store, with a version: read it,
+// and change it while the server runs (issue 13, "live configuration").
+type CampusService interface {
+	// Campus returns the current campus and its version (an opaque string).
+	Campus() (Campus, string)
+	// ApplyCampus makes c the current campus when version is the current one and returns the
+	// new version. Errors change nothing: EUNPROCESSABLE with every problem in the error's
+	// Details, ECONFLICT for a stale version, EUNAVAILABLE when it could not be stored.
+	ApplyCampus(ctx context.Context, c Campus, version, actor string) (string, error)
 }

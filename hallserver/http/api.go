@@ -43,7 +43,7 @@ func toTicketJSON(t *hall.Ticket) wire.Ticket {
 // lookupHall returns the hall named in the path, ENOTFOUND when there is none.
 func (s *Server) lookupHall(r *http.Request) (*hall.Hall, error) {
 	code := r.PathValue("hall")
-	h, ok := s.cfg.Campus.Hall(code)
+	h, ok := s.campus().Hall(code)
 	if !ok {
 		return nil, hall.Errorf(hall.ENOTFOUND, "hall", "no hall %q", code)
 	}
@@ -78,8 +78,9 @@ func counterDenied(p *hall.Principal, code string) string {
 
 func (s *Server) handleHalls(w http.ResponseWriter, r *http.Request) {
 	out := wire.HallList{Halls: []wire.Hall{}}
-	for i := range s.cfg.Campus.Halls {
-		out.Halls = append(out.Halls, toHallJSON(&s.cfg.Campus.Halls[i]))
+	c := s.campus()
+	for i := range c.Halls {
+		out.Halls = append(out.Halls, toHallJSON(&c.Halls[i]))
 	}
 	writeJSON(w, http.StatusOK, out)
 }

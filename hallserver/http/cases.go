@@ -124,7 +124,7 @@ func (s *Server) handleForgetRoutes(w http.ResponseWriter, r *http.Request) {
 
 // departmentName returns the campus's name of a department (the code when it has none).
 func (s *Server) departmentName(code string) hall.Text {
-	if d, ok := s.cfg.Campus.Department(code); ok {
+	if d, ok := s.campus().Department(code); ok {
 		return d.Name
 	}
 	return hall.Text{Zh: code, En: code}
@@ -205,7 +205,7 @@ func (s *Server) handleOpenCase(w http.ResponseWriter, r *http.Request) {
 	case len(body.Hall) > 64:
 		err = hall.Errorf(hall.EINVALID, "hall", "hall is longer than 64 characters")
 	case body.Hall != "":
-		if _, ok := s.cfg.Campus.Hall(body.Hall); !ok {
+		if _, ok := s.campus().Hall(body.Hall); !ok {
 			err = hall.Errorf(hall.ENOTFOUND, "hall", "no hall %q", body.Hall)
 		}
 	}
@@ -334,7 +334,7 @@ func parseWhen(v, field string, loc *time.Location, end bool) (time.Time, error)
 }
 
 func (s *Server) campusLoc() *time.Location {
-	if loc, err := s.cfg.Campus.Location(); err == nil {
+	if loc, err := s.campus().Location(); err == nil {
 		return loc
 	}
 	return time.UTC

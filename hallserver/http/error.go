@@ -63,7 +63,14 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			msg, field = "internal error", ""
 		}
 	}
-	writeJSON(w, status, wire.ErrorBody{Error: wire.ErrorDetail{Code: code, Message: msg, Field: field}})
+	d := wire.ErrorDetail{Code: code, Message: msg, Field: field}
+	var he *hall.Error
+	if status < 500 && errors.As(err, &he) {
+		for _, x := range he.Details {
+			d.Errors = append(d.Errors, wire.ErrorDetail{Code: x.Code, Message: x.Message, Field: x.Field})
+		}
+	}
+	writeJSON(w, status, wire.ErrorBody{Error: d})
 }
 
 // writeJSON sends v as JSON with the status.
@@ -95,6 +102,11 @@ var jsonBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // syntax errors and wrong types are EINVALID errors naming the problem (and the field when known);
 // a body over maxBody is ETOOLARGE. An empty body is accepted only when optional is true.
 func decodeJSON(w http.ResponseWriter, r *http.Request, dst any, optional bool) error {
+	return decodeJSONMax(w, r, dst, optional, maxBody)
+}
+
+// decodeJSONMax is decodeJSON with another size limit (a whole campus is larger than maxBody).
+func decodeJSONMax(w http.ResponseWriter, r *http.Request, dst any, optional bool, maxBody int64) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()

@@ -26,7 +26,7 @@ type stateGauges struct {
 // registerStateGauges adds the state gauges to the server's registry and shows every hall's
 // stream client gauge at 0 before its first client.
 func (s *Server) registerStateGauges() {
-	for _, h := range s.cfg.Campus.Halls {
+	for _, h := range s.campus().Halls {
 		s.metrics.subscribers.WithLabelValues(h.Code)
 	}
 	s.reg.MustRegister(&stateGauges{
@@ -52,7 +52,7 @@ func (g *stateGauges) Describe(ch chan<- *prometheus.Desc) {
 func (g *stateGauges) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), gaugeTimeout)
 	defer cancel()
-	for _, h := range g.s.cfg.Campus.Halls {
+	for _, h := range g.s.campus().Halls {
 		snap, err := g.s.cfg.Queue.Snapshot(ctx, h.Code)
 		if err != nil {
 			g.s.log.Warn("metrics: snapshot", "hall", h.Code, "err", err)
@@ -89,7 +89,7 @@ func (g *stateGauges) Collect(ch chan<- prometheus.Metric) {
 	}
 	now := g.s.now()
 	backlog, late := map[string]int{}, map[string]int{}
-	for _, d := range g.s.cfg.Campus.Departments {
+	for _, d := range g.s.campus().Departments {
 		backlog[d.Code], late[d.Code] = 0, 0
 	}
 	for i := range open {

@@ -54,7 +54,7 @@ func (s *Server) hallStreamLog(hallCode string) streamLog[hall.Event] {
 // once; notices and device reports are rare and shown at once too.
 func lazyHallEvent(ev *hall.Event) bool {
 	switch ev.Type {
-	case hall.EventCalled, hall.EventRecalled, hall.EventNotice, hall.EventNoticeGone, hall.EventDevice, hall.EventDeviceAlert:
+	case hall.EventCalled, hall.EventRecalled, hall.EventNotice, hall.EventNoticeGone, hall.EventDevice, hall.EventDeviceAlert, hall.EventCampusChanged:
 		return false
 	}
 	return true

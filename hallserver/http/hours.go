@@ -14,24 +14,29 @@ import (
 // campus zone) from the campus's hours and calendar (hall.Schedule), so kiosks, phones and
 // displays say "暂无窗口办理 · 08:30 开始办理" instead of a wait in minutes.
 
-// hoursIndex holds the schedule of every service of every hall, built on first use.
+// hoursIndex holds the schedule of every service of every hall, built on first use and again
+// after each campus change (by version).
 type hoursIndex struct {
-	once sync.Once
-	by   map[string]hall.Schedule // "hall/service"
+	mu      sync.Mutex
+	version string
+	by      map[string]hall.Schedule // "hall/service"
 }
 
 // schedule returns the opening hours of a service of a hall (the zero Schedule when none are
 // configured).
 func (s *Server) schedule(hallCode, service string) hall.Schedule {
-	s.hours.once.Do(func() {
-		s.hours.by = map[string]hall.Schedule{}
-		cal, err := cases.CampusCalendar(&s.cfg.Campus)
+	c, version := s.campusVersion()
+	s.hours.mu.Lock()
+	defer s.hours.mu.Unlock()
+	if s.hours.by == nil || s.hours.version != version {
+		s.hours.by, s.hours.version = map[string]hall.Schedule{}, version
+		cal, err := cases.CampusCalendar(c)
 		if err != nil {
 			s.log.Error("opening hours: campus calendar", "err", err)
-			return
+			return hall.Schedule{}
 		}
-		for i := range s.cfg.Campus.Halls {
-			h := &s.cfg.Campus.Halls[i]
+		for i := range c.Halls {
+			h := &c.Halls[i]
 			for _, sv := range h.Services {
 				sch, err := hall.NewSchedule(h.ServiceHours(sv.Code), cal.Loc, cal)
 				if err != nil { // Campus.Validate refuses such a file: not reached with a loaded campus
@@ -41,7 +46,7 @@ func (s *Server) schedule(hallCode, service string) hall.Schedule {
 				s.hours.by[h.Code+"/"+sv.Code] = sch
 			}
 		}
-	})
+	}
 	return s.hours.by[hallCode+"/"+service]
 }
 

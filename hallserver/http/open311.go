@@ -35,7 +35,7 @@ func (s *Server) handleUnmatched(pattern string, h http.HandlerFunc) {
 // which cases a staff member sees.
 type open311Host struct{ s *Server }
 
-func (h open311Host) Name() hall.Text                      { return h.s.cfg.Campus.Name }
+func (h open311Host) Name() hall.Text                      { return h.s.campus().Name }
 func (h open311Host) DepartmentName(code string) hall.Text { return h.s.departmentName(code) }
 func (h open311Host) Location() *time.Location             { return h.s.campusLoc() }
 

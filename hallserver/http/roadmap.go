@@ -181,7 +181,7 @@ func (s *Server) handleRoadmapPage(w http.ResponseWriter, r *http.Request) {
 	d := struct {
 		Campus hall.Text
 		Items  []roadmapRow
-	}{Campus: s.cfg.Campus.Name, Items: rows}
+	}{Campus: s.campus().Name, Items: rows}
 	if err := s.page.ExecuteTemplate(w, "roadmap.html", d); err != nil {
 		s.log.Error("render roadmap page", "err", err)
 	}

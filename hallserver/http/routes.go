@@ -121,6 +121,8 @@ func (s *Server) routeTable() []resource {
 		}},
 		{name: "admin", routes: []route{
 			{"GET", "/api/v1/admin/backup", authAdmin, s.handleBackup},
+			{"GET", "/api/v1/admin/campus", authAdmin, s.handleGetCampus},
+			{"PUT", "/api/v1/admin/campus", authAdmin, s.handlePutCampus},
 			{"GET", "/api/v1/admin/staff", authAdmin, s.handleListStaff},
 			{"POST", "/api/v1/admin/staff", authAdmin, s.handleAddStaff},
 			{"PATCH", "/api/v1/admin/staff/{username}", authAdmin, s.handlePatchStaff},

@@ -36,7 +36,12 @@ type Config struct {
 	Queue  hall.QueueService
 	Events hall.EventLog
 	Auth   hall.AuthService
+	// Campus is the campus when CampusLive is nil (tests, a fixed campus); with CampusLive the
+	// server reads the current campus from it at every use (Server.campus).
 	Campus hall.Campus
+	// CampusLive is the campus as it lives in the store, changed by PUT /api/v1/admin/campus
+	// (campus.go); nil: Campus is fixed and the admin campus routes answer 503.
+	CampusLive hall.CampusService
 	// PublicURL is the base of the follow links printed on tickets, e.g. http://127.0.0.1:8080.
 	PublicURL string
 	// Logger receives request errors; nil discards them.
@@ -172,12 +177,8 @@ func NewServer(cfg Config) *Server {
 	if s.cfg.streamPing <= 0 {
 		s.cfg.streamPing = pingPeriod
 	}
-	halls := make([]string, 0, len(cfg.Campus.Halls))
-	for _, h := range cfg.Campus.Halls {
-		halls = append(halls, h.Code)
-	}
 	s.caseSvc = cases.NewService(cases.ServiceConfig{Cases: cfg.Cases, Topics: cfg.Topics, LongList: cfg.LongList, Notices: cfg.Queue,
-		Halls: halls, Now: s.now, Log: s.log})
+		HallCodes: s.hallCodes, Now: s.now, Log: s.log})
 	s.logins.now = s.now
 	s.metrics = newMetrics(s.reg)
 	s.registerStorageMetrics()
@@ -186,6 +187,32 @@ func NewServer(cfg Config) *Server {
 
 	s.registerRoutes()
 	return s
+}
+
+// campus returns the campus the server runs with now: CampusLive's current one, or the fixed
+// Config.Campus. Never change what it points to (it is shared).
+func (s *Server) campus() *hall.Campus {
+	c, _ := s.campusVersion()
+	return c
+}
+
+// campusVersion is campus with its version ("" for a fixed campus).
+func (s *Server) campusVersion() (*hall.Campus, string) {
+	if s.cfg.CampusLive != nil {
+		c, v := s.cfg.CampusLive.Campus()
+		return &c, v
+	}
+	return &s.cfg.Campus, ""
+}
+
+// hallCodes returns the codes of the campus's halls now.
+func (s *Server) hallCodes() []string {
+	c := s.campus()
+	out := make([]string, 0, len(c.Halls))
+	for _, h := range c.Halls {
+		out = append(out, h.Code)
+	}
+	return out
 }
 
 // now returns the current time by the configured clock: every date and time the server

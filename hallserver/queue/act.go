@@ -40,6 +40,12 @@ func (e *Engine) Act(now time.Time, a hall.CounterAction) (*hall.Ticket, Change,
 			return nil, hall.Errorf(hall.ENOTFOUND, "counter", "hall %s has no counter %d", e.h.Code, a.Counter)
 		}
 		c := &e.counters[ci]
+		if e.isRetiredCounter(c.Number) {
+			switch a.Action {
+			case hall.ActOpen, hall.ActCallNext, hall.ActCall, hall.ActResume, hall.ActReinstate:
+				return nil, hall.Errorf(hall.ECONFLICT, "counter", "counter %d was removed from hall %s: it only finishes its current ticket", c.Number, e.h.Code)
+			}
+		}
 		switch a.Action {
 		case hall.ActOpen, hall.ActPause, hall.ActClose:
 			return nil, e.setState(now, c, a)
@@ -509,14 +515,14 @@ func (e *Engine) transfer(now time.Time, c *hall.Counter, a hall.CounterAction) 
 		return nil, hall.Errorf(hall.EINVALID, "toService", "transfer needs toService or toCounter")
 	}
 	if a.ToService != "" {
-		if _, ok := e.svcs[a.ToService]; !ok {
+		if _, ok := e.svcs[a.ToService]; !ok || e.retired[a.ToService] {
 			return nil, hall.Errorf(hall.ENOTFOUND, "toService", "hall %s has no service %q", e.h.Code, a.ToService)
 		}
 	}
 	var target *hall.Counter
 	if a.ToCounter != 0 {
 		ti := e.counterIndex(a.ToCounter)
-		if ti < 0 {
+		if ti < 0 || e.isRetiredCounter(a.ToCounter) {
 			return nil, hall.Errorf(hall.ENOTFOUND, "toCounter", "hall %s has no counter %d", e.h.Code, a.ToCounter)
 		}
 		target = &e.counters[ti]

@@ -166,6 +166,11 @@ type Meta struct {
 	LastOrder int64 `json:"lastOrder,omitempty"`
 	// ResetSeq is the seq of the last hall.day_reset event (0 before the first one).
 	ResetSeq uint64 `json:"resetSeq,omitempty"`
+	// Retired are the services removed from the hall's configuration that still have open
+	// tickets, and RetiredCounters the counters removed while holding a ticket
+	// (reconfigure.go).
+	Retired         []hall.Service `json:"retired,omitempty"`
+	RetiredCounters []int          `json:"retiredCounters,omitempty"`
 }
 
 // ClockStep reports that a command's clock read earlier than the previous command's: the clock
@@ -214,6 +219,10 @@ type Engine struct {
 	cday     string             // local day of clock ("" when clock is zero)
 	order    int64              // last Order handed out
 	resetSeq uint64             // seq of the last day reset
+	// retired are services kept only for their open tickets; goneCounters counters removed
+	// from the configuration that finish their ticket (reconfigure.go).
+	retired      map[string]bool
+	goneCounters map[int]bool
 
 	// byNumber holds the tickets of the business day only: a ticket kept at a counter across
 	// the day reset is found by ID (its number may be issued again today).
@@ -273,6 +282,14 @@ func Restore(h hall.Hall, loc *time.Location, meta Meta, open []hall.Ticket) (*E
 		byToken:  map[string]string{},
 		queues:   map[string][]*hall.Ticket{},
 	}
+	e.retired, e.goneCounters = map[string]bool{}, map[int]bool{}
+	for _, s := range meta.Retired {
+		if _, ok := h.Service(s.Code); !ok {
+			h.Services = append(slices.Clip(h.Services), s)
+			e.retired[s.Code] = true
+		}
+	}
+	e.h = h
 	for i, s := range h.Services {
 		e.svcs[s.Code] = i
 	}
@@ -304,8 +321,21 @@ func Restore(h hall.Hall, loc *time.Location, meta Meta, open []hall.Ticket) (*E
 				c.State = o.State
 			}
 			c.Current, c.Staff = o.Current, o.Staff
+			for _, s := range o.Services {
+				if e.retired[s] && !slices.Contains(c.Services, s) {
+					c.Services = append(c.Services, s)
+				}
+			}
 		}
 		e.counters = append(e.counters, c)
+	}
+	for _, n := range meta.RetiredCounters {
+		if o, ok := old[n]; ok && o.Current != "" {
+			if _, configured := h.Counter(n); !configured {
+				e.counters = append(e.counters, o)
+				e.goneCounters[n] = true
+			}
+		}
 	}
 	for i := range open {
 		t := open[i]
@@ -367,6 +397,7 @@ func Restore(h hall.Hall, loc *time.Location, meta Meta, open []hall.Ticket) (*E
 			}
 		}
 	}
+	e.pruneRetired()
 	return e, nil
 }
 
@@ -414,6 +445,7 @@ func (e *Engine) Meta() Meta {
 		LastOrder:   e.order,
 		ResetSeq:    e.resetSeq,
 	}
+	m.Retired, m.RetiredCounters = e.retiredMeta()
 	if m.RecentCalls == nil {
 		m.RecentCalls = []hall.Call{}
 	}
@@ -565,6 +597,14 @@ func (e *Engine) clone() *Engine {
 	}
 	c.counters = slices.Clone(e.counters)
 	c.recent = slices.Clone(e.recent)
+	c.retired = map[string]bool{}
+	for k, v := range e.retired {
+		c.retired[k] = v
+	}
+	c.goneCounters = map[int]bool{}
+	for k, v := range e.goneCounters {
+		c.goneCounters[k] = v
+	}
 	c.tickets = map[string]*hall.Ticket{}
 	c.byNumber = map[string]string{}
 	c.byToken = map[string]string{}
@@ -697,6 +737,7 @@ func (e *Engine) run(now time.Time, cmd func(final map[string]*hall.Ticket) (*ha
 		back = &ClockStep{From: prevClock, To: wall, Day: e.day}
 	}
 	e.clock, e.cday = wall, day
+	e.pruneRetired()
 	ch := e.commit(final)
 	if back != nil {
 		ch.ClockBack = back
@@ -743,6 +784,9 @@ func (e *Engine) Issue(now time.Time, req hall.IssueRequest, id, token string) (
 	var issued *hall.Issued
 	_, ch, err := e.run(now, func(map[string]*hall.Ticket) (*hall.Ticket, error) {
 		si, ok := e.svcs[req.Service]
+		if ok && e.retired[req.Service] {
+			return nil, hall.Errorf(hall.ENOTFOUND, "service", "service %q was removed from hall %s: it serves only the tickets already issued", req.Service, e.h.Code)
+		}
 		if !ok {
 			if req.Service == "" {
 				return nil, hall.Errorf(hall.EINVALID, "service", "service is required")
@@ -939,6 +983,9 @@ func (e *Engine) Snapshot(now time.Time) hall.Snapshot {
 		s.RecentCalls = []hall.Call{}
 	}
 	for _, svc := range e.h.Services {
+		if e.retired[svc.Code] {
+			continue // removed from the hall: no button, no queue shown (its tickets are still called)
+		}
 		n := len(e.queues[svc.Code])
 		st := hall.ServiceStatus{
 			Code: svc.Code, Name: svc.Name, Waiting: n,

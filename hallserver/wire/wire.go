@@ -19,6 +19,9 @@ const (
 	ETOOMANY  = "too_many_requests" // refused by a rate limit (429)
 	// EUNSUPPORTED is a file (attachment) or body of a type the endpoint does not take (415).
 	EUNSUPPORTED = "unsupported_type"
+	// EPRECONDITION is a change that must say which version it edits (If-Match) and did not
+	// (428).
+	EPRECONDITION = "precondition_required"
 )
 
 // ErrorBody is the JSON shape of every error answer: {"error":{"code","message","field?"}}.
@@ -31,9 +34,24 @@ type ErrorDetail struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	// Errors, when the input had several problems (an invalid campus), lists every one with
+	// its field path; code, message and field above are the first one's.
+	Errors []ErrorDetail `json:"errors,omitempty"`
 }
 
 // HallError returns the error as a *hall.Error with the same code, field and message.
 func (d ErrorDetail) HallError() *hall.Error {
-	return &hall.Error{Code: d.Code, Field: d.Field, Message: d.Message}
+	e := &hall.Error{Code: d.Code, Field: d.Field, Message: d.Message}
+	for _, x := range d.Errors {
+		e.Details = append(e.Details, x.HallError())
+	}
+	return e
+}
+
+// Campus is the campus configuration with its version: the answer of GET and PUT
+// /api/v1/admin/campus, and the body of the PUT (which needs only campus; the version it edits
+// goes in If-Match). Campus has exactly the keys of the campus YAML.
+type Campus struct {
+	Version string      `json:"version,omitempty"`
+	Campus  hall.Campus `json:"campus"`
 }

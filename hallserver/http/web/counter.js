@@ -162,6 +162,7 @@
       if (a.state === "cleared") { delete st.alerts[key]; } else { st.alerts[key] = a; }
       renderAlerts();
     }
+    if (msg.type === "campus.changed") { reloadHall(); return; }
     if (msg.type === "snapshot" || /^(ticket|counter|hall)\./.test(msg.type || "")) { later(); }
   }
 
@@ -183,6 +184,21 @@
       list.appendChild(li);
     });
     show("alerts", keys.length > 0);
+  }
+
+  // reloadHall takes the hall's new services and counters after a live campus change: the
+  // transfer choices and this counter's profile follow without a reload of the page (a counter
+  // removed from the hall keeps its last profile while it finishes its ticket).
+  function reloadHall() {
+    if (!st.hall) { return; }
+    api("GET", base()).then(function (r) {
+      var h = r.body;
+      st.hall = h;
+      st.halls = st.halls.map(function (x) { return x.code === h.code ? h : x; });
+      st.cfg = h.counters.filter(function (c) { return c.number === st.counter; })[0] || st.cfg;
+      fillTransfer();
+      refresh();
+    }, fail);
   }
 
   // ---- rendering ----

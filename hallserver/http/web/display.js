@@ -94,6 +94,14 @@
         .then(function (snap) {
           estTimer = null;
           if (!snap || !st.synced || snap.seq < st.seq) { return; }
+          if (st.reconfigured) {
+            // campus.changed: the hall's services and counters are the snapshot's now.
+            st.reconfigured = false;
+            var missed = applySnapshot(snap);
+            render();
+            missed.forEach(announce);
+            return;
+          }
           (snap.services || []).forEach(function (x) {
             st.services.forEach(function (s) {
               if (s.code !== x.code) { return; }
@@ -324,7 +332,8 @@
         if (msg.seq <= st.seq) { return; }
         if (st.seq > 0 && msg.seq !== st.seq + 1) { ws.close(); return; } // gap: resync with since
         calls = applyEvent(msg);
-        if (msg.waiting || msg.counter) { refreshEstimates(); }
+        if (msg.type === "campus.changed") { st.reconfigured = true; }
+        if (msg.waiting || msg.counter || st.reconfigured) { refreshEstimates(); }
       }
       render();
       calls.forEach(announce);
