@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
 	"onedoor/hallserver/queue"
 )
@@ -37,6 +38,7 @@ type hallLog = Log[*queue.Engine, queue.Change, hall.Event, any]
 type Queue struct {
 	campus hall.Campus
 	loc    *time.Location
+	days   hall.Days // the campus business calendar (opening hours close on its holidays)
 	now    func() time.Time
 	log    *slog.Logger
 	halls  map[string]hall.Hall // fixed after NewQueue
@@ -78,7 +80,11 @@ func NewQueue(ctx context.Context, store QueueStore, campus hall.Campus, now fun
 	if now == nil {
 		now = time.Now
 	}
-	q := &Queue{store: store, campus: campus, loc: loc, now: now, halls: map[string]hall.Hall{}, log: slog.New(slog.DiscardHandler)}
+	cal, err := cases.CampusCalendar(&campus)
+	if err != nil {
+		return nil, fmt.Errorf("queue: campus calendar: %w", err)
+	}
+	q := &Queue{store: store, campus: campus, loc: loc, days: cal, now: now, halls: map[string]hall.Hall{}, log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		o(q)
 	}
@@ -116,9 +122,9 @@ func (q *Queue) load(code string) (*queue.Engine, uint64, error) {
 	}
 	h := q.halls[code]
 	if !hasMeta {
-		return queue.New(h, q.loc), meta.Seq, nil
+		return queue.New(h, q.loc, queue.WithCalendar(q.days)), meta.Seq, nil
 	}
-	eng, err := queue.Restore(h, q.loc, meta, open)
+	eng, err := queue.Restore(h, q.loc, meta, open, queue.WithCalendar(q.days))
 	if err != nil {
 		return nil, 0, fmt.Errorf("restore hall %s: %w", code, err)
 	}

@@ -61,7 +61,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			msg, field = "internal error", ""
 		}
 	}
-	writeJSON(w, status, wire.ErrorBody{Error: wire.ErrorDetail{Code: code, Message: msg, Field: field}})
+	writeJSON(w, status, wire.ErrorBody{Error: wire.ErrorDetail{Code: code, Message: msg, Field: field, OpensAt: hall.ErrorOpensAt(err)}})
 }
 
 // writeJSON sends v as JSON with the status.

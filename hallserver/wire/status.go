@@ -13,7 +13,7 @@ type codeStatus struct {
 }
 
 // statuses is the one table of error codes and their statuses, read both ways.
-func statuses() [12]codeStatus {
+func statuses() [14]codeStatus {
 	return [...]codeStatus{
 		{hall.EINVALID, http.StatusBadRequest},
 		{hall.EUNAUTHORIZED, http.StatusUnauthorized},
@@ -27,6 +27,8 @@ func statuses() [12]codeStatus {
 		{ETOOMANY, http.StatusTooManyRequests},
 		{ETIMEOUT, http.StatusRequestTimeout},
 		{EUNSUPPORTED, http.StatusUnsupportedMediaType},
+		{hall.ESERVICECLOSED, http.StatusConflict},
+		{hall.EQUOTAREACHED, http.StatusConflict},
 	}
 }
 

@@ -10,7 +10,11 @@
 // The stream messages (hall and case streams) and the Open311 bodies live with their own code.
 package wire
 
-import "onedoor/hallserver/hall"
+import (
+	"time"
+
+	"onedoor/hallserver/hall"
+)
 
 // Error codes the HTTP layer adds to the domain codes of package hall (hall.EINVALID…).
 const (
@@ -31,9 +35,12 @@ type ErrorDetail struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	// OpensAt, on service_closed and quota_reached, is when the service issues tickets again
+	// (RFC 3339 in the campus zone); omitted when it will not (its season is over).
+	OpensAt *time.Time `json:"opensAt,omitempty"`
 }
 
-// HallError returns the error as a *hall.Error with the same code, field and message.
+// HallError returns the error as a *hall.Error with the same code, field, message and opensAt.
 func (d ErrorDetail) HallError() *hall.Error {
-	return &hall.Error{Code: d.Code, Field: d.Field, Message: d.Message}
+	return &hall.Error{Code: d.Code, Field: d.Field, Message: d.Message, OpensAt: d.OpensAt}
 }
