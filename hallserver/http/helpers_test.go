@@ -67,6 +67,8 @@ type env struct {
 	trusted []netip.Prefix
 	// config, when set, changes the server's configuration before it starts.
 	config func(*Config)
+	// qnow, when set, is the queue engine's clock (the wall clock otherwise).
+	qnow func() time.Time
 }
 
 type envOption func(*env)
@@ -92,7 +94,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := bolt.NewQueue(context.Background(), db, e.campus, nil)
+	q, err := bolt.NewQueue(context.Background(), db, e.campus, e.qnow)
 	if err != nil {
 		db.Close()
 		t.Fatal(err)
