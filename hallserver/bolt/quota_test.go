@@ -61,7 +61,7 @@ func TestQuotaExactUnderConcurrentKiosksAndRestart(t *testing.T) {
 	if st := snap.Services[1]; st.Closed != hall.EQUOTAREACHED || st.Remaining == nil || *st.Remaining != 0 {
 		t.Errorf("snapshot after restart: %+v", st)
 	}
-	e.issue("h1", "A") // A has no quota
+	e.issue("h1", "A")        // A has no quota
 	e.clk.Add(15 * time.Hour) // 2026-03-03 01:00 local
 	if iss := e.issue("h1", "B"); iss.Ticket.Number != "B001" {
 		t.Errorf("first B of the next day: %s", iss.Ticket.Number)

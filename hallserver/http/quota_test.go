@@ -16,7 +16,7 @@ type settable struct {
 	t  time.Time
 }
 
-func (c *settable) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *settable) now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *settable) set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 // withLimits gives the teachers hall office hours (enforced), a quota of 2 on J, a seasonal
