@@ -2,6 +2,8 @@ package hall
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -163,6 +165,19 @@ func (g Gate) Check(now time.Time, issued int) Availability {
 	return a
 }
 
+// IssuingLabels are the words that say whether a service issues tickets: by the Closed reason
+// (service_closed, quota_reached), "remaining" ({n} tickets left today) and "season" (the
+// seasonal mark, {month} {day} {mon} of its last day). SeasonText writes "season" for the kiosk
+// and the hall information; the counter console gets the table through labels.go ("issuing").
+func IssuingLabels() map[string]Text {
+	return map[string]Text{
+		ESERVICECLOSED: {Zh: "暂停取号", En: "Not issuing numbers now"},
+		EQUOTAREACHED:  {Zh: "今日号已取完", En: "No more numbers today"},
+		"remaining":    {Zh: "今日余号 {n}", En: "{n} left today"},
+		"season":       {Zh: "限时开放至{month}月{day}日", En: "Limited period until {day} {mon}"},
+	}
+}
+
 // SeasonText says a seasonal service's range for people: "限时开放至1月15日" / "Limited period
 // until 15 Jan" (the zero Text without an end date).
 func SeasonText(until string) Text {
@@ -170,5 +185,7 @@ func SeasonText(until string) Text {
 	if err != nil {
 		return Text{}
 	}
-	return Text{Zh: fmt.Sprintf("限时开放至%d月%d日", int(d.Month()), d.Day()), En: "Limited period until " + d.Format("2 Jan")}
+	r := strings.NewReplacer("{month}", strconv.Itoa(int(d.Month())), "{day}", strconv.Itoa(d.Day()), "{mon}", d.Format("Jan"))
+	l := IssuingLabels()["season"]
+	return Text{Zh: r.Replace(l.Zh), En: r.Replace(l.En)}
 }

@@ -45,6 +45,10 @@ type labelCatalogue struct {
 	// "date"; {time} {month} {day} {mon} filled in by OneDoor.opensText): the follow page and the
 	// display. The words are hall.OpensLabels, the ones the kiosk and the Fyne display print.
 	Opens map[string]hall.Text `json:"opens,omitempty"`
+	// Issuing says whether a service issues tickets (hall.IssuingLabels: by the snapshot's
+	// closed reason, "remaining" with {n}, "season" with {month} {day} {mon}): the counter
+	// console's line per service.
+	Issuing map[string]hall.Text `json:"issuing,omitempty"`
 }
 
 // deptPlaceholder is what Invited says where the department's name goes.
@@ -199,6 +203,8 @@ var staffLabels = sync.OnceValue(func() *labelCatalogue {
 			hall.KindSuggestion:   {Zh: "建议", En: "Suggestion"},
 		},
 		Priority: hall.Text{Zh: "绿色通道", En: "Priority"},
+		Opens:    hall.OpensLabels(),
+		Issuing:  hall.IssuingLabels(),
 		Relation: map[string]hall.Text{
 			"duplicate": {Zh: "并案", En: "Duplicate"},
 			"original":  {Zh: "原件", En: "Original"},

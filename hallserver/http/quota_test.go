@@ -117,3 +117,36 @@ func TestIssueClosedAndQuota(t *testing.T) {
 	}
 	loadSpec(t).checkSamples(t, samples)
 }
+
+// TestCounterConsoleShowsIssuing: the counter console lists its services that are limited or
+// closed for tickets: A past its quota with when it issues again, B's seasonal mark, both
+// languages.
+func TestCounterConsoleShowsIssuing(t *testing.T) {
+	at := inShanghai(t, "2026-12-07 10:00")
+	c := &settable{t: at}
+	e := newEnv(t, func(e *env) {
+		h := &e.campus.Halls[0]
+		h.Hours = []hall.OpeningHours{{Days: "mon-fri", Times: []string{"08:30-17:00"}}}
+		h.Services[0].Quota = 1
+		h.Services[1].From, h.Services[1].Until = "2026-12-01", "2026-12-31"
+		e.qnow = c.now
+		e.config = func(cfg *Config) { cfg.Now = c.now }
+	})
+	e.issue("A")
+	ctx := browserIn(t, 1280, 900, "UTC")
+	pinBrowserClock(t, ctx, at)
+	openConsole(t, ctx, e.ts.URL, "counter1", 1)
+	li := func(code string) string { return `document.querySelector('#svc-states li[data-code="` + code + `"]')` }
+	must(t, ctx, "A listed", li("A")+` !== null && !document.getElementById("svc-states").hidden`, 5*time.Second)
+	for code, want := range map[string][]string{
+		"A": {"今日号已取完", "明天 08:30 开始办理", "No more numbers today", "opens tomorrow 08:30"},
+		"B": {"限时开放至12月31日", "Limited period until 31 Dec"},
+	} {
+		got := evalString(t, ctx, li(code)+`.textContent`)
+		for _, w := range want {
+			if !strings.Contains(got, w) {
+				t.Errorf("console line of %s: %q lacks %q", code, got, w)
+			}
+		}
+	}
+}
