@@ -20,6 +20,7 @@ func withLimits(e *hallEnv) {
 	h.Hours = []hall.OpeningHours{{Days: "mon-fri", Times: []string{"08:30-18:00"}}}
 	h.Services[0].Quota = 2
 	h.Services[1].Hours = []hall.OpeningHours{{Days: "mon-fri", Times: []string{"08:30-11:30"}}}
+	h.Services[5].Hours = h.Services[1].Hours // F, the walk-in request's service
 	h.Services = append(h.Services,
 		hall.Service{Code: "G", Name: hall.Text{Zh: "毕业离校", En: "Graduation leaving"}, AvgMinutes: 5, From: "2025-03-01", Until: "2025-03-14"},
 		hall.Service{Code: "H", Name: hall.Text{Zh: "新生入学", En: "Enrolment of new students"}, AvgMinutes: 5, From: "2025-04-01", Until: "2025-04-30"})
@@ -109,6 +110,17 @@ func TestKioskShowsQuotaHoursAndSeason(t *testing.T) {
 		"service:G": {"Limited period until 14 Mar"},
 	})
 	shot("en")
+	// A walk-in request is still logged, but offered without a ticket while F issues none.
+	k.request("consultation", "campus-network")
+	k.waitScreen(ScreenConfirm)
+	if _, ok := k.ui.Button("submit:ticket"); ok {
+		t.Error("the request offers a ticket of F, which issues none now")
+	}
+	if _, ok := k.ui.Button("submit"); !ok {
+		t.Error("the request cannot be submitted")
+	}
+	k.flow.Home()
+	k.waitScreen(ScreenHome)
 	// G takes a ticket as usual.
 	k.tap("service:G")
 	k.waitScreen(ScreenOptions)
