@@ -91,13 +91,13 @@ func (s *Server) handleHall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := toHallJSON(h)
-	// The services' state now (open for tickets, quota left) comes from the queue engine.
-	snap, err := s.cfg.Queue.Snapshot(r.Context(), h.Code)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+	// The services' state now (open for tickets, quota left) comes from the queue engine; the
+	// configuration alone still answers while the queue does not (storage down).
+	if snap, err := s.cfg.Queue.Snapshot(r.Context(), h.Code); err == nil {
+		withAvailability(&out, snap)
+	} else {
+		s.log.Warn("hall information without the services' state", "hall", h.Code, "err", err)
 	}
-	withAvailability(&out, snap)
 	writeJSON(w, http.StatusOK, out)
 }
 
