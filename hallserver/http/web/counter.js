@@ -128,10 +128,11 @@
 
   function refresh() {
     if (!st.hall) { return Promise.resolve(); }
+    // The services' ticket state (quota, hours, season) redraws only its own list.
+    api("GET", base() + "/snapshot").then(function (r) { st.snap = r.body; renderIssuing(); }, function () { /* the next refresh retries */ });
     return Promise.all([
       api("GET", base() + "/counters/" + st.counter).then(function (r) { st.view = r.body; }),
-      api("GET", base() + "/waiting").then(function (r) { st.waiting = r.body.tickets; st.aside = r.body.setAside || []; }),
-      api("GET", base() + "/snapshot").then(function (r) { st.snap = r.body; })
+      api("GET", base() + "/waiting").then(function (r) { st.waiting = r.body.tickets; st.aside = r.body.setAside || []; })
     ]).then(render, fail);
   }
 
