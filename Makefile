@@ -38,11 +38,12 @@ displayload:
 	./bin/displayload $(DISPLAYLOAD_ARGS)
 
 # Kiosk screens (home zh/en, options, keypad, result, request flow, printer failure, out of
-# service) at 1920x1080 and 1080x1920, rendered headless by Fyne's test driver with the real font.
+# service; the home screen with a quota reached, a service outside its hours and a seasonal one,
+# kiosk-home-limits-*) at 1920x1080 and 1080x1920, rendered headless by Fyne's test driver with the real font.
 # (Fyne's test driver sizes the service buttons' text smaller than the real app does: these are for
 # checking layouts quickly, docs/screenshots keeps the Xvfb ones.)
 screenshots-kiosk:
-	KIOSK_SCREENSHOTS=$${KIOSK_SCREENSHOTS:-$(CURDIR)/out/screenshots} $(GO) test -count=1 -run '^TestScreenshots$$' ./kiosk
+	KIOSK_SCREENSHOTS=$${KIOSK_SCREENSHOTS:-$(CURDIR)/out/screenshots} $(GO) test -count=1 -run '^(TestScreenshots|TestKioskShowsQuotaHoursAndSeason)$$' ./kiosk
 
 # The real kiosk binary under Xvfb (:99 or the next free display; 1920x1080x24 and 1080x1920x24,
 # -nolisten tcp) against the demo hall server and the in-process virtual printer (sim:DIR), stepped

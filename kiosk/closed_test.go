@@ -16,6 +16,7 @@ var kioskStart = time.Date(2025, 3, 3, 9, 30, 0, 0, time.UTC)
 // to the kiosk's start.
 func withHallHours(e *hallEnv) {
 	e.campus.Halls[0].Hours = []hall.OpeningHours{{Days: "mon-fri", Times: []string{"08:30-11:30", "14:00-17:00"}}}
+	e.campus.Halls[0].IssueOutsideHours = true // tickets taken after hours wait for the morning
 	e.now = func() time.Time { return kioskStart }
 }
 

@@ -185,7 +185,7 @@ func (f *Flow) topicLocked(code string) (Topic, bool) {
 
 func (f *Flow) hasRequestServiceLocked() bool {
 	v, ok := f.st.ServiceByCode(f.cfg.Catalogue.RequestService)
-	return ok && !v.Full
+	return ok && v.Takes() // outside its hours or past its quota: the request is logged without a ticket
 }
 
 // SubmitRequest confirms the walk-in request, with a ticket for a counter when withTicket (and

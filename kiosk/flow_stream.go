@@ -16,7 +16,8 @@ type streamView struct {
 	hours map[string]hall.Text
 }
 
-// ServiceView is a service button of the home screen.
+// ServiceView is a service button of the home screen. Its Closed (from the snapshot, or from
+// a 409 service_closed / quota_reached) greys it out with when it issues again (issueNote).
 type ServiceView struct {
 	hall.ServiceStatus
 	Full bool // the server said no more numbers today
@@ -77,9 +78,12 @@ func (f *Flow) ApplySnapshot(s *hall.Snapshot) {
 			f.st.HallName = s.Name
 			f.st.Rev++
 		}
-		views := make([]ServiceView, len(s.Services))
-		for i, sv := range s.Services {
-			views[i] = ServiceView{ServiceStatus: sv, Hours: f.view.hours[sv.Code]}
+		views := make([]ServiceView, 0, len(s.Services))
+		for _, sv := range s.Services {
+			if sv.OutOfSeason { // a seasonal service outside its range is not shown at all
+				continue
+			}
+			views = append(views, ServiceView{ServiceStatus: sv, Hours: f.view.hours[sv.Code]})
 		}
 		f.setServicesLocked(views)
 		f.applyFullLocked()
@@ -157,7 +161,8 @@ func (f *Flow) setServicesLocked(views []ServiceView) {
 	for i := 0; !structural && i < len(views); i++ {
 		structural = old[i].Code != views[i].Code || old[i].Open != views[i].Open ||
 			old[i].Full != views[i].Full || old[i].Name != views[i].Name || old[i].Hours != views[i].Hours ||
-			!sameTime(old[i].OpensAt, views[i].OpensAt)
+			!sameTime(old[i].OpensAt, views[i].OpensAt) || old[i].Closed != views[i].Closed ||
+			!sameTime(old[i].NextIssueAt, views[i].NextIssueAt) || old[i].Until != views[i].Until
 	}
 	f.st.Services = views
 	if structural {
@@ -183,7 +188,9 @@ func sameTime(a, b *time.Time) bool {
 }
 
 // expireOpensLocked forgets the opening times that have come (the hours began but nobody serves
-// yet: the screen says no time rather than one in the past) and rebuilds the screen then.
+// yet: the screen says no time rather than one in the past) and rebuilds the screen then. A
+// service closed for tickets until a time that has come is offered again (the next snapshot
+// has the server's word).
 func (f *Flow) expireOpensLocked(now time.Time) {
 	var views []ServiceView
 	for i, v := range f.st.Services {
@@ -193,8 +200,46 @@ func (f *Flow) expireOpensLocked(now time.Time) {
 			}
 			views[i].OpensAt = nil
 		}
+		if v.Closed != "" && v.NextIssueAt != nil && !now.Before(*v.NextIssueAt) {
+			if views == nil {
+				views = append([]ServiceView(nil), f.st.Services...)
+			}
+			views[i].Closed, views[i].NextIssueAt = "", nil
+		}
 	}
 	if views != nil {
 		f.setServicesLocked(views)
 	}
+}
+
+// Takes reports whether the service takes a ticket now: not full, not closed for tickets.
+func (v ServiceView) Takes() bool { return !v.Full && v.Closed == "" }
+
+// issueNote says why a service takes no tickets now and when it does again: "今日号已取完 ·
+// 明天 08:30 开始办理" / "No more numbers today · opens tomorrow 08:30" past its quota, "暂停取号 ·
+// 14:00 开始办理" / "Not issuing now · opens 14:00" outside its hours.
+func issueNote(v ServiceView, now time.Time, loc *time.Location) hall.Text {
+	key := Msg("home.notissuing")
+	if v.Full || v.Closed == hall.EQUOTAREACHED {
+		key = "home.full"
+	}
+	out := hall.Text{Zh: T("zh", key), En: T("en", key)}
+	if v.NextIssueAt != nil && v.NextIssueAt.After(now) {
+		o := hall.OpensText(*v.NextIssueAt, now, loc)
+		out.Zh += "  ·  " + o.Zh
+		out.En += "  ·  " + o.En
+	}
+	return out
+}
+
+// markClosedLocked greys out a service the server refused a ticket for (409 service_closed or
+// quota_reached) until opensAt.
+func (f *Flow) markClosedLocked(code, reason string, opensAt *time.Time) {
+	views := append([]ServiceView(nil), f.st.Services...)
+	for i := range views {
+		if views[i].Code == code {
+			views[i].Closed, views[i].NextIssueAt = reason, opensAt
+		}
+	}
+	f.setServicesLocked(views)
 }

@@ -43,7 +43,7 @@ func (f *Flow) ChooseService(code string) {
 			return
 		}
 		v, ok := f.st.ServiceByCode(code)
-		if !ok || v.Full {
+		if !ok || !v.Takes() {
 			return
 		}
 		f.st.Service, f.st.Priority, f.st.PersonID, f.st.Notice = code, false, "", ""
@@ -176,6 +176,15 @@ func (f *Flow) issue(ctx context.Context, key string, req wire.IssueRequest, nam
 			case serverTrouble(err):
 				f.markIssueDownLocked()
 				f.homeLocked(false)
+			case client.Code(err) == hall.ESERVICECLOSED, client.Code(err) == hall.EQUOTAREACHED:
+				// Closed since the screen was drawn (hours, season, quota): grey it out with
+				// when it opens again.
+				f.markClosedLocked(req.Service, client.Code(err), hall.ErrorOpensAt(err))
+				f.homeLocked(false)
+				f.st.Notice = "err.closed"
+				if client.Code(err) == hall.EQUOTAREACHED {
+					f.st.Notice = "err.full"
+				}
 			case client.Code(err) == hall.ECONFLICT:
 				f.view.full[req.Service] = true
 				f.applyFullLocked()

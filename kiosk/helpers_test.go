@@ -62,6 +62,7 @@ type hallEnv struct {
 	srv *http.Server
 
 	now        func() time.Time // the server's clock (nil: the wall clock)
+	qnow       func() time.Time // the queue engine's clock (nil: the wall clock)
 	issues     atomic.Int64     // POST …/tickets requests seen
 	issueDelay atomic.Int64     // nanoseconds each issue request waits first
 	cases      *realCases
@@ -77,7 +78,7 @@ func newHallEnv(t testing.TB, opts ...func(*hallEnv)) *hallEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := bolt.NewQueue(context.Background(), db, e.campus, nil)
+	q, err := bolt.NewQueue(context.Background(), db, e.campus, e.qnow)
 	if err != nil {
 		db.Close()
 		t.Fatal(err)

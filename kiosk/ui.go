@@ -224,9 +224,10 @@ func (u *UI) home(st State) fyne.CanvasObject {
 		b.TitleSize = sizeLarge + 4
 		b.MinHeight = 150
 		switch {
-		case sv.Full:
+		case !sv.Takes():
+			// Past its quota or outside its hours: greyed, why and when it issues again.
 			b.Disabled = true
-			b.Lines = []string{T(lang, "home.full")}
+			b.Lines = []string{issueNote(sv, st.Now, st.Loc).In(lang)}
 		case !sv.Open:
 			// Nobody serves it: the waiting count without a wait estimate ("约 0 分钟" and "无需
 			// 等待" were wrong), that nobody serves it now, and when the counters open if known.
@@ -237,10 +238,17 @@ func (u *UI) home(st State) fyne.CanvasObject {
 			b.Lines = append(b.Lines, line)
 			b.LineColor = []color.Color{colNote, colNote}
 		}
+		if sv.Until != "" { // seasonal, in its range: "限时开放至1月15日"
+			b.Lines = append(b.Lines, hall.SeasonText(sv.Until).In(lang))
+			for len(b.LineColor) < len(b.Lines)-1 {
+				b.LineColor = append(b.LineColor, nil)
+			}
+			b.LineColor = append(b.LineColor[:len(b.Lines)-1:len(b.Lines)-1], colNote)
+		}
 		btns = append(btns, b)
 		u.live = append(u.live, func(s State) {
 			v, ok := s.ServiceByCode(code)
-			if !ok || v.Full {
+			if !ok || !v.Takes() {
 				return
 			}
 			line := T(s.Lang, "home.waiting", v.Waiting)

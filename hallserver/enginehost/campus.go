@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
 	"onedoor/hallserver/queue"
 )
@@ -135,6 +136,11 @@ func (q *Queue) ApplyCampus(ctx context.Context, c hall.Campus, version, actor s
 			l.Unlock()
 		}
 	}
+	cal, err := cases.CampusCalendar(&c)
+	if err != nil { // Campus.Problems refuses such a calendar
+		unlock()
+		return "", hall.Errorf(hall.EUNPROCESSABLE, "calendar", "%v", err)
+	}
 	now := q.now()
 	changes := make([]GroupChange[*queue.Engine, queue.Change], 0, len(codes))
 	for i, code := range codes {
@@ -145,6 +151,7 @@ func (q *Queue) ApplyCampus(ctx context.Context, c hall.Campus, version, actor s
 		}
 		hi := slices.IndexFunc(c.Halls, func(h hall.Hall) bool { return h.Code == code })
 		next := eng.Clone()
+		next.SetCalendar(cal) // the new calendar's holidays and workdays open and close the services
 		ch, err := next.Reconfigure(now, c.Halls[hi], actor)
 		if err != nil {
 			for _, d := range detailsOf(err) {
@@ -185,7 +192,7 @@ func (q *Queue) ApplyCampus(ctx context.Context, c hall.Campus, version, actor s
 		halls[h.Code] = h
 	}
 	q.cfgMu.Lock()
-	q.campus, q.version, q.halls = c, nextVersion, halls
+	q.campus, q.version, q.halls, q.days = c, nextVersion, halls, cal
 	clear(q.starting)
 	q.cfgMu.Unlock()
 	for _, fn := range q.onCampus {

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
 	"onedoor/hallserver/queue"
 )
@@ -51,6 +52,7 @@ type Queue struct {
 	onCampus []func(hall.Campus)
 	checks   []func(context.Context, hall.Campus) []*hall.Error
 
+	days  hall.Days // the campus business calendar (opening hours close on its holidays); guarded by cfgMu, replaced with the campus
 	loc   *time.Location
 	now   func() time.Time
 	log   *slog.Logger
@@ -96,7 +98,11 @@ func NewQueue(ctx context.Context, store QueueStore, campus hall.Campus, now fun
 	if now == nil {
 		now = time.Now
 	}
-	q := &Queue{store: store, campus: campus, loc: loc, now: now, halls: map[string]hall.Hall{}, starting: map[string]hall.Hall{}, log: slog.New(slog.DiscardHandler)}
+	cal, err := cases.CampusCalendar(&campus)
+	if err != nil {
+		return nil, fmt.Errorf("queue: campus calendar: %w", err)
+	}
+	q := &Queue{store: store, campus: campus, loc: loc, days: cal, now: now, halls: map[string]hall.Hall{}, starting: map[string]hall.Hall{}, log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		o(q)
 	}
@@ -137,11 +143,12 @@ func (q *Queue) load(code string) (*queue.Engine, uint64, error) {
 	if !ok {
 		h = q.starting[code]
 	}
+	days := q.days
 	q.cfgMu.RUnlock()
 	if !hasMeta {
-		return queue.New(h, q.loc), meta.Seq, nil
+		return queue.New(h, q.loc, queue.WithCalendar(days)), meta.Seq, nil
 	}
-	eng, err := queue.Restore(h, q.loc, meta, open)
+	eng, err := queue.Restore(h, q.loc, meta, open, queue.WithCalendar(days))
 	if err != nil {
 		return nil, 0, fmt.Errorf("restore hall %s: %w", code, err)
 	}

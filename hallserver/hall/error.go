@@ -3,6 +3,7 @@ package hall
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. The HTTP layer maps each to a status; every layer wraps or returns these.
@@ -15,6 +16,11 @@ const (
 	EUNPROCESSABLE = "unprocessable" // well-formed but not acceptable (422)
 	EUNAVAILABLE   = "unavailable"   // storage or dependency down; retry (503)
 	EINTERNAL      = "internal"      // a bug (500)
+	// ESERVICECLOSED: the service issues no tickets now: outside its opening hours or its
+	// seasonal range (409; Error.OpensAt says when it opens next).
+	ESERVICECLOSED = "service_closed"
+	// EQUOTAREACHED: the service has issued its daily quota (409; Error.OpensAt).
+	EQUOTAREACHED = "quota_reached"
 )
 
 // Error is a domain error: a code, a message for people, and the input field it is about.
@@ -25,6 +31,9 @@ type Error struct {
 	// Details, when set, are every problem of the input, each with its own field (an invalid
 	// campus lists them all); the error's own field and message are the first one's.
 	Details []*Error
+	// OpensAt, on ESERVICECLOSED and EQUOTAREACHED, is when the service issues tickets again (in
+	// the campus zone); nil when it will not (its season is over) or it is not known.
+	OpensAt *time.Time
 }
 
 // Error implements error.
@@ -70,4 +79,13 @@ func ErrorField(err error) string {
 		return e.Field
 	}
 	return ""
+}
+
+// ErrorOpensAt returns the OpensAt of the first *Error in err's chain (nil when none).
+func ErrorOpensAt(err error) *time.Time {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.OpensAt
+	}
+	return nil
 }

@@ -130,6 +130,22 @@ type ServiceStatus struct {
 	// outside its opening hours (set by the API from the campus hours; omitted when within
 	// them or not known).
 	OpensAt *time.Time `json:"opensAt,omitempty"`
+	// Closed is set while the service issues no tickets (availability.go): "service_closed"
+	// (outside its hours or its seasonal range) or "quota_reached" (today's quota issued); what
+	// POST …/tickets would answer.
+	Closed string `json:"closed,omitempty"`
+	// NextIssueAt is when it issues tickets again while Closed, in the campus zone (omitted when
+	// it will not: the season is over).
+	NextIssueAt *time.Time `json:"nextIssueAt,omitempty"`
+	// Quota is the service's daily quota and Remaining the tickets left today under it (both
+	// omitted without a quota).
+	Quota     int  `json:"quota,omitempty"`
+	Remaining *int `json:"remaining,omitempty"`
+	// From and Until are the seasonal range (local dates, included; omitted when not seasonal);
+	// OutOfSeason is set outside it (kiosks do not show the service then).
+	From        string `json:"from,omitempty"`
+	Until       string `json:"until,omitempty"`
+	OutOfSeason bool   `json:"outOfSeason,omitempty"`
 }
 
 // CounterStatus is a counter as displays show it.

@@ -54,6 +54,11 @@ type Hall struct {
 	// Hours are the hall's weekly opening hours, for every service without its own (hours.go);
 	// none: not known (nothing is said about when a service opens).
 	Hours []OpeningHours `json:"hours,omitempty" yaml:"hours,omitempty"`
+	// IssueOutsideHours lets people take a ticket of a service outside its hours; it waits until
+	// the service opens (the kiosk says 可先取号). By default a hall with hours issues tickets only
+	// within them (409 service_closed outside: availability.go). Seasonal ranges and quotas
+	// apply either way.
+	IssueOutsideHours bool `json:"issueOutsideHours,omitempty" yaml:"issueOutsideHours,omitempty"`
 }
 
 // Service is one kind of business a hall handles; its Code is the ticket number prefix.
@@ -66,6 +71,14 @@ type Service struct {
 	Department string `json:"department,omitempty" yaml:"department,omitempty"`
 	// Hours replace the hall's opening hours for this service (hours.go).
 	Hours []OpeningHours `json:"hours,omitempty" yaml:"hours,omitempty"`
+	// Quota is the most tickets the service issues in one local day (0: no quota); past it
+	// POST …/tickets answers 409 quota_reached (availability.go).
+	Quota int `json:"quota,omitempty" yaml:"quota,omitempty"`
+	// From and Until are the local dates (YYYY-MM-DD, both included) of a seasonal service (毕业
+	// 离校, fee season, enrolment): outside them it issues no tickets (409 service_closed) and
+	// kiosks do not show it. Either may be empty (open from, open until).
+	From  string `json:"from,omitempty" yaml:"from,omitempty"`
+	Until string `json:"until,omitempty" yaml:"until,omitempty"`
 }
 
 // CounterConfig is a counter as configured: its number and the services it serves, in order of
@@ -259,6 +272,7 @@ func (c *Campus) Problems() []*Error {
 				add(sp+".department", "service %q names unknown department %q", s.Code, s.Department)
 			}
 			addErr(ValidateHours(sp+".hours", s.Hours))
+			addErr(validateLimits(sp, s))
 		}
 		if len(h.Counters) == 0 {
 			add(p+".counters", "hall %q has no counters", h.Code)

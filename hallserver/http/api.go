@@ -23,7 +23,8 @@ func toHallJSON(h *hall.Hall) wire.Hall {
 			m = []hall.Text{}
 		}
 		out.Services = append(out.Services, wire.Service{Code: sv.Code, Name: sv.Name, Materials: m, AvgMinutes: sv.AvgMinutes,
-			Hours: h.ServiceHours(sv.Code), HoursText: hoursText(h, sv.Code)})
+			Hours: h.ServiceHours(sv.Code), HoursText: hoursText(h, sv.Code),
+			Quota: sv.Quota, From: sv.From, Until: sv.Until, SeasonText: hall.SeasonText(sv.Until)})
 	}
 	for _, c := range h.Counters {
 		out.Counters = append(out.Counters, wire.Counter{Number: c.Number, Services: c.Services})
@@ -91,7 +92,27 @@ func (s *Server) handleHall(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toHallJSON(h))
+	out := toHallJSON(h)
+	// The services' state now (open for tickets, quota left) comes from the queue engine; the
+	// configuration alone still answers while the queue does not (storage down).
+	if snap, err := s.cfg.Queue.Snapshot(r.Context(), h.Code); err == nil {
+		withAvailability(&out, snap)
+	} else {
+		s.log.Warn("hall information without the services' state", "hall", h.Code, "err", err)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// withAvailability copies each service's state now from the snapshot into the hall information.
+func withAvailability(out *wire.Hall, snap *hall.Snapshot) {
+	for i := range out.Services {
+		sv := &out.Services[i]
+		for _, st := range snap.Services {
+			if st.Code == sv.Code {
+				sv.Closed, sv.NextIssueAt, sv.Remaining, sv.OutOfSeason = st.Closed, st.NextIssueAt, st.Remaining, st.OutOfSeason
+			}
+		}
+	}
 }
 
 func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) {

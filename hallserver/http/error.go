@@ -63,7 +63,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			msg, field = "internal error", ""
 		}
 	}
-	d := wire.ErrorDetail{Code: code, Message: msg, Field: field}
+	d := wire.ErrorDetail{Code: code, Message: msg, Field: field, OpensAt: hall.ErrorOpensAt(err)}
 	var he *hall.Error
 	if status < 500 && errors.As(err, &he) {
 		for _, x := range he.Details {

@@ -15,11 +15,13 @@ import (
 )
 
 // withOfficeHours gives the students hall weekday hours with a lunch break (service B its own:
-// Tuesday only), a holiday on Friday 2026-12-25, and sets the server's clock to at.
+// Tuesday only), a holiday on Friday 2026-12-25, and sets the server's clock to at. The hall
+// takes tickets outside its hours (issueOutsideHours): they wait until the service opens.
 func withOfficeHours(at time.Time) envOption {
 	return func(e *env) {
 		h := &e.campus.Halls[0]
 		h.Hours = []hall.OpeningHours{{Days: "mon-fri", Times: []string{"08:30-11:30", "14:00-17:00"}}}
+		h.IssueOutsideHours = true
 		h.Services[1].Hours = []hall.OpeningHours{{Days: "tue", Times: []string{"09:00-11:00"}}}
 		e.campus.Calendar = &hall.Calendar{Holidays: []string{"2026-12-25"}}
 		e.config = func(c *Config) { c.Now = func() time.Time { return at } }

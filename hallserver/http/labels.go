@@ -54,6 +54,10 @@ type labelCatalogue struct {
 	// list item (the admin page).
 	Role       map[hall.Role]hall.Text `json:"role,omitempty"`
 	ListStatus map[string]hall.Text    `json:"listStatus,omitempty"`
+	// Issuing says whether a service issues tickets (hall.IssuingLabels: by the snapshot's
+	// closed reason, "remaining" with {n}, "season" with {month} {day} {mon}): the counter
+	// console's line per service.
+	Issuing map[string]hall.Text `json:"issuing,omitempty"`
 }
 
 // deptPlaceholder is what Invited says where the department's name goes.
@@ -224,6 +228,8 @@ var staffLabels = sync.OnceValue(func() *labelCatalogue {
 			hall.KindSuggestion:   {Zh: "建议", En: "Suggestion"},
 		},
 		Priority: hall.Text{Zh: "绿色通道", En: "Priority"},
+		Opens:    hall.OpensLabels(),
+		Issuing:  hall.IssuingLabels(),
 		Relation: map[string]hall.Text{
 			"duplicate": {Zh: "并案", En: "Duplicate"},
 			"original":  {Zh: "原件", En: "Original"},

@@ -199,9 +199,11 @@ func (c Change) Empty() bool { return len(c.Events) == 0 && c.ClockBack == nil }
 
 // Engine is the queue state of one hall.
 type Engine struct {
-	h    hall.Hall
-	loc  *time.Location
-	svcs map[string]int // service code -> index in h.Services
+	h     hall.Hall
+	loc   *time.Location
+	svcs  map[string]int       // service code -> index in h.Services
+	days  hall.Days            // the business calendar (WithCalendar), nil: none
+	gates map[string]hall.Gate // when each service issues tickets (hours, season, quota)
 
 	// meta parts. Slices in them (Counters[i].Services, RecentCalls, Stats[s].Recent) are
 	// copy-on-write: they are replaced, never changed in place, so Meta copies can share them.
@@ -241,9 +243,33 @@ type Engine struct {
 	kept []string // IDs kept across a day reset in this change
 }
 
+// Option configures an engine.
+type Option func(*Engine)
+
+// buildGates makes the gate of each service of the hall (hours, seasonal range, quota), at
+// restore and whenever the configuration changes (reconfigure.go). The map is replaced, never
+// edited, so clones share it.
+func (e *Engine) buildGates() error {
+	gates := make(map[string]hall.Gate, len(e.h.Services))
+	for _, s := range e.h.Services {
+		g, err := hall.NewGate(&e.h, s.Code, e.loc, e.days)
+		if err != nil {
+			return fmt.Errorf("service %s: %w", s.Code, err)
+		}
+		gates[s.Code] = g
+	}
+	e.gates = gates
+	return nil
+}
+
+// WithCalendar gives the engine the campus business calendar: its holidays close the services'
+// opening hours, its exchanged workdays (调休) open them (hall.Schedule). Without it only the
+// weekly hours count.
+func WithCalendar(days hall.Days) Option { return func(e *Engine) { e.days = days } }
+
 // New returns an engine for a hall with no history.
-func New(h hall.Hall, loc *time.Location) *Engine {
-	e, _ := Restore(h, loc, Meta{}, nil)
+func New(h hall.Hall, loc *time.Location, opts ...Option) *Engine {
+	e, _ := Restore(h, loc, Meta{}, nil, opts...)
 	return e
 }
 
@@ -253,7 +279,7 @@ func New(h hall.Hall, loc *time.Location) *Engine {
 //
 // Tickets in other states are ignored. Restore fails on tickets with duplicate IDs or numbers, of
 // unknown services, or with a counter that names a ticket that is not called or serving there.
-func Restore(h hall.Hall, loc *time.Location, meta Meta, open []hall.Ticket) (*Engine, error) {
+func Restore(h hall.Hall, loc *time.Location, meta Meta, open []hall.Ticket, opts ...Option) (*Engine, error) {
 	if loc == nil {
 		l, err := time.LoadLocation(hall.DefaultTimeZone)
 		if err != nil {
@@ -290,8 +316,14 @@ func Restore(h hall.Hall, loc *time.Location, meta Meta, open []hall.Ticket) (*E
 		}
 	}
 	e.h = h
+	for _, o := range opts {
+		o(e)
+	}
 	for i, s := range h.Services {
 		e.svcs[s.Code] = i
+	}
+	if err := e.buildGates(); err != nil { // Campus.Validate refuses such a hall
+		return nil, fmt.Errorf("queue: restore: %w", err)
 	}
 	if !e.clock.IsZero() {
 		e.cday = e.Day(e.clock)
@@ -779,7 +811,11 @@ func validPersonID(s string) bool {
 //
 // Errors: ENOTFOUND "service" for a service the hall does not have; EINVALID "lang" (only "",
 // "zh", "en"), "personId" (at most 32 of 0-9 A-Z a-z -), "id" or "token" (empty or already used);
-// ECONFLICT "service" when the service has issued MaxNumber numbers today.
+// ECONFLICT "service" when the service has issued MaxNumber numbers today; ESERVICECLOSED
+// "service" outside the service's seasonal range or its opening hours (unless the hall issues
+// outside them) and EQUOTAREACHED "service" once it has issued its daily quota, both with when
+// it issues again (hall.Error.OpensAt; Availability). Every ticket counts, whoever asks (kiosk,
+// walk-in request, staff): the quota is today's numbers of the service.
 func (e *Engine) Issue(now time.Time, req hall.IssueRequest, id, token string) (*hall.Issued, Change, error) {
 	var issued *hall.Issued
 	_, ch, err := e.run(now, func(map[string]*hall.Ticket) (*hall.Ticket, error) {
@@ -810,6 +846,9 @@ func (e *Engine) Issue(now time.Time, req hall.IssueRequest, id, token string) (
 		}
 		if _, dup := e.byToken[token]; dup {
 			return nil, hall.Errorf(hall.ECONFLICT, "token", "follow token already in use")
+		}
+		if err := e.Availability(now, req.Service).Err(req.Service); err != nil {
+			return nil, err
 		}
 		n := e.numbers[req.Service] + 1
 		if n > MaxNumber {
@@ -903,6 +942,18 @@ func (e *Engine) TicketByNumber(number string) (hall.Ticket, bool) {
 	return e.Ticket(id)
 }
 
+// Availability says whether the service issues a ticket at now (its seasonal range, its hours,
+// today's tickets against its quota) and, when not, until when. The count is the business day's
+// numbers of the service (Meta.Numbers): durable with every ticket, restored on restart, reset
+// with the day. A later local day than the business day counts from zero (its reset is due).
+func (e *Engine) Availability(now time.Time, svc string) hall.Availability {
+	issued := e.numbers[svc]
+	if e.day != "" && e.Day(now) > e.day {
+		issued = 0
+	}
+	return e.gates[svc].Check(now, issued)
+}
+
 // Served reports whether an open counter serves the service now; when none does, a waiting
 // ticket of the service has no meaningful wait estimate.
 func (e *Engine) Served(svc string) bool {
@@ -993,6 +1044,13 @@ func (e *Engine) Snapshot(now time.Time) hall.Snapshot {
 			LastCalled: e.lastCalled(svc.Code),
 		}
 		st.Open = e.Served(svc.Code)
+		a := e.Availability(now, svc.Code)
+		st.Closed, st.NextIssueAt, st.OutOfSeason = a.Closed, a.OpensAt, a.OutOfSeason
+		st.Quota, st.From, st.Until = svc.Quota, svc.From, svc.Until
+		if a.Remaining >= 0 {
+			r := a.Remaining
+			st.Remaining = &r
+		}
 		s.Services = append(s.Services, st)
 	}
 	for _, c := range e.counters {

@@ -48,6 +48,10 @@ func (e *Engine) OpenTickets() int { return len(e.tickets) }
 // ticket.
 func (e *Engine) isRetiredCounter(n int) bool { return e.goneCounters[n] }
 
+// SetCalendar replaces the business calendar the engine's opening hours follow; the gates are
+// rebuilt by the next Reconfigure (the engine host sets it on the copy it reconfigures).
+func (e *Engine) SetCalendar(days hall.Days) { e.days = days }
+
 // Reconfigure applies a new configuration of the hall (same code) and appends a campus.changed
 // event by actor. Errors change nothing: EUNPROCESSABLE with every ticket that would have no
 // counter to call it in Details (fields relative to the hall: "services[i]", "counters").
@@ -62,7 +66,9 @@ func (e *Engine) Reconfigure(now time.Time, h hall.Hall, actor string) (Change, 
 			err.Details = probs
 			return nil, &err
 		}
-		e.install(next, counters, retired, gone)
+		if err := e.install(next, counters, retired, gone); err != nil {
+			return nil, err
+		}
 		e.event(now, hall.EventCampusChanged, actor, nil, nil)
 		return nil, nil
 	})
@@ -170,9 +176,15 @@ func (e *Engine) unservable(next hall.Hall, counters []hall.Counter, gone map[in
 	return out
 }
 
-// install makes the planned configuration the engine's.
-func (e *Engine) install(next hall.Hall, counters []hall.Counter, retired map[string]bool, gone map[int]bool) {
+// install makes the planned configuration the engine's, with the gates of its services (hours,
+// seasonal range, quota).
+func (e *Engine) install(next hall.Hall, counters []hall.Counter, retired map[string]bool, gone map[int]bool) error {
+	prev := e.h
 	e.h = next
+	if err := e.buildGates(); err != nil { // Campus.Validate refuses such a hall
+		e.h = prev
+		return hall.Errorf(hall.EUNPROCESSABLE, "services", "%v", err)
+	}
 	e.svcs = map[string]int{}
 	for i, s := range next.Services {
 		e.svcs[s.Code] = i
@@ -185,6 +197,7 @@ func (e *Engine) install(next hall.Hall, counters []hall.Counter, retired map[st
 			delete(e.stats, k)
 		}
 	}
+	return nil
 }
 
 // pruneRetired lets retired services without open tickets and retired counters without a ticket
@@ -216,6 +229,13 @@ func (e *Engine) pruneRetired() {
 		for i, s := range h.Services {
 			e.svcs[s.Code] = i
 		}
+		gates := make(map[string]hall.Gate, len(e.gates)) // the remaining services keep theirs
+		for code, g := range e.gates {
+			if !slices.Contains(drop, code) {
+				gates[code] = g
+			}
+		}
+		e.gates = gates
 		for i := range e.counters {
 			c := &e.counters[i]
 			if slices.ContainsFunc(c.Services, func(s string) bool { return slices.Contains(drop, s) }) {

@@ -157,3 +157,30 @@ func restoreFrom(t *testing.T, e *Engine, h hall.Hall) *Engine {
 	}
 	return r
 }
+
+// A live change of a service's quota or seasonal range takes effect at once: the gates are
+// rebuilt with the configuration (a regression: they were built only at restore).
+func TestReconfigureAppliesLimits(t *testing.T) {
+	f := newFix(t)
+	f.issue("A", false)
+	h := testHall()
+	for i := range h.Services {
+		if h.Services[i].Code == "A" {
+			h.Services[i].Quota = 2
+		}
+		if h.Services[i].Code == "B" {
+			h.Services[i].From = "2099-01-01" // a season that has not begun
+		}
+	}
+	if _, err := f.reconfigure(h); err != nil {
+		t.Fatal(err)
+	}
+	f.issue("A", false) // the second of today's two
+	f.clk.add(time.Second)
+	if _, _, err := f.e.Issue(f.clk.now(), hall.IssueRequest{Service: "A"}, "over", "over"); hall.ErrorCode(err) != hall.EQUOTAREACHED {
+		t.Fatalf("third A after the quota of 2 was set live: %v", err)
+	}
+	if _, _, err := f.e.Issue(f.clk.now(), hall.IssueRequest{Service: "B"}, "early", "early"); hall.ErrorCode(err) != hall.ESERVICECLOSED {
+		t.Fatalf("B before its season set live: %v", err)
+	}
+}

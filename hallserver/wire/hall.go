@@ -1,6 +1,10 @@
 package wire
 
-import "onedoor/hallserver/hall"
+import (
+	"time"
+
+	"onedoor/hallserver/hall"
+)
 
 // Hall is a hall as GET /api/v1/halls and GET /api/v1/halls/{hall} return it.
 type Hall struct {
@@ -27,6 +31,20 @@ type Service struct {
 	// (opensAt).
 	Hours     []hall.OpeningHours `json:"hours,omitempty"`
 	HoursText hall.Text           `json:"hoursText,omitzero"`
+	// Quota is the service's daily quota (omitted: none); From and Until its seasonal range
+	// (local dates, both included; omitted when not seasonal) and SeasonText the mark kiosks
+	// show in it ("限时开放至1月15日" / "Limited period until 15 Jan").
+	Quota      int       `json:"quota,omitempty"`
+	From       string    `json:"from,omitempty"`
+	Until      string    `json:"until,omitempty"`
+	SeasonText hall.Text `json:"seasonText,omitzero"`
+	// Closed, NextIssueAt, Remaining and OutOfSeason are the service's state now, as in the
+	// hall snapshot (hall.ServiceStatus): whether and until when it issues no tickets, the
+	// tickets left today under the quota, and whether today is outside its seasonal range.
+	Closed      string     `json:"closed,omitempty"`
+	NextIssueAt *time.Time `json:"nextIssueAt,omitempty"`
+	Remaining   *int       `json:"remaining,omitempty"`
+	OutOfSeason bool       `json:"outOfSeason,omitempty"`
 }
 
 // Counter is a configured counter of a hall and the services it serves.

@@ -13,7 +13,7 @@ type codeStatus struct {
 }
 
 // statuses is the one table of error codes and their statuses, read both ways.
-func statuses() [13]codeStatus {
+func statuses() [15]codeStatus {
 	return [...]codeStatus{
 		{hall.EINVALID, http.StatusBadRequest},
 		{hall.EUNAUTHORIZED, http.StatusUnauthorized},
@@ -28,6 +28,8 @@ func statuses() [13]codeStatus {
 		{ETIMEOUT, http.StatusRequestTimeout},
 		{EUNSUPPORTED, http.StatusUnsupportedMediaType},
 		{EPRECONDITION, http.StatusPreconditionRequired},
+		{hall.ESERVICECLOSED, http.StatusConflict},
+		{hall.EQUOTAREACHED, http.StatusConflict},
 	}
 }
 

@@ -10,7 +10,11 @@
 // The stream messages (hall and case streams) and the Open311 bodies live with their own code.
 package wire
 
-import "onedoor/hallserver/hall"
+import (
+	"time"
+
+	"onedoor/hallserver/hall"
+)
 
 // Error codes the HTTP layer adds to the domain codes of package hall (hall.EINVALID…).
 const (
@@ -37,11 +41,14 @@ type ErrorDetail struct {
 	// Errors, when the input had several problems (an invalid campus), lists every one with
 	// its field path; code, message and field above are the first one's.
 	Errors []ErrorDetail `json:"errors,omitempty"`
+	// OpensAt, on service_closed and quota_reached, is when the service issues tickets again
+	// (RFC 3339 in the campus zone); omitted when it will not (its season is over).
+	OpensAt *time.Time `json:"opensAt,omitempty"`
 }
 
-// HallError returns the error as a *hall.Error with the same code, field and message.
+// HallError returns the error as a *hall.Error with the same code, field, message and opensAt.
 func (d ErrorDetail) HallError() *hall.Error {
-	e := &hall.Error{Code: d.Code, Field: d.Field, Message: d.Message}
+	e := &hall.Error{Code: d.Code, Field: d.Field, Message: d.Message, OpensAt: d.OpensAt}
 	for _, x := range d.Errors {
 		e.Details = append(e.Details, x.HallError())
 	}

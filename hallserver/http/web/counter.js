@@ -8,7 +8,7 @@
 
   var st = {
     me: null, halls: [], hall: null, counter: 0, cfg: null, view: null, waiting: [], aside: [],
-    busy: false, stream: null, poll: null, refreshT: null, catalogue: null, noShow: null,
+    busy: false, stream: null, poll: null, refreshT: null, catalogue: null, noShow: null, snap: null,
     alerts: {} // the hall's active device alerts by device and kind (staff stream only)
   };
 
@@ -141,6 +141,8 @@
 
   function refresh() {
     if (!st.hall) { return Promise.resolve(); }
+    // The services' ticket state (quota, hours, season) redraws only its own list.
+    api("GET", base() + "/snapshot").then(function (r) { st.snap = r.body; renderIssuing(); }, function () { /* the next refresh retries */ });
     return Promise.all([
       api("GET", base() + "/counters/" + st.counter).then(function (r) { st.view = r.body; }),
       api("GET", base() + "/waiting").then(function (r) { st.waiting = r.body.tickets; st.aside = r.body.setAside || []; })
@@ -233,6 +235,41 @@
     en("#open-case", !!cur);
     if (!cur) { show("transfer", false); show("case", false); }
     renderWaiting(cs === "open" && !cur);
+    renderIssuing();
+  }
+
+  // renderIssuing lists this counter's services that are limited or closed for tickets (issue
+  // 13): "暂停取号 · 14:00 开始办理", "今日号已取完 · 明天 08:30 开始办理", "今日余号 12", the
+  // seasonal mark; both languages, from the snapshot and the labels' "issuing" and "opens".
+  function renderIssuing() {
+    var ul = $("svc-states"), mine = st.cfg ? st.cfg.services : [], L = O.labels.issuing || {};
+    O.clear(ul);
+    ((st.snap && st.snap.services) || []).forEach(function (x) {
+      if (mine.indexOf(x.code) < 0 || x.outOfSeason) { return; }
+      var zh = [], en = [];
+      function add(l, fill) {
+        if (!l) { return; }
+        zh.push(fill(l.zh));
+        en.push(fill(l.en));
+      }
+      function id(v) { return v; }
+      if (x.closed) {
+        add(L[x.closed], id);
+        var o = O.opensText(x.nextIssueAt);
+        if (o) { zh.push(o.zh); en.push(o.en); }
+      } else if (typeof x.remaining === "number") {
+        add(L.remaining, function (v) { return String(v || "").replace("{n}", x.remaining); });
+      }
+      if (x.until) {
+        var p = x.until.split("-"), mon = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][+p[1] - 1];
+        add(L.season, function (v) { return String(v || "").replace("{month}", +p[1]).replace("{day}", +p[2]).replace("{mon}", mon); });
+      }
+      if (!zh.length) { return; }
+      var li = el("li", x.closed ? "closed" : "", x.code + " " + svcName(x.code) + " · " + zh.join(" · ") + " / " + en.join(" · "));
+      li.setAttribute("data-code", x.code);
+      ul.appendChild(li);
+    });
+    show("svc-states", ul.childNodes.length > 0);
   }
 
   function renderCurrent(c) {
