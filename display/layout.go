@@ -29,7 +29,7 @@ func (p placer) text(t *canvas.Text, size, x, y, w float32) {
 }
 
 // Layout implements fyne.Layout.
-func (l *hallLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+func (l *hallLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 	u := l.u
 	portrait := u.portrait || size.Height > size.Width
 	bw, bh := float32(1920), float32(1080)
@@ -38,8 +38,6 @@ func (l *hallLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	}
 	s := min(size.Width/bw, size.Height/bh)
 	p := placer{s: s, ox: (size.Width - bw*s) / 2, oy: (size.Height - bh*s) / 2}
-	objs[0].Move(fyne.NewPos(0, 0)) // background
-	objs[0].Resize(size)
 	if portrait {
 		l.portrait(p)
 	} else {
@@ -73,6 +71,7 @@ func (l *hallLayout) header(p placer, w, h float32) {
 func (l *hallLayout) nowPanel(p placer, x, y, w, h float32) {
 	u := l.u
 	p.put(u.nowBg, x, y, w, h)
+	p.put(u.nowFlash, x, y, w, h)
 	p.text(u.nowLabel, 44, x, y+24, w)
 	g := &u.nowNumber
 	for _, c := range g.cells {

@@ -26,7 +26,7 @@ func testApp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.Settings().SetTheme(th)
+	a.Settings().SetTheme(Theme(th))
 }
 
 // uiWindow shows a new UI in a 1920x1080 test window of the current test app.
@@ -46,7 +46,7 @@ func drawn(u *UI) []string {
 	defer u.mu.Unlock()
 	var out []string
 	for i, o := range u.root.Objects {
-		if o == u.nowBg || o == u.noticeClip {
+		if o == u.nowBg.Container || o == u.nowFlash || o == u.noticeClip {
 			continue
 		}
 		d := fmt.Sprintf("%d visible=%v at=%v size=%v", i, o.Visible(), o.Position(), o.Size())
@@ -57,6 +57,10 @@ func drawn(u *UI) []string {
 			}
 		case *canvas.Rectangle:
 			d += fmt.Sprintf(" fill=%v", x.FillColor)
+		case *fyne.Container: // a panel
+			if c, ok := x.Objects[0].(*canvas.Circle); ok {
+				d += fmt.Sprintf(" fill=%v", c.FillColor)
+			}
 		}
 		out = append(out, d)
 	}

@@ -61,11 +61,13 @@ type UI struct {
 
 	root *fyne.Container
 
-	headerBg, nowBg, recentBg, noticeBg *canvas.Rectangle
-	hallZh, hallEn, clock, date         *canvas.Text
-	connDot                             *canvas.Circle
-	connBg                              *canvas.Rectangle
-	connText, connTextEn                *canvas.Text // Chinese over English
+	headerBg, noticeBg          *canvas.Rectangle
+	nowBg, recentBg             *panel
+	nowFlash                    *canvas.Rectangle // the current call's panel while it flashes, framed in yellow
+	hallZh, hallEn, clock, date *canvas.Text
+	connDot                     *canvas.Circle
+	connBg                      *canvas.Rectangle
+	connText, connTextEn        *canvas.Text // Chinese over English
 
 	nowLabel, nowZh, nowEn, nowService *canvas.Text
 	nowNumber                          glyphs
@@ -111,12 +113,12 @@ type glyphs struct {
 }
 
 type recentRow struct {
-	bg             *canvas.Rectangle
+	bg             *panel
 	number, zh, en *canvas.Text
 }
 
 type serviceCard struct {
-	bg                            *canvas.Rectangle
+	bg                            *panel
 	nameZh, nameEn, count, waitZh *canvas.Text
 	waitEn                        *canvas.Text
 }
@@ -161,11 +163,12 @@ func setVisible(o fyne.CanvasObject, on bool) {
 func NewUI(ctx context.Context, portrait bool) *UI {
 	u := &UI{ctx: ctx, portrait: portrait, wake: make(chan struct{}, 1)}
 	u.headerBg = canvas.NewRectangle(colHeader)
-	u.nowBg = canvas.NewRectangle(colPanel)
-	u.nowBg.CornerRadius = 18
-	u.nowBg.StrokeColor = colNumber
-	u.recentBg = canvas.NewRectangle(colPanel)
-	u.recentBg.CornerRadius = 18
+	u.nowBg = newPanel(colPanel, 18)
+	u.nowFlash = canvas.NewRectangle(colFlash)
+	u.nowFlash.CornerRadius = 18
+	u.nowFlash.StrokeColor, u.nowFlash.StrokeWidth = colNumber, flashStroke
+	u.nowFlash.Hidden = true
+	u.recentBg = newPanel(colPanel, 18)
 	u.noticeBg = canvas.NewRectangle(colHeader)
 	u.hallZh = text("", colText, true)
 	u.hallEn = text("", colSubtle, false)
@@ -191,8 +194,9 @@ func NewUI(ctx context.Context, portrait bool) *UI {
 	u.nowService.Alignment = fyne.TextAlignCenter
 
 	u.recentTitle = text("最近呼叫  Recent calls", colSubtle, true)
-	objs := []fyne.CanvasObject{canvas.NewRectangle(colBackground), u.headerBg, u.hallZh, u.hallEn, u.clock, u.date,
-		u.nowBg, u.nowLabel, u.nowZh, u.nowEn, u.nowService, u.recentBg, u.recentTitle}
+	// No rectangle behind it all: the window is cleared to the theme's background (Theme).
+	objs := []fyne.CanvasObject{u.headerBg, u.hallZh, u.hallEn, u.clock, u.date,
+		u.nowBg.Container, u.nowFlash, u.nowLabel, u.nowZh, u.nowEn, u.nowService, u.recentBg.Container, u.recentTitle}
 	for i := range u.nowNumber.cells {
 		c := text("", colNumber, true)
 		c.Alignment = fyne.TextAlignCenter
@@ -202,25 +206,23 @@ func NewUI(ctx context.Context, portrait bool) *UI {
 	}
 	for i := range u.rows {
 		r := &u.rows[i]
-		r.bg = canvas.NewRectangle(colRow)
-		r.bg.CornerRadius = 10
+		r.bg = newPanel(colRow, 10)
 		r.number = text("", colNumber, true)
 		r.zh = text("", colText, true)
 		r.zh.Alignment = fyne.TextAlignTrailing
 		r.en = text("", colSubtle, false)
 		r.en.Alignment = fyne.TextAlignTrailing
-		objs = append(objs, r.bg, r.number, r.zh, r.en)
+		objs = append(objs, r.bg.Container, r.number, r.zh, r.en)
 	}
 	for i := range u.cards {
 		c := &u.cards[i]
-		c.bg = canvas.NewRectangle(colPanel)
-		c.bg.CornerRadius = 12
+		c.bg = newPanel(colPanel, 12)
 		c.nameZh = text("", colText, true)
 		c.nameEn = text("", colSubtle, false)
 		c.count = text("", colNumber, true)
 		c.waitZh = text("", colText, false)
 		c.waitEn = text("", colSubtle, false)
-		objs = append(objs, c.bg, c.nameZh, c.nameEn, c.count, c.waitZh, c.waitEn)
+		objs = append(objs, c.bg.Container, c.nameZh, c.nameEn, c.count, c.waitZh, c.waitEn)
 	}
 	u.noticeText = text("", colText, false)
 	u.noticeClip = container.NewClip(container.NewWithoutLayout(u.noticeText))
@@ -455,12 +457,10 @@ func (u *UI) setFlash(on bool) {
 		return
 	}
 	u.flashOn = on
-	if on {
-		u.nowBg.FillColor, u.nowBg.StrokeWidth = colFlash, flashStroke
-	} else {
-		u.nowBg.FillColor, u.nowBg.StrokeWidth = colPanel, 0
-	}
-	u.nowBg.Refresh()
+	// The flashing panel is a rounded rectangle with a frame (its shader is dearer per pixel than
+	// the plain panel's), on screen for one frame per call.
+	setVisible(u.nowFlash, on)
+	setVisible(u.nowBg, !on)
 }
 
 // animate runs the flash and the notice pages: it sleeps until the next one is due, or, when
