@@ -18,8 +18,14 @@ type placer struct {
 	ox, oy float32 // offset that centres the design area
 }
 
+// put places o. Fyne lays the screen out again whenever a text's size changed, in the middle of
+// drawing a frame; a fyne.Container (a panel) asks for another frame on every Move, even to
+// where it is, so an object is moved only when its place changed: else each frame with a new
+// text was drawn twice.
 func (p placer) put(o fyne.CanvasObject, x, y, w, h float32) {
-	o.Move(fyne.NewPos(p.ox+x*p.s, p.oy+y*p.s))
+	if pos := fyne.NewPos(p.ox+x*p.s, p.oy+y*p.s); o.Position() != pos {
+		o.Move(pos)
+	}
 	o.Resize(fyne.NewSize(w*p.s, h*p.s))
 }
 
@@ -73,11 +79,14 @@ func (l *hallLayout) nowPanel(p placer, x, y, w, h float32) {
 	p.put(u.nowBg, x, y, w, h)
 	p.put(u.nowFlash, x, y, w, h)
 	p.text(u.nowLabel, 44, x, y+24, w)
+	// The number's cells are placed by placeNumber alone, each at its character's width: sized
+	// here to the panel's width first, every layout (Fyne lays the screen out again whenever a
+	// text changed) resized them twice and asked for a second frame.
 	g := &u.nowNumber
 	for _, c := range g.cells {
-		p.text(c, 280, x, y+h/2-300, w)
+		c.TextSize = 280 * p.s
 	}
-	g.x, g.w = p.ox+x*p.s, w*p.s
+	g.x, g.y, g.w, g.h = p.ox+x*p.s, p.oy+(y+h/2-300)*p.s, w*p.s, 280*1.35*p.s
 	u.placeNumber()
 	p.text(u.nowZh, 90, x, y+h-290, w)
 	p.text(u.nowEn, 50, x, y+h-165, w)

@@ -341,3 +341,48 @@ func TestAQueueChangeWaitsForTheCall(t *testing.T) {
 		t.Fatalf("%v after a ticket issued B shows %q", LazyGap+5*time.Second, got)
 	}
 }
+
+// TestNoticePagesTurnWithTheCalls: a notice of several pages turns its page in the frame a call
+// draws anyway once the page has been up for noticeMinPage (no frame of its own while calls
+// come), not earlier, and not when nothing on the screen changed.
+func TestNoticePagesTurnWithTheCalls(t *testing.T) {
+	testApp(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	u, _ := uiWindow(t, ctx)
+	s := demoState(t)
+	loc := shanghai(t)
+	now := time.Date(2026, 11, 25, 2, 0, 5, 0, time.UTC)
+	long := strings.Repeat("图书馆今晚闭馆维修，借还书请到东区分馆办理。 The library closes tonight for repairs. ", 4)
+	s.Apply(client.Message{Type: string(hall.EventNotice), Seq: 900, Event: &hall.Event{Seq: 900, Type: hall.EventNotice, At: now, Notice: &hall.Notice{ID: "long", Text: hall.Text{Zh: long}}}})
+	u.Show(s.View(now, loc, Link{Connected: true}))
+	pages, page := u.NoticePages()
+	if len(pages) < 3 || page != 0 {
+		t.Fatalf("a long notice in %d pages, page %d shown", len(pages), page)
+	}
+	call := func(i int) {
+		s.Apply(called(uint64(901+i), hall.EventCalled, fmt.Sprintf("C%03d", i), 1+i%6, now.Add(time.Duration(i)*time.Minute), nil))
+		u.Show(s.View(now, loc, Link{Connected: true}))
+	}
+	call(0)
+	if _, page := u.NoticePages(); page != 0 {
+		t.Fatalf("a call right after the notice turned its page (%d)", page)
+	}
+	u.mu.Lock()
+	u.pageFrom = time.Now().Add(-noticeMinPage)
+	u.mu.Unlock()
+	u.Show(u.Last()) // nothing changed: no frame, no page turn
+	if _, page := u.NoticePages(); page != 0 {
+		t.Fatalf("the same view again turned the page (%d)", page)
+	}
+	call(1)
+	if _, page := u.NoticePages(); page != 1 {
+		t.Fatalf("a call %v after the page was shown left page %d", noticeMinPage, page)
+	}
+	u.mu.Lock()
+	line := u.noticeText.Text
+	u.mu.Unlock()
+	if line != pages[1] {
+		t.Fatalf("the notice line shows %q, page 1 is %q", line, pages[1])
+	}
+}
