@@ -49,6 +49,42 @@ func (l *hallLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 	} else {
 		l.landscape(p)
 	}
+	l.paintBackdrop(size)
+}
+
+// paintBackdrop covers with the background colour what the header, the notice line and the
+// panels of the cleared colour (the current call's and the recent calls' panels, the shown
+// service cards) leave of the window.
+func (l *hallLayout) paintBackdrop(size fyne.Size) {
+	u := l.u
+	boxes := []box{boxOf(u.headerBg), boxOf(u.noticeBg), boxOf(u.nowBg), boxOf(u.recentBg)}
+	for i := range u.cards {
+		if c := u.cards[i].bg; !c.Hidden {
+			boxes = append(boxes, boxOf(c))
+		}
+	}
+	parts := uncovered(size.Width, size.Height, boxes)
+	bd := u.backdrop
+	for len(bd.Objects) < len(parts) {
+		bd.Objects = append(bd.Objects, canvas.NewRectangle(colBackground))
+	}
+	for i, o := range bd.Objects {
+		if i >= len(parts) {
+			if o.Visible() {
+				o.Hide()
+			}
+			continue
+		}
+		b := parts[i]
+		if pos := fyne.NewPos(b.x0, b.y0); o.Position() != pos {
+			o.Move(pos)
+		}
+		o.Resize(fyne.NewSize(b.x1-b.x0, b.y1-b.y0))
+		if !o.Visible() {
+			o.Show()
+		}
+	}
+	bd.Resize(size)
 }
 
 func (l *hallLayout) header(p placer, w, h float32) {

@@ -386,3 +386,51 @@ func TestNoticePagesTurnWithTheCalls(t *testing.T) {
 		t.Fatalf("the notice line shows %q, page 1 is %q", line, pages[1])
 	}
 }
+
+// TestBackdropAndPanelsTileTheWindow: the window is cleared to the panels' colour, so the
+// background must be painted exactly where no header, notice line or panel of that colour is:
+// together they cover every pixel of the window once, in both orientations and with fewer
+// service cards.
+func TestBackdropAndPanelsTileTheWindow(t *testing.T) {
+	if got := uncovered(10, 10, []box{{0, 0, 10, 2}, {2, 4, 5, 8}}); len(got) != 4 {
+		t.Fatalf("uncovered: %v", got)
+	}
+	for _, o := range []struct {
+		portrait bool
+		w, h     float32
+		services int
+	}{{false, 1920, 1080, 6}, {true, 1080, 1920, 6}, {false, 1920, 1080, 4}, {false, 1280, 1024, 6}} {
+		u, win, s, loc, now := demoUI(t, o.portrait, o.w, o.h)
+		v := s.View(now, loc, Link{Connected: true})
+		v.Services = v.Services[:o.services]
+		u.Show(v)
+		capture(u, win)
+		u.mu.Lock()
+		boxes := []box{boxOf(u.headerBg), boxOf(u.noticeBg), boxOf(u.nowBg), boxOf(u.recentBg)}
+		for i := range u.cards {
+			if !u.cards[i].bg.Hidden {
+				boxes = append(boxes, boxOf(u.cards[i].bg))
+			}
+		}
+		for _, p := range u.backdrop.Objects {
+			if p.Visible() {
+				boxes = append(boxes, boxOf(p))
+			}
+		}
+		u.mu.Unlock()
+		// Count each pixel's cover on a grid of every 4th pixel.
+		for y := float32(1); y < o.h; y += 4 {
+			for x := float32(1); x < o.w; x += 4 {
+				n := 0
+				for _, b := range boxes {
+					if x >= b.x0 && x < b.x1 && y >= b.y0 && y < b.y1 {
+						n++
+					}
+				}
+				if n != 1 {
+					t.Fatalf("%vx%v with %d services: pixel (%v,%v) covered %d times", o.w, o.h, o.services, x, y, n)
+				}
+			}
+		}
+	}
+}

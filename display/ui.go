@@ -62,7 +62,8 @@ type UI struct {
 	ctx      context.Context
 	portrait bool // forced portrait layout; otherwise the aspect ratio decides
 
-	root *fyne.Container
+	root     *fyne.Container
+	backdrop *fyne.Container // the background between the panels (hallLayout.paintBackdrop)
 
 	headerBg, noticeBg          *canvas.Rectangle
 	nowBg, recentBg             *panel
@@ -205,8 +206,10 @@ func NewUI(ctx context.Context, portrait bool) *UI {
 	u.nowService.Alignment = fyne.TextAlignCenter
 
 	u.recentTitle = text("最近呼叫  Recent calls", colSubtle, true)
-	// No rectangle behind it all: the window is cleared to the theme's background (Theme).
-	objs := []fyne.CanvasObject{u.headerBg, u.hallZh, u.hallEn, u.clock, u.date,
+	// No rectangle behind it all: the window is cleared to the panels' colour (Theme), and the
+	// backdrop paints the background between them.
+	u.backdrop = container.NewWithoutLayout()
+	objs := []fyne.CanvasObject{u.backdrop, u.headerBg, u.hallZh, u.hallEn, u.clock, u.date,
 		u.nowBg.Container, u.nowFlash, u.nowLabel, u.nowZh, u.nowEn, u.nowService, u.recentBg.Container, u.recentTitle}
 	for i := range u.nowNumber.cells {
 		c := text("", colNumber, true)
@@ -470,9 +473,9 @@ func (u *UI) setFlash(on bool) {
 	}
 	u.flashOn = on
 	// The flashing panel is a rounded rectangle with a frame (its shader is dearer per pixel than
-	// the plain panel's), on screen for one frame per call.
+	// the plain panel's), on screen for one frame per call, over the panel (whose corners keep
+	// the background colour outside the rounded ones).
 	u.setVisible(u.nowFlash, on)
-	u.setVisible(u.nowBg, !on)
 }
 
 // animate runs the flash and the notice pages: it sleeps until the next one is due, or, when
