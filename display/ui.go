@@ -50,8 +50,10 @@ const (
 	flashStroke   = 10
 )
 
-// UI is the Fyne hall display. Build it with NewUI, put Object() in a window, and give it views
-// with Show (on the Fyne goroutine, e.g. through fyne.Do).
+// UI is the Fyne hall display. Build it with NewUI, put Object() in a window of an app whose
+// theme is Theme(...) (the window is cleared to the panels' colour, and the UI paints only the
+// background between them), and give it views with Show (on the Fyne goroutine, e.g. through
+// fyne.Do).
 //
 // Show changes only the canvas objects whose text, colour or visibility changed, and refreshes
 // only those: every object is made once in NewUI and reused. Fyne's GL painter keeps one texture
