@@ -18,8 +18,14 @@ type placer struct {
 	ox, oy float32 // offset that centres the design area
 }
 
+// put places o. Fyne lays the screen out again whenever a text's size changed, in the middle of
+// drawing a frame; a fyne.Container (a panel) asks for another frame on every Move, even to
+// where it is, so an object is moved only when its place changed: else each frame with a new
+// text was drawn twice.
 func (p placer) put(o fyne.CanvasObject, x, y, w, h float32) {
-	o.Move(fyne.NewPos(p.ox+x*p.s, p.oy+y*p.s))
+	if pos := fyne.NewPos(p.ox+x*p.s, p.oy+y*p.s); o.Position() != pos {
+		o.Move(pos)
+	}
 	o.Resize(fyne.NewSize(w*p.s, h*p.s))
 }
 
@@ -29,7 +35,7 @@ func (p placer) text(t *canvas.Text, size, x, y, w float32) {
 }
 
 // Layout implements fyne.Layout.
-func (l *hallLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+func (l *hallLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 	u := l.u
 	portrait := u.portrait || size.Height > size.Width
 	bw, bh := float32(1920), float32(1080)
@@ -38,13 +44,47 @@ func (l *hallLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	}
 	s := min(size.Width/bw, size.Height/bh)
 	p := placer{s: s, ox: (size.Width - bw*s) / 2, oy: (size.Height - bh*s) / 2}
-	objs[0].Move(fyne.NewPos(0, 0)) // background
-	objs[0].Resize(size)
 	if portrait {
 		l.portrait(p)
 	} else {
 		l.landscape(p)
 	}
+	l.paintBackdrop(size)
+}
+
+// paintBackdrop covers with the background colour what the header, the notice line and the
+// panels of the cleared colour (the current call's and the recent calls' panels, the shown
+// service cards) leave of the window.
+func (l *hallLayout) paintBackdrop(size fyne.Size) {
+	u := l.u
+	boxes := []box{boxOf(u.headerBg), boxOf(u.noticeBg), boxOf(u.nowBg), boxOf(u.recentBg)}
+	for i := range u.cards {
+		if c := u.cards[i].bg; !c.Hidden {
+			boxes = append(boxes, boxOf(c))
+		}
+	}
+	parts := uncovered(size.Width, size.Height, boxes)
+	bd := u.backdrop
+	for len(bd.Objects) < len(parts) {
+		bd.Objects = append(bd.Objects, canvas.NewRectangle(colBackground))
+	}
+	for i, o := range bd.Objects {
+		if i >= len(parts) {
+			if o.Visible() {
+				o.Hide()
+			}
+			continue
+		}
+		b := parts[i]
+		if pos := fyne.NewPos(b.x0, b.y0); o.Position() != pos {
+			o.Move(pos)
+		}
+		o.Resize(fyne.NewSize(b.x1-b.x0, b.y1-b.y0))
+		if !o.Visible() {
+			o.Show()
+		}
+	}
+	bd.Resize(size)
 }
 
 func (l *hallLayout) header(p placer, w, h float32) {
@@ -73,12 +113,16 @@ func (l *hallLayout) header(p placer, w, h float32) {
 func (l *hallLayout) nowPanel(p placer, x, y, w, h float32) {
 	u := l.u
 	p.put(u.nowBg, x, y, w, h)
+	p.put(u.nowFlash, x, y, w, h)
 	p.text(u.nowLabel, 44, x, y+24, w)
+	// The number's cells are placed by placeNumber alone, each at its character's width: sized
+	// here to the panel's width first, every layout (Fyne lays the screen out again whenever a
+	// text changed) resized them twice and asked for a second frame.
 	g := &u.nowNumber
 	for _, c := range g.cells {
-		p.text(c, 280, x, y+h/2-300, w)
+		c.TextSize = 280 * p.s
 	}
-	g.x, g.w = p.ox+x*p.s, w*p.s
+	g.x, g.y, g.w, g.h = p.ox+x*p.s, p.oy+(y+h/2-300)*p.s, w*p.s, 280*1.35*p.s
 	u.placeNumber()
 	p.text(u.nowZh, 90, x, y+h-290, w)
 	p.text(u.nowEn, 50, x, y+h-165, w)

@@ -26,7 +26,7 @@ func testApp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.Settings().SetTheme(th)
+	a.Settings().SetTheme(Theme(th))
 }
 
 // uiWindow shows a new UI in a 1920x1080 test window of the current test app.
@@ -46,7 +46,7 @@ func drawn(u *UI) []string {
 	defer u.mu.Unlock()
 	var out []string
 	for i, o := range u.root.Objects {
-		if o == u.nowBg || o == u.noticeClip {
+		if o == u.nowBg.Container || o == u.nowFlash || o == u.noticeClip {
 			continue
 		}
 		d := fmt.Sprintf("%d visible=%v at=%v size=%v", i, o.Visible(), o.Position(), o.Size())
@@ -57,6 +57,10 @@ func drawn(u *UI) []string {
 			}
 		case *canvas.Rectangle:
 			d += fmt.Sprintf(" fill=%v", x.FillColor)
+		case *fyne.Container: // a panel
+			if c, ok := x.Objects[0].(*canvas.Circle); ok {
+				d += fmt.Sprintf(" fill=%v", c.FillColor)
+			}
 		}
 		out = append(out, d)
 	}
@@ -335,5 +339,98 @@ func TestAQueueChangeWaitsForTheCall(t *testing.T) {
 	}
 	if got := count(); got != "7" {
 		t.Fatalf("%v after a ticket issued B shows %q", LazyGap+5*time.Second, got)
+	}
+}
+
+// TestNoticePagesTurnWithTheCalls: a notice of several pages turns its page in the frame a call
+// draws anyway once the page has been up for noticeMinPage (no frame of its own while calls
+// come), not earlier, and not when nothing on the screen changed.
+func TestNoticePagesTurnWithTheCalls(t *testing.T) {
+	testApp(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	u, _ := uiWindow(t, ctx)
+	s := demoState(t)
+	loc := shanghai(t)
+	now := time.Date(2026, 11, 25, 2, 0, 5, 0, time.UTC)
+	long := strings.Repeat("图书馆今晚闭馆维修，借还书请到东区分馆办理。 The library closes tonight for repairs. ", 4)
+	s.Apply(client.Message{Type: string(hall.EventNotice), Seq: 900, Event: &hall.Event{Seq: 900, Type: hall.EventNotice, At: now, Notice: &hall.Notice{ID: "long", Text: hall.Text{Zh: long}}}})
+	u.Show(s.View(now, loc, Link{Connected: true}))
+	pages, page := u.NoticePages()
+	if len(pages) < 3 || page != 0 {
+		t.Fatalf("a long notice in %d pages, page %d shown", len(pages), page)
+	}
+	call := func(i int) {
+		s.Apply(called(uint64(901+i), hall.EventCalled, fmt.Sprintf("C%03d", i), 1+i%6, now.Add(time.Duration(i)*time.Minute), nil))
+		u.Show(s.View(now, loc, Link{Connected: true}))
+	}
+	call(0)
+	if _, page := u.NoticePages(); page != 0 {
+		t.Fatalf("a call right after the notice turned its page (%d)", page)
+	}
+	u.mu.Lock()
+	u.pageFrom = time.Now().Add(-noticeMinPage)
+	u.mu.Unlock()
+	u.Show(u.Last()) // nothing changed: no frame, no page turn
+	if _, page := u.NoticePages(); page != 0 {
+		t.Fatalf("the same view again turned the page (%d)", page)
+	}
+	call(1)
+	if _, page := u.NoticePages(); page != 1 {
+		t.Fatalf("a call %v after the page was shown left page %d", noticeMinPage, page)
+	}
+	u.mu.Lock()
+	line := u.noticeText.Text
+	u.mu.Unlock()
+	if line != pages[1] {
+		t.Fatalf("the notice line shows %q, page 1 is %q", line, pages[1])
+	}
+}
+
+// TestBackdropAndPanelsTileTheWindow: the window is cleared to the panels' colour, so the
+// background must be painted exactly where no header, notice line or panel of that colour is:
+// together they cover every pixel of the window once, in both orientations and with fewer
+// service cards.
+func TestBackdropAndPanelsTileTheWindow(t *testing.T) {
+	if got := uncovered(10, 10, []box{{0, 0, 10, 2}, {2, 4, 5, 8}}); len(got) != 4 {
+		t.Fatalf("uncovered: %v", got)
+	}
+	for _, o := range []struct {
+		portrait bool
+		w, h     float32
+		services int
+	}{{false, 1920, 1080, 6}, {true, 1080, 1920, 6}, {false, 1920, 1080, 4}, {false, 1280, 1024, 6}} {
+		u, win, s, loc, now := demoUI(t, o.portrait, o.w, o.h)
+		v := s.View(now, loc, Link{Connected: true})
+		v.Services = v.Services[:o.services]
+		u.Show(v)
+		capture(u, win)
+		u.mu.Lock()
+		boxes := []box{boxOf(u.headerBg), boxOf(u.noticeBg), boxOf(u.nowBg), boxOf(u.recentBg)}
+		for i := range u.cards {
+			if !u.cards[i].bg.Hidden {
+				boxes = append(boxes, boxOf(u.cards[i].bg))
+			}
+		}
+		for _, p := range u.backdrop.Objects {
+			if p.Visible() {
+				boxes = append(boxes, boxOf(p))
+			}
+		}
+		u.mu.Unlock()
+		// Count each pixel's cover on a grid of every 4th pixel.
+		for y := float32(1); y < o.h; y += 4 {
+			for x := float32(1); x < o.w; x += 4 {
+				n := 0
+				for _, b := range boxes {
+					if x >= b.x0 && x < b.x1 && y >= b.y0 && y < b.y1 {
+						n++
+					}
+				}
+				if n != 1 {
+					t.Fatalf("%vx%v with %d services: pixel (%v,%v) covered %d times", o.w, o.h, o.services, x, y, n)
+				}
+			}
+		}
 	}
 }

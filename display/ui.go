@@ -39,16 +39,21 @@ const maxGlyphs = 8
 // Animation timing: on a new call or recall the current call's panel lights up (a brighter fill
 // and a yellow frame; the texts keep their colours, so no text is drawn anew) for flashPeriod,
 // flashToggles times on and off: once, so that a call costs two frames, not eight; a notice
-// line wider than the screen shows one page at a time, each for noticePage.
+// line wider than the screen shows one page at a time, each for noticePage, or at least
+// noticeMinPage when the screen is redrawn anyway (a call, the end of a flash): while calls
+// come, the pages turn with them instead of costing frames of their own.
 const (
-	flashToggles = 1
-	flashPeriod  = 3 * time.Second
-	noticePage   = 8 * time.Second
-	flashStroke  = 10
+	flashToggles  = 1
+	flashPeriod   = 3 * time.Second
+	noticePage    = 8 * time.Second
+	noticeMinPage = 5 * time.Second
+	flashStroke   = 10
 )
 
-// UI is the Fyne hall display. Build it with NewUI, put Object() in a window, and give it views
-// with Show (on the Fyne goroutine, e.g. through fyne.Do).
+// UI is the Fyne hall display. Build it with NewUI, put Object() in a window of an app whose
+// theme is Theme(...) (the window is cleared to the panels' colour, and the UI paints only the
+// background between them), and give it views with Show (on the Fyne goroutine, e.g. through
+// fyne.Do).
 //
 // Show changes only the canvas objects whose text, colour or visibility changed, and refreshes
 // only those: every object is made once in NewUI and reused. Fyne's GL painter keeps one texture
@@ -59,13 +64,16 @@ type UI struct {
 	ctx      context.Context
 	portrait bool // forced portrait layout; otherwise the aspect ratio decides
 
-	root *fyne.Container
+	root     *fyne.Container
+	backdrop *fyne.Container // the background between the panels (hallLayout.paintBackdrop)
 
-	headerBg, nowBg, recentBg, noticeBg *canvas.Rectangle
-	hallZh, hallEn, clock, date         *canvas.Text
-	connDot                             *canvas.Circle
-	connBg                              *canvas.Rectangle
-	connText, connTextEn                *canvas.Text // Chinese over English
+	headerBg, noticeBg          *canvas.Rectangle
+	nowBg, recentBg             *panel
+	nowFlash                    *canvas.Rectangle // the current call's panel while it flashes, framed in yellow
+	hallZh, hallEn, clock, date *canvas.Text
+	connDot                     *canvas.Circle
+	connBg                      *canvas.Rectangle
+	connText, connTextEn        *canvas.Text // Chinese over English
 
 	nowLabel, nowZh, nowEn, nowService *canvas.Text
 	nowNumber                          glyphs
@@ -94,6 +102,8 @@ type UI struct {
 	flashN   int       // toggles left
 	flashAt  time.Time // next toggle (zero: not flashing)
 	pageAt   time.Time // next notice page (zero: one page or none)
+	pageFrom time.Time // when the page shown now was shown
+	changes  int       // objects changed (and refreshed) so far: a frame is due when it grew
 	wake     chan struct{}
 	later    *View // drawn when the flash ends (ShowLater)
 	// mu serialises drawing: Fyne runs fyne.Do functions on its main thread, but the test driver
@@ -107,16 +117,17 @@ type glyphs struct {
 	// Text is the text shown.
 	Text  string
 	cells [maxGlyphs]*canvas.Text
-	x, w  float32 // the centred line's box (pixels), set by the layout
+	x, y  float32 // the centred line's box (pixels), set by the layout
+	w, h  float32
 }
 
 type recentRow struct {
-	bg             *canvas.Rectangle
+	bg             *panel
 	number, zh, en *canvas.Text
 }
 
 type serviceCard struct {
-	bg                            *canvas.Rectangle
+	bg                            *panel
 	nameZh, nameEn, count, waitZh *canvas.Text
 	waitEn                        *canvas.Text
 }
@@ -128,32 +139,37 @@ func text(s string, c color.Color, bold bool) *canvas.Text {
 }
 
 // setText changes and refreshes t when s differs from its text; it reports whether it did.
-func setText(t *canvas.Text, s string) bool {
+func (u *UI) setText(t *canvas.Text, s string) bool {
 	if t.Text == s {
 		return false
 	}
 	t.Text = s
 	t.Refresh()
+	u.changes++
 	return true
 }
 
 // setColor changes and refreshes t's colour when it differs.
-func setColor(t *canvas.Text, c color.Color) {
+func (u *UI) setColor(t *canvas.Text, c color.Color) {
 	if t.Color == c {
 		return
 	}
 	t.Color = c
 	t.Refresh()
+	u.changes++
 }
 
 // setVisible shows or hides o when it is not so already.
-func setVisible(o fyne.CanvasObject, on bool) {
+func (u *UI) setVisible(o fyne.CanvasObject, on bool) {
 	switch {
 	case on && !o.Visible():
 		o.Show()
 	case !on && o.Visible():
 		o.Hide()
+	default:
+		return
 	}
+	u.changes++
 }
 
 // NewUI builds the display's canvas objects. portrait forces the portrait layout (else it follows
@@ -161,11 +177,12 @@ func setVisible(o fyne.CanvasObject, on bool) {
 func NewUI(ctx context.Context, portrait bool) *UI {
 	u := &UI{ctx: ctx, portrait: portrait, wake: make(chan struct{}, 1)}
 	u.headerBg = canvas.NewRectangle(colHeader)
-	u.nowBg = canvas.NewRectangle(colPanel)
-	u.nowBg.CornerRadius = 18
-	u.nowBg.StrokeColor = colNumber
-	u.recentBg = canvas.NewRectangle(colPanel)
-	u.recentBg.CornerRadius = 18
+	u.nowBg = newPanel(colPanel, 18)
+	u.nowFlash = canvas.NewRectangle(colFlash)
+	u.nowFlash.CornerRadius = 18
+	u.nowFlash.StrokeColor, u.nowFlash.StrokeWidth = colNumber, flashStroke
+	u.nowFlash.Hidden = true
+	u.recentBg = newPanel(colPanel, 18)
 	u.noticeBg = canvas.NewRectangle(colHeader)
 	u.hallZh = text("", colText, true)
 	u.hallEn = text("", colSubtle, false)
@@ -191,8 +208,11 @@ func NewUI(ctx context.Context, portrait bool) *UI {
 	u.nowService.Alignment = fyne.TextAlignCenter
 
 	u.recentTitle = text("最近呼叫  Recent calls", colSubtle, true)
-	objs := []fyne.CanvasObject{canvas.NewRectangle(colBackground), u.headerBg, u.hallZh, u.hallEn, u.clock, u.date,
-		u.nowBg, u.nowLabel, u.nowZh, u.nowEn, u.nowService, u.recentBg, u.recentTitle}
+	// No rectangle behind it all: the window is cleared to the panels' colour (Theme), and the
+	// backdrop paints the background between them.
+	u.backdrop = container.NewWithoutLayout()
+	objs := []fyne.CanvasObject{u.backdrop, u.headerBg, u.hallZh, u.hallEn, u.clock, u.date,
+		u.nowBg.Container, u.nowFlash, u.nowLabel, u.nowZh, u.nowEn, u.nowService, u.recentBg.Container, u.recentTitle}
 	for i := range u.nowNumber.cells {
 		c := text("", colNumber, true)
 		c.Alignment = fyne.TextAlignCenter
@@ -202,25 +222,23 @@ func NewUI(ctx context.Context, portrait bool) *UI {
 	}
 	for i := range u.rows {
 		r := &u.rows[i]
-		r.bg = canvas.NewRectangle(colRow)
-		r.bg.CornerRadius = 10
+		r.bg = newPanel(colRow, 10)
 		r.number = text("", colNumber, true)
 		r.zh = text("", colText, true)
 		r.zh.Alignment = fyne.TextAlignTrailing
 		r.en = text("", colSubtle, false)
 		r.en.Alignment = fyne.TextAlignTrailing
-		objs = append(objs, r.bg, r.number, r.zh, r.en)
+		objs = append(objs, r.bg.Container, r.number, r.zh, r.en)
 	}
 	for i := range u.cards {
 		c := &u.cards[i]
-		c.bg = canvas.NewRectangle(colPanel)
-		c.bg.CornerRadius = 12
+		c.bg = newPanel(colPanel, 12)
 		c.nameZh = text("", colText, true)
 		c.nameEn = text("", colSubtle, false)
 		c.count = text("", colNumber, true)
 		c.waitZh = text("", colText, false)
 		c.waitEn = text("", colSubtle, false)
-		objs = append(objs, c.bg, c.nameZh, c.nameEn, c.count, c.waitZh, c.waitEn)
+		objs = append(objs, c.bg.Container, c.nameZh, c.nameEn, c.count, c.waitZh, c.waitEn)
 	}
 	u.noticeText = text("", colText, false)
 	u.noticeClip = container.NewClip(container.NewWithoutLayout(u.noticeText))
@@ -286,22 +304,23 @@ func (u *UI) ShowLater(v View) {
 }
 
 func (u *UI) show(v View) {
+	defer u.turnPageWith(u.changes)
 	u.later = nil
 	first := !u.shown
 	u.shown = true
 	u.last = v
 	relayout := first
-	setText(u.hallZh, v.HallName.Zh)
-	setText(u.hallEn, v.HallName.En)
-	setText(u.clock, v.Clock)
-	setText(u.date, v.Date)
-	setVisible(u.connDot, v.Conn.OK)
+	u.setText(u.hallZh, v.HallName.Zh)
+	u.setText(u.hallEn, v.HallName.En)
+	u.setText(u.clock, v.Clock)
+	u.setText(u.date, v.Date)
+	u.setVisible(u.connDot, v.Conn.OK)
 	warn := v.Conn.Zh != ""
-	setText(u.connText, v.Conn.Zh)
-	setText(u.connTextEn, v.Conn.En)
-	setVisible(u.connBg, warn)
-	setVisible(u.connText, warn)
-	setVisible(u.connTextEn, warn)
+	u.setText(u.connText, v.Conn.Zh)
+	u.setText(u.connTextEn, v.Conn.En)
+	u.setVisible(u.connBg, warn)
+	u.setVisible(u.connText, warn)
+	u.setVisible(u.connTextEn, warn)
 
 	if n := v.Now; n != nil {
 		label := "正在呼叫  Now calling"
@@ -311,10 +330,10 @@ func (u *UI) show(v View) {
 		if n.Priority {
 			label += "  ·  绿色通道 Priority"
 		}
-		setText(u.nowLabel, label)
+		u.setText(u.nowLabel, label)
 		u.setNumber(n.Number)
-		setText(u.nowZh, "请到 "+n.CounterZh)
-		setText(u.nowEn, "Please go to counter "+n.Counter)
+		u.setText(u.nowZh, "请到 "+n.CounterZh)
+		u.setText(u.nowEn, "Please go to counter "+n.Counter)
 		service := n.Service.Zh + "  " + n.Service.En
 		if len(v.Also) > 0 {
 			// Several counters called at once: the others stand here, in place of the service.
@@ -327,13 +346,13 @@ func (u *UI) show(v View) {
 			}
 			service = "同时呼叫 Also calling:  " + strings.Join(parts, "   ")
 		}
-		setText(u.nowService, service)
+		u.setText(u.nowService, service)
 	} else {
-		setText(u.nowLabel, "正在呼叫  Now calling")
+		u.setText(u.nowLabel, "正在呼叫  Now calling")
 		u.setNumber("—")
-		setText(u.nowZh, "请留意叫号")
-		setText(u.nowEn, "Please listen for your number")
-		setText(u.nowService, "")
+		u.setText(u.nowZh, "请留意叫号")
+		u.setText(u.nowEn, "Please listen for your number")
+		u.setText(u.nowService, "")
 	}
 	for i := range u.rows {
 		r := &u.rows[i]
@@ -344,33 +363,33 @@ func (u *UI) show(v View) {
 			if c.Priority {
 				en = "绿色通道 · " + c.CounterEn
 			}
-			setText(r.number, c.Number)
-			setText(r.zh, c.CounterZh)
-			setText(r.en, en)
+			u.setText(r.number, c.Number)
+			u.setText(r.zh, c.CounterZh)
+			u.setText(r.en, en)
 		}
-		setVisible(r.bg, on)
-		setVisible(r.number, on)
-		setVisible(r.zh, on)
-		setVisible(r.en, on)
+		u.setVisible(r.bg, on)
+		u.setVisible(r.number, on)
+		u.setVisible(r.zh, on)
+		u.setVisible(r.en, on)
 	}
 	for i := range u.cards {
 		c := &u.cards[i]
 		on := i < len(v.Services)
 		if on {
 			s := v.Services[i]
-			setText(c.nameZh, s.Code+"  "+s.Name.Zh)
-			setText(c.nameEn, s.Name.En)
-			setText(c.count, s.Waiting)
-			setText(c.waitZh, "人等候 · "+s.WaitZh)
-			setText(c.waitEn, "waiting · "+s.WaitEn)
+			u.setText(c.nameZh, s.Code+"  "+s.Name.Zh)
+			u.setText(c.nameEn, s.Name.En)
+			u.setText(c.count, s.Waiting)
+			u.setText(c.waitZh, "人等候 · "+s.WaitZh)
+			u.setText(c.waitEn, "waiting · "+s.WaitEn)
 			if s.Open {
-				setColor(c.count, colNumber)
+				u.setColor(c.count, colNumber)
 			} else {
-				setColor(c.count, colClosed)
+				u.setColor(c.count, colClosed)
 			}
 		}
 		for _, o := range []fyne.CanvasObject{c.bg, c.nameZh, c.nameEn, c.count, c.waitZh, c.waitEn} {
-			setVisible(o, on)
+			u.setVisible(o, on)
 		}
 	}
 	if n := min(len(v.Services), maxServices); n != u.cardsShown {
@@ -403,9 +422,9 @@ func (u *UI) setNumber(s string) {
 	for i, c := range g.cells {
 		on := i < len(rs)
 		if on {
-			setText(c, string(rs[i]))
+			u.setText(c, string(rs[i]))
 		}
-		setVisible(c, on)
+		u.setVisible(c, on)
 	}
 	u.placeNumber()
 }
@@ -427,8 +446,8 @@ func (u *UI) placeNumber() {
 	x := g.x + (g.w-total)/2
 	for i := 0; i < n; i++ {
 		c := g.cells[i]
-		c.Move(fyne.NewPos(x, c.Position().Y))
-		c.Resize(fyne.NewSize(widths[i], c.Size().Height))
+		c.Move(fyne.NewPos(x, g.y))
+		c.Resize(fyne.NewSize(widths[i], g.h))
 		x += widths[i]
 	}
 }
@@ -455,12 +474,10 @@ func (u *UI) setFlash(on bool) {
 		return
 	}
 	u.flashOn = on
-	if on {
-		u.nowBg.FillColor, u.nowBg.StrokeWidth = colFlash, flashStroke
-	} else {
-		u.nowBg.FillColor, u.nowBg.StrokeWidth = colPanel, 0
-	}
-	u.nowBg.Refresh()
+	// The flashing panel is a rounded rectangle with a frame (its shader is dearer per pixel than
+	// the plain panel's), on screen for one frame per call, over the panel (whose corners keep
+	// the background colour outside the rounded ones).
+	u.setVisible(u.nowFlash, on)
 }
 
 // animate runs the flash and the notice pages: it sleeps until the next one is due, or, when
@@ -492,10 +509,20 @@ func (u *UI) animate() {
 	}
 }
 
+// turnPageWith shows the next notice page, when there are several and the page shown now has
+// been up for noticeMinPage, if the screen changed since changes (a frame is drawn anyway).
+func (u *UI) turnPageWith(changes int) {
+	if u.changes == changes || u.pageAt.IsZero() || time.Since(u.pageFrom) < noticeMinPage {
+		return
+	}
+	u.showPage((u.page + 1) % len(u.pages))
+}
+
 // tick advances whatever animation is due.
 func (u *UI) tick() {
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	defer u.turnPageWith(u.changes)
 	now := time.Now()
 	if !u.flashAt.IsZero() && !now.Before(u.flashAt) {
 		u.flashN--
@@ -523,12 +550,12 @@ func (u *UI) showPage(i int) {
 	if i < len(u.pages) {
 		s = u.pages[i]
 	}
-	if setText(u.noticeText, s) {
+	if u.setText(u.noticeText, s) {
 		u.noticeText.Resize(fyne.NewSize(fyne.MeasureText(s, u.noticeText.TextSize, u.noticeText.TextStyle).Width+10, u.noticeText.Size().Height))
 	}
-	u.pageAt = time.Time{}
+	u.pageAt, u.pageFrom = time.Time{}, time.Now()
 	if len(u.pages) > 1 {
-		u.pageAt = time.Now().Add(noticePage)
+		u.pageAt = u.pageFrom.Add(noticePage)
 		u.kick()
 	}
 }

@@ -62,7 +62,7 @@ func window(t *testing.T, u *UI, w, h float32) fyne.Window {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.Settings().SetTheme(th)
+	a.Settings().SetTheme(Theme(th))
 	win := test.NewTempWindow(t, u.Object())
 	win.SetPadded(false)
 	win.Resize(fyne.NewSize(w, h))

@@ -159,7 +159,7 @@ func run(c config, log *slog.Logger) error {
 	}()
 
 	a := app.NewWithID("cn.edu.onedoor.display")
-	a.Settings().SetTheme(th)
+	a.Settings().SetTheme(display.Theme(th))
 	w := a.NewWindow("OneDoor · " + c.hall)
 	ui := display.NewUI(ctx, c.portrait)
 	w.SetContent(ui.Object())
