@@ -22,6 +22,7 @@ const (
 	authOffice    = "the office"                                     // office handlers, supervisors, admins (cases.SeesAll)
 	authAdmin     = "admin"                                          // administrators
 	authAudit     = "admin; supervisors read case entries"           // the audit trail
+	authReports   = "supervisor, admin; counter staff of the hall"   // the queue reports
 	authMetrics   = "the scraper's token or an admin"                // GET /metrics (or anyone in demo mode)
 )
 
@@ -89,6 +90,9 @@ func (s *Server) routeTable() []resource {
 			{"POST", "/api/v1/case-follow/{token}/attachments", authToken, s.handleCaseAttach},
 			{"GET", "/api/v1/case-follow/{token}/attachments/{id}", authToken, s.handleCaseFollowAttachment},
 			{"GET", "/api/v1/cases/{id}/attachments/{file}", authCases, s.handleCaseAttachment},
+		}},
+		{name: "reports", routes: []route{
+			{"GET", "/api/v1/reports/queue", authReports, s.handleQueueReport},
 		}},
 		{name: "topics", routes: []route{
 			{"GET", "/api/v1/topics", authOffice, s.handleTopics},
