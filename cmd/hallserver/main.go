@@ -77,8 +77,8 @@ import (
 	"onedoor/hallserver/campus"
 	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
-	"onedoor/hallserver/kpi"
 	hallhttp "onedoor/hallserver/http"
+	"onedoor/hallserver/kpi"
 	"onedoor/hallserver/webhook"
 	"onedoor/internal/profiling"
 )

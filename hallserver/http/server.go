@@ -22,7 +22,6 @@ import (
 	"sync/atomic"
 	"time"
 
-
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"

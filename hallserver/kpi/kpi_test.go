@@ -66,13 +66,13 @@ func sample() *day {
 	d := newDay("2026-03-02")
 	d.counter("08:30:00", 1, hall.CounterOpen, "li")
 	d.counter("08:45:00", 2, hall.CounterOpen, "wang")
-	d.issue("08:50:00", "h-1", "A")                         // waits 10 min, served 5 min (started)
-	d.issue("08:55:00", "h-2", "A")                         // waits 20 min, served 10 min (no start)
-	d.issue("09:10:00", "h-3", "B")                         // no-show
-	d.issue("09:20:00", "h-4", "B")                         // cancelled by the holder
-	d.issue("09:30:00", "h-5", "A")                         // transferred to B, served at 2
-	d.issue("09:40:00", "h-6", "B")                         // still waiting at the end
-	d.issue("10:05:00", "h-7", "A")                         // no-show, reinstated, served
+	d.issue("08:50:00", "h-1", "A")                        // waits 10 min, served 5 min (started)
+	d.issue("08:55:00", "h-2", "A")                        // waits 20 min, served 10 min (no start)
+	d.issue("09:10:00", "h-3", "B")                        // no-show
+	d.issue("09:20:00", "h-4", "B")                        // cancelled by the holder
+	d.issue("09:30:00", "h-5", "A")                        // transferred to B, served at 2
+	d.issue("09:40:00", "h-6", "B")                        // still waiting at the end
+	d.issue("10:05:00", "h-7", "A")                        // no-show, reinstated, served
 	d.ev("09:00:00", hall.EventFinished, "li", "h-0", nil) // a ticket of another day: left out
 	d.call("09:00:00", "h-1", 1, "li")
 	d.ev("09:01:00", hall.EventStarted, "li", "h-1", nil)
