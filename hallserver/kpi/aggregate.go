@@ -69,7 +69,7 @@ type Row struct {
 }
 
 // Aggregate groups the facts of days into rows by the grouping by (one of Groupings), sorted
-// by key (counters by number). target gives a service's target wait (nil: DefaultTargetWait);
+// by key (counters by number); by day, every day given has its row. target gives a service's target wait (nil: DefaultTargetWait);
 // stars gives a ticket's visit rating (1–5) by ticket ID (missing: not rated).
 func Aggregate(days []Day, by string, target func(service string) time.Duration, stars map[string]int) ([]Row, error) {
 	if !slices.Contains(Groupings, by) {
@@ -94,6 +94,9 @@ func Aggregate(days []Day, by string, target func(service string) time.Duration,
 		return a
 	}
 	for _, d := range days {
+		if by == ByDay {
+			get(d.Day) // every day has its row, also a day without tickets
+		}
 		for i := range d.Tickets {
 			f := &d.Tickets[i]
 			key, ok := factKey(by, d.Day, f)

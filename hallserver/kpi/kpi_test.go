@@ -249,7 +249,7 @@ func TestReportsCacheClosedDays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 1 || rows[0].Issued != 7 || rows[0].Rating == nil || rows[0].Rating.Low != 1 || src.reads != 2 {
+	if len(rows) != 2 || rows[0].Issued != 7 || rows[1].Issued != 0 || rows[0].Rating == nil || rows[0].Rating.Low != 1 || src.reads != 2 {
 		t.Fatalf("rows %+v after %d reads", rows, src.reads)
 	}
 	if _, err := r.Queue(context.Background(), q); err != nil || src.reads != 3 {
