@@ -118,6 +118,7 @@ func (s *Server) routeTable() []resource {
 			{"GET", "/display/{hall}", authAnyone, s.handleDisplayPage},
 			{"GET", "/cases", authPage, s.handleInboxPage},
 			{"GET", "/supervision", authPage, s.handleSupervisionPage},
+			{"GET", "/reports", authPage, s.handleReportsPage},
 			{"GET", "/admin", authPage, s.handleAdminPage},
 			{"GET", "/roadmap", authAnyone, s.handleRoadmapPage},
 			{"GET", "/assets/{file}", authAnyone, s.handleAsset},

@@ -232,3 +232,47 @@ func stats(ds []time.Duration) Stats {
 
 // round rounds x to 1/unit.
 func round(x, unit float64) float64 { return math.Round(x*unit) / unit }
+
+// HeatCell is the tickets issued in one local hour of one day and their mean wait (seconds, of
+// those called; 0 when none).
+type HeatCell struct {
+	Day      string
+	Hour     int
+	Issued   int
+	MeanWait float64
+}
+
+// Heat is the day-by-hour grid of tickets issued: one cell per day and hour with tickets, in
+// day then hour order.
+func Heat(days []Day) []HeatCell {
+	var out []HeatCell
+	for _, d := range days {
+		var cells [24]struct {
+			n, waited int
+			wait      time.Duration
+		}
+		for i := range d.Tickets {
+			f := &d.Tickets[i]
+			if f.Hour < 0 || f.Hour > 23 {
+				continue
+			}
+			c := &cells[f.Hour]
+			c.n++
+			if f.HasWait {
+				c.waited++
+				c.wait += f.Wait
+			}
+		}
+		for h, c := range cells {
+			if c.n == 0 {
+				continue
+			}
+			cell := HeatCell{Day: d.Day, Hour: h, Issued: c.n}
+			if c.waited > 0 {
+				cell.MeanWait = round(c.wait.Seconds()/float64(c.waited), 10)
+			}
+			out = append(out, cell)
+		}
+	}
+	return out
+}

@@ -272,3 +272,17 @@ func TestReportsCacheClosedDays(t *testing.T) {
 		}
 	}
 }
+
+// TestHeat: the sample day's tickets by hour of issue with their mean wait.
+func TestHeat(t *testing.T) {
+	d := sample()
+	got := Heat([]Day{DayFacts(d.date, d.evs, shanghai, d.at("12:00:00"), true)})
+	want := []HeatCell{
+		{Day: "2026-03-02", Hour: 8, Issued: 2, MeanWait: 900},  // 10 and 20 min
+		{Day: "2026-03-02", Hour: 9, Issued: 4, MeanWait: 330},  // 6 and 5 min (two never called)
+		{Day: "2026-03-02", Hour: 10, Issued: 1, MeanWait: 300}, // 5 min
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("heat %+v, want %+v", got, want)
+	}
+}

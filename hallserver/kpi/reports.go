@@ -97,12 +97,18 @@ func daysBetween(f, u time.Time) []time.Time {
 
 // Queue computes the report's rows. Days after today count nothing.
 func (r *Reports) Queue(ctx context.Context, q Query) ([]Row, error) {
+	rows, _, err := r.Report(ctx, q)
+	return rows, err
+}
+
+// Report computes the report's rows and the day-by-hour grid of its days (up to today).
+func (r *Reports) Report(ctx context.Context, q Query) ([]Row, []HeatCell, error) {
 	if q.Loc == nil {
 		q.Loc = time.UTC
 	}
 	f, u, err := ParseRange(q.From, q.Until, q.Loc)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	now := r.now()
 	var days []Day
@@ -113,12 +119,12 @@ func (r *Reports) Queue(ctx context.Context, q Query) ([]Row, error) {
 		}
 		day, err := r.day(ctx, q.Hall, d, now)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		days = append(days, day)
 		s, err := r.src.VisitStars(ctx, q.Hall, day.Day)
 		if err != nil {
-			return nil, fmt.Errorf("kpi: visit ratings of %s: %w", day.Day, err)
+			return nil, nil, fmt.Errorf("kpi: visit ratings of %s: %w", day.Day, err)
 		}
 		for id, n := range s {
 			stars[id] = n
@@ -126,9 +132,9 @@ func (r *Reports) Queue(ctx context.Context, q Query) ([]Row, error) {
 	}
 	rows, err := Aggregate(days, q.By, q.Target, stars)
 	if err != nil {
-		return nil, hall.Errorf(hall.EINVALID, "by", "by must be one of service, counter, staff, day, hour, not %q", q.By)
+		return nil, nil, hall.Errorf(hall.EINVALID, "by", "by must be one of service, counter, staff, day, hour, not %q", q.By)
 	}
-	return rows, nil
+	return rows, Heat(days), nil
 }
 
 // day returns the facts of the local day starting at start: from the cache for a closed day
