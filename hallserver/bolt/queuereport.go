@@ -26,13 +26,43 @@ func NewQueueReports(db *DB) *QueueReports { return &QueueReports{db: db} }
 
 var _ kpi.Source = (*QueueReports)(nil)
 
+// reportEvent is the part of a stored hall.Event the reports read (kpi.DayFacts): decoding
+// only it leaves the rest of the ticket and the waiting counts unallocated.
+type reportEvent struct {
+	Seq    uint64         `json:"seq"`
+	Type   hall.EventType `json:"type"`
+	At     time.Time      `json:"at"`
+	Actor  string         `json:"actor"`
+	Ticket *struct {
+		ID       string    `json:"id"`
+		Service  string    `json:"service"`
+		Day      string    `json:"day"`
+		IssuedAt time.Time `json:"issuedAt"`
+		Counter  int       `json:"counter"`
+	} `json:"ticket"`
+	Counter *struct {
+		Number int               `json:"number"`
+		State  hall.CounterState `json:"state"`
+		Staff  string            `json:"staff"`
+	} `json:"counter"`
+}
+
 // HallEvents returns the hall's events with from ≤ at < until, in seq order, and their span.
+// The events hold what the reports read: seq, type, time, actor; of the ticket its ID,
+// service, day, issue time and counter; of a counter its number, state and staff.
 func (q *QueueReports) HallEvents(ctx context.Context, code string, from, until time.Time) ([]hall.Event, kpi.Span, error) {
 	var out []hall.Event
 	span, err := q.scan(ctx, code, from, until, func(seq uint64, val []byte) error {
-		var ev hall.Event
-		if err := json.Unmarshal(val, &ev); err != nil {
+		var re reportEvent
+		if err := json.Unmarshal(val, &re); err != nil {
 			return fmt.Errorf("decode event %d: %w", seq, err)
+		}
+		ev := hall.Event{Seq: re.Seq, Hall: code, Type: re.Type, At: re.At, Actor: re.Actor}
+		if t := re.Ticket; t != nil {
+			ev.Ticket = &hall.Ticket{ID: t.ID, Hall: code, Service: t.Service, Day: t.Day, IssuedAt: t.IssuedAt, Counter: t.Counter}
+		}
+		if c := re.Counter; c != nil {
+			ev.Counter = &hall.Counter{Hall: code, Number: c.Number, State: c.State, Staff: c.Staff}
 		}
 		out = append(out, ev)
 		return nil
