@@ -3,6 +3,7 @@ package kpi
 import (
 	"context"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -200,13 +201,16 @@ func TestAggregate(t *testing.T) {
 	}
 }
 
-// fakeSource serves hand-made events and counts the reads.
+// fakeSource serves hand-made events and counts the reads (Reports reads days concurrently).
 type fakeSource struct {
+	mu    sync.Mutex
 	evs   []hall.Event
 	reads int
 }
 
 func (f *fakeSource) pick(from, until time.Time) ([]hall.Event, Span) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	var out []hall.Event
 	var sp Span
 	for _, e := range f.evs {
@@ -222,7 +226,9 @@ func (f *fakeSource) pick(from, until time.Time) ([]hall.Event, Span) {
 }
 
 func (f *fakeSource) HallEvents(_ context.Context, _ string, from, until time.Time) ([]hall.Event, Span, error) {
+	f.mu.Lock()
 	f.reads++
+	f.mu.Unlock()
 	evs, sp := f.pick(from, until)
 	return evs, sp, nil
 }

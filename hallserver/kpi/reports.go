@@ -3,6 +3,7 @@ package kpi
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -111,22 +112,46 @@ func (r *Reports) Report(ctx context.Context, q Query) ([]Row, []HeatCell, error
 		return nil, nil, err
 	}
 	now := r.now()
-	var days []Day
-	stars := map[string]int{}
+	var starts []time.Time
 	for _, d := range daysBetween(f, u) {
 		if d.After(now) {
 			break
 		}
-		day, err := r.day(ctx, q.Hall, d, now)
-		if err != nil {
-			return nil, nil, err
+		starts = append(starts, d)
+	}
+	// The days are independent: computed on as many goroutines as the runtime runs at once
+	// (a recomputed month is mostly JSON decoding).
+	days := make([]Day, len(starts))
+	dayStars := make([]map[string]int, len(starts))
+	errs := make([]error, len(starts))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(starts)) {
+		wg.Go(func() {
+			for i := range next {
+				if errs[i] = ctx.Err(); errs[i] != nil {
+					continue
+				}
+				if days[i], errs[i] = r.day(ctx, q.Hall, starts[i], now); errs[i] != nil {
+					continue
+				}
+				if dayStars[i], errs[i] = r.src.VisitStars(ctx, q.Hall, days[i].Day); errs[i] != nil {
+					errs[i] = fmt.Errorf("kpi: visit ratings of %s: %w", days[i].Day, errs[i])
+				}
+			}
+		})
+	}
+	for i := range starts {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	stars := map[string]int{}
+	for i := range starts {
+		if errs[i] != nil {
+			return nil, nil, errs[i]
 		}
-		days = append(days, day)
-		s, err := r.src.VisitStars(ctx, q.Hall, day.Day)
-		if err != nil {
-			return nil, nil, fmt.Errorf("kpi: visit ratings of %s: %w", day.Day, err)
-		}
-		for id, n := range s {
+		for id, n := range dayStars[i] {
 			stars[id] = n
 		}
 	}
