@@ -65,7 +65,7 @@ screenshots:
 
 # Counter console and phone follow page (headless Chromium; the follow page at 390x844).
 screenshots-web:
-	$(GO) test -count=1 -run '^TestWebScreenshots$$' ./hallserver/http -args -web-screenshots $(CURDIR)/docs/screenshots
+	$(GO) test -count=1 -run '^(TestWebScreenshots|TestReportsPageWeb)$$' ./hallserver/http -args -web-screenshots $(CURDIR)/docs/screenshots
 
 # Case system pages (headless Chromium, three weeks of seeded cases): department inbox,
 # supervision charts (daily, weekly, full page) and the public roadmap, as docs/screenshots/cases-*.png.

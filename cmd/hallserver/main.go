@@ -78,6 +78,7 @@ import (
 	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
 	hallhttp "onedoor/hallserver/http"
+	"onedoor/hallserver/kpi"
 	"onedoor/hallserver/webhook"
 	"onedoor/internal/profiling"
 )
@@ -382,6 +383,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		Topics:       topics,
 		LongList:     longList,
 		VisitRatings: visitRatings,
+		QueueReports: kpi.NewReports(bolt.NewQueueReports(db), time.Now),
 
 		// Enrolled Open311 clients (key → client name), from -open311-keys.
 		Open311Keys: open311Keys,

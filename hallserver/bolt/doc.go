@@ -29,6 +29,10 @@
 //	topics.go      Topics (hall.TopicService): hot topics and their answers
 //	longlist.go    LongList (hall.LongListService): the long-standing issues list
 //	visitrating.go VisitRatings (hall.VisitRatingService): the visit ratings (好差评)
+//	queuereport.go QueueReports (kpi.Source): a hall's events of a time range (events/{hall} by
+//	               binary search on the events' times, then the WAL's overlay, as the audit trail
+//	               reads them) and a day's visit ratings (a prefix of visit.ratings); no bucket of
+//	               its own: the queue reports' cache of closed days is in memory (package kpi)
 //	delivery.go    DeliveryStore: the webhook deliverers' cursors and dead-letter notes
 //	attachments.go enginehost.BlobStore on the case store: attachment bytes by content hash
 //

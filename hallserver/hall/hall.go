@@ -79,6 +79,9 @@ type Service struct {
 	// kiosks do not show it. Either may be empty (open from, open until).
 	From  string `json:"from,omitempty" yaml:"from,omitempty"`
 	Until string `json:"until,omitempty" yaml:"until,omitempty"`
+	// TargetWaitMinutes is the wait the queue reports measure the service against (the share
+	// served within it); 0: 15 minutes.
+	TargetWaitMinutes int `json:"targetWaitMinutes,omitempty" yaml:"targetWaitMinutes,omitempty"`
 }
 
 // CounterConfig is a counter as configured: its number and the services it serves, in order of

@@ -18,6 +18,7 @@ import (
 
 	"onedoor/hallserver/bolt"
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/kpi"
 	"onedoor/hallserver/wire"
 )
 
@@ -144,7 +145,7 @@ func (e *env) start() {
 			return StorageStatus{FreeBytes: st.FreeBytes, CommitFailed: st.CommitError != nil, CommitReason: st.CommitReason(), CommitFailedAt: st.CommitErrorAt}
 		},
 		TrustedProxies: e.trusted, MetricsToken: metricsToken,
-		Admin: e.auth, Audit: bolt.NewAudit(e.db, 0, nil, nil)}
+		Admin: e.auth, Audit: bolt.NewAudit(e.db, 0, nil, nil), QueueReports: kpi.NewReports(bolt.NewQueueReports(e.db), e.now)}
 	if e.config != nil {
 		e.config(&cfg)
 	}

@@ -226,7 +226,7 @@ func TestPagesGetZoneAndLabelsTheSameWay(t *testing.T) {
 			t.Errorf("%s: a second way to hand the zone", p.path)
 		}
 	}
-	for _, p := range []string{"/counter", "/cases", "/supervision", "/admin"} {
+	for _, p := range []string{"/counter", "/cases", "/supervision", "/admin", "/reports"} {
 		page := string(e.do("GET", p, "", nil).body)
 		for _, id := range []string{`id="login"`, `id="login-form"`, `id="username"`, `id="password"`, `id="login-btn"`, `id="login-error"`} {
 			if strings.Count(page, id) != 1 {

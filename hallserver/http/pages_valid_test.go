@@ -41,6 +41,8 @@ func TestPagesAreValidHTML(t *testing.T) {
 		{"supervision-daily", "/supervision?date=" + e.srv.now().Format("2006-01-02"), sup},
 		{"roadmap", "/roadmap", ""},
 		{"admin", "/admin", ""},
+		{"reports-signed-out", "/reports", ""},
+		{"reports", "/reports?hall=students&by=hour", sup},
 		{"notfound", "/t/no-such-ticket", ""},
 	} {
 		r := e.do("GET", p.path, p.token, nil)

@@ -22,6 +22,7 @@ const (
 	authOffice    = "the office"                                     // office handlers, supervisors, admins (cases.SeesAll)
 	authAdmin     = "admin"                                          // administrators
 	authAudit     = "admin; supervisors read case entries"           // the audit trail
+	authReports   = "supervisor, admin; counter staff of the hall"   // the queue reports
 	authMetrics   = "the scraper's token or an admin"                // GET /metrics (or anyone in demo mode)
 )
 
@@ -90,6 +91,9 @@ func (s *Server) routeTable() []resource {
 			{"GET", "/api/v1/case-follow/{token}/attachments/{id}", authToken, s.handleCaseFollowAttachment},
 			{"GET", "/api/v1/cases/{id}/attachments/{file}", authCases, s.handleCaseAttachment},
 		}},
+		{name: "reports", routes: []route{
+			{"GET", "/api/v1/reports/queue", authReports, s.handleQueueReport},
+		}},
 		{name: "topics", routes: []route{
 			{"GET", "/api/v1/topics", authOffice, s.handleTopics},
 			{"POST", "/api/v1/topics/{id}/answer", authOffice, s.handleTopicAnswer},
@@ -114,6 +118,7 @@ func (s *Server) routeTable() []resource {
 			{"GET", "/display/{hall}", authAnyone, s.handleDisplayPage},
 			{"GET", "/cases", authPage, s.handleInboxPage},
 			{"GET", "/supervision", authPage, s.handleSupervisionPage},
+			{"GET", "/reports", authPage, s.handleReportsPage},
 			{"GET", "/admin", authPage, s.handleAdminPage},
 			{"GET", "/roadmap", authAnyone, s.handleRoadmapPage},
 			{"GET", "/assets/{file}", authAnyone, s.handleAsset},

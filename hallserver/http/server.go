@@ -28,6 +28,7 @@ import (
 
 	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/kpi"
 	"onedoor/hallserver/wire"
 )
 
@@ -72,6 +73,9 @@ type Config struct {
 	// VisitRatings keeps the ratings of finished visits (好差评, POST
 	// /api/v1/follow/{token}/rating); nil makes that route answer 503.
 	VisitRatings hall.VisitRatingService
+	// QueueReports computes the queue reports (GET /api/v1/reports/queue) from the halls'
+	// event logs; nil makes that route answer 503.
+	QueueReports *kpi.Reports
 
 	// ReadTimeout bounds reading a request's body and WriteTimeout writing its response, both
 	// counted from when the handler starts; 0 means no bound. Neither applies to the WebSocket

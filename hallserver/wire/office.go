@@ -46,3 +46,44 @@ type RoadmapItem struct {
 	AssistNames []hall.Text `json:"assistNames"`
 	CaseCount   int         `json:"caseCount"`
 }
+
+// QueueReport answers GET /api/v1/reports/queue: a hall's queue figures from From to Until
+// (local dates, both included) by By (service, counter, staff, day or hour), one row per key.
+type QueueReport struct {
+	Hall  string     `json:"hall"`
+	From  string     `json:"from"`
+	Until string     `json:"until"`
+	By    string     `json:"by"`
+	Rows  []QueueRow `json:"rows"`
+}
+
+// QueueRow is the figures of one key of a queue report (package kpi's Row says what counts
+// where).
+type QueueRow struct {
+	Key               string      `json:"key"`
+	Issued            int         `json:"issued"`
+	Served            int         `json:"served"`
+	NoShow            int         `json:"noShow"`
+	Cancelled         int         `json:"cancelled"`
+	Transferred       int         `json:"transferred"`
+	WaitSeconds       QueueStats  `json:"waitSeconds"`
+	ServiceSeconds    QueueStats  `json:"serviceSeconds"`
+	WithinTarget      int         `json:"withinTarget"`
+	WithinTargetShare float64     `json:"withinTargetShare"`
+	OpenHours         *float64    `json:"openHours,omitempty"`
+	Rating            *VisitStars `json:"rating,omitempty"`
+}
+
+// QueueStats are the mean, median and 90th percentile of durations, in seconds.
+type QueueStats struct {
+	Mean   float64 `json:"mean"`
+	Median float64 `json:"median"`
+	P90    float64 `json:"p90"`
+}
+
+// VisitStars is the visit ratings (好差评) of a row: how many, the mean stars, how many had 1–2.
+type VisitStars struct {
+	Count     int     `json:"count"`
+	MeanStars float64 `json:"meanStars"`
+	Low       int     `json:"low"`
+}

@@ -39,6 +39,8 @@ var layers = map[string]layer{
 	"hallserver/cases":          engine,
 
 	"hallserver/enginehost": service,
+	// kpi: the queue reports, pure facts and rows over the event logs' store seam (kpi.Source).
+	"hallserver/kpi": service,
 
 	"drivers/escpos":     library,
 	"ui/cjkfont":         library,
