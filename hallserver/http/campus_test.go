@@ -106,7 +106,16 @@ func TestPutCampusAppliesLive(t *testing.T) {
 	stream := e.dial("students", 0)
 	read(t, stream, 2*time.Second) // snapshot
 	c, v := e.getCampus(admin)
-	r := e.putCampus(admin, v, withService(c, "K", 9))
+	c = withService(c, "K", 9)
+	// Every field of the campus YAML round-trips, the limits of issue 13 too (the schema once
+	// refused them).
+	c.Halls[0].IssueOutsideHours = true
+	for i := range c.Halls[0].Services {
+		if s := &c.Halls[0].Services[i]; s.Code == "K" {
+			s.Quota, s.From, s.Until, s.TargetWaitMinutes = 500, "2026-01-01", "2099-12-31", 20
+		}
+	}
+	r := e.putCampus(admin, v, c)
 	if r.status != 200 {
 		t.Fatalf("PUT: %d %s", r.status, r.body)
 	}
