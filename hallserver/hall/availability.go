@@ -25,6 +25,9 @@ func validateLimits(path string, s Service) error {
 	if s.Quota < 0 || s.Quota > MaxQuota {
 		return Errorf(EINVALID, path+".quota", "quota %d must be 0 (no quota) to %d tickets a day", s.Quota, MaxQuota)
 	}
+	if s.TargetWaitMinutes < 0 || s.TargetWaitMinutes > 24*60 {
+		return Errorf(EINVALID, path+".targetWaitMinutes", "targetWaitMinutes %d must be 0 (the default, 15) to 1440", s.TargetWaitMinutes)
+	}
 	var from, until time.Time
 	var err error
 	if s.From != "" {

@@ -110,6 +110,7 @@ func TestValidateQuotaAndSeason(t *testing.T) {
 		{"bad until", func(s *hall.Service) { s.Until = "15 Jan" }, "halls[0].services[1].until", "YYYY-MM-DD"},
 		{"backwards", func(s *hall.Service) { s.From, s.Until = "2027-01-15", "2027-01-04" }, "halls[0].services[1].until", "before from"},
 		{"no end", func(s *hall.Service) { s.Until = "" }, "", ""},
+		{"negative target wait", func(s *hall.Service) { s.TargetWaitMinutes = -5 }, "halls[0].services[1].targetWaitMinutes", "0 (the default"},
 	} {
 		c := hall.Campus{Halls: []hall.Hall{seasonalHall()}}
 		tc.edit(&c.Halls[0].Services[1])
