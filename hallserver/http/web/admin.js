@@ -7,6 +7,7 @@
   "use strict";
   var O = window.OneDoor, $ = O.$, el = O.el;
   var me = null, tab = "", campus = null, version = "", staff = [], devices = [], items = [];
+  var AUDIT_PAGE = 50; // audit entries asked for at a time ("more" asks for the next)
   var editingStaff = "", editingItem = "", auditNext = "", deviceTimer = null, ready = false;
 
   // ---- small helpers ----
@@ -104,10 +105,19 @@
     O.show(form.querySelector(".field-error"), false);
   }
 
-  function button(text, cls, onClick) {
+  /** A button; act, when given, is its data-act (what it does, for the tests). */
+  function button(text, cls, onClick, act) {
     var b = el("button", cls || "", text);
     b.type = "button";
+    if (act) { b.setAttribute("data-act", act); }
     b.addEventListener("click", onClick);
+    return b;
+  }
+
+  /** A button adding a row of kind (data-add names it for the tests). */
+  function adder(kind, text, onClick) {
+    var b = button(text, "", onClick);
+    b.setAttribute("data-add", kind);
     return b;
   }
 
@@ -247,7 +257,7 @@
           tb.appendChild(tr);
         });
       }));
-      fs.appendChild(button("添加业务 Add a service", "", function () {
+      fs.appendChild(adder("service", "添加业务 Add a service", function () {
         h.services = h.services || [];
         h.services.push({ code: "", name: { zh: "", en: "" }, materials: [], avgMinutes: 5 });
         renderCampus();
@@ -263,7 +273,7 @@
           tb.appendChild(tr);
         });
       }));
-      fs.appendChild(button("添加窗口 Add a counter", "", function () {
+      fs.appendChild(adder("counter", "添加窗口 Add a counter", function () {
         h.counters = h.counters || [];
         var n = h.counters.reduce(function (m, c) { return Math.max(m, c.number || 0); }, 0) + 1;
         h.counters.push({ number: n, services: [] });
@@ -271,7 +281,7 @@
       }));
       root.appendChild(fs);
     });
-    root.appendChild(button("添加大厅 Add a hall", "", function () {
+    root.appendChild(adder("hall", "添加大厅 Add a hall", function () {
       campus.halls = campus.halls || [];
       campus.halls.push({ code: "", name: { zh: "", en: "" }, services: [], counters: [] });
       renderCampus();
@@ -289,7 +299,7 @@
         tb.appendChild(tr);
       });
     }));
-    dfs.appendChild(button("添加部门 Add a department", "", function () {
+    dfs.appendChild(adder("department", "添加部门 Add a department", function () {
       campus.departments = campus.departments || [];
       campus.departments.push({ code: "", name: { zh: "", en: "" } });
       renderCampus();
@@ -416,15 +426,15 @@
       tr.appendChild(el("td", "", staffDepts(s).map(deptName).join(", ")));
       tr.appendChild(el("td", s.disabled ? "state-bad" : "state-ok", s.disabled ? "已停用 Disabled" : "正常 Active"));
       var td = el("td");
-      td.appendChild(button("编辑 Edit", "small", function () { editStaff(s, false); }));
-      td.appendChild(button("重置密码 Reset password", "small", function () { editStaff(s, true); }));
+      td.appendChild(button("编辑 Edit", "small", function () { editStaff(s, false); }, "edit"));
+      td.appendChild(button("重置密码 Reset password", "small", function () { editStaff(s, true); }, "password"));
       td.appendChild(button(s.disabled ? "启用 Enable" : "停用 Disable", s.disabled ? "small" : "small danger", function () {
         if (!s.disabled && !confirm("停用 " + s.username + "？其登录会立即失效。Disable this account? Its sessions end at once.")) { return; }
         O.api("PATCH", "/api/v1/admin/staff/" + encodeURIComponent(s.username), { disabled: !s.disabled }).then(function () {
           flash((s.disabled ? "已启用 Enabled " : "已停用 Disabled ") + s.username);
           return loadStaff();
         }).catch(function (e) { flash(e.message, true); });
-      }));
+      }, s.disabled ? "enable" : "disable"));
       tr.appendChild(td);
       tb.appendChild(tr);
     });
@@ -516,7 +526,7 @@
           flash("已吊销 Revoked " + d.name);
           return loadDevices();
         }).catch(function (e) { flash(e.message, true); });
-      }));
+      }, "revoke"));
       tr.appendChild(td);
       tb.appendChild(tr);
     });
@@ -589,12 +599,12 @@
         t.appendChild(el("span", "muted", " · " + deptName(it.lead) + " · " + it.progress + "% · " + O.labelText("listStatus", it.status)));
         li.appendChild(t);
         var acts = el("div");
-        acts.appendChild(button("编辑 Edit", "small", function () { editItem(it); }));
+        acts.appendChild(button("编辑 Edit", "small", function () { editItem(it); }, "edit"));
         acts.appendChild(button("删除 Delete", "small danger", function () {
           if (!confirm("删除清单事项？Delete this item?")) { return; }
           O.api("DELETE", "/api/v1/longlist/" + encodeURIComponent(it.id)).then(function () { flash("已删除 Deleted"); return loadItems(); })
             .catch(function (e) { flash(e.message, true); });
-        }));
+        }, "delete"));
         li.appendChild(acts);
         ul.appendChild(li);
       });
@@ -604,12 +614,15 @@
 
   function milestoneRow(m) {
     var tr = el("tr");
+    var labels = { "title-zh": "节点（中文） Milestone (Chinese)", "title-en": "Milestone (English)", due: "期限 Due", progress: "进度 % Progress", note: "备注 Note" };
+    // The English note has no column: kept as it was.
+    tr.setAttribute("data-note-en", (m.note && m.note.en) || "");
     function inp(name, type, v) {
       var i = el("input");
       i.type = type;
-      i.name = name;
+      i.name = "m-" + name; // not the item's own names (title-zh): form[name] must stay one input
       i.value = v === undefined || v === null ? "" : v;
-      i.setAttribute("aria-label", name);
+      i.setAttribute("aria-label", labels[name]);
       if (type === "number") { i.min = "0"; i.max = "100"; i.className = "num"; }
       cell(tr, i);
     }
@@ -654,8 +667,8 @@
     ev.preventDefault();
     var f = $("item-form");
     var ms = Array.prototype.map.call($("milestones").rows, function (tr) {
-      function v(n) { return tr.querySelector("[name='" + n + "']").value.trim(); }
-      return { title: { zh: v("title-zh"), en: v("title-en") }, due: v("due"), progress: parseInt(v("progress") || "0", 10), note: { zh: v("note"), en: "" } };
+      function v(n) { return tr.querySelector("[name='m-" + n + "']").value.trim(); }
+      return { title: { zh: v("title-zh"), en: v("title-en") }, due: v("due"), progress: parseInt(v("progress") || "0", 10), note: { zh: v("note"), en: tr.getAttribute("data-note-en") || "" } };
     });
     var body = {
       title: { zh: f["title-zh"].value.trim(), en: f["title-en"].value.trim() },
@@ -678,13 +691,14 @@
     // Dates are campus days: since the start of the first, until the end of the last.
     if (f.since.value) { q.push("since=" + encodeURIComponent(f.since.value)); }
     if (f.until.value) { q.push("until=" + encodeURIComponent(f.until.value)); }
-    q.push("limit=100");
+    q.push("limit=" + AUDIT_PAGE);
     if (more && auditNext) { q.push("cursor=" + encodeURIComponent(auditNext)); }
     return O.api("GET", "/api/v1/admin/audit?" + q.join("&")).then(function (r) {
       var tb = $("audit-table").tBodies[0];
       if (!more) { O.clear(tb); }
       (r.body.entries || []).forEach(function (e) {
         var tr = el("tr");
+        tr.setAttribute("data-at", e.at);
         tr.appendChild(el("td", "", O.time(e.at, "") + ""));
         tr.appendChild(el("td", "", e.actor));
         tr.appendChild(el("td", "", e.kind));
