@@ -94,14 +94,25 @@
 
   /** Shows an API error on a simple form: the named input marked, the message under the form. */
   function formError(form, e) {
-    var errs = fieldErrors(e);
+    var errs = fieldErrors(e), rest = [];
+    formOK(form);
     markErrors(form, errs, "data-field");
+    // Each error under the input it names; the others under the form.
+    errs.forEach(function (x) {
+      var i = x.field && form.querySelector("[data-field='" + x.field + "']");
+      if (i && i.parentNode.tagName === "LABEL") {
+        i.parentNode.appendChild(el("span", "error field-msg", x.message));
+      } else {
+        rest.push(x);
+      }
+    });
     var p = form.querySelector(".field-error");
-    O.setText(p, errs.map(function (x) { return (x.field ? x.field + ": " : "") + x.message; }).join("；"));
-    O.show(p, true);
+    O.setText(p, rest.map(function (x) { return (x.field ? x.field + ": " : "") + x.message; }).join("；"));
+    O.show(p, rest.length > 0);
   }
   function formOK(form) {
     markErrors(form, [], "data-field");
+    form.querySelectorAll(".field-msg").forEach(function (m) { m.parentNode.removeChild(m); });
     O.show(form.querySelector(".field-error"), false);
   }
 
@@ -183,10 +194,19 @@
     return input;
   }
 
+  /**
+   * Fills parent with a label written "中文 English": the Chinese, then the English as the
+   * pages show it (a span.en).
+   */
+  function biLabel(parent, label) {
+    var m = /^(.*[\u3000-\u9fff\uff00-\uffef])\s+([^\u3000-\u9fff\uff00-\uffef]+)$/.exec(label);
+    return O.bi(parent, m ? { zh: m[1], en: m[2] } : { zh: label, en: "" });
+  }
+
   /** A labelled bound input. */
   function field(label, path, kind, opts) {
     var l = el("label");
-    l.appendChild(el("span", "", label));
+    l.appendChild(biLabel(el("span"), label));
     l.appendChild(bound(path, kind, opts));
     return l;
   }
@@ -194,7 +214,7 @@
   /** A table with a header row; rows(tbody) fills it. */
   function table(heads, fill) {
     var t = el("table", "list"), thead = el("thead"), tr = el("tr");
-    heads.forEach(function (h) { tr.appendChild(el("th", "", h)); });
+    heads.forEach(function (h) { tr.appendChild(biLabel(el("th"), h)); });
     thead.appendChild(tr);
     t.appendChild(thead);
     var tb = el("tbody");
@@ -239,7 +259,7 @@
       fs.appendChild(hours);
 
       fs.appendChild(el("h3", "", "业务 Services"));
-      fs.appendChild(table(["前缀 Code", "名称 Name", "English", "责任部门 Department", "平均分钟 Avg min", "每日限额 Daily quota", "开放自 From", "开放至 Until", "开放时间 Hours", "一次告知材料 Materials", ""], function (tb) {
+      var st = table(["前缀 Code", "名称 Name", "English", "责任部门 Department", "平均分钟 Avg min", "每日限额 Daily quota", "限时开放自 Open from", "至 Until", ""], function (tb) {
         (h.services || []).forEach(function (s, si) {
           var sp = p + ".services[" + si + "]", tr = el("tr");
           tr.setAttribute("data-service", s.code || "");
@@ -251,12 +271,19 @@
           cell(tr, bound(sp + ".quota", "int", { optional: true, label: "每日限额 Daily quota" }));
           cell(tr, bound(sp + ".from", "date", { optional: true, label: "开放自 From" }));
           cell(tr, bound(sp + ".until", "date", { optional: true, label: "开放至 Until" }));
-          cell(tr, bound(sp + ".hours", "hours", { optional: true, label: "开放时间 Hours" }));
-          cell(tr, bound(sp + ".materials", "materials", { label: "材料 Materials" }));
           cell(tr, button("删除 Remove", "danger small", function () { h.services.splice(si, 1); renderCampus(); }));
           tb.appendChild(tr);
+          // The second row: the service's own hours (empty: the hall's) and its materials.
+          var tr2 = el("tr", "sub");
+          tr2.appendChild(el("td"));
+          cell(tr2, field("开放时间（每行：星期 时段，空为大厅时间） Hours (a line each; empty: the hall's)", sp + ".hours", "hours", { optional: true })).colSpan = 3;
+          cell(tr2, field("一次告知材料（每行：中文 | English） Materials to bring (a line each)", sp + ".materials", "materials")).colSpan = 4;
+          tr2.appendChild(el("td"));
+          tb.appendChild(tr2);
         });
-      }));
+      });
+      st.classList.add("services");
+      fs.appendChild(st);
       fs.appendChild(adder("service", "添加业务 Add a service", function () {
         h.services = h.services || [];
         h.services.push({ code: "", name: { zh: "", en: "" }, materials: [], avgMinutes: 5 });
@@ -425,7 +452,7 @@
       tr.appendChild(el("td", "", (s.halls || []).join(", ") || "全部 all"));
       tr.appendChild(el("td", "", staffDepts(s).map(deptName).join(", ")));
       tr.appendChild(el("td", s.disabled ? "state-bad" : "state-ok", s.disabled ? "已停用 Disabled" : "正常 Active"));
-      var td = el("td");
+      var td = el("td", "actions");
       td.appendChild(button("编辑 Edit", "small", function () { editStaff(s, false); }, "edit"));
       td.appendChild(button("重置密码 Reset password", "small", function () { editStaff(s, true); }, "password"));
       td.appendChild(button(s.disabled ? "启用 Enable" : "停用 Disable", s.disabled ? "small" : "small danger", function () {
@@ -506,10 +533,10 @@
       if (alerts.length) { alerting++; }
       var tr = el("tr", d.revoked ? "disabled" : alerts.length ? "alerting" : "");
       tr.setAttribute("data-device", d.id);
-      tr.appendChild(el("td", "", d.name));
+      tr.appendChild(d.name ? el("td", "", d.name) : el("td", "muted", d.id));
       tr.appendChild(el("td", "", O.labelText("role", d.role)));
       tr.appendChild(el("td", "", d.hall));
-      tr.appendChild(el("td", "", d.revoked ? "已吊销 Revoked " + O.time(d.revokedAt) : h.lastSeen ? O.time(h.lastSeen, "hh:mm:ss") + " " + O.time(h.lastSeen).slice(0, 5) : "尚无心跳 No heartbeat yet"));
+      tr.appendChild(el("td", "", d.revoked ? "已吊销 Revoked " + O.time(d.revokedAt) : h.lastSeen ? O.time(h.lastSeen).slice(0, 5) + " " + O.time(h.lastSeen, "hh:mm:ss") : "尚无心跳 No heartbeat yet"));
       tr.appendChild(el("td", "", h.version || ""));
       var printer = h.printer || "";
       tr.appendChild(el("td", printer && printer !== "ok" ? "state-bad" : "state-ok",
@@ -519,7 +546,7 @@
       var at = el("td", alerts.length ? "state-bad" : "");
       at.textContent = alerts.map(function (a) { var t = O.alertText(a); return t.zh + " " + t.en; }).join("；");
       tr.appendChild(at);
-      var td = el("td");
+      var td = el("td", "actions");
       if (!d.revoked) td.appendChild(button("吊销 Revoke", "small danger", function () {
         if (!confirm("吊销设备 " + d.name + "？它将立即无法连接。Revoke this device? It is cut off at once.")) { return; }
         O.api("DELETE", "/api/v1/admin/devices/" + encodeURIComponent(d.id)).then(function () {
@@ -699,7 +726,7 @@
       (r.body.entries || []).forEach(function (e) {
         var tr = el("tr");
         tr.setAttribute("data-at", e.at);
-        tr.appendChild(el("td", "", O.time(e.at, "") + ""));
+        tr.appendChild(el("td", "nowrap", O.time(e.at, "YYYY-MM-DD hh:mm:ss")));
         tr.appendChild(el("td", "", e.actor));
         tr.appendChild(el("td", "", e.kind));
         tr.appendChild(el("td", "", e.target));
@@ -725,6 +752,7 @@
 
   function showTab(name) {
     if (!loaders[name]) { name = "campus"; }
+    if (tab && tab !== name) { O.show("flash", false); } // a message belongs to its section
     tab = name;
     document.querySelectorAll("#tabs a").forEach(function (a) {
       var on = a.getAttribute("data-tab") === name;
