@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -137,10 +136,7 @@ func TestAdminPageInBrowser(t *testing.T) {
 		if err := os.WriteFile(f, []byte(evalString(t, ctx, `"<!DOCTYPE html>"+document.documentElement.outerHTML`)), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		out, err := exec.Command(vnu, "--errors-only", "--format", "gnu", f).CombinedOutput()
-		if err != nil || len(strings.TrimSpace(string(out))) != 0 {
-			t.Fatalf("vnu: %v\n%s", err, out)
-		}
+		checkHTML(t, vnu, f)
 	})
 }
 
@@ -231,13 +227,19 @@ func adminCampus(t *testing.T, e *env, ctx context.Context, admin string) {
 	_, v1 := e.getCampus(admin)
 	setField(t, ctx, `[data-path="halls[0].counters[4].services"]`, "K,ZZ")
 	setField(t, ctx, `[data-path="halls[0].services[3].code"]`, "")
+	setField(t, ctx, `[data-path="halls[0].services[3].name.zh"]`, "")
+	setField(t, ctx, `[data-path="halls[0].services[3].name.en"]`, "")
 	click(t, ctx, "#campus-save")
 	mustAdmin(t, ctx, "errors listed", `!document.getElementById("campus-errors").hidden && document.querySelectorAll("#campus-errors li").length >= 2`, 5*time.Second)
 	list := evalString(t, ctx, `document.getElementById("campus-errors").textContent`)
-	for _, p := range []string{"halls[0].services[3].code", "halls[0].counters[4].services"} {
+	for _, p := range []string{"halls[0].services[3].code", "halls[0].counters[4].services", "halls[0].services[3].name"} {
 		if !strings.Contains(list, p) {
 			t.Errorf("error list %q does not name %s", list, p)
 		}
+	}
+	// Each named input is marked: the field itself, or the one holding it (services[1] of the
+	// counter's list), or what it is made of (a service's name: Chinese and English).
+	for _, p := range []string{"halls[0].services[3].code", "halls[0].counters[4].services", "halls[0].services[3].name.zh", "halls[0].services[3].name.en"} {
 		if evalString(t, ctx, `document.querySelector('[data-path="`+p+`"]').getAttribute("aria-invalid") || ""`) != "true" {
 			t.Errorf("input %s not marked invalid", p)
 		}

@@ -71,10 +71,15 @@
           if (p.length > bestLen) { best = i; bestLen = p.length; }
         }
       });
-      if (best) {
-        best.setAttribute("aria-invalid", "true");
-        best.title = er.message;
-      }
+      var marked = best ? [best] : inputs.filter(function (i) {
+        // An error naming an object marks its few inputs (…name → name.zh, name.en).
+        var p = i.getAttribute(attr);
+        return er.field && p.indexOf(er.field) === 0 && p.charAt(er.field.length) === "." && p.slice(er.field.length + 1).indexOf(".") < 0;
+      });
+      marked.forEach(function (i) {
+        i.setAttribute("aria-invalid", "true");
+        i.title = er.message;
+      });
       rest.push(er);
     });
     return rest;
