@@ -794,6 +794,15 @@
     loadDevices().catch(function () { return null; });
   }
 
+  // The role choices, named by the catalogue.
+  document.querySelectorAll("select[data-roles]").forEach(function (sel) {
+    sel.getAttribute("data-roles").split(" ").forEach(function (r) {
+      var o = el("option", "", O.labelText("role", r) + " · " + r);
+      o.value = r;
+      sel.appendChild(o);
+    });
+  });
+
   window.addEventListener("hashchange", function () { if (me) { showTab(location.hash.slice(1)); } });
   $("campus-save").addEventListener("click", function () { saveCampus($("campus-errors"), $("campus-save")); });
   $("calendar-save").addEventListener("click", function () { saveCampus($("calendar-errors"), $("calendar-save")); });
