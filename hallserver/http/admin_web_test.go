@@ -265,6 +265,19 @@ func adminCampus(t *testing.T, e *env, ctx context.Context, admin string) {
 	}
 	click(t, ctx, "#campus-reload")
 	mustAdmin(t, ctx, "reloaded again", `document.querySelector('[data-path="halls[1].name.en"]').value === "Teachers' Centre"`, 5*time.Second)
+	// A new department is at once a choice of the services' department.
+	n := itoa(len(c.Departments))
+	click(t, ctx, `[data-add="department"]`)
+	setField(t, ctx, `[data-path="departments[`+n+`].code"]`, "museum")
+	setField(t, ctx, `[data-path="departments[`+n+`].name.zh"]`, "校史馆")
+	setField(t, ctx, `[data-path="departments[`+n+`].name.en"]`, "University Museum")
+	setField(t, ctx, `[data-path="halls[0].services[3].department"]`, "museum")
+	v2 := evalString(t, ctx, `onedoorAdmin.version()`)
+	click(t, ctx, "#campus-save")
+	mustAdmin(t, ctx, "saved with the department", `onedoorAdmin.version() !== `+jsString(v2)+` && document.getElementById("campus-errors").hidden`, 5*time.Second)
+	if got, _ := e.getCampus(admin); got.Halls[0].Services[3].Department != "museum" || got.Departments[len(got.Departments)-1].Name.En != "University Museum" {
+		t.Errorf("stored K %+v, departments %+v", got.Halls[0].Services[3], got.Departments)
+	}
 }
 
 func adminCalendar(t *testing.T, e *env, ctx context.Context, admin string) {

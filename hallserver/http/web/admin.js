@@ -195,6 +195,7 @@
       default: out = s === "" && opts.optional ? undefined : s;
       }
       setPath(campus, path, out);
+      if (/^departments\[/.test(path)) { refreshDeptChoices(); }
     });
     return input;
   }
@@ -233,6 +234,20 @@
     var opts = optional ? [{ value: "", label: "—" }] : [];
     (campus.departments || []).forEach(function (d) { opts.push({ value: d.code, label: d.code + " " + d.name.zh }); });
     return opts;
+  }
+
+  /** Offers the departments as they are now in every service's department choice. */
+  function refreshDeptChoices() {
+    document.querySelectorAll('#campus-form select[data-path$=".department"]').forEach(function (sel) {
+      var cur = getPath(campus, sel.getAttribute("data-path"));
+      O.clear(sel);
+      deptOptions(true).forEach(function (o) {
+        var op = el("option", "", o.label);
+        op.value = o.value;
+        sel.appendChild(op);
+      });
+      sel.value = cur === undefined ? "" : cur;
+    });
   }
 
   function renderCampus() {
