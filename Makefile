@@ -1,7 +1,7 @@
 # OneDoor. `make demo` runs the whole system on its embedded defaults; `make test` runs the tests.
 GO ?= go
 
-.PHONY: demo test check build bench displayload screenshots screenshots-kiosk screenshots-kiosk-xvfb screenshots-display screenshots-web screenshots-cases
+.PHONY: demo test check build bench displayload screenshots screenshots-kiosk screenshots-kiosk-xvfb screenshots-display screenshots-web screenshots-cases screenshots-admin
 
 demo:
 	./scripts/deps.sh demo
@@ -61,11 +61,16 @@ screenshots-display:
 # Every screenshot: kiosk (the real binary under Xvfb), displays, counter console, follow page, case pages.
 screenshots:
 	./scripts/deps.sh screenshots
-	$(MAKE) screenshots-kiosk-xvfb screenshots-display screenshots-web screenshots-cases
+	$(MAKE) screenshots-kiosk-xvfb screenshots-display screenshots-web screenshots-cases screenshots-admin
 
 # Counter console and phone follow page (headless Chromium; the follow page at 390x844).
 screenshots-web:
 	$(GO) test -count=1 -run '^(TestWebScreenshots|TestReportsPageWeb)$$' ./hallserver/http -args -web-screenshots $(CURDIR)/docs/screenshots
+
+# The admin page /admin, section by section as its browser test works through it (headless
+# Chromium, 1440x900), as docs/screenshots/admin-*.png.
+screenshots-admin:
+	$(GO) test -count=1 -run '^TestAdminPageInBrowser$$' ./hallserver/http -args -web-screenshots $(CURDIR)/docs/screenshots
 
 # Case system pages (headless Chromium, three weeks of seeded cases): department inbox,
 # supervision charts (daily, weekly, full page) and the public roadmap, as docs/screenshots/cases-*.png.

@@ -17,7 +17,8 @@ import (
 // over every page as the server sends it: the ticket and case follow pages, the counter console,
 // the display, the inbox, the supervision page (signed in, with its daily report), the roadmap and
 // the not-found page, and, as Chromium has drawn them, the inbox with a case's timeline and the case
-// follow page after a live update (the times the scripts add). It once found a lowercase doctype, <time> without datetime, inputs without
+// follow page after a live update (the times the scripts add); the drawn admin page in
+// TestAdminPageInBrowser. It once found a lowercase doctype, <time> without datetime, inputs without
 // type and unlabelled <nav>s; the checker must find no error.
 func TestPagesAreValidHTML(t *testing.T) {
 	vnu := testtool.Path(t, "vnu")
@@ -76,6 +77,13 @@ func TestPagesAreValidHTML(t *testing.T) {
 		}
 		files = append(files, f)
 	}
+	checkHTML(t, vnu, files...)
+}
+
+// checkHTML runs the Nu HTML checker vnu over the files: it must find no error. (The admin page
+// as its script draws every section, signed in, is checked so in TestAdminPageInBrowser.)
+func checkHTML(t testing.TB, vnu string, files ...string) {
+	t.Helper()
 	cmd := exec.Command(vnu, append([]string{"--errors-only", "--format", "gnu"}, files...)...)
 	out, err := cmd.CombinedOutput()
 	if err != nil || len(strings.TrimSpace(string(out))) != 0 {

@@ -7,6 +7,7 @@
   "use strict";
   var O = window.OneDoor, $ = O.$, el = O.el;
   var me = null, tab = "", campus = null, version = "", staff = [], devices = [], items = [];
+  var AUDIT_PAGE = 50; // audit entries asked for at a time ("more" asks for the next)
   var editingStaff = "", editingItem = "", auditNext = "", deviceTimer = null, ready = false;
 
   // ---- small helpers ----
@@ -70,10 +71,15 @@
           if (p.length > bestLen) { best = i; bestLen = p.length; }
         }
       });
-      if (best) {
-        best.setAttribute("aria-invalid", "true");
-        best.title = er.message;
-      }
+      var marked = best ? [best] : inputs.filter(function (i) {
+        // An error naming an object marks its few inputs (…name → name.zh, name.en).
+        var p = i.getAttribute(attr);
+        return er.field && p.indexOf(er.field) === 0 && p.charAt(er.field.length) === "." && p.slice(er.field.length + 1).indexOf(".") < 0;
+      });
+      marked.forEach(function (i) {
+        i.setAttribute("aria-invalid", "true");
+        i.title = er.message;
+      });
       rest.push(er);
     });
     return rest;
@@ -93,21 +99,41 @@
 
   /** Shows an API error on a simple form: the named input marked, the message under the form. */
   function formError(form, e) {
-    var errs = fieldErrors(e);
+    var errs = fieldErrors(e), rest = [];
+    formOK(form);
     markErrors(form, errs, "data-field");
+    // Each error under the input it names; the others under the form.
+    errs.forEach(function (x) {
+      var i = x.field && form.querySelector("[data-field='" + x.field + "']");
+      if (i && i.parentNode.tagName === "LABEL") {
+        i.parentNode.appendChild(el("span", "error field-msg", x.message));
+      } else {
+        rest.push(x);
+      }
+    });
     var p = form.querySelector(".field-error");
-    O.setText(p, errs.map(function (x) { return (x.field ? x.field + ": " : "") + x.message; }).join("；"));
-    O.show(p, true);
+    O.setText(p, rest.map(function (x) { return (x.field ? x.field + ": " : "") + x.message; }).join("；"));
+    O.show(p, rest.length > 0);
   }
   function formOK(form) {
     markErrors(form, [], "data-field");
+    form.querySelectorAll(".field-msg").forEach(function (m) { m.parentNode.removeChild(m); });
     O.show(form.querySelector(".field-error"), false);
   }
 
-  function button(text, cls, onClick) {
+  /** A button; act, when given, is its data-act (what it does, for the tests). */
+  function button(text, cls, onClick, act) {
     var b = el("button", cls || "", text);
     b.type = "button";
+    if (act) { b.setAttribute("data-act", act); }
     b.addEventListener("click", onClick);
+    return b;
+  }
+
+  /** A button adding a row of kind (data-add names it for the tests). */
+  function adder(kind, text, onClick) {
+    var b = button(text, "", onClick);
+    b.setAttribute("data-add", kind);
     return b;
   }
 
@@ -169,14 +195,24 @@
       default: out = s === "" && opts.optional ? undefined : s;
       }
       setPath(campus, path, out);
+      if (/^departments\[/.test(path)) { refreshDeptChoices(); }
     });
     return input;
+  }
+
+  /**
+   * Fills parent with a label written "中文 English": the Chinese, then the English as the
+   * pages show it (a span.en).
+   */
+  function biLabel(parent, label) {
+    var m = /^(.*[\u3000-\u9fff\uff00-\uffef])\s+([^\u3000-\u9fff\uff00-\uffef]+)$/.exec(label);
+    return O.bi(parent, m ? { zh: m[1], en: m[2] } : { zh: label, en: "" });
   }
 
   /** A labelled bound input. */
   function field(label, path, kind, opts) {
     var l = el("label");
-    l.appendChild(el("span", "", label));
+    l.appendChild(biLabel(el("span"), label));
     l.appendChild(bound(path, kind, opts));
     return l;
   }
@@ -184,7 +220,7 @@
   /** A table with a header row; rows(tbody) fills it. */
   function table(heads, fill) {
     var t = el("table", "list"), thead = el("thead"), tr = el("tr");
-    heads.forEach(function (h) { tr.appendChild(el("th", "", h)); });
+    heads.forEach(function (h) { tr.appendChild(biLabel(el("th"), h)); });
     thead.appendChild(tr);
     t.appendChild(thead);
     var tb = el("tbody");
@@ -198,6 +234,20 @@
     var opts = optional ? [{ value: "", label: "—" }] : [];
     (campus.departments || []).forEach(function (d) { opts.push({ value: d.code, label: d.code + " " + d.name.zh }); });
     return opts;
+  }
+
+  /** Offers the departments as they are now in every service's department choice. */
+  function refreshDeptChoices() {
+    document.querySelectorAll('#campus-form select[data-path$=".department"]').forEach(function (sel) {
+      var cur = getPath(campus, sel.getAttribute("data-path"));
+      O.clear(sel);
+      deptOptions(true).forEach(function (o) {
+        var op = el("option", "", o.label);
+        op.value = o.value;
+        sel.appendChild(op);
+      });
+      sel.value = cur === undefined ? "" : cur;
+    });
   }
 
   function renderCampus() {
@@ -229,7 +279,7 @@
       fs.appendChild(hours);
 
       fs.appendChild(el("h3", "", "业务 Services"));
-      fs.appendChild(table(["前缀 Code", "名称 Name", "English", "责任部门 Department", "平均分钟 Avg min", "每日限额 Daily quota", "开放自 From", "开放至 Until", "开放时间 Hours", "一次告知材料 Materials", ""], function (tb) {
+      var st = table(["前缀 Code", "名称 Name", "English", "责任部门 Department", "平均分钟 Avg min", "每日限额 Daily quota", "限时开放自 Open from", "至 Until", ""], function (tb) {
         (h.services || []).forEach(function (s, si) {
           var sp = p + ".services[" + si + "]", tr = el("tr");
           tr.setAttribute("data-service", s.code || "");
@@ -241,13 +291,20 @@
           cell(tr, bound(sp + ".quota", "int", { optional: true, label: "每日限额 Daily quota" }));
           cell(tr, bound(sp + ".from", "date", { optional: true, label: "开放自 From" }));
           cell(tr, bound(sp + ".until", "date", { optional: true, label: "开放至 Until" }));
-          cell(tr, bound(sp + ".hours", "hours", { optional: true, label: "开放时间 Hours" }));
-          cell(tr, bound(sp + ".materials", "materials", { label: "材料 Materials" }));
           cell(tr, button("删除 Remove", "danger small", function () { h.services.splice(si, 1); renderCampus(); }));
           tb.appendChild(tr);
+          // The second row: the service's own hours (empty: the hall's) and its materials.
+          var tr2 = el("tr", "sub");
+          tr2.appendChild(el("td"));
+          cell(tr2, field("开放时间（每行：星期 时段，空为大厅时间） Hours (a line each; empty: the hall's)", sp + ".hours", "hours", { optional: true })).colSpan = 3;
+          cell(tr2, field("一次告知材料（每行：中文 | English） Materials to bring (a line each)", sp + ".materials", "materials")).colSpan = 4;
+          tr2.appendChild(el("td"));
+          tb.appendChild(tr2);
         });
-      }));
-      fs.appendChild(button("添加业务 Add a service", "", function () {
+      });
+      st.classList.add("services");
+      fs.appendChild(st);
+      fs.appendChild(adder("service", "添加业务 Add a service", function () {
         h.services = h.services || [];
         h.services.push({ code: "", name: { zh: "", en: "" }, materials: [], avgMinutes: 5 });
         renderCampus();
@@ -263,7 +320,7 @@
           tb.appendChild(tr);
         });
       }));
-      fs.appendChild(button("添加窗口 Add a counter", "", function () {
+      fs.appendChild(adder("counter", "添加窗口 Add a counter", function () {
         h.counters = h.counters || [];
         var n = h.counters.reduce(function (m, c) { return Math.max(m, c.number || 0); }, 0) + 1;
         h.counters.push({ number: n, services: [] });
@@ -271,7 +328,7 @@
       }));
       root.appendChild(fs);
     });
-    root.appendChild(button("添加大厅 Add a hall", "", function () {
+    root.appendChild(adder("hall", "添加大厅 Add a hall", function () {
       campus.halls = campus.halls || [];
       campus.halls.push({ code: "", name: { zh: "", en: "" }, services: [], counters: [] });
       renderCampus();
@@ -289,7 +346,7 @@
         tb.appendChild(tr);
       });
     }));
-    dfs.appendChild(button("添加部门 Add a department", "", function () {
+    dfs.appendChild(adder("department", "添加部门 Add a department", function () {
       campus.departments = campus.departments || [];
       campus.departments.push({ code: "", name: { zh: "", en: "" } });
       renderCampus();
@@ -415,16 +472,16 @@
       tr.appendChild(el("td", "", (s.halls || []).join(", ") || "全部 all"));
       tr.appendChild(el("td", "", staffDepts(s).map(deptName).join(", ")));
       tr.appendChild(el("td", s.disabled ? "state-bad" : "state-ok", s.disabled ? "已停用 Disabled" : "正常 Active"));
-      var td = el("td");
-      td.appendChild(button("编辑 Edit", "small", function () { editStaff(s, false); }));
-      td.appendChild(button("重置密码 Reset password", "small", function () { editStaff(s, true); }));
+      var td = el("td", "actions");
+      td.appendChild(button("编辑 Edit", "small", function () { editStaff(s, false); }, "edit"));
+      td.appendChild(button("重置密码 Reset password", "small", function () { editStaff(s, true); }, "password"));
       td.appendChild(button(s.disabled ? "启用 Enable" : "停用 Disable", s.disabled ? "small" : "small danger", function () {
         if (!s.disabled && !confirm("停用 " + s.username + "？其登录会立即失效。Disable this account? Its sessions end at once.")) { return; }
         O.api("PATCH", "/api/v1/admin/staff/" + encodeURIComponent(s.username), { disabled: !s.disabled }).then(function () {
           flash((s.disabled ? "已启用 Enabled " : "已停用 Disabled ") + s.username);
           return loadStaff();
         }).catch(function (e) { flash(e.message, true); });
-      }));
+      }, s.disabled ? "enable" : "disable"));
       tr.appendChild(td);
       tb.appendChild(tr);
     });
@@ -496,10 +553,10 @@
       if (alerts.length) { alerting++; }
       var tr = el("tr", d.revoked ? "disabled" : alerts.length ? "alerting" : "");
       tr.setAttribute("data-device", d.id);
-      tr.appendChild(el("td", "", d.name));
+      tr.appendChild(d.name ? el("td", "", d.name) : el("td", "muted", d.id));
       tr.appendChild(el("td", "", O.labelText("role", d.role)));
       tr.appendChild(el("td", "", d.hall));
-      tr.appendChild(el("td", "", d.revoked ? "已吊销 Revoked " + O.time(d.revokedAt) : h.lastSeen ? O.time(h.lastSeen, "hh:mm:ss") + " " + O.time(h.lastSeen).slice(0, 5) : "尚无心跳 No heartbeat yet"));
+      tr.appendChild(el("td", "", d.revoked ? "已吊销 Revoked " + O.time(d.revokedAt) : h.lastSeen ? O.time(h.lastSeen).slice(0, 5) + " " + O.time(h.lastSeen, "hh:mm:ss") : "尚无心跳 No heartbeat yet"));
       tr.appendChild(el("td", "", h.version || ""));
       var printer = h.printer || "";
       tr.appendChild(el("td", printer && printer !== "ok" ? "state-bad" : "state-ok",
@@ -509,14 +566,14 @@
       var at = el("td", alerts.length ? "state-bad" : "");
       at.textContent = alerts.map(function (a) { var t = O.alertText(a); return t.zh + " " + t.en; }).join("；");
       tr.appendChild(at);
-      var td = el("td");
+      var td = el("td", "actions");
       if (!d.revoked) td.appendChild(button("吊销 Revoke", "small danger", function () {
         if (!confirm("吊销设备 " + d.name + "？它将立即无法连接。Revoke this device? It is cut off at once.")) { return; }
         O.api("DELETE", "/api/v1/admin/devices/" + encodeURIComponent(d.id)).then(function () {
           flash("已吊销 Revoked " + d.name);
           return loadDevices();
         }).catch(function (e) { flash(e.message, true); });
-      }));
+      }, "revoke"));
       tr.appendChild(td);
       tb.appendChild(tr);
     });
@@ -589,12 +646,12 @@
         t.appendChild(el("span", "muted", " · " + deptName(it.lead) + " · " + it.progress + "% · " + O.labelText("listStatus", it.status)));
         li.appendChild(t);
         var acts = el("div");
-        acts.appendChild(button("编辑 Edit", "small", function () { editItem(it); }));
+        acts.appendChild(button("编辑 Edit", "small", function () { editItem(it); }, "edit"));
         acts.appendChild(button("删除 Delete", "small danger", function () {
           if (!confirm("删除清单事项？Delete this item?")) { return; }
           O.api("DELETE", "/api/v1/longlist/" + encodeURIComponent(it.id)).then(function () { flash("已删除 Deleted"); return loadItems(); })
             .catch(function (e) { flash(e.message, true); });
-        }));
+        }, "delete"));
         li.appendChild(acts);
         ul.appendChild(li);
       });
@@ -604,12 +661,15 @@
 
   function milestoneRow(m) {
     var tr = el("tr");
+    var labels = { "title-zh": "节点（中文） Milestone (Chinese)", "title-en": "Milestone (English)", due: "期限 Due", progress: "进度 % Progress", note: "备注 Note" };
+    // The English note has no column: kept as it was.
+    tr.setAttribute("data-note-en", (m.note && m.note.en) || "");
     function inp(name, type, v) {
       var i = el("input");
       i.type = type;
-      i.name = name;
+      i.name = "m-" + name; // not the item's own names (title-zh): form[name] must stay one input
       i.value = v === undefined || v === null ? "" : v;
-      i.setAttribute("aria-label", name);
+      i.setAttribute("aria-label", labels[name]);
       if (type === "number") { i.min = "0"; i.max = "100"; i.className = "num"; }
       cell(tr, i);
     }
@@ -654,8 +714,8 @@
     ev.preventDefault();
     var f = $("item-form");
     var ms = Array.prototype.map.call($("milestones").rows, function (tr) {
-      function v(n) { return tr.querySelector("[name='" + n + "']").value.trim(); }
-      return { title: { zh: v("title-zh"), en: v("title-en") }, due: v("due"), progress: parseInt(v("progress") || "0", 10), note: { zh: v("note"), en: "" } };
+      function v(n) { return tr.querySelector("[name='m-" + n + "']").value.trim(); }
+      return { title: { zh: v("title-zh"), en: v("title-en") }, due: v("due"), progress: parseInt(v("progress") || "0", 10), note: { zh: v("note"), en: tr.getAttribute("data-note-en") || "" } };
     });
     var body = {
       title: { zh: f["title-zh"].value.trim(), en: f["title-en"].value.trim() },
@@ -678,14 +738,15 @@
     // Dates are campus days: since the start of the first, until the end of the last.
     if (f.since.value) { q.push("since=" + encodeURIComponent(f.since.value)); }
     if (f.until.value) { q.push("until=" + encodeURIComponent(f.until.value)); }
-    q.push("limit=100");
+    q.push("limit=" + AUDIT_PAGE);
     if (more && auditNext) { q.push("cursor=" + encodeURIComponent(auditNext)); }
     return O.api("GET", "/api/v1/admin/audit?" + q.join("&")).then(function (r) {
       var tb = $("audit-table").tBodies[0];
       if (!more) { O.clear(tb); }
       (r.body.entries || []).forEach(function (e) {
         var tr = el("tr");
-        tr.appendChild(el("td", "", O.time(e.at, "") + ""));
+        tr.setAttribute("data-at", e.at);
+        tr.appendChild(el("td", "nowrap", O.time(e.at, "YYYY-MM-DD hh:mm:ss")));
         tr.appendChild(el("td", "", e.actor));
         tr.appendChild(el("td", "", e.kind));
         tr.appendChild(el("td", "", e.target));
@@ -711,6 +772,7 @@
 
   function showTab(name) {
     if (!loaders[name]) { name = "campus"; }
+    if (tab && tab !== name) { O.show("flash", false); } // a message belongs to its section
     tab = name;
     document.querySelectorAll("#tabs a").forEach(function (a) {
       var on = a.getAttribute("data-tab") === name;
@@ -746,6 +808,15 @@
     }, 3000);
     loadDevices().catch(function () { return null; });
   }
+
+  // The role choices, named by the catalogue.
+  document.querySelectorAll("select[data-roles]").forEach(function (sel) {
+    sel.getAttribute("data-roles").split(" ").forEach(function (r) {
+      var o = el("option", "", O.labelText("role", r) + " · " + r);
+      o.value = r;
+      sel.appendChild(o);
+    });
+  });
 
   window.addEventListener("hashchange", function () { if (me) { showTab(location.hash.slice(1)); } });
   $("campus-save").addEventListener("click", function () { saveCampus($("campus-errors"), $("campus-save")); });

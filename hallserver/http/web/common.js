@@ -175,18 +175,20 @@
 
   /**
    * Formats a time (ISO string or Date) in the campus zone: layout "hh:mm", "hh:mm:ss" or
-   * "MM-DD hh:mm" (the default, as the server writes "01-02 15:04"). "" for no time.
+   * "MM-DD hh:mm" (the default, as the server writes "01-02 15:04") or "YYYY-MM-DD hh:mm:ss".
+   * "" for no time.
    */
   function time(v, layout) {
     var d = toDate(v);
     if (!d) { return ""; }
     var p = {};
-    format("en-GB", { month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" })
+    format("en-GB", { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" })
       .formatToParts(d).forEach(function (x) { p[x.type] = x.value; });
     var hh = p.hour === "24" ? "00" : p.hour;
     switch (layout) {
     case "hh:mm": return hh + ":" + p.minute;
     case "hh:mm:ss": return hh + ":" + p.minute + ":" + p.second;
+    case "YYYY-MM-DD hh:mm:ss": return p.year + "-" + p.month + "-" + p.day + " " + hh + ":" + p.minute + ":" + p.second;
     default: return p.month + "-" + p.day + " " + hh + ":" + p.minute;
     }
   }
