@@ -325,12 +325,18 @@ func adminStaff(t *testing.T, e *env, ctx context.Context, admin string) {
 	setField(t, ctx, `#staff-form [name="role"]`, "handler")
 	setField(t, ctx, `#staff-form [name="departments"]`, "finance")
 	setField(t, ctx, `#staff-form [name="halls"]`, "students, teachers")
+	// A seasonal counter assignment: a line the page cannot read is refused beside the field.
+	setField(t, ctx, `#staff-form [name="assignments"]`, "teachers one")
 	click(t, ctx, "#staff-submit")
-	mustAdmin(t, ctx, "edited", `document.querySelector('#staff-table tr[data-user="clerk2"]').textContent.indexOf("财务处") >= 0`, 3*time.Second)
+	mustAdmin(t, ctx, "bad assignment line refused", `document.querySelector('#staff-form [name="assignments"]').getAttribute("aria-invalid") === "true"`, 3*time.Second)
+	setField(t, ctx, `#staff-form [name="assignments"]`, "teachers 1 2027-01-04 2027-01-15")
+	click(t, ctx, "#staff-submit")
+	mustAdmin(t, ctx, "edited", `document.querySelector('#staff-table tr[data-user="clerk2"]').textContent.indexOf("财务处") >= 0 && document.querySelector('#staff-table tr[data-user="clerk2"]').textContent.indexOf("teachers 1 · 2027-01-04–2027-01-15") >= 0`, 3*time.Second)
 	var sl wire.StaffList
 	e.do("GET", "/api/v1/admin/staff", admin, nil).decode(t, &sl)
 	i := slices.IndexFunc(sl.Staff, func(s wire.StaffMember) bool { return s.Username == "clerk2" })
-	if i < 0 || sl.Staff[i].Role != hall.RoleHandler || !slices.Equal(sl.Staff[i].Departments, []string{"finance"}) || !slices.Equal(sl.Staff[i].Halls, []string{"students", "teachers"}) || sl.Staff[i].Name != "王小二" {
+	if i < 0 || sl.Staff[i].Role != hall.RoleHandler || !slices.Equal(sl.Staff[i].Departments, []string{"finance"}) || !slices.Equal(sl.Staff[i].Halls, []string{"students", "teachers"}) || sl.Staff[i].Name != "王小二" ||
+		len(sl.Staff[i].Assignments) != 1 || sl.Staff[i].Assignments[0].Hall != "teachers" || !slices.Equal(sl.Staff[i].Assignments[0].Counters, []int{1}) || sl.Staff[i].Assignments[0].Until != "2027-01-15" {
 		t.Fatalf("stored clerk2 %+v", sl.Staff)
 	}
 	// Reset the password.

@@ -469,7 +469,11 @@
       tr.appendChild(el("td", "", s.username));
       tr.appendChild(el("td", "", s.name || ""));
       tr.appendChild(el("td", "", O.labelText("role", s.role)));
-      tr.appendChild(el("td", "", (s.halls || []).join(", ") || "全部 all"));
+      var halls = el("td", "", (s.halls || []).join(", ") || (s.role === "counter" ? "全部 all" : ""));
+      (s.assignments || []).forEach(function (a) {
+        halls.appendChild(el("div", "muted assignment", "临时 Seasonal: " + a.hall + " " + (a.counters || []).join(",") + " · " + a.from + "–" + a.until));
+      });
+      tr.appendChild(halls);
       tr.appendChild(el("td", "", staffDepts(s).map(deptName).join(", ")));
       tr.appendChild(el("td", s.disabled ? "state-bad" : "state-ok", s.disabled ? "已停用 Disabled" : "正常 Active"));
       var td = el("td", "actions");
@@ -487,6 +491,25 @@
     });
   }
 
+  /** A staff member's seasonal counter assignments as the form's lines: "hall 3,4 from until". */
+  function assignmentLines(list) {
+    return (list || []).map(function (a) { return [a.hall, (a.counters || []).join(","), a.from, a.until].join(" "); }).join("\n");
+  }
+
+  /** Reads the form's assignment lines; throws an Error naming the line it cannot read. */
+  function parseAssignments(text) {
+    return String(text || "").split("\n").map(function (l) { return l.trim(); }).filter(Boolean).map(function (l, i) {
+      var p = l.split(/\s+/);
+      var counters = (p[1] || "").split(/[,，]/).filter(Boolean).map(function (n) { return parseInt(n, 10); });
+      if (p.length !== 4 || !counters.length || counters.some(isNaN)) {
+        var e = new Error("第 " + (i + 1) + " 行应为“大厅 窗口 起 止” Line " + (i + 1) + ": want hall counters from until");
+        e.body = { error: { field: "assignments[" + i + "]", message: e.message } };
+        throw e;
+      }
+      return { hall: p[0], counters: counters, from: p[2], until: p[3] };
+    });
+  }
+
   function editStaff(s, password) {
     var f = $("staff-form");
     formOK(f);
@@ -497,6 +520,7 @@
     f.role.value = s.role;
     f.halls.value = (s.halls || []).join(",");
     f.departments.value = staffDepts(s).join(",");
+    f.assignments.value = assignmentLines(s.assignments);
     f.password.value = "";
     O.setText("staff-form-title", (password ? "重置密码 Reset the password of " : "编辑 Edit ") + s.username);
     O.show("staff-cancel", true);
@@ -517,6 +541,12 @@
     ev.preventDefault();
     var f = $("staff-form");
     var body = { role: f.role.value, halls: splitList(f.halls.value), departments: splitList(f.departments.value) };
+    try {
+      body.assignments = parseAssignments(f.assignments.value);
+    } catch (e) {
+      formError(f, e);
+      return;
+    }
     if (f.name.value.trim()) { body.name = f.name.value.trim(); }
     if (f.password.value) { body.password = f.password.value; }
     var req;
