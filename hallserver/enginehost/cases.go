@@ -288,6 +288,9 @@ func (s *Cases) List(ctx context.Context, f hall.CaseFilter) ([]hall.Case, error
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if f.Text != "" {
+		return s.search(ctx, f)
+	}
 	var open []hall.Case
 	var now time.Time
 	err := s.log.View(ctx, func(eng *cases.Engine, t time.Time) {
@@ -313,6 +316,102 @@ func (s *Cases) List(ctx context.Context, f hall.CaseFilter) ([]hall.Case, error
 		return nil, err
 	}
 	return cases.Filter(append(out, closed...), f, now), nil
+}
+
+// search answers a list with a search (f.Text): the cases the store's index finds that pass the
+// rest of the filter, best match first (an exact number or phone, then the most of the query's
+// tokens; among equals the newest), the requester's phone and name counting only as f.Contact
+// allows. The hits are read in the order of the best score they could have, and the reading
+// stops once f.Limit cases score at least that: a query reads about f.Limit cases, not every
+// case it matches.
+func (s *Cases) search(ctx context.Context, f hall.CaseFilter) ([]hall.Case, error) {
+	q := cases.ParseQuery(f.Text)
+	if q.Empty() {
+		return []hall.Case{}, nil
+	}
+	hits, err := s.store.SearchCases(ctx, q, f.Department)
+	if err != nil {
+		return nil, err
+	}
+	best := func(h *cases.SearchHit) int { return h.Score(q, true) }
+	hits = slices.DeleteFunc(hits, func(h cases.SearchHit) bool { return best(&h) == 0 })
+	slices.SortFunc(hits, func(a, b cases.SearchHit) int {
+		if d := best(&b) - best(&a); d != 0 {
+			return d
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	want := map[string]bool{}
+	for i := range hits {
+		want[hits[i].ID] = true
+	}
+	open := map[string]hall.Case{}
+	var now time.Time
+	err = s.log.View(ctx, func(eng *cases.Engine, t time.Time) {
+		now = t
+		clear(open)
+		eng.EachOpen(func(c *hall.Case) {
+			if want[c.ID] {
+				open[c.ID] = *c
+			}
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	rest := f
+	rest.Text, rest.Limit = "", 0
+	type found struct {
+		c     hall.Case
+		score int
+	}
+	var out []found
+	limit := f.Limit
+	if limit <= 0 {
+		limit = len(hits)
+	}
+	for i := range hits {
+		h := &hits[i]
+		if len(out) >= limit {
+			n := 0
+			for j := range out {
+				if out[j].score >= best(h) {
+					n++
+				}
+			}
+			if n >= limit {
+				break
+			}
+		}
+		c, ok := open[h.ID]
+		if !ok {
+			read, err := s.store.ReadCase(ctx, h.ID, false)
+			if err != nil {
+				return nil, err
+			}
+			if read == nil {
+				continue
+			}
+			c = *read
+		}
+		if !cases.Match(&c, rest, now) {
+			continue
+		}
+		if sc := h.Score(q, cases.Personal(f, &c)); sc > 0 {
+			out = append(out, found{c, sc})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b found) int {
+		if a.score != b.score {
+			return b.score - a.score
+		}
+		return b.c.ReceivedAt.Compare(a.c.ReceivedAt)
+	})
+	list := make([]hall.Case, 0, min(len(out), limit))
+	for i := 0; i < len(out) && i < limit; i++ {
+		list = append(list, out[i].c)
+	}
+	return list, nil
 }
 
 // wantsClosed reports whether a final case can pass the filter.
