@@ -54,7 +54,7 @@ func TestCaseSearch(t *testing.T) {
 	// 宿舍空调: 宿舍, 舍空, 空调; a case must hold half of them
 	sameList(t, "宿舍空调", e.search(q(all, "宿舍空调")), ac.Number)
 	sameList(t, "宿舍 空调", e.search(q(all, "宿舍 空调")), ac.Number, ac2.Number) // both, then 空调 alone
-	sameList(t, "空调", e.search(q(all, "空调")), ac2.Number, ac.Number)        // equal: newest first
+	sameList(t, "空调", e.search(q(all, "空调")), ac2.Number, ac.Number)       // equal: newest first
 	sameList(t, "one character", e.search(q(all, "吵")), ac2.Number)
 	sameList(t, "English", e.search(q(all, "Printers floor 3")), pr.Number)
 	sameList(t, "nothing", e.search(q(all, "图书馆")))
