@@ -178,7 +178,8 @@
     var ul = $("cases");
     O.clear(ul);
     O.setText("count", cases.length);
-    if (isOffice()) {
+    if (isOffice() && !$("search").value.trim()) {
+      // A search keeps the server's order (best match first).
       // The office's first job: cases waiting for triage (a stable sort keeps the urgency order).
       cases = cases.map(function (c, i) { return { c: c, i: i }; }).sort(function (a, b) {
         return (a.c.state === "triage" ? 0 : 1) - (b.c.state === "triage" ? 0 : 1) || a.i - b.i;
