@@ -55,8 +55,9 @@ type CaseFilter struct {
 	Overdue    bool        `json:"overdue,omitempty"`    // only cases past a limit
 	Supervised bool        `json:"supervised,omitempty"`
 	Kind       Kind        `json:"kind,omitempty"`
-	Since      time.Time   `json:"since,omitempty"` // received at or after
-	Until      time.Time   `json:"until,omitempty"` // received before
+	Assignee   string      `json:"assignee,omitempty"` // only the cases this handler owns ("mine")
+	Since      time.Time   `json:"since,omitempty"`    // received at or after
+	Until      time.Time   `json:"until,omitempty"`    // received before
 	// Text is a search (GET /api/v1/cases?q=): the case number, the requester's phone or name
 	// (as Contact allows) or words of the title and text; the results come best match first.
 	Text  string `json:"text,omitempty"`

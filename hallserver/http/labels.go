@@ -205,6 +205,7 @@ var staffLabels = sync.OnceValue(func() *labelCatalogue {
 			hall.CaseEvSupervised:         {Zh: "督办", En: "Supervised"},
 			hall.CaseEvListed:             {Zh: "列入清单", En: "Listed"},
 			hall.CaseEvNoted:              {Zh: "备注", En: "Note"},
+			hall.CaseEvAssigned:           {Zh: "指定承办人", En: "Assigned"},
 			hall.CaseEvWarned:             {Zh: "临期提醒", En: "Due soon"},
 			hall.CaseEvEscalated:          {Zh: "逾期升级", En: "Escalated"},
 		},
