@@ -85,12 +85,12 @@ func TestAssignRights(t *testing.T) {
 	}
 
 	// refused, nothing changed
-	f.fails(mon, assignBy(c.ID, "li", "library", "li", "library"), hall.EFORBIDDEN)       // assisting department
-	f.fails(mon, assignBy(c.ID, "li", "library", "zhao", "logistics"), hall.EFORBIDDEN)   // assisting department, even within the lead
-	f.fails(mon, assignBy(c.ID, "chen", "it", "zhao", "logistics"), hall.EFORBIDDEN)      // another department
-	f.fails(mon, assignBy(c.ID, "wang", "logistics", "li", "library"), hall.EINVALID)     // out of the department
+	f.fails(mon, assignBy(c.ID, "li", "library", "li", "library"), hall.EFORBIDDEN)     // assisting department
+	f.fails(mon, assignBy(c.ID, "li", "library", "zhao", "logistics"), hall.EFORBIDDEN) // assisting department, even within the lead
+	f.fails(mon, assignBy(c.ID, "chen", "it", "zhao", "logistics"), hall.EFORBIDDEN)    // another department
+	f.fails(mon, assignBy(c.ID, "wang", "logistics", "li", "library"), hall.EINVALID)   // out of the department
 	f.fails(mon, assignBy(c.ID, "office1", hall.OfficeDepartment, "li", "library"), hall.EINVALID)
-	f.fails(mon, assignBy(c.ID, "wang", "logistics", "nobody", ""), hall.EINVALID)         // not a handler
+	f.fails(mon, assignBy(c.ID, "wang", "logistics", "nobody", ""), hall.EINVALID) // not a handler
 	f.fails(mon, assignBy(c.ID, "wang", "logistics", "", ""), hall.EINVALID)
 	f.fails(mon, hall.CaseAction{Case: c.ID, Action: hall.CaseActAssign, Actor: "k1", Role: hall.RoleCounter, Assignee: "zhao", AssigneeDepartment: "logistics"}, hall.EFORBIDDEN)
 
