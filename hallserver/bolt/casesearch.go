@@ -99,6 +99,22 @@ func buildSearchIndex(db *DB) (int, error) {
 	return n, nil
 }
 
+// clearSearchIndex removes the index and its mark (the next buildSearchIndex indexes every case
+// again): for the build's benchmark and tests.
+func clearSearchIndex(db *DB) error {
+	return db.bolt.Update(func(tx *bbolt.Tx) error {
+		for _, name := range [][]byte{bucketCaseSearch, bucketCaseTerms} {
+			if err := tx.DeleteBucket(name); err != nil {
+				return err
+			}
+			if _, err := tx.CreateBucket(name); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketCaseMeta).Delete(caseSearchKey)
+	})
+}
+
 // SearchCases looks the query up in the search index: the cases whose number or phone is the
 // query and those holding any of its tokens (in the text or the requester's name), counted;
 // with dept, only the cases involving that department. The hits come in no order.
@@ -148,12 +164,17 @@ func (s *caseStore) SearchCases(ctx context.Context, q cases.Query, dept string)
 		}
 		for i, tok := range q.Tokens {
 			for _, kind := range []string{cases.TermText, cases.TermName} {
-				seen := map[*cases.SearchHit]bool{}
+				var seen map[*cases.SearchHit]bool // a prefix meets a case under several terms
+				if q.Prefix[i] {
+					seen = map[*cases.SearchHit]bool{}
+				}
 				count := func(h *cases.SearchHit) {
-					if seen[h] {
-						return
+					if seen != nil {
+						if seen[h] {
+							return
+						}
+						seen[h] = true
 					}
-					seen[h] = true
 					if kind == cases.TermText {
 						h.Text++
 					} else {

@@ -1,6 +1,7 @@
 package enginehost
 
 import (
+	"container/heap"
 	"context"
 	"fmt"
 	"maps"
@@ -335,13 +336,11 @@ func (s *Cases) search(ctx context.Context, f hall.CaseFilter) ([]hall.Case, err
 	}
 	best := func(h *cases.SearchHit) int { return h.Score(q, true) }
 	hits = slices.DeleteFunc(hits, func(h cases.SearchHit) bool { return best(&h) == 0 })
-	slices.SortFunc(hits, func(a, b cases.SearchHit) int {
-		if d := best(&b) - best(&a); d != 0 {
-			return d
-		}
-		return strings.Compare(b.ID, a.ID)
-	})
-	want := map[string]bool{}
+	// The hits in the order of their best score, then newest (case IDs by day and seq): a heap,
+	// popped while needed, not a sort of every hit (a common word finds thousands).
+	hh := &hitHeap{hits: hits, best: best}
+	heap.Init(hh)
+	want := make(map[string]bool, len(hits))
 	for i := range hits {
 		want[hits[i].ID] = true
 	}
@@ -370,8 +369,8 @@ func (s *Cases) search(ctx context.Context, f hall.CaseFilter) ([]hall.Case, err
 	if limit <= 0 {
 		limit = len(hits)
 	}
-	for i := range hits {
-		h := &hits[i]
+	for hh.Len() > 0 {
+		h := heap.Pop(hh).(*cases.SearchHit)
 		if len(out) >= limit {
 			n := 0
 			for j := range out {
@@ -412,6 +411,42 @@ func (s *Cases) search(ctx context.Context, f hall.CaseFilter) ([]hall.Case, err
 		list = append(list, out[i].c)
 	}
 	return list, nil
+}
+
+// hitHeap orders search hits by their best score, then by case ID, newest first (idNewer).
+type hitHeap struct {
+	hits []cases.SearchHit
+	best func(*cases.SearchHit) int
+}
+
+func (h *hitHeap) Len() int { return len(h.hits) }
+func (h *hitHeap) Less(i, j int) bool {
+	a, b := &h.hits[i], &h.hits[j]
+	if sa, sb := h.best(a), h.best(b); sa != sb {
+		return sa > sb
+	}
+	return idNewer(a.ID, b.ID)
+}
+func (h *hitHeap) Swap(i, j int) { h.hits[i], h.hits[j] = h.hits[j], h.hits[i] }
+func (h *hitHeap) Push(x any)    { h.hits = append(h.hits, *x.(*cases.SearchHit)) }
+func (h *hitHeap) Pop() any {
+	n := len(h.hits) - 1
+	x := h.hits[n]
+	h.hits = h.hits[:n]
+	return &x
+}
+
+// idNewer reports whether the case ID a (case-{yyyymmdd}-{seq}) was opened after b: a later
+// day, or the same day and a higher seq (longer, or equally long and greater).
+func idNewer(a, b string) bool {
+	ia, ib := strings.LastIndexByte(a, '-'), strings.LastIndexByte(b, '-')
+	if ia < 0 || ib < 0 || a[:ia] != b[:ib] {
+		return a > b
+	}
+	if len(a) != len(b) {
+		return len(a) > len(b)
+	}
+	return a > b
 }
 
 // wantsClosed reports whether a final case can pass the filter.
