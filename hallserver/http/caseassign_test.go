@@ -5,6 +5,9 @@ import (
 	"context"
 	"net/url"
 	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"onedoor/hallserver/hall"
 	"onedoor/hallserver/wire"
@@ -125,4 +128,32 @@ func TestCaseAssignHTTP(t *testing.T) {
 	if pub.Assignee != "" || len(raw.body) == 0 || bytes.Contains(raw.body, []byte("h-library")) {
 		t.Fatalf("the follow view names the assignee: %s", raw.body)
 	}
+}
+
+// TestInboxAssignee: the inbox shows who owns a case (the list's line and the case), the lead
+// department reassigns it through the assignee's form, and the "mine" tab lists the new owner's
+// cases.
+func TestInboxAssignee(t *testing.T) {
+	e := newCaseEnv(t)
+	if err := e.auth.CreateStaff(context.Background(), hall.Staff{Username: "h-library2", Role: hall.RoleHandler, Department: "library"}, "demo"); err != nil {
+		t.Fatal(err)
+	}
+	lib := e.login("h-library")
+	oc := e.openKiosk(map[string]any{"hall": "students", "category": "library-seats", "text": "三楼占座严重"}, "")
+	e.caseAct(lib, oc.ID, "sign", nil)
+	ctx := browser(t, 1280, 900)
+	openInbox(t, ctx, e.ts.URL, "h-library", oc.Number)
+	must(t, ctx, "the list names the owner", `document.querySelector('#cases li[data-number=`+jsString(oc.Number)+`] .title').textContent.indexOf("承办人 h-library") >= 0`, 5*time.Second)
+	clickCase(t, ctx, "pick the case", oc.Number)
+	must(t, ctx, "the case names the owner", `document.getElementById("c-assignee").textContent === "h-library" && !document.getElementById("f-assign").hidden`, 5*time.Second)
+	run(t, ctx, "reassign", chromedp.Evaluate[chromedp.Void](`(function(){document.getElementById("assign-to").value="h-library2";document.getElementById("f-assign").requestSubmit();})()`))
+	must(t, ctx, "the new owner shown", `document.getElementById("c-assignee").textContent === "h-library2"`, 5*time.Second)
+	shot(t, ctx, "inbox-assignee")
+	var c hall.Case
+	e.do("GET", "/api/v1/cases/"+oc.ID, lib, nil).decode(t, &c)
+	if c.Assignee != "h-library2" {
+		t.Fatalf("after the page's reassignment the case is owned by %q", c.Assignee)
+	}
+	run(t, ctx, "mine tab", chromedp.Evaluate[chromedp.Void](`document.querySelector('#tabs a[data-filter="mine"]').click()`))
+	must(t, ctx, "h-library owns nothing now", `document.querySelectorAll("#cases li").length === 0`, 5*time.Second)
 }

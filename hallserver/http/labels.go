@@ -245,6 +245,7 @@ var staffLabels = sync.OnceValue(func() *labelCatalogue {
 			"added":      {Zh: "诉求人补充", En: "Added by the requester"},
 			"noText":     {Zh: "诉求人未填写文字", En: "No text from the requester"},
 			"coHandling": {Zh: "协办", En: "Co-handling"},
+			"assignee":   {Zh: "承办人", En: "Assignee"}, // the handler who owns the case
 		},
 		Files: map[string]hall.Text{
 			"files": {Zh: "附件", En: "Attachments"},
