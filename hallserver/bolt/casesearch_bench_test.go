@@ -47,7 +47,7 @@ func BenchmarkCaseSearchYear(b *testing.B) {
 	defer e.close()
 	ctx := context.Background()
 	time.Sleep(WarmDelay + 3*time.Second) // the report cache fills in the background first
-	for _, f := range searchQueries { // warm: the first read of each case is the file's
+	for _, f := range searchQueries {     // warm: the first read of each case is the file's
 		if _, err := e.cs.List(ctx, f); err != nil {
 			b.Fatal(err)
 		}
