@@ -124,6 +124,9 @@ func newCaseStore(db *DB, now func() time.Time) (*caseStore, error) {
 	if _, _, err := migrateCases(db); err != nil {
 		return nil, err
 	}
+	if _, err := buildSearchIndex(db); err != nil {
+		return nil, err
+	}
 	return &caseStore{db: db, now: now, reports: map[string]*hall.Case{}, finals: newFinalCache(finalCacheSize)}, nil
 }
 
@@ -580,8 +583,8 @@ func closedKey(dept string, c *hall.Case) []byte {
 }
 
 // write puts one batch into the transaction: cases (record and new timeline entries) and their
-// indexes, events, learned examples,
-// idempotency keys and the latest meta.
+// indexes (the search index among them), events, learned examples, idempotency keys and the
+// latest meta.
 func (s *caseStore) write(tx *bbolt.Tx, batch []*caseWrite) error {
 	ct := caseTxOf(tx)
 	numbers, tokens := tx.Bucket(bucketCaseNumbers), tx.Bucket(bucketCaseTokens)
@@ -595,6 +598,9 @@ func (s *caseStore) write(tx *bbolt.Tx, batch []*caseWrite) error {
 			c := &r.change.Cases[i]
 			id := []byte(c.ID)
 			if err := ct.put(c, r.cases[i]); err != nil {
+				return err
+			}
+			if err := indexCase(tx, c); err != nil {
 				return err
 			}
 			if r.opened[c.ID] {

@@ -128,6 +128,15 @@
 //	                reads as before)
 //	cases.idem      source + 0x00 + idempotency key → {"id": case ID, "at": time stored};
 //	                pruned after CaseIdempotencyTTL
+//	cases.search    term + 0x00 + case ID → nil: the search index (casesearch.go; the terms are
+//	                cases.SearchTerms': "t:" Han bigrams and lower-cased words of the title and
+//	                text, "m:" the same of the requester's name, "p:" the phone's digits, "n:" the
+//	                number, "d:" each involved department), written in the transaction that
+//	                writes the case
+//	cases.searchterms case ID → the case's terms joined by 0x00, as indexed: a change rewrites
+//	                the case's keys only when they differ. A file without a complete index
+//	                (cases.meta "search-index" ≠ "1": written before issue 14) gets every case
+//	                indexed when the case store opens, 2,000 per transaction, then the mark
 //
 // Next to the case system:
 //
@@ -210,8 +219,10 @@ var (
 	bucketCaseForgot   = []byte("cases.forgotten")
 	bucketCaseMeta     = []byte("cases.meta")
 	bucketCaseIdem     = []byte("cases.idem")
+	bucketCaseSearch   = []byte("cases.search")
+	bucketCaseTerms    = []byte("cases.searchterms")
 	caseMetaKey        = []byte("meta")
-	caseBuckets        = [][]byte{bucketCases, bucketCaseNumbers, bucketCaseTokens, bucketCaseOpen, bucketCaseReceived, bucketCaseClosed, bucketCaseEvents, bucketCaseTimeline, bucketCaseLearned, bucketCaseMeta, bucketCaseIdem}
+	caseBuckets        = [][]byte{bucketCases, bucketCaseNumbers, bucketCaseTokens, bucketCaseOpen, bucketCaseReceived, bucketCaseClosed, bucketCaseEvents, bucketCaseTimeline, bucketCaseLearned, bucketCaseMeta, bucketCaseIdem, bucketCaseSearch, bucketCaseTerms}
 
 	bucketTopicAnswers   = []byte("topics.answers")
 	bucketTopicCases     = []byte("topics.cases")

@@ -82,6 +82,8 @@ func inState(c *hall.Case, action string, states ...hall.CaseState) error {
 //   - reopen (office): replied or rated → reopened (a new round). archive (lead): replied or
 //     rated → archived.
 //   - set-category (lead): a.Category of the same department; the resolution limit follows.
+//   - assign (lead): a handler of the lead department (a.Assignee) owns the case (named
+//     assignment; the handler who signs owns it, a dispatch or a return clears it); see assign.
 func (e *Engine) Act(now time.Time, a hall.CaseAction) (*hall.Case, Change, error) {
 	var out *hall.Case
 	ch, err := e.run(func() error {
@@ -188,6 +190,9 @@ func (e *Engine) act(now time.Time, c *hall.Case, a *hall.CaseAction) error {
 		t := now
 		c.SignedAt = &t
 		e.emit(now, c, hall.CaseEvSigned, a.Actor, c.Department, "", "")
+		if a.Role == hall.RoleHandler && a.ActorDepartment == c.Department && a.Actor != "" {
+			c.Assignee = a.Actor // the handler who signs owns it (the office signing for it does not)
+		}
 		return nil
 
 	case hall.CaseActRespond:
@@ -288,6 +293,7 @@ func (e *Engine) act(now time.Time, c *hall.Case, a *hall.CaseAction) error {
 		c.Department = hall.OfficeDepartment
 		c.State = hall.CaseTriage
 		c.SignedAt = nil
+		c.Assignee = ""
 		e.emit(now, c, hall.CaseEvReturned, a.Actor, from, "", reason)
 		return nil
 
@@ -537,8 +543,45 @@ func (e *Engine) act(now time.Time, c *hall.Case, a *hall.CaseAction) error {
 		e.deadlines(c)
 		e.emit(now, c, hall.CaseEvNoted, a.Actor, c.Department, "", "category "+k.Code)
 		return nil
+
+	case hall.CaseActAssign:
+		return e.assign(now, c, a)
 	}
 	return hall.Errorf(hall.EINVALID, "action", "unknown case action %q", a.Action)
+}
+
+// assign gives the case to a.Assignee, a handler of the lead department (named assignment).
+// Who may: the lead department's handlers and the office (rightLead), while the case is handled
+// by a department (dispatched, in progress, waiting, reopened). That the assignee is a handler
+// of that department is checked by the use case (Service.Act: the engine knows no staff);
+// a.AssigneeDepartment is what it found. Giving it to its owner again is a no-op (no event).
+// The case.assigned entry is internal, its text the new assignee.
+func (e *Engine) assign(now time.Time, c *hall.Case, a *hall.CaseAction) error {
+	if err := allowed(a, c, rightLead); err != nil {
+		return err
+	}
+	if err := inState(c, a.Action, hall.CaseDispatched, hall.CaseInProgress, hall.CaseWaitingRequester, hall.CaseReopened); err != nil {
+		return err
+	}
+	if a.Assignee == "" {
+		return hall.Errorf(hall.EINVALID, "assignee", "assignee is required")
+	}
+	if a.AssigneeDepartment != c.Department {
+		return hall.Errorf(hall.EINVALID, "assignee", "%q is not a handler of %s, the case's department", a.Assignee, c.Department)
+	}
+	if c.Assignee == a.Assignee {
+		return nil
+	}
+	note, err := optText("text", a.Text, MaxNote)
+	if err != nil {
+		return err
+	}
+	c.Assignee = a.Assignee
+	e.emitInternal(now, c, hall.CaseEvAssigned, a.Actor, c.Department, "", a.Assignee)
+	if note != "" {
+		e.emit(now, c, hall.CaseEvNoted, a.Actor, c.Department, "", note)
+	}
+	return nil
 }
 
 func hasPart(c *hall.Case, dept string) bool {

@@ -643,6 +643,7 @@ func (e *Engine) dispatch(now time.Time, c *hall.Case, dept, actor string) {
 	c.Department = dept
 	c.State = hall.CaseDispatched
 	c.SignedAt = nil
+	c.Assignee = "" // the department signs it again: its signer owns it
 	t := now
 	c.DispatchedAt = &t
 	e.deadlines(c)
@@ -810,6 +811,9 @@ func Match(c *hall.Case, f hall.CaseFilter, now time.Time) bool {
 		return false
 	}
 	if f.Kind != "" && c.Kind != f.Kind {
+		return false
+	}
+	if f.Assignee != "" && c.Assignee != f.Assignee {
 		return false
 	}
 	if !f.Since.IsZero() && c.ReceivedAt.Before(f.Since) {

@@ -130,18 +130,21 @@ func FollowEventView(caseID string, ev *hall.CaseEvent) View {
 }
 
 // Scope narrows a case filter to what the principal may list (its department's cases unless it
-// sees all); asking for another department's cases is EFORBIDDEN.
+// sees all) and sets whose requester data a search may match (Contact: those StaffView shows
+// unmasked); asking for another department's cases is EFORBIDDEN.
 func Scope(p *hall.Principal, f hall.CaseFilter) (hall.CaseFilter, error) {
 	if !WorksCases(p) {
 		return f, forbiddenCases(p)
 	}
 	if SeesAll(p) {
+		f.Contact = hall.ContactAll
 		return f, nil
 	}
 	if f.Department != "" && f.Department != p.Department {
 		return f, hall.Errorf(hall.EFORBIDDEN, "department", "a department sees only its own cases")
 	}
 	f.Department = p.Department
+	f.Contact = hall.ContactLead // the requester's data of the cases it leads, not of those it assists
 	return f, nil
 }
 

@@ -41,6 +41,9 @@ type ServiceConfig struct {
 	// HallCodes, when set, returns the halls' codes at the time of use (the campus changes
 	// while the server runs) and replaces Halls.
 	HallCodes func() []string
+	// Staff returns the staff accounts: named assignment gives a case only to an enabled
+	// handler of its department. Nil makes the assign action EUNAVAILABLE.
+	Staff func(ctx context.Context) ([]hall.Staff, error)
 	// Now is the clock (nil: time.Now); Log receives what goes wrong after the fact (nil
 	// discards it).
 	Now func() time.Time
@@ -170,12 +173,38 @@ func (s *Service) Act(ctx context.Context, p *hall.Principal, id, action string,
 		}
 	}
 	a.Case, a.Action, a.Actor, a.Role, a.ActorDepartment = c.ID, action, p.Subject, p.Role, p.Department
+	if action == hall.CaseActAssign {
+		if a.AssigneeDepartment, err = s.handlerDepartment(ctx, a.Assignee); err != nil {
+			return nil, err
+		}
+	}
 	out, err := cs.Act(ctx, a)
 	if err != nil {
 		return nil, err
 	}
 	v := StaffView(p, out)
 	return &v, nil
+}
+
+// handlerDepartment returns the department of the enabled handler with this username, "" when
+// there is none (the engine then refuses the assignment: EINVALID "assignee").
+func (s *Service) handlerDepartment(ctx context.Context, username string) (string, error) {
+	if s.cfg.Staff == nil {
+		return "", hall.Errorf(hall.EUNAVAILABLE, "", "the staff directory is not configured on this server")
+	}
+	if username == "" || len(username) > 64 {
+		return "", nil
+	}
+	staff, err := s.cfg.Staff(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, m := range staff {
+		if m.Username == username && m.Role == hall.RoleHandler && !m.Disabled {
+			return m.Department, nil
+		}
+	}
+	return "", nil
 }
 
 // Stats returns the figures of every department over the window [from, to) that window

@@ -50,6 +50,12 @@ func features(text string, uw float64) []feature {
 // the text after them). A '-' inside a word keeps it going ("e-bike"); a "'" ends it
 // ("master's" → "master").
 func scanText(text string, han func([]rune), word func(w, stem string), phrase func()) {
+	scanRunes(text, false, han, word, phrase)
+}
+
+// scanRunes is scanText; with digits, words of digits only are kept as well (the search index,
+// search.go: room and phone numbers are worth finding, not worth routing by).
+func scanRunes(text string, digits bool, han func([]rune), word func(w, stem string), phrase func()) {
 	var hanRun, wordRun []rune
 	flushHan := func() {
 		if len(hanRun) > 0 {
@@ -70,7 +76,7 @@ func scanText(text string, han func([]rune), word func(w, stem string), phrase f
 				break
 			}
 		}
-		if allDigits || stopWords[w] {
+		if (allDigits && !digits) || stopWords[w] {
 			return
 		}
 		word(w, stem(w))

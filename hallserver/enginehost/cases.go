@@ -1,6 +1,7 @@
 package enginehost
 
 import (
+	"container/heap"
 	"context"
 	"fmt"
 	"maps"
@@ -288,6 +289,9 @@ func (s *Cases) List(ctx context.Context, f hall.CaseFilter) ([]hall.Case, error
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if f.Text != "" {
+		return s.search(ctx, f)
+	}
 	var open []hall.Case
 	var now time.Time
 	err := s.log.View(ctx, func(eng *cases.Engine, t time.Time) {
@@ -313,6 +317,136 @@ func (s *Cases) List(ctx context.Context, f hall.CaseFilter) ([]hall.Case, error
 		return nil, err
 	}
 	return cases.Filter(append(out, closed...), f, now), nil
+}
+
+// search answers a list with a search (f.Text): the cases the store's index finds that pass the
+// rest of the filter, best match first (an exact number or phone, then the most of the query's
+// tokens; among equals the newest), the requester's phone and name counting only as f.Contact
+// allows. The hits are read in the order of the best score they could have, and the reading
+// stops once f.Limit cases score at least that: a query reads about f.Limit cases, not every
+// case it matches.
+func (s *Cases) search(ctx context.Context, f hall.CaseFilter) ([]hall.Case, error) {
+	q := cases.ParseQuery(f.Text)
+	if q.Empty() {
+		return []hall.Case{}, nil
+	}
+	hits, err := s.store.SearchCases(ctx, q, f.Department)
+	if err != nil {
+		return nil, err
+	}
+	best := func(h *cases.SearchHit) int { return h.Score(q, true) }
+	hits = slices.DeleteFunc(hits, func(h cases.SearchHit) bool { return best(&h) == 0 })
+	// The hits in the order of their best score, then newest (case IDs by day and seq): a heap,
+	// popped while needed, not a sort of every hit (a common word finds thousands).
+	hh := &hitHeap{hits: hits, best: best}
+	heap.Init(hh)
+	want := make(map[string]bool, len(hits))
+	for i := range hits {
+		want[hits[i].ID] = true
+	}
+	open := map[string]hall.Case{}
+	var now time.Time
+	err = s.log.View(ctx, func(eng *cases.Engine, t time.Time) {
+		now = t
+		clear(open)
+		eng.EachOpen(func(c *hall.Case) {
+			if want[c.ID] {
+				open[c.ID] = *c
+			}
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	rest := f
+	rest.Text, rest.Limit = "", 0
+	type found struct {
+		c     hall.Case
+		score int
+	}
+	var out []found
+	limit := f.Limit
+	if limit <= 0 {
+		limit = len(hits)
+	}
+	for hh.Len() > 0 {
+		h := heap.Pop(hh).(*cases.SearchHit)
+		if len(out) >= limit {
+			n := 0
+			for j := range out {
+				if out[j].score >= best(h) {
+					n++
+				}
+			}
+			if n >= limit {
+				break
+			}
+		}
+		c, ok := open[h.ID]
+		if !ok {
+			read, err := s.store.ReadCase(ctx, h.ID, false)
+			if err != nil {
+				return nil, err
+			}
+			if read == nil {
+				continue
+			}
+			c = *read
+		}
+		if !cases.Match(&c, rest, now) {
+			continue
+		}
+		if sc := h.Score(q, cases.Personal(f, &c)); sc > 0 {
+			out = append(out, found{c, sc})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b found) int {
+		if a.score != b.score {
+			return b.score - a.score
+		}
+		return b.c.ReceivedAt.Compare(a.c.ReceivedAt)
+	})
+	list := make([]hall.Case, 0, min(len(out), limit))
+	for i := 0; i < len(out) && i < limit; i++ {
+		list = append(list, out[i].c)
+	}
+	return list, nil
+}
+
+// hitHeap orders search hits by their best score, then by case ID, newest first (idNewer).
+type hitHeap struct {
+	hits []cases.SearchHit
+	best func(*cases.SearchHit) int
+}
+
+func (h *hitHeap) Len() int { return len(h.hits) }
+func (h *hitHeap) Less(i, j int) bool {
+	a, b := &h.hits[i], &h.hits[j]
+	if sa, sb := h.best(a), h.best(b); sa != sb {
+		return sa > sb
+	}
+	return idNewer(a.ID, b.ID)
+}
+func (h *hitHeap) Swap(i, j int) { h.hits[i], h.hits[j] = h.hits[j], h.hits[i] }
+func (h *hitHeap) Push(x any)    { h.hits = append(h.hits, *x.(*cases.SearchHit)) }
+func (h *hitHeap) Pop() any {
+	n := len(h.hits) - 1
+	x := h.hits[n]
+	h.hits = h.hits[:n]
+	return &x
+}
+
+// idNewer reports whether the case ID a (case-{yyyymmdd}-{seq}) was opened after b: a later
+// day, or the same day and a higher seq (longer, or equally long and greater).
+func idNewer(a, b string) bool {
+	ia, ib := strings.LastIndexByte(a, '-'), strings.LastIndexByte(b, '-')
+	if ia < 0 || ib < 0 || a[:ia] != b[:ib] {
+		return a > b
+	}
+	if len(a) != len(b) {
+		return len(a) > len(b)
+	}
+	return a > b
 }
 
 // wantsClosed reports whether a final case can pass the filter.

@@ -63,6 +63,11 @@ type CaseStore interface {
 	// ClosedCases reads final cases matching the filter (cases.Match at now) from the
 	// department's part of the closed index, newest first, at most f.Limit (when positive).
 	ClosedCases(ctx context.Context, f hall.CaseFilter, now time.Time) ([]hall.Case, error)
+	// SearchCases looks a query up in the case search index, kept in step with the committed
+	// cases: the cases whose number or phone is the query and those holding any of its tokens,
+	// counted (cases.SearchHit); with dept, only the cases involving that department. In no
+	// order.
+	SearchCases(ctx context.Context, q cases.Query, dept string) ([]cases.SearchHit, error)
 	// Received reads the committed cases received in [from, to), oldest first. Its errors are
 	// the raw ones of the read (ctx's error when ctx ended).
 	Received(ctx context.Context, from, to time.Time) ([]hall.Case, error)

@@ -238,6 +238,10 @@ type Case struct {
 	// Route is the router's suggestion when the case was opened (nil when staff chose).
 	Route *RouteResult `json:"route,omitempty"`
 	Parts []CasePart   `json:"parts,omitempty"` // assisting departments (co-handling)
+	// Assignee is the handler of the lead department who owns the case (named assignment): the
+	// one who signed it, or whom the department or the office gave it to since; empty when
+	// nobody does (not signed yet, or dispatched to another department).
+	Assignee string `json:"assignee,omitempty"`
 
 	ReceivedAt      time.Time  `json:"receivedAt"`
 	DispatchedAt    *time.Time `json:"dispatchedAt,omitempty"`
@@ -396,6 +400,7 @@ func (c Case) Public() Case {
 	c.Requester = c.Requester.Masked()
 	c.Place = nil // free text and a picture link: may say whose room it is
 	c.Source = ""
+	c.Assignee = "" // staff usernames stay internal
 	c.Route = nil
 	c.Timers = CaseTimers{}
 	c.Extension = nil

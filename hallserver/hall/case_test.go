@@ -41,6 +41,7 @@ var publicEntryFields = map[CaseEventType][]string{
 	CaseEvExtensionDecided:   nil,
 	CaseEvListed:             nil,
 	CaseEvNoted:              nil,
+	CaseEvAssigned:           nil, // who owns it is internal
 	CaseEvWarned:             nil,
 	CaseEvEscalated:          nil,
 }

@@ -36,6 +36,7 @@ const (
 	CaseEvSupervised         CaseEventType = "case.supervised"          // 督办 flag set or cleared
 	CaseEvListed             CaseEventType = "case.listed"              // long-standing list flag set or cleared
 	CaseEvNoted              CaseEventType = "case.noted"               // internal note
+	CaseEvAssigned           CaseEventType = "case.assigned"            // a handler of the lead department owns it (text: the username)
 	CaseEvWarned             CaseEventType = "case.warned"              // a limit is near (to the department)
 	CaseEvEscalated          CaseEventType = "case.escalated"           // a limit passed (to the office)
 )
@@ -46,7 +47,7 @@ var CaseEventTypes = []CaseEventType{CaseEvReceived, CaseEvRouted, CaseEvTriaged
 	CaseEvSigned, CaseEvResponded, CaseEvAsked, CaseEvDetails, CaseEvResumed, CaseEvReplied,
 	CaseEvRated, CaseEvReopened, CaseEvArchived, CaseEvDuplicate, CaseEvNotAccepted, CaseEvReturned,
 	CaseEvInvited, CaseEvPartDone, CaseEvExtensionRequested, CaseEvExtensionDecided,
-	CaseEvSupervised, CaseEvListed, CaseEvNoted, CaseEvWarned, CaseEvEscalated}
+	CaseEvSupervised, CaseEvListed, CaseEvNoted, CaseEvAssigned, CaseEvWarned, CaseEvEscalated}
 
 // EntryVisibility is what the requester (the follow page, the follow API and stream) may see of
 // a timeline entry or an event of one type. The time and the type of a shown entry are always
@@ -86,7 +87,7 @@ func (t CaseEventType) Visibility() (v EntryVisibility, ok bool) {
 		// "已退回重新分派", "已列入督办": neither the reason nor the remark, nor who returned it
 		return EntryVisibility{Shown: true}, true
 	case CaseEvPartDone, CaseEvExtensionRequested, CaseEvExtensionDecided, CaseEvListed,
-		CaseEvNoted, CaseEvWarned, CaseEvEscalated:
+		CaseEvNoted, CaseEvAssigned, CaseEvWarned, CaseEvEscalated:
 		return EntryVisibility{}, true
 	}
 	return EntryVisibility{}, false
@@ -170,13 +171,14 @@ const (
 	CaseActReopen      = "reopen"       // office: replied/rated → reopened
 	CaseActArchive     = "archive"      // department or office: replied/rated → archived
 	CaseActSetCategory = "set-category" // department or office: correct the category (same department)
+	CaseActAssign      = "assign"       // department or office: a handler of the lead department owns it
 )
 
 // CaseActions lists every case action.
 var CaseActions = []string{CaseActDispatch, CaseActSign, CaseActRespond, CaseActAsk, CaseActResume,
 	CaseActReply, CaseActReturn, CaseActInvite, CaseActPart, CaseActExtend, CaseActApprove,
 	CaseActReject, CaseActDuplicate, CaseActNotAccept, CaseActSupervise, CaseActList, CaseActNote,
-	CaseActReopen, CaseActArchive, CaseActSetCategory}
+	CaseActReopen, CaseActArchive, CaseActSetCategory, CaseActAssign}
 
 // CaseAction is one request from staff on a case. The HTTP layer fills Actor, Role and
 // ActorDepartment from the principal; the workflow checks that the actor's department may do it
@@ -196,6 +198,10 @@ type CaseAction struct {
 	Original   string   `json:"original,omitempty"`   // duplicate: the original case (ID or number)
 	On         bool     `json:"on,omitempty"`         // supervise, list
 	ListItem   string   `json:"listItem,omitempty"`   // list
+	Assignee   string   `json:"assignee,omitempty"`   // assign: the handler's username
+	// AssigneeDepartment is the department of the handler Assignee names, as the staff
+	// directory says (never from JSON: the use case looks it up; "" when no such handler).
+	AssigneeDepartment string `json:"-"`
 
 	// Files are the checked files of a reply (never from JSON: the HTTP layer reads them from a
 	// multipart body); the case service stores them and hands the engine their Attachments.

@@ -55,11 +55,27 @@ type CaseFilter struct {
 	Overdue    bool        `json:"overdue,omitempty"`    // only cases past a limit
 	Supervised bool        `json:"supervised,omitempty"`
 	Kind       Kind        `json:"kind,omitempty"`
-	Since      time.Time   `json:"since,omitempty"` // received at or after
-	Until      time.Time   `json:"until,omitempty"` // received before
-	Text       string      `json:"text,omitempty"`  // substring of title or text
-	Limit      int         `json:"limit,omitempty"`
+	Assignee   string      `json:"assignee,omitempty"` // only the cases this handler owns ("mine")
+	Since      time.Time   `json:"since,omitempty"`    // received at or after
+	Until      time.Time   `json:"until,omitempty"`    // received before
+	// Text is a search (GET /api/v1/cases?q=): the case number, the requester's phone or name
+	// (as Contact allows) or words of the title and text; the results come best match first.
+	Text  string `json:"text,omitempty"`
+	Limit int    `json:"limit,omitempty"`
+	// Contact is whose requester data (phone, name) Text may find a case by; the visibility
+	// policy sets it (cases.Scope), never a client.
+	Contact Contact `json:"-"`
 }
+
+// Contact is whose requester data a case search may match.
+type Contact int
+
+// The reaches of a case search over requester data.
+const (
+	ContactNone Contact = iota // no case: text and number only
+	ContactLead                // the cases CaseFilter.Department leads
+	ContactAll                 // every case (the supervising office)
+)
 
 // DepartmentStats are a department's figures over a period (cases received in it).
 type DepartmentStats struct {

@@ -356,6 +356,9 @@ func (s *Server) handleListCases(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if boolParam(r, "mine") {
+		f.Assignee = p.Subject
+	}
 	summary := false
 	switch v := r.URL.Query().Get("view"); v {
 	case "", "full":
@@ -422,6 +425,9 @@ func (s *Server) caseFilter(r *http.Request) (hall.CaseFilter, error) {
 	var err error
 	if f.Since, err = parseWhen(q.Get("since"), "since", loc, false); err == nil {
 		f.Until, err = parseWhen(q.Get("until"), "until", loc, true)
+	}
+	if f.Assignee = q.Get("assignee"); err == nil && len(f.Assignee) > 64 {
+		err = hall.Errorf(hall.EINVALID, "assignee", "assignee is longer than 64 characters")
 	}
 	if err == nil && len(f.Text) > 200 {
 		err = hall.Errorf(hall.EINVALID, "q", "q is longer than 200 characters")

@@ -205,6 +205,7 @@ var staffLabels = sync.OnceValue(func() *labelCatalogue {
 			hall.CaseEvSupervised:         {Zh: "督办", En: "Supervised"},
 			hall.CaseEvListed:             {Zh: "列入清单", En: "Listed"},
 			hall.CaseEvNoted:              {Zh: "备注", En: "Note"},
+			hall.CaseEvAssigned:           {Zh: "指定承办人", En: "Assigned"},
 			hall.CaseEvWarned:             {Zh: "临期提醒", En: "Due soon"},
 			hall.CaseEvEscalated:          {Zh: "逾期升级", En: "Escalated"},
 		},
@@ -244,6 +245,7 @@ var staffLabels = sync.OnceValue(func() *labelCatalogue {
 			"added":      {Zh: "诉求人补充", En: "Added by the requester"},
 			"noText":     {Zh: "诉求人未填写文字", En: "No text from the requester"},
 			"coHandling": {Zh: "协办", En: "Co-handling"},
+			"assignee":   {Zh: "承办人", En: "Assignee"}, // the handler who owns the case
 		},
 		Files: map[string]hall.Text{
 			"files": {Zh: "附件", En: "Attachments"},

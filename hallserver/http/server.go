@@ -181,8 +181,12 @@ func NewServer(cfg Config) *Server {
 	if s.cfg.streamPing <= 0 {
 		s.cfg.streamPing = pingPeriod
 	}
+	var staff func(ctx context.Context) ([]hall.Staff, error)
+	if cfg.Admin != nil {
+		staff = cfg.Admin.ListStaff
+	}
 	s.caseSvc = cases.NewService(cases.ServiceConfig{Cases: cfg.Cases, Topics: cfg.Topics, LongList: cfg.LongList, Notices: cfg.Queue,
-		HallCodes: s.hallCodes, Now: s.now, Log: s.log})
+		HallCodes: s.hallCodes, Staff: staff, Now: s.now, Log: s.log})
 	s.logins.now = s.now
 	s.metrics = newMetrics(s.reg)
 	s.registerStorageMetrics()

@@ -159,6 +159,7 @@
     if (filter === "open") { q.push("state=triage,dispatched,in_progress,waiting_requester,reopened"); }
     if (filter === "overdue") { q.push("overdue=1"); }
     if (filter === "supervised") { q.push("supervised=1&state=triage,dispatched,in_progress,waiting_requester,reopened"); }
+    if (filter === "mine") { q.push("mine=1&state=dispatched,in_progress,waiting_requester,reopened"); }
     var d = $("dept-filter").value;
     if (d) { q.push("department=" + encodeURIComponent(d)); }
     var s = $("search").value.trim();
@@ -178,7 +179,8 @@
     var ul = $("cases");
     O.clear(ul);
     O.setText("count", cases.length);
-    if (isOffice()) {
+    if (isOffice() && !$("search").value.trim()) {
+      // A search keeps the server's order (best match first).
       // The office's first job: cases waiting for triage (a stable sort keeps the urgency order).
       cases = cases.map(function (c, i) { return { c: c, i: i }; }).sort(function (a, b) {
         return (a.c.state === "triage" ? 0 : 1) - (b.c.state === "triage" ? 0 : 1) || a.i - b.i;
@@ -200,7 +202,7 @@
       var tl = timeLeft(c);
       top.appendChild(O.el("span", "left " + tl.cls, tl.text));
       b.appendChild(top);
-      b.appendChild(O.el("span", "title", O.label("kind", c.kind).zh + " · " + deptName(c.department) + " · " + summary(c)));
+      b.appendChild(O.el("span", "title", O.label("kind", c.kind).zh + " · " + deptName(c.department) + (c.assignee ? " · " + O.label("inbox", "assignee").zh + " " + c.assignee : "") + " · " + summary(c)));
       b.addEventListener("click", function () { select(c.id); });
       li.appendChild(b);
       ul.appendChild(li);
@@ -247,6 +249,11 @@
     O.setText("c-left", tl.text);
     O.setText("c-meta", O.label("kind", c.kind).zh + " · " + c.channel + " · 受理 " + O.time(c.receivedAt) + (c.category ? " · " + (categories[c.category] ? categories[c.category].zh : c.category) : ""));
     O.setText("c-dept", deptName(c.department));
+    // Named assignment: the lead department's handlers and the office reassign within the
+    // department while it handles the case (the engine's rule, cases.Engine.assign).
+    O.setText("c-assignee", c.assignee || "—");
+    O.show("f-assign", (isOffice() || c.department === me.department) && c.department !== "office" &&
+      ["dispatched", "in_progress", "waiting_requester", "reopened"].indexOf(c.state) >= 0);
     var rq = c.requester || {};
     O.setText("c-requester", rq.anonymous ? "匿名 Anonymous" : [rq.name, rq.phone, rq.personId].filter(Boolean).join(" · ") || "—");
     O.setText("c-replydue", O.time(c.replyDue) + (c.respondedAt ? " ✓" : ""));
@@ -366,6 +373,10 @@
   function form(id, action, body) {
     $(id).addEventListener("submit", function (ev) { ev.preventDefault(); act(action, body()); });
   }
+  $("f-assign").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    act("assign", { assignee: $("assign-to").value.trim() }).then(function () { $("assign-to").value = ""; });
+  });
   form("f-reply", "reply", function () {
     var files = $("reply-files").files;
     if (!files.length) { return { text: $("reply-text").value }; }
