@@ -59,6 +59,10 @@ type CaseFilter struct {
 	Until      time.Time   `json:"until,omitempty"` // received before
 	Text       string      `json:"text,omitempty"`  // substring of title or text
 	Limit      int         `json:"limit,omitempty"`
+	// NoTimeline lets the store leave the timeline of final cases it reads from disk empty
+	// (exports, which do not show it, skip decoding a year of timelines); cases it holds whole
+	// keep theirs.
+	NoTimeline bool `json:"-"`
 }
 
 // DepartmentStats are a department's figures over a period (cases received in it).

@@ -133,6 +133,7 @@ func (s *Server) handleCaseExport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.Limit = limit
+	f.NoTimeline = true // the export shows no timeline: the store skips reading a year of them
 	list, err := s.caseSvc.List(r.Context(), p, f)
 	if err != nil {
 		s.writeError(w, r, err)
