@@ -142,7 +142,7 @@ func (s *Server) handleCaseExport(w http.ResponseWriter, r *http.Request) {
 	s.writeExport(w, r, format, lang, "fileCases", s.now().In(s.campusLoc()).Format("2006-01-02"), export.Table{
 		Sheet:  exportWord("sheetCases", lang),
 		Header: headers(lang, caseColumns...),
-		Rows:   s.caseRows(p, list, lang),
+		Rows:   s.caseRows(r, p, list, lang),
 	})
 }
 
@@ -153,10 +153,21 @@ var caseColumns = []string{"number", "kind", "state", "channel", "hall", "title"
 
 // caseRows yields the rows of the case list export (caseColumns), the personal data only of
 // the cases whose requester the principal may see.
-func (s *Server) caseRows(p *hall.Principal, list []hall.Case, lang string) iter.Seq[[]export.Cell] {
+func (s *Server) caseRows(r *http.Request, p *hall.Principal, list []hall.Case, lang string) iter.Seq[[]export.Cell] {
 	labels := staffLabels()
 	yes := exportWord("yes", lang)
 	names := map[string]string{}
+	cats := map[string]string{}
+	category := func(code string) string { // the catalogue's name (the code when it has none)
+		n, ok := cats[code]
+		if !ok {
+			if n = s.categoryName(r, code).In(lang); n == "" {
+				n = code
+			}
+			cats[code] = n
+		}
+		return n
+	}
 	dept := func(code string) string {
 		if code == "" {
 			return ""
@@ -203,7 +214,7 @@ func (s *Server) caseRows(p *hall.Principal, list []hall.Case, lang string) iter
 				export.Text(c.Hall),
 				export.Text(c.Title),
 				export.Text(c.Text),
-				export.Text(c.Category),
+				export.Text(category(c.Category)),
 				export.Text(dept(c.Department)),
 				export.Text(strings.Join(parts, "、")),
 				export.Time(c.ReceivedAt),

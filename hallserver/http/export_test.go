@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -103,6 +104,7 @@ func TestCaseExportEqualsTheList(t *testing.T) {
 	}
 	num, state, dept, recv, phone, pid, text := column(t, xlsx, "案件编号"), column(t, xlsx, "状态"), column(t, xlsx, "承办部门"),
 		column(t, xlsx, "受理时间"), column(t, xlsx, "联系电话"), column(t, xlsx, "学工号"), column(t, xlsx, "诉求内容")
+	cat := column(t, xlsx, "类别")
 	loc := e.srv.campusLoc()
 	for i, c := range list.Cases {
 		row := xlsx[i+1]
@@ -112,6 +114,12 @@ func TestCaseExportEqualsTheList(t *testing.T) {
 			if row[col] != w {
 				t.Errorf("case %s, column %s: %q, the API says %q", c.Number, xlsx[0][col], row[col], w)
 			}
+		}
+		if c.Category != "" && row[cat] != e.srv.categoryName(httptest.NewRequest("GET", "/", nil), c.Category).Zh {
+			t.Errorf("case %s: category %q, the catalogue names %s otherwise", c.Number, row[cat], c.Category)
+		}
+		if c.Number == a.Number && row[cat] == "" {
+			t.Errorf("case %s: no category", c.Number)
 		}
 		if strings.HasPrefix(c.Text, "=") && row[text] != "'"+c.Text {
 			t.Errorf("a formula-like text is written %q", row[text])
