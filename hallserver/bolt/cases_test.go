@@ -495,3 +495,38 @@ func TestForgetRoutesSurvivesRestart(t *testing.T) {
 		t.Fatalf("blank username: %v, want invalid", err)
 	}
 }
+
+// TestClosedCasesWithoutTimeline: a list with NoTimeline (the exports) reads the final cases
+// from disk without their timelines, the same cases otherwise, and does not put the partial
+// cases in the cache of whole ones: a list after it has the timelines.
+func TestClosedCasesWithoutTimeline(t *testing.T) {
+	e := newCaseEnv(t)
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		c := e.openCase(hall.OpenCaseRequest{Category: "library-seats", Text: fmt.Sprintf("第%d次投诉占座", i)})
+		e.act(handler(c.ID, hall.CaseActSign, "library"))
+		e.act(handler(c.ID, hall.CaseActReply, "library"))
+		e.act(handler(c.ID, hall.CaseActArchive, "library"))
+		e.clk.Add(time.Minute)
+	}
+	f := hall.CaseFilter{States: []hall.CaseState{hall.CaseArchived}, NoTimeline: true}
+	brief, err := e.cs.List(ctx, f)
+	if err != nil || len(brief) != 3 {
+		t.Fatalf("brief list: %d %v", len(brief), err)
+	}
+	f.NoTimeline = false
+	full, err := e.cs.List(ctx, f)
+	if err != nil || len(full) != 3 {
+		t.Fatalf("full list: %d %v", len(full), err)
+	}
+	for i := range full {
+		if len(brief[i].Timeline) != 0 || len(full[i].Timeline) < 4 {
+			t.Errorf("case %s: timeline %d entries without, %d with", full[i].ID, len(brief[i].Timeline), len(full[i].Timeline))
+		}
+		b, w := brief[i], full[i]
+		b.Timeline, w.Timeline = nil, nil
+		if mustJSON(t, b) != mustJSON(t, w) {
+			t.Errorf("the cases differ beyond the timeline:\n%s\n%s", mustJSON(t, b), mustJSON(t, w))
+		}
+	}
+}

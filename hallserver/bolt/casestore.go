@@ -396,6 +396,7 @@ func (s *caseStore) ReadCase(ctx context.Context, ref string, byToken bool) (*ha
 // ClosedCases reads final cases matching the filter from the department's part of cases.closed,
 // newest first, at most f.Limit (when positive). The cases come from the cache of whole final
 // cases when kept there (finalCache) and are shallow copies: their lists are shared, read only.
+// With f.NoTimeline a case not in the cache is read without its timeline (and not cached).
 func (s *caseStore) ClosedCases(ctx context.Context, f hall.CaseFilter, now time.Time) ([]hall.Case, error) {
 	prefix := append([]byte(f.Department), 0)
 	var out []hall.Case
@@ -433,10 +434,19 @@ func (s *caseStore) ClosedCases(ctx context.Context, f hall.CaseFilter, now time
 					continue
 				}
 				cs = new(hall.Case)
-				if err := ct.decode(rest[8:], v, cs); err != nil {
-					return err
+				if f.NoTimeline {
+					// the record alone (format 1 records hold their timeline: drop it); not
+					// cached, the cache keeps whole cases
+					if err := json.Unmarshal(v, cs); err != nil {
+						return fmt.Errorf("decode case %s: %w", rest[8:], err)
+					}
+					cs.Timeline = []hall.CaseEntry{}
+				} else {
+					if err := ct.decode(rest[8:], v, cs); err != nil {
+						return err
+					}
+					s.finals.put(cs)
 				}
-				s.finals.put(cs)
 			}
 			if !cases.Match(cs, f, now) {
 				continue

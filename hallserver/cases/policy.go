@@ -50,10 +50,17 @@ func Sees(p *hall.Principal, c *hall.Case) bool {
 // the follow token, the requester masked for an assisting department, the timeline never nil.
 func StaffView(p *hall.Principal, c *hall.Case) hall.Case {
 	v := ViewFull
-	if !SeesAll(p) && c.Department != p.Department {
+	if !SeesRequester(p, c) {
 		v = ViewMasked
 	}
 	return ViewCase(*c, v)
+}
+
+// SeesRequester reports whether the principal may see the requester's personal data of the
+// case (name, phone, e-mail, campus number): the office, and the department that leads it; an
+// assisting department sees it masked, anyone else not at all.
+func SeesRequester(p *hall.Principal, c *hall.Case) bool {
+	return Sees(p, c) && (SeesAll(p) || c.Department == p.Department)
 }
 
 // View is how much of a case a client gets with an event of the case log.

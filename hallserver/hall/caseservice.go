@@ -65,6 +65,10 @@ type CaseFilter struct {
 	// Contact is whose requester data (phone, name) Text may find a case by; the visibility
 	// policy sets it (cases.Scope), never a client.
 	Contact Contact `json:"-"`
+	// NoTimeline lets the store leave the timeline of final cases it reads from disk empty
+	// (exports, which do not show it, skip decoding a year of timelines); cases it holds whole
+	// keep theirs.
+	NoTimeline bool `json:"-"`
 }
 
 // Contact is whose requester data a case search may match.

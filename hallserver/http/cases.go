@@ -474,24 +474,7 @@ func (s *Server) handleCaseStats(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	from, to, st, err := s.caseSvc.Stats(r.Context(), p, func() (from, to time.Time, err error) {
-		loc := s.campusLoc()
-		q := r.URL.Query()
-		if from, err = parseWhen(q.Get("from"), "from", loc, false); err != nil {
-			return from, to, err
-		}
-		if to, err = parseWhen(q.Get("to"), "to", loc, true); err != nil {
-			return from, to, err
-		}
-		if to.IsZero() {
-			to = s.now()
-		}
-		if from.IsZero() {
-			y, m, d := to.In(loc).AddDate(0, 0, -30).Date()
-			from = time.Date(y, m, d, 0, 0, 0, 0, loc)
-		}
-		return from, to, nil
-	})
+	from, to, st, err := s.caseSvc.Stats(r.Context(), p, s.statsRange(r))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

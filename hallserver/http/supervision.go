@@ -188,11 +188,13 @@ type supervisionPage struct {
 	Period            string
 	Periods           []periodLink
 	Window            string
-	Charts            []chartBlock
-	Depts             []deptRow
-	Daily             *dailyView
-	Topics            []topicRow
-	TopicDays         int
+	// WindowFrom and WindowTo are the window as RFC 3339 (To exclusive): the rates' export link.
+	WindowFrom, WindowTo string
+	Charts               []chartBlock
+	Depts                []deptRow
+	Daily                *dailyView
+	Topics               []topicRow
+	TopicDays            int
 }
 
 // rateSeries names the three rates.
@@ -274,6 +276,7 @@ func (s *Server) fillSupervision(r *http.Request, d *supervisionPage) error {
 	loc := s.campusLoc()
 	from, to := ps[0].From, ps[len(ps)-1].To
 	d.Window = from.In(loc).Format("2006-01-02") + " – " + to.In(loc).Add(-time.Second).Format("2006-01-02")
+	d.WindowFrom, d.WindowTo = from.In(loc).Format(time.RFC3339), to.In(loc).Format(time.RFC3339)
 	s.supervisionCharts(d, ps, total)
 	if err := s.fillDaily(r, d, rp); err != nil {
 		return err

@@ -51,6 +51,7 @@ var layers = map[string]layer{
 	"display/voice":      library,
 	"hallserver/wire":    library, // the API's JSON bodies, shared by http and client
 	"hallserver/attach":  library, // attachments: type from the bytes, photo metadata stripped
+	"hallserver/export":  library, // CSV (with BOM) and XLSX of one table, formula-guarded
 
 	"hallserver/bolt":     adapter,
 	"hallserver/http":     adapter,

@@ -168,7 +168,13 @@
     q.push("view=summary"); // the list's line needs only the requester's additions of the timeline
     return "/api/v1/cases?" + q.join("&");
   }
+  // The export links download the list of the current filter (GET /api/v1/cases/export).
+  function exportLinks() {
+    var q = listQuery().split("?")[1].split("&").filter(function (p) { return !/^(limit|view)=/.test(p); });
+    ["xlsx", "csv"].forEach(function (f) { $("export-" + f).href = "/api/v1/cases/export?" + q.concat("format=" + f).join("&"); });
+  }
   function refresh() {
+    exportLinks();
     return O.api("GET", listQuery()).then(function (r) {
       cases = r.body.cases || [];
       renderList();
