@@ -20,7 +20,7 @@ import (
 // exportFile downloads an export and returns its rows: an XLSX opened with excelize (its only
 // sheet; opts as GetRows takes them), a CSV checked for the BOM and parsed with encoding/csv.
 // Rows are padded to the header's length.
-func (e *caseEnv) exportFile(token, path string, opts ...excelize.Options) (rows [][]string, r response) {
+func (e *env) exportFile(token, path string, opts ...excelize.Options) (rows [][]string, r response) {
 	e.t.Helper()
 	r = e.do("GET", path, token, nil)
 	if r.status != 200 {

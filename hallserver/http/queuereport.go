@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"onedoor/hallserver/export"
 	"onedoor/hallserver/hall"
 	"onedoor/hallserver/kpi"
 	"onedoor/hallserver/wire"
@@ -112,4 +113,67 @@ func toQueueReport(q kpi.Query, rows []kpi.Row) wire.QueueReport {
 		out.Rows = append(out.Rows, w)
 	}
 	return out
+}
+
+// handleQueueReportExport answers GET /api/v1/reports/queue/export?format=csv|xlsx&lang=&<the
+// report's parameters>: the rows of the same report as a file, one header row, one row per key.
+func (s *Server) handleQueueReportExport(w http.ResponseWriter, r *http.Request) {
+	p, err := s.authenticate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if s.cfg.QueueReports == nil {
+		s.writeError(w, r, hall.Errorf(hall.EUNAVAILABLE, "", "queue reports are not configured"))
+		return
+	}
+	format, err := exportFormat(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	lang, err := exportLang(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	q, err := s.queueReportQuery(r, p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	rows, err := s.cfg.QueueReports.Queue(r.Context(), q)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	rep := toQueueReport(q, rows) // the same figures as the JSON answer
+	cells := func(yield func([]export.Cell) bool) {
+		for _, x := range rep.Rows {
+			var n, mean, low, open export.Cell
+			if x.OpenHours != nil {
+				open = export.Number(*x.OpenHours)
+			}
+			if x.Rating != nil {
+				n, mean, low = export.Int(x.Rating.Count), export.Number(x.Rating.MeanStars), export.Int(x.Rating.Low)
+			}
+			if !yield([]export.Cell{
+				export.Text(rep.Hall), export.Text(rep.By), export.Text(x.Key),
+				export.Int(x.Issued), export.Int(x.Served), export.Int(x.NoShow), export.Int(x.Cancelled), export.Int(x.Transferred),
+				export.Number(x.WaitSeconds.Mean), export.Number(x.WaitSeconds.Median), export.Number(x.WaitSeconds.P90),
+				export.Number(x.ServiceSeconds.Mean), export.Number(x.ServiceSeconds.Median), export.Number(x.ServiceSeconds.P90),
+				export.Int(x.WithinTarget), export.Number(x.WithinTargetShare), open,
+				n, mean, low,
+			}) {
+				return
+			}
+		}
+	}
+	s.writeExport(w, r, format, lang, "fileQueue", rep.Hall+"-"+rep.By+"-"+rep.From+"_"+rep.Until, export.Table{
+		Sheet: exportWord("sheetQueue", lang),
+		Header: headers(lang, "hall", "qBy", "qKey", "qIssued", "qServed", "qNoShow", "qCancelled", "qTransferred",
+			"qWaitMean", "qWaitMedian", "qWaitP90", "qSvcMean", "qSvcMedian", "qSvcP90",
+			"qWithin", "qWithinShare", "qOpenHours", "qRatings", "qMeanStars", "qLowRatings"),
+		Rows: cells,
+	})
 }

@@ -3,8 +3,11 @@ package http
 import (
 	"context"
 	"net/url"
+	"strconv"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"onedoor/hallserver/hall"
 	"onedoor/hallserver/wire"
@@ -83,6 +86,32 @@ func TestQueueReportAPI(t *testing.T) {
 	}
 	if r := report(admin, "hour").Rows; len(r) < 2 || r[0].Key != "09" || r[0].Issued != 2 || r[1].Key != "10" || r[1].Issued != 1 {
 		t.Errorf("by hour: %+v", r)
+	}
+	// The export (GET /api/v1/reports/queue/export): the same figures as the API, in XLSX opened
+	// with excelize and in CSV; counter staff get their hall's, not another's.
+	for _, format := range []string{"xlsx", "csv"} {
+		rows, _ := e.exportFile(staff, "/api/v1/reports/queue/export?format="+format+"&hall=students&from=2026-03-02&until=2026-03-03&by=counter", excelize.Options{RawCellValue: true})
+		if len(rows) != 2 {
+			t.Fatalf("%s: %d rows, want a header and counter 1", format, len(rows))
+		}
+		got := func(h string) float64 {
+			v, err := strconv.ParseFloat(rows[1][column(t, rows, h)], 64)
+			if err != nil {
+				t.Fatalf("%s: %s = %q", format, h, rows[1][column(t, rows, h)])
+			}
+			return v
+		}
+		if rows[1][column(t, rows, "分组")] != c1.Key || got("取号") != float64(c1.Issued) || got("办结") != float64(c1.Served) ||
+			got("平均等候(秒)") != c1.WaitSeconds.Mean || got("等候P90(秒)") != c1.WaitSeconds.P90 || got("平均办理(秒)") != c1.ServiceSeconds.Mean ||
+			got("达标率") != c1.WithinTargetShare || got("窗口开放小时") != *c1.OpenHours || got("差评(1–2星)") != float64(c1.Rating.Low) {
+			t.Errorf("%s export %q, the API's row %+v", format, rows[1], c1)
+		}
+	}
+	if r := e.do("GET", "/api/v1/reports/queue/export?format=csv&hall=teachers", staff, nil); r.status != 403 {
+		t.Errorf("counter staff export of another hall: %d", r.status)
+	}
+	if r := e.do("GET", "/api/v1/reports/queue/export?format=pdf&hall=students", admin, nil); r.status != 400 || r.apiError(t).Field != "format" {
+		t.Errorf("format pdf: %d %s", r.status, r.body)
 	}
 
 	for _, c := range []struct {

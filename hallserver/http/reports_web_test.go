@@ -1,7 +1,9 @@
 package http
 
 import (
+	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,6 +79,16 @@ func TestReportsPageWeb(t *testing.T) {
 		t.Errorf("service A issued %q, want %d", got, issuedA)
 	}
 
+	// The export link downloads the report shown (the page's query, as an admin's browser sends it).
+	href := evalString(t, ctx, `document.querySelector('#queue-export a[href*="format=csv"]').getAttribute("href")`)
+	u, err := url.Parse(href)
+	if err != nil || u.Path != "/api/v1/reports/queue/export" || u.Query().Get("by") != "service" || u.Query().Get("hall") != "students" || u.Query().Get("from") != "2026-03-02" {
+		t.Fatalf("export link %q", href)
+	}
+	body := string(e.do("GET", href, e.login("admin"), nil).body)
+	if !strings.Contains(body, "\nstudents,service,A,"+strconv.Itoa(issuedA)+",") {
+		t.Errorf("the CSV behind the link: %q", body)
+	}
 	if r := e.do("GET", "/reports", staff, nil); r.status != 403 {
 		t.Errorf("counter staff on /reports: %d", r.status)
 	}

@@ -28,6 +28,9 @@ type reportsPage struct {
 	Rows              []reportsRow
 	Charts            []chartBlock
 	Heat              template.HTML
+	// Export is the report shown (its hall and grouping, with From and Until) for its export
+	// links; nil when none is shown.
+	Export *struct{ Hall, By string }
 }
 
 // reportsOption is an option of the form's selects.
@@ -108,6 +111,7 @@ func (s *Server) fillReports(r *http.Request, p *hall.Principal, d *reportsPage)
 		d.Halls[i].Selected = d.Halls[i].Value == v.Get("hall")
 	}
 	d.From, d.Until = q.From, q.Until
+	d.Export = &struct{ Hall, By string }{q.Hall, q.By}
 	for _, b := range reportsBys {
 		b.Selected = b.Value == q.By
 		if b.Selected {

@@ -96,6 +96,7 @@ func (s *Server) routeTable() []resource {
 		}},
 		{name: "reports", routes: []route{
 			{"GET", "/api/v1/reports/queue", authReports, s.handleQueueReport},
+			{"GET", "/api/v1/reports/queue/export", authReports, s.handleQueueReportExport},
 		}},
 		{name: "topics", routes: []route{
 			{"GET", "/api/v1/topics", authOffice, s.handleTopics},
