@@ -151,6 +151,14 @@ var adminLabels = sync.OnceValue(func() *labelCatalogue {
 	return &c
 })
 
+// supervisionLabels is the catalogue of the supervision page: the staff pages' labels and the
+// states of a long-standing list item, for its list editor (built once; callers only read it).
+var supervisionLabels = sync.OnceValue(func() *labelCatalogue {
+	c := *staffLabels()
+	c.ListStatus = listStatusText
+	return &c
+})
+
 // staffLabels is the catalogue of the staff pages (built once; callers only read it).
 var staffLabels = sync.OnceValue(func() *labelCatalogue {
 	return &labelCatalogue{
@@ -244,6 +252,7 @@ var staffLabels = sync.OnceValue(func() *labelCatalogue {
 			"added":      {Zh: "诉求人补充", En: "Added by the requester"},
 			"noText":     {Zh: "诉求人未填写文字", En: "No text from the requester"},
 			"coHandling": {Zh: "协办", En: "Co-handling"},
+			"lead":       {Zh: "牵头", En: "Lead"},
 		},
 		Files: map[string]hall.Text{
 			"files": {Zh: "附件", En: "Attachments"},
