@@ -47,8 +47,9 @@
     var out = [], t = c.timers || {};
     if (isOpen(c) && c.state !== "waiting_requester" && (new Date(c.due) < now || (!c.respondedAt && new Date(c.replyDue) < now))) { out.push({ rank: 0, zh: "逾期", en: "Overdue" }); }
     if (isOpen(c) && (t.replyWarned || t.resolveWarned || t.replyEscalated || t.resolveEscalated)) { out.push({ rank: 1, zh: "预警", en: "Warned" }); }
-    if ((c.returns || 0) >= 2) { out.push({ rank: 2, zh: "退回 " + c.returns + " 次", en: "Returned" }); }
-    if ((c.reopens || 0) > 0 && isOpen(c)) { out.push({ rank: 3, zh: "重办", en: "Reopened" }); }
+    var ret = O.label("caseEvent", "case.returned"), reo = O.label("caseState", "reopened");
+    if ((c.returns || 0) >= 2) { out.push({ rank: 2, zh: ret.zh + " " + c.returns + " 次", en: ret.en || "" }); }
+    if ((c.reopens || 0) > 0 && isOpen(c)) { out.push({ rank: 3, zh: reo.zh, en: reo.en || "" }); }
     var r = lastRating(c);
     if (r && r.stars <= 2) { out.push({ rank: 4, zh: r.stars + " 星差评", en: "Rated " + r.stars }); }
     return out;
