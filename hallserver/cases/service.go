@@ -146,6 +146,7 @@ func (s *Service) Get(ctx context.Context, p *hall.Principal, id string) (*hall.
 		return nil, err
 	}
 	v := StaffView(p, c)
+	v.Actions = Actions(p, c)
 	return &v, nil
 }
 
@@ -183,6 +184,7 @@ func (s *Service) Act(ctx context.Context, p *hall.Principal, id, action string,
 		return nil, err
 	}
 	v := StaffView(p, out)
+	v.Actions = Actions(p, out)
 	return &v, nil
 }
 

@@ -1,6 +1,7 @@
 package hall
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -286,6 +287,10 @@ type Case struct {
 	Question    string   `json:"question,omitempty"`    // what the department asked the requester
 
 	Timeline []CaseEntry `json:"timeline"`
+
+	// Actions are the case actions (of CaseActions) the principal who asked may take now: set
+	// only in a staff view of one case (the case API's answer), never stored.
+	Actions []string `json:"actions,omitempty"`
 }
 
 // LastReply returns the latest reply, or nil.
@@ -329,6 +334,7 @@ func (c Case) Clone() Case {
 	c.DispatchedAt, c.SignedAt, c.FirstResponseAt = cp(c.DispatchedAt), cp(c.SignedAt), cp(c.FirstResponseAt)
 	c.RepliedAt, c.ClosedAt, c.PausedAt = cp(c.RepliedAt), cp(c.ClosedAt), cp(c.PausedAt)
 	c.RespondedAt = cp(c.RespondedAt)
+	c.Actions = slices.Clone(c.Actions)
 	c.Timers = CaseTimers{cp(c.Timers.ReplyWarned), cp(c.Timers.ReplyEscalated), cp(c.Timers.ResolveWarned), cp(c.Timers.ResolveEscalated)}
 	if c.Route != nil {
 		r := *c.Route
@@ -405,6 +411,7 @@ func (c Case) Public() Case {
 	c.Timers = CaseTimers{}
 	c.Extension = nil
 	c.ListItem = ""
+	c.Actions = nil
 	for i := range c.Parts {
 		c.Parts[i] = CasePart{Department: c.Parts[i].Department, InvitedAt: c.Parts[i].InvitedAt, Done: c.Parts[i].Done}
 	}

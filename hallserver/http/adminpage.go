@@ -9,6 +9,7 @@ func (s *Server) handleAdminPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	d := struct{ Boot pageBoot }{s.boot("admin.js", adminLabels())}
+	d.Boot.Shared = []string{"longlist.js"}
 	if err := s.page.ExecuteTemplate(w, "admin.html", d); err != nil {
 		s.log.Error("render admin page", "err", err)
 	}

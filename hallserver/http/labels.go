@@ -151,6 +151,14 @@ var adminLabels = sync.OnceValue(func() *labelCatalogue {
 	return &c
 })
 
+// supervisionLabels is the catalogue of the supervision page: the staff pages' labels and the
+// states of a long-standing list item, for its list editor (built once; callers only read it).
+var supervisionLabels = sync.OnceValue(func() *labelCatalogue {
+	c := *staffLabels()
+	c.ListStatus = listStatusText
+	return &c
+})
+
 // staffLabels is the catalogue of the staff pages (built once; callers only read it).
 var staffLabels = sync.OnceValue(func() *labelCatalogue {
 	return &labelCatalogue{
@@ -246,6 +254,7 @@ var staffLabels = sync.OnceValue(func() *labelCatalogue {
 			"noText":     {Zh: "诉求人未填写文字", En: "No text from the requester"},
 			"coHandling": {Zh: "协办", En: "Co-handling"},
 			"assignee":   {Zh: "承办人", En: "Assignee"}, // the handler who owns the case
+			"lead":       {Zh: "牵头", En: "Lead"},
 		},
 		Files: map[string]hall.Text{
 			"files": {Zh: "附件", En: "Attachments"},

@@ -111,7 +111,7 @@ func TestLabelCatalogueIsComplete(t *testing.T) {
 	checkTable(t, "staff event", staff.Event, c["CaseEventType"])
 	checkTable(t, "staff kind", staff.Kind, c["Kind"])
 	checkTable(t, "staff relation", staff.Relation, []string{"duplicate", "original", "similar"})
-	checkTable(t, "staff inbox", staff.Inbox, []string{"requester", "kiosk", "api", "system", "original", "added", "noText", "coHandling", "assignee"})
+	checkTable(t, "staff inbox", staff.Inbox, []string{"requester", "kiosk", "api", "system", "original", "added", "noText", "coHandling", "assignee", "lead"})
 	// The console's buttons: every counter action but call-next (which says the number called),
 	// and the ones it has no button for.
 	var done []string

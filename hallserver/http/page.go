@@ -37,6 +37,9 @@ type pageBoot struct {
 	Zone   string          `json:"zone"`
 	Labels *labelCatalogue `json:"labels,omitempty"`
 	Script string          `json:"-"` // the page's script under /assets/ ("follow.js")
+	// Shared are scripts under /assets/ the page uses as well, loaded between common.js and
+	// Script ("longlist.js": the long-standing list editor of /admin and /supervision).
+	Shared []string `json:"-"`
 }
 
 // boot returns the boot block of the page whose script is script, with the labels of its

@@ -195,6 +195,7 @@ type supervisionPage struct {
 	Daily                *dailyView
 	Topics               []topicRow
 	TopicDays            int
+	Boot                 pageBoot // supervision.js with the office desk and the long-list editor (longlist.js)
 }
 
 // rateSeries names the three rates.
@@ -205,7 +206,8 @@ func pct(v float64) string { return strconv.Itoa(int(math.Round(v*100))) + "%" }
 func (s *Server) handleSupervisionPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	d := supervisionPage{}
+	d := supervisionPage{Boot: s.boot("supervision.js", supervisionLabels())}
+	d.Boot.Shared = []string{"longlist.js"}
 	p, err := s.authenticate(r)
 	switch {
 	case err != nil && hall.ErrorCode(err) == hall.EUNAUTHORIZED:

@@ -6,9 +6,9 @@
 (function () {
   "use strict";
   var O = window.OneDoor, $ = O.$, el = O.el;
-  var me = null, tab = "", campus = null, version = "", staff = [], devices = [], items = [];
+  var me = null, tab = "", campus = null, version = "", staff = [], devices = [];
   var AUDIT_PAGE = 50; // audit entries asked for at a time ("more" asks for the next)
-  var editingStaff = "", editingItem = "", auditNext = "", deviceTimer = null, ready = false;
+  var editingStaff = "", auditNext = "", deviceTimer = null, ready = false;
 
   // ---- small helpers ----
 
@@ -661,103 +661,12 @@
     }).catch(function (e) { formError(f, e); });
   }
 
-  // ---- the long-standing list ----
+  // ---- the long-standing list: the editor shared with /supervision (longlist.js) ----
 
+  var longList = null;
   function loadItems() {
-    return O.api("GET", "/api/v1/longlist").then(function (r) {
-      items = r.body.items || [];
-      var ul = $("longlist");
-      O.clear(ul);
-      items.forEach(function (it) {
-        var li = el("li");
-        li.setAttribute("data-item", it.id);
-        var t = el("div");
-        t.appendChild(el("b", "", it.title.zh));
-        t.appendChild(el("span", "muted", " · " + deptName(it.lead) + " · " + it.progress + "% · " + O.labelText("listStatus", it.status)));
-        li.appendChild(t);
-        var acts = el("div");
-        acts.appendChild(button("编辑 Edit", "small", function () { editItem(it); }, "edit"));
-        acts.appendChild(button("删除 Delete", "small danger", function () {
-          if (!confirm("删除清单事项？Delete this item?")) { return; }
-          O.api("DELETE", "/api/v1/longlist/" + encodeURIComponent(it.id)).then(function () { flash("已删除 Deleted"); return loadItems(); })
-            .catch(function (e) { flash(e.message, true); });
-        }, "delete"));
-        li.appendChild(acts);
-        ul.appendChild(li);
-      });
-      if (!items.length) { ul.appendChild(el("li", "muted", "暂无事项 No items")); }
-    });
-  }
-
-  function milestoneRow(m) {
-    var tr = el("tr");
-    var labels = { "title-zh": "节点（中文） Milestone (Chinese)", "title-en": "Milestone (English)", due: "期限 Due", progress: "进度 % Progress", note: "备注 Note" };
-    // The English note has no column: kept as it was.
-    tr.setAttribute("data-note-en", (m.note && m.note.en) || "");
-    function inp(name, type, v) {
-      var i = el("input");
-      i.type = type;
-      i.name = "m-" + name; // not the item's own names (title-zh): form[name] must stay one input
-      i.value = v === undefined || v === null ? "" : v;
-      i.setAttribute("aria-label", labels[name]);
-      if (type === "number") { i.min = "0"; i.max = "100"; i.className = "num"; }
-      cell(tr, i);
-    }
-    inp("title-zh", "text", m.title && m.title.zh);
-    inp("title-en", "text", m.title && m.title.en);
-    inp("due", "date", m.due);
-    inp("progress", "number", m.progress || 0);
-    inp("note", "text", m.note && m.note.zh);
-    cell(tr, button("删除 Remove", "small danger", function () { tr.parentNode.removeChild(tr); }));
-    $("milestones").appendChild(tr);
-  }
-
-  function editItem(it) {
-    var f = $("item-form");
-    formOK(f);
-    editingItem = it.id;
-    f["title-zh"].value = it.title.zh || "";
-    f["title-en"].value = it.title.en || "";
-    f["summary-zh"].value = it.summary.zh || "";
-    f["summary-en"].value = it.summary.en || "";
-    f.lead.value = it.lead;
-    f.assist.value = (it.assist || []).join(",");
-    f.cases.value = (it.cases || []).join(",");
-    O.clear($("milestones"));
-    (it.milestones || []).forEach(milestoneRow);
-    O.setText("item-form-title", "编辑 Edit · " + it.title.zh);
-    O.show("item-cancel", true);
-    f["title-zh"].focus();
-  }
-
-  function resetItemForm() {
-    var f = $("item-form");
-    f.reset();
-    formOK(f);
-    editingItem = "";
-    O.clear($("milestones"));
-    O.setText("item-form-title", "新增清单事项 Add an item");
-    O.show("item-cancel", false);
-  }
-
-  function submitItem(ev) {
-    ev.preventDefault();
-    var f = $("item-form");
-    var ms = Array.prototype.map.call($("milestones").rows, function (tr) {
-      function v(n) { return tr.querySelector("[name='m-" + n + "']").value.trim(); }
-      return { title: { zh: v("title-zh"), en: v("title-en") }, due: v("due"), progress: parseInt(v("progress") || "0", 10), note: { zh: v("note"), en: tr.getAttribute("data-note-en") || "" } };
-    });
-    var body = {
-      title: { zh: f["title-zh"].value.trim(), en: f["title-en"].value.trim() },
-      summary: { zh: f["summary-zh"].value.trim(), en: f["summary-en"].value.trim() },
-      lead: f.lead.value, assist: splitList(f.assist.value), milestones: ms, cases: splitList(f.cases.value)
-    };
-    var req = editingItem ? O.api("PUT", "/api/v1/longlist/" + encodeURIComponent(editingItem), body) : O.api("POST", "/api/v1/longlist", body);
-    req.then(function () {
-      flash("已保存 Saved");
-      resetItemForm();
-      return loadItems();
-    }).catch(function (e) { formError(f, e); });
+    longList = longList || O.longListEditor($("longlist-editor"));
+    return longList.load();
   }
 
   // ---- audit ----
@@ -796,7 +705,7 @@
     staff: loadStaff,
     devices: loadDevices,
     notices: function () { return (campus ? Promise.resolve() : loadCampus()).then(loadNotices); },
-    longlist: function () { return (campus ? Promise.resolve() : loadCampus()).then(loadItems); },
+    longlist: loadItems, // the editor names departments from the catalogue: no campus needed
     audit: function () { return loadAudit(false); }
   };
 
@@ -861,9 +770,6 @@
   $("device-form").addEventListener("submit", submitDevice);
   $("notice-form").addEventListener("submit", submitNotice);
   $("notice-hall").addEventListener("change", function () { loadNotices().catch(function (e) { flash(e.message, true); }); });
-  $("item-form").addEventListener("submit", submitItem);
-  $("item-cancel").addEventListener("click", resetItemForm);
-  $("add-milestone").addEventListener("click", function () { milestoneRow({}); });
   $("audit-form").addEventListener("submit", function (ev) { ev.preventDefault(); loadAudit(false); });
   $("audit-more").addEventListener("click", function () { loadAudit(true); });
 

@@ -1,6 +1,8 @@
 // Department inbox (/cases): sign in, the department's cases by urgency, and the actions on the
-// case picked: sign, reply (with templates), ask the requester, resume, return to triage,
-// invite a co-handling department, dispatch (office), note; related cases and the timeline.
+// case picked, each shown only when the case API offers it (the case's "actions", the engine's
+// own rule): sign, interim answer, reply (with templates), ask the requester, resume, extension
+// request, set category, merge as duplicate, not accept, return to triage, invite a co-handling
+// department and finish an assisting part, dispatch (office), note; related cases and timeline.
 // Everything goes through the JSON API; text from people is only ever set with textContent.
 (function () {
   "use strict";
@@ -8,6 +10,7 @@
   var me = null, cases = [], selected = "", current = null, filter = "open", busy = false, ready = false;
   var depts = {}; // code → {zh, en}
   var categories = {}; // code → {zh, en}
+  var categoryDept = {}; // code → department
   var pollTimer = null;
 
   // Reply templates (一次告知: say everything needed at once).
@@ -140,7 +143,7 @@
   function loadDepartments() {
     return O.api("GET", "/api/v1/catalogue").then(function (r) {
       depts = { office: { zh: "督办室", en: "Office" } };
-      (r.body.categories || []).forEach(function (k) { depts[k.department] = k.departmentName; categories[k.code] = k.name; });
+      (r.body.categories || []).forEach(function (k) { depts[k.department] = k.departmentName; categories[k.code] = k.name; categoryDept[k.code] = k.department; });
       var sels = [$("dept-filter"), $("invite-dept"), $("dispatch-dept")];
       Object.keys(depts).sort().forEach(function (code) {
         sels.forEach(function (s) {
@@ -202,7 +205,12 @@
       b.type = "button";
       var top = O.el("span", "top");
       var num = O.el("span", "num", c.number + (c.supervised ? " · 督办" : ""));
-      if (co) { num.appendChild(document.createTextNode(" ")); num.appendChild(O.el("span", "badge co", inboxLabel("coHandling"))); }
+      if (co) {
+        // a case we only assist with: marked 协办, with the lead department named
+        num.appendChild(document.createTextNode(" "));
+        num.appendChild(O.el("span", "badge co", inboxLabel("coHandling")));
+        num.appendChild(O.el("span", "lead", " " + inboxLabel("lead") + " " + deptName(c.department)));
+      }
       if (c.state === "triage") { num.appendChild(document.createTextNode(" ")); num.appendChild(O.el("span", "badge bad", O.labelText("caseState", "triage"))); }
       top.appendChild(num);
       var tl = timeLeft(c);
@@ -255,11 +263,10 @@
     O.setText("c-left", tl.text);
     O.setText("c-meta", O.label("kind", c.kind).zh + " · " + c.channel + " · 受理 " + O.time(c.receivedAt) + (c.category ? " · " + (categories[c.category] ? categories[c.category].zh : c.category) : ""));
     O.setText("c-dept", deptName(c.department));
-    // Named assignment: the lead department's handlers and the office reassign within the
-    // department while it handles the case (the engine's rule, cases.Engine.assign).
+    // Named assignment: offered when the case API says this account may reassign now (the
+    // engine's rule, c.actions); not on the office's own cases (it has no handlers to name).
     O.setText("c-assignee", c.assignee || "—");
-    O.show("f-assign", (isOffice() || c.department === me.department) && c.department !== "office" &&
-      ["dispatched", "in_progress", "waiting_requester", "reopened"].indexOf(c.state) >= 0);
+    O.show("f-assign", (c.actions || []).indexOf("assign") >= 0 && c.department !== "office");
     var rq = c.requester || {};
     O.setText("c-requester", rq.anonymous ? "匿名 Anonymous" : [rq.name, rq.phone, rq.personId].filter(Boolean).join(" · ") || "—");
     O.setText("c-replydue", O.time(c.replyDue) + (c.respondedAt ? " ✓" : ""));
@@ -296,21 +303,81 @@
       if (e.attachments && e.attachments.length) { li.appendChild(files(c, e.attachments)); }
       ol.appendChild(li);
     });
-    // Which actions make sense now (the server checks again).
-    var office = me.role !== "handler" || me.department === "office";
-    var lead = office || c.department === me.department;
-    var st = c.state;
-    O.show("act-sign", lead && st === "dispatched");
-    O.show("act-resume", lead && st === "waiting_requester");
-    O.show("f-reply", lead && (st === "in_progress" || st === "reopened"));
-    O.show("f-ask", lead && (st === "in_progress" || st === "reopened"));
-    O.show("f-invite", lead && handling(c) && st !== "triage");
-    O.show("f-return", !office && lead && (st === "dispatched" || st === "in_progress" || st === "reopened"));
-    O.show("f-dispatch", office && (st === "triage" || st === "dispatched"));
+    // The actions offered are the ones the case API says this account may take now (c.actions,
+    // computed by the engine's own rule); the server checks again when one is sent.
+    var can = function (a) { return (c.actions || []).indexOf(a) >= 0; };
+    O.show("act-sign", can("sign"));
+    O.show("act-resume", can("resume"));
+    O.show("f-reply", can("reply"));
+    O.show("f-respond", can("respond"));
+    O.show("f-ask", can("ask"));
+    O.show("f-invite", can("invite"));
+    O.show("f-return", can("return"));
+    O.show("f-dispatch", can("dispatch"));
+    O.show("f-note", can("note"));
+    O.show("f-extend", can("extend"));
+    O.show("f-notaccept", can("not-accept"));
+    renderPart(c, can("part"));
+    renderCategories(c, can("set-category"));
+    renderDuplicateChoices(c, can("duplicate"));
+    var x = c.extension;
+    O.setText("c-extension", x ? (x.decided ? (x.approved ? "延期已批准 Extension approved" : "延期未批准 Extension rejected") : "延期申请待审批 Extension pending") +
+      " · " + x.days + " 天 days · " + x.reason : "");
+    O.show("c-extension", !!x);
     if (!same || !quiet) {
-      ["reply-text", "ask-text", "return-text", "note-text", "invite-task", "reply-files"].forEach(function (id) { $(id).value = ""; });
+      ["reply-text", "ask-text", "return-text", "note-text", "invite-task", "reply-files", "respond-text", "extend-text", "notaccept-text", "duplicate-text", "part-text"].forEach(function (id) { $(id).value = ""; });
       $("reply-template").value = "";
+      $("duplicate-of").value = "";
     }
+  }
+  /** The co-handling part: an assisting department finishes its own; the office names whose. */
+  function renderPart(c, offered) {
+    var pending = (c.parts || []).filter(function (p) { return !p.done && (isOffice() || p.department === me.department); });
+    O.show("f-part", offered && pending.length > 0);
+    O.setText("part-task", pending.map(function (p) { return deptName(p.department) + "：" + (p.task || ""); }).join("；"));
+    var sel = $("part-dept");
+    O.clear(sel);
+    pending.forEach(function (p) {
+      var o = document.createElement("option");
+      o.value = p.department;
+      o.textContent = deptName(p.department);
+      sel.appendChild(o);
+    });
+    O.show("part-dept", isOffice());
+  }
+  /** The categories of the lead department (a category of another department means dispatching). */
+  function renderCategories(c, offered) {
+    var sel = $("category-code"), keep = sel.value;
+    O.clear(sel);
+    Object.keys(categoryDept).filter(function (k) { return categoryDept[k] === c.department; }).forEach(function (k) {
+      var o = document.createElement("option");
+      o.value = k;
+      o.textContent = categories[k].zh + " " + (categories[k].en || "");
+      sel.appendChild(o);
+    });
+    sel.value = c.category || keep;
+    O.show("f-category", offered && sel.options.length > 0);
+  }
+  /**
+   * The original to merge into: an open case this account may see (the list it has and the
+   * related cases), never the case itself.
+   */
+  function renderDuplicateChoices(c, offered) {
+    O.show("f-duplicate", offered);
+    if (!offered) { return; }
+    var sel = $("duplicate-of"), keep = sel.value, seen = {};
+    while (sel.options.length > 1) { sel.remove(1); }
+    var add = function (x) {
+      if (!x.number || x.number === c.number || seen[x.number] || !handling(x)) { return; }
+      seen[x.number] = true;
+      var o = document.createElement("option");
+      o.value = x.number;
+      o.textContent = x.number + " · " + deptName(x.department) + " · " + (x.title || summary(x)).slice(0, 40);
+      sel.appendChild(o);
+    };
+    relatedCases.forEach(add);
+    cases.forEach(add);
+    sel.value = keep;
   }
   /** The request box: the original (or a note that there is no text) and each addition, marked. */
   function renderRequest(c) {
@@ -338,7 +405,10 @@
       return "/api/v1/cases/" + encodeURIComponent(c.id) + "/attachments/" + encodeURIComponent(a.id);
     }, O.labelText("files", "files"));
   }
+  var relatedCases = [];
   function renderRelated(list) {
+    relatedCases = list;
+    if (current) { renderDuplicateChoices(current, (current.actions || []).indexOf("duplicate") >= 0); }
     var ul = $("related");
     O.clear(ul);
     if (!list.length) { ul.appendChild(O.el("li", "muted", "无 None")); return; }
@@ -397,6 +467,16 @@
   form("f-note", "note", function () { return { text: $("note-text").value }; });
   form("f-invite", "invite", function () { return { department: $("invite-dept").value, text: $("invite-task").value }; });
   form("f-dispatch", "dispatch", function () { return { department: $("dispatch-dept").value }; });
+  form("f-respond", "respond", function () { return { text: $("respond-text").value }; });
+  form("f-extend", "extend", function () { return { days: parseInt($("extend-days").value, 10) || 0, text: $("extend-text").value }; });
+  form("f-notaccept", "not-accept", function () { return { text: $("notaccept-text").value }; });
+  form("f-category", "set-category", function () { return { category: $("category-code").value }; });
+  form("f-duplicate", "duplicate", function () { return { original: $("duplicate-of").value, text: $("duplicate-text").value }; });
+  form("f-part", "part", function () {
+    var b = { text: $("part-text").value };
+    if (isOffice()) { b.department = $("part-dept").value; }
+    return b;
+  });
 
   window.onedoorInbox = {
     ready: function () { return ready; },
@@ -404,6 +484,13 @@
     live: function () { return live; },
     selected: function () { return current ? current.number : ""; },
     state: function () { return current ? current.state : ""; },
+    actions: function () { return current ? (current.actions || []).slice() : []; },
+    offered: function () {
+      // the actions whose button or form is on screen now
+      var ids = { sign: "act-sign", resume: "act-resume", reply: "f-reply", respond: "f-respond", ask: "f-ask", invite: "f-invite", "return": "f-return",
+        dispatch: "f-dispatch", note: "f-note", extend: "f-extend", "not-accept": "f-notaccept", part: "f-part", "set-category": "f-category", duplicate: "f-duplicate" };
+      return Object.keys(ids).filter(function (a) { return !$(ids[a]).hidden; }).sort();
+    },
     count: function () { return cases.length; },
     select: function (number) {
       for (var i = 0; i < cases.length; i++) { if (cases[i].number === number) { return select(cases[i].id); } }

@@ -1,5 +1,9 @@
-// Supervision page: sign in and out, publish answers on hot topics. Everything else is drawn on
-// the server (charts are SVG). Text is only ever set with textContent.
+// Supervision page: sign in and out, publish answers on hot topics; the office desk (the triage
+// queue, then the escalation list most urgent first, and the office's actions on the case picked:
+// dispatch, 督办 with an internal note, approve or reject an extension, reopen, put on the
+// long-standing list, each shown only when the case API offers it); the long-standing list
+// editor (longlist.js, shared with /admin). Figures and charts are drawn on the server (SVG).
+// Text is only ever set with textContent.
 (function () {
   "use strict";
   var O = window.OneDoor;
@@ -27,5 +31,147 @@
         });
     });
   });
-  window.onedoorSupervision = { ready: true };
+
+  // ---- the office desk: triage first, then the escalations; actions on the case picked ----
+  var desk = document.getElementById("desk"), $ = O.$;
+  var depts = {}, current = null, busy = false, deskReady = false, escalated = [], triage = [];
+  var OPEN = "triage,dispatched,in_progress,waiting_requester,reopened";
+  function deptName(code) { return depts[code] ? depts[code].zh : code || ""; }
+  function lastRating(c) { var r = c.ratings || []; return r.length ? r[r.length - 1] : null; }
+  function isOpen(c) { return OPEN.split(",").indexOf(c.state) >= 0; }
+  /**
+   * Why a case is on the escalation list (none: it is not), most urgent first: overdue, warned,
+   * returned twice, reopened, rated 1–2.
+   */
+  function reasons(c, now) {
+    var out = [], t = c.timers || {};
+    if (isOpen(c) && c.state !== "waiting_requester" && (new Date(c.due) < now || (!c.respondedAt && new Date(c.replyDue) < now))) { out.push({ rank: 0, zh: "逾期", en: "Overdue" }); }
+    if (isOpen(c) && (t.replyWarned || t.resolveWarned || t.replyEscalated || t.resolveEscalated)) { out.push({ rank: 1, zh: "预警", en: "Warned" }); }
+    var ret = O.label("caseEvent", "case.returned"), reo = O.label("caseState", "reopened");
+    if ((c.returns || 0) >= 2) { out.push({ rank: 2, zh: ret.zh + " " + c.returns + " 次", en: ret.en || "" }); }
+    if ((c.reopens || 0) > 0 && isOpen(c)) { out.push({ rank: 3, zh: reo.zh, en: reo.en || "" }); }
+    var r = lastRating(c);
+    if (r && r.stars <= 2) { out.push({ rank: 4, zh: r.stars + " 星差评", en: "Rated " + r.stars }); }
+    return out;
+  }
+  function briefItem(c, tags) {
+    var li = O.el("li");
+    li.setAttribute("data-number", c.number);
+    var a = O.el("a", "", c.number);
+    a.href = "#";
+    a.addEventListener("click", function (ev) { ev.preventDefault(); pick(c.id); });
+    li.appendChild(O.el("b")).appendChild(a);
+    li.appendChild(document.createTextNode(" " + deptName(c.department) + " · " + O.labelText("caseState", c.state) + (c.supervised ? " · 督办" : "")));
+    tags.forEach(function (x) { li.appendChild(document.createTextNode(" ")); li.appendChild(O.el("span", "badge bad", x.zh + " " + x.en)); });
+    li.appendChild(O.el("br"));
+    li.appendChild(O.el("span", "title", (c.title || c.text || "").slice(0, 80)));
+    return li;
+  }
+  function loadDesk() {
+    var now = new Date();
+    return Promise.all([
+      O.api("GET", "/api/v1/cases?state=" + OPEN + "&limit=500"),
+      O.api("GET", "/api/v1/cases?state=replied,rated&limit=500")
+    ]).then(function (rs) {
+      var all = (rs[0].body.cases || []).concat(rs[1].body.cases || []);
+      triage = all.filter(function (c) { return c.state === "triage"; });
+      escalated = all.map(function (c) { return { c: c, why: reasons(c, now) }; }).filter(function (x) { return x.why.length; });
+      escalated.sort(function (a, b) {
+        return a.why[0].rank - b.why[0].rank || b.why.length - a.why.length || new Date(a.c.due) - new Date(b.c.due);
+      });
+      var tu = $("triage"), eu = $("escalations");
+      O.clear(tu);
+      O.clear(eu);
+      triage.forEach(function (c) { tu.appendChild(briefItem(c, [])); });
+      escalated.forEach(function (x) { eu.appendChild(briefItem(x.c, x.why)); });
+      if (!triage.length) { tu.appendChild(O.el("li", "muted", "无 None")); }
+      if (!escalated.length) { eu.appendChild(O.el("li", "muted", "无 None")); }
+      O.setText("n-triage", triage.length);
+      O.setText("n-escalations", escalated.length);
+    });
+  }
+  function pick(id) {
+    return O.api("GET", "/api/v1/cases/" + encodeURIComponent(id)).then(function (r) { show(r.body); }, deskError);
+  }
+  function deskError(e) {
+    O.setText("desk-error", e ? "操作失败 Failed: " + e.message : "");
+    O.show("desk-error", !!e);
+  }
+  function show(c) {
+    current = c;
+    deskError(null);
+    O.show("desk-case", true);
+    $("desk-case").setAttribute("data-number", c.number);
+    O.setText("d-number", c.number);
+    O.setText("d-state", O.labelText("caseState", c.state));
+    O.show("d-supervised", !!c.supervised);
+    O.setText("d-meta", deptName(c.department) + " · 受理 " + O.time(c.receivedAt) + " · 时限 Due " + O.time(c.due));
+    O.setText("d-text", c.text || c.title || "");
+    var x = c.extension;
+    O.setText("d-extension", x ? (x.decided ? (x.approved ? "延期已批准 Approved" : "延期未批准 Rejected") : "申请延期 Extension requested") + " · " + x.days + " 天 days · " + x.reason : "");
+    O.show("d-extension", !!x);
+    // the actions the case API offers this account now (the engine's own rule)
+    var can = function (a) { return (c.actions || []).indexOf(a) >= 0; };
+    O.show("f-dispatch", can("dispatch"));
+    O.show("f-supervise", can("supervise") && !c.supervised);
+    O.show("f-extension", can("approve") || can("reject"));
+    O.show("approve-btn", can("approve"));
+    O.show("reject-btn", can("reject"));
+    O.show("f-reopen", can("reopen"));
+    O.show("f-list", can("list") && !c.longStanding);
+    $("d-open").href = "/cases#" + encodeURIComponent(c.number);
+    ["supervise-text", "decide-text", "reopen-text", "list-item"].forEach(function (id) { $(id).value = ""; });
+  }
+  function act(action, body) {
+    if (!current || busy) { return Promise.resolve(); }
+    busy = true;
+    deskError(null);
+    return O.api("POST", "/api/v1/cases/" + encodeURIComponent(current.id) + "/" + action, body || {})
+      .then(function (r) { show(r.body); return loadDesk(); })
+      .catch(deskError)
+      .then(function () { busy = false; });
+  }
+  function onSubmit(id, action, body) {
+    $(id).addEventListener("submit", function (ev) { ev.preventDefault(); act(action, body()); });
+  }
+  if (desk) {
+    onSubmit("f-dispatch", "dispatch", function () { return { department: $("dispatch-dept").value }; });
+    onSubmit("f-supervise", "supervise", function () { return { on: true, text: $("supervise-text").value }; });
+    onSubmit("f-reopen", "reopen", function () { return { text: $("reopen-text").value }; });
+    onSubmit("f-list", "list", function () { return { on: true, listItem: $("list-item").value }; });
+    $("f-extension").addEventListener("submit", function (ev) { ev.preventDefault(); });
+    $("approve-btn").addEventListener("click", function () { act("approve", { text: $("decide-text").value }); });
+    $("reject-btn").addEventListener("click", function () { act("reject", { text: $("decide-text").value }); });
+    O.api("GET", "/api/v1/catalogue").then(function (r) {
+      depts = { office: { zh: "督办室", en: "Office" } };
+      (r.body.categories || []).forEach(function (k) { depts[k.department] = k.departmentName; });
+      Object.keys(depts).sort().forEach(function (code) {
+        if (code === "office") { return; }
+        var o = document.createElement("option");
+        o.value = code;
+        o.textContent = depts[code].zh + " " + (depts[code].en || "");
+        $("dispatch-dept").appendChild(o);
+      });
+    }, function () { /* names fall back to codes */ }).then(loadDesk).then(function () {
+      return O.longListEditor($("longlist-editor")).load();
+    }).catch(deskError).then(function () { deskReady = true; });
+  }
+
+  window.onedoorSupervision = {
+    ready: true,
+    deskReady: function () { return deskReady; },
+    busy: function () { return busy; },
+    escalations: function () { return escalated.map(function (x) { return x.c.number; }); },
+    triage: function () { return triage.map(function (c) { return c.number; }); },
+    pick: function (number) {
+      var all = triage.concat(escalated.map(function (x) { return x.c; }));
+      for (var i = 0; i < all.length; i++) { if (all[i].number === number) { return pick(all[i].id); } }
+      return O.api("GET", "/api/v1/cases/" + encodeURIComponent(number)).then(function (r) { show(r.body); });
+    },
+    selected: function () { return current ? current.number : ""; },
+    offered: function () {
+      var ids = { dispatch: "f-dispatch", supervise: "f-supervise", approve: "approve-btn", reject: "reject-btn", reopen: "f-reopen", list: "f-list" };
+      return Object.keys(ids).filter(function (a) { return !$(ids[a]).hidden && !$(ids[a]).closest("[hidden]"); }).sort();
+    }
+  };
 }());
