@@ -48,6 +48,16 @@ func exportLang(r *http.Request) (string, error) {
 	return "", hall.Errorf(hall.EINVALID, "lang", "lang must be zh or en")
 }
 
+// exportOptions reads the two parameters every export takes: ?format= and ?lang=.
+func exportOptions(r *http.Request) (export.Format, string, error) {
+	f, err := exportFormat(r)
+	if err != nil {
+		return "", "", err
+	}
+	lang, err := exportLang(r)
+	return f, lang, err
+}
+
 // exportWord is a header or word of the exports in the language.
 func exportWord(key, lang string) string {
 	return exportHeaders[key].In(lang)
@@ -103,12 +113,7 @@ func (s *Server) handleCaseExport(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	format, err := exportFormat(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	lang, err := exportLang(r)
+	format, lang, err := exportOptions(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -278,12 +283,7 @@ func (s *Server) handleCaseStatsExport(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	format, err := exportFormat(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	lang, err := exportLang(r)
+	format, lang, err := exportOptions(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -326,12 +326,7 @@ func (s *Server) handleDailyExport(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	format, err := exportFormat(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	lang, err := exportLang(r)
+	format, lang, err := exportOptions(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

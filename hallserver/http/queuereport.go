@@ -78,25 +78,40 @@ func (s *Server) queueReportQuery(r *http.Request, p *hall.Principal) (kpi.Query
 // counter, staff member, day or hour of day, from its event log (closed days from the cache).
 func (s *Server) handleQueueReport(w http.ResponseWriter, r *http.Request) {
 	p, err := s.authenticate(r)
+	if err == nil {
+		err = s.queueReportsOn()
+	}
+	var rep wire.QueueReport
+	if err == nil {
+		rep, err = s.queueReport(r, p)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	writeJSON(w, http.StatusOK, rep)
+}
+
+// queueReportsOn says why there are no queue reports (the server was given no QueueReports).
+func (s *Server) queueReportsOn() error {
 	if s.cfg.QueueReports == nil {
-		s.writeError(w, r, hall.Errorf(hall.EUNAVAILABLE, "", "queue reports are not configured"))
-		return
+		return hall.Errorf(hall.EUNAVAILABLE, "", "queue reports are not configured")
 	}
+	return nil
+}
+
+// queueReport is the report the request asks for, as the principal may see it: the answer of
+// GET /api/v1/reports/queue and the rows of its export.
+func (s *Server) queueReport(r *http.Request, p *hall.Principal) (wire.QueueReport, error) {
 	q, err := s.queueReportQuery(r, p)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return wire.QueueReport{}, err
 	}
 	rows, err := s.cfg.QueueReports.Queue(r.Context(), q)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return wire.QueueReport{}, err
 	}
-	writeJSON(w, http.StatusOK, toQueueReport(q, rows))
+	return toQueueReport(q, rows), nil
 }
 
 // toQueueReport is the answer of a report.
@@ -119,35 +134,24 @@ func toQueueReport(q kpi.Query, rows []kpi.Row) wire.QueueReport {
 // report's parameters>: the rows of the same report as a file, one header row, one row per key.
 func (s *Server) handleQueueReportExport(w http.ResponseWriter, r *http.Request) {
 	p, err := s.authenticate(r)
+	if err == nil {
+		err = s.queueReportsOn()
+	}
+	var (
+		format export.Format
+		lang   string
+		rep    wire.QueueReport // the same figures as the JSON answer
+	)
+	if err == nil {
+		format, lang, err = exportOptions(r)
+	}
+	if err == nil {
+		rep, err = s.queueReport(r, p)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if s.cfg.QueueReports == nil {
-		s.writeError(w, r, hall.Errorf(hall.EUNAVAILABLE, "", "queue reports are not configured"))
-		return
-	}
-	format, err := exportFormat(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	lang, err := exportLang(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	q, err := s.queueReportQuery(r, p)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	rows, err := s.cfg.QueueReports.Queue(r.Context(), q)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	rep := toQueueReport(q, rows) // the same figures as the JSON answer
 	cells := func(yield func([]export.Cell) bool) {
 		for _, x := range rep.Rows {
 			var n, mean, low, open export.Cell
