@@ -54,8 +54,18 @@ func newAskEnv(t testing.TB, cfg func(*Config)) *caseEnv {
 
 // testCampusDepts gives the test campus the departments the router knows.
 func testCampusDepts(c *Config) {
-	for _, d := range []string{"library", "it", "logistics", "academic", "student", "finance", "security", "health", hall.OfficeDepartment} {
-		c.Campus.Departments = append(c.Campus.Departments, hall.Department{Code: d, Name: hall.Text{Zh: d, En: d}})
+	for _, d := range []hall.Department{
+		{Code: "library", Name: hall.Text{Zh: "图书馆", En: "Library"}},
+		{Code: "it", Name: hall.Text{Zh: "信息化建设与管理处", En: "IT Services Office"}},
+		{Code: "logistics", Name: hall.Text{Zh: "后勤保障处", En: "Logistics Office"}},
+		{Code: "academic", Name: hall.Text{Zh: "教务处", En: "Academic Affairs Office"}},
+		{Code: "student", Name: hall.Text{Zh: "学生工作处", En: "Student Affairs Office"}},
+		{Code: "finance", Name: hall.Text{Zh: "财务处", En: "Finance Office"}},
+		{Code: "security", Name: hall.Text{Zh: "保卫处", En: "Campus Security Office"}},
+		{Code: "health", Name: hall.Text{Zh: "校医院", En: "University Hospital"}},
+		{Code: hall.OfficeDepartment, Name: hall.Text{Zh: "党委办公室·校长办公室", En: "President's Office"}},
+	} {
+		c.Campus.Departments = append(c.Campus.Departments, d)
 	}
 }
 

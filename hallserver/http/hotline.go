@@ -67,6 +67,20 @@ func samePhone(a, b string) bool {
 	return a == b || (len(a) >= 7 && strings.HasSuffix(b, a)) || (len(b) >= 7 && strings.HasSuffix(a, b))
 }
 
+// phoneVariants are the forms a caller's number is searched in: its digits, and for a Chinese
+// mobile number the same with or without the country code 86.
+func phoneVariants(phone string) []string {
+	d := strings.TrimPrefix(phone, "+")
+	out := []string{d}
+	switch {
+	case len(d) == 13 && strings.HasPrefix(d, "86"):
+		out = append(out, d[2:])
+	case len(d) == 11 && d[0] == '1':
+		out = append(out, "86"+d)
+	}
+	return out
+}
+
 // handleHotlineCases serves GET /api/v1/hotline/cases?phone=: the caller's earlier cases (the
 // requester's phone is the number), newest first.
 func (s *Server) handleHotlineCases(w http.ResponseWriter, r *http.Request) {
@@ -83,10 +97,22 @@ func (s *Server) handleHotlineCases(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	list, err := cs.List(r.Context(), hall.CaseFilter{Text: phone, Contact: hall.ContactAll, Limit: maxCaseList})
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+	// The search finds a phone by its exact digits: look for the number with and without the
+	// country code (+86 138… and 138… are one caller).
+	var list []hall.Case
+	seen := map[string]bool{}
+	for _, q := range phoneVariants(phone) {
+		found, err := cs.List(r.Context(), hall.CaseFilter{Text: q, Contact: hall.ContactAll, Limit: maxCaseList})
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		for _, c := range found {
+			if !seen[c.ID] {
+				seen[c.ID] = true
+				list = append(list, c)
+			}
+		}
 	}
 	out := wire.HotlineCases{Cases: []wire.HotlineCase{}}
 	slices.SortFunc(list, func(a, b hall.Case) int { return b.ReceivedAt.Compare(a.ReceivedAt) })

@@ -391,7 +391,9 @@ var portalText = map[string]hall.Text{
 	"rated":       {Zh: "已记录评价", En: "Rating recorded"},
 	"opened":      {Zh: "已登记", En: "Case entered"},
 	"notFound":    {Zh: "查无此诉求", En: "No case with this number"},
-	"viaHotline":  {Zh: "电话回访", En: "by phone"},
+	"qr":          {Zh: "跟踪二维码", En: "QR code of the follow link"},
+	"readBack":    {Zh: "读回", En: "Read back"},
+	"notDesk":     {Zh: "该账号不能使用热线坐席", En: "This account cannot use the hotline desk"},
 }
 
 // portalLabels is the catalogue of the public portal: the public case states, the kinds, the

@@ -88,7 +88,14 @@
       var c = r.body;
       O.bi($("done-title"), P("sent"));
       O.setText("done-number", c.number);
-      $("done-qr").src = c.qrUrl;
+      var box = $("done-qr-box"), img = O.el("img");
+      O.clear(box);
+      img.id = "done-qr";
+      img.alt = O.labelText("portal", "qr");
+      img.width = 256;
+      img.height = 256;
+      img.src = c.qrUrl;
+      box.appendChild(img);
       var a = $("done-link");
       a.href = c.followUrl;
       a.textContent = c.followUrl;

@@ -24,7 +24,7 @@
     var office = p.role === "supervisor" || p.role === "admin" || (p.role === "handler" && p.department === "office");
     if (p.device || (p.role !== "hotline" && !office)) {
       O.show("login", true);
-      O.loginError("该账号不能使用热线坐席 This account cannot use the hotline desk (" + p.role + ")");
+      O.loginError(O.labelText("portal", "notDesk") + " (" + p.role + ")");
       return;
     }
     O.show("login", false);
@@ -45,7 +45,7 @@
     li.appendChild(O.el("span", "badge", O.labelText("caseState", c.state)));
     li.appendChild(O.el("span", "muted", " " + O.labelText("kind", c.kind) + " · " + deptName(c) + " · " + O.time(c.receivedAt, "MM-DD hh:mm")));
     li.appendChild(O.el("div", "pre", c.text));
-    var b = O.el("button", "link", "读回 Read back");
+    var b = O.el("button", "link", O.labelText("portal", "readBack"));
     b.type = "button";
     b.addEventListener("click", function () { $("rb-number").value = c.number; readBack(c.number); });
     li.appendChild(b);
