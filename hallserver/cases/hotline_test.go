@@ -15,7 +15,7 @@ func TestHotlinePolicy(t *testing.T) {
 	op := &hall.Principal{Subject: "hotline", Role: hall.RoleHotline}
 	for _, tc := range []struct {
 		hall, channel, ticket string
-		field               string
+		field                 string
 	}{
 		{"", "", "", ""},
 		{"", "hotline", "", ""},
@@ -49,7 +49,7 @@ func TestHotlinePolicy(t *testing.T) {
 	c := &hall.Case{Number: "JS1", Token: "TOKEN", Channel: hall.ChannelHotline, State: hall.CaseReplied, Round: 1,
 		Requester: hall.Requester{Name: "王五", Phone: "13700137000"},
 		Replies:   []hall.Reply{{Text: "已处理", Round: 1, At: now, By: "h-library"}},
-		Timeline: []hall.CaseEntry{{Type: hall.CaseEvNoted, Text: "内部备注", Public: false}, {Type: hall.CaseEvReplied, Text: "已处理", Public: true}}}
+		Timeline:  []hall.CaseEntry{{Type: hall.CaseEvNoted, Text: "内部备注", Public: false}, {Type: hall.CaseEvReplied, Text: "已处理", Public: true}}}
 	v := HotlineView(c)
 	if v.Token != "" || v.Requester.Phone != "13700137000" || len(v.Timeline) != 1 || v.Replies[0].By != "" {
 		t.Fatalf("hotline view of a hotline case: %+v", v)
