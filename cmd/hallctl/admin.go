@@ -137,7 +137,7 @@ func staffAdd(ctx context.Context, fs *flag.FlagSet, rm *remote, args []string, 
 		return errors.New("-username is required")
 	}
 	if !r.Valid() || r.Device() {
-		return fmt.Errorf("-role %q: want admin, supervisor, counter or handler", *role)
+		return fmt.Errorf("-role %q: want admin, supervisor, counter, handler or hotline", *role)
 	}
 	if r == hall.RoleHandler && *dept == "" {
 		return errors.New("-department is required for a handler")

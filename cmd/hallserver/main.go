@@ -130,6 +130,9 @@ type config struct {
 	minFreeMB int64 // -min-free-mb: /healthz answers 503 below this much free space
 	// auditRetention is how long audit entries are kept (-audit-retention).
 	auditRetention time.Duration
+	// ask is the public portal's defences (-ask-*): rate limits, text bounds, duplicates,
+	// whether an identity is required.
+	ask hallhttp.AskConfig
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -189,6 +192,16 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&c.pprofAddr, "pprof-addr", env("ONEDOOR_PPROF_ADDR", ""), "loopback address serving Go's runtime profiles (/debug/pprof/); empty: none")
 	fs.IntVar(&c.pprofRate, "pprof-rate", intEnv("ONEDOOR_PPROF_RATE"), "with -pprof-addr: block and mutex profile sampling rate (0: off; 1: every event)")
 	trusted := fs.String("trusted-proxy", env("ONEDOOR_TRUSTED_PROXY", ""), "reverse proxies (comma-separated IPs or CIDRs) whose X-Forwarded-For names the client; empty: the peer is the client")
+	c.ask = hallhttp.AskDefaults
+	fs.Float64Var(&c.ask.AddrPerMinute, "ask-rate", c.ask.AddrPerMinute, "public portal (POST /api/v1/ask): requests per minute from one client address (an IPv6 /64)")
+	fs.IntVar(&c.ask.AddrBurst, "ask-burst", c.ask.AddrBurst, "public portal: requests one address may send at once before -ask-rate applies")
+	fs.Float64Var(&c.ask.GlobalPerSecond, "ask-global-rate", c.ask.GlobalPerSecond, "public portal: requests per second from all addresses together (after a burst of 20)")
+	fs.IntVar(&c.ask.MaxAddrs, "ask-max-addrs", c.ask.MaxAddrs, "public portal: client addresses the rate limit tracks at most (the rest share one budget)")
+	fs.IntVar(&c.ask.MinText, "ask-min-text", c.ask.MinText, "public portal: fewest characters of a request's text")
+	fs.IntVar(&c.ask.MaxText, "ask-max-text", c.ask.MaxText, "public portal: most characters of a request's text")
+	fs.DurationVar(&c.ask.DupWindow, "ask-dup-window", c.ask.DupWindow, "public portal: the same text from one address, or -ask-dup-global times from all, within this window is refused as a duplicate (409)")
+	fs.IntVar(&c.ask.DupGlobal, "ask-dup-global", c.ask.DupGlobal, "public portal: times one text may be sent from all addresses within -ask-dup-window")
+	fs.BoolVar(&c.ask.RequireIdentity, "ask-require-identity", env("ONEDOOR_ASK_REQUIRE_IDENTITY", "") == "1", "public portal: refuse requests without a signed-in identity (campus sign-on, WeChat Work) with 401")
 	fs.BoolVar(&c.initData, "init", false, "start a new database in an existing empty (0-byte) data file; without it an empty file is refused (no environment variable on purpose)")
 	fs.BoolVar(&c.checkData, "check", env("ONEDOOR_CHECK", "") == "1", "read the whole data file and run bbolt's consistency check before serving (exit 1 if damaged)")
 	minFree := int64(64)
@@ -395,6 +408,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		TrustedProxies:    cfg.trustedProxies,
 		MetricsToken:      cfg.metricsToken,
 		MetricsOpen:       cfg.demo,
+		Ask:               cfg.ask,
 
 		// Staff and device administration, the audit trail (pruned hourly below).
 		Admin: auth,

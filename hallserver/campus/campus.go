@@ -101,13 +101,15 @@ type DemoDevice struct {
 	Token  string
 }
 
-// DemoStaff returns the demo staff accounts for a campus: admin, supervisor, one counter account
+// DemoStaff returns the demo staff accounts for a campus: admin, supervisor, the hotline operator
+// (hotline), one counter account
 // per counter (counter1… numbered across the halls in order, each allowed in its hall) and one
 // handler per department named h-<code>.
 func DemoStaff(c hall.Campus) []hall.Staff {
 	staff := []hall.Staff{
 		{Username: "admin", Name: "管理员 Administrator", Role: hall.RoleAdmin},
 		{Username: "supervisor", Name: "督办 Supervisor", Role: hall.RoleSupervisor, Department: "office"},
+		{Username: "hotline", Name: "热线坐席 Hotline operator", Role: hall.RoleHotline},
 	}
 	n := 0
 	for _, h := range c.Halls {

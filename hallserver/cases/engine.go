@@ -657,6 +657,16 @@ func (e *Engine) dispatch(now time.Time, c *hall.Case, dept, actor string) {
 //
 // Errors: ENOTFOUND token; ECONFLICT state (not replied); EINVALID stars (1–5), comment.
 func (e *Engine) Rate(now time.Time, token string, stars int, comment string) (*hall.Case, Change, error) {
+	return e.RateVia(now, token, stars, comment, "")
+}
+
+// RateVia is Rate with the channel the rating came through noted on it (hall.Rating.Channel):
+// hotline for a rating a hotline operator recorded on a callback, empty for the requester's own
+// follow page.
+func (e *Engine) RateVia(now time.Time, token string, stars int, comment string, via hall.Channel) (*hall.Case, Change, error) {
+	if via != "" && !via.Valid() {
+		return nil, Change{}, hall.Errorf(hall.EINVALID, "channel", "unknown channel %q", via)
+	}
 	return e.byTokenCmd(now, token, func(c *hall.Case) error {
 		if c.State != hall.CaseReplied {
 			return hall.Errorf(hall.ECONFLICT, "state", "only a replied case can be rated (it is %s)", c.State)
@@ -668,7 +678,7 @@ func (e *Engine) Rate(now time.Time, token string, stars int, comment string) (*
 		if err != nil {
 			return err
 		}
-		r := hall.Rating{Stars: stars, Comment: comment, At: now, Round: c.Round}
+		r := hall.Rating{Stars: stars, Comment: comment, At: now, Round: c.Round, Channel: via}
 		c.Ratings = append(c.Ratings, r)
 		if r.Satisfied() {
 			c.State = hall.CaseRated

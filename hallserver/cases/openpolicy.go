@@ -16,6 +16,7 @@ import (
 //     never a department;
 //   - other devices (displays) open none;
 //   - a counter opens cases in its halls;
+//   - the hotline desk opens cases in no hall, for no ticket, through the hotline channel;
 //   - handlers, supervisors and admins open cases anywhere; only whoever may work the hall's
 //     counters attaches a request to a ticket (the holder does it from the follow page);
 //   - staff cases carry the channel they came through (staffChannels): web is the ticket
@@ -39,6 +40,15 @@ func MayOpen(p *hall.Principal, hallCode *string, channel *hall.Channel, departm
 		return err
 	case p.Device:
 		return hall.Errorf(hall.EFORBIDDEN, "", "%s devices may not open cases", p.Role)
+	case p.Role == hall.RoleHotline:
+		// The hotline desk enters callers' cases, in no hall and for no ticket, through the
+		// hotline channel only.
+		switch {
+		case ticketID != "":
+			err = hall.Errorf(hall.EFORBIDDEN, "ticketId", "the hotline desk may not attach a request to a ticket")
+		case *hallCode != "":
+			err = hall.Errorf(hall.EFORBIDDEN, "hall", "hotline cases belong to no hall")
+		}
 	case p.Role == hall.RoleCounter:
 		if *hallCode != "" && !p.InHall(*hallCode) {
 			err = hall.Errorf(hall.EFORBIDDEN, "hall", "%q may not open cases in hall %q", p.Subject, *hallCode)
@@ -75,6 +85,8 @@ func staffChannels(r hall.Role) []hall.Channel {
 		return []hall.Channel{hall.ChannelCounter, hall.ChannelHotline}
 	case hall.RoleAdmin:
 		return []hall.Channel{hall.ChannelHotline, hall.ChannelCounter, hall.ChannelAPI}
+	case hall.RoleHotline:
+		return []hall.Channel{hall.ChannelHotline}
 	}
 	return []hall.Channel{hall.ChannelHotline, hall.ChannelAPI}
 }

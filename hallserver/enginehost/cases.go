@@ -526,7 +526,7 @@ func (s *Cases) byToken(ctx context.Context, token string, cmd func(eng *cases.E
 // Rate records the requester's rating (1–2 stars reopen the case) and returns the public view.
 func (s *Cases) Rate(ctx context.Context, token string, r hall.Rating) (*hall.Case, error) {
 	return s.byToken(ctx, token, func(eng *cases.Engine, now time.Time) (*hall.Case, cases.Change, error) {
-		return eng.Rate(now, token, r.Stars, r.Comment)
+		return eng.RateVia(now, token, r.Stars, r.Comment, r.Channel)
 	})
 }
 

@@ -14,6 +14,7 @@ const (
 	RoleSupervisor Role = "supervisor" // the supervising office
 	RoleCounter    Role = "counter"
 	RoleHandler    Role = "handler" // department case handler
+	RoleHotline    Role = "hotline" // 24-hour hotline operator: enters callers' cases, reads replies back, calls back
 	RoleKiosk      Role = "kiosk"
 	RoleDisplay    Role = "display"
 )
@@ -21,7 +22,7 @@ const (
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool {
 	switch r {
-	case RoleAdmin, RoleSupervisor, RoleCounter, RoleHandler, RoleKiosk, RoleDisplay:
+	case RoleAdmin, RoleSupervisor, RoleCounter, RoleHandler, RoleHotline, RoleKiosk, RoleDisplay:
 		return true
 	}
 	return false

@@ -160,6 +160,9 @@ type Rating struct {
 	Comment string    `json:"comment,omitempty"`
 	At      time.Time `json:"at"`
 	Round   int       `json:"round"`
+	// Channel is how the rating reached the system when not through the requester's own follow
+	// page: hotline for a rating a hotline operator recorded on a callback (回访); empty otherwise.
+	Channel Channel `json:"channel,omitempty"`
 }
 
 // Satisfied reports whether the rating counts as satisfied (3 stars or more).

@@ -55,20 +55,13 @@ func readUpload(w http.ResponseWriter, r *http.Request) (text string, files []ha
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
 	mr := multipart.NewReader(r.Body, params["boundary"])
-	bodyErr := func(err error) error {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return hall.Errorf(ETOOLARGE, "files", "the upload is larger than %d MB", maxUpload>>20)
-		}
-		return hall.Errorf(hall.EINVALID, "body", "malformed multipart body: %v", err)
-	}
 	for n := 0; ; n++ {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return "", nil, bodyErr(err)
+			return "", nil, uploadBodyErr(err)
 		}
 		if n >= maxUploadParts {
 			return "", nil, hall.Errorf(hall.EINVALID, "files", "at most %d files per message", attach.MaxFiles)
@@ -77,34 +70,18 @@ func readUpload(w http.ResponseWriter, r *http.Request) (text string, files []ha
 		case "text":
 			b, err := io.ReadAll(io.LimitReader(part, maxUploadText+1))
 			if err != nil {
-				return "", nil, bodyErr(err)
+				return "", nil, uploadBodyErr(err)
 			}
 			if len(b) > maxUploadText {
 				return "", nil, hall.Errorf(hall.EINVALID, "text", "text is longer than %d bytes", maxUploadText)
 			}
 			text = string(b)
 		case "files":
-			name := part.FileName()
-			if len(files) == attach.MaxFiles {
-				return "", nil, hall.Errorf(hall.EINVALID, "files", "file %q: at most %d files per message", name, attach.MaxFiles)
-			}
-			b, err := io.ReadAll(io.LimitReader(part, attach.MaxSize+1))
+			f, err := readUploadFile(part, len(files))
 			if err != nil {
-				return "", nil, bodyErr(err)
+				return "", nil, err
 			}
-			f, err := attach.Check(name, b)
-			switch {
-			case errors.Is(err, attach.ErrTooLarge):
-				return "", nil, hall.Errorf(ETOOLARGE, "files", "file %q is larger than %d MB", name, attach.MaxSize>>20)
-			case errors.Is(err, attach.ErrType):
-				return "", nil, hall.Errorf(wire.EUNSUPPORTED, "files", "file %q: %v", name, err)
-			case err != nil:
-				return "", nil, hall.Errorf(hall.EINVALID, "files", "file %q: %v", name, err)
-			}
-			files = append(files, hall.AttachmentFile{
-				Attachment: hall.Attachment{ID: attach.ID(f.Data), Name: f.Name, Type: f.Type, Size: int64(len(f.Data))},
-				Data:       f.Data,
-			})
+			files = append(files, f)
 		default:
 			return "", nil, hall.Errorf(hall.EINVALID, part.FormName(), "unknown part %q (only \"text\" and \"files\")", part.FormName())
 		}
@@ -113,6 +90,43 @@ func readUpload(w http.ResponseWriter, r *http.Request) (text string, files []ha
 		return "", nil, hall.Errorf(hall.EINVALID, "files", "no file: add 1 to %d parts \"files\"", attach.MaxFiles)
 	}
 	return text, files, nil
+}
+
+// uploadBodyErr is the error of a multipart body that could not be read: 413 over maxUpload,
+// 400 otherwise.
+func uploadBodyErr(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return hall.Errorf(ETOOLARGE, "files", "the upload is larger than %d MB", maxUpload>>20)
+	}
+	return hall.Errorf(hall.EINVALID, "body", "malformed multipart body: %v", err)
+}
+
+// readUploadFile reads a part "files" as the message's next file when it already has have
+// files, checked by attach.Check (415 for a type that is not a photo or PDF, 413 for a file over
+// the limit, 400 for the rest; the error names the file).
+func readUploadFile(part *multipart.Part, have int) (hall.AttachmentFile, error) {
+	name := part.FileName()
+	if have == attach.MaxFiles {
+		return hall.AttachmentFile{}, hall.Errorf(hall.EINVALID, "files", "file %q: at most %d files per message", name, attach.MaxFiles)
+	}
+	b, err := io.ReadAll(io.LimitReader(part, attach.MaxSize+1))
+	if err != nil {
+		return hall.AttachmentFile{}, uploadBodyErr(err)
+	}
+	f, err := attach.Check(name, b)
+	switch {
+	case errors.Is(err, attach.ErrTooLarge):
+		return hall.AttachmentFile{}, hall.Errorf(ETOOLARGE, "files", "file %q is larger than %d MB", name, attach.MaxSize>>20)
+	case errors.Is(err, attach.ErrType):
+		return hall.AttachmentFile{}, hall.Errorf(wire.EUNSUPPORTED, "files", "file %q: %v", name, err)
+	case err != nil:
+		return hall.AttachmentFile{}, hall.Errorf(hall.EINVALID, "files", "file %q: %v", name, err)
+	}
+	return hall.AttachmentFile{
+		Attachment: hall.Attachment{ID: attach.ID(f.Data), Name: f.Name, Type: f.Type, Size: int64(len(f.Data))},
+		Data:       f.Data,
+	}, nil
 }
 
 func (s *Server) handleCaseAttach(w http.ResponseWriter, r *http.Request) {

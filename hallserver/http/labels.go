@@ -58,6 +58,9 @@ type labelCatalogue struct {
 	// closed reason, "remaining" with {n}, "season" with {month} {day} {mon}): the counter
 	// console's line per service.
 	Issuing map[string]hall.Text `json:"issuing,omitempty"`
+	// Portal is what the public portal (/ask) and the hotline desk (/hotline) say as they work:
+	// the routing suggestion, sending, the answers (portalText).
+	Portal map[string]hall.Text `json:"portal,omitempty"`
 }
 
 // deptPlaceholder is what Invited says where the department's name goes.
@@ -144,6 +147,7 @@ var adminLabels = sync.OnceValue(func() *labelCatalogue {
 		hall.RoleSupervisor: {Zh: "督办室", En: "Supervising office"},
 		hall.RoleCounter:    {Zh: "窗口人员", En: "Counter staff"},
 		hall.RoleHandler:    {Zh: "部门办理人", En: "Department handler"},
+		hall.RoleHotline:    {Zh: "热线坐席", En: "Hotline operator"},
 		hall.RoleKiosk:      {Zh: "自助取号机", En: "Kiosk"},
 		hall.RoleDisplay:    {Zh: "显示屏", En: "Display"},
 	}
@@ -368,3 +372,40 @@ var exportHeaders = map[string]hall.Text{
 	"channelHotline": {Zh: "热线", En: "hotline"},
 	"channelApi":     {Zh: "接口", En: "API"},
 }
+
+// portalText is what the public portal's and the hotline desk's scripts say.
+var portalText = map[string]hall.Text{
+	"suggested":   {Zh: "建议由以下部门办理", En: "Suggested department"},
+	"auto":        {Zh: "由系统分派", En: "Let us route it"},
+	"picked":      {Zh: "已选择", En: "Chosen"},
+	"sending":     {Zh: "正在提交…", En: "Sending…"},
+	"sent":        {Zh: "已受理，请保存编号和二维码", En: "Received: keep the number and the QR code"},
+	"tooShort":    {Zh: "请多写几个字", En: "Please write a little more"},
+	"tooMany":     {Zh: "提交太频繁，请稍后再试", En: "Too many requests: try again in a moment"},
+	"duplicate":   {Zh: "相同内容刚刚已提交", En: "The same text was just sent"},
+	"failed":      {Zh: "提交失败", En: "Could not send"},
+	"identity":    {Zh: "请先登录统一身份认证", En: "Sign in with your campus account first"},
+	"noCases":     {Zh: "该号码没有以往诉求", En: "No earlier cases from this number"},
+	"noCallbacks": {Zh: "暂无待回访", En: "No callbacks waiting"},
+	"noReply":     {Zh: "尚未答复", En: "No reply yet"},
+	"rated":       {Zh: "已记录评价", En: "Rating recorded"},
+	"opened":      {Zh: "已登记", En: "Case entered"},
+	"notFound":    {Zh: "查无此诉求", En: "No case with this number"},
+	"qr":          {Zh: "跟踪二维码", En: "QR code of the follow link"},
+	"readBack":    {Zh: "读回", En: "Read back"},
+	"notDesk":     {Zh: "该账号不能使用热线坐席", En: "This account cannot use the hotline desk"},
+}
+
+// portalLabels is the catalogue of the public portal: the public case states, the kinds, the
+// files' checks and the portal's words (built once; callers only read it).
+var portalLabels = sync.OnceValue(func() *labelCatalogue {
+	p := publicLabels()
+	return &labelCatalogue{Ticket: p.Ticket, Case: p.Case, Event: p.Event, Kind: staffLabels().Kind, Files: p.Files, Portal: portalText}
+})
+
+// hotlineLabels is the catalogue of the hotline desk: the public case states and events (it
+// reads to the caller what the caller would see), the kinds and the portal's words.
+var hotlineLabels = sync.OnceValue(func() *labelCatalogue {
+	p := publicLabels()
+	return &labelCatalogue{Ticket: p.Ticket, Case: p.Case, Event: p.Event, Kind: staffLabels().Kind, Portal: portalText}
+})

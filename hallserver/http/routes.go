@@ -24,6 +24,7 @@ const (
 	authAudit     = "admin; supervisors read case entries"           // the audit trail
 	authReports   = "supervisor, admin; counter staff of the hall"   // the queue reports
 	authMetrics   = "the scraper's token or an admin"                // GET /metrics (or anyone in demo mode)
+	authHotline   = "the hotline desk"                               // hotline operators and the office (cases.WorksHotline)
 )
 
 // route is one entry of the route table.
@@ -93,6 +94,17 @@ func (s *Server) routeTable() []resource {
 			{"POST", "/api/v1/case-follow/{token}/attachments", authToken, s.handleCaseAttach},
 			{"GET", "/api/v1/case-follow/{token}/attachments/{id}", authToken, s.handleCaseFollowAttachment},
 			{"GET", "/api/v1/cases/{id}/attachments/{file}", authCases, s.handleCaseAttachment},
+			{"GET", "/api/v1/case-follow/{token}/qr", authToken, s.handleCaseQR},
+		}},
+		{name: "ask", routes: []route{
+			{"POST", "/api/v1/ask", authAnyone, s.handleAsk},
+			{"GET", "/api/v1/ask/suggest", authAnyone, s.handleAskSuggest},
+		}},
+		{name: "hotline", routes: []route{
+			{"GET", "/api/v1/hotline/cases", authHotline, s.handleHotlineCases},
+			{"GET", "/api/v1/hotline/cases/{number}", authHotline, s.handleHotlineCase},
+			{"GET", "/api/v1/hotline/callbacks", authHotline, s.handleHotlineCallbacks},
+			{"POST", "/api/v1/hotline/cases/{number}/rating", authHotline, s.handleHotlineRating},
 		}},
 		{name: "reports", routes: []route{
 			{"GET", "/api/v1/reports/queue", authReports, s.handleQueueReport},
@@ -125,6 +137,8 @@ func (s *Server) routeTable() []resource {
 			{"GET", "/reports", authPage, s.handleReportsPage},
 			{"GET", "/admin", authPage, s.handleAdminPage},
 			{"GET", "/roadmap", authAnyone, s.handleRoadmapPage},
+			{"GET", "/ask", authAnyone, s.handleAskPage},
+			{"GET", "/hotline", authPage, s.handleHotlinePage},
 			{"GET", "/assets/{file}", authAnyone, s.handleAsset},
 			{"GET", "/favicon.ico", authAnyone, s.handleFavicon},
 		}},

@@ -109,6 +109,14 @@ type Config struct {
 	Admin hall.AdminService
 	Audit hall.AuditLog
 
+	// Ask configures the public portal's defences (POST /api/v1/ask, ask.go); zero fields take
+	// AskDefaults.
+	Ask AskConfig
+	// Requester is the identity seam of the public portal: who the person sending a request is
+	// (the campus single sign-on, WeChat Work OAuth), ok false when the request carries no
+	// identity. nil: nobody is identified (with Ask.RequireIdentity every request gets 401).
+	Requester func(r *http.Request) (*hall.Requester, bool)
+
 	// streamPing is the period of the streams' pings (0: pingPeriod); tests shorten it.
 	streamPing time.Duration
 }
@@ -138,6 +146,8 @@ type Server struct {
 
 	// logins throttles password guessing (loginlimit.go).
 	logins *loginLimiter
+	// ask holds the public portal's limits and duplicate guard (asklimit.go).
+	ask *askState
 
 	// streamsByAddr counts the public streams open per client address (streamlimit.go).
 	streamsMu     sync.Mutex
@@ -167,6 +177,7 @@ func NewServer(cfg Config) *Server {
 
 		upgrader: newUpgrader(),
 		logins:   newLoginLimiter(),
+		ask:      newAskState(cfg.Ask),
 
 		backupSlot: make(chan struct{}, 1),
 	}
@@ -191,6 +202,7 @@ func NewServer(cfg Config) *Server {
 	s.metrics = newMetrics(s.reg)
 	s.registerStorageMetrics()
 	s.registerStateGauges()
+	s.registerAskGauges()
 	s.page = template.Must(template.New("").Funcs(pageFuncs).ParseFS(webFS, "web/*.html"))
 
 	s.registerRoutes()
@@ -459,6 +471,7 @@ type metrics struct {
 	dropped     *prometheus.CounterVec
 	events      *prometheus.CounterVec
 	refused     *prometheus.CounterVec
+	ask         *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -485,11 +498,14 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "onedoor_stream_events_total", Help: "Events fanned out to stream clients, by hall.",
 		}, []string{"hall"}),
+		ask: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "onedoor_ask_total", Help: "Requests to the public portal (POST /api/v1/ask, its suggestions) by outcome: accepted, rate_addr, rate_global, honeypot, invalid, duplicate, identity, suggest, suggest_rate.",
+		}, []string{"outcome"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "onedoor_stream_refused_total", Help: "Stream connections refused before the upgrade, by reason (per_ip: the server is under pressure and the address holds its cap of public streams).",
 		}, []string{"reason"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.latency, m.issued, m.actions, m.subscribers, m.dropped, m.events, m.refused} {
+	for _, c := range []prometheus.Collector{m.requests, m.latency, m.issued, m.actions, m.subscribers, m.dropped, m.events, m.refused, m.ask} {
 		reg.MustRegister(c)
 	}
 	return m

@@ -198,7 +198,7 @@ func checkPassword(pw string) error {
 // most one known department (required for a handler), assignments to existing counters.
 func (s *Server) checkStaff(role hall.Role, halls, depts []string, assign []hall.CounterAssignment, name string) error {
 	if !role.Valid() || role.Device() {
-		return hall.Errorf(hall.EINVALID, "role", "role %q: want admin, supervisor, counter or handler", role)
+		return hall.Errorf(hall.EINVALID, "role", "role %q: want admin, supervisor, counter, handler or hotline", role)
 	}
 	if utf8.RuneCountInString(name) > maxNameLen {
 		return hall.Errorf(hall.EINVALID, "name", "name is longer than %d characters", maxNameLen)
