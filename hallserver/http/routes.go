@@ -23,6 +23,7 @@ const (
 	authAdmin     = "admin"                                          // administrators
 	authAudit     = "admin; supervisors read case entries"           // the audit trail
 	authReports   = "supervisor, admin; counter staff of the hall"   // the queue reports
+	authRater     = "the counter's rating tablet or its staff"       // the counter-side rating page's API
 	authMetrics   = "the scraper's token or an admin"                // GET /metrics (or anyone in demo mode)
 )
 
@@ -71,6 +72,8 @@ func (s *Server) routeTable() []resource {
 		{name: "counters", routes: []route{
 			{"GET", "/api/v1/halls/{hall}/counters/{n}", authHall, s.handleCounterView},
 			{"POST", "/api/v1/halls/{hall}/counters/{n}/{action}", authHall, s.handleCounter},
+			{"GET", "/api/v1/halls/{hall}/counter-ratings/{n}", authRater, s.handleCounterVisit},
+			{"POST", "/api/v1/halls/{hall}/counter-ratings/{n}", authRater, s.handleCounterRating},
 		}},
 		{name: "cases", routes: []route{
 			{"POST", "/api/v1/route", authSigned, s.handleRoute},
@@ -120,6 +123,7 @@ func (s *Server) routeTable() []resource {
 			{"GET", "/c/{token}", authToken, s.handleCasePage},
 			{"GET", "/counter", authPage, s.handleCounterPage},
 			{"GET", "/display/{hall}", authAnyone, s.handleDisplayPage},
+			{"GET", "/rate/{counter}", authPage, s.handleRatePage},
 			{"GET", "/cases", authPage, s.handleInboxPage},
 			{"GET", "/supervision", authPage, s.handleSupervisionPage},
 			{"GET", "/reports", authPage, s.handleReportsPage},
