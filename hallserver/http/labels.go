@@ -314,7 +314,6 @@ func visitRatingLabels() map[string]hall.Text {
 		"low":               {Zh: "差评", En: "Low rating"},
 		"lowLine":           {Zh: "{n} 号 · {counter} 号窗口", En: "{n} · counter {counter}"},
 		"stars":             {Zh: "{stars} 星", En: "{stars} stars"},
-		"lowHeading":        {Zh: "今日差评（1–2 星）", En: "Low ratings today (1–2 stars)"},
 	}
 }
 
