@@ -4,6 +4,7 @@ import (
 	"strings"
 	"sync"
 
+	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
 )
 
@@ -63,6 +64,9 @@ type labelCatalogue struct {
 	// ("reason." and hall.VisitReasons), the counter-side page's lines and the staff pages'
 	// low-rating alert.
 	Rate map[string]hall.Text `json:"rate,omitempty"`
+	// Escalation names why a case is on the office's escalation list (cases.EscalationReasons;
+	// "{n}" stands for the returns, "{stars}" for the stars): the supervision page.
+	Escalation map[string]hall.Text `json:"escalation,omitempty"`
 }
 
 // deptPlaceholder is what Invited says where the department's name goes.
@@ -162,6 +166,13 @@ var adminLabels = sync.OnceValue(func() *labelCatalogue {
 var supervisionLabels = sync.OnceValue(func() *labelCatalogue {
 	c := *staffLabels()
 	c.ListStatus = listStatusText
+	c.Escalation = map[string]hall.Text{
+		cases.EscOverdue:  {Zh: "逾期", En: "Overdue"},
+		cases.EscWarned:   {Zh: "预警", En: "Warned"},
+		cases.EscReturned: {Zh: "退回分派 {n} 次", En: "Returned {n} times"},
+		cases.EscReopened: {Zh: "重新办理", En: "Reopened"},
+		cases.EscRatedLow: {Zh: "{stars} 星差评", En: "Rated {stars}"},
+	}
 	return &c
 })
 

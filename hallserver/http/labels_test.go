@@ -15,6 +15,7 @@ import (
 	"testing"
 	"unicode"
 
+	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
 )
 
@@ -146,6 +147,7 @@ func TestLabelCatalogueIsComplete(t *testing.T) {
 			}
 		}
 	}
+	checkTable(t, "supervision escalation", supervisionLabels().Escalation, cases.EscalationReasons)
 	if l := rateLabels().Rate["star.5"]; l.Zh != "非常满意" {
 		t.Errorf("5 stars: %+v, want 非常满意", l)
 	}

@@ -87,6 +87,7 @@ func (s *Server) routeTable() []resource {
 			{"GET", "/api/v1/cases/daily", authOffice, s.handleDaily},
 			{"GET", "/api/v1/cases/daily/export", authOffice, s.handleDailyExport},
 			{"GET", "/api/v1/cases/series", authOffice, s.handleSeries},
+			{"GET", "/api/v1/cases/escalations", authOffice, s.handleEscalations},
 			{"GET", "/api/v1/cases/{id}", authCases, s.handleGetCase},
 			{"GET", "/api/v1/cases/{id}/related", authCases, s.handleRelated},
 			{"POST", "/api/v1/cases/{id}/{action}", authCases, s.handleCaseAction},
