@@ -228,6 +228,12 @@ func TestVisitRatedEvent(t *testing.T) {
 	if r := e.do("GET", "/api/v1/halls/students/snapshot", "", nil); strings.Contains(string(r.body), "lowRatings") {
 		t.Errorf("GET snapshot: %s", r.body)
 	}
+	// The audit trail has the counter's rating (by the tablet), not the holder's.
+	var au wire.AuditList
+	e.do("GET", "/api/v1/admin/audit?kind=visit.rated", e.login("admin"), nil).decode(t, &au)
+	if len(au.Entries) != 1 || au.Entries[0].Target != tk.ID || !strings.Contains(au.Entries[0].Detail, "stars=1") || au.Entries[0].Actor == "" {
+		t.Errorf("audit of visit.rated: %+v", au.Entries)
+	}
 	// The teachers' hall's staff stream knows nothing of it.
 	tsnap := read(t, e.dialAs("teachers", e.login("admin")), 5*time.Second)
 	if len(tsnap.Snapshot.LowRatings) != 0 {
