@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"onedoor/hallserver/hall"
 )
 
 // TestRatePageWeb: the counter's rating tablet opens /rate/1 with its device token; the counter
@@ -76,4 +78,42 @@ func TestRatePageRefusesOtherCounter(t *testing.T) {
 	ctx := browser(t, 1024, 768)
 	run(t, ctx, "open", chromedp.Navigate(e.ts.URL+"/rate/1?hall=students#token="+raterStudents2))
 	must(t, ctx, "denied", `window.onedoorRate && onedoorRate.screen() === "denied" && document.getElementById("denied").textContent.indexOf("不能为该窗口评价") >= 0`, 5*time.Second)
+}
+
+// TestAdminShowsLowRatings: the admin page lists the day's 1–2 star ratings of every hall (the
+// staff view of each hall's stream), a new one live, with its ticket, counter, staff member,
+// stars and reason; a good rating is not listed.
+func TestAdminShowsLowRatings(t *testing.T) {
+	e := newEnv(t, withConfig(func(c *Config) { c.CampusLive = c.Queue.(hall.CampusService) }))
+	e.addRaters()
+	staff := e.login("counter1")
+	e.act(staff, 1, "open", nil, 200)
+	good := e.issue("A")
+	e.serve(staff, 1)
+	if r := e.do("POST", "/api/v1/halls/students/counter-ratings/1", raterStudents1, map[string]any{"ticket": good.Number, "stars": 5}); r.status != 201 {
+		t.Fatalf("rate: %d %s", r.status, r.body)
+	}
+	ctx := browser(t, 1440, 900)
+	run(t, ctx, "open /admin", chromedp.Navigate(e.ts.URL+"/admin"))
+	must(t, ctx, "sign-in form", `window.onedoorAdmin && onedoorAdmin.ready() && !document.getElementById("login").hidden`, 5*time.Second)
+	signInForm(t, ctx, "admin")
+	must(t, ctx, "admin page", `!document.getElementById("app").hidden && !!document.querySelector('[data-path="halls[0].code"]')`, 5*time.Second)
+	if evalString(t, ctx, `String(document.getElementById("low-ratings").hidden)`) != "true" {
+		t.Error("a 5-star rating shows as a low rating")
+	}
+	bad := e.issue("A")
+	e.serve(staff, 1)
+	if r := e.do("POST", "/api/v1/follow/"+bad.Token+"/rating", "", map[string]any{"stars": 1, "comment": "<b>态度差</b>"}); r.status != 201 {
+		t.Fatalf("follow rating: %d %s", r.status, r.body)
+	}
+	must(t, ctx, "the low rating listed", `!document.getElementById("low-ratings").hidden && !!document.querySelector('#low-list li[data-ticket=`+jsString(bad.Number)+`][data-hall="students"]')`, 5*time.Second)
+	line := evalString(t, ctx, `document.querySelector("#low-list li").textContent`)
+	for _, want := range []string{bad.Number, "1 号窗口", "counter1", "1 星", "非常不满意", "<b>态度差</b>"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("admin alert line %q lacks %q", line, want)
+		}
+	}
+	if n := evalString(t, ctx, `String(document.querySelectorAll("#low-list li").length + "/" + document.querySelectorAll("#low-list b b").length)`); n != "1/0" {
+		t.Errorf("low list items/markup: %s", n)
+	}
 }
