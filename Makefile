@@ -65,7 +65,7 @@ screenshots:
 
 # Counter console and phone follow page (headless Chromium; the follow page at 390x844).
 screenshots-web:
-	$(GO) test -count=1 -run '^(TestWebScreenshots|TestReportsPageWeb|TestAskPageInBrowser|TestHotlinePageInBrowser)$$' ./hallserver/http -args -web-screenshots $(CURDIR)/docs/screenshots
+	$(GO) test -count=1 -run '^(TestWebScreenshots|TestReportsPageWeb|TestAskPageInBrowser|TestHotlinePageInBrowser|TestRatePageWeb|TestInboxMergePicksOriginalBySearch)$$' ./hallserver/http -args -web-screenshots $(CURDIR)/docs/screenshots
 
 # The admin page /admin, section by section as its browser test works through it (headless
 # Chromium, 1440x900), as docs/screenshots/admin-*.png.

@@ -76,6 +76,7 @@ import (
 	"onedoor/hallserver/bolt"
 	"onedoor/hallserver/campus"
 	"onedoor/hallserver/cases"
+	"onedoor/hallserver/enginehost"
 	"onedoor/hallserver/hall"
 	hallhttp "onedoor/hallserver/http"
 	"onedoor/hallserver/kpi"
@@ -395,7 +396,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		Reports:      cs,
 		Topics:       topics,
 		LongList:     longList,
-		VisitRatings: visitRatings,
+		VisitRatings: enginehost.NewRatings(q, visitRatings),
 		QueueReports: kpi.NewReports(bolt.NewQueueReports(db), time.Now),
 
 		// Enrolled Open311 clients (key → client name), from -open311-keys.

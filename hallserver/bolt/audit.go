@@ -632,6 +632,9 @@ func hallAuditEntry(ev *hall.Event) hall.AuditEntry {
 	case ev.Counter != nil:
 		e.Target = ev.Hall + "/counter/" + strconv.Itoa(ev.Counter.Number)
 		d = append(d, "state="+string(ev.Counter.State))
+	case ev.Rated != nil: // a visit rated at the counter (the tablet or staff); the follow page's has no actor
+		e.Target = ev.Rated.Ticket
+		d = append(d, "number="+ev.Rated.Number, "counter="+strconv.Itoa(ev.Rated.Counter), "stars="+strconv.Itoa(ev.Rated.Stars))
 	default:
 		e.Target = ev.Hall
 	}

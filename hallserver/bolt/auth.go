@@ -155,7 +155,7 @@ func staffPrincipal(s *hall.Staff) *hall.Principal {
 }
 
 func devicePrincipal(d *hall.Device) *hall.Principal {
-	return &hall.Principal{Subject: d.ID, Name: d.Name, Role: d.Role, Halls: []string{d.Hall}, Device: true}
+	return &hall.Principal{Subject: d.ID, Name: d.Name, Role: d.Role, Halls: []string{d.Hall}, Device: true, Counter: d.Counter}
 }
 
 // randomToken returns 32 random bytes in base64url without padding.

@@ -28,7 +28,7 @@
 //	audit.go       Audit (hall.AuditLog): the audit bucket, PutAudit, reading the trail, pruning
 //	topics.go      Topics (hall.TopicService): hot topics and their answers
 //	longlist.go    LongList (hall.LongListService): the long-standing issues list
-//	visitrating.go VisitRatings (hall.VisitRatingService): the visit ratings (好差评)
+//	visitrating.go VisitRatings (the store of enginehost.Ratings): the visit ratings (好差评)
 //	queuereport.go QueueReports (kpi.Source): a hall's events of a time range (events/{hall} by
 //	               binary search on the events' times, then the WAL's overlay, as the audit trail
 //	               reads them) and a day's visit ratings (a prefix of visit.ratings); no bucket of
@@ -146,9 +146,10 @@
 //
 // Next to the queues (visitrating.go):
 //
-//	visit.ratings   ticket ID → hall.VisitRating: the holder's rating of a finished visit
-//	                (好差评), written once per ticket (checked against tickets/tokens in the
-//	                same transaction), never changed
+//	visit.ratings   ticket ID → hall.VisitRating: the rating of a finished visit (好差评),
+//	                from the follow page or the counter-side page alike, written once per
+//	                ticket (checked against tickets/tokens in the same transaction), never
+//	                changed; the hall's log then gets a visit.rated event (enginehost.Ratings)
 //	outbox.cursor   deliverer name → seq (8 bytes) of the last case event it delivered
 //	outbox.notes    deliverer name + 0x00 + seq (8 bytes) → dead-letter note (JSON, opaque here)
 //

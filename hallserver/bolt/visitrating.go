@@ -11,11 +11,10 @@ import (
 	"onedoor/hallserver/hall"
 )
 
-var _ hall.VisitRatingService = (*VisitRatings)(nil)
-
-// VisitRatings keeps the visit ratings (好差评) in the bbolt file, one per finished ticket. It
-// implements hall.VisitRatingService. A rating changes no queue state, so it is no queue event:
-// it is checked against the committed ticket and written in one transaction (fsync'd).
+// VisitRatings keeps the visit ratings (好差评) in the bbolt file, one per finished ticket: the
+// store of enginehost.Ratings (which then tells the hall with a visit.rated event). A rating is
+// checked against the committed ticket and written in one transaction (fsync'd), so a visit is
+// rated once whichever page rates it.
 type VisitRatings struct {
 	db  *DB
 	now func() time.Time
@@ -34,6 +33,29 @@ func NewVisitRatings(db *DB, now func() time.Time) (*VisitRatings, error) {
 
 // RateVisit stores the rating of the finished ticket followed by token, once.
 func (v *VisitRatings) RateVisit(ctx context.Context, token string, r hall.VisitRating) (*hall.VisitRating, error) {
+	return v.rate(ctx, r, func(tx *bbolt.Tx) (*hall.Ticket, error) {
+		t, err := v.db.ticketByToken(tx, token)
+		if err == nil && t == nil {
+			err = hall.Errorf(hall.ENOTFOUND, "token", "no ticket with this token")
+		}
+		return t, err
+	})
+}
+
+// RateTicket stores the rating of the finished ticket with this ID, once (the counter-side
+// page's rating; the same bucket as the follow page's, so a visit is rated once in all).
+func (v *VisitRatings) RateTicket(ctx context.Context, id string, r hall.VisitRating) (*hall.VisitRating, error) {
+	return v.rate(ctx, r, func(tx *bbolt.Tx) (*hall.Ticket, error) {
+		t, err := v.db.ticketByID(tx, id)
+		if err == nil && t == nil {
+			err = hall.Errorf(hall.ENOTFOUND, "ticket", "no ticket %s", id)
+		}
+		return t, err
+	})
+}
+
+// rate checks and stores a rating of the ticket find reads, in one transaction.
+func (v *VisitRatings) rate(ctx context.Context, r hall.VisitRating, find func(tx *bbolt.Tx) (*hall.Ticket, error)) (*hall.VisitRating, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
@@ -43,13 +65,13 @@ func (v *VisitRatings) RateVisit(ctx context.Context, token string, r hall.Visit
 	r.At = v.now().UTC()
 	var refused error
 	err := v.db.qlog.update(func(tx *bbolt.Tx) error {
-		t, err := v.db.ticketByToken(tx, token)
+		t, err := find(tx)
 		switch {
+		case hall.ErrorCode(err) == hall.ENOTFOUND:
+			refused = err
+			return nil
 		case err != nil:
 			return err
-		case t == nil:
-			refused = hall.Errorf(hall.ENOTFOUND, "token", "no ticket with this token")
-			return nil
 		case t.State != hall.TicketDone:
 			refused = hall.Errorf(hall.ECONFLICT, "state", "only a finished visit can be rated (the ticket is %s)", t.State)
 			return nil
@@ -72,6 +94,42 @@ func (v *VisitRatings) RateVisit(ctx context.Context, token string, r hall.Visit
 		return nil, refused
 	}
 	return &r, nil
+}
+
+// RatingOf returns the rating of the ticket with this ID, nil when none.
+func (v *VisitRatings) RatingOf(ctx context.Context, id string) (*hall.VisitRating, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out *hall.VisitRating
+	err := v.db.bolt.View(func(tx *bbolt.Tx) error {
+		raw := tx.Bucket(bucketVisitRatings).Get([]byte(id))
+		if raw == nil {
+			return nil
+		}
+		out = new(hall.VisitRating)
+		return json.Unmarshal(raw, out)
+	})
+	if err != nil {
+		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: read the visit rating: %v", err)
+	}
+	return out, nil
+}
+
+// ticketByID reads a committed ticket by ID, nil when none; tx as for ticketByToken.
+func (db *DB) ticketByID(tx *bbolt.Tx, id string) (*hall.Ticket, error) {
+	v, ok := db.qlog.ticket(id)
+	if !ok {
+		v = tx.Bucket(bucketTickets).Get([]byte(id))
+	}
+	if v == nil {
+		return nil, nil
+	}
+	t := new(hall.Ticket)
+	if err := json.Unmarshal(v, t); err != nil {
+		return nil, fmt.Errorf("decode ticket %s: %w", id, err)
+	}
+	return t, nil
 }
 
 // VisitRating returns the rating of the ticket followed by token, nil when none.

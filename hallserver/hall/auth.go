@@ -17,19 +17,22 @@ const (
 	RoleHotline    Role = "hotline" // 24-hour hotline operator: enters callers' cases, reads replies back, calls back
 	RoleKiosk      Role = "kiosk"
 	RoleDisplay    Role = "display"
+	// RoleRater is a counter-side rating tablet (好差评): a device bound to one counter of its
+	// hall (Device.Counter), which may rate only the visits that counter served.
+	RoleRater Role = "rater"
 )
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool {
 	switch r {
-	case RoleAdmin, RoleSupervisor, RoleCounter, RoleHandler, RoleHotline, RoleKiosk, RoleDisplay:
+	case RoleAdmin, RoleSupervisor, RoleCounter, RoleHandler, RoleHotline, RoleKiosk, RoleDisplay, RoleRater:
 		return true
 	}
 	return false
 }
 
 // Device reports whether r is a device role.
-func (r Role) Device() bool { return r == RoleKiosk || r == RoleDisplay }
+func (r Role) Device() bool { return r == RoleKiosk || r == RoleDisplay || r == RoleRater }
 
 // Staff is a person who logs in.
 type Staff struct {
@@ -46,11 +49,13 @@ type Staff struct {
 	Assignments []CounterAssignment `json:"assignments,omitempty"`
 }
 
-// Device is an enrolled kiosk or display, bound to one hall.
+// Device is an enrolled kiosk, display or rating tablet, bound to one hall.
 type Device struct {
-	ID        string    `json:"id"`
-	Role      Role      `json:"role"`
-	Hall      string    `json:"hall"`
+	ID   string `json:"id"`
+	Role Role   `json:"role"`
+	Hall string `json:"hall"`
+	// Counter is the counter a rating tablet (RoleRater) stands at; 0 for other devices.
+	Counter   int       `json:"counter,omitempty"`
 	Name      string    `json:"name"`
 	CreatedAt time.Time `json:"createdAt"`
 }
@@ -63,6 +68,8 @@ type Principal struct {
 	Halls      []string `json:"halls,omitempty"` // devices: their one hall; staff: allowed halls (empty = all)
 	Department string   `json:"department,omitempty"`
 	Device     bool     `json:"device"`
+	// Counter is a rating tablet's counter (Device.Counter); 0 otherwise.
+	Counter int `json:"counter,omitempty"`
 	// Assignments are a staff member's seasonal counter assignments (CanWorkCounterAt).
 	Assignments []CounterAssignment `json:"assignments,omitempty"`
 }
@@ -125,6 +132,19 @@ func (p *Principal) CanWorkCounterAt(hall string, n int, day string) bool {
 		}
 	}
 	return false
+}
+
+// CanRateAt reports whether the principal may record visit ratings at counter n of the hall
+// on day (the counter-side rating page): the rating tablet of that very counter, or whoever may
+// work that counter (CanWorkCounterAt). A tablet of another counter or hall may not.
+func (p *Principal) CanRateAt(hall string, n int, day string) bool {
+	if p == nil {
+		return false
+	}
+	if p.Device {
+		return p.Role == RoleRater && n > 0 && p.Counter == n && p.InHall(hall)
+	}
+	return p.CanWorkCounterAt(hall, n, day)
 }
 
 // AuthService logs staff in and resolves bearer tokens (sessions and device tokens).

@@ -29,6 +29,10 @@ const (
 	EventDeviceAlert EventType = "device.alert"
 	EventNotice      EventType = "notice.published"
 	EventNoticeGone  EventType = "notice.withdrawn"
+	// EventVisitRated is a finished visit rated (好差评, Event.Rated), on the follow page or at
+	// the counter; 1–2 stars are flagged Low: the hall lead's alert. Only staff of the hall see
+	// its details; the public stream gets the bare event.
+	EventVisitRated EventType = "visit.rated"
 )
 
 // Event is one entry in a hall's log: what changed, when, by whom, and the state after it.
@@ -45,6 +49,7 @@ type Event struct {
 	Device  *DeviceStatus  `json:"device,omitempty"` // device.status: the device's new state
 	Notice  *Notice        `json:"notice,omitempty"` // notice.published / notice.withdrawn
 	Alert   *DeviceAlert   `json:"alert,omitempty"`  // device.alert: the alert raised or cleared
+	Rated   *RatedVisit    `json:"rated,omitempty"`  // visit.rated: the rating and the visit it rates
 }
 
 // Device kinds and states reported by kiosks (POST /api/v1/halls/{hall}/devices/status).
@@ -116,6 +121,9 @@ type Snapshot struct {
 	Notices     []Notice        `json:"notices"` // the scrolling notice line, oldest first
 	// Alerts are the hall's active device alerts (staff views only; public views leave it out).
 	Alerts []DeviceAlert `json:"alerts,omitempty"`
+	// LowRatings are today's visits rated 1–2 stars, oldest first, at most MaxLowRatings
+	// (staff views only).
+	LowRatings []RatedVisit `json:"lowRatings,omitempty"`
 }
 
 // ServiceStatus is a service's queue as displays and kiosks show it.

@@ -245,3 +245,37 @@ func TestLongListEditorOnSupervisionAndAdmin(t *testing.T) {
 	must(t, actx, "long list tab", `(() => { const a = document.querySelector('#tabs a[data-tab="longlist"]'); if (!a || document.getElementById("app") && document.getElementById("app").hidden) return false; a.click(); return true })()`, 5*time.Second)
 	must(t, actx, "admin lists the item", `!!document.getElementById("longlist") && document.getElementById("longlist").textContent.indexOf(`+jsString(title)+`) >= 0`, 5*time.Second)
 }
+
+// TestInboxMergePicksOriginalBySearch: in the merge form the library searches the original
+// (GET /api/v1/cases?q=) instead of typing a number: the results hold its own open case with
+// those words, never the case itself nor another department's case it may not see; picking a
+// result selects it and the merge goes to that case.
+func TestInboxMergePicksOriginalBySearch(t *testing.T) {
+	e := newCaseEnv(t)
+	sup := e.login("supervisor")
+	orig := e.openAs(sup, "library", "东区自习室空调漏水，座位都湿了")
+	hidden := e.openAs(sup, "finance", "东区自习室空调费为什么要学生交")
+	dup := e.openAs(sup, "library", "东区自习室空调又漏水了")
+
+	ctx := browser(t, 1280, 900)
+	openInbox(t, ctx, e.ts.URL, "h-library", dup.Number)
+	clickCase(t, ctx, "pick the duplicate", dup.Number)
+	must(t, ctx, "merge form", `onedoorInbox.selected() === `+jsString(dup.Number)+` && !document.getElementById("f-duplicate").hidden`, 3*time.Second)
+	run(t, ctx, "search the original", chromedp.SendKeys(chromedp.CSS("#duplicate-q"), "空调漏水"))
+	must(t, ctx, "results", `!document.getElementById("duplicate-results").hidden && !!document.querySelector('#duplicate-results button[data-number=`+jsString(orig.Number)+`]')`, 3*time.Second)
+	got := evalString(t, ctx, `Array.prototype.map.call(document.querySelectorAll("#duplicate-results button"), function (b) { return b.dataset.number; }).join(",")`)
+	if strings.Contains(got, dup.Number) || strings.Contains(got, hidden.Number) {
+		t.Errorf("search results %q: want %s only, not the case itself (%s) nor finance's (%s)", got, orig.Number, dup.Number, hidden.Number)
+	}
+	run(t, ctx, "pick the result", chromedp.Click(chromedp.CSS(`#duplicate-results button[data-number="`+orig.Number+`"]`)))
+	if v := evalString(t, ctx, `document.getElementById("duplicate-of").value`); v != orig.Number {
+		t.Fatalf("picked %q, want %s", v, orig.Number)
+	}
+	evalString(t, ctx, `(function(){document.getElementById("f-duplicate").scrollIntoView({block:"center"});return ""})()`)
+	shot(t, ctx, "cases-merge-search")
+	run(t, ctx, "merge", chromedp.Click(chromedp.CSS("#f-duplicate button[type=submit]")))
+	must(t, ctx, "merged", `!onedoorInbox.busy() && onedoorInbox.state() === "duplicate"`, 3*time.Second)
+	if c := e.caseJSON(sup, dup.Number); c.State != hall.CaseDuplicate || c.DuplicateOf != orig.Number {
+		t.Fatalf("after merging: %s of %q", c.State, c.DuplicateOf)
+	}
+}

@@ -381,6 +381,27 @@ func (s *Server) handleListCases(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, wire.CaseList{Cases: list, Count: len(list)})
 }
 
+// handleEscalations serves GET /api/v1/cases/escalations: the office's escalation list
+// (overdue, warned, returned twice, reopened, rated 1–2), most urgent first, computed by the
+// case service (cases.Escalations).
+func (s *Server) handleEscalations(w http.ResponseWriter, r *http.Request) {
+	p, err := s.caseStaff(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	list, err := s.caseSvc.Escalations(r.Context(), p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := wire.EscalationList{Escalations: make([]wire.Escalation, len(list)), Count: len(list)}
+	for i, e := range list {
+		out.Escalations[i] = wire.Escalation{Case: listSummary(e.Case), Reasons: e.Reasons, Stars: e.Stars}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
 // listSummary is a case as a list with ?view=summary shows it (the inbox's list): the case
 // without the router's suggestion, the replies and the ratings, and of its timeline only the
 // requester's additions (case.details_added, which the list's one-line summary falls back on);

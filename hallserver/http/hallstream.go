@@ -13,15 +13,15 @@ import (
 
 // The hall stream, GET /api/v1/halls/{hall}/stream: what displays, kiosks, counter pages and
 // follow pages watch. Everyone gets the same public view of the hall's events, so a hall's hub
-// encodes each event once for all of them; the one exception is device.alert, which staff of the
-// hall (a session or token of counter staff, the office or an admin of the hall, sent with the
-// upgrade) get in full and everyone else bare (seq, type and time only, so that their sequence
-// has no gap). Served by serveStream (stream.go) through the hall's hub (hub.go).
+// encodes each event once for all of them; the exceptions are device.alert and visit.rated,
+// which staff of the hall (a session or token of counter staff, the office or an admin of the
+// hall, sent with the upgrade) get in full and everyone else bare (seq, type and time only, so
+// that their sequence has no gap): no rating, reason or staff name on the public stream. Served by serveStream (stream.go) through the hall's hub (hub.go).
 
 // The views of the hall stream.
 const (
 	hallStreamView view = 1 // public: every event
-	hallStaffView  view = 2 // staff of the hall: device.alert events with their alert
+	hallStaffView  view = 2 // staff of the hall: device.alert and visit.rated events in full
 )
 
 // snapshotMessage is the first message of a stream (and of a resync).
@@ -54,7 +54,7 @@ func (s *Server) hallStreamLog(hallCode string) streamLog[hall.Event] {
 // once; notices and device reports are rare and shown at once too.
 func lazyHallEvent(ev *hall.Event) bool {
 	switch ev.Type {
-	case hall.EventCalled, hall.EventRecalled, hall.EventNotice, hall.EventNoticeGone, hall.EventDevice, hall.EventDeviceAlert, hall.EventCampusChanged:
+	case hall.EventCalled, hall.EventRecalled, hall.EventNotice, hall.EventNoticeGone, hall.EventDevice, hall.EventDeviceAlert, hall.EventVisitRated, hall.EventCampusChanged:
 		return false
 	}
 	return true
@@ -66,7 +66,7 @@ func publicHallView(*hall.Event) view { return hallStreamView }
 // staffHallView gives device alerts in the staff view, every other event in the public one (the
 // same bytes as every display's).
 func staffHallView(ev *hall.Event) view {
-	if ev.Type == hall.EventDeviceAlert {
+	if ev.Type == hall.EventDeviceAlert || ev.Type == hall.EventVisitRated {
 		return hallStaffView
 	}
 	return hallStreamView
@@ -77,6 +77,7 @@ func hallEventIn(ev hall.Event, prev *hall.Event, v view) streamEvent {
 	out := publicEvent(ev, prev)
 	if v == hallStaffView {
 		out.Alert = ev.Alert
+		out.Rated = ev.Rated
 	}
 	return out
 }
@@ -115,6 +116,7 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 			view := publicSnapshot(snap)
 			if staff {
 				view.Alerts = snap.Alerts
+				view.LowRatings = snap.LowRatings
 			}
 			return snapshotMessage{Type: "snapshot", Seq: snap.Seq, Snapshot: s.withOpensAt(view)}, snap.Seq, nil
 		}})
@@ -134,6 +136,7 @@ type streamEvent struct {
 	Device  *hall.DeviceStatus `json:"device,omitempty"`
 	Notice  *hall.Notice       `json:"notice,omitempty"`
 	Alert   *hall.DeviceAlert  `json:"alert,omitempty"` // device.alert, staff view only
+	Rated   *hall.RatedVisit   `json:"rated,omitempty"` // visit.rated, staff view only
 }
 
 // streamTicket is the public face of a ticket in an event.
@@ -217,7 +220,8 @@ func publicSnapshot(snap *hall.Snapshot) *hall.Snapshot {
 		return nil
 	}
 	out := *snap
-	out.Alerts = nil // staff only
+	out.Alerts = nil     // staff only
+	out.LowRatings = nil // staff only
 	if snap.Devices != nil {
 		out.Devices = make([]hall.DeviceStatus, len(snap.Devices))
 		for i, d := range snap.Devices {

@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"onedoor/hallserver/bolt"
+	"onedoor/hallserver/enginehost"
 	"onedoor/hallserver/hall"
 	"onedoor/hallserver/kpi"
 	"onedoor/hallserver/wire"
@@ -138,7 +139,7 @@ func (e *env) start() {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	cfg := Config{Queue: e.q, Events: events, Auth: e.auth, Campus: e.campus, PublicURL: "http://" + e.ts.Listener.Addr().String(), VisitRatings: ratings,
+	cfg := Config{Queue: e.q, Events: events, Auth: e.auth, Campus: e.campus, PublicURL: "http://" + e.ts.Listener.Addr().String(), VisitRatings: enginehost.NewRatings(e.q, ratings),
 		Backup: func(ctx context.Context) (BackupFile, error) { return e.db.Snapshot(ctx) },
 		Storage: func() StorageStatus {
 			st := e.db.Storage()

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"sync"
 
+	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
 )
 
@@ -61,6 +62,14 @@ type labelCatalogue struct {
 	// Portal is what the public portal (/ask) and the hotline desk (/hotline) say as they work:
 	// the routing suggestion, sending, the answers (portalText).
 	Portal map[string]hall.Text `json:"portal,omitempty"`
+	// Rate is the words of a visit rating (好差评, visitRatingLabels): the government-service
+	// scale by stars ("star.5" 非常满意 … "star.1" 非常不满意), the preset reasons
+	// ("reason." and hall.VisitReasons), the counter-side page's lines and the staff pages'
+	// low-rating alert.
+	Rate map[string]hall.Text `json:"rate,omitempty"`
+	// Escalation names why a case is on the office's escalation list (cases.EscalationReasons;
+	// "{n}" stands for the returns, "{stars}" for the stars): the supervision page.
+	Escalation map[string]hall.Text `json:"escalation,omitempty"`
 }
 
 // deptPlaceholder is what Invited says where the department's name goes.
@@ -150,6 +159,7 @@ var adminLabels = sync.OnceValue(func() *labelCatalogue {
 		hall.RoleHotline:    {Zh: "热线坐席", En: "Hotline operator"},
 		hall.RoleKiosk:      {Zh: "自助取号机", En: "Kiosk"},
 		hall.RoleDisplay:    {Zh: "显示屏", En: "Display"},
+		hall.RoleRater:      {Zh: "窗口评价器", En: "Counter rating tablet"},
 	}
 	c.ListStatus = listStatusText // the roadmap's words
 	return &c
@@ -160,6 +170,13 @@ var adminLabels = sync.OnceValue(func() *labelCatalogue {
 var supervisionLabels = sync.OnceValue(func() *labelCatalogue {
 	c := *staffLabels()
 	c.ListStatus = listStatusText
+	c.Escalation = map[string]hall.Text{
+		cases.EscOverdue:  {Zh: "逾期", En: "Overdue"},
+		cases.EscWarned:   {Zh: "预警", En: "Warned"},
+		cases.EscReturned: {Zh: "退回分派 {n} 次", En: "Returned {n} times"},
+		cases.EscReopened: {Zh: "重新办理", En: "Reopened"},
+		cases.EscRatedLow: {Zh: "{stars} 星差评", En: "Rated {stars}"},
+	}
 	return &c
 })
 
@@ -265,8 +282,55 @@ var staffLabels = sync.OnceValue(func() *labelCatalogue {
 		},
 		Alert:  deviceAlertLabels(),
 		Device: map[hall.Role]hall.Text{hall.RoleKiosk: {Zh: "自助机", En: "Kiosk"}, hall.RoleDisplay: {Zh: "显示屏", En: "Display"}},
+		Rate:   visitRatingLabels(),
 	}
 })
+
+// rateLabels is the catalogue of the counter-side rating page /rate/{counter}: the rating's
+// words and the ticket states (built once; callers only read it).
+var rateLabels = sync.OnceValue(func() *labelCatalogue {
+	return &labelCatalogue{Ticket: publicLabels().Ticket, Rate: visitRatingLabels()}
+})
+
+// visitRatingLabels is the words of a visit rating: the government-service scale (好差评) by
+// stars, the preset reasons, the counter-side page's lines and the low-rating alert ("{n}"
+// stands for the ticket number, "{counter}" for the counter).
+func visitRatingLabels() map[string]hall.Text {
+	return map[string]hall.Text{
+		"star.5":            {Zh: "非常满意", En: "Very satisfied"},
+		"star.4":            {Zh: "满意", En: "Satisfied"},
+		"star.3":            {Zh: "基本满意", En: "Fairly satisfied"},
+		"star.2":            {Zh: "不满意", En: "Dissatisfied"},
+		"star.1":            {Zh: "非常不满意", En: "Very dissatisfied"},
+		"reason.quick":      {Zh: "办事快", En: "Quick"},
+		"reason.friendly":   {Zh: "态度好", En: "Friendly"},
+		"reason.clear":      {Zh: "讲解清楚", En: "Clearly explained"},
+		"reason.wait_long":  {Zh: "等候太久", En: "Waited too long"},
+		"reason.unclear":    {Zh: "讲解不清", En: "Not clearly explained"},
+		"reason.attitude":   {Zh: "态度不好", En: "Unfriendly"},
+		"reason.not_solved": {Zh: "问题未解决", En: "Not solved"},
+		"reason.materials":  {Zh: "材料要求多", En: "Too many documents asked"},
+		"title":             {Zh: "请为本次服务评价", En: "Please rate this visit"},
+		"counter":           {Zh: "{counter} 号窗口", En: "Counter {counter}"},
+		"waiting":           {Zh: "欢迎办理，请在办结后评价", En: "Welcome: rate us when your visit is done"},
+		"serving":           {Zh: "正在为 {n} 号办理", En: "Now serving {n}"},
+		"ask":               {Zh: "{n} 号，请为本次服务评价", En: "{n}: please rate this visit"},
+		"reason":            {Zh: "原因（可选）", En: "Reason (optional)"},
+		"comment":           {Zh: "其他意见（可选）", En: "Other remarks (optional)"},
+		"submit":            {Zh: "提交评价", En: "Submit"},
+		"skip":              {Zh: "不评价", En: "Skip"},
+		"thanks":            {Zh: "感谢您的评价！", En: "Thank you for your rating!"},
+		"rated":             {Zh: "本次服务已评价", En: "This visit is rated"},
+		"failed":            {Zh: "评价未能提交", En: "The rating was not sent"},
+		"signin":            {Zh: "请窗口人员登录，或输入评价器令牌", En: "Counter staff: sign in, or enter the tablet's token"},
+		"token":             {Zh: "评价器令牌", En: "Tablet token"},
+		"use":               {Zh: "使用此令牌", En: "Use this token"},
+		"denied":            {Zh: "此设备或账号不能为该窗口评价", En: "This device or account may not rate at this counter"},
+		"low":               {Zh: "差评", En: "Low rating"},
+		"lowLine":           {Zh: "{n} 号 · {counter} 号窗口", En: "{n} · counter {counter}"},
+		"stars":             {Zh: "{stars} 星", En: "{stars} stars"},
+	}
+}
 
 // deviceAlertLabels is what the counter console says of a device alert (the key is the alert's
 // kind, or "printer." and the printer's state).

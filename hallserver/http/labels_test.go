@@ -10,10 +10,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode"
 
+	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
 )
 
@@ -131,6 +133,27 @@ func TestLabelCatalogueIsComplete(t *testing.T) {
 	}
 	checkTable(t, "staff device alert", staff.Alert, alerts)
 	checkTable(t, "staff device role", staff.Device, []string{string(hall.RoleKiosk), string(hall.RoleDisplay)})
+	// The visit rating's words: the five steps of the government-service scale and every preset
+	// reason, on the counter-side page and the staff pages alike.
+	for _, c := range []*labelCatalogue{staff, rateLabels()} {
+		for n := 1; n <= 5; n++ {
+			if l := c.Rate["star."+strconv.Itoa(n)]; l.Zh == "" || l.En == "" {
+				t.Errorf("no label for %d stars", n)
+			}
+		}
+		for _, r := range hall.VisitReasons {
+			if l := c.Rate["reason."+r]; l.Zh == "" || l.En == "" {
+				t.Errorf("no label for the reason %q", r)
+			}
+		}
+	}
+	checkTable(t, "supervision escalation", supervisionLabels().Escalation, cases.EscalationReasons)
+	if l := rateLabels().Rate["star.5"]; l.Zh != "非常满意" {
+		t.Errorf("5 stars: %+v, want 非常满意", l)
+	}
+	if l := rateLabels().Rate["star.1"]; l.Zh != "非常不满意" {
+		t.Errorf("1 star: %+v, want 非常不满意", l)
+	}
 	if got := pub.invitedLabel(hall.Text{Zh: "保卫处", En: "Security"}); got != (hall.Text{Zh: "已请保卫处协办", En: "Co-handling requested from Security"}) {
 		t.Errorf("co-handling line %+v", got)
 	}
@@ -142,7 +165,7 @@ func TestLabelCatalogueIsComplete(t *testing.T) {
 func TestScriptsCarryNoLabelTable(t *testing.T) {
 	var labels []string
 	for _, c := range []*labelCatalogue{publicLabels(), staffLabels()} {
-		for _, m := range []map[string]hall.Text{texts(c.Ticket), texts(c.Counter), texts(c.Case), texts(c.Event), texts(c.Kind), c.Relation, c.Done, c.Inbox, c.Files} {
+		for _, m := range []map[string]hall.Text{texts(c.Ticket), texts(c.Counter), texts(c.Case), texts(c.Event), texts(c.Kind), c.Relation, c.Done, c.Inbox, c.Files, c.Rate} {
 			for _, l := range m {
 				if len([]rune(l.Zh)) > 2 {
 					labels = append(labels, l.Zh)

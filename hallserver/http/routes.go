@@ -23,6 +23,7 @@ const (
 	authAdmin     = "admin"                                          // administrators
 	authAudit     = "admin; supervisors read case entries"           // the audit trail
 	authReports   = "supervisor, admin; counter staff of the hall"   // the queue reports
+	authRater     = "the counter's rating tablet or its staff"       // the counter-side rating page's API
 	authMetrics   = "the scraper's token or an admin"                // GET /metrics (or anyone in demo mode)
 	authHotline   = "the hotline desk"                               // hotline operators and the office (cases.WorksHotline)
 )
@@ -72,6 +73,8 @@ func (s *Server) routeTable() []resource {
 		{name: "counters", routes: []route{
 			{"GET", "/api/v1/halls/{hall}/counters/{n}", authHall, s.handleCounterView},
 			{"POST", "/api/v1/halls/{hall}/counters/{n}/{action}", authHall, s.handleCounter},
+			{"GET", "/api/v1/halls/{hall}/counter-ratings/{n}", authRater, s.handleCounterVisit},
+			{"POST", "/api/v1/halls/{hall}/counter-ratings/{n}", authRater, s.handleCounterRating},
 		}},
 		{name: "cases", routes: []route{
 			{"POST", "/api/v1/route", authSigned, s.handleRoute},
@@ -85,6 +88,7 @@ func (s *Server) routeTable() []resource {
 			{"GET", "/api/v1/cases/daily", authOffice, s.handleDaily},
 			{"GET", "/api/v1/cases/daily/export", authOffice, s.handleDailyExport},
 			{"GET", "/api/v1/cases/series", authOffice, s.handleSeries},
+			{"GET", "/api/v1/cases/escalations", authOffice, s.handleEscalations},
 			{"GET", "/api/v1/cases/{id}", authCases, s.handleGetCase},
 			{"GET", "/api/v1/cases/{id}/related", authCases, s.handleRelated},
 			{"POST", "/api/v1/cases/{id}/{action}", authCases, s.handleCaseAction},
@@ -132,6 +136,7 @@ func (s *Server) routeTable() []resource {
 			{"GET", "/c/{token}", authToken, s.handleCasePage},
 			{"GET", "/counter", authPage, s.handleCounterPage},
 			{"GET", "/display/{hall}", authAnyone, s.handleDisplayPage},
+			{"GET", "/rate/{counter}", authPage, s.handleRatePage},
 			{"GET", "/cases", authPage, s.handleInboxPage},
 			{"GET", "/supervision", authPage, s.handleSupervisionPage},
 			{"GET", "/reports", authPage, s.handleReportsPage},

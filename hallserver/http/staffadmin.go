@@ -246,7 +246,7 @@ func (s *Server) checkStaff(role hall.Role, halls, depts []string, assign []hall
 }
 
 func toDeviceInfo(d *hall.DeviceRecord) wire.DeviceInfo {
-	return wire.DeviceInfo{ID: d.ID, Role: d.Role, Hall: d.Hall, Name: d.Name, Created: d.CreatedAt,
+	return wire.DeviceInfo{ID: d.ID, Role: d.Role, Hall: d.Hall, Counter: d.Counter, Name: d.Name, Created: d.CreatedAt,
 		Revoked: d.RevokedAt != nil, RevokedAt: d.RevokedAt}
 }
 
@@ -298,22 +298,28 @@ func (s *Server) handleEnrolDevice(w http.ResponseWriter, r *http.Request) {
 	var err error
 	switch {
 	case !req.Role.Device():
-		err = hall.Errorf(hall.EINVALID, "role", "role %q: want kiosk or display", req.Role)
+		err = hall.Errorf(hall.EINVALID, "role", "role %q: want kiosk, display or rater", req.Role)
+	case req.Role == hall.RoleRater && req.Counter <= 0:
+		err = hall.Errorf(hall.EINVALID, "counter", "a rating tablet (rater) needs its counter")
+	case req.Role != hall.RoleRater && req.Counter != 0:
+		err = hall.Errorf(hall.EINVALID, "counter", "only a rating tablet (rater) stands at a counter")
 	case req.Hall == "":
 		err = hall.Errorf(hall.EINVALID, "hall", "hall is required")
 	case utf8.RuneCountInString(req.Name) > maxNameLen:
 		err = hall.Errorf(hall.EINVALID, "name", "name is longer than %d characters", maxNameLen)
 	}
 	if err == nil {
-		if _, ok := s.cfg.Campus.Hall(req.Hall); !ok {
+		if h, ok := s.cfg.Campus.Hall(req.Hall); !ok {
 			err = hall.Errorf(hall.EINVALID, "hall", "no hall %q", req.Hall)
+		} else if _, ok := h.Counter(req.Counter); req.Counter != 0 && !ok {
+			err = hall.Errorf(hall.EINVALID, "counter", "no counter %d in hall %q", req.Counter, req.Hall)
 		}
 	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	d, token, err := s.cfg.Admin.EnrolDevice(r.Context(), p.Subject, hall.Device{Role: req.Role, Hall: req.Hall, Name: strings.TrimSpace(req.Name)})
+	d, token, err := s.cfg.Admin.EnrolDevice(r.Context(), p.Subject, hall.Device{Role: req.Role, Hall: req.Hall, Counter: req.Counter, Name: strings.TrimSpace(req.Name)})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

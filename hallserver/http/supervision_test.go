@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"math"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"onedoor/hallserver/hall"
 	"onedoor/hallserver/wire"
@@ -60,6 +62,7 @@ func TestSupervisionAuthzMatrix(t *testing.T) {
 		{"GET", "/api/v1/cases/daily", nil, [8]int{401, 403, 403, 403, 403, 200, 200, 200}},
 		{"GET", "/api/v1/cases/daily?date=2026-13-01", nil, [8]int{401, 403, 403, 403, 403, 400, 400, 400}},
 		{"GET", "/api/v1/cases/series?period=day&n=3", nil, [8]int{401, 403, 403, 403, 403, 200, 200, 200}},
+		{"GET", "/api/v1/cases/escalations", nil, [8]int{401, 403, 403, 403, 403, 200, 200, 200}},
 		{"GET", "/api/v1/cases/" + oc.ID + "/related", nil, [8]int{401, 403, 403, 403, 200, 200, 200, 200}},
 		{"GET", "/api/v1/topics?days=7", nil, [8]int{401, 403, 403, 403, 403, 200, 200, 200}},
 		{"POST", "/api/v1/topics/tnothing/answer", answer, [8]int{401, 403, 403, 403, 403, 404, 404, 404}},
@@ -305,5 +308,31 @@ func TestSupervisionResponsesMatchSpec(t *testing.T) {
 	e.do("GET", "/api/v1/cases/"+ocs[0].ID+"/related", sup, nil).decode(t, &rel)
 	if len(rel.Cases) != 2 || rel.Cases[0].Relation != "similar" {
 		t.Errorf("related to a hot-water request: %+v", rel.Cases)
+	}
+}
+
+// TestEscalationsHTTP: GET /api/v1/cases/escalations lists a case received ten days ago and
+// never answered as overdue, in the list's summary form, matching openapi.json; a case received
+// now is not on it.
+func TestEscalationsHTTP(t *testing.T) {
+	var mu sync.Mutex
+	at := time.Now().Add(-10 * 24 * time.Hour)
+	e := newCaseEnvAt(t, func() time.Time { mu.Lock(); defer mu.Unlock(); return at })
+	s := loadSpec(t)
+	old := e.openKiosk(map[string]any{"hall": "students", "category": "library-seats", "text": "图书馆占座没人管"}, "")
+	mu.Lock()
+	at = time.Now()
+	mu.Unlock()
+	e.openKiosk(map[string]any{"hall": "students", "category": "library-seats", "text": "今天图书馆很安静"}, "")
+	sup := e.login("supervisor")
+	r := e.do("GET", "/api/v1/cases/escalations", sup, nil)
+	s.checkSamples(t, []schemaSample{{"escalations", r.body, "EscalationList"}})
+	var got wire.EscalationList
+	r.decode(t, &got)
+	if got.Count != 1 || len(got.Escalations) != 1 || got.Escalations[0].Case.Number != old.Number || got.Escalations[0].Reasons[0] != "overdue" {
+		t.Fatalf("escalations: %s", r.body)
+	}
+	if len(got.Escalations[0].Case.Timeline) > 0 && got.Escalations[0].Case.Timeline[0].Type != hall.CaseEvDetails {
+		t.Errorf("the list's case carries its timeline: %+v", got.Escalations[0].Case.Timeline)
 	}
 }

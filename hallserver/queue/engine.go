@@ -153,6 +153,8 @@ type Meta struct {
 	Stats       map[string]ServiceStats `json:"stats"`
 	Devices     []hall.DeviceStatus     `json:"devices,omitempty"` // last report per device part
 	Notices     []hall.Notice           `json:"notices,omitempty"` // oldest first
+	// LowRatings are the day's visits rated 1–2 stars (rating.go), oldest first.
+	LowRatings []hall.RatedVisit `json:"lowRatings,omitempty"`
 	// Roster is the devices watched for silence (those that sent a heartbeat), Alerts their active
 	// alerts: kept so that a restart neither forgets a device that never comes back nor leaves a
 	// raised alert without its clear (health.go).
@@ -215,12 +217,14 @@ type Engine struct {
 	stats    map[string]ServiceStats
 	devices  []hall.DeviceStatus // copy-on-write like the other meta slices
 	notices  []hall.Notice
-	roster   []hall.DeviceRef   // copy-on-write (health.go)
-	alerts   []hall.DeviceAlert // copy-on-write (health.go)
-	clock    time.Time          // last command's clock (UTC, no monotonic reading)
-	cday     string             // local day of clock ("" when clock is zero)
-	order    int64              // last Order handed out
-	resetSeq uint64             // seq of the last day reset
+	// lowRatings are the day's 1–2 star visit ratings (rating.go), copy-on-write.
+	lowRatings []hall.RatedVisit
+	roster     []hall.DeviceRef   // copy-on-write (health.go)
+	alerts     []hall.DeviceAlert // copy-on-write (health.go)
+	clock      time.Time          // last command's clock (UTC, no monotonic reading)
+	cday       string             // local day of clock ("" when clock is zero)
+	order      int64              // last Order handed out
+	resetSeq   uint64             // seq of the last day reset
 	// retired are services kept only for their open tickets; goneCounters counters removed
 	// from the configuration that finish their ticket (reconfigure.go).
 	retired      map[string]bool
@@ -288,25 +292,26 @@ func Restore(h hall.Hall, loc *time.Location, meta Meta, open []hall.Ticket, opt
 		loc = l
 	}
 	e := &Engine{
-		h:        h,
-		loc:      loc,
-		svcs:     map[string]int{},
-		seq:      meta.Seq,
-		day:      meta.Day,
-		clock:    meta.Clock,
-		order:    meta.LastOrder,
-		resetSeq: meta.ResetSeq,
-		devices:  slices.Clone(meta.Devices),
-		notices:  slices.Clone(meta.Notices),
-		roster:   slices.Clone(meta.Roster),
-		alerts:   slices.Clone(meta.Alerts),
-		health:   map[string]*deviceHealth{},
-		numbers:  map[string]int{},
-		stats:    map[string]ServiceStats{},
-		tickets:  map[string]*hall.Ticket{},
-		byNumber: map[string]string{},
-		byToken:  map[string]string{},
-		queues:   map[string][]*hall.Ticket{},
+		h:          h,
+		loc:        loc,
+		svcs:       map[string]int{},
+		seq:        meta.Seq,
+		day:        meta.Day,
+		clock:      meta.Clock,
+		order:      meta.LastOrder,
+		resetSeq:   meta.ResetSeq,
+		devices:    slices.Clone(meta.Devices),
+		notices:    slices.Clone(meta.Notices),
+		lowRatings: slices.Clone(meta.LowRatings),
+		roster:     slices.Clone(meta.Roster),
+		alerts:     slices.Clone(meta.Alerts),
+		health:     map[string]*deviceHealth{},
+		numbers:    map[string]int{},
+		stats:      map[string]ServiceStats{},
+		tickets:    map[string]*hall.Ticket{},
+		byNumber:   map[string]string{},
+		byToken:    map[string]string{},
+		queues:     map[string][]*hall.Ticket{},
 	}
 	e.retired, e.goneCounters = map[string]bool{}, map[int]bool{}
 	for _, s := range meta.Retired {
@@ -471,6 +476,7 @@ func (e *Engine) Meta() Meta {
 		Stats:       make(map[string]ServiceStats, len(e.stats)),
 		Devices:     e.devices,
 		Notices:     e.notices,
+		LowRatings:  e.lowRatings,
 		Roster:      e.roster,
 		Alerts:      e.alerts,
 		Clock:       e.clock,
@@ -734,6 +740,7 @@ func (e *Engine) rollover(now time.Time, day string) (saved *Engine, final map[s
 		e.numbers = map[string]int{}
 	}
 	e.recent = nil
+	e.lowRatings = nil
 	e.event(now, hall.EventDayReset, SystemActor, nil, nil)
 	e.resetSeq = e.seq
 	return saved, final
@@ -1029,6 +1036,7 @@ func (e *Engine) Snapshot(now time.Time) hall.Snapshot {
 		Devices:     append([]hall.DeviceStatus{}, e.devices...),
 		Notices:     append([]hall.Notice{}, e.notices...),
 		Alerts:      slices.Clone(e.alerts),
+		LowRatings:  slices.Clone(e.lowRatings),
 	}
 	if s.RecentCalls == nil {
 		s.RecentCalls = []hall.Call{}

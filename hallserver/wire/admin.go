@@ -53,6 +53,9 @@ type DeviceRequest struct {
 	Role hall.Role `json:"role"`
 	Hall string    `json:"hall"`
 	Name string    `json:"name,omitempty"`
+	// Counter is the counter of a rating tablet (role "rater"; required for it, refused for
+	// the others).
+	Counter int `json:"counter,omitempty"`
 }
 
 // DeviceInfo is an enrolled device as the admin list shows it: one object per device, to which
@@ -61,6 +64,7 @@ type DeviceInfo struct {
 	ID        string     `json:"id"`
 	Role      hall.Role  `json:"role"`
 	Hall      string     `json:"hall"`
+	Counter   int        `json:"counter,omitempty"` // a rating tablet's counter
 	Name      string     `json:"name"`
 	Created   time.Time  `json:"created"`
 	Revoked   bool       `json:"revoked"`

@@ -155,3 +155,19 @@ type Related struct {
 	Relation   string  `json:"relation"`
 	Similarity float64 `json:"similarity,omitempty"`
 }
+
+// EscalationList answers GET /api/v1/cases/escalations: the office's escalation list, most
+// urgent first (each case in the list's summary form, with why it is there).
+type EscalationList struct {
+	Escalations []Escalation `json:"escalations"`
+	Count       int          `json:"count"`
+}
+
+// Escalation is one case on the escalation list: the case (summary form), why it is there,
+// most urgent first (overdue, warned, returned, reopened, rated_low), and the stars of its
+// latest rating when that is 1–2.
+type Escalation struct {
+	Case    hall.Case `json:"case"`
+	Reasons []string  `json:"reasons"`
+	Stars   int       `json:"stars,omitempty"`
+}

@@ -145,3 +145,31 @@ type WalkIn struct {
 	Title    string         `json:"title,omitempty"`
 	Text     string         `json:"text"`
 }
+
+// CounterRatingRequest is the body of POST /api/v1/halls/{hall}/counter-ratings/{n}: the
+// counter-side page rates a visit the counter finished (ticket: its number).
+type CounterRatingRequest struct {
+	Ticket  string `json:"ticket"`
+	Stars   int    `json:"stars"`
+	Reason  string `json:"reason,omitempty"`
+	Comment string `json:"comment,omitempty"`
+}
+
+// CounterVisit is the visit the counter-side rating page shows (GET
+// /api/v1/halls/{hall}/counter-ratings/{n}): the ticket the counter serves, or the one it just
+// finished and whether it is rated. No rating text: the next person at the counter sees it.
+type CounterVisit struct {
+	Number     string           `json:"number"`
+	Service    string           `json:"service"`
+	State      hall.TicketState `json:"state"`
+	FinishedAt *time.Time       `json:"finishedAt,omitempty"`
+	Rated      bool             `json:"rated"`
+}
+
+// CounterRating answers GET /api/v1/halls/{hall}/counter-ratings/{n}: the counter and its
+// visit (null when it served nobody recently).
+type CounterRating struct {
+	Hall    string        `json:"hall"`
+	Counter int           `json:"counter"`
+	Visit   *CounterVisit `json:"visit"`
+}

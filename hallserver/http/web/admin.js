@@ -375,10 +375,52 @@
     });
   }
 
+  // ---- low visit ratings (1–2 stars) of every hall: the staff view of each hall's stream ----
+
+  var lowStreams = {}, low = {}; // by hall code: the stream, today's low ratings (oldest first)
+
+  function followLowRatings() {
+    hallCodes().forEach(function (code) {
+      if (lowStreams[code]) { return; }
+      low[code] = [];
+      lowStreams[code] = O.stream(code, function (msg) {
+        if (msg.type === "snapshot") {
+          low[code] = (msg.snapshot && msg.snapshot.lowRatings) || [];
+        } else if (msg.type === "visit.rated" && msg.rated && msg.rated.low) {
+          low[code] = low[code].concat([msg.rated]).slice(-20);
+        } else if (msg.type !== "hall.day_reset") {
+          return;
+        } else {
+          low[code] = [];
+        }
+        renderLow();
+      });
+    });
+  }
+
+  function renderLow() {
+    var all = [];
+    Object.keys(low).forEach(function (code) { low[code].forEach(function (rv) { all.push({ hall: code, rv: rv }); }); });
+    all.sort(function (a, b) { return a.rv.at < b.rv.at ? 1 : a.rv.at > b.rv.at ? -1 : 0; });
+    var list = $("low-list");
+    O.clear(list);
+    all.forEach(function (x) {
+      var t = O.ratedText(x.rv), li = el("li", "low");
+      li.setAttribute("data-ticket", x.rv.number);
+      li.setAttribute("data-hall", x.hall);
+      li.appendChild(el("b", "", t.at + " " + x.hall + " · " + t.zh + " "));
+      li.appendChild(el("span", "en", t.en));
+      if (t.comment) { li.appendChild(el("q", "", t.comment)); }
+      list.appendChild(li);
+    });
+    O.show("low-ratings", all.length > 0);
+  }
+
   function loadCampus() {
     return O.api("GET", "/api/v1/admin/campus").then(function (r) {
       campus = r.body.campus;
       version = r.body.version;
+      followLowRatings();
       listErrors($("campus-errors"), []);
       listErrors($("calendar-errors"), []);
       renderCampus();
@@ -585,7 +627,7 @@
       tr.setAttribute("data-device", d.id);
       tr.appendChild(d.name ? el("td", "", d.name) : el("td", "muted", d.id));
       tr.appendChild(el("td", "", O.labelText("role", d.role)));
-      tr.appendChild(el("td", "", d.hall));
+      tr.appendChild(el("td", "", d.hall + (d.counter ? " · " + d.counter + " 号窗口 Counter " + d.counter : "")));
       tr.appendChild(el("td", "", d.revoked ? "已吊销 Revoked " + O.time(d.revokedAt) : h.lastSeen ? O.time(h.lastSeen).slice(0, 5) + " " + O.time(h.lastSeen, "hh:mm:ss") : "尚无心跳 No heartbeat yet"));
       tr.appendChild(el("td", "", h.version || ""));
       var printer = h.printer || "";
@@ -614,7 +656,9 @@
   function submitDevice(ev) {
     ev.preventDefault();
     var f = $("device-form");
-    O.api("POST", "/api/v1/admin/devices", { role: f.role.value, hall: f.hall.value, name: f.name.value.trim() }).then(function (r) {
+    var body = { role: f.role.value, hall: f.hall.value, name: f.name.value.trim() };
+    if (f.counter.value) { body.counter = parseInt(f.counter.value, 10) || 0; }
+    O.api("POST", "/api/v1/admin/devices", body).then(function (r) {
       formOK(f);
       f.name.value = "";
       O.setText("device-token-value", r.body.token);

@@ -314,8 +314,27 @@
     return { name: name, zh: t.zh.replace("{n}", n), en: (t.en || "").replace("{n}", n), role: role.en };
   }
 
+  /**
+   * What a staff page says of a visit rating (a visit.rated event's rated, a snapshot's
+   * lowRatings): the ticket and counter, the staff member, the stars with their step of the
+   * government-service scale and the reason, Chinese first, English second (the "rate" labels).
+   * The comment is the rater's own words, shown as text.
+   */
+  function ratedText(rv) {
+    function fill(s) {
+      return String(s || "").replace("{n}", rv.number || "").replace("{counter}", String(rv.counter || "")).replace("{stars}", String(rv.stars || ""));
+    }
+    var line = label("rate", "lowLine"), stars = label("rate", "stars"), step = label("rate", "star." + rv.stars);
+    var zh = [fill(line.zh)], en = [fill(line.en)];
+    if (rv.staff) { zh.push(rv.staff); en.push(rv.staff); }
+    zh.push(fill(stars.zh) + " " + step.zh);
+    en.push(fill(stars.en) + " " + step.en);
+    if (rv.reason) { var r = label("rate", "reason." + rv.reason); zh.push(r.zh); en.push(r.en); }
+    return { zh: zh.join(" · "), en: en.join(" · "), comment: rv.comment || "", at: time(rv.at, "hh:mm") };
+  }
+
   window.OneDoor = { $: $, setText: setText, show: show, el: el, bi: bi, clear: clear, cookie: cookie,
     api: api, stream: stream, minutes: minutes, clock: clock, labels: labels, label: label, labelText: labelText,
     time: time, hhmm: hhmm, opensText: opensText, dateLine: dateLine, login: login, loginError: loginError, logout: logout,
-    thumbs: thumbs, alertText: alertText };
+    thumbs: thumbs, alertText: alertText, ratedText: ratedText };
 }());

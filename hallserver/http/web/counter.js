@@ -9,7 +9,8 @@
   var st = {
     me: null, halls: [], hall: null, counter: 0, cfg: null, view: null, waiting: [], aside: [],
     busy: false, stream: null, poll: null, refreshT: null, catalogue: null, noShow: null, snap: null,
-    alerts: {} // the hall's active device alerts by device and kind (staff stream only)
+    alerts: {}, // the hall's active device alerts by device and kind (staff stream only)
+    low: [] // today's 1–2 star visit ratings of the hall, oldest first (staff stream only)
   };
 
   function svc(code) {
@@ -120,7 +121,9 @@
     st.waiting = [];
     st.aside = [];
     st.alerts = {};
+    st.low = [];
     renderAlerts();
+    renderLow();
     try { localStorage.setItem("onedoor.counter", JSON.stringify({ hall: h.code, counter: n })); } catch (e) { /* private mode */ }
     setText("where", h.name.zh + " · " + n + " 号窗口  " + h.name.en + " · Counter " + n);
     document.title = n + " 号窗口 · " + h.name.zh;
@@ -159,10 +162,15 @@
       st.alerts = {};
       ((msg.snapshot && msg.snapshot.alerts) || []).forEach(function (a) { st.alerts[a.device + "/" + a.kind] = a; });
       renderAlerts();
+      st.low = (msg.snapshot && msg.snapshot.lowRatings) || [];
+      renderLow();
     } else if (msg.type === "device.alert" && msg.alert) {
       var a = msg.alert, key = a.device + "/" + a.kind;
       if (a.state === "cleared") { delete st.alerts[key]; } else { st.alerts[key] = a; }
       renderAlerts();
+    } else if (msg.type === "visit.rated" && msg.rated && msg.rated.low) {
+      st.low = st.low.concat([msg.rated]).slice(-20);
+      renderLow();
     }
     if (msg.type === "campus.changed") { reloadHall(); return; }
     if (msg.type === "snapshot" || /^(ticket|counter|hall)\./.test(msg.type || "")) { later(); }
@@ -186,6 +194,23 @@
       list.appendChild(li);
     });
     show("alerts", keys.length > 0);
+  }
+
+  // ---- low visit ratings (1–2 stars): the hall lead's alert ----
+
+  function renderLow() {
+    var list = $("low-list");
+    O.clear(list);
+    st.low.slice().reverse().forEach(function (rv) {
+      var t = O.ratedText(rv), li = el("li", "alert low");
+      li.setAttribute("data-ticket", rv.number);
+      li.setAttribute("data-stars", String(rv.stars));
+      li.appendChild(el("b", "", t.at + " " + t.zh + " "));
+      li.appendChild(el("span", "en", t.en));
+      if (t.comment) { li.appendChild(el("q", "", t.comment)); }
+      list.appendChild(li);
+    });
+    show("low-ratings", st.low.length > 0);
   }
 
   // reloadHall takes the hall's new services and counters after a live campus change: the

@@ -328,6 +328,10 @@
       ["reply-text", "ask-text", "return-text", "note-text", "invite-task", "reply-files", "respond-text", "extend-text", "notaccept-text", "duplicate-text", "part-text"].forEach(function (id) { $(id).value = ""; });
       $("reply-template").value = "";
       $("duplicate-of").value = "";
+      $("duplicate-q").value = "";
+      dupPicked = null;
+      O.clear($("duplicate-results"));
+      O.show("duplicate-results", false);
     }
   }
   /** The co-handling part: an assisting department finishes its own; the office names whose. */
@@ -370,15 +374,63 @@
     var add = function (x) {
       if (!x.number || x.number === c.number || seen[x.number] || !handling(x)) { return; }
       seen[x.number] = true;
-      var o = document.createElement("option");
-      o.value = x.number;
-      o.textContent = x.number + " · " + deptName(x.department) + " · " + (x.title || summary(x)).slice(0, 40);
-      sel.appendChild(o);
+      addChoice(x);
     };
     relatedCases.forEach(add);
     cases.forEach(add);
+    if (dupPicked) { add(dupPicked); }
     sel.value = keep;
   }
+  /** A possible original as an option of the merge form's list. */
+  function choiceText(x) { return x.number + " · " + deptName(x.department) + " · " + (x.title || summary(x)).slice(0, 40); }
+  function addChoice(x) {
+    var sel = $("duplicate-of");
+    for (var i = 0; i < sel.options.length; i++) { if (sel.options[i].value === x.number) { return; } }
+    var o = document.createElement("option");
+    o.value = x.number;
+    o.textContent = choiceText(x);
+    sel.appendChild(o);
+  }
+  /**
+   * The merge form's search: the original among every case this account may see (GET
+   * /api/v1/cases?q=, the server's search: number, the requester's phone or name where the
+   * account may search by them, words), open ones only and never the case itself; picking a
+   * result selects it in the list.
+   */
+  var dupTimer = null, dupSeq = 0, dupPicked = null; // dupPicked: the result picked, kept in the list
+  function searchOriginal() {
+    clearTimeout(dupTimer);
+    var q = $("duplicate-q").value.trim(), list = $("duplicate-results"), seq = ++dupSeq;
+    if (q.length < 2 || !current) { O.clear(list); O.show(list, false); return; }
+    O.api("GET", "/api/v1/cases?q=" + encodeURIComponent(q) + "&limit=20&view=summary").then(function (r) {
+      if (seq !== dupSeq || !current) { return; }
+      var found = (r.body.cases || []).filter(function (x) { return x.number !== current.number && handling(x); });
+      O.clear(list);
+      found.forEach(function (x) {
+        var li = O.el("li"), b = O.el("button", "", choiceText(x));
+        b.type = "button";
+        b.setAttribute("data-number", x.number);
+        b.setAttribute("aria-pressed", String($("duplicate-of").value === x.number));
+        b.addEventListener("click", function () {
+          dupPicked = x;
+          addChoice(x);
+          $("duplicate-of").value = x.number;
+          list.querySelectorAll("button").forEach(function (y) { y.setAttribute("aria-pressed", String(y === b)); });
+        });
+        li.appendChild(b);
+        list.appendChild(li);
+      });
+      if (!found.length) { list.appendChild(O.el("li", "muted", "无匹配的办理中诉求 No open case matches")); }
+      O.show(list, true);
+    }, function (e) {
+      if (seq !== dupSeq) { return; }
+      O.clear(list);
+      list.appendChild(O.el("li", "error", "搜索失败 Search failed: " + e.message));
+      O.show(list, true);
+    });
+  }
+  $("duplicate-q").addEventListener("input", function () { clearTimeout(dupTimer); dupTimer = setTimeout(searchOriginal, 250); });
+  $("duplicate-q").addEventListener("keydown", function (ev) { if (ev.key === "Enter") { ev.preventDefault(); searchOriginal(); } });
   /** The request box: the original (or a note that there is no text) and each addition, marked. */
   function renderRequest(c) {
     var r = request(c), p = $("c-text"), ol = $("c-details");

@@ -35,24 +35,14 @@
   // ---- the office desk: triage first, then the escalations; actions on the case picked ----
   var desk = document.getElementById("desk"), $ = O.$;
   var depts = {}, current = null, busy = false, deskReady = false, escalated = [], triage = [];
-  var OPEN = "triage,dispatched,in_progress,waiting_requester,reopened";
   function deptName(code) { return depts[code] ? depts[code].zh : code || ""; }
-  function lastRating(c) { var r = c.ratings || []; return r.length ? r[r.length - 1] : null; }
-  function isOpen(c) { return OPEN.split(",").indexOf(c.state) >= 0; }
-  /**
-   * Why a case is on the escalation list (none: it is not), most urgent first: overdue, warned,
-   * returned twice, reopened, rated 1–2.
-   */
-  function reasons(c, now) {
-    var out = [], t = c.timers || {};
-    if (isOpen(c) && c.state !== "waiting_requester" && (new Date(c.due) < now || (!c.respondedAt && new Date(c.replyDue) < now))) { out.push({ rank: 0, zh: "逾期", en: "Overdue" }); }
-    if (isOpen(c) && (t.replyWarned || t.resolveWarned || t.replyEscalated || t.resolveEscalated)) { out.push({ rank: 1, zh: "预警", en: "Warned" }); }
-    var ret = O.label("caseEvent", "case.returned"), reo = O.label("caseState", "reopened");
-    if ((c.returns || 0) >= 2) { out.push({ rank: 2, zh: ret.zh + " " + c.returns + " 次", en: ret.en || "" }); }
-    if ((c.reopens || 0) > 0 && isOpen(c)) { out.push({ rank: 3, zh: reo.zh, en: reo.en || "" }); }
-    var r = lastRating(c);
-    if (r && r.stars <= 2) { out.push({ rank: 4, zh: r.stars + " 星差评", en: "Rated " + r.stars }); }
-    return out;
+  /** What the page says of why a case is on the escalation list (the server's reasons). */
+  function reasonTags(x) {
+    return x.reasons.map(function (r) {
+      var l = O.label("escalation", r);
+      function f(s) { return String(s || "").replace("{n}", String(x.case.returns || 0)).replace("{stars}", String(x.stars || "")); }
+      return { zh: f(l.zh), en: f(l.en) };
+    });
   }
   function briefItem(c, tags) {
     var li = O.el("li");
@@ -68,17 +58,14 @@
     return li;
   }
   function loadDesk() {
-    var now = new Date();
+    // The escalation list is the server's (GET /api/v1/cases/escalations: the case service
+    // applies the rules over every case, most urgent first); the triage queue comes first.
     return Promise.all([
-      O.api("GET", "/api/v1/cases?state=" + OPEN + "&limit=500"),
-      O.api("GET", "/api/v1/cases?state=replied,rated&limit=500")
+      O.api("GET", "/api/v1/cases?state=triage&limit=500&view=summary"),
+      O.api("GET", "/api/v1/cases/escalations")
     ]).then(function (rs) {
-      var all = (rs[0].body.cases || []).concat(rs[1].body.cases || []);
-      triage = all.filter(function (c) { return c.state === "triage"; });
-      escalated = all.map(function (c) { return { c: c, why: reasons(c, now) }; }).filter(function (x) { return x.why.length; });
-      escalated.sort(function (a, b) {
-        return a.why[0].rank - b.why[0].rank || b.why.length - a.why.length || new Date(a.c.due) - new Date(b.c.due);
-      });
+      triage = rs[0].body.cases || [];
+      escalated = (rs[1].body.escalations || []).map(function (x) { return { c: x.case, why: reasonTags(x) }; });
       var tu = $("triage"), eu = $("escalations");
       O.clear(tu);
       O.clear(eu);
