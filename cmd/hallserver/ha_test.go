@@ -25,6 +25,13 @@ import (
 // (comma-separated, as -etcd takes them) and a client.
 func haCluster(t *testing.T) (string, *clientv3.Client) {
 	t.Helper()
+	e, cli, _ := haClusterOf(t)
+	return e, cli
+}
+
+// haClusterOf is haCluster with the cluster, to stop and restart members.
+func haClusterOf(t *testing.T) (string, *clientv3.Client, *etcdtest.Cluster) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), etcdtest.WaitTimeout)
 	defer cancel()
 	c, err := etcdtest.Start(ctx, t.TempDir(), etcdtest.Options{})
@@ -37,7 +44,7 @@ func haCluster(t *testing.T) (string, *clientv3.Client) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cli.Close() })
-	return strings.Join(c.Endpoints(), ","), cli
+	return strings.Join(c.Endpoints(), ","), cli, c
 }
 
 // waitOwner waits until the server at addr owns the halls.
@@ -342,5 +349,68 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not reached in 90 s")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestHAEtcdMembersDown (issue 17 test 2): with one of three etcd members stopped mid-load the
+// halls go on; with two stopped, writes are refused with 503 and nothing changes; when a member
+// returns, writes resume on the same numbering, and nothing acknowledged is lost.
+func TestHAEtcdMembersDown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs an etcd cluster and two hall servers")
+	}
+	endpoints, cli, c := haClusterOf(t)
+	p1 := startProc(t, filepath.Join(t.TempDir(), "a.db"), "-etcd", endpoints)
+	waitOwner(t, cli, p1)
+	p2 := startProc(t, filepath.Join(t.TempDir(), "b.db"), "-etcd", endpoints)
+	book := newBook()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	refused := 0
+	for k := range 8 {
+		p := []*proc{p1, p2}[k%2]
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				if !book.issue(p) {
+					mu.Lock()
+					refused++
+					mu.Unlock()
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
+		})
+	}
+	waitFor(t, func() bool { return book.count() >= 30 })
+	c.Stop(0)
+	n := book.count()
+	waitFor(t, func() bool { return book.count() >= n+60 })
+	cancel()
+	wg.Wait()
+	t.Logf("one member down: %d tickets acknowledged in all, %d requests refused around the stop", book.count(), refused)
+
+	c.Stop(1)
+	// Without a quorum: every write is refused (503), nothing changes.
+	waitFor(t, func() bool {
+		code, _, _, err := haDo(p2, "POST", "/api/v1/halls/students/tickets", "demo-kiosk-students", map[string]string{"service": "A"})
+		return err == nil && code == 503
+	})
+	for range 3 {
+		code, b, _, err := haDo(p2, "POST", "/api/v1/halls/students/tickets", "demo-kiosk-students", map[string]string{"service": "A"})
+		if err != nil || code != 503 {
+			t.Fatalf("issue without an etcd quorum: %d %v %.120s; want 503", code, err, b)
+		}
+	}
+	rctx, rcancel := context.WithTimeout(context.Background(), etcdtest.WaitTimeout)
+	defer rcancel()
+	go c.Restart(rctx, 1) // returns once the member has joined (a quorum again)
+	waitFor(t, func() bool { return book.issue(p2) })
+	if len(book.dups) > 0 {
+		t.Errorf("numbers issued twice: %v", book.dups)
+	}
+	for num, tok := range book.byNumber {
+		if code, b, err := p2.do("GET", "/api/v1/follow/"+tok, "", nil); err != nil || code != 200 || !bytes.Contains(b, []byte(num)) {
+			t.Fatalf("acknowledged ticket %s lost: %d %v", num, code, err)
+		}
 	}
 }
