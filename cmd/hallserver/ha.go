@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,7 +19,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"onedoor/hallserver/bolt"
@@ -33,7 +31,7 @@ import (
 )
 
 // etcdPrefix is where the hall servers keep their state in etcd (layout: hallserver/etcd doc.go).
-const etcdPrefix = "/onedoor/"
+const etcdPrefix = etcd.DefaultPrefix
 
 // runHA runs the server on an etcd cluster (-etcd, docs/HA.md). Every server campaigns for the
 // ownership of the halls (one etcd lease election, -lease-ttl). The owner runs the queue
@@ -44,13 +42,9 @@ const etcdPrefix = "/onedoor/"
 // topics, the long list, visit ratings, the audit trail) is in a local bbolt file per server
 // (-data when given, else a new file in a temporary directory): it does not fail over.
 func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger) error {
-	var tlsCfg *tls.Config
-	if cfg.etcdCA != "" || cfg.etcdCert != "" || cfg.etcdKey != "" {
-		info := transport.TLSInfo{TrustedCAFile: cfg.etcdCA, CertFile: cfg.etcdCert, KeyFile: cfg.etcdKey}
-		var err error
-		if tlsCfg, err = info.ClientConfig(); err != nil {
-			return fmt.Errorf("-etcd-ca/-etcd-cert/-etcd-key: %w", err)
-		}
+	tlsCfg, err := etcd.TLSConfig(cfg.etcdCA, cfg.etcdCert, cfg.etcdKey)
+	if err != nil {
+		return fmt.Errorf("-etcd-ca/-etcd-cert/-etcd-key: %w", err)
 	}
 	var endpoints []string
 	for _, e := range strings.Split(cfg.etcd, ",") {

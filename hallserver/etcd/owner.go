@@ -8,9 +8,27 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
 )
+
+// DefaultPrefix is where hallserver -etcd and hallctl migrate keep the state (layout: doc.go).
+const DefaultPrefix = "/onedoor/"
+
+// TLSConfig builds the client TLS of -etcd-ca, -etcd-cert, -etcd-key (nil when all are empty:
+// plain HTTP).
+func TLSConfig(ca, cert, key string) (*tls.Config, error) {
+	if ca == "" && cert == "" && key == "" {
+		return nil, nil
+	}
+	info := transport.TLSInfo{TrustedCAFile: ca, CertFile: cert, KeyFile: key}
+	c, err := info.ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("etcd: TLS: %w", err)
+	}
+	return c, nil
+}
 
 // Dial connects to the cluster (endpoints are client URLs; tlsCfg nil for plain HTTP).
 func Dial(endpoints []string, tlsCfg *tls.Config) (*clientv3.Client, error) {
