@@ -15,6 +15,8 @@
 //	hallctl restore -data F backup.db                  server stopped
 //	hallctl history -data F [-tickets N -cases N -days N]   a year of history in a new file (measurements)
 //	hallctl latency -server URL [-username U] [-n 100] PATH…  p50/p99 of GETs (password on stdin)
+//	hallctl dev-etcd -dir D -peers 3 -client-ports P1,P2,P3   a local etcd cluster (docs/HA.md)
+//	hallctl migrate -from data/onedoor.db -to-etcd URLs       the halls' queues to etcd (and -from-etcd URLs -to F back)
 package main
 
 import (
@@ -59,7 +61,9 @@ const usage = `usage:
   hallctl backup (-server URL [-token -] | -data FILE) -o OUT   (admin token from ONEDOOR_TOKEN, or on stdin with -token -)
   hallctl restore -data FILE BACKUP
   hallctl history -data FILE [-campus FILE] [-tickets 300000] [-cases 30000] [-days 365] [-seed 1]   (a new file; for measurements)
-  hallctl latency [-server URL] [-username NAME] [-n 100] PATH...   (password on stdin; p50/p99 of GET PATH)`
+  hallctl latency [-server URL] [-username NAME] [-n 100] PATH...   (password on stdin; p50/p99 of GET PATH)
+  hallctl dev-etcd -dir DIR [-peers 3] [-client-ports P1,P2,P3]   (a development etcd cluster in this process on loopback; prints ready, runs until killed)
+  hallctl migrate (-from FILE -to-etcd URLS | -from-etcd URLS -to NEWFILE)   (the halls' queues to etcd or back, servers stopped; verified record by record)`
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) < 1 {
@@ -82,6 +86,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return historyCmd(ctx, args[1:], stdout, stderr)
 	case "latency":
 		return latencyCmd(ctx, args[1:], stdin, stdout, stderr)
+	case "dev-etcd":
+		return devEtcdCmd(ctx, args[1:], stdout, stderr)
+	case "migrate":
+		return migrateCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

@@ -6,6 +6,7 @@
 //	hallserver -campus campus.yaml -campus-apply   # apply an edited campus file at start
 //	hallserver -demo -catalogue cat.yaml  # another dispatch catalogue for the case system
 //	hallserver -demo -webhook https://platform.example.edu/onedoor   # case events to a webhook
+//	hallserver -demo -etcd http://127.0.0.1:2379,… -addr :8081   # several servers on one etcd (docs/HA.md)
 //
 // The campus lives in the data file with a version (bolt/doc.go, bucket campus): the first start
 // seeds it from -campus (or, with -demo, the embedded demo campus); later starts run the stored
@@ -134,6 +135,13 @@ type config struct {
 	// ask is the public portal's defences (-ask-*): rate limits, text bounds, duplicates,
 	// whether an identity is required.
 	ask hallhttp.AskConfig
+
+	// High availability on etcd (ha.go, docs/HA.md): the cluster's client URLs, TLS files, the
+	// owner's lease TTL in seconds and the URL the other servers forward to.
+	etcd, etcdCA, etcdCert, etcdKey string
+	leaseTTL                        int
+	advertise                       string
+	dataSet                         bool // -data or ONEDOOR_DATA given (with -etcd: the local file)
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -205,6 +213,20 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.BoolVar(&c.ask.RequireIdentity, "ask-require-identity", env("ONEDOOR_ASK_REQUIRE_IDENTITY", "") == "1", "public portal: refuse requests without a signed-in identity (campus sign-on, WeChat Work) with 401")
 	fs.BoolVar(&c.initData, "init", false, "start a new database in an existing empty (0-byte) data file; without it an empty file is refused (no environment variable on purpose)")
 	fs.BoolVar(&c.checkData, "check", env("ONEDOOR_CHECK", "") == "1", "read the whole data file and run bbolt's consistency check before serving (exit 1 if damaged)")
+	fs.StringVar(&c.etcd, "etcd", env("ONEDOOR_ETCD", ""), "etcd client URLs, comma-separated: run the halls on that cluster with the other servers there (docs/HA.md); no -data needed")
+	fs.StringVar(&c.etcdCA, "etcd-ca", env("ONEDOOR_ETCD_CA", ""), "with -etcd: CA certificate file of the cluster")
+	fs.StringVar(&c.etcdCert, "etcd-cert", env("ONEDOOR_ETCD_CERT", ""), "with -etcd: client certificate file")
+	fs.StringVar(&c.etcdKey, "etcd-key", env("ONEDOOR_ETCD_KEY", ""), "with -etcd: client key file")
+	fs.StringVar(&c.advertise, "advertise", env("ONEDOOR_ADVERTISE", ""), "with -etcd: the URL the other servers forward to while this one owns the halls (default http://<addr>)")
+	leaseTTL := 3
+	if v := getenv("ONEDOOR_LEASE_TTL"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return c, fmt.Errorf("ONEDOOR_LEASE_TTL: %w", err)
+		}
+		leaseTTL = n
+	}
+	fs.IntVar(&c.leaseTTL, "lease-ttl", leaseTTL, "with -etcd: seconds the owner's lease outlives it (the failover time)")
 	minFree := int64(64)
 	if v := getenv("ONEDOOR_MIN_FREE_MB"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -219,6 +241,11 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	}
 	if envErr != nil {
 		return c, envErr
+	}
+	c.dataSet = getenv("ONEDOOR_DATA") != ""
+	fs.Visit(func(f *flag.Flag) { c.dataSet = c.dataSet || f.Name == "data" })
+	if c.etcd != "" && c.leaseTTL < 1 {
+		return c, fmt.Errorf("-lease-ttl must be at least 1 second, not %d", c.leaseTTL)
 	}
 	if c.readTimeout < 0 || c.writeTimeout < 0 || c.idleTimeout < 0 {
 		return c, errors.New("-read-timeout, -write-timeout and -idle-timeout must not be negative")
@@ -275,6 +302,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		source = cfg.campus
 	} else {
 		given = campus.Demo()
+	}
+	if cfg.etcd != "" {
+		return runHA(ctx, cfg, given, log)
 	}
 
 	db, err := bolt.OpenWith(cfg.data, bolt.Options{Init: cfg.initData, Check: cfg.checkData})

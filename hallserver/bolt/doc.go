@@ -15,6 +15,8 @@
 //	               event encoding and reading, idempotency records
 //	queuestore.go  enginehost.QueueStore: tickets, open index, hall events, meta, idem
 //	queuewal.go    the queues' write-ahead log: group commit, overlay, checkpoints, replay
+//	queuemigrate.go the queue buckets as store-neutral records, read and written (hallctl
+//	               migrate to and from etcd, docs/HA.md); no bucket of its own
 //	casestore.go   enginehost.CaseStore: cases and their indexes, case events, learned examples
 //	caseformat.go  how a case and a case event are stored (format 2), reading them back, and the
 //	               migration of files written before it

@@ -52,8 +52,11 @@ var layers = map[string]layer{
 	"hallserver/wire":    library, // the API's JSON bodies, shared by http and client
 	"hallserver/attach":  library, // attachments: type from the bytes, photo metadata stripped
 	"hallserver/export":  library, // CSV (with BOM) and XLSX of one table, formula-guarded
+	// etcdtest: an in-process etcd cluster (embed) for hallctl dev-etcd and the HA tests.
+	"hallserver/etcd/etcdtest": library,
 
 	"hallserver/bolt":     adapter,
+	"hallserver/etcd":     adapter, // the etcd v3 store of the halls, the owner election (docs/HA.md)
 	"hallserver/http":     adapter,
 	"hallserver/client":   adapter,
 	"hallserver/webhook":  adapter,

@@ -1,0 +1,270 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"onedoor/hallserver/bolt"
+	"onedoor/hallserver/campus"
+	"onedoor/hallserver/enginehost"
+	"onedoor/hallserver/etcd"
+	"onedoor/hallserver/hall"
+	hallhttp "onedoor/hallserver/http"
+	"onedoor/hallserver/wire"
+)
+
+// etcdPrefix is where the hall servers keep their state in etcd (layout: hallserver/etcd doc.go).
+const etcdPrefix = etcd.DefaultPrefix
+
+// runHA runs the server on an etcd cluster (-etcd, docs/HA.md). Every server campaigns for the
+// ownership of the halls (one etcd lease election, -lease-ttl). The owner runs the queue
+// engines on the etcd store, every write fenced on its lease, and serves the API; the others
+// forward every request to the owner's advertised address (a reverse proxy, WebSocket streams
+// included), and take over when its lease ends: the new owner loads the halls from etcd and
+// carries on numbering. What is not on etcd yet (staff and devices, sessions, the case system,
+// topics, the long list, visit ratings, the audit trail) is in a local bbolt file per server
+// (-data when given, else a new file in a temporary directory): it does not fail over.
+func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger) error {
+	tlsCfg, err := etcd.TLSConfig(cfg.etcdCA, cfg.etcdCert, cfg.etcdKey)
+	if err != nil {
+		return fmt.Errorf("-etcd-ca/-etcd-cert/-etcd-key: %w", err)
+	}
+	var endpoints []string
+	for _, e := range strings.Split(cfg.etcd, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			endpoints = append(endpoints, e)
+		}
+	}
+	cli, err := etcd.Dial(endpoints, tlsCfg)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+
+	data := cfg.data
+	if !cfg.dataSet {
+		dir, err := os.MkdirTemp("", "hallserver-local-")
+		if err != nil {
+			return fmt.Errorf("local data file: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		data = filepath.Join(dir, "local.db")
+	}
+	log.Warn("with -etcd the halls' queues are on etcd and fail over; staff, devices, sessions, cases, topics, the long list and the audit trail are in this server's local file and do not", "local", data)
+	db, err := bolt.OpenWith(data, bolt.Options{Init: cfg.initData, Check: cfg.checkData})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	c, _, err := storedCampus(db, given, "the campus given", false, log)
+	if err != nil {
+		return err
+	}
+	cs, err := openCases(ctx, db, c, cfg.catalogue, log)
+	if err != nil {
+		return err
+	}
+	defer cs.Close()
+	auth := bolt.NewAuth(db)
+	if cfg.demo {
+		if err := campus.SeedDemo(ctx, auth, c); err != nil {
+			return err
+		}
+	}
+	topics, err := bolt.NewTopics(db, cs, time.Now)
+	if err != nil {
+		return err
+	}
+	var deptCodes []string
+	for _, d := range c.Departments {
+		deptCodes = append(deptCodes, d.Code)
+	}
+	visitRatings, err := bolt.NewVisitRatings(db, time.Now)
+	if err != nil {
+		return err
+	}
+	longList, err := bolt.NewLongList(db, deptCodes, time.Now)
+	if err != nil {
+		return err
+	}
+	open311Keys, err := loadOpen311Keys(cfg.open311Keys, cfg.demo)
+	if err != nil {
+		return err
+	}
+	audit := bolt.NewAudit(db, cfg.auditRetention, time.Now, log)
+
+	soft, _, _ := raiseFileLimit()
+	lim := connLimits(int(min(soft, 1<<30)), cfg)
+	inner, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	ln, err := limitListener(inner, lim, prometheus.NewRegistry(), log)
+	if err != nil {
+		inner.Close()
+		return err
+	}
+	advertise := cfg.advertise
+	if advertise == "" {
+		advertise = "http://" + ln.Addr().String()
+	}
+	publicURL := cfg.publicURL
+	if publicURL == "" {
+		publicURL = advertise
+	}
+	fwd := &forwarder{cli: cli, self: advertise, log: log}
+	var handler atomic.Pointer[http.Handler]
+	setHandler := func(h http.Handler) { handler.Store(&h) }
+	setHandler(fwd)
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			(*handler.Load()).ServeHTTP(w, r)
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       cfg.idleTimeout,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("hallserver ready (follower until elected)", "addr", ln.Addr().String(), "advertise", advertise,
+		"etcd", strings.Join(endpoints, ","), "lease_ttl", cfg.leaseTTL, "demo", cfg.demo, "halls", len(c.Halls))
+
+	// One term after another: campaign, own (serve the API), lose the lease or stop.
+	terms := make(chan error, 1)
+	go func() {
+		for ctx.Err() == nil {
+			term, err := etcd.Campaign(ctx, cli, etcdPrefix, cfg.leaseTTL, advertise)
+			if err != nil {
+				if ctx.Err() != nil {
+					break
+				}
+				log.Warn("campaign for the halls failed; retrying", "err", err)
+				time.Sleep(time.Second)
+				continue
+			}
+			log.Info("this server owns the halls: loading them from etcd")
+			store := etcd.NewQueueStore(cli, etcdPrefix, term.Fence, time.Now)
+			q, err := enginehost.NewQueue(ctx, store, c, time.Now, enginehost.WithLogger(log))
+			if err != nil {
+				log.Error("loading the halls from etcd failed; giving the ownership up", "err", err)
+				term.Resign()
+				time.Sleep(time.Second)
+				continue
+			}
+			reg := prometheus.NewRegistry()
+			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+			api := hallhttp.NewServer(hallhttp.Config{
+				Queue: q, Events: q, Auth: auth, Campus: c, CampusLive: q,
+				PublicURL: strings.TrimRight(publicURL, "/"), Logger: log, Registry: reg,
+				Cases: cs, Reports: cs, Topics: topics, LongList: longList, VisitRatings: enginehost.NewRatings(q, visitRatings), Ask: cfg.ask,
+				Open311Keys: open311Keys, ReadTimeout: cfg.readTimeout, WriteTimeout: cfg.writeTimeout,
+				MaxStreamsPerAddr: lim.maxStreams, UnderPressure: ln.UnderPressure, TrustedProxies: cfg.trustedProxies,
+				MetricsToken: cfg.metricsToken, MetricsOpen: cfg.demo, Admin: auth, Audit: audit,
+			})
+			setHandler(api)
+			key, rev, _ := term.Fence()
+			log.Info("owner: serving the halls", "key", key, "rev", rev)
+			select {
+			case <-term.Done():
+				log.Warn("lost the ownership of the halls (lease ended): forwarding to the new owner")
+			case <-ctx.Done():
+			}
+			setHandler(fwd)
+			api.Close()
+			q.Close()
+			term.Resign()
+		}
+		terms <- nil
+	}()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	<-terms
+	return srv.Shutdown(sctx)
+}
+
+// forwarder sends every request to the owner's advertised address (a reverse proxy, WebSocket
+// upgrades included); 503 while no server owns the halls.
+type forwarder struct {
+	cli  *clientv3.Client
+	self string
+	log  *slog.Logger
+
+	mu      sync.Mutex
+	owner   string
+	checked time.Time
+}
+
+// target returns the owner's address, looked up at most every 500 ms ("" when none, or this
+// server itself between terms).
+func (f *forwarder) target(ctx context.Context, fresh bool) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if fresh || time.Since(f.checked) > 500*time.Millisecond {
+		owner, err := etcd.Leader(ctx, f.cli, etcdPrefix)
+		if err != nil {
+			f.log.Warn("who owns the halls: etcd does not answer", "err", err)
+			owner = ""
+		}
+		f.owner, f.checked = owner, time.Now()
+	}
+	if f.owner == f.self {
+		return ""
+	}
+	return f.owner
+}
+
+func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	owner := f.target(r.Context(), false)
+	u, err := url.Parse(owner)
+	if owner == "" || err != nil {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		json.NewEncoder(w).Encode(wire.ErrorBody{Error: wire.ErrorDetail{Code: "unavailable",
+			Message: "no hall server owns the halls at the moment (an election is on): nothing changed, retry"}})
+		return
+	}
+	p := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(u)
+			pr.Out.Host = pr.In.Host
+			pr.SetXForwarded()
+		},
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			f.target(r.Context(), true) // the owner may have changed
+			if !errors.Is(err, context.Canceled) {
+				f.log.Warn("forward to the owner failed", "owner", owner, "err", err)
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			json.NewEncoder(w).Encode(wire.ErrorBody{Error: wire.ErrorDetail{Code: "unavailable",
+				Message: "the owning hall server does not answer (failover under way): retry"}})
+		},
+	}
+	w.Header().Set("X-OneDoor-Forwarded-To", owner)
+	p.ServeHTTP(w, r)
+}

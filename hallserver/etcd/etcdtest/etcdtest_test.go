@@ -1,0 +1,43 @@
+package etcdtest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// TestClusterSurvivesOneMember starts three members, writes, stops one, and writes and reads
+// again through the two left: the quorum the hall servers rely on.
+func TestClusterSurvivesOneMember(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), WaitTimeout)
+	defer cancel()
+	c, err := Start(ctx, t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if !c.HasLeader() {
+		t.Fatal("Start returned before the cluster had a leader")
+	}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: c.Endpoints(), DialTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	if _, err := cli.Put(ctx, "k", "1"); err != nil {
+		t.Fatal(err)
+	}
+	c.Stop(0)
+	if _, err := cli.Put(ctx, "k", "2"); err != nil {
+		t.Fatalf("write with two of three members: %v", err)
+	}
+	r, err := cli.Get(ctx, "k")
+	if err != nil || len(r.Kvs) != 1 || string(r.Kvs[0].Value) != "2" {
+		t.Fatalf("read after one member stopped = %v, %v; want 2", r, err)
+	}
+	if err := c.Restart(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,451 @@
+package etcd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"onedoor/hallserver/enginehost"
+	"onedoor/hallserver/hall"
+	"onedoor/hallserver/queue"
+)
+
+var _ enginehost.QueueStore = (*QueueStore)(nil)
+
+// MaxTxnOps is the most operations one Txn of a commit carries: etcd's default --max-txn-ops
+// (128) less room to spare.
+const MaxTxnOps = 120
+
+// MaxTxnBytes is the most value bytes one Txn carries: well below etcd's default request limit
+// (1.5 MiB).
+const MaxTxnBytes = 1 << 20
+
+// opTimeout bounds one etcd request: a cluster without quorum refuses instead of hanging.
+const opTimeout = 5 * time.Second
+
+// A Fence is what a write must compare to be allowed: the owner's election key and its create
+// revision. ok is false when this server owns nothing (then every write is refused).
+type Fence func() (key string, rev int64, ok bool)
+
+// ErrNotOwner is the error of a commit by a server that does not (or no longer) own the halls.
+var ErrNotOwner = errors.New("this server is not the owner (lost or never had the lease): nothing written")
+
+// QueueStore is the etcd store of the halls' queue logs (layout: doc.go).
+type QueueStore struct {
+	cli    *clientv3.Client
+	prefix string
+	fence  Fence
+	now    func() time.Time
+
+	mu  sync.Mutex
+	gen map[string]uint64 // the open index generation of each hall, as committed
+}
+
+// NewQueueStore returns the store on cli under prefix (e.g. "/onedoor/"), writing only while
+// fence allows. now is the clock of idempotency records.
+func NewQueueStore(cli *clientv3.Client, prefix string, fence Fence, now func() time.Time) *QueueStore {
+	if now == nil {
+		now = time.Now
+	}
+	return &QueueStore{cli: cli, prefix: prefix, fence: fence, now: now, gen: map[string]uint64{}}
+}
+
+func (s *QueueStore) metaKey(code string) string  { return s.prefix + "q/meta/" + code }
+func (s *QueueStore) evPrefix(code string) string { return s.prefix + "q/ev/" + code + "/" }
+func (s *QueueStore) evKey(code string, seq uint64) string {
+	return fmt.Sprintf("%s%020d", s.evPrefix(code), seq)
+}
+func (s *QueueStore) ticketKey(id string) string    { return s.prefix + "q/t/" + id }
+func (s *QueueStore) tokenKey(tok string) string    { return s.prefix + "q/tok/" + tok }
+func (s *QueueStore) genKey(code string) string     { return s.prefix + "q/gen/" + code }
+func (s *QueueStore) idemPrefix(code string) string { return s.prefix + "q/idem/" + code + "/" }
+func (s *QueueStore) openPrefix(code string, gen uint64) string {
+	return fmt.Sprintf("%sq/open/%s/%020d/", s.prefix, code, gen)
+}
+
+// write is a change of one hall prepared for the committer.
+type write struct {
+	hall    string
+	reset   bool
+	tickets []ticketWrite
+	events  []kv
+	idem    *kv
+	meta    *queue.Meta
+}
+
+type ticketWrite struct {
+	id, token string
+	val       []byte
+	open      bool
+}
+
+type kv struct {
+	key string
+	val []byte
+}
+
+// idemRecord is the stored form of an idempotency record.
+type idemRecord struct {
+	ID  string    `json:"id"`
+	At  time.Time `json:"at"`
+	Seq uint64    `json:"seq,omitempty"`
+}
+
+// Prepare encodes the change's tickets, events and idempotency record.
+func (s *QueueStore) Prepare(code string, ch queue.Change, idemKey, idemID string) (any, error) {
+	meta := ch.Meta
+	w := &write{hall: code, meta: &meta}
+	for i := range ch.Events {
+		ev := &ch.Events[i]
+		if ev.Type == hall.EventDayReset {
+			w.reset = true
+		}
+		v, err := json.Marshal(ev)
+		if err != nil {
+			return nil, fmt.Errorf("etcd: encode event %d: %w", ev.Seq, err)
+		}
+		w.events = append(w.events, kv{s.evKey(code, ev.Seq), v})
+	}
+	for i := range ch.Tickets {
+		t := &ch.Tickets[i]
+		v, err := json.Marshal(t)
+		if err != nil {
+			return nil, fmt.Errorf("etcd: encode ticket %s: %w", t.ID, err)
+		}
+		tw := ticketWrite{id: t.ID, val: v, open: t.State.Open() || t.State == hall.TicketNoShow}
+		if t.Token != "" && issuedIn(ch, t.ID) {
+			tw.token = t.Token
+		}
+		w.tickets = append(w.tickets, tw)
+	}
+	if idemKey != "" {
+		var seq uint64
+		if n := len(ch.Events); n > 0 {
+			seq = ch.Events[n-1].Seq
+		}
+		v, err := json.Marshal(idemRecord{ID: idemID, At: s.now().UTC(), Seq: seq})
+		if err != nil {
+			return nil, fmt.Errorf("etcd: encode idempotency record: %w", err)
+		}
+		w.idem = &kv{s.idemPrefix(code) + idemKey, v}
+	}
+	return w, nil
+}
+
+func issuedIn(ch queue.Change, id string) bool {
+	for i := range ch.Events {
+		if ev := &ch.Events[i]; ev.Type == hall.EventIssued && ev.Ticket != nil && ev.Ticket.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// txnBuilder merges the changes of one Txn: every key once (the last write wins), the open index
+// of a reset hall dropped by one DeleteRange of its old generation.
+type txnBuilder struct {
+	s      *QueueStore
+	order  []string
+	puts   map[string][]byte // nil value: delete
+	ranges []string          // prefixes deleted whole
+	gens   map[string]uint64 // halls whose generation this Txn moves to
+	bytes  int
+}
+
+func (s *QueueStore) newTxn() *txnBuilder {
+	return &txnBuilder{s: s, puts: map[string][]byte{}, gens: map[string]uint64{}}
+}
+
+func (b *txnBuilder) set(k string, v []byte) {
+	if _, ok := b.puts[k]; !ok {
+		b.order = append(b.order, k)
+	}
+	b.puts[k] = v
+	b.bytes += len(k) + len(v)
+}
+
+// ops is the number of operations the Txn holds.
+func (b *txnBuilder) ops() int { return len(b.order) + len(b.ranges) }
+
+// add merges a change; gen is the hall's open generation before it.
+func (b *txnBuilder) add(w *write, gen uint64) uint64 {
+	s := b.s
+	if w.reset {
+		old := s.openPrefix(w.hall, gen)
+		// Writes to the old generation earlier in this Txn would overlap the DeleteRange.
+		for k := range b.puts {
+			if strings.HasPrefix(k, old) {
+				delete(b.puts, k)
+			}
+		}
+		kept := b.order[:0]
+		for _, k := range b.order {
+			if _, ok := b.puts[k]; ok {
+				kept = append(kept, k)
+			}
+		}
+		b.order = kept
+		b.ranges = append(b.ranges, old)
+		gen++
+		b.gens[w.hall] = gen
+		b.set(s.genKey(w.hall), []byte(strconv.FormatUint(gen, 10)))
+	}
+	open := s.openPrefix(w.hall, gen)
+	for _, t := range w.tickets {
+		b.set(s.ticketKey(t.id), t.val)
+		if t.open {
+			b.set(open+t.id, t.val)
+		} else {
+			b.set(open+t.id, nil)
+		}
+		if t.token != "" {
+			b.set(s.tokenKey(t.token), []byte(t.id))
+		}
+	}
+	for _, e := range w.events {
+		b.set(e.key, e.val)
+	}
+	if w.idem != nil {
+		b.set(w.idem.key, w.idem.val)
+	}
+	return gen
+}
+
+// size estimates what adding w costs (ops, bytes).
+func (w *write) size() (ops, bytes int) {
+	ops = 3*len(w.tickets) + len(w.events) + 2
+	for _, t := range w.tickets {
+		bytes += 2 * len(t.val)
+	}
+	for _, e := range w.events {
+		bytes += len(e.val)
+	}
+	if w.idem != nil {
+		ops++
+	}
+	if w.reset {
+		ops += 2
+	}
+	return ops, bytes + 1024
+}
+
+// Commit writes the batch in as few fenced Txns as etcd's limits allow (doc.go).
+func (s *QueueStore) Commit(batch []any) error {
+	key, rev, ok := s.fence()
+	if !ok {
+		return ErrNotOwner
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	gens := map[string]uint64{}
+	for h, g := range s.gen {
+		gens[h] = g
+	}
+	metas := map[string]*queue.Meta{}
+	b := s.newTxn()
+	flush := func() error {
+		for h, m := range metas {
+			v, err := json.Marshal(m)
+			if err != nil {
+				return fmt.Errorf("etcd: encode meta of %s: %w", h, err)
+			}
+			b.set(s.metaKey(h), v)
+		}
+		if err := s.commitTxn(key, rev, b); err != nil {
+			return err
+		}
+		for h, g := range b.gens {
+			s.gen[h] = g
+		}
+		metas = map[string]*queue.Meta{}
+		b = s.newTxn()
+		return nil
+	}
+	for _, x := range batch {
+		w := x.(*write)
+		ops, bytes := w.size()
+		if b.ops() > 0 && (b.ops()+len(metas)+ops > MaxTxnOps || b.bytes+bytes > MaxTxnBytes) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		gens[w.hall] = b.add(w, gens[w.hall])
+		metas[w.hall] = w.meta
+	}
+	if b.ops() > 0 || len(metas) > 0 {
+		return flush()
+	}
+	return nil
+}
+
+// commitTxn commits one Txn if the fence still holds.
+func (s *QueueStore) commitTxn(fenceKey string, rev int64, b *txnBuilder) error {
+	var ops []clientv3.Op
+	for _, p := range b.ranges {
+		ops = append(ops, clientv3.OpDelete(p, clientv3.WithPrefix()))
+	}
+	for _, k := range b.order {
+		if v := b.puts[k]; v != nil {
+			ops = append(ops, clientv3.OpPut(k, string(v)))
+		} else {
+			ops = append(ops, clientv3.OpDelete(k))
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	r, err := s.cli.Txn(ctx).If(clientv3.Compare(clientv3.CreateRevision(fenceKey), "=", rev)).Then(ops...).Commit()
+	if err != nil {
+		return fmt.Errorf("etcd: commit %d operations: %w", len(ops), err)
+	}
+	if !r.Succeeded {
+		return ErrNotOwner
+	}
+	return nil
+}
+
+// Events reads the hall's committed events after seq up to last (a range read).
+func (s *QueueStore) Events(ctx context.Context, code string, after, last uint64, limit int) ([]hall.Event, error) {
+	out := []hall.Event{}
+	if after >= last || limit <= 0 {
+		return out, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	r, err := s.cli.Get(ctx, s.evKey(code, after+1), clientv3.WithRange(s.evKey(code, last+1)), clientv3.WithLimit(int64(limit)))
+	if err != nil {
+		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "etcd: read events of %s: %v", code, err)
+	}
+	for _, kv := range r.Kvs {
+		var ev hall.Event
+		if err := json.Unmarshal(kv.Value, &ev); err != nil {
+			return nil, fmt.Errorf("etcd: decode %s: %w", kv.Key, err)
+		}
+		out = append(out, ev)
+	}
+	return out, nil
+}
+
+// LoadHall reads a hall's meta and its open tickets (two reads at one revision).
+func (s *QueueStore) LoadHall(code string) (meta queue.Meta, hasMeta bool, open []hall.Ticket, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	r, err := s.cli.Txn(ctx).Then(clientv3.OpGet(s.metaKey(code)), clientv3.OpGet(s.genKey(code))).Commit()
+	if err != nil {
+		return meta, false, nil, fmt.Errorf("etcd: load hall %s: %w", code, err)
+	}
+	if kvs := r.Responses[0].GetResponseRange().Kvs; len(kvs) > 0 {
+		if err := json.Unmarshal(kvs[0].Value, &meta); err != nil {
+			return meta, false, nil, fmt.Errorf("etcd: decode meta of %s: %w", code, err)
+		}
+		hasMeta = true
+	}
+	var gen uint64
+	if kvs := r.Responses[1].GetResponseRange().Kvs; len(kvs) > 0 {
+		if gen, err = strconv.ParseUint(string(kvs[0].Value), 10, 64); err != nil {
+			return meta, false, nil, fmt.Errorf("etcd: open generation of %s: %w", code, err)
+		}
+	}
+	o, err := s.cli.Get(ctx, s.openPrefix(code, gen), clientv3.WithPrefix(), clientv3.WithRev(r.Header.Revision))
+	if err != nil {
+		return meta, false, nil, fmt.Errorf("etcd: load open tickets of %s: %w", code, err)
+	}
+	for _, kv := range o.Kvs {
+		var t hall.Ticket
+		if err := json.Unmarshal(kv.Value, &t); err != nil {
+			return meta, false, nil, fmt.Errorf("etcd: decode %s: %w", kv.Key, err)
+		}
+		open = append(open, t)
+	}
+	s.mu.Lock()
+	s.gen[code] = gen
+	s.mu.Unlock()
+	return meta, hasMeta, open, nil
+}
+
+// Idem returns the record of an idempotency key of the hall (ID "" when none).
+func (s *QueueStore) Idem(code, key string) (enginehost.IdemRecord, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	r, err := s.cli.Get(ctx, s.idemPrefix(code)+key)
+	if err != nil {
+		return enginehost.IdemRecord{}, hall.Errorf(hall.EUNAVAILABLE, "", "etcd: idempotency lookup: %v", err)
+	}
+	var rec idemRecord
+	if len(r.Kvs) > 0 {
+		if err := json.Unmarshal(r.Kvs[0].Value, &rec); err != nil {
+			return enginehost.IdemRecord{}, fmt.Errorf("etcd: decode idempotency record: %w", err)
+		}
+	}
+	return enginehost.IdemRecord(rec), nil
+}
+
+// PruneIdem deletes idempotency records older than ttl (fenced, at most MaxTxnOps a Txn;
+// errors: pruned next time).
+func (s *QueueStore) PruneIdem(ttl time.Duration, now time.Time) {
+	key, rev, ok := s.fence()
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	r, err := s.cli.Get(ctx, s.prefix+"q/idem/", clientv3.WithPrefix())
+	if err != nil {
+		return
+	}
+	b := s.newTxn()
+	for _, kv := range r.Kvs {
+		var rec idemRecord
+		if json.Unmarshal(kv.Value, &rec) == nil && now.Sub(rec.At) <= ttl {
+			continue
+		}
+		b.set(string(kv.Key), nil)
+		if b.ops() >= MaxTxnOps {
+			if s.commitTxn(key, rev, b) != nil {
+				return
+			}
+			b = s.newTxn()
+		}
+	}
+	if b.ops() > 0 {
+		s.commitTxn(key, rev, b)
+	}
+}
+
+// TicketByID reads a committed ticket.
+func (s *QueueStore) TicketByID(ctx context.Context, id string) (*hall.Ticket, error) {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	r, err := s.cli.Get(ctx, s.ticketKey(id))
+	if err != nil {
+		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "etcd: read ticket %s: %v", id, err)
+	}
+	if len(r.Kvs) == 0 {
+		return nil, hall.Errorf(hall.ENOTFOUND, "ticket", "no ticket %s", id)
+	}
+	t := new(hall.Ticket)
+	if err := json.Unmarshal(r.Kvs[0].Value, t); err != nil {
+		return nil, fmt.Errorf("etcd: decode ticket %s: %w", id, err)
+	}
+	return t, nil
+}
+
+// TicketByToken reads the committed ticket with a follow token.
+func (s *QueueStore) TicketByToken(ctx context.Context, token string) (*hall.Ticket, error) {
+	c, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	r, err := s.cli.Get(c, s.tokenKey(token))
+	if err != nil {
+		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "etcd: read token: %v", err)
+	}
+	if len(r.Kvs) == 0 {
+		return nil, hall.Errorf(hall.ENOTFOUND, "ticket", "no ticket with this token")
+	}
+	return s.TicketByID(ctx, string(r.Kvs[0].Value))
+}
