@@ -109,6 +109,13 @@ type Config struct {
 	Admin hall.AdminService
 	Audit hall.AuditLog
 
+	// CAS is the campus sign-on (统一身份认证) for requesters and, when Auth is a
+	// hall.ExternalLogin, staff; WeCom is WeChat Work OAuth for requesters; Requesters keeps the
+	// requester sessions and finds their cases (identity.go). Each nil leaves its sign-in out.
+	CAS        CASLogin
+	WeCom      WeComLogin
+	Requesters hall.RequesterService
+
 	// streamPing is the period of the streams' pings (0: pingPeriod); tests shorten it.
 	streamPing time.Duration
 }
