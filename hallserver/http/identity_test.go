@@ -468,3 +468,32 @@ func TestStaffCASSignIn(t *testing.T) {
 		t.Error("the staff sign-in form does not offer 统一身份认证登录")
 	}
 }
+
+// TestAdminSetsCASUser: the admin API sets, shows and clears a staff account's campus sign-on
+// user; one CAS user belongs to one account; a CAS sign-in then maps to it.
+func TestAdminSetsCASUser(t *testing.T) {
+	e := newIdentEnv(t)
+	admin := e.login("admin")
+	r := e.do("POST", "/api/v1/admin/staff", admin, map[string]any{"username": "wang", "password": "long enough", "role": "handler", "departments": []string{"it"}, "casUser": "T0042"})
+	if r.status != 201 || !strings.Contains(string(r.body), `"casUser":"T0042"`) {
+		t.Fatalf("add staff with casUser: %d %s", r.status, r.body)
+	}
+	if r := e.do("PATCH", "/api/v1/admin/staff/h-it", admin, map[string]any{"casUser": "T0042"}); r.status != 409 || !strings.Contains(string(r.body), `"field":"casUser"`) {
+		t.Errorf("a CAS user taken by another account: %d %s, want 409 naming casUser", r.status, r.body)
+	}
+	if r := e.do("PATCH", "/api/v1/admin/staff/h-it", admin, map[string]any{"casUser": "has space"}); r.status != 400 || !strings.Contains(string(r.body), `"field":"casUser"`) {
+		t.Errorf("a CAS user with a space: %d %s, want 400 naming casUser", r.status, r.body)
+	}
+	c := e.browserClient()
+	e.idp.signInAs(hall.Identity{Source: hall.IdentityCAS, ID: "T0042"})
+	if st, _, final := get(t, c, e.ts.URL+"/auth/cas/staff"); st != 200 || final.Path != "/cases" {
+		t.Fatalf("CAS sign-in of T0042: %d at %s", st, final)
+	}
+	if r := e.do("PATCH", "/api/v1/admin/staff/wang", admin, map[string]any{"casUser": ""}); r.status != 200 || strings.Contains(string(r.body), "casUser") {
+		t.Errorf("clear casUser: %d %s", r.status, r.body)
+	}
+	e.idp.signInAs(hall.Identity{Source: hall.IdentityCAS, ID: "T0042"})
+	if st, _, _ := get(t, e.browserClient(), e.ts.URL+"/auth/cas/staff"); st != 403 {
+		t.Errorf("CAS sign-in of T0042 after clearing: %d, want 403", st)
+	}
+}
