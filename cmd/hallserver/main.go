@@ -142,6 +142,8 @@ type config struct {
 	leaseTTL                        int
 	advertise                       string
 	dataSet                         bool // -data or ONEDOOR_DATA given (with -etcd: the local file)
+	// identity is the CAS and WeChat Work sign-in (-cas-*, -wecom-*; identity.go).
+	identity identityConfig
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -236,6 +238,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 		minFree = n
 	}
 	fs.Int64Var(&c.minFreeMB, "min-free-mb", minFree, "/healthz answers 503 when the data file's file system has less free space than this (MiB; 0 disables)")
+	identityFlags(fs, env, &c.identity)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -271,6 +274,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	}
 	if !c.demo && c.campus == "" {
 		return c, errors.New("no campus: pass -campus FILE for a real campus, or -demo for the demo campus")
+	}
+	if err := c.identity.check(); err != nil {
+		return c, err
 	}
 	if c.webhookFrom != "start" && c.webhookFrom != "latest" {
 		return c, fmt.Errorf("-webhook-from must be start or latest, not %q", c.webhookFrom)
@@ -408,7 +414,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	pruneCtx, stopPrune := context.WithCancel(ctx)
 	defer stopPrune()
 	go audit.Run(pruneCtx, time.Hour)
-	api := hallhttp.NewServer(hallhttp.Config{
+	requesters, err := bolt.NewRequesters(db, time.Now)
+	if err != nil {
+		return err
+	}
+	hc := hallhttp.Config{
 		Queue:      q,
 		Events:     q,
 		Auth:       auth,
@@ -444,7 +454,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		// Staff and device administration, the audit trail (pruned hourly below).
 		Admin: auth,
 		Audit: audit,
-	})
+
+		// Identified requesters ("my requests"); CAS and WeChat Work sign-in from the flags.
+		Requesters: requesters,
+	}
+	if err := cfg.identity.wire(&hc); err != nil {
+		return err
+	}
+	api := hallhttp.NewServer(hc)
 	defer api.Close()
 	stopWebhook, err := startWebhook(ctx, cfg, db, cs, reg, log)
 	if err != nil {

@@ -624,6 +624,9 @@ func (s *caseStore) write(tx *bbolt.Tx, batch []*caseWrite) error {
 				if err := received.Put(receivedKey(c), nil); err != nil {
 					return fmt.Errorf("put case receipt: %w", err)
 				}
+				if err := indexRequester(tx, c); err != nil {
+					return err
+				}
 			}
 			if !c.State.Final() {
 				if err := open.Put(id, nil); err != nil {

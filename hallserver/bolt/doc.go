@@ -37,6 +37,8 @@
 //	               its own: the queue reports' cache of closed days is in memory (package kpi)
 //	delivery.go    DeliveryStore: the webhook deliverers' cursors and dead-letter notes
 //	attachments.go enginehost.BlobStore on the case store: attachment bytes by content hash
+//	requesters.go  Requesters (hall.RequesterService): identified requesters' sessions and the
+//	               index of the cases they opened (issue 15, docs/IDENTITY.md)
 //
 // # Layout
 //
@@ -176,7 +178,19 @@
 //	devices.revoked device ID → hall.DeviceRecord (the device with "revokedAt"): revoked
 //	               devices, kept for the admin list. Created with the first revocation
 //
-// hall.Staff also holds "disabled" (no sign-in; its sessions were deleted when it was set) and
+// Identified requesters (requesters.go; buckets made by NewRequesters):
+//
+//	requester.sessions SHA-256 of the requester session token (32 bytes) → {"identity":
+//	               hall.Identity, "created", "expires"}: 7 days, fixed; at most 100,000 (a
+//	               sign-in beyond drops the expired, else the oldest). Apart from sessions: a
+//	               requester token is no staff session and the reverse
+//	cases.requester Identity.Key() (source + 0x00 + account) + 0x00 + ReceivedAt (8 bytes) + case
+//	               ID → nil: the cases opened while signed in, written in the transaction that
+//	               opens the case (casestore.go write); the identity is in no other record
+//	               (hall.Requester.Identity is never encoded)
+//
+// hall.Staff also holds "casUser" (the account's campus sign-on user when not its username:
+// Auth.LoginExternal), "disabled" (no sign-in; its sessions were deleted when it was set) and
 // "assignments" (seasonal counter assignments, hall.CounterAssignment).
 //
 // Audit trail (audit.go; created with the first entry):

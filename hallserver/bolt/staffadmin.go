@@ -3,6 +3,7 @@ package bolt
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -52,12 +53,18 @@ func (a *Auth) AddStaff(ctx context.Context, actor string, s hall.Staff, passwor
 			exists = true
 			return nil
 		}
+		if err := casUserFree(b, s.CASUser, s.Username); err != nil {
+			return err
+		}
 		if err := b.Put([]byte(s.Username), v); err != nil {
 			return err
 		}
 		return PutAudit(tx, hall.AuditEntry{At: a.now(), Actor: actor, Kind: hall.AuditStaffAdded, Target: s.Username, Detail: staffDetail(&s)})
 	})
 	a.invalidate()
+	if he, ok := errors.AsType[*hall.Error](err); ok {
+		return nil, he // a refusal (casUser taken), nothing written
+	}
 	if err != nil {
 		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: add staff: %v", err)
 	}
@@ -83,6 +90,9 @@ func staffDetail(s *hall.Staff) string {
 			cs[i] = fmt.Sprint(c)
 		}
 		d = append(d, fmt.Sprintf("assignment=%s:%s:%s..%s", as.Hall, strings.Join(cs, ","), as.From, as.Until))
+	}
+	if s.CASUser != "" {
+		d = append(d, "casUser="+s.CASUser)
 	}
 	if s.Disabled {
 		d = append(d, "disabled")
@@ -135,6 +145,12 @@ func (a *Auth) UpdateStaff(ctx context.Context, actor, username string, p hall.S
 		if p.Assignments != nil {
 			s.Assignments = *p.Assignments
 		}
+		if p.CASUser != nil {
+			s.CASUser = *p.CASUser
+			if err := casUserFree(b, s.CASUser, username); err != nil {
+				return err
+			}
+		}
 		if p.Disabled != nil {
 			s.Disabled = *p.Disabled
 		}
@@ -181,6 +197,9 @@ func (a *Auth) UpdateStaff(ctx context.Context, actor, username string, p hall.S
 		return nil
 	})
 	a.invalidate()
+	if he, ok := errors.AsType[*hall.Error](err); ok {
+		return nil, he // a refusal (casUser taken), nothing written
+	}
 	if err != nil {
 		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: update staff: %v", err)
 	}
@@ -248,4 +267,19 @@ func (a *Auth) EnrolDevice(ctx context.Context, actor string, d hall.Device) (*h
 		return nil, "", hall.Errorf(hall.EUNAVAILABLE, "", "bolt: enrol device: %v", err)
 	}
 	return &d, token, nil
+}
+
+// casUserFree refuses a campus sign-on user another account than username already has
+// (ECONFLICT naming casUser): one CAS user signs in to one account.
+func casUserFree(b *bbolt.Bucket, casUser, username string) error {
+	if casUser == "" {
+		return nil
+	}
+	return b.ForEach(func(k, v []byte) error {
+		var o hall.Staff
+		if string(k) != username && json.Unmarshal(v, &o) == nil && o.CASUser == casUser {
+			return hall.Errorf(hall.ECONFLICT, "casUser", "the campus sign-on user %q already signs in as %s", casUser, o.Username)
+		}
+		return nil
+	})
 }

@@ -539,7 +539,7 @@ func (e *Engine) Open(now time.Time, req hall.OpenCaseRequest, id, token string)
 			}
 		}
 		if rq.Anonymous {
-			rq = hall.Requester{Anonymous: true}
+			rq = hall.Requester{Anonymous: true, Identity: rq.Identity} // the identity is never shown
 		}
 		if err := checkPlace(req.Place); err != nil {
 			return err

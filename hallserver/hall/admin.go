@@ -42,6 +42,8 @@ type StaffPatch struct {
 	// Password, when set, replaces the password (a reset); it ends the account's sessions.
 	Password    *string
 	Assignments *[]CounterAssignment
+	// CASUser, when set, replaces the campus sign-on user ("" clears it).
+	CASUser *string
 }
 
 // DeviceRecord is an enrolled device as the admin list shows it: revoked devices stay listed.

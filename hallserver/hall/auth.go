@@ -47,6 +47,9 @@ type Staff struct {
 	Disabled bool `json:"disabled,omitempty"`
 	// Assignments are the seasonal counter assignments (CounterAssignment).
 	Assignments []CounterAssignment `json:"assignments,omitempty"`
+	// CASUser is the account's user at the campus sign-on (统一身份认证) when it differs from
+	// Username: staff sign-in by CAS maps the CAS user to this account (ExternalLogin).
+	CASUser string `json:"casUser,omitempty"`
 }
 
 // Device is an enrolled kiosk, display or rating tablet, bound to one hall.

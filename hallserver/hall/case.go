@@ -117,6 +117,10 @@ type Requester struct {
 	Email     string `json:"email,omitempty"`
 	PersonID  string `json:"personId,omitempty"` // student or staff number
 	Anonymous bool   `json:"anonymous,omitempty"`
+	// Identity is who opened the case when signed in (CAS, WeChat Work): never encoded, so no
+	// view, event or record carries it; the store indexes the case under it at opening, for
+	// the requester's "my requests" (RequesterService).
+	Identity *Identity `json:"-"`
 }
 
 // Masked returns the requester with personal data hidden: the name keeps its first character
@@ -142,6 +146,7 @@ func (r Requester) Masked() Requester {
 	if r.PersonID != "" {
 		r.PersonID = MaskPersonID(r.PersonID)
 	}
+	r.Identity = nil
 	return r
 }
 

@@ -262,10 +262,8 @@ func (s *Server) handleAsk(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var who *hall.Requester
-	if s.cfg.Requester != nil {
-		if p, ok := s.cfg.Requester(r); ok && p != nil {
-			who = p
-		}
+	if p, ok := s.Requester(r); ok && p != nil {
+		who = p
 	}
 	if who == nil && s.ask.cfg.RequireIdentity {
 		s.askOutcome("identity")

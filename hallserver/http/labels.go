@@ -473,3 +473,27 @@ var hotlineLabels = sync.OnceValue(func() *labelCatalogue {
 	p := publicLabels()
 	return &labelCatalogue{Ticket: p.Ticket, Case: p.Case, Event: p.Event, Kind: staffLabels().Kind, Portal: portalText}
 })
+
+// signInTexts is what the sign-in page (signin.html, identity.go) says when a campus sign-on or
+// WeChat Work sign-in fails, by the error's code and field.
+var signInTexts = map[string]hall.Text{
+	"next":        {Zh: "返回地址不是本站页面，已拒绝跳转。", En: "The return address is not a page of this site; not followed."},
+	"ticket":      {Zh: "统一身份认证未确认本次登录（票据无效或已使用），请重新登录。", En: "The campus sign-on did not confirm this sign-in (the ticket is invalid or used); please sign in again."},
+	"code":        {Zh: "企业微信未确认本次登录，请在企业微信中重新打开。", En: "WeChat Work did not confirm this sign-in; please open the page again in WeChat Work."},
+	"s":           {Zh: "本次登录不是从此浏览器发起或已超时，请重新登录。", En: "This sign-in was not started in this browser or took too long; please sign in again."},
+	"state":       {Zh: "本次登录不是从此浏览器发起或已超时，请重新登录。", En: "This sign-in was not started in this browser or took too long; please sign in again."},
+	"user":        {Zh: "该统一身份认证账号没有对应的工作人员账号，请联系管理员开通。", En: "This campus account has no staff account here; please ask an administrator."},
+	"unavailable": {Zh: "登录服务暂不可用，请稍后再试。", En: "Sign-in is unavailable right now; please try again later."},
+	"other":       {Zh: "登录失败，请重新登录。", En: "Sign-in failed; please sign in again."},
+}
+
+// signInText is the sign-in page's message for an error's code and field.
+func signInText(code, field string) hall.Text {
+	if t, ok := signInTexts[field]; ok && code != hall.EUNAVAILABLE && code != hall.EINTERNAL {
+		return t
+	}
+	if code == hall.EUNAVAILABLE || code == hall.EINTERNAL {
+		return signInTexts["unavailable"]
+	}
+	return signInTexts["other"]
+}

@@ -40,12 +40,16 @@ type pageBoot struct {
 	// Shared are scripts under /assets/ the page uses as well, loaded between common.js and
 	// Script ("longlist.js": the long-standing list editor of /admin and /supervision).
 	Shared []string `json:"-"`
+	// CASStaff offers staff sign-in by the campus sign-on ("统一身份认证登录", identity.go) on
+	// the sign-in form.
+	CASStaff bool `json:"casStaff,omitempty"`
 }
 
 // boot returns the boot block of the page whose script is script, with the labels of its
 // audience.
 func (s *Server) boot(script string, labels *labelCatalogue) pageBoot {
-	return pageBoot{Zone: s.campusLoc().String(), Labels: labels, Script: script}
+	_, ext := s.cfg.Auth.(hall.ExternalLogin)
+	return pageBoot{Zone: s.campusLoc().String(), Labels: labels, Script: script, CASStaff: s.cfg.CAS != nil && ext}
 }
 
 // pageData is what follow.html renders: a ticket (GET /t/{token}), the case it became, or a case

@@ -26,6 +26,7 @@ const (
 	authRater     = "the counter's rating tablet or its staff"       // the counter-side rating page's API
 	authMetrics   = "the scraper's token or an admin"                // GET /metrics (or anyone in demo mode)
 	authHotline   = "the hotline desk"                               // hotline operators and the office (cases.WorksHotline)
+	authRequester = "an identified requester's session"              // CAS or WeChat Work sign-in (identity.go)
 )
 
 // route is one entry of the route table.
@@ -51,6 +52,17 @@ func (s *Server) routeTable() []resource {
 			{"POST", "/api/v1/session", authAnyone, s.handleLogin},
 			{"DELETE", "/api/v1/session", authSigned, s.handleLogout},
 			{"GET", "/api/v1/me", authSigned, s.handleMe},
+		}},
+		{name: "identity", routes: []route{
+			{"GET", "/auth/cas/login", authAnyone, s.handleCASLogin},
+			{"GET", "/auth/cas/callback", authAnyone, s.handleCASCallback},
+			{"GET", "/auth/cas/staff", authAnyone, s.handleCASStaffLogin},
+			{"GET", "/auth/cas/staff/callback", authAnyone, s.handleCASStaffCallback},
+			{"GET", "/auth/wecom/login", authAnyone, s.handleWeComLogin},
+			{"GET", "/auth/wecom/callback", authAnyone, s.handleWeComCallback},
+			{"GET", "/api/v1/me/requests", authRequester, s.handleMyRequests},
+			{"DELETE", "/api/v1/me/requester", authRequester, s.handleRequesterLogout},
+			{"GET", "/my", authPage, s.handleMyPage},
 		}},
 		{name: "halls", routes: []route{
 			{"GET", "/api/v1/halls", authAnyone, s.handleHalls},

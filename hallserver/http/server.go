@@ -112,10 +112,16 @@ type Config struct {
 	// Ask configures the public portal's defences (POST /api/v1/ask, ask.go); zero fields take
 	// AskDefaults.
 	Ask AskConfig
-	// Requester is the identity seam of the public portal: who the person sending a request is
-	// (the campus single sign-on, WeChat Work OAuth), ok false when the request carries no
-	// identity. nil: nobody is identified (with Ask.RequireIdentity every request gets 401).
+	// Requester, when set, replaces the requester sessions (CAS, WeChat Work: Requesters) as the
+	// answer to who sent a request (Server.Requester: the portal, the follow page's request
+	// form); ok false when the request carries no identity. nil: the requester sessions.
 	Requester func(r *http.Request) (*hall.Requester, bool)
+	// CAS is the campus sign-on (统一身份认证) for requesters and, when Auth is a
+	// hall.ExternalLogin, staff; WeCom is WeChat Work OAuth for requesters; Requesters keeps the
+	// requester sessions and finds their cases (identity.go). Each nil leaves its sign-in out.
+	CAS        CASLogin
+	WeCom      WeComLogin
+	Requesters hall.RequesterService
 
 	// streamPing is the period of the streams' pings (0: pingPeriod); tests shorten it.
 	streamPing time.Duration

@@ -58,7 +58,7 @@ func (s *Server) adminPrincipal(w http.ResponseWriter, r *http.Request) (*hall.P
 
 func toStaffMember(st *hall.Staff) wire.StaffMember {
 	out := wire.StaffMember{Username: st.Username, Name: st.Name, Role: st.Role, Halls: st.Halls, Departments: []string{},
-		Disabled: st.Disabled, Assignments: st.Assignments, CreatedAt: st.CreatedAt}
+		Disabled: st.Disabled, Assignments: st.Assignments, CreatedAt: st.CreatedAt, CASUser: st.CASUser}
 	if out.Halls == nil {
 		out.Halls = []string{}
 	}
@@ -111,7 +111,11 @@ func (s *Server) handleAddStaff(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	st := hall.Staff{Username: req.Username, Name: req.Name, Role: req.Role, Halls: req.Halls, Assignments: req.Assignments}
+	if err := checkCASUser(req.CASUser); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	st := hall.Staff{Username: req.Username, Name: req.Name, Role: req.Role, Halls: req.Halls, Assignments: req.Assignments, CASUser: req.CASUser}
 	if len(req.Departments) > 0 {
 		st.Department = req.Departments[0]
 	}
@@ -136,7 +140,7 @@ func (s *Server) handlePatchStaff(w http.ResponseWriter, r *http.Request) {
 	}
 	var err error
 	patch := hall.StaffPatch{Name: req.Name, Role: req.Role, Halls: req.Halls, Departments: req.Departments,
-		Disabled: req.Disabled, Password: req.Password, Assignments: req.Assignments}
+		Disabled: req.Disabled, Password: req.Password, Assignments: req.Assignments, CASUser: req.CASUser}
 	deref := func(v *[]string) []string {
 		if v == nil {
 			return nil
@@ -158,6 +162,8 @@ func (s *Server) handlePatchStaff(w http.ResponseWriter, r *http.Request) {
 	err = s.checkStaff(role, deref(req.Halls), deref(req.Departments), assign, name)
 	switch {
 	case err != nil:
+	case req.CASUser != nil && checkCASUser(*req.CASUser) != nil:
+		err = checkCASUser(*req.CASUser)
 	case req.Password != nil:
 		err = checkPassword(*req.Password)
 	case req.Disabled != nil && *req.Disabled && username == p.Subject:
@@ -356,4 +362,16 @@ func (s *Server) handleRevokeDevice(w http.ResponseWriter, r *http.Request) {
 		s.log.Info("streams closed: device revoked", "device", logName(id), "streams", n)
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// checkCASUser checks a staff account's campus sign-on user: empty, or 1 to 64 printable
+// characters without spaces.
+func checkCASUser(u string) error {
+	if u == "" {
+		return nil
+	}
+	if len(u) > 64 || strings.ContainsFunc(u, func(r rune) bool { return r <= ' ' || r == 0x7f }) || !utf8.ValidString(u) {
+		return hall.Errorf(hall.EINVALID, "casUser", "casUser must be 1 to 64 printable characters without spaces")
+	}
+	return nil
 }

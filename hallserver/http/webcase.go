@@ -184,9 +184,14 @@ func (s *Server) handleWebCase(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, hall.Errorf(hall.ECONFLICT, "token", "%s", why))
 		return
 	}
+	rq := hall.Requester{Phone: phone}
+	if me, ok := s.Requester(r); ok { // signed in: the case joins their "my requests"
+		me.Phone = phone
+		rq = *me
+	}
 	c, err := cs.Open(r.Context(), hall.OpenCaseRequest{
 		Kind: body.Kind, Channel: hall.ChannelWeb, Hall: t.Hall, Ticket: t.ID, Text: strings.TrimSpace(body.Text),
-		Lang: lang, Category: body.Category, Requester: hall.Requester{Phone: phone},
+		Lang: lang, Category: body.Category, Requester: rq,
 		Source: src, IdempotencyKey: key,
 	})
 	if err != nil {

@@ -17,6 +17,8 @@ type StaffRequest struct {
 	// person).
 	Departments []string                 `json:"departments,omitempty"`
 	Assignments []hall.CounterAssignment `json:"assignments,omitempty"`
+	// CASUser is the account's campus sign-on user when not its username (docs/IDENTITY.md).
+	CASUser string `json:"casUser,omitempty"`
 }
 
 // StaffPatch is the body of PATCH /api/v1/admin/staff/{username}: fields left out stay as they
@@ -29,6 +31,8 @@ type StaffPatch struct {
 	Disabled    *bool                     `json:"disabled,omitempty"`
 	Password    *string                   `json:"password,omitempty"`
 	Assignments *[]hall.CounterAssignment `json:"assignments,omitempty"`
+	// CASUser sets the campus sign-on user ("" clears it: the username signs in).
+	CASUser *string `json:"casUser,omitempty"`
 }
 
 // StaffMember is a staff account as the admin API shows it (never its password).
@@ -41,6 +45,7 @@ type StaffMember struct {
 	Disabled    bool                     `json:"disabled"`
 	Assignments []hall.CounterAssignment `json:"assignments"`
 	CreatedAt   time.Time                `json:"createdAt"`
+	CASUser     string                   `json:"casUser,omitempty"`
 }
 
 // StaffList is the answer of GET /api/v1/admin/staff.

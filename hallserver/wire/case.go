@@ -171,3 +171,32 @@ type Escalation struct {
 	Reasons []string  `json:"reasons"`
 	Stars   int       `json:"stars,omitempty"`
 }
+
+// RequesterIdentity is who the requester signed in as, on their own list: the source ("cas",
+// "wecom"), the name the source gave and the campus number masked.
+type RequesterIdentity struct {
+	Source hall.IdentitySource `json:"source"`
+	Name   string              `json:"name,omitempty"`
+	Number string              `json:"number,omitempty"`
+}
+
+// MyRequest is one of the requester's own cases on GET /api/v1/me/requests.
+type MyRequest struct {
+	Number         string         `json:"number"`
+	FollowURL      string         `json:"followUrl"`
+	Kind           hall.Kind      `json:"kind"`
+	Title          string         `json:"title,omitempty"`
+	State          hall.CaseState `json:"state"`
+	StateName      hall.Text      `json:"stateName"`
+	Channel        hall.Channel   `json:"channel"`
+	DepartmentName hall.Text      `json:"departmentName"`
+	ReceivedAt     time.Time      `json:"receivedAt"`
+	UpdatedAt      time.Time      `json:"updatedAt"`
+}
+
+// MyRequests answers GET /api/v1/me/requests: the signed-in requester and their cases, newest
+// first (at most 100).
+type MyRequests struct {
+	Requester RequesterIdentity `json:"requester"`
+	Requests  []MyRequest       `json:"requests"`
+}

@@ -62,8 +62,10 @@ var layers = map[string]layer{
 	"hallserver/webhook":  adapter,
 	"hallserver/netlimit": adapter,
 	"hallserver/campus":   adapter,
-	"drivers/printer":     adapter,
-	"drivers/printersim":  adapter,
+	// sso: the campus CAS server and WeChat Work OAuth (sign-in of requesters and staff).
+	"hallserver/sso":     adapter,
+	"drivers/printer":    adapter,
+	"drivers/printersim": adapter,
 
 	"kiosk":   app,
 	"display": app,

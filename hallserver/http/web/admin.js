@@ -563,6 +563,7 @@
     f.halls.value = (s.halls || []).join(",");
     f.departments.value = staffDepts(s).join(",");
     f.assignments.value = assignmentLines(s.assignments);
+    f.casUser.value = s.casUser || "";
     f.password.value = "";
     O.setText("staff-form-title", (password ? "重置密码 Reset the password of " : "编辑 Edit ") + s.username);
     O.show("staff-cancel", true);
@@ -591,6 +592,7 @@
     }
     if (f.name.value.trim()) { body.name = f.name.value.trim(); }
     if (f.password.value) { body.password = f.password.value; }
+    if (editingStaff || f.casUser.value.trim()) { body.casUser = f.casUser.value.trim(); } // "" clears it
     var req;
     if (editingStaff) {
       req = O.api("PATCH", "/api/v1/admin/staff/" + encodeURIComponent(editingStaff), body);

@@ -240,6 +240,11 @@
   function login(signedIn) {
     var form = $("login-form");
     if (!form) { return; }
+    var cas = $("login-cas");
+    if (cas && boot.casStaff) { // staff sign-in by the campus sign-on (统一身份认证), back to this page
+      cas.href = "/auth/cas/staff?next=" + encodeURIComponent(location.pathname + location.search);
+      cas.hidden = false;
+    }
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
       var b = $("login-btn");

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+
+	hallhttp "onedoor/hallserver/http"
+	"onedoor/hallserver/sso"
+)
+
+// identityConfig is the sign-in of requesters and staff through the university's identity
+// services (issue 15, docs/IDENTITY.md): the campus CAS server and WeChat Work OAuth.
+type identityConfig struct {
+	casURL                           string // -cas-url: the CAS server's base, e.g. https://cas.example.edu.cn/cas
+	casVersion                       int    // -cas-version: 2 (/serviceValidate) or 3 (/p3/serviceValidate)
+	casNameAttr, casNumAttr          string // -cas-name-attr, -cas-number-attr: the CAS 3.0 attributes
+	wecomAPI, wecomCorp, wecomSecret string
+}
+
+// identityFlags registers the flags of identityConfig.
+func identityFlags(fs *flag.FlagSet, env func(k, def string) string, c *identityConfig) {
+	fs.StringVar(&c.casURL, "cas-url", env("ONEDOOR_CAS_URL", ""), "base URL of the campus CAS server (统一身份认证), e.g. https://cas.example.edu.cn/cas; empty: no CAS sign-in")
+	fs.IntVar(&c.casVersion, "cas-version", 3, "CAS protocol version of -cas-url: 2 (/serviceValidate) or 3 (/p3/serviceValidate, with attributes)")
+	fs.StringVar(&c.casNameAttr, "cas-name-attr", env("ONEDOOR_CAS_NAME_ATTR", "cn"), "CAS 3.0 attribute holding the person's name")
+	fs.StringVar(&c.casNumAttr, "cas-number-attr", env("ONEDOOR_CAS_NUMBER_ATTR", ""), "CAS 3.0 attribute holding the student or staff number; empty: the CAS user is the number")
+	if fs.Lookup("wecom-api") == nil { // the WeChat Work message adapter may register them too
+		fs.StringVar(&c.wecomAPI, "wecom-api", env("ONEDOOR_WECOM_API", sso.DefaultWeComAPI), "base URL of the WeChat Work API")
+		fs.StringVar(&c.wecomCorp, "wecom-corp", env("ONEDOOR_WECOM_CORP", ""), "WeChat Work corp ID (empty: no WeChat Work)")
+		fs.StringVar(&c.wecomSecret, "wecom-secret", env("ONEDOOR_WECOM_SECRET", ""), "WeChat Work application secret")
+	}
+}
+
+// check validates the identity flags.
+func (c identityConfig) check() error {
+	if c.casVersion != 2 && c.casVersion != 3 {
+		return fmt.Errorf("-cas-version must be 2 or 3, not %d", c.casVersion)
+	}
+	if (c.wecomCorp == "") != (c.wecomSecret == "") {
+		return errors.New("-wecom-corp and -wecom-secret go together")
+	}
+	return nil
+}
+
+// wire sets the server's sign-in services from the flags.
+func (c identityConfig) wire(hc *hallhttp.Config) error {
+	if c.casURL != "" {
+		cas, err := sso.NewCAS(c.casURL, c.casVersion, c.casNameAttr, c.casNumAttr)
+		if err != nil {
+			return fmt.Errorf("-cas-url: %w", err)
+		}
+		hc.CAS = cas
+	}
+	if c.wecomCorp != "" {
+		w, err := sso.NewWeCom(c.wecomAPI, c.wecomCorp, sso.NewTokens(c.wecomAPI, c.wecomCorp, c.wecomSecret))
+		if err != nil {
+			return fmt.Errorf("-wecom-api: %w", err)
+		}
+		hc.WeCom = w
+	}
+	return nil
+}

@@ -1,0 +1,94 @@
+package bolt
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"onedoor/hallserver/hall"
+)
+
+// TestRequesterSessions: a session resolves to its identity until it expires or ends; the file
+// keeps at most max sessions, dropping the oldest; bad identities are refused.
+func TestRequesterSessions(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	q, err := NewRequesters(e.db, e.clk.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.max = 3
+	zhang := hall.Identity{Source: hall.IdentityCAS, ID: "2021000123", Name: "张三"}
+	first, err := q.StartSession(ctx, zhang)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, err := q.Session(ctx, first); err != nil || *id != zhang {
+		t.Fatalf("session: %+v %v", id, err)
+	}
+	var later []string
+	for i := range 3 {
+		e.clk.Add(time.Minute)
+		tok, err := q.StartSession(ctx, hall.Identity{Source: hall.IdentityWeCom, ID: string(rune('a' + i))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		later = append(later, tok)
+	}
+	if _, err := q.Session(ctx, first); hall.ErrorCode(err) != hall.EUNAUTHORIZED {
+		t.Errorf("the oldest session past the bound: %v, want EUNAUTHORIZED", err)
+	}
+	for _, tok := range later {
+		if _, err := q.Session(ctx, tok); err != nil {
+			t.Errorf("a newer session: %v", err)
+		}
+	}
+	if err := q.EndSession(ctx, later[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Session(ctx, later[0]); hall.ErrorCode(err) != hall.EUNAUTHORIZED {
+		t.Errorf("an ended session: %v", err)
+	}
+	e.clk.Add(RequesterSessionTTL)
+	if _, err := q.Session(ctx, later[2]); hall.ErrorCode(err) != hall.EUNAUTHORIZED {
+		t.Errorf("an expired session: %v", err)
+	}
+	for _, bad := range []hall.Identity{{Source: "qq", ID: "x"}, {Source: hall.IdentityCAS}, {Source: hall.IdentityCAS, ID: "a\x00b"}} {
+		if _, err := q.StartSession(ctx, bad); hall.ErrorCode(err) != hall.EINVALID {
+			t.Errorf("identity %+v: %v, want EINVALID", bad, err)
+		}
+	}
+}
+
+// TestRequesterCasesIndex: a case opened with an identity is found under it (newest first)
+// after a restart; the identity is in no stored record.
+func TestRequesterCasesIndex(t *testing.T) {
+	e := newCaseEnv(t)
+	ctx := context.Background()
+	zhang := &hall.Identity{Source: hall.IdentityCAS, ID: "2021000123"}
+	var numbers []string
+	for i, who := range []*hall.Identity{zhang, nil, zhang, {Source: hall.IdentityWeCom, ID: "2021000123"}} {
+		e.clk.Add(time.Minute)
+		c, err := e.cs.Open(ctx, hall.OpenCaseRequest{Kind: hall.KindComplaint, Channel: hall.ChannelWeb, Text: "图书馆座位被占",
+			Requester: hall.Requester{Identity: who, Anonymous: i == 2}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		numbers = append(numbers, c.Number)
+	}
+	e.reopen()
+	q, err := NewRequesters(e.db, e.clk.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := q.RequesterCases(ctx, *zhang, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Number != numbers[2] || got[1].Number != numbers[0] {
+		t.Fatalf("张三's cases: %d, want %s then %s (the anonymous one too: only they see it)", len(got), numbers[2], numbers[0])
+	}
+	if got[0].Requester.Identity != nil || got[0].Requester.Name != "" {
+		t.Errorf("the stored anonymous case carries %+v", got[0].Requester)
+	}
+}
