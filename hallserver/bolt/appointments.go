@@ -336,7 +336,7 @@ func (s *Appointments) Reschedule(ctx context.Context, token string, req hall.Bo
 }
 
 // CheckedIn implements hall.AppointmentStore. Recording the same ticket again changes nothing.
-func (s *Appointments) CheckedIn(ctx context.Context, id, ticketID, number string, at time.Time) (*hall.Appointment, error) {
+func (s *Appointments) CheckedIn(ctx context.Context, id string, t hall.Ticket) (*hall.Appointment, error) {
 	var out *hall.Appointment
 	err := s.update(ctx, "record the check-in", func(tx *bbolt.Tx) error {
 		a, err := apptByID(tx, id)
@@ -345,14 +345,14 @@ func (s *Appointments) CheckedIn(ctx context.Context, id, ticketID, number strin
 			return err
 		case a == nil:
 			return hall.Errorf(hall.ENOTFOUND, "id", "no booking %s", id)
-		case a.State == hall.AppointmentCheckedIn && a.TicketID == ticketID:
+		case a.State == hall.AppointmentCheckedIn && a.TicketID == t.ID:
 			out = a
 			return nil
 		case a.State != hall.AppointmentBooked:
 			return hall.Errorf(hall.ECONFLICT, "state", "the booking is %s", a.State)
 		}
-		at := at.UTC()
-		a.State, a.TicketID, a.Number, a.CheckedInAt = hall.AppointmentCheckedIn, ticketID, number, &at
+		at := t.IssuedAt.UTC()
+		a.State, a.TicketID, a.Number, a.TicketToken, a.CheckedInAt = hall.AppointmentCheckedIn, t.ID, t.Number, t.Token, &at
 		out = a
 		return putAppt(tx, a)
 	})

@@ -139,10 +139,10 @@ func TestBookOnePerPersonCancelReschedule(t *testing.T) {
 		t.Fatalf("unknown token: %v", err)
 	}
 	b, _ := s.Book(ctx, hall.BookRequest{Hall: "h", Service: "C", Start: ten, End: tenEnd, Name: "x", Phone: "13700137000", Capacity: 5})
-	if c, err := s.CheckedIn(ctx, b.ID, "t1", "C001", ten); err != nil || c.State != hall.AppointmentCheckedIn || c.Number != "C001" {
+	if c, err := s.CheckedIn(ctx, b.ID, hall.Ticket{ID: "t1", Number: "C001", Token: "tt", IssuedAt: ten}); err != nil || c.State != hall.AppointmentCheckedIn || c.Number != "C001" {
 		t.Fatalf("check in: %+v %v", c, err)
 	}
-	if _, err := s.CheckedIn(ctx, b.ID, "t1", "C001", ten); err != nil {
+	if _, err := s.CheckedIn(ctx, b.ID, hall.Ticket{ID: "t1", Number: "C001", Token: "tt", IssuedAt: ten}); err != nil {
 		t.Fatalf("recording the same check-in again: %v", err)
 	}
 	if _, err := s.Cancel(ctx, b.Token); hall.ErrorCode(err) != hall.ECONFLICT {

@@ -215,9 +215,11 @@ type Appointment struct {
 	// Channel is who booked: "web" for the public, else the staff member's username.
 	Channel   string    `json:"channel,omitempty"`
 	CreatedAt time.Time `json:"createdAt"`
-	// TicketID and Number are the ticket of the check-in.
+	// TicketID, Number and TicketToken are the ticket of the check-in (its follow token: the
+	// booking's page shows the ticket).
 	TicketID    string     `json:"ticketId,omitempty"`
 	Number      string     `json:"number,omitempty"`
+	TicketToken string     `json:"ticketToken,omitempty"`
 	CheckedInAt *time.Time `json:"checkedInAt,omitempty"`
 	CancelledAt *time.Time `json:"cancelledAt,omitempty"`
 }
@@ -274,6 +276,8 @@ type BookRequest struct {
 	// Capacity is the slot's capacity (the caller checked the slot with BookableSlot).
 	Capacity int
 }
+
+// The Start of a BookRequest is in the campus zone: the booking's Day is its local date.
 
 var phoneRE = regexp.MustCompile(`^1[3-9][0-9]{9}$`)
 
@@ -342,7 +346,7 @@ type AppointmentStore interface {
 	// the same checks as Book (req gives the slot: Start, End, Capacity).
 	Reschedule(ctx context.Context, token string, req BookRequest) (*Appointment, error)
 	// CheckedIn records the ticket issued at the booking's check-in.
-	CheckedIn(ctx context.Context, id, ticketID, number string, at time.Time) (*Appointment, error)
+	CheckedIn(ctx context.Context, id string, t Ticket) (*Appointment, error)
 	// Day returns every booking of the hall on the local date day (staff: the no-show list).
 	Day(ctx context.Context, hall, day string) ([]Appointment, error)
 }

@@ -68,6 +68,15 @@ func (s *Server) routeTable() []resource {
 			{"POST", "/api/v1/follow/{token}/rating", authToken, s.handleVisitRating},
 			{"POST", "/api/v1/follow/{token}/request", authToken, s.handleWebCase},
 		}},
+		{name: "appointments", routes: []route{
+			{"GET", "/api/v1/halls/{hall}/services/{code}/slots", authAnyone, s.handleSlots},
+			{"POST", "/api/v1/appointments", authAnyone, s.handleBook},
+			{"GET", "/api/v1/appointments/{token}", authToken, s.handleGetAppointment},
+			{"POST", "/api/v1/appointments/{token}/cancel", authToken, s.handleCancelAppointment},
+			{"POST", "/api/v1/appointments/{token}/reschedule", authToken, s.handleRescheduleAppointment},
+			{"POST", "/api/v1/halls/{hall}/appointments/checkin", authHall, s.handleCheckin},
+			{"GET", "/api/v1/halls/{hall}/appointments", authHallStaff, s.handleDayAppointments},
+		}},
 		{name: "counters", routes: []route{
 			{"GET", "/api/v1/halls/{hall}/counters/{n}", authHall, s.handleCounterView},
 			{"POST", "/api/v1/halls/{hall}/counters/{n}/{action}", authHall, s.handleCounter},
