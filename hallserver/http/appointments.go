@@ -20,11 +20,13 @@ import (
 // cancel and reschedule by its token, the kiosk's check-in (a ticket marked 预约 through the
 // queue like any issue) and the staff's day list with the no-shows.
 
-// Booking limits for strangers: per client address, apptRate bookings a minute after a burst of
-// apptBurst; at most apptMaxAddrs addresses are remembered (the map starts again when full).
+// Booking limits for strangers: per client address, a burst of apptBurst bookings, then one
+// every ten seconds (a campus NAT puts many people behind one address). Only bookings made count
+// (a refused one holds nothing); at most apptMaxAddrs addresses are remembered (the map starts
+// again when full).
 const (
-	apptRate     = rate.Limit(6.0 / 60)
-	apptBurst    = 6
+	apptRate     = rate.Limit(0.1)
+	apptBurst    = 20
 	apptMaxAddrs = 10000
 )
 
@@ -35,8 +37,8 @@ type apptLimiter struct {
 	burst int // 0: apptBurst
 }
 
-// allow reports whether the address may book now.
-func (l *apptLimiter) allow(addr string, now time.Time) bool {
+// limiter returns the address's limiter.
+func (l *apptLimiter) limiter(addr string) *rate.Limiter {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.by == nil || len(l.by) >= apptMaxAddrs {
@@ -51,7 +53,7 @@ func (l *apptLimiter) allow(addr string, now time.Time) bool {
 		lim = rate.NewLimiter(apptRate, burst)
 		l.by[addr] = lim
 	}
-	return lim.AllowN(now, 1)
+	return lim
 }
 
 // appointments returns the store or writes 503.
@@ -217,15 +219,22 @@ func (s *Server) handleBook(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if staff == nil && !s.apptLimit.allow(clientAddr(r), s.now()) {
-		s.writeError(w, r, hall.Errorf(ETOOMANY, "", "too many bookings from this address: try again in a few minutes"))
-		return
+	var lim *rate.Limiter
+	if staff == nil {
+		lim = s.apptLimit.limiter(clientAddr(r))
+		if lim.TokensAt(s.now()) < 1 {
+			s.writeError(w, r, hall.Errorf(ETOOMANY, "", "too many bookings from this address: try again in a minute"))
+			return
+		}
 	}
 	req.Channel = channel
 	a, err := store.Book(r.Context(), req)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if lim != nil {
+		lim.AllowN(s.now(), 1)
 	}
 	out := s.apptJSON(a, true)
 	out.Token = a.Token

@@ -47,14 +47,16 @@ func local(v string) time.Time {
 	return t
 }
 
-// newApptEnv is the test campus with office hours in the students hall (Mon–Fri 08:30–11:30,
-// 14:00–17:00), service A taking 2 bookings a slot, the clock at Thursday 2026-12-03 08:00.
+// newApptEnv is the test campus with office hours (Mon–Fri 08:30–11:30, 14:00–17:00), service
+// A of the students hall taking 2 bookings a slot, J of the teachers' 10, the clock at Thursday 2026-12-03 08:00.
 func newApptEnv(t *testing.T, burst int) (*env, *apptClock) {
 	t.Helper()
 	clk := &apptClock{t: local("2026-12-03 08:00")}
 	opt := func(e *env) {
 		e.campus.Halls[0].Hours = []hall.OpeningHours{{Days: "mon-fri", Times: []string{"08:30-11:30", "14:00-17:00"}}}
 		e.campus.Halls[0].Services[0].Appointments = &hall.AppointmentConfig{Capacity: 2}
+		e.campus.Halls[1].Hours = e.campus.Halls[0].Hours
+		e.campus.Halls[1].Services[0].Appointments = &hall.AppointmentConfig{Capacity: 10}
 		e.now = clk.Now
 		e.config = func(c *Config) {
 			a, err := bolt.NewAppointments(e.db, clk.Now)
@@ -187,17 +189,30 @@ func TestBookingContract(t *testing.T) {
 	})
 }
 
-// TestBookingRateLimited: strangers from one address get a burst of bookings, then 429; nothing
-// more is stored.
+// TestBookingRateLimited: strangers from one address make a burst of bookings, then get 429
+// (refused bookings do not count); staff are not limited.
 func TestBookingRateLimited(t *testing.T) {
-	e, _ := newApptEnv(t, 0)
-	got := map[int]int{}
-	for i := range apptBurst + 2 {
-		b := e.book("students", "B", "2026-12-03T10:00:00+08:00", "p", fmt.Sprintf("138%08d", i))
-		got[b.status]++
+	e, _ := newApptEnv(t, 3)
+	if b := e.book("students", "B", "2026-12-03T09:00:00+08:00", "p", "13800000001"); b.status != 201 {
+		t.Fatalf("first: %d %s", b.status, b.body)
 	}
-	if got[201] != 1 || got[409]+got[201] != apptBurst || got[429] != 2 {
-		t.Fatalf("answers %v: want %d within the burst (1 booked, the rest of the slot full), then 2× 429", got, apptBurst)
+	for i := range 5 { // the slot is full: refused, not counted
+		if b := e.book("students", "B", "2026-12-03T09:00:00+08:00", "p", fmt.Sprintf("1390000000%d", i)); b.status != 409 {
+			t.Fatalf("full slot: %d %s", b.status, b.body)
+		}
+	}
+	for i, start := range []string{"2026-12-03T09:15:00+08:00", "2026-12-03T09:30:00+08:00"} {
+		if b := e.book("students", "B", start, "p", fmt.Sprintf("1370000000%d", i)); b.status != 201 {
+			t.Fatalf("booking %d within the burst: %d %s", i+2, b.status, b.body)
+		}
+	}
+	b := e.book("students", "B", "2026-12-03T09:45:00+08:00", "p", "13600000000")
+	if b.status != 429 {
+		t.Fatalf("the 4th booking: %d %s, want 429", b.status, b.body)
+	}
+	staff := e.login("counter1")
+	if r := e.do("POST", "/api/v1/appointments", staff, map[string]string{"hall": "students", "service": "B", "start": "2026-12-03T09:45:00+08:00", "name": "p", "phone": "13600000000"}); r.status != 201 {
+		t.Fatalf("staff booking from the same address: %d %s", r.status, r.body)
 	}
 }
 
@@ -281,4 +296,40 @@ func TestCheckinAtKiosk(t *testing.T) {
 		t.Errorf("another hall's kiosk: %d, want 403", r.status)
 	}
 	s.checkSamples(t, []schemaSample{{"checkin", ok.body, "IssuedTicket"}, {"too early", early.body, "CheckinRefusal"}, {"too late", late.body, "CheckinRefusal"}})
+}
+
+// TestBookLastPlacesHTTP: 50 clients book the 10 places of one slot at once: exactly 10 get 201
+// (10 different codes), every other one 409; the slot then shows 0 free.
+func TestBookLastPlacesHTTP(t *testing.T) {
+	e, _ := newApptEnv(t, 1000)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	status := map[int]int{}
+	codes := map[string]bool{}
+	for i := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b := e.book("teachers", "J", "2026-12-03T10:00:00+08:00", "p", fmt.Sprintf("138%08d", i))
+			mu.Lock()
+			defer mu.Unlock()
+			status[b.status]++
+			if b.status == 201 {
+				var a wire.Appointment
+				b.decode(t, &a)
+				codes[a.Code] = true
+			}
+		}()
+	}
+	wg.Wait()
+	if status[201] != 10 || status[409] != 40 || len(codes) != 10 {
+		t.Fatalf("answers %v, %d codes: want 10× 201 (10 codes) and 40× 409", status, len(codes))
+	}
+	var sl wire.SlotList
+	e.do("GET", "/api/v1/halls/teachers/services/J/slots?date=2026-12-03", "", nil).decode(t, &sl)
+	for _, x := range sl.Slots {
+		if x.Start.Format("15:04") == "10:00" && x.Free != 0 {
+			t.Fatalf("10:00 shows %d free, want 0", x.Free)
+		}
+	}
 }
