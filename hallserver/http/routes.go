@@ -134,6 +134,8 @@ func (s *Server) routeTable() []resource {
 			{"GET", "/reports", authPage, s.handleReportsPage},
 			{"GET", "/admin", authPage, s.handleAdminPage},
 			{"GET", "/roadmap", authAnyone, s.handleRoadmapPage},
+			{"GET", "/book", authAnyone, s.handleBookPage},
+			{"GET", "/a/{token}", authToken, s.handleApptPage},
 			{"GET", "/assets/{file}", authAnyone, s.handleAsset},
 			{"GET", "/favicon.ico", authAnyone, s.handleFavicon},
 		}},
