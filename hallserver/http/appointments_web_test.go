@@ -9,6 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"onedoor/hallserver/wire"
 	"onedoor/internal/testtool"
 )
 
@@ -61,4 +62,25 @@ func TestBookingPagesOnPhone(t *testing.T) {
 	if r := e.do("GET", "/a/no-such-booking", "", nil); r.status != 404 {
 		t.Fatalf("an unknown booking's page: %d, want 404", r.status)
 	}
+}
+
+// TestCounterConsoleShowsBooking: a booking checked in at the kiosk waits in the console's list
+// with its 预约 mark and booked time, and the current ticket shows them once called.
+func TestCounterConsoleShowsBooking(t *testing.T) {
+	e, clk := newApptEnv(t, 1000)
+	var a wire.Appointment
+	e.book("students", "A", "2026-12-03T08:30:00+08:00", "张三", "13800138000").decode(t, &a)
+	clk.set(local("2026-12-03 08:31"))
+	r := e.do("POST", "/api/v1/halls/students/appointments/checkin", kioskStudents, map[string]string{"code": a.Code})
+	if r.status != 201 {
+		t.Fatalf("check-in: %d %s", r.status, r.body)
+	}
+	var tk wire.Ticket
+	r.decode(t, &tk)
+	ctx := browser(t, 1280, 900)
+	openConsole(t, ctx, e.ts.URL, "counter1", 1)
+	must(t, ctx, "the booking in the list", `(function(){var r=document.querySelector('#waiting tr[data-number=`+jsString(tk.Number)+`] .badge.appt');return !!r && r.textContent.indexOf("预约 08:30")===0})()`, 3*time.Second)
+	openCounter(t, ctx)
+	run(t, ctx, "call next", chromedp.Click(chromedp.CSS("#call-next")))
+	must(t, ctx, "current shows the booking", `onedoorCounter.current() === `+jsString(tk.Number)+` && !document.getElementById("cur-appt").hidden && document.getElementById("cur-appt").textContent.indexOf("预约 08:30") === 0`, 3*time.Second)
 }
