@@ -61,8 +61,12 @@ type State struct {
 	Kind       string
 	Topic      string
 	Phone      string // optional call-back number of a walk-in request
-	Request    *RequestResult
-	Topics     []Topic
+	// Booking is the booking code typed so far, Refusal the check-in refused as too early or
+	// too late (flow_appointment.go).
+	Booking string
+	Refusal *Refusal
+	Request *RequestResult
+	Topics  []Topic
 	// RequestTicket says a walk-in request may come with a ticket (the hall has the service
 	// and the server is reachable).
 	RequestTicket bool
@@ -252,6 +256,7 @@ func (f *Flow) homeLocked(reset bool) {
 	f.st.Service, f.st.Priority, f.st.PersonID = "", false, ""
 	f.st.Kind, f.st.Topic, f.st.Phone = "", "", ""
 	f.st.Ticket, f.st.Request = nil, nil
+	f.st.Booking, f.st.Refusal = "", nil
 	f.st.Notice = ""
 	f.ticket.attempt, f.request.key, f.staff.entry = "", "", ""
 	f.st.PINDigits = 0
@@ -326,7 +331,7 @@ func (f *Flow) Home() {
 	f.update(func() {
 		f.touchLocked()
 		switch f.st.Screen {
-		case ScreenIssuing, ScreenSubmitting:
+		case ScreenIssuing, ScreenSubmitting, ScreenCheckingIn:
 			return // the answer is on its way
 		}
 		f.homeLocked(false)
@@ -350,7 +355,7 @@ func (f *Flow) Back() {
 		case ScreenPhone:
 			f.st.Phone, f.st.Notice = "", ""
 			f.goLocked(ScreenConfirm)
-		case ScreenOptions, ScreenKind, ScreenPIN:
+		case ScreenOptions, ScreenKind, ScreenPIN, ScreenBooking, ScreenBookingRefused:
 			f.homeLocked(false)
 		}
 	})
@@ -363,7 +368,7 @@ func (f *Flow) Tick() {
 		now := f.cfg.Now()
 		f.st.Now = now
 		switch f.st.Screen {
-		case ScreenHome, ScreenOutOfService, ScreenIssuing, ScreenSubmitting:
+		case ScreenHome, ScreenOutOfService, ScreenIssuing, ScreenSubmitting, ScreenCheckingIn:
 		case ScreenResult, ScreenReceipt:
 			printing := (f.st.Ticket != nil && f.st.Ticket.Printing) || (f.st.Request != nil && f.st.Request.Printing)
 			if !printing && now.Sub(f.screenSince) >= f.tm.Result && now.Sub(f.lastTouch) >= f.tm.Result {

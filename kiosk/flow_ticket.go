@@ -33,6 +33,8 @@ type TicketResult struct {
 	Printing   bool   // the printer is still working on it
 	Printed    bool   // the printer took it
 	PrintFault string // hall.Device* state when it did not print
+	// Booked is the booked slot's start of a booking's ticket (预约), nil for a walk-in.
+	Booked *time.Time
 }
 
 // ChooseService is the first touch of a ticket: the service button on the home screen.
@@ -72,6 +74,10 @@ func (f *Flow) KeypadKey(k string) {
 		f.touchLocked()
 		if f.st.Screen == ScreenPhone {
 			f.st.Phone = editDigits(f.st.Phone, k, maxPhone)
+			return
+		}
+		if f.st.Screen == ScreenBooking {
+			f.st.Booking, f.st.Notice = editDigits(f.st.Booking, k, bookingCodeLen), ""
 			return
 		}
 		if f.st.Screen != ScreenKeypad {
@@ -197,8 +203,17 @@ func (f *Flow) issue(ctx context.Context, key string, req wire.IssueRequest, nam
 		})
 		return
 	}
+	f.showTicket(ctx, key, t, name)
+}
+
+// showTicket shows the ticket issued for attempt key and prints it.
+func (f *Flow) showTicket(ctx context.Context, key string, t *wire.Ticket, name hall.Text) {
 	res := &TicketResult{ID: t.ID, Number: t.Number, Service: name, Priority: t.Priority, Ahead: t.Ahead(),
 		EtaSeconds: t.Eta(), Materials: t.Materials, FollowURL: t.FollowURL, IssuedAt: t.IssuedAt, Printing: true}
+	if t.Appointment != nil {
+		at := t.Appointment.Start
+		res.Booked = &at
+	}
 	var hallName hall.Text
 	f.update(func() {
 		hallName = f.st.HallName
@@ -207,8 +222,8 @@ func (f *Flow) issue(ctx context.Context, key string, req wire.IssueRequest, nam
 		}
 		f.ticket.attempt = "" // spent: nothing more can be issued from this attempt
 		f.learnPublicLocked(res.FollowURL)
-		res.Closed = f.serviceClosedLocked(req.Service)
-		if v, ok := f.st.ServiceByCode(req.Service); ok && res.Closed {
+		res.Closed = f.serviceClosedLocked(t.Service)
+		if v, ok := f.st.ServiceByCode(t.Service); ok && res.Closed {
 			res.ClosedNote = closedNote(v, f.cfg.Now(), f.cfg.Loc, f.st.OpeningHours)
 		}
 		f.st.Ticket = res
@@ -255,6 +270,10 @@ func (f *Flow) ticketData(hallName hall.Text, r *TicketResult) escpos.TicketData
 		Hall: hallName.Zh, HallEn: hallName.En, Service: r.Service.Zh, ServiceEn: r.Service.En,
 		Number: r.Number, Priority: r.Priority, Ahead: r.Ahead, EtaSeconds: r.EtaSeconds, IssuedAt: issued, Loc: f.cfg.Loc,
 		FollowURL: r.FollowURL, Materials: mats,
+	}
+	if r.Booked != nil {
+		at := r.Booked.In(f.cfg.Loc).Format("15:04")
+		d.Mark, d.MarkEn = T("zh", "appt.mark", at), T("en", "appt.mark", at)
 	}
 	if r.Closed {
 		d.EtaSeconds = -1 // no estimate: nobody serves it now

@@ -66,6 +66,7 @@ type hallEnv struct {
 	issues     atomic.Int64     // POST …/tickets requests seen
 	issueDelay atomic.Int64     // nanoseconds each issue request waits first
 	cases      *realCases
+	appts      *bolt.Appointments
 }
 
 func newHallEnv(t testing.TB, opts ...func(*hallEnv)) *hallEnv {
@@ -91,6 +92,9 @@ func newHallEnv(t testing.TB, opts ...func(*hallEnv)) *hallEnv {
 		t.Fatal(err)
 	}
 	e.cases = &realCases{cs: cs}
+	if e.appts, err = bolt.NewAppointments(db, e.now); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := e.auth.CreateDevice(context.Background(), hall.Device{Role: hall.RoleKiosk, Hall: "students"}, kioskToken); err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +116,8 @@ func newHallEnv(t testing.TB, opts ...func(*hallEnv)) *hallEnv {
 func (e *hallEnv) url() string { return "http://" + e.addr }
 
 func (e *hallEnv) serve(ln net.Listener) {
-	hs := hallhttp.NewServer(hallhttp.Config{Queue: e.q, Events: e.q, Auth: e.auth, Campus: e.campus, CampusLive: e.q, PublicURL: e.url(), Cases: e.cases.cs, Now: e.now})
+	hs := hallhttp.NewServer(hallhttp.Config{Queue: e.q, Events: e.q, Auth: e.auth, Campus: e.campus, CampusLive: e.q, PublicURL: e.url(), Cases: e.cases.cs, Now: e.now,
+		Appointments: e.appts})
 	mux := http.NewServeMux()
 	mux.Handle("POST /api/v1/cases", e.cases.handler(hs))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -57,6 +57,14 @@ func TestScreenshots(t *testing.T) {
 				}
 			}
 			shot("home-zh")
+			k.tap("booking") // 我有预约: the code keypad
+			for _, d := range "3851" {
+				k.tap("key:" + string(d))
+			}
+			k.waitScreen(ScreenBooking)
+			shot("booking-zh")
+			k.tap("back")
+			k.waitScreen(ScreenHome)
 			k.tap("lang")
 			k.waitFor("english", func(s State) bool { return s.Lang == "en" && k.ui.rev == s.Rev })
 			shot("home-en")

@@ -165,6 +165,12 @@ func (u *UI) build(st State) fyne.CanvasObject {
 		body = u.receipt(st)
 	case ScreenPIN:
 		body = u.pin(st)
+	case ScreenBooking:
+		body = u.bookingPad(st)
+	case ScreenCheckingIn:
+		body = container.NewCenter(centred(T(st.Lang, "appt.checking"), sizeTitle, colText, true))
+	case ScreenBookingRefused:
+		body = u.refused(st)
 	default:
 		body = u.outOfService(st)
 	}
@@ -199,7 +205,7 @@ func (u *UI) topBar(st State) fyne.CanvasObject {
 func (u *UI) bottomBar(st State) fyne.CanvasObject {
 	var objs []fyne.CanvasObject
 	switch st.Screen {
-	case ScreenOptions, ScreenKeypad, ScreenKind, ScreenTopic, ScreenConfirm, ScreenPhone, ScreenPIN:
+	case ScreenOptions, ScreenKeypad, ScreenKind, ScreenTopic, ScreenConfirm, ScreenPhone, ScreenPIN, ScreenBooking, ScreenBookingRefused:
 		back := u.btn("back", T(st.Lang, "nav.back"), colNeutral, u.flow.Back)
 		back.MinHeight = 100
 		objs = append(objs, back)
@@ -269,6 +275,12 @@ func (u *UI) home(st State) fyne.CanvasObject {
 	grid := newGrid(560, 3, btns...)
 	req := u.btn("request", T(lang, "home.request"), colRequest, u.flow.StartRequest, T(lang, "home.request.sub"))
 	req.TitleSize, req.MinHeight = sizeTitle, 150
+	var bottom fyne.CanvasObject = req
+	if u.flow.Bookings() {
+		bk := u.btn("booking", T(lang, "home.booking"), colPriority, u.flow.OpenBooking, T(lang, "home.booking.sub"))
+		bk.TitleSize, bk.MinHeight = sizeTitle, 150
+		bottom = container.NewGridWithColumns(2, bk, req)
+	}
 	var top []fyne.CanvasObject
 	if len(st.Notices) > 0 {
 		top = append(top, u.noticeLine(st))
@@ -281,7 +293,7 @@ func (u *UI) home(st State) fyne.CanvasObject {
 		// No QR code on this screen: the warning asks for none.
 		top = append(top, para(T(lang, "home.printer", T(lang, printMsg(st.Printer.State))), false, widget.WarningImportance))
 	}
-	return container.NewBorder(container.NewVBox(top...), req, nil, nil, grid)
+	return container.NewBorder(container.NewVBox(top...), bottom, nil, nil, grid)
 }
 
 // noticeLine makes the home screen's rotating, scrolling notice line and starts its ticker
@@ -451,6 +463,9 @@ func (u *UI) result(st State) fyne.CanvasObject {
 	}
 	if t.Priority {
 		left = append(left, centred(T(lang, "result.priority"), sizeLarge, colPriority, true))
+	}
+	if t.Booked != nil {
+		left = append(left, centred(T(lang, "appt.mark", t.Booked.In(st.Loc).Format("15:04")), sizeLarge, colPriority, true))
 	}
 	switch {
 	case t.Closed:

@@ -395,6 +395,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
+	appointments, err := bolt.NewAppointments(db, time.Now)
+	if err != nil {
+		return err
+	}
 	longList, err := bolt.NewLongList(db, deptCodes, time.Now)
 	if err != nil {
 		return err
@@ -437,6 +441,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		Topics:       topics,
 		LongList:     longList,
 		VisitRatings: enginehost.NewRatings(q, visitRatings),
+		Appointments: appointments,
 		QueueReports: kpi.NewReports(bolt.NewQueueReports(db), time.Now),
 
 		// Enrolled Open311 clients (key → client name), from -open311-keys.

@@ -208,6 +208,8 @@ func run(args []string, getenv func(string) string, stderr io.Writer) error {
 	})
 	ui := kiosk.NewUI(flow, fyne.Do)
 	w.SetContent(ui.Content())
+	// A keyboard-wedge QR scanner types a booking's URL and Enter (预约 check-in).
+	kiosk.NewWedge(flow).Attach(w.Canvas())
 	// Nothing a person can touch closes the window: the close button and Alt+F4 are ignored.
 	w.SetCloseIntercept(func() { log.Info("window close ignored (staff exit: long press top-left + PIN)") })
 	if c.windowed {

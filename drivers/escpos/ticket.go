@@ -27,6 +27,9 @@ type TicketData struct {
 	FollowURL          string         // QR payload (ASCII URL); empty: no QR
 	Materials          []string       // 一次告知: what to bring, one item each
 	Footer, FooterEn   string
+	// Mark and MarkEn, when set, print a reversed banner above the number like the green
+	// channel's: a booking's ticket says "预约 09:00" / "Booked 09:00".
+	Mark, MarkEn string
 }
 
 // CaseReceiptData is everything printed on a case receipt.
@@ -256,6 +259,9 @@ func Ticket(p Profile, t TicketData) ([]byte, error) {
 	l.para(t.Service, 2, 2)
 	l.para(t.ServiceEn, 1, 1)
 
+	if t.Mark != "" {
+		l.banner(t.Mark, t.MarkEn)
+	}
 	if t.Priority {
 		l.banner(labelPriorityZh, labelPriorityEn)
 	}

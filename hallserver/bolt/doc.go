@@ -204,6 +204,19 @@
 //	               actions of the trail are read from events/{hall} (and the WAL's overlay) and
 //	               cases.events, where their actor already is: nothing is written twice
 //
+// Appointments (预约, appointments.go; issue 16). A booking changes no queue state: each change
+// is one bbolt transaction (fsync'd before the answer), which reads the day's bookings of the
+// hall and checks the slot's capacity and one active booking per phone per service per day
+// before writing, so two bookings of the last place cannot both succeed. The check-in's ticket
+// is a queue event like any issue (the ticket carries "appointment"), then recorded here.
+//
+//	appt           ID ("ap" + 6+ digits, the bucket's sequence) → hall.Appointment {"id",
+//	               "hall", "service", "day", "start", "end", "code", "token", "name", "phone",
+//	               "state" (booked, checked_in, cancelled), "channel", "createdAt", "ticketId",
+//	               "number", "checkedInAt", "cancelledAt"}; kept (the no-show list and reports)
+//	appt.token     follow token → ID
+//	appt.day       hall + "/" + local date + "/" + ID → empty: the day's bookings of a hall
+//
 // Storage health (storage.go):
 //
 //	health         "probe" → the time of the last probe write (RFC 3339, text)
@@ -249,6 +262,10 @@ var (
 	bucketDeliveryNotes  = []byte("outbox.notes")
 
 	bucketHealth = []byte("health")
+
+	bucketAppt      = []byte("appt")
+	bucketApptToken = []byte("appt.token")
+	bucketApptDay   = []byte("appt.day")
 
 	// Attachments (attachments.go), created on the first file stored.
 	bucketAttachMeta  = []byte("attach.meta")

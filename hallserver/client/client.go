@@ -258,3 +258,52 @@ func (c *Client) Health(ctx context.Context) error {
 	_, err := c.do(ctx, "GET", "/healthz", nil, nil)
 	return err
 }
+
+// CheckinRefused is the error of a check-in outside its window: the server's answer (too_early
+// with when to come back, too_late with the walk-in offer).
+type CheckinRefused struct {
+	Answer wire.CheckinError
+}
+
+// Error implements error.
+func (e *CheckinRefused) Error() string { return e.Answer.Code + ": " + e.Answer.Message }
+
+// Checkin checks a booking in at the hall's kiosk: code is the 6-digit code or what a scanner
+// read from the booking's QR code. Inside the window it returns the ticket (marked 预约); outside
+// it the error is a *CheckinRefused; other refusals are *hall.Error as from every call.
+func (c *Client) Checkin(ctx context.Context, hallCode, code string) (*wire.Ticket, error) {
+	path := "/api/v1/halls/" + url.PathEscape(hallCode) + "/appointments/checkin"
+	b, _ := json.Marshal(wire.CheckinRequest{Code: code})
+	req, err := http.NewRequestWithContext(ctx, "POST", strings.TrimRight(c.BaseURL, "/")+path, bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("POST %s: %w", path, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Content-Type", "application/json")
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	resp, err := c.httpClient().Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("POST %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("POST %s: read answer: %w", path, err)
+	}
+	if resp.StatusCode == http.StatusConflict {
+		var r wire.CheckinRefusal
+		if json.Unmarshal(body, &r) == nil && (r.Error.Code == hall.ETOOEARLY || r.Error.Code == hall.ETOOLATE) {
+			return nil, &CheckinRefused{Answer: r.Error}
+		}
+	}
+	if resp.StatusCode >= 300 {
+		return nil, fmt.Errorf("POST %s: %w", path, answerError(resp.StatusCode, body))
+	}
+	var t wire.Ticket
+	if err := json.Unmarshal(body, &t); err != nil {
+		return nil, fmt.Errorf("POST %s: decode answer: %w", path, err)
+	}
+	return &t, nil
+}

@@ -82,6 +82,9 @@ type Service struct {
 	// TargetWaitMinutes is the wait the queue reports measure the service against (the share
 	// served within it); 0: 15 minutes.
 	TargetWaitMinutes int `json:"targetWaitMinutes,omitempty" yaml:"targetWaitMinutes,omitempty"`
+	// Appointments is how the service takes bookings (appointment.go); nil: the defaults
+	// (bookings on, 15-minute slots).
+	Appointments *AppointmentConfig `json:"appointments,omitempty" yaml:"appointments,omitempty"`
 }
 
 // CounterConfig is a counter as configured: its number and the services it serves, in order of
@@ -276,6 +279,7 @@ func (c *Campus) Problems() []*Error {
 			}
 			addErr(ValidateHours(sp+".hours", s.Hours))
 			addErr(validateLimits(sp, s))
+			addErr(validateAppointments(sp, s.Appointments))
 		}
 		if len(h.Counters) == 0 {
 			add(p+".counters", "hall %q has no counters", h.Code)

@@ -15,6 +15,10 @@ type IssueRequest struct {
 	// IdempotencyKey, when set, makes a retried request (kiosk double tap, network retry) return the
 	// ticket the first request created instead of a new one. Scoped to the hall, kept for a day.
 	IdempotencyKey string `json:"-"`
+	// Appointment, set at a booking's check-in, marks the ticket 预约: it is issued whatever
+	// the service's hours or quota (the booking was checked against them) and called near its
+	// slot's start.
+	Appointment *AppointmentMark `json:"-"`
 }
 
 // Issued is a new ticket with what the person needs to know.

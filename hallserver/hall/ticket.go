@@ -92,6 +92,11 @@ type Ticket struct {
 	NoShows       int        `json:"noShows,omitempty"` // times marked absent
 	Visits        []Visit    `json:"visits,omitempty"`  // earlier visits (before transfers)
 	CaseID        string     `json:"caseId,omitempty"`
+	// Appointment marks a ticket issued at a booking's check-in (预约, appointment.go).
+	Appointment *AppointmentMark `json:"appointment,omitempty"`
+	// BypassedAt is when an appointment was first called before this waiting walk-in: past
+	// the service's MaxExtraWait from it the walk-in goes first.
+	BypassedAt *time.Time `json:"bypassedAt,omitempty"`
 }
 
 // Visit is one finished stay of a ticket at a counter (kept when the ticket is transferred).

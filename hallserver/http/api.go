@@ -37,7 +37,7 @@ func toTicketJSON(t *hall.Ticket) wire.Ticket {
 		ID: t.ID, Number: t.Number, Hall: t.Hall, Service: t.Service, State: t.State,
 		Priority: t.Priority, Lang: t.Lang, PersonID: hall.MaskPersonID(t.PersonID), Day: t.Day,
 		IssuedAt: t.IssuedAt, Counter: t.Counter, TargetCounter: t.TargetCounter, CalledAt: t.CalledAt, StartedAt: t.StartedAt,
-		FinishedAt: t.FinishedAt, Outcome: t.Outcome, Calls: t.Calls, CaseID: t.CaseID,
+		FinishedAt: t.FinishedAt, Outcome: t.Outcome, Calls: t.Calls, CaseID: t.CaseID, Appointment: t.Appointment,
 	}
 }
 

@@ -70,6 +70,27 @@ type labelCatalogue struct {
 	// Escalation names why a case is on the office's escalation list (cases.EscalationReasons;
 	// "{n}" stands for the returns, "{stars}" for the stars): the supervision page.
 	Escalation map[string]hall.Text `json:"escalation,omitempty"`
+	// Appointment names a booking's states (hall.AppointmentState, and "no_show") and holds
+	// the words of the booking pages and the console's 预约 mark ("mark", "full", "free" with
+	// {n}, "none", "booked", "failed"): appointmentLabels.
+	Appointment map[string]hall.Text `json:"appointment,omitempty"`
+}
+
+// appointmentLabels are the words of bookings (预约, issue 16) for the public pages (/book,
+// /a/{token}) and the counter console.
+func appointmentLabels() map[string]hall.Text {
+	return map[string]hall.Text{
+		string(hall.AppointmentBooked):    {Zh: "已预约", En: "Booked"},
+		string(hall.AppointmentCheckedIn): {Zh: "已签到", En: "Checked in"},
+		string(hall.AppointmentCancelled): {Zh: "已取消", En: "Cancelled"},
+		"no_show":                         {Zh: "未按时签到", En: "Missed"},
+		"mark":                            {Zh: "预约", En: "Booked"},
+		"full":                            {Zh: "已约满", En: "Full"},
+		"free":                            {Zh: "余 {n}", En: "{n} left"},
+		"none":                            {Zh: "当天没有可预约的时段", En: "No times left that day"},
+		"failed":                          {Zh: "预约未成功", En: "Not booked"},
+		"pick":                            {Zh: "请选择时段", En: "Choose a time"},
+	}
 }
 
 // deptPlaceholder is what Invited says where the department's name goes.
@@ -131,8 +152,9 @@ var publicLabels = sync.OnceValue(func() *labelCatalogue {
 			hall.CaseEvInvited:     {Zh: "已请协办", En: "Co-handling requested"},
 			hall.CaseEvSupervised:  {Zh: "已列入督办", En: "Under supervision"},
 		},
-		Invited: hall.Text{Zh: "已请" + deptPlaceholder + "协办", En: "Co-handling requested from " + deptPlaceholder},
-		Opens:   hall.OpensLabels(),
+		Invited:     hall.Text{Zh: "已请" + deptPlaceholder + "协办", En: "Co-handling requested from " + deptPlaceholder},
+		Opens:       hall.OpensLabels(),
+		Appointment: appointmentLabels(),
 		Files: map[string]hall.Text{
 			"tooMany": {Zh: "一次最多发送 5 个文件", En: "At most 5 files at a time"},
 			"tooBig":  {Zh: "文件超过 10 MB", En: "larger than 10 MB"},
@@ -257,9 +279,10 @@ var staffLabels = sync.OnceValue(func() *labelCatalogue {
 			hall.KindComplaint:    {Zh: "投诉", En: "Complaint"},
 			hall.KindSuggestion:   {Zh: "建议", En: "Suggestion"},
 		},
-		Priority: hall.Text{Zh: "绿色通道", En: "Priority"},
-		Opens:    hall.OpensLabels(),
-		Issuing:  hall.IssuingLabels(),
+		Priority:    hall.Text{Zh: "绿色通道", En: "Priority"},
+		Appointment: appointmentLabels(),
+		Opens:       hall.OpensLabels(),
+		Issuing:     hall.IssuingLabels(),
 		Relation: map[string]hall.Text{
 			"duplicate": {Zh: "并案", En: "Duplicate"},
 			"original":  {Zh: "原件", En: "Original"},

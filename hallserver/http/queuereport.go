@@ -125,6 +125,10 @@ func toQueueReport(q kpi.Query, rows []kpi.Row) wire.QueueReport {
 			v := wire.VisitStars(*r.Rating)
 			w.Rating = &v
 		}
+		if ap := r.Appointments; ap != nil {
+			w.Appointments = &wire.QueueAppointments{CheckedIn: ap.CheckedIn, OnTime: ap.OnTime, OnTimeShare: ap.OnTimeShare,
+				NoShow: ap.NoShow, NoShowShare: ap.NoShowShare, WaitSeconds: wire.QueueStats(ap.WaitSeconds)}
+		}
 		out.Rows = append(out.Rows, w)
 	}
 	return out

@@ -73,6 +73,12 @@ type Config struct {
 	// VisitRatings keeps the ratings of finished visits (好差评, POST
 	// /api/v1/follow/{token}/rating); nil makes that route answer 503.
 	VisitRatings hall.VisitRatingService
+	// Appointments keeps the bookings (appointments.go); nil makes the appointment routes
+	// answer 503.
+	Appointments hall.AppointmentStore
+	// BookingBurst is how many public bookings one client address may make at once, then one
+	// every ten seconds (0: apptBurst).
+	BookingBurst int
 	// QueueReports computes the queue reports (GET /api/v1/reports/queue) from the halls'
 	// event logs; nil makes that route answer 503.
 	QueueReports *kpi.Reports
@@ -163,6 +169,8 @@ type Server struct {
 	backupSlot chan struct{}
 	// hours holds the services' opening hours (hours.go).
 	hours hoursIndex
+	// apptLimit limits the public bookings per client address (appointments.go).
+	apptLimit apptLimiter
 	// frameBufs holds the buffers in which stream writers gather frames (stream.go).
 	frameBufs sync.Pool
 	// owners lists the open streams by the credentials they were opened with (streamowner.go).
@@ -187,6 +195,7 @@ func NewServer(cfg Config) *Server {
 
 		backupSlot: make(chan struct{}, 1),
 	}
+	s.apptLimit.burst = cfg.BookingBurst
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -66,6 +66,25 @@ type Row struct {
 	OpenHours *float64 `json:"openHours,omitempty"`
 	// Rating is the visit ratings of the row's tickets (omitted when none).
 	Rating *Rating `json:"rating,omitempty"`
+	// Appointments is the figures of the row's booking tickets (预约) apart (omitted when none).
+	Appointments *Appointments `json:"appointments,omitempty"`
+}
+
+// OnTimeGrace is how late after the later of its slot's start and its check-in a booking's
+// ticket may be called and still count as called on time.
+const OnTimeGrace = 5 * time.Minute
+
+// Appointments are the figures of the tickets issued at bookings' check-ins: how many, how many
+// were called on time (OnTimeGrace) and their share, how many were marked absent at the counter
+// and their share, and the wait from the check-in to the first call. Bookings never checked in
+// issue no ticket: they are on the day's booking list (GET …/appointments), not here.
+type Appointments struct {
+	CheckedIn   int     `json:"checkedIn"`
+	OnTime      int     `json:"onTime"`
+	OnTimeShare float64 `json:"onTimeShare"`
+	NoShow      int     `json:"noShow"`
+	NoShowShare float64 `json:"noShowShare"`
+	WaitSeconds Stats   `json:"waitSeconds"`
 }
 
 // Aggregate groups the facts of days into rows by the grouping by (one of Groupings), sorted
@@ -83,6 +102,7 @@ func Aggregate(days []Day, by string, target func(service string) time.Duration,
 		wait, serve  []time.Duration
 		open         time.Duration
 		stars, rated int
+		apptWait     []time.Duration
 	}
 	groups := map[string]*acc{}
 	get := func(key string) *acc {
@@ -115,6 +135,26 @@ func Aggregate(days []Day, by string, target func(service string) time.Duration,
 			}
 			if f.Transferred {
 				a.row.Transferred++
+			}
+			if f.Appointment {
+				if a.row.Appointments == nil {
+					a.row.Appointments = &Appointments{}
+				}
+				ap := a.row.Appointments
+				ap.CheckedIn++
+				if f.NoShow {
+					ap.NoShow++
+				}
+				if f.HasWait {
+					a.apptWait = append(a.apptWait, f.Wait)
+					due := f.Booked
+					if f.issuedAt.After(due) {
+						due = f.issuedAt
+					}
+					if !f.issuedAt.Add(f.Wait).After(due.Add(OnTimeGrace)) {
+						ap.OnTime++
+					}
+				}
 			}
 			if f.HasWait {
 				a.wait = append(a.wait, f.Wait)
@@ -168,6 +208,11 @@ func Aggregate(days []Day, by string, target func(service string) time.Duration,
 		if by != ByService {
 			h := round(a.open.Hours(), 100)
 			r.OpenHours = &h
+		}
+		if ap := r.Appointments; ap != nil {
+			ap.WaitSeconds = stats(a.apptWait)
+			ap.OnTimeShare = round(float64(ap.OnTime)/float64(ap.CheckedIn), 1000)
+			ap.NoShowShare = round(float64(ap.NoShow)/float64(ap.CheckedIn), 1000)
 		}
 		if a.rated > 0 {
 			if r.Rating == nil {

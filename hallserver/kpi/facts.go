@@ -28,6 +28,9 @@ type Fact struct {
 	NoShow      bool // marked absent and not reinstated
 	Cancelled   bool // cancelled (by the holder, staff, or the day's end) or left waiting at a closed day's end
 	Transferred bool // transferred at least once
+	// Appointment: issued at a booking's check-in (预约); Booked is the slot's start.
+	Appointment bool
+	Booked      time.Time
 
 	// Wait is from the issue to the first call (HasWait false when never called); Service from
 	// the start of the last stay at a counter (started, else called) to the finish (HasService
@@ -103,6 +106,9 @@ func DayFacts(day string, events []hall.Event, loc *time.Location, end time.Time
 			}
 			out.Tickets = append(out.Tickets, Fact{ID: t.ID, Service: t.Service, Hour: issued.In(loc).Hour(), issuedAt: issued})
 			k = len(out.Tickets) - 1
+			if t.Appointment != nil {
+				out.Tickets[k].Appointment, out.Tickets[k].Booked = true, t.Appointment.Start
+			}
 			idx[t.ID] = k
 			continue
 		}

@@ -160,20 +160,15 @@ func (e *Engine) canCall(c *hall.Counter) error {
 	return nil
 }
 
-// next returns the ticket call-next would give the counter, nil when nobody waits for it.
-func (e *Engine) next(c *hall.Counter) *hall.Ticket {
+// next returns the ticket call-next would give the counter at now, nil when nobody waits for it
+// (or only appointments whose slot has not started: appointment.go).
+func (e *Engine) next(now time.Time, c *hall.Counter) *hall.Ticket {
 	var best *hall.Ticket
 	bestPi := 0
 	for pi, s := range c.Services {
-		for _, t := range e.queues[s] {
-			if t.TargetCounter != 0 && t.TargetCounter != c.Number {
-				continue
-			}
-			// first eligible ticket of this queue is its best
-			if best == nil || better(t, pi, best, bestPi) {
-				best, bestPi = t, pi
-			}
-			break
+		t := e.head(now, c, s)
+		if t != nil && (best == nil || e.before(now, t, pi, best, bestPi)) {
+			best, bestPi = t, pi
 		}
 	}
 	return best
@@ -197,11 +192,14 @@ func (e *Engine) callNext(now time.Time, c *hall.Counter, a hall.CounterAction) 
 	if err := e.canCall(c); err != nil {
 		return nil, err
 	}
-	t := e.next(c)
+	t := e.next(now, c)
 	if t == nil {
 		return nil, nil
 	}
 	e.dequeue(t)
+	if t.Appointment != nil {
+		e.bypassed(now, c)
+	}
 	e.callTo(now, c, t, a.Actor)
 	return t, nil
 }

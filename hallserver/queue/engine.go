@@ -498,10 +498,17 @@ func (e *Engine) Meta() Meta {
 
 // ---- queues ----
 
-// less orders waiting tickets of one queue: priority first, then Order, then number.
+// less orders waiting tickets of one queue: priority first, then appointments by their slot's
+// start (appointment.go), then Order, then number.
 func less(a, b *hall.Ticket) bool {
 	if a.Priority != b.Priority {
 		return a.Priority
+	}
+	if (a.Appointment != nil) != (b.Appointment != nil) {
+		return a.Appointment != nil
+	}
+	if a.Appointment != nil && !a.Appointment.Start.Equal(b.Appointment.Start) {
+		return a.Appointment.Start.Before(b.Appointment.Start)
 	}
 	if a.Order != b.Order {
 		return a.Order < b.Order
@@ -854,8 +861,12 @@ func (e *Engine) Issue(now time.Time, req hall.IssueRequest, id, token string) (
 		if _, dup := e.byToken[token]; dup {
 			return nil, hall.Errorf(hall.ECONFLICT, "token", "follow token already in use")
 		}
-		if err := e.Availability(now, req.Service).Err(req.Service); err != nil {
-			return nil, err
+		// A booking's check-in is issued whatever the hours and quota: the booking was checked
+		// against the hours, and the check-in window may open before the service does.
+		if req.Appointment == nil {
+			if err := e.Availability(now, req.Service).Err(req.Service); err != nil {
+				return nil, err
+			}
 		}
 		n := e.numbers[req.Service] + 1
 		if n > MaxNumber {
@@ -874,6 +885,10 @@ func (e *Engine) Issue(now time.Time, req hall.IssueRequest, id, token string) (
 			PersonID: req.PersonID,
 			Channel:  req.Channel,
 			IssuedAt: now,
+		}
+		if req.Appointment != nil {
+			m := *req.Appointment
+			t.Appointment, t.Priority = &m, false
 		}
 		t.Order = e.nextOrder()
 		t.IssueOrder = t.Order
@@ -984,7 +999,8 @@ func (e *Engine) Position(now time.Time, id string) (ahead, etaSeconds int, ok b
 }
 
 // Waiting lists the waiting tickets in the order counters would call them (all services):
-// priority first, then Order, then the hall's service order, then number.
+// priority first, then appointments by their slot's start, then Order, then the hall's service
+// order, then number.
 func (e *Engine) Waiting() []hall.Ticket {
 	var out []hall.Ticket
 	for _, s := range e.h.Services {
@@ -996,6 +1012,12 @@ func (e *Engine) Waiting() []hall.Ticket {
 		a, b := &out[i], &out[j]
 		if a.Priority != b.Priority {
 			return a.Priority
+		}
+		if (a.Appointment != nil) != (b.Appointment != nil) {
+			return a.Appointment != nil
+		}
+		if a.Appointment != nil && !a.Appointment.Start.Equal(b.Appointment.Start) {
+			return a.Appointment.Start.Before(b.Appointment.Start)
 		}
 		if a.Order != b.Order {
 			return a.Order < b.Order

@@ -72,6 +72,19 @@ type QueueRow struct {
 	WithinTargetShare float64     `json:"withinTargetShare"`
 	OpenHours         *float64    `json:"openHours,omitempty"`
 	Rating            *VisitStars `json:"rating,omitempty"`
+	// Appointments are the row's booking tickets (预约) apart: on-time share, no-show share,
+	// wait after check-in (kpi.Appointments); omitted when none.
+	Appointments *QueueAppointments `json:"appointments,omitempty"`
+}
+
+// QueueAppointments are the figures of a row's booking tickets (kpi.Appointments).
+type QueueAppointments struct {
+	CheckedIn   int        `json:"checkedIn"`
+	OnTime      int        `json:"onTime"`
+	OnTimeShare float64    `json:"onTimeShare"`
+	NoShow      int        `json:"noShow"`
+	NoShowShare float64    `json:"noShowShare"`
+	WaitSeconds QueueStats `json:"waitSeconds"`
 }
 
 // QueueStats are the mean, median and 90th percentile of durations, in seconds.

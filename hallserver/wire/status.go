@@ -13,7 +13,7 @@ type codeStatus struct {
 }
 
 // statuses is the one table of error codes and their statuses, read both ways.
-func statuses() [15]codeStatus {
+func statuses() [17]codeStatus {
 	return [...]codeStatus{
 		{hall.EINVALID, http.StatusBadRequest},
 		{hall.EUNAUTHORIZED, http.StatusUnauthorized},
@@ -30,6 +30,8 @@ func statuses() [15]codeStatus {
 		{EPRECONDITION, http.StatusPreconditionRequired},
 		{hall.ESERVICECLOSED, http.StatusConflict},
 		{hall.EQUOTAREACHED, http.StatusConflict},
+		{hall.ETOOEARLY, http.StatusConflict},
+		{hall.ETOOLATE, http.StatusConflict},
 	}
 }
 

@@ -41,6 +41,9 @@ type Ticket struct {
 	Outcome       hall.Outcome `json:"outcome,omitempty"`
 	Calls         int          `json:"calls,omitempty"`
 	CaseID        string       `json:"caseId,omitempty"`
+	// Appointment marks a ticket issued at a booking's check-in (预约): the booking and its
+	// slot's start.
+	Appointment *hall.AppointmentMark `json:"appointment,omitempty"`
 }
 
 // Ahead returns how many people wait before the ticket (Position), 0 when the answer has none.

@@ -311,6 +311,9 @@
     show("cur-priority", !!c.priority);
     $("current").classList.toggle("is-prio", !!c.priority);
     if (O.labels.priority) { O.bi($("cur-priority"), O.labels.priority); }
+    // A booking's ticket (预约): the mark and the booked time.
+    show("cur-appt", !!c.appointment);
+    if (c.appointment) { setText("cur-appt", apptMark(c.appointment)); }
     setText("cur-calls", c.calls > 1 ? "已呼 " + c.calls + " 次 Called " + c.calls + "×" : "");
     setText("cur-wait", O.clock(c.waitSeconds));
     setText("cur-issued", O.hhmm(c.issuedAt));
@@ -348,6 +351,12 @@
     show("cur-visits-box", !!(c.visits && c.visits.length));
   }
 
+  // apptMark is the console's mark of a booking's ticket: "预约 09:00 Booked".
+  function apptMark(a) {
+    var m = O.label("appointment", "mark");
+    return m.zh + " " + O.hhmm(a.start) + (m.en ? " " + m.en : "");
+  }
+
   function mineWaiting() {
     var services = st.cfg ? st.cfg.services : [];
     return st.waiting.filter(function (t) {
@@ -367,6 +376,7 @@
         tr.className = "prio";
         num.appendChild(el("span", "badge prio", O.labels.priority ? O.labels.priority.zh : ""));
       }
+      if (t.appointment) { num.appendChild(el("span", "badge appt", apptMark(t.appointment))); }
       if (t.targetCounter) { num.appendChild(el("span", "badge tgt", "转入")); }
       tr.appendChild(num);
       var sv = svc(t.service), name = el("td", "svc", sv ? sv.name.zh : t.service);

@@ -1,0 +1,360 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"onedoor/hallserver/hall"
+)
+
+var _ hall.AppointmentStore = (*Appointments)(nil)
+
+// Appointments keeps the bookings (预约) in the bbolt file (buckets appt, appt.token, appt.day:
+// doc.go). A booking changes no queue state, so it is no queue event: each change is one bbolt
+// transaction (fsync'd before it returns). bbolt runs one write transaction at a time, so the
+// capacity and one-per-person checks and the write they allow cannot interleave with another
+// booking's: the last place taken by two at once goes to exactly one.
+type Appointments struct {
+	db  *DB
+	now func() time.Time
+}
+
+// NewAppointments returns the store; now nil means time.Now.
+func NewAppointments(db *DB, now func() time.Time) (*Appointments, error) {
+	if now == nil {
+		now = time.Now
+	}
+	if err := db.ensureBuckets(bucketAppt, bucketApptToken, bucketApptDay); err != nil {
+		return nil, fmt.Errorf("bolt: create appointment buckets: %w", err)
+	}
+	return &Appointments{db: db, now: now}, nil
+}
+
+// dayPrefix is the appt.day key prefix of a hall's local date.
+func dayPrefix(hallCode, day string) []byte { return []byte(hallCode + "/" + day + "/") }
+
+// apptDay returns every booking of the hall on the local date (tx's view).
+func apptDay(tx *bbolt.Tx, hallCode, day string) ([]hall.Appointment, error) {
+	var out []hall.Appointment
+	p := dayPrefix(hallCode, day)
+	c := tx.Bucket(bucketApptDay).Cursor()
+	by := tx.Bucket(bucketAppt)
+	for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+		id := k[len(p):]
+		raw := by.Get(id)
+		if raw == nil {
+			return nil, fmt.Errorf("appointment %s indexed on %s but missing", id, day)
+		}
+		var a hall.Appointment
+		if err := json.Unmarshal(raw, &a); err != nil {
+			return nil, fmt.Errorf("decode appointment %s: %w", id, err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func putAppt(tx *bbolt.Tx, a *hall.Appointment) error {
+	enc, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketAppt).Put([]byte(a.ID), enc)
+}
+
+func apptByToken(tx *bbolt.Tx, token string) (*hall.Appointment, error) {
+	id := tx.Bucket(bucketApptToken).Get([]byte(token))
+	if id == nil {
+		return nil, nil
+	}
+	return apptByID(tx, string(id))
+}
+
+func apptByID(tx *bbolt.Tx, id string) (*hall.Appointment, error) {
+	raw := tx.Bucket(bucketAppt).Get([]byte(id))
+	if raw == nil {
+		return nil, nil
+	}
+	a := new(hall.Appointment)
+	if err := json.Unmarshal(raw, a); err != nil {
+		return nil, fmt.Errorf("decode appointment %s: %w", id, err)
+	}
+	return a, nil
+}
+
+var apptTokenEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// newApptToken returns 20 random bytes in base32 (32 characters): unguessable.
+func newApptToken() (string, error) {
+	var b [20]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return apptTokenEncoding.EncodeToString(b[:]), nil
+}
+
+// newCode returns a random 6-digit code not in taken.
+func newCode(taken map[string]bool) (string, error) {
+	for range 100 {
+		n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+		if err != nil {
+			return "", err
+		}
+		c := fmt.Sprintf("%06d", n.Int64())
+		if !taken[c] {
+			return c, nil
+		}
+	}
+	return "", hall.Errorf(hall.ECONFLICT, "start", "no free check-in code left for this day")
+}
+
+// place checks that a (with Start, End, Service, Phone, Day set) may take its slot among the
+// day's bookings (skipping a's own ID) and gives it a code free that day when it has none or its
+// code is taken. The refusal is a *hall.Error.
+func place(day []hall.Appointment, a *hall.Appointment, capacity int) error {
+	taken := map[string]bool{}
+	n := 0
+	for _, o := range day {
+		if o.ID == a.ID || !o.Active() {
+			continue
+		}
+		taken[o.Code] = true
+		if o.Service != a.Service {
+			continue
+		}
+		if o.Phone == a.Phone {
+			return hall.Errorf(hall.ECONFLICT, "phone", "this phone already has a booking for service %s on %s (cancel or reschedule it)", a.Service, a.Day)
+		}
+		if o.Start.Equal(a.Start) {
+			n++
+		}
+	}
+	if n >= capacity {
+		return hall.Errorf(hall.ECONFLICT, "start", "the slot at %s is full", a.Start.Format(time.RFC3339))
+	}
+	if a.Code == "" || taken[a.Code] {
+		c, err := newCode(taken)
+		if err != nil {
+			return err
+		}
+		a.Code = c
+	}
+	return nil
+}
+
+// update runs fn in a write transaction; a *hall.Error fn returns refuses the change (nothing is
+// written) and is returned as it is, other errors are storage failures (EUNAVAILABLE).
+func (s *Appointments) update(ctx context.Context, what string, fn func(tx *bbolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := s.db.bolt.Update(fn)
+	var he *hall.Error
+	if err != nil && !errors.As(err, &he) {
+		return hall.Errorf(hall.EUNAVAILABLE, "", "bolt: %s: %v", what, err)
+	}
+	return err
+}
+
+func (s *Appointments) view(ctx context.Context, what string, fn func(tx *bbolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := s.db.bolt.View(fn)
+	var he *hall.Error
+	if err != nil && !errors.As(err, &he) {
+		return hall.Errorf(hall.EUNAVAILABLE, "", "bolt: %s: %v", what, err)
+	}
+	return err
+}
+
+// Book implements hall.AppointmentStore.
+func (s *Appointments) Book(ctx context.Context, req hall.BookRequest) (*hall.Appointment, error) {
+	token, err := newApptToken()
+	if err != nil {
+		return nil, fmt.Errorf("bolt: appointment token: %w", err)
+	}
+	loc := req.Start.Location()
+	a := &hall.Appointment{
+		Hall: req.Hall, Service: req.Service, Day: req.Start.In(loc).Format("2006-01-02"),
+		Start: req.Start, End: req.End, Token: token, Name: req.Name, Phone: req.Phone,
+		State: hall.AppointmentBooked, Channel: req.Channel, CreatedAt: s.now().UTC(),
+	}
+	err = s.update(ctx, "store the booking", func(tx *bbolt.Tx) error {
+		day, err := apptDay(tx, a.Hall, a.Day)
+		if err != nil {
+			return err
+		}
+		if err := place(day, a, req.Capacity); err != nil {
+			return err
+		}
+		seq, err := tx.Bucket(bucketAppt).NextSequence()
+		if err != nil {
+			return err
+		}
+		a.ID = fmt.Sprintf("ap%06d", seq)
+		if err := putAppt(tx, a); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketApptToken).Put([]byte(a.Token), []byte(a.ID)); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketApptDay).Put(append(dayPrefix(a.Hall, a.Day), a.ID...), nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Booked implements hall.AppointmentStore.
+func (s *Appointments) Booked(ctx context.Context, hallCode, service, day string) ([]hall.Appointment, error) {
+	var out []hall.Appointment
+	err := s.view(ctx, "read the bookings", func(tx *bbolt.Tx) error {
+		all, err := apptDay(tx, hallCode, day)
+		for _, a := range all {
+			if a.Service == service && a.Active() {
+				out = append(out, a)
+			}
+		}
+		return err
+	})
+	return out, err
+}
+
+// Day implements hall.AppointmentStore.
+func (s *Appointments) Day(ctx context.Context, hallCode, day string) ([]hall.Appointment, error) {
+	var out []hall.Appointment
+	err := s.view(ctx, "read the bookings", func(tx *bbolt.Tx) error {
+		var err error
+		out, err = apptDay(tx, hallCode, day)
+		return err
+	})
+	return out, err
+}
+
+// ByToken implements hall.AppointmentStore.
+func (s *Appointments) ByToken(ctx context.Context, token string) (*hall.Appointment, error) {
+	var out *hall.Appointment
+	err := s.view(ctx, "read the booking", func(tx *bbolt.Tx) error {
+		var err error
+		out, err = apptByToken(tx, token)
+		if err == nil && out == nil {
+			return hall.Errorf(hall.ENOTFOUND, "token", "no booking with this token")
+		}
+		return err
+	})
+	return out, err
+}
+
+// ByCode implements hall.AppointmentStore.
+func (s *Appointments) ByCode(ctx context.Context, hallCode, day, code string) (*hall.Appointment, error) {
+	var out *hall.Appointment
+	err := s.view(ctx, "read the booking", func(tx *bbolt.Tx) error {
+		all, err := apptDay(tx, hallCode, day)
+		if err != nil {
+			return err
+		}
+		for i := range all {
+			if all[i].Code == code && all[i].Active() {
+				out = &all[i]
+				return nil
+			}
+		}
+		return hall.Errorf(hall.ENOTFOUND, "code", "no booking with code %s today in hall %s", code, hallCode)
+	})
+	return out, err
+}
+
+// Cancel implements hall.AppointmentStore.
+func (s *Appointments) Cancel(ctx context.Context, token string) (*hall.Appointment, error) {
+	var out *hall.Appointment
+	err := s.update(ctx, "cancel the booking", func(tx *bbolt.Tx) error {
+		a, err := apptByToken(tx, token)
+		switch {
+		case err != nil:
+			return err
+		case a == nil:
+			return hall.Errorf(hall.ENOTFOUND, "token", "no booking with this token")
+		case a.State != hall.AppointmentBooked:
+			return hall.Errorf(hall.ECONFLICT, "state", "the booking is %s: only a booking not yet checked in can be cancelled", a.State)
+		}
+		at := s.now().UTC()
+		a.State, a.CancelledAt = hall.AppointmentCancelled, &at
+		out = a
+		return putAppt(tx, a)
+	})
+	return out, err
+}
+
+// Reschedule implements hall.AppointmentStore.
+func (s *Appointments) Reschedule(ctx context.Context, token string, req hall.BookRequest) (*hall.Appointment, error) {
+	var out *hall.Appointment
+	err := s.update(ctx, "reschedule the booking", func(tx *bbolt.Tx) error {
+		a, err := apptByToken(tx, token)
+		switch {
+		case err != nil:
+			return err
+		case a == nil:
+			return hall.Errorf(hall.ENOTFOUND, "token", "no booking with this token")
+		case a.State != hall.AppointmentBooked:
+			return hall.Errorf(hall.ECONFLICT, "state", "the booking is %s: only a booking not yet checked in can be moved", a.State)
+		case req.Service != "" && req.Service != a.Service:
+			return hall.Errorf(hall.EINVALID, "service", "a booking keeps its service (%s): cancel it and book again", a.Service)
+		}
+		oldDay := a.Day
+		a.Start, a.End = req.Start, req.End
+		a.Day = req.Start.In(req.Start.Location()).Format("2006-01-02")
+		day, err := apptDay(tx, a.Hall, a.Day)
+		if err != nil {
+			return err
+		}
+		if err := place(day, a, req.Capacity); err != nil {
+			return err
+		}
+		if oldDay != a.Day {
+			if err := tx.Bucket(bucketApptDay).Delete(append(dayPrefix(a.Hall, oldDay), a.ID...)); err != nil {
+				return err
+			}
+			if err := tx.Bucket(bucketApptDay).Put(append(dayPrefix(a.Hall, a.Day), a.ID...), nil); err != nil {
+				return err
+			}
+		}
+		out = a
+		return putAppt(tx, a)
+	})
+	return out, err
+}
+
+// CheckedIn implements hall.AppointmentStore. Recording the same ticket again changes nothing.
+func (s *Appointments) CheckedIn(ctx context.Context, id string, t hall.Ticket) (*hall.Appointment, error) {
+	var out *hall.Appointment
+	err := s.update(ctx, "record the check-in", func(tx *bbolt.Tx) error {
+		a, err := apptByID(tx, id)
+		switch {
+		case err != nil:
+			return err
+		case a == nil:
+			return hall.Errorf(hall.ENOTFOUND, "id", "no booking %s", id)
+		case a.State == hall.AppointmentCheckedIn && a.TicketID == t.ID:
+			out = a
+			return nil
+		case a.State != hall.AppointmentBooked:
+			return hall.Errorf(hall.ECONFLICT, "state", "the booking is %s", a.State)
+		}
+		at := t.IssuedAt.UTC()
+		a.State, a.TicketID, a.Number, a.TicketToken, a.CheckedInAt = hall.AppointmentCheckedIn, t.ID, t.Number, t.Token, &at
+		out = a
+		return putAppt(tx, a)
+	})
+	return out, err
+}

@@ -1,0 +1,155 @@
+package bolt
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"onedoor/hallserver/hall"
+)
+
+func openAppts(t *testing.T, path string) (*DB, *Appointments) {
+	t.Helper()
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewAppointments(db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, s
+}
+
+func apptSlot(t *testing.T, hhmm string) (time.Time, time.Time) {
+	t.Helper()
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := time.ParseInLocation("2006-01-02 15:04", "2026-12-03 "+hhmm, loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, s.Add(15 * time.Minute)
+}
+
+// TestBookLastPlacesConcurrently: 50 people book a slot with 10 places at once: exactly 10 get
+// it (10 different codes), every other one is refused with 409 naming start, and the store
+// holds 10 after a reopen.
+func TestBookLastPlacesConcurrently(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.db")
+	db, s := openAppts(t, path)
+	start, end := apptSlot(t, "09:00")
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var ok []*hall.Appointment
+	full, other := 0, []error{}
+	for i := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a, err := s.Book(ctx, hall.BookRequest{Hall: "h", Service: "A", Start: start, End: end,
+				Name: "p", Phone: fmt.Sprintf("138%08d", i), Capacity: 10})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				ok = append(ok, a)
+			case hall.ErrorCode(err) == hall.ECONFLICT && hall.ErrorField(err) == "start":
+				full++
+			default:
+				other = append(other, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if len(ok) != 10 || full != 40 || len(other) != 0 {
+		t.Fatalf("booked %d, refused as full %d, other errors %v: want 10, 40, none", len(ok), full, other)
+	}
+	codes := map[string]bool{}
+	for _, a := range ok {
+		if len(a.Code) != 6 || codes[a.Code] || a.Token == "" || a.Day != "2026-12-03" {
+			t.Errorf("booking %+v: want a fresh 6-digit code, a token and the local day", a)
+		}
+		codes[a.Code] = true
+	}
+	db.Close()
+	db, s = openAppts(t, path)
+	defer db.Close()
+	got, err := s.Booked(ctx, "h", "A", "2026-12-03")
+	if err != nil || len(got) != 10 {
+		t.Fatalf("after reopening: %d bookings, %v; want 10", len(got), err)
+	}
+}
+
+func TestBookOnePerPersonCancelReschedule(t *testing.T) {
+	db, s := openAppts(t, filepath.Join(t.TempDir(), "a.db"))
+	defer db.Close()
+	ctx := context.Background()
+	nine, nineEnd := apptSlot(t, "09:00")
+	ten, tenEnd := apptSlot(t, "10:00")
+	req := hall.BookRequest{Hall: "h", Service: "A", Start: nine, End: nineEnd, Name: "张三", Phone: "13800138000", Channel: "web", Capacity: 1}
+	a, err := s.Book(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := req
+	second.Start, second.End = ten, tenEnd
+	if _, err := s.Book(ctx, second); hall.ErrorCode(err) != hall.ECONFLICT || hall.ErrorField(err) != "phone" {
+		t.Fatalf("a second booking of the same service that day: %v, want 409 naming phone", err)
+	}
+	other := req
+	other.Phone = "13900139000"
+	if _, err := s.Book(ctx, other); hall.ErrorField(err) != "start" {
+		t.Fatalf("the full slot: %v, want 409 naming start", err)
+	}
+	otherSvc := second
+	otherSvc.Service = "B"
+	if _, err := s.Book(ctx, otherSvc); err != nil {
+		t.Fatalf("another service the same day: %v", err)
+	}
+	if got, err := s.ByCode(ctx, "h", "2026-12-03", a.Code); err != nil || got.ID != a.ID {
+		t.Fatalf("by code: %+v %v", got, err)
+	}
+	moved, err := s.Reschedule(ctx, a.Token, second)
+	if err != nil || !moved.Start.Equal(ten) {
+		t.Fatalf("reschedule: %+v %v", moved, err)
+	}
+	if _, err := s.Book(ctx, other); err != nil {
+		t.Fatalf("the 09:00 place freed by the move: %v", err)
+	}
+	if _, err := s.Cancel(ctx, a.Token); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Cancel(ctx, a.Token); hall.ErrorCode(err) != hall.ECONFLICT {
+		t.Fatalf("cancel twice: %v", err)
+	}
+	if _, err := s.ByCode(ctx, "h", "2026-12-03", a.Code); hall.ErrorCode(err) != hall.ENOTFOUND {
+		t.Fatalf("a cancelled booking's code: %v, want not found", err)
+	}
+	if _, err := s.Book(ctx, second); err != nil {
+		t.Fatalf("after the cancel the person may book again: %v", err)
+	}
+	if _, err := s.ByToken(ctx, "nope"); hall.ErrorCode(err) != hall.ENOTFOUND {
+		t.Fatalf("unknown token: %v", err)
+	}
+	b, _ := s.Book(ctx, hall.BookRequest{Hall: "h", Service: "C", Start: ten, End: tenEnd, Name: "x", Phone: "13700137000", Capacity: 5})
+	if c, err := s.CheckedIn(ctx, b.ID, hall.Ticket{ID: "t1", Number: "C001", Token: "tt", IssuedAt: ten}); err != nil || c.State != hall.AppointmentCheckedIn || c.Number != "C001" {
+		t.Fatalf("check in: %+v %v", c, err)
+	}
+	if _, err := s.CheckedIn(ctx, b.ID, hall.Ticket{ID: "t1", Number: "C001", Token: "tt", IssuedAt: ten}); err != nil {
+		t.Fatalf("recording the same check-in again: %v", err)
+	}
+	if _, err := s.Cancel(ctx, b.Token); hall.ErrorCode(err) != hall.ECONFLICT {
+		t.Fatalf("cancel after check-in: %v, want 409", err)
+	}
+	day, _ := s.Day(ctx, "h", "2026-12-03")
+	if len(day) != 5 {
+		t.Fatalf("the day lists %d bookings, want 5 (cancelled ones too)", len(day))
+	}
+}
