@@ -43,6 +43,10 @@ type Staff struct {
 	Disabled bool `json:"disabled,omitempty"`
 	// Assignments are the seasonal counter assignments (CounterAssignment).
 	Assignments []CounterAssignment `json:"assignments,omitempty"`
+	// WecomUser is the member's WeChat Work user ID (the touser of application messages);
+	// Email their address for e-mail notices. Empty: not notified that way.
+	WecomUser string `json:"wecomUser,omitempty"`
+	Email     string `json:"email,omitempty"`
 }
 
 // Device is an enrolled kiosk or display, bound to one hall.

@@ -52,6 +52,8 @@ var layers = map[string]layer{
 	"hallserver/wire":    library, // the API's JSON bodies, shared by http and client
 	"hallserver/attach":  library, // attachments: type from the bytes, photo metadata stripped
 	"hallserver/export":  library, // CSV (with BOM) and XLSX of one table, formula-guarded
+	// wecomfake: the local fake of the WeChat Work API (tests, demos); imports nothing of ours.
+	"hallserver/wecom/wecomfake": library,
 
 	"hallserver/bolt":     adapter,
 	"hallserver/http":     adapter,
@@ -59,6 +61,7 @@ var layers = map[string]layer{
 	"hallserver/webhook":  adapter,
 	"hallserver/netlimit": adapter,
 	"hallserver/campus":   adapter,
+	"hallserver/wecom":    adapter, // the WeChat Work API: token, app messages, group robots
 	"drivers/printer":     adapter,
 	"drivers/printersim":  adapter,
 
