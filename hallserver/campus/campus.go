@@ -109,6 +109,7 @@ func DemoStaff(c hall.Campus) []hall.Staff {
 		{Username: "admin", Name: "管理员 Administrator", Role: hall.RoleAdmin},
 		{Username: "supervisor", Name: "督办 Supervisor", Role: hall.RoleSupervisor, Department: "office"},
 	}
+
 	n := 0
 	for _, h := range c.Halls {
 		for _, k := range h.Counters {
@@ -128,6 +129,11 @@ func DemoStaff(c hall.Campus) []hall.Staff {
 			Role:       hall.RoleHandler,
 			Department: d.Code,
 		})
+	}
+	// In demo mode every staff member's WeChat Work user ID is their username (the local fake
+	// of the API, wecomfake, shows the notices arriving).
+	for i := range staff {
+		staff[i].WecomUser = staff[i].Username
 	}
 	return staff
 }

@@ -78,9 +78,9 @@ func TestTokenCachedUntilExpiry(t *testing.T) {
 // replaced and the message sent by the one retry.
 func TestTokenRefreshedAndRetriedOnce(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
+		name   string
 		break_ func(*wecomfake.Server)
-		code  int
+		code   int
 	}{{"expired", (*wecomfake.Server).Expire, 42001}, {"invalid", (*wecomfake.Server).Forget, 40014}} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, c := newPair(t, wecomfake.Config{}, nil)

@@ -41,6 +41,8 @@ var layers = map[string]layer{
 	"hallserver/enginehost": service,
 	// kpi: the queue reports, pure facts and rows over the event logs' store seam (kpi.Source).
 	"hallserver/kpi": service,
+	// notify: case events → notifications in the outbox (store seam) → channels (sender seams).
+	"hallserver/notify": service,
 
 	"drivers/escpos":     library,
 	"ui/cjkfont":         library,
@@ -62,6 +64,7 @@ var layers = map[string]layer{
 	"hallserver/netlimit": adapter,
 	"hallserver/campus":   adapter,
 	"hallserver/wecom":    adapter, // the WeChat Work API: token, app messages, group robots
+	"hallserver/mailer":   adapter, // e-mail notices over SMTP with STARTTLS
 	"drivers/printer":     adapter,
 	"drivers/printersim":  adapter,
 
