@@ -83,7 +83,7 @@ func (n *Notifier) notificationsOf(ctx context.Context, ev hall.CaseEvent, staff
 		base.Case, base.CaseID = ev.Case.Number, ev.Case.ID
 		base.URL = n.cfg.PublicURL + "/cases?case=" + url.QueryEscape(ev.Case.Number)
 	}
-	if ev.Type == hall.CaseEvReplied && ev.Case != nil && n.cfg.Requester != nil {
+	if ev.Type == hall.CaseEvReplied && ev.Case != nil && n.cfg.Requester != nil && n.cfg.App != nil {
 		if u := n.cfg.Requester(ctx, ev.Case); u != "" {
 			x := base
 			x.Channel, x.Recipient, x.To = hall.NoticeWecom, "requester", u
@@ -102,6 +102,10 @@ func (n *Notifier) notificationsOf(ctx context.Context, ev hall.CaseEvent, staff
 	base.NextAt = n.notBefore(base.CreatedAt, nt, campus)
 	var out []hall.Notification
 	add := func(ch hall.NoticeChannel, recipient, to string) {
+		if (ch == hall.NoticeWecom && n.cfg.App == nil) || (ch == hall.NoticeRobot && n.cfg.Robot == nil) ||
+			(ch == hall.NoticeEmail && n.cfg.Mail == nil) {
+			return // a channel not configured is not used
+		}
 		x := base
 		x.Channel, x.Recipient, x.To = ch, recipient, to
 		x.Key = key(x)
