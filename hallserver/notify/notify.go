@@ -386,6 +386,16 @@ func (n *Notifier) deliverDue(ctx context.Context, sem chan struct{}, wg *sync.W
 		run(func() { n.sendApp(ctx, ns) })
 	}
 	for _, x := range singles {
+		if x.Channel == hall.NoticeRobot {
+			// A robot send waits for its robot's rate limit (up to minutes): it must not hold a
+			// slot the other channels need. The Robots queue bounds what it sends.
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				n.finish(ctx, x, n.sendOne(ctx, x))
+			}()
+			continue
+		}
 		run(func() { n.finish(ctx, x, n.sendOne(ctx, x)) })
 	}
 	return next

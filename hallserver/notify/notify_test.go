@@ -68,7 +68,7 @@ type env struct {
 	f  *wecomfake.Server
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	db, err := bolt.Open(filepath.Join(t.TempDir(), "onedoor.db"))
 	if err != nil {
@@ -89,7 +89,7 @@ func newEnv(t *testing.T) *env {
 	return &env{db: db, cs: cs, st: st, f: f}
 }
 
-func (e *env) run(t *testing.T, store notify.Store, mod func(*notify.Config)) (*notify.Notifier, func()) {
+func (e *env) run(t testing.TB, store notify.Store, mod func(*notify.Config)) (*notify.Notifier, func()) {
 	t.Helper()
 	fc := e.f.Config()
 	wc, err := wecom.New(wecom.Config{API: e.f.URL, CorpID: fc.CorpID, Secret: fc.Secret, AgentID: fc.AgentID})
@@ -126,7 +126,7 @@ func (e *env) open(t *testing.T, n int) []string {
 	return nums
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for !cond() {

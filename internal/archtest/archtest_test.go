@@ -56,6 +56,8 @@ var layers = map[string]layer{
 	"hallserver/export":  library, // CSV (with BOM) and XLSX of one table, formula-guarded
 	// wecomfake: the local fake of the WeChat Work API (tests, demos); imports nothing of ours.
 	"hallserver/wecom/wecomfake": library,
+	// smtpfake: a local SMTP relay with STARTTLS for tests; imports nothing of ours.
+	"hallserver/mailer/smtpfake": library,
 
 	"hallserver/bolt":     adapter,
 	"hallserver/http":     adapter,
