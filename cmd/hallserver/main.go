@@ -384,6 +384,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	pruneCtx, stopPrune := context.WithCancel(ctx)
 	defer stopPrune()
 	go audit.Run(pruneCtx, time.Hour)
+	notifier, stopNotifier, err := startNotifier(ctx, cfg, db, cs, auth, q, strings.TrimRight(publicURL, "/"), log)
+	if err != nil {
+		return err
+	}
+	defer stopNotifier()
 	api := hallhttp.NewServer(hallhttp.Config{
 		Queue:      q,
 		Events:     q,
@@ -419,6 +424,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		// Staff and device administration, the audit trail (pruned hourly below).
 		Admin: auth,
 		Audit: audit,
+		// The notifier's dead letters and their retry (docs/NOTIFY.md).
+		Notify: notifier,
 	})
 	defer api.Close()
 	stopWebhook, err := startWebhook(ctx, cfg, db, cs, reg, log)
@@ -426,11 +433,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	defer stopWebhook()
-	_, stopNotifier, err := startNotifier(ctx, cfg, db, cs, auth, q, strings.TrimRight(publicURL, "/"), log)
-	if err != nil {
-		return err
-	}
-	defer stopNotifier()
 	if cfg.metricsAddr != "" {
 		stopMetrics, err := serveMetrics(cfg.metricsAddr, reg, log)
 		if err != nil {

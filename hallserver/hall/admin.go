@@ -42,6 +42,9 @@ type StaffPatch struct {
 	// Password, when set, replaces the password (a reset); it ends the account's sessions.
 	Password    *string
 	Assignments *[]CounterAssignment
+	// WecomUser and Email are where notices reach the member ("" clears them).
+	WecomUser *string
+	Email     *string
 }
 
 // DeviceRecord is an enrolled device as the admin list shows it: revoked devices stay listed.

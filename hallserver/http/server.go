@@ -108,6 +108,9 @@ type Config struct {
 	// audit.go); nil makes their routes answer 503.
 	Admin hall.AdminService
 	Audit hall.AuditLog
+	// Notify is the notifier's outbox as administrators see it (notify.go: dead letters and
+	// their retry); nil makes its routes answer 503.
+	Notify NotifyAdmin
 
 	// streamPing is the period of the streams' pings (0: pingPeriod); tests shorten it.
 	streamPing time.Duration

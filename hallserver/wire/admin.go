@@ -17,6 +17,9 @@ type StaffRequest struct {
 	// person).
 	Departments []string                 `json:"departments,omitempty"`
 	Assignments []hall.CounterAssignment `json:"assignments,omitempty"`
+	// WecomUser is the WeChat Work user ID notices go to; Email the address (docs/NOTIFY.md).
+	WecomUser string `json:"wecomUser,omitempty"`
+	Email     string `json:"email,omitempty"`
 }
 
 // StaffPatch is the body of PATCH /api/v1/admin/staff/{username}: fields left out stay as they
@@ -29,6 +32,8 @@ type StaffPatch struct {
 	Disabled    *bool                     `json:"disabled,omitempty"`
 	Password    *string                   `json:"password,omitempty"`
 	Assignments *[]hall.CounterAssignment `json:"assignments,omitempty"`
+	WecomUser   *string                   `json:"wecomUser,omitempty"` // "" clears it
+	Email       *string                   `json:"email,omitempty"`     // "" clears it
 }
 
 // StaffMember is a staff account as the admin API shows it (never its password).
@@ -41,6 +46,8 @@ type StaffMember struct {
 	Disabled    bool                     `json:"disabled"`
 	Assignments []hall.CounterAssignment `json:"assignments"`
 	CreatedAt   time.Time                `json:"createdAt"`
+	WecomUser   string                   `json:"wecomUser"`
+	Email       string                   `json:"email"`
 }
 
 // StaffList is the answer of GET /api/v1/admin/staff.

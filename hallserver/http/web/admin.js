@@ -170,7 +170,7 @@
       input = el("input");
       input.type = kind === "int" ? "number" : kind === "date" ? "date" : "text";
       if (kind === "int") { input.className = "num"; input.min = "0"; }
-      input.value = v === undefined || v === null ? "" : kind === "list" ? (v || []).join(",") : v;
+      input.value = v === undefined || v === null ? "" : kind === "list" ? (v || []).join(",") : kind === "quiet" ? v.from + "-" + v.to : v;
     }
     input.setAttribute("data-path", path);
     if (opts.label) { input.setAttribute("aria-label", opts.label); }
@@ -180,6 +180,9 @@
       switch (kind) {
       case "int": out = s === "" ? (opts.optional ? undefined : 0) : parseInt(s, 10); break;
       case "list": out = splitList(s); break;
+      case "quiet": // "22:00-07:30" → {from, to}; the server checks the times
+        out = s === "" ? undefined : { from: (s.split("-")[0] || "").trim(), to: (s.split("-")[1] || "").trim() };
+        break;
       case "hours":
         out = s === "" ? undefined : s.split("\n").map(function (line) {
           var m = line.trim().split(/\s+/);
@@ -336,12 +339,14 @@
 
     var dfs = el("fieldset");
     dfs.appendChild(el("legend", "", "部门 Departments"));
-    dfs.appendChild(table(["代码 Code", "名称 Name", "English", ""], function (tb) {
+    dfs.appendChild(table(["代码 Code", "名称 Name", "English", "企业微信群机器人 Robot key", "免打扰 Quiet hours", ""], function (tb) {
       (campus.departments || []).forEach(function (d, di) {
         var dp = "departments[" + di + "]", tr = el("tr");
         cell(tr, bound(dp + ".code", "text", { label: "代码 Code" }));
         cell(tr, bound(dp + ".name.zh", "text", { label: "名称 Name" }));
         cell(tr, bound(dp + ".name.en", "text", { label: "English name" }));
+        cell(tr, bound(dp + ".wecomRobot", "text", { label: "企业微信群机器人 Robot key", optional: true }));
+        cell(tr, bound(dp + ".quietHours", "quiet", { label: "免打扰 Quiet hours", placeholder: "22:00-07:30" }));
         cell(tr, button("删除 Remove", "danger small", function () { campus.departments.splice(di, 1); renderCampus(); }));
         tb.appendChild(tr);
       });
@@ -521,6 +526,8 @@
     f.halls.value = (s.halls || []).join(",");
     f.departments.value = staffDepts(s).join(",");
     f.assignments.value = assignmentLines(s.assignments);
+    f.wecomUser.value = s.wecomUser || "";
+    f.email.value = s.email || "";
     f.password.value = "";
     O.setText("staff-form-title", (password ? "重置密码 Reset the password of " : "编辑 Edit ") + s.username);
     O.show("staff-cancel", true);
@@ -548,6 +555,11 @@
       return;
     }
     if (f.name.value.trim()) { body.name = f.name.value.trim(); }
+    // An edit sends both (empty clears them); a new account only what was typed.
+    ["wecomUser", "email"].forEach(function (k) {
+      var v = f[k].value.trim();
+      if (v || editingStaff) { body[k] = v; }
+    });
     if (f.password.value) { body.password = f.password.value; }
     var req;
     if (editingStaff) {
