@@ -384,7 +384,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	pruneCtx, stopPrune := context.WithCancel(ctx)
 	defer stopPrune()
 	go audit.Run(pruneCtx, time.Hour)
-	notifier, stopNotifier, err := startNotifier(ctx, cfg, db, cs, auth, q, strings.TrimRight(publicURL, "/"), log)
+	notifier, stopNotifier, err := startNotifier(ctx, cfg, db, cs, auth, q, q, strings.TrimRight(publicURL, "/"), log)
 	if err != nil {
 		return err
 	}

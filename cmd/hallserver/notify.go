@@ -72,7 +72,7 @@ func (s robotSender) Send(ctx context.Context, key, md string) error {
 // startNotifier starts the notifier (package notify) on the case log: WeChat Work application
 // messages when -wecom-corp, -wecom-secret and -wecom-agent are set, department robots by their
 // keys in the campus, e-mail when -smtp-addr is set. The returned function stops it and waits.
-func startNotifier(ctx context.Context, cfg config, db *bolt.DB, cs *bolt.Cases, auth *bolt.Auth, q interface{ Campus() (hall.Campus, string) },
+func startNotifier(ctx context.Context, cfg config, db *bolt.DB, cs *bolt.Cases, auth *bolt.Auth, q interface{ Campus() (hall.Campus, string) }, halls notify.Halls,
 	publicURL string, log *slog.Logger) (*notify.Notifier, func(), error) {
 	st, err := bolt.NewNoticeStore(db)
 	if err != nil {
@@ -84,7 +84,7 @@ func startNotifier(ctx context.Context, cfg config, db *bolt.DB, cs *bolt.Cases,
 	}
 	robots := wecom.NewRobots(wc, wecom.RobotConfig{})
 	ncfg := notify.Config{Log: cs, Store: st, Directory: directory{auth: auth, q: q}, Robot: robotSender{robots},
-		PublicURL: publicURL, Demo: cfg.demo, Logger: log}
+		PublicURL: publicURL, Demo: cfg.demo, Logger: log, Halls: halls}
 	if wc.AppConfigured() {
 		ncfg.App = wecomApp{wc}
 	}

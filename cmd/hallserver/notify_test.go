@@ -15,7 +15,8 @@ import (
 // fake of WeChat Work: a complaint logged at a kiosk reaches the department's handler (demo:
 // user ID = username) as a textcard naming the case number. Then the API goes down, cases keep
 // coming, the server is killed (-9) and restarted in the middle of the outage, and the API comes
-// back: every notice arrives, each exactly once.
+// back: every notice arrives, each exactly once. A printer out of paper reaches the hall's
+// counter staff.
 func TestNotifyWecomAcrossOutageAndKill9(t *testing.T) {
 	f := wecomfake.New(wecomfake.Config{})
 	defer f.Close()
@@ -39,6 +40,9 @@ func TestNotifyWecomAcrossOutageAndKill9(t *testing.T) {
 	received := func() map[string]map[string]int {
 		out := map[string]map[string]int{}
 		for _, m := range f.Messages() {
+			if strings.HasPrefix(m.Title, "设备告警") {
+				continue
+			}
 			fs := strings.Fields(m.Title) // "新案件 JS20261204-0001"
 			w := fs[len(fs)-1]
 			if out[w] == nil {
@@ -66,6 +70,27 @@ func TestNotifyWecomAcrossOutageAndKill9(t *testing.T) {
 		t.Fatalf("notice %+v", m)
 	}
 
+	// A kiosk's printer runs out of paper: the hall's counter staff are told (demo: counter1… of
+	// the students hall).
+	if code, b, err := p.do("POST", "/api/v1/halls/students/devices/status", "demo-kiosk-students",
+		map[string]string{"kind": "printer", "state": "paper_out"}); err != nil || code >= 300 {
+		t.Fatalf("device status: %d %v %s", code, err, b)
+	}
+	waitUntil("the device alert", 10*time.Second, func() bool {
+		for _, m := range f.Messages() {
+			if strings.HasPrefix(m.Title, "设备告警") && strings.Contains(m.Desc, "打印机缺纸") && strings.HasPrefix(m.User, "counter") {
+				return true
+			}
+		}
+		return false
+	})
+	alerts := 0
+	for _, m := range f.Messages() {
+		if strings.HasPrefix(m.Title, "设备告警") {
+			alerts++
+		}
+	}
+
 	f.Down(true)
 	var during []string
 	for i := 0; i < 4; i++ {
@@ -88,6 +113,9 @@ func TestNotifyWecomAcrossOutageAndKill9(t *testing.T) {
 		return true
 	})
 	time.Sleep(300 * time.Millisecond) // a duplicate would come now
+	if n := countPrefix(f.Messages(), "设备告警"); n != alerts {
+		t.Errorf("device alert cards: %d at the end, %d before the outage (repeated)", n, alerts)
+	}
 	r := received()
 	if len(r) != len(all) {
 		t.Errorf("notices of %d cases, want %d: %v", len(r), len(all), r)
@@ -99,4 +127,14 @@ func TestNotifyWecomAcrossOutageAndKill9(t *testing.T) {
 			}
 		}
 	}
+}
+
+func countPrefix(ms []wecomfake.Message, prefix string) int {
+	n := 0
+	for _, m := range ms {
+		if strings.HasPrefix(m.Title, prefix) {
+			n++
+		}
+	}
+	return n
 }

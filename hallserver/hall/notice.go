@@ -14,12 +14,14 @@ const (
 
 // Notification is one notification to one recipient on one channel, as the notification outbox holds
 // it until it is delivered. Key is its dedupe key: the case event's seq, the channel and the
-// recipient ("<seq>/<channel>/<recipient>"), so the same event never makes the same notice twice.
+// recipient ("<seq>/<channel>/<recipient>"; a hall's device alert: "<hall>:<seq>/…"), so the
+// same event never makes the same notice twice.
 type Notification struct {
 	Key     string        `json:"key"`
-	Seq     uint64        `json:"seq"`   // the case event
-	Event   CaseEventType `json:"event"` // its type
-	Case    string        `json:"case"`  // case number
+	Seq     uint64        `json:"seq"`   // the case event (or the hall's event of a device alert)
+	Event   string        `json:"event"` // its type (a CaseEventType, or "device.alert")
+	Hall    string        `json:"hall,omitempty"`
+	Case    string        `json:"case"` // case number ("" for a device alert)
 	CaseID  string        `json:"caseId,omitempty"`
 	Channel NoticeChannel `json:"channel"`
 	// Recipient is who is told: a username, or a department code for a robot.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -78,7 +79,7 @@ func what(ev hall.CaseEvent) (nt notice, ok bool) {
 // notificationsOf addresses the event's notice: the department's handlers (or the owner) on
 // WeChat Work and e-mail, the department's robot; a reply to an identified requester.
 func (n *Notifier) notificationsOf(ctx context.Context, ev hall.CaseEvent, staff []hall.Staff, campus hall.Campus) []hall.Notification {
-	base := hall.Notification{Seq: ev.Seq, Event: ev.Type, CreatedAt: n.cfg.Now()}
+	base := hall.Notification{Seq: ev.Seq, Event: string(ev.Type), CreatedAt: n.cfg.Now()}
 	if ev.Case != nil {
 		base.Case, base.CaseID = ev.Case.Number, ev.Case.ID
 		base.URL = n.cfg.PublicURL + "/cases?case=" + url.QueryEscape(ev.Case.Number)
@@ -148,7 +149,78 @@ func (n *Notifier) notificationsOf(ctx context.Context, ev hall.CaseEvent, staff
 }
 
 func key(x hall.Notification) string {
+	if x.Hall != "" {
+		return fmt.Sprintf("%s:%d/%s/%s", x.Hall, x.Seq, x.Channel, x.Recipient)
+	}
 	return fmt.Sprintf("%d/%s/%s", x.Seq, x.Channel, x.Recipient)
+}
+
+// alertText is what a device alert says (the printer's state in words).
+var alertText = map[string]string{
+	hall.DevicePaperNearEnd: "打印纸将用完", hall.DevicePaperOut: "打印机缺纸", hall.DeviceCoverOpen: "打印机盖未合上",
+	hall.DeviceOffline: "打印机离线", hall.DeviceError: "打印机故障",
+}
+
+// deviceNotifications addresses a raised device alert of a hall to the hall's counter staff
+// (those allowed in it: their halls name it, or are empty) on WeChat Work and e-mail.
+func (n *Notifier) deviceNotifications(code string, ev hall.Event, staff []hall.Staff, campus hall.Campus) []hall.Notification {
+	if ev.Type != hall.EventDeviceAlert || ev.Alert == nil || ev.Alert.State != hall.AlertRaised {
+		return nil
+	}
+	a := ev.Alert
+	what := a.Kind
+	switch a.Kind {
+	case hall.AlertPrinter:
+		what = alertText[a.Detail]
+		if what == "" {
+			what = "打印机异常 " + a.Detail
+		}
+	case hall.AlertSilent:
+		what = "设备无心跳（离线）"
+	case hall.AlertStorage:
+		what = "自助机本地存储写入失败"
+	case hall.AlertOutbox:
+		what = fmt.Sprintf("自助机有 %d 条诉求未能上传", a.Pending)
+	}
+	hallName := code
+	if h, ok := campus.Hall(code); ok && h.Name.Zh != "" {
+		hallName = h.Name.Zh
+	}
+	dev := a.Name
+	if dev == "" {
+		dev = a.Device
+	}
+	base := hall.Notification{Seq: ev.Seq, Event: string(ev.Type), Hall: code, CreatedAt: n.cfg.Now(),
+		Title: "设备告警 " + hallName, Body: fmt.Sprintf("%s · %s：%s", hallName, dev, what),
+		URL: n.cfg.PublicURL + "/counter"}
+	base.NextAt = base.CreatedAt
+	var out []hall.Notification
+	for _, s := range staff {
+		if s.Disabled || s.Role != hall.RoleCounter {
+			continue
+		}
+		if len(s.Halls) > 0 && !slices.Contains(s.Halls, code) {
+			continue
+		}
+		wu := s.WecomUser
+		if wu == "" && n.cfg.Demo {
+			wu = s.Username
+		}
+		for _, c := range []struct {
+			ch hall.NoticeChannel
+			to string
+			ok bool
+		}{{hall.NoticeWecom, wu, n.cfg.App != nil}, {hall.NoticeEmail, s.Email, n.cfg.Mail != nil}} {
+			if c.to == "" || !c.ok {
+				continue
+			}
+			x := base
+			x.Channel, x.Recipient, x.To = c.ch, s.Username, c.to
+			x.Key = key(x)
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // notBefore is when a notice may go: now, or the end of the department's quiet hours (urgent

@@ -52,6 +52,17 @@ type Store interface {
 	PruneDelivered(ctx context.Context, before time.Time) (int, error)
 }
 
+// Halls is the halls' event logs (enginehost.Queue), for the device alerts.
+type Halls interface {
+	// Since returns the hall's committed events after seq; ok is false when seq is unknown or
+	// too far behind (the notifier then starts again at the end).
+	Since(ctx context.Context, code string, seq uint64) ([]hall.Event, bool, error)
+	LastSeq(code string) (uint64, error)
+}
+
+// HallCursorPrefix starts the cursor name of a hall's log ("notify.hall.<code>").
+const HallCursorPrefix = "notify.hall."
+
 // Directory tells who works where: the staff accounts and the campus's departments.
 type Directory interface {
 	ListStaff(ctx context.Context) ([]hall.Staff, error)
@@ -106,6 +117,9 @@ type Config struct {
 	Robot     RobotSender
 	Mail      MailSender
 	Requester RequesterContact
+	// Halls, when set, makes raised device alerts (a printer out of paper, a silent kiosk)
+	// notifications to the hall's counter staff.
+	Halls Halls
 	// PublicURL is the base of the links in notifications (the inbox: {PublicURL}/cases?case=N).
 	PublicURL string
 	// Demo gives every staff member without a WeChat Work user ID their username as one.
@@ -233,6 +247,9 @@ func (n *Notifier) Run(ctx context.Context) error {
 		if err := n.feed(ctx); err != nil && ctx.Err() == nil {
 			n.log.Error("notify: read the case log", "err", err)
 		}
+		if err := n.feedHalls(ctx); err != nil && ctx.Err() == nil {
+			n.log.Error("notify: read the halls' logs", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -275,6 +292,63 @@ func (n *Notifier) feed(ctx context.Context) error {
 			n.kick()
 		}
 	}
+}
+
+// feedHalls adds the notifications of the device alerts of every hall after its cursor. A hall
+// without a cursor (new, or a first start) begins at the end of its log.
+func (n *Notifier) feedHalls(ctx context.Context) error {
+	if n.cfg.Halls == nil || (n.cfg.App == nil && n.cfg.Mail == nil) {
+		return nil
+	}
+	staff, campus, err := n.directory(ctx)
+	if err != nil {
+		return err
+	}
+	for _, h := range campus.Halls {
+		name := HallCursorPrefix + h.Code
+		cur, ok, err := n.cfg.Store.Cursor(ctx, name)
+		if err != nil {
+			return err
+		}
+		last, err := n.cfg.Halls.LastSeq(h.Code)
+		if err != nil {
+			continue // a hall the queue does not run (yet)
+		}
+		if !ok || cur > last {
+			if _, err := n.cfg.Store.Enqueue(ctx, name, last, nil); err != nil {
+				return err
+			}
+			continue
+		}
+		if cur == last {
+			continue
+		}
+		evs, ok, err := n.cfg.Halls.Since(ctx, h.Code, cur)
+		if err != nil {
+			return err
+		}
+		if !ok { // too far behind to replay: start again at the end
+			if _, err := n.cfg.Store.Enqueue(ctx, name, last, nil); err != nil {
+				return err
+			}
+			continue
+		}
+		if len(evs) == 0 {
+			continue
+		}
+		var batch []hall.Notification
+		for _, ev := range evs {
+			batch = append(batch, n.deviceNotifications(h.Code, ev, staff, campus)...)
+		}
+		added, err := n.cfg.Store.Enqueue(ctx, name, evs[len(evs)-1].Seq, batch)
+		if err != nil {
+			return err
+		}
+		if added > 0 {
+			n.kick()
+		}
+	}
+	return nil
 }
 
 func (n *Notifier) directory(ctx context.Context) ([]hall.Staff, hall.Campus, error) {
@@ -354,7 +428,7 @@ func (n *Notifier) deliverDue(ctx context.Context, sem chan struct{}, wg *sync.W
 		}
 		n.inflight[x.Key] = true
 		if x.Channel == hall.NoticeWecom {
-			gk := fmt.Sprint(x.Seq, "\x00", x.Title, "\x00", x.Body, "\x00", x.URL)
+			gk := fmt.Sprint(x.Hall, "\x00", x.Seq, "\x00", x.Title, "\x00", x.Body, "\x00", x.URL)
 			g := groups[gk]
 			if g == nil || len(g.ns) >= 1000 {
 				g = &group{}
