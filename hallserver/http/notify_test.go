@@ -46,7 +46,7 @@ func (f *fakeNotifier) Retry(_ context.Context, key string) error {
 // changes nothing.
 func TestNotificationsAdmin(t *testing.T) {
 	at := time.Date(2026, 12, 4, 22, 0, 0, 0, time.UTC)
-	fn := &fakeNotifier{dead: []hall.Notification{{Key: "7/wecom/h-library", Seq: 7, Event: hall.CaseEvDispatched, Case: "JS20261205-0001",
+	fn := &fakeNotifier{dead: []hall.Notification{{Key: "7/wecom/h-library", Seq: 7, Event: string(hall.CaseEvDispatched), Case: "JS20261205-0001",
 		Channel: hall.NoticeWecom, Recipient: "h-library", To: "zhang", Department: "library", Title: "新案件 JS20261205-0001",
 		Body: "…", URL: "http://hall/cases?case=JS20261205-0001", CreatedAt: at, NextAt: at, Attempts: 12,
 		LastError: "wecom gettoken: EOF", Dead: true}}}
