@@ -681,6 +681,41 @@
     return longList.load();
   }
 
+  // ---- notifications (docs/NOTIFY.md): the outbox and its dead letters, with a retry each ----
+
+  function loadNotify() {
+    return O.api("GET", "/api/v1/admin/notifications").then(function (r) {
+      var b = r.body;
+      O.setText("notify-status", "已投递 Delivered " + b.delivered + " · 待发送 Waiting " + b.pending + " · 失败 Dead " + b.dead +
+        " · 案件日志 Case log " + b.cursor + "/" + b.lastSeq);
+      var pill = $("dead-count");
+      pill.textContent = String(b.dead);
+      O.show(pill, b.dead > 0);
+      var tb = $("dead-table").tBodies[0];
+      O.clear(tb);
+      (b.deadLetters || []).forEach(function (d) {
+        var tr = el("tr");
+        tr.setAttribute("data-key", d.key);
+        tr.appendChild(el("td", "nowrap", d.case || d.hall || ""));
+        tr.appendChild(el("td", "", d.channel));
+        tr.appendChild(el("td", "", d.recipient + (d.to && d.to !== d.recipient && d.channel !== "robot" ? " (" + d.to + ")" : "")));
+        tr.appendChild(el("td", "", d.title));
+        tr.appendChild(el("td", "num", String(d.attempts)));
+        tr.appendChild(el("td", "detail", d.lastError || ""));
+        var td = el("td");
+        td.appendChild(button("重发 Retry", "small", function () {
+          O.api("POST", "/api/v1/admin/notifications/retry", { key: d.key }).then(function () {
+            flash("已重新排队 Queued again: " + (d.case || d.title));
+            return loadNotify();
+          }).catch(function (e) { flash(e.message, true); });
+        }));
+        tr.appendChild(td);
+        tb.appendChild(tr);
+      });
+      O.show("dead-none", !(b.deadLetters || []).length);
+    });
+  }
+
   // ---- audit ----
 
   function loadAudit(more) {
@@ -718,7 +753,8 @@
     devices: loadDevices,
     notices: function () { return (campus ? Promise.resolve() : loadCampus()).then(loadNotices); },
     longlist: loadItems, // the editor names departments from the catalogue: no campus needed
-    audit: function () { return loadAudit(false); }
+    audit: function () { return loadAudit(false); },
+    notify: loadNotify
   };
 
   function showTab(name) {
