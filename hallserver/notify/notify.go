@@ -228,12 +228,19 @@ func (n *Notifier) Run(ctx context.Context) error {
 	n.mu.Lock()
 	n.cursor = cur
 	n.mu.Unlock()
+	// The subscription only wakes the notifier (the log is read from the cursor); one that fell
+	// behind is closed by the log and taken again at the next poll (not at once: a log being
+	// closed would close it again and again).
 	var events <-chan hall.CaseEvent
-	if s, ok := n.cfg.Log.(Subscriber); ok {
-		ch, cancel := s.Subscribe(64)
-		defer cancel()
-		events = ch
+	unsubscribe := func() {}
+	defer func() { unsubscribe() }()
+	subscribe := func() {
+		if s, ok := n.cfg.Log.(Subscriber); ok {
+			unsubscribe()
+			events, unsubscribe = s.Subscribe(256)
+		}
 	}
+	subscribe()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -258,6 +265,9 @@ func (n *Notifier) Run(ctx context.Context) error {
 				events = nil
 			}
 		case <-t.C:
+			if events == nil {
+				subscribe()
+			}
 		}
 	}
 }

@@ -63,6 +63,7 @@ type robotMsg struct {
 	done    chan error // buffered 1
 	taken   bool       // in a send in flight
 	gone    bool       // the caller left before it was taken
+	left    bool       // the caller left while it was in flight: not tried again
 }
 
 // NewRobots returns the robot sender of the client's API (no corp or secret needed: robots are
@@ -124,9 +125,11 @@ func (r *Robots) Send(ctx context.Context, key, content string) error {
 		taken := m.taken
 		if !taken {
 			m.gone = true
+		} else {
+			m.left = true
 		}
 		r.mu.Unlock()
-		if taken { // in flight: its outcome decides
+		if taken { // in flight: its outcome decides (a 45009 ends it, see run)
 			return <-m.done
 		}
 		return ctx.Err()
@@ -198,6 +201,10 @@ func (r *Robots) run(key string, q *robotQueue) {
 			// Not taken: back at the head of the queue, merged again at the next try.
 			for _, m := range batch {
 				m.taken = false
+				if m.left { // its caller is gone: not kept for a later try
+					m.gone = true
+					m.done <- err
+				}
 			}
 			if q.backoff == 0 {
 				q.backoff = r.cfg.Backoff

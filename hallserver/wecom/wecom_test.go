@@ -221,3 +221,22 @@ func checkOnce(t *testing.T, got []wecomfake.RobotMessage, n int) {
 		}
 	}
 }
+
+// TestRobotCallerLeavesDuringBackoff: a caller whose context ends while its robot backs off from
+// 45009 gets its error back (the message is not sent later behind its back), and Close returns.
+func TestRobotCallerLeavesDuringBackoff(t *testing.T) {
+	f, c := newPair(t, wecomfake.Config{RobotLimit: 1, RobotWindow: time.Hour}, nil)
+	r := wecom.NewRobots(c, wecom.RobotConfig{Backoff: time.Hour})
+	if err := r.Send(context.Background(), "k", "first"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := r.Send(ctx, "k", "second"); err == nil {
+		t.Fatal("sent past the robot's limit")
+	}
+	r.Close()
+	if got := f.RobotMessages(); len(got) != 1 || got[0].Content != "first" {
+		t.Fatalf("robot posts %+v", got)
+	}
+}
