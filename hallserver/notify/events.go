@@ -42,6 +42,9 @@ func what(ev hall.CaseEvent) (nt notice, ok bool) {
 	case hall.CaseEvDispatched:
 		return notice{title: "新案件 " + num, body: fmt.Sprintf("%s 已派至本部门，请签收办理。\n%s", num, summary),
 			dept: ev.Department, robot: true}, ev.Department != "" && ev.Department != hall.OfficeDepartment
+	case hall.CaseEvTriaged: // the office leads until it dispatches
+		return notice{title: "待分派 " + num, body: fmt.Sprintf("%s 需要分派（未能自动派发）。\n%s", num, summary),
+			dept: hall.OfficeDepartment, robot: true}, true
 	case hall.CaseEvInvited:
 		return notice{title: "协办案件 " + num, body: fmt.Sprintf("%s 请本部门协办。\n%s", num, summary),
 			dept: ev.Department, robot: true}, ev.Department != ""
