@@ -12,9 +12,11 @@ import (
 // identityConfig is the sign-in of requesters and staff through the university's identity
 // services (issue 15, docs/IDENTITY.md): the campus CAS server and WeChat Work OAuth.
 type identityConfig struct {
-	casURL                           string // -cas-url: the CAS server's base, e.g. https://cas.example.edu.cn/cas
-	casVersion                       int    // -cas-version: 2 (/serviceValidate) or 3 (/p3/serviceValidate)
-	casNameAttr, casNumAttr          string // -cas-name-attr, -cas-number-attr: the CAS 3.0 attributes
+	casURL                  string // -cas-url: the CAS server's base, e.g. https://cas.example.edu.cn/cas
+	casVersion              int    // -cas-version: 2 (/serviceValidate) or 3 (/p3/serviceValidate)
+	casNameAttr, casNumAttr string // -cas-name-attr, -cas-number-attr: the CAS 3.0 attributes
+	// wecomAPI, wecomCorp, wecomSecret are the WeChat Work flags (-wecom-*, registered with
+	// the notifier's: one set of flags for messages and OAuth), copied here after parsing.
 	wecomAPI, wecomCorp, wecomSecret string
 }
 
@@ -24,11 +26,6 @@ func identityFlags(fs *flag.FlagSet, env func(k, def string) string, c *identity
 	fs.IntVar(&c.casVersion, "cas-version", 3, "CAS protocol version of -cas-url: 2 (/serviceValidate) or 3 (/p3/serviceValidate, with attributes)")
 	fs.StringVar(&c.casNameAttr, "cas-name-attr", env("ONEDOOR_CAS_NAME_ATTR", "cn"), "CAS 3.0 attribute holding the person's name")
 	fs.StringVar(&c.casNumAttr, "cas-number-attr", env("ONEDOOR_CAS_NUMBER_ATTR", ""), "CAS 3.0 attribute holding the student or staff number; empty: the CAS user is the number")
-	if fs.Lookup("wecom-api") == nil { // the WeChat Work message adapter may register them too
-		fs.StringVar(&c.wecomAPI, "wecom-api", env("ONEDOOR_WECOM_API", sso.DefaultWeComAPI), "base URL of the WeChat Work API")
-		fs.StringVar(&c.wecomCorp, "wecom-corp", env("ONEDOOR_WECOM_CORP", ""), "WeChat Work corp ID (empty: no WeChat Work)")
-		fs.StringVar(&c.wecomSecret, "wecom-secret", env("ONEDOOR_WECOM_SECRET", ""), "WeChat Work application secret")
-	}
 }
 
 // check validates the identity flags.

@@ -109,6 +109,12 @@ type config struct {
 	webhook       string
 	webhookSecret string
 	webhookFrom   string // "start" (the whole case log) or "latest", for a deliverer without a cursor
+	// WeChat Work (package wecom, docs/NOTIFY.md): the API base URL, the corp, the application's
+	// secret and agent ID; the SMTP relay of e-mail notices.
+	wecomAPI, wecomCorp, wecomSecret string
+	wecomAgent                       int64
+	smtpAddr, smtpFrom               string
+	smtpUser, smtpPassword           string
 	// open311Keys is a file of Open311 clients, one "name key" per line.
 	open311Keys string
 	// Timeouts of plain requests (not the WebSocket streams) and of idle keep-alive connections.
@@ -167,6 +173,13 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&c.webhook, "webhook", env("ONEDOOR_WEBHOOK", ""), "URL that receives every case event (at-least-once, in order; empty: none)")
 	fs.StringVar(&c.webhookSecret, "webhook-secret", env("ONEDOOR_WEBHOOK_SECRET", ""), "HMAC-SHA256 key signing webhook requests (X-OneDoor-Signature)")
 	fs.StringVar(&c.open311Keys, "open311-keys", env("ONEDOOR_OPEN311_KEYS", ""), "file of Open311 API clients, one \"name key\" per line (# comments); -demo alone enables the key demo-open311")
+	fs.StringVar(&c.wecomAPI, "wecom-api", env("ONEDOOR_WECOM_API", "https://qyapi.weixin.qq.com"), "WeChat Work API base URL")
+	fs.StringVar(&c.wecomCorp, "wecom-corp", env("ONEDOOR_WECOM_CORP", ""), "WeChat Work corp ID (企业ID) of application messages")
+	fs.StringVar(&c.wecomSecret, "wecom-secret", env("ONEDOOR_WECOM_SECRET", ""), "WeChat Work application secret (Secret)")
+	fs.StringVar(&c.smtpAddr, "smtp-addr", env("ONEDOOR_SMTP_ADDR", ""), "SMTP relay host:port of e-mail notices (STARTTLS required); empty: no e-mail")
+	fs.StringVar(&c.smtpFrom, "smtp-from", env("ONEDOOR_SMTP_FROM", ""), "sender address of e-mail notices")
+	fs.StringVar(&c.smtpUser, "smtp-user", env("ONEDOOR_SMTP_USER", ""), "SMTP user name (PLAIN auth over STARTTLS); empty: no auth")
+	fs.StringVar(&c.smtpPassword, "smtp-password", env("ONEDOOR_SMTP_PASSWORD", ""), "SMTP password")
 	fs.StringVar(&c.webhookFrom, "webhook-from", env("ONEDOOR_WEBHOOK_FROM", "start"), "where a new webhook deliverer begins: start (the whole case log) or latest")
 	var envErr error // the first environment variable that does not parse
 	durEnv := func(k string, def time.Duration) time.Duration {
@@ -195,6 +208,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.DurationVar(&c.writeTimeout, "write-timeout", durEnv("ONEDOOR_WRITE_TIMEOUT", 30*time.Second), "longest time to write a response (not the WebSocket streams nor the backup download); 0: no limit")
 	fs.DurationVar(&c.auditRetention, "audit-retention", durEnv("ONEDOOR_AUDIT_RETENTION", bolt.DefaultAuditRetention), "how long audit entries are kept (older ones are pruned hourly, in batches)")
 	fs.DurationVar(&c.idleTimeout, "idle-timeout", durEnv("ONEDOOR_IDLE_TIMEOUT", 120*time.Second), "an idle keep-alive connection is closed after this long")
+	fs.Int64Var(&c.wecomAgent, "wecom-agent", int64(intEnv("ONEDOOR_WECOM_AGENT")), "WeChat Work application AgentId of application messages")
 	fs.IntVar(&c.maxConns, "max-conns", intEnv("ONEDOOR_MAX_CONNS"), "most client connections open at once; 0: the descriptor limit less max(64, a tenth), at most 65536; -1: no cap")
 	fs.IntVar(&c.maxConnsPerIP, "max-conns-per-ip", intEnv("ONEDOOR_MAX_CONNS_PER_IP"), "most connections open at once from one address once the server holds four fifths of -max-conns (below that any address gets in); 0: a quarter of -max-conns; -1: no cap (e.g. behind a reverse proxy)")
 	fs.IntVar(&c.maxStreamsPerIP, "max-streams-per-ip", intEnv("ONEDOOR_MAX_STREAMS_PER_IP"), "most public WebSocket streams (hall stream, case follow stream) open at once from one address once the server holds four fifths of -max-conns (below that any address gets in); 0: half of -max-conns-per-ip; -1: no cap")
@@ -275,11 +289,18 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	if !c.demo && c.campus == "" {
 		return c, errors.New("no campus: pass -campus FILE for a real campus, or -demo for the demo campus")
 	}
+	c.identity.wecomAPI, c.identity.wecomCorp, c.identity.wecomSecret = c.wecomAPI, c.wecomCorp, c.wecomSecret
 	if err := c.identity.check(); err != nil {
 		return c, err
 	}
 	if c.webhookFrom != "start" && c.webhookFrom != "latest" {
 		return c, fmt.Errorf("-webhook-from must be start or latest, not %q", c.webhookFrom)
+	}
+	if !strings.HasPrefix(c.wecomAPI, "http://") && !strings.HasPrefix(c.wecomAPI, "https://") {
+		return c, fmt.Errorf("-wecom-api must be an http(s) URL, not %q", c.wecomAPI)
+	}
+	if c.smtpAddr != "" && c.smtpFrom == "" {
+		return c, errors.New("-smtp-addr needs -smtp-from")
 	}
 	if c.webhook != "" && !strings.HasPrefix(c.webhook, "http://") && !strings.HasPrefix(c.webhook, "https://") {
 		return c, fmt.Errorf("-webhook must be an http(s) URL, not %q", c.webhook)
@@ -422,6 +443,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
+	notifier, stopNotifier, err := startNotifier(ctx, cfg, db, cs, auth, q, q, strings.TrimRight(publicURL, "/"), log)
+	if err != nil {
+		return err
+	}
+	defer stopNotifier()
 	hc := hallhttp.Config{
 		Queue:      q,
 		Events:     q,
@@ -459,6 +485,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		// Staff and device administration, the audit trail (pruned hourly below).
 		Admin: auth,
 		Audit: audit,
+		// The notifier's dead letters and their retry (docs/NOTIFY.md).
+		Notify: notifier,
 
 		// Identified requesters ("my requests"); CAS and WeChat Work sign-in from the flags.
 		Requesters: requesters,

@@ -36,6 +36,7 @@
 //	               reads them) and a day's visit ratings (a prefix of visit.ratings); no bucket of
 //	               its own: the queue reports' cache of closed days is in memory (package kpi)
 //	delivery.go    DeliveryStore: the webhook deliverers' cursors and dead-letter notes
+//	notify.go      NoticeStore: the notification outbox (package notify) and its dedupe keys
 //	attachments.go enginehost.BlobStore on the case store: attachment bytes by content hash
 //	requesters.go  Requesters (hall.RequesterService): identified requesters' sessions and the
 //	               index of the cases they opened (issue 15, docs/IDENTITY.md)
@@ -157,6 +158,15 @@
 //	outbox.cursor   deliverer name → seq (8 bytes) of the last case event it delivered
 //	outbox.notes    deliverer name + 0x00 + seq (8 bytes) → dead-letter note (JSON, opaque here)
 //
+// The notification outbox (notify.go; package notify, docs/NOTIFY.md). Its cursor is the
+// deliverer "notify" in outbox.cursor, moved in the same transaction that adds an event batch's
+// notices, so each event's notices are added exactly once:
+//
+//	notify.outbox   dedupe key "<seq>/<channel>/<recipient>" → hall.Notice waiting (or dead: a
+//	                notice that failed too often, kept until an administrator retries it)
+//	notify.sent     dedupe key → delivery time (Unix ns, 8 bytes): a notice delivered is never
+//	                added again; keys older than 30 days are pruned
+//
 // Attachments of case messages (attachments.go; the buckets are created with the first file).
 // The description of each file (hall.Attachment: ID, name, sniffed type, size) is part of the
 // case: in the timeline entry of the message it came with (CaseEntry.Attachments), so in the
@@ -260,6 +270,8 @@ var (
 	bucketVisitRatings   = []byte("visit.ratings")
 	bucketDeliveryCursor = []byte("outbox.cursor")
 	bucketDeliveryNotes  = []byte("outbox.notes")
+	bucketNoticeOutbox   = []byte("notify.outbox")
+	bucketNoticeSent     = []byte("notify.sent")
 
 	bucketHealth = []byte("health")
 

@@ -154,6 +154,12 @@ func (a *Auth) UpdateStaff(ctx context.Context, actor, username string, p hall.S
 		if p.Disabled != nil {
 			s.Disabled = *p.Disabled
 		}
+		if p.WecomUser != nil {
+			s.WecomUser = *p.WecomUser
+		}
+		if p.Email != nil {
+			s.Email = *p.Email
+		}
 		if hash != nil {
 			s.PasswordHash = hash
 		}
@@ -168,7 +174,7 @@ func (a *Auth) UpdateStaff(ctx context.Context, actor, username string, p hall.S
 		put := func(kind, detail string) error {
 			return PutAudit(tx, hall.AuditEntry{At: now, Actor: actor, Kind: kind, Target: username, Detail: detail})
 		}
-		if d, dd := staffDetail(&old), staffDetail(&s); d != dd || old.Name != s.Name {
+		if d, dd := staffDetail(&old), staffDetail(&s); d != dd || old.Name != s.Name || old.WecomUser != s.WecomUser || old.Email != s.Email {
 			if err := put(hall.AuditStaffUpdated, dd); err != nil {
 				return err
 			}

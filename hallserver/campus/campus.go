@@ -111,6 +111,7 @@ func DemoStaff(c hall.Campus) []hall.Staff {
 		{Username: "supervisor", Name: "督办 Supervisor", Role: hall.RoleSupervisor, Department: "office"},
 		{Username: "hotline", Name: "热线坐席 Hotline operator", Role: hall.RoleHotline},
 	}
+
 	n := 0
 	for _, h := range c.Halls {
 		for _, k := range h.Counters {
@@ -130,6 +131,11 @@ func DemoStaff(c hall.Campus) []hall.Staff {
 			Role:       hall.RoleHandler,
 			Department: d.Code,
 		})
+	}
+	// In demo mode every staff member's WeChat Work user ID is their username (the local fake
+	// of the API, wecomfake, shows the notices arriving).
+	for i := range staff {
+		staff[i].WecomUser = staff[i].Username
 	}
 	return staff
 }

@@ -44,6 +44,9 @@ type StaffPatch struct {
 	Assignments *[]CounterAssignment
 	// CASUser, when set, replaces the campus sign-on user ("" clears it).
 	CASUser *string
+	// WecomUser and Email are where notices reach the member ("" clears them).
+	WecomUser *string
+	Email     *string
 }
 
 // DeviceRecord is an enrolled device as the admin list shows it: revoked devices stay listed.

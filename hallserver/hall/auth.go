@@ -50,6 +50,10 @@ type Staff struct {
 	// CASUser is the account's user at the campus sign-on (统一身份认证) when it differs from
 	// Username: staff sign-in by CAS maps the CAS user to this account (ExternalLogin).
 	CASUser string `json:"casUser,omitempty"`
+	// WecomUser is the member's WeChat Work user ID (the touser of application messages);
+	// Email their address for e-mail notices. Empty: not notified that way.
+	WecomUser string `json:"wecomUser,omitempty"`
+	Email     string `json:"email,omitempty"`
 }
 
 // Device is an enrolled kiosk, display or rating tablet, bound to one hall.

@@ -98,6 +98,53 @@ type CounterConfig struct {
 type Department struct {
 	Code string `json:"code" yaml:"code"`
 	Name Text   `json:"name" yaml:"name"`
+	// WecomRobot is the key of the department's WeChat Work group robot (the key= of its webhook
+	// URL): new cases and warnings of the department go there as markdown. Empty: none.
+	WecomRobot string `json:"wecomRobot,omitempty" yaml:"wecomRobot,omitempty"`
+	// QuietHours, when set, holds the department's notices (all but escalations) from From until
+	// To, local times "HH:MM" of the campus zone (From after To spans midnight: "22:00"–"07:30").
+	QuietHours *QuietHours `json:"quietHours,omitempty" yaml:"quietHours,omitempty"`
+}
+
+// QuietHours is a daily span of local time ("HH:MM") in which notices wait (the night).
+type QuietHours struct {
+	From string `json:"from" yaml:"from"`
+	To   string `json:"to" yaml:"to"`
+}
+
+// Minutes returns the span's ends as minutes after midnight; ok is false when either end is not
+// a valid "HH:MM" or both are equal.
+func (q QuietHours) Minutes() (from, to int, ok bool) {
+	f, err1 := time.Parse("15:04", q.From)
+	t, err2 := time.Parse("15:04", q.To)
+	if err1 != nil || err2 != nil || q.From == q.To {
+		return 0, 0, false
+	}
+	return f.Hour()*60 + f.Minute(), t.Hour()*60 + t.Minute(), true
+}
+
+// Until returns when the quiet span that holds local time now ends, and whether now is in it.
+func (q QuietHours) Until(now time.Time) (time.Time, bool) {
+	from, to, ok := q.Minutes()
+	if !ok {
+		return time.Time{}, false
+	}
+	m := now.Hour()*60 + now.Minute()
+	in := false
+	if from < to {
+		in = m >= from && m < to
+	} else {
+		in = m >= from || m < to
+	}
+	if !in {
+		return time.Time{}, false
+	}
+	y, mo, d := now.Date()
+	end := time.Date(y, mo, d, to/60, to%60, 0, 0, now.Location())
+	if !end.After(now) {
+		end = end.AddDate(0, 0, 1)
+	}
+	return end, true
 }
 
 // Service returns the hall's service with the given code.
@@ -159,6 +206,8 @@ const DefaultTimeZone = "Asia/Shanghai"
 var (
 	codeRE    = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
 	serviceRE = regexp.MustCompile(`^[A-Z]$`)
+	// robotKeyRE: a WeChat Work robot key is a UUID; any short token of letters, digits and - is taken.
+	robotKeyRE = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
 )
 
 // Validate checks a campus configuration. It reports every problem (Problems), as one EINVALID
@@ -229,6 +278,14 @@ func (c *Campus) Problems() []*Error {
 		depts[d.Code] = true
 		if d.Name.Zh == "" && d.Name.En == "" {
 			add(p+".name", "department %q has no name", d.Code)
+		}
+		if d.WecomRobot != "" && !robotKeyRE.MatchString(d.WecomRobot) {
+			add(p+".wecomRobot", "robot key of department %q must be 1–64 letters, digits or '-' (the key= of the webhook URL)", d.Code)
+		}
+		if d.QuietHours != nil {
+			if _, _, ok := d.QuietHours.Minutes(); !ok {
+				add(p+".quietHours", "quiet hours of department %q must be two different times HH:MM", d.Code)
+			}
 		}
 	}
 	if len(c.Halls) == 0 {

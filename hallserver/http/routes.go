@@ -181,6 +181,8 @@ func (s *Server) routeTable() []resource {
 			{"POST", "/api/v1/admin/devices", authAdmin, s.handleEnrolDevice},
 			{"DELETE", "/api/v1/admin/devices/{id}", authAdmin, s.handleRevokeDevice},
 			{"GET", "/api/v1/admin/audit", authAudit, s.handleAudit},
+			{"GET", "/api/v1/admin/notifications", authAdmin, s.handleNotifications},
+			{"POST", "/api/v1/admin/notifications/retry", authAdmin, s.handleRetryNotification},
 			{"GET", "/api/v1/openapi.json", authAnyone, s.handleOpenAPI},
 			{"GET", "/healthz", authAnyone, s.handleHealth},
 			{"GET", "/metrics", authMetrics, s.handleMetrics(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))},

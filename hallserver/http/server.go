@@ -114,6 +114,9 @@ type Config struct {
 	// audit.go); nil makes their routes answer 503.
 	Admin hall.AdminService
 	Audit hall.AuditLog
+	// Notify is the notifier's outbox as administrators see it (notify.go: dead letters and
+	// their retry); nil makes its routes answer 503.
+	Notify NotifyAdmin
 
 	// Ask configures the public portal's defences (POST /api/v1/ask, ask.go); zero fields take
 	// AskDefaults.

@@ -3,6 +3,7 @@ package http
 import (
 	"fmt"
 	"net/http"
+	"net/mail"
 	"regexp"
 	"strings"
 	"time"
@@ -58,7 +59,8 @@ func (s *Server) adminPrincipal(w http.ResponseWriter, r *http.Request) (*hall.P
 
 func toStaffMember(st *hall.Staff) wire.StaffMember {
 	out := wire.StaffMember{Username: st.Username, Name: st.Name, Role: st.Role, Halls: st.Halls, Departments: []string{},
-		Disabled: st.Disabled, Assignments: st.Assignments, CreatedAt: st.CreatedAt, CASUser: st.CASUser}
+		Disabled: st.Disabled, Assignments: st.Assignments, CreatedAt: st.CreatedAt, CASUser: st.CASUser,
+		WecomUser: st.WecomUser, Email: st.Email}
 	if out.Halls == nil {
 		out.Halls = []string{}
 	}
@@ -105,7 +107,9 @@ func (s *Server) handleAddStaff(w http.ResponseWriter, r *http.Request) {
 	case req.Role == hall.RoleHandler && len(req.Departments) == 0:
 		err = hall.Errorf(hall.EINVALID, "departments", "a handler belongs to a department")
 	default:
-		err = checkPassword(req.Password)
+		if err = checkPassword(req.Password); err == nil {
+			err = checkContacts(req.WecomUser, req.Email)
+		}
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -115,7 +119,8 @@ func (s *Server) handleAddStaff(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	st := hall.Staff{Username: req.Username, Name: req.Name, Role: req.Role, Halls: req.Halls, Assignments: req.Assignments, CASUser: req.CASUser}
+	st := hall.Staff{Username: req.Username, Name: req.Name, Role: req.Role, Halls: req.Halls, Assignments: req.Assignments, CASUser: req.CASUser,
+		WecomUser: req.WecomUser, Email: req.Email}
 	if len(req.Departments) > 0 {
 		st.Department = req.Departments[0]
 	}
@@ -140,7 +145,8 @@ func (s *Server) handlePatchStaff(w http.ResponseWriter, r *http.Request) {
 	}
 	var err error
 	patch := hall.StaffPatch{Name: req.Name, Role: req.Role, Halls: req.Halls, Departments: req.Departments,
-		Disabled: req.Disabled, Password: req.Password, Assignments: req.Assignments, CASUser: req.CASUser}
+		Disabled: req.Disabled, Password: req.Password, Assignments: req.Assignments, CASUser: req.CASUser,
+		WecomUser: req.WecomUser, Email: req.Email}
 	deref := func(v *[]string) []string {
 		if v == nil {
 			return nil
@@ -160,6 +166,15 @@ func (s *Server) handlePatchStaff(w http.ResponseWriter, r *http.Request) {
 		name = *req.Name
 	}
 	err = s.checkStaff(role, deref(req.Halls), deref(req.Departments), assign, name)
+	if err == nil {
+		derefS := func(v *string) string {
+			if v == nil {
+				return ""
+			}
+			return *v
+		}
+		err = checkContacts(derefS(req.WecomUser), derefS(req.Email))
+	}
 	switch {
 	case err != nil:
 	case req.CASUser != nil && checkCASUser(*req.CASUser) != nil:
@@ -186,6 +201,24 @@ func (s *Server) handlePatchStaff(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, toStaffMember(out))
+}
+
+// wecomUserRE is a WeChat Work user ID (账号): letters, digits and _ . @ -, 1 to 64.
+var wecomUserRE = regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,64}$`)
+
+// checkContacts checks a staff member's WeChat Work user ID and e-mail address (either may be
+// empty: not notified that way).
+func checkContacts(wecomUser, email string) error {
+	if wecomUser != "" && !wecomUserRE.MatchString(wecomUser) {
+		return hall.Errorf(hall.EINVALID, "wecomUser", "a WeChat Work user ID is 1 to 64 letters, digits or _ . @ -")
+	}
+	if email != "" {
+		a, err := mail.ParseAddress(email)
+		if err != nil || a.Address != email || len(email) > 254 {
+			return hall.Errorf(hall.EINVALID, "email", "email must be a plain address such as name@example.edu")
+		}
+	}
+	return nil
 }
 
 // checkPassword applies the password rules: hall.MinPasswordLength characters at least,

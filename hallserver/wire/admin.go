@@ -19,6 +19,9 @@ type StaffRequest struct {
 	Assignments []hall.CounterAssignment `json:"assignments,omitempty"`
 	// CASUser is the account's campus sign-on user when not its username (docs/IDENTITY.md).
 	CASUser string `json:"casUser,omitempty"`
+	// WecomUser is the WeChat Work user ID notices go to; Email the address (docs/NOTIFY.md).
+	WecomUser string `json:"wecomUser,omitempty"`
+	Email     string `json:"email,omitempty"`
 }
 
 // StaffPatch is the body of PATCH /api/v1/admin/staff/{username}: fields left out stay as they
@@ -32,7 +35,9 @@ type StaffPatch struct {
 	Password    *string                   `json:"password,omitempty"`
 	Assignments *[]hall.CounterAssignment `json:"assignments,omitempty"`
 	// CASUser sets the campus sign-on user ("" clears it: the username signs in).
-	CASUser *string `json:"casUser,omitempty"`
+	CASUser   *string `json:"casUser,omitempty"`
+	WecomUser *string `json:"wecomUser,omitempty"` // "" clears it
+	Email     *string `json:"email,omitempty"`     // "" clears it
 }
 
 // StaffMember is a staff account as the admin API shows it (never its password).
@@ -46,6 +51,8 @@ type StaffMember struct {
 	Assignments []hall.CounterAssignment `json:"assignments"`
 	CreatedAt   time.Time                `json:"createdAt"`
 	CASUser     string                   `json:"casUser,omitempty"`
+	WecomUser   string                   `json:"wecomUser"`
+	Email       string                   `json:"email"`
 }
 
 // StaffList is the answer of GET /api/v1/admin/staff.

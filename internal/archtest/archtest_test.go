@@ -41,6 +41,8 @@ var layers = map[string]layer{
 	"hallserver/enginehost": service,
 	// kpi: the queue reports, pure facts and rows over the event logs' store seam (kpi.Source).
 	"hallserver/kpi": service,
+	// notify: case events → notifications in the outbox (store seam) → channels (sender seams).
+	"hallserver/notify": service,
 
 	"drivers/escpos":     library,
 	"ui/cjkfont":         library,
@@ -54,6 +56,10 @@ var layers = map[string]layer{
 	"hallserver/export":  library, // CSV (with BOM) and XLSX of one table, formula-guarded
 	// etcdtest: an in-process etcd cluster (embed) for hallctl dev-etcd and the HA tests.
 	"hallserver/etcd/etcdtest": library,
+	// wecomfake: the local fake of the WeChat Work API (tests, demos); imports nothing of ours.
+	"hallserver/wecom/wecomfake": library,
+	// smtpfake: a local SMTP relay with STARTTLS for tests; imports nothing of ours.
+	"hallserver/mailer/smtpfake": library,
 
 	"hallserver/bolt":     adapter,
 	"hallserver/etcd":     adapter, // the etcd v3 store of the halls, the owner election (docs/HA.md)
@@ -64,6 +70,8 @@ var layers = map[string]layer{
 	"hallserver/campus":   adapter,
 	// sso: the campus CAS server and WeChat Work OAuth (sign-in of requesters and staff).
 	"hallserver/sso":     adapter,
+	"hallserver/wecom":   adapter, // the WeChat Work API: token, app messages, group robots
+	"hallserver/mailer":  adapter, // e-mail notices over SMTP with STARTTLS
 	"drivers/printer":    adapter,
 	"drivers/printersim": adapter,
 

@@ -170,7 +170,7 @@
       input = el("input");
       input.type = kind === "int" ? "number" : kind === "date" ? "date" : "text";
       if (kind === "int") { input.className = "num"; input.min = "0"; }
-      input.value = v === undefined || v === null ? "" : kind === "list" ? (v || []).join(",") : v;
+      input.value = v === undefined || v === null ? "" : kind === "list" ? (v || []).join(",") : kind === "quiet" ? v.from + "-" + v.to : v;
     }
     input.setAttribute("data-path", path);
     if (opts.label) { input.setAttribute("aria-label", opts.label); }
@@ -180,6 +180,9 @@
       switch (kind) {
       case "int": out = s === "" ? (opts.optional ? undefined : 0) : parseInt(s, 10); break;
       case "list": out = splitList(s); break;
+      case "quiet": // "22:00-07:30" → {from, to}; the server checks the times
+        out = s === "" ? undefined : { from: (s.split("-")[0] || "").trim(), to: (s.split("-")[1] || "").trim() };
+        break;
       case "hours":
         out = s === "" ? undefined : s.split("\n").map(function (line) {
           var m = line.trim().split(/\s+/);
@@ -336,12 +339,14 @@
 
     var dfs = el("fieldset");
     dfs.appendChild(el("legend", "", "部门 Departments"));
-    dfs.appendChild(table(["代码 Code", "名称 Name", "English", ""], function (tb) {
+    dfs.appendChild(table(["代码 Code", "名称 Name", "English", "企业微信群机器人 Robot key", "免打扰 Quiet hours", ""], function (tb) {
       (campus.departments || []).forEach(function (d, di) {
         var dp = "departments[" + di + "]", tr = el("tr");
         cell(tr, bound(dp + ".code", "text", { label: "代码 Code" }));
         cell(tr, bound(dp + ".name.zh", "text", { label: "名称 Name" }));
         cell(tr, bound(dp + ".name.en", "text", { label: "English name" }));
+        cell(tr, bound(dp + ".wecomRobot", "text", { label: "企业微信群机器人 Robot key", optional: true }));
+        cell(tr, bound(dp + ".quietHours", "quiet", { label: "免打扰 Quiet hours", placeholder: "22:00-07:30" }));
         cell(tr, button("删除 Remove", "danger small", function () { campus.departments.splice(di, 1); renderCampus(); }));
         tb.appendChild(tr);
       });
@@ -564,6 +569,8 @@
     f.departments.value = staffDepts(s).join(",");
     f.assignments.value = assignmentLines(s.assignments);
     f.casUser.value = s.casUser || "";
+    f.wecomUser.value = s.wecomUser || "";
+    f.email.value = s.email || "";
     f.password.value = "";
     O.setText("staff-form-title", (password ? "重置密码 Reset the password of " : "编辑 Edit ") + s.username);
     O.show("staff-cancel", true);
@@ -591,6 +598,11 @@
       return;
     }
     if (f.name.value.trim()) { body.name = f.name.value.trim(); }
+    // An edit sends both (empty clears them); a new account only what was typed.
+    ["wecomUser", "email"].forEach(function (k) {
+      var v = f[k].value.trim();
+      if (v || editingStaff) { body[k] = v; }
+    });
     if (f.password.value) { body.password = f.password.value; }
     if (editingStaff || f.casUser.value.trim()) { body.casUser = f.casUser.value.trim(); } // "" clears it
     var req;
@@ -715,6 +727,41 @@
     return longList.load();
   }
 
+  // ---- notifications (docs/NOTIFY.md): the outbox and its dead letters, with a retry each ----
+
+  function loadNotify() {
+    return O.api("GET", "/api/v1/admin/notifications").then(function (r) {
+      var b = r.body;
+      O.setText("notify-status", "已投递 Delivered " + b.delivered + " · 待发送 Waiting " + b.pending + " · 失败 Dead " + b.dead +
+        " · 案件日志 Case log " + b.cursor + "/" + b.lastSeq);
+      var pill = $("dead-count");
+      pill.textContent = String(b.dead);
+      O.show(pill, b.dead > 0);
+      var tb = $("dead-table").tBodies[0];
+      O.clear(tb);
+      (b.deadLetters || []).forEach(function (d) {
+        var tr = el("tr");
+        tr.setAttribute("data-key", d.key);
+        tr.appendChild(el("td", "nowrap", d.case || d.hall || ""));
+        tr.appendChild(el("td", "", d.channel));
+        tr.appendChild(el("td", "", d.recipient + (d.to && d.to !== d.recipient && d.channel !== "robot" ? " (" + d.to + ")" : "")));
+        tr.appendChild(el("td", "", d.title));
+        tr.appendChild(el("td", "num", String(d.attempts)));
+        tr.appendChild(el("td", "detail", d.lastError || ""));
+        var td = el("td");
+        td.appendChild(button("重发 Retry", "small", function () {
+          O.api("POST", "/api/v1/admin/notifications/retry", { key: d.key }).then(function () {
+            flash("已重新排队 Queued again: " + (d.case || d.title));
+            return loadNotify();
+          }).catch(function (e) { flash(e.message, true); });
+        }));
+        tr.appendChild(td);
+        tb.appendChild(tr);
+      });
+      O.show("dead-none", !(b.deadLetters || []).length);
+    });
+  }
+
   // ---- audit ----
 
   function loadAudit(more) {
@@ -752,7 +799,8 @@
     devices: loadDevices,
     notices: function () { return (campus ? Promise.resolve() : loadCampus()).then(loadNotices); },
     longlist: loadItems, // the editor names departments from the catalogue: no campus needed
-    audit: function () { return loadAudit(false); }
+    audit: function () { return loadAudit(false); },
+    notify: loadNotify
   };
 
   function showTab(name) {

@@ -127,12 +127,85 @@
     try { ws = new WebSocket(u); } catch (e) { return retry(); }
     ws.onopen = function () { live = true; wsDelay = 1000; };
     ws.onmessage = function (m) {
-      try { var msg = JSON.parse(m.data); if (typeof msg.seq === "number" && msg.seq > lastSeq) { lastSeq = msg.seq; } } catch (e) { return; }
+      var msg;
+      try { msg = JSON.parse(m.data); if (typeof msg.seq === "number" && msg.seq > lastSeq) { lastSeq = msg.seq; } } catch (e) { return; }
+      if (msg.type && msg.type !== "snapshot") { alertOf(msg); }
       clearTimeout(refreshTimer);
       refreshTimer = setTimeout(function () { if (!busy) { refresh(); } }, 250);
     };
     ws.onclose = function () { ws = null; live = false; retry(); };
   }
+  // Alerts (docs/NOTIFY.md): an event that asks this desk to act — a case arriving (lead or
+  // assisting), a limit near, details added, a low rating, supervision; for the office also
+  // triage and escalations — counts in the title while the page is not looked at, shows a
+  // browser notification when allowed, and beeps when the sound is on (kept in localStorage).
+  var baseTitle = document.title, unseen = 0;
+  var ALERTS = { "case.dispatched": 1, "case.invited": 1, "case.warned": 1, "case.details_added": 1, "case.rated": 1, "case.supervised": 1 };
+  var OFFICE_ALERTS = { "case.triaged": 1, "case.escalated": 1 };
+  function forMe(msg) {
+    if (msg.left || !me) { return false; }
+    var c = msg.case || {};
+    if (isOffice() && OFFICE_ALERTS[msg.type]) { return true; }
+    if (!ALERTS[msg.type]) { return false; }
+    if (msg.type === "case.rated") {
+      var rs = c.ratings || [];
+      if (!rs.length || rs[rs.length - 1].stars > 2) { return false; }
+    }
+    if (msg.type === "case.supervised" && !c.supervised) { return false; }
+    if (msg.actor === me.subject) { return false; } // what I did myself
+    var dept = msg.department || c.department;
+    return isOffice() || dept === me.department || c.department === me.department;
+  }
+  function alertOf(msg) {
+    if (!ready || !forMe(msg)) { return; }
+    var num = (msg.case && msg.case.number) || "";
+    var title = O.label("caseEvent", msg.type).zh + " " + num;
+    if (document.hidden || !document.hasFocus()) {
+      unseen++;
+      document.title = "(" + unseen + ") " + baseTitle;
+    }
+    if (window.Notification && Notification.permission === "granted" && document.hidden) {
+      try { new Notification(title, { body: baseTitle, tag: num || String(msg.seq) }); } catch (e) { /* not allowed here */ }
+    }
+    if ($("alert-sound").checked) { beep(); }
+  }
+  function seen() {
+    if (document.hidden) { return; }
+    unseen = 0;
+    document.title = baseTitle;
+  }
+  document.addEventListener("visibilitychange", seen);
+  window.addEventListener("focus", seen);
+  var audio = null;
+  function beep() {
+    var AC = window.AudioContext || window.webkitAudioContext;
+    if (!AC) { return; }
+    try {
+      audio = audio || new AC();
+      var o = audio.createOscillator(), g = audio.createGain();
+      o.frequency.value = 880;
+      g.gain.value = 0.1;
+      o.connect(g);
+      g.connect(audio.destination);
+      o.start();
+      o.stop(audio.currentTime + 0.2);
+    } catch (e) { /* no sound */ }
+  }
+  function setupAlerts() {
+    var btn = $("alert-enable"), snd = $("alert-sound");
+    snd.checked = localStorage.getItem("onedoor.inbox.sound") === "1";
+    snd.addEventListener("change", function () {
+      localStorage.setItem("onedoor.inbox.sound", snd.checked ? "1" : "0");
+      if (snd.checked) { beep(); }
+    });
+    if (!window.Notification || Notification.permission !== "default") { btn.hidden = true; return; }
+    btn.hidden = false;
+    btn.addEventListener("click", function () {
+      Notification.requestPermission().then(function () { btn.hidden = Notification.permission === "default"; });
+    });
+  }
+  setupAlerts();
+
   function retry() {
     setTimeout(function () { if (me) { connect(); } }, wsDelay);
     wsDelay = Math.min(wsDelay * 2, 15000);
