@@ -443,7 +443,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
-	notifier, stopNotifier, err := startNotifier(ctx, cfg, db, cs, auth, q, q, strings.TrimRight(publicURL, "/"), log)
+	notifier, stopNotifier, err := startNotifier(ctx, cfg, db, cs, auth, q, q, requesters, strings.TrimRight(publicURL, "/"), log)
 	if err != nil {
 		return err
 	}

@@ -73,7 +73,7 @@ func (s robotSender) Send(ctx context.Context, key, md string) error {
 // messages when -wecom-corp, -wecom-secret and -wecom-agent are set, department robots by their
 // keys in the campus, e-mail when -smtp-addr is set. The returned function stops it and waits.
 func startNotifier(ctx context.Context, cfg config, db *bolt.DB, cs *bolt.Cases, auth *bolt.Auth, q interface{ Campus() (hall.Campus, string) }, halls notify.Halls,
-	publicURL string, log *slog.Logger) (*notify.Notifier, func(), error) {
+	requesters *bolt.Requesters, publicURL string, log *slog.Logger) (*notify.Notifier, func(), error) {
 	st, err := bolt.NewNoticeStore(db)
 	if err != nil {
 		return nil, nil, err
@@ -87,6 +87,7 @@ func startNotifier(ctx context.Context, cfg config, db *bolt.DB, cs *bolt.Cases,
 		PublicURL: publicURL, Demo: cfg.demo, Logger: log, Halls: halls}
 	if wc.AppConfigured() {
 		ncfg.App = wecomApp{wc}
+		ncfg.Requester = wecomRequester(requesters, log)
 	}
 	if cfg.smtpAddr != "" {
 		m, err := newMailer(cfg)
@@ -118,4 +119,20 @@ func newMailer(cfg config) (*mailer.Mailer, error) {
 		return nil, fmt.Errorf("-smtp-addr: %w", err)
 	}
 	return m, nil
+}
+
+// wecomRequester finds the WeChat Work user of a case's requester: one who signed in by WeChat
+// Work OAuth when they opened it (the campus sign-on's users have no WeChat Work ID to send to).
+func wecomRequester(r *bolt.Requesters, log *slog.Logger) notify.RequesterContact {
+	return func(ctx context.Context, c *hall.Case) string {
+		id, err := r.CaseRequester(ctx, c.ID)
+		if err != nil {
+			log.Warn("notify: the requester of a case", "case", c.Number, "err", err)
+			return ""
+		}
+		if id == nil || id.Source != hall.IdentityWeCom {
+			return ""
+		}
+		return id.ID
+	}
 }

@@ -198,6 +198,9 @@
 //	               ID → nil: the cases opened while signed in, written in the transaction that
 //	               opens the case (casestore.go write); the identity is in no other record
 //	               (hall.Requester.Identity is never encoded)
+//	cases.requester.of case ID → Identity.Key(): the same index by case (Requesters.CaseRequester:
+//	               who hears that the case's reply is ready), written with it; filled from
+//	               cases.requester at open when empty (files written before it existed)
 //
 // hall.Staff also holds "casUser" (the account's campus sign-on user when not its username:
 // Auth.LoginExternal), "disabled" (no sign-in; its sessions were deleted when it was set) and

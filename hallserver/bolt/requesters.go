@@ -22,6 +22,9 @@ var (
 	// receivedKey (8-byte ReceivedAt + case ID) → nil. Written in the transaction that opens
 	// the case (casestore.go write), never rewritten.
 	bucketCaseRequester = []byte("cases.requester")
+	// bucketCaseRequesterOf is the same index the other way: case ID → Identity.Key(), so that
+	// a notice of the case's reply finds who to tell (CaseRequester).
+	bucketCaseRequesterOf = []byte("cases.requester.of")
 )
 
 // RequesterSessionTTL is how long a requester session lasts after sign-in (fixed, not sliding).
@@ -54,10 +57,31 @@ func NewRequesters(db *DB, now func() time.Time) (*Requesters, error) {
 	if now == nil {
 		now = time.Now
 	}
-	if err := db.ensureBuckets(bucketRequesterSessions, bucketCaseRequester); err != nil {
+	if err := db.ensureBuckets(bucketRequesterSessions, bucketCaseRequester, bucketCaseRequesterOf); err != nil {
 		return nil, fmt.Errorf("bolt: requester buckets: %w", err)
 	}
+	if err := db.bolt.Update(backfillRequesterOf); err != nil {
+		return nil, fmt.Errorf("bolt: requester index by case: %w", err)
+	}
 	return &Requesters{db: db, now: now, max: MaxRequesterSessions}, nil
+}
+
+// backfillRequesterOf fills cases.requester.of from cases.requester when it is empty and the
+// index is not (a file whose index was written before the reverse one existed).
+func backfillRequesterOf(tx *bbolt.Tx) error {
+	of, idx := tx.Bucket(bucketCaseRequesterOf), tx.Bucket(bucketCaseRequester)
+	if k, _ := of.Cursor().First(); k != nil {
+		return nil
+	}
+	return idx.ForEach(func(k, _ []byte) error {
+		// source 0x00 account 0x00 ReceivedAt (8 bytes) case ID
+		src, rest, ok1 := bytes.Cut(k, []byte{0})
+		acct, rk, ok2 := bytes.Cut(rest, []byte{0})
+		if !ok1 || !ok2 || len(rk) <= 8 {
+			return nil // not a key this code writes: leave it
+		}
+		return of.Put(bytes.Clone(rk[8:]), []byte(string(src)+"\x00"+string(acct)))
+	})
 }
 
 // StartSession stores a new session of the identity and returns its token (32 random bytes,
@@ -217,5 +241,41 @@ func indexRequester(tx *bbolt.Tx, c *hall.Case) error {
 	if err := b.Put(k, nil); err != nil {
 		return fmt.Errorf("requester index %s: %w", c.ID, err)
 	}
+	of, err := tx.CreateBucketIfNotExists(bucketCaseRequesterOf)
+	if err != nil {
+		return fmt.Errorf("requester index: %w", err)
+	}
+	if err := of.Put([]byte(c.ID), []byte(id.Key())); err != nil {
+		return fmt.Errorf("requester index %s: %w", c.ID, err)
+	}
 	return nil
+}
+
+// CaseRequester returns the identity the case was opened under (nil when it was opened without
+// one): who to tell when its reply is ready.
+func (q *Requesters) CaseRequester(ctx context.Context, caseID string) (*hall.Identity, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var id *hall.Identity
+	err := q.db.bolt.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketCaseRequesterOf)
+		if b == nil {
+			return nil
+		}
+		v := b.Get([]byte(caseID))
+		if v == nil {
+			return nil
+		}
+		src, acct, ok := bytes.Cut(v, []byte{0})
+		if !ok {
+			return fmt.Errorf("case %s: a requester key without its separator", caseID)
+		}
+		id = &hall.Identity{Source: hall.IdentitySource(src), ID: string(acct)}
+		return nil
+	})
+	if err != nil {
+		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: read the requester of case %s: %v", caseID, err)
+	}
+	return id, nil
 }

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"go.etcd.io/bbolt"
+
 	"onedoor/hallserver/hall"
 )
 
@@ -91,4 +93,48 @@ func TestRequesterCasesIndex(t *testing.T) {
 	if got[0].Requester.Identity != nil || got[0].Requester.Name != "" {
 		t.Errorf("the stored anonymous case carries %+v", got[0].Requester)
 	}
+}
+
+// TestCaseRequester: the requester of a case is found by its ID (who hears that its reply is
+// ready), none for a case opened without an identity; a file whose index has no reverse yet
+// gets it filled when opened.
+func TestCaseRequester(t *testing.T) {
+	e := newCaseEnv(t)
+	ctx := context.Background()
+	wang := &hall.Identity{Source: hall.IdentityWeCom, ID: "wangwu"}
+	var ids []string
+	for _, who := range []*hall.Identity{wang, nil} {
+		c, err := e.cs.Open(ctx, hall.OpenCaseRequest{Kind: hall.KindConsultation, Channel: hall.ChannelWeb, Text: "校园卡挂失后多久能补办",
+			Requester: hall.Requester{Identity: who}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, c.ID)
+	}
+	check := func(when string) {
+		t.Helper()
+		q, err := NewRequesters(e.db, e.clk.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := q.CaseRequester(ctx, ids[0])
+		if err != nil || got == nil || got.Source != hall.IdentityWeCom || got.ID != "wangwu" {
+			t.Fatalf("%s: the requester of the signed-in case is %+v, %v; want wecom wangwu", when, got, err)
+		}
+		if got, err := q.CaseRequester(ctx, ids[1]); err != nil || got != nil {
+			t.Fatalf("%s: the requester of the case opened without sign-in is %+v, %v; want none", when, got, err)
+		}
+	}
+	check("as written")
+	// An older file: the reverse index is empty.
+	if err := e.db.bolt.Update(func(tx *bbolt.Tx) error {
+		if err := tx.DeleteBucket(bucketCaseRequesterOf); err != nil {
+			return err
+		}
+		_, err := tx.CreateBucket(bucketCaseRequesterOf)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	check("filled at open")
 }
