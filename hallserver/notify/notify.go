@@ -28,6 +28,13 @@ import (
 	"onedoor/hallserver/hall"
 )
 
+// subscribeBuffer is the case events the subscription holds before the log closes it (they are
+// shared, not copied); resubscribeAfter is the wait before a closed one is taken again.
+const (
+	subscribeBuffer  = 4096
+	resubscribeAfter = 50 * time.Millisecond
+)
+
 // CursorName is the notifier's cursor in the store (next to the webhook deliverers').
 const CursorName = "notify"
 
@@ -245,18 +252,21 @@ func (n *Notifier) Run(ctx context.Context) error {
 	n.cursor = cur
 	n.mu.Unlock()
 	// The subscription only wakes the notifier (the log is read from the cursor); one that fell
-	// behind is closed by the log and taken again at the next poll (not at once: a log being
-	// closed would close it again and again).
+	// behind (a slow fsync while cases pour in) is closed by the log and taken again after
+	// resubscribeAfter, the log read from the cursor meanwhile (not at once: a log being closed
+	// would close it again and again; not at the next poll: new events would wait up to Poll,
+	// measured as stalls of 2 s at 100 cases a second through /ask, cmd/askload).
 	var events <-chan hall.CaseEvent
 	unsubscribe := func() {}
 	defer func() { unsubscribe() }()
 	subscribe := func() {
 		if s, ok := n.cfg.Log.(Subscriber); ok {
 			unsubscribe()
-			events, unsubscribe = s.Subscribe(256)
+			events, unsubscribe = s.Subscribe(subscribeBuffer)
 		}
 	}
 	subscribe()
+	var resub <-chan time.Time
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -277,11 +287,27 @@ func (n *Notifier) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case _, ok := <-events:
+			// One feed reads every event committed so far: drain the wake-ups that came with
+			// them, or the subscription fills (one entry per event, one taken per feed) and is
+			// closed, and new events wait for the next poll (measured: stalls of ~1 s at 100
+			// cases a second through /ask, cmd/askload).
+			for ok {
+				select {
+				case _, ok = <-events:
+					continue
+				default:
+				}
+				break
+			}
 			if !ok {
 				events = nil
+				resub = time.After(min(resubscribeAfter, n.cfg.Poll))
 			}
+		case <-resub:
+			resub = nil
+			subscribe()
 		case <-t.C:
-			if events == nil {
+			if events == nil && resub == nil {
 				subscribe()
 			}
 		}
