@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"onedoor/hallserver/wecom/wecomfake"
 )
 
 func TestParseFlags(t *testing.T) {
@@ -55,4 +57,23 @@ func TestAskloadAgainstTheRealServer(t *testing.T) {
 		t.Fatalf("no figures printed:\n%s", out.String())
 	}
 	t.Log(out.String())
+
+	// A running server (-server), started with -wecom-api at the address the fake will take.
+	fakeAddr, err := freeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sout strings.Builder
+	stop, addr, err := startServer(context.Background(), config{serverBin: bin, data: filepath.Join(t.TempDir(), "onedoor.db")},
+		wecomfake.Handler(wecomfake.Config{}).Config(), "http://"+fakeAddr, &sout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	out.Reset()
+	res, err = run(context.Background(), config{server: "http://" + addr, fakeAddr: fakeAddr, cases: 5, concurrency: 2,
+		department: "library", wait: time.Minute}, &out)
+	if err != nil || len(res.Latencies) != 5 {
+		t.Fatalf("against a running server: %v, %d reached\n%s", err, len(res.Latencies), out.String())
+	}
 }
