@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 
 	hallhttp "onedoor/hallserver/http"
 	"onedoor/hallserver/sso"
+	"onedoor/hallserver/wecom"
 )
 
 // identityConfig is the sign-in of requesters and staff through the university's identity
@@ -39,8 +41,18 @@ func (c identityConfig) check() error {
 	return nil
 }
 
-// wire sets the server's sign-in services from the flags.
-func (c identityConfig) wire(hc *hallhttp.Config) error {
+// wecomTokens is the WeChat Work client's token cache (gettoken, refreshed on 42001/40014) as
+// the sign-in's token source: the process keeps one access token for messages and OAuth.
+type wecomTokens struct{ c *wecom.Client }
+
+func (t wecomTokens) AccessToken(ctx context.Context) (string, error) { return t.c.Token(ctx) }
+func (t wecomTokens) RefreshToken(ctx context.Context, stale string) (string, error) {
+	return t.c.Refresh(ctx, stale)
+}
+
+// wire sets the server's sign-in services from the flags; WeChat Work OAuth takes its access
+// token from wc, the client the notifier sends with.
+func (c identityConfig) wire(hc *hallhttp.Config, wc *wecom.Client) error {
 	if c.casURL != "" {
 		cas, err := sso.NewCAS(c.casURL, c.casVersion, c.casNameAttr, c.casNumAttr)
 		if err != nil {
@@ -49,7 +61,7 @@ func (c identityConfig) wire(hc *hallhttp.Config) error {
 		hc.CAS = cas
 	}
 	if c.wecomCorp != "" {
-		w, err := sso.NewWeCom(c.wecomAPI, c.wecomCorp, sso.NewTokens(c.wecomAPI, c.wecomCorp, c.wecomSecret))
+		w, err := sso.NewWeCom(c.wecomAPI, c.wecomCorp, wecomTokens{wc})
 		if err != nil {
 			return fmt.Errorf("-wecom-api: %w", err)
 		}

@@ -443,7 +443,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
-	notifier, stopNotifier, err := startNotifier(ctx, cfg, db, cs, auth, q, q, requesters, strings.TrimRight(publicURL, "/"), log)
+	wc, err := newWecomClient(cfg)
+	if err != nil {
+		return err
+	}
+	notifier, stopNotifier, err := startNotifier(ctx, cfg, wc, db, cs, auth, q, q, requesters, strings.TrimRight(publicURL, "/"), log)
 	if err != nil {
 		return err
 	}
@@ -491,7 +495,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		// Identified requesters ("my requests"); CAS and WeChat Work sign-in from the flags.
 		Requesters: requesters,
 	}
-	if err := cfg.identity.wire(&hc); err != nil {
+	if err := cfg.identity.wire(&hc, wc); err != nil {
 		return err
 	}
 	api := hallhttp.NewServer(hc)

@@ -69,18 +69,25 @@ func (s robotSender) Send(ctx context.Context, key, md string) error {
 	return err
 }
 
+// newWecomClient is the process's one WeChat Work client (-wecom-*): the notifier sends with it
+// and the WeChat Work sign-in takes its access token, so both share one token cache.
+func newWecomClient(cfg config) (*wecom.Client, error) {
+	wc, err := wecom.New(wecom.Config{API: cfg.wecomAPI, CorpID: cfg.wecomCorp, Secret: cfg.wecomSecret, AgentID: cfg.wecomAgent})
+	if err != nil {
+		return nil, fmt.Errorf("-wecom-api: %w", err)
+	}
+	return wc, nil
+}
+
 // startNotifier starts the notifier (package notify) on the case log: WeChat Work application
-// messages when -wecom-corp, -wecom-secret and -wecom-agent are set, department robots by their
-// keys in the campus, e-mail when -smtp-addr is set. The returned function stops it and waits.
-func startNotifier(ctx context.Context, cfg config, db *bolt.DB, cs *bolt.Cases, auth *bolt.Auth, q interface{ Campus() (hall.Campus, string) }, halls notify.Halls,
+// messages through wc when -wecom-corp, -wecom-secret and -wecom-agent are set, department robots
+// by their keys in the campus, e-mail when -smtp-addr is set. The returned function stops it and
+// waits.
+func startNotifier(ctx context.Context, cfg config, wc *wecom.Client, db *bolt.DB, cs *bolt.Cases, auth *bolt.Auth, q interface{ Campus() (hall.Campus, string) }, halls notify.Halls,
 	requesters *bolt.Requesters, publicURL string, log *slog.Logger) (*notify.Notifier, func(), error) {
 	st, err := bolt.NewNoticeStore(db)
 	if err != nil {
 		return nil, nil, err
-	}
-	wc, err := wecom.New(wecom.Config{API: cfg.wecomAPI, CorpID: cfg.wecomCorp, Secret: cfg.wecomSecret, AgentID: cfg.wecomAgent})
-	if err != nil {
-		return nil, nil, fmt.Errorf("-wecom-api: %w", err)
 	}
 	robots := wecom.NewRobots(wc, wecom.RobotConfig{})
 	ncfg := notify.Config{Log: cs, Store: st, Directory: directory{auth: auth, q: q}, Robot: robotSender{robots},

@@ -28,6 +28,13 @@ import (
 	"onedoor/hallserver/hall"
 )
 
+// subscribeBuffer is the case events the subscription holds before the log closes it (they are
+// shared, not copied); resubscribeAfter is the wait before a closed one is taken again.
+const (
+	subscribeBuffer  = 4096
+	resubscribeAfter = 50 * time.Millisecond
+)
+
 // CursorName is the notifier's cursor in the store (next to the webhook deliverers').
 const CursorName = "notify"
 
@@ -100,6 +107,7 @@ type RequesterContact func(ctx context.Context, c *hall.Case) string
 const (
 	DefaultMinBackoff = 2 * time.Second
 	DefaultMaxBackoff = 10 * time.Minute
+	DefaultProbe      = 30 * time.Second
 	DefaultDeadAfter  = 12
 	DefaultPoll       = 2 * time.Second
 	DefaultParallel   = 16
@@ -131,6 +139,13 @@ type Config struct {
 	// after DeadAfter attempts a notification is a dead letter.
 	MinBackoff, MaxBackoff time.Duration
 	DeadAfter              int
+	// Probe bounds how long a channel that failed (WeChat Work's API, a robot, the mail server)
+	// goes untried while notices wait for it: when none of its notices is due for longer, the
+	// one due first is tried as a probe (a failed probe does not count as an attempt). Any
+	// notice the channel takes makes all its waiting notices due at once, so an outage of any
+	// length ends for everyone within Probe of the channel's return, not after a backoff of up
+	// to MaxBackoff (default DefaultProbe).
+	Probe time.Duration
 	// Poll is how often the log and the outbox are read when nothing wakes the notifier.
 	Poll time.Duration
 	// Parallel bounds the sends in flight.
@@ -154,9 +169,15 @@ type Notifier struct {
 	log  *slog.Logger
 	wake chan struct{}
 
-	mu        sync.Mutex
-	cursor    uint64
-	inflight  map[string]bool
+	mu       sync.Mutex
+	cursor   uint64
+	inflight map[string]bool
+	// Per channel (chanOf): when it was last tried, how many notices wait for it after failed
+	// attempts, whether it took one since (release the waiting ones), which sends are probes.
+	lastTry   map[string]time.Time
+	retrying  map[string]int
+	release   map[string]bool
+	probing   map[string]bool
 	delivered uint64
 	failures  uint64
 	pending   int
@@ -179,6 +200,7 @@ func New(cfg Config) (*Notifier, error) {
 	def(&cfg.MinBackoff, DefaultMinBackoff)
 	def(&cfg.MaxBackoff, DefaultMaxBackoff)
 	def(&cfg.Poll, DefaultPoll)
+	def(&cfg.Probe, DefaultProbe)
 	if cfg.MaxBackoff < cfg.MinBackoff {
 		cfg.MaxBackoff = cfg.MinBackoff
 	}
@@ -189,7 +211,8 @@ func New(cfg Config) (*Notifier, error) {
 		cfg.Parallel = DefaultParallel
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	n := &Notifier{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), inflight: map[string]bool{}}
+	n := &Notifier{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), inflight: map[string]bool{},
+		lastTry: map[string]time.Time{}, retrying: map[string]int{}, release: map[string]bool{}, probing: map[string]bool{}}
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
 	}
@@ -229,18 +252,21 @@ func (n *Notifier) Run(ctx context.Context) error {
 	n.cursor = cur
 	n.mu.Unlock()
 	// The subscription only wakes the notifier (the log is read from the cursor); one that fell
-	// behind is closed by the log and taken again at the next poll (not at once: a log being
-	// closed would close it again and again).
+	// behind (a slow fsync while cases pour in) is closed by the log and taken again after
+	// resubscribeAfter, the log read from the cursor meanwhile (not at once: a log being closed
+	// would close it again and again; not at the next poll: new events would wait up to Poll,
+	// measured as stalls of 2 s at 100 cases a second through /ask, cmd/askload).
 	var events <-chan hall.CaseEvent
 	unsubscribe := func() {}
 	defer func() { unsubscribe() }()
 	subscribe := func() {
 		if s, ok := n.cfg.Log.(Subscriber); ok {
 			unsubscribe()
-			events, unsubscribe = s.Subscribe(256)
+			events, unsubscribe = s.Subscribe(subscribeBuffer)
 		}
 	}
 	subscribe()
+	var resub <-chan time.Time
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -261,11 +287,27 @@ func (n *Notifier) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case _, ok := <-events:
+			// One feed reads every event committed so far: drain the wake-ups that came with
+			// them, or the subscription fills (one entry per event, one taken per feed) and is
+			// closed, and new events wait for the next poll (measured: stalls of ~1 s at 100
+			// cases a second through /ask, cmd/askload).
+			for ok {
+				select {
+				case _, ok = <-events:
+					continue
+				default:
+				}
+				break
+			}
 			if !ok {
 				events = nil
+				resub = time.After(min(resubscribeAfter, n.cfg.Poll))
 			}
+		case <-resub:
+			resub = nil
+			subscribe()
 		case <-t.C:
-			if events == nil {
+			if events == nil && resub == nil {
 				subscribe()
 			}
 		}
@@ -421,21 +463,7 @@ func (n *Notifier) deliverDue(ctx context.Context, sem chan struct{}, wg *sync.W
 	groups := map[string]*group{}
 	var order []string
 	var singles []hall.Notification
-	n.mu.Lock()
-	for _, x := range all {
-		if x.Dead {
-			dead++
-			continue
-		}
-		if n.inflight[x.Key] {
-			continue
-		}
-		if x.NextAt.After(now) {
-			if next.IsZero() || x.NextAt.Before(next) {
-				next = x.NextAt
-			}
-			continue
-		}
+	take := func(x hall.Notification) {
 		n.inflight[x.Key] = true
 		if x.Channel == hall.NoticeWecom {
 			gk := fmt.Sprint(x.Hall, "\x00", x.Seq, "\x00", x.Title, "\x00", x.Body, "\x00", x.URL)
@@ -446,10 +474,59 @@ func (n *Notifier) deliverDue(ctx context.Context, sem chan struct{}, wg *sync.W
 				order = append(order, gk)
 			}
 			g.ns = append(g.ns, x)
-			continue
+			return
 		}
 		singles = append(singles, x)
 	}
+	busy := map[string]bool{}               // channels with a notice due or in flight
+	first := map[string]hall.Notification{} // per channel, the retried notice due first
+	retrying := map[string]int{}
+	n.mu.Lock()
+	release := n.release
+	n.release = map[string]bool{}
+	for _, x := range all {
+		if x.Dead {
+			dead++
+			continue
+		}
+		ch := chanOf(x)
+		if n.inflight[x.Key] {
+			busy[ch] = true
+			continue
+		}
+		if x.NextAt.After(now) && !(x.Attempts > 0 && release[ch]) {
+			if x.Attempts > 0 {
+				retrying[ch]++
+				if f, ok := first[ch]; !ok || x.NextAt.Before(f.NextAt) {
+					first[ch] = x
+				}
+			}
+			if next.IsZero() || x.NextAt.Before(next) {
+				next = x.NextAt
+			}
+			continue
+		}
+		busy[ch] = true
+		take(x)
+	}
+	// A channel none of whose notices is due is probed with the one due first once Probe has
+	// passed since it was last tried.
+	for ch, x := range first {
+		if busy[ch] {
+			continue
+		}
+		at := n.lastTry[ch].Add(n.cfg.Probe)
+		if !at.After(now) {
+			n.probing[x.Key] = true
+			n.lastTry[ch] = now
+			take(x)
+			continue
+		}
+		if at.Before(x.NextAt) && at.Before(next) {
+			next = at
+		}
+	}
+	n.retrying = retrying
 	n.pending, n.dead = len(all)-dead, dead
 	n.mu.Unlock()
 	run := func(f func()) {
@@ -526,8 +603,22 @@ func (n *Notifier) sendOne(ctx context.Context, x hall.Notification) error {
 	return &Permanent{fmt.Errorf("unknown channel %q", x.Channel)}
 }
 
+// chanOf names the channel whose outage holds a notification: WeChat Work's application API,
+// one robot (by its key), the mail server.
+func chanOf(x hall.Notification) string {
+	if x.Channel == hall.NoticeRobot {
+		return string(x.Channel) + "\x00" + x.To
+	}
+	return string(x.Channel)
+}
+
 // finish records the outcome of one notification's attempt.
 func (n *Notifier) finish(ctx context.Context, x hall.Notification, err error) {
+	ch := chanOf(x)
+	n.mu.Lock()
+	probe := n.probing[x.Key]
+	delete(n.probing, x.Key)
+	n.mu.Unlock()
 	defer func() {
 		n.mu.Lock()
 		delete(n.inflight, x.Key)
@@ -537,6 +628,25 @@ func (n *Notifier) finish(ctx context.Context, x hall.Notification, err error) {
 		return // stopping: the attempt's outcome is unknown; it is tried again after the restart
 	}
 	now := n.cfg.Now()
+	var p *Permanent
+	n.mu.Lock()
+	n.lastTry[ch] = now
+	back := err == nil && n.retrying[ch] > 0
+	if back {
+		n.release[ch] = true // the channel is back: its waiting notices need not wait their backoff
+	}
+	n.mu.Unlock()
+	if back {
+		n.kick()
+	}
+	if probe && err != nil && !errors.As(err, &p) {
+		// A failed probe only says the channel is still out: the notice keeps its attempts and
+		// its due time.
+		n.mu.Lock()
+		n.failures++
+		n.mu.Unlock()
+		return
+	}
 	if err == nil {
 		if e := n.cfg.Store.Delivered(ctx, x.Key, now); e != nil {
 			n.log.Error("notify: mark delivered", "key", x.Key, "err", e)
@@ -552,7 +662,6 @@ func (n *Notifier) finish(ctx context.Context, x hall.Notification, err error) {
 	n.mu.Unlock()
 	x.Attempts++
 	x.LastError = err.Error()
-	var p *Permanent
 	if errors.As(err, &p) || x.Attempts >= n.cfg.DeadAfter {
 		x.Dead = true
 		n.log.Warn("notify: dead letter", "key", x.Key, "case", x.Case, "channel", x.Channel, "attempts", x.Attempts, "err", err)

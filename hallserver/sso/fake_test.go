@@ -1,6 +1,7 @@
 package sso
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -152,4 +153,48 @@ func (f *fakeWeCom) code(user string) string {
 	c := fmt.Sprintf("code-%d", len(f.codes)+100)
 	f.codes[c] = user
 	return c
+}
+
+// fakeTokens is the test's TokenSource: a cached gettoken against the fake (the server's is the
+// WeChat Work client's, through an adapter in cmd/hallserver).
+type fakeTokens struct {
+	api, corp, secret string
+	mu                sync.Mutex
+	token             string
+	refreshed         []string // the stale tokens RefreshToken was given
+}
+
+func (t *fakeTokens) AccessToken(ctx context.Context) (string, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.token != "" {
+		return t.token, nil
+	}
+	var out struct {
+		ErrCode int    `json:"errcode"`
+		Token   string `json:"access_token"`
+	}
+	q := url.Values{"corpid": {t.corp}, "corpsecret": {t.secret}}
+	if err := getJSON(ctx, http.DefaultClient, t.api+"/cgi-bin/gettoken?"+q.Encode(), "gettoken", &out); err != nil {
+		return "", err
+	}
+	if out.ErrCode != 0 {
+		return "", fmt.Errorf("gettoken: errcode %d", out.ErrCode)
+	}
+	t.token = out.Token
+	return t.token, nil
+}
+
+func (t *fakeTokens) RefreshToken(ctx context.Context, stale string) (string, error) {
+	t.mu.Lock()
+	t.refreshed = append(t.refreshed, stale)
+	if t.token == stale {
+		t.token = ""
+	}
+	t.mu.Unlock()
+	return t.AccessToken(ctx)
+}
+
+func (f *fakeWeCom) tokenSource(secret string) *fakeTokens {
+	return &fakeTokens{api: f.URL, corp: f.corp, secret: secret}
 }

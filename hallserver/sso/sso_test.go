@@ -106,7 +106,7 @@ func TestCASLoginURLCarriesTheService(t *testing.T) {
 
 func TestWeComOAuthRoundTrip(t *testing.T) {
 	f := newFakeWeCom(t)
-	w, err := NewWeCom(f.URL, f.corp, NewTokens(f.URL, f.corp, f.secret))
+	w, err := NewWeCom(f.URL, f.corp, f.tokenSource(f.secret))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,8 +137,49 @@ func TestWeComOAuthRoundTrip(t *testing.T) {
 	if f.tokens != 1 {
 		t.Errorf("gettoken called %d times for three sign-ins, want 1 (cached)", f.tokens)
 	}
-	bad, _ := NewWeCom(f.URL, f.corp, NewTokens(f.URL, f.corp, "wrong"))
+	bad, _ := NewWeCom(f.URL, f.corp, f.tokenSource("wrong"))
 	if _, err := bad.UserInfo(ctx, f.code("lisi")); err == nil || errors.Is(err, ErrRefused) || strings.Contains(err.Error(), "wrong") {
 		t.Errorf("wrong secret: %v, want a failure that does not show the secret", err)
 	}
+}
+
+// TestWeComUserInfoRetriesOnceWithANewToken: the token the source holds was replaced at WeChat
+// Work (40014); the sign-in asks the source for a new one and tries once more, so the member
+// signs in with the same code. A source whose new token is refused too gives an error, after
+// one retry only.
+func TestWeComUserInfoRetriesOnceWithANewToken(t *testing.T) {
+	f := newFakeWeCom(t)
+	ts := f.tokenSource(f.secret)
+	w, err := NewWeCom(f.URL, f.corp, ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := w.UserInfo(ctx, f.code("lisi")); err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	f.token = "tok-2" // tok-1, cached by the source, is now invalid
+	f.mu.Unlock()
+	id, err := w.UserInfo(ctx, f.code("wangwu"))
+	if err != nil || id.ID != "wangwu" {
+		t.Fatalf("after the token changed: %+v, %v; want wangwu signed in", id, err)
+	}
+	if len(ts.refreshed) != 1 || ts.refreshed[0] != "tok-1" || f.tokens != 2 {
+		t.Fatalf("refreshed %v, gettoken %d times; want tok-1 refreshed once, 2 gettoken", ts.refreshed, f.tokens)
+	}
+	stuck := &stuckTokens{}
+	w2, _ := NewWeCom(f.URL, f.corp, stuck)
+	if _, err := w2.UserInfo(ctx, f.code("lisi")); err == nil || errors.Is(err, ErrRefused) || stuck.refreshes != 1 {
+		t.Fatalf("a token refused twice: %v after %d refreshes; want an error after 1", err, stuck.refreshes)
+	}
+}
+
+// stuckTokens hands out a token WeChat Work does not know, again after a refresh.
+type stuckTokens struct{ refreshes int }
+
+func (s *stuckTokens) AccessToken(context.Context) (string, error) { return "bad", nil }
+func (s *stuckTokens) RefreshToken(context.Context, string) (string, error) {
+	s.refreshes++
+	return "bad", nil
 }

@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
-	"time"
 
 	"onedoor/hallserver/hall"
 )
@@ -27,10 +25,21 @@ const (
 	maxWeComBody = 64 << 10
 )
 
-// TokenSource gives the application's access token (the WeChat Work client's cached gettoken).
+// TokenSource gives the application's access token: the WeChat Work client's cached gettoken
+// (wecom.Client through an adapter in cmd/hallserver), so the process keeps one token.
 type TokenSource interface {
+	// AccessToken returns the cached token, fetching one when there is none.
 	AccessToken(ctx context.Context) (string, error)
+	// RefreshToken drops stale, which WeChat Work refused (errcode 42001 expired, 40014
+	// invalid), and returns a new token (the one another caller already fetched, if any).
+	RefreshToken(ctx context.Context, stale string) (string, error)
 }
+
+// Token errcodes of WeChat Work: the call is retried once with a new token.
+const (
+	errInvalidToken = 40014
+	errTokenExpired = 42001
+)
 
 // WeCom is WeChat Work OAuth inside the WeChat Work app (企业微信网页授权, snsapi_base).
 type WeCom struct {
@@ -93,8 +102,20 @@ func (w *WeCom) UserInfo(ctx context.Context, code string) (hall.Identity, error
 		UserID  string `json:"userid"` // the older /user/getuserinfo spelt it UserId (json matches either)
 		OpenID  string `json:"openid"`
 	}
-	if err := w.get(ctx, "/cgi-bin/auth/getuserinfo", url.Values{"access_token": {token}, "code": {code}}, &out); err != nil {
-		return hall.Identity{}, err
+	// A token WeChat Work calls expired or invalid (renewed early elsewhere, revoked) is
+	// replaced and the call made once more: the code is not used up by a refused token.
+	for attempt := 0; ; attempt++ {
+		out.ErrCode, out.ErrMsg, out.UserID, out.OpenID = 0, "", "", ""
+		if err := w.get(ctx, "/cgi-bin/auth/getuserinfo", url.Values{"access_token": {token}, "code": {code}}, &out); err != nil {
+			return hall.Identity{}, err
+		}
+		if (out.ErrCode == errTokenExpired || out.ErrCode == errInvalidToken) && attempt == 0 {
+			if token, err = w.tokens.RefreshToken(ctx, token); err != nil {
+				return hall.Identity{}, fmt.Errorf("sso: WeChat Work token: %w", err)
+			}
+			continue
+		}
+		break
 	}
 	switch {
 	case out.ErrCode == 40029 || out.ErrCode == 40163: // invalid code, code already used
@@ -144,59 +165,4 @@ func getJSON(ctx context.Context, c *http.Client, u, name string, out any) error
 		return fmt.Errorf("sso: %s: decode: %w", name, err)
 	}
 	return nil
-}
-
-// Tokens is a minimal cached gettoken (GET {api}/cgi-bin/gettoken?corpid=&corpsecret=): the
-// token is kept until a minute before it expires. The WeChat Work message adapter has its own;
-// either serves as the TokenSource of WeCom.
-type Tokens struct {
-	api, corp, secret string
-	// HTTP makes the calls (nil: a client with DefaultTimeout).
-	HTTP *http.Client
-	now  func() time.Time
-
-	mu      sync.Mutex
-	token   string
-	expires time.Time
-}
-
-// NewTokens returns the token source of the corp's application with secret at api
-// (DefaultWeComAPI when empty).
-func NewTokens(api, corp, secret string) *Tokens {
-	if api == "" {
-		api = DefaultWeComAPI
-	}
-	return &Tokens{api: strings.TrimRight(api, "/"), corp: corp, secret: secret, now: time.Now}
-}
-
-// AccessToken returns the cached token or fetches a new one.
-func (t *Tokens) AccessToken(ctx context.Context) (string, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.token != "" && t.now().Before(t.expires) {
-		return t.token, nil
-	}
-	c := t.HTTP
-	if c == nil {
-		c = &http.Client{Timeout: DefaultTimeout}
-	}
-	var out struct {
-		ErrCode   int    `json:"errcode"`
-		ErrMsg    string `json:"errmsg"`
-		Token     string `json:"access_token"`
-		ExpiresIn int    `json:"expires_in"`
-	}
-	q := url.Values{"corpid": {t.corp}, "corpsecret": {t.secret}}
-	if err := getJSON(ctx, c, t.api+"/cgi-bin/gettoken?"+q.Encode(), "/cgi-bin/gettoken", &out); err != nil {
-		return "", err
-	}
-	if out.ErrCode != 0 || out.Token == "" {
-		return "", fmt.Errorf("sso: WeChat Work gettoken: errcode %d: %s", out.ErrCode, out.ErrMsg)
-	}
-	life := time.Duration(out.ExpiresIn)*time.Second - time.Minute
-	if life <= 0 {
-		life = time.Minute
-	}
-	t.token, t.expires = out.Token, t.now().Add(life)
-	return t.token, nil
 }

@@ -162,8 +162,10 @@ func (c *Client) Token(ctx context.Context) (string, error) {
 	return c.fetchLocked(ctx)
 }
 
-// refresh drops the token stale and fetches a new one, unless another call already replaced it.
-func (c *Client) refresh(ctx context.Context, stale string) (string, error) {
+// Refresh drops the token stale (one an answer called expired or invalid: errcode 42001,
+// 40014) and fetches a new one, unless another call already replaced it. Other users of the
+// application's token (the WeChat Work sign-in) call it so the process keeps one token.
+func (c *Client) Refresh(ctx context.Context, stale string) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.token != "" && c.token != stale && c.cfg.Now().Before(c.expires) {
@@ -312,7 +314,7 @@ func (c *Client) SendCard(ctx context.Context, users []string, card Card) (SendR
 			return SendResult{}, err
 		}
 		if (ans.ErrCode == ErrTokenExpired || ans.ErrCode == ErrInvalidToken) && attempt == 0 {
-			if token, err = c.refresh(ctx, token); err != nil {
+			if token, err = c.Refresh(ctx, token); err != nil {
 				return SendResult{}, err
 			}
 			continue
