@@ -214,3 +214,50 @@ func TestBookingsLengthenWaitEstimate(t *testing.T) {
 		t.Fatalf("one booking cancelled: %d s, want %d", got, base+300)
 	}
 }
+
+// TestBookOnePerIdentity: bookings made under a requester identity: a second active one of the
+// service that day is refused naming identity (whatever the phone), another service or day is
+// fine, ByIdentity lists them latest day first, a move to another day follows in the index, and
+// a cancel frees the day.
+func TestBookOnePerIdentity(t *testing.T) {
+	db, s := openAppts(t, filepath.Join(t.TempDir(), "a.db"))
+	defer db.Close()
+	ctx := context.Background()
+	zhang := hall.Identity{Source: hall.IdentityCAS, ID: "2021000123"}.Key()
+	book := func(svc, hhmm, phone, who string) (*hall.Appointment, error) {
+		start, end := apptSlot(t, hhmm)
+		return s.Book(ctx, hall.BookRequest{Hall: "h", Service: svc, Start: start, End: end, Name: "张三", Phone: phone, Identity: who, Capacity: 3})
+	}
+	a, err := book("A", "09:00", "", zhang)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := book("A", "10:00", "13800138000", zhang); hall.ErrorCode(err) != hall.ECONFLICT || hall.ErrorField(err) != "identity" {
+		t.Fatalf("second booking of the identity: %v, want 409 identity", err)
+	}
+	if _, err := book("A", "10:00", "", ""); err != nil {
+		t.Fatalf("an anonymous booking without a phone beside it: %v", err) // the HTTP layer asks for the phone
+	}
+	b, err := book("B", "10:00", "", zhang)
+	if err != nil {
+		t.Fatalf("another service: %v", err)
+	}
+	next, nextEnd := apptSlot(t, "09:00")
+	next, nextEnd = next.AddDate(0, 0, 1), nextEnd.AddDate(0, 0, 1)
+	if _, err := s.Reschedule(ctx, b.Token, hall.BookRequest{Start: next, End: nextEnd, Capacity: 3}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ByIdentity(ctx, zhang, 10)
+	if err != nil || len(got) != 2 || got[0].ID != b.ID || got[0].Day != "2026-12-04" || got[1].ID != a.ID {
+		t.Fatalf("ByIdentity: %+v %v, want the moved B on 12-04 first, then A", got, err)
+	}
+	if other, _ := s.ByIdentity(ctx, hall.Identity{Source: hall.IdentityCAS, ID: "20210001"}.Key(), 10); len(other) != 0 {
+		t.Fatalf("another identity (a prefix of the account) sees %+v", other)
+	}
+	if _, err := s.Cancel(ctx, a.Token); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := book("A", "10:00", "", zhang); err != nil {
+		t.Fatalf("after cancelling: %v", err)
+	}
+}
