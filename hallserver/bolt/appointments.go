@@ -33,7 +33,7 @@ func NewAppointments(db *DB, now func() time.Time) (*Appointments, error) {
 	if now == nil {
 		now = time.Now
 	}
-	if err := db.ensureBuckets(bucketAppt, bucketApptToken, bucketApptDay); err != nil {
+	if err := db.ensureBuckets(bucketAppt, bucketApptToken, bucketApptDay, bucketApptWho); err != nil {
 		return nil, fmt.Errorf("bolt: create appointment buckets: %w", err)
 	}
 	return &Appointments{db: db, now: now}, nil
@@ -131,7 +131,10 @@ func place(day []hall.Appointment, a *hall.Appointment, capacity int) error {
 		if o.Service != a.Service {
 			continue
 		}
-		if o.Phone == a.Phone {
+		if a.Identity != "" && o.Identity == a.Identity {
+			return hall.Errorf(hall.ECONFLICT, "identity", "you already have a booking for service %s on %s (cancel or reschedule it)", a.Service, a.Day)
+		}
+		if a.Phone != "" && o.Phone == a.Phone {
 			return hall.Errorf(hall.ECONFLICT, "phone", "this phone already has a booking for service %s on %s (cancel or reschedule it)", a.Service, a.Day)
 		}
 		if o.Start.Equal(a.Start) {
@@ -186,7 +189,7 @@ func (s *Appointments) Book(ctx context.Context, req hall.BookRequest) (*hall.Ap
 	loc := req.Start.Location()
 	a := &hall.Appointment{
 		Hall: req.Hall, Service: req.Service, Day: req.Start.In(loc).Format("2006-01-02"),
-		Start: req.Start, End: req.End, Token: token, Name: req.Name, Phone: req.Phone,
+		Start: req.Start, End: req.End, Token: token, Name: req.Name, Phone: req.Phone, Identity: req.Identity,
 		State: hall.AppointmentBooked, Channel: req.Channel, CreatedAt: s.now().UTC(),
 	}
 	err = s.update(ctx, "store the booking", func(tx *bbolt.Tx) error {
@@ -208,12 +211,56 @@ func (s *Appointments) Book(ctx context.Context, req hall.BookRequest) (*hall.Ap
 		if err := tx.Bucket(bucketApptToken).Put([]byte(a.Token), []byte(a.ID)); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketApptDay).Put(append(dayPrefix(a.Hall, a.Day), a.ID...), nil)
+		if err := tx.Bucket(bucketApptDay).Put(append(dayPrefix(a.Hall, a.Day), a.ID...), nil); err != nil {
+			return err
+		}
+		if a.Identity != "" {
+			return tx.Bucket(bucketApptWho).Put(whoKey(a.Identity, a.Day, a.ID), nil)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return a, nil
+}
+
+// whoKey is the appt.who key of a booking made under an identity: the identity key, NUL, the
+// local date, NUL, the ID (an identity's account has no control characters).
+func whoKey(identity, day, id string) []byte {
+	return []byte(identity + "\x00" + day + "\x00" + id)
+}
+
+// ByIdentity implements hall.AppointmentStore: the latest days first (by ID within a day,
+// latest first).
+func (s *Appointments) ByIdentity(ctx context.Context, identity string, limit int) ([]hall.Appointment, error) {
+	out := []hall.Appointment{}
+	if identity == "" || limit <= 0 {
+		return out, nil
+	}
+	err := s.view(ctx, "read the requester's bookings", func(tx *bbolt.Tx) error {
+		p := []byte(identity + "\x00")
+		c := tx.Bucket(bucketApptWho).Cursor()
+		// the last key with the prefix: seek past it (NUL+1) and step back
+		k, _ := c.Seek(append(bytes.Clone(p[:len(p)-1]), 0x01))
+		if k == nil {
+			k, _ = c.Last()
+		} else {
+			k, _ = c.Prev()
+		}
+		for ; k != nil && bytes.HasPrefix(k, p) && len(out) < limit; k, _ = c.Prev() {
+			id := k[bytes.LastIndexByte(k, 0)+1:]
+			a, err := apptByID(tx, string(id))
+			if err != nil {
+				return err
+			}
+			if a != nil {
+				out = append(out, *a)
+			}
+		}
+		return nil
+	})
+	return out, err
 }
 
 // Booked implements hall.AppointmentStore.
@@ -327,6 +374,14 @@ func (s *Appointments) Reschedule(ctx context.Context, token string, req hall.Bo
 			}
 			if err := tx.Bucket(bucketApptDay).Put(append(dayPrefix(a.Hall, a.Day), a.ID...), nil); err != nil {
 				return err
+			}
+			if a.Identity != "" {
+				if err := tx.Bucket(bucketApptWho).Delete(whoKey(a.Identity, oldDay, a.ID)); err != nil {
+					return err
+				}
+				if err := tx.Bucket(bucketApptWho).Put(whoKey(a.Identity, a.Day, a.ID), nil); err != nil {
+					return err
+				}
 			}
 		}
 		out = a

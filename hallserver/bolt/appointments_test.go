@@ -153,3 +153,111 @@ func TestBookOnePerPersonCancelReschedule(t *testing.T) {
 		t.Fatalf("the day lists %d bookings, want 5 (cancelled ones too)", len(day))
 	}
 }
+
+// TestBookingsLengthenWaitEstimate: the queue reads the bookings of its own file on the tick: two
+// bookings of A due in the next 15 minutes lengthen the wait shown for A; once one is checked
+// in or cancelled, it counts no more as a booking (a checked-in one is a ticket in the queue).
+func TestBookingsLengthenWaitEstimate(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.mustAct("h1", 1, hall.ActOpen, "")
+	e.issue("h1", "A")
+	e.issue("h1", "A")
+	e.mustAct("h1", 1, hall.ActCallNext, "")
+	e.clk.Add(3 * time.Minute)
+	eta := func() int {
+		t.Helper()
+		if err := e.q.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		snap, err := e.q.Snapshot(ctx, "h1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range snap.Services {
+			if s.Code == "A" {
+				return s.EtaSeconds
+			}
+		}
+		t.Fatal("no service A")
+		return 0
+	}
+	base := eta()
+	appts, err := NewAppointments(e.db, e.clk.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := e.clk.Now()
+	var booked []*hall.Appointment
+	for i, m := range []int{5, 10} {
+		start := now.Add(time.Duration(m) * time.Minute)
+		a, err := appts.Book(ctx, hall.BookRequest{Hall: "h1", Service: "A", Start: start, End: start.Add(15 * time.Minute),
+			Name: "p", Phone: fmt.Sprintf("1380000000%d", i), Capacity: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		booked = append(booked, a)
+	}
+	// another hall's and another service's bookings change nothing for h1's A
+	if _, err := appts.Book(ctx, hall.BookRequest{Hall: "h2", Service: "A", Start: now.Add(time.Minute), End: now.Add(16 * time.Minute),
+		Name: "p", Phone: "13900000000", Capacity: 3}); err != nil {
+		t.Fatal(err)
+	}
+	with := eta()
+	if with != base+600 {
+		t.Fatalf("service A's wait: %d s with two bookings due in 15 minutes, %d s without: want two 5-minute visits more", with, base)
+	}
+	if _, err := appts.Cancel(ctx, booked[1].Token); err != nil {
+		t.Fatal(err)
+	}
+	if got := eta(); got != base+300 {
+		t.Fatalf("one booking cancelled: %d s, want %d", got, base+300)
+	}
+}
+
+// TestBookOnePerIdentity: bookings made under a requester identity: a second active one of the
+// service that day is refused naming identity (whatever the phone), another service or day is
+// fine, ByIdentity lists them latest day first, a move to another day follows in the index, and
+// a cancel frees the day.
+func TestBookOnePerIdentity(t *testing.T) {
+	db, s := openAppts(t, filepath.Join(t.TempDir(), "a.db"))
+	defer db.Close()
+	ctx := context.Background()
+	zhang := hall.Identity{Source: hall.IdentityCAS, ID: "2021000123"}.Key()
+	book := func(svc, hhmm, phone, who string) (*hall.Appointment, error) {
+		start, end := apptSlot(t, hhmm)
+		return s.Book(ctx, hall.BookRequest{Hall: "h", Service: svc, Start: start, End: end, Name: "张三", Phone: phone, Identity: who, Capacity: 3})
+	}
+	a, err := book("A", "09:00", "", zhang)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := book("A", "10:00", "13800138000", zhang); hall.ErrorCode(err) != hall.ECONFLICT || hall.ErrorField(err) != "identity" {
+		t.Fatalf("second booking of the identity: %v, want 409 identity", err)
+	}
+	if _, err := book("A", "10:00", "", ""); err != nil {
+		t.Fatalf("an anonymous booking without a phone beside it: %v", err) // the HTTP layer asks for the phone
+	}
+	b, err := book("B", "10:00", "", zhang)
+	if err != nil {
+		t.Fatalf("another service: %v", err)
+	}
+	next, nextEnd := apptSlot(t, "09:00")
+	next, nextEnd = next.AddDate(0, 0, 1), nextEnd.AddDate(0, 0, 1)
+	if _, err := s.Reschedule(ctx, b.Token, hall.BookRequest{Start: next, End: nextEnd, Capacity: 3}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ByIdentity(ctx, zhang, 10)
+	if err != nil || len(got) != 2 || got[0].ID != b.ID || got[0].Day != "2026-12-04" || got[1].ID != a.ID {
+		t.Fatalf("ByIdentity: %+v %v, want the moved B on 12-04 first, then A", got, err)
+	}
+	if other, _ := s.ByIdentity(ctx, hall.Identity{Source: hall.IdentityCAS, ID: "20210001"}.Key(), 10); len(other) != 0 {
+		t.Fatalf("another identity (a prefix of the account) sees %+v", other)
+	}
+	if _, err := s.Cancel(ctx, a.Token); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := book("A", "10:00", "", zhang); err != nil {
+		t.Fatalf("after cancelling: %v", err)
+	}
+}

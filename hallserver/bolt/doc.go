@@ -219,16 +219,18 @@
 //
 // Appointments (预约, appointments.go; issue 16). A booking changes no queue state: each change
 // is one bbolt transaction (fsync'd before the answer), which reads the day's bookings of the
-// hall and checks the slot's capacity and one active booking per phone per service per day
-// before writing, so two bookings of the last place cannot both succeed. The check-in's ticket
+// hall and checks the slot's capacity and one active booking per phone (and per signed-in
+// identity) per service per day before writing, so two bookings of the last place cannot both succeed. The check-in's ticket
 // is a queue event like any issue (the ticket carries "appointment"), then recorded here.
 //
 //	appt           ID ("ap" + 6+ digits, the bucket's sequence) → hall.Appointment {"id",
 //	               "hall", "service", "day", "start", "end", "code", "token", "name", "phone",
-//	               "state" (booked, checked_in, cancelled), "channel", "createdAt", "ticketId",
+//	               "identity" (the requester's Identity.Key when booked signed in), "state" (booked, checked_in, cancelled), "channel", "createdAt", "ticketId",
 //	               "number", "checkedInAt", "cancelledAt"}; kept (the no-show list and reports)
 //	appt.token     follow token → ID
 //	appt.day       hall + "/" + local date + "/" + ID → empty: the day's bookings of a hall
+//	appt.who       identity key + NUL + local date + NUL + ID → empty: the bookings made under
+//	               a requester identity ("my bookings", GET /api/v1/me/appointments)
 //
 // Storage health (storage.go):
 //
@@ -281,6 +283,7 @@ var (
 	bucketAppt      = []byte("appt")
 	bucketApptToken = []byte("appt.token")
 	bucketApptDay   = []byte("appt.day")
+	bucketApptWho   = []byte("appt.who")
 
 	// Attachments (attachments.go), created on the first file stored.
 	bucketAttachMeta  = []byte("attach.meta")

@@ -49,6 +49,11 @@ func NewQueue(ctx context.Context, db *DB, campus hall.Campus, now func() time.T
 	if err != nil {
 		return nil, err
 	}
-	opts = append([]QueueOption{enginehost.WithFailpoint(db.failpoint)}, opts...)
+	// the bookings of the same file feed the wait estimates (enginehost.WithBookings)
+	appts, err := NewAppointments(db, now)
+	if err != nil {
+		return nil, err
+	}
+	opts = append([]QueueOption{enginehost.WithFailpoint(db.failpoint), enginehost.WithBookings(appts)}, opts...)
 	return enginehost.NewQueue(ctx, store, campus, now, opts...)
 }

@@ -58,7 +58,44 @@ type Queue struct {
 	log   *slog.Logger
 	store QueueStore
 	fp    Failpoint
-	host  *Host[*queue.Engine, queue.Change, hall.Event, any]
+	// bookings feeds each engine the bookings not yet checked in on the tick (WithBookings).
+	bookings Bookings
+	host     *Host[*queue.Engine, queue.Change, hall.Event, any]
+}
+
+// Bookings reads the bookings of a hall on a local date (hall.AppointmentStore.Day).
+type Bookings interface {
+	Day(ctx context.Context, hall, day string) ([]hall.Appointment, error)
+}
+
+// WithBookings feeds every hall's engine, on each tick, the slot starts of the day's bookings
+// not yet checked in: its wait estimates count those due before a walk-in's call
+// (queue.Engine.SetBooked).
+func WithBookings(b Bookings) QueueOption { return func(q *Queue) { q.bookings = b } }
+
+// bookingRead bounds one tick's read of a hall's bookings.
+const bookingRead = time.Second
+
+// tick runs an engine's time rules (Config.Tick) after feeding it the day's bookings not yet
+// checked in (WithBookings). A failed read keeps the bookings it had and is logged.
+func (q *Queue) tick(eng *queue.Engine, now time.Time) queue.Change {
+	if q.bookings != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), bookingRead)
+		as, err := q.bookings.Day(ctx, eng.HallCode(), eng.Day(now))
+		cancel()
+		if err != nil {
+			q.log.Warn("queue: read the bookings for the wait estimates", "hall", eng.HallCode(), "err", err)
+		} else {
+			starts := map[string][]time.Time{}
+			for _, a := range as {
+				if a.State == hall.AppointmentBooked {
+					starts[a.Service] = append(starts[a.Service], a.Start)
+				}
+			}
+			eng.SetBooked(starts)
+		}
+	}
+	return eng.Tick(now)
 }
 
 // Stats returns the committer's figures (batches, changes, batch sizes).
@@ -118,7 +155,7 @@ func NewQueue(ctx context.Context, store QueueStore, campus hall.Campus, now fun
 		EventSeq:  func(ev hall.Event) uint64 { return ev.Seq },
 		Seq:       func(ch queue.Change) uint64 { return ch.Meta.Seq },
 		Empty:     queue.Change.Empty,
-		Tick:      (*queue.Engine).Tick,
+		Tick:      q.tick,
 		TickEvery: TickInterval,
 		Prune:     func(now time.Time) { store.PruneIdem(IdempotencyTTL, now) },
 		Enqueued:  q.enqueued,

@@ -201,17 +201,21 @@ const (
 
 // Appointment is one booking.
 type Appointment struct {
-	ID      string           `json:"id"`
-	Hall    string           `json:"hall"`
-	Service string           `json:"service"`
-	Day     string           `json:"day"` // local date of Start, YYYY-MM-DD
-	Start   time.Time        `json:"start"`
-	End     time.Time        `json:"end"`
-	Code    string           `json:"code"`  // 6 digits, unique among the day's active bookings of the hall
-	Token   string           `json:"token"` // unguessable: cancel, reschedule, follow (/a/{token})
-	Name    string           `json:"name"`
-	Phone   string           `json:"phone"`
-	State   AppointmentState `json:"state"`
+	ID      string    `json:"id"`
+	Hall    string    `json:"hall"`
+	Service string    `json:"service"`
+	Day     string    `json:"day"` // local date of Start, YYYY-MM-DD
+	Start   time.Time `json:"start"`
+	End     time.Time `json:"end"`
+	Code    string    `json:"code"`  // 6 digits, unique among the day's active bookings of the hall
+	Token   string    `json:"token"` // unguessable: cancel, reschedule, follow (/a/{token})
+	Name    string    `json:"name"`
+	Phone   string    `json:"phone"`
+	// Identity is the Key of the requester identity (CAS, WeChat Work) the booking was made
+	// under when signed in: one active booking per identity per service per day, and the
+	// requester's "my bookings".
+	Identity string           `json:"identity,omitempty"`
+	State    AppointmentState `json:"state"`
 	// Channel is who booked: "web" for the public, else the staff member's username.
 	Channel   string    `json:"channel,omitempty"`
 	CreatedAt time.Time `json:"createdAt"`
@@ -273,6 +277,8 @@ type BookRequest struct {
 	Name    string
 	Phone   string
 	Channel string
+	// Identity is the signed-in requester's Identity.Key ("" without a sign-in).
+	Identity string
 	// Capacity is the slot's capacity (the caller checked the slot with BookableSlot).
 	Capacity int
 }
@@ -332,7 +338,7 @@ type AppointmentStore interface {
 	Booked(ctx context.Context, hall, service, day string) ([]Appointment, error)
 	// Book stores a booking in one transaction that checks the slot's capacity (ECONFLICT
 	// "start" when full) and one active booking per phone per service per day (ECONFLICT
-	// "phone"), and gives it a code unique among the day's active bookings of the hall and a
+	// "phone"), and per identity (ECONFLICT "identity"), and gives it a code unique among the day's active bookings of the hall and a
 	// token.
 	Book(ctx context.Context, req BookRequest) (*Appointment, error)
 	// ByToken returns the booking with this token (ENOTFOUND "token").
@@ -349,4 +355,7 @@ type AppointmentStore interface {
 	CheckedIn(ctx context.Context, id string, t Ticket) (*Appointment, error)
 	// Day returns every booking of the hall on the local date day (staff: the no-show list).
 	Day(ctx context.Context, hall, day string) ([]Appointment, error)
+	// ByIdentity returns the bookings made under the identity key (Identity.Key), the latest
+	// days first, at most limit.
+	ByIdentity(ctx context.Context, identity string, limit int) ([]Appointment, error)
 }

@@ -317,6 +317,10 @@ func toFollowJSON(f *hall.Follow) wire.Follow {
 		IssuedAt: t.IssuedAt, CalledAt: t.CalledAt, StartedAt: t.StartedAt, FinishedAt: t.FinishedAt,
 		Outcome: t.Outcome, HasCase: t.CaseID != "",
 	}
+	if t.Appointment != nil {
+		at := t.Appointment.Start
+		out.BookedAt = &at
+	}
 	if out.Number == "" {
 		out.Number = t.Number
 	}

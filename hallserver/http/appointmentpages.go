@@ -38,7 +38,11 @@ type bookPageData struct {
 	HallName hall.Text
 	Services []bookService
 	Days     []bookDay
-	Boot     pageBoot
+	// Signed is a requester signed in on the portal (CAS, WeChat Work): the booking is made
+	// under their identity, the name typed only when it has none (Me), the phone optional.
+	Signed bool
+	Me     string
+	Boot   pageBoot
 }
 
 var weekdayZh = [...]string{"周日", "周一", "周二", "周三", "周四", "周五", "周六"}
@@ -64,6 +68,9 @@ func (s *Server) handleBookPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	d := bookPageData{Hall: h.Code, HallName: h.Name}
+	if rq, ok := s.Requester(r); ok && rq.Identity != nil {
+		d.Signed, d.Me = true, rq.Identity.Name
+	}
 	for i := range c.Halls {
 		d.Halls = append(d.Halls, wire.Hall{Code: c.Halls[i].Code, Name: c.Halls[i].Name})
 	}
@@ -121,11 +128,7 @@ func (s *Server) handleApptPage(w http.ResponseWriter, r *http.Request) {
 	dl := dayLabel(aj.Start)
 	span := aj.Start.Format("15:04") + "–" + aj.End.Format("15:04")
 	d.When = hall.Text{Zh: dl.Zh + " " + span, En: dl.En + " " + span}
-	key := string(a.State)
-	if aj.NoShow {
-		key = "no_show"
-	}
-	d.State = appointmentLabels()[key]
+	d.State = apptStateName(aj)
 	d.Active = a.State == hall.AppointmentBooked && !aj.NoShow
 	d.TicketAt = aj.FollowURL
 	if d.Active {
@@ -169,4 +172,13 @@ func qrSVG(url string) template.HTML {
 	}
 	b.WriteString(`"/></svg>`)
 	return template.HTML(b.String()) // numbers only: nothing of the URL is in the markup
+}
+
+// apptStateName names a booking's state for people (a no-show past its window as such).
+func apptStateName(a wire.Appointment) hall.Text {
+	key := string(a.State)
+	if a.NoShow {
+		key = "no_show"
+	}
+	return appointmentLabels()[key]
 }

@@ -214,7 +214,13 @@ func (s *Server) handleBook(w http.ResponseWriter, r *http.Request) {
 		}
 		channel = staff.Subject
 	}
-	req, err := s.bookRequest(h, p, body)
+	var who *hall.Identity
+	if staff == nil {
+		if rq, ok := s.Requester(r); ok && rq.Identity != nil {
+			who = rq.Identity
+		}
+	}
+	req, err := s.bookRequest(h, p, body, who)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -247,15 +253,23 @@ func hasSessionCookie(r *http.Request) bool {
 	return err == nil && c.Value != ""
 }
 
-// bookRequest checks a booking's fields in the order of the form; errors name the field.
-func (s *Server) bookRequest(h *hall.Hall, p hall.AppointmentPolicy, body wire.BookRequest) (hall.BookRequest, error) {
+// bookRequest checks a booking's fields in the order of the form; errors name the field. who
+// is the signed-in requester (nil without a sign-in): the booking is tied to their identity,
+// the name comes from it when the body has none, and the phone may be left out (they are
+// reached through the identity and check in with the code); one given is checked.
+func (s *Server) bookRequest(h *hall.Hall, p hall.AppointmentPolicy, body wire.BookRequest, who *hall.Identity) (hall.BookRequest, error) {
+	if who != nil && strings.TrimSpace(body.Name) == "" {
+		body.Name = who.Name
+	}
 	name, err := hall.NormalizeName(body.Name)
 	if err != nil {
 		return hall.BookRequest{}, err
 	}
-	phone, err := hall.NormalizePhone(body.Phone)
-	if err != nil {
-		return hall.BookRequest{}, err
+	phone := ""
+	if who == nil || strings.TrimSpace(body.Phone) != "" {
+		if phone, err = hall.NormalizePhone(body.Phone); err != nil {
+			return hall.BookRequest{}, err
+		}
 	}
 	start, err := s.parseStart(body.Start)
 	if err != nil {
@@ -266,7 +280,44 @@ func (s *Server) bookRequest(h *hall.Hall, p hall.AppointmentPolicy, body wire.B
 		return hall.BookRequest{}, err
 	}
 	req.Name, req.Phone = name, phone
+	if who != nil {
+		req.Identity = who.Key()
+	}
 	return req, nil
+}
+
+// myAppointmentsLimit bounds the requester's list of bookings.
+const myAppointmentsLimit = 50
+
+// handleMyAppointments lists the signed-in requester's bookings (made while signed in), the
+// latest days first, each with its page (/a/{token}).
+func (s *Server) handleMyAppointments(w http.ResponseWriter, r *http.Request) {
+	out, err := s.myAppointments(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// myAppointments is the request's requester's bookings: EUNAUTHORIZED without a sign-in.
+func (s *Server) myAppointments(r *http.Request) (*wire.MyAppointments, error) {
+	rq, ok := s.Requester(r)
+	if !ok || rq.Identity == nil {
+		return nil, hall.Errorf(hall.EUNAUTHORIZED, "", "sign in with the campus sign-on or WeChat Work first")
+	}
+	if s.cfg.Appointments == nil {
+		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "appointments are not configured on this server")
+	}
+	as, err := s.cfg.Appointments.ByIdentity(r.Context(), rq.Identity.Key(), myAppointmentsLimit)
+	if err != nil {
+		return nil, err
+	}
+	out := &wire.MyAppointments{Appointments: make([]wire.Appointment, 0, len(as))}
+	for i := range as {
+		out.Appointments = append(out.Appointments, s.apptJSON(&as[i], false))
+	}
+	return out, nil
 }
 
 // apptJSON is the booking on the wire; full shows the phone (the booking's answer, staff).

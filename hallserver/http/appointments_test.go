@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -50,7 +51,7 @@ func local(v string) time.Time {
 
 // newApptEnv is the test campus with office hours (Mon–Fri 08:30–11:30, 14:00–17:00), service
 // A of the students hall taking 2 bookings a slot, J of the teachers' 10, the clock at Thursday 2026-12-03 08:00.
-func newApptEnv(t *testing.T, burst int) (*env, *apptClock) {
+func newApptEnv(t *testing.T, burst int, more ...func(*Config)) (*env, *apptClock) {
 	t.Helper()
 	clk := &apptClock{t: local("2026-12-03 08:00")}
 	opt := func(e *env) {
@@ -65,6 +66,9 @@ func newApptEnv(t *testing.T, burst int) (*env, *apptClock) {
 				t.Fatal(err)
 			}
 			c.Appointments, c.Now, c.BookingBurst = a, clk.Now, burst
+			for _, m := range more {
+				m(c)
+			}
 		}
 	}
 	return newEnv(t, opt), clk
@@ -267,6 +271,20 @@ func TestCheckinAtKiosk(t *testing.T) {
 	if view.State != hall.AppointmentCheckedIn || view.Number != tk.Number || !strings.HasSuffix(view.FollowURL, "/t/"+tk.Token) {
 		t.Fatalf("booking after check-in %+v: want checked_in with the ticket", view)
 	}
+	// the ticket's follow page and view show the booking: 预约 and its time
+	fol := e.do("GET", "/api/v1/follow/"+tk.Token, "", nil)
+	var fv wire.Follow
+	fol.decode(t, &fv)
+	if fv.BookedAt == nil || !fv.BookedAt.Equal(local("2026-12-03 09:00")) {
+		t.Fatalf("follow view %s: want bookedAt 09:00", fol.body)
+	}
+	if page := string(e.do("GET", "/t/"+tk.Token, "", nil).body); !strings.Contains(page, `id="booked"`) || !strings.Contains(page, "预约 09:00") {
+		t.Fatalf("follow page of the booking's ticket: want 预约 09:00:\n%s", page)
+	}
+	if page := string(e.do("GET", "/t/"+walkIn.Token, "", nil).body); strings.Contains(page, `id="booked"`) {
+		t.Fatal("a walk-in's follow page is marked 预约")
+	}
+	s.checkSamples(t, []schemaSample{{"follow of a booking's ticket", fol.body, "Follow"}})
 	staff := e.login("counter1")
 	e.act(staff, 1, "open", nil, 200)
 	var called wire.Ticket
@@ -339,5 +357,122 @@ func TestBookLastPlacesHTTP(t *testing.T) {
 		if x.Start.Format("15:04") == "10:00" && x.Free != 0 {
 			t.Fatalf("10:00 shows %d free, want 0", x.Free)
 		}
+	}
+}
+
+// TestBookSignedIn: a requester signed in on the portal books without typing name or phone (the
+// name from the identity), holds one active booking per service per day under the identity
+// whatever phone they type, and finds their bookings at GET /api/v1/me/appointments; without a
+// sign-in name and phone are still required and the list answers 401.
+func TestBookSignedIn(t *testing.T) {
+	ids := map[string]hall.Identity{
+		"zhang":  {Source: hall.IdentityCAS, ID: "2021000123", Name: "张三", Number: "2021000123"},
+		"li":     {Source: hall.IdentityWeCom, ID: "lisi", Name: "李四"},
+		"noname": {Source: hall.IdentityWeCom, ID: "wx42"},
+	}
+	e, _ := newApptEnv(t, 1000, func(c *Config) {
+		c.Requester = func(r *http.Request) (*hall.Requester, bool) {
+			id, ok := ids[r.Header.Get("X-Test-Identity")]
+			if !ok {
+				return nil, false
+			}
+			return &hall.Requester{Name: id.Name, PersonID: id.Number, Identity: &id}, true
+		}
+	})
+	s := loadSpec(t)
+	book := func(who string, body map[string]string) response {
+		t.Helper()
+		body["hall"], body["service"] = "students", "A"
+		return e.do("POST", "/api/v1/appointments", "", body, "X-Test-Identity", who)
+	}
+	r := book("zhang", map[string]string{"start": "2026-12-03T09:00:00+08:00"})
+	if r.status != 201 {
+		t.Fatalf("signed in, no name or phone: %d %s", r.status, r.body)
+	}
+	var a wire.Appointment
+	r.decode(t, &a)
+	if a.Name != "张三" || a.Phone != "" || len(a.Code) != 6 {
+		t.Fatalf("booking %+v: want the name from the sign-in, no phone", a)
+	}
+	// one active booking per identity per service per day, whatever phone is typed
+	for _, body := range []map[string]string{
+		{"start": "2026-12-03T10:00:00+08:00"},
+		{"start": "2026-12-03T10:00:00+08:00", "name": "张三", "phone": "13800138000"},
+	} {
+		if r := book("zhang", body); r.status != 409 || r.apiError(t).Field != "identity" {
+			t.Fatalf("second booking of the day %v: %d %s, want 409 naming identity", body, r.status, r.body)
+		}
+	}
+	// a phone given is checked; an identity without a name needs one typed
+	if r := book("li", map[string]string{"start": "2026-12-03T10:00:00+08:00", "phone": "12345"}); r.status != 400 || r.apiError(t).Field != "phone" {
+		t.Fatalf("signed in with a malformed phone: %d %s, want 400 phone", r.status, r.body)
+	}
+	if r := book("noname", map[string]string{"start": "2026-12-03T10:00:00+08:00"}); r.status != 400 || r.apiError(t).Field != "name" {
+		t.Fatalf("identity without a name, none typed: %d %s, want 400 name", r.status, r.body)
+	}
+	if r := book("li", map[string]string{"start": "2026-12-03T10:00:00+08:00", "phone": "13900139000"}); r.status != 201 {
+		t.Fatalf("李四 with a phone: %d %s", r.status, r.body)
+	}
+	// no sign-in: the form as before
+	if r := book("", map[string]string{"start": "2026-12-03T10:00:00+08:00", "name": "王五"}); r.status != 400 || r.apiError(t).Field != "phone" {
+		t.Fatalf("anonymous without a phone: %d %s, want 400 phone", r.status, r.body)
+	}
+	// the next day is another day
+	if r := book("zhang", map[string]string{"start": "2026-12-04T09:00:00+08:00"}); r.status != 201 {
+		t.Fatalf("张三 the next day: %d %s", r.status, r.body)
+	}
+	// the form signed in asks no name (the sign-in's) and makes the phone optional
+	page := e.do("GET", "/book?hall=students", "", nil, "X-Test-Identity", "zhang").body
+	if !strings.Contains(string(page), `id="signed"`) || !strings.Contains(string(page), "张三") ||
+		strings.Contains(string(page), `id="name"`) || strings.Contains(string(page), `maxlength="20" required`) {
+		t.Fatalf("/book signed in: want the sign-in's name, no name field, an optional phone:\n%s", page)
+	}
+	if page := e.do("GET", "/book?hall=students", "", nil).body; strings.Contains(string(page), `id="signed"`) || !strings.Contains(string(page), `id="name"`) {
+		t.Fatalf("/book without a sign-in: want the name and phone fields:\n%s", page)
+	}
+	my := e.do("GET", "/api/v1/me/appointments", "", nil, "X-Test-Identity", "zhang")
+	if my.status != 200 {
+		t.Fatalf("my bookings: %d %s", my.status, my.body)
+	}
+	var list wire.MyAppointments
+	my.decode(t, &list)
+	if len(list.Appointments) != 2 || list.Appointments[0].Day != "2026-12-04" || list.Appointments[1].ID != a.ID ||
+		!strings.Contains(list.Appointments[1].URL, "/a/") {
+		t.Fatalf("my bookings %+v: want 张三's two, the latest day first, with their pages", list.Appointments)
+	}
+	if r := e.do("GET", "/api/v1/me/appointments", "", nil); r.status != 401 {
+		t.Fatalf("my bookings without a sign-in: %d, want 401", r.status)
+	}
+	s.checkSamples(t, []schemaSample{{"my appointments", my.body, "MyAppointments"}, {"booked signed in", r.body, "Appointment"}})
+}
+
+// TestMyPageListsBookings: /my, signed in through the campus sign-on, lists the requester's
+// bookings (service, time, state, the booking's page) beside their requests, and nobody
+// else's.
+func TestMyPageListsBookings(t *testing.T) {
+	e := newIdentEnv(t)
+	store, err := bolt.NewAppointments(e.db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv.cfg.Appointments = store
+	ctx := context.Background()
+	start := local("2026-12-03 09:00")
+	mine, err := store.Book(ctx, hall.BookRequest{Hall: "students", Service: "A", Start: start, End: start.Add(15 * time.Minute),
+		Name: "张三", Identity: zhang.Key(), Channel: "web", Capacity: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := store.Book(ctx, hall.BookRequest{Hall: "students", Service: "A", Start: start, End: start.Add(15 * time.Minute),
+		Name: "李四", Identity: li.Key(), Channel: "web", Capacity: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.browserClient()
+	e.casSignIn(t, c, zhang)
+	_, page, _ := get(t, c, e.ts.URL+"/my")
+	if !strings.Contains(page, `id="bookings"`) || !strings.Contains(page, "/a/"+mine.Token) ||
+		!strings.Contains(page, "2026-12-03 09:00") || strings.Contains(page, other.Token) {
+		t.Fatalf("/my does not list exactly 张三's booking with its page:\n%s", page)
 	}
 }

@@ -406,9 +406,18 @@ type myPageData struct {
 	Signed bool
 	Me     wire.RequesterIdentity
 	Items  []myPageItem
-	CAS    bool // the campus sign-on is set up
-	WeCom  bool // WeChat Work sign-in is set up
-	Boot   pageBoot
+	// Bookings are the appointments booked while signed in (nil when appointments are off).
+	Bookings []myPageBooking
+	CAS      bool // the campus sign-on is set up
+	WeCom    bool // WeChat Work sign-in is set up
+	Boot     pageBoot
+}
+
+// myPageBooking is a booking on /my: its service, time and state, and its page.
+type myPageBooking struct {
+	wire.Appointment
+	When      string // "2026-12-03 09:00"
+	StateName hall.Text
 }
 
 type myPageItem struct {
@@ -435,6 +444,17 @@ func (s *Server) handleMyPage(w http.ResponseWriter, r *http.Request) {
 			for _, it := range my.Requests {
 				d.Items = append(d.Items, myPageItem{MyRequest: it, KindName: staffLabels().Kind[it.Kind],
 					Received: it.ReceivedAt.In(loc).Format("2006-01-02 15:04")})
+			}
+			if s.cfg.Appointments != nil {
+				as, err := s.cfg.Appointments.ByIdentity(r.Context(), id.Key(), myAppointmentsLimit)
+				if err != nil {
+					s.log.Error("my bookings", "err", err)
+				}
+				for i := range as {
+					a := s.apptJSON(&as[i], false)
+					d.Bookings = append(d.Bookings, myPageBooking{Appointment: a, When: a.Start.In(loc).Format("2006-01-02 15:04"),
+						StateName: apptStateName(a)})
+				}
 			}
 		}
 	} else if hall.ErrorCode(err) != hall.EUNAUTHORIZED {

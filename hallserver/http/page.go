@@ -66,7 +66,10 @@ type pageData struct {
 	// Opens says when the ticket's service opens while nobody serves it outside its hours
 	// ("08:30 开始办理"), empty otherwise (hours.go).
 	Opens hall.Text
-	Boot  pageBoot
+	// Booked is the slot's time of day ("09:00", campus zone) of a ticket issued at a booking's
+	// check-in: the page marks it 预约.
+	Booked string
+	Boot   pageBoot
 }
 
 // casePageData is the public view of a case on the follow page.
@@ -96,6 +99,9 @@ func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 	d := pageData{Token: r.PathValue("token"), F: &fj, Active: fj.State.Open(), Issued: fj.IssuedAt.In(loc).Format("15:04")}
 	if fj.OpensAt != nil {
 		d.Opens = hall.OpensText(*fj.OpensAt, s.now(), loc)
+	}
+	if fj.BookedAt != nil {
+		d.Booked = fj.BookedAt.In(loc).Format("15:04")
 	}
 	if c := s.ticketCase(r, &f.Ticket); c != nil {
 		pub := c.Public()

@@ -61,6 +61,7 @@ func (s *Server) routeTable() []resource {
 			{"GET", "/auth/wecom/login", authAnyone, s.handleWeComLogin},
 			{"GET", "/auth/wecom/callback", authAnyone, s.handleWeComCallback},
 			{"GET", "/api/v1/me/requests", authRequester, s.handleMyRequests},
+			{"GET", "/api/v1/me/appointments", authRequester, s.handleMyAppointments},
 			{"DELETE", "/api/v1/me/requester", authRequester, s.handleRequesterLogout},
 			{"GET", "/my", authPage, s.handleMyPage},
 		}},

@@ -1,6 +1,8 @@
 package queue
 
 import (
+	"math"
+	"slices"
 	"time"
 
 	"onedoor/hallserver/hall"
@@ -85,4 +87,60 @@ func (e *Engine) bypassed(now time.Time, c *hall.Counter) {
 			e.kept = append(e.kept, t.ID)
 		}
 	}
+}
+
+// HallCode returns the code of the engine's hall.
+func (e *Engine) HallCode() string { return e.h.Code }
+
+// SetBooked gives the engine the slot starts of the hall's bookings that are not checked in
+// yet, per service code (the host feeds them from the booking store on its tick). They are not
+// in the queue, but each is called before the walk-ins once it checks in, so a walk-in's wait
+// estimate counts those due before its predicted call (bookedAhead). Soft state: never
+// persisted; a nil or empty map forgets them.
+func (e *Engine) SetBooked(starts map[string][]time.Time) {
+	e.booked = make(map[string][]time.Time, len(starts))
+	for s, ts := range starts {
+		if len(ts) == 0 {
+			continue
+		}
+		ts = slices.Clone(ts)
+		slices.SortFunc(ts, time.Time.Compare)
+		e.booked[s] = ts
+	}
+}
+
+// bookedAhead returns the seconds to add to the estimate w of ticket x for the bookings of its
+// service not checked in yet whose slot starts before x's predicted call (now + w and what
+// those bookings add): each takes the service's mean time on one of the counters serving it (all
+// of them share the work), booked people arriving as booked. A booking whose check-in window
+// has closed (a no-show) counts no more. The cap on the walk-ins' extra wait (MaxExtraWait)
+// bounds the sum. Priority and appointment tickets are not delayed by later bookings.
+func (e *Engine) bookedAhead(now time.Time, x *hall.Ticket, w float64) float64 {
+	starts := e.booked[x.Service]
+	if len(starts) == 0 || x.Priority || x.Appointment != nil || w < 0 || math.IsNaN(w) {
+		return 0
+	}
+	p := e.h.AppointmentPolicy(x.Service)
+	mine := 0
+	for i := range e.counters {
+		if c := &e.counters[i]; c.State == hall.CounterOpen && slices.Contains(c.Services, x.Service) {
+			mine++
+		}
+	}
+	per := e.newModels(now).of(x.Service).mean / float64(max(mine, 1))
+	limit := p.MaxExtraWait.Seconds()
+	added := 0.0
+	for _, st := range starts {
+		if !now.Before(st.Add(p.Late)) {
+			continue // its window has closed: a no-show, never called
+		}
+		if !st.Before(now.Add(time.Duration((w + added) * float64(time.Second)))) {
+			break // due after x is called: no delay
+		}
+		added += per
+		if added >= limit {
+			return limit
+		}
+	}
+	return added
 }

@@ -107,3 +107,76 @@ func TestAppointmentIssuedOutsideHours(t *testing.T) {
 		t.Fatalf("check-in before opening: %+v %v; want a 预约 ticket (never green channel)", is, err)
 	}
 }
+
+// TestEstimateCountsBookings: bookings of a service not checked in yet and due before a walk-in
+// would be called lengthen its estimate (they will be called first when they check in), on its
+// ticket and on the service's wait for a ticket taken now; bookings due after its predicted call,
+// of another service, or whose check-in window has closed change nothing.
+func TestEstimateCountsBookings(t *testing.T) {
+	f := newFix(t)
+	f.act(1, hall.ActOpen)
+	f.act(2, hall.ActOpen)
+	for range 2 {
+		f.issue("A", false)
+	}
+	f.callNext(1)
+	f.callNext(2)
+	f.clk.add(3 * time.Minute) // the services under way have run long enough to take A's 5 minutes
+	var w hall.Ticket
+	for range 3 {
+		w = f.issue("A", false)
+	}
+	now := f.clk.now()
+	eta := func() (ticket, service int) {
+		t.Helper()
+		_, e, ok := f.e.Position(now, w.ID)
+		if !ok {
+			t.Fatal("the walk-in is not waiting")
+		}
+		for _, s := range f.e.Snapshot(now).Services {
+			if s.Code == "A" {
+				return e, s.EtaSeconds
+			}
+		}
+		t.Fatal("no service A in the snapshot")
+		return 0, 0
+	}
+	base, baseSvc := eta()
+	if base <= 0 || baseSvc < base {
+		t.Fatalf("estimates without bookings: ticket %d s, service %d s", base, baseSvc)
+	}
+	at := func(m int) time.Time { return now.Add(time.Duration(m) * time.Minute) }
+
+	f.e.SetBooked(map[string][]time.Time{"A": {at(3), at(8), at(14)}})
+	withBooked, svcBooked := eta()
+	// each booking takes a 5-minute visit shared by the two counters of A (150 s); the queued
+	// walk-in (about 400 s) is called before the third (14 minutes on), a ticket taken now after
+	if withBooked != base+300 || svcBooked != baseSvc+450 {
+		t.Fatalf("three bookings due in 15 minutes: ticket %d s (without %d), service %d s (without %d): want 300 and 450 s more",
+			withBooked, base, svcBooked, baseSvc)
+	}
+
+	after := now.Add(time.Duration(svcBooked)*time.Second + time.Hour)
+	f.e.SetBooked(map[string][]time.Time{
+		"A": {after, after.Add(5 * time.Minute), after.Add(10 * time.Minute), at(-20)}, // later, and a no-show
+		"B": {at(1), at(2), at(3)},
+	})
+	if got, gotSvc := eta(); got != base || gotSvc != baseSvc {
+		t.Fatalf("bookings due after the call, of another service or past their window: ticket %d s, service %d s; want %d, %d",
+			got, gotSvc, base, baseSvc)
+	}
+
+	// the cap on the walk-ins' extra wait bounds what bookings add
+	many := make([]time.Time, 20)
+	for i := range many {
+		many[i] = at(1)
+	}
+	f.e.SetBooked(map[string][]time.Time{"A": many})
+	if got, _ := eta(); got > base+600+1 {
+		t.Fatalf("twenty bookings due now: ticket %d s, want at most %d (the 10-minute cap)", got, base+600)
+	}
+	f.e.SetBooked(nil)
+	if got, _ := eta(); got != base {
+		t.Fatalf("bookings forgotten: ticket %d s, want %d", got, base)
+	}
+}

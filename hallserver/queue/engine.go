@@ -242,6 +242,10 @@ type Engine struct {
 	// (health.go): never persisted.
 	health map[string]*deviceHealth
 
+	// booked are the slot starts of the bookings not yet checked in, per service, sorted
+	// (SetBooked; appointment.go): soft state fed by the host, never persisted.
+	booked map[string][]time.Time
+
 	// the change being built by the running command
 	ch   Change
 	kept []string // IDs kept across a day reset in this change

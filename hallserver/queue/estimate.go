@@ -41,11 +41,15 @@ import (
 //     SimulateFutures futures drawn from the same models (simulate).
 //
 // With no open counter serving s the estimate is as if one counter opened now: k·m(s).
+//
+// Bookings not yet checked in (SetBooked) are added to a walk-in's estimate afterwards
+// (bookedAhead in appointment.go): those due before its predicted call will be called first.
 
 // estimate returns the estimated wait in seconds of ticket x: a waiting ticket, or (not in the
 // queues) a ticket that would be issued now.
 func (e *Engine) estimate(now time.Time, x *hall.Ticket) int {
 	w := e.waitSeconds(now, x)
+	w += e.bookedAhead(now, x, w)
 	if w < 0 || math.IsNaN(w) {
 		return 0
 	}

@@ -59,6 +59,12 @@ type Appointment struct {
 	CheckedIn *time.Time `json:"checkedInAt,omitempty"`
 }
 
+// MyAppointments answers GET /api/v1/me/appointments: the signed-in requester's bookings,
+// the latest days first (phone masked; url is each booking's page).
+type MyAppointments struct {
+	Appointments []Appointment `json:"appointments"`
+}
+
 // AppointmentList answers GET /api/v1/halls/{hall}/appointments?date= (staff): the day's
 // bookings in slot order, with how many are no-shows.
 type AppointmentList struct {

@@ -104,6 +104,8 @@ type Follow struct {
 	HasCase bool `json:"hasCase,omitempty"`
 	// VisitRating is the holder's rating of the finished visit (好差评), once given.
 	VisitRating *hall.VisitRating `json:"visitRating,omitempty"`
+	// BookedAt is the slot's start of a ticket issued at a booking's check-in (预约).
+	BookedAt *time.Time `json:"bookedAt,omitempty"`
 }
 
 // VisitRatingRequest is the body of POST /api/v1/follow/{token}/rating: the holder rates the

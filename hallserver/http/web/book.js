@@ -58,7 +58,8 @@
     $("book-btn").disabled = true;
     O.setText("book-msg", "");
     O.api("POST", "/api/v1/appointments", { hall: hall, service: service(), start: slot.value,
-      name: $("name").value, phone: $("phone").value }).then(function (r) {
+      // signed in with a name: no name field, the server takes it from the sign-in
+      name: $("name") ? $("name").value : "", phone: $("phone").value }).then(function (r) {
       window.location.href = "/a/" + encodeURIComponent(r.body.token);
     }, function (e) {
       $("book-btn").disabled = false;
