@@ -16,10 +16,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // Asia/Shanghai on machines without the tzdata package
@@ -56,7 +58,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("display", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.server, "server", env("ONEDOOR_SERVER", "http://127.0.0.1:8080"), "hall server URL")
+	fs.StringVar(&c.server, "server", env("ONEDOOR_SERVER", "http://127.0.0.1:8080"), "hall server URL, or several servers on one etcd cluster separated by commas (http://a:8080,http://b:8080): the display moves to the next when one fails and resumes by seq (docs/HA.md)")
 	fs.StringVar(&c.hall, "hall", env("ONEDOOR_HALL", "students"), "hall code")
 	fs.StringVar(&c.token, "token", env("ONEDOOR_TOKEN", ""), "display device token (demo: demo-display-<hall>)")
 	fs.BoolVar(&c.portrait, "portrait", false, "portrait layout (1080x1920 screen)")
@@ -67,6 +69,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.pprof, "pprof", "", "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6061; empty: off)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	for _, srv := range strings.Split(c.server, ",") {
+		if u, err := url.Parse(strings.TrimSpace(srv)); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, fmt.Errorf("-server %q: want a URL such as http://127.0.0.1:8080, or several separated by commas", c.server)
+		}
 	}
 	loc, err := time.LoadLocation(c.tz)
 	if err != nil || c.tz == "" || c.tz == "Local" {

@@ -13,6 +13,13 @@ func TestParseFlags(t *testing.T) {
 	if err != nil || c.server != "http://h:1" || c.hall != "teachers" || c.token != "t" || !c.portrait || c.voice != "off" || c.player != "paplay" {
 		t.Fatalf("%+v %v", c, err)
 	}
+	c, err = parseFlags([]string{"-server", "http://a:8080, http://b:8080"}, io.Discard)
+	if err != nil || c.server != "http://a:8080, http://b:8080" {
+		t.Fatalf("two servers: %+v %v", c, err)
+	}
+	if _, err := parseFlags([]string{"-server", "http://a:8080,b:8080"}, io.Discard); err == nil {
+		t.Fatal("-server with a second server that is no URL accepted")
+	}
 	if _, err := parseFlags([]string{"-voice", "loud"}, io.Discard); err == nil {
 		t.Fatal("-voice loud accepted")
 	}

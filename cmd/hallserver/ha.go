@@ -88,27 +88,17 @@ func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger)
 			return err
 		}
 	}
-	topics, err := bolt.NewTopics(db, cs, time.Now)
+	st, err := openLocalStores(db, c, cs, auth, cfg, log)
 	if err != nil {
 		return err
 	}
-	var deptCodes []string
-	for _, d := range c.Departments {
-		deptCodes = append(deptCodes, d.Code)
+	pruneCtx, stopPrune := context.WithCancel(ctx)
+	defer stopPrune()
+	go st.audit.Run(pruneCtx, time.Hour)
+
+	if err := cfg.identity.wire(&hallhttp.Config{}, st.wecom); err != nil {
+		return err // the sign-in flags, checked once before any term
 	}
-	visitRatings, err := bolt.NewVisitRatings(db, time.Now)
-	if err != nil {
-		return err
-	}
-	longList, err := bolt.NewLongList(db, deptCodes, time.Now)
-	if err != nil {
-		return err
-	}
-	open311Keys, err := loadOpen311Keys(cfg.open311Keys, cfg.demo)
-	if err != nil {
-		return err
-	}
-	audit := bolt.NewAudit(db, cfg.auditRetention, time.Now, log)
 
 	soft, _, _ := raiseFileLimit()
 	lim := connLimits(int(min(soft, 1<<30)), cfg)
@@ -170,15 +160,31 @@ func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger)
 			}
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-			api := hallhttp.NewServer(hallhttp.Config{
-				Queue: q, Events: q, Auth: auth, Campus: c, CampusLive: q,
-				PublicURL: strings.TrimRight(publicURL, "/"), Logger: log, Registry: reg,
-				Cases: cs, Reports: cs, Topics: topics, LongList: longList, VisitRatings: enginehost.NewRatings(q, visitRatings), Ask: cfg.ask,
-				Open311Keys: open311Keys, ReadTimeout: cfg.readTimeout, WriteTimeout: cfg.writeTimeout,
-				MaxStreamsPerAddr: lim.maxStreams, UnderPressure: ln.UnderPressure, TrustedProxies: cfg.trustedProxies,
-				MetricsToken: cfg.metricsToken, MetricsOpen: cfg.demo, Admin: auth, Audit: audit,
-			})
+			// The notifier runs while this server owns the halls: it reads the local case log
+			// and this term's halls.
+			notifier, stopNotifier, err := startNotifier(ctx, cfg, st.wecom, db, cs, auth, q, q, st.requesters, strings.TrimRight(publicURL, "/"), log)
+			if err != nil {
+				log.Error("starting the notifier failed; giving the ownership up", "err", err)
+				q.Close()
+				term.Resign()
+				time.Sleep(time.Second)
+				continue
+			}
+			// The API as the bbolt server's (apiConfig), less apiConfigDiffers: no online
+			// backup, no bbolt storage status, no queue reports (503 with a message).
+			hc, err := apiConfig(cfg, q, c, st, notifier, apiNet{publicURL: publicURL, registry: reg,
+				maxStreams: lim.maxStreams, underPressure: ln.UnderPressure, log: log})
+			if err != nil { // the flags were checked before the first term
+				log.Error("building the API failed; giving the ownership up", "err", err)
+				stopNotifier()
+				q.Close()
+				term.Resign()
+				time.Sleep(time.Second)
+				continue
+			}
+			api := hallhttp.NewServer(hc)
 			setHandler(api)
+			cfg.builtAPI("etcd", hc)
 			key, rev, _ := term.Fence()
 			log.Info("owner: serving the halls", "key", key, "rev", rev)
 			select {
@@ -188,6 +194,7 @@ func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger)
 			}
 			setHandler(fwd)
 			api.Close()
+			stopNotifier()
 			q.Close()
 			term.Resign()
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	hallclient "onedoor/hallserver/client"
 	"onedoor/hallserver/etcd"
 	"onedoor/hallserver/etcd/etcdtest"
 )
@@ -252,6 +253,127 @@ func TestHAKill9OwnerFailsOver(t *testing.T) {
 		}
 		last = ev.Seq
 	}
+}
+
+// TestHADisplayAcrossKill9 (issue 17: displays never need F5 across a failover): a display
+// given both servers (-server p2,p1) follows the hall through the follower (its stream forwarded
+// to the owner), kiosks issue through both, the owner is killed with SIGKILL; the display
+// reconnects, resumes by seq and follows the new owner up to its last seq, with one snapshot and
+// no gap.
+func TestHADisplayAcrossKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs an etcd cluster and two hall servers")
+	}
+	endpoints, cli := haCluster(t)
+	p1 := startProc(t, filepath.Join(t.TempDir(), "a.db"), "-etcd", endpoints)
+	waitOwner(t, cli, p1)
+	p2 := startProc(t, filepath.Join(t.TempDir(), "b.db"), "-etcd", endpoints)
+	dctx, stopDisplay := context.WithCancel(context.Background())
+	defer stopDisplay()
+	disp := watchDisplay(dctx, t, "http://"+p2.addr+",http://"+p1.addr)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	book := newBook()
+	var wg sync.WaitGroup
+	for k := range 4 {
+		p := []*proc{p1, p2}[k%2]
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				if !book.issue(p) {
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
+		})
+	}
+	waitFor(t, func() bool { return book.count() >= 40 })
+	p1.kill()
+	waitOwner(t, cli, p2)
+	before := book.count()
+	waitFor(t, func() bool { return book.count() >= before+40 })
+	cancel()
+	wg.Wait()
+
+	code, b, err := p2.do("GET", "/api/v1/halls/students/snapshot", "", nil)
+	var snap struct {
+		Seq uint64 `json:"seq"`
+	}
+	if err != nil || code != 200 || json.Unmarshal(b, &snap) != nil {
+		t.Fatalf("snapshot: %d %v", code, err)
+	}
+	for deadline := time.Now().Add(90 * time.Second); disp.last() < snap.Seq; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			last := disp.last()
+			disp.mu.Lock()
+			t.Fatalf("the display stopped at seq %d of %d: %d snapshots, %d connections, states %v", last, snap.Seq, disp.snaps, disp.connects, disp.states)
+		}
+	}
+	disp.check(t)
+}
+
+// haDisplay records what a display's stream (the Go client the display runs) handed it.
+type haDisplay struct {
+	mu       sync.Mutex
+	seqs     []uint64
+	snaps    int
+	connects int
+	err      error
+	states   []string // the connection states with their errors, for a failure's message
+}
+
+// watchDisplay follows the students hall's stream on servers (a comma-separated list, as the
+// display's -server takes them) until ctx ends.
+func watchDisplay(ctx context.Context, t *testing.T, servers string) *haDisplay {
+	d := &haDisplay{}
+	c := hallclient.New(servers, "demo-display-students")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.Stream(ctx, "students", 0, func(m hallclient.Message) error {
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			if m.Type == "snapshot" {
+				d.snaps++
+			} else if n := len(d.seqs); n > 0 && m.Seq != d.seqs[n-1]+1 && d.err == nil {
+				d.err = fmt.Errorf("seq %d after %d", m.Seq, d.seqs[n-1])
+			}
+			d.seqs = append(d.seqs, m.Seq)
+			return nil
+		}, &hallclient.StreamOptions{MinBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond,
+			OnState: func(s hallclient.ConnState, err error) {
+				d.mu.Lock()
+				defer d.mu.Unlock()
+				if s == hallclient.Connected {
+					d.connects++
+				}
+				d.states = append(d.states, fmt.Sprintf("%s %v", s, err))
+			}})
+	}()
+	t.Cleanup(func() { <-done })
+	return d
+}
+
+// last is the seq of the last message the display got.
+func (d *haDisplay) last() uint64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.seqs) == 0 {
+		return 0
+	}
+	return d.seqs[len(d.seqs)-1]
+}
+
+// check fails unless the display got one snapshot, then every seq once and in order, over more
+// than one connection.
+func (d *haDisplay) check(t *testing.T) {
+	t.Helper()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.err != nil || d.snaps != 1 || d.connects < 2 {
+		t.Fatalf("display across the failover: %v, %d snapshots (want 1: no F5), %d connections (want a reconnection), %d messages",
+			d.err, d.snaps, d.connects, len(d.seqs))
+	}
+	t.Logf("display: %d messages up to seq %d over %d connections, one snapshot", len(d.seqs), d.seqs[len(d.seqs)-1], d.connects)
 }
 
 // TestHAPausedOwnerCommitsNothing (issue 17 test 3): the owner is paused (SIGSTOP) past its

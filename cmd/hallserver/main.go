@@ -77,7 +77,6 @@ import (
 	"onedoor/hallserver/bolt"
 	"onedoor/hallserver/campus"
 	"onedoor/hallserver/cases"
-	"onedoor/hallserver/enginehost"
 	"onedoor/hallserver/hall"
 	hallhttp "onedoor/hallserver/http"
 	"onedoor/hallserver/kpi"
@@ -150,6 +149,10 @@ type config struct {
 	dataSet                         bool // -data or ONEDOOR_DATA given (with -etcd: the local file)
 	// identity is the CAS and WeChat Work sign-in (-cas-*, -wecom-*; identity.go).
 	identity identityConfig
+
+	// onAPI, when set (tests), is given the API configuration each server builds ("bbolt", or
+	// "etcd" at every term of ownership).
+	onAPI func(mode string, hc hallhttp.Config)
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -314,6 +317,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
+	return runConfig(ctx, cfg, stderr, started)
+}
+
+// runConfig runs the server with a parsed configuration.
+func runConfig(ctx context.Context, cfg config, stderr io.Writer, started time.Time) error {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(cfg.logLevel)); err != nil {
 		return fmt.Errorf("-log-level: %w", err)
@@ -321,6 +329,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	var given hall.Campus
+	var err error
 	source := "the embedded demo campus"
 	if cfg.campus != "" {
 		if given, err = campus.LoadFile(cfg.campus); err != nil {
@@ -404,23 +413,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if publicURL == "" {
 		publicURL = "http://" + ln.Addr().String()
 	}
-	topics, err := bolt.NewTopics(db, cs, time.Now)
-	if err != nil {
-		return err
-	}
-	var deptCodes []string
-	for _, d := range c.Departments {
-		deptCodes = append(deptCodes, d.Code)
-	}
-	visitRatings, err := bolt.NewVisitRatings(db, time.Now)
-	if err != nil {
-		return err
-	}
-	appointments, err := bolt.NewAppointments(db, time.Now)
-	if err != nil {
-		return err
-	}
-	longList, err := bolt.NewLongList(db, deptCodes, time.Now)
+	st, err := openLocalStores(db, c, cs, auth, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -429,75 +422,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		for _, d := range c.Departments {
 			codes = append(codes, d.Code)
 		}
-		longList.SetDepartments(codes)
+		st.longList.SetDepartments(codes)
 	})
-	open311Keys, err := loadOpen311Keys(cfg.open311Keys, cfg.demo)
-	if err != nil {
-		return err
-	}
-	audit := bolt.NewAudit(db, cfg.auditRetention, time.Now, log)
 	pruneCtx, stopPrune := context.WithCancel(ctx)
 	defer stopPrune()
-	go audit.Run(pruneCtx, time.Hour)
-	requesters, err := bolt.NewRequesters(db, time.Now)
-	if err != nil {
-		return err
-	}
-	wc, err := newWecomClient(cfg)
-	if err != nil {
-		return err
-	}
-	notifier, stopNotifier, err := startNotifier(ctx, cfg, wc, db, cs, auth, q, q, requesters, strings.TrimRight(publicURL, "/"), log)
+	go st.audit.Run(pruneCtx, time.Hour)
+	notifier, stopNotifier, err := startNotifier(ctx, cfg, st.wecom, db, cs, auth, q, q, st.requesters, strings.TrimRight(publicURL, "/"), log)
 	if err != nil {
 		return err
 	}
 	defer stopNotifier()
-	hc := hallhttp.Config{
-		Queue:      q,
-		Events:     q,
-		Auth:       auth,
-		Campus:     c,
-		CampusLive: q,
-		PublicURL:  strings.TrimRight(publicURL, "/"),
-		Logger:     log,
-		Registry:   reg,
-		Backup:     func(ctx context.Context) (hallhttp.BackupFile, error) { return db.Snapshot(ctx) },
-
-		// /healthz and onedoor_storage_*: the last commit and the free space (-min-free-mb).
-		Storage:      storageStatus(db),
-		MinFreeBytes: cfg.minFreeMB << 20,
-		Cases:        cs,
-		Reports:      cs,
-		Topics:       topics,
-		LongList:     longList,
-		VisitRatings: enginehost.NewRatings(q, visitRatings),
-		Appointments: appointments,
-		QueueReports: kpi.NewReports(bolt.NewQueueReports(db), time.Now),
-
-		// Enrolled Open311 clients (key → client name), from -open311-keys.
-		Open311Keys: open311Keys,
-
-		ReadTimeout:       cfg.readTimeout,
-		WriteTimeout:      cfg.writeTimeout,
-		MaxStreamsPerAddr: lim.maxStreams,
-		UnderPressure:     ln.UnderPressure,
-		TrustedProxies:    cfg.trustedProxies,
-		MetricsToken:      cfg.metricsToken,
-		MetricsOpen:       cfg.demo,
-		Ask:               cfg.ask,
-
-		// Staff and device administration, the audit trail (pruned hourly below).
-		Admin: auth,
-		Audit: audit,
-		// The notifier's dead letters and their retry (docs/NOTIFY.md).
-		Notify: notifier,
-
-		// Identified requesters ("my requests"); CAS and WeChat Work sign-in from the flags.
-		Requesters: requesters,
-	}
-	if err := cfg.identity.wire(&hc, wc); err != nil {
+	hc, err := apiConfig(cfg, q, c, st, notifier, apiNet{publicURL: publicURL, registry: reg,
+		maxStreams: lim.maxStreams, underPressure: ln.UnderPressure, log: log})
+	if err != nil {
 		return err
 	}
+	// Only the bbolt server (apiConfigDiffers): the online backup of the data file, /healthz and
+	// onedoor_storage_* (the last commit and the free space, -min-free-mb), the queue reports.
+	hc.Backup = func(ctx context.Context) (hallhttp.BackupFile, error) { return db.Snapshot(ctx) }
+	hc.Storage = storageStatus(db)
+	hc.MinFreeBytes = cfg.minFreeMB << 20
+	hc.QueueReports = kpi.NewReports(bolt.NewQueueReports(db), time.Now)
+	cfg.builtAPI("bbolt", hc)
 	api := hallhttp.NewServer(hc)
 	defer api.Close()
 	stopWebhook, err := startWebhook(ctx, cfg, db, cs, reg, log)

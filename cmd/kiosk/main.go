@@ -77,7 +77,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	var c config
 	fs := flag.NewFlagSet("kiosk", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.server, "server", env("server", "http://127.0.0.1:8080"), "hall server URL")
+	fs.StringVar(&c.server, "server", env("server", "http://127.0.0.1:8080"), "hall server URL, or several servers on one etcd cluster separated by commas (http://a:8080,http://b:8080): the kiosk moves to the next when one fails (docs/HA.md)")
 	fs.StringVar(&c.publicURL, "public-url", env("public-url", ""), "the hall server's public URL (its -public-url), where phones follow a request saved while the server was away; empty: the -server URL until the server's answers show it")
 	fs.StringVar(&c.hall, "hall", env("hall", "students"), "hall code")
 	fs.StringVar(&c.token, "token", env("token", ""), "kiosk device token (hallctl device add -role kiosk)")
@@ -110,11 +110,14 @@ func (c *config) check() error {
 	if c.token == "" {
 		return fmt.Errorf("no device token: pass -token (or %sTOKEN; demo: demo-kiosk-<hall>)", envPrefix)
 	}
-	if u, err := url.Parse(c.server); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return flagError("server", c.server, errors.New("want a URL such as http://127.0.0.1:8080 or https://hall.example.edu.cn"))
+	servers := strings.Split(c.server, ",")
+	for _, s := range servers {
+		if u, err := url.Parse(strings.TrimSpace(s)); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return flagError("server", c.server, errors.New("want a URL such as http://127.0.0.1:8080 or https://hall.example.edu.cn, or several separated by commas"))
+		}
 	}
 	if c.publicURL == "" {
-		c.publicURL = c.server
+		c.publicURL = strings.TrimSpace(servers[0])
 	} else if u, err := url.Parse(c.publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return flagError("public-url", c.publicURL, errors.New("want a URL such as https://hall.example.edu.cn"))
 	}

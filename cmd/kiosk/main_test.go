@@ -18,6 +18,15 @@ func envOf(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
+// TestParseFlagsSeveralServers: -server takes the hall servers of one etcd cluster separated by
+// commas; the QR codes of requests printed offline point to the first unless -public-url says.
+func TestParseFlagsSeveralServers(t *testing.T) {
+	c, err := parseFlags([]string{"-token", "t", "-server", "http://a:8080,http://b:8080"}, envOf(nil), io.Discard)
+	if err != nil || c.server != "http://a:8080,http://b:8080" || c.publicURL != "http://a:8080" {
+		t.Fatalf("%+v %v", c, err)
+	}
+}
+
 func TestParseFlagsDefaultsAndEnv(t *testing.T) {
 	c, err := parseFlags([]string{"-token", "t1"}, envOf(nil), io.Discard)
 	if err != nil {
@@ -83,6 +92,7 @@ func TestParseFlagsErrors(t *testing.T) {
 		{nil, map[string]string{"ONEDOOR_KIOSK_PROFILE": "tm-t99"}, []string{`-profile "tm-t99"`, "known:"}},
 		{[]string{"-lang", "fr"}, nil, []string{`-lang "fr"`, "ONEDOOR_KIOSK_LANG_DEFAULT", "zh or en"}},
 		{[]string{"-server", "127.0.0.1:8080"}, nil, []string{`-server "127.0.0.1:8080"`, "http://"}},
+		{[]string{"-server", "http://a:8080,b:8080"}, nil, []string{`-server "http://a:8080,b:8080"`, "separated by commas"}},
 		{[]string{"-public-url", "hall.example.edu.cn"}, nil, []string{`-public-url "hall.example.edu.cn"`, "ONEDOOR_KIOSK_PUBLIC_URL"}},
 		{[]string{"-tz", "Mars/Olympus"}, nil, []string{`-tz "Mars/Olympus"`, "ONEDOOR_KIOSK_TZ"}},
 		{[]string{"-hall", ""}, nil, []string{"-hall", "empty"}},

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 )
 
 // Backup streams a consistent copy of the server's data file (GET /api/v1/admin/backup, admin
@@ -13,7 +12,7 @@ import (
 // without a Timeout (or nil) for large files.
 func (c *Client) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	const path = "/api/v1/admin/backup"
-	req, err := http.NewRequestWithContext(ctx, "GET", strings.TrimRight(c.BaseURL, "/")+path, nil)
+	req, err := http.NewRequestWithContext(ctx, "GET", c.Server()+path, nil)
 	if err != nil {
 		return 0, fmt.Errorf("GET %s: %w", path, err)
 	}

@@ -25,12 +25,16 @@ import (
 // before calls that need a principal. A Client is safe for concurrent use as long as its fields
 // are not changed meanwhile (Login sets Token).
 type Client struct {
-	// BaseURL is the server, e.g. http://127.0.0.1:8080.
+	// BaseURL is the server, e.g. http://127.0.0.1:8080, or several hall servers on one etcd
+	// cluster separated by commas (http://a:8080,http://b:8080, docs/HA.md): the client uses
+	// one and moves to the next when it cannot be reached or answers 502, 503 or 504.
 	BaseURL string
 	// Token is sent as Authorization: Bearer.
 	Token string
 	// HTTP is the HTTP client (http.DefaultClient when nil).
 	HTTP *http.Client
+
+	cur int32 // index in BaseURL's list of the server in use (atomic; failover.go)
 }
 
 // New returns a client for the server with the token.
@@ -63,22 +67,47 @@ func (c *Client) httpClient() *http.Client {
 }
 
 // do sends a JSON request and decodes a 2xx JSON answer into out (when non-nil). It returns the
-// status; a non-2xx answer is a *hall.Error (wrapped with the method and path).
+// status; a non-2xx answer is a *hall.Error (wrapped with the method and path). With several
+// servers it moves to the next on a connection failure or a 502, 503 or 504 answer: a request
+// that may have reached a server (a broken connection, a 502 or 504 from a proxy) only when it
+// is idempotent (a GET, or an issue with its Idempotency-Key, which is sent unchanged).
 func (c *Client) do(ctx context.Context, method, path string, in, out any, hdr ...string) (int, error) {
-	var body io.Reader
+	var payload []byte
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
 			return 0, fmt.Errorf("encode %s %s: %w", method, path, err)
 		}
-		body = bytes.NewReader(b)
+		payload = b
 	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.BaseURL, "/")+path, body)
+	n := len(c.servers())
+	start, _ := c.current()
+	again := idempotent(method, hdr)
+	for i := 0; ; i++ {
+		idx := (start + i) % n
+		status, sent, err := c.doOnce(ctx, c.servers()[idx], method, path, in != nil, payload, out, hdr)
+		retry := err != nil && ctx.Err() == nil && i+1 < n &&
+			((status == 0 && (again || !sent)) || status == http.StatusServiceUnavailable ||
+				(again && failoverStatus(status)))
+		if !retry {
+			return status, err
+		}
+		c.moveFrom(idx)
+	}
+}
+
+// doOnce sends the request to one server. sent is false when the connection could not be made.
+func (c *Client) doOnce(ctx context.Context, base, method, path string, hasBody bool, payload []byte, out any, hdr []string) (status int, sent bool, err error) {
+	var body io.Reader
+	if hasBody {
+		body = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, base+path, body)
 	if err != nil {
-		return 0, fmt.Errorf("%s %s: %w", method, path, err)
+		return 0, false, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	req.Header.Set("Accept", "application/json")
-	if in != nil {
+	if hasBody {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if c.Token != "" {
@@ -91,22 +120,22 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, hdr .
 	}
 	resp, err := c.httpClient().Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("%s %s: %w", method, path, err)
+		return 0, !notSent(err), fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
-		return resp.StatusCode, fmt.Errorf("%s %s: read answer: %w", method, path, err)
+		return resp.StatusCode, true, fmt.Errorf("%s %s: read answer: %w", method, path, err)
 	}
 	if resp.StatusCode >= 300 {
-		return resp.StatusCode, fmt.Errorf("%s %s: %w", method, path, answerError(resp.StatusCode, b))
+		return resp.StatusCode, true, fmt.Errorf("%s %s: %w", method, path, answerError(resp.StatusCode, b))
 	}
 	if out != nil && resp.StatusCode != http.StatusNoContent && len(b) > 0 {
 		if err := json.Unmarshal(b, out); err != nil {
-			return resp.StatusCode, fmt.Errorf("%s %s: decode answer: %w", method, path, err)
+			return resp.StatusCode, true, fmt.Errorf("%s %s: decode answer: %w", method, path, err)
 		}
 	}
-	return resp.StatusCode, nil
+	return resp.StatusCode, true, nil
 }
 
 // answerError turns an error answer into a *hall.Error: the server's JSON error body, or for an

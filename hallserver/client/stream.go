@@ -93,9 +93,11 @@ func (c *Client) Stream(ctx context.Context, hallCode string, since uint64, hand
 	}
 	last := since
 	backoff := o.MinBackoff
+	tried := 0 // servers tried since the last connection (several servers: failover.go)
 	for {
 		state(Connecting, nil)
-		connected, err := c.streamOnce(ctx, hallCode, &last, handle, o, func() { state(Connected, nil) })
+		idx, base := c.current()
+		connected, status, err := c.streamOnce(ctx, base, hallCode, &last, handle, o, func() { state(Connected, nil) })
 		var he *handlerError
 		if errors.As(err, &he) {
 			state(Disconnected, he.err)
@@ -108,6 +110,19 @@ func (c *Client) Stream(ctx context.Context, hallCode string, since uint64, hand
 		state(Disconnected, err)
 		if connected {
 			backoff = o.MinBackoff
+			tried = 0
+		}
+		// Several servers: after a dropped connection, a failed dial or a 502/503/504 the next
+		// server is tried, with since=last (the servers share the halls' seqs). After a failed
+		// dial it is tried at once; the pause comes after a round of them all.
+		if n := len(c.servers()); n > 1 && (connected || status == 0 || failoverStatus(status)) {
+			c.moveFrom(idx)
+			if !connected {
+				if tried++; tried < n {
+					continue
+				}
+				tried = 0
+			}
 		}
 		// Full jitter on the upper half: between backoff/2 and backoff.
 		pause := backoff/2 + time.Duration(rand.Int64N(int64(backoff/2)+1))
@@ -128,9 +143,9 @@ type handlerError struct{ err error }
 
 func (e *handlerError) Error() string { return e.err.Error() }
 
-// streamURL is the WebSocket URL of the hall's stream.
-func (c *Client) streamURL(hallCode string, since uint64) (string, error) {
-	u, err := url.Parse(strings.TrimRight(c.BaseURL, "/") + "/api/v1/halls/" + url.PathEscape(hallCode) + "/stream")
+// streamURL is the WebSocket URL of the hall's stream on the server base.
+func streamURL(base, hallCode string, since uint64) (string, error) {
+	u, err := url.Parse(strings.TrimRight(base, "/") + "/api/v1/halls/" + url.PathEscape(hallCode) + "/stream")
 	if err != nil {
 		return "", fmt.Errorf("stream url: %w", err)
 	}
@@ -146,10 +161,30 @@ func (c *Client) streamURL(hallCode string, since uint64) (string, error) {
 	return u.String(), nil
 }
 
-// streamOnce runs one connection; *last is the seq of the last message handled. It reports
-// whether the server accepted the connection.
-func (c *Client) streamOnce(ctx context.Context, hallCode string, last *uint64, handle func(Message) error, o StreamOptions, onConnected func()) (bool, error) {
-	u, err := c.streamURL(hallCode, *last)
+// streamOnce runs one connection to the server base; *last is the seq of the last message
+// handled. It reports whether the server accepted the connection, and the status of a refused
+// handshake (0 when no answer came).
+func (c *Client) streamOnce(ctx context.Context, base, hallCode string, last *uint64, handle func(Message) error, o StreamOptions, onConnected func()) (bool, int, error) {
+	connected, err := c.streamConn(ctx, base, hallCode, last, handle, o, onConnected)
+	var se *statusError
+	if errors.As(err, &se) {
+		return false, se.status, err
+	}
+	return connected, 0, err
+}
+
+// statusError is a handshake the server refused with an HTTP status.
+type statusError struct {
+	status int
+	err    error
+}
+
+func (e *statusError) Error() string { return e.err.Error() }
+func (e *statusError) Unwrap() error { return e.err }
+
+// streamConn is streamOnce's connection.
+func (c *Client) streamConn(ctx context.Context, base, hallCode string, last *uint64, handle func(Message) error, o StreamOptions, onConnected func()) (bool, error) {
+	u, err := streamURL(base, hallCode, *last)
 	if err != nil {
 		return false, err
 	}
@@ -160,7 +195,7 @@ func (c *Client) streamOnce(ctx context.Context, hallCode string, last *uint64, 
 	conn, resp, err := o.Dialer.DialContext(ctx, u, hdr)
 	if err != nil {
 		if resp != nil {
-			return false, fmt.Errorf("stream %s: %w (status %d)", hallCode, err, resp.StatusCode)
+			return false, &statusError{resp.StatusCode, fmt.Errorf("stream %s: %w (status %d)", hallCode, err, resp.StatusCode)}
 		}
 		return false, fmt.Errorf("stream %s: %w", hallCode, err)
 	}
