@@ -154,25 +154,23 @@ func place(day []hall.Appointment, a *hall.Appointment, capacity int) error {
 	return nil
 }
 
-// update runs fn in a write transaction; a *hall.Error fn returns refuses the change (nothing is
-// written) and is returned as it is, other errors are storage failures (EUNAVAILABLE).
+// update runs fn in a write transaction, view in a read-only one: a *hall.Error fn returns
+// refuses the change (nothing is written) and is returned as it is, other errors are storage
+// failures (EUNAVAILABLE).
 func (s *Appointments) update(ctx context.Context, what string, fn func(tx *bbolt.Tx) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	err := s.db.bolt.Update(fn)
-	var he *hall.Error
-	if err != nil && !errors.As(err, &he) {
-		return hall.Errorf(hall.EUNAVAILABLE, "", "bolt: %s: %v", what, err)
-	}
-	return err
+	return s.run(ctx, what, s.db.bolt.Update, fn)
 }
 
 func (s *Appointments) view(ctx context.Context, what string, fn func(tx *bbolt.Tx) error) error {
+	return s.run(ctx, what, s.db.bolt.View, fn)
+}
+
+// run runs fn in a transaction of txn (the file's Update or View) for update and view.
+func (s *Appointments) run(ctx context.Context, what string, txn func(func(*bbolt.Tx) error) error, fn func(tx *bbolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := s.db.bolt.View(fn)
+	err := txn(fn)
 	var he *hall.Error
 	if err != nil && !errors.As(err, &he) {
 		return hall.Errorf(hall.EUNAVAILABLE, "", "bolt: %s: %v", what, err)
