@@ -527,9 +527,66 @@ func (r *Request[E, Ch, Ev, W]) Wait(ctx context.Context) error {
 	}
 }
 
-// commit writes one batch in one transaction, then publishes and acknowledges it, or fails it and
-// drops the engines involved.
+// commit writes what the committer took as batches the store commits atomically: the whole of
+// it, or, when the store is a BatchLimiter, consecutive parts each within its limit (cut between
+// requests, never inside a group), committed one after the other. A failed part fails the
+// changes of its logs queued behind it (their epoch). A request or group that does not fit
+// alone is refused (nothing written) and its logs' engines dropped.
 func (h *Host[E, Ch, Ev, W]) commit(batch []*Request[E, Ch, Ev, W]) {
+	lim, ok := any(h.store).(BatchLimiter[W])
+	if !ok {
+		h.commitBatch(batch)
+		return
+	}
+	var ws, unit []W
+	start := 0
+	for i := 0; i < len(batch); {
+		j := i + 1
+		for g := batch[i].group; g != nil && j < len(batch) && batch[j].group == g; j++ {
+		}
+		unit = unit[:0]
+		for _, r := range batch[i:j] {
+			unit = append(unit, r.w)
+			unit = append(unit, r.extra...)
+		}
+		if len(ws) > 0 && !lim.Fits(append(ws[:len(ws):len(ws)], unit...)) {
+			h.commitBatch(batch[start:i])
+			ws, start = ws[:0], i
+		}
+		if len(ws) == 0 && !lim.Fits(unit) {
+			h.refuse(batch[i:j])
+			start, i = j, j
+			continue
+		}
+		ws = append(ws, unit...)
+		i = j
+	}
+	if start < len(batch) {
+		h.commitBatch(batch[start:])
+	}
+}
+
+// refuse fails requests too big for one transaction of the store: nothing of them is written,
+// and the engines of their logs, which applied them, are dropped (reloaded from the store).
+func (h *Host[E, Ch, Ev, W]) refuse(reqs []*Request[E, Ch, Ev, W]) {
+	err := hall.Errorf(hall.EINTERNAL, "", "storage: the change is too big for one atomic commit of the store (etcd's Txn limits): nothing was changed")
+	for _, r := range reqs {
+		l := r.log
+		l.mu.Lock()
+		if r.epoch == l.epoch.Load() {
+			l.drop()
+		}
+		l.mu.Unlock()
+	}
+	for _, r := range reqs {
+		h.finish(r, err)
+	}
+	h.stats.add(len(reqs), false)
+}
+
+// commitBatch writes one batch in one transaction, then publishes and acknowledges it, or fails
+// it and drops the engines involved.
+func (h *Host[E, Ch, Ev, W]) commitBatch(batch []*Request[E, Ch, Ev, W]) {
 	live := make([]*Request[E, Ch, Ev, W], 0, len(batch))
 	var staleGroups map[*group]bool
 	for _, r := range batch {

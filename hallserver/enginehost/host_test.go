@@ -3,6 +3,7 @@ package enginehost
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -318,5 +319,130 @@ func TestGroupFailsWhole(t *testing.T) {
 	b.Unlock()
 	if err != nil || eng.seq != 0 {
 		t.Fatalf("b's engine after the failed group: seq %d, %v (want reloaded at 0)", eng.seq, err)
+	}
+}
+
+// limitStore is a memStore that commits at most max events in one transaction (as etcd bounds a
+// Txn), refusing a bigger batch whole, and fails its failAt-th commit.
+type limitStore struct {
+	*memStore
+	max, failAt int
+	calls       int
+	sizes       []int // events of each Commit call
+}
+
+func events(batch []write) int {
+	n := 0
+	for _, w := range batch {
+		n += len(w.ch.events)
+	}
+	return n
+}
+
+func (s *limitStore) Fits(batch []write) bool { return events(batch) <= s.max }
+
+func (s *limitStore) Commit(batch []write) error {
+	s.mu.Lock()
+	s.calls++
+	s.sizes = append(s.sizes, events(batch))
+	fail := s.calls == s.failAt
+	s.mu.Unlock()
+	if !s.Fits(batch) {
+		return errors.New("too many operations in one transaction")
+	}
+	if fail {
+		s.mu.Lock()
+		s.fail = errors.New("the Txn failed")
+		s.mu.Unlock()
+	}
+	return s.memStore.Commit(batch)
+}
+
+// The committer cuts what it took into batches the store commits atomically (BatchLimiter):
+// every change acknowledged is durable and every change failed is not, also when a later part
+// fails; a change too big for one transaction is refused with nothing written, and the changes
+// of its log queued behind it fail with it.
+func TestBatchCutToStoreLimit(t *testing.T) {
+	m := newMemStore()
+	m.hold = make(chan struct{})
+	s := &limitStore{memStore: m, max: 4, failAt: 3}
+	h, err := New(context.Background(), Config[*counter, change, uint64]{
+		Logs: []string{"a", "b", "c"}, Load: m.load,
+		Events:   func(ch change) []uint64 { return ch.events },
+		EventSeq: func(ev uint64) uint64 { return ev },
+		Seq:      func(ch change) uint64 { return ch.seq },
+		Empty:    func(ch change) bool { return len(ch.events) == 0 },
+		Tick:     func(c *counter, _ time.Time) change { return change{} }, TickEvery: time.Hour,
+	}, Store[change, uint64, write](s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	a, _ := h.Log("a")
+	b, _ := h.Log("b")
+	c, _ := h.Log("c")
+	ctx := context.Background()
+	seq := func(l *Log[*counter, change, uint64, write]) uint64 {
+		l.Lock()
+		defer l.Unlock()
+		return l.Seq()
+	}
+	waitSeq := func(l *Log[*counter, change, uint64, write], n uint64) {
+		for seq(l) < n {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	first := make(chan error, 1)
+	go func() { first <- a.Apply(ctx, add(1)) }()
+	waitSeq(a, 1) // held in the first Commit: what follows queues up behind it
+	bErrs := make(chan error, 6)
+	for range 6 {
+		go func() { bErrs <- b.Apply(ctx, add(1)) }()
+	}
+	waitSeq(b, 6)
+	big := make(chan error, 1)
+	go func() { big <- c.Apply(ctx, add(5)) }()
+	waitSeq(c, 5)
+	behind := make(chan error, 1)
+	go func() { behind <- c.Apply(ctx, add(1)) }()
+	waitSeq(c, 6)
+	close(m.hold)
+
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	acked := 0
+	for range 6 {
+		if err := <-bErrs; err == nil {
+			acked++
+		} else if hall.ErrorCode(err) != hall.EUNAVAILABLE {
+			t.Fatalf("a change of b: %v", err)
+		}
+	}
+	m.mu.Lock()
+	durable := len(m.events["b"])
+	m.mu.Unlock()
+	if acked != 4 || durable != acked {
+		t.Fatalf("log b: %d changes acknowledged (want 4: the part after them failed), %d durable (commits %v)", acked, durable, s.sizes)
+	}
+	if err := <-big; hall.ErrorCode(err) != hall.EINTERNAL || !strings.Contains(err.Error(), "too big") {
+		t.Fatalf("a change too big for one transaction: %v", err)
+	}
+	if err := <-behind; hall.ErrorCode(err) != hall.EUNAVAILABLE {
+		t.Fatalf("the change queued behind the refused one: %v", err)
+	}
+	m.mu.Lock()
+	cDurable := len(m.events["c"])
+	m.mu.Unlock()
+	if cDurable != 0 || c.Committed() != 0 {
+		t.Fatalf("log c has %d durable events after its changes were refused", cDurable)
+	}
+	for _, n := range s.sizes {
+		if n > s.max {
+			t.Fatalf("the committer handed a batch of %d events to a store that fits %d (commits %v)", n, s.max, s.sizes)
+		}
+	}
+	if err := b.Apply(ctx, add(1)); err != nil || b.Committed() != 5 {
+		t.Fatalf("b after the failed part: committed %d, %v (want 5: reloaded at 4)", b.Committed(), err)
 	}
 }

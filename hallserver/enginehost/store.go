@@ -22,6 +22,16 @@ type IdemRecord struct {
 	Seq uint64
 }
 
+// BatchLimiter is implemented by a store whose Commit can write only so much in one atomic
+// transaction (etcd bounds a Txn's operations and size). The committer then closes each batch
+// before it would exceed that: every batch it hands to Commit fits in one transaction, all or
+// nothing, and a change (or group of changes) that does not fit even alone is refused before
+// anything is written.
+type BatchLimiter[W any] interface {
+	// Fits reports whether Commit writes batch in one atomic transaction.
+	Fits(batch []W) bool
+}
+
 // QueueStore is the storage of the halls' queue logs. The log name is the hall code. Commit
 // writes, per change: its tickets (and the follow token of an issued one), the index of open
 // tickets (open states and no-shows; a day reset starts it again from the change's tickets), its

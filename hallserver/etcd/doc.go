@@ -17,9 +17,9 @@
 // Group commit: a batch of changes becomes one Txn (every key once: later changes of the batch
 // win), fenced with a compare on the owner's election key (its create revision), so a server that
 // lost its lease can never commit. etcd bounds a Txn (--max-txn-ops, 128 by default; request size
-// 1.5 MiB): a batch that needs more is cut between changes into several Txns committed in order,
-// each fenced. Should one of those fail, the changes before it are durable although the host
-// reports the whole batch failed (and reloads the halls from etcd): retries of issues carry an
-// idempotency key and get the same ticket; seqs stay gap-free because each Txn carries whole
-// changes in order and the meta of its last one.
+// 1.5 MiB): the store says what fits (Fits: at most MaxTxnOps operations and MaxTxnBytes, counted
+// from above) and the engine host's committer closes each batch before it would exceed that
+// (enginehost.BatchLimiter), so every batch is one Txn, all or nothing. Commit refuses a batch that
+// does not fit (ErrTooBig) before writing anything; a single change too big for a Txn (e.g. a day
+// reset cancelling more than about 40 waiting tickets) is refused by the host with nothing written.
 package etcd

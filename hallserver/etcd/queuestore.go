@@ -218,9 +218,9 @@ func (b *txnBuilder) add(w *write, gen uint64) uint64 {
 	return gen
 }
 
-// size estimates what adding w costs (ops, bytes).
+// size is what adding w costs at most (ops, bytes).
 func (w *write) size() (ops, bytes int) {
-	ops = 3*len(w.tickets) + len(w.events) + 2
+	ops = 3*len(w.tickets) + len(w.events) // a ticket: its key, its open entry (put or delete), its token
 	for _, t := range w.tickets {
 		bytes += 2 * len(t.val)
 	}
@@ -236,11 +236,38 @@ func (w *write) size() (ops, bytes int) {
 	return ops, bytes + 1024
 }
 
-// Commit writes the batch in as few fenced Txns as etcd's limits allow (doc.go).
+var _ enginehost.BatchLimiter[any] = (*QueueStore)(nil)
+
+// ErrTooBig is the error of a Commit whose batch does not fit in one Txn (MaxTxnOps,
+// MaxTxnBytes): nothing is written. The engine host never hands such a batch (Fits).
+var ErrTooBig = errors.New("etcd: the batch is too big for one Txn: nothing written")
+
+// Fits reports whether Commit writes batch in one Txn: at most MaxTxnOps operations (the meta of
+// each hall included) and MaxTxnBytes, counted from above (a key written twice counts twice).
+func (s *QueueStore) Fits(batch []any) bool {
+	ops, bytes := 0, 0
+	halls := map[string]bool{}
+	for _, x := range batch {
+		w := x.(*write)
+		o, b := w.size()
+		ops, bytes = ops+o, bytes+b
+		if !halls[w.hall] {
+			halls[w.hall] = true
+			ops++
+		}
+	}
+	return ops <= MaxTxnOps && bytes <= MaxTxnBytes
+}
+
+// Commit writes the batch in one fenced Txn: all of it or nothing. A batch that does not fit
+// (Fits) is refused with ErrTooBig before anything is written.
 func (s *QueueStore) Commit(batch []any) error {
 	key, rev, ok := s.fence()
 	if !ok {
 		return ErrNotOwner
+	}
+	if !s.Fits(batch) {
+		return fmt.Errorf("commit of %d changes: %w", len(batch), ErrTooBig)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -250,37 +277,26 @@ func (s *QueueStore) Commit(batch []any) error {
 	}
 	metas := map[string]*queue.Meta{}
 	b := s.newTxn()
-	flush := func() error {
-		for h, m := range metas {
-			v, err := json.Marshal(m)
-			if err != nil {
-				return fmt.Errorf("etcd: encode meta of %s: %w", h, err)
-			}
-			b.set(s.metaKey(h), v)
-		}
-		if err := s.commitTxn(key, rev, b); err != nil {
-			return err
-		}
-		for h, g := range b.gens {
-			s.gen[h] = g
-		}
-		metas = map[string]*queue.Meta{}
-		b = s.newTxn()
-		return nil
-	}
 	for _, x := range batch {
 		w := x.(*write)
-		ops, bytes := w.size()
-		if b.ops() > 0 && (b.ops()+len(metas)+ops > MaxTxnOps || b.bytes+bytes > MaxTxnBytes) {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
 		gens[w.hall] = b.add(w, gens[w.hall])
 		metas[w.hall] = w.meta
 	}
-	if b.ops() > 0 || len(metas) > 0 {
-		return flush()
+	for h, m := range metas {
+		v, err := json.Marshal(m)
+		if err != nil {
+			return fmt.Errorf("etcd: encode meta of %s: %w", h, err)
+		}
+		b.set(s.metaKey(h), v)
+	}
+	if b.ops() == 0 {
+		return nil
+	}
+	if err := s.commitTxn(key, rev, b); err != nil {
+		return err
+	}
+	for h, g := range b.gens {
+		s.gen[h] = g
 	}
 	return nil
 }

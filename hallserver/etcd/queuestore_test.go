@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -170,9 +171,11 @@ func TestQueueOnEtcdCarriesOnAcrossOwners(t *testing.T) {
 	}
 }
 
-// TestCommitSplitsBatchesOverTxnLimits: one batch of 100 issues (about 500 operations, four
-// times etcd's default --max-txn-ops) commits whole, in order, every event readable.
-func TestCommitSplitsBatchesOverTxnLimits(t *testing.T) {
+// TestCommitIsOneTxnOrNothing: Commit writes a batch in one Txn or not at all. A batch of 30
+// issues followed by a change too big for a Txn is refused whole (before, the 30 were cut into
+// a first Txn that stayed durable while the batch was reported failed); 100 issues (about 500
+// operations) do not fit and are refused with nothing written; 20 fit and commit whole.
+func TestCommitIsOneTxnOrNothing(t *testing.T) {
 	_, cli := cluster(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -182,9 +185,9 @@ func TestCommitSplitsBatchesOverTxnLimits(t *testing.T) {
 	}
 	defer term.Resign()
 	st := etcd.NewQueueStore(cli, "/s/", term.Fence, nil)
-	var batch []any
-	for i := 1; i <= 100; i++ {
-		tk := hall.Ticket{ID: fmt.Sprintf("t%03d", i), Number: fmt.Sprintf("A%03d", i), Hall: "h", State: hall.TicketWaiting, Token: fmt.Sprintf("tok%d", i)}
+	issue := func(i int, name string) any {
+		tk := hall.Ticket{ID: fmt.Sprintf("t%03d", i), Number: fmt.Sprintf("A%03d", i), Hall: "h", State: hall.TicketWaiting,
+			Token: fmt.Sprintf("tok%d", i), PersonID: name}
 		ch := queue.Change{Tickets: []hall.Ticket{tk},
 			Events: []hall.Event{{Seq: uint64(i), Type: hall.EventIssued, Hall: "h", Ticket: &tk}}}
 		ch.Meta.Seq = uint64(i)
@@ -192,23 +195,59 @@ func TestCommitSplitsBatchesOverTxnLimits(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		batch = append(batch, w)
+		return w
+	}
+	nothing := func(what string) {
+		t.Helper()
+		r, err := cli.Get(ctx, "/s/q/", clientv3.WithPrefix(), clientv3.WithCountOnly())
+		if err != nil || r.Count != 0 {
+			t.Fatalf("%s: %d keys written, %v; want none", what, r.Count, err)
+		}
+	}
+	var batch []any
+	for i := 1; i <= 30; i++ {
+		batch = append(batch, issue(i, ""))
+	}
+	batch = append(batch, issue(31, strings.Repeat("x", 900<<10)))
+	if st.Fits(batch) {
+		t.Fatal("Fits: a batch over 1 MiB fits")
+	}
+	if err := st.Commit(batch); !errors.Is(err, etcd.ErrTooBig) {
+		t.Fatalf("commit of 30 issues and a change too big for a Txn = %v, want ErrTooBig", err)
+	}
+	nothing("after the refused batch")
+
+	batch = batch[:0]
+	for i := 1; i <= 100; i++ {
+		batch = append(batch, issue(i, ""))
+	}
+	if st.Fits(batch) {
+		t.Fatal("Fits: 100 issues (about 500 operations) fit in one Txn")
+	}
+	if err := st.Commit(batch); !errors.Is(err, etcd.ErrTooBig) {
+		t.Fatalf("commit of 100 issues = %v, want ErrTooBig", err)
+	}
+	nothing("after 100 issues")
+
+	batch = batch[:20]
+	if !st.Fits(batch) {
+		t.Fatal("Fits: 20 issues do not fit")
 	}
 	if err := st.Commit(batch); err != nil {
-		t.Fatalf("commit of a batch over the Txn limit: %v", err)
+		t.Fatalf("commit of 20 issues: %v", err)
 	}
-	evs, err := st.Events(ctx, "h", 0, 100, 1000)
-	if err != nil || len(evs) != 100 {
-		t.Fatalf("events after the split commit: %d, %v; want 100", len(evs), err)
+	evs, err := st.Events(ctx, "h", 0, 20, 1000)
+	if err != nil || len(evs) != 20 {
+		t.Fatalf("events after the commit: %d, %v; want 20", len(evs), err)
 	}
 	meta, _, open, err := st.LoadHall("h")
-	if err != nil || meta.Seq != 100 || len(open) != 100 {
-		t.Fatalf("LoadHall = seq %d, %d open, %v; want 100, 100", meta.Seq, len(open), err)
+	if err != nil || meta.Seq != 20 || len(open) != 20 {
+		t.Fatalf("LoadHall = seq %d, %d open, %v; want 20, 20", meta.Seq, len(open), err)
 	}
-	if tk, err := st.TicketByToken(ctx, "tok77"); err != nil || tk.ID != "t077" {
-		t.Fatalf("TicketByToken(tok77) = %v, %v", tk, err)
+	if tk, err := st.TicketByToken(ctx, "tok17"); err != nil || tk.ID != "t017" {
+		t.Fatalf("TicketByToken(tok17) = %v, %v", tk, err)
 	}
-	if rec, err := st.Idem("h", "key42"); err != nil || rec.ID != "t042" || rec.Seq != 42 {
-		t.Fatalf("Idem(key42) = %+v, %v", rec, err)
+	if rec, err := st.Idem("h", "key12"); err != nil || rec.ID != "t012" || rec.Seq != 12 {
+		t.Fatalf("Idem(key12) = %+v, %v", rec, err)
 	}
 }
