@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -46,6 +47,26 @@ type QueueStore struct {
 
 	mu  sync.Mutex
 	gen map[string]uint64 // the open index generation of each hall, as committed
+
+	local atomic.Bool // ReadLocal: serializable reads, no commit
+}
+
+// ErrReadOnly is the error of a Commit after ReadLocal: nothing written.
+var ErrReadOnly = errors.New("etcd: storage unavailable (this server's term ended; reads only): nothing written")
+
+// ReadLocal turns the store read-only for the rest of its life: Commit refuses (ErrReadOnly) and
+// every read is served by the member the client reaches from its own applied state
+// (serializable), which needs no quorum. Such a read may be behind the cluster but shows only
+// what was committed. hallserver calls it when its term ends because the lease could not be
+// renewed, to keep serving the last state read-only (docs/HA.md).
+func (s *QueueStore) ReadLocal() { s.local.Store(true) }
+
+// readOpts adds the serializable option after ReadLocal.
+func (s *QueueStore) readOpts(opts ...clientv3.OpOption) []clientv3.OpOption {
+	if s.local.Load() {
+		return append(opts, clientv3.WithSerializable())
+	}
+	return opts
 }
 
 // NewQueueStore returns the store on cli under prefix (e.g. "/onedoor/"), writing only while
@@ -262,6 +283,9 @@ func (s *QueueStore) Fits(batch []any) bool {
 // Commit writes the batch in one fenced Txn: all of it or nothing. A batch that does not fit
 // (Fits) is refused with ErrTooBig before anything is written.
 func (s *QueueStore) Commit(batch []any) error {
+	if s.local.Load() {
+		return ErrReadOnly
+	}
 	key, rev, ok := s.fence()
 	if !ok {
 		return ErrNotOwner
@@ -334,7 +358,7 @@ func (s *QueueStore) Events(ctx context.Context, code string, after, last uint64
 	}
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	r, err := s.cli.Get(ctx, s.evKey(code, after+1), clientv3.WithRange(s.evKey(code, last+1)), clientv3.WithLimit(int64(limit)))
+	r, err := s.cli.Get(ctx, s.evKey(code, after+1), s.readOpts(clientv3.WithRange(s.evKey(code, last+1)), clientv3.WithLimit(int64(limit)))...)
 	if err != nil {
 		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "etcd: read events of %s: %v", code, err)
 	}
@@ -352,7 +376,7 @@ func (s *QueueStore) Events(ctx context.Context, code string, after, last uint64
 func (s *QueueStore) LoadHall(code string) (meta queue.Meta, hasMeta bool, open []hall.Ticket, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
-	r, err := s.cli.Txn(ctx).Then(clientv3.OpGet(s.metaKey(code)), clientv3.OpGet(s.genKey(code))).Commit()
+	r, err := s.cli.Txn(ctx).Then(clientv3.OpGet(s.metaKey(code), s.readOpts()...), clientv3.OpGet(s.genKey(code), s.readOpts()...)).Commit()
 	if err != nil {
 		return meta, false, nil, fmt.Errorf("etcd: load hall %s: %w", code, err)
 	}
@@ -368,7 +392,7 @@ func (s *QueueStore) LoadHall(code string) (meta queue.Meta, hasMeta bool, open 
 			return meta, false, nil, fmt.Errorf("etcd: open generation of %s: %w", code, err)
 		}
 	}
-	o, err := s.cli.Get(ctx, s.openPrefix(code, gen), clientv3.WithPrefix(), clientv3.WithRev(r.Header.Revision))
+	o, err := s.cli.Get(ctx, s.openPrefix(code, gen), s.readOpts(clientv3.WithPrefix(), clientv3.WithRev(r.Header.Revision))...)
 	if err != nil {
 		return meta, false, nil, fmt.Errorf("etcd: load open tickets of %s: %w", code, err)
 	}
@@ -389,7 +413,7 @@ func (s *QueueStore) LoadHall(code string) (meta queue.Meta, hasMeta bool, open 
 func (s *QueueStore) Idem(code, key string) (enginehost.IdemRecord, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
-	r, err := s.cli.Get(ctx, s.idemPrefix(code)+key)
+	r, err := s.cli.Get(ctx, s.idemPrefix(code)+key, s.readOpts()...)
 	if err != nil {
 		return enginehost.IdemRecord{}, hall.Errorf(hall.EUNAVAILABLE, "", "etcd: idempotency lookup: %v", err)
 	}
@@ -406,7 +430,7 @@ func (s *QueueStore) Idem(code, key string) (enginehost.IdemRecord, error) {
 // errors: pruned next time).
 func (s *QueueStore) PruneIdem(ttl time.Duration, now time.Time) {
 	key, rev, ok := s.fence()
-	if !ok {
+	if !ok || s.local.Load() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
@@ -438,7 +462,7 @@ func (s *QueueStore) PruneIdem(ttl time.Duration, now time.Time) {
 func (s *QueueStore) TicketByID(ctx context.Context, id string) (*hall.Ticket, error) {
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	r, err := s.cli.Get(ctx, s.ticketKey(id))
+	r, err := s.cli.Get(ctx, s.ticketKey(id), s.readOpts()...)
 	if err != nil {
 		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "etcd: read ticket %s: %v", id, err)
 	}
@@ -456,7 +480,7 @@ func (s *QueueStore) TicketByID(ctx context.Context, id string) (*hall.Ticket, e
 func (s *QueueStore) TicketByToken(ctx context.Context, token string) (*hall.Ticket, error) {
 	c, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	r, err := s.cli.Get(c, s.tokenKey(token))
+	r, err := s.cli.Get(c, s.tokenKey(token), s.readOpts()...)
 	if err != nil {
 		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "etcd: read token: %v", err)
 	}

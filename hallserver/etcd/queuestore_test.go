@@ -251,3 +251,53 @@ func TestCommitIsOneTxnOrNothing(t *testing.T) {
 		t.Fatalf("Idem(key12) = %+v, %v", rec, err)
 	}
 }
+
+// TestReadLocalWithoutQuorum: with two of three members stopped, a store's reads fail (they
+// need a quorum) until ReadLocal; then the hall, its events, tickets by token and idempotency
+// records are read from the surviving member's committed state, and every commit is refused.
+func TestReadLocalWithoutQuorum(t *testing.T) {
+	c, cli := cluster(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	q, term := owner(t, ctx, cli, "http://a")
+	var last *hall.Issued
+	for i := range 5 {
+		is, err := q.Issue(ctx, hall.IssueRequest{Hall: "students", Service: "A", Channel: "kiosk", IdempotencyKey: fmt.Sprintf("k%d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = is
+	}
+	seq, _ := q.LastSeq("students")
+	q.Close()
+	st := etcd.NewQueueStore(cli, "/t/", term.Fence, nil)
+	c.Stop(1)
+	c.Stop(2)
+	if _, _, _, err := st.LoadHall("students"); err == nil {
+		t.Log("a linearizable read answered without a quorum (the member had not noticed yet)")
+	}
+	st.ReadLocal()
+	var meta queue.Meta
+	var open []hall.Ticket
+	var err error
+	waitUntil := time.Now().Add(30 * time.Second) // the client may first try a stopped member
+	for meta, _, open, err = st.LoadHall("students"); err != nil && time.Now().Before(waitUntil); meta, _, open, err = st.LoadHall("students") {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil || meta.Seq != seq || len(open) != 5 {
+		t.Fatalf("LoadHall without a quorum after ReadLocal = seq %d (want %d), %d open (want 5), %v", meta.Seq, seq, len(open), err)
+	}
+	if evs, err := st.Events(ctx, "students", 0, seq, 100); err != nil || uint64(len(evs)) != seq {
+		t.Fatalf("Events without a quorum = %d, %v; want %d", len(evs), err, seq)
+	}
+	if tk, err := st.TicketByToken(ctx, last.Ticket.Token); err != nil || tk.ID != last.Ticket.ID {
+		t.Fatalf("TicketByToken without a quorum = %v, %v", tk, err)
+	}
+	if rec, err := st.Idem("students", "k4"); err != nil || rec.ID != last.Ticket.ID {
+		t.Fatalf("Idem without a quorum = %+v, %v", rec, err)
+	}
+	w, _ := st.Prepare("students", queue.Change{}, "", "")
+	if err := st.Commit([]any{w}); !errors.Is(err, etcd.ErrReadOnly) {
+		t.Fatalf("commit after ReadLocal = %v, want ErrReadOnly", err)
+	}
+}
