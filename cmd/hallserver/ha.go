@@ -139,6 +139,7 @@ func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger)
 	// One term after another: campaign, own (serve the API), lose the lease or stop.
 	terms := make(chan error, 1)
 	go func() {
+		var ro *readOnlyTerm // the last term, serving read-only until a new owner (ha_reads.go)
 		for ctx.Err() == nil {
 			term, err := etcd.Campaign(ctx, cli, etcdPrefix, cfg.leaseTTL, advertise)
 			if err != nil {
@@ -149,6 +150,8 @@ func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger)
 				time.Sleep(time.Second)
 				continue
 			}
+			ro.end()
+			ro = nil
 			log.Info("this server owns the halls: loading them from etcd")
 			store := etcd.NewQueueStore(cli, etcdPrefix, term.Fence, time.Now)
 			q, err := enginehost.NewQueue(ctx, store, c, time.Now, enginehost.WithLogger(log))
@@ -187,17 +190,22 @@ func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger)
 			cfg.builtAPI("etcd", hc)
 			key, rev, _ := term.Fence()
 			log.Info("owner: serving the halls", "key", key, "rev", rev)
+			teardown := func() {
+				setHandler(fwd)
+				api.Close()
+				stopNotifier()
+				q.Close()
+				term.Resign()
+			}
 			select {
 			case <-term.Done():
-				log.Warn("lost the ownership of the halls (lease ended): forwarding to the new owner")
+				log.Warn("lost the ownership of the halls (lease ended): read-only until a new owner is known, then forwarding to it")
+				ro = keepReadOnly(ctx, cli, advertise, store, api, setHandler, teardown, log)
 			case <-ctx.Done():
+				teardown()
 			}
-			setHandler(fwd)
-			api.Close()
-			stopNotifier()
-			q.Close()
-			term.Resign()
 		}
+		ro.end()
 		terms <- nil
 	}()
 	select {
@@ -213,7 +221,9 @@ func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger)
 }
 
 // forwarder sends every request to the owner's advertised address (a reverse proxy, WebSocket
-// upgrades included); 503 while no server owns the halls.
+// upgrades included); 503 while no server owns the halls. When etcd does not answer (no quorum)
+// it keeps forwarding to the last owner it knew, which serves reads of its last state
+// (ha_reads.go); a request already forwarded by another server is not forwarded again.
 type forwarder struct {
 	cli  *clientv3.Client
 	self string
@@ -222,21 +232,48 @@ type forwarder struct {
 	mu      sync.Mutex
 	owner   string
 	checked time.Time
+	looking bool // a lookup is under way
+	failing bool // the last lookup failed: look up in the background meanwhile
+}
+
+// forwardedBy is the header a forwarder adds: a server forwards a request at most once.
+const forwardedBy = "X-OneDoor-Forwarded-By"
+
+// lookup asks etcd who owns the halls (1 s at most) and remembers the answer; when etcd does not
+// answer, the last owner known stays.
+func (f *forwarder) lookup() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	owner, err := etcd.Leader(ctx, f.cli, etcdPrefix)
+	cancel()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err != nil && !f.failing {
+		f.log.Warn("who owns the halls: etcd does not answer; forwarding to the last owner known", "owner", f.owner, "err", err)
+	}
+	f.looking, f.failing, f.checked = false, err != nil, time.Now()
+	if err == nil {
+		f.owner = owner
+	}
 }
 
 // target returns the owner's address, looked up at most every 500 ms ("" when none, or this
-// server itself between terms).
-func (f *forwarder) target(ctx context.Context, fresh bool) string {
+// server itself between terms). While etcd does not answer, the lookup runs in the background and
+// the last owner known is returned meanwhile.
+func (f *forwarder) target(fresh bool) string {
+	f.mu.Lock()
+	due := !f.looking && (fresh || time.Since(f.checked) > 500*time.Millisecond)
+	background := f.failing
+	if due {
+		f.looking = true
+	}
+	f.mu.Unlock()
+	if due && background {
+		go f.lookup()
+	} else if due {
+		f.lookup()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if fresh || time.Since(f.checked) > 500*time.Millisecond {
-		owner, err := etcd.Leader(ctx, f.cli, etcdPrefix)
-		if err != nil {
-			f.log.Warn("who owns the halls: etcd does not answer", "err", err)
-			owner = ""
-		}
-		f.owner, f.checked = owner, time.Now()
-	}
 	if f.owner == f.self {
 		return ""
 	}
@@ -244,9 +281,9 @@ func (f *forwarder) target(ctx context.Context, fresh bool) string {
 }
 
 func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	owner := f.target(r.Context(), false)
+	owner := f.target(false)
 	u, err := url.Parse(owner)
-	if owner == "" || err != nil {
+	if owner == "" || err != nil || r.Header.Get(forwardedBy) != "" {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Retry-After", "1")
 		w.WriteHeader(http.StatusServiceUnavailable)
@@ -259,9 +296,10 @@ func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			pr.SetURL(u)
 			pr.Out.Host = pr.In.Host
 			pr.SetXForwarded()
+			pr.Out.Header.Set(forwardedBy, f.self)
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			f.target(r.Context(), true) // the owner may have changed
+			f.target(true) // the owner may have changed
 			if !errors.Is(err, context.Canceled) {
 				f.log.Warn("forward to the owner failed", "owner", owner, "err", err)
 			}

@@ -478,9 +478,15 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 }
 
-// TestHAEtcdMembersDown (issue 17 test 2): with one of three etcd members stopped mid-load the
-// halls go on; with two stopped, writes are refused with 503 and nothing changes; when a member
-// returns, writes resume on the same numbering, and nothing acknowledged is lost.
+// TestHAEtcdMembersDown (issue 17 test 2): 8 kiosks issue through both servers and a display
+// streams through the follower all along. With one of three etcd members stopped the halls go
+// on. With two stopped, every write is refused with 503 "storage unavailable, nothing changed"
+// (through either server, nothing acknowledged), while reads keep working from the last
+// committed state: the snapshot, the follow page of every ticket acknowledged, the display's
+// stream (it keeps its connection) and a display connecting meanwhile (it gets the snapshot).
+// When a member returns, writes resume on the same numbering (no number twice), nothing
+// acknowledged is lost, what was shown meanwhile was committed, and the display follows on
+// gap-free without a second snapshot.
 func TestHAEtcdMembersDown(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs an etcd cluster and two hall servers")
@@ -489,8 +495,12 @@ func TestHAEtcdMembersDown(t *testing.T) {
 	p1 := startProc(t, filepath.Join(t.TempDir(), "a.db"), "-etcd", endpoints)
 	waitOwner(t, cli, p1)
 	p2 := startProc(t, filepath.Join(t.TempDir(), "b.db"), "-etcd", endpoints)
+	dctx, stopDisplays := context.WithCancel(context.Background())
+	defer stopDisplays()
+	disp := watchDisplay(dctx, t, "http://"+p2.addr) // through the follower: its stream is forwarded
 	book := newBook()
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	refused := 0
@@ -511,26 +521,118 @@ func TestHAEtcdMembersDown(t *testing.T) {
 	c.Stop(0)
 	n := book.count()
 	waitFor(t, func() bool { return book.count() >= n+60 })
-	cancel()
-	wg.Wait()
+	mu.Lock()
 	t.Logf("one member down: %d tickets acknowledged in all, %d requests refused around the stop", book.count(), refused)
+	mu.Unlock()
 
+	disp.mu.Lock()
+	connects := disp.connects
+	disp.mu.Unlock()
+	stopped := time.Now()
+	noLeader := make(chan time.Time, 1) // when the surviving member knows no leader (quorum lost)
+	go func() {
+		for !time.Now().After(stopped.Add(time.Minute)) {
+			if !c.HasLeader() {
+				noLeader <- time.Now()
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
 	c.Stop(1)
-	// Without a quorum: every write is refused (503), nothing changes.
-	waitFor(t, func() bool {
-		code, _, _, err := haDo(p2, "POST", "/api/v1/halls/students/tickets", "demo-kiosk-students", map[string]string{"service": "A"})
-		return err == nil && code == 503
-	})
-	for range 3 {
-		code, b, _, err := haDo(p2, "POST", "/api/v1/halls/students/tickets", "demo-kiosk-students", map[string]string{"service": "A"})
-		if err != nil || code != 503 {
-			t.Fatalf("issue without an etcd quorum: %d %v %.120s; want 503", code, err, b)
+	t.Logf("second member stopped at %s (Stop took %v)", stopped.UTC().Format(time.RFC3339Nano), time.Since(stopped).Round(10*time.Millisecond))
+	// Without a quorum: writes are refused with 503 and the message, through either server.
+	refuse := func(p *proc) (bool, string) {
+		code, b, _, err := haDo(p, "POST", "/api/v1/halls/students/tickets", "demo-kiosk-students", map[string]string{"service": "A"})
+		var e struct {
+			Error struct{ Code, Message string }
+		}
+		if err != nil || code != 503 || json.Unmarshal(b, &e) != nil || e.Error.Code != "unavailable" ||
+			!strings.Contains(e.Error.Message, storageUnavailable) {
+			return false, fmt.Sprintf("%d %v %.200s", code, err, b)
+		}
+		return true, ""
+	}
+	waitFor(t, func() bool { ok, _ := refuse(p1); return ok })
+	t.Logf("quorum lost → writes refused with %q (read-only) after %v", storageUnavailable, time.Since(stopped).Round(100*time.Millisecond))
+	for _, line := range strings.Split(p1.logs(), "\n") {
+		if strings.Contains(line, "read-only") || strings.Contains(line, "lost the ownership") {
+			t.Logf("owner: %.200s", line)
 		}
 	}
+	select {
+	case at := <-noLeader:
+		t.Logf("the surviving member knew no leader from %s", at.UTC().Format(time.RFC3339Nano))
+	default:
+	}
+	acked := book.count()
+	for _, p := range []*proc{p1, p2} {
+		for range 3 {
+			if ok, got := refuse(p); !ok {
+				t.Fatalf("issue through %s without an etcd quorum: %s; want 503 %q", p.addr, got, storageUnavailable)
+			}
+		}
+	}
+	// Reads of the last state keep working, through either server.
+	snapshot := func(p *proc) (uint64, int) {
+		code, b, _, err := haDo(p, "GET", "/api/v1/halls/students/snapshot", "", nil)
+		var snap struct {
+			Seq uint64 `json:"seq"`
+		}
+		if err != nil || code != 200 || json.Unmarshal(b, &snap) != nil {
+			t.Fatalf("snapshot through %s without an etcd quorum: %d %v %.200s", p.addr, code, err, b)
+		}
+		return snap.Seq, code
+	}
+	seq, _ := snapshot(p1)
+	reads := 0
+	for range 20 {
+		for _, p := range []*proc{p1, p2} {
+			if got, _ := snapshot(p); got != seq {
+				t.Fatalf("snapshot seq moved from %d to %d without a quorum", seq, got)
+			}
+			reads++
+		}
+	}
+	book.mu.Lock()
+	tokens := make(map[string]string, len(book.byNumber))
+	for num, tok := range book.byNumber {
+		tokens[num] = tok
+	}
+	book.mu.Unlock()
+	for num, tok := range tokens {
+		code, b, err := p2.do("GET", "/api/v1/follow/"+tok, "", nil)
+		if err != nil || code != 200 || !bytes.Contains(b, []byte(num)) {
+			t.Fatalf("follow page of acknowledged ticket %s without an etcd quorum: %d %v %.120s", num, code, err, b)
+		}
+		reads++
+	}
+	// The display on the follower kept its stream and has every event up to the snapshot; one
+	// connecting now gets the snapshot.
+	waitFor(t, func() bool { return disp.last() >= seq })
+	late := watchDisplay(dctx, t, "http://"+p2.addr)
+	waitFor(t, func() bool { late.mu.Lock(); defer late.mu.Unlock(); return late.snaps == 1 })
+	disp.mu.Lock()
+	kept := disp.connects == connects
+	disp.mu.Unlock()
+	if !kept || disp.last() != seq || late.last() != seq {
+		t.Fatalf("displays without a quorum: the first reconnected (%v), is at seq %d, the late one at %d; the snapshot is at %d",
+			!kept, disp.last(), late.last(), seq)
+	}
+	if got := book.count(); got != acked {
+		t.Fatalf("%d tickets acknowledged without an etcd quorum", got-acked)
+	}
+	t.Logf("without a quorum: %d reads answered 200 (snapshots through both servers, follow pages), every write 503; the displays kept and got the snapshot at seq %d", reads, seq)
+
 	rctx, rcancel := context.WithTimeout(context.Background(), etcdtest.WaitTimeout)
 	defer rcancel()
+	back := time.Now()
 	go c.Restart(rctx, 1) // returns once the member has joined (a quorum again)
-	waitFor(t, func() bool { return book.issue(p2) })
+	waitFor(t, func() bool { return book.count() > acked })
+	t.Logf("member back → first ticket acknowledged after %v", time.Since(back).Round(100*time.Millisecond))
+	waitFor(t, func() bool { return book.count() >= acked+40 })
+	cancel()
+	wg.Wait()
 	if len(book.dups) > 0 {
 		t.Errorf("numbers issued twice: %v", book.dups)
 	}
@@ -548,4 +650,31 @@ func TestHAEtcdMembersDown(t *testing.T) {
 			t.Fatalf("acknowledged ticket %s lost: %d %.120s", num, code, b)
 		}
 	}
+	// The hall's log in etcd is gap-free and holds what was shown without a quorum.
+	r, err := cli.Get(context.Background(), etcdPrefix+"q/ev/students/", clientv3.WithPrefix())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, kv := range r.Kvs {
+		if want := fmt.Sprintf("%s%020d", etcdPrefix+"q/ev/students/", i+1); string(kv.Key) != want {
+			t.Fatalf("event key %d is %s, want %s: the log has a gap", i, kv.Key, want)
+		}
+	}
+	if uint64(len(r.Kvs)) < seq {
+		t.Fatalf("the snapshot shown without a quorum was at seq %d, etcd holds %d events: it showed what was not committed", seq, len(r.Kvs))
+	}
+	var last uint64
+	waitFor(t, func() bool {
+		code, b, _, err := haDo(p2, "GET", "/api/v1/halls/students/snapshot", "", nil)
+		var snap struct {
+			Seq uint64 `json:"seq"`
+		}
+		if err != nil || code != 200 || json.Unmarshal(b, &snap) != nil {
+			return false
+		}
+		last = snap.Seq
+		return true
+	})
+	waitFor(t, func() bool { return disp.last() >= last })
+	disp.check(t)
 }

@@ -626,7 +626,7 @@ func (h *Host[E, Ch, Ev, W]) commitBatch(batch []*Request[E, Ch, Ev, W]) {
 	}
 	if err := h.store.Commit(ws); err != nil {
 		err = fmt.Errorf("commit batch of %d: %w", len(live), err)
-		fail := hall.Errorf(hall.EUNAVAILABLE, "", "storage error, nothing was changed: %v", err)
+		fail := hall.Errorf(hall.EUNAVAILABLE, "", "storage unavailable, nothing changed: %v", err)
 		dropped := map[*Log[E, Ch, Ev, W]]bool{}
 		for _, r := range live {
 			if l := r.log; !dropped[l] {
