@@ -21,5 +21,5 @@
 // from above) and the engine host's committer closes each batch before it would exceed that
 // (enginehost.BatchLimiter), so every batch is one Txn, all or nothing. Commit refuses a batch that
 // does not fit (ErrTooBig) before writing anything; a single change too big for a Txn (e.g. a day
-// reset cancelling more than about 40 waiting tickets) is refused by the host with nothing written.
+// reset cancelling more than about 55 waiting tickets) is refused by the host with nothing written.
 package etcd

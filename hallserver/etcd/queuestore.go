@@ -223,7 +223,7 @@ func (b *txnBuilder) add(w *write, gen uint64) uint64 {
 		b.set(s.ticketKey(t.id), t.val)
 		if t.open {
 			b.set(open+t.id, t.val)
-		} else {
+		} else if !w.reset { // after a reset the new generation holds only what this change puts
 			b.set(open+t.id, nil)
 		}
 		if t.token != "" {
@@ -241,8 +241,15 @@ func (b *txnBuilder) add(w *write, gen uint64) uint64 {
 
 // size is what adding w costs at most (ops, bytes).
 func (w *write) size() (ops, bytes int) {
-	ops = 3*len(w.tickets) + len(w.events) // a ticket: its key, its open entry (put or delete), its token
+	ops = len(w.events)
 	for _, t := range w.tickets {
+		ops++ // its key
+		if t.open || !w.reset {
+			ops++ // its open entry: put, or delete (none after a reset)
+		}
+		if t.token != "" {
+			ops++
+		}
 		bytes += 2 * len(t.val)
 	}
 	for _, e := range w.events {

@@ -301,3 +301,56 @@ func TestReadLocalWithoutQuorum(t *testing.T) {
 		t.Fatalf("commit after ReadLocal = %v, want ErrReadOnly", err)
 	}
 }
+
+// TestDayResetOnEtcd: a day reset moves the open index to a new generation in the same Txn as
+// the cancelled tickets (two operations each); 30 waiting tickets reset in one Txn, and a reset
+// of 70, over the Txn's limit, is refused with nothing written (docs/HA.md "Not done").
+func TestDayResetOnEtcd(t *testing.T) {
+	_, cli := cluster(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	term, err := etcd.Campaign(ctx, cli, "/r/", 3, "http://a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer term.Resign()
+	st := etcd.NewQueueStore(cli, "/r/", term.Fence, nil)
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	var mu sync.Mutex
+	now := time.Date(2026, 3, 2, 10, 0, 0, 0, loc)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	nextDay := func() { mu.Lock(); now = now.AddDate(0, 0, 1); mu.Unlock() }
+	q, err := enginehost.NewQueue(ctx, st, campus.Demo(), clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	issue := func(n int) {
+		for range n {
+			if _, err := q.Issue(ctx, hall.IssueRequest{Hall: "students", Service: "A", Channel: "kiosk"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	openKeys := func() int64 {
+		r, err := cli.Get(ctx, "/r/q/open/students/", clientv3.WithPrefix(), clientv3.WithCountOnly())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Count
+	}
+	issue(30)
+	nextDay()
+	issue(1) // the day reset and the issue
+	if _, _, open, err := st.LoadHall("students"); err != nil || len(open) != 1 || openKeys() != 1 {
+		t.Fatalf("after a reset of 30: %d open, %d keys in the open index, %v; want 1, 1", len(open), openKeys(), err)
+	}
+	issue(69)
+	nextDay()
+	if _, err := q.Issue(ctx, hall.IssueRequest{Hall: "students", Service: "A", Channel: "kiosk"}); err == nil || !strings.Contains(err.Error(), "too big") {
+		t.Fatalf("a reset of 70 waiting tickets (over a Txn) = %v, want refused as too big", err)
+	}
+	if _, _, open, err := st.LoadHall("students"); err != nil || len(open) != 70 || openKeys() != 70 {
+		t.Fatalf("after the refused reset: %d open, %d keys in the open index, %v; want 70 (nothing written)", len(open), openKeys(), err)
+	}
+}
