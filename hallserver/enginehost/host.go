@@ -490,6 +490,25 @@ func (l *Log[E, Ch, Ev, W]) EventsAfter(ctx context.Context, after uint64, limit
 	return evs, nil
 }
 
+// Replicate is for a host that follows a log another writer commits (a read replica fed by a
+// watch): evs, consecutive after the log's committed seq, are committed already and the store
+// already shows them. The log's engine is dropped (the next read reloads it from the store), its
+// committed seq advanced and the events published to subscribers, in order. Such a host commits
+// nothing itself (its store refuses).
+func (l *Log[E, Ch, Ev, W]) Replicate(evs []Ev) {
+	if len(evs) == 0 {
+		return
+	}
+	last := l.host.cfg.EventSeq(evs[len(evs)-1])
+	l.mu.Lock()
+	l.drop()
+	l.seq = last
+	l.last = nil
+	l.committed.Store(last)
+	l.mu.Unlock()
+	l.subs.publish(evs)
+}
+
 // Subscribe delivers every event of the log committed after the call, in order. The channel is
 // closed by cancel, by Close, or when the subscriber falls more than buffer events behind (it
 // must then resynchronise from Since or a snapshot). Events are shared by all subscribers: read

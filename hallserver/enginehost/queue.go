@@ -61,6 +61,7 @@ type Queue struct {
 	// bookings feeds each engine the bookings not yet checked in on the tick (WithBookings).
 	bookings Bookings
 	host     *Host[*queue.Engine, queue.Change, hall.Event, any]
+	replica  bool // AsReplica
 }
 
 // Bookings reads the bookings of a hall on a local date (hall.AppointmentStore.Day).
@@ -118,6 +119,19 @@ func WithLogger(l *slog.Logger) QueueOption {
 // when the store keeps none).
 func WithCampusVersion(v uint64) QueueOption { return func(q *Queue) { q.version = v } }
 
+// AsReplica makes the Queue a read replica of halls another server owns: no tick loop, no
+// pruning; its store refuses every commit and Replicate feeds it what the owner committed.
+func AsReplica() QueueOption { return func(q *Queue) { q.replica = true } }
+
+// Replicate hands the replica the hall's events the owner committed (seen by a watch), in
+// order, once its store shows them (Log.Replicate): subscribers get them, the next snapshot
+// reloads the hall.
+func (q *Queue) Replicate(code string, evs []hall.Event) {
+	if l, ok := q.host.Log(code); ok {
+		l.Replicate(evs)
+	}
+}
+
 // WithFailpoint sets the fault injection hook (tests).
 func WithFailpoint(fp Failpoint) QueueOption { return func(q *Queue) { q.fp = fp } }
 
@@ -148,6 +162,10 @@ func NewQueue(ctx context.Context, store QueueStore, campus hall.Campus, now fun
 		q.halls[h.Code] = h
 		codes = append(codes, h.Code)
 	}
+	tickEvery, prune := TickInterval, func(now time.Time) { store.PruneIdem(IdempotencyTTL, now) }
+	if q.replica {
+		tickEvery, prune = 24*time.Hour, nil // a replica runs no time rules: the owner does
+	}
 	q.host, err = New(ctx, Config[*queue.Engine, queue.Change, hall.Event]{
 		Logs:      codes,
 		Load:      q.load,
@@ -156,8 +174,8 @@ func NewQueue(ctx context.Context, store QueueStore, campus hall.Campus, now fun
 		Seq:       func(ch queue.Change) uint64 { return ch.Meta.Seq },
 		Empty:     queue.Change.Empty,
 		Tick:      q.tick,
-		TickEvery: TickInterval,
-		Prune:     func(now time.Time) { store.PruneIdem(IdempotencyTTL, now) },
+		TickEvery: tickEvery,
+		Prune:     prune,
 		Enqueued:  q.enqueued,
 		Now:       now,
 		Closing:   hall.Errorf(hall.EUNAVAILABLE, "", "the queue is shutting down"),
