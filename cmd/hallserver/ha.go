@@ -119,7 +119,16 @@ func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger)
 	if publicURL == "" {
 		publicURL = advertise
 	}
-	fwd := &forwarder{cli: cli, self: advertise, log: log}
+	// A follower serves hall snapshots and streams from its own replica (ha_reads.go).
+	reads := &followerReads{cli: cli, campus: c, auth: auth, log: log, build: func(q *enginehost.Queue) (*hallhttp.Server, error) {
+		hc, err := apiConfig(cfg, q, c, st, nil, apiNet{publicURL: publicURL, registry: prometheus.NewRegistry(),
+			maxStreams: lim.maxStreams, underPressure: ln.UnderPressure, log: log})
+		if err != nil {
+			return nil, err
+		}
+		return hallhttp.NewServer(hc), nil
+	}}
+	fwd := &forwarder{cli: cli, self: advertise, log: log, reads: reads}
 	var handler atomic.Pointer[http.Handler]
 	setHandler := func(h http.Handler) { handler.Store(&h) }
 	setHandler(fwd)
@@ -141,6 +150,7 @@ func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger)
 	go func() {
 		var ro *readOnlyTerm // the last term, serving read-only until a new owner (ha_reads.go)
 		for ctx.Err() == nil {
+			reads.start(ctx)
 			term, err := etcd.Campaign(ctx, cli, etcdPrefix, cfg.leaseTTL, advertise)
 			if err != nil {
 				if ctx.Err() != nil {
@@ -187,6 +197,7 @@ func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger)
 			}
 			api := hallhttp.NewServer(hc)
 			setHandler(api)
+			reads.end()
 			cfg.builtAPI("etcd", hc)
 			key, rev, _ := term.Fence()
 			log.Info("owner: serving the halls", "key", key, "rev", rev)
@@ -206,6 +217,7 @@ func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger)
 			}
 		}
 		ro.end()
+		reads.end()
 		terms <- nil
 	}()
 	select {
@@ -225,9 +237,10 @@ func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger)
 // it keeps forwarding to the last owner it knew, which serves reads of its last state
 // (ha_reads.go); a request already forwarded by another server is not forwarded again.
 type forwarder struct {
-	cli  *clientv3.Client
-	self string
-	log  *slog.Logger
+	cli   *clientv3.Client
+	self  string
+	log   *slog.Logger
+	reads *followerReads // serves hall snapshots and streams itself (nil: forwards them too)
 
 	mu      sync.Mutex
 	owner   string
@@ -281,6 +294,10 @@ func (f *forwarder) target(fresh bool) string {
 }
 
 func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h := f.reads.handler(r); h != nil {
+		h.ServeHTTP(w, r)
+		return
+	}
 	owner := f.target(false)
 	u, err := url.Parse(owner)
 	if owner == "" || err != nil || r.Header.Get(forwardedBy) != "" {

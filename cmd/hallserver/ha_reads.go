@@ -5,12 +5,17 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"onedoor/hallserver/enginehost"
 	"onedoor/hallserver/etcd"
+	"onedoor/hallserver/hall"
+	hallhttp "onedoor/hallserver/http"
 	"onedoor/hallserver/wire"
 )
 
@@ -92,4 +97,113 @@ func readOnlyAPI(api http.Handler) http.Handler {
 		json.NewEncoder(w).Encode(wire.ErrorBody{Error: wire.ErrorDetail{Code: "unavailable",
 			Message: storageUnavailable + " (the etcd cluster has no quorum or this server lost its lease; reads show the last committed state): retry"}})
 	})
+}
+
+// followerReads serves a follower's hall snapshots and hall streams from its own replica of the
+// halls (etcd.Replica: loaded at one revision, then one watch on the prefix), instead of
+// forwarding them: a display on a follower keeps its stream when the owner dies or etcd loses
+// its quorum (the replica keeps the last state), and follows the next owner's events gap-free.
+// A request carrying credentials this server does not know (an account made on another server
+// while accounts are local) is forwarded as before.
+type followerReads struct {
+	cli    *clientv3.Client
+	campus hall.Campus
+	auth   interface {
+		Authenticate(ctx context.Context, token string) (*hall.Principal, error)
+	}
+	// build makes the replica's API (the owner's, over the replica queue).
+	build func(q *enginehost.Queue) (*hallhttp.Server, error)
+	log   *slog.Logger
+
+	mu   sync.Mutex
+	stop func() // the running replica's, nil when none
+	api  atomic.Pointer[hallhttp.Server]
+}
+
+// start runs the replica (when it does not already): it loads the halls, then serves until stop
+// or until its watch fails (then it loads them again).
+func (fr *followerReads) start(ctx context.Context) {
+	fr.mu.Lock()
+	defer fr.mu.Unlock()
+	if fr.stop != nil {
+		return
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	fr.stop = func() { cancel(); <-done }
+	go func() {
+		defer close(done)
+		for rctx.Err() == nil {
+			if err := fr.run(rctx); err != nil && rctx.Err() == nil {
+				fr.log.Warn("follower's replica of the halls stopped; loading again", "err", err)
+				select {
+				case <-rctx.Done():
+				case <-time.After(time.Second):
+				}
+			}
+		}
+	}()
+}
+
+// run is one life of the replica: sync, serve, watch.
+func (fr *followerReads) run(ctx context.Context) error {
+	rp := etcd.NewReplica(fr.cli, etcdPrefix)
+	if err := rp.Sync(ctx); err != nil {
+		return err
+	}
+	q, err := enginehost.NewQueue(ctx, rp, fr.campus, nil, enginehost.AsReplica(), enginehost.WithLogger(fr.log))
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	api, err := fr.build(q)
+	if err != nil {
+		return err
+	}
+	fr.api.Store(api)
+	defer func() {
+		fr.api.CompareAndSwap(api, nil)
+		api.Close()
+	}()
+	return rp.Run(ctx, q.Replicate)
+}
+
+// end stops the replica (this server owns the halls: its own API serves them).
+func (fr *followerReads) end() {
+	fr.mu.Lock()
+	stop := fr.stop
+	fr.stop = nil
+	fr.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
+// handler returns the replica's API for a read it serves (GET of a hall's snapshot or stream
+// with no credentials or credentials this server knows), nil for anything else.
+func (fr *followerReads) handler(r *http.Request) http.Handler {
+	if fr == nil || r.Method != http.MethodGet || !strings.HasPrefix(r.URL.Path, "/api/v1/halls/") ||
+		!(strings.HasSuffix(r.URL.Path, "/snapshot") || strings.HasSuffix(r.URL.Path, "/stream")) {
+		return nil
+	}
+	api := fr.api.Load()
+	if api == nil {
+		return nil
+	}
+	token := ""
+	if a := r.Header.Get("Authorization"); a != "" {
+		scheme, tok, _ := strings.Cut(a, " ")
+		if !strings.EqualFold(scheme, "Bearer") {
+			return nil
+		}
+		token = strings.TrimSpace(tok)
+	} else if c, err := r.Cookie("onedoor_session"); err == nil {
+		token = c.Value
+	}
+	if token != "" {
+		if p, err := fr.auth.Authenticate(r.Context(), token); err != nil || p == nil {
+			return nil
+		}
+	}
+	return api
 }

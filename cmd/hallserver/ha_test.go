@@ -311,6 +311,61 @@ func TestHADisplayAcrossKill9(t *testing.T) {
 	disp.check(t)
 }
 
+// TestHAFollowerStreamAcrossKill9 (live events by watch): three servers; a display streams
+// from the third, a follower that serves the hall stream from its own replica of etcd (one
+// watch). Kiosks issue through the second; the owner is killed with SIGKILL and the second
+// (next in the election) takes over. The display never loses its connection: it follows the
+// new owner's events on the same stream, gap-free, with its one snapshot.
+func TestHAFollowerStreamAcrossKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs an etcd cluster and three hall servers")
+	}
+	endpoints, cli := haCluster(t)
+	p1 := startProc(t, filepath.Join(t.TempDir(), "a.db"), "-etcd", endpoints)
+	waitOwner(t, cli, p1)
+	p2 := startProc(t, filepath.Join(t.TempDir(), "b.db"), "-etcd", endpoints)
+	time.Sleep(500 * time.Millisecond) // p2 campaigns first: it is next in the election
+	p3 := startProc(t, filepath.Join(t.TempDir(), "c.db"), "-etcd", endpoints)
+	dctx, stopDisplay := context.WithCancel(context.Background())
+	defer stopDisplay()
+	disp := watchDisplay(dctx, t, "http://"+p3.addr)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	book := newBook()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				if !book.issue(p2) {
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
+		})
+	}
+	waitFor(t, func() bool { return book.count() >= 40 })
+	p1.kill()
+	waitOwner(t, cli, p2)
+	before := book.count()
+	waitFor(t, func() bool { return book.count() >= before+40 })
+	cancel()
+	wg.Wait()
+	code, b, err := p2.do("GET", "/api/v1/halls/students/snapshot", "", nil)
+	var snap struct {
+		Seq uint64 `json:"seq"`
+	}
+	if err != nil || code != 200 || json.Unmarshal(b, &snap) != nil {
+		t.Fatalf("snapshot: %d %v", code, err)
+	}
+	waitFor(t, func() bool { return disp.last() >= snap.Seq })
+	disp.mu.Lock()
+	defer disp.mu.Unlock()
+	if disp.err != nil || disp.snaps != 1 || disp.connects != 1 {
+		t.Fatalf("display on a follower across the owner's kill: %v, %d snapshots (want 1), %d connections (want 1: it keeps its stream); states %v",
+			disp.err, disp.snaps, disp.connects, disp.states)
+	}
+	t.Logf("display on the follower: %d messages up to seq %d on one connection", len(disp.seqs), disp.seqs[len(disp.seqs)-1])
+}
+
 // haDisplay records what a display's stream (the Go client the display runs) handed it.
 type haDisplay struct {
 	mu       sync.Mutex
@@ -441,9 +496,15 @@ func TestHAPausedOwnerCommitsNothing(t *testing.T) {
 	if len(book.dups) > 0 {
 		t.Errorf("numbers issued twice: %v", book.dups)
 	}
-	// It rejoins as a follower: its answers come from the new owner.
+	// It rejoins as a follower: its answers come from the new owner (a follow page; snapshots
+	// and streams a follower serves from its replica).
+	var someToken string
+	for _, tok := range book.byNumber {
+		someToken = tok
+		break
+	}
 	waitFor(t, func() bool {
-		code, _, fwd, err := haDo(p1, "GET", "/api/v1/halls/students/snapshot", "", nil)
+		code, _, fwd, err := haDo(p1, "GET", "/api/v1/follow/"+someToken, "", nil)
 		return err == nil && code == 200 && fwd == "http://"+p2.addr
 	})
 	// The hall's log in etcd: seqs 1…meta.seq, each once.
@@ -497,7 +558,7 @@ func TestHAEtcdMembersDown(t *testing.T) {
 	p2 := startProc(t, filepath.Join(t.TempDir(), "b.db"), "-etcd", endpoints)
 	dctx, stopDisplays := context.WithCancel(context.Background())
 	defer stopDisplays()
-	disp := watchDisplay(dctx, t, "http://"+p2.addr) // through the follower: its stream is forwarded
+	disp := watchDisplay(dctx, t, "http://"+p2.addr) // on the follower: served from its replica
 	book := newBook()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -585,6 +646,7 @@ func TestHAEtcdMembersDown(t *testing.T) {
 		return snap.Seq, code
 	}
 	seq, _ := snapshot(p1)
+	waitFor(t, func() bool { got, _ := snapshot(p2); return got == seq }) // the follower's replica
 	reads := 0
 	for range 20 {
 		for _, p := range []*proc{p1, p2} {
@@ -676,5 +738,10 @@ func TestHAEtcdMembersDown(t *testing.T) {
 		return true
 	})
 	waitFor(t, func() bool { return disp.last() >= last })
-	disp.check(t)
+	disp.mu.Lock()
+	defer disp.mu.Unlock()
+	if disp.err != nil || disp.snaps != 1 {
+		t.Fatalf("the display on the follower: %v, %d snapshots (want 1: no F5)", disp.err, disp.snaps)
+	}
+	t.Logf("display on the follower: %d messages up to seq %d over %d connections, one snapshot", len(disp.seqs), disp.seqs[len(disp.seqs)-1], disp.connects)
 }
