@@ -744,4 +744,9 @@ func TestHAEtcdMembersDown(t *testing.T) {
 		t.Fatalf("the display on the follower: %v, %d snapshots (want 1: no F5)", disp.err, disp.snaps)
 	}
 	t.Logf("display on the follower: %d messages up to seq %d over %d connections, one snapshot", len(disp.seqs), disp.seqs[len(disp.seqs)-1], disp.connects)
+	for _, line := range strings.Split(p2.logs(), "\n") {
+		if strings.Contains(line, "replica") || strings.Contains(line, "owns the halls") {
+			t.Logf("follower: %.200s", line)
+		}
+	}
 }
