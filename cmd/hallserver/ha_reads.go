@@ -133,9 +133,17 @@ func (fr *followerReads) start(ctx context.Context) {
 	fr.stop = func() { cancel(); <-done }
 	go func() {
 		defer close(done)
+		failed := false // log the first failure of a row only (etcd without a quorum: every second)
 		for rctx.Err() == nil {
+			began := time.Now()
 			if err := fr.run(rctx); err != nil && rctx.Err() == nil {
-				fr.log.Warn("follower's replica of the halls stopped; loading again", "err", err)
+				if time.Since(began) > 10*time.Second {
+					failed = false // it had run: a new failure
+				}
+				if !failed {
+					fr.log.Warn("follower's replica of the halls stopped; loading it again every second", "err", err)
+				}
+				failed = true
 				select {
 				case <-rctx.Done():
 				case <-time.After(time.Second):
