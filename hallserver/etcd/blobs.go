@@ -26,7 +26,7 @@ type blobMeta struct {
 	Chunks int    `json:"chunks"`
 }
 
-func (s *CaseStore) blobPrefix(id string) string { return s.k("blob/", id, "/") }
+func (s *CaseStore) blobPrefix(id string) string  { return s.k("blob/", id, "/") }
 func (s *CaseStore) blobMetaKey(id string) string { return s.blobPrefix(id) + "meta" }
 func (s *CaseStore) chunkKey(id string, i int) string {
 	return fmt.Sprintf("%sc%06d", s.blobPrefix(id), i)

@@ -56,17 +56,17 @@ func NewCaseStore(cli *clientv3.Client, prefix string, fence Fence, now func() t
 
 func (s *CaseStore) k(parts ...string) string { return s.prefix + "c/" + strings.Join(parts, "") }
 
-func (s *CaseStore) metaKey() string          { return s.k("meta") }
-func (s *CaseStore) recKey(id string) string  { return s.k("rec/", id) }
+func (s *CaseStore) metaKey() string           { return s.k("meta") }
+func (s *CaseStore) recKey(id string) string   { return s.k("rec/", id) }
 func (s *CaseStore) tlPrefix(id string) string { return s.k("tl/", id, "/") }
 func (s *CaseStore) tlKey(id string, i int) string {
 	return fmt.Sprintf("%s%06d", s.tlPrefix(id), i)
 }
-func (s *CaseStore) evKey(seq uint64) string     { return fmt.Sprintf("%s%020d", s.k("ev/"), seq) }
-func (s *CaseStore) numKey(n string) string      { return s.k("num/", strings.ToUpper(n)) }
-func (s *CaseStore) tokKey(t string) string      { return s.k("tok/", t) }
-func (s *CaseStore) openKey(id string) string    { return s.k("open/", id) }
-func (s *CaseStore) termsKey(id string) string   { return s.k("terms/", id) }
+func (s *CaseStore) evKey(seq uint64) string   { return fmt.Sprintf("%s%020d", s.k("ev/"), seq) }
+func (s *CaseStore) numKey(n string) string    { return s.k("num/", strings.ToUpper(n)) }
+func (s *CaseStore) tokKey(t string) string    { return s.k("tok/", t) }
+func (s *CaseStore) openKey(id string) string  { return s.k("open/", id) }
+func (s *CaseStore) termsKey(id string) string { return s.k("terms/", id) }
 func (s *CaseStore) searchKey(term, id string) string {
 	return s.k("search/", term, "\x00", id)
 }
@@ -79,8 +79,10 @@ func (s *CaseStore) forgotKey(by string) string { return s.k("forgot/", by) }
 // stamp is the index form of a time: UnixNano, 20 decimal digits (negative times as 0).
 func stamp(t time.Time) string { return fmt.Sprintf("%020d", max(t.UnixNano(), 0)) }
 
-func (s *CaseStore) recvPrefix() string              { return s.k("recv/") }
-func (s *CaseStore) recvKey(c *hall.Case) string     { return s.recvPrefix() + stamp(c.ReceivedAt) + "/" + c.ID }
+func (s *CaseStore) recvPrefix() string { return s.k("recv/") }
+func (s *CaseStore) recvKey(c *hall.Case) string {
+	return s.recvPrefix() + stamp(c.ReceivedAt) + "/" + c.ID
+}
 func (s *CaseStore) closedPrefix(dept string) string { return s.k("closed/", dept, "\x00") }
 func (s *CaseStore) closedKey(dept string, c *hall.Case) string {
 	return s.closedPrefix(dept) + stamp(c.ReceivedAt) + "/" + c.ID
