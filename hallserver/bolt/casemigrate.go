@@ -94,7 +94,9 @@ func (db *DB) CaseRecords(ctx context.Context, fn func(CaseRecord) error) error 
 				}
 				return CaseRecord{Kind: "learned", Key: fmt.Sprintf("%d/%d", binary.BigEndian.Uint64(k), binary.BigEndian.Uint16(k[8:])), Value: v}, nil
 			}},
-			{bucketCaseForgot, func(k, v []byte) (CaseRecord, error) { return CaseRecord{Kind: "forgot", Key: string(k), Value: v}, nil }},
+			{bucketCaseForgot, func(k, v []byte) (CaseRecord, error) {
+				return CaseRecord{Kind: "forgot", Key: string(k), Value: v}, nil
+			}},
 			{bucketCaseIdem, func(k, v []byte) (CaseRecord, error) { return CaseRecord{Kind: "idem", Key: string(k), Value: v}, nil }},
 			{bucketDeliveryCursor, func(k, v []byte) (CaseRecord, error) {
 				if len(v) != 8 {
