@@ -197,6 +197,7 @@ func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger)
 				time.Sleep(time.Second)
 				continue
 			}
+			hc.Requesters = ec.requesters(hc.Requesters) // "my requests": the cases on etcd
 			api := hallhttp.NewServer(hc)
 			setHandler(api)
 			cfg.builtAPI("etcd", hc)

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"onedoor/hallserver/bolt"
 	"onedoor/hallserver/enginehost"
 	"onedoor/hallserver/etcd"
 	"onedoor/hallserver/hall"
@@ -43,6 +44,31 @@ func openEtcdCases(ctx context.Context, cli *clientv3.Client, term *etcd.Term, c
 		return nil, err
 	}
 	return &etcdCases{cs: cs, store: store, stopWebhook: stop}, nil
+}
+
+// requesters gives r (the requesters' sessions) the cases opened under an identity from the
+// requester index on etcd ("my requests"): the cases of the term are on etcd, not in the local
+// file that r reads them from.
+func (e *etcdCases) requesters(r hall.RequesterService) hall.RequesterService {
+	if r == nil {
+		return nil
+	}
+	return requesterCasesOnEtcd{RequesterService: r, store: e.store}
+}
+
+// requesterCasesOnEtcd is a RequesterService whose RequesterCases reads etcd.
+type requesterCasesOnEtcd struct {
+	hall.RequesterService
+	store *etcd.CaseStore
+}
+
+// RequesterCases returns the cases opened under the identity, newest first, at most limit (at
+// most bolt.MaxRequesterCases, as on the bbolt server).
+func (r requesterCasesOnEtcd) RequesterCases(ctx context.Context, id hall.Identity, limit int) ([]hall.Case, error) {
+	if limit <= 0 || limit > bolt.MaxRequesterCases {
+		limit = bolt.MaxRequesterCases
+	}
+	return r.store.RequesterCases(ctx, id, limit)
 }
 
 // close stops the deliverer and the case service.

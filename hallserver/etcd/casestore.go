@@ -553,7 +553,10 @@ func (s *CaseStore) Events(ctx context.Context, _ string, after, last uint64, li
 	}
 	cur, err := s.readCases(ctx, ids, false)
 	if err != nil {
-		return nil, err
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "etcd: read the cases of events: %v", err)
 	}
 	for i := range evs {
 		e := &evs[i]

@@ -331,3 +331,43 @@ func TestDeliveryCursorOnEtcd(t *testing.T) {
 		t.Fatalf("notes %v %v", n, err)
 	}
 }
+
+// TestCaseStoreRequesterIndex: a case opened under a signed-in requester's identity is listed
+// under it ("my requests", newest first, limited) and names it (whom to tell); another identity
+// and an anonymous case are apart.
+func TestCaseStoreRequesterIndex(t *testing.T) {
+	_, cli := cluster(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cs, st, term := caseOwner(t, ctx, cli, "http://a")
+	defer term.Resign()
+	defer cs.Close()
+	me := hall.Identity{Source: hall.IdentityWeCom, ID: "zhangsan"}
+	other := hall.Identity{Source: hall.IdentityCAS, ID: "lisi"}
+	var mine []string
+	for i := range 3 {
+		c, err := cs.Open(ctx, hall.OpenCaseRequest{Channel: hall.ChannelWeb, Text: fmt.Sprintf("第%d次：宿舍没有热水", i),
+			Requester: hall.Requester{Name: "张三", Identity: &me}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mine = append(mine, c.ID)
+	}
+	if _, err := cs.Open(ctx, hall.OpenCaseRequest{Channel: hall.ChannelWeb, Text: "食堂太挤", Requester: hall.Requester{Identity: &other}}); err != nil {
+		t.Fatal(err)
+	}
+	anon, err := cs.Open(ctx, hall.OpenCaseRequest{Channel: hall.ChannelKiosk, Text: "路灯坏了"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.RequesterCases(ctx, me, 2)
+	if err != nil || len(got) != 2 || got[0].ID != mine[2] || got[1].ID != mine[1] {
+		t.Fatalf("my cases: %v %v", got, err)
+	}
+	if who, err := st.CaseRequester(ctx, mine[0]); err != nil || who == nil || *who != me {
+		t.Fatalf("requester of %s: %v %v", mine[0], who, err)
+	}
+	if who, err := st.CaseRequester(ctx, anon.ID); err != nil || who != nil {
+		t.Fatalf("requester of an anonymous case: %v %v", who, err)
+	}
+}
