@@ -175,7 +175,7 @@ func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger)
 			tst.cases = ec.cs
 			// The notifier runs while this server owns the halls: it reads the case log on etcd
 			// and this term's halls.
-			notifier, stopNotifier, err := startNotifier(ctx, cfg, st.wecom, db, ec.cs, auth, q, q, st.requesters, strings.TrimRight(publicURL, "/"), log)
+			notifier, stopNotifier, err := startNotifier(ctx, cfg, st.wecom, db, ec.cs, auth, q, q, ec.store, strings.TrimRight(publicURL, "/"), log)
 			if err != nil {
 				log.Error("starting the notifier failed; giving the ownership up", "err", err)
 				ec.close()
