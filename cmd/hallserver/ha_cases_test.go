@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -251,6 +252,45 @@ func TestHACasesKill9OwnerFailsOver(t *testing.T) {
 		}
 	}
 	n := caseLogGapFree(t, cli)
+	// The case stream replays from seq 1 on the new owner, every seq once and in order, across
+	// the events of both owners.
+	code, b, _, err := haDo(p2, "POST", "/api/v1/session", "", map[string]string{"username": "supervisor", "password": "demo"})
+	var sess struct {
+		Token string `json:"token"`
+	}
+	if err != nil || code != 200 || json.Unmarshal(b, &sess) != nil {
+		t.Fatalf("supervisor sign-in: %d %v %s", code, err, b)
+	}
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+p2.addr+"/api/v1/cases/stream?since=1", http.Header{"Authorization": {"Bearer " + sess.Token}})
+	if err != nil {
+		t.Fatalf("case stream: %v", err)
+	}
+	defer ws.Close()
+	for last := uint64(1); last < n; {
+		ws.SetReadDeadline(time.Now().Add(20 * time.Second))
+		_, m, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatalf("case stream read after seq %d of %d: %v", last, n, err)
+		}
+		var ev struct {
+			Type string `json:"type"`
+			Seq  uint64 `json:"seq"`
+			Case *struct {
+				Number string `json:"number"`
+			} `json:"case"`
+		}
+		json.Unmarshal(m, &ev)
+		if ev.Type == "snapshot" {
+			t.Fatalf("the case stream sent a snapshot instead of replaying from seq 1")
+		}
+		if ev.Seq == 0 {
+			continue
+		}
+		if ev.Seq != last+1 || ev.Case == nil || ev.Case.Number == "" {
+			t.Fatalf("case stream after seq %d sent %.200s: not gap-free", last, m)
+		}
+		last = ev.Seq
+	}
 	// Every event reaches the webhook (the new owner's deliverer resumes from the cursor on
 	// etcd): n distinct seqs, 1…n.
 	waitFor(t, func() bool { d, top := h.distinct(); return uint64(d) == n && top == n })
