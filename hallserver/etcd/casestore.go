@@ -344,11 +344,17 @@ func (s *CaseStore) Commit(batch []any) error {
 	return flush()
 }
 
-// changeUnits returns the writes of a change: the search terms its cases gain (pre), its cases,
-// events, learned examples and idempotency record (units), the terms they lose (post). state is
-// brought up to date with the change.
+// changeUnits returns the writes of a change: the search terms its cases gain (pre), its events,
+// cases, learned examples and idempotency record, in this order (units; the idempotency record
+// after the case it answers), the terms they lose (post). state is brought up to date with the
+// change.
 func (s *CaseStore) changeUnits(w *caseWrite, state map[string]*caseState) (pre, units, post []unit, err error) {
 	ch := &w.change
+	// The events first: in a change cut in several Txns that fails half-way they are past the
+	// meta's seq, never read, and overwritten by the next owner's events of those seqs.
+	for i := range ch.Events {
+		units = append(units, unit{{s.evKey(ch.Events[i].Seq), w.events[i]}})
+	}
 	for i := range ch.Cases {
 		c := &ch.Cases[i]
 		st := state[c.ID]
@@ -409,9 +415,6 @@ func (s *CaseStore) changeUnits(w *caseWrite, state map[string]*caseState) (pre,
 			st.terms = terms
 		}
 		units = append(units, u)
-	}
-	for i := range ch.Events {
-		units = append(units, unit{{s.evKey(ch.Events[i].Seq), w.events[i]}})
 	}
 	for i := range ch.Learned {
 		v, err := json.Marshal(&ch.Learned[i])

@@ -49,6 +49,11 @@
 //
 // A case commit reads, for the batch's cases already stored, their timeline count and search
 // terms, then writes in fenced Txns within the same limits: whole changes when they fit, else a
-// change is cut between cases (search terms gained first, terms lost last; the meta with the Txn
-// that ends the change, so the log's seq moves only once the change is whole).
+// change is cut between cases (search terms gained first, then its events, its cases, its
+// examples and idempotency record, the meta with the Txn that ends the change, terms lost last),
+// so the log's seq moves only once the change is whole. Should such a change fail half-way (it
+// was not acknowledged), its events are past the meta's seq, never read, and overwritten by the
+// next ones; some of its cases may be written as the change left them, without their events
+// (the queue store's "failed but durable", for a change of more than MaxTxnOps operations only:
+// a tick touching many cases, a text with hundreds of search terms).
 package etcd
