@@ -57,6 +57,13 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer cli.Close()
 	store := etcd.NewQueueStore(cli, etcd.DefaultPrefix, func() (string, int64, bool) { return "", 0, false }, nil)
+	cstore := etcd.NewCaseStore(cli, etcd.DefaultPrefix, func() (string, int64, bool) { return "", 0, false }, nil)
+	if toCluster {
+		// A cluster holding cases is refused before anything is copied (no records: a check).
+		if err := cstore.PutCaseRecords(ctx, nil, true); err != nil {
+			return fmt.Errorf("migrate to etcd: %w", err)
+		}
+	}
 	file := *from
 	if fromCluster {
 		file = *to
@@ -138,7 +145,6 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		parts = append(parts, fmt.Sprintf("%s %d", k, counts[k]))
 	}
 	fmt.Fprintf(stdout, "migrated %d records (%s), verified record by record\n", total, strings.Join(parts, ", "))
-	cstore := etcd.NewCaseStore(cli, etcd.DefaultPrefix, func() (string, int64, bool) { return "", 0, false }, nil)
 	return migrateCases(ctx, db, cstore, toCluster, stdout)
 }
 
