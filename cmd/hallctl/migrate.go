@@ -16,10 +16,10 @@ import (
 )
 
 // migrateCmd copies the halls' queues (tickets, tokens, open tickets, meta, event logs,
-// idempotency records) from a bbolt data file to an etcd cluster or back (docs/HA.md), then
-// reads the target back and compares it with the source record by record. Every hall server
-// must be stopped; the target must hold no queue yet. The rest of the file (campus, staff,
-// devices, cases, …) is not on etcd and is not copied.
+// idempotency records) and the case system (migrateCases) from a bbolt data file to an etcd
+// cluster or back (docs/HA.md), then reads the target back and compares it with the source
+// record by record. Every hall server must be stopped; the target must hold no queue and no
+// case yet. The rest of the file (campus, staff, devices, …) is not on etcd and is not copied.
 func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -57,6 +57,13 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer cli.Close()
 	store := etcd.NewQueueStore(cli, etcd.DefaultPrefix, func() (string, int64, bool) { return "", 0, false }, nil)
+	cstore := etcd.NewCaseStore(cli, etcd.DefaultPrefix, func() (string, int64, bool) { return "", 0, false }, nil)
+	if toCluster {
+		// A cluster holding cases is refused before anything is copied (no records: a check).
+		if err := cstore.PutCaseRecords(ctx, nil, true); err != nil {
+			return fmt.Errorf("migrate to etcd: %w", err)
+		}
+	}
 	file := *from
 	if fromCluster {
 		file = *to
@@ -138,6 +145,86 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		parts = append(parts, fmt.Sprintf("%s %d", k, counts[k]))
 	}
 	fmt.Fprintf(stdout, "migrated %d records (%s), verified record by record\n", total, strings.Join(parts, ", "))
+	return migrateCases(ctx, db, cstore, toCluster, stdout)
+}
+
+// migrateCases copies the case system (cases with their timelines, the case event log, learned
+// router examples, forgotten re-routes, idempotency records, attachments, the webhook cursors and
+// notes) between the file and etcd in the direction of toCluster, the target building its
+// indexes, then reads the target back and compares it with the source record by record.
+func migrateCases(ctx context.Context, db *bolt.DB, store *etcd.CaseStore, toCluster bool, stdout io.Writer) error {
+	src := map[string][]byte{}
+	counts := map[string]int{}
+	note := func(kind, key string, v []byte) {
+		src[kind+"\x00\x00"+key] = bytes.Clone(v)
+		counts[kind]++
+	}
+	var err error
+	if toCluster {
+		var batch []etcd.CaseRecord
+		first := true
+		flush := func() error {
+			err := store.PutCaseRecords(ctx, batch, first)
+			first, batch = false, batch[:0]
+			return err
+		}
+		err = db.CaseRecords(ctx, func(r bolt.CaseRecord) error {
+			note(r.Kind, r.Key, r.Value)
+			batch = append(batch, etcd.CaseRecord(r))
+			if len(batch) >= 500 {
+				return flush()
+			}
+			return nil
+		})
+		if err == nil && (len(batch) > 0 || first) {
+			err = flush()
+		}
+		if err != nil {
+			return fmt.Errorf("migrate cases to etcd: %w", err)
+		}
+		err = store.CaseRecords(ctx, func(r etcd.CaseRecord) error { return check(src, r.Kind, "", r.Key, r.Value) })
+	} else {
+		var batch []bolt.CaseRecord
+		first := true
+		flush := func() error {
+			err := db.PutCaseRecords(batch, first)
+			first, batch = false, batch[:0]
+			return err
+		}
+		err = store.CaseRecords(ctx, func(r etcd.CaseRecord) error {
+			note(r.Kind, r.Key, r.Value)
+			batch = append(batch, bolt.CaseRecord(r))
+			if len(batch) >= 2000 {
+				return flush()
+			}
+			return nil
+		})
+		if err == nil && (len(batch) > 0 || first) {
+			err = flush()
+		}
+		if err != nil {
+			return fmt.Errorf("migrate cases from etcd: %w", err)
+		}
+		err = db.CaseRecords(ctx, func(r bolt.CaseRecord) error { return check(src, r.Kind, "", r.Key, r.Value) })
+	}
+	if err != nil {
+		return fmt.Errorf("verify cases: %w", err)
+	}
+	if len(src) > 0 {
+		var missing []string
+		for k := range src {
+			missing = append(missing, strings.ReplaceAll(k, "\x00", "/"))
+		}
+		sort.Strings(missing)
+		return fmt.Errorf("verify cases: %d records missing in the target, e.g. %s", len(missing), missing[0])
+	}
+	total := 0
+	var parts []string
+	for _, k := range []string{"meta", "case", "event", "learned", "forgot", "idem", "blob", "cursor", "note"} {
+		total += counts[k]
+		parts = append(parts, fmt.Sprintf("%s %d", k, counts[k]))
+	}
+	fmt.Fprintf(stdout, "migrated %d case records (%s), verified record by record\n", total, strings.Join(parts, ", "))
 	return nil
 }
 
