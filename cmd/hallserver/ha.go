@@ -312,6 +312,7 @@ func (f *forwarder) target(fresh bool) string {
 
 func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h := f.reads.handler(r); h != nil {
+		w.Header().Set("X-OneDoor-Replica", "1") // answered by this follower's replica
 		h.ServeHTTP(w, r)
 		return
 	}

@@ -54,9 +54,13 @@ func waitOwner(t *testing.T, cli *clientv3.Client, p *proc) {
 	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
 		if o, err := etcd.Leader(context.Background(), cli, etcdPrefix); err == nil && o == "http://"+p.addr {
-			// Owner in etcd; wait until it serves (it loads the halls first).
-			if code, _, err := p.do("GET", "/api/v1/halls/students/snapshot", "", nil); err == nil && code == 200 {
-				return
+			// Owner in etcd; wait until it serves (it loads the halls first), not its replica.
+			if resp, err := client.Get("http://" + p.addr + "/api/v1/halls/students/snapshot"); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == 200 && resp.Header.Get("X-OneDoor-Replica") == "" && resp.Header.Get("X-OneDoor-Forwarded-To") == "" &&
+					resp.Header.Get("X-OneDoor-Read-Only") == "" {
+					return
+				}
 			}
 		}
 		time.Sleep(100 * time.Millisecond)
