@@ -742,15 +742,15 @@ func TestHAEtcdMembersDown(t *testing.T) {
 		return true
 	})
 	waitFor(t, func() bool { return disp.last() >= last })
-	disp.mu.Lock()
-	defer disp.mu.Unlock()
-	if disp.err != nil || disp.snaps != 1 {
-		t.Fatalf("the display on the follower: %v, %d snapshots (want 1: no F5)", disp.err, disp.snaps)
-	}
-	t.Logf("display on the follower: %d messages up to seq %d over %d connections, one snapshot", len(disp.seqs), disp.seqs[len(disp.seqs)-1], disp.connects)
 	for _, line := range strings.Split(p2.logs(), "\n") {
 		if strings.Contains(line, "replica") || strings.Contains(line, "owns the halls") {
 			t.Logf("follower: %.200s", line)
 		}
 	}
+	disp.mu.Lock()
+	defer disp.mu.Unlock()
+	if disp.err != nil || disp.snaps != 1 {
+		t.Fatalf("the display on the follower: %v, %d snapshots (want 1: no F5); states %v", disp.err, disp.snaps, disp.states)
+	}
+	t.Logf("display on the follower: %d messages up to seq %d over %d connections, one snapshot", len(disp.seqs), disp.seqs[len(disp.seqs)-1], disp.connects)
 }

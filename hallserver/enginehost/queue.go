@@ -559,8 +559,18 @@ func (q *Queue) Since(ctx context.Context, code string, seq uint64) ([]hall.Even
 	if err != nil {
 		return nil, false, err
 	}
+	if q.replica {
+		// A client may have seen, from the owner, events this replica's watch has not brought
+		// yet: wait a little for them rather than send it a snapshot.
+		for deadline := time.Now().Add(replicaCatchUp); l.Committed() < seq && time.Now().Before(deadline) && ctx.Err() == nil; {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
 	return l.Since(ctx, seq)
 }
+
+// replicaCatchUp is how long a replica's Since waits for a seq it has not seen yet.
+const replicaCatchUp = 3 * time.Second
 
 // LastSeq returns the seq of the hall's last committed event.
 func (q *Queue) LastSeq(code string) (uint64, error) {

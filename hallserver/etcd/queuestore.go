@@ -47,6 +47,9 @@ type QueueStore struct {
 
 	mu  sync.Mutex
 	gen map[string]uint64 // the open index generation of each hall, as committed
+	// seen is each hall's highest seq this store committed or loaded: after ReadLocal a member
+	// behind it is not read (the hall would go back in time).
+	seen map[string]uint64
 
 	local atomic.Bool // ReadLocal: serializable reads, no commit
 }
@@ -75,7 +78,7 @@ func NewQueueStore(cli *clientv3.Client, prefix string, fence Fence, now func() 
 	if now == nil {
 		now = time.Now
 	}
-	return &QueueStore{cli: cli, prefix: prefix, fence: fence, now: now, gen: map[string]uint64{}}
+	return &QueueStore{cli: cli, prefix: prefix, fence: fence, now: now, gen: map[string]uint64{}, seen: map[string]uint64{}}
 }
 
 func (s *QueueStore) metaKey(code string) string  { return s.prefix + "q/meta/" + code }
@@ -329,6 +332,9 @@ func (s *QueueStore) Commit(batch []any) error {
 	for h, g := range b.gens {
 		s.gen[h] = g
 	}
+	for h, m := range metas {
+		s.seen[h] = max(s.seen[h], m.Seq)
+	}
 	return nil
 }
 
@@ -411,8 +417,12 @@ func (s *QueueStore) LoadHall(code string) (meta queue.Meta, hasMeta bool, open 
 		open = append(open, t)
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if seen := s.seen[code]; s.local.Load() && meta.Seq < seen {
+		return meta, false, nil, fmt.Errorf("etcd: load hall %s: the member read is behind what this server showed (seq %d < %d)", code, meta.Seq, seen)
+	}
 	s.gen[code] = gen
-	s.mu.Unlock()
+	s.seen[code] = max(s.seen[code], meta.Seq)
 	return meta, hasMeta, open, nil
 }
 
