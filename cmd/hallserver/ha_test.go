@@ -393,6 +393,11 @@ func watchDisplay(ctx context.Context, t *testing.T, servers string) *haDisplay 
 			defer d.mu.Unlock()
 			if m.Type == "snapshot" {
 				d.snaps++
+				last := uint64(0)
+				if n := len(d.seqs); n > 0 {
+					last = d.seqs[n-1]
+				}
+				d.states = append(d.states, fmt.Sprintf("snapshot at seq %d after seq %d", m.Seq, last))
 			} else if n := len(d.seqs); n > 0 && m.Seq != d.seqs[n-1]+1 && d.err == nil {
 				d.err = fmt.Errorf("seq %d after %d", m.Seq, d.seqs[n-1])
 			}

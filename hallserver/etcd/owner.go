@@ -64,6 +64,17 @@ func Campaign(ctx context.Context, cli *clientv3.Client, prefix string, ttl int,
 		sess.Close()
 		return nil, fmt.Errorf("etcd: campaign: %w", err)
 	}
+	// A campaign that outlived its lease (etcd without a quorum for longer than the TTL) still
+	// returns: its key is gone, and a newer owner's key does not hold it back. Such a term could
+	// never commit (the fence) but would serve a stale state: check the key is there.
+	r, err := cli.Get(ctx, el.Key())
+	if err != nil || len(r.Kvs) == 0 || r.Kvs[0].CreateRevision != el.Rev() {
+		sess.Close()
+		if err == nil {
+			err = errors.New("the lease ended while campaigning")
+		}
+		return nil, fmt.Errorf("etcd: campaign: %w", err)
+	}
 	t := &Term{sess: sess, el: el, key: el.Key(), rev: el.Rev()}
 	go func() {
 		<-sess.Done()
