@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/hall/storetest"
 )
 
 // TestTopicsAnswerLinksCasesAndSurvivesRestart: four requests about hot water form a topic; the
@@ -95,31 +96,7 @@ func TestLongListCRUD(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	it := hall.ListItem{Title: hall.Text{Zh: "图书馆座位预约"}, Lead: "library", Assist: []string{"it"},
-		Milestones: []hall.Milestone{{Title: hall.Text{Zh: "调研"}, Due: "2026-03-20", Progress: 50}}}
-	a, err := l.CreateItem(ctx, it, "office1")
-	if err != nil || a.ID != "QD-001" || a.Progress != 50 || a.Status != "in_progress" {
-		t.Fatalf("create %+v %v", a, err)
-	}
-	if _, err := l.CreateItem(ctx, hall.ListItem{Title: hall.Text{Zh: "x"}, Lead: "nowhere"}, "office1"); hall.ErrorCode(err) != hall.EINVALID {
-		t.Fatalf("bad lead: %v", err)
-	}
-	b, _ := l.CreateItem(ctx, it, "office1")
-	e.clk.Add(time.Hour)
-	a.Milestones[0].Progress = 100
-	u, err := l.UpdateItem(ctx, *a, "sup")
-	if err != nil || u.Status != "done" || !u.CreatedAt.Equal(a.CreatedAt) || u.UpdatedBy != "sup" || u.CreatedBy != "office1" {
-		t.Fatalf("update %+v %v", u, err)
-	}
-	if _, err := l.UpdateItem(ctx, hall.ListItem{ID: "QD-999", Title: hall.Text{Zh: "x"}, Lead: "it"}, "sup"); hall.ErrorCode(err) != hall.ENOTFOUND {
-		t.Fatalf("update missing: %v", err)
-	}
-	if err := l.DeleteItem(ctx, b.ID); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.DeleteItem(ctx, b.ID); hall.ErrorCode(err) != hall.ENOTFOUND {
-		t.Fatalf("delete twice: %v", err)
-	}
+	storetest.LongListCRUD(t, l, func() { e.clk.Add(time.Hour) })
 	e.reopen()
 	l, _ = NewLongList(e.db, []string{"library", "it"}, e.clk.Now)
 	items, err := l.Items(ctx)

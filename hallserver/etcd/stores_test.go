@@ -1,0 +1,128 @@
+package etcd_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"onedoor/hallserver/etcd"
+	"onedoor/hallserver/hall"
+	"onedoor/hallserver/hall/storetest"
+)
+
+// term wins the election under prefix for the test and returns it (resigned at the end).
+func term(t *testing.T, cli *clientv3.Client, prefix string) *etcd.Term {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tm, err := etcd.Campaign(ctx, cli, prefix, 3, "http://test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tm.Resign)
+	return tm
+}
+
+// TestAppointmentsOnEtcd: the bbolt store's booking behaviour (hall/storetest) on a real
+// cluster, each on its own prefix: 50 concurrent bookings of 10 places give exactly 10 (the
+// Txn compared on the day's version), one per phone and per identity, cancel, reschedule,
+// check-in; a new owner (another store on the same prefix) sees the bookings and counts them.
+func TestAppointmentsOnEtcd(t *testing.T) {
+	_, cli := cluster(t)
+	t.Run("concurrent", func(t *testing.T) {
+		tm := term(t, cli, "/c/")
+		s := etcd.NewAppointments(cli, "/c/", tm.Fence, nil)
+		ok := storetest.BookLastPlacesConcurrently(t, s)
+		tm.Resign()
+		next := term(t, cli, "/c/")
+		s2 := etcd.NewAppointments(cli, "/c/", next.Fence, nil)
+		ctx := context.Background()
+		got, err := s2.Booked(ctx, "h", "A", "2026-12-03")
+		if err != nil || len(got) != 10 {
+			t.Fatalf("the next owner reads %d bookings, %v; want 10", len(got), err)
+		}
+		start, end := storetest.Slot(t, "09:00")
+		if _, err := s2.Book(ctx, hall.BookRequest{Hall: "h", Service: "A", Start: start, End: end, Name: "p", Phone: "13912345678", Capacity: 10}); hall.ErrorField(err) != "start" {
+			t.Fatalf("an 11th booking on the next owner: %v, want 409 start (the slot stays full)", err)
+		}
+		if _, err := s2.Cancel(ctx, ok[0].Token); err != nil {
+			t.Fatalf("cancel by token on the next owner: %v", err)
+		}
+		if _, err := s2.Book(ctx, hall.BookRequest{Hall: "h", Service: "A", Start: start, End: end, Name: "p", Phone: "13912345678", Capacity: 10}); err != nil {
+			t.Fatalf("the place freed by the cancel: %v", err)
+		}
+	})
+	t.Run("one per person", func(t *testing.T) {
+		tm := term(t, cli, "/p/")
+		storetest.BookOnePerPersonCancelReschedule(t, etcd.NewAppointments(cli, "/p/", tm.Fence, nil))
+	})
+	t.Run("one per identity", func(t *testing.T) {
+		tm := term(t, cli, "/i/")
+		storetest.BookOnePerIdentity(t, etcd.NewAppointments(cli, "/i/", tm.Fence, nil))
+	})
+}
+
+// TestServiceStoresFenced: once another server owns the halls, a store of the old term commits
+// nothing (503, ErrNotOwner), even before the old term notices its lease is gone; the new
+// owner's store writes.
+func TestServiceStoresFenced(t *testing.T) {
+	_, cli := cluster(t)
+	ctx := context.Background()
+	old := term(t, cli, "/f/")
+	stale := etcd.NewAppointments(cli, "/f/", old.Fence, nil)
+	start, end := storetest.Slot(t, "09:00")
+	req := hall.BookRequest{Hall: "h", Service: "A", Start: start, End: end, Name: "p", Phone: "13800138000", Capacity: 5}
+	a, err := stale.Book(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The old key is deleted behind the old term's back (as etcd does when its lease expires):
+	// its Fence still says ok, the compare in etcd does not.
+	key, _, _ := old.Fence()
+	if _, err := cli.Delete(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	next := term(t, cli, "/f/")
+	fresh := etcd.NewAppointments(cli, "/f/", next.Fence, nil)
+	stList := etcd.NewLongList(cli, "/f/", old.Fence, nil, nil)
+	req.Phone = "13900139000"
+	if _, err := stale.Book(ctx, req); !errors.Is(err, etcd.ErrNotOwner) || hall.ErrorCode(err) != hall.EUNAVAILABLE {
+		t.Fatalf("a booking by the old owner: %v, want 503 and ErrNotOwner", err)
+	}
+	if _, err := stale.Cancel(ctx, a.Token); !errors.Is(err, etcd.ErrNotOwner) {
+		t.Fatalf("a cancel by the old owner: %v, want ErrNotOwner", err)
+	}
+	if _, err := stList.CreateItem(ctx, hall.ListItem{Title: hall.Text{Zh: "x"}, Lead: hall.OfficeDepartment}, "lead"); !errors.Is(err, etcd.ErrNotOwner) {
+		t.Fatalf("a list item by the old owner: %v, want ErrNotOwner", err)
+	}
+	got, err := fresh.Booked(ctx, "h", "A", "2026-12-03")
+	if err != nil || len(got) != 1 || got[0].State != hall.AppointmentBooked {
+		t.Fatalf("bookings after the old owner's attempts: %+v %v; want the first one only, still booked", got, err)
+	}
+	if _, err := fresh.Book(ctx, req); err != nil {
+		t.Fatalf("the new owner books: %v", err)
+	}
+}
+
+// TestLongListOnEtcd: the bbolt list's behaviour (hall/storetest) on etcd, and the next owner
+// reads the same items and carries on the numbering.
+func TestLongListOnEtcd(t *testing.T) {
+	_, cli := cluster(t)
+	tm := term(t, cli, "/l/")
+	storetest.LongListCRUD(t, etcd.NewLongList(cli, "/l/", tm.Fence, []string{"library", "it"}, nil), func() {})
+	tm.Resign()
+	next := term(t, cli, "/l/")
+	l := etcd.NewLongList(cli, "/l/", next.Fence, []string{"library", "it"}, nil)
+	ctx := context.Background()
+	items, err := l.Items(ctx)
+	if err != nil || len(items) != 1 || items[0].ID != "QD-001" || items[0].Status != "done" {
+		t.Fatalf("items on the next owner %+v %v", items, err)
+	}
+	it, err := l.CreateItem(ctx, hall.ListItem{Title: hall.Text{Zh: "x"}, Lead: "it"}, "office1")
+	if err != nil || it.ID != "QD-003" {
+		t.Fatalf("the next item: %+v %v, want QD-003 (QD-002 was deleted, never reused)", it, err)
+	}
+}
