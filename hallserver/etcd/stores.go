@@ -67,7 +67,11 @@ func (r *reads) opts(extra ...clientv3.OpOption) []clientv3.OpOption {
 
 // get reads a key of a bucket (nil when absent) and compares it at the commit.
 func (r *reads) get(bucket, key string) ([]byte, error) {
-	k := r.k.key(bucket, key)
+	return r.getKey(r.k.key(bucket, key))
+}
+
+// getKey reads a key (nil when absent) and compares it at the commit.
+func (r *reads) getKey(k string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(r.ctx, opTimeout)
 	defer cancel()
 	g, err := r.k.cli.Get(ctx, k, r.opts()...)

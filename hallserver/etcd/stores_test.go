@@ -3,11 +3,13 @@ package etcd_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"onedoor/hallserver/enginehost"
 	"onedoor/hallserver/etcd"
 	"onedoor/hallserver/hall"
 	"onedoor/hallserver/hall/storetest"
@@ -124,5 +126,75 @@ func TestLongListOnEtcd(t *testing.T) {
 	it, err := l.CreateItem(ctx, hall.ListItem{Title: hall.Text{Zh: "x"}, Lead: "it"}, "office1")
 	if err != nil || it.ID != "QD-003" {
 		t.Fatalf("the next item: %+v %v, want QD-003 (QD-002 was deleted, never reused)", it, err)
+	}
+}
+
+// TestVisitRatingsOnEtcd: a finished visit is rated once on etcd (ten pages rating it at once:
+// one wins, the others get 409 rating), a waiting ticket is not ratable (409 state), an unknown
+// token is 404, bad stars 422; the next owner reads the rating.
+func TestVisitRatingsOnEtcd(t *testing.T) {
+	_, cli := cluster(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	q, tm := owner(t, ctx, cli, "http://a")
+	defer q.Close()
+	var tickets []*hall.Ticket
+	for range 2 {
+		is, err := q.Issue(ctx, hall.IssueRequest{Hall: "students", Service: "A", Channel: "kiosk"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tickets = append(tickets, &is.Ticket)
+	}
+	for _, act := range []string{hall.ActOpen, hall.ActCallNext, hall.ActStart, hall.ActFinish} {
+		if _, err := q.Act(ctx, hall.CounterAction{Hall: "students", Counter: 1, Action: act, Actor: "counter1"}); err != nil {
+			t.Fatal(act, err)
+		}
+	}
+	ratings := enginehost.NewRatings(q, etcd.NewVisitRatings(cli, "/t/", tm.Fence, nil))
+	done, waiting := tickets[0], tickets[1]
+	if _, err := ratings.RateVisit(ctx, done.Token, hall.VisitRating{Stars: 9}); hall.ErrorCode(err) != hall.EINVALID {
+		t.Fatalf("9 stars: %v, want 422", err)
+	}
+	if _, err := ratings.RateVisit(ctx, waiting.Token, hall.VisitRating{Stars: 5}); hall.ErrorField(err) != "state" {
+		t.Fatalf("a waiting ticket: %v, want 409 state", err)
+	}
+	if _, err := ratings.RateVisit(ctx, "nope", hall.VisitRating{Stars: 5}); hall.ErrorCode(err) != hall.ENOTFOUND {
+		t.Fatalf("unknown token: %v, want 404", err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	won, again := 0, 0
+	for i := range 10 {
+		wg.Go(func() {
+			_, err := ratings.RateVisit(ctx, done.Token, hall.VisitRating{Stars: 1 + i%5})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				won++
+			case hall.ErrorField(err) == "rating":
+				again++
+			default:
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if won != 1 || again != 9 {
+		t.Fatalf("ten ratings at once: %d stored, %d refused as rated: want 1, 9", won, again)
+	}
+	stored, err := ratings.VisitRating(ctx, done.Token)
+	if err != nil || stored == nil {
+		t.Fatalf("the rating: %+v %v", stored, err)
+	}
+	tm.Resign()
+	next := term(t, cli, "/t/")
+	r2 := etcd.NewVisitRatings(cli, "/t/", next.Fence, nil)
+	if got, err := r2.RatingOf(ctx, done.ID); err != nil || got == nil || got.Stars != stored.Stars {
+		t.Fatalf("the next owner reads %+v %v, want %+v", got, err, stored)
+	}
+	if _, err := r2.RateTicket(ctx, done.ID, hall.VisitRating{Stars: 3}); hall.ErrorField(err) != "rating" {
+		t.Fatalf("rating again on the next owner: %v, want 409 rating", err)
 	}
 }
