@@ -13,6 +13,7 @@ import (
 	"onedoor/hallserver/etcd"
 	"onedoor/hallserver/hall"
 	"onedoor/hallserver/hall/storetest"
+	"onedoor/hallserver/notify"
 )
 
 // term wins the election under prefix for the test and returns it (resigned at the end).
@@ -196,5 +197,23 @@ func TestVisitRatingsOnEtcd(t *testing.T) {
 	}
 	if _, err := r2.RateTicket(ctx, done.ID, hall.VisitRating{Stars: 3}); hall.ErrorField(err) != "rating" {
 		t.Fatalf("rating again on the next owner: %v, want 409 rating", err)
+	}
+}
+
+// TestNoticeOutboxOnEtcd: the bbolt outbox's behaviour (hall/storetest) on etcd; the next
+// owner's notifier finds the cursor and the waiting notices.
+func TestNoticeOutboxOnEtcd(t *testing.T) {
+	_, cli := cluster(t)
+	tm := term(t, cli, "/n/")
+	storetest.NoticeOutbox(t, etcd.NewNoticeStore(cli, "/n/", tm.Fence))
+	tm.Resign()
+	next := term(t, cli, "/n/")
+	s := etcd.NewNoticeStore(cli, "/n/", next.Fence)
+	ctx := context.Background()
+	if seq, ok, err := s.Cursor(ctx, notify.CursorName); err != nil || !ok || seq != 9 {
+		t.Fatalf("the next owner's cursor %d %v %v, want 9", seq, ok, err)
+	}
+	if p, err := s.Pending(ctx); err != nil || len(p) != 152 {
+		t.Fatalf("the next owner's outbox: %d waiting, %v; want 152", len(p), err)
 	}
 }
