@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
 	"onedoor/hallserver/hall/storetest"
 )
@@ -135,4 +136,16 @@ func TestDailyAndSeriesFromStore(t *testing.T) {
 	if _, err := e.cs.Series(ctx, "year", 3); hall.ErrorCode(err) != hall.EINVALID {
 		t.Fatalf("bad period: %v", err)
 	}
+}
+
+// TestTopicAnswersContract: the answers' behaviour (hall/storetest) the etcd store shares.
+func TestTopicAnswersContract(t *testing.T) {
+	e := newCaseEnv(t)
+	storetest.TopicAnswers(t, func(cs cases.CaseWindow, now func() time.Time) hall.TopicService {
+		tp, err := NewTopics(e.db, cs, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tp
+	})
 }

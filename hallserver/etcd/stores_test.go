@@ -9,6 +9,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"onedoor/hallserver/cases"
 	"onedoor/hallserver/enginehost"
 	"onedoor/hallserver/etcd"
 	"onedoor/hallserver/hall"
@@ -216,4 +217,18 @@ func TestNoticeOutboxOnEtcd(t *testing.T) {
 	if p, err := s.Pending(ctx); err != nil || len(p) != 152 {
 		t.Fatalf("the next owner's outbox: %d waiting, %v; want 152", len(p), err)
 	}
+}
+
+// TestTopicAnswersOnEtcd: the answers' behaviour (hall/storetest) on etcd, each open a store of
+// a new term (the next owner reads what the last one recorded).
+func TestTopicAnswersOnEtcd(t *testing.T) {
+	_, cli := cluster(t)
+	var last *etcd.Term
+	storetest.TopicAnswers(t, func(cs cases.CaseWindow, now func() time.Time) hall.TopicService {
+		if last != nil {
+			last.Resign()
+		}
+		last = term(t, cli, "/tp/")
+		return etcd.NewTopics(cli, "/tp/", last.Fence, cs, now)
+	})
 }
