@@ -34,10 +34,15 @@ func TestMigrateToEtcdAndBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var first *hall.Ticket
 	for i := range 30 {
 		h := []string{"students", "teachers"}[i%2]
-		if _, err := q.Issue(ctx, hall.IssueRequest{Hall: h, Service: "A", Channel: "kiosk", IdempotencyKey: fmt.Sprint("k", i)}); err != nil && h == "students" {
+		is, err := q.Issue(ctx, hall.IssueRequest{Hall: h, Service: "A", Channel: "kiosk", IdempotencyKey: fmt.Sprint("k", i)})
+		if err != nil && h == "students" {
 			t.Fatal(err)
+		}
+		if first == nil {
+			first = &is.Ticket
 		}
 	}
 	for _, act := range []string{hall.ActOpen, hall.ActCallNext, hall.ActStart, hall.ActFinish, hall.ActCallNext} {
@@ -46,6 +51,7 @@ func TestMigrateToEtcdAndBack(t *testing.T) {
 		}
 	}
 	last, _ := q.LastSeq("students")
+	booked := fillServices(t, ctx, db, first.Token)
 	q.Close()
 	db.Close()
 
@@ -81,6 +87,8 @@ func TestMigrateToEtcdAndBack(t *testing.T) {
 			t.Fatalf("record %q differs after the round trip", k)
 		}
 	}
+	// The services on etcd: what the file held, and their IDs carry on.
+	checkServicesOnEtcd(t, ctx, c.Endpoints(), booked, first)
 	// A queue on etcd starts from the migrated state and carries on numbering.
 	cli, err := etcd.Dial(c.Endpoints(), nil)
 	if err != nil {
@@ -106,7 +114,7 @@ func TestMigrateToEtcdAndBack(t *testing.T) {
 	}
 }
 
-// records reads a file's queue records by identity.
+// records reads a file's queue and service records by identity.
 func records(t *testing.T, path string) map[string][]byte {
 	t.Helper()
 	db, err := bolt.OpenWith(path, bolt.Options{})
@@ -115,10 +123,14 @@ func records(t *testing.T, path string) map[string][]byte {
 	}
 	defer db.Close()
 	out := map[string][]byte{}
-	if err := db.QueueRecords(context.Background(), func(r bolt.QueueRecord) error {
+	put := func(r bolt.QueueRecord) error {
 		out[r.Kind+"/"+r.Hall+"/"+r.Key] = bytes.Clone(r.Value)
 		return nil
-	}); err != nil {
+	}
+	if err := db.QueueRecords(context.Background(), put); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ServiceRecords(context.Background(), put); err != nil {
 		t.Fatal(err)
 	}
 	return out
