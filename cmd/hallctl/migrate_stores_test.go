@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+
 	"onedoor/hallserver/bolt"
 	"onedoor/hallserver/etcd"
 	"onedoor/hallserver/hall"
@@ -69,15 +71,8 @@ func fillServices(t *testing.T, ctx context.Context, db *bolt.DB, token string) 
 // and a new booking and list item carry on the file's numbering.
 func checkServicesOnEtcd(t *testing.T, ctx context.Context, endpoints []string, booked []*hall.Appointment, rated *hall.Ticket) {
 	t.Helper()
-	cli, err := etcd.Dial(endpoints, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cli, term := etcdOwner(t, ctx, endpoints)
 	defer cli.Close()
-	term, err := etcd.Campaign(ctx, cli, etcd.DefaultPrefix, 3, "http://test")
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer term.Resign()
 	p := etcd.DefaultPrefix
 	appts := etcd.NewAppointments(cli, p, term.Fence, nil)
@@ -114,4 +109,20 @@ func checkServicesOnEtcd(t *testing.T, ctx context.Context, endpoints []string, 
 	if n, err := ns.Enqueue(ctx, notify.CursorName, 6, []hall.Notification{{Key: "n1"}, {Key: "n2"}}); err != nil || n != 0 {
 		t.Fatalf("notices of the file again on etcd: %d added, %v; want none (one waiting, one delivered)", n, err)
 	}
+}
+
+// etcdOwner connects to the cluster and owns the halls: the caller resigns the term and closes
+// the client (before the cluster stops).
+func etcdOwner(t *testing.T, ctx context.Context, endpoints []string) (*clientv3.Client, *etcd.Term) {
+	t.Helper()
+	cli, err := etcd.Dial(endpoints, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	term, err := etcd.Campaign(ctx, cli, etcd.DefaultPrefix, 3, "http://test")
+	if err != nil {
+		cli.Close()
+		t.Fatal(err)
+	}
+	return cli, term
 }

@@ -90,15 +90,8 @@ func TestMigrateToEtcdAndBack(t *testing.T) {
 	// The services on etcd: what the file held, and their IDs carry on.
 	checkServicesOnEtcd(t, ctx, c.Endpoints(), booked, first)
 	// A queue on etcd starts from the migrated state and carries on numbering.
-	cli, err := etcd.Dial(c.Endpoints(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cli, term := etcdOwner(t, ctx, c.Endpoints())
 	defer cli.Close()
-	term, err := etcd.Campaign(ctx, cli, etcd.DefaultPrefix, 3, "http://test")
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer term.Resign()
 	eq, err := enginehost.NewQueue(ctx, etcd.NewQueueStore(cli, etcd.DefaultPrefix, term.Fence, nil), campus.Demo(), time.Now)
 	if err != nil {

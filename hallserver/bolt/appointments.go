@@ -194,11 +194,7 @@ func (s *Appointments) Booked(ctx context.Context, hallCode, service, day string
 	var out []hall.Appointment
 	err := s.view(ctx, "read the bookings", func(tx *bbolt.Tx) error {
 		all, err := apptDay(tx, hallCode, day)
-		for _, a := range all {
-			if a.Service == service && a.Active() {
-				out = append(out, a)
-			}
-		}
+		out = hall.ActiveOf(all, service)
 		return err
 	})
 	return out, err
@@ -237,13 +233,8 @@ func (s *Appointments) ByCode(ctx context.Context, hallCode, day, code string) (
 		if err != nil {
 			return err
 		}
-		for i := range all {
-			if all[i].Code == code && all[i].Active() {
-				out = &all[i]
-				return nil
-			}
-		}
-		return hall.Errorf(hall.ENOTFOUND, "code", "no booking with code %s today in hall %s", code, hallCode)
+		out, err = hall.WithCode(all, hallCode, code)
+		return err
 	})
 	return out, err
 }

@@ -206,11 +206,7 @@ func (s *Appointments) Booked(ctx context.Context, hallCode, service, day string
 	var out []hall.Appointment
 	err := s.kv.view(ctx, "read the bookings", func(r *reads) error {
 		_, all, err := s.day(r, hallCode, day)
-		for _, a := range all {
-			if a.Service == service && a.Active() {
-				out = append(out, a)
-			}
-		}
+		out = hall.ActiveOf(all, service)
 		return err
 	})
 	return out, err
@@ -234,10 +230,7 @@ func (s *Appointments) ByToken(ctx context.Context, token string) (*hall.Appoint
 	var out *hall.Appointment
 	err := s.kv.view(ctx, "read the booking", func(r *reads) error {
 		var err error
-		out, err = s.byToken(r, token)
-		if err == nil && out == nil {
-			return hall.Errorf(hall.ENOTFOUND, "token", "no booking with this token")
-		}
+		out, err = s.withToken(token)(r)
 		return err
 	})
 	return out, err
@@ -251,69 +244,71 @@ func (s *Appointments) ByCode(ctx context.Context, hallCode, day, code string) (
 		if err != nil {
 			return err
 		}
-		for i := range all {
-			if all[i].Code == code && all[i].Active() {
-				out = &all[i]
-				return nil
-			}
-		}
-		return hall.Errorf(hall.ENOTFOUND, "code", "no booking with code %s today in hall %s", code, hallCode)
+		out, err = hall.WithCode(all, hallCode, code)
+		return err
 	})
 	return out, err
 }
 
-// Cancel implements hall.AppointmentStore.
-func (s *Appointments) Cancel(ctx context.Context, token string) (*hall.Appointment, error) {
+// change reads the booking find returns and its day's version, and commits the writes fn makes
+// of it (s.put moves the day's version on): one fenced Txn compared on both.
+func (s *Appointments) change(ctx context.Context, what string, find func(r *reads) (*hall.Appointment, error),
+	fn func(r *reads, a *hall.Appointment, ver uint64, w *writes) error) (*hall.Appointment, error) {
 	var out *hall.Appointment
-	err := s.kv.update(ctx, "cancel the booking", func(r *reads) (writes, error) {
-		a, err := s.byToken(r, token)
-		switch {
-		case err != nil:
+	err := s.kv.update(ctx, what, func(r *reads) (writes, error) {
+		a, err := find(r)
+		if err != nil {
 			return nil, err
-		case a == nil:
-			return nil, hall.Errorf(hall.ENOTFOUND, "token", "no booking with this token")
 		}
 		ver, err := s.ver(r, a.Hall, a.Day)
 		if err != nil {
 			return nil, err
 		}
-		if err := a.CancelAt(s.now()); err != nil {
+		var w writes
+		if err := fn(r, a, ver, &w); err != nil {
 			return nil, err
 		}
 		out = a
-		var w writes
-		return w, s.put(&w, a, ver)
+		return w, nil
 	})
 	return out, err
 }
 
+// withToken finds the booking with a token (ENOTFOUND "token").
+func (s *Appointments) withToken(token string) func(r *reads) (*hall.Appointment, error) {
+	return func(r *reads) (*hall.Appointment, error) {
+		a, err := s.byToken(r, token)
+		if err == nil && a == nil {
+			err = hall.Errorf(hall.ENOTFOUND, "token", "no booking with this token")
+		}
+		return a, err
+	}
+}
+
+// Cancel implements hall.AppointmentStore.
+func (s *Appointments) Cancel(ctx context.Context, token string) (*hall.Appointment, error) {
+	return s.change(ctx, "cancel the booking", s.withToken(token), func(_ *reads, a *hall.Appointment, ver uint64, w *writes) error {
+		if err := a.CancelAt(s.now()); err != nil {
+			return err
+		}
+		return s.put(w, a, ver)
+	})
+}
+
 // Reschedule implements hall.AppointmentStore.
 func (s *Appointments) Reschedule(ctx context.Context, token string, req hall.BookRequest) (*hall.Appointment, error) {
-	var out *hall.Appointment
-	err := s.kv.update(ctx, "reschedule the booking", func(r *reads) (writes, error) {
-		a, err := s.byToken(r, token)
-		switch {
-		case err != nil:
-			return nil, err
-		case a == nil:
-			return nil, hall.Errorf(hall.ENOTFOUND, "token", "no booking with this token")
-		}
-		oldVer, err := s.ver(r, a.Hall, a.Day)
-		if err != nil {
-			return nil, err
-		}
+	return s.change(ctx, "reschedule the booking", s.withToken(token), func(r *reads, a *hall.Appointment, oldVer uint64, w *writes) error {
 		oldDay, err := a.Move(req)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		ver, day, err := s.day(r, a.Hall, a.Day)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := a.Place(day, req.Capacity); err != nil {
-			return nil, err
+			return err
 		}
-		var w writes
 		if oldDay != a.Day {
 			w.put(&s.kv, bucketApptVer, a.Hall+"/"+oldDay, []byte(strconv.FormatUint(oldVer+1, 10)))
 			w.del(&s.kv, bucketApptDay, dayKey(a.Hall, oldDay)+a.ID)
@@ -323,34 +318,24 @@ func (s *Appointments) Reschedule(ctx context.Context, token string, req hall.Bo
 				w.put(&s.kv, bucketApptWho, whoKey(a.Identity, a.Day, a.ID), nil)
 			}
 		}
-		out = a
-		return w, s.put(&w, a, ver)
+		return s.put(w, a, ver)
 	})
-	return out, err
 }
 
 // CheckedIn implements hall.AppointmentStore. Recording the same ticket again changes nothing.
 func (s *Appointments) CheckedIn(ctx context.Context, id string, t hall.Ticket) (*hall.Appointment, error) {
-	var out *hall.Appointment
-	err := s.kv.update(ctx, "record the check-in", func(r *reads) (writes, error) {
+	find := func(r *reads) (*hall.Appointment, error) {
 		a, err := s.byID(r, id)
-		switch {
-		case err != nil:
-			return nil, err
-		case a == nil:
-			return nil, hall.Errorf(hall.ENOTFOUND, "id", "no booking %s", id)
+		if err == nil && a == nil {
+			err = hall.Errorf(hall.ENOTFOUND, "id", "no booking %s", id)
 		}
-		ver, err := s.ver(r, a.Hall, a.Day)
-		if err != nil {
-			return nil, err
-		}
-		out = a
+		return a, err
+	}
+	return s.change(ctx, "record the check-in", find, func(_ *reads, a *hall.Appointment, ver uint64, w *writes) error {
 		changed, err := a.CheckIn(t)
 		if err != nil || !changed {
-			return nil, err
+			return err
 		}
-		var w writes
-		return w, s.put(&w, a, ver)
+		return s.put(w, a, ver)
 	})
-	return out, err
 }

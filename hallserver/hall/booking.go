@@ -131,3 +131,25 @@ func (a *Appointment) CheckIn(t Ticket) (changed bool, err error) {
 	a.State, a.TicketID, a.Number, a.TicketToken, a.CheckedInAt = AppointmentCheckedIn, t.ID, t.Number, t.Token, &at
 	return true, nil
 }
+
+// ActiveOf returns the active bookings of the service among a day's bookings (nil when none).
+func ActiveOf(day []Appointment, service string) []Appointment {
+	var out []Appointment
+	for _, a := range day {
+		if a.Service == service && a.Active() {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// WithCode returns the active booking with the code among a day's bookings of the hall
+// (ENOTFOUND "code").
+func WithCode(day []Appointment, hallCode, code string) (*Appointment, error) {
+	for i := range day {
+		if day[i].Code == code && day[i].Active() {
+			return &day[i], nil
+		}
+	}
+	return nil, Errorf(ENOTFOUND, "code", "no booking with code %s today in hall %s", code, hallCode)
+}
