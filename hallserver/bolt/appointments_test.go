@@ -111,3 +111,18 @@ func TestBookOnePerIdentity(t *testing.T) {
 	defer db.Close()
 	storetest.BookOnePerIdentity(t, s)
 }
+
+// BenchmarkBook: bookings of one day from 16 goroutines in the bbolt file (compare etcd's
+// BenchmarkBookOnEtcd).
+func BenchmarkBook(b *testing.B) {
+	db, err := Open(filepath.Join(b.TempDir(), "a.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	s, err := NewAppointments(db, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	storetest.BenchBook(b, s)
+}

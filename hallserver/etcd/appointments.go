@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -23,9 +24,21 @@ var _ hall.AppointmentStore = (*Appointments)(nil)
 // sequence, fenced on the owner's election key: when another booking of the day committed
 // meanwhile, the rules are checked again on the new day, so the last place taken by two at once
 // goes to exactly one.
+//
+// The owner's own bookings are written one at a time (mu): they would all compare the same day's
+// version, and retrying every loser of each round costs more than waiting in turn. The compare
+// still decides between servers.
 type Appointments struct {
 	kv  kvStore
 	now func() time.Time
+	mu  sync.Mutex
+}
+
+// update is kv.update, one at a time.
+func (s *Appointments) update(ctx context.Context, what string, fn func(r *reads) (writes, error)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.kv.update(ctx, what, fn)
 }
 
 // NewAppointments returns the bookings on cli under prefix, written only while fence allows;
@@ -143,7 +156,7 @@ func (s *Appointments) Book(ctx context.Context, req hall.BookRequest) (*hall.Ap
 	if err != nil {
 		return nil, fmt.Errorf("etcd: %w", err)
 	}
-	err = s.kv.update(ctx, "store the booking", func(r *reads) (writes, error) {
+	err = s.update(ctx, "store the booking", func(r *reads) (writes, error) {
 		a.ID, a.Code = "", "" // an earlier attempt's
 		ver, day, err := s.day(r, a.Hall, a.Day)
 		if err != nil {
@@ -255,7 +268,7 @@ func (s *Appointments) ByCode(ctx context.Context, hallCode, day, code string) (
 func (s *Appointments) change(ctx context.Context, what string, find func(r *reads) (*hall.Appointment, error),
 	fn func(r *reads, a *hall.Appointment, ver uint64, w *writes) error) (*hall.Appointment, error) {
 	var out *hall.Appointment
-	err := s.kv.update(ctx, what, func(r *reads) (writes, error) {
+	err := s.update(ctx, what, func(r *reads) (writes, error) {
 		a, err := find(r)
 		if err != nil {
 			return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"onedoor/hallserver/cases"
 	"onedoor/hallserver/enginehost"
 	"onedoor/hallserver/etcd"
+	"onedoor/hallserver/etcd/etcdtest"
 	"onedoor/hallserver/hall"
 	"onedoor/hallserver/hall/storetest"
 	"onedoor/hallserver/notify"
@@ -30,15 +32,32 @@ func term(t *testing.T, cli *clientv3.Client, prefix string) *etcd.Term {
 	return tm
 }
 
+// alternate books through two stores in turn.
+type alternate struct {
+	hall.AppointmentStore
+	other hall.AppointmentStore
+	n     atomic.Int64
+}
+
+func (a *alternate) Book(ctx context.Context, req hall.BookRequest) (*hall.Appointment, error) {
+	if a.n.Add(1)%2 == 0 {
+		return a.other.Book(ctx, req)
+	}
+	return a.AppointmentStore.Book(ctx, req)
+}
+
 // TestAppointmentsOnEtcd: the bbolt store's booking behaviour (hall/storetest) on a real
-// cluster, each on its own prefix: 50 concurrent bookings of 10 places give exactly 10 (the
-// Txn compared on the day's version), one per phone and per identity, cancel, reschedule,
+// cluster, each on its own prefix: 50 concurrent bookings of 10 places through two stores give
+// exactly 10 (the Txn compared on the day's version), one per phone and per identity, cancel, reschedule,
 // check-in; a new owner (another store on the same prefix) sees the bookings and counts them.
 func TestAppointmentsOnEtcd(t *testing.T) {
 	_, cli := cluster(t)
 	t.Run("concurrent", func(t *testing.T) {
 		tm := term(t, cli, "/c/")
-		s := etcd.NewAppointments(cli, "/c/", tm.Fence, nil)
+		// Two stores on the same data, taking turns: each writes one at a time, so only the
+		// Txn's compare on the day's version keeps the two from overbooking.
+		s := &alternate{AppointmentStore: etcd.NewAppointments(cli, "/c/", tm.Fence, nil),
+			other: etcd.NewAppointments(cli, "/c/", tm.Fence, nil)}
 		ok := storetest.BookLastPlacesConcurrently(t, s)
 		tm.Resign()
 		next := term(t, cli, "/c/")
@@ -231,4 +250,27 @@ func TestTopicAnswersOnEtcd(t *testing.T) {
 		last = term(t, cli, "/tp/")
 		return etcd.NewTopics(cli, "/tp/", last.Fence, cs, now)
 	})
+}
+
+// BenchmarkBookOnEtcd: bookings of one day from 16 goroutines on a 3-member cluster (compare
+// bolt's BenchmarkBook).
+func BenchmarkBookOnEtcd(b *testing.B) {
+	ctx, cancel := context.WithTimeout(context.Background(), etcdtest.WaitTimeout)
+	defer cancel()
+	c, err := etcdtest.Start(ctx, b.TempDir(), etcdtest.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	cli, err := etcd.Dial(c.Endpoints(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cli.Close()
+	tm, err := etcd.Campaign(ctx, cli, "/b/", 3, "http://bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tm.Resign()
+	storetest.BenchBook(b, etcd.NewAppointments(cli, "/b/", tm.Fence, nil))
 }

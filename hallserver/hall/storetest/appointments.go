@@ -6,6 +6,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -183,3 +184,31 @@ func BookOnePerIdentity(t *testing.T, s hall.AppointmentStore) {
 		t.Fatalf("after cancelling: %v", err)
 	}
 }
+
+// BenchBook books b.N places from 16 goroutines on one hall's day (slots of 1,000 places, a
+// phone each): the bookings of one day contend as at the opening of a popular service.
+func BenchBook(b *testing.B, s hall.AppointmentStore) {
+	start, end := Slot(b, "09:00")
+	ctx := context.Background()
+	var mu sync.Mutex
+	n := 0
+	b.SetParallelism(16 / max(1, runtimeProcs()))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			mu.Lock()
+			n++
+			i := n
+			mu.Unlock()
+			slot := time.Duration(i/1000) * 15 * time.Minute
+			if _, err := s.Book(ctx, hall.BookRequest{Hall: "h", Service: "A", Start: start.Add(slot), End: end.Add(slot),
+				Name: "p", Phone: fmt.Sprintf("138%08d", i), Capacity: 1000}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "bookings/s")
+}
+
+func runtimeProcs() int { return runtime.GOMAXPROCS(0) }
