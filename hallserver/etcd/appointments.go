@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -205,7 +206,7 @@ func (s *Appointments) ByIdentity(ctx context.Context, identity string, limit in
 		var ids []string
 		for _, kv := range kvs {
 			k := s.kv.base(bucketApptWho, kv)
-			ids = append(ids, k[len(identity)+1+len("2006-01-02")+1:])
+			ids = append(ids, k[strings.LastIndexByte(k, 0)+1:])
 		}
 		all, err := s.many(r, ids)
 		out = append(out, all...)
