@@ -15,8 +15,9 @@ import (
 
 var _ notify.Store = (*NoticeStore)(nil)
 
-// noticesPerTxn bounds the notices one Enqueue Txn adds: each compares two keys (waiting,
-// delivered) and etcd bounds a Txn's compares like its operations (--max-txn-ops).
+// noticesPerTxn bounds the notices one Enqueue Txn adds: each reads and compares two keys
+// (waiting, delivered) and etcd bounds a Txn's reads and compares like its operations
+// (--max-txn-ops).
 const noticesPerTxn = (MaxTxnOps - 2) / 2
 
 // NoticeStore is the notifier's outbox on etcd (package notify's Store; buckets notify.outbox,
@@ -63,20 +64,26 @@ func (s *NoticeStore) Enqueue(ctx context.Context, name string, seq uint64, ns [
 		err := s.kv.update(ctx, "enqueue notices", func(r *reads) (writes, error) {
 			var w writes
 			n = 0
-			added := map[string]bool{}
+			var keys []string
 			for _, x := range part {
-				if x.Key == "" || added[x.Key] {
-					continue
+				if x.Key != "" {
+					keys = append(keys, x.Key)
 				}
-				waiting, err := r.get(bucketNoticeOut, x.Key)
-				if err != nil {
-					return nil, err
-				}
-				sent, err := r.get(bucketNoticeSent, x.Key)
-				if err != nil {
-					return nil, err
-				}
-				if waiting != nil || sent != nil {
+			}
+			waiting, err := r.getAll(bucketNoticeOut, keys)
+			if err != nil {
+				return nil, err
+			}
+			sent, err := r.getAll(bucketNoticeSent, keys)
+			if err != nil {
+				return nil, err
+			}
+			known := map[string]bool{}
+			for i, k := range keys {
+				known[k] = waiting[i] != nil || sent[i] != nil
+			}
+			for _, x := range part {
+				if x.Key == "" || known[x.Key] {
 					continue
 				}
 				v, err := json.Marshal(x)
@@ -84,7 +91,7 @@ func (s *NoticeStore) Enqueue(ctx context.Context, name string, seq uint64, ns [
 					return nil, err
 				}
 				w.put(&s.kv, bucketNoticeOut, x.Key, v)
-				added[x.Key] = true
+				known[x.Key] = true
 				n++
 			}
 			if len(ns) == 0 {

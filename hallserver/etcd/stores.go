@@ -89,6 +89,33 @@ func (r *reads) getKey(k string) ([]byte, error) {
 	return g.Kvs[0].Value, nil
 }
 
+// getAll reads keys of a bucket in one Txn (at most MaxTxnOps) and compares them at the commit;
+// a missing key's value is nil.
+func (r *reads) getAll(bucket string, keys []string) ([][]byte, error) {
+	ops := make([]clientv3.Op, len(keys))
+	for i, k := range keys {
+		ops[i] = clientv3.OpGet(r.k.key(bucket, k), r.opts()...)
+	}
+	ctx, cancel := context.WithTimeout(r.ctx, opTimeout)
+	defer cancel()
+	t, err := r.k.cli.Txn(ctx).Then(ops...).Commit()
+	if err != nil {
+		return nil, fmt.Errorf("read %d keys of %s: %w", len(keys), bucket, err)
+	}
+	if r.rev == 0 {
+		r.rev = t.Header.Revision
+	}
+	out := make([][]byte, len(keys))
+	for i, resp := range t.Responses {
+		k := r.k.key(bucket, keys[i])
+		r.seen[k] = 0
+		if kvs := resp.GetResponseRange().Kvs; len(kvs) > 0 {
+			r.seen[k], out[i] = kvs[0].ModRevision, kvs[0].Value
+		}
+	}
+	return out, nil
+}
+
 // scan reads the keys of a bucket starting with p, in key order (descending with desc), at
 // most limit (0: all). A scan is not compared at the commit: a write that depends on a range
 // reads (get) a version key that every change of the range rewrites.
