@@ -57,15 +57,7 @@ func whoKey(identity, day, id string) string { return identity + "\x00" + day + 
 
 // byID reads a booking (nil when none) and compares it at the commit.
 func (s *Appointments) byID(r *reads, id string) (*hall.Appointment, error) {
-	v, err := r.get(bucketAppt, id)
-	if err != nil || v == nil {
-		return nil, err
-	}
-	a := new(hall.Appointment)
-	if err := json.Unmarshal(v, a); err != nil {
-		return nil, fmt.Errorf("decode appointment %s: %w", id, err)
-	}
-	return a, nil
+	return getJSON[hall.Appointment](r, bucketAppt, id)
 }
 
 // byToken reads the booking with a token, nil when none.
@@ -116,11 +108,11 @@ func (s *Appointments) many(r *reads, ids []string) ([]hall.Appointment, error) 
 			if len(kvs) == 0 {
 				return nil, fmt.Errorf("appointment %s indexed but missing", ids[i])
 			}
-			var a hall.Appointment
-			if err := json.Unmarshal(kvs[0].Value, &a); err != nil {
-				return nil, fmt.Errorf("decode appointment %s: %w", ids[i], err)
+			a, err := decode[hall.Appointment]("appointment "+ids[i], kvs[0].Value)
+			if err != nil {
+				return nil, err
 			}
-			out = append(out, a)
+			out = append(out, *a)
 		}
 		ids = ids[n:]
 	}

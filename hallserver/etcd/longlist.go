@@ -3,7 +3,6 @@ package etcd
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -36,21 +35,13 @@ func NewLongList(cli *clientv3.Client, prefix string, fence Fence, departments [
 // SetDepartments replaces the department codes an item may name (a live campus change).
 func (l *LongList) SetDepartments(departments []string) { l.known.Set(departments) }
 
-func decodeItem(id string, v []byte) (*hall.ListItem, error) {
-	it := new(hall.ListItem)
-	if err := json.Unmarshal(v, it); err != nil {
-		return nil, fmt.Errorf("decode list item %s: %w", id, err)
-	}
-	return it, nil
-}
-
 // Items returns every item, by ID.
 func (l *LongList) Items(ctx context.Context) ([]hall.ListItem, error) {
 	out := []hall.ListItem{}
 	err := l.kv.view(ctx, "read the long-standing list", func(r *reads) error {
 		kvs, err := r.scan(bucketLongList, "", false, 0)
 		for _, kv := range kvs {
-			it, err := decodeItem(l.kv.base(bucketLongList, kv), kv.Value)
+			it, err := decode[hall.ListItem]("list item "+l.kv.base(bucketLongList, kv), kv.Value)
 			if err != nil {
 				return err
 			}
@@ -65,11 +56,8 @@ func (l *LongList) Items(ctx context.Context) ([]hall.ListItem, error) {
 func (l *LongList) Item(ctx context.Context, id string) (*hall.ListItem, error) {
 	var it *hall.ListItem
 	err := l.kv.view(ctx, "read list item", func(r *reads) error {
-		v, err := r.get(bucketLongList, id)
-		if err != nil || v == nil {
-			return err
-		}
-		it, err = decodeItem(id, v)
+		var err error
+		it, err = getJSON[hall.ListItem](r, bucketLongList, id)
 		return err
 	})
 	if err == nil && it == nil {
@@ -100,15 +88,12 @@ func (l *LongList) put(ctx context.Context, it hall.ListItem, by string, create 
 			n++
 			w.put(&l.kv, bucketSeq, bucketLongList, []byte(strconv.FormatUint(n, 10)))
 		} else {
-			v, err := r.get(bucketLongList, it.ID)
-			if err != nil {
+			var err error
+			if old, err = getJSON[hall.ListItem](r, bucketLongList, it.ID); err != nil {
 				return nil, err
 			}
-			if v == nil {
+			if old == nil {
 				return nil, hall.Errorf(hall.ENOTFOUND, "id", "no list item %q", it.ID)
-			}
-			if old, err = decodeItem(it.ID, v); err != nil {
-				return nil, err
 			}
 		}
 		cases.StampListItem(&it, old, n, by, now)

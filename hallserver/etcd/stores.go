@@ -2,6 +2,7 @@ package etcd
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -140,6 +141,30 @@ func (r *reads) scan(bucket, p string, desc bool, limit int64) ([]*mvccpb.KeyVal
 // base returns the key of a record of the scan's bucket (prefix+"s/{bucket}/" dropped).
 func (k *kvStore) base(bucket string, kv *mvccpb.KeyValue) string {
 	return string(kv.Key[len(k.key(bucket, "")):])
+}
+
+// decode decodes a stored JSON value (what names it in the error).
+func decode[T any](what string, v []byte) (*T, error) {
+	x := new(T)
+	if err := json.Unmarshal(v, x); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", what, err)
+	}
+	return x, nil
+}
+
+// getJSON reads and decodes the value of a key of a bucket (nil when absent), compared at the
+// commit.
+func getJSON[T any](r *reads, bucket, key string) (*T, error) {
+	return getKeyJSON[T](r, r.k.key(bucket, key))
+}
+
+// getKeyJSON is getJSON of a whole key.
+func getKeyJSON[T any](r *reads, k string) (*T, error) {
+	v, err := r.getKey(k)
+	if err != nil || v == nil {
+		return nil, err
+	}
+	return decode[T](k, v)
 }
 
 // writes are the operations of one attempt's Txn.

@@ -3,7 +3,6 @@ package etcd
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"time"
 
@@ -29,14 +28,6 @@ func NewTopics(cli *clientv3.Client, prefix string, fence Fence, cs cases.CaseWi
 	t := &Topics{kv: kvStore{cli: cli, prefix: prefix, fence: fence}}
 	t.TopicFinder = cases.NewTopicFinder(cs, t, now)
 	return t
-}
-
-func decodeAnswer(id string, v []byte) (*hall.TopicAnswer, error) {
-	a := new(hall.TopicAnswer)
-	if err := json.Unmarshal(v, a); err != nil {
-		return nil, fmt.Errorf("decode topic answer %s: %w", id, err)
-	}
-	return a, nil
 }
 
 // Linked implements cases.TopicAnswers: the links and answers are few (the cases of answered
@@ -71,7 +62,7 @@ func (t *Topics) Linked(ctx context.Context, caseIDs []string) (map[string]strin
 			if !topics[id] {
 				continue
 			}
-			if answers[id], err = decodeAnswer(id, kv.Value); err != nil {
+			if answers[id], err = decode[hall.TopicAnswer]("topic answer "+id, kv.Value); err != nil {
 				return err
 			}
 		}
@@ -87,11 +78,8 @@ func (t *Topics) Linked(ctx context.Context, caseIDs []string) (map[string]strin
 func (t *Topics) Answer(ctx context.Context, topic string) (*hall.TopicAnswer, error) {
 	var out *hall.TopicAnswer
 	err := t.kv.view(ctx, "read topic answer", func(r *reads) error {
-		v, err := r.get(bucketTopicAnswer, topic)
-		if err != nil || v == nil {
-			return err
-		}
-		out, err = decodeAnswer(topic, v)
+		var err error
+		out, err = getJSON[hall.TopicAnswer](r, bucketTopicAnswer, topic)
 		return err
 	})
 	return out, err
@@ -122,15 +110,12 @@ func (t *Topics) RecordAnswer(ctx context.Context, a hall.TopicAnswer, replaced 
 		}
 	}
 	return t.kv.update(ctx, "store topic answer", func(r *reads) (writes, error) {
-		var stored hall.TopicAnswer
-		v, err := r.get(bucketTopicAnswer, a.Topic)
+		stored, err := getJSON[hall.TopicAnswer](r, bucketTopicAnswer, a.Topic)
 		if err != nil {
 			return nil, err
 		}
-		if v != nil {
-			if err := json.Unmarshal(v, &stored); err != nil {
-				return nil, fmt.Errorf("decode topic answer %s: %w", a.Topic, err)
-			}
+		if stored == nil {
+			stored = &hall.TopicAnswer{}
 		}
 		if !slices.Equal(stored.Notices, replaced) {
 			return nil, hall.Errorf(hall.ECONFLICT, "topic", "topic %q was answered again meanwhile; retry", a.Topic)
@@ -156,11 +141,7 @@ func (t *Topics) AnswerFor(ctx context.Context, caseID string) (*hall.TopicAnswe
 		if err != nil || id == nil {
 			return err
 		}
-		v, err := r.get(bucketTopicAnswer, string(id))
-		if err != nil || v == nil {
-			return err
-		}
-		out, err = decodeAnswer(string(id), v)
+		out, err = getJSON[hall.TopicAnswer](r, bucketTopicAnswer, string(id))
 		return err
 	})
 	return out, err

@@ -3,7 +3,6 @@ package etcd
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -35,15 +34,7 @@ func NewVisitRatings(cli *clientv3.Client, prefix string, fence Fence, now func(
 
 // ticket reads a committed ticket of the queue store (nil when none).
 func (v *VisitRatings) ticket(r *reads, id string) (*hall.Ticket, error) {
-	raw, err := r.getKey(v.kv.prefix + "q/t/" + id)
-	if err != nil || raw == nil {
-		return nil, err
-	}
-	t := new(hall.Ticket)
-	if err := json.Unmarshal(raw, t); err != nil {
-		return nil, fmt.Errorf("decode ticket %s: %w", id, err)
-	}
-	return t, nil
+	return getKeyJSON[hall.Ticket](r, v.kv.prefix+"q/t/"+id)
 }
 
 // byToken reads the committed ticket followed by token (nil when none).
@@ -121,15 +112,7 @@ func (v *VisitRatings) RatingOf(ctx context.Context, id string) (*hall.VisitRati
 }
 
 func (v *VisitRatings) ratingOf(r *reads, id string) (*hall.VisitRating, error) {
-	raw, err := r.get(bucketVisitRating, id)
-	if err != nil || raw == nil {
-		return nil, err
-	}
-	out := new(hall.VisitRating)
-	if err := json.Unmarshal(raw, out); err != nil {
-		return nil, fmt.Errorf("decode visit rating %s: %w", id, err)
-	}
-	return out, nil
+	return getJSON[hall.VisitRating](r, bucketVisitRating, id)
 }
 
 // VisitRating returns the rating of the ticket followed by token, nil when none.
