@@ -16,10 +16,12 @@ import (
 )
 
 // migrateCmd copies the halls' queues (tickets, tokens, open tickets, meta, event logs,
-// idempotency records) and the case system (migrateCases) from a bbolt data file to an etcd
-// cluster or back (docs/HA.md), then reads the target back and compares it with the source
-// record by record. Every hall server must be stopped; the target must hold no queue and no
-// case yet. The rest of the file (campus, staff, devices, …) is not on etcd and is not copied.
+// idempotency records), the case system (migrateCases) and the services beside them
+// (migrateServices: appointments, visit ratings, topic answers, the long list, the notifier's
+// outbox) from a bbolt data file to an etcd cluster or back (docs/HA.md), then reads the target
+// back and compares it with the source record by record. Every hall server must be stopped; the
+// target must hold no queue and no case yet. The rest of the file (campus, staff, devices, …) is
+// not copied here.
 func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -130,6 +132,10 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
+	services, err := migrateServices(ctx, store, db, toCluster, note, func(kind, hall, key string, v []byte) error { return check(src, kind, hall, key, v) })
+	if err != nil {
+		return err
+	}
 	if len(src) > 0 {
 		var missing []string
 		for k := range src {
@@ -144,7 +150,8 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		total += counts[k]
 		parts = append(parts, fmt.Sprintf("%s %d", k, counts[k]))
 	}
-	fmt.Fprintf(stdout, "migrated %d records (%s), verified record by record\n", total, strings.Join(parts, ", "))
+	parts = append(parts, fmt.Sprintf("appointments, ratings, topic answers, list, outbox %d", services))
+	fmt.Fprintf(stdout, "migrated %d records (%s), verified record by record\n", total+services, strings.Join(parts, ", "))
 	return migrateCases(ctx, db, cstore, toCluster, stdout)
 }
 

@@ -37,10 +37,15 @@ func TestMigrateToEtcdAndBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var first *hall.Ticket
 	for i := range 30 {
 		h := []string{"students", "teachers"}[i%2]
-		if _, err := q.Issue(ctx, hall.IssueRequest{Hall: h, Service: "A", Channel: "kiosk", IdempotencyKey: fmt.Sprint("k", i)}); err != nil && h == "students" {
+		is, err := q.Issue(ctx, hall.IssueRequest{Hall: h, Service: "A", Channel: "kiosk", IdempotencyKey: fmt.Sprint("k", i)})
+		if err != nil && h == "students" {
 			t.Fatal(err)
+		}
+		if first == nil {
+			first = &is.Ticket
 		}
 	}
 	for _, act := range []string{hall.ActOpen, hall.ActCallNext, hall.ActStart, hall.ActFinish, hall.ActCallNext} {
@@ -49,6 +54,7 @@ func TestMigrateToEtcdAndBack(t *testing.T) {
 		}
 	}
 	last, _ := q.LastSeq("students")
+	booked := fillServices(t, ctx, db, first.Token)
 	q.Close()
 	// The case system: cases opened (one with an idempotency key), replied, rated, closed, one
 	// with an attachment; a re-route learned and forgotten; a webhook cursor.
@@ -175,16 +181,11 @@ func TestMigrateToEtcdAndBack(t *testing.T) {
 	}
 	bcs.Close()
 	bdb.Close()
+	// The services on etcd: what the file held, and their IDs carry on.
+	checkServicesOnEtcd(t, ctx, c.Endpoints(), booked, first)
 	// A queue on etcd starts from the migrated state and carries on numbering.
-	cli, err := etcd.Dial(c.Endpoints(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cli, term := etcdOwner(t, ctx, c.Endpoints())
 	defer cli.Close()
-	term, err := etcd.Campaign(ctx, cli, etcd.DefaultPrefix, 3, "http://test")
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer term.Resign()
 	eq, err := enginehost.NewQueue(ctx, etcd.NewQueueStore(cli, etcd.DefaultPrefix, term.Fence, nil), campus.Demo(), time.Now)
 	if err != nil {
@@ -255,7 +256,7 @@ func caseRecords(t *testing.T, path string) map[string][]byte {
 	return out
 }
 
-// records reads a file's queue records by identity.
+// records reads a file's queue and service records by identity.
 func records(t *testing.T, path string) map[string][]byte {
 	t.Helper()
 	db, err := bolt.OpenWith(path, bolt.Options{})
@@ -264,10 +265,14 @@ func records(t *testing.T, path string) map[string][]byte {
 	}
 	defer db.Close()
 	out := map[string][]byte{}
-	if err := db.QueueRecords(context.Background(), func(r bolt.QueueRecord) error {
+	put := func(r bolt.QueueRecord) error {
 		out[r.Kind+"/"+r.Hall+"/"+r.Key] = bytes.Clone(r.Value)
 		return nil
-	}); err != nil {
+	}
+	if err := db.QueueRecords(context.Background(), put); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ServiceRecords(context.Background(), put); err != nil {
 		t.Fatal(err)
 	}
 	return out
