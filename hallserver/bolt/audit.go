@@ -18,6 +18,7 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 
+	"onedoor/hallserver/authkit"
 	"onedoor/hallserver/hall"
 	"onedoor/hallserver/queue"
 )
@@ -44,8 +45,6 @@ const (
 	auditDefaultLimit = 100
 	// auditPruneBatch is the most entries one pruning transaction deletes.
 	auditPruneBatch = 1000
-	// auditFieldMax bounds what one entry keeps of each text field.
-	auditFieldMax = 256
 )
 
 var bucketAudit = []byte("audit")
@@ -62,8 +61,7 @@ func PutAudit(tx *bbolt.Tx, e hall.AuditEntry) error {
 	if err != nil {
 		return fmt.Errorf("bolt: audit sequence: %w", err)
 	}
-	e.At = e.At.UTC()
-	e.Actor, e.Kind, e.Target, e.Detail = clip(e.Actor), clip(e.Kind), clip(e.Target), clip(e.Detail)
+	e = authkit.ClipAudit(e)
 	v, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("bolt: encode audit entry: %w", err)
@@ -76,18 +74,6 @@ func PutAudit(tx *bbolt.Tx, e hall.AuditEntry) error {
 func auditKey(at time.Time, seq uint64) []byte {
 	k := binary.BigEndian.AppendUint64(make([]byte, 0, 16), uint64(max(at.UnixNano(), 0)))
 	return binary.BigEndian.AppendUint64(k, seq)
-}
-
-// clip bounds a text field of an audit entry (what strangers type at the sign-in goes there).
-func clip(s string) string {
-	if len(s) <= auditFieldMax {
-		return s
-	}
-	r := []rune(s)
-	if len(r) > auditFieldMax/4 {
-		r = r[:auditFieldMax/4]
-	}
-	return string(r) + "…"
 }
 
 // Audit is the audit trail of the file (hall.AuditLog): it reads the sources above and prunes
@@ -638,7 +624,7 @@ func hallAuditEntry(ev *hall.Event) hall.AuditEntry {
 	default:
 		e.Target = ev.Hall
 	}
-	e.Detail = clip(strings.Join(d, " "))
+	e.Detail = authkit.Clip(strings.Join(d, " "))
 	return e
 }
 
