@@ -83,6 +83,28 @@ type Audit struct {
 	now       func() time.Time
 	retention time.Duration
 	log       *slog.Logger
+	trail     AuditTrail
+}
+
+// AuditTrail keeps audit entries apart from the file (etcd's with -etcd: the accounts, devices
+// and sessions are there): Record writes to it, Prune prunes it too, and Audit reads it with the
+// file's sources. Its keys are hex and sort by time.
+type AuditTrail interface {
+	Record(ctx context.Context, e hall.AuditEntry) error
+	// Prune deletes the entries before cut and returns how many.
+	Prune(ctx context.Context, cut time.Time) (int, error)
+	// Before returns at most n entries whose keys are below before ("": the newest), newest
+	// first, with their keys.
+	Before(ctx context.Context, before string, n int) ([]string, []hall.AuditEntry, error)
+	// Bound is the key bound above every entry at or before t.
+	Bound(t time.Time) string
+}
+
+// WithTrail returns the audit trail of the file read together with t, to which Record writes.
+func (a *Audit) WithTrail(t AuditTrail) *Audit {
+	c := *a
+	c.trail = t
+	return &c
 }
 
 var _ hall.AuditLog = (*Audit)(nil)
@@ -109,6 +131,9 @@ func (a *Audit) Record(ctx context.Context, e hall.AuditEntry) error {
 	}
 	if e.At.IsZero() {
 		e.At = a.now()
+	}
+	if a.trail != nil {
+		return a.trail.Record(ctx, e)
 	}
 	if err := a.db.bolt.Update(func(tx *bbolt.Tx) error { return PutAudit(tx, e) }); err != nil {
 		return hall.Errorf(hall.EUNAVAILABLE, "", "bolt: record audit entry: %v", err)
@@ -146,9 +171,17 @@ func (a *Audit) Prune(ctx context.Context) (int, error) {
 		}
 		total += n
 		if n < auditPruneBatch {
-			return total, nil
+			break
 		}
 	}
+	if a.trail != nil {
+		n, err := a.trail.Prune(ctx, a.now().Add(-a.retention))
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
 }
 
 // Run prunes now and then every interval until ctx ends.
@@ -178,6 +211,8 @@ type auditCursor struct {
 	A string            `json:"a"`
 	C uint64            `json:"c"`
 	H map[string]uint64 `json:"h"`
+	// E is the trail's next key (inclusive; "" when done).
+	E string `json:"e,omitempty"`
 }
 
 func decodeCursor(s string) (*auditCursor, error) {
@@ -188,6 +223,11 @@ func decodeCursor(s string) (*auditCursor, error) {
 	}
 	if err == nil && c.A != "" {
 		_, err = hex.DecodeString(c.A)
+	}
+	if err == nil && c.E != "" && len(c.E) <= 64 {
+		_, err = hex.DecodeString(c.E)
+	} else if len(c.E) > 64 {
+		err = fmt.Errorf("trail key of %d bytes", len(c.E))
 	}
 	if err != nil || len(c.H) > 1000 {
 		return nil, hall.Errorf(hall.EINVALID, "cursor", "not a cursor of this list")
@@ -258,6 +298,9 @@ func (a *Audit) Audit(ctx context.Context, q hall.AuditQuery) (*hall.AuditPage, 
 		pre := prefilter(q)
 		if !q.CasesOnly {
 			srcs = append(srcs, auditBucketSource(tx, cur, q.Until))
+			if a.trail != nil {
+				srcs = append(srcs, trailSource(ctx, a.trail, cur, q.Until))
+			}
 			for _, code := range hallCodes(tx, ov) {
 				srcs = append(srcs, hallSource(tx, code, ov[code], cur, q.Until, pre))
 			}
@@ -307,7 +350,11 @@ func (a *Audit) Audit(ctx context.Context, q hall.AuditQuery) (*hall.AuditPage, 
 			more = true
 			switch p := s.pos().(type) {
 			case string:
-				next.A = p
+				if s.name == "e" {
+					next.E = p
+				} else {
+					next.A = p
+				}
 			case uint64:
 				if h, ok := strings.CutPrefix(s.name, "h:"); ok {
 					next.H[h] = p
@@ -447,6 +494,50 @@ func auditBucketSource(tx *bbolt.Tx, cur *auditCursor, until time.Time) *auditSo
 		return e, false, nil
 	}
 	s.pos = func() any { return hex.EncodeToString(k) }
+	return s
+}
+
+// trailSource reads the trail backwards from the cursor (or from until), a page at a time.
+func trailSource(ctx context.Context, t AuditTrail, cur *auditCursor, until time.Time) *auditSource {
+	s := &auditSource{name: "e"}
+	if cur != nil && cur.E == "" {
+		s.next = func() (hall.AuditEntry, bool, error) { return hall.AuditEntry{}, true, nil }
+		s.pos = func() any { return "" }
+		return s
+	}
+	var before string // the next page's exclusive bound
+	if cur != nil {
+		before = cur.E + "\x00" // the cursor's key is the next to read
+	} else if !until.IsZero() {
+		before = t.Bound(until)
+	}
+	var (
+		keys    []string
+		entries []hall.AuditEntry
+		i       int
+		end     bool
+		pos     string
+	)
+	s.next = func() (hall.AuditEntry, bool, error) {
+		if i == len(keys) {
+			if end {
+				return hall.AuditEntry{}, true, nil
+			}
+			var err error
+			if keys, entries, err = t.Before(ctx, before, 100); err != nil {
+				return hall.AuditEntry{}, false, err
+			}
+			i, end = 0, len(keys) < 100
+			if len(keys) == 0 {
+				return hall.AuditEntry{}, true, nil
+			}
+			before = keys[len(keys)-1]
+		}
+		pos = keys[i]
+		i++
+		return entries[i-1], false, nil
+	}
+	s.pos = func() any { return pos }
 	return s
 }
 

@@ -1,0 +1,90 @@
+package etcd
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"onedoor/hallserver/authkit"
+	"onedoor/hallserver/hall"
+)
+
+// errConflict is a compare-and-swap that lost to a concurrent write: read again and retry.
+var errConflict = errors.New("etcd: a concurrent write changed what was read")
+
+// unavailable is the answer of a write that did not commit.
+func unavailable(what string, err error) error {
+	if errors.Is(err, ErrNotOwner) {
+		return hall.Errorf(hall.EUNAVAILABLE, "", "etcd: %s: %v", what, err)
+	}
+	return hall.Errorf(hall.EUNAVAILABLE, "", "etcd: %s: storage unavailable, nothing changed: %v", what, err)
+}
+
+// commit runs ops in one Txn if every compare holds and, when fence is not nil, only while the
+// fence holds: ErrNotOwner when it does not, errConflict when it does but another compare
+// failed (a compare-and-swap that lost).
+func commit(ctx context.Context, cli *clientv3.Client, fence Fence, cmps []clientv3.Cmp, ops []clientv3.Op) error {
+	var (
+		fenceKey string
+		fenceRev int64
+	)
+	if fence != nil {
+		key, rev, ok := fence()
+		if !ok {
+			return ErrNotOwner
+		}
+		fenceKey, fenceRev = key, rev
+		cmps = append([]clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(key), "=", rev)}, cmps...)
+	}
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	txn := cli.Txn(ctx).If(cmps...).Then(ops...)
+	if fence != nil {
+		txn = txn.Else(clientv3.OpGet(fenceKey))
+	}
+	r, err := txn.Commit()
+	if err != nil {
+		return fmt.Errorf("etcd: commit: %w", err)
+	}
+	if r.Succeeded {
+		return nil
+	}
+	if fence != nil {
+		kvs := r.Responses[0].GetResponseRange().Kvs
+		if len(kvs) == 0 || kvs[0].CreateRevision != fenceRev {
+			return ErrNotOwner
+		}
+	}
+	return errConflict
+}
+
+// auditKey is the key suffix of an audit entry: its time (Unix ns) and 8 random bytes, in hex, so
+// keys sort by time and two servers never write the same key.
+func auditKey(at time.Time) string {
+	b := binary.BigEndian.AppendUint64(make([]byte, 0, 16), uint64(max(at.UnixNano(), 0)))
+	b = binary.BigEndian.AppendUint64(b, rand.Uint64())
+	return hex.EncodeToString(b)
+}
+
+// auditBound is the smallest key suffix after every entry at or before t.
+func auditBound(t time.Time) string {
+	return hex.EncodeToString(binary.BigEndian.AppendUint64(nil, uint64(max(t.UnixNano()+1, 0))))
+}
+
+// auditPut is the operation writing an audit entry under prefix, in the Txn of the change it
+// records.
+func auditPut(prefix string, e hall.AuditEntry) (clientv3.Op, error) {
+	e = authkit.ClipAudit(e)
+	v, err := json.Marshal(e)
+	if err != nil {
+		return clientv3.Op{}, fmt.Errorf("etcd: encode audit entry: %w", err)
+	}
+	return clientv3.OpPut(prefix+"audit/"+auditKey(e.At), string(v)), nil
+}
