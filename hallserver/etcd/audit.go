@@ -22,18 +22,19 @@ type AuditTrail struct {
 	cli    *clientv3.Client
 	prefix string
 	fence  Fence
+	keys   *auditKeys
 }
 
 // NewAuditTrail returns the audit entries on cli under prefix, written while fence allows.
 func NewAuditTrail(cli *clientv3.Client, prefix string, fence Fence) *AuditTrail {
-	return &AuditTrail{cli: cli, prefix: prefix, fence: fence}
+	return &AuditTrail{cli: cli, prefix: prefix, fence: fence, keys: newAuditKeys()}
 }
 
 func (t *AuditTrail) base() string { return t.prefix + "audit/" }
 
 // Record writes an entry that changes nothing else (a backup) in its own Txn, fenced.
 func (t *AuditTrail) Record(ctx context.Context, e hall.AuditEntry) error {
-	op, err := auditPut(t.prefix, e)
+	op, err := t.keys.put(t.prefix, e)
 	if err == nil {
 		err = commit(ctx, t.cli, t.fence, nil, []clientv3.Op{op})
 	}

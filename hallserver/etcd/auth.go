@@ -43,6 +43,7 @@ type Auth struct {
 	fence  Fence
 	now    func() time.Time
 	dummy  []byte
+	keys   *auditKeys
 
 	// wmu serializes this server's read-modify-write changes (the fence keeps every other
 	// server out of them).
@@ -65,7 +66,7 @@ func NewAuth(cli *clientv3.Client, prefix string, fence Fence, now func() time.T
 	if now == nil {
 		now = time.Now
 	}
-	return &Auth{cli: cli, prefix: prefix, fence: fence, now: now, dummy: authkit.DummyHash(), cache: map[[32]byte]cachedPrincipal{}}
+	return &Auth{cli: cli, prefix: prefix, fence: fence, now: now, dummy: authkit.DummyHash(), keys: newAuditKeys(), cache: map[[32]byte]cachedPrincipal{}}
 }
 
 func (a *Auth) staffKey(username string) string { return a.prefix + "auth/staff/" + username }
@@ -142,7 +143,7 @@ func (a *Auth) Login(ctx context.Context, username, password string) (string, *h
 
 // failed records a refused sign-in in the audit trail (its own Txn) and returns refusal.
 func (a *Auth) failed(ctx context.Context, e hall.AuditEntry, refusal error) error {
-	op, err := auditPut(a.prefix, e)
+	op, err := a.keys.put(a.prefix, e)
 	if err == nil {
 		err = commit(ctx, a.cli, a.fence, nil, []clientv3.Op{op})
 	}
@@ -164,7 +165,7 @@ func (a *Auth) startSession(ctx context.Context, username, detail string) (strin
 	if err != nil {
 		return "", fmt.Errorf("etcd: encode session: %w", err)
 	}
-	audit, err := auditPut(a.prefix, authkit.LoginAudit(now, username, detail))
+	audit, err := a.keys.put(a.prefix, authkit.LoginAudit(now, username, detail))
 	if err != nil {
 		return "", err
 	}
@@ -217,7 +218,7 @@ func (a *Auth) Logout(ctx context.Context, token string) error {
 	}
 	var ss authkit.Session
 	_ = json.Unmarshal(r.Kvs[0].Value, &ss)
-	audit, err := auditPut(a.prefix, hall.AuditEntry{At: a.now(), Actor: ss.Username, Kind: hall.AuditLogout, Target: ss.Username})
+	audit, err := a.keys.put(a.prefix, hall.AuditEntry{At: a.now(), Actor: ss.Username, Kind: hall.AuditLogout, Target: ss.Username})
 	if err != nil {
 		return err
 	}
@@ -479,7 +480,7 @@ func (a *Auth) AddStaff(ctx context.Context, actor string, s hall.Staff, passwor
 	if err := casUserFree(all, s.CASUser, s.Username); err != nil {
 		return nil, err
 	}
-	audit, err := auditPut(a.prefix, authkit.StaffAddedAudit(a.now(), actor, &s))
+	audit, err := a.keys.put(a.prefix, authkit.StaffAddedAudit(a.now(), actor, &s))
 	if err != nil {
 		return nil, err
 	}
@@ -546,7 +547,7 @@ func (a *Auth) updateStaff(ctx context.Context, actor, username string, p hall.S
 	ops := []clientv3.Op{clientv3.OpPut(key, string(v))}
 	entries, end := authkit.PatchAudit(a.now(), actor, &old, &s, hash != nil)
 	for _, e := range entries {
-		op, err := auditPut(a.prefix, e)
+		op, err := a.keys.put(a.prefix, e)
 		if err != nil {
 			return nil, err
 		}
@@ -643,7 +644,7 @@ func (a *Auth) EnrolDevice(ctx context.Context, actor string, d hall.Device) (*h
 	if err != nil {
 		return nil, "", fmt.Errorf("etcd: encode device: %w", err)
 	}
-	audit, err := auditPut(a.prefix, authkit.DeviceAddedAudit(actor, &d))
+	audit, err := a.keys.put(a.prefix, authkit.DeviceAddedAudit(actor, &d))
 	if err != nil {
 		return nil, "", err
 	}
@@ -702,7 +703,7 @@ func (a *Auth) revokeDevice(ctx context.Context, actor, id string) error {
 	if err != nil {
 		return fmt.Errorf("etcd: encode device: %w", err)
 	}
-	audit, err := auditPut(a.prefix, authkit.DeviceRevokedAudit(now, actor, &dev))
+	audit, err := a.keys.put(a.prefix, authkit.DeviceRevokedAudit(now, actor, &dev))
 	if err != nil {
 		return err
 	}

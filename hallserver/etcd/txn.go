@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -65,11 +66,21 @@ func commit(ctx context.Context, cli *clientv3.Client, fence Fence, cmps []clien
 	return errConflict
 }
 
-// auditKey is the key suffix of an audit entry: its time (Unix ns) and 8 random bytes, in hex, so
-// keys sort by time and two servers never write the same key.
-func auditKey(at time.Time) string {
+// auditKeys makes the key suffixes of one store's audit entries: the entry's time (Unix ns), a
+// counter and a number drawn at random when the store was made, in hex, so that keys sort by
+// time, entries of the same instant keep the order this store wrote them in, and two stores (two
+// servers) never write the same key.
+type auditKeys struct {
+	rnd uint32
+	n   atomic.Uint32
+}
+
+func newAuditKeys() *auditKeys { return &auditKeys{rnd: rand.Uint32()} }
+
+func (k *auditKeys) key(at time.Time) string {
 	b := binary.BigEndian.AppendUint64(make([]byte, 0, 16), uint64(max(at.UnixNano(), 0)))
-	b = binary.BigEndian.AppendUint64(b, rand.Uint64())
+	b = binary.BigEndian.AppendUint32(b, k.n.Add(1))
+	b = binary.BigEndian.AppendUint32(b, k.rnd)
 	return hex.EncodeToString(b)
 }
 
@@ -78,13 +89,13 @@ func auditBound(t time.Time) string {
 	return hex.EncodeToString(binary.BigEndian.AppendUint64(nil, uint64(max(t.UnixNano()+1, 0))))
 }
 
-// auditPut is the operation writing an audit entry under prefix, in the Txn of the change it
+// put is the operation writing an audit entry under prefix, in the Txn of the change it
 // records.
-func auditPut(prefix string, e hall.AuditEntry) (clientv3.Op, error) {
+func (k *auditKeys) put(prefix string, e hall.AuditEntry) (clientv3.Op, error) {
 	e = authkit.ClipAudit(e)
 	v, err := json.Marshal(e)
 	if err != nil {
 		return clientv3.Op{}, fmt.Errorf("etcd: encode audit entry: %w", err)
 	}
-	return clientv3.OpPut(prefix+"audit/"+auditKey(e.At), string(v)), nil
+	return clientv3.OpPut(prefix+"audit/"+k.key(e.At), string(v)), nil
 }
