@@ -70,9 +70,9 @@ func NewAuth(cli *clientv3.Client, prefix string, fence Fence, now func() time.T
 }
 
 func (a *Auth) staffKey(username string) string { return a.prefix + "auth/staff/" + username }
-func (a *Auth) devKey(h [32]byte) string         { return a.prefix + "auth/dev/" + hex.EncodeToString(h[:]) }
-func (a *Auth) devRevokedKey(id string) string   { return a.prefix + "auth/devrev/" + id }
-func (a *Auth) sessKey(h [32]byte) string        { return a.prefix + "auth/sess/" + hex.EncodeToString(h[:]) }
+func (a *Auth) devKey(h [32]byte) string        { return a.prefix + "auth/dev/" + hex.EncodeToString(h[:]) }
+func (a *Auth) devRevokedKey(id string) string  { return a.prefix + "auth/devrev/" + id }
+func (a *Auth) sessKey(h [32]byte) string       { return a.prefix + "auth/sess/" + hex.EncodeToString(h[:]) }
 
 // invalidate clears the token cache.
 func (a *Auth) invalidate() {
