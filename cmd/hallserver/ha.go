@@ -22,7 +22,6 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"onedoor/hallserver/bolt"
-	"onedoor/hallserver/campus"
 	"onedoor/hallserver/enginehost"
 	"onedoor/hallserver/etcd"
 	"onedoor/hallserver/hall"
@@ -38,9 +37,10 @@ const etcdPrefix = etcd.DefaultPrefix
 // engines on the etcd store, every write fenced on its lease, and serves the API; the others
 // forward every request to the owner's advertised address (a reverse proxy, WebSocket streams
 // included), and take over when its lease ends: the new owner loads the halls from etcd and
-// carries on numbering. What is not on etcd yet (staff and devices, sessions, the case system,
-// topics, the long list, visit ratings, the audit trail) is in a local bbolt file per server
-// (-data when given, else a new file in a temporary directory): it does not fail over.
+// carries on numbering. Staff and devices, sessions and their audit entries are on etcd too
+// (ha_auth.go). What is not on etcd yet (the case system, topics, the long list, visit ratings)
+// is in a local bbolt file per server (-data when given, else a new file in a temporary
+// directory): it does not fail over.
 func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger) error {
 	tlsCfg, err := etcd.TLSConfig(cfg.etcdCA, cfg.etcdCert, cfg.etcdKey)
 	if err != nil {
@@ -67,7 +67,7 @@ func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger)
 		defer os.RemoveAll(dir)
 		data = filepath.Join(dir, "local.db")
 	}
-	log.Warn("with -etcd the halls' queues are on etcd and fail over; staff, devices, sessions, cases, topics, the long list and the audit trail are in this server's local file and do not", "local", data)
+	log.Warn("with -etcd the halls' queues, staff, devices, sessions and the audit entries of sign-ins and administration are on etcd and fail over; cases, topics, the long list are in this server's local file and do not", "local", data)
 	db, err := bolt.OpenWith(data, bolt.Options{Init: cfg.initData, Check: cfg.checkData})
 	if err != nil {
 		return err
@@ -82,13 +82,12 @@ func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger)
 		return err
 	}
 	defer cs.Close()
-	auth := bolt.NewAuth(db)
-	if cfg.demo {
-		if err := campus.SeedDemo(ctx, auth, c); err != nil {
-			return err
-		}
+	st, err := openLocalStores(db, c, cs, bolt.NewAuth(db), cfg, log)
+	if err != nil {
+		return err
 	}
-	st, err := openLocalStores(db, c, cs, auth, cfg, log)
+	// Accounts, sessions and the audit entries are on etcd: they fail over (ha_auth.go).
+	haa, err := useEtcdAuth(ctx, cli, cfg, c, st)
 	if err != nil {
 		return err
 	}
@@ -150,6 +149,7 @@ func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger)
 				continue
 			}
 			log.Info("this server owns the halls: loading them from etcd")
+			haa.own(term)
 			store := etcd.NewQueueStore(cli, etcdPrefix, term.Fence, time.Now)
 			q, err := enginehost.NewQueue(ctx, store, c, time.Now, enginehost.WithLogger(log))
 			if err != nil {
@@ -162,7 +162,7 @@ func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger)
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 			// The notifier runs while this server owns the halls: it reads the local case log
 			// and this term's halls.
-			notifier, stopNotifier, err := startNotifier(ctx, cfg, st.wecom, db, cs, auth, q, q, st.requesters, strings.TrimRight(publicURL, "/"), log)
+			notifier, stopNotifier, err := startNotifier(ctx, cfg, st.wecom, db, cs, st.auth, q, q, st.requesters, strings.TrimRight(publicURL, "/"), log)
 			if err != nil {
 				log.Error("starting the notifier failed; giving the ownership up", "err", err)
 				q.Close()

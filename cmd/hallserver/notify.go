@@ -15,7 +15,9 @@ import (
 
 // directory is the notifier's view of the staff accounts and the live campus.
 type directory struct {
-	auth *bolt.Auth
+	auth interface {
+		ListStaff(ctx context.Context) ([]hall.Staff, error)
+	}
 	q    interface{ Campus() (hall.Campus, string) }
 }
 
@@ -83,8 +85,8 @@ func newWecomClient(cfg config) (*wecom.Client, error) {
 // messages through wc when -wecom-corp, -wecom-secret and -wecom-agent are set, department robots
 // by their keys in the campus, e-mail when -smtp-addr is set. The returned function stops it and
 // waits.
-func startNotifier(ctx context.Context, cfg config, wc *wecom.Client, db *bolt.DB, cs *bolt.Cases, auth *bolt.Auth, q interface{ Campus() (hall.Campus, string) }, halls notify.Halls,
-	requesters *bolt.Requesters, publicURL string, log *slog.Logger) (*notify.Notifier, func(), error) {
+func startNotifier(ctx context.Context, cfg config, wc *wecom.Client, db *bolt.DB, cs *bolt.Cases, auth staffStore, q interface{ Campus() (hall.Campus, string) }, halls notify.Halls,
+	requesters requesterStore, publicURL string, log *slog.Logger) (*notify.Notifier, func(), error) {
 	st, err := bolt.NewNoticeStore(db)
 	if err != nil {
 		return nil, nil, err
@@ -130,7 +132,7 @@ func newMailer(cfg config) (*mailer.Mailer, error) {
 
 // wecomRequester finds the WeChat Work user of a case's requester: one who signed in by WeChat
 // Work OAuth when they opened it (the campus sign-on's users have no WeChat Work ID to send to).
-func wecomRequester(r *bolt.Requesters, log *slog.Logger) notify.RequesterContact {
+func wecomRequester(r requesterStore, log *slog.Logger) notify.RequesterContact {
 	return func(ctx context.Context, c *hall.Case) string {
 		id, err := r.CaseRequester(ctx, c.ID)
 		if err != nil {
