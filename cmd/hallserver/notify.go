@@ -18,7 +18,7 @@ type directory struct {
 	auth interface {
 		ListStaff(ctx context.Context) ([]hall.Staff, error)
 	}
-	q    interface{ Campus() (hall.Campus, string) }
+	q interface{ Campus() (hall.Campus, string) }
 }
 
 func (d directory) ListStaff(ctx context.Context) ([]hall.Staff, error) { return d.auth.ListStaff(ctx) }
