@@ -18,8 +18,8 @@ import (
 // migrateCmd copies the halls' queues (tickets, tokens, open tickets, meta, event logs,
 // idempotency records) from a bbolt data file to an etcd cluster or back (docs/HA.md), then
 // reads the target back and compares it with the source record by record. Every hall server
-// must be stopped; the target must hold no queue yet. The rest of the file (campus, staff,
-// devices, cases, …) is not on etcd and is not copied.
+// must be stopped; the target must hold no queue yet. Staff, devices and the audit trail follow
+// (migrate_auth.go). The rest of the file (campus, cases, …) is not on etcd and is not copied.
 func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -74,6 +74,9 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		counts[kind]++
 	}
 	if toCluster {
+		if err := authTargetFree(ctx, cli); err != nil {
+			return err
+		}
 		var batch []etcd.Record
 		first := true
 		flush := func() error {
@@ -138,7 +141,7 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		parts = append(parts, fmt.Sprintf("%s %d", k, counts[k]))
 	}
 	fmt.Fprintf(stdout, "migrated %d records (%s), verified record by record\n", total, strings.Join(parts, ", "))
-	return nil
+	return migrateAuth(ctx, db, cli, toCluster, stdout)
 }
 
 // check removes the target record r from src, failing when it is not there or differs.

@@ -15,10 +15,8 @@ import (
 
 // directory is the notifier's view of the staff accounts and the live campus.
 type directory struct {
-	auth interface {
-		ListStaff(ctx context.Context) ([]hall.Staff, error)
-	}
-	q interface{ Campus() (hall.Campus, string) }
+	auth staffStore
+	q    interface{ Campus() (hall.Campus, string) }
 }
 
 func (d directory) ListStaff(ctx context.Context) ([]hall.Staff, error) { return d.auth.ListStaff(ctx) }

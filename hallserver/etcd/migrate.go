@@ -99,7 +99,6 @@ func (s *QueueStore) PutRecords(ctx context.Context, recs []Record, first bool) 
 			return ErrNotEmpty
 		}
 	}
-	noOwner := clientv3.Compare(clientv3.CreateRevision(s.prefix+"owner/"), "=", 0).WithPrefix()
 	for len(recs) > 0 {
 		n := min(len(recs), MaxTxnOps)
 		var ops []clientv3.Op
@@ -127,7 +126,7 @@ func (s *QueueStore) PutRecords(ctx context.Context, recs []Record, first bool) 
 			}
 			ops = append(ops, clientv3.OpPut(key, string(r.Value)))
 		}
-		t, err := s.cli.Txn(ctx).If(noOwner).Then(ops...).Commit()
+		t, err := s.cli.Txn(ctx).If(noOwner(s.prefix)).Then(ops...).Commit()
 		if err != nil {
 			return fmt.Errorf("etcd: put records: %w", err)
 		}
@@ -137,4 +136,9 @@ func (s *QueueStore) PutRecords(ctx context.Context, recs []Record, first bool) 
 		recs = recs[n:]
 	}
 	return nil
+}
+
+// noOwner is the compare of a migration's Txn: no server owns the halls.
+func noOwner(prefix string) clientv3.Cmp {
+	return clientv3.Compare(clientv3.CreateRevision(prefix+"owner/"), "=", 0).WithPrefix()
 }
