@@ -747,3 +747,11 @@ func (a *Auth) LoginExternal(ctx context.Context, source hall.IdentitySource, us
 	}
 	return token, authkit.StaffPrincipal(s), nil
 }
+
+// Cached reports whether the token's principal is in the cache and the cache serves (tests).
+func (a *Auth) Cached(token string) bool {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	_, ok := a.cache[authkit.HashToken(token)]
+	return ok && a.watching
+}
