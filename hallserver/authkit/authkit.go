@@ -80,6 +80,22 @@ func CheckPassword(s *hall.Staff, dummy []byte, password string) bool {
 	return bcrypt.CompareHashAndPassword(s.PasswordHash, []byte(password)) == nil
 }
 
+// RefuseLogin returns why a password sign-in to s (nil: no such account) is refused, "" when it
+// is not: "unknown account", "wrong password" or "account disabled" (for the audit trail; the
+// answer is Unauthorized whatever the reason).
+func RefuseLogin(s *hall.Staff, dummy []byte, password string) string {
+	if !CheckPassword(s, dummy, password) {
+		if s == nil || len(s.PasswordHash) == 0 {
+			return "unknown account"
+		}
+		return "wrong password"
+	}
+	if s.Disabled {
+		return "account disabled"
+	}
+	return ""
+}
+
 // Unauthorized is the one answer every failed password sign-in gets.
 func Unauthorized() error {
 	return hall.Errorf(hall.EUNAUTHORIZED, "", "wrong username or password")
@@ -161,6 +177,30 @@ func CheckDevice(d *hall.Device) error {
 		return hall.Errorf(hall.EINVALID, "hall", "a device belongs to a hall")
 	}
 	return nil
+}
+
+// NewDevice checks a device to enrol and completes it: its token (a new random one when token is
+// empty), the token's hash (what a store keys it by), an ID when it has none, its creation time
+// when it has none.
+func NewDevice(d *hall.Device, token string, now time.Time) (string, [32]byte, error) {
+	if err := CheckDevice(d); err != nil {
+		return "", [32]byte{}, err
+	}
+	if token == "" {
+		t, err := RandomToken()
+		if err != nil {
+			return "", [32]byte{}, err
+		}
+		token = t
+	}
+	h := HashToken(token)
+	if d.ID == "" {
+		d.ID = DeviceID(d, h)
+	}
+	if d.CreatedAt.IsZero() {
+		d.CreatedAt = now.UTC()
+	}
+	return token, h, nil
 }
 
 // DeviceID is the ID given to a device enrolled without one (h: its token's hash).

@@ -74,15 +74,8 @@ func (a *Auth) Login(ctx context.Context, username, password string) (string, *h
 		return "", nil, err
 	}
 	from := hall.ClientAddr(ctx)
-	if !authkit.CheckPassword(s, a.dummy, password) {
-		why := "wrong password"
-		if s == nil || len(s.PasswordHash) == 0 {
-			why = "unknown account"
-		}
+	if why := authkit.RefuseLogin(s, a.dummy, password); why != "" {
 		return "", nil, a.loginFailed(username, why, from)
-	}
-	if s.Disabled {
-		return "", nil, a.loginFailed(username, "account disabled", from)
 	}
 	token, err := randomToken()
 	if err != nil {
@@ -338,22 +331,9 @@ func (a *Auth) CreateDevice(ctx context.Context, d hall.Device, token string) (s
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	if err := authkit.CheckDevice(&d); err != nil {
+	token, h, err := authkit.NewDevice(&d, token, a.now())
+	if err != nil {
 		return "", err
-	}
-	if token == "" {
-		t, err := randomToken()
-		if err != nil {
-			return "", err
-		}
-		token = t
-	}
-	h := hashToken(token)
-	if d.ID == "" {
-		d.ID = authkit.DeviceID(&d, h)
-	}
-	if d.CreatedAt.IsZero() {
-		d.CreatedAt = a.now().UTC()
 	}
 	v, err := json.Marshal(d)
 	if err != nil {

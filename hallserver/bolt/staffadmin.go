@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -160,16 +161,11 @@ func (a *Auth) EnrolDevice(ctx context.Context, actor string, d hall.Device) (*h
 	if err := ctx.Err(); err != nil {
 		return nil, "", err
 	}
-	if err := authkit.CheckDevice(&d); err != nil {
-		return nil, "", err
-	}
-	token, err := randomToken()
+	d.ID, d.CreatedAt = "", time.Time{} // always the store's
+	token, h, err := authkit.NewDevice(&d, "", a.now())
 	if err != nil {
 		return nil, "", err
 	}
-	h := hashToken(token)
-	d.ID = authkit.DeviceID(&d, h)
-	d.CreatedAt = a.now().UTC()
 	v, err := json.Marshal(d)
 	if err != nil {
 		return nil, "", fmt.Errorf("bolt: encode device: %w", err)

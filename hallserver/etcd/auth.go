@@ -124,15 +124,8 @@ func (a *Auth) Login(ctx context.Context, username, password string) (string, *h
 		return "", nil, err
 	}
 	from := hall.ClientAddr(ctx)
-	if !authkit.CheckPassword(s, a.dummy, password) {
-		why := "wrong password"
-		if s == nil || len(s.PasswordHash) == 0 {
-			why = "unknown account"
-		}
+	if why := authkit.RefuseLogin(s, a.dummy, password); why != "" {
 		return "", nil, a.failed(ctx, authkit.LoginFailedAudit(a.now(), username, why, from), authkit.Unauthorized())
-	}
-	if s.Disabled {
-		return "", nil, a.failed(ctx, authkit.LoginFailedAudit(a.now(), username, "account disabled", from), authkit.Unauthorized())
 	}
 	token, err := a.startSession(ctx, s.Username, authkit.FromDetail(from))
 	if err != nil {
@@ -361,22 +354,9 @@ func (a *Auth) CreateDevice(ctx context.Context, d hall.Device, token string) (s
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	if err := authkit.CheckDevice(&d); err != nil {
+	token, h, err := authkit.NewDevice(&d, token, a.now())
+	if err != nil {
 		return "", err
-	}
-	if token == "" {
-		t, err := authkit.RandomToken()
-		if err != nil {
-			return "", fmt.Errorf("etcd: %w", err)
-		}
-		token = t
-	}
-	h := authkit.HashToken(token)
-	if d.ID == "" {
-		d.ID = authkit.DeviceID(&d, h)
-	}
-	if d.CreatedAt.IsZero() {
-		d.CreatedAt = a.now().UTC()
 	}
 	v, err := json.Marshal(d)
 	if err != nil {
@@ -630,16 +610,11 @@ func (a *Auth) EnrolDevice(ctx context.Context, actor string, d hall.Device) (*h
 	if err := ctx.Err(); err != nil {
 		return nil, "", err
 	}
-	if err := authkit.CheckDevice(&d); err != nil {
+	d.ID, d.CreatedAt = "", time.Time{} // always the store's
+	token, h, err := authkit.NewDevice(&d, "", a.now())
+	if err != nil {
 		return nil, "", err
 	}
-	token, err := authkit.RandomToken()
-	if err != nil {
-		return nil, "", fmt.Errorf("etcd: %w", err)
-	}
-	h := authkit.HashToken(token)
-	d.ID = authkit.DeviceID(&d, h)
-	d.CreatedAt = a.now().UTC()
 	v, err := json.Marshal(d)
 	if err != nil {
 		return nil, "", fmt.Errorf("etcd: encode device: %w", err)
