@@ -126,22 +126,32 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
+	sum, err := verified(src, counts, "meta", "ticket", "token", "open", "event", "idem")
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	fmt.Fprintf(stdout, "migrated %s, verified record by record\n", sum)
+	return migrateAuth(ctx, db, cli, toCluster, stdout)
+}
+
+// verified fails when a source record is left in src (not found in the target), and otherwise
+// sums counts up: "N records (kind n, …)".
+func verified(src map[string][]byte, counts map[string]int, kinds ...string) (string, error) {
 	if len(src) > 0 {
 		var missing []string
 		for k := range src {
 			missing = append(missing, strings.ReplaceAll(k, "\x00", "/"))
 		}
 		sort.Strings(missing)
-		return fmt.Errorf("verify: %d records missing in the target, e.g. %s", len(missing), missing[0])
+		return "", fmt.Errorf("%d records missing in the target, e.g. %s", len(missing), missing[0])
 	}
 	total := 0
 	var parts []string
-	for _, k := range []string{"meta", "ticket", "token", "open", "event", "idem"} {
+	for _, k := range kinds {
 		total += counts[k]
 		parts = append(parts, fmt.Sprintf("%s %d", k, counts[k]))
 	}
-	fmt.Fprintf(stdout, "migrated %d records (%s), verified record by record\n", total, strings.Join(parts, ", "))
-	return migrateAuth(ctx, db, cli, toCluster, stdout)
+	return fmt.Sprintf("%d records (%s)", total, strings.Join(parts, ", ")), nil
 }
 
 // check removes the target record r from src, failing when it is not there or differs.

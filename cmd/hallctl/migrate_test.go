@@ -97,7 +97,7 @@ func TestMigrateToEtcdAndBack(t *testing.T) {
 	if err := run(ctx, []string{"migrate", "-from-etcd", urls, "-to", back}, nil, &out, &out); err != nil {
 		t.Fatalf("migrate back: %v\n%s", err, out.String())
 	}
-	if !strings.Contains(out.String(), "migrated 9 account records (staff 2, device 1, revoked 1, audit 5; sessions are not copied), verified record by record") {
+	if !strings.Contains(out.String(), "migrated 9 records (staff 2, device 1, revoked 1, audit 5) of accounts (sessions are not copied), verified record by record") {
 		t.Errorf("migrate back said %q", out.String())
 	}
 	if a, b := authRecords(t, orig), authRecords(t, back); len(a) != 9 || fmt.Sprint(a) != fmt.Sprint(b) {

@@ -250,6 +250,14 @@ func StaffDetail(s *hall.Staff) string {
 	return strings.Join(d, " ")
 }
 
+// PatchHash is the hash of the password a patch sets (nil when it sets none).
+func PatchHash(p hall.StaffPatch) ([]byte, error) {
+	if p.Password == nil {
+		return nil, nil
+	}
+	return HashPassword(*p.Password)
+}
+
 // ApplyPatch changes s as p says (hash: the new password's, nil when none).
 func ApplyPatch(s *hall.Staff, p hall.StaffPatch, hash []byte) {
 	if p.Name != nil {

@@ -70,16 +70,13 @@ func (a *Auth) UpdateStaff(ctx context.Context, actor, username string, p hall.S
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var hash []byte
-	if p.Password != nil {
-		var err error
-		if hash, err = authkit.HashPassword(*p.Password); err != nil {
-			return nil, err
-		}
+	hash, err := authkit.PatchHash(p)
+	if err != nil {
+		return nil, err
 	}
 	var out *hall.Staff
 	found := false
-	err := a.db.bolt.Update(func(tx *bbolt.Tx) error {
+	err = a.db.bolt.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketStaff)
 		v := b.Get([]byte(username))
 		if v == nil {

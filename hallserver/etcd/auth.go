@@ -484,12 +484,9 @@ func (a *Auth) UpdateStaff(ctx context.Context, actor, username string, p hall.S
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var hash []byte
-	if p.Password != nil {
-		var err error
-		if hash, err = authkit.HashPassword(*p.Password); err != nil {
-			return nil, err
-		}
+	hash, err := authkit.PatchHash(p)
+	if err != nil {
+		return nil, err
 	}
 	a.wmu.Lock()
 	defer a.wmu.Unlock()

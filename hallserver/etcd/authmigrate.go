@@ -63,35 +63,20 @@ var ErrAccountsExist = errors.New("etcd already holds staff accounts")
 // halls (ErrOwned). The first call refuses a cluster that holds a staff account.
 func PutAuthRecords(ctx context.Context, cli *clientv3.Client, prefix string, recs []AuthRecord, first bool) error {
 	if first {
-		r, err := cli.Get(ctx, prefix+"auth/staff/", clientv3.WithPrefix(), clientv3.WithCountOnly())
-		if err != nil {
-			return fmt.Errorf("etcd: check target: %w", err)
-		}
-		if r.Count > 0 {
-			return ErrAccountsExist
+		if err := refuseHeld(ctx, cli, prefix+"auth/staff/", ErrAccountsExist); err != nil {
+			return err
 		}
 	}
-	for len(recs) > 0 {
-		n := min(len(recs), MaxTxnOps)
-		var ops []clientv3.Op
-		for _, r := range recs[:n] {
-			i := 0
-			for i < len(authKinds) && authKinds[i].kind != r.Kind {
-				i++
-			}
-			if i == len(authKinds) || r.Key == "" || strings.Contains(r.Key, "/") {
-				return fmt.Errorf("etcd: record %s %q: not an account record", r.Kind, r.Key)
-			}
-			ops = append(ops, clientv3.OpPut(prefix+authKinds[i].dir+r.Key, string(r.Value)))
+	ops := make([]clientv3.Op, 0, len(recs))
+	for _, r := range recs {
+		i := 0
+		for i < len(authKinds) && authKinds[i].kind != r.Kind {
+			i++
 		}
-		t, err := cli.Txn(ctx).If(noOwner(prefix)).Then(ops...).Commit()
-		if err != nil {
-			return fmt.Errorf("etcd: put account records: %w", err)
+		if i == len(authKinds) || r.Key == "" || strings.Contains(r.Key, "/") {
+			return fmt.Errorf("etcd: record %s %q: not an account record", r.Kind, r.Key)
 		}
-		if !t.Succeeded {
-			return ErrOwned
-		}
-		recs = recs[n:]
+		ops = append(ops, clientv3.OpPut(prefix+authKinds[i].dir+r.Key, string(r.Value)))
 	}
-	return nil
+	return putUnowned(ctx, cli, prefix, ops)
 }
