@@ -37,7 +37,10 @@ func useEtcdAuth(ctx context.Context, cli *clientv3.Client, cfg config, c hall.C
 	}
 	st.requesters = etcd.NewRequesters(cli, etcdPrefix, fence, time.Now, st.requesters)
 	st.auth = auth
-	st.audit = st.audit.WithTrail(etcd.NewAuditTrail(cli, etcdPrefix, fence))
+	// The audit page: the entries on etcd and the halls' logs on etcd (the counter actions)
+	// with the local case log.
+	st.audit = st.audit.WithTrail(etcd.NewAuditTrail(cli, etcdPrefix, fence)).
+		WithHallLogs(etcd.NewQueueStore(cli, etcdPrefix, fence, time.Now))
 	return h, nil
 }
 

@@ -19,7 +19,7 @@ import (
 // sign in through the follower B (forwarded to the owner A), an administrator adds an account
 // and enrols a device; A is killed with SIGKILL. Once B owns the halls, the same session tokens
 // still work (nobody signs in again), the new account signs in, the new device issues a ticket,
-// and the audit trail on B shows what was done through A. No token is stored in clear on etcd.
+// and the audit trail on B shows what was done through A (the counter's action too). No token is stored in clear on etcd.
 func TestHAStaffSessionSurvivesOwnerKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs an etcd cluster and two hall servers")
@@ -67,6 +67,11 @@ func TestHAStaffSessionSurvivesOwnerKill(t *testing.T) {
 		t.Fatalf("enrolled %s: %v", body, err)
 	}
 
+	// A counter action through B (its audit entry is the hall log's on etcd).
+	if code, body, _, err := haDo(b, "POST", "/api/v1/halls/students/counters/1/open", counter, nil); err != nil || code != 200 {
+		t.Fatalf("open the counter: %d %s %v", code, body, err)
+	}
+
 	a.kill()
 	waitOwner(t, cli, b)
 
@@ -102,6 +107,7 @@ func TestHAStaffSessionSurvivesOwnerKill(t *testing.T) {
 	for _, want := range []string{
 		hall.AuditLogin + " admin admin", hall.AuditLogin + " counter1 counter1", hall.AuditLoginFailed + " counter1 counter1",
 		hall.AuditStaffAdded + " admin ha1", hall.AuditDeviceAdded + " admin " + dev.ID, hall.AuditLogin + " ha1 ha1",
+		string(hall.EventCounter) + " counter1 students/counter/1",
 	} {
 		if !seen[want] {
 			t.Errorf("the audit trail on B lacks %q; it has %v", want, seen)

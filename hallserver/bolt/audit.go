@@ -84,6 +84,7 @@ type Audit struct {
 	retention time.Duration
 	log       *slog.Logger
 	trail     AuditTrail
+	halls     HallLogs
 }
 
 // AuditTrail keeps audit entries apart from the file (etcd's with -etcd: the accounts, devices
@@ -98,6 +99,23 @@ type AuditTrail interface {
 	Before(ctx context.Context, before string, n int) ([]string, []hall.AuditEntry, error)
 	// Bound is the key bound above every entry at or before t.
 	Bound(t time.Time) string
+}
+
+// HallLogs are the halls' event logs kept apart from the file (etcd's with -etcd): their counter
+// actions are audit entries as the file's hall logs are.
+type HallLogs interface {
+	// Halls returns the codes of the halls with a log.
+	Halls(ctx context.Context) ([]string, error)
+	// EventsBefore returns at most n events (JSON hall.Event) of the hall with seqs below
+	// before, newest first, with their seqs.
+	EventsBefore(ctx context.Context, code string, before uint64, n int) ([]uint64, [][]byte, error)
+}
+
+// WithHallLogs returns the audit trail of the file read together with the hall logs l.
+func (a *Audit) WithHallLogs(l HallLogs) *Audit {
+	c := *a
+	c.halls = l
+	return &c
 }
 
 // WithTrail returns the audit trail of the file read together with t, to which Record writes.
@@ -211,8 +229,10 @@ type auditCursor struct {
 	A string            `json:"a"`
 	C uint64            `json:"c"`
 	H map[string]uint64 `json:"h"`
-	// E is the trail's next key (inclusive; "" when done).
-	E string `json:"e,omitempty"`
+	// E is the trail's next key (inclusive; "" when done), X each hall log's kept apart from
+	// the file (WithHallLogs).
+	E string            `json:"e,omitempty"`
+	X map[string]uint64 `json:"x,omitempty"`
 }
 
 func decodeCursor(s string) (*auditCursor, error) {
@@ -229,7 +249,7 @@ func decodeCursor(s string) (*auditCursor, error) {
 	} else if len(c.E) > 64 {
 		err = fmt.Errorf("trail key of %d bytes", len(c.E))
 	}
-	if err != nil || len(c.H) > 1000 {
+	if err != nil || len(c.H) > 1000 || len(c.X) > 1000 {
 		return nil, hall.Errorf(hall.EINVALID, "cursor", "not a cursor of this list")
 	}
 	return &c, nil
@@ -301,6 +321,15 @@ func (a *Audit) Audit(ctx context.Context, q hall.AuditQuery) (*hall.AuditPage, 
 			if a.trail != nil {
 				srcs = append(srcs, trailSource(ctx, a.trail, cur, q.Until))
 			}
+			if a.halls != nil {
+				codes, err := a.halls.Halls(ctx)
+				if err != nil {
+					return err
+				}
+				for _, code := range codes {
+					srcs = append(srcs, hallLogSource(ctx, a.halls, code, cur, pre))
+				}
+			}
 			for _, code := range hallCodes(tx, ov) {
 				srcs = append(srcs, hallSource(tx, code, ov[code], cur, q.Until, pre))
 			}
@@ -339,28 +368,28 @@ func (a *Audit) Audit(ctx context.Context, q hall.AuditQuery) (*hall.AuditPage, 
 			}
 		}
 		next := &auditCursor{H: map[string]uint64{}}
+		if a.halls != nil {
+			next.X = map[string]uint64{}
+		}
 		more := false
 		for _, s := range srcs {
-			if s.done {
-				if h, ok := strings.CutPrefix(s.name, "h:"); ok {
-					next.H[h] = 0
-				}
-				continue
+			var p any
+			if !s.done {
+				more, p = true, s.pos()
 			}
-			more = true
-			switch p := s.pos().(type) {
-			case string:
-				if s.name == "e" {
-					next.E = p
-				} else {
-					next.A = p
-				}
-			case uint64:
-				if h, ok := strings.CutPrefix(s.name, "h:"); ok {
-					next.H[h] = p
-				} else {
-					next.C = p
-				}
+			kind, code, _ := strings.Cut(s.name, ":")
+			seq, _ := p.(uint64)
+			switch kind {
+			case "a":
+				next.A, _ = p.(string)
+			case "e":
+				next.E, _ = p.(string)
+			case "c":
+				next.C = seq
+			case "h":
+				next.H[code] = seq
+			case "x":
+				next.X[code] = seq
 			}
 		}
 		if more {
@@ -497,37 +526,81 @@ func auditBucketSource(tx *bbolt.Tx, cur *auditCursor, until time.Time) *auditSo
 	return s
 }
 
-// trailSource reads the trail backwards from the cursor (or from until), a page at a time.
+// trailSource reads the trail backwards from the cursor (or from until).
 func trailSource(ctx context.Context, t AuditTrail, cur *auditCursor, until time.Time) *auditSource {
-	s := &auditSource{name: "e"}
 	if cur != nil && cur.E == "" {
-		s.next = func() (hall.AuditEntry, bool, error) { return hall.AuditEntry{}, true, nil }
-		s.pos = func() any { return "" }
-		return s
+		return doneSource("e", "")
 	}
-	var before string // the next page's exclusive bound
+	var before string // the next page's exclusive bound ("": none)
 	if cur != nil {
 		before = cur.E + "\x00" // the cursor's key is the next to read
 	} else if !until.IsZero() {
 		before = t.Bound(until)
 	}
+	return pagedSource("e", before, func(before string) ([]string, []hall.AuditEntry, error) {
+		return t.Before(ctx, before, auditPage)
+	})
+}
+
+// hallLogSource reads a hall's event log kept apart from the file backwards from the cursor
+// (entries after until are skipped one by one by the merge).
+func hallLogSource(ctx context.Context, l HallLogs, code string, cur *auditCursor, pre func([]byte) bool) *auditSource {
+	name := "x:" + code
+	before := uint64(math.MaxUint64)
+	if cur != nil {
+		seq := cur.X[code] // a hall the cursor does not name came later: done
+		if seq == 0 {
+			return doneSource(name, uint64(0))
+		}
+		before = seq + 1
+	}
+	return pagedSource(name, before, func(before uint64) ([]uint64, []hall.AuditEntry, error) {
+		seqs, vals, err := l.EventsBefore(ctx, code, before, auditPage)
+		if err != nil {
+			return nil, nil, err
+		}
+		out := make([]hall.AuditEntry, len(vals))
+		for i, v := range vals {
+			if out[i], err = hallEventEntry(code, seqs[i], v, pre); err != nil {
+				return nil, nil, err
+			}
+		}
+		return seqs, out, nil
+	})
+}
+
+// auditPage is how many records a source kept apart from the file reads at a time.
+const auditPage = 100
+
+// doneSource is a source with nothing (more) to read.
+func doneSource(name string, pos any) *auditSource {
+	return &auditSource{name: name,
+		next: func() (hall.AuditEntry, bool, error) { return hall.AuditEntry{}, true, nil },
+		pos:  func() any { return pos }}
+}
+
+// pagedSource reads a source kept apart from the file backwards, a page at a time: fetch
+// returns at most auditPage entries at positions below before, newest first, with their
+// positions.
+func pagedSource[P any](name string, before P, fetch func(before P) ([]P, []hall.AuditEntry, error)) *auditSource {
 	var (
-		keys    []string
+		keys    []P
 		entries []hall.AuditEntry
 		i       int
 		end     bool
-		pos     string
+		pos     P
 	)
+	s := &auditSource{name: name}
 	s.next = func() (hall.AuditEntry, bool, error) {
 		if i == len(keys) {
 			if end {
 				return hall.AuditEntry{}, true, nil
 			}
 			var err error
-			if keys, entries, err = t.Before(ctx, before, 100); err != nil {
+			if keys, entries, err = fetch(before); err != nil {
 				return hall.AuditEntry{}, false, err
 			}
-			i, end = 0, len(keys) < 100
+			i, end = 0, len(keys) < auditPage
 			if len(keys) == 0 {
 				return hall.AuditEntry{}, true, nil
 			}
@@ -662,21 +735,28 @@ func hallSource(tx *bbolt.Tx, code string, ov []ovEvent, cur *auditCursor, until
 		} else {
 			return hall.AuditEntry{}, true, nil
 		}
-		if !pre(val) {
-			at, err := quickAt(val)
-			if err != nil {
-				return hall.AuditEntry{}, false, fmt.Errorf("%s event %d: %w", code, pos, err)
-			}
-			return hall.AuditEntry{At: at}, false, nil
-		}
-		var ev hall.Event
-		if err := json.Unmarshal(val, &ev); err != nil {
-			return hall.AuditEntry{}, false, fmt.Errorf("decode %s event %d: %w", code, pos, err)
-		}
-		return hallAuditEntry(&ev), false, nil
+		e, err := hallEventEntry(code, pos, val, pre)
+		return e, false, err
 	}
 	s.pos = func() any { return pos }
 	return s
+}
+
+// hallEventEntry is a hall event (JSON) as an audit entry; only its time when pre says the
+// query cannot match it.
+func hallEventEntry(code string, seq uint64, val []byte, pre func([]byte) bool) (hall.AuditEntry, error) {
+	if !pre(val) {
+		at, err := quickAt(val)
+		if err != nil {
+			return hall.AuditEntry{}, fmt.Errorf("%s event %d: %w", code, seq, err)
+		}
+		return hall.AuditEntry{At: at}, nil
+	}
+	var ev hall.Event
+	if err := json.Unmarshal(val, &ev); err != nil {
+		return hall.AuditEntry{}, fmt.Errorf("decode %s event %d: %w", code, seq, err)
+	}
+	return hallAuditEntry(&ev), nil
 }
 
 // hallAuditEntry is a hall event as an audit entry: the counter actions and notices. Tickets

@@ -121,6 +121,7 @@ func TestAuthOnEtcd(t *testing.T) {
 		authtest.Requesters(t, q, e.clk.Add, func() map[string]string { return e.keys(t) })
 	})
 	t.Run("AuditTrail", func(t *testing.T) { testAuditTrail(t, newAuthEnv(t, cli, "/audit/")) })
+	t.Run("AuditHallLogs", func(t *testing.T) { testAuditHallLogs(t, cli) })
 }
 
 // testFence: a server whose term ended (its lease revoked: another took over) writes nothing,
@@ -319,5 +320,85 @@ func testAuditTrail(t *testing.T, e *authEnv) {
 	p, err := au.Audit(ctx, hall.AuditQuery{})
 	if err != nil || len(p.Entries) != 1 || p.Entries[0].Kind != hall.AuditBackup {
 		t.Fatalf("after prune: %+v %v", p, err)
+	}
+}
+
+// testAuditHallLogs: the counter actions in the halls' logs on etcd are in the audit page (with
+// the sign-ins on etcd), newest first, page by page without a repeat, filtered by actor and time.
+func testAuditHallLogs(t *testing.T, cli *clientv3.Client) {
+	ctx := context.Background()
+	q, term := owner(t, ctx, cli, "http://owner")
+	defer q.Close()
+	defer term.Resign()
+	a := etcd.NewAuth(cli, "/t/", term.Fence, nil)
+	if err := a.CreateStaff(ctx, hall.Staff{Username: "counter1", Role: hall.RoleCounter}, "pw"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.Login(ctx, "counter1", "pw"); err != nil {
+		t.Fatal(err)
+	}
+	act := func(h string, c int, what string) {
+		t.Helper()
+		if _, err := q.Act(ctx, hall.CounterAction{Hall: h, Counter: c, Action: what, Actor: "counter1"}); err != nil {
+			t.Fatal(h, what, err)
+		}
+	}
+	act("students", 1, hall.ActOpen)
+	act("teachers", 2, hall.ActOpen)
+	for range 30 {
+		if _, err := q.Issue(ctx, hall.IssueRequest{Hall: "students", Service: "A", Channel: "kiosk"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mid := time.Now()
+	for range 10 {
+		act("students", 1, hall.ActCallNext)
+		act("students", 1, hall.ActStart)
+		act("students", 1, hall.ActFinish)
+	}
+	db, err := bolt.Open(t.TempDir() + "/local.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	au := bolt.NewAudit(db, 0, nil, nil).WithTrail(etcd.NewAuditTrail(cli, "/t/", term.Fence)).
+		WithHallLogs(etcd.NewQueueStore(cli, "/t/", term.Fence, nil))
+	var got []string
+	seen := map[string]bool{}
+	cursor := ""
+	for {
+		p, err := au.Audit(ctx, hall.AuditQuery{Limit: 7, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range p.Entries {
+			k := e.Kind + "@" + e.Target + "@" + e.Detail
+			if seen[k] && e.Kind != hall.AuditLogin {
+				t.Errorf("%s twice", k)
+			}
+			seen[k] = true
+			got = append(got, e.Kind+" "+e.Actor)
+		}
+		if cursor = p.Next; cursor == "" {
+			break
+		}
+	}
+	// 10 calls (each started and finished), two counters opened, one sign-in; no ticket issued
+	// at a kiosk is an entry.
+	calls := 0
+	for _, g := range got {
+		if strings.HasPrefix(g, string(hall.EventCalled)) {
+			calls++
+		}
+		if strings.HasPrefix(g, string(hall.EventIssued)) {
+			t.Errorf("an issue in the audit page: %s", g)
+		}
+	}
+	if calls != 10 || len(got) != 33 || !seen[hall.AuditLogin+"@counter1@"] || got[len(got)-1] != hall.AuditLogin+" counter1" {
+		t.Errorf("audit pages: %d calls, %q", calls, got)
+	}
+	old, err := au.Audit(ctx, hall.AuditQuery{Until: mid, Kind: "counter"})
+	if err != nil || len(old.Entries) != 2 {
+		t.Errorf("the counters opened before mid: %+v %v", old, err)
 	}
 }

@@ -38,7 +38,8 @@
 //	                              failures, sign-outs, staff and device changes. The key is the
 //	                              time and 8 bytes (a counter and a number drawn per store) so keys
 //	                              sort by time and two servers never collide. bolt.Audit reads
-//	                              them with the case log (WithTrail); pruning is one DeleteRange.
+//	                              them (WithTrail) and the counter actions of q/ev/ (WithHallLogs,
+//	                              hallaudit.go) with the case log; pruning is one DeleteRange.
 //
 // Which writes are fenced: everything done through the API (sign-in and its failures, sign-out,
 // AddStaff, UpdateStaff, EnrolDevice, RevokeDevice, the campus sign-on, requester sessions, audit
