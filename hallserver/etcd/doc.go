@@ -1,6 +1,8 @@
-// Package etcd is the store of the halls' queue logs on an etcd v3 cluster (docs/HA.md): it
-// implements enginehost.QueueStore, so that several hall servers share one replicated state and
-// one of them, the owner chosen by an etcd lease election (owner.go), writes it.
+// Package etcd is the store of the halls' queue logs, the staff and device accounts, the
+// sessions and their audit entries on an etcd v3 cluster (docs/HA.md): it implements
+// enginehost.QueueStore, hall.AuthService, hall.AdminService and hall.RequesterService, so that
+// several hall servers share one replicated state and one of them, the owner chosen by an etcd
+// lease election (owner.go), writes it.
 //
 // Key layout (all under the prefix given to NewQueueStore, "/onedoor/" in hallserver):
 //
