@@ -16,7 +16,7 @@
 //	hallctl history -data F [-tickets N -cases N -days N]   a year of history in a new file (measurements)
 //	hallctl latency -server URL [-username U] [-n 100] PATH…  p50/p99 of GETs (password on stdin)
 //	hallctl dev-etcd -dir D -peers 3 -client-ports P1,P2,P3   a local etcd cluster (docs/HA.md)
-//	hallctl migrate -from data/onedoor.db -to-etcd URLs       the halls' queues to etcd (and -from-etcd URLs -to F back)
+//	hallctl migrate -from data/onedoor.db -to-etcd URLs       the halls' queues and cases to etcd (and -from-etcd URLs -to F back)
 package main
 
 import (
@@ -63,7 +63,7 @@ const usage = `usage:
   hallctl history -data FILE [-campus FILE] [-tickets 300000] [-cases 30000] [-days 365] [-seed 1]   (a new file; for measurements)
   hallctl latency [-server URL] [-username NAME] [-n 100] PATH...   (password on stdin; p50/p99 of GET PATH)
   hallctl dev-etcd -dir DIR [-peers 3] [-client-ports P1,P2,P3]   (a development etcd cluster in this process on loopback; prints ready, runs until killed)
-  hallctl migrate (-from FILE -to-etcd URLS | -from-etcd URLS -to NEWFILE)   (the halls' queues to etcd or back, servers stopped; verified record by record)`
+  hallctl migrate (-from FILE -to-etcd URLS | -from-etcd URLS -to NEWFILE)   (the halls' queues and the case system to etcd or back, servers stopped; verified record by record)`
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) < 1 {

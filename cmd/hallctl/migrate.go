@@ -16,10 +16,11 @@ import (
 )
 
 // migrateCmd copies the halls' queues (tickets, tokens, open tickets, meta, event logs,
-// idempotency records) from a bbolt data file to an etcd cluster or back (docs/HA.md), then
-// reads the target back and compares it with the source record by record. Every hall server
-// must be stopped; the target must hold no queue yet. Staff, devices and the audit trail follow
-// (migrate_auth.go). The rest of the file (campus, cases, …) is not on etcd and is not copied.
+// idempotency records), the case system (migrateCases), staff, devices and the audit trail
+// (migrate_auth.go) from a bbolt data file to an etcd cluster or back (docs/HA.md), then reads
+// the target back and compares it with the source record by record. Every hall server must be
+// stopped; the target must hold no queue, no case and no staff account yet. The rest of the
+// file (campus, topics, …) is not on etcd and is not copied.
 func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -57,6 +58,13 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer cli.Close()
 	store := etcd.NewQueueStore(cli, etcd.DefaultPrefix, func() (string, int64, bool) { return "", 0, false }, nil)
+	cstore := etcd.NewCaseStore(cli, etcd.DefaultPrefix, func() (string, int64, bool) { return "", 0, false }, nil)
+	if toCluster {
+		// A cluster holding cases is refused before anything is copied (no records: a check).
+		if err := cstore.PutCaseRecords(ctx, nil, true); err != nil {
+			return fmt.Errorf("migrate to etcd: %w", err)
+		}
+	}
 	file := *from
 	if fromCluster {
 		file = *to
@@ -126,24 +134,27 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
-	sum, err := verified(src, counts, "meta", "ticket", "token", "open", "event", "idem")
+	total, sum, err := verified(src, counts, "meta", "ticket", "token", "open", "event", "idem")
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
-	fmt.Fprintf(stdout, "migrated %s, verified record by record\n", sum)
+	fmt.Fprintf(stdout, "migrated %d records (%s), verified record by record\n", total, sum)
+	if err := migrateCases(ctx, db, cstore, toCluster, stdout); err != nil {
+		return err
+	}
 	return migrateAuth(ctx, db, cli, toCluster, stdout)
 }
 
 // verified fails when a source record is left in src (not found in the target), and otherwise
-// sums counts up: "N records (kind n, …)".
-func verified(src map[string][]byte, counts map[string]int, kinds ...string) (string, error) {
+// sums counts up: the total and "kind n, …".
+func verified(src map[string][]byte, counts map[string]int, kinds ...string) (int, string, error) {
 	if len(src) > 0 {
 		var missing []string
 		for k := range src {
 			missing = append(missing, strings.ReplaceAll(k, "\x00", "/"))
 		}
 		sort.Strings(missing)
-		return "", fmt.Errorf("%d records missing in the target, e.g. %s", len(missing), missing[0])
+		return 0, "", fmt.Errorf("%d records missing in the target, e.g. %s", len(missing), missing[0])
 	}
 	total := 0
 	var parts []string
@@ -151,7 +162,77 @@ func verified(src map[string][]byte, counts map[string]int, kinds ...string) (st
 		total += counts[k]
 		parts = append(parts, fmt.Sprintf("%s %d", k, counts[k]))
 	}
-	return fmt.Sprintf("%d records (%s)", total, strings.Join(parts, ", ")), nil
+	return total, strings.Join(parts, ", "), nil
+}
+
+// migrateCases copies the case system (cases with their timelines, the case event log, learned
+// router examples, forgotten re-routes, idempotency records, attachments, the webhook cursors and
+// notes) between the file and etcd in the direction of toCluster, the target building its
+// indexes, then reads the target back and compares it with the source record by record.
+func migrateCases(ctx context.Context, db *bolt.DB, store *etcd.CaseStore, toCluster bool, stdout io.Writer) error {
+	src := map[string][]byte{}
+	counts := map[string]int{}
+	note := func(kind, key string, v []byte) {
+		src[kind+"\x00\x00"+key] = bytes.Clone(v)
+		counts[kind]++
+	}
+	var err error
+	if toCluster {
+		var batch []etcd.CaseRecord
+		first := true
+		flush := func() error {
+			err := store.PutCaseRecords(ctx, batch, first)
+			first, batch = false, batch[:0]
+			return err
+		}
+		err = db.CaseRecords(ctx, func(r bolt.CaseRecord) error {
+			note(r.Kind, r.Key, r.Value)
+			batch = append(batch, etcd.CaseRecord(r))
+			if len(batch) >= 500 {
+				return flush()
+			}
+			return nil
+		})
+		if err == nil && (len(batch) > 0 || first) {
+			err = flush()
+		}
+		if err != nil {
+			return fmt.Errorf("migrate cases to etcd: %w", err)
+		}
+		err = store.CaseRecords(ctx, func(r etcd.CaseRecord) error { return check(src, r.Kind, "", r.Key, r.Value) })
+	} else {
+		var batch []bolt.CaseRecord
+		first := true
+		flush := func() error {
+			err := db.PutCaseRecords(batch, first)
+			first, batch = false, batch[:0]
+			return err
+		}
+		err = store.CaseRecords(ctx, func(r etcd.CaseRecord) error {
+			note(r.Kind, r.Key, r.Value)
+			batch = append(batch, bolt.CaseRecord(r))
+			if len(batch) >= 2000 {
+				return flush()
+			}
+			return nil
+		})
+		if err == nil && (len(batch) > 0 || first) {
+			err = flush()
+		}
+		if err != nil {
+			return fmt.Errorf("migrate cases from etcd: %w", err)
+		}
+		err = db.CaseRecords(ctx, func(r bolt.CaseRecord) error { return check(src, r.Kind, "", r.Key, r.Value) })
+	}
+	if err != nil {
+		return fmt.Errorf("verify cases: %w", err)
+	}
+	total, sum, err := verified(src, counts, "meta", "case", "event", "learned", "forgot", "idem", "blob", "cursor", "note")
+	if err != nil {
+		return fmt.Errorf("verify cases: %w", err)
+	}
+	fmt.Fprintf(stdout, "migrated %d case records (%s), verified record by record\n", total, sum)
+	return nil
 }
 
 // check removes the target record r from src, failing when it is not there or differs.

@@ -63,10 +63,10 @@ func migrateAuth(ctx context.Context, db *bolt.DB, cli *clientv3.Client, toClust
 	if err != nil {
 		return fmt.Errorf("verify accounts: %w", err)
 	}
-	sum, err := verified(src, counts, "staff", "device", "revoked", "audit")
+	total, sum, err := verified(src, counts, "staff", "device", "revoked", "audit")
 	if err != nil {
 		return fmt.Errorf("verify accounts: %w", err)
 	}
-	fmt.Fprintf(stdout, "migrated %s of accounts (sessions are not copied), verified record by record\n", sum)
+	fmt.Fprintf(stdout, "migrated %d account records (%s; sessions are not copied), verified record by record\n", total, sum)
 	return nil
 }

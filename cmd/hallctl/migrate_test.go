@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"onedoor/hallserver/authkit"
 	"onedoor/hallserver/bolt"
 	"onedoor/hallserver/campus"
+	"onedoor/hallserver/cases"
 	"onedoor/hallserver/enginehost"
 	"onedoor/hallserver/etcd"
 	"onedoor/hallserver/etcd/etcdtest"
@@ -48,6 +51,60 @@ func TestMigrateToEtcdAndBack(t *testing.T) {
 	}
 	last, _ := q.LastSeq("students")
 	q.Close()
+	// The case system: cases opened (one with an idempotency key), replied, rated, closed, one
+	// with an attachment; a re-route learned and forgotten; a webhook cursor.
+	cs, err := bolt.NewCases(ctx, db, campus.Demo(), cases.Config{}, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opened []*hall.Case
+	for i := range 12 {
+		c, err := cs.Open(ctx, hall.OpenCaseRequest{Channel: hall.ChannelKiosk, IdempotencyKey: fmt.Sprint("c", i),
+			Text: fmt.Sprintf("宿舍%d号楼的空调坏了，一直没人来修", i), Requester: hall.Requester{Name: "张三", Phone: "13812345678"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		opened = append(opened, c)
+	}
+	c0 := opened[0]
+	for _, a := range []string{hall.CaseActSign, hall.CaseActReply} {
+		if _, err := cs.Act(ctx, hall.CaseAction{Case: c0.ID, Action: a, Actor: "h-" + c0.Department, Role: hall.RoleHandler,
+			ActorDepartment: c0.Department, Text: "好的，已处理"}); err != nil {
+			t.Fatal(a, err)
+		}
+	}
+	if _, err := cs.Rate(ctx, c0.Token, hall.Rating{Stars: 5, Comment: "很快"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.Act(ctx, hall.CaseAction{Case: opened[1].ID, Action: hall.CaseActNotAccept, Role: hall.RoleSupervisor,
+		Actor: "supervisor", ActorDepartment: hall.OfficeDepartment, Text: "不属于受理范围"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.Act(ctx, hall.CaseAction{Case: opened[2].ID, Action: hall.CaseActDispatch, Role: hall.RoleSupervisor,
+		Actor: "supervisor", ActorDepartment: hall.OfficeDepartment, Department: "library"}); err != nil {
+		t.Fatal(err)
+	}
+	file := []byte("a photo of the broken air conditioner")
+	sum := sha256.Sum256(file)
+	if _, err := cs.AddDetailsWithFiles(ctx, opened[3].Token, "照片", []hall.AttachmentFile{{Attachment: hall.Attachment{
+		ID: hex.EncodeToString(sum[:]), Name: "a.txt", Type: "text/plain", Size: int64(len(file))}, Data: file}}); err != nil {
+		t.Fatal(err)
+	}
+	caseMeta := cs.Meta()
+	want := map[string]*hall.Case{}
+	for _, c := range opened {
+		if want[c.ID], err = cs.Get(ctx, c.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cs.Close()
+	dl, err := bolt.NewDeliveryStore(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dl.SetCursor(ctx, "webhook", 7); err != nil {
+		t.Fatal(err)
+	}
 	// Accounts: staff (one added by an administrator), devices (one revoked), a session, and
 	// their audit entries.
 	auth := bolt.NewAuth(db)
@@ -97,11 +154,14 @@ func TestMigrateToEtcdAndBack(t *testing.T) {
 	if err := run(ctx, []string{"migrate", "-from-etcd", urls, "-to", back}, nil, &out, &out); err != nil {
 		t.Fatalf("migrate back: %v\n%s", err, out.String())
 	}
-	if !strings.Contains(out.String(), "migrated 9 records (staff 2, device 1, revoked 1, audit 5) of accounts (sessions are not copied), verified record by record") {
+	if !strings.Contains(out.String(), "migrated 9 account records (staff 2, device 1, revoked 1, audit 5; sessions are not copied), verified record by record") {
 		t.Errorf("migrate back said %q", out.String())
 	}
 	if a, b := authRecords(t, orig), authRecords(t, back); len(a) != 9 || fmt.Sprint(a) != fmt.Sprint(b) {
 		t.Errorf("account records: original %d, round trip %d, or they differ", len(a), len(b))
+	}
+	if !strings.Contains(out.String(), "case records") {
+		t.Fatalf("migrate back said %q", out.String())
 	}
 	a, b := records(t, orig), records(t, back)
 	if len(a) == 0 || len(a) != len(b) {
@@ -112,6 +172,40 @@ func TestMigrateToEtcdAndBack(t *testing.T) {
 			t.Fatalf("record %q differs after the round trip", k)
 		}
 	}
+	ca, cb := caseRecords(t, orig), caseRecords(t, back)
+	if len(ca) < 12+1+12 || len(ca) != len(cb) {
+		t.Fatalf("original has %d case records, the round trip %d", len(ca), len(cb))
+	}
+	for k, v := range ca {
+		if !bytes.Equal(cb[k], v) {
+			t.Fatalf("case record %q differs after the round trip", k)
+		}
+	}
+	for _, k := range []string{"blob/" + hex.EncodeToString(sum[:]), "cursor/webhook"} {
+		if cb[k] == nil {
+			t.Fatalf("no %s after the round trip", k)
+		}
+	}
+	// The file back opens as a case system with the same cases, found by the search.
+	bdb, err := bolt.OpenWith(back, bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bcs, err := bolt.NewCases(ctx, bdb, campus.Demo(), cases.Config{}, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bcs.Meta() != caseMeta {
+		t.Fatalf("case meta back %+v, want %+v", bcs.Meta(), caseMeta)
+	}
+	if found, err := bcs.List(ctx, hall.CaseFilter{Text: opened[5].Number}); err != nil || len(found) != 1 {
+		t.Fatalf("search the file back: %v %v", found, err)
+	}
+	if got, err := bcs.ReadAttachment(ctx, hex.EncodeToString(sum[:])); err != nil || !bytes.Equal(got, file) {
+		t.Fatalf("attachment back: %q %v", got, err)
+	}
+	bcs.Close()
+	bdb.Close()
 	// A queue on etcd starts from the migrated state and carries on numbering.
 	cli, err := etcd.Dial(c.Endpoints(), nil)
 	if err != nil {
@@ -154,6 +248,61 @@ func TestMigrateToEtcdAndBack(t *testing.T) {
 	if err != nil || is.Ticket.Number != "A016" {
 		t.Fatalf("next ticket on etcd = %v, %v; want A016", is, err)
 	}
+	// The case system on etcd starts from the migrated state: the same cases (by ID, number,
+	// token), the same keys, found by the search, numbering carried on, the attachment there.
+	ecs, err := enginehost.NewCases(ctx, etcd.NewCaseStore(cli, etcd.DefaultPrefix, term.Fence, nil), campus.Demo(), cases.Config{}, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ecs.Close()
+	if ecs.Meta() != caseMeta {
+		t.Fatalf("case meta on etcd %+v, want %+v", ecs.Meta(), caseMeta)
+	}
+	for id, w := range want {
+		g, err := ecs.Get(ctx, w.Number)
+		if err != nil || g.ID != id || len(g.Timeline) != len(w.Timeline) || len(g.Ratings) != len(w.Ratings) || g.State != w.State {
+			t.Fatalf("case %s on etcd: %+v %v, want %+v", w.Number, g, err, w)
+		}
+	}
+	if again, err := ecs.Open(ctx, hall.OpenCaseRequest{Channel: hall.ChannelKiosk, IdempotencyKey: "c4", Text: "again"}); err != nil || again.ID != opened[4].ID {
+		t.Fatalf("idempotency key on etcd: %v %v", again, err)
+	}
+	if found, err := ecs.List(ctx, hall.CaseFilter{Text: "空调"}); err != nil || len(found) != len(opened) {
+		t.Fatalf("search on etcd: %d %v", len(found), err)
+	}
+	if got, err := ecs.ReadAttachment(ctx, hex.EncodeToString(sum[:])); err != nil || !bytes.Equal(got, file) {
+		t.Fatalf("attachment on etcd: %q %v", got, err)
+	}
+	next, err := ecs.Open(ctx, hall.OpenCaseRequest{Channel: hall.ChannelKiosk, Text: "图书馆占座"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range want {
+		if next.Number == w.Number {
+			t.Fatalf("case number %s twice after the migration", next.Number)
+		}
+	}
+	if seq, ok, err := etcd.NewDeliveryStore(cli, etcd.DefaultPrefix, term.Fence).Cursor(ctx, "webhook"); err != nil || !ok || seq != 7 {
+		t.Fatalf("webhook cursor on etcd: %d %v %v", seq, ok, err)
+	}
+}
+
+// caseRecords reads a file's case records by identity.
+func caseRecords(t *testing.T, path string) map[string][]byte {
+	t.Helper()
+	db, err := bolt.OpenWith(path, bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	out := map[string][]byte{}
+	if err := db.CaseRecords(context.Background(), func(r bolt.CaseRecord) error {
+		out[r.Kind+"/"+r.Key] = bytes.Clone(r.Value)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // authRecords reads a file's account records, as "kind/key=value" in order.

@@ -617,6 +617,16 @@ func startWebhook(ctx context.Context, cfg config, db *bolt.DB, cs *bolt.Cases, 
 	if err != nil {
 		return nil, err
 	}
+	return runWebhook(ctx, cfg, st, cs, reg, log)
+}
+
+// runWebhook starts the deliverer of the case log cs to the -webhook URL with its cursor in st
+// (the data file's, or etcd's on the owner: ha_cases.go); the returned function stops it and
+// waits. Without -webhook it does nothing.
+func runWebhook(ctx context.Context, cfg config, st webhook.Store, cs *bolt.Cases, reg prometheus.Registerer, log *slog.Logger) (stop func(), err error) {
+	if cfg.webhook == "" {
+		return func() {}, nil
+	}
 	if cfg.webhookSecret == "" {
 		log.Warn("-webhook without -webhook-secret: requests are not signed")
 	}
@@ -641,14 +651,29 @@ func startWebhook(ctx context.Context, cfg config, db *bolt.DB, cs *bolt.Cases, 
 // Cases may go to every department of the campus and of the catalogue; catalogue departments
 // the campus does not list are logged, since nobody can log in to handle them.
 func openCases(ctx context.Context, db *bolt.DB, c hall.Campus, file string, log *slog.Logger) (*bolt.Cases, error) {
+	ccfg, err := caseConfig(c, file, log)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := bolt.NewCases(ctx, db, c, ccfg, time.Now)
+	if err != nil {
+		return nil, fmt.Errorf("case system: %w", err)
+	}
+	return cs, nil
+}
+
+// caseConfig is the case engine's configuration: the dispatch catalogue (the embedded demo
+// catalogue unless file is given), the departments of the campus and of the catalogue, and the
+// campus's business calendar (the bbolt server's and the etcd owner's alike).
+func caseConfig(c hall.Campus, file string, log *slog.Logger) (cases.Config, error) {
 	cat := cases.DemoCatalogue()
 	if file != "" {
 		b, err := os.ReadFile(file)
 		if err != nil {
-			return nil, fmt.Errorf("-catalogue: %w", err)
+			return cases.Config{}, fmt.Errorf("-catalogue: %w", err)
 		}
 		if cat, err = cases.ParseCatalogue(b); err != nil {
-			return nil, fmt.Errorf("-catalogue %s: %w", file, err)
+			return cases.Config{}, fmt.Errorf("-catalogue %s: %w", file, err)
 		}
 	}
 	seen := map[string]bool{hall.OfficeDepartment: true}
@@ -668,7 +693,7 @@ func openCases(ctx context.Context, db *bolt.DB, c hall.Campus, file string, log
 	}
 	loc, err := c.Location()
 	if err != nil {
-		return nil, err
+		return cases.Config{}, err
 	}
 	var cal *cases.Calendar
 	if c.Calendar != nil {
@@ -677,9 +702,5 @@ func openCases(ctx context.Context, db *bolt.DB, c hall.Campus, file string, log
 		log.Warn("campus has no calendar: case time limits skip weekends only, not public holidays")
 		cal = cases.NewCalendar(loc, nil, nil)
 	}
-	cs, err := bolt.NewCases(ctx, db, c, cases.Config{Catalogue: cat, Calendar: cal, Departments: depts}, time.Now)
-	if err != nil {
-		return nil, fmt.Errorf("case system: %w", err)
-	}
-	return cs, nil
+	return cases.Config{Catalogue: cat, Calendar: cal, Departments: depts}, nil
 }

@@ -84,7 +84,7 @@ func newWecomClient(cfg config) (*wecom.Client, error) {
 // by their keys in the campus, e-mail when -smtp-addr is set. The returned function stops it and
 // waits.
 func startNotifier(ctx context.Context, cfg config, wc *wecom.Client, db *bolt.DB, cs *bolt.Cases, auth staffStore, q interface{ Campus() (hall.Campus, string) }, halls notify.Halls,
-	requesters requesterStore, publicURL string, log *slog.Logger) (*notify.Notifier, func(), error) {
+	requesters caseRequesters, publicURL string, log *slog.Logger) (*notify.Notifier, func(), error) {
 	st, err := bolt.NewNoticeStore(db)
 	if err != nil {
 		return nil, nil, err
@@ -128,9 +128,14 @@ func newMailer(cfg config) (*mailer.Mailer, error) {
 	return m, nil
 }
 
+// caseRequesters tells whom a case was opened by (bolt.Requesters, the etcd case store).
+type caseRequesters interface {
+	CaseRequester(ctx context.Context, caseID string) (*hall.Identity, error)
+}
+
 // wecomRequester finds the WeChat Work user of a case's requester: one who signed in by WeChat
 // Work OAuth when they opened it (the campus sign-on's users have no WeChat Work ID to send to).
-func wecomRequester(r requesterStore, log *slog.Logger) notify.RequesterContact {
+func wecomRequester(r caseRequesters, log *slog.Logger) notify.RequesterContact {
 	return func(ctx context.Context, c *hall.Case) string {
 		id, err := r.CaseRequester(ctx, c.ID)
 		if err != nil {

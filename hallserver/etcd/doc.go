@@ -1,8 +1,9 @@
-// Package etcd is the store of the halls' queue logs, the staff and device accounts, the
-// sessions and their audit entries on an etcd v3 cluster (docs/HA.md): it implements
-// enginehost.QueueStore, hall.AuthService, hall.AdminService and hall.RequesterService, so that
-// several hall servers share one replicated state and one of them, the owner chosen by an etcd
-// lease election (owner.go), writes it.
+// Package etcd is the store of the halls' queue logs, of the case system and of the staff and
+// device accounts with their sessions and audit entries on an etcd v3 cluster (docs/HA.md): it
+// implements enginehost.QueueStore and enginehost.CaseStore (with the attachments'
+// enginehost.BlobStore and the webhook deliverers' cursor store), hall.AuthService,
+// hall.AdminService and hall.RequesterService, so that several hall servers share one replicated
+// state and one of them, the owner chosen by an etcd lease election (owner.go), writes it.
 //
 // Key layout (all under the prefix given to NewQueueStore, "/onedoor/" in hallserver):
 //
@@ -24,6 +25,38 @@
 // reports the whole batch failed (and reloads the halls from etcd): retries of issues carry an
 // idempotency key and get the same ticket; seqs stay gap-free because each Txn carries whole
 // changes in order and the meta of its last one.
+//
+// The case system (casestore.go, blobs.go, delivery.go), under the same prefix, as the bbolt
+// store's format 2 (hallserver/bolt/caseformat.go: no full copy of a case per event):
+//
+//	c/meta                        the cases.Meta (JSON), with the Txn that ends each change
+//	c/rec/{id}                    a case's record: the case without its timeline (JSON)
+//	c/tl/{id}/{i:%06d}            its timeline entries, each written once
+//	c/ev/{seq:%020d}              the case events: the event with its case's head (the case without
+//	                              its append-only lists) and those lists' lengths ("lens"); replay
+//	                              fills the lists from the case's current ones
+//	c/num/{NUMBER}, c/tok/{token} → case ID (written once, when opened)
+//	c/recv/{received:%020d}/{id}  the received index (UnixNano), for reports
+//	c/open/{id}                   the open cases (loaded by a new owner)
+//	c/closed/{dept}\x00{received:%020d}/{id}  final cases by department ("" for all), newest last
+//	c/req/{source}\x00{account}\x00{received:%020d}/{id}, c/reqof/{id}  the requester index
+//	c/search/{term}\x00{id}        the search index (cases.SearchTerms); c/terms/{id} a case's terms
+//	c/learned/{seq:%020d}/{i:%05d} router examples learned by re-routings
+//	c/forgot/{username}           re-routes forgotten up to a seq (JSON {seq, at})
+//	c/idem/{source}\x00{key}       idempotency records of Open (JSON {id, at})
+//	c/blob/{sha256}/c{i:%06d}     attachment bytes in 256 KiB chunks; c/blob/{sha256}/meta last
+//	dlv/cursor/{name}             a webhook deliverer's cursor (decimal seq)
+//	dlv/note/{name}/{seq:%020d}   its dead-letter notes
+//
+// A case commit reads, for the batch's cases already stored, their timeline count and search
+// terms, then writes in fenced Txns within the same limits: whole changes when they fit, else a
+// change is cut between cases (search terms gained first, then its events, its cases, its
+// examples and idempotency record, the meta with the Txn that ends the change, terms lost last),
+// so the log's seq moves only once the change is whole. Should such a change fail half-way (it
+// was not acknowledged), its events are past the meta's seq, never read, and overwritten by the
+// next ones; some of its cases may be written as the change left them, without their events
+// (the queue store's "failed but durable", for a change of more than MaxTxnOps operations only:
+// a tick touching many cases, a text with hundreds of search terms).
 //
 // Accounts, sessions and their audit entries (auth.go, requesters.go, audit.go; the rules shared
 // with the bbolt store are in hallserver/authkit):
