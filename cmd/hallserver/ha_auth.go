@@ -37,10 +37,11 @@ func useEtcdAuth(ctx context.Context, cli *clientv3.Client, cfg config, c hall.C
 	}
 	st.requesters = etcd.NewRequesters(cli, etcdPrefix, fence, time.Now, st.requesters)
 	st.auth = auth
-	// The audit page: the entries on etcd and the halls' logs on etcd (the counter actions)
-	// with the local case log.
+	// The audit page: the entries on etcd, the halls' logs (the counter actions) and the case
+	// log on etcd (the stores are only read here).
 	st.audit = st.audit.WithTrail(etcd.NewAuditTrail(cli, etcdPrefix, fence)).
-		WithHallLogs(etcd.NewQueueStore(cli, etcdPrefix, fence, time.Now))
+		WithHallLogs(etcd.NewQueueStore(cli, etcdPrefix, fence, time.Now)).
+		WithCaseLog(etcd.NewCaseStore(cli, etcdPrefix, fence, time.Now))
 	return h, nil
 }
 

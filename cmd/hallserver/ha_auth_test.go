@@ -19,7 +19,7 @@ import (
 // sign in through the follower B (forwarded to the owner A), an administrator adds an account
 // and enrols a device; A is killed with SIGKILL. Once B owns the halls, the same session tokens
 // still work (nobody signs in again), the new account signs in, the new device issues a ticket,
-// and the audit trail on B shows what was done through A (the counter's action too). No token is stored in clear on etcd.
+// and the audit trail on B shows what was done through A (a counter's action and a case too). No token is stored in clear on etcd.
 func TestHAStaffSessionSurvivesOwnerKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs an etcd cluster and two hall servers")
@@ -72,6 +72,12 @@ func TestHAStaffSessionSurvivesOwnerKill(t *testing.T) {
 		t.Fatalf("open the counter: %d %s %v", code, body, err)
 	}
 
+	// A case opened through B (its audit entry is the case log's on etcd).
+	cases := newCaseBook()
+	if !cases.open(b, "audit-1") {
+		t.Fatal("open a case through B")
+	}
+
 	a.kill()
 	waitOwner(t, cli, b)
 
@@ -103,6 +109,13 @@ func TestHAStaffSessionSurvivesOwnerKill(t *testing.T) {
 	seen := map[string]bool{}
 	for _, e := range list.Entries {
 		seen[e.Kind+" "+e.Actor+" "+e.Target] = true
+	}
+	caseSeen := false
+	for _, e := range list.Entries {
+		caseSeen = caseSeen || (strings.HasPrefix(e.Kind, "case.") && e.Target == cases.byKey["audit-1"].Number)
+	}
+	if !caseSeen {
+		t.Errorf("the audit trail on B lacks the case %s opened through A; it has %v", cases.byKey["audit-1"].Number, seen)
 	}
 	for _, want := range []string{
 		hall.AuditLogin + " admin admin", hall.AuditLogin + " counter1 counter1", hall.AuditLoginFailed + " counter1 counter1",

@@ -85,6 +85,7 @@ type Audit struct {
 	log       *slog.Logger
 	trail     AuditTrail
 	halls     HallLogs
+	cases     CaseLog
 }
 
 // AuditTrail keeps audit entries apart from the file (etcd's with -etcd: the accounts, devices
@@ -109,6 +110,21 @@ type HallLogs interface {
 	// EventsBefore returns at most n events (JSON hall.Event) of the hall with seqs below
 	// before, newest first, with their seqs.
 	EventsBefore(ctx context.Context, code string, before uint64, n int) ([]uint64, [][]byte, error)
+}
+
+// CaseLog is the case event log kept apart from the file (etcd's with -etcd), stored as the
+// file's (format 2).
+type CaseLog interface {
+	// CaseEventsBefore returns at most n stored case events with seqs below before, newest
+	// first, with their seqs.
+	CaseEventsBefore(ctx context.Context, before uint64, n int) ([]uint64, [][]byte, error)
+}
+
+// WithCaseLog returns the audit trail reading the case log l instead of the file's.
+func (a *Audit) WithCaseLog(l CaseLog) *Audit {
+	c := *a
+	c.cases = l
+	return &c
 }
 
 // WithHallLogs returns the audit trail of the file read together with the hall logs l.
@@ -334,7 +350,11 @@ func (a *Audit) Audit(ctx context.Context, q hall.AuditQuery) (*hall.AuditPage, 
 				srcs = append(srcs, hallSource(tx, code, ov[code], cur, q.Until, pre))
 			}
 		}
-		srcs = append(srcs, caseSource(tx, cur, q.Until, pre))
+		if a.cases != nil {
+			srcs = append(srcs, caseLogSource(ctx, a.cases, cur, pre))
+		} else {
+			srcs = append(srcs, caseSource(tx, cur, q.Until, pre))
+		}
 		read := 0
 		step := func(s *auditSource) error {
 			e, done, err := s.next()
@@ -799,6 +819,76 @@ func hallAuditEntry(ev *hall.Event) hall.AuditEntry {
 	return e
 }
 
+// caseEventEntry is a stored case event (JSON) as an audit entry; only its time when pre says
+// the query cannot match it.
+func caseEventEntry(seq uint64, v []byte, pre func([]byte) bool) (hall.AuditEntry, error) {
+	if !pre(v) {
+		at, err := quickAt(v)
+		if err != nil {
+			return hall.AuditEntry{}, fmt.Errorf("case event %d: %w", seq, err)
+		}
+		return hall.AuditEntry{At: at}, nil
+	}
+	var ev struct {
+		Type       string    `json:"type"`
+		At         time.Time `json:"at"`
+		Actor      string    `json:"actor"`
+		Department string    `json:"department"`
+		Limit      string    `json:"limit"`
+		Case       *struct {
+			ID     string `json:"id"`
+			Number string `json:"number"`
+		} `json:"case"`
+	}
+	if err := json.Unmarshal(v, &ev); err != nil {
+		return hall.AuditEntry{}, fmt.Errorf("decode case event %d: %w", seq, err)
+	}
+	e := hall.AuditEntry{At: ev.At, Actor: ev.Actor, Kind: ev.Type}
+	if e.Actor == "" {
+		e.Actor = "system"
+	}
+	if ev.Case != nil {
+		e.Target = ev.Case.Number
+		if e.Target == "" {
+			e.Target = ev.Case.ID
+		}
+	}
+	var d []string
+	if ev.Department != "" {
+		d = append(d, "department="+ev.Department)
+	}
+	if ev.Limit != "" {
+		d = append(d, "limit="+ev.Limit)
+	}
+	e.Detail = strings.Join(d, " ")
+	return e, nil
+}
+
+// caseLogSource reads a case log kept apart from the file backwards from the cursor (entries
+// after until are skipped one by one by the merge).
+func caseLogSource(ctx context.Context, l CaseLog, cur *auditCursor, pre func([]byte) bool) *auditSource {
+	before := uint64(math.MaxUint64)
+	if cur != nil {
+		if cur.C == 0 {
+			return doneSource("c", uint64(0))
+		}
+		before = cur.C + 1
+	}
+	return pagedSource("c", before, func(before uint64) ([]uint64, []hall.AuditEntry, error) {
+		seqs, vals, err := l.CaseEventsBefore(ctx, before, auditPage)
+		if err != nil {
+			return nil, nil, err
+		}
+		out := make([]hall.AuditEntry, len(vals))
+		for i, v := range vals {
+			if out[i], err = caseEventEntry(seqs[i], v, pre); err != nil {
+				return nil, nil, err
+			}
+		}
+		return seqs, out, nil
+	})
+}
+
 // caseSource reads the case log backwards.
 func caseSource(tx *bbolt.Tx, cur *auditCursor, until time.Time, pre func([]byte) bool) *auditSource {
 	s := &auditSource{name: "c"}
@@ -832,46 +922,8 @@ func caseSource(tx *bbolt.Tx, cur *auditCursor, until time.Time, pre func([]byte
 			return hall.AuditEntry{}, true, nil
 		}
 		pos = binary.BigEndian.Uint64(k)
-		if !pre(v) {
-			at, err := quickAt(v)
-			if err != nil {
-				return hall.AuditEntry{}, false, fmt.Errorf("case event %d: %w", pos, err)
-			}
-			return hall.AuditEntry{At: at}, false, nil
-		}
-		var ev struct {
-			Type       string    `json:"type"`
-			At         time.Time `json:"at"`
-			Actor      string    `json:"actor"`
-			Department string    `json:"department"`
-			Limit      string    `json:"limit"`
-			Case       *struct {
-				ID     string `json:"id"`
-				Number string `json:"number"`
-			} `json:"case"`
-		}
-		if err := json.Unmarshal(v, &ev); err != nil {
-			return hall.AuditEntry{}, false, fmt.Errorf("decode case event %d: %w", pos, err)
-		}
-		e := hall.AuditEntry{At: ev.At, Actor: ev.Actor, Kind: ev.Type}
-		if e.Actor == "" {
-			e.Actor = "system"
-		}
-		if ev.Case != nil {
-			e.Target = ev.Case.Number
-			if e.Target == "" {
-				e.Target = ev.Case.ID
-			}
-		}
-		var d []string
-		if ev.Department != "" {
-			d = append(d, "department="+ev.Department)
-		}
-		if ev.Limit != "" {
-			d = append(d, "limit="+ev.Limit)
-		}
-		e.Detail = strings.Join(d, " ")
-		return e, false, nil
+		e, err := caseEventEntry(pos, v, pre)
+		return e, false, err
 	}
 	s.pos = func() any { return pos }
 	return s

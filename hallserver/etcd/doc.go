@@ -73,8 +73,9 @@
 //	                              failures, sign-outs, staff and device changes. The key is the
 //	                              time and 8 bytes (a counter and a number drawn per store) so keys
 //	                              sort by time and two servers never collide. bolt.Audit reads
-//	                              them (WithTrail) and the counter actions of q/ev/ (WithHallLogs,
-//	                              hallaudit.go) with the case log; pruning is one DeleteRange.
+//	                              them (WithTrail) with the counter actions of q/ev/ (WithHallLogs)
+//	                              and the case actions of c/ev/ (WithCaseLog; hallaudit.go);
+//	                              pruning is one DeleteRange.
 //
 // Which writes are fenced: everything done through the API (sign-in and its failures, sign-out,
 // AddStaff, UpdateStaff, EnrolDevice, RevokeDevice, the campus sign-on, requester sessions, audit
