@@ -75,12 +75,7 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer db.Close()
 
-	src := map[string][]byte{} // record identity → value
-	counts := map[string]int{}
-	note := func(kind, hall, key string, v []byte) {
-		src[kind+"\x00"+hall+"\x00"+key] = bytes.Clone(v)
-		counts[kind]++
-	}
+	m := newMigrated()
 	if toCluster {
 		if err := authTargetFree(ctx, cli); err != nil {
 			return err
@@ -93,7 +88,7 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 		err = db.QueueRecords(ctx, func(r bolt.QueueRecord) error {
-			note(r.Kind, r.Hall, r.Key, r.Value)
+			m.note(r.Kind, r.Hall, r.Key, r.Value)
 			batch = append(batch, etcd.Record(r))
 			if len(batch) >= 1000 {
 				return flush()
@@ -106,7 +101,7 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return fmt.Errorf("migrate to etcd: %w", err)
 		}
-		err = store.Records(ctx, func(r etcd.Record) error { return check(src, r.Kind, r.Hall, r.Key, r.Value) })
+		err = store.Records(ctx, func(r etcd.Record) error { return m.check(r.Kind, r.Hall, r.Key, r.Value) })
 	} else {
 		var batch []bolt.QueueRecord
 		first := true
@@ -116,7 +111,7 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 		err = store.Records(ctx, func(r etcd.Record) error {
-			note(r.Kind, r.Hall, r.Key, r.Value)
+			m.note(r.Kind, r.Hall, r.Key, r.Value)
 			batch = append(batch, bolt.QueueRecord(r))
 			if len(batch) >= 5000 {
 				return flush()
@@ -129,12 +124,12 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return fmt.Errorf("migrate from etcd: %w", err)
 		}
-		err = db.QueueRecords(ctx, func(r bolt.QueueRecord) error { return check(src, r.Kind, r.Hall, r.Key, r.Value) })
+		err = db.QueueRecords(ctx, func(r bolt.QueueRecord) error { return m.check(r.Kind, r.Hall, r.Key, r.Value) })
 	}
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
-	total, sum, err := verified(src, counts, "meta", "ticket", "token", "open", "event", "idem")
+	total, sum, err := m.verified("meta", "ticket", "token", "open", "event", "idem")
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
@@ -145,37 +140,12 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return migrateAuth(ctx, db, cli, toCluster, stdout)
 }
 
-// verified fails when a source record is left in src (not found in the target), and otherwise
-// sums counts up: the total and "kind n, …".
-func verified(src map[string][]byte, counts map[string]int, kinds ...string) (int, string, error) {
-	if len(src) > 0 {
-		var missing []string
-		for k := range src {
-			missing = append(missing, strings.ReplaceAll(k, "\x00", "/"))
-		}
-		sort.Strings(missing)
-		return 0, "", fmt.Errorf("%d records missing in the target, e.g. %s", len(missing), missing[0])
-	}
-	total := 0
-	var parts []string
-	for _, k := range kinds {
-		total += counts[k]
-		parts = append(parts, fmt.Sprintf("%s %d", k, counts[k]))
-	}
-	return total, strings.Join(parts, ", "), nil
-}
-
 // migrateCases copies the case system (cases with their timelines, the case event log, learned
 // router examples, forgotten re-routes, idempotency records, attachments, the webhook cursors and
 // notes) between the file and etcd in the direction of toCluster, the target building its
 // indexes, then reads the target back and compares it with the source record by record.
 func migrateCases(ctx context.Context, db *bolt.DB, store *etcd.CaseStore, toCluster bool, stdout io.Writer) error {
-	src := map[string][]byte{}
-	counts := map[string]int{}
-	note := func(kind, key string, v []byte) {
-		src[kind+"\x00\x00"+key] = bytes.Clone(v)
-		counts[kind]++
-	}
+	m := newMigrated()
 	var err error
 	if toCluster {
 		var batch []etcd.CaseRecord
@@ -186,7 +156,7 @@ func migrateCases(ctx context.Context, db *bolt.DB, store *etcd.CaseStore, toClu
 			return err
 		}
 		err = db.CaseRecords(ctx, func(r bolt.CaseRecord) error {
-			note(r.Kind, r.Key, r.Value)
+			m.note(r.Kind, "", r.Key, r.Value)
 			batch = append(batch, etcd.CaseRecord(r))
 			if len(batch) >= 500 {
 				return flush()
@@ -199,7 +169,7 @@ func migrateCases(ctx context.Context, db *bolt.DB, store *etcd.CaseStore, toClu
 		if err != nil {
 			return fmt.Errorf("migrate cases to etcd: %w", err)
 		}
-		err = store.CaseRecords(ctx, func(r etcd.CaseRecord) error { return check(src, r.Kind, "", r.Key, r.Value) })
+		err = store.CaseRecords(ctx, func(r etcd.CaseRecord) error { return m.check(r.Kind, "", r.Key, r.Value) })
 	} else {
 		var batch []bolt.CaseRecord
 		first := true
@@ -209,7 +179,7 @@ func migrateCases(ctx context.Context, db *bolt.DB, store *etcd.CaseStore, toClu
 			return err
 		}
 		err = store.CaseRecords(ctx, func(r etcd.CaseRecord) error {
-			note(r.Kind, r.Key, r.Value)
+			m.note(r.Kind, "", r.Key, r.Value)
 			batch = append(batch, bolt.CaseRecord(r))
 			if len(batch) >= 2000 {
 				return flush()
@@ -222,12 +192,12 @@ func migrateCases(ctx context.Context, db *bolt.DB, store *etcd.CaseStore, toClu
 		if err != nil {
 			return fmt.Errorf("migrate cases from etcd: %w", err)
 		}
-		err = db.CaseRecords(ctx, func(r bolt.CaseRecord) error { return check(src, r.Kind, "", r.Key, r.Value) })
+		err = db.CaseRecords(ctx, func(r bolt.CaseRecord) error { return m.check(r.Kind, "", r.Key, r.Value) })
 	}
 	if err != nil {
 		return fmt.Errorf("verify cases: %w", err)
 	}
-	total, sum, err := verified(src, counts, "meta", "case", "event", "learned", "forgot", "idem", "blob", "cursor", "note")
+	total, sum, err := m.verified("meta", "case", "event", "learned", "forgot", "idem", "blob", "cursor", "note")
 	if err != nil {
 		return fmt.Errorf("verify cases: %w", err)
 	}
@@ -235,16 +205,51 @@ func migrateCases(ctx context.Context, db *bolt.DB, store *etcd.CaseStore, toClu
 	return nil
 }
 
-// check removes the target record r from src, failing when it is not there or differs.
-func check(src map[string][]byte, kind, hall, key string, v []byte) error {
+// migrated is what a migration read from its source: each record by identity (kind, hall, key)
+// until the target's copy is checked, and how many of each kind.
+type migrated struct {
+	src    map[string][]byte
+	counts map[string]int
+}
+
+func newMigrated() *migrated { return &migrated{src: map[string][]byte{}, counts: map[string]int{}} }
+
+// note records a source record.
+func (m *migrated) note(kind, hall, key string, v []byte) {
+	m.src[kind+"\x00"+hall+"\x00"+key] = bytes.Clone(v)
+	m.counts[kind]++
+}
+
+// check removes the target record from the source's, failing when it is not there or differs.
+func (m *migrated) check(kind, hall, key string, v []byte) error {
 	id := kind + "\x00" + hall + "\x00" + key
-	want, ok := src[id]
+	want, ok := m.src[id]
 	if !ok {
 		return fmt.Errorf("the target holds %s %s/%s, which the source does not", kind, hall, key)
 	}
 	if !bytes.Equal(want, v) {
 		return fmt.Errorf("%s %s/%s differs between source and target", kind, hall, key)
 	}
-	delete(src, id)
+	delete(m.src, id)
 	return nil
+}
+
+// verified fails when a source record was not found in the target, and otherwise sums the
+// counts up: the total and "kind n, …".
+func (m *migrated) verified(kinds ...string) (int, string, error) {
+	if len(m.src) > 0 {
+		var missing []string
+		for k := range m.src {
+			missing = append(missing, strings.ReplaceAll(k, "\x00", "/"))
+		}
+		sort.Strings(missing)
+		return 0, "", fmt.Errorf("%d records missing in the target, e.g. %s", len(missing), missing[0])
+	}
+	total := 0
+	var parts []string
+	for _, k := range kinds {
+		total += m.counts[k]
+		parts = append(parts, fmt.Sprintf("%s %d", k, m.counts[k]))
+	}
+	return total, strings.Join(parts, ", "), nil
 }

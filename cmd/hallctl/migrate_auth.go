@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -24,17 +23,12 @@ func authTargetFree(ctx context.Context, cli *clientv3.Client) error {
 // the file and the cluster as migrateCmd does the queues, then reads the target back and
 // compares it record by record. Sessions are not copied: staff sign in again after a migration.
 func migrateAuth(ctx context.Context, db *bolt.DB, cli *clientv3.Client, toCluster bool, stdout io.Writer) error {
-	src := map[string][]byte{}
-	counts := map[string]int{}
-	note := func(kind, key string, v []byte) {
-		src[kind+"\x00\x00"+key] = bytes.Clone(v)
-		counts[kind]++
-	}
+	m := newMigrated()
 	var err error
 	if toCluster {
 		var batch []etcd.AuthRecord
 		err = db.AuthRecords(ctx, func(r bolt.AuthRecord) error {
-			note(r.Kind, r.Key, r.Value)
+			m.note(r.Kind, "", r.Key, r.Value)
 			batch = append(batch, etcd.AuthRecord(r))
 			return nil
 		})
@@ -44,11 +38,11 @@ func migrateAuth(ctx context.Context, db *bolt.DB, cli *clientv3.Client, toClust
 		if err != nil {
 			return fmt.Errorf("migrate accounts to etcd: %w", err)
 		}
-		err = etcd.AuthRecords(ctx, cli, etcd.DefaultPrefix, func(r etcd.AuthRecord) error { return check(src, r.Kind, "", r.Key, r.Value) })
+		err = etcd.AuthRecords(ctx, cli, etcd.DefaultPrefix, func(r etcd.AuthRecord) error { return m.check(r.Kind, "", r.Key, r.Value) })
 	} else {
 		var batch []bolt.AuthRecord
 		err = etcd.AuthRecords(ctx, cli, etcd.DefaultPrefix, func(r etcd.AuthRecord) error {
-			note(r.Kind, r.Key, r.Value)
+			m.note(r.Kind, "", r.Key, r.Value)
 			batch = append(batch, bolt.AuthRecord(r))
 			return nil
 		})
@@ -58,12 +52,12 @@ func migrateAuth(ctx context.Context, db *bolt.DB, cli *clientv3.Client, toClust
 		if err != nil {
 			return fmt.Errorf("migrate accounts from etcd: %w", err)
 		}
-		err = db.AuthRecords(ctx, func(r bolt.AuthRecord) error { return check(src, r.Kind, "", r.Key, r.Value) })
+		err = db.AuthRecords(ctx, func(r bolt.AuthRecord) error { return m.check(r.Kind, "", r.Key, r.Value) })
 	}
 	if err != nil {
 		return fmt.Errorf("verify accounts: %w", err)
 	}
-	total, sum, err := verified(src, counts, "staff", "device", "revoked", "audit")
+	total, sum, err := m.verified("staff", "device", "revoked", "audit")
 	if err != nil {
 		return fmt.Errorf("verify accounts: %w", err)
 	}
