@@ -16,11 +16,13 @@ import (
 )
 
 // migrateCmd copies the halls' queues (tickets, tokens, open tickets, meta, event logs,
-// idempotency records), the case system (migrateCases), staff, devices and the audit trail
-// (migrate_auth.go) from a bbolt data file to an etcd cluster or back (docs/HA.md), then reads
-// the target back and compares it with the source record by record. Every hall server must be
-// stopped; the target must hold no queue, no case and no staff account yet. The rest of the
-// file (campus, topics, …) is not on etcd and is not copied.
+// idempotency records), the case system (migrateCases), the services beside them
+// (migrateServices: appointments, visit ratings, topic answers, the long list, the notifier's
+// outbox) and the accounts (migrate_auth.go: staff, devices, the audit trail) from a bbolt data
+// file to an etcd cluster or back (docs/HA.md), then reads the target back and compares it with
+// the source record by record. Every hall server must be stopped; the target must hold no queue,
+// no case and no staff account yet. The rest of the file (campus, …) is not on etcd and is not
+// copied.
 func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -129,11 +131,16 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
+	services, err := migrateServices(ctx, store, db, toCluster, m.note, m.check)
+	if err != nil {
+		return err
+	}
 	total, sum, err := m.verified("meta", "ticket", "token", "open", "event", "idem")
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
-	fmt.Fprintf(stdout, "migrated %d records (%s), verified record by record\n", total, sum)
+	fmt.Fprintf(stdout, "migrated %d records (%s, appointments, ratings, topic answers, list, outbox %d), verified record by record\n",
+		total+services, sum, services)
 	if err := migrateCases(ctx, db, cstore, toCluster, stdout); err != nil {
 		return err
 	}

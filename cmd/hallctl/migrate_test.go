@@ -38,10 +38,15 @@ func TestMigrateToEtcdAndBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var first *hall.Ticket
 	for i := range 30 {
 		h := []string{"students", "teachers"}[i%2]
-		if _, err := q.Issue(ctx, hall.IssueRequest{Hall: h, Service: "A", Channel: "kiosk", IdempotencyKey: fmt.Sprint("k", i)}); err != nil && h == "students" {
+		is, err := q.Issue(ctx, hall.IssueRequest{Hall: h, Service: "A", Channel: "kiosk", IdempotencyKey: fmt.Sprint("k", i)})
+		if err != nil && h == "students" {
 			t.Fatal(err)
+		}
+		if first == nil {
+			first = &is.Ticket
 		}
 	}
 	for _, act := range []string{hall.ActOpen, hall.ActCallNext, hall.ActStart, hall.ActFinish, hall.ActCallNext} {
@@ -50,6 +55,7 @@ func TestMigrateToEtcdAndBack(t *testing.T) {
 		}
 	}
 	last, _ := q.LastSeq("students")
+	booked := fillServices(t, ctx, db, first.Token)
 	q.Close()
 	// The case system: cases opened (one with an idempotency key), replied, rated, closed, one
 	// with an attachment; a re-route learned and forgotten; a webhook cursor.
@@ -206,11 +212,10 @@ func TestMigrateToEtcdAndBack(t *testing.T) {
 	}
 	bcs.Close()
 	bdb.Close()
+	// The services on etcd: what the file held, and their IDs carry on.
+	checkServicesOnEtcd(t, ctx, c.Endpoints(), booked, first)
 	// A queue on etcd starts from the migrated state and carries on numbering.
-	cli, err := etcd.Dial(c.Endpoints(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cli, term := etcdOwner(t, ctx, c.Endpoints())
 	defer cli.Close()
 	// The accounts on etcd: the password signs in, the device token works, the revoked device
 	// is listed as revoked, the audit trail came along; the session did not (not copied).
@@ -230,10 +235,6 @@ func TestMigrateToEtcdAndBack(t *testing.T) {
 	_, entries, err := etcd.NewAuditTrail(cli, etcd.DefaultPrefix, nil).Before(ctx, "", 100)
 	if err != nil || len(entries) != 5 || entries[0].Kind != hall.AuditLogin || entries[4].Kind != hall.AuditStaffAdded {
 		t.Errorf("the migrated audit trail: %+v %v", entries, err)
-	}
-	term, err := etcd.Campaign(ctx, cli, etcd.DefaultPrefix, 3, "http://test")
-	if err != nil {
-		t.Fatal(err)
 	}
 	defer term.Resign()
 	eq, err := enginehost.NewQueue(ctx, etcd.NewQueueStore(cli, etcd.DefaultPrefix, term.Fence, nil), campus.Demo(), time.Now)
@@ -323,7 +324,7 @@ func authRecords(t *testing.T, path string) []string {
 	return out
 }
 
-// records reads a file's queue records by identity.
+// records reads a file's queue and service records by identity.
 func records(t *testing.T, path string) map[string][]byte {
 	t.Helper()
 	db, err := bolt.OpenWith(path, bolt.Options{})
@@ -332,10 +333,14 @@ func records(t *testing.T, path string) map[string][]byte {
 	}
 	defer db.Close()
 	out := map[string][]byte{}
-	if err := db.QueueRecords(context.Background(), func(r bolt.QueueRecord) error {
+	put := func(r bolt.QueueRecord) error {
 		out[r.Kind+"/"+r.Hall+"/"+r.Key] = bytes.Clone(r.Value)
 		return nil
-	}); err != nil {
+	}
+	if err := db.QueueRecords(context.Background(), put); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ServiceRecords(context.Background(), put); err != nil {
 		t.Fatal(err)
 	}
 	return out

@@ -16,19 +16,22 @@ import (
 	"onedoor/hallserver/wecom"
 )
 
-// localStores are the services kept in the server's bbolt file in both modes: the data file
-// without -etcd, the server's local file with -etcd (they do not fail over: docs/HA.md).
+// localStores are the services kept in the server's bbolt file: the data file without -etcd,
+// the server's local file with -etcd (they do not fail over: docs/HA.md). With -etcd the owner
+// replaces the services kept on etcd for each term (etcdStores, ha_stores.go).
 type localStores struct {
 	db *bolt.DB
 	// auth and requesters are the file's, or etcd's with -etcd (useEtcdAuth).
 	auth         staffStore
 	cases        *bolt.Cases
-	topics       *bolt.Topics
-	longList     *bolt.LongList
-	visitRatings *bolt.VisitRatings
-	appointments *bolt.Appointments
-	requesters   requesterStore
-	audit        *bolt.Audit
+	topics       hall.TopicService
+	longList     longListStore
+	visitRatings enginehost.VisitRatingStore
+	appointments hall.AppointmentStore
+	// outbox is the notifier's (notices, dedupe keys, cursors).
+	outbox     notify.Store
+	requesters requesterStore
+	audit      *bolt.Audit
 	// wecom is the process's one WeChat Work client (-wecom-*): the notifier's messages and the
 	// OAuth sign-in share its access token.
 	wecom       *wecom.Client
@@ -56,17 +59,16 @@ func openLocalStores(db *bolt.DB, c hall.Campus, cs *bolt.Cases, auth *bolt.Auth
 	if st.topics, err = bolt.NewTopics(db, cs, time.Now); err != nil {
 		return nil, err
 	}
-	var deptCodes []string
-	for _, d := range c.Departments {
-		deptCodes = append(deptCodes, d.Code)
-	}
 	if st.visitRatings, err = bolt.NewVisitRatings(db, time.Now); err != nil {
 		return nil, err
 	}
 	if st.appointments, err = bolt.NewAppointments(db, time.Now); err != nil {
 		return nil, err
 	}
-	if st.longList, err = bolt.NewLongList(db, deptCodes, time.Now); err != nil {
+	if st.longList, err = bolt.NewLongList(db, departmentCodes(c), time.Now); err != nil {
+		return nil, err
+	}
+	if st.outbox, err = bolt.NewNoticeStore(db); err != nil {
 		return nil, err
 	}
 	if st.open311Keys, err = loadOpen311Keys(cfg.open311Keys, cfg.demo); err != nil {
@@ -80,6 +82,13 @@ func openLocalStores(db *bolt.DB, c hall.Campus, cs *bolt.Cases, auth *bolt.Auth
 		return nil, err
 	}
 	return st, nil
+}
+
+// longListStore is the long-standing list of either store (a live campus change replaces the
+// departments an item may name).
+type longListStore interface {
+	hall.LongListService
+	SetDepartments(departments []string)
 }
 
 // apiNet is what the API takes from the listener and the process.

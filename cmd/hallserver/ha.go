@@ -37,10 +37,11 @@ const etcdPrefix = etcd.DefaultPrefix
 // engines on the etcd store, every write fenced on its lease, and serves the API; the others
 // forward every request to the owner's advertised address (a reverse proxy, WebSocket streams
 // included), and take over when its lease ends: the new owner loads the halls from etcd and
-// carries on numbering; the case system (cases, their event log, attachments, the webhook
-// cursor) is on etcd too and fails over the same way (ha_cases.go), and so are staff and
-// devices, sessions and the audit entries of sign-ins and administration (ha_auth.go). What is
-// not on etcd yet (topics, the long list, visit ratings) is in a local bbolt file per server
+// carries on numbering. The case system (cases, their event log, attachments, the webhook
+// cursor; ha_cases.go), appointments, visit ratings, topic answers, the long-standing list and
+// the notifier's outbox (ha_stores.go), staff and devices, sessions and the audit entries of
+// sign-ins and administration (ha_auth.go) are on etcd too and fail over the same way. What is
+// left in a local bbolt file per server
 // (-data when given, else a new file in a temporary directory): it does not fail over.
 func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger) error {
 	tlsCfg, err := etcd.TLSConfig(cfg.etcdCA, cfg.etcdCert, cfg.etcdKey)
@@ -68,7 +69,7 @@ func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger)
 		defer os.RemoveAll(dir)
 		data = filepath.Join(dir, "local.db")
 	}
-	log.Warn("with -etcd the halls' queues, the case system, staff, devices, sessions and the audit entries are on etcd and fail over; topics, the long list and visit ratings are in this server's local file and do not", "local", data)
+	log.Warn("with -etcd the halls' queues, the case system, appointments, visit ratings, topic answers, the long list, the notifier's outbox, staff, devices, sessions and the audit entries are on etcd and fail over; what is left in this server's local file does not", "local", data)
 	db, err := bolt.OpenWith(data, bolt.Options{Init: cfg.initData, Check: cfg.checkData})
 	if err != nil {
 		return err
@@ -152,29 +153,29 @@ func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger)
 			log.Info("this server owns the halls: loading them from etcd")
 			haa.own(term)
 			store := etcd.NewQueueStore(cli, etcdPrefix, term.Fence, time.Now)
-			q, err := enginehost.NewQueue(ctx, store, c, time.Now, enginehost.WithLogger(log))
-			if err != nil {
-				log.Error("loading the halls from etcd failed; giving the ownership up", "err", err)
-				term.Resign()
-				time.Sleep(time.Second)
-				continue
-			}
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 			// The case system of the term: on etcd, fenced on the term (ha_cases.go).
 			ec, err := openEtcdCases(ctx, cli, term, c, cfg, reg, log)
 			if err != nil {
 				log.Error("loading the case system from etcd failed; giving the ownership up", "err", err)
-				q.Close()
 				term.Resign()
 				time.Sleep(time.Second)
 				continue
 			}
-			tst := *st
+			tst := st.onEtcd(cli, term, ec.cs, c) // the services on etcd, fenced on this term
 			tst.cases = ec.cs
+			q, err := enginehost.NewQueue(ctx, store, c, time.Now, enginehost.WithLogger(log), enginehost.WithBookings(tst.appointments))
+			if err != nil {
+				log.Error("loading the halls from etcd failed; giving the ownership up", "err", err)
+				ec.close()
+				term.Resign()
+				time.Sleep(time.Second)
+				continue
+			}
 			// The notifier runs while this server owns the halls: it reads the case log on etcd
-			// and this term's halls.
-			notifier, stopNotifier, err := startNotifier(ctx, cfg, st.wecom, db, ec.cs, st.auth, q, q, ec.store, strings.TrimRight(publicURL, "/"), log)
+			// and this term's halls, its outbox on etcd.
+			notifier, stopNotifier, err := startNotifier(ctx, cfg, st.wecom, tst.outbox, ec.cs, st.auth, q, q, ec.store, strings.TrimRight(publicURL, "/"), log)
 			if err != nil {
 				log.Error("starting the notifier failed; giving the ownership up", "err", err)
 				ec.close()
@@ -185,7 +186,7 @@ func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger)
 			}
 			// The API as the bbolt server's (apiConfig), less apiConfigDiffers: no online
 			// backup, no bbolt storage status, no queue reports (503 with a message).
-			hc, err := apiConfig(cfg, q, c, &tst, notifier, apiNet{publicURL: publicURL, registry: reg,
+			hc, err := apiConfig(cfg, q, c, tst, notifier, apiNet{publicURL: publicURL, registry: reg,
 				maxStreams: lim.maxStreams, underPressure: ln.UnderPressure, log: log})
 			if err != nil { // the flags were checked before the first term
 				log.Error("building the API failed; giving the ownership up", "err", err)

@@ -427,7 +427,7 @@ func runConfig(ctx context.Context, cfg config, stderr io.Writer, started time.T
 	pruneCtx, stopPrune := context.WithCancel(ctx)
 	defer stopPrune()
 	go st.audit.Run(pruneCtx, time.Hour)
-	notifier, stopNotifier, err := startNotifier(ctx, cfg, st.wecom, db, cs, auth, q, q, st.requesters, strings.TrimRight(publicURL, "/"), log)
+	notifier, stopNotifier, err := startNotifier(ctx, cfg, st.wecom, st.outbox, cs, auth, q, q, st.requesters, strings.TrimRight(publicURL, "/"), log)
 	if err != nil {
 		return err
 	}

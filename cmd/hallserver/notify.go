@@ -79,16 +79,13 @@ func newWecomClient(cfg config) (*wecom.Client, error) {
 	return wc, nil
 }
 
-// startNotifier starts the notifier (package notify) on the case log: WeChat Work application
+// startNotifier starts the notifier (package notify) on the case log with its outbox st (the
+// data file's, or etcd's on the owner with -etcd): WeChat Work application
 // messages through wc when -wecom-corp, -wecom-secret and -wecom-agent are set, department robots
 // by their keys in the campus, e-mail when -smtp-addr is set. The returned function stops it and
 // waits.
-func startNotifier(ctx context.Context, cfg config, wc *wecom.Client, db *bolt.DB, cs *bolt.Cases, auth staffStore, q interface{ Campus() (hall.Campus, string) }, halls notify.Halls,
+func startNotifier(ctx context.Context, cfg config, wc *wecom.Client, st notify.Store, cs *bolt.Cases, auth staffStore, q interface{ Campus() (hall.Campus, string) }, halls notify.Halls,
 	requesters caseRequesters, publicURL string, log *slog.Logger) (*notify.Notifier, func(), error) {
-	st, err := bolt.NewNoticeStore(db)
-	if err != nil {
-		return nil, nil, err
-	}
 	robots := wecom.NewRobots(wc, wecom.RobotConfig{})
 	ncfg := notify.Config{Log: cs, Store: st, Directory: directory{auth: auth, q: q}, Robot: robotSender{robots},
 		PublicURL: publicURL, Demo: cfg.demo, Logger: log, Halls: halls}

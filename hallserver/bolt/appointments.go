@@ -3,12 +3,9 @@ package bolt
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -91,69 +88,6 @@ func apptByID(tx *bbolt.Tx, id string) (*hall.Appointment, error) {
 	return a, nil
 }
 
-var apptTokenEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
-
-// newApptToken returns 20 random bytes in base32 (32 characters): unguessable.
-func newApptToken() (string, error) {
-	var b [20]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	return apptTokenEncoding.EncodeToString(b[:]), nil
-}
-
-// newCode returns a random 6-digit code not in taken.
-func newCode(taken map[string]bool) (string, error) {
-	for range 100 {
-		n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
-		if err != nil {
-			return "", err
-		}
-		c := fmt.Sprintf("%06d", n.Int64())
-		if !taken[c] {
-			return c, nil
-		}
-	}
-	return "", hall.Errorf(hall.ECONFLICT, "start", "no free check-in code left for this day")
-}
-
-// place checks that a (with Start, End, Service, Phone, Day set) may take its slot among the
-// day's bookings (skipping a's own ID) and gives it a code free that day when it has none or its
-// code is taken. The refusal is a *hall.Error.
-func place(day []hall.Appointment, a *hall.Appointment, capacity int) error {
-	taken := map[string]bool{}
-	n := 0
-	for _, o := range day {
-		if o.ID == a.ID || !o.Active() {
-			continue
-		}
-		taken[o.Code] = true
-		if o.Service != a.Service {
-			continue
-		}
-		if a.Identity != "" && o.Identity == a.Identity {
-			return hall.Errorf(hall.ECONFLICT, "identity", "you already have a booking for service %s on %s (cancel or reschedule it)", a.Service, a.Day)
-		}
-		if a.Phone != "" && o.Phone == a.Phone {
-			return hall.Errorf(hall.ECONFLICT, "phone", "this phone already has a booking for service %s on %s (cancel or reschedule it)", a.Service, a.Day)
-		}
-		if o.Start.Equal(a.Start) {
-			n++
-		}
-	}
-	if n >= capacity {
-		return hall.Errorf(hall.ECONFLICT, "start", "the slot at %s is full", a.Start.Format(time.RFC3339))
-	}
-	if a.Code == "" || taken[a.Code] {
-		c, err := newCode(taken)
-		if err != nil {
-			return err
-		}
-		a.Code = c
-	}
-	return nil
-}
-
 // update runs fn in a write transaction, view in a read-only one: a *hall.Error fn returns
 // refuses the change (nothing is written) and is returned as it is, other errors are storage
 // failures (EUNAVAILABLE).
@@ -180,22 +114,16 @@ func (s *Appointments) run(ctx context.Context, what string, txn func(func(*bbol
 
 // Book implements hall.AppointmentStore.
 func (s *Appointments) Book(ctx context.Context, req hall.BookRequest) (*hall.Appointment, error) {
-	token, err := newApptToken()
+	a, err := hall.NewBooking(req, s.now())
 	if err != nil {
-		return nil, fmt.Errorf("bolt: appointment token: %w", err)
-	}
-	loc := req.Start.Location()
-	a := &hall.Appointment{
-		Hall: req.Hall, Service: req.Service, Day: req.Start.In(loc).Format("2006-01-02"),
-		Start: req.Start, End: req.End, Token: token, Name: req.Name, Phone: req.Phone, Identity: req.Identity,
-		State: hall.AppointmentBooked, Channel: req.Channel, CreatedAt: s.now().UTC(),
+		return nil, fmt.Errorf("bolt: %w", err)
 	}
 	err = s.update(ctx, "store the booking", func(tx *bbolt.Tx) error {
 		day, err := apptDay(tx, a.Hall, a.Day)
 		if err != nil {
 			return err
 		}
-		if err := place(day, a, req.Capacity); err != nil {
+		if err := a.Place(day, req.Capacity); err != nil {
 			return err
 		}
 		seq, err := tx.Bucket(bucketAppt).NextSequence()
@@ -266,11 +194,7 @@ func (s *Appointments) Booked(ctx context.Context, hallCode, service, day string
 	var out []hall.Appointment
 	err := s.view(ctx, "read the bookings", func(tx *bbolt.Tx) error {
 		all, err := apptDay(tx, hallCode, day)
-		for _, a := range all {
-			if a.Service == service && a.Active() {
-				out = append(out, a)
-			}
-		}
+		out = hall.ActiveOf(all, service)
 		return err
 	})
 	return out, err
@@ -309,13 +233,8 @@ func (s *Appointments) ByCode(ctx context.Context, hallCode, day, code string) (
 		if err != nil {
 			return err
 		}
-		for i := range all {
-			if all[i].Code == code && all[i].Active() {
-				out = &all[i]
-				return nil
-			}
-		}
-		return hall.Errorf(hall.ENOTFOUND, "code", "no booking with code %s today in hall %s", code, hallCode)
+		out, err = hall.WithCode(all, hallCode, code)
+		return err
 	})
 	return out, err
 }
@@ -330,11 +249,10 @@ func (s *Appointments) Cancel(ctx context.Context, token string) (*hall.Appointm
 			return err
 		case a == nil:
 			return hall.Errorf(hall.ENOTFOUND, "token", "no booking with this token")
-		case a.State != hall.AppointmentBooked:
-			return hall.Errorf(hall.ECONFLICT, "state", "the booking is %s: only a booking not yet checked in can be cancelled", a.State)
 		}
-		at := s.now().UTC()
-		a.State, a.CancelledAt = hall.AppointmentCancelled, &at
+		if err := a.CancelAt(s.now()); err != nil {
+			return err
+		}
 		out = a
 		return putAppt(tx, a)
 	})
@@ -351,19 +269,16 @@ func (s *Appointments) Reschedule(ctx context.Context, token string, req hall.Bo
 			return err
 		case a == nil:
 			return hall.Errorf(hall.ENOTFOUND, "token", "no booking with this token")
-		case a.State != hall.AppointmentBooked:
-			return hall.Errorf(hall.ECONFLICT, "state", "the booking is %s: only a booking not yet checked in can be moved", a.State)
-		case req.Service != "" && req.Service != a.Service:
-			return hall.Errorf(hall.EINVALID, "service", "a booking keeps its service (%s): cancel it and book again", a.Service)
 		}
-		oldDay := a.Day
-		a.Start, a.End = req.Start, req.End
-		a.Day = req.Start.In(req.Start.Location()).Format("2006-01-02")
+		oldDay, err := a.Move(req)
+		if err != nil {
+			return err
+		}
 		day, err := apptDay(tx, a.Hall, a.Day)
 		if err != nil {
 			return err
 		}
-		if err := place(day, a, req.Capacity); err != nil {
+		if err := a.Place(day, req.Capacity); err != nil {
 			return err
 		}
 		if oldDay != a.Day {
@@ -398,14 +313,12 @@ func (s *Appointments) CheckedIn(ctx context.Context, id string, t hall.Ticket) 
 			return err
 		case a == nil:
 			return hall.Errorf(hall.ENOTFOUND, "id", "no booking %s", id)
-		case a.State == hall.AppointmentCheckedIn && a.TicketID == t.ID:
-			out = a
-			return nil
-		case a.State != hall.AppointmentBooked:
-			return hall.Errorf(hall.ECONFLICT, "state", "the booking is %s", a.State)
 		}
-		at := t.IssuedAt.UTC()
-		a.State, a.TicketID, a.Number, a.TicketToken, a.CheckedInAt = hall.AppointmentCheckedIn, t.ID, t.Number, t.Token, &at
+		changed, err := a.CheckIn(t)
+		if err != nil || !changed {
+			out = a
+			return err
+		}
 		out = a
 		return putAppt(tx, a)
 	})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -19,7 +18,7 @@ var _ hall.LongListService = (*LongList)(nil)
 // hall.LongListService.
 type LongList struct {
 	db    *DB
-	known atomic.Pointer[map[string]bool] // department codes an item may name
+	known *cases.ListDepartments // department codes an item may name
 	now   func() time.Time
 }
 
@@ -32,23 +31,12 @@ func NewLongList(db *DB, departments []string, now func() time.Time) (*LongList,
 	if err := db.ensureBuckets(bucketLongList); err != nil {
 		return nil, fmt.Errorf("bolt: create long-standing list bucket: %w", err)
 	}
-	l := &LongList{db: db, now: now}
-	l.SetDepartments(departments)
-	return l, nil
+	return &LongList{db: db, now: now, known: cases.NewListDepartments(departments)}, nil
 }
 
 // SetDepartments replaces the department codes an item may name (a live campus change); the
 // office is always one.
-func (l *LongList) SetDepartments(departments []string) {
-	set := map[string]bool{hall.OfficeDepartment: true}
-	for _, d := range departments {
-		set[d] = true
-	}
-	l.known.Store(&set)
-}
-
-// knownDepartment reports whether an item may name department d.
-func (l *LongList) knownDepartment(d string) bool { return (*l.known.Load())[d] }
+func (l *LongList) SetDepartments(departments []string) { l.known.Set(departments) }
 
 // Items returns every item, by ID.
 func (l *LongList) Items(ctx context.Context) ([]hall.ListItem, error) {
@@ -100,31 +88,30 @@ func (l *LongList) put(ctx context.Context, it hall.ListItem, by string, create 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := cases.NormalizeListItem(&it, l.knownDepartment); err != nil {
+	if err := cases.NormalizeListItem(&it, l.known.Known); err != nil {
 		return nil, err
 	}
 	now := l.now().UTC()
 	err := l.db.bolt.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketLongList)
+		var old *hall.ListItem
+		var n uint64
 		if create {
-			n, err := b.NextSequence()
-			if err != nil {
+			var err error
+			if n, err = b.NextSequence(); err != nil {
 				return err
 			}
-			it.ID = fmt.Sprintf("QD-%03d", n)
-			it.CreatedAt, it.CreatedBy = now, by
 		} else {
 			v := b.Get([]byte(it.ID))
 			if v == nil {
 				return hall.Errorf(hall.ENOTFOUND, "id", "no list item %q", it.ID)
 			}
-			var old hall.ListItem
-			if err := json.Unmarshal(v, &old); err != nil {
+			old = new(hall.ListItem)
+			if err := json.Unmarshal(v, old); err != nil {
 				return fmt.Errorf("decode list item %s: %w", it.ID, err)
 			}
-			it.CreatedAt, it.CreatedBy = old.CreatedAt, old.CreatedBy
 		}
-		it.UpdatedAt, it.UpdatedBy = now, by
+		cases.StampListItem(&it, old, n, by, now)
 		v, err := json.Marshal(it)
 		if err != nil {
 			return err

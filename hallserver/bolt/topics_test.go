@@ -5,7 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
+	"onedoor/hallserver/hall/storetest"
 )
 
 // TestTopicsAnswerLinksCasesAndSurvivesRestart: four requests about hot water form a topic; the
@@ -29,18 +31,10 @@ func TestTopicsAnswerLinksCasesAndSurvivesRestart(t *testing.T) {
 	if err != nil || len(top) != 1 || top[0].Count != 3 {
 		t.Fatalf("topics %+v %v", top, err)
 	}
-	if _, err := tp.PrepareAnswer(ctx, "tnope", 7, hall.Text{Zh: "x"}, "office1"); hall.ErrorCode(err) != hall.ENOTFOUND {
-		t.Fatalf("unknown topic: %v", err)
-	}
-	if _, err := tp.PrepareAnswer(ctx, top[0].ID, 7, hall.Text{}, "office1"); hall.ErrorCode(err) != hall.EINVALID {
-		t.Fatalf("empty answer: %v", err)
-	}
+	// The refusals of PrepareAnswer: storetest.TopicAnswers (TestTopicAnswersContract).
 	a, err := tp.PrepareAnswer(ctx, top[0].ID, 7, hall.Text{Zh: "热水管道本周五前修复", En: "Hot water fixed by Friday"}, "office1")
 	if err != nil || len(a.Cases) != 3 {
 		t.Fatalf("answer %+v %v", a, err)
-	}
-	if got, _ := tp.AnswerFor(ctx, ids[0]); got != nil {
-		t.Fatalf("a prepared answer is stored: %+v", got)
 	}
 	a.Notices = []hall.TopicNotice{{Hall: "h1", Notice: "n1"}}
 	if err := tp.RecordAnswer(ctx, *a, nil); err != nil {
@@ -66,24 +60,7 @@ func TestTopicsAnswerLinksCasesAndSurvivesRestart(t *testing.T) {
 	if err != nil || len(a2.Cases) != 4 || a2.Notices[0].Notice != "n1" {
 		t.Fatalf("re-answer %+v %v", a2, err)
 	}
-	// Two replacements prepared against the same answer: the second to record is refused and
-	// changes nothing.
-	a3, err := tp.PrepareAnswer(ctx, a.Topic, 7, hall.Text{Zh: "另一个答复"}, "office2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := a2.Notices
-	a2.Notices = []hall.TopicNotice{{Hall: "h1", Notice: "n2"}}
-	if err := tp.RecordAnswer(ctx, *a2, old); err != nil {
-		t.Fatal(err)
-	}
-	a3.Notices = []hall.TopicNotice{{Hall: "h1", Notice: "n3"}}
-	if err := tp.RecordAnswer(ctx, *a3, old); hall.ErrorCode(err) != hall.ECONFLICT {
-		t.Fatalf("second replacement of the same answer: %v", err)
-	}
-	if got, _ := tp.AnswerFor(ctx, ids[0]); got == nil || got.Text.Zh != "已修复" || got.Notices[0].Notice != "n2" {
-		t.Fatalf("after a refused replacement: %+v", got)
-	}
+	// Replacements racing each other: storetest.TopicAnswers (TestTopicAnswersContract).
 }
 
 // TestLongListCRUD: create numbers items, update keeps the creation, delete removes; the list
@@ -95,31 +72,7 @@ func TestLongListCRUD(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	it := hall.ListItem{Title: hall.Text{Zh: "图书馆座位预约"}, Lead: "library", Assist: []string{"it"},
-		Milestones: []hall.Milestone{{Title: hall.Text{Zh: "调研"}, Due: "2026-03-20", Progress: 50}}}
-	a, err := l.CreateItem(ctx, it, "office1")
-	if err != nil || a.ID != "QD-001" || a.Progress != 50 || a.Status != "in_progress" {
-		t.Fatalf("create %+v %v", a, err)
-	}
-	if _, err := l.CreateItem(ctx, hall.ListItem{Title: hall.Text{Zh: "x"}, Lead: "nowhere"}, "office1"); hall.ErrorCode(err) != hall.EINVALID {
-		t.Fatalf("bad lead: %v", err)
-	}
-	b, _ := l.CreateItem(ctx, it, "office1")
-	e.clk.Add(time.Hour)
-	a.Milestones[0].Progress = 100
-	u, err := l.UpdateItem(ctx, *a, "sup")
-	if err != nil || u.Status != "done" || !u.CreatedAt.Equal(a.CreatedAt) || u.UpdatedBy != "sup" || u.CreatedBy != "office1" {
-		t.Fatalf("update %+v %v", u, err)
-	}
-	if _, err := l.UpdateItem(ctx, hall.ListItem{ID: "QD-999", Title: hall.Text{Zh: "x"}, Lead: "it"}, "sup"); hall.ErrorCode(err) != hall.ENOTFOUND {
-		t.Fatalf("update missing: %v", err)
-	}
-	if err := l.DeleteItem(ctx, b.ID); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.DeleteItem(ctx, b.ID); hall.ErrorCode(err) != hall.ENOTFOUND {
-		t.Fatalf("delete twice: %v", err)
-	}
+	storetest.LongListCRUD(t, l, func() { e.clk.Add(time.Hour) })
 	e.reopen()
 	l, _ = NewLongList(e.db, []string{"library", "it"}, e.clk.Now)
 	items, err := l.Items(ctx)
@@ -158,4 +111,16 @@ func TestDailyAndSeriesFromStore(t *testing.T) {
 	if _, err := e.cs.Series(ctx, "year", 3); hall.ErrorCode(err) != hall.EINVALID {
 		t.Fatalf("bad period: %v", err)
 	}
+}
+
+// TestTopicAnswersContract: the answers' behaviour (hall/storetest) the etcd store shares.
+func TestTopicAnswersContract(t *testing.T) {
+	e := newCaseEnv(t)
+	storetest.TopicAnswers(t, func(cs cases.CaseWindow, now func() time.Time) hall.TopicService {
+		tp, err := NewTopics(e.db, cs, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tp
+	})
 }

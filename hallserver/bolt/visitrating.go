@@ -72,13 +72,9 @@ func (v *VisitRatings) rate(ctx context.Context, r hall.VisitRating, find func(t
 			return nil
 		case err != nil:
 			return err
-		case t.State != hall.TicketDone:
-			refused = hall.Errorf(hall.ECONFLICT, "state", "only a finished visit can be rated (the ticket is %s)", t.State)
-			return nil
 		}
 		b := tx.Bucket(bucketVisitRatings)
-		if b.Get([]byte(t.ID)) != nil {
-			refused = hall.Errorf(hall.ECONFLICT, "rating", "this visit is rated already")
+		if refused = hall.Ratable(t, b.Get([]byte(t.ID)) != nil); refused != nil {
 			return nil
 		}
 		enc, err := json.Marshal(r)

@@ -1,8 +1,10 @@
 package cases
 
 import (
+	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -133,4 +135,42 @@ func PublicListItem(it hall.ListItem) (hall.ListItem, int) {
 	it.Assist = slices.Clone(it.Assist)
 	it.Milestones = slices.Clone(it.Milestones)
 	return it, n
+}
+
+// ListDepartments are the department codes a list item may name (the campus's and the office),
+// replaced whole on a live campus change; the stores of the list share it.
+type ListDepartments struct {
+	known atomic.Pointer[map[string]bool]
+}
+
+// NewListDepartments returns the set of departments (the office always one of them).
+func NewListDepartments(departments []string) *ListDepartments {
+	l := &ListDepartments{}
+	l.Set(departments)
+	return l
+}
+
+// Set replaces the department codes; the office is always one.
+func (l *ListDepartments) Set(departments []string) {
+	set := map[string]bool{hall.OfficeDepartment: true}
+	for _, d := range departments {
+		set[d] = true
+	}
+	l.known.Store(&set)
+}
+
+// Known reports whether an item may name department d.
+func (l *ListDepartments) Known(d string) bool { return (*l.known.Load())[d] }
+
+// StampListItem fills what a store sets on an item it writes at now by by: the ID (QD-001,
+// QD-002… 清单) and the creation of a new item (n its sequence number), the creation kept from
+// old for a replaced one, the update.
+func StampListItem(it *hall.ListItem, old *hall.ListItem, n uint64, by string, now time.Time) {
+	if old == nil {
+		it.ID = fmt.Sprintf("QD-%03d", n)
+		it.CreatedAt, it.CreatedBy = now, by
+	} else {
+		it.CreatedAt, it.CreatedBy = old.CreatedAt, old.CreatedBy
+	}
+	it.UpdatedAt, it.UpdatedBy = now, by
 }

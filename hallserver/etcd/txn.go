@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync/atomic"
@@ -16,17 +15,6 @@ import (
 	"onedoor/hallserver/authkit"
 	"onedoor/hallserver/hall"
 )
-
-// errConflict is a compare-and-swap that lost to a concurrent write: read again and retry.
-var errConflict = errors.New("etcd: a concurrent write changed what was read")
-
-// unavailable is the answer of a write that did not commit.
-func unavailable(what string, err error) error {
-	if errors.Is(err, ErrNotOwner) {
-		return hall.Errorf(hall.EUNAVAILABLE, "", "etcd: %s: %v", what, err)
-	}
-	return hall.Errorf(hall.EUNAVAILABLE, "", "etcd: %s: storage unavailable, nothing changed: %v", what, err)
-}
 
 // commit runs ops in one Txn if every compare holds and, when fence is not nil, only while the
 // fence holds: ErrNotOwner when it does not, errConflict when it does but another compare

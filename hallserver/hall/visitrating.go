@@ -92,3 +92,16 @@ type CounterVisit struct {
 	FinishedAt *time.Time   `json:"finishedAt,omitempty"`
 	Rating     *VisitRating `json:"rating,omitempty"`
 }
+
+// Ratable checks that the visit of ticket t may be rated now, rated telling whether it is
+// rated already: ECONFLICT (field "state") for a ticket not finished, ECONFLICT (field
+// "rating") for a rated one. The stores check it in the transaction that stores the rating.
+func Ratable(t *Ticket, rated bool) error {
+	if t.State != TicketDone {
+		return Errorf(ECONFLICT, "state", "only a finished visit can be rated (the ticket is %s)", t.State)
+	}
+	if rated {
+		return Errorf(ECONFLICT, "rating", "this visit is rated already")
+	}
+	return nil
+}

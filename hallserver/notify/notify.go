@@ -236,13 +236,15 @@ func (n *Notifier) kick() {
 }
 
 // Run feeds the outbox from the case log and delivers it until ctx ends. A notifier without a
-// stored cursor starts at the end of the log (it does not notify the past).
+// stored cursor starts at the end of the log (it does not notify the past); so does one whose
+// cursor is past the log's end (the cursor of another log: with -etcd the outbox fails over
+// while the case log is still each server's own), as the halls' cursors do.
 func (n *Notifier) Run(ctx context.Context) error {
 	cur, ok, err := n.cfg.Store.Cursor(ctx, CursorName)
 	if err != nil {
 		return err
 	}
-	if !ok {
+	if !ok || cur > n.cfg.Log.LastSeq() {
 		cur = n.cfg.Log.LastSeq()
 		if _, err := n.cfg.Store.Enqueue(ctx, CursorName, cur, nil); err != nil {
 			return err

@@ -260,3 +260,20 @@ func TestQuietHoursHoldAllButEscalations(t *testing.T) {
 		}
 	}
 }
+
+// TestCursorPastTheLogStartsAtItsEnd: a stored cursor past the case log's end (another log's:
+// with -etcd the outbox fails over while the case log is each server's own) is moved to the end
+// of this log, and the cases opened after it are notified (they were skipped until the log grew
+// past the old cursor).
+func TestCursorPastTheLogStartsAtItsEnd(t *testing.T) {
+	e := newEnv(t)
+	e.open(t, 1)
+	if _, err := e.st.Enqueue(context.Background(), notify.CursorName, 1000, nil); err != nil {
+		t.Fatal(err)
+	}
+	n, stop := e.run(t, e.st, nil)
+	defer stop()
+	waitFor(t, "the cursor at the log's end", func() bool { return n.Status().Cursor == e.cs.LastSeq() })
+	e.open(t, 2)
+	waitFor(t, "the new cases notified", func() bool { s := n.Status(); return s.Delivered == 6 && s.Pending == 0 })
+}

@@ -2,6 +2,9 @@ package etcdtest
 
 import (
 	"context"
+	"errors"
+	"net"
+	"syscall"
 	"testing"
 	"time"
 
@@ -39,5 +42,27 @@ func TestClusterSurvivesOneMember(t *testing.T) {
 	}
 	if err := c.Restart(ctx, 0); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestStartSeesPortTaken: a port taken between Start's choice and etcd's bind is recognised as
+// such (Start then tries other ports; a port given by the caller stays taken, so it fails with
+// EADDRINUSE in the chain, after its attempts, and leaves nothing running).
+func TestStartSeesPortTaken(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	taken := l.Addr().(*net.TCPAddr).Port
+	ctx, cancel := context.WithTimeout(context.Background(), WaitTimeout)
+	defer cancel()
+	c, err := Start(ctx, t.TempDir(), Options{ClientPorts: []int{taken, 0, 0}})
+	if err == nil {
+		c.Close()
+		t.Fatalf("Start with client port %d taken succeeded", taken)
+	}
+	if !errors.Is(err, syscall.EADDRINUSE) {
+		t.Fatalf("Start with a port taken: %v; want EADDRINUSE in the chain", err)
 	}
 }
