@@ -16,7 +16,6 @@ import (
 	"onedoor/hallserver/campus"
 	"onedoor/hallserver/etcd"
 	"onedoor/hallserver/hall"
-	"onedoor/internal/testtool"
 )
 
 // authEnv is an owner's Auth on a fresh prefix of the cluster, with its audit trail.
@@ -24,7 +23,7 @@ type authEnv struct {
 	cli    *clientv3.Client
 	prefix string
 	term   *etcd.Term
-	clk    *testtool.Clock
+	clk    *clock
 	auth   *etcd.Auth
 	trail  *etcd.AuditTrail
 }
@@ -38,7 +37,7 @@ func newAuthEnv(t *testing.T, cli *clientv3.Client, prefix string) *authEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(term.Resign)
-	e := &authEnv{cli: cli, prefix: prefix, term: term, clk: testtool.NewClock(time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC))}
+	e := &authEnv{cli: cli, prefix: prefix, term: term, clk: newClock()}
 	e.auth = etcd.NewAuth(cli, prefix, term.Fence, e.clk.Now)
 	e.trail = etcd.NewAuditTrail(cli, prefix, term.Fence)
 	wctx, stop := context.WithCancel(context.Background())
