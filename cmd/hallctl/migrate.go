@@ -16,12 +16,13 @@ import (
 )
 
 // migrateCmd copies the halls' queues (tickets, tokens, open tickets, meta, event logs,
-// idempotency records), the case system (migrateCases) and the services beside them
+// idempotency records), the case system (migrateCases), the services beside them
 // (migrateServices: appointments, visit ratings, topic answers, the long list, the notifier's
-// outbox) from a bbolt data file to an etcd cluster or back (docs/HA.md), then reads the target
-// back and compares it with the source record by record. Every hall server must be stopped; the
-// target must hold no queue and no case yet. The rest of the file (campus, staff, devices, …) is
-// not copied here.
+// outbox) and the accounts (migrate_auth.go: staff, devices, the audit trail) from a bbolt data
+// file to an etcd cluster or back (docs/HA.md), then reads the target back and compares it with
+// the source record by record. Every hall server must be stopped; the target must hold no queue,
+// no case and no staff account yet. The rest of the file (campus, …) is not on etcd and is not
+// copied.
 func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -76,13 +77,11 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer db.Close()
 
-	src := map[string][]byte{} // record identity → value
-	counts := map[string]int{}
-	note := func(kind, hall, key string, v []byte) {
-		src[kind+"\x00"+hall+"\x00"+key] = bytes.Clone(v)
-		counts[kind]++
-	}
+	m := newMigrated()
 	if toCluster {
+		if err := authTargetFree(ctx, cli); err != nil {
+			return err
+		}
 		var batch []etcd.Record
 		first := true
 		flush := func() error {
@@ -91,7 +90,7 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 		err = db.QueueRecords(ctx, func(r bolt.QueueRecord) error {
-			note(r.Kind, r.Hall, r.Key, r.Value)
+			m.note(r.Kind, r.Hall, r.Key, r.Value)
 			batch = append(batch, etcd.Record(r))
 			if len(batch) >= 1000 {
 				return flush()
@@ -104,7 +103,7 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return fmt.Errorf("migrate to etcd: %w", err)
 		}
-		err = store.Records(ctx, func(r etcd.Record) error { return check(src, r.Kind, r.Hall, r.Key, r.Value) })
+		err = store.Records(ctx, func(r etcd.Record) error { return m.check(r.Kind, r.Hall, r.Key, r.Value) })
 	} else {
 		var batch []bolt.QueueRecord
 		first := true
@@ -114,7 +113,7 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 		err = store.Records(ctx, func(r etcd.Record) error {
-			note(r.Kind, r.Hall, r.Key, r.Value)
+			m.note(r.Kind, r.Hall, r.Key, r.Value)
 			batch = append(batch, bolt.QueueRecord(r))
 			if len(batch) >= 5000 {
 				return flush()
@@ -127,32 +126,25 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return fmt.Errorf("migrate from etcd: %w", err)
 		}
-		err = db.QueueRecords(ctx, func(r bolt.QueueRecord) error { return check(src, r.Kind, r.Hall, r.Key, r.Value) })
+		err = db.QueueRecords(ctx, func(r bolt.QueueRecord) error { return m.check(r.Kind, r.Hall, r.Key, r.Value) })
 	}
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
-	services, err := migrateServices(ctx, store, db, toCluster, note, func(kind, hall, key string, v []byte) error { return check(src, kind, hall, key, v) })
+	services, err := migrateServices(ctx, store, db, toCluster, m.note, m.check)
 	if err != nil {
 		return err
 	}
-	if len(src) > 0 {
-		var missing []string
-		for k := range src {
-			missing = append(missing, strings.ReplaceAll(k, "\x00", "/"))
-		}
-		sort.Strings(missing)
-		return fmt.Errorf("verify: %d records missing in the target, e.g. %s", len(missing), missing[0])
+	total, sum, err := m.verified("meta", "ticket", "token", "open", "event", "idem")
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
 	}
-	total := 0
-	var parts []string
-	for _, k := range []string{"meta", "ticket", "token", "open", "event", "idem"} {
-		total += counts[k]
-		parts = append(parts, fmt.Sprintf("%s %d", k, counts[k]))
+	fmt.Fprintf(stdout, "migrated %d records (%s, appointments, ratings, topic answers, list, outbox %d), verified record by record\n",
+		total+services, sum, services)
+	if err := migrateCases(ctx, db, cstore, toCluster, stdout); err != nil {
+		return err
 	}
-	parts = append(parts, fmt.Sprintf("appointments, ratings, topic answers, list, outbox %d", services))
-	fmt.Fprintf(stdout, "migrated %d records (%s), verified record by record\n", total+services, strings.Join(parts, ", "))
-	return migrateCases(ctx, db, cstore, toCluster, stdout)
+	return migrateAuth(ctx, db, cli, toCluster, stdout)
 }
 
 // migrateCases copies the case system (cases with their timelines, the case event log, learned
@@ -160,12 +152,7 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // notes) between the file and etcd in the direction of toCluster, the target building its
 // indexes, then reads the target back and compares it with the source record by record.
 func migrateCases(ctx context.Context, db *bolt.DB, store *etcd.CaseStore, toCluster bool, stdout io.Writer) error {
-	src := map[string][]byte{}
-	counts := map[string]int{}
-	note := func(kind, key string, v []byte) {
-		src[kind+"\x00\x00"+key] = bytes.Clone(v)
-		counts[kind]++
-	}
+	m := newMigrated()
 	var err error
 	if toCluster {
 		var batch []etcd.CaseRecord
@@ -176,7 +163,7 @@ func migrateCases(ctx context.Context, db *bolt.DB, store *etcd.CaseStore, toClu
 			return err
 		}
 		err = db.CaseRecords(ctx, func(r bolt.CaseRecord) error {
-			note(r.Kind, r.Key, r.Value)
+			m.note(r.Kind, "", r.Key, r.Value)
 			batch = append(batch, etcd.CaseRecord(r))
 			if len(batch) >= 500 {
 				return flush()
@@ -189,7 +176,7 @@ func migrateCases(ctx context.Context, db *bolt.DB, store *etcd.CaseStore, toClu
 		if err != nil {
 			return fmt.Errorf("migrate cases to etcd: %w", err)
 		}
-		err = store.CaseRecords(ctx, func(r etcd.CaseRecord) error { return check(src, r.Kind, "", r.Key, r.Value) })
+		err = store.CaseRecords(ctx, func(r etcd.CaseRecord) error { return m.check(r.Kind, "", r.Key, r.Value) })
 	} else {
 		var batch []bolt.CaseRecord
 		first := true
@@ -199,7 +186,7 @@ func migrateCases(ctx context.Context, db *bolt.DB, store *etcd.CaseStore, toClu
 			return err
 		}
 		err = store.CaseRecords(ctx, func(r etcd.CaseRecord) error {
-			note(r.Kind, r.Key, r.Value)
+			m.note(r.Kind, "", r.Key, r.Value)
 			batch = append(batch, bolt.CaseRecord(r))
 			if len(batch) >= 2000 {
 				return flush()
@@ -212,39 +199,64 @@ func migrateCases(ctx context.Context, db *bolt.DB, store *etcd.CaseStore, toClu
 		if err != nil {
 			return fmt.Errorf("migrate cases from etcd: %w", err)
 		}
-		err = db.CaseRecords(ctx, func(r bolt.CaseRecord) error { return check(src, r.Kind, "", r.Key, r.Value) })
+		err = db.CaseRecords(ctx, func(r bolt.CaseRecord) error { return m.check(r.Kind, "", r.Key, r.Value) })
 	}
 	if err != nil {
 		return fmt.Errorf("verify cases: %w", err)
 	}
-	if len(src) > 0 {
-		var missing []string
-		for k := range src {
-			missing = append(missing, strings.ReplaceAll(k, "\x00", "/"))
-		}
-		sort.Strings(missing)
-		return fmt.Errorf("verify cases: %d records missing in the target, e.g. %s", len(missing), missing[0])
+	total, sum, err := m.verified("meta", "case", "event", "learned", "forgot", "idem", "blob", "cursor", "note")
+	if err != nil {
+		return fmt.Errorf("verify cases: %w", err)
 	}
-	total := 0
-	var parts []string
-	for _, k := range []string{"meta", "case", "event", "learned", "forgot", "idem", "blob", "cursor", "note"} {
-		total += counts[k]
-		parts = append(parts, fmt.Sprintf("%s %d", k, counts[k]))
-	}
-	fmt.Fprintf(stdout, "migrated %d case records (%s), verified record by record\n", total, strings.Join(parts, ", "))
+	fmt.Fprintf(stdout, "migrated %d case records (%s), verified record by record\n", total, sum)
 	return nil
 }
 
-// check removes the target record r from src, failing when it is not there or differs.
-func check(src map[string][]byte, kind, hall, key string, v []byte) error {
+// migrated is what a migration read from its source: each record by identity (kind, hall, key)
+// until the target's copy is checked, and how many of each kind.
+type migrated struct {
+	src    map[string][]byte
+	counts map[string]int
+}
+
+func newMigrated() *migrated { return &migrated{src: map[string][]byte{}, counts: map[string]int{}} }
+
+// note records a source record.
+func (m *migrated) note(kind, hall, key string, v []byte) {
+	m.src[kind+"\x00"+hall+"\x00"+key] = bytes.Clone(v)
+	m.counts[kind]++
+}
+
+// check removes the target record from the source's, failing when it is not there or differs.
+func (m *migrated) check(kind, hall, key string, v []byte) error {
 	id := kind + "\x00" + hall + "\x00" + key
-	want, ok := src[id]
+	want, ok := m.src[id]
 	if !ok {
 		return fmt.Errorf("the target holds %s %s/%s, which the source does not", kind, hall, key)
 	}
 	if !bytes.Equal(want, v) {
 		return fmt.Errorf("%s %s/%s differs between source and target", kind, hall, key)
 	}
-	delete(src, id)
+	delete(m.src, id)
 	return nil
+}
+
+// verified fails when a source record was not found in the target, and otherwise sums the
+// counts up: the total and "kind n, …".
+func (m *migrated) verified(kinds ...string) (int, string, error) {
+	if len(m.src) > 0 {
+		var missing []string
+		for k := range m.src {
+			missing = append(missing, strings.ReplaceAll(k, "\x00", "/"))
+		}
+		sort.Strings(missing)
+		return 0, "", fmt.Errorf("%d records missing in the target, e.g. %s", len(missing), missing[0])
+	}
+	total := 0
+	var parts []string
+	for _, k := range kinds {
+		total += m.counts[k]
+		parts = append(parts, fmt.Sprintf("%s %d", k, m.counts[k]))
+	}
+	return total, strings.Join(parts, ", "), nil
 }

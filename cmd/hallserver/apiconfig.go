@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"strings"
 	"time"
@@ -19,8 +20,9 @@ import (
 // the server's local file with -etcd (they do not fail over: docs/HA.md). With -etcd the owner
 // replaces the services kept on etcd for each term (etcdStores, ha_stores.go).
 type localStores struct {
-	db           *bolt.DB
-	auth         *bolt.Auth
+	db *bolt.DB
+	// auth and requesters are the file's, or etcd's with -etcd (useEtcdAuth).
+	auth         staffStore
 	cases        *bolt.Cases
 	topics       hall.TopicService
 	longList     longListStore
@@ -28,12 +30,26 @@ type localStores struct {
 	appointments hall.AppointmentStore
 	// outbox is the notifier's (notices, dedupe keys, cursors).
 	outbox     notify.Store
-	requesters *bolt.Requesters
+	requesters requesterStore
 	audit      *bolt.Audit
 	// wecom is the process's one WeChat Work client (-wecom-*): the notifier's messages and the
 	// OAuth sign-in share its access token.
 	wecom       *wecom.Client
 	open311Keys map[string]string
+}
+
+// staffStore is the staff and device accounts with their sessions (bolt.Auth, etcd.Auth).
+type staffStore interface {
+	hall.AuthService
+	hall.AdminService
+	hall.ExternalLogin
+}
+
+// requesterStore is the requester sessions with the cases' index (bolt.Requesters,
+// etcd.Requesters).
+type requesterStore interface {
+	hall.RequesterService
+	CaseRequester(ctx context.Context, caseID string) (*hall.Identity, error)
 }
 
 // openLocalStores opens the services of the bbolt file db around the case system cs.

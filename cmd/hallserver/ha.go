@@ -22,7 +22,6 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"onedoor/hallserver/bolt"
-	"onedoor/hallserver/campus"
 	"onedoor/hallserver/enginehost"
 	"onedoor/hallserver/etcd"
 	"onedoor/hallserver/hall"
@@ -40,8 +39,9 @@ const etcdPrefix = etcd.DefaultPrefix
 // included), and take over when its lease ends: the new owner loads the halls from etcd and
 // carries on numbering. The case system (cases, their event log, attachments, the webhook
 // cursor; ha_cases.go), appointments, visit ratings, topic answers, the long-standing list and
-// the notifier's outbox (ha_stores.go) are on etcd too and fail over the same way. What is not
-// on etcd yet (staff and devices, sessions, the audit trail) is in a local bbolt file per server
+// the notifier's outbox (ha_stores.go), staff and devices, sessions and the audit entries of
+// sign-ins and administration (ha_auth.go) are on etcd too and fail over the same way. What is
+// left in a local bbolt file per server
 // (-data when given, else a new file in a temporary directory): it does not fail over.
 func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger) error {
 	tlsCfg, err := etcd.TLSConfig(cfg.etcdCA, cfg.etcdCert, cfg.etcdKey)
@@ -69,7 +69,7 @@ func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger)
 		defer os.RemoveAll(dir)
 		data = filepath.Join(dir, "local.db")
 	}
-	log.Warn("with -etcd the halls' queues, the case system, appointments, visit ratings, topic answers, the long list and the notifier's outbox are on etcd and fail over; staff, devices, sessions and the audit trail are in this server's local file and do not", "local", data)
+	log.Warn("with -etcd the halls' queues, the case system, appointments, visit ratings, topic answers, the long list, the notifier's outbox, staff, devices, sessions and the audit entries are on etcd and fail over; what is left in this server's local file does not", "local", data)
 	db, err := bolt.OpenWith(data, bolt.Options{Init: cfg.initData, Check: cfg.checkData})
 	if err != nil {
 		return err
@@ -84,13 +84,12 @@ func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger)
 		return err
 	}
 	defer cs.Close()
-	auth := bolt.NewAuth(db)
-	if cfg.demo {
-		if err := campus.SeedDemo(ctx, auth, c); err != nil {
-			return err
-		}
+	st, err := openLocalStores(db, c, cs, bolt.NewAuth(db), cfg, log)
+	if err != nil {
+		return err
 	}
-	st, err := openLocalStores(db, c, cs, auth, cfg, log)
+	// Accounts, sessions and the audit entries are on etcd: they fail over (ha_auth.go).
+	haa, err := useEtcdAuth(ctx, cli, cfg, c, st)
 	if err != nil {
 		return err
 	}
@@ -122,7 +121,7 @@ func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger)
 		publicURL = advertise
 	}
 	// A follower serves hall snapshots and streams from its own replica (ha_reads.go).
-	reads := &followerReads{cli: cli, campus: c, auth: auth, log: log, build: func(q *enginehost.Queue) (*hallhttp.Server, error) {
+	reads := &followerReads{cli: cli, campus: c, auth: st.auth, log: log, build: func(q *enginehost.Queue) (*hallhttp.Server, error) {
 		hc, err := apiConfig(cfg, q, c, st, nil, apiNet{publicURL: publicURL, registry: prometheus.NewRegistry(),
 			maxStreams: lim.maxStreams, underPressure: ln.UnderPressure, log: log})
 		if err != nil {
@@ -165,6 +164,7 @@ func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger)
 			ro.end()
 			ro = nil
 			log.Info("this server owns the halls: loading them from etcd")
+			haa.own(term)
 			store := etcd.NewQueueStore(cli, etcdPrefix, term.Fence, time.Now)
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -188,7 +188,7 @@ func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger)
 			}
 			// The notifier runs while this server owns the halls: it reads the case log on etcd
 			// and this term's halls, its outbox on etcd.
-			notifier, stopNotifier, err := startNotifier(ctx, cfg, st.wecom, tst.outbox, ec.cs, auth, q, q, ec.store, strings.TrimRight(publicURL, "/"), log)
+			notifier, stopNotifier, err := startNotifier(ctx, cfg, st.wecom, tst.outbox, ec.cs, st.auth, q, q, ec.store, strings.TrimRight(publicURL, "/"), log)
 			if err != nil {
 				log.Error("starting the notifier failed; giving the ownership up", "err", err)
 				ec.close()

@@ -103,8 +103,8 @@ func readOnlyAPI(api http.Handler) http.Handler {
 // halls (etcd.Replica: loaded at one revision, then one watch on the prefix), instead of
 // forwarding them: a display on a follower keeps its stream when the owner dies or etcd loses
 // its quorum (the replica keeps the last state), and follows the next owner's events gap-free.
-// A request carrying credentials this server does not know (an account made on another server
-// while accounts are local) is forwarded as before.
+// A request whose credentials do not authenticate here (auth: the accounts on etcd) is
+// forwarded as before.
 type followerReads struct {
 	cli    *clientv3.Client
 	campus hall.Campus

@@ -15,7 +15,7 @@ import (
 
 // directory is the notifier's view of the staff accounts and the live campus.
 type directory struct {
-	auth *bolt.Auth
+	auth staffStore
 	q    interface{ Campus() (hall.Campus, string) }
 }
 
@@ -84,7 +84,7 @@ func newWecomClient(cfg config) (*wecom.Client, error) {
 // messages through wc when -wecom-corp, -wecom-secret and -wecom-agent are set, department robots
 // by their keys in the campus, e-mail when -smtp-addr is set. The returned function stops it and
 // waits.
-func startNotifier(ctx context.Context, cfg config, wc *wecom.Client, st notify.Store, cs *bolt.Cases, auth *bolt.Auth, q interface{ Campus() (hall.Campus, string) }, halls notify.Halls,
+func startNotifier(ctx context.Context, cfg config, wc *wecom.Client, st notify.Store, cs *bolt.Cases, auth staffStore, q interface{ Campus() (hall.Campus, string) }, halls notify.Halls,
 	requesters caseRequesters, publicURL string, log *slog.Logger) (*notify.Notifier, func(), error) {
 	robots := wecom.NewRobots(wc, wecom.RobotConfig{})
 	ncfg := notify.Config{Log: cs, Store: st, Directory: directory{auth: auth, q: q}, Robot: robotSender{robots},

@@ -18,6 +18,7 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 
+	"onedoor/hallserver/authkit"
 	"onedoor/hallserver/hall"
 	"onedoor/hallserver/queue"
 )
@@ -44,8 +45,6 @@ const (
 	auditDefaultLimit = 100
 	// auditPruneBatch is the most entries one pruning transaction deletes.
 	auditPruneBatch = 1000
-	// auditFieldMax bounds what one entry keeps of each text field.
-	auditFieldMax = 256
 )
 
 var bucketAudit = []byte("audit")
@@ -62,8 +61,7 @@ func PutAudit(tx *bbolt.Tx, e hall.AuditEntry) error {
 	if err != nil {
 		return fmt.Errorf("bolt: audit sequence: %w", err)
 	}
-	e.At = e.At.UTC()
-	e.Actor, e.Kind, e.Target, e.Detail = clip(e.Actor), clip(e.Kind), clip(e.Target), clip(e.Detail)
+	e = authkit.ClipAudit(e)
 	v, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("bolt: encode audit entry: %w", err)
@@ -78,18 +76,6 @@ func auditKey(at time.Time, seq uint64) []byte {
 	return binary.BigEndian.AppendUint64(k, seq)
 }
 
-// clip bounds a text field of an audit entry (what strangers type at the sign-in goes there).
-func clip(s string) string {
-	if len(s) <= auditFieldMax {
-		return s
-	}
-	r := []rune(s)
-	if len(r) > auditFieldMax/4 {
-		r = r[:auditFieldMax/4]
-	}
-	return string(r) + "…"
-}
-
 // Audit is the audit trail of the file (hall.AuditLog): it reads the sources above and prunes
 // its own bucket.
 type Audit struct {
@@ -97,6 +83,62 @@ type Audit struct {
 	now       func() time.Time
 	retention time.Duration
 	log       *slog.Logger
+	trail     AuditTrail
+	halls     HallLogs
+	cases     CaseLog
+}
+
+// AuditTrail keeps audit entries apart from the file (etcd's with -etcd: the accounts, devices
+// and sessions are there): Record writes to it, Prune prunes it too, and Audit reads it with the
+// file's sources. Its keys are hex and sort by time.
+type AuditTrail interface {
+	Record(ctx context.Context, e hall.AuditEntry) error
+	// Prune deletes the entries before cut and returns how many.
+	Prune(ctx context.Context, cut time.Time) (int, error)
+	// Before returns at most n entries whose keys are below before ("": the newest), newest
+	// first, with their keys.
+	Before(ctx context.Context, before string, n int) ([]string, []hall.AuditEntry, error)
+	// Bound is the key bound above every entry at or before t.
+	Bound(t time.Time) string
+}
+
+// HallLogs are the halls' event logs kept apart from the file (etcd's with -etcd): their counter
+// actions are audit entries as the file's hall logs are.
+type HallLogs interface {
+	// Halls returns the codes of the halls with a log.
+	Halls(ctx context.Context) ([]string, error)
+	// EventsBefore returns at most n events (JSON hall.Event) of the hall with seqs below
+	// before, newest first, with their seqs.
+	EventsBefore(ctx context.Context, code string, before uint64, n int) ([]uint64, [][]byte, error)
+}
+
+// CaseLog is the case event log kept apart from the file (etcd's with -etcd), stored as the
+// file's (format 2).
+type CaseLog interface {
+	// CaseEventsBefore returns at most n stored case events with seqs below before, newest
+	// first, with their seqs.
+	CaseEventsBefore(ctx context.Context, before uint64, n int) ([]uint64, [][]byte, error)
+}
+
+// WithCaseLog returns the audit trail reading the case log l instead of the file's.
+func (a *Audit) WithCaseLog(l CaseLog) *Audit {
+	c := *a
+	c.cases = l
+	return &c
+}
+
+// WithHallLogs returns the audit trail of the file read together with the hall logs l.
+func (a *Audit) WithHallLogs(l HallLogs) *Audit {
+	c := *a
+	c.halls = l
+	return &c
+}
+
+// WithTrail returns the audit trail of the file read together with t, to which Record writes.
+func (a *Audit) WithTrail(t AuditTrail) *Audit {
+	c := *a
+	c.trail = t
+	return &c
 }
 
 var _ hall.AuditLog = (*Audit)(nil)
@@ -123,6 +165,9 @@ func (a *Audit) Record(ctx context.Context, e hall.AuditEntry) error {
 	}
 	if e.At.IsZero() {
 		e.At = a.now()
+	}
+	if a.trail != nil {
+		return a.trail.Record(ctx, e)
 	}
 	if err := a.db.bolt.Update(func(tx *bbolt.Tx) error { return PutAudit(tx, e) }); err != nil {
 		return hall.Errorf(hall.EUNAVAILABLE, "", "bolt: record audit entry: %v", err)
@@ -160,9 +205,17 @@ func (a *Audit) Prune(ctx context.Context) (int, error) {
 		}
 		total += n
 		if n < auditPruneBatch {
-			return total, nil
+			break
 		}
 	}
+	if a.trail != nil {
+		n, err := a.trail.Prune(ctx, a.now().Add(-a.retention))
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
 }
 
 // Run prunes now and then every interval until ctx ends.
@@ -192,6 +245,10 @@ type auditCursor struct {
 	A string            `json:"a"`
 	C uint64            `json:"c"`
 	H map[string]uint64 `json:"h"`
+	// E is the trail's next key (inclusive; "" when done), X each hall log's kept apart from
+	// the file (WithHallLogs).
+	E string            `json:"e,omitempty"`
+	X map[string]uint64 `json:"x,omitempty"`
 }
 
 func decodeCursor(s string) (*auditCursor, error) {
@@ -203,7 +260,12 @@ func decodeCursor(s string) (*auditCursor, error) {
 	if err == nil && c.A != "" {
 		_, err = hex.DecodeString(c.A)
 	}
-	if err != nil || len(c.H) > 1000 {
+	if err == nil && c.E != "" && len(c.E) <= 64 {
+		_, err = hex.DecodeString(c.E)
+	} else if len(c.E) > 64 {
+		err = fmt.Errorf("trail key of %d bytes", len(c.E))
+	}
+	if err != nil || len(c.H) > 1000 || len(c.X) > 1000 {
 		return nil, hall.Errorf(hall.EINVALID, "cursor", "not a cursor of this list")
 	}
 	return &c, nil
@@ -272,11 +334,27 @@ func (a *Audit) Audit(ctx context.Context, q hall.AuditQuery) (*hall.AuditPage, 
 		pre := prefilter(q)
 		if !q.CasesOnly {
 			srcs = append(srcs, auditBucketSource(tx, cur, q.Until))
+			if a.trail != nil {
+				srcs = append(srcs, trailSource(ctx, a.trail, cur, q.Until))
+			}
+			if a.halls != nil {
+				codes, err := a.halls.Halls(ctx)
+				if err != nil {
+					return err
+				}
+				for _, code := range codes {
+					srcs = append(srcs, hallLogSource(ctx, a.halls, code, cur, pre))
+				}
+			}
 			for _, code := range hallCodes(tx, ov) {
 				srcs = append(srcs, hallSource(tx, code, ov[code], cur, q.Until, pre))
 			}
 		}
-		srcs = append(srcs, caseSource(tx, cur, q.Until, pre))
+		if a.cases != nil {
+			srcs = append(srcs, caseLogSource(ctx, a.cases, cur, pre))
+		} else {
+			srcs = append(srcs, caseSource(tx, cur, q.Until, pre))
+		}
 		read := 0
 		step := func(s *auditSource) error {
 			e, done, err := s.next()
@@ -310,24 +388,28 @@ func (a *Audit) Audit(ctx context.Context, q hall.AuditQuery) (*hall.AuditPage, 
 			}
 		}
 		next := &auditCursor{H: map[string]uint64{}}
+		if a.halls != nil {
+			next.X = map[string]uint64{}
+		}
 		more := false
 		for _, s := range srcs {
-			if s.done {
-				if h, ok := strings.CutPrefix(s.name, "h:"); ok {
-					next.H[h] = 0
-				}
-				continue
+			var p any
+			if !s.done {
+				more, p = true, s.pos()
 			}
-			more = true
-			switch p := s.pos().(type) {
-			case string:
-				next.A = p
-			case uint64:
-				if h, ok := strings.CutPrefix(s.name, "h:"); ok {
-					next.H[h] = p
-				} else {
-					next.C = p
-				}
+			kind, code, _ := strings.Cut(s.name, ":")
+			seq, _ := p.(uint64)
+			switch kind {
+			case "a":
+				next.A, _ = p.(string)
+			case "e":
+				next.E, _ = p.(string)
+			case "c":
+				next.C = seq
+			case "h":
+				next.H[code] = seq
+			case "x":
+				next.X[code] = seq
 			}
 		}
 		if more {
@@ -464,6 +546,94 @@ func auditBucketSource(tx *bbolt.Tx, cur *auditCursor, until time.Time) *auditSo
 	return s
 }
 
+// trailSource reads the trail backwards from the cursor (or from until).
+func trailSource(ctx context.Context, t AuditTrail, cur *auditCursor, until time.Time) *auditSource {
+	if cur != nil && cur.E == "" {
+		return doneSource("e", "")
+	}
+	var before string // the next page's exclusive bound ("": none)
+	if cur != nil {
+		before = cur.E + "\x00" // the cursor's key is the next to read
+	} else if !until.IsZero() {
+		before = t.Bound(until)
+	}
+	return pagedSource("e", before, func(before string) ([]string, []hall.AuditEntry, error) {
+		return t.Before(ctx, before, auditPage)
+	})
+}
+
+// hallLogSource reads a hall's event log kept apart from the file backwards from the cursor
+// (entries after until are skipped one by one by the merge).
+func hallLogSource(ctx context.Context, l HallLogs, code string, cur *auditCursor, pre func([]byte) bool) *auditSource {
+	name := "x:" + code
+	before := uint64(math.MaxUint64)
+	if cur != nil {
+		seq := cur.X[code] // a hall the cursor does not name came later: done
+		if seq == 0 {
+			return doneSource(name, uint64(0))
+		}
+		before = seq + 1
+	}
+	return pagedSource(name, before, func(before uint64) ([]uint64, []hall.AuditEntry, error) {
+		seqs, vals, err := l.EventsBefore(ctx, code, before, auditPage)
+		if err != nil {
+			return nil, nil, err
+		}
+		out := make([]hall.AuditEntry, len(vals))
+		for i, v := range vals {
+			if out[i], err = hallEventEntry(code, seqs[i], v, pre); err != nil {
+				return nil, nil, err
+			}
+		}
+		return seqs, out, nil
+	})
+}
+
+// auditPage is how many records a source kept apart from the file reads at a time.
+const auditPage = 100
+
+// doneSource is a source with nothing (more) to read.
+func doneSource(name string, pos any) *auditSource {
+	return &auditSource{name: name,
+		next: func() (hall.AuditEntry, bool, error) { return hall.AuditEntry{}, true, nil },
+		pos:  func() any { return pos }}
+}
+
+// pagedSource reads a source kept apart from the file backwards, a page at a time: fetch
+// returns at most auditPage entries at positions below before, newest first, with their
+// positions.
+func pagedSource[P any](name string, before P, fetch func(before P) ([]P, []hall.AuditEntry, error)) *auditSource {
+	var (
+		keys    []P
+		entries []hall.AuditEntry
+		i       int
+		end     bool
+		pos     P
+	)
+	s := &auditSource{name: name}
+	s.next = func() (hall.AuditEntry, bool, error) {
+		if i == len(keys) {
+			if end {
+				return hall.AuditEntry{}, true, nil
+			}
+			var err error
+			if keys, entries, err = fetch(before); err != nil {
+				return hall.AuditEntry{}, false, err
+			}
+			i, end = 0, len(keys) < auditPage
+			if len(keys) == 0 {
+				return hall.AuditEntry{}, true, nil
+			}
+			before = keys[len(keys)-1]
+		}
+		pos = keys[i]
+		i++
+		return entries[i-1], false, nil
+	}
+	s.pos = func() any { return pos }
+	return s
+}
+
 // seekAtOrBefore positions c at the last key ≤ key.
 func seekAtOrBefore(c *bbolt.Cursor, key []byte) ([]byte, []byte) {
 	k, v := c.Seek(key)
@@ -585,21 +755,28 @@ func hallSource(tx *bbolt.Tx, code string, ov []ovEvent, cur *auditCursor, until
 		} else {
 			return hall.AuditEntry{}, true, nil
 		}
-		if !pre(val) {
-			at, err := quickAt(val)
-			if err != nil {
-				return hall.AuditEntry{}, false, fmt.Errorf("%s event %d: %w", code, pos, err)
-			}
-			return hall.AuditEntry{At: at}, false, nil
-		}
-		var ev hall.Event
-		if err := json.Unmarshal(val, &ev); err != nil {
-			return hall.AuditEntry{}, false, fmt.Errorf("decode %s event %d: %w", code, pos, err)
-		}
-		return hallAuditEntry(&ev), false, nil
+		e, err := hallEventEntry(code, pos, val, pre)
+		return e, false, err
 	}
 	s.pos = func() any { return pos }
 	return s
+}
+
+// hallEventEntry is a hall event (JSON) as an audit entry; only its time when pre says the
+// query cannot match it.
+func hallEventEntry(code string, seq uint64, val []byte, pre func([]byte) bool) (hall.AuditEntry, error) {
+	if !pre(val) {
+		at, err := quickAt(val)
+		if err != nil {
+			return hall.AuditEntry{}, fmt.Errorf("%s event %d: %w", code, seq, err)
+		}
+		return hall.AuditEntry{At: at}, nil
+	}
+	var ev hall.Event
+	if err := json.Unmarshal(val, &ev); err != nil {
+		return hall.AuditEntry{}, fmt.Errorf("decode %s event %d: %w", code, seq, err)
+	}
+	return hallAuditEntry(&ev), nil
 }
 
 // hallAuditEntry is a hall event as an audit entry: the counter actions and notices. Tickets
@@ -638,8 +815,78 @@ func hallAuditEntry(ev *hall.Event) hall.AuditEntry {
 	default:
 		e.Target = ev.Hall
 	}
-	e.Detail = clip(strings.Join(d, " "))
+	e.Detail = authkit.Clip(strings.Join(d, " "))
 	return e
+}
+
+// caseEventEntry is a stored case event (JSON) as an audit entry; only its time when pre says
+// the query cannot match it.
+func caseEventEntry(seq uint64, v []byte, pre func([]byte) bool) (hall.AuditEntry, error) {
+	if !pre(v) {
+		at, err := quickAt(v)
+		if err != nil {
+			return hall.AuditEntry{}, fmt.Errorf("case event %d: %w", seq, err)
+		}
+		return hall.AuditEntry{At: at}, nil
+	}
+	var ev struct {
+		Type       string    `json:"type"`
+		At         time.Time `json:"at"`
+		Actor      string    `json:"actor"`
+		Department string    `json:"department"`
+		Limit      string    `json:"limit"`
+		Case       *struct {
+			ID     string `json:"id"`
+			Number string `json:"number"`
+		} `json:"case"`
+	}
+	if err := json.Unmarshal(v, &ev); err != nil {
+		return hall.AuditEntry{}, fmt.Errorf("decode case event %d: %w", seq, err)
+	}
+	e := hall.AuditEntry{At: ev.At, Actor: ev.Actor, Kind: ev.Type}
+	if e.Actor == "" {
+		e.Actor = "system"
+	}
+	if ev.Case != nil {
+		e.Target = ev.Case.Number
+		if e.Target == "" {
+			e.Target = ev.Case.ID
+		}
+	}
+	var d []string
+	if ev.Department != "" {
+		d = append(d, "department="+ev.Department)
+	}
+	if ev.Limit != "" {
+		d = append(d, "limit="+ev.Limit)
+	}
+	e.Detail = strings.Join(d, " ")
+	return e, nil
+}
+
+// caseLogSource reads a case log kept apart from the file backwards from the cursor (entries
+// after until are skipped one by one by the merge).
+func caseLogSource(ctx context.Context, l CaseLog, cur *auditCursor, pre func([]byte) bool) *auditSource {
+	before := uint64(math.MaxUint64)
+	if cur != nil {
+		if cur.C == 0 {
+			return doneSource("c", uint64(0))
+		}
+		before = cur.C + 1
+	}
+	return pagedSource("c", before, func(before uint64) ([]uint64, []hall.AuditEntry, error) {
+		seqs, vals, err := l.CaseEventsBefore(ctx, before, auditPage)
+		if err != nil {
+			return nil, nil, err
+		}
+		out := make([]hall.AuditEntry, len(vals))
+		for i, v := range vals {
+			if out[i], err = caseEventEntry(seqs[i], v, pre); err != nil {
+				return nil, nil, err
+			}
+		}
+		return seqs, out, nil
+	})
 }
 
 // caseSource reads the case log backwards.
@@ -675,46 +922,8 @@ func caseSource(tx *bbolt.Tx, cur *auditCursor, until time.Time, pre func([]byte
 			return hall.AuditEntry{}, true, nil
 		}
 		pos = binary.BigEndian.Uint64(k)
-		if !pre(v) {
-			at, err := quickAt(v)
-			if err != nil {
-				return hall.AuditEntry{}, false, fmt.Errorf("case event %d: %w", pos, err)
-			}
-			return hall.AuditEntry{At: at}, false, nil
-		}
-		var ev struct {
-			Type       string    `json:"type"`
-			At         time.Time `json:"at"`
-			Actor      string    `json:"actor"`
-			Department string    `json:"department"`
-			Limit      string    `json:"limit"`
-			Case       *struct {
-				ID     string `json:"id"`
-				Number string `json:"number"`
-			} `json:"case"`
-		}
-		if err := json.Unmarshal(v, &ev); err != nil {
-			return hall.AuditEntry{}, false, fmt.Errorf("decode case event %d: %w", pos, err)
-		}
-		e := hall.AuditEntry{At: ev.At, Actor: ev.Actor, Kind: ev.Type}
-		if e.Actor == "" {
-			e.Actor = "system"
-		}
-		if ev.Case != nil {
-			e.Target = ev.Case.Number
-			if e.Target == "" {
-				e.Target = ev.Case.ID
-			}
-		}
-		var d []string
-		if ev.Department != "" {
-			d = append(d, "department="+ev.Department)
-		}
-		if ev.Limit != "" {
-			d = append(d, "limit="+ev.Limit)
-		}
-		e.Detail = strings.Join(d, " ")
-		return e, false, nil
+		e, err := caseEventEntry(pos, v, pre)
+		return e, false, err
 	}
 	s.pos = func() any { return pos }
 	return s

@@ -2,9 +2,6 @@ package bolt
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -13,8 +10,8 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
-	"golang.org/x/crypto/bcrypt"
 
+	"onedoor/hallserver/authkit"
 	"onedoor/hallserver/hall"
 )
 
@@ -25,7 +22,7 @@ const maxCached = 10000
 
 // SessionTTL is how long a staff session lasts after login (fixed, not sliding: Authenticate never
 // writes, and a stolen token expires the same day).
-const SessionTTL = 12 * time.Hour
+const SessionTTL = authkit.SessionTTL
 
 // Auth implements hall.AuthService on the bbolt file: staff with bcrypt passwords, sessions and
 // device tokens stored as SHA-256 hashes (a copy of the file does not reveal usable tokens).
@@ -51,28 +48,20 @@ type cached struct {
 	expires time.Time // zero for devices
 }
 
-type session struct {
-	Username string    `json:"username"`
-	Expires  time.Time `json:"expires"`
-}
+type session = authkit.Session
 
 // NewAuth returns the AuthService of the file.
 func NewAuth(db *DB) *Auth {
-	dummy, _ := bcrypt.GenerateFromPassword([]byte("not a password"), bcrypt.DefaultCost)
-	return &Auth{db: db, now: time.Now, cache: map[[32]byte]cached{}, dummy: dummy}
+	return &Auth{db: db, now: time.Now, cache: map[[32]byte]cached{}, dummy: authkit.DummyHash()}
 }
 
-func hashToken(token string) [32]byte { return sha256.Sum256([]byte(token)) }
+func hashToken(token string) [32]byte { return authkit.HashToken(token) }
 
 func (a *Auth) invalidate() {
 	a.mu.Lock()
 	clear(a.cache)
 	a.gen++
 	a.mu.Unlock()
-}
-
-func unauthorized() error {
-	return hall.Errorf(hall.EUNAUTHORIZED, "", "wrong username or password")
 }
 
 // Login checks a password and returns a new session token (32 random bytes, base64url).
@@ -85,15 +74,8 @@ func (a *Auth) Login(ctx context.Context, username, password string) (string, *h
 		return "", nil, err
 	}
 	from := hall.ClientAddr(ctx)
-	if s == nil || len(s.PasswordHash) == 0 {
-		bcrypt.CompareHashAndPassword(a.dummy, []byte(password))
-		return "", nil, a.loginFailed(username, "unknown account", from)
-	}
-	if bcrypt.CompareHashAndPassword(s.PasswordHash, []byte(password)) != nil {
-		return "", nil, a.loginFailed(username, "wrong password", from)
-	}
-	if s.Disabled {
-		return "", nil, a.loginFailed(username, "account disabled", from)
+	if why := authkit.RefuseLogin(s, a.dummy, password); why != "" {
+		return "", nil, a.loginFailed(username, why, from)
 	}
 	token, err := randomToken()
 	if err != nil {
@@ -119,52 +101,39 @@ func (a *Auth) Login(ctx context.Context, username, password string) (string, *h
 		if err := b.Put(h[:], v); err != nil {
 			return err
 		}
-		return PutAudit(tx, hall.AuditEntry{At: now, Actor: s.Username, Kind: hall.AuditLogin, Target: s.Username, Detail: fromDetail(from)})
+		return PutAudit(tx, authkit.LoginAudit(now, s.Username, authkit.FromDetail(from)))
 	})
 	if err != nil {
 		return "", nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: store session: %v", err)
 	}
-	return token, staffPrincipal(s), nil
+	return token, authkit.StaffPrincipal(s), nil
 }
 
 // loginFailed records a failed sign-in in the audit trail (its own transaction: the failure
 // changes nothing else) and returns the one answer every failure gets.
 func (a *Auth) loginFailed(username, why, from string) error {
-	d := why
-	if from != "" {
-		d += " " + fromDetail(from)
+	if err := a.recordFailure(authkit.LoginFailedAudit(a.now(), username, why, from)); err != nil {
+		return err
 	}
-	err := a.db.bolt.Update(func(tx *bbolt.Tx) error {
-		return PutAudit(tx, hall.AuditEntry{At: a.now(), Actor: username, Kind: hall.AuditLoginFailed, Target: username, Detail: d})
-	})
+	return authkit.Unauthorized()
+}
+
+// recordFailure writes the audit entry of a refused sign-in in its own transaction.
+func (a *Auth) recordFailure(e hall.AuditEntry) error {
+	err := a.db.bolt.Update(func(tx *bbolt.Tx) error { return PutAudit(tx, e) })
 	if err != nil {
 		return hall.Errorf(hall.EUNAVAILABLE, "", "bolt: record a failed sign-in: %v", err)
 	}
-	return unauthorized()
+	return nil
 }
 
-func fromDetail(from string) string {
-	if from == "" {
-		return ""
-	}
-	return "from=" + from
-}
-
-func staffPrincipal(s *hall.Staff) *hall.Principal {
-	return &hall.Principal{Subject: s.Username, Role: s.Role, Halls: s.Halls, Department: s.Department, Assignments: s.Assignments}
-}
-
-func devicePrincipal(d *hall.Device) *hall.Principal {
-	return &hall.Principal{Subject: d.ID, Name: d.Name, Role: d.Role, Halls: []string{d.Hall}, Device: true, Counter: d.Counter}
-}
-
-// randomToken returns 32 random bytes in base64url without padding.
+// randomToken returns a new bearer token.
 func randomToken() (string, error) {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("bolt: random token: %w", err)
+	t, err := authkit.RandomToken()
+	if err != nil {
+		return "", fmt.Errorf("bolt: %w", err)
 	}
-	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+	return t, nil
 }
 
 // Logout ends a session. Unknown tokens are not an error.
@@ -236,7 +205,7 @@ func (a *Auth) Authenticate(ctx context.Context, token string) (*hall.Principal,
 			if st.Disabled {
 				return nil
 			}
-			p, expires = staffPrincipal(&st), s.Expires
+			p, expires = authkit.StaffPrincipal(&st), s.Expires
 			return nil
 		}
 		if v := tx.Bucket(bucketDevices).Get(h[:]); v != nil {
@@ -244,7 +213,7 @@ func (a *Auth) Authenticate(ctx context.Context, token string) (*hall.Principal,
 			if err := json.Unmarshal(v, &d); err != nil {
 				return fmt.Errorf("decode device: %w", err)
 			}
-			p = devicePrincipal(&d)
+			p = authkit.DevicePrincipal(&d)
 		}
 		return nil
 	})
@@ -270,23 +239,8 @@ func (a *Auth) CreateStaff(ctx context.Context, s hall.Staff, password string) e
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.Username = strings.TrimSpace(s.Username)
-	if s.Username == "" {
-		return hall.Errorf(hall.EINVALID, "username", "username is required")
-	}
-	if !s.Role.Valid() || s.Role.Device() {
-		return hall.Errorf(hall.EINVALID, "role", "role %q is not a staff role", s.Role)
-	}
-	if password == "" {
-		return hall.Errorf(hall.EINVALID, "password", "password is required")
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
-	if err != nil {
-		return hall.Errorf(hall.EINVALID, "password", "%v", err)
-	}
-	s.PasswordHash = hash
-	if s.CreatedAt.IsZero() {
-		s.CreatedAt = a.now().UTC()
+	if err := authkit.NewStaff(&s, password, a.now(), true); err != nil {
+		return err
 	}
 	v, err := json.Marshal(s)
 	if err != nil {
@@ -377,25 +331,9 @@ func (a *Auth) CreateDevice(ctx context.Context, d hall.Device, token string) (s
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	if !d.Role.Device() {
-		return "", hall.Errorf(hall.EINVALID, "role", "role %q is not a device role", d.Role)
-	}
-	if d.Hall == "" {
-		return "", hall.Errorf(hall.EINVALID, "hall", "a device belongs to a hall")
-	}
-	if token == "" {
-		t, err := randomToken()
-		if err != nil {
-			return "", err
-		}
-		token = t
-	}
-	h := hashToken(token)
-	if d.ID == "" {
-		d.ID = fmt.Sprintf("%s-%s-%x", d.Role, d.Hall, h[:4])
-	}
-	if d.CreatedAt.IsZero() {
-		d.CreatedAt = a.now().UTC()
+	token, h, err := authkit.NewDevice(&d, token, a.now())
+	if err != nil {
+		return "", err
 	}
 	v, err := json.Marshal(d)
 	if err != nil {
@@ -497,8 +435,7 @@ func (a *Auth) RevokeDevice(ctx context.Context, actor, id string) error {
 		if err := rb.Put([]byte(id), v); err != nil {
 			return err
 		}
-		return PutAudit(tx, hall.AuditEntry{At: now, Actor: actor, Kind: hall.AuditDeviceRevoked, Target: id,
-			Detail: fmt.Sprintf("role=%s hall=%s", dev.Role, dev.Hall)})
+		return PutAudit(tx, authkit.DeviceRevokedAudit(now, actor, &dev))
 	})
 	a.invalidate()
 	if err != nil {
@@ -523,42 +460,27 @@ func (a *Auth) LoginExternal(ctx context.Context, source hall.IdentitySource, us
 	user = strings.TrimSpace(user)
 	from := hall.ClientAddr(ctx)
 	via := "via=" + string(source)
-	if user == "" || len(user) > hall.MaxIdentityID {
+	if !authkit.ExternalUserOK(user) {
 		return "", nil, a.externalFailed(user, "no account for "+via, from)
 	}
-	var (
-		match []hall.Staff
-		named *hall.Staff
-	)
+	m := authkit.NewExternalMatch(user)
 	err := a.db.bolt.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketStaff).ForEach(func(k, v []byte) error {
 			var s hall.Staff
 			if err := json.Unmarshal(v, &s); err != nil {
 				return fmt.Errorf("decode staff %s: %w", k, err)
 			}
-			if s.CASUser != "" && s.CASUser == user {
-				match = append(match, s)
-			} else if s.Username == user && s.CASUser == "" {
-				named = &s
-			}
+			m.Add(s)
 			return nil
 		})
 	})
 	if err != nil {
 		return "", nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: read staff: %v", err)
 	}
-	if len(match) == 0 && named != nil {
-		match = append(match, *named)
+	s, why, who := m.Result(via)
+	if s == nil {
+		return "", nil, a.externalFailed(who, why, from)
 	}
-	switch {
-	case len(match) == 0:
-		return "", nil, a.externalFailed(user, "no staff account for "+via, from)
-	case len(match) > 1:
-		return "", nil, a.externalFailed(user, "several staff accounts claim this user "+via, from)
-	case match[0].Disabled:
-		return "", nil, a.externalFailed(match[0].Username, "account disabled "+via, from)
-	}
-	s := &match[0]
 	token, err := randomToken()
 	if err != nil {
 		return "", nil, err
@@ -566,33 +488,23 @@ func (a *Auth) LoginExternal(ctx context.Context, source hall.IdentitySource, us
 	h := hashToken(token)
 	now := a.now()
 	v, _ := json.Marshal(session{Username: s.Username, Expires: now.Add(SessionTTL).UTC()})
-	detail := via + " user=" + user
-	if from != "" {
-		detail += " " + fromDetail(from)
-	}
+	detail := authkit.WithFrom(via+" user="+user, from)
 	err = a.db.bolt.Update(func(tx *bbolt.Tx) error {
 		if err := tx.Bucket(bucketSessions).Put(h[:], v); err != nil {
 			return err
 		}
-		return PutAudit(tx, hall.AuditEntry{At: now, Actor: s.Username, Kind: hall.AuditLogin, Target: s.Username, Detail: detail})
+		return PutAudit(tx, authkit.LoginAudit(now, s.Username, detail))
 	})
 	if err != nil {
 		return "", nil, hall.Errorf(hall.EUNAVAILABLE, "", "bolt: store session: %v", err)
 	}
-	return token, staffPrincipal(s), nil
+	return token, authkit.StaffPrincipal(s), nil
 }
 
 // externalFailed records a refused campus sign-on and returns its answer.
 func (a *Auth) externalFailed(user, why, from string) error {
-	d := why
-	if from != "" {
-		d += " " + fromDetail(from)
+	if err := a.recordFailure(authkit.LoginFailedAudit(a.now(), user, why, from)); err != nil {
+		return err
 	}
-	err := a.db.bolt.Update(func(tx *bbolt.Tx) error {
-		return PutAudit(tx, hall.AuditEntry{At: a.now(), Actor: user, Kind: hall.AuditLoginFailed, Target: user, Detail: d})
-	})
-	if err != nil {
-		return hall.Errorf(hall.EUNAVAILABLE, "", "bolt: record a failed sign-in: %v", err)
-	}
-	return hall.Errorf(hall.EUNAUTHORIZED, "", "no staff account for this campus identity (%s): ask an administrator to add one", user)
+	return authkit.ExternalRefused(user)
 }

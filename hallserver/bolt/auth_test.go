@@ -3,12 +3,15 @@ package bolt
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
+	"onedoor/hallserver/authkit/authtest"
 	"onedoor/hallserver/hall"
 )
 
@@ -22,61 +25,83 @@ func newAuth(t *testing.T) (*Auth, *DB) {
 	return NewAuth(db), db
 }
 
-func TestAuthLogin(t *testing.T) {
-	ctx := context.Background()
-	a, _ := newAuth(t)
-	if err := a.CreateStaff(ctx, hall.Staff{Username: "counter1", Name: "一号", Role: hall.RoleCounter, Halls: []string{"students"}}, "pw1"); err != nil {
-		t.Fatal(err)
-	}
-	token, p, err := a.Login(ctx, "counter1", "pw1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.Subject != "counter1" || p.Role != hall.RoleCounter || p.Device || len(p.Halls) != 1 || p.Halls[0] != "students" {
-		t.Fatalf("principal %+v", p)
-	}
-	if len(token) != 43 {
-		t.Fatalf("token %q: want 32 bytes base64url", token)
-	}
-	got, err := a.Authenticate(ctx, token)
-	if err != nil || got.Subject != "counter1" {
-		t.Fatalf("authenticate: %+v %v", got, err)
-	}
-	// Wrong password and unknown user: same code and message.
-	_, _, e1 := a.Login(ctx, "counter1", "nope")
-	_, _, e2 := a.Login(ctx, "nobody", "pw1")
-	if hall.ErrorCode(e1) != hall.EUNAUTHORIZED || hall.ErrorCode(e2) != hall.EUNAUTHORIZED || e1.Error() != e2.Error() {
-		t.Fatalf("wrong password %v, wrong user %v", e1, e2)
-	}
-	if _, err := a.Authenticate(ctx, "made-up"); hall.ErrorCode(err) != hall.EUNAUTHORIZED {
-		t.Fatalf("unknown token: %v", err)
-	}
-	// The password hash is bcrypt, never the password.
-	s, err := a.Staff(ctx, "counter1")
-	if err != nil || len(s.PasswordHash) == 0 || string(s.PasswordHash) == "pw1" {
-		t.Fatalf("staff %+v %v", s, err)
-	}
-	if _, err := a.Staff(ctx, "nobody"); hall.ErrorCode(err) != hall.ENOTFOUND {
-		t.Fatalf("missing staff: %v", err)
-	}
-	list, err := a.ListStaff(ctx)
-	if err != nil || len(list) != 1 || list[0].PasswordHash != nil {
-		t.Fatalf("list %+v %v", list, err)
-	}
-	// Logout ends the session, also in the cache.
-	if err := a.Logout(ctx, token); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Authenticate(ctx, token); hall.ErrorCode(err) != hall.EUNAUTHORIZED {
-		t.Fatalf("after logout: %v", err)
+// TestAuthStore runs the cases every store of accounts passes (authkit/authtest) on the file.
+func TestAuthStore(t *testing.T) {
+	t.Run("Login", func(t *testing.T) { authtest.Login(t, authEnv(t)) })
+	t.Run("SessionExpires", func(t *testing.T) { authtest.SessionExpires(t, authEnv(t)) })
+	t.Run("Devices", func(t *testing.T) { authtest.Devices(t, authEnv(t)) })
+	t.Run("Admin", func(t *testing.T) { authtest.Admin(t, authEnv(t)) })
+	t.Run("External", func(t *testing.T) { authtest.External(t, authEnv(t)) })
+}
+
+// authEnv is a new file's Auth as the shared cases see it.
+func authEnv(t *testing.T) authtest.Env {
+	a, db := newAuth(t)
+	clk := newClock()
+	a.now = clk.Now
+	return authtest.Env{
+		Store:   a,
+		Advance: clk.Add,
+		Stored:  func() map[string]string { return dump(t, db, bucketAudit) },
+		Sessions: func() int {
+			n := 0
+			for k := range dump(t, db) {
+				if strings.HasPrefix(k, string(bucketSessions)+"/") {
+					n++
+				}
+			}
+			return n
+		},
+		Audit: func() []hall.AuditEntry {
+			var out []hall.AuditEntry
+			err := db.bolt.View(func(tx *bbolt.Tx) error {
+				b := tx.Bucket(bucketAudit)
+				if b == nil {
+					return nil
+				}
+				return b.ForEach(func(_, v []byte) error {
+					var e hall.AuditEntry
+					err := json.Unmarshal(v, &e)
+					out = append(out, e)
+					return err
+				})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out
+		},
 	}
 }
 
-func TestAuthSessionExpiresAndStaffDeletion(t *testing.T) {
+// dump returns every key of the file's top-level buckets (but those named in skip) as
+// "bucket/key" with its value.
+func dump(t *testing.T, db *DB, skip ...[]byte) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := db.bolt.View(func(tx *bbolt.Tx) error {
+		return tx.ForEach(func(name []byte, b *bbolt.Bucket) error {
+			for _, s := range skip {
+				if bytes.Equal(s, name) {
+					return nil
+				}
+			}
+			return b.ForEach(func(k, v []byte) error {
+				out[string(name)+"/"+string(k)] = string(v)
+				return nil
+			})
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestAuthStaffDeletion: a deleted account's session stops working.
+func TestAuthStaffDeletion(t *testing.T) {
 	ctx := context.Background()
 	a, _ := newAuth(t)
-	now := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
-	a.now = func() time.Time { return now }
 	if err := a.CreateStaff(ctx, hall.Staff{Username: "sup", Role: hall.RoleSupervisor}, "pw"); err != nil {
 		t.Fatal(err)
 	}
@@ -84,73 +109,11 @@ func TestAuthSessionExpiresAndStaffDeletion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Authenticate(ctx, token); err != nil {
-		t.Fatal(err)
-	}
-	now = now.Add(SessionTTL + time.Second)
-	if _, err := a.Authenticate(ctx, token); hall.ErrorCode(err) != hall.EUNAUTHORIZED {
-		t.Fatalf("expired session accepted: %v", err)
-	}
-	token, _, _ = a.Login(ctx, "sup", "pw")
-	if _, err := a.Authenticate(ctx, token); err != nil {
-		t.Fatal(err)
-	}
 	if err := a.DeleteStaff(ctx, "sup"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := a.Authenticate(ctx, token); hall.ErrorCode(err) != hall.EUNAUTHORIZED {
 		t.Fatalf("deleted staff still authenticates: %v", err)
-	}
-	if err := a.CreateStaff(ctx, hall.Staff{Username: "k", Role: hall.RoleKiosk}, "pw"); hall.ErrorCode(err) != hall.EINVALID {
-		t.Fatalf("device role as staff: %v", err)
-	}
-}
-
-func TestAuthDevices(t *testing.T) {
-	ctx := context.Background()
-	a, db := newAuth(t)
-	tok, err := a.CreateDevice(ctx, hall.Device{ID: "demo-kiosk-students", Role: hall.RoleKiosk, Hall: "students"}, "demo-kiosk-students")
-	if err != nil || tok != "demo-kiosk-students" {
-		t.Fatalf("%q %v", tok, err)
-	}
-	gen, err := a.CreateDevice(ctx, hall.Device{Role: hall.RoleDisplay, Hall: "colleges"}, "")
-	if err != nil || len(gen) != 43 {
-		t.Fatalf("generated %q %v", gen, err)
-	}
-	p, err := a.Authenticate(ctx, "demo-kiosk-students")
-	if err != nil || !p.Device || p.Role != hall.RoleKiosk || len(p.Halls) != 1 || p.Halls[0] != "students" || p.Subject != "demo-kiosk-students" {
-		t.Fatalf("%+v %v", p, err)
-	}
-	if !p.CanIssue("students") || p.CanIssue("colleges") {
-		t.Fatal("kiosk rights")
-	}
-	ds, err := a.ListDevices(ctx)
-	if err != nil || len(ds) != 2 {
-		t.Fatalf("%+v %v", ds, err)
-	}
-	// The token is stored hashed only.
-	err = db.bolt.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bucketDevices).ForEach(func(k, v []byte) error {
-			if string(k) == "demo-kiosk-students" {
-				t.Error("token stored in clear")
-			}
-			return nil
-		})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.RevokeDevice(ctx, "admin", "demo-kiosk-students"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Authenticate(ctx, "demo-kiosk-students"); hall.ErrorCode(err) != hall.EUNAUTHORIZED {
-		t.Fatalf("revoked device: %v", err)
-	}
-	if err := a.RevokeDevice(ctx, "admin", "demo-kiosk-students"); hall.ErrorCode(err) != hall.ENOTFOUND {
-		t.Fatalf("revoke twice: %v", err)
-	}
-	if _, err := a.CreateDevice(ctx, hall.Device{Role: hall.RoleCounter, Hall: "x"}, ""); hall.ErrorCode(err) != hall.EINVALID {
-		t.Fatalf("staff role as device: %v", err)
 	}
 }
 

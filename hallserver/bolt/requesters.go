@@ -9,6 +9,7 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 
+	"onedoor/hallserver/authkit"
 	"onedoor/hallserver/hall"
 )
 
@@ -28,7 +29,7 @@ var (
 )
 
 // RequesterSessionTTL is how long a requester session lasts after sign-in (fixed, not sliding).
-const RequesterSessionTTL = 7 * 24 * time.Hour
+const RequesterSessionTTL = authkit.RequesterSessionTTL
 
 // MaxRequesterSessions bounds the requester sessions the file keeps: a sign-in beyond it drops
 // the expired ones, then the oldest.
@@ -37,11 +38,7 @@ const MaxRequesterSessions = 100000
 // MaxRequesterCases bounds how many of a requester's cases RequesterCases returns.
 const MaxRequesterCases = 200
 
-type requesterSession struct {
-	Identity hall.Identity `json:"identity"`
-	Created  time.Time     `json:"created"`
-	Expires  time.Time     `json:"expires"`
-}
+type requesterSession = authkit.RequesterSession
 
 // Requesters implements hall.RequesterService on the bbolt file.
 type Requesters struct {

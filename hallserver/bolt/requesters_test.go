@@ -7,6 +7,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"onedoor/hallserver/authkit/authtest"
 	"onedoor/hallserver/hall"
 )
 
@@ -14,52 +15,12 @@ import (
 // keeps at most max sessions, dropping the oldest; bad identities are refused.
 func TestRequesterSessions(t *testing.T) {
 	e := newEnv(t)
-	ctx := context.Background()
 	q, err := NewRequesters(e.db, e.clk.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	q.max = 3
-	zhang := hall.Identity{Source: hall.IdentityCAS, ID: "2021000123", Name: "张三"}
-	first, err := q.StartSession(ctx, zhang)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if id, err := q.Session(ctx, first); err != nil || *id != zhang {
-		t.Fatalf("session: %+v %v", id, err)
-	}
-	var later []string
-	for i := range 3 {
-		e.clk.Add(time.Minute)
-		tok, err := q.StartSession(ctx, hall.Identity{Source: hall.IdentityWeCom, ID: string(rune('a' + i))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		later = append(later, tok)
-	}
-	if _, err := q.Session(ctx, first); hall.ErrorCode(err) != hall.EUNAUTHORIZED {
-		t.Errorf("the oldest session past the bound: %v, want EUNAUTHORIZED", err)
-	}
-	for _, tok := range later {
-		if _, err := q.Session(ctx, tok); err != nil {
-			t.Errorf("a newer session: %v", err)
-		}
-	}
-	if err := q.EndSession(ctx, later[0]); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := q.Session(ctx, later[0]); hall.ErrorCode(err) != hall.EUNAUTHORIZED {
-		t.Errorf("an ended session: %v", err)
-	}
-	e.clk.Add(RequesterSessionTTL)
-	if _, err := q.Session(ctx, later[2]); hall.ErrorCode(err) != hall.EUNAUTHORIZED {
-		t.Errorf("an expired session: %v", err)
-	}
-	for _, bad := range []hall.Identity{{Source: "qq", ID: "x"}, {Source: hall.IdentityCAS}, {Source: hall.IdentityCAS, ID: "a\x00b"}} {
-		if _, err := q.StartSession(ctx, bad); hall.ErrorCode(err) != hall.EINVALID {
-			t.Errorf("identity %+v: %v, want EINVALID", bad, err)
-		}
-	}
+	authtest.Requesters(t, q, e.clk.Add, func() map[string]string { return dump(t, e.db) })
 }
 
 // TestRequesterCasesIndex: a case opened with an identity is found under it (newest first)

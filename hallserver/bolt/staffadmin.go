@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
+	"time"
 
 	bbolt "go.etcd.io/bbolt"
-	"golang.org/x/crypto/bcrypt"
 
+	"onedoor/hallserver/authkit"
 	"onedoor/hallserver/hall"
 )
 
@@ -28,19 +28,8 @@ func (a *Auth) AddStaff(ctx context.Context, actor string, s hall.Staff, passwor
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if s.Username == "" {
-		return nil, hall.Errorf(hall.EINVALID, "username", "username is required")
-	}
-	if !s.Role.Valid() || s.Role.Device() {
-		return nil, hall.Errorf(hall.EINVALID, "role", "role %q is not a staff role", s.Role)
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
-	if err != nil {
-		return nil, hall.Errorf(hall.EINVALID, "password", "%v", err)
-	}
-	s.PasswordHash = hash
-	if s.CreatedAt.IsZero() {
-		s.CreatedAt = a.now().UTC()
+	if err := authkit.NewStaff(&s, password, a.now(), false); err != nil {
+		return nil, err
 	}
 	v, err := json.Marshal(s)
 	if err != nil {
@@ -59,7 +48,7 @@ func (a *Auth) AddStaff(ctx context.Context, actor string, s hall.Staff, passwor
 		if err := b.Put([]byte(s.Username), v); err != nil {
 			return err
 		}
-		return PutAudit(tx, hall.AuditEntry{At: a.now(), Actor: actor, Kind: hall.AuditStaffAdded, Target: s.Username, Detail: staffDetail(&s)})
+		return PutAudit(tx, authkit.StaffAddedAudit(a.now(), actor, &s))
 	})
 	a.invalidate()
 	if he, ok := errors.AsType[*hall.Error](err); ok {
@@ -75,47 +64,19 @@ func (a *Auth) AddStaff(ctx context.Context, actor string, s hall.Staff, passwor
 	return &s, nil
 }
 
-// staffDetail describes an account's rights for the audit trail.
-func staffDetail(s *hall.Staff) string {
-	d := []string{"role=" + string(s.Role)}
-	if len(s.Halls) > 0 {
-		d = append(d, "halls="+strings.Join(s.Halls, ","))
-	}
-	if s.Department != "" {
-		d = append(d, "department="+s.Department)
-	}
-	for _, as := range s.Assignments {
-		cs := make([]string, len(as.Counters))
-		for i, c := range as.Counters {
-			cs[i] = fmt.Sprint(c)
-		}
-		d = append(d, fmt.Sprintf("assignment=%s:%s:%s..%s", as.Hall, strings.Join(cs, ","), as.From, as.Until))
-	}
-	if s.CASUser != "" {
-		d = append(d, "casUser="+s.CASUser)
-	}
-	if s.Disabled {
-		d = append(d, "disabled")
-	}
-	return strings.Join(d, " ")
-}
-
 // UpdateStaff applies a patch to an account; ENOTFOUND when there is none. Disabling it or
 // resetting its password deletes its sessions in the same transaction.
 func (a *Auth) UpdateStaff(ctx context.Context, actor, username string, p hall.StaffPatch) (*hall.Staff, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var hash []byte
-	if p.Password != nil {
-		var err error
-		if hash, err = bcrypt.GenerateFromPassword([]byte(*p.Password), bcrypt.DefaultCost); err != nil {
-			return nil, hall.Errorf(hall.EINVALID, "password", "%v", err)
-		}
+	hash, err := authkit.PatchHash(p)
+	if err != nil {
+		return nil, err
 	}
 	var out *hall.Staff
 	found := false
-	err := a.db.bolt.Update(func(tx *bbolt.Tx) error {
+	err = a.db.bolt.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketStaff)
 		v := b.Get([]byte(username))
 		if v == nil {
@@ -127,41 +88,11 @@ func (a *Auth) UpdateStaff(ctx context.Context, actor, username string, p hall.S
 			return fmt.Errorf("decode staff: %w", err)
 		}
 		old := s
-		if p.Name != nil {
-			s.Name = *p.Name
-		}
-		if p.Role != nil {
-			s.Role = *p.Role
-		}
-		if p.Halls != nil {
-			s.Halls = *p.Halls
-		}
-		if p.Departments != nil {
-			s.Department = ""
-			if len(*p.Departments) > 0 {
-				s.Department = (*p.Departments)[0]
-			}
-		}
-		if p.Assignments != nil {
-			s.Assignments = *p.Assignments
-		}
+		authkit.ApplyPatch(&s, p, hash)
 		if p.CASUser != nil {
-			s.CASUser = *p.CASUser
 			if err := casUserFree(b, s.CASUser, username); err != nil {
 				return err
 			}
-		}
-		if p.Disabled != nil {
-			s.Disabled = *p.Disabled
-		}
-		if p.WecomUser != nil {
-			s.WecomUser = *p.WecomUser
-		}
-		if p.Email != nil {
-			s.Email = *p.Email
-		}
-		if hash != nil {
-			s.PasswordHash = hash
 		}
 		nv, err := json.Marshal(s)
 		if err != nil {
@@ -170,30 +101,13 @@ func (a *Auth) UpdateStaff(ctx context.Context, actor, username string, p hall.S
 		if err := b.Put([]byte(username), nv); err != nil {
 			return err
 		}
-		now := a.now()
-		put := func(kind, detail string) error {
-			return PutAudit(tx, hall.AuditEntry{At: now, Actor: actor, Kind: kind, Target: username, Detail: detail})
-		}
-		if d, dd := staffDetail(&old), staffDetail(&s); d != dd || old.Name != s.Name || old.WecomUser != s.WecomUser || old.Email != s.Email {
-			if err := put(hall.AuditStaffUpdated, dd); err != nil {
+		entries, end := authkit.PatchAudit(a.now(), actor, &old, &s, hash != nil)
+		for _, e := range entries {
+			if err := PutAudit(tx, e); err != nil {
 				return err
 			}
 		}
-		if s.Disabled != old.Disabled {
-			kind := hall.AuditStaffEnabled
-			if s.Disabled {
-				kind = hall.AuditStaffDisabled
-			}
-			if err := put(kind, ""); err != nil {
-				return err
-			}
-		}
-		if hash != nil {
-			if err := put(hall.AuditPasswordReset, ""); err != nil {
-				return err
-			}
-		}
-		if s.Disabled || hash != nil {
+		if end {
 			if err := deleteSessions(tx, username); err != nil {
 				return err
 			}
@@ -244,19 +158,11 @@ func (a *Auth) EnrolDevice(ctx context.Context, actor string, d hall.Device) (*h
 	if err := ctx.Err(); err != nil {
 		return nil, "", err
 	}
-	if !d.Role.Device() {
-		return nil, "", hall.Errorf(hall.EINVALID, "role", "role %q is not a device role", d.Role)
-	}
-	if d.Hall == "" {
-		return nil, "", hall.Errorf(hall.EINVALID, "hall", "a device belongs to a hall")
-	}
-	token, err := randomToken()
+	d.ID, d.CreatedAt = "", time.Time{} // always the store's
+	token, h, err := authkit.NewDevice(&d, "", a.now())
 	if err != nil {
 		return nil, "", err
 	}
-	h := hashToken(token)
-	d.ID = fmt.Sprintf("%s-%s-%x", d.Role, d.Hall, h[:4])
-	d.CreatedAt = a.now().UTC()
 	v, err := json.Marshal(d)
 	if err != nil {
 		return nil, "", fmt.Errorf("bolt: encode device: %w", err)
@@ -265,8 +171,7 @@ func (a *Auth) EnrolDevice(ctx context.Context, actor string, d hall.Device) (*h
 		if err := tx.Bucket(bucketDevices).Put(h[:], v); err != nil {
 			return err
 		}
-		return PutAudit(tx, hall.AuditEntry{At: d.CreatedAt, Actor: actor, Kind: hall.AuditDeviceAdded, Target: d.ID,
-			Detail: fmt.Sprintf("role=%s hall=%s name=%s", d.Role, d.Hall, d.Name)})
+		return PutAudit(tx, authkit.DeviceAddedAudit(actor, &d))
 	})
 	a.invalidate()
 	if err != nil {
@@ -284,7 +189,7 @@ func casUserFree(b *bbolt.Bucket, casUser, username string) error {
 	return b.ForEach(func(k, v []byte) error {
 		var o hall.Staff
 		if string(k) != username && json.Unmarshal(v, &o) == nil && o.CASUser == casUser {
-			return hall.Errorf(hall.ECONFLICT, "casUser", "the campus sign-on user %q already signs in as %s", casUser, o.Username)
+			return authkit.CASUserTaken(casUser, o.Username)
 		}
 		return nil
 	})

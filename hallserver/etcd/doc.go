@@ -1,8 +1,9 @@
-// Package etcd is the store of the halls' queue logs and of the case system on an etcd v3
-// cluster (docs/HA.md): it implements enginehost.QueueStore and enginehost.CaseStore (with the
-// attachments' enginehost.BlobStore and the webhook deliverers' cursor store), so that several
-// hall servers share one replicated state and one of them, the owner chosen by an etcd lease
-// election (owner.go), writes it.
+// Package etcd is the store of the halls' queue logs, of the case system and of the staff and
+// device accounts with their sessions and audit entries on an etcd v3 cluster (docs/HA.md): it
+// implements enginehost.QueueStore and enginehost.CaseStore (with the attachments'
+// enginehost.BlobStore and the webhook deliverers' cursor store), hall.AuthService,
+// hall.AdminService and hall.RequesterService, so that several hall servers share one replicated
+// state and one of them, the owner chosen by an etcd lease election (owner.go), writes it.
 //
 // Key layout (all under the prefix given to NewQueueStore, "/onedoor/" in hallserver):
 //
@@ -78,4 +79,37 @@
 // next ones; some of its cases may be written as the change left them, without their events
 // ("failed but durable", which the queue store no longer has, for a change of more than
 // MaxTxnOps operations only: a tick touching many cases, a text with hundreds of search terms).
+//
+// Accounts, sessions and their audit entries (auth.go, requesters.go, audit.go; the rules shared
+// with the bbolt store are in hallserver/authkit):
+//
+//	auth/staff/{username}         a staff account (JSON hall.Staff, with its bcrypt hash)
+//	auth/dev/{hex SHA-256(token)} an enrolled device (JSON hall.Device): the token itself is never stored
+//	auth/devrev/{device id}       a revoked device (JSON hall.DeviceRecord), for the admin list
+//	auth/sess/{hex SHA-256(token)}  a staff session (JSON {username, expires}); expired ones are
+//	                              dropped at each sign-in
+//	rq/sess/{hex SHA-256(token)}  a requester session (CAS, WeChat Work; JSON {identity, created,
+//	                              expires}), at most MaxRequesterSessions (the expired, then the
+//	                              oldest make room)
+//	audit/{hex time ns}{hex n}    an audit entry (JSON hall.AuditEntry): sign-ins and their
+//	                              failures, sign-outs, staff and device changes. The key is the
+//	                              time and 8 bytes (a counter and a number drawn per store) so keys
+//	                              sort by time and two servers never collide. bolt.Audit reads
+//	                              them (WithTrail) with the counter actions of q/ev/ (WithHallLogs)
+//	                              and the case actions of c/ev/ (WithCaseLog; hallaudit.go);
+//	                              pruning is one DeleteRange.
+//
+// Which writes are fenced: everything done through the API (sign-in and its failures, sign-out,
+// AddStaff, UpdateStaff, EnrolDevice, RevokeDevice, the campus sign-on, requester sessions, audit
+// Record and pruning) is fenced on the owner's election key like the queue's commits: only the
+// owner serves the API, and a server that lost its lease commits none of it. A change and its
+// audit entries are one Txn; read-modify-writes (UpdateStaff, RevokeDevice, Logout) also compare
+// the mod revision of what they read. CreateStaff and CreateDevice (the -demo seed, which every
+// server runs at start, before owning anything) are not fenced: they are compare-and-swaps on the
+// account's key (its mod revision as read), so two servers seeding together neither fail nor
+// write an account twice, and neither overwrites a change it did not read.
+//
+// Authentication is read on every API request: Auth caches resolved tokens in memory, and uses
+// the cache only while a watch on auth/ runs (every event clears it; a broken watch turns it off
+// until it is back). Without the cache a token costs a linearizable Txn and a Get.
 package etcd

@@ -91,50 +91,69 @@ var ErrOwned = errors.New("a hall server owns the halls: stop every hall server 
 // The first call refuses a cluster that already holds a hall's meta (ErrNotEmpty).
 func (s *QueueStore) PutRecords(ctx context.Context, recs []Record, first bool) error {
 	if first {
-		r, err := s.cli.Get(ctx, s.prefix+"q/meta/", clientv3.WithPrefix(), clientv3.WithCountOnly())
-		if err != nil {
-			return fmt.Errorf("etcd: check target: %w", err)
-		}
-		if r.Count > 0 {
-			return ErrNotEmpty
+		if err := refuseHeld(ctx, s.cli, s.prefix+"q/meta/", ErrNotEmpty); err != nil {
+			return err
 		}
 	}
-	noOwner := clientv3.Compare(clientv3.CreateRevision(s.prefix+"owner/"), "=", 0).WithPrefix()
-	for len(recs) > 0 {
-		n := min(len(recs), MaxTxnOps)
-		var ops []clientv3.Op
-		for _, r := range recs[:n] {
-			var key string
-			switch r.Kind {
-			case "meta":
-				key = s.metaKey(r.Hall)
-			case "ticket":
-				key = s.ticketKey(r.Key)
-			case "token":
-				key = s.tokenKey(r.Key)
-			case "idem":
-				key = s.idemPrefix(r.Hall) + r.Key
-			case "open":
-				key = s.openPrefix(r.Hall, 0) + r.Key
-			case "event":
-				seq, err := strconv.ParseUint(r.Key, 10, 64)
-				if err != nil {
-					return fmt.Errorf("etcd: event seq %q: %w", r.Key, err)
-				}
-				key = s.evKey(r.Hall, seq)
-			default:
-				return fmt.Errorf("etcd: unknown record kind %q", r.Kind)
+	ops := make([]clientv3.Op, 0, len(recs))
+	for _, r := range recs {
+		var key string
+		switch r.Kind {
+		case "meta":
+			key = s.metaKey(r.Hall)
+		case "ticket":
+			key = s.ticketKey(r.Key)
+		case "token":
+			key = s.tokenKey(r.Key)
+		case "idem":
+			key = s.idemPrefix(r.Hall) + r.Key
+		case "open":
+			key = s.openPrefix(r.Hall, 0) + r.Key
+		case "event":
+			seq, err := strconv.ParseUint(r.Key, 10, 64)
+			if err != nil {
+				return fmt.Errorf("etcd: event seq %q: %w", r.Key, err)
 			}
-			ops = append(ops, clientv3.OpPut(key, string(r.Value)))
+			key = s.evKey(r.Hall, seq)
+		default:
+			return fmt.Errorf("etcd: unknown record kind %q", r.Kind)
 		}
-		t, err := s.cli.Txn(ctx).If(noOwner).Then(ops...).Commit()
+		ops = append(ops, clientv3.OpPut(key, string(r.Value)))
+	}
+	return putUnowned(ctx, s.cli, s.prefix, ops)
+}
+
+// refuseHeld returns held when the cluster holds a key under prefix (a migration's target must
+// not).
+func refuseHeld(ctx context.Context, cli *clientv3.Client, prefix string, held error) error {
+	r, err := cli.Get(ctx, prefix, clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if err != nil {
+		return fmt.Errorf("etcd: check target: %w", err)
+	}
+	if r.Count > 0 {
+		return held
+	}
+	return nil
+}
+
+// putUnowned commits a migration's puts at most MaxTxnOps a Txn, each only while no server owns
+// the halls (ErrOwned).
+func putUnowned(ctx context.Context, cli *clientv3.Client, prefix string, ops []clientv3.Op) error {
+	for len(ops) > 0 {
+		n := min(len(ops), MaxTxnOps)
+		t, err := cli.Txn(ctx).If(noOwner(prefix)).Then(ops[:n]...).Commit()
 		if err != nil {
 			return fmt.Errorf("etcd: put records: %w", err)
 		}
 		if !t.Succeeded {
 			return ErrOwned
 		}
-		recs = recs[n:]
+		ops = ops[n:]
 	}
 	return nil
+}
+
+// noOwner is the compare of a migration's Txn: no server owns the halls.
+func noOwner(prefix string) clientv3.Cmp {
+	return clientv3.Compare(clientv3.CreateRevision(prefix+"owner/"), "=", 0).WithPrefix()
 }

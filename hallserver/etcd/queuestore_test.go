@@ -20,7 +20,7 @@ import (
 )
 
 // cluster starts a three-member cluster for the test and a client of it.
-func cluster(t *testing.T) (*etcdtest.Cluster, *clientv3.Client) {
+func cluster(t testing.TB) (*etcdtest.Cluster, *clientv3.Client) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), etcdtest.WaitTimeout)
 	defer cancel()
