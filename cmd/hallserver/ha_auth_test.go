@@ -29,7 +29,7 @@ func TestHAStaffSessionSurvivesOwnerKill(t *testing.T) {
 	waitOwner(t, cli, a)
 	b := startProc(t, filepath.Join(t.TempDir(), "b.db"), "-etcd", endpoints)
 	waitFor(t, func() bool {
-		code, _, fwd, err := haDo(b, "GET", "/api/v1/halls/students/snapshot", "", nil)
+		code, _, fwd, err := haDo(b, "GET", "/api/v1/halls/students", "", nil) // a snapshot: b's replica answers
 		return err == nil && code == 200 && fwd == "http://"+a.addr
 	})
 

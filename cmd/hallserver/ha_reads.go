@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -188,7 +189,8 @@ func (fr *followerReads) end() {
 }
 
 // handler returns the replica's API for a read it serves (GET of a hall's snapshot or stream
-// with no credentials or credentials this server knows), nil for anything else.
+// with no credentials or credentials that authenticate; while the accounts cannot be read, the
+// public view without the credentials), nil for anything else.
 func (fr *followerReads) handler(r *http.Request) http.Handler {
 	if fr == nil || r.Method != http.MethodGet || !strings.HasPrefix(r.URL.Path, "/api/v1/halls/") ||
 		!(strings.HasSuffix(r.URL.Path, "/snapshot") || strings.HasSuffix(r.URL.Path, "/stream")) {
@@ -209,8 +211,22 @@ func (fr *followerReads) handler(r *http.Request) http.Handler {
 		token = c.Value
 	}
 	if token != "" {
-		if p, err := fr.auth.Authenticate(r.Context(), token); err != nil || p == nil {
-			return nil
+		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+		p, err := fr.auth.Authenticate(ctx, token)
+		cancel()
+		switch {
+		case err == nil && p != nil:
+		case err != nil && (hall.ErrorCode(err) == hall.EUNAVAILABLE || errors.Is(err, context.DeadlineExceeded)):
+			// The accounts cannot be read (etcd without a quorum): serve the public view these
+			// routes give anyone, without the credentials (never more than they allow).
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				r = r.Clone(r.Context())
+				r.Header.Del("Authorization")
+				r.Header.Del("Cookie")
+				api.ServeHTTP(w, r)
+			})
+		default:
+			return nil // unknown here: the owner answers
 		}
 	}
 	return api
