@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"onedoor/hallserver/hall"
-	"onedoor/hallserver/hall/storetest"
+	"onedoor/hallserver/storetest"
 )
 
 func openAppts(t *testing.T, path string) (*DB, *Appointments) {

@@ -4,10 +4,10 @@ import (
 	"path/filepath"
 	"testing"
 
-	"onedoor/hallserver/hall/storetest"
+	"onedoor/hallserver/storetest"
 )
 
-// TestNoticeOutbox: the outbox's behaviour (hall/storetest), which the etcd outbox shares.
+// TestNoticeOutbox: the outbox's behaviour (storetest), which the etcd outbox shares.
 func TestNoticeOutbox(t *testing.T) {
 	db, err := Open(filepath.Join(t.TempDir(), "n.db"))
 	if err != nil {

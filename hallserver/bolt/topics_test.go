@@ -7,7 +7,7 @@ import (
 
 	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
-	"onedoor/hallserver/hall/storetest"
+	"onedoor/hallserver/storetest"
 )
 
 // TestTopicsAnswerLinksCasesAndSurvivesRestart: four requests about hot water form a topic; the
@@ -113,7 +113,7 @@ func TestDailyAndSeriesFromStore(t *testing.T) {
 	}
 }
 
-// TestTopicAnswersContract: the answers' behaviour (hall/storetest) the etcd store shares.
+// TestTopicAnswersContract: the answers' behaviour (storetest) the etcd store shares.
 func TestTopicAnswersContract(t *testing.T) {
 	e := newCaseEnv(t)
 	storetest.TopicAnswers(t, func(cs cases.CaseWindow, now func() time.Time) hall.TopicService {

@@ -15,7 +15,7 @@ import (
 	"onedoor/hallserver/etcd"
 	"onedoor/hallserver/etcd/etcdtest"
 	"onedoor/hallserver/hall"
-	"onedoor/hallserver/hall/storetest"
+	"onedoor/hallserver/storetest"
 	"onedoor/hallserver/notify"
 )
 
@@ -46,7 +46,7 @@ func (a *alternate) Book(ctx context.Context, req hall.BookRequest) (*hall.Appoi
 	return a.AppointmentStore.Book(ctx, req)
 }
 
-// TestAppointmentsOnEtcd: the bbolt store's booking behaviour (hall/storetest) on a real
+// TestAppointmentsOnEtcd: the bbolt store's booking behaviour (storetest) on a real
 // cluster, each on its own prefix: 50 concurrent bookings of 10 places through two stores give
 // exactly 10 (the Txn compared on the day's version), one per phone and per identity, cancel, reschedule,
 // check-in; a new owner (another store on the same prefix) sees the bookings and counts them.
@@ -130,7 +130,7 @@ func TestServiceStoresFenced(t *testing.T) {
 	}
 }
 
-// TestLongListOnEtcd: the bbolt list's behaviour (hall/storetest) on etcd, and the next owner
+// TestLongListOnEtcd: the bbolt list's behaviour (storetest) on etcd, and the next owner
 // reads the same items and carries on the numbering.
 func TestLongListOnEtcd(t *testing.T) {
 	_, cli := cluster(t)
@@ -220,7 +220,7 @@ func TestVisitRatingsOnEtcd(t *testing.T) {
 	}
 }
 
-// TestNoticeOutboxOnEtcd: the bbolt outbox's behaviour (hall/storetest) on etcd; the next
+// TestNoticeOutboxOnEtcd: the bbolt outbox's behaviour (storetest) on etcd; the next
 // owner's notifier finds the cursor and the waiting notices.
 func TestNoticeOutboxOnEtcd(t *testing.T) {
 	_, cli := cluster(t)
@@ -238,7 +238,7 @@ func TestNoticeOutboxOnEtcd(t *testing.T) {
 	}
 }
 
-// TestTopicAnswersOnEtcd: the answers' behaviour (hall/storetest) on etcd, each open a store of
+// TestTopicAnswersOnEtcd: the answers' behaviour (storetest) on etcd, each open a store of
 // a new term (the next owner reads what the last one recorded).
 func TestTopicAnswersOnEtcd(t *testing.T) {
 	_, cli := cluster(t)

@@ -43,6 +43,9 @@ var layers = map[string]layer{
 	"hallserver/kpi": service,
 	// notify: case events → notifications in the outbox (store seam) → channels (sender seams).
 	"hallserver/notify": service,
+	// The behaviour every store of a seam shows (bookings, the long list, the outbox, topic
+	// answers): the bbolt and the etcd stores run the same cases.
+	"hallserver/storetest": service,
 
 	"drivers/escpos":     library,
 	"ui/cjkfont":         library,
@@ -56,6 +59,10 @@ var layers = map[string]layer{
 	"hallserver/export":  library, // CSV (with BOM) and XLSX of one table, formula-guarded
 	// etcdtest: an in-process etcd cluster (embed) for hallctl dev-etcd and the HA tests.
 	"hallserver/etcd/etcdtest": library,
+	// The rules of staff, devices and sessions both account stores apply (token hashing, checks,
+	// patches and their audit entries), and the cases both pass.
+	"hallserver/authkit":          library,
+	"hallserver/authkit/authtest": library,
 	// wecomfake: the local fake of the WeChat Work API (tests, demos); imports nothing of ours.
 	"hallserver/wecom/wecomfake": library,
 	// smtpfake: a local SMTP relay with STARTTLS for tests; imports nothing of ours.
