@@ -15,8 +15,8 @@ import (
 	"onedoor/hallserver/etcd"
 	"onedoor/hallserver/etcd/etcdtest"
 	"onedoor/hallserver/hall"
-	"onedoor/hallserver/storetest"
 	"onedoor/hallserver/notify"
+	"onedoor/hallserver/storetest"
 )
 
 // term wins the election under prefix for the test and returns it (resigned at the end).
