@@ -52,6 +52,26 @@ type QueueStore struct {
 	seen map[string]uint64
 
 	local atomic.Bool // ReadLocal: serializable reads, no commit
+
+	// maxOps is the most operations one commit's Txn carries (MaxTxnOps unless SetMaxTxnOps).
+	maxOps atomic.Int64
+}
+
+// SetMaxTxnOps sets the most operations one commit's Txn carries: the cluster's --max-txn-ops
+// (ProbeMaxTxnOps) less room to spare. A day reset writes two operations per ticket it cancels,
+// so with etcd's default of 128 a reset cancelling more than about 55 tickets cannot commit.
+func (s *QueueStore) SetMaxTxnOps(n int) {
+	if n > 0 {
+		s.maxOps.Store(int64(n))
+	}
+}
+
+// maxTxnOps is the store's limit of operations per Txn.
+func (s *QueueStore) maxTxnOps() int {
+	if n := s.maxOps.Load(); n > 0 {
+		return int(n)
+	}
+	return MaxTxnOps
 }
 
 // ErrReadOnly is the error of a Commit after ReadLocal: nothing written.
@@ -271,9 +291,9 @@ var _ enginehost.BatchLimiter[any] = (*QueueStore)(nil)
 
 // ErrTooBig is the error of a Commit whose batch does not fit in one Txn (MaxTxnOps,
 // MaxTxnBytes): nothing is written. The engine host never hands such a batch (Fits).
-var ErrTooBig = errors.New("etcd: the batch is too big for one Txn: nothing written")
+var ErrTooBig = errors.New("etcd: the batch is too big for one Txn (a day reset cancelling many tickets needs a higher --max-txn-ops on the cluster: docs/HA.md): nothing written")
 
-// Fits reports whether Commit writes batch in one Txn: at most MaxTxnOps operations (the meta of
+// Fits reports whether Commit writes batch in one Txn: at most maxTxnOps operations (the meta of
 // each hall included) and MaxTxnBytes, counted from above (a key written twice counts twice).
 func (s *QueueStore) Fits(batch []any) bool {
 	ops, bytes := 0, 0
@@ -287,7 +307,7 @@ func (s *QueueStore) Fits(batch []any) bool {
 			ops++
 		}
 	}
-	return ops <= MaxTxnOps && bytes <= MaxTxnBytes
+	return ops <= s.maxTxnOps() && bytes <= MaxTxnBytes
 }
 
 // Commit writes the batch in one fenced Txn: all of it or nothing. A batch that does not fit

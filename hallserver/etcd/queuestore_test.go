@@ -353,4 +353,20 @@ func TestDayResetOnEtcd(t *testing.T) {
 	if _, _, open, err := st.LoadHall("students"); err != nil || len(open) != 70 || openKeys() != 70 {
 		t.Fatalf("after the refused reset: %d open, %d keys in the open index, %v; want 70 (nothing written)", len(open), openKeys(), err)
 	}
+	// On a cluster that allows more (etcdtest runs --max-txn-ops DevMaxTxnOps, as docs/HA.md
+	// asks of production), the store told the cluster's limit commits the same reset at once.
+	max, err := etcd.ProbeMaxTxnOps(ctx, cli, "/r/", 1<<16)
+	if err != nil || max != etcdtest.DevMaxTxnOps {
+		t.Fatalf("probed --max-txn-ops = %d, %v; want %d", max, err, etcdtest.DevMaxTxnOps)
+	}
+	st.SetMaxTxnOps(etcd.QueueTxnOps(max))
+	if _, err := q.Issue(ctx, hall.IssueRequest{Hall: "students", Service: "A", Channel: "kiosk"}); err != nil {
+		t.Fatalf("the reset of 70 with the cluster's limit: %v", err)
+	}
+	if _, _, open, err := st.LoadHall("students"); err != nil || len(open) != 1 || openKeys() != 1 {
+		t.Fatalf("after the reset of 70: %d open, %d keys in the open index, %v; want 1, 1", len(open), openKeys(), err)
+	}
+	if got := etcd.QueueTxnOps(128); got != etcd.MaxTxnOps {
+		t.Fatalf("QueueTxnOps(128) = %d, want MaxTxnOps %d (etcd's default)", got, etcd.MaxTxnOps)
+	}
 }

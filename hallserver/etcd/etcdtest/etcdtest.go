@@ -30,7 +30,14 @@ type Options struct {
 	ElectionMs uint
 	// LogLevel is etcd's log level ("error" when empty).
 	LogLevel string
+	// MaxTxnOps is each member's --max-txn-ops (DevMaxTxnOps when 0; etcd's default is 128):
+	// a day reset of a hall writes two operations per ticket it cancels (docs/HA.md).
+	MaxTxnOps uint
 }
+
+// DevMaxTxnOps is the --max-txn-ops of the development and test clusters, the value docs/HA.md
+// gives for production: a day reset can cancel about 500 waiting tickets of a hall.
+const DevMaxTxnOps = 1024
 
 // Cluster is a running in-process etcd cluster. Its methods are safe for concurrent use.
 type Cluster struct {
@@ -83,6 +90,9 @@ func start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 	if opts.LogLevel == "" {
 		opts.LogLevel = "error"
 	}
+	if opts.MaxTxnOps == 0 {
+		opts.MaxTxnOps = DevMaxTxnOps
+	}
 	if len(opts.ClientPorts) != 0 && len(opts.ClientPorts) != opts.Members {
 		return nil, fmt.Errorf("etcdtest: %d client ports for %d members", len(opts.ClientPorts), opts.Members)
 	}
@@ -120,6 +130,7 @@ func start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 		cfg.ElectionMs = opts.ElectionMs
 		cfg.TickMs = max(opts.ElectionMs/10, 50)
 		cfg.LogLevel = opts.LogLevel
+		cfg.MaxTxnOps = opts.MaxTxnOps
 		c.cfgs = append(c.cfgs, cfg)
 	}
 	// The members must start together: each waits for the others to form a quorum.
