@@ -166,7 +166,8 @@ func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger)
 			log.Info("this server owns the halls: loading them from etcd")
 			haa.own(term)
 			store := etcd.NewQueueStore(cli, etcdPrefix, term.Fence, time.Now)
-			setTxnLimit(ctx, cli, store, log)
+			txnOps := txnLimit(ctx, cli, log)
+			store.SetMaxTxnOps(txnOps)
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 			// The case system of the term: on etcd, fenced on the term (ha_cases.go).
@@ -177,6 +178,7 @@ func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger)
 				time.Sleep(time.Second)
 				continue
 			}
+			ec.store.SetMaxTxnOps(txnOps)
 			tst := st.onEtcd(cli, term, ec.cs, c) // the services on etcd, fenced on this term
 			tst.cases = ec.cs
 			q, err := enginehost.NewQueue(ctx, store, c, time.Now, enginehost.WithLogger(log), enginehost.WithBookings(tst.appointments))
@@ -350,20 +352,22 @@ func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.ServeHTTP(w, r)
 }
 
-// setTxnLimit tells the term's queue store how many operations the cluster takes in one Txn
-// (its --max-txn-ops, probed), and warns when that is etcd's default: a day reset writes two
-// operations per ticket it cancels, so a hall closing with more waiting tickets than the limit
-// allows could not start its next day (docs/HA.md: --max-txn-ops 1024).
-func setTxnLimit(ctx context.Context, cli *clientv3.Client, store *etcd.QueueStore, log *slog.Logger) {
+// txnLimit returns how many operations the term's queue and case stores put in one Txn: the
+// cluster's --max-txn-ops (probed) less room to spare, 0 (the stores' default) when it cannot
+// be learned. It warns when the cluster keeps etcd's default: a day reset writes two operations
+// per ticket it cancels, so a hall closing with more waiting tickets than that allows could not
+// start its next day, and case changes are cut into several Txns more often (docs/HA.md:
+// --max-txn-ops 1024).
+func txnLimit(ctx context.Context, cli *clientv3.Client, log *slog.Logger) int {
 	max, err := etcd.ProbeMaxTxnOps(ctx, cli, etcdPrefix, 1<<16)
 	if err != nil {
 		log.Warn("could not learn etcd's --max-txn-ops; assuming its default", "err", err)
-		return
+		return 0
 	}
 	ops := etcd.QueueTxnOps(max)
-	store.SetMaxTxnOps(ops)
 	if max < 1024 {
 		log.Warn("etcd takes few operations per transaction: a day reset cancelling more waiting tickets than this cannot commit; set --max-txn-ops 1024 on every member (docs/HA.md)",
 			"max_txn_ops", max, "reset_tickets_at_most", (ops-8)/2)
 	}
+	return ops
 }

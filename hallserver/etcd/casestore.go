@@ -40,6 +40,10 @@ type CaseStore struct {
 	// mu serialises Commit (the host has one committer; PruneIdem and ForgetRoutes write apart).
 	mu sync.Mutex
 
+	// txnLimit: a batch of changes that needs more is cut between changes (doc.go), so the
+	// higher the cluster allows (an open is about 30 operations), the rarer that is.
+	txnLimit
+
 	// reports keeps the report form of final cases once read (a final case never changes).
 	rmu     sync.Mutex
 	reports map[string]*hall.Case
@@ -292,7 +296,7 @@ func (s *CaseStore) Commit(batch []any) error {
 	}
 	add := func(u unit) error {
 		ops, bytes := u.size()
-		if len(b.order) > 0 && (len(b.order)+ops+1 > MaxTxnOps || b.bytes+bytes > MaxTxnBytes) {
+		if len(b.order) > 0 && (len(b.order)+ops+1 > s.maxTxnOps() || b.bytes+bytes > MaxTxnBytes) {
 			if err := flush(); err != nil {
 				return err
 			}
@@ -317,7 +321,7 @@ func (s *CaseStore) Commit(batch []any) error {
 			o, by := u.size()
 			total, tbytes = total+o, tbytes+by
 		}
-		if len(b.order) > 0 && (len(b.order)+total+1 > MaxTxnOps || b.bytes+tbytes > MaxTxnBytes) {
+		if len(b.order) > 0 && (len(b.order)+total+1 > s.maxTxnOps() || b.bytes+tbytes > MaxTxnBytes) {
 			if err := flush(); err != nil { // the change starts a Txn of its own
 				return err
 			}

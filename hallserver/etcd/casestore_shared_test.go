@@ -15,6 +15,7 @@ import (
 	"onedoor/hallserver/cases"
 	"onedoor/hallserver/enginehost"
 	"onedoor/hallserver/etcd"
+	"onedoor/hallserver/etcd/etcdtest"
 	"onedoor/hallserver/hall"
 )
 
@@ -53,6 +54,8 @@ type caseEnv struct {
 	n    int
 	term *etcd.Term
 	cs   *enginehost.Cases
+	// maxOps is the store's limit of operations per Txn (0: its default), from the next open.
+	maxOps int
 }
 
 func newCaseEnv(t *testing.T) *caseEnv {
@@ -72,7 +75,9 @@ func (e *caseEnv) open() {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	cs, err := enginehost.NewCases(e.ctx, etcd.NewCaseStore(e.cli, "/t/", term.Fence, e.clk.Now), campus.Demo(), cases.Config{}, e.clk.Now)
+	store := etcd.NewCaseStore(e.cli, "/t/", term.Fence, e.clk.Now)
+	store.SetMaxTxnOps(e.maxOps)
+	cs, err := enginehost.NewCases(e.ctx, store, campus.Demo(), cases.Config{}, e.clk.Now)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -326,4 +331,37 @@ func TestEtcdCasesBigTickAcrossTxns(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("after the owner changed")
+}
+
+// TestEtcdCasesTickOneTxnOnClusterLimit: told the cluster's --max-txn-ops (hallserver -etcd
+// probes it), the store writes the tick that warns 80 cases in one Txn, where etcd's default
+// limit cuts it into several (one revision per Txn).
+func TestEtcdCasesTickOneTxnOnClusterLimit(t *testing.T) {
+	txns := func(maxOps int) int64 {
+		e := newCaseEnv(t)
+		e.maxOps = maxOps
+		e.reopen()
+		for i := range 80 {
+			e.openCase(hall.OpenCaseRequest{Text: fmt.Sprintf("宿舍%d号楼热水器坏了", i)})
+		}
+		rev := func() int64 {
+			r, err := e.cli.Get(e.ctx, "/t/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r.Header.Revision
+		}
+		before := rev()
+		e.clk.Add(21 * time.Hour)
+		if err := e.cs.Tick(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		return rev() - before
+	}
+	if n := txns(0); n < 3 {
+		t.Fatalf("the tick of 80 cases on etcd's default limit took %d Txns, want it cut (≥ 3)", n)
+	}
+	if n := txns(etcd.QueueTxnOps(etcdtest.DevMaxTxnOps)); n != 1 {
+		t.Fatalf("the tick of 80 cases on the cluster's limit took %d Txns, want 1", n)
+	}
 }

@@ -78,7 +78,9 @@
 // was not acknowledged), its events are past the meta's seq, never read, and overwritten by the
 // next ones; some of its cases may be written as the change left them, without their events
 // ("failed but durable", which the queue store no longer has, for a change of more than
-// MaxTxnOps operations only: a tick touching many cases, a text with hundreds of search terms).
+// the Txn limit only: a tick touching many cases, a text with hundreds of search terms). The
+// limit is MaxTxnOps, or the cluster's --max-txn-ops less room to spare when the owner probed it
+// (ProbeMaxTxnOps, SetMaxTxnOps; the queue store's too).
 //
 // Accounts, sessions and their audit entries (auth.go, requesters.go, audit.go; the rules shared
 // with the bbolt store are in hallserver/authkit):

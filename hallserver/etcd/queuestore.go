@@ -53,25 +53,9 @@ type QueueStore struct {
 
 	local atomic.Bool // ReadLocal: serializable reads, no commit
 
-	// maxOps is the most operations one commit's Txn carries (MaxTxnOps unless SetMaxTxnOps).
-	maxOps atomic.Int64
-}
-
-// SetMaxTxnOps sets the most operations one commit's Txn carries: the cluster's --max-txn-ops
-// (ProbeMaxTxnOps) less room to spare. A day reset writes two operations per ticket it cancels,
-// so with etcd's default of 128 a reset cancelling more than about 55 tickets cannot commit.
-func (s *QueueStore) SetMaxTxnOps(n int) {
-	if n > 0 {
-		s.maxOps.Store(int64(n))
-	}
-}
-
-// maxTxnOps is the store's limit of operations per Txn.
-func (s *QueueStore) maxTxnOps() int {
-	if n := s.maxOps.Load(); n > 0 {
-		return int(n)
-	}
-	return MaxTxnOps
+	// txnLimit: a day reset writes two operations per ticket it cancels, so with etcd's default
+	// of 128 a reset cancelling more than about 55 tickets cannot commit (docs/HA.md).
+	txnLimit
 }
 
 // ErrReadOnly is the error of a Commit after ReadLocal: nothing written.

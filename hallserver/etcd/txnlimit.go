@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -54,4 +55,25 @@ func ProbeMaxTxnOps(ctx context.Context, cli *clientv3.Client, prefix string, li
 // max less room to spare (MaxTxnOps on etcd's default of 128).
 func QueueTxnOps(max int) int {
 	return max - (128 - MaxTxnOps)
+}
+
+// txnLimit is the most operations a store's commit puts in one Txn: MaxTxnOps (etcd's default
+// less room to spare) unless SetMaxTxnOps told it the cluster's own limit. Safe for concurrent
+// use.
+type txnLimit struct{ maxOps atomic.Int64 }
+
+// SetMaxTxnOps sets the most operations one commit's Txn carries: the cluster's --max-txn-ops
+// (ProbeMaxTxnOps) less room to spare (QueueTxnOps). n ≤ 0 changes nothing.
+func (l *txnLimit) SetMaxTxnOps(n int) {
+	if n > 0 {
+		l.maxOps.Store(int64(n))
+	}
+}
+
+// maxTxnOps is the limit of operations per Txn.
+func (l *txnLimit) maxTxnOps() int {
+	if n := l.maxOps.Load(); n > 0 {
+		return int(n)
+	}
+	return MaxTxnOps
 }
