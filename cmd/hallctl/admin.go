@@ -128,7 +128,8 @@ func staffAdd(ctx context.Context, fs *flag.FlagSet, rm *remote, args []string, 
 	halls := fs.String("halls", "", `comma-separated halls the account may work in, or "all" (required for a counter)`)
 	dept := fs.String("department", "", "department code of a handler")
 	name := fs.String("name", "", "display name")
-	replace := fs.Bool("replace", false, "offline: replace an existing account of that name (its password, role and halls)")
+	replace := fs.Bool("replace", false, "offline or -etcd: replace an existing account of that name (its password, role and halls)")
+	et := etcdTargetFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -149,6 +150,18 @@ func staffAdd(ctx context.Context, fs *flag.FlagSet, rm *remote, args []string, 
 	pw, err := readPassword(stdin)
 	if err != nil {
 		return err
+	}
+	onEtcd, err := et.set(fs)
+	if err != nil {
+		return err
+	}
+	if onEtcd {
+		s := hall.Staff{Username: strings.TrimSpace(*username), Name: *name, Role: r, Halls: hallList, Department: *dept}
+		if err := et.addStaffOnEtcd(ctx, s, pw, *replace); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "staff %s (%s) saved on etcd\n", s.Username, s.Role)
+		return nil
 	}
 	online, err := rm.remoteOrData(fs)
 	if err != nil {
@@ -262,6 +275,7 @@ func deviceAdd(ctx context.Context, fs *flag.FlagSet, rm *remote, args []string,
 	h := fs.String("hall", "", "hall code the device belongs to")
 	name := fs.String("name", "", "where the device stands")
 	token := fs.String("token", "", "offline: token to use, at least 128 bits, e.g. 22 base64url or 32 hex characters (default: a new random one, 256 bits)")
+	et := etcdTargetFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -271,6 +285,21 @@ func deviceAdd(ctx context.Context, fs *flag.FlagSet, rm *remote, args []string,
 	}
 	if *h == "" {
 		return errors.New("-hall is required")
+	}
+	onEtcd, err := et.set(fs)
+	if err != nil {
+		return err
+	}
+	if onEtcd {
+		if *token != "" {
+			return errors.New("-token is for -data only: on etcd the device gets a new random token")
+		}
+		id, tok, err := et.addDeviceOnEtcd(ctx, hall.Device{Role: r, Hall: *h, Name: *name})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "device %s enrolled on etcd; its token (shown once):\n%s\n", id, tok)
+		return nil
 	}
 	online, err := rm.remoteOrData(fs)
 	if err != nil {
