@@ -11,6 +11,7 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 
+	"onedoor/hallserver/caseformat"
 	"onedoor/hallserver/hall"
 )
 
@@ -34,53 +35,12 @@ const caseEventsFormat = "2"
 // caseFormatKey is the key in cases.meta naming the format of cases and cases.events.
 var caseFormatKey = []byte("events-format")
 
-// storedCaseEvent is a case event as cases.events holds it. Case is the case head (format 2,
-// Lens set) or, in events written before format 2, the full case (Lens nil). Every field of
-// hall.CaseEvent is kept as it is, so a field added to the event is stored without a change here.
-type storedCaseEvent struct {
-	hall.CaseEvent
-	Lens *caseLens `json:"lens,omitempty"`
-}
-
-// caseLens are the lengths of a case's append-only lists after an event. A new list that only
-// grows can be added here (and in caseHead, fillCase): a list left out is simply stored in the
-// head.
-type caseLens struct {
-	Timeline   int `json:"timeline"`
-	Replies    int `json:"replies,omitempty"`
-	Ratings    int `json:"ratings,omitempty"`
-	Duplicates int `json:"duplicates,omitempty"`
-}
-
-// caseHead returns a shallow copy of c without its append-only lists, and their lengths.
-func caseHead(c *hall.Case) (*hall.Case, *caseLens) {
-	h := *c
-	l := &caseLens{Timeline: len(c.Timeline), Replies: len(c.Replies), Ratings: len(c.Ratings), Duplicates: len(c.Duplicates)}
-	h.Timeline, h.Replies, h.Ratings, h.Duplicates = nil, nil, nil, nil
-	return &h, l
-}
-
-// fillCase gives the head the first entries of cur's append-only lists, as many as l says (fewer
-// when cur has fewer: a record that lost entries is not made up). The lists share cur's arrays,
-// capped, so that an append by a reader copies.
-func fillCase(h *hall.Case, cur *hall.Case, l *caseLens) {
-	h.Timeline = prefix(cur.Timeline, l.Timeline)
-	if h.Timeline == nil {
-		h.Timeline = []hall.CaseEntry{}
-	}
-	h.Replies = prefix(cur.Replies, l.Replies)
-	h.Ratings = prefix(cur.Ratings, l.Ratings)
-	h.Duplicates = prefix(cur.Duplicates, l.Duplicates)
-}
-
-// prefix returns s[:n:n] (nil when n is 0, all of s when n is beyond it).
-func prefix[T any](s []T, n int) []T {
-	n = min(n, len(s))
-	if n <= 0 {
-		return nil
-	}
-	return s[:n:n]
-}
+// storedCaseEvent and caseLens are the stored form of a case event (hallserver/caseformat),
+// shared with the etcd store.
+type (
+	storedCaseEvent = caseformat.Event
+	caseLens        = caseformat.Lens
+)
 
 // isPrefix reports whether a begins b (entries compared as JSON, which is how they are stored).
 func isPrefix[T any](a, b []T) bool {
@@ -95,19 +55,6 @@ func isPrefix[T any](a, b []T) bool {
 		}
 	}
 	return true
-}
-
-// encodeCaseEvent encodes an event in format 2.
-func encodeCaseEvent(ev *hall.CaseEvent) ([]byte, error) {
-	se := storedCaseEvent{CaseEvent: *ev}
-	if ev.Case != nil {
-		se.Case, se.Lens = caseHead(ev.Case)
-	}
-	v, err := json.Marshal(&se)
-	if err != nil {
-		return nil, fmt.Errorf("encode case event %d: %w", ev.Seq, err)
-	}
-	return v, nil
 }
 
 // caseReader decodes stored case events inside one read transaction, reading each case's
@@ -148,7 +95,7 @@ func (r *caseReader) decode(v []byte) (hall.CaseEvent, error) {
 		if cur == nil {
 			cur = &hall.Case{}
 		}
-		fillCase(se.Case, cur, se.Lens)
+		caseformat.Fill(se.Case, cur, se.Lens)
 	}
 	return se.CaseEvent, nil
 }
@@ -238,7 +185,7 @@ func migrateCases(db *DB) (records, events int, err error) {
 			!isPrefix(se.Case.Ratings, cur.Ratings) || !isPrefix(se.Case.Duplicates, cur.Duplicates) {
 			return nil, nil
 		}
-		nv, err := encodeCaseEvent(&se.CaseEvent)
+		nv, err := caseformat.Encode(&se.CaseEvent)
 		if err != nil {
 			return nil, err
 		}

@@ -14,6 +14,7 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 
+	"onedoor/hallserver/caseformat"
 	"onedoor/hallserver/cases"
 	"onedoor/hallserver/enginehost"
 	"onedoor/hallserver/hall"
@@ -152,7 +153,7 @@ func (s *caseStore) Prepare(_ string, ch cases.Change, idemKey, idemID string) (
 	}
 	w.events = make([][]byte, len(ch.Events))
 	for i := range ch.Events {
-		if w.events[i], err = encodeCaseEvent(&ch.Events[i]); err != nil {
+		if w.events[i], err = caseformat.Encode(&ch.Events[i]); err != nil {
 			return nil, err
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"onedoor/hallserver/caseformat"
 	"onedoor/hallserver/cases"
 	"onedoor/hallserver/enginehost"
 	"onedoor/hallserver/hall"
@@ -104,54 +105,12 @@ type caseWrite struct {
 	events  [][]byte // change.Events as stored (storedCaseEvent)
 }
 
-// storedCaseEvent is a case event as c/ev/ holds it: the event with its case's head (the case
-// without its append-only lists) and the lengths of those lists then (the bbolt store's format 2).
-type storedCaseEvent struct {
-	hall.CaseEvent
-	Lens *caseLens `json:"lens,omitempty"`
-}
-
-// caseLens are the lengths of a case's append-only lists after an event.
-type caseLens struct {
-	Timeline   int `json:"timeline"`
-	Replies    int `json:"replies,omitempty"`
-	Ratings    int `json:"ratings,omitempty"`
-	Duplicates int `json:"duplicates,omitempty"`
-}
-
-func encodeCaseEvent(ev *hall.CaseEvent) ([]byte, error) {
-	se := storedCaseEvent{CaseEvent: *ev}
-	if ev.Case != nil {
-		h := *ev.Case
-		se.Lens = &caseLens{Timeline: len(h.Timeline), Replies: len(h.Replies), Ratings: len(h.Ratings), Duplicates: len(h.Duplicates)}
-		h.Timeline, h.Replies, h.Ratings, h.Duplicates = nil, nil, nil, nil
-		se.Case = &h
-	}
-	v, err := json.Marshal(&se)
-	if err != nil {
-		return nil, fmt.Errorf("etcd: encode case event %d: %w", ev.Seq, err)
-	}
-	return v, nil
-}
-
-// fillCase gives the head the first entries of cur's append-only lists, as many as l says.
-func fillCase(h, cur *hall.Case, l *caseLens) {
-	h.Timeline = prefix(cur.Timeline, l.Timeline)
-	if h.Timeline == nil {
-		h.Timeline = []hall.CaseEntry{}
-	}
-	h.Replies = prefix(cur.Replies, l.Replies)
-	h.Ratings = prefix(cur.Ratings, l.Ratings)
-	h.Duplicates = prefix(cur.Duplicates, l.Duplicates)
-}
-
-func prefix[T any](s []T, n int) []T {
-	n = min(n, len(s))
-	if n <= 0 {
-		return nil
-	}
-	return s[:n:n]
-}
+// storedCaseEvent and caseLens: a case event as c/ev/ holds it, the bbolt store's format 2
+// (hallserver/caseformat).
+type (
+	storedCaseEvent = caseformat.Event
+	caseLens        = caseformat.Lens
+)
 
 func encodeRecord(c *hall.Case) ([]byte, error) {
 	r := *c
@@ -175,7 +134,7 @@ func (s *CaseStore) Prepare(_ string, ch cases.Change, idemKey, idemID string) (
 	}
 	w.events = make([][]byte, len(ch.Events))
 	for i := range ch.Events {
-		if w.events[i], err = encodeCaseEvent(&ch.Events[i]); err != nil {
+		if w.events[i], err = caseformat.Encode(&ch.Events[i]); err != nil {
 			return nil, err
 		}
 		if ev := &ch.Events[i]; ev.Type == hall.CaseEvReceived && ev.Case != nil {
@@ -572,7 +531,7 @@ func (s *CaseStore) Events(ctx context.Context, _ string, after, last uint64, li
 			if now == nil {
 				now = &hall.Case{}
 			}
-			fillCase(e.Case, now, e.Lens)
+			caseformat.Fill(e.Case, now, e.Lens)
 		}
 		out = append(out, e.CaseEvent)
 	}

@@ -61,7 +61,9 @@ var layers = map[string]layer{
 	"hallserver/etcd/etcdtest": library,
 	// The rules of staff, devices and sessions both account stores apply (token hashing, checks,
 	// patches and their audit entries), and the cases both pass.
-	"hallserver/authkit":          library,
+	"hallserver/authkit": library,
+	// The stored form of a case event, shared by the bbolt and etcd case stores.
+	"hallserver/caseformat":       library,
 	"hallserver/authkit/authtest": library,
 	// wecomfake: the local fake of the WeChat Work API (tests, demos); imports nothing of ours.
 	"hallserver/wecom/wecomfake": library,
