@@ -527,6 +527,6 @@ func mustAdmin(t testing.TB, ctx context.Context, what, expr string, d time.Dura
 	t.Helper()
 	if err := waitJS(t, ctx, expr, d); err != nil {
 		shown := evalString(t, ctx, `[document.getElementById("flash").textContent].concat(Array.prototype.map.call(document.querySelectorAll(".field-error:not([hidden]), .errors:not([hidden])"), function (x) { return x.textContent; })).join(" | ")`)
-		t.Fatalf("%s: %s not true within %s: %v; the page shows: %s", what, expr, d, err, shown)
+		t.Fatalf("%s: %s not true within %s: %v; the page shows: %s", what, expr, d*pageWaitScale, err, shown)
 	}
 }

@@ -37,7 +37,7 @@ func run(t testing.TB, ctx context.Context, what string, acts ...chromedp.Action
 func must(t testing.TB, ctx context.Context, what, expr string, d time.Duration) {
 	t.Helper()
 	if err := waitJS(t, ctx, expr, d); err != nil {
-		t.Fatalf("%s: %s not true within %s: %v", what, expr, d, err)
+		t.Fatalf("%s: %s not true within %s: %v", what, expr, d*pageWaitScale, err)
 	}
 }
 
@@ -71,9 +71,11 @@ func openConsole(t testing.TB, ctx context.Context, base, user string, counter i
 	must(t, ctx, "console live", `!document.getElementById("console").hidden && onedoorCounter.live() && onedoorCounter.state() !== ""`, 5*time.Second)
 }
 
-// eventually is must for a page that may reload meanwhile (evaluation errors are retried).
+// eventually is must for a page that may reload meanwhile (evaluation errors are retried); d is
+// stretched by pageWaitScale.
 func eventually(t testing.TB, ctx context.Context, what, expr string, d time.Duration) {
 	t.Helper()
+	d *= pageWaitScale
 	end := time.Now().Add(d)
 	for {
 		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))

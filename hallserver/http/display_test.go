@@ -92,10 +92,17 @@ func pageReloading(err error) bool {
 		strings.Contains(m, "Inspected target navigated or closed")
 }
 
-// waitJS waits until the expression is true in the page.
+// pageWaitScale stretches every wait for a page's state (waitJS, untouched): a wait ends as soon
+// as the state holds, so the stretch costs nothing when the test passes, and a page on a machine
+// whose two cores are busy with other test binaries (CI) can need several times its usual time
+// to render what the server sent (TestFollowPageQuietConsole and
+// TestWebPagesRedrawAfterCampusChange each failed once that way at 5 s).
+const pageWaitScale = 3
+
+// waitJS waits until the expression is true in the page (d stretched by pageWaitScale).
 func waitJS(t testing.TB, ctx context.Context, expr string, d time.Duration) error {
 	t.Helper()
-	end := time.Now().Add(d)
+	end := time.Now().Add(d * pageWaitScale)
 	for {
 		tctx, cancel := context.WithTimeout(ctx, time.Until(end)+time.Second)
 		err := chromedp.Do(tctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(5*time.Millisecond), chromedp.WithPollingTimeout(max(time.Until(end), 10*time.Millisecond))))

@@ -155,15 +155,16 @@ func consoleTab(t *testing.T, ctx context.Context) (context.Context, func() []st
 }
 
 // untouched waits until the expression is true with plain evaluations (no user gesture, unlike
-// must's chromedp.Poll), failing with what after 5 s.
+// must's chromedp.Poll), failing with what after 5 s (stretched by pageWaitScale).
 func untouched(t *testing.T, ctx context.Context, what, expr string) {
 	t.Helper()
-	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+	d := 5 * time.Second * pageWaitScale
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
 		if evalString(t, ctx, `String(!!(`+expr+`))`) == "true" {
 			return
 		}
 	}
-	t.Fatalf("%s: %s not true within 5 s", what, expr)
+	t.Fatalf("%s: %s not true within %s", what, expr, d)
 }
 
 // TestFollowPageQuietConsole: a phone follows its ticket and is called without anyone having
