@@ -160,21 +160,15 @@ func TestHAKill9OwnerFailsOver(t *testing.T) {
 			}
 		})
 	}
-	// The counter works through the second server. Staff sessions live in each server's
-	// local file (docs/HA.md): after the failover the counter signs in again.
+	// The counter works through the second server (a 401 would make it sign in again; its
+	// session is on etcd and survives the failover: TestHAStaffSessionSurvivesOwnerKill).
 	wg.Go(func() {
 		token := ""
 		for ctx.Err() == nil {
 			if token == "" {
-				code, b, _, err := haDo(p2, "POST", "/api/v1/session", "", map[string]string{"username": "counter1", "password": "demo"})
-				var sess struct {
-					Token string `json:"token"`
-				}
-				if err != nil || code != 200 || json.Unmarshal(b, &sess) != nil {
-					time.Sleep(50 * time.Millisecond)
+				if token = haSignInRetry(ctx, p2, "counter1"); token == "" {
 					continue
 				}
-				token = sess.Token
 				haDo(p2, "POST", "/api/v1/halls/students/counters/1/open", token, nil)
 			}
 			code, b, _, err := haDo(p2, "POST", "/api/v1/halls/students/counters/1/call-next", token, nil)
@@ -537,6 +531,22 @@ func TestHAPausedOwnerCommitsNothing(t *testing.T) {
 }
 
 // waitFor polls cond until it holds (a deadline of 90 s: a failure, not a measurement).
+// haSignInRetry signs a demo staff member in at p, trying again every 50 ms (through a failover)
+// until it works; "" once ctx ends.
+func haSignInRetry(ctx context.Context, p *proc, user string) string {
+	for ctx.Err() == nil {
+		code, b, _, err := haDo(p, "POST", "/api/v1/session", "", map[string]string{"username": user, "password": "demo"})
+		var sess struct {
+			Token string `json:"token"`
+		}
+		if err == nil && code == 200 && json.Unmarshal(b, &sess) == nil && sess.Token != "" {
+			return sess.Token
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return ""
+}
+
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
