@@ -8,6 +8,7 @@
 //	hallctl staff add -data F -username U -role counter -halls students   (offline; password on stdin)
 //	hallctl staff list|add|disable|enable|reset -server URL …            (through the API; ONEDOOR_TOKEN)
 //	hallctl device add -data F -role kiosk -hall students                 (offline; prints the token once)
+//	hallctl staff add -etcd URLS -username admin -role admin                (hallserver -etcd's cluster)
 //	hallctl device list|add|revoke -server URL …                          (through the API)
 //	hallctl audit -server URL [-actor U -kind K -target T -since T -until T -limit N]
 //	hallctl backup -server URL -o backup.db            online, while the server runs (token in ONEDOOR_TOKEN)
@@ -49,11 +50,11 @@ const usage = `usage:
   hallctl campus demo
   hallctl campus get (-server URL | -data FILE)   (YAML on stdout; token from ONEDOOR_TOKEN)
   hallctl campus apply -server URL [-version V] FILE   (applied at once, no restart; token from ONEDOOR_TOKEN)
-  hallctl staff add (-server URL | -data FILE) -username NAME -role admin|supervisor|counter|handler [-halls h1,h2|all] [-department CODE] [-name TEXT] [-replace]   (password read from stdin, at least 8 characters; a counter needs -halls, a handler -department; -data: offline, server stopped, e.g. the first admin of an empty file)
+  hallctl staff add (-server URL | -data FILE | -etcd URLS) -username NAME -role admin|supervisor|counter|handler [-halls h1,h2|all] [-department CODE] [-name TEXT] [-replace]   (password read from stdin, at least 8 characters; a counter needs -halls, a handler -department; -data: offline, server stopped, e.g. the first admin of an empty file; -etcd: straight to the cluster of hallserver -etcd, e.g. its first admin)
   hallctl staff list -server URL
   hallctl staff disable|enable -server URL -username NAME
   hallctl staff reset -server URL -username NAME   (new password read from stdin)
-  hallctl device add (-server URL | -data FILE) -role kiosk|display -hall HALL [-name TEXT] [-token TOKEN]   (prints the token once; -token, offline only, needs at least 128 bits)
+  hallctl device add (-server URL | -data FILE | -etcd URLS) -role kiosk|display -hall HALL [-name TEXT] [-token TOKEN]   (prints the token once; -token, with -data only, needs at least 128 bits)
   hallctl device list -server URL
   hallctl device revoke -server URL -id ID
   hallctl audit -server URL [-actor NAME] [-kind KIND] [-target T] [-since RFC3339] [-until RFC3339] [-limit 100]
