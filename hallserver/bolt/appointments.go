@@ -76,6 +76,15 @@ func apptByToken(tx *bbolt.Tx, token string) (*hall.Appointment, error) {
 	return apptByID(tx, string(id))
 }
 
+// bookedByToken is apptByToken with ENOTFOUND ("token") when no booking has the token.
+func bookedByToken(tx *bbolt.Tx, token string) (*hall.Appointment, error) {
+	a, err := apptByToken(tx, token)
+	if err == nil && a == nil {
+		return nil, hall.Errorf(hall.ENOTFOUND, "token", "no booking with this token")
+	}
+	return a, err
+}
+
 func apptByID(tx *bbolt.Tx, id string) (*hall.Appointment, error) {
 	raw := tx.Bucket(bucketAppt).Get([]byte(id))
 	if raw == nil {
@@ -216,10 +225,7 @@ func (s *Appointments) ByToken(ctx context.Context, token string) (*hall.Appoint
 	var out *hall.Appointment
 	err := s.view(ctx, "read the booking", func(tx *bbolt.Tx) error {
 		var err error
-		out, err = apptByToken(tx, token)
-		if err == nil && out == nil {
-			return hall.Errorf(hall.ENOTFOUND, "token", "no booking with this token")
-		}
+		out, err = bookedByToken(tx, token)
 		return err
 	})
 	return out, err
@@ -243,12 +249,9 @@ func (s *Appointments) ByCode(ctx context.Context, hallCode, day, code string) (
 func (s *Appointments) Cancel(ctx context.Context, token string) (*hall.Appointment, error) {
 	var out *hall.Appointment
 	err := s.update(ctx, "cancel the booking", func(tx *bbolt.Tx) error {
-		a, err := apptByToken(tx, token)
-		switch {
-		case err != nil:
+		a, err := bookedByToken(tx, token)
+		if err != nil {
 			return err
-		case a == nil:
-			return hall.Errorf(hall.ENOTFOUND, "token", "no booking with this token")
 		}
 		if err := a.CancelAt(s.now()); err != nil {
 			return err
@@ -263,12 +266,9 @@ func (s *Appointments) Cancel(ctx context.Context, token string) (*hall.Appointm
 func (s *Appointments) Reschedule(ctx context.Context, token string, req hall.BookRequest) (*hall.Appointment, error) {
 	var out *hall.Appointment
 	err := s.update(ctx, "reschedule the booking", func(tx *bbolt.Tx) error {
-		a, err := apptByToken(tx, token)
-		switch {
-		case err != nil:
+		a, err := bookedByToken(tx, token)
+		if err != nil {
 			return err
-		case a == nil:
-			return hall.Errorf(hall.ENOTFOUND, "token", "no booking with this token")
 		}
 		oldDay, err := a.Move(req)
 		if err != nil {
