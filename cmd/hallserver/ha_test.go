@@ -269,41 +269,12 @@ func TestHADisplayAcrossKill9(t *testing.T) {
 	dctx, stopDisplay := context.WithCancel(context.Background())
 	defer stopDisplay()
 	disp := watchDisplay(dctx, t, "http://"+p2.addr+",http://"+p1.addr)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-
-	book := newBook()
-	var wg sync.WaitGroup
-	for k := range 4 {
-		p := []*proc{p1, p2}[k%2]
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				if !book.issue(p) {
-					time.Sleep(20 * time.Millisecond)
-				}
-			}
-		})
-	}
-	waitFor(t, func() bool { return book.count() >= 40 })
-	p1.kill()
-	waitOwner(t, cli, p2)
-	before := book.count()
-	waitFor(t, func() bool { return book.count() >= before+40 })
-	cancel()
-	wg.Wait()
-
-	code, b, err := p2.do("GET", "/api/v1/halls/students/snapshot", "", nil)
-	var snap struct {
-		Seq uint64 `json:"seq"`
-	}
-	if err != nil || code != 200 || json.Unmarshal(b, &snap) != nil {
-		t.Fatalf("snapshot: %d %v", code, err)
-	}
-	for deadline := time.Now().Add(90 * time.Second); disp.last() < snap.Seq; time.Sleep(100 * time.Millisecond) {
+	seq := issueAcrossKill(t, cli, []*proc{p1, p2}, p1, p2)
+	for deadline := time.Now().Add(90 * time.Second); disp.last() < seq; time.Sleep(100 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			last := disp.last()
 			disp.mu.Lock()
-			t.Fatalf("the display stopped at seq %d of %d: %d snapshots, %d connections, states %v", last, snap.Seq, disp.snaps, disp.connects, disp.states)
+			t.Fatalf("the display stopped at seq %d of %d: %d snapshots, %d connections, states %v", last, seq, disp.snaps, disp.connects, disp.states)
 		}
 	}
 	disp.check(t)
@@ -327,34 +298,8 @@ func TestHAFollowerStreamAcrossKill9(t *testing.T) {
 	dctx, stopDisplay := context.WithCancel(context.Background())
 	defer stopDisplay()
 	disp := watchDisplay(dctx, t, "http://"+p3.addr)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	book := newBook()
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				if !book.issue(p2) {
-					time.Sleep(20 * time.Millisecond)
-				}
-			}
-		})
-	}
-	waitFor(t, func() bool { return book.count() >= 40 })
-	p1.kill()
-	waitOwner(t, cli, p2)
-	before := book.count()
-	waitFor(t, func() bool { return book.count() >= before+40 })
-	cancel()
-	wg.Wait()
-	code, b, err := p2.do("GET", "/api/v1/halls/students/snapshot", "", nil)
-	var snap struct {
-		Seq uint64 `json:"seq"`
-	}
-	if err != nil || code != 200 || json.Unmarshal(b, &snap) != nil {
-		t.Fatalf("snapshot: %d %v", code, err)
-	}
-	waitFor(t, func() bool { return disp.last() >= snap.Seq })
+	seq := issueAcrossKill(t, cli, []*proc{p2}, p1, p2)
+	waitFor(t, func() bool { return disp.last() >= seq })
 	disp.mu.Lock()
 	defer disp.mu.Unlock()
 	if disp.err != nil || disp.snaps != 1 || disp.connects != 1 {
@@ -531,6 +476,42 @@ func TestHAPausedOwnerCommitsNothing(t *testing.T) {
 }
 
 // waitFor polls cond until it holds (a deadline of 90 s: a failure, not a measurement).
+// issueAcrossKill has four kiosks issue through servers (kiosk k through servers[k%len]),
+// kills owner with SIGKILL once 40 tickets are acknowledged, waits until next owns the halls and
+// 40 more are acknowledged, stops the kiosks and returns the hall's seq in next's snapshot.
+func issueAcrossKill(t *testing.T, cli *clientv3.Client, servers []*proc, owner, next *proc) uint64 {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	book := newBook()
+	var wg sync.WaitGroup
+	for k := range 4 {
+		p := servers[k%len(servers)]
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				if !book.issue(p) {
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
+		})
+	}
+	waitFor(t, func() bool { return book.count() >= 40 })
+	owner.kill()
+	waitOwner(t, cli, next)
+	before := book.count()
+	waitFor(t, func() bool { return book.count() >= before+40 })
+	cancel()
+	wg.Wait()
+	code, b, err := next.do("GET", "/api/v1/halls/students/snapshot", "", nil)
+	var snap struct {
+		Seq uint64 `json:"seq"`
+	}
+	if err != nil || code != 200 || json.Unmarshal(b, &snap) != nil {
+		t.Fatalf("snapshot: %d %v", code, err)
+	}
+	return snap.Seq
+}
+
 // haSignInRetry signs a demo staff member in at p, trying again every 50 ms (through a failover)
 // until it works; "" once ctx ends.
 func haSignInRetry(ctx context.Context, p *proc, user string) string {
