@@ -23,7 +23,7 @@ import (
 //   - "event": Key the seq in decimal, Value the stored event (a head with its lists' lengths,
 //     or a full case in events written before format 2: caseformat.go), unchanged;
 //   - "learned": Key "{seq}/{i}" (the change's seq, the example's index), Value the example;
-//   - "forgot": Key the username, Value its forgetRecord;
+//   - "forgot": Key the username, Value its caseformat.Forgot;
 //   - "idem": Key the idempotency key (source + 0x00 + key), Value its record;
 //   - "blob": Key the attachment ID (hex SHA-256), Value BlobRecord (JSON);
 //   - "cursor": Key a webhook deliverer's name, Value the seq in decimal;

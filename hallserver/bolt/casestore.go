@@ -288,7 +288,7 @@ func (s *caseStore) LoadCases() (meta cases.Meta, open []hall.Case, learned []ha
 		forgot := map[string]uint64{}
 		if b := tx.Bucket(bucketCaseForgot); b != nil {
 			err := b.ForEach(func(k, v []byte) error {
-				var rec forgetRecord
+				var rec caseformat.Forgot
 				if err := json.Unmarshal(v, &rec); err != nil {
 					return fmt.Errorf("decode forgotten re-routes of %q: %w", k, err)
 				}
@@ -317,19 +317,13 @@ func (s *caseStore) LoadCases() (meta cases.Meta, open []hall.Case, learned []ha
 	return meta, open, learned, nil
 }
 
-// forgetRecord is the value of cases.forgotten (doc.go).
-type forgetRecord struct {
-	Seq uint64    `json:"seq"`
-	At  time.Time `json:"at"`
-}
-
 // ForgetRoutes records in cases.forgotten that the re-routes of by learned by changes up to seq
 // are undone; it returns once the record is on disk.
 func (s *caseStore) ForgetRoutes(by string, seq uint64, at time.Time) error {
 	if by == "" {
 		return hall.Errorf(hall.EINVALID, "username", "username is required")
 	}
-	v, err := json.Marshal(forgetRecord{Seq: seq, At: at.UTC()})
+	v, err := json.Marshal(caseformat.Forgot{Seq: seq, At: at.UTC()})
 	if err != nil {
 		return fmt.Errorf("encode forgotten re-routes: %w", err)
 	}

@@ -8,6 +8,7 @@ package caseformat
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"onedoor/hallserver/hall"
 )
@@ -70,4 +71,11 @@ func Encode(ev *hall.CaseEvent) ([]byte, error) {
 		return nil, fmt.Errorf("encode case event %d: %w", ev.Seq, err)
 	}
 	return v, nil
+}
+
+// Forgot is the stored record that the re-routes a staff member taught the router, learned by
+// changes up to Seq, are undone (ForgetRoutes), and when.
+type Forgot struct {
+	Seq uint64    `json:"seq"`
+	At  time.Time `json:"at"`
 }

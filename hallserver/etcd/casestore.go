@@ -599,7 +599,7 @@ func (s *CaseStore) LoadCases() (meta cases.Meta, open []hall.Case, learned []ha
 		return fail(err)
 	}
 	for _, kv := range f.Kvs {
-		var rec forgetRecord
+		var rec caseformat.Forgot
 		if err := json.Unmarshal(kv.Value, &rec); err != nil {
 			return fail(fmt.Errorf("decode %s: %w", kv.Key, err))
 		}
@@ -624,18 +624,12 @@ func (s *CaseStore) LoadCases() (meta cases.Meta, open []hall.Case, learned []ha
 	return meta, open, learned, nil
 }
 
-// forgetRecord is the value of c/forgot/{username}.
-type forgetRecord struct {
-	Seq uint64    `json:"seq"`
-	At  time.Time `json:"at"`
-}
-
 // ForgetRoutes durably records (fenced) that the re-routes of by learned up to seq are undone.
 func (s *CaseStore) ForgetRoutes(by string, seq uint64, at time.Time) error {
 	if by == "" {
 		return hall.Errorf(hall.EINVALID, "username", "username is required")
 	}
-	v, err := json.Marshal(forgetRecord{Seq: seq, At: at.UTC()})
+	v, err := json.Marshal(caseformat.Forgot{Seq: seq, At: at.UTC()})
 	if err != nil {
 		return fmt.Errorf("etcd: encode forgotten re-routes: %w", err)
 	}
