@@ -50,34 +50,19 @@ type Cluster struct {
 }
 
 // Start starts the members in subdirectories of dir and waits until the cluster has a leader
-// (every member ready) or ctx ends. Ports it chose itself can be taken by another process
-// between the choice and etcd's bind (a busy machine running tests in parallel): then it tries
-// again with other ports, up to three times.
+// (every member ready) or ctx ends. The peer ports (and client ports not given) it chooses
+// itself can be taken by another process between the choice and etcd's bind (a busy machine
+// running tests in parallel): then it tries again with other ports, up to three times.
 func Start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 	for attempt := 1; ; attempt++ {
 		c, err := start(ctx, dir, opts)
-		if err == nil || attempt == 3 || !errors.Is(err, syscall.EADDRINUSE) || chosenPorts(opts) == 0 {
+		if err == nil || attempt == 3 || !errors.Is(err, syscall.EADDRINUSE) {
 			return c, err
 		}
 		for i := range max(opts.Members, 3) {
 			os.RemoveAll(filepath.Join(dir, fmt.Sprintf("m%d", i)))
 		}
 	}
-}
-
-// chosenPorts is how many ports Start chooses itself: every peer port and the client ports not
-// given.
-func chosenPorts(opts Options) int {
-	n := max(opts.Members, 3)
-	for _, p := range opts.ClientPorts {
-		if p == 0 {
-			n++
-		}
-	}
-	if len(opts.ClientPorts) == 0 {
-		n *= 2
-	}
-	return n
 }
 
 func start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
