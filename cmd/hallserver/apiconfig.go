@@ -52,12 +52,15 @@ type requesterStore interface {
 	CaseRequester(ctx context.Context, caseID string) (*hall.Identity, error)
 }
 
-// openLocalStores opens the services of the bbolt file db around the case system cs.
+// openLocalStores opens the services of the bbolt file db around the case system cs. With
+// -etcd cs is nil: the case system and the topics found in it are each term's, on etcd.
 func openLocalStores(db *bolt.DB, c hall.Campus, cs *bolt.Cases, auth *bolt.Auth, cfg config, log *slog.Logger) (*localStores, error) {
 	st := &localStores{db: db, auth: auth, cases: cs}
 	var err error
-	if st.topics, err = bolt.NewTopics(db, cs, time.Now); err != nil {
-		return nil, err
+	if cs != nil {
+		if st.topics, err = bolt.NewTopics(db, cs, time.Now); err != nil {
+			return nil, err
+		}
 	}
 	if st.visitRatings, err = bolt.NewVisitRatings(db, time.Now); err != nil {
 		return nil, err

@@ -79,12 +79,12 @@ func runHA(ctx context.Context, cfg config, given hall.Campus, log *slog.Logger)
 	if err != nil {
 		return err
 	}
-	cs, err := openCases(ctx, db, c, cfg.catalogue, log)
-	if err != nil {
+	// The case system is on etcd, opened by each term (ha_cases.go): the catalogue is checked
+	// once here, so that a bad -catalogue stops the server instead of every term.
+	if _, err := caseConfig(c, cfg.catalogue, log); err != nil {
 		return err
 	}
-	defer cs.Close()
-	st, err := openLocalStores(db, c, cs, bolt.NewAuth(db), cfg, log)
+	st, err := openLocalStores(db, c, nil, bolt.NewAuth(db), cfg, log)
 	if err != nil {
 		return err
 	}
