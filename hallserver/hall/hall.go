@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 )
 
@@ -92,6 +93,33 @@ type Service struct {
 type CounterConfig struct {
 	Number   int      `json:"number" yaml:"number"`
 	Services []string `json:"services" yaml:"services"`
+	// Breaks are the counter's daily breaks (a lunch rota), "HH:MM-HH:MM" in the campus zone,
+	// not overlapping: the wait estimates expect the counter to pause when it becomes free
+	// within one and to call again at its end (BreaksOn). Staff still pause and open it.
+	Breaks []string `json:"breaks,omitempty" yaml:"breaks,omitempty"`
+}
+
+// Break is one of a counter's breaks on a given day.
+type Break struct{ From, To time.Time }
+
+// BreaksOn returns the counter's breaks on the local day (in loc) of now, in order; spans that
+// do not parse are left out (Validate reports them).
+func (c *CounterConfig) BreaksOn(now time.Time, loc *time.Location) []Break {
+	if len(c.Breaks) == 0 {
+		return nil
+	}
+	y, m, d := now.In(loc).Date()
+	out := make([]Break, 0, len(c.Breaks))
+	for _, b := range c.Breaks {
+		sp, err := parseSpan(b)
+		if err != nil {
+			continue
+		}
+		at := func(min int) time.Time { return time.Date(y, m, d, min/60, min%60, 0, 0, loc) }
+		out = append(out, Break{at(sp.start), at(sp.end)})
+	}
+	slices.SortFunc(out, func(a, b Break) int { return a.From.Compare(b.From) })
+	return out
 }
 
 // Department is a university department that handles cases.
@@ -362,6 +390,20 @@ func (c *Campus) Problems() []*Error {
 					add(fmt.Sprintf("%s.services[%d]", kp, m), "counter %d lists service %q twice", k.Number, s)
 				}
 				seen[s] = true
+			}
+			var spans []span
+			for m, b := range k.Breaks {
+				sp, err := parseSpan(b)
+				if err != nil {
+					add(fmt.Sprintf("%s.breaks[%d]", kp, m), "counter %d break: %v", k.Number, err)
+					continue
+				}
+				for _, o := range spans {
+					if sp.start < o.end && o.start < sp.end {
+						add(fmt.Sprintf("%s.breaks[%d]", kp, m), "counter %d break %s overlaps %s", k.Number, spanText(sp), spanText(o))
+					}
+				}
+				spans = append(spans, sp)
 			}
 		}
 	}

@@ -94,7 +94,7 @@ func parseClock(s string) (int, error) {
 func parseSpan(s string) (span, error) {
 	a, b, ok := strings.Cut(s, "-")
 	if !ok {
-		return span{}, fmt.Errorf("session %q must be HH:MM-HH:MM", s)
+		return span{}, fmt.Errorf("%q must be HH:MM-HH:MM", s)
 	}
 	start, err := parseClock(a)
 	if err != nil {
@@ -105,7 +105,7 @@ func parseSpan(s string) (span, error) {
 		return span{}, err
 	}
 	if end <= start {
-		return span{}, fmt.Errorf("session %q must end after it starts", s)
+		return span{}, fmt.Errorf("%q must end after it starts", s)
 	}
 	return span{start, end}, nil
 }

@@ -178,6 +178,7 @@ func adminCampus(t *testing.T, e *env, ctx context.Context, admin string) {
 		t.Errorf("new counter number %q, want 5", got)
 	}
 	setField(t, ctx, `[data-path="halls[0].counters[4].services"]`, "K")
+	setField(t, ctx, `[data-path="halls[0].counters[4].breaks"]`, "12:00-13:00, 15:30-15:45")
 	click(t, ctx, "#campus-save")
 	mustAdmin(t, ctx, "saved", `onedoorAdmin.version() !== `+jsString(v0)+` && document.getElementById("campus-errors").hidden`, 5*time.Second)
 	after, _ := e.getCampus(admin)
@@ -185,7 +186,8 @@ func adminCampus(t *testing.T, e *env, ctx context.Context, admin string) {
 	if len(h.Services) != 4 || h.Services[1].Name.Zh != "奖学金与助学金" || h.Services[3].Code != "K" || h.Services[3].Name.En != "Certificates" {
 		t.Fatalf("stored services %+v", h.Services)
 	}
-	if len(h.Counters) != 5 || h.Counters[4].Number != 5 || !slices.Equal(h.Counters[4].Services, []string{"K"}) {
+	if len(h.Counters) != 5 || h.Counters[4].Number != 5 || !slices.Equal(h.Counters[4].Services, []string{"K"}) ||
+		!slices.Equal(h.Counters[4].Breaks, []string{"12:00-13:00", "15:30-15:45"}) || h.Counters[0].Breaks != nil {
 		t.Errorf("stored counters %+v", h.Counters)
 	}
 	if !reflect.DeepEqual(h.Services[2], before.Halls[0].Services[2]) || !reflect.DeepEqual(after.Halls[1], before.Halls[1]) || !reflect.DeepEqual(after.Calendar, before.Calendar) {
@@ -226,20 +228,21 @@ func adminCampus(t *testing.T, e *env, ctx context.Context, admin string) {
 	// An invalid edit: every error listed with its path, the inputs marked, nothing applied.
 	_, v1 := e.getCampus(admin)
 	setField(t, ctx, `[data-path="halls[0].counters[4].services"]`, "K,ZZ")
+	setField(t, ctx, `[data-path="halls[0].counters[4].breaks"]`, "13:00-12:00")
 	setField(t, ctx, `[data-path="halls[0].services[3].code"]`, "")
 	setField(t, ctx, `[data-path="halls[0].services[3].name.zh"]`, "")
 	setField(t, ctx, `[data-path="halls[0].services[3].name.en"]`, "")
 	click(t, ctx, "#campus-save")
 	mustAdmin(t, ctx, "errors listed", `!document.getElementById("campus-errors").hidden && document.querySelectorAll("#campus-errors li").length >= 2`, 5*time.Second)
 	list := evalString(t, ctx, `document.getElementById("campus-errors").textContent`)
-	for _, p := range []string{"halls[0].services[3].code", "halls[0].counters[4].services", "halls[0].services[3].name"} {
+	for _, p := range []string{"halls[0].services[3].code", "halls[0].counters[4].services", "halls[0].services[3].name", "halls[0].counters[4].breaks[0]"} {
 		if !strings.Contains(list, p) {
 			t.Errorf("error list %q does not name %s", list, p)
 		}
 	}
 	// Each named input is marked: the field itself, or the one holding it (services[1] of the
 	// counter's list), or what it is made of (a service's name: Chinese and English).
-	for _, p := range []string{"halls[0].services[3].code", "halls[0].counters[4].services", "halls[0].services[3].name.zh", "halls[0].services[3].name.en"} {
+	for _, p := range []string{"halls[0].services[3].code", "halls[0].counters[4].services", "halls[0].services[3].name.zh", "halls[0].services[3].name.en", "halls[0].counters[4].breaks"} {
 		if evalString(t, ctx, `document.querySelector('[data-path="`+p+`"]').getAttribute("aria-invalid") || ""`) != "true" {
 			t.Errorf("input %s not marked invalid", p)
 		}

@@ -251,6 +251,40 @@ type pathCounter struct {
 	free    float64 // seconds from now when it calls next
 	m       *model  // of its current service; nil when idle
 	elapsed float64
+	// breaks are the counter's breaks still to end today, in seconds from now (the campus
+	// file's breaks, hall.CounterConfig.Breaks); back is when a counter paused in one calls
+	// again (0: it is open).
+	breaks []span
+	back   float64
+}
+
+// span is a stretch of time in seconds from now.
+type span struct{ from, to float64 }
+
+// resume returns when a counter that is free at t calls again: at the end of a break that t
+// falls in (a counter that becomes free in its break pauses until its end), otherwise at t.
+func (pc *pathCounter) resume(t float64) float64 {
+	for _, b := range pc.breaks {
+		if t >= b.from && t < b.to {
+			return b.to
+		}
+	}
+	return t
+}
+
+// counterBreaks returns counter n's breaks that end after now, in seconds from now.
+func (e *Engine) counterBreaks(now time.Time, n int) []span {
+	cfg, ok := e.h.Counter(n)
+	if !ok || len(cfg.Breaks) == 0 {
+		return nil
+	}
+	var out []span
+	for _, b := range cfg.BreaksOn(now, e.loc) {
+		if to := b.To.Sub(now).Seconds(); to > 0 {
+			out = append(out, span{b.From.Sub(now).Seconds(), to})
+		}
+	}
+	return out
 }
 
 // pick returns the ticket the counter calls next on a path, by the engine's calling rule
@@ -297,23 +331,35 @@ func (e *Engine) waitSeconds(now time.Time, x *hall.Ticket) float64 {
 	mx := ms.of(svc)
 	cs := make([]pathCounter, 0, len(e.counters)+1)
 	mine := 0
+	broke := false // a counter is in or goes into a break before x is called
 	for i := range e.counters {
 		c := &e.counters[i]
-		if c.State != hall.CounterOpen {
+		pc := pathCounter{c: c, mine: slices.Contains(c.Services, svc), breaks: e.counterBreaks(now, c.Number)}
+		switch {
+		case c.State == hall.CounterOpen:
+		case c.State == hall.CounterPaused && len(pc.breaks) > 0 && pc.breaks[0].from <= 0:
+			// paused in one of its breaks: back at its end (a counter paused otherwise, or
+			// closed, has no known return and no part in the estimate)
+			pc.back = pc.breaks[0].to
+			pc.free = pc.back
+			broke = true
+		default:
 			continue
 		}
-		pc := pathCounter{c: c, mine: slices.Contains(c.Services, svc)}
 		for _, p := range c.Services {
 			if j, ok := e.svcs[p]; ok {
 				pc.svcs = append(pc.svcs, j)
 			}
 		}
-		if t := e.tickets[c.Current]; c.Current != "" && t != nil {
+		if t := e.tickets[c.Current]; c.State == hall.CounterOpen && c.Current != "" && t != nil {
 			pc.m = ms.of(t.Service)
 			if t.CalledAt != nil {
 				pc.elapsed = math.Max(0, now.Sub(*t.CalledAt).Seconds())
 			}
 			pc.free = math.Max(firstEnd([]running{{pc.m, pc.elapsed}}), 1e-3) // > 0: busy
+			if f := pc.resume(pc.free); f > pc.free {
+				pc.free, broke = f, true
+			}
 		}
 		if pc.mine {
 			mine++
@@ -337,6 +383,7 @@ func (e *Engine) waitSeconds(now time.Time, x *hall.Ticket) float64 {
 	head := make([]int, len(qs))
 	var taken map[*hall.Ticket]bool // tickets taken out of their queue's order (reserved ones)
 	work := 0.0                     // mean times of the tickets x's counters call after now, before x
+	tx := -1.0                      // when the path calls x (-1: past PathSteps)
 	sTaken, nx := 0, 0              // tickets of x's service called after now, and their work with what came between
 	workAtS := 0.0
 	simulate := false // x is reached within SimulatePath calls: simulate the futures
@@ -372,6 +419,7 @@ func (e *Engine) waitSeconds(now time.Time, x *hall.Ticket) float64 {
 				return 0
 			}
 			simulate = steps < SimulatePath
+			tx = pc.free
 			break
 		}
 		bi := e.svcs[best.Service]
@@ -399,6 +447,9 @@ func (e *Engine) waitSeconds(now time.Time, x *hall.Ticket) float64 {
 			}
 		}
 		pc.free += mb.mean
+		if f := pc.resume(pc.free); f > pc.free {
+			pc.free, broke = f, true
+		}
 	}
 	// median of the first departure among x's counters
 	rs := make([]running, 0, mine)
@@ -409,7 +460,12 @@ func (e *Engine) waitSeconds(now time.Time, x *hall.Ticket) float64 {
 	}
 	t1 := firstEnd(rs)
 	est := t1 + work/float64(mine)
-	if simulate && mixed && queued {
+	if broke && tx >= 0 {
+		// A break stops a counter's share of the work: the time the path reaches x says more
+		// than the work spread over x's counters.
+		est = tx
+	}
+	if queued && (simulate && mixed || broke && tx >= 0) {
 		return e.simulate(now, x, queued, si, ms, cs0, qs, est)
 	}
 	return est
@@ -454,9 +510,9 @@ func (e *Engine) simulate(now time.Time, x *hall.Ticket, queued bool, si int, ms
 	maxSteps := 4 * SimulatePath
 	for range SimulateFutures {
 		for k := range cs {
-			free[k] = 0
+			free[k] = cs[k].back
 			if m := cs[k].m; m != nil {
-				free[k] = math.Max(m.inverse(hz[k]+r.ExpFloat64())-cs[k].elapsed, 1e-3)
+				free[k] = cs[k].resume(math.Max(m.inverse(hz[k]+r.ExpFloat64())-cs[k].elapsed, 1e-3))
 			}
 		}
 		clear(head)
@@ -489,7 +545,7 @@ func (e *Engine) simulate(now time.Time, x *hall.Ticket, queued bool, si int, ms
 			} else {
 				taken = append(taken, best)
 			}
-			free[k] = t + ms.at(bi).inverse(r.ExpFloat64())
+			free[k] = cs[k].resume(t + ms.at(bi).inverse(r.ExpFloat64()))
 		}
 		waits = append(waits, wait)
 	}

@@ -270,3 +270,60 @@ func TestSimulatedEstimateIsStable(t *testing.T) {
 		t.Fatalf("behind 5 tickets of 2–8 s services at 3 counters: %d s", first)
 	}
 }
+
+// TestEstimateKnowsBreaks: the counters' breaks of the campus file (hall.CounterConfig.Breaks)
+// enter the estimate. A counter that becomes free in its break pauses until the break ends, so
+// the other counter serves the queue alone; a counter paused in its break is expected back at
+// its end. Without them the first estimate was half the wait and the second had no counter.
+func TestEstimateKnowsBreaks(t *testing.T) {
+	loc := time.FixedZone("CST", 8*3600)
+	mk := func(breaks []string) *Engine {
+		h := hall.Hall{Code: "h", Services: []hall.Service{{Code: "A", AvgMinutes: 5}},
+			Counters: []hall.CounterConfig{{Number: 1, Services: []string{"A"}}, {Number: 2, Services: []string{"A"}, Breaks: breaks}}}
+		e := New(h, loc)
+		now := time.Date(2026, 3, 2, 8, 30, 0, 0, loc)
+		for c := 1; c <= 2; c++ {
+			must(e.Act(now, hall.CounterAction{Counter: c, Action: hall.ActOpen}))
+		}
+		for i := range 10 { // the hall learns five-minute services
+			now = serve(e, now, 1+i%2, "A", fmt.Sprint("s", i), 5*time.Minute)
+		}
+		return e
+	}
+	lunch := []string{"10:00-11:00"}
+
+	// 09:58: both counters have just called someone, six more wait; counter 2's break is at 10:00.
+	busy := func(e *Engine) int {
+		now := time.Date(2026, 3, 2, 9, 58, 0, 0, loc)
+		for i := range 8 {
+			must(e.Issue(now, hall.IssueRequest{Service: "A"}, fmt.Sprint("w", i), fmt.Sprint("kw", i)))
+		}
+		for c := 1; c <= 2; c++ {
+			must(e.Act(now, hall.CounterAction{Counter: c, Action: hall.ActCallNext}))
+		}
+		return eta(e, now, "A", "x")
+	}
+	without, with := busy(mk(nil)), busy(mk(lunch))
+	// Counter 1 alone: its current service and six more, about 7 × 300 s (35 minutes, before
+	// counter 2 is back at 11:00); both counters: about half.
+	if without < 700 || without > 1400 || with < 1800 || with > 2700 {
+		t.Errorf("six ahead, counter 2 going to lunch at 10:00: estimate %d s with the break, %d s without; want about 2,100 and 1,050", with, without)
+	}
+
+	// 10:05: counter 1 is closed, counter 2 paused in its break (until 11:00); three wait.
+	paused := func(e *Engine) int {
+		now := time.Date(2026, 3, 2, 10, 5, 0, 0, loc)
+		must(e.Act(now, hall.CounterAction{Counter: 1, Action: hall.ActClose}))
+		must(e.Act(now, hall.CounterAction{Counter: 2, Action: hall.ActPause}))
+		for i := range 3 {
+			must(e.Issue(now, hall.IssueRequest{Service: "A"}, fmt.Sprint("p", i), fmt.Sprint("kp", i)))
+		}
+		return eta(e, now, "A", "x")
+	}
+	if got := paused(mk(lunch)); got < 3300+600 || got > 3300+1200 {
+		t.Errorf("counter 2 paused in its break until 11:00, three ahead at 10:05: estimate %d s, want 55 minutes and about three services (about 4,200 s)", got)
+	}
+	if got := paused(mk(nil)); got > 1200 {
+		t.Errorf("a pause with no break configured has no known end: estimate %d s, want the queue's work alone (about 900 s)", got)
+	}
+}

@@ -314,11 +314,13 @@
       }));
 
       fs.appendChild(el("h3", "", "窗口 Counters"));
-      fs.appendChild(table(["窗口号 Number", "办理业务（按优先顺序，逗号分隔） Services in order of preference", ""], function (tb) {
+      fs.appendChild(table(["窗口号 Number", "办理业务（按优先顺序，逗号分隔） Services in order of preference",
+        "休息时段（如 11:45-12:45，逗号分隔；用于等候时间预估） Breaks, e.g. 11:45-12:45 (for the wait estimates)", ""], function (tb) {
         (h.counters || []).forEach(function (c, ci) {
           var cp = p + ".counters[" + ci + "]", tr = el("tr");
           cell(tr, bound(cp + ".number", "int", { label: "窗口号 Number" }));
           cell(tr, bound(cp + ".services", "list", { label: "业务 Services" }));
+          cell(tr, bound(cp + ".breaks", "list", { label: "休息时段 Breaks", placeholder: "11:45-12:45" }));
           cell(tr, button("删除 Remove", "danger small", function () { h.counters.splice(ci, 1); renderCampus(); }));
           tb.appendChild(tr);
         });

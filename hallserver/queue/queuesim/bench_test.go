@@ -48,3 +48,11 @@ func BenchmarkDemoDay(b *testing.B) {
 func BenchmarkDemoDays(b *testing.B) {
 	report(b, DemoDay(), Options{Days: 1000, Seed: 1})
 }
+
+// BenchmarkDemoDayHiddenBreaks is BenchmarkDemoDay without the counters' breaks in the hall's
+// configuration: what the estimate scores when nobody tells it the lunch rota.
+func BenchmarkDemoDayHiddenBreaks(b *testing.B) {
+	s := DemoDay()
+	s.HideBreaks = true
+	report(b, s, Options{Days: 60, Seed: 1, OracleEvery: 1})
+}

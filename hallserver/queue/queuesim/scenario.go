@@ -5,6 +5,7 @@
 package queuesim
 
 import (
+	"fmt"
 	"math"
 
 	"onedoor/hallserver/hall"
@@ -49,6 +50,9 @@ type Scenario struct {
 	// server started per run); otherwise one engine runs all days and keeps its statistics.
 	Fresh bool
 	Warm  float64 // tickets issued in the first Warm seconds of a day are not scored
+	// HideBreaks keeps the lunch pauses out of the hall's configuration (the engine then cannot
+	// expect them); by default the counters' breaks say them (hall.CounterConfig.Breaks).
+	HideBreaks bool
 }
 
 // Hall is the hall the engine is configured with.
@@ -58,9 +62,20 @@ func (s *Scenario) Hall() hall.Hall {
 		h.Services = append(h.Services, hall.Service{Code: v.Code, AvgMinutes: v.AvgMinutes})
 	}
 	for _, c := range s.Counters {
-		h.Counters = append(h.Counters, hall.CounterConfig{Number: c.Number, Services: c.Services})
+		cc := hall.CounterConfig{Number: c.Number, Services: c.Services}
+		if c.LunchTo > c.LunchFrom && !s.HideBreaks {
+			cc.Breaks = []string{clock(s.Open+c.LunchFrom) + "-" + clock(s.Open+c.LunchTo)}
+		}
+		h.Counters = append(h.Counters, cc)
 	}
 	return h
+}
+
+// clock is seconds after local midnight as "HH:MM" (whole minutes: the lunch pauses of the
+// scenarios start and end on them).
+func clock(sec float64) string {
+	m := int(math.Round(sec / 60))
+	return fmt.Sprintf("%02d:%02d", m/60, m%60)
 }
 
 // factor is the arrival-rate factor at t seconds after opening and when it next changes.
