@@ -20,14 +20,10 @@
 // ONEDOOR_WEBHOOK_SECRET (prefer the variable to the flag: flags show in ps),
 // ONEDOOR_WEBHOOK_FROM, ONEDOOR_OPEN311_KEYS, ONEDOOR_READ_TIMEOUT, ONEDOOR_WRITE_TIMEOUT,
 // ONEDOOR_IDLE_TIMEOUT, ONEDOOR_MAX_CONNS, ONEDOOR_MAX_CONNS_PER_IP, ONEDOOR_MAX_STREAMS_PER_IP,
-// ONEDOOR_PPROF_ADDR, ONEDOOR_PPROF_RATE, ONEDOOR_GC_PERCENT, ONEDOOR_MEMORY_LIMIT_MB.
+// ONEDOOR_PPROF_ADDR, ONEDOOR_PPROF_RATE.
 //
 // Profiling: -pprof-addr 127.0.0.1:6060 serves net/http/pprof on that loopback address only
 // (-pprof-rate N also samples blocking and mutex contention).
-//
-// Memory: -gc-percent 400 and -memory-limit-mb 1024 tune Go's garbage collector (gc.go): the heap
-// may grow to five times the live data between collections, up to the soft limit; GOGC and
-// GOMEMLIMIT, when set, win.
 //
 // Connections. At start the soft limit on open files is raised to the hard limit (logged with
 // the caps below). So that no address, or crowd of addresses, can take every descriptor and stop
@@ -134,9 +130,6 @@ type config struct {
 	// pprofRate is the block and mutex sampling rate there (0: CPU and heap only).
 	pprofAddr string
 	pprofRate int
-	// gcPercent and memoryLimitMB tune the garbage collector (gc.go); 0 leaves Go's default.
-	gcPercent     int
-	memoryLimitMB int64
 
 	// Data-file checks and storage health (hallserver/bolt check.go, /healthz).
 	initData  bool  // -init: an existing empty data file may become a new database
@@ -262,15 +255,6 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 		minFree = n
 	}
 	fs.Int64Var(&c.minFreeMB, "min-free-mb", minFree, "/healthz answers 503 when the data file's file system has less free space than this (MiB; 0 disables)")
-	gcPercent, memLimit := defaultGCPercent, int64(defaultMemoryLimitMB)
-	if v := getenv("ONEDOOR_GC_PERCENT"); v != "" {
-		gcPercent = intEnv("ONEDOOR_GC_PERCENT")
-	}
-	if v := getenv("ONEDOOR_MEMORY_LIMIT_MB"); v != "" {
-		memLimit = int64(intEnv("ONEDOOR_MEMORY_LIMIT_MB"))
-	}
-	fs.IntVar(&c.gcPercent, "gc-percent", gcPercent, "garbage collector target: percent of the live heap allocated before the next collection (0: Go's default of 100 or GOGC; -1: off); GOGC, when set, wins")
-	fs.Int64Var(&c.memoryLimitMB, "memory-limit-mb", memLimit, "soft limit of the Go runtime's memory (MiB): the collector runs more often near it (0: none); GOMEMLIMIT, when set, wins")
 	identityFlags(fs, env, &c.identity)
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -295,9 +279,6 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	}
 	if c.auditRetention < 24*time.Hour {
 		return c, fmt.Errorf("-audit-retention must be at least 24h, not %v", c.auditRetention)
-	}
-	if err := checkGCFlags(c.gcPercent, c.memoryLimitMB); err != nil {
-		return c, err
 	}
 	if c.minFreeMB < 0 || c.minFreeMB > 1<<40 {
 		return c, fmt.Errorf("-min-free-mb must be between 0 and %d, not %d", int64(1<<40), c.minFreeMB)
@@ -346,7 +327,6 @@ func runConfig(ctx context.Context, cfg config, stderr io.Writer, started time.T
 		return fmt.Errorf("-log-level: %w", err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	tuneGC(cfg.gcPercent, cfg.memoryLimitMB, os.Getenv, log) // the runtime read GOGC and GOMEMLIMIT from the process
 
 	var given hall.Campus
 	var err error
