@@ -224,6 +224,8 @@ func adminCampus(t *testing.T, e *env, ctx context.Context, admin string) {
 		t.Errorf("calendar sent %v", put.Campus["calendar"])
 	}
 	shot(t, ctx, "admin-campus")
+	evalString(t, ctx, `(document.querySelector('[data-path="halls[0].counters[4].breaks"]').scrollIntoView({block: "center"}), "")`)
+	shot(t, ctx, "admin-campus-counters")
 
 	// An invalid edit: every error listed with its path, the inputs marked, nothing applied.
 	_, v1 := e.getCampus(admin)

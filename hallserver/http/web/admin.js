@@ -320,7 +320,7 @@
           var cp = p + ".counters[" + ci + "]", tr = el("tr");
           cell(tr, bound(cp + ".number", "int", { label: "窗口号 Number" }));
           cell(tr, bound(cp + ".services", "list", { label: "业务 Services" }));
-          cell(tr, bound(cp + ".breaks", "list", { label: "休息时段 Breaks", placeholder: "11:45-12:45" }));
+          cell(tr, bound(cp + ".breaks", "list", { label: "休息时段 Breaks", placeholder: "例 e.g. 11:45-12:45" }));
           cell(tr, button("删除 Remove", "danger small", function () { h.counters.splice(ci, 1); renderCampus(); }));
           tb.appendChild(tr);
         });
