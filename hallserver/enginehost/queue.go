@@ -392,8 +392,9 @@ func (q *Queue) position(l *hallLog, id, svc string) (ahead, eta int, unserved b
 	l.Lock()
 	defer l.Unlock()
 	if eng, err := l.Engine(); err == nil {
-		if a, e, ok := eng.Position(q.now(), id); ok {
-			return a, e, !eng.Served(svc)
+		now := q.now()
+		if a, e, ok := eng.Position(now, id); ok {
+			return a, e, !eng.Served(now, svc)
 		}
 	}
 	return 0, 0, false
