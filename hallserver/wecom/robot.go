@@ -150,7 +150,16 @@ func (r *Robots) run(key string, q *robotQueue) {
 		q.pending = live
 		if len(q.pending) == 0 {
 			q.running = false
-			delete(r.queues, key)
+			// The queue's send times and backoff stay while they matter: a message that comes
+			// after the queue ran dry must still wait for the robot's window (a queue forgotten
+			// here let the next message go at once, and a third post into the window got 45009).
+			now := r.c.cfg.Now()
+			for len(q.sent) > 0 && now.Sub(q.sent[0]) >= r.cfg.Window {
+				q.sent = q.sent[1:]
+			}
+			if len(q.sent) == 0 && !now.Before(q.until) {
+				delete(r.queues, key)
+			}
 			r.mu.Unlock()
 			return
 		}
@@ -197,6 +206,10 @@ func (r *Robots) run(key string, q *robotQueue) {
 		err := r.c.robotSend(r.ctx, key, strings.Join(parts, r.cfg.Separator))
 
 		r.mu.Lock()
+		// The post counts from its answer, not from when it left: WeChat Work stamps it somewhere
+		// in between, and a post delayed on its way (a loaded machine, the network) would
+		// otherwise fall into the same window as one sent a window after it.
+		q.sent[len(q.sent)-1] = r.c.cfg.Now()
 		if Code(err) == ErrRateLimited {
 			// Not taken: back at the head of the queue, merged again at the next try.
 			for _, m := range batch {

@@ -170,6 +170,33 @@ func TestRobotPacedAndMerged(t *testing.T) {
 	}
 }
 
+// TestRobotPacingSurvivesAnEmptyQueue: two posts fill the robot's window and the queue runs dry;
+// a third message right after must still wait for the window, not go at once into a 45009 (the
+// pacing was forgotten with the empty queue: a CI run on a loaded machine saw the 45009).
+func TestRobotPacingSurvivesAnEmptyQueue(t *testing.T) {
+	f, c := newPair(t, wecomfake.Config{RobotLimit: 2, RobotWindow: 300 * time.Millisecond}, nil)
+	r := wecom.NewRobots(c, wecom.RobotConfig{PerWindow: 2, Window: 300 * time.Millisecond, Backoff: 50 * time.Millisecond})
+	defer r.Close()
+	ctx := context.Background()
+	for i := range 2 {
+		if err := r.Send(ctx, "k", fmt.Sprintf("JS-%04d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(20 * time.Millisecond) // the queue's sender has seen it empty and stopped
+	start := time.Now()
+	if err := r.Send(ctx, "k", "JS-0002"); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.Answered(wecom.ErrRateLimited); n != 0 {
+		t.Errorf("%d answers 45009: the third post went before the window had passed", n)
+	}
+	if waited := time.Since(start); waited < 200*time.Millisecond {
+		t.Errorf("the third post went after %v, want the rest of the 300 ms window", waited)
+	}
+	checkOnce(t, f.RobotMessages(), 3)
+}
+
 // TestRobot45009BacksOffAndMerges: a robot already throttled by someone else (the fake takes 3 per
 // window while the sender thinks 20) answers 45009; the sender backs off, merges, and delivers
 // every message exactly once.
