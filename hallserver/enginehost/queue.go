@@ -392,9 +392,8 @@ func (q *Queue) position(l *hallLog, id, svc string) (ahead, eta int, unserved b
 	l.Lock()
 	defer l.Unlock()
 	if eng, err := l.Engine(); err == nil {
-		now := q.now()
-		if a, e, ok := eng.Position(now, id); ok {
-			return a, e, !eng.Served(now, svc)
+		if a, e, ok := eng.Position(q.now(), id); ok {
+			return a, e, !eng.Served(svc)
 		}
 	}
 	return 0, 0, false

@@ -132,7 +132,7 @@ type ServiceStatus struct {
 	Name       Text   `json:"name"`
 	Waiting    int    `json:"waiting"`
 	EtaSeconds int    `json:"etaSeconds"` // estimated wait for a ticket issued now
-	Open       bool   `json:"open"`       // some open counter serves it (or one paused in its break)
+	Open       bool   `json:"open"`       // some open counter serves it
 	LastCalled string `json:"lastCalled,omitempty"`
 	// OpensAt is when the service's next session starts, in the campus zone, while it is
 	// outside its opening hours (set by the API from the campus hours; omitted when within

@@ -182,30 +182,3 @@ func TestWebDisplaySaysWhenServiceOpens(t *testing.T) {
 	e.act(e.login("counter1"), 2, "open", nil, 200)
 	must(t, ctx, "A served", `!`+card("A")+`.querySelector(".wait").textContent.includes("开始办理")`, 5*time.Second)
 }
-
-// TestFollowDuringACounterBreak: a counter paused within one of its configured breaks (the
-// campus file's breaks) still counts for its services: the follow view of a ticket it alone
-// serves gives minutes (its return at the break's end, then the queue), not "unserved". Paused
-// without a break configured, the same ticket is unserved.
-func TestFollowDuringACounterBreak(t *testing.T) {
-	at := inShanghai(t, "2026-12-07 12:10")
-	clock := func() time.Time { return at }
-	follow := func(breaks []string) wire.Follow {
-		e := newEnv(t, withQueueClock(clock), withConfig(func(c *Config) { c.Now = clock }), func(e *env) {
-			e.campus.Halls[0].Counters[1].Breaks = breaks // counter 2; counter 1 (A, B) stays closed
-		})
-		staff := e.login("counter1")
-		e.act(staff, 2, "open", nil, 200)
-		e.act(staff, 2, "pause", nil, 200)
-		tk := e.issue("A")
-		var f wire.Follow
-		e.do("GET", "/api/v1/follow/"+tk.Token, "", nil).decode(t, &f)
-		return f
-	}
-	if f := follow([]string{"12:00-13:00"}); f.Unserved || f.EtaSeconds < 50*60 || f.EtaSeconds > 60*60 {
-		t.Errorf("counter 2 at lunch until 13:00, 12:10 now: unserved %v, %d s; want served, 50 minutes and a few", f.Unserved, f.EtaSeconds)
-	}
-	if f := follow(nil); !f.Unserved {
-		t.Errorf("counter 2 paused with no break configured: unserved %v, want true", f.Unserved)
-	}
-}

@@ -980,18 +980,11 @@ func (e *Engine) Availability(now time.Time, svc string) hall.Availability {
 	return e.gates[svc].Check(now, issued)
 }
 
-// Served reports whether an open counter serves the service now, or one paused in one of its
-// configured breaks (back at its end: the estimate counts on it); when none does, a waiting
+// Served reports whether an open counter serves the service now; when none does, a waiting
 // ticket of the service has no meaningful wait estimate.
-func (e *Engine) Served(now time.Time, svc string) bool {
+func (e *Engine) Served(svc string) bool {
 	for _, c := range e.counters {
-		if !slices.Contains(c.Services, svc) {
-			continue
-		}
-		if c.State == hall.CounterOpen {
-			return true
-		}
-		if bs := e.counterBreaks(now, c.Number); c.State == hall.CounterPaused && len(bs) > 0 && bs[0].from <= 0 {
+		if c.State == hall.CounterOpen && slices.Contains(c.Services, svc) {
 			return true
 		}
 	}
@@ -1084,7 +1077,7 @@ func (e *Engine) Snapshot(now time.Time) hall.Snapshot {
 			EtaSeconds: e.estimate(now, &hall.Ticket{Service: svc.Code, Order: math.MaxInt64}),
 			LastCalled: e.lastCalled(svc.Code),
 		}
-		st.Open = e.Served(now, svc.Code)
+		st.Open = e.Served(svc.Code)
 		a := e.Availability(now, svc.Code)
 		st.Closed, st.NextIssueAt, st.OutOfSeason = a.Closed, a.OpensAt, a.OutOfSeason
 		st.Quota, st.From, st.Until = svc.Quota, svc.From, svc.Until

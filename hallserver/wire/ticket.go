@@ -85,8 +85,7 @@ type Follow struct {
 	ServiceName hall.Text        `json:"serviceName"`
 	Position    int              `json:"position"`
 	EtaSeconds  int              `json:"etaSeconds"`
-	// Unserved: no open counter serves the waiting ticket's service now, nor one paused in its
-	// configured break (EtaSeconds means nothing).
+	// Unserved: no open counter serves the waiting ticket's service now (EtaSeconds means nothing).
 	Unserved bool `json:"unserved,omitempty"`
 	// OpensAt: while Unserved outside the service's opening hours, when it opens next (RFC 3339
 	// in the campus zone); omitted within the hours or when they are not known.
