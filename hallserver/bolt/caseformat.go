@@ -160,7 +160,7 @@ func migrateCases(db *DB) (records, events int, err error) {
 		if c.Timeline == nil {
 			return nil, nil
 		}
-		rec, err := encodeRecord(&c)
+		rec, err := caseformat.Record(&c)
 		if err != nil {
 			return nil, err
 		}
@@ -275,17 +275,6 @@ func timelineKey(id string, i uint32) []byte {
 	k = append(k, id...)
 	k = append(k, 0)
 	return binary.BigEndian.AppendUint32(k, i)
-}
-
-// encodeRecord encodes a case's record: the case without its timeline.
-func encodeRecord(c *hall.Case) ([]byte, error) {
-	r := *c
-	r.Timeline = nil
-	v, err := json.Marshal(&r)
-	if err != nil {
-		return nil, fmt.Errorf("encode case %s: %w", c.ID, err)
-	}
-	return v, nil
 }
 
 // stored returns how many timeline entries of the case cases.timeline holds.

@@ -12,6 +12,7 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 
+	"onedoor/hallserver/caseformat"
 	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
 )
@@ -163,11 +164,12 @@ func (db *DB) PutCaseRecords(recs []CaseRecord, first bool) error {
 				if err := json.Unmarshal(r.Value, c); err != nil {
 					return fmt.Errorf("decode case %s: %w", r.Key, err)
 				}
-				rec, err := encodeRecord(c)
+				rec, err := caseformat.Record(c)
 				if err != nil {
 					return err
 				}
-				err = s.write(tx, []*caseWrite{{change: cases.Change{Cases: []hall.Case{*c}}, opened: map[string]bool{c.ID: true}, cases: [][]byte{rec}}})
+				err = s.write(tx, []*caseWrite{{change: cases.Change{Cases: []hall.Case{*c}},
+					Change: caseformat.Change{Opened: map[string]bool{c.ID: true}, Records: [][]byte{rec}}}})
 				if err != nil {
 					return err
 				}

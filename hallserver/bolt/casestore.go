@@ -133,39 +133,19 @@ func newCaseStore(db *DB, now func() time.Time) (*caseStore, error) {
 
 // caseWrite is a case change prepared for the committer.
 type caseWrite struct {
-	change  cases.Change
-	idemKey string // source + 0x00 + key, for an Open with an idempotency key
-	idemID  string
-	opened  map[string]bool // IDs of the cases this change opens
-	cases   [][]byte        // the records of change.Cases (without their timelines; caseformat.go)
-	events  [][]byte        // change.Events as stored (caseformat.go)
+	change            cases.Change
+	idemKey           string // source + 0x00 + key, for an Open with an idempotency key
+	idemID            string
+	caseformat.Change // the records of change.Cases (without their timelines), the events as stored, the cases opened
 }
 
 // Prepare encodes the change's cases and events and notes the cases it opens.
 func (s *caseStore) Prepare(_ string, ch cases.Change, idemKey, idemID string) (any, error) {
-	w := &caseWrite{change: ch, idemKey: idemKey, idemID: idemID}
-	var err error
-	w.cases = make([][]byte, len(ch.Cases))
-	for i := range ch.Cases {
-		if w.cases[i], err = encodeRecord(&ch.Cases[i]); err != nil {
-			return nil, err
-		}
+	enc, err := caseformat.EncodeChange(ch.Cases, ch.Events)
+	if err != nil {
+		return nil, err
 	}
-	w.events = make([][]byte, len(ch.Events))
-	for i := range ch.Events {
-		if w.events[i], err = caseformat.Encode(&ch.Events[i]); err != nil {
-			return nil, err
-		}
-	}
-	for i := range ch.Events {
-		if ev := &ch.Events[i]; ev.Type == hall.CaseEvReceived && ev.Case != nil {
-			if w.opened == nil {
-				w.opened = map[string]bool{}
-			}
-			w.opened[ev.Case.ID] = true
-		}
-	}
-	return w, nil
+	return &caseWrite{change: ch, idemKey: idemKey, idemID: idemID, Change: enc}, nil
 }
 
 // Commit writes the batch in one transaction: cases and their indexes, events, learned
@@ -204,7 +184,7 @@ func (s *caseStore) queueFinal(ws []*caseWrite) {
 				s.pending, s.stale = nil, true
 				continue
 			}
-			p := pendingFinal{rec: w.cases[i]}
+			p := pendingFinal{rec: w.Records[i]}
 			for _, en := range c.Timeline {
 				if en.Type == hall.CaseEvReturned {
 					p.returned = append(p.returned, en)
@@ -602,13 +582,13 @@ func (s *caseStore) write(tx *bbolt.Tx, batch []*caseWrite) error {
 		for i := range r.change.Cases {
 			c := &r.change.Cases[i]
 			id := []byte(c.ID)
-			if err := ct.put(c, r.cases[i]); err != nil {
+			if err := ct.put(c, r.Records[i]); err != nil {
 				return err
 			}
 			if err := indexCase(tx, c); err != nil {
 				return err
 			}
-			if r.opened[c.ID] {
+			if r.Opened[c.ID] {
 				// Numbers, tokens and the receipt time never change: write them once.
 				if err := numbers.Put([]byte(c.Number), id); err != nil {
 					return fmt.Errorf("put case number: %w", err)
@@ -648,7 +628,7 @@ func (s *caseStore) write(tx *bbolt.Tx, batch []*caseWrite) error {
 		}
 		for i := range r.change.Events {
 			binary.BigEndian.PutUint64(key[:8], r.change.Events[i].Seq)
-			if err := events.Put(key[:8], r.events[i]); err != nil {
+			if err := events.Put(key[:8], r.Events[i]); err != nil {
 				return fmt.Errorf("put case event %d: %w", r.change.Events[i].Seq, err)
 			}
 		}

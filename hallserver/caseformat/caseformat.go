@@ -79,3 +79,47 @@ type Forgot struct {
 	Seq uint64    `json:"seq"`
 	At  time.Time `json:"at"`
 }
+
+// Record returns a case's stored record: the case without its timeline, which the stores keep
+// apart (an entry per key, appended).
+func Record(c *hall.Case) ([]byte, error) {
+	r := *c
+	r.Timeline = nil
+	v, err := json.Marshal(&r)
+	if err != nil {
+		return nil, fmt.Errorf("encode case %s: %w", c.ID, err)
+	}
+	return v, nil
+}
+
+// Change is a case change encoded for a store: the records of its cases (Record), its events
+// as stored (Encode), and the IDs of the cases it opens (a received event with its case).
+type Change struct {
+	Records [][]byte
+	Events  [][]byte
+	Opened  map[string]bool
+}
+
+// EncodeChange encodes a change's cases and events for a store.
+func EncodeChange(cases []hall.Case, events []hall.CaseEvent) (Change, error) {
+	out := Change{Records: make([][]byte, len(cases)), Events: make([][]byte, len(events))}
+	var err error
+	for i := range cases {
+		if out.Records[i], err = Record(&cases[i]); err != nil {
+			return Change{}, err
+		}
+	}
+	for i := range events {
+		ev := &events[i]
+		if out.Events[i], err = Encode(ev); err != nil {
+			return Change{}, err
+		}
+		if ev.Type == hall.CaseEvReceived && ev.Case != nil {
+			if out.Opened == nil {
+				out.Opened = map[string]bool{}
+			}
+			out.Opened[ev.Case.ID] = true
+		}
+	}
+	return out, nil
+}

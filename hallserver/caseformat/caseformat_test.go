@@ -38,3 +38,33 @@ func TestEncodeStoresHeadAndFillRestores(t *testing.T) {
 		t.Fatal("appending to a filled case wrote into the current case's timeline")
 	}
 }
+
+// TestEncodeChange: a change's records leave out the timeline (the stores keep it apart), its
+// events are stored as Encode stores them, and only a received event with its case opens it.
+func TestEncodeChange(t *testing.T) {
+	opened := hall.Case{ID: "c1", Text: "空调坏了", Timeline: []hall.CaseEntry{{Type: hall.CaseEvReceived}}}
+	noted := hall.Case{ID: "c2", Text: "门禁", Timeline: []hall.CaseEntry{{Type: hall.CaseEvReceived}, {Type: hall.CaseEvNoted}}}
+	evs := []hall.CaseEvent{
+		{Seq: 7, Type: hall.CaseEvReceived, Case: &opened},
+		{Seq: 8, Type: hall.CaseEvNoted, Case: &noted},
+	}
+	enc, err := EncodeChange([]hall.Case{opened, noted}, evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range []hall.Case{opened, noted} {
+		var rec hall.Case
+		if err := json.Unmarshal(enc.Records[i], &rec); err != nil || rec.ID != c.ID || rec.Text != c.Text || rec.Timeline != nil {
+			t.Errorf("record %d = %s (%v), want case %s without its timeline", i, enc.Records[i], err, c.ID)
+		}
+	}
+	for i := range evs {
+		want, _ := Encode(&evs[i])
+		if string(enc.Events[i]) != string(want) {
+			t.Errorf("event %d stored as %s, want %s", i, enc.Events[i], want)
+		}
+	}
+	if len(enc.Opened) != 1 || !enc.Opened["c1"] {
+		t.Errorf("opened %v, want c1 alone", enc.Opened)
+	}
+}

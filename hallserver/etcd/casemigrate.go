@@ -10,6 +10,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"onedoor/hallserver/caseformat"
 	"onedoor/hallserver/cases"
 	"onedoor/hallserver/hall"
 )
@@ -205,11 +206,12 @@ func (s *CaseStore) PutCaseRecords(ctx context.Context, recs []CaseRecord, first
 			if err := json.Unmarshal(r.Value, c); err != nil {
 				return fmt.Errorf("etcd: decode case %s: %w", r.Key, err)
 			}
-			rec, err := encodeRecord(c)
+			rec, err := caseformat.Record(c)
 			if err != nil {
 				return err
 			}
-			w := &caseWrite{change: cases.Change{Cases: []hall.Case{*c}}, opened: map[string]bool{c.ID: true}, records: [][]byte{rec}}
+			w := &caseWrite{change: cases.Change{Cases: []hall.Case{*c}},
+				Change: caseformat.Change{Opened: map[string]bool{c.ID: true}, Records: [][]byte{rec}}}
 			pre, units, post, err := s.changeUnits(w, map[string]*caseState{})
 			if err != nil {
 				return err

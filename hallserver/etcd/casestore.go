@@ -97,12 +97,10 @@ func (s *CaseStore) reqOfKey(id string) string     { return s.k("reqof/", id) }
 
 // caseWrite is a case change prepared for the committer.
 type caseWrite struct {
-	change  cases.Change
-	idemKey string
-	idemID  string
-	opened  map[string]bool
-	records [][]byte // change.Cases without their timelines
-	events  [][]byte // change.Events as stored (storedCaseEvent)
+	change            cases.Change
+	idemKey           string
+	idemID            string
+	caseformat.Change // the records, the events as stored (storedCaseEvent), the cases opened
 }
 
 // storedCaseEvent and caseLens: a case event as c/ev/ holds it, the bbolt store's format 2
@@ -112,39 +110,13 @@ type (
 	caseLens        = caseformat.Lens
 )
 
-func encodeRecord(c *hall.Case) ([]byte, error) {
-	r := *c
-	r.Timeline = nil
-	v, err := json.Marshal(&r)
-	if err != nil {
-		return nil, fmt.Errorf("etcd: encode case %s: %w", c.ID, err)
-	}
-	return v, nil
-}
-
 // Prepare encodes the change's cases (records) and events and notes the cases it opens.
 func (s *CaseStore) Prepare(_ string, ch cases.Change, idemKey, idemID string) (any, error) {
-	w := &caseWrite{change: ch, idemKey: idemKey, idemID: idemID}
-	var err error
-	w.records = make([][]byte, len(ch.Cases))
-	for i := range ch.Cases {
-		if w.records[i], err = encodeRecord(&ch.Cases[i]); err != nil {
-			return nil, err
-		}
+	enc, err := caseformat.EncodeChange(ch.Cases, ch.Events)
+	if err != nil {
+		return nil, fmt.Errorf("etcd: %w", err)
 	}
-	w.events = make([][]byte, len(ch.Events))
-	for i := range ch.Events {
-		if w.events[i], err = caseformat.Encode(&ch.Events[i]); err != nil {
-			return nil, err
-		}
-		if ev := &ch.Events[i]; ev.Type == hall.CaseEvReceived && ev.Case != nil {
-			if w.opened == nil {
-				w.opened = map[string]bool{}
-			}
-			w.opened[ev.Case.ID] = true
-		}
-	}
-	return w, nil
+	return &caseWrite{change: ch, idemKey: idemKey, idemID: idemID, Change: enc}, nil
 }
 
 // caseState is what a commit needs to know of a case already stored: how many timeline entries
@@ -232,7 +204,7 @@ func (s *CaseStore) Commit(batch []any) error {
 	for i, x := range batch {
 		ws[i] = x.(*caseWrite)
 		for _, c := range ws[i].change.Cases {
-			if !seen[c.ID] && !ws[i].opened[c.ID] {
+			if !seen[c.ID] && !ws[i].Opened[c.ID] {
 				known = append(known, c.ID)
 			}
 			seen[c.ID] = true
@@ -316,7 +288,7 @@ func (s *CaseStore) changeUnits(w *caseWrite, state map[string]*caseState) (pre,
 	// The events first: in a change cut in several Txns that fails half-way they are past the
 	// meta's seq, never read, and overwritten by the next owner's events of those seqs.
 	for i := range ch.Events {
-		units = append(units, unit{{s.evKey(ch.Events[i].Seq), w.events[i]}})
+		units = append(units, unit{{s.evKey(ch.Events[i].Seq), w.Events[i]}})
 	}
 	for i := range ch.Cases {
 		c := &ch.Cases[i]
@@ -325,7 +297,7 @@ func (s *CaseStore) changeUnits(w *caseWrite, state map[string]*caseState) (pre,
 			st = &caseState{}
 			state[c.ID] = st
 		}
-		u := unit{{s.recKey(c.ID), w.records[i]}}
+		u := unit{{s.recKey(c.ID), w.Records[i]}}
 		for j := st.timeline; j < len(c.Timeline); j++ {
 			v, err := json.Marshal(&c.Timeline[j])
 			if err != nil {
@@ -334,7 +306,7 @@ func (s *CaseStore) changeUnits(w *caseWrite, state map[string]*caseState) (pre,
 			u = append(u, kv{s.tlKey(c.ID, j), v})
 		}
 		st.timeline = max(st.timeline, len(c.Timeline))
-		if w.opened[c.ID] {
+		if w.Opened[c.ID] {
 			u = append(u, kv{s.numKey(c.Number), []byte(c.ID)}, kv{s.tokKey(c.Token), []byte(c.ID)},
 				kv{s.recvKey(c), []byte{}})
 			if id := c.Requester.Identity; id != nil && id.Check() == nil {
