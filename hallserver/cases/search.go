@@ -151,6 +151,49 @@ type SearchHit struct {
 	Name   int  // query tokens found in the requester's name (personal)
 }
 
+// Scan looks the query's terms up in a store's search index: scan calls fn with the hit of
+// each case under term (with prefix, under every term beginning with it). The number and the
+// phone mark their hits; each token counts once per case in the text (t:) and once in the name
+// (m:), also when as a prefix it meets a case under several terms. The first error of scan
+// ends it.
+func (q Query) Scan(scan func(term string, prefix bool, fn func(h *SearchHit)) error) error {
+	if q.Number != "" {
+		if err := scan(TermNumber+q.Number, false, func(h *SearchHit) { h.Number = true }); err != nil {
+			return err
+		}
+	}
+	if q.Phone != "" {
+		if err := scan(TermPhone+q.Phone, false, func(h *SearchHit) { h.Phone = true }); err != nil {
+			return err
+		}
+	}
+	for i, tok := range q.Tokens {
+		for _, kind := range []string{TermText, TermName} {
+			var seen map[*SearchHit]bool // a prefix meets a case under several terms
+			if q.Prefix[i] {
+				seen = map[*SearchHit]bool{}
+			}
+			count := func(h *SearchHit) {
+				if seen != nil {
+					if seen[h] {
+						return
+					}
+					seen[h] = true
+				}
+				if kind == TermText {
+					h.Text++
+				} else {
+					h.Name++
+				}
+			}
+			if err := scan(kind+tok, q.Prefix[i], count); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // exactScore ranks an exact number or phone match above any token count.
 const exactScore = 1 << 20
 

@@ -873,39 +873,8 @@ func (s *CaseStore) SearchCases(ctx context.Context, q cases.Query, dept string)
 		}
 		return nil, hall.Errorf(hall.EUNAVAILABLE, "", "etcd: search cases: %v", err)
 	}
-	if q.Number != "" {
-		if err := scan(cases.TermNumber+q.Number, false, func(h *cases.SearchHit) { h.Number = true }); err != nil {
-			return fail(err)
-		}
-	}
-	if q.Phone != "" {
-		if err := scan(cases.TermPhone+q.Phone, false, func(h *cases.SearchHit) { h.Phone = true }); err != nil {
-			return fail(err)
-		}
-	}
-	for i, tok := range q.Tokens {
-		for _, kind := range []string{cases.TermText, cases.TermName} {
-			var seen map[*cases.SearchHit]bool
-			if q.Prefix[i] {
-				seen = map[*cases.SearchHit]bool{}
-			}
-			count := func(h *cases.SearchHit) {
-				if seen != nil {
-					if seen[h] {
-						return
-					}
-					seen[h] = true
-				}
-				if kind == cases.TermText {
-					h.Text++
-				} else {
-					h.Name++
-				}
-			}
-			if err := scan(kind+tok, q.Prefix[i], count); err != nil {
-				return fail(err)
-			}
-		}
+	if err := q.Scan(scan); err != nil {
+		return fail(err)
 	}
 	if dept != "" && len(hits) > 0 {
 		in := map[string]bool{}
