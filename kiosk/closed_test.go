@@ -159,3 +159,31 @@ func TestClosedTicketData(t *testing.T) {
 		t.Errorf("footer %q / %q", d.Footer, d.FooterEn)
 	}
 }
+
+// TestSnapshotWithAnOpeningTimePast: a snapshot that arrives after the kiosk's clock passed the
+// service's opensAt (a late answer, or a server clock behind the kiosk's) gives no opening time:
+// the screen says the hours, never a time that has come (a CI run saw the late snapshot undo
+// the Tick that had forgotten it).
+func TestSnapshotWithAnOpeningTimePast(t *testing.T) {
+	now := time.Date(2026, 12, 7, 0, 30, 0, 0, time.UTC) // 08:30 in Shanghai
+	f := NewFlow(Config{Hall: "students", Now: func() time.Time { return now }})
+	past, next := now.Add(-time.Minute), now.Add(time.Hour)
+	f.ApplySnapshot(&hall.Snapshot{Seq: 3, Services: []hall.ServiceStatus{
+		{Code: "A", Waiting: 1, OpensAt: &past},
+		{Code: "B", Waiting: 1, OpensAt: &next},
+		{Code: "C", Closed: hall.EQUOTAREACHED, NextIssueAt: &past},
+	}})
+	st := f.State()
+	a, _ := st.ServiceByCode("A")
+	b, _ := st.ServiceByCode("B")
+	c, _ := st.ServiceByCode("C")
+	if a.OpensAt != nil {
+		t.Errorf("A keeps the opening time %v that has come", a.OpensAt)
+	}
+	if b.OpensAt == nil || !b.OpensAt.Equal(next) {
+		t.Errorf("B's opening time to come: %v", b.OpensAt)
+	}
+	if !c.Takes() {
+		t.Errorf("C closed until a time that has come: %q until %v", c.Closed, c.NextIssueAt)
+	}
+}

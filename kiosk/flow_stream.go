@@ -87,6 +87,9 @@ func (f *Flow) ApplySnapshot(s *hall.Snapshot) {
 		}
 		f.setServicesLocked(views)
 		f.applyFullLocked()
+		// A late snapshot (or a server clock behind the kiosk's) may give a time that has come:
+		// the same rule as Tick, at once.
+		f.expireOpensLocked(f.cfg.Now())
 		f.setNoticesLocked(append([]hall.Notice(nil), s.Notices...))
 		f.refreshOnlineLocked()
 	})
@@ -190,7 +193,7 @@ func sameTime(a, b *time.Time) bool {
 // expireOpensLocked forgets the opening times that have come (the hours began but nobody serves
 // yet: the screen says no time rather than one in the past) and rebuilds the screen then. A
 // service closed for tickets until a time that has come is offered again (the next snapshot
-// has the server's word).
+// has the server's word, when its times are still to come). Tick and ApplySnapshot run it.
 func (f *Flow) expireOpensLocked(now time.Time) {
 	var views []ServiceView
 	for i, v := range f.st.Services {
