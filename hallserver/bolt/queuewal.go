@@ -206,10 +206,8 @@ func openQueueLog(db *DB) (*queueLog, error) {
 	}
 	if len(batches) > 0 {
 		err := db.bolt.Update(func(tx *bbolt.Tx) error {
-			for _, b := range batches {
-				if err := writeQueue(tx, b.ws); err != nil {
-					return err
-				}
+			if err := writeQueue(tx, records(batches)...); err != nil {
+				return err
 			}
 			return putApplied(tx, last)
 		})
@@ -296,6 +294,15 @@ func putApplied(tx *bbolt.Tx, lsn uint64) error {
 		return fmt.Errorf("create bucket %s: %w", bucketWAL, err)
 	}
 	return b.Put(walApplied, binary.BigEndian.AppendUint64(nil, lsn))
+}
+
+// records are the changes of each WAL record, for writeQueue.
+func records(batches []walBatch) [][]*queueWrite {
+	out := make([][]*queueWrite, len(batches))
+	for i, b := range batches {
+		out[i] = b.ws
+	}
+	return out
 }
 
 // append makes a batch of prepared queue changes durable: one WAL record, written and
@@ -586,10 +593,8 @@ func (q *queueLog) checkpoint() error {
 	}
 	last := batches[len(batches)-1].lsn
 	err := q.db.bolt.Update(func(tx *bbolt.Tx) error {
-		for _, b := range batches {
-			if err := writeQueue(tx, b.ws); err != nil {
-				return err
-			}
+		if err := writeQueue(tx, records(batches)...); err != nil {
+			return err
 		}
 		return putApplied(tx, last)
 	})
