@@ -23,10 +23,6 @@ var (
 	caseSearchVersion = "1"
 )
 
-// maxSearchHits bounds the cases one search collects from the index (a year of cases is some
-// 30,000: a query of common words does not hold more than this).
-const maxSearchHits = 50000
-
 // indexCase brings the case's index terms up to date in the transaction.
 func indexCase(tx *bbolt.Tx, c *hall.Case) error {
 	idx, recs := tx.Bucket(bucketCaseSearch), tx.Bucket(bucketCaseTerms)
@@ -140,15 +136,9 @@ func (s *caseStore) SearchCases(ctx context.Context, q cases.Query, dept string)
 				if i < 0 {
 					continue
 				}
-				h := hits[string(k[i+1:])]
-				if h == nil {
-					if len(hits) >= maxSearchHits {
-						continue
-					}
-					h = &cases.SearchHit{ID: string(k[i+1:])}
-					hits[h.ID] = h
+				if h := cases.Hit(hits, string(k[i+1:])); h != nil {
+					fn(h)
 				}
-				fn(h)
 			}
 			return nil
 		}

@@ -141,6 +141,22 @@ func (q Query) Empty() bool { return q.Number == "" && q.Phone == "" && len(q.To
 // to be found: at least half of them.
 func (q Query) Need() int { return (len(q.Tokens) + 1) / 2 }
 
+// MaxSearchHits bounds the cases one search collects from a store's index (a year of cases is
+// some 30,000: a query of common words holds no more than this). A store stops adding new cases
+// past it; those it holds still count the rest of the query's terms.
+const MaxSearchHits = 50000
+
+// Hit returns the hit of case id in hits, adding it unless hits already holds MaxSearchHits
+// cases (nil then: the store skips the case). Both stores' SearchCases collect through it.
+func Hit(hits map[string]*SearchHit, id string) *SearchHit {
+	h := hits[id]
+	if h == nil && len(hits) < MaxSearchHits {
+		h = &SearchHit{ID: id}
+		hits[id] = h
+	}
+	return h
+}
+
 // SearchHit is what the index found of one case: whether its number or phone is the query, and
 // how many of the query's tokens its text and its requester's name hold.
 type SearchHit struct {

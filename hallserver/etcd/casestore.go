@@ -858,12 +858,9 @@ func (s *CaseStore) SearchCases(ctx context.Context, q cases.Query, dept string)
 				continue
 			}
 			id := k[len(s.k("search/"))+i+1:]
-			h := hits[id]
-			if h == nil {
-				h = &cases.SearchHit{ID: id}
-				hits[id] = h
+			if h := cases.Hit(hits, id); h != nil {
+				fn(h)
 			}
-			fn(h)
 		}
 		return nil
 	}
