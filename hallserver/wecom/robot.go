@@ -148,24 +148,20 @@ func (r *Robots) run(key string, q *robotQueue) {
 			}
 		}
 		q.pending = live
+		now := r.c.cfg.Now()
+		for len(q.sent) > 0 && now.Sub(q.sent[0]) >= r.cfg.Window {
+			q.sent = q.sent[1:]
+		}
 		if len(q.pending) == 0 {
 			q.running = false
 			// The queue's send times and backoff stay while they matter: a message that comes
 			// after the queue ran dry must still wait for the robot's window (a queue forgotten
 			// here let the next message go at once, and a third post into the window got 45009).
-			now := r.c.cfg.Now()
-			for len(q.sent) > 0 && now.Sub(q.sent[0]) >= r.cfg.Window {
-				q.sent = q.sent[1:]
-			}
 			if len(q.sent) == 0 && !now.Before(q.until) {
 				delete(r.queues, key)
 			}
 			r.mu.Unlock()
 			return
-		}
-		now := r.c.cfg.Now()
-		for len(q.sent) > 0 && now.Sub(q.sent[0]) >= r.cfg.Window {
-			q.sent = q.sent[1:]
 		}
 		wait := q.until.Sub(now)
 		if len(q.sent) >= r.cfg.PerWindow {
