@@ -399,7 +399,7 @@ func (c *Campus) Problems() []*Error {
 					continue
 				}
 				for _, o := range spans {
-					if sp.start < o.end && o.start < sp.end {
+					if sp.overlaps(o) {
 						add(fmt.Sprintf("%s.breaks[%d]", kp, m), "counter %d break %s overlaps %s", k.Number, spanText(sp), spanText(o))
 					}
 				}

@@ -34,6 +34,9 @@ type Days interface {
 // span is one session: minutes from local midnight, [start, end).
 type span struct{ start, end int }
 
+// overlaps reports whether the two spans share a minute (sessions of one day, a counter's breaks).
+func (s span) overlaps(o span) bool { return s.start < o.end && o.start < s.end }
+
 var dayNames = [...]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
 
 // weekdayOf reads a day name (mon…sun).
@@ -133,7 +136,7 @@ func parseWeek(path string, hours []OpeningHours) (week, error) {
 			}
 			for _, d := range days {
 				for _, o := range w[d] {
-					if sp.start < o.end && o.start < sp.end {
+					if sp.overlaps(o) {
 						return w, Errorf(EINVALID, fmt.Sprintf("%s.times[%d]", p, j), "session %q overlaps %s on %s",
 							t, spanText(o), dayNames[d])
 					}
